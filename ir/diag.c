@@ -1,0 +1,68 @@
+/* diag.c: the diagnostic sink every library function reports into. */
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+void diag_sink_init(diag_sink *d, FILE *out)
+{
+	memset(d, 0, sizeof *d);
+	d->out = out;
+}
+
+void diag_sink_init_capture(diag_sink *d)
+{
+	memset(d, 0, sizeof *d);
+	d->capture = true;
+}
+
+void diag_sink_fini(diag_sink *d)
+{
+	free(d->buf);
+	d->buf = NULL;
+	d->len = d->cap = 0;
+}
+
+static void append(diag_sink *d, const char *s, size_t n)
+{
+	if (d->len + n + 1 > d->cap) {
+		size_t cap = d->cap ? d->cap : 256;
+		while (cap < d->len + n + 1)
+			cap *= 2;
+		char *b = realloc(d->buf, cap);
+		if (!b)
+			return; /* keep what we have; counts stay right */
+		d->buf = b;
+		d->cap = cap;
+	}
+	memcpy(d->buf + d->len, s, n);
+	d->len += n;
+	d->buf[d->len] = 0;
+}
+
+void diag_report(diag_sink *d, diag_level lv, const char *loc, const char *fmt, ...)
+{
+	static const char *const what[] = {"error", "warning", "note"};
+	char msg[2048];
+	int k = snprintf(msg, sizeof msg, "%s: %s: ", loc ? loc : "qgtc", what[lv]);
+	if (k < 0)
+		k = 0;
+	if ((size_t)k >= sizeof msg)
+		k = sizeof msg - 1;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg + k, sizeof msg - (size_t)k, fmt, ap);
+	va_end(ap);
+
+	if (lv == DIAG_ERROR)
+		d->nerr++;
+	else if (lv == DIAG_WARNING)
+		d->nwarn++;
+	if (d->capture) {
+		append(d, msg, strlen(msg));
+		append(d, "\n", 1);
+	} else {
+		fprintf(d->out ? d->out : stderr, "%s\n", msg);
+	}
+}

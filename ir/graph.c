@@ -1,0 +1,539 @@
+/* graph.c: building and editing graphs: values, nodes, attributes, order. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ir.h"
+
+/* ------------------------------------------------------------ name map */
+
+struct ir_name_map {
+	ir_value **slot;
+	size_t cap, len;
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int map_grow(struct ir_name_map *m)
+{
+	size_t cap = m->cap ? m->cap * 2 : 64;
+	ir_value **slot = calloc(cap, sizeof *slot);
+	if (!slot)
+		return -1;
+	for (size_t i = 0; i < m->cap; i++) {
+		ir_value *v = m->slot[i];
+		if (!v)
+			continue;
+		size_t j = hash_str(v->name) & (cap - 1);
+		while (slot[j])
+			j = (j + 1) & (cap - 1);
+		slot[j] = v;
+	}
+	free(m->slot);
+	m->slot = slot;
+	m->cap = cap;
+	return 0;
+}
+
+static ir_value **map_find(const struct ir_name_map *m, const char *name)
+{
+	if (!m->cap)
+		return NULL;
+	size_t j = hash_str(name) & (m->cap - 1);
+	while (m->slot[j]) {
+		if (strcmp(m->slot[j]->name, name) == 0)
+			return &m->slot[j];
+		j = (j + 1) & (m->cap - 1);
+	}
+	return &m->slot[j];
+}
+
+static int map_put(struct ir_name_map *m, ir_value *v)
+{
+	if ((m->len + 1) * 2 > m->cap && map_grow(m))
+		return -1;
+	ir_value **s = map_find(m, v->name);
+	if (*s)
+		return -1;
+	*s = v;
+	m->len++;
+	return 0;
+}
+
+static void map_rebuild(ir_graph *g)
+{
+	struct ir_name_map *m = g->names;
+	memset(m->slot, 0, m->cap * sizeof *m->slot);
+	m->len = 0;
+	for (int i = 0; i < g->nvalues; i++)
+		map_put(m, g->values[i]);
+}
+
+/* --------------------------------------------------------------- graph */
+
+ir_graph *ir_graph_create(const char *name)
+{
+	ir_graph *g = calloc(1, sizeof *g);
+	if (!g)
+		return NULL;
+	g->arena = ir_arena_create();
+	g->names = calloc(1, sizeof *g->names);
+	if (!g->arena || !g->names) {
+		ir_arena_destroy(g->arena);
+		free(g->names);
+		free(g);
+		return NULL;
+	}
+	g->name = ir_arena_strdup(g->arena, name ? name : "main");
+	return g;
+}
+
+void ir_graph_destroy(ir_graph *g)
+{
+	if (!g)
+		return;
+	free(g->values);
+	free(g->nodes);
+	free(g->inputs);
+	free(g->outputs);
+	if (g->names)
+		free(g->names->slot);
+	free(g->names);
+	ir_arena_destroy(g->arena);
+	free(g);
+}
+
+/* Grow a malloc'd pointer vector; aborts only on out-of-memory, which
+ * the graph builder treats as an internal invariant (like QBE's die). */
+static void *grow(void *p, int *cap, int need, size_t elt)
+{
+	if (need <= *cap)
+		return p;
+	int c = *cap ? *cap : 16;
+	while (c < need)
+		c *= 2;
+	void *q = realloc(p, (size_t)c * elt);
+	if (!q) {
+		fprintf(stderr, "qgtc: fatal: out of memory\n");
+		abort();
+	}
+	*cap = c;
+	return q;
+}
+
+ir_value *ir_graph_find_value(const ir_graph *g, const char *name)
+{
+	ir_value **s = map_find(g->names, name);
+	return s ? *s : NULL;
+}
+
+ir_value *ir_graph_add_value(ir_graph *g, const char *name, ir_dtype dt, const ir_shape *shape)
+{
+	if (!name || ir_graph_find_value(g, name))
+		return NULL;
+	ir_value *v = ir_arena_alloc(g->arena, sizeof *v);
+	if (!v)
+		return NULL;
+	v->name = ir_arena_strdup(g->arena, name);
+	v->kind = IR_VAL_ACT;
+	v->dt = dt;
+	if (shape)
+		v->shape = *shape;
+	else
+		v->shape.rank = -1;
+	if (map_put(g->names, v))
+		return NULL;
+	g->values = grow(g->values, &g->capvalues, g->nvalues + 1, sizeof *g->values);
+	v->id = g->nvalues;
+	g->values[g->nvalues++] = v;
+	return v;
+}
+
+int ir_value_set_const(ir_graph *g, ir_value *v, const void *data)
+{
+	int64_t n = ir_shape_numel(&v->shape);
+	size_t es = ir_dtype_size(v->dt);
+	if (n < 0 || es == 0)
+		return -1;
+	void *p = ir_arena_alloc(g->arena, (size_t)n * es);
+	if (!p)
+		return -1;
+	if (data && n)
+		memcpy(p, data, (size_t)n * es);
+	v->data = p;
+	v->kind = IR_VAL_CONST;
+	return 0;
+}
+
+ir_value *ir_graph_add_const(ir_graph *g, const char *name, ir_dtype dt, const ir_shape *shape,
+                             const void *data)
+{
+	ir_value *v = ir_graph_add_value(g, name, dt, shape);
+	if (!v || ir_value_set_const(g, v, data))
+		return NULL;
+	return v;
+}
+
+const char *ir_graph_unique_name(ir_graph *g, const char *base)
+{
+	if (!ir_graph_find_value(g, base))
+		return ir_arena_strdup(g->arena, base);
+	for (unsigned k = 1;; k++) {
+		char *s = ir_arena_printf(g->arena, "%s.%u", base, k);
+		if (!ir_graph_find_value(g, s))
+			return s;
+	}
+}
+
+ir_node *ir_graph_add_node(ir_graph *g, ir_op op, const char *name, int nin, ir_value *const *in,
+                           int nout, ir_value *const *out)
+{
+	ir_node *n = ir_arena_alloc(g->arena, sizeof *n);
+	n->op = op;
+	n->name = ir_arena_strdup(g->arena, name ? name : "");
+	n->src_index = -1;
+	n->nin = nin;
+	n->nout = nout;
+	n->in = ir_arena_alloc(g->arena, sizeof(ir_value *) * (size_t)(nin ? nin : 1));
+	n->out = ir_arena_alloc(g->arena, sizeof(ir_value *) * (size_t)(nout ? nout : 1));
+	for (int i = 0; i < nin; i++)
+		n->in[i] = in[i];
+	for (int i = 0; i < nout; i++) {
+		n->out[i] = out[i];
+		if (out[i])
+			out[i]->producer = n;
+	}
+	g->nodes = grow(g->nodes, &g->capnodes, g->nnodes + 1, sizeof *g->nodes);
+	n->id = g->nnodes;
+	g->nodes[g->nnodes++] = n;
+	return n;
+}
+
+void ir_graph_add_input(ir_graph *g, ir_value *v)
+{
+	v->kind = IR_VAL_INPUT;
+	g->inputs = grow(g->inputs, &g->capinputs, g->ninputs + 1, sizeof *g->inputs);
+	g->inputs[g->ninputs++] = v;
+}
+
+void ir_graph_add_output(ir_graph *g, ir_value *v)
+{
+	g->outputs = grow(g->outputs, &g->capoutputs, g->noutputs + 1, sizeof *g->outputs);
+	g->outputs[g->noutputs++] = v;
+}
+
+/* Kahn's algorithm, stable: among ready nodes the earliest keeps first. */
+int ir_graph_toposort(ir_graph *g, diag_sink *d)
+{
+	int n = g->nnodes;
+	int *pending = calloc((size_t)n + 1, sizeof *pending);
+	ir_node **order = malloc(sizeof *order * ((size_t)n + 1));
+	char *done = calloc((size_t)n + 1, 1);
+	int rc = 0, k = 0;
+	if (!pending || !order || !done) {
+		diag_error(d, NULL, "out of memory");
+		rc = -1;
+		goto out;
+	}
+	for (int i = 0; i < n; i++)
+		g->nodes[i]->id = i;
+	/* Repeated sweeps keep source order where it is already valid, which
+	 * is the common case, at O(n) per sweep. */
+	for (;;) {
+		int progress = 0;
+		for (int i = 0; i < n; i++) {
+			ir_node *nd = g->nodes[i];
+			if (done[i])
+				continue;
+			bool ready = true;
+			for (int j = 0; j < nd->nin && ready; j++) {
+				ir_value *v = nd->in[j];
+				if (v && v->producer && !v->producer->dead && !done[v->producer->id])
+					ready = false;
+			}
+			if (ready) {
+				done[i] = 1;
+				order[k++] = nd;
+				progress = 1;
+			}
+		}
+		if (k == n)
+			break;
+		if (!progress) {
+			for (int i = 0; i < n; i++)
+				if (!done[i]) {
+					diag_error(d, ir_node_loc(g, g->nodes[i]),
+					           "graph has a cycle through this node");
+					break;
+				}
+			rc = -1;
+			goto out;
+		}
+	}
+	for (int i = 0; i < n; i++) {
+		g->nodes[i] = order[i];
+		order[i]->id = i;
+	}
+out:
+	free(pending);
+	free(order);
+	free(done);
+	return rc;
+}
+
+void ir_graph_replace_uses(ir_graph *g, ir_value *from, ir_value *to)
+{
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j] == from)
+				n->in[j] = to;
+	}
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i] == from)
+			g->outputs[i] = to;
+}
+
+int ir_value_use_count(const ir_graph *g, const ir_value *v)
+{
+	int c = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			c += n->in[j] == v;
+	}
+	for (int i = 0; i < g->noutputs; i++)
+		c += g->outputs[i] == v;
+	return c;
+}
+
+void ir_graph_compact(ir_graph *g)
+{
+	int k = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead) {
+			for (int j = 0; j < n->nout; j++)
+				if (n->out[j] && n->out[j]->producer == n)
+					n->out[j]->producer = NULL;
+			continue;
+		}
+		n->id = k;
+		g->nodes[k++] = n;
+	}
+	g->nnodes = k;
+
+	char *used = calloc((size_t)g->nvalues + 1, 1);
+	if (!used)
+		return;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j])
+				used[n->in[j]->id] = 1;
+		for (int j = 0; j < n->nout; j++)
+			if (n->out[j])
+				used[n->out[j]->id] = 1;
+	}
+	for (int i = 0; i < g->ninputs; i++)
+		used[g->inputs[i]->id] = 1;
+	for (int i = 0; i < g->noutputs; i++)
+		used[g->outputs[i]->id] = 1;
+	k = 0;
+	for (int i = 0; i < g->nvalues; i++) {
+		ir_value *v = g->values[i];
+		if (!used[i])
+			continue;
+		v->id = k;
+		g->values[k++] = v;
+	}
+	g->nvalues = k;
+	free(used);
+	map_rebuild(g);
+}
+
+void ir_graph_bind_batch(ir_graph *g, int64_t batch)
+{
+	for (int i = 0; i < g->nvalues; i++) {
+		ir_value *v = g->values[i];
+		if (v->kind == IR_VAL_ACT) {
+			v->shape.rank = -1;
+			continue;
+		}
+		for (int j = 0; j < v->shape.rank; j++)
+			if (v->shape.d[j] == IR_DIM_SYM)
+				v->shape.d[j] = batch;
+	}
+}
+
+/* ---------------------------------------------------------- attributes */
+
+const ir_attr *ir_node_attr(const ir_node *n, const char *name)
+{
+	for (int i = 0; i < n->nattr; i++)
+		if (strcmp(n->attrs[i].name, name) == 0)
+			return &n->attrs[i];
+	return NULL;
+}
+
+int64_t ir_attr_int(const ir_node *n, const char *name, int64_t dflt)
+{
+	const ir_attr *a = ir_node_attr(n, name);
+	return a && a->kind == IR_ATTR_INT ? a->v.i : dflt;
+}
+
+float ir_attr_float(const ir_node *n, const char *name, float dflt)
+{
+	const ir_attr *a = ir_node_attr(n, name);
+	return a && a->kind == IR_ATTR_FLOAT ? a->v.f : dflt;
+}
+
+const int64_t *ir_attr_ints(const ir_node *n, const char *name, int *count)
+{
+	const ir_attr *a = ir_node_attr(n, name);
+	if (!a || a->kind != IR_ATTR_INTS) {
+		if (count)
+			*count = 0;
+		return NULL;
+	}
+	if (count)
+		*count = a->n;
+	return a->v.ints ? a->v.ints : (const int64_t *)"";
+}
+
+const float *ir_attr_floats(const ir_node *n, const char *name, int *count)
+{
+	const ir_attr *a = ir_node_attr(n, name);
+	if (!a || a->kind != IR_ATTR_FLOATS) {
+		if (count)
+			*count = 0;
+		return NULL;
+	}
+	if (count)
+		*count = a->n;
+	return a->v.floats ? a->v.floats : (const float *)"";
+}
+
+const char *ir_attr_str(const ir_node *n, const char *name, const char *dflt)
+{
+	const ir_attr *a = ir_node_attr(n, name);
+	return a && a->kind == IR_ATTR_STR ? a->v.s : dflt;
+}
+
+static ir_attr *attr_slot(ir_graph *g, ir_node *n, const char *name)
+{
+	for (int i = 0; i < n->nattr; i++)
+		if (strcmp(n->attrs[i].name, name) == 0)
+			return &n->attrs[i];
+	if (n->nattr == n->capattr) {
+		int cap = n->capattr ? n->capattr * 2 : 4;
+		ir_attr *a = ir_arena_alloc(g->arena, sizeof *a * (size_t)cap);
+		if (n->nattr)
+			memcpy(a, n->attrs, sizeof *a * (size_t)n->nattr);
+		n->attrs = a;
+		n->capattr = cap;
+	}
+	ir_attr *a = &n->attrs[n->nattr++];
+	memset(a, 0, sizeof *a);
+	a->name = ir_arena_strdup(g->arena, name);
+	return a;
+}
+
+void ir_node_set_int(ir_graph *g, ir_node *n, const char *name, int64_t v)
+{
+	ir_attr *a = attr_slot(g, n, name);
+	a->kind = IR_ATTR_INT;
+	a->v.i = v;
+}
+
+void ir_node_set_float(ir_graph *g, ir_node *n, const char *name, float v)
+{
+	ir_attr *a = attr_slot(g, n, name);
+	a->kind = IR_ATTR_FLOAT;
+	a->v.f = v;
+}
+
+void ir_node_set_ints(ir_graph *g, ir_node *n, const char *name, const int64_t *v, int count)
+{
+	ir_attr *a = attr_slot(g, n, name);
+	a->kind = IR_ATTR_INTS;
+	a->n = count;
+	a->v.ints = ir_arena_alloc(g->arena, sizeof(int64_t) * (size_t)(count ? count : 1));
+	if (count)
+		memcpy(a->v.ints, v, sizeof(int64_t) * (size_t)count);
+}
+
+void ir_node_set_floats(ir_graph *g, ir_node *n, const char *name, const float *v, int count)
+{
+	ir_attr *a = attr_slot(g, n, name);
+	a->kind = IR_ATTR_FLOATS;
+	a->n = count;
+	a->v.floats = ir_arena_alloc(g->arena, sizeof(float) * (size_t)(count ? count : 1));
+	if (count)
+		memcpy(a->v.floats, v, sizeof(float) * (size_t)count);
+}
+
+void ir_node_set_str(ir_graph *g, ir_node *n, const char *name, const char *s)
+{
+	ir_attr *a = attr_slot(g, n, name);
+	a->kind = IR_ATTR_STR;
+	a->v.s = ir_arena_strdup(g->arena, s);
+}
+
+void ir_node_del_attr(ir_node *n, const char *name)
+{
+	for (int i = 0; i < n->nattr; i++)
+		if (strcmp(n->attrs[i].name, name) == 0) {
+			memmove(&n->attrs[i], &n->attrs[i + 1], sizeof *n->attrs * (size_t)(n->nattr - i - 1));
+			n->nattr--;
+			return;
+		}
+}
+
+const char *ir_node_loc(const ir_graph *g, const ir_node *n)
+{
+	static char ring[8][512];
+	static unsigned k;
+	char *b = ring[k++ % 8];
+	const char *file = g && g->src_file ? g->src_file : NULL;
+	int idx = n->src_index >= 0 ? n->src_index : n->id;
+	snprintf(b, sizeof ring[0], "%s%snode %d '%s' (%s)", file ? file : "", file ? ": " : "", idx,
+	         n->name ? n->name : "", n->src_op ? n->src_op : ir_op_name(n->op));
+	return b;
+}
+
+/* ----------------------------------------------------------- constants */
+
+double ir_const_get(const ir_value *v, int64_t k)
+{
+	const void *p = v->data;
+	switch (v->dt) {
+	case IR_DT_F32: return ((const float *)p)[k];
+	case IR_DT_I8: return ((const int8_t *)p)[k];
+	case IR_DT_U8: return ((const uint8_t *)p)[k];
+	case IR_DT_I32: return ((const int32_t *)p)[k];
+	case IR_DT_I64: return (double)((const int64_t *)p)[k];
+	case IR_DT_BOOL: return ((const uint8_t *)p)[k] != 0;
+	default: return 0;
+	}
+}
+
+int ir_const_ints(const ir_value *v, int64_t *out, int max)
+{
+	if (!v || v->kind != IR_VAL_CONST || (v->dt != IR_DT_I64 && v->dt != IR_DT_I32))
+		return -1;
+	int64_t n = ir_shape_numel(&v->shape);
+	if (n < 0 || n > max)
+		return -1;
+	for (int64_t i = 0; i < n; i++)
+		out[i] = v->dt == IR_DT_I64 ? ((const int64_t *)v->data)[i]
+		                            : ((const int32_t *)v->data)[i];
+	return (int)n;
+}

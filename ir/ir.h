@@ -1,0 +1,281 @@
+/* ir.h: qgtc's typed tensor-graph IR, the one representation every stage
+ * (frontends, passes, trainer, interpreter, backends) reads and writes.
+ * ir/ includes nothing else of qgtc. */
+#ifndef QGTC_IR_H
+#define QGTC_IR_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* ---------------------------------------------------------------- diag */
+
+/* A diagnostic sink.  Library code never exits: it reports here and
+ * returns a status.  Messages go to `out` (stderr when NULL) or, when
+ * `capture` is set, are appended to `buf` so tests can compare them. */
+typedef enum { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } diag_level;
+
+typedef struct diag_sink {
+	FILE *out;     /* where messages go; NULL means stderr */
+	bool capture;  /* append to buf instead of printing */
+	char *buf;     /* captured text, NUL-terminated; owned by the sink */
+	size_t len, cap;
+	int nerr;      /* errors reported so far */
+	int nwarn;     /* warnings reported so far */
+} diag_sink;
+
+/* "LOC: error: MSG\n"; LOC may be NULL ("qgtc: error: MSG"). */
+void diag_report(diag_sink *d, diag_level lv, const char *loc, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+#define diag_error(d, loc, ...) diag_report((d), DIAG_ERROR, (loc), __VA_ARGS__)
+#define diag_warn(d, loc, ...)  diag_report((d), DIAG_WARNING, (loc), __VA_ARGS__)
+#define diag_note(d, loc, ...)  diag_report((d), DIAG_NOTE, (loc), __VA_ARGS__)
+void diag_sink_init(diag_sink *d, FILE *out);
+void diag_sink_init_capture(diag_sink *d);
+void diag_sink_fini(diag_sink *d);
+
+/* --------------------------------------------------------------- arena */
+
+/* One compile owns one arena; everything of a graph lives in it and is
+ * freed at once by ir_arena_destroy. */
+typedef struct ir_arena ir_arena;
+ir_arena *ir_arena_create(void);
+void ir_arena_destroy(ir_arena *a);
+void *ir_arena_alloc(ir_arena *a, size_t n);    /* zeroed, 16-aligned; NULL on failure */
+char *ir_arena_strdup(ir_arena *a, const char *s);
+char *ir_arena_printf(ir_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* --------------------------------------------------------------- types */
+
+/* Element types.  Serialised by name in .qir; append only. */
+#define IR_DTYPES(X)          \
+	X(F32, "f32", 4)      \
+	X(I8, "i8", 1)        \
+	X(U8, "u8", 1)        \
+	X(I32, "i32", 4)      \
+	X(I64, "i64", 8)      \
+	X(BOOL, "bool", 1)
+
+typedef enum {
+	IR_DT_UNDEF = 0,
+#define X(e, s, n) IR_DT_##e,
+	IR_DTYPES(X)
+#undef X
+	IR_DT__COUNT
+} ir_dtype;
+
+size_t ir_dtype_size(ir_dtype t);            /* bytes per element; 0 for UNDEF */
+const char *ir_dtype_name(ir_dtype t);       /* "f32", ...; "undef" */
+ir_dtype ir_dtype_from_name(const char *s);  /* IR_DT_UNDEF if unknown */
+
+#define IR_MAX_RANK 8
+#define IR_DIM_SYM (-1)                      /* symbolic (batch) dimension */
+#define IR_MAX_NUMEL ((int64_t)1 << 36)      /* cap on elements of one tensor */
+
+typedef struct ir_shape {
+	int rank;                 /* -1: not known yet */
+	int64_t d[IR_MAX_RANK];   /* extents; IR_DIM_SYM allowed in d[0] only */
+} ir_shape;
+
+/* Element count, or -1 if the rank is unknown, a dim is symbolic, or the
+ * product exceeds IR_MAX_NUMEL. */
+int64_t ir_shape_numel(const ir_shape *s);
+bool ir_shape_known(const ir_shape *s);      /* rank known and no symbolic dim */
+bool ir_shape_eq(const ir_shape *a, const ir_shape *b);
+ir_shape ir_shape_make(int rank, const int64_t *d);
+/* "[1,3,224,224]", "[?,10]", "[]" or "[unknown]" into buf; returns buf. */
+char *ir_shape_str(const ir_shape *s, char *buf, size_t n);
+
+/* A tensor with its data: what the interpreter and constant folder pass
+ * around.  Data is dense, row-major, native little-endian. */
+typedef struct ir_tensor {
+	ir_dtype dt;
+	ir_shape shape;
+	void *data;
+} ir_tensor;
+
+/* ---------------------------------------------------------------- ops */
+
+typedef enum {
+#define OP(E, n, a, b, c, d, s) IR_OP_##E,
+#include "ops.def"
+#undef OP
+	IR_OP__COUNT
+} ir_op;
+
+typedef struct ir_graph ir_graph;
+typedef struct ir_node ir_node;
+
+typedef struct ir_op_info {
+	const char *name;            /* text spelling, e.g. "conv" */
+	int min_in, max_in;          /* max_in -1: variadic */
+	int min_out, max_out;        /* max_out -1: variadic */
+	const char *attrs;           /* "name:kind ..." spec */
+	/* Set dtype and shape of n's outputs from its inputs.  Returns 0 on
+	 * success (an output rank may stay -1 when an operand it needs is not
+	 * a constant yet), -1 after reporting an error to d. */
+	int (*infer)(ir_graph *g, ir_node *n, diag_sink *d);
+	/* Compute outputs from inputs.  Output tensors arrive with dtype,
+	 * shape and zeroed storage set from inference.  0 or -1 (reported). */
+	int (*eval)(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d);
+} ir_op_info;
+
+extern const ir_op_info ir_op_table[IR_OP__COUNT];
+const char *ir_op_name(ir_op op);
+ir_op ir_op_from_name(const char *s);        /* IR_OP__COUNT if unknown */
+
+/* ----------------------------------------------------------- attributes */
+
+typedef enum { IR_ATTR_INT, IR_ATTR_FLOAT, IR_ATTR_INTS, IR_ATTR_FLOATS, IR_ATTR_STR } ir_attr_kind;
+
+typedef struct ir_attr {
+	const char *name;
+	ir_attr_kind kind;
+	int n;                       /* element count for INTS/FLOATS */
+	union {
+		int64_t i;
+		float f;
+		int64_t *ints;
+		float *floats;
+		const char *s;
+	} v;
+} ir_attr;
+
+/* ------------------------------------------------------ values, nodes */
+
+typedef enum {
+	IR_VAL_ACT,      /* computed by a node */
+	IR_VAL_INPUT,    /* graph input, supplied at run time */
+	IR_VAL_CONST,    /* constant (initializer or folded); data set */
+} ir_value_kind;
+
+typedef struct ir_quant ir_quant;  /* quantization annotation; see quantization issue */
+
+typedef struct ir_value {
+	int id;                      /* index in graph->values */
+	const char *name;
+	ir_value_kind kind;
+	ir_dtype dt;
+	ir_shape shape;
+	void *data;                  /* IR_VAL_CONST: numel * dtype size bytes */
+	ir_node *producer;           /* node computing it, or NULL */
+	ir_quant *quant;             /* NULL unless quantized */
+} ir_value;
+
+struct ir_node {
+	int id;                      /* index in graph->nodes */
+	ir_op op;
+	const char *name;            /* source node name ("" if none) */
+	const char *src_op;          /* source op type, e.g. ONNX "Conv"; may be NULL */
+	int src_index;               /* index in the source model, -1 if none */
+	int nin, nout;
+	ir_value **in;               /* NULL slot: omitted optional input */
+	ir_value **out;
+	int nattr, capattr;
+	ir_attr *attrs;
+	bool dead;                   /* removed; dropped by ir_graph_compact */
+};
+
+struct ir_graph {
+	ir_arena *arena;
+	const char *name;
+	const char *src_file;        /* model file, for diagnostics; may be NULL */
+	ir_value **values;
+	int nvalues, capvalues;
+	ir_node **nodes;             /* topological order after ir_graph_toposort */
+	int nnodes, capnodes;
+	ir_value **inputs;
+	int ninputs, capinputs;
+	ir_value **outputs;
+	int noutputs, capoutputs;
+	struct ir_name_map *names;   /* value name -> value */
+};
+
+/* Create an empty graph with its own arena.  Caller owns; destroy with
+ * ir_graph_destroy. */
+ir_graph *ir_graph_create(const char *name);
+void ir_graph_destroy(ir_graph *g);
+
+/* New value named `name` (copied).  Returns NULL if the name is taken. */
+ir_value *ir_graph_add_value(ir_graph *g, const char *name, ir_dtype dt, const ir_shape *shape);
+/* New constant; copies numel*size bytes from data (zero-filled if NULL). */
+ir_value *ir_graph_add_const(ir_graph *g, const char *name, ir_dtype dt, const ir_shape *shape,
+                             const void *data);
+/* A fresh name "<base>", "<base>.1", ... not used in g (arena-owned). */
+const char *ir_graph_unique_name(ir_graph *g, const char *base);
+ir_value *ir_graph_find_value(const ir_graph *g, const char *name);
+/* Turn v into a constant holding a copy of data (shape/dtype must be set). */
+int ir_value_set_const(ir_graph *g, ir_value *v, const void *data);
+
+ir_node *ir_graph_add_node(ir_graph *g, ir_op op, const char *name, int nin, ir_value *const *in,
+                           int nout, ir_value *const *out);
+void ir_graph_add_input(ir_graph *g, ir_value *v);
+void ir_graph_add_output(ir_graph *g, ir_value *v);
+
+/* Sort nodes topologically.  Reports a cycle (naming a node on it) and
+ * returns -1. */
+int ir_graph_toposort(ir_graph *g, diag_sink *d);
+/* Drop dead nodes and values no node, input or output references; renumber. */
+void ir_graph_compact(ir_graph *g);
+/* Replace every use of `from` (node inputs, graph outputs) by `to`. */
+void ir_graph_replace_uses(ir_graph *g, ir_value *from, ir_value *to);
+/* Number of node inputs (of live nodes) reading v, plus graph outputs. */
+int ir_value_use_count(const ir_graph *g, const ir_value *v);
+
+/* Set every symbolic dim to `batch` and clear inferred shapes of computed
+ * values so that ir_infer_shapes can run again. */
+void ir_graph_bind_batch(ir_graph *g, int64_t batch);
+
+/* Attributes.  Setters copy their arguments into the arena and replace an
+ * existing attribute of the same name. */
+const ir_attr *ir_node_attr(const ir_node *n, const char *name);
+int64_t ir_attr_int(const ir_node *n, const char *name, int64_t dflt);
+float ir_attr_float(const ir_node *n, const char *name, float dflt);
+const int64_t *ir_attr_ints(const ir_node *n, const char *name, int *count); /* NULL if absent */
+const float *ir_attr_floats(const ir_node *n, const char *name, int *count);
+const char *ir_attr_str(const ir_node *n, const char *name, const char *dflt);
+void ir_node_set_int(ir_graph *g, ir_node *n, const char *name, int64_t v);
+void ir_node_set_float(ir_graph *g, ir_node *n, const char *name, float v);
+void ir_node_set_ints(ir_graph *g, ir_node *n, const char *name, const int64_t *v, int count);
+void ir_node_set_floats(ir_graph *g, ir_node *n, const char *name, const float *v, int count);
+void ir_node_set_str(ir_graph *g, ir_node *n, const char *name, const char *s);
+void ir_node_del_attr(ir_node *n, const char *name);
+
+/* "FILE: node 14 'Conv_23' (Conv)" for diagnostics, in a static ring
+ * buffer good for a few concurrent uses. */
+const char *ir_node_loc(const ir_graph *g, const ir_node *n);
+
+/* Read integer elements of a constant i32/i64 tensor as int64.  Returns
+ * element count, or -1 if v is not such a constant or has > max elements. */
+int ir_const_ints(const ir_value *v, int64_t *out, int max);
+/* Read element k of any numeric constant as double. */
+double ir_const_get(const ir_value *v, int64_t k);
+
+/* -------------------------------------------------------- whole-graph */
+
+/* Run infer over nodes in order (graph must be toposorted).  Returns 0 or
+ * -1 with errors reported. */
+int ir_infer_shapes(ir_graph *g, diag_sink *d);
+
+/* Structural checks: dangling values, cycles, arity, attribute names and
+ * kinds, dtypes and shapes consistent with inference.  `need_shapes`
+ * also requires every value's shape to be known. */
+int ir_verify(ir_graph *g, bool need_shapes, diag_sink *d);
+
+/* Text form (.qir).  Constants with more than `max_inline` elements are
+ * elided unless max_inline < 0 (print all, exact hex floats). */
+void ir_print(FILE *f, const ir_graph *g, long max_inline);
+
+/* ------------------------------------------------------ interpreter */
+
+/* Reference interpreter.  inputs[k] feeds g->inputs[k] (shape must match
+ * the graph's, after ir_graph_bind_batch).  On success outputs[k] gets
+ * freshly malloc'd data for g->outputs[k] (caller frees with
+ * ir_tensor_free).  Returns 0 or -1 with errors reported. */
+int ir_interp_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d);
+void ir_tensor_free(ir_tensor *t);
+/* Evaluate one node on constant/explicit tensors (constant folding). */
+int ir_eval_node(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d);
+
+#endif

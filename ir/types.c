@@ -1,0 +1,96 @@
+/* types.c: element types and shapes. */
+#include <string.h>
+
+#include "ir.h"
+
+static const struct {
+	const char *name;
+	size_t size;
+} dtypes[IR_DT__COUNT] = {
+	[IR_DT_UNDEF] = {"undef", 0},
+#define X(e, s, n) [IR_DT_##e] = {s, n},
+	IR_DTYPES(X)
+#undef X
+};
+
+size_t ir_dtype_size(ir_dtype t)
+{
+	return (unsigned)t < IR_DT__COUNT ? dtypes[t].size : 0;
+}
+
+const char *ir_dtype_name(ir_dtype t)
+{
+	return (unsigned)t < IR_DT__COUNT ? dtypes[t].name : "undef";
+}
+
+ir_dtype ir_dtype_from_name(const char *s)
+{
+	for (int t = 1; t < IR_DT__COUNT; t++)
+		if (strcmp(s, dtypes[t].name) == 0)
+			return (ir_dtype)t;
+	return IR_DT_UNDEF;
+}
+
+int64_t ir_shape_numel(const ir_shape *s)
+{
+	if (s->rank < 0)
+		return -1;
+	int64_t n = 1;
+	for (int i = 0; i < s->rank; i++) {
+		if (s->d[i] < 0)
+			return -1;
+		if (s->d[i] && n > IR_MAX_NUMEL / s->d[i])
+			return -1;
+		n *= s->d[i];
+	}
+	return n;
+}
+
+bool ir_shape_known(const ir_shape *s)
+{
+	if (s->rank < 0)
+		return false;
+	for (int i = 0; i < s->rank; i++)
+		if (s->d[i] < 0)
+			return false;
+	return true;
+}
+
+bool ir_shape_eq(const ir_shape *a, const ir_shape *b)
+{
+	if (a->rank != b->rank)
+		return false;
+	for (int i = 0; i < a->rank; i++)
+		if (a->d[i] != b->d[i])
+			return false;
+	return true;
+}
+
+ir_shape ir_shape_make(int rank, const int64_t *d)
+{
+	ir_shape s;
+	memset(&s, 0, sizeof s);
+	s.rank = rank;
+	for (int i = 0; i < rank && i < IR_MAX_RANK; i++)
+		s.d[i] = d[i];
+	return s;
+}
+
+char *ir_shape_str(const ir_shape *s, char *buf, size_t n)
+{
+	if (s->rank < 0) {
+		snprintf(buf, n, "[unknown]");
+		return buf;
+	}
+	size_t k = 0;
+	k += (size_t)snprintf(buf + k, n > k ? n - k : 0, "[");
+	for (int i = 0; i < s->rank; i++) {
+		if (s->d[i] == IR_DIM_SYM)
+			k += (size_t)snprintf(buf + k, n > k ? n - k : 0, "%s?", i ? "," : "");
+		else
+			k += (size_t)snprintf(buf + k, n > k ? n - k : 0, "%s%lld", i ? "," : "",
+			                      (long long)s->d[i]);
+	}
+	snprintf(buf + k, n > k ? n - k : 0, "]");
+	return buf;
+}

@@ -1,0 +1,39 @@
+/* pass.h: the pass manager.  A pipeline is a comma-separated list of pass
+ * names ("shapes,fold-constants,dce"), each a record in one registry. */
+#ifndef QGTC_PASS_H
+#define QGTC_PASS_H
+
+#include "ir.h"
+
+typedef struct pass_options {
+	bool print_after_all;       /* dump IR after every pass */
+	const char *print_after;    /* comma list of pass names to dump after; may be NULL */
+	FILE *print_out;            /* where dumps go; NULL means stderr */
+	long print_max_inline;      /* ir_print's max_inline for dumps */
+	bool verify_each;           /* run ir_verify after every pass */
+} pass_options;
+
+typedef struct pass_info {
+	const char *name;           /* as written in a pipeline */
+	const char *desc;           /* one line for --help and listings */
+	int (*run)(ir_graph *g, const pass_options *o, diag_sink *d);
+} pass_info;
+
+#define PASS_DEFAULT_PIPELINE "shapes,fold-constants,dce"
+
+extern const pass_info pass_registry[];
+extern const int pass_registry_count;
+const pass_info *pass_find(const char *name);
+
+/* Check a pipeline string; reports unknown names with the list of known
+ * ones.  0 or -1. */
+int pass_check_pipeline(const char *pipeline, diag_sink *d);
+/* Run the pipeline on g.  Stops at the first failing pass. 0 or -1. */
+int pass_run_pipeline(ir_graph *g, const char *pipeline, const pass_options *o, diag_sink *d);
+
+/* The passes (one file each). */
+int pass_shapes(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_dce(ir_graph *g, const pass_options *o, diag_sink *d);
+
+#endif
