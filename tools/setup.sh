@@ -13,7 +13,7 @@ PKGS=(
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross gcc-arm-none-eabi
   libnewlib-arm-none-eabi qemu-user qemu-system-arm
   # real data and independent references (tests and benchmarks only)
-  dataset-fashion-mnist python3-numpy python3-onnx python3-torch
+  dataset-fashion-mnist python3-numpy python3-onnx python3-torch python3-torchvision
 )
 
 missing=()
