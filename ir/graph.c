@@ -359,6 +359,36 @@ void ir_graph_compact(ir_graph *g)
 	map_rebuild(g);
 }
 
+int ir_graph_bind_input(ir_graph *g, ir_value *v, const ir_tensor *t, diag_sink *d)
+{
+	int k = 0;
+	while (k < g->ninputs && g->inputs[k] != v)
+		k++;
+	if (k == g->ninputs) {
+		diag_error(d, g->src_file, "'%s' is not a graph input", v->name);
+		return -1;
+	}
+	bool fits = t->dt == v->dt && t->shape.rank == v->shape.rank;
+	for (int i = 0; fits && i < t->shape.rank; i++)
+		fits = v->shape.d[i] == IR_DIM_SYM || v->shape.d[i] == t->shape.d[i];
+	if (!fits) {
+		char a[96], b[96];
+		diag_error(d, g->src_file, "input '%s': got %s%s, graph expects %s%s", v->name,
+		           ir_dtype_name(t->dt), ir_shape_str(&t->shape, a, sizeof a),
+		           ir_dtype_name(v->dt), ir_shape_str(&v->shape, b, sizeof b));
+		return -1;
+	}
+	v->shape = t->shape;
+	if (ir_value_set_const(g, v, t->data)) {
+		diag_error(d, g->src_file, "input '%s': cannot hold %s constant", v->name,
+		           ir_dtype_name(t->dt));
+		return -1;
+	}
+	memmove(&g->inputs[k], &g->inputs[k + 1], sizeof *g->inputs * (size_t)(g->ninputs - k - 1));
+	g->ninputs--;
+	return 0;
+}
+
 void ir_graph_bind_batch(ir_graph *g, int64_t batch)
 {
 	for (int i = 0; i < g->nvalues; i++) {

@@ -223,6 +223,12 @@ void ir_graph_replace_uses(ir_graph *g, ir_value *from, ir_value *to);
 /* Number of node inputs (of live nodes) reading v, plus graph outputs. */
 int ir_value_use_count(const ir_graph *g, const ir_value *v);
 
+/* Turn graph input v into a constant of the given concrete shape holding a
+ * copy of data, and drop it from g->inputs (how `qgtc run` binds shape
+ * operands it already knows).  0, or -1 if v is not an input or its
+ * declared shape/dtype disagrees (reported). */
+int ir_graph_bind_input(ir_graph *g, ir_value *v, const ir_tensor *t, diag_sink *d);
+
 /* Set every symbolic dim to `batch` and clear inferred shapes of computed
  * values so that ir_infer_shapes can run again. */
 void ir_graph_bind_batch(ir_graph *g, int64_t batch);
