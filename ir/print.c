@@ -1,8 +1,239 @@
-/* print.c: the .qir text form.  STUB: being written. */
+/* print.c: the .qir text form of a graph, for people first and for the
+ * parser (issue: IR text format) second.  Grammar, one item per line:
+ *
+ *   graph NAME {
+ *     input %x: f32[?,3,32,32]
+ *     const %w: f32[8,3,3,3] = elided            ; > max_inline elements
+ *     const %s: i64[2] = [1, -1]
+ *     %y: f32[?,8,30,30] = conv(%x, %w, _) {group=1, pads=[0,0,0,0]}  ; 'Conv_0' (Conv) #0
+ *     output %y
+ *   }
+ *
+ * `_` is an omitted optional input; `[*]` an unknown shape; `?` the
+ * symbolic batch dim.  Names that are not [A-Za-z0-9_.]+ are quoted.
+ * Floats print with 9 significant digits, which round-trips float32
+ * exactly, and always carry a '.', 'e', "inf" or "nan" so they never read
+ * back as integers. */
+#include <ctype.h>
+#include <math.h>
+#include <string.h>
+
 #include "ir.h"
+
+static void print_name(FILE *f, const char *s)
+{
+	bool bare = *s != 0;
+	for (const char *p = s; *p; p++)
+		if (!isalnum((unsigned char)*p) && *p != '_' && *p != '.')
+			bare = false;
+	if (bare) {
+		fputs(s, f);
+		return;
+	}
+	fputc('"', f);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p < 0x20 || *p >= 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			fputc(*p, f);
+	}
+	fputc('"', f);
+}
+
+static void print_float(FILE *f, double x)
+{
+	if (isnan(x)) {
+		fputs("nan", f);
+		return;
+	}
+	if (isinf(x)) {
+		fputs(x < 0 ? "-inf" : "inf", f);
+		return;
+	}
+	char b[40];
+	snprintf(b, sizeof b, "%.9g", x);
+	fputs(b, f);
+	if (!strpbrk(b, ".e"))
+		fputs(".0", f);
+}
+
+static void print_type(FILE *f, const ir_value *v)
+{
+	char b[128];
+	fputs(ir_dtype_name(v->dt), f);
+	if (v->shape.rank < 0)
+		fputs("[*]", f);
+	else
+		fputs(ir_shape_str(&v->shape, b, sizeof b), f);
+}
+
+static void print_value_ref(FILE *f, const ir_value *v)
+{
+	if (!v) {
+		fputc('_', f);
+		return;
+	}
+	fputc('%', f);
+	print_name(f, v->name);
+}
+
+static void print_data(FILE *f, const ir_value *v, long max_inline)
+{
+	int64_t n = ir_shape_numel(&v->shape);
+	if (n < 0 || !v->data || (max_inline >= 0 && n > max_inline)) {
+		fputs("elided", f);
+		if (n > 0 && v->data && v->dt == IR_DT_F32) {
+			const float *p = v->data;
+			float lo = p[0], hi = p[0];
+			for (int64_t i = 1; i < n; i++) {
+				lo = p[i] < lo ? p[i] : lo;
+				hi = p[i] > hi ? p[i] : hi;
+			}
+			fputs("  ; range [", f);
+			print_float(f, lo);
+			fputs(", ", f);
+			print_float(f, hi);
+			fputc(']', f);
+		}
+		return;
+	}
+	fputc('[', f);
+	for (int64_t i = 0; i < n; i++) {
+		if (i)
+			fputs(", ", f);
+		if (v->dt == IR_DT_F32)
+			print_float(f, ((const float *)v->data)[i]);
+		else if (v->dt == IR_DT_I64)
+			fprintf(f, "%lld", (long long)((const int64_t *)v->data)[i]);
+		else
+			fprintf(f, "%.0f", ir_const_get(v, i));
+	}
+	fputc(']', f);
+}
+
+static void print_attr(FILE *f, const ir_attr *a)
+{
+	print_name(f, a->name);
+	fputc('=', f);
+	switch (a->kind) {
+	case IR_ATTR_INT:
+		fprintf(f, "%lld", (long long)a->v.i);
+		break;
+	case IR_ATTR_FLOAT:
+		print_float(f, a->v.f);
+		break;
+	case IR_ATTR_STR:
+		fputc('"', f);
+		for (const char *p = a->v.s; *p; p++) {
+			if (*p == '"' || *p == '\\')
+				fputc('\\', f);
+			fputc(*p, f);
+		}
+		fputc('"', f);
+		break;
+	case IR_ATTR_INTS:
+		fputc('[', f);
+		for (int i = 0; i < a->n; i++)
+			fprintf(f, "%s%lld", i ? "," : "", (long long)a->v.ints[i]);
+		fputc(']', f);
+		break;
+	case IR_ATTR_FLOATS:
+		fputc('[', f);
+		for (int i = 0; i < a->n; i++) {
+			if (i)
+				fputc(',', f);
+			print_float(f, a->v.floats[i]);
+		}
+		fputc(']', f);
+		break;
+	}
+}
+
+static void print_node(FILE *f, const ir_node *n)
+{
+	fputs("  ", f);
+	for (int j = 0; j < n->nout; j++) {
+		if (j)
+			fputs(", ", f);
+		print_value_ref(f, n->out[j]);
+		if (n->out[j]) {
+			fputs(": ", f);
+			print_type(f, n->out[j]);
+		}
+	}
+	fprintf(f, " = %s(", ir_op_name(n->op));
+	for (int j = 0; j < n->nin; j++) {
+		if (j)
+			fputs(", ", f);
+		print_value_ref(f, n->in[j]);
+	}
+	fputc(')', f);
+	if (n->nattr) {
+		/* Sorted by name so dumps don't depend on attribute order. */
+		const ir_attr *ord[n->nattr];
+		for (int i = 0; i < n->nattr; i++)
+			ord[i] = &n->attrs[i];
+		for (int i = 1; i < n->nattr; i++)
+			for (int j = i; j > 0 && strcmp(ord[j - 1]->name, ord[j]->name) > 0; j--) {
+				const ir_attr *t = ord[j];
+				ord[j] = ord[j - 1];
+				ord[j - 1] = t;
+			}
+		fputs(" {", f);
+		for (int i = 0; i < n->nattr; i++) {
+			if (i)
+				fputs(", ", f);
+			print_attr(f, ord[i]);
+		}
+		fputc('}', f);
+	}
+	if ((n->name && *n->name) || n->src_op || n->src_index >= 0) {
+		fputs("  ; ", f);
+		if (n->name && *n->name) {
+			print_name(f, n->name);
+			fputc(' ', f);
+		}
+		if (n->src_op)
+			fprintf(f, "(%s) ", n->src_op);
+		if (n->src_index >= 0)
+			fprintf(f, "#%d", n->src_index);
+	}
+	fputc('\n', f);
+}
 
 void ir_print(FILE *f, const ir_graph *g, long max_inline)
 {
-	(void)max_inline;
-	fprintf(f, "graph %s\n", g->name);
+	fputs("graph ", f);
+	print_name(f, g->name);
+	fputs(" {\n", f);
+	for (int i = 0; i < g->ninputs; i++) {
+		fputs("  input ", f);
+		print_value_ref(f, g->inputs[i]);
+		fputs(": ", f);
+		print_type(f, g->inputs[i]);
+		fputc('\n', f);
+	}
+	for (int i = 0; i < g->nvalues; i++) {
+		const ir_value *v = g->values[i];
+		if (v->kind != IR_VAL_CONST)
+			continue;
+		fputs("  const ", f);
+		print_value_ref(f, v);
+		fputs(": ", f);
+		print_type(f, v);
+		fputs(" = ", f);
+		print_data(f, v, max_inline);
+		fputc('\n', f);
+	}
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead)
+			print_node(f, g->nodes[i]);
+	for (int i = 0; i < g->noutputs; i++) {
+		fputs("  output ", f);
+		print_value_ref(f, g->outputs[i]);
+		fputc('\n', f);
+	}
+	fputs("}\n", f);
 }

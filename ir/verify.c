@@ -1,8 +1,143 @@
-/* verify.c: structural checks of a graph.  STUB: being written. */
+/* verify.c: structural checks of a graph, run after the frontend and
+ * (with --verify-each) after every pass: references belong to the graph,
+ * every value is defined once and before use (which also rules out
+ * cycles), arity and attributes match the op table, constants carry data
+ * of their declared size. */
+#include <stdlib.h>
+#include <string.h>
+
 #include "kernel.h"
+
+/* Is attribute (name, kind) allowed by spec "a:int b:ints ..."? Returns 1
+ * allowed, 0 unknown name, -1 known name but wrong kind. */
+static int spec_allows(const char *spec, const char *name, ir_attr_kind kind)
+{
+	static const char *const kinds[] = {"int", "float", "ints", "floats", "str"};
+	size_t nl = strlen(name);
+	for (const char *p = spec; *p;) {
+		while (*p == ' ')
+			p++;
+		const char *colon = strchr(p, ':');
+		if (!colon)
+			break;
+		const char *end = colon;
+		while (*end && *end != ' ')
+			end++;
+		if ((size_t)(colon - p) == nl && strncmp(p, name, nl) == 0) {
+			const char *k = kinds[kind];
+			size_t kl = strlen(k);
+			return (size_t)(end - colon - 1) == kl && strncmp(colon + 1, k, kl) == 0 ? 1 : -1;
+		}
+		p = end;
+	}
+	return 0;
+}
+
+static bool owned(const ir_graph *g, const ir_value *v)
+{
+	return v->id >= 0 && v->id < g->nvalues && g->values[v->id] == v;
+}
 
 int ir_verify(ir_graph *g, bool need_shapes, diag_sink *d)
 {
-	(void)g; (void)need_shapes; (void)d;
-	return 0;
+	int before = d->nerr;
+	const char *file = g->src_file;
+	/* 0 undefined, 1 defined (input/const/produced so far) */
+	char *defd = calloc((size_t)g->nvalues + 1, 1);
+	char *prod = calloc((size_t)g->nvalues + 1, 1);
+	if (!defd || !prod) {
+		free(defd);
+		free(prod);
+		diag_error(d, file, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < g->nvalues; i++) {
+		ir_value *v = g->values[i];
+		if (v->id != i) {
+			diag_error(d, file, "value '%s' has id %d at index %d", v->name, v->id, i);
+			continue;
+		}
+		if (v->kind == IR_VAL_CONST) {
+			defd[i] = 1;
+			if (!v->data || ir_shape_numel(&v->shape) < 0)
+				diag_error(d, file, "constant '%s' has no data or no concrete shape", v->name);
+		}
+	}
+	for (int i = 0; i < g->ninputs; i++) {
+		ir_value *v = g->inputs[i];
+		if (!owned(g, v) || v->kind != IR_VAL_INPUT)
+			diag_error(d, file, "graph input %d '%s' is not an input value of this graph", i,
+			           v->name);
+		else
+			defd[v->id] = 1;
+	}
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		if ((unsigned)n->op >= IR_OP__COUNT) {
+			diag_error(d, ir_node_loc(g, n), "invalid op %d", (int)n->op);
+			continue;
+		}
+		const ir_op_info *op = &ir_op_table[n->op];
+		if (n->nin < op->min_in || (op->max_in >= 0 && n->nin > op->max_in))
+			diag_error(d, ir_node_loc(g, n), "%s takes %d..%d inputs, has %d", op->name,
+			           op->min_in, op->max_in, n->nin);
+		if (n->nout < op->min_out || (op->max_out >= 0 && n->nout > op->max_out))
+			diag_error(d, ir_node_loc(g, n), "%s has %d..%d outputs, has %d", op->name,
+			           op->min_out, op->max_out, n->nout);
+		for (int j = 0; j < n->nin; j++) {
+			ir_value *v = n->in[j];
+			if (!v) {
+				if (j < op->min_in && !(n->op == IR_OP_CONCAT))
+					diag_error(d, ir_node_loc(g, n), "required input %d is missing", j);
+				continue;
+			}
+			if (!owned(g, v))
+				diag_error(d, ir_node_loc(g, n), "input %d '%s' is not a value of this graph",
+				           j, v->name);
+			else if (!defd[v->id])
+				diag_error(d, ir_node_loc(g, n),
+				           "input %d '%s' is used before it is defined (dangling value or cycle)",
+				           j, v->name);
+		}
+		for (int j = 0; j < n->nout; j++) {
+			ir_value *v = n->out[j];
+			if (!v)
+				continue;
+			if (!owned(g, v)) {
+				diag_error(d, ir_node_loc(g, n), "output %d '%s' is not a value of this graph",
+				           j, v->name);
+				continue;
+			}
+			if (v->kind != IR_VAL_ACT || prod[v->id] || v->producer != n)
+				diag_error(d, ir_node_loc(g, n), "output '%s' is defined more than once",
+				           v->name);
+			prod[v->id] = 1;
+			defd[v->id] = 1;
+			if (need_shapes && (v->shape.rank < 0 || v->dt == IR_DT_UNDEF))
+				diag_error(d, ir_node_loc(g, n), "shape of output '%s' could not be inferred",
+				           v->name);
+		}
+		for (int k = 0; k < n->nattr; k++) {
+			const ir_attr *a = &n->attrs[k];
+			int ok = spec_allows(op->attrs, a->name, a->kind);
+			if (ok == 0)
+				diag_error(d, ir_node_loc(g, n), "unknown attribute '%s' for %s", a->name,
+				           op->name);
+			else if (ok < 0)
+				diag_error(d, ir_node_loc(g, n), "attribute '%s' has the wrong kind",
+				           a->name);
+		}
+	}
+	for (int i = 0; i < g->noutputs; i++) {
+		ir_value *v = g->outputs[i];
+		if (!owned(g, v) || !defd[v->id])
+			diag_error(d, file, "graph output '%s' is never defined", v->name);
+	}
+	if (g->noutputs == 0)
+		diag_error(d, file, "graph has no outputs");
+	free(defd);
+	free(prod);
+	return d->nerr > before ? -1 : 0;
 }

@@ -1,0 +1,257 @@
+/* test_ir.c: the IR core: graph building, names, order, verifier, text
+ * form, and the pass manager's generic passes. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ir.h"
+#include "pass.h"
+
+static ir_shape shp(int rank, ...)
+{
+	ir_shape s = {.rank = rank};
+	va_list ap;
+	va_start(ap, rank);
+	for (int i = 0; i < rank; i++)
+		s.d[i] = va_arg(ap, int);
+	va_end(ap);
+	return s;
+}
+
+/* x -> relu -> y ; plus a dead branch x -> sigmoid -> z */
+static ir_graph *small_graph(void)
+{
+	ir_graph *g = ir_graph_create("small");
+	ir_shape s = shp(2, IR_DIM_SYM, 4);
+	ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &s);
+	ir_graph_add_input(g, x);
+	ir_value *y = ir_graph_add_value(g, "y", IR_DT_F32, NULL);
+	ir_value *z = ir_graph_add_value(g, "onnx::z", IR_DT_F32, NULL);
+	ir_node *n = ir_graph_add_node(g, IR_OP_RELU, "Relu_0", 1, &x, 1, &y);
+	n->src_op = "Relu";
+	n->src_index = 0;
+	ir_graph_add_node(g, IR_OP_SIGMOID, "", 1, &x, 1, &z);
+	ir_graph_add_output(g, y);
+	return g;
+}
+
+static char *print_to_string(const ir_graph *g, long max_inline)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ir_print(f, g, max_inline);
+	fclose(f);
+	return buf;
+}
+
+static void test_ir_shape_numel_overflow(void **state)
+{
+	(void)state;
+	ir_shape s = shp(2, 3, 4);
+	assert_int_equal(ir_shape_numel(&s), 12);
+	ir_shape big = {.rank = 3, .d = {1 << 20, 1 << 20, 1 << 20}};
+	assert_int_equal(ir_shape_numel(&big), -1);
+	ir_shape sym = shp(2, IR_DIM_SYM, 4);
+	assert_int_equal(ir_shape_numel(&sym), -1);
+	assert_false(ir_shape_known(&sym));
+	char b[32];
+	assert_string_equal(ir_shape_str(&sym, b, sizeof b), "[?,4]");
+}
+
+static void test_ir_value_names_are_unique(void **state)
+{
+	(void)state;
+	ir_graph *g = ir_graph_create("g");
+	ir_shape s = shp(1, 2);
+	assert_non_null(ir_graph_add_value(g, "a", IR_DT_F32, &s));
+	assert_null(ir_graph_add_value(g, "a", IR_DT_F32, &s));
+	assert_string_equal(ir_graph_unique_name(g, "a"), "a.1");
+	assert_string_equal(ir_graph_unique_name(g, "b"), "b");
+	/* many values: the name map must keep finding all of them */
+	char name[32];
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof name, "v%d", i);
+		assert_non_null(ir_graph_add_value(g, name, IR_DT_F32, &s));
+	}
+	for (int i = 0; i < 1000; i++) {
+		snprintf(name, sizeof name, "v%d", i);
+		ir_value *v = ir_graph_find_value(g, name);
+		assert_non_null(v);
+		assert_string_equal(v->name, name);
+	}
+	ir_graph_destroy(g);
+}
+
+static void test_ir_toposort_orders_and_finds_cycles(void **state)
+{
+	(void)state;
+	ir_graph *g = ir_graph_create("g");
+	ir_shape s = shp(1, 2);
+	ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &s);
+	ir_graph_add_input(g, x);
+	ir_value *a = ir_graph_add_value(g, "a", IR_DT_F32, NULL);
+	ir_value *b = ir_graph_add_value(g, "b", IR_DT_F32, NULL);
+	/* added consumer-first */
+	ir_graph_add_node(g, IR_OP_TANH, "second", 1, &a, 1, &b);
+	ir_graph_add_node(g, IR_OP_RELU, "first", 1, &x, 1, &a);
+	ir_graph_add_output(g, b);
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(ir_graph_toposort(g, &d), 0);
+	assert_string_equal(g->nodes[0]->name, "first");
+	assert_string_equal(g->nodes[1]->name, "second");
+	assert_int_equal(ir_verify(g, false, &d), 0);
+
+	/* a <- tanh(b), b <- relu(a): a cycle */
+	ir_graph *c = ir_graph_create("cyc");
+	ir_value *p = ir_graph_add_value(c, "p", IR_DT_F32, &s);
+	ir_value *q = ir_graph_add_value(c, "q", IR_DT_F32, &s);
+	ir_graph_add_node(c, IR_OP_TANH, "t", 1, &q, 1, &p);
+	ir_graph_add_node(c, IR_OP_RELU, "r", 1, &p, 1, &q);
+	ir_graph_add_output(c, q);
+	assert_int_equal(ir_graph_toposort(c, &d), -1);
+	assert_non_null(strstr(d.buf, "cycle"));
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+	ir_graph_destroy(c);
+}
+
+static void test_ir_verify_reports_bad_structure(void **state)
+{
+	(void)state;
+	ir_graph *g = small_graph();
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(ir_verify(g, false, &d), 0);
+
+	ir_node *n = g->nodes[0];
+	ir_node_set_int(g, n, "bogus", 1);
+	assert_int_equal(ir_verify(g, false, &d), -1);
+	assert_non_null(strstr(d.buf, "unknown attribute 'bogus' for relu"));
+	ir_node_del_attr(n, "bogus");
+
+	/* conv needs at least two inputs */
+	ir_node *c = g->nodes[1];
+	c->op = IR_OP_CONV;
+	diag_sink_fini(&d);
+	diag_sink_init_capture(&d);
+	assert_int_equal(ir_verify(g, false, &d), -1);
+	assert_non_null(strstr(d.buf, "conv takes 2..3 inputs, has 1"));
+	c->op = IR_OP_SIGMOID;
+
+	/* an attribute of the right name but the wrong kind */
+	ir_graph *g2 = ir_graph_create("g2");
+	ir_shape s = shp(4, 1, 1, 4, 4);
+	ir_value *x = ir_graph_add_value(g2, "x", IR_DT_F32, &s);
+	ir_graph_add_input(g2, x);
+	ir_value *y = ir_graph_add_value(g2, "y", IR_DT_F32, NULL);
+	ir_node *p = ir_graph_add_node(g2, IR_OP_MAX_POOL, "mp", 1, &x, 1, &y);
+	ir_node_set_int(g2, p, "kernel", 2);
+	ir_graph_add_output(g2, y);
+	diag_sink_fini(&d);
+	diag_sink_init_capture(&d);
+	assert_int_equal(ir_verify(g2, false, &d), -1);
+	assert_non_null(strstr(d.buf, "attribute 'kernel' has the wrong kind"));
+
+	/* graph output never defined */
+	ir_graph *g3 = ir_graph_create("g3");
+	ir_value *u = ir_graph_add_value(g3, "u", IR_DT_F32, &s);
+	ir_graph_add_output(g3, u);
+	diag_sink_fini(&d);
+	diag_sink_init_capture(&d);
+	assert_int_equal(ir_verify(g3, false, &d), -1);
+	assert_non_null(strstr(d.buf, "graph output 'u' is never defined"));
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+	ir_graph_destroy(g2);
+	ir_graph_destroy(g3);
+}
+
+static void test_ir_print_text_form(void **state)
+{
+	(void)state;
+	ir_graph *g = small_graph();
+	ir_shape s = shp(1, 3);
+	float w[3] = {0.5f, -1.0f, 0.1f};
+	ir_graph_add_const(g, "w", IR_DT_F32, &s, w);
+	char *txt = print_to_string(g, 16);
+	assert_string_equal(txt, "graph small {\n"
+	                         "  input %x: f32[?,4]\n"
+	                         "  const %w: f32[3] = [0.5, -1.0, 0.100000001]\n"
+	                         "  %y: f32[*] = relu(%x)  ; Relu_0 (Relu) #0\n"
+	                         "  %\"onnx::z\": f32[*] = sigmoid(%x)\n"
+	                         "  output %y\n"
+	                         "}\n");
+	free(txt);
+	txt = print_to_string(g, 2);
+	assert_non_null(strstr(txt, "const %w: f32[3] = elided  ; range [-1.0, 0.5]\n"));
+	free(txt);
+	ir_graph_destroy(g);
+}
+
+static void test_pass_unknown_name_lists_registry(void **state)
+{
+	(void)state;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(pass_check_pipeline("shapes,nope,dce,also-nope", &d), -1);
+	assert_int_equal(d.nerr, 2);
+	assert_non_null(strstr(d.buf, "unknown pass 'nope' (known passes: shapes, fold-constants, dce"));
+	assert_non_null(strstr(d.buf, "unknown pass 'also-nope'"));
+	diag_sink_fini(&d);
+}
+
+static void test_pass_dce_removes_dead_branch(void **state)
+{
+	(void)state;
+	ir_graph *g = small_graph();
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(pass_run_pipeline(g, "dce", NULL, &d), 0);
+	assert_int_equal(g->nnodes, 1);
+	assert_int_equal(g->nodes[0]->op, IR_OP_RELU);
+	assert_null(ir_graph_find_value(g, "onnx::z"));
+	assert_int_equal(ir_verify(g, false, &d), 0);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
+static void test_pass_print_after_dumps(void **state)
+{
+	(void)state;
+	ir_graph *g = small_graph();
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	pass_options o = {.print_after = "dce", .print_out = f, .print_max_inline = 16};
+	assert_int_equal(pass_run_pipeline(g, "dce", &o, &d), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "; *** IR after dce ***\ngraph small {"));
+	assert_null(strstr(buf, "sigmoid"));
+	free(buf);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ir_shape_numel_overflow),
+		cmocka_unit_test(test_ir_value_names_are_unique),
+		cmocka_unit_test(test_ir_toposort_orders_and_finds_cycles),
+		cmocka_unit_test(test_ir_verify_reports_bad_structure),
+		cmocka_unit_test(test_ir_print_text_form),
+		cmocka_unit_test(test_pass_unknown_name_lists_registry),
+		cmocka_unit_test(test_pass_dce_removes_dead_branch),
+		cmocka_unit_test(test_pass_print_after_dumps),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
