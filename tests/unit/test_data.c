@@ -1,0 +1,168 @@
+/* test_data.c: labelled data sets: IDX (gzipped or not), NPY pairs, and
+ * clean errors for missing or malformed files. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "data.h"
+#include "frontend.h"
+
+#define FMNIST "/usr/share/datasets/fashion-mnist"
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(tmpdir, sizeof tmpdir, "/tmp/qgtc-test-data-XXXXXX");
+	return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	char cmd[300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void write_file(const char *name, const void *p, size_t n)
+{
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+static void test_data_fashion_mnist_test_split(void **state)
+{
+	(void)state;
+	if (access(FMNIST "/t10k-labels-idx1-ubyte.gz", R_OK) != 0)
+		skip();
+	qgt_dataset ds;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, FMNIST, QGT_SPLIT_TEST, NULL, &d), 0);
+	assert_int_equal(ds.n, 10000);
+	assert_int_equal(ds.sample.rank, 3);
+	assert_int_equal(ds.sample.d[0], 1);
+	assert_int_equal(ds.sample.d[1], 28);
+	assert_int_equal(ds.sample.d[2], 28);
+	assert_int_equal(ds.nclasses, 10);
+	/* Fashion-MNIST's test set is balanced: 1000 of each class. */
+	int count[10] = {0};
+	for (int64_t i = 0; i < ds.n; i++)
+		count[ds.y[i]]++;
+	for (int c = 0; c < 10; c++)
+		assert_int_equal(count[c], 1000);
+	/* default normalisation maps pixels to [0, 1] */
+	float lo = 1, hi = 0;
+	for (int64_t i = 0; i < ds.n * ds.sample_numel; i++) {
+		lo = ds.x[i] < lo ? ds.x[i] : lo;
+		hi = ds.x[i] > hi ? ds.x[i] : hi;
+	}
+	assert_true(lo == 0.0f && hi == 1.0f);
+	qgt_dataset_free(&ds);
+	diag_sink_fini(&d);
+}
+
+/* A 2-image 2x2 IDX pair written by hand, uncompressed. */
+static void test_data_idx_plain_with_normalisation(void **state)
+{
+	(void)state;
+	const unsigned char img[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2,
+	                             0, 51, 102, 255, 255, 0, 0, 0};
+	const unsigned char lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 1};
+	write_file("t10k-images-idx3-ubyte", img, sizeof img);
+	write_file("t10k-labels-idx1-ubyte", lab, sizeof lab);
+	qgt_norm nm;
+	qgt_norm_default(&nm);
+	nm.mean[0] = 0.5f;
+	nm.std[0] = 0.5f;
+	qgt_dataset ds;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TEST, &nm, &d), 0);
+	assert_int_equal(ds.n, 2);
+	assert_int_equal(ds.y[0], 3);
+	assert_int_equal(ds.y[1], 1);
+	assert_int_equal(ds.nclasses, 4);
+	/* (p/255 - 0.5)/0.5: 0 -> -1, 51 -> -0.6, 102 -> -0.2, 255 -> 1 */
+	assert_float_equal(ds.x[0], -1.0f, 1e-6);
+	assert_float_equal(ds.x[1], -0.6f, 1e-6);
+	assert_float_equal(ds.x[2], -0.2f, 1e-6);
+	assert_float_equal(ds.x[3], 1.0f, 1e-6);
+	assert_float_equal(ds.x[4], 1.0f, 1e-6);
+	qgt_dataset_free(&ds);
+	diag_sink_fini(&d);
+}
+
+static void test_data_idx_errors_name_the_file(void **state)
+{
+	(void)state;
+	qgt_dataset ds;
+	diag_sink d;
+
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, "/nonexistent/dir", QGT_SPLIT_TEST, NULL, &d), -1);
+	assert_non_null(strstr(d.buf, "/nonexistent/dir: error: data directory not found"));
+	diag_sink_fini(&d);
+
+	/* truncated pixel data */
+	const unsigned char img[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3};
+	const unsigned char lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 1};
+	write_file("train-images-idx3-ubyte", img, sizeof img);
+	write_file("train-labels-idx1-ubyte", lab, sizeof lab);
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TRAIN, NULL, &d), -1);
+	assert_non_null(strstr(d.buf, "train-images-idx3-ubyte: error: truncated IDX data: 3 of 8 bytes"));
+	diag_sink_fini(&d);
+
+	/* bad magic */
+	write_file("train-images-idx3-ubyte", "\x12\x34\x56\x78", 4);
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TRAIN, NULL, &d), -1);
+	assert_non_null(strstr(d.buf, "not an IDX file"));
+	diag_sink_fini(&d);
+
+	/* absurd dimension */
+	const unsigned char huge[] = {0, 0, 8, 3, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 2};
+	write_file("train-images-idx3-ubyte", huge, sizeof huge);
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TRAIN, NULL, &d), -1);
+	assert_non_null(strstr(d.buf, "is empty or too large"));
+	diag_sink_fini(&d);
+
+	/* mean/std per channel must match the channel count */
+	qgt_norm nm;
+	qgt_norm_default(&nm);
+	assert_int_equal(qgt_norm_parse_list("0.1,0.2,0.3", nm.mean, 16), 3);
+	nm.nmean = 3;
+	const unsigned char img2[] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 7};
+	const unsigned char lab2[] = {0, 0, 8, 1, 0, 0, 0, 1, 0};
+	write_file("train-images-idx3-ubyte", img2, sizeof img2);
+	write_file("train-labels-idx1-ubyte", lab2, sizeof lab2);
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TRAIN, &nm, &d), -1);
+	assert_non_null(strstr(d.buf, "give 3/1 values but samples have 1 channels"));
+	diag_sink_fini(&d);
+	assert_int_equal(qgt_norm_parse_list("0.1,x", nm.mean, 16), -1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_data_fashion_mnist_test_split),
+		cmocka_unit_test(test_data_idx_plain_with_normalisation),
+		cmocka_unit_test(test_data_idx_errors_name_the_file),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
