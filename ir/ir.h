@@ -273,6 +273,13 @@ int ir_verify(ir_graph *g, bool need_shapes, diag_sink *d);
  * elided unless max_inline < 0 (print all, exact hex floats). */
 void ir_print(FILE *f, const ir_graph *g, long max_inline);
 
+/* Parse the .qir text form (what ir_print writes) into a new graph (caller
+ * owns).  Elided constants come back as constants without data (data
+ * NULL): enough to inspect and run shape passes, not to execute.  Errors
+ * read "FILE:LINE:COL: error: ..." followed by the source line and a
+ * caret; all of them in one run where possible.  NULL after reporting. */
+ir_graph *ir_parse(const char *text, size_t len, const char *filename, diag_sink *d);
+
 /* ------------------------------------------------------ interpreter */
 
 /* Reference interpreter.  inputs[k] feeds g->inputs[k] (shape must match

@@ -84,19 +84,6 @@ static void print_data(FILE *f, const ir_value *v, long max_inline)
 	int64_t n = ir_shape_numel(&v->shape);
 	if (n < 0 || !v->data || (max_inline >= 0 && n > max_inline)) {
 		fputs("elided", f);
-		if (n > 0 && v->data && v->dt == IR_DT_F32) {
-			const float *p = v->data;
-			float lo = p[0], hi = p[0];
-			for (int64_t i = 1; i < n; i++) {
-				lo = p[i] < lo ? p[i] : lo;
-				hi = p[i] > hi ? p[i] : hi;
-			}
-			fputs("  ; range [", f);
-			print_float(f, lo);
-			fputs(", ", f);
-			print_float(f, hi);
-			fputc(']', f);
-		}
 		return;
 	}
 	fputc('[', f);
@@ -190,15 +177,18 @@ static void print_node(FILE *f, const ir_node *n)
 		fputc('}', f);
 	}
 	if ((n->name && *n->name) || n->src_op || n->src_index >= 0) {
-		fputs("  ; ", f);
+		const char *sep = "  ; ";
 		if (n->name && *n->name) {
+			fputs(sep, f);
 			print_name(f, n->name);
-			fputc(' ', f);
+			sep = " ";
 		}
-		if (n->src_op)
-			fprintf(f, "(%s) ", n->src_op);
+		if (n->src_op) {
+			fprintf(f, "%s(%s)", sep, n->src_op);
+			sep = " ";
+		}
 		if (n->src_index >= 0)
-			fprintf(f, "#%d", n->src_index);
+			fprintf(f, "%s#%d", sep, n->src_index);
 	}
 	fputc('\n', f);
 }

@@ -1,0 +1,187 @@
+/* test_ir_text.c: the .qir text form reads back to the same text, and
+ * malformed text gets exact, located diagnostics. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ir.h"
+
+static char *print_to_string(const ir_graph *g, long max_inline)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	ir_print(f, g, max_inline);
+	fclose(f);
+	return buf;
+}
+
+static const char *const full_text =
+	"graph \"my model\" {\n"
+	"  input %x: f32[?,3,8,8]\n"
+	"  input %\"weird name\\\\\": f32[16]\n"
+	"  const %w: f32[4,3,3,3] = elided\n"
+	"  const %b: f32[4] = [0.5, -1.0, 1e-30, inf]\n"
+	"  const %shape: i64[2] = [0, -1]\n"
+	"  const %flag: bool[1] = [1]\n"
+	"  const %q: u8[3] = [0, 128, 255]\n"
+	"  %c: f32[?,4,8,8] = conv(%x, %w, %b) {auto_pad=\"SAME_UPPER\", group=1, strides=[1,1]}  ; \"/features/Conv\" (Conv) #3\n"
+	"  %r: f32[*] = reshape(%c, %shape)  ; (Reshape) #4\n"
+	"  %y: f32[*], _ = dropout(%r, _, _)\n"
+	"  %k: f32[*] = clip(%y, _, _)  ; clip_0\n"
+	"  %s: f32[*] = leaky_relu(%k) {alpha=0.100000001}\n"
+	"  %rs: f32[*] = resize(%s, _, _, _) {axes=[2,3], mode=\"linear\"}\n"
+	"  output %rs\n"
+	"  output %y\n"
+	"}\n";
+
+static void test_ir_text_round_trip(void **state)
+{
+	(void)state;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	ir_graph *g = ir_parse(full_text, strlen(full_text), "t.qir", &d);
+	if (!g)
+		fail_msg("%s", d.buf);
+	assert_int_equal(ir_verify(g, false, &d), 0);
+	char *again = print_to_string(g, -1);
+	assert_string_equal(again, full_text);
+	free(again);
+	assert_int_equal(g->nodes[0]->src_index, 3);
+	assert_string_equal(g->nodes[0]->name, "/features/Conv");
+	assert_string_equal(g->nodes[0]->src_op, "Conv");
+	assert_null(ir_graph_find_value(g, "w")->data);
+	ir_graph_destroy(g);
+	diag_sink_fini(&d);
+}
+
+/* Build a graph through the API, print every constant, parse, print. */
+static void test_ir_text_round_trip_exact_floats(void **state)
+{
+	(void)state;
+	ir_graph *g = ir_graph_create("floats");
+	ir_shape s = {.rank = 1, .d = {6}};
+	float v[6] = {0.1f, 1.0f / 3.0f, -2.5e-38f, 3.4028235e38f, 1e-45f, -0.0f};
+	ir_value *c = ir_graph_add_const(g, "c", IR_DT_F32, &s, v);
+	ir_value *y = ir_graph_add_value(g, "y", IR_DT_F32, &s);
+	ir_graph_add_node(g, IR_OP_RELU, "r", 1, &c, 1, &y);
+	ir_graph_add_output(g, y);
+	char *t1 = print_to_string(g, -1);
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	ir_graph *h = ir_parse(t1, strlen(t1), "f.qir", &d);
+	assert_non_null(h);
+	char *t2 = print_to_string(h, -1);
+	assert_string_equal(t1, t2);
+	assert_memory_equal(ir_graph_find_value(h, "c")->data, v, sizeof v);
+	free(t1);
+	free(t2);
+	ir_graph_destroy(g);
+	ir_graph_destroy(h);
+	diag_sink_fini(&d);
+}
+
+static void expect_error(const char *text, size_t len, const char *want)
+{
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	ir_graph *g = ir_parse(text, len, "bad.qir", &d);
+	assert_null(g);
+	assert_true(d.nerr > 0);
+	if (!strstr(d.buf, want))
+		fail_msg("expected diagnostic containing\n%s\ngot\n%s", want, d.buf);
+	diag_sink_fini(&d);
+}
+
+#define EXPECT_ERROR(text, want) expect_error(text, sizeof(text) - 1, want)
+
+static void test_ir_text_errors_point_at_the_problem(void **state)
+{
+	(void)state;
+	EXPECT_ERROR("graph g {\n  input %x: f32[2]\n  %y: f32[2] = rleu(%x)\n  output %y\n}\n",
+	             "bad.qir:3:16: error: unknown op 'rleu'\n"
+	             "    %y: f32[2] = rleu(%x)\n"
+	             "                 ^");
+	EXPECT_ERROR("graph g {\n  %y: f32[2] = relu(%nope)\n  output %y\n}\n",
+	             "bad.qir:2:21: error: undefined value '%nope'");
+	EXPECT_ERROR("graph g {\n  input %x: f99[2]\n}\n",
+	             "bad.qir:2:13: error: expected an element type");
+	EXPECT_ERROR("graph g {\n  input %x: f32[2]\n", "bad.qir:3:1: error: unexpected end of file: missing '}'");
+	EXPECT_ERROR("graph g {\n  const %c: i64[1] = [99999999999999999999999]\n}\n",
+	             "is not an integer in range");
+	EXPECT_ERROR("graph g {\n  const %c: u8[1] = [256]\n}\n", "256 does not fit in u8");
+	EXPECT_ERROR("graph g {\n  const %c: f32[2] = [1.0]\n}\n", "1 values for c, whose shape holds 2");
+	EXPECT_ERROR("graph g {\n  input %x: f32[2]\n  input %x: f32[2]\n}\n",
+	             "bad.qir:3:9: error: value '%x' is defined twice");
+	EXPECT_ERROR("graph g {\n  input %x: f32[2,?]\n}\n", "only the first (batch) dimension may be symbolic");
+	EXPECT_ERROR("graph g {\n  input %x: f32[1048576,1048576,1048576]\n}\n", "more than");
+	EXPECT_ERROR("graph g {\n  input %\"x: f32[2]\n}\n", "bad.qir:2:9: error: expected a value name");
+	EXPECT_ERROR("graph g {\n  input %x: f32[2]\n  %y: f32[2] = relu(%x) {alpha=1.0}\n}\n",
+	             "unknown attribute 'alpha' for relu");
+	EXPECT_ERROR("graph g {\n  input %x: f32[2]\n  %y: f32[2] = conv(%x)\n}\n",
+	             "conv takes 2..3 inputs, not 1");
+	EXPECT_ERROR("graph g {\n  input %x: f32[2] junk\n}\n", "unexpected 'junk' at end of line");
+	/* a NUL byte inside the text */
+	EXPECT_ERROR("graph g {\n  input %x\0: f32[2]\n}\n", "character 0x00");
+	EXPECT_ERROR("", "bad.qir:1:1: error: expected 'graph', found end of file");
+	/* several bad lines: each reported in one run */
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	const char *t = "graph g {\n  input %x: f32[2]\n  %a: f32[2] = foo(%x)\n  %b: f32[2] = bar(%x)\n}\n";
+	assert_null(ir_parse(t, strlen(t), "m.qir", &d));
+	assert_int_equal(d.nerr, 2);
+	assert_non_null(strstr(d.buf, "m.qir:3:"));
+	assert_non_null(strstr(d.buf, "m.qir:4:"));
+	diag_sink_fini(&d);
+}
+
+/* Random mutations of valid text must never crash the parser. */
+static void test_ir_text_survives_garbage(void **state)
+{
+	(void)state;
+	size_t n = strlen(full_text);
+	char *buf = malloc(n + 1);
+	unsigned seed = 12345;
+	for (int iter = 0; iter < 3000; iter++) {
+		memcpy(buf, full_text, n + 1);
+		size_t len = n;
+		int edits = 1 + iter % 4;
+		for (int e = 0; e < edits; e++) {
+			seed = seed * 1103515245u + 12345u;
+			size_t pos = (seed >> 8) % len;
+			seed = seed * 1103515245u + 12345u;
+			switch ((seed >> 16) % 3) {
+			case 0: buf[pos] = (char)(seed >> 4); break;  /* flip a byte */
+			case 1: len = pos; break;                      /* truncate */
+			case 2: memmove(buf + pos, buf + pos + 1, len - pos); len--; break;
+			}
+			if (len == 0)
+				break;
+		}
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		ir_graph *g = ir_parse(buf, len, "fuzz.qir", &d);
+		if (g)
+			ir_graph_destroy(g);
+		else
+			assert_true(d.nerr > 0);
+		diag_sink_fini(&d);
+	}
+	free(buf);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ir_text_round_trip),
+		cmocka_unit_test(test_ir_text_round_trip_exact_floats),
+		cmocka_unit_test(test_ir_text_errors_point_at_the_problem),
+		cmocka_unit_test(test_ir_text_survives_garbage),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
