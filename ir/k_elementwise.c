@@ -1,228 +1,792 @@
-/* k_elementwise.c: elementwise ops: activations, binary arithmetic with broadcasting, batchnorm, identity, dropout, cast. */
+/* k_elementwise.c: elementwise ops: activations, binary arithmetic with
+ * broadcasting, batchnorm, identity, dropout, cast.  This is the reference
+ * every backend is checked against, so loops stay plain. */
+#include <math.h>
+#include <string.h>
+
 #include "kernel.h"
 
-/* STUB: not implemented yet. */
-int ir_infer_batchnorm(ir_graph *g, ir_node *n, diag_sink *d)
+/* ------------------------------------------------------------- helpers */
+
+/* Leave every output's rank unknown: inference comes back to n later,
+ * once its operands are known. */
+static int defer(ir_node *n)
 {
-	k_error(g, n, d, "op 'batchnorm' is not implemented yet");
-	return -1;
+	for (int k = 0; k < n->nout; k++)
+		if (n->out[k])
+			n->out[k]->shape.rank = -1;
+	return 0;
 }
 
-int ir_eval_batchnorm(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+/* Required input k: a NULL slot is a structural error, not a deferral. */
+static bool need_in(ir_graph *g, ir_node *n, int k, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'batchnorm' is not implemented yet");
-	return -1;
+	if (k < n->nin && n->in[k])
+		return true;
+	k_error(g, n, d, "required input %d is missing", k);
+	return false;
+}
+
+/* Optional input k of an eval: NULL or zero elements both mean absent. */
+static const ir_tensor *opt_in(const ir_node *n, const ir_tensor *const *in, int k)
+{
+	if (k >= n->nin || !in[k] || ir_shape_numel(&in[k]->shape) == 0)
+		return NULL;
+	return in[k];
+}
+
+/* Same for a value during inference. */
+static const ir_value *opt_val(const ir_node *n, int k)
+{
+	if (k >= n->nin || !n->in[k] || ir_shape_numel(&n->in[k]->shape) == 0)
+		return NULL;
+	return n->in[k];
+}
+
+/* Element count of a tensor handed to eval, which inference made concrete. */
+static int64_t numel(const ir_tensor *t)
+{
+	return ir_shape_numel(&t->shape);
+}
+
+/* Integer element k of an integer or bool tensor, widened. */
+static int64_t ld_int(ir_dtype dt, const void *p, int64_t k)
+{
+	switch (dt) {
+	case IR_DT_I8: return ((const int8_t *)p)[k];
+	case IR_DT_U8: return ((const uint8_t *)p)[k];
+	case IR_DT_I32: return ((const int32_t *)p)[k];
+	case IR_DT_I64: return ((const int64_t *)p)[k];
+	case IR_DT_BOOL: return ((const uint8_t *)p)[k] != 0;
+	default: return 0;
+	}
+}
+
+/* Store v into integer element k, wrapping modulo the type's width the way
+ * numpy's astype and C's integer conversions (as GCC defines them) do. */
+static void st_int(ir_dtype dt, void *p, int64_t k, int64_t v)
+{
+	switch (dt) {
+	case IR_DT_I8: ((int8_t *)p)[k] = (int8_t)v; break;
+	case IR_DT_U8: ((uint8_t *)p)[k] = (uint8_t)v; break;
+	case IR_DT_I32: ((int32_t *)p)[k] = (int32_t)v; break;
+	case IR_DT_I64: ((int64_t *)p)[k] = v; break;
+	case IR_DT_BOOL: ((uint8_t *)p)[k] = v != 0; break;
+	default: break;
+	}
+}
+
+static bool is_int_dtype(ir_dtype dt)
+{
+	return dt == IR_DT_I8 || dt == IR_DT_U8 || dt == IR_DT_I32 || dt == IR_DT_I64;
+}
+
+/* Walks the elements of a broadcast result in row-major order, keeping for
+ * each operand the offset of the element that feeds the current output
+ * element.  Numpy rule: operands are right-aligned against the output and
+ * an operand dimension of extent 1 (or a missing leading one) stays put,
+ * which is a stride of 0. */
+#define BCAST_MAXOPS 2
+typedef struct bcast_iter {
+	int rank;                              /* output rank */
+	int nops;                              /* operands tracked */
+	int64_t dim[IR_MAX_RANK];              /* output extents */
+	int64_t idx[IR_MAX_RANK];              /* current output index */
+	int64_t st[BCAST_MAXOPS][IR_MAX_RANK]; /* operand strides; 0 where broadcast */
+	int64_t off[BCAST_MAXOPS];             /* operand element offsets */
+} bcast_iter;
+
+static void bcast_init(bcast_iter *it, const ir_shape *out, int nops, const ir_shape *const *ops)
+{
+	memset(it, 0, sizeof *it);
+	it->rank = out->rank;
+	it->nops = nops;
+	for (int i = 0; i < out->rank; i++)
+		it->dim[i] = out->d[i];
+	for (int k = 0; k < nops; k++) {
+		int64_t st[IR_MAX_RANK];
+		k_strides(ops[k], st);
+		int lead = out->rank - ops[k]->rank;
+		for (int i = 0; i < out->rank; i++) {
+			int j = i - lead;
+			it->st[k][i] = j >= 0 && ops[k]->d[j] != 1 ? st[j] : 0;
+		}
+	}
+}
+
+/* Advance to the next output element (odometer on the last axis first). */
+static void bcast_next(bcast_iter *it)
+{
+	for (int i = it->rank - 1; i >= 0; i--) {
+		it->idx[i]++;
+		for (int k = 0; k < it->nops; k++)
+			it->off[k] += it->st[k][i];
+		if (it->idx[i] < it->dim[i])
+			return;
+		for (int k = 0; k < it->nops; k++)
+			it->off[k] -= it->st[k][i] * it->dim[i];
+		it->idx[i] = 0;
+	}
+}
+
+/* --------------------------------------------------- f32 unary activations */
+
+typedef float (*unary_fn)(float x, float a, float b);
+
+/* Infer for a float-only op whose output is its input's shape. */
+static int infer_f32_unary(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	if (x->dt == IR_DT_UNDEF)
+		return defer(n);
+	if (x->dt != IR_DT_F32) {
+		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
+		return -1;
+	}
+	k_set_out(n, 0, IR_DT_F32, &x->shape);
+	return 0;
+}
+
+/* Check that eval got an f32 input matching its output in size. */
+static int check_f32_same(const ir_node *n, const ir_tensor *x, const ir_tensor *y, diag_sink *d)
+{
+	if (!x || x->dt != IR_DT_F32 || y->dt != IR_DT_F32) {
+		k_error(NULL, n, d, "dtype %s is not supported", ir_dtype_name(x ? x->dt : IR_DT_UNDEF));
+		return -1;
+	}
+	if (numel(x) < 0 || numel(x) != numel(y)) {
+		char a[96], b[96];
+		k_error(NULL, n, d, "input shape %s does not match output shape %s",
+		        ir_shape_str(&x->shape, a, sizeof a), ir_shape_str(&y->shape, b, sizeof b));
+		return -1;
+	}
+	return 0;
+}
+
+static int eval_f32_unary(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                          diag_sink *d, unary_fn f, float a, float b)
+{
+	if (check_f32_same(n, in[0], out[0], d))
+		return -1;
+	const float *x = in[0]->data;
+	float *y = out[0]->data;
+	int64_t cnt = numel(out[0]);
+	for (int64_t i = 0; i < cnt; i++)
+		y[i] = f(x[i], a, b);
+	return 0;
+}
+
+/* Written as "x < 0 ? 0 : x" so that NaN passes through, as in numpy's
+ * maximum(x, 0). */
+static float relu_f(float x, float a, float b)
+{
+	(void)a;
+	(void)b;
+	return x < 0 ? 0.0f : x;
+}
+
+static float leaky_relu_f(float x, float alpha, float b)
+{
+	(void)b;
+	return x < 0 ? alpha * x : x;
+}
+
+/* exp of a non-positive argument only, so large |x| never overflows. */
+static float sigmoid_f(float x, float a, float b)
+{
+	(void)a;
+	(void)b;
+	if (x >= 0)
+		return 1.0f / (1.0f + expf(-x));
+	float e = expf(x);
+	return e / (1.0f + e);
+}
+
+static float tanh_f(float x, float a, float b)
+{
+	(void)a;
+	(void)b;
+	return tanhf(x);
+}
+
+static float clamp01(float v)
+{
+	return v < 0 ? 0.0f : v > 1 ? 1.0f : v;
+}
+
+static float hard_sigmoid_f(float x, float alpha, float beta)
+{
+	return clamp01(alpha * x + beta);
+}
+
+/* ONNX HardSwish: x * HardSigmoid(x) with alpha 1/6, beta 0.5. */
+static float hard_swish_f(float x, float a, float b)
+{
+	(void)a;
+	(void)b;
+	return x * clamp01(x * (1.0f / 6.0f) + 0.5f);
 }
 
 int ir_infer_relu(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'relu' is not implemented yet");
-	return -1;
+	return infer_f32_unary(g, n, d);
 }
 
 int ir_eval_relu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'relu' is not implemented yet");
-	return -1;
+	return eval_f32_unary(n, in, out, d, relu_f, 0, 0);
 }
 
 int ir_infer_leaky_relu(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'leaky_relu' is not implemented yet");
-	return -1;
+	return infer_f32_unary(g, n, d);
 }
 
 int ir_eval_leaky_relu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'leaky_relu' is not implemented yet");
+	return eval_f32_unary(n, in, out, d, leaky_relu_f, ir_attr_float(n, "alpha", 0.01f), 0);
+}
+
+int ir_infer_sigmoid(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_f32_unary(g, n, d);
+}
+
+int ir_eval_sigmoid(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_f32_unary(n, in, out, d, sigmoid_f, 0, 0);
+}
+
+int ir_infer_tanh(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_f32_unary(g, n, d);
+}
+
+int ir_eval_tanh(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_f32_unary(n, in, out, d, tanh_f, 0, 0);
+}
+
+int ir_infer_hard_sigmoid(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_f32_unary(g, n, d);
+}
+
+int ir_eval_hard_sigmoid(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_f32_unary(n, in, out, d, hard_sigmoid_f, ir_attr_float(n, "alpha", 0.2f),
+	                      ir_attr_float(n, "beta", 0.5f));
+}
+
+int ir_infer_hard_swish(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_f32_unary(g, n, d);
+}
+
+int ir_eval_hard_swish(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_f32_unary(n, in, out, d, hard_swish_f, 0, 0);
+}
+
+/* ----------------------------------------------------------- batchnorm */
+
+static const char *bn_param_name[5] = {"X", "scale", "B", "mean", "var"};
+
+int ir_infer_batchnorm(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	for (int k = 0; k < 5; k++)
+		if (!need_in(g, n, k, d))
+			return -1;
+	const ir_value *x = n->in[0];
+	if (x->dt == IR_DT_UNDEF || x->shape.rank < 0)
+		return defer(n);
+	if (x->dt != IR_DT_F32) {
+		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
+		return -1;
+	}
+	if (x->shape.rank < 2) {
+		char b[96];
+		k_error(g, n, d, "input %s has rank %d; batchnorm needs [N,C,...]",
+		        ir_shape_str(&x->shape, b, sizeof b), x->shape.rank);
+		return -1;
+	}
+	int64_t c = x->shape.d[1];
+	for (int k = 1; k < 5; k++) {
+		const ir_value *p = n->in[k];
+		if (p->dt == IR_DT_UNDEF || p->shape.rank < 0)
+			return defer(n);
+		if (p->dt != IR_DT_F32) {
+			k_error(g, n, d, "%s has dtype %s; only f32 is supported", bn_param_name[k],
+			        ir_dtype_name(p->dt));
+			return -1;
+		}
+		if (p->shape.rank != 1 || p->shape.d[0] != c) {
+			char b[96];
+			k_error(g, n, d, "%s has shape %s, expected [%lld] (channels of input)",
+			        bn_param_name[k], ir_shape_str(&p->shape, b, sizeof b), (long long)c);
+			return -1;
+		}
+	}
+	k_set_out(n, 0, IR_DT_F32, &x->shape);
+	return 0;
+}
+
+/* Inference mode: y = scale * (x - mean) / sqrt(var + eps) + B, per channel
+ * on axis 1, computed in the order of the ONNX reference. */
+int ir_eval_batchnorm(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	if (check_f32_same(n, in[0], out[0], d))
+		return -1;
+	const ir_tensor *x = in[0];
+	if (x->shape.rank < 2) {
+		k_error(NULL, n, d, "input has rank %d; batchnorm needs [N,C,...]", x->shape.rank);
+		return -1;
+	}
+	int64_t nb = x->shape.d[0], c = x->shape.d[1], inner = 1;
+	for (int i = 2; i < x->shape.rank; i++)
+		inner *= x->shape.d[i];
+	for (int k = 1; k < 5; k++)
+		if (!in[k] || in[k]->dt != IR_DT_F32 || numel(in[k]) != c) {
+			k_error(NULL, n, d, "%s must be f32 with %lld elements", bn_param_name[k],
+			        (long long)c);
+			return -1;
+		}
+	const float *scale = in[1]->data, *bias = in[2]->data, *mean = in[3]->data,
+	            *var = in[4]->data;
+	float eps = ir_attr_float(n, "epsilon", 1e-5f);
+	const float *xp = x->data;
+	float *yp = out[0]->data;
+	for (int64_t b = 0; b < nb; b++)
+		for (int64_t ch = 0; ch < c; ch++) {
+			float den = sqrtf(var[ch] + eps);
+			for (int64_t i = 0; i < inner; i++) {
+				int64_t k = (b * c + ch) * inner + i;
+				yp[k] = (xp[k] - mean[ch]) / den * scale[ch] + bias[ch];
+			}
+		}
+	return 0;
+}
+
+/* ---------------------------------------------------------------- prelu */
+
+/* Where slope sits against X.  ONNX (opset 7+) broadcasts slope to X
+ * unidirectionally.  Models exported by old PyTorch (opset 6, e.g. the
+ * test_PReLU_*_multiparam conformance tests) give a 1-D slope [C] against
+ * X [N,C,...] where numpy broadcasting fails; opset 6 meant per-channel on
+ * axis 1, so such a slope is read as [C,1,...,1].  Returns -1 if neither
+ * rule applies. */
+static int prelu_slope_shape(const ir_shape *x, const ir_shape *slope, ir_shape *eff)
+{
+	ir_shape o;
+	if (k_broadcast_shape(x, slope, &o) == 0 && ir_shape_eq(&o, x)) {
+		*eff = *slope;
+		return 0;
+	}
+	if (slope->rank == 1 && x->rank >= 2 && x->d[1] == slope->d[0]) {
+		memset(eff, 0, sizeof *eff);
+		eff->rank = x->rank - 1;
+		eff->d[0] = slope->d[0];
+		for (int i = 1; i < eff->rank; i++)
+			eff->d[i] = 1;
+		return 0;
+	}
 	return -1;
 }
 
 int ir_infer_prelu(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'prelu' is not implemented yet");
-	return -1;
+	if (!need_in(g, n, 0, d) || !need_in(g, n, 1, d))
+		return -1;
+	const ir_value *x = n->in[0], *s = n->in[1];
+	if (x->dt == IR_DT_UNDEF || s->dt == IR_DT_UNDEF || x->shape.rank < 0 || s->shape.rank < 0)
+		return defer(n);
+	if (x->dt != IR_DT_F32 || s->dt != IR_DT_F32) {
+		k_error(g, n, d, "dtype %s is not supported",
+		        ir_dtype_name(x->dt != IR_DT_F32 ? x->dt : s->dt));
+		return -1;
+	}
+	ir_shape eff;
+	if (prelu_slope_shape(&x->shape, &s->shape, &eff)) {
+		char a[96], b[96];
+		k_error(g, n, d, "slope %s does not broadcast to input %s",
+		        ir_shape_str(&s->shape, b, sizeof b), ir_shape_str(&x->shape, a, sizeof a));
+		return -1;
+	}
+	k_set_out(n, 0, IR_DT_F32, &x->shape);
+	return 0;
 }
 
 int ir_eval_prelu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'prelu' is not implemented yet");
-	return -1;
+	if (check_f32_same(n, in[0], out[0], d))
+		return -1;
+	ir_shape eff;
+	if (!in[1] || in[1]->dt != IR_DT_F32 || prelu_slope_shape(&in[0]->shape, &in[1]->shape, &eff)) {
+		k_error(NULL, n, d, "slope does not broadcast to the input");
+		return -1;
+	}
+	const ir_shape *ops[2] = {&in[0]->shape, &eff};
+	bcast_iter it;
+	bcast_init(&it, &out[0]->shape, 2, ops);
+	const float *x = in[0]->data, *s = in[1]->data;
+	float *y = out[0]->data;
+	int64_t cnt = numel(out[0]);
+	for (int64_t i = 0; i < cnt; i++, bcast_next(&it)) {
+		float v = x[it.off[0]];
+		y[i] = v < 0 ? s[it.off[1]] * v : v;
+	}
+	return 0;
 }
 
+/* ----------------------------------------------------------------- clip */
+
+/* Clip works on f32 and on the integer types: PyTorch exports clamp on
+ * i64 shape arithmetic. */
 int ir_infer_clip(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'clip' is not implemented yet");
-	return -1;
+	if (!need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	if (x->dt == IR_DT_UNDEF)
+		return defer(n);
+	if (x->dt != IR_DT_F32 && !is_int_dtype(x->dt)) {
+		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
+		return -1;
+	}
+	for (int k = 1; k < 3; k++) {
+		const ir_value *b = opt_val(n, k);
+		if (!b)
+			continue;
+		if (b->dt == IR_DT_UNDEF || b->shape.rank < 0)
+			return defer(n);
+		if (b->dt != x->dt) {
+			k_error(g, n, d, "%s has dtype %s, input has %s", k == 1 ? "min" : "max",
+			        ir_dtype_name(b->dt), ir_dtype_name(x->dt));
+			return -1;
+		}
+		if (ir_shape_numel(&b->shape) != 1) {
+			char s[96];
+			k_error(g, n, d, "%s must be a scalar, got shape %s", k == 1 ? "min" : "max",
+			        ir_shape_str(&b->shape, s, sizeof s));
+			return -1;
+		}
+	}
+	k_set_out(n, 0, x->dt, &x->shape);
+	return 0;
 }
 
 int ir_eval_clip(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'clip' is not implemented yet");
-	return -1;
+	const ir_tensor *x = in[0], *lo = opt_in(n, in, 1), *hi = opt_in(n, in, 2);
+	ir_dtype dt = out[0]->dt;
+	int64_t cnt = numel(out[0]);
+	if (!x || x->dt != dt || numel(x) != cnt || (lo && lo->dt != dt) || (hi && hi->dt != dt)) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	if (dt == IR_DT_F32) {
+		/* Absent bounds are -inf/+inf; NaN input passes through. */
+		float mn = lo ? *(const float *)lo->data : -INFINITY;
+		float mx = hi ? *(const float *)hi->data : INFINITY;
+		const float *xp = x->data;
+		float *yp = out[0]->data;
+		for (int64_t i = 0; i < cnt; i++) {
+			float v = xp[i];
+			if (v < mn)
+				v = mn;
+			if (v > mx)
+				v = mx;
+			yp[i] = v;
+		}
+		return 0;
+	}
+	if (!is_int_dtype(dt)) {
+		k_error(NULL, n, d, "dtype %s is not supported", ir_dtype_name(dt));
+		return -1;
+	}
+	int64_t mn = lo ? ld_int(dt, lo->data, 0) : INT64_MIN;
+	int64_t mx = hi ? ld_int(dt, hi->data, 0) : INT64_MAX;
+	for (int64_t i = 0; i < cnt; i++) {
+		int64_t v = ld_int(dt, x->data, i);
+		if (v < mn)
+			v = mn;
+		if (v > mx)
+			v = mx;
+		st_int(dt, out[0]->data, i, v);
+	}
+	return 0;
 }
 
-int ir_infer_sigmoid(ir_graph *g, ir_node *n, diag_sink *d)
+/* ------------------------------------------------- binary arithmetic */
+
+typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } bin_op;
+
+static int infer_binary(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'sigmoid' is not implemented yet");
-	return -1;
+	if (!need_in(g, n, 0, d) || !need_in(g, n, 1, d))
+		return -1;
+	const ir_value *a = n->in[0], *b = n->in[1];
+	if (a->dt == IR_DT_UNDEF || b->dt == IR_DT_UNDEF)
+		return defer(n);
+	if (a->dt != b->dt) {
+		k_error(g, n, d, "operand dtypes differ: %s and %s", ir_dtype_name(a->dt),
+		        ir_dtype_name(b->dt));
+		return -1;
+	}
+	if (a->dt != IR_DT_F32 && !is_int_dtype(a->dt)) {
+		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(a->dt));
+		return -1;
+	}
+	if (a->shape.rank < 0 || b->shape.rank < 0) {
+		n->out[0]->dt = a->dt;
+		return defer(n);
+	}
+	ir_shape o;
+	if (k_broadcast_shape(&a->shape, &b->shape, &o)) {
+		char sa[96], sb[96];
+		k_error(g, n, d, "cannot broadcast %s with %s", ir_shape_str(&a->shape, sa, sizeof sa),
+		        ir_shape_str(&b->shape, sb, sizeof sb));
+		return -1;
+	}
+	k_set_out(n, 0, a->dt, &o);
+	return 0;
 }
 
-int ir_eval_sigmoid(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+/* Integer arithmetic.  Sums and products go through uint64_t so that
+ * overflow wraps instead of being undefined; the store then wraps to the
+ * element width.  Division truncates toward zero: the ONNX spec says so
+ * (onnx/onnx#7585) and onnxruntime does it. */
+static int int_binop(const ir_node *n, bin_op op, int64_t a, int64_t b, int64_t *r, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'sigmoid' is not implemented yet");
-	return -1;
+	switch (op) {
+	case BIN_ADD: *r = (int64_t)((uint64_t)a + (uint64_t)b); return 0;
+	case BIN_SUB: *r = (int64_t)((uint64_t)a - (uint64_t)b); return 0;
+	case BIN_MUL: *r = (int64_t)((uint64_t)a * (uint64_t)b); return 0;
+	case BIN_DIV:
+		if (b == 0) {
+			k_error(NULL, n, d, "integer division by zero");
+			return -1;
+		}
+		/* INT64_MIN / -1 overflows in C; it wraps to INT64_MIN. */
+		*r = b == -1 ? (int64_t)(0 - (uint64_t)a) : a / b;
+		return 0;
+	}
+	return 0;
 }
 
-int ir_infer_tanh(ir_graph *g, ir_node *n, diag_sink *d)
+static float f32_binop(bin_op op, float a, float b)
 {
-	k_error(g, n, d, "op 'tanh' is not implemented yet");
-	return -1;
+	switch (op) {
+	case BIN_ADD: return a + b;
+	case BIN_SUB: return a - b;
+	case BIN_MUL: return a * b;
+	case BIN_DIV: return a / b;
+	}
+	return 0;
 }
 
-int ir_eval_tanh(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+static int eval_binary(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                       diag_sink *d, bin_op op)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'tanh' is not implemented yet");
-	return -1;
-}
-
-int ir_infer_hard_sigmoid(ir_graph *g, ir_node *n, diag_sink *d)
-{
-	k_error(g, n, d, "op 'hard_sigmoid' is not implemented yet");
-	return -1;
-}
-
-int ir_eval_hard_sigmoid(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
-{
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'hard_sigmoid' is not implemented yet");
-	return -1;
-}
-
-int ir_infer_hard_swish(ir_graph *g, ir_node *n, diag_sink *d)
-{
-	k_error(g, n, d, "op 'hard_swish' is not implemented yet");
-	return -1;
-}
-
-int ir_eval_hard_swish(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
-{
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'hard_swish' is not implemented yet");
-	return -1;
+	const ir_tensor *a = in[0], *b = in[1];
+	ir_tensor *y = out[0];
+	ir_shape o;
+	if (!a || !b || a->dt != y->dt || b->dt != y->dt ||
+	    k_broadcast_shape(&a->shape, &b->shape, &o) || !ir_shape_eq(&o, &y->shape)) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	const ir_shape *ops[2] = {&a->shape, &b->shape};
+	bcast_iter it;
+	bcast_init(&it, &y->shape, 2, ops);
+	int64_t cnt = numel(y);
+	if (y->dt == IR_DT_F32) {
+		const float *pa = a->data, *pb = b->data;
+		float *py = y->data;
+		for (int64_t i = 0; i < cnt; i++, bcast_next(&it))
+			py[i] = f32_binop(op, pa[it.off[0]], pb[it.off[1]]);
+		return 0;
+	}
+	if (!is_int_dtype(y->dt)) {
+		k_error(NULL, n, d, "dtype %s is not supported", ir_dtype_name(y->dt));
+		return -1;
+	}
+	for (int64_t i = 0; i < cnt; i++, bcast_next(&it)) {
+		int64_t r;
+		if (int_binop(n, op, ld_int(y->dt, a->data, it.off[0]), ld_int(y->dt, b->data, it.off[1]),
+		              &r, d))
+			return -1;
+		st_int(y->dt, y->data, i, r);
+	}
+	return 0;
 }
 
 int ir_infer_add(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'add' is not implemented yet");
-	return -1;
+	return infer_binary(g, n, d);
 }
 
 int ir_eval_add(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'add' is not implemented yet");
-	return -1;
+	return eval_binary(n, in, out, d, BIN_ADD);
 }
 
 int ir_infer_sub(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'sub' is not implemented yet");
-	return -1;
+	return infer_binary(g, n, d);
 }
 
 int ir_eval_sub(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'sub' is not implemented yet");
-	return -1;
+	return eval_binary(n, in, out, d, BIN_SUB);
 }
 
 int ir_infer_mul(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'mul' is not implemented yet");
-	return -1;
+	return infer_binary(g, n, d);
 }
 
 int ir_eval_mul(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'mul' is not implemented yet");
-	return -1;
+	return eval_binary(n, in, out, d, BIN_MUL);
 }
 
 int ir_infer_div(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'div' is not implemented yet");
-	return -1;
+	return infer_binary(g, n, d);
 }
 
 int ir_eval_div(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'div' is not implemented yet");
-	return -1;
+	return eval_binary(n, in, out, d, BIN_DIV);
 }
 
+/* ------------------------------------------- identity, dropout, cast */
+
+/* Any dtype: output is the input, byte for byte. */
 int ir_infer_identity(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'identity' is not implemented yet");
-	return -1;
+	if (!need_in(g, n, 0, d))
+		return -1;
+	k_set_out(n, 0, n->in[0]->dt, &n->in[0]->shape);
+	return 0;
+}
+
+static int copy_same(const ir_node *n, const ir_tensor *x, ir_tensor *y, diag_sink *d)
+{
+	int64_t cnt = numel(y);
+	if (!x || x->dt != y->dt || numel(x) != cnt || cnt < 0) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	if (cnt)
+		memcpy(y->data, x->data, (size_t)cnt * ir_dtype_size(y->dt));
+	return 0;
 }
 
 int ir_eval_identity(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'identity' is not implemented yet");
-	return -1;
+	return copy_same(n, in[0], out[0], d);
 }
 
+/* Inference only: Y = X and a mask of all true.  ratio is ignored in
+ * inference, as ONNX specifies; training mode would need random numbers
+ * and is rejected. */
 int ir_infer_dropout(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'dropout' is not implemented yet");
-	return -1;
+	if (!need_in(g, n, 0, d))
+		return -1;
+	const ir_value *t = opt_val(n, 2);
+	if (t && t->kind == IR_VAL_CONST && ir_shape_numel(&t->shape) >= 1 && ir_const_get(t, 0) != 0) {
+		k_error(g, n, d, "dropout in training mode is not supported");
+		return -1;
+	}
+	const ir_value *x = n->in[0];
+	k_set_out(n, 0, x->dt, &x->shape);
+	if (n->nout > 1 && n->out[1])
+		k_set_out(n, 1, IR_DT_BOOL, &x->shape);
+	return 0;
 }
 
 int ir_eval_dropout(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'dropout' is not implemented yet");
-	return -1;
+	const ir_tensor *t = opt_in(n, in, 2);
+	if (t && t->dt != IR_DT_F32 && ld_int(t->dt, t->data, 0) != 0) {
+		k_error(NULL, n, d, "dropout in training mode is not supported");
+		return -1;
+	}
+	if (copy_same(n, in[0], out[0], d))
+		return -1;
+	if (n->nout > 1 && out[1]) {
+		uint8_t *m = out[1]->data;
+		int64_t cnt = numel(out[1]);
+		for (int64_t i = 0; i < cnt; i++)
+			m[i] = 1;
+	}
+	return 0;
 }
 
 int ir_infer_cast(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'cast' is not implemented yet");
-	return -1;
+	if (!need_in(g, n, 0, d))
+		return -1;
+	const char *to = ir_attr_str(n, "to", NULL);
+	if (!to) {
+		k_error(g, n, d, "attribute 'to' is missing");
+		return -1;
+	}
+	ir_dtype dt = ir_dtype_from_name(to);
+	if (dt == IR_DT_UNDEF) {
+		k_error(g, n, d, "cast to unknown dtype '%s'", to);
+		return -1;
+	}
+	/* saturate only concerns float8 targets, which the IR does not have. */
+	k_set_out(n, 0, dt, &n->in[0]->shape);
+	return 0;
+}
+
+/* Float to integer truncates toward zero like C.  Out-of-range values are
+ * undefined in ONNX; here NaN gives 0 and the rest saturate to int64, then
+ * wrap to the target width like any integer conversion (C itself leaves
+ * the out-of-range conversion undefined, so it must not be reached). */
+static int64_t f32_to_i64(float v)
+{
+	if (isnan(v))
+		return 0;
+	if (v >= 9223372036854775807.0f)
+		return INT64_MAX;
+	if (v <= -9223372036854775808.0f)
+		return INT64_MIN;
+	return (int64_t)v;
 }
 
 int ir_eval_cast(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'cast' is not implemented yet");
-	return -1;
+	const ir_tensor *x = in[0];
+	ir_tensor *y = out[0];
+	int64_t cnt = numel(y);
+	if (!x || numel(x) != cnt || ir_dtype_size(x->dt) == 0 || ir_dtype_size(y->dt) == 0) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	for (int64_t i = 0; i < cnt; i++) {
+		if (x->dt == IR_DT_F32) {
+			float v = ((const float *)x->data)[i];
+			if (y->dt == IR_DT_F32)
+				((float *)y->data)[i] = v;
+			else if (y->dt == IR_DT_BOOL)
+				((uint8_t *)y->data)[i] = v != 0; /* NaN is true, as in numpy */
+			else
+				st_int(y->dt, y->data, i, f32_to_i64(v));
+		} else {
+			int64_t v = ld_int(x->dt, x->data, i);
+			if (y->dt == IR_DT_F32)
+				((float *)y->data)[i] = (float)v;
+			else
+				st_int(y->dt, y->data, i, v);
+		}
+	}
+	return 0;
 }
-

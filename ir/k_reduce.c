@@ -1,46 +1,276 @@
-/* k_reduce.c: reductions: softmax, log_softmax, reduce_mean. */
+/* k_reduce.c: reductions: softmax, log_softmax, reduce_mean.  Sums are
+ * accumulated in double: this is the reference the backends are checked
+ * against, so it should be the more accurate side. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "kernel.h"
 
-/* STUB: not implemented yet. */
+/* Leave the output's rank unknown: inference comes back to n later. */
+static int defer(ir_node *n)
+{
+	if (n->out[0])
+		n->out[0]->shape.rank = -1;
+	return 0;
+}
+
+static bool need_in(ir_graph *g, ir_node *n, int k, diag_sink *d)
+{
+	if (k < n->nin && n->in[k])
+		return true;
+	k_error(g, n, d, "required input %d is missing", k);
+	return false;
+}
+
+static int64_t numel(const ir_tensor *t)
+{
+	return ir_shape_numel(&t->shape);
+}
+
+static int64_t prod(const ir_shape *s, int lo, int hi)
+{
+	int64_t p = 1;
+	for (int i = lo; i < hi; i++)
+		p *= s->d[i];
+	return p;
+}
+
+/* ------------------------------------------------------------- softmax */
+
+/* Both softmaxes: f32 in, same shape out, opset-13 single axis. */
+static int infer_softmax(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	if (x->dt == IR_DT_UNDEF)
+		return defer(n);
+	if (x->dt != IR_DT_F32) {
+		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
+		return -1;
+	}
+	n->out[0]->dt = IR_DT_F32;
+	if (x->shape.rank < 0)
+		return defer(n);
+	int64_t a = ir_attr_int(n, "axis", -1);
+	if (k_axis(a, x->shape.rank) < 0) {
+		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)a, x->shape.rank);
+		return -1;
+	}
+	k_set_out(n, 0, IR_DT_F32, &x->shape);
+	return 0;
+}
+
+/* softmax(x)_i = exp(x_i - m) / sum_j exp(x_j - m) with m = max_j x_j, and
+ * log_softmax(x)_i = x_i - m - log(sum_j exp(x_j - m)); subtracting the
+ * max keeps exp from overflowing. */
+static int eval_softmax(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                        diag_sink *d, bool log_form)
+{
+	const ir_tensor *x = in[0];
+	ir_tensor *y = out[0];
+	if (!x || x->dt != IR_DT_F32 || y->dt != IR_DT_F32 || !ir_shape_eq(&x->shape, &y->shape)) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	int r = x->shape.rank;
+	int axis = k_axis(ir_attr_int(n, "axis", -1), r);
+	if (axis < 0) {
+		k_error(NULL, n, d, "axis is out of range for rank %d", r);
+		return -1;
+	}
+	int64_t outer = prod(&x->shape, 0, axis), len = x->shape.d[axis];
+	int64_t inner = prod(&x->shape, axis + 1, r);
+	const float *xp = x->data;
+	float *yp = y->data;
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t i = 0; i < inner; i++) {
+			/* Elements of this row are base + j * inner. */
+			int64_t base = o * len * inner + i;
+			float m = -INFINITY;
+			for (int64_t j = 0; j < len; j++)
+				if (xp[base + j * inner] > m)
+					m = xp[base + j * inner];
+			double sum = 0;
+			for (int64_t j = 0; j < len; j++)
+				sum += exp((double)xp[base + j * inner] - m);
+			for (int64_t j = 0; j < len; j++) {
+				double v = (double)xp[base + j * inner] - m;
+				yp[base + j * inner] = (float)(log_form ? v - log(sum) : exp(v) / sum);
+			}
+		}
+	return 0;
+}
+
 int ir_infer_softmax(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'softmax' is not implemented yet");
-	return -1;
+	return infer_softmax(g, n, d);
 }
 
 int ir_eval_softmax(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'softmax' is not implemented yet");
-	return -1;
+	return eval_softmax(n, in, out, d, false);
 }
 
 int ir_infer_log_softmax(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'log_softmax' is not implemented yet");
-	return -1;
+	return infer_softmax(g, n, d);
 }
 
 int ir_eval_log_softmax(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'log_softmax' is not implemented yet");
-	return -1;
+	return eval_softmax(n, in, out, d, true);
+}
+
+/* ---------------------------------------------------------- reduce_mean */
+
+/* Which axes of a rank-r tensor are reduced, from the axes operand (v,
+ * cnt; cnt < 0 means absent or empty).  Absent axes reduce everything,
+ * unless noop_with_empty_axes makes the op an identity.  -1 (reported) on
+ * a bad axis. */
+static int reduce_axes(ir_graph *g, const ir_node *n, int r, const int64_t *v, int cnt, bool *red,
+                       diag_sink *d)
+{
+	bool noop = ir_attr_int(n, "noop_with_empty_axes", 0) != 0;
+	for (int i = 0; i < r; i++)
+		red[i] = cnt <= 0 && !noop;
+	for (int i = 0; i < cnt; i++) {
+		int a = k_axis(v[i], r);
+		if (a < 0) {
+			k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)v[i], r);
+			return -1;
+		}
+		if (red[a]) {
+			k_error(g, n, d, "axis %lld is repeated", (long long)v[i]);
+			return -1;
+		}
+		red[a] = true;
+	}
+	return 0;
+}
+
+/* Output shape: reduced axes become 1 (keepdims) or disappear. */
+static ir_shape reduce_shape(const ir_shape *s, const bool *red, bool keep)
+{
+	ir_shape o = {.rank = 0};
+	for (int i = 0; i < s->rank; i++) {
+		if (!red[i])
+			o.d[o.rank++] = s->d[i];
+		else if (keep)
+			o.d[o.rank++] = 1;
+	}
+	return o;
 }
 
 int ir_infer_reduce_mean(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'reduce_mean' is not implemented yet");
-	return -1;
+	if (!need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	if (x->dt == IR_DT_UNDEF)
+		return defer(n);
+	if (x->dt != IR_DT_F32) {
+		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
+		return -1;
+	}
+	n->out[0]->dt = IR_DT_F32;
+	if (x->shape.rank < 0)
+		return defer(n);
+	int r = x->shape.rank;
+	int64_t v[IR_MAX_RANK];
+	int cnt = -1;
+	const ir_value *av = n->nin > 1 ? n->in[1] : NULL;
+	if (av) {
+		/* Even an empty axes operand must be known: empty changes meaning. */
+		if (av->kind != IR_VAL_CONST)
+			return defer(n);
+		if (av->dt != IR_DT_I64 && av->dt != IR_DT_I32) {
+			k_error(g, n, d, "axes has dtype %s; expected i64", ir_dtype_name(av->dt));
+			return -1;
+		}
+		cnt = ir_const_ints(av, v, IR_MAX_RANK);
+		if (cnt < 0) {
+			k_error(g, n, d, "axes has %lld elements; rank is %d",
+			        (long long)ir_shape_numel(&av->shape), r);
+			return -1;
+		}
+	}
+	bool red[IR_MAX_RANK];
+	if (reduce_axes(g, n, r, v, cnt, red, d))
+		return -1;
+	/* Reducing the symbolic batch dim gives a concrete 1 or drops it, and
+	 * a kept one stays first: the batch stays in d[0] either way. */
+	ir_shape o = reduce_shape(&x->shape, red, ir_attr_int(n, "keepdims", 1) != 0);
+	k_set_out(n, 0, IR_DT_F32, &o);
+	return 0;
 }
 
 int ir_eval_reduce_mean(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'reduce_mean' is not implemented yet");
-	return -1;
+	const ir_tensor *x = in[0];
+	ir_tensor *y = out[0];
+	if (!x || x->dt != IR_DT_F32 || y->dt != IR_DT_F32) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	int r = x->shape.rank;
+	int64_t v[IR_MAX_RANK];
+	int cnt = -1;
+	const ir_tensor *at = n->nin > 1 ? in[1] : NULL;
+	if (at) {
+		int64_t c = numel(at);
+		if ((at->dt != IR_DT_I64 && at->dt != IR_DT_I32) || c < 0 || c > IR_MAX_RANK) {
+			k_error(NULL, n, d, "axes must be i32/i64 with at most %d elements", IR_MAX_RANK);
+			return -1;
+		}
+		for (int64_t i = 0; i < c; i++)
+			v[i] = at->dt == IR_DT_I64 ? ((const int64_t *)at->data)[i]
+			                           : ((const int32_t *)at->data)[i];
+		cnt = (int)c;
+	}
+	bool red[IR_MAX_RANK];
+	if (reduce_axes(NULL, n, r, v, cnt, red, d))
+		return -1;
+	bool keep = ir_attr_int(n, "keepdims", 1) != 0;
+	ir_shape o = reduce_shape(&x->shape, red, keep);
+	if (ir_shape_numel(&o) != numel(y)) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	/* Walk the input once, adding each element into the output slot it
+	 * reduces to: the output index is the input index with reduced axes
+	 * pinned to 0, laid out in the keepdims shape (same order either way). */
+	ir_shape ko = reduce_shape(&x->shape, red, true);
+	int64_t kst[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+	k_strides(&ko, kst);
+	int64_t nout = numel(y), nin = numel(x);
+	double *acc = calloc((size_t)(nout ? nout : 1), sizeof *acc);
+	if (!acc) {
+		k_error(NULL, n, d, "out of memory");
+		return -1;
+	}
+	const float *xp = x->data;
+	for (int64_t k = 0; k < nin; k++) {
+		int64_t dst = 0;
+		for (int i = 0; i < r; i++)
+			dst += red[i] ? 0 : idx[i] * kst[i];
+		acc[dst] += xp[k];
+		for (int i = r - 1; i >= 0; i--) {
+			if (++idx[i] < x->shape.d[i])
+				break;
+			idx[i] = 0;
+		}
+	}
+	/* Count of elements folded into each output; mean of none is NaN,
+	 * as numpy gives. */
+	int64_t per = 1;
+	for (int i = 0; i < r; i++)
+		if (red[i])
+			per *= x->shape.d[i];
+	float *yp = y->data;
+	for (int64_t k = 0; k < nout; k++)
+		yp[k] = per ? (float)(acc[k] / (double)per) : NAN;
+	free(acc);
+	return 0;
 }
-
