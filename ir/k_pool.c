@@ -1,60 +1,432 @@
-/* k_pool.c: pooling: max, average, global. */
+/* k_pool.c: pooling: max, average, global.
+ *
+ * max_pool and avg_pool share one window geometry, computed by one
+ * function from the input shape and attributes, so inference and
+ * evaluation agree on pads and output extents (including the ceil_mode
+ * rule) by construction.  Layout is ONNX's X [N, C, x1, x2, ...]. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
 #include "kernel.h"
 
-/* STUB: not implemented yet. */
-int ir_infer_max_pool(ir_graph *g, ir_node *n, diag_sink *d)
+#define POOL_MAX_SP (IR_MAX_RANK - 2)
+/* Cap on kernel, strides, dilations and pads, far beyond any real model,
+ * so that extent arithmetic on hostile attribute values cannot overflow. */
+#define POOL_MAX_ATTR ((int64_t)1 << 24)
+
+typedef struct pool_geom {
+	int nsp;         /* number of spatial dims */
+	int64_t n, c;    /* batch (may be IR_DIM_SYM during inference), channels */
+	int64_t in[POOL_MAX_SP], k[POOL_MAX_SP], s[POOL_MAX_SP], dil[POOL_MAX_SP];
+	int64_t pb[POOL_MAX_SP], pe[POOL_MAX_SP], out[POOL_MAX_SP];
+} pool_geom;
+
+static int64_t pool_prod(const int64_t *v, int n)
 {
-	k_error(g, n, d, "op 'max_pool' is not implemented yet");
-	return -1;
+	int64_t p = 1;
+	for (int i = 0; i < n; i++)
+		p *= v[i];
+	return p;
 }
 
-int ir_eval_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+/* Row-major multi-index of `flat` within `dims`. */
+static void pool_unravel(int64_t flat, int nd, const int64_t *dims, int64_t *idx)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'max_pool' is not implemented yet");
-	return -1;
+	for (int i = nd - 1; i >= 0; i--) {
+		idx[i] = flat % dims[i];
+		flat /= dims[i];
+	}
 }
+
+/* True when s has more elements than we can hold; the symbolic batch is
+ * counted as 1 since it is bound later and checked again then. */
+static bool pool_too_big(const ir_shape *s)
+{
+	ir_shape t = *s;
+	for (int i = 0; i < t.rank; i++)
+		if (t.d[i] == IR_DIM_SYM)
+			t.d[i] = 1;
+	return ir_shape_numel(&t) < 0;
+}
+
+/* Per-spatial-axis ints attribute; absent gives dflt (required when dflt
+ * is 0).  Each value must be in [1, POOL_MAX_ATTR]. */
+static int pool_axis_attr(const ir_graph *g, const ir_node *n, const char *name, int nsp,
+                          int64_t dflt, int64_t *v, diag_sink *d)
+{
+	int cnt = 0;
+	const int64_t *a = ir_attr_ints(n, name, &cnt);
+	if (!a && dflt == 0) {
+		k_error(g, n, d, "attribute '%s' is required", name);
+		return -1;
+	}
+	if (a && cnt != nsp) {
+		k_error(g, n, d, "%s has %d values, expected %d (one per spatial dim)", name, cnt, nsp);
+		return -1;
+	}
+	for (int i = 0; i < nsp; i++) {
+		v[i] = a ? a[i] : dflt;
+		if (v[i] < 1 || v[i] > POOL_MAX_ATTR) {
+			k_error(g, n, d, "%s[%d] is %lld; must be in [1, %lld]", name, i, (long long)v[i],
+			        (long long)POOL_MAX_ATTR);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Window geometry of max_pool/avg_pool on input shape xs.
+ *
+ * Output extent with explicit pads is floor or (ceil_mode) ceil of
+ * (in + pb + pe - ek) / s, plus 1, where ek = (k-1)*dil + 1.  With
+ * ceil_mode ONNX drops the last window when it would start at or past
+ * in + pb, i.e. entirely inside the end padding.  With auto_pad the pads
+ * come from k_resolve_pads and the plain formula yields ONNX's extents
+ * (ceil(in/s) for SAME_*, floor((in-ek)/s)+1 for VALID); ceil_mode does
+ * not change them. */
+static int pool_geometry(const ir_graph *g, const ir_node *n, const ir_shape *xs, pool_geom *pg,
+                         diag_sink *d)
+{
+	char b[96];
+	memset(pg, 0, sizeof *pg);
+	if (xs->rank < 3) {
+		k_error(g, n, d, "input has shape %s; expected rank 3 or more [N, C, spatial...]",
+		        ir_shape_str(xs, b, sizeof b));
+		return -1;
+	}
+	pg->nsp = xs->rank - 2;
+	pg->n = xs->d[0];
+	pg->c = xs->d[1];
+	for (int i = 0; i < pg->nsp; i++)
+		pg->in[i] = xs->d[2 + i];
+	if (pool_axis_attr(g, n, "kernel", pg->nsp, 0, pg->k, d) ||
+	    pool_axis_attr(g, n, "strides", pg->nsp, 1, pg->s, d) ||
+	    pool_axis_attr(g, n, "dilations", pg->nsp, 1, pg->dil, d))
+		return -1;
+	if (k_resolve_pads(g, n, pg->nsp, pg->in, pg->k, pg->s, pg->dil, pg->pb, pg->pe, d))
+		return -1;
+	int64_t ceil_mode = ir_attr_int(n, "ceil_mode", 0);
+	if (ceil_mode != 0 && ceil_mode != 1) {
+		k_error(g, n, d, "ceil_mode is %lld; must be 0 or 1", (long long)ceil_mode);
+		return -1;
+	}
+	bool explicit_pads = strcmp(ir_attr_str(n, "auto_pad", "NOTSET"), "NOTSET") == 0;
+	for (int i = 0; i < pg->nsp; i++) {
+		if (pg->pb[i] > POOL_MAX_ATTR || pg->pe[i] > POOL_MAX_ATTR) {
+			k_error(g, n, d, "pads along spatial dim %d (%lld, %lld) are too large", i,
+			        (long long)pg->pb[i], (long long)pg->pe[i]);
+			return -1;
+		}
+		int64_t ek = (pg->k[i] - 1) * pg->dil[i] + 1;
+		int64_t span = pg->in[i] + pg->pb[i] + pg->pe[i];
+		if (span < ek) {
+			k_error(g, n, d,
+			        "kernel extent %lld (kernel %lld, dilation %lld) is larger than the "
+			        "padded input %lld along spatial dim %d",
+			        (long long)ek, (long long)pg->k[i], (long long)pg->dil[i], (long long)span,
+			        i);
+			return -1;
+		}
+		if (ceil_mode && explicit_pads) {
+			pg->out[i] = (span - ek + pg->s[i] - 1) / pg->s[i] + 1;
+			if ((pg->out[i] - 1) * pg->s[i] >= pg->in[i] + pg->pb[i])
+				pg->out[i]--;
+		} else {
+			pg->out[i] = (span - ek) / pg->s[i] + 1;
+		}
+	}
+	return 0;
+}
+
+static void pool_out_shape(const pool_geom *pg, ir_shape *ys)
+{
+	memset(ys, 0, sizeof *ys);
+	ys->rank = pg->nsp + 2;
+	ys->d[0] = pg->n;
+	ys->d[1] = pg->c;
+	for (int i = 0; i < pg->nsp; i++)
+		ys->d[2 + i] = pg->out[i];
+}
+
+static int pool_check_f32(const ir_graph *g, const ir_node *n, ir_dtype dt, diag_sink *d)
+{
+	if (dt != IR_DT_F32) {
+		k_error(g, n, d, "dtype %s is not supported (only f32)", ir_dtype_name(dt));
+		return -1;
+	}
+	return 0;
+}
+
+static int pool_infer_common(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_in_ranked(n, 0))
+		return 0;
+	if (pool_check_f32(g, n, n->in[0]->dt, d))
+		return -1;
+	pool_geom pg;
+	if (pool_geometry(g, n, &n->in[0]->shape, &pg, d))
+		return -1;
+	ir_shape ys;
+	pool_out_shape(&pg, &ys);
+	if (pool_too_big(&ys)) {
+		char b[96];
+		k_error(g, n, d, "output shape %s is too large", ir_shape_str(&ys, b, sizeof b));
+		return -1;
+	}
+	k_set_out(n, 0, IR_DT_F32, &ys);
+	return 0;
+}
+
+/* Geometry for eval, checked against the output tensor(s) it was given. */
+static int pool_eval_prepare(const ir_node *n, const ir_tensor *x, ir_tensor *const *out, int nout,
+                             pool_geom *pg, diag_sink *d)
+{
+	if (pool_check_f32(NULL, n, x->dt, d) || pool_geometry(NULL, n, &x->shape, pg, d))
+		return -1;
+	ir_shape ys;
+	pool_out_shape(pg, &ys);
+	for (int k = 0; k < nout; k++) {
+		ir_dtype want = k == 0 ? IR_DT_F32 : IR_DT_I64;
+		if (out[k] && (!ir_shape_eq(&ys, &out[k]->shape) || out[k]->dt != want)) {
+			char b1[96], b2[96];
+			k_error(NULL, n, d, "output %d is %s%s but the input gives %s%s", k,
+			        ir_dtype_name(out[k]->dt), ir_shape_str(&out[k]->shape, b1, sizeof b1),
+			        ir_dtype_name(want), ir_shape_str(&ys, b2, sizeof b2));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ max_pool */
+
+int ir_infer_max_pool(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_in_ranked(n, 0))
+		return 0;
+	int64_t so = ir_attr_int(n, "storage_order", 0);
+	if (so != 0 && so != 1) {
+		k_error(g, n, d, "storage_order is %lld; must be 0 or 1", (long long)so);
+		return -1;
+	}
+	if (pool_infer_common(g, n, d))
+		return -1;
+	if (n->nout > 1 && n->out[1])
+		k_set_out(n, 1, IR_DT_I64, &n->out[0]->shape);
+	return 0;
+}
+
+/* Each output is the maximum over the window's taps that fall inside the
+ * input (padding never wins).  The optional Indices output holds, per
+ * ONNX, the flat index of the first maximum in the whole input tensor:
+ * (b*C + c) * prod(in) plus the spatial position, raveled row-major for
+ * storage_order 0 and column-major for storage_order 1. */
+int ir_eval_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                     diag_sink *d)
+{
+	pool_geom pg;
+	int nout = n->nout > 1 ? 2 : 1;
+	if (pool_eval_prepare(n, in[0], out, nout, &pg, d))
+		return -1;
+	int64_t so = ir_attr_int(n, "storage_order", 0);
+	if (so != 0 && so != 1) {
+		k_error(NULL, n, d, "storage_order is %lld; must be 0 or 1", (long long)so);
+		return -1;
+	}
+	const float *x = in[0]->data;
+	float *y = out[0]->data;
+	int64_t *ind = nout > 1 && out[1] ? out[1]->data : NULL;
+	int nsp = pg.nsp;
+	int64_t in_sz = pool_prod(pg.in, nsp), k_sz = pool_prod(pg.k, nsp);
+	int64_t out_sz = pool_prod(pg.out, nsp);
+	int64_t oi[POOL_MAX_SP], ki[POOL_MAX_SP], p[POOL_MAX_SP];
+
+	for (int64_t bc = 0; bc < pg.n * pg.c; bc++) {
+		const float *xc = x + bc * in_sz;
+		for (int64_t o = 0; o < out_sz; o++) {
+			pool_unravel(o, nsp, pg.out, oi);
+			float best = -INFINITY;
+			int64_t best_at = -1;
+			for (int64_t kk = 0; kk < k_sz; kk++) {
+				pool_unravel(kk, nsp, pg.k, ki);
+				int64_t off = 0;
+				bool inside = true;
+				for (int i = 0; i < nsp; i++) {
+					p[i] = oi[i] * pg.s[i] - pg.pb[i] + ki[i] * pg.dil[i];
+					if (p[i] < 0 || p[i] >= pg.in[i]) {
+						inside = false;
+						break;
+					}
+					off = off * pg.in[i] + p[i];
+				}
+				if (!inside)
+					continue;
+				if (best_at < 0 || xc[off] > best) {
+					best = xc[off];
+					if (so == 0) {
+						best_at = off;
+					} else {
+						best_at = 0;
+						for (int i = nsp - 1; i >= 0; i--)
+							best_at = best_at * pg.in[i] + p[i];
+					}
+				}
+			}
+			y[bc * out_sz + o] = best;
+			if (ind)
+				ind[bc * out_sz + o] = best_at < 0 ? -1 : bc * in_sz + best_at;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ avg_pool */
 
 int ir_infer_avg_pool(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'avg_pool' is not implemented yet");
-	return -1;
+	if (!k_in_ranked(n, 0))
+		return 0;
+	int64_t cip = ir_attr_int(n, "count_include_pad", 0);
+	if (cip != 0 && cip != 1) {
+		k_error(g, n, d, "count_include_pad is %lld; must be 0 or 1", (long long)cip);
+		return -1;
+	}
+	return pool_infer_common(g, n, d);
 }
 
-int ir_eval_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+/* Each output is the sum of the window's taps inside the input divided by
+ * a count: with count_include_pad 0, the number of those taps; with 1,
+ * the number of taps inside the padded input [-pb, in + pe), so explicit
+ * (or auto_pad) padding counts but the positions ceil_mode adds past the
+ * end padding do not. */
+int ir_eval_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                     diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'avg_pool' is not implemented yet");
-	return -1;
+	pool_geom pg;
+	if (pool_eval_prepare(n, in[0], out, 1, &pg, d))
+		return -1;
+	int64_t cip = ir_attr_int(n, "count_include_pad", 0);
+	if (cip != 0 && cip != 1) {
+		k_error(NULL, n, d, "count_include_pad is %lld; must be 0 or 1", (long long)cip);
+		return -1;
+	}
+	const float *x = in[0]->data;
+	float *y = out[0]->data;
+	int nsp = pg.nsp;
+	int64_t in_sz = pool_prod(pg.in, nsp), k_sz = pool_prod(pg.k, nsp);
+	int64_t out_sz = pool_prod(pg.out, nsp);
+	int64_t oi[POOL_MAX_SP], ki[POOL_MAX_SP];
+
+	for (int64_t bc = 0; bc < pg.n * pg.c; bc++) {
+		const float *xc = x + bc * in_sz;
+		for (int64_t o = 0; o < out_sz; o++) {
+			pool_unravel(o, nsp, pg.out, oi);
+			double sum = 0.0;
+			int64_t n_in = 0, n_padded = 0;
+			for (int64_t kk = 0; kk < k_sz; kk++) {
+				pool_unravel(kk, nsp, pg.k, ki);
+				int64_t off = 0;
+				bool inside = true, in_padded = true;
+				for (int i = 0; i < nsp; i++) {
+					int64_t p = oi[i] * pg.s[i] - pg.pb[i] + ki[i] * pg.dil[i];
+					if (p < -pg.pb[i] || p >= pg.in[i] + pg.pe[i])
+						in_padded = false;
+					if (p < 0 || p >= pg.in[i])
+						inside = false;
+					else
+						off = off * pg.in[i] + p;
+				}
+				n_padded += in_padded;
+				if (inside) {
+					sum += xc[off];
+					n_in++;
+				}
+			}
+			int64_t cnt = cip ? n_padded : n_in;
+			/* A window entirely in padding has nothing to average;
+			 * give 0 rather than 0/0. */
+			y[bc * out_sz + o] = cnt ? (float)(sum / (double)cnt) : 0.0f;
+		}
+	}
+	return 0;
+}
+
+/* --------------------------------------------------------- global pools */
+
+static int global_infer(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_in_ranked(n, 0))
+		return 0;
+	const ir_shape *xs = &n->in[0]->shape;
+	if (pool_check_f32(g, n, n->in[0]->dt, d))
+		return -1;
+	if (xs->rank < 3) {
+		char b[96];
+		k_error(g, n, d, "input has shape %s; expected rank 3 or more [N, C, spatial...]",
+		        ir_shape_str(xs, b, sizeof b));
+		return -1;
+	}
+	ir_shape ys = *xs;
+	for (int i = 2; i < ys.rank; i++)
+		ys.d[i] = 1;
+	k_set_out(n, 0, IR_DT_F32, &ys);
+	return 0;
+}
+
+/* Shared eval of the global pools: `max` selects max over average. */
+static int global_eval(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                       bool max, diag_sink *d)
+{
+	const ir_shape *xs = &in[0]->shape;
+	if (pool_check_f32(NULL, n, in[0]->dt, d))
+		return -1;
+	if (xs->rank < 3 || out[0]->shape.rank != xs->rank || out[0]->dt != IR_DT_F32 ||
+	    ir_shape_numel(&out[0]->shape) != xs->d[0] * xs->d[1]) {
+		char b1[96], b2[96];
+		k_error(NULL, n, d, "input %s and output %s do not match a global pool",
+		        ir_shape_str(xs, b1, sizeof b1), ir_shape_str(&out[0]->shape, b2, sizeof b2));
+		return -1;
+	}
+	const float *x = in[0]->data;
+	float *y = out[0]->data;
+	int64_t sp = pool_prod(xs->d + 2, xs->rank - 2);
+	for (int64_t bc = 0; bc < xs->d[0] * xs->d[1]; bc++) {
+		const float *xc = x + bc * sp;
+		if (max) {
+			float best = -INFINITY;
+			for (int64_t i = 0; i < sp; i++)
+				if (i == 0 || xc[i] > best)
+					best = xc[i];
+			y[bc] = best;
+		} else {
+			double sum = 0.0;
+			for (int64_t i = 0; i < sp; i++)
+				sum += xc[i];
+			y[bc] = sp ? (float)(sum / (double)sp) : 0.0f;
+		}
+	}
+	return 0;
 }
 
 int ir_infer_global_avg_pool(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'global_avg_pool' is not implemented yet");
-	return -1;
+	return global_infer(g, n, d);
 }
 
-int ir_eval_global_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+int ir_eval_global_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                            diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'global_avg_pool' is not implemented yet");
-	return -1;
+	return global_eval(n, in, out, false, d);
 }
 
 int ir_infer_global_max_pool(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	k_error(g, n, d, "op 'global_max_pool' is not implemented yet");
-	return -1;
+	return global_infer(g, n, d);
 }
 
-int ir_eval_global_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+int ir_eval_global_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                            diag_sink *d)
 {
-	(void)in;
-	(void)out;
-	k_error(NULL, n, d, "op 'global_max_pool' is not implemented yet");
-	return -1;
+	return global_eval(n, in, out, true, d);
 }
-
