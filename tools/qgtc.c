@@ -1,9 +1,534 @@
-/* qgtc.c: the driver.  STUB: being written. */
-#include <stdio.h>
+/* qgtc.c: the driver's entry point: the option table, the parser built on
+ * it, --help rendered from it, and dispatch to the commands.  The one
+ * table drives both parsing and help, so the two cannot disagree. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "driver.h"
+
+typedef enum {
+	OPT_HELP,
+	OPT_VERSION,
+	OPT_LIST_PASSES,
+	OPT_QUIET,
+	OPT_VERBOSE,
+	OPT_EMIT,
+	OPT_OUT,
+	OPT_BATCH,
+	OPT_ENGINE,
+	OPT_OUTPUT_DIR,
+	OPT_PASSES,
+	OPT_PRINT_ALL,
+	OPT_PRINT_AFTER,
+	OPT_IR_WEIGHTS,
+	OPT_VERIFY_EACH,
+} opt_id;
+
+/* Which commands an option applies to, and where --help lists it. */
+typedef enum { GRP_GENERAL, GRP_COMPILE, GRP_RUN, GRP_PIPELINE } opt_group;
+
+typedef struct drv_opt {
+	opt_id id;
+	const char *name;   /* "--emit" or "-o" */
+	const char *alias;  /* another spelling ("-h"), or NULL */
+	const char *arg;    /* metavariable; NULL: takes no argument */
+	opt_group group;
+	const char *help;   /* one line */
+} drv_opt;
+
+static const drv_opt options[] = {
+	{OPT_HELP, "--help", "-h", NULL, GRP_GENERAL, "show this help and exit"},
+	{OPT_VERSION, "--version", NULL, NULL, GRP_GENERAL, "print the version and exit"},
+	{OPT_LIST_PASSES, "--list-passes", NULL, NULL, GRP_GENERAL,
+	 "list the registered passes and exit"},
+	{OPT_QUIET, "-q", "--quiet", NULL, GRP_GENERAL, "do not print warnings"},
+	{OPT_VERBOSE, "-v", "--verbose", NULL, GRP_GENERAL,
+	 "say more (run: print output names and shapes)"},
+	{OPT_EMIT, "--emit", NULL, "KIND", GRP_COMPILE,
+	 "ir; obj, asm, llvm, header: not implemented yet"},
+	{OPT_OUT, "-o", "--output", "FILE", GRP_COMPILE,
+	 "write to FILE (default and '-': standard output)"},
+	{OPT_BATCH, "--batch", NULL, "N", GRP_COMPILE,
+	 "bind the symbolic batch dimension to N"},
+	{OPT_ENGINE, "--engine", NULL, "ENGINE", GRP_RUN,
+	 "interp: the reference interpreter (default)"},
+	{OPT_OUTPUT_DIR, "--output-dir", NULL, "DIR", GRP_RUN,
+	 "write output_<k>.npy into DIR (default '.')"},
+	{OPT_PASSES, "--passes", NULL, "LIST", GRP_PIPELINE,
+	 "run these passes instead of the default pipeline"},
+	{OPT_PRINT_ALL, "--print-ir-after-all", NULL, NULL, GRP_PIPELINE,
+	 "print the IR to stderr after every pass"},
+	{OPT_PRINT_AFTER, "--print-ir-after", NULL, "PASS[,PASS]", GRP_PIPELINE,
+	 "print the IR to stderr after the named passes"},
+	{OPT_IR_WEIGHTS, "--ir-weights", NULL, "elided|full", GRP_PIPELINE,
+	 "elide constants over 16 elements (default), or not"},
+	{OPT_VERIFY_EACH, "--verify-each", NULL, NULL, GRP_PIPELINE,
+	 "verify the IR after every pass"},
+};
+enum { NOPTIONS = sizeof options / sizeof options[0] };
+
+static bool applies(const drv_opt *op, drv_command cmd)
+{
+	switch (op->group) {
+	case GRP_COMPILE:
+		return cmd == DRV_CMD_COMPILE;
+	case GRP_RUN:
+		return cmd == DRV_CMD_RUN;
+	default:
+		return true;
+	}
+}
+
+/* ---------------------------------------------------------------- help */
+
+static void print_option(FILE *f, const drv_opt *op)
+{
+	char left[80];
+	bool is_long = op->name[1] == '-';
+	int k = snprintf(left, sizeof left, "  %s%s%s", op->name,
+	                 op->arg ? (is_long ? "=" : " ") : "", op->arg ? op->arg : "");
+	if (op->alias && k > 0 && (size_t)k < sizeof left)
+		snprintf(left + k, sizeof left - (size_t)k, ", %s%s%s", op->alias,
+		         op->arg ? (op->alias[1] == '-' ? "=" : " ") : "", op->arg ? op->arg : "");
+	if (strlen(left) > 29)
+		fprintf(f, "%s\n%-30s%s\n", left, "", op->help);
+	else
+		fprintf(f, "%-30s%s\n", left, op->help);
+}
+
+static void print_group(FILE *f, opt_group grp, const char *title)
+{
+	fprintf(f, "\n%s:\n", title);
+	for (int i = 0; i < NOPTIONS; i++)
+		if (options[i].group == grp)
+			print_option(f, &options[i]);
+}
+
+static void print_passes(FILE *f)
+{
+	for (int i = 0; i < pass_registry_count; i++)
+		fprintf(f, "  %-28s%s\n", pass_registry[i].name, pass_registry[i].desc);
+}
+
+static void print_help(FILE *f, drv_command topic)
+{
+	if (topic == DRV_CMD_RUN) {
+		fputs("usage: qgtc run MODEL [INPUT...] [options]\n"
+		      "\n"
+		      "Run MODEL on the given inputs and write each graph output k to\n"
+		      "DIR/output_<k>.npy.  INPUTs feed the graph inputs in declaration order\n"
+		      "(initializers are not inputs); each is a NumPy .npy file or a serialized\n"
+		      "ONNX TensorProto .pb file, told apart by extension.  Inputs that are not\n"
+		      "f32, and f32 inputs the shapes depend on (Resize scales, ...), are bound\n"
+		      "as constants before the pipeline; a symbolic batch dimension takes its\n"
+		      "size from the inputs.  Nothing is printed on success unless -v.  If an\n"
+		      "output cannot be written, the outputs written so far are removed.\n",
+		      f);
+		print_group(f, GRP_RUN, "Run options");
+		print_group(f, GRP_PIPELINE, "Pipeline options");
+		print_group(f, GRP_GENERAL, "General options");
+		fprintf(f, "\nPasses (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
+		print_passes(f);
+		fputs("\nExamples:\n"
+		      "  qgtc run model.onnx x.npy --output-dir out/\n"
+		      "  qgtc run model.onnx input_0.pb input_1.pb -v\n"
+		      "  qgtc run model.onnx x.npy --passes=shapes --print-ir-after-all\n",
+		      f);
+		return;
+	}
+	fputs("usage: qgtc MODEL [options]                  compile MODEL\n"
+	      "       qgtc run MODEL [INPUT...] [options]   run MODEL on inputs\n"
+	      "       qgtc help [run]                       show help\n"
+	      "\n"
+	      "qgtc compiles trained neural networks to native code for\n"
+	      "microcontrollers.  Native code generation is not implemented yet;\n"
+	      "'--emit ir' prints the IR as it stands after the pass pipeline.\n"
+	      "\n"
+	      "Commands:\n"
+	      "  qgtc MODEL ...              compile MODEL (see compile options)\n"
+	      "  qgtc run MODEL INPUT...     run MODEL with the reference interpreter and\n"
+	      "                              write its outputs as .npy files\n"
+	      "  qgtc help [run]             this help, or the help of 'run'\n"
+	      "\n"
+	      "Model files:\n"
+	      "  *.onnx                      ONNX ModelProto\n"
+	      "  *.qgm, *.qir                qgtc DSL and IR text (not implemented yet)\n"
+	      "  anything else               read as ONNX\n"
+	      "\n"
+	      "Input files (run):\n"
+	      "  *.npy                       NumPy array (f4, f8 read as f4, i1, u1, i4, i8, b1)\n"
+	      "  *.pb                        serialized ONNX TensorProto\n",
+	      f);
+	print_group(f, GRP_GENERAL, "General options");
+	print_group(f, GRP_COMPILE, "Compile options");
+	print_group(f, GRP_RUN, "Run options");
+	print_group(f, GRP_PIPELINE, "Pipeline options (compile and run)");
+	fputs("\nOptions taking a value accept both '--opt=VALUE' and '--opt VALUE'.\n", f);
+	fprintf(f, "\nPasses (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
+	print_passes(f);
+	fputs("\nExit status:\n"
+	      "  0  success\n"
+	      "  1  an error in the model, an input, the pipeline or writing an output\n"
+	      "  2  a usage error: unknown option, bad option value, missing operand\n"
+	      "\n"
+	      "Examples:\n"
+	      "  qgtc model.onnx --emit ir\n"
+	      "  qgtc model.onnx --emit ir -o model.qir --ir-weights=full\n"
+	      "  qgtc model.onnx --emit ir --batch 1 --print-ir-after=fold-constants\n"
+	      "  qgtc run model.onnx x.npy --output-dir out/\n"
+	      "  qgtc run model.onnx input_0.pb input_1.pb -v\n",
+	      f);
+}
+
+/* ------------------------------------------------------------- parsing */
+
+static int edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 40 || lb > 40)
+		return 99;
+	int row[41];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = (int)j;
+	for (size_t i = 1; i <= la; i++) {
+		int diag = row[0];
+		row[0] = (int)i;
+		for (size_t j = 1; j <= lb; j++) {
+			int up = row[j];
+			int best = diag + (a[i - 1] != b[j - 1]);
+			if (up + 1 < best)
+				best = up + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+static void unknown_option(const char *arg, size_t namelen, diag_sink *d)
+{
+	char name[64];
+	if (namelen >= sizeof name)
+		namelen = sizeof name - 1;
+	memcpy(name, arg, namelen);
+	name[namelen] = 0;
+	diag_error(d, NULL, "unknown option '%s'", name);
+	const char *best = NULL;
+	int bestd = 3;
+	for (int i = 0; i < NOPTIONS; i++) {
+		int e = edit_distance(name, options[i].name);
+		if (e < bestd) {
+			bestd = e;
+			best = options[i].name;
+		}
+	}
+	if (best)
+		diag_note(d, NULL, "did you mean '%s'?", best);
+	diag_note(d, NULL, "see 'qgtc --help'");
+}
+
+static const drv_opt *find_option(const char *arg, size_t namelen)
+{
+	for (int i = 0; i < NOPTIONS; i++) {
+		const char *names[2] = {options[i].name, options[i].alias};
+		for (int k = 0; k < 2; k++)
+			if (names[k] && strlen(names[k]) == namelen && strncmp(names[k], arg, namelen) == 0)
+				return &options[i];
+	}
+	return NULL;
+}
+
+static int parse_int(const char *s, int64_t *out)
+{
+	char *end;
+	errno = 0;
+	long long v = strtoll(s, &end, 10);
+	if (errno || end == s || *end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Apply one option with its value (NULL if it takes none). */
+static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool *stop,
+                        diag_sink *d)
+{
+	switch (op->id) {
+	case OPT_HELP:
+		*stop = true;
+		o->help_topic = o->cmd == DRV_CMD_RUN ? "run" : "";
+		o->cmd = DRV_CMD_HELP;
+		return 0;
+	case OPT_VERSION:
+		printf("qgtc %s\n", QGTC_VERSION);
+		*stop = true;
+		return 0;
+	case OPT_LIST_PASSES:
+		printf("Passes (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
+		print_passes(stdout);
+		*stop = true;
+		return 0;
+	case OPT_QUIET:
+		o->quiet = true;
+		return 0;
+	case OPT_VERBOSE:
+		o->verbose = true;
+		return 0;
+	case OPT_EMIT: {
+		static const struct {
+			const char *name;
+			drv_emit e;
+		} kinds[] = {{"ir", DRV_EMIT_IR},     {"obj", DRV_EMIT_OBJ},       {"asm", DRV_EMIT_ASM},
+		             {"llvm", DRV_EMIT_LLVM}, {"header", DRV_EMIT_HEADER}};
+		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
+			if (strcmp(val, kinds[i].name) == 0) {
+				o->emit = kinds[i].e;
+				return 0;
+			}
+		diag_error(d, NULL, "unknown --emit kind '%s' (expected ir, obj, asm, llvm or header)",
+		           val);
+		return -1;
+	}
+	case OPT_OUT:
+		o->out_file = val;
+		return 0;
+	case OPT_BATCH:
+		if (parse_int(val, &o->batch) || o->batch < 1 || o->batch > ((int64_t)1 << 31)) {
+			diag_error(d, NULL, "--batch needs a positive integer, not '%s'", val);
+			return -1;
+		}
+		return 0;
+	case OPT_ENGINE:
+		if (strcmp(val, "interp") == 0)
+			o->engine = DRV_ENGINE_INTERP;
+		else if (strcmp(val, "native") == 0)
+			o->engine = DRV_ENGINE_NATIVE;
+		else {
+			diag_error(d, NULL, "unknown engine '%s' (expected interp or native)", val);
+			return -1;
+		}
+		return 0;
+	case OPT_OUTPUT_DIR:
+		if (!*val) {
+			diag_error(d, NULL, "--output-dir needs a directory name");
+			return -1;
+		}
+		o->output_dir = val;
+		return 0;
+	case OPT_PASSES:
+		if (pass_check_pipeline(val, d))
+			return -1;
+		o->pipeline = val;
+		return 0;
+	case OPT_PRINT_ALL:
+		o->print_after_all = true;
+		return 0;
+	case OPT_PRINT_AFTER:
+		if (pass_check_pipeline(val, d))
+			return -1;
+		o->print_after = val;
+		return 0;
+	case OPT_IR_WEIGHTS:
+		if (strcmp(val, "elided") == 0)
+			o->ir_max_inline = 16;
+		else if (strcmp(val, "full") == 0)
+			o->ir_max_inline = -1;
+		else {
+			diag_error(d, NULL, "--ir-weights must be 'elided' or 'full', not '%s'", val);
+			return -1;
+		}
+		return 0;
+	case OPT_VERIFY_EACH:
+		o->verify_each = true;
+		return 0;
+	}
+	return 0;
+}
+
+/* Parse argv into o.  Returns DRV_OK to go on, DRV_USAGE on a bad
+ * command line, or -1 when an option like --version already did all. */
+static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
+{
+	int i = 1;
+	if (argc > 1 && strcmp(argv[1], "run") == 0) {
+		o->cmd = DRV_CMD_RUN;
+		i = 2;
+	} else if (argc > 1 && strcmp(argv[1], "help") == 0) {
+		o->cmd = DRV_CMD_HELP;
+		o->help_topic = argc > 2 ? argv[2] : "";
+		if (argc > 3) {
+			diag_error(d, NULL, "'qgtc help' takes at most one command name");
+			return DRV_USAGE;
+		}
+		return DRV_OK;
+	}
+	o->inputs = calloc((size_t)argc, sizeof *o->inputs);
+	if (!o->inputs) {
+		diag_error(d, NULL, "out of memory");
+		return DRV_ERROR;
+	}
+	bool only_operands = false;
+	for (; i < argc; i++) {
+		const char *arg = argv[i];
+		if (only_operands || arg[0] != '-' || arg[1] == 0) {
+			if (!o->model && o->cmd == DRV_CMD_COMPILE && !only_operands &&
+			    (strcmp(arg, "run") == 0 || strcmp(arg, "help") == 0)) {
+				diag_error(d, NULL, "the command '%s' must come first: qgtc %s ...", arg, arg);
+				return DRV_USAGE;
+			}
+			if (!o->model)
+				o->model = arg;
+			else if (o->cmd == DRV_CMD_RUN)
+				o->inputs[o->ninputs++] = arg;
+			else {
+				diag_error(d, NULL, "unexpected operand '%s': one model per compile", arg);
+				diag_note(d, NULL, "to run a model on inputs: qgtc run %s %s ...", o->model, arg);
+				return DRV_USAGE;
+			}
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			only_operands = true;
+			continue;
+		}
+		bool is_long = arg[1] == '-';
+		const char *eq = is_long ? strchr(arg, '=') : NULL;
+		size_t namelen = eq ? (size_t)(eq - arg) : strlen(arg);
+		const char *val = eq ? eq + 1 : NULL;
+		const drv_opt *op = find_option(arg, namelen);
+		if (!op && !is_long && namelen > 2) {
+			/* -oFILE */
+			op = find_option(arg, 2);
+			if (op && op->arg) {
+				namelen = 2;
+				val = arg + 2;
+			} else
+				op = NULL;
+		}
+		if (!op) {
+			unknown_option(arg, namelen, d);
+			return DRV_USAGE;
+		}
+		if (!applies(op, o->cmd)) {
+			diag_error(d, NULL, "option '%s' applies only to %s", op->name,
+			           op->group == GRP_RUN ? "'qgtc run'" : "compiling (not to 'qgtc run')");
+			diag_note(d, NULL, "see 'qgtc --help'");
+			return DRV_USAGE;
+		}
+		if (op->arg && !val) {
+			if (i + 1 >= argc) {
+				diag_error(d, NULL, "option '%s' needs an argument (%s)", op->name, op->arg);
+				return DRV_USAGE;
+			}
+			val = argv[++i];
+		} else if (!op->arg && val) {
+			diag_error(d, NULL, "option '%s' takes no argument", op->name);
+			return DRV_USAGE;
+		}
+		bool stop = false;
+		if (apply_option(o, op, val, &stop, d))
+			return DRV_USAGE;
+		if (stop)
+			return o->cmd == DRV_CMD_HELP ? DRV_OK : -1;
+	}
+	if (!o->model) {
+		diag_error(d, NULL, "no model file given");
+		diag_note(d, NULL, "usage: qgtc MODEL [options], or qgtc run MODEL [INPUT...]; "
+		                   "see 'qgtc --help'");
+		return DRV_USAGE;
+	}
+	return DRV_OK;
+}
+
+/* ---------------------------------------------------------- diagnostics */
+
+void drv_diag_init(diag_sink *d, const drv_options *o)
+{
+	if (o->quiet)
+		diag_sink_init_capture(d);
+	else
+		diag_sink_init(d, stderr);
+}
+
+/* Level of one formatted diagnostic line: 'e', 'w', 'n', or 0. */
+static char line_level(const char *s, size_t n)
+{
+	static const struct {
+		const char *tag;
+		char lv;
+	} tags[] = {{": error: ", 'e'}, {": warning: ", 'w'}, {": note: ", 'n'}};
+	const char *first = NULL;
+	char lv = 0;
+	for (size_t k = 0; k < 3; k++) {
+		const char *p = memmem(s, n, tags[k].tag, strlen(tags[k].tag));
+		if (p && (!first || p < first)) {
+			first = p;
+			lv = tags[k].lv;
+		}
+	}
+	return lv;
+}
+
+void drv_diag_flush(diag_sink *d)
+{
+	if (!d->capture || !d->buf)
+		return;
+	bool drop = false;
+	for (const char *p = d->buf; *p;) {
+		const char *e = strchr(p, '\n');
+		size_t n = e ? (size_t)(e - p) + 1 : strlen(p);
+		char lv = line_level(p, n);
+		if (lv == 'w')
+			drop = true;
+		else if (lv == 'e')
+			drop = false;
+		if (!drop)
+			fwrite(p, 1, n, stderr);
+		p += n;
+	}
+	d->len = 0;
+	d->buf[0] = 0;
+}
+
+/* ---------------------------------------------------------------- main */
 
 int main(int argc, char **argv)
 {
-	(void)argc; (void)argv;
-	fprintf(stderr, "qgtc: not implemented yet\n");
-	return 1;
+	drv_options o = {
+		.cmd = DRV_CMD_COMPILE,
+		.pipeline = PASS_DEFAULT_PIPELINE,
+		.ir_max_inline = 16,
+		.engine = DRV_ENGINE_INTERP,
+		.output_dir = ".",
+	};
+	diag_sink d;
+	diag_sink_init(&d, stderr);
+	int rc = parse_args(argc, argv, &o, &d);
+	if (rc < 0) {
+		rc = DRV_OK; /* --version, --list-passes */
+	} else if (rc == DRV_OK && o.cmd == DRV_CMD_HELP) {
+		if (strcmp(o.help_topic, "") == 0)
+			print_help(stdout, DRV_CMD_COMPILE);
+		else if (strcmp(o.help_topic, "run") == 0)
+			print_help(stdout, DRV_CMD_RUN);
+		else {
+			diag_error(&d, NULL, "no help for '%s' (commands: run)", o.help_topic);
+			rc = DRV_USAGE;
+		}
+	} else if (rc == DRV_OK) {
+		diag_sink_fini(&d);
+		drv_diag_init(&d, &o);
+		rc = o.cmd == DRV_CMD_RUN ? drv_run(&o, &d) : drv_compile(&o, &d);
+		drv_diag_flush(&d);
+	}
+	if (fflush(stdout) && rc == DRV_OK) {
+		fprintf(stderr, "qgtc: error: cannot write to standard output: %s\n", strerror(errno));
+		rc = DRV_ERROR;
+	}
+	diag_sink_fini(&d);
+	free(o.inputs);
+	return rc;
 }

@@ -1,0 +1,211 @@
+#!/bin/bash
+# test_cli.sh: behaviour of the qgtc command line: help, usage errors, exit
+# statuses, diagnostics that name their file, and `qgtc run` leaving no
+# partial outputs behind.
+#
+# usage: test_cli.sh PATH_TO_QGTC SCRATCH_DIR [ONNX_NODE_TESTS_DIR]
+# The node-test folder defaults to $QGTC_ONNX_NODE_TESTS, else
+# ../../../shared/onnx-node-tests from this script.  Prints one line per
+# check, then "N passed, M failed"; exits 1 if any check failed.  Checks
+# that need a working model path are skipped (and say so) while the model
+# itself cannot be run.
+
+set -u
+if [ $# -lt 2 ]; then
+	echo "usage: $0 PATH_TO_QGTC SCRATCH_DIR [ONNX_NODE_TESTS_DIR]" >&2
+	exit 2
+fi
+QGTC=$1
+T=$2
+here=$(cd "$(dirname "$0")" && pwd)
+NODE=${3:-${QGTC_ONNX_NODE_TESTS:-$here/../../../shared/onnx-node-tests}}
+RELU=$NODE/test_relu
+TWO_OUT=$NODE/test_dropout_default_mask   # outputs: y (float), z (bool)
+
+mkdir -p "$T" || exit 2
+T=$(cd "$T" && pwd)
+npass=0
+nfail=0
+nskip=0
+
+# q ARGS...: run qgtc; stdout in $T/out, stderr in $T/err, status in $rc.
+q() {
+	"$QGTC" "$@" >"$T/out" 2>"$T/err"
+	rc=$?
+}
+
+ok() {
+	npass=$((npass + 1))
+	echo "PASS: $1"
+}
+
+bad() {
+	nfail=$((nfail + 1))
+	echo "FAIL: $1"
+	echo "  command status: $rc"
+	sed -n '1,8s/^/  stderr: /p' "$T/err"
+}
+
+skip() {
+	nskip=$((nskip + 1))
+	echo "SKIP: $1"
+}
+
+# check DESC CONDITION...: CONDITION is a command (usually [ ] or grep).
+check() {
+	local desc=$1
+	shift
+	if "$@"; then ok "$desc"; else bad "$desc"; fi
+}
+
+has_out() { grep -q -e "$1" "$T/out"; }
+has_err() { grep -q -e "$1" "$T/err"; }
+no_npy() { [ -z "$(find "$1" -name 'output_*.npy*' 2>/dev/null)" ]; }
+
+# ---------------------------------------------------------------- help
+
+q --help
+check "--help exits 0" [ $rc -eq 0 ]
+check "--help mentions 'run'" has_out 'run'
+check "--help mentions '--emit'" has_out '--emit'
+check "--help lists the registered passes" has_out 'fold-constants'
+check "--help shows an example" has_out 'qgtc run model.onnx x.npy --output-dir out/'
+
+q help
+check "'qgtc help' exits 0 and prints the help" [ $rc -eq 0 -a -s "$T/out" ]
+
+q run --help
+check "'qgtc run --help' exits 0 and mentions --output-dir" eval '[ $rc -eq 0 ] && has_out "--output-dir"'
+
+q --version
+check "--version prints 'qgtc 0.1.0'" eval '[ $rc -eq 0 ] && [ "$(cat "$T/out")" = "qgtc 0.1.0" ]'
+
+q --list-passes
+check "--list-passes lists shapes, fold-constants, dce" \
+	eval '[ $rc -eq 0 ] && has_out "shapes" && has_out "fold-constants" && has_out "dce"'
+
+# ------------------------------------------------------- usage errors
+
+q --foo model.onnx
+check "unknown option exits 2" [ $rc -eq 2 ]
+check "unknown option is named" has_err "unknown option '--foo'"
+check "unknown option hints at --help" has_err "see 'qgtc --help'"
+
+q run --foo m.onnx
+check "unknown option after 'run' exits 2" [ $rc -eq 2 ]
+
+q -v run m.onnx
+check "a command after options is a usage error" eval '[ $rc -eq 2 ] && has_err "must come first"'
+
+q
+check "no model exits 2" [ $rc -eq 2 ]
+
+q m.onnx --emit
+check "option missing its argument exits 2" [ $rc -eq 2 ]
+
+q m.onnx --emit=bogus
+check "bad --emit value exits 2" [ $rc -eq 2 ]
+
+q m.onnx --ir-weights=some
+check "bad --ir-weights value exits 2" [ $rc -eq 2 ]
+
+q m.onnx --passes=shapes,no-such-pass
+check "unknown pass exits non-zero" [ $rc -ne 0 ]
+check "unknown pass is named with the known ones" eval 'has_err "no-such-pass" && has_err "fold-constants"'
+
+q m.onnx --engine interp
+check "run-only option when compiling exits 2" [ $rc -eq 2 ]
+
+# ------------------------------------------------- files and commands
+
+q "$T/missing.onnx" --emit ir
+check "missing model exits non-zero" [ $rc -ne 0 ]
+check "missing model: message names the file" has_err "cannot open '$T/missing.onnx': No such file or directory"
+
+q run "$T/missing.onnx" x.npy
+check "run: missing model exits non-zero and names it" eval '[ $rc -ne 0 ] && has_err "missing.onnx"'
+
+: >"$T/model.qgm"
+q "$T/model.qgm" --emit ir
+check "DSL input says it is not implemented" eval '[ $rc -eq 1 ] && has_err "not implemented yet"'
+
+q "$RELU/model.onnx" --emit obj
+check "--emit obj: native code generation not implemented" \
+	eval '[ $rc -eq 1 ] && has_err "native code generation is not implemented yet"'
+
+q "$RELU/model.onnx" -o "$T/relu.o"
+check "-o x.o without --emit ir is refused" eval '[ $rc -eq 1 ] && [ ! -e "$T/relu.o" ]'
+
+q run "$RELU/model.onnx" "$RELU/test_data_set_0/input_0.pb" --engine native
+check "--engine native is not available yet" eval '[ $rc -eq 1 ] && has_err "engine .native. is not available yet"'
+
+# ------------------------------------------- things needing the loader
+
+q "$RELU/model.onnx" --emit ir
+if [ $rc -ne 0 ]; then
+	skip "--emit ir (the model does not load yet: $(head -1 "$T/err"))"
+else
+	check "--emit ir prints a graph" has_out '^graph '
+	q "$RELU/model.onnx" --emit=ir -o "$T/relu.qir"
+	check "--emit=ir -o FILE writes the file, not stdout" \
+		eval '[ $rc -eq 0 ] && grep -q "^graph " "$T/relu.qir" && [ ! -s "$T/out" ]'
+	q "$RELU/model.onnx" --emit ir --passes shapes --print-ir-after-all
+	check "--print-ir-after-all dumps to stderr" eval '[ $rc -eq 0 ] && has_err "IR after shapes"'
+fi
+
+q run "$RELU/model.onnx"
+if [ $rc -eq 1 ] && has_err "given"; then
+	check "run with too few inputs exits 1 and lists the expected inputs" \
+		eval 'has_err "input 0 .x.: f32\[3,4,5\]"'
+	q run "$RELU/model.onnx" "$RELU/test_data_set_0/input_0.pb" "$RELU/test_data_set_0/input_0.pb"
+	check "run with too many inputs exits 1 and lists the expected inputs" \
+		eval '[ $rc -eq 1 ] && has_err "input 0 .x."'
+	q run "$RELU/model.onnx" "$NODE/test_add_bcast/test_data_set_0/input_1.pb"
+	check "run with a mis-shaped input exits 1 and names the file and both shapes" \
+		eval '[ $rc -eq 1 ] && has_err "input_1.pb" && has_err "f32\[3,4,5\]" && has_err "f32\[5\]"'
+	: >"$T/x.txt"
+	q run "$RELU/model.onnx" "$T/x.txt"
+	check "run with an input that is neither .npy nor .pb exits 1" eval '[ $rc -eq 1 ] && has_err "x.txt"'
+else
+	skip "run with a wrong number of inputs (the model does not load yet: $(head -1 "$T/err"))"
+fi
+
+mkdir -p "$T/good"
+rm -f "$T/good"/output_*
+q run "$RELU/model.onnx" "$RELU/test_data_set_0/input_0.pb" --output-dir "$T/good" -v
+if [ $rc -ne 0 ]; then
+	skip "run output checks (test_relu does not run yet: $(head -1 "$T/err"))"
+else
+	check "run writes output_0.npy" [ -s "$T/good/output_0.npy" ]
+	check "run -v names the output and its shape" has_out "f32\[3,4,5\]"
+	q run "$RELU/model.onnx" "$RELU/test_data_set_0/input_0.pb" --output-dir "$T/good"
+	check "run prints nothing on success" eval '[ $rc -eq 0 ] && [ ! -s "$T/out" ]'
+
+	# An output directory that cannot be created: status 1, no files.
+	: >"$T/plainfile"
+	q run "$RELU/model.onnx" "$RELU/test_data_set_0/input_0.pb" --output-dir "$T/plainfile/sub"
+	check "unwritable --output-dir exits 1" [ $rc -eq 1 ]
+	check "unwritable --output-dir leaves no output files" no_npy "$T/plainfile"
+fi
+
+# The last of two outputs cannot be written (a directory is in its way):
+# the first must be removed again.
+mkdir -p "$T/two"
+rm -rf "$T/two"/output_*
+q run "$TWO_OUT/model.onnx" "$TWO_OUT/test_data_set_0/input_0.pb" --output-dir "$T/two"
+if [ $rc -ne 0 ]; then
+	skip "partial-output cleanup ($(basename "$TWO_OUT") does not run yet: $(head -1 "$T/err"))"
+else
+	rm -f "$T/two"/output_*
+	mkdir "$T/two/output_1.npy"
+	q run "$TWO_OUT/model.onnx" "$TWO_OUT/test_data_set_0/input_0.pb" --output-dir "$T/two"
+	check "failing last output exits 1 and names it" eval '[ $rc -eq 1 ] && has_err "output_1.npy"'
+	check "failing last output leaves no output_0.npy" [ ! -e "$T/two/output_0.npy" ]
+	check "failing last output leaves no temporaries" \
+		eval '[ -z "$(find "$T/two" -mindepth 1 -not -path "$T/two/output_1.npy")" ]'
+	rmdir "$T/two/output_1.npy"
+fi
+
+[ $nskip -gt 0 ] && echo "($nskip skipped)"
+echo "$npass passed, $nfail failed"
+[ $nfail -eq 0 ]

@@ -1,0 +1,294 @@
+#!/usr/bin/python3
+"""run_conformance.py: run ONNX backend test cases through `qgtc run` and
+compare its outputs with the expected ones the way the upstream ONNX runner
+does (onnx/backend/test/runner: assert_similar_outputs).
+
+usage: run_conformance.py --qgtc PATH SUITE_DIR [SUITE_DIR...]
+                          [--min-pass-rate 0.95] [--jobs 2] [--filter SUBSTR]
+                          [--timeout 60] [-v]
+
+A test case is a folder with model.onnx and test_data_set_0/ holding
+input_<N>.pb and output_<N>.pb (serialized TensorProto).  For each case:
+
+    qgtc run model.onnx input_0.pb input_1.pb ... --output-dir TMP
+
+and TMP/output_<k>.npy is compared with output_<k>.pb: same number of
+outputs, same shape, same dtype, then for floating point outputs
+|actual - expected| <= atol + rtol * |expected| elementwise with NaN equal
+to NaN (rtol 1e-3, atol 1e-7, the upstream defaults), and integer and bool
+outputs exactly.
+
+Statuses:
+  pass   outputs match
+  FAIL   wrong result, missing output, a timeout, or a non-zero exit
+         without an 'unsupported'/'not supported' diagnostic
+  CRASH  killed by a signal (exit status < 0 or > 128) or a sanitizer
+         report ('AddressSanitizer', 'runtime error'); counted as failed
+  skip   exit status 1 with an 'unsupported'/'not supported' diagnostic
+
+One line is printed per case that did not pass, then
+    eligible (float/int64 in, float out): P/T passed (xx.x%)
+    N passed, M failed, K skipped
+"Eligible" cases are those whose MANIFEST.tsv entry (or, without one, the
+test data) has only float/int64 inputs and only float outputs; skipped
+eligible cases count as not passed.
+
+Exit status: 1 if any case crashed or the eligible pass rate is below
+--min-pass-rate, 2 on a usage error, else 0.
+"""
+
+import argparse
+import concurrent.futures
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+
+try:
+    import onnx
+    from onnx import numpy_helper
+except ImportError:  # pragma: no cover
+    sys.stderr.write("run_conformance.py: error: the 'onnx' Python package is needed\n")
+    sys.exit(2)
+
+RTOL = 1e-3
+ATOL = 1e-7
+ELIGIBLE_IN = {"float", "int64"}
+ELIGIBLE_OUT = {"float"}
+
+
+def numbered(folder, prefix, suffix):
+    """Files PREFIX<N>SUFFIX in folder, sorted by N."""
+    pat = re.compile(re.escape(prefix) + r"(\d+)" + re.escape(suffix) + r"$")
+    found = []
+    for name in os.listdir(folder):
+        m = pat.match(name)
+        if m:
+            found.append((int(m.group(1)), os.path.join(folder, name)))
+    found.sort()
+    return [p for _, p in found]
+
+
+def read_manifest(suite):
+    """test_name -> (input dtypes, output dtypes) from MANIFEST.tsv."""
+    path = os.path.join(suite, "MANIFEST.tsv")
+    out = {}
+    if not os.path.exists(path):
+        return out
+    with open(path, encoding="utf-8") as f:
+        header = f.readline().rstrip("\n").split("\t")
+        col = {name: i for i, name in enumerate(header)}
+        for line in f:
+            cells = line.rstrip("\n").split("\t")
+            if len(cells) < len(header):
+                continue
+
+            def dtypes(cell):
+                return [entry.split(":")[-2] for entry in cell.split(";") if entry.count(":") >= 2]
+
+            out[cells[col["test_name"]]] = (dtypes(cells[col["inputs"]]), dtypes(cells[col["outputs"]]))
+    return out
+
+
+def dtypes_from_data(case_dir):
+    """(input dtypes, output dtypes) read from the .pb files themselves."""
+    data = os.path.join(case_dir, "test_data_set_0")
+
+    def names(files):
+        res = []
+        for p in files:
+            t = onnx.load_tensor(p)
+            res.append(onnx.TensorProto.DataType.Name(t.data_type).lower())
+        return res
+
+    return names(numbered(data, "input_", ".pb")), names(numbered(data, "output_", ".pb"))
+
+
+class Case:
+    def __init__(self, suite, name):
+        self.suite = suite
+        self.name = name
+        self.dir = os.path.join(suite, name)
+        self.label = "%s/%s" % (os.path.basename(os.path.normpath(suite)), name)
+        self.eligible = False
+        self.status = None  # 'pass', 'FAIL', 'CRASH', 'skip'
+        self.detail = ""
+        self.log = ""
+
+
+def find_cases(suites, substr):
+    cases = []
+    for suite in suites:
+        manifest = read_manifest(suite)
+        for name in sorted(os.listdir(suite)):
+            d = os.path.join(suite, name)
+            if not (os.path.isfile(os.path.join(d, "model.onnx"))
+                    and os.path.isdir(os.path.join(d, "test_data_set_0"))):
+                continue
+            c = Case(suite, name)
+            if substr and substr not in c.label:
+                continue
+            if name in manifest:
+                ins, outs = manifest[name]
+            else:
+                try:
+                    ins, outs = dtypes_from_data(d)
+                except Exception:  # unreadable test data: not eligible
+                    ins, outs = ["?"], ["?"]
+            c.eligible = all(t in ELIGIBLE_IN for t in ins) and all(t in ELIGIBLE_OUT for t in outs)
+            cases.append(c)
+    return cases
+
+
+def first_diagnostic(text):
+    lines = [l for l in text.splitlines() if l.strip()]
+    for l in lines:
+        if ": error: " in l or "runtime error" in l or "AddressSanitizer" in l:
+            return l.strip()
+    return lines[0].strip() if lines else "(no diagnostic)"
+
+
+def compare(actual, expected):
+    """None if equal under the upstream rule, else a description."""
+    if actual.shape != expected.shape:
+        return "shape %s, expected %s" % (list(actual.shape), list(expected.shape))
+    if actual.dtype != expected.dtype:
+        return "dtype %s, expected %s" % (actual.dtype, expected.dtype)
+    if actual.size == 0:
+        return None
+    if np.issubdtype(expected.dtype, np.floating) or np.issubdtype(expected.dtype, np.complexfloating):
+        a = actual.astype(np.float64)
+        e = expected.astype(np.float64)
+        both_nan = np.isnan(a) & np.isnan(e)
+        same_inf = np.isinf(a) & np.isinf(e) & (a == e)
+        with np.errstate(invalid="ignore", over="ignore"):
+            err = np.abs(a - e)
+            ok = (err <= ATOL + RTOL * np.abs(e)) | both_nan | same_inf
+        if ok.all():
+            return None
+        bad = ~ok
+        err = np.where(bad, np.nan_to_num(err, nan=np.inf), 0.0)
+        k = np.unravel_index(int(np.argmax(err)), err.shape)
+        return "%d/%d elements differ; max abs error %.3g at %s (got %r, expected %r)" % (
+            int(bad.sum()), a.size, float(err[k]), tuple(int(i) for i in k),
+            float(actual[k]), float(expected[k]))
+    if np.array_equal(actual, expected):
+        return None
+    bad = actual != expected
+    k = np.unravel_index(int(np.argmax(bad)), bad.shape)
+    return "%d/%d elements differ; first at %s (got %r, expected %r)" % (
+        int(bad.sum()), actual.size, tuple(int(i) for i in k), actual[k].item(), expected[k].item())
+
+
+def run_case(c, qgtc, timeout):
+    data = os.path.join(c.dir, "test_data_set_0")
+    inputs = numbered(data, "input_", ".pb")
+    expected_files = numbered(data, "output_", ".pb")
+    tmp = tempfile.mkdtemp(prefix="qgtc-conf-")
+    try:
+        cmd = [qgtc, "run", os.path.join(c.dir, "model.onnx")] + inputs + ["--output-dir", tmp]
+        try:
+            p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               timeout=timeout, errors="replace")
+        except subprocess.TimeoutExpired as e:
+            c.status, c.detail = "FAIL", "timeout after %g s" % timeout
+            err = e.stderr or ""  # bytes even in text mode
+            c.log = err.decode("utf-8", "replace") if isinstance(err, bytes) else err
+            return c
+        c.log = p.stderr
+        rc = p.returncode
+        sanitizer = "AddressSanitizer" in p.stderr or "runtime error" in p.stderr
+        if rc < 0 or rc > 128 or sanitizer:
+            how = ("killed by signal %d" % -rc) if rc < 0 else ("exit status %d" % rc)
+            c.status, c.detail = "CRASH", "%s: %s" % (how, first_diagnostic(p.stderr))
+            return c
+        if rc != 0:
+            low = p.stderr.lower()
+            if rc == 1 and ("unsupported" in low or "not supported" in low):
+                c.status = "skip"
+            else:
+                c.status = "FAIL"
+            c.detail = first_diagnostic(p.stderr)
+            return c
+        produced = numbered(tmp, "output_", ".npy")
+        if len(produced) != len(expected_files):
+            c.status = "FAIL"
+            c.detail = "%d outputs written, %d expected" % (len(produced), len(expected_files))
+            return c
+        for k, (pa, pe) in enumerate(zip(produced, expected_files)):
+            if os.path.basename(pa) != "output_%d.npy" % k:
+                c.status, c.detail = "FAIL", "output_%d.npy missing" % k
+                return c
+            try:
+                actual = np.load(pa, allow_pickle=False)
+            except Exception as e:
+                c.status, c.detail = "FAIL", "output %d: unreadable .npy: %s" % (k, e)
+                return c
+            expected = numpy_helper.to_array(onnx.load_tensor(pe))
+            why = compare(actual, expected)
+            if why:
+                c.status, c.detail = "FAIL", "output %d: %s" % (k, why)
+                return c
+        c.status = "pass"
+        return c
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="Run ONNX conformance cases through 'qgtc run'.")
+    ap.add_argument("--qgtc", required=True, help="path to the qgtc executable")
+    ap.add_argument("suites", nargs="+", metavar="SUITE_DIR", help="folders of test cases")
+    ap.add_argument("--min-pass-rate", type=float, default=0.95,
+                    help="least pass rate over eligible cases (default 0.95)")
+    ap.add_argument("--jobs", "-j", type=int, default=2, help="cases run in parallel (default 2)")
+    ap.add_argument("--filter", default=None, metavar="SUBSTR",
+                    help="only cases whose 'suite/name' contains SUBSTR")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per case (default 60)")
+    ap.add_argument("-v", "--verbose", action="store_true",
+                    help="also list passing cases and print the diagnostics of failing ones")
+    args = ap.parse_args()
+
+    qgtc = os.path.abspath(args.qgtc)
+    if not (os.path.isfile(qgtc) and os.access(qgtc, os.X_OK)):
+        ap.error("qgtc executable '%s' not found" % args.qgtc)
+    for s in args.suites:
+        if not os.path.isdir(s):
+            ap.error("suite folder '%s' not found" % s)
+
+    cases = find_cases(args.suites, args.filter)
+    jobs = max(1, args.jobs)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
+        list(ex.map(lambda c: run_case(c, qgtc, args.timeout), cases))
+
+    for c in cases:
+        if c.status != "pass" or args.verbose:
+            line = "%s: %s" % (c.label, c.status)
+            if c.detail:
+                line += ": " + c.detail
+            print(line)
+            if args.verbose and c.status != "pass" and c.log.strip():
+                for l in c.log.rstrip().splitlines()[:40]:
+                    print("    " + l)
+
+    passed = sum(c.status == "pass" for c in cases)
+    skipped = sum(c.status == "skip" for c in cases)
+    failed = len(cases) - passed - skipped
+    crashed = sum(c.status == "CRASH" for c in cases)
+    elig = [c for c in cases if c.eligible]
+    elig_pass = sum(c.status == "pass" for c in elig)
+    rate = elig_pass / len(elig) if elig else 1.0
+    print("eligible (float/int64 in, float out): %d/%d passed (%.1f%%)" % (elig_pass, len(elig), 100.0 * rate))
+    if crashed:
+        print("%d crashed" % crashed)
+    print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
+    sys.stdout.flush()
+    return 1 if crashed or rate < args.min_pass_rate else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

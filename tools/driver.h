@@ -1,0 +1,68 @@
+/* driver.h: the qgtc command-line driver.  Flags are parsed into one
+ * drv_options; each command reads that struct, builds the pipeline and
+ * reports through one diagnostic sink.  No compiler logic lives here. */
+#ifndef QGTC_DRIVER_H
+#define QGTC_DRIVER_H
+
+#include "ir.h"
+#include "pass.h"
+
+#define QGTC_VERSION "0.1.0"
+
+/* Exit statuses, documented in --help. */
+enum {
+	DRV_OK = 0,     /* success */
+	DRV_ERROR = 1,  /* the model, an input or an output could not be handled */
+	DRV_USAGE = 2,  /* bad command line */
+};
+
+typedef enum { DRV_CMD_COMPILE, DRV_CMD_RUN, DRV_CMD_HELP } drv_command;
+
+typedef enum {
+	DRV_EMIT_DEFAULT, /* not given: derived from -o's extension, else obj */
+	DRV_EMIT_IR,
+	DRV_EMIT_OBJ,
+	DRV_EMIT_ASM,
+	DRV_EMIT_LLVM,
+	DRV_EMIT_HEADER,
+} drv_emit;
+
+typedef enum { DRV_ENGINE_INTERP, DRV_ENGINE_NATIVE } drv_engine;
+
+typedef struct drv_options {
+	drv_command cmd;
+	const char *model;          /* MODEL operand */
+	const char **inputs;        /* run: INPUT operands, in graph-input order */
+	int ninputs;
+	const char *help_topic;     /* help: command asked about, or NULL */
+
+	drv_emit emit;
+	const char *out_file;       /* -o; NULL: stdout */
+	const char *pipeline;       /* --passes, or PASS_DEFAULT_PIPELINE */
+	bool print_after_all;       /* --print-ir-after-all */
+	const char *print_after;    /* --print-ir-after; NULL if not given */
+	long ir_max_inline;         /* --ir-weights: 16 (elided) or -1 (full) */
+	bool verify_each;           /* --verify-each */
+	int64_t batch;              /* --batch; 0: leave symbolic */
+	drv_engine engine;          /* --engine */
+	const char *output_dir;     /* --output-dir */
+	bool quiet;                 /* -q: drop warnings */
+	bool verbose;               /* -v */
+} drv_options;
+
+/* The diagnostic sink of the driver: prints to stderr, or with -q
+ * buffers and drops warnings (and their notes) when flushed. */
+void drv_diag_init(diag_sink *d, const drv_options *o);
+void drv_diag_flush(diag_sink *d);
+
+/* Commands.  Each returns a DRV_* exit status. */
+int drv_compile(const drv_options *o, diag_sink *d);
+int drv_run(const drv_options *o, diag_sink *d);
+
+/* Shared by the commands (compile.c). */
+ir_graph *drv_load_model(const char *path, diag_sink *d);
+void drv_pass_options(const drv_options *o, pass_options *po);
+/* Report "cannot open 'PATH': REASON" unless path names a readable file. */
+int drv_check_readable(const char *path, diag_sink *d);
+
+#endif
