@@ -163,6 +163,14 @@ typedef struct ir_value {
 	ir_quant *quant;             /* NULL unless quantized */
 } ir_value;
 
+/* A per-node quantization request (from a DSL hint or --bits): what the
+ * quantize pass should do with this node's weights.  0 means "default". */
+typedef enum { IR_QGRAN_DEFAULT = 0, IR_QGRAN_PER_TENSOR, IR_QGRAN_PER_CHANNEL } ir_qgran;
+typedef struct ir_qhint {
+	int bits;                    /* 1..8, or 0: pipeline default */
+	ir_qgran gran;
+} ir_qhint;
+
 struct ir_node {
 	int id;                      /* index in graph->nodes */
 	ir_op op;
@@ -174,6 +182,7 @@ struct ir_node {
 	ir_value **out;
 	int nattr, capattr;
 	ir_attr *attrs;
+	ir_qhint qhint;              /* quantization request; zero: none */
 	bool dead;                   /* removed; dropped by ir_graph_compact */
 };
 

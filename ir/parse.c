@@ -182,7 +182,7 @@ static void next(parser *P)
 		t->s = strndup(s, t->n);
 		return;
 	}
-	if (strchr("{}()[],:=?*#;", c) && c) {
+	if (strchr("{}()[],:=?*#;!", c) && c) {
 		P->cur++;
 		t->k = T_PUNCT;
 		t->n = 1;
@@ -724,6 +724,29 @@ static void parse_node(parser *P)
 	ir_node *n = ir_graph_add_node(P->g, op, "", nin, in, nout, out);
 	if (is_punct(P, '{') && !parse_attrs(P, n))
 		goto out;
+	while (is_punct(P, '!')) {
+		next(P);
+		tok at = P->t;
+		int64_t bits;
+		if (is_ident(P, "bits")) {
+			next(P);
+			if (!expect(P, '=') || !parse_int(P, &bits))
+				goto out;
+			if (bits < 1 || bits > 8) {
+				perr(P, &at, "!bits=%lld: bits must be 1..8", (long long)bits);
+				goto out;
+			}
+			n->qhint.bits = (int)bits;
+		} else if (is_ident(P, "per_channel") || is_ident(P, "per_tensor")) {
+			n->qhint.gran = P->t.s[4] == 'c' ? IR_QGRAN_PER_CHANNEL : IR_QGRAN_PER_TENSOR;
+			next(P);
+		} else {
+			char b[64];
+			perr(P, &at, "unknown hint %s (expected bits=N, per_channel or per_tensor)",
+			     tok_desc(&at, b, sizeof b));
+			goto out;
+		}
+	}
 	if (is_punct(P, ';'))
 		parse_meta(P, n);
 out:

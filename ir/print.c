@@ -9,6 +9,8 @@
  *     output %y
  *   }
  *
+ * A node may carry quantization hints after its attributes: `!bits=4`,
+ * `!per_channel` or `!per_tensor`.
  * `_` is an omitted optional input; `[*]` an unknown shape; `?` the
  * symbolic batch dim.  Names that are not [A-Za-z0-9_.]+ are quoted.
  * Floats print with 9 significant digits, which round-trips float32
@@ -176,6 +178,10 @@ static void print_node(FILE *f, const ir_node *n)
 		}
 		fputc('}', f);
 	}
+	if (n->qhint.bits)
+		fprintf(f, " !bits=%d", n->qhint.bits);
+	if (n->qhint.gran)
+		fputs(n->qhint.gran == IR_QGRAN_PER_TENSOR ? " !per_tensor" : " !per_channel", f);
 	if ((n->name && *n->name) || n->src_op || n->src_index >= 0) {
 		const char *sep = "  ; ";
 		if (n->name && *n->name) {

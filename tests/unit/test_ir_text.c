@@ -34,7 +34,7 @@ static const char *const full_text =
 	"  %r: f32[*] = reshape(%c, %shape)  ; (Reshape) #4\n"
 	"  %y: f32[*], _ = dropout(%r, _, _)\n"
 	"  %k: f32[*] = clip(%y, _, _)  ; clip_0\n"
-	"  %s: f32[*] = leaky_relu(%k) {alpha=0.100000001}\n"
+	"  %s: f32[*] = leaky_relu(%k) {alpha=0.100000001} !bits=4 !per_tensor  ; act\n"
 	"  %rs: f32[*] = resize(%s, _, _, _) {axes=[2,3], mode=\"linear\"}\n"
 	"  output %rs\n"
 	"  output %y\n"
@@ -128,6 +128,10 @@ static void test_ir_text_errors_point_at_the_problem(void **state)
 	EXPECT_ERROR("graph g {\n  input %x: f32[2] junk\n}\n", "unexpected 'junk' at end of line");
 	/* a NUL byte inside the text */
 	EXPECT_ERROR("graph g {\n  input %x\0: f32[2]\n}\n", "character 0x00");
+	EXPECT_ERROR("graph g {\n  input %x: f32[2]\n  %y: f32[2] = relu(%x) !bits=9\n}\n",
+	             "bad.qir:3:26: error: !bits=9: bits must be 1..8");
+	EXPECT_ERROR("graph g {\n  input %x: f32[2]\n  %y: f32[2] = relu(%x) !fast\n}\n",
+	             "unknown hint 'fast'");
 	EXPECT_ERROR("", "bad.qir:1:1: error: expected 'graph', found end of file");
 	/* several bad lines: each reported in one run */
 	diag_sink d;
