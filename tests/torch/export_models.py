@@ -1,0 +1,343 @@
+#!/usr/bin/python3
+"""Export the PyTorch model zoo used by qgtc's torch tests.
+
+Usage: export_models.py OUTDIR [--only NAME[,NAME...]] [--list] [--ops]
+
+For every model this writes
+    OUTDIR/NAME/model.onnx      the graph, exported by torch.onnx.export
+    OUTDIR/NAME/input_0.npy     a deterministic float32 input
+    OUTDIR/NAME/expected_0.npy  PyTorch's float32 output for that input
+
+Everything is deterministic: weights come from torch.manual_seed, inputs from
+numpy's seeded generator, and PyTorch runs on one thread.  Nothing is
+downloaded (torchvision models are built with weights=None).
+
+BatchNorm is made non-trivial: gamma/beta are randomised, the running
+statistics are calibrated by a train-mode pass over random data (so that the
+activations stay in a sane range through deep nets) and then perturbed.
+
+Unless a case says otherwise, export uses training=TrainingMode.PRESERVE on an
+eval() model: that keeps BatchNormalization nodes in the graph (TrainingMode.EVAL
+lets the exporter fold BN into the preceding Conv).  The `*_evalfold` case
+exercises the EVAL + constant-folding path.
+
+Needs Debian's python3-torch (1.13), python3-torchvision, python3-onnx, numpy:
+run it with /usr/bin/python3.
+"""
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import warnings
+
+warnings.filterwarnings("ignore")
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+torch.set_num_threads(1)
+
+SEED = 20240611
+
+
+# ---------------------------------------------------------------------------
+# MLPerf Tiny reference architectures, written as nn.Modules.
+# ---------------------------------------------------------------------------
+
+def conv_bn_relu(cin, cout, k, stride=1, pad=0, groups=1):
+    return [nn.Conv2d(cin, cout, k, stride, pad, groups=groups, bias=False),
+            nn.BatchNorm2d(cout), nn.ReLU()]
+
+
+class MobileNetV1VWW(nn.Module):
+    """MobileNetV1, width 0.25, 96x96x3 input, 2 classes (MLPerf Tiny VWW).
+
+    Follows the reference vww_model.py: conv 3x3/2, then 13 depthwise
+    separable blocks (dw 3x3 + BN + ReLU, pw 1x1 + BN + ReLU), average pool
+    over the final 3x3 map, flatten, dense 2.  Keras 'same' padding on the
+    stride-2 convs is modelled with symmetric padding 1.
+    """
+
+    def __init__(self, alpha=0.25, num_classes=2):
+        super().__init__()
+        c = lambda n: int(n * alpha)  # noqa: E731
+        cfg = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2),
+               (512, 1), (512, 1), (512, 1), (512, 1), (512, 1), (1024, 2),
+               (1024, 1)]
+        layers = conv_bn_relu(3, c(32), 3, 2, 1)
+        cin = c(32)
+        for cout, s in cfg:
+            layers += conv_bn_relu(cin, cin, 3, s, 1, groups=cin)
+            layers += conv_bn_relu(cin, c(cout), 1)
+            cin = c(cout)
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AvgPool2d(3)
+        self.fc = nn.Linear(cin, num_classes)
+
+    def forward(self, x):
+        x = self.pool(self.features(x))
+        return self.fc(torch.flatten(x, 1))
+
+
+class ResBlock8(nn.Module):
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1)
+        self.bn2 = nn.BatchNorm2d(cout)
+        # Reference: a 1x1 strided conv (no BN) when the shape changes.
+        self.short = (nn.Conv2d(cin, cout, 1, stride) if stride != 1 or cin != cout
+                      else nn.Identity())
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        return torch.relu(y + self.short(x))
+
+
+class ResNet8(nn.Module):
+    """ResNet-8 for CIFAR-10 (MLPerf Tiny image classification), 32x32x3.
+
+    conv 16 3x3 + BN + ReLU, three residual stacks (16/1, 32/2, 64/2),
+    average pool 8x8, flatten, dense 10.  Outputs logits (the reference
+    adds a softmax; logits make the comparison more sensitive).
+    """
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.stem = nn.Sequential(*conv_bn_relu(3, 16, 3, 1, 1))
+        self.s1 = ResBlock8(16, 16, 1)
+        self.s2 = ResBlock8(16, 32, 2)
+        self.s3 = ResBlock8(32, 64, 2)
+        self.pool = nn.AvgPool2d(8)
+        self.fc = nn.Linear(64, num_classes)
+
+    def forward(self, x):
+        x = self.s3(self.s2(self.s1(self.stem(x))))
+        return self.fc(torch.flatten(self.pool(x), 1))
+
+
+class DSCNN(nn.Module):
+    """DS-CNN small for keyword spotting (MLPerf Tiny KWS), input 1x49x10.
+
+    conv 64 10x4 stride 2 ('same': explicit zero pad 4/5 rows, 1/1 cols, as
+    TensorFlow computes it) + BN + ReLU, 4 depthwise-separable blocks
+    (dw 3x3 + BN + ReLU, pw 64 + BN + ReLU), average pool 25x5, flatten,
+    dense 12, softmax (as the reference).
+    """
+
+    def __init__(self, num_classes=12, ch=64):
+        super().__init__()
+        layers = [nn.ZeroPad2d((1, 1, 4, 5))] + conv_bn_relu(1, ch, (10, 4), 2)
+        layers.append(nn.Dropout(0.2))
+        for _ in range(4):
+            layers += conv_bn_relu(ch, ch, 3, 1, 1, groups=ch)
+            layers += conv_bn_relu(ch, ch, 1)
+        layers.append(nn.Dropout(0.4))
+        self.features = nn.Sequential(*layers)
+        self.pool = nn.AvgPool2d((25, 5))
+        self.fc = nn.Linear(ch, num_classes)
+
+    def forward(self, x):
+        x = self.pool(self.features(x))
+        return torch.softmax(self.fc(torch.flatten(x, 1)), dim=1)
+
+
+class DenseAutoencoder(nn.Module):
+    """The ToyADMOS dense autoencoder (MLPerf Tiny anomaly detection).
+
+    640 -> (128, BN, ReLU) x4 -> (8, BN, ReLU) -> (128, BN, ReLU) x4 -> 640.
+    """
+
+    def __init__(self, dim=640, hidden=128, bottleneck=8):
+        super().__init__()
+        sizes = [dim] + [hidden] * 4 + [bottleneck] + [hidden] * 4
+        layers = []
+        for a, b in zip(sizes[:-1], sizes[1:]):
+            layers += [nn.Linear(a, b), nn.BatchNorm1d(b), nn.ReLU()]
+        layers.append(nn.Linear(hidden, dim))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+# ---------------------------------------------------------------------------
+# The case list.
+# ---------------------------------------------------------------------------
+
+def tv(name, **kw):
+    def build():
+        import torchvision.models as m
+        return getattr(m, name)(weights=None, **kw)
+    return build
+
+
+# name: (builder, input shape used for export/reference, export options)
+# Export options: opset, fold (do_constant_folding), training ('preserve' or
+# 'eval'), dynamic (dynamic batch axis; then 'run_shape' is the shape the
+# test runs with).
+CASES = {
+    "mobilenet_v2": (tv("mobilenet_v2", num_classes=10), (1, 3, 64, 64),
+                     dict(opset=13)),
+    "mobilenet_v2_op9": (tv("mobilenet_v2", num_classes=10), (1, 3, 64, 64),
+                         dict(opset=9)),
+    "mobilenet_v3_small": (tv("mobilenet_v3_small", num_classes=10),
+                           (1, 3, 64, 64), dict(opset=14)),
+    "shufflenet_v2_x0_5": (tv("shufflenet_v2_x0_5", num_classes=10),
+                           (1, 3, 64, 64), dict(opset=11, fold=False)),
+    "squeezenet1_1": (tv("squeezenet1_1", num_classes=10), (2, 3, 64, 64),
+                      dict(opset=10)),
+    "mnasnet0_5": (tv("mnasnet0_5", num_classes=10), (1, 3, 64, 64),
+                   dict(opset=12)),
+    "resnet18": (tv("resnet18", num_classes=10), (1, 3, 64, 64),
+                 dict(opset=17)),
+    "mobilenet_v1_025_vww": (MobileNetV1VWW, (1, 3, 96, 96), dict(opset=13)),
+    "mobilenet_v1_025_vww_evalfold": (MobileNetV1VWW, (1, 3, 96, 96),
+                                      dict(opset=14, training="eval",
+                                           fold=True)),
+    "resnet8_cifar": (ResNet8, (1, 3, 32, 32), dict(opset=14)),
+    "resnet8_cifar_dynbatch": (ResNet8, (1, 3, 32, 32),
+                               dict(opset=13, dynamic=True,
+                                    run_shape=(3, 3, 32, 32))),
+    "dscnn_kws": (DSCNN, (1, 1, 49, 10), dict(opset=10)),
+    "dscnn_kws_op17": (DSCNN, (1, 1, 49, 10), dict(opset=17)),
+    "dense_autoencoder": (DenseAutoencoder, (2, 640), dict(opset=14)),
+}
+
+
+def case_seed(name):
+    # Stable across runs and Python versions (unlike hash()).
+    return SEED + sum((i + 1) * ord(ch) for i, ch in enumerate(name))
+
+
+def randomise_bn(model, shape, gen):
+    """Give every BatchNorm non-trivial gamma/beta and running statistics."""
+    bns = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    if not bns:
+        return
+    with torch.no_grad():
+        for m in bns:
+            m.weight.uniform_(0.5, 1.5, generator=gen)
+            m.bias.normal_(0.0, 0.2, generator=gen)
+            m.reset_running_stats()
+            m.momentum = None  # cumulative average over the calibration
+        # Calibrate running stats on random data so deep nets stay O(1).
+        model.train()
+        calib = (8,) + tuple(shape[1:])
+        for _ in range(2):
+            model(torch.randn(calib, generator=gen))
+        for m in bns:
+            m.running_mean.add_(0.1 * torch.randn(m.running_mean.shape, generator=gen)
+                                * m.running_var.sqrt())
+            m.running_var.mul_(torch.empty_like(m.running_var).uniform_(0.7, 1.4,
+                                                                         generator=gen))
+    model.eval()
+
+
+@contextlib.contextmanager
+def quiet_fd2():
+    """Silence C++-level stderr chatter of the exporter; replay it on error."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as tmp:
+        os.dup2(tmp.fileno(), 2)
+        ok = False
+        try:
+            with contextlib.redirect_stdout(io.StringIO()):
+                yield
+            ok = True
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            if not ok:
+                tmp.seek(0)
+                sys.stderr.write(tmp.read().decode(errors="replace"))
+
+
+def export_case(name, outdir):
+    builder, shape, opt = CASES[name]
+    seed = case_seed(name.replace("_evalfold", "").replace("_dynbatch", "")
+                     .replace("_op9", "").replace("_op17", ""))
+    torch.manual_seed(seed)
+    gen = torch.Generator().manual_seed(seed + 1)
+    model = builder()
+    randomise_bn(model, shape, gen)
+    model.eval()
+
+    run_shape = opt.get("run_shape", shape)
+    rng = np.random.default_rng(seed + 2)
+    x = rng.standard_normal(run_shape).astype(np.float32)
+    with torch.no_grad():
+        y = model(torch.from_numpy(x)).numpy().astype(np.float32)
+
+    d = os.path.join(outdir, name)
+    os.makedirs(d, exist_ok=True)
+    path = os.path.join(d, "model.onnx")
+    training = (torch.onnx.TrainingMode.EVAL if opt.get("training") == "eval"
+                else torch.onnx.TrainingMode.PRESERVE)
+    dummy = torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+    kw = {}
+    if opt.get("dynamic"):
+        kw["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
+    with quiet_fd2(), torch.no_grad():
+        torch.onnx.export(model, (dummy,), path, opset_version=opt["opset"],
+                          input_names=["input"], output_names=["output"],
+                          training=training,
+                          do_constant_folding=opt.get("fold", True),
+                          verbose=False, **kw)
+    np.save(os.path.join(d, "input_0.npy"), x)
+    np.save(os.path.join(d, "expected_0.npy"), y)
+    return path
+
+
+def op_inventory(path):
+    import onnx
+    m = onnx.load(path)
+    onnx.checker.check_model(m)
+    return sorted({n.op_type for n in m.graph.node})
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("outdir", nargs="?")
+    ap.add_argument("--only", help="comma-separated case names")
+    ap.add_argument("--list", action="store_true", help="list case names and exit")
+    ap.add_argument("--ops", action="store_true",
+                    help="also print each exported graph's ONNX op types")
+    a = ap.parse_args()
+    if a.list:
+        print("\n".join(CASES))
+        return 0
+    if not a.outdir:
+        ap.error("OUTDIR is required")
+    names = list(CASES)
+    if a.only:
+        names = [n.strip() for n in a.only.split(",") if n.strip()]
+        bad = [n for n in names if n not in CASES]
+        if bad:
+            ap.error("unknown case(s): %s (known: %s)" % (", ".join(bad), ", ".join(CASES)))
+    failed = 0
+    for n in names:
+        try:
+            path = export_case(n, a.outdir)
+        except Exception as e:  # report and carry on with the other cases
+            print("%s: export FAILED: %s: %s" % (n, type(e).__name__, e), file=sys.stderr)
+            failed += 1
+            continue
+        if a.ops:
+            print("%-32s opset %-2d %s" % (n, CASES[n][2]["opset"], " ".join(op_inventory(path))))
+    if failed:
+        print("%d export(s) failed" % failed, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
