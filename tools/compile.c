@@ -40,14 +40,66 @@ ir_graph *drv_load_model(const char *path, diag_sink *d)
 {
 	if (drv_check_readable(path, d))
 		return NULL;
-	if (has_ext(path, ".qgm") || has_ext(path, ".qir")) {
-		diag_error(d, path, "DSL/IR text input is not implemented yet");
+	if (has_ext(path, ".qir"))
+		return drv_load_qir(path, d);
+	if (has_ext(path, ".qgm")) {
+		diag_error(d, path, "DSL input is not implemented yet");
 		return NULL;
 	}
 	int before = d->nerr;
 	ir_graph *g = fe_onnx_load(path, d);
 	if (!g && d->nerr == before)
 		diag_error(d, path, "cannot load model");
+	return g;
+}
+
+/* Read a .qir file (capped at FE_MAX_FILE_BYTES) and parse it. */
+ir_graph *drv_load_qir(const char *path, diag_sink *d)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		diag_error(d, NULL, "cannot open '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	for (;;) {
+		if (len == cap) {
+			if (cap >= (size_t)FE_MAX_FILE_BYTES) {
+				diag_error(d, path, "file is larger than %lld bytes",
+				           (long long)FE_MAX_FILE_BYTES);
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			cap = cap ? cap * 2 : 1 << 16;
+			char *nb = realloc(buf, cap);
+			if (!nb) {
+				diag_error(d, path, "out of memory");
+				free(buf);
+				fclose(f);
+				return NULL;
+			}
+			buf = nb;
+		}
+		size_t k = fread(buf + len, 1, cap - len, f);
+		len += k;
+		if (k == 0)
+			break;
+	}
+	int err = ferror(f);
+	fclose(f);
+	if (err) {
+		diag_error(d, path, "read error");
+		free(buf);
+		return NULL;
+	}
+	ir_graph *g = ir_parse(buf, len, path, d);
+	free(buf);
+	if (g && ir_graph_toposort(g, d)) {
+		ir_graph_destroy(g);
+		return NULL;
+	}
 	return g;
 }
 
@@ -127,7 +179,7 @@ static int write_ir(const ir_graph *g, const char *path, long max_inline, diag_s
 
 int drv_compile(const drv_options *o, diag_sink *d)
 {
-	drv_emit emit = resolve_emit(o);
+	drv_emit emit = o->cmd == DRV_CMD_OPT ? DRV_EMIT_IR : resolve_emit(o);
 	if (emit != DRV_EMIT_IR) {
 		diag_error(d, NULL, "native code generation is not implemented yet (--emit ir is available)");
 		return DRV_ERROR;

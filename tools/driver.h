@@ -16,7 +16,7 @@ enum {
 	DRV_USAGE = 2,  /* bad command line */
 };
 
-typedef enum { DRV_CMD_COMPILE, DRV_CMD_RUN, DRV_CMD_HELP } drv_command;
+typedef enum { DRV_CMD_COMPILE, DRV_CMD_RUN, DRV_CMD_HELP, DRV_CMD_OPT, DRV_CMD_EVAL } drv_command;
 
 typedef enum {
 	DRV_EMIT_DEFAULT, /* not given: derived from -o's extension, else obj */
@@ -41,13 +41,18 @@ typedef struct drv_options {
 	const char *pipeline;       /* --passes, or PASS_DEFAULT_PIPELINE */
 	bool print_after_all;       /* --print-ir-after-all */
 	const char *print_after;    /* --print-ir-after; NULL if not given */
-	long ir_max_inline;         /* --ir-weights: 16 (elided) or -1 (full) */
+	long ir_max_inline;         /* --ir-weights: 8 (elided) or -1 (full) */
 	bool verify_each;           /* --verify-each */
 	int64_t batch;              /* --batch; 0: leave symbolic */
 	drv_engine engine;          /* --engine */
 	const char *output_dir;     /* --output-dir */
 	bool quiet;                 /* -q: drop warnings */
 	bool verbose;               /* -v */
+
+	const char *data_dir;       /* eval: --data */
+	float scale;                /* eval: --scale */
+	const char *mean, *std;     /* eval: --mean, --std lists; NULL: defaults */
+	int64_t limit;              /* eval: --limit; 0: all */
 } drv_options;
 
 /* The diagnostic sink of the driver: prints to stderr, or with -q
@@ -58,9 +63,11 @@ void drv_diag_flush(diag_sink *d);
 /* Commands.  Each returns a DRV_* exit status. */
 int drv_compile(const drv_options *o, diag_sink *d);
 int drv_run(const drv_options *o, diag_sink *d);
+int drv_eval(const drv_options *o, diag_sink *d);
 
 /* Shared by the commands (compile.c). */
 ir_graph *drv_load_model(const char *path, diag_sink *d);
+ir_graph *drv_load_qir(const char *path, diag_sink *d);
 void drv_pass_options(const drv_options *o, pass_options *po);
 /* Report "cannot open 'PATH': REASON" unless path names a readable file. */
 int drv_check_readable(const char *path, diag_sink *d);

@@ -23,10 +23,15 @@ typedef enum {
 	OPT_PRINT_AFTER,
 	OPT_IR_WEIGHTS,
 	OPT_VERIFY_EACH,
+	OPT_DATA,
+	OPT_SCALE,
+	OPT_MEAN,
+	OPT_STD,
+	OPT_LIMIT,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
-typedef enum { GRP_GENERAL, GRP_COMPILE, GRP_RUN, GRP_PIPELINE } opt_group;
+typedef enum { GRP_GENERAL, GRP_COMPILE, GRP_RUN, GRP_EVAL, GRP_PIPELINE } opt_group;
 
 typedef struct drv_opt {
 	opt_id id;
@@ -50,11 +55,18 @@ static const drv_opt options[] = {
 	{OPT_OUT, "-o", "--output", "FILE", GRP_COMPILE,
 	 "write to FILE (default and '-': standard output)"},
 	{OPT_BATCH, "--batch", NULL, "N", GRP_COMPILE,
-	 "bind the symbolic batch dimension to N"},
+	 "bind the symbolic batch dimension to N (eval: default 100)"},
 	{OPT_ENGINE, "--engine", NULL, "ENGINE", GRP_RUN,
 	 "interp: the reference interpreter (default)"},
 	{OPT_OUTPUT_DIR, "--output-dir", NULL, "DIR", GRP_RUN,
 	 "write output_<k>.npy into DIR (default '.')"},
+	{OPT_DATA, "--data", NULL, "DIR", GRP_EVAL,
+	 "labelled data: {t10k,train}-{images,labels}-idx*-ubyte[.gz] or test_{x,y}.npy"},
+	{OPT_SCALE, "--scale", NULL, "S", GRP_EVAL,
+	 "input normalisation x = (pixel * S - mean) / std (default 1/255)"},
+	{OPT_MEAN, "--mean", NULL, "M[,M...]", GRP_EVAL, "mean, one value or one per channel (default 0)"},
+	{OPT_STD, "--std", NULL, "S[,S...]", GRP_EVAL, "std, one value or one per channel (default 1)"},
+	{OPT_LIMIT, "--limit", NULL, "N", GRP_EVAL, "evaluate only the first N test samples"},
 	{OPT_PASSES, "--passes", NULL, "LIST", GRP_PIPELINE,
 	 "run these passes instead of the default pipeline"},
 	{OPT_PRINT_ALL, "--print-ir-after-all", NULL, NULL, GRP_PIPELINE,
@@ -62,7 +74,7 @@ static const drv_opt options[] = {
 	{OPT_PRINT_AFTER, "--print-ir-after", NULL, "PASS[,PASS]", GRP_PIPELINE,
 	 "print the IR to stderr after the named passes"},
 	{OPT_IR_WEIGHTS, "--ir-weights", NULL, "elided|full", GRP_PIPELINE,
-	 "elide constants over 16 elements (default), or not"},
+	 "elide constants over 8 elements (default), or not"},
 	{OPT_VERIFY_EACH, "--verify-each", NULL, NULL, GRP_PIPELINE,
 	 "verify the IR after every pass"},
 };
@@ -70,11 +82,15 @@ enum { NOPTIONS = sizeof options / sizeof options[0] };
 
 static bool applies(const drv_opt *op, drv_command cmd)
 {
+	if (op->id == OPT_BATCH)
+		return cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_OPT || cmd == DRV_CMD_EVAL;
 	switch (op->group) {
 	case GRP_COMPILE:
-		return cmd == DRV_CMD_COMPILE;
+		return cmd == DRV_CMD_COMPILE || (cmd == DRV_CMD_OPT && op->id == OPT_OUT);
 	case GRP_RUN:
 		return cmd == DRV_CMD_RUN;
+	case GRP_EVAL:
+		return cmd == DRV_CMD_EVAL;
 	default:
 		return true;
 	}
@@ -113,6 +129,43 @@ static void print_passes(FILE *f)
 
 static void print_help(FILE *f, drv_command topic)
 {
+	if (topic == DRV_CMD_OPT) {
+		fputs("usage: qgtc opt MODEL --passes=a,b,c [-o FILE] [options]\n"
+		      "\n"
+		      "Run exactly the listed passes on MODEL (ONNX, .qir or .qgm) and print\n"
+		      "the resulting IR, like LLVM's opt.  With no --passes, the IR is printed\n"
+		      "as loaded.  A .qir written with --ir-weights=full is a complete model.\n",
+		      f);
+		print_group(f, GRP_PIPELINE, "Pipeline options");
+		print_group(f, GRP_GENERAL, "General options");
+		fputs("\nPasses:\n", f);
+		print_passes(f);
+		fputs("\nExamples:\n"
+		      "  qgtc model.onnx --emit ir --ir-weights=full -o model.qir\n"
+		      "  qgtc opt model.qir --passes=shapes,fold-constants\n"
+		      "  qgtc opt model.qir --passes=dce -o clean.qir\n",
+		      f);
+		return;
+	}
+	if (topic == DRV_CMD_EVAL) {
+		fputs("usage: qgtc eval MODEL --data DIR [options]\n"
+		      "\n"
+		      "Report the top-1 accuracy of MODEL on the test split of a labelled\n"
+		      "data set, through the reference interpreter.  DIR holds IDX files in the\n"
+		      "MNIST layout (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])\n"
+		      "or test_x.npy/test_y.npy.  Samples are normalised as\n"
+		      "x = (pixel * scale - mean) / std.  The last line reads\n"
+		      "'top-1: 90.33% (9033/10000)'.\n",
+		      f);
+		print_group(f, GRP_EVAL, "Eval options");
+		fputs("  --batch=N                   samples per interpreter call (default 100)\n", f);
+		print_group(f, GRP_PIPELINE, "Pipeline options");
+		print_group(f, GRP_GENERAL, "General options");
+		fputs("\nExample:\n"
+		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist\n",
+		      f);
+		return;
+	}
 	if (topic == DRV_CMD_RUN) {
 		fputs("usage: qgtc run MODEL [INPUT...] [options]\n"
 		      "\n"
@@ -139,7 +192,9 @@ static void print_help(FILE *f, drv_command topic)
 	}
 	fputs("usage: qgtc MODEL [options]                  compile MODEL\n"
 	      "       qgtc run MODEL [INPUT...] [options]   run MODEL on inputs\n"
-	      "       qgtc help [run]                       show help\n"
+	      "       qgtc eval MODEL --data DIR [options]  top-1 accuracy on a data set\n"
+	      "       qgtc opt MODEL --passes=LIST          run passes, print the IR\n"
+	      "       qgtc help [run|eval|opt]              show help\n"
 	      "\n"
 	      "qgtc compiles trained neural networks to native code for\n"
 	      "microcontrollers.  Native code generation is not implemented yet;\n"
@@ -149,11 +204,14 @@ static void print_help(FILE *f, drv_command topic)
 	      "  qgtc MODEL ...              compile MODEL (see compile options)\n"
 	      "  qgtc run MODEL INPUT...     run MODEL with the reference interpreter and\n"
 	      "                              write its outputs as .npy files\n"
-	      "  qgtc help [run]             this help, or the help of 'run'\n"
+	      "  qgtc eval MODEL --data DIR  top-1 accuracy on the test split of a data set\n"
+	      "  qgtc opt MODEL --passes=L   run exactly the passes in L, print the IR\n"
+	      "  qgtc help [COMMAND]         this help, or the help of run, eval or opt\n"
 	      "\n"
 	      "Model files:\n"
 	      "  *.onnx                      ONNX ModelProto\n"
-	      "  *.qgm, *.qir                qgtc DSL and IR text (not implemented yet)\n"
+	      "  *.qir                       qgtc IR text (what --emit ir prints)\n"
+	      "  *.qgm                       qgtc model DSL (not implemented yet)\n"
 	      "  anything else               read as ONNX\n"
 	      "\n"
 	      "Input files (run):\n"
@@ -163,7 +221,8 @@ static void print_help(FILE *f, drv_command topic)
 	print_group(f, GRP_GENERAL, "General options");
 	print_group(f, GRP_COMPILE, "Compile options");
 	print_group(f, GRP_RUN, "Run options");
-	print_group(f, GRP_PIPELINE, "Pipeline options (compile and run)");
+	print_group(f, GRP_EVAL, "Eval options");
+	print_group(f, GRP_PIPELINE, "Pipeline options (compile, run, eval, opt)");
 	fputs("\nOptions taking a value accept both '--opt=VALUE' and '--opt VALUE'.\n", f);
 	fprintf(f, "\nPasses (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
 	print_passes(f);
@@ -259,7 +318,8 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	switch (op->id) {
 	case OPT_HELP:
 		*stop = true;
-		o->help_topic = o->cmd == DRV_CMD_RUN ? "run" : "";
+		o->help_topic = o->cmd == DRV_CMD_RUN ? "run" : o->cmd == DRV_CMD_OPT ? "opt"
+		                : o->cmd == DRV_CMD_EVAL ? "eval" : "";
 		o->cmd = DRV_CMD_HELP;
 		return 0;
 	case OPT_VERSION:
@@ -333,7 +393,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	case OPT_IR_WEIGHTS:
 		if (strcmp(val, "elided") == 0)
-			o->ir_max_inline = 16;
+			o->ir_max_inline = 8;
 		else if (strcmp(val, "full") == 0)
 			o->ir_max_inline = -1;
 		else {
@@ -343,6 +403,30 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	case OPT_VERIFY_EACH:
 		o->verify_each = true;
+		return 0;
+	case OPT_DATA:
+		o->data_dir = val;
+		return 0;
+	case OPT_SCALE: {
+		char *end;
+		o->scale = strtof(val, &end);
+		if (end == val || *end || !(o->scale > 0)) {
+			diag_error(d, NULL, "--scale needs a positive number, not '%s'", val);
+			return -1;
+		}
+		return 0;
+	}
+	case OPT_MEAN:
+		o->mean = val;
+		return 0;
+	case OPT_STD:
+		o->std = val;
+		return 0;
+	case OPT_LIMIT:
+		if (parse_int(val, &o->limit) || o->limit < 1) {
+			diag_error(d, NULL, "--limit needs a positive integer, not '%s'", val);
+			return -1;
+		}
 		return 0;
 	}
 	return 0;
@@ -355,6 +439,13 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 	int i = 1;
 	if (argc > 1 && strcmp(argv[1], "run") == 0) {
 		o->cmd = DRV_CMD_RUN;
+		i = 2;
+	} else if (argc > 1 && strcmp(argv[1], "opt") == 0) {
+		o->cmd = DRV_CMD_OPT;
+		o->pipeline = "";
+		i = 2;
+	} else if (argc > 1 && strcmp(argv[1], "eval") == 0) {
+		o->cmd = DRV_CMD_EVAL;
 		i = 2;
 	} else if (argc > 1 && strcmp(argv[1], "help") == 0) {
 		o->cmd = DRV_CMD_HELP;
@@ -375,7 +466,8 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 		const char *arg = argv[i];
 		if (only_operands || arg[0] != '-' || arg[1] == 0) {
 			if (!o->model && o->cmd == DRV_CMD_COMPILE && !only_operands &&
-			    (strcmp(arg, "run") == 0 || strcmp(arg, "help") == 0)) {
+			    (strcmp(arg, "run") == 0 || strcmp(arg, "help") == 0 ||
+			     strcmp(arg, "opt") == 0 || strcmp(arg, "eval") == 0)) {
 				diag_error(d, NULL, "the command '%s' must come first: qgtc %s ...", arg, arg);
 				return DRV_USAGE;
 			}
@@ -500,7 +592,7 @@ int main(int argc, char **argv)
 	drv_options o = {
 		.cmd = DRV_CMD_COMPILE,
 		.pipeline = PASS_DEFAULT_PIPELINE,
-		.ir_max_inline = 16,
+		.ir_max_inline = 8,
 		.engine = DRV_ENGINE_INTERP,
 		.output_dir = ".",
 	};
@@ -514,14 +606,20 @@ int main(int argc, char **argv)
 			print_help(stdout, DRV_CMD_COMPILE);
 		else if (strcmp(o.help_topic, "run") == 0)
 			print_help(stdout, DRV_CMD_RUN);
+		else if (strcmp(o.help_topic, "opt") == 0)
+			print_help(stdout, DRV_CMD_OPT);
+		else if (strcmp(o.help_topic, "eval") == 0)
+			print_help(stdout, DRV_CMD_EVAL);
 		else {
-			diag_error(&d, NULL, "no help for '%s' (commands: run)", o.help_topic);
+			diag_error(&d, NULL, "no help for '%s' (commands: run, opt, eval)", o.help_topic);
 			rc = DRV_USAGE;
 		}
 	} else if (rc == DRV_OK) {
 		diag_sink_fini(&d);
 		drv_diag_init(&d, &o);
-		rc = o.cmd == DRV_CMD_RUN ? drv_run(&o, &d) : drv_compile(&o, &d);
+		rc = o.cmd == DRV_CMD_RUN ? drv_run(&o, &d)
+		     : o.cmd == DRV_CMD_EVAL ? drv_eval(&o, &d)
+		                             : drv_compile(&o, &d);
 		drv_diag_flush(&d);
 	}
 	if (fflush(stdout) && rc == DRV_OK) {
