@@ -741,7 +741,6 @@ static void parse_node(parser *P)
 			n->qhint.gran = P->t.s[4] == 'c' ? IR_QGRAN_PER_CHANNEL : IR_QGRAN_PER_TENSOR;
 			next(P);
 		} else {
-			char b[64];
 			perr(P, &at, "unknown hint %s (expected bits=N, per_channel or per_tensor)",
 			     tok_desc(&at, b, sizeof b));
 			goto out;
