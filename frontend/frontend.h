@@ -24,8 +24,9 @@ ir_graph *fe_onnx_load_buffer(const void *buf, size_t len, const char *diag_name
  * with ir_tensor_free).  0 or -1 (reported, naming the file). */
 int fe_onnx_load_tensor(const char *path, ir_tensor *t, diag_sink *d);
 
-/* NumPy .npy (format 1.0/2.0/3.0, little-endian, C order; f4, f8->f32 no:
- * f4, i1, u1, i4, i8, b1). */
+/* NumPy .npy (format 1.0/2.0/3.0, little-endian, C order): '<f4', '|i1',
+ * '|u1', '<i4', '<i8', '|b1'; '<f8' is narrowed to f32.  Zero-element
+ * arrays come back with data == NULL. */
 int fe_npy_load(const char *path, ir_tensor *t, diag_sink *d);
 /* Write t as .npy; the file appears only when complete (temp + rename). */
 int fe_npy_save(const char *path, const ir_tensor *t, diag_sink *d);

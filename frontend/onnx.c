@@ -1,23 +1,828 @@
-/* onnx.c: ONNX ModelProto -> IR.  STUB: being written. */
-#include "frontend.h"
+/* onnx.c: ONNX ModelProto -> IR: reading the file, tensors (initializers,
+ * Constant nodes, .pb test data, external data), graph inputs/outputs.
+ * Op translation lives in onnx_ops.c.  Files are untrusted: sizes are
+ * capped, protobuf nesting is bounded, dims are checked for overflow. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "onnx_internal.h"
+
+/* Deepest protobuf message nesting we let protobuf-c recurse into (it has
+ * no limit of its own; a crafted file could exhaust the stack).  Real
+ * models nest a few levels (model/graph/node/attribute/graph...). */
+#define FE_PB_MAX_DEPTH 64
+/* Cap on the memory protobuf-c would spend on message structs: a file of
+ * empty submessages (2 bytes each) would otherwise unpack to ~50x its
+ * size. */
+#define FE_PB_MAX_STRUCT_BYTES ((uint64_t)1 << 30)
+
+/* ------------------------------------------------------------- dtypes */
+
+static const char *const onnx_dt_names[] = {
+	"undefined", "float", "uint8", "int8", "uint16", "int16", "int32", "int64", "string",
+	"bool", "float16", "double", "uint32", "uint64", "complex64", "complex128", "bfloat16",
+	"float8e4m3fn", "float8e4m3fnuz", "float8e5m2", "float8e5m2fnuz", "uint4", "int4",
+	"float4e2m1", "float8e8m0", "uint2", "int2",
+};
+
+const char *fe_onnx_dtype_name(int32_t t)
+{
+	if (t >= 0 && (size_t)t < sizeof onnx_dt_names / sizeof *onnx_dt_names)
+		return onnx_dt_names[t];
+	return "unknown";
+}
+
+ir_dtype fe_onnx_dtype(int32_t t)
+{
+	switch (t) {
+	case ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT: return IR_DT_F32;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__INT8: return IR_DT_I8;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__UINT8: return IR_DT_U8;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: return IR_DT_I32;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: return IR_DT_I64;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: return IR_DT_BOOL;
+	default: return IR_DT_UNDEF;
+	}
+}
+
+/* ------------------------------------------------------------ files */
+
+/* Read a whole regular file, at most FE_MAX_FILE_BYTES.  *buf malloc'd. */
+static int read_file(const char *path, unsigned char **buf, size_t *len, diag_sink *d)
+{
+	*buf = NULL;
+	*len = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		diag_error(d, path, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		diag_error(d, path, "not a regular file");
+		close(fd);
+		return -1;
+	}
+	if ((int64_t)st.st_size > FE_MAX_FILE_BYTES) {
+		diag_error(d, path, "file is %lld bytes; the limit is %lld", (long long)st.st_size,
+		           (long long)FE_MAX_FILE_BYTES);
+		close(fd);
+		return -1;
+	}
+	size_t n = (size_t)st.st_size;
+	unsigned char *p = malloc(n ? n : 1);
+	if (!p) {
+		diag_error(d, path, "out of memory reading %zu bytes", n);
+		close(fd);
+		return -1;
+	}
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = read(fd, p + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			diag_error(d, path, "read failed: %s", r < 0 ? strerror(errno) : "file shrank");
+			free(p);
+			close(fd);
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	close(fd);
+	*buf = p;
+	*len = n;
+	return 0;
+}
+
+/* The folder part of path ("." if none), malloc'd. */
+static char *dir_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		return strdup(".");
+	if (slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
+/* ------------------------------------------------- protobuf pre-check */
+
+static int pb_varint(const unsigned char *p, size_t len, size_t *i, uint64_t *v)
+{
+	uint64_t x = 0;
+	for (int shift = 0; shift < 64; shift += 7) {
+		if (*i >= len)
+			return -1;
+		unsigned char b = p[(*i)++];
+		x |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*v = x;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Walk the wire format with the message descriptors, checking lengths,
+ * nesting depth and struct memory before protobuf-c recurses.  0 ok, -1
+ * malformed, -2 too deep, -3 too many messages. */
+static int pb_scan(const unsigned char *p, size_t len, const ProtobufCMessageDescriptor *desc,
+                   int depth, uint64_t *mem)
+{
+	if (depth > FE_PB_MAX_DEPTH)
+		return -2;
+	*mem += desc ? desc->sizeof_message : 0;
+	if (*mem > FE_PB_MAX_STRUCT_BYTES)
+		return -3;
+	size_t i = 0;
+	while (i < len) {
+		uint64_t tag, v;
+		if (pb_varint(p, len, &i, &tag))
+			return -1;
+		switch (tag & 7) {
+		case 0:
+			if (pb_varint(p, len, &i, &v))
+				return -1;
+			break;
+		case 1:
+			if (len - i < 8)
+				return -1;
+			i += 8;
+			break;
+		case 5:
+			if (len - i < 4)
+				return -1;
+			i += 4;
+			break;
+		case 2: {
+			if (pb_varint(p, len, &i, &v) || v > len - i)
+				return -1;
+			uint64_t fnum = tag >> 3;
+			const ProtobufCFieldDescriptor *f =
+				desc && fnum <= UINT_MAX
+					? protobuf_c_message_descriptor_get_field(desc, (unsigned)fnum)
+					: NULL;
+			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				int rc = pb_scan(p + i, (size_t)v, f->descriptor, depth + 1, mem);
+				if (rc)
+					return rc;
+			}
+			i += (size_t)v;
+			break;
+		}
+		default:
+			return -1; /* groups (3, 4) and invalid wire types */
+		}
+	}
+	return 0;
+}
+
+static void *pb_unpack(const ProtobufCMessageDescriptor *desc, const unsigned char *buf, size_t len,
+                       const char *name, const char *what, diag_sink *d)
+{
+	uint64_t mem = 0;
+	int rc = pb_scan(buf, len, desc, 0, &mem);
+	if (rc == -2) {
+		diag_error(d, name, "not a valid ONNX %s (messages nested deeper than %d)", what,
+		           FE_PB_MAX_DEPTH);
+		return NULL;
+	}
+	if (rc == -3) {
+		diag_error(d, name, "not a valid ONNX %s (too many protobuf messages)", what);
+		return NULL;
+	}
+	ProtobufCMessage *m = rc ? NULL : protobuf_c_message_unpack(desc, NULL, len, buf);
+	if (!m)
+		diag_error(d, name, "not a valid ONNX %s (protobuf parse failed)", what);
+	return m;
+}
+
+/* ------------------------------------------------------------ tensors */
+
+static int parse_i64(const char *s, int64_t *v)
+{
+	if (!s || !*s)
+		return -1;
+	char *end;
+	errno = 0;
+	long long x = strtoll(s, &end, 10);
+	if (errno || *end || x < 0)
+		return -1;
+	*v = x;
+	return 0;
+}
+
+/* Read `bytes` bytes of tp's external data into dst. */
+static int read_external(const Onnx__TensorProto *tp, const char *loc, const char *what,
+                         const char *model_dir, void *dst, size_t bytes, diag_sink *d)
+{
+	const char *location = NULL;
+	int64_t offset = 0, length = -1;
+	for (size_t i = 0; i < tp->n_external_data; i++) {
+		const char *k = tp->external_data[i]->key ? tp->external_data[i]->key : "";
+		const char *v = tp->external_data[i]->value;
+		if (strcmp(k, "location") == 0) {
+			location = v;
+		} else if (strcmp(k, "offset") == 0) {
+			if (parse_i64(v, &offset)) {
+				diag_error(d, loc, "%s: bad external data offset '%s'", what, v ? v : "");
+				return -1;
+			}
+		} else if (strcmp(k, "length") == 0) {
+			if (parse_i64(v, &length)) {
+				diag_error(d, loc, "%s: bad external data length '%s'", what, v ? v : "");
+				return -1;
+			}
+		} else if (strcmp(k, "checksum") != 0) {
+			diag_error(d, loc, "%s: unsupported external data key '%s'", what, k);
+			return -1;
+		}
+	}
+	if (!location || !*location) {
+		diag_error(d, loc, "%s: external data without a location", what);
+		return -1;
+	}
+	if (!model_dir) {
+		diag_error(d, loc, "%s: external data '%s' is not allowed here (no model folder)", what,
+		           location);
+		return -1;
+	}
+	if (location[0] == '/') {
+		diag_error(d, loc, "%s: external data path '%s' is absolute; it must lie inside the model's folder",
+		           what, location);
+		return -1;
+	}
+	for (const char *s = location; *s;) {
+		size_t n = strcspn(s, "/");
+		if (n == 2 && s[0] == '.' && s[1] == '.') {
+			diag_error(d, loc, "%s: external data path '%s' escapes the model's folder", what,
+			           location);
+			return -1;
+		}
+		s += n;
+		s += *s == '/';
+	}
+	if (length >= 0 && (uint64_t)length != bytes) {
+		diag_error(d, loc, "%s: external data length %lld, expected %zu bytes", what,
+		           (long long)length, bytes);
+		return -1;
+	}
+
+	int rc = -1, fd = -1;
+	char *joined = NULL, *rdir = NULL, *rfile = NULL;
+	if (asprintf(&joined, "%s/%s", model_dir, location) < 0) {
+		joined = NULL;
+		diag_error(d, loc, "out of memory");
+		goto out;
+	}
+	rdir = realpath(model_dir, NULL);
+	rfile = realpath(joined, NULL);
+	if (!rdir || !rfile) {
+		diag_error(d, loc, "%s: cannot open external data file '%s': %s", what, location,
+		           strerror(errno));
+		goto out;
+	}
+	size_t nd = strlen(rdir);
+	if (strncmp(rfile, rdir, nd) != 0 || (rfile[nd] != '/' && strcmp(rdir, "/") != 0)) {
+		diag_error(d, loc, "%s: external data path '%s' escapes the model's folder", what,
+		           location);
+		goto out;
+	}
+	fd = open(rfile, O_RDONLY | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		diag_error(d, loc, "%s: cannot read external data file '%s'", what, location);
+		goto out;
+	}
+	if ((uint64_t)offset > (uint64_t)st.st_size || bytes > (uint64_t)st.st_size - (uint64_t)offset) {
+		diag_error(d, loc, "%s: external data (offset %lld, %zu bytes) runs past the end of '%s' (%lld bytes)",
+		           what, (long long)offset, bytes, location, (long long)st.st_size);
+		goto out;
+	}
+	for (size_t got = 0; got < bytes;) {
+		ssize_t r = pread(fd, (char *)dst + got, bytes - got, (off_t)(offset + (int64_t)got));
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			diag_error(d, loc, "%s: reading external data file '%s' failed", what, location);
+			goto out;
+		}
+		got += (size_t)r;
+	}
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(joined);
+	free(rdir);
+	free(rfile);
+	return rc;
+}
+
+/* Typed-field count mismatch message. */
+static int bad_count(const char *loc, const char *what, const char *field, size_t n, int64_t numel,
+                     diag_sink *d)
+{
+	if (n == 0)
+		diag_error(d, loc, "%s has no data (%lld elements expected)", what, (long long)numel);
+	else
+		diag_error(d, loc, "%s has %zu values in %s, expected %lld", what, n, field,
+		           (long long)numel);
+	return -1;
+}
+
+int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
+                   const char *model_dir, ir_tensor *t, diag_sink *d)
+{
+	memset(t, 0, sizeof *t);
+	if (!tp) {
+		diag_error(d, loc, "%s has no tensor", what);
+		return -1;
+	}
+	int32_t odt = tp->has_data_type ? tp->data_type : 0;
+	ir_dtype dt = fe_onnx_dtype(odt);
+	if (dt == IR_DT_UNDEF) {
+		diag_error(d, loc, "%s has unsupported dtype '%s'", what, fe_onnx_dtype_name(odt));
+		return -1;
+	}
+	if (tp->segment) {
+		diag_error(d, loc, "%s is segmented; segmented tensors are not supported", what);
+		return -1;
+	}
+	if (tp->n_dims > IR_MAX_RANK) {
+		diag_error(d, loc, "%s has rank %zu; qgtc supports at most %d", what, tp->n_dims,
+		           IR_MAX_RANK);
+		return -1;
+	}
+	ir_shape s = {.rank = (int)tp->n_dims};
+	for (int i = 0; i < s.rank; i++) {
+		if (tp->dims[i] < 0 || tp->dims[i] > IR_MAX_NUMEL) {
+			diag_error(d, loc, "%s has invalid dim %d (%lld)", what, i, (long long)tp->dims[i]);
+			return -1;
+		}
+		s.d[i] = tp->dims[i];
+	}
+	int64_t numel = ir_shape_numel(&s);
+	if (numel < 0) {
+		diag_error(d, loc, "%s: element count overflows (more than %lld elements)", what,
+		           (long long)IR_MAX_NUMEL);
+		return -1;
+	}
+	size_t es = ir_dtype_size(dt);
+	size_t bytes = (size_t)numel * es;
+	bool external = tp->has_data_location &&
+	                tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+
+	/* Cheap size checks first, so a forged count never drives a huge
+	 * allocation. */
+	if (!external && tp->has_raw_data && tp->raw_data.len != bytes) {
+		diag_error(d, loc, "%s: raw_data has %zu bytes, expected %zu (%lld x %s)", what,
+		           tp->raw_data.len, bytes, (long long)numel, ir_dtype_name(dt));
+		return -1;
+	}
+	if (!external && !tp->has_raw_data && numel > 0) {
+		size_t n;
+		const char *field;
+		switch (dt) {
+		case IR_DT_F32: n = tp->n_float_data, field = "float_data"; break;
+		case IR_DT_I64: n = tp->n_int64_data, field = "int64_data"; break;
+		default: n = tp->n_int32_data, field = "int32_data"; break;
+		}
+		if (n != (size_t)numel)
+			return bad_count(loc, what, field, n, numel, d);
+	}
+	if (external && bytes > (size_t)FE_MAX_FILE_BYTES) {
+		diag_error(d, loc, "%s is %zu bytes; the limit is %lld", what, bytes,
+		           (long long)FE_MAX_FILE_BYTES);
+		return -1;
+	}
+
+	t->dt = dt;
+	t->shape = s;
+	if (numel == 0)
+		return 0;
+	t->data = malloc(bytes);
+	if (!t->data) {
+		diag_error(d, loc, "%s: out of memory (%zu bytes)", what, bytes);
+		return -1;
+	}
+	if (external) {
+		if (read_external(tp, loc, what, model_dir, t->data, bytes, d)) {
+			ir_tensor_free(t);
+			return -1;
+		}
+	} else if (tp->has_raw_data) {
+		/* Little-endian on disk and (qgtc's hosts) in memory. */
+		memcpy(t->data, tp->raw_data.data, bytes);
+	} else {
+		for (int64_t i = 0; i < numel; i++) {
+			switch (dt) {
+			case IR_DT_F32: ((float *)t->data)[i] = tp->float_data[i]; break;
+			case IR_DT_I64: ((int64_t *)t->data)[i] = tp->int64_data[i]; break;
+			case IR_DT_I32: ((int32_t *)t->data)[i] = tp->int32_data[i]; break;
+			case IR_DT_I8: ((int8_t *)t->data)[i] = (int8_t)tp->int32_data[i]; break;
+			case IR_DT_U8: ((uint8_t *)t->data)[i] = (uint8_t)tp->int32_data[i]; break;
+			case IR_DT_BOOL: ((uint8_t *)t->data)[i] = tp->int32_data[i] != 0; break;
+			default: break;
+			}
+		}
+	}
+	if (dt == IR_DT_BOOL)
+		for (int64_t i = 0; i < numel; i++)
+			((uint8_t *)t->data)[i] = ((uint8_t *)t->data)[i] != 0;
+	return 0;
+}
+
+/* --------------------------------------------------------------- graph */
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+static int add_initializer(fe_onnx_ctx *c, const Onnx__TensorProto *tp, size_t k)
+{
+	const char *name = nz(tp->name);
+	if (!*name) {
+		diag_error(c->d, c->file, "initializer %zu has no name", k);
+		return -1;
+	}
+	char *what = ir_arena_printf(c->g->arena, "initializer '%s'", name);
+	ir_tensor t;
+	if (fe_onnx_tensor(tp, c->file, what, c->model_dir, &t, c->d))
+		return -1;
+	ir_value *v = ir_graph_add_const(c->g, name, t.dt, &t.shape, t.data);
+	ir_tensor_free(&t);
+	if (!v) {
+		diag_error(c->d, c->file, "%s is defined more than once", what);
+		return -1;
+	}
+	return 0;
+}
+
+static int add_graph_input(fe_onnx_ctx *c, const Onnx__ValueInfoProto *vi, size_t k)
+{
+	const char *name = nz(vi->name);
+	diag_sink *d = c->d;
+	if (!*name) {
+		diag_error(d, c->file, "graph input %zu has no name", k);
+		return -1;
+	}
+	ir_value *old = ir_graph_find_value(c->g, name);
+	if (old && old->kind == IR_VAL_CONST)
+		return 0; /* an initializer listed as input (IR version <= 3): a constant */
+	if (old) {
+		diag_error(d, c->file, "graph input '%s' is listed more than once", name);
+		return -1;
+	}
+	const Onnx__TypeProto *tp = vi->type;
+	if (!tp || tp->value_case != ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE || !tp->tensor_type) {
+		diag_error(d, c->file, "graph input '%s' is not a tensor (sequence, map, optional and sparse inputs are not supported)",
+		           name);
+		return -1;
+	}
+	const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
+	int32_t odt = tt->has_elem_type ? tt->elem_type : 0;
+	ir_dtype dt = fe_onnx_dtype(odt);
+	if (dt == IR_DT_UNDEF) {
+		diag_error(d, c->file, "graph input '%s' has unsupported dtype '%s'", name,
+		           fe_onnx_dtype_name(odt));
+		return -1;
+	}
+	if (!tt->shape) {
+		diag_error(d, c->file, "graph input '%s' has no shape; qgtc needs static shapes", name);
+		return -1;
+	}
+	if (tt->shape->n_dim > IR_MAX_RANK) {
+		diag_error(d, c->file, "graph input '%s' has rank %zu; qgtc supports at most %d", name,
+		           tt->shape->n_dim, IR_MAX_RANK);
+		return -1;
+	}
+	ir_shape s = {.rank = (int)tt->shape->n_dim};
+	int64_t prod = 1;
+	for (int i = 0; i < s.rank; i++) {
+		const Onnx__TensorShapeProto__Dimension *dm = tt->shape->dim[i];
+		if (dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE) {
+			if (dm->dim_value < 0 || dm->dim_value > IR_MAX_NUMEL) {
+				diag_error(d, c->file, "graph input '%s' has invalid dim %d (%lld)", name, i,
+				           (long long)dm->dim_value);
+				return -1;
+			}
+			s.d[i] = dm->dim_value;
+			if (s.d[i] && prod > IR_MAX_NUMEL / s.d[i]) {
+				diag_error(d, c->file, "graph input '%s': element count overflows (more than %lld elements)",
+				           name, (long long)IR_MAX_NUMEL);
+				return -1;
+			}
+			prod *= s.d[i];
+		} else if (i == 0) {
+			s.d[i] = IR_DIM_SYM;
+		} else {
+			const char *p = dm->value_case == ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM
+			                        ? nz(dm->dim_param)
+			                        : "";
+			diag_error(d, c->file, "graph input '%s' dim %d is symbolic ('%s'); qgtc needs static shapes except the batch dimension",
+			           name, i, p);
+			return -1;
+		}
+	}
+	ir_value *v = ir_graph_add_value(c->g, name, dt, &s);
+	if (!v) {
+		diag_error(d, c->file, "out of memory");
+		return -1;
+	}
+	ir_graph_add_input(c->g, v);
+	return 0;
+}
+
+static void node_loc(fe_onnx_ctx *c, const Onnx__NodeProto *np, int index)
+{
+	c->np = np;
+	c->index = index;
+	snprintf(c->loc, sizeof c->loc, "%s: node %d '%s' (%s)", c->file, index, nz(np->name),
+	         nz(np->op_type));
+}
+
+/* Pass 1 for one node: create the values it defines. */
+static int define_outputs(fe_onnx_ctx *c)
+{
+	const Onnx__NodeProto *np = c->np;
+	if (strcmp(nz(np->op_type), "Constant") == 0 &&
+	    (!np->domain || !*np->domain || strcmp(np->domain, "ai.onnx") == 0)) {
+		if (np->n_output != 1 || !*nz(np->output[0]) || np->n_input != 0) {
+			diag_error(c->d, c->loc, "Constant takes no inputs and has one output");
+			return -1;
+		}
+		if (ir_graph_find_value(c->g, np->output[0])) {
+			diag_error(c->d, c->loc, "value '%s' is defined more than once", np->output[0]);
+			return -1;
+		}
+		if (fe_onnx_constant(c, np->output[0])) {
+			/* a placeholder keeps later uses from cascading */
+			ir_graph_add_value(c->g, np->output[0], IR_DT_UNDEF, NULL);
+			return -1;
+		}
+		return 0;
+	}
+	int rc = 0;
+	for (size_t k = 0; k < np->n_output; k++) {
+		const char *name = nz(np->output[k]);
+		if (!*name)
+			continue;
+		if (!ir_graph_add_value(c->g, name, IR_DT_UNDEF, NULL)) {
+			diag_error(c->d, c->loc, "value '%s' is defined more than once", name);
+			rc = -1;
+		}
+	}
+	return rc;
+}
+
+static int presort(ir_graph *g);
+
+static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *model_dir,
+                       diag_sink *d)
+{
+	int nerr0 = d->nerr;
+	const Onnx__GraphProto *G = m->graph;
+	if (!G) {
+		diag_error(d, file, "model has no graph");
+		return NULL;
+	}
+	int64_t opset = -1;
+	for (size_t i = 0; i < m->n_opset_import; i++) {
+		const Onnx__OperatorSetIdProto *o = m->opset_import[i];
+		const char *dom = nz(o->domain);
+		if (!*dom || strcmp(dom, "ai.onnx") == 0)
+			opset = o->has_version ? o->version : 1;
+	}
+	if (opset < 0)
+		opset = 1;
+	if (opset < FE_ONNX_OPSET_MIN || opset > FE_ONNX_OPSET_MAX) {
+		diag_error(d, file, "ai.onnx opset %lld is not supported (qgtc supports opsets %d to %d)",
+		           (long long)opset, FE_ONNX_OPSET_MIN, FE_ONNX_OPSET_MAX);
+		return NULL;
+	}
+	ir_graph *g = ir_graph_create(G->name && *G->name ? G->name : "main");
+	if (!g) {
+		diag_error(d, file, "out of memory");
+		return NULL;
+	}
+	g->src_file = ir_arena_strdup(g->arena, file);
+	fe_onnx_ctx c = {.g = g, .d = d, .file = g->src_file, .model_dir = model_dir, .opset = opset};
+
+	for (size_t i = 0; i < G->n_initializer; i++)
+		if (add_initializer(&c, G->initializer[i], i) && G->initializer[i]->name)
+			ir_graph_add_value(g, G->initializer[i]->name, IR_DT_UNDEF, NULL);
+	for (size_t i = 0; i < G->n_sparse_initializer; i++) {
+		const Onnx__SparseTensorProto *sp = G->sparse_initializer[i];
+		diag_error(d, file, "sparse initializer '%s' is not supported",
+		           sp->values ? nz(sp->values->name) : "");
+	}
+	/* A failed definition leaves a placeholder so that its uses do not
+	 * cascade into "unknown value" errors. */
+	for (size_t i = 0; i < G->n_input; i++)
+		if (add_graph_input(&c, G->input[i], i) && G->input[i]->name)
+			ir_graph_add_value(g, G->input[i]->name, IR_DT_UNDEF, NULL);
+	if (G->n_node > INT_MAX / 2) {
+		diag_error(d, file, "too many nodes (%zu)", G->n_node);
+		goto fail;
+	}
+	for (size_t i = 0; i < G->n_node; i++) {
+		node_loc(&c, G->node[i], (int)i);
+		define_outputs(&c);
+	}
+	for (size_t i = 0; i < G->n_node; i++) {
+		const Onnx__NodeProto *np = G->node[i];
+		if (strcmp(nz(np->op_type), "Constant") == 0 &&
+		    (!np->domain || !*np->domain || strcmp(np->domain, "ai.onnx") == 0))
+			continue;
+		node_loc(&c, np, (int)i);
+		fe_onnx_node(&c);
+	}
+	if (G->n_output == 0)
+		diag_error(d, file, "graph has no outputs");
+	for (size_t i = 0; i < G->n_output; i++) {
+		const char *name = nz(G->output[i]->name);
+		ir_value *v = ir_graph_find_value(g, name);
+		if (!v) {
+			diag_error(d, file, "graph output '%s': unknown value name", name);
+			continue;
+		}
+		ir_graph_add_output(g, v);
+	}
+	if (d->nerr > nerr0)
+		goto fail;
+	if (presort(g)) {
+		diag_error(d, file, "out of memory");
+		goto fail;
+	}
+	if (ir_graph_toposort(g, d))
+		goto fail;
+	return g;
+fail:
+	ir_graph_destroy(g);
+	return NULL;
+}
+
+/* Put g's nodes in the smallest-index topological order (source order
+ * when that is already valid), nodes on or behind a cycle last, in
+ * O((V + E) log V).  ir_graph_toposort's sweeps then take one pass, not
+ * one per node, on a hostile file listing a long chain backwards; it still
+ * reports any cycle. */
+static int presort(ir_graph *g)
+{
+	int n = g->nnodes, rc = -1;
+	size_t ne = 0;
+	for (int i = 0; i < n; i++) {
+		g->nodes[i]->id = i;
+		ne += (size_t)g->nodes[i]->nin;
+	}
+	int *indeg = calloc((size_t)n + 1, sizeof *indeg);
+	size_t *start = calloc((size_t)n + 2, sizeof *start);
+	size_t *fill = malloc(sizeof *fill * ((size_t)n + 1));
+	int *edge = malloc(sizeof *edge * (ne + 1));
+	int *heap = malloc(sizeof *heap * ((size_t)n + 1));
+	char *placed = calloc((size_t)n + 1, 1);
+	ir_node **order = malloc(sizeof *order * ((size_t)n + 1));
+	if (!indeg || !start || !fill || !edge || !heap || !placed || !order)
+		goto out;
+	/* consumers of each node, CSR */
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < g->nodes[i]->nin; j++) {
+			ir_value *v = g->nodes[i]->in[j];
+			if (v && v->producer) {
+				start[v->producer->id + 1]++;
+				indeg[i]++;
+			}
+		}
+	for (int i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	for (int i = 0; i < n; i++)
+		fill[i] = start[i];
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < g->nodes[i]->nin; j++) {
+			ir_value *v = g->nodes[i]->in[j];
+			if (v && v->producer)
+				edge[fill[v->producer->id]++] = i;
+		}
+	int hn = 0, k = 0;
+	for (int i = 0; i < n; i++)
+		if (!indeg[i])
+			heap[hn++] = i; /* ascending: already a min-heap */
+	while (hn) {
+		int top = heap[0];
+		heap[0] = heap[--hn];
+		for (int i = 0;;) { /* sift down */
+			int l = 2 * i + 1, r = l + 1, m = i;
+			if (l < hn && heap[l] < heap[m])
+				m = l;
+			if (r < hn && heap[r] < heap[m])
+				m = r;
+			if (m == i)
+				break;
+			int t = heap[i];
+			heap[i] = heap[m];
+			heap[m] = t;
+			i = m;
+		}
+		order[k++] = g->nodes[top];
+		placed[top] = 1;
+		for (size_t e = start[top]; e < start[top + 1]; e++) {
+			int c = edge[e];
+			if (--indeg[c])
+				continue;
+			int i = hn++; /* sift up */
+			heap[i] = c;
+			while (i && heap[(i - 1) / 2] > heap[i]) {
+				int t = heap[i];
+				heap[i] = heap[(i - 1) / 2];
+				heap[(i - 1) / 2] = t;
+				i = (i - 1) / 2;
+			}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (!placed[i])
+			order[k++] = g->nodes[i];
+	for (int i = 0; i < n; i++) {
+		g->nodes[i] = order[i];
+		order[i]->id = i;
+	}
+	rc = 0;
+out:
+	free(indeg);
+	free(start);
+	free(fill);
+	free(edge);
+	free(heap);
+	free(placed);
+	free(order);
+	return rc;
+}
+
+/* ------------------------------------------------------------ entries */
 
 ir_graph *fe_onnx_load_buffer(const void *buf, size_t len, const char *diag_name,
                               const char *model_dir, diag_sink *d)
 {
-	(void)buf; (void)len; (void)model_dir;
-	diag_error(d, diag_name, "ONNX loading not implemented yet");
-	return NULL;
+	const char *name = diag_name ? diag_name : "<memory>";
+	if ((uint64_t)len > (uint64_t)FE_MAX_FILE_BYTES) {
+		diag_error(d, name, "model is %zu bytes; the limit is %lld", len,
+		           (long long)FE_MAX_FILE_BYTES);
+		return NULL;
+	}
+	Onnx__ModelProto *m = pb_unpack(&onnx__model_proto__descriptor, buf, len, name, "model", d);
+	if (!m)
+		return NULL;
+	ir_graph *g = build(m, name, model_dir, d);
+	onnx__model_proto__free_unpacked(m, NULL);
+	return g;
 }
 
 ir_graph *fe_onnx_load(const char *path, diag_sink *d)
 {
-	diag_error(d, path, "ONNX loading not implemented yet");
-	return NULL;
+	unsigned char *buf;
+	size_t len;
+	if (read_file(path, &buf, &len, d))
+		return NULL;
+	char *dir = dir_of(path);
+	ir_graph *g = NULL;
+	if (!dir)
+		diag_error(d, path, "out of memory");
+	else
+		g = fe_onnx_load_buffer(buf, len, path, dir, d);
+	free(dir);
+	free(buf);
+	return g;
 }
 
 int fe_onnx_load_tensor(const char *path, ir_tensor *t, diag_sink *d)
 {
-	(void)t;
-	diag_error(d, path, "not implemented yet");
-	return -1;
+	memset(t, 0, sizeof *t);
+	unsigned char *buf;
+	size_t len;
+	if (read_file(path, &buf, &len, d))
+		return -1;
+	Onnx__TensorProto *tp =
+		pb_unpack(&onnx__tensor_proto__descriptor, buf, len, path, "tensor", d);
+	free(buf);
+	if (!tp)
+		return -1;
+	char *dir = dir_of(path);
+	char what[300];
+	snprintf(what, sizeof what, "tensor '%.256s'", nz(tp->name));
+	int rc = -1;
+	if (!dir)
+		diag_error(d, path, "out of memory");
+	else
+		rc = fe_onnx_tensor(tp, path, what, dir, t, d);
+	free(dir);
+	onnx__tensor_proto__free_unpacked(tp, NULL);
+	return rc;
 }

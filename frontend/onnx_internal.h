@@ -1,0 +1,50 @@
+/* onnx_internal.h: what the ONNX loader's files share: the per-load
+ * context, tensor conversion, and the op translation entry point. */
+#ifndef QGTC_FE_ONNX_INTERNAL_H
+#define QGTC_FE_ONNX_INTERNAL_H
+
+#include "frontend.h"
+#include "onnx.pb-c.h"
+
+#define FE_ONNX_OPSET_MIN 6
+#define FE_ONNX_OPSET_MAX 25
+
+/* One load: the graph being built and where to report. */
+typedef struct fe_onnx_ctx {
+	ir_graph *g;
+	diag_sink *d;
+	const char *file;        /* diagnostic name of the model */
+	const char *model_dir;   /* where external data may live; NULL: none */
+	int64_t opset;           /* ai.onnx opset version */
+
+	/* The node being translated. */
+	const Onnx__NodeProto *np;
+	int index;               /* ONNX node index */
+	char loc[768];           /* "FILE: node K 'name' (Op)" */
+	unsigned char *used;     /* per attribute of np: translated or ignored */
+	int nerr0;               /* d->nerr when the node started */
+	int nin, nout;           /* node inputs/outputs, trailing "" dropped */
+	ir_value **in, **out;    /* resolved; NULL for an omitted ("") one */
+} fe_onnx_ctx;
+
+/* Map an ONNX TensorProto.DataType to an IR dtype; IR_DT_UNDEF if we
+ * have none.  The name of any ONNX dtype, for messages. */
+ir_dtype fe_onnx_dtype(int32_t onnx_dt);
+const char *fe_onnx_dtype_name(int32_t onnx_dt);
+
+/* Convert tp to t (t->data malloc'd, NULL for zero elements).  `loc`
+ * and `what` name it in messages ("model.onnx", "initializer 'w'").
+ * External data is read from model_dir (NULL: refused).  0 or -1. */
+int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
+                   const char *model_dir, ir_tensor *t, diag_sink *d);
+
+/* Translate the ONNX node c->np (values for all node outputs already
+ * exist in c->g, created by the caller).  Reports every problem and
+ * returns -1 if there was any. */
+int fe_onnx_node(fe_onnx_ctx *c);
+
+/* Constant node: build a constant value named `name` from the node's
+ * attribute.  0 or -1 (reported at c->loc). */
+int fe_onnx_constant(fe_onnx_ctx *c, const char *name);
+
+#endif

@@ -1,0 +1,1084 @@
+/* onnx_ops.c: ONNX nodes -> canonical IR ops (see ir/ops.def), for
+ * ai.onnx opsets 6..25.  Old attribute-form operands become constant
+ * inputs; every attribute is translated, explicitly ignored, or reported. */
+#include <limits.h>
+#include <string.h>
+
+#include "onnx_internal.h"
+
+enum {
+	AT_FLOAT = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT,
+	AT_INT = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT,
+	AT_STRING = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING,
+	AT_TENSOR = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR,
+	AT_GRAPH = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__GRAPH,
+	AT_FLOATS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS,
+	AT_INTS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS,
+	AT_STRINGS = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS,
+	AT_SPARSE = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__SPARSE_TENSOR,
+};
+
+static const char *nz(const char *s)
+{
+	return s ? s : "";
+}
+
+/* ---------------------------------------------------------- attributes */
+
+/* The attribute's type; IR version 1 files may leave it unset. */
+static int attr_type(const Onnx__AttributeProto *a)
+{
+	if (a->has_type && a->type)
+		return a->type;
+	if (a->has_f)
+		return AT_FLOAT;
+	if (a->has_i)
+		return AT_INT;
+	if (a->has_s)
+		return AT_STRING;
+	if (a->t)
+		return AT_TENSOR;
+	if (a->g)
+		return AT_GRAPH;
+	if (a->sparse_tensor)
+		return AT_SPARSE;
+	if (a->n_floats)
+		return AT_FLOATS;
+	if (a->n_ints)
+		return AT_INTS;
+	if (a->n_strings)
+		return AT_STRINGS;
+	return 0;
+}
+
+static const char *attr_type_name(int t)
+{
+	switch (t) {
+	case AT_FLOAT: return "float";
+	case AT_INT: return "int";
+	case AT_STRING: return "string";
+	case AT_TENSOR: return "tensor";
+	case AT_GRAPH: return "graph";
+	case AT_FLOATS: return "floats";
+	case AT_INTS: return "ints";
+	case AT_STRINGS: return "strings";
+	case AT_SPARSE: return "sparse tensor";
+	default: return "other";
+	}
+}
+
+/* Find attribute `name`, mark it handled and check its type (a mismatch
+ * is reported and gives NULL). */
+static const Onnx__AttributeProto *attr(fe_onnx_ctx *c, const char *name, int type)
+{
+	const Onnx__NodeProto *np = c->np;
+	for (size_t i = 0; i < np->n_attribute; i++) {
+		const Onnx__AttributeProto *a = np->attribute[i];
+		if (strcmp(nz(a->name), name) != 0)
+			continue;
+		c->used[i] = 1;
+		int t = attr_type(a);
+		if (t != type) {
+			diag_error(c->d, c->loc, "attribute '%s' has type %s, expected %s", name,
+			           attr_type_name(t), attr_type_name(type));
+			return NULL;
+		}
+		return a;
+	}
+	return NULL;
+}
+
+/* Attributes that do not affect inference results. */
+static void attr_ignore(fe_onnx_ctx *c, const char *name)
+{
+	for (size_t i = 0; i < c->np->n_attribute; i++)
+		if (strcmp(nz(c->np->attribute[i]->name), name) == 0)
+			c->used[i] = 1;
+}
+
+static int64_t attr_int(fe_onnx_ctx *c, const char *name, int64_t dflt, bool *present)
+{
+	const Onnx__AttributeProto *a = attr(c, name, AT_INT);
+	if (present)
+		*present = a != NULL;
+	return a ? a->i : dflt;
+}
+
+static float attr_float(fe_onnx_ctx *c, const char *name, float dflt)
+{
+	const Onnx__AttributeProto *a = attr(c, name, AT_FLOAT);
+	return a ? a->f : dflt;
+}
+
+/* A string attribute as a NUL-terminated arena copy. */
+static const char *attr_str(fe_onnx_ctx *c, const char *name, const char *dflt)
+{
+	const Onnx__AttributeProto *a = attr(c, name, AT_STRING);
+	if (!a)
+		return dflt;
+	if (a->s.len && memchr(a->s.data, 0, a->s.len)) {
+		diag_error(c->d, c->loc, "attribute '%s' contains a NUL byte", name);
+		return dflt;
+	}
+	char *s = ir_arena_alloc(c->g->arena, a->s.len + 1);
+	if (!s)
+		return dflt;
+	if (a->s.len)
+		memcpy(s, a->s.data, a->s.len);
+	return s;
+}
+
+/* ints attribute: element count, or -1 if absent. */
+static int attr_ints(fe_onnx_ctx *c, const char *name, const int64_t **v)
+{
+	const Onnx__AttributeProto *a = attr(c, name, AT_INTS);
+	*v = NULL;
+	if (!a)
+		return -1;
+	if (a->n_ints > 1u << 20) {
+		diag_error(c->d, c->loc, "attribute '%s' has too many values (%zu)", name, a->n_ints);
+		return -1;
+	}
+	*v = a->ints;
+	return (int)a->n_ints;
+}
+
+static int attr_floats(fe_onnx_ctx *c, const char *name, const float **v)
+{
+	const Onnx__AttributeProto *a = attr(c, name, AT_FLOATS);
+	*v = NULL;
+	if (!a)
+		return -1;
+	if (a->n_floats > 1u << 20) {
+		diag_error(c->d, c->loc, "attribute '%s' has too many values (%zu)", name, a->n_floats);
+		return -1;
+	}
+	*v = a->floats;
+	return (int)a->n_floats;
+}
+
+/* Copy an attribute that means the same in the IR (maybe renamed). */
+static void copy_int(fe_onnx_ctx *c, ir_node *n, const char *oname, const char *iname)
+{
+	bool present;
+	int64_t v = attr_int(c, oname, 0, &present);
+	if (present)
+		ir_node_set_int(c->g, n, iname, v);
+}
+
+static void copy_float(fe_onnx_ctx *c, ir_node *n, const char *oname, const char *iname)
+{
+	const Onnx__AttributeProto *a = attr(c, oname, AT_FLOAT);
+	if (a)
+		ir_node_set_float(c->g, n, iname, a->f);
+}
+
+static void copy_ints(fe_onnx_ctx *c, ir_node *n, const char *oname, const char *iname)
+{
+	const int64_t *v;
+	int k = attr_ints(c, oname, &v);
+	if (k >= 0)
+		ir_node_set_ints(c->g, n, iname, v, k);
+}
+
+static void copy_str(fe_onnx_ctx *c, ir_node *n, const char *oname, const char *iname)
+{
+	const char *s = attr_str(c, oname, NULL);
+	if (s)
+		ir_node_set_str(c->g, n, iname, s);
+}
+
+/* --------------------------------------------------------- node pieces */
+
+/* ONNX-level arity of the node at this opset. */
+static int arity(fe_onnx_ctx *c, int min_in, int max_in, int min_out, int max_out)
+{
+	if (c->nin < min_in || (max_in >= 0 && c->nin > max_in)) {
+		if (min_in == max_in)
+			diag_error(c->d, c->loc, "has %d inputs; %s-%lld takes %d", c->nin,
+			           nz(c->np->op_type), (long long)c->opset, min_in);
+		else
+			diag_error(c->d, c->loc, "has %d inputs; %s-%lld takes %d to %d", c->nin,
+			           nz(c->np->op_type), (long long)c->opset, min_in, max_in);
+		return -1;
+	}
+	if (c->nout < min_out || (max_out >= 0 && c->nout > max_out)) {
+		diag_error(c->d, c->loc, "has %d outputs; %s-%lld gives %d to %d", c->nout,
+		           nz(c->np->op_type), (long long)c->opset, min_out, max_out);
+		return -1;
+	}
+	return 0;
+}
+
+/* A fresh computed value named after the node's first output. */
+static ir_value *tmp(fe_onnx_ctx *c, const char *suffix)
+{
+	const char *base = c->nout && c->out[0] ? c->out[0]->name : nz(c->np->name);
+	char *nm = ir_arena_printf(c->g->arena, "%s/%s", base, suffix);
+	return ir_graph_add_value(c->g, ir_graph_unique_name(c->g, nm), IR_DT_UNDEF, NULL);
+}
+
+/* A constant built from an attribute; rank 0 when `scalar`. */
+static ir_value *cst(fe_onnx_ctx *c, const char *suffix, ir_dtype dt, const void *data, int n,
+                     bool scalar)
+{
+	const char *base = c->nout && c->out[0] ? c->out[0]->name : nz(c->np->name);
+	char *nm = ir_arena_printf(c->g->arena, "%s/%s", base, suffix);
+	int64_t dim = n;
+	ir_shape s = ir_shape_make(scalar ? 0 : 1, &dim);
+	return ir_graph_add_const(c->g, ir_graph_unique_name(c->g, nm), dt, &s, data);
+}
+
+static ir_value *cst_i64(fe_onnx_ctx *c, const char *suffix, const int64_t *v, int n)
+{
+	return cst(c, suffix, IR_DT_I64, v, n, false);
+}
+
+static ir_value *cst_f32(fe_onnx_ctx *c, const char *suffix, float v)
+{
+	return cst(c, suffix, IR_DT_F32, &v, 1, true);
+}
+
+/* Add an IR node for the ONNX node, checking the IR arity. */
+static ir_node *emit(fe_onnx_ctx *c, ir_op op, int nin, ir_value *const *in, int nout,
+                     ir_value *const *out)
+{
+	const ir_op_info *oi = &ir_op_table[op];
+	if (nin < oi->min_in || (oi->max_in >= 0 && nin > oi->max_in)) {
+		diag_error(c->d, c->loc, "has %d inputs; IR op '%s' takes %d to %d", nin, oi->name,
+		           oi->min_in, oi->max_in);
+		return NULL;
+	}
+	if (nout < oi->min_out || (oi->max_out >= 0 && nout > oi->max_out)) {
+		diag_error(c->d, c->loc, "has %d outputs; IR op '%s' gives %d to %d", nout, oi->name,
+		           oi->min_out, oi->max_out);
+		return NULL;
+	}
+	for (int k = 0; k < oi->min_in; k++)
+		if (!in[k]) {
+			diag_error(c->d, c->loc, "required input %d is missing", k);
+			return NULL;
+		}
+	if (!out[0]) {
+		diag_error(c->d, c->loc, "output 0 has no name");
+		return NULL;
+	}
+	ir_node *n = ir_graph_add_node(c->g, op, nz(c->np->name), nin, in, nout, out);
+	n->src_op = ir_arena_strdup(c->g->arena, nz(c->np->op_type));
+	n->src_index = c->index;
+	return n;
+}
+
+/* The node as is: same inputs and outputs. */
+static ir_node *emit_same(fe_onnx_ctx *c, ir_op op)
+{
+	return emit(c, op, c->nin, c->in, c->nout, c->out);
+}
+
+/* ------------------------------------------------------- translators */
+
+typedef int (*tr_fn)(fe_onnx_ctx *c, ir_op op);
+
+/* No attributes, ONNX arity = IR arity. */
+static int tr_plain(fe_onnx_ctx *c, ir_op op)
+{
+	const ir_op_info *oi = &ir_op_table[op];
+	if (arity(c, oi->min_in, oi->max_in, oi->min_out, oi->max_out))
+		return -1;
+	return emit_same(c, op) ? 0 : -1;
+}
+
+static int tr_conv(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 2, 3, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	/* kernel_shape only restates W's spatial dims; the IR has none.  Check
+	 * it where W's shape is known (ONNX requires them to agree). */
+	const int64_t *ks;
+	int nk = attr_ints(c, "kernel_shape", &ks);
+	const ir_value *w = c->in[1];
+	if (nk >= 0 && w && w->shape.rank >= 0) {
+		bool ok = w->shape.rank == nk + 2;
+		for (int i = 0; ok && i < nk; i++)
+			ok = w->shape.d[i + 2] == ks[i];
+		if (!ok) {
+			char kb[128], wb[128];
+			ir_shape kshape = ir_shape_make(nk <= IR_MAX_RANK ? nk : IR_MAX_RANK, ks);
+			diag_error(c->d, c->loc, "kernel_shape %s does not match weight %s",
+			           ir_shape_str(&kshape, kb, sizeof kb), ir_shape_str(&w->shape, wb, sizeof wb));
+		}
+	}
+	copy_ints(c, n, "strides", "strides");
+	copy_ints(c, n, "pads", "pads");
+	copy_ints(c, n, "dilations", "dilations");
+	copy_int(c, n, "group", "group");
+	copy_str(c, n, "auto_pad", "auto_pad");
+	if (op == IR_OP_CONV_TRANSPOSE) {
+		copy_ints(c, n, "output_padding", "output_padding");
+		copy_ints(c, n, "output_shape", "output_shape");
+	}
+	return 0;
+}
+
+static int tr_batchnorm(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 5, 5, 1, 5))
+		return -1;
+	for (int k = 1; k < c->nout; k++)
+		if (c->out[k]) {
+			diag_error(c->d, c->loc, "training outputs (running mean/var, saved statistics) are not supported");
+			return -1;
+		}
+	if (attr_int(c, "training_mode", 0, NULL) != 0)
+		diag_error(c->d, c->loc, "training_mode=1 is not supported");
+	if (c->opset < 9 && attr_int(c, "spatial", 1, NULL) != 1)
+		diag_error(c->d, c->loc, "spatial=0 (per-activation statistics) is not supported");
+	attr_ignore(c, "momentum");  /* running-statistics update: training only */
+	if (c->opset < 7)
+		attr_ignore(c, "is_test"); /* inference either way */
+	ir_node *n = emit(c, op, 5, c->in, 1, c->out);
+	if (!n)
+		return -1;
+	ir_node_set_float(c->g, n, "epsilon", attr_float(c, "epsilon", 1e-5f));
+	return 0;
+}
+
+static int tr_leaky_relu(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_float(c->g, n, "alpha", attr_float(c, "alpha", 0.01f));
+	return 0;
+}
+
+static int tr_hard_sigmoid(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_float(c->g, n, "alpha", attr_float(c, "alpha", 0.2f));
+	ir_node_set_float(c->g, n, "beta", attr_float(c, "beta", 0.5f));
+	return 0;
+}
+
+/* A copy of constant v with shape s (same element count). */
+static ir_value *const_reshaped(fe_onnx_ctx *c, const ir_value *v, const ir_shape *s)
+{
+	char *nm = ir_arena_printf(c->g->arena, "%s/reshaped", v->name);
+	return ir_graph_add_const(c->g, ir_graph_unique_name(c->g, nm), v->dt, s, v->data);
+}
+
+/* Make b (rank rb) align with a (rank ra) starting at `axis` instead of
+ * at the trailing dims: append ra - axis - rb unit dims to b. */
+static ir_value *align_at_axis(fe_onnx_ctx *c, ir_value *b, int ra, int64_t axis)
+{
+	int rb = b->shape.rank;
+	int extra = ra - (int)axis - rb;
+	if (extra == 0)
+		return b;
+	if (extra < 0 || ra > IR_MAX_RANK) {
+		diag_error(c->d, c->loc, "broadcast axis %lld does not fit operand ranks %d and %d",
+		           (long long)axis, ra, rb);
+		return NULL;
+	}
+	if (b->kind == IR_VAL_CONST) {
+		ir_shape s = b->shape;
+		for (int i = 0; i < extra; i++)
+			s.d[s.rank++] = 1;
+		return const_reshaped(c, b, &s);
+	}
+	int64_t axes[IR_MAX_RANK];
+	for (int i = 0; i < extra; i++)
+		axes[i] = rb + i;
+	ir_value *ax = cst_i64(c, "axes", axes, extra);
+	ir_value *r = tmp(c, "aligned");
+	ir_value *in[2] = {b, ax};
+	ir_node *n = emit(c, IR_OP_UNSQUEEZE, 2, in, 1, &r);
+	return n ? r : NULL;
+}
+
+static int tr_prelu(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 2, 2, 1, 1))
+		return -1;
+	ir_value *in[2] = {c->in[0], c->in[1]};
+	/* PRelu-6: a 1-D slope of size C is per channel (axis 1); from 7 on
+	 * it broadcasts numpy-style from the trailing dims. */
+	ir_value *s = in[1];
+	if (c->opset < 7 && s && s->shape.rank == 1 && s->shape.d[0] != 1) {
+		int rx = in[0] ? in[0]->shape.rank : -1;
+		if (rx < 0) {
+			diag_error(c->d, c->loc, "PRelu-6 per-channel slope needs the rank of X, which is not known before shape inference; unsupported");
+			return -1;
+		}
+		if (rx >= 2 && !(in[1] = align_at_axis(c, s, rx, 1)))
+			return -1;
+	}
+	return emit(c, op, 2, in, 1, c->out) ? 0 : -1;
+}
+
+static int tr_arith(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 2, 2, 1, 1))
+		return -1;
+	ir_value *in[2] = {c->in[0], c->in[1]};
+	if (c->opset < 7) {
+		/* Legacy broadcasting: with broadcast=1, B's dims align with A's
+		 * starting at `axis` (default: trailing, i.e. numpy). */
+		bool has_axis;
+		int64_t bc = attr_int(c, "broadcast", 0, NULL);
+		int64_t axis = attr_int(c, "axis", 0, &has_axis);
+		if (bc && has_axis && in[0] && in[1]) {
+			int ra = in[0]->shape.rank, rb = in[1]->shape.rank;
+			if (ra < 0 || rb < 0) {
+				diag_error(c->d, c->loc, "broadcast with axis=%lld needs the ranks of A and B, which are not known before shape inference; unsupported",
+				           (long long)axis);
+				return -1;
+			}
+			if (axis < 0)
+				axis += ra;
+			if (!(in[1] = align_at_axis(c, in[1], ra, axis)))
+				return -1;
+		}
+	}
+	return emit(c, op, 2, in, 1, c->out) ? 0 : -1;
+}
+
+static int tr_clip(fe_onnx_ctx *c, ir_op op)
+{
+	if (c->opset >= 11) {
+		if (arity(c, 1, 3, 1, 1))
+			return -1;
+		return emit_same(c, op) ? 0 : -1;
+	}
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_value *in[3] = {c->in[0], NULL, NULL};
+	const Onnx__AttributeProto *lo = attr(c, "min", AT_FLOAT), *hi = attr(c, "max", AT_FLOAT);
+	if (lo)
+		in[1] = cst_f32(c, "min", lo->f);
+	if (hi)
+		in[2] = cst_f32(c, "max", hi->f);
+	int nin = hi ? 3 : lo ? 2 : 1;
+	return emit(c, op, nin, in, 1, c->out) ? 0 : -1;
+}
+
+static int tr_pool(fe_onnx_ctx *c, ir_op op)
+{
+	int max_out = op == IR_OP_MAX_POOL && c->opset >= 8 ? 2 : 1;
+	if (arity(c, 1, 1, 1, max_out))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	const int64_t *ks;
+	int nk = attr_ints(c, "kernel_shape", &ks);
+	if (nk < 0)
+		diag_error(c->d, c->loc, "missing required attribute 'kernel_shape'");
+	else
+		ir_node_set_ints(c->g, n, "kernel", ks, nk);
+	copy_ints(c, n, "strides", "strides");
+	copy_ints(c, n, "pads", "pads");
+	copy_ints(c, n, "dilations", "dilations");
+	copy_int(c, n, "ceil_mode", "ceil_mode");
+	copy_str(c, n, "auto_pad", "auto_pad");
+	if (op == IR_OP_MAX_POOL)
+		copy_int(c, n, "storage_order", "storage_order");
+	else
+		copy_int(c, n, "count_include_pad", "count_include_pad");
+	return 0;
+}
+
+static int tr_gemm(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 2, 3, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	copy_float(c, n, "alpha", "alpha");
+	copy_float(c, n, "beta", "beta");
+	copy_int(c, n, "transA", "trans_a");
+	copy_int(c, n, "transB", "trans_b");
+	if (c->opset < 7)
+		attr_ignore(c, "broadcast"); /* C broadcasts unidirectionally either way */
+	return 0;
+}
+
+static int tr_concat(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, -1, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	bool has;
+	int64_t axis = attr_int(c, "axis", 0, &has);
+	if (!has)
+		diag_error(c->d, c->loc, "missing required attribute 'axis'");
+	ir_node_set_int(c->g, n, "axis", axis);
+	return 0;
+}
+
+static int tr_reshape(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 2, 2, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	if (c->opset >= 14)
+		copy_int(c, n, "allowzero", "allowzero");
+	return 0;
+}
+
+/* One int attribute `name` with ONNX default `dflt`, always set. */
+static int tr_axis_op(fe_onnx_ctx *c, ir_op op, int64_t dflt)
+{
+	const ir_op_info *oi = &ir_op_table[op];
+	if (arity(c, oi->min_in, oi->max_in, oi->min_out, oi->max_out))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "axis", attr_int(c, "axis", dflt, NULL));
+	return 0;
+}
+
+static int tr_flatten(fe_onnx_ctx *c, ir_op op)
+{
+	return tr_axis_op(c, op, 1);
+}
+
+static int tr_gather(fe_onnx_ctx *c, ir_op op)
+{
+	return tr_axis_op(c, op, 0);
+}
+
+static int tr_transpose(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	copy_ints(c, n, "perm", "perm");
+	return 0;
+}
+
+/* Softmax/LogSoftmax.  Before opset 13 the input is coerced to 2-D at
+ * `axis` (default 1) and normalised over the flattened trailing dims:
+ * flatten(axis) -> op(axis=1) -> reshape(shape(X)).  When X's rank is
+ * known and axis is the last dim, that is a plain single-axis op; when
+ * its dims are known (but for the batch) the shape is a constant. */
+static int tr_softmax(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	if (c->opset >= 13) {
+		ir_node *n = emit_same(c, op);
+		if (!n)
+			return -1;
+		ir_node_set_int(c->g, n, "axis", attr_int(c, "axis", -1, NULL));
+		return 0;
+	}
+	int64_t axis = attr_int(c, "axis", 1, NULL);
+	ir_value *x = c->in[0];
+	int r = x ? x->shape.rank : -1;
+	if (r >= 0) {
+		if (axis < -r || axis > r) {
+			diag_error(c->d, c->loc, "axis %lld is out of range for rank %d", (long long)axis, r);
+			return -1;
+		}
+		if (axis < 0)
+			axis += r;
+		if (r > 0 && axis == r - 1) {
+			ir_node *n = emit_same(c, op);
+			if (!n)
+				return -1;
+			ir_node_set_int(c->g, n, "axis", -1);
+			return 0;
+		}
+	}
+	ir_value *flat = tmp(c, "flat"), *sm = tmp(c, "2d"), *shp = NULL;
+	ir_node *n = emit(c, IR_OP_FLATTEN, 1, &x, 1, &flat);
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "axis", axis);
+	if (!(n = emit(c, op, 1, &flat, 1, &sm)))
+		return -1;
+	ir_node_set_int(c->g, n, "axis", 1);
+	/* The shape to restore: a constant when X's dims are known but for a
+	 * symbolic batch (-1 recovers it), else Shape(X) for later folding. */
+	bool const_shape = r > 0;
+	int64_t dims[IR_MAX_RANK];
+	for (int i = 0; const_shape && i < r; i++) {
+		dims[i] = x->shape.d[i];
+		if (dims[i] == IR_DIM_SYM && i == 0)
+			dims[i] = -1;
+		else if (dims[i] <= 0)
+			const_shape = false;
+	}
+	if (const_shape) {
+		shp = cst_i64(c, "shape", dims, r);
+	} else {
+		shp = tmp(c, "shape");
+		if (!emit(c, IR_OP_SHAPE, 1, &x, 1, &shp))
+			return -1;
+	}
+	ir_value *rin[2] = {sm, shp};
+	if (!(n = emit(c, IR_OP_RESHAPE, 2, rin, 1, c->out)))
+		return -1;
+	if (!const_shape)
+		ir_node_set_int(c->g, n, "allowzero", 1); /* copy 0 extents as they are */
+	return 0;
+}
+
+static int tr_pad(fe_onnx_ctx *c, ir_op op)
+{
+	ir_node *n;
+	if (c->opset >= 11) {
+		if (arity(c, 2, c->opset >= 18 ? 4 : 3, 1, 1))
+			return -1;
+		if (!(n = emit_same(c, op)))
+			return -1;
+	} else {
+		if (arity(c, 1, 1, 1, 1))
+			return -1;
+		const int64_t *p;
+		int np = attr_ints(c, "pads", &p);
+		if (np < 0)
+			np = attr_ints(c, "paddings", &p); /* Pad-1 spelling */
+		if (np < 0) {
+			diag_error(c->d, c->loc, "missing required attribute 'pads'");
+			return -1;
+		}
+		ir_value *in[3] = {c->in[0], cst_i64(c, "pads", p, np),
+		                   cst_f32(c, "value", attr_float(c, "value", 0.0f))};
+		if (!(n = emit(c, op, 3, in, 1, c->out)))
+			return -1;
+	}
+	copy_str(c, n, "mode", "mode");
+	return 0;
+}
+
+/* Squeeze, Unsqueeze, ReduceMean: `axes` moved from attribute to input at
+ * opset `since`. */
+static int tr_axes_op(fe_onnx_ctx *c, ir_op op, int64_t since, bool axes_required)
+{
+	ir_node *n;
+	if (c->opset >= since) {
+		if (arity(c, axes_required ? 2 : 1, 2, 1, 1))
+			return -1;
+		if (!(n = emit_same(c, op)))
+			return -1;
+	} else {
+		if (arity(c, 1, 1, 1, 1))
+			return -1;
+		const int64_t *ax;
+		int na = attr_ints(c, "axes", &ax);
+		if (na < 0 && axes_required) {
+			diag_error(c->d, c->loc, "missing required attribute 'axes'");
+			return -1;
+		}
+		ir_value *in[2] = {c->in[0], na >= 0 ? cst_i64(c, "axes", ax, na) : NULL};
+		if (!(n = emit(c, op, na >= 0 ? 2 : 1, in, 1, c->out)))
+			return -1;
+	}
+	if (op == IR_OP_REDUCE_MEAN) {
+		copy_int(c, n, "keepdims", "keepdims");
+		if (c->opset >= 18)
+			copy_int(c, n, "noop_with_empty_axes", "noop_with_empty_axes");
+	}
+	return 0;
+}
+
+static int tr_squeeze(fe_onnx_ctx *c, ir_op op)
+{
+	return tr_axes_op(c, op, 13, false);
+}
+
+static int tr_unsqueeze(fe_onnx_ctx *c, ir_op op)
+{
+	return tr_axes_op(c, op, 13, true);
+}
+
+static int tr_reduce_mean(fe_onnx_ctx *c, ir_op op)
+{
+	return tr_axes_op(c, op, 18, false);
+}
+
+static int tr_dropout(fe_onnx_ctx *c, ir_op op)
+{
+	if (c->opset >= 12) {
+		if (arity(c, 1, 3, 1, 2))
+			return -1;
+		attr_ignore(c, "seed"); /* randomness only matters in training */
+		return emit_same(c, op) ? 0 : -1;
+	}
+	if (arity(c, 1, 1, 1, 2))
+		return -1;
+	if (c->opset < 10 && c->nout > 1 && c->out[1]) {
+		diag_error(c->d, c->loc, "the mask output of Dropout before opset 10 (typed like the input) is not supported");
+		return -1;
+	}
+	if (c->opset < 7)
+		attr_ignore(c, "is_test"); /* qgtc always runs inference */
+	const Onnx__AttributeProto *r = attr(c, "ratio", AT_FLOAT);
+	ir_value *in[2] = {c->in[0], r ? cst_f32(c, "ratio", r->f) : NULL};
+	return emit(c, op, r ? 2 : 1, in, c->nout, c->out) ? 0 : -1;
+}
+
+static int tr_shape(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	if (c->opset >= 15) {
+		copy_int(c, n, "start", "start");
+		copy_int(c, n, "end", "end");
+	}
+	return 0;
+}
+
+static int tr_slice(fe_onnx_ctx *c, ir_op op)
+{
+	if (c->opset >= 10) {
+		if (arity(c, 3, 5, 1, 1))
+			return -1;
+		return emit_same(c, op) ? 0 : -1;
+	}
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	const int64_t *st, *en, *ax;
+	int ns = attr_ints(c, "starts", &st), ne = attr_ints(c, "ends", &en);
+	int na = attr_ints(c, "axes", &ax);
+	if (ns < 0 || ne < 0) {
+		diag_error(c->d, c->loc, "missing required attribute '%s'", ns < 0 ? "starts" : "ends");
+		return -1;
+	}
+	ir_value *in[4] = {c->in[0], cst_i64(c, "starts", st, ns), cst_i64(c, "ends", en, ne),
+	                   na >= 0 ? cst_i64(c, "axes", ax, na) : NULL};
+	return emit(c, op, na >= 0 ? 4 : 3, in, 1, c->out) ? 0 : -1;
+}
+
+/* Upsample (7..9) and Resize-10 both scale with output = floor(in *
+ * scale) and sample at x_in = x_out / scale: the IR's asymmetric
+ * transform, with floor rounding for nearest (as ONNX's own Resize 10->11
+ * version converter does). */
+static int legacy_resize(fe_onnx_ctx *c, ir_op op, ir_value *scales)
+{
+	const char *mode = attr_str(c, "mode", "nearest");
+	if (!scales) {
+		diag_error(c->d, c->loc, "required input 'scales' is missing");
+		return -1;
+	}
+	if (strcmp(mode, "bilinear") == 0)
+		mode = "linear";
+	if (strcmp(mode, "nearest") != 0 && strcmp(mode, "linear") != 0) {
+		diag_error(c->d, c->loc, "unsupported mode '%s'", mode);
+		return -1;
+	}
+	ir_value *in[3] = {c->in[0], NULL, scales};
+	ir_node *n = emit(c, op, 3, in, 1, c->out);
+	if (!n)
+		return -1;
+	ir_node_set_str(c->g, n, "mode", mode);
+	ir_node_set_str(c->g, n, "coordinate_transformation_mode", "asymmetric");
+	if (strcmp(mode, "nearest") == 0)
+		ir_node_set_str(c->g, n, "nearest_mode", "floor");
+	return 0;
+}
+
+static int tr_upsample(fe_onnx_ctx *c, ir_op op)
+{
+	if (c->opset >= 9) {
+		if (arity(c, 2, 2, 1, 1))
+			return -1;
+		return legacy_resize(c, op, c->in[1]);
+	}
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	const float *sc;
+	int ns = attr_floats(c, "scales", &sc);
+	if (ns < 0) {
+		diag_error(c->d, c->loc, "missing required attribute 'scales'");
+		return -1;
+	}
+	return legacy_resize(c, op, cst(c, "scales", IR_DT_F32, sc, ns, false));
+}
+
+static int tr_resize(fe_onnx_ctx *c, ir_op op)
+{
+	if (c->opset < 11) {
+		if (arity(c, 2, 2, 1, 1))
+			return -1;
+		return legacy_resize(c, op, c->in[1]);
+	}
+	if (arity(c, c->opset >= 13 ? 1 : 3, 4, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	copy_str(c, n, "mode", "mode");
+	copy_str(c, n, "coordinate_transformation_mode", "coordinate_transformation_mode");
+	copy_str(c, n, "nearest_mode", "nearest_mode");
+	copy_float(c, n, "cubic_coeff_a", "cubic_coeff_a");
+	copy_int(c, n, "exclude_outside", "exclude_outside");
+	copy_float(c, n, "extrapolation_value", "extrapolation_value");
+	if (c->opset >= 18) {
+		copy_int(c, n, "antialias", "antialias");
+		copy_ints(c, n, "axes", "axes");
+		copy_str(c, n, "keep_aspect_ratio_policy", "keep_aspect_ratio_policy");
+	}
+	return 0;
+}
+
+static int tr_split(fe_onnx_ctx *c, ir_op op)
+{
+	ir_node *n;
+	if (c->opset >= 13) {
+		if (arity(c, 1, 2, 1, -1))
+			return -1;
+		if (!(n = emit_same(c, op)))
+			return -1;
+		if (c->opset >= 18)
+			copy_int(c, n, "num_outputs", "num_outputs");
+	} else {
+		if (arity(c, 1, 1, 1, -1))
+			return -1;
+		const int64_t *sp;
+		int ns = attr_ints(c, "split", &sp);
+		ir_value *in[2] = {c->in[0], ns >= 0 ? cst_i64(c, "split", sp, ns) : NULL};
+		if (!(n = emit(c, op, ns >= 0 ? 2 : 1, in, c->nout, c->out)))
+			return -1;
+	}
+	ir_node_set_int(c->g, n, "axis", attr_int(c, "axis", 0, NULL));
+	return 0;
+}
+
+static int tr_cast(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	bool has;
+	int64_t to = attr_int(c, "to", 0, &has);
+	if (!has) {
+		diag_error(c->d, c->loc, "missing required attribute 'to'");
+		return -1;
+	}
+	ir_dtype dt = to >= INT32_MIN && to <= INT32_MAX ? fe_onnx_dtype((int32_t)to) : IR_DT_UNDEF;
+	if (dt == IR_DT_UNDEF) {
+		diag_error(c->d, c->loc, "cast to unsupported dtype '%s'",
+		           fe_onnx_dtype_name(to >= 0 && to <= INT32_MAX ? (int32_t)to : -1));
+		return -1;
+	}
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_str(c->g, n, "to", ir_dtype_name(dt));
+	if (c->opset >= 19)
+		copy_int(c, n, "saturate", "saturate");
+	return 0;
+}
+
+/* ------------------------------------------------------------- table */
+
+static const struct onnx_op {
+	const char *name;
+	tr_fn tr;
+	ir_op op;
+	int since; /* first opset that has the op */
+} onnx_ops[] = {
+	{"Conv", tr_conv, IR_OP_CONV, 1},
+	{"ConvTranspose", tr_conv, IR_OP_CONV_TRANSPOSE, 1},
+	{"BatchNormalization", tr_batchnorm, IR_OP_BATCHNORM, 1},
+	{"Relu", tr_plain, IR_OP_RELU, 1},
+	{"LeakyRelu", tr_leaky_relu, IR_OP_LEAKY_RELU, 1},
+	{"PRelu", tr_prelu, IR_OP_PRELU, 1},
+	{"Clip", tr_clip, IR_OP_CLIP, 1},
+	{"Sigmoid", tr_plain, IR_OP_SIGMOID, 1},
+	{"Tanh", tr_plain, IR_OP_TANH, 1},
+	{"HardSigmoid", tr_hard_sigmoid, IR_OP_HARD_SIGMOID, 1},
+	{"HardSwish", tr_plain, IR_OP_HARD_SWISH, 14},
+	{"MaxPool", tr_pool, IR_OP_MAX_POOL, 1},
+	{"AveragePool", tr_pool, IR_OP_AVG_POOL, 1},
+	{"GlobalAveragePool", tr_plain, IR_OP_GLOBAL_AVG_POOL, 1},
+	{"GlobalMaxPool", tr_plain, IR_OP_GLOBAL_MAX_POOL, 1},
+	{"Gemm", tr_gemm, IR_OP_GEMM, 1},
+	{"MatMul", tr_plain, IR_OP_MATMUL, 1},
+	{"Add", tr_arith, IR_OP_ADD, 1},
+	{"Sub", tr_arith, IR_OP_SUB, 1},
+	{"Mul", tr_arith, IR_OP_MUL, 1},
+	{"Div", tr_arith, IR_OP_DIV, 1},
+	{"Concat", tr_concat, IR_OP_CONCAT, 1},
+	{"Reshape", tr_reshape, IR_OP_RESHAPE, 5},
+	{"Flatten", tr_flatten, IR_OP_FLATTEN, 1},
+	{"Transpose", tr_transpose, IR_OP_TRANSPOSE, 1},
+	{"Softmax", tr_softmax, IR_OP_SOFTMAX, 1},
+	{"LogSoftmax", tr_softmax, IR_OP_LOG_SOFTMAX, 1},
+	{"Pad", tr_pad, IR_OP_PAD, 1},
+	{"Squeeze", tr_squeeze, IR_OP_SQUEEZE, 1},
+	{"Unsqueeze", tr_unsqueeze, IR_OP_UNSQUEEZE, 1},
+	{"Identity", tr_plain, IR_OP_IDENTITY, 1},
+	{"ReduceMean", tr_reduce_mean, IR_OP_REDUCE_MEAN, 1},
+	{"Dropout", tr_dropout, IR_OP_DROPOUT, 1},
+	{"Shape", tr_shape, IR_OP_SHAPE, 1},
+	{"Gather", tr_gather, IR_OP_GATHER, 1},
+	{"Slice", tr_slice, IR_OP_SLICE, 1},
+	{"Resize", tr_resize, IR_OP_RESIZE, 10},
+	{"Upsample", tr_upsample, IR_OP_RESIZE, 7},
+	{"Split", tr_split, IR_OP_SPLIT, 1},
+	{"Cast", tr_cast, IR_OP_CAST, 1},
+};
+
+/* Resolve the node's value names (pass 2: every definition exists). */
+static int resolve(fe_onnx_ctx *c)
+{
+	const Onnx__NodeProto *np = c->np;
+	ir_arena *a = c->g->arena;
+	int rc = 0;
+	c->nin = (int)np->n_input;
+	while (c->nin > 0 && !*nz(np->input[c->nin - 1]))
+		c->nin--;
+	c->nout = (int)np->n_output;
+	while (c->nout > 0 && !*nz(np->output[c->nout - 1]))
+		c->nout--;
+	c->in = ir_arena_alloc(a, sizeof *c->in * (size_t)(c->nin + 1));
+	c->out = ir_arena_alloc(a, sizeof *c->out * (size_t)(c->nout + 1));
+	if (!c->in || !c->out) {
+		diag_error(c->d, c->loc, "out of memory");
+		return -1;
+	}
+	for (int k = 0; k < c->nin; k++) {
+		const char *name = nz(np->input[k]);
+		if (!*name)
+			continue;
+		c->in[k] = ir_graph_find_value(c->g, name);
+		if (!c->in[k]) {
+			diag_error(c->d, c->loc, "input %d '%s' is an unknown value name (no node, initializer or graph input defines it)",
+			           k, name);
+			rc = -1;
+		}
+	}
+	for (int k = 0; k < c->nout; k++) {
+		const char *name = nz(np->output[k]);
+		if (*name)
+			c->out[k] = ir_graph_find_value(c->g, name);
+		/* defined in pass 1; a duplicate was reported there */
+		if (c->out[k] && (c->out[k]->producer || c->out[k]->kind != IR_VAL_ACT)) {
+			rc = -1;
+			c->out[k] = NULL;
+		}
+	}
+	return rc;
+}
+
+int fe_onnx_node(fe_onnx_ctx *c)
+{
+	const Onnx__NodeProto *np = c->np;
+	const char *op_type = nz(np->op_type);
+	const char *dom = nz(np->domain);
+	c->nerr0 = c->d->nerr;
+	if (*dom && strcmp(dom, "ai.onnx") != 0) {
+		diag_error(c->d, c->loc, "unsupported op '%s' from domain '%s'", op_type, dom);
+		return -1;
+	}
+	const struct onnx_op *o = NULL;
+	for (size_t i = 0; i < sizeof onnx_ops / sizeof *onnx_ops; i++)
+		if (strcmp(onnx_ops[i].name, op_type) == 0)
+			o = &onnx_ops[i];
+	if (!o) {
+		diag_error(c->d, c->loc, "unsupported op '%s'", op_type);
+		return -1;
+	}
+	if (c->opset < o->since) {
+		diag_error(c->d, c->loc, "op '%s' does not exist in opset %lld", op_type,
+		           (long long)c->opset);
+		return -1;
+	}
+	if (np->n_attribute > 4096) {
+		diag_error(c->d, c->loc, "has %zu attributes; that is not a real model", np->n_attribute);
+		return -1;
+	}
+	if (resolve(c))
+		return -1;
+	unsigned char used[4097];
+	memset(used, 0, np->n_attribute + 1);
+	c->used = used;
+	int rc = o->tr(c, o->op);
+	if (rc == 0)
+		for (size_t i = 0; i < np->n_attribute; i++) {
+			const Onnx__AttributeProto *a = np->attribute[i];
+			if (a->ref_attr_name && *a->ref_attr_name)
+				diag_error(c->d, c->loc, "attribute '%s' refers to a function attribute; unsupported outside functions",
+				           nz(a->name));
+			else if (!used[i])
+				diag_error(c->d, c->loc, "unsupported attribute '%s'", nz(a->name));
+		}
+	c->used = NULL;
+	return c->d->nerr > c->nerr0 ? -1 : 0;
+}
+
+/* ---------------------------------------------------------- Constant */
+
+int fe_onnx_constant(fe_onnx_ctx *c, const char *name)
+{
+	const Onnx__NodeProto *np = c->np;
+	if (np->n_attribute != 1) {
+		diag_error(c->d, c->loc, "Constant needs exactly one value attribute, has %zu",
+		           np->n_attribute);
+		return -1;
+	}
+	const Onnx__AttributeProto *a = np->attribute[0];
+	const char *an = nz(a->name);
+	int t = attr_type(a);
+	ir_value *v = NULL;
+	int64_t dim;
+	ir_shape s;
+	if (strcmp(an, "value") == 0 && t == AT_TENSOR && a->t) {
+		char what[300];
+		snprintf(what, sizeof what, "Constant value '%.256s'", name);
+		ir_tensor tt;
+		if (fe_onnx_tensor(a->t, c->loc, what, c->model_dir, &tt, c->d))
+			return -1;
+		v = ir_graph_add_const(c->g, name, tt.dt, &tt.shape, tt.data);
+		ir_tensor_free(&tt);
+	} else if (strcmp(an, "value_float") == 0 && t == AT_FLOAT) {
+		s = ir_shape_make(0, NULL);
+		v = ir_graph_add_const(c->g, name, IR_DT_F32, &s, &a->f);
+	} else if (strcmp(an, "value_int") == 0 && t == AT_INT) {
+		s = ir_shape_make(0, NULL);
+		v = ir_graph_add_const(c->g, name, IR_DT_I64, &s, &a->i);
+	} else if (strcmp(an, "value_floats") == 0 && (t == AT_FLOATS || t == 0)) {
+		dim = (int64_t)a->n_floats;
+		s = ir_shape_make(1, &dim);
+		v = ir_graph_add_const(c->g, name, IR_DT_F32, &s, a->floats);
+	} else if (strcmp(an, "value_ints") == 0 && (t == AT_INTS || t == 0)) {
+		dim = (int64_t)a->n_ints;
+		s = ir_shape_make(1, &dim);
+		v = ir_graph_add_const(c->g, name, IR_DT_I64, &s, a->ints);
+	} else if (strcmp(an, "sparse_value") == 0 || strcmp(an, "value_string") == 0 ||
+	           strcmp(an, "value_strings") == 0) {
+		diag_error(c->d, c->loc, "unsupported attribute '%s'", an);
+		return -1;
+	} else {
+		diag_error(c->d, c->loc, "unsupported attribute '%s' (type %s)", an, attr_type_name(t));
+		return -1;
+	}
+	if (!v) {
+		diag_error(c->d, c->loc, "cannot create constant '%s'", name);
+		return -1;
+	}
+	return 0;
+}

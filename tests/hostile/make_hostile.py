@@ -1,0 +1,174 @@
+#!/usr/bin/python3
+"""make_hostile.py OUTDIR: write malformed ONNX models for the loader's
+hostile-input test (tests/unit/test_hostile.c).  Each file has a line in
+expected.txt (copied next to them) naming what its diagnostic must say.
+Deterministic: the same bytes on every run."""
+import os
+import random
+import shutil
+import sys
+
+import onnx
+from onnx import TensorProto, helper
+
+OPSET = [helper.make_opsetid("", 13)]
+
+
+def model(nodes, inputs, outputs, inits=(), opset=OPSET):
+    g = helper.make_graph(nodes, "hostile", inputs, outputs, list(inits))
+    return helper.make_model(g, opset_imports=opset, producer_name="make_hostile")
+
+
+def vi(name, shape, dt=TensorProto.FLOAT):
+    return helper.make_tensor_value_info(name, dt, shape)
+
+
+def relu_model():
+    return model([helper.make_node("Relu", ["x"], ["y"], name="relu0")],
+                 [vi("x", [1, 4])], [vi("y", [1, 4])])
+
+
+def raw_init(name, dims, nbytes, dt=TensorProto.FLOAT):
+    t = TensorProto()
+    t.name = name
+    t.data_type = dt
+    t.dims.extend(dims)
+    t.raw_data = bytes(nbytes)
+    return t
+
+
+def with_init(init):
+    """y = Add(x, w) with initializer w."""
+    return model([helper.make_node("Add", ["x", init.name], ["y"], name="add0")],
+                 [vi("x", [4])], [vi("y", [4])], [init])
+
+
+def varint(n):
+    out = bytearray()
+    while True:
+        b = n & 0x7F
+        n >>= 7
+        if n:
+            out.append(b | 0x80)
+        else:
+            out.append(b)
+            return bytes(out)
+
+
+def field(num, payload):  # length-delimited field
+    return varint(num << 3 | 2) + varint(len(payload)) + payload
+
+
+def deep_nesting(depth):
+    # ModelProto.graph=7, GraphProto.node=1, NodeProto.attribute=5,
+    # AttributeProto.g=6: graph{node{attribute{g{graph...}}}}
+    g = b""
+    for _ in range(depth):
+        g = field(1, field(5, field(6, g)))
+    return field(7, g)
+
+
+def build(out):
+    files = {}
+
+    good = relu_model().SerializeToString()
+
+    # a valid model cut inside an initializer's raw_data
+    m = with_init(raw_init("w", [4], 16))
+    b = m.SerializeToString()
+    files["truncated.onnx"] = b[: len(b) // 2]
+
+    rng = random.Random(1234)
+    files["random.onnx"] = bytes([0xFF]) + bytes(rng.getrandbits(8) for _ in range(4096))
+
+    files["empty.onnx"] = b""
+
+    files["absurd_dims.onnx"] = with_init(raw_init("w", [4, -3], 0)).SerializeToString()
+
+    files["numel_overflow.onnx"] = with_init(
+        raw_init("w", [1 << 31, 1 << 31, 1 << 31], 0)).SerializeToString()
+
+    files["raw_len.onnx"] = with_init(raw_init("w", [4], 10)).SerializeToString()
+
+    files["unknown_name.onnx"] = model(
+        [helper.make_node("Add", ["x", "ghost"], ["y"], name="add0")],
+        [vi("x", [4])], [vi("y", [4])]).SerializeToString()
+
+    files["unknown_output.onnx"] = model(
+        [helper.make_node("Relu", ["x"], ["y"], name="relu0")],
+        [vi("x", [4])], [vi("nowhere", [4])]).SerializeToString()
+
+    files["cycle.onnx"] = model(
+        [helper.make_node("Add", ["x", "b"], ["a"], name="add0"),
+         helper.make_node("Relu", ["a"], ["b"], name="relu1")],
+        [vi("x", [4])], [vi("b", [4])]).SerializeToString()
+
+    files["unsupported.onnx"] = model(
+        [helper.make_node("FooBar", ["x"], ["a"], name="foo0"),
+         helper.make_node("Relu", ["a"], ["y"], name="relu1", bogus=3)],
+        [vi("x", [4])], [vi("y", [4])]).SerializeToString()
+
+    ext = TensorProto()
+    ext.name = "w"
+    ext.data_type = TensorProto.FLOAT
+    ext.dims.append(4)
+    ext.data_location = TensorProto.EXTERNAL
+    for k, v in (("location", "../../etc/passwd"), ("offset", "0"), ("length", "16")):
+        e = ext.external_data.add()
+        e.key, e.value = k, v
+    files["external_escape.onnx"] = with_init(ext).SerializeToString()
+
+    ext.ClearField("external_data")
+    e = ext.external_data.add()
+    e.key, e.value = "location", "/etc/passwd"
+    files["external_absolute.onnx"] = with_init(ext).SerializeToString()
+
+    files["rank9.onnx"] = model(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        [vi("x", [1] * 9)], [vi("y", [1] * 9)]).SerializeToString()
+
+    files["no_outputs.onnx"] = model(
+        [helper.make_node("Relu", ["x"], ["y"])], [vi("x", [4])], []).SerializeToString()
+
+    files["arity.onnx"] = model(
+        [helper.make_node("Relu", ["x", "x"], ["y"], name="relu0")],
+        [vi("x", [4])], [vi("y", [4])]).SerializeToString()
+
+    files["duplicate.onnx"] = model(
+        [helper.make_node("Relu", ["x"], ["y"], name="relu0"),
+         helper.make_node("Sigmoid", ["x"], ["y"], name="sig1")],
+        [vi("x", [4])], [vi("y", [4])]).SerializeToString()
+
+    files["symbolic.onnx"] = model(
+        [helper.make_node("Relu", ["x"], ["y"])],
+        [vi("x", ["N", 3, "H", 8])], [vi("y", ["N", 3, "H", 8])]).SerializeToString()
+
+    files["old_opset.onnx"] = model(
+        [helper.make_node("Relu", ["x"], ["y"])], [vi("x", [4])], [vi("y", [4])],
+        opset=[helper.make_opsetid("", 3)]).SerializeToString()
+
+    files["bad_dtype.onnx"] = with_init(raw_init("w", [4], 32, TensorProto.DOUBLE)).SerializeToString()
+
+    files["deep.onnx"] = deep_nesting(5000)
+
+    # 12M empty NodeProtos (2 bytes each) would unpack to ~1.5 GB of structs
+    files["message_bomb.onnx"] = field(7, field(1, b"") * 12_000_000)
+
+    kbad = helper.make_node("Conv", ["x", "W"], ["y"], name="conv0", kernel_shape=[3, 3])
+    files["kernel_shape.onnx"] = model(
+        [kbad], [vi("x", [1, 2, 8, 8])], [vi("y", [1, 4, 4, 4])],
+        [raw_init("W", [4, 2, 5, 5], 4 * 2 * 5 * 5 * 4)]).SerializeToString()
+
+    assert good
+    for name, data in files.items():
+        with open(os.path.join(out, name), "wb") as f:
+            f.write(data)
+    here = os.path.dirname(os.path.abspath(__file__))
+    shutil.copyfile(os.path.join(here, "expected.txt"), os.path.join(out, "expected.txt"))
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.exit("usage: make_hostile.py OUTDIR")
+    os.makedirs(sys.argv[1], exist_ok=True)
+    build(sys.argv[1])
