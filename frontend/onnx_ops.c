@@ -892,6 +892,51 @@ static int tr_cast(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+/* ConstantOfShape: the one-element `value` tensor becomes a float value
+ * and a dtype name; values a float cannot hold exactly are refused. */
+static int tr_constant_of_shape(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	const Onnx__AttributeProto *a = attr(c, "value", AT_TENSOR);
+	double v = 0;
+	ir_dtype dt = IR_DT_F32;
+	if (a && a->t) {
+		ir_tensor t = {0};
+		if (fe_onnx_tensor(a->t, c->loc, "attribute 'value'", NULL, &t, c->d))
+			return -1;
+		int64_t cnt = ir_shape_numel(&t.shape);
+		if (cnt != 1) {
+			diag_error(c->d, c->loc, "attribute 'value' must hold one element, not %lld",
+			           (long long)cnt);
+			ir_tensor_free(&t);
+			return -1;
+		}
+		dt = t.dt;
+		switch (dt) {
+		case IR_DT_F32: v = *(float *)t.data; break;
+		case IR_DT_I8: v = *(int8_t *)t.data; break;
+		case IR_DT_U8: case IR_DT_BOOL: v = *(uint8_t *)t.data; break;
+		case IR_DT_I32: v = *(int32_t *)t.data; break;
+		case IR_DT_I64: v = (double)*(int64_t *)t.data; break;
+		default: break;
+		}
+		bool exact = dt == IR_DT_I64 ? (double)(float)v == v && (int64_t)(float)v == *(int64_t *)t.data
+		                             : (double)(float)v == v || dt == IR_DT_F32;
+		ir_tensor_free(&t);
+		if (!exact) {
+			diag_error(c->d, c->loc, "value %.17g is not supported (not exact in float32)", v);
+			return -1;
+		}
+	}
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_float(c->g, n, "value", (float)v);
+	ir_node_set_str(c->g, n, "dtype", ir_dtype_name(dt));
+	return 0;
+}
+
 /* ------------------------------------------------------------- table */
 
 static const struct onnx_op {
@@ -940,6 +985,7 @@ static const struct onnx_op {
 	{"Upsample", tr_upsample, IR_OP_RESIZE, 7},
 	{"Split", tr_split, IR_OP_SPLIT, 1},
 	{"Cast", tr_cast, IR_OP_CAST, 1},
+	{"ConstantOfShape", tr_constant_of_shape, IR_OP_CONSTANT_OF_SHAPE, 9},
 };
 
 /* Resolve the node's value names (pass 2: every definition exists). */

@@ -1372,3 +1372,63 @@ int ir_eval_pad(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *
 	} while (idx_next(&y->shape, idx));
 	return 0;
 }
+
+/* constant_of_shape: a tensor of the shape given by a constant i64 vector,
+ * filled with `value` (default 0) converted to `dtype` (default f32). */
+int ir_infer_constant_of_shape(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	ir_dtype dt = ir_dtype_from_name(ir_attr_str(n, "dtype", "f32"));
+	if (dt == IR_DT_UNDEF) {
+		k_error(g, n, d, "unknown dtype '%s'", ir_attr_str(n, "dtype", ""));
+		return -1;
+	}
+	ir_value *s = n->in[0];
+	if (s->shape.rank >= 0 && s->shape.rank != 1) {
+		k_error(g, n, d, "shape operand must be 1-D, not rank %d", s->shape.rank);
+		return -1;
+	}
+	n->out[0]->dt = dt;
+	if (s->kind != IR_VAL_CONST) {
+		n->out[0]->shape.rank = -1;
+		return 0;
+	}
+	int64_t dims[IR_MAX_RANK];
+	int r = ir_const_ints(s, dims, IR_MAX_RANK);
+	if (r < 0) {
+		k_error(g, n, d, "shape operand must be an i64 vector of at most %d entries", IR_MAX_RANK);
+		return -1;
+	}
+	for (int i = 0; i < r; i++)
+		if (dims[i] < 0) {
+			k_error(g, n, d, "negative dimension %lld", (long long)dims[i]);
+			return -1;
+		}
+	ir_shape out = ir_shape_make(r, dims);
+	if (ir_shape_numel(&out) < 0) {
+		k_error(g, n, d, "output would have more than %lld elements", (long long)IR_MAX_NUMEL);
+		return -1;
+	}
+	k_set_out(n, 0, dt, &out);
+	return 0;
+}
+
+int ir_eval_constant_of_shape(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                              diag_sink *d)
+{
+	(void)in;
+	(void)d;
+	double v = ir_attr_float(n, "value", 0.0f);
+	int64_t cnt = ir_shape_numel(&out[0]->shape);
+	for (int64_t i = 0; i < cnt; i++) {
+		switch (out[0]->dt) {
+		case IR_DT_F32: ((float *)out[0]->data)[i] = (float)v; break;
+		case IR_DT_I8: ((int8_t *)out[0]->data)[i] = (int8_t)v; break;
+		case IR_DT_U8: ((uint8_t *)out[0]->data)[i] = (uint8_t)v; break;
+		case IR_DT_I32: ((int32_t *)out[0]->data)[i] = (int32_t)v; break;
+		case IR_DT_I64: ((int64_t *)out[0]->data)[i] = (int64_t)v; break;
+		case IR_DT_BOOL: ((uint8_t *)out[0]->data)[i] = v != 0; break;
+		default: break;
+		}
+	}
+	return 0;
+}
