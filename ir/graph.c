@@ -227,62 +227,115 @@ void ir_graph_add_output(ir_graph *g, ir_value *v)
 	g->outputs[g->noutputs++] = v;
 }
 
-/* Kahn's algorithm, stable: among ready nodes the earliest keeps first. */
+/* Min-heap of node indices, for a stable topological order. */
+static void heap_push(int *h, int *n, int v)
+{
+	int i = (*n)++;
+	while (i > 0 && h[(i - 1) / 2] > v) {
+		h[i] = h[(i - 1) / 2];
+		i = (i - 1) / 2;
+	}
+	h[i] = v;
+}
+
+static int heap_pop(int *h, int *n)
+{
+	int top = h[0], v = h[--*n], i = 0;
+	for (;;) {
+		int c = 2 * i + 1;
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] < h[c])
+			c++;
+		if (h[c] >= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = v;
+	return top;
+}
+
+/* Kahn's algorithm with a min-heap: among ready nodes the earliest in the
+ * current order goes first, so an order that is already valid is kept.
+ * O((V + E) log V) even on adversarial inputs. */
 int ir_graph_toposort(ir_graph *g, diag_sink *d)
 {
-	int n = g->nnodes;
-	int *pending = calloc((size_t)n + 1, sizeof *pending);
-	ir_node **order = malloc(sizeof *order * ((size_t)n + 1));
-	char *done = calloc((size_t)n + 1, 1);
-	int rc = 0, k = 0;
-	if (!pending || !order || !done) {
+	int n = g->nnodes, nedge = 0, rc = 0;
+	for (int i = 0; i < n; i++) {
+		g->nodes[i]->id = i;
+		nedge += g->nodes[i]->nin;
+	}
+	int *indeg = calloc((size_t)n + 1, sizeof(int));
+	int *start = calloc((size_t)n + 2, sizeof(int));
+	int *adj = malloc(sizeof(int) * ((size_t)nedge + 1));
+	int *heap = malloc(sizeof(int) * ((size_t)n + 1));
+	ir_node **order = malloc(sizeof(ir_node *) * ((size_t)n + 1));
+	if (!indeg || !start || !adj || !heap || !order) {
+		diag_error(d, NULL, "out of memory");
+		rc = -1;
+		goto out;
+	}
+	/* producer index of input slot, or -1 */
+#define PRODUCER(nd, j)                                                                 \
+	((nd)->in[j] && (nd)->in[j]->producer && !(nd)->in[j]->producer->dead &&       \
+	         (nd)->in[j]->producer->id < n && g->nodes[(nd)->in[j]->producer->id] == (nd)->in[j]->producer \
+	     ? (nd)->in[j]->producer->id                                                \
+	     : -1)
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < g->nodes[i]->nin; j++) {
+			int p = PRODUCER(g->nodes[i], j);
+			if (p >= 0) {
+				start[p + 1]++;
+				indeg[i]++;
+			}
+		}
+	for (int i = 0; i < n; i++)
+		start[i + 1] += start[i];
+	int *fill = calloc((size_t)n + 1, sizeof(int));
+	if (!fill) {
 		diag_error(d, NULL, "out of memory");
 		rc = -1;
 		goto out;
 	}
 	for (int i = 0; i < n; i++)
-		g->nodes[i]->id = i;
-	/* Repeated sweeps keep source order where it is already valid, which
-	 * is the common case, at O(n) per sweep. */
-	for (;;) {
-		int progress = 0;
-		for (int i = 0; i < n; i++) {
-			ir_node *nd = g->nodes[i];
-			if (done[i])
-				continue;
-			bool ready = true;
-			for (int j = 0; j < nd->nin && ready; j++) {
-				ir_value *v = nd->in[j];
-				if (v && v->producer && !v->producer->dead && !done[v->producer->id])
-					ready = false;
-			}
-			if (ready) {
-				done[i] = 1;
-				order[k++] = nd;
-				progress = 1;
-			}
+		for (int j = 0; j < g->nodes[i]->nin; j++) {
+			int p = PRODUCER(g->nodes[i], j);
+			if (p >= 0)
+				adj[start[p] + fill[p]++] = i;
 		}
-		if (k == n)
-			break;
-		if (!progress) {
-			for (int i = 0; i < n; i++)
-				if (!done[i]) {
-					diag_error(d, ir_node_loc(g, g->nodes[i]),
-					           "graph has a cycle through this node");
-					break;
-				}
-			rc = -1;
-			goto out;
-		}
+	free(fill);
+#undef PRODUCER
+	int nh = 0, k = 0;
+	for (int i = 0; i < n; i++)
+		if (indeg[i] == 0)
+			heap_push(heap, &nh, i);
+	while (nh) {
+		int i = heap_pop(heap, &nh);
+		order[k++] = g->nodes[i];
+		for (int e = start[i]; e < start[i + 1]; e++)
+			if (--indeg[adj[e]] == 0)
+				heap_push(heap, &nh, adj[e]);
+	}
+	if (k < n) {
+		for (int i = 0; i < n; i++)
+			if (indeg[i] > 0) {
+				diag_error(d, ir_node_loc(g, g->nodes[i]), "graph has a cycle through this node");
+				break;
+			}
+		rc = -1;
+		goto out;
 	}
 	for (int i = 0; i < n; i++) {
 		g->nodes[i] = order[i];
 		order[i]->id = i;
 	}
 out:
-	free(pending);
+	free(indeg);
+	free(start);
+	free(adj);
+	free(heap);
 	free(order);
-	free(done);
 	return rc;
 }
 
