@@ -150,7 +150,32 @@ typedef enum {
 	IR_VAL_CONST,    /* constant (initializer or folded); data set */
 } ir_value_kind;
 
-typedef struct ir_quant ir_quant;  /* quantization annotation; see quantization issue */
+/* Quantization of a constant (weights): how its elements map to codes and
+ * back.  Computed by passes/ (the quantizer family); the IR only
+ * describes it.  Serialised by name; append only. */
+typedef enum {
+	IR_QS_NONE = 0,
+	IR_QS_AFFINE,      /* w = scale * (code - zero_point), codes 0..2^bits-1 */
+	IR_QS_SYMMETRIC,   /* w = scale * code, codes -(2^(bits-1)-1)..2^(bits-1)-1 */
+	IR_QS_POW2,        /* w = sign * 2^-e: shift-only arithmetic */
+	IR_QS_BINARY,      /* w = scale * sign */
+	IR_QS_TERNARY,     /* w = scale * {-1, 0, +1} */
+	IR_QS_CODEBOOK,    /* w = levels[code], 2^bits learned levels */
+} ir_qscheme;
+
+typedef struct ir_quant {
+	ir_qscheme scheme;
+	int bits;                    /* 1..8 */
+	int axis;                    /* channel axis of per-channel parameters; -1: per tensor */
+	int nchan;                   /* parameter sets: 1, or the extent of axis */
+	float *scale;                /* [nchan]; NULL for codebook */
+	int32_t *zero_point;         /* [nchan] for affine; else NULL */
+	float *levels;               /* codebook: [nchan << bits]; else NULL */
+	uint8_t *codes;              /* one code per element (0..2^bits-1, offset
+	                              * for signed schemes), row-major */
+	uint8_t *packed;             /* codes bit-packed by the bitpack pass; NULL before */
+	size_t packed_bytes;
+} ir_quant;
 
 typedef struct ir_value {
 	int id;                      /* index in graph->values */
