@@ -1,7 +1,9 @@
 /* parse.c: reads the .qir text form back into a graph (the grammar is in
  * print.c).  A hand-written lexer and recursive descent; every error points
  * at a line and column, and parsing resumes at the next line so one run
- * reports every bad line. */
+ * reports every bad line.  Comments run from ';' to the end of a line; a
+ * line whose first token is '#' is a comment too (test directives such as
+ * '# RUN:' and '# CHECK:'). */
 #include <ctype.h>
 #include <errno.h>
 #include <math.h>
@@ -232,7 +234,7 @@ static bool expect(parser *P, char c)
 /* Skip a comment if the current token starts one: ';' to end of line. */
 static void skip_comment(parser *P)
 {
-	if (!is_punct(P, ';'))
+	if (!is_punct(P, ';') && !is_punct(P, '#'))
 		return;
 	while (P->cur < P->end && *P->cur != '\n')
 		P->cur++;
@@ -773,8 +775,8 @@ static void skip_blank(parser *P)
 	for (;;) {
 		if (P->t.k == T_NL)
 			next(P);
-		else if (is_punct(P, ';'))
-			skip_comment(P);
+		else if (is_punct(P, ';') || is_punct(P, '#'))
+			skip_comment(P); /* '#' lines carry test directives (# RUN:, # CHECK:) */
 		else
 			return;
 	}
