@@ -1,0 +1,91 @@
+/* backend.h: the native backend.  A planned graph (static shapes) is
+ * lowered once through LLVM and emitted as an object, assembly, LLVM IR or
+ * a C header, or JIT-compiled for the host.  Targets differ only in
+ * triple, CPU, features and float ABI.
+ *
+ * The generated C ABI, for a symbol prefix NAME (upper-case in macros):
+ *   #define NAME_ARENA_SIZE   <bytes>     scratch the caller provides, 16-byte aligned
+ *   #define NAME_NUM_INPUTS   <n>
+ *   #define NAME_NUM_OUTPUTS  <n>
+ *   #define NAME_INPUT_k_SIZE <elements>  one per input
+ *   #define NAME_OUTPUT_k_SIZE <elements> one per output
+ *   int name_run(const float *const inputs[], float *const outputs[], void *arena);
+ * Buffers must not overlap one another or the arena.  Returns 0. */
+#ifndef QGTC_BACKEND_H
+#define QGTC_BACKEND_H
+
+#include "ir.h"
+#include "memplan.h"
+
+typedef enum { BE_FLOAT_ABI_DEFAULT, BE_FLOAT_ABI_HARD, BE_FLOAT_ABI_SOFT } be_float_abi;
+typedef enum { BE_RELOC_DEFAULT, BE_RELOC_STATIC, BE_RELOC_PIC } be_reloc;
+
+/* A resolved target: everything LLVM needs to make a target machine. */
+typedef struct be_target {
+	char triple[128];       /* normalised, e.g. "thumbv7em-unknown-none-eabihf" */
+	char cpu[64];           /* e.g. "cortex-m4"; "" for the generic CPU */
+	char features[2048];    /* "+a,-b"; may be "" */
+	be_float_abi float_abi; /* hard/soft (Cortex-M); DEFAULT elsewhere */
+	be_reloc reloc;         /* PIC on x86-64/aarch64 hosts, static on Cortex-M */
+	int opt;                /* 0..3 */
+	bool is_host;           /* resolved from "host": runnable in this process */
+} be_target;
+
+/* Resolve --target NAME (x86_64, aarch64, armv7em, host, or any LLVM
+ * triple), -mcpu, -mattr and -mfloat-abi (hard|soft; Cortex-M only) into
+ * out.  mcpu, mattr and float_abi may be NULL.  Opt level is set to 3.
+ * 0, or -1 after reporting. */
+int be_target_resolve(const char *name, const char *mcpu, const char *mattr,
+                      const char *float_abi, be_target *out, diag_sink *d);
+
+typedef enum { BE_EMIT_OBJ, BE_EMIT_ASM, BE_EMIT_LLVM, BE_EMIT_HEADER } be_emit;
+
+typedef struct be_options {
+	be_emit emit;
+	const char *out_path;   /* file to write ("-": stdout; asm/llvm/header only) */
+	const char *name;       /* symbol prefix, a C identifier */
+	const char *model_desc; /* for the header's comment; may be NULL */
+} be_options;
+
+/* Derive a C identifier from a path's stem ("out/Model-v2.o" -> "model_v2")
+ * into buf.  Returns buf. */
+char *be_default_name(const char *path, char *buf, size_t n);
+
+/* Every node the native backend cannot lower, one error each (all of them).
+ * Returns the count (0: the graph is supported). */
+int be_check_supported(const ir_graph *g, diag_sink *d);
+
+/* Lower g (toposorted, shapes concrete) for t and write o->emit to
+ * o->out_path: written to a temporary next to it and renamed, so an error
+ * leaves nothing behind.  Objects are byte-identical for identical inputs.
+ * 0, or -1 after reporting. */
+int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *d);
+
+/* Write the C header of the ABI above for g to path (same temp+rename). */
+int be_write_header(ir_graph *g, const char *name, const char *path, diag_sink *d);
+
+/* Lower g for the host with the same code path as be_compile, JIT it with
+ * ORC LLJIT and run it once.  inputs/outputs as for ir_interp_run (outputs
+ * get malloc'd data the caller frees with ir_tensor_free).  0 or -1. */
+int be_jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d);
+
+/* -------------------------------------------------- backend interface */
+
+typedef struct be_module be_module; /* a lowered graph, owned by its backend */
+
+/* A backend is a table of hooks (QBE's Target, ggml's backend tables). */
+typedef struct be_backend {
+	const char *name;
+	/* Can n be lowered?  If not, a one-line reason goes to why. */
+	bool (*supports_op)(const ir_graph *g, const ir_node *n, char *why, size_t whylen);
+	/* Lower the whole graph with its memory plan; NULL after reporting. */
+	be_module *(*lower)(ir_graph *g, const pass_mem_plan *plan, const be_target *t,
+	                    const char *name, diag_sink *d);
+	/* Optimise and write the module to path as obj/asm/llvm; 0 or -1. */
+	int (*emit)(be_module *m, be_emit kind, const char *path, diag_sink *d);
+	void (*destroy)(be_module *m);
+} be_backend;
+
+extern const be_backend be_llvm_backend;
+
+#endif

@@ -1,0 +1,228 @@
+/* emit.c: the LLVM side of the backend: targets, the optimisation
+ * pipeline, emission, and the hook table be_llvm_backend. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <llvm-c/Analysis.h>
+#include <llvm-c/Error.h>
+#include <llvm-c/Transforms/PassBuilder.h>
+
+#include "lower_internal.h"
+
+void be_llvm_init(void)
+{
+	static bool done;
+	if (done)
+		return;
+	LLVMInitializeX86TargetInfo();
+	LLVMInitializeX86Target();
+	LLVMInitializeX86TargetMC();
+	LLVMInitializeX86AsmPrinter();
+	LLVMInitializeAArch64TargetInfo();
+	LLVMInitializeAArch64Target();
+	LLVMInitializeAArch64TargetMC();
+	LLVMInitializeAArch64AsmPrinter();
+	LLVMInitializeARMTargetInfo();
+	LLVMInitializeARMTarget();
+	LLVMInitializeARMTargetMC();
+	LLVMInitializeARMAsmPrinter();
+	done = true;
+}
+
+LLVMTargetMachineRef be_llvm_target_machine(const be_target *t, diag_sink *d)
+{
+	be_llvm_init();
+	LLVMTargetRef tgt;
+	char *err = NULL;
+	if (LLVMGetTargetFromTriple(t->triple, &tgt, &err)) {
+		diag_error(d, NULL, "target '%s': %s", t->triple, err ? err : "unknown target");
+		LLVMDisposeMessage(err);
+		return NULL;
+	}
+	LLVMCodeGenOptLevel ol = t->opt <= 0 ? LLVMCodeGenLevelNone
+	                         : t->opt == 1 ? LLVMCodeGenLevelLess
+	                         : t->opt == 2 ? LLVMCodeGenLevelDefault
+	                                       : LLVMCodeGenLevelAggressive;
+	LLVMRelocMode rm = t->reloc == BE_RELOC_PIC      ? LLVMRelocPIC
+	                   : t->reloc == BE_RELOC_STATIC ? LLVMRelocStatic
+	                                                 : LLVMRelocDefault;
+	LLVMTargetMachineRef tm =
+		LLVMCreateTargetMachine(tgt, t->triple, t->cpu, t->features, ol, rm, LLVMCodeModelDefault);
+	if (!tm)
+		diag_error(d, NULL, "cannot create a target machine for '%s' (cpu '%s')", t->triple, t->cpu);
+	return tm;
+}
+
+static void diag_cb(LLVMDiagnosticInfoRef di, void *arg)
+{
+	diag_sink *d = arg;
+	char *msg = LLVMGetDiagInfoDescription(di);
+	switch (LLVMGetDiagInfoSeverity(di)) {
+	case LLVMDSError: diag_error(d, NULL, "llvm: %s", msg); break;
+	case LLVMDSWarning: diag_warn(d, NULL, "llvm: %s", msg); break;
+	default: break; /* remarks and notes: not interesting to users */
+	}
+	LLVMDisposeMessage(msg);
+}
+
+void be_llvm_diag_handler(LLVMContextRef ctx, diag_sink *d)
+{
+	LLVMContextSetDiagnosticHandler(ctx, diag_cb, d);
+}
+
+static int report_error(LLVMErrorRef e, const char *what, diag_sink *d)
+{
+	if (!e)
+		return 0;
+	char *m = LLVMGetErrorMessage(e);
+	diag_error(d, NULL, "%s: %s", what, m);
+	LLVMDisposeErrorMessage(m);
+	return -1;
+}
+
+int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int opt, diag_sink *d)
+{
+	char *msg = NULL;
+	if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
+		diag_error(d, NULL, "internal error: backend produced invalid LLVM IR: %s", msg);
+		LLVMDisposeMessage(msg);
+		return -1;
+	}
+	LLVMDisposeMessage(msg);
+	char pipeline[32];
+	snprintf(pipeline, sizeof pipeline, "default<O%d>", opt < 0 ? 0 : opt > 3 ? 3 : opt);
+	LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
+	LLVMPassBuilderOptionsSetSLPVectorization(po, opt >= 2);
+	LLVMPassBuilderOptionsSetLoopVectorization(po, opt >= 2);
+	LLVMPassBuilderOptionsSetLoopUnrolling(po, opt >= 2);
+	LLVMPassBuilderOptionsSetLoopInterleaving(po, opt >= 2);
+	int rc = report_error(LLVMRunPasses(mod, pipeline, tm, po), "llvm passes", d);
+	LLVMDisposePassBuilderOptions(po);
+	return rc;
+}
+
+/* ------------------------------------------------------ the hook table */
+
+struct be_module {
+	LLVMContextRef ctx;
+	LLVMModuleRef mod;
+	LLVMTargetMachineRef tm;
+	be_target t;
+};
+
+static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_target *t,
+                             const char *name, diag_sink *d)
+{
+	be_module *m = calloc(1, sizeof *m);
+	if (!m) {
+		diag_error(d, NULL, "out of memory");
+		return NULL;
+	}
+	m->t = *t;
+	m->tm = be_llvm_target_machine(t, d);
+	if (!m->tm) {
+		free(m);
+		return NULL;
+	}
+	m->ctx = LLVMContextCreate();
+	be_llvm_diag_handler(m->ctx, d);
+	m->mod = LLVMModuleCreateWithNameInContext(g->name && *g->name ? g->name : name, m->ctx);
+	/* No absolute paths in the output: objects must not depend on where
+	 * the compiler ran. */
+	LLVMSetSourceFileName(m->mod, name, strlen(name));
+	LLVMSetTarget(m->mod, t->triple);
+	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(m->tm);
+	LLVMSetModuleDataLayout(m->mod, td);
+	int rc = be_llvm_build(m->ctx, m->mod, td, g, plan, name, d);
+	LLVMDisposeTargetData(td);
+	if (rc == 0)
+		rc = be_llvm_optimize(m->mod, m->tm, t->opt, d);
+	if (rc) {
+		LLVMDisposeModule(m->mod);
+		LLVMContextDispose(m->ctx);
+		LLVMDisposeTargetMachine(m->tm);
+		free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/* Write len bytes to path via a temporary in the same folder. */
+int be_write_file(const char *path, const void *buf, size_t len, diag_sink *d)
+{
+	if (strcmp(path, "-") == 0) {
+		fwrite(buf, 1, len, stdout);
+		return fflush(stdout) ? -1 : 0;
+	}
+	size_t n = strlen(path) + 16;
+	char *tmp = malloc(n);
+	if (!tmp) {
+		diag_error(d, path, "out of memory");
+		return -1;
+	}
+	snprintf(tmp, n, "%s.tmp~", path);
+	FILE *fp = fopen(tmp, "wb");
+	if (!fp) {
+		diag_error(d, path, "cannot write '%s'", tmp);
+		free(tmp);
+		return -1;
+	}
+	bool ok = fwrite(buf, 1, len, fp) == len;
+	ok = fclose(fp) == 0 && ok;
+	if (!ok || rename(tmp, path) != 0) {
+		diag_error(d, path, "cannot write the output file");
+		remove(tmp);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	return 0;
+}
+
+static int llvm_emit(be_module *m, be_emit kind, const char *path, diag_sink *d)
+{
+	if (kind == BE_EMIT_LLVM) {
+		char *s = LLVMPrintModuleToString(m->mod);
+		int rc = be_write_file(path, s, strlen(s), d);
+		LLVMDisposeMessage(s);
+		return rc;
+	}
+	if (kind != BE_EMIT_OBJ && kind != BE_EMIT_ASM) {
+		diag_error(d, NULL, "internal error: emit kind %d is not an LLVM output", (int)kind);
+		return -1;
+	}
+	if (kind == BE_EMIT_OBJ && strcmp(path, "-") == 0) {
+		diag_error(d, NULL, "refusing to write an object file to standard output");
+		return -1;
+	}
+	char *err = NULL;
+	LLVMMemoryBufferRef mb = NULL;
+	if (LLVMTargetMachineEmitToMemoryBuffer(m->tm, m->mod,
+	                                        kind == BE_EMIT_OBJ ? LLVMObjectFile : LLVMAssemblyFile,
+	                                        &err, &mb)) {
+		diag_error(d, NULL, "llvm: %s", err ? err : "emission failed");
+		LLVMDisposeMessage(err);
+		return -1;
+	}
+	int rc = be_write_file(path, LLVMGetBufferStart(mb), LLVMGetBufferSize(mb), d);
+	LLVMDisposeMemoryBuffer(mb);
+	return rc;
+}
+
+static void llvm_destroy(be_module *m)
+{
+	if (!m)
+		return;
+	LLVMDisposeModule(m->mod);
+	LLVMContextDispose(m->ctx);
+	LLVMDisposeTargetMachine(m->tm);
+	free(m);
+}
+
+const be_backend be_llvm_backend = {
+	.name = "llvm",
+	.supports_op = be_llvm_supports,
+	.lower = llvm_lower,
+	.emit = llvm_emit,
+	.destroy = llvm_destroy,
+};

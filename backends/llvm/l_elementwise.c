@@ -1,0 +1,213 @@
+/* l_elementwise.c: activations, batchnorm, prelu, broadcast arithmetic and
+ * views; each mirrors the reference in ir/k_elementwise.c operation for
+ * operation, so results agree bit for bit where libm does. */
+#include <math.h>
+#include <string.h>
+
+#include "lower.h"
+
+static LLVMValueRef clamp01(be_fn *f, LLVMValueRef v)
+{
+	LLVMValueRef zero = be_cf(f, 0), one = be_cf(f, 1);
+	v = be_sel_lt(f, v, zero, zero, v);
+	return be_sel_lt(f, one, v, one, v);
+}
+
+static float scalar(const ir_node *n, int k, float dflt)
+{
+	if (k >= n->nin || !n->in[k] || ir_shape_numel(&n->in[k]->shape) != 1)
+		return dflt;
+	return (float)ir_const_get(n->in[k], 0);
+}
+
+int be_l_unary(be_fn *f, const ir_node *n)
+{
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	LLVMBuilderRef b = f->b;
+	int64_t cnt = ir_shape_numel(&n->out[0]->shape);
+	float alpha = 0, beta = 0, mn = -INFINITY, mx = INFINITY;
+	if (n->op == IR_OP_LEAKY_RELU)
+		alpha = ir_attr_float(n, "alpha", 0.01f);
+	if (n->op == IR_OP_HARD_SIGMOID) {
+		alpha = ir_attr_float(n, "alpha", 0.2f);
+		beta = ir_attr_float(n, "beta", 0.5f);
+	}
+	if (n->op == IR_OP_CLIP) {
+		mn = scalar(n, 1, -INFINITY);
+		mx = scalar(n, 2, INFINITY);
+	}
+	be_loop l;
+	LLVMValueRef i = be_loop_begin(f, &l, cnt);
+	LLVMValueRef v = be_ld(f, x, i), r = NULL, zero = be_cf(f, 0);
+	switch (n->op) {
+	case IR_OP_RELU: r = be_sel_lt(f, v, zero, zero, v); break;
+	case IR_OP_LEAKY_RELU:
+		r = be_sel_lt(f, v, zero, LLVMBuildFMul(b, be_cf(f, alpha), v, ""), v);
+		break;
+	case IR_OP_CLIP:
+		r = v;
+		if (mn != -INFINITY)
+			r = be_sel_lt(f, r, be_cf(f, mn), be_cf(f, mn), r);
+		if (mx != INFINITY)
+			r = be_sel_lt(f, be_cf(f, mx), r, be_cf(f, mx), r);
+		break;
+	case IR_OP_SIGMOID: {
+		/* x >= 0: 1/(1+exp(-x)); else e/(1+e), e = exp(x): exp never
+		 * sees a positive argument. */
+		LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealOGE, v, zero, "");
+		LLVMValueRef e = be_call(f, BE_LIBM_EXPF, LLVMBuildSelect(b, pos, LLVMBuildFNeg(b, v, ""), v, ""));
+		LLVMValueRef den = LLVMBuildFAdd(b, be_cf(f, 1), e, "");
+		r = LLVMBuildFDiv(b, LLVMBuildSelect(b, pos, be_cf(f, 1), e, ""), den, "");
+		break;
+	}
+	case IR_OP_TANH: r = be_call(f, BE_LIBM_TANHF, v); break;
+	case IR_OP_HARD_SIGMOID:
+		r = clamp01(f, LLVMBuildFAdd(b, LLVMBuildFMul(b, be_cf(f, alpha), v, ""), be_cf(f, beta), ""));
+		break;
+	case IR_OP_HARD_SWISH:
+		r = LLVMBuildFMul(b, v,
+		                  clamp01(f, LLVMBuildFAdd(b, LLVMBuildFMul(b, v, be_cf(f, 1.0f / 6.0f), ""),
+		                                           be_cf(f, 0.5f), "")),
+		                  "");
+		break;
+	default: return -1;
+	}
+	be_st(f, y, i, r);
+	be_loop_end(f, &l);
+	return 0;
+}
+
+/* y = (x - mean) / sqrt(var + eps) * scale + B per channel (axis 1). */
+int be_l_batchnorm(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape;
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef sc = be_ptr(f, n->in[1]), bi = be_ptr(f, n->in[2]), me = be_ptr(f, n->in[3]),
+	             va = be_ptr(f, n->in[4]);
+	float eps = ir_attr_float(n, "epsilon", 1e-5f);
+	int64_t inner = 1;
+	for (int i = 2; i < xs->rank; i++)
+		inner *= xs->d[i];
+	int64_t dims[3] = {xs->d[0], xs->d[1], inner};
+	int64_t st[3] = {xs->d[1] * inner, inner, 1};
+	LLVMBuilderRef b = f->b;
+	be_nest nst;
+	LLVMValueRef iv[3];
+	be_nest_begin(f, &nst, 2, dims, iv);
+	LLVMValueRef den = be_sqrt(f, LLVMBuildFAdd(b, be_ld(f, va, iv[1]), be_cf(f, eps), ""));
+	LLVMValueRef m = be_ld(f, me, iv[1]), s = be_ld(f, sc, iv[1]), bb = be_ld(f, bi, iv[1]);
+	be_loop l;
+	iv[2] = be_loop_begin(f, &l, inner);
+	LLVMValueRef k = be_affine(f, 0, 3, iv, st);
+	LLVMValueRef v = LLVMBuildFSub(b, be_ld(f, x, k), m, "");
+	v = LLVMBuildFAdd(b, LLVMBuildFMul(b, LLVMBuildFDiv(b, v, den, ""), s, ""), bb, "");
+	be_st(f, y, k, v);
+	be_loop_end(f, &l);
+	be_nest_end(f, &nst);
+	return 0;
+}
+
+/* Strides of operand shape s right-aligned against out (0 where s
+ * broadcasts). */
+static void bcast_strides(const ir_shape *out, const ir_shape *s, int64_t *st)
+{
+	int64_t ss[IR_MAX_RANK];
+	k_strides(s, ss);
+	int lead = out->rank - s->rank;
+	for (int i = 0; i < out->rank; i++) {
+		int j = i - lead;
+		st[i] = j >= 0 && s->d[j] != 1 ? ss[j] : 0;
+	}
+}
+
+/* Merge adjacent output dims that are contiguous in every operand. */
+static int collapse(int rank, int64_t *dims, int nops, int64_t st[][IR_MAX_RANK])
+{
+	int r = 0;
+	for (int i = 0; i < rank; i++) {
+		if (dims[i] == 1 && rank > 1)
+			continue;
+		bool merge = r > 0;
+		for (int k = 0; k < nops && merge; k++)
+			merge = st[k][r - 1] == st[k][i] * dims[i];
+		if (merge) {
+			dims[r - 1] *= dims[i];
+			for (int k = 0; k < nops; k++)
+				st[k][r - 1] = st[k][i];
+			continue;
+		}
+		dims[r] = dims[i];
+		for (int k = 0; k < nops; k++)
+			st[k][r] = st[k][i];
+		r++;
+	}
+	return r;
+}
+
+/* y[i] = a[off_a(i)] OP b[off_b(i)] over the broadcast output. */
+static int elementwise2(be_fn *f, const ir_node *n, const ir_shape *as, const ir_shape *bs)
+{
+	const ir_shape *ys = &n->out[0]->shape;
+	LLVMValueRef a = be_ptr(f, n->in[0]), bp = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	int64_t dims[IR_MAX_RANK], st[3][IR_MAX_RANK];
+	for (int i = 0; i < ys->rank; i++)
+		dims[i] = ys->d[i];
+	k_strides(ys, st[0]);
+	bcast_strides(ys, as, st[1]);
+	bcast_strides(ys, bs, st[2]);
+	int r = collapse(ys->rank, dims, 3, st);
+	be_nest nst;
+	LLVMValueRef iv[IR_MAX_RANK];
+	be_nest_begin(f, &nst, r, dims, iv);
+	LLVMValueRef va = be_ld(f, a, be_affine(f, 0, r, iv, st[1]));
+	LLVMValueRef vb = be_ld(f, bp, be_affine(f, 0, r, iv, st[2]));
+	LLVMValueRef v;
+	LLVMBuilderRef b = f->b;
+	switch (n->op) {
+	case IR_OP_ADD: v = LLVMBuildFAdd(b, va, vb, ""); break;
+	case IR_OP_SUB: v = LLVMBuildFSub(b, va, vb, ""); break;
+	case IR_OP_MUL: v = LLVMBuildFMul(b, va, vb, ""); break;
+	case IR_OP_DIV: v = LLVMBuildFDiv(b, va, vb, ""); break;
+	case IR_OP_PRELU:
+		v = be_sel_lt(f, va, be_cf(f, 0), LLVMBuildFMul(b, vb, va, ""), va);
+		break;
+	default: return -1;
+	}
+	be_st(f, y, be_affine(f, 0, r, iv, st[0]), v);
+	be_nest_end(f, &nst);
+	return 0;
+}
+
+int be_l_binary(be_fn *f, const ir_node *n)
+{
+	return elementwise2(f, n, &n->in[0]->shape, &n->in[1]->shape);
+}
+
+/* Slope broadcast as in ir/k_elementwise.c: numpy, or the opset-6 [C]
+ * per-channel form read as [C,1,...,1]. */
+int be_l_prelu(be_fn *f, const ir_node *n)
+{
+	const ir_shape *x = &n->in[0]->shape, *s = &n->in[1]->shape;
+	ir_shape o, eff = *s;
+	if (!(k_broadcast_shape(x, s, &o) == 0 && ir_shape_eq(&o, x)) && s->rank == 1 && x->rank >= 2 &&
+	    x->d[1] == s->d[0]) {
+		memset(&eff, 0, sizeof eff);
+		eff.rank = x->rank - 1;
+		eff.d[0] = s->d[0];
+		for (int i = 1; i < eff.rank; i++)
+			eff.d[i] = 1;
+	}
+	return elementwise2(f, n, x, &eff);
+}
+
+/* reshape, flatten, squeeze, unsqueeze, identity, dropout: the memory plan
+ * usually gives the output the input's storage; otherwise copy. */
+int be_l_view(be_fn *f, const ir_node *n)
+{
+	if (!n->out[0] || be_same_storage(f, n->in[0], n->out[0]))
+		return 0;
+	LLVMValueRef y = be_ptr(f, n->out[0]);
+	if (y)
+		be_copy(f, y, be_ptr(f, n->in[0]), ir_shape_numel(&n->out[0]->shape));
+	return 0;
+}

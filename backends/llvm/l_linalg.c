@@ -1,0 +1,101 @@
+/* l_linalg.c: gemm and matmul as plain triple loops with a reassociable
+ * dot product innermost, which the loop and SLP vectorizers turn into
+ * vector code when K is contiguous. */
+#include "lower.h"
+
+/* acc = sum_k a[abase + k*ask] * b[bbase + k*bsk] (abase/bbase are index
+ * values). */
+static LLVMValueRef dot(be_fn *f, LLVMValueRef acc, LLVMValueRef a, LLVMValueRef abase, int64_t ask,
+                        LLVMValueRef b, LLVMValueRef bbase, int64_t bsk, int64_t kk)
+{
+	LLVMBuilderRef bl = f->b;
+	LLVMBuildStore(bl, be_cf(f, 0), acc);
+	be_loop l;
+	LLVMValueRef k = be_loop_begin(f, &l, kk);
+	LLVMValueRef av = be_ld(f, a, be_add(f, abase, be_mul(f, k, ask)));
+	LLVMValueRef bv = be_ld(f, b, be_add(f, bbase, be_mul(f, k, bsk)));
+	LLVMValueRef s = be_fast(LLVMBuildFAdd(bl, LLVMBuildLoad2(bl, f->f32, acc, ""),
+	                                       be_fast(LLVMBuildFMul(bl, av, bv, "")), ""));
+	LLVMBuildStore(bl, s, acc);
+	be_loop_end(f, &l);
+	return LLVMBuildLoad2(bl, f->f32, acc, "");
+}
+
+/* Y = alpha * A' B' + beta * C, C broadcast to [M, N]. */
+int be_l_gemm(be_fn *f, const ir_node *n)
+{
+	const ir_shape *as = &n->in[0]->shape, *ys = &n->out[0]->shape;
+	int64_t ta = ir_attr_int(n, "trans_a", 0), tb = ir_attr_int(n, "trans_b", 0);
+	float alpha = ir_attr_float(n, "alpha", 1.0f), beta = ir_attr_float(n, "beta", 1.0f);
+	int64_t mm = ys->d[0], nn = ys->d[1], kk = ta ? as->d[0] : as->d[1];
+	LLVMValueRef a = be_ptr(f, n->in[0]), b = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	const ir_value *cv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
+	LLVMValueRef c = cv ? be_ptr(f, cv) : NULL;
+	int crank = cv ? cv->shape.rank : 0;
+	int64_t c_rows = crank == 2 ? cv->shape.d[0] : 1, c_cols = crank >= 1 ? cv->shape.d[crank - 1] : 1;
+	LLVMBuilderRef bl = f->b;
+	LLVMValueRef acc = be_slot(f);
+	be_nest nst;
+	int64_t dims[2] = {mm, nn};
+	LLVMValueRef iv[2];
+	be_nest_begin(f, &nst, 2, dims, iv);
+	LLVMValueRef abase = ta ? iv[0] : be_mul(f, iv[0], kk);
+	LLVMValueRef bbase = tb ? be_mul(f, iv[1], kk) : iv[1];
+	LLVMValueRef r = dot(f, acc, a, abase, ta ? mm : 1, b, bbase, tb ? 1 : nn, kk);
+	if (alpha != 1.0f)
+		r = LLVMBuildFMul(bl, r, be_cf(f, alpha), "");
+	if (c) {
+		int64_t st[2] = {c_rows == 1 ? 0 : c_cols, c_cols == 1 ? 0 : 1};
+		LLVMValueRef ce = be_ld(f, c, be_affine(f, 0, 2, iv, st));
+		if (beta != 1.0f)
+			ce = LLVMBuildFMul(bl, ce, be_cf(f, beta), "");
+		r = LLVMBuildFAdd(bl, r, ce, "");
+	}
+	int64_t yst[2] = {nn, 1};
+	be_st(f, y, be_affine(f, 0, 2, iv, yst), r);
+	be_nest_end(f, &nst);
+	return 0;
+}
+
+/* numpy matmul: batch dims broadcast; 1-D A acts as [1,K], 1-D B as [K,1]. */
+int be_l_matmul(be_fn *f, const ir_node *n)
+{
+	const ir_shape *as = &n->in[0]->shape, *bs = &n->in[1]->shape, *ys = &n->out[0]->shape;
+	int64_t mm = as->rank >= 2 ? as->d[as->rank - 2] : 1;
+	int64_t nn = bs->rank >= 2 ? bs->d[bs->rank - 1] : 1;
+	int64_t kk = as->d[as->rank - 1];
+	int nb = ys->rank - (as->rank >= 2) - (bs->rank >= 2);
+	int ra = as->rank > 2 ? as->rank - 2 : 0, rb = bs->rank > 2 ? bs->rank - 2 : 0;
+	int64_t sa[IR_MAX_RANK + 2] = {0}, sb[IR_MAX_RANK + 2] = {0}, sy[IR_MAX_RANK + 2] = {0};
+	int64_t acc_a = mm * kk, acc_b = kk * nn, acc_y = mm * nn;
+	int64_t dims[IR_MAX_RANK + 2];
+	for (int i = nb - 1; i >= 0; i--) {
+		int ia = i - (nb - ra), ib = i - (nb - rb);
+		if (ia >= 0) {
+			sa[i] = as->d[ia] == 1 ? 0 : acc_a;
+			acc_a *= as->d[ia];
+		}
+		if (ib >= 0) {
+			sb[i] = bs->d[ib] == 1 ? 0 : acc_b;
+			acc_b *= bs->d[ib];
+		}
+		sy[i] = acc_y;
+		acc_y *= ys->d[i];
+		dims[i] = ys->d[i];
+	}
+	dims[nb] = mm;
+	dims[nb + 1] = nn;
+	sa[nb] = kk, sb[nb] = 0, sy[nb] = nn;
+	sa[nb + 1] = 0, sb[nb + 1] = 1, sy[nb + 1] = 1;
+	LLVMValueRef a = be_ptr(f, n->in[0]), b = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef acc = be_slot(f);
+	be_nest nst;
+	LLVMValueRef iv[IR_MAX_RANK + 2];
+	be_nest_begin(f, &nst, nb + 2, dims, iv);
+	LLVMValueRef abase = be_affine(f, 0, nb + 2, iv, sa);
+	LLVMValueRef bbase = be_affine(f, 0, nb + 2, iv, sb);
+	LLVMValueRef r = dot(f, acc, a, abase, 1, b, bbase, nn, kk);
+	be_st(f, y, be_affine(f, 0, nb + 2, iv, sy), r);
+	be_nest_end(f, &nst);
+	return 0;
+}

@@ -1,0 +1,177 @@
+/* l_shape.c: data movement: concat, transpose, slice, split, pad
+ * (constant mode) and gather with constant indices, each one or more
+ * strided copies with compile-time strides (be_copy_strided). */
+#include <string.h>
+
+#include "lower.h"
+
+static int64_t prod(const ir_shape *s, int lo, int hi)
+{
+	int64_t p = 1;
+	for (int i = lo; i < hi; i++)
+		p *= s->d[i];
+	return p;
+}
+
+/* Copy x (shape xs) into y at element offset `at`, y's block layout being
+ * [outer, ylen, inner] and x's [outer, xlen, inner]. */
+static void copy_block(be_fn *f, LLVMValueRef y, int64_t at, int64_t ylen, LLVMValueRef x,
+                       int64_t xat, int64_t xlen, int64_t len, int64_t outer, int64_t inner)
+{
+	int64_t dims[2] = {outer, len * inner};
+	int64_t ds[2] = {ylen * inner, 1}, ss[2] = {xlen * inner, 1};
+	be_copy_strided(f, y, at, ds, x, xat, ss, 2, dims);
+}
+
+int be_l_concat(be_fn *f, const ir_node *n)
+{
+	const ir_shape *ys = &n->out[0]->shape;
+	int r = ys->rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	int64_t outer = prod(ys, 0, axis), inner = prod(ys, axis + 1, r), at = 0;
+	LLVMValueRef y = be_ptr(f, n->out[0]);
+	for (int k = 0; k < n->nin; k++) {
+		int64_t len = n->in[k]->shape.d[axis];
+		if (len > 0 && outer > 0 && inner > 0)
+			copy_block(f, y, at * inner, ys->d[axis], be_ptr(f, n->in[k]), 0, len, len, outer, inner);
+		at += len;
+	}
+	return 0;
+}
+
+int be_l_split(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape;
+	int r = xs->rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	int64_t outer = prod(xs, 0, axis), inner = prod(xs, axis + 1, r), at = 0;
+	LLVMValueRef x = be_ptr(f, n->in[0]);
+	for (int k = 0; k < n->nout; k++) {
+		if (!n->out[k])
+			continue;
+		int64_t len = n->out[k]->shape.d[axis];
+		LLVMValueRef y = be_ptr(f, n->out[k]);
+		if (y && len > 0 && outer > 0 && inner > 0)
+			copy_block(f, y, 0, len, x, at * inner, xs->d[axis], len, outer, inner);
+		at += len;
+	}
+	return 0;
+}
+
+int be_l_transpose(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
+	int r = xs->rank, perm[IR_MAX_RANK], cnt = 0;
+	const int64_t *p = ir_attr_ints(n, "perm", &cnt);
+	for (int i = 0; i < r; i++)
+		perm[i] = p && cnt == r ? (int)p[i] : r - 1 - i;
+	int64_t xst[IR_MAX_RANK], yst[IR_MAX_RANK], sst[IR_MAX_RANK];
+	k_strides(xs, xst);
+	k_strides(ys, yst);
+	for (int i = 0; i < r; i++)
+		sst[i] = xst[perm[i]];
+	be_copy_strided(f, be_ptr(f, n->out[0]), 0, yst, be_ptr(f, n->in[0]), 0, sst, r, ys->d);
+	return 0;
+}
+
+/* ONNX slice rules, as ir/k_shape.c's slice_plan (operands validated by
+ * inference already): the first index and step per axis. */
+int be_l_slice(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
+	int r = xs->rank;
+	int64_t v[4][IR_MAX_RANK];
+	bool have[4];
+	int cnt = -1;
+	for (int k = 0; k < 4; k++) {
+		int c = be_const_ints(n, k + 1, v[k], IR_MAX_RANK);
+		have[k] = c >= 0 && (k < 2 || ir_shape_numel(&n->in[k + 1]->shape) > 0);
+		if (have[k])
+			cnt = c;
+	}
+	int64_t first[IR_MAX_RANK] = {0}, step[IR_MAX_RANK];
+	for (int i = 0; i < r; i++)
+		step[i] = 1;
+	for (int i = 0; i < cnt; i++) {
+		int a = k_axis(have[2] ? v[2][i] : i, r);
+		int64_t dim = xs->d[a], st = have[3] ? v[3][i] : 1, b = v[0][i];
+		if (b < 0)
+			b += dim;
+		if (st > 0)
+			b = b < 0 ? 0 : b > dim ? dim : b;
+		else
+			b = b < 0 ? 0 : b > dim - 1 ? dim - 1 : b;
+		first[a] = b;
+		step[a] = st;
+	}
+	int64_t xst[IR_MAX_RANK], yst[IR_MAX_RANK], sst[IR_MAX_RANK], base = 0;
+	k_strides(xs, xst);
+	k_strides(ys, yst);
+	for (int i = 0; i < r; i++) {
+		sst[i] = xst[i] * step[i];
+		base += first[i] * xst[i];
+	}
+	be_copy_strided(f, be_ptr(f, n->out[0]), 0, yst, be_ptr(f, n->in[0]), base, sst, r, ys->d);
+	return 0;
+}
+
+/* Constant mode: fill with the value, then copy what survives cropping. */
+int be_l_pad(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
+	int r = xs->rank;
+	int64_t pads[2 * IR_MAX_RANK], axes[IR_MAX_RANK];
+	int npads = be_const_ints(n, 1, pads, 2 * IR_MAX_RANK);
+	int naxes = n->nin > 3 && n->in[3] && ir_shape_numel(&n->in[3]->shape) > 0
+	                    ? be_const_ints(n, 3, axes, IR_MAX_RANK)
+	                    : -1;
+	int na = naxes >= 0 ? naxes : r;
+	int64_t pb[IR_MAX_RANK] = {0}, pe[IR_MAX_RANK] = {0};
+	for (int i = 0; i < na && 2 * i < npads; i++) {
+		int a = k_axis(naxes >= 0 ? axes[i] : i, r);
+		pb[a] = pads[i];
+		pe[a] = pads[na + i];
+	}
+	float val = 0;
+	if (n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0) {
+		if (n->in[2]->kind != IR_VAL_CONST) {
+			diag_error(f->d, ir_node_loc(f->g, n), "backend: pad value must be a constant");
+			return -1;
+		}
+		val = (float)ir_const_get(n->in[2], 0);
+	}
+	LLVMValueRef y = be_ptr(f, n->out[0]), x = be_ptr(f, n->in[0]);
+	int64_t total = ir_shape_numel(ys);
+	be_fill(f, y, 0, total, val);
+	int64_t xst[IR_MAX_RANK], yst[IR_MAX_RANK], dims[IR_MAX_RANK], sb = 0, db = 0;
+	k_strides(xs, xst);
+	k_strides(ys, yst);
+	for (int i = 0; i < r; i++) {
+		int64_t s0 = pb[i] < 0 ? -pb[i] : 0, d0 = pb[i] > 0 ? pb[i] : 0;
+		dims[i] = xs->d[i] + (pb[i] < 0 ? pb[i] : 0) + (pe[i] < 0 ? pe[i] : 0);
+		if (dims[i] <= 0)
+			return 0;
+		sb += s0 * xst[i];
+		db += d0 * yst[i];
+	}
+	be_copy_strided(f, y, db, yst, x, sb, xst, r, dims);
+	return 0;
+}
+
+/* Constant indices: one strided copy per index. */
+int be_l_gather(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape;
+	const ir_value *iv = n->in[1];
+	int r = xs->rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	int64_t outer = prod(xs, 0, axis), ext = xs->d[axis], inner = prod(xs, axis + 1, r);
+	int64_t nidx = ir_shape_numel(&iv->shape);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	if (outer <= 0 || inner <= 0)
+		return 0;
+	for (int64_t j = 0; j < nidx; j++) {
+		int64_t v = (int64_t)ir_const_get(iv, j);
+		if (v < 0)
+			v += ext;
+		copy_block(f, y, j * inner, nidx, x, v * inner, ext, 1, outer, inner);
+	}
+	return 0;
+}

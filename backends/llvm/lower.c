@@ -1,0 +1,576 @@
+/* lower.c: graph -> LLVM module.  Builds `int NAME_run(inputs, outputs,
+ * arena)`, which loads the caller's pointers and calls an internal body
+ * whose parameters are noalias; the body runs the nodes in schedule order,
+ * each lowered by its op family (l_*.c) into loops with constant bounds
+ * over addresses taken from the memory plan. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower.h"
+#include "lower_internal.h"
+
+/* ------------------------------------------------------------ helpers */
+
+LLVMValueRef be_ci(be_fn *f, int64_t v)
+{
+	return LLVMConstInt(f->ity, (unsigned long long)v, 1);
+}
+
+LLVMValueRef be_cf(be_fn *f, float v)
+{
+	return LLVMConstReal(f->f32, (double)v);
+}
+
+LLVMValueRef be_add(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	if (LLVMIsAConstantInt(b) && LLVMConstIntGetSExtValue(b) == 0)
+		return a;
+	if (LLVMIsAConstantInt(a) && LLVMConstIntGetSExtValue(a) == 0)
+		return b;
+	return LLVMBuildNSWAdd(f->b, a, b, "");
+}
+
+LLVMValueRef be_mul(be_fn *f, LLVMValueRef a, int64_t k)
+{
+	if (k == 1)
+		return a;
+	if (LLVMIsAConstantInt(a))
+		return be_ci(f, LLVMConstIntGetSExtValue(a) * k);
+	return LLVMBuildNSWMul(f->b, a, be_ci(f, k), "");
+}
+
+LLVMValueRef be_affine(be_fn *f, int64_t base, int n, const LLVMValueRef *ivs, const int64_t *st)
+{
+	LLVMValueRef acc = NULL;
+	for (int i = 0; i < n; i++) {
+		if (st[i] == 0)
+			continue;
+		if (LLVMIsAConstantInt(ivs[i])) {
+			base += LLVMConstIntGetSExtValue(ivs[i]) * st[i];
+			continue;
+		}
+		LLVMValueRef t = be_mul(f, ivs[i], st[i]);
+		acc = acc ? be_add(f, acc, t) : t;
+	}
+	if (!acc)
+		return be_ci(f, base);
+	return base ? be_add(f, acc, be_ci(f, base)) : acc;
+}
+
+static LLVMValueRef gep(be_fn *f, LLVMValueRef p, LLVMValueRef idx)
+{
+	return LLVMBuildInBoundsGEP2(f->b, f->f32, p, &idx, 1, "");
+}
+
+LLVMValueRef be_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx)
+{
+	LLVMValueRef l = LLVMBuildLoad2(f->b, f->f32, gep(f, p, idx), "");
+	LLVMSetAlignment(l, 4);
+	return l;
+}
+
+void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v)
+{
+	LLVMValueRef s = LLVMBuildStore(f->b, v, gep(f, p, idx));
+	LLVMSetAlignment(s, 4);
+}
+
+LLVMValueRef be_call(be_fn *f, int which, LLVMValueRef x)
+{
+	static const char *const names[] = {"expf", "logf", "tanhf"};
+	LLVMTypeRef ft = LLVMFunctionType(f->f32, &f->f32, 1, 0);
+	if (!f->libm[which]) {
+		LLVMValueRef fn = LLVMGetNamedFunction(f->mod, names[which]);
+		if (!fn)
+			fn = LLVMAddFunction(f->mod, names[which], ft);
+		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+		                        LLVMCreateEnumAttribute(f->ctx, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
+		f->libm[which] = fn;
+	}
+	return LLVMBuildCall2(f->b, ft, f->libm[which], &x, 1, "");
+}
+
+LLVMValueRef be_sqrt(be_fn *f, LLVMValueRef x)
+{
+	unsigned id = LLVMLookupIntrinsicID("llvm.sqrt", 9);
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, &f->f32, 1);
+	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, &f->f32, 1);
+	return LLVMBuildCall2(f->b, ft, fn, &x, 1, "");
+}
+
+LLVMValueRef be_fast(LLVMValueRef inst)
+{
+	if (LLVMIsAInstruction(inst) && LLVMCanValueUseFastMathFlags(inst))
+		LLVMSetFastMathFlags(inst, LLVMFastMathAllowReassoc | LLVMFastMathAllowContract |
+		                               LLVMFastMathNoSignedZeros);
+	return inst;
+}
+
+LLVMValueRef be_slot(be_fn *f)
+{
+	LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
+	LLVMValueRef first = LLVMGetFirstInstruction(f->entry);
+	if (first)
+		LLVMPositionBuilderBefore(f->b, first);
+	else
+		LLVMPositionBuilderAtEnd(f->b, f->entry);
+	LLVMValueRef a = LLVMBuildAlloca(f->b, f->f32, "acc");
+	LLVMPositionBuilderAtEnd(f->b, cur);
+	return a;
+}
+
+LLVMValueRef be_sel_lt(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef x, LLVMValueRef y)
+{
+	return LLVMBuildSelect(f->b, LLVMBuildFCmp(f->b, LLVMRealOLT, a, b, ""), x, y, "");
+}
+
+/* -------------------------------------------------------------- loops */
+
+LLVMValueRef be_loop_begin(be_fn *f, be_loop *l, int64_t n)
+{
+	memset(l, 0, sizeof *l);
+	l->n = n;
+	if (n == 1)
+		return be_ci(f, 0);
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(f->b);
+	l->body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "loop");
+	l->exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "loop.end");
+	if (n > 0)
+		LLVMBuildBr(f->b, l->body);
+	else
+		LLVMBuildBr(f->b, l->exit); /* empty range: the body is unreachable */
+	LLVMPositionBuilderAtEnd(f->b, l->body);
+	l->phi = LLVMBuildPhi(f->b, f->ity, "i");
+	if (n > 0) {
+		LLVMValueRef z = be_ci(f, 0);
+		LLVMAddIncoming(l->phi, &z, &pre, 1);
+	}
+	return l->phi;
+}
+
+void be_loop_end(be_fn *f, be_loop *l)
+{
+	if (l->n == 1)
+		return;
+	LLVMBasicBlockRef latch = LLVMGetInsertBlock(f->b);
+	LLVMValueRef next = LLVMBuildNUWAdd(f->b, l->phi, be_ci(f, 1), "");
+	LLVMValueRef done = LLVMBuildICmp(f->b, LLVMIntEQ, next, be_ci(f, l->n > 0 ? l->n : 1), "");
+	LLVMBuildCondBr(f->b, done, l->exit, l->body);
+	LLVMAddIncoming(l->phi, &next, &latch, 1);
+	LLVMMoveBasicBlockAfter(l->exit, latch);
+	LLVMPositionBuilderAtEnd(f->b, l->exit);
+}
+
+void be_nest_begin(be_fn *f, be_nest *nst, int rank, const int64_t *dims, LLVMValueRef *ivs)
+{
+	nst->rank = rank;
+	for (int i = 0; i < rank; i++)
+		ivs[i] = be_loop_begin(f, &nst->l[i], dims[i]);
+}
+
+void be_nest_end(be_fn *f, be_nest *nst)
+{
+	for (int i = nst->rank - 1; i >= 0; i--)
+		be_loop_end(f, &nst->l[i]);
+}
+
+void be_copy_strided(be_fn *f, LLVMValueRef dst, int64_t dbase, const int64_t *dst_st,
+                     LLVMValueRef src, int64_t sbase, const int64_t *src_st, int rank,
+                     const int64_t *dims)
+{
+	int64_t dm[IR_MAX_RANK * 2], ds[IR_MAX_RANK * 2], ss[IR_MAX_RANK * 2];
+	int r = 0;
+	for (int i = 0; i < rank; i++) {
+		if (dims[i] == 0)
+			return;
+		if (dims[i] == 1)
+			continue;
+		if (r > 0 && ds[r - 1] == dst_st[i] * dims[i] && ss[r - 1] == src_st[i] * dims[i]) {
+			dm[r - 1] *= dims[i];
+			ds[r - 1] = dst_st[i];
+			ss[r - 1] = src_st[i];
+			continue;
+		}
+		dm[r] = dims[i];
+		ds[r] = dst_st[i];
+		ss[r] = src_st[i];
+		r++;
+	}
+	be_nest nst;
+	LLVMValueRef ivs[IR_MAX_RANK * 2];
+	be_nest_begin(f, &nst, r, dm, ivs);
+	LLVMValueRef v = be_ld(f, src, be_affine(f, sbase, r, ivs, ss));
+	be_st(f, dst, be_affine(f, dbase, r, ivs, ds), v);
+	be_nest_end(f, &nst);
+}
+
+void be_copy(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t n)
+{
+	int64_t one = 1;
+	be_copy_strided(f, dst, 0, &one, src, 0, &one, 1, &n);
+}
+
+void be_fill(be_fn *f, LLVMValueRef dst, int64_t base, int64_t n, float v)
+{
+	if (n <= 0)
+		return;
+	be_loop l;
+	LLVMValueRef i = be_loop_begin(f, &l, n);
+	be_st(f, dst, be_add(f, i, be_ci(f, base)), be_cf(f, v));
+	be_loop_end(f, &l);
+}
+
+int be_const_ints(const ir_node *n, int k, int64_t *v, int max)
+{
+	if (k >= n->nin || !n->in[k])
+		return -2;
+	return ir_const_ints(n->in[k], v, max);
+}
+
+int be_segments(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t pb, int64_t pe,
+                int64_t out, be_seg *seg)
+{
+	int ns = 0;
+	for (int64_t o = 0; o < out; o++) {
+		int64_t base = o * s - pb, lo = k, hi = 0, np = 0;
+		for (int64_t t = 0; t < k; t++) {
+			int64_t p = base + t * dil;
+			if (p >= 0 && p < in) {
+				if (t < lo)
+					lo = t;
+				hi = t + 1;
+			}
+			if (p >= -pb && p < in + pe)
+				np++;
+		}
+		if (hi <= lo)
+			lo = hi = 0;
+		if (ns > 0 && seg[ns - 1].klo == lo && seg[ns - 1].khi == hi && seg[ns - 1].npad == np &&
+		    seg[ns - 1].o0 + seg[ns - 1].n == o) {
+			seg[ns - 1].n++;
+			continue;
+		}
+		seg[ns++] = (be_seg){o, 1, lo, hi, np};
+	}
+	return ns;
+}
+
+/* ---------------------------------------------------- value addresses */
+
+LLVMValueRef be_ptr(be_fn *f, const ir_value *v)
+{
+	if (f->vptr[v->id])
+		return f->vptr[v->id];
+	const pass_mp_value *m = &f->plan->v[v->id];
+	LLVMValueRef p = NULL;
+	switch (m->kind) {
+	case MP_NONE:
+		return NULL;
+	case MP_INPUT:
+		p = f->inp[m->index];
+		break;
+	case MP_OUTPUT:
+		p = f->outp[m->index];
+		break;
+	case MP_ARENA: {
+		LLVMValueRef off = LLVMConstInt(f->ity, (unsigned long long)m->offset, 0);
+		LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
+		LLVMPositionBuilderAtEnd(f->b, f->entry);
+		LLVMValueRef t = LLVMGetBasicBlockTerminator(f->entry);
+		if (t)
+			LLVMPositionBuilderBefore(f->b, t);
+		p = LLVMBuildInBoundsGEP2(f->b, f->i8, f->arena, &off, 1, "");
+		LLVMPositionBuilderAtEnd(f->b, cur);
+		break;
+	}
+	case MP_CONST: {
+		int64_t bytes = m->bytes;
+		char gname[64];
+		snprintf(gname, sizeof gname, "%s.c%d", f->name, v->id);
+		LLVMValueRef init;
+		if (bytes > 0 && v->data)
+			init = LLVMConstStringInContext2(f->ctx, v->data, (size_t)bytes, 1);
+		else
+			init = LLVMConstNull(LLVMArrayType2(f->i8, (uint64_t)(bytes > 0 ? bytes : 1)));
+		p = LLVMAddGlobal(f->mod, LLVMTypeOf(init), gname);
+		LLVMSetInitializer(p, init);
+		LLVMSetGlobalConstant(p, 1);
+		LLVMSetLinkage(p, LLVMPrivateLinkage);
+		LLVMSetUnnamedAddress(p, LLVMGlobalUnnamedAddr);
+		LLVMSetAlignment(p, 16);
+		break;
+	}
+	}
+	f->vptr[v->id] = p;
+	return p;
+}
+
+bool be_same_storage(be_fn *f, const ir_value *v, const ir_value *w)
+{
+	const pass_mp_value *a = &f->plan->v[v->id], *b = &f->plan->v[w->id];
+	if (a->kind != b->kind)
+		return false;
+	switch (a->kind) {
+	case MP_INPUT:
+	case MP_OUTPUT: return a->index == b->index;
+	case MP_ARENA: return a->offset == b->offset;
+	case MP_CONST: return v == w;
+	default: return false;
+	}
+}
+
+/* ---------------------------------------------------------- the table */
+
+typedef int (*be_lower_fn)(be_fn *f, const ir_node *n);
+
+static be_lower_fn lower_table(ir_op op)
+{
+	switch (op) {
+	case IR_OP_CONV: return be_l_conv;
+	case IR_OP_BATCHNORM: return be_l_batchnorm;
+	case IR_OP_RELU:
+	case IR_OP_LEAKY_RELU:
+	case IR_OP_CLIP:
+	case IR_OP_SIGMOID:
+	case IR_OP_TANH:
+	case IR_OP_HARD_SIGMOID:
+	case IR_OP_HARD_SWISH: return be_l_unary;
+	case IR_OP_PRELU: return be_l_prelu;
+	case IR_OP_MAX_POOL:
+	case IR_OP_AVG_POOL: return be_l_pool;
+	case IR_OP_GLOBAL_AVG_POOL:
+	case IR_OP_GLOBAL_MAX_POOL: return be_l_global_pool;
+	case IR_OP_GEMM: return be_l_gemm;
+	case IR_OP_MATMUL: return be_l_matmul;
+	case IR_OP_ADD:
+	case IR_OP_SUB:
+	case IR_OP_MUL:
+	case IR_OP_DIV: return be_l_binary;
+	case IR_OP_CONCAT: return be_l_concat;
+	case IR_OP_RESHAPE:
+	case IR_OP_FLATTEN:
+	case IR_OP_SQUEEZE:
+	case IR_OP_UNSQUEEZE:
+	case IR_OP_IDENTITY:
+	case IR_OP_DROPOUT: return be_l_view;
+	case IR_OP_TRANSPOSE: return be_l_transpose;
+	case IR_OP_SOFTMAX:
+	case IR_OP_LOG_SOFTMAX: return be_l_softmax;
+	case IR_OP_REDUCE_MEAN: return be_l_reduce_mean;
+	case IR_OP_PAD: return be_l_pad;
+	case IR_OP_SLICE: return be_l_slice;
+	case IR_OP_GATHER: return be_l_gather;
+	case IR_OP_SPLIT: return be_l_split;
+	default: return NULL;
+	}
+}
+
+/* Inputs that must be compile-time constants (shape-like operands). */
+static bool is_static_operand(const ir_node *n, int k)
+{
+	switch (n->op) {
+	case IR_OP_RESHAPE:
+	case IR_OP_UNSQUEEZE:
+	case IR_OP_SQUEEZE:
+	case IR_OP_REDUCE_MEAN: return k == 1;
+	case IR_OP_SLICE: return k >= 1;
+	case IR_OP_PAD: return k == 1 || k == 3;
+	case IR_OP_GATHER: return k == 1;
+	case IR_OP_SPLIT: return k == 1;
+	case IR_OP_DROPOUT: return k >= 1;
+	default: return false;
+	}
+}
+
+bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
+{
+	(void)g;
+	if (!lower_table(n->op)) {
+		snprintf(why, wl, "op not implemented");
+		return false;
+	}
+	for (int k = 0; k < n->nin; k++) {
+		const ir_value *v = n->in[k];
+		if (!v)
+			continue;
+		if (is_static_operand(n, k)) {
+			if (v->kind != IR_VAL_CONST) {
+				snprintf(why, wl, "input %d '%s' must be a constant", k, v->name);
+				return false;
+			}
+			continue;
+		}
+		if (v->dt != IR_DT_F32) {
+			snprintf(why, wl, "input %d '%s' has dtype %s (only f32)", k, v->name,
+			         ir_dtype_name(v->dt));
+			return false;
+		}
+		if (!ir_shape_known(&v->shape)) {
+			snprintf(why, wl, "input %d '%s' has no concrete shape", k, v->name);
+			return false;
+		}
+		if (v->kind == IR_VAL_CONST && !v->data && ir_shape_numel(&v->shape) > 0) {
+			snprintf(why, wl, "constant '%s' has no data (elided)", v->name);
+			return false;
+		}
+	}
+	for (int k = 0; k < n->nout; k++) {
+		const ir_value *v = n->out[k];
+		if (!v)
+			continue;
+		bool side = (n->op == IR_OP_DROPOUT || n->op == IR_OP_MAX_POOL) && k == 1;
+		if (side) {
+			if (ir_value_use_count(g, v) > 0) {
+				snprintf(why, wl, "output %d '%s' (%s) is used", k, v->name,
+				         n->op == IR_OP_DROPOUT ? "mask" : "indices");
+				return false;
+			}
+			continue;
+		}
+		if (v->dt != IR_DT_F32 || !ir_shape_known(&v->shape)) {
+			snprintf(why, wl, "output %d '%s' is not f32 with a concrete shape", k, v->name);
+			return false;
+		}
+	}
+	if (n->op == IR_OP_PAD && strcmp(ir_attr_str(n, "mode", "constant"), "constant") != 0) {
+		snprintf(why, wl, "pad mode '%s' (only constant)", ir_attr_str(n, "mode", ""));
+		return false;
+	}
+	if (n->op == IR_OP_CLIP)
+		for (int k = 1; k < n->nin && k < 3; k++)
+			if (n->in[k] && n->in[k]->kind != IR_VAL_CONST) {
+				snprintf(why, wl, "clip bound %d must be a constant", k);
+				return false;
+			}
+	return true;
+}
+
+/* ------------------------------------------------------------- module */
+
+static LLVMAttributeRef attr(LLVMContextRef c, const char *name)
+{
+	return LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName(name, strlen(name)), 0);
+}
+
+int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, ir_graph *g,
+                  const pass_mem_plan *plan, const char *name, diag_sink *d)
+{
+	be_fn F, *f = &F;
+	memset(f, 0, sizeof *f);
+	f->ctx = ctx;
+	f->mod = mod;
+	f->g = g;
+	f->plan = plan;
+	f->name = name;
+	f->d = d;
+	f->f32 = LLVMFloatTypeInContext(ctx);
+	f->i1 = LLVMInt1TypeInContext(ctx);
+	f->i8 = LLVMInt8TypeInContext(ctx);
+	f->i32 = LLVMInt32TypeInContext(ctx);
+	f->i64 = LLVMInt64TypeInContext(ctx);
+	f->ity = LLVMIntPtrTypeInContext(ctx, td);
+	f->ptr = LLVMPointerTypeInContext(ctx, 0);
+	f->vd = LLVMVoidTypeInContext(ctx);
+	int nin = g->ninputs, nout = g->noutputs, np = nin + nout + 1;
+	f->vptr = calloc((size_t)g->nvalues + 1, sizeof *f->vptr);
+	LLVMTypeRef *pt = calloc((size_t)np, sizeof *pt);
+	LLVMValueRef *args = calloc((size_t)np, sizeof *args);
+	if (!f->vptr || !pt || !args) {
+		diag_error(d, NULL, "out of memory");
+		free(f->vptr);
+		free(pt);
+		free(args);
+		return -1;
+	}
+	int rc = -1;
+	f->b = LLVMCreateBuilderInContext(ctx);
+
+	/* The body: one noalias pointer per input, per output, and the arena. */
+	for (int i = 0; i < np; i++)
+		pt[i] = f->ptr;
+	char bname[256];
+	snprintf(bname, sizeof bname, "%s.body", name);
+	LLVMTypeRef bty = LLVMFunctionType(f->vd, pt, (unsigned)np, 0);
+	f->fn = LLVMAddFunction(mod, bname, bty);
+	LLVMSetLinkage(f->fn, LLVMInternalLinkage);
+	LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, attr(ctx, "nounwind"));
+	for (int i = 0; i < np; i++) {
+		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, attr(ctx, "noalias"));
+		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, attr(ctx, "nocapture"));
+		if (i < nin)
+			LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, attr(ctx, "readonly"));
+	}
+	f->inp = calloc((size_t)nin + 1, sizeof *f->inp);
+	f->outp = calloc((size_t)nout + 1, sizeof *f->outp);
+	for (int i = 0; i < nin; i++)
+		f->inp[i] = LLVMGetParam(f->fn, (unsigned)i);
+	for (int i = 0; i < nout; i++)
+		f->outp[i] = LLVMGetParam(f->fn, (unsigned)(nin + i));
+	f->arena = LLVMGetParam(f->fn, (unsigned)(nin + nout));
+	f->entry = LLVMAppendBasicBlockInContext(ctx, f->fn, "entry");
+	LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(ctx, f->fn, "start");
+	LLVMPositionBuilderAtEnd(f->b, f->entry);
+	LLVMBuildBr(f->b, start);
+	LLVMPositionBuilderAtEnd(f->b, start);
+
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		bool any = false;
+		for (int k = 0; k < n->nout; k++)
+			if (n->out[k] && plan->v[n->out[k]->id].kind != MP_NONE &&
+			    ir_shape_numel(&n->out[k]->shape) > 0)
+				any = true;
+		if (!any)
+			continue;
+		be_lower_fn fn = lower_table(n->op);
+		if (!fn) {
+			diag_error(d, ir_node_loc(g, n), "backend: op %s is not supported by the native backend",
+			           ir_op_name(n->op));
+			goto out;
+		}
+		if (fn(f, n))
+			goto out;
+	}
+	/* Outputs not computed straight into their buffer: copy them there. */
+	for (int k = 0; k < nout; k++) {
+		ir_value *v = g->outputs[k];
+		const pass_mp_value *m = &plan->v[v->id];
+		if (m->kind == MP_OUTPUT && m->index == k)
+			continue;
+		LLVMValueRef src = be_ptr(f, v);
+		int64_t cnt = ir_shape_numel(&v->shape);
+		if (src && cnt > 0)
+			be_copy(f, f->outp[k], src, cnt);
+	}
+	LLVMBuildRetVoid(f->b);
+
+	/* The entry point: int NAME_run(const float *const in[], float *const out[], void *arena). */
+	LLVMTypeRef rpt[3] = {f->ptr, f->ptr, f->ptr};
+	LLVMTypeRef rty = LLVMFunctionType(f->i32, rpt, 3, 0);
+	char rname[256];
+	snprintf(rname, sizeof rname, "%s_run", name);
+	LLVMValueRef run = LLVMAddFunction(mod, rname, rty);
+	LLVMAddAttributeAtIndex(run, LLVMAttributeFunctionIndex, attr(ctx, "nounwind"));
+	LLVMBasicBlockRef rb = LLVMAppendBasicBlockInContext(ctx, run, "entry");
+	LLVMPositionBuilderAtEnd(f->b, rb);
+	for (int i = 0; i < nin + nout; i++) {
+		LLVMValueRef base = LLVMGetParam(run, i < nin ? 0 : 1);
+		LLVMValueRef idx = LLVMConstInt(f->ity, (unsigned long long)(i < nin ? i : i - nin), 0);
+		LLVMValueRef slot = LLVMBuildInBoundsGEP2(f->b, f->ptr, base, &idx, 1, "");
+		args[i] = LLVMBuildLoad2(f->b, f->ptr, slot, "");
+	}
+	args[nin + nout] = LLVMGetParam(run, 2);
+	LLVMBuildCall2(f->b, bty, f->fn, args, (unsigned)np, "");
+	LLVMBuildRet(f->b, LLVMConstInt(f->i32, 0, 0));
+	rc = 0;
+out:
+	LLVMDisposeBuilder(f->b);
+	free(f->vptr);
+	free(f->inp);
+	free(f->outp);
+	free(pt);
+	free(args);
+	return rc;
+}

@@ -1,0 +1,120 @@
+/* lower.h: what the per-op-family lowering files (l_*.c) share: the
+ * function being built, value addresses from the memory plan, and a small
+ * loop-nest builder for constant trip counts.  Everything about shapes is
+ * known here, so every loop bound, stride and offset is an LLVM constant. */
+#ifndef QGTC_BE_LOWER_H
+#define QGTC_BE_LOWER_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "backend.h"
+#include "kernel.h"
+
+typedef struct be_fn {
+	LLVMContextRef ctx;
+	LLVMModuleRef mod;
+	LLVMBuilderRef b;
+	LLVMValueRef fn;              /* the body function being built */
+	LLVMBasicBlockRef entry;      /* allocas go here */
+	LLVMTypeRef f32, i1, i8, i32, i64, ity, ptr, vd;
+	ir_graph *g;
+	const pass_mem_plan *plan;
+	const char *name;             /* symbol prefix */
+	diag_sink *d;
+	LLVMValueRef *vptr;           /* per value id: cached storage address */
+	LLVMValueRef *inp, *outp;     /* body parameters */
+	LLVMValueRef arena;
+	LLVMValueRef libm[4];         /* expf, logf, tanhf, (spare) */
+} be_fn;
+
+enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF };
+
+/* Address of v's storage (arena, caller buffer or constant global), or
+ * NULL when v is never stored (MP_NONE). */
+LLVMValueRef be_ptr(be_fn *f, const ir_value *v);
+/* Is v stored at the same address as w (a view or in-place alias)? */
+bool be_same_storage(be_fn *f, const ir_value *v, const ir_value *w);
+
+LLVMValueRef be_ci(be_fn *f, int64_t v);          /* index constant */
+LLVMValueRef be_cf(be_fn *f, float v);            /* f32 constant */
+LLVMValueRef be_add(be_fn *f, LLVMValueRef a, LLVMValueRef b); /* index add (nuw nsw) */
+LLVMValueRef be_mul(be_fn *f, LLVMValueRef a, int64_t k);       /* index * const */
+/* base + sum ivs[i] * st[i] over i < n (zero strides skipped). */
+LLVMValueRef be_affine(be_fn *f, int64_t base, int n, const LLVMValueRef *ivs, const int64_t *st);
+LLVMValueRef be_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx);
+void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v);
+LLVMValueRef be_call(be_fn *f, int libm, LLVMValueRef x);
+LLVMValueRef be_sqrt(be_fn *f, LLVMValueRef x);
+/* Mark an arithmetic instruction of a reduction: reassociation allowed. */
+LLVMValueRef be_fast(LLVMValueRef inst);
+/* A float accumulator slot in the entry block (SROA turns it into SSA). */
+LLVMValueRef be_slot(be_fn *f);
+/* a < b ? x : y etc. */
+LLVMValueRef be_sel_lt(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef x, LLVMValueRef y);
+
+/* A counted loop 0..n-1 (bottom-tested; the body runs n times). */
+typedef struct be_loop {
+	LLVMBasicBlockRef body, exit;
+	LLVMValueRef phi;
+	int64_t n;
+} be_loop;
+LLVMValueRef be_loop_begin(be_fn *f, be_loop *l, int64_t n);
+void be_loop_end(be_fn *f, be_loop *l);
+
+/* A nest of loops over dims[0..rank); ivs receives one induction value per
+ * dim (a constant 0 for an extent of 1). */
+typedef struct be_nest {
+	int rank;
+	be_loop l[IR_MAX_RANK * 2];
+} be_nest;
+void be_nest_begin(be_fn *f, be_nest *nst, int rank, const int64_t *dims, LLVMValueRef *ivs);
+void be_nest_end(be_fn *f, be_nest *nst);
+
+/* dst[dbase + sum i_k*dst_st[k]] = src[sbase + sum i_k*src_st[k]] over
+ * the index space dims[0..rank) (f32 elements); adjacent dims that are
+ * contiguous in both are merged first. */
+void be_copy_strided(be_fn *f, LLVMValueRef dst, int64_t dbase, const int64_t *dst_st,
+                     LLVMValueRef src, int64_t sbase, const int64_t *src_st, int rank,
+                     const int64_t *dims);
+void be_copy(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t n);
+void be_fill(be_fn *f, LLVMValueRef dst, int64_t base, int64_t n, float v);
+
+/* Per-family entry points.  Each lowers one node: 0, or -1 reported. */
+int be_l_unary(be_fn *f, const ir_node *n);
+int be_l_batchnorm(be_fn *f, const ir_node *n);
+int be_l_prelu(be_fn *f, const ir_node *n);
+int be_l_binary(be_fn *f, const ir_node *n);
+int be_l_view(be_fn *f, const ir_node *n);
+int be_l_conv(be_fn *f, const ir_node *n);
+int be_l_pool(be_fn *f, const ir_node *n);
+int be_l_global_pool(be_fn *f, const ir_node *n);
+int be_l_gemm(be_fn *f, const ir_node *n);
+int be_l_matmul(be_fn *f, const ir_node *n);
+int be_l_softmax(be_fn *f, const ir_node *n);
+int be_l_reduce_mean(be_fn *f, const ir_node *n);
+int be_l_concat(be_fn *f, const ir_node *n);
+int be_l_transpose(be_fn *f, const ir_node *n);
+int be_l_slice(be_fn *f, const ir_node *n);
+int be_l_split(be_fn *f, const ir_node *n);
+int be_l_pad(be_fn *f, const ir_node *n);
+int be_l_gather(be_fn *f, const ir_node *n);
+
+/* Read a constant integer operand (slice starts, pad pads, axes...). */
+int be_const_ints(const ir_node *n, int k, int64_t *v, int max);
+
+/* Window geometry shared by conv and pools: for each output position along
+ * one spatial dim, the taps [klo, khi) that land inside the input, and the
+ * count of taps inside the padded input; runs of positions with equal
+ * values form segments, each lowered as one loop with constant bounds. */
+typedef struct be_seg {
+	int64_t o0, n;        /* first output position, count */
+	int64_t klo, khi;     /* taps inside the input */
+	int64_t npad;         /* taps inside [-pb, in + pe) */
+} be_seg;
+/* Returns the number of segments written to seg (at most out). */
+int be_segments(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t pb, int64_t pe,
+                int64_t out, be_seg *seg);
+
+#endif

@@ -1,0 +1,30 @@
+/* lower_internal.h: the LLVM backend's pieces as seen by its hook table
+ * (emit.c) and the public entry points (backends/ top level). */
+#ifndef QGTC_BE_LOWER_INTERNAL_H
+#define QGTC_BE_LOWER_INTERNAL_H
+
+#include <llvm-c/Core.h>
+#include <llvm-c/Target.h>
+#include <llvm-c/TargetMachine.h>
+
+#include "backend.h"
+
+/* Build NAME_run and its body into mod (whose data layout is td). */
+int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, ir_graph *g,
+                  const pass_mem_plan *plan, const char *name, diag_sink *d);
+bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl);
+
+/* Initialise the X86, AArch64 and ARM targets once. */
+void be_llvm_init(void);
+/* A target machine for t; NULL after reporting. */
+LLVMTargetMachineRef be_llvm_target_machine(const be_target *t, diag_sink *d);
+/* Route the context's diagnostics to d. */
+void be_llvm_diag_handler(LLVMContextRef ctx, diag_sink *d);
+/* Verify mod, then run the default<On> pipeline with SLP and loop
+ * vectorisation on.  0 or -1 reported. */
+int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int opt, diag_sink *d);
+
+/* Write len bytes to path through a temporary + rename ("-": stdout). */
+int be_write_file(const char *path, const void *buf, size_t len, diag_sink *d);
+
+#endif

@@ -1,0 +1,327 @@
+/* memplan.c: static memory planning over the scheduled graph.
+ *
+ * requires: toposorted nodes, concrete shapes; preserves the graph (the
+ * plan is a side table keyed by value id); invalidates nothing.
+ *
+ * Liveness is measured in node positions of g->nodes.  Views (reshape and
+ * friends) share their operand's storage, elementwise ops write over an
+ * operand that dies at them, and the remaining arena buffers are packed
+ * greedily by decreasing size, each into the smallest gap that holds it
+ * among the buffers whose lifetimes overlap its own (best fit). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "memplan.h"
+
+bool pass_memplan_is_view_op(ir_op op)
+{
+	switch (op) {
+	case IR_OP_RESHAPE:
+	case IR_OP_FLATTEN:
+	case IR_OP_SQUEEZE:
+	case IR_OP_UNSQUEEZE:
+	case IR_OP_IDENTITY:
+	case IR_OP_DROPOUT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Inputs of n that its output may overwrite: the lowering reads element i
+ * of such an operand before it writes element i of the output, and never
+ * again after.  Returns how many slots were written to `slots`. */
+static int inplace_slots(const ir_node *n, int *slots)
+{
+	switch (n->op) {
+	case IR_OP_RELU:
+	case IR_OP_LEAKY_RELU:
+	case IR_OP_CLIP:
+	case IR_OP_SIGMOID:
+	case IR_OP_TANH:
+	case IR_OP_HARD_SIGMOID:
+	case IR_OP_HARD_SWISH:
+	case IR_OP_BATCHNORM:
+	case IR_OP_PRELU:
+		slots[0] = 0;
+		return 1;
+	case IR_OP_ADD:
+	case IR_OP_SUB:
+	case IR_OP_MUL:
+	case IR_OP_DIV:
+		slots[0] = 0;
+		slots[1] = 1;
+		return 2;
+	default:
+		return 0;
+	}
+}
+
+static int64_t align_up(int64_t x)
+{
+	return (x + PASS_MEMPLAN_ALIGN - 1) / PASS_MEMPLAN_ALIGN * PASS_MEMPLAN_ALIGN;
+}
+
+static int root_of(const pass_mem_plan *p, int id)
+{
+	while (p->v[id].alias >= 0)
+		id = p->v[id].alias;
+	return id;
+}
+
+typedef struct mp_buf {
+	int id;          /* root value id */
+	int64_t bytes;   /* aligned size */
+	int def, last;   /* lifetime, inclusive */
+	int64_t offset;
+	bool placed;
+} mp_buf;
+
+static int buf_cmp_size(const void *a, const void *b)
+{
+	const mp_buf *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->def != y->def)
+		return x->def < y->def ? -1 : 1;
+	return x->id - y->id;
+}
+
+static int buf_cmp_offset(const void *a, const void *b)
+{
+	const mp_buf *const *x = a, *const *y = b;
+	if ((*x)->offset != (*y)->offset)
+		return (*x)->offset < (*y)->offset ? -1 : 1;
+	return (*x)->id - (*y)->id;
+}
+
+/* Best-fit placement of bufs (sorted by decreasing size). */
+static void place(mp_buf *bufs, int nb, mp_buf **tmp)
+{
+	for (int i = 0; i < nb; i++) {
+		mp_buf *b = &bufs[i];
+		int nt = 0;
+		for (int j = 0; j < nb; j++)
+			if (bufs[j].placed && bufs[j].def <= b->last && b->def <= bufs[j].last)
+				tmp[nt++] = &bufs[j];
+		qsort(tmp, (size_t)nt, sizeof *tmp, buf_cmp_offset);
+		int64_t cur = 0, best = -1, best_gap = 0;
+		for (int j = 0; j < nt; j++) {
+			int64_t gap = tmp[j]->offset - cur;
+			if (gap >= b->bytes && (best < 0 || gap < best_gap)) {
+				best = cur;
+				best_gap = gap;
+			}
+			if (tmp[j]->offset + tmp[j]->bytes > cur)
+				cur = tmp[j]->offset + tmp[j]->bytes;
+		}
+		b->offset = best >= 0 ? best : cur;
+		b->placed = true;
+	}
+}
+
+pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
+{
+	pass_mem_plan *p = calloc(1, sizeof *p);
+	int nv = g->nvalues;
+	int *pos = calloc((size_t)g->nnodes + 1, sizeof *pos);
+	int *lastuse = calloc((size_t)nv + 1, sizeof *lastuse);
+	int *class_last = calloc((size_t)nv + 1, sizeof *class_last);
+	mp_buf *bufs = calloc((size_t)nv + 1, sizeof *bufs);
+	mp_buf **tmp = calloc((size_t)nv + 1, sizeof *tmp);
+	if (!p || !pos || !lastuse || !class_last || !bufs || !tmp) {
+		diag_error(d, g->src_file, "out of memory");
+		goto fail;
+	}
+	p->nvalues = nv;
+	p->v = calloc((size_t)nv + 1, sizeof *p->v);
+	if (!p->v) {
+		diag_error(d, g->src_file, "out of memory");
+		goto fail;
+	}
+	for (int i = 0; i < nv; i++) {
+		ir_value *v = g->values[i];
+		pass_mp_value *m = &p->v[i];
+		m->alias = -1;
+		m->def = m->last = -1;
+		m->index = -1;
+		lastuse[i] = -1;
+		int64_t n = ir_shape_numel(&v->shape);
+		m->bytes = n > 0 ? n * (int64_t)ir_dtype_size(v->dt) : 0;
+		if (v->kind == IR_VAL_CONST)
+			m->kind = MP_CONST;
+	}
+	int np = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		pos[i] = np;
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j])
+				lastuse[n->in[j]->id] = np;
+		np++;
+	}
+	for (int k = g->ninputs - 1; k >= 0; k--) {
+		p->v[g->inputs[k]->id].kind = MP_INPUT;
+		p->v[g->inputs[k]->id].index = k;
+	}
+	for (int k = g->noutputs - 1; k >= 0; k--) {
+		ir_value *v = g->outputs[k];
+		if (v->kind == IR_VAL_ACT && v->producer) {
+			p->v[v->id].kind = MP_OUTPUT;
+			p->v[v->id].index = k;
+		}
+	}
+
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		int at = pos[i];
+		for (int j = 0; j < n->nout; j++) {
+			ir_value *o = n->out[j];
+			if (!o)
+				continue;
+			pass_mp_value *m = &p->v[o->id];
+			if (m->kind == MP_OUTPUT || m->kind == MP_INPUT || m->kind == MP_CONST)
+				continue;
+			if (!ir_shape_known(&o->shape)) {
+				char b[96];
+				diag_error(d, ir_node_loc(g, n), "output '%s' has shape %s; memory planning needs concrete shapes",
+				           o->name, ir_shape_str(&o->shape, b, sizeof b));
+				goto fail;
+			}
+			if (lastuse[o->id] < 0) {
+				m->kind = MP_NONE; /* never read: the backend does not store it */
+				continue;
+			}
+			int src = -1;
+			bool inplace = false;
+			if (j == 0 && pass_memplan_is_view_op(n->op) && n->nin > 0 && n->in[0] &&
+			    p->v[n->in[0]->id].kind != MP_NONE) {
+				src = root_of(p, n->in[0]->id);
+			} else if (j == 0) {
+				int slots[2], ns = inplace_slots(n, slots);
+				for (int s = 0; s < ns && src < 0; s++) {
+					ir_value *x = slots[s] < n->nin ? n->in[slots[s]] : NULL;
+					if (!x || x->dt != o->dt || ir_shape_numel(&x->shape) != ir_shape_numel(&o->shape))
+						continue;
+					int r = root_of(p, x->id);
+					if (p->v[r].kind == MP_ARENA && class_last[r] <= at) {
+						src = r;
+						inplace = true;
+					}
+				}
+			}
+			if (src >= 0) {
+				m->kind = p->v[src].kind;
+				m->index = p->v[src].index;
+				m->alias = src;
+				m->in_place = inplace;
+				if (lastuse[o->id] > class_last[src])
+					class_last[src] = lastuse[o->id];
+			} else {
+				m->kind = MP_ARENA;
+				m->def = at;
+				class_last[o->id] = lastuse[o->id] > at ? lastuse[o->id] : at;
+			}
+		}
+	}
+
+	int nb = 0;
+	for (int i = 0; i < nv; i++) {
+		pass_mp_value *m = &p->v[i];
+		if (m->kind != MP_ARENA || m->alias >= 0)
+			continue;
+		m->last = class_last[i];
+		bufs[nb++] = (mp_buf){i, align_up(m->bytes > 0 ? m->bytes : 1), m->def, m->last, 0, false};
+	}
+	qsort(bufs, (size_t)nb, sizeof *bufs, buf_cmp_size);
+	place(bufs, nb, tmp);
+	for (int i = 0; i < nb; i++) {
+		p->v[bufs[i].id].offset = bufs[i].offset;
+		if (bufs[i].offset + bufs[i].bytes > p->arena_size)
+			p->arena_size = bufs[i].offset + bufs[i].bytes;
+	}
+	for (int i = 0; i < nv; i++) {
+		pass_mp_value *m = &p->v[i];
+		if (m->kind == MP_ARENA && m->alias >= 0) {
+			int r = root_of(p, i);
+			m->offset = p->v[r].offset;
+			m->def = p->v[r].def;
+			m->last = p->v[r].last;
+		}
+	}
+	for (int t = 0; t < np; t++) {
+		int64_t live = 0;
+		for (int i = 0; i < nb; i++)
+			if (bufs[i].def <= t && t <= bufs[i].last)
+				live += bufs[i].bytes;
+		if (live > p->lower_bound)
+			p->lower_bound = live;
+	}
+	free(pos);
+	free(lastuse);
+	free(class_last);
+	free(bufs);
+	free(tmp);
+	return p;
+fail:
+	free(pos);
+	free(lastuse);
+	free(class_last);
+	free(bufs);
+	free(tmp);
+	pass_memplan_destroy(p);
+	return NULL;
+}
+
+void pass_memplan_destroy(pass_mem_plan *p)
+{
+	if (!p)
+		return;
+	free(p->v);
+	free(p);
+}
+
+void pass_memplan_report(FILE *f, const ir_graph *g, const pass_mem_plan *p)
+{
+	fprintf(f, "memory plan for '%s'\n", g->name ? g->name : "");
+	fprintf(f, "  %10s %10s  %-11s %s\n", "offset", "bytes", "live", "value");
+	for (int i = 0; i < p->nvalues; i++) {
+		const pass_mp_value *m = &p->v[i];
+		if (m->kind != MP_ARENA)
+			continue;
+		char live[32];
+		snprintf(live, sizeof live, "[%d,%d]", m->def, m->last);
+		fprintf(f, "  %10lld %10lld  %-11s %s", (long long)m->offset, (long long)m->bytes, live,
+		        g->values[i]->name);
+		if (m->alias >= 0)
+			fprintf(f, " (%s '%s')", m->in_place ? "in place of" : "view of",
+			        g->values[m->alias]->name);
+		fputc('\n', f);
+	}
+	for (int i = 0; i < p->nvalues; i++) {
+		const pass_mp_value *m = &p->v[i];
+		if ((m->kind == MP_INPUT || m->kind == MP_OUTPUT) && m->alias < 0 &&
+		    g->values[i]->kind != IR_VAL_CONST)
+			fprintf(f, "  %10s %10lld  %-11s %s\n", m->kind == MP_INPUT ? "input" : "output",
+			        (long long)m->bytes, "caller", g->values[i]->name);
+	}
+	double eff = p->arena_size ? 100.0 * (double)p->lower_bound / (double)p->arena_size : 100.0;
+	fprintf(f, "arena: %lld bytes (lower bound %lld bytes, %.1f%%)\n", (long long)p->arena_size,
+	        (long long)p->lower_bound, eff);
+}
+
+int pass_memplan(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	(void)o;
+	if (ir_graph_toposort(g, d))
+		return -1;
+	pass_mem_plan *p = pass_memplan_compute(g, d);
+	if (!p)
+		return -1;
+	pass_memplan_destroy(p);
+	return 0;
+}
