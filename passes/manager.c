@@ -1,6 +1,7 @@
 /* manager.c: the pass registry and the pipeline runner. */
 #include <string.h>
 
+#include "memplan.h"
 #include "pass.h"
 
 const pass_info pass_registry[] = {
@@ -8,6 +9,12 @@ const pass_info pass_registry[] = {
 	{"fold-constants", "evaluate nodes whose inputs are constants (incl. Shape of static shapes)",
 	 pass_fold_constants},
 	{"dce", "remove nodes and values that no graph output depends on", pass_dce},
+	{"bnfold", "fold BatchNorm into the preceding conv, conv_transpose or gemm", pass_bnfold},
+	{"quantize", "quantize conv/gemm/matmul weights; their data becomes DQ(w) (-b, --scheme)",
+	 pass_quantize_weights},
+	{"bitpack", "pack quantized weight codes densely into bytes", pass_bitpack_weights},
+	{"memplan", "plan the arena: liveness, in-place ops, best-fit offsets (--report memory)",
+	 pass_memplan},
 };
 const int pass_registry_count = sizeof pass_registry / sizeof pass_registry[0];
 

@@ -11,6 +11,9 @@ typedef struct pass_options {
 	FILE *print_out;            /* where dumps go; NULL means stderr */
 	long print_max_inline;      /* ir_print's max_inline for dumps */
 	bool verify_each;           /* run ir_verify after every pass */
+	/* bnfold/quantize/bitpack settings (passes/quant.h); NULL: defaults
+	 * (8-bit affine per-channel min-max, no bias correction). */
+	const struct pass_quant_options *quant;
 } pass_options;
 
 typedef struct pass_info {
@@ -20,6 +23,8 @@ typedef struct pass_info {
 } pass_info;
 
 #define PASS_DEFAULT_PIPELINE "shapes,fold-constants,dce"
+/* What the driver runs when quantization is asked for (-b, --bits, --scheme). */
+#define PASS_QUANT_PIPELINE "shapes,fold-constants,dce,bnfold,quantize,bitpack"
 
 extern const pass_info pass_registry[];
 extern const int pass_registry_count;
@@ -35,5 +40,8 @@ int pass_run_pipeline(ir_graph *g, const char *pipeline, const pass_options *o, 
 int pass_shapes(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_dce(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_bnfold(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_bitpack_weights(ir_graph *g, const pass_options *o, diag_sink *d);
 
 #endif

@@ -7,7 +7,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "driver.h"
+#include "dsl.h"
 #include "frontend.h"
 
 static bool has_ext(const char *path, const char *ext)
@@ -42,10 +44,8 @@ ir_graph *drv_load_model(const char *path, diag_sink *d)
 		return NULL;
 	if (has_ext(path, ".qir"))
 		return drv_load_qir(path, d);
-	if (has_ext(path, ".qgm")) {
-		diag_error(d, path, "DSL input is not implemented yet");
-		return NULL;
-	}
+	if (has_ext(path, ".qgm"))
+		return fe_dsl_load(path, d);
 	int before = d->nerr;
 	ir_graph *g = fe_onnx_load(path, d);
 	if (!g && d->nerr == before)
@@ -111,6 +111,7 @@ void drv_pass_options(const drv_options *o, pass_options *po)
 		.print_out = NULL, /* dumps go to stderr, as in LLVM */
 		.print_max_inline = o->ir_max_inline,
 		.verify_each = o->verify_each,
+		.quant = &o->quant,
 	};
 }
 
@@ -177,19 +178,118 @@ static int write_ir(const ir_graph *g, const char *path, long max_inline, diag_s
 	return err ? -1 : 0;
 }
 
+/* "dir/model.o" -> "dir/model" + ext into buf. */
+static char *with_ext(const char *path, const char *ext, char *buf, size_t n)
+{
+	const char *slash = strrchr(path, '/');
+	const char *dot = strrchr(path, '.');
+	size_t stem = dot && (!slash || dot > slash) ? (size_t)(dot - path) : strlen(path);
+	snprintf(buf, n, "%.*s%s", (int)stem, path, ext);
+	return buf;
+}
+
+/* Make-style escaping of spaces and '$' in a dependency file. */
+static void dep_path(FILE *f, const char *p)
+{
+	for (; *p; p++) {
+		if (*p == ' ' || *p == '#')
+			fputc('\\', f);
+		if (*p == '$')
+			fputc('$', f);
+		fputc(*p, f);
+	}
+}
+
+/* -MD: "model.o model.h: model.onnx", written temp + rename. */
+static int write_depfile(const drv_options *o, const char *header, diag_sink *d)
+{
+	char def[4096], tmp[4200];
+	const char *path = o->depfile ? o->depfile : with_ext(o->out_file, ".d", def, sizeof def);
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "w");
+	if (!f) {
+		diag_error(d, NULL, "cannot open '%s' for writing: %s", path, strerror(errno));
+		return -1;
+	}
+	dep_path(f, o->out_file);
+	if (header) {
+		fputc(' ', f);
+		dep_path(f, header);
+	}
+	fputs(": ", f);
+	dep_path(f, o->model);
+	fputc('\n', f);
+	int err = ferror(f);
+	if (fclose(f) || err || rename(tmp, path)) {
+		diag_error(d, NULL, "cannot write '%s': %s", path, strerror(errno ? errno : EIO));
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+static int report_memory(ir_graph *g, FILE *f, diag_sink *d)
+{
+	pass_mem_plan *p = pass_memplan_compute(g, d);
+	if (!p)
+		return -1;
+	pass_memplan_report(f, g, p);
+	pass_memplan_destroy(p);
+	return 0;
+}
+
+/* Native code: object (+ header), assembly, LLVM IR or the header alone.
+ * Either every requested file appears, complete, or none does. */
+static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_sink *d)
+{
+	be_target t;
+	if (be_target_resolve(o->target ? o->target : "host", o->mcpu, o->mattr, o->float_abi, &t, d))
+		return -1;
+	t.opt = o->opt_level;
+	bool to_stdout = !o->out_file || strcmp(o->out_file, "-") == 0;
+	if (emit == DRV_EMIT_OBJ && to_stdout) {
+		diag_error(d, NULL, "an object file needs -o FILE (or use --emit asm|llvm|header|ir)");
+		return -1;
+	}
+	char namebuf[256];
+	const char *name = o->sym_name ? o->sym_name
+	                               : be_default_name(to_stdout ? o->model : o->out_file, namebuf,
+	                                                 sizeof namebuf);
+	if (emit == DRV_EMIT_HEADER)
+		return be_write_header(g, name, to_stdout ? "-" : o->out_file, d);
+	be_options bo = {
+		.emit = emit == DRV_EMIT_OBJ ? BE_EMIT_OBJ : emit == DRV_EMIT_ASM ? BE_EMIT_ASM : BE_EMIT_LLVM,
+		.out_path = to_stdout ? "-" : o->out_file,
+		.name = name,
+		.model_desc = o->model,
+	};
+	if (be_compile(g, &t, &bo, d))
+		return -1;
+	if (emit != DRV_EMIT_OBJ)
+		return 0;
+	char hbuf[4096];
+	const char *header = o->header_file ? o->header_file : with_ext(o->out_file, ".h", hbuf, sizeof hbuf);
+	if (be_write_header(g, name, header, d) || (o->depend && write_depfile(o, header, d))) {
+		unlink(o->out_file);
+		if (!o->header_file || strcmp(header, o->out_file) != 0)
+			unlink(header);
+		return -1;
+	}
+	return 0;
+}
+
 int drv_compile(const drv_options *o, diag_sink *d)
 {
 	drv_emit emit = o->cmd == DRV_CMD_OPT ? DRV_EMIT_IR : resolve_emit(o);
-	if (emit != DRV_EMIT_IR) {
-		diag_error(d, NULL, "native code generation is not implemented yet (--emit ir is available)");
-		return DRV_ERROR;
-	}
 	ir_graph *g = drv_load_model(o->model, d);
 	if (!g)
 		return DRV_ERROR;
 	int rc = DRV_ERROR;
+	/* Native code has static shapes: a symbolic batch becomes --batch, or 1. */
 	if (o->batch > 0)
 		ir_graph_bind_batch(g, o->batch);
+	else if (emit != DRV_EMIT_IR)
+		ir_graph_bind_batch(g, 1);
 	pass_options po;
 	drv_pass_options(o, &po);
 	if (o->verbose)
@@ -199,7 +299,14 @@ int drv_compile(const drv_options *o, diag_sink *d)
 	drv_diag_flush(d);
 	if (ir_verify(g, false, d))
 		goto out;
-	if (write_ir(g, o->out_file, o->ir_max_inline, d))
+	bool to_stdout = !o->out_file || strcmp(o->out_file, "-") == 0;
+	FILE *rep = to_stdout && emit != DRV_EMIT_OBJ ? stderr : stdout;
+	if (drv_quant_report(o, g, rep, d))
+		goto out;
+	if (o->report_memory && report_memory(g, rep, d))
+		goto out;
+	if (emit == DRV_EMIT_IR ? write_ir(g, o->out_file, o->ir_max_inline, d)
+	                        : emit_native(o, emit, g, d))
 		goto out;
 	rc = DRV_OK;
 out:

@@ -6,6 +6,7 @@
 
 #include "ir.h"
 #include "pass.h"
+#include "quant.h"
 
 #define QGTC_VERSION "0.1.0"
 
@@ -16,7 +17,8 @@ enum {
 	DRV_USAGE = 2,  /* bad command line */
 };
 
-typedef enum { DRV_CMD_COMPILE, DRV_CMD_RUN, DRV_CMD_HELP, DRV_CMD_OPT, DRV_CMD_EVAL } drv_command;
+typedef enum { DRV_CMD_COMPILE, DRV_CMD_RUN, DRV_CMD_HELP, DRV_CMD_OPT, DRV_CMD_EVAL,
+               DRV_CMD_TRAIN } drv_command;
 
 typedef enum {
 	DRV_EMIT_DEFAULT, /* not given: derived from -o's extension, else obj */
@@ -49,10 +51,46 @@ typedef struct drv_options {
 	bool quiet;                 /* -q: drop warnings */
 	bool verbose;               /* -v */
 
+	const char *target;         /* --target; NULL: host */
+	const char *mcpu, *mattr;   /* -mcpu=, -mattr= */
+	const char *float_abi;      /* -mfloat-abi= */
+	int opt_level;              /* -O0..3 */
+	const char *sym_name;       /* --name; NULL: from -o's stem */
+	const char *header_file;    /* --header; NULL: next to -o */
+	const char *depfile;        /* -MF; with -MD */
+	bool depend;                /* -MD: write a make dependency file */
+	bool report_memory;         /* --report memory */
+
 	const char *data_dir;       /* eval: --data */
 	float scale;                /* eval: --scale */
 	const char *mean, *std;     /* eval: --mean, --std lists; NULL: defaults */
 	int64_t limit;              /* eval: --limit; 0: all */
+
+	/* Quantization (tools/quant.c): -b, --bits, --scheme select
+	 * PASS_QUANT_PIPELINE unless --passes is given. */
+	bool quantize;              /* -b, --bits or --scheme given */
+	bool pipeline_given;        /* --passes given */
+	pass_quant_options quant;   /* what the passes read (pass_options.quant) */
+	const char *calib_data;     /* --calib-data DIR; loaded by drv_quant_setup */
+	bool report_size;           /* --report size */
+	const char *report_json;    /* --report-json FILE */
+
+	/* qgtc train (tools/train.c); 0 means the trainer's default. */
+	int train_epochs;           /* --epochs */
+	int64_t train_batch;        /* --batch-size */
+	float train_lr;             /* --lr */
+	int train_opt;              /* --optimizer: qgt_opt_kind */
+	float train_momentum;       /* --momentum; < 0: default */
+	float train_wd;             /* --weight-decay */
+	int train_sched;            /* --schedule: qgt_sched_kind */
+	int64_t train_warmup;       /* --warmup steps */
+	uint64_t train_seed;        /* --seed */
+	float train_val_split;      /* --val-split */
+	int train_crop;             /* --crop PAD */
+	bool train_flip;            /* --flip */
+	int train_threads;          /* --threads */
+	int64_t train_max_steps;    /* --max-steps */
+	const char *save_onnx;      /* --save-onnx FILE */
 } drv_options;
 
 /* The diagnostic sink of the driver: prints to stderr, or with -q
@@ -64,6 +102,7 @@ void drv_diag_flush(diag_sink *d);
 int drv_compile(const drv_options *o, diag_sink *d);
 int drv_run(const drv_options *o, diag_sink *d);
 int drv_eval(const drv_options *o, diag_sink *d);
+int drv_train(const drv_options *o, diag_sink *d);
 
 /* Shared by the commands (compile.c). */
 ir_graph *drv_load_model(const char *path, diag_sink *d);
@@ -71,5 +110,12 @@ ir_graph *drv_load_qir(const char *path, diag_sink *d);
 void drv_pass_options(const drv_options *o, pass_options *po);
 /* Report "cannot open 'PATH': REASON" unless path names a readable file. */
 int drv_check_readable(const char *path, diag_sink *d);
+
+/* Quantization (quant.c).  After parsing: load --calib-data into
+ * o->quant; DRV_* status.  After the pipeline: --report size (to `f`) and
+ * --report-json; 0 or -1.  drv_quant_fini frees what setup loaded. */
+int drv_quant_setup(drv_options *o, diag_sink *d);
+int drv_quant_report(const drv_options *o, const ir_graph *g, FILE *f, diag_sink *d);
+void drv_quant_fini(drv_options *o);
 
 #endif

@@ -49,6 +49,8 @@ int drv_eval(const drv_options *o, diag_sink *d)
 	drv_pass_options(o, &po);
 	if (pass_run_pipeline(g, o->pipeline, &po, d) || ir_verify(g, true, d))
 		goto out;
+	if (drv_quant_report(o, g, stdout, d))
+		goto out;
 	qgt_eval_result res;
 	if (qgt_eval_top1(g, &ds, o->limit, o->verbose ? stderr : NULL, &res, d))
 		goto out;

@@ -28,10 +28,44 @@ typedef enum {
 	OPT_MEAN,
 	OPT_STD,
 	OPT_LIMIT,
+	OPT_QBITS,
+	OPT_BITS_LIST,
+	OPT_SCHEME,
+	OPT_GRANULARITY,
+	OPT_CALIB,
+	OPT_CALIB_DATA,
+	OPT_REPORT,
+	OPT_REPORT_JSON,
+	OPT_TARGET,
+	OPT_MCPU,
+	OPT_MATTR,
+	OPT_FLOAT_ABI,
+	OPT_OPT,
+	OPT_NAME,
+	OPT_HEADER,
+	OPT_PRINT_TARGETS,
+	OPT_MD,
+	OPT_MF,
+	OPT_EPOCHS,
+	OPT_BATCH_SIZE,
+	OPT_LR,
+	OPT_OPTIMIZER,
+	OPT_MOMENTUM,
+	OPT_WD,
+	OPT_SCHEDULE,
+	OPT_WARMUP,
+	OPT_SEED,
+	OPT_VAL_SPLIT,
+	OPT_CROP,
+	OPT_FLIP,
+	OPT_THREADS,
+	OPT_MAX_STEPS,
+	OPT_SAVE_ONNX,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
-typedef enum { GRP_GENERAL, GRP_COMPILE, GRP_RUN, GRP_EVAL, GRP_PIPELINE } opt_group;
+typedef enum { GRP_GENERAL, GRP_COMPILE, GRP_TARGET, GRP_RUN, GRP_EVAL, GRP_PIPELINE, GRP_QUANT,
+               GRP_TRAIN } opt_group;
 
 typedef struct drv_opt {
 	opt_id id;
@@ -51,13 +85,13 @@ static const drv_opt options[] = {
 	{OPT_VERBOSE, "-v", "--verbose", NULL, GRP_GENERAL,
 	 "say more (run: print output names and shapes)"},
 	{OPT_EMIT, "--emit", NULL, "KIND", GRP_COMPILE,
-	 "ir; obj, asm, llvm, header: not implemented yet"},
+	 "obj (default), asm, llvm, header or ir; default from -o's extension"},
 	{OPT_OUT, "-o", "--output", "FILE", GRP_COMPILE,
 	 "write to FILE (default and '-': standard output)"},
 	{OPT_BATCH, "--batch", NULL, "N", GRP_COMPILE,
 	 "bind the symbolic batch dimension to N (eval: default 100)"},
 	{OPT_ENGINE, "--engine", NULL, "ENGINE", GRP_RUN,
-	 "interp: the reference interpreter (default)"},
+	 "interp: the reference interpreter (default); native: JIT through LLVM"},
 	{OPT_OUTPUT_DIR, "--output-dir", NULL, "DIR", GRP_RUN,
 	 "write output_<k>.npy into DIR (default '.')"},
 	{OPT_DATA, "--data", NULL, "DIR", GRP_EVAL,
@@ -77,6 +111,57 @@ static const drv_opt options[] = {
 	 "elide constants over 8 elements (default), or not"},
 	{OPT_VERIFY_EACH, "--verify-each", NULL, NULL, GRP_PIPELINE,
 	 "verify the IR after every pass"},
+	{OPT_QBITS, "-b", "--default-bits", "N", GRP_QUANT,
+	 "quantize weights to N bits (1..8); selects the quantization pipeline"},
+	{OPT_BITS_LIST, "--bits", NULL, "LIST", GRP_QUANT,
+	 "per-layer bits by node or weight name or glob: 'conv1=8,fc=4,*dw*=4' (32: float)"},
+	{OPT_SCHEME, "--scheme", NULL, "SCHEME", GRP_QUANT,
+	 "affine (default), symmetric, pow2, binary, ternary, codebook"},
+	{OPT_GRANULARITY, "--granularity", NULL, "G", GRP_QUANT,
+	 "per-channel (default) or per-tensor"},
+	{OPT_CALIB, "--calib", NULL, "METHOD", GRP_QUANT,
+	 "weight range: minmax (default), mse, percentile[:P] (P default 99.9)"},
+	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR", GRP_QUANT,
+	 "bias correction on up to 256 training samples from DIR (as --data)"},
+	{OPT_REPORT, "--report", NULL, "size|memory", GRP_QUANT,
+	 "print the per-layer size report, or the arena plan (repeatable)"},
+	{OPT_REPORT_JSON, "--report-json", NULL, "FILE", GRP_QUANT, "write the size report as JSON"},
+	{OPT_TARGET, "--target", NULL, "T", GRP_TARGET,
+	 "x86_64, aarch64 (Pi 4), armv7em (Cortex-M4/M7), host (default) or an LLVM triple"},
+	{OPT_MCPU, "-mcpu", NULL, "CPU", GRP_TARGET,
+	 "CPU (defaults: x86-64, cortex-a72, cortex-m4)"},
+	{OPT_MATTR, "-mattr", NULL, "+F,-G", GRP_TARGET, "CPU features, LLVM spelling"},
+	{OPT_FLOAT_ABI, "-mfloat-abi", NULL, "hard|soft", GRP_TARGET,
+	 "Cortex-M float ABI (default hard: FPU registers)"},
+	{OPT_OPT, "-O", NULL, "0..3", GRP_TARGET, "optimisation level (default 3)"},
+	{OPT_NAME, "--name", NULL, "NAME", GRP_TARGET,
+	 "symbol prefix: NAME_run, NAME_ARENA_SIZE (default: -o's stem)"},
+	{OPT_HEADER, "--header", NULL, "FILE", GRP_TARGET,
+	 "write the C header here (default: next to -o, as STEM.h)"},
+	{OPT_PRINT_TARGETS, "--print-targets", NULL, NULL, GRP_GENERAL,
+	 "list the targets and exit"},
+	{OPT_MD, "-MD", NULL, NULL, GRP_TARGET,
+	 "also write a make dependency file (STEM.d, or -MF's)"},
+	{OPT_MF, "-MF", NULL, "FILE", GRP_TARGET, "name of the -MD dependency file"},
+	{OPT_EPOCHS, "--epochs", NULL, "N", GRP_TRAIN, "passes over the training set (default 1)"},
+	{OPT_BATCH_SIZE, "--batch-size", NULL, "N", GRP_TRAIN, "samples per step (default 128)"},
+	{OPT_LR, "--lr", NULL, "X", GRP_TRAIN, "learning rate (default 0.01)"},
+	{OPT_OPTIMIZER, "--optimizer", NULL, "sgd|adam|adamw", GRP_TRAIN, "optimizer (default sgd)"},
+	{OPT_MOMENTUM, "--momentum", NULL, "X", GRP_TRAIN, "SGD momentum (default 0.9)"},
+	{OPT_WD, "--weight-decay", NULL, "X", GRP_TRAIN,
+	 "L2 decay (sgd, adam) or decoupled decay (adamw) (default 0)"},
+	{OPT_SCHEDULE, "--schedule", NULL, "const|cosine|step", GRP_TRAIN,
+	 "learning-rate schedule (default const; step: x0.1 every epochs/3)"},
+	{OPT_WARMUP, "--warmup", NULL, "N", GRP_TRAIN, "linear learning-rate warm-up over N steps"},
+	{OPT_SEED, "--seed", NULL, "S", GRP_TRAIN, "seed of shuffling, split, augmentation, dropout (default 0)"},
+	{OPT_VAL_SPLIT, "--val-split", NULL, "F", GRP_TRAIN,
+	 "hold out this fraction of the training set for validation (default 0)"},
+	{OPT_CROP, "--crop", NULL, "PAD", GRP_TRAIN, "random crop with PAD pixels of zero padding"},
+	{OPT_FLIP, "--flip", NULL, NULL, GRP_TRAIN,
+	 "random horizontal flips (wrong for data sets where left and right differ)"},
+	{OPT_THREADS, "--threads", NULL, "N", GRP_TRAIN, "worker threads (default 2)"},
+	{OPT_MAX_STEPS, "--max-steps", NULL, "N", GRP_TRAIN, "stop after N steps"},
+	{OPT_SAVE_ONNX, "--save-onnx", NULL, "FILE", GRP_TRAIN, "write the trained model as ONNX"},
 };
 enum { NOPTIONS = sizeof options / sizeof options[0] };
 
@@ -85,12 +170,16 @@ static bool applies(const drv_opt *op, drv_command cmd)
 	if (op->id == OPT_BATCH)
 		return cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_OPT || cmd == DRV_CMD_EVAL;
 	switch (op->group) {
+	case GRP_TARGET:
+		return cmd == DRV_CMD_COMPILE;
 	case GRP_COMPILE:
 		return cmd == DRV_CMD_COMPILE || (cmd == DRV_CMD_OPT && op->id == OPT_OUT);
 	case GRP_RUN:
 		return cmd == DRV_CMD_RUN;
 	case GRP_EVAL:
-		return cmd == DRV_CMD_EVAL;
+		return cmd == DRV_CMD_EVAL || cmd == DRV_CMD_TRAIN;
+	case GRP_TRAIN:
+		return cmd == DRV_CMD_TRAIN;
 	default:
 		return true;
 	}
@@ -137,6 +226,7 @@ static void print_help(FILE *f, drv_command topic)
 		      "as loaded.  A .qir written with --ir-weights=full is a complete model.\n",
 		      f);
 		print_group(f, GRP_PIPELINE, "Pipeline options");
+		print_group(f, GRP_QUANT, "Quantization options");
 		print_group(f, GRP_GENERAL, "General options");
 		fputs("\nPasses:\n", f);
 		print_passes(f);
@@ -144,6 +234,27 @@ static void print_help(FILE *f, drv_command topic)
 		      "  qgtc model.onnx --emit ir --ir-weights=full -o model.qir\n"
 		      "  qgtc opt model.qir --passes=shapes,fold-constants\n"
 		      "  qgtc opt model.qir --passes=dce -o clean.qir\n",
+		      f);
+		return;
+	}
+	if (topic == DRV_CMD_TRAIN) {
+		fputs("usage: qgtc train MODEL --data DIR [options]\n"
+		      "\n"
+		      "Train or fine-tune MODEL (FP32) on the training split of a labelled data\n"
+		      "set: softmax cross-entropy on the model's output scores, batchnorm in\n"
+		      "training mode, validation on a held-out split after each epoch.  The\n"
+		      "trained model is written with --save-onnx.  Progress goes to standard\n"
+		      "output: one updating line on a terminal, log lines otherwise.  A NaN\n"
+		      "or Inf in the loss or the weights stops training with an error naming\n"
+		      "the step and the tensor.\n",
+		      f);
+		print_group(f, GRP_TRAIN, "Train options");
+		print_group(f, GRP_EVAL, "Data options");
+		print_group(f, GRP_PIPELINE, "Pipeline options");
+		print_group(f, GRP_GENERAL, "General options");
+		fputs("\nExample:\n"
+		      "  qgtc train model.onnx --data /usr/share/datasets/fashion-mnist --epochs 4 \\\n"
+		      "      --lr 0.01 --schedule cosine --val-split 0.1 --save-onnx tuned.onnx\n",
 		      f);
 		return;
 	}
@@ -160,6 +271,7 @@ static void print_help(FILE *f, drv_command topic)
 		print_group(f, GRP_EVAL, "Eval options");
 		fputs("  --batch=N                   samples per interpreter call (default 100)\n", f);
 		print_group(f, GRP_PIPELINE, "Pipeline options");
+		print_group(f, GRP_QUANT, "Quantization options");
 		print_group(f, GRP_GENERAL, "General options");
 		fputs("\nExample:\n"
 		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist\n",
@@ -180,6 +292,7 @@ static void print_help(FILE *f, drv_command topic)
 		      f);
 		print_group(f, GRP_RUN, "Run options");
 		print_group(f, GRP_PIPELINE, "Pipeline options");
+		print_group(f, GRP_QUANT, "Quantization options");
 		print_group(f, GRP_GENERAL, "General options");
 		fprintf(f, "\nPasses (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
 		print_passes(f);
@@ -197,8 +310,9 @@ static void print_help(FILE *f, drv_command topic)
 	      "       qgtc help [run|eval|opt]              show help\n"
 	      "\n"
 	      "qgtc compiles trained neural networks to native code for\n"
-	      "microcontrollers.  Native code generation is not implemented yet;\n"
-	      "'--emit ir' prints the IR as it stands after the pass pipeline.\n"
+	      "microcontrollers: an object file with the weights baked in, a C header\n"
+	      "stating the one arena it needs, and no heap.  '--emit ir' prints the IR\n"
+	      "as it stands after the pass pipeline.\n"
 	      "\n"
 	      "Commands:\n"
 	      "  qgtc MODEL ...              compile MODEL (see compile options)\n"
@@ -211,7 +325,7 @@ static void print_help(FILE *f, drv_command topic)
 	      "Model files:\n"
 	      "  *.onnx                      ONNX ModelProto\n"
 	      "  *.qir                       qgtc IR text (what --emit ir prints)\n"
-	      "  *.qgm                       qgtc model DSL (not implemented yet)\n"
+	      "  *.qgm                       qgtc model DSL (see frontend/DSL.md)\n"
 	      "  anything else               read as ONNX\n"
 	      "\n"
 	      "Input files (run):\n"
@@ -220,9 +334,12 @@ static void print_help(FILE *f, drv_command topic)
 	      f);
 	print_group(f, GRP_GENERAL, "General options");
 	print_group(f, GRP_COMPILE, "Compile options");
+	print_group(f, GRP_TARGET, "Target options (compile)");
 	print_group(f, GRP_RUN, "Run options");
 	print_group(f, GRP_EVAL, "Eval options");
 	print_group(f, GRP_PIPELINE, "Pipeline options (compile, run, eval, opt)");
+	print_group(f, GRP_QUANT, "Quantization options (compile, run, eval, opt)");
+	fprintf(f, "  (with -b, --bits or --scheme the pipeline is %s)\n", PASS_QUANT_PIPELINE);
 	fputs("\nOptions taking a value accept both '--opt=VALUE' and '--opt VALUE'.\n", f);
 	fprintf(f, "\nPasses (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
 	print_passes(f);
@@ -319,7 +436,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_HELP:
 		*stop = true;
 		o->help_topic = o->cmd == DRV_CMD_RUN ? "run" : o->cmd == DRV_CMD_OPT ? "opt"
-		                : o->cmd == DRV_CMD_EVAL ? "eval" : "";
+		                : o->cmd == DRV_CMD_EVAL ? "eval" : o->cmd == DRV_CMD_TRAIN ? "train" : "";
 		o->cmd = DRV_CMD_HELP;
 		return 0;
 	case OPT_VERSION:
@@ -382,6 +499,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		if (pass_check_pipeline(val, d))
 			return -1;
 		o->pipeline = val;
+		o->pipeline_given = true;
 		return 0;
 	case OPT_PRINT_ALL:
 		o->print_after_all = true;
@@ -422,11 +540,199 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_STD:
 		o->std = val;
 		return 0;
+	case OPT_EPOCHS:
+	case OPT_BATCH_SIZE:
+	case OPT_WARMUP:
+	case OPT_SEED:
+	case OPT_CROP:
+	case OPT_THREADS:
+	case OPT_MAX_STEPS: {
+		int64_t v;
+		bool zero_ok = op->id == OPT_WARMUP || op->id == OPT_SEED || op->id == OPT_CROP;
+		if (parse_int(val, &v) || v < (zero_ok ? 0 : 1) || v > ((int64_t)1 << 31)) {
+			diag_error(d, NULL, "%s needs a %s integer, not '%s'", op->name,
+			           zero_ok ? "non-negative" : "positive", val);
+			return -1;
+		}
+		switch (op->id) {
+		case OPT_EPOCHS: o->train_epochs = (int)v; break;
+		case OPT_BATCH_SIZE: o->train_batch = v; break;
+		case OPT_WARMUP: o->train_warmup = v; break;
+		case OPT_SEED: o->train_seed = (uint64_t)v; break;
+		case OPT_CROP: o->train_crop = (int)v; break;
+		case OPT_THREADS: o->train_threads = (int)v; break;
+		default: o->train_max_steps = v; break;
+		}
+		return 0;
+	}
+	case OPT_LR:
+	case OPT_MOMENTUM:
+	case OPT_WD:
+	case OPT_VAL_SPLIT: {
+		char *end;
+		float v = strtof(val, &end);
+		bool ok = end != val && !*end && v >= 0 && v < 1e6f;
+		if (op->id == OPT_LR)
+			ok &= v > 0;
+		if (op->id == OPT_VAL_SPLIT)
+			ok &= v < 1;
+		if (!ok) {
+			diag_error(d, NULL, "%s needs a %s, not '%s'", op->name,
+			           op->id == OPT_LR ? "positive number"
+			           : op->id == OPT_VAL_SPLIT ? "fraction in [0, 1)" : "non-negative number",
+			           val);
+			return -1;
+		}
+		if (op->id == OPT_LR)
+			o->train_lr = v;
+		else if (op->id == OPT_MOMENTUM)
+			o->train_momentum = v;
+		else if (op->id == OPT_WD)
+			o->train_wd = v;
+		else
+			o->train_val_split = v;
+		return 0;
+	}
+	case OPT_OPTIMIZER:
+	case OPT_SCHEDULE: {
+		static const char *const opts[] = {"sgd", "adam", "adamw"};
+		static const char *const scheds[] = {"const", "cosine", "step"};
+		const char *const *names = op->id == OPT_OPTIMIZER ? opts : scheds;
+		for (int k = 0; k < 3; k++)
+			if (strcmp(val, names[k]) == 0) {
+				*(op->id == OPT_OPTIMIZER ? &o->train_opt : &o->train_sched) = k;
+				return 0;
+			}
+		diag_error(d, NULL, "unknown %s '%s' (expected %s, %s or %s)", op->name, val, names[0],
+		           names[1], names[2]);
+		return -1;
+	}
+	case OPT_FLIP:
+		o->train_flip = true;
+		return 0;
+	case OPT_SAVE_ONNX:
+		o->save_onnx = val;
+		return 0;
 	case OPT_LIMIT:
 		if (parse_int(val, &o->limit) || o->limit < 1) {
 			diag_error(d, NULL, "--limit needs a positive integer, not '%s'", val);
 			return -1;
 		}
+		return 0;
+	case OPT_QBITS: {
+		int64_t b;
+		if (parse_int(val, &b) || b < 1 || b > 8) {
+			diag_error(d, NULL, "-b needs a bit width from 1 to 8, not '%s'", val);
+			return -1;
+		}
+		o->quant.bits = (int)b;
+		o->quantize = true;
+		return 0;
+	}
+	case OPT_BITS_LIST:
+		if (pass_quant_check_rules(val, d))
+			return -1;
+		o->quant.bits_rules = val;
+		o->quantize = true;
+		return 0;
+	case OPT_SCHEME:
+		o->quant.scheme = pass_qscheme_from_name(val);
+		if (o->quant.scheme == IR_QS_NONE) {
+			diag_error(d, NULL, "unknown --scheme '%s' (expected affine, symmetric, pow2, binary, "
+			           "ternary or codebook)", val);
+			return -1;
+		}
+		o->quantize = true;
+		return 0;
+	case OPT_GRANULARITY:
+		if (strcmp(val, "per-channel") == 0)
+			o->quant.per_tensor = false;
+		else if (strcmp(val, "per-tensor") == 0)
+			o->quant.per_tensor = true;
+		else {
+			diag_error(d, NULL, "--granularity must be per-channel or per-tensor, not '%s'", val);
+			return -1;
+		}
+		return 0;
+	case OPT_CALIB: {
+		char *end;
+		if (strcmp(val, "minmax") == 0)
+			o->quant.calib = PASS_CALIB_MINMAX;
+		else if (strcmp(val, "mse") == 0)
+			o->quant.calib = PASS_CALIB_MSE;
+		else if (strcmp(val, "percentile") == 0)
+			o->quant.calib = PASS_CALIB_PERCENTILE;
+		else if (strncmp(val, "percentile:", 11) == 0 &&
+		         (o->quant.percentile = strtof(val + 11, &end), end != val + 11 && !*end) &&
+		         o->quant.percentile > 50 && o->quant.percentile <= 100)
+			o->quant.calib = PASS_CALIB_PERCENTILE;
+		else {
+			diag_error(d, NULL, "--calib must be minmax, mse or percentile[:P] with P in (50, 100], "
+			           "not '%s'", val);
+			return -1;
+		}
+		return 0;
+	}
+	case OPT_CALIB_DATA:
+		o->calib_data = val;
+		return 0;
+	case OPT_REPORT:
+		if (strcmp(val, "size") == 0)
+			o->report_size = true;
+		else if (strcmp(val, "memory") == 0)
+			o->report_memory = true;
+		else {
+			diag_error(d, NULL, "unknown --report '%s' (expected size or memory)", val);
+			return -1;
+		}
+		return 0;
+	case OPT_TARGET:
+		o->target = val;
+		return 0;
+	case OPT_MCPU:
+		o->mcpu = val;
+		return 0;
+	case OPT_MATTR:
+		o->mattr = val;
+		return 0;
+	case OPT_FLOAT_ABI:
+		if (strcmp(val, "hard") && strcmp(val, "soft")) {
+			diag_error(d, NULL, "-mfloat-abi must be 'hard' or 'soft', not '%s'", val);
+			return -1;
+		}
+		o->float_abi = val;
+		return 0;
+	case OPT_OPT:
+		if (strlen(val) != 1 || val[0] < '0' || val[0] > '3') {
+			diag_error(d, NULL, "-O takes 0, 1, 2 or 3, not '%s'", val);
+			return -1;
+		}
+		o->opt_level = val[0] - '0';
+		return 0;
+	case OPT_NAME:
+		o->sym_name = val;
+		return 0;
+	case OPT_HEADER:
+		o->header_file = val;
+		return 0;
+	case OPT_PRINT_TARGETS:
+		puts("Targets (--target):\n"
+		     "  x86_64     x86_64-pc-linux-gnu, -mcpu default x86-64 (x86-64-v3 for AVX2)\n"
+		     "  aarch64    aarch64-unknown-linux-gnu, -mcpu default cortex-a72 (Raspberry Pi 4)\n"
+		     "  armv7em    thumbv7em-none-eabihf, -mcpu default cortex-m4 (cortex-m7: add\n"
+		     "             -mattr=-fp64 for a single-precision FPU); -mfloat-abi=soft: eabi\n"
+		     "  host       this machine, CPU and features detected\n"
+		     "  TRIPLE     any LLVM triple, normalised (e.g. thumbv7em-none-eabi)");
+		*stop = true;
+		return 0;
+	case OPT_MD:
+		o->depend = true;
+		return 0;
+	case OPT_MF:
+		o->depfile = val;
+		return 0;
+	case OPT_REPORT_JSON:
+		o->report_json = val;
 		return 0;
 	}
 	return 0;
@@ -446,6 +752,10 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 		i = 2;
 	} else if (argc > 1 && strcmp(argv[1], "eval") == 0) {
 		o->cmd = DRV_CMD_EVAL;
+		i = 2;
+	} else if (argc > 1 && strcmp(argv[1], "train") == 0) {
+		o->cmd = DRV_CMD_TRAIN;
+		o->train_momentum = -1;
 		i = 2;
 	} else if (argc > 1 && strcmp(argv[1], "help") == 0) {
 		o->cmd = DRV_CMD_HELP;
@@ -487,7 +797,8 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 			continue;
 		}
 		bool is_long = arg[1] == '-';
-		const char *eq = is_long ? strchr(arg, '=') : NULL;
+		/* --opt=VALUE, and the gcc-style -mcpu=VALUE */
+		const char *eq = is_long || arg[1] == 'm' ? strchr(arg, '=') : NULL;
 		size_t namelen = eq ? (size_t)(eq - arg) : strlen(arg);
 		const char *val = eq ? eq + 1 : NULL;
 		const drv_opt *op = find_option(arg, namelen);
@@ -526,6 +837,8 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 		if (stop)
 			return o->cmd == DRV_CMD_HELP ? DRV_OK : -1;
 	}
+	if (o->quantize && !o->pipeline_given && o->cmd != DRV_CMD_OPT)
+		o->pipeline = PASS_QUANT_PIPELINE;
 	if (!o->model) {
 		diag_error(d, NULL, "no model file given");
 		diag_note(d, NULL, "usage: qgtc MODEL [options], or qgtc run MODEL [INPUT...]; "
@@ -592,9 +905,11 @@ int main(int argc, char **argv)
 	drv_options o = {
 		.cmd = DRV_CMD_COMPILE,
 		.pipeline = PASS_DEFAULT_PIPELINE,
+		.opt_level = 3,
 		.ir_max_inline = 8,
 		.engine = DRV_ENGINE_INTERP,
 		.output_dir = ".",
+		.quant = {.bits = 8, .scheme = IR_QS_AFFINE, .percentile = 99.9f},
 	};
 	diag_sink d;
 	diag_sink_init(&d, stderr);
@@ -610,6 +925,8 @@ int main(int argc, char **argv)
 			print_help(stdout, DRV_CMD_OPT);
 		else if (strcmp(o.help_topic, "eval") == 0)
 			print_help(stdout, DRV_CMD_EVAL);
+		else if (strcmp(o.help_topic, "train") == 0)
+			print_help(stdout, DRV_CMD_TRAIN);
 		else {
 			diag_error(&d, NULL, "no help for '%s' (commands: run, opt, eval)", o.help_topic);
 			rc = DRV_USAGE;
@@ -617,10 +934,14 @@ int main(int argc, char **argv)
 	} else if (rc == DRV_OK) {
 		diag_sink_fini(&d);
 		drv_diag_init(&d, &o);
-		rc = o.cmd == DRV_CMD_RUN ? drv_run(&o, &d)
-		     : o.cmd == DRV_CMD_EVAL ? drv_eval(&o, &d)
-		                             : drv_compile(&o, &d);
+		rc = drv_quant_setup(&o, &d);
+		if (rc == DRV_OK)
+			rc = o.cmd == DRV_CMD_RUN ? drv_run(&o, &d)
+			     : o.cmd == DRV_CMD_EVAL ? drv_eval(&o, &d)
+			     : o.cmd == DRV_CMD_TRAIN ? drv_train(&o, &d)
+			                             : drv_compile(&o, &d);
 		drv_diag_flush(&d);
+		drv_quant_fini(&o);
 	}
 	if (fflush(stdout) && rc == DRV_OK) {
 		fprintf(stderr, "qgtc: error: cannot write to standard output: %s\n", strerror(errno));

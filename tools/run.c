@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "driver.h"
 #include "frontend.h"
 
@@ -217,11 +218,6 @@ static int write_outputs(const drv_options *o, const ir_graph *g, const ir_tenso
 
 int drv_run(const drv_options *o, diag_sink *d)
 {
-	if (o->engine == DRV_ENGINE_NATIVE) {
-		diag_error(d, NULL, "engine 'native' is not available yet");
-		diag_note(d, NULL, "use --engine interp (the default)");
-		return DRV_ERROR;
-	}
 	ir_graph *g = drv_load_model(o->model, d);
 	if (!g)
 		return DRV_ERROR;
@@ -306,6 +302,8 @@ int drv_run(const drv_options *o, diag_sink *d)
 	/* (e) every shape must be known now. */
 	if (ir_verify(g, true, d))
 		goto out;
+	if (drv_quant_report(o, g, stdout, d))
+		goto out;
 	/* (f) execute. */
 	for (int i = 0; i < g->ninputs; i++) {
 		int k = find_input(&ri, g->inputs[i]);
@@ -316,9 +314,8 @@ int drv_run(const drv_options *o, diag_sink *d)
 		}
 		feed[i] = ri.t[k];
 	}
-	if (o->engine != DRV_ENGINE_INTERP)
-		goto out;
-	if (ir_interp_run(g, feed, outs, d))
+	if (o->engine == DRV_ENGINE_NATIVE ? be_jit_run(g, feed, outs, d)
+	                                   : ir_interp_run(g, feed, outs, d))
 		goto out;
 	/* (g) write the outputs, all or none. */
 	if (write_outputs(o, g, outs, d))

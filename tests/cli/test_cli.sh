@@ -127,17 +127,29 @@ check "run: missing model exits non-zero and names it" eval '[ $rc -ne 0 ] && ha
 
 : >"$T/model.qgm"
 q "$T/model.qgm" --emit ir
-check "DSL input says it is not implemented" eval '[ $rc -eq 1 ] && has_err "not implemented yet"'
+check "an empty .qgm gets a located DSL error" eval '[ $rc -eq 1 ] && has_err "model.qgm:1:1: error: the model has no .input."'
 
 q "$RELU/model.onnx" --emit obj
-check "--emit obj: native code generation not implemented" \
-	eval '[ $rc -eq 1 ] && has_err "native code generation is not implemented yet"'
+check "--emit obj without -o is refused" eval '[ $rc -eq 1 ] && has_err "an object file needs -o FILE"'
 
-q "$RELU/model.onnx" -o "$T/relu.o"
-check "-o x.o without --emit ir is refused" eval '[ $rc -eq 1 ] && [ ! -e "$T/relu.o" ]'
+rm -f "$T/relu.o" "$T/relu.h" "$T/relu.d"
+q "$RELU/model.onnx" -o "$T/relu.o" -MD
+check "-o x.o writes the object, its header and -MD's dependency file" \
+	eval '[ $rc -eq 0 ] && [ -s "$T/relu.o" ] && grep -q "#define RELU_ARENA_SIZE" "$T/relu.h" && grep -q "relu.o .*relu.h: .*model.onnx" "$T/relu.d"'
+q "$RELU/model.onnx" --target armv7em -mcpu=cortex-m7 -mfloat-abi=soft -O2 -o "$T/m7.o"
+check "--target armv7em -mcpu= -mfloat-abi= -O2 make an ARM object" \
+	eval '[ $rc -eq 0 ] && file "$T/m7.o" | grep -q "ARM"'
+q "$RELU/model.onnx" --target sparc-nonsense -o "$T/bad.o"
+check "an unknown target is an error and writes nothing" eval '[ $rc -ne 0 ] && [ ! -e "$T/bad.o" ] && [ ! -e "$T/bad.h" ]'
+q "$RELU/model.onnx" --print-targets
+check "--print-targets lists armv7em" eval '[ $rc -eq 0 ] && has_out armv7em'
 
-q run "$RELU/model.onnx" "$RELU/test_data_set_0/input_0.pb" --engine native
-check "--engine native is not available yet" eval '[ $rc -eq 1 ] && has_err "engine .native. is not available yet"'
+rm -rf "$T/nat" "$T/int"
+q run "$RELU/model.onnx" "$RELU/test_data_set_0/input_0.pb" --engine native --output-dir "$T/nat"
+q2=$rc
+q run "$RELU/model.onnx" "$RELU/test_data_set_0/input_0.pb" --output-dir "$T/int"
+check "--engine native runs and agrees with the interpreter" \
+	eval '[ $q2 -eq 0 ] && [ $rc -eq 0 ] && cmp -s "$T/nat/output_0.npy" "$T/int/output_0.npy"'
 
 # ------------------------------------------- things needing the loader
 

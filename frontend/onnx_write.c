@@ -1,0 +1,501 @@
+/* onnx_write.c: IR graph -> ONNX ModelProto.  The inverse of the loader's
+ * canonicalisation: each IR op maps to one ONNX op at opset 13 (or the
+ * first opset that has the form the IR holds), attributes keep their ONNX
+ * names, constants become raw_data initializers. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "onnx_internal.h"
+#include "onnx_write.h"
+
+/* Protobuf structs live in one arena per write. */
+typedef struct wctx {
+	ir_arena *a;
+	const ir_graph *g;
+	diag_sink *d;
+	int opset;
+	int nerr;
+} wctx;
+
+static void *walloc(wctx *c, size_t n)
+{
+	return ir_arena_alloc(c->a, n);
+}
+
+static char *wstr(wctx *c, const char *s)
+{
+	return ir_arena_strdup(c->a, s ? s : "");
+}
+
+static int32_t onnx_dt(ir_dtype t)
+{
+	switch (t) {
+	case IR_DT_F32: return ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT;
+	case IR_DT_I8: return ONNX__TENSOR_PROTO__DATA_TYPE__INT8;
+	case IR_DT_U8: return ONNX__TENSOR_PROTO__DATA_TYPE__UINT8;
+	case IR_DT_I32: return ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
+	case IR_DT_I64: return ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
+	case IR_DT_BOOL: return ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
+	default: return 0;
+	}
+}
+
+/* ONNX op name of an IR op, and the first opset where the IR's form of it
+ * exists (0: no ONNX op). */
+static const char *onnx_op(ir_op op, int *since)
+{
+	*since = 13;
+	switch (op) {
+	case IR_OP_CONV: return "Conv";
+	case IR_OP_CONV_TRANSPOSE: return "ConvTranspose";
+	case IR_OP_BATCHNORM: return "BatchNormalization";
+	case IR_OP_RELU: return "Relu";
+	case IR_OP_LEAKY_RELU: return "LeakyRelu";
+	case IR_OP_PRELU: return "PRelu";
+	case IR_OP_CLIP: return "Clip";
+	case IR_OP_SIGMOID: return "Sigmoid";
+	case IR_OP_TANH: return "Tanh";
+	case IR_OP_HARD_SIGMOID: return "HardSigmoid";
+	case IR_OP_HARD_SWISH: *since = 14; return "HardSwish";
+	case IR_OP_MAX_POOL: return "MaxPool";
+	case IR_OP_AVG_POOL: return "AveragePool";
+	case IR_OP_GLOBAL_AVG_POOL: return "GlobalAveragePool";
+	case IR_OP_GLOBAL_MAX_POOL: return "GlobalMaxPool";
+	case IR_OP_GEMM: return "Gemm";
+	case IR_OP_MATMUL: return "MatMul";
+	case IR_OP_ADD: return "Add";
+	case IR_OP_SUB: return "Sub";
+	case IR_OP_MUL: return "Mul";
+	case IR_OP_DIV: return "Div";
+	case IR_OP_CONCAT: return "Concat";
+	case IR_OP_RESHAPE: return "Reshape";
+	case IR_OP_FLATTEN: return "Flatten";
+	case IR_OP_TRANSPOSE: return "Transpose";
+	case IR_OP_SOFTMAX: return "Softmax";
+	case IR_OP_LOG_SOFTMAX: return "LogSoftmax";
+	case IR_OP_PAD: return "Pad";
+	case IR_OP_SQUEEZE: return "Squeeze";
+	case IR_OP_UNSQUEEZE: return "Unsqueeze";
+	case IR_OP_IDENTITY: return "Identity";
+	case IR_OP_REDUCE_MEAN: return "ReduceMean";
+	case IR_OP_DROPOUT: return "Dropout";
+	case IR_OP_SHAPE: return "Shape";
+	case IR_OP_GATHER: return "Gather";
+	case IR_OP_SLICE: return "Slice";
+	case IR_OP_RESIZE: return "Resize";
+	case IR_OP_SPLIT: return "Split";
+	case IR_OP_CAST: return "Cast";
+	case IR_OP_CONSTANT_OF_SHAPE: return "ConstantOfShape";
+	default: *since = 0; return NULL;
+	}
+}
+
+/* IR attribute name -> ONNX name and the opset that introduced it there
+ * (13 when it exists at 13). */
+static const char *onnx_attr(ir_op op, const char *name, int *since)
+{
+	*since = 13;
+	if (strcmp(name, "kernel") == 0)
+		return "kernel_shape";
+	if (strcmp(name, "trans_a") == 0)
+		return "transA";
+	if (strcmp(name, "trans_b") == 0)
+		return "transB";
+	if (op == IR_OP_RESHAPE && strcmp(name, "allowzero") == 0)
+		*since = 14;
+	else if (op == IR_OP_SHAPE && (strcmp(name, "start") == 0 || strcmp(name, "end") == 0))
+		*since = 15;
+	else if (op == IR_OP_AVG_POOL && strcmp(name, "dilations") == 0)
+		*since = 19;
+	else if (op == IR_OP_REDUCE_MEAN && strcmp(name, "noop_with_empty_axes") == 0)
+		*since = 18;
+	else if (op == IR_OP_SPLIT && strcmp(name, "num_outputs") == 0)
+		*since = 18;
+	else if (op == IR_OP_RESIZE && (strcmp(name, "antialias") == 0 || strcmp(name, "axes") == 0 ||
+	                               strcmp(name, "keep_aspect_ratio_policy") == 0))
+		*since = 18;
+	else if (op == IR_OP_CAST && strcmp(name, "saturate") == 0)
+		*since = 19;
+	return name;
+}
+
+static void need_opset(wctx *c, int v)
+{
+	if (v > c->opset)
+		c->opset = v;
+}
+
+static Onnx__TensorProto *tensor(wctx *c, const char *name, ir_dtype dt, const ir_shape *s,
+                                 const void *data)
+{
+	Onnx__TensorProto *t = walloc(c, sizeof *t);
+	if (!t)
+		return NULL;
+	onnx__tensor_proto__init(t);
+	t->name = wstr(c, name);
+	t->has_data_type = 1;
+	t->data_type = onnx_dt(dt);
+	t->n_dims = (size_t)s->rank;
+	t->dims = walloc(c, sizeof(int64_t) * (size_t)(s->rank + 1));
+	if (!t->dims)
+		return NULL;
+	for (int i = 0; i < s->rank; i++)
+		t->dims[i] = s->d[i];
+	int64_t n = ir_shape_numel(s);
+	t->has_raw_data = 1;
+	t->raw_data.len = (size_t)(n > 0 ? n : 0) * ir_dtype_size(dt);
+	t->raw_data.data = (uint8_t *)data;
+	return t;
+}
+
+static Onnx__ValueInfoProto *value_info(wctx *c, const ir_value *v)
+{
+	Onnx__ValueInfoProto *vi = walloc(c, sizeof *vi);
+	Onnx__TypeProto *tp = walloc(c, sizeof *tp);
+	Onnx__TypeProto__Tensor *tt = walloc(c, sizeof *tt);
+	Onnx__TensorShapeProto *sp = walloc(c, sizeof *sp);
+	if (!vi || !tp || !tt || !sp)
+		return NULL;
+	onnx__value_info_proto__init(vi);
+	onnx__type_proto__init(tp);
+	onnx__type_proto__tensor__init(tt);
+	onnx__tensor_shape_proto__init(sp);
+	vi->name = wstr(c, v->name);
+	vi->type = tp;
+	tp->value_case = ONNX__TYPE_PROTO__VALUE_TENSOR_TYPE;
+	tp->tensor_type = tt;
+	tt->has_elem_type = 1;
+	tt->elem_type = onnx_dt(v->dt);
+	if (v->shape.rank >= 0) {
+		tt->shape = sp;
+		sp->n_dim = (size_t)v->shape.rank;
+		sp->dim = walloc(c, sizeof(void *) * (size_t)(v->shape.rank + 1));
+		if (!sp->dim)
+			return NULL;
+		for (int i = 0; i < v->shape.rank; i++) {
+			Onnx__TensorShapeProto__Dimension *dm = walloc(c, sizeof *dm);
+			if (!dm)
+				return NULL;
+			onnx__tensor_shape_proto__dimension__init(dm);
+			if (v->shape.d[i] == IR_DIM_SYM) {
+				dm->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_PARAM;
+				dm->dim_param = wstr(c, "batch");
+			} else {
+				dm->value_case = ONNX__TENSOR_SHAPE_PROTO__DIMENSION__VALUE_DIM_VALUE;
+				dm->dim_value = v->shape.d[i];
+			}
+			sp->dim[i] = dm;
+		}
+	}
+	return vi;
+}
+
+static Onnx__AttributeProto *new_attr(wctx *c, const char *name)
+{
+	Onnx__AttributeProto *a = walloc(c, sizeof *a);
+	if (!a)
+		return NULL;
+	onnx__attribute_proto__init(a);
+	a->name = wstr(c, name);
+	a->has_type = 1;
+	return a;
+}
+
+/* Translate n's attributes; the special forms (cast 'to', constant_of_shape
+ * value) are built here too. */
+static int node_attrs(wctx *c, const ir_node *n, Onnx__NodeProto *np)
+{
+	np->attribute = walloc(c, sizeof(void *) * (size_t)(n->nattr + 2));
+	if (!np->attribute)
+		return -1;
+	const ir_attr *dtype_attr = NULL;
+	float cos_value = 0;
+	bool cos_has_value = false;
+	for (int i = 0; i < n->nattr; i++) {
+		const ir_attr *at = &n->attrs[i];
+		if (n->op == IR_OP_CONSTANT_OF_SHAPE) {
+			if (strcmp(at->name, "dtype") == 0)
+				dtype_attr = at;
+			else if (strcmp(at->name, "value") == 0) {
+				cos_value = at->v.f;
+				cos_has_value = true;
+			}
+			continue;
+		}
+		int since;
+		const char *name = onnx_attr(n->op, at->name, &since);
+		/* AveragePool dilations of all ones say nothing: drop them
+		 * rather than require opset 19. */
+		if (n->op == IR_OP_AVG_POOL && strcmp(at->name, "dilations") == 0) {
+			bool ones = true;
+			for (int k = 0; k < at->n; k++)
+				ones &= at->v.ints[k] == 1;
+			if (ones)
+				continue;
+		}
+		need_opset(c, since);
+		Onnx__AttributeProto *a = new_attr(c, name);
+		if (!a)
+			return -1;
+		if (n->op == IR_OP_CAST && strcmp(at->name, "to") == 0) {
+			a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+			a->has_i = 1;
+			a->i = onnx_dt(ir_dtype_from_name(at->v.s));
+			np->attribute[np->n_attribute++] = a;
+			continue;
+		}
+		switch (at->kind) {
+		case IR_ATTR_INT:
+			a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+			a->has_i = 1;
+			a->i = at->v.i;
+			break;
+		case IR_ATTR_FLOAT:
+			a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOAT;
+			a->has_f = 1;
+			a->f = at->v.f;
+			break;
+		case IR_ATTR_INTS:
+			a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+			a->n_ints = (size_t)at->n;
+			a->ints = at->v.ints;
+			break;
+		case IR_ATTR_FLOATS:
+			a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__FLOATS;
+			a->n_floats = (size_t)at->n;
+			a->floats = at->v.floats;
+			break;
+		case IR_ATTR_STR:
+			a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRING;
+			a->has_s = 1;
+			a->s.data = (uint8_t *)wstr(c, at->v.s);
+			a->s.len = strlen(at->v.s);
+			break;
+		}
+		np->attribute[np->n_attribute++] = a;
+	}
+	if (n->op == IR_OP_CONSTANT_OF_SHAPE) {
+		ir_dtype dt = dtype_attr ? ir_dtype_from_name(dtype_attr->v.s) : IR_DT_F32;
+		Onnx__AttributeProto *a = new_attr(c, "value");
+		unsigned char *buf = walloc(c, 8);
+		if (!a || !buf)
+			return -1;
+		double v = cos_has_value ? cos_value : 0;
+		switch (dt) {
+		case IR_DT_F32: { float f = (float)v; memcpy(buf, &f, 4); break; }
+		case IR_DT_I8: buf[0] = (unsigned char)(int8_t)v; break;
+		case IR_DT_U8: case IR_DT_BOOL: buf[0] = (unsigned char)v; break;
+		case IR_DT_I32: { int32_t q = (int32_t)v; memcpy(buf, &q, 4); break; }
+		case IR_DT_I64: { int64_t q = (int64_t)v; memcpy(buf, &q, 8); break; }
+		default: break;
+		}
+		ir_shape one = ir_shape_make(1, (int64_t[]){1});
+		a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__TENSOR;
+		a->t = tensor(c, "value", dt, &one, buf);
+		if (!a->t)
+			return -1;
+		np->attribute[np->n_attribute++] = a;
+	}
+	return 0;
+}
+
+/* ReduceMean's axes are an input only from opset 18; at 13 a constant
+ * axes input goes back into the attribute. */
+static int reduce_mean_axes(wctx *c, const ir_node *n, Onnx__NodeProto *np)
+{
+	const ir_value *ax = n->nin > 1 ? n->in[1] : NULL;
+	if (!ax || ir_shape_numel(&ax->shape) == 0) {
+		np->n_input = 1;
+		return 0;
+	}
+	int64_t vals[IR_MAX_RANK * 2];
+	int k = ir_const_ints(ax, vals, IR_MAX_RANK * 2);
+	if (k < 0) {
+		need_opset(c, 18);
+		return 0;
+	}
+	Onnx__AttributeProto *a = new_attr(c, "axes");
+	int64_t *iv = walloc(c, sizeof(int64_t) * (size_t)(k + 1));
+	if (!a || !iv)
+		return -1;
+	memcpy(iv, vals, sizeof(int64_t) * (size_t)k);
+	a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INTS;
+	a->n_ints = (size_t)k;
+	a->ints = iv;
+	np->attribute[np->n_attribute++] = a;
+	np->n_input = 1;
+	return 0;
+}
+
+static int build(wctx *c, Onnx__ModelProto *m)
+{
+	const ir_graph *g = c->g;
+	Onnx__GraphProto *gp = walloc(c, sizeof *gp);
+	Onnx__OperatorSetIdProto *os = walloc(c, sizeof *os);
+	m->opset_import = walloc(c, sizeof(void *));
+	if (!gp || !os || !m->opset_import)
+		return -1;
+	onnx__graph_proto__init(gp);
+	onnx__operator_set_id_proto__init(os);
+	m->has_ir_version = 1;
+	m->ir_version = 8;
+	m->producer_name = wstr(c, "qgtc");
+	m->producer_version = wstr(c, "0.1.0");
+	m->graph = gp;
+	m->n_opset_import = 1;
+	m->opset_import[0] = os;
+	os->domain = wstr(c, "");
+	os->has_version = 1;
+	gp->name = wstr(c, g->name ? g->name : "qgtc");
+
+	gp->initializer = walloc(c, sizeof(void *) * (size_t)(g->nvalues + 1));
+	gp->node = walloc(c, sizeof(void *) * (size_t)(g->nnodes + 1));
+	gp->input = walloc(c, sizeof(void *) * (size_t)(g->ninputs + 1));
+	gp->output = walloc(c, sizeof(void *) * (size_t)(g->noutputs + 1));
+	if (!gp->initializer || !gp->node || !gp->input || !gp->output)
+		return -1;
+	/* Initializers: the constants some live node (or output) reads. */
+	for (int i = 0; i < g->nvalues; i++) {
+		const ir_value *v = g->values[i];
+		if (v->kind != IR_VAL_CONST || ir_value_use_count(g, v) == 0)
+			continue;
+		int64_t n = ir_shape_numel(&v->shape);
+		if (!onnx_dt(v->dt)) {
+			diag_error(c->d, g->src_file, "constant '%s' has dtype %s, which has no ONNX form here",
+			           v->name, ir_dtype_name(v->dt));
+			c->nerr++;
+			continue;
+		}
+		if (!v->data && n != 0) {
+			diag_error(c->d, g->src_file, "constant '%s' has no data (elided); cannot write it",
+			           v->name);
+			c->nerr++;
+			continue;
+		}
+		Onnx__TensorProto *t = tensor(c, v->name, v->dt, &v->shape, v->data);
+		if (!t)
+			return -1;
+		gp->initializer[gp->n_initializer++] = t;
+	}
+	for (int i = 0; i < g->ninputs; i++)
+		if (!(gp->input[gp->n_input++] = value_info(c, g->inputs[i])))
+			return -1;
+	for (int i = 0; i < g->noutputs; i++)
+		if (!(gp->output[gp->n_output++] = value_info(c, g->outputs[i])))
+			return -1;
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		int since;
+		const char *op = onnx_op(n->op, &since);
+		if (!op) {
+			diag_error(c->d, ir_node_loc(g, n), "op '%s' has no ONNX form", ir_op_name(n->op));
+			c->nerr++;
+			continue;
+		}
+		need_opset(c, since);
+		Onnx__NodeProto *np = walloc(c, sizeof *np);
+		if (!np)
+			return -1;
+		onnx__node_proto__init(np);
+		np->op_type = wstr(c, op);
+		np->name = wstr(c, n->name && *n->name ? n->name : ir_arena_printf(c->a, "%s_%d", op, i));
+		np->domain = wstr(c, "");
+		np->input = walloc(c, sizeof(char *) * (size_t)(n->nin + 1));
+		np->output = walloc(c, sizeof(char *) * (size_t)(n->nout + 1));
+		if (!np->input || !np->output)
+			return -1;
+		/* Trailing omitted inputs are dropped, inner ones written "". */
+		int nin = n->nin;
+		while (nin > 0 && !n->in[nin - 1])
+			nin--;
+		for (int k = 0; k < nin; k++)
+			np->input[k] = wstr(c, n->in[k] ? n->in[k]->name : "");
+		np->n_input = (size_t)nin;
+		int nout = n->nout;
+		while (nout > 0 && !n->out[nout - 1])
+			nout--;
+		for (int k = 0; k < nout; k++)
+			np->output[k] = wstr(c, n->out[k] ? n->out[k]->name : "");
+		np->n_output = (size_t)nout;
+		if (node_attrs(c, n, np))
+			return -1;
+		if (n->op == IR_OP_REDUCE_MEAN && c->opset < 18 && reduce_mean_axes(c, n, np))
+			return -1;
+		if (n->op == IR_OP_PAD && nin > 3)
+			need_opset(c, 18);
+		gp->node[gp->n_node++] = np;
+	}
+	os->version = c->opset;
+	return c->nerr ? -1 : 0;
+}
+
+int fe_onnx_write_buffer(const ir_graph *g, void **buf, size_t *len, diag_sink *d)
+{
+	*buf = NULL;
+	*len = 0;
+	wctx c = {ir_arena_create(), g, d, 13, 0};
+	if (!c.a) {
+		diag_error(d, g->src_file, "out of memory");
+		return -1;
+	}
+	Onnx__ModelProto m;
+	onnx__model_proto__init(&m);
+	int rc = -1;
+	if (build(&c, &m)) {
+		if (!c.nerr)
+			diag_error(d, g->src_file, "out of memory building the ONNX model");
+		goto out;
+	}
+	if (c.opset > 17)
+		diag_warn(d, g->src_file, "the written model needs ONNX opset %d", c.opset);
+	size_t n = onnx__model_proto__get_packed_size(&m);
+	uint8_t *p = malloc(n ? n : 1);
+	if (!p) {
+		diag_error(d, g->src_file, "out of memory for %zu bytes", n);
+		goto out;
+	}
+	onnx__model_proto__pack(&m, p);
+	*buf = p;
+	*len = n;
+	rc = 0;
+out:
+	ir_arena_destroy(c.a);
+	return rc;
+}
+
+int fe_onnx_write(const ir_graph *g, const char *path, diag_sink *d)
+{
+	void *buf;
+	size_t len;
+	if (fe_onnx_write_buffer(g, &buf, &len, d))
+		return -1;
+	char *tmp = malloc(strlen(path) + 16);
+	if (!tmp) {
+		free(buf);
+		diag_error(d, path, "out of memory");
+		return -1;
+	}
+	sprintf(tmp, "%s.tmp%d", path, (int)getpid());
+	FILE *f = fopen(tmp, "wb");
+	int rc = -1;
+	if (!f) {
+		diag_error(d, path, "cannot write: %s", strerror(errno));
+		goto out;
+	}
+	bool ok = fwrite(buf, 1, len, f) == len;
+	ok &= fclose(f) == 0;
+	if (!ok || rename(tmp, path)) {
+		diag_error(d, path, "cannot write: %s", strerror(errno));
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(tmp);
+	free(buf);
+	return rc;
+}

@@ -1,0 +1,218 @@
+/* bitpack.c: dense packing of quantization codes (layout in quant.h: rows
+ * along dim 0, byte-aligned, LSB-first bit stream), the bitpack pass, and
+ * the size report computed from the packed bytes.
+ * The pass requires: weights quantized (ir_quant with codes).  keeps:
+ * everything; sets ir_quant.packed/packed_bytes of each quantized value
+ * that has none yet. */
+#include <string.h>
+
+#include "pass.h"
+#include "quant.h"
+
+static void rows_of(const ir_shape *s, int64_t *rows, int64_t *len)
+{
+	int64_t n = ir_shape_numel(s);
+	*rows = s->rank >= 2 ? s->d[0] : 1;
+	*len = *rows > 0 ? n / *rows : 0;
+}
+
+size_t pass_bitpack_size(const ir_shape *s, int bits)
+{
+	int64_t rows, len;
+	rows_of(s, &rows, &len);
+	return (size_t)rows * (size_t)((len * bits + 7) / 8);
+}
+
+void pass_bitpack(const uint8_t *codes, const ir_shape *s, int bits, uint8_t *out)
+{
+	int64_t rows, len;
+	rows_of(s, &rows, &len);
+	size_t rb = (size_t)((len * bits + 7) / 8);
+	memset(out, 0, (size_t)rows * rb);
+	unsigned mask = (1u << bits) - 1;
+	for (int64_t r = 0; r < rows; r++) {
+		uint8_t *row = out + (size_t)r * rb;
+		for (int64_t j = 0; j < len; j++) {
+			unsigned c = codes[r * len + j] & mask;
+			int64_t t = j * bits;
+			/* spread over at most two bytes (bits <= 8) */
+			row[t / 8] |= (uint8_t)(c << (t % 8));
+			if (t % 8 + bits > 8)
+				row[t / 8 + 1] |= (uint8_t)(c >> (8 - t % 8));
+		}
+	}
+}
+
+void pass_bitunpack(const uint8_t *packed, const ir_shape *s, int bits, uint8_t *codes)
+{
+	int64_t rows, len;
+	rows_of(s, &rows, &len);
+	size_t rb = (size_t)((len * bits + 7) / 8);
+	unsigned mask = (1u << bits) - 1;
+	for (int64_t r = 0; r < rows; r++) {
+		const uint8_t *row = packed + (size_t)r * rb;
+		for (int64_t j = 0; j < len; j++) {
+			int64_t t = j * bits;
+			unsigned v = row[t / 8] >> (t % 8);
+			if (t % 8 + bits > 8)
+				v |= (unsigned)row[t / 8 + 1] << (8 - t % 8);
+			codes[r * len + j] = (uint8_t)(v & mask);
+		}
+	}
+}
+
+int pass_bitpack_weights(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	(void)o;
+	for (int i = 0; i < g->nvalues; i++) {
+		ir_value *v = g->values[i];
+		ir_quant *q = v->quant;
+		if (!q || !q->codes || q->packed || !ir_shape_known(&v->shape))
+			continue;
+		size_t n = pass_bitpack_size(&v->shape, q->bits);
+		q->packed = ir_arena_alloc(g->arena, n ? n : 1);
+		if (!q->packed) {
+			diag_error(d, NULL, "out of memory packing '%s'", v->name);
+			return -1;
+		}
+		pass_bitpack(q->codes, &v->shape, q->bits, q->packed);
+		q->packed_bytes = n;
+	}
+	return 0;
+}
+
+/* ---------------------------------------------------------- the report */
+
+/* The first live node reading v as its weight, for the layer's name. */
+static const ir_node *consumer(const ir_graph *g, const ir_value *v)
+{
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *n = g->nodes[i];
+		if (!n->dead && n->nin > 1 && n->in[1] == v)
+			return n;
+	}
+	return NULL;
+}
+
+static size_t param_bytes(const ir_quant *q)
+{
+	size_t c = (size_t)q->nchan;
+	if (q->levels)
+		return (c << q->bits) * sizeof(float);
+	return c * sizeof(float) + (q->zero_point ? c * sizeof(int32_t) : 0);
+}
+
+static size_t packed_of(const ir_value *v)
+{
+	return v->quant->packed ? v->quant->packed_bytes : pass_bitpack_size(&v->shape, v->quant->bits);
+}
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; s && *s; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			fprintf(f, "\\%c", c);
+		else if (c < 0x20)
+			fprintf(f, "\\u%04x", c);
+		else
+			fputc(c, f);
+	}
+	fputc('"', f);
+}
+
+void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, bool json)
+{
+	size_t packed = 0, qparams = 0, fbytes = 0, fp32 = 0, fp32w = 0;
+	int64_t fcount = 0, qcount = 0;
+	for (int i = 0; i < g->nvalues; i++) {
+		const ir_value *v = g->values[i];
+		if (v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || !ir_shape_known(&v->shape))
+			continue;
+		int64_t n = ir_shape_numel(&v->shape);
+		fp32 += (size_t)n * 4;
+		if (v->quant) {
+			packed += packed_of(v);
+			qparams += param_bytes(v->quant);
+			fp32w += (size_t)n * 4;
+			qcount += n;
+		} else {
+			fbytes += (size_t)n * 4;
+			fcount += n;
+		}
+	}
+	size_t total = packed + qparams + fbytes;
+	double red = total ? (double)fp32 / (double)total : 0;
+	double redw = packed ? (double)fp32w / (double)packed : 0;
+	const char *model = g->src_file ? g->src_file : g->name ? g->name : "";
+	if (json) {
+		fputs("{\n  \"model\": ", f);
+		json_str(f, model);
+		fputs(",\n  \"layers\": [", f);
+	} else {
+		fprintf(f, "size report: %s\n", model);
+		fprintf(f, "%-28s %-28s %8s %-9s %4s %-11s %9s %6s\n", "layer", "weight", "params",
+		        "scheme", "bits", "granularity", "packed B", "share");
+	}
+	int k = 0;
+	for (int i = 0; i < g->nvalues; i++) {
+		const ir_value *v = g->values[i];
+		if (v->kind != IR_VAL_CONST || !v->quant || !ir_shape_known(&v->shape))
+			continue;
+		const ir_node *n = consumer(g, v);
+		const char *lname = n && n->name && *n->name ? n->name : "-";
+		const ir_quant *q = v->quant;
+		int64_t cnt = ir_shape_numel(&v->shape);
+		size_t pb = packed_of(v);
+		double share = packed ? 100.0 * (double)pb / (double)packed : 0;
+		const char *gran = q->axis < 0 ? "per-tensor" : "per-channel";
+		if (json) {
+			fputs(k ? ",\n    {" : "\n    {", f);
+			fputs("\"layer\": ", f);
+			json_str(f, lname);
+			fputs(", \"weight\": ", f);
+			json_str(f, v->name);
+			fprintf(f,
+			        ", \"params\": %lld, \"scheme\": \"%s\", \"bits\": %d, \"granularity\": "
+			        "\"%s\", \"channels\": %d, \"packed_bytes\": %zu, \"qparam_bytes\": %zu, "
+			        "\"share\": %.4f}",
+			        (long long)cnt, pass_qscheme_name(q->scheme), q->bits, gran, q->nchan, pb,
+			        param_bytes(q), share / 100.0);
+		} else {
+			fprintf(f, "%-28s %-28s %8lld %-9s %4d %-11s %9zu %5.1f%%\n", lname, v->name,
+			        (long long)cnt, pass_qscheme_name(q->scheme), q->bits, gran, pb, share);
+		}
+		k++;
+	}
+	if (json) {
+		fprintf(f,
+		        "%s],\n  \"totals\": {\"quantized_params\": %lld, \"packed_weight_bytes\": %zu, "
+		        "\"qparam_bytes\": %zu, \"float_params\": %lld, \"float_param_bytes\": %zu, "
+		        "\"total_bytes\": %zu, \"fp32_bytes\": %zu, \"reduction\": %.3f, "
+		        "\"reduction_weights_only\": %.3f},\n  \"object\": ",
+		        k ? "\n  " : "", (long long)qcount, packed, qparams, (long long)fcount, fbytes,
+		        total, fp32, red, redw);
+		if (obj)
+			fprintf(f, "{\"text\": %zu, \"rodata\": %zu, \"data\": %zu, \"bss\": %zu}\n}\n",
+			        obj->text, obj->rodata, obj->data, obj->bss);
+		else
+			fputs("null\n}\n", f);
+		return;
+	}
+	fprintf(f, "totals:\n");
+	fprintf(f, "  quantized parameters     %10lld\n", (long long)qcount);
+	fprintf(f, "  packed weights           %10zu bytes (lower bound)\n", packed);
+	fprintf(f, "  quantization parameters  %10zu bytes (scales, zero points, levels)\n", qparams);
+	fprintf(f, "  float parameters         %10zu bytes (%lld values: biases, unquantized)\n",
+	        fbytes, (long long)fcount);
+	fprintf(f, "  total                    %10zu bytes\n", total);
+	fprintf(f, "  FP32 size                %10zu bytes\n", fp32);
+	fprintf(f, "  reduction                %10.2fx (FP32 size / total)\n", red);
+	fprintf(f, "  reduction, weights only  %10.2fx (FP32 weights / packed weights)\n", redw);
+	if (obj)
+		fprintf(f, "object size: .text %zu, .rodata %zu, .data %zu, .bss %zu bytes\n", obj->text,
+		        obj->rodata, obj->data, obj->bss);
+	else
+		fprintf(f, "object size: n/a (native backend not available)\n");
+}

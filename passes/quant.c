@@ -1,0 +1,618 @@
+/* quant.c: the quantizer family (see quant.h for the conventions): codes,
+ * parameters, DQ(w), the error and its gradient, for every scheme.  One
+ * implementation: the quantize pass, the QGT regularizers and the
+ * backend's constant packing all call it. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "quant.h"
+
+/* Parameters of one channel (or of the whole tensor). */
+typedef struct chan_params {
+	float scale;          /* affine, symmetric, pow2 (a power of two), binary, ternary */
+	int32_t zp;           /* affine */
+	float *levels;        /* codebook: 2^bits ascending levels */
+} chan_params;
+
+static const char *const scheme_names[] = {
+	[IR_QS_NONE] = "none",       [IR_QS_AFFINE] = "affine", [IR_QS_SYMMETRIC] = "symmetric",
+	[IR_QS_POW2] = "pow2",       [IR_QS_BINARY] = "binary", [IR_QS_TERNARY] = "ternary",
+	[IR_QS_CODEBOOK] = "codebook",
+};
+
+const char *pass_qscheme_name(ir_qscheme s)
+{
+	return (unsigned)s < sizeof scheme_names / sizeof scheme_names[0] ? scheme_names[s] : "?";
+}
+
+ir_qscheme pass_qscheme_from_name(const char *s)
+{
+	for (int i = IR_QS_AFFINE; i <= IR_QS_CODEBOOK; i++)
+		if (strcmp(s, scheme_names[i]) == 0)
+			return (ir_qscheme)i;
+	return IR_QS_NONE;
+}
+
+void pass_qspec_default(pass_qspec *s)
+{
+	*s = (pass_qspec){.scheme = IR_QS_AFFINE, .bits = 8, .per_channel = true, .axis = 0,
+	                  .calib = PASS_CALIB_MINMAX, .percentile = 99.9f};
+}
+
+static int effective_bits(ir_qscheme scheme, int bits)
+{
+	if (scheme == IR_QS_BINARY)
+		return 1;
+	if (scheme == IR_QS_TERNARY)
+		return 2;
+	return bits;
+}
+
+/* ------------------------------------------------------- one channel */
+
+static float clampf(float v, float lo, float hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+/* pow2: magnitude index m (0: zero) of t = |x| / scale, nearest level. */
+static int pow2_index(float t, int M)
+{
+	for (int k = 0; k < M; k++) {
+		float lv = ldexpf(1.0f, -k);
+		float thr = k == M - 1 ? 0.5f * lv : 0.75f * lv;
+		if (t >= thr)
+			return k + 1;
+	}
+	return 0;
+}
+
+/* Nearest of n ascending levels (ties to the lower one). */
+static int nearest_level(const float *lv, int n, float x)
+{
+	int lo = 0, hi = n - 1;
+	while (lo < hi) { /* first level whose midpoint with the next is >= x */
+		int mid = (lo + hi) / 2;
+		if (x <= 0.5f * (lv[mid] + lv[mid + 1]))
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
+/* Codes and DQ of the m values x under fixed parameters p; either output
+ * may be NULL.  Returns sum (dq - x)^2. */
+static double chan_apply(const float *x, int64_t m, ir_qscheme scheme, int bits,
+                         const chan_params *p, uint8_t *codes, float *dq)
+{
+	double err = 0;
+	int half = 1 << (bits - 1);
+	for (int64_t k = 0; k < m; k++) {
+		float v = x[k], r = 0;
+		int code = 0;
+		switch (scheme) {
+		case IR_QS_AFFINE: {
+			float qmax = (float)((1 << bits) - 1);
+			float c = clampf(rintf(v / p->scale) + (float)p->zp, 0, qmax);
+			code = (int)c;
+			r = p->scale * (float)(code - p->zp);
+			break;
+		}
+		case IR_QS_SYMMETRIC: {
+			float Q = (float)(half - 1);
+			int q = (int)clampf(rintf(v / p->scale), -Q, Q);
+			code = q + half;
+			r = p->scale * (float)q; /* from the integer: never -0 */
+			break;
+		}
+		case IR_QS_POW2: {
+			int mi = pow2_index(fabsf(v) / p->scale, half - 1);
+			bool neg = v < 0 && mi;
+			code = (neg ? half : 0) | mi;
+			r = mi ? ldexpf(p->scale, -(mi - 1)) : 0.0f;
+			if (neg)
+				r = -r;
+			break;
+		}
+		case IR_QS_BINARY:
+			code = v >= 0;
+			r = code ? p->scale : -p->scale;
+			break;
+		case IR_QS_TERNARY: {
+			int q = p->scale > 0 ? (int)clampf(rintf(v / p->scale), -1, 1) : 0;
+			code = q + 2;
+			r = p->scale * (float)q;
+			break;
+		}
+		case IR_QS_CODEBOOK:
+			code = nearest_level(p->levels, 1 << bits, v);
+			r = p->levels[code];
+			break;
+		case IR_QS_NONE:
+			r = v;
+			break;
+		}
+		if (codes)
+			codes[k] = (uint8_t)code;
+		if (dq)
+			dq[k] = r;
+		double e = (double)r - (double)v;
+		err += e * e;
+	}
+	return err;
+}
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+/* Percentile P (0..100) of sorted s[0..m-1], linear interpolation (numpy's
+ * default). */
+static float percentile_sorted(const float *s, int64_t m, double P)
+{
+	double pos = P / 100.0 * (double)(m - 1);
+	int64_t i = (int64_t)floor(pos);
+	if (i >= m - 1)
+		return s[m - 1];
+	if (i < 0)
+		return s[0];
+	double f = pos - (double)i;
+	return (float)((double)s[i] + f * ((double)s[i + 1] - (double)s[i]));
+}
+
+static void affine_params(float lo, float hi, int bits, chan_params *p)
+{
+	lo = fminf(lo, 0);
+	hi = fmaxf(hi, 0);
+	float qmax = (float)((1 << bits) - 1);
+	p->scale = (hi - lo) / qmax;
+	if (!(p->scale > 1e-30f)) {
+		p->scale = 1;
+		p->zp = 0;
+		return;
+	}
+	p->zp = (int32_t)clampf(rintf(-lo / p->scale), 0, qmax);
+}
+
+static float pow2_scale(float amax)
+{
+	if (!(amax > 0))
+		return 1;
+	/* nearest power of two in linear terms: amax in [0.75, 1.5) * 2^E */
+	return ldexpf(1.0f, (int)floorf(log2f(amax / 0.75f)));
+}
+
+/* Number of clipping ratios tried by MSE calibration: 1.00, 0.99, ... 0.20. */
+#define MSE_STEPS 81
+
+/* Choose p for the m values x (scratch: m floats) per spec.  0 or -1 (no
+ * memory). */
+static int chan_calibrate(const float *x, int64_t m, const pass_qspec *sp, int bits,
+                          chan_params *p, float *scratch)
+{
+	float lo = 0, hi = 0, amax = 0;
+	double sabs = 0;
+	for (int64_t k = 0; k < m; k++) {
+		lo = fminf(lo, x[k]);
+		hi = fmaxf(hi, x[k]);
+		amax = fmaxf(amax, fabsf(x[k]));
+		sabs += fabs((double)x[k]);
+	}
+	ir_qscheme sc = sp->scheme;
+	if (sp->calib == PASS_CALIB_PERCENTILE && m > 1 &&
+	    (sc == IR_QS_AFFINE || sc == IR_QS_SYMMETRIC || sc == IR_QS_POW2)) {
+		if (sc == IR_QS_AFFINE) {
+			memcpy(scratch, x, (size_t)m * sizeof *x);
+			qsort(scratch, (size_t)m, sizeof *scratch, cmp_float);
+			lo = percentile_sorted(scratch, m, 100.0 - sp->percentile);
+			hi = percentile_sorted(scratch, m, sp->percentile);
+		} else {
+			for (int64_t k = 0; k < m; k++)
+				scratch[k] = fabsf(x[k]);
+			qsort(scratch, (size_t)m, sizeof *scratch, cmp_float);
+			amax = percentile_sorted(scratch, m, sp->percentile);
+		}
+	}
+	bool mse = sp->calib == PASS_CALIB_MSE;
+	switch (sc) {
+	case IR_QS_AFFINE:
+		affine_params(lo, hi, bits, p);
+		if (mse) {
+			double best = chan_apply(x, m, sc, bits, p, NULL, NULL);
+			for (int s = 1; s < MSE_STEPS; s++) {
+				float r = 1.0f - 0.01f * (float)s;
+				chan_params c = {0};
+				affine_params(lo * r, hi * r, bits, &c);
+				double e = chan_apply(x, m, sc, bits, &c, NULL, NULL);
+				if (e < best) {
+					best = e;
+					*p = c;
+				}
+			}
+		}
+		return 0;
+	case IR_QS_SYMMETRIC: {
+		float Q = (float)((1 << (bits - 1)) - 1);
+		p->scale = amax > 1e-30f ? amax / Q : 1;
+		if (mse && amax > 1e-30f) {
+			double best = chan_apply(x, m, sc, bits, p, NULL, NULL);
+			for (int s = 1; s < MSE_STEPS; s++) {
+				chan_params c = {.scale = amax * (1.0f - 0.01f * (float)s) / Q};
+				double e = chan_apply(x, m, sc, bits, &c, NULL, NULL);
+				if (e < best) {
+					best = e;
+					*p = c;
+				}
+			}
+		}
+		return 0;
+	}
+	case IR_QS_POW2:
+		p->scale = pow2_scale(amax);
+		if (mse) {
+			float s0 = p->scale;
+			double best = chan_apply(x, m, sc, bits, p, NULL, NULL);
+			for (int e = -4; e <= 1; e++) {
+				chan_params c = {.scale = ldexpf(s0, e)};
+				double er = chan_apply(x, m, sc, bits, &c, NULL, NULL);
+				if (er < best) {
+					best = er;
+					*p = c;
+				}
+			}
+		}
+		return 0;
+	case IR_QS_BINARY:
+		p->scale = m ? (float)(sabs / (double)m) : 0; /* argmin_a ||a sign(x) - x||^2 */
+		return 0;
+	case IR_QS_TERNARY: {
+		/* alpha from a threshold t: the mean of |x| over |x| > t (TWN: t =
+		 * 0.7 mean |x|); MSE searches t over ratios of max |x|. */
+		int nt = mse ? MSE_STEPS : 1;
+		double best = INFINITY;
+		for (int s = 0; s < nt; s++) {
+			double t = s == 0 ? 0.7 * sabs / (double)(m ? m : 1) : (double)amax * 0.0125 * s;
+			double sum = 0;
+			int64_t cnt = 0;
+			for (int64_t k = 0; k < m; k++)
+				if (fabs((double)x[k]) > t) {
+					sum += fabs((double)x[k]);
+					cnt++;
+				}
+			chan_params c = {.scale = cnt ? (float)(sum / (double)cnt) : 0};
+			double e = nt > 1 ? chan_apply(x, m, sc, bits, &c, NULL, NULL) : 0;
+			if (e < best) {
+				best = e;
+				*p = c;
+			}
+		}
+		return 0;
+	}
+	case IR_QS_CODEBOOK: {
+		/* k-means (Lloyd) in 1-D from quantile initialisation; the levels
+		 * stay sorted because 1-D clusters are intervals. */
+		int K = 1 << bits;
+		float *lv = p->levels;
+		if (m == 0) {
+			for (int j = 0; j < K; j++)
+				lv[j] = 0;
+			return 0;
+		}
+		memcpy(scratch, x, (size_t)m * sizeof *x);
+		qsort(scratch, (size_t)m, sizeof *scratch, cmp_float);
+		for (int j = 0; j < K; j++)
+			lv[j] = percentile_sorted(scratch, m, 100.0 * (j + 0.5) / K);
+		double *sum = calloc((size_t)K, sizeof *sum);
+		int64_t *cnt = calloc((size_t)K, sizeof *cnt);
+		if (!sum || !cnt) {
+			free(sum);
+			free(cnt);
+			return -1;
+		}
+		for (int it = 0; it < 50; it++) {
+			memset(sum, 0, (size_t)K * sizeof *sum);
+			memset(cnt, 0, (size_t)K * sizeof *cnt);
+			/* scratch is sorted: walk it with a moving cluster index */
+			for (int64_t k = 0; k < m; k++) {
+				int j = nearest_level(lv, K, scratch[k]);
+				sum[j] += scratch[k];
+				cnt[j]++;
+			}
+			bool moved = false;
+			for (int j = 0; j < K; j++) {
+				if (!cnt[j])
+					continue;
+				float nv = (float)(sum[j] / (double)cnt[j]);
+				if (nv != lv[j])
+					moved = true;
+				lv[j] = nv;
+			}
+			/* keep ascending order (equal levels may appear for tiny m) */
+			qsort(lv, (size_t)K, sizeof *lv, cmp_float);
+			if (!moved)
+				break;
+		}
+		free(sum);
+		free(cnt);
+		return 0;
+	}
+	case IR_QS_NONE:
+		break;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------ whole tensors */
+
+/* outer x nchan x inner view of shape s around axis (-1: one channel). */
+static void split_axis(const ir_shape *s, int axis, int64_t *outer, int64_t *nchan,
+                       int64_t *inner)
+{
+	int64_t n = ir_shape_numel(s);
+	if (axis < 0) {
+		*outer = 1;
+		*nchan = 1;
+		*inner = n;
+		return;
+	}
+	*outer = 1;
+	for (int i = 0; i < axis; i++)
+		*outer *= s->d[i];
+	*nchan = s->d[axis];
+	*inner = 1;
+	for (int i = axis + 1; i < s->rank; i++)
+		*inner *= s->d[i];
+}
+
+static void *qalloc(ir_arena *a, size_t n)
+{
+	return a ? ir_arena_alloc(a, n ? n : 1) : calloc(n ? n : 1, 1);
+}
+
+static void gather(const float *w, int64_t outer, int64_t C, int64_t inner, int64_t c,
+                   float *buf)
+{
+	for (int64_t o = 0; o < outer; o++)
+		memcpy(buf + o * inner, w + (o * C + c) * inner, (size_t)inner * sizeof *w);
+}
+
+static chan_params params_of(const ir_quant *q, int64_t c)
+{
+	chan_params p = {0};
+	if (q->scale)
+		p.scale = q->scale[c];
+	if (q->zero_point)
+		p.zp = q->zero_point[c];
+	if (q->levels)
+		p.levels = q->levels + ((size_t)c << q->bits);
+	return p;
+}
+
+/* Codes and DQ of every channel of w under q's parameters (scratch: two
+ * buffers of numel/nchan elements). */
+static double apply_all(const float *w, const ir_shape *s, ir_quant *q, float *dq, float *xb,
+                        float *db, uint8_t *cb)
+{
+	int64_t outer, C, inner;
+	split_axis(s, q->axis, &outer, &C, &inner);
+	double err = 0;
+	for (int64_t c = 0; c < C; c++) {
+		gather(w, outer, C, inner, c, xb);
+		chan_params p = params_of(q, c);
+		err += chan_apply(xb, outer * inner, q->scheme, q->bits, &p, cb, db);
+		for (int64_t o = 0; o < outer; o++) {
+			int64_t base = (o * C + c) * inner;
+			memcpy(q->codes + base, cb + o * inner, (size_t)inner);
+			if (dq)
+				memcpy(dq + base, db + o * inner, (size_t)inner * sizeof *dq);
+		}
+	}
+	return err;
+}
+
+int pass_quantize(const float *w, const ir_shape *s, const pass_qspec *spec, ir_arena *a,
+                  ir_quant *q, float *dq, double *err, diag_sink *d)
+{
+	memset(q, 0, sizeof *q);
+	int64_t n = ir_shape_numel(s);
+	if (n < 0) {
+		diag_error(d, NULL, "quantize: the tensor's shape is not known");
+		return -1;
+	}
+	if (spec->scheme < IR_QS_AFFINE || spec->scheme > IR_QS_CODEBOOK) {
+		diag_error(d, NULL, "quantize: unknown scheme %d", (int)spec->scheme);
+		return -1;
+	}
+	int bits = effective_bits(spec->scheme, spec->bits);
+	int minb = spec->scheme == IR_QS_SYMMETRIC || spec->scheme == IR_QS_POW2 ? 2 : 1;
+	if (bits < minb || bits > 8) {
+		diag_error(d, NULL, "quantize: %s needs %d to 8 bits, not %d",
+		           pass_qscheme_name(spec->scheme), minb, bits);
+		return -1;
+	}
+	if (spec->calib == PASS_CALIB_PERCENTILE &&
+	    !(spec->percentile > 50 && spec->percentile <= 100)) {
+		diag_error(d, NULL, "quantize: percentile must be in (50, 100], not %g",
+		           (double)spec->percentile);
+		return -1;
+	}
+	int axis = -1;
+	if (spec->per_channel) {
+		if (spec->axis < 0 || spec->axis >= s->rank) {
+			diag_error(d, NULL, "quantize: channel axis %d out of range for rank %d", spec->axis,
+			           s->rank);
+			return -1;
+		}
+		axis = spec->axis;
+	}
+	for (int64_t k = 0; k < n; k++)
+		if (!isfinite(w[k])) {
+			diag_error(d, NULL, "quantize: element %lld is not finite", (long long)k);
+			return -1;
+		}
+	int64_t outer, C, inner;
+	split_axis(s, axis, &outer, &C, &inner);
+	int64_t m = outer * inner;
+	q->scheme = spec->scheme;
+	q->bits = bits;
+	q->axis = axis;
+	q->nchan = (int)C;
+	q->codes = qalloc(a, (size_t)n);
+	if (spec->scheme == IR_QS_CODEBOOK)
+		q->levels = qalloc(a, ((size_t)C << bits) * sizeof *q->levels);
+	else
+		q->scale = qalloc(a, (size_t)C * sizeof *q->scale);
+	if (spec->scheme == IR_QS_AFFINE)
+		q->zero_point = qalloc(a, (size_t)C * sizeof *q->zero_point);
+	float *xb = malloc((size_t)(m ? m : 1) * sizeof *xb);
+	float *sb = malloc((size_t)(m ? m : 1) * sizeof *sb);
+	float *db = malloc((size_t)(m ? m : 1) * sizeof *db);
+	uint8_t *cb = malloc((size_t)(m ? m : 1));
+	int rc = -1;
+	if (!q->codes || (!q->levels && !q->scale) ||
+	    (spec->scheme == IR_QS_AFFINE && !q->zero_point) || !xb || !sb || !db || !cb)
+		goto oom;
+	for (int64_t c = 0; c < C; c++) {
+		gather(w, outer, C, inner, c, xb);
+		chan_params p = {0};
+		if (q->levels)
+			p.levels = q->levels + ((size_t)c << bits);
+		if (chan_calibrate(xb, m, spec, bits, &p, sb))
+			goto oom;
+		if (q->scale)
+			q->scale[c] = p.scale;
+		if (q->zero_point)
+			q->zero_point[c] = p.zp;
+	}
+	double e = apply_all(w, s, q, dq, xb, db, cb);
+	if (err)
+		*err = e;
+	rc = 0;
+	goto out;
+oom:
+	diag_error(d, NULL, "quantize: out of memory");
+	if (!a)
+		pass_quant_free(q);
+out:
+	free(xb);
+	free(sb);
+	free(db);
+	free(cb);
+	return rc;
+}
+
+int pass_quant_requantize(const float *w, const ir_shape *s, ir_quant *q, float *dq, double *err)
+{
+	int64_t n = ir_shape_numel(s);
+	if (n < 0 || !q->codes || (q->axis >= 0 && (q->axis >= s->rank || s->d[q->axis] != q->nchan)))
+		return -1;
+	int64_t outer, C, inner;
+	split_axis(s, q->axis, &outer, &C, &inner);
+	int64_t m = outer * inner;
+	float *xb = malloc((size_t)(m ? m : 1) * sizeof *xb);
+	float *db = malloc((size_t)(m ? m : 1) * sizeof *db);
+	uint8_t *cb = malloc((size_t)(m ? m : 1));
+	int rc = -1;
+	if (xb && db && cb) {
+		double e = apply_all(w, s, q, dq, xb, db, cb);
+		if (err)
+			*err = e;
+		rc = 0;
+	}
+	free(xb);
+	free(db);
+	free(cb);
+	return rc;
+}
+
+void pass_dequantize(const ir_quant *q, const ir_shape *s, float *dq)
+{
+	int64_t outer, C, inner;
+	split_axis(s, q->axis, &outer, &C, &inner);
+	int half = 1 << (q->bits - 1);
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t c = 0; c < C; c++) {
+			chan_params p = params_of(q, c);
+			int64_t base = (o * C + c) * inner;
+			for (int64_t i = 0; i < inner; i++) {
+				int code = q->codes[base + i];
+				float r = 0;
+				switch (q->scheme) {
+				case IR_QS_AFFINE:
+					r = p.scale * (float)(code - p.zp);
+					break;
+				case IR_QS_SYMMETRIC:
+				case IR_QS_TERNARY:
+					r = p.scale * (float)(code - half);
+					break;
+				case IR_QS_POW2: {
+					int mi = code & (half - 1);
+					r = mi ? ldexpf(p.scale, -(mi - 1)) : 0.0f;
+					if (code & half)
+						r = -r;
+					break;
+				}
+				case IR_QS_BINARY:
+					r = code ? p.scale : -p.scale;
+					break;
+				case IR_QS_CODEBOOK:
+					r = p.levels[code];
+					break;
+				case IR_QS_NONE:
+					break;
+				}
+				dq[base + i] = r;
+			}
+		}
+}
+
+double pass_quant_error_grad(const float *w, const float *dq, int64_t n, float *grad)
+{
+	double err = 0;
+	for (int64_t k = 0; k < n; k++) {
+		double e = (double)dq[k] - (double)w[k];
+		err += e * e;
+		if (grad)
+			grad[k] = (float)(-2.0 * e);
+	}
+	return err;
+}
+
+void pass_quant_free(ir_quant *q)
+{
+	free(q->scale);
+	free(q->zero_point);
+	free(q->levels);
+	free(q->codes);
+	q->scale = NULL;
+	q->zero_point = NULL;
+	q->levels = NULL;
+	q->codes = NULL;
+}
+
+int pass_weight_axis(const ir_node *n, int in)
+{
+	if (in != 1 || n->nin < 2 || !n->in[1])
+		return -1;
+	const ir_value *w = n->in[1];
+	switch (n->op) {
+	case IR_OP_CONV:
+		return w->shape.rank >= 1 ? 0 : -1;
+	case IR_OP_CONV_TRANSPOSE:
+		if (w->shape.rank < 2)
+			return -1;
+		return ir_attr_int(n, "group", 1) > 1 && w->shape.d[1] == 1 ? 0 : 1;
+	case IR_OP_GEMM:
+		if (w->shape.rank != 2)
+			return -1;
+		return ir_attr_int(n, "trans_b", 0) ? 0 : 1;
+	case IR_OP_MATMUL:
+		return w->shape.rank >= 2 ? w->shape.rank - 1 : -1;
+	default:
+		return -1;
+	}
+}

@@ -1,0 +1,166 @@
+/* quant.h: the quantizer family: one implementation of every weight
+ * quantization scheme, shared by PTQ (the quantize pass), QGT training
+ * (qgt/ regularizers) and the backend's constant packing.
+ *
+ * Given a float tensor and a pass_qspec, pass_quantize produces the codes,
+ * the per-tensor or per-channel parameters (scales, zero points or
+ * codebook levels) in an ir_quant, the dequantized tensor DQ(w), and the
+ * squared error ||DQ(w) - w||^2.  pass_quant_error_grad gives the QGT
+ * gradient of that error with DQ(w) held constant.
+ *
+ * Conventions (what an ir_quant produced here means):
+ *  - Elements are row-major; codes[k] is the code of element k.
+ *  - Per-channel parameters run along q->axis (nchan = shape.d[axis]);
+ *    per-tensor: axis -1, nchan 1.  Which axis holds the output channels
+ *    depends on the op; pass_weight_axis tells (conv/depthwise conv
+ *    [O, I/g, kh, kw]: 0; conv_transpose [I, O/g, kh, kw]: 1; gemm B:
+ *    0 with trans_b=1 ([N,K]), 1 with trans_b=0 ([K,N]); matmul B [..,K,N]:
+ *    its last axis).
+ *  - Codes are unsigned, 0..2^bits-1.  Signed schemes store the signed
+ *    integer q offset by 2^(bits-1) ("excess-K": the code is q's two's
+ *    complement with the top bit flipped):
+ *      AFFINE     w = scale[c] * (code - zero_point[c]); codes 0..2^b-1;
+ *                 the range always contains 0, so 0 is exact.
+ *      SYMMETRIC  q = code - 2^(b-1) in -(2^(b-1)-1)..2^(b-1)-1 (code 0
+ *                 unused); w = scale[c] * q.  bits >= 2.
+ *      POW2       sign-magnitude: code = s << (b-1) | m, s = 1 for
+ *                 negative; m = 0: w = 0, else w = +-scale[c] * 2^-(m-1),
+ *                 m in 1..2^(b-1)-1; scale[c] is itself a power of two, so
+ *                 every weight is a signed power of two (shifts only).
+ *                 bits >= 2.
+ *      BINARY     bits 1; code 1: +scale[c], code 0: -scale[c]
+ *                 (alpha * sign(w), sign(0) = +1; alpha = mean |w|).
+ *      TERNARY    bits 2; q = code - 2 in {-1, 0, +1}; w = scale[c] * q
+ *                 (codes 1..3).  alpha = mean |w| over |w| > t, with the
+ *                 threshold t = 0.7 mean |w| (TWN) or, for calib mse, the t
+ *                 minimising the error; then each weight takes the nearest
+ *                 of {-alpha, 0, +alpha}.
+ *      CODEBOOK   w = levels[c << bits | code]; 2^bits levels per channel,
+ *                 ascending, initialised by k-means (Lloyd) on the channel.
+ *    Binary and ternary force bits to 1 and 2 (q->bits says so).
+ *  - Rounding is to nearest, ties to even (rintf, as numpy's round).
+ *  - Calibration (how the range is picked; affine, symmetric, pow2 and
+ *    ternary): min-max; MSE-optimal clipping (a grid search per channel
+ *    over clipping ratios, or the ternary threshold, minimising
+ *    ||DQ(w)-w||^2); percentile P of |w| (symmetric, pow2) or the P and
+ *    100-P percentiles (affine; numpy's linear interpolation).  Binary and
+ *    codebook are MSE-optimal by construction and ignore calib; ternary
+ *    treats percentile as min-max.
+ *
+ * Bit packing (pass_bitpack): the tensor is split into d[0] rows of
+ * numel/d[0] elements (rank 0 or 1: one row); each row starts on a byte
+ * boundary; within a row, code j occupies bits [j*bits, (j+1)*bits) of the
+ * row's bit stream, whose bit t is bit (t % 8) of byte t / 8 (LSB first,
+ * little-endian bit order, so a code may straddle two bytes for 3, 5, 6 or
+ * 7 bits).  Padding bits are zero.  Per-channel parameters stay beside the
+ * codes in the ir_quant (scale f32, zero_point i32, levels f32). */
+#ifndef QGTC_PASS_QUANT_H
+#define QGTC_PASS_QUANT_H
+
+#include "ir.h"
+
+typedef enum {
+	PASS_CALIB_MINMAX = 0,  /* full range */
+	PASS_CALIB_MSE,         /* clipping that minimises the weight MSE */
+	PASS_CALIB_PERCENTILE,  /* clip at a percentile of the values */
+} pass_calib;
+
+/* What to do with one tensor. */
+typedef struct pass_qspec {
+	ir_qscheme scheme;      /* IR_QS_AFFINE .. IR_QS_CODEBOOK */
+	int bits;               /* 1..8 (binary: 1, ternary: 2, whatever is given) */
+	bool per_channel;       /* parameters per slice along axis */
+	int axis;               /* channel axis when per_channel (see pass_weight_axis) */
+	pass_calib calib;
+	float percentile;       /* PASS_CALIB_PERCENTILE: P in (50, 100], e.g. 99.9 */
+} pass_qspec;
+
+/* 8-bit affine, per-channel on axis 0, min-max. */
+void pass_qspec_default(pass_qspec *s);
+
+/* Quantize the n = numel(s) floats of w (shape s) per spec.  Fills q (its
+ * arrays allocated in arena a, or with malloc when a is NULL: then free
+ * them with pass_quant_free); writes DQ(w) to dq (n floats, may be NULL);
+ * *err (may be NULL) = ||DQ(w) - w||^2.  0, or -1 after reporting a bad
+ * spec (bits out of range, axis out of range, non-finite weights) or out
+ * of memory to d.  Deterministic. */
+int pass_quantize(const float *w, const ir_shape *s, const pass_qspec *spec, ir_arena *a,
+                  ir_quant *q, float *dq, double *err, diag_sink *d);
+
+/* Round w onto the grid already in q (scales, zero points or levels kept,
+ * codes recomputed in place): QGT with a frozen grid.  dq and err as in
+ * pass_quantize.  0, or -1 if s does not fit q. */
+int pass_quant_requantize(const float *w, const ir_shape *s, ir_quant *q, float *dq, double *err);
+
+/* DQ from q's codes and parameters: numel(s) floats into dq. */
+void pass_dequantize(const ir_quant *q, const ir_shape *s, float *dq);
+
+/* sum (dq - w)^2 over n elements; with grad non-NULL also
+ * grad = d/dw ||DQ(w) - w||^2 = 2 (w - dq), DQ(w) held constant (the QGT
+ * gradient: the grid does not move with w). */
+double pass_quant_error_grad(const float *w, const float *dq, int64_t n, float *grad);
+
+/* Free the arrays of a q filled with a == NULL. */
+void pass_quant_free(ir_quant *q);
+
+/* Channel axis of input `in` of node n holding weights, for per-channel
+ * quantization along output channels, or -1 if that input is not a weight
+ * of a conv, conv_transpose, gemm or matmul.  Depthwise conv: 0 (one
+ * channel per filter).  conv_transpose with groups: 1 (O/g channels, each
+ * shared by the g groups), but 0 when O/g is 1 (depthwise: input channel
+ * = output channel). */
+int pass_weight_axis(const ir_node *n, int in);
+
+/* Names: "affine", "symmetric", "pow2", "binary", "ternary", "codebook".
+ * From name: IR_QS_NONE if unknown. */
+const char *pass_qscheme_name(ir_qscheme s);
+ir_qscheme pass_qscheme_from_name(const char *s);
+
+/* ---------------------------------------------------------- bit packing */
+
+/* Bytes of the packed form of a tensor of shape s at `bits` bits. */
+size_t pass_bitpack_size(const ir_shape *s, int bits);
+/* Pack codes (numel(s) of them) into out (pass_bitpack_size bytes). */
+void pass_bitpack(const uint8_t *codes, const ir_shape *s, int bits, uint8_t *out);
+/* Inverse of pass_bitpack. */
+void pass_bitunpack(const uint8_t *packed, const ir_shape *s, int bits, uint8_t *codes);
+
+/* ------------------------------------------------- the PTQ pipeline's options */
+
+/* Options of the bnfold/quantize/bitpack passes (pass_options.quant). */
+typedef struct pass_quant_options {
+	int bits;                   /* default bits (-b), 1..8 */
+	ir_qscheme scheme;          /* --scheme */
+	bool per_tensor;            /* --granularity per-tensor */
+	pass_calib calib;           /* --calib */
+	float percentile;           /* --calib percentile:P */
+	const char *bits_rules;     /* --bits 'NAME=B,GLOB=B'; B 1..8, or 32/fp32: keep float; may be NULL */
+	/* Calibration inputs for bias correction (--calib-data), already
+	 * normalised; NULL: no bias correction. */
+	const float *calib_x;
+	int64_t calib_n;            /* samples */
+	int64_t calib_numel;        /* elements per sample (must match the graph input) */
+	int64_t calib_max;          /* use at most this many samples (0: 256) */
+} pass_quant_options;
+
+/* Check a --bits rule list ("conv1=8,fc=4,*dw*=4"); reports and returns -1
+ * if malformed. */
+int pass_quant_check_rules(const char *rules, diag_sink *d);
+
+/* Sizes of the emitted object's sections, for the size report.
+ * TODO(backend): the native backend fills this in after emitting the
+ * object; until then the report says "object size: n/a". */
+typedef struct pass_object_size {
+	size_t text, rodata, data, bss;   /* bytes */
+} pass_object_size;
+
+/* Size report over g (after quantize; packed sizes from bitpack when it
+ * ran, else computed the same way): per quantized weight: layer, params,
+ * scheme, bits, granularity, packed bytes, share of the packed total;
+ * totals: packed weights (the lower bound), quantization parameters,
+ * float parameters (biases, unquantized constants), the FP32 size of the
+ * same parameters and the reduction factors.  obj NULL: object size n/a.
+ * Text, or JSON when json. */
+void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, bool json);
+
+#endif

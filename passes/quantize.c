@@ -1,0 +1,427 @@
+/* quantize.c: post-training quantization of weights.  For every conv,
+ * conv_transpose, gemm and matmul whose weight (input 1) is an f32
+ * constant, pick a pass_qspec (defaults from pass_options.quant, then the
+ * node's DSL hint, then the --bits rules), quantize it with the one
+ * quantizer (quant.c), attach the ir_quant to the value, and replace the
+ * value's data by DQ(w): the interpreter then simulates the quantized
+ * model exactly (dequantized weights, float activations).  With
+ * calibration inputs, empirical bias correction follows: each layer's
+ * bias gets mean(y_float) - mean(y_quant) per output channel, layer by
+ * layer in topological order.
+ * requires: toposorted graph, constants with data; for bias correction
+ * one f32 input and shapes that inference can derive.  keeps: names,
+ * shapes.  Weights that already carry an ir_quant are left alone, so
+ * rerunning the pass changes nothing.  Biases stay float32. */
+#include <fnmatch.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pass.h"
+#include "quant.h"
+
+#define MAX_RULES 64
+#define CALIB_DEFAULT 256
+
+typedef struct bits_rule {
+	char pat[96];
+	int bits;           /* 1..8, or 0: keep float */
+	bool used;
+} bits_rule;
+
+/* Parse "PAT=B,..." into r (may be NULL: check only).  Count or -1. */
+static int parse_rules(const char *rules, bits_rule *r, diag_sink *d)
+{
+	int n = 0;
+	for (const char *p = rules; p && *p;) {
+		const char *e = strchr(p, ',');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+		const char *eq = memchr(p, '=', len);
+		if (!len) {
+			p = e ? e + 1 : NULL;
+			continue;
+		}
+		if (!eq || eq == p || (size_t)(eq - p) >= sizeof r->pat) {
+			diag_error(d, NULL, "--bits: '%.*s' is not NAME=BITS (e.g. conv1=8,*dw*=4)", (int)len,
+			           p);
+			return -1;
+		}
+		char val[16];
+		size_t vl = len - (size_t)(eq + 1 - p);
+		if (vl >= sizeof val)
+			vl = sizeof val - 1;
+		memcpy(val, eq + 1, vl);
+		val[vl] = 0;
+		int bits;
+		char *end;
+		long v = strtol(val, &end, 10);
+		if (strcmp(val, "fp32") == 0 || strcmp(val, "f32") == 0 || strcmp(val, "float") == 0 ||
+		    (*end == 0 && end != val && v == 32))
+			bits = 0;
+		else if (*end == 0 && end != val && v >= 1 && v <= 8)
+			bits = (int)v;
+		else {
+			diag_error(d, NULL, "--bits: '%s' in '%.*s' must be 1..8, or 32/fp32 to keep float",
+			           val, (int)len, p);
+			return -1;
+		}
+		if (n >= MAX_RULES) {
+			diag_error(d, NULL, "--bits: more than %d rules", MAX_RULES);
+			return -1;
+		}
+		if (r) {
+			memcpy(r[n].pat, p, (size_t)(eq - p));
+			r[n].pat[eq - p] = 0;
+			r[n].bits = bits;
+			r[n].used = false;
+		}
+		n++;
+		p = e ? e + 1 : NULL;
+	}
+	return n;
+}
+
+int pass_quant_check_rules(const char *rules, diag_sink *d)
+{
+	return parse_rules(rules, NULL, d) < 0 ? -1 : 0;
+}
+
+/* Bits for node n with weight w: -1 for "no rule". */
+static int rule_bits(bits_rule *r, int nr, const ir_node *n, const ir_value *w)
+{
+	int bits = -1;
+	for (int i = 0; i < nr; i++)
+		if ((n->name && fnmatch(r[i].pat, n->name, 0) == 0) ||
+		    (w->name && fnmatch(r[i].pat, w->name, 0) == 0)) {
+			bits = r[i].bits; /* the last matching rule wins */
+			r[i].used = true;
+		}
+	return bits;
+}
+
+/* ---------------------------------------------------- bias correction */
+
+typedef struct layer {
+	ir_node *n;
+	int64_t C;          /* output channels (axis 1 of the output) */
+	double *mean_fp;    /* [C] */
+} layer;
+
+/* Per-channel means of the axis-1 slices of every layer's output over the
+ * calibration batches (the graph's outputs are swapped for the layers'
+ * outputs meanwhile).  means[l] gets C doubles.  0 or -1. */
+static int layer_means(ir_graph *g, layer *L, int nl, const pass_quant_options *qo,
+                       int64_t B, int64_t nb, double **means, diag_sink *d)
+{
+	ir_value **saved = g->outputs;
+	int nsaved = g->noutputs, capsaved = g->capoutputs;
+	ir_value **outs = calloc((size_t)nl + 1, sizeof *outs);
+	ir_tensor *res = calloc((size_t)nl + 1, sizeof *res);
+	int rc = -1;
+	if (!outs || !res) {
+		diag_error(d, NULL, "out of memory");
+		goto out;
+	}
+	for (int l = 0; l < nl; l++) {
+		outs[l] = L[l].n->out[0];
+		memset(means[l], 0, (size_t)L[l].C * sizeof **means);
+	}
+	g->outputs = outs;
+	g->noutputs = nl;
+	g->capoutputs = nl;
+	ir_value *in = g->inputs[0];
+	for (int64_t b = 0; b < nb; b++) {
+		ir_tensor x = {IR_DT_F32, in->shape, (void *)(qo->calib_x + b * B * qo->calib_numel)};
+		if (ir_interp_run(g, &x, res, d))
+			goto out;
+		for (int l = 0; l < nl; l++) {
+			int64_t C = L[l].C, n = ir_shape_numel(&res[l].shape);
+			int64_t inner = n / (res[l].shape.d[0] * C);
+			const float *y = res[l].data;
+			for (int64_t k = 0; k < n; k++)
+				means[l][(k / inner) % C] += y[k];
+			ir_tensor_free(&res[l]);
+		}
+	}
+	for (int l = 0; l < nl; l++) {
+		int64_t C = L[l].C;
+		const ir_value *v = L[l].n->out[0];
+		double cnt = (double)(ir_shape_numel(&v->shape) / C) * (double)nb;
+		for (int64_t c = 0; c < C; c++)
+			means[l][c] /= cnt;
+	}
+	rc = 0;
+out:
+	g->outputs = saved;
+	g->noutputs = nsaved;
+	g->capoutputs = capsaved;
+	free(outs);
+	free(res);
+	return rc;
+}
+
+/* The f32 bias of layer n as a fresh [C] buffer wired into the node
+ * (created as zeros if absent).  NULL if its bias cannot be corrected. */
+static float *own_bias(ir_graph *g, ir_node *n, int64_t C)
+{
+	ir_value *b = n->nin > 2 ? n->in[2] : NULL;
+	float beta = n->op == IR_OP_GEMM ? ir_attr_float(n, "beta", 1.0f) : 1.0f;
+	float *nb = ir_arena_alloc(g->arena, (size_t)C * sizeof *nb);
+	if (!nb)
+		return NULL;
+	if (b) {
+		if (b->kind != IR_VAL_CONST || b->dt != IR_DT_F32 || !b->data)
+			return NULL;
+		int64_t k = ir_shape_numel(&b->shape);
+		if (k != 1 && !(k == C && b->shape.d[b->shape.rank - 1] == C))
+			return NULL;
+		for (int64_t c = 0; c < C; c++)
+			nb[c] = ((const float *)b->data)[k == 1 ? 0 : c] * beta;
+	}
+	if (n->nin < 3) {
+		ir_value **in = ir_arena_alloc(g->arena, 3 * sizeof *in);
+		if (!in)
+			return NULL;
+		memcpy(in, n->in, (size_t)n->nin * sizeof *in);
+		n->in = in;
+		n->nin = 3;
+	}
+	ir_shape s = ir_shape_make(1, &C);
+	if (b && ir_value_use_count(g, b) == 1 && ir_shape_eq(&b->shape, &s) && beta == 1.0f) {
+		b->data = nb;
+		return nb;
+	}
+	const char *base = b ? b->name : ir_arena_printf(g->arena, "%s.bias", n->in[1]->name);
+	ir_value *v = ir_graph_add_const(g, ir_graph_unique_name(g, base), IR_DT_F32, &s, NULL);
+	if (!v)
+		return NULL;
+	v->data = nb;
+	n->in[2] = v;
+	if (n->op == IR_OP_GEMM)
+		ir_node_set_float(g, n, "beta", 1.0f);
+	return nb;
+}
+
+/* Saved value shapes, to undo a temporary batch binding. */
+static ir_shape *save_shapes(const ir_graph *g)
+{
+	ir_shape *s = malloc(((size_t)g->nvalues + 1) * sizeof *s);
+	if (s)
+		for (int i = 0; i < g->nvalues; i++)
+			s[i] = g->values[i]->shape;
+	return s;
+}
+
+typedef struct calib_ctx {
+	layer *L;
+	int nl;
+	int64_t B, nb;
+	ir_shape *saved;    /* shapes before binding the batch; NULL if not bound */
+	int nsaved;
+} calib_ctx;
+
+/* Set up bias correction: 1 if ready, 0 if skipped (warned), -1 on error. */
+static int calib_begin(ir_graph *g, const pass_quant_options *qo, calib_ctx *cc, diag_sink *d)
+{
+	memset(cc, 0, sizeof *cc);
+	if (g->ninputs != 1 || g->inputs[0]->dt != IR_DT_F32 || g->inputs[0]->shape.rank < 1) {
+		diag_warn(d, g->src_file, "bias correction needs a model with one f32 input; skipped");
+		return 0;
+	}
+	ir_value *in = g->inputs[0];
+	int64_t per = 1;
+	for (int i = 1; i < in->shape.rank; i++)
+		per *= in->shape.d[i];
+	if (per != qo->calib_numel) {
+		diag_warn(d, g->src_file,
+		          "calibration samples have %lld elements, the model's input '%s' takes %lld; "
+		          "bias correction skipped",
+		          (long long)qo->calib_numel, in->name, (long long)per);
+		return 0;
+	}
+	int64_t avail = qo->calib_n < (qo->calib_max > 0 ? qo->calib_max : CALIB_DEFAULT)
+	                    ? qo->calib_n
+	                    : (qo->calib_max > 0 ? qo->calib_max : CALIB_DEFAULT);
+	if (in->shape.d[0] == IR_DIM_SYM) {
+		cc->B = avail < 64 ? avail : 64;
+		if (cc->B < 1) {
+			diag_warn(d, NULL, "no calibration samples; bias correction skipped");
+			return 0;
+		}
+		cc->saved = save_shapes(g);
+		cc->nsaved = g->nvalues;
+		if (!cc->saved) {
+			diag_error(d, NULL, "out of memory");
+			return -1;
+		}
+		ir_graph_bind_batch(g, cc->B);
+		if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
+			return -1;
+	} else
+		cc->B = in->shape.d[0];
+	cc->nb = avail / cc->B;
+	if (cc->nb < 1) {
+		diag_warn(d, NULL, "bias correction needs at least %lld calibration samples; skipped",
+		          (long long)cc->B);
+		return 0;
+	}
+	return 1;
+}
+
+static void calib_end(ir_graph *g, calib_ctx *cc)
+{
+	if (cc->saved) {
+		for (int i = 0; i < cc->nsaved && i < g->nvalues; i++)
+			g->values[i]->shape = cc->saved[i];
+		free(cc->saved);
+	}
+	if (cc->L)
+		for (int l = 0; l < cc->nl; l++)
+			free(cc->L[l].mean_fp);
+	free(cc->L);
+}
+
+/* ------------------------------------------------------------- the pass */
+
+typedef struct target {
+	ir_node *n;
+	ir_value *w;
+	pass_qspec spec;
+} target;
+
+int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	pass_quant_options dflt = {.bits = 8, .scheme = IR_QS_AFFINE, .percentile = 99.9f};
+	const pass_quant_options *qo = o && o->quant ? o->quant : &dflt;
+	bits_rule rules[MAX_RULES];
+	int nr = parse_rules(qo->bits_rules, rules, d);
+	if (nr < 0)
+		return -1;
+	if (ir_graph_toposort(g, d))
+		return -1;
+
+	target *T = calloc((size_t)g->nnodes + 1, sizeof *T);
+	if (!T) {
+		diag_error(d, NULL, "out of memory");
+		return -1;
+	}
+	int nt = 0, rc = -1;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		int axis = pass_weight_axis(n, 1);
+		ir_value *w = axis >= 0 ? n->in[1] : NULL;
+		if (!w || w->kind != IR_VAL_CONST || w->dt != IR_DT_F32 || !w->data || w->quant ||
+		    !ir_shape_known(&w->shape))
+			continue;
+		bool dup = false; /* a weight shared by two layers is quantized once */
+		for (int k = 0; k < nt; k++)
+			dup |= T[k].w == w;
+		if (dup)
+			continue;
+		int bits = n->qhint.bits ? n->qhint.bits : qo->bits;
+		int rb = rule_bits(rules, nr, n, w);
+		if (rb >= 0)
+			bits = rb;
+		if (bits == 0)
+			continue; /* kept float */
+		pass_qspec *s = &T[nt].spec;
+		pass_qspec_default(s);
+		s->scheme = qo->scheme ? qo->scheme : IR_QS_AFFINE;
+		s->bits = bits;
+		s->per_channel = n->qhint.gran ? n->qhint.gran == IR_QGRAN_PER_CHANNEL : !qo->per_tensor;
+		s->axis = axis;
+		s->calib = qo->calib;
+		s->percentile = qo->percentile > 0 ? qo->percentile : 99.9f;
+		T[nt].n = n;
+		T[nt].w = w;
+		nt++;
+	}
+	for (int r = 0; r < nr; r++)
+		if (!rules[r].used)
+			diag_warn(d, g->src_file, "--bits: '%s' matches no quantizable layer or weight",
+			          rules[r].pat);
+
+	/* Bias correction, part 1: float means of the layers' outputs. */
+	calib_ctx cc = {0};
+	int calib = 0;
+	if (qo->calib_x && nt) {
+		calib = calib_begin(g, qo, &cc, d);
+		if (calib < 0)
+			goto out;
+	}
+	if (calib) {
+		cc.L = calloc((size_t)nt, sizeof *cc.L);
+		if (!cc.L)
+			goto oom;
+		for (int t = 0; t < nt; t++) {
+			ir_node *n = T[t].n;
+			ir_value *y = n->out[0];
+			if (n->op == IR_OP_MATMUL || !y || y->shape.rank < 2 || !ir_shape_known(&y->shape))
+				continue;
+			layer *l = &cc.L[cc.nl];
+			l->n = n;
+			l->C = y->shape.d[1];
+			l->mean_fp = calloc((size_t)l->C, sizeof *l->mean_fp);
+			if (!l->mean_fp)
+				goto oom;
+			cc.nl++;
+		}
+		double **m = calloc((size_t)cc.nl + 1, sizeof *m);
+		if (!m)
+			goto oom;
+		for (int l = 0; l < cc.nl; l++)
+			m[l] = cc.L[l].mean_fp;
+		int r = layer_means(g, cc.L, cc.nl, qo, cc.B, cc.nb, m, d);
+		free(m);
+		if (r)
+			goto out;
+	}
+
+	/* Quantize: the data of each weight becomes DQ(w). */
+	for (int t = 0; t < nt; t++) {
+		ir_value *w = T[t].w;
+		int64_t n = ir_shape_numel(&w->shape);
+		ir_quant *q = ir_arena_alloc(g->arena, sizeof *q);
+		float *dq = ir_arena_alloc(g->arena, (size_t)(n ? n : 1) * sizeof *dq);
+		if (!q || !dq)
+			goto oom;
+		if (pass_quantize(w->data, &w->shape, &T[t].spec, g->arena, q, dq, NULL, d)) {
+			diag_note(d, ir_node_loc(g, T[t].n), "while quantizing weight '%s'", w->name);
+			goto out;
+		}
+		w->data = dq;
+		w->quant = q;
+	}
+
+	/* Bias correction, part 2: layer by layer, so that each correction
+	 * sees the corrected layers before it. */
+	if (calib) {
+		for (int l = 0; l < cc.nl; l++) {
+			layer *L = &cc.L[l];
+			double *mq = calloc((size_t)L->C, sizeof *mq);
+			if (!mq)
+				goto oom;
+			if (layer_means(g, L, 1, qo, cc.B, cc.nb, &mq, d)) {
+				free(mq);
+				goto out;
+			}
+			float *b = own_bias(g, L->n, L->C);
+			if (!b)
+				diag_warn(d, ir_node_loc(g, L->n), "bias cannot be corrected (shape or kind)");
+			for (int64_t c = 0; b && c < L->C; c++)
+				b[c] += (float)(L->mean_fp[c] - mq[c]);
+			free(mq);
+		}
+	}
+	rc = 0;
+	goto out;
+oom:
+	diag_error(d, NULL, "out of memory quantizing weights");
+out:
+	if (calib)
+		calib_end(g, &cc);
+	free(T);
+	return rc;
+}

@@ -1,0 +1,735 @@
+/* grad_elem.c: backward (and, where speed matters, forward) of the
+ * activations, pools, broadcast arithmetic, shape ops, dropout and
+ * softmax.  Forwards not written here are the interpreter's kernels. */
+#include <math.h>
+#include <string.h>
+
+#include "kernel.h"
+#include "train_internal.h"
+
+/* dst = v or dst += v, per the accumulate flag of the gradient. */
+#define PUT(dst, acc, v) ((dst) = (acc) ? (dst) + (v) : (v))
+
+/* -------------------------------------------------------- activations */
+
+typedef struct act_job {
+	ir_op op;
+	const float *x, *y, *dy;
+	float *out;
+	bool acc;
+	float a, b;               /* alpha/beta or clip bounds */
+} act_job;
+
+static void relu_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
+{
+	(void)tid;
+	act_job *j = ctx;
+	for (int64_t i = lo; i < hi; i++)
+		j->out[i] = j->x[i] < 0 ? 0.0f : j->x[i];
+}
+
+static void act_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
+{
+	(void)tid;
+	act_job *j = ctx;
+	const float *x = j->x, *y = j->y, *dy = j->dy;
+	float *dx = j->out;
+	bool acc = j->acc;
+	switch (j->op) {
+	case IR_OP_RELU:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, x[i] > 0 ? dy[i] : 0.0f);
+		break;
+	case IR_OP_LEAKY_RELU:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, x[i] < 0 ? j->a * dy[i] : dy[i]);
+		break;
+	case IR_OP_CLIP:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, x[i] > j->a && x[i] < j->b ? dy[i] : 0.0f);
+		break;
+	case IR_OP_SIGMOID:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] * y[i] * (1 - y[i]));
+		break;
+	case IR_OP_TANH:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] * (1 - y[i] * y[i]));
+		break;
+	case IR_OP_HARD_SIGMOID:
+		for (int64_t i = lo; i < hi; i++) {
+			float v = j->a * x[i] + j->b;
+			PUT(dx[i], acc, v > 0 && v < 1 ? j->a * dy[i] : 0.0f);
+		}
+		break;
+	case IR_OP_HARD_SWISH:
+		for (int64_t i = lo; i < hi; i++) {
+			float v = x[i];
+			float g = v <= -3 ? 0.0f : v >= 3 ? 1.0f : (2 * v + 3) / 6;
+			PUT(dx[i], acc, dy[i] * g);
+		}
+		break;
+	default:
+		break;
+	}
+}
+
+static int relu_fwd(qgt_trainer *t, qgt_exec *e)
+{
+	act_job j = {IR_OP_RELU, qgt_f(t, e->n->in[0]), NULL, NULL, qgt_f(t, e->n->out[0]), false, 0, 0};
+	qgt_pool_run(t->pool, t->numel[e->n->out[0]->id], relu_fwd_task, &j);
+	return 0;
+}
+
+static int act_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	act_job j = {n->op, qgt_f(t, n->in[0]), qgt_f(t, n->out[0]), qgt_grad_in(t, n->out[0]),
+	             NULL, false, 0, 0};
+	j.out = qgt_grad_out(t, n->in[0], &j.acc);
+	if (!j.out && n->op != IR_OP_CLIP)
+		return 0;
+	switch (n->op) {
+	case IR_OP_LEAKY_RELU: j.a = ir_attr_float(n, "alpha", 0.01f); break;
+	case IR_OP_HARD_SIGMOID:
+		j.a = ir_attr_float(n, "alpha", 0.2f);
+		j.b = ir_attr_float(n, "beta", 0.5f);
+		break;
+	case IR_OP_CLIP: {
+		ir_value *lo = n->nin > 1 ? n->in[1] : NULL, *hi = n->nin > 2 ? n->in[2] : NULL;
+		j.a = lo && t->numel[lo->id] > 0 ? qgt_f(t, lo)[0] : -INFINITY;
+		j.b = hi && t->numel[hi->id] > 0 ? qgt_f(t, hi)[0] : INFINITY;
+		break;
+	}
+	default: break;
+	}
+	if (j.out)
+		qgt_pool_run(t->pool, t->numel[n->out[0]->id], act_bwd_task, &j);
+	if (n->op == IR_OP_CLIP) {
+		/* The bounds get the gradient of what they clipped. */
+		for (int k = 1; k < 3 && k < n->nin; k++) {
+			bool acc;
+			float *db = qgt_grad_out(t, n->in[k], &acc);
+			if (!db)
+				continue;
+			double s = 0;
+			for (int64_t i = 0; i < t->numel[n->out[0]->id]; i++)
+				if (k == 1 ? j.x[i] < j.a : j.x[i] > j.b)
+					s += j.dy[i];
+			db[0] = acc ? db[0] + (float)s : (float)s;
+		}
+	}
+	return 0;
+}
+
+/* -------------------------------------------------------------- pools */
+
+typedef struct pool_st {
+	int64_t nc, h, w, oh, ow, kh, kw, sh, sw, ph, pw, dh, dw, pe_h, pe_w;
+	bool cip;                 /* avg: count_include_pad */
+	int32_t *arg;             /* max: argmax offset in the plane, -1 none */
+} pool_st;
+
+typedef struct pool_job {
+	pool_st *s;
+	const float *x, *dy;
+	float *y, *dx;
+	int64_t *ind;
+	bool acc;
+} pool_job;
+
+static void maxpool_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
+{
+	(void)tid;
+	pool_job *j = ctx;
+	pool_st *s = j->s;
+	int64_t in_sz = s->h * s->w, out_sz = s->oh * s->ow;
+	for (int64_t bc = lo; bc < hi; bc++) {
+		const float *xc = j->x + bc * in_sz;
+		for (int64_t oy = 0; oy < s->oh; oy++)
+			for (int64_t ox = 0; ox < s->ow; ox++) {
+				float best = -INFINITY;
+				int32_t at = -1;
+				for (int64_t i = 0; i < s->kh; i++) {
+					int64_t iy = oy * s->sh - s->ph + i * s->dh;
+					if (iy < 0 || iy >= s->h)
+						continue;
+					for (int64_t k = 0; k < s->kw; k++) {
+						int64_t ix = ox * s->sw - s->pw + k * s->dw;
+						if (ix < 0 || ix >= s->w)
+							continue;
+						float v = xc[iy * s->w + ix];
+						if (at < 0 || v > best) {
+							best = v;
+							at = (int32_t)(iy * s->w + ix);
+						}
+					}
+				}
+				int64_t o = bc * out_sz + oy * s->ow + ox;
+				j->y[o] = best;
+				s->arg[o] = at;
+				if (j->ind)
+					j->ind[o] = at < 0 ? -1 : bc * in_sz + at;
+			}
+	}
+}
+
+static void maxpool_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
+{
+	(void)tid;
+	pool_job *j = ctx;
+	pool_st *s = j->s;
+	int64_t in_sz = s->h * s->w, out_sz = s->oh * s->ow;
+	for (int64_t bc = lo; bc < hi; bc++) {
+		float *dxc = j->dx + bc * in_sz;
+		if (!j->acc)
+			memset(dxc, 0, sizeof(float) * (size_t)in_sz);
+		for (int64_t o = 0; o < out_sz; o++) {
+			int32_t at = s->arg[bc * out_sz + o];
+			if (at >= 0)
+				dxc[at] += j->dy[bc * out_sz + o];
+		}
+	}
+}
+
+static void avgpool_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
+{
+	(void)tid;
+	pool_job *j = ctx;
+	pool_st *s = j->s;
+	int64_t in_sz = s->h * s->w, out_sz = s->oh * s->ow;
+	for (int64_t bc = lo; bc < hi; bc++) {
+		float *dxc = j->dx + bc * in_sz;
+		if (!j->acc)
+			memset(dxc, 0, sizeof(float) * (size_t)in_sz);
+		for (int64_t oy = 0; oy < s->oh; oy++)
+			for (int64_t ox = 0; ox < s->ow; ox++) {
+				/* The interpreter's count: taps inside the input, or
+				 * inside the padded input with count_include_pad. */
+				int64_t n_in = 0, n_pad = 0;
+				for (int64_t i = 0; i < s->kh; i++) {
+					int64_t iy = oy * s->sh - s->ph + i * s->dh;
+					for (int64_t k = 0; k < s->kw; k++) {
+						int64_t ix = ox * s->sw - s->pw + k * s->dw;
+						bool pad_ok = iy >= -s->ph && iy < s->h + s->pe_h && ix >= -s->pw &&
+						              ix < s->w + s->pe_w;
+						n_pad += pad_ok;
+						n_in += iy >= 0 && iy < s->h && ix >= 0 && ix < s->w;
+					}
+				}
+				int64_t cnt = s->cip ? n_pad : n_in;
+				if (!cnt)
+					continue;
+				float g = j->dy[bc * out_sz + oy * s->ow + ox] / (float)cnt;
+				for (int64_t i = 0; i < s->kh; i++) {
+					int64_t iy = oy * s->sh - s->ph + i * s->dh;
+					if (iy < 0 || iy >= s->h)
+						continue;
+					for (int64_t k = 0; k < s->kw; k++) {
+						int64_t ix = ox * s->sw - s->pw + k * s->dw;
+						if (ix >= 0 && ix < s->w)
+							dxc[iy * s->w + ix] += g;
+					}
+				}
+			}
+	}
+}
+
+static int maxpool_fwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	pool_st *s = e->st;
+	pool_job j = {s, qgt_f(t, n->in[0]), NULL, qgt_f(t, n->out[0]), NULL, NULL, false};
+	if (n->nout > 1 && n->out[1])
+		j.ind = t->val[n->out[1]->id];
+	qgt_pool_run(t->pool, s->nc, maxpool_fwd_task, &j);
+	return 0;
+}
+
+static int pool_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	pool_st *s = e->st;
+	pool_job j = {s, qgt_f(t, n->in[0]), qgt_grad_in(t, n->out[0]), NULL, NULL, NULL, false};
+	j.dx = qgt_grad_out(t, n->in[0], &j.acc);
+	if (!j.dx)
+		return 0;
+	qgt_pool_run(t->pool, s->nc, n->op == IR_OP_MAX_POOL ? maxpool_bwd_task : avgpool_bwd_task, &j);
+	return 0;
+}
+
+static int plan_pool(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
+	int r = xs->rank;
+	if (r != 3 && r != 4)
+		return 1;
+	if (n->op == IR_OP_MAX_POOL && ir_attr_int(n, "storage_order", 0) != 0)
+		return 1;
+	pool_st *s = qgt_plan_alloc(t, sizeof *s);
+	if (!s)
+		return -1;
+	int nsp = r - 2, cnt;
+	int64_t in[2], k[2] = {1, 1}, st[2] = {1, 1}, dil[2] = {1, 1}, pb[2], pe[2];
+	const int64_t *a = ir_attr_ints(n, "kernel", &cnt);
+	for (int i = 0; a && i < nsp && i < cnt; i++)
+		k[i] = a[i];
+	a = ir_attr_ints(n, "strides", &cnt);
+	for (int i = 0; a && i < nsp && i < cnt; i++)
+		st[i] = a[i];
+	a = ir_attr_ints(n, "dilations", &cnt);
+	for (int i = 0; a && i < nsp && i < cnt; i++)
+		dil[i] = a[i];
+	for (int i = 0; i < nsp; i++)
+		in[i] = xs->d[2 + i];
+	if (k_resolve_pads(t->g, n, nsp, in, k, st, dil, pb, pe, t->d))
+		return -1;
+	bool two = nsp == 2;
+	s->nc = xs->d[0] * xs->d[1];
+	s->h = two ? in[0] : 1;
+	s->w = in[nsp - 1];
+	s->oh = two ? ys->d[2] : 1;
+	s->ow = ys->d[r - 1];
+	s->kh = two ? k[0] : 1;
+	s->kw = k[nsp - 1];
+	s->sh = two ? st[0] : 1;
+	s->sw = st[nsp - 1];
+	s->dh = two ? dil[0] : 1;
+	s->dw = dil[nsp - 1];
+	s->ph = two ? pb[0] : 0;
+	s->pw = pb[nsp - 1];
+	s->pe_h = two ? pe[0] : 0;
+	s->pe_w = pe[nsp - 1];
+	s->cip = ir_attr_int(n, "count_include_pad", 0) != 0;
+	if (n->op == IR_OP_MAX_POOL) {
+		s->arg = qgt_plan_alloc(t, sizeof(int32_t) * (size_t)(s->nc * s->oh * s->ow));
+		if (!s->arg)
+			return -1;
+		e->fwd = maxpool_fwd;
+	}
+	e->st = s;
+	e->bwd = pool_bwd;
+	return 0;
+}
+
+static int gpool_fwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	const float *x = qgt_f(t, n->in[0]);
+	float *y = qgt_f(t, n->out[0]);
+	int64_t nc = t->numel[n->out[0]->id], sp = t->numel[n->in[0]->id] / nc;
+	for (int64_t i = 0; i < nc; i++) {
+		float s = 0;
+		for (int64_t k = 0; k < sp; k++)
+			s += x[i * sp + k];
+		y[i] = s / (float)sp;
+	}
+	return 0;
+}
+
+static int gpool_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	bool acc;
+	float *dx = qgt_grad_out(t, n->in[0], &acc);
+	if (!dx)
+		return 0;
+	const float *x = qgt_f(t, n->in[0]), *y = qgt_f(t, n->out[0]);
+	const float *dy = qgt_grad_in(t, n->out[0]);
+	int64_t nc = t->numel[n->out[0]->id], sp = t->numel[n->in[0]->id] / nc;
+	for (int64_t i = 0; i < nc; i++) {
+		if (n->op == IR_OP_GLOBAL_AVG_POOL) {
+			float g = dy[i] / (float)sp;
+			for (int64_t k = 0; k < sp; k++)
+				PUT(dx[i * sp + k], acc, g);
+		} else {
+			/* The first maximum takes it all, as the forward picks it. */
+			int64_t at = 0;
+			for (int64_t k = 0; k < sp; k++)
+				if (x[i * sp + k] == y[i]) {
+					at = k;
+					break;
+				}
+			for (int64_t k = 0; k < sp; k++)
+				PUT(dx[i * sp + k], acc, k == at ? dy[i] : 0.0f);
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------- broadcast arithmetic */
+
+typedef struct bin_st {
+	int rank;
+	int64_t yd[IR_MAX_RANK];
+	int64_t sa[IR_MAX_RANK], sb[IR_MAX_RANK];  /* element strides, 0 if broadcast */
+	bool same;                                  /* no broadcasting at all */
+} bin_st;
+
+static void bin_strides(const ir_shape *os, const ir_shape *in, int64_t *st)
+{
+	int r = os->rank, off = r - in->rank;
+	int64_t acc = 1;
+	for (int i = r - 1; i >= 0; i--) {
+		int k = i - off;
+		if (k < 0 || in->d[k] == 1) {
+			st[i] = 0;
+		} else {
+			st[i] = acc;
+		}
+		if (k >= 0)
+			acc *= in->d[k];
+	}
+}
+
+static int add_fwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	const float *a = qgt_f(t, n->in[0]), *b = qgt_f(t, n->in[1]);
+	float *y = qgt_f(t, n->out[0]);
+	int64_t cnt = t->numel[n->out[0]->id];
+	for (int64_t i = 0; i < cnt; i++)
+		y[i] = a[i] + b[i];
+	return 0;
+}
+
+static int bin_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	bin_st *s = e->st;
+	const float *a = qgt_f(t, n->in[0]), *b = qgt_f(t, n->in[1]), *y = qgt_f(t, n->out[0]);
+	const float *dy = qgt_grad_in(t, n->out[0]);
+	bool acca = false, accb = false;
+	float *da = qgt_grad_out(t, n->in[0], &acca);
+	/* The same value on both sides (x * x) gets both contributions. */
+	float *db = qgt_grad_out(t, n->in[1], &accb);
+	int64_t cnt = t->numel[n->out[0]->id];
+	if (s->same && n->in[0] != n->in[1]) {
+		for (int64_t i = 0; i < cnt; i++) {
+			float ga, gb;
+			switch (n->op) {
+			case IR_OP_ADD: ga = dy[i]; gb = dy[i]; break;
+			case IR_OP_SUB: ga = dy[i]; gb = -dy[i]; break;
+			case IR_OP_MUL: ga = dy[i] * b[i]; gb = dy[i] * a[i]; break;
+			default: ga = dy[i] / b[i]; gb = -dy[i] * y[i] / b[i]; break;
+			}
+			if (da)
+				PUT(da[i], acca, ga);
+			if (db)
+				PUT(db[i], accb, gb);
+		}
+		return 0;
+	}
+	if (da && !acca)
+		memset(da, 0, sizeof(float) * (size_t)t->numel[n->in[0]->id]);
+	if (db && !accb && db != da)
+		memset(db, 0, sizeof(float) * (size_t)t->numel[n->in[1]->id]);
+	int64_t idx[IR_MAX_RANK] = {0}, oa = 0, ob = 0;
+	for (int64_t i = 0; i < cnt; i++) {
+		float av = a[oa], bv = b[ob], ga, gb;
+		switch (n->op) {
+		case IR_OP_ADD: ga = dy[i]; gb = dy[i]; break;
+		case IR_OP_SUB: ga = dy[i]; gb = -dy[i]; break;
+		case IR_OP_MUL: ga = dy[i] * bv; gb = dy[i] * av; break;
+		default: ga = dy[i] / bv; gb = -dy[i] * y[i] / bv; break;
+		}
+		if (da)
+			da[oa] += ga;
+		if (db)
+			db[ob] += gb;
+		for (int d = s->rank - 1; d >= 0; d--) {
+			idx[d]++;
+			oa += s->sa[d];
+			ob += s->sb[d];
+			if (idx[d] < s->yd[d])
+				break;
+			oa -= s->sa[d] * idx[d];
+			ob -= s->sb[d] * idx[d];
+			idx[d] = 0;
+		}
+	}
+	return 0;
+}
+
+static int plan_binary(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	if (n->out[0]->dt != IR_DT_F32)
+		return 1;
+	bin_st *s = qgt_plan_alloc(t, sizeof *s);
+	if (!s)
+		return -1;
+	const ir_shape *ys = &n->out[0]->shape;
+	s->rank = ys->rank;
+	for (int i = 0; i < ys->rank; i++)
+		s->yd[i] = ys->d[i];
+	bin_strides(ys, &n->in[0]->shape, s->sa);
+	bin_strides(ys, &n->in[1]->shape, s->sb);
+	s->same = ir_shape_eq(&n->in[0]->shape, ys) && ir_shape_eq(&n->in[1]->shape, ys);
+	if (s->same && n->op == IR_OP_ADD)
+		e->fwd = add_fwd;
+	e->st = s;
+	e->bwd = bin_bwd;
+	return 0;
+}
+
+/* ------------------------------------------------------------ shape ops */
+
+/* Reshape, flatten, squeeze, unsqueeze, identity: the gradient is dy with
+ * the input's shape. */
+static int copy_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	bool acc;
+	float *dx = qgt_grad_out(t, n->in[0], &acc);
+	if (!dx)
+		return 0;
+	const float *dy = qgt_grad_in(t, n->out[0]);
+	int64_t cnt = t->numel[n->out[0]->id];
+	if (!acc)
+		memcpy(dx, dy, sizeof(float) * (size_t)cnt);
+	else
+		for (int64_t i = 0; i < cnt; i++)
+			dx[i] += dy[i];
+	return 0;
+}
+
+static int concat_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	const ir_shape *ys = &n->out[0]->shape;
+	int ax = k_axis(ir_attr_int(n, "axis", 0), ys->rank);
+	int64_t outer = 1, inner = 1;
+	for (int i = 0; i < ax; i++)
+		outer *= ys->d[i];
+	for (int i = ax + 1; i < ys->rank; i++)
+		inner *= ys->d[i];
+	const float *dy = qgt_grad_in(t, n->out[0]);
+	int64_t row = ys->d[ax] * inner, off = 0;
+	for (int k = 0; k < n->nin; k++) {
+		ir_value *v = n->in[k];
+		int64_t part = v->shape.d[ax] * inner;
+		bool acc;
+		float *dx = qgt_grad_out(t, v, &acc);
+		if (dx)
+			for (int64_t o = 0; o < outer; o++)
+				for (int64_t i = 0; i < part; i++)
+					PUT(dx[o * part + i], acc, dy[o * row + off + i]);
+		off += part;
+	}
+	return 0;
+}
+
+static int transpose_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	bool acc;
+	float *dx = qgt_grad_out(t, n->in[0], &acc);
+	if (!dx)
+		return 0;
+	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
+	int r = xs->rank, cnt = 0;
+	const int64_t *perm = ir_attr_ints(n, "perm", &cnt);
+	int64_t xst[IR_MAX_RANK], pst[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+	k_strides(xs, xst);
+	/* Output dim i walks input dim perm[i] (reversed without perm). */
+	for (int i = 0; i < r; i++)
+		pst[i] = xst[perm ? perm[i] : r - 1 - i];
+	const float *dy = qgt_grad_in(t, n->out[0]);
+	int64_t total = t->numel[n->out[0]->id], off = 0;
+	if (!acc)
+		memset(dx, 0, sizeof(float) * (size_t)total);
+	for (int64_t i = 0; i < total; i++) {
+		dx[off] += dy[i];
+		for (int d = r - 1; d >= 0; d--) {
+			idx[d]++;
+			off += pst[d];
+			if (idx[d] < ys->d[d])
+				break;
+			off -= pst[d] * idx[d];
+			idx[d] = 0;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------- dropout */
+
+typedef struct drop_st {
+	float ratio;
+	uint8_t *mask;
+	bool active;              /* last forward dropped */
+} drop_st;
+
+static int dropout_fwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	drop_st *s = e->st;
+	const float *x = qgt_f(t, n->in[0]);
+	float *y = qgt_f(t, n->out[0]);
+	int64_t cnt = t->numel[n->out[0]->id];
+	s->active = t->train_mode && s->ratio > 0;
+	uint8_t *mout = n->nout > 1 && n->out[1] ? t->val[n->out[1]->id] : NULL;
+	if (!s->active) {
+		memcpy(y, x, sizeof(float) * (size_t)cnt);
+		if (mout)
+			memset(mout, 1, (size_t)cnt);
+		return 0;
+	}
+	/* Masks depend on (seed, step, node) only, so a step replays. */
+	uint64_t rs = t->cfg.seed ^ ((uint64_t)t->step * 0x9E3779B97F4A7C15ull) ^
+	              ((uint64_t)(n->id + 1) << 32);
+	float keep = 1.0f - s->ratio, scale = 1.0f / keep;
+	for (int64_t i = 0; i < cnt; i++) {
+		uint64_t r = qgt_rng_next(&rs);
+		s->mask[i] = (float)((double)(r >> 40) / (double)(1ull << 24)) < keep;
+		y[i] = s->mask[i] ? x[i] * scale : 0.0f;
+		if (mout)
+			mout[i] = s->mask[i];
+	}
+	return 0;
+}
+
+static int dropout_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	drop_st *s = e->st;
+	if (!s->active)
+		return copy_bwd(t, e);
+	bool acc;
+	float *dx = qgt_grad_out(t, n->in[0], &acc);
+	if (!dx)
+		return 0;
+	const float *dy = qgt_grad_in(t, n->out[0]);
+	float scale = 1.0f / (1.0f - s->ratio);
+	int64_t cnt = t->numel[n->out[0]->id];
+	for (int64_t i = 0; i < cnt; i++)
+		PUT(dx[i], acc, s->mask[i] ? dy[i] * scale : 0.0f);
+	return 0;
+}
+
+static int plan_dropout(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	if (n->in[0]->dt != IR_DT_F32)
+		return 1;
+	drop_st *s = qgt_plan_alloc(t, sizeof *s);
+	if (!s)
+		return -1;
+	s->ratio = 0.5f;
+	ir_value *r = n->nin > 1 ? n->in[1] : NULL;
+	if (r && r->kind == IR_VAL_CONST && ir_shape_numel(&r->shape) == 1)
+		s->ratio = (float)ir_const_get(r, 0);
+	if (s->ratio < 0 || s->ratio >= 1) {
+		diag_error(t->d, ir_node_loc(t->g, n), "dropout ratio %g must be in [0, 1)", s->ratio);
+		return -1;
+	}
+	s->mask = qgt_plan_alloc(t, (size_t)t->numel[n->out[0]->id] + 1);
+	if (!s->mask)
+		return -1;
+	e->st = s;
+	e->fwd = dropout_fwd;
+	e->bwd = dropout_bwd;
+	return 0;
+}
+
+/* ------------------------------------------------------------- softmax */
+
+static int softmax_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	bool acc;
+	float *dx = qgt_grad_out(t, n->in[0], &acc);
+	if (!dx)
+		return 0;
+	const ir_shape *ys = &n->out[0]->shape;
+	int ax = k_axis(ir_attr_int(n, "axis", -1), ys->rank);
+	int64_t outer = 1, inner = 1, len = ys->d[ax];
+	for (int i = 0; i < ax; i++)
+		outer *= ys->d[i];
+	for (int i = ax + 1; i < ys->rank; i++)
+		inner *= ys->d[i];
+	const float *y = qgt_f(t, n->out[0]), *dy = qgt_grad_in(t, n->out[0]);
+	bool lsm = n->op == IR_OP_LOG_SOFTMAX;
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t i = 0; i < inner; i++) {
+			int64_t base = o * len * inner + i;
+			double s = 0;
+			for (int64_t k = 0; k < len; k++) {
+				int64_t q = base + k * inner;
+				s += lsm ? dy[q] : dy[q] * y[q];
+			}
+			for (int64_t k = 0; k < len; k++) {
+				int64_t q = base + k * inner;
+				float v = lsm ? dy[q] - expf(y[q]) * (float)s : y[q] * (dy[q] - (float)s);
+				PUT(dx[q], acc, v);
+			}
+		}
+	return 0;
+}
+
+/* --------------------------------------------------------------- plan */
+
+int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
+{
+	(void)tbuf;
+	ir_node *n = e->n;
+	bool f32 = n->nout >= 1 && n->out[0] && n->out[0]->dt == IR_DT_F32;
+	switch (n->op) {
+	case IR_OP_RELU:
+		e->fwd = relu_fwd;
+		e->bwd = act_bwd;
+		return 0;
+	case IR_OP_LEAKY_RELU:
+	case IR_OP_SIGMOID:
+	case IR_OP_TANH:
+	case IR_OP_HARD_SIGMOID:
+	case IR_OP_HARD_SWISH:
+		e->bwd = act_bwd;
+		return 0;
+	case IR_OP_CLIP:
+		if (f32)
+			e->bwd = act_bwd;
+		return f32 ? 0 : 1;
+	case IR_OP_MAX_POOL:
+	case IR_OP_AVG_POOL:
+		return plan_pool(t, e);
+	case IR_OP_GLOBAL_AVG_POOL:
+		e->fwd = gpool_fwd;
+		e->bwd = gpool_bwd;
+		return 0;
+	case IR_OP_GLOBAL_MAX_POOL:
+		e->bwd = gpool_bwd;
+		return 0;
+	case IR_OP_ADD:
+	case IR_OP_SUB:
+	case IR_OP_MUL:
+	case IR_OP_DIV:
+		return plan_binary(t, e);
+	case IR_OP_RESHAPE:
+	case IR_OP_FLATTEN:
+	case IR_OP_SQUEEZE:
+	case IR_OP_UNSQUEEZE:
+	case IR_OP_IDENTITY:
+		if (f32)
+			e->bwd = copy_bwd;
+		return f32 ? 0 : 1;
+	case IR_OP_CONCAT:
+		if (f32)
+			e->bwd = concat_bwd;
+		return f32 ? 0 : 1;
+	case IR_OP_TRANSPOSE:
+		if (f32)
+			e->bwd = transpose_bwd;
+		return f32 ? 0 : 1;
+	case IR_OP_DROPOUT:
+		return plan_dropout(t, e);
+	case IR_OP_SOFTMAX:
+	case IR_OP_LOG_SOFTMAX:
+		e->bwd = softmax_bwd;
+		return 0;
+	default:
+		return 1;
+	}
+}

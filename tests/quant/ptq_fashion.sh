@@ -1,0 +1,59 @@
+#!/bin/bash
+# ptq_fashion.sh: post-training quantization of the bundled Fashion-MNIST
+# CNN through `qgtc eval`: FP32, then -b 8, 4, 2 (affine, per-channel,
+# min-max).  Checks 8-bit within 1 pt of FP32, 4-bit within 4 pt, and that
+# 2-bit prints a number (PTQ at 2 bits is expected to be poor: see
+# QGT-NOTES.md).  Prints the table.
+# usage: ptq_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR] [LIMIT]
+set -u
+QGTC=${1:?usage: ptq_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR] [LIMIT]}
+SRC=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
+DATA=${3:-/usr/share/datasets/fashion-mnist}
+LIMIT=${4:-2000}
+MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
+if [ ! -r "$DATA/t10k-images-idx3-ubyte.gz" ] && [ ! -r "$DATA/t10k-images-idx3-ubyte" ]; then
+	echo "ptq_fashion: $DATA not found; skipped"
+	exit 77
+fi
+
+# top-1 percentage from the last line of `qgtc eval`, or "ERR".
+acc() {
+	local out
+	out=$("$QGTC" eval "$MODEL" --data "$DATA" --limit "$LIMIT" -q "$@" 2>&1) || { echo "$out" >&2; echo ERR; return; }
+	echo "$out" | sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' | tail -1
+}
+
+# The four evaluations run in parallel, each into its own file.
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+acc >"$tmp/fp32" &
+for cfg in 8 4 2; do
+	acc -b "$cfg" >"$tmp/$cfg" &
+done
+wait
+declare -A A
+for cfg in fp32 8 4 2; do A[$cfg]=$(cat "$tmp/$cfg"); done
+
+printf '%-24s %8s %8s\n' "Fashion-MNIST (n=$LIMIT)" "top-1 %" "delta"
+fail=0
+for cfg in fp32 8 4 2; do
+	a=${A[$cfg]}
+	label=$([ "$cfg" = fp32 ] && echo "FP32" || echo "PTQ ${cfg}-bit per-channel")
+	if ! [[ "$a" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
+		printf '%-24s %8s\n' "$label" "$a"
+		echo "FAIL: $label printed no accuracy"
+		fail=1
+		continue
+	fi
+	delta=$(awk -v a="$a" -v f="${A[fp32]}" 'BEGIN { printf "%+.2f", a - f }')
+	printf '%-24s %8s %8s\n' "$label" "$a" "$([ "$cfg" = fp32 ] && echo - || echo "$delta")"
+done
+[ $fail = 0 ] || exit 1
+check() { # bits max_drop
+	awk -v a="${A[$1]}" -v f="${A[fp32]}" -v m="$2" 'BEGIN { exit !(f - a <= m) }' ||
+		{ echo "FAIL: ${1}-bit is ${A[$1]}%, more than $2 pt below FP32 ${A[fp32]}%"; fail=1; }
+}
+check 8 1
+check 4 4
+[ $fail = 0 ] && echo "ptq_fashion: ok"
+exit $fail

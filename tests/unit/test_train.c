@@ -1,0 +1,1084 @@
+/* test_train.c: the qgt training engine: a finite-difference gradient
+ * check of every backward (small graphs built with the ir.h API, central
+ * differences), optimizer and schedule arithmetic against hand-computed
+ * values, bitwise determinism, the NaN report, the forward against the
+ * reference interpreter, and the ONNX writer's round trip. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "frontend.h"
+#include "onnx_write.h"
+#include "train.h"
+
+/* ------------------------------------------------------ graph building */
+
+typedef struct gb {
+	ir_graph *g;
+	int k;                    /* name counter */
+	uint64_t rng;
+} gb;
+
+static float urand(gb *b, float lo, float hi)
+{
+	return lo + (hi - lo) * (float)((double)(qgt_rng_next(&b->rng) >> 11) / 9007199254740992.0);
+}
+
+static gb gb_new(void)
+{
+	gb b = {ir_graph_create("t"), 0, 12345};
+	assert_non_null(b.g);
+	return b;
+}
+
+static ir_value *input(gb *b, int rank, const int64_t *d)
+{
+	ir_shape s = ir_shape_make(rank, d);
+	ir_value *v = ir_graph_add_value(b->g, "x", IR_DT_F32, &s);
+	v->kind = IR_VAL_INPUT;
+	ir_graph_add_input(b->g, v);
+	return v;
+}
+
+/* f32 constant with values uniform in [lo, hi). */
+static ir_value *cst(gb *b, int rank, const int64_t *d, float lo, float hi)
+{
+	ir_shape s = ir_shape_make(rank, d);
+	int64_t n = ir_shape_numel(&s);
+	float *v = malloc(sizeof(float) * (size_t)(n ? n : 1));
+	for (int64_t i = 0; i < n; i++)
+		v[i] = urand(b, lo, hi);
+	char nm[32];
+	snprintf(nm, sizeof nm, "w%d", b->k++);
+	ir_value *c = ir_graph_add_const(b->g, nm, IR_DT_F32, &s, v);
+	free(v);
+	return c;
+}
+
+static ir_value *cst_i64(gb *b, int n, const int64_t *v)
+{
+	ir_shape s = ir_shape_make(1, (int64_t[]){n});
+	char nm[32];
+	snprintf(nm, sizeof nm, "i%d", b->k++);
+	return ir_graph_add_const(b->g, nm, IR_DT_I64, &s, v);
+}
+
+static ir_node *op(gb *b, ir_op o, int nin, ir_value *const *in)
+{
+	char nm[32];
+	snprintf(nm, sizeof nm, "v%d", b->k++);
+	ir_shape s = {.rank = -1};
+	ir_value *out = ir_graph_add_value(b->g, nm, IR_DT_UNDEF, &s);
+	ir_node *n = ir_graph_add_node(b->g, o, nm, nin, in, 1, &out);
+	assert_non_null(n);
+	return n;
+}
+
+static ir_value *op1(gb *b, ir_op o, ir_value *x)
+{
+	return op(b, o, 1, &x)->out[0];
+}
+
+static ir_value *flatten(gb *b, ir_value *x)
+{
+	ir_node *n = op(b, IR_OP_FLATTEN, 1, &x);
+	ir_node_set_int(b->g, n, "axis", 1);
+	return n->out[0];
+}
+
+static void finish(gb *b, ir_value *out)
+{
+	ir_graph_add_output(b->g, out);
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	int rc = ir_graph_toposort(b->g, &d) || ir_infer_shapes(b->g, &d) || ir_verify(b->g, true, &d);
+	if (rc)
+		fprintf(stderr, "%s", d.buf ? d.buf : "");
+	assert_int_equal(rc, 0);
+	diag_sink_fini(&d);
+}
+
+/* --------------------------------------------------------- grad check */
+
+typedef enum { X_PLAIN, X_KINKS } xkind;
+
+/* Kinks of the piecewise ops the inputs must stay clear of. */
+static bool near_kink(float v)
+{
+	static const float k[] = {0, 6, -3, 3, -2.5f, 2.5f};
+	for (size_t i = 0; i < sizeof k / sizeof *k; i++)
+		if (fabsf(v - k[i]) < 0.06f)
+			return true;
+	return false;
+}
+
+typedef struct gc_opts {
+	bool bn_frozen;
+	int threads;
+	xkind xk;
+	float xlo, xhi;
+	bool distinct;            /* inputs pairwise at least 0.03 apart (max pools) */
+} gc_opts;
+
+static double loss_at(qgt_trainer *t, const float *x, const int32_t *y)
+{
+	double l;
+	assert_int_equal(qgt_trainer_forward(t, x, y, true, &l, NULL), 0);
+	return l;
+}
+
+static int nchecked;
+
+/* |a - n| <= 1e-2 * max(|a|, |n|), with an absolute floor of 2e-4 for the
+ * float forward's rounding in the differences. */
+static void compare(const char *what, const char *name, int64_t k, double a, double n)
+{
+	double tol = 1e-2 * fmax(fabs(a), fabs(n)) + 2e-4;
+	if (fabs(a - n) > tol)
+		fail_msg("%s: d loss / d %s[%lld]: analytic %.6g, numeric %.6g", what, name,
+		         (long long)k, a, n);
+	nchecked++;
+}
+
+static void gradcheck(gb *b, const char *what, gc_opts o)
+{
+	ir_graph *g = b->g;
+	ir_value *in = g->inputs[0];
+	int64_t B = in->shape.d[0], nx = ir_shape_numel(&in->shape);
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = B;
+	c.train_all_consts = true;
+	c.input_grad = true;
+	c.threads = o.threads ? o.threads : 1;
+	c.bn_frozen = o.bn_frozen;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(g, &c, &d);
+	if (!t)
+		fail_msg("%s: %s", what, d.buf ? d.buf : "");
+	float *x = malloc(sizeof(float) * (size_t)nx);
+	float lo = o.xhi > o.xlo ? o.xlo : -1, hi = o.xhi > o.xlo ? o.xhi : 1;
+	for (int64_t i = 0; i < nx; i++) {
+		do
+			x[i] = urand(b, lo, hi);
+		while (o.xk == X_KINKS && near_kink(x[i]));
+	}
+	if (o.distinct) {
+		/* A shuffled ladder: every value distinct by 0.03. */
+		int64_t *p = malloc(sizeof(int64_t) * (size_t)nx);
+		for (int64_t i = 0; i < nx; i++)
+			p[i] = i;
+		uint64_t s = 7;
+		qgt_shuffle(p, nx, &s);
+		for (int64_t i = 0; i < nx; i++)
+			x[i] = 0.03f * (float)(p[i] - nx / 2);
+		free(p);
+	}
+	int64_t k;
+	qgt_trainer_logits(t, &k);
+	int32_t *y = malloc(sizeof(int32_t) * (size_t)B);
+	for (int64_t i = 0; i < B; i++)
+		y[i] = (int32_t)((i * 7 + 3) % k);
+
+	assert_int_equal(qgt_trainer_forward(t, x, y, true, NULL, NULL), 0);
+	assert_int_equal(qgt_trainer_backward(t), 0);
+	/* Analytic gradients, copied before the probes overwrite them. */
+	int np = qgt_trainer_nparams(t);
+	float **ga = calloc((size_t)np + 1, sizeof *ga);
+	for (int i = 0; i < np; i++) {
+		qgt_param *p = qgt_trainer_param(t, i);
+		ga[i] = malloc(sizeof(float) * (size_t)p->n);
+		memcpy(ga[i], p->g, sizeof(float) * (size_t)p->n);
+	}
+	float *gx = malloc(sizeof(float) * (size_t)nx);
+	memcpy(gx, qgt_trainer_input_grad(t), sizeof(float) * (size_t)nx);
+
+	const double h = 1e-2;
+	/* Per element: up to 6 elements of every parameter and the input. */
+	for (int i = 0; i <= np; i++) {
+		qgt_param *p = i < np ? qgt_trainer_param(t, i) : NULL;
+		float *w = p ? p->w : x;
+		const float *a = p ? ga[i] : gx;
+		int64_t n = p ? p->n : nx;
+		const char *name = p ? p->v->name : "input";
+		for (int j = 0; j < 6 && j < n; j++) {
+			int64_t e = (j * 7919 + 13) % n;
+			float save = w[e];
+			w[e] = (float)(save + h);
+			double lp = loss_at(t, x, y);
+			w[e] = (float)(save - h);
+			double lm = loss_at(t, x, y);
+			w[e] = save;
+			compare(what, name, e, a[e], (lp - lm) / (2 * h));
+		}
+	}
+	/* Along one random direction through everything at once. */
+	double dot = 0;
+	uint64_t rs = 99;
+	float **dir = calloc((size_t)np + 2, sizeof *dir);
+	for (int i = 0; i <= np; i++) {
+		qgt_param *p = i < np ? qgt_trainer_param(t, i) : NULL;
+		int64_t n = p ? p->n : nx;
+		const float *a = p ? ga[i] : gx;
+		dir[i] = malloc(sizeof(float) * (size_t)n);
+		for (int64_t e = 0; e < n; e++) {
+			dir[i][e] = (qgt_rng_next(&rs) >> 63) ? 1.0f : -1.0f;
+			dot += a[e] * dir[i][e];
+		}
+	}
+	double hd = 2e-3, lpm[2];
+	for (int s = 0; s < 2; s++) {
+		for (int i = 0; i <= np; i++) {
+			qgt_param *p = i < np ? qgt_trainer_param(t, i) : NULL;
+			float *w = p ? p->w : x;
+			int64_t n = p ? p->n : nx;
+			for (int64_t e = 0; e < n; e++)
+				w[e] += (float)((s ? -2 : 1) * hd) * dir[i][e];
+		}
+		lpm[s] = loss_at(t, x, y);
+	}
+	compare(what, "(random direction)", 0, dot, (lpm[0] - lpm[1]) / (2 * hd));
+	for (int i = 0; i <= np; i++) {
+		free(dir[i]);
+		if (i < np)
+			free(ga[i]);
+	}
+	free(dir);
+	free(ga);
+	free(gx);
+	free(x);
+	free(y);
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
+/* ------------------------------------------------------------- convs */
+
+static ir_value *conv(gb *b, ir_value *x, int64_t m, int64_t cg, int64_t kh, int64_t kw, bool bias,
+                      const int64_t *strides, const int64_t *pads, const int64_t *dil, int64_t group)
+{
+	/* Values made by earlier ops get their shapes only in finish(). */
+	int r = x->shape.rank >= 0 ? x->shape.rank : 4;
+	int64_t wd[4] = {m, cg, kh, kw};
+	if (r == 3)
+		wd[2] = kw;
+	ir_value *in[3] = {x, cst(b, r, wd, -0.5f, 0.5f), bias ? cst(b, 1, &m, -0.5f, 0.5f) : NULL};
+	ir_node *n = op(b, IR_OP_CONV, bias ? 3 : 2, in);
+	int nsp = r - 2;
+	if (strides)
+		ir_node_set_ints(b->g, n, "strides", strides, nsp);
+	if (pads)
+		ir_node_set_ints(b->g, n, "pads", pads, 2 * nsp);
+	if (dil)
+		ir_node_set_ints(b->g, n, "dilations", dil, nsp);
+	if (group > 1)
+		ir_node_set_int(b->g, n, "group", group);
+	return n->out[0];
+}
+
+static void test_train_grad_conv(void **state)
+{
+	(void)state;
+	{
+		gb b = gb_new();
+		ir_value *x = input(&b, 4, (int64_t[]){2, 3, 5, 5});
+		x = conv(&b, x, 4, 3, 3, 3, true, NULL, (int64_t[]){1, 1, 1, 1}, NULL, 1);
+		finish(&b, flatten(&b, x));
+		gradcheck(&b, "conv 3x3 pad 1", (gc_opts){.threads = 2});
+	}
+	{
+		gb b = gb_new();
+		ir_value *x = input(&b, 4, (int64_t[]){2, 2, 7, 8});
+		x = conv(&b, x, 3, 2, 3, 2, true, (int64_t[]){2, 3}, (int64_t[]){1, 0, 2, 1},
+		         (int64_t[]){2, 1}, 1);
+		finish(&b, flatten(&b, x));
+		gradcheck(&b, "conv strides, asymmetric pads, dilations", (gc_opts){.threads = 2});
+	}
+	{
+		gb b = gb_new();
+		ir_value *x = input(&b, 4, (int64_t[]){3, 4, 5, 5});
+		x = conv(&b, x, 6, 2, 3, 3, false, NULL, (int64_t[]){1, 1, 1, 1}, NULL, 2);
+		finish(&b, flatten(&b, x));
+		gradcheck(&b, "grouped conv", (gc_opts){.threads = 2});
+	}
+	{
+		gb b = gb_new();
+		ir_value *x = input(&b, 4, (int64_t[]){2, 3, 6, 6});
+		x = conv(&b, x, 3, 1, 3, 3, true, (int64_t[]){2, 2}, (int64_t[]){1, 1, 1, 1}, NULL, 3);
+		x = conv(&b, x, 4, 3, 1, 1, true, NULL, NULL, NULL, 1); /* pointwise: the direct path */
+		finish(&b, flatten(&b, x));
+		gradcheck(&b, "depthwise + pointwise conv", (gc_opts){.threads = 1});
+	}
+	{
+		gb b = gb_new();
+		ir_value *x = input(&b, 3, (int64_t[]){2, 3, 9});
+		x = conv(&b, x, 4, 3, 1, 3, true, (int64_t[]){2}, (int64_t[]){1, 1}, NULL, 1);
+		finish(&b, flatten(&b, x));
+		gradcheck(&b, "conv 1-D", (gc_opts){0});
+	}
+}
+
+/* -------------------------------------------------------- gemm, matmul */
+
+static void test_train_grad_gemm(void **state)
+{
+	(void)state;
+	{
+		gb b = gb_new();
+		ir_value *x = input(&b, 2, (int64_t[]){3, 5});
+		ir_value *in[3] = {x, cst(&b, 2, (int64_t[]){4, 5}, -1, 1), cst(&b, 1, (int64_t[]){4}, -1, 1)};
+		ir_node *n = op(&b, IR_OP_GEMM, 3, in);
+		ir_node_set_int(b.g, n, "trans_b", 1);
+		finish(&b, n->out[0]);
+		gradcheck(&b, "gemm trans_b", (gc_opts){0});
+	}
+	{
+		/* trans_a through a transpose, alpha/beta, C [M, N]. */
+		gb b = gb_new();
+		ir_value *x = input(&b, 2, (int64_t[]){3, 5});
+		ir_node *tr = op(&b, IR_OP_TRANSPOSE, 1, &x);
+		ir_node_set_ints(b.g, tr, "perm", (int64_t[]){1, 0}, 2);
+		ir_value *in[3] = {tr->out[0], cst(&b, 2, (int64_t[]){5, 4}, -1, 1),
+		                   cst(&b, 2, (int64_t[]){3, 4}, -1, 1)};
+		ir_node *n = op(&b, IR_OP_GEMM, 3, in);
+		ir_node_set_int(b.g, n, "trans_a", 1);
+		ir_node_set_float(b.g, n, "alpha", 0.7f);
+		ir_node_set_float(b.g, n, "beta", 1.5f);
+		finish(&b, n->out[0]);
+		gradcheck(&b, "gemm trans_a alpha beta (+ transpose)", (gc_opts){0});
+	}
+	{
+		gb b = gb_new();
+		ir_value *x = input(&b, 3, (int64_t[]){2, 3, 4});
+		ir_value *in[2] = {x, cst(&b, 2, (int64_t[]){4, 5}, -1, 1)};
+		ir_value *y = op(&b, IR_OP_MATMUL, 2, in)->out[0];
+		finish(&b, flatten(&b, y));
+		gradcheck(&b, "matmul batched x 2-D", (gc_opts){0});
+	}
+}
+
+/* ----------------------------------------------------------- batchnorm */
+
+static ir_value *bn(gb *b, ir_value *x, int64_t c)
+{
+	ir_value *in[5] = {x, cst(b, 1, &c, 0.5f, 1.5f), cst(b, 1, &c, -0.5f, 0.5f),
+	                   cst(b, 1, &c, -0.2f, 0.2f), cst(b, 1, &c, 0.5f, 1.5f)};
+	ir_node *n = op(b, IR_OP_BATCHNORM, 5, in);
+	ir_node_set_float(b->g, n, "epsilon", 1e-5f);
+	return n->out[0];
+}
+
+static void test_train_grad_batchnorm(void **state)
+{
+	(void)state;
+	for (int frozen = 0; frozen < 2; frozen++) {
+		gb b = gb_new();
+		ir_value *x = input(&b, 4, (int64_t[]){3, 4, 3, 3});
+		x = bn(&b, x, 4);
+		/* A conv behind it so the statistics' gradient matters. */
+		x = conv(&b, x, 3, 4, 3, 3, true, NULL, NULL, NULL, 1);
+		finish(&b, flatten(&b, x));
+		gradcheck(&b, frozen ? "batchnorm (inference mode)" : "batchnorm (training mode)",
+		          (gc_opts){.bn_frozen = frozen, .threads = 2});
+	}
+}
+
+static void test_train_batchnorm_running_stats(void **state)
+{
+	(void)state;
+	gb b = gb_new();
+	ir_value *x = input(&b, 4, (int64_t[]){4, 2, 2, 2});
+	ir_value *y = bn(&b, x, 2);
+	finish(&b, flatten(&b, y));
+	ir_node *n = y->producer;
+	float *rm = n->in[3]->data, *rv = n->in[4]->data;
+	float rm0[2] = {rm[0], rm[1]}, rv0[2] = {rv[0], rv[1]};
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = 4;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(b.g, &c, &d);
+	assert_non_null(t);
+	float xv[32];
+	for (int i = 0; i < 32; i++)
+		xv[i] = (float)(i % 7) - 2.0f + (float)(i / 8) * 0.25f;
+	assert_int_equal(qgt_trainer_forward(t, xv, NULL, true, NULL, NULL), 0);
+	/* PyTorch: running = 0.9 running + 0.1 batch (unbiased variance). */
+	for (int ch = 0; ch < 2; ch++) {
+		double s = 0, q = 0;
+		for (int bb = 0; bb < 4; bb++)
+			for (int i = 0; i < 4; i++) {
+				double v = xv[(bb * 2 + ch) * 4 + i];
+				s += v;
+				q += v * v;
+			}
+		double mean = s / 16, var = q / 16 - mean * mean;
+		assert_float_equal(rm[ch], 0.9 * rm0[ch] + 0.1 * mean, 1e-5);
+		assert_float_equal(rv[ch], 0.9 * rv0[ch] + 0.1 * var * 16 / 15, 1e-5);
+	}
+	/* Inference mode leaves them alone. */
+	float keep = rm[0];
+	assert_int_equal(qgt_trainer_forward(t, xv, NULL, false, NULL, NULL), 0);
+	assert_true(rm[0] == keep);
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(b.g);
+}
+
+/* --------------------------------------------------------- activations */
+
+static void test_train_grad_activations(void **state)
+{
+	(void)state;
+	const ir_op ops[] = {IR_OP_RELU, IR_OP_LEAKY_RELU, IR_OP_CLIP, IR_OP_HARD_SWISH,
+	                     IR_OP_HARD_SIGMOID, IR_OP_SIGMOID, IR_OP_TANH};
+	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+		gb b = gb_new();
+		ir_value *x = input(&b, 2, (int64_t[]){3, 12});
+		ir_node *n;
+		if (ops[i] == IR_OP_CLIP) {
+			/* Relu6 as exported: Clip(x, 0, 6). */
+			float lo = 0, hi = 6;
+			ir_shape s = {.rank = 0};
+			ir_value *in[3] = {x, ir_graph_add_const(b.g, "lo", IR_DT_F32, &s, &lo),
+			                   ir_graph_add_const(b.g, "hi", IR_DT_F32, &s, &hi)};
+			n = op(&b, IR_OP_CLIP, 3, in);
+		} else {
+			n = op(&b, ops[i], 1, &x);
+		}
+		if (ops[i] == IR_OP_LEAKY_RELU)
+			ir_node_set_float(b.g, n, "alpha", 0.1f);
+		if (ops[i] == IR_OP_HARD_SIGMOID) {
+			ir_node_set_float(b.g, n, "alpha", 0.2f);
+			ir_node_set_float(b.g, n, "beta", 0.5f);
+		}
+		/* A dense layer after it so every activation gets a gradient. */
+		ir_value *in[3] = {n->out[0], cst(&b, 2, (int64_t[]){5, 12}, -1, 1),
+		                   cst(&b, 1, (int64_t[]){5}, -1, 1)};
+		ir_node *gm = op(&b, IR_OP_GEMM, 3, in);
+		ir_node_set_int(b.g, gm, "trans_b", 1);
+		finish(&b, gm->out[0]);
+		char what[64];
+		snprintf(what, sizeof what, "%s", ir_op_name(ops[i]));
+		gradcheck(&b, what, (gc_opts){.xk = X_KINKS, .xlo = -8, .xhi = 8});
+	}
+}
+
+/* -------------------------------------------------------------- pools */
+
+static void test_train_grad_pools(void **state)
+{
+	(void)state;
+	for (int kind = 0; kind < 6; kind++) {
+		gb b = gb_new();
+		ir_value *x = input(&b, 4, (int64_t[]){2, 3, 7, 6});
+		ir_value *y;
+		if (kind < 4) {
+			ir_node *n = op(&b, kind == 0 || kind == 1 ? IR_OP_MAX_POOL : IR_OP_AVG_POOL, 1, &x);
+			bool big = kind != 0;
+			ir_node_set_ints(b.g, n, "kernel", big ? (int64_t[]){3, 3} : (int64_t[]){2, 2}, 2);
+			ir_node_set_ints(b.g, n, "strides", (int64_t[]){2, 2}, 2);
+			if (big)
+				ir_node_set_ints(b.g, n, "pads", (int64_t[]){1, 1, 1, 0}, 4);
+			if (kind == 3)
+				ir_node_set_int(b.g, n, "count_include_pad", 1);
+			y = n->out[0];
+		} else {
+			y = op1(&b, kind == 4 ? IR_OP_GLOBAL_AVG_POOL : IR_OP_GLOBAL_MAX_POOL, x);
+		}
+		finish(&b, flatten(&b, y));
+		static const char *names[] = {"max_pool 2x2/2", "max_pool 3x3/2 pad", "avg_pool 3x3/2 pad",
+		                              "avg_pool count_include_pad", "global_avg_pool",
+		                              "global_max_pool"};
+		gradcheck(&b, names[kind], (gc_opts){.distinct = kind == 0 || kind == 1 || kind == 5, .threads = 2});
+	}
+}
+
+/* ------------------------------------------- broadcast arithmetic etc. */
+
+static void test_train_grad_arith(void **state)
+{
+	(void)state;
+	const ir_op ops[] = {IR_OP_ADD, IR_OP_SUB, IR_OP_MUL, IR_OP_DIV};
+	for (size_t i = 0; i < 4; i++)
+		for (int bc = 0; bc < 3; bc++) {
+			gb b = gb_new();
+			ir_value *x = input(&b, 3, (int64_t[]){2, 3, 4});
+			ir_value *c;
+			if (bc == 0)
+				c = cst(&b, 1, (int64_t[]){4}, 0.5f, 1.5f);
+			else if (bc == 1)
+				c = cst(&b, 2, (int64_t[]){3, 1}, 0.5f, 1.5f);
+			else
+				c = cst(&b, 3, (int64_t[]){2, 3, 4}, 0.5f, 1.5f);
+			ir_value *in[2] = {x, c};
+			if (bc == 1) { /* constant on the left */
+				in[0] = c;
+				in[1] = x;
+			}
+			ir_value *y = op(&b, ops[i], 2, in)->out[0];
+			finish(&b, flatten(&b, y));
+			char what[64];
+			snprintf(what, sizeof what, "%s broadcast %d", ir_op_name(ops[i]), bc);
+			gradcheck(&b, what, (gc_opts){.xlo = 0.5f, .xhi = 1.5f});
+		}
+	/* x * x: both operands are the same value. */
+	gb b = gb_new();
+	ir_value *x = input(&b, 2, (int64_t[]){2, 5});
+	ir_value *in[2] = {x, x};
+	finish(&b, op(&b, IR_OP_MUL, 2, in)->out[0]);
+	gradcheck(&b, "mul x * x", (gc_opts){0});
+}
+
+static void test_train_grad_shape_ops(void **state)
+{
+	(void)state;
+	{
+		/* concat(x, x * w) on axis 1, reshape, transpose, flatten. */
+		gb b = gb_new();
+		ir_value *x = input(&b, 3, (int64_t[]){2, 2, 6});
+		ir_value *m[2] = {x, cst(&b, 1, (int64_t[]){6}, -1, 1)};
+		ir_value *xm = op(&b, IR_OP_MUL, 2, m)->out[0];
+		ir_value *ci[2] = {x, xm};
+		ir_node *cn = op(&b, IR_OP_CONCAT, 2, ci);
+		ir_node_set_int(b.g, cn, "axis", 1);
+		ir_value *ri[2] = {cn->out[0], cst_i64(&b, 3, (int64_t[]){2, 6, 4})};
+		ir_value *r = op(&b, IR_OP_RESHAPE, 2, ri)->out[0];
+		ir_node *tn = op(&b, IR_OP_TRANSPOSE, 1, &r);
+		ir_node_set_ints(b.g, tn, "perm", (int64_t[]){0, 2, 1}, 3);
+		ir_value *s[2] = {tn->out[0], cst(&b, 2, (int64_t[]){4, 6}, -1, 1)};
+		ir_value *y = op(&b, IR_OP_MUL, 2, s)->out[0];
+		finish(&b, flatten(&b, y));
+		gradcheck(&b, "concat/reshape/transpose/flatten", (gc_opts){0});
+	}
+	{
+		/* Unsqueeze/squeeze/identity around a gemm. */
+		gb b = gb_new();
+		ir_value *x = input(&b, 2, (int64_t[]){2, 4});
+		ir_value *ui[2] = {x, cst_i64(&b, 1, (int64_t[]){1})};
+		ir_value *u = op(&b, IR_OP_UNSQUEEZE, 2, ui)->out[0];
+		ir_value *si[2] = {u, cst_i64(&b, 1, (int64_t[]){1})};
+		ir_value *sq = op(&b, IR_OP_SQUEEZE, 2, si)->out[0];
+		ir_value *id = op1(&b, IR_OP_IDENTITY, sq);
+		ir_value *gi[2] = {id, cst(&b, 2, (int64_t[]){4, 3}, -1, 1)};
+		finish(&b, op(&b, IR_OP_GEMM, 2, gi)->out[0]);
+		gradcheck(&b, "unsqueeze/squeeze/identity", (gc_opts){0});
+	}
+}
+
+static void test_train_grad_dropout_softmax(void **state)
+{
+	(void)state;
+	{
+		gb b = gb_new();
+		ir_value *x = input(&b, 2, (int64_t[]){3, 10});
+		float r = 0.3f;
+		ir_shape s = {.rank = 0};
+		ir_value *in[2] = {x, ir_graph_add_const(b.g, "ratio", IR_DT_F32, &s, &r)};
+		ir_value *dr = op(&b, IR_OP_DROPOUT, 2, in)->out[0];
+		ir_value *gi[2] = {dr, cst(&b, 2, (int64_t[]){10, 4}, -1, 1)};
+		finish(&b, op(&b, IR_OP_GEMM, 2, gi)->out[0]);
+		gradcheck(&b, "dropout (training)", (gc_opts){0});
+	}
+	for (int lsm = 0; lsm < 2; lsm++) {
+		gb b = gb_new();
+		ir_value *x = input(&b, 3, (int64_t[]){2, 3, 4});
+		ir_node *n = op(&b, lsm ? IR_OP_LOG_SOFTMAX : IR_OP_SOFTMAX, 1, &x);
+		ir_node_set_int(b.g, n, "axis", 1);
+		ir_value *m[2] = {n->out[0], cst(&b, 2, (int64_t[]){3, 4}, -2, 2)};
+		finish(&b, flatten(&b, op(&b, IR_OP_MUL, 2, m)->out[0]));
+		gradcheck(&b, lsm ? "log_softmax" : "softmax", (gc_opts){0});
+	}
+}
+
+static void test_train_dropout_masks(void **state)
+{
+	(void)state;
+	/* Training drops about `ratio` of the units and rescales the rest;
+	 * inference passes everything through. */
+	gb b = gb_new();
+	ir_value *x = input(&b, 2, (int64_t[]){4, 1000});
+	float r = 0.25f;
+	ir_shape s = {.rank = 0};
+	ir_value *in[2] = {x, ir_graph_add_const(b.g, "ratio", IR_DT_F32, &s, &r)};
+	ir_value *dr = op(&b, IR_OP_DROPOUT, 2, in)->out[0];
+	finish(&b, dr);
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = 4;
+	c.input_grad = true;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(b.g, &c, &d);
+	assert_non_null(t);
+	float *xv = malloc(sizeof(float) * 4000);
+	for (int i = 0; i < 4000; i++)
+		xv[i] = 1.0f;
+	assert_int_equal(qgt_trainer_forward(t, xv, NULL, true, NULL, NULL), 0);
+	const float *yv = qgt_trainer_logits(t, NULL);
+	int zeros = 0;
+	for (int i = 0; i < 4000; i++) {
+		if (yv[i] == 0)
+			zeros++;
+		else
+			assert_float_equal(yv[i], 1.0f / 0.75f, 1e-6);
+	}
+	assert_in_range(zeros, 850, 1150);
+	assert_int_equal(qgt_trainer_forward(t, xv, NULL, false, NULL, NULL), 0);
+	for (int i = 0; i < 4000; i++)
+		assert_true(yv[i] == 1.0f);
+	free(xv);
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(b.g);
+}
+
+/* ------------------------------------------------ optimizers, schedules */
+
+static void test_train_optim_sgd_momentum(void **state)
+{
+	(void)state;
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.momentum = 0.9f;
+	c.weight_decay = 0.1f;
+	float w[1] = {1.0f}, g[1] = {0.5f}, m1[1] = {0}, m2[1] = {0};
+	qgt_param p = {.n = 1, .w = w, .g = g, .m1 = m1, .m2 = m2};
+	/* step 0: g' = 0.5 + 0.1*1 = 0.6; v = 0.6; w = 1 - 0.1*0.6 = 0.94 */
+	qgt_optim_update(&c, &p, 0, 0.1f);
+	assert_float_equal(w[0], 0.94, 1e-6);
+	/* step 1: g' = 0.5 + 0.094 = 0.594; v = 0.54 + 0.594 = 1.134;
+	 * w = 0.94 - 0.1134 = 0.8266 */
+	qgt_optim_update(&c, &p, 1, 0.1f);
+	assert_float_equal(w[0], 0.8266, 1e-6);
+}
+
+static void test_train_optim_adam(void **state)
+{
+	(void)state;
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.opt = QGT_OPT_ADAM;
+	float w[1] = {1.0f}, g[1] = {0.5f}, m1[1] = {0}, m2[1] = {0};
+	qgt_param p = {.n = 1, .w = w, .g = g, .m1 = m1, .m2 = m2};
+	/* Adam's first step moves by lr * sign(g) (up to eps). */
+	qgt_optim_update(&c, &p, 0, 0.01f);
+	assert_float_equal(w[0], 0.99, 1e-6);
+	/* step 2 with g = -0.25: m = 0.9*0.05 - 0.025 = 0.02,
+	 * v = 0.999*0.00025 + 0.001*0.0625 = 0.00031225,
+	 * mhat = 0.02/0.19, vhat = v/(1-0.999^2) */
+	g[0] = -0.25f;
+	qgt_optim_update(&c, &p, 1, 0.01f);
+	double mhat = 0.02 / 0.19, vhat = 0.00031225 / (1 - 0.999 * 0.999);
+	assert_float_equal(w[0], 0.99 - 0.01 * mhat / (sqrt(vhat) + 1e-8), 1e-6);
+	/* AdamW decays the weight directly: w -= lr*wd*w before the step. */
+	c.opt = QGT_OPT_ADAMW;
+	c.weight_decay = 0.5f;
+	float w2[1] = {2.0f}, g2[1] = {0}, a[1] = {0}, bb[1] = {0};
+	qgt_param q = {.n = 1, .w = w2, .g = g2, .m1 = a, .m2 = bb};
+	qgt_optim_update(&c, &q, 0, 0.1f);
+	assert_float_equal(w2[0], 2.0 - 0.1 * 0.5 * 2.0, 1e-6);
+}
+
+static void test_train_schedules(void **state)
+{
+	(void)state;
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.lr = 0.1f;
+	c.sched = QGT_SCHED_COSINE;
+	assert_float_equal(qgt_sched_lr(&c, 0, 100, 10), 0.1, 1e-7);
+	assert_float_equal(qgt_sched_lr(&c, 50, 100, 10), 0.05, 1e-7);
+	assert_float_equal(qgt_sched_lr(&c, 100, 100, 10), 0.0, 1e-7);
+	c.warmup = 10;
+	assert_float_equal(qgt_sched_lr(&c, 0, 110, 10), 0.01, 1e-7);
+	assert_float_equal(qgt_sched_lr(&c, 9, 110, 10), 0.1, 1e-7);
+	assert_float_equal(qgt_sched_lr(&c, 60, 110, 10), 0.05, 1e-7);
+	c.warmup = 0;
+	c.sched = QGT_SCHED_STEP;
+	c.epochs = 9; /* decay every 3 epochs */
+	assert_float_equal(qgt_sched_lr(&c, 29, 90, 10), 0.1, 1e-7);
+	assert_float_equal(qgt_sched_lr(&c, 30, 90, 10), 0.01, 1e-7);
+	assert_float_equal(qgt_sched_lr(&c, 89, 90, 10), 0.001, 1e-8);
+}
+
+/* ------------------------------------------------ whole-model behaviour */
+
+/* conv-bn-relu-maxpool-conv-bn-relu-gap-gemm on [B,1,12,12]. */
+static ir_graph *small_cnn(int64_t B, uint64_t seed)
+{
+	gb b = gb_new();
+	b.rng = seed;
+	ir_value *x = input(&b, 4, (int64_t[]){B, 1, 12, 12});
+	x = conv(&b, x, 8, 1, 3, 3, true, NULL, (int64_t[]){1, 1, 1, 1}, NULL, 1);
+	x = op1(&b, IR_OP_RELU, bn(&b, x, 8));
+	ir_node *mp = op(&b, IR_OP_MAX_POOL, 1, &x);
+	ir_node_set_ints(b.g, mp, "kernel", (int64_t[]){2, 2}, 2);
+	ir_node_set_ints(b.g, mp, "strides", (int64_t[]){2, 2}, 2);
+	x = conv(&b, mp->out[0], 16, 8, 3, 3, true, NULL, (int64_t[]){1, 1, 1, 1}, NULL, 1);
+	x = op1(&b, IR_OP_RELU, bn(&b, x, 16));
+	x = flatten(&b, op1(&b, IR_OP_GLOBAL_AVG_POOL, x));
+	ir_value *in[3] = {x, cst(&b, 2, (int64_t[]){10, 16}, -0.3f, 0.3f),
+	                   cst(&b, 1, (int64_t[]){10}, -0.1f, 0.1f)};
+	ir_node *gm = op(&b, IR_OP_GEMM, 3, in);
+	ir_node_set_int(b.g, gm, "trans_b", 1);
+	finish(&b, gm->out[0]);
+	return b.g;
+}
+
+static void fill_batch(float *x, int32_t *y, int64_t n, int64_t per, uint64_t seed)
+{
+	for (int64_t i = 0; i < n * per; i++)
+		x[i] = (float)((double)(qgt_rng_next(&seed) >> 11) / 9007199254740992.0) * 2 - 1;
+	for (int64_t i = 0; i < n; i++)
+		y[i] = (int32_t)(qgt_rng_next(&seed) % 10);
+}
+
+static void test_train_forward_matches_interpreter(void **state)
+{
+	(void)state;
+	ir_graph *g = small_cnn(4, 3);
+	float x[4 * 144];
+	int32_t y[4];
+	fill_batch(x, y, 4, 144, 5);
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = 4;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(g, &c, &d);
+	assert_non_null(t);
+	assert_int_equal(qgt_trainer_forward(t, x, y, false, NULL, NULL), 0);
+	const float *z = qgt_trainer_logits(t, NULL);
+	ir_tensor in = {IR_DT_F32, g->inputs[0]->shape, x}, out;
+	assert_int_equal(ir_interp_run(g, &in, &out, &d), 0);
+	for (int i = 0; i < 40; i++)
+		assert_float_equal(z[i], ((float *)out.data)[i], 1e-4);
+	ir_tensor_free(&out);
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
+/* Train `steps` steps of a fresh small_cnn; weights into w (all params). */
+static size_t train_steps(int steps, int threads, float *w, size_t cap)
+{
+	ir_graph *g = small_cnn(16, 11);
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = 16;
+	c.threads = threads;
+	c.opt = QGT_OPT_ADAMW;
+	c.weight_decay = 0.01f;
+	c.lr = 0.01f;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(g, &c, &d);
+	assert_non_null(t);
+	float x[16 * 144];
+	int32_t y[16];
+	for (int s = 0; s < steps; s++) {
+		fill_batch(x, y, 16, 144, 100 + (uint64_t)s);
+		qgt_step_stats st;
+		assert_int_equal(qgt_trainer_step(t, x, y, &st), 0);
+	}
+	size_t k = 0;
+	for (int i = 0; i < qgt_trainer_nparams(t); i++) {
+		qgt_param *p = qgt_trainer_param(t, i);
+		for (int64_t e = 0; e < p->n && k < cap; e++)
+			w[k++] = p->w[e];
+	}
+	/* Running statistics too. */
+	for (int i = 0; i < g->nvalues; i++) {
+		ir_value *v = g->values[i];
+		if (v->kind == IR_VAL_CONST && v->dt == IR_DT_F32)
+			for (int64_t e = 0; e < ir_shape_numel(&v->shape) && k < cap; e++)
+				w[k++] = ((float *)v->data)[e];
+	}
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+	return k;
+}
+
+static void test_train_deterministic(void **state)
+{
+	(void)state;
+	enum { CAP = 1 << 14 };
+	float *a = malloc(sizeof(float) * CAP), *b = malloc(sizeof(float) * CAP);
+	size_t na = train_steps(4, 2, a, CAP), nb = train_steps(4, 2, b, CAP);
+	assert_int_equal(na, nb);
+	assert_memory_equal(a, b, sizeof(float) * na);
+	free(a);
+	free(b);
+}
+
+static void test_train_loss_decreases(void **state)
+{
+	(void)state;
+	/* Fitting one fixed batch must drive the loss down. */
+	ir_graph *g = small_cnn(16, 11);
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = 16;
+	c.opt = QGT_OPT_ADAM;
+	c.lr = 0.02f;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(g, &c, &d);
+	float x[16 * 144];
+	int32_t y[16];
+	fill_batch(x, y, 16, 144, 77);
+	qgt_step_stats st;
+	assert_int_equal(qgt_trainer_step(t, x, y, &st), 0);
+	double first = st.loss;
+	for (int s = 0; s < 100; s++)
+		assert_int_equal(qgt_trainer_step(t, x, y, &st), 0);
+	assert_true(st.loss < 0.5 * first);
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
+static void test_train_nan_names_step_and_tensor(void **state)
+{
+	(void)state;
+	ir_graph *g = small_cnn(4, 3);
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = 4;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(g, &c, &d);
+	float x[4 * 144];
+	int32_t y[4];
+	fill_batch(x, y, 4, 144, 5);
+	qgt_step_stats st;
+	assert_int_equal(qgt_trainer_step(t, x, y, &st), 0);
+	/* A NaN in the second conv's weights: step 2 must stop, naming it. */
+	qgt_param *p = NULL;
+	for (int i = 0; i < qgt_trainer_nparams(t); i++)
+		if (qgt_trainer_param(t, i)->role == QGT_ROLE_WEIGHT && !p && i > 0)
+			p = qgt_trainer_param(t, i);
+	assert_non_null(p);
+	p->w[3] = NAN;
+	assert_int_equal(qgt_trainer_step(t, x, y, &st), -1);
+	assert_non_null(d.buf);
+	assert_non_null(strstr(d.buf, "step 2:"));
+	char want[64];
+	snprintf(want, sizeof want, "'%s'", p->v->name);
+	assert_non_null(strstr(d.buf, want));
+	assert_non_null(strstr(d.buf, "nan"));
+	/* An exploding learning rate is caught after the update. */
+	diag_sink_fini(&d);
+	diag_sink_init_capture(&d);
+	p->w[3] = 0.1f;
+	qgt_trainer_destroy(t);
+	c.lr = 1e38f;
+	t = qgt_trainer_create(g, &c, &d);
+	int rc = 0;
+	for (int s = 0; s < 5 && rc == 0; s++)
+		rc = qgt_trainer_step(t, x, y, &st);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(d.buf, "step "));
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
+static void test_train_unsupported_op_reported(void **state)
+{
+	(void)state;
+	gb b = gb_new();
+	ir_value *x = input(&b, 2, (int64_t[]){2, 4});
+	ir_value *gi[2] = {x, cst(&b, 2, (int64_t[]){4, 3}, -1, 1)};
+	ir_value *y = op(&b, IR_OP_GEMM, 2, gi)->out[0];
+	ir_value *ri[2] = {y, NULL};
+	ri[1] = cst_i64(&b, 1, (int64_t[]){1});
+	ir_node *rm = op(&b, IR_OP_REDUCE_MEAN, 2, ri);
+	ir_node_set_int(b.g, rm, "keepdims", 1);
+	ir_value *gi2[2] = {rm->out[0], cst(&b, 2, (int64_t[]){1, 3}, -1, 1)};
+	finish(&b, op(&b, IR_OP_GEMM, 2, gi2)->out[0]);
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = 2;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_null(qgt_trainer_create(b.g, &c, &d));
+	assert_non_null(strstr(d.buf, "reduce_mean"));
+	diag_sink_fini(&d);
+	ir_graph_destroy(b.g);
+}
+
+/* ------------------------------------------------------------- regs */
+
+typedef struct l2ctx {
+	float lambda;
+	int calls;
+} l2ctx;
+
+static double l2_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
+{
+	(void)pr;
+	l2ctx *c = ctx;
+	if (p->role != QGT_ROLE_WEIGHT)
+		return 0;
+	c->calls++;
+	double r = 0;
+	for (int64_t i = 0; i < p->n; i++) {
+		r += c->lambda * p->w[i] * p->w[i];
+		p->g[i] += 2 * c->lambda * p->w[i];
+	}
+	return r;
+}
+
+static void test_train_regularizer_hook(void **state)
+{
+	(void)state;
+	/* An L2 hook with SGD (no momentum) equals built-in weight decay of
+	 * 2 lambda on the weights it touches. */
+	ir_graph *g = small_cnn(8, 3);
+	l2ctx lc = {0.05f, 0};
+	qgt_reg reg = {"l2", l2_apply, NULL, &lc};
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = 8;
+	c.momentum = 0;
+	c.regs = &reg;
+	c.nregs = 1;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(g, &c, &d);
+	float x[8 * 144];
+	int32_t y[8];
+	fill_batch(x, y, 8, 144, 9);
+	qgt_param *p = qgt_trainer_param(t, 0);
+	assert_int_equal(p->role, QGT_ROLE_WEIGHT);
+	float w0 = p->w[5];
+	qgt_step_stats st;
+	assert_int_equal(qgt_trainer_step(t, x, y, &st), 0);
+	assert_true(st.reg > 0);
+	assert_int_equal(lc.calls, 3); /* two convs and the gemm */
+	/* w1 = w0 - lr (g_task + 2 lambda w0): recover g_task from g. */
+	float g_total = p->g[5];
+	assert_float_equal(p->w[5], w0 - c.lr * g_total, 1e-6);
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
+/* --------------------------------------------------------------- data */
+
+static void test_train_shuffle_and_augment(void **state)
+{
+	(void)state;
+	int64_t idx[100], idx2[100];
+	for (int i = 0; i < 100; i++)
+		idx[i] = idx2[i] = i;
+	uint64_t s1 = 42, s2 = 42;
+	qgt_shuffle(idx, 100, &s1);
+	qgt_shuffle(idx2, 100, &s2);
+	assert_memory_equal(idx, idx2, sizeof idx);
+	int64_t sum = 0, moved = 0;
+	for (int i = 0; i < 100; i++) {
+		sum += idx[i];
+		moved += idx[i] != i;
+	}
+	assert_int_equal(sum, 4950);
+	assert_true(moved > 80);
+	/* Crop by up to 1 and flip: pixels stay from the image or are 0. */
+	float img[2 * 4 * 4];
+	int32_t lab[2] = {3, 4};
+	for (int i = 0; i < 32; i++)
+		img[i] = (float)(i + 1);
+	qgt_dataset ds = {.n = 2, .sample = ir_shape_make(3, (int64_t[]){2, 4, 4}), .sample_numel = 32,
+	                  .x = img, .y = lab, .nclasses = 5};
+	float out[32];
+	int32_t y[1];
+	int64_t one = 0;
+	uint64_t s = 1;
+	bool saw_change = false;
+	for (int k = 0; k < 20; k++) {
+		qgt_gather_batch(&ds, &one, 1, out, y, 1, true, &s);
+		assert_int_equal(y[0], 3);
+		for (int i = 0; i < 32; i++) {
+			assert_true(out[i] == 0 || (out[i] >= 1 && out[i] <= 32));
+			/* Channels stay apart: plane 0 holds 1..16, plane 1 17..32. */
+			if (out[i] != 0)
+				assert_true((i < 16) == (out[i] <= 16));
+			saw_change |= out[i] != img[i];
+		}
+	}
+	assert_true(saw_change);
+	qgt_gather_batch(&ds, &one, 1, out, y, 0, false, &s);
+	assert_memory_equal(out, img, sizeof out);
+}
+
+/* --------------------------------------------------------- onnx write */
+
+static void test_train_onnx_write_round_trip(void **state)
+{
+	(void)state;
+	ir_graph *g = small_cnn(4, 3);
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	void *buf;
+	size_t len;
+	assert_int_equal(fe_onnx_write_buffer(g, &buf, &len, &d), 0);
+	ir_graph *h = fe_onnx_load_buffer(buf, len, "rt.onnx", NULL, &d);
+	if (!h)
+		fail_msg("%s", d.buf ? d.buf : "");
+	free(buf);
+	assert_int_equal(ir_infer_shapes(h, &d), 0);
+	float x[4 * 144];
+	int32_t y[4];
+	fill_batch(x, y, 4, 144, 5);
+	ir_tensor in = {IR_DT_F32, g->inputs[0]->shape, x}, o1, o2;
+	assert_int_equal(ir_interp_run(g, &in, &o1, &d), 0);
+	assert_int_equal(ir_interp_run(h, &in, &o2, &d), 0);
+	assert_memory_equal(o1.data, o2.data, sizeof(float) * 40);
+	ir_tensor_free(&o1);
+	ir_tensor_free(&o2);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+	ir_graph_destroy(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_train_grad_conv),
+		cmocka_unit_test(test_train_grad_gemm),
+		cmocka_unit_test(test_train_grad_batchnorm),
+		cmocka_unit_test(test_train_batchnorm_running_stats),
+		cmocka_unit_test(test_train_grad_activations),
+		cmocka_unit_test(test_train_grad_pools),
+		cmocka_unit_test(test_train_grad_arith),
+		cmocka_unit_test(test_train_grad_shape_ops),
+		cmocka_unit_test(test_train_grad_dropout_softmax),
+		cmocka_unit_test(test_train_dropout_masks),
+		cmocka_unit_test(test_train_optim_sgd_momentum),
+		cmocka_unit_test(test_train_optim_adam),
+		cmocka_unit_test(test_train_schedules),
+		cmocka_unit_test(test_train_forward_matches_interpreter),
+		cmocka_unit_test(test_train_deterministic),
+		cmocka_unit_test(test_train_loss_decreases),
+		cmocka_unit_test(test_train_nan_names_step_and_tensor),
+		cmocka_unit_test(test_train_unsupported_op_reported),
+		cmocka_unit_test(test_train_regularizer_hook),
+		cmocka_unit_test(test_train_shuffle_and_augment),
+		cmocka_unit_test(test_train_onnx_write_round_trip),
+	};
+	int rc = cmocka_run_group_tests(tests, NULL, NULL);
+	fprintf(stderr, "test_train: %d finite-difference comparisons\n", nchecked);
+	return rc;
+}
