@@ -184,13 +184,13 @@ def compare(actual, expected):
         int(bad.sum()), actual.size, tuple(int(i) for i in k), actual[k].item(), expected[k].item())
 
 
-def run_case(c, qgtc, timeout):
+def run_case(c, qgtc, timeout, extra):
     data = os.path.join(c.dir, "test_data_set_0")
     inputs = numbered(data, "input_", ".pb")
     expected_files = numbered(data, "output_", ".pb")
     tmp = tempfile.mkdtemp(prefix="qgtc-conf-")
     try:
-        cmd = [qgtc, "run", os.path.join(c.dir, "model.onnx")] + inputs + ["--output-dir", tmp]
+        cmd = [qgtc, "run", os.path.join(c.dir, "model.onnx")] + inputs + ["--output-dir", tmp] + extra
         try:
             p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                timeout=timeout, errors="replace")
@@ -249,6 +249,7 @@ def main():
     ap.add_argument("--filter", default=None, metavar="SUBSTR",
                     help="only cases whose 'suite/name' contains SUBSTR")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per case (default 60)")
+    ap.add_argument("--engine", default=None, help="pass --engine ENGINE to qgtc run (interp, native)")
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="also list passing cases and print the diagnostics of failing ones")
     args = ap.parse_args()
@@ -263,7 +264,8 @@ def main():
     cases = find_cases(args.suites, args.filter)
     jobs = max(1, args.jobs)
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
-        list(ex.map(lambda c: run_case(c, qgtc, args.timeout), cases))
+        extra = ["--engine", args.engine] if args.engine else []
+        list(ex.map(lambda c: run_case(c, qgtc, args.timeout, extra), cases))
 
     for c in cases:
         if c.status != "pass" or args.verbose:
