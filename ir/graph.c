@@ -608,9 +608,14 @@ double ir_const_get(const ir_value *v, int64_t k)
 	}
 }
 
+bool ir_value_is_const(const ir_value *v)
+{
+	return v && v->kind == IR_VAL_CONST && (v->data || ir_shape_numel(&v->shape) == 0);
+}
+
 int ir_const_ints(const ir_value *v, int64_t *out, int max)
 {
-	if (!v || v->kind != IR_VAL_CONST || (v->dt != IR_DT_I64 && v->dt != IR_DT_I32))
+	if (!ir_value_is_const(v) || (v->dt != IR_DT_I64 && v->dt != IR_DT_I32))
 		return -1;
 	int64_t n = ir_shape_numel(&v->shape);
 	if (n < 0 || n > max)

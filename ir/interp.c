@@ -70,7 +70,12 @@ int ir_interp_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag
 			ir_value *v = n->in[j];
 			in[j] = v ? &vals[v->id] : NULL;
 			if (v && !vals[v->id].data && ir_shape_numel(&v->shape) != 0) {
-				diag_error(d, ir_node_loc(g, n), "input %d '%s' has no value", j, v->name);
+				if (v->kind == IR_VAL_CONST)
+					diag_error(d, ir_node_loc(g, n),
+					           "constant '%s' has no data: it was elided from the .qir "
+					           "(write the model with --ir-weights=full)", v->name);
+				else
+					diag_error(d, ir_node_loc(g, n), "input %d '%s' has no value", j, v->name);
 				goto out;
 			}
 		}

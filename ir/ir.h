@@ -286,6 +286,11 @@ void ir_node_del_attr(ir_node *n, const char *name);
  * buffer good for a few concurrent uses. */
 const char *ir_node_loc(const ir_graph *g, const ir_node *n);
 
+/* A constant whose data is present: what inference and folding may read.
+ * A constant elided from a .qir dump has shape and dtype but no data, and
+ * counts as not (yet) constant. */
+bool ir_value_is_const(const ir_value *v);
+
 /* Read integer elements of a constant i32/i64 tensor as int64.  Returns
  * element count, or -1 if v is not such a constant or has > max elements. */
 int ir_const_ints(const ir_value *v, int64_t *out, int max);

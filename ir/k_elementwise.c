@@ -699,7 +699,7 @@ int ir_infer_dropout(ir_graph *g, ir_node *n, diag_sink *d)
 	if (!need_in(g, n, 0, d))
 		return -1;
 	const ir_value *t = opt_val(n, 2);
-	if (t && t->kind == IR_VAL_CONST && ir_shape_numel(&t->shape) >= 1 && ir_const_get(t, 0) != 0) {
+	if (t && ir_value_is_const(t) && ir_shape_numel(&t->shape) >= 1 && ir_const_get(t, 0) != 0) {
 		k_error(g, n, d, "dropout in training mode is not supported");
 		return -1;
 	}

@@ -183,7 +183,7 @@ int ir_infer_reduce_mean(ir_graph *g, ir_node *n, diag_sink *d)
 	const ir_value *av = n->nin > 1 ? n->in[1] : NULL;
 	if (av) {
 		/* Even an empty axes operand must be known: empty changes meaning. */
-		if (av->kind != IR_VAL_CONST)
+		if (!ir_value_is_const(av))
 			return defer(n);
 		if (av->dt != IR_DT_I64 && av->dt != IR_DT_I32) {
 			k_error(g, n, d, "axes has dtype %s; expected i64", ir_dtype_name(av->dt));

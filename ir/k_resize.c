@@ -261,7 +261,7 @@ static int rs_input_state(const ir_node *n, int k)
 	int64_t cnt = ir_shape_numel(&v->shape);
 	if (cnt == 0)
 		return 0;
-	if (cnt < 0 || v->kind != IR_VAL_CONST)
+	if (cnt < 0 || !ir_value_is_const(v))
 		return -1;
 	return 1;
 }

@@ -97,7 +97,7 @@ static int const_ints(ir_graph *g, ir_node *n, int k, const char *what, int64_t 
                       diag_sink *d)
 {
 	const ir_value *x = n->in[k];
-	if (x->kind != IR_VAL_CONST || x->shape.rank < 0)
+	if (!ir_value_is_const(x) || x->shape.rank < 0)
 		return -2;
 	if (x->dt != IR_DT_I64 && x->dt != IR_DT_I32) {
 		k_error(g, n, d, "%s has dtype %s; expected i64", what, ir_dtype_name(x->dt));
@@ -546,7 +546,7 @@ int ir_infer_squeeze(ir_graph *g, ir_node *n, diag_sink *d)
 		return defer(n);
 	int r = x->shape.rank;
 	bool drop[IR_MAX_RANK] = {false};
-	if (n->nin > 1 && n->in[1] && n->in[1]->kind != IR_VAL_CONST)
+	if (n->nin > 1 && n->in[1] && !ir_value_is_const(n->in[1]))
 		return defer(n);
 	if (opt_val(n, 1)) {
 		int64_t ax[IR_MAX_RANK];
@@ -756,7 +756,7 @@ int ir_infer_gather(ir_graph *g, ir_node *n, diag_sink *d)
 		return report_too_big(g, n, &o, d);
 	/* Constant indices (the common case in shape logic) are checked now. */
 	int64_t ext = x->shape.d[axis];
-	if (ix->kind == IR_VAL_CONST && ext >= 0) {
+	if (ir_value_is_const(ix) && ext >= 0) {
 		int64_t cnt = ir_shape_numel(&ix->shape);
 		for (int64_t i = 0; i < cnt; i++) {
 			int64_t v = ix->dt == IR_DT_I64 ? ((const int64_t *)ix->data)[i]
@@ -1057,7 +1057,7 @@ int ir_infer_split(ir_graph *g, ir_node *n, diag_sink *d)
 		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)a, r);
 		return -1;
 	}
-	if (n->nin > 1 && n->in[1] && n->in[1]->kind != IR_VAL_CONST)
+	if (n->nin > 1 && n->in[1] && !ir_value_is_const(n->in[1]))
 		return defer(n);
 	const ir_value *sv = opt_val(n, 1);
 	if (sv && ir_shape_numel(&sv->shape) != n->nout) {
@@ -1248,7 +1248,7 @@ int ir_infer_pad(ir_graph *g, ir_node *n, diag_sink *d)
 	int naxes = 0;
 	bool have_axes = false;
 	if (n->nin > 3 && n->in[3]) {
-		if (n->in[3]->kind != IR_VAL_CONST)
+		if (!ir_value_is_const(n->in[3]))
 			return defer(n);
 		if (opt_val(n, 3)) {
 			naxes = const_ints(g, n, 3, "axes", axes, IR_MAX_RANK, d);
@@ -1388,7 +1388,7 @@ int ir_infer_constant_of_shape(ir_graph *g, ir_node *n, diag_sink *d)
 		return -1;
 	}
 	n->out[0]->dt = dt;
-	if (s->kind != IR_VAL_CONST) {
+	if (!ir_value_is_const(s)) {
 		n->out[0]->shape.rank = -1;
 		return 0;
 	}

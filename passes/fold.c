@@ -13,7 +13,7 @@ static bool foldable(const ir_node *n)
 	if (n->op == IR_OP_SHAPE)
 		return n->in[0] && ir_shape_known(&n->in[0]->shape);
 	for (int j = 0; j < n->nin; j++)
-		if (n->in[j] && n->in[j]->kind != IR_VAL_CONST)
+		if (n->in[j] && !ir_value_is_const(n->in[j]))
 			return false;
 	return true;
 }
