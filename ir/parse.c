@@ -34,6 +34,8 @@ typedef struct parser {
 	diag_sink *d;
 	ir_graph *g;
 	bool line_failed;       /* an error on this line was reported already */
+	tok *node_at;           /* where each node (by id) was written */
+	int nnode_at, capnode_at;
 } parser;
 
 enum { MAX_ITEMS = 1 << 20 };
@@ -724,6 +726,12 @@ static void parse_node(parser *P)
 			goto out;
 	}
 	ir_node *n = ir_graph_add_node(P->g, op, "", nin, in, nout, out);
+	if (P->nnode_at == P->capnode_at) {
+		P->capnode_at = P->capnode_at ? 2 * P->capnode_at : 64;
+		P->node_at = realloc(P->node_at, sizeof *P->node_at * (size_t)P->capnode_at);
+	}
+	P->node_at[P->nnode_at] = outs[0];
+	P->node_at[P->nnode_at++].s = NULL;
 	if (is_punct(P, '{') && !parse_attrs(P, n))
 		goto out;
 	while (is_punct(P, '!')) {
@@ -779,6 +787,55 @@ static void skip_blank(parser *P)
 			skip_comment(P); /* '#' lines carry test directives (# RUN:, # CHECK:) */
 		else
 			return;
+	}
+}
+
+/* The types a .qir declares must be the ones inference gives: a dump
+ * edited by hand must not disagree with itself.  Errors from inference are
+ * re-reported at the node's line.  Declared types stand where inference
+ * cannot decide yet (an operand that is not constant). */
+static void check_types(parser *P)
+{
+	for (int i = 0; i < P->g->nnodes && i < P->nnode_at; i++) {
+		ir_node *n = P->g->nodes[i];
+		tok *at = &P->node_at[i];
+		ir_dtype dt[n->nout + 1];
+		ir_shape sh[n->nout + 1];
+		for (int j = 0; j < n->nout; j++)
+			if (n->out[j]) {
+				dt[j] = n->out[j]->dt;
+				sh[j] = n->out[j]->shape;
+			}
+		diag_sink cap;
+		diag_sink_init_capture(&cap);
+		P->line_failed = false;
+		if (ir_op_table[n->op].infer(P->g, n, &cap)) {
+			const char *msg = cap.buf ? strstr(cap.buf, "error: ") : NULL;
+			char *nl = msg ? strchr(msg, '\n') : NULL;
+			if (nl)
+				*nl = 0;
+			perr(P, at, "%s", msg ? msg + 7 : "shape inference failed");
+			diag_sink_fini(&cap);
+			continue;
+		}
+		diag_sink_fini(&cap);
+		for (int j = 0; j < n->nout; j++) {
+			ir_value *v = n->out[j];
+			if (!v)
+				continue;
+			bool known = v->shape.rank >= 0 && v->dt != IR_DT_UNDEF;
+			bool same_dt = dt[j] == IR_DT_UNDEF || dt[j] == v->dt;
+			bool same_sh = sh[j].rank < 0 || ir_shape_eq(&sh[j], &v->shape);
+			if (known && (!same_dt || !same_sh)) {
+				char a[96], b[96];
+				perr(P, at, "'%%%s' is declared %s%s but %s gives %s%s", v->name,
+				     ir_dtype_name(dt[j]), sh[j].rank < 0 ? "[*]" : ir_shape_str(&sh[j], a, sizeof a),
+				     ir_op_name(n->op), ir_dtype_name(v->dt), ir_shape_str(&v->shape, b, sizeof b));
+			}
+			/* Keep what was written, so print(parse(text)) == text. */
+			v->dt = dt[j];
+			v->shape = sh[j];
+		}
 	}
 }
 
@@ -859,6 +916,9 @@ ir_graph *ir_parse(const char *text, size_t len, const char *filename, diag_sink
 		recover(&P);
 	}
 	free(P.t.s);
+	if (d->nerr == before)
+		check_types(&P);
+	free(P.node_at);
 	if (d->nerr > before) {
 		ir_graph_destroy(P.g);
 		return NULL;

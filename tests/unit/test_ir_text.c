@@ -132,6 +132,13 @@ static void test_ir_text_errors_point_at_the_problem(void **state)
 	             "bad.qir:3:26: error: !bits=9: bits must be 1..8");
 	EXPECT_ERROR("graph g {\n  input %x: f32[2]\n  %y: f32[2] = relu(%x) !fast\n}\n",
 	             "unknown hint 'fast'");
+	/* declared types must agree with inference */
+	EXPECT_ERROR("graph g {\n  input %x: f32[1,3,8,8]\n  const %w: f32[4,3,3,3] = elided\n"
+	             "  %y: f32[1,4,8,8] = conv(%x, %w)\n  output %y\n}\n",
+	             "bad.qir:4:3: error: '%y' is declared f32[1,4,8,8] but conv gives f32[1,4,6,6]");
+	EXPECT_ERROR("graph g {\n  input %x: f32[1,3,8,8]\n  const %w: f32[4,2,3,3] = elided\n"
+	             "  %y: f32[*] = conv(%x, %w)\n  output %y\n}\n",
+	             "bad.qir:4:3: error: input has 3 channels but weight [4,2,3,3] expects 2 (group 1)");
 	EXPECT_ERROR("", "bad.qir:1:1: error: expected 'graph', found end of file");
 	/* several bad lines: each reported in one run */
 	diag_sink d;
