@@ -172,31 +172,6 @@ dsl_stmt *dsl_stmt_new(fe_dsl_ctx *ctx, dsl_st_kind k, dsl_loc at)
 	return s;
 }
 
-int dsl_edit_distance(const char *a, const char *b)
-{
-	size_t na = strlen(a), nb = strlen(b);
-	if (na > 64 || nb > 64)
-		return 99;
-	int row[65];
-	for (size_t j = 0; j <= nb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= na; i++) {
-		int diag = row[0];
-		row[0] = (int)i;
-		for (size_t j = 1; j <= nb; j++) {
-			int up = row[j];
-			int best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[nb];
-}
-
 /* -------------------------------------------------------------- values */
 
 typedef enum { V_NONE, V_INT, V_FLOAT, V_STR, V_SYM, V_TENSOR, V_LIST } vkind;
@@ -312,7 +287,7 @@ static const char *did_you_mean(evaluator *e, const char *name, const cands *c)
 	const char *best = NULL;
 	int bd = limit + 1;
 	for (int k = 0; k < c->n; k++) {
-		int dd = dsl_edit_distance(name, c->s[k]);
+		int dd = diag_edit_distance(name, c->s[k]);
 		if (dd < bd && dd < len) {
 			bd = dd;
 			best = c->s[k];

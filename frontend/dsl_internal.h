@@ -153,7 +153,4 @@ dsl_params *dsl_params_add(fe_dsl_ctx *ctx, dsl_params *l, const dsl_token *name
 dsl_stmts *dsl_stmts_add(fe_dsl_ctx *ctx, dsl_stmts *l, dsl_stmt *s);
 dsl_stmt *dsl_stmt_new(fe_dsl_ctx *ctx, dsl_st_kind k, dsl_loc at);
 
-/* Bounded Levenshtein distance, for "did you mean" suggestions. */
-int dsl_edit_distance(const char *a, const char *b);
-
 #endif

@@ -32,6 +32,9 @@ void diag_report(diag_sink *d, diag_level lv, const char *loc, const char *fmt, 
 #define diag_warn(d, loc, ...)  diag_report((d), DIAG_WARNING, (loc), __VA_ARGS__)
 #define diag_note(d, loc, ...)  diag_report((d), DIAG_NOTE, (loc), __VA_ARGS__)
 void diag_sink_init(diag_sink *d, FILE *out);
+/* Levenshtein distance of a and b, for "did you mean" suggestions; 99 for
+ * strings over 64 characters. */
+int diag_edit_distance(const char *a, const char *b);
 void diag_sink_init_capture(diag_sink *d);
 void diag_sink_fini(diag_sink *d);
 
@@ -124,6 +127,9 @@ typedef struct ir_op_info {
 extern const ir_op_info ir_op_table[IR_OP__COUNT];
 const char *ir_op_name(ir_op op);
 ir_op ir_op_from_name(const char *s);        /* IR_OP__COUNT if unknown */
+/* The kind of attribute `name` in op's spec (ops.def), or -1 if the op
+ * takes no such attribute. */
+int ir_op_attr_kind(ir_op op, const char *name);
 
 /* ----------------------------------------------------------- attributes */
 

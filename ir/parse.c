@@ -492,30 +492,6 @@ out:
 	free(name.s);
 }
 
-/* Find the kind of attribute `name` in an op's spec; -1 if not allowed. */
-static int spec_kind(const char *spec, const char *name)
-{
-	static const char *const kinds[] = {"int", "float", "ints", "floats", "str"};
-	size_t nl = strlen(name);
-	for (const char *p = spec; *p;) {
-		while (*p == ' ')
-			p++;
-		const char *colon = strchr(p, ':');
-		if (!colon)
-			break;
-		const char *end = colon;
-		while (*end && *end != ' ')
-			end++;
-		if ((size_t)(colon - p) == nl && strncmp(p, name, nl) == 0)
-			for (int k = 0; k < 5; k++)
-				if ((size_t)(end - colon - 1) == strlen(kinds[k]) &&
-				    strncmp(colon + 1, kinds[k], strlen(kinds[k])) == 0)
-					return k;
-		p = end;
-	}
-	return -1;
-}
-
 /* '{' name '=' value (',' name '=' value)* '}' */
 static bool parse_attrs(parser *P, ir_node *n)
 {
@@ -529,7 +505,7 @@ static bool parse_attrs(parser *P, ir_node *n)
 		tok at = P->t;
 		char *name = strdup(P->t.s);
 		next(P);
-		int kind = spec_kind(ir_op_table[n->op].attrs, name);
+		int kind = ir_op_attr_kind(n->op, name);
 		bool ok = false;
 		if (kind < 0) {
 			perr(P, &at, "unknown attribute '%s' for %s", name, ir_op_name(n->op));

@@ -8,31 +8,6 @@
 
 #include "kernel.h"
 
-/* Is attribute (name, kind) allowed by spec "a:int b:ints ..."? Returns 1
- * allowed, 0 unknown name, -1 known name but wrong kind. */
-static int spec_allows(const char *spec, const char *name, ir_attr_kind kind)
-{
-	static const char *const kinds[] = {"int", "float", "ints", "floats", "str"};
-	size_t nl = strlen(name);
-	for (const char *p = spec; *p;) {
-		while (*p == ' ')
-			p++;
-		const char *colon = strchr(p, ':');
-		if (!colon)
-			break;
-		const char *end = colon;
-		while (*end && *end != ' ')
-			end++;
-		if ((size_t)(colon - p) == nl && strncmp(p, name, nl) == 0) {
-			const char *k = kinds[kind];
-			size_t kl = strlen(k);
-			return (size_t)(end - colon - 1) == kl && strncmp(colon + 1, k, kl) == 0 ? 1 : -1;
-		}
-		p = end;
-	}
-	return 0;
-}
-
 static bool owned(const ir_graph *g, const ir_value *v)
 {
 	return v->id >= 0 && v->id < g->nvalues && g->values[v->id] == v;
@@ -122,11 +97,11 @@ int ir_verify(ir_graph *g, bool need_shapes, diag_sink *d)
 		}
 		for (int k = 0; k < n->nattr; k++) {
 			const ir_attr *a = &n->attrs[k];
-			int ok = spec_allows(op->attrs, a->name, a->kind);
-			if (ok == 0)
+			int kind = ir_op_attr_kind(n->op, a->name);
+			if (kind < 0)
 				diag_error(d, ir_node_loc(g, n), "unknown attribute '%s' for %s", a->name,
 				           op->name);
-			else if (ok < 0)
+			else if (kind != (int)a->kind)
 				diag_error(d, ir_node_loc(g, n), "attribute '%s' has the wrong kind",
 				           a->name);
 		}
