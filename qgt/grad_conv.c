@@ -108,16 +108,17 @@ static void conv_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 				src = col;
 			}
 			float *yg = j->y + b * mp + gi * s->mg * s->p;
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->mg, (int)s->p,
-			            (int)s->k, 1.0f, j->w + gi * s->mg * s->k, (int)s->k, src, (int)s->p,
-			            0.0f, yg, (int)s->p);
+			/* The bias goes in first, the product on top (beta 1). */
 			if (j->b)
 				for (int64_t m = 0; m < s->mg; m++) {
 					float bv = j->b[gi * s->mg + m];
 					float *r = yg + m * s->p;
 					for (int64_t q = 0; q < s->p; q++)
-						r[q] += bv;
+						r[q] = bv;
 				}
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->mg, (int)s->p,
+			            (int)s->k, 1.0f, j->w + gi * s->mg * s->k, (int)s->k, src, (int)s->p,
+			            j->b ? 1.0f : 0.0f, yg, (int)s->p);
 		}
 }
 

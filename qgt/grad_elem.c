@@ -144,6 +144,39 @@ static void maxpool_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 	pool_job *j = ctx;
 	pool_st *s = j->s;
 	int64_t in_sz = s->h * s->w, out_sz = s->oh * s->ow;
+	bool k2s2 = s->kh == 2 && s->kw == 2 && s->sh == 2 && s->sw == 2 && s->ph == 0 && s->pw == 0 &&
+	            s->dh == 1 && s->dw == 1 && 2 * s->oh <= s->h && 2 * s->ow <= s->w;
+	if (k2s2 && !j->ind) {
+		/* The common 2x2/2 window, branch-light; first maximum wins as
+		 * in the general loop (taps in row-major order, strict >). */
+		for (int64_t bc = lo; bc < hi; bc++) {
+			const float *xc = j->x + bc * in_sz;
+			float *yc = j->y + bc * out_sz;
+			int32_t *ac = s->arg + bc * out_sz;
+			for (int64_t oy = 0; oy < s->oh; oy++) {
+				const float *r0 = xc + 2 * oy * s->w, *r1 = r0 + s->w;
+				for (int64_t ox = 0; ox < s->ow; ox++) {
+					int32_t base = (int32_t)(2 * oy * s->w + 2 * ox), at = base;
+					float best = r0[2 * ox];
+					if (r0[2 * ox + 1] > best) {
+						best = r0[2 * ox + 1];
+						at = base + 1;
+					}
+					if (r1[2 * ox] > best) {
+						best = r1[2 * ox];
+						at = base + (int32_t)s->w;
+					}
+					if (r1[2 * ox + 1] > best) {
+						best = r1[2 * ox + 1];
+						at = base + (int32_t)s->w + 1;
+					}
+					yc[oy * s->ow + ox] = best;
+					ac[oy * s->ow + ox] = at;
+				}
+			}
+		}
+		return;
+	}
 	for (int64_t bc = lo; bc < hi; bc++) {
 		const float *xc = j->x + bc * in_sz;
 		for (int64_t oy = 0; oy < s->oh; oy++)

@@ -306,6 +306,7 @@ static void print_help(FILE *f, drv_command topic)
 	fputs("usage: qgtc MODEL [options]                  compile MODEL\n"
 	      "       qgtc run MODEL [INPUT...] [options]   run MODEL on inputs\n"
 	      "       qgtc eval MODEL --data DIR [options]  top-1 accuracy on a data set\n"
+	      "       qgtc train MODEL --data DIR [options] train or fine-tune MODEL\n"
 	      "       qgtc opt MODEL --passes=LIST          run passes, print the IR\n"
 	      "       qgtc help [run|eval|opt]              show help\n"
 	      "\n"
@@ -319,6 +320,8 @@ static void print_help(FILE *f, drv_command topic)
 	      "  qgtc run MODEL INPUT...     run MODEL with the reference interpreter and\n"
 	      "                              write its outputs as .npy files\n"
 	      "  qgtc eval MODEL --data DIR  top-1 accuracy on the test split of a data set\n"
+	      "  qgtc train MODEL --data DIR train (FP32) on the training split; see\n"
+	      "                              'qgtc help train'\n"
 	      "  qgtc opt MODEL --passes=L   run exactly the passes in L, print the IR\n"
 	      "  qgtc help [COMMAND]         this help, or the help of run, eval or opt\n"
 	      "\n"
@@ -359,31 +362,6 @@ static void print_help(FILE *f, drv_command topic)
 
 /* ------------------------------------------------------------- parsing */
 
-static int edit_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b);
-	if (la > 40 || lb > 40)
-		return 99;
-	int row[41];
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (int)j;
-	for (size_t i = 1; i <= la; i++) {
-		int diag = row[0];
-		row[0] = (int)i;
-		for (size_t j = 1; j <= lb; j++) {
-			int up = row[j];
-			int best = diag + (a[i - 1] != b[j - 1]);
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
-}
-
 static void unknown_option(const char *arg, size_t namelen, diag_sink *d)
 {
 	char name[64];
@@ -395,7 +373,7 @@ static void unknown_option(const char *arg, size_t namelen, diag_sink *d)
 	const char *best = NULL;
 	int bestd = 3;
 	for (int i = 0; i < NOPTIONS; i++) {
-		int e = edit_distance(name, options[i].name);
+		int e = diag_edit_distance(name, options[i].name);
 		if (e < bestd) {
 			bestd = e;
 			best = options[i].name;

@@ -87,7 +87,9 @@ int drv_train(const drv_options *o, diag_sink *d)
 	if (qgt_train(g, &ds, &c, &vacc, d))
 		goto out;
 	if (orig) {
-		if (qgt_graph_copy_consts(orig, g, d) < 0)
+		/* Shapes of the outputs (with the batch still symbolic) go into
+		 * the written model's signature. */
+		if (qgt_graph_copy_consts(orig, g, d) < 0 || ir_infer_shapes(orig, d))
 			goto out;
 		if (fe_onnx_write(orig, o->save_onnx, d))
 			goto out;
