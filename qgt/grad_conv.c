@@ -253,7 +253,6 @@ int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	if (k_resolve_pads(t->g, n, nsp, in, k, st, dil, pb, pe, t->d))
 		return -1;
 	/* 1-D runs as 2-D with a height of 1. */
-	int o = nsp == 1 ? 1 : 0;
 	s->h = nsp == 2 ? in[0] : 1;
 	s->w = in[nsp - 1];
 	s->kh = nsp == 2 ? k[0] : 1;
@@ -264,7 +263,6 @@ int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	s->dw = dil[nsp - 1];
 	s->ph = nsp == 2 ? pb[0] : 0;
 	s->pw = pb[nsp - 1];
-	(void)o;
 	s->oh = nsp == 2 ? y->shape.d[2] : 1;
 	s->ow = y->shape.d[r - 1];
 	s->k = s->cg * s->kh * s->kw;

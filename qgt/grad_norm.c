@@ -76,15 +76,12 @@ static int bn_fwd(qgt_trainer *t, qgt_exec *e)
 	ir_node *n = e->n;
 	bn_st *s = e->st;
 	bool train = t->train_mode && !t->cfg.bn_frozen;
-	if (!train) {
-		/* Inference mode: the interpreter's formula, exactly. */
-		s->batch_stats = false;
-	}
 	bn_job j = {.t = t, .e = e, .s = s, .x = qgt_f(t, n->in[0]), .gamma = qgt_f(t, n->in[1]),
 	            .beta = qgt_f(t, n->in[2]), .y = qgt_f(t, n->out[0]), .rm = qgt_f(t, n->in[3]),
 	            .rv = qgt_f(t, n->in[4]), .train = train};
 	s->batch_stats = train;
 	if (!train) {
+		/* Inference mode: the interpreter's formula, exactly. */
 		const float *x = j.x;
 		float *y = j.y;
 		for (int64_t c = 0; c < s->c; c++) {
