@@ -244,5 +244,12 @@ printf 'graph g {\n  input %%x: f32[2]\n  %%y: f32[2] = rleu(%%x)\n  output %%y\
 q opt "$T/bad.qir"
 check "a bad .qir gets file:line:col and exit 1" eval '[ $rc -eq 1 ] && has_err "bad.qir:3:16: error: unknown op .rleu."'
 
+# --- the DSL examples compile to Cortex-M4 objects ---------------------
+for m in fashion_cnn mobilenet_v1_025_vww ds_cnn_kws; do
+	rm -f "$T/$m.o" "$T/$m.h"
+	q "$here/../../examples/$m.qgm" --target armv7em -o "$T/$m.o"
+	check "examples/$m.qgm compiles for armv7em" eval '[ $rc -eq 0 ] && [ -s "$T/$m.o" ] && grep -q "_run(" "$T/$m.h"'
+done
+
 echo "$npass passed, $nfail failed"
 [ $nfail -eq 0 ]
