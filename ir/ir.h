@@ -169,6 +169,9 @@ typedef enum {
 	IR_QS_CODEBOOK,    /* w = levels[code], 2^bits learned levels */
 } ir_qscheme;
 
+const char *ir_qscheme_name(ir_qscheme s);       /* "affine", ...; "none"; "?" */
+ir_qscheme ir_qscheme_from_name(const char *s);  /* IR_QS_NONE if unknown */
+
 typedef struct ir_quant {
 	ir_qscheme scheme;
 	int bits;                    /* 1..8 */

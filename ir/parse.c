@@ -407,7 +407,147 @@ static void parse_input(parser *P)
 	free(name.s);
 }
 
-/* 'const' VREF ':' type '=' ('elided' | '[' num (',' num)* ']') */
+/* '[' num (',' num)* ']' with exactly `want` numbers into a fresh arena
+ * array of floats or int64s. */
+static void *parse_list(parser *P, bool floats, int64_t want, const char *what)
+{
+	if (!expect(P, '['))
+		return NULL;
+	void *out = ir_arena_alloc(P->g->arena, (size_t)(want ? want : 1) * 8);
+	if (!out) {
+		perr(P, &P->t, "out of memory");
+		return NULL;
+	}
+	int64_t k = 0;
+	while (!is_punct(P, ']')) {
+		if (k == want) {
+			perr(P, &P->t, "%s has more than %lld values", what, (long long)want);
+			return NULL;
+		}
+		double x;
+		int64_t i;
+		if (floats ? !parse_float(P, &x) : !parse_int(P, &i))
+			return NULL;
+		if (floats)
+			((float *)out)[k] = (float)x;
+		else
+			((int64_t *)out)[k] = i;
+		k++;
+		if (!is_punct(P, ']') && !expect(P, ','))
+			return NULL;
+	}
+	if (k != want) {
+		perr(P, &P->t, "%s has %lld values, expected %lld", what, (long long)k, (long long)want);
+		return NULL;
+	}
+	next(P);
+	return out;
+}
+
+/* '!quant' '{' key '=' value (',' ...)* '}' after a constant's data: the
+ * quantization annotation (see print.c). */
+static void parse_quant(parser *P, ir_value *v)
+{
+	next(P); /* '!' */
+	if (!is_ident(P, "quant")) {
+		char b[64];
+		perr(P, &P->t, "expected 'quant' after '!', found %s", tok_desc(&P->t, b, sizeof b));
+		return;
+	}
+	next(P);
+	if (!expect(P, '{'))
+		return;
+	ir_quant *q = ir_arena_alloc(P->g->arena, sizeof *q);
+	q->axis = -1;
+	q->nchan = 1;
+	int64_t n = ir_shape_numel(&v->shape);
+	while (!is_punct(P, '}')) {
+		tok at = P->t;
+		if (P->t.k != T_IDENT) {
+			char b[64];
+			perr(P, &at, "expected a quant field, found %s", tok_desc(&at, b, sizeof b));
+			return;
+		}
+		char key[32];
+		snprintf(key, sizeof key, "%s", P->t.s);
+		next(P);
+		if (!expect(P, '='))
+			return;
+		int64_t iv;
+		if (strcmp(key, "scheme") == 0) {
+			if (P->t.k != T_STR || (q->scheme = ir_qscheme_from_name(P->t.s)) == IR_QS_NONE) {
+				perr(P, &P->t, "unknown quantization scheme");
+				return;
+			}
+			next(P);
+		} else if (strcmp(key, "bits") == 0 || strcmp(key, "axis") == 0) {
+			if (!parse_int(P, &iv))
+				return;
+			if (key[0] == 'b') {
+				if (iv < 1 || iv > 8) {
+					perr(P, &at, "bits=%lld: bits must be 1..8", (long long)iv);
+					return;
+				}
+				q->bits = (int)iv;
+			} else {
+				if (iv < -1 || iv >= v->shape.rank) {
+					perr(P, &at, "axis=%lld is not an axis of %s", (long long)iv, v->name);
+					return;
+				}
+				q->axis = (int)iv;
+				q->nchan = iv < 0 ? 1 : (int)v->shape.d[iv];
+			}
+		} else if (strcmp(key, "scale") == 0 || strcmp(key, "levels") == 0) {
+			if (!q->bits) {
+				perr(P, &at, "'%s' must come after bits and axis", key);
+				return;
+			}
+			int64_t want = key[0] == 's' ? q->nchan : (int64_t)q->nchan << q->bits;
+			float *a = parse_list(P, true, want, key);
+			if (!a)
+				return;
+			*(key[0] == 's' ? &q->scale : &q->levels) = a;
+		} else if (strcmp(key, "zero_point") == 0 || strcmp(key, "codes") == 0) {
+			bool zp = key[0] == 'z';
+			if (!q->bits) {
+				perr(P, &at, "'%s' must come after bits and axis", key);
+				return;
+			}
+			int64_t want = zp ? q->nchan : n;
+			int64_t *a = parse_list(P, false, want, key);
+			if (!a)
+				return;
+			if (zp) {
+				q->zero_point = ir_arena_alloc(P->g->arena, sizeof(int32_t) * (size_t)want);
+				for (int64_t i = 0; i < want; i++)
+					q->zero_point[i] = (int32_t)a[i];
+			} else {
+				q->codes = ir_arena_alloc(P->g->arena, (size_t)(want ? want : 1));
+				for (int64_t i = 0; i < want; i++) {
+					if (a[i] < 0 || a[i] >= (1 << q->bits)) {
+						perr(P, &at, "code %lld does not fit in %d bits", (long long)a[i], q->bits);
+						return;
+					}
+					q->codes[i] = (uint8_t)a[i];
+				}
+			}
+		} else {
+			perr(P, &at, "unknown quant field '%s' (scheme, bits, axis, scale, zero_point, "
+			             "levels, codes)", key);
+			return;
+		}
+		if (!is_punct(P, '}') && !expect(P, ','))
+			return;
+	}
+	next(P);
+	if (q->scheme == IR_QS_NONE || !q->bits) {
+		perr(P, &P->t, "!quant needs scheme and bits");
+		return;
+	}
+	v->quant = q;
+}
+
+/* 'const' VREF ':' type '=' ('elided' | '[' num (',' num)* ']') ['!quant{...}'] */
 static void parse_const(parser *P)
 {
 	next(P);
@@ -434,6 +574,8 @@ static void parse_const(parser *P)
 		ir_value *v = define(P, &name, dt, &sh);
 		if (v)
 			v->kind = IR_VAL_CONST; /* data stays NULL */
+		if (v && is_punct(P, '!'))
+			parse_quant(P, v);
 		goto out;
 	}
 	if (!expect(P, '['))
@@ -487,6 +629,8 @@ static void parse_const(parser *P)
 	ir_value *v = define(P, &name, dt, &sh);
 	if (v && ir_value_set_const(P->g, v, data))
 		perr(P, &name, "out of memory");
+	else if (v && is_punct(P, '!'))
+		parse_quant(P, v);
 out:
 	free(data);
 	free(name.s);

@@ -9,6 +9,9 @@
  *     output %y
  *   }
  *
+ * A quantized constant carries `!quant{scheme="affine", bits=2, axis=0,
+ * scale=[...], zero_point=[...], levels=[...], codes=[...]}` after its data
+ * (arrays elided like the data).
  * A node may carry quantization hints after its attributes: `!bits=4`,
  * `!per_channel` or `!per_tensor`.
  * `_` is an omitted optional input; `[*]` an unknown shape; `?` the
@@ -100,6 +103,50 @@ static void print_data(FILE *f, const ir_value *v, long max_inline)
 			fprintf(f, "%.0f", ir_const_get(v, i));
 	}
 	fputc(']', f);
+}
+
+/* A quantized constant's annotation: scheme, bits, axis and the
+ * parameter arrays; each array (and the codes) only where it is short
+ * enough to print under max_inline, like the data. */
+static void print_quant(FILE *f, const ir_value *v, long max_inline)
+{
+	const ir_quant *q = v->quant;
+	int64_t n = ir_shape_numel(&v->shape);
+	bool all = max_inline < 0;
+	fprintf(f, " !quant{scheme=\"%s\", bits=%d, axis=%d", ir_qscheme_name(q->scheme), q->bits,
+	        q->axis);
+	if (q->scale && (all || q->nchan <= max_inline)) {
+		fputs(", scale=[", f);
+		for (int c = 0; c < q->nchan; c++) {
+			if (c)
+				fputs(", ", f);
+			print_float(f, q->scale[c]);
+		}
+		fputc(']', f);
+	}
+	if (q->zero_point && (all || q->nchan <= max_inline)) {
+		fputs(", zero_point=[", f);
+		for (int c = 0; c < q->nchan; c++)
+			fprintf(f, "%s%d", c ? ", " : "", (int)q->zero_point[c]);
+		fputc(']', f);
+	}
+	int64_t nl = (int64_t)q->nchan << q->bits;
+	if (q->levels && (all || nl <= max_inline)) {
+		fputs(", levels=[", f);
+		for (int64_t i = 0; i < nl; i++) {
+			if (i)
+				fputs(", ", f);
+			print_float(f, q->levels[i]);
+		}
+		fputc(']', f);
+	}
+	if (q->codes && v->data && n >= 0 && (all || n <= max_inline)) {
+		fputs(", codes=[", f);
+		for (int64_t i = 0; i < n; i++)
+			fprintf(f, "%s%u", i ? ", " : "", q->codes[i]);
+		fputc(']', f);
+	}
+	fputc('}', f);
 }
 
 static void print_attr(FILE *f, const ir_attr *a)
@@ -221,6 +268,8 @@ void ir_print(FILE *f, const ir_graph *g, long max_inline)
 		print_type(f, v);
 		fputs(" = ", f);
 		print_data(f, v, max_inline);
+		if (v->quant && v->quant->scheme != IR_QS_NONE)
+			print_quant(f, v, max_inline);
 		fputc('\n', f);
 	}
 	for (int i = 0; i < g->nnodes; i++)

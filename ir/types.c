@@ -94,3 +94,22 @@ char *ir_shape_str(const ir_shape *s, char *buf, size_t n)
 	snprintf(buf + k, n > k ? n - k : 0, "]");
 	return buf;
 }
+
+static const char *const qscheme_names[] = {
+	[IR_QS_NONE] = "none",       [IR_QS_AFFINE] = "affine", [IR_QS_SYMMETRIC] = "symmetric",
+	[IR_QS_POW2] = "pow2",       [IR_QS_BINARY] = "binary", [IR_QS_TERNARY] = "ternary",
+	[IR_QS_CODEBOOK] = "codebook",
+};
+
+const char *ir_qscheme_name(ir_qscheme s)
+{
+	return (unsigned)s < sizeof qscheme_names / sizeof qscheme_names[0] ? qscheme_names[s] : "?";
+}
+
+ir_qscheme ir_qscheme_from_name(const char *s)
+{
+	for (int i = IR_QS_AFFINE; i <= IR_QS_CODEBOOK; i++)
+		if (strcmp(s, qscheme_names[i]) == 0)
+			return (ir_qscheme)i;
+	return IR_QS_NONE;
+}

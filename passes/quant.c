@@ -15,23 +15,15 @@ typedef struct chan_params {
 	float *levels;        /* codebook: 2^bits ascending levels */
 } chan_params;
 
-static const char *const scheme_names[] = {
-	[IR_QS_NONE] = "none",       [IR_QS_AFFINE] = "affine", [IR_QS_SYMMETRIC] = "symmetric",
-	[IR_QS_POW2] = "pow2",       [IR_QS_BINARY] = "binary", [IR_QS_TERNARY] = "ternary",
-	[IR_QS_CODEBOOK] = "codebook",
-};
-
+/* The spellings are the IR's (they are serialised in .qir). */
 const char *pass_qscheme_name(ir_qscheme s)
 {
-	return (unsigned)s < sizeof scheme_names / sizeof scheme_names[0] ? scheme_names[s] : "?";
+	return ir_qscheme_name(s);
 }
 
 ir_qscheme pass_qscheme_from_name(const char *s)
 {
-	for (int i = IR_QS_AFFINE; i <= IR_QS_CODEBOOK; i++)
-		if (strcmp(s, scheme_names[i]) == 0)
-			return (ir_qscheme)i;
-	return IR_QS_NONE;
+	return ir_qscheme_from_name(s);
 }
 
 void pass_qspec_default(pass_qspec *s)

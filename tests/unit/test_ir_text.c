@@ -30,6 +30,8 @@ static const char *const full_text =
 	"  const %shape: i64[2] = [0, -1]\n"
 	"  const %flag: bool[1] = [1]\n"
 	"  const %q: u8[3] = [0, 128, 255]\n"
+	"  const %qw: f32[2,2] = [0.5, -0.5, 1.0, 0.0] !quant{scheme=\"symmetric\", bits=2, axis=0, scale=[0.5, 1.0], codes=[2, 0, 2, 1]}\n"
+	"  const %cb: f32[3] = elided !quant{scheme=\"codebook\", bits=1, axis=-1, levels=[-0.25, 0.75]}\n"
 	"  %c: f32[?,4,8,8] = conv(%x, %w, %b) {auto_pad=\"SAME_UPPER\", group=1, strides=[1,1]}  ; \"/features/Conv\" (Conv) #3\n"
 	"  %r: f32[*] = reshape(%c, %shape)  ; (Reshape) #4\n"
 	"  %y: f32[*], _ = dropout(%r, _, _)\n"
@@ -139,6 +141,12 @@ static void test_ir_text_errors_point_at_the_problem(void **state)
 	EXPECT_ERROR("graph g {\n  input %x: f32[1,3,8,8]\n  const %w: f32[4,2,3,3] = elided\n"
 	             "  %y: f32[*] = conv(%x, %w)\n  output %y\n}\n",
 	             "bad.qir:4:3: error: input has 3 channels but weight [4,2,3,3] expects 2 (group 1)");
+	EXPECT_ERROR("graph g {\n  const %w: f32[2] = [0.0, 1.0] !quant{scheme=\"affine\", bits=1, axis=-1, codes=[0, 2]}\n}\n",
+	             "code 2 does not fit in 1 bits");
+	EXPECT_ERROR("graph g {\n  const %w: f32[2] = [0.0, 1.0] !quant{scheme=\"affine\", bits=2, axis=0, scale=[1.0]}\n}\n",
+	             "scale has 1 values, expected 2");
+	EXPECT_ERROR("graph g {\n  const %w: f32[2] = [0.0, 1.0] !quant{scheme=\"fancy\", bits=2}\n}\n",
+	             "unknown quantization scheme");
 	EXPECT_ERROR("", "bad.qir:1:1: error: expected 'graph', found end of file");
 	/* several bad lines: each reported in one run */
 	diag_sink d;
