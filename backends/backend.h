@@ -10,7 +10,11 @@
  *   #define NAME_INPUT_k_SIZE <elements>  one per input
  *   #define NAME_OUTPUT_k_SIZE <elements> one per output
  *   int name_run(const float *const inputs[], float *const outputs[], void *arena);
- * Buffers must not overlap one another or the arena.  Returns 0. */
+ * Buffers must not overlap one another or the arena.  Returns 0.
+ * When some input or output is not f32, the same function is declared with
+ * untyped pointers (const void *const inputs[], void *const outputs[]):
+ * inputs[k]/outputs[k] point to elements of that input's/output's dtype,
+ * which the header's comment on each SIZE macro names. */
 #ifndef QGTC_BACKEND_H
 #define QGTC_BACKEND_H
 

@@ -60,20 +60,20 @@ int be_check_supported(const ir_graph *g, diag_sink *d)
 	}
 	for (int k = 0; k < g->ninputs; k++) {
 		const ir_value *v = g->inputs[k];
-		if (v->dt != IR_DT_F32 || !ir_shape_known(&v->shape)) {
+		if (ir_dtype_size(v->dt) == 0 || !ir_shape_known(&v->shape)) {
 			char b[96];
-			diag_error(d, g->src_file, "backend: input '%s' is %s%s; the native backend needs f32 "
-			           "with a concrete shape (bind the batch with --batch)", v->name,
+			diag_error(d, g->src_file, "backend: input '%s' is %s%s; the native backend needs a "
+			           "concrete shape (bind the batch with --batch)", v->name,
 			           ir_dtype_name(v->dt), ir_shape_str(&v->shape, b, sizeof b));
 			bad++;
 		}
 	}
 	for (int k = 0; k < g->noutputs; k++) {
 		const ir_value *v = g->outputs[k];
-		if (v->dt != IR_DT_F32 || !ir_shape_known(&v->shape)) {
+		if (ir_dtype_size(v->dt) == 0 || !ir_shape_known(&v->shape)) {
 			char b[96];
-			diag_error(d, g->src_file, "backend: output '%s' is %s%s; the native backend needs f32 "
-			           "with a concrete shape", v->name, ir_dtype_name(v->dt),
+			diag_error(d, g->src_file, "backend: output '%s' is %s%s; the native backend needs a "
+			           "concrete shape", v->name, ir_dtype_name(v->dt),
 			           ir_shape_str(&v->shape, b, sizeof b));
 			bad++;
 		}
@@ -128,22 +128,42 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
 	for (int k = 0; k < g->ninputs; k++) {
 		char s[160];
 		shape_dims(&g->inputs[k]->shape, s, sizeof s);
-		fprintf(f, "#define %s_INPUT_%d_SIZE %lld /* '%s' f32%s */\n", up, k,
-		        (long long)ir_shape_numel(&g->inputs[k]->shape), g->inputs[k]->name, s);
+		fprintf(f, "#define %s_INPUT_%d_SIZE %lld /* '%s' %s%s */\n", up, k,
+		        (long long)ir_shape_numel(&g->inputs[k]->shape), g->inputs[k]->name,
+		        ir_dtype_name(g->inputs[k]->dt), s);
 	}
 	for (int k = 0; k < g->noutputs; k++) {
 		char s[160];
 		shape_dims(&g->outputs[k]->shape, s, sizeof s);
-		fprintf(f, "#define %s_OUTPUT_%d_SIZE %lld /* '%s' f32%s */\n", up, k,
-		        (long long)ir_shape_numel(&g->outputs[k]->shape), g->outputs[k]->name, s);
+		fprintf(f, "#define %s_OUTPUT_%d_SIZE %lld /* '%s' %s%s */\n", up, k,
+		        (long long)ir_shape_numel(&g->outputs[k]->shape), g->outputs[k]->name,
+		        ir_dtype_name(g->outputs[k]->dt), s);
 	}
-	fprintf(f, "\n/* Run the network once.  inputs[k] points to %s_INPUT_k_SIZE floats,\n"
-	           " * outputs[k] to room for %s_OUTPUT_k_SIZE floats, arena to %s_ARENA_SIZE\n"
-	           " * bytes aligned to 16; none of them may overlap.  Uses no heap and no\n"
-	           " * other memory.  Returns 0 on success. */\n",
-	        up, up, up);
-	fprintf(f, "int %s_run(const float *const inputs[], float *const outputs[], void *arena);\n\n",
-	        name);
+	bool all_f32 = true;
+	for (int k = 0; k < g->ninputs; k++)
+		all_f32 = all_f32 && g->inputs[k]->dt == IR_DT_F32;
+	for (int k = 0; k < g->noutputs; k++)
+		all_f32 = all_f32 && g->outputs[k]->dt == IR_DT_F32;
+	if (all_f32) {
+		fprintf(f, "\n/* Run the network once.  inputs[k] points to %s_INPUT_k_SIZE floats,\n"
+		           " * outputs[k] to room for %s_OUTPUT_k_SIZE floats, arena to %s_ARENA_SIZE\n"
+		           " * bytes aligned to 16; none of them may overlap.  Uses no heap and no\n"
+		           " * other memory.  Returns 0 on success. */\n",
+		        up, up, up);
+		fprintf(f, "int %s_run(const float *const inputs[], float *const outputs[], void *arena);\n\n",
+		        name);
+	} else {
+		fprintf(f, "\n/* Run the network once.  Not every input/output is f32, so the pointers\n"
+		           " * are untyped: inputs[k] points to %s_INPUT_k_SIZE elements of input k's\n"
+		           " * dtype (in its comment above: f32 float, i8 int8_t, u8 uint8_t, i32\n"
+		           " * int32_t, i64 int64_t, bool one byte 0/1), outputs[k] to room for\n"
+		           " * %s_OUTPUT_k_SIZE elements of output k's dtype, each aligned to its\n"
+		           " * element size; arena to %s_ARENA_SIZE bytes aligned to 16; none of them\n"
+		           " * may overlap.  Uses no heap and no other memory.  Returns 0 on success. */\n",
+		        up, up, up);
+		fprintf(f, "int %s_run(const void *const inputs[], void *const outputs[], void *arena);\n\n",
+		        name);
+	}
 	fprintf(f, "#ifdef __cplusplus\n}\n#endif\n\n#endif /* %s_H */\n", up);
 	fclose(f);
 	return buf;
@@ -190,7 +210,7 @@ static int jit_error(LLVMErrorRef e, const char *what, diag_sink *d)
 	return -1;
 }
 
-typedef int (*be_run_fn)(const float *const *, float *const *, void *);
+typedef int (*be_run_fn)(const void *const *, void *const *, void *);
 
 int be_jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d)
 {
@@ -215,8 +235,8 @@ int be_jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_si
 	LLVMModuleRef mod = NULL;
 	LLVMTargetMachineRef tm = NULL, jtm = NULL;
 	LLVMOrcLLJITRef jit = NULL;
-	const float **inp = calloc((size_t)g->ninputs + 1, sizeof *inp);
-	float **outp = calloc((size_t)g->noutputs + 1, sizeof *outp);
+	const void **inp = calloc((size_t)g->ninputs + 1, sizeof *inp);
+	void **outp = calloc((size_t)g->noutputs + 1, sizeof *outp);
 	void *arena = NULL;
 	if (!inp || !outp)
 		goto nomem;
@@ -233,7 +253,7 @@ int be_jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_si
 	LLVMSetTarget(mod, t.triple);
 	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
 	LLVMSetModuleDataLayout(mod, td);
-	int brc = be_llvm_build(ctx, mod, td, g, p, name, d);
+	int brc = be_llvm_build(ctx, mod, td, &t, g, p, name, d);
 	LLVMDisposeTargetData(td);
 	if (brc || be_llvm_optimize(mod, tm, t.opt, d))
 		goto out;
@@ -273,12 +293,12 @@ int be_jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_si
 		int64_t n = ir_shape_numel(&v->shape);
 		outputs[k].dt = v->dt;
 		outputs[k].shape = v->shape;
-		outputs[k].data = calloc((size_t)(n > 0 ? n : 1), sizeof(float));
+		outputs[k].data = calloc((size_t)(n > 0 ? n : 1), ir_dtype_size(v->dt));
 		if (!outputs[k].data)
 			goto nomem;
 		outp[k] = outputs[k].data;
 	}
-	if (run(inp, outp, arena) != 0) {
+	if (run((const void *const *)inp, (void *const *)outp, arena) != 0) {
 		diag_error(d, NULL, "jit: the generated code reported failure");
 		goto out;
 	}

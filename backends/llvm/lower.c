@@ -384,7 +384,8 @@ static bool is_static_operand(const ir_node *n, int k)
 
 bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 {
-	(void)g;
+	if (be_lower_extra(g, n))
+		return be_extra_supports(g, n, why, wl);
 	if (!lower_table(n->op)) {
 		snprintf(why, wl, "op not implemented");
 		return false;
@@ -452,8 +453,8 @@ static LLVMAttributeRef attr(LLVMContextRef c, const char *name)
 	return LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName(name, strlen(name)), 0);
 }
 
-int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, ir_graph *g,
-                  const pass_mem_plan *plan, const char *name, diag_sink *d)
+int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, const be_target *t,
+                  ir_graph *g, const pass_mem_plan *plan, const char *name, diag_sink *d)
 {
 	be_fn F, *f = &F;
 	memset(f, 0, sizeof *f);
@@ -463,6 +464,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, i
 	f->plan = plan;
 	f->name = name;
 	f->d = d;
+	be_vector_shape(t, &f->vl, &f->nreg);
 	f->f32 = LLVMFloatTypeInContext(ctx);
 	f->i1 = LLVMInt1TypeInContext(ctx);
 	f->i8 = LLVMInt8TypeInContext(ctx);
@@ -513,9 +515,14 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, i
 	LLVMBuildBr(f->b, start);
 	LLVMPositionBuilderAtEnd(f->b, start);
 
+	f->fused = calloc((size_t)g->nnodes + 1, sizeof *f->fused);
+	if (!f->fused) {
+		diag_error(d, NULL, "out of memory");
+		goto out;
+	}
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
-		if (n->dead)
+		if (n->dead || (n->id >= 0 && n->id < g->nnodes && f->fused[n->id]))
 			continue;
 		bool any = false;
 		for (int k = 0; k < n->nout; k++)
@@ -524,7 +531,9 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, i
 				any = true;
 		if (!any)
 			continue;
-		be_lower_fn fn = lower_table(n->op);
+		be_lower_fn fn = be_lower_extra(g, n);
+		if (!fn)
+			fn = lower_table(n->op);
 		if (!fn) {
 			diag_error(d, ir_node_loc(g, n), "backend: op %s is not supported by the native backend",
 			           ir_op_name(n->op));
@@ -542,7 +551,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, i
 		LLVMValueRef src = be_ptr(f, v);
 		int64_t cnt = ir_shape_numel(&v->shape);
 		if (src && cnt > 0)
-			be_copy(f, f->outp[k], src, cnt);
+			be_copy_bytes(f, f->outp[k], src, cnt * (int64_t)ir_dtype_size(v->dt));
 	}
 	LLVMBuildRetVoid(f->b);
 
@@ -567,6 +576,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, i
 	rc = 0;
 out:
 	LLVMDisposeBuilder(f->b);
+	free(f->fused);
 	free(f->vptr);
 	free(f->inp);
 	free(f->outp);

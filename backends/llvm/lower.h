@@ -27,7 +27,13 @@ typedef struct be_fn {
 	LLVMValueRef *inp, *outp;     /* body parameters */
 	LLVMValueRef arena;
 	LLVMValueRef libm[4];         /* expf, logf, tanhf, (spare) */
+	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
+	bool *fused;                  /* per node index: lowered already, inside a producer */
 } be_fn;
+
+/* The target's f32 vector lanes (1: scalar FPU) and register count, from
+ * its triple, CPU and features (l_conv.c). */
+void be_vector_shape(const be_target *t, int *vl, int *nreg);
 
 enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF };
 
@@ -100,6 +106,37 @@ int be_l_slice(be_fn *f, const ir_node *n);
 int be_l_split(be_fn *f, const ir_node *n);
 int be_l_pad(be_fn *f, const ir_node *n);
 int be_l_gather(be_fn *f, const ir_node *n);
+
+/* Lowerings chosen by more than the op (l_extra.c): any-dtype views and
+ * dropout (with its mask), clip with run-time bounds or integer data,
+ * integer arithmetic, every pad mode, and the families in their own files:
+ * resize (l_resize.c), conv_transpose (l_convt.c), max_pool with its
+ * Indices output (l_pool_idx.c).  be_lower_extra returns NULL when the op
+ * table's entry applies; be_extra_supports checks the nodes it takes. */
+typedef int (*be_lower_hook)(be_fn *f, const ir_node *n);
+be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n);
+bool be_extra_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl);
+int be_l_resize(be_fn *f, const ir_node *n);
+int be_l_conv_transpose(be_fn *f, const ir_node *n);
+int be_l_pool_idx(be_fn *f, const ir_node *n);
+
+/* Typed helpers (l_extra.c).  be_dt_type: the LLVM element type of dt
+ * (bool and u8 are i8). */
+LLVMTypeRef be_dt_type(be_fn *f, ir_dtype dt);
+LLVMValueRef be_ld_t(be_fn *f, LLVMTypeRef ty, LLVMValueRef p, LLVMValueRef idx);
+void be_st_t(be_fn *f, LLVMTypeRef ty, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v);
+/* memcpy of n bytes (nothing when n <= 0 or dst == src). */
+void be_copy_bytes(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t n);
+/* A private constant array of n elements of ty (i32 or f32) from data. */
+LLVMValueRef be_table_i32(be_fn *f, const int32_t *data, int64_t n);
+LLVMValueRef be_table_f32(be_fn *f, const float *data, int64_t n);
+/* if (cond) { ... }: be_if_begin positions the builder in the then-block,
+ * be_if_end joins. */
+typedef struct be_if {
+	LLVMBasicBlockRef then, cont;
+} be_if;
+void be_if_begin(be_fn *f, be_if *c, LLVMValueRef cond);
+void be_if_end(be_fn *f, be_if *c);
 
 /* Read a constant integer operand (slice starts, pad pads, axes...). */
 int be_const_ints(const ir_node *n, int k, int64_t *v, int max);

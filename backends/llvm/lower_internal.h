@@ -9,9 +9,10 @@
 
 #include "backend.h"
 
-/* Build NAME_run and its body into mod (whose data layout is td). */
-int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, ir_graph *g,
-                  const pass_mem_plan *plan, const char *name, diag_sink *d);
+/* Build NAME_run and its body into mod (whose data layout is td) for t
+ * (whose vector width shapes the conv kernels' register tiles). */
+int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, const be_target *t,
+                  ir_graph *g, const pass_mem_plan *plan, const char *name, diag_sink *d);
 bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl);
 
 /* Initialise the X86, AArch64 and ARM targets once. */

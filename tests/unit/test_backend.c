@@ -484,16 +484,17 @@ static void test_backend_unsupported(void **state)
 	ir_graph *g = ir_graph_create("bad");
 	ir_value *x = input(g, "x", shp(4, 1, 2, 4, 4));
 	ir_value *a = val(g, "a"), *b = val(g, "b");
-	op(g, IR_OP_CONV_TRANSPOSE, a, 2, x, wts(g, "w", shp(4, 2, 2, 3, 3)));
-	ir_node *c = op(g, IR_OP_CAST, b, 1, a);
-	ir_node_set_str(g, c, "to", "f32");
+	/* shape is folded away by the pipeline, which this test does not
+	 * run: the backend has no lowering for it.  Two nodes, two errors. */
+	op(g, IR_OP_SHAPE, a, 1, x);
+	op(g, IR_OP_SHAPE, b, 1, x);
+	ir_graph_add_output(g, a);
 	ir_graph_add_output(g, b);
 	diag_sink d;
 	diag_sink_init_capture(&d);
 	assert_int_equal(ir_graph_toposort(g, &d) || ir_infer_shapes(g, &d), 0);
 	assert_int_equal(be_check_supported(g, &d), 2);
-	assert_non_null(strstr(d.buf, "(conv_transpose) is not supported by the native backend"));
-	assert_non_null(strstr(d.buf, "(cast) is not supported by the native backend"));
+	assert_non_null(strstr(d.buf, "(shape) is not supported by the native backend: op not implemented"));
 	diag_sink_fini(&d);
 	ir_graph_destroy(g);
 }
