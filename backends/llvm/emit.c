@@ -133,7 +133,7 @@ static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_ta
 	LLVMSetTarget(m->mod, t->triple);
 	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(m->tm);
 	LLVMSetModuleDataLayout(m->mod, td);
-	int rc = be_llvm_build(m->ctx, m->mod, td, g, plan, name, d);
+	int rc = be_llvm_build(m->ctx, m->mod, td, t, g, plan, name, d);
 	LLVMDisposeTargetData(td);
 	if (rc == 0)
 		rc = be_llvm_optimize(m->mod, m->tm, t->opt, d);

@@ -1,9 +1,20 @@
 /* l_conv.c: convolution (any groups, strides, pads, dilations, 1-D to 6-D
- * spatial).  Output positions along each spatial dim are split at compile
- * time into segments with the same in-bounds taps (be_segments), so every
- * segment is a loop nest with constant bounds and no bounds checks: the
- * interior runs the full kernel and each border position its clipped part.
- *   Y[b, m, o] = B[m] + sum_{c, k} X[b, grp*Cg + c, o*s - pb + k*dil] * W[m, c, k] */
+ * spatial) and pooling.
+ *   Y[b, m, o] = B[m] + sum_{c, k} X[b, grp*Cg + c, o*s - pb + k*dil] * W[m, c, k]
+ *
+ * 1-D and 2-D convs use a register-tiled kernel (conv_tiled): a tile of MB
+ * output channels x NV vectors of output positions is held in registers
+ * while the reduction over input channels and kernel taps runs; every tap
+ * loads NV input vectors and broadcasts MB weights.  Vectors run along an
+ * output row ("row mode"), or along the whole flattened output plane when
+ * the input offset is affine in the flat position ("flat mode": 1x1
+ * stride-1 convs, which become a GEMM, and stride-1 convs whose input and
+ * output widths agree).  Padding is resolved at compile time: rows are
+ * split into segments with the same in-bounds taps (be_segments), and
+ * lanes whose tap falls outside the input are masked off with a constant
+ * mask (llvm.masked.load), so there are no bounds checks at run time.
+ * Higher ranks use conv_generic: each output position's segment runs the
+ * clipped kernel with a scalar running sum. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,7 +85,9 @@ static bool win_next(const win *w, int *si)
 	return false;
 }
 
-int be_l_conv(be_fn *f, const ir_node *n)
+/* The general conv: a running sum per output element.  Used for 3-D and
+ * higher spatial ranks, which the tiled kernel below does not cover. */
+static int conv_generic(be_fn *f, const ir_node *n)
 {
 	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
 	LLVMValueRef x = be_ptr(f, n->in[0]), wp = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
@@ -166,6 +179,573 @@ int be_l_conv(be_fn *f, const ir_node *n)
 	be_nest_end(f, &outer);
 	win_free(&w);
 	return 0;
+}
+
+/* --------------------------------------------------------- vector shape */
+
+static bool starts_with(const char *s, const char *p)
+{
+	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* +1 / -1 when features turns name on / off (the last mention wins), 0 when
+ * it does not mention it. */
+static int feature(const char *features, const char *name)
+{
+	int on = 0;
+	size_t len = strlen(name);
+	for (const char *p = features; (p = strstr(p, name)); p += len)
+		if (p > features && (p[-1] == '+' || p[-1] == '-') && (p[len] == ',' || p[len] == 0) &&
+		    (p - 1 == features || p[-2] == ','))
+			on = p[-1] == '+' ? 1 : -1;
+	return on;
+}
+
+static bool cpu_in(const char *cpu, const char *const *list)
+{
+	for (; *list; list++) {
+		size_t len = strlen(*list);
+		if ((*list)[len - 1] == '*' ? strncmp(cpu, *list, len - 1) == 0 : strcmp(cpu, *list) == 0)
+			return true;
+	}
+	return false;
+}
+
+void be_vector_shape(const be_target *t, int *vl, int *nreg)
+{
+	static const char *const avx512[] = {"x86-64-v4", "skylake-avx512", "cascadelake", "cooperlake",
+	                                     "cannonlake", "icelake*", "tigerlake", "rocketlake",
+	                                     "sapphirerapids", "graniterapids*", "emeraldrapids",
+	                                     "znver4", "znver5", "knl", "knm", NULL};
+	static const char *const avx[] = {"x86-64-v3", "haswell", "broadwell", "skylake", "alderlake",
+	                                  "raptorlake", "meteorlake", "arrowlake*", "lunarlake",
+	                                  "gracemont", "znver1", "znver2", "znver3", "sandybridge",
+	                                  "ivybridge", "bdver*", "btver2", NULL};
+	*vl = 4;
+	*nreg = 16;
+	if (!t)
+		return;
+	const char *tr = t->triple, *cpu = t->cpu, *ft = t->features;
+	if (starts_with(tr, "x86_64") || starts_with(tr, "i386") || starts_with(tr, "i686")) {
+		int f512 = feature(ft, "avx512f"), f256 = feature(ft, "avx");
+		bool w512 = f512 > 0 || (f512 == 0 && cpu_in(cpu, avx512));
+		bool w256 = f256 > 0 || feature(ft, "avx2") > 0 || (f256 == 0 && cpu_in(cpu, avx));
+		if (w512) {
+			*vl = 16;
+			*nreg = 32;
+		} else if (w256 || cpu_in(cpu, avx512)) {
+			*vl = 8;
+		}
+	} else if (starts_with(tr, "aarch64") || starts_with(tr, "arm64")) {
+		*nreg = 32;
+	} else if (starts_with(tr, "thumbv6m") || starts_with(tr, "thumbv7m") ||
+	           starts_with(tr, "thumbv7em") || starts_with(tr, "thumbv8m")) {
+		/* Scalar FPU: s0-s31 (fpv4-sp-d16 / fpv5-d16); soft float: core registers. */
+		*vl = 1;
+		*nreg = t->float_abi == BE_FLOAT_ABI_SOFT || strstr(ft, "soft-float") ? 8 : 32;
+	} else if (starts_with(tr, "arm") || starts_with(tr, "thumb")) {
+		*nreg = 16;
+	}
+}
+
+/* ------------------------------------------------------ the tiled conv */
+
+typedef struct ck {
+	be_fn *f;
+	LLVMTypeRef vt;    /* <vl x float>, or float when vl == 1 */
+	int vl;
+	bool flat;         /* vectors over the flattened output plane */
+	int64_t N, C, IH, IW, M, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, G, cg, mg;
+	int64_t len;       /* positions along a vector line: OW (row mode) or OH*OW */
+	LLVMValueRef x, w, bias, y;
+	/* Fused epilogue: batchnorm (mean, scale, bias, var, eps), then relu. */
+	LLVMValueRef bn[4];
+	float eps;
+	bool relu;
+} ck;
+
+/* The one live node reading v, when v has exactly one use and is not a
+ * graph output. */
+static const ir_node *sole_user(const ir_graph *g, const ir_value *v)
+{
+	if (ir_value_use_count(g, v) != 1)
+		return NULL;
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j] == v)
+				return n;
+	}
+	return NULL;
+}
+
+/* Fuse conv -> [batchnorm] -> [relu] when each step's output has one use
+ * and shares the conv output's storage (the planner made it in place):
+ * the tile's stores apply them, and the fused nodes are skipped.  Returns
+ * the value the tile writes (the last fused output). */
+static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
+{
+	const ir_value *v = n->out[0];
+	if (!f->fused)
+		return v;
+	const ir_node *u = sole_user(f->g, v);
+	if (u && u->op == IR_OP_BATCHNORM && u->nin >= 5 && u->in[0] == v && u->nout >= 1 &&
+	    u->out[0] && be_same_storage(f, v, u->out[0]) && u->id >= 0 && u->id < f->g->nnodes) {
+		bool ok = true;
+		for (int j = 1; j < 5; j++)
+			ok = ok && u->in[j] && ir_shape_numel(&u->in[j]->shape) == k->M;
+		for (int j = 1; j < u->nout; j++)
+			ok = ok && (!u->out[j] || ir_value_use_count(f->g, u->out[j]) == 0);
+		if (ok) {
+			k->bn[0] = be_ptr(f, u->in[3]); /* mean */
+			k->bn[1] = be_ptr(f, u->in[1]); /* scale */
+			k->bn[2] = be_ptr(f, u->in[2]); /* bias */
+			k->bn[3] = be_ptr(f, u->in[4]); /* var */
+			k->eps = ir_attr_float(u, "epsilon", 1e-5f);
+			f->fused[u->id] = true;
+			v = u->out[0];
+			u = sole_user(f->g, v);
+		} else {
+			u = NULL;
+		}
+	}
+	if (u && u->op == IR_OP_RELU && u->nout >= 1 && u->out[0] && be_same_storage(f, v, u->out[0]) &&
+	    u->id >= 0 && u->id < f->g->nnodes) {
+		k->relu = true;
+		f->fused[u->id] = true;
+		v = u->out[0];
+	}
+	return v;
+}
+
+/* One vector of a block: its first position along the line (a constant;
+ * a block in a run adds the run's offset at run time). */
+typedef struct ck_block {
+	int nv;
+	int64_t pos[16];
+	int64_t step;      /* > 0: repeat the block nrep times, pos += step */
+	int64_t nrep;
+} ck_block;
+
+/* Is lane l of the vector at pos valid for tap (kh, kw)?  Row mode
+ * checks the column only (the row segment guarantees kh); flat mode both. */
+static bool ck_lane_ok(const ck *k, int64_t pos, int l, int64_t kh, int64_t kw)
+{
+	int64_t q = pos + l;
+	if (q >= k->len)
+		return false;
+	if (!k->flat) {
+		int64_t ic = q * k->sw + kw * k->dw - k->pw;
+		return ic >= 0 && ic < k->IW;
+	}
+	int64_t ih = q / k->OW + kh * k->dh - k->ph, iw = q % k->OW + kw * k->dw - k->pw;
+	return ih >= 0 && ih < k->IH && iw >= 0 && iw < k->IW;
+}
+
+static bool ck_vec_full(const ck *k, int64_t pos, int64_t khlo, int64_t khhi)
+{
+	for (int64_t kh = khlo; kh < khhi; kh++)
+		for (int64_t kw = 0; kw < k->KW; kw++)
+			for (int l = 0; l < k->vl; l++)
+				if (!ck_lane_ok(k, pos, l, kh, kw))
+					return false;
+	return true;
+}
+
+static LLVMValueRef ck_mask(be_fn *f, const bool *ok, int n)
+{
+	LLVMValueRef c[64];
+	for (int i = 0; i < n; i++)
+		c[i] = LLVMConstInt(f->i1, ok[i], 0);
+	return LLVMConstVector(c, (unsigned)n);
+}
+
+static LLVMValueRef ck_masked_load(be_fn *f, LLVMTypeRef vt, LLVMValueRef p, LLVMValueRef mask)
+{
+	unsigned id = LLVMLookupIntrinsicID("llvm.masked.load", 16);
+	LLVMTypeRef ov[2] = {vt, f->ptr};
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, ov, 2);
+	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, ov, 2);
+	LLVMValueRef a[4] = {p, LLVMConstInt(f->i32, 4, 0), mask, LLVMConstNull(vt)};
+	return LLVMBuildCall2(f->b, ft, fn, a, 4, "");
+}
+
+static void ck_masked_store(be_fn *f, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)
+{
+	unsigned id = LLVMLookupIntrinsicID("llvm.masked.store", 17);
+	LLVMTypeRef ov[2] = {LLVMTypeOf(v), f->ptr};
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, ov, 2);
+	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, ov, 2);
+	LLVMValueRef a[4] = {v, p, LLVMConstInt(f->i32, 4, 0), mask};
+	LLVMBuildCall2(f->b, ft, fn, a, 4, "");
+}
+
+/* Address p + idx floats, without inbounds: a masked vector may start
+ * before the tensor (its first lanes masked off). */
+static LLVMValueRef ck_addr(be_fn *f, LLVMValueRef p, LLVMValueRef idx)
+{
+	return LLVMBuildGEP2(f->b, f->f32, p, &idx, 1, "");
+}
+
+static LLVMValueRef ck_splat(const ck *k, LLVMValueRef s)
+{
+	be_fn *f = k->f;
+	if (k->vl == 1)
+		return s;
+	LLVMValueRef v = LLVMBuildInsertElement(f->b, LLVMGetPoison(k->vt), s, LLVMConstInt(f->i32, 0, 0), "");
+	LLVMValueRef z = LLVMConstNull(LLVMVectorType(f->i32, (unsigned)k->vl));
+	return LLVMBuildShuffleVector(f->b, v, LLVMGetPoison(k->vt), z, "");
+}
+
+/* The input vector for tap (kh, kw) of the vector at pos (+ run offset rt,
+ * a full vector then) with xrow the index of the current channel's row
+ * origin; NULL when no lane is valid. */
+static LLVMValueRef ck_load(const ck *k, LLVMValueRef xrow, LLVMValueRef rt, int64_t pos, int64_t kh,
+                            int64_t kw)
+{
+	be_fn *f = k->f;
+	int vl = k->vl;
+	bool ok[16], all = true, any = false;
+	for (int l = 0; l < vl; l++) {
+		ok[l] = ck_lane_ok(k, pos, l, kh, kw);
+		all = all && ok[l];
+		any = any || ok[l];
+	}
+	if (!any)
+		return NULL;
+	int64_t s = k->flat ? 1 : k->sw;
+	int64_t off = (kh * k->dh - k->ph) * k->IW + pos * s + kw * k->dw - k->pw;
+	LLVMValueRef idx = be_add(f, xrow, be_ci(f, off));
+	if (rt)
+		idx = be_add(f, idx, be_mul(f, rt, s));
+	if (vl == 1)
+		return be_ld(f, k->x, idx);
+	LLVMValueRef p = ck_addr(f, k->x, idx);
+	if (s == 1) {
+		if (all) {
+			LLVMValueRef l = LLVMBuildLoad2(f->b, k->vt, p, "");
+			LLVMSetAlignment(l, 4);
+			return l;
+		}
+		return ck_masked_load(f, k->vt, p, ck_mask(f, ok, vl));
+	}
+	/* Strided lanes: a masked load of the span, then every s-th element. */
+	int span = (int)(vl * s);
+	bool sok[64];
+	LLVMValueRef sel[16];
+	for (int i = 0; i < span; i++)
+		sok[i] = i % s == 0 && ok[i / s];
+	for (int l = 0; l < vl; l++)
+		sel[l] = LLVMConstInt(f->i32, (unsigned long long)(l * s), 0);
+	LLVMTypeRef st = LLVMVectorType(f->f32, (unsigned)span);
+	LLVMValueRef wide = ck_masked_load(f, st, p, ck_mask(f, sok, span));
+	return LLVMBuildShuffleVector(f->b, wide, LLVMGetPoison(st), LLVMConstVector(sel, (unsigned)vl), "");
+}
+
+/* One block: MB output channels from m (index value, within the batch's
+ * channel space) x the block's vectors; rows oh (row mode) with taps
+ * [khlo, khhi); xbase indexes channel g*cg of batch b, ybase the output row
+ * (row mode) or plane of channel m. */
+static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef m, LLVMValueRef wm,
+                          LLVMValueRef xbase, LLVMValueRef ybase, int64_t khlo, int64_t khhi,
+                          LLVMValueRef *acc)
+{
+	be_fn *f = k->f;
+	LLVMBuilderRef b = f->b;
+	be_loop rl;
+	LLVMValueRef rt = NULL;
+	if (bk->step > 0) {
+		LLVMValueRef t = be_loop_begin(f, &rl, bk->nrep);
+		rt = be_mul(f, t, bk->step);
+		if (LLVMIsAConstantInt(rt) && LLVMConstIntGetSExtValue(rt) == 0)
+			rt = NULL;
+	}
+	for (int i = 0; i < mb; i++) {
+		LLVMValueRef bv = k->bias ? be_ld(f, k->bias, be_add(f, m, be_ci(f, i))) : be_cf(f, 0);
+		LLVMValueRef sv = ck_splat(k, bv);
+		for (int j = 0; j < bk->nv; j++)
+			LLVMBuildStore(b, sv, acc[i * 16 + j]);
+	}
+	int64_t ksz = k->KH * k->KW, plane = k->IH * k->IW;
+	be_loop cl;
+	LLVMValueRef c = be_loop_begin(f, &cl, k->cg);
+	LLVMValueRef xrow = be_add(f, xbase, be_mul(f, c, plane));
+	LLVMValueRef wrow = be_add(f, wm, be_mul(f, c, ksz));
+	for (int64_t kh = khlo; kh < khhi; kh++)
+		for (int64_t kw = 0; kw < k->KW; kw++) {
+			LLVMValueRef xv[16];
+			bool any = false;
+			for (int j = 0; j < bk->nv; j++) {
+				xv[j] = ck_load(k, xrow, rt, bk->pos[j], kh, kw);
+				any = any || xv[j];
+			}
+			if (!any)
+				continue;
+			for (int i = 0; i < mb; i++) {
+				LLVMValueRef we = be_ld(f, k->w, be_add(f, wrow, be_ci(f, i * k->cg * ksz + kh * k->KW + kw)));
+				LLVMValueRef wv = ck_splat(k, we);
+				for (int j = 0; j < bk->nv; j++) {
+					if (!xv[j])
+						continue;
+					LLVMValueRef a = LLVMBuildLoad2(b, k->vt, acc[i * 16 + j], "");
+					LLVMValueRef pr = be_fast(LLVMBuildFMul(b, wv, xv[j], ""));
+					LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, a, pr, "")), acc[i * 16 + j]);
+				}
+			}
+		}
+	be_loop_end(f, &cl);
+	int64_t ystride = k->OH * k->OW; /* per output channel */
+	for (int i = 0; i < mb; i++) {
+		LLVMValueRef bm = NULL, bs = NULL, bb = NULL, den = NULL, zero = ck_splat(k, be_cf(f, 0));
+		if (k->bn[0]) { /* as be_l_batchnorm: ((v - mean) / sqrt(var + eps)) * scale + bias */
+			LLVMValueRef mi = be_add(f, m, be_ci(f, i));
+			den = be_sqrt(f, LLVMBuildFAdd(b, be_ld(f, k->bn[3], mi), be_cf(f, k->eps), ""));
+			den = ck_splat(k, den);
+			bm = ck_splat(k, be_ld(f, k->bn[0], mi));
+			bs = ck_splat(k, be_ld(f, k->bn[1], mi));
+			bb = ck_splat(k, be_ld(f, k->bn[2], mi));
+		}
+		for (int j = 0; j < bk->nv; j++) {
+			LLVMValueRef v = LLVMBuildLoad2(b, k->vt, acc[i * 16 + j], "");
+			if (k->bn[0]) {
+				v = LLVMBuildFSub(b, v, bm, "");
+				v = LLVMBuildFAdd(b, LLVMBuildFMul(b, LLVMBuildFDiv(b, v, den, ""), bs, ""), bb, "");
+			}
+			if (k->relu)
+				v = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, v, zero, ""), zero, v, "");
+			LLVMValueRef idx = be_add(f, ybase, be_ci(f, i * ystride + bk->pos[j]));
+			if (rt)
+				idx = be_add(f, idx, rt);
+			int nok = (int)(k->len - bk->pos[j]);
+			if (k->vl == 1 || nok >= k->vl) {
+				if (k->vl == 1) {
+					be_st(f, k->y, idx, v);
+				} else {
+					LLVMValueRef s = LLVMBuildStore(b, v, ck_addr(f, k->y, idx));
+					LLVMSetAlignment(s, 4);
+				}
+			} else {
+				bool ok[16];
+				for (int l = 0; l < k->vl; l++)
+					ok[l] = l < nok;
+				ck_masked_store(f, v, ck_addr(f, k->y, idx), ck_mask(f, ok, k->vl));
+			}
+		}
+	}
+	if (bk->step > 0)
+		be_loop_end(f, &rl);
+}
+
+/* Split a line of vectors at positions pos[0..nvec) (uniform spacing vl but
+ * for an overlapping last one) into blocks of at most nv vectors: edge
+ * vectors with masks in blocks of their own, the regular full ones in
+ * between as one repeated block plus a remainder. */
+static int ck_plan(const ck *k, int nv, int64_t khlo, int64_t khhi, ck_block *out)
+{
+	int64_t nvec = k->len <= k->vl ? 1 : (k->len + k->vl - 1) / k->vl;
+	int64_t pos[4096];
+	if (nvec > 4096)
+		return -1;
+	for (int64_t i = 0; i < nvec; i++)
+		pos[i] = i * k->vl;
+	if (nvec > 1 && k->len % k->vl)
+		pos[nvec - 1] = k->len - k->vl;
+	int64_t a = 0, z = 0;
+	while (a < nvec && !ck_vec_full(k, pos[a], khlo, khhi))
+		a++;
+	while (z < nvec - a && (!ck_vec_full(k, pos[nvec - 1 - z], khlo, khhi) ||
+	                        pos[nvec - 1 - z] != (nvec - 1 - z) * k->vl))
+		z++;
+	int64_t hs = (a + nv - 1) / nv * nv, ts = (z + nv - 1) / nv * nv;
+	int nb = 0;
+	bool regular = hs + ts < nvec;
+	for (int64_t i = hs; regular && i < nvec - ts; i++)
+		regular = pos[i] == i * k->vl && ck_vec_full(k, pos[i], khlo, khhi);
+	if (nvec <= 2 * nv || !regular) { /* small, or masks inside: chunk evenly */
+		int64_t nch = (nvec + nv - 1) / nv;
+		for (int64_t ch = 0, i = 0; ch < nch; ch++) {
+			int64_t cnt = (nvec - i) / (nch - ch);
+			ck_block *bk = &out[nb++];
+			memset(bk, 0, sizeof *bk);
+			for (int64_t j = 0; j < cnt; j++)
+				bk->pos[bk->nv++] = pos[i++];
+		}
+		return nb;
+	}
+	for (int64_t i = 0; i < hs; i += nv) {
+		ck_block *bk = &out[nb++];
+		memset(bk, 0, sizeof *bk);
+		for (int64_t j = i; j < i + nv; j++)
+			bk->pos[bk->nv++] = pos[j];
+	}
+	int64_t mid = nvec - hs - ts, reps = mid / nv, rem = mid % nv;
+	if (reps > 0) {
+		ck_block *bk = &out[nb++];
+		memset(bk, 0, sizeof *bk);
+		for (int j = 0; j < nv; j++)
+			bk->pos[bk->nv++] = pos[hs + j];
+		bk->step = reps > 1 ? nv * k->vl : 0;
+		bk->nrep = reps;
+	}
+	if (rem > 0) {
+		ck_block *bk = &out[nb++];
+		memset(bk, 0, sizeof *bk);
+		for (int64_t j = 0; j < rem; j++)
+			bk->pos[bk->nv++] = pos[hs + reps * nv + j];
+	}
+	for (int64_t i = nvec - ts; i < nvec; i += nv) {
+		ck_block *bk = &out[nb++];
+		memset(bk, 0, sizeof *bk);
+		for (int64_t j = i; j < i + nv; j++)
+			bk->pos[bk->nv++] = pos[j];
+	}
+	return nb;
+}
+
+/* Tile sizes: MB output channels x NV vectors with MB*NV accumulators and
+ * NV input vectors in registers, most multiply-adds per load. */
+static void ck_tile(const ck *k, int nreg, int64_t nvec, int *mbo, int *nvo)
+{
+	int budget = nreg - 4 > 4 ? nreg - 4 : 4;
+	double best = -1;
+	*mbo = *nvo = 1;
+	for (int nv = 1; nv <= 8 && nv <= nvec; nv++)
+		for (int mb = 1; mb <= 12 && mb <= k->mg; mb++) {
+			if (mb * nv + nv > budget)
+				continue;
+			double sc = (double)mb * nv / (mb + nv);
+			if (k->mg % mb)
+				sc *= 0.85;
+			if (nvec % nv && nvec > nv)
+				sc *= 0.95;
+			if (sc > best + 1e-9) {
+				best = sc;
+				*mbo = mb;
+				*nvo = nv;
+			}
+		}
+}
+
+static int conv_tiled(be_fn *f, const ir_node *n, win *w)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
+	ck K, *k = &K;
+	memset(k, 0, sizeof *k);
+	k->f = f;
+	k->vl = f->vl > 0 && f->vl <= 16 ? f->vl : 1;
+	k->vt = k->vl == 1 ? f->f32 : LLVMVectorType(f->f32, (unsigned)k->vl);
+	k->x = be_ptr(f, n->in[0]);
+	k->w = be_ptr(f, n->in[1]);
+	k->y = be_ptr(f, n->out[0]);
+	k->bias = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? be_ptr(f, n->in[2]) : NULL;
+	int two = w->nsp == 2, hx = two ? 0 : -1, wx = two ? 1 : 0;
+	k->N = xs->d[0], k->C = xs->d[1], k->M = ys->d[1];
+	k->IH = two ? w->in[hx] : 1, k->IW = w->in[wx];
+	k->OH = two ? w->out[hx] : 1, k->OW = w->out[wx];
+	k->KH = two ? w->k[hx] : 1, k->KW = w->k[wx];
+	k->sh = two ? w->s[hx] : 1, k->sw = w->s[wx];
+	k->dh = two ? w->dil[hx] : 1, k->dw = w->dil[wx];
+	k->ph = two ? w->pb[hx] : 0, k->pw = w->pb[wx];
+	k->G = ir_attr_int(n, "group", 1);
+	k->cg = k->C / k->G, k->mg = k->M / k->G;
+	int64_t P = k->OH * k->OW;
+	/* Flat mode: the input offset of every tap is the flat position plus a
+	 * constant (stride 1, equal widths); worth it when rows are short or
+	 * the conv is 1x1 without padding (a GEMM over the plane). */
+	bool pw1 = k->KH == 1 && k->KW == 1 && k->sh == 1 && k->sw == 1 && k->ph == 0 && k->pw == 0 &&
+	           k->OH == k->IH && k->OW == k->IW;
+	bool flatok = k->sh == 1 && k->sw == 1 && k->IW == k->OW;
+	k->flat = pw1 || (flatok && (k->OW % k->vl != 0 || k->OW < k->vl) && P <= 64 * k->vl);
+	if (k->vl == 1 && !pw1)
+		k->flat = false;
+	k->len = k->flat ? P : k->OW;
+	int64_t nvec = k->len <= k->vl ? 1 : (k->len + k->vl - 1) / k->vl;
+	int mbmax, nv;
+	ck_tile(k, f->nreg, nvec, &mbmax, &nv);
+	if ((k->sw > 4 && !k->flat && k->vl > 1) || nvec > 4096)
+		return 1; /* wide strides, very long rows: the generic code */
+
+	ck_fuse(f, n, k);
+
+	/* Row segments (row mode): runs of output rows with the same taps. */
+	be_seg hseg1 = {0, 1, 0, 1, 1}, *hseg = &hseg1;
+	int nhseg = 1;
+	if (two && !k->flat) {
+		hseg = w->seg[hx];
+		nhseg = w->nseg[hx];
+	}
+	int nmb = (int)(k->mg / mbmax), mbrem = (int)(k->mg % mbmax);
+	LLVMValueRef acc[12 * 16];
+	for (int i = 0; i < mbmax; i++)
+		for (int j = 0; j < nv; j++) {
+			LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
+			LLVMValueRef first = LLVMGetFirstInstruction(f->entry);
+			if (first)
+				LLVMPositionBuilderBefore(f->b, first);
+			else
+				LLVMPositionBuilderAtEnd(f->b, f->entry);
+			acc[i * 16 + j] = LLVMBuildAlloca(f->b, k->vt, "acc");
+			LLVMPositionBuilderAtEnd(f->b, cur);
+		}
+	ck_block *blocks = calloc(4096, sizeof *blocks);
+	if (!blocks) {
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	be_nest outer;
+	int64_t odims[2] = {k->N, k->G};
+	LLVMValueRef ov[2];
+	be_nest_begin(f, &outer, 2, odims, ov);
+	LLVMValueRef xbase = be_affine(f, 0, 2, ov, (int64_t[]){k->C * k->IH * k->IW, k->cg * k->IH * k->IW});
+	for (int part = 0; part < 2; part++) {
+		int mb = part == 0 ? mbmax : mbrem;
+		int64_t cnt = part == 0 ? nmb : 1;
+		if (mb == 0 || cnt == 0)
+			continue;
+		be_loop ml;
+		LLVMValueRef mi = be_loop_begin(f, &ml, cnt);
+		/* m: output channel index within the batch (g*mg + block start). */
+		LLVMValueRef m = be_add(f, be_mul(f, ov[1], k->mg),
+		                        part == 0 ? be_mul(f, mi, mbmax) : be_ci(f, (int64_t)nmb * mbmax));
+		LLVMValueRef wm = be_mul(f, m, k->cg * k->KH * k->KW);
+		LLVMValueRef yplane = be_add(f, be_mul(f, ov[0], k->M * P), be_mul(f, m, P));
+		for (int s = 0; s < nhseg; s++) {
+			const be_seg *sg = &hseg[s];
+			int64_t khlo = k->flat ? 0 : sg->klo, khhi = k->flat ? k->KH : sg->khi;
+			int nb = ck_plan(k, nv, khlo, khhi, blocks);
+			be_loop hl;
+			LLVMValueRef oh = k->flat ? be_ci(f, 0) : be_add(f, be_loop_begin(f, &hl, sg->n), be_ci(f, sg->o0));
+			LLVMValueRef xb = k->flat ? xbase : be_add(f, xbase, be_mul(f, oh, k->sh * k->IW));
+			LLVMValueRef yb = k->flat ? yplane : be_add(f, yplane, be_mul(f, oh, k->OW));
+			for (int bi = 0; bi < nb; bi++)
+				ck_block_emit(k, &blocks[bi], mb, m, wm, xb, yb, khlo, khhi, acc);
+			if (!k->flat)
+				be_loop_end(f, &hl);
+		}
+		be_loop_end(f, &ml);
+	}
+	be_nest_end(f, &outer);
+	free(blocks);
+	return 0;
+}
+
+int be_l_conv(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
+	if (xs->rank == 3 || xs->rank == 4) {
+		win w;
+		if (win_init(f, n, xs, ws->d + 2, ys, &w)) {
+			win_free(&w);
+			return -1;
+		}
+		int rc = conv_tiled(f, n, &w);
+		win_free(&w);
+		if (rc <= 0)
+			return rc;
+	}
+	return conv_generic(f, n);
 }
 
 /* max_pool / avg_pool with the reference's rules: padding never wins a
