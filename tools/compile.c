@@ -285,6 +285,10 @@ int drv_compile(const drv_options *o, diag_sink *d)
 	if (!g)
 		return DRV_ERROR;
 	int rc = DRV_ERROR;
+	drv_qgt *q = NULL;
+	/* --qgt: fine-tune first; the trained weights replace g's. */
+	if (drv_qgt_begin(o, g, &q, d))
+		goto out;
 	/* Native code has static shapes: a symbolic batch becomes --batch, or 1. */
 	if (o->batch > 0)
 		ir_graph_bind_batch(g, o->batch);
@@ -294,7 +298,7 @@ int drv_compile(const drv_options *o, diag_sink *d)
 	drv_pass_options(o, &po);
 	if (o->verbose)
 		fprintf(stderr, "qgtc: running pipeline '%s' on '%s'\n", o->pipeline, o->model);
-	if (pass_run_pipeline(g, o->pipeline, &po, d))
+	if (drv_qgt_pipeline(o, q, g, d))
 		goto out;
 	drv_diag_flush(d);
 	if (ir_verify(g, false, d))
@@ -310,6 +314,7 @@ int drv_compile(const drv_options *o, diag_sink *d)
 		goto out;
 	rc = DRV_OK;
 out:
+	drv_qgt_end(q);
 	ir_graph_destroy(g);
 	return rc;
 }

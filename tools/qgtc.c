@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "driver.h"
+#include "qgt.h"
 
 typedef enum {
 	OPT_HELP,
@@ -61,11 +62,18 @@ typedef enum {
 	OPT_THREADS,
 	OPT_MAX_STEPS,
 	OPT_SAVE_ONNX,
+	OPT_QGT,
+	OPT_LAMBDA,
+	OPT_LAMBDA_SCHED,
+	OPT_LAMBDA_SWEEP,
+	OPT_QGT_FREEZE,
+	OPT_GRID_REFRESH,
+	OPT_DUMP_HIST,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
 typedef enum { GRP_GENERAL, GRP_COMPILE, GRP_TARGET, GRP_RUN, GRP_EVAL, GRP_PIPELINE, GRP_QUANT,
-               GRP_TRAIN } opt_group;
+               GRP_TRAIN, GRP_QGT } opt_group;
 
 typedef struct drv_opt {
 	opt_id id;
@@ -123,8 +131,9 @@ static const drv_opt options[] = {
 	 "weight range: minmax (default), mse, percentile[:P] (P default 99.9)"},
 	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR", GRP_QUANT,
 	 "bias correction on up to 256 training samples from DIR (as --data)"},
-	{OPT_REPORT, "--report", NULL, "size|memory", GRP_QUANT,
-	 "print the per-layer size report, or the arena plan (repeatable)"},
+	{OPT_REPORT, "--report", NULL, "size|memory|sensitivity", GRP_QUANT,
+	 "per-layer size report, arena plan, or (eval) layers ranked by the top-1 lost when only "
+	 "that layer is quantized (repeatable)"},
 	{OPT_REPORT_JSON, "--report-json", NULL, "FILE", GRP_QUANT, "write the size report as JSON"},
 	{OPT_TARGET, "--target", NULL, "T", GRP_TARGET,
 	 "x86_64, aarch64 (Pi 4), armv7em (Cortex-M4/M7), host (default) or an LLVM triple"},
@@ -162,6 +171,21 @@ static const drv_opt options[] = {
 	{OPT_THREADS, "--threads", NULL, "N", GRP_TRAIN, "worker threads (default 2)"},
 	{OPT_MAX_STEPS, "--max-steps", NULL, "N", GRP_TRAIN, "stop after N steps"},
 	{OPT_SAVE_ONNX, "--save-onnx", NULL, "FILE", GRP_TRAIN, "write the trained model as ONNX"},
+	{OPT_QGT, "--qgt", NULL, NULL, GRP_QGT,
+	 "fine-tune on --data's training split with the QGT regularizer (BN live), then quantize"},
+	{OPT_LAMBDA, "--lambda", NULL, "L|RULES", GRP_QGT,
+	 "regularizer strength, times the raw sum of squared grid errors with the task loss a "
+	 "batch mean (default (1+momentum)/(2 lr): 95), or per layer 'conv1=0.1,*=1'"},
+	{OPT_LAMBDA_SCHED, "--lambda-schedule", NULL, "const|linear|exp", GRP_QGT,
+	 "ramp lambda from 1e-3 lambda up to lambda over training (default exp)"},
+	{OPT_LAMBDA_SWEEP, "--lambda-sweep", NULL, "LO:HI:N", GRP_QGT,
+	 "eval: fine-tune once per lambda (N log-spaced) and print top-1 against lambda"},
+	{OPT_QGT_FREEZE, "--qgt-freeze", NULL, "F", GRP_QGT,
+	 "last fraction F of the steps: kernels held on the grid, BN and biases train (default 0.15)"},
+	{OPT_GRID_REFRESH, "--grid-refresh", NULL, "N", GRP_QGT,
+	 "recompute the grid every N steps, frozen in between (default 50)"},
+	{OPT_DUMP_HIST, "--dump-histograms", NULL, "FILE", GRP_QGT,
+	 "write per-layer weight histograms before and after QGT as JSON"},
 };
 enum { NOPTIONS = sizeof options / sizeof options[0] };
 
@@ -169,6 +193,8 @@ static bool applies(const drv_opt *op, drv_command cmd)
 {
 	if (op->id == OPT_BATCH)
 		return cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_OPT || cmd == DRV_CMD_EVAL;
+	if (op->id == OPT_ENGINE)
+		return cmd == DRV_CMD_RUN || cmd == DRV_CMD_EVAL;
 	switch (op->group) {
 	case GRP_TARGET:
 		return cmd == DRV_CMD_COMPILE;
@@ -177,9 +203,12 @@ static bool applies(const drv_opt *op, drv_command cmd)
 	case GRP_RUN:
 		return cmd == DRV_CMD_RUN;
 	case GRP_EVAL:
-		return cmd == DRV_CMD_EVAL || cmd == DRV_CMD_TRAIN;
+		return cmd == DRV_CMD_EVAL || cmd == DRV_CMD_TRAIN || cmd == DRV_CMD_COMPILE;
 	case GRP_TRAIN:
-		return cmd == DRV_CMD_TRAIN;
+		/* eval and compile fine-tune with them under --qgt */
+		return cmd == DRV_CMD_TRAIN || cmd == DRV_CMD_EVAL || cmd == DRV_CMD_COMPILE;
+	case GRP_QGT:
+		return cmd == DRV_CMD_EVAL || cmd == DRV_CMD_COMPILE;
 	default:
 		return true;
 	}
@@ -266,15 +295,27 @@ static void print_help(FILE *f, drv_command topic)
 		      "MNIST layout (t10k-images-idx3-ubyte[.gz], t10k-labels-idx1-ubyte[.gz])\n"
 		      "or test_x.npy/test_y.npy.  Samples are normalised as\n"
 		      "x = (pixel * scale - mean) / std.  The last line reads\n"
-		      "'top-1: 90.33% (9033/10000)'.\n",
+		      "'top-1: 90.33% (9033/10000)'.\n"
+		      "\n"
+		      "With --qgt the model is first fine-tuned on the training split with the\n"
+		      "QGT regularizer for the grid that -b/--bits/--scheme/--granularity/--calib\n"
+		      "describe (batchnorm live, lambda ramped up, the last steps with the\n"
+		      "kernels held on the grid), then folded and quantized as without it.\n"
+		      "--scheme sq lets each layer settle on binary or ternary; --scheme codebook\n"
+		      "learns the levels.\n",
 		      f);
 		print_group(f, GRP_EVAL, "Eval options");
+		fputs("  --engine=ENGINE             interp (default) or native: the compiled code, JIT\n", f);
+		print_group(f, GRP_QGT, "QGT options");
+		print_group(f, GRP_TRAIN, "Fine-tune options (with --qgt)");
 		fputs("  --batch=N                   samples per interpreter call (default 100)\n", f);
 		print_group(f, GRP_PIPELINE, "Pipeline options");
 		print_group(f, GRP_QUANT, "Quantization options");
 		print_group(f, GRP_GENERAL, "General options");
-		fputs("\nExample:\n"
-		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist\n",
+		fputs("\nExamples:\n"
+		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist\n"
+		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist -b 2 --qgt --epochs 3\n"
+		      "  qgtc eval model.onnx --data DIR -b 2 --report sensitivity --limit 2000\n",
 		      f);
 		return;
 	}
@@ -342,6 +383,7 @@ static void print_help(FILE *f, drv_command topic)
 	print_group(f, GRP_EVAL, "Eval options");
 	print_group(f, GRP_PIPELINE, "Pipeline options (compile, run, eval, opt)");
 	print_group(f, GRP_QUANT, "Quantization options (compile, run, eval, opt)");
+	print_group(f, GRP_QGT, "QGT options (compile, eval; fine-tune options: 'qgtc help train')");
 	fprintf(f, "  (with -b, --bits or --scheme the pipeline is %s)\n", PASS_QUANT_PIPELINE);
 	fputs("\nOptions taking a value accept both '--opt=VALUE' and '--opt VALUE'.\n", f);
 	fprintf(f, "\nPasses (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
@@ -591,6 +633,51 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_SAVE_ONNX:
 		o->save_onnx = val;
 		return 0;
+	case OPT_QGT:
+		o->qgt = true;
+		return 0;
+	case OPT_LAMBDA: {
+		float lam = o->qgt_lambda;
+		if (qgt_lambda_parse(val, &lam, &o->qgt_lambda_rules, d))
+			return -1;
+		o->qgt_lambda = lam;
+		return 0;
+	}
+	case OPT_LAMBDA_SCHED: {
+		static const char *const names[] = {"const", "linear", "exp"};
+		for (int k = 0; k < 3; k++)
+			if (strcmp(val, names[k]) == 0) {
+				o->qgt_lambda_sched = k;
+				return 0;
+			}
+		diag_error(d, NULL, "unknown --lambda-schedule '%s' (expected const, linear or exp)", val);
+		return -1;
+	}
+	case OPT_LAMBDA_SWEEP:
+		o->qgt_sweep = val;
+		return 0;
+	case OPT_QGT_FREEZE: {
+		char *end;
+		float v = strtof(val, &end);
+		if (end == val || *end || !(v >= 0 && v < 1)) {
+			diag_error(d, NULL, "--qgt-freeze needs a fraction in [0, 1), not '%s'", val);
+			return -1;
+		}
+		o->qgt_freeze = v;
+		return 0;
+	}
+	case OPT_GRID_REFRESH: {
+		int64_t v;
+		if (parse_int(val, &v) || v < 1 || v > ((int64_t)1 << 31)) {
+			diag_error(d, NULL, "--grid-refresh needs a positive integer, not '%s'", val);
+			return -1;
+		}
+		o->qgt_refresh = (int)v;
+		return 0;
+	}
+	case OPT_DUMP_HIST:
+		o->dump_hist = val;
+		return 0;
 	case OPT_LIMIT:
 		if (parse_int(val, &o->limit) || o->limit < 1) {
 			diag_error(d, NULL, "--limit needs a positive integer, not '%s'", val);
@@ -614,10 +701,19 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->quantize = true;
 		return 0;
 	case OPT_SCHEME:
+		if (strcmp(val, "sq") == 0) {
+			/* Smart Quantization: binary or ternary per layer, chosen by
+			 * QGT (--qgt); ternary is what the quantize pass falls back to. */
+			o->qgt_kind = QGT_REG_SQ;
+			o->quant.scheme = IR_QS_TERNARY;
+			o->quantize = true;
+			return 0;
+		}
+		o->qgt_kind = QGT_REG_QGT;
 		o->quant.scheme = pass_qscheme_from_name(val);
 		if (o->quant.scheme == IR_QS_NONE) {
 			diag_error(d, NULL, "unknown --scheme '%s' (expected affine, symmetric, pow2, binary, "
-			           "ternary or codebook)", val);
+			           "ternary, codebook or sq)", val);
 			return -1;
 		}
 		o->quantize = true;
@@ -634,6 +730,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	case OPT_CALIB: {
 		char *end;
+		o->calib_given = true;
 		if (strcmp(val, "minmax") == 0)
 			o->quant.calib = PASS_CALIB_MINMAX;
 		else if (strcmp(val, "mse") == 0)
@@ -659,8 +756,10 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 			o->report_size = true;
 		else if (strcmp(val, "memory") == 0)
 			o->report_memory = true;
+		else if (strcmp(val, "sensitivity") == 0)
+			o->report_sensitivity = true;
 		else {
-			diag_error(d, NULL, "unknown --report '%s' (expected size or memory)", val);
+			diag_error(d, NULL, "unknown --report '%s' (expected size, memory or sensitivity)", val);
 			return -1;
 		}
 		return 0;
@@ -817,6 +916,18 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 	}
 	if (o->quantize && !o->pipeline_given && o->cmd != DRV_CMD_OPT)
 		o->pipeline = PASS_QUANT_PIPELINE;
+	if (o->quant.scheme == IR_QS_CODEBOOK && o->qgt_kind == QGT_REG_QGT)
+		o->qgt_kind = QGT_REG_CODEBOOK;
+	if (o->qgt_kind == QGT_REG_SQ && !o->qgt && !o->qgt_sweep) {
+		diag_error(d, NULL, "--scheme sq is chosen during training: add --qgt --data DIR");
+		return DRV_USAGE;
+	}
+	if ((o->qgt || o->qgt_sweep) && !o->quantize && !o->pipeline_given)
+		o->pipeline = PASS_QUANT_PIPELINE;
+	/* QGT at 2 bits or fewer: the MSE grid (see qgt/qgt.h); PTQ keeps
+	 * min-max, which does better there (QGT-NOTES lesson 5). */
+	if ((o->qgt || o->qgt_sweep) && !o->calib_given && o->quant.bits <= 2)
+		o->quant.calib = PASS_CALIB_MSE;
 	if (!o->model) {
 		diag_error(d, NULL, "no model file given");
 		diag_note(d, NULL, "usage: qgtc MODEL [options], or qgtc run MODEL [INPUT...]; "
@@ -888,6 +999,11 @@ int main(int argc, char **argv)
 		.engine = DRV_ENGINE_INTERP,
 		.output_dir = ".",
 		.quant = {.bits = 8, .scheme = IR_QS_AFFINE, .percentile = 99.9f},
+		.train_momentum = -1,
+		.train_sched = -1,
+		.qgt_lambda = -1,
+		.qgt_lambda_sched = -1,
+		.qgt_freeze = -1,
 	};
 	diag_sink d;
 	diag_sink_init(&d, stderr);

@@ -10,48 +10,63 @@
 #include "onnx_write.h"
 #include "train.h"
 
-int drv_train(const drv_options *o, diag_sink *d)
+int drv_norm(const drv_options *o, qgt_norm *nm, diag_sink *d)
 {
-	qgt_norm nm;
-	qgt_norm_default(&nm);
+	qgt_norm_default(nm);
 	if (o->scale > 0)
-		nm.scale = o->scale;
-	if (o->mean && (nm.nmean = qgt_norm_parse_list(o->mean, nm.mean, 16)) < 0) {
+		nm->scale = o->scale;
+	if (o->mean && (nm->nmean = qgt_norm_parse_list(o->mean, nm->mean, 16)) < 0) {
 		diag_error(d, NULL, "--mean needs numbers separated by commas, not '%s'", o->mean);
 		return DRV_USAGE;
 	}
-	if (o->std && (nm.nstd = qgt_norm_parse_list(o->std, nm.std, 16)) < 0) {
+	if (o->std && (nm->nstd = qgt_norm_parse_list(o->std, nm->std, 16)) < 0) {
 		diag_error(d, NULL, "--std needs numbers separated by commas, not '%s'", o->std);
 		return DRV_USAGE;
 	}
+	return DRV_OK;
+}
+
+void drv_train_config(const drv_options *o, qgt_train_config *c, bool qgt)
+{
+	qgt_train_config_default(c);
+	if (o->train_epochs > 0)
+		c->epochs = o->train_epochs;
+	if (o->train_batch > 0)
+		c->batch = o->train_batch;
+	if (o->train_lr > 0)
+		c->lr = o->train_lr;
+	c->opt = (qgt_opt_kind)o->train_opt;
+	if (o->train_momentum >= 0)
+		c->momentum = o->train_momentum;
+	c->weight_decay = o->train_wd;
+	c->sched = o->train_sched >= 0 ? (qgt_sched_kind)o->train_sched
+	                               : qgt ? QGT_SCHED_COSINE : QGT_SCHED_CONST;
+	c->warmup = o->train_warmup;
+	c->seed = o->train_seed;
+	c->val_split = o->train_val_split;
+	c->crop_pad = o->train_crop;
+	c->flip = o->train_flip;
+	if (o->train_threads > 0)
+		c->threads = o->train_threads;
+	/* eval's --limit caps the test samples, not the fine-tune's */
+	c->limit = qgt ? 0 : o->limit;
+	c->max_steps = o->train_max_steps;
+	c->log = o->quiet ? NULL : stdout;
+	c->log_tty = isatty(fileno(stdout));
+}
+
+int drv_train(const drv_options *o, diag_sink *d)
+{
+	qgt_norm nm;
+	int nrc = drv_norm(o, &nm, d);
+	if (nrc != DRV_OK)
+		return nrc;
 	if (!o->data_dir) {
 		diag_error(d, NULL, "train needs --data DIR (IDX files or NPY pairs)");
 		return DRV_USAGE;
 	}
 	qgt_train_config c;
-	qgt_train_config_default(&c);
-	if (o->train_epochs > 0)
-		c.epochs = o->train_epochs;
-	if (o->train_batch > 0)
-		c.batch = o->train_batch;
-	if (o->train_lr > 0)
-		c.lr = o->train_lr;
-	c.opt = (qgt_opt_kind)o->train_opt;
-	if (o->train_momentum >= 0)
-		c.momentum = o->train_momentum;
-	c.weight_decay = o->train_wd;
-	c.sched = (qgt_sched_kind)o->train_sched;
-	c.warmup = o->train_warmup;
-	c.seed = o->train_seed;
-	c.val_split = o->train_val_split;
-	c.crop_pad = o->train_crop;
-	c.flip = o->train_flip;
-	if (o->train_threads > 0)
-		c.threads = o->train_threads;
-	c.limit = o->limit;
-	c.max_steps = o->train_max_steps;
-	c.log = o->quiet ? NULL : stdout;
-	c.log_tty = isatty(fileno(stdout));
+	drv_train_config(o, &c, false);
 
 	/* Two copies: one bound to the training batch and run through the
 	 * pipeline, one as loaded, into which the trained weights go back so

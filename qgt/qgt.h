@@ -1,0 +1,129 @@
+/* qgt.h: Quantization-Guided Training: the regularizer family (QGT, Smart
+ * Quantization, learnable codebooks) built on the passes' one quantizer
+ * (passes/quant.h), and the fine-tune flow that drives them (train with
+ * batchnorm live, land on the grid, fine-tune what stays free, re-estimate
+ * batchnorm statistics).  The quantize pass then deploys the result.
+ *
+ * Normalisation of lambda (QGT-NOTES lesson 3).  The task loss is the
+ * batch-MEAN softmax cross-entropy; each regularizer adds, per quantized
+ * kernel i (conv/gemm/matmul weights, never biases or batchnorm
+ * parameters),
+ *     lambda_i(t) * ||DQ(Q(w_i)) - w_i||^2                 (paper eq. 3)
+ * as a raw SUM over the kernel's elements, not a mean.  A mean-normalised
+ * lambda' (the error averaged over the model's N weights) is lambda * N;
+ * for the 24k-weight Fashion-MNIST CNN lambda = 10 is lambda' = 2.4e5.
+ * The gradient is 2 lambda_i (w - w_q) with w_q held constant.
+ *
+ * Defaults that work without a sweep: lambda ramps up exponentially from
+ * 1e-3 lambda to lambda, ending at about half the largest stable value
+ * for the optimizer (SGD, rate lr, momentum mu: the quadratic's curvature
+ * 2 lambda must stay below 2 (1 + mu) / lr, so lambda = (1 + mu) / (2 lr),
+ * 95 at lr 0.01; the driver derives it), then the last 15% of the steps
+ * hold the kernels on the grid while biases and batchnorm adapt.  At 2
+ * bits or fewer the grid is picked by MSE (QGT-NOTES: "at 2 bits pick the
+ * grid by MSE"); at convergence the weights sit on it, so the deployed
+ * min-max or MSE grid is the same one. */
+#ifndef QGTC_QGT_QGT_H
+#define QGTC_QGT_QGT_H
+
+#include "quant.h"
+#include "train.h"
+
+typedef enum {
+	QGT_LSCHED_CONST,   /* lambda throughout */
+	QGT_LSCHED_LINEAR,  /* lambda * (s0 + (1 - s0) x), x = 0..1 over the regularized steps */
+	QGT_LSCHED_EXP,     /* lambda * s0^(1 - x): geometric ramp from s0 lambda to lambda */
+} qgt_lambda_sched;
+
+typedef enum {
+	QGT_REG_QGT,        /* distance to the scheme's grid (affine, symmetric, pow2, binary, ...) */
+	QGT_REG_SQ,         /* Smart Quantization: each layer settles on binary or ternary */
+	QGT_REG_CODEBOOK,   /* learnable representatives + clustering regularizer */
+} qgt_reg_kind;
+
+/* What the regularizer targets, and how hard.  Mirrors the quantize
+ * pass's options, so the grid trained for is the grid deployed. */
+typedef struct qgt_reg_options {
+	qgt_reg_kind kind;
+	pass_quant_options quant;   /* bits, --bits rules, scheme, granularity, calibration */
+	float lambda;               /* default lambda (raw-sum normalisation, above) */
+	const char *lambda_rules;   /* 'NAME=L,GLOB=L' per layer (node or weight name); may be NULL */
+	qgt_lambda_sched sched;
+	float sched_start;          /* s0: linear/exp start as a fraction of lambda */
+	int refresh;                /* recompute the grid every N steps, frozen in between (1: every step) */
+	float freeze_frac;          /* last fraction of the steps: kernels projected onto the grid
+	                             * and frozen; only biases and batchnorm train */
+	float lr_levels;            /* codebook: learning rate of the levels, relative to lr */
+	float sq_ternary_cost;      /* SQ: ternary is chosen when its error is below this
+	                             * fraction of binary's (it costs twice the bits) */
+} qgt_reg_options;
+
+/* Defaults: QGT, lambda 100, exp schedule from 1e-3 lambda, grid refreshed
+ * every 50 steps, last 15% of the steps frozen on the grid. */
+void qgt_reg_options_default(qgt_reg_options *o);
+
+/* Parse --lambda: a number, or rules 'conv1=0.1,*=1' (a rule '*' sets the
+ * default).  On success *global gets the number (or the '*' value, else
+ * is left alone) and *rules the string when it holds rules (else NULL).
+ * 0 or -1 (reported). */
+int qgt_lambda_parse(const char *s, float *global, const char **rules, diag_sink *d);
+
+/* The per-kernel state of a regularizer, shared by the family. */
+typedef struct qgt_reg_state qgt_reg_state;
+
+/* A regularizer for graph g (the trainer's graph): the hook to put in
+ * qgt_train_config.regs.  Caller owns; qgt_reg_destroy frees it.  NULL on
+ * error (reported). */
+qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d);
+void qgt_reg_destroy(qgt_reg *r);
+
+/* lambda of kernel p at progress pr (schedule applied); 0 if the kernel
+ * is not regularized. */
+double qgt_reg_lambda(const qgt_reg *r, const qgt_param *p, const qgt_progress *pr);
+
+/* Project every regularized kernel of g onto its grid (w = DQ(Q(w))), as
+ * the quantize pass will compute it: a fixed point of deployment.  Returns
+ * the summed squared distance moved, or -1. */
+double qgt_reg_project(qgt_reg *r, ir_graph *g, diag_sink *d);
+
+/* One line per regularized kernel: name, scheme chosen (SQ: binary or
+ * ternary), bits, lambda at the end, quantization error now. */
+void qgt_reg_report(const qgt_reg *r, ir_graph *g, FILE *f);
+
+/* Deployment of what the quantize pass cannot express by itself (SQ's
+ * per-layer scheme, the codebook's learned levels): after bnfold on the
+ * deployment graph dst (weights named as in the trainer's graph), attach
+ * the ir_quant of each such kernel and set its data to DQ.  The quantize
+ * pass then leaves those alone.  0 or -1. */
+int qgt_reg_deploy(const qgt_reg *r, ir_graph *dst, diag_sink *d);
+
+/* ----------------------------------------------------------- the flow */
+
+typedef struct qgt_finetune_stats {
+	double val_acc;             /* last validation accuracy, or -1 */
+	double moved;               /* squared distance of the final projection */
+	int64_t steps;
+} qgt_finetune_stats;
+
+/* Fine-tune g (bound to c->batch, run through shapes,fold-constants,dce,
+ * batchnorm still live) on ds with regularizer r: train, project the
+ * kernels onto their grids, re-estimate batchnorm statistics on
+ * `bn_batches` batches of training data.  0 or -1 (reported). */
+int qgt_finetune(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, qgt_reg *r,
+                 int bn_batches, qgt_finetune_stats *st, diag_sink *d);
+
+/* Re-estimate batchnorm running statistics: forward `nb` batches of ds in
+ * training mode with a cumulative average, no parameter update.  0/-1. */
+int qgt_bn_reestimate(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, int nb,
+                      diag_sink *d);
+
+/* ------------------------------------------------------- histograms */
+
+/* Weight histograms of every quantizable kernel of g (paper fig. 4), as a
+ * JSON array of {"layer": NAME, "params": N, "bins": [nbins counts]}.
+ * Each weight is divided by the max |w| of its output channel, so the
+ * bins span [-1, 1] and the grid levels of a per-channel quantizer line
+ * up across channels as spikes.  0 or -1 (write error). */
+int qgt_histograms_json(const ir_graph *g, int nbins, FILE *f);
+
+#endif

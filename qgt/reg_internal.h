@@ -1,0 +1,51 @@
+/* reg_internal.h: what the regularizer files (reg_qgt.c, reg_sq.c,
+ * reg_codebook.c) share: the per-kernel state and the hook context. */
+#ifndef QGTC_QGT_REG_INTERNAL_H
+#define QGTC_QGT_REG_INTERNAL_H
+
+#include "qgt.h"
+
+struct qgt_reg_state {
+	ir_value *v;              /* the kernel (trainer graph) */
+	ir_node *node;            /* its layer */
+	pass_qspec spec;          /* grid, as the quantize pass will build it */
+	double lambda;            /* before the schedule */
+	int64_t n;
+	ir_quant q;               /* current grid (malloc'd); q.codes NULL: none yet */
+	float *dq;                /* DQ(Q(w)) on the current grid */
+	int64_t refreshed;        /* step of the last grid refresh */
+	bool frozen;              /* projected and held (last phase) */
+	double lambda_now;        /* of the last step, for the report */
+	/* SQ */
+	ir_qscheme sq_choice;     /* IR_QS_BINARY or IR_QS_TERNARY; NONE before the first choice */
+	int sq_switches;
+	double sq_eb, sq_et;      /* errors of the last choice */
+	/* codebook */
+	double *lsum;             /* per level: sum of (w - c) over its members this step */
+	int64_t *lcnt;
+};
+
+typedef struct reg_ctx {
+	qgt_reg hook;             /* first: qgt_reg * is a reg_ctx * */
+	qgt_reg_options o;
+	ir_graph *g;
+	diag_sink *d;
+	qgt_reg_state **by_id;    /* per value id of g; NULL: not a regularized kernel */
+	int nv;
+	qgt_reg_state *st;        /* the kernels, graph order */
+	int nst;
+} reg_ctx;
+
+/* Recompute kernel s's grid for weights w into s->q / s->dq; returns
+ * ||dq - w||^2 or NaN on error.  Per kind (reg_qgt.c, reg_sq.c,
+ * reg_codebook.c). */
+double qgt_grid_uniform(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh);
+double qgt_grid_sq(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh);
+double qgt_grid_codebook(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh);
+/* Codebook: move the levels toward their clusters (after the update). */
+void qgt_codebook_step(reg_ctx *c, qgt_reg_state *s, const float *w, float lr);
+
+/* Quantize w with spec into s->q (freeing the old one) and s->dq. */
+double qgt_grid_build(qgt_reg_state *s, const float *w, const pass_qspec *spec, diag_sink *d);
+
+#endif

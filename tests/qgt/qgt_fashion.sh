@@ -1,0 +1,55 @@
+#!/bin/bash
+# qgt_fashion.sh: a short QGT fine-tune of the bundled Fashion-MNIST CNN
+# through `qgtc eval --qgt` (a few hundred steps, native engine, 2000 test
+# images), against FP32 and PTQ.  Checks that 4-bit QGT beats 4-bit PTQ or
+# is within 0.5 pt of FP32, and that 2-bit QGT beats 2-bit PTQ by at least
+# 20 pt; also that the saved fine-tuned model compiles to the same
+# accuracy (its kernels sit on the grid the quantize pass recomputes).
+# usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]
+set -u
+QGTC=${1:?usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]}
+SRC=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
+DATA=${3:-/usr/share/datasets/fashion-mnist}
+LIMIT=2000
+MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
+if [ ! -r "$DATA/train-images-idx3-ubyte.gz" ] && [ ! -r "$DATA/train-images-idx3-ubyte" ]; then
+	echo "qgt_fashion: $DATA not found; skipped"
+	exit 77
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+acc() { # name args...: top-1 into $tmp/name
+	local n=$1
+	shift
+	"$QGTC" eval "$MODEL" --data "$DATA" --limit $LIMIT --engine native "$@" >"$tmp/$n.log" 2>&1 ||
+		{ cat "$tmp/$n.log" >&2; echo ERR >"$tmp/$n"; return; }
+	sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/$n.log" | tail -1 >"$tmp/$n"
+}
+acc fp32 -q
+acc ptq4 -b 4 -q
+acc ptq2 -b 2 -q
+acc qgt4 -b 4 --qgt --max-steps 150 --save-onnx "$tmp/qgt4.onnx"
+acc qgt2 -b 2 --qgt --max-steps 250
+# the saved 4-bit model, quantized by plain PTQ, is the same model
+"$QGTC" eval "$tmp/qgt4.onnx" --data "$DATA" --limit $LIMIT --engine native -b 4 -q >"$tmp/re4.log" 2>&1
+sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/re4.log" | tail -1 >"$tmp/re4"
+
+declare -A A
+fail=0
+printf '%-28s %8s\n' "Fashion-MNIST (n=$LIMIT)" "top-1 %"
+for k in fp32 ptq4 ptq2 qgt4 qgt2 re4; do
+	A[$k]=$(cat "$tmp/$k")
+	printf '%-28s %8s\n' "$k" "${A[$k]}"
+	[[ "${A[$k]}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "FAIL: $k printed no accuracy"; fail=1; }
+done
+[ $fail = 0 ] || exit 1
+grep -q "kernels on their grids" "$tmp/qgt2.log" || { echo "FAIL: no QGT report"; fail=1; }
+awk -v q="${A[qgt4]}" -v p="${A[ptq4]}" -v f="${A[fp32]}" 'BEGIN { exit !(q > p || f - q <= 0.5) }' ||
+	{ echo "FAIL: 4-bit QGT ${A[qgt4]}% neither beats PTQ ${A[ptq4]}% nor is within 0.5 pt of FP32"; fail=1; }
+awk -v q="${A[qgt2]}" -v p="${A[ptq2]}" 'BEGIN { exit !(q - p >= 20) }' ||
+	{ echo "FAIL: 2-bit QGT ${A[qgt2]}% is not 20 pt above 2-bit PTQ ${A[ptq2]}%"; fail=1; }
+[ "${A[re4]}" = "${A[qgt4]}" ] ||
+	{ echo "FAIL: the saved QGT model quantizes to ${A[re4]}%, not ${A[qgt4]}%"; fail=1; }
+[ $fail = 0 ] && echo "qgt_fashion: ok"
+exit $fail
