@@ -2,8 +2,12 @@
  * quantize pass's bias correction, and write the size reports.  The
  * quantization itself lives in passes/ (quant.h). */
 #include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "backend.h"
 #include "data.h"
 #include "driver.h"
 
@@ -42,13 +46,178 @@ void drv_quant_fini(drv_options *o)
 	o->quant.calib_x = NULL;
 }
 
+/* ------------------------------------------------ the object's size */
+
+static uint64_t rd(const unsigned char *p, int n, bool be)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < n; i++)
+		v |= (uint64_t)p[be ? n - 1 - i : i] << (8 * i);
+	return v;
+}
+
+/* Section sizes of an ELF32/ELF64 object (either byte order): .text*
+ * into text, .rodata* into rodata, .data* into data, .bss* into bss
+ * (SHT_NOBITS counts only as bss).  0, or -1 if buf is no ELF. */
+static int elf_sizes(const unsigned char *b, size_t len, pass_object_size *o)
+{
+	memset(o, 0, sizeof *o);
+	if (len < 0x34 || memcmp(b, "\x7f" "ELF", 4) != 0 || (b[4] != 1 && b[4] != 2) ||
+	    (b[5] != 1 && b[5] != 2))
+		return -1;
+	bool is64 = b[4] == 2, be = b[5] == 2;
+	if (is64 && len < 0x40)
+		return -1;
+	uint64_t shoff = is64 ? rd(b + 0x28, 8, be) : rd(b + 0x20, 4, be);
+	uint64_t shent = rd(b + (is64 ? 0x3A : 0x2E), 2, be);
+	uint64_t shnum = rd(b + (is64 ? 0x3C : 0x30), 2, be);
+	uint64_t shstr = rd(b + (is64 ? 0x3E : 0x32), 2, be);
+	if (shent < (is64 ? 64u : 40u) || shstr >= shnum || shoff > len || shnum * shent > len - shoff)
+		return -1;
+	const unsigned char *ss = b + shoff + shstr * shent;
+	uint64_t stroff = is64 ? rd(ss + 0x18, 8, be) : rd(ss + 0x10, 4, be);
+	uint64_t strsz = is64 ? rd(ss + 0x20, 8, be) : rd(ss + 0x14, 4, be);
+	if (stroff > len || strsz > len - stroff)
+		return -1;
+	for (uint64_t i = 0; i < shnum; i++) {
+		const unsigned char *sh = b + shoff + i * shent;
+		uint64_t name = rd(sh, 4, be), type = rd(sh + 4, 4, be);
+		uint64_t size = is64 ? rd(sh + 0x20, 8, be) : rd(sh + 0x14, 4, be);
+		if (name >= strsz)
+			continue;
+		const char *n = (const char *)b + stroff + name;
+		if (!memchr(n, 0, strsz - name))
+			continue;
+		if (type == 8 /* SHT_NOBITS */) {
+			if (strncmp(n, ".bss", 4) == 0 || strncmp(n, ".tbss", 5) == 0)
+				o->bss += size;
+		} else if (strncmp(n, ".text", 5) == 0) {
+			o->text += size;
+		} else if (strncmp(n, ".rodata", 7) == 0) {
+			o->rodata += size;
+		} else if (strncmp(n, ".data", 5) == 0) {
+			o->data += size;
+		}
+	}
+	return 0;
+}
+
+/* Compile g for o's target into a temporary object and measure it. */
+static int object_size(const drv_options *o, ir_graph *g, pass_object_size *sz, diag_sink *d)
+{
+	be_target t;
+	if (be_target_resolve(o->target ? o->target : "host", o->mcpu, o->mattr, o->float_abi, &t, d))
+		return -1;
+	t.opt = o->opt_level;
+	const char *tmpdir = getenv("TMPDIR");
+	char path[4096];
+	snprintf(path, sizeof path, "%s/qgtc-size-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
+	int fd = mkstemp(path);
+	if (fd < 0) {
+		diag_error(d, NULL, "--report size: cannot create a temporary file: %s", strerror(errno));
+		return -1;
+	}
+	close(fd);
+	be_options bo = {.emit = BE_EMIT_OBJ, .out_path = path, .name = "qgtc_size", .model_desc = NULL};
+	int rc = -1;
+	unsigned char *buf = NULL;
+	if (be_compile(g, &t, &bo, d) == 0) {
+		FILE *f = fopen(path, "rb");
+		long len = -1;
+		if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
+		    (buf = malloc((size_t)len)) && fread(buf, 1, (size_t)len, f) == (size_t)len)
+			rc = elf_sizes(buf, (size_t)len, sz);
+		if (f)
+			fclose(f);
+		if (rc)
+			diag_error(d, NULL, "--report size: cannot read the object's section table");
+	}
+	free(buf);
+	unlink(path);
+	return rc;
+}
+
+/* Does this command write an object file (compile, -o FILE.o or default)? */
+static bool emits_object(const drv_options *o)
+{
+	if (o->cmd != DRV_CMD_COMPILE)
+		return false;
+	if (o->emit != DRV_EMIT_DEFAULT)
+		return o->emit == DRV_EMIT_OBJ && o->out_file && strcmp(o->out_file, "-") != 0;
+	if (!o->out_file || strcmp(o->out_file, "-") == 0)
+		return false;
+	static const char *const other[] = {".qir", ".ll", ".bc", ".s", ".h"};
+	size_t n = strlen(o->out_file);
+	for (size_t i = 0; i < sizeof other / sizeof *other; i++) {
+		size_t e = strlen(other[i]);
+		if (n >= e && strcmp(o->out_file + n - e, other[i]) == 0)
+			return false;
+	}
+	return true;
+}
+
+/* The object for g and, with every ir_quant detached (the float weights
+ * baked in, as without -b), the FP32 object of the same graph. */
+static int measure(const drv_options *o, ir_graph *g, pass_object_size *q, pass_object_size *fp,
+                   diag_sink *d)
+{
+	if (object_size(o, g, q, d))
+		return -1;
+	ir_quant **saved = calloc((size_t)g->nvalues + 1, sizeof *saved);
+	if (!saved) {
+		diag_error(d, NULL, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < g->nvalues; i++) {
+		saved[i] = g->values[i]->quant;
+		g->values[i]->quant = NULL;
+	}
+	int rc = object_size(o, g, fp, d);
+	for (int i = 0; i < g->nvalues; i++)
+		g->values[i]->quant = saved[i];
+	free(saved);
+	return rc;
+}
+
+static size_t packed_total(const ir_graph *g)
+{
+	size_t p = 0;
+	for (int i = 0; i < g->nvalues; i++) {
+		const ir_value *v = g->values[i];
+		if (v->kind == IR_VAL_CONST && v->quant && ir_shape_known(&v->shape))
+			p += v->quant->packed ? v->quant->packed_bytes
+			                      : pass_bitpack_size(&v->shape, v->quant->bits);
+	}
+	return p;
+}
+
 int drv_quant_report(const drv_options *o, const ir_graph *g, FILE *f, diag_sink *d)
 {
-	/* TODO(backend): pass the emitted object's section sizes instead of
-	 * NULL once the native backend lands. */
+	/* With an object to emit, the report measures the real thing: the
+	 * object is compiled (and once more without the ir_quants, for the
+	 * FP32 figure) into temporaries and their section tables read. */
+	pass_object_size qs, fs;
 	const pass_object_size *obj = NULL;
-	if (o->report_size)
+	if ((o->report_size || o->report_json) && emits_object(o)) {
+		if (measure(o, (ir_graph *)g, &qs, &fs, d))
+			return -1;
+		obj = &qs;
+	}
+	if (o->report_size) {
 		pass_quant_report(g, obj, f, false);
+		if (obj) {
+			size_t flash = qs.text + qs.rodata, flash32 = fs.text + fs.rodata, pk = packed_total(g);
+			fprintf(f, "object flash: %zu bytes (.text %zu + .rodata* %zu)\n", flash, qs.text,
+			        qs.rodata);
+			fprintf(f, "FP32 object flash: %zu bytes (.text %zu + .rodata* %zu)\n", flash32,
+			        fs.text, fs.rodata);
+			fprintf(f, "object reduction: %.2fx (FP32 object flash / object flash)\n",
+			        flash ? (double)flash32 / (double)flash : 0.0);
+			if (pk)
+				fprintf(f, "object vs packed lower bound: %.2fx (object flash / packed weights)\n",
+				        (double)flash / (double)pk);
+		}
+	}
 	if (!o->report_json)
 		return 0;
 	FILE *j = strcmp(o->report_json, "-") == 0 ? stdout : fopen(o->report_json, "w");

@@ -90,7 +90,7 @@ static bool win_next(const win *w, int *si)
 static int conv_generic(be_fn *f, const ir_node *n)
 {
 	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
-	LLVMValueRef x = be_ptr(f, n->in[0]), wp = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	LLVMValueRef bias = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0
 	                            ? be_ptr(f, n->in[2])
 	                            : NULL;
@@ -159,7 +159,8 @@ static int conv_generic(be_fn *f, const ir_node *n)
 				wv[nw] = ki[i], ws_[nw++] = kstr[i];
 			}
 			LLVMValueRef xe = be_ld(f, x, be_affine(f, xbase, nx, xv, xs_));
-			LLVMValueRef we = be_ld(f, wp, be_affine(f, wbase, nw, wv, ws_));
+			/* W row m, column c*k_sz + taps (decoded when packed). */
+			LLVMValueRef we = be_wld_rc(f, n->in[1], m, be_affine(f, wbase, nw - 1, wv + 1, ws_ + 1));
 			LLVMValueRef prod = be_fast(LLVMBuildFMul(b, xe, we, ""));
 			LLVMValueRef s = be_fast(LLVMBuildFAdd(b, LLVMBuildLoad2(b, f->f32, acc, ""), prod, ""));
 			LLVMBuildStore(b, s, acc);
@@ -257,7 +258,8 @@ typedef struct ck {
 	bool flat;         /* vectors over the flattened output plane */
 	int64_t N, C, IH, IW, M, OH, OW, KH, KW, sh, sw, dh, dw, ph, pw, G, cg, mg;
 	int64_t len;       /* positions along a vector line: OW (row mode) or OH*OW */
-	LLVMValueRef x, w, bias, y;
+	LLVMValueRef x, bias, y;
+	const ir_value *wv; /* the weights, loaded through be_wld_rc */
 	/* Fused epilogue: batchnorm (mean, scale, bias, var, eps), then relu. */
 	LLVMValueRef bn[4];
 	float eps;
@@ -448,7 +450,7 @@ static LLVMValueRef ck_load(const ck *k, LLVMValueRef xrow, LLVMValueRef rt, int
  * channel space) x the block's vectors; rows oh (row mode) with taps
  * [khlo, khhi); xbase indexes channel g*cg of batch b, ybase the output row
  * (row mode) or plane of channel m. */
-static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef m, LLVMValueRef wm,
+static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef m,
                           LLVMValueRef xbase, LLVMValueRef ybase, int64_t khlo, int64_t khhi,
                           LLVMValueRef *acc)
 {
@@ -472,7 +474,7 @@ static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef 
 	be_loop cl;
 	LLVMValueRef c = be_loop_begin(f, &cl, k->cg);
 	LLVMValueRef xrow = be_add(f, xbase, be_mul(f, c, plane));
-	LLVMValueRef wrow = be_add(f, wm, be_mul(f, c, ksz));
+	LLVMValueRef wcol = be_mul(f, c, ksz); /* W [M, cg, KH, KW]: row m + i */
 	for (int64_t kh = khlo; kh < khhi; kh++)
 		for (int64_t kw = 0; kw < k->KW; kw++) {
 			LLVMValueRef xv[16];
@@ -484,7 +486,8 @@ static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef 
 			if (!any)
 				continue;
 			for (int i = 0; i < mb; i++) {
-				LLVMValueRef we = be_ld(f, k->w, be_add(f, wrow, be_ci(f, i * k->cg * ksz + kh * k->KW + kw)));
+				LLVMValueRef we = be_wld_rc(f, k->wv, be_add(f, m, be_ci(f, i)),
+				                            be_add(f, wcol, be_ci(f, kh * k->KW + kw)));
 				LLVMValueRef wv = ck_splat(k, we);
 				for (int j = 0; j < bk->nv; j++) {
 					if (!xv[j])
@@ -637,7 +640,7 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 	k->vl = f->vl > 0 && f->vl <= 16 ? f->vl : 1;
 	k->vt = k->vl == 1 ? f->f32 : LLVMVectorType(f->f32, (unsigned)k->vl);
 	k->x = be_ptr(f, n->in[0]);
-	k->w = be_ptr(f, n->in[1]);
+	k->wv = n->in[1];
 	k->y = be_ptr(f, n->out[0]);
 	k->bias = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? be_ptr(f, n->in[2]) : NULL;
 	int two = w->nsp == 2, hx = two ? 0 : -1, wx = two ? 1 : 0;
@@ -709,7 +712,6 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 		/* m: output channel index within the batch (g*mg + block start). */
 		LLVMValueRef m = be_add(f, be_mul(f, ov[1], k->mg),
 		                        part == 0 ? be_mul(f, mi, mbmax) : be_ci(f, (int64_t)nmb * mbmax));
-		LLVMValueRef wm = be_mul(f, m, k->cg * k->KH * k->KW);
 		LLVMValueRef yplane = be_add(f, be_mul(f, ov[0], k->M * P), be_mul(f, m, P));
 		for (int s = 0; s < nhseg; s++) {
 			const be_seg *sg = &hseg[s];
@@ -720,7 +722,7 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 			LLVMValueRef xb = k->flat ? xbase : be_add(f, xbase, be_mul(f, oh, k->sh * k->IW));
 			LLVMValueRef yb = k->flat ? yplane : be_add(f, yplane, be_mul(f, oh, k->OW));
 			for (int bi = 0; bi < nb; bi++)
-				ck_block_emit(k, &blocks[bi], mb, m, wm, xb, yb, khlo, khhi, acc);
+				ck_block_emit(k, &blocks[bi], mb, m, xb, yb, khlo, khhi, acc);
 			if (!k->flat)
 				be_loop_end(f, &hl);
 		}

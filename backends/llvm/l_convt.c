@@ -69,7 +69,7 @@ int be_l_conv_transpose(be_fn *f, const ir_node *n)
 		k_sz *= k[i];
 		out_sz *= out[i];
 	}
-	LLVMValueRef x = be_ptr(f, n->in[0]), w = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	LLVMValueRef bias = n->nin > 2 && n->in[2] ? be_ptr(f, n->in[2]) : NULL;
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef acc = be_slot(f);
@@ -112,10 +112,10 @@ int be_l_conv_transpose(be_fn *f, const ir_node *n)
 	LLVMValueRef xv[3] = {ov[0], ov[1], c};
 	int64_t xstv[3] = {C * in_sz, cg * in_sz, in_sz};
 	LLVMValueRef xi = be_add(f, be_affine(f, 0, 3, xv, xstv), off);
-	LLVMValueRef wv[3] = {ov[1], c, ov[2]};
-	int64_t wstv[3] = {cg * mg * k_sz, mg * k_sz, k_sz};
-	LLVMValueRef wi = be_add(f, be_affine(f, 0, 3, wv, wstv), kk);
-	LLVMValueRef prod = be_fast(LLVMBuildFMul(b, be_ld(f, x, xi), be_ld(f, w, wi), ""));
+	/* W [C, mg, k...]: row grp*cg + c, column mm*k_sz + kk (decoded when packed). */
+	LLVMValueRef wrow = be_add(f, be_mul(f, ov[1], cg), c);
+	LLVMValueRef wcol = be_add(f, be_mul(f, ov[2], k_sz), kk);
+	LLVMValueRef prod = be_fast(LLVMBuildFMul(b, be_ld(f, x, xi), be_wld_rc(f, n->in[1], wrow, wcol), ""));
 	LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, LLVMBuildLoad2(b, f->f32, acc, ""), prod, "")), acc);
 	be_loop_end(f, &cl);
 	be_if_end(f, &tap);

@@ -3,19 +3,24 @@
  * vector code when K is contiguous. */
 #include "lower.h"
 
-/* acc = sum_k a[abase + k*ask] * b[bbase + k*bsk] (abase/bbase are index
- * values). */
+/* acc = sum_k a[abase + k*ask] * B_k, where B_k is element bbase + k*bsk
+ * of bv (bmode 0), element (brc, k) (bmode 1: gemm trans_b) or (k, brc)
+ * (bmode 2: gemm) of the 2-D bv; weights load through be_wld, which
+ * decodes packed quantized constants in place. */
 static LLVMValueRef dot(be_fn *f, LLVMValueRef acc, LLVMValueRef a, LLVMValueRef abase, int64_t ask,
-                        LLVMValueRef b, LLVMValueRef bbase, int64_t bsk, int64_t kk)
+                        const ir_value *bv, int bmode, LLVMValueRef brc, LLVMValueRef bbase, int64_t bsk,
+                        int64_t kk)
 {
 	LLVMBuilderRef bl = f->b;
 	LLVMBuildStore(bl, be_cf(f, 0), acc);
 	be_loop l;
 	LLVMValueRef k = be_loop_begin(f, &l, kk);
 	LLVMValueRef av = be_ld(f, a, be_add(f, abase, be_mul(f, k, ask)));
-	LLVMValueRef bv = be_ld(f, b, be_add(f, bbase, be_mul(f, k, bsk)));
+	LLVMValueRef bw = bmode == 1   ? be_wld_rc(f, bv, brc, k)
+	                  : bmode == 2 ? be_wld_rc(f, bv, k, brc)
+	                               : be_wld(f, bv, be_add(f, bbase, be_mul(f, k, bsk)));
 	LLVMValueRef s = be_fast(LLVMBuildFAdd(bl, LLVMBuildLoad2(bl, f->f32, acc, ""),
-	                                       be_fast(LLVMBuildFMul(bl, av, bv, "")), ""));
+	                                       be_fast(LLVMBuildFMul(bl, av, bw, "")), ""));
 	LLVMBuildStore(bl, s, acc);
 	be_loop_end(f, &l);
 	return LLVMBuildLoad2(bl, f->f32, acc, "");
@@ -28,7 +33,7 @@ int be_l_gemm(be_fn *f, const ir_node *n)
 	int64_t ta = ir_attr_int(n, "trans_a", 0), tb = ir_attr_int(n, "trans_b", 0);
 	float alpha = ir_attr_float(n, "alpha", 1.0f), beta = ir_attr_float(n, "beta", 1.0f);
 	int64_t mm = ys->d[0], nn = ys->d[1], kk = ta ? as->d[0] : as->d[1];
-	LLVMValueRef a = be_ptr(f, n->in[0]), b = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef a = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	const ir_value *cv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
 	LLVMValueRef c = cv ? be_ptr(f, cv) : NULL;
 	int crank = cv ? cv->shape.rank : 0;
@@ -40,8 +45,7 @@ int be_l_gemm(be_fn *f, const ir_node *n)
 	LLVMValueRef iv[2];
 	be_nest_begin(f, &nst, 2, dims, iv);
 	LLVMValueRef abase = ta ? iv[0] : be_mul(f, iv[0], kk);
-	LLVMValueRef bbase = tb ? be_mul(f, iv[1], kk) : iv[1];
-	LLVMValueRef r = dot(f, acc, a, abase, ta ? mm : 1, b, bbase, tb ? 1 : nn, kk);
+	LLVMValueRef r = dot(f, acc, a, abase, ta ? mm : 1, n->in[1], tb ? 1 : 2, iv[1], NULL, 0, kk);
 	if (alpha != 1.0f)
 		r = LLVMBuildFMul(bl, r, be_cf(f, alpha), "");
 	if (c) {
@@ -87,14 +91,14 @@ int be_l_matmul(be_fn *f, const ir_node *n)
 	dims[nb + 1] = nn;
 	sa[nb] = kk, sb[nb] = 0, sy[nb] = nn;
 	sa[nb + 1] = 0, sb[nb + 1] = 1, sy[nb + 1] = 1;
-	LLVMValueRef a = be_ptr(f, n->in[0]), b = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef a = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	LLVMValueRef acc = be_slot(f);
 	be_nest nst;
 	LLVMValueRef iv[IR_MAX_RANK + 2];
 	be_nest_begin(f, &nst, nb + 2, dims, iv);
 	LLVMValueRef abase = be_affine(f, 0, nb + 2, iv, sa);
 	LLVMValueRef bbase = be_affine(f, 0, nb + 2, iv, sb);
-	LLVMValueRef r = dot(f, acc, a, abase, 1, b, bbase, nn, kk);
+	LLVMValueRef r = dot(f, acc, a, abase, 1, n->in[1], 0, NULL, bbase, nn, kk);
 	be_st(f, y, be_affine(f, 0, nb + 2, iv, sy), r);
 	be_nest_end(f, &nst);
 	return 0;

@@ -475,11 +475,13 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	f->vd = LLVMVoidTypeInContext(ctx);
 	int nin = g->ninputs, nout = g->noutputs, np = nin + nout + 1;
 	f->vptr = calloc((size_t)g->nvalues + 1, sizeof *f->vptr);
+	f->qw = be_qw_alloc(g->nvalues);
 	LLVMTypeRef *pt = calloc((size_t)np, sizeof *pt);
 	LLVMValueRef *args = calloc((size_t)np, sizeof *args);
-	if (!f->vptr || !pt || !args) {
+	if (!f->vptr || !f->qw || !pt || !args) {
 		diag_error(d, NULL, "out of memory");
 		free(f->vptr);
+		free(f->qw);
 		free(pt);
 		free(args);
 		return -1;
@@ -578,6 +580,7 @@ out:
 	LLVMDisposeBuilder(f->b);
 	free(f->fused);
 	free(f->vptr);
+	free(f->qw);
 	free(f->inp);
 	free(f->outp);
 	free(pt);

@@ -29,6 +29,7 @@ typedef struct be_fn {
 	LLVMValueRef libm[4];         /* expf, logf, tanhf, (spare) */
 	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
 	bool *fused;                  /* per node index: lowered already, inside a producer */
+	void *qw;                     /* per value id: packed-weight globals (l_qweight.c) */
 } be_fn;
 
 /* The target's f32 vector lanes (1: scalar FPU) and register count, from
@@ -86,6 +87,18 @@ void be_copy_strided(be_fn *f, LLVMValueRef dst, int64_t dbase, const int64_t *d
                      const int64_t *dims);
 void be_copy(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t n);
 void be_fill(be_fn *f, LLVMValueRef dst, int64_t base, int64_t n, float v);
+
+/* Weights (l_qweight.c).  A constant with a bit-packed ir_quant is kept
+ * packed in flash (codes + per-channel parameters) and decoded on the fly
+ * by these loads; any other value is a plain f32 load from be_ptr.
+ * be_wld: element idx (row-major flat index); be_wld_rc: element col of
+ * row `row` along dim 0 (rank < 2: row 0), which avoids dividing by the
+ * row length.  be_qw_packed: is v decoded this way?  be_qw_alloc: the
+ * per-value state for be_fn.qw (calloc'd, freed with free). */
+LLVMValueRef be_wld(be_fn *f, const ir_value *v, LLVMValueRef idx);
+LLVMValueRef be_wld_rc(be_fn *f, const ir_value *v, LLVMValueRef row, LLVMValueRef col);
+bool be_qw_packed(be_fn *f, const ir_value *v);
+void *be_qw_alloc(int nvalues);
 
 /* Per-family entry points.  Each lowers one node: 0, or -1 reported. */
 int be_l_unary(be_fn *f, const ir_node *n);

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# size.sh: flash footprint of the native objects for the MLPerf-Tiny-shaped
+# models at FP32, 8, 4 and 2 bits (Cortex-M4F, --target armv7em).
+#
+#   bench/size.sh [QGTC] [MODELS_DIR] [SCRATCH]
+#
+# QGTC defaults to build/tools/qgtc.  MODELS_DIR holds NAME/model.onnx as
+# tests/torch/export_models.py writes them; when it is missing they are
+# exported there (default: SCRATCH/models).  For each model and width the
+# table gives:
+#   flash    .text + all .rodata* of the emitted object (arm-none-eabi-size
+#            -A, or llvm-size-19 -A; the same figure `--report size` prints)
+#   bound    the packed-weight lower bound (bits x quantized weights, rows
+#            byte-aligned; `--report size`'s "packed weights")
+#   x bound  flash / bound
+#   vs FP32  FP32 flash / flash
+# and checks the issue's target for MobileNetV1-0.25 at 2 bits: flash <=
+# 1.15 x bound + 16 KiB and >= 12x smaller than FP32 (PASS/FAIL; this is a
+# benchmark, its exit status is 0 unless something fails to build).
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+qgtc=${1:-$root/build/tools/qgtc}
+scratch=${3:-${TMPDIR:-/tmp}/qgtc-size.$$}
+models=${2:-$scratch/models}
+mkdir -p "$scratch"
+names="mobilenet_v1_025_vww resnet8_cifar dscnn_kws dense_autoencoder"
+need=0
+for m in $names; do [ -f "$models/$m/model.onnx" ] || need=1; done
+if [ $need = 1 ]; then
+	echo "exporting the models to $models ..."
+	/usr/bin/python3 "$root/tests/torch/export_models.py" "$models" \
+		--only mobilenet_v1_025_vww,resnet8_cifar,dscnn_kws,dense_autoencoder >/dev/null ||
+		{ echo "export failed (python3-torch, python3-onnx?)"; exit 1; }
+fi
+if command -v arm-none-eabi-size >/dev/null; then sizetool=arm-none-eabi-size
+elif command -v llvm-size-19 >/dev/null; then sizetool=llvm-size-19
+else echo "need arm-none-eabi-size or llvm-size-19"; exit 1; fi
+
+flash() { # object -> .text + .rodata* bytes
+	"$sizetool" -A "$1" | awk '$1 ~ /^\.text/ || $1 ~ /^\.rodata/ { s += $2 } END { print s + 0 }'
+}
+
+printf '%-22s %5s %10s %10s %9s %9s\n' model bits "flash B" "bound B" "x bound" "vs FP32"
+status=0
+for m in $names; do
+	onnx=$models/$m/model.onnx
+	o32=$scratch/$m.fp32.o
+	if ! "$qgtc" "$onnx" --target armv7em -o "$o32" >/dev/null; then
+		echo "$m: FP32 compile failed"; status=1; continue
+	fi
+	f32=$(flash "$o32")
+	printf '%-22s %5s %10d %10s %9s %9s\n' "$m" fp32 "$f32" - - 1.00x
+	for b in 8 4 2; do
+		ob=$scratch/$m.b$b.o
+		rep=$("$qgtc" "$onnx" -b "$b" --target armv7em -o "$ob" --report size) ||
+			{ echo "$m: -b $b compile failed"; status=1; continue; }
+		fl=$(flash "$ob")
+		bound=$(printf '%s\n' "$rep" | awk '/^ *packed weights/ { print $3; exit }')
+		line=$(awk -v f="$fl" -v p="$bound" -v f32="$f32" \
+			'BEGIN { printf "%.2fx %.2fx", f / p, f32 / f }')
+		printf '%-22s %5d %10d %10d %9s %9s\n' "$m" "$b" "$fl" "$bound" ${line% *} ${line#* }
+		if [ "$m" = mobilenet_v1_025_vww ] && [ "$b" = 2 ]; then
+			target=$(awk -v p="$bound" 'BEGIN { printf "%d", 1.15 * p + 16384 }')
+			verdict=$(awk -v f="$fl" -v t="$target" -v f32="$f32" \
+				'BEGIN { print (f <= t && f32 / f >= 12) ? "PASS" : "FAIL" }')
+			mn_line="MobileNetV1-0.25 2-bit target: flash $fl <= $target (1.15 x bound + 16 KiB) and >= 12x below FP32 ($f32): $verdict"
+		fi
+	done
+done
+[ -n "${mn_line:-}" ] && echo "$mn_line"
+exit $status

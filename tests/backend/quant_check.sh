@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# quant_check.sh: quantized models through the native backend, whose
+# kernels read the bit-packed weights and decode them on the fly, against
+# the interpreter's simulation of the same quantized model (dequantized
+# weights, float activations).
+#
+#   quant_check.sh QGTC SCRATCH [MODEL] [TARGETS]
+#
+# For each configuration (scheme x bits x granularity, below) it runs
+# `qgtc run MODEL x.npy FLAGS` with the interpreter and with --engine
+# native (the JIT), and compiles MODEL with FLAGS for each target of
+# TARGETS (default "x86_64 aarch64 armv7em"), runs it (host, qemu-aarch64,
+# qemu-system-arm mps2-an386) through tests/backend/harness.c, and checks
+# every output within 1e-5 of the largest reference magnitude.  It also
+# checks that a quantized armv7em object holds no float copy of the
+# weights (its .rodata is well under the FP32 weights' size).  MODEL
+# defaults to the Fashion CNN of examples/.  A target whose toolchain or
+# emulator is missing is skipped with a note.  Exit status 0 when all agree.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+qgtc=${1:?usage: quant_check.sh QGTC SCRATCH [MODEL] [TARGETS]}
+scratch=${2:?scratch dir}
+model=${3:-$root/examples/fashion_cnn/fashion_cnn.onnx}
+targets=${4:-"x86_64 aarch64 armv7em"}
+py=/usr/bin/python3
+qgtc=$(cd "$(dirname "$qgtc")" && pwd)/$(basename "$qgtc")
+model=$(cd "$(dirname "$model")" && pwd)/$(basename "$model")
+mkdir -p "$scratch"
+scratch=$(cd "$scratch" && pwd)
+cd "$scratch" || exit 1
+
+have_aarch64=1 have_m4=1
+command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null || have_aarch64=0
+command -v arm-none-eabi-gcc >/dev/null && command -v qemu-system-arm >/dev/null || have_m4=0
+
+$py - <<'PY' || { echo "FAIL: cannot prepare the input"; exit 1; }
+import numpy as np
+x = np.random.default_rng(7).random((1, 1, 28, 28), dtype=np.float32)
+np.save("x.npy", x)
+with open("input_data.h", "w") as f:
+    f.write("static const float input_data[%d] = {\n" % x.size)
+    f.write(",\n".join("%.9gf" % v for v in x.ravel()))
+    f.write("\n};\n")
+PY
+"$qgtc" "$model" --batch=1 --target host --name net --emit header -o net.h ||
+	{ echo "FAIL: header"; exit 1; }
+
+# name|flags
+configs='affine-8|-b 8
+affine-4|-b 4
+affine-3|-b 3
+affine-2|-b 2
+affine-2-tensor|-b 2 --granularity per-tensor
+symmetric-8|-b 8 --scheme symmetric
+symmetric-5|-b 5 --scheme symmetric
+symmetric-2|-b 2 --scheme symmetric
+pow2-4|-b 4 --scheme pow2
+pow2-2|-b 2 --scheme pow2
+binary|--scheme binary
+ternary|--scheme ternary
+codebook-4|-b 4 --scheme codebook
+codebook-2|-b 2 --scheme codebook
+mixed|-b 4 --bits features.4*=2,features.8*=3,fc*=8'
+
+cmp() { # ref.npy got(.npy|.txt) -> message; status
+	$py - "$1" "$2" <<'PY'
+import sys, numpy as np
+ref = np.load(sys.argv[1]).ravel().astype(np.float64)
+g = sys.argv[2]
+got = (np.load(g) if g.endswith(".npy") else
+       np.array([float(l) for l in open(g) if l.strip()])).ravel().astype(np.float64)
+if got.shape != ref.shape:
+    print("got %d values, want %d" % (got.size, ref.size)); sys.exit(1)
+scale = max(np.abs(ref).max(), 1e-30)
+err = np.abs(got - ref).max() / scale
+print("max error %.3g" % err)
+sys.exit(0 if err <= 1e-5 else 1)
+PY
+}
+
+fail=0
+mapfile -t lines <<< "$configs"
+for line in "${lines[@]}"; do
+	name=${line%%|*} flags=${line#*|}
+	[ -n "$name" ] || continue
+	# shellcheck disable=SC2086
+	set -- $flags
+	rm -rf ref jit
+	if ! "$qgtc" run "$model" x.npy "$@" --output-dir ref >/dev/null; then
+		echo "$name: FAIL: qgtc run (interpreter)"; fail=1; continue
+	fi
+	if ! "$qgtc" run "$model" x.npy "$@" --engine native --output-dir jit >/dev/null; then
+		echo "$name/jit: FAIL: qgtc run --engine native"; fail=1
+	elif msg=$(cmp ref/output_0.npy jit/output_0.npy); then
+		echo "$name/jit: ok, $msg"
+	else
+		echo "$name/jit: FAIL: $msg"; fail=1
+	fi
+	for t in $targets; do
+		rm -f net.o prog out.txt
+		rc=0
+		case $t in
+		x86_64)
+			"$qgtc" "$model" "$@" --batch=1 --target x86_64 --name net -o net.o &&
+				gcc -O2 -I. "$here/harness.c" net.o -lm -o prog && ./prog < /dev/null > out.txt
+			rc=$? ;;
+		aarch64)
+			[ $have_aarch64 = 1 ] || { echo "$name/$t: skipped (no aarch64 toolchain/qemu)"; continue; }
+			"$qgtc" "$model" "$@" --batch=1 --target aarch64 --name net -o net.o &&
+				aarch64-linux-gnu-gcc -O2 -static -I. "$here/harness.c" net.o -lm -o prog &&
+				timeout 120 qemu-aarch64 -cpu cortex-a72 ./prog < /dev/null > out.txt
+			rc=$? ;;
+		armv7em)
+			[ $have_m4 = 1 ] || { echo "$name/$t: skipped (no arm-none-eabi-gcc/qemu-system-arm)"; continue; }
+			"$qgtc" "$model" "$@" --batch=1 --target armv7em --name net -o net.o &&
+				arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 \
+					--specs=rdimon.specs -T "$root/runtime/mps2/mps2.ld" -Wl,--no-warn-execstack \
+					-I. "$here/harness.c" "$root/runtime/mps2/startup.c" net.o -lm -o prog &&
+				timeout 120 qemu-system-arm -M mps2-an386 -nographic -semihosting-config \
+					enable=on,target=native -kernel prog < /dev/null > out.txt
+			rc=$? ;;
+		*) echo "$name/$t: FAIL: unknown target"; fail=1; continue ;;
+		esac
+		if [ $rc -ne 0 ]; then
+			echo "$name/$t: FAIL: build or run exited with $rc"; fail=1; continue
+		fi
+		if msg=$(cmp ref/output_0.npy out.txt); then
+			echo "$name/$t: ok, $msg"
+		else
+			echo "$name/$t: FAIL: $msg"; fail=1
+		fi
+	done
+done
+
+# No float copy of the weights: at 2 bits the object's .rodata* must be
+# far below the FP32 object's (a float copy takes 4 bytes per weight).
+"$qgtc" "$model" -b 2 --batch=1 --target armv7em --name net -o net2.o &&
+	"$qgtc" "$model" --batch=1 --target armv7em --name net -o net32.o || { echo "size: FAIL: compile"; exit 1; }
+if msg=$($py - net2.o net32.o <<'PY'
+import struct, sys
+def ro(path):
+    b = open(path, "rb").read()
+    is64 = b[4] == 2
+    if is64:
+        shoff, = struct.unpack_from("<Q", b, 0x28); shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 0x3A)
+    else:
+        shoff, = struct.unpack_from("<I", b, 0x20); shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 0x2E)
+    def sh(i):
+        o = shoff + i * shentsize
+        if is64:
+            name, typ, flags, addr, off, size = struct.unpack_from("<IIQQQQ", b, o)
+        else:
+            name, typ, flags, addr, off, size = struct.unpack_from("<IIIIII", b, o)
+        return name, typ, off, size
+    stro = sh(shstrndx)[2]
+    tot = 0
+    for i in range(shnum):
+        name, typ, off, size = sh(i)
+        n = b[stro + name: b.index(b"\0", stro + name)].decode()
+        if typ != 8 and n.startswith(".rodata"):
+            tot += size
+    return tot
+q, f = ro(sys.argv[1]), ro(sys.argv[2])
+print(".rodata* %d bytes at 2 bits, %d at FP32 (%.1fx)" % (q, f, f / q))
+sys.exit(0 if f / q >= 8 else 1)
+PY
+); then
+	echo "size: ok, $msg"
+else
+	echo "size: FAIL: $msg"; fail=1
+fi
+
+[ $fail = 0 ] && echo "quant check: all agree" || echo "quant check: FAILED"
+exit $fail
