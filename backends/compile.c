@@ -139,6 +139,24 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
 		        (long long)ir_shape_numel(&g->outputs[k]->shape), g->outputs[k]->name,
 		        ir_dtype_name(g->outputs[k]->dt), s);
 	}
+	/* What the object needs at link time: libm only for the ops whose
+	 * lowering calls it (l_elementwise.c, l_reduce.c); LLVM may turn block
+	 * copies and clears into memcpy/memset (__aeabi_mem* on ARM EABI). */
+	bool need_exp = false, need_log = false, need_tanh = false;
+	for (int k = 0; k < g->nnodes; k++) {
+		ir_op op = g->nodes[k]->op;
+		need_exp |= op == IR_OP_SIGMOID || op == IR_OP_SOFTMAX || op == IR_OP_LOG_SOFTMAX;
+		need_log |= op == IR_OP_LOG_SOFTMAX;
+		need_tanh |= op == IR_OP_TANH;
+	}
+	fprintf(f, "\n/* Link needs: the C library's memcpy/memset (the compiler may call them,\n"
+	           " * as __aeabi_memcpy/__aeabi_memclr on ARM EABI)");
+	if (need_exp || need_log || need_tanh)
+		fprintf(f, " and libm (-lm) for%s%s%s", need_exp ? " expf" : "", need_log ? " logf" : "",
+		        need_tanh ? " tanhf" : "");
+	else
+		fprintf(f, "; no libm");
+	fprintf(f, ".\n * No qgtc runtime library, no heap, no static data but its constants. */\n");
 	bool all_f32 = true;
 	for (int k = 0; k < g->ninputs; k++)
 		all_f32 = all_f32 && g->inputs[k]->dt == IR_DT_F32;
