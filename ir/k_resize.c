@@ -22,22 +22,9 @@
 
 #include "kernel.h"
 
-typedef enum { RS_NEAREST, RS_LINEAR, RS_CUBIC } rs_mode;
-typedef enum { RS_HALF_PIXEL, RS_HALF_PIXEL_SYM, RS_PYTORCH, RS_ALIGN, RS_ASYM, RS_TF_CROP } rs_ctm;
-typedef enum { RS_ROUND_FLOOR, RS_ROUND_CEIL, RS_FLOOR, RS_CEIL } rs_nearest;
+#include "resize.h"
 
-typedef struct rs_plan {
-	int rank;
-	rs_mode mode;
-	rs_ctm ctm;
-	rs_nearest nm;
-	double cubic_a;
-	bool exclude_outside, antialias;
-	float extrap;
-	int64_t in[IR_MAX_RANK], out[IR_MAX_RANK];
-	double scale[IR_MAX_RANK];               /* coordinate-mapping scale */
-	double roi_lo[IR_MAX_RANK], roi_hi[IR_MAX_RANK];
-} rs_plan;
+typedef ir_resize_plan rs_plan;
 
 /* scales, sizes and roi as plain arrays, from constants (infer) or
  * tensors (eval).  A count of 0 means absent. */
@@ -65,7 +52,7 @@ static int rs_lookup(const char *s, const char *const *names, int n)
 }
 
 /* Read and validate the attributes that do not depend on operand shapes. */
-static int rs_attrs(const ir_graph *g, const ir_node *n, rs_plan *p, diag_sink *d)
+int ir_resize_attrs(const ir_graph *g, const ir_node *n, rs_plan *p, diag_sink *d)
 {
 	const char *mode = ir_attr_str(n, "mode", "nearest");
 	const char *ctm = ir_attr_str(n, "coordinate_transformation_mode", "half_pixel");
@@ -276,7 +263,7 @@ int ir_infer_resize(ir_graph *g, ir_node *n, diag_sink *d)
 	}
 	rs_plan p;
 	memset(&p, 0, sizeof p);
-	if (rs_attrs(g, n, &p, d))
+	if (ir_resize_attrs(g, n, &p, d))
 		return -1;
 	int st_scales = rs_input_state(n, 2), st_sizes = rs_input_state(n, 3);
 	if (st_scales < 0 || st_sizes < 0)
@@ -349,7 +336,7 @@ typedef struct rs_axis {
 } rs_axis;
 
 /* x_original for output index x along axis a. */
-static double rs_coord(const rs_plan *p, int a, int64_t x)
+double ir_resize_coord(const rs_plan *p, int a, int64_t x)
 {
 	double in = (double)p->in[a], s = p->scale[a];
 	double len = s * in; /* length_resized, as a real number */
@@ -399,7 +386,7 @@ static double rs_kernel_scale(const rs_plan *p, int a)
 	return p->antialias && p->scale[a] < 1.0 ? p->scale[a] : 1.0;
 }
 
-static int rs_ntaps(const rs_plan *p, int a)
+int ir_resize_ntaps(const rs_plan *p, int a)
 {
 	if (p->mode == RS_NEAREST)
 		return 1;
@@ -424,7 +411,7 @@ static int64_t rs_clamp(int64_t i, int64_t n)
  * zeroes taps off the input and renormalises; antialias always
  * renormalises.  Indices are then clamped, which is the reference's edge
  * padding. */
-static void rs_taps(const rs_plan *p, int a, double xo, int64_t *idx, double *w, int nt)
+void ir_resize_taps(const rs_plan *p, int a, double xo, int64_t *idx, double *w, int nt)
 {
 	int64_t in = p->in[a];
 	double f = floor(xo), r = xo - f;
@@ -524,7 +511,7 @@ int ir_eval_resize(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 		k_error(NULL, n, d, "dtype %s is not supported (only f32)", ir_dtype_name(in[0]->dt));
 		return -1;
 	}
-	if (rs_attrs(NULL, n, &p, d) || rs_read_operands(n, in, p.ctm == RS_TF_CROP, &o, d) ||
+	if (ir_resize_attrs(NULL, n, &p, d) || rs_read_operands(n, in, p.ctm == RS_TF_CROP, &o, d) ||
 	    rs_shape(NULL, n, &in[0]->shape, &o, &p, d))
 		return -1;
 	ir_shape ys;
@@ -544,7 +531,7 @@ int ir_eval_resize(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	rs_axis ax[IR_MAX_RANK];
 	memset(ax, 0, sizeof ax);
 	for (int a = 0; a < r; a++) {
-		int nt = rs_ntaps(&p, a);
+		int nt = ir_resize_ntaps(&p, a);
 		if (nt > (1 << 16)) {
 			k_error(NULL, n, d, "antialias kernel for scale %g on axis %d is too wide",
 			        p.scale[a], a);
@@ -560,12 +547,12 @@ int ir_eval_resize(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 			goto out;
 		}
 		for (int64_t x = 0; x < p.out[a]; x++) {
-			double xo = rs_coord(&p, a, x);
+			double xo = ir_resize_coord(&p, a, x);
 			if (p.ctm == RS_TF_CROP && (xo < 0.0 || xo > (double)(p.in[a] - 1))) {
 				ax[a].outside[x] = true;
 				continue;
 			}
-			rs_taps(&p, a, xo, ax[a].idx + x * nt, ax[a].w + x * nt, nt);
+			ir_resize_taps(&p, a, xo, ax[a].idx + x * nt, ax[a].w + x * nt, nt);
 		}
 	}
 

@@ -22,57 +22,18 @@
 
 #include "lower.h"
 
-typedef enum { RS_NEAREST, RS_LINEAR, RS_CUBIC } rs_mode;
-typedef enum { RS_HALF_PIXEL, RS_HALF_PIXEL_SYM, RS_PYTORCH, RS_ALIGN, RS_ASYM, RS_TF_CROP } rs_ctm;
-typedef enum { RS_ROUND_FLOOR, RS_ROUND_CEIL, RS_FLOOR, RS_CEIL } rs_nearest;
+#include "resize.h"
 
-typedef struct rs_plan {
-	int rank;
-	rs_mode mode;
-	rs_ctm ctm;
-	rs_nearest nm;
-	double cubic_a;
-	bool exclude_outside, antialias;
-	float extrap;
-	int64_t in[IR_MAX_RANK], out[IR_MAX_RANK];
-	double scale[IR_MAX_RANK];
-	double roi_lo[IR_MAX_RANK], roi_hi[IR_MAX_RANK];
-	int roi_slot[IR_MAX_RANK]; /* run-time roi: entry j of this axis, or -1 */
-	int naxes;
-} rs_plan;
-
-static int lookup(const char *s, const char *const *names, int n)
-{
-	for (int i = 0; i < n; i++)
-		if (strcmp(s, names[i]) == 0)
-			return i;
-	return -1;
-}
+typedef ir_resize_plan rs_plan;
 
 /* The plan from attributes, constant operands and the inferred shapes (the
  * output extents are the interpreter's; only the scales are recomputed,
  * as rs_shape does). */
 static int rs_plan_of(be_fn *f, const ir_node *n, rs_plan *p)
 {
-	static const char *const modes[] = {"nearest", "linear", "cubic"};
-	static const char *const ctms[] = {"half_pixel", "half_pixel_symmetric", "pytorch_half_pixel",
-	                                   "align_corners", "asymmetric", "tf_crop_and_resize"};
-	static const char *const nms[] = {"round_prefer_floor", "round_prefer_ceil", "floor", "ceil"};
 	memset(p, 0, sizeof *p);
-	int m = lookup(ir_attr_str(n, "mode", "nearest"), modes, 3);
-	int c = lookup(ir_attr_str(n, "coordinate_transformation_mode", "half_pixel"), ctms, 6);
-	int nm = lookup(ir_attr_str(n, "nearest_mode", "round_prefer_floor"), nms, 4);
-	if (m < 0 || c < 0 || nm < 0) {
-		diag_error(f->d, ir_node_loc(f->g, n), "backend: resize attributes not supported");
+	if (ir_resize_attrs(f->g, n, p, f->d))
 		return -1;
-	}
-	p->mode = (rs_mode)m;
-	p->ctm = (rs_ctm)c;
-	p->nm = (rs_nearest)nm;
-	p->cubic_a = ir_attr_float(n, "cubic_coeff_a", -0.75f);
-	p->extrap = ir_attr_float(n, "extrapolation_value", 0.0f);
-	p->exclude_outside = ir_attr_int(n, "exclude_outside", 0) != 0;
-	p->antialias = ir_attr_int(n, "antialias", 0) != 0 && p->mode != RS_NEAREST;
 	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
 	int r = xs->rank;
 	p->rank = r;
@@ -137,99 +98,16 @@ static int rs_plan_of(be_fn *f, const ir_node *n, rs_plan *p)
 
 /* ------------------------------------ the reference's arithmetic (C) */
 
-static double rs_coord(const rs_plan *p, int a, int64_t x)
-{
-	double in = (double)p->in[a], s = p->scale[a];
-	double len = s * in;
-	double xr = (double)x;
-	switch (p->ctm) {
-	case RS_HALF_PIXEL: return (xr + 0.5) / s - 0.5;
-	case RS_HALF_PIXEL_SYM: {
-		double adjustment = (double)p->out[a] / len;
-		double center = in / 2.0;
-		double offset = center * (1.0 - adjustment);
-		return offset + (xr + 0.5) / s - 0.5;
-	}
-	case RS_PYTORCH: return len <= 1.0 ? 0.0 : (xr + 0.5) / s - 0.5;
-	case RS_ALIGN: return len == 1.0 ? 0.0 : xr * (in - 1.0) / (len - 1.0);
-	case RS_ASYM: return xr / s;
-	case RS_TF_CROP: {
-		double lo = p->roi_lo[a], hi = p->roi_hi[a];
-		if (len == 1.0)
-			return (hi - lo) * (in - 1.0) / 2.0 + lo * (in - 1.0);
-		return xr * (hi - lo) * (in - 1.0) / (len - 1.0) + lo * (in - 1.0);
-	}
-	}
-	return 0.0;
-}
-
-static double rs_cubic(double x, double a)
-{
-	x = fabs(x);
-	if (x <= 1.0)
-		return ((a + 2.0) * x - (a + 3.0)) * x * x + 1.0;
-	if (x < 2.0)
-		return ((a * x - 5.0 * a) * x + 8.0 * a) * x - 4.0 * a;
-	return 0.0;
-}
-
-static double rs_kernel_scale(const rs_plan *p, int a)
-{
-	return p->antialias && p->scale[a] < 1.0 ? p->scale[a] : 1.0;
-}
-
-static int rs_ntaps(const rs_plan *p, int a)
-{
-	if (p->mode == RS_NEAREST)
-		return 1;
-	double support = p->mode == RS_LINEAR ? 1.0 : 2.0;
-	double start = floor(-support / rs_kernel_scale(p, a)) + 1.0;
-	return start < -(1 << 20) ? INT32_MAX : (int)(2 - 2 * (int64_t)start);
-}
-
-static int64_t rs_clamp(int64_t i, int64_t n)
-{
-	return i < 0 ? 0 : i >= n ? n - 1 : i;
-}
-
+/* The interpreter's taps (ir/resize.h), narrowed to the table types. */
 static void rs_taps(const rs_plan *p, int a, double xo, int32_t *idx, float *w, int nt)
 {
-	int64_t in = p->in[a];
-	double f = floor(xo), r = xo - f;
-	if (p->mode == RS_NEAREST) {
-		bool up;
-		switch (p->nm) {
-		case RS_ROUND_FLOOR: up = r > 0.5; break;
-		case RS_ROUND_CEIL: up = r >= 0.5; break;
-		case RS_FLOOR: up = false; break;
-		default: up = r > 0.0; break;
-		}
-		idx[0] = (int32_t)rs_clamp((int64_t)f + up, in);
-		w[0] = 1.0f;
-		return;
-	}
-	if (r == 0.0) {
-		f -= 1.0;
-		r = 1.0;
-	}
-	double ks = rs_kernel_scale(p, a), wd[1 << 12], sum = 0.0;
-	int64_t start = 1 - nt / 2;
+	int64_t i64[nt];
+	double wd[nt];
+	ir_resize_taps(p, a, xo, i64, wd, nt);
 	for (int t = 0; t < nt; t++) {
-		int64_t i = start + t;
-		double arg = ks * ((double)i - r);
-		double wt = p->mode == RS_LINEAR ? fmax(0.0, 1.0 - fabs(arg)) : rs_cubic(arg, p->cubic_a);
-		int64_t at = (int64_t)f + i;
-		if (p->exclude_outside && (at < 0 || at >= in))
-			wt = 0.0;
-		idx[t] = (int32_t)rs_clamp(at, in);
-		wd[t] = wt;
-		sum += wt;
-	}
-	if ((p->antialias || p->exclude_outside) && sum != 0.0)
-		for (int t = 0; t < nt; t++)
-			wd[t] /= sum;
-	for (int t = 0; t < nt; t++)
+		idx[t] = (int32_t)i64[t];
 		w[t] = (float)wd[t];
+	}
 }
 
 /* ------------------------------------- the same, as run-time code */
@@ -393,7 +271,7 @@ int be_l_resize(be_fn *f, const ir_node *n)
 	memset(ax, 0, sizeof ax);
 	LLVMValueRef roi = n->nin > 1 && n->in[1] ? be_ptr(f, n->in[1]) : NULL;
 	for (int a = 0; a < r; a++) {
-		int nt = rs_ntaps(&p, a);
+		int nt = ir_resize_ntaps(&p, a);
 		int64_t no = p.out[a];
 		if (nt > (1 << 12) || no * nt > ((int64_t)1 << 26)) {
 			diag_error(f->d, ir_node_loc(f->g, n), "backend: resize tables too large on axis %d", a);
@@ -425,7 +303,7 @@ int be_l_resize(be_fn *f, const ir_node *n)
 		}
 		bool ident = no == p.in[a];
 		for (int64_t x = 0; x < no; x++) {
-			double xo = rs_coord(&p, a, x);
+			double xo = ir_resize_coord(&p, a, x);
 			if (p.ctm == RS_TF_CROP && (xo < 0.0 || xo > (double)(p.in[a] - 1))) {
 				outside[x] = 1;
 				ax[a].any_outside = true;
