@@ -4,9 +4,11 @@
 
 #include "eval.h"
 
-int qgt_eval_top1(ir_graph *g, const qgt_dataset *ds, int64_t limit, FILE *progress,
-                  qgt_eval_result *res, diag_sink *d)
+int qgt_eval_top1(ir_graph *g, const qgt_dataset *ds, int64_t limit, qgt_run_fn run,
+                  FILE *progress, qgt_eval_result *res, diag_sink *d)
 {
+	if (!run)
+		run = ir_interp_run;
 	memset(res, 0, sizeof *res);
 	if (g->ninputs != 1 || g->noutputs < 1) {
 		diag_error(d, g->src_file, "eval needs a model with one input and a score output (has %d inputs, %d outputs)",
@@ -55,7 +57,7 @@ int qgt_eval_top1(ir_graph *g, const qgt_dataset *ds, int64_t limit, FILE *progr
 		int64_t m = n - s < b ? n - s : b;
 		memset(x.data, 0, sizeof(float) * (size_t)(b * ds->sample_numel));
 		memcpy(x.data, ds->x + s * ds->sample_numel, sizeof(float) * (size_t)(m * ds->sample_numel));
-		if (ir_interp_run(g, &x, outs, d)) {
+		if (run(g, &x, outs, d)) {
 			rc = -1;
 			break;
 		}

@@ -9,50 +9,6 @@
 #include "driver.h"
 #include "eval.h"
 
-/* Top-1 through the native engine (the same code an object file holds,
- * JIT-compiled per batch call): qgt_eval_top1's loop with be_jit_run. */
-static int eval_native(ir_graph *g, const qgt_dataset *ds, int64_t limit, qgt_eval_result *res,
-                       diag_sink *d)
-{
-	memset(res, 0, sizeof *res);
-	ir_value *in = g->inputs[0];
-	int64_t b = in->shape.d[0];
-	if (in->dt != IR_DT_F32 || ir_shape_numel(&in->shape) != b * ds->sample_numel) {
-		diag_error(d, g->src_file, "model input '%s' does not take the data set's samples", in->name);
-		return -1;
-	}
-	int64_t n = limit > 0 && limit < ds->n ? limit : ds->n;
-	ir_tensor x = {IR_DT_F32, in->shape, calloc((size_t)(b * ds->sample_numel), sizeof(float))};
-	ir_tensor *outs = calloc((size_t)g->noutputs, sizeof *outs);
-	int rc = x.data && outs ? 0 : -1;
-	if (rc)
-		diag_error(d, NULL, "out of memory");
-	for (int64_t s = 0; !rc && s < n; s += b) {
-		int64_t m = n - s < b ? n - s : b;
-		memset(x.data, 0, sizeof(float) * (size_t)(b * ds->sample_numel));
-		memcpy(x.data, ds->x + s * ds->sample_numel, sizeof(float) * (size_t)(m * ds->sample_numel));
-		if (be_jit_run(g, &x, outs, d)) {
-			rc = -1;
-			break;
-		}
-		int64_t k = ir_shape_numel(&outs[0].shape) / b;
-		const float *sc = outs[0].data;
-		for (int64_t i = 0; i < m; i++) {
-			int64_t best = 0;
-			for (int64_t c = 1; c < k; c++)
-				if (sc[i * k + c] > sc[i * k + best])
-					best = c;
-			res->correct += best == ds->y[s + i];
-		}
-		res->total += m;
-		for (int i = 0; i < g->noutputs; i++)
-			ir_tensor_free(&outs[i]);
-	}
-	free(x.data);
-	free(outs);
-	return rc;
-}
-
 int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 {
 	*acc = -1;
@@ -94,8 +50,9 @@ int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 	if (drv_quant_report(o, g, stdout, d))
 		goto out;
 	qgt_eval_result res;
-	if (native ? eval_native(g, &ds, o->limit, &res, d)
-	           : qgt_eval_top1(g, &ds, o->limit, o->verbose ? stderr : NULL, &res, d))
+	/* native: the same code an object file holds, JIT-compiled per batch */
+	if (qgt_eval_top1(g, &ds, o->limit, native ? be_jit_run : NULL, o->verbose ? stderr : NULL,
+	                  &res, d))
 		goto out;
 	*acc = (double)res.correct / (double)res.total;
 	if (!o->eval_silent)
