@@ -81,6 +81,23 @@ static int relu_fwd(qgt_trainer *t, qgt_exec *e)
 	return 0;
 }
 
+/* Relu fused into the batchnorm before it (qgt_bn_relu_partner): the
+ * batchnorm writes our output and masks our output gradient itself; we
+ * only mark its output gradient as given, so that its backward runs. */
+static int relu_fused_fwd(qgt_trainer *t, qgt_exec *e)
+{
+	(void)t;
+	(void)e;
+	return 0;
+}
+
+static int relu_fused_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	bool acc;
+	(void)qgt_grad_out(t, e->n->in[0], &acc);
+	return 0;
+}
+
 static int act_bwd(qgt_trainer *t, qgt_exec *e)
 {
 	ir_node *n = e->n;
@@ -711,6 +728,12 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	bool f32 = n->nout >= 1 && n->out[0] && n->out[0]->dt == IR_DT_F32;
 	switch (n->op) {
 	case IR_OP_RELU:
+		if (n->in[0] && n->in[0]->producer && !n->in[0]->producer->dead &&
+		    qgt_bn_relu_partner(t, n->in[0]->producer) == n) {
+			e->fwd = relu_fused_fwd;
+			e->bwd = relu_fused_bwd;
+			return 0;
+		}
 		e->fwd = relu_fwd;
 		e->bwd = act_bwd;
 		return 0;

@@ -83,6 +83,13 @@ int qgt_plan_matmul(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_batchnorm(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 
+/* The Relu that a training-mode BatchNorm `bn` may fuse with: the only
+ * consumer of bn's output, which is no graph output.  NULL otherwise.
+ * Fused, the batchnorm writes the Relu's output in its forward pass and
+ * reads the Relu's output gradient (masked) in its backward; the Relu's
+ * own forward and backward do nothing. */
+ir_node *qgt_bn_relu_partner(const qgt_trainer *t, const ir_node *bn);
+
 /* Arena for plan-time state (freed with the trainer). */
 void *qgt_plan_alloc(qgt_trainer *t, size_t n);
 
