@@ -682,16 +682,8 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 	int nmb = (int)(k->mg / mbmax), mbrem = (int)(k->mg % mbmax);
 	LLVMValueRef acc[12 * 16];
 	for (int i = 0; i < mbmax; i++)
-		for (int j = 0; j < nv; j++) {
-			LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
-			LLVMValueRef first = LLVMGetFirstInstruction(f->entry);
-			if (first)
-				LLVMPositionBuilderBefore(f->b, first);
-			else
-				LLVMPositionBuilderAtEnd(f->b, f->entry);
-			acc[i * 16 + j] = LLVMBuildAlloca(f->b, k->vt, "acc");
-			LLVMPositionBuilderAtEnd(f->b, cur);
-		}
+		for (int j = 0; j < nv; j++)
+			acc[i * 16 + j] = be_entry_alloca(f, k->vt, "acc");
 	ck_block *blocks = calloc(4096, sizeof *blocks);
 	if (!blocks) {
 		diag_error(f->d, NULL, "out of memory");

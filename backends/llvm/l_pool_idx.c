@@ -22,15 +22,7 @@ static void axis_attr(const ir_node *n, const char *name, int nsp, int64_t dflt,
 
 static LLVMValueRef slot_of(be_fn *f, LLVMTypeRef ty)
 {
-	LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
-	LLVMValueRef first = LLVMGetFirstInstruction(f->entry);
-	if (first)
-		LLVMPositionBuilderBefore(f->b, first);
-	else
-		LLVMPositionBuilderAtEnd(f->b, f->entry);
-	LLVMValueRef a = LLVMBuildAlloca(f->b, ty, "slot");
-	LLVMPositionBuilderAtEnd(f->b, cur);
-	return a;
+	return be_entry_alloca(f, ty, "slot");
 }
 
 int be_l_pool_idx(be_fn *f, const ir_node *n)

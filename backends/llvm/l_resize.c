@@ -240,15 +240,8 @@ static void rs_taps_runtime(be_fn *f, const rs_plan *p, int a, LLVMValueRef roi,
 /* A stack array of n elements of ty in the entry block. */
 static LLVMValueRef stack_array(be_fn *f, LLVMTypeRef ty, int64_t n)
 {
-	LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
-	LLVMValueRef first = LLVMGetFirstInstruction(f->entry);
-	if (first)
-		LLVMPositionBuilderBefore(f->b, first);
-	else
-		LLVMPositionBuilderAtEnd(f->b, f->entry);
-	LLVMValueRef a = LLVMBuildAlloca(f->b, LLVMArrayType2(ty, (uint64_t)n), "tab");
+	LLVMValueRef a = be_entry_alloca(f, LLVMArrayType2(ty, (uint64_t)n), "tab");
 	LLVMSetAlignment(a, 16);
-	LLVMPositionBuilderAtEnd(f->b, cur);
 	return a;
 }
 

@@ -106,7 +106,8 @@ LLVMValueRef be_fast(LLVMValueRef inst)
 	return inst;
 }
 
-LLVMValueRef be_slot(be_fn *f)
+/* Allocas go in the entry block, where mem2reg can promote them. */
+LLVMValueRef be_entry_alloca(be_fn *f, LLVMTypeRef ty, const char *name)
 {
 	LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
 	LLVMValueRef first = LLVMGetFirstInstruction(f->entry);
@@ -114,9 +115,14 @@ LLVMValueRef be_slot(be_fn *f)
 		LLVMPositionBuilderBefore(f->b, first);
 	else
 		LLVMPositionBuilderAtEnd(f->b, f->entry);
-	LLVMValueRef a = LLVMBuildAlloca(f->b, f->f32, "acc");
+	LLVMValueRef a = LLVMBuildAlloca(f->b, ty, name);
 	LLVMPositionBuilderAtEnd(f->b, cur);
 	return a;
+}
+
+LLVMValueRef be_slot(be_fn *f)
+{
+	return be_entry_alloca(f, f->f32, "acc");
 }
 
 LLVMValueRef be_sel_lt(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef x, LLVMValueRef y)

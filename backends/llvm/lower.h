@@ -57,6 +57,8 @@ LLVMValueRef be_sqrt(be_fn *f, LLVMValueRef x);
 /* Mark an arithmetic instruction of a reduction: reassociation allowed. */
 LLVMValueRef be_fast(LLVMValueRef inst);
 /* A float accumulator slot in the entry block (SROA turns it into SSA). */
+/* An alloca of ty in the function's entry block (builder position kept). */
+LLVMValueRef be_entry_alloca(be_fn *f, LLVMTypeRef ty, const char *name);
 LLVMValueRef be_slot(be_fn *f);
 /* a < b ? x : y etc. */
 LLVMValueRef be_sel_lt(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef x, LLVMValueRef y);
