@@ -147,6 +147,14 @@ typedef struct pass_quant_options {
  * if malformed. */
 int pass_quant_check_rules(const char *rules, diag_sink *d);
 
+/* What the quantize pass does with node n's weight: 1 with *w and *spec
+ * set (scheme, bits from a --bits rule over the node's hint over -b,
+ * granularity, axis, calibration); 0 when n has no quantizable weight or
+ * it stays float; -1 on a malformed --bits list (reported).  The QGT
+ * regularizers use it to pull weights onto exactly the grid deployed. */
+int pass_quant_spec_for(const pass_quant_options *qo, const ir_node *n, ir_value **w,
+                        pass_qspec *spec, diag_sink *d);
+
 /* Sizes of the emitted object's sections, for the size report.
  * TODO(backend): the native backend fills this in after emitting the
  * object; until then the report says "object size: n/a". */

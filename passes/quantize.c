@@ -99,6 +99,51 @@ static int rule_bits(bits_rule *r, int nr, const ir_node *n, const ir_value *w)
 	return bits;
 }
 
+/* The weight the quantize pass may quantize on node n: a float constant
+ * with data in a conv/conv_transpose/gemm/matmul weight slot; else NULL. */
+static ir_value *quant_weight(const ir_node *n)
+{
+	if (n->dead || pass_weight_axis(n, 1) < 0)
+		return NULL;
+	ir_value *w = n->in[1];
+	if (!w || w->kind != IR_VAL_CONST || w->dt != IR_DT_F32 || !w->data ||
+	    !ir_shape_known(&w->shape))
+		return NULL;
+	return w;
+}
+
+/* The spec for weight w of node n: a --bits rule over the node's hint over
+ * -b.  Returns the bits; 0 means the layer stays float. */
+static int spec_for(const pass_quant_options *qo, bits_rule *rules, int nr, const ir_node *n,
+                    const ir_value *w, pass_qspec *s)
+{
+	int bits = n->qhint.bits ? n->qhint.bits : qo->bits;
+	int rb = rule_bits(rules, nr, n, w);
+	if (rb >= 0)
+		bits = rb;
+	if (bits == 0)
+		return 0;
+	pass_qspec_default(s);
+	s->scheme = qo->scheme ? qo->scheme : IR_QS_AFFINE;
+	s->bits = bits;
+	s->per_channel = n->qhint.gran ? n->qhint.gran == IR_QGRAN_PER_CHANNEL : !qo->per_tensor;
+	s->axis = pass_weight_axis(n, 1);
+	s->calib = qo->calib;
+	s->percentile = qo->percentile > 0 ? qo->percentile : 99.9f;
+	return bits;
+}
+
+int pass_quant_spec_for(const pass_quant_options *qo, const ir_node *n, ir_value **w,
+                        pass_qspec *spec, diag_sink *d)
+{
+	bits_rule rules[MAX_RULES];
+	int nr = parse_rules(qo->bits_rules, rules, d);
+	if (nr < 0)
+		return -1;
+	*w = quant_weight(n);
+	return *w && spec_for(qo, rules, nr, n, *w, spec) ? 1 : 0;
+}
+
 /* ---------------------------------------------------- bias correction */
 
 typedef struct layer {
@@ -308,32 +353,14 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 	int nt = 0, rc = -1;
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		int axis = pass_weight_axis(n, 1);
-		ir_value *w = axis >= 0 ? n->in[1] : NULL;
-		if (!w || w->kind != IR_VAL_CONST || w->dt != IR_DT_F32 || !w->data || w->quant ||
-		    !ir_shape_known(&w->shape))
+		ir_value *w = quant_weight(n);
+		if (!w || w->quant)
 			continue;
 		bool dup = false; /* a weight shared by two layers is quantized once */
 		for (int k = 0; k < nt; k++)
 			dup |= T[k].w == w;
-		if (dup)
-			continue;
-		int bits = n->qhint.bits ? n->qhint.bits : qo->bits;
-		int rb = rule_bits(rules, nr, n, w);
-		if (rb >= 0)
-			bits = rb;
-		if (bits == 0)
-			continue; /* kept float */
-		pass_qspec *s = &T[nt].spec;
-		pass_qspec_default(s);
-		s->scheme = qo->scheme ? qo->scheme : IR_QS_AFFINE;
-		s->bits = bits;
-		s->per_channel = n->qhint.gran ? n->qhint.gran == IR_QGRAN_PER_CHANNEL : !qo->per_tensor;
-		s->axis = axis;
-		s->calib = qo->calib;
-		s->percentile = qo->percentile > 0 ? qo->percentile : 99.9f;
+		if (dup || !spec_for(qo, rules, nr, n, w, &T[nt].spec))
+			continue; /* shared, or kept float */
 		T[nt].n = n;
 		T[nt].w = w;
 		nt++;

@@ -29,7 +29,7 @@ void qgt_reg_options_default(qgt_reg_options *o)
 /* ------------------------------------------------------------- rules */
 
 /* Value of the last rule 'PAT=V' in rules matching a or b (fnmatch);
- * returns false when none matches.  fp32/f32/float read as 0 (bits).
+ * returns false when none matches.
  * With skip_star, a bare '*' rule is not looked at (--lambda: it is the
  * default, so 'conv1=0.1,*=1' means what it says whatever the order). */
 static bool rule_lookup(const char *rules, const char *a, const char *b, double *val,
@@ -53,9 +53,7 @@ static bool rule_lookup(const char *rules, const char *a, const char *b, double 
 				;
 			else if ((a && fnmatch(pat, a, 0) == 0) || (b && fnmatch(pat, b, 0) == 0)) {
 				found = true;
-				*val = strcmp(v, "fp32") == 0 || strcmp(v, "f32") == 0 || strcmp(v, "float") == 0
-				           ? 0
-				           : strtod(v, NULL);
+				*val = strtod(v, NULL);
 			}
 		}
 		p = e ? e + 1 : NULL;
@@ -257,30 +255,19 @@ qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d)
 		ir_node *n = g->nodes[i];
 		if (n->dead)
 			continue;
-		int axis = pass_weight_axis(n, 1);
-		ir_value *w = axis >= 0 ? n->in[1] : NULL;
-		if (!w || w->kind != IR_VAL_CONST || w->dt != IR_DT_F32 || !w->data || w->quant ||
-		    !ir_shape_known(&w->shape) || c->by_id[w->id])
+		/* Exactly the weight and grid the quantize pass will deploy. */
+		ir_value *w;
+		pass_qspec spec;
+		int q = pass_quant_spec_for(qo, n, &w, &spec, d);
+		if (q < 0)
+			goto fail;
+		if (q == 0 || w->quant || c->by_id[w->id])
 			continue;
-		/* Bits exactly as the quantize pass picks them. */
-		int bits = n->qhint.bits ? n->qhint.bits : qo->bits;
-		double rb;
-		if (rule_lookup(qo->bits_rules, n->name, w->name, &rb, false))
-			bits = (int)rb;
-		if (bits == 0)
-			continue; /* kept float */
 		qgt_reg_state *s = &c->st[c->nst++];
 		s->v = w;
 		s->node = n;
 		s->n = ir_shape_numel(&w->shape);
-		pass_qspec_default(&s->spec);
-		s->spec.scheme = qo->scheme ? qo->scheme : IR_QS_AFFINE;
-		s->spec.bits = bits;
-		s->spec.per_channel =
-			n->qhint.gran ? n->qhint.gran == IR_QGRAN_PER_CHANNEL : !qo->per_tensor;
-		s->spec.axis = axis;
-		s->spec.calib = qo->calib;
-		s->spec.percentile = qo->percentile > 0 ? qo->percentile : 99.9f;
+		s->spec = spec;
 		if (o->kind == QGT_REG_CODEBOOK)
 			s->spec.scheme = IR_QS_CODEBOOK;
 		double lam = o->lambda;
@@ -301,6 +288,7 @@ qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d)
 	return &c->hook;
 oom:
 	diag_error(d, NULL, "out of memory");
+fail:
 	qgt_reg_destroy(c ? &c->hook : NULL);
 	return NULL;
 }
