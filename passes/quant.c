@@ -156,12 +156,39 @@ static float percentile_sorted(const float *s, int64_t m, double P)
 	return (float)((double)s[i] + f * ((double)s[i + 1] - (double)s[i]));
 }
 
-static void affine_params(float lo, float hi, int bits, chan_params *p)
+float pass_f16_round(float x)
+{
+	float a = fabsf(x);
+	if (!(a >= 0x1p-14f && a <= 65504.0f))
+		return x;
+	uint32_t u;
+	memcpy(&u, &x, sizeof u);
+	u += 0x0fffu + ((u >> 13) & 1u); /* to nearest, ties to even, at 10 mantissa bits */
+	u &= ~0x1fffu;
+	float r;
+	memcpy(&r, &u, sizeof r);
+	return fabsf(r) <= 65504.0f ? r : x;
+}
+
+bool pass_f16_exact(float x)
+{
+	float a = fabsf(x);
+	uint32_t u;
+	memcpy(&u, &x, sizeof u);
+	return a >= 0x1p-14f && a <= 65504.0f && (u & 0x1fffu) == 0;
+}
+
+static float round_scale(const pass_qspec *sp, float s)
+{
+	return sp->f32_scales ? s : pass_f16_round(s);
+}
+
+static void affine_params(float lo, float hi, int bits, const pass_qspec *sp, chan_params *p)
 {
 	lo = fminf(lo, 0);
 	hi = fmaxf(hi, 0);
 	float qmax = (float)((1 << bits) - 1);
-	p->scale = (hi - lo) / qmax;
+	p->scale = round_scale(sp, (hi - lo) / qmax);
 	if (!(p->scale > 1e-30f)) {
 		p->scale = 1;
 		p->zp = 0;
@@ -212,13 +239,13 @@ static int chan_calibrate(const float *x, int64_t m, const pass_qspec *sp, int b
 	bool mse = sp->calib == PASS_CALIB_MSE;
 	switch (sc) {
 	case IR_QS_AFFINE:
-		affine_params(lo, hi, bits, p);
+		affine_params(lo, hi, bits, sp, p);
 		if (mse) {
 			double best = chan_apply(x, m, sc, bits, p, NULL, NULL);
 			for (int s = 1; s < MSE_STEPS; s++) {
 				float r = 1.0f - 0.01f * (float)s;
 				chan_params c = {0};
-				affine_params(lo * r, hi * r, bits, &c);
+				affine_params(lo * r, hi * r, bits, sp, &c);
 				double e = chan_apply(x, m, sc, bits, &c, NULL, NULL);
 				if (e < best) {
 					best = e;
@@ -229,11 +256,11 @@ static int chan_calibrate(const float *x, int64_t m, const pass_qspec *sp, int b
 		return 0;
 	case IR_QS_SYMMETRIC: {
 		float Q = (float)((1 << (bits - 1)) - 1);
-		p->scale = amax > 1e-30f ? amax / Q : 1;
+		p->scale = amax > 1e-30f ? round_scale(sp, amax / Q) : 1;
 		if (mse && amax > 1e-30f) {
 			double best = chan_apply(x, m, sc, bits, p, NULL, NULL);
 			for (int s = 1; s < MSE_STEPS; s++) {
-				chan_params c = {.scale = amax * (1.0f - 0.01f * (float)s) / Q};
+				chan_params c = {.scale = round_scale(sp, amax * (1.0f - 0.01f * (float)s) / Q)};
 				double e = chan_apply(x, m, sc, bits, &c, NULL, NULL);
 				if (e < best) {
 					best = e;
@@ -259,7 +286,8 @@ static int chan_calibrate(const float *x, int64_t m, const pass_qspec *sp, int b
 		}
 		return 0;
 	case IR_QS_BINARY:
-		p->scale = m ? (float)(sabs / (double)m) : 0; /* argmin_a ||a sign(x) - x||^2 */
+		/* argmin_a ||a sign(x) - x||^2 */
+		p->scale = m ? round_scale(sp, (float)(sabs / (double)m)) : 0;
 		return 0;
 	case IR_QS_TERNARY: {
 		/* alpha from a threshold t: the mean of |x| over |x| > t (TWN: t =
@@ -275,7 +303,7 @@ static int chan_calibrate(const float *x, int64_t m, const pass_qspec *sp, int b
 					sum += fabs((double)x[k]);
 					cnt++;
 				}
-			chan_params c = {.scale = cnt ? (float)(sum / (double)cnt) : 0};
+			chan_params c = {.scale = cnt ? round_scale(sp, (float)(sum / (double)cnt)) : 0};
 			double e = nt > 1 ? chan_apply(x, m, sc, bits, &c, NULL, NULL) : 0;
 			if (e < best) {
 				best = e;

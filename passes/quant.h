@@ -73,6 +73,9 @@ typedef struct pass_qspec {
 	int axis;               /* channel axis when per_channel (see pass_weight_axis) */
 	pass_calib calib;
 	float percentile;       /* PASS_CALIB_PERCENTILE: P in (50, 100], e.g. 99.9 */
+	bool f32_scales;        /* keep scales exact f32; default: round them to
+	                         * fp16 values (pass_f16_round) so the backend can
+	                         * store them in 2 bytes */
 } pass_qspec;
 
 /* 8-bit affine, per-channel on axis 0, min-max. */
@@ -111,6 +114,16 @@ void pass_quant_free(ir_quant *q);
  * = output channel). */
 int pass_weight_axis(const ir_node *n, int in);
 
+/* Scales are stored in half precision when they can be: pass_f16_round
+ * rounds x (nearest, ties to even) to the nearest IEEE binary16 normal
+ * number when |x| is in the normal range [2^-14, 65504] and returns x
+ * unchanged otherwise; pass_f16_exact says whether x is such a number (so
+ * the backend may store it as 16 bits without changing it).  The quantizer
+ * rounds each scale before computing codes, so DQ(w) (what the interpreter
+ * simulates and QGT targets) is exactly what the compiled code computes. */
+float pass_f16_round(float x);
+bool pass_f16_exact(float x);
+
 /* Names: "affine", "symmetric", "pow2", "binary", "ternary", "codebook".
  * From name: IR_QS_NONE if unknown. */
 const char *pass_qscheme_name(ir_qscheme s);
@@ -134,6 +147,7 @@ typedef struct pass_quant_options {
 	bool per_tensor;            /* --granularity per-tensor */
 	pass_calib calib;           /* --calib */
 	float percentile;           /* --calib percentile:P */
+	bool f32_scales;            /* --scale-dtype f32 (default f16: see pass_f16_round) */
 	const char *bits_rules;     /* --bits 'NAME=B,GLOB=B'; B 1..8, or 32/fp32: keep float; may be NULL */
 	/* Calibration inputs for bias correction (--calib-data), already
 	 * normalised; NULL: no bias correction. */

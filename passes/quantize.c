@@ -130,6 +130,7 @@ static int spec_for(const pass_quant_options *qo, bits_rule *rules, int nr, cons
 	s->axis = pass_weight_axis(n, 1);
 	s->calib = qo->calib;
 	s->percentile = qo->percentile > 0 ? qo->percentile : 99.9f;
+	s->f32_scales = qo->f32_scales;
 	return bits;
 }
 

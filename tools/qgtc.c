@@ -34,6 +34,7 @@ typedef enum {
 	OPT_SCHEME,
 	OPT_GRANULARITY,
 	OPT_CALIB,
+	OPT_SCALE_DTYPE,
 	OPT_CALIB_DATA,
 	OPT_REPORT,
 	OPT_REPORT_JSON,
@@ -129,6 +130,8 @@ static const drv_opt options[] = {
 	 "per-channel (default) or per-tensor"},
 	{OPT_CALIB, "--calib", NULL, "METHOD", GRP_QUANT,
 	 "weight range: minmax (default), mse, percentile[:P] (P default 99.9)"},
+	{OPT_SCALE_DTYPE, "--scale-dtype", NULL, "f16|f32", GRP_QUANT,
+	 "per-channel scales as fp16 (default; rounded before the codes are chosen) or f32"},
 	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR", GRP_QUANT,
 	 "bias correction on up to 256 training samples from DIR (as --data)"},
 	{OPT_REPORT, "--report", NULL, "size|memory|sensitivity", GRP_QUANT,
@@ -727,6 +730,13 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 			diag_error(d, NULL, "--granularity must be per-channel or per-tensor, not '%s'", val);
 			return -1;
 		}
+		return 0;
+	case OPT_SCALE_DTYPE:
+		if (strcmp(val, "f16") && strcmp(val, "f32")) {
+			diag_error(d, NULL, "--scale-dtype must be f16 or f32, not '%s'", val);
+			return -1;
+		}
+		o->quant.f32_scales = strcmp(val, "f32") == 0;
 		return 0;
 	case OPT_CALIB: {
 		char *end;

@@ -39,6 +39,7 @@ static void check_scheme(const float *w, int n, ir_qscheme scheme, int bits, con
 	sp.scheme = scheme;
 	sp.bits = bits;
 	sp.per_channel = false;
+	sp.f32_scales = true; /* the hand-computed scales are exact f32 */
 	ir_quant q;
 	float out[64], back[64];
 	double err;
@@ -145,6 +146,7 @@ static void test_quant_affine_per_channel_numpy(void **state)
 	pass_qspec sp;
 	pass_qspec_default(&sp);
 	sp.bits = 4;
+	sp.f32_scales = true; /* numpy's reference is float32 */
 	ir_shape s = S2(2, 6);
 	ir_quant q;
 	float out[12];
@@ -179,6 +181,7 @@ static void test_quant_axis1_columns(void **state)
 	sp.scheme = IR_QS_SYMMETRIC;
 	sp.bits = 2; /* Q = 1: scale = max |column| */
 	sp.axis = 1;
+	sp.f32_scales = true;
 	ir_shape s = S2(3, 2);
 	ir_quant q;
 	float out[6];
@@ -198,6 +201,52 @@ static void test_quant_axis1_columns(void **state)
 	sp.axis = 2;
 	assert_int_equal(pass_quantize(w, &s, &sp, NULL, &q, out, NULL, &d), -1);
 	assert_true(d.nerr > 0);
+	diag_sink_fini(&d);
+}
+
+/* Scales are rounded to half precision by default.  Reference from
+ * numpy: float(np.float32(np.float16(np.float32(x)))); values outside
+ * the normal fp16 range stay as they are (stored as f32 by the backend). */
+static void test_quant_f16_scales(void **state)
+{
+	(void)state;
+	static const float in[][2] = {
+	    {0.1080000028014183f, 0.10797119140625f},
+	    {0.002533333608880639f, 0.002532958984375f},
+	    {0.3f, 0.300048828125f},
+	    {0.3333333432674408f, 0.333251953125f},
+	    {0.7000000476837158f, 0.7001953125f},
+	    {0.0024999999441206455f, 0.0025005340576171875f},
+	    {65504.0f, 65504.0f},
+	    {-0.3f, -0.300048828125f},
+	};
+	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+		assert_float_equal(pass_f16_round(in[i][0]), in[i][1], 0);
+		assert_true(pass_f16_exact(in[i][1]));
+	}
+	assert_false(pass_f16_exact(0.3f));
+	/* below the normal range and above it: unchanged, not exact */
+	assert_float_equal(pass_f16_round(1e-6f), 1e-6f, 0);
+	assert_false(pass_f16_exact(1e-6f));
+	assert_float_equal(pass_f16_round(70000.0f), 70000.0f, 0);
+	assert_false(pass_f16_exact(70000.0f));
+	/* the default spec gives fp16 scales; DQ uses the rounded scale */
+	const float w[4] = {-0.9f, -0.2f, 0.35f, 0.6f};
+	pass_qspec sp;
+	pass_qspec_default(&sp);
+	sp.scheme = IR_QS_SYMMETRIC;
+	sp.bits = 3;
+	sp.per_channel = false;
+	ir_shape s = S1(4);
+	ir_quant q;
+	float out[4];
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(pass_quantize(w, &s, &sp, NULL, &q, out, NULL, &d), 0);
+	assert_true(pass_f16_exact(q.scale[0]));
+	assert_float_equal(q.scale[0], 0.300048828125f, 0);
+	assert_float_equal(out[0], -3 * q.scale[0], 0);
+	pass_quant_free(&q);
 	diag_sink_fini(&d);
 }
 
@@ -616,6 +665,7 @@ int main(void)
 	    cmocka_unit_test(test_quant_codebook_kmeans),
 	    cmocka_unit_test(test_quant_affine_per_channel_numpy),
 	    cmocka_unit_test(test_quant_axis1_columns),
+	    cmocka_unit_test(test_quant_f16_scales),
 	    cmocka_unit_test(test_quant_weight_axis),
 	    cmocka_unit_test(test_quant_all_schemes_consistent),
 	    cmocka_unit_test(test_quant_error_grad_finite_diff),
