@@ -24,6 +24,16 @@
 typedef enum { BE_FLOAT_ABI_DEFAULT, BE_FLOAT_ABI_HARD, BE_FLOAT_ABI_SOFT } be_float_abi;
 typedef enum { BE_RELOC_DEFAULT, BE_RELOC_STATIC, BE_RELOC_PIC } be_reloc;
 
+/* Which kernels convolutions and dense layers get.
+ *   SPEED  register-tiled kernels specialised per layer (-O0..3);
+ *   SIZE   one compact kernel per weight encoding, shared by every layer
+ *          through a small constant descriptor, and LLVM's size pipeline
+ *          (-Os; -Oz: BE_CODE_MIN);
+ *   AUTO   SIZE's kernels for layers with packed (quantized) weights on
+ *          microcontrollers (M-profile triples), where flash is what the
+ *          quantization was for; SPEED otherwise.  The default. */
+typedef enum { BE_CODE_AUTO, BE_CODE_SPEED, BE_CODE_SIZE, BE_CODE_MIN } be_code;
+
 /* A resolved target: everything LLVM needs to make a target machine. */
 typedef struct be_target {
 	char triple[128];       /* normalised, e.g. "thumbv7em-unknown-none-eabihf" */
@@ -32,12 +42,14 @@ typedef struct be_target {
 	be_float_abi float_abi; /* hard/soft (Cortex-M); DEFAULT elsewhere */
 	be_reloc reloc;         /* PIC on x86-64/aarch64 hosts, static on Cortex-M */
 	int opt;                /* 0..3 */
+	be_code code;           /* kernel policy: speed, size, or chosen per target */
 	bool is_host;           /* resolved from "host": runnable in this process */
 } be_target;
 
 /* Resolve --target NAME (x86_64, aarch64, armv7em, host, or any LLVM
  * triple), -mcpu, -mattr and -mfloat-abi (hard|soft; Cortex-M only) into
- * out.  mcpu, mattr and float_abi may be NULL.  Opt level is set to 3.
+ * out.  mcpu, mattr and float_abi may be NULL.  Opt level is set to 3,
+ * the kernel policy to BE_CODE_AUTO.
  * 0, or -1 after reporting. */
 int be_target_resolve(const char *name, const char *mcpu, const char *mattr,
                       const char *float_abi, be_target *out, diag_sink *d);
@@ -68,10 +80,11 @@ int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *
 /* Write the C header of the ABI above for g to path (same temp+rename). */
 int be_write_header(ir_graph *g, const char *name, const char *path, diag_sink *d);
 
-/* Lower g for the host with the same code path as be_compile, JIT it with
- * ORC LLJIT and run it once.  inputs/outputs as for ir_interp_run (outputs
- * get malloc'd data the caller frees with ir_tensor_free).  0 or -1. */
-int be_jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d);
+/* Lower g for the host with the same code path as be_compile and kernel
+ * policy code, JIT it with ORC LLJIT and run it once.  inputs/outputs as
+ * for ir_interp_run (outputs get malloc'd data the caller frees with
+ * ir_tensor_free).  0 or -1. */
+int be_jit_run(ir_graph *g, be_code code, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d);
 
 /* -------------------------------------------------- backend interface */
 

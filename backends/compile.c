@@ -230,7 +230,7 @@ static int jit_error(LLVMErrorRef e, const char *what, diag_sink *d)
 
 typedef int (*be_run_fn)(const void *const *, void *const *, void *);
 
-int be_jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d)
+int be_jit_run(ir_graph *g, be_code code, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d)
 {
 	static const char *name = "qgtc_jit";
 	memset(outputs, 0, sizeof *outputs * (size_t)g->noutputs);
@@ -260,6 +260,7 @@ int be_jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_si
 		goto nomem;
 	if (be_target_resolve("host", NULL, NULL, NULL, &t, d))
 		goto out;
+	t.code = code;
 	tm = be_llvm_target_machine(&t, d);
 	jtm = be_llvm_target_machine(&t, d);
 	if (!tm || !jtm)
@@ -273,7 +274,7 @@ int be_jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_si
 	LLVMSetModuleDataLayout(mod, td);
 	int brc = be_llvm_build(ctx, mod, td, &t, g, p, name, d);
 	LLVMDisposeTargetData(td);
-	if (brc || be_llvm_optimize(mod, tm, t.opt, d))
+	if (brc || be_llvm_optimize(mod, tm, &t, d))
 		goto out;
 
 	LLVMOrcLLJITBuilderRef jb = LLVMOrcCreateLLJITBuilder();

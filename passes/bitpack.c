@@ -94,12 +94,26 @@ static const ir_node *consumer(const ir_graph *g, const ir_value *v)
 	return NULL;
 }
 
+/* Bytes of q's parameters as the native backend stores them
+ * (backends/llvm/l_qweight.c): codebook levels f32; scales fp16 when all
+ * are fp16 numbers (the default), else f32; zero points packed at `bits`
+ * each when they fit, else i32. */
 static size_t param_bytes(const ir_quant *q)
 {
 	size_t c = (size_t)q->nchan;
 	if (q->levels)
 		return (c << q->bits) * sizeof(float);
-	return c * sizeof(float) + (q->zero_point ? c * sizeof(int32_t) : 0);
+	bool h = q->scale != NULL;
+	for (size_t i = 0; h && i < c; i++)
+		h = q->scale[i] == 0 || pass_f16_exact(q->scale[i]);
+	size_t n = c * (h ? 2 : sizeof(float));
+	if (q->zero_point) {
+		bool fit = true;
+		for (size_t i = 0; fit && i < c; i++)
+			fit = q->zero_point[i] >= 0 && q->zero_point[i] < (1 << q->bits);
+		n += fit ? (c * (size_t)q->bits + 7) / 8 : c * sizeof(int32_t);
+	}
+	return n;
 }
 
 static size_t packed_of(const ir_value *v)

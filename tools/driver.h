@@ -55,6 +55,7 @@ typedef struct drv_options {
 	const char *mcpu, *mattr;   /* -mcpu=, -mattr= */
 	const char *float_abi;      /* -mfloat-abi= */
 	int opt_level;              /* -O0..3 */
+	int code_policy;            /* be_code: -O given (speed), -Os/-Oz, or auto */
 	const char *sym_name;       /* --name; NULL: from -o's stem */
 	const char *header_file;    /* --header; NULL: next to -o */
 	const char *depfile;        /* -MF; with -MD */

@@ -9,6 +9,14 @@
 #include "driver.h"
 #include "eval.h"
 
+/* qgt_eval_top1's runner: the JIT with the command's kernel policy. */
+static be_code jit_code;
+
+static int jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d)
+{
+	return be_jit_run(g, jit_code, inputs, outputs, d);
+}
+
 int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 {
 	*acc = -1;
@@ -51,7 +59,8 @@ int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 		goto out;
 	qgt_eval_result res;
 	/* native: the same code an object file holds, JIT-compiled per batch */
-	if (qgt_eval_top1(g, &ds, o->limit, native ? be_jit_run : NULL, o->verbose ? stderr : NULL,
+	jit_code = (be_code)o->code_policy;
+	if (qgt_eval_top1(g, &ds, o->limit, native ? jit_run : NULL, o->verbose ? stderr : NULL,
 	                  &res, d))
 		goto out;
 	*acc = (double)res.correct / (double)res.total;

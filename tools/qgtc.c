@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "driver.h"
 #include "qgt.h"
 
@@ -145,7 +146,8 @@ static const drv_opt options[] = {
 	{OPT_MATTR, "-mattr", NULL, "+F,-G", GRP_TARGET, "CPU features, LLVM spelling"},
 	{OPT_FLOAT_ABI, "-mfloat-abi", NULL, "hard|soft", GRP_TARGET,
 	 "Cortex-M float ABI (default hard: FPU registers)"},
-	{OPT_OPT, "-O", NULL, "0..3", GRP_TARGET, "optimisation level (default 3)"},
+	{OPT_OPT, "-O", NULL, "0..3|s|z", GRP_TARGET,
+	 "optimise for speed (0..3) or size (s, z: one compact conv/dense kernel for all layers); default 3, with compact kernels for quantized layers on Cortex-M"},
 	{OPT_NAME, "--name", NULL, "NAME", GRP_TARGET,
 	 "symbol prefix: NAME_run, NAME_ARENA_SIZE (default: -o's stem)"},
 	{OPT_HEADER, "--header", NULL, "FILE", GRP_TARGET,
@@ -198,6 +200,8 @@ static bool applies(const drv_opt *op, drv_command cmd)
 		return cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_OPT || cmd == DRV_CMD_EVAL;
 	if (op->id == OPT_ENGINE)
 		return cmd == DRV_CMD_RUN || cmd == DRV_CMD_EVAL;
+	if (op->id == OPT_OPT) /* the native engine compiles too */
+		return cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_RUN || cmd == DRV_CMD_EVAL;
 	switch (op->group) {
 	case GRP_TARGET:
 		return cmd == DRV_CMD_COMPILE;
@@ -790,11 +794,17 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->float_abi = val;
 		return 0;
 	case OPT_OPT:
+		if (strcmp(val, "s") == 0 || strcmp(val, "z") == 0) {
+			o->opt_level = 2;
+			o->code_policy = val[0] == 's' ? BE_CODE_SIZE : BE_CODE_MIN;
+			return 0;
+		}
 		if (strlen(val) != 1 || val[0] < '0' || val[0] > '3') {
-			diag_error(d, NULL, "-O takes 0, 1, 2 or 3, not '%s'", val);
+			diag_error(d, NULL, "-O takes 0, 1, 2, 3, s or z, not '%s'", val);
 			return -1;
 		}
 		o->opt_level = val[0] - '0';
+		o->code_policy = BE_CODE_SPEED;
 		return 0;
 	case OPT_NAME:
 		o->sym_name = val;

@@ -80,7 +80,7 @@ static int report_error(LLVMErrorRef e, const char *what, diag_sink *d)
 	return -1;
 }
 
-int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int opt, diag_sink *d)
+int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, const be_target *t, diag_sink *d)
 {
 	char *msg = NULL;
 	if (LLVMVerifyModule(mod, LLVMReturnStatusAction, &msg)) {
@@ -89,13 +89,19 @@ int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int opt, diag_s
 		return -1;
 	}
 	LLVMDisposeMessage(msg);
+	int opt = t->opt < 0 ? 0 : t->opt > 3 ? 3 : t->opt;
+	bool size = t->code == BE_CODE_SIZE || t->code == BE_CODE_MIN;
 	char pipeline[32];
-	snprintf(pipeline, sizeof pipeline, "default<O%d>", opt < 0 ? 0 : opt > 3 ? 3 : opt);
+	if (size)
+		snprintf(pipeline, sizeof pipeline, "default<O%c>", t->code == BE_CODE_MIN ? 'z' : 's');
+	else
+		snprintf(pipeline, sizeof pipeline, "default<O%d>", opt);
+	bool fast = !size && opt >= 2;
 	LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
-	LLVMPassBuilderOptionsSetSLPVectorization(po, opt >= 2);
-	LLVMPassBuilderOptionsSetLoopVectorization(po, opt >= 2);
-	LLVMPassBuilderOptionsSetLoopUnrolling(po, opt >= 2);
-	LLVMPassBuilderOptionsSetLoopInterleaving(po, opt >= 2);
+	LLVMPassBuilderOptionsSetSLPVectorization(po, fast);
+	LLVMPassBuilderOptionsSetLoopVectorization(po, fast);
+	LLVMPassBuilderOptionsSetLoopUnrolling(po, fast);
+	LLVMPassBuilderOptionsSetLoopInterleaving(po, fast);
 	int rc = report_error(LLVMRunPasses(mod, pipeline, tm, po), "llvm passes", d);
 	LLVMDisposePassBuilderOptions(po);
 	return rc;
@@ -136,7 +142,7 @@ static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_ta
 	int rc = be_llvm_build(m->ctx, m->mod, td, t, g, plan, name, d);
 	LLVMDisposeTargetData(td);
 	if (rc == 0)
-		rc = be_llvm_optimize(m->mod, m->tm, t->opt, d);
+		rc = be_llvm_optimize(m->mod, m->tm, t, d);
 	if (rc) {
 		LLVMDisposeModule(m->mod);
 		LLVMContextDispose(m->ctx);

@@ -266,23 +266,6 @@ typedef struct ck {
 	bool relu;
 } ck;
 
-/* The one live node reading v, when v has exactly one use and is not a
- * graph output. */
-static const ir_node *sole_user(const ir_graph *g, const ir_value *v)
-{
-	if (ir_value_use_count(g, v) != 1)
-		return NULL;
-	for (int i = 0; i < g->nnodes; i++) {
-		const ir_node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		for (int j = 0; j < n->nin; j++)
-			if (n->in[j] == v)
-				return n;
-	}
-	return NULL;
-}
-
 /* Fuse conv -> [batchnorm] -> [relu] when each step's output has one use
  * and shares the conv output's storage (the planner made it in place):
  * the tile's stores apply them, and the fused nodes are skipped.  Returns
@@ -292,7 +275,7 @@ static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
 	const ir_value *v = n->out[0];
 	if (!f->fused)
 		return v;
-	const ir_node *u = sole_user(f->g, v);
+	const ir_node *u = be_sole_user(f->g, v);
 	if (u && u->op == IR_OP_BATCHNORM && u->nin >= 5 && u->in[0] == v && u->nout >= 1 &&
 	    u->out[0] && be_same_storage(f, v, u->out[0]) && u->id >= 0 && u->id < f->g->nnodes) {
 		bool ok = true;
@@ -308,7 +291,7 @@ static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
 			k->eps = ir_attr_float(u, "epsilon", 1e-5f);
 			f->fused[u->id] = true;
 			v = u->out[0];
-			u = sole_user(f->g, v);
+			u = be_sole_user(f->g, v);
 		} else {
 			u = NULL;
 		}
@@ -727,6 +710,9 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 
 int be_l_conv(be_fn *f, const ir_node *n)
 {
+	int crc = be_l_compact(f, n);
+	if (crc <= 0)
+		return crc;
 	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
 	if (xs->rank == 3 || xs->rank == 4) {
 		win w;

@@ -29,6 +29,9 @@ static LLVMValueRef dot(be_fn *f, LLVMValueRef acc, LLVMValueRef a, LLVMValueRef
 /* Y = alpha * A' B' + beta * C, C broadcast to [M, N]. */
 int be_l_gemm(be_fn *f, const ir_node *n)
 {
+	int crc = be_l_compact(f, n);
+	if (crc <= 0)
+		return crc;
 	const ir_shape *as = &n->in[0]->shape, *ys = &n->out[0]->shape;
 	int64_t ta = ir_attr_int(n, "trans_a", 0), tb = ir_attr_int(n, "trans_b", 0);
 	float alpha = ir_attr_float(n, "alpha", 1.0f), beta = ir_attr_float(n, "beta", 1.0f);

@@ -5,9 +5,15 @@
  * LSB first, each row of dim 0 on a byte boundary) is emitted as
  *   - the packed bytes (one i8 array, plus one zero byte so that a code
  *     straddling two bytes can always read both),
- *   - per-channel parameters: scale f32 [nchan]; affine zero points as u8
- *     when they fit, else i32; codebook levels f32 [nchan << bits],
- * and never as floats.  be_wld/be_wld_rc return one weight as an f32
+ *   - per-channel parameters: scales as fp16 bit patterns (i16 [nchan])
+ *     when every scale is an fp16 normal number or 0 (the quantizer rounds
+ *     them so by default: pass_f16_round), else f32 [nchan]; affine zero
+ *     points packed like the codes (bits each, LSB first, one zero byte
+ *     after) when they lie in [0, 2^bits), else i32 [nchan]; codebook
+ *     levels f32 [nchan << bits],
+ * and never as floats.  An fp16 scale h is widened with integer operations
+ * only (no FP16 hardware or library call):
+ *   f32 bits = (h & 0x8000) << 16 | ((h & 0x7fff) + 0x1c000) << 13, 0 for h = 0.  be_wld/be_wld_rc return one weight as an f32
  * value computed from its code exactly as pass_dequantize does, so the
  * native result equals the interpreter's simulation (DQ(w), float
  * activations) up to the order of float additions:
@@ -32,9 +38,8 @@
 
 typedef struct be_qw {
 	bool init, ok;
-	LLVMValueRef packed, scale, zp, levels;
-	bool zp8;
-	int64_t rows, rowlen, rowbytes, inner; /* geometry (see be_wld_rc) */
+	be_qw_view v;
+	int64_t rows, rowlen, inner; /* geometry (see be_wld_rc) */
 } be_qw;
 
 static LLVMValueRef qglobal(be_fn *f, const ir_value *v, const char *suffix, LLVMValueRef init,
@@ -64,6 +69,45 @@ static LLVMValueRef f32_array(be_fn *f, const float *d, int64_t n)
 	return a;
 }
 
+/* The fp16 bit patterns of d (each exact in fp16, or 0). */
+static LLVMValueRef f16_array(be_fn *f, const float *d, int64_t n)
+{
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef *el = malloc(sizeof *el * (size_t)(n > 0 ? n : 1));
+	if (!el)
+		return NULL;
+	for (int64_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &d[i], sizeof u);
+		uint32_t h = (u >> 16) & 0x8000u;
+		if (d[i] != 0)
+			h |= ((u & 0x7fffffffu) >> 13) - 0x1c000u;
+		el[i] = LLVMConstInt(i16, h, 0);
+	}
+	LLVMValueRef a = LLVMConstArray2(i16, el, (uint64_t)n);
+	free(el);
+	return a;
+}
+
+/* Affine zero points packed at q->bits each, LSB first, plus a zero byte. */
+static LLVMValueRef zp_packed(be_fn *f, const ir_quant *q)
+{
+	size_t nb = ((size_t)q->nchan * (size_t)q->bits + 7) / 8 + 1;
+	char *buf = calloc(nb, 1);
+	if (!buf)
+		return NULL;
+	for (int c = 0; c < q->nchan; c++) {
+		size_t pos = (size_t)c * (size_t)q->bits;
+		unsigned z = (unsigned)q->zero_point[c];
+		buf[pos / 8] = (char)(buf[pos / 8] | (z << (pos % 8)));
+		if (pos % 8 + (size_t)q->bits > 8)
+			buf[pos / 8 + 1] = (char)(buf[pos / 8 + 1] | (z >> (8 - pos % 8)));
+	}
+	LLVMValueRef a = LLVMConstStringInContext2(f->ctx, buf, nb, 1);
+	free(buf);
+	return a;
+}
+
 /* Geometry and globals of v, made on first use.  NULL: v is not decoded
  * here (no quant, not packed, or a layout this file does not know). */
 static be_qw *qw_of(be_fn *f, const ir_value *v)
@@ -81,8 +125,9 @@ static be_qw *qw_of(be_fn *f, const ir_value *v)
 		return NULL;
 	w->rows = s->rank >= 2 ? s->d[0] : 1;
 	w->rowlen = n / w->rows;
-	w->rowbytes = (w->rowlen * q->bits + 7) / 8;
-	if ((size_t)(w->rows * w->rowbytes) != q->packed_bytes ||
+	w->v.bits = q->bits;
+	w->v.rowbytes = (w->rowlen * q->bits + 7) / 8;
+	if ((size_t)(w->rows * w->v.rowbytes) != q->packed_bytes ||
 	    pass_bitpack_size(s, q->bits) != q->packed_bytes)
 		return NULL;
 	w->inner = 1;
@@ -119,34 +164,53 @@ static be_qw *qw_of(be_fn *f, const ir_value *v)
 	if (!buf)
 		return NULL;
 	memcpy(buf, q->packed, q->packed_bytes);
-	w->packed = qglobal(f, v, "p", LLVMConstStringInContext2(f->ctx, buf, nb, 1), 1);
+	w->v.packed = qglobal(f, v, "p", LLVMConstStringInContext2(f->ctx, buf, nb, 1), 1);
 	free(buf);
 	if (q->scheme == IR_QS_CODEBOOK) {
 		LLVMValueRef a = f32_array(f, q->levels, (int64_t)q->nchan << q->bits);
 		if (!a)
 			return NULL;
-		w->levels = qglobal(f, v, "l", a, 4);
+		w->v.levels = qglobal(f, v, "l", a, 4);
 	} else {
-		LLVMValueRef a = f32_array(f, q->scale, q->nchan);
+		bool h = true;
+		for (int c = 0; c < q->nchan; c++)
+			h = h && (q->scale[c] == 0 || pass_f16_exact(q->scale[c]));
+		w->v.scale16 = h;
+		LLVMValueRef a = h ? f16_array(f, q->scale, q->nchan) : f32_array(f, q->scale, q->nchan);
 		if (!a)
 			return NULL;
-		w->scale = qglobal(f, v, "s", a, 4);
+		w->v.scale = qglobal(f, v, "s", a, h ? 2 : 4);
 	}
 	if (q->scheme == IR_QS_AFFINE) {
-		w->zp8 = true;
+		bool fit = true;
 		for (int c = 0; c < q->nchan; c++)
-			w->zp8 = w->zp8 && q->zero_point[c] >= 0 && q->zero_point[c] <= 255;
-		LLVMValueRef *el = malloc(sizeof *el * (size_t)q->nchan);
-		if (!el)
+			fit = fit && q->zero_point[c] >= 0 && q->zero_point[c] < (1 << q->bits);
+		w->v.zp_mode = fit ? BE_ZP_PACKED : BE_ZP_I32;
+		LLVMValueRef a = fit ? zp_packed(f, q) : NULL;
+		if (!fit) {
+			LLVMValueRef *el = malloc(sizeof *el * (size_t)q->nchan);
+			if (!el)
+				return NULL;
+			for (int c = 0; c < q->nchan; c++)
+				el[c] = LLVMConstInt(f->i32, (unsigned long long)(uint32_t)q->zero_point[c], 0);
+			a = LLVMConstArray2(f->i32, el, (uint64_t)q->nchan);
+			free(el);
+		}
+		if (!a)
 			return NULL;
-		LLVMTypeRef et = w->zp8 ? f->i8 : f->i32;
-		for (int c = 0; c < q->nchan; c++)
-			el[c] = LLVMConstInt(et, (unsigned long long)(uint32_t)q->zero_point[c], 0);
-		w->zp = qglobal(f, v, "z", LLVMConstArray2(et, el, (uint64_t)q->nchan), w->zp8 ? 1 : 4);
-		free(el);
+		w->v.zp = qglobal(f, v, "z", a, fit ? 1 : 4);
 	}
 	w->ok = true;
 	return w;
+}
+
+bool be_qw_view_of(be_fn *f, const ir_value *v, be_qw_view *out)
+{
+	be_qw *w = qw_of(f, v);
+	if (!w)
+		return false;
+	*out = w->v;
+	return true;
 }
 
 bool be_qw_packed(be_fn *f, const ir_value *v)
@@ -177,6 +241,50 @@ static LLVMValueRef ld_typed(be_fn *f, LLVMTypeRef ty, LLVMValueRef p, LLVMValue
 	return l;
 }
 
+LLVMValueRef be_qw_code(be_fn *f, LLVMValueRef p, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef bits)
+{
+	LLVMBuilderRef b = f->b;
+	int cb = LLVMIsAConstantInt(bits) ? (int)LLVMConstIntGetSExtValue(bits) : 0;
+	if (cb == 8)
+		return ld_byte(f, p, be_add(f, base, idx));
+	LLVMValueRef bitpos = LLVMBuildNUWMul(b, idx, bits, "");
+	LLVMValueRef byte = be_add(f, base, LLVMBuildLShr(b, bitpos, be_ci(f, 3), ""));
+	LLVMValueRef sh = to_i32(f, LLVMBuildAnd(b, bitpos, be_ci(f, 7), ""));
+	LLVMValueRef raw = ld_byte(f, p, byte);
+	if (cb == 0 || 8 % cb != 0) {
+		LLVMValueRef hi = ld_byte(f, p, be_add(f, byte, be_ci(f, 1)));
+		raw = LLVMBuildOr(b, raw, LLVMBuildShl(b, hi, LLVMConstInt(f->i32, 8, 0), ""), "");
+	}
+	LLVMValueRef mask = cb ? LLVMConstInt(f->i32, (1u << cb) - 1, 0)
+	                       : LLVMBuildSub(b, LLVMBuildShl(b, LLVMConstInt(f->i32, 1, 0), to_i32(f, bits), ""),
+	                                      LLVMConstInt(f->i32, 1, 0), "");
+	return LLVMBuildAnd(b, LLVMBuildLShr(b, raw, sh, ""), mask, "");
+}
+
+LLVMValueRef be_qw_scale(be_fn *f, const be_qw_view *v, LLVMValueRef c)
+{
+	if (!v->scale16)
+		return ld_typed(f, f->f32, v->scale, c, 4);
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef h = LLVMBuildZExt(b, ld_typed(f, i16, v->scale, c, 2), f->i32, "");
+	LLVMValueRef mag = LLVMBuildAnd(b, h, LLVMConstInt(f->i32, 0x7fff, 0), "");
+	LLVMValueRef sign = LLVMBuildShl(b, LLVMBuildAnd(b, h, LLVMConstInt(f->i32, 0x8000, 0), ""),
+	                                 LLVMConstInt(f->i32, 16, 0), "");
+	LLVMValueRef e = LLVMBuildShl(b, LLVMBuildAdd(b, mag, LLVMConstInt(f->i32, 0x1c000, 0), ""),
+	                              LLVMConstInt(f->i32, 13, 0), "");
+	LLVMValueRef r = LLVMBuildBitCast(b, LLVMBuildOr(b, sign, e, ""), f->f32, "");
+	return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, mag, LLVMConstInt(f->i32, 0, 0), ""),
+	                       be_cf(f, 0), r, "");
+}
+
+LLVMValueRef be_qw_zp(be_fn *f, const be_qw_view *v, LLVMValueRef c)
+{
+	if (v->zp_mode == BE_ZP_PACKED)
+		return be_qw_code(f, v->zp, be_ci(f, 0), c, be_ci(f, v->bits));
+	return ld_typed(f, f->i32, v->zp, c, 4);
+}
+
 /* Weight (row, col) of v: row along dim 0 (0 for rank < 2), col the
  * element within that row (numel / d0 per row). */
 LLVMValueRef be_wld_rc(be_fn *f, const ir_value *v, LLVMValueRef row, LLVMValueRef col)
@@ -190,23 +298,7 @@ LLVMValueRef be_wld_rc(be_fn *f, const ir_value *v, LLVMValueRef row, LLVMValueR
 	const ir_quant *q = v->quant;
 	LLVMBuilderRef b = f->b;
 	int bits = q->bits;
-	/* The code. */
-	LLVMValueRef bitpos = be_mul(f, col, bits);
-	LLVMValueRef byte = be_add(f, be_mul(f, row, w->rowbytes),
-	                           bits == 8 ? col : LLVMBuildLShr(b, bitpos, be_ci(f, 3), ""));
-	LLVMValueRef code;
-	if (bits == 8) {
-		code = ld_byte(f, w->packed, byte);
-	} else {
-		LLVMValueRef sh = to_i32(f, LLVMBuildAnd(b, bitpos, be_ci(f, 7), ""));
-		LLVMValueRef raw = ld_byte(f, w->packed, byte);
-		if (8 % bits != 0) {
-			LLVMValueRef hi = ld_byte(f, w->packed, be_add(f, byte, be_ci(f, 1)));
-			raw = LLVMBuildOr(b, raw, LLVMBuildShl(b, hi, LLVMConstInt(f->i32, 8, 0), ""), "");
-		}
-		code = LLVMBuildAnd(b, LLVMBuildLShr(b, raw, sh, ""),
-		                    LLVMConstInt(f->i32, (1u << bits) - 1, 0), "");
-	}
+	LLVMValueRef code = be_qw_code(f, w->v.packed, be_mul(f, row, w->v.rowbytes), col, be_ci(f, bits));
 	/* The channel. */
 	LLVMValueRef c;
 	if (q->axis < 0 || q->nchan == 1) {
@@ -225,12 +317,12 @@ LLVMValueRef be_wld_rc(be_fn *f, const ir_value *v, LLVMValueRef row, LLVMValueR
 	if (q->scheme == IR_QS_CODEBOOK) {
 		LLVMValueRef ci = f->ity == f->i32 ? code : LLVMBuildZExt(b, code, f->ity, "");
 		LLVMValueRef li = LLVMBuildOr(b, LLVMBuildShl(b, c, be_ci(f, bits), ""), ci, "");
-		return ld_typed(f, f->f32, w->levels, li, 4);
+		return ld_typed(f, f->f32, w->v.levels, li, 4);
 	}
-	LLVMValueRef s = ld_typed(f, f->f32, w->scale, c, 4);
+	LLVMValueRef s = be_qw_scale(f, &w->v, c);
 	switch (q->scheme) {
 	case IR_QS_AFFINE: {
-		LLVMValueRef z = w->zp8 ? ld_byte(f, w->zp, c) : ld_typed(f, f->i32, w->zp, c, 4);
+		LLVMValueRef z = be_qw_zp(f, &w->v, c);
 		i32c = LLVMBuildSub(b, code, z, "");
 		return LLVMBuildFMul(b, s, LLVMBuildSIToFP(b, i32c, f->f32, ""), "");
 	}

@@ -154,13 +154,30 @@ LLVMValueRef be_loop_begin(be_fn *f, be_loop *l, int64_t n)
 	return l->phi;
 }
 
+LLVMValueRef be_loop_begin_v(be_fn *f, be_loop *l, LLVMValueRef n)
+{
+	memset(l, 0, sizeof *l);
+	l->n = -1;
+	l->nv = n;
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(f->b);
+	l->body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "loop");
+	l->exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "loop.end");
+	LLVMBuildBr(f->b, l->body);
+	LLVMPositionBuilderAtEnd(f->b, l->body);
+	l->phi = LLVMBuildPhi(f->b, f->ity, "i");
+	LLVMValueRef z = be_ci(f, 0);
+	LLVMAddIncoming(l->phi, &z, &pre, 1);
+	return l->phi;
+}
+
 void be_loop_end(be_fn *f, be_loop *l)
 {
 	if (l->n == 1)
 		return;
 	LLVMBasicBlockRef latch = LLVMGetInsertBlock(f->b);
 	LLVMValueRef next = LLVMBuildNUWAdd(f->b, l->phi, be_ci(f, 1), "");
-	LLVMValueRef done = LLVMBuildICmp(f->b, LLVMIntEQ, next, be_ci(f, l->n > 0 ? l->n : 1), "");
+	LLVMValueRef done = LLVMBuildICmp(f->b, LLVMIntEQ, next,
+	                                  l->nv ? l->nv : be_ci(f, l->n > 0 ? l->n : 1), "");
 	LLVMBuildCondBr(f->b, done, l->exit, l->body);
 	LLVMAddIncoming(l->phi, &next, &latch, 1);
 	LLVMMoveBasicBlockAfter(l->exit, latch);
@@ -309,6 +326,21 @@ LLVMValueRef be_ptr(be_fn *f, const ir_value *v)
 	}
 	f->vptr[v->id] = p;
 	return p;
+}
+
+const ir_node *be_sole_user(const ir_graph *g, const ir_value *v)
+{
+	if (ir_value_use_count(g, v) != 1)
+		return NULL;
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j] == v)
+				return n;
+	}
+	return NULL;
 }
 
 bool be_same_storage(be_fn *f, const ir_value *v, const ir_value *w)
@@ -471,6 +503,9 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	f->name = name;
 	f->d = d;
 	be_vector_shape(t, &f->vl, &f->nreg);
+	f->code = t ? t->code : BE_CODE_SPEED;
+	f->mcu = t && (strncmp(t->triple, "thumbv6m", 8) == 0 || strncmp(t->triple, "thumbv7m", 8) == 0 ||
+	               strncmp(t->triple, "thumbv7em", 9) == 0 || strncmp(t->triple, "thumbv8m", 8) == 0);
 	f->f32 = LLVMFloatTypeInContext(ctx);
 	f->i1 = LLVMInt1TypeInContext(ctx);
 	f->i8 = LLVMInt8TypeInContext(ctx);
@@ -504,6 +539,10 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	f->fn = LLVMAddFunction(mod, bname, bty);
 	LLVMSetLinkage(f->fn, LLVMInternalLinkage);
 	LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, attr(ctx, "nounwind"));
+	if (f->code == BE_CODE_SIZE || f->code == BE_CODE_MIN)
+		LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, attr(ctx, "optsize"));
+	if (f->code == BE_CODE_MIN)
+		LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, attr(ctx, "minsize"));
 	for (int i = 0; i < np; i++) {
 		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, attr(ctx, "noalias"));
 		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, attr(ctx, "nocapture"));

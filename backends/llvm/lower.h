@@ -12,6 +12,8 @@
 #include "backend.h"
 #include "kernel.h"
 
+enum { BE_COMPACT_KINDS = 48 };
+
 typedef struct be_fn {
 	LLVMContextRef ctx;
 	LLVMModuleRef mod;
@@ -30,6 +32,9 @@ typedef struct be_fn {
 	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
 	bool *fused;                  /* per node index: lowered already, inside a producer */
 	void *qw;                     /* per value id: packed-weight globals (l_qweight.c) */
+	be_code code;                 /* kernel policy, resolved: SPEED, SIZE, MIN or AUTO */
+	bool mcu;                     /* M-profile target (AUTO: compact kernels for packed weights) */
+	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
 } be_fn;
 
 /* The target's f32 vector lanes (1: scalar FPU) and register count, from
@@ -41,6 +46,9 @@ enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF };
 /* Address of v's storage (arena, caller buffer or constant global), or
  * NULL when v is never stored (MP_NONE). */
 LLVMValueRef be_ptr(be_fn *f, const ir_value *v);
+/* The one live node reading v, when v has exactly one use and is not a
+ * graph output; NULL otherwise. */
+const ir_node *be_sole_user(const ir_graph *g, const ir_value *v);
 /* Is v stored at the same address as w (a view or in-place alias)? */
 bool be_same_storage(be_fn *f, const ir_value *v, const ir_value *w);
 
@@ -63,13 +71,15 @@ LLVMValueRef be_slot(be_fn *f);
 /* a < b ? x : y etc. */
 LLVMValueRef be_sel_lt(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef x, LLVMValueRef y);
 
-/* A counted loop 0..n-1 (bottom-tested; the body runs n times). */
+/* A counted loop 0..n-1 (bottom-tested; the body runs n times).
+ * be_loop_begin_v: the trip count is a run-time index value, at least 1. */
 typedef struct be_loop {
 	LLVMBasicBlockRef body, exit;
-	LLVMValueRef phi;
+	LLVMValueRef phi, nv;
 	int64_t n;
 } be_loop;
 LLVMValueRef be_loop_begin(be_fn *f, be_loop *l, int64_t n);
+LLVMValueRef be_loop_begin_v(be_fn *f, be_loop *l, LLVMValueRef n);
 void be_loop_end(be_fn *f, be_loop *l);
 
 /* A nest of loops over dims[0..rank); ivs receives one induction value per
@@ -98,9 +108,31 @@ void be_fill(be_fn *f, LLVMValueRef dst, int64_t base, int64_t n, float v);
  * row length.  be_qw_packed: is v decoded this way?  be_qw_alloc: the
  * per-value state for be_fn.qw (calloc'd, freed with free). */
 LLVMValueRef be_wld(be_fn *f, const ir_value *v, LLVMValueRef idx);
+/* The encoding of a packed weight, for kernels that decode it themselves
+ * (l_compact.c): the globals l_qweight.c emitted and how to read them. */
+enum { BE_ZP_NONE, BE_ZP_PACKED, BE_ZP_I32 };
+typedef struct be_qw_view {
+	LLVMValueRef packed, scale, zp, levels; /* NULL when absent */
+	bool scale16;     /* scale holds fp16 bit patterns (i16) */
+	int zp_mode;      /* BE_ZP_*: packed at `bits` per entry like the codes */
+	int bits;
+	int64_t rowbytes; /* bytes per row of dim 0 */
+} be_qw_view;
+bool be_qw_view_of(be_fn *f, const ir_value *v, be_qw_view *out);
+/* Code idx (i32) of the codes starting at byte base of p; bits is an
+ * index value, constant (specialised code) or not (1..8 at run time). */
+LLVMValueRef be_qw_code(be_fn *f, LLVMValueRef p, LLVMValueRef base, LLVMValueRef idx, LLVMValueRef bits);
+/* Scale (f32) and zero point (i32) of channel c. */
+LLVMValueRef be_qw_scale(be_fn *f, const be_qw_view *v, LLVMValueRef c);
+LLVMValueRef be_qw_zp(be_fn *f, const be_qw_view *v, LLVMValueRef c);
 LLVMValueRef be_wld_rc(be_fn *f, const ir_value *v, LLVMValueRef row, LLVMValueRef col);
 bool be_qw_packed(be_fn *f, const ir_value *v);
 void *be_qw_alloc(int nvalues);
+
+/* The compact kernels (l_compact.c): lower conv/gemm n through the shared
+ * kernel of its weight encoding when f's policy asks for it and n fits;
+ * 0, -1 reported, or 1 when n is left to the speed kernels. */
+int be_l_compact(be_fn *f, const ir_node *n);
 
 /* Per-family entry points.  Each lowers one node: 0, or -1 reported. */
 int be_l_unary(be_fn *f, const ir_node *n);

@@ -21,9 +21,10 @@ void be_llvm_init(void);
 LLVMTargetMachineRef be_llvm_target_machine(const be_target *t, diag_sink *d);
 /* Route the context's diagnostics to d. */
 void be_llvm_diag_handler(LLVMContextRef ctx, diag_sink *d);
-/* Verify mod, then run the default<On> pipeline with SLP and loop
- * vectorisation on.  0 or -1 reported. */
-int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, int opt, diag_sink *d);
+/* Verify mod, then run t's pipeline: default<On> with SLP and loop
+ * vectorisation on from -O2, or default<Os>/<Oz> for the size policies.
+ * 0 or -1 reported. */
+int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, const be_target *t, diag_sink *d);
 
 /* Write len bytes to path through a temporary + rename ("-": stdout). */
 int be_write_file(const char *path, const void *buf, size_t len, diag_sink *d);

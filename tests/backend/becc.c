@@ -88,7 +88,7 @@ int main(int argc, char **argv)
 			free(t.data);
 			goto out;
 		}
-		int jr = be_jit_run(g, &t, o, &d);
+		int jr = be_jit_run(g, BE_CODE_AUTO, &t, o, &d);
 		free(t.data);
 		if (jr)
 			goto out;

@@ -9,7 +9,10 @@
 # For each configuration (scheme x bits x granularity, below) it runs
 # `qgtc run MODEL x.npy FLAGS` with the interpreter and with --engine
 # native (the JIT), and compiles MODEL with FLAGS for each target of
-# TARGETS (default "x86_64 aarch64 armv7em"), runs it (host, qemu-aarch64,
+# TARGETS (default "x86_64 x86_64-Os aarch64 armv7em armv7em-O3"; a -Ox
+# suffix adds that flag: x86-64 at -Os and Cortex-M4 by default use the
+# compact shared kernels, the others the tiled speed kernels), runs it
+# (host, qemu-aarch64,
 # qemu-system-arm mps2-an386) through tests/backend/harness.c, and checks
 # every output within 1e-5 of the largest reference magnitude.  It also
 # checks that a quantized armv7em object holds no float copy of the
@@ -22,7 +25,7 @@ root=$(cd "$here/../.." && pwd)
 qgtc=${1:?usage: quant_check.sh QGTC SCRATCH [MODEL] [TARGETS]}
 scratch=${2:?scratch dir}
 model=${3:-$root/examples/fashion_cnn/fashion_cnn.onnx}
-targets=${4:-"x86_64 aarch64 armv7em"}
+targets=${4:-"x86_64 x86_64-Os aarch64 armv7em armv7em-O3"}
 py=/usr/bin/python3
 qgtc=$(cd "$(dirname "$qgtc")" && pwd)/$(basename "$qgtc")
 model=$(cd "$(dirname "$model")" && pwd)/$(basename "$model")
@@ -61,7 +64,8 @@ binary|--scheme binary
 ternary|--scheme ternary
 codebook-4|-b 4 --scheme codebook
 codebook-2|-b 2 --scheme codebook
-mixed|-b 4 --bits features.4*=2,features.8*=3,fc*=8'
+mixed|-b 4 --bits features.4*=2,features.8*=3,fc*=8
+fp32|'
 
 cmp() { # ref.npy got(.npy|.txt) -> message; status
 	$py - "$1" "$2" <<'PY'
@@ -100,20 +104,22 @@ for line in "${lines[@]}"; do
 	for t in $targets; do
 		rm -f net.o prog out.txt
 		rc=0
-		case $t in
+		oflag=()
+		[ "${t%%-O*}" != "$t" ] && oflag=("-${t#*-}")
+		case ${t%%-O*} in
 		x86_64)
-			"$qgtc" "$model" "$@" --batch=1 --target x86_64 --name net -o net.o &&
+			"$qgtc" "$model" "$@" "${oflag[@]}" --batch=1 --target x86_64 --name net -o net.o &&
 				gcc -O2 -I. "$here/harness.c" net.o -lm -o prog && ./prog < /dev/null > out.txt
 			rc=$? ;;
 		aarch64)
 			[ $have_aarch64 = 1 ] || { echo "$name/$t: skipped (no aarch64 toolchain/qemu)"; continue; }
-			"$qgtc" "$model" "$@" --batch=1 --target aarch64 --name net -o net.o &&
+			"$qgtc" "$model" "$@" "${oflag[@]}" --batch=1 --target aarch64 --name net -o net.o &&
 				aarch64-linux-gnu-gcc -O2 -static -I. "$here/harness.c" net.o -lm -o prog &&
 				timeout 120 qemu-aarch64 -cpu cortex-a72 ./prog < /dev/null > out.txt
 			rc=$? ;;
 		armv7em)
 			[ $have_m4 = 1 ] || { echo "$name/$t: skipped (no arm-none-eabi-gcc/qemu-system-arm)"; continue; }
-			"$qgtc" "$model" "$@" --batch=1 --target armv7em --name net -o net.o &&
+			"$qgtc" "$model" "$@" "${oflag[@]}" --batch=1 --target armv7em --name net -o net.o &&
 				arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 \
 					--specs=rdimon.specs -T "$root/runtime/mps2/mps2.ld" -Wl,--no-warn-execstack \
 					-I. "$here/harness.c" "$root/runtime/mps2/startup.c" net.o -lm -o prog &&
@@ -132,6 +138,20 @@ for line in "${lines[@]}"; do
 		fi
 	done
 done
+
+# The compact kernels are shared: at 2 bits on Cortex-M (default policy)
+# the module defines one kernel for the encoding and calls it once per
+# conv/gemm layer; at -O3 there is none.
+nl=$("$qgtc" "$model" --emit ir | grep -cE '= (conv|gemm)\(')
+ll=$("$qgtc" "$model" -b 2 --target armv7em --emit llvm -o -)
+nk=$(printf '%s\n' "$ll" | grep -cE '^define internal .*@[a-z_0-9]+\.k\.int\.h\.zp\(')
+nc=$(printf '%s\n' "$ll" | grep -cE 'call .*@[a-z_0-9]+\.k\.int\.h\.zp\(')
+n3=$("$qgtc" "$model" -b 2 --target armv7em -O3 --emit llvm -o - | grep -cE '@[a-z_0-9]+\.k\.' || true)
+if [ "$nk" = 1 ] && [ "$nc" = "$nl" ] && [ "$nl" -gt 1 ] && [ "$n3" = 0 ]; then
+	echo "shared kernel: ok, 1 kernel, $nc calls for $nl layers; none at -O3"
+else
+	echo "shared kernel: FAIL: $nk kernels, $nc calls for $nl conv/gemm layers, $n3 at -O3"; fail=1
+fi
 
 # No float copy of the weights: at 2 bits the object's .rodata* must be
 # far below the FP32 object's (a float copy takes 4 bytes per weight).

@@ -130,7 +130,7 @@ def find_cases(suites, substr):
                     and os.path.isdir(os.path.join(d, "test_data_set_0"))):
                 continue
             c = Case(suite, name)
-            if substr and substr not in c.label:
+            if substr and not any(x and x in c.label for x in substr.split(",")):
                 continue
             if name in manifest:
                 ins, outs = manifest[name]
@@ -246,8 +246,10 @@ def main():
     ap.add_argument("--min-pass-rate", type=float, default=0.95,
                     help="least pass rate over eligible cases (default 0.95)")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="cases run in parallel (default 2)")
-    ap.add_argument("--filter", default=None, metavar="SUBSTR",
-                    help="only cases whose 'suite/name' contains SUBSTR")
+    ap.add_argument("--flag", action="append", default=[], metavar="FLAG",
+                    help="pass FLAG to qgtc run as well (repeatable), e.g. --flag=-Os")
+    ap.add_argument("--filter", default=None, metavar="SUBSTR[,SUBSTR...]",
+                    help="only cases whose 'suite/name' contains one of the SUBSTRs")
     ap.add_argument("--timeout", type=float, default=60.0, help="seconds per case (default 60)")
     ap.add_argument("--engine", default=None, help="pass --engine ENGINE to qgtc run (interp, native)")
     ap.add_argument("-v", "--verbose", action="store_true",
@@ -264,7 +266,7 @@ def main():
     cases = find_cases(args.suites, args.filter)
     jobs = max(1, args.jobs)
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
-        extra = ["--engine", args.engine] if args.engine else []
+        extra = (["--engine", args.engine] if args.engine else []) + args.flag
         list(ex.map(lambda c: run_case(c, qgtc, args.timeout, extra), cases))
 
     for c in cases:

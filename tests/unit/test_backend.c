@@ -123,7 +123,7 @@ static void check(ir_graph *g)
 	}
 	if (ir_interp_run(g, in, ref, &d))
 		fail_msg("interp: %s", d.buf ? d.buf : "");
-	if (be_jit_run(g, in, got, &d))
+	if (be_jit_run(g, BE_CODE_AUTO, in, got, &d))
 		fail_msg("jit: %s", d.buf ? d.buf : "");
 	for (int k = 0; k < g->noutputs; k++) {
 		int64_t n = ir_shape_numel(&ref[k].shape);

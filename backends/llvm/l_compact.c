@@ -1,0 +1,517 @@
+/* l_compact.c: compact kernels for conv and dense layers, the size
+ * policies' code (backend.h: be_code).
+ *
+ * One internal function per weight encoding serves every Conv (1-D/2-D,
+ * any groups, strides, pads, dilations) and Gemm (B transposed, no A
+ * transpose, alpha = beta = 1) of the model; a layer is one call
+ *   kernel(&desc, x, y)
+ * with its descriptor, a private constant:
+ *   struct { ptr w, scale, zp, bias; float lo, hi; u16 p[CP_COUNT]; }
+ *   w      packed codes (rows of dim 0 byte-aligned, l_qweight.c) or f32
+ *   scale  per-channel scales, f32 or fp16 bit patterns; codebook: levels
+ *   zp     affine zero points, packed like the codes or i32; NULL: the
+ *          constant p[CP_Z] (symmetric: 2^(bits-1))
+ *   bias   f32 [M], or NULL
+ *   lo/hi  the clamp of a fused Relu or Clip (+-inf without one)
+ *   p      geometry (CP_*); a Gemm is a 1x1 conv over a 1x1 image.
+ * The kernel, for each sample n and output channel m: zero the output
+ * plane; for each tap (c, ky, kx) decode the weight once and, unless it is
+ * zero, add x * w to every output position whose input tap lies inside the
+ * input (unsigned bounds checks: padding costs no copies); then
+ * y = y * scale + bias, clamped.  Integer codes accumulate x * (code - zp)
+ * with the scale applied once per output, binary and ternary add or
+ * subtract x (no multiplication by weights), power-of-two weights multiply
+ * by an exact power of two built from exponent bits, codebooks look their
+ * level up.  Up to the order of float operations this is the interpreter's
+ * sum of x * DQ(w).  Loop bounds are run-time values and the kernels are
+ * minsize: flash does not grow with the number of layers beyond the
+ * descriptors and calls. */
+#include <math.h>
+#include <string.h>
+
+#include "lower.h"
+
+enum {
+	CP_N, CP_C, CP_IH, CP_IW, CP_M, CP_OH, CP_OW, CP_KH, CP_KW, CP_SH, CP_SW, CP_PH, CP_PW, CP_DH,
+	CP_DW, CP_G, CP_BITS, CP_ROWB, CP_Z, CP_PC, CP_COUNT
+};
+
+enum { D_W, D_SCALE, D_ZP, D_BIAS, D_LO, D_HI, D_P };
+
+/* Weight encodings with a kernel each (the key adds the scale and zero
+ * point storage). */
+typedef enum { KK_F32, KK_INT, KK_BIN, KK_TERN, KK_POW2, KK_CB, KK_COUNT } kk_kind;
+
+typedef struct ck_key {
+	kk_kind kind;
+	bool scale16;
+	int zp_mode; /* BE_ZP_* */
+} ck_key;
+
+static int key_index(const ck_key *k)
+{
+	return ((int)k->kind * 2 + k->scale16) * 3 + k->zp_mode;
+}
+
+static LLVMTypeRef desc_type(be_fn *f)
+{
+	LLVMTypeRef el[7] = {f->ptr, f->ptr, f->ptr, f->ptr, f->f32, f->f32,
+	                     LLVMArrayType2(LLVMInt16TypeInContext(f->ctx), CP_COUNT)};
+	return LLVMStructTypeInContext(f->ctx, el, 7, 0);
+}
+
+static LLVMTypeRef kernel_type(be_fn *f)
+{
+	LLVMTypeRef pt[3] = {f->ptr, f->ptr, f->ptr};
+	return LLVMFunctionType(f->vd, pt, 3, 0);
+}
+
+static void fn_attr(be_fn *f, LLVMValueRef fn, const char *name)
+{
+	unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
+	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(f->ctx, kind, 0));
+}
+
+/* ------------------------------------------------------------ the kernel */
+
+typedef struct kb {
+	be_fn *f;
+	LLVMValueRef p[CP_COUNT]; /* geometry, index values */
+	LLVMValueRef w, scale, zp, bias, lo, hi, x, y;
+} kb;
+
+static LLVMValueRef imul(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildNUWMul(f->b, a, b, "");
+}
+
+static LLVMValueRef iadd(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildNUWAdd(f->b, a, b, "");
+}
+
+static LLVMValueRef fld(be_fn *f, LLVMValueRef p, LLVMValueRef i)
+{
+	return be_ld(f, p, i);
+}
+
+/* The weight of tap j of row m as the kernel uses it: *wv the multiplier
+ * (or NULL for binary/ternary, which select on *code), *nz "is nonzero". */
+static void decode(const kb *k, const ck_key *key, LLVMValueRef m, LLVMValueRef mc, LLVMValueRef z,
+                   LLVMValueRef j, LLVMValueRef *wv, LLVMValueRef *code, LLVMValueRef *nz)
+{
+	be_fn *f = k->f;
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef zero32 = LLVMConstInt(f->i32, 0, 0);
+	*wv = NULL;
+	*code = NULL;
+	if (key->kind == KK_F32) {
+		LLVMValueRef kk = imul(f, imul(f, k->p[CP_C], k->p[CP_KH]), k->p[CP_KW]);
+		kk = LLVMBuildUDiv(b, kk, k->p[CP_G], "");
+		*wv = fld(f, k->w, iadd(f, imul(f, m, kk), j));
+		*nz = LLVMBuildFCmp(b, LLVMRealUNE, *wv, be_cf(f, 0), "");
+		return;
+	}
+	LLVMValueRef c = be_qw_code(f, k->w, imul(f, m, k->p[CP_ROWB]), j, k->p[CP_BITS]);
+	*code = c;
+	switch (key->kind) {
+	case KK_INT: {
+		LLVMValueRef q = LLVMBuildSub(b, c, z, "");
+		*nz = LLVMBuildICmp(b, LLVMIntNE, q, zero32, "");
+		*wv = LLVMBuildSIToFP(b, q, f->f32, "");
+		return;
+	}
+	case KK_BIN:
+		*nz = LLVMConstInt(f->i1, 1, 0);
+		return;
+	case KK_TERN:
+		*nz = LLVMBuildICmp(b, LLVMIntNE, c, LLVMConstInt(f->i32, 2, 0), "");
+		return;
+	case KK_POW2: {
+		/* half = 2^(bits-1); m = code & (half-1); value 2^-(m-1), sign
+		 * from code & half; m = 0: zero. */
+		LLVMValueRef half = LLVMBuildShl(b, LLVMConstInt(f->i32, 1, 0),
+		                                 LLVMBuildTrunc(b, LLVMBuildSub(b, k->p[CP_BITS], be_ci(f, 1), ""),
+		                                                f->i32, ""),
+		                                 "");
+		LLVMValueRef mag = LLVMBuildAnd(b, c, LLVMBuildSub(b, half, LLVMConstInt(f->i32, 1, 0), ""), "");
+		LLVMValueRef ex = LLVMBuildSub(b, LLVMConstInt(f->i32, 128, 0), mag, "");
+		LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntNE, LLVMBuildAnd(b, c, half, ""), zero32, "");
+		LLVMValueRef sign = LLVMBuildShl(b, LLVMBuildZExt(b, neg, f->i32, ""), LLVMConstInt(f->i32, 31, 0), "");
+		LLVMValueRef bits = LLVMBuildOr(b, sign, LLVMBuildShl(b, ex, LLVMConstInt(f->i32, 23, 0), ""), "");
+		*wv = LLVMBuildBitCast(b, bits, f->f32, "");
+		*nz = LLVMBuildICmp(b, LLVMIntNE, mag, zero32, "");
+		return;
+	}
+	case KK_CB: {
+		LLVMValueRef ci = f->ity == f->i32 ? c : LLVMBuildZExt(b, c, f->ity, "");
+		LLVMValueRef li = LLVMBuildOr(b, LLVMBuildShl(b, mc, k->p[CP_BITS], ""), ci, "");
+		*wv = fld(f, k->scale, li);
+		*nz = LLVMBuildFCmp(b, LLVMRealUNE, *wv, be_cf(f, 0), "");
+		return;
+	}
+	default:
+		*nz = LLVMConstInt(f->i1, 0, 0);
+		return;
+	}
+}
+
+/* The term a tap adds for input xv. */
+static LLVMValueRef term(be_fn *f, const ck_key *key, LLVMValueRef xv, LLVMValueRef wv, LLVMValueRef code)
+{
+	LLVMBuilderRef b = f->b;
+	if (key->kind == KK_BIN || key->kind == KK_TERN) {
+		LLVMValueRef pos = LLVMBuildICmp(b, LLVMIntEQ, code,
+		                                 LLVMConstInt(f->i32, key->kind == KK_BIN ? 1 : 3, 0), "");
+		return LLVMBuildSelect(b, pos, xv, LLVMBuildFNeg(b, xv, ""), "");
+	}
+	return LLVMBuildFMul(b, xv, wv, "");
+}
+
+static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
+{
+	static const char *const kname[KK_COUNT] = {"f32", "int", "bin", "tern", "pow2", "cb"};
+	char name[160];
+	snprintf(name, sizeof name, "%s.k.%s%s%s", f->name, kname[key->kind], key->scale16 ? ".h" : "",
+	         key->zp_mode == BE_ZP_PACKED ? ".zp" : key->zp_mode == BE_ZP_I32 ? ".zi" : "");
+	LLVMValueRef fn = LLVMAddFunction(f->mod, name, kernel_type(f));
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	fn_attr(f, fn, "nounwind");
+	fn_attr(f, fn, "noinline");
+	fn_attr(f, fn, "minsize");
+	fn_attr(f, fn, "optsize");
+	for (unsigned i = 1; i <= 3; i++)
+		LLVMAddAttributeAtIndex(fn, i, LLVMCreateEnumAttribute(f->ctx, LLVMGetEnumAttributeKindForName("noalias", 7), 0));
+
+	/* Build it with f's helpers: point f at the kernel, then back. */
+	LLVMBuilderRef save_b = f->b;
+	LLVMValueRef save_fn = f->fn;
+	LLVMBasicBlockRef save_entry = f->entry;
+	f->b = LLVMCreateBuilderInContext(f->ctx);
+	f->fn = fn;
+	f->entry = LLVMAppendBasicBlockInContext(f->ctx, fn, "entry");
+	LLVMBuilderRef b = f->b;
+	LLVMPositionBuilderAtEnd(b, f->entry);
+
+	kb K = {.f = f}, *k = &K;
+	LLVMTypeRef dt = desc_type(f), i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef d = LLVMGetParam(fn, 0);
+	k->x = LLVMGetParam(fn, 1);
+	k->y = LLVMGetParam(fn, 2);
+	LLVMValueRef *slot[4] = {&k->w, &k->scale, &k->zp, &k->bias};
+	for (int i = 0; i < 4; i++)
+		*slot[i] = LLVMBuildLoad2(b, f->ptr, LLVMBuildStructGEP2(b, dt, d, (unsigned)i, ""), "");
+	k->lo = LLVMBuildLoad2(b, f->f32, LLVMBuildStructGEP2(b, dt, d, D_LO, ""), "");
+	k->hi = LLVMBuildLoad2(b, f->f32, LLVMBuildStructGEP2(b, dt, d, D_HI, ""), "");
+	LLVMValueRef pa = LLVMBuildStructGEP2(b, dt, d, D_P, "");
+	for (int i = 0; i < CP_COUNT; i++) {
+		LLVMValueRef idx = LLVMConstInt(f->ity, (unsigned long long)i, 0);
+		LLVMValueRef a = LLVMBuildInBoundsGEP2(b, i16, pa, &idx, 1, "");
+		k->p[i] = LLVMBuildZExt(b, LLVMBuildLoad2(b, i16, a, ""), f->ity, "");
+	}
+	LLVMValueRef *p = k->p;
+	LLVMValueRef cg = LLVMBuildUDiv(b, p[CP_C], p[CP_G], "");
+	LLVMValueRef mg = LLVMBuildUDiv(b, p[CP_M], p[CP_G], "");
+	LLVMValueRef ihw = imul(f, p[CP_IH], p[CP_IW]);
+	LLVMValueRef ohw = imul(f, p[CP_OH], p[CP_OW]);
+
+	be_loop ln, lm;
+	LLVMValueRef n = be_loop_begin_v(f, &ln, p[CP_N]);
+	LLVMValueRef m = be_loop_begin_v(f, &lm, p[CP_M]);
+	LLVMValueRef g = LLVMBuildUDiv(b, m, mg, "");
+	LLVMValueRef xb = imul(f, iadd(f, imul(f, n, p[CP_C]), imul(f, g, cg)), ihw);
+	LLVMValueRef yb = imul(f, iadd(f, imul(f, n, p[CP_M]), m), ohw);
+	LLVMValueRef mc = imul(f, m, p[CP_PC]);
+	be_loop lz;
+	be_st(f, k->y, iadd(f, yb, be_loop_begin_v(f, &lz, ohw)), be_cf(f, 0));
+	be_loop_end(f, &lz);
+
+	/* The zero point of row m. */
+	LLVMValueRef z = NULL;
+	if (key->kind == KK_INT) {
+		if (key->zp_mode == BE_ZP_NONE) {
+			z = LLVMBuildTrunc(b, p[CP_Z], f->i32, "");
+		} else {
+			be_qw_view v = {.zp = k->zp, .zp_mode = key->zp_mode};
+			z = key->zp_mode == BE_ZP_PACKED ? be_qw_code(f, k->zp, be_ci(f, 0), mc, p[CP_BITS])
+			                                 : be_qw_zp(f, &v, mc);
+		}
+	}
+
+	be_loop lc, lky, lkx, loy, lox;
+	LLVMValueRef c = be_loop_begin_v(f, &lc, cg);
+	LLVMValueRef xc = iadd(f, xb, imul(f, c, ihw));
+	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[CP_KH]);
+	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[CP_KW]);
+	LLVMValueRef j = iadd(f, imul(f, iadd(f, imul(f, c, p[CP_KH]), ky), p[CP_KW]), kx);
+	LLVMValueRef wv, code, nz;
+	decode(k, key, m, mc, z, j, &wv, &code, &nz);
+	be_if wnz;
+	be_if_begin(f, &wnz, nz);
+	/* iy = oy*sh + ky*dh - ph: negative wraps, and fails iy < IH. */
+	LLVMValueRef ty = LLVMBuildSub(b, imul(f, ky, p[CP_DH]), p[CP_PH], "");
+	LLVMValueRef tx = LLVMBuildSub(b, imul(f, kx, p[CP_DW]), p[CP_PW], "");
+	LLVMValueRef oy = be_loop_begin_v(f, &loy, p[CP_OH]);
+	LLVMValueRef iy = LLVMBuildAdd(b, imul(f, oy, p[CP_SH]), ty, "");
+	be_if iny;
+	be_if_begin(f, &iny, LLVMBuildICmp(b, LLVMIntULT, iy, p[CP_IH], ""));
+	LLVMValueRef xrow = iadd(f, xc, imul(f, iy, p[CP_IW]));
+	LLVMValueRef yrow = iadd(f, yb, imul(f, oy, p[CP_OW]));
+	LLVMValueRef ox = be_loop_begin_v(f, &lox, p[CP_OW]);
+	LLVMValueRef ix = LLVMBuildAdd(b, imul(f, ox, p[CP_SW]), tx, "");
+	be_if inx;
+	be_if_begin(f, &inx, LLVMBuildICmp(b, LLVMIntULT, ix, p[CP_IW], ""));
+	LLVMValueRef xv = fld(f, k->x, iadd(f, xrow, ix));
+	LLVMValueRef yi = iadd(f, yrow, ox);
+	LLVMValueRef acc = LLVMBuildFAdd(b, fld(f, k->y, yi), term(f, key, xv, wv, code), "");
+	be_st(f, k->y, yi, acc);
+	be_if_end(f, &inx);
+	be_loop_end(f, &lox);
+	be_if_end(f, &iny);
+	be_loop_end(f, &loy);
+	be_if_end(f, &wnz);
+	be_loop_end(f, &lkx);
+	be_loop_end(f, &lky);
+	be_loop_end(f, &lc);
+
+	/* y = y * scale + bias, clamped to [lo, hi]. */
+	LLVMValueRef s = NULL;
+	if (key->kind != KK_F32 && key->kind != KK_CB) {
+		be_qw_view v = {.scale = k->scale, .scale16 = key->scale16};
+		s = be_qw_scale(f, &v, mc);
+	}
+	LLVMValueRef bslot = be_entry_alloca(f, f->f32, "bias");
+	LLVMBuildStore(b, be_cf(f, 0), bslot);
+	be_if hb;
+	be_if_begin(f, &hb, LLVMBuildIsNotNull(b, k->bias, ""));
+	LLVMBuildStore(b, fld(f, k->bias, m), bslot);
+	be_if_end(f, &hb);
+	LLVMValueRef bv = LLVMBuildLoad2(b, f->f32, bslot, "");
+	be_loop lp;
+	LLVMValueRef pp = be_loop_begin_v(f, &lp, ohw);
+	LLVMValueRef yi2 = iadd(f, yb, pp);
+	LLVMValueRef r = fld(f, k->y, yi2);
+	if (s)
+		r = LLVMBuildFMul(b, r, s, "");
+	r = LLVMBuildFAdd(b, r, bv, "");
+	r = be_sel_lt(f, r, k->lo, k->lo, r);
+	r = be_sel_lt(f, k->hi, r, k->hi, r);
+	be_st(f, k->y, yi2, r);
+	be_loop_end(f, &lp);
+
+	be_loop_end(f, &lm);
+	be_loop_end(f, &ln);
+	LLVMBuildRetVoid(b);
+
+	LLVMDisposeBuilder(f->b);
+	f->b = save_b;
+	f->fn = save_fn;
+	f->entry = save_entry;
+	return fn;
+}
+
+/* ------------------------------------------------------------ lowering */
+
+static bool fits(int64_t v)
+{
+	return v >= 0 && v <= 65535;
+}
+
+/* The float value of constant scalar operand k of n, or dflt. */
+static bool const_scalar(const ir_node *n, int k, float dflt, float *out)
+{
+	*out = dflt;
+	if (k >= n->nin || !n->in[k])
+		return true;
+	const ir_value *v = n->in[k];
+	if (v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || ir_shape_numel(&v->shape) != 1 || !v->data)
+		return false;
+	memcpy(out, v->data, sizeof *out);
+	return true;
+}
+
+/* Fuse a following Relu or Clip (constant bounds) computed in place. */
+static const ir_value *fuse_act(be_fn *f, const ir_node *n, float *lo, float *hi)
+{
+	const ir_value *v = n->out[0];
+	*lo = -INFINITY;
+	*hi = INFINITY;
+	if (!f->fused)
+		return v;
+	const ir_node *u = be_sole_user(f->g, v);
+	if (!u || u->nout < 1 || !u->out[0] || u->in[0] != v || !be_same_storage(f, v, u->out[0]) ||
+	    u->id < 0 || u->id >= f->g->nnodes || u->out[0]->dt != IR_DT_F32)
+		return v;
+	float a, b;
+	if (u->op == IR_OP_RELU) {
+		a = 0;
+		b = INFINITY;
+	} else if (u->op == IR_OP_CLIP && const_scalar(u, 1, -INFINITY, &a) &&
+	           const_scalar(u, 2, INFINITY, &b)) {
+		if (!(a <= b))
+			return v; /* min > max (or NaN): the interpreter's rule applies */
+	} else {
+		return v;
+	}
+	*lo = a;
+	*hi = b;
+	f->fused[u->id] = true;
+	return u->out[0];
+}
+
+static bool wanted(const be_fn *f, bool packed)
+{
+	switch (f->code) {
+	case BE_CODE_SIZE:
+	case BE_CODE_MIN: return true;
+	case BE_CODE_AUTO: return f->mcu && packed;
+	default: return false;
+	}
+}
+
+int be_l_compact(be_fn *f, const ir_node *n)
+{
+	bool conv = n->op == IR_OP_CONV, gemm = n->op == IR_OP_GEMM;
+	if ((!conv && !gemm) || n->nin < 2 || n->nout < 1 || !n->in[0] || !n->in[1] || !n->out[0])
+		return 1;
+	const ir_value *xv = n->in[0], *wv = n->in[1], *yv = n->out[0];
+	const ir_value *bv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
+	if (xv->dt != IR_DT_F32 || wv->dt != IR_DT_F32 || yv->dt != IR_DT_F32 || wv->kind != IR_VAL_CONST)
+		return 1;
+	be_qw_view q;
+	bool packed = be_qw_view_of(f, wv, &q);
+	if (!wanted(f, packed))
+		return 1;
+	const ir_shape *xs = &xv->shape, *ws = &wv->shape, *ys = &yv->shape;
+	int64_t P[CP_COUNT] = {0};
+	if (conv) {
+		if (xs->rank != 3 && xs->rank != 4)
+			return 1;
+		bool two = xs->rank == 4;
+		int nsp = xs->rank - 2, cnt = 0;
+		int64_t st[2] = {1, 1}, dl[2] = {1, 1};
+		const int64_t *a = ir_attr_ints(n, "strides", &cnt);
+		for (int i = 0; a && cnt == nsp && i < nsp; i++)
+			st[i] = a[i];
+		a = ir_attr_ints(n, "dilations", &cnt);
+		for (int i = 0; a && cnt == nsp && i < nsp; i++)
+			dl[i] = a[i];
+		int64_t in[2], k[2], pb[2], pe[2];
+		for (int i = 0; i < nsp; i++) {
+			in[i] = xs->d[2 + i];
+			k[i] = ws->d[2 + i];
+		}
+		if (k_resolve_pads(f->g, n, nsp, in, k, st, dl, pb, pe, f->d))
+			return -1;
+		int h = two ? 0 : -1, w = two ? 1 : 0;
+		P[CP_N] = xs->d[0], P[CP_C] = xs->d[1], P[CP_M] = ys->d[1];
+		P[CP_IH] = two ? in[h] : 1, P[CP_IW] = in[w];
+		P[CP_OH] = two ? ys->d[2] : 1, P[CP_OW] = ys->d[xs->rank - 1];
+		P[CP_KH] = two ? k[h] : 1, P[CP_KW] = k[w];
+		P[CP_SH] = two ? st[h] : 1, P[CP_SW] = st[w];
+		P[CP_DH] = two ? dl[h] : 1, P[CP_DW] = dl[w];
+		P[CP_PH] = two ? pb[h] : 0, P[CP_PW] = pb[w];
+		P[CP_G] = ir_attr_int(n, "group", 1);
+	} else {
+		/* Y[N, M] = A[N, K] B[M, K]' + C[M] */
+		if (ir_attr_int(n, "trans_a", 0) || !ir_attr_int(n, "trans_b", 0) ||
+		    ir_attr_float(n, "alpha", 1.0f) != 1.0f || (bv && ir_attr_float(n, "beta", 1.0f) != 1.0f) ||
+		    xs->rank != 2 || ws->rank != 2 || ys->rank != 2)
+			return 1;
+		if (bv && !(bv->shape.rank == 1 || (bv->shape.rank == 2 && bv->shape.d[0] == 1)))
+			return 1;
+		P[CP_N] = xs->d[0], P[CP_C] = xs->d[1], P[CP_M] = ys->d[1];
+		P[CP_IH] = P[CP_IW] = P[CP_OH] = P[CP_OW] = P[CP_KH] = P[CP_KW] = 1;
+		P[CP_SH] = P[CP_SW] = P[CP_DH] = P[CP_DW] = P[CP_G] = 1;
+	}
+	if (bv && (ir_shape_numel(&bv->shape) != P[CP_M] || bv->dt != IR_DT_F32))
+		return 1;
+	if (P[CP_G] < 1 || P[CP_C] % P[CP_G] || P[CP_M] % P[CP_G])
+		return 1;
+
+	ck_key key = {KK_F32, false, BE_ZP_NONE};
+	LLVMValueRef wp, sp = NULL, zp = NULL;
+	if (packed) {
+		const ir_quant *iq = wv->quant;
+		/* Parameters per output channel (axis 0) or per tensor. */
+		if (iq->nchan != 1 && !(iq->axis == 0 && iq->nchan == P[CP_M]))
+			return 1;
+		P[CP_PC] = iq->nchan == 1 ? 0 : 1;
+		P[CP_BITS] = q.bits;
+		P[CP_ROWB] = q.rowbytes;
+		key.scale16 = q.scale16;
+		wp = q.packed;
+		sp = q.scale;
+		switch (iq->scheme) {
+		case IR_QS_AFFINE:
+			key.kind = KK_INT;
+			key.zp_mode = q.zp_mode;
+			zp = q.zp;
+			break;
+		case IR_QS_SYMMETRIC:
+			key.kind = KK_INT;
+			P[CP_Z] = (int64_t)1 << (q.bits - 1);
+			break;
+		case IR_QS_BINARY: key.kind = KK_BIN; break;
+		case IR_QS_TERNARY: key.kind = KK_TERN; break;
+		case IR_QS_POW2: key.kind = KK_POW2; break;
+		case IR_QS_CODEBOOK:
+			key.kind = KK_CB;
+			key.scale16 = false;
+			sp = q.levels;
+			break;
+		default: return 1;
+		}
+	} else {
+		if (wv->quant && wv->quant->packed)
+			return 1; /* packed in a layout l_qweight.c refused */
+		wp = be_ptr(f, wv);
+	}
+	for (int i = 0; i < CP_COUNT; i++)
+		if (!fits(P[i]))
+			return 1;
+	for (int i = CP_N; i <= CP_DW; i++)
+		if (i != CP_PH && i != CP_PW && P[i] < 1)
+			return 1;
+	LLVMValueRef x = be_ptr(f, xv), bias = bv ? be_ptr(f, bv) : NULL;
+	if (!x || !wp || (bv && (!bias || !LLVMIsConstant(bias))) || !LLVMIsConstant(wp))
+		return 1;
+	if (be_same_storage(f, xv, yv))
+		return 1;
+
+	float lo, hi;
+	const ir_value *out = fuse_act(f, n, &lo, &hi);
+	LLVMValueRef y = be_ptr(f, out);
+	if (!y)
+		return 1;
+	int ki = key_index(&key);
+	if (!f->compact[ki])
+		f->compact[ki] = make_kernel(f, &key);
+
+	/* The descriptor. */
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef pv[CP_COUNT];
+	for (int i = 0; i < CP_COUNT; i++)
+		pv[i] = LLVMConstInt(i16, (unsigned long long)P[i], 0);
+	LLVMValueRef null = LLVMConstNull(f->ptr);
+	LLVMValueRef el[7] = {wp,
+	                      sp ? sp : null,
+	                      zp ? zp : null,
+	                      bias ? bias : null,
+	                      LLVMConstReal(f->f32, lo),
+	                      LLVMConstReal(f->f32, hi),
+	                      LLVMConstArray2(i16, pv, CP_COUNT)};
+	LLVMValueRef init = LLVMConstStructInContext(f->ctx, el, 7, 0);
+	char gname[96];
+	snprintf(gname, sizeof gname, "%s.d%d", f->name, n->id);
+	LLVMValueRef g = LLVMAddGlobal(f->mod, LLVMTypeOf(init), gname);
+	LLVMSetInitializer(g, init);
+	LLVMSetGlobalConstant(g, 1);
+	/* Not folded into the kernel: one kernel for all layers is the point. */
+	LLVMSetExternallyInitialized(g, 1);
+	LLVMSetLinkage(g, LLVMPrivateLinkage);
+	LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+	LLVMValueRef args[3] = {g, x, y};
+	LLVMBuildCall2(f->b, kernel_type(f), f->compact[ki], args, 3, "");
+	return 0;
+}
