@@ -154,11 +154,15 @@ typedef struct layer {
 } layer;
 
 /* Per-channel means of the axis-1 slices of every layer's output over the
- * calibration batches (the graph's outputs are swapped for the layers'
- * outputs meanwhile).  means[l] gets C doubles.  0 or -1. */
+ * first ns calibration samples, run in batches of B (the graph's batch; a
+ * last, partial batch is padded with zeros that the means skip).  The
+ * graph's outputs are swapped for the layers' outputs meanwhile.
+ * means[l] gets C doubles.  0 or -1. */
 static int layer_means(ir_graph *g, layer *L, int nl, const pass_quant_options *qo,
-                       int64_t B, int64_t nb, double **means, diag_sink *d)
+                       int64_t B, int64_t ns, double **means, diag_sink *d)
 {
+	int64_t nb = (ns + B - 1) / B;
+	float *pad = NULL;
 	ir_value **saved = g->outputs;
 	int nsaved = g->noutputs, capsaved = g->capoutputs;
 	ir_value **outs = calloc((size_t)nl + 1, sizeof *outs);
@@ -177,22 +181,35 @@ static int layer_means(ir_graph *g, layer *L, int nl, const pass_quant_options *
 	g->capoutputs = nl;
 	ir_value *in = g->inputs[0];
 	for (int64_t b = 0; b < nb; b++) {
-		ir_tensor x = {IR_DT_F32, in->shape, (void *)(qo->calib_x + b * B * qo->calib_numel)};
+		int64_t valid = ns - b * B < B ? ns - b * B : B;
+		const float *src = qo->calib_x + b * B * qo->calib_numel;
+		if (valid < B) {
+			pad = calloc((size_t)(B * qo->calib_numel), sizeof *pad);
+			if (!pad) {
+				diag_error(d, NULL, "out of memory");
+				goto out;
+			}
+			memcpy(pad, src, (size_t)(valid * qo->calib_numel) * sizeof *pad);
+			src = pad;
+		}
+		ir_tensor x = {IR_DT_F32, in->shape, (void *)src};
 		if (ir_interp_run(g, &x, res, d))
 			goto out;
 		for (int l = 0; l < nl; l++) {
 			int64_t C = L[l].C, n = ir_shape_numel(&res[l].shape);
 			int64_t inner = n / (res[l].shape.d[0] * C);
 			const float *y = res[l].data;
-			for (int64_t k = 0; k < n; k++)
+			for (int64_t k = 0; k < valid * C * inner; k++)
 				means[l][(k / inner) % C] += y[k];
 			ir_tensor_free(&res[l]);
 		}
+		free(pad);
+		pad = NULL;
 	}
 	for (int l = 0; l < nl; l++) {
 		int64_t C = L[l].C;
 		const ir_value *v = L[l].n->out[0];
-		double cnt = (double)(ir_shape_numel(&v->shape) / C) * (double)nb;
+		double cnt = (double)(ir_shape_numel(&v->shape) / (v->shape.d[0] * C)) * (double)ns;
 		for (int64_t c = 0; c < C; c++)
 			means[l][c] /= cnt;
 	}
@@ -201,6 +218,7 @@ out:
 	g->outputs = saved;
 	g->noutputs = nsaved;
 	g->capoutputs = capsaved;
+	free(pad);
 	free(outs);
 	free(res);
 	return rc;
@@ -261,7 +279,7 @@ static ir_shape *save_shapes(const ir_graph *g)
 typedef struct calib_ctx {
 	layer *L;
 	int nl;
-	int64_t B, nb;
+	int64_t B, ns;      /* batch, calibration samples */
 	ir_shape *saved;    /* shapes before binding the batch; NULL if not bound */
 	int nsaved;
 } calib_ctx;
@@ -305,10 +323,9 @@ static int calib_begin(ir_graph *g, const pass_quant_options *qo, calib_ctx *cc,
 			return -1;
 	} else
 		cc->B = in->shape.d[0];
-	cc->nb = avail / cc->B;
-	if (cc->nb < 1) {
-		diag_warn(d, NULL, "bias correction needs at least %lld calibration samples; skipped",
-		          (long long)cc->B);
+	cc->ns = avail;
+	if (cc->ns < 1) {
+		diag_warn(d, NULL, "no calibration samples; bias correction skipped");
 		return 0;
 	}
 	return 1;
@@ -401,7 +418,7 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 			goto oom;
 		for (int l = 0; l < cc.nl; l++)
 			m[l] = cc.L[l].mean_fp;
-		int r = layer_means(g, cc.L, cc.nl, qo, cc.B, cc.nb, m, d);
+		int r = layer_means(g, cc.L, cc.nl, qo, cc.B, cc.ns, m, d);
 		free(m);
 		if (r)
 			goto out;
@@ -431,7 +448,7 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 			double *mq = calloc((size_t)L->C, sizeof *mq);
 			if (!mq)
 				goto oom;
-			if (layer_means(g, L, 1, qo, cc.B, cc.nb, &mq, d)) {
+			if (layer_means(g, L, 1, qo, cc.B, cc.ns, &mq, d)) {
 				free(mq);
 				goto out;
 			}
