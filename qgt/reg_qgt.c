@@ -23,6 +23,7 @@ void qgt_reg_options_default(qgt_reg_options *o)
 		.freeze_frac = 0.15f,
 		.lr_levels = 0.1f,
 		.sq_ternary_cost = 0.5f,
+		.bn_reintro = true,
 	};
 }
 

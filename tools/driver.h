@@ -103,6 +103,7 @@ typedef struct drv_options {
 	float qgt_freeze;           /* --qgt-freeze F; < 0: default */
 	int qgt_refresh;            /* --grid-refresh N; 0: default */
 	const char *dump_hist;      /* --dump-histograms FILE */
+	bool qgt_no_bn_reintro;     /* --no-bn-reintro */
 	bool report_sensitivity;    /* --report sensitivity */
 	bool calib_given;           /* --calib given (else QGT picks MSE at <= 2 bits) */
 	bool eval_silent;           /* eval: do not print the top-1 line (sweeps) */

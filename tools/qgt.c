@@ -42,6 +42,8 @@ static void reg_options(const drv_options *o, const qgt_train_config *c, qgt_reg
 		ro->freeze_frac = o->qgt_freeze;
 	if (o->qgt_refresh > 0)
 		ro->refresh = o->qgt_refresh;
+	if (o->qgt_no_bn_reintro)
+		ro->bn_reintro = false;
 }
 
 static int dump_hist(FILE *f, const char *key, const ir_graph *g)
@@ -61,10 +63,6 @@ int drv_qgt_begin(const drv_options *o, ir_graph *dst, drv_qgt **out, diag_sink 
 	}
 	if (!o->quantize)
 		diag_warn(d, NULL, "--qgt without -b, --bits or --scheme: fine-tuning for 8-bit affine");
-	if (o->quant.per_tensor || o->quant.scheme == IR_QS_POW2)
-		diag_warn(d, NULL, "--qgt: %s grids do not survive batchnorm folding; the quantize pass "
-		                   "re-rounds the folded kernels",
-		          o->quant.per_tensor ? "per-tensor" : "power-of-two");
 	drv_qgt *q = calloc(1, sizeof *q);
 	if (!q) {
 		diag_error(d, NULL, "out of memory");

@@ -71,6 +71,7 @@ typedef enum {
 	OPT_QGT_FREEZE,
 	OPT_GRID_REFRESH,
 	OPT_DUMP_HIST,
+	OPT_NO_BN_REINTRO,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
@@ -189,6 +190,8 @@ static const drv_opt options[] = {
 	 "last fraction F of the steps: kernels held on the grid, BN and biases train (default 0.15)"},
 	{OPT_GRID_REFRESH, "--grid-refresh", NULL, "N", GRP_QGT,
 	 "recompute the grid every N steps, frozen in between (default 50)"},
+	{OPT_NO_BN_REINTRO, "--no-bn-reintro", NULL, NULL, GRP_QGT,
+	 "do not put a trainable per-channel batchnorm after kernels without one (folded-BN models) during --qgt"},
 	{OPT_DUMP_HIST, "--dump-histograms", NULL, "FILE", GRP_QGT,
 	 "write per-layer weight histograms before and after QGT as JSON"},
 };
@@ -684,6 +687,9 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	}
 	case OPT_DUMP_HIST:
 		o->dump_hist = val;
+		return 0;
+	case OPT_NO_BN_REINTRO:
+		o->qgt_no_bn_reintro = true;
 		return 0;
 	case OPT_LIMIT:
 		if (parse_int(val, &o->limit) || o->limit < 1) {

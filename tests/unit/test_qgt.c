@@ -2,7 +2,8 @@
  * against finite differences, the lambda schedules, and each regularizer
  * shown to cluster weights: with only the regularizer acting on a random
  * kernel, the quantization error falls and the weights gather on the
- * grid's levels. */
+ * grid's levels.  Also batchnorm re-introduced for fine-tuning: the
+ * identity at the start, folded back exactly at the end. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -329,6 +330,286 @@ static void test_qgt_histograms_json(void **state)
 	teardown(&f);
 }
 
+/* ------------------------------------------- batchnorm re-introduced */
+
+enum { BB = 8, NS = 64 };
+
+/* n normal(0, sd) numbers, comma separated, into t at *k. */
+static void put_rand(char *t, size_t cap, size_t *k, int n, double sd, double mean, uint64_t *s)
+{
+	for (int i = 0; i < n; i++) {
+		double u1 = ((double)(qgt_rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+		double u2 = ((double)(qgt_rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
+		double z = sqrt(-2 * log(u1)) * cos(2 * M_PI * u2) * sd + mean;
+		*k += (size_t)snprintf(t + *k, cap - *k, "%s%.6f", i ? ", " : "", z);
+	}
+}
+
+/* An exporter's folded CNN: conv (bias) -> relu -> gap -> flatten -> fc1
+ * (bias) -> relu -> fc2 (the head); with `bn`, a live batchnorm after the
+ * conv instead. */
+static ir_graph *make_cnn(diag_sink *d, bool bn)
+{
+	size_t cap = 1 << 16, k = 0;
+	char *t = malloc(cap);
+	assert_non_null(t);
+	uint64_t s = 77;
+	k += (size_t)snprintf(t + k, cap - k, "graph cnn {\n  input %%x: f32[%d,2,5,5]\n  const %%cw: f32[4,2,3,3] = [", BB);
+	put_rand(t, cap, &k, 72, 0.4, 0, &s);
+	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%cb: f32[4] = [");
+	put_rand(t, cap, &k, 4, 0.2, 0.3, &s);
+	if (bn) {
+		k += (size_t)snprintf(t + k, cap - k, "]\n  const %%g: f32[4] = [");
+		put_rand(t, cap, &k, 4, 0.2, 1, &s);
+		k += (size_t)snprintf(t + k, cap - k, "]\n  const %%be: f32[4] = [");
+		put_rand(t, cap, &k, 4, 0.2, 0, &s);
+		k += (size_t)snprintf(t + k, cap - k, "]\n  const %%rm: f32[4] = [");
+		put_rand(t, cap, &k, 4, 0.2, 0, &s);
+		k += (size_t)snprintf(t + k, cap - k, "]\n  const %%rv: f32[4] = [");
+		put_rand(t, cap, &k, 4, 0.1, 1, &s);
+	}
+	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%w1: f32[6,4] = [");
+	put_rand(t, cap, &k, 24, 0.5, 0, &s);
+	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%b1: f32[6] = [");
+	put_rand(t, cap, &k, 6, 0.2, 0.1, &s);
+	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%w2: f32[3,6] = [");
+	put_rand(t, cap, &k, 18, 0.5, 0, &s);
+	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%b2: f32[3] = [");
+	put_rand(t, cap, &k, 3, 0.1, 0, &s);
+	k += (size_t)snprintf(t + k, cap - k,
+	                      "]\n  %%c: f32[%d,4,5,5] = conv(%%x, %%cw, %%cb) {dilations=[1,1], group=1, "
+	                      "pads=[1,1,1,1], strides=[1,1]}\n",
+	                      BB);
+	if (bn)
+		k += (size_t)snprintf(t + k, cap - k,
+		                      "  %%n: f32[%d,4,5,5] = batchnorm(%%c, %%g, %%be, %%rm, %%rv) {epsilon=1e-5}\n"
+		                      "  %%r: f32[%d,4,5,5] = relu(%%n)\n",
+		                      BB, BB);
+	else
+		k += (size_t)snprintf(t + k, cap - k, "  %%r: f32[%d,4,5,5] = relu(%%c)\n", BB);
+	k += (size_t)snprintf(t + k, cap - k,
+	                      "  %%p: f32[%d,4,1,1] = global_avg_pool(%%r)\n"
+	                      "  %%f: f32[%d,4] = flatten(%%p) {axis=1}\n"
+	                      "  %%h: f32[%d,6] = gemm(%%f, %%w1, %%b1) {trans_b=1}\n"
+	                      "  %%hr: f32[%d,6] = relu(%%h)\n"
+	                      "  %%y: f32[%d,3] = gemm(%%hr, %%w2, %%b2) {trans_b=1}\n"
+	                      "  output %%y\n}\n",
+	                      BB, BB, BB, BB, BB);
+	ir_graph *g = ir_parse(t, k, "cnn.qir", d);
+	free(t);
+	assert_non_null(g);
+	assert_int_equal(ir_infer_shapes(g, d), 0);
+	return g;
+}
+
+/* NS random samples [2,5,5], labels 0..2. */
+static void make_data(qgt_dataset *ds)
+{
+	memset(ds, 0, sizeof *ds);
+	int64_t sd[3] = {2, 5, 5};
+	ds->n = NS;
+	ds->sample = ir_shape_make(3, sd);
+	ds->sample_numel = 50;
+	ds->x = malloc(sizeof(float) * NS * 50);
+	ds->y = malloc(sizeof(int32_t) * NS);
+	assert_true(ds->x && ds->y);
+	uint64_t s = 5;
+	for (int i = 0; i < NS * 50; i++)
+		ds->x[i] = (float)((double)(qgt_rng_next(&s) >> 11) / 9007199254740992.0);
+	for (int i = 0; i < NS; i++)
+		ds->y[i] = (int32_t)qgt_rng_below(&s, 3);
+	ds->nclasses = 3;
+}
+
+/* Logits of g on the first batch of ds (caller frees). */
+static float *run_logits(ir_graph *g, const qgt_dataset *ds, diag_sink *d)
+{
+	int64_t xs[4] = {BB, 2, 5, 5};
+	ir_tensor in = {.dt = IR_DT_F32, .shape = ir_shape_make(4, xs), .data = ds->x}, out;
+	assert_int_equal(ir_interp_run(g, &in, &out, d), 0);
+	float *y = malloc(sizeof(float) * BB * 3);
+	memcpy(y, out.data, sizeof(float) * BB * 3);
+	ir_tensor_free(&out);
+	return y;
+}
+
+static void assert_close(const float *a, const float *b, int n, double tol)
+{
+	for (int i = 0; i < n; i++) {
+		if (!(fabs(a[i] - b[i]) <= tol * (1 + fabs(a[i]))))
+			fprintf(stderr, "element %d: %.9g vs %.9g\n", i, (double)a[i], (double)b[i]);
+		assert_true(fabs(a[i] - b[i]) <= tol * (1 + fabs(a[i])));
+	}
+}
+
+static int count_op(const ir_graph *g, ir_op op)
+{
+	int c = 0;
+	for (int i = 0; i < g->nnodes; i++)
+		c += !g->nodes[i]->dead && g->nodes[i]->op == op;
+	return c;
+}
+
+/* "op(out) op(out) ...": the structure, by op and output name. */
+static char *structure(const ir_graph *g)
+{
+	size_t cap = 4096, k = 0;
+	char *t = malloc(cap);
+	t[0] = 0;
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead)
+			k += (size_t)snprintf(t + k, cap - k, "%s(%s:%s,%s) ", ir_op_name(g->nodes[i]->op),
+			                      g->nodes[i]->out[0]->name, g->nodes[i]->in[0]->name,
+			                      g->nodes[i]->nin > 1 ? g->nodes[i]->in[1]->name : "");
+	return t;
+}
+
+static void train_cfg(qgt_train_config *c)
+{
+	qgt_train_config_default(c);
+	c->batch = BB;
+	c->threads = 1;
+	c->lr = 0.05f;
+}
+
+/* At the start the re-introduced batchnorms are the identity (inference
+ * mode), calibrated (gamma = sqrt(var + eps) of the layer's output);
+ * folding them back, whatever they learned, gives the same function and
+ * the structure and names as loaded. */
+static void test_qgt_bn_reintroduce_identity_and_refold(void **state)
+{
+	(void)state;
+	diag_sink d;
+	diag_sink_init(&d, stderr);
+	qgt_dataset ds;
+	make_data(&ds);
+	ir_graph *g = make_cnn(&d, false);
+	char *s0 = structure(g);
+	int nv0 = g->nvalues;
+	float *y0 = run_logits(g, &ds, &d);
+	qgt_reg_options o = opts(IR_QS_AFFINE, 2, false);
+	qgt_reg *r = qgt_reg_create(g, &o, &d);
+	assert_non_null(r);
+	qgt_train_config c;
+	train_cfg(&c);
+	qgt_bn_intro *bi = NULL;
+	/* conv, fc1 and the head fc2 */
+	assert_int_equal(qgt_bn_reintroduce(g, r, &ds, &c, 4, &bi, &d), 3);
+	assert_non_null(bi);
+	assert_int_equal(count_op(g, IR_OP_BATCHNORM), 3);
+	assert_int_equal(ir_verify(g, true, &d), 0);
+	float *y1 = run_logits(g, &ds, &d);
+	assert_close(y0, y1, BB * 3, 1e-5);
+	/* calibrated: the scales are the output's std, not 1 */
+	int calibrated = 0;
+	ir_node *bns[3] = {NULL, NULL, NULL};
+	int nb = 0;
+	for (int i = 0; i < g->nnodes; i++)
+		if (g->nodes[i]->op == IR_OP_BATCHNORM && nb < 3)
+			bns[nb++] = g->nodes[i];
+	assert_int_equal(nb, 3);
+	assert_true(bns[0]->out[0] == ir_graph_find_value(g, "c"));
+	assert_true(bns[1]->out[0] == ir_graph_find_value(g, "h"));
+	assert_true(bns[2]->out[0] == ir_graph_find_value(g, "y") && g->outputs[0] == bns[2]->out[0]);
+	for (int i = 0; i < nb; i++) {
+		const ir_value *gv = bns[i]->in[1];
+		for (int64_t k = 0; k < gv->shape.d[0]; k++)
+			calibrated += fabsf(((float *)gv->data)[k] - 1) > 1e-3f;
+	}
+	assert_true(calibrated > 0);
+	/* what training might leave: any scale, shift and statistics */
+	uint64_t rs = 3;
+	for (int i = 0; i < nb; i++)
+		for (int j = 1; j <= 4; j++) {
+			float *p = bns[i]->in[j]->data;
+			for (int64_t k = 0; k < bns[i]->in[j]->shape.d[0]; k++) {
+				double u = (double)(qgt_rng_next(&rs) >> 11) / 9007199254740992.0;
+				p[k] = j == 1 ? (float)(u * 2 - 0.5) : j == 4 ? (float)(0.5 + u) : p[k] + (float)(u - 0.5);
+			}
+		}
+	float *y2 = run_logits(g, &ds, &d);
+	assert_int_equal(qgt_bn_refold(g, bi, &d), 0);
+	assert_int_equal(count_op(g, IR_OP_BATCHNORM), 0);
+	assert_int_equal(ir_verify(g, true, &d), 0);
+	char *s1 = structure(g);
+	assert_string_equal(s0, s1);
+	assert_int_equal(g->nvalues, nv0);
+	float *y3 = run_logits(g, &ds, &d);
+	assert_close(y2, y3, BB * 3, 1e-5);
+	free(s0);
+	free(s1);
+	free(y0);
+	free(y1);
+	free(y2);
+	free(y3);
+	qgt_reg_destroy(r);
+	ir_graph_destroy(g);
+	qgt_dataset_free(&ds);
+	diag_sink_fini(&d);
+}
+
+/* The whole flow on the folded model: re-introduced, trained, folded
+ * back onto the grid; off with bn_reintro false and for per-tensor grids
+ * (which folding would break).  With a live batchnorm and a per-tensor
+ * grid: one warning naming the kernel. */
+static void test_qgt_finetune_reintroduces_bn(void **state)
+{
+	(void)state;
+	static const struct {
+		bool reintro, per_tensor, live_bn;
+		int inserted;
+	} cases[] = {{true, false, false, 3}, {false, false, false, 0}, {true, true, false, 0},
+	             {true, false, true, 2},  {true, true, true, 0}};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		qgt_dataset ds;
+		make_data(&ds);
+		ir_graph *g = make_cnn(&d, cases[i].live_bn);
+		char *s0 = structure(g);
+		qgt_reg_options o = opts(IR_QS_AFFINE, 2, cases[i].per_tensor);
+		o.bn_reintro = cases[i].reintro;
+		o.freeze_frac = 0.3f;
+		qgt_reg *r = qgt_reg_create(g, &o, &d);
+		assert_non_null(r);
+		qgt_train_config c;
+		train_cfg(&c);
+		c.max_steps = 6;
+		char *log = NULL;
+		size_t len = 0;
+		c.log = open_memstream(&log, &len);
+		qgt_finetune_stats st;
+		int rc = qgt_finetune(g, &ds, &c, r, 2, &st, &d);
+		fclose(c.log);
+		if (rc)
+			fprintf(stderr, "%s", d.buf ? d.buf : "");
+		assert_int_equal(rc, 0);
+		bool said = strstr(log, "batchnorm re-introduced after") != NULL;
+		if (said != (cases[i].inserted > 0))
+			fprintf(stderr, "case %zu: log '%s'\n", i, log);
+		assert_true(said == (cases[i].inserted > 0));
+		if (said)
+			assert_non_null(strstr(log, cases[i].inserted == 3 ? "after 3 kernels" : "after 2 kernels"));
+		/* per-tensor: the bare kernels train, and the log says why */
+		assert_true((strstr(log, "not re-introduced after") != NULL) == (cases[i].per_tensor && cases[i].reintro));
+		char *s1 = structure(g);
+		assert_string_equal(s0, s1);
+		assert_int_equal(count_op(g, IR_OP_BATCHNORM), cases[i].live_bn);
+		assert_int_equal(ir_verify(g, true, &d), 0);
+		/* on the grid the quantize pass computes from the folded kernels */
+		assert_true(qgt_reg_project(r, g, &d) < 1e-12);
+		bool warned = d.buf && strstr(d.buf, "per-tensor grids do not survive") && strstr(d.buf, "'cw'");
+		assert_true(warned == (cases[i].per_tensor && cases[i].live_bn));
+		free(log);
+		free(s0);
+		free(s1);
+		qgt_reg_destroy(r);
+		ir_graph_destroy(g);
+		qgt_dataset_free(&ds);
+		diag_sink_fini(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -339,6 +620,8 @@ int main(void)
 		cmocka_unit_test(test_qgt_clusters_weights_codebook),
 		cmocka_unit_test(test_qgt_freeze_holds_grid),
 		cmocka_unit_test(test_qgt_histograms_json),
+		cmocka_unit_test(test_qgt_bn_reintroduce_identity_and_refold),
+		cmocka_unit_test(test_qgt_finetune_reintroduces_bn),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
