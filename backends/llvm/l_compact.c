@@ -17,7 +17,8 @@
  * The kernel, for each sample n and output channel m: zero the output
  * plane; for each tap (c, ky, kx) decode the weight once and, unless it is
  * zero, add x * w to every output position whose input tap lies inside the
- * input (unsigned bounds checks: padding costs no copies); then
+ * input (a range of rows and columns computed per tap: padding costs no
+ * copies and no checks per position); then
  * y = y * scale + bias, clamped.  Integer codes accumulate x * (code - zp)
  * with the scale applied once per output, binary and ternary add or
  * subtract x (no multiplication by weights), power-of-two weights multiply
@@ -168,6 +169,21 @@ static LLVMValueRef term(be_fn *f, const ck_key *key, LLVMValueRef xv, LLVMValue
 	return LLVMBuildFMul(b, xv, wv, "");
 }
 
+/* Output positions o in [*lo, *hi) (hi may be below lo: none) whose input
+ * o*st + t lies in [0, in); t may be negative. */
+static void tap_range(be_fn *f, LLVMValueRef t, LLVMValueRef st, LLVMValueRef in, LLVMValueRef out,
+                      LLVMValueRef *lo, LLVMValueRef *hi)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef zero = be_ci(f, 0), sm1 = LLVMBuildSub(b, st, be_ci(f, 1), "");
+	LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntSLT, t, zero, "");
+	*lo = LLVMBuildSelect(b, neg, LLVMBuildUDiv(b, LLVMBuildSub(b, sm1, t, ""), st, ""), zero, "");
+	LLVMValueRef room = LLVMBuildSub(b, in, t, "");
+	LLVMValueRef h = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, room, zero, ""),
+	                                 LLVMBuildUDiv(b, LLVMBuildAdd(b, room, sm1, ""), st, ""), zero, "");
+	*hi = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, h, out, ""), h, out, "");
+}
+
 static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 {
 	static const char *const kname[KK_COUNT] = {"f32", "int", "bin", "tern", "pow2", "cb"};
@@ -248,27 +264,34 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	decode(k, key, m, mc, z, j, &wv, &code, &nz);
 	be_if wnz;
 	be_if_begin(f, &wnz, nz);
-	/* iy = oy*sh + ky*dh - ph: negative wraps, and fails iy < IH. */
+	/* The output rows and columns whose input tap oy*sh + ky*dh - ph,
+	 * ox*sw + kx*dw - pw lies inside the input: no checks per position. */
 	LLVMValueRef ty = LLVMBuildSub(b, imul(f, ky, p[CP_DH]), p[CP_PH], "");
 	LLVMValueRef tx = LLVMBuildSub(b, imul(f, kx, p[CP_DW]), p[CP_PW], "");
-	LLVMValueRef oy = be_loop_begin_v(f, &loy, p[CP_OH]);
+	LLVMValueRef y0, y1, x0, x1;
+	tap_range(f, ty, p[CP_SH], p[CP_IH], p[CP_OH], &y0, &y1);
+	tap_range(f, tx, p[CP_SW], p[CP_IW], p[CP_OW], &x0, &x1);
+	be_if any;
+	be_if_begin(f, &any, LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, y0, y1, ""),
+	                                  LLVMBuildICmp(b, LLVMIntULT, x0, x1, ""), ""));
+	LLVMValueRef oy = iadd(f, y0, be_loop_begin_v(f, &loy, LLVMBuildSub(b, y1, y0, "")));
 	LLVMValueRef iy = LLVMBuildAdd(b, imul(f, oy, p[CP_SH]), ty, "");
-	be_if iny;
-	be_if_begin(f, &iny, LLVMBuildICmp(b, LLVMIntULT, iy, p[CP_IH], ""));
-	LLVMValueRef xrow = iadd(f, xc, imul(f, iy, p[CP_IW]));
+	LLVMValueRef xrow = LLVMBuildAdd(b, iadd(f, xc, imul(f, iy, p[CP_IW])), tx, "");
 	LLVMValueRef yrow = iadd(f, yb, imul(f, oy, p[CP_OW]));
-	LLVMValueRef ox = be_loop_begin_v(f, &lox, p[CP_OW]);
-	LLVMValueRef ix = LLVMBuildAdd(b, imul(f, ox, p[CP_SW]), tx, "");
-	be_if inx;
-	be_if_begin(f, &inx, LLVMBuildICmp(b, LLVMIntULT, ix, p[CP_IW], ""));
-	LLVMValueRef xv = fld(f, k->x, iadd(f, xrow, ix));
+	/* The input index steps by sw along the row (kept in a slot: a phi
+	 * after mem2reg, so the loop does no multiplication). */
+	LLVMValueRef xs = be_entry_alloca(f, f->ity, "xi");
+	LLVMBuildStore(b, LLVMBuildAdd(b, xrow, imul(f, x0, p[CP_SW]), ""), xs);
+	LLVMValueRef ox = iadd(f, x0, be_loop_begin_v(f, &lox, LLVMBuildSub(b, x1, x0, "")));
+	LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xs, "");
+	LLVMBuildStore(b, LLVMBuildAdd(b, xi, p[CP_SW], ""), xs);
+	LLVMValueRef xv = fld(f, k->x, xi);
 	LLVMValueRef yi = iadd(f, yrow, ox);
 	LLVMValueRef acc = LLVMBuildFAdd(b, fld(f, k->y, yi), term(f, key, xv, wv, code), "");
 	be_st(f, k->y, yi, acc);
-	be_if_end(f, &inx);
 	be_loop_end(f, &lox);
-	be_if_end(f, &iny);
 	be_loop_end(f, &loy);
+	be_if_end(f, &any);
 	be_if_end(f, &wnz);
 	be_loop_end(f, &lkx);
 	be_loop_end(f, &lky);
