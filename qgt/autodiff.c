@@ -334,15 +334,19 @@ void qgt_trainer_destroy(qgt_trainer *t)
 		return;
 	trainer_box *box = (trainer_box *)t;
 	if (t->profile && t->ex) {
-		double tf = 0, tb = 0;
+		double tf = 0, tb = 0, mf = 0, mb = 0;
 		for (int i = 0; i < t->nex; i++) {
 			tf += t->ex[i].tf;
 			tb += t->ex[i].tb;
+			mf += t->ex[i].tf_min;
+			mb += t->ex[i].tb_min;
 		}
-		fprintf(stderr, "qgt profile: forward %.3f s, backward %.3f s\n", tf, tb);
+		fprintf(stderr, "qgt profile: forward %.3f s, backward %.3f s; fastest runs add up to %.3f + %.3f ms\n",
+		        tf, tb, mf * 1e3, mb * 1e3);
 		for (int i = 0; i < t->nex; i++)
-			fprintf(stderr, "  %-16s %-40.40s fwd %8.3f s  bwd %8.3f s\n", ir_op_name(t->ex[i].n->op),
-			        t->ex[i].n->name, t->ex[i].tf, t->ex[i].tb);
+			fprintf(stderr, "  %-16s %-40.40s fwd %8.3f s  bwd %8.3f s  fastest %7.3f + %7.3f ms\n",
+			        ir_op_name(t->ex[i].n->op), t->ex[i].n->name, t->ex[i].tf, t->ex[i].tb,
+			        t->ex[i].tf_min * 1e3, t->ex[i].tb_min * 1e3);
 	}
 	qgt_pool_destroy(t->pool);
 	ir_arena_destroy(box->arena);
@@ -389,8 +393,12 @@ int qgt_trainer_forward(qgt_trainer *t, const float *x, const int32_t *y, bool t
 		int r = e->fwd ? e->fwd(t, e) : eval_generic(t, e);
 		if (r)
 			return -1;
-		if (t->profile)
-			e->tf += prof_now() - t0;
+		if (t->profile) {
+			double dt = prof_now() - t0;
+			e->tf += dt;
+			if (dt < e->tf_min || e->tf_min == 0)
+				e->tf_min = dt;
+		}
 	}
 	/* Softmax cross-entropy, mean over the batch. */
 	const float *z = qgt_f(t, t->logits);
@@ -470,8 +478,12 @@ int qgt_trainer_backward(qgt_trainer *t)
 		double t0 = t->profile ? prof_now() : 0;
 		if (e->bwd(t, e))
 			return -1;
-		if (t->profile)
-			e->tb += prof_now() - t0;
+		if (t->profile) {
+			double dt = prof_now() - t0;
+			e->tb += dt;
+			if (dt < e->tb_min || e->tb_min == 0)
+				e->tb_min = dt;
+		}
 	}
 	/* Parameters no gradient reached get zeros. */
 	for (int i = 0; i < t->nparams; i++)

@@ -1,5 +1,5 @@
-/* grad_conv.c: forward and backward of conv (im2col + sgemm, parallel
- * over the batch), gemm and matmul (sgemm). */
+/* grad_conv.c: forward and backward of conv (im2col + sgemm over chunks
+ * of samples, parallel over the batch), gemm and matmul (sgemm). */
 #include <cblas.h>
 #include <string.h>
 
@@ -8,81 +8,237 @@
 
 /* ---------------------------------------------------------------- conv */
 
+/* Columns of one im2col chunk (samples side by side) are capped near
+ * this many floats, so a chunk stays in L2 while its GEMMs run.  Small
+ * per-sample GEMMs waste most of OpenBLAS's time in packing and edges. */
+enum { CONV_CHUNK_FLOATS = 96 * 1024, CONV_CHUNK_MAX = 16 };
+
 typedef struct conv_st {
 	int64_t n, c, h, w;       /* input */
 	int64_t m, oh, ow;        /* output channels and extents */
 	int64_t kh, kw, sh, sw, ph, pw, dh, dw;
 	int64_t group, cg, mg;    /* groups, channels per group in and out */
 	int64_t k, p;             /* gemm inner dim cg*kh*kw, output pixels */
+	int64_t chunk;            /* samples per GEMM */
 	bool direct;              /* 1x1, stride 1, no pad: the input is the column */
-	/* Backward: which gradients to make. */
-	bool need_dx;
+	bool shift;               /* stride 1, ow == w: a column row is a shifted input plane */
+	int32_t *mask;            /* shift mode: per tap [kh*kw][p], all ones where it reads
+	                           * inside the input */
+	int64_t center;           /* column row (i*kw + j) of the tap that reads every input
+	                           * pixel once, in shift mode; -1 if none */
+	double *mom;              /* per-thread output moments (qgt_conv_moments), or NULL */
+	int mom_threads;
+	qgt_dy_src dy_src;        /* output gradient on demand (qgt_conv_take_dy); plane NULL if none */
 	ir_value *x, *wv, *bv, *y;
-	float **dwt;              /* per thread: dW then dB partial sums (in tbuf) */
 } conv_st;
 
-/* col[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sh - ph + i*dh][ox*sw - pw + j*dw] */
-static void im2col(const conv_st *s, const float *x, float *col)
+/* Per-thread scratch (tbuf): dW partial [m*k], dB partial [m], then the
+ * chunk's columns [k][chunk*p], then its outputs or output gradients for
+ * one group [mg][chunk*p], then dcol [k][chunk*p] (shift mode; else dcol
+ * reuses the columns, spent by then). */
+static float *conv_col(const conv_st *s, float *tb)
 {
-	int64_t hw = s->h * s->w, p = s->p;
+	return tb + s->m * s->k + s->m;
+}
+
+static float *conv_tmp(const conv_st *s, float *tb)
+{
+	return conv_col(s, tb) + s->k * s->chunk * s->p;
+}
+
+static float *conv_dcol(const conv_st *s, float *tb)
+{
+	return s->shift ? conv_tmp(s, tb) + s->mg * s->chunk * s->p : conv_col(s, tb);
+}
+
+/* Where a kernel tap reads: output row oy reads input row oy*sh + di,
+ * valid for oy in [y0, y1); likewise columns with dj in [x0, x1). */
+static void tap_range(int64_t d, int64_t st, int64_t in, int64_t out, int64_t *lo, int64_t *hi)
+{
+	int64_t l = d >= 0 ? 0 : (-d + st - 1) / st;
+	int64_t h = in - d <= 0 ? 0 : (in - d + st - 1) / st;
+	if (h > out)
+		h = out;
+	if (l > h)
+		l = h;
+	*lo = l;
+	*hi = h;
+}
+
+/* Shift mode: tap (di, dj) reads x[q + off], off = di*w + dj, for output
+ * pixel q, where its mask lets it.  [a, b) is the run of q it may read
+ * at all, clipped to the plane: what lies outside the run, or wraps to
+ * another row inside it, is masked. */
+static void shift_run(const conv_st *s, int64_t di, int64_t dj, int64_t *off, int64_t *a,
+                      int64_t *b)
+{
+	int64_t hw = s->h * s->w, y0, y1;
+	tap_range(di, 1, s->h, s->oh, &y0, &y1);
+	*off = di * s->w + dj;
+	*a = y0 * s->ow > -*off ? y0 * s->ow : -*off;
+	*b = y1 * s->ow < hw - *off ? y1 * s->ow : hw - *off;
+	if (*a > *b)
+		*a = *b;
+}
+
+/* Fill s->mask: tap (i, j) reads inside the input at output pixel q. */
+static void conv_masks(conv_st *s)
+{
+	for (int64_t i = 0; i < s->kh; i++)
+		for (int64_t j = 0; j < s->kw; j++) {
+			int64_t y0, y1, x0, x1;
+			tap_range(i * s->dh - s->ph, 1, s->h, s->oh, &y0, &y1);
+			tap_range(j * s->dw - s->pw, 1, s->w, s->ow, &x0, &x1);
+			int32_t *mk = s->mask + (i * s->kw + j) * s->p;
+			for (int64_t oy = 0; oy < s->oh; oy++)
+				for (int64_t ox = 0; ox < s->ow; ox++)
+					mk[oy * s->ow + ox] = oy >= y0 && oy < y1 && ox >= x0 && ox < x1 ? -1 : 0;
+		}
+}
+
+/* d[q] = s[q] where m[q] is all ones, else +0. */
+static void masked_copy(float *restrict d, const float *restrict s, const int32_t *restrict m,
+                        int64_t n)
+{
+	int64_t q = 0;
+	for (; q + 4 <= n; q += 4) {
+		v4i v = (v4i)v4f_load(s + q) & v4i_load(m + q);
+		memcpy(d + q, &v, sizeof v);
+	}
+	for (; q < n; q++)
+		d[q] = m[q] ? s[q] : 0.0f;
+}
+
+/* x[q] += r[q] where m[q] is all ones (else adds +0, which leaves x);
+ * with `zero` r is cleared as it is read. */
+static void masked_add(float *restrict x, float *restrict r, const int32_t *restrict m, int64_t n,
+                       bool zero)
+{
+	int64_t q = 0;
+	for (; q + 4 <= n; q += 4) {
+		v4f v = (v4f)((v4i)v4f_load(r + q) & v4i_load(m + q)) + v4f_load(x + q);
+		memcpy(x + q, &v, sizeof v);
+		if (zero)
+			memset(r + q, 0, sizeof v);
+	}
+	for (; q < n; q++) {
+		x[q] += m[q] ? r[q] : 0.0f;
+		if (zero)
+			r[q] = 0;
+	}
+}
+
+/* col[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sh - ph + i*dh][ox*sw - pw + j*dw],
+ * 0 outside; column rows are ld apart. */
+static void im2col(const conv_st *s, const float *x, float *col, int64_t ld)
+{
+	int64_t hw = s->h * s->w, ow = s->ow;
 	for (int64_t c = 0; c < s->cg; c++)
 		for (int64_t i = 0; i < s->kh; i++)
 			for (int64_t j = 0; j < s->kw; j++) {
-				float *row = col + ((c * s->kh + i) * s->kw + j) * p;
+				float *row = col + ((c * s->kh + i) * s->kw + j) * ld;
 				const float *xc = x + c * hw;
-				/* Valid output columns: 0 <= ox*sw - pw + j*dw < w. */
-				int64_t off = j * s->dw - s->pw;
-				int64_t lo = off >= 0 ? 0 : (-off + s->sw - 1) / s->sw;
-				int64_t hi = s->w - off <= 0 ? 0 : (s->w - off + s->sw - 1) / s->sw;
-				if (hi > s->ow)
-					hi = s->ow;
-				if (lo > hi)
-					lo = hi;
-				for (int64_t oy = 0; oy < s->oh; oy++) {
-					float *r = row + oy * s->ow;
-					int64_t iy = oy * s->sh - s->ph + i * s->dh;
-					if (iy < 0 || iy >= s->h) {
-						memset(r, 0, sizeof(float) * (size_t)s->ow);
-						continue;
-					}
-					const float *xr = xc + iy * s->w + off;
-					for (int64_t ox = 0; ox < lo; ox++)
+				int64_t di = i * s->dh - s->ph, dj = j * s->dw - s->pw, y0, y1, x0, x1;
+				if (s->shift) {
+					int64_t off, a, b;
+					shift_run(s, di, dj, &off, &a, &b);
+					memset(row, 0, sizeof(float) * (size_t)a);
+					memset(row + b, 0, sizeof(float) * (size_t)(s->p - b));
+					if (a < b)
+						masked_copy(row + a, xc + a + off,
+						            s->mask + (i * s->kw + j) * s->p + a, b - a);
+					continue;
+				}
+				tap_range(di, s->sh, s->h, s->oh, &y0, &y1);
+				tap_range(dj, s->sw, s->w, ow, &x0, &x1);
+				memset(row, 0, sizeof(float) * (size_t)(y0 * ow));
+				memset(row + y1 * ow, 0, sizeof(float) * (size_t)((s->oh - y1) * ow));
+				for (int64_t oy = y0; oy < y1; oy++) {
+					float *r = row + oy * ow;
+					const float *xr = xc + (oy * s->sh + di) * s->w + dj;
+					for (int64_t ox = 0; ox < x0; ox++)
 						r[ox] = 0;
 					if (s->sw == 1)
-						memcpy(r + lo, xr + lo, sizeof(float) * (size_t)(hi - lo));
+						memcpy(r + x0, xr + x0, sizeof(float) * (size_t)(x1 - x0));
 					else
-						for (int64_t ox = lo; ox < hi; ox++)
+						for (int64_t ox = x0; ox < x1; ox++)
 							r[ox] = xr[ox * s->sw];
-					for (int64_t ox = hi; ox < s->ow; ox++)
+					for (int64_t ox = x1; ox < ow; ox++)
 						r[ox] = 0;
 				}
 			}
 }
 
-/* The adjoint of im2col: add columns back into dx. */
-static void col2im(const conv_st *s, const float *col, float *dx)
+/* The adjoint of im2col: add columns back into dx, or with `first` (and
+ * a center tap) store the center tap's and add the others, so that dx
+ * need not be zeroed first.  In shift mode each tap row adds back in one
+ * masked run (x + 0 is x); with `zero` the columns are left all zero, so
+ * the next GEMM into them can add instead of having them cleared. */
+static void col2im(const conv_st *s, float *col, int64_t ld, float *dx, bool first, bool zero)
 {
-	int64_t hw = s->h * s->w, p = s->p;
-	for (int64_t c = 0; c < s->cg; c++)
+	int64_t hw = s->h * s->w, ow = s->ow, kk = s->kh * s->kw;
+	bool store = first && s->center >= 0;
+	for (int64_t c = 0; c < s->cg; c++) {
+		if (store) {
+			float *restrict xc = dx + c * hw, *restrict row = col + (c * kk + s->center) * ld;
+			if (zero)
+				for (int64_t q = 0; q < hw; q++) {
+					xc[q] = row[q];
+					row[q] = 0;
+				}
+			else
+				memcpy(xc, row, sizeof(float) * (size_t)hw);
+		}
 		for (int64_t i = 0; i < s->kh; i++)
 			for (int64_t j = 0; j < s->kw; j++) {
-				const float *row = col + ((c * s->kh + i) * s->kw + j) * p;
+				if (store && i * s->kw + j == s->center)
+					continue;
+				float *row = col + ((c * s->kh + i) * s->kw + j) * ld;
 				float *xc = dx + c * hw;
-				int64_t off = j * s->dw - s->pw;
-				int64_t lo = off >= 0 ? 0 : (-off + s->sw - 1) / s->sw;
-				int64_t hi = s->w - off <= 0 ? 0 : (s->w - off + s->sw - 1) / s->sw;
-				if (hi > s->ow)
-					hi = s->ow;
-				for (int64_t oy = 0; oy < s->oh; oy++) {
-					int64_t iy = oy * s->sh - s->ph + i * s->dh;
-					if (iy < 0 || iy >= s->h)
-						continue;
-					const float *r = row + oy * s->ow;
-					float *xr = xc + iy * s->w + off;
-					for (int64_t ox = lo; ox < hi; ox++)
-						xr[ox * s->sw] += r[ox];
+				int64_t di = i * s->dh - s->ph, dj = j * s->dw - s->pw, y0, y1, x0, x1;
+				tap_range(di, s->sh, s->h, s->oh, &y0, &y1);
+				tap_range(dj, s->sw, s->w, ow, &x0, &x1);
+				if (s->shift) {
+					int64_t off, a, b;
+					shift_run(s, di, dj, &off, &a, &b);
+					if (a < b)
+						masked_add(xc + a + off, row + a,
+						           s->mask + (i * s->kw + j) * s->p + a, b - a, zero);
+					if (zero) {
+						memset(row, 0, sizeof(float) * (size_t)a);
+						memset(row + b, 0, sizeof(float) * (size_t)(s->p - b));
+					}
+					continue;
+				}
+				for (int64_t oy = y0; oy < y1; oy++) {
+					const float *restrict r = row + oy * ow;
+					float *restrict xr = xc + (oy * s->sh + di) * s->w + dj;
+					if (s->sw == 1)
+						for (int64_t ox = x0; ox < x1; ox++)
+							xr[ox] += r[ox];
+					else
+						for (int64_t ox = x0; ox < x1; ox++)
+							xr[ox * s->sw] += r[ox];
 				}
 			}
+	}
+}
+
+/* Sum of r[0..n) in 16 interleaved partial sums: vectorisable without
+ * reassociation, and the same order every run. */
+static float row_sum(const float *r, int64_t n)
+{
+	float acc[16] = {0};
+	int64_t q = 0;
+	for (; q + 16 <= n; q += 16)
+		for (int l = 0; l < 16; l++)
+			acc[l] += r[q + l];
+	for (int l = 0; q < n; q++, l++)
+		acc[l] += r[q];
+	float s = 0;
+	for (int l = 0; l < 16; l++)
+		s += acc[l];
+	return s;
 }
 
 typedef struct conv_job {
@@ -91,92 +247,183 @@ typedef struct conv_job {
 	const float *x, *w, *b, *dy;
 	float *y, *dx;
 	bool dx_acc;
+	bool dy_src;              /* take dY from s->dy_src, not dy */
 } conv_job;
+
+/* The columns of samples [b0, b0+ns), group gi, side by side, built in
+ * col (a 1x1 conv's single sample is its input). */
+static const float *chunk_cols(const conv_st *s, const float *x, int64_t b0, int64_t ns,
+                               int64_t gi, float *col)
+{
+	int64_t chw = s->c * s->h * s->w, cghw = s->cg * s->h * s->w, ld = ns * s->p;
+	if (s->direct && ns == 1)
+		return x + b0 * chw + gi * cghw;
+	for (int64_t q = 0; q < ns; q++)
+		im2col(s, x + (b0 + q) * chw + gi * cghw, col + q * s->p, ld);
+	return col;
+}
+
+/* y = r + bias, clearing r; with mom, the sum of the row's y goes to
+ * mom[0] and the sum of squares to mom[m]. */
+static void scatter_row(float *restrict y, float *restrict r, int64_t p, float bias,
+                        double *mom, int64_t m)
+{
+	v4f bv = {bias, bias, bias, bias}, s0 = {0}, s1 = {0}, q0 = {0}, q1 = {0};
+	int64_t e = 0;
+	for (; e + 8 <= p; e += 8) {
+		v4f a = v4f_load(r + e) + bv, b = v4f_load(r + e + 4) + bv;
+		memcpy(y + e, &a, sizeof a);
+		memcpy(y + e + 4, &b, sizeof b);
+		memset(r + e, 0, 2 * sizeof a);
+		s0 += a;
+		s1 += b;
+		q0 += a * a;
+		q1 += b * b;
+	}
+	float ts = 0, tq = 0;
+	for (; e < p; e++) {
+		float v = r[e] + bias;
+		y[e] = v;
+		r[e] = 0;
+		ts += v;
+		tq += v * v;
+	}
+	if (mom) {
+		v4f z = {0};
+		mom[0] += v4f_total(s0, s1, z, z, ts);
+		mom[m] += v4f_total(q0, q1, z, z, tq);
+	}
+}
 
 static void conv_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 {
 	conv_job *j = ctx;
 	conv_st *s = j->s;
-	float *col = j->t->tbuf[tid];
-	int64_t chw = s->c * s->h * s->w, mp = s->m * s->p;
-	for (int64_t b = lo; b < hi; b++)
+	float *col = conv_col(s, j->t->tbuf[tid]), *tmp = conv_tmp(s, j->t->tbuf[tid]);
+	int64_t mp = s->m * s->p;
+	/* The GEMMs add into tmp and the scatter leaves it clear: cheaper
+	 * than OpenBLAS clearing it before every GEMM (beta 0). */
+	memset(tmp, 0, sizeof(float) * (size_t)(s->mg * s->chunk * s->p));
+	for (int64_t b0 = lo; b0 < hi; b0 += s->chunk) {
+		int64_t ns = hi - b0 < s->chunk ? hi - b0 : s->chunk, ld = ns * s->p;
 		for (int64_t gi = 0; gi < s->group; gi++) {
-			const float *xg = j->x + b * chw + gi * s->cg * s->h * s->w;
-			const float *src = xg;
-			if (!s->direct) {
-				im2col(s, xg, col);
-				src = col;
-			}
-			float *yg = j->y + b * mp + gi * s->mg * s->p;
-			/* The bias goes in first, the product on top (beta 1). */
-			if (j->b)
+			const float *src = chunk_cols(s, j->x, b0, ns, gi, col);
+			/* Y[g] (mg x ns*p) = W[g] (mg x k) * cols (k x ns*p); the
+			 * scatter to [sample][channel][pixel] adds the bias. */
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->mg, (int)ld, (int)s->k,
+			            1.0f, j->w + gi * s->mg * s->k, (int)s->k, src, (int)ld, 1.0f, tmp,
+			            (int)ld);
+			for (int64_t q = 0; q < ns; q++)
 				for (int64_t m = 0; m < s->mg; m++) {
-					float bv = j->b[gi * s->mg + m];
-					float *r = yg + m * s->p;
-					for (int64_t q = 0; q < s->p; q++)
-						r[q] = bv;
+					int64_t ch = gi * s->mg + m;
+					scatter_row(j->y + (b0 + q) * mp + ch * s->p, tmp + m * ld + q * s->p, s->p,
+					            j->b ? j->b[ch] : 0.0f,
+					            s->mom ? s->mom + 2 * tid * s->m + ch : NULL, s->m);
 				}
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->mg, (int)s->p,
-			            (int)s->k, 1.0f, j->w + gi * s->mg * s->k, (int)s->k, src, (int)s->p,
-			            j->b ? 1.0f : 0.0f, yg, (int)s->p);
 		}
+	}
 }
 
 static int conv_fwd(qgt_trainer *t, qgt_exec *e)
 {
 	conv_st *s = e->st;
 	conv_job j = {t, s, qgt_f(t, s->x), qgt_f(t, s->wv), s->bv ? qgt_f(t, s->bv) : NULL, NULL,
-	              qgt_f(t, s->y), NULL, false};
+	              qgt_f(t, s->y), NULL, false, false};
+	if (s->mom)
+		memset(s->mom, 0, sizeof(double) * (size_t)(2 * s->mom_threads * s->m));
 	qgt_pool_run(t->pool, s->n, conv_fwd_task, &j);
 	return 0;
+}
+
+bool qgt_conv_take_dy(qgt_trainer *t, const ir_node *conv, const qgt_dy_src *src)
+{
+	for (int i = 0; i < t->nex; i++) {
+		qgt_exec *e = &t->ex[i];
+		if (e->n == conv && e->fwd == conv_fwd) {
+			((conv_st *)e->st)->dy_src = *src;
+			return true;
+		}
+	}
+	return false;
+}
+
+const double *qgt_conv_moments(qgt_trainer *t, const ir_node *conv, int *nthreads)
+{
+	for (int i = 0; i < t->nex; i++) {
+		qgt_exec *e = &t->ex[i];
+		if (e->n != conv || e->fwd != conv_fwd)
+			continue;
+		conv_st *s = e->st;
+		if (!s->mom) {
+			/* The pool is made after planning, with at most this many. */
+			s->mom_threads = t->cfg.threads < 1 ? 1 : t->cfg.threads;
+			s->mom = qgt_plan_alloc(t, sizeof(double) * (size_t)(2 * s->mom_threads * s->m));
+		}
+		*nthreads = s->mom_threads;
+		return s->mom;
+	}
+	return NULL;
 }
 
 static void conv_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 {
 	conv_job *j = ctx;
 	conv_st *s = j->s;
-	float *col = j->t->tbuf[tid];
-	float *dcol = col + s->k * s->p;
-	float *dw = dcol + s->k * s->p;
-	float *db = dw + s->m * s->k;
+	float *dw = j->t->tbuf[tid], *db = dw + s->m * s->k;
+	float *col = conv_col(s, dw), *tmp = conv_tmp(s, dw);
 	memset(dw, 0, sizeof(float) * (size_t)(s->m * s->k + s->m));
 	int64_t chw = s->c * s->h * s->w, mp = s->m * s->p, cghw = s->cg * s->h * s->w;
-	for (int64_t b = lo; b < hi; b++) {
-		if (j->dx && !j->dx_acc)
-			memset(j->dx + b * chw, 0, sizeof(float) * (size_t)chw);
+	/* With a center tap col2im stores before it adds: no zeroing. */
+	if (j->dx && !j->dx_acc && s->center < 0)
+		memset(j->dx + lo * chw, 0, sizeof(float) * (size_t)((hi - lo) * chw));
+	/* In shift mode dcol has a buffer of its own: cleared once here,
+	 * col2im leaves it clear, and the dcol GEMMs add into it rather than
+	 * have OpenBLAS clear it each time. */
+	float *dcol = conv_dcol(s, dw);
+	bool clear = j->dx && s->shift;
+	if (clear)
+		memset(dcol, 0, sizeof(float) * (size_t)(s->k * s->chunk * s->p));
+	for (int64_t b0 = lo; b0 < hi; b0 += s->chunk) {
+		int64_t ns = hi - b0 < s->chunk ? hi - b0 : s->chunk, ld = ns * s->p;
 		for (int64_t gi = 0; gi < s->group; gi++) {
-			const float *xg = j->x + b * chw + gi * cghw;
-			const float *dyg = j->dy + b * mp + gi * s->mg * s->p;
-			const float *src = xg;
-			if (!s->direct) {
-				im2col(s, xg, col);
-				src = col;
+			const float *src = chunk_cols(s, j->x, b0, ns, gi, col);
+			/* dY[g] of the chunk side by side, as the forward's Y. */
+			const float *dyg = j->dy + b0 * mp + gi * s->mg * s->p;
+			if (j->dy_src) {
+				for (int64_t q = 0; q < ns; q++)
+					for (int64_t m = 0; m < s->mg; m++)
+						s->dy_src.plane(s->dy_src.ctx, b0 + q, gi * s->mg + m,
+						                tmp + m * ld + q * s->p);
+				dyg = tmp;
+			} else if (ns > 1) {
+				for (int64_t q = 0; q < ns; q++)
+					for (int64_t m = 0; m < s->mg; m++)
+						memcpy(tmp + m * ld + q * s->p, dyg + q * mp + m * s->p,
+						       sizeof(float) * (size_t)s->p);
+				dyg = tmp;
 			}
-			/* dW[g] += dY[g] (mg x p) * col^T (p x k) */
-			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->mg, (int)s->k,
-			            (int)s->p, 1.0f, dyg, (int)s->p, src, (int)s->p, 1.0f,
-			            dw + gi * s->mg * s->k, (int)s->k);
-			for (int64_t m = 0; m < s->mg; m++) {
-				const float *r = dyg + m * s->p;
-				float acc = 0;
-				for (int64_t q = 0; q < s->p; q++)
-					acc += r[q];
-				db[gi * s->mg + m] += acc;
-			}
+			for (int64_t m = 0; m < s->mg; m++)
+				db[gi * s->mg + m] += row_sum(dyg + m * ld, ld);
+			/* dW[g] += dY[g] (mg x ns*p) * cols^T (ns*p x k) */
+			cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->mg, (int)s->k, (int)ld,
+			            1.0f, dyg, (int)ld, src, (int)ld, 1.0f, dw + gi * s->mg * s->k,
+			            (int)s->k);
 			if (!j->dx)
 				continue;
-			/* dcol = W[g]^T (k x mg) * dY[g] (mg x p), then scatter. */
-			float *dxg = j->dx + b * chw + gi * cghw;
-			if (s->direct) {
+			/* dcol = W[g]^T (k x mg) * dY[g] (mg x ns*p), then scattered
+			 * back; a 1x1 conv's single sample goes straight to dx. */
+			float *dxg = j->dx + b0 * chw + gi * cghw;
+			if (s->direct && ns == 1) {
 				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->k, (int)s->p,
 				            (int)s->mg, 1.0f, j->w + gi * s->mg * s->k, (int)s->k, dyg,
-				            (int)s->p, 1.0f, dxg, (int)s->p);
-			} else {
-				cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->k, (int)s->p,
-				            (int)s->mg, 1.0f, j->w + gi * s->mg * s->k, (int)s->k, dyg,
-				            (int)s->p, 0.0f, dcol, (int)s->p);
-				col2im(s, dcol, dxg);
+				            (int)s->p, j->dx_acc ? 1.0f : 0.0f, dxg, (int)s->p);
+				continue;
 			}
+			cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->k, (int)ld, (int)s->mg,
+			            1.0f, j->w + gi * s->mg * s->k, (int)s->k, dyg, (int)ld,
+			            clear ? 1.0f : 0.0f, dcol, (int)ld);
+			for (int64_t q = 0; q < ns; q++)
+				col2im(s, dcol + q * s->p, ld, dxg + q * chw, !j->dx_acc, clear);
 		}
 	}
 }
@@ -187,7 +434,8 @@ static int conv_bwd(qgt_trainer *t, qgt_exec *e)
 	const float *dy = qgt_grad_in(t, s->y);
 	bool dx_acc = false, dw_acc = false, db_acc = false;
 	float *dx = qgt_grad_out(t, s->x, &dx_acc);
-	conv_job j = {t, s, qgt_f(t, s->x), qgt_f(t, s->wv), NULL, dy, NULL, dx, dx_acc};
+	conv_job j = {t, s, qgt_f(t, s->x), qgt_f(t, s->wv), NULL, dy, NULL, dx, dx_acc, false};
+	j.dy_src = s->dy_src.plane && s->dy_src.deferred(s->dy_src.ctx);
 	int nt = t->nthreads;
 	int64_t chunks = s->n < nt ? s->n : nt;
 	qgt_pool_run(t->pool, s->n, conv_bwd_task, &j);
@@ -196,7 +444,7 @@ static int conv_bwd(qgt_trainer *t, qgt_exec *e)
 	float *db = s->bv ? qgt_grad_out(t, s->bv, &db_acc) : NULL;
 	int64_t nw = s->m * s->k;
 	for (int64_t th = 0; th < chunks; th++) {
-		const float *pw = t->tbuf[th] + 2 * s->k * s->p;
+		const float *pw = t->tbuf[th];
 		const float *pb = pw + nw;
 		if (dw) {
 			bool first = th == 0 && !dw_acc;
@@ -269,7 +517,31 @@ int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	s->p = s->oh * s->ow;
 	s->direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 &&
 	            s->pw == 0 && s->oh == s->h && s->ow == s->w;
-	size_t need = (size_t)(2 * s->k * s->p + s->m * s->k + s->m);
+	s->shift = s->sh == 1 && s->sw == 1 && s->ow == s->w;
+	if (s->shift) {
+		s->mask = qgt_plan_alloc(t, sizeof(int32_t) * (size_t)(s->kh * s->kw * s->p));
+		if (!s->mask) {
+			diag_error(t->d, ir_node_loc(t->g, n), "out of memory");
+			return -1;
+		}
+		conv_masks(s);
+	}
+	s->center = -1;
+	for (int64_t i = 0; s->shift && s->oh == s->h && i < s->kh; i++)
+		for (int64_t j = 0; j < s->kw; j++)
+			if (i * s->dh == s->ph && j * s->dw == s->pw)
+				s->center = i * s->kw + j;
+	int64_t per = (s->k + s->mg) * s->p;
+	s->chunk = per > 0 ? CONV_CHUNK_FLOATS / per : 1;
+	if (s->chunk > CONV_CHUNK_MAX)
+		s->chunk = CONV_CHUNK_MAX;
+	if (s->chunk > s->n)
+		s->chunk = s->n;
+	if (s->chunk < 1)
+		s->chunk = 1;
+	size_t need = (size_t)(s->m * s->k + s->m + s->chunk * per);
+	if (s->shift)
+		need += (size_t)(s->k * s->chunk * s->p);
 	if (need > *tbuf)
 		*tbuf = need;
 	e->st = s;

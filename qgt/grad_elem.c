@@ -81,17 +81,18 @@ static int relu_fwd(qgt_trainer *t, qgt_exec *e)
 	return 0;
 }
 
-/* Relu fused into the batchnorm before it (qgt_bn_relu_partner): the
- * batchnorm writes our output and masks our output gradient itself; we
- * only mark its output gradient as given, so that its backward runs. */
-static int relu_fused_fwd(qgt_trainer *t, qgt_exec *e)
+/* Relu, or the MaxPool after it, fused into the batchnorm before it
+ * (qgt_bn_relu_partner, qgt_bn_pool_partner): the batchnorm writes our
+ * output and routes our output gradient itself; we only mark our input's
+ * gradient as given, so that the backward before us runs. */
+static int fused_fwd(qgt_trainer *t, qgt_exec *e)
 {
 	(void)t;
 	(void)e;
 	return 0;
 }
 
-static int relu_fused_bwd(qgt_trainer *t, qgt_exec *e)
+static int fused_bwd(qgt_trainer *t, qgt_exec *e)
 {
 	bool acc;
 	(void)qgt_grad_out(t, e->n->in[0], &acc);
@@ -730,8 +731,8 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	case IR_OP_RELU:
 		if (n->in[0] && n->in[0]->producer && !n->in[0]->producer->dead &&
 		    qgt_bn_relu_partner(t, n->in[0]->producer) == n) {
-			e->fwd = relu_fused_fwd;
-			e->bwd = relu_fused_bwd;
+			e->fwd = fused_fwd;
+			e->bwd = fused_bwd;
 			return 0;
 		}
 		e->fwd = relu_fwd;
@@ -748,7 +749,16 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 		if (f32)
 			e->bwd = act_bwd;
 		return f32 ? 0 : 1;
-	case IR_OP_MAX_POOL:
+	case IR_OP_MAX_POOL: {
+		ir_node *r = n->in[0] ? n->in[0]->producer : NULL;
+		ir_node *bn = r && !r->dead && r->in[0] ? r->in[0]->producer : NULL;
+		if (bn && !bn->dead && qgt_bn_pool_partner(t, bn) == n) {
+			e->fwd = fused_fwd;
+			e->bwd = fused_bwd;
+			return 0;
+		}
+		return plan_pool(t, e);
+	}
 	case IR_OP_AVG_POOL:
 		return plan_pool(t, e);
 	case IR_OP_GLOBAL_AVG_POOL:

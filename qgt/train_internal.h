@@ -4,7 +4,50 @@
 #ifndef QGTC_QGT_TRAIN_INTERNAL_H
 #define QGTC_QGT_TRAIN_INTERNAL_H
 
+#include <string.h>
+
 #include "train.h"
+
+/* ------------------------------------------------------------ vectors */
+
+/* Four floats at a time, in GCC's and Clang's vector extensions: plain
+ * C where the vectoriser gives up (selects, masks, even/odd splits). */
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+#if defined(__clang__)
+#define V4_EVENS(a, b) __builtin_shufflevector(a, b, 0, 2, 4, 6)
+#define V4_ODDS(a, b) __builtin_shufflevector(a, b, 1, 3, 5, 7)
+#else
+#define V4_EVENS(a, b) __builtin_shuffle(a, b, (v4i){0, 2, 4, 6})
+#define V4_ODDS(a, b) __builtin_shuffle(a, b, (v4i){1, 3, 5, 7})
+#endif
+
+static inline v4f v4f_load(const float *p)
+{
+	v4f v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+static inline v4i v4i_load(const int32_t *p)
+{
+	v4i v;
+	memcpy(&v, p, sizeof v);
+	return v;
+}
+
+/* (a + b + c + d) lane by lane, then across, then + tail: a fixed order. */
+static inline double v4f_total(v4f a, v4f b, v4f c, v4f d, float tail)
+{
+	v4f v = (a + b) + (c + d);
+	return (double)(((v[0] + v[1]) + (v[2] + v[3])) + tail);
+}
+
+/* a where m is all ones, else b. */
+static inline v4f v4f_sel(v4i m, v4f a, v4f b)
+{
+	return (v4f)((m & (v4i)a) | (~m & (v4i)b));
+}
 
 /* ---------------------------------------------------------- threads */
 
@@ -30,6 +73,7 @@ struct qgt_exec {
 	bool run_bwd;            /* some input needs a gradient */
 	void *st;                /* per-op state, allocated at plan time */
 	double tf, tb;           /* seconds in forward/backward (QGT_PROFILE) */
+	double tf_min, tb_min;   /* fastest single forward/backward: steady on a busy machine */
 };
 
 struct qgt_trainer {
@@ -85,10 +129,38 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 
 /* The Relu that a training-mode BatchNorm `bn` may fuse with: the only
  * consumer of bn's output, which is no graph output.  NULL otherwise.
- * Fused, the batchnorm writes the Relu's output in its forward pass and
- * reads the Relu's output gradient (masked) in its backward; the Relu's
- * own forward and backward do nothing. */
+ * Fused, the batchnorm writes the Relu's output (and not its own, which
+ * stays zero) in its forward pass and reads the Relu's output gradient
+ * (masked) in its backward; the Relu's own forward and backward do
+ * nothing. */
 ir_node *qgt_bn_relu_partner(const qgt_trainer *t, const ir_node *bn);
+/* The 2x2, stride-2 MaxPool (no padding, no indices) that reads the
+ * output of bn's Relu partner, as its only consumer.  NULL otherwise.
+ * Fused, the batchnorm also writes the MaxPool's output (and not the
+ * Relu's, which stays zero) and reads the MaxPool's output gradient; the
+ * MaxPool's own forward and backward do nothing. */
+ir_node *qgt_bn_pool_partner(const qgt_trainer *t, const ir_node *bn);
+
+/* Asks the conv `conv` (planned already) to sum its output per channel
+ * in its forward, as the batchnorm reading that output would: returns
+ * the partial sums, [thread][2][channels] (sums, then sums of squares;
+ * threads that got no samples give zeros), and their thread count in
+ * *nthreads.  NULL when the conv runs some other way. */
+const double *qgt_conv_moments(qgt_trainer *t, const ir_node *conv, int *nthreads);
+
+/* Where a conv's backward gets its output gradient when the op reading
+ * that output (its only reader) does not write it but computes it on
+ * demand: `deferred` says whether it did so in this backward; `plane`
+ * writes the gradient of sample b, channel c (the output's h*w values)
+ * to out. */
+typedef struct qgt_dy_src {
+	bool (*deferred)(const void *ctx);
+	void (*plane)(const void *ctx, int64_t b, int64_t c, float *out);
+	const void *ctx;
+} qgt_dy_src;
+/* Hands src to the conv `conv` (planned already); false when that conv
+ * runs some other way (then the gradient must be written as usual). */
+bool qgt_conv_take_dy(qgt_trainer *t, const ir_node *conv, const qgt_dy_src *src);
 
 /* Arena for plan-time state (freed with the trainer). */
 void *qgt_plan_alloc(qgt_trainer *t, size_t n);

@@ -295,6 +295,15 @@ static void test_train_grad_conv(void **state)
 		gradcheck(&b, "conv 3x3 pad 1", (gc_opts){.threads = 2});
 	}
 	{
+		/* Enough samples per thread for several GEMM chunks of unequal
+		 * size (the trainer packs about 96K floats of columns per chunk). */
+		gb b = gb_new();
+		ir_value *x = input(&b, 4, (int64_t[]){7, 16, 16, 16});
+		x = conv(&b, x, 16, 16, 3, 3, true, NULL, (int64_t[]){1, 1, 1, 1}, NULL, 1);
+		finish(&b, flatten(&b, x));
+		gradcheck(&b, "conv 3x3 pad 1, chunked", (gc_opts){.threads = 2});
+	}
+	{
 		gb b = gb_new();
 		ir_value *x = input(&b, 4, (int64_t[]){2, 2, 7, 8});
 		x = conv(&b, x, 3, 2, 3, 2, true, (int64_t[]){2, 3}, (int64_t[]){1, 0, 2, 1},
@@ -769,6 +778,100 @@ static void test_train_forward_matches_interpreter(void **state)
 	ir_graph_destroy(g);
 }
 
+/* bn -> relu -> maxpool 2x2/2 -> conv on [3,4,6,13] (an odd width: the
+ * pool drops the last column; 6 windows a row: four at a time, then a
+ * ragged end), with conv 3x3 in front when conv_in.  Unfused
+ * puts identities before the batchnorm and the pool, which keeps the
+ * trainer from folding the pool into the batchnorm and the statistics
+ * into the conv; acc adds a second reader of the batchnorm's input after
+ * it, so its input gradient accumulates. */
+static ir_graph *bn_pool_graph(bool fuse, bool acc, bool conv_in)
+{
+	gb b = gb_new();
+	ir_value *x = input(&b, 4, (int64_t[]){3, 4, 6, 13});
+	if (conv_in) {
+		x = conv(&b, x, 4, 4, 3, 3, true, NULL, (int64_t[]){1, 1, 1, 1}, NULL, 1);
+		if (!fuse)
+			x = op1(&b, IR_OP_IDENTITY, x);
+	}
+	ir_value *r = op1(&b, IR_OP_RELU, bn(&b, x, 4));
+	if (!fuse)
+		r = op1(&b, IR_OP_IDENTITY, r);
+	ir_node *mp = op(&b, IR_OP_MAX_POOL, 1, &r);
+	ir_node_set_ints(b.g, mp, "kernel", (int64_t[]){2, 2}, 2);
+	ir_node_set_ints(b.g, mp, "strides", (int64_t[]){2, 2}, 2);
+	ir_value *y = flatten(&b, conv(&b, mp->out[0], 3, 4, 3, 3, true, NULL,
+	                               (int64_t[]){1, 1, 1, 1}, NULL, 1));
+	if (acc) {
+		ir_value *ci[2] = {y, flatten(&b, op1(&b, IR_OP_GLOBAL_AVG_POOL, x))};
+		ir_node *cn = op(&b, IR_OP_CONCAT, 2, ci);
+		ir_node_set_int(b.g, cn, "axis", 1);
+		y = cn->out[0];
+	}
+	finish(&b, y);
+	return b.g;
+}
+
+/* The batchnorm with its relu and maxpool fused (and its statistics
+ * taken by the conv before it) gives what the ops give apart: loss,
+ * every gradient, running statistics, and the inference-mode logits. */
+static void test_train_bn_relu_pool_fused(void **state)
+{
+	(void)state;
+	enum { B = 3, NX = 3 * 4 * 6 * 13, CAP = 4096 };
+	float x[NX];
+	int32_t y[B];
+	fill_batch(x, y, B, NX / B, 21);
+	for (int mode = 0; mode < 8; mode++) {
+		bool frozen = mode & 1, acc = mode & 2, conv_in = mode & 4;
+		static float got[2][CAP];
+		size_t n[2] = {0, 0};
+		for (int v = 0; v < 2; v++) {
+			ir_graph *g = bn_pool_graph(v == 0, acc, conv_in);
+			qgt_train_config c;
+			qgt_train_config_default(&c);
+			c.batch = B;
+			c.threads = 2;
+			c.train_all_consts = true;
+			c.input_grad = true;
+			c.bn_frozen = frozen;
+			diag_sink d;
+			diag_sink_init_capture(&d);
+			qgt_trainer *t = qgt_trainer_create(g, &c, &d);
+			assert_non_null(t);
+			double loss;
+			assert_int_equal(qgt_trainer_forward(t, x, y, true, &loss, NULL), 0);
+			assert_int_equal(qgt_trainer_backward(t), 0);
+			float *o = got[v];
+			o[n[v]++] = (float)loss;
+			for (int i = 0; i < qgt_trainer_nparams(t); i++) {
+				qgt_param *p = qgt_trainer_param(t, i);
+				for (int64_t e = 0; e < p->n && n[v] + 1 < CAP; e++) {
+					o[n[v]++] = p->g[e];
+					o[n[v]++] = p->w[e];
+				}
+			}
+			const float *gx = qgt_trainer_input_grad(t);
+			for (int64_t e = 0; e < NX && n[v] < CAP; e++)
+				o[n[v]++] = gx[e];
+			assert_int_equal(qgt_trainer_forward(t, x, y, false, NULL, NULL), 0);
+			int64_t k;
+			const float *z = qgt_trainer_logits(t, &k);
+			for (int64_t e = 0; e < B * k && n[v] < CAP; e++)
+				o[n[v]++] = z[e];
+			qgt_trainer_destroy(t);
+			diag_sink_fini(&d);
+			ir_graph_destroy(g);
+		}
+		assert_int_equal(n[0], n[1]);
+		assert_true(n[0] < CAP);
+		for (size_t i = 0; i < n[0]; i++)
+			if (fabsf(got[0][i] - got[1][i]) > 1e-5f * fmaxf(fabsf(got[0][i]), fabsf(got[1][i])) + 1e-6f)
+				fail_msg("mode %d: value %zu: fused %.8g, apart %.8g", mode, i, got[0][i],
+				         got[1][i]);
+	}
+}
+
 /* Train `steps` steps of a fresh small_cnn; weights into w (all params). */
 static size_t train_steps(int steps, int threads, float *w, size_t cap)
 {
@@ -1070,6 +1173,7 @@ int main(void)
 		cmocka_unit_test(test_train_optim_adam),
 		cmocka_unit_test(test_train_schedules),
 		cmocka_unit_test(test_train_forward_matches_interpreter),
+		cmocka_unit_test(test_train_bn_relu_pool_fused),
 		cmocka_unit_test(test_train_deterministic),
 		cmocka_unit_test(test_train_loss_decreases),
 		cmocka_unit_test(test_train_nan_names_step_and_tensor),
