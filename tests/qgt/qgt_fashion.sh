@@ -3,8 +3,10 @@
 # through `qgtc eval --qgt` (a few hundred steps, native engine, 2000 test
 # images), against FP32 and PTQ.  Checks that 4-bit QGT beats 4-bit PTQ or
 # is within 0.5 pt of FP32, and that 2-bit QGT beats 2-bit PTQ by at least
-# 20 pt; also that the saved fine-tuned model compiles to the same
-# accuracy (its kernels sit on the grid the quantize pass recomputes).
+# 20 pt, also on the model with its batchnorms folded (as eval-mode
+# exports are: QGT re-introduces them); and that the saved fine-tuned
+# model compiles to the same accuracy (its kernels sit on the grid the
+# quantize pass recomputes).
 # usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]
 set -u
 QGTC=${1:?usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]}
@@ -31,6 +33,34 @@ acc ptq4 -b 4 -q
 acc ptq2 -b 2 -q
 acc qgt4 -b 4 --qgt --max-steps 150 --save-onnx "$tmp/qgt4.onnx"
 acc qgt2 -b 2 --qgt --max-steps 250
+# The same model with its batchnorms folded into the convs by an
+# independent script (onnx + numpy, as an eval-mode exporter does): QGT
+# re-introduces a live per-channel batchnorm while fine-tuning.
+/usr/bin/python3 - "$MODEL" "$tmp/folded.onnx" <<'PY' || { echo "FAIL: cannot fold the model"; exit 1; }
+import sys, numpy as np, onnx
+from onnx import numpy_helper as nh
+m = onnx.load(sys.argv[1]); g = m.graph
+init = {i.name: i for i in g.initializer}
+arr = lambda n: nh.to_array(init[n]).astype(np.float64)
+prod = {o: n for n in g.node for o in n.output}
+for n in [n for n in g.node if n.op_type == "BatchNormalization"]:
+    c = prod[n.input[0]]
+    assert c.op_type == "Conv" and len(c.input) == 3, "conv with bias expected"
+    eps = next((a.f for a in n.attribute if a.name == "epsilon"), 1e-5)
+    gam, bet, mu, var = (arr(x) for x in n.input[1:5])
+    s = gam / np.sqrt(var + eps)
+    w, b = arr(c.input[1]), arr(c.input[2])
+    init[c.input[1]].CopyFrom(nh.from_array((w * s[:, None, None, None]).astype(np.float32), c.input[1]))
+    init[c.input[2]].CopyFrom(nh.from_array(((b - mu) * s + bet).astype(np.float32), c.input[2]))
+    c.output[0] = n.output[0]
+    g.node.remove(n)
+    for x in n.input[1:5]:
+        g.initializer.remove(init[x])
+onnx.checker.check_model(m)
+onnx.save(m, sys.argv[2])
+PY
+MODEL=$tmp/folded.onnx acc fold2 -b 2 --qgt --max-steps 250
+
 # the saved 4-bit model, quantized by plain PTQ, is the same model
 "$QGTC" eval "$tmp/qgt4.onnx" --data "$DATA" --limit $LIMIT --engine native -b 4 -q >"$tmp/re4.log" 2>&1
 sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/re4.log" | tail -1 >"$tmp/re4"
@@ -38,7 +68,7 @@ sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/re4.log" | tail -1 >"$tmp/re4"
 declare -A A
 fail=0
 printf '%-28s %8s\n' "Fashion-MNIST (n=$LIMIT)" "top-1 %"
-for k in fp32 ptq4 ptq2 qgt4 qgt2 re4; do
+for k in fp32 ptq4 ptq2 qgt4 qgt2 fold2 re4; do
 	A[$k]=$(cat "$tmp/$k")
 	printf '%-28s %8s\n' "$k" "${A[$k]}"
 	[[ "${A[$k]}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "FAIL: $k printed no accuracy"; fail=1; }
@@ -49,6 +79,10 @@ awk -v q="${A[qgt4]}" -v p="${A[ptq4]}" -v f="${A[fp32]}" 'BEGIN { exit !(q > p 
 	{ echo "FAIL: 4-bit QGT ${A[qgt4]}% neither beats PTQ ${A[ptq4]}% nor is within 0.5 pt of FP32"; fail=1; }
 awk -v q="${A[qgt2]}" -v p="${A[ptq2]}" 'BEGIN { exit !(q - p >= 20) }' ||
 	{ echo "FAIL: 2-bit QGT ${A[qgt2]}% is not 20 pt above 2-bit PTQ ${A[ptq2]}%"; fail=1; }
+awk -v q="${A[fold2]}" -v p="${A[ptq2]}" 'BEGIN { exit !(q - p >= 20) }' ||
+	{ echo "FAIL: 2-bit QGT on the folded model ${A[fold2]}% is not 20 pt above 2-bit PTQ ${A[ptq2]}%"; fail=1; }
+grep -q "batchnorm re-introduced" "$tmp/fold2.log" ||
+	{ echo "FAIL: no batchnorm re-introduced on the folded model"; fail=1; }
 [ "${A[re4]}" = "${A[qgt4]}" ] ||
 	{ echo "FAIL: the saved QGT model quantizes to ${A[re4]}%, not ${A[qgt4]}%"; fail=1; }
 [ $fail = 0 ] && echo "qgt_fashion: ok"
