@@ -139,6 +139,10 @@ check "-o x.o writes the object, its header and -MD's dependency file" \
 q "$RELU/model.onnx" --target armv7em -mcpu=cortex-m7 -mfloat-abi=soft -O2 -o "$T/m7.o"
 check "--target armv7em -mcpu= -mfloat-abi= -O2 make an ARM object" \
 	eval '[ $rc -eq 0 ] && file "$T/m7.o" | grep -q "ARM"'
+q "$RELU/model.onnx" --target armv7em -Os -o "$T/m4s.o"
+check "-Os makes an object" eval '[ $rc -eq 0 ] && file "$T/m4s.o" | grep -q "ARM"'
+q "$RELU/model.onnx" -Ox -o "$T/bad.o"
+check "-Ox is a usage error naming the choices" eval '[ $rc -ne 0 ] && has_err "0, 1, 2, 3, s or z" && [ ! -e "$T/bad.o" ]'
 q "$RELU/model.onnx" --target sparc-nonsense -o "$T/bad.o"
 check "an unknown target is an error and writes nothing" eval '[ $rc -ne 0 ] && [ ! -e "$T/bad.o" ] && [ ! -e "$T/bad.h" ]'
 q "$RELU/model.onnx" --print-targets
