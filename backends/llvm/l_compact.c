@@ -527,13 +527,8 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	LLVMValueRef init = LLVMConstStructInContext(f->ctx, el, 7, 0);
 	char gname[96];
 	snprintf(gname, sizeof gname, "%s.d%d", f->name, n->id);
-	LLVMValueRef g = LLVMAddGlobal(f->mod, LLVMTypeOf(init), gname);
-	LLVMSetInitializer(g, init);
-	LLVMSetGlobalConstant(g, 1);
-	/* Not folded into the kernel: one kernel for all layers is the point. */
-	LLVMSetExternallyInitialized(g, 1);
-	LLVMSetLinkage(g, LLVMPrivateLinkage);
-	LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+	/* Opaque: not folded into the kernel, one kernel for all layers is the point. */
+	LLVMValueRef g = be_opaque_const(f, gname, init, 0);
 	LLVMValueRef args[3] = {g, x, y};
 	LLVMBuildCall2(f->b, kernel_type(f), f->compact[ki], args, 3, "");
 	return 0;

@@ -47,14 +47,7 @@ static LLVMValueRef qglobal(be_fn *f, const ir_value *v, const char *suffix, LLV
 {
 	char gname[96];
 	snprintf(gname, sizeof gname, "%s.q%d.%s", f->name, v->id, suffix);
-	LLVMValueRef g = LLVMAddGlobal(f->mod, LLVMTypeOf(init), gname);
-	LLVMSetInitializer(g, init);
-	LLVMSetGlobalConstant(g, 1);
-	LLVMSetExternallyInitialized(g, 1);
-	LLVMSetLinkage(g, LLVMPrivateLinkage);
-	LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
-	LLVMSetAlignment(g, align);
-	return g;
+	return be_opaque_const(f, gname, init, align);
 }
 
 static LLVMValueRef f32_array(be_fn *f, const float *d, int64_t n)

@@ -328,6 +328,19 @@ LLVMValueRef be_ptr(be_fn *f, const ir_value *v)
 	return p;
 }
 
+LLVMValueRef be_opaque_const(be_fn *f, const char *name, LLVMValueRef init, unsigned align)
+{
+	LLVMValueRef g = LLVMAddGlobal(f->mod, LLVMTypeOf(init), name);
+	LLVMSetInitializer(g, init);
+	LLVMSetGlobalConstant(g, 1);
+	LLVMSetExternallyInitialized(g, 1);
+	LLVMSetLinkage(g, LLVMPrivateLinkage);
+	LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+	if (align)
+		LLVMSetAlignment(g, align);
+	return g;
+}
+
 const ir_node *be_sole_user(const ir_graph *g, const ir_value *v)
 {
 	if (ir_value_use_count(g, v) != 1)

@@ -46,6 +46,10 @@ enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF };
 /* Address of v's storage (arena, caller buffer or constant global), or
  * NULL when v is never stored (MP_NONE). */
 LLVMValueRef be_ptr(be_fn *f, const ir_value *v);
+/* A private constant global named name holding init (align 0: the
+ * type's), marked externally_initialized so that the optimizer never
+ * folds loads from it: packed weights stay packed, descriptors stay data. */
+LLVMValueRef be_opaque_const(be_fn *f, const char *name, LLVMValueRef init, unsigned align);
 /* The one live node reading v, when v has exactly one use and is not a
  * graph output; NULL otherwise. */
 const ir_node *be_sole_user(const ir_graph *g, const ir_value *v);
