@@ -447,6 +447,13 @@ int be_l_compact(be_fn *f, const ir_node *n)
 		P[CP_IH] = P[CP_IW] = P[CP_OH] = P[CP_OW] = P[CP_KH] = P[CP_KW] = 1;
 		P[CP_SH] = P[CP_SW] = P[CP_DH] = P[CP_DW] = P[CP_G] = 1;
 	}
+	/* A pointwise conv reads its input plane as one row: one long inner
+	 * loop instead of a short one per output row. */
+	if (P[CP_KH] == 1 && P[CP_KW] == 1 && P[CP_SH] == 1 && P[CP_SW] == 1 && P[CP_PH] == 0 &&
+	    P[CP_PW] == 0 && P[CP_OH] == P[CP_IH] && P[CP_OW] == P[CP_IW]) {
+		P[CP_IW] = P[CP_OW] = P[CP_IH] * P[CP_IW];
+		P[CP_IH] = P[CP_OH] = 1;
+	}
 	if (bv && (ir_shape_numel(&bv->shape) != P[CP_M] || bv->dt != IR_DT_F32))
 		return 1;
 	if (P[CP_G] < 1 || P[CP_C] % P[CP_G] || P[CP_M] % P[CP_G])
