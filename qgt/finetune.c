@@ -13,45 +13,79 @@
 #include "reg_internal.h"
 #include "train_internal.h"
 
-int qgt_bn_reestimate(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, int nb,
-                      diag_sink *d)
+/* Batches of b training samples in an order shuffled from seed: the
+ * calibration passes below walk them. */
+typedef struct sampler {
+	int64_t *idx, b;
+	float *x;
+	int32_t *y;
+} sampler;
+
+static int sampler_init(sampler *sm, const qgt_dataset *ds, int64_t b, uint64_t seed, diag_sink *d)
+{
+	sm->b = b;
+	sm->idx = malloc(sizeof *sm->idx * (size_t)(ds->n ? ds->n : 1));
+	sm->x = malloc(sizeof *sm->x * (size_t)(b * ds->sample_numel));
+	sm->y = malloc(sizeof *sm->y * (size_t)b);
+	if (!sm->idx || !sm->x || !sm->y) {
+		diag_error(d, NULL, "out of memory");
+		return -1;
+	}
+	for (int64_t i = 0; i < ds->n; i++)
+		sm->idx[i] = i;
+	qgt_shuffle(sm->idx, ds->n, &seed);
+	return 0;
+}
+
+/* Batch k (k < ds->n / b) into sm->x and sm->y. */
+static void sampler_batch(sampler *sm, const qgt_dataset *ds, int k)
+{
+	qgt_gather_batch(ds, sm->idx + (int64_t)k * sm->b, sm->b, sm->x, sm->y, 0, false, NULL);
+}
+
+static void sampler_free(sampler *sm)
+{
+	free(sm->idx);
+	free(sm->x);
+	free(sm->y);
+}
+
+/* A trainer for forward passes only: no regularizers, log or input
+ * gradient. */
+static qgt_trainer *forward_only_trainer(ir_graph *g, const qgt_train_config *c, diag_sink *d)
 {
 	qgt_train_config cc = *c;
 	cc.regs = NULL;
 	cc.nregs = 0;
 	cc.log = NULL;
 	cc.input_grad = false;
-	qgt_trainer *t = qgt_trainer_create(g, &cc, d);
+	return qgt_trainer_create(g, &cc, d);
+}
+
+int qgt_bn_reestimate(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, int nb,
+                      diag_sink *d)
+{
+	qgt_trainer *t = forward_only_trainer(g, c, d);
 	if (!t)
 		return -1;
-	int64_t b = t->batch, n = ds->n;
+	int64_t b = t->batch;
 	int rc = -1;
-	int64_t *idx = malloc(sizeof(int64_t) * (size_t)n);
-	float *x = malloc(sizeof(float) * (size_t)(b * ds->sample_numel));
-	int32_t *y = malloc(sizeof(int32_t) * (size_t)b);
-	if (!idx || !x || !y) {
-		diag_error(d, NULL, "out of memory");
+	sampler sm = {0};
+	if (sampler_init(&sm, ds, b, c->seed * 0x9E3779B97F4A7C15ull + 7, d))
 		goto out;
-	}
-	uint64_t rs = c->seed * 0x9E3779B97F4A7C15ull + 7;
-	for (int64_t i = 0; i < n; i++)
-		idx[i] = i;
-	qgt_shuffle(idx, n, &rs);
-	if (nb > n / b)
-		nb = (int)(n / b);
+	if (nb > ds->n / b)
+		nb = (int)(ds->n / b);
 	for (int k = 0; k < nb; k++) {
 		/* momentum 1/(k+1): the running statistics become the plain
 		 * average over the nb batches. */
 		t->cfg.bn_momentum = 1.0f / (float)(k + 1);
-		qgt_gather_batch(ds, idx + (int64_t)k * b, b, x, y, 0, false, NULL);
-		if (qgt_trainer_forward(t, x, NULL, true, NULL, NULL))
+		sampler_batch(&sm, ds, k);
+		if (qgt_trainer_forward(t, sm.x, NULL, true, NULL, NULL))
 			goto out;
 	}
 	rc = 0;
 out:
-	free(idx);
-	free(x);
-	free(y);
+	sampler_free(&sm);
 	qgt_trainer_destroy(t);
 	return rc;
 }
@@ -162,39 +196,30 @@ oom:
 static int calibrate(ir_graph *g, qgt_bn_intro *bi, const qgt_dataset *ds, const qgt_train_config *c,
                      int nb, diag_sink *d)
 {
-	qgt_train_config cc = *c;
-	cc.regs = NULL;
-	cc.nregs = 0;
-	cc.log = NULL;
-	cc.input_grad = false;
-	qgt_trainer *t = qgt_trainer_create(g, &cc, d);
+	qgt_trainer *t = forward_only_trainer(g, c, d);
 	if (!t)
 		return -1;
-	int64_t b = t->batch, n = ds->n, tot = 0;
+	int64_t b = t->batch, tot = 0;
 	for (int i = 0; i < bi->n; i++)
 		tot += bi->l[i].y->shape.d[1];
 	int rc = -1;
-	int64_t *idx = malloc(sizeof(int64_t) * (size_t)(n ? n : 1));
-	float *x = malloc(sizeof(float) * (size_t)(b * ds->sample_numel));
-	int32_t *y = malloc(sizeof(int32_t) * (size_t)b);
+	sampler sm = {0};
 	double *sum = calloc((size_t)tot + 1, sizeof *sum), *sq = calloc((size_t)tot + 1, sizeof *sq);
-	if (!idx || !x || !y || !sum || !sq) {
+	if (!sum || !sq) {
 		diag_error(d, NULL, "out of memory");
 		goto out;
 	}
-	uint64_t rs = c->seed * 0x9E3779B97F4A7C15ull + 11;
-	for (int64_t i = 0; i < n; i++)
-		idx[i] = i;
-	qgt_shuffle(idx, n, &rs);
-	if (nb > n / b)
-		nb = (int)(n / b);
+	if (sampler_init(&sm, ds, b, c->seed * 0x9E3779B97F4A7C15ull + 11, d))
+		goto out;
+	if (nb > ds->n / b)
+		nb = (int)(ds->n / b);
 	if (nb < 1) {
 		rc = 0; /* fewer samples than a batch: stay the plain identity */
 		goto out;
 	}
 	for (int k = 0; k < nb; k++) {
-		qgt_gather_batch(ds, idx + (int64_t)k * b, b, x, y, 0, false, NULL);
-		if (qgt_trainer_forward(t, x, NULL, false, NULL, NULL))
+		sampler_batch(&sm, ds, k);
+		if (qgt_trainer_forward(t, sm.x, NULL, false, NULL, NULL))
 			goto out;
 		int64_t off = 0;
 		for (int i = 0; i < bi->n; i++) {
@@ -238,9 +263,7 @@ static int calibrate(ir_graph *g, qgt_bn_intro *bi, const qgt_dataset *ds, const
 	}
 	rc = 0;
 out:
-	free(idx);
-	free(x);
-	free(y);
+	sampler_free(&sm);
 	free(sum);
 	free(sq);
 	qgt_trainer_destroy(t);
