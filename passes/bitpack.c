@@ -95,24 +95,16 @@ static const ir_node *consumer(const ir_graph *g, const ir_value *v)
 }
 
 /* Bytes of q's parameters as the native backend stores them
- * (backends/llvm/l_qweight.c): codebook levels f32; scales fp16 when all
- * are fp16 numbers (the default), else f32; zero points packed at `bits`
- * each when they fit, else i32. */
+ * (backends/llvm/l_qweight.c): codebook levels f32; scales and zero points
+ * as pass_quant_scales_f16 / pass_quant_zp_packable say. */
 static size_t param_bytes(const ir_quant *q)
 {
 	size_t c = (size_t)q->nchan;
 	if (q->levels)
 		return (c << q->bits) * sizeof(float);
-	bool h = q->scale != NULL;
-	for (size_t i = 0; h && i < c; i++)
-		h = q->scale[i] == 0 || pass_f16_exact(q->scale[i]);
-	size_t n = c * (h ? 2 : sizeof(float));
-	if (q->zero_point) {
-		bool fit = true;
-		for (size_t i = 0; fit && i < c; i++)
-			fit = q->zero_point[i] >= 0 && q->zero_point[i] < (1 << q->bits);
-		n += fit ? (c * (size_t)q->bits + 7) / 8 : c * sizeof(int32_t);
-	}
+	size_t n = c * (pass_quant_scales_f16(q) ? 2 : sizeof(float));
+	if (q->zero_point)
+		n += pass_quant_zp_packable(q) ? (c * (size_t)q->bits + 7) / 8 : c * sizeof(int32_t);
 	return n;
 }
 

@@ -178,6 +178,26 @@ bool pass_f16_exact(float x)
 	return a >= 0x1p-14f && a <= 65504.0f && (u & 0x1fffu) == 0;
 }
 
+bool pass_quant_scales_f16(const ir_quant *q)
+{
+	if (!q->scale)
+		return false;
+	for (int c = 0; c < q->nchan; c++)
+		if (q->scale[c] != 0 && !pass_f16_exact(q->scale[c]))
+			return false;
+	return true;
+}
+
+bool pass_quant_zp_packable(const ir_quant *q)
+{
+	if (!q->zero_point)
+		return false;
+	for (int c = 0; c < q->nchan; c++)
+		if (q->zero_point[c] < 0 || q->zero_point[c] >= (1 << q->bits))
+			return false;
+	return true;
+}
+
 static float round_scale(const pass_qspec *sp, float s)
 {
 	return sp->f32_scales ? s : pass_f16_round(s);

@@ -123,6 +123,12 @@ int pass_weight_axis(const ir_node *n, int in);
  * simulates and QGT targets) is exactly what the compiled code computes. */
 float pass_f16_round(float x);
 bool pass_f16_exact(float x);
+/* How q's parameters are stored (the backend stores them so, the size
+ * report counts them so): scales as fp16 when every one is 0 or
+ * pass_f16_exact, else f32; affine zero points packed at q->bits each
+ * when every one is in [0, 2^bits), else i32. */
+bool pass_quant_scales_f16(const ir_quant *q);
+bool pass_quant_zp_packable(const ir_quant *q);
 
 /* Names: "affine", "symmetric", "pow2", "binary", "ternary", "codebook".
  * From name: IR_QS_NONE if unknown. */

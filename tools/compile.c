@@ -246,7 +246,7 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 	if (be_target_resolve(o->target ? o->target : "host", o->mcpu, o->mattr, o->float_abi, &t, d))
 		return -1;
 	t.opt = o->opt_level;
-	t.code = (be_code)o->code_policy;
+	t.code = o->code_policy;
 	bool to_stdout = !o->out_file || strcmp(o->out_file, "-") == 0;
 	if (emit == DRV_EMIT_OBJ && to_stdout) {
 		diag_error(d, NULL, "an object file needs -o FILE (or use --emit asm|llvm|header|ir)");

@@ -4,6 +4,7 @@
 #ifndef QGTC_DRIVER_H
 #define QGTC_DRIVER_H
 
+#include "backend.h"
 #include "ir.h"
 #include "pass.h"
 #include "quant.h"
@@ -55,7 +56,7 @@ typedef struct drv_options {
 	const char *mcpu, *mattr;   /* -mcpu=, -mattr= */
 	const char *float_abi;      /* -mfloat-abi= */
 	int opt_level;              /* -O0..3 */
-	int code_policy;            /* be_code: -O given (speed), -Os/-Oz, or auto */
+	be_code code_policy;        /* -O0..3: speed, -Os/-Oz: size, none: auto */
 	const char *sym_name;       /* --name; NULL: from -o's stem */
 	const char *header_file;    /* --header; NULL: next to -o */
 	const char *depfile;        /* -MF; with -MD */

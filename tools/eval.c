@@ -59,7 +59,7 @@ int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 		goto out;
 	qgt_eval_result res;
 	/* native: the same code an object file holds, JIT-compiled per batch */
-	jit_code = (be_code)o->code_policy;
+	jit_code = o->code_policy;
 	if (qgt_eval_top1(g, &ds, o->limit, native ? jit_run : NULL, o->verbose ? stderr : NULL,
 	                  &res, d))
 		goto out;

@@ -109,7 +109,7 @@ static int object_size(const drv_options *o, ir_graph *g, pass_object_size *sz, 
 	if (be_target_resolve(o->target ? o->target : "host", o->mcpu, o->mattr, o->float_abi, &t, d))
 		return -1;
 	t.opt = o->opt_level;
-	t.code = (be_code)o->code_policy;
+	t.code = o->code_policy;
 	const char *tmpdir = getenv("TMPDIR");
 	char path[4096];
 	snprintf(path, sizeof path, "%s/qgtc-size-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");

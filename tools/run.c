@@ -314,7 +314,7 @@ int drv_run(const drv_options *o, diag_sink *d)
 		}
 		feed[i] = ri.t[k];
 	}
-	if (o->engine == DRV_ENGINE_NATIVE ? be_jit_run(g, (be_code)o->code_policy, feed, outs, d)
+	if (o->engine == DRV_ENGINE_NATIVE ? be_jit_run(g, o->code_policy, feed, outs, d)
 	                                   : ir_interp_run(g, feed, outs, d))
 		goto out;
 	/* (g) write the outputs, all or none. */

@@ -67,17 +67,12 @@ static LLVMTypeRef kernel_type(be_fn *f)
 	return LLVMFunctionType(f->vd, pt, 3, 0);
 }
 
-static void fn_attr(be_fn *f, LLVMValueRef fn, const char *name)
-{
-	unsigned kind = LLVMGetEnumAttributeKindForName(name, strlen(name));
-	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, LLVMCreateEnumAttribute(f->ctx, kind, 0));
-}
-
 /* ------------------------------------------------------------ the kernel */
 
 typedef struct kb {
 	be_fn *f;
 	LLVMValueRef p[CP_COUNT]; /* geometry, index values */
+	LLVMValueRef rowlen;      /* f32 weights per output channel: C/G*KH*KW */
 	LLVMValueRef w, scale, zp, bias, lo, hi, x, y;
 } kb;
 
@@ -91,11 +86,6 @@ static LLVMValueRef iadd(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 	return LLVMBuildNUWAdd(f->b, a, b, "");
 }
 
-static LLVMValueRef fld(be_fn *f, LLVMValueRef p, LLVMValueRef i)
-{
-	return be_ld(f, p, i);
-}
-
 /* The weight of tap j of row m as the kernel uses it: *wv the multiplier
  * (or NULL for binary/ternary, which select on *code), *nz "is nonzero". */
 static void decode(const kb *k, const ck_key *key, LLVMValueRef m, LLVMValueRef mc, LLVMValueRef z,
@@ -107,9 +97,7 @@ static void decode(const kb *k, const ck_key *key, LLVMValueRef m, LLVMValueRef 
 	*wv = NULL;
 	*code = NULL;
 	if (key->kind == KK_F32) {
-		LLVMValueRef kk = imul(f, imul(f, k->p[CP_C], k->p[CP_KH]), k->p[CP_KW]);
-		kk = LLVMBuildUDiv(b, kk, k->p[CP_G], "");
-		*wv = fld(f, k->w, iadd(f, imul(f, m, kk), j));
+		*wv = be_ld(f, k->w, iadd(f, imul(f, m, k->rowlen), j));
 		*nz = LLVMBuildFCmp(b, LLVMRealUNE, *wv, be_cf(f, 0), "");
 		return;
 	}
@@ -147,7 +135,7 @@ static void decode(const kb *k, const ck_key *key, LLVMValueRef m, LLVMValueRef 
 	case KK_CB: {
 		LLVMValueRef ci = f->ity == f->i32 ? c : LLVMBuildZExt(b, c, f->ity, "");
 		LLVMValueRef li = LLVMBuildOr(b, LLVMBuildShl(b, mc, k->p[CP_BITS], ""), ci, "");
-		*wv = fld(f, k->scale, li);
+		*wv = be_ld(f, k->scale, li);
 		*nz = LLVMBuildFCmp(b, LLVMRealUNE, *wv, be_cf(f, 0), "");
 		return;
 	}
@@ -192,12 +180,11 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	         key->zp_mode == BE_ZP_PACKED ? ".zp" : key->zp_mode == BE_ZP_I32 ? ".zi" : "");
 	LLVMValueRef fn = LLVMAddFunction(f->mod, name, kernel_type(f));
 	LLVMSetLinkage(fn, LLVMInternalLinkage);
-	fn_attr(f, fn, "nounwind");
-	fn_attr(f, fn, "noinline");
-	fn_attr(f, fn, "minsize");
-	fn_attr(f, fn, "optsize");
+	static const char *const fattr[] = {"nounwind", "noinline", "minsize", "optsize"};
+	for (size_t i = 0; i < sizeof fattr / sizeof fattr[0]; i++)
+		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, be_attr(f->ctx, fattr[i]));
 	for (unsigned i = 1; i <= 3; i++)
-		LLVMAddAttributeAtIndex(fn, i, LLVMCreateEnumAttribute(f->ctx, LLVMGetEnumAttributeKindForName("noalias", 7), 0));
+		LLVMAddAttributeAtIndex(fn, i, be_attr(f->ctx, "noalias"));
 
 	/* Build it with f's helpers: point f at the kernel, then back. */
 	LLVMBuilderRef save_b = f->b;
@@ -216,7 +203,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	k->y = LLVMGetParam(fn, 2);
 	LLVMValueRef *slot[4] = {&k->w, &k->scale, &k->zp, &k->bias};
 	for (int i = 0; i < 4; i++)
-		*slot[i] = LLVMBuildLoad2(b, f->ptr, LLVMBuildStructGEP2(b, dt, d, (unsigned)i, ""), "");
+		*slot[i] = LLVMBuildLoad2(b, f->ptr, LLVMBuildStructGEP2(b, dt, d, (unsigned)(D_W + i), ""), "");
 	k->lo = LLVMBuildLoad2(b, f->f32, LLVMBuildStructGEP2(b, dt, d, D_LO, ""), "");
 	k->hi = LLVMBuildLoad2(b, f->f32, LLVMBuildStructGEP2(b, dt, d, D_HI, ""), "");
 	LLVMValueRef pa = LLVMBuildStructGEP2(b, dt, d, D_P, "");
@@ -230,6 +217,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMValueRef mg = LLVMBuildUDiv(b, p[CP_M], p[CP_G], "");
 	LLVMValueRef ihw = imul(f, p[CP_IH], p[CP_IW]);
 	LLVMValueRef ohw = imul(f, p[CP_OH], p[CP_OW]);
+	k->rowlen = imul(f, imul(f, cg, p[CP_KH]), p[CP_KW]);
 
 	be_loop ln, lm;
 	LLVMValueRef n = be_loop_begin_v(f, &ln, p[CP_N]);
@@ -245,13 +233,12 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	/* The zero point of row m. */
 	LLVMValueRef z = NULL;
 	if (key->kind == KK_INT) {
-		if (key->zp_mode == BE_ZP_NONE) {
+		if (key->zp_mode == BE_ZP_NONE)
 			z = LLVMBuildTrunc(b, p[CP_Z], f->i32, "");
-		} else {
-			be_qw_view v = {.zp = k->zp, .zp_mode = key->zp_mode};
-			z = key->zp_mode == BE_ZP_PACKED ? be_qw_code(f, k->zp, be_ci(f, 0), mc, p[CP_BITS])
-			                                 : be_qw_zp(f, &v, mc);
-		}
+		else if (key->zp_mode == BE_ZP_PACKED)
+			z = be_qw_code(f, k->zp, be_ci(f, 0), mc, p[CP_BITS]);
+		else
+			z = be_ld_t(f, f->i32, k->zp, mc);
 	}
 
 	be_loop lc, lky, lkx, loy, lox;
@@ -285,9 +272,9 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMValueRef ox = iadd(f, x0, be_loop_begin_v(f, &lox, LLVMBuildSub(b, x1, x0, "")));
 	LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xs, "");
 	LLVMBuildStore(b, LLVMBuildAdd(b, xi, p[CP_SW], ""), xs);
-	LLVMValueRef xv = fld(f, k->x, xi);
+	LLVMValueRef xv = be_ld(f, k->x, xi);
 	LLVMValueRef yi = iadd(f, yrow, ox);
-	LLVMValueRef acc = LLVMBuildFAdd(b, fld(f, k->y, yi), term(f, key, xv, wv, code), "");
+	LLVMValueRef acc = LLVMBuildFAdd(b, be_ld(f, k->y, yi), term(f, key, xv, wv, code), "");
 	be_st(f, k->y, yi, acc);
 	be_loop_end(f, &lox);
 	be_loop_end(f, &loy);
@@ -307,13 +294,13 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMBuildStore(b, be_cf(f, 0), bslot);
 	be_if hb;
 	be_if_begin(f, &hb, LLVMBuildIsNotNull(b, k->bias, ""));
-	LLVMBuildStore(b, fld(f, k->bias, m), bslot);
+	LLVMBuildStore(b, be_ld(f, k->bias, m), bslot);
 	be_if_end(f, &hb);
 	LLVMValueRef bv = LLVMBuildLoad2(b, f->f32, bslot, "");
 	be_loop lp;
 	LLVMValueRef pp = be_loop_begin_v(f, &lp, ohw);
 	LLVMValueRef yi2 = iadd(f, yb, pp);
-	LLVMValueRef r = fld(f, k->y, yi2);
+	LLVMValueRef r = be_ld(f, k->y, yi2);
 	if (s)
 		r = LLVMBuildFMul(b, r, s, "");
 	r = LLVMBuildFAdd(b, r, bv, "");
@@ -340,19 +327,6 @@ static bool fits(int64_t v)
 	return v >= 0 && v <= 65535;
 }
 
-/* The float value of constant scalar operand k of n, or dflt. */
-static bool const_scalar(const ir_node *n, int k, float dflt, float *out)
-{
-	*out = dflt;
-	if (k >= n->nin || !n->in[k])
-		return true;
-	const ir_value *v = n->in[k];
-	if (v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || ir_shape_numel(&v->shape) != 1 || !v->data)
-		return false;
-	memcpy(out, v->data, sizeof *out);
-	return true;
-}
-
 /* Fuse a following Relu or Clip (constant bounds) computed in place. */
 static const ir_value *fuse_act(be_fn *f, const ir_node *n, float *lo, float *hi)
 {
@@ -369,8 +343,8 @@ static const ir_value *fuse_act(be_fn *f, const ir_node *n, float *lo, float *hi
 	if (u->op == IR_OP_RELU) {
 		a = 0;
 		b = INFINITY;
-	} else if (u->op == IR_OP_CLIP && const_scalar(u, 1, -INFINITY, &a) &&
-	           const_scalar(u, 2, INFINITY, &b)) {
+	} else if (u->op == IR_OP_CLIP && be_const_scalar(u, 1, -INFINITY, &a) &&
+	           be_const_scalar(u, 2, INFINITY, &b)) {
 		if (!(a <= b))
 			return v; /* min > max (or NaN): the interpreter's rule applies */
 	} else {
@@ -411,14 +385,10 @@ int be_l_compact(be_fn *f, const ir_node *n)
 		if (xs->rank != 3 && xs->rank != 4)
 			return 1;
 		bool two = xs->rank == 4;
-		int nsp = xs->rank - 2, cnt = 0;
-		int64_t st[2] = {1, 1}, dl[2] = {1, 1};
-		const int64_t *a = ir_attr_ints(n, "strides", &cnt);
-		for (int i = 0; a && cnt == nsp && i < nsp; i++)
-			st[i] = a[i];
-		a = ir_attr_ints(n, "dilations", &cnt);
-		for (int i = 0; a && cnt == nsp && i < nsp; i++)
-			dl[i] = a[i];
+		int nsp = xs->rank - 2;
+		int64_t st[2], dl[2];
+		be_ints_attr(n, "strides", nsp, st);
+		be_ints_attr(n, "dilations", nsp, dl);
 		int64_t in[2], k[2], pb[2], pe[2];
 		for (int i = 0; i < nsp; i++) {
 			in[i] = xs->d[2 + i];

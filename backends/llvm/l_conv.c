@@ -31,15 +31,6 @@ typedef struct win {
 	int nseg[NSP_MAX];
 } win;
 
-static int ints_attr(const ir_node *n, const char *name, int nsp, int64_t *v)
-{
-	int cnt = 0;
-	const int64_t *a = ir_attr_ints(n, name, &cnt);
-	for (int i = 0; i < nsp; i++)
-		v[i] = a && cnt == nsp ? a[i] : 1;
-	return 0;
-}
-
 /* Window geometry of n from input shape xs, kernel k and output shape ys
  * (inference already validated everything). */
 static int win_init(be_fn *f, const ir_node *n, const ir_shape *xs, const int64_t *k,
@@ -52,8 +43,8 @@ static int win_init(be_fn *f, const ir_node *n, const ir_shape *xs, const int64_
 		w->k[i] = k[i];
 		w->out[i] = ys->d[2 + i];
 	}
-	ints_attr(n, "strides", w->nsp, w->s);
-	ints_attr(n, "dilations", w->nsp, w->dil);
+	be_ints_attr(n, "strides", w->nsp, w->s);
+	be_ints_attr(n, "dilations", w->nsp, w->dil);
 	if (k_resolve_pads(f->g, n, w->nsp, w->in, w->k, w->s, w->dil, w->pb, w->pe, f->d))
 		return -1;
 	for (int i = 0; i < w->nsp; i++) {

@@ -13,13 +13,6 @@ static LLVMValueRef clamp01(be_fn *f, LLVMValueRef v)
 	return be_sel_lt(f, one, v, one, v);
 }
 
-static float scalar(const ir_node *n, int k, float dflt)
-{
-	if (k >= n->nin || !n->in[k] || ir_shape_numel(&n->in[k]->shape) != 1)
-		return dflt;
-	return (float)ir_const_get(n->in[k], 0);
-}
-
 int be_l_unary(be_fn *f, const ir_node *n)
 {
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
@@ -33,8 +26,8 @@ int be_l_unary(be_fn *f, const ir_node *n)
 		beta = ir_attr_float(n, "beta", 0.5f);
 	}
 	if (n->op == IR_OP_CLIP) {
-		mn = scalar(n, 1, -INFINITY);
-		mx = scalar(n, 2, INFINITY);
+		be_const_scalar(n, 1, -INFINITY, &mn);
+		be_const_scalar(n, 2, INFINITY, &mx);
 	}
 	be_loop l;
 	LLVMValueRef i = be_loop_begin(f, &l, cnt);

@@ -11,9 +11,11 @@
  *     points packed like the codes (bits each, LSB first, one zero byte
  *     after) when they lie in [0, 2^bits), else i32 [nchan]; codebook
  *     levels f32 [nchan << bits],
- * and never as floats.  An fp16 scale h is widened with integer operations
- * only (no FP16 hardware or library call):
- *   f32 bits = (h & 0x8000) << 16 | ((h & 0x7fff) + 0x1c000) << 13, 0 for h = 0.  be_wld/be_wld_rc return one weight as an f32
+ * and never as floats (passes/quant.h: pass_quant_scales_f16,
+ * pass_quant_zp_packable).  An fp16 scale h is widened with integer
+ * operations only (no FP16 hardware or library call):
+ *   f32 bits = (h & 0x8000) << 16 | ((h & 0x7fff) + 0x1c000) << 13, 0 for h = 0.
+ * be_wld/be_wld_rc return one weight as an f32
  * value computed from its code exactly as pass_dequantize does, so the
  * native result equals the interpreter's simulation (DQ(w), float
  * activations) up to the order of float additions:
@@ -165,9 +167,7 @@ static be_qw *qw_of(be_fn *f, const ir_value *v)
 			return NULL;
 		w->v.levels = qglobal(f, v, "l", a, 4);
 	} else {
-		bool h = true;
-		for (int c = 0; c < q->nchan; c++)
-			h = h && (q->scale[c] == 0 || pass_f16_exact(q->scale[c]));
+		bool h = pass_quant_scales_f16(q);
 		w->v.scale16 = h;
 		LLVMValueRef a = h ? f16_array(f, q->scale, q->nchan) : f32_array(f, q->scale, q->nchan);
 		if (!a)
@@ -175,9 +175,7 @@ static be_qw *qw_of(be_fn *f, const ir_value *v)
 		w->v.scale = qglobal(f, v, "s", a, h ? 2 : 4);
 	}
 	if (q->scheme == IR_QS_AFFINE) {
-		bool fit = true;
-		for (int c = 0; c < q->nchan; c++)
-			fit = fit && q->zero_point[c] >= 0 && q->zero_point[c] < (1 << q->bits);
+		bool fit = pass_quant_zp_packable(q);
 		w->v.zp_mode = fit ? BE_ZP_PACKED : BE_ZP_I32;
 		LLVMValueRef a = fit ? zp_packed(f, q) : NULL;
 		if (!fit) {

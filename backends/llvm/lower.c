@@ -341,6 +341,26 @@ LLVMValueRef be_opaque_const(be_fn *f, const char *name, LLVMValueRef init, unsi
 	return g;
 }
 
+void be_ints_attr(const ir_node *n, const char *name, int nsp, int64_t *v)
+{
+	int cnt = 0;
+	const int64_t *a = ir_attr_ints(n, name, &cnt);
+	for (int i = 0; i < nsp; i++)
+		v[i] = a && cnt == nsp ? a[i] : 1;
+}
+
+bool be_const_scalar(const ir_node *n, int k, float dflt, float *out)
+{
+	*out = dflt;
+	if (k >= n->nin || !n->in[k])
+		return true;
+	const ir_value *v = n->in[k];
+	if (v->kind != IR_VAL_CONST || !v->data || ir_shape_numel(&v->shape) != 1)
+		return false;
+	*out = (float)ir_const_get(v, 0);
+	return true;
+}
+
 const ir_node *be_sole_user(const ir_graph *g, const ir_value *v)
 {
 	if (ir_value_use_count(g, v) != 1)
@@ -499,7 +519,7 @@ bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 
 /* ------------------------------------------------------------- module */
 
-static LLVMAttributeRef attr(LLVMContextRef c, const char *name)
+LLVMAttributeRef be_attr(LLVMContextRef c, const char *name)
 {
 	return LLVMCreateEnumAttribute(c, LLVMGetEnumAttributeKindForName(name, strlen(name)), 0);
 }
@@ -551,16 +571,16 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	LLVMTypeRef bty = LLVMFunctionType(f->vd, pt, (unsigned)np, 0);
 	f->fn = LLVMAddFunction(mod, bname, bty);
 	LLVMSetLinkage(f->fn, LLVMInternalLinkage);
-	LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, attr(ctx, "nounwind"));
+	LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, be_attr(ctx, "nounwind"));
 	if (f->code == BE_CODE_SIZE || f->code == BE_CODE_MIN)
-		LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, attr(ctx, "optsize"));
+		LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, be_attr(ctx, "optsize"));
 	if (f->code == BE_CODE_MIN)
-		LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, attr(ctx, "minsize"));
+		LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, be_attr(ctx, "minsize"));
 	for (int i = 0; i < np; i++) {
-		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, attr(ctx, "noalias"));
-		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, attr(ctx, "nocapture"));
+		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, be_attr(ctx, "noalias"));
+		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, be_attr(ctx, "nocapture"));
 		if (i < nin)
-			LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, attr(ctx, "readonly"));
+			LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, be_attr(ctx, "readonly"));
 	}
 	f->inp = calloc((size_t)nin + 1, sizeof *f->inp);
 	f->outp = calloc((size_t)nout + 1, sizeof *f->outp);
@@ -621,7 +641,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	char rname[256];
 	snprintf(rname, sizeof rname, "%s_run", name);
 	LLVMValueRef run = LLVMAddFunction(mod, rname, rty);
-	LLVMAddAttributeAtIndex(run, LLVMAttributeFunctionIndex, attr(ctx, "nounwind"));
+	LLVMAddAttributeAtIndex(run, LLVMAttributeFunctionIndex, be_attr(ctx, "nounwind"));
 	LLVMBasicBlockRef rb = LLVMAppendBasicBlockInContext(ctx, run, "entry");
 	LLVMPositionBuilderAtEnd(f->b, rb);
 	for (int i = 0; i < nin + nout; i++) {

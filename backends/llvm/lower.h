@@ -50,6 +50,14 @@ LLVMValueRef be_ptr(be_fn *f, const ir_value *v);
  * type's), marked externally_initialized so that the optimizer never
  * folds loads from it: packed weights stay packed, descriptors stay data. */
 LLVMValueRef be_opaque_const(be_fn *f, const char *name, LLVMValueRef init, unsigned align);
+/* Attribute `name` (an enum attribute such as "noalias") in c. */
+LLVMAttributeRef be_attr(LLVMContextRef c, const char *name);
+/* Integer-list attribute `name` of n with nsp entries into v; 1 each when
+ * absent or of another length (strides, dilations). */
+void be_ints_attr(const ir_node *n, const char *name, int nsp, int64_t *v);
+/* Operand k of n as a float constant scalar into *out: true when it is one
+ * or absent (then dflt), false (and dflt) when it is not a constant scalar. */
+bool be_const_scalar(const ir_node *n, int k, float dflt, float *out);
 /* The one live node reading v, when v has exactly one use and is not a
  * graph output; NULL otherwise. */
 const ir_node *be_sole_user(const ir_graph *g, const ir_value *v);
