@@ -334,15 +334,19 @@ static void test_qgt_histograms_json(void **state)
 
 enum { BB = 8, NS = 64 };
 
-/* n normal(0, sd) numbers, comma separated, into t at *k. */
-static void put_rand(char *t, size_t cap, size_t *k, int n, double sd, double mean, uint64_t *s)
+/* A constant line "  const %name: f32[shape] = [...]" of n normal(0, sd)
+ * + mean numbers into t at *k. */
+static void put_const(char *t, size_t cap, size_t *k, const char *name, const char *shape, int n,
+                      double sd, double mean, uint64_t *s)
 {
+	*k += (size_t)snprintf(t + *k, cap - *k, "  const %%%s: f32[%s] = [", name, shape);
 	for (int i = 0; i < n; i++) {
 		double u1 = ((double)(qgt_rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
 		double u2 = ((double)(qgt_rng_next(s) >> 11) + 0.5) / 9007199254740992.0;
 		double z = sqrt(-2 * log(u1)) * cos(2 * M_PI * u2) * sd + mean;
 		*k += (size_t)snprintf(t + *k, cap - *k, "%s%.6f", i ? ", " : "", z);
 	}
+	*k += (size_t)snprintf(t + *k, cap - *k, "]\n");
 }
 
 /* An exporter's folded CNN: conv (bias) -> relu -> gap -> flatten -> fc1
@@ -354,30 +358,21 @@ static ir_graph *make_cnn(diag_sink *d, bool bn)
 	char *t = malloc(cap);
 	assert_non_null(t);
 	uint64_t s = 77;
-	k += (size_t)snprintf(t + k, cap - k, "graph cnn {\n  input %%x: f32[%d,2,5,5]\n  const %%cw: f32[4,2,3,3] = [", BB);
-	put_rand(t, cap, &k, 72, 0.4, 0, &s);
-	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%cb: f32[4] = [");
-	put_rand(t, cap, &k, 4, 0.2, 0.3, &s);
+	k += (size_t)snprintf(t + k, cap - k, "graph cnn {\n  input %%x: f32[%d,2,5,5]\n", BB);
+	put_const(t, cap, &k, "cw", "4,2,3,3", 72, 0.4, 0, &s);
+	put_const(t, cap, &k, "cb", "4", 4, 0.2, 0.3, &s);
 	if (bn) {
-		k += (size_t)snprintf(t + k, cap - k, "]\n  const %%g: f32[4] = [");
-		put_rand(t, cap, &k, 4, 0.2, 1, &s);
-		k += (size_t)snprintf(t + k, cap - k, "]\n  const %%be: f32[4] = [");
-		put_rand(t, cap, &k, 4, 0.2, 0, &s);
-		k += (size_t)snprintf(t + k, cap - k, "]\n  const %%rm: f32[4] = [");
-		put_rand(t, cap, &k, 4, 0.2, 0, &s);
-		k += (size_t)snprintf(t + k, cap - k, "]\n  const %%rv: f32[4] = [");
-		put_rand(t, cap, &k, 4, 0.1, 1, &s);
+		put_const(t, cap, &k, "g", "4", 4, 0.2, 1, &s);
+		put_const(t, cap, &k, "be", "4", 4, 0.2, 0, &s);
+		put_const(t, cap, &k, "rm", "4", 4, 0.2, 0, &s);
+		put_const(t, cap, &k, "rv", "4", 4, 0.1, 1, &s);
 	}
-	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%w1: f32[6,4] = [");
-	put_rand(t, cap, &k, 24, 0.5, 0, &s);
-	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%b1: f32[6] = [");
-	put_rand(t, cap, &k, 6, 0.2, 0.1, &s);
-	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%w2: f32[3,6] = [");
-	put_rand(t, cap, &k, 18, 0.5, 0, &s);
-	k += (size_t)snprintf(t + k, cap - k, "]\n  const %%b2: f32[3] = [");
-	put_rand(t, cap, &k, 3, 0.1, 0, &s);
+	put_const(t, cap, &k, "w1", "6,4", 24, 0.5, 0, &s);
+	put_const(t, cap, &k, "b1", "6", 6, 0.2, 0.1, &s);
+	put_const(t, cap, &k, "w2", "3,6", 18, 0.5, 0, &s);
+	put_const(t, cap, &k, "b2", "3", 3, 0.1, 0, &s);
 	k += (size_t)snprintf(t + k, cap - k,
-	                      "]\n  %%c: f32[%d,4,5,5] = conv(%%x, %%cw, %%cb) {dilations=[1,1], group=1, "
+	                      "  %%c: f32[%d,4,5,5] = conv(%%x, %%cw, %%cb) {dilations=[1,1], group=1, "
 	                      "pads=[1,1,1,1], strides=[1,1]}\n",
 	                      BB);
 	if (bn)
