@@ -17,7 +17,7 @@ static const struct {
 } npy_types[] = {
 	{"<f4", IR_DT_F32}, {"|i1", IR_DT_I8},  {"<i1", IR_DT_I8},  {"|u1", IR_DT_U8},
 	{"<u1", IR_DT_U8},  {"<i4", IR_DT_I32}, {"<i8", IR_DT_I64}, {"|b1", IR_DT_BOOL},
-	{"<b1", IR_DT_BOOL},
+	{"<b1", IR_DT_BOOL}, {"<i2", IR_DT_I16}, {"<u2", IR_DT_U16},
 };
 
 /* ------------------------------------------------------ header parser */
@@ -223,7 +223,7 @@ int fe_npy_load(const char *path, ir_tensor *t, diag_sink *d)
 		if (strcmp(descr, npy_types[i].descr) == 0)
 			dt = npy_types[i].dt;
 	if (dt == IR_DT_UNDEF) {
-		diag_error(d, path, "unsupported .npy dtype '%s' (supported: <f4 <f8 |i1 |u1 <i4 <i8 |b1)",
+		diag_error(d, path, "unsupported .npy dtype '%s' (supported: <f4 <f8 |i1 |u1 <i2 <u2 <i4 <i8 |b1)",
 		           descr);
 		goto out;
 	}

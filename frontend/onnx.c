@@ -46,6 +46,8 @@ ir_dtype fe_onnx_dtype(int32_t t)
 	case ONNX__TENSOR_PROTO__DATA_TYPE__INT32: return IR_DT_I32;
 	case ONNX__TENSOR_PROTO__DATA_TYPE__INT64: return IR_DT_I64;
 	case ONNX__TENSOR_PROTO__DATA_TYPE__BOOL: return IR_DT_BOOL;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__INT16: return IR_DT_I16;
+	case ONNX__TENSOR_PROTO__DATA_TYPE__UINT16: return IR_DT_U16;
 	default: return IR_DT_UNDEF;
 	}
 }
@@ -428,6 +430,8 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 			case IR_DT_I32: ((int32_t *)t->data)[i] = tp->int32_data[i]; break;
 			case IR_DT_I8: ((int8_t *)t->data)[i] = (int8_t)tp->int32_data[i]; break;
 			case IR_DT_U8: ((uint8_t *)t->data)[i] = (uint8_t)tp->int32_data[i]; break;
+			case IR_DT_I16: ((int16_t *)t->data)[i] = (int16_t)tp->int32_data[i]; break;
+			case IR_DT_U16: ((uint16_t *)t->data)[i] = (uint16_t)tp->int32_data[i]; break;
 			case IR_DT_BOOL: ((uint8_t *)t->data)[i] = tp->int32_data[i] != 0; break;
 			default: break;
 			}

@@ -937,6 +937,175 @@ static int tr_constant_of_shape(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+
+/* ------------------------------------------------- quantized ONNX */
+
+/* Scales must be f32 tensors (float16/bfloat16 scales are refused). */
+static int q_scale_ok(fe_onnx_ctx *c, const ir_value *s, const char *what)
+{
+	if (s && s->dt != IR_DT_F32) {
+		diag_error(c->d, c->loc, "%s '%s' is %s; only float32 scales are supported", what,
+		           s->name, ir_dtype_name(s->dt));
+		return -1;
+	}
+	return 0;
+}
+
+/* block_size (opset 21) other than 0 is blocked quantization. */
+static int q_no_blocks(fe_onnx_ctx *c)
+{
+	if (attr_int(c, "block_size", 0, NULL) != 0) {
+		diag_error(c->d, c->loc, "blocked quantization (block_size) is not supported");
+		return -1;
+	}
+	return 0;
+}
+
+/* QuantizeLinear / DequantizeLinear: the boundary ops, operands as is;
+ * axis made explicit (1 by default, as ONNX). */
+static int tr_qdq(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 2, 3, 1, 1) || q_scale_ok(c, c->in[1], "scale") || q_no_blocks(c))
+		return -1;
+	int64_t axis = attr_int(c, "axis", 1, NULL);
+	ir_dtype dt = IR_DT_UNDEF;
+	if (op == IR_OP_QUANTIZE) {
+		attr_ignore(c, "saturate"); /* float8 outputs only */
+		bool has;
+		int64_t to = attr_int(c, "output_dtype", 0, &has);
+		if (has && to != 0) {
+			dt = to <= INT32_MAX ? fe_onnx_dtype((int32_t)to) : IR_DT_UNDEF;
+			if (!ir_dtype_is_qint(dt)) {
+				diag_error(c->d, c->loc, "quantizing to %s is not supported (int8, uint8, "
+				           "int16, uint16)", fe_onnx_dtype_name(to <= INT32_MAX ? (int32_t)to : -1));
+				return -1;
+			}
+		}
+	} else {
+		bool has;
+		int64_t to = attr_int(c, "output_dtype", 0, &has);
+		if (has && to != 0 && to != ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT) {
+			diag_error(c->d, c->loc, "dequantizing to %s is not supported (float32)",
+			           fe_onnx_dtype_name(to <= INT32_MAX ? (int32_t)to : -1));
+			return -1;
+		}
+	}
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "axis", axis);
+	if (dt != IR_DT_UNDEF)
+		ir_node_set_str(c->g, n, "dtype", ir_dtype_name(dt));
+	return 0;
+}
+
+/* dequantize(q, s, z) {axis} into a fresh value. */
+static ir_value *q_dq(fe_onnx_ctx *c, const char *sfx, ir_value *q, ir_value *s, ir_value *z,
+                      int64_t axis)
+{
+	ir_value *y = tmp(c, sfx);
+	ir_value *in[3] = {q, s, z};
+	ir_node *n = y ? emit(c, IR_OP_DEQUANTIZE, z ? 3 : 2, in, 1, &y) : NULL;
+	if (!n)
+		return NULL;
+	ir_node_set_int(c->g, n, "axis", axis);
+	return y;
+}
+
+/* A scale of ones shaped like zero point z (1-D) or a scalar one: the
+ * "scale" of ConvInteger/MatMulInteger, whose outputs are accumulators. */
+static ir_value *q_ones(fe_onnx_ctx *c, const char *sfx, const ir_value *z)
+{
+	if (!z || z->shape.rank != 1 || z->shape.d[0] <= 1)
+		return cst_f32(c, sfx, 1.0f);
+	int64_t k = z->shape.d[0];
+	if (k > (1 << 20))
+		return NULL;
+	float ones[k];
+	for (int64_t i = 0; i < k; i++)
+		ones[i] = 1.0f;
+	return cst(c, sfx, IR_DT_F32, ones, (int)k, false);
+}
+
+/* The conv attributes of the node onto n (tr_conv's set). */
+static void q_conv_attrs(fe_onnx_ctx *c, ir_node *n)
+{
+	attr_ignore(c, "kernel_shape"); /* restates W's dims; inference checks W */
+	copy_ints(c, n, "strides", "strides");
+	copy_ints(c, n, "pads", "pads");
+	copy_ints(c, n, "dilations", "dilations");
+	copy_int(c, n, "group", "group");
+	copy_str(c, n, "auto_pad", "auto_pad");
+}
+
+/* QLinearConv and QLinearMatMul as dequantize -> float op -> quantize,
+ * which fold-qdq turns into the integer op; the i32 bias of QLinearConv
+ * dequantizes at scale x_scale * w_scale. */
+static int tr_qlinear(fe_onnx_ctx *c, ir_op op)
+{
+	bool conv = op == IR_OP_CONV;
+	if (arity(c, 8, conv ? 9 : 8, 1, 1))
+		return -1;
+	ir_value **in = c->in;
+	static const int scales[3] = {1, 4, 6};
+	for (int k = 0; k < 3; k++)
+		if (q_scale_ok(c, in[scales[k]], "scale"))
+			return -1;
+	int64_t waxis = conv ? 0 : -1;
+	ir_value *dx = q_dq(c, "x.dq", in[0], in[1], in[2], 1);
+	ir_value *dw = dx ? q_dq(c, "w.dq", in[3], in[4], in[5], waxis) : NULL;
+	if (!dw)
+		return -1;
+	ir_value *db = NULL;
+	if (conv && c->nin > 8 && in[8]) {
+		ir_value *bs = tmp(c, "b.scale");
+		ir_value *mi[2] = {in[1], in[4]};
+		if (!bs || !emit(c, IR_OP_MUL, 2, mi, 1, &bs) ||
+		    !(db = q_dq(c, "b.dq", in[8], bs, NULL, 0)))
+			return -1;
+	}
+	ir_value *y = tmp(c, "y.f32");
+	ir_value *opin[3] = {dx, dw, db};
+	ir_node *n = y ? emit(c, op, db ? 3 : 2, opin, 1, &y) : NULL;
+	if (!n)
+		return -1;
+	if (conv)
+		q_conv_attrs(c, n);
+	ir_value *qin[3] = {y, in[6], in[7]};
+	ir_node *q = emit(c, IR_OP_QUANTIZE, 3, qin, 1, c->out);
+	if (!q)
+		return -1;
+	ir_node_set_int(c->g, q, "axis", 1);
+	return 0;
+}
+
+/* ConvInteger and MatMulInteger: the i32 accumulator of (x - zx)(w - zw),
+ * spelled dequantize(scale 1) -> float op -> cast(i32) for fold-qdq. */
+static int tr_integer(fe_onnx_ctx *c, ir_op op)
+{
+	bool conv = op == IR_OP_CONV;
+	if (arity(c, 2, 4, 1, 1))
+		return -1;
+	ir_value *zx = c->nin > 2 ? c->in[2] : NULL, *zw = c->nin > 3 ? c->in[3] : NULL;
+	ir_value *sx = q_ones(c, "x.one", zx), *sw = q_ones(c, "w.one", zw);
+	if (!sx || !sw)
+		return -1;
+	ir_value *dx = q_dq(c, "x.dq", c->in[0], sx, zx, conv ? 1 : 0);
+	ir_value *dw = dx ? q_dq(c, "w.dq", c->in[1], sw, zw, conv ? 0 : -1) : NULL;
+	ir_value *y = dw ? tmp(c, "y.f32") : NULL;
+	ir_value *opin[2] = {dx, dw};
+	ir_node *n = y ? emit(c, op, 2, opin, 1, &y) : NULL;
+	if (!n)
+		return -1;
+	if (conv)
+		q_conv_attrs(c, n);
+	ir_node *k = emit(c, IR_OP_CAST, 1, &y, 1, c->out);
+	if (!k)
+		return -1;
+	ir_node_set_str(c->g, k, "to", "i32");
+	return 0;
+}
+
 /* ------------------------------------------------------------- table */
 
 static const struct onnx_op {
@@ -986,6 +1155,12 @@ static const struct onnx_op {
 	{"Split", tr_split, IR_OP_SPLIT, 1},
 	{"Cast", tr_cast, IR_OP_CAST, 1},
 	{"ConstantOfShape", tr_constant_of_shape, IR_OP_CONSTANT_OF_SHAPE, 9},
+	{"QuantizeLinear", tr_qdq, IR_OP_QUANTIZE, 10},
+	{"DequantizeLinear", tr_qdq, IR_OP_DEQUANTIZE, 10},
+	{"QLinearConv", tr_qlinear, IR_OP_CONV, 10},
+	{"QLinearMatMul", tr_qlinear, IR_OP_MATMUL, 10},
+	{"ConvInteger", tr_integer, IR_OP_CONV, 10},
+	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 
 /* Resolve the node's value names (pass 2: every definition exists). */

@@ -601,6 +601,8 @@ double ir_const_get(const ir_value *v, int64_t k)
 	case IR_DT_F32: return ((const float *)p)[k];
 	case IR_DT_I8: return ((const int8_t *)p)[k];
 	case IR_DT_U8: return ((const uint8_t *)p)[k];
+	case IR_DT_I16: return ((const int16_t *)p)[k];
+	case IR_DT_U16: return ((const uint16_t *)p)[k];
 	case IR_DT_I32: return ((const int32_t *)p)[k];
 	case IR_DT_I64: return (double)((const int64_t *)p)[k];
 	case IR_DT_BOOL: return ((const uint8_t *)p)[k] != 0;

@@ -58,7 +58,9 @@ char *ir_arena_printf(ir_arena *a, const char *fmt, ...) __attribute__((format(p
 	X(U8, "u8", 1)        \
 	X(I32, "i32", 4)      \
 	X(I64, "i64", 8)      \
-	X(BOOL, "bool", 1)
+	X(BOOL, "bool", 1)    \
+	X(I16, "i16", 2)      \
+	X(U16, "u16", 2)
 
 typedef enum {
 	IR_DT_UNDEF = 0,
@@ -172,9 +174,14 @@ typedef enum {
 const char *ir_qscheme_name(ir_qscheme s);       /* "affine", ...; "none"; "?" */
 ir_qscheme ir_qscheme_from_name(const char *s);  /* IR_QS_NONE if unknown */
 
+/* On a weight constant, ir_quant describes its codes.  On an integer
+ * activation (an i8/u8/i16/u16 value, or an integer constant an integer op
+ * reads), it is part of the value's type: scheme IR_QS_AFFINE, bits the
+ * dtype's width, real = scale * (q - zero_point), and codes NULL: the
+ * value's own elements are the quantized numbers. */
 typedef struct ir_quant {
 	ir_qscheme scheme;
-	int bits;                    /* 1..8 */
+	int bits;                    /* 1..8; 8 or 16 on an activation */
 	int axis;                    /* channel axis of per-channel parameters; -1: per tensor */
 	int nchan;                   /* parameter sets: 1, or the extent of axis */
 	float *scale;                /* [nchan]; NULL for codebook */
@@ -327,6 +334,35 @@ void ir_print(FILE *f, const ir_graph *g, long max_inline);
  * read "FILE:LINE:COL: error: ..." followed by the source line and a
  * caret; all of them in one run where possible.  NULL after reporting. */
 ir_graph *ir_parse(const char *text, size_t len, const char *filename, diag_sink *d);
+
+/* ---------------------------------------------- integer arithmetic */
+
+/* The one requantization rule of the integer path, after TFLite and
+ * CMSIS-NN (gemmlowp's fixed point): a real multiplier m > 0 is stored as
+ * an int32 `mult` in [2^30, 2^31) and a `shift` with
+ * m = mult * 2^(shift - 31), and an int32 accumulator acc becomes
+ *
+ *   RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(acc << max(shift, 0),
+ *                       mult), max(-shift, 0))
+ *
+ * the high multiply rounding half up (gemmlowp's nudge), the shift half
+ * away from zero, so a product may round twice, exactly as TFLite and
+ * CMSIS-NN (default build) do.  The left shift wraps like CMSIS-NN's
+ * int32 multiply.  ir_requant_multiplier returns 0, or -1 when m is not a
+ * positive finite number or is at least 2^31 (the shift cannot express
+ * it); a multiplier under 2^-31 becomes mult 0, shift 0 (the result is 0).
+ * Passes derive (mult, shift) once and store them in the graph; the
+ * interpreter and every backend read those integers and never the float. */
+int ir_requant_multiplier(double m, int32_t *mult, int32_t *shift);
+int32_t ir_requant_apply(int32_t acc, int32_t mult, int32_t shift);
+/* Saturating range of an integer dtype (i8, u8, i16, u16, i32). */
+void ir_dtype_range(ir_dtype t, int64_t *lo, int64_t *hi);
+bool ir_dtype_is_qint(ir_dtype t);   /* i8, u8, i16, u16: an activation's element type */
+/* A per-tensor (axis -1, nchan 1) or per-axis affine activation quant for
+ * dtype t in g's arena, scale/zero_point zeroed; NULL when out of memory. */
+ir_quant *ir_quant_act_create(ir_graph *g, ir_dtype t, int axis, int nchan);
+/* Do a and b describe the same affine parameters (both NULL counts)? */
+bool ir_quant_act_eq(const ir_quant *a, const ir_quant *b);
 
 /* ------------------------------------------------------ interpreter */
 

@@ -299,7 +299,8 @@ static int conv_infer_common(ir_graph *g, ir_node *n, bool transpose, diag_sink 
 	bool has_b = n->nin > 2 && n->in[2];
 	if (has_b && !k_in_ranked(n, 2))
 		return 0;
-	for (int k = 0; k < (has_b ? 3 : 2); k++) {
+	bool integer = !transpose && ir_dtype_is_qint(n->in[0]->dt);
+	for (int k = 0; !integer && k < (has_b ? 3 : 2); k++) {
 		if (n->in[k]->dt != IR_DT_F32) {
 			k_error(g, n, d, "dtype %s is not supported (input %d '%s'; only f32)",
 			        ir_dtype_name(n->in[k]->dt), k, n->in[k]->name);
@@ -317,7 +318,10 @@ static int conv_infer_common(ir_graph *g, ir_node *n, bool transpose, diag_sink 
 		k_error(g, n, d, "output shape %s is too large", ir_shape_str(&ys, b, sizeof b));
 		return -1;
 	}
-	k_set_out(n, 0, IR_DT_F32, &ys);
+	ir_dtype ot = IR_DT_F32;
+	if (integer && (ot = k_int_check(g, n, 0, cg.m, 2, d)) == IR_DT_UNDEF)
+		return -1;
+	k_set_out(n, 0, ot, &ys);
 	return 0;
 }
 
@@ -327,7 +331,8 @@ static int conv_eval_prepare(const ir_node *n, bool transpose, const ir_tensor *
                              ir_tensor *const *out, conv_geom *cg, diag_sink *d)
 {
 	const ir_tensor *b = n->nin > 2 ? in[2] : NULL;
-	for (int k = 0; k < (b ? 3 : 2); k++) {
+	bool integer = !transpose && ir_dtype_is_qint(in[0]->dt);
+	for (int k = 0; !integer && k < (b ? 3 : 2); k++) {
 		if (in[k]->dt != IR_DT_F32) {
 			k_error(NULL, n, d, "dtype %s is not supported (input %d; only f32)",
 			        ir_dtype_name(in[k]->dt), k);
@@ -339,11 +344,20 @@ static int conv_eval_prepare(const ir_node *n, bool transpose, const ir_tensor *
 		return -1;
 	ir_shape ys;
 	conv_out_shape(cg, &ys);
-	if (!ir_shape_eq(&ys, &out[0]->shape) || out[0]->dt != IR_DT_F32) {
+	ir_dtype ot = IR_DT_F32;
+	if (integer) {
+		if (in[1]->dt != n->in[1]->dt || (b && b->dt != IR_DT_I32)) {
+			k_error(NULL, n, d, "operand dtypes do not match the node's types");
+			return -1;
+		}
+		if ((ot = k_int_check(NULL, n, 0, cg->m, 2, d)) == IR_DT_UNDEF)
+			return -1;
+	}
+	if (!ir_shape_eq(&ys, &out[0]->shape) || out[0]->dt != ot) {
 		char b1[96], b2[96];
-		k_error(NULL, n, d, "output is %s%s but the operands give f32%s",
+		k_error(NULL, n, d, "output is %s%s but the operands give %s%s",
 		        ir_dtype_name(out[0]->dt), ir_shape_str(&out[0]->shape, b1, sizeof b1),
-		        ir_shape_str(&ys, b2, sizeof b2));
+		        ir_dtype_name(ot), ir_shape_str(&ys, b2, sizeof b2));
 		return -1;
 	}
 	return 0;
@@ -357,11 +371,64 @@ int ir_infer_conv(ir_graph *g, ir_node *n, diag_sink *d)
 /* Direct convolution, one output element at a time:
  *   Y[b, m, o] = B[m] + sum_{c, k} X[b, grp*Cg + c, o*s - pb + k*dil] * W[m, c, k]
  * where grp = m / (M/group) and taps falling into the padding read 0. */
+/* The integer conv: the same loops over int32 accumulators of
+ * (x - zx)(w - zw[m]) plus the i32 bias; taps in the padding read the
+ * zero point, i.e. add nothing. */
+static void conv_eval_int(const ir_node *n, const conv_geom *cg, const ir_tensor *const *in,
+                          ir_tensor *y)
+{
+	k_intop ko;
+	k_intop_get(n, &ko);
+	const ir_tensor *x = in[0], *w = in[1];
+	const int32_t *bias = n->nin > 2 && in[2] ? in[2]->data : NULL;
+	int nsp = cg->nsp;
+	int64_t cg_in = cg->c / cg->group, mg = cg->m / cg->group;
+	int64_t in_sz = conv_prod(cg->in, nsp), k_sz = conv_prod(cg->k, nsp);
+	int64_t out_sz = conv_prod(cg->out, nsp);
+	int64_t oi[CONV_MAX_SP], ki[CONV_MAX_SP];
+
+	for (int64_t b = 0; b < cg->n; b++)
+		for (int64_t m = 0; m < cg->m; m++) {
+			int64_t grp = m / mg, zw = ko.zw[ko.nzw > 1 ? m : 0];
+			for (int64_t o = 0; o < out_sz; o++) {
+				conv_unravel(o, nsp, cg->out, oi);
+				int64_t acc = bias ? bias[m] : 0;
+				for (int64_t kk = 0; kk < k_sz; kk++) {
+					conv_unravel(kk, nsp, cg->k, ki);
+					int64_t off = 0;
+					bool inside = true;
+					for (int i = 0; i < nsp; i++) {
+						int64_t p = oi[i] * cg->s[i] - cg->pb[i] + ki[i] * cg->dil[i];
+						if (p < 0 || p >= cg->in[i]) {
+							inside = false;
+							break;
+						}
+						off = off * cg->in[i] + p;
+					}
+					if (!inside)
+						continue;
+					for (int64_t c = 0; c < cg_in; c++) {
+						int64_t xv = k_int_get(x->data, x->dt,
+						                       (b * cg->c + grp * cg_in + c) * in_sz + off);
+						int64_t wv = k_int_get(w->data, w->dt, (m * cg_in + c) * k_sz + kk);
+						/* int32 wrap-around, whatever the order of the sum */
+						acc = (int32_t)(uint32_t)(acc + (xv - ko.zx) * (wv - zw));
+					}
+				}
+				k_intop_store(&ko, y, (b * cg->m + m) * out_sz + o, m, acc);
+			}
+		}
+}
+
 int ir_eval_conv(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
 	conv_geom cg;
 	if (conv_eval_prepare(n, false, in, out, &cg, d))
 		return -1;
+	if (ir_dtype_is_qint(in[0]->dt)) {
+		conv_eval_int(n, &cg, in, out[0]);
+		return 0;
+	}
 	const float *x = in[0]->data, *w = in[1]->data;
 	const float *bias = n->nin > 2 && in[2] ? in[2]->data : NULL;
 	float *y = out[0]->data;

@@ -55,6 +55,8 @@ static int64_t ld_int(ir_dtype dt, const void *p, int64_t k)
 	switch (dt) {
 	case IR_DT_I8: return ((const int8_t *)p)[k];
 	case IR_DT_U8: return ((const uint8_t *)p)[k];
+	case IR_DT_I16: return ((const int16_t *)p)[k];
+	case IR_DT_U16: return ((const uint16_t *)p)[k];
 	case IR_DT_I32: return ((const int32_t *)p)[k];
 	case IR_DT_I64: return ((const int64_t *)p)[k];
 	case IR_DT_BOOL: return ((const uint8_t *)p)[k] != 0;
@@ -69,6 +71,8 @@ static void st_int(ir_dtype dt, void *p, int64_t k, int64_t v)
 	switch (dt) {
 	case IR_DT_I8: ((int8_t *)p)[k] = (int8_t)v; break;
 	case IR_DT_U8: ((uint8_t *)p)[k] = (uint8_t)v; break;
+	case IR_DT_I16: ((int16_t *)p)[k] = (int16_t)v; break;
+	case IR_DT_U16: ((uint16_t *)p)[k] = (uint16_t)v; break;
 	case IR_DT_I32: ((int32_t *)p)[k] = (int32_t)v; break;
 	case IR_DT_I64: ((int64_t *)p)[k] = v; break;
 	case IR_DT_BOOL: ((uint8_t *)p)[k] = v != 0; break;

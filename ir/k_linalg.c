@@ -213,18 +213,24 @@ int ir_infer_matmul(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!k_in_ranked(n, 0) || !k_in_ranked(n, 1))
 		return 0;
-	for (int k = 0; k < 2; k++)
+	bool integer = ir_dtype_is_qint(n->in[0]->dt);
+	for (int k = 0; !integer && k < 2; k++)
 		if (la_check_f32(g, n, n->in[k]->dt, k, d))
 			return -1;
 	ir_shape ys;
 	if (matmul_shape(g, n, &n->in[0]->shape, &n->in[1]->shape, &ys, d))
+		return -1;
+	ir_dtype ot = IR_DT_F32;
+	const ir_shape *bs = &n->in[1]->shape;
+	if (integer && (ot = k_int_check(g, n, bs->rank - 1, bs->rank >= 2 ? bs->d[bs->rank - 1] : 1,
+	                                 -1, d)) == IR_DT_UNDEF)
 		return -1;
 	if (la_too_big(&ys)) {
 		char b[96];
 		k_error(g, n, d, "output shape %s is too large", ir_shape_str(&ys, b, sizeof b));
 		return -1;
 	}
-	k_set_out(n, 0, IR_DT_F32, &ys);
+	k_set_out(n, 0, ot, &ys);
 	return 0;
 }
 
@@ -234,16 +240,22 @@ int ir_infer_matmul(ir_graph *g, ir_node *n, diag_sink *d)
 int ir_eval_matmul(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
                    diag_sink *d)
 {
-	for (int k = 0; k < 2; k++)
+	bool integer = ir_dtype_is_qint(in[0]->dt);
+	for (int k = 0; !integer && k < 2; k++)
 		if (la_check_f32(NULL, n, in[k]->dt, k, d))
 			return -1;
 	const ir_shape *as = &in[0]->shape, *bs = &in[1]->shape;
 	ir_shape ys;
 	if (matmul_shape(NULL, n, as, bs, &ys, d))
 		return -1;
+	ir_dtype ot = IR_DT_F32;
+	if (integer && (in[1]->dt != n->in[1]->dt ||
+	                (ot = k_int_check(NULL, n, bs->rank - 1,
+	                                  bs->rank >= 2 ? bs->d[bs->rank - 1] : 1, -1, d)) == IR_DT_UNDEF))
+		return -1;
 	int64_t ka = as->d[as->rank - 1];
 	int64_t kb = bs->rank == 1 ? bs->d[0] : bs->d[bs->rank - 2];
-	if (ka != kb || !ir_shape_eq(&ys, &out[0]->shape) || out[0]->dt != IR_DT_F32) {
+	if (ka != kb || !ir_shape_eq(&ys, &out[0]->shape) || out[0]->dt != ot) {
 		char b1[96], b2[96], b3[96];
 		k_error(NULL, n, d, "A %s, B %s and output %s do not match",
 		        ir_shape_str(as, b1, sizeof b1), ir_shape_str(bs, b2, sizeof b2),
@@ -275,6 +287,30 @@ int ir_eval_matmul(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	for (int i = 0; i < nb; i++)
 		nbatch *= ys.d[i];
 
+	if (integer) {
+		k_intop ko;
+		k_intop_get(n, &ko);
+		for (int64_t t = 0; t < nbatch; t++) {
+			int64_t rem = t, ia = 0, ib = 0;
+			for (int i = nb - 1; i >= 0; i--) {
+				int64_t idx = rem % ys.d[i];
+				rem /= ys.d[i];
+				ia += idx * sa[i];
+				ib += idx * sb[i];
+			}
+			for (int64_t i = 0; i < mm; i++)
+				for (int64_t j = 0; j < nn; j++) {
+					int64_t acc = 0, zw = ko.zw[ko.nzw > 1 ? j : 0];
+					for (int64_t k = 0; k < kk; k++) {
+						int64_t av = k_int_get(in[0]->data, in[0]->dt, ia * mm * kk + i * kk + k);
+						int64_t bv = k_int_get(in[1]->data, in[1]->dt, ib * kk * nn + k * nn + j);
+						acc = (int32_t)(uint32_t)(acc + (av - ko.zx) * (bv - zw));
+					}
+					k_intop_store(&ko, out[0], t * mm * nn + i * nn + j, j, acc);
+				}
+		}
+		return 0;
+	}
 	const float *a = in[0]->data, *b = in[1]->data;
 	float *y = out[0]->data;
 	for (int64_t t = 0; t < nbatch; t++) {

@@ -51,4 +51,32 @@ int k_resolve_pads(const ir_graph *g, const ir_node *n, int nsp, const int64_t *
                    const int64_t *k, const int64_t *s, const int64_t *dil, int64_t *pb, int64_t *pe,
                    diag_sink *d);
 
+/* The integer path of conv and matmul (k_quant.c).  k_int_check: operands
+ * 0 (x) and 1 (w) are i8/u8/i16/u16 with their ir_quant set, x per tensor,
+ * w per tensor or per channel along `waxis` with `m` channels; operand
+ * `bias_k` (-1: none) absent or i32 [m]; the output either carries a
+ * per-tensor quant and rq_mult/rq_shift of 1 or m entries (requantized) or
+ * none (the raw i32 accumulator).  Returns the output dtype, or
+ * IR_DT_UNDEF after reporting.  g may be NULL (evaluation). */
+ir_dtype k_int_check(const ir_graph *g, const ir_node *n, int waxis, int64_t m, int bias_k,
+                     diag_sink *d);
+/* Everything the integer kernels need, read from the types and attributes
+ * of n (after k_int_check passed). */
+typedef struct k_intop {
+	int32_t zx;                  /* x's zero point */
+	const int32_t *zw;           /* w's zero points, per channel when nzw > 1 */
+	int nzw;
+	bool requant;                /* else the output is the i32 accumulator */
+	const int64_t *mult, *shift; /* rq_mult/rq_shift, nrq entries */
+	int nrq;
+	int32_t zy;                  /* output zero point */
+	int64_t lo, hi;              /* output range */
+} k_intop;
+void k_intop_get(const ir_node *n, k_intop *k);
+/* Store channel c's accumulator (int32 arithmetic, wrapped) as element i
+ * of out: requantized and saturated, or as is. */
+void k_intop_store(const k_intop *k, ir_tensor *out, int64_t i, int64_t c, int64_t acc);
+/* Element k of an integer tensor of dtype t, as int64. */
+int64_t k_int_get(const void *p, ir_dtype t, int64_t k);
+
 #endif

@@ -317,7 +317,7 @@ static bool parse_type(parser *P, ir_dtype *dt, ir_shape *sh)
 		if (P->t.k == T_IDENT && strcmp(P->t.s, "undef") == 0)
 			*dt = IR_DT_UNDEF;
 		else {
-			perr(P, &P->t, "expected an element type (f32, i8, u8, i32, i64, bool), found %s",
+			perr(P, &P->t, "expected an element type (f32, i8, u8, i16, u16, i32, i64, bool), found %s",
 			     tok_desc(&P->t, b, sizeof b));
 			return false;
 		}
@@ -385,7 +385,9 @@ static ir_value *define(parser *P, const tok *at, ir_dtype dt, const ir_shape *s
 	return v;
 }
 
-/* 'input' VREF ':' type */
+static void parse_quant(parser *P, ir_value *v);
+
+/* 'input' VREF ':' type ['!quant{...}'] */
 static void parse_input(parser *P)
 {
 	next(P);
@@ -403,6 +405,8 @@ static void parse_input(parser *P)
 		ir_value *v = define(P, &name, dt, &sh);
 		if (v)
 			ir_graph_add_input(P->g, v);
+		if (v && is_punct(P, '!'))
+			parse_quant(P, v);
 	}
 	free(name.s);
 }
@@ -484,8 +488,9 @@ static void parse_quant(parser *P, ir_value *v)
 			if (!parse_int(P, &iv))
 				return;
 			if (key[0] == 'b') {
-				if (iv < 1 || iv > 8) {
-					perr(P, &at, "bits=%lld: bits must be 1..8", (long long)iv);
+				if (iv < 1 || iv > 16) {
+					perr(P, &at, "bits=%lld: bits must be 1..8 (16 for activations)",
+					     (long long)iv);
 					return;
 				}
 				q->bits = (int)iv;
@@ -606,6 +611,8 @@ static void parse_const(parser *P)
 			switch (dt) {
 			case IR_DT_I8: ok = x >= INT8_MIN && x <= INT8_MAX; ((int8_t *)data)[k] = (int8_t)x; break;
 			case IR_DT_U8: ok = x >= 0 && x <= UINT8_MAX; ((uint8_t *)data)[k] = (uint8_t)x; break;
+			case IR_DT_I16: ok = x >= INT16_MIN && x <= INT16_MAX; ((int16_t *)data)[k] = (int16_t)x; break;
+			case IR_DT_U16: ok = x >= 0 && x <= UINT16_MAX; ((uint16_t *)data)[k] = (uint16_t)x; break;
 			case IR_DT_I32: ok = x >= INT32_MIN && x <= INT32_MAX; ((int32_t *)data)[k] = (int32_t)x; break;
 			case IR_DT_I64: ((int64_t *)data)[k] = x; break;
 			case IR_DT_BOOL: ok = x == 0 || x == 1; ((uint8_t *)data)[k] = (uint8_t)x; break;
@@ -766,6 +773,7 @@ static void parse_node(parser *P)
 	ir_dtype dts[MAXV];
 	ir_shape shs[MAXV];
 	ir_value *in[MAXV], *out[MAXV];
+	ir_quant *qs[MAXV];
 	int nout = 0, nin = 0;
 	char b[64];
 	for (;;) {
@@ -777,6 +785,7 @@ static void parse_node(parser *P)
 		outs[nout].s = NULL;
 		if (P->t.k == T_IDENT && strcmp(P->t.s, "_") == 0) {
 			next(P);
+			qs[nout] = NULL;
 			nout++;
 		} else if (P->t.k == T_VREF) {
 			outs[nout].s = strdup(P->t.s);
@@ -784,6 +793,15 @@ static void parse_node(parser *P)
 			nout++;
 			if (!expect(P, ':') || !parse_type(P, &dts[nout - 1], &shs[nout - 1]))
 				goto out;
+			/* An activation's quantization, part of its type. */
+			qs[nout - 1] = NULL;
+			if (is_punct(P, '!')) {
+				ir_value tv = {.name = outs[nout - 1].s, .shape = shs[nout - 1]};
+				parse_quant(P, &tv);
+				if (!tv.quant)
+					goto out;
+				qs[nout - 1] = tv.quant;
+			}
 		} else {
 			perr(P, &P->t, "expected a value name, found %s", tok_desc(&P->t, b, sizeof b));
 			goto out;
@@ -844,6 +862,7 @@ static void parse_node(parser *P)
 			continue;
 		if (!(out[j] = define(P, &outs[j], dts[j], &shs[j])))
 			goto out;
+		out[j]->quant = qs[j];
 	}
 	ir_node *n = ir_graph_add_node(P->g, op, "", nin, in, nout, out);
 	if (P->nnode_at == P->capnode_at) {

@@ -12,6 +12,8 @@
  * A quantized constant carries `!quant{scheme="affine", bits=2, axis=0,
  * scale=[...], zero_point=[...], levels=[...], codes=[...]}` after its data
  * (arrays elided like the data).
+ * An integer activation carries the same annotation (scale and zero
+ * point, always printed) after its type: `%y: i8[1,8] !quant{...} = ...`.
  * A node may carry quantization hints after its attributes: `!bits=4`,
  * `!per_channel` or `!per_tensor`.
  * `_` is an omitted optional input; `[*]` an unknown shape; `?` the
@@ -64,6 +66,10 @@ static void print_float(FILE *f, double x)
 		fputs(".0", f);
 }
 
+static void print_quant(FILE *f, const ir_value *v, long max_inline);
+
+/* DTYPE[shape], and for a computed value or input whose type carries
+ * quantization (an integer activation), its !quant{...}. */
 static void print_type(FILE *f, const ir_value *v)
 {
 	char b[128];
@@ -72,6 +78,8 @@ static void print_type(FILE *f, const ir_value *v)
 		fputs("[*]", f);
 	else
 		fputs(ir_shape_str(&v->shape, b, sizeof b), f);
+	if (v->kind != IR_VAL_CONST && v->quant && v->quant->scheme != IR_QS_NONE)
+		print_quant(f, v, -1);
 }
 
 static void print_value_ref(FILE *f, const ir_value *v)

@@ -3,6 +3,7 @@
  * a Shape->Gather->Concat chain (PyTorch's reshape logic) becomes static;
  * evaluates every node whose inputs are all constants through the
  * interpreter's kernels, and Shape nodes whose input shape is known.
+ * dequantize is left to fold-qdq.
  * Folded nodes are marked dead; run dce afterwards to drop them. */
 #include <string.h>
 
@@ -10,6 +11,10 @@
 
 static bool foldable(const ir_node *n)
 {
+	/* Integer data stays integer until fold-qdq has seen it (it folds the
+	 * dequantized constants it leaves). */
+	if (n->op == IR_OP_DEQUANTIZE)
+		return false;
 	if (n->op == IR_OP_SHAPE)
 		return n->in[0] && ir_shape_known(&n->in[0]->shape);
 	for (int j = 0; j < n->nin; j++)

@@ -8,6 +8,8 @@ const pass_info pass_registry[] = {
 	{"shapes", "infer dtypes and shapes of every value", pass_shapes},
 	{"fold-constants", "evaluate nodes whose inputs are constants (incl. Shape of static shapes)",
 	 pass_fold_constants},
+	{"fold-qdq", "turn dequantize -> conv/matmul -> quantize into integer ops; fold dequantized "
+	             "constants", pass_fold_qdq},
 	{"dce", "remove nodes and values that no graph output depends on", pass_dce},
 	{"bnfold", "fold BatchNorm into the preceding conv, conv_transpose or gemm", pass_bnfold},
 	{"quantize", "quantize conv/gemm/matmul weights; their data becomes DQ(w) (-b, --scheme)",

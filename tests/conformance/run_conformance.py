@@ -33,8 +33,9 @@ One line is printed per case that did not pass, then
 test data) has only float/int64 inputs and only float outputs; skipped
 eligible cases count as not passed.
 
-Exit status: 1 if any case crashed or the eligible pass rate is below
---min-pass-rate, 2 on a usage error, else 0.
+Exit status: 1 if any case crashed, the eligible pass rate is below
+--min-pass-rate, a case failed under --no-fail, or fewer than --min-passed
+cases passed; 2 on a usage error, else 0.
 """
 
 import argparse
@@ -245,6 +246,10 @@ def main():
     ap.add_argument("suites", nargs="+", metavar="SUITE_DIR", help="folders of test cases")
     ap.add_argument("--min-pass-rate", type=float, default=0.95,
                     help="least pass rate over eligible cases (default 0.95)")
+    ap.add_argument("--no-fail", action="store_true",
+                    help="exit 1 if any selected case fails (skips with a diagnostic allowed)")
+    ap.add_argument("--min-passed", type=int, default=0, metavar="N",
+                    help="exit 1 unless at least N selected cases pass")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="cases run in parallel (default 2)")
     ap.add_argument("--flag", action="append", default=[], metavar="FLAG",
                     help="pass FLAG to qgtc run as well (repeatable), e.g. --flag=-Os")
@@ -291,6 +296,12 @@ def main():
         print("%d crashed" % crashed)
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
     sys.stdout.flush()
+    if args.no_fail and failed:
+        print("--no-fail: %d case(s) failed" % failed)
+        return 1
+    if passed < args.min_passed:
+        print("--min-passed %d: only %d passed" % (args.min_passed, passed))
+        return 1
     return 1 if crashed or rate < args.min_pass_rate else 0
 
 

@@ -1,0 +1,266 @@
+/* qdq.c: fold-qdq, the one place where quantize/dequantize pairs around a
+ * float op become the IR's integer op (DESIGN.md, the integer path).
+ * requires: shapes; fold-constants first, so that scales and zero points
+ * are constants (fold-constants leaves dequantize alone for this pass).
+ *
+ *   conv|matmul(dequantize(x), dequantize(w) [, bias]) -> quantize   => requantized integer op
+ *   conv|matmul(dequantize(x, 1), dequantize(w, 1)) -> cast(i32)     => i32 accumulator
+ *
+ * x and w take their dequantize's parameters as the quantization of their
+ * type; a bias becomes i32 at scale sx*sw[c] (a dequantized i32 bias at
+ * that scale is kept bit for bit).  The requantization multipliers
+ * sx*sw[c]/sy are derived here, once, and stored as rq_mult/rq_shift (see
+ * ir_requant_multiplier).  A pattern that does not fit (a parameter that
+ * is not constant, x quantized two ways, a per-channel output) stays in
+ * float.  Afterwards every dequantize of a constant is folded, so float
+ * weights stored as QDQ become plain constants.
+ * keeps: shapes; removes the folded nodes (marked dead, compacted). */
+#include <math.h>
+#include <string.h>
+
+#include "pass.h"
+
+/* A live dequantize producing v, with constant parameters. */
+typedef struct qdq_par {
+	ir_node *n;
+	ir_value *q;         /* the integer operand */
+	const float *s;      /* scales, ns of them */
+	int64_t ns;
+	const ir_value *z;   /* zero point constant, or NULL */
+	int axis;            /* -1 when per tensor */
+} qdq_par;
+
+static bool par_of(const ir_node *n, qdq_par *p)
+{
+	if (!n || n->dead || (n->op != IR_OP_DEQUANTIZE && n->op != IR_OP_QUANTIZE))
+		return false;
+	const ir_value *s = n->in[1], *z = n->nin > 2 ? n->in[2] : NULL;
+	if (!ir_value_is_const(s) || s->dt != IR_DT_F32 || (z && !ir_value_is_const(z)))
+		return false;
+	p->n = (ir_node *)n;
+	p->q = n->op == IR_OP_DEQUANTIZE ? n->in[0] : n->out[0];
+	p->s = s->data;
+	p->ns = ir_shape_numel(&s->shape);
+	p->z = z;
+	p->axis = -1;
+	if (p->ns > 1) {
+		int r = n->in[0]->shape.rank;
+		int64_t a = ir_attr_int(n, "axis", 1);
+		p->axis = (int)(a < 0 ? a + r : a);
+	}
+	return p->ns >= 1;
+}
+
+static bool dq_of(const ir_value *v, qdq_par *p)
+{
+	return v && v->producer && v->producer->op == IR_OP_DEQUANTIZE && par_of(v->producer, p);
+}
+
+static int32_t par_zp(const qdq_par *p, int64_t c)
+{
+	return p->z ? (int32_t)ir_const_get(p->z, p->ns > 1 ? c : 0) : 0;
+}
+
+/* The affine activation quant the parameters describe. */
+static ir_quant *par_quant(ir_graph *g, const qdq_par *p)
+{
+	ir_quant *q = ir_quant_act_create(g, p->q->dt, p->ns > 1 ? p->axis : -1, (int)p->ns);
+	if (!q)
+		return NULL;
+	for (int64_t c = 0; c < p->ns; c++) {
+		q->scale[c] = p->s[c];
+		q->zero_point[c] = par_zp(p, c);
+	}
+	return q;
+}
+
+/* Can v carry quant q in its type (it has none, or the same)? */
+static bool fits(const ir_value *v, const ir_quant *q)
+{
+	return ir_dtype_is_qint(v->dt) && (!v->quant || ir_quant_act_eq(v->quant, q));
+}
+
+/* The sole live node reading v (v not a graph output), or NULL. */
+static ir_node *sole_user(ir_graph *g, const ir_value *v)
+{
+	ir_node *u = NULL;
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i] == v)
+			return NULL;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j] == v) {
+				if (u)
+					return NULL;
+				u = n;
+			}
+	}
+	return u;
+}
+
+/* The i32 bias at scale sx*sw[c] for channel count m: from a dequantized
+ * i32 constant or an f32 constant.  NULL: cannot (left in float). */
+static ir_value *int_bias(ir_graph *g, const ir_node *n, const ir_value *b, double sx,
+                          const qdq_par *w, int64_t m)
+{
+	qdq_par bp;
+	bool dq = dq_of(b, &bp);
+	const ir_value *src = dq ? bp.q : b;
+	if (!ir_value_is_const(src) || ir_shape_numel(&src->shape) != m || (dq && src->dt != IR_DT_I32) ||
+	    (!dq && src->dt != IR_DT_F32) || (dq && bp.ns != 1 && bp.ns != m))
+		return NULL;
+	int32_t *v = ir_arena_alloc(g->arena, sizeof(int32_t) * (size_t)(m ? m : 1));
+	if (!v)
+		return NULL;
+	for (int64_t c = 0; c < m; c++) {
+		double acc_scale = sx * (double)w->s[w->ns > 1 ? c : 0];
+		double real = ir_const_get(src, c), ratio = 1.0;
+		if (dq) {
+			real -= par_zp(&bp, c);
+			ratio = (double)bp.s[bp.ns > 1 ? c : 0] / acc_scale;
+		} else {
+			ratio = 1.0 / acc_scale;
+		}
+		double q = fabs(ratio - 1.0) < 1e-6 ? real : nearbyint(real * ratio);
+		if (!(q >= INT32_MIN && q <= INT32_MAX))
+			return NULL;
+		v[c] = (int32_t)q;
+	}
+	ir_shape s = ir_shape_make(1, &m);
+	char *nm = ir_arena_printf(g->arena, "%s.i32", b->name);
+	return ir_graph_add_const(g, ir_graph_unique_name(g, nm), IR_DT_I32, &s, v);
+}
+
+/* Try the patterns on conv/matmul node n.  1 folded, 0 not, -1 error. */
+static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	bool conv = n->op == IR_OP_CONV;
+	qdq_par px, pw, py;
+	if (!dq_of(n->in[0], &px) || !dq_of(n->in[1], &pw) || px.ns != 1)
+		return 0;
+	const ir_shape *ws = &pw.q->shape;
+	if (ws->rank < 1)
+		return 0;
+	int waxis = conv ? 0 : ws->rank - 1;
+	int64_t m = conv ? ws->d[0] : (ws->rank >= 2 ? ws->d[ws->rank - 1] : 1);
+	if (pw.ns > 1 && (pw.axis != waxis || pw.ns != m))
+		return 0;
+	ir_quant *qx = par_quant(g, &px), *qw = par_quant(g, &pw);
+	if (!qx || !qw || !fits(px.q, qx) || !fits(pw.q, qw))
+		return 0;
+	/* The output: quantized (requantize) or cast to i32 (accumulator). */
+	ir_node *u = sole_user(g, n->out[0]);
+	if (!u)
+		return 0;
+	bool requant = u->op == IR_OP_QUANTIZE && par_of(u, &py) && py.ns == 1 &&
+	               u->out[0]->quant;
+	bool acc = u->op == IR_OP_CAST && strcmp(ir_attr_str(u, "to", ""), "i32") == 0 &&
+	           !(conv && n->nin > 2 && n->in[2]);
+	if (acc)
+		for (int64_t c = 0; c < pw.ns; c++)
+			acc = acc && pw.s[c] == 1.0f && px.s[0] == 1.0f;
+	if (!requant && !acc)
+		return 0;
+	ir_value *bias = NULL;
+	if (conv && n->nin > 2 && n->in[2] && !(bias = int_bias(g, n, n->in[2], px.s[0], &pw, m)))
+		return 0;
+	int64_t nrq = pw.ns;
+	int64_t mult[nrq > 0 ? nrq : 1], shift[nrq > 0 ? nrq : 1];
+	for (int64_t c = 0; requant && c < nrq; c++) {
+		int32_t mu, sh;
+		double real = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
+		if (ir_requant_multiplier(real, &mu, &sh)) {
+			diag_error(d, ir_node_loc(g, n),
+			           "requantization multiplier %g (input scale %g * weight scale %g / "
+			           "output scale %g) is out of range", real, (double)px.s[0],
+			           (double)pw.s[c], (double)py.s[0]);
+			return -1;
+		}
+		mult[c] = mu;
+		shift[c] = sh;
+	}
+	/* Rewrite: n reads the integers and produces u's output. */
+	if (!px.q->quant)
+		px.q->quant = qx;
+	if (!pw.q->quant)
+		pw.q->quant = qw;
+	n->in[0] = px.q;
+	n->in[1] = pw.q;
+	if (bias)
+		n->in[2] = bias;
+	ir_value *y = u->out[0];
+	n->out[0]->producer = NULL;
+	n->out[0] = y;
+	y->producer = n;
+	u->dead = true;
+	if (requant) {
+		ir_node_set_ints(g, n, "rq_mult", mult, (int)nrq);
+		ir_node_set_ints(g, n, "rq_shift", shift, (int)nrq);
+	}
+	return 1;
+}
+
+/* Evaluate dequantize node n of constants into its output. */
+static int fold_dq(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	ir_value *v = n->out[0];
+	if (ir_value_use_count(g, v) == 0) {
+		n->dead = true;
+		return 0;
+	}
+	if (!ir_shape_known(&v->shape))
+		return 0;
+	for (int j = 0; j < n->nin; j++)
+		if (n->in[j] && !ir_value_is_const(n->in[j]))
+			return 0;
+	const ir_tensor *in[3];
+	ir_tensor ins[3];
+	for (int j = 0; j < n->nin; j++) {
+		ins[j] = n->in[j] ? (ir_tensor){n->in[j]->dt, n->in[j]->shape, n->in[j]->data}
+		                  : (ir_tensor){0};
+		in[j] = n->in[j] ? &ins[j] : NULL;
+	}
+	int64_t cnt = ir_shape_numel(&v->shape);
+	ir_tensor out = {IR_DT_F32, v->shape, ir_arena_alloc(g->arena, (size_t)(cnt ? cnt : 1) * 4)};
+	ir_tensor *outp[1] = {&out};
+	if (!out.data) {
+		diag_error(d, ir_node_loc(g, n), "out of memory");
+		return -1;
+	}
+	if (ir_eval_node(n, in, outp, d))
+		return -1;
+	v->data = out.data;
+	v->kind = IR_VAL_CONST;
+	v->producer = NULL;
+	n->dead = true;
+	return 0;
+}
+
+int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	(void)o;
+	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
+		return -1;
+	int folded = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead || (n->op != IR_OP_CONV && n->op != IR_OP_MATMUL))
+			continue;
+		if (n->in[0]->dt != IR_DT_F32)
+			continue;
+		int r = fold_one(g, n, d);
+		if (r < 0)
+			return -1;
+		folded += r;
+	}
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (!n->dead && n->op == IR_OP_DEQUANTIZE && fold_dq(g, n, d))
+			return -1;
+	}
+	ir_graph_compact(g);
+	return ir_infer_shapes(g, d);
+}

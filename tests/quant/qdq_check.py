@@ -1,0 +1,276 @@
+#!/usr/bin/python3
+"""qdq_check.py: the integer path against an independent numpy reference.
+
+usage: qdq_check.py --qgtc PATH [--engine interp|native] [--keep DIR]
+
+Builds QDQ ONNX models the way ONNX Runtime's and PyTorch's quantizers
+write them (QuantizeLinear -> DequantizeLinear around Conv/MatMul, int8
+weights per tensor or per output channel, an int32 bias at scale
+x_scale * w_scale), runs each through `qgtc run`, and checks:
+
+  1. the graph qgtc ran holds an integer conv/matmul (fold-qdq fired), and
+  2. the output equals, bit for bit, this file's own numpy/Python-integer
+     implementation of the integer arithmetic: int32 accumulation of
+     (x - zx)(w - zw), the fixed-point multiplier of TFLite's
+     QuantizeMultiplier, gemmlowp's SaturatingRoundingDoublingHighMul and
+     RoundingDivideByPOT, the output zero point and saturation; and
+  3. it is within one output step of the float computation of the same
+     QDQ graph (dequantize, conv/matmul in float64, quantize), which is what
+     ONNX's reference semantics say; the fixed-point rounding may differ
+     from float rounding by at most one step.
+
+Nothing here is taken from qgtc's output: the reference is computed from
+the model's parameters alone.  Exit status 0 when every case matches.
+"""
+
+import argparse
+import math
+import os
+import subprocess
+import sys
+import tempfile
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+NP_OF = {TensorProto.INT8: np.int8, TensorProto.UINT8: np.uint8,
+         TensorProto.INT16: np.int16, TensorProto.UINT16: np.uint16}
+
+
+# ------------------------------------------------ reference arithmetic
+
+def quantize_multiplier(m):
+    """TFLite's QuantizeMultiplier: m = mult * 2^(shift - 31)."""
+    q, e = math.frexp(m)
+    qf = int(round(q * (1 << 31)))
+    if qf == 1 << 31:
+        qf //= 2
+        e += 1
+    if e < -31:
+        return 0, 0
+    assert e <= 30
+    return qf, e
+
+
+def srdhm(a, b):
+    if a == b == -(1 << 31):
+        return (1 << 31) - 1
+    ab = a * b
+    nudge = (1 << 30) if ab >= 0 else 1 - (1 << 30)
+    # C integer division truncates toward zero
+    v = ab + nudge
+    return int(v / (1 << 31)) if abs(v) < (1 << 52) else (abs(v) >> 31) * (1 if v >= 0 else -1)
+
+
+def rdbpot(x, e):
+    if e <= 0:
+        return x
+    mask = (1 << e) - 1
+    rem = x & mask
+    thr = (mask >> 1) + (1 if x < 0 else 0)
+    return (x >> e) + (1 if rem > thr else 0)
+
+
+def wrap32(v):
+    return ((v + (1 << 31)) % (1 << 32)) - (1 << 31)
+
+
+def requant(acc, mult, shift):
+    left, right = max(shift, 0), max(-shift, 0)
+    return rdbpot(srdhm(wrap32(acc << left), mult), right)
+
+
+def quantize(x, s, z, dt):
+    info = np.iinfo(dt)
+    q = np.rint((x.astype(np.float32) / np.float32(s)).astype(np.float64)) + z
+    return np.clip(q, info.min, info.max).astype(dt)
+
+
+def conv_int(xq, wq, b, zx, zw, strides, pads, dil, group):
+    """int64 direct convolution of (x - zx)(w - zw[m]) + b, NCHW."""
+    n, c, h, w_ = xq.shape
+    m, cg, kh, kw = wq.shape
+    x = xq.astype(np.int64) - zx
+    x = np.pad(x, ((0, 0), (0, 0), (pads[0], pads[2]), (pads[1], pads[3])))
+    wz = wq.astype(np.int64) - np.asarray(zw, np.int64).reshape(-1, 1, 1, 1)
+    oh = (h + pads[0] + pads[2] - dil[0] * (kh - 1) - 1) // strides[0] + 1
+    ow = (w_ + pads[1] + pads[3] - dil[1] * (kw - 1) - 1) // strides[1] + 1
+    y = np.zeros((n, m, oh, ow), np.int64)
+    mg = m // group
+    for oc in range(m):
+        g = oc // mg
+        xs = x[:, g * cg:(g + 1) * cg]
+        for i in range(kh):
+            for j in range(kw):
+                patch = xs[:, :, i * dil[0]: i * dil[0] + strides[0] * (oh - 1) + 1: strides[0],
+                           j * dil[1]: j * dil[1] + strides[1] * (ow - 1) + 1: strides[1]]
+                y[:, oc] += np.einsum("nchw,c->nhw", patch, wz[oc, :, i, j])
+        if b is not None:
+            y[:, oc] += int(b[oc])
+    return y
+
+
+def requant_tensor(acc, ch_axis, xs, ws, ys, yz, dt):
+    info = np.iinfo(dt)
+    out = np.empty(acc.shape, dt)
+    ws = np.atleast_1d(ws)
+    it = np.nditer(acc, flags=["multi_index"])
+    cache = {}
+    for a in it:
+        c = it.multi_index[ch_axis] if ws.size > 1 else 0
+        if c not in cache:
+            cache[c] = quantize_multiplier(float(np.float64(xs) * np.float64(ws[c]) / np.float64(ys)))
+        mult, shift = cache[c]
+        v = requant(wrap32(int(a)), mult, shift) + yz
+        out[it.multi_index] = min(max(v, info.min), info.max)
+    return out
+
+
+# ------------------------------------------------------------- models
+
+def scalar(name, v, dt=TensorProto.FLOAT):
+    return numpy_helper.from_array(np.array(v, dtype=np.float32 if dt == TensorProto.FLOAT else NP_OF[dt]), name)
+
+
+def build(case, rng):
+    """(model, x, reference output, op) for one case description."""
+    act = case["act"]
+    adt = NP_OF[act]
+    info = np.iinfo(adt)
+    symmetric = act in (TensorProto.INT16,)
+    xs = np.float32(case["xs"])
+    xz = 0 if symmetric else int(rng.integers(info.min // 2 if info.min < 0 else 10, 40))
+    ys = np.float32(case["ys"])
+    yz = 0 if symmetric else int(rng.integers(info.min // 2 if info.min < 0 else 10, 40))
+    inits = [scalar("xs", xs), scalar("xz", xz, act), scalar("ys", ys), scalar("yz", yz, act)]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+             helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])]
+    x = rng.normal(0, 1.0, case["xshape"]).astype(np.float32)
+    if case["op"] == "conv":
+        m, cg, kh, kw = case["wshape"]
+        wq = rng.integers(-127, 128, case["wshape"]).astype(np.int8)
+        per_ch = case["per_channel"]
+        ws = (rng.uniform(0.002, 0.02, m) if per_ch else np.array(rng.uniform(0.002, 0.02))).astype(np.float32)
+        bias = rng.integers(-3000, 3000, m).astype(np.int32)
+        bs = (np.float32(xs) * ws).astype(np.float32)
+        inits += [numpy_helper.from_array(wq, "wq"), numpy_helper.from_array(ws, "ws"),
+                  numpy_helper.from_array(np.zeros(ws.shape, np.int8), "wz"),
+                  numpy_helper.from_array(bias, "bq"), numpy_helper.from_array(bs, "bs")]
+        nodes += [helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"], axis=0),
+                  helper.make_node("DequantizeLinear", ["bq", "bs"], ["bd"], axis=0),
+                  helper.make_node("Conv", ["xd", "wd", "bd"], ["y"], strides=case["strides"],
+                                   pads=case["pads"], dilations=case["dil"], group=case["group"])]
+        xq = quantize(x, xs, xz, adt)
+        acc = conv_int(xq, wq, bias, xz, np.zeros(ws.size, np.int64), case["strides"], case["pads"],
+                       case["dil"], case["group"])
+        ch_axis = 1
+        real = acc.astype(np.float64) * (np.float64(xs) * np.atleast_1d(ws).astype(np.float64)).reshape(1, -1, 1, 1)
+    else:
+        k, n = case["wshape"]
+        wq = rng.integers(-127, 128, (k, n)).astype(np.int8)
+        wzv = int(rng.integers(-5, 6))
+        ws = np.float32(rng.uniform(0.002, 0.02))
+        inits += [numpy_helper.from_array(wq, "wq"), scalar("ws", ws),
+                  scalar("wz", wzv, TensorProto.INT8)]
+        nodes += [helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"]),
+                  helper.make_node("MatMul", ["xd", "wd"], ["y"])]
+        xq = quantize(x, xs, xz, adt)
+        acc = np.matmul(xq.astype(np.int64) - xz, wq.astype(np.int64) - wzv)
+        ch_axis = acc.ndim - 1
+        real = acc.astype(np.float64) * np.float64(xs) * np.float64(ws)
+    nodes += [helper.make_node("QuantizeLinear", ["y", "ys", "yz"], ["yq"]),
+              helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["out"])]
+    yq = requant_tensor(acc, ch_axis, xs, ws, ys, yz, adt)
+    ref = ((yq.astype(np.float32) - np.float32(yz)) * ys).astype(np.float32)
+    fq = np.clip(np.rint(real / np.float64(ys)) + yz, info.min, info.max)
+    fref = ((fq - yz) * np.float64(ys)).astype(np.float32)
+    graph = helper.make_graph(nodes, case["name"],
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, list(ref.shape))], inits)
+    # int16 QDQ needs opset 21; the rest is written at opset 13, which the
+    # installed onnx package can still check.
+    opset = 21 if act == TensorProto.INT16 else 13
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
+    model.ir_version = 10 if opset == 21 else 7
+    return model, x, ref, fref, ys
+
+
+def cases():
+    U8, I8, I16 = TensorProto.UINT8, TensorProto.INT8, TensorProto.INT16
+    c = []
+
+    def conv(name, act, xshape, wshape, per_channel=True, strides=(1, 1), pads=(0, 0, 0, 0),
+             dil=(1, 1), group=1, xs=0.05, ys=0.1):
+        c.append(dict(name=name, op="conv", act=act, xshape=xshape, wshape=wshape,
+                      per_channel=per_channel, strides=list(strides), pads=list(pads),
+                      dil=list(dil), group=group, xs=xs, ys=ys))
+
+    conv("conv_u8_pc", U8, (1, 3, 9, 9), (8, 3, 3, 3), pads=(1, 1, 1, 1))
+    conv("conv_i8_pt", I8, (2, 4, 7, 8), (6, 4, 3, 3), per_channel=False, strides=(2, 2))
+    conv("conv_i8_dw", I8, (1, 8, 10, 10), (8, 1, 3, 3), group=8, pads=(1, 1, 1, 1), strides=(2, 2))
+    conv("conv_u8_grouped_dil", U8, (1, 6, 11, 11), (4, 3, 3, 3), group=2, dil=(2, 2), pads=(2, 1, 0, 2))
+    conv("conv_i8_pw_big_mult", I8, (1, 16, 5, 5), (12, 16, 1, 1), xs=0.5, ys=0.004)
+    conv("conv_i16_pc", I16, (1, 3, 6, 6), (5, 3, 3, 3), pads=(1, 1, 1, 1), xs=0.0005, ys=0.002)
+    c.append(dict(name="matmul_u8", op="matmul", act=U8, xshape=(5, 24), wshape=(24, 7), xs=0.05, ys=0.2))
+    c.append(dict(name="matmul_i8_3d", op="matmul", act=I8, xshape=(2, 3, 16), wshape=(16, 10), xs=0.03, ys=0.05))
+    return c
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--qgtc", required=True)
+    ap.add_argument("--engine", default="interp")
+    ap.add_argument("--keep")
+    a = ap.parse_args()
+    rng = np.random.default_rng(20261203)
+    tmp = a.keep or tempfile.mkdtemp(prefix="qgtc-qdq-")
+    os.makedirs(tmp, exist_ok=True)
+    bad = 0
+    for case in cases():
+        model, x, ref, fref, ys = build(case, rng)
+        if model.opset_import[0].version <= 17:
+            onnx.checker.check_model(model)
+        d = os.path.join(tmp, case["name"])
+        os.makedirs(d, exist_ok=True)
+        mpath = os.path.join(d, "model.onnx")
+        onnx.save(model, mpath)
+        np.save(os.path.join(d, "x.npy"), x)
+        # 1. fold-qdq made it an integer op
+        ir = subprocess.run([a.qgtc, mpath, "--emit", "ir", "-o", "-"], capture_output=True, text=True)
+        op = "conv(" if case["op"] == "conv" else "matmul("
+        lines = [l for l in ir.stdout.splitlines() if " = " + op in l]
+        if ir.returncode or len(lines) != 1 or "rq_mult" not in lines[0] or "!quant" not in lines[0]:
+            print("FAIL %s: no integer %s in the IR (rc %d)\n%s%s" % (case["name"], op[:-1], ir.returncode,
+                                                                     ir.stdout[-2000:], ir.stderr[-2000:]))
+            bad += 1
+            continue
+        # 2. exact against the numpy integer reference
+        p = subprocess.run([a.qgtc, "run", mpath, os.path.join(d, "x.npy"), "--engine", a.engine,
+                            "--output-dir", d], capture_output=True, text=True)
+        if p.returncode:
+            print("FAIL %s: qgtc run failed:\n%s" % (case["name"], p.stderr))
+            bad += 1
+            continue
+        got = np.load(os.path.join(d, "output_0.npy"))
+        if got.shape != ref.shape or not np.array_equal(got.view(np.uint32), ref.view(np.uint32)):
+            diff = np.abs(got.astype(np.float64) - ref) / ys if got.shape == ref.shape else None
+            print("FAIL %s: %s differs from the integer reference (max %s steps, %s elements)" % (
+                case["name"], list(got.shape), None if diff is None else diff.max(),
+                None if diff is None else int((diff > 0).sum())))
+            bad += 1
+            continue
+        # 3. within one step of the float computation
+        steps = np.abs(got.astype(np.float64) - fref.astype(np.float64)) / ys
+        if steps.max() > 1.0 + 1e-4:
+            print("FAIL %s: %.2f steps from the float computation" % (case["name"], steps.max()))
+            bad += 1
+            continue
+        print("ok   %s: %d elements exact; %d one step from the float computation" % (
+            case["name"], got.size, int((steps > 1e-6).sum())))
+    print("%d of %d cases failed" % (bad, len(cases())))
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,173 @@
+/* test_intpath.c: the integer path's one requantization rule
+ * (ir_requant_multiplier, ir_requant_apply) on values derived by hand from
+ * gemmlowp's definitions, and the diagnostics of quantize/dequantize and
+ * the integer conv on inconsistent parameters. */
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "ir.h"
+
+static void mult_is(double m, int32_t want_mult, int32_t want_shift)
+{
+	int32_t mu = -1, sh = -99;
+	assert_int_equal(ir_requant_multiplier(m, &mu, &sh), 0);
+	assert_int_equal(mu, want_mult);
+	assert_int_equal(sh, want_shift);
+}
+
+/* m = mult * 2^(shift - 31) with mult in [2^30, 2^31). */
+static void test_intpath_multiplier(void **state)
+{
+	(void)state;
+	mult_is(0.5, 1 << 30, 0);
+	mult_is(1.0, 1 << 30, 1);
+	mult_is(0.75, 1610612736, 0);       /* 0.75 * 2^31 */
+	mult_is(3.0, 1610612736, 2);        /* 0.75 * 2^2 */
+	mult_is(ldexp(1.0, -20), 1 << 30, -19);
+	mult_is(1.0 - ldexp(1.0, -40), 1 << 30, 1); /* rounds up to 2^31: halved */
+	mult_is(ldexp(1.0, -32), 1 << 30, -31);     /* the smallest shift */
+	mult_is(ldexp(1.0, -33), 0, 0);             /* below: everything is 0 */
+	int32_t mu, sh;
+	assert_int_equal(ir_requant_multiplier(0.0, &mu, &sh), -1);
+	assert_int_equal(ir_requant_multiplier(-0.5, &mu, &sh), -1);
+	assert_int_equal(ir_requant_multiplier(NAN, &mu, &sh), -1);
+	assert_int_equal(ir_requant_multiplier(INFINITY, &mu, &sh), -1);
+	assert_int_equal(ir_requant_multiplier(ldexp(1.0, 31), &mu, &sh), -1);
+}
+
+/* gemmlowp's high multiply rounds half up (toward +inf: its nudge is
+ * 2^30 or 1 - 2^30), the shift rounds half away from zero, and a product
+ * can round twice: TFLite's and CMSIS-NN's default, which qgtc matches. */
+static void test_intpath_apply(void **state)
+{
+	(void)state;
+	const int32_t half = 1 << 30; /* with shift 0: 0.5 */
+	assert_int_equal(ir_requant_apply(3, half, 0), 2);    /* 1.5 -> 2 */
+	assert_int_equal(ir_requant_apply(-3, half, 0), -1);  /* -1.5 -> -1 */
+	assert_int_equal(ir_requant_apply(1, half, 0), 1);    /* 0.5 -> 1 */
+	assert_int_equal(ir_requant_apply(-1, half, 0), 0);   /* -0.5 -> 0 */
+	assert_int_equal(ir_requant_apply(2, half, 0), 1);
+	/* 0.25 = 0.5 * 2^-1: the high multiply rounds, then the shift */
+	assert_int_equal(ir_requant_apply(6, half, -1), 2);   /* 3 / 2 = 1.5 -> 2 */
+	assert_int_equal(ir_requant_apply(-6, half, -1), -2); /* -3 / 2 = -1.5 -> -2 */
+	assert_int_equal(ir_requant_apply(4, half, -1), 1);
+	assert_int_equal(ir_requant_apply(5, half, -1), 2);   /* 1.25: 2.5 -> 3, 1.5 -> 2 */
+	assert_int_equal(ir_requant_apply(-5, half, -1), -1); /* -2.5 -> -2, -1 */
+	assert_int_equal(ir_requant_apply(3, half, -1), 1);   /* 0.75: 1.5 -> 2, 1 -> 1 */
+	/* 0.75 */
+	assert_int_equal(ir_requant_apply(100, 1610612736, 0), 75);
+	assert_int_equal(ir_requant_apply(2, 1610612736, 0), 2);   /* 1.5 -> 2 */
+	assert_int_equal(ir_requant_apply(-2, 1610612736, 0), -1); /* -1.5 -> -1 */
+	/* 1.0 = 2^30 * 2^(1 - 31): exact, through the left shift */
+	assert_int_equal(ir_requant_apply(7, half, 1), 7);
+	assert_int_equal(ir_requant_apply(-123456, half, 1), -123456);
+	/* The left shift wraps like CMSIS-NN's int32 multiply: 2^30 << 1. */
+	assert_int_equal(ir_requant_apply(1 << 30, half, 1), -(1 << 30));
+	/* The extreme right shift: 2^-32 */
+	/* (2^31 - 1) / 2 -> 2^30, then 2^30 / 2^31 = 0.5 -> 1 */
+	assert_int_equal(ir_requant_apply(INT32_MAX, half, -31), 1);
+	assert_int_equal(ir_requant_apply(INT32_MIN, half, -31), -1); /* -0.5 -> -1 */
+}
+
+/* x f32[4] -> quantize(scale, zp) -> y; the graph checks and returns the
+ * diagnostics of shape inference. */
+static int quantize_graph(float scale, int8_t zp, const char *zdt, char *msg, size_t nmsg)
+{
+	ir_graph *g = ir_graph_create("q");
+	int64_t four = 4;
+	ir_shape s4 = ir_shape_make(1, &four), s0 = ir_shape_make(0, NULL);
+	ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &s4);
+	ir_graph_add_input(g, x);
+	ir_value *sc = ir_graph_add_const(g, "s", IR_DT_F32, &s0, &scale);
+	ir_value *z = ir_graph_add_const(g, "z", ir_dtype_from_name(zdt), &s0, &zp);
+	ir_value *y = ir_graph_add_value(g, "y", IR_DT_UNDEF, NULL);
+	ir_value *in[3] = {x, sc, z};
+	ir_graph_add_node(g, IR_OP_QUANTIZE, "Q", 3, in, 1, &y);
+	ir_graph_add_output(g, y);
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	int rc = ir_graph_toposort(g, &d) || ir_infer_shapes(g, &d) ? -1 : 0;
+	if (rc == 0) {
+		assert_int_equal(y->dt, ir_dtype_from_name(zdt));
+		assert_non_null(y->quant);
+		assert_true(y->quant->scale[0] == scale);
+		assert_int_equal(y->quant->zero_point[0], zp);
+	}
+	snprintf(msg, nmsg, "%s", d.buf ? d.buf : "");
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+	return rc;
+}
+
+static void test_intpath_quantize_params(void **state)
+{
+	(void)state;
+	char msg[512];
+	assert_int_equal(quantize_graph(0.25f, -3, "i8", msg, sizeof msg), 0);
+	assert_int_equal(quantize_graph(0.25f, 7, "u8", msg, sizeof msg), 0);
+	assert_int_equal(quantize_graph(0.0f, 0, "i8", msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "node 0 'Q' (quantize)"));
+	assert_non_null(strstr(msg, "scale[0] is 0; scales must be positive and finite"));
+	assert_int_equal(quantize_graph(-1.0f, 0, "i8", msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "scale[0] is -1"));
+	assert_int_equal(quantize_graph(NAN, 0, "i8", msg, sizeof msg), -1);
+	assert_int_equal(quantize_graph(1.0f, 0, "i32", msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "zero point dtype i32 is not supported"));
+}
+
+/* The interpreter's quantize: half to even, saturation, NaN to the zero
+ * point; dequantize back. */
+static void test_intpath_quantize_values(void **state)
+{
+	(void)state;
+	ir_graph *g = ir_graph_create("q");
+	int64_t n = 8;
+	ir_shape s8 = ir_shape_make(1, &n), s0 = ir_shape_make(0, NULL);
+	float scale = 0.5f;
+	int8_t zp = 1;
+	ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &s8);
+	ir_graph_add_input(g, x);
+	ir_value *sc = ir_graph_add_const(g, "s", IR_DT_F32, &s0, &scale);
+	ir_value *z = ir_graph_add_const(g, "z", IR_DT_I8, &s0, &zp);
+	ir_value *q = ir_graph_add_value(g, "q", IR_DT_UNDEF, NULL);
+	ir_value *y = ir_graph_add_value(g, "y", IR_DT_UNDEF, NULL);
+	ir_value *qin[3] = {x, sc, z}, *din[3] = {q, sc, z};
+	ir_graph_add_node(g, IR_OP_QUANTIZE, "Q", 3, qin, 1, &q);
+	ir_graph_add_node(g, IR_OP_DEQUANTIZE, "DQ", 3, din, 1, &y);
+	ir_graph_add_output(g, q);
+	ir_graph_add_output(g, y);
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(ir_graph_toposort(g, &d), 0);
+	assert_int_equal(ir_infer_shapes(g, &d), 0);
+	/* x/0.5: 0.5, 1.5, -0.5, -2.5 (half to even: 0, 2, -0, -2), 1000, -1000, NaN, 0.74 */
+	float xv[8] = {0.25f, 0.75f, -0.25f, -1.25f, 500.0f, -500.0f, NAN, 0.37f};
+	int8_t want_q[8] = {1, 3, 1, -1, 127, -128, 1, 2};
+	ir_tensor in = {IR_DT_F32, s8, xv}, out[2];
+	assert_int_equal(ir_interp_run(g, &in, out, &d), 0);
+	assert_memory_equal(out[0].data, want_q, 8);
+	float want_y[8] = {0.0f, 1.0f, 0.0f, -1.0f, 63.0f, -64.5f, 0.0f, 0.5f};
+	for (int i = 0; i < 8; i++)
+		assert_true(((float *)out[1].data)[i] == want_y[i]);
+	ir_tensor_free(&out[0]);
+	ir_tensor_free(&out[1]);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_intpath_multiplier),
+		cmocka_unit_test(test_intpath_apply),
+		cmocka_unit_test(test_intpath_quantize_params),
+		cmocka_unit_test(test_intpath_quantize_values),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
