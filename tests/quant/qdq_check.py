@@ -130,7 +130,9 @@ def requant_tensor(acc, ch_axis, xs, ws, ys, yz, dt):
 # ------------------------------------------------------------- models
 
 def scalar(name, v, dt=TensorProto.FLOAT):
-    return numpy_helper.from_array(np.array(v, dtype=np.float32 if dt == TensorProto.FLOAT else NP_OF[dt]), name)
+    """A rank-0 initializer; dt None: int32."""
+    npdt = np.float32 if dt == TensorProto.FLOAT else np.int32 if dt is None else NP_OF[dt]
+    return numpy_helper.from_array(np.array(v, dtype=npdt), name)
 
 
 def build(case, rng):
@@ -217,6 +219,48 @@ def cases():
     return c
 
 
+def bad_models():
+    """(name, model, text the diagnostic must hold) for inconsistent
+    quantization parameters: each must fail with the node named."""
+    def mk(scale, wscale_len=4, zp_dt=TensorProto.UINT8):
+        inits = [scalar("s", scale), scalar("z", 0, zp_dt),
+                 numpy_helper.from_array(np.ones((4, 3, 1, 1), np.int8), "w"),
+                 numpy_helper.from_array(np.full(wscale_len, 0.1, np.float32), "ws")]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="Q0"),
+                 helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"], name="DQ0"),
+                 helper.make_node("DequantizeLinear", ["w", "ws"], ["wd"], axis=0, name="DQw"),
+                 helper.make_node("Conv", ["d", "wd"], ["y"], name="conv0")]
+        g = helper.make_graph(nodes, "bad", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 4, 4])], inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        m.ir_version = 7
+        return m
+    return [("zero_scale", mk(0.0), "node 0 'Q0' (QuantizeLinear): error: scale[0] is 0"),
+            ("negative_scale", mk(-0.5), "node 0 'Q0' (QuantizeLinear): error: scale[0] is -0.5"),
+            ("axis_length", mk(0.1, wscale_len=3),
+             "node 2 'DQw' (DequantizeLinear): error: per-axis scale has 3 elements but axis 0"),
+            ("i32_zero_point", mk(0.1, zp_dt=None), "zero point dtype i32 is not supported")]
+
+
+def check_bad(qgtc, tmp):
+    bad = 0
+    for name, model, want in bad_models():
+        d = os.path.join(tmp, "bad_" + name)
+        os.makedirs(d, exist_ok=True)
+        mpath, opath = os.path.join(d, "model.onnx"), os.path.join(d, "model.o")
+        onnx.save(model, mpath)
+        if os.path.exists(opath):
+            os.remove(opath)
+        p = subprocess.run([qgtc, mpath, "-o", opath], capture_output=True, text=True)
+        if p.returncode != 1 or want not in p.stderr or os.path.exists(opath):
+            print("FAIL bad_%s: rc %d, output %s, diagnostic:\n%s" % (
+                name, p.returncode, "written" if os.path.exists(opath) else "absent", p.stderr))
+            bad += 1
+        else:
+            print("ok   bad_%s: %s" % (name, p.stderr.strip().splitlines()[0]))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qgtc", required=True)
@@ -245,6 +289,17 @@ def main():
                                                                      ir.stdout[-2000:], ir.stderr[-2000:]))
             bad += 1
             continue
+        # 1b. the integer IR survives the .qir text form: print, parse,
+        # print again gives the same text, and runs to the same bytes
+        qa, qb = os.path.join(d, "a.qir"), os.path.join(d, "b.qir")
+        r1 = subprocess.run([a.qgtc, mpath, "--emit", "ir", "--ir-weights=full", "-o", qa],
+                            capture_output=True, text=True)
+        r2 = subprocess.run([a.qgtc, "opt", qa, "--passes=", "--ir-weights=full", "-o", qb],
+                            capture_output=True, text=True)
+        if r1.returncode or r2.returncode or open(qa).read() != open(qb).read():
+            print("FAIL %s: the .qir round trip differs\n%s%s" % (case["name"], r1.stderr, r2.stderr))
+            bad += 1
+            continue
         # 2. exact against the numpy integer reference
         p = subprocess.run([a.qgtc, "run", mpath, os.path.join(d, "x.npy"), "--engine", a.engine,
                             "--output-dir", d], capture_output=True, text=True)
@@ -253,6 +308,12 @@ def main():
             bad += 1
             continue
         got = np.load(os.path.join(d, "output_0.npy"))
+        p = subprocess.run([a.qgtc, "run", qa, os.path.join(d, "x.npy"), "--engine", a.engine,
+                            "--output-dir", os.path.join(d, "qir")], capture_output=True, text=True)
+        if p.returncode or not np.array_equal(np.load(os.path.join(d, "qir", "output_0.npy")), got):
+            print("FAIL %s: the .qir computes something else:\n%s" % (case["name"], p.stderr))
+            bad += 1
+            continue
         if got.shape != ref.shape or not np.array_equal(got.view(np.uint32), ref.view(np.uint32)):
             diff = np.abs(got.astype(np.float64) - ref) / ys if got.shape == ref.shape else None
             print("FAIL %s: %s differs from the integer reference (max %s steps, %s elements)" % (
@@ -268,7 +329,9 @@ def main():
             continue
         print("ok   %s: %d elements exact; %d one step from the float computation" % (
             case["name"], got.size, int((steps > 1e-6).sum())))
-    print("%d of %d cases failed" % (bad, len(cases())))
+    if a.engine == "interp":
+        bad += check_bad(a.qgtc, tmp)
+    print("%d failed" % bad)
     return 1 if bad else 0
 
 
