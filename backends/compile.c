@@ -173,8 +173,9 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
 	} else {
 		fprintf(f, "\n/* Run the network once.  Not every input/output is f32, so the pointers\n"
 		           " * are untyped: inputs[k] points to %s_INPUT_k_SIZE elements of input k's\n"
-		           " * dtype (in its comment above: f32 float, i8 int8_t, u8 uint8_t, i32\n"
-		           " * int32_t, i64 int64_t, bool one byte 0/1), outputs[k] to room for\n"
+		           " * dtype (in its comment above: f32 float, i8 int8_t, u8 uint8_t, i16\n"
+		           " * int16_t, u16 uint16_t, i32 int32_t, i64 int64_t, bool one byte 0/1),\n"
+		           " * outputs[k] to room for\n"
 		           " * %s_OUTPUT_k_SIZE elements of output k's dtype, each aligned to its\n"
 		           " * element size; arena to %s_ARENA_SIZE bytes aligned to 16; none of them\n"
 		           " * may overlap.  Uses no heap and no other memory.  Returns 0 on success. */\n",

@@ -11,7 +11,8 @@
  *   - cast between f32, i8, u8, i32, i64 and bool;
  *   - pad in every mode (edge, reflect, wrap, or constant with a run-time
  *     value or non-f32 data), as per-axis source tables (ir/k_shape.c);
- *   - resize, conv_transpose and max_pool with Indices, in their own files.
+ *   - resize, conv_transpose and max_pool with Indices, in their own files;
+ *   - the integer path (quantize, dequantize, integer conv/matmul) in l_int.c.
  * Each mirrors its reference kernel in ir/k_*.c. */
 #include <stdint.h>
 #include <stdlib.h>
@@ -27,6 +28,8 @@ LLVMTypeRef be_dt_type(be_fn *f, ir_dtype dt)
 	case IR_DT_F32: return f->f32;
 	case IR_DT_I32: return f->i32;
 	case IR_DT_I64: return f->i64;
+	case IR_DT_I16:
+	case IR_DT_U16: return LLVMInt16TypeInContext(f->ctx);
 	default: return f->i8;
 	}
 }
@@ -119,7 +122,7 @@ static LLVMValueRef widen(be_fn *f, ir_dtype dt, LLVMValueRef v)
 {
 	if (dt == IR_DT_I64)
 		return v;
-	if (dt == IR_DT_U8 || dt == IR_DT_BOOL)
+	if (dt == IR_DT_U8 || dt == IR_DT_U16 || dt == IR_DT_BOOL)
 		return LLVMBuildZExt(f->b, v, f->i64, "");
 	return LLVMBuildSExt(f->b, v, f->i64, "");
 }
@@ -428,6 +431,9 @@ static bool is_view(ir_op op)
 be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n)
 {
 	ir_dtype dt = n->nin > 0 && n->in[0] ? n->in[0]->dt : IR_DT_F32;
+	be_lower_hook ih = be_lower_int(n);
+	if (ih)
+		return ih;
 	switch (n->op) {
 	case IR_OP_RESIZE: return be_l_resize;
 	case IR_OP_CONV_TRANSPOSE: return be_l_conv_transpose;
@@ -488,6 +494,8 @@ static bool dtype_ok(const ir_node *n, ir_dtype dt)
 
 bool be_extra_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 {
+	if (be_lower_int(n))
+		return be_int_supports(g, n, why, wl);
 	for (int k = 0; k < n->nin; k++) {
 		const ir_value *v = n->in[k];
 		if (!v)

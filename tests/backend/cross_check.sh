@@ -14,7 +14,10 @@
 # MLPerf-Tiny-shaped set is taken: mobilenet_v1_025_vww, resnet8_cifar,
 # dscnn_kws, dense_autoencoder.  The Fashion CNN of examples/ and a small
 # graph of resize/conv_transpose/pad/clip/max_pool-Indices/cast
-# (make_ops_model.py) are in the set unless MODELS is one file.  TARGETS defaults to "x86_64 aarch64 armv7em".
+# (make_ops_model.py) are in the set unless MODELS is one file, and so are
+# three integer models of make_int_models.py (int_*: integer conv/matmul
+# with requantization, i8 and i16 activations), whose outputs must equal
+# the interpreter's exactly.  TARGETS defaults to "x86_64 aarch64 armv7em".
 #
 # A model's input is its input_0.npy, or a fixed-seed pseudo-random one.
 # Models are checked in parallel (one job per model), each target after
@@ -22,7 +25,7 @@
 # when the driver has --target, else $QGTC_BECC (tests/backend/becc.c).
 # A target whose toolchain or emulator is missing is skipped with a note.
 # Exit status 0 when every (model, target) pair agrees within 1e-4 of the
-# largest reference magnitude.
+# largest reference magnitude (int_* models: exactly).
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -58,6 +61,14 @@ if [ -z "$models" ] || [ -d "$models" ]; then
 		list+=$'\n'"$(printf 'ops_mix\t%s\t%s' "$scratch/ops_mix/ops_mix.onnx" "$scratch/ops_mix/ops_in.npy")"
 	else
 		echo "ops_mix: skipped (make_ops_model.py failed; python3-onnx missing?)"
+	fi
+	# Integer models: integer conv/matmul lowered by l_int.c.
+	if $py "$here/make_int_models.py" "$scratch/int_models"; then
+		for m in dw_i8 conv_i16 matmul3d; do
+			list+=$'\n'"$(printf 'int_%s\t%s\t%s' "$m" "$scratch/int_models/$m.onnx" "$scratch/int_models/${m}_in.npy")"
+		done
+	else
+		echo "int_*: skipped (make_int_models.py failed; python3-onnx missing?)"
 	fi
 fi
 
@@ -130,12 +141,17 @@ PY
 			fail=1; continue
 		fi
 		local msg
-		if msg=$($py - out.txt <<'PY'
+		if msg=$($py - out.txt "$name" <<'PY'
 import sys, numpy as np
 ref = np.load("ref/output_0.npy").ravel().astype(np.float64)
 got = np.array([float(l) for l in open(sys.argv[1]) if l.strip()], dtype=np.float64)
 if got.shape != ref.shape:
     print("got %d values, want %d" % (got.size, ref.size)); sys.exit(1)
+if sys.argv[2].startswith("int_"):
+    # Integer models: %.9g names each f32 exactly; they must be identical.
+    bad = int((got.astype(np.float32) != ref.astype(np.float32)).sum())
+    print("%d of %d values differ" % (bad, ref.size) if bad else "all %d values identical" % ref.size)
+    sys.exit(1 if bad else 0)
 scale = max(np.abs(ref).max(), 1e-30)
 err = np.abs(got - ref).max() / scale
 print("max error %.3g (relative to max |ref| %.4g)" % (err, scale))

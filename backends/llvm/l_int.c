@@ -1,0 +1,512 @@
+/* l_int.c: the integer path (DESIGN.md), portable scalar code: quantize,
+ * dequantize, and conv/matmul over i8/u8/i16/u16 operands with int32
+ * accumulation and the one requantization rule, each mirroring its
+ * reference in ir/k_quant.c, ir/k_conv.c and ir/k_linalg.c bit for bit.
+ *
+ * Zero points of conv/matmul operands and the rq_mult/rq_shift attributes
+ * are compile-time constants (per-channel ones become small i32 tables);
+ * quantize/dequantize read their scale and zero point operands from
+ * storage, which folds to immediates when they are constants.  No libm:
+ * round-half-even is the 2^23 trick below, not llvm.nearbyint, which
+ * becomes a call to nearbyintf where the FPU has no rounding instruction
+ * (Cortex-M4, x86 before SSE4.1). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "lower.h"
+
+/* ------------------------------------------------------------ helpers */
+
+static LLVMValueRef c32(be_fn *f, int64_t v)
+{
+	return LLVMConstInt(f->i32, (unsigned long long)v, 1);
+}
+
+/* Element idx of an integer buffer of dtype dt, widened to i32. */
+static LLVMValueRef ld_i32(be_fn *f, ir_dtype dt, LLVMValueRef p, LLVMValueRef idx)
+{
+	LLVMValueRef v = be_ld_t(f, be_dt_type(f, dt), p, idx);
+	if (dt == IR_DT_I32)
+		return v;
+	if (dt == IR_DT_U8 || dt == IR_DT_U16 || dt == IR_DT_BOOL)
+		return LLVMBuildZExt(f->b, v, f->i32, "");
+	return LLVMBuildSExt(f->b, v, f->i32, "");
+}
+
+/* vals[c] as an i32 value: a constant when there is one value (or all
+ * agree), else a load from a constant table. */
+static LLVMValueRef chan_i32(be_fn *f, const int32_t *vals, int n, LLVMValueRef c)
+{
+	bool same = true;
+	for (int i = 1; i < n; i++)
+		same = same && vals[i] == vals[0];
+	if (n <= 1 || same)
+		return c32(f, n >= 1 ? vals[0] : 0);
+	return be_ld_t(f, f->i32, be_table_i32(f, vals, n), c);
+}
+
+static LLVMValueRef smax_c(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSGT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef smin_c(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+/* What the integer conv/matmul read from n's types and attributes. */
+typedef struct iop {
+	k_intop k;
+	ir_dtype odt;
+	int32_t *zw, *mult, *shift; /* i32 copies (malloc'd) */
+	int nzw, nrq;
+} iop;
+
+static int iop_init(be_fn *f, const ir_node *n, iop *o)
+{
+	memset(o, 0, sizeof *o);
+	k_intop_get(n, &o->k);
+	o->odt = n->out[0]->dt;
+	o->nzw = o->k.nzw > 0 ? o->k.nzw : 1;
+	o->nrq = o->k.requant ? o->k.nrq : 0;
+	o->zw = malloc(sizeof *o->zw * (size_t)o->nzw);
+	o->mult = malloc(sizeof *o->mult * (size_t)(o->nrq + 1));
+	o->shift = malloc(sizeof *o->shift * (size_t)(o->nrq + 1));
+	if (!o->zw || !o->mult || !o->shift) {
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < o->nzw; i++)
+		o->zw[i] = o->k.zw[i];
+	for (int i = 0; i < o->nrq; i++) {
+		o->mult[i] = (int32_t)o->k.mult[i];
+		o->shift[i] = (int32_t)o->k.shift[i];
+	}
+	return 0;
+}
+
+static void iop_free(iop *o)
+{
+	free(o->zw);
+	free(o->mult);
+	free(o->shift);
+}
+
+/* ir_requant_apply(acc, mult, shift) on i32 values; every step as in
+ * ir/k_quant.c (srdhm in i64, its division truncating toward zero). */
+static LLVMValueRef requant(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef zero = c32(f, 0);
+	LLVMValueRef left = smax_c(f, shift, zero);
+	LLVMValueRef right = smax_c(f, LLVMBuildSub(b, zero, shift, ""), zero);
+	LLVMValueRef a = LLVMBuildShl(b, acc, left, ""); /* wraps, like CMSIS-NN */
+	/* SaturatingRoundingDoublingHighMul(a, mult) */
+	LLVMValueRef ab = LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, mult, f->i64, ""), "");
+	LLVMValueRef pos = LLVMBuildICmp(b, LLVMIntSGE, ab, LLVMConstInt(f->i64, 0, 0), "");
+	LLVMValueRef nudge = LLVMBuildSelect(b, pos, LLVMConstInt(f->i64, 1ull << 30, 0),
+	                                     LLVMConstInt(f->i64, (unsigned long long)(1 - (1ll << 30)), 1), "");
+	LLVMValueRef q = LLVMBuildSDiv(b, LLVMBuildAdd(b, ab, nudge, ""), LLVMConstInt(f->i64, 1ull << 31, 0), "");
+	LLVMValueRef x = LLVMBuildTrunc(b, q, f->i32, "");
+	LLVMValueRef imin = c32(f, INT32_MIN);
+	LLVMValueRef sat = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, a, imin, ""),
+	                                LLVMBuildICmp(b, LLVMIntEQ, mult, imin, ""), "");
+	x = LLVMBuildSelect(b, sat, c32(f, INT32_MAX), x, "");
+	/* RoundingDivideByPOT(x, right): exact in i32 (right <= 31; for 0 it
+	 * gives x, as the reference's early return does). */
+	LLVMValueRef mask = LLVMBuildSub(b, LLVMBuildShl(b, c32(f, 1), right, ""), c32(f, 1), "");
+	LLVMValueRef rem = LLVMBuildAnd(b, x, mask, "");
+	LLVMValueRef thr = LLVMBuildAdd(b, LLVMBuildLShr(b, mask, c32(f, 1), ""),
+	                                LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSLT, x, zero, ""), f->i32, ""), "");
+	LLVMValueRef fl = LLVMBuildAShr(b, x, right, "");
+	return LLVMBuildAdd(b, fl, LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSGT, rem, thr, ""), f->i32, ""), "");
+}
+
+/* k_intop_store: the accumulator of channel c as an element of the
+ * output's dtype. */
+static LLVMValueRef int_out(be_fn *f, const iop *o, LLVMValueRef acc, LLVMValueRef c)
+{
+	if (!o->k.requant)
+		return acc;
+	LLVMValueRef r = requant(f, acc, chan_i32(f, o->mult, o->nrq, c), chan_i32(f, o->shift, o->nrq, c));
+	/* clamp(r + zy, lo, hi) == clamp(r, lo - zy, hi - zy) + zy, without overflow */
+	r = smax_c(f, r, c32(f, o->k.lo - o->k.zy));
+	r = smin_c(f, r, c32(f, o->k.hi - o->k.zy));
+	r = LLVMBuildAdd(f->b, r, c32(f, o->k.zy), "");
+	return LLVMBuildTrunc(f->b, r, be_dt_type(f, o->odt), "");
+}
+
+/* -------------------------------------------------- quantize/dequantize */
+
+/* The per-axis geometry of n's scale (operand 1) over x (operand 0), as
+ * q_params in ir/k_quant.c: [outer, nchan, inner]. */
+static void q_geom(const ir_node *n, int64_t *dims)
+{
+	const ir_shape *xs = &n->in[0]->shape;
+	int64_t ns = ir_shape_numel(&n->in[1]->shape), cnt = ir_shape_numel(xs);
+	dims[1] = 1;
+	dims[2] = 1;
+	if (n->in[1]->shape.rank == 1 && ns > 1) {
+		int ax = k_axis(ir_attr_int(n, "axis", 1), xs->rank);
+		dims[1] = ns;
+		for (int i = ax + 1; i < xs->rank; i++)
+			dims[2] *= xs->d[i];
+	}
+	dims[0] = cnt / (dims[1] * dims[2]);
+}
+
+static LLVMValueRef fabs_f32(be_fn *f, LLVMValueRef x)
+{
+	unsigned id = LLVMLookupIntrinsicID("llvm.fabs", 9);
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, &f->f32, 1);
+	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, &f->f32, 1);
+	return LLVMBuildCall2(f->b, ft, fn, &x, 1, "");
+}
+
+/* y = saturate(round_half_even(x / scale) + zp).  nearbyint(r) is
+ * (|r| + 2^23) - 2^23 for |r| < 2^23 (the addition rounds to an integer,
+ * half to even, in the default rounding mode) and r itself above, with
+ * r's sign; the saturation happens before the zero point is added (the
+ * bounds lo - zp, hi - zp are exact in f32), NaN gives the zero point. */
+static int l_quantize(be_fn *f, const ir_node *n)
+{
+	const ir_value *zv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
+	ir_dtype odt = n->out[0]->dt;
+	int64_t lo, hi, dims[3];
+	ir_dtype_range(odt, &lo, &hi);
+	q_geom(n, dims);
+	LLVMValueRef x = be_ptr(f, n->in[0]), s = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef z = zv ? be_ptr(f, zv) : NULL;
+	LLVMBuilderRef b = f->b;
+	be_nest nst;
+	LLVMValueRef iv[3];
+	be_nest_begin(f, &nst, 3, dims, iv);
+	LLVMValueRef c = iv[1];
+	LLVMValueRef idx = be_affine(f, 0, 3, iv, (int64_t[]){dims[1] * dims[2], dims[2], 1});
+	LLVMValueRef zp = z ? ld_i32(f, zv->dt, z, c) : c32(f, 0);
+	LLVMValueRef r = LLVMBuildFDiv(b, be_ld(f, x, idx), be_ld(f, s, c), "");
+	LLVMValueRef two23 = be_cf(f, 8388608.0f);
+	LLVMValueRef a = fabs_f32(f, r);
+	LLVMValueRef t = LLVMBuildFSub(b, LLVMBuildFAdd(b, a, two23, ""), two23, "");
+	t = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, a, two23, ""), t, a, "");
+	LLVMValueRef q = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, r, be_cf(f, 0), ""),
+	                                 LLVMBuildFNeg(b, t, ""), t, "");
+	LLVMValueRef flo = LLVMBuildSIToFP(b, LLVMBuildSub(b, c32(f, lo), zp, ""), f->f32, "");
+	LLVMValueRef fhi = LLVMBuildSIToFP(b, LLVMBuildSub(b, c32(f, hi), zp, ""), f->f32, "");
+	q = be_sel_lt(f, q, flo, flo, q);
+	q = be_sel_lt(f, fhi, q, fhi, q);
+	q = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, r, r, ""), be_cf(f, 0), q, "");
+	LLVMValueRef v = LLVMBuildAdd(b, LLVMBuildFPToSI(b, q, f->i32, ""), zp, "");
+	be_st_t(f, be_dt_type(f, odt), y, idx, LLVMBuildTrunc(b, v, be_dt_type(f, odt), ""));
+	be_nest_end(f, &nst);
+	return 0;
+}
+
+/* y = ((f32)x - (f32)zp) * scale in f32. */
+static int l_dequantize(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0];
+	const ir_value *zv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
+	int64_t dims[3];
+	q_geom(n, dims);
+	LLVMValueRef x = be_ptr(f, xv), s = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef z = zv ? be_ptr(f, zv) : NULL;
+	LLVMBuilderRef b = f->b;
+	be_nest nst;
+	LLVMValueRef iv[3];
+	be_nest_begin(f, &nst, 3, dims, iv);
+	LLVMValueRef c = iv[1];
+	LLVMValueRef idx = be_affine(f, 0, 3, iv, (int64_t[]){dims[1] * dims[2], dims[2], 1});
+	LLVMValueRef fz = z ? LLVMBuildSIToFP(b, ld_i32(f, zv->dt, z, c), f->f32, "") : be_cf(f, 0);
+	LLVMValueRef fx = LLVMBuildSIToFP(b, ld_i32(f, xv->dt, x, idx), f->f32, "");
+	LLVMValueRef v = LLVMBuildFMul(b, LLVMBuildFSub(b, fx, fz, ""), be_ld(f, s, c), "");
+	be_st(f, y, idx, v);
+	be_nest_end(f, &nst);
+	return 0;
+}
+
+/* -------------------------------------------------------- integer conv */
+
+enum { INSP_MAX = IR_MAX_RANK - 2 };
+
+/* conv_eval_int as loops with constant bounds: per spatial dim the output
+ * positions are split into segments with the same in-bounds taps
+ * (be_segments), so padding taps are never visited (they would add 0). */
+static int l_int_conv(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
+	const ir_value *xval = n->in[0], *wval = n->in[1];
+	const ir_value *bval = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
+	int nsp = xs->rank - 2;
+	int64_t in[INSP_MAX], k[INSP_MAX], s[INSP_MAX], dil[INSP_MAX], pb[INSP_MAX], pe[INSP_MAX],
+		out[INSP_MAX];
+	be_seg *seg[INSP_MAX] = {NULL};
+	int nseg[INSP_MAX];
+	iop o;
+	int rc = -1;
+	if (iop_init(f, n, &o))
+		goto done;
+	for (int i = 0; i < nsp; i++) {
+		in[i] = xs->d[2 + i];
+		k[i] = ws->d[2 + i];
+		out[i] = ys->d[2 + i];
+	}
+	be_ints_attr(n, "strides", nsp, s);
+	be_ints_attr(n, "dilations", nsp, dil);
+	if (k_resolve_pads(f->g, n, nsp, in, k, s, dil, pb, pe, f->d))
+		goto done;
+	for (int i = 0; i < nsp; i++) {
+		seg[i] = calloc((size_t)out[i] + 1, sizeof *seg[i]);
+		if (!seg[i]) {
+			diag_error(f->d, NULL, "out of memory");
+			goto done;
+		}
+		nseg[i] = be_segments(in[i], k[i], s[i], dil[i], pb[i], pe[i], out[i], seg[i]);
+	}
+	int64_t N = xs->d[0], C = xs->d[1], M = ys->d[1], G = ir_attr_int(n, "group", 1);
+	int64_t cg = C / G, mg = M / G;
+	int64_t in_sz = 1, k_sz = 1, out_sz = 1;
+	int64_t istr[INSP_MAX], kstr[INSP_MAX], ostr[INSP_MAX];
+	for (int i = nsp - 1; i >= 0; i--) {
+		istr[i] = in_sz;
+		kstr[i] = k_sz;
+		ostr[i] = out_sz;
+		in_sz *= in[i];
+		k_sz *= k[i];
+		out_sz *= out[i];
+	}
+	LLVMValueRef x = be_ptr(f, xval), w = be_ptr(f, wval), y = be_ptr(f, n->out[0]);
+	LLVMValueRef bias = bval ? be_ptr(f, bval) : NULL;
+	LLVMTypeRef oty = be_dt_type(f, o.odt);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef acc = be_entry_alloca(f, f->i32, "iacc");
+	be_nest outer;
+	int64_t odims[3] = {N, G, mg};
+	LLVMValueRef ov[3]; /* batch, group, channel in group */
+	be_nest_begin(f, &outer, 3, odims, ov);
+	LLVMValueRef m = be_add(f, be_mul(f, ov[1], mg), ov[2]);
+	LLVMValueRef bv = bias ? be_ld_t(f, f->i32, bias, m) : c32(f, 0);
+	LLVMValueRef zw = chan_i32(f, o.zw, o.nzw, m), zx = c32(f, o.k.zx);
+	int si[INSP_MAX] = {0};
+	for (;;) {
+		int64_t xbase = 0, wbase = 0, ybase = 0;
+		int64_t segn[INSP_MAX], tapn[INSP_MAX];
+		bool any_tap = true;
+		for (int i = 0; i < nsp; i++) {
+			const be_seg *sg = &seg[i][si[i]];
+			segn[i] = sg->n;
+			tapn[i] = sg->khi - sg->klo;
+			any_tap = any_tap && tapn[i] > 0;
+			xbase += (sg->o0 * s[i] - pb[i] + sg->klo * dil[i]) * istr[i];
+			wbase += sg->klo * kstr[i];
+			ybase += sg->o0 * ostr[i];
+		}
+		be_nest on;
+		LLVMValueRef oi[INSP_MAX];
+		be_nest_begin(f, &on, nsp, segn, oi);
+		LLVMBuildStore(b, bv, acc);
+		if (any_tap) {
+			be_loop cl;
+			LLVMValueRef c = be_loop_begin(f, &cl, cg);
+			be_nest kn;
+			LLVMValueRef ki[INSP_MAX];
+			be_nest_begin(f, &kn, nsp, tapn, ki);
+			LLVMValueRef xv[3 + 2 * INSP_MAX], wv[2 + INSP_MAX];
+			int64_t xs_[3 + 2 * INSP_MAX], ws_[2 + INSP_MAX];
+			int nx = 0, nw = 0;
+			xv[nx] = ov[0], xs_[nx++] = C * in_sz;
+			xv[nx] = ov[1], xs_[nx++] = cg * in_sz;
+			xv[nx] = c, xs_[nx++] = in_sz;
+			wv[nw] = m, ws_[nw++] = cg * k_sz;
+			wv[nw] = c, ws_[nw++] = k_sz;
+			for (int i = 0; i < nsp; i++) {
+				xv[nx] = oi[i], xs_[nx++] = s[i] * istr[i];
+				xv[nx] = ki[i], xs_[nx++] = dil[i] * istr[i];
+				wv[nw] = ki[i], ws_[nw++] = kstr[i];
+			}
+			LLVMValueRef xe = ld_i32(f, xval->dt, x, be_affine(f, xbase, nx, xv, xs_));
+			LLVMValueRef we = ld_i32(f, wval->dt, w, be_affine(f, wbase, nw, wv, ws_));
+			/* int32 wrap-around: plain i32 sub/mul/add, no nsw */
+			LLVMValueRef prod = LLVMBuildMul(b, LLVMBuildSub(b, xe, zx, ""), LLVMBuildSub(b, we, zw, ""), "");
+			LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, acc, ""), prod, ""), acc);
+			be_nest_end(f, &kn);
+			be_loop_end(f, &cl);
+		}
+		LLVMValueRef yv[2 + INSP_MAX];
+		int64_t ys_[2 + INSP_MAX];
+		int ny = 0;
+		yv[ny] = ov[0], ys_[ny++] = M * out_sz;
+		yv[ny] = m, ys_[ny++] = out_sz;
+		for (int i = 0; i < nsp; i++)
+			yv[ny] = oi[i], ys_[ny++] = ostr[i];
+		LLVMValueRef r = int_out(f, &o, LLVMBuildLoad2(b, f->i32, acc, ""), m);
+		be_st_t(f, oty, y, be_affine(f, ybase, ny, yv, ys_), r);
+		be_nest_end(f, &on);
+		int i = nsp - 1; /* next segment combination */
+		for (; i >= 0; i--) {
+			if (++si[i] < nseg[i])
+				break;
+			si[i] = 0;
+		}
+		if (i < 0)
+			break;
+	}
+	be_nest_end(f, &outer);
+	rc = 0;
+done:
+	for (int i = 0; i < nsp && i < INSP_MAX; i++)
+		free(seg[i]);
+	iop_free(&o);
+	return rc;
+}
+
+/* ------------------------------------------------------ integer matmul */
+
+/* The integer branch of ir_eval_matmul: numpy batch broadcasting, the
+ * requantization channel is the output column j. */
+static int l_int_matmul(be_fn *f, const ir_node *n)
+{
+	const ir_shape *as = &n->in[0]->shape, *bs = &n->in[1]->shape, *ys = &n->out[0]->shape;
+	iop o;
+	if (iop_init(f, n, &o)) {
+		iop_free(&o);
+		return -1;
+	}
+	int64_t mm = as->rank >= 2 ? as->d[as->rank - 2] : 1;
+	int64_t nn = bs->rank >= 2 ? bs->d[bs->rank - 1] : 1;
+	int64_t kk = as->d[as->rank - 1];
+	int nb = ys->rank - (as->rank >= 2) - (bs->rank >= 2);
+	int ra = as->rank > 2 ? as->rank - 2 : 0, rb = bs->rank > 2 ? bs->rank - 2 : 0;
+	int64_t sa[IR_MAX_RANK + 2] = {0}, sb[IR_MAX_RANK + 2] = {0}, sy[IR_MAX_RANK + 2] = {0};
+	int64_t acc_a = mm * kk, acc_b = kk * nn, acc_y = mm * nn;
+	int64_t dims[IR_MAX_RANK + 2];
+	for (int i = nb - 1; i >= 0; i--) {
+		int ia = i - (nb - ra), ib = i - (nb - rb);
+		if (ia >= 0) {
+			sa[i] = as->d[ia] == 1 ? 0 : acc_a;
+			acc_a *= as->d[ia];
+		}
+		if (ib >= 0) {
+			sb[i] = bs->d[ib] == 1 ? 0 : acc_b;
+			acc_b *= bs->d[ib];
+		}
+		sy[i] = acc_y;
+		acc_y *= ys->d[i];
+		dims[i] = ys->d[i];
+	}
+	dims[nb] = mm;
+	dims[nb + 1] = nn;
+	sa[nb] = kk, sb[nb] = 0, sy[nb] = nn;
+	sa[nb + 1] = 0, sb[nb + 1] = 1, sy[nb + 1] = 1;
+	ir_dtype adt = n->in[0]->dt, bdt = n->in[1]->dt;
+	LLVMValueRef a = be_ptr(f, n->in[0]), bp = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef acc = be_entry_alloca(f, f->i32, "iacc");
+	be_nest nst;
+	LLVMValueRef iv[IR_MAX_RANK + 2];
+	be_nest_begin(f, &nst, nb + 2, dims, iv);
+	LLVMValueRef j = iv[nb + 1];
+	LLVMValueRef abase = be_affine(f, 0, nb + 2, iv, sa);
+	LLVMValueRef bbase = be_affine(f, 0, nb + 2, iv, sb);
+	LLVMValueRef zw = chan_i32(f, o.zw, o.nzw, j), zx = c32(f, o.k.zx);
+	LLVMBuildStore(b, c32(f, 0), acc);
+	be_loop l;
+	LLVMValueRef k = be_loop_begin(f, &l, kk);
+	LLVMValueRef av = ld_i32(f, adt, a, be_add(f, abase, k));
+	LLVMValueRef bv = ld_i32(f, bdt, bp, be_add(f, bbase, be_mul(f, k, nn)));
+	LLVMValueRef prod = LLVMBuildMul(b, LLVMBuildSub(b, av, zx, ""), LLVMBuildSub(b, bv, zw, ""), "");
+	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, acc, ""), prod, ""), acc);
+	be_loop_end(f, &l);
+	LLVMValueRef r = int_out(f, &o, LLVMBuildLoad2(b, f->i32, acc, ""), j);
+	be_st_t(f, be_dt_type(f, o.odt), y, be_affine(f, 0, nb + 2, iv, sy), r);
+	be_nest_end(f, &nst);
+	iop_free(&o);
+	return 0;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+be_lower_hook be_lower_int(const ir_node *n)
+{
+	ir_dtype dt = n->nin > 0 && n->in[0] ? n->in[0]->dt : IR_DT_F32;
+	switch (n->op) {
+	case IR_OP_QUANTIZE: return l_quantize;
+	case IR_OP_DEQUANTIZE: return l_dequantize;
+	case IR_OP_CONV: return ir_dtype_is_qint(dt) ? l_int_conv : NULL;
+	case IR_OP_MATMUL: return ir_dtype_is_qint(dt) ? l_int_matmul : NULL;
+	default: return NULL;
+	}
+}
+
+static bool int_type_ok(const ir_value *v)
+{
+	const ir_quant *q = v->quant;
+	return ir_dtype_is_qint(v->dt) && q && q->scheme == IR_QS_AFFINE && !q->codes && q->scale;
+}
+
+bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
+{
+	(void)g;
+	for (int k = 0; k < n->nin; k++) {
+		const ir_value *v = n->in[k];
+		if (!v)
+			continue;
+		if (!ir_shape_known(&v->shape)) {
+			snprintf(why, wl, "input %d '%s' has no concrete shape", k, v->name);
+			return false;
+		}
+		if (v->kind == IR_VAL_CONST && !v->data && ir_shape_numel(&v->shape) > 0) {
+			snprintf(why, wl, "constant '%s' has no data (elided)", v->name);
+			return false;
+		}
+	}
+	const ir_value *y = n->out[0];
+	if (!y || !ir_shape_known(&y->shape)) {
+		snprintf(why, wl, "output 0 has no concrete shape");
+		return false;
+	}
+	const ir_value *x = n->in[0], *s = n->nin > 1 ? n->in[1] : NULL;
+	const ir_value *z = n->nin > 2 ? n->in[2] : NULL;
+	switch (n->op) {
+	case IR_OP_QUANTIZE:
+	case IR_OP_DEQUANTIZE: {
+		bool q = n->op == IR_OP_QUANTIZE;
+		ir_dtype idt = q ? y->dt : x->dt;
+		if ((q && x->dt != IR_DT_F32) || (!q && y->dt != IR_DT_F32) ||
+		    !(ir_dtype_is_qint(idt) || (!q && idt == IR_DT_I32))) {
+			snprintf(why, wl, "%s from %s to %s", ir_op_name(n->op), ir_dtype_name(x->dt),
+			         ir_dtype_name(y->dt));
+			return false;
+		}
+		if (!s || s->dt != IR_DT_F32 || s->shape.rank > 1 || (z && z->dt != idt)) {
+			snprintf(why, wl, "scale must be f32 (scalar or 1-D) and the zero point %s",
+			         ir_dtype_name(idt));
+			return false;
+		}
+		return true;
+	}
+	default:
+		break;
+	}
+	for (int k = 0; k < 2; k++)
+		if (!int_type_ok(n->in[k])) {
+			snprintf(why, wl, "input %d '%s' (%s) has no affine quantization in its type", k,
+			         n->in[k]->name, ir_dtype_name(n->in[k]->dt));
+			return false;
+		}
+	if (n->op == IR_OP_CONV && z && ir_shape_numel(&z->shape) > 0 && z->dt != IR_DT_I32) {
+		snprintf(why, wl, "bias '%s' is %s (an integer conv needs i32)", z->name,
+		         ir_dtype_name(z->dt));
+		return false;
+	}
+	if (n->op == IR_OP_CONV && (x->shape.rank < 3 || x->shape.rank - 2 > INSP_MAX)) {
+		snprintf(why, wl, "input rank %d", x->shape.rank);
+		return false;
+	}
+	if (y->quant ? !ir_dtype_is_qint(y->dt) : y->dt != IR_DT_I32) {
+		snprintf(why, wl, "output '%s' is %s", y->name, ir_dtype_name(y->dt));
+		return false;
+	}
+	return true;
+}

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# int_check.sh: the integer path through the native backend (JIT) against
+# the reference interpreter, byte for byte.
+#
+#   int_check.sh QGTC SCRATCH
+#
+# Models: the QDQ models of make_int_models.py (the default pipeline folds
+# them into integer conv/matmul with requantization), each on its
+# fixed-seed random input, at -O3 and -Oz; and int_raw.qir (quantize/
+# dequantize per tensor and per axis, raw i32 accumulators, integer graph
+# outputs) on a random input and on one of rounding ties, NaN, infinities
+# and huge values.  For each, `qgtc run` with --engine interp and
+# --engine native must write identical output_<k>.npy files (cmp).  Each
+# folded model must show an integer conv/matmul with rq_mult in its IR, so
+# that a change in the folding cannot turn this into a float test.
+# Exit status 0 when everything agrees.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+qgtc=${1:?usage: int_check.sh QGTC SCRATCH}
+scratch=${2:?scratch dir}
+py=/usr/bin/python3
+qgtc=$(cd "$(dirname "$qgtc")" && pwd)/$(basename "$qgtc")
+mkdir -p "$scratch"
+scratch=$(cd "$scratch" && pwd)
+cd "$scratch" || exit 1
+rm -rf ./*
+
+$py "$here/make_int_models.py" models || { echo "FAIL: make_int_models.py"; exit 1; }
+$py - <<'PY' || { echo "FAIL: cannot write the inputs"; exit 1; }
+import numpy as np
+special = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, np.nan, np.inf, -np.inf, 1e30, -1e30, 3.4e38,
+           0.0, -0.0, 0.05, 0.15, 0.25, 0.35, -0.05, -0.15, 1e-40, 12.95, -9.83, 3.7]
+np.save("raw_special.npy", np.array(special, np.float32).reshape(2, 3, 4))
+np.save("raw_rand.npy", (np.random.default_rng(1).standard_normal((2, 3, 4)) * 3).astype(np.float32))
+PY
+
+fail=0
+# compare NAME MODEL INPUT [FLAGS...]
+compare() {
+	local name=$1 model=$2 input=$3
+	shift 3
+	rm -rf "$name.interp" "$name.native"
+	if ! "$qgtc" run "$model" "$input" "$@" --output-dir "$name.interp" >/dev/null; then
+		echo "$name: FAIL: interpreter"; fail=1; return
+	fi
+	if ! "$qgtc" run "$model" "$input" "$@" --engine native --output-dir "$name.native" >/dev/null; then
+		echo "$name: FAIL: native"; fail=1; return
+	fi
+	local n=0 f
+	for f in "$name.interp"/output_*.npy; do
+		if ! cmp -s "$f" "$name.native/$(basename "$f")"; then
+			echo "$name: FAIL: $(basename "$f") differs"; fail=1; return
+		fi
+		n=$((n + 1))
+	done
+	echo "$name: ok ($n outputs identical)"
+}
+
+for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d; do
+	model=models/$m.onnx
+	if ! "$qgtc" "$model" --emit ir -o "$m.qir" ||
+	   ! grep -Eq '= (conv|matmul)\(.*rq_mult=' "$m.qir"; then
+		echo "$m: FAIL: no integer conv/matmul with rq_mult after the default pipeline"
+		fail=1
+		continue
+	fi
+	compare "$m" "$model" "models/${m}_in.npy"
+	compare "$m-Oz" "$model" "models/${m}_in.npy" -Oz
+done
+compare raw_rand "$here/int_raw.qir" raw_rand.npy
+compare raw_special "$here/int_raw.qir" raw_special.npy
+
+[ $fail = 0 ] && echo "int check: all identical" || echo "int check: FAILED"
+exit $fail

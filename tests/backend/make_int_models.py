@@ -1,0 +1,168 @@
+#!/usr/bin/python3
+"""make_int_models.py OUTDIR: small QDQ ONNX models that the default
+pipeline (fold-qdq) turns into integer conv/matmul, one NAME.onnx plus a
+fixed-seed NAME_in.npy each, for int_check.sh (native vs interpreter, byte
+for byte) and cross_check.sh.
+
+Each model is  x f32 -> QuantizeLinear -> DequantizeLinear -> Conv/MatMul
+(weights DequantizeLinear of an integer initializer, Conv bias
+DequantizeLinear of an int32 initializer at x_scale*w_scale) ->
+QuantizeLinear -> DequantizeLinear -> ...  All quantization parameters are
+initializers.  The set covers u8/i8/i16 activations, i8/u8 weights per
+tensor and per channel, depthwise and grouped convs, strides, asymmetric
+pads, dilations, 1-D and 2-D convs, requantization multipliers above and
+below 1, and a matmul with a 3-D batch."""
+import os
+import sys
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+NP = {TensorProto.UINT8: np.uint8, TensorProto.INT8: np.int8, TensorProto.INT16: np.int16,
+      TensorProto.UINT16: np.uint16}
+
+
+class Model:
+    def __init__(self, name, seed):
+        self.name = name
+        self.rng = np.random.default_rng(seed)
+        self.nodes, self.inits = [], []
+        self.k = 0
+
+    def tmp(self, tag):
+        self.k += 1
+        return "%s%d" % (tag, self.k)
+
+    def const(self, arr, tag):
+        n = self.tmp(tag)
+        self.inits.append(numpy_helper.from_array(np.asarray(arr), n))
+        return n
+
+    def qdq(self, x, scale, zp, dt):
+        """QuantizeLinear -> DequantizeLinear of x with per-tensor params."""
+        s = self.const(np.array(scale, np.float32), "s")
+        z = self.const(np.array(zp, NP[dt]), "z")
+        q, d = self.tmp("q"), self.tmp("dq")
+        self.nodes.append(helper.make_node("QuantizeLinear", [x, s, z], [q]))
+        self.nodes.append(helper.make_node("DequantizeLinear", [q, s, z], [d]))
+        return d
+
+    def weight(self, shape, wdt, per_channel, axis=0, wmax=127):
+        """DequantizeLinear of a random integer weight (codes within wmax
+        of 0, or of 128 for u8); returns (name, scales)."""
+        lo, hi = (-wmax, wmax) if wdt == TensorProto.INT8 else (128 - wmax, 127 + wmax)
+        w = self.rng.integers(lo, hi + 1, size=shape).astype(NP[wdt])
+        nch = shape[axis] if per_channel else 1
+        sc = (self.rng.random(nch) * 0.02 + 0.005).astype(np.float32)
+        if wdt == TensorProto.INT8:
+            zp = np.zeros(nch, np.int8) if per_channel else self.rng.integers(-3, 4, nch).astype(np.int8)
+        else:
+            zp = self.rng.integers(100, 156, nch).astype(np.uint8)
+        if not per_channel:
+            sc, zp = sc[0], zp[0]
+        wn = self.const(w, "w")
+        s = self.const(sc, "ws")
+        z = self.const(zp, "wz")
+        d = self.tmp("wdq")
+        attrs = {"axis": axis} if per_channel else {}
+        self.nodes.append(helper.make_node("DequantizeLinear", [wn, s, z], [d], **attrs))
+        return d, np.atleast_1d(sc)
+
+    def bias(self, m, xs, ws, bmax=2000):
+        b = self.rng.integers(-bmax, bmax + 1, size=m).astype(np.int32)
+        sc = (np.float32(xs) * ws.astype(np.float32)).astype(np.float32)
+        if sc.size == 1:
+            sc = sc[0]
+        bn, s = self.const(b, "b"), self.const(sc, "bs")
+        d = self.tmp("bdq")
+        self.nodes.append(helper.make_node("DequantizeLinear", [bn, s], [d], axis=0))
+        return d
+
+    def conv(self, x, xs, cin, m, k, wdt, per_channel, group=1, wmax=127, bmax=2000, **attrs):
+        w, ws = self.weight([m, cin // group] + list(k), wdt, per_channel, wmax=wmax)
+        b = self.bias(m, xs, ws, bmax)
+        y = self.tmp("conv")
+        self.nodes.append(helper.make_node("Conv", [x, w, b], [y], group=group, **attrs))
+        return y
+
+    def matmul(self, x, kdim, n, wdt, wmax=127):
+        w, _ = self.weight([kdim, n], wdt, False, wmax=wmax)
+        y = self.tmp("mm")
+        self.nodes.append(helper.make_node("MatMul", [x, w], [y]))
+        return y
+
+    def save(self, outdir, xshape, last):
+        self.nodes.append(helper.make_node("Identity", [last], ["y"]))
+        g = helper.make_graph(self.nodes, self.name,
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(xshape))],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              self.inits)
+        mp = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)])
+        mp.ir_version = 10
+        onnx.save(mp, os.path.join(outdir, self.name + ".onnx"))
+        x = (self.rng.standard_normal(xshape) * 2).astype(np.float32)
+        np.save(os.path.join(outdir, self.name + "_in.npy"), x)
+
+
+U8, I8, I16 = TensorProto.UINT8, TensorProto.INT8, TensorProto.INT16
+
+
+def main(outdir):
+    os.makedirs(outdir, exist_ok=True)
+
+    # u8 activations, i8 per-tensor weights, two chained 3x3 convs (the
+    # second grouped and strided), multipliers < 1.
+    md = Model("conv_u8", 1)
+    x = md.qdq("x", 0.03, 128, U8)
+    y = md.conv(x, 0.03, 4, 6, (3, 3), I8, False, pads=[1, 1, 1, 1])
+    y = md.qdq(y, 0.6, 120, U8)
+    y = md.conv(y, 0.6, 6, 4, (3, 3), I8, False, group=2, strides=[2, 2], pads=[0, 1, 2, 1])
+    y = md.qdq(y, 5.0, 131, U8)
+    md.save(outdir, (2, 4, 9, 8), y)
+
+    # i8 activations, depthwise with per-channel weights, stride 2,
+    # asymmetric pads, dilation 2; multipliers > 1 (small output scale).
+    md = Model("dw_i8", 2)
+    x = md.qdq("x", 0.5, -3, I8)
+    y = md.conv(x, 0.5, 5, 5, (3, 3), I8, True, group=5, wmax=3, bmax=20, strides=[2, 1],
+                pads=[2, 0, 1, 2], dilations=[2, 2])
+    y = md.qdq(y, 0.004, 5, I8)
+    y = md.conv(y, 0.004, 5, 10, (1, 1), I8, True, group=5, wmax=3, bmax=20)
+    y = md.qdq(y, 0.0002, -7, I8)
+    md.save(outdir, (1, 5, 11, 10), y)
+
+    # 1-D convs with u8 weights (nonzero zero points), stride, dilation.
+    md = Model("conv1d_u8w", 3)
+    x = md.qdq("x", 0.02, 100, U8)
+    y = md.conv(x, 0.02, 3, 6, (5,), U8, False, strides=[2], pads=[3, 1], dilations=[2])
+    y = md.qdq(y, 0.25, 128, U8)
+    y = md.conv(y, 0.25, 6, 6, (3,), U8, True, group=3, pads=[1, 1])
+    y = md.qdq(y, 1.0, 90, U8)
+    md.save(outdir, (2, 3, 23), y)
+
+    # i16 activations (nonzero zero point), i8 per-channel weights.
+    md = Model("conv_i16", 4)
+    x = md.qdq("x", 0.0005, 37, I16)
+    y = md.conv(x, 0.0005, 3, 4, (3, 3), I8, True, strides=[1, 2], pads=[1, 1, 1, 1])
+    y = md.qdq(y, 0.0015, -25, I16)
+    y = md.conv(y, 0.0015, 4, 4, (2, 2), I8, False, group=2, dilations=[2, 1])
+    y = md.qdq(y, 0.0015, 11, I16)
+    md.save(outdir, (1, 3, 7, 9), y)
+
+    # MatMul with a 3-D batch: u8 then i8 activations, multipliers < 1 and > 1.
+    md = Model("matmul3d", 5)
+    x = md.qdq("x", 0.04, 128, U8)
+    y = md.matmul(x, 7, 5, I8)
+    y = md.qdq(y, 0.3, 100, U8)
+    y = md.qdq(y, 1.0, 3, I8)
+    y = md.matmul(y, 5, 6, I8, wmax=1)
+    y = md.qdq(y, 0.007, -1, I8)
+    md.save(outdir, (2, 3, 7), y)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        sys.stderr.write(__doc__)
+        sys.exit(2)
+    main(sys.argv[1])
