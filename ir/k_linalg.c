@@ -217,13 +217,19 @@ int ir_infer_matmul(ir_graph *g, ir_node *n, diag_sink *d)
 	for (int k = 0; !integer && k < 2; k++)
 		if (la_check_f32(g, n, n->in[k]->dt, k, d))
 			return -1;
+	if (!integer && n->nin > 2 && n->in[2]) {
+		k_error(g, n, d, "a bias operand needs an integer matmul");
+		return -1;
+	}
+	if (n->nin > 2 && n->in[2] && !k_in_ranked(n, 2))
+		return 0;
 	ir_shape ys;
 	if (matmul_shape(g, n, &n->in[0]->shape, &n->in[1]->shape, &ys, d))
 		return -1;
 	ir_dtype ot = IR_DT_F32;
 	const ir_shape *bs = &n->in[1]->shape;
 	if (integer && (ot = k_int_check(g, n, bs->rank - 1, bs->rank >= 2 ? bs->d[bs->rank - 1] : 1,
-	                                 -1, d)) == IR_DT_UNDEF)
+	                                 2, d)) == IR_DT_UNDEF)
 		return -1;
 	if (la_too_big(&ys)) {
 		char b[96];
@@ -251,8 +257,12 @@ int ir_eval_matmul(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	ir_dtype ot = IR_DT_F32;
 	if (integer && (in[1]->dt != n->in[1]->dt ||
 	                (ot = k_int_check(NULL, n, bs->rank - 1,
-	                                  bs->rank >= 2 ? bs->d[bs->rank - 1] : 1, -1, d)) == IR_DT_UNDEF))
+	                                  bs->rank >= 2 ? bs->d[bs->rank - 1] : 1, 2, d)) == IR_DT_UNDEF))
 		return -1;
+	if (!integer && n->nin > 2 && in[2]) {
+		k_error(NULL, n, d, "a bias operand needs an integer matmul");
+		return -1;
+	}
 	int64_t ka = as->d[as->rank - 1];
 	int64_t kb = bs->rank == 1 ? bs->d[0] : bs->d[bs->rank - 2];
 	if (ka != kb || !ir_shape_eq(&ys, &out[0]->shape) || out[0]->dt != ot) {
@@ -290,6 +300,7 @@ int ir_eval_matmul(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	if (integer) {
 		k_intop ko;
 		k_intop_get(n, &ko);
+		const int32_t *bias = n->nin > 2 && in[2] ? in[2]->data : NULL;
 		for (int64_t t = 0; t < nbatch; t++) {
 			int64_t rem = t, ia = 0, ib = 0;
 			for (int i = nb - 1; i >= 0; i--) {
@@ -300,7 +311,7 @@ int ir_eval_matmul(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 			}
 			for (int64_t i = 0; i < mm; i++)
 				for (int64_t j = 0; j < nn; j++) {
-					int64_t acc = 0, zw = ko.zw[ko.nzw > 1 ? j : 0];
+					int64_t acc = bias ? bias[j] : 0, zw = ko.zw[ko.nzw > 1 ? j : 0];
 					for (int64_t k = 0; k < kk; k++) {
 						int64_t av = k_int_get(in[0]->data, in[0]->dt, ia * mm * kk + i * kk + k);
 						int64_t bv = k_int_get(in[1]->data, in[1]->dt, ib * kk * nn + k * nn + j);

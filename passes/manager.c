@@ -14,6 +14,8 @@ const pass_info pass_registry[] = {
 	{"bnfold", "fold BatchNorm into the preceding conv, conv_transpose or gemm", pass_bnfold},
 	{"quantize", "quantize conv/gemm/matmul weights; their data becomes DQ(w) (-b, --scheme)",
 	 pass_quantize_weights},
+	{"quantize-act", "calibrate activations and put conv/matmul/gemm between quantize/dequantize "
+	                 "(-a; fold-qdq makes them integer)", pass_quantize_act},
 	{"bitpack", "pack quantized weight codes densely into bytes", pass_bitpack_weights},
 	{"memplan", "plan the arena: liveness, in-place ops, best-fit offsets (--report memory)",
 	 pass_memplan},

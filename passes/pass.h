@@ -24,8 +24,10 @@ typedef struct pass_info {
 
 #define PASS_DEFAULT_PIPELINE "shapes,fold-constants,fold-qdq,fold-constants,dce"
 /* What the driver runs when quantization is asked for (-b, --bits, --scheme). */
-#define PASS_QUANT_PIPELINE \
-	"shapes,fold-constants,fold-qdq,fold-constants,dce,bnfold,quantize,bitpack"
+/* quantize-act does nothing unless activations are asked for (-a). */
+#define PASS_QUANT_PIPELINE                                                                  \
+	"shapes,fold-constants,fold-qdq,fold-constants,dce,bnfold,quantize,quantize-act,fold-qdq," \
+	"dce,bitpack"
 
 extern const pass_info pass_registry[];
 extern const int pass_registry_count;
@@ -42,6 +44,7 @@ int pass_shapes(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_dce(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_bnfold(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_bitpack_weights(ir_graph *g, const pass_options *o, diag_sink *d);

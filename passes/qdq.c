@@ -3,7 +3,9 @@
  * requires: shapes; fold-constants first, so that scales and zero points
  * are constants (fold-constants leaves dequantize alone for this pass).
  *
- *   conv|matmul(dequantize(x), dequantize(w) [, bias]) -> quantize   => requantized integer op
+ *   conv|matmul(dequantize(x), dequantize(w) [, bias]) [-> add(bias), matmul]
+ *     [-> relu|clip, when the quantize's saturation does the same] -> quantize
+ *                                                            => requantized integer op
  *   conv|matmul(dequantize(x, 1), dequantize(w, 1)) -> cast(i32)     => i32 accumulator
  *
  * x and w take their dequantize's parameters as the quantization of their
@@ -101,6 +103,35 @@ static ir_node *sole_user(ir_graph *g, const ir_value *v)
 	return u;
 }
 
+/* Does quantize's saturation already do what relu/clip `act` does, so
+ * that quantize(act(y)) == quantize(y) for every y?  It does when the
+ * bounds quantize to (or beyond) the ends of the output range: relu needs
+ * 0 -> qmin, i.e. the zero point at qmin. */
+static bool act_absorbed(const ir_node *act, const ir_value *q)
+{
+	const ir_quant *qq = q->quant;
+	int64_t qmin, qmax;
+	ir_dtype_range(q->dt, &qmin, &qmax);
+	double s = qq->scale[0], z = qq->zero_point[0];
+	double lo = 0, hi = INFINITY;
+	if (act->op == IR_OP_CLIP) {
+		lo = -INFINITY;
+		if (act->nin > 1 && act->in[1]) {
+			if (!ir_value_is_const(act->in[1]))
+				return false;
+			lo = ir_const_get(act->in[1], 0);
+		}
+		if (act->nin > 2 && act->in[2]) {
+			if (!ir_value_is_const(act->in[2]))
+				return false;
+			hi = ir_const_get(act->in[2], 0);
+		}
+	}
+	bool lo_ok = isinf(lo) ? lo < 0 : nearbyint((double)((float)lo / (float)s)) + z <= (double)qmin;
+	bool hi_ok = isinf(hi) ? hi > 0 : nearbyint((double)((float)hi / (float)s)) + z >= (double)qmax;
+	return lo_ok && hi_ok;
+}
+
 /* The i32 bias at scale sx*sw[c] for channel count m: from a dequantized
  * i32 constant or an f32 constant.  NULL: cannot (left in float). */
 static ir_value *int_bias(ir_graph *g, const ir_node *n, const ir_value *b, double sx,
@@ -151,21 +182,36 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	ir_quant *qx = par_quant(g, &px), *qw = par_quant(g, &pw);
 	if (!qx || !qw || !fits(px.q, qx) || !fits(pw.q, qw))
 		return 0;
-	/* The output: quantized (requantize) or cast to i32 (accumulator). */
-	ir_node *u = sole_user(g, n->out[0]);
+	/* The output: [matmul's bias add ->] [relu/clip ->] quantize
+	 * (requantized), or cast to i32 (the accumulator). */
+	ir_node *u = sole_user(g, n->out[0]), *badd = NULL, *act = NULL;
 	if (!u)
 		return 0;
+	if (!conv && u->op == IR_OP_ADD && u->in[0] == n->out[0] && u->in[1] &&
+	    ir_shape_numel(&u->in[1]->shape) == m && u->in[1]->shape.rank >= 1 &&
+	    u->in[1]->shape.d[u->in[1]->shape.rank - 1] == m && u->in[1]->shape.rank <= 2) {
+		badd = u;
+		if (!(u = sole_user(g, u->out[0])))
+			return 0;
+	}
+	if (u->op == IR_OP_RELU || u->op == IR_OP_CLIP) {
+		act = u;
+		if (!(u = sole_user(g, u->out[0])))
+			return 0;
+	}
 	bool requant = u->op == IR_OP_QUANTIZE && par_of(u, &py) && py.ns == 1 &&
 	               u->out[0]->quant;
 	bool acc = u->op == IR_OP_CAST && strcmp(ir_attr_str(u, "to", ""), "i32") == 0 &&
-	           !(conv && n->nin > 2 && n->in[2]);
+	           !(conv && n->nin > 2 && n->in[2]) && !badd && !act;
 	if (acc)
 		for (int64_t c = 0; c < pw.ns; c++)
 			acc = acc && pw.s[c] == 1.0f && px.s[0] == 1.0f;
 	if (!requant && !acc)
 		return 0;
-	ir_value *bias = NULL;
-	if (conv && n->nin > 2 && n->in[2] && !(bias = int_bias(g, n, n->in[2], px.s[0], &pw, m)))
+	if (act && !act_absorbed(act, u->out[0]))
+		return 0;
+	ir_value *bias = NULL, *bsrc = conv ? (n->nin > 2 ? n->in[2] : NULL) : badd ? badd->in[1] : NULL;
+	if (bsrc && !(bias = int_bias(g, n, bsrc, px.s[0], &pw, m)))
 		return 0;
 	int64_t nrq = pw.ns;
 	int64_t mult[nrq > 0 ? nrq : 1], shift[nrq > 0 ? nrq : 1];
@@ -189,8 +235,22 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		pw.q->quant = qw;
 	n->in[0] = px.q;
 	n->in[1] = pw.q;
-	if (bias)
+	if (bias && conv)
 		n->in[2] = bias;
+	if (bias && !conv) { /* matmul takes the bias as its third operand */
+		ir_value **in = ir_arena_alloc(g->arena, 3 * sizeof *in);
+		if (!in)
+			return -1;
+		in[0] = px.q;
+		in[1] = pw.q;
+		in[2] = bias;
+		n->in = in;
+		n->nin = 3;
+	}
+	if (badd)
+		badd->dead = true;
+	if (act)
+		act->dead = true;
 	ir_value *y = u->out[0];
 	n->out[0]->producer = NULL;
 	n->out[0] = y;

@@ -155,12 +155,16 @@ typedef struct pass_quant_options {
 	float percentile;           /* --calib percentile:P */
 	bool f32_scales;            /* --scale-dtype f32 (default f16: see pass_f16_round) */
 	const char *bits_rules;     /* --bits 'NAME=B,GLOB=B'; B 1..8, or 32/fp32: keep float; may be NULL */
-	/* Calibration inputs for bias correction (--calib-data), already
-	 * normalised; NULL: no bias correction. */
+	/* Calibration inputs for bias correction and activation ranges
+	 * (--calib-data), already normalised; NULL: no bias correction. */
 	const float *calib_x;
 	int64_t calib_n;            /* samples */
 	int64_t calib_numel;        /* elements per sample (must match the graph input) */
 	int64_t calib_max;          /* use at most this many samples (0: 256) */
+	/* Activations (-a, quantize-act): 0 keeps them float; 8 (i8) or 16 (i16). */
+	int act_bits;
+	pass_calib act_calib;       /* --act-calib: the observer */
+	float act_percentile;       /* its P for percentile (0: 99.99) */
 } pass_quant_options;
 
 /* Check a --bits rule list ("conv1=8,fc=4,*dw*=4"); reports and returns -1

@@ -107,6 +107,7 @@ typedef struct drv_options {
 	bool qgt_no_bn_reintro;     /* --no-bn-reintro */
 	bool report_sensitivity;    /* --report sensitivity */
 	bool calib_given;           /* --calib given (else QGT picks MSE at <= 2 bits) */
+	bool scheme_given;          /* --scheme given (else -a picks symmetric) */
 	bool eval_silent;           /* eval: do not print the top-1 line (sweeps) */
 } drv_options;
 

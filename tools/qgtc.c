@@ -37,6 +37,8 @@ typedef enum {
 	OPT_CALIB,
 	OPT_SCALE_DTYPE,
 	OPT_CALIB_DATA,
+	OPT_ACT_BITS,
+	OPT_ACT_CALIB,
 	OPT_REPORT,
 	OPT_REPORT_JSON,
 	OPT_TARGET,
@@ -135,7 +137,11 @@ static const drv_opt options[] = {
 	{OPT_SCALE_DTYPE, "--scale-dtype", NULL, "f16|f32", GRP_QUANT,
 	 "per-channel scales as fp16 (default; rounded before the codes are chosen) or f32"},
 	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR", GRP_QUANT,
-	 "bias correction on up to 256 training samples from DIR (as --data)"},
+	 "bias correction and activation ranges on up to 256 training samples from DIR (as --data)"},
+	{OPT_ACT_BITS, "-a", "--act-bits", "N", GRP_QUANT,
+	 "integer inference: activations int8 (8) or int16 (16); weights -b (default 8, symmetric)"},
+	{OPT_ACT_CALIB, "--act-calib", NULL, "METHOD", GRP_QUANT,
+	 "activation ranges: minmax (default), mse, percentile[:P] (P default 99.99)"},
 	{OPT_REPORT, "--report", NULL, "size|memory|sensitivity", GRP_QUANT,
 	 "per-layer size report, arena plan, or (eval) layers ranked by the top-1 lost when only "
 	 "that layer is quantized (repeatable)"},
@@ -723,6 +729,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 			return 0;
 		}
 		o->qgt_kind = QGT_REG_QGT;
+		o->scheme_given = true;
 		o->quant.scheme = pass_qscheme_from_name(val);
 		if (o->quant.scheme == IR_QS_NONE) {
 			diag_error(d, NULL, "unknown --scheme '%s' (expected affine, symmetric, pow2, binary, "
@@ -771,6 +778,35 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_CALIB_DATA:
 		o->calib_data = val;
 		return 0;
+	case OPT_ACT_BITS: {
+		int64_t b;
+		if (parse_int(val, &b) || (b != 8 && b != 16)) {
+			diag_error(d, NULL, "-a needs 8 or 16 (int8 or int16 activations), not '%s'", val);
+			return -1;
+		}
+		o->quant.act_bits = (int)b;
+		o->quantize = true;
+		return 0;
+	}
+	case OPT_ACT_CALIB: {
+		char *end;
+		if (strcmp(val, "minmax") == 0)
+			o->quant.act_calib = PASS_CALIB_MINMAX;
+		else if (strcmp(val, "mse") == 0)
+			o->quant.act_calib = PASS_CALIB_MSE;
+		else if (strcmp(val, "percentile") == 0)
+			o->quant.act_calib = PASS_CALIB_PERCENTILE;
+		else if (strncmp(val, "percentile:", 11) == 0 &&
+		         (o->quant.act_percentile = strtof(val + 11, &end), end != val + 11 && !*end) &&
+		         o->quant.act_percentile > 50 && o->quant.act_percentile <= 100)
+			o->quant.act_calib = PASS_CALIB_PERCENTILE;
+		else {
+			diag_error(d, NULL, "--act-calib must be minmax, mse or percentile[:P] with P in "
+			           "(50, 100], not '%s'", val);
+			return -1;
+		}
+		return 0;
+	}
 	case OPT_REPORT:
 		if (strcmp(val, "size") == 0)
 			o->report_size = true;
@@ -942,6 +978,12 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 	}
 	if (o->quantize && !o->pipeline_given && o->cmd != DRV_CMD_OPT)
 		o->pipeline = PASS_QUANT_PIPELINE;
+	/* Integer inference: symmetric weights unless asked otherwise (no
+	 * weight zero point, as CMSIS-NN); eval calibrates on its own data. */
+	if (o->quant.act_bits && !o->scheme_given)
+		o->quant.scheme = IR_QS_SYMMETRIC;
+	if (o->quant.act_bits && !o->calib_data && o->cmd == DRV_CMD_EVAL)
+		o->calib_data = o->data_dir;
 	if (o->quant.scheme == IR_QS_CODEBOOK && o->qgt_kind == QGT_REG_QGT)
 		o->qgt_kind = QGT_REG_CODEBOOK;
 	if (o->qgt_kind == QGT_REG_SQ && !o->qgt && !o->qgt_sweep) {

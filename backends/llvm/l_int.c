@@ -364,7 +364,8 @@ done:
 /* ------------------------------------------------------ integer matmul */
 
 /* The integer branch of ir_eval_matmul: numpy batch broadcasting, the
- * requantization channel is the output column j. */
+ * requantization channel is the output column j, the optional i32 bias
+ * (operand 2) one per column. */
 static int l_int_matmul(be_fn *f, const ir_node *n)
 {
 	const ir_shape *as = &n->in[0]->shape, *bs = &n->in[1]->shape, *ys = &n->out[0]->shape;
@@ -410,7 +411,8 @@ static int l_int_matmul(be_fn *f, const ir_node *n)
 	LLVMValueRef abase = be_affine(f, 0, nb + 2, iv, sa);
 	LLVMValueRef bbase = be_affine(f, 0, nb + 2, iv, sb);
 	LLVMValueRef zw = chan_i32(f, o.zw, o.nzw, j), zx = c32(f, o.k.zx);
-	LLVMBuildStore(b, c32(f, 0), acc);
+	LLVMValueRef bias = n->nin > 2 && n->in[2] ? be_ptr(f, n->in[2]) : NULL;
+	LLVMBuildStore(b, bias ? be_ld_t(f, f->i32, bias, j) : c32(f, 0), acc);
 	be_loop l;
 	LLVMValueRef k = be_loop_begin(f, &l, kk);
 	LLVMValueRef av = ld_i32(f, adt, a, be_add(f, abase, k));

@@ -5,7 +5,9 @@
 # (--calib-data), through the native engine.  Checks the pattern: 8-bit per-channel within
 # 0.1 pt of FP32 with bias correction (0.2 pt with min-max alone), 4-bit
 # within 4 pt, and 2-bit min-max PTQ collapsing (at least 20 pt below
-# FP32: see QGT-NOTES.md).  Prints the table.
+# FP32: see QGT-NOTES.md).  Integer inference (-a 8, calibrated on the
+# training split): W8A8 within 0.3 pt of FP32, W4A8 within 1.5 pt, W8A16
+# within 0.3 pt.  Prints the table.
 # usage: ptq_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR] [LIMIT]
 set -u
 QGTC=${1:?usage: ptq_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR] [LIMIT]}
@@ -33,17 +35,26 @@ for cfg in 8 4 2; do
 	acc -b "$cfg" >"$tmp/$cfg" &
 done
 wait
-acc -b 8 --calib-data "$DATA" >"$tmp/8bc"
+acc -b 8 --calib-data "$DATA" >"$tmp/8bc" &
+acc -a 8 >"$tmp/w8a8"
+wait
+acc -a 8 -b 4 >"$tmp/w4a8" &
+acc -a 16 >"$tmp/w8a16"
+wait
 declare -A A
-for cfg in fp32 8 8bc 4 2; do A[$cfg]=$(cat "$tmp/$cfg"); done
+CFGS="fp32 8 8bc 4 2 w8a8 w4a8 w8a16"
+for cfg in $CFGS; do A[$cfg]=$(cat "$tmp/$cfg"); done
 
 printf '%-24s %8s %8s\n' "Fashion-MNIST (n=$LIMIT)" "top-1 %" "delta"
 fail=0
-for cfg in fp32 8 8bc 4 2; do
+for cfg in $CFGS; do
 	a=${A[$cfg]}
 	case $cfg in
 	fp32) label="FP32" ;;
 	8bc) label="PTQ 8-bit + bias corr." ;;
+	w8a8) label="W8A8 (integer)" ;;
+	w4a8) label="W4A8 (integer)" ;;
+	w8a16) label="W8A16 (integer)" ;;
 	*) label="PTQ ${cfg}-bit per-channel" ;;
 	esac
 	if ! [[ "$a" =~ ^[0-9]+(\.[0-9]+)?$ ]]; then
@@ -63,6 +74,9 @@ check() { # bits max_drop
 check 8bc 0.1001
 check 8 0.2001
 check 4 4
+check w8a8 0.3001
+check w4a8 1.5001
+check w8a16 0.3001
 # The expected pattern: 2-bit min-max PTQ collapses (QGT-NOTES
 # measured 39.8% against 90.3% FP32).  If it stops collapsing, the
 # quantizer is probably not quantizing.

@@ -1,0 +1,540 @@
+/* actquant.c: quantize-act, the integer path for a float model (-a 8|16).
+ * requires: shapes; weights quantized by `quantize` (their ir_quant codes);
+ * calibration samples in o->quant.  fold-qdq must follow.
+ *
+ * 1. Observe: run the interpreter over the calibration samples and record
+ *    the range of the input and the output of every conv, matmul and gemm
+ *    whose weights are quantized constants (the output after a following
+ *    relu or clip, which the integer op then absorbs): min-max, or from a
+ *    histogram the percentile or the MSE-optimal clipping (--act-calib).
+ * 2. Rewrite each such layer as
+ *      quantize(x) -> dequantize -> op(dequantize(w as integers), bias)
+ *        [-> relu/clip] -> quantize -> dequantize
+ *    with the weights' codes turned into i8/u8 integers on the same grid
+ *    (a gemm becomes matmul + add of its bias, which fold-qdq folds).
+ *    fold-qdq then makes each layer an integer op.  Everything between
+ *    layers (pooling, adds, reshapes) stays float between a dequantize and
+ *    the next quantize: `--report` lists where.
+ *
+ * Activations: i8 asymmetric per tensor (the range always holds 0, so a
+ * relu's zero is exact), or i16 symmetric (zero point 0), as TFLite's
+ * int8 and 16x8 schemes.
+ * keeps: shapes.  Adds nodes; the float weights it replaces become dead. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "calib.h"
+#include "pass.h"
+#include "quant.h"
+
+#define HIST_BINS 2048
+
+/* One observed value: its range, and a histogram over it when the
+ * observer needs one. */
+typedef struct obs {
+	ir_value *v;
+	double lo, hi;
+	double *hist;        /* HIST_BINS counts over [hlo, hhi] */
+	double hlo, hhi;
+} obs;
+
+typedef struct obs_set {
+	obs *o;
+	int n;
+	bool second;         /* filling histograms (second run) */
+} obs_set;
+
+static int observe(void *ctx, int k, const ir_tensor *t, int64_t valid, int64_t B)
+{
+	obs_set *S = ctx;
+	obs *o = &S->o[k];
+	int64_t n = ir_shape_numel(&t->shape) / B * valid;
+	const float *x = t->data;
+	if (!S->second) {
+		for (int64_t i = 0; i < n; i++) {
+			if (!isfinite(x[i]))
+				continue;
+			if (x[i] < o->lo)
+				o->lo = x[i];
+			if (x[i] > o->hi)
+				o->hi = x[i];
+		}
+		return 0;
+	}
+	double w = (o->hhi - o->hlo) / HIST_BINS;
+	for (int64_t i = 0; i < n; i++) {
+		if (!isfinite(x[i]))
+			continue;
+		int64_t b = w > 0 ? (int64_t)((x[i] - o->hlo) / w) : 0;
+		o->hist[b < 0 ? 0 : b >= HIST_BINS ? HIST_BINS - 1 : b] += 1;
+	}
+	return 0;
+}
+
+/* The clipping range [*lo, *hi] from o's histogram: percentile P (the
+ * (100-P)th and Pth), or the one minimising the expected squared error of
+ * quantizing to `levels` steps (clipping error plus step^2 / 12). */
+static void hist_range(const obs *o, pass_calib how, double P, int levels, double *lo, double *hi)
+{
+	double tot = 0, w = (o->hhi - o->hlo) / HIST_BINS;
+	for (int b = 0; b < HIST_BINS; b++)
+		tot += o->hist[b];
+	*lo = o->lo;
+	*hi = o->hi;
+	if (tot <= 0 || w <= 0)
+		return;
+	if (how == PASS_CALIB_PERCENTILE) {
+		double want_lo = tot * (100.0 - P) / 100.0, want_hi = tot * P / 100.0, acc = 0;
+		bool got_lo = false;
+		for (int b = 0; b < HIST_BINS; b++) {
+			acc += o->hist[b];
+			if (!got_lo && acc >= want_lo) {
+				*lo = o->hlo + b * w;
+				got_lo = true;
+			}
+			if (acc >= want_hi) {
+				*hi = o->hlo + (b + 1) * w;
+				break;
+			}
+		}
+		return;
+	}
+	/* MSE: shrink both ends toward 0 by the same factor. */
+	double best = INFINITY;
+	for (int s = 0; s <= 100; s++) {
+		double t = 1.0 - 0.0075 * s; /* 1 .. 0.25 */
+		double clo = o->lo * t, chi = o->hi * t;
+		double step = (chi - clo) / (levels - 1);
+		if (step <= 0)
+			continue;
+		double err = 0;
+		for (int b = 0; b < HIST_BINS; b++) {
+			if (!o->hist[b])
+				continue;
+			double c = o->hlo + (b + 0.5) * w;
+			double e = c < clo ? clo - c : c > chi ? c - chi : 0;
+			err += o->hist[b] * (e * e + (e == 0 ? step * step / 12 : 0));
+		}
+		if (err < best) {
+			best = err;
+			*lo = clo;
+			*hi = chi;
+		}
+	}
+}
+
+/* Scale and zero point for [lo, hi] (widened to hold 0) in dtype dt. */
+static void act_params(double lo, double hi, ir_dtype dt, float *scale, int32_t *zp)
+{
+	lo = lo < 0 ? lo : 0;
+	hi = hi > 0 ? hi : 0;
+	if (dt == IR_DT_I16) {
+		double m = fmax(-lo, hi);
+		*scale = (float)(m > 0 ? m / 32767.0 : 1.0);
+		*zp = 0;
+		return;
+	}
+	if (hi - lo < 1e-8)
+		hi = lo + 1e-8;
+	*scale = (float)((hi - lo) / 255.0);
+	double z = -128.0 - lo / (double)*scale;
+	z = nearbyint(z);
+	*zp = (int32_t)(z < -128 ? -128 : z > 127 ? 127 : z);
+}
+
+/* ------------------------------------------------------------ rewrite */
+
+typedef struct layer {
+	ir_node *n;       /* conv, matmul or gemm */
+	ir_node *act;     /* a following relu/clip absorbed into it, or NULL */
+	int in, out;      /* observed value indices */
+} layer;
+
+static ir_value *cst(ir_graph *g, const char *base, ir_dtype dt, int64_t n, bool scalar,
+                     const void *data)
+{
+	ir_shape s = ir_shape_make(scalar ? 0 : 1, &n);
+	return ir_graph_add_const(g, ir_graph_unique_name(g, base), dt, &s, data);
+}
+
+/* node op(in...) -> fresh value named base; NULL when out of memory. */
+static ir_value *add(ir_graph *g, ir_op op, const char *base, int nin, ir_value **in)
+{
+	ir_value *y = ir_graph_add_value(g, ir_graph_unique_name(g, base), IR_DT_UNDEF, NULL);
+	if (!y || !ir_graph_add_node(g, op, "", nin, in, 1, &y))
+		return NULL;
+	return y;
+}
+
+/* quantize(v) -> dequantize -> dst (dst a value without a producer, or
+ * NULL: a fresh one): the float value v as it is stored between integer
+ * layers.  Returns the dequantized value. */
+static ir_value *qdq(ir_graph *g, ir_value *v, ir_value *dst, ir_dtype dt, float scale, int32_t zp)
+{
+	int16_t z16 = (int16_t)zp;
+	int8_t z8 = (int8_t)zp;
+	char *b = ir_arena_printf(g->arena, "%s.q", v->name);
+	ir_value *s = cst(g, ir_arena_printf(g->arena, "%s.scale", v->name), IR_DT_F32, 1, true, &scale);
+	ir_value *z = cst(g, ir_arena_printf(g->arena, "%s.zp", v->name), dt, 1, true,
+	                  dt == IR_DT_I16 ? (const void *)&z16 : (const void *)&z8);
+	ir_value *in[3] = {v, s, z};
+	ir_value *q = s && z ? add(g, IR_OP_QUANTIZE, b, 3, in) : NULL;
+	if (!q)
+		return NULL;
+	ir_value *din[3] = {q, s, z};
+	if (!dst)
+		return add(g, IR_OP_DEQUANTIZE, ir_arena_printf(g->arena, "%s.dq", v->name), 3, din);
+	return ir_graph_add_node(g, IR_OP_DEQUANTIZE, "", 3, din, 1, &dst) ? dst : NULL;
+}
+
+/* The integer form of a quantized weight w (data DQ(w), quant codes):
+ * integers on the same grid and their per-channel scale and zero point,
+ * so that DQ(w) = scale[c] * (int - zp[c]) exactly.  Returns the
+ * dequantize of those integers, or NULL after reporting (codebooks and
+ * pow2 grids wider than int8 have no integer form). */
+static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
+{
+	const ir_quant *q = w->quant;
+	int64_t cnt = ir_shape_numel(&w->shape);
+	int nchan = q->nchan;
+	int64_t inner = 1;
+	if (q->axis >= 0)
+		for (int i = q->axis + 1; i < w->shape.rank; i++)
+			inner *= w->shape.d[i];
+	int b = q->bits, half = 1 << (b - 1);
+	bool u8 = q->scheme == IR_QS_AFFINE;
+	float *sc = ir_arena_alloc(g->arena, sizeof(float) * (size_t)nchan);
+	int32_t *zp = ir_arena_alloc(g->arena, sizeof(int32_t) * (size_t)nchan);
+	uint8_t *iv = ir_arena_alloc(g->arena, (size_t)(cnt ? cnt : 1));
+	if (!sc || !zp || !iv) {
+		diag_error(d, NULL, "out of memory");
+		return NULL;
+	}
+	int mmax = half - 1, pw = 0; /* pow2: w = +-scale * 2^-(m-1) = scale' * +-2^(mmax-m) */
+	switch (q->scheme) {
+	case IR_QS_AFFINE:
+	case IR_QS_SYMMETRIC:
+	case IR_QS_BINARY:
+	case IR_QS_TERNARY:
+		break;
+	case IR_QS_POW2:
+		if (mmax - 1 > 6) {
+			diag_error(d, ir_node_loc(g, n), "weight '%s': %d-bit pow2 codes span 2^%d, more than "
+			           "int8 holds on the integer path (-a); use at most 4 bits", w->name, b, mmax - 1);
+			return NULL;
+		}
+		pw = mmax - 1;
+		break;
+	default:
+		diag_error(d, ir_node_loc(g, n), "weight '%s': %s weights have no integer grid; the "
+		           "integer path (-a) takes affine, symmetric, pow2, binary or ternary",
+		           w->name, ir_qscheme_name(q->scheme));
+		return NULL;
+	}
+	for (int c = 0; c < nchan; c++) {
+		sc[c] = q->scheme == IR_QS_POW2 ? ldexpf(q->scale[c], -pw) : q->scale[c];
+		zp[c] = u8 ? q->zero_point[c] : 0;
+	}
+	for (int64_t i = 0; i < cnt; i++) {
+		int code = q->codes[i], v;
+		switch (q->scheme) {
+		case IR_QS_AFFINE: v = code; break;
+		case IR_QS_BINARY: v = code ? 1 : -1; break;
+		case IR_QS_TERNARY: v = code - 2; break;
+		case IR_QS_POW2: {
+			int m = code & mmax, s = code >> (b - 1);
+			v = m ? (s ? -1 : 1) * (1 << (mmax - m)) : 0;
+			break;
+		}
+		default: v = code - half; break; /* symmetric */
+		}
+		iv[i] = (uint8_t)v; /* two's complement for i8 */
+	}
+	/* The grid must be exact: the integer op computes with these. */
+	for (int64_t i = 0; i < cnt; i++) {
+		int c = nchan > 1 ? (int)((i / inner) % nchan) : 0;
+		int v = u8 ? iv[i] : (int8_t)iv[i];
+		float dq = (v - (float)zp[c]) * sc[c];
+		if (dq != ((const float *)w->data)[i]) {
+			diag_error(d, ir_node_loc(g, n), "internal error: weight '%s' element %lld is %g, "
+			           "its integer form gives %g", w->name, (long long)i,
+			           (double)((const float *)w->data)[i], (double)dq);
+			return NULL;
+		}
+	}
+	ir_dtype dt = u8 ? IR_DT_U8 : IR_DT_I8;
+	ir_value *wi = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.int", w->name)),
+	                                  dt, &w->shape, iv);
+	uint8_t zb[nchan];
+	for (int c = 0; c < nchan; c++)
+		zb[c] = (uint8_t)zp[c];
+	ir_value *s = cst(g, ir_arena_printf(g->arena, "%s.scale", w->name), IR_DT_F32, nchan, nchan == 1, sc);
+	ir_value *z = cst(g, ir_arena_printf(g->arena, "%s.zp", w->name), dt, nchan, nchan == 1, zb);
+	ir_value *in[3] = {wi, s, z};
+	ir_value *y = wi && s && z ? add(g, IR_OP_DEQUANTIZE, ir_arena_printf(g->arena, "%s.dq", w->name), 3, in) : NULL;
+	if (y && nchan > 1)
+		ir_node_set_int(g, y->producer, "axis", q->axis);
+	return y;
+}
+
+/* gemm(x, W, C) with alpha = beta = 1, trans_a = 0 and a quantized
+ * constant W becomes matmul(x, W') [+ C] with W' = [K, N]; its codes are
+ * transposed with it.  1 done, 0 not a gemm of that form, -1 error. */
+static int gemm_to_matmul(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	ir_value *w = n->in[1];
+	if (ir_attr_float(n, "alpha", 1.0f) != 1.0f || ir_attr_float(n, "beta", 1.0f) != 1.0f ||
+	    ir_attr_int(n, "trans_a", 0) != 0 || w->shape.rank != 2 || !w->quant || !w->quant->codes)
+		return 0;
+	if (ir_attr_int(n, "trans_b", 0)) {
+		int64_t N = w->shape.d[0], K = w->shape.d[1];
+		float *t = ir_arena_alloc(g->arena, sizeof(float) * (size_t)(N * K));
+		uint8_t *tc = ir_arena_alloc(g->arena, (size_t)(N * K));
+		ir_quant *q = ir_arena_alloc(g->arena, sizeof *q);
+		if (!t || !tc || !q) {
+			diag_error(d, NULL, "out of memory");
+			return -1;
+		}
+		for (int64_t i = 0; i < N; i++)
+			for (int64_t k = 0; k < K; k++) {
+				t[k * N + i] = ((const float *)w->data)[i * K + k];
+				tc[k * N + i] = w->quant->codes[i * K + k];
+			}
+		*q = *w->quant;
+		q->codes = tc;
+		q->packed = NULL;
+		q->packed_bytes = 0;
+		if (q->axis >= 0)
+			q->axis = 1 - q->axis;
+		int64_t d2[2] = {K, N};
+		ir_shape s = ir_shape_make(2, d2);
+		ir_value *wt = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.T", w->name)),
+		                                  IR_DT_F32, &s, t);
+		if (!wt)
+			return -1;
+		wt->quant = q;
+		w = wt;
+	}
+	ir_value *c = n->nin > 2 ? n->in[2] : NULL;
+	ir_value *y = n->out[0];
+	n->op = IR_OP_MATMUL;
+	n->in[1] = w;
+	n->nin = 2;
+	n->nattr = 0;
+	if (c) {
+		ir_value *mm = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.mm", y->name)),
+		                                  IR_DT_UNDEF, NULL);
+		if (!mm)
+			return -1;
+		n->out[0] = mm;
+		mm->producer = n;
+		ir_value *ain[2] = {mm, c};
+		y->producer = NULL;
+		ir_node *a = ir_graph_add_node(g, IR_OP_ADD, n->name, 2, ain, 1, &y);
+		if (!a)
+			return -1;
+		a->src_op = n->src_op;
+		a->src_index = n->src_index;
+	}
+	return 1;
+}
+
+/* The node reading v when it is v's only reader and v is no graph output. */
+static ir_node *only_user(ir_graph *g, const ir_value *v)
+{
+	if (ir_value_use_count(g, v) != 1)
+		return NULL;
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i] == v)
+			return NULL;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		for (int j = 0; !n->dead && j < n->nin; j++)
+			if (n->in[j] == v)
+				return n;
+	}
+	return NULL;
+}
+
+static bool is_act(const ir_node *n)
+{
+	if (n->op == IR_OP_RELU)
+		return true;
+	/* clip with constant bounds */
+	if (n->op != IR_OP_CLIP)
+		return false;
+	for (int j = 1; j < n->nin; j++)
+		if (n->in[j] && !ir_value_is_const(n->in[j]))
+			return false;
+	return true;
+}
+
+int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	const pass_quant_options *qo = o ? o->quant : NULL;
+	if (!qo || !qo->act_bits)
+		return 0;
+	ir_dtype adt = qo->act_bits == 16 ? IR_DT_I16 : IR_DT_I8;
+	if (!qo->calib_x) {
+		diag_error(d, g->src_file, "-a %d needs calibration data (--calib-data), or a model "
+		           "whose activations are quantized already (QDQ)", qo->act_bits);
+		return -1;
+	}
+	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
+		return -1;
+	/* Gemms with quantized weights become matmul (+ add). */
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (!n->dead && n->op == IR_OP_GEMM && ir_value_is_const(n->in[1]) && gemm_to_matmul(g, n, d) < 0)
+			return -1;
+	}
+	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
+		return -1;
+	/* The layers and the values to observe. */
+	layer *L = calloc((size_t)g->nnodes + 1, sizeof *L);
+	obs_set S = {calloc((size_t)g->nvalues * 2 + 1, sizeof(obs)), 0, false};
+	ir_value **vals = calloc((size_t)g->nvalues * 2 + 1, sizeof *vals);
+	int nl = 0, rc = -1;
+	if (!L || !S.o || !vals) {
+		diag_error(d, NULL, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead || (n->op != IR_OP_CONV && n->op != IR_OP_MATMUL))
+			continue;
+		ir_value *w = n->in[1];
+		if (!ir_value_is_const(w) || w->dt != IR_DT_F32 || !w->quant || !w->quant->codes ||
+		    n->in[0]->dt != IR_DT_F32)
+			continue;
+		layer *l = &L[nl++];
+		l->n = n;
+		ir_value *y = n->out[0];
+		/* matmul's bias add (from a gemm), then an activation */
+		ir_node *u = only_user(g, y);
+		if (n->op == IR_OP_MATMUL && u && u->op == IR_OP_ADD && u->in[0] == y &&
+		    ir_value_is_const(u->in[1])) {
+			y = u->out[0];
+			u = only_user(g, y);
+		}
+		if (u && is_act(u)) {
+			l->act = u;
+			y = u->out[0];
+		}
+		ir_value *io[2] = {n->in[0], y};
+		int *slot[2] = {&l->in, &l->out};
+		for (int k = 0; k < 2; k++) {
+			int s = -1;
+			for (int j = 0; j < S.n; j++)
+				if (S.o[j].v == io[k])
+					s = j;
+			if (s < 0) {
+				s = S.n++;
+				S.o[s] = (obs){io[k], INFINITY, -INFINITY, NULL, 0, 0};
+				vals[s] = io[k];
+			}
+			*slot[k] = s;
+		}
+	}
+	if (!nl) {
+		diag_warn(d, g->src_file, "-a %d: no conv, matmul or gemm with quantized weights; "
+		          "nothing runs in integers", qo->act_bits);
+		rc = 0;
+		goto out;
+	}
+	/* 1. observe */
+	if (pass_calib_run(g, qo, vals, S.n, observe, &S, d))
+		goto out;
+	if (qo->act_calib != PASS_CALIB_MINMAX) {
+		for (int k = 0; k < S.n; k++) {
+			obs *ob = &S.o[k];
+			ob->hlo = fmin(ob->lo, 0);
+			ob->hhi = fmax(ob->hi, 0);
+			if (!(ob->hist = calloc(HIST_BINS, sizeof *ob->hist))) {
+				diag_error(d, NULL, "out of memory");
+				goto out;
+			}
+		}
+		S.second = true;
+		if (pass_calib_run(g, qo, vals, S.n, observe, &S, d))
+			goto out;
+		for (int k = 0; k < S.n; k++) {
+			obs *ob = &S.o[k];
+			hist_range(ob, qo->act_calib, qo->act_percentile > 0 ? qo->act_percentile : 99.99,
+			           adt == IR_DT_I16 ? 65536 : 256, &ob->lo, &ob->hi);
+		}
+	}
+	for (int k = 0; k < S.n; k++)
+		if (!(S.o[k].lo <= S.o[k].hi)) { /* never saw a finite value */
+			diag_error(d, g->src_file, "calibration saw no finite value of '%s'", S.o[k].v->name);
+			goto out;
+		}
+	/* 2. rewrite: one quantize/dequantize pair per observed value. */
+	ir_value **dq = calloc((size_t)S.n + 1, sizeof *dq);
+	if (!dq) {
+		diag_error(d, NULL, "out of memory");
+		goto out;
+	}
+	for (int k = 0; k < S.n; k++) {
+		ir_value *v = S.o[k].v;
+		float scale;
+		int32_t zp;
+		act_params(S.o[k].lo, S.o[k].hi, adt, &scale, &zp);
+		ir_node *p = v->producer;
+		if (p) {
+			/* The producer writes a fresh float value; v, under its own
+			 * name (a graph output keeps it), becomes the dequantized one. */
+			ir_value *t = ir_graph_add_value(
+				g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.f32", v->name)),
+				IR_DT_UNDEF, NULL);
+			if (!t) {
+				free(dq);
+				goto oom;
+			}
+			for (int j = 0; j < p->nout; j++)
+				if (p->out[j] == v)
+					p->out[j] = t;
+			t->producer = p;
+			v->producer = NULL;
+			dq[k] = qdq(g, t, v, adt, scale, zp);
+		} else {
+			/* A graph input: its readers read the pair. */
+			ir_value *tmp = ir_graph_add_value(g, ir_graph_unique_name(g, v->name), IR_DT_UNDEF, NULL);
+			if (!tmp) {
+				free(dq);
+				goto oom;
+			}
+			ir_graph_replace_uses(g, v, tmp);
+			dq[k] = qdq(g, v, NULL, adt, scale, zp);
+			if (dq[k])
+				ir_graph_replace_uses(g, tmp, dq[k]);
+		}
+		if (!dq[k]) {
+			free(dq);
+			goto oom;
+		}
+	}
+	for (int l = 0; l < nl; l++) {
+		ir_node *n = L[l].n;
+		ir_value *wd = int_weight(g, n, n->in[1], d);
+		if (!wd) {
+			free(dq);
+			goto out;
+		}
+		n->in[1] = wd;
+	}
+	free(dq);
+	rc = ir_graph_toposort(g, d) || ir_infer_shapes(g, d) ? -1 : 0;
+	ir_graph_compact(g);
+	goto out;
+oom:
+	diag_error(d, NULL, "out of memory");
+out:
+	for (int k = 0; S.o && k < S.n; k++)
+		free(S.o[k].hist);
+	free(S.o);
+	free(vals);
+	free(L);
+	return rc;
+}
