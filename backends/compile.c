@@ -104,6 +104,20 @@ static void shape_dims(const ir_shape *s, char *buf, size_t n)
 		snprintf(buf + k, n - k, "]");
 }
 
+
+/* An integer input or output of the integer path (--io int): the real
+ * value it stands for is SCALE * (q - ZERO_POINT). */
+static void io_quant(FILE *f, const char *up, const char *kind, int k, const ir_value *v)
+{
+	const ir_quant *q = v->quant;
+	if (!q || q->codes || q->nchan != 1 || !q->scale)
+		return;
+	fprintf(f, "#define %s_%s_%d_SCALE %.9gf /* real = SCALE * (q - ZERO_POINT) */\n", up, kind, k,
+	        (double)q->scale[0]);
+	fprintf(f, "#define %s_%s_%d_ZERO_POINT %d\n", up, kind, k,
+	        q->zero_point ? (int)q->zero_point[0] : 0);
+}
+
 static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
 {
 	char up[256];
@@ -131,6 +145,7 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
 		fprintf(f, "#define %s_INPUT_%d_SIZE %lld /* '%s' %s%s */\n", up, k,
 		        (long long)ir_shape_numel(&g->inputs[k]->shape), g->inputs[k]->name,
 		        ir_dtype_name(g->inputs[k]->dt), s);
+		io_quant(f, up, "INPUT", k, g->inputs[k]);
 	}
 	for (int k = 0; k < g->noutputs; k++) {
 		char s[160];
@@ -138,6 +153,7 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
 		fprintf(f, "#define %s_OUTPUT_%d_SIZE %lld /* '%s' %s%s */\n", up, k,
 		        (long long)ir_shape_numel(&g->outputs[k]->shape), g->outputs[k]->name,
 		        ir_dtype_name(g->outputs[k]->dt), s);
+		io_quant(f, up, "OUTPUT", k, g->outputs[k]);
 	}
 	/* What the object needs at link time: libm only for the ops whose
 	 * lowering calls it (l_elementwise.c, l_reduce.c); LLVM may turn block

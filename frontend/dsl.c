@@ -1035,7 +1035,7 @@ static ir_value *finish(layer_call *L, ir_node *n)
 	evaluator *e = L->e;
 	diag_sink cap;
 	diag_sink_init_capture(&cap);
-	int rc = ir_op_table[n->op].infer(e->g, n, &cap);
+	int rc = ir_infer_node(e->g, n, &cap);
 	if (rc == 0 && n->out[0]->shape.rank < 0) {
 		rc = -1;
 		diag_error(&cap, NULL, "cannot infer the output shape");

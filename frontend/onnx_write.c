@@ -17,6 +17,11 @@ typedef struct wctx {
 	diag_sink *d;
 	int opset;
 	int nerr;
+	/* names the QDQ expansion made up, and the parameters written per value */
+	const char **made;
+	int nmade, capmade;
+	struct wqp { const ir_value *v; const char *sc, *zp; } *qp;
+	int nqp, capqp;
 } wctx;
 
 static void *walloc(wctx *c, size_t n)
@@ -38,6 +43,8 @@ static int32_t onnx_dt(ir_dtype t)
 	case IR_DT_I32: return ONNX__TENSOR_PROTO__DATA_TYPE__INT32;
 	case IR_DT_I64: return ONNX__TENSOR_PROTO__DATA_TYPE__INT64;
 	case IR_DT_BOOL: return ONNX__TENSOR_PROTO__DATA_TYPE__BOOL;
+	case IR_DT_I16: return ONNX__TENSOR_PROTO__DATA_TYPE__INT16;
+	case IR_DT_U16: return ONNX__TENSOR_PROTO__DATA_TYPE__UINT16;
 	default: return 0;
 	}
 }
@@ -88,6 +95,8 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_SPLIT: return "Split";
 	case IR_OP_CAST: return "Cast";
 	case IR_OP_CONSTANT_OF_SHAPE: return "ConstantOfShape";
+	case IR_OP_QUANTIZE: return "QuantizeLinear";
+	case IR_OP_DEQUANTIZE: return "DequantizeLinear";
 	default: *since = 0; return NULL;
 	}
 }
@@ -224,6 +233,11 @@ static int node_attrs(wctx *c, const ir_node *n, Onnx__NodeProto *np)
 			}
 			continue;
 		}
+		/* The integer path's multipliers are derived again on import;
+		 * quantize's dtype is its zero point's (checked by the writer). */
+		if (strncmp(at->name, "rq_", 3) == 0 ||
+		    (n->op == IR_OP_QUANTIZE && strcmp(at->name, "dtype") == 0))
+			continue;
 		int since;
 		const char *name = onnx_attr(n->op, at->name, &since);
 		/* AveragePool dilations of all ones say nothing: drop them
@@ -329,6 +343,279 @@ static int reduce_mean_axes(wctx *c, const ir_node *n, Onnx__NodeProto *np)
 	return 0;
 }
 
+/* ------------------------------------------------- the integer path */
+
+/* A node of the QDQ expansion, named `name`, reading in[0..nin) ("" for
+ * an omitted one), writing out. */
+static Onnx__NodeProto *wnode(wctx *c, Onnx__GraphProto *gp, const char *op, const char *name,
+                              int nin, const char *const *in, const char *out)
+{
+	Onnx__NodeProto *np = walloc(c, sizeof *np);
+	if (!np)
+		return NULL;
+	onnx__node_proto__init(np);
+	np->op_type = wstr(c, op);
+	np->name = wstr(c, name);
+	np->domain = wstr(c, "");
+	np->input = walloc(c, sizeof(char *) * (size_t)(nin + 1));
+	np->output = walloc(c, sizeof(char *));
+	np->attribute = walloc(c, sizeof(void *) * 16);
+	if (!np->input || !np->output || !np->attribute)
+		return NULL;
+	for (int k = 0; k < nin; k++)
+		np->input[k] = wstr(c, in[k]);
+	np->n_input = (size_t)nin;
+	np->output[0] = wstr(c, out);
+	np->n_output = 1;
+	gp->node[gp->n_node++] = np;
+	return np;
+}
+
+static int wattr_int(wctx *c, Onnx__NodeProto *np, const char *name, int64_t v)
+{
+	Onnx__AttributeProto *a = new_attr(c, name);
+	if (!a)
+		return -1;
+	a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
+	a->has_i = 1;
+	a->i = v;
+	np->attribute[np->n_attribute++] = a;
+	return 0;
+}
+
+/* base, or base.1, base.2 ...: a name neither the graph nor the expansion
+ * uses yet (recorded as used). */
+static const char *uniq(wctx *c, const char *base)
+{
+	const char *name = base;
+	for (int k = 1;; k++) {
+		bool taken = ir_graph_find_value(c->g, name) != NULL;
+		for (int i = 0; !taken && i < c->nmade; i++)
+			taken = strcmp(c->made[i], name) == 0;
+		if (!taken)
+			break;
+		name = ir_arena_printf(c->a, "%s.%d", base, k);
+	}
+	if (c->nmade == c->capmade) {
+		int cap = c->capmade ? 2 * c->capmade : 64;
+		const char **m = walloc(c, sizeof *m * (size_t)cap);
+		if (!m)
+			return NULL;
+		if (c->nmade)
+			memcpy(m, c->made, sizeof *m * (size_t)c->nmade);
+		c->made = m;
+		c->capmade = cap;
+	}
+	c->made[c->nmade++] = name;
+	return name;
+}
+
+/* An initializer named after base (made unique) of n elements (rank 0
+ * when scalar); its name. */
+static const char *winit(wctx *c, Onnx__GraphProto *gp, const char *base, ir_dtype dt, int64_t n,
+                         bool scalar, const void *data)
+{
+	const char *name = uniq(c, base);
+	if (!name)
+		return NULL;
+	ir_shape s = ir_shape_make(scalar ? 0 : 1, &n);
+	size_t bytes = (size_t)n * ir_dtype_size(dt);
+	void *copy = walloc(c, bytes ? bytes : 1);
+	Onnx__TensorProto *t = copy ? tensor(c, name, dt, &s, copy) : NULL;
+	if (!t)
+		return NULL;
+	memcpy(copy, data, bytes);
+	gp->initializer[gp->n_initializer++] = t;
+	return name;
+}
+
+/* Scale and zero-point initializers of v's quantization (named after
+ * v), into sc/zp; the channel axis into *axis (-1 per tensor). */
+static int wqparams(wctx *c, Onnx__GraphProto *gp, const ir_value *v, const char **sc,
+                    const char **zp, int *axis)
+{
+	const ir_quant *q = v->quant;
+	int nc = q->nchan;
+	*axis = nc == 1 ? -1 : q->axis;
+	for (int i = 0; i < c->nqp; i++)
+		if (c->qp[i].v == v) {
+			*sc = c->qp[i].sc;
+			*zp = c->qp[i].zp;
+			return 0;
+		}
+	unsigned char z[8 * (nc > 0 ? nc : 1)];
+	for (int k = 0; k < nc; k++) {
+		int32_t zk = q->zero_point ? q->zero_point[k] : 0;
+		switch (v->dt) {
+		case IR_DT_I8: ((int8_t *)z)[k] = (int8_t)zk; break;
+		case IR_DT_U8: ((uint8_t *)z)[k] = (uint8_t)zk; break;
+		case IR_DT_I16: ((int16_t *)z)[k] = (int16_t)zk; break;
+		case IR_DT_U16: ((uint16_t *)z)[k] = (uint16_t)zk; break;
+		default: ((int32_t *)z)[k] = zk; break;
+		}
+	}
+	if (v->dt == IR_DT_I16 || v->dt == IR_DT_U16)
+		need_opset(c, 21);
+	*sc = winit(c, gp, ir_arena_printf(c->a, "%s.scale", v->name), IR_DT_F32, nc, nc == 1, q->scale);
+	*zp = winit(c, gp, ir_arena_printf(c->a, "%s.zero_point", v->name), v->dt, nc, nc == 1, z);
+	if (!*sc || !*zp)
+		return -1;
+	if (c->nqp == c->capqp) {
+		int cap = c->capqp ? 2 * c->capqp : 64;
+		struct wqp *m = walloc(c, sizeof *m * (size_t)cap);
+		if (!m)
+			return -1;
+		if (c->nqp)
+			memcpy(m, c->qp, sizeof *m * (size_t)c->nqp);
+		c->qp = m;
+		c->capqp = cap;
+	}
+	c->qp[c->nqp++] = (struct wqp){v, *sc, *zp};
+	return 0;
+}
+
+/* DequantizeLinear of the integer value v into a fresh float name. */
+static const char *wdq(wctx *c, Onnx__GraphProto *gp, const ir_value *v)
+{
+	const char *sc, *zp;
+	int axis;
+	if (wqparams(c, gp, v, &sc, &zp, &axis))
+		return NULL;
+	const char *out = uniq(c, ir_arena_printf(c->a, "%s.dq", v->name));
+	const char *in[3] = {v->name, sc, zp};
+	if (!out)
+		return NULL;
+	Onnx__NodeProto *np = wnode(c, gp, "DequantizeLinear", out, 3, in, out);
+	if (!np || (axis >= 0 && wattr_int(c, np, "axis", axis)))
+		return NULL;
+	return out;
+}
+
+/* QuantizeLinear of float `x` into the integer value v (its name). */
+static int wq(wctx *c, Onnx__GraphProto *gp, const char *x, const ir_value *v)
+{
+	const char *sc, *zp;
+	int axis;
+	if (wqparams(c, gp, v, &sc, &zp, &axis))
+		return -1;
+	const char *in[3] = {x, sc, zp};
+	return wnode(c, gp, "QuantizeLinear", ir_arena_printf(c->a, "%s.q", v->name), 3, in, v->name)
+	           ? 0 : -1;
+}
+
+/* Integer ops ONNX has no integer form of (with zero points): written as
+ * dequantize -> float op -> quantize, the QDQ form every runtime fuses. */
+static bool int_node(const ir_node *n)
+{
+	if (n->nin < 1 || !n->in[0] || !ir_dtype_is_qint(n->in[0]->dt))
+		return false;
+	if (n->op == IR_OP_CONV || n->op == IR_OP_MATMUL || n->op == IR_OP_QUANTIZE)
+		return true;
+	if (!ir_op_keeps_quant(n->op))
+		return false;
+	/* MaxPool and the views take int8/uint8 as they are. */
+	bool b8 = n->in[0]->dt == IR_DT_I8 || n->in[0]->dt == IR_DT_U8;
+	return !b8 || n->op == IR_OP_RELU || n->op == IR_OP_AVG_POOL ||
+	       n->op == IR_OP_GLOBAL_AVG_POOL;
+}
+
+static int write_int(wctx *c, Onnx__GraphProto *gp, const ir_node *n, int idx)
+{
+	const ir_value *y = n->out[0];
+	if (n->op == IR_OP_QUANTIZE) { /* a requantization */
+		const char *xf = wdq(c, gp, n->in[0]);
+		return xf ? wq(c, gp, xf, y) : -1;
+	}
+	bool requant = y->quant != NULL;
+	int since;
+	const char *op = onnx_op(n->op, &since);
+	const char *nm = n->name && *n->name ? n->name : ir_arena_printf(c->a, "%s_%d", op, idx);
+	bool lin = n->op == IR_OP_CONV || n->op == IR_OP_MATMUL;
+	if (lin && !requant) {
+		/* the i32 accumulator: ConvInteger / MatMulInteger */
+		const ir_value *x = n->in[0], *w = n->in[1];
+		const char *sx, *zx, *sw, *zw;
+		int ax, aw;
+		if (wqparams(c, gp, x, &sx, &zx, &ax) || wqparams(c, gp, w, &sw, &zw, &aw))
+			return -1;
+		const char *in[4] = {x->name, w->name, zx, zw};
+		Onnx__NodeProto *np = wnode(c, gp, n->op == IR_OP_CONV ? "ConvInteger" : "MatMulInteger",
+		                            nm, 4, in, y->name);
+		if (!np)
+			return -1;
+		np->n_attribute = 0;
+		return n->op == IR_OP_CONV ? node_attrs(c, n, np) : 0;
+	}
+	const char *in[3] = {NULL, NULL, NULL};
+	int nin = lin ? 2 : n->nin;
+	for (int k = 0; k < n->nin; k++) {
+		const ir_value *v = n->in[k];
+		if (k < 2 && lin)
+			in[k] = wdq(c, gp, v);
+		else if (k == 0)
+			in[k] = wdq(c, gp, v);
+		else
+			in[k] = v ? v->name : "";
+		if (!in[k])
+			return -1;
+	}
+	const ir_value *b = lin && n->nin > 2 ? n->in[2] : NULL;
+	const char *bf = NULL;
+	if (b) {
+		/* i32 at scale sx * sw[c] */
+		const ir_quant *qx = n->in[0]->quant, *qw = n->in[1]->quant;
+		int64_t m = ir_shape_numel(&b->shape);
+		float *bs = walloc(c, sizeof(float) * (size_t)(m ? m : 1));
+		if (!bs)
+			return -1;
+		for (int64_t k = 0; k < m; k++)
+			bs[k] = qx->scale[0] * qw->scale[qw->nchan > 1 ? k : 0];
+		const char *bsn = winit(c, gp, ir_arena_printf(c->a, "%s.scale", b->name), IR_DT_F32, m,
+		                        false, bs);
+		const char *bin[2] = {b->name, bsn};
+		bf = uniq(c, ir_arena_printf(c->a, "%s.dq", b->name));
+		Onnx__NodeProto *np = bsn && bf ? wnode(c, gp, "DequantizeLinear", bf, 2, bin, bf) : NULL;
+		if (!np || wattr_int(c, np, "axis", 0))
+			return -1;
+		if (n->op == IR_OP_CONV)
+			in[nin++] = bf;
+	}
+	const char *yf = uniq(c, ir_arena_printf(c->a, "%s.f", y->name));
+	const char *t = b && n->op == IR_OP_MATMUL ? uniq(c, ir_arena_printf(c->a, "%s.mm", y->name)) : yf;
+	Onnx__NodeProto *np = yf && t ? wnode(c, gp, op, nm, nin, in, t) : NULL;
+	if (!np)
+		return -1;
+	np->n_attribute = 0;
+	if (node_attrs(c, n, np))
+		return -1;
+	if (t != yf) {
+		const char *ain[2] = {t, bf};
+		if (!wnode(c, gp, "Add", ir_arena_printf(c->a, "%s.bias", nm), 2, ain, yf))
+			return -1;
+	}
+	return wq(c, gp, yf, y);
+}
+
+/* Does the file name v: is it a graph output, or read by a node other
+ * than as the parameters of a requantization (whose QDQ form writes
+ * them from the types)? */
+static bool written_by_name(const ir_graph *g, const ir_value *v)
+{
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i] == v)
+			return true;
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		bool requant = n->op == IR_OP_QUANTIZE && ir_dtype_is_qint(n->in[0]->dt);
+		for (int k = 0; k < (requant ? 1 : n->nin); k++)
+			if (n->in[k] == v)
+				return true;
+	}
+	return false;
+}
+
 static int build(wctx *c, Onnx__ModelProto *m)
 {
 	const ir_graph *g = c->g;
@@ -350,8 +637,10 @@ static int build(wctx *c, Onnx__ModelProto *m)
 	os->has_version = 1;
 	gp->name = wstr(c, g->name ? g->name : "qgtc");
 
-	gp->initializer = walloc(c, sizeof(void *) * (size_t)(g->nvalues + 1));
-	gp->node = walloc(c, sizeof(void *) * (size_t)(g->nnodes + 1));
+	/* The QDQ form of an integer node takes up to 8 nodes and 8
+	 * initializers. */
+	gp->initializer = walloc(c, sizeof(void *) * (size_t)(g->nvalues + 8 * g->nnodes + 1));
+	gp->node = walloc(c, sizeof(void *) * (size_t)(8 * g->nnodes + 1));
 	gp->input = walloc(c, sizeof(void *) * (size_t)(g->ninputs + 1));
 	gp->output = walloc(c, sizeof(void *) * (size_t)(g->noutputs + 1));
 	if (!gp->initializer || !gp->node || !gp->input || !gp->output)
@@ -359,7 +648,7 @@ static int build(wctx *c, Onnx__ModelProto *m)
 	/* Initializers: the constants some live node (or output) reads. */
 	for (int i = 0; i < g->nvalues; i++) {
 		const ir_value *v = g->values[i];
-		if (v->kind != IR_VAL_CONST || ir_value_use_count(g, v) == 0)
+		if (v->kind != IR_VAL_CONST || !written_by_name(g, v))
 			continue;
 		int64_t n = ir_shape_numel(&v->shape);
 		if (!onnx_dt(v->dt)) {
@@ -389,6 +678,20 @@ static int build(wctx *c, Onnx__ModelProto *m)
 		const ir_node *n = g->nodes[i];
 		if (n->dead)
 			continue;
+		if (int_node(n)) {
+			if (write_int(c, gp, n, i))
+				return -1;
+			continue;
+		}
+		if (n->op == IR_OP_QUANTIZE && !(n->nin > 2 && n->in[2]) && n->out[0]->dt != IR_DT_U8) {
+			diag_error(c->d, ir_node_loc(g, n), "a %s quantize needs its zero point to be written",
+			           ir_dtype_name(n->out[0]->dt));
+			c->nerr++;
+			continue;
+		}
+		if ((n->op == IR_OP_QUANTIZE && (n->out[0]->dt == IR_DT_I16 || n->out[0]->dt == IR_DT_U16)) ||
+		    (n->op == IR_OP_DEQUANTIZE && (n->in[0]->dt == IR_DT_I16 || n->in[0]->dt == IR_DT_U16)))
+			need_opset(c, 21);
 		int since;
 		const char *op = onnx_op(n->op, &since);
 		if (!op) {
@@ -430,6 +733,8 @@ static int build(wctx *c, Onnx__ModelProto *m)
 		gp->node[gp->n_node++] = np;
 	}
 	os->version = c->opset;
+	if (c->opset >= 21)
+		m->ir_version = 10; /* what opset 21 requires */
 	return c->nerr ? -1 : 0;
 }
 
@@ -437,7 +742,7 @@ int fe_onnx_write_buffer(const ir_graph *g, void **buf, size_t *len, diag_sink *
 {
 	*buf = NULL;
 	*len = 0;
-	wctx c = {ir_arena_create(), g, d, 13, 0};
+	wctx c = {.a = ir_arena_create(), .g = g, .d = d, .opset = 13};
 	if (!c.a) {
 		diag_error(d, g->src_file, "out of memory");
 		return -1;

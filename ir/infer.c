@@ -1,5 +1,42 @@
-/* infer.c: whole-graph shape inference, dispatching to each op's infer. */
+/* infer.c: whole-graph shape inference, dispatching to each op's infer,
+ * and the propagation of an integer activation's quantization through the
+ * ops that do not change it. */
 #include "kernel.h"
+
+/* Ops whose integer output is on its input's grid: they move, select,
+ * clamp at the zero point or average values, never rescale them. */
+bool ir_op_keeps_quant(ir_op op)
+{
+	switch (op) {
+	case IR_OP_MAX_POOL:
+	case IR_OP_GLOBAL_MAX_POOL:
+	case IR_OP_AVG_POOL:
+	case IR_OP_GLOBAL_AVG_POOL:
+	case IR_OP_RELU:
+	case IR_OP_RESHAPE:
+	case IR_OP_FLATTEN:
+	case IR_OP_TRANSPOSE:
+	case IR_OP_SQUEEZE:
+	case IR_OP_UNSQUEEZE:
+	case IR_OP_IDENTITY:
+	case IR_OP_DROPOUT:
+		return true;
+	default:
+		return false;
+	}
+}
+
+int ir_infer_node(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (ir_op_table[n->op].infer(g, n, d))
+		return -1;
+	const ir_value *x = n->nin > 0 ? n->in[0] : NULL;
+	ir_value *y = n->nout > 0 ? n->out[0] : NULL;
+	if (ir_op_keeps_quant(n->op) && x && y && ir_dtype_is_qint(x->dt) && y->dt == x->dt &&
+	    x->quant && !x->quant->codes && x->quant->nchan == 1)
+		y->quant = x->quant;
+	return 0;
+}
 
 int ir_infer_shapes(ir_graph *g, diag_sink *d)
 {
@@ -8,7 +45,7 @@ int ir_infer_shapes(ir_graph *g, diag_sink *d)
 		ir_node *n = g->nodes[i];
 		if (n->dead)
 			continue;
-		if (ir_op_table[n->op].infer(g, n, d))
+		if (ir_infer_node(g, n, d))
 			rc = -1;
 	}
 	return rc;

@@ -318,6 +318,12 @@ double ir_const_get(const ir_value *v, int64_t k);
 /* Run infer over nodes in order (graph must be toposorted).  Returns 0 or
  * -1 with errors reported. */
 int ir_infer_shapes(ir_graph *g, diag_sink *d);
+/* One node: its op's infer, then an integer activation's quantization
+ * carried from operand 0 to the output of the ops that keep its grid
+ * (pools, relu, reshapes and other views). */
+int ir_infer_node(ir_graph *g, ir_node *n, diag_sink *d);
+/* Is op one of those (its integer output on its operand 0's grid)? */
+bool ir_op_keeps_quant(ir_op op);
 
 /* Structural checks: dangling values, cycles, arity, attribute names and
  * kinds, dtypes and shapes consistent with inference.  `need_shapes`

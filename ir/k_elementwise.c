@@ -233,14 +233,60 @@ static float hard_swish_f(float x, float a, float b)
 	return x * clamp01(x * (1.0f / 6.0f) + 0.5f);
 }
 
+/* relu of an integer activation (i8/u8/i16/u16) keeps its dtype and grid:
+ * y = max(q, zp), zp the input's zero point (the integer of real 0; 0
+ * without quantization), taken inside the dtype's range so that the
+ * result always is. */
+static int relu_int_zp(const ir_graph *g, const ir_node *n, const ir_value *x, int64_t *zp,
+                       diag_sink *d)
+{
+	int64_t lo, hi;
+	ir_dtype_range(x->dt, &lo, &hi);
+	*zp = 0;
+	if (x->quant && x->quant->zero_point) {
+		if (x->quant->nchan != 1) {
+			k_error(g, n, d, "input '%s' is quantized per channel; an integer relu needs one "
+			        "zero point", x->name);
+			return -1;
+		}
+		*zp = x->quant->zero_point[0];
+	}
+	*zp = *zp < lo ? lo : *zp > hi ? hi : *zp;
+	return 0;
+}
+
 int ir_infer_relu(ir_graph *g, ir_node *n, diag_sink *d)
 {
+	if (n->nin > 0 && n->in[0] && ir_dtype_is_qint(n->in[0]->dt)) {
+		int64_t zp;
+		if (relu_int_zp(g, n, n->in[0], &zp, d))
+			return -1;
+		k_set_out(n, 0, n->in[0]->dt, &n->in[0]->shape);
+		return 0;
+	}
 	return infer_f32_unary(g, n, d);
 }
 
 int ir_eval_relu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	return eval_f32_unary(n, in, out, d, relu_f, 0, 0);
+	const ir_tensor *x = in[0], *y = out[0];
+	if (!x || !ir_dtype_is_qint(x->dt))
+		return eval_f32_unary(n, in, out, d, relu_f, 0, 0);
+	int64_t zp;
+	if (relu_int_zp(NULL, n, n->in[0], &zp, d))
+		return -1;
+	if (y->dt != x->dt || numel(x) < 0 || numel(x) != numel(y)) {
+		char a[96], b[96];
+		k_error(NULL, n, d, "input %s%s does not match output %s%s", ir_dtype_name(x->dt),
+		        ir_shape_str(&x->shape, a, sizeof a), ir_dtype_name(y->dt),
+		        ir_shape_str(&y->shape, b, sizeof b));
+		return -1;
+	}
+	for (int64_t i = 0; i < numel(x); i++) {
+		int64_t q = ld_int(x->dt, x->data, i);
+		st_int(y->dt, y->data, i, q < zp ? zp : q);
+	}
+	return 0;
 }
 
 int ir_infer_leaky_relu(ir_graph *g, ir_node *n, diag_sink *d)

@@ -3,7 +3,14 @@
  * max_pool and avg_pool share one window geometry, computed by one
  * function from the input shape and attributes, so inference and
  * evaluation agree on pads and output extents (including the ceil_mode
- * rule) by construction.  Layout is ONNX's X [N, C, x1, x2, ...]. */
+ * rule) by construction.  Layout is ONNX's X [N, C, x1, x2, ...].
+ *
+ * An integer activation (i8/u8/i16/u16, DESIGN.md "The integer path") is
+ * pooled on its integers and keeps its dtype (inference carries the
+ * input's quantization to the output): max picks the largest integer;
+ * average sums the integers in int32 (wrapping), pads counted by
+ * count_include_pad adding the input's zero point, and divides rounding
+ * half away from zero, as TFLite's reference kernels do. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -149,20 +156,73 @@ static void pool_out_shape(const pool_geom *pg, ir_shape *ys)
 		ys->d[2 + i] = pg->out[i];
 }
 
-static int pool_check_f32(const ir_graph *g, const ir_node *n, ir_dtype dt, diag_sink *d)
+static int pool_check_dtype(const ir_graph *g, const ir_node *n, ir_dtype dt, diag_sink *d)
 {
-	if (dt != IR_DT_F32) {
-		k_error(g, n, d, "dtype %s is not supported (only f32)", ir_dtype_name(dt));
+	if (dt != IR_DT_F32 && !ir_dtype_is_qint(dt)) {
+		k_error(g, n, d, "dtype %s is not supported (only f32, i8, u8, i16, u16)",
+		        ir_dtype_name(dt));
 		return -1;
 	}
 	return 0;
+}
+
+/* The zero point of an integer input x: 0 without quantization.  Only a
+ * per-tensor one has a meaning here. */
+static int pool_zero_point(const ir_graph *g, const ir_node *n, const ir_value *x, int32_t *zp,
+                           diag_sink *d)
+{
+	const ir_quant *q = x->quant;
+	*zp = 0;
+	if (!q || !q->zero_point)
+		return 0;
+	if (q->nchan != 1) {
+		k_error(g, n, d, "input '%s' is quantized per channel; an integer %s needs one "
+		        "zero point", x->name, ir_op_name(n->op));
+		return -1;
+	}
+	*zp = q->zero_point[0];
+	return 0;
+}
+
+/* Element k of x (f32 or integer), exactly, for comparisons. */
+static double pool_get(const ir_tensor *x, int64_t k)
+{
+	if (x->dt == IR_DT_F32)
+		return ((const float *)x->data)[k];
+	return (double)k_int_get(x->data, x->dt, k);
+}
+
+/* Store v as element k of y: f32, or an integer already in y's range. */
+static void pool_put(ir_tensor *y, int64_t k, double v)
+{
+	switch (y->dt) {
+	case IR_DT_F32: ((float *)y->data)[k] = (float)v; break;
+	case IR_DT_I8: ((int8_t *)y->data)[k] = (int8_t)v; break;
+	case IR_DT_U8: ((uint8_t *)y->data)[k] = (uint8_t)v; break;
+	case IR_DT_I16: ((int16_t *)y->data)[k] = (int16_t)v; break;
+	case IR_DT_U16: ((uint16_t *)y->data)[k] = (uint16_t)v; break;
+	default: break;
+	}
+}
+
+/* The integer average: sum (int32) / cnt rounded half away from zero
+ * (TFLite: sum >= 0 ? (sum + cnt/2) / cnt : (sum - cnt/2) / cnt, here in
+ * int64 so that adding cnt/2 cannot overflow), saturated to dt.  An empty
+ * window (cnt 0) gives the zero point, the integer of real 0, as the f32
+ * kernel gives 0. */
+static int64_t pool_int_avg(int32_t sum, int64_t cnt, int32_t zp, ir_dtype dt)
+{
+	int64_t lo, hi, s = sum;
+	ir_dtype_range(dt, &lo, &hi);
+	int64_t r = cnt == 0 ? zp : s >= 0 ? (s + cnt / 2) / cnt : (s - cnt / 2) / cnt;
+	return r < lo ? lo : r > hi ? hi : r;
 }
 
 static int pool_infer_common(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!k_in_ranked(n, 0))
 		return 0;
-	if (pool_check_f32(g, n, n->in[0]->dt, d))
+	if (pool_check_dtype(g, n, n->in[0]->dt, d))
 		return -1;
 	pool_geom pg;
 	if (pool_geometry(g, n, &n->in[0]->shape, &pg, d))
@@ -174,7 +234,7 @@ static int pool_infer_common(ir_graph *g, ir_node *n, diag_sink *d)
 		k_error(g, n, d, "output shape %s is too large", ir_shape_str(&ys, b, sizeof b));
 		return -1;
 	}
-	k_set_out(n, 0, IR_DT_F32, &ys);
+	k_set_out(n, 0, n->in[0]->dt, &ys);
 	return 0;
 }
 
@@ -182,12 +242,12 @@ static int pool_infer_common(ir_graph *g, ir_node *n, diag_sink *d)
 static int pool_eval_prepare(const ir_node *n, const ir_tensor *x, ir_tensor *const *out, int nout,
                              pool_geom *pg, diag_sink *d)
 {
-	if (pool_check_f32(NULL, n, x->dt, d) || pool_geometry(NULL, n, &x->shape, pg, d))
+	if (pool_check_dtype(NULL, n, x->dt, d) || pool_geometry(NULL, n, &x->shape, pg, d))
 		return -1;
 	ir_shape ys;
 	pool_out_shape(pg, &ys);
 	for (int k = 0; k < nout; k++) {
-		ir_dtype want = k == 0 ? IR_DT_F32 : IR_DT_I64;
+		ir_dtype want = k == 0 ? x->dt : IR_DT_I64;
 		if (out[k] && (!ir_shape_eq(&ys, &out[k]->shape) || out[k]->dt != want)) {
 			char b1[96], b2[96];
 			k_error(NULL, n, d, "output %d is %s%s but the input gives %s%s", k,
@@ -221,7 +281,9 @@ int ir_infer_max_pool(ir_graph *g, ir_node *n, diag_sink *d)
  * input (padding never wins).  The optional Indices output holds, per
  * ONNX, the flat index of the first maximum in the whole input tensor:
  * (b*C + c) * prod(in) plus the spatial position, raveled row-major for
- * storage_order 0 and column-major for storage_order 1. */
+ * storage_order 0 and column-major for storage_order 1.  Integers compare
+ * exactly as doubles; an empty window (all padding) gives -inf, or the
+ * dtype's minimum, and index -1. */
 int ir_eval_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
                      diag_sink *d)
 {
@@ -234,8 +296,10 @@ int ir_eval_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 		k_error(NULL, n, d, "storage_order is %lld; must be 0 or 1", (long long)so);
 		return -1;
 	}
-	const float *x = in[0]->data;
-	float *y = out[0]->data;
+	const ir_tensor *x = in[0];
+	int64_t lo = 0, hi = 0;
+	if (x->dt != IR_DT_F32)
+		ir_dtype_range(x->dt, &lo, &hi);
 	int64_t *ind = nout > 1 && out[1] ? out[1]->data : NULL;
 	int nsp = pg.nsp;
 	int64_t in_sz = pool_prod(pg.in, nsp), k_sz = pool_prod(pg.k, nsp);
@@ -243,10 +307,9 @@ int ir_eval_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 	int64_t oi[POOL_MAX_SP], ki[POOL_MAX_SP], p[POOL_MAX_SP];
 
 	for (int64_t bc = 0; bc < pg.n * pg.c; bc++) {
-		const float *xc = x + bc * in_sz;
 		for (int64_t o = 0; o < out_sz; o++) {
 			pool_unravel(o, nsp, pg.out, oi);
-			float best = -INFINITY;
+			double best = -INFINITY;
 			int64_t best_at = -1;
 			for (int64_t kk = 0; kk < k_sz; kk++) {
 				pool_unravel(kk, nsp, pg.k, ki);
@@ -262,8 +325,9 @@ int ir_eval_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 				}
 				if (!inside)
 					continue;
-				if (best_at < 0 || xc[off] > best) {
-					best = xc[off];
+				double v = pool_get(x, bc * in_sz + off);
+				if (best_at < 0 || v > best) {
+					best = v;
 					if (so == 0) {
 						best_at = off;
 					} else {
@@ -273,7 +337,9 @@ int ir_eval_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 					}
 				}
 			}
-			y[bc * out_sz + o] = best;
+			if (best_at < 0 && x->dt != IR_DT_F32)
+				best = (double)lo;
+			pool_put(out[0], bc * out_sz + o, best);
 			if (ind)
 				ind[bc * out_sz + o] = best_at < 0 ? -1 : bc * in_sz + best_at;
 		}
@@ -292,6 +358,9 @@ int ir_infer_avg_pool(ir_graph *g, ir_node *n, diag_sink *d)
 		k_error(g, n, d, "count_include_pad is %lld; must be 0 or 1", (long long)cip);
 		return -1;
 	}
+	int32_t zp;
+	if (ir_dtype_is_qint(n->in[0]->dt) && pool_zero_point(g, n, n->in[0], &zp, d))
+		return -1;
 	return pool_infer_common(g, n, d);
 }
 
@@ -299,7 +368,8 @@ int ir_infer_avg_pool(ir_graph *g, ir_node *n, diag_sink *d)
  * a count: with count_include_pad 0, the number of those taps; with 1,
  * the number of taps inside the padded input [-pb, in + pe), so explicit
  * (or auto_pad) padding counts but the positions ceil_mode adds past the
- * end padding do not. */
+ * end padding do not.  On integers each counted pad tap adds the input's
+ * zero point (the integer of real 0) to the int32 sum. */
 int ir_eval_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
                      diag_sink *d)
 {
@@ -311,18 +381,21 @@ int ir_eval_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 		k_error(NULL, n, d, "count_include_pad is %lld; must be 0 or 1", (long long)cip);
 		return -1;
 	}
-	const float *x = in[0]->data;
-	float *y = out[0]->data;
+	const ir_tensor *x = in[0];
+	bool integer = x->dt != IR_DT_F32;
+	int32_t zp = 0;
+	if (integer && pool_zero_point(NULL, n, n->in[0], &zp, d))
+		return -1;
 	int nsp = pg.nsp;
 	int64_t in_sz = pool_prod(pg.in, nsp), k_sz = pool_prod(pg.k, nsp);
 	int64_t out_sz = pool_prod(pg.out, nsp);
 	int64_t oi[POOL_MAX_SP], ki[POOL_MAX_SP];
 
 	for (int64_t bc = 0; bc < pg.n * pg.c; bc++) {
-		const float *xc = x + bc * in_sz;
 		for (int64_t o = 0; o < out_sz; o++) {
 			pool_unravel(o, nsp, pg.out, oi);
 			double sum = 0.0;
+			uint32_t isum = 0; /* the int32 sum, wrapping */
 			int64_t n_in = 0, n_padded = 0;
 			for (int64_t kk = 0; kk < k_sz; kk++) {
 				pool_unravel(kk, nsp, pg.k, ki);
@@ -338,15 +411,25 @@ int ir_eval_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 						off = off * pg.in[i] + p;
 				}
 				n_padded += in_padded;
-				if (inside) {
-					sum += xc[off];
+				if (inside && integer) {
+					isum += (uint32_t)k_int_get(x->data, x->dt, bc * in_sz + off);
 					n_in++;
+				} else if (inside) {
+					sum += pool_get(x, bc * in_sz + off);
+					n_in++;
+				} else if (in_padded && cip) {
+					isum += (uint32_t)zp;
 				}
 			}
 			int64_t cnt = cip ? n_padded : n_in;
+			if (integer) {
+				pool_put(out[0], bc * out_sz + o,
+				         (double)pool_int_avg((int32_t)isum, cnt, zp, x->dt));
+				continue;
+			}
 			/* A window entirely in padding has nothing to average;
 			 * give 0 rather than 0/0. */
-			y[bc * out_sz + o] = cnt ? (float)(sum / (double)cnt) : 0.0f;
+			pool_put(out[0], bc * out_sz + o, cnt ? (float)(sum / (double)cnt) : 0.0f);
 		}
 	}
 	return 0;
@@ -359,7 +442,7 @@ static int global_infer(ir_graph *g, ir_node *n, diag_sink *d)
 	if (!k_in_ranked(n, 0))
 		return 0;
 	const ir_shape *xs = &n->in[0]->shape;
-	if (pool_check_f32(g, n, n->in[0]->dt, d))
+	if (pool_check_dtype(g, n, n->in[0]->dt, d))
 		return -1;
 	if (xs->rank < 3) {
 		char b[96];
@@ -370,40 +453,53 @@ static int global_infer(ir_graph *g, ir_node *n, diag_sink *d)
 	ir_shape ys = *xs;
 	for (int i = 2; i < ys.rank; i++)
 		ys.d[i] = 1;
-	k_set_out(n, 0, IR_DT_F32, &ys);
+	k_set_out(n, 0, n->in[0]->dt, &ys);
 	return 0;
 }
 
-/* Shared eval of the global pools: `max` selects max over average. */
+/* Shared eval of the global pools: `max` selects max over average.  On
+ * integers as max_pool and avg_pool do it (no padding here). */
 static int global_eval(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
                        bool max, diag_sink *d)
 {
 	const ir_shape *xs = &in[0]->shape;
-	if (pool_check_f32(NULL, n, in[0]->dt, d))
+	if (pool_check_dtype(NULL, n, in[0]->dt, d))
 		return -1;
-	if (xs->rank < 3 || out[0]->shape.rank != xs->rank || out[0]->dt != IR_DT_F32 ||
+	if (xs->rank < 3 || out[0]->shape.rank != xs->rank || out[0]->dt != in[0]->dt ||
 	    ir_shape_numel(&out[0]->shape) != xs->d[0] * xs->d[1]) {
 		char b1[96], b2[96];
 		k_error(NULL, n, d, "input %s and output %s do not match a global pool",
 		        ir_shape_str(xs, b1, sizeof b1), ir_shape_str(&out[0]->shape, b2, sizeof b2));
 		return -1;
 	}
-	const float *x = in[0]->data;
-	float *y = out[0]->data;
+	const ir_tensor *x = in[0];
+	bool integer = x->dt != IR_DT_F32;
+	int32_t zp = 0;
+	if (integer && !max && pool_zero_point(NULL, n, n->in[0], &zp, d))
+		return -1;
+	int64_t lo = 0, hi = 0;
+	if (integer)
+		ir_dtype_range(x->dt, &lo, &hi);
 	int64_t sp = pool_prod(xs->d + 2, xs->rank - 2);
 	for (int64_t bc = 0; bc < xs->d[0] * xs->d[1]; bc++) {
-		const float *xc = x + bc * sp;
 		if (max) {
-			float best = -INFINITY;
+			double best = integer ? (double)lo : -INFINITY;
+			for (int64_t i = 0; i < sp; i++) {
+				double v = pool_get(x, bc * sp + i);
+				if (i == 0 || v > best)
+					best = v;
+			}
+			pool_put(out[0], bc, best);
+		} else if (integer) {
+			uint32_t isum = 0; /* the int32 sum, wrapping */
 			for (int64_t i = 0; i < sp; i++)
-				if (i == 0 || xc[i] > best)
-					best = xc[i];
-			y[bc] = best;
+				isum += (uint32_t)k_int_get(x->data, x->dt, bc * sp + i);
+			pool_put(out[0], bc, (double)pool_int_avg((int32_t)isum, sp, zp, x->dt));
 		} else {
 			double sum = 0.0;
 			for (int64_t i = 0; i < sp; i++)
-				sum += xc[i];
-			y[bc] = sp ? (float)(sum / (double)sp) : 0.0f;
+				sum += pool_get(x, bc * sp + i);
+			pool_put(out[0], bc, sp ? (float)(sum / (double)sp) : 0.0f);
 		}
 	}
 	return 0;
@@ -411,6 +507,10 @@ static int global_eval(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 
 int ir_infer_global_avg_pool(ir_graph *g, ir_node *n, diag_sink *d)
 {
+	int32_t zp;
+	if (k_in_ranked(n, 0) && ir_dtype_is_qint(n->in[0]->dt) &&
+	    pool_zero_point(g, n, n->in[0], &zp, d))
+		return -1;
 	return global_infer(g, n, d);
 }
 

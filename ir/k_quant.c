@@ -4,6 +4,8 @@
  *
  * quantize(x, scale, zero_point?) {axis, dtype}:
  *   y = saturate(round_half_even(x / scale) + zero_point), x / scale in f32
+ *   or, for an integer x (per tensor), the requantization
+ *   y = saturate(requant(x - zx, rq_mult, rq_shift) + zero_point)
  * dequantize(x, scale, zero_point?) {axis}:
  *   y = ((f32)x - (f32)zero_point) * scale, in f32
  * as ONNX's QuantizeLinear/DequantizeLinear (opsets 10..21).  A scalar (or
@@ -248,7 +250,17 @@ int ir_infer_quantize(ir_graph *g, ir_node *n, diag_sink *d)
 	const ir_value *x = n->in[0], *s = n->in[1], *z = n->nin > 2 ? n->in[2] : NULL;
 	if (z && z->shape.rank < 0)
 		return 0;
-	if (x->dt != IR_DT_F32) {
+	if (ir_dtype_is_qint(x->dt)) {
+		/* requantize: x's own quantization in, one multiplier */
+		int nm = 0, ns = 0;
+		const int64_t *m = ir_attr_ints(n, "rq_mult", &nm), *sh = ir_attr_ints(n, "rq_shift", &ns);
+		if (!x->quant || x->quant->codes || x->quant->nchan != 1 || !m || !sh || nm != 1 ||
+		    ns != 1 || ir_shape_numel(&s->shape) != 1) {
+			k_error(g, n, d, "an integer input needs its per-tensor quantization, a per-tensor "
+			        "output and one rq_mult/rq_shift");
+			return -1;
+		}
+	} else if (x->dt != IR_DT_F32) {
 		k_error(g, n, d, "input dtype %s is not supported (f32)", ir_dtype_name(x->dt));
 		return -1;
 	}
@@ -283,6 +295,25 @@ int ir_eval_quantize(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 	const ir_tensor *x = in[0], *s = in[1], *z = n->nin > 2 ? in[2] : NULL;
 	ir_dtype ot = out[0]->dt;
 	q_geom qg;
+	if (ir_dtype_is_qint(x->dt) && x->dt == n->in[0]->dt && n->in[0]->quant &&
+	    ir_dtype_is_qint(ot) && (!z || z->dt == ot) && ir_shape_eq(&x->shape, &out[0]->shape)) {
+		int nm = 0, ns = 0;
+		const int64_t *m = ir_attr_ints(n, "rq_mult", &nm), *sh = ir_attr_ints(n, "rq_shift", &ns);
+		if (!m || !sh || nm != 1 || ns != 1) {
+			k_error(NULL, n, d, "requantizing needs one rq_mult and rq_shift");
+			return -1;
+		}
+		int64_t lo, hi, cnt = ir_shape_numel(&x->shape);
+		ir_dtype_range(ot, &lo, &hi);
+		int64_t zin = n->in[0]->quant->zero_point ? n->in[0]->quant->zero_point[0] : 0;
+		int64_t zout = z ? q_get(z->data, z->dt, 0) : 0;
+		for (int64_t i = 0; i < cnt; i++) {
+			int32_t a = (int32_t)(q_get(x->data, x->dt, i) - zin);
+			int64_t v = (int64_t)ir_requant_apply(a, (int32_t)m[0], (int32_t)sh[0]) + zout;
+			q_put(out[0]->data, ot, i, v < lo ? lo : v > hi ? hi : v);
+		}
+		return 0;
+	}
 	if (x->dt != IR_DT_F32 || !ir_dtype_is_qint(ot) || (z && z->dt != ot) ||
 	    !ir_shape_eq(&x->shape, &out[0]->shape)) {
 		k_error(NULL, n, d, "operands do not match: %s input, %s output", ir_dtype_name(x->dt),

@@ -948,7 +948,7 @@ static void check_types(parser *P)
 		diag_sink cap;
 		diag_sink_init_capture(&cap);
 		P->line_failed = false;
-		if (ir_op_table[n->op].infer(P->g, n, &cap)) {
+		if (ir_infer_node(P->g, n, &cap)) {
 			const char *msg = cap.buf ? strstr(cap.buf, "error: ") : NULL;
 			char *nl = msg ? strchr(msg, '\n') : NULL;
 			if (nl)

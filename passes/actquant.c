@@ -377,6 +377,10 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 		return 0;
 	ir_dtype adt = qo->act_bits == 16 ? IR_DT_I16 : IR_DT_I8;
 	if (!qo->calib_x) {
+		/* A model quantized already (QDQ) needs no calibration. */
+		for (int i = 0; i < g->nnodes; i++)
+			if (!g->nodes[i]->dead && g->nodes[i]->op == IR_OP_QUANTIZE)
+				return 0;
 		diag_error(d, g->src_file, "-a %d needs calibration data (--calib-data), or a model "
 		           "whose activations are quantized already (QDQ)", qo->act_bits);
 		return -1;
@@ -476,11 +480,39 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 		diag_error(d, NULL, "out of memory");
 		goto out;
 	}
+	float *scales = calloc((size_t)S.n + 1, sizeof *scales);
+	int32_t *zps = calloc((size_t)S.n + 1, sizeof *zps);
+	if (!scales || !zps) {
+		free(scales);
+		free(zps);
+		free(dq);
+		goto oom;
+	}
+	for (int k = 0; k < S.n; k++) {
+		act_params(S.o[k].lo, S.o[k].hi, adt, &scales[k], &zps[k]);
+		/* A layer input reached from an observed value through max pools,
+		 * relus and reshapes takes that value's grid: those ops then run
+		 * on the integers and no requantization sits between the layers
+		 * (averages keep their own range: their outputs are narrower). */
+		const ir_value *v = S.o[k].v;
+		while (v->producer && ir_op_keeps_quant(v->producer->op) &&
+		       v->producer->op != IR_OP_AVG_POOL && v->producer->op != IR_OP_GLOBAL_AVG_POOL &&
+		       v->producer->nin > 0 && v->producer->in[0] && v->producer->in[0]->dt == IR_DT_F32) {
+			v = v->producer->in[0];
+			int j = 0;
+			while (j < k && S.o[j].v != v)
+				j++;
+			if (j < k) {
+				scales[k] = scales[j];
+				zps[k] = zps[j];
+				break;
+			}
+		}
+	}
 	for (int k = 0; k < S.n; k++) {
 		ir_value *v = S.o[k].v;
-		float scale;
-		int32_t zp;
-		act_params(S.o[k].lo, S.o[k].hi, adt, &scale, &zp);
+		float scale = scales[k];
+		int32_t zp = zps[k];
 		ir_node *p = v->producer;
 		if (p) {
 			/* The producer writes a fresh float value; v, under its own
@@ -489,6 +521,8 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 				g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.f32", v->name)),
 				IR_DT_UNDEF, NULL);
 			if (!t) {
+				free(scales);
+				free(zps);
 				free(dq);
 				goto oom;
 			}
@@ -502,6 +536,8 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 			/* A graph input: its readers read the pair. */
 			ir_value *tmp = ir_graph_add_value(g, ir_graph_unique_name(g, v->name), IR_DT_UNDEF, NULL);
 			if (!tmp) {
+				free(scales);
+				free(zps);
 				free(dq);
 				goto oom;
 			}
@@ -511,10 +547,14 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 				ir_graph_replace_uses(g, tmp, dq[k]);
 		}
 		if (!dq[k]) {
+			free(scales);
+			free(zps);
 			free(dq);
 			goto oom;
 		}
 	}
+	free(scales);
+	free(zps);
 	for (int l = 0; l < nl; l++) {
 		ir_node *n = L[l].n;
 		ir_value *wd = int_weight(g, n, n->in[1], d);
@@ -537,4 +577,44 @@ out:
 	free(vals);
 	free(L);
 	return rc;
+}
+
+/* io-int (--io int): the model takes and returns the integers of the
+ * integer path.  A float graph input read only by one quantize becomes
+ * that quantize's integer output; a graph output made by a dequantize
+ * becomes the dequantize's integer input.  The header states each one's
+ * scale and zero point.  keeps: shapes. */
+int pass_io_int(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	if (!o || !o->quant || !o->quant->io_int)
+		return 0;
+	for (int i = 0; i < g->ninputs; i++) {
+		ir_value *v = g->inputs[i];
+		ir_node *u = only_user(g, v);
+		if (v->dt != IR_DT_F32 || !u || u->op != IR_OP_QUANTIZE || u->in[0] != v ||
+		    !u->out[0]->quant) {
+			diag_error(d, g->src_file, "--io int: input '%s' is not quantized on entry (only "
+			           "a quantize reads it)", v->name);
+			return -1;
+		}
+		ir_value *q = u->out[0];
+		q->producer = NULL;
+		q->kind = IR_VAL_INPUT;
+		g->inputs[i] = q;
+		u->dead = true;
+	}
+	for (int i = 0; i < g->noutputs; i++) {
+		ir_value *v = g->outputs[i];
+		ir_node *p = v->producer;
+		if (!p || p->op != IR_OP_DEQUANTIZE || !p->in[0]->quant) {
+			diag_error(d, g->src_file, "--io int: output '%s' is not dequantized on exit",
+			           v->name);
+			return -1;
+		}
+		g->outputs[i] = p->in[0];
+		if (ir_value_use_count(g, v) == 0)
+			p->dead = true;
+	}
+	ir_graph_compact(g);
+	return ir_graph_toposort(g, d) || ir_infer_shapes(g, d) ? -1 : 0;
 }

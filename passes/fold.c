@@ -32,7 +32,7 @@ int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 		ir_node *n = g->nodes[i];
 		if (n->dead)
 			continue;
-		if (ir_op_table[n->op].infer(g, n, d))
+		if (ir_infer_node(g, n, d))
 			return -1;
 		if (!foldable(n))
 			continue;

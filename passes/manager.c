@@ -16,6 +16,8 @@ const pass_info pass_registry[] = {
 	 pass_quantize_weights},
 	{"quantize-act", "calibrate activations and put conv/matmul/gemm between quantize/dequantize "
 	                 "(-a; fold-qdq makes them integer)", pass_quantize_act},
+	{"io-int", "take and return the integers of quantized inputs and outputs (--io int)",
+	 pass_io_int},
 	{"bitpack", "pack quantized weight codes densely into bytes", pass_bitpack_weights},
 	{"memplan", "plan the arena: liveness, in-place ops, best-fit offsets (--report memory)",
 	 pass_memplan},

@@ -24,10 +24,11 @@ typedef struct pass_info {
 
 #define PASS_DEFAULT_PIPELINE "shapes,fold-constants,fold-qdq,fold-constants,dce"
 /* What the driver runs when quantization is asked for (-b, --bits, --scheme). */
-/* quantize-act does nothing unless activations are asked for (-a). */
+/* quantize-act does nothing unless activations are asked for (-a), io-int
+ * nothing without --io int. */
 #define PASS_QUANT_PIPELINE                                                                  \
 	"shapes,fold-constants,fold-qdq,fold-constants,dce,bnfold,quantize,quantize-act,fold-qdq," \
-	"dce,bitpack"
+	"io-int,dce,bitpack"
 
 extern const pass_info pass_registry[];
 extern const int pass_registry_count;
@@ -45,6 +46,7 @@ int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_dce(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_io_int(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_bnfold(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_bitpack_weights(ir_graph *g, const pass_options *o, diag_sink *d);

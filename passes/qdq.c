@@ -8,6 +8,11 @@
  *                                                            => requantized integer op
  *   conv|matmul(dequantize(x, 1), dequantize(w, 1)) -> cast(i32)     => i32 accumulator
  *
+ * First, dequantize sinks through the ops that keep the integer grid
+ * (pools, relu, reshapes: ir_op_keeps_quant), which then run on the
+ * integers, and quantize(dequantize(q)) becomes q (equal parameters) or
+ * q requantized (a quantize of the integer, multiplier s_q / s_out).
+ *
  * x and w take their dequantize's parameters as the quantization of their
  * type; a bias becomes i32 at scale sx*sw[c] (a dequantized i32 bias at
  * that scale is kept bit for bit).  The requantization multipliers
@@ -263,6 +268,93 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	return 1;
 }
 
+/* Same per-tensor parameters and dtype? */
+static bool same_par(const qdq_par *a, const qdq_par *b)
+{
+	return a->ns == 1 && b->ns == 1 && a->q->dt == b->q->dt && a->s[0] == b->s[0] &&
+	       par_zp(a, 0) == par_zp(b, 0);
+}
+
+/* n keeps its operand's grid (ir_op_keeps_quant) and reads
+ * dequantize(q): make it read q and dequantize its integer result
+ * instead, so the dequantize sinks toward the next integer op or
+ * quantize (an average then rounds on its input's grid, and a following
+ * quantize to other parameters requantizes).  1 done, 0 not, -1 out of
+ * memory. */
+static int sink_dq(ir_graph *g, ir_node *n)
+{
+	qdq_par p;
+	if (!ir_op_keeps_quant(n->op) || n->nin < 1 || !dq_of(n->in[0], &p) || p.ns != 1 ||
+	    !ir_dtype_is_qint(p.q->dt) || n->in[0]->dt != IR_DT_F32)
+		return 0;
+	for (int j = 1; j < n->nin; j++)
+		if (n->in[j] && !ir_value_is_const(n->in[j]))
+			return 0;
+	for (int j = 1; j < n->nout; j++)
+		if (n->out[j])
+			return 0; /* max_pool's Indices, dropout's mask */
+	ir_quant *qx = par_quant(g, &p);
+	if (!qx || !fits(p.q, qx))
+		return 0;
+	ir_value *y = n->out[0];
+	ir_value *qy = ir_graph_add_value(
+		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.q", y->name)), p.q->dt, NULL);
+	if (!qy)
+		return -1;
+	if (!p.q->quant)
+		p.q->quant = qx;
+	n->in[0] = p.q;
+	n->out[0] = qy;
+	qy->producer = n;
+	y->producer = NULL;
+	ir_value *din[3] = {qy, p.n->in[1], p.n->nin > 2 ? p.n->in[2] : NULL};
+	ir_node *dq = ir_graph_add_node(g, IR_OP_DEQUANTIZE, p.n->name, din[2] ? 3 : 2, din, 1, &y);
+	if (!dq)
+		return -1;
+	ir_node_set_int(g, dq, "axis", ir_attr_int(p.n, "axis", 1));
+	return 1;
+}
+
+/* quantize(dequantize(q)) is q with the same parameters, else the
+ * requantization of q (quantize of an integer, multiplier s_q / s_out).
+ * 1 done, 0 not, -1 error (reported). */
+static int drop_qdq(ir_graph *g, ir_node *u, diag_sink *d)
+{
+	qdq_par p, pu;
+	if (u->op != IR_OP_QUANTIZE || !par_of(u, &pu) || !dq_of(u->in[0], &p) || p.ns != 1 ||
+	    pu.ns != 1 || !ir_dtype_is_qint(p.q->dt))
+		return 0;
+	if (!same_par(&p, &pu)) {
+		ir_quant *qx = par_quant(g, &p);
+		int32_t mu, sh;
+		if (!qx || !fits(p.q, qx))
+			return 0;
+		if (ir_requant_multiplier((double)p.s[0] / (double)pu.s[0], &mu, &sh)) {
+			diag_error(d, ir_node_loc(g, u), "requantization from scale %g to %g is out of range",
+			           (double)p.s[0], (double)pu.s[0]);
+			return -1;
+		}
+		if (!p.q->quant)
+			p.q->quant = qx;
+		int64_t m64 = mu, s64 = sh;
+		u->in[0] = p.q;
+		ir_node_set_ints(g, u, "rq_mult", &m64, 1);
+		ir_node_set_ints(g, u, "rq_shift", &s64, 1);
+		return 1;
+	}
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i] == u->out[0])
+			return 0; /* keep the output's name */
+	ir_quant *qx = par_quant(g, &p);
+	if (!qx || !fits(p.q, qx))
+		return 0;
+	if (!p.q->quant)
+		p.q->quant = qx;
+	ir_graph_replace_uses(g, u->out[0], p.q);
+	u->dead = true;
+	return 1;
+}
+
 /* Evaluate dequantize node n of constants into its output. */
 static int fold_dq(ir_graph *g, ir_node *n, diag_sink *d)
 {
@@ -304,6 +396,27 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 	(void)o;
 	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
 		return -1;
+	/* Sink dequantizes through the ops that keep the grid, and cancel
+	 * them against quantizes of the same parameters, to a fixed point. */
+	for (int round = 0; round < g->nnodes + 1; round++) {
+		int changed = 0;
+		for (int i = 0; i < g->nnodes; i++) {
+			ir_node *n = g->nodes[i];
+			if (n->dead)
+				continue;
+			int r = n->op == IR_OP_QUANTIZE ? drop_qdq(g, n, d) : sink_dq(g, n);
+			if (r < 0) {
+				if (!d->nerr)
+					diag_error(d, NULL, "out of memory");
+				return -1;
+			}
+			changed += r;
+		}
+		if (!changed)
+			break;
+		if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
+			return -1;
+	}
 	int folded = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];

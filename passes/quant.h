@@ -165,6 +165,7 @@ typedef struct pass_quant_options {
 	int act_bits;
 	pass_calib act_calib;       /* --act-calib: the observer */
 	float act_percentile;       /* its P for percentile (0: 99.99) */
+	bool io_int;                /* --io int: integer inputs and outputs (io-int) */
 } pass_quant_options;
 
 /* Check a --bits rule list ("conv1=8,fc=4,*dw*=4"); reports and returns -1

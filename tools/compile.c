@@ -9,6 +9,7 @@
 
 #include "backend.h"
 #include "driver.h"
+#include "onnx_write.h"
 #include "dsl.h"
 #include "frontend.h"
 
@@ -309,6 +310,10 @@ int drv_compile(const drv_options *o, diag_sink *d)
 	if (drv_quant_report(o, g, rep, d))
 		goto out;
 	if (o->report_memory && report_memory(g, rep, d))
+		goto out;
+	/* The compiled graph as ONNX: with -a, standard QDQ ONNX (every
+	 * integer layer as dequantize -> op -> quantize). */
+	if (o->save_onnx && fe_onnx_write(g, o->save_onnx, d))
 		goto out;
 	if (emit == DRV_EMIT_IR ? write_ir(g, o->out_file, o->ir_max_inline, d)
 	                        : emit_native(o, emit, g, d))

@@ -62,6 +62,7 @@ typedef struct drv_options {
 	const char *depfile;        /* -MF; with -MD */
 	bool depend;                /* -MD: write a make dependency file */
 	bool report_memory;         /* --report memory */
+	bool report_layers;         /* --report layers */
 
 	const char *data_dir;       /* eval: --data */
 	float scale;                /* eval: --scale */

@@ -39,6 +39,7 @@ typedef enum {
 	OPT_CALIB_DATA,
 	OPT_ACT_BITS,
 	OPT_ACT_CALIB,
+	OPT_IO,
 	OPT_REPORT,
 	OPT_REPORT_JSON,
 	OPT_TARGET,
@@ -140,10 +141,14 @@ static const drv_opt options[] = {
 	 "bias correction and activation ranges on up to 256 training samples from DIR (as --data)"},
 	{OPT_ACT_BITS, "-a", "--act-bits", "N", GRP_QUANT,
 	 "integer inference: activations int8 (8) or int16 (16); weights -b (default 8, symmetric)"},
+	{OPT_IO, "--io", NULL, "float|int", GRP_QUANT,
+	 "with -a: NAME_run takes and returns floats (default; quantized inside) or the integers "
+	 "(the header states each one's SCALE and ZERO_POINT)"},
 	{OPT_ACT_CALIB, "--act-calib", NULL, "METHOD", GRP_QUANT,
 	 "activation ranges: minmax (default), mse, percentile[:P] (P default 99.99)"},
-	{OPT_REPORT, "--report", NULL, "size|memory|sensitivity", GRP_QUANT,
-	 "per-layer size report, arena plan, or (eval) layers ranked by the top-1 lost when only "
+	{OPT_REPORT, "--report", NULL, "size|memory|layers|sensitivity", GRP_QUANT,
+	 "per-layer size report, arena plan, every layer with its dtypes (integer, float, or a "
+	 "quantize/dequantize boundary), or (eval) layers ranked by the top-1 lost when only "
 	 "that layer is quantized (repeatable)"},
 	{OPT_REPORT_JSON, "--report-json", NULL, "FILE", GRP_QUANT, "write the size report as JSON"},
 	{OPT_TARGET, "--target", NULL, "T", GRP_TARGET,
@@ -182,7 +187,8 @@ static const drv_opt options[] = {
 	 "random horizontal flips (wrong for data sets where left and right differ)"},
 	{OPT_THREADS, "--threads", NULL, "N", GRP_TRAIN, "worker threads (default 2)"},
 	{OPT_MAX_STEPS, "--max-steps", NULL, "N", GRP_TRAIN, "stop after N steps"},
-	{OPT_SAVE_ONNX, "--save-onnx", NULL, "FILE", GRP_TRAIN, "write the trained model as ONNX"},
+	{OPT_SAVE_ONNX, "--save-onnx", NULL, "FILE", GRP_TRAIN,
+	 "write the trained model as ONNX; when compiling, the compiled graph (with -a: QDQ ONNX)"},
 	{OPT_QGT, "--qgt", NULL, NULL, GRP_QGT,
 	 "fine-tune on --data's training split with the QGT regularizer (BN live), then quantize"},
 	{OPT_LAMBDA, "--lambda", NULL, "L|RULES", GRP_QGT,
@@ -788,6 +794,13 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->quantize = true;
 		return 0;
 	}
+	case OPT_IO:
+		if (strcmp(val, "float") && strcmp(val, "int")) {
+			diag_error(d, NULL, "--io must be float or int, not '%s'", val);
+			return -1;
+		}
+		o->quant.io_int = strcmp(val, "int") == 0;
+		return 0;
 	case OPT_ACT_CALIB: {
 		char *end;
 		if (strcmp(val, "minmax") == 0)
@@ -814,8 +827,11 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 			o->report_memory = true;
 		else if (strcmp(val, "sensitivity") == 0)
 			o->report_sensitivity = true;
+		else if (strcmp(val, "layers") == 0)
+			o->report_layers = true;
 		else {
-			diag_error(d, NULL, "unknown --report '%s' (expected size, memory or sensitivity)", val);
+			diag_error(d, NULL, "unknown --report '%s' (expected size, memory, layers or "
+			           "sensitivity)", val);
 			return -1;
 		}
 		return 0;
@@ -980,6 +996,10 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 		o->pipeline = PASS_QUANT_PIPELINE;
 	/* Integer inference: symmetric weights unless asked otherwise (no
 	 * weight zero point, as CMSIS-NN); eval calibrates on its own data. */
+	if (o->quant.io_int && !o->quant.act_bits) {
+		diag_error(d, NULL, "--io int needs integer activations (-a 8 or -a 16)");
+		return DRV_USAGE;
+	}
 	if (o->quant.act_bits && !o->scheme_given)
 		o->quant.scheme = IR_QS_SYMMETRIC;
 	if (o->quant.act_bits && !o->calib_data && o->cmd == DRV_CMD_EVAL)

@@ -192,8 +192,56 @@ static size_t packed_total(const ir_graph *g)
 	return p;
 }
 
+/* --report layers: every live node with its operand and result dtypes and
+ * how it computes: in integers, in float, or as a boundary of the
+ * integer path; the count of each closes the table, so float left between
+ * integer layers is never silent. */
+static void report_layers(const ir_graph *g, FILE *f)
+{
+	int nint = 0, nflt = 0, nbnd = 0;
+	fprintf(f, "%-8s %-16s %-34s %s\n", "computes", "op", "operands -> result", "node");
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		char io[160];
+		size_t k = 0;
+		io[0] = 0;
+		bool anyint = false, anyflt = false;
+		for (int j = 0; j < n->nin && k < sizeof io - 40; j++) {
+			const ir_value *v = n->in[j];
+			if (!v || (j > 0 && v->kind == IR_VAL_CONST && !v->quant &&
+			           (n->op == IR_OP_QUANTIZE || n->op == IR_OP_DEQUANTIZE)))
+				continue; /* scale and zero point */
+			k += (size_t)snprintf(io + k, sizeof io - k, "%s%s", k ? "," : "", ir_dtype_name(v->dt));
+			anyint |= ir_dtype_is_qint(v->dt);
+			anyflt |= v->dt == IR_DT_F32;
+		}
+		const ir_value *y = n->out[0];
+		snprintf(io + k, sizeof io - k, " -> %s", y ? ir_dtype_name(y->dt) : "_");
+		const char *how;
+		if ((n->op == IR_OP_QUANTIZE && n->in[0]->dt == IR_DT_F32) || n->op == IR_OP_DEQUANTIZE) {
+			how = "boundary";
+			nbnd++;
+		} else if (anyint || (y && ir_dtype_is_qint(y->dt))) {
+			how = "integer";
+			nint++;
+		} else if (anyflt || (y && y->dt == IR_DT_F32)) {
+			how = "float";
+			nflt++;
+		} else {
+			how = "index";
+		}
+		fprintf(f, "%-8s %-16s %-34s %s\n", how, ir_op_name(n->op), io,
+		        n->name && *n->name ? n->name : (y ? y->name : ""));
+	}
+	fprintf(f, "layers: %d integer, %d float, %d quantize/dequantize\n", nint, nflt, nbnd);
+}
+
 int drv_quant_report(const drv_options *o, const ir_graph *g, FILE *f, diag_sink *d)
 {
+	if (o->report_layers)
+		report_layers(g, f);
 	/* With an object to emit, the report measures the real thing: the
 	 * object is compiled (and once more without the ir_quants, for the
 	 * FP32 figure) into temporaries and their section tables read. */

@@ -63,9 +63,11 @@ static int load_tensor(const char *path, ir_tensor *t, diag_sink *d)
 }
 
 /* Does tensor t fit graph input v (a symbolic dim takes any extent)? */
-static bool fits(const ir_value *v, const ir_tensor *t)
+/* Does t fit model input v?  With --io int a float input takes the
+ * integers of its quantized form (checked against it after the pipeline). */
+static bool fits(const ir_value *v, const ir_tensor *t, bool io_int)
 {
-	if (v->dt != t->dt)
+	if (v->dt != t->dt && !(io_int && v->dt == IR_DT_F32 && ir_dtype_is_qint(t->dt)))
 		return false;
 	if (v->shape.rank < 0)
 		return true;
@@ -246,7 +248,7 @@ int drv_run(const drv_options *o, diag_sink *d)
 			bad = true;
 			continue;
 		}
-		if (!fits(ri.val[k], &ri.t[k])) {
+		if (!fits(ri.val[k], &ri.t[k], o->quant.io_int)) {
 			char got[160], want[160];
 			type_str(ri.t[k].dt, &ri.t[k].shape, got, sizeof got);
 			type_str(ri.val[k]->dt, &ri.val[k]->shape, want, sizeof want);
@@ -305,11 +307,24 @@ int drv_run(const drv_options *o, diag_sink *d)
 	if (drv_quant_report(o, g, stdout, d))
 		goto out;
 	/* (f) execute. */
+	int next_io = 0; /* --io int: inputs the io-int pass replaced, in order */
 	for (int i = 0; i < g->ninputs; i++) {
 		int k = find_input(&ri, g->inputs[i]);
+		while (k < 0 && o->quant.io_int && next_io < ri.n) {
+			int j = next_io++;
+			if (ri.val[j]->dt == IR_DT_F32 && !is_graph_input(g, ri.val[j]) &&
+			    ri.val[j]->kind == IR_VAL_INPUT)
+				k = j;
+		}
 		if (k < 0) {
 			diag_error(d, NULL, "internal error: graph input '%s' is not one the model declared",
 			           g->inputs[i]->name);
+			goto out;
+		}
+		if (ri.t[k].dt != g->inputs[i]->dt) {
+			diag_error(d, o->inputs[k], "input %d '%s' is %s%s; this file holds %s", k,
+			           ri.val[k]->name, ir_dtype_name(g->inputs[i]->dt),
+			           o->quant.io_int ? " with --io int" : "", ir_dtype_name(ri.t[k].dt));
 			goto out;
 		}
 		feed[i] = ri.t[k];

@@ -1,7 +1,8 @@
 /* l_int.c: the integer path (DESIGN.md), portable scalar code: quantize,
- * dequantize, and conv/matmul over i8/u8/i16/u16 operands with int32
- * accumulation and the one requantization rule, each mirroring its
- * reference in ir/k_quant.c, ir/k_conv.c and ir/k_linalg.c bit for bit.
+ * dequantize, conv/matmul over i8/u8/i16/u16 operands with int32
+ * accumulation and the one requantization rule, and the pools and relu
+ * on integers, each mirroring its reference in ir/k_quant.c, ir/k_conv.c,
+ * ir/k_linalg.c, ir/k_pool.c and ir/k_elementwise.c bit for bit.
  *
  * Zero points of conv/matmul operands and the rq_mult/rq_shift attributes
  * are compile-time constants (per-channel ones become small i32 tables);
@@ -169,8 +170,34 @@ static LLVMValueRef fabs_f32(be_fn *f, LLVMValueRef x)
  * half to even, in the default rounding mode) and r itself above, with
  * r's sign; the saturation happens before the zero point is added (the
  * bounds lo - zp, hi - zp are exact in f32), NaN gives the zero point. */
+/* quantize of an integer: its requantization to the output's parameters,
+ * per tensor (ir_eval_quantize's integer branch). */
+static int l_requantize(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0], *yv = n->out[0];
+	int nm = 0;
+	const int64_t *mult = ir_attr_ints(n, "rq_mult", &nm), *shift = ir_attr_ints(n, "rq_shift", &nm);
+	int64_t lo, hi, cnt = ir_shape_numel(&xv->shape);
+	ir_dtype_range(yv->dt, &lo, &hi);
+	int64_t zin = xv->quant->zero_point ? xv->quant->zero_point[0] : 0;
+	int64_t zout = yv->quant && yv->quant->zero_point ? yv->quant->zero_point[0] : 0;
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, yv);
+	be_loop l;
+	LLVMValueRef i = be_loop_begin(f, &l, cnt);
+	LLVMValueRef a = LLVMBuildSub(f->b, ld_i32(f, xv->dt, x, i), c32(f, zin), "");
+	LLVMValueRef r = requant(f, a, c32(f, mult[0]), c32(f, shift[0]));
+	r = smax_c(f, r, c32(f, lo - zout));
+	r = smin_c(f, r, c32(f, hi - zout));
+	r = LLVMBuildAdd(f->b, r, c32(f, zout), "");
+	be_st_t(f, be_dt_type(f, yv->dt), y, i, LLVMBuildTrunc(f->b, r, be_dt_type(f, yv->dt), ""));
+	be_loop_end(f, &l);
+	return 0;
+}
+
 static int l_quantize(be_fn *f, const ir_node *n)
 {
+	if (ir_dtype_is_qint(n->in[0]->dt))
+		return l_requantize(f, n);
 	const ir_value *zv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
 	ir_dtype odt = n->out[0]->dt;
 	int64_t lo, hi, dims[3];
@@ -427,6 +454,182 @@ static int l_int_matmul(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* ------------------------------------------------ pools and relu */
+
+/* The zero point of n's integer input (per tensor; 0 without quant). */
+static int32_t in_zp(const ir_node *n)
+{
+	const ir_quant *q = n->in[0]->quant;
+	return q && q->zero_point ? q->zero_point[0] : 0;
+}
+
+/* The window geometry of an integer pool, as pool_geometry in ir/k_pool.c
+ * computes it (the output extents are the output's shape); a global pool
+ * is one window over the whole input. */
+typedef struct ipool {
+	int nsp;
+	int64_t in[INSP_MAX], k[INSP_MAX], s[INSP_MAX], dil[INSP_MAX], pb[INSP_MAX], pe[INSP_MAX],
+		out[INSP_MAX];
+} ipool;
+
+static int ipool_geom(be_fn *f, const ir_node *n, ipool *g)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
+	bool global = n->op == IR_OP_GLOBAL_MAX_POOL || n->op == IR_OP_GLOBAL_AVG_POOL;
+	memset(g, 0, sizeof *g);
+	g->nsp = xs->rank - 2;
+	for (int i = 0; i < g->nsp; i++) {
+		g->in[i] = xs->d[2 + i];
+		g->out[i] = global ? 1 : ys->d[2 + i];
+		g->k[i] = g->in[i];
+		g->s[i] = g->dil[i] = 1;
+	}
+	if (global)
+		return 0;
+	int cnt = 0;
+	const int64_t *k = ir_attr_ints(n, "kernel", &cnt);
+	for (int i = 0; i < g->nsp; i++)
+		g->k[i] = k && cnt == g->nsp ? k[i] : 1;
+	be_ints_attr(n, "strides", g->nsp, g->s);
+	be_ints_attr(n, "dilations", g->nsp, g->dil);
+	return k_resolve_pads(f->g, n, g->nsp, g->in, g->k, g->s, g->dil, g->pb, g->pe, f->d);
+}
+
+/* max_pool, avg_pool and the global pools on integers: per output, a
+ * run-time inside-test per tap (any rank).  max keeps the first largest
+ * integer (the dtype's minimum and index -1 for an empty window) and,
+ * when output 1 is stored, its flat index as l_pool_idx.c does; avg sums
+ * in i32 (wrapping; a pad tap that count_include_pad counts adds the zero
+ * point) and divides rounding half away from zero. */
+static int l_int_pool(be_fn *f, const ir_node *n)
+{
+	ipool g;
+	if (ipool_geom(f, n, &g))
+		return -1;
+	bool max = n->op == IR_OP_MAX_POOL || n->op == IR_OP_GLOBAL_MAX_POOL;
+	bool cip = n->op == IR_OP_AVG_POOL && ir_attr_int(n, "count_include_pad", 0) == 1;
+	bool colmajor = n->op == IR_OP_MAX_POOL && ir_attr_int(n, "storage_order", 0) == 1;
+	ir_dtype dt = n->in[0]->dt;
+	int64_t lo, hi;
+	ir_dtype_range(dt, &lo, &hi);
+	int32_t zp = in_zp(n);
+	int nsp = g.nsp;
+	int64_t in_sz = 1, out_sz = 1, istr[INSP_MAX], ostr[INSP_MAX], cstr[INSP_MAX];
+	for (int i = nsp - 1; i >= 0; i--) {
+		istr[i] = in_sz;
+		ostr[i] = out_sz;
+		in_sz *= g.in[i];
+		out_sz *= g.out[i];
+	}
+	int64_t cm = 1;
+	for (int i = 0; i < nsp; i++) {
+		cstr[i] = cm;
+		cm *= g.in[i];
+	}
+	const ir_shape *xs = &n->in[0]->shape;
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef ind = n->op == IR_OP_MAX_POOL && n->nout > 1 && n->out[1] ? be_ptr(f, n->out[1]) : NULL;
+	LLVMTypeRef ty = be_dt_type(f, dt);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef acc = be_entry_alloca(f, f->i32, "ipool"), cnt = be_entry_alloca(f, f->i32, "icnt");
+	LLVMValueRef at = be_entry_alloca(f, f->i64, "iat");
+	LLVMValueRef m1 = LLVMConstInt(f->i64, (unsigned long long)-1LL, 1);
+
+	be_loop bl;
+	LLVMValueRef bc = be_loop_begin(f, &bl, xs->d[0] * xs->d[1]);
+	be_nest on;
+	LLVMValueRef oi[INSP_MAX];
+	be_nest_begin(f, &on, nsp, g.out, oi);
+	LLVMBuildStore(b, c32(f, max ? lo : 0), acc);
+	LLVMBuildStore(b, c32(f, 0), cnt);
+	LLVMBuildStore(b, m1, at);
+	be_nest kn;
+	LLVMValueRef ki[INSP_MAX];
+	be_nest_begin(f, &kn, nsp, g.k, ki);
+	LLVMValueRef inside = NULL, padded = NULL, off = be_mul(f, bc, in_sz), coff = be_ci(f, 0);
+	for (int i = 0; i < nsp; i++) {
+		LLVMValueRef p = LLVMBuildAdd(b, be_mul(f, oi[i], g.s[i]), be_mul(f, ki[i], g.dil[i]), "");
+		p = LLVMBuildSub(b, p, be_ci(f, g.pb[i]), "");
+		/* 0 <= p < in and -pb <= p < in + pe as unsigned compares */
+		LLVMValueRef c = LLVMBuildICmp(b, LLVMIntULT, p, be_ci(f, g.in[i]), "");
+		LLVMValueRef cp = LLVMBuildICmp(b, LLVMIntULT, LLVMBuildAdd(b, p, be_ci(f, g.pb[i]), ""),
+		                                be_ci(f, g.in[i] + g.pb[i] + g.pe[i]), "");
+		inside = inside ? LLVMBuildAnd(b, inside, c, "") : c;
+		padded = padded ? LLVMBuildAnd(b, padded, cp, "") : cp;
+		off = be_add(f, off, be_mul(f, p, istr[i]));
+		coff = be_add(f, coff, be_mul(f, p, cstr[i]));
+	}
+	be_if tap;
+	be_if_begin(f, &tap, inside);
+	LLVMValueRef v = ld_i32(f, dt, x, off);
+	LLVMValueRef cur = LLVMBuildLoad2(b, f->i32, acc, "");
+	if (max) {
+		LLVMValueRef cat = LLVMBuildLoad2(b, f->i64, at, "");
+		LLVMValueRef take = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, cat, LLVMConstInt(f->i64, 0, 0), ""),
+		                                LLVMBuildICmp(b, LLVMIntSGT, v, cur, ""), "");
+		LLVMValueRef where = colmajor ? be_add(f, be_mul(f, bc, in_sz), coff) : off;
+		where = LLVMBuildSExtOrBitCast(b, where, f->i64, ""); /* ity may be i32 */
+		LLVMBuildStore(b, LLVMBuildSelect(b, take, v, cur, ""), acc);
+		LLVMBuildStore(b, LLVMBuildSelect(b, take, where, cat, ""), at);
+	} else {
+		LLVMBuildStore(b, LLVMBuildAdd(b, cur, v, ""), acc);
+		LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, cnt, ""), c32(f, 1), ""), cnt);
+	}
+	be_if_end(f, &tap);
+	if (cip) {
+		LLVMValueRef pad = LLVMBuildAnd(b, padded, LLVMBuildNot(b, inside, ""), "");
+		LLVMValueRef s0 = LLVMBuildLoad2(b, f->i32, acc, "");
+		LLVMBuildStore(b, LLVMBuildAdd(b, s0, LLVMBuildSelect(b, pad, c32(f, zp), c32(f, 0), ""), ""), acc);
+		LLVMValueRef c0 = LLVMBuildLoad2(b, f->i32, cnt, "");
+		LLVMBuildStore(b, LLVMBuildAdd(b, c0, LLVMBuildZExt(b, pad, f->i32, ""), ""), cnt);
+	}
+	be_nest_end(f, &kn);
+	LLVMValueRef yi = be_add(f, be_mul(f, bc, out_sz), be_affine(f, 0, nsp, oi, ostr));
+	LLVMValueRef r = LLVMBuildLoad2(b, f->i32, acc, "");
+	if (!max) {
+		/* pool_int_avg's (s +- cnt/2) / cnt in i32, without its i64
+		 * (a libgcc call on 32-bit targets): the truncated quotient,
+		 * one step away from zero when 2|rem| >= cnt (|rem| >= cnt -
+		 * |rem| cannot overflow); cnt 0 gives the zero point. */
+		LLVMValueRef c = LLVMBuildLoad2(b, f->i32, cnt, "");
+		LLVMValueRef zero = c32(f, 0);
+		LLVMValueRef empty = LLVMBuildICmp(b, LLVMIntEQ, c, zero, "");
+		LLVMValueRef dv = LLVMBuildSelect(b, empty, c32(f, 1), c, "");
+		LLVMValueRef q = LLVMBuildSDiv(b, r, dv, "");
+		LLVMValueRef rem = LLVMBuildSRem(b, r, dv, "");
+		LLVMValueRef arem = smax_c(f, rem, LLVMBuildSub(b, zero, rem, ""));
+		LLVMValueRef up = LLVMBuildICmp(b, LLVMIntSGE, arem, LLVMBuildSub(b, dv, arem, ""), "");
+		LLVMValueRef step = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, r, zero, ""), c32(f, -1), c32(f, 1), "");
+		q = LLVMBuildAdd(b, q, LLVMBuildSelect(b, up, step, zero, ""), "");
+		q = LLVMBuildSelect(b, empty, c32(f, zp), q, "");
+		r = smin_c(f, smax_c(f, q, c32(f, lo)), c32(f, hi));
+	}
+	if (y)
+		be_st_t(f, ty, y, yi, LLVMBuildTrunc(b, r, ty, ""));
+	if (ind)
+		be_st_t(f, f->i64, ind, yi, LLVMBuildLoad2(b, f->i64, at, ""));
+	be_nest_end(f, &on);
+	be_loop_end(f, &bl);
+	return 0;
+}
+
+/* y = max(q, zp), the zero point taken inside the dtype's range as in
+ * ir/k_elementwise.c. */
+static int l_int_relu(be_fn *f, const ir_node *n)
+{
+	ir_dtype dt = n->in[0]->dt;
+	int64_t lo, hi, zp = in_zp(n);
+	ir_dtype_range(dt, &lo, &hi);
+	zp = zp < lo ? lo : zp > hi ? hi : zp;
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	be_loop l;
+	LLVMValueRef i = be_loop_begin(f, &l, ir_shape_numel(&n->in[0]->shape));
+	LLVMValueRef v = smax_c(f, ld_i32(f, dt, x, i), c32(f, zp));
+	be_st_t(f, be_dt_type(f, dt), y, i, LLVMBuildTrunc(f->b, v, be_dt_type(f, dt), ""));
+	be_loop_end(f, &l);
+	return 0;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 be_lower_hook be_lower_int(const ir_node *n)
@@ -437,6 +640,11 @@ be_lower_hook be_lower_int(const ir_node *n)
 	case IR_OP_DEQUANTIZE: return l_dequantize;
 	case IR_OP_CONV: return ir_dtype_is_qint(dt) ? l_int_conv : NULL;
 	case IR_OP_MATMUL: return ir_dtype_is_qint(dt) ? l_int_matmul : NULL;
+	case IR_OP_MAX_POOL:
+	case IR_OP_AVG_POOL:
+	case IR_OP_GLOBAL_MAX_POOL:
+	case IR_OP_GLOBAL_AVG_POOL: return ir_dtype_is_qint(dt) ? l_int_pool : NULL;
+	case IR_OP_RELU: return ir_dtype_is_qint(dt) ? l_int_relu : NULL;
 	default: return NULL;
 	}
 }
@@ -445,6 +653,48 @@ static bool int_type_ok(const ir_value *v)
 {
 	const ir_quant *q = v->quant;
 	return ir_dtype_is_qint(v->dt) && q && q->scheme == IR_QS_AFFINE && !q->codes && q->scale;
+}
+
+/* The integer pools and relu: output 0 of the input's dtype, one zero
+ * point where it is read, Indices (max_pool output 1) i64, a window whose
+ * tap count fits the i32 counter. */
+static bool pool_relu_supports(const ir_node *n, char *why, size_t wl)
+{
+	const ir_value *x = n->in[0], *y = n->out[0];
+	if (y->dt != x->dt) {
+		snprintf(why, wl, "output '%s' is %s for a %s input", y->name, ir_dtype_name(y->dt),
+		         ir_dtype_name(x->dt));
+		return false;
+	}
+	if (n->op != IR_OP_MAX_POOL && n->op != IR_OP_GLOBAL_MAX_POOL && x->quant &&
+	    x->quant->zero_point && x->quant->nchan != 1) {
+		snprintf(why, wl, "input '%s' is quantized per channel", x->name);
+		return false;
+	}
+	if (n->op == IR_OP_RELU)
+		return true;
+	if (x->shape.rank < 3 || x->shape.rank - 2 > INSP_MAX) {
+		snprintf(why, wl, "input rank %d", x->shape.rank);
+		return false;
+	}
+	if (n->op == IR_OP_MAX_POOL && n->nout > 1 && n->out[1] &&
+	    (n->out[1]->dt != IR_DT_I64 || !ir_shape_eq(&n->out[1]->shape, &y->shape))) {
+		snprintf(why, wl, "indices '%s' are not i64 of the output's shape", n->out[1]->name);
+		return false;
+	}
+	int cnt = 0;
+	const int64_t *k = ir_attr_ints(n, "kernel", &cnt);
+	bool global = n->op == IR_OP_GLOBAL_MAX_POOL || n->op == IR_OP_GLOBAL_AVG_POOL;
+	int64_t taps = 1;
+	for (int i = 2; i < x->shape.rank; i++) {
+		int64_t e = global ? x->shape.d[i] : k && cnt == x->shape.rank - 2 ? k[i - 2] : 1;
+		if (e > INT32_MAX / taps) {
+			snprintf(why, wl, "a window of more than 2^31 taps");
+			return false;
+		}
+		taps *= e > 0 ? e : 1;
+	}
+	return true;
 }
 
 bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
@@ -475,6 +725,9 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 	case IR_OP_DEQUANTIZE: {
 		bool q = n->op == IR_OP_QUANTIZE;
 		ir_dtype idt = q ? y->dt : x->dt;
+		if (q && ir_dtype_is_qint(x->dt) && ir_dtype_is_qint(y->dt) && x->quant &&
+		    x->quant->nchan == 1 && ir_attr_ints(n, "rq_mult", NULL))
+			return true; /* a requantization */
 		if ((q && x->dt != IR_DT_F32) || (!q && y->dt != IR_DT_F32) ||
 		    !(ir_dtype_is_qint(idt) || (!q && idt == IR_DT_I32))) {
 			snprintf(why, wl, "%s from %s to %s", ir_op_name(n->op), ir_dtype_name(x->dt),
@@ -488,6 +741,11 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 		}
 		return true;
 	}
+	case IR_OP_MAX_POOL:
+	case IR_OP_AVG_POOL:
+	case IR_OP_GLOBAL_MAX_POOL:
+	case IR_OP_GLOBAL_AVG_POOL:
+	case IR_OP_RELU: return pool_relu_supports(n, why, wl);
 	default:
 		break;
 	}

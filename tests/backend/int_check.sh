@@ -9,7 +9,10 @@
 # fixed-seed random input, at -O3 and -Oz; and int_raw.qir (quantize/
 # dequantize per tensor and per axis, raw i32 accumulators, integer graph
 # outputs) on a random input and on one of rounding ties, NaN, infinities
-# and huge values.  For each, `qgtc run` with --engine interp and
+# and huge values; and int_pool.qir (max/avg/global pools and relu on i8,
+# u8 and i16) at -O3 and -Oz, on a random input and on one of small
+# multiples of the scale (ties in the averages), saturating values and
+# NaN.  For each, `qgtc run` with --engine interp and
 # --engine native must write identical output_<k>.npy files (cmp).  Each
 # folded model must show an integer conv/matmul with rq_mult in its IR, so
 # that a change in the folding cannot turn this into a float test.
@@ -32,6 +35,13 @@ special = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, np.nan, np.inf, -np.inf, 1e30, -1e30
            0.0, -0.0, 0.05, 0.15, 0.25, 0.35, -0.05, -0.15, 1e-40, 12.95, -9.83, 3.7]
 np.save("raw_special.npy", np.array(special, np.float32).reshape(2, 3, 4))
 np.save("raw_rand.npy", (np.random.default_rng(1).standard_normal((2, 3, 4)) * 3).astype(np.float32))
+rng = np.random.default_rng(3)
+np.save("pool_rand.npy", (rng.standard_normal((2, 3, 7, 7)) * 3).astype(np.float32))
+p = rng.integers(-6, 7, (2, 3, 7, 7)) * 0.05
+p[rng.random(p.shape) < 0.1] = 1e30
+p[rng.random(p.shape) < 0.1] = -1e30
+p[rng.random(p.shape) < 0.03] = np.nan
+np.save("pool_special.npy", p.astype(np.float32))
 PY
 
 fail=0
@@ -69,6 +79,10 @@ for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d; do
 done
 compare raw_rand "$here/int_raw.qir" raw_rand.npy
 compare raw_special "$here/int_raw.qir" raw_special.npy
+for in in pool_rand pool_special; do
+	compare "$in" "$here/int_pool.qir" "$in.npy"
+	compare "$in-Oz" "$here/int_pool.qir" "$in.npy" -Oz
+done
 
 [ $fail = 0 ] && echo "int check: all identical" || echo "int check: FAILED"
 exit $fail

@@ -19,6 +19,9 @@ x_scale * w_scale), runs each through `qgtc run`, and checks:
      ONNX's reference semantics say; the fixed-point rounding may differ
      from float rounding by at most one step.
 
+  4. with --io int, the integers qgtc returns for the integers of the
+     input are the reference's.
+
 Nothing here is taken from qgtc's output: the reference is computed from
 the model's parameters alone.  Exit status 0 when every case matches.
 """
@@ -195,7 +198,7 @@ def build(case, rng):
     opset = 21 if act == TensorProto.INT16 else 13
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 10 if opset == 21 else 7
-    return model, x, ref, fref, ys
+    return model, x, ref, fref, ys, xq, yq
 
 
 def cases():
@@ -272,7 +275,7 @@ def main():
     os.makedirs(tmp, exist_ok=True)
     bad = 0
     for case in cases():
-        model, x, ref, fref, ys = build(case, rng)
+        model, x, ref, fref, ys, xq, yq = build(case, rng)
         if model.opset_import[0].version <= 17:
             onnx.checker.check_model(model)
         d = os.path.join(tmp, case["name"])
@@ -325,6 +328,21 @@ def main():
         steps = np.abs(got.astype(np.float64) - fref.astype(np.float64)) / ys
         if steps.max() > 1.0 + 1e-4:
             print("FAIL %s: %.2f steps from the float computation" % (case["name"], steps.max()))
+            bad += 1
+            continue
+        # 4. --io int: the integers in and out, exactly the reference's
+        np.save(os.path.join(d, "xq.npy"), xq)
+        p = subprocess.run([a.qgtc, "run", mpath, os.path.join(d, "xq.npy"), "-a", "8", "--io", "int",
+                            "--engine", a.engine, "--output-dir", os.path.join(d, "int")],
+                           capture_output=True, text=True)
+        if p.returncode:
+            print("FAIL %s: --io int run failed:\n%s" % (case["name"], p.stderr))
+            bad += 1
+            continue
+        gi = np.load(os.path.join(d, "int", "output_0.npy"))
+        if gi.dtype != yq.dtype or not np.array_equal(gi, yq):
+            print("FAIL %s: --io int gives %s%s, the reference %s%s" % (
+                case["name"], gi.dtype, list(gi.shape), yq.dtype, list(yq.shape)))
             bad += 1
             continue
         print("ok   %s: %d elements exact; %d one step from the float computation" % (

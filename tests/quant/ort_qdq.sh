@@ -1,0 +1,73 @@
+#!/bin/bash
+# ort_qdq.sh: a model compiled with -a 8 is written as standard QDQ ONNX
+# (--save-onnx) that ONNX Runtime loads and runs: its top-1 on the whole
+# Fashion-MNIST test split in ORT (onnxruntime-node, CPU) must be within
+# 0.1 pt of qgtc's own engine on the same QDQ file, which in turn must
+# give what `qgtc eval -a 8` gives (the file holds the same integers).
+# usage: ort_qdq.sh QGTC WORKDIR [SOURCE_DIR] [DATA_DIR]
+# Exits 77 (skipped) when onnxruntime-node cannot be installed from npm.
+set -u
+QGTC=${1:?usage: ort_qdq.sh QGTC WORKDIR [SOURCE_DIR] [DATA_DIR]}
+WORK=${2:?usage: ort_qdq.sh QGTC WORKDIR [SOURCE_DIR] [DATA_DIR]}
+SRC=${3:-$(cd "$(dirname "$0")/../.." && pwd)}
+DATA=${4:-/usr/share/datasets/fashion-mnist}
+MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
+PY=/usr/bin/python3
+mkdir -p "$WORK"
+if [ ! -r "$DATA/t10k-images-idx3-ubyte.gz" ]; then
+	echo "ort_qdq: $DATA not found; skipped"
+	exit 77
+fi
+if [ ! -d "$WORK/node_modules/onnxruntime-node" ]; then
+	# --ignore-scripts: the install script fetches CUDA add-ons; the CPU
+	# library ships inside the package.
+	(cd "$WORK" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >npm.log 2>&1) || {
+		cat "$WORK/npm.log" >&2
+		echo "ort_qdq: cannot install onnxruntime-node from npm; skipped"
+		exit 77
+	}
+fi
+export NODE_PATH=$WORK/node_modules
+fail=0
+
+# 1. compile with int8 activations (calibrated on the training split) and
+#    write the QDQ model; batch 100 for ORT.
+"$QGTC" "$MODEL" -a 8 --calib-data "$DATA" --batch 100 --emit ir -o "$WORK/w8a8.qir" \
+	--save-onnx "$WORK/w8a8_qdq.onnx" || exit 1
+grep -q 'conv(.*rq_mult' "$WORK/w8a8.qir" || { echo "FAIL: -a 8 made no integer conv"; exit 1; }
+$PY - "$WORK/w8a8_qdq.onnx" <<'PY' || exit 1
+import sys, onnx
+m = onnx.load(sys.argv[1])
+ops = [n.op_type for n in m.graph.node]
+q, dq = ops.count("QuantizeLinear"), ops.count("DequantizeLinear")
+print("qdq model: %d nodes, %d QuantizeLinear, %d DequantizeLinear, opset %d"
+      % (len(ops), q, dq, m.opset_import[0].version))
+if q < 3 or dq < 6 or "Conv" not in ops:
+    sys.exit("FAIL: not a QDQ model: %s" % ops)
+PY
+
+# 2. the test split as .npy, normalised as qgtc eval does (x * (1/255))
+$PY - "$DATA" "$WORK" <<'PY' || exit 1
+import gzip, sys, numpy as np
+d, w = sys.argv[1], sys.argv[2]
+x = np.frombuffer(gzip.open(d + "/t10k-images-idx3-ubyte.gz").read(), np.uint8, offset=16)
+y = np.frombuffer(gzip.open(d + "/t10k-labels-idx1-ubyte.gz").read(), np.uint8, offset=8)
+np.save(w + "/x.npy", x.reshape(-1, 1, 28, 28).astype(np.float32) * np.float32(1.0 / 255.0))
+np.save(w + "/y.npy", y.astype(np.int64))
+PY
+
+# 3. ORT, qgtc on the QDQ file, qgtc -a 8 on the float model
+ort=$(node "$SRC/tests/quant/ort_eval.js" "$WORK/w8a8_qdq.onnx" "$WORK/x.npy" "$WORK/y.npy" 100) || exit 1
+echo "$ort"
+qdq=$("$QGTC" eval "$WORK/w8a8_qdq.onnx" --data "$DATA" --engine native -q | tail -1) || exit 1
+echo "qgtc on the QDQ file: $qdq"
+own=$("$QGTC" eval "$MODEL" --data "$DATA" --engine native -q -a 8 | tail -1) || exit 1
+echo "qgtc eval -a 8:       $own"
+pct() { sed -n 's/.*top-1: \([0-9.]*\)%.*/\1/p' <<<"$1"; }
+a=$(pct "$ort") b=$(pct "$qdq") c=$(pct "$own")
+awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.1001) }' ||
+	{ echo "FAIL: ORT $a% and qgtc $b% differ by more than 0.1 pt on the same QDQ model"; fail=1; }
+awk -v b="$b" -v c="$c" 'BEGIN { d = b - c; if (d < 0) d = -d; exit !(d <= 0.0501) }' ||
+	{ echo "FAIL: the QDQ file gives $b%, qgtc -a 8 gave $c%"; fail=1; }
+[ $fail = 0 ] && echo "ort_qdq: ok"
+exit $fail
