@@ -161,6 +161,8 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
 	bool need_exp = false, need_log = false, need_tanh = false;
 	for (int k = 0; k < g->nnodes; k++) {
 		ir_op op = g->nodes[k]->op;
+		if (g->nodes[k]->dead || ir_node_attr(g->nodes[k], "lut"))
+			continue; /* an integer table needs no libm */
 		need_exp |= op == IR_OP_SIGMOID || op == IR_OP_SOFTMAX || op == IR_OP_LOG_SOFTMAX;
 		need_log |= op == IR_OP_LOG_SOFTMAX;
 		need_tanh |= op == IR_OP_TANH;

@@ -2,9 +2,11 @@
 # The qgtc demo: the paper's table 2 on real data.  A Fashion-MNIST CNN
 # trained elsewhere (PyTorch, examples/fashion_cnn/) is loaded from ONNX,
 # evaluated in FP32, quantized after training (PTQ) to 4 and 2 bits, and
-# fine-tuned with Quantization-Guided Training (QGT) for 4 and 2 bits;
-# every quantized model is evaluated on the 10,000 test images with the
-# native engine and compiled for a Cortex-M4 (armv7em).  Prints the table
+# fine-tuned with Quantization-Guided Training (QGT) for 4 and 2 bits, and
+# run in integers (-a 8: int8 activations calibrated on the training split)
+# with 8- and 4-bit PTQ weights and the 2-bit QGT weights; every quantized
+# model is evaluated on the 10,000 test images with the native engine and
+# compiled for a Cortex-M4 (armv7em), whose header states its arena.  Prints the table
 # and writes report.html: the table plus per-layer weight histograms before
 # and after QGT (the paper's figure 4) as inline SVG.
 # usage: examples/demo.sh [PATH_TO_QGTC] [OUT_DIR]
@@ -71,34 +73,54 @@ for b in 4 2; do
 	"$qgtc" qgt$b.onnx -b $b --calib $calib --target armv7em -o qgt$b.o -q
 done
 
+# Integer inference: W8A8 and W4A8 after PTQ, W2A8 from the 2-bit QGT model.
+for m in w8a8 w4a8 w2a8; do
+	case $m in
+	w8a8) src=$model args=(-b 8) ;;
+	w4a8) src=$model args=(-b 4) ;;
+	w2a8) src=qgt2.onnx args=(-b 2 --calib mse) ;;
+	esac
+	step "${m^^}: int8 activations calibrated on the training split; evaluate, compile"
+	"$qgtc" eval "$src" --data "$data" "${args[@]}" -a 8 --engine native --report-json $m.json -q >$m.log
+	"$qgtc" "$src" "${args[@]}" -a 8 --calib-data "$data" --target armv7em -o $m.o -q
+done
+
 fp32_acc=$(top1 fp32.log)
 fp32_bytes=$(jtot ptq4.json fp32_bytes)
 fp32_obj=$(objsize fp32.o)
 rows=()
-row() { # label acc packed_weight_bytes total_param_bytes object
+# the arena the generated header states
+arena() { sed -n 's/^#define [A-Z0-9_]*_ARENA_SIZE \([0-9]*\).*/\1/p' "$1"; }
+row() { # label acc packed_weight_bytes total_param_bytes object arena
 	local delta red ored
 	delta=$(awk -v a="$2" -v f="$fp32_acc" 'BEGIN { printf "%+.2f", a - f }')
 	red=$(awk -v t="$4" -v f="$fp32_bytes" 'BEGIN { printf "%.1fx", f / t }')
 	ored=$(awk -v o="$5" -v f="$fp32_obj" 'BEGIN { if (o + 0 > 0) printf "%.2fx", f / o; else print "n/a" }')
-	rows+=("$1|$2|$delta|$3|$4|$red|$5|$ored")
+	rows+=("$1|$2|$delta|$3|$4|$red|$5|$ored|$6")
 }
-row "FP32" "$fp32_acc" "$fp32_bytes" "$fp32_bytes" "$fp32_obj"
-for m in ptq4 ptq2 qgt4 qgt2; do
-	b=${m#???}
-	label=$([ "${m%?}" = ptq ] && echo "PTQ $b-bit" || echo "QGT $b-bit")
-	row "$label (per-channel)" "$(top1 $m.log)" "$(jtot $m.json packed_weight_bytes)" \
-		"$(jtot $m.json total_bytes)" "$(objsize $m.o)"
+row "FP32" "$fp32_acc" "$fp32_bytes" "$fp32_bytes" "$fp32_obj" "$(arena fp32.h)"
+for m in ptq4 ptq2 qgt4 qgt2 w8a8 w4a8 w2a8; do
+	case $m in
+	w8a8) label="W8A8 PTQ, integer" ;;
+	w4a8) label="W4A8 PTQ, integer" ;;
+	w2a8) label="W2A8 QGT, integer" ;;
+	*) b=${m#???}
+	   label="$([ "${m%?}" = ptq ] && echo "PTQ $b-bit" || echo "QGT $b-bit") (per-channel)" ;;
+	esac
+	row "$label" "$(top1 $m.log)" "$(jtot $m.json packed_weight_bytes)" \
+		"$(jtot $m.json total_bytes)" "$(objsize $m.o)" "$(arena ${m}.h)"
 done
 elapsed=$(($(date +%s) - start))
 
-header="method|top-1 %|delta|packed weights B|weights+params B|reduction|armv7em .text+.rodata B|object reduction"
+header="method|top-1 %|delta|packed weights B|weights+params B|reduction|armv7em .text+.rodata B|object reduction|arena B"
 echo
 echo "Fashion-MNIST test set (10,000 images), bundled 24k-parameter CNN; QGT: $epochs epochs"
 {
 	echo "$header"
 	printf '%s\n' "${rows[@]}"
-} | awk -F'|' '{ printf "%-24s %8s %7s %17s %17s %10s %24s %17s\n", $1, $2, $3, $4, $5, $6, $7, $8 }'
-echo "(weights+params: packed weights, scales/zero points and float biases, from --report-json;"
+} | awk -F'|' '{ printf "%-24s %8s %7s %17s %17s %10s %24s %17s %9s\n", $1, $2, $3, $4, $5, $6, $7, $8, $9 }'
+echo "(integer rows: int8 activations, -a 8; arena: the RAM NAME_run needs, from the header;"
+echo " weights+params: packed weights, scales/zero points and float biases, from --report-json;"
 echo " object: the armv7em object file's .text + .rodata; demo took ${elapsed}s)"
 
 # ------------------------------------------------------------ report.html

@@ -235,7 +235,8 @@ static int node_attrs(wctx *c, const ir_node *n, Onnx__NodeProto *np)
 		}
 		/* The integer path's multipliers are derived again on import;
 		 * quantize's dtype is its zero point's (checked by the writer). */
-		if (strncmp(at->name, "rq_", 3) == 0 ||
+		if (strncmp(at->name, "rq_", 3) == 0 || strcmp(at->name, "left_shift") == 0 ||
+		    strcmp(at->name, "lut") == 0 ||
 		    (n->op == IR_OP_QUANTIZE && strcmp(at->name, "dtype") == 0))
 			continue;
 		int since;
@@ -509,7 +510,8 @@ static bool int_node(const ir_node *n)
 {
 	if (n->nin < 1 || !n->in[0] || !ir_dtype_is_qint(n->in[0]->dt))
 		return false;
-	if (n->op == IR_OP_CONV || n->op == IR_OP_MATMUL || n->op == IR_OP_QUANTIZE)
+	if (n->op == IR_OP_CONV || n->op == IR_OP_MATMUL || n->op == IR_OP_QUANTIZE ||
+	    n->op == IR_OP_ADD || n->op == IR_OP_MUL || ir_node_attr(n, "lut"))
 		return true;
 	if (!ir_op_keeps_quant(n->op))
 		return false;
@@ -546,11 +548,12 @@ static int write_int(wctx *c, Onnx__GraphProto *gp, const ir_node *n, int idx)
 		np->n_attribute = 0;
 		return n->op == IR_OP_CONV ? node_attrs(c, n, np) : 0;
 	}
-	const char *in[3] = {NULL, NULL, NULL};
+	const char *in[8] = {NULL};
 	int nin = lin ? 2 : n->nin;
-	for (int k = 0; k < n->nin; k++) {
+	bool two = lin || n->op == IR_OP_ADD || n->op == IR_OP_MUL; /* both operands integer */
+	for (int k = 0; k < n->nin && k < 7; k++) {
 		const ir_value *v = n->in[k];
-		if (k < 2 && lin)
+		if (k < 2 && two)
 			in[k] = wdq(c, gp, v);
 		else if (k == 0)
 			in[k] = wdq(c, gp, v);

@@ -20,6 +20,7 @@ bool ir_op_keeps_quant(ir_op op)
 	case IR_OP_UNSQUEEZE:
 	case IR_OP_IDENTITY:
 	case IR_OP_DROPOUT:
+	case IR_OP_PAD: /* fold-qdq pads an integer with its zero point */
 		return true;
 	default:
 		return false;

@@ -289,55 +289,133 @@ int ir_eval_relu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const 
 	return 0;
 }
 
+/* ---------------------------------------- table-driven integer activations */
+
+/* sigmoid, tanh, hard_sigmoid, hard_swish and leaky_relu of an 8-bit
+ * integer activation carry a `lut` of 256 integers that a pass derived
+ * once as quantize_out(f(dequantize_in(i))):
+ *   y = lut[q - qmin],  qmin = -128 for i8, 0 for u8,
+ * y of the input's dtype, on the grid the node's maker gave the output
+ * (its quant is its type and stays as it is).  Nothing here recomputes f
+ * from floats, so every backend can match the table bit for bit. */
+enum { LUT_N = 256 };
+
+/* n's lut checked against input x of dtype dt: 256 entries, each in dt's
+ * range.  NULL after reporting otherwise; g may be NULL (evaluation). */
+static const int64_t *lut_get(const ir_graph *g, const ir_node *n, const char *xname, ir_dtype dt,
+                              diag_sink *d)
+{
+	if (dt != IR_DT_I8 && dt != IR_DT_U8) {
+		k_error(g, n, d, "input '%s' is %s; a lookup table needs an 8-bit input (i8 or u8)",
+		        xname, ir_dtype_name(dt));
+		return NULL;
+	}
+	int cnt = 0;
+	const int64_t *lut = ir_attr_ints(n, "lut", &cnt);
+	if (!lut || cnt != LUT_N) {
+		k_error(g, n, d, "lut has %d entries; an integer %s needs %d (one per %s value)",
+		        lut ? cnt : 0, ir_op_name(n->op), LUT_N, ir_dtype_name(dt));
+		return NULL;
+	}
+	int64_t lo, hi;
+	ir_dtype_range(dt, &lo, &hi);
+	for (int i = 0; i < LUT_N; i++)
+		if (lut[i] < lo || lut[i] > hi) {
+			k_error(g, n, d, "lut[%d] = %lld is outside the range of %s [%lld, %lld]", i,
+			        (long long)lut[i], ir_dtype_name(dt), (long long)lo, (long long)hi);
+			return NULL;
+		}
+	return lut;
+}
+
+/* Infer for an activation that is a float op, or a table lookup when it
+ * carries a lut (an integer input without one stays unsupported). */
+static int infer_act(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!ir_node_attr(n, "lut"))
+		return infer_f32_unary(g, n, d);
+	if (!need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	if (x->dt == IR_DT_UNDEF)
+		return defer(n);
+	if (!lut_get(g, n, x->name, x->dt, d))
+		return -1;
+	k_set_out(n, 0, x->dt, &x->shape); /* the output's quant stays: it is its type */
+	return 0;
+}
+
+static int eval_act(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                    diag_sink *d, unary_fn f, float a, float b)
+{
+	if (!ir_node_attr(n, "lut"))
+		return eval_f32_unary(n, in, out, d, f, a, b);
+	const ir_tensor *x = in[0], *y = out[0];
+	const int64_t *lut = x ? lut_get(NULL, n, n->in[0]->name, x->dt, d) : NULL;
+	if (!lut)
+		return -1;
+	if (y->dt != x->dt || numel(x) < 0 || numel(x) != numel(y)) {
+		char sa[96], sb[96];
+		k_error(NULL, n, d, "input %s%s does not match output %s%s", ir_dtype_name(x->dt),
+		        ir_shape_str(&x->shape, sa, sizeof sa), ir_dtype_name(y->dt),
+		        ir_shape_str(&y->shape, sb, sizeof sb));
+		return -1;
+	}
+	int64_t qmin = x->dt == IR_DT_I8 ? -128 : 0;
+	for (int64_t i = 0; i < numel(x); i++)
+		st_int(y->dt, y->data, i, lut[ld_int(x->dt, x->data, i) - qmin]);
+	return 0;
+}
+
 int ir_infer_leaky_relu(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	return infer_f32_unary(g, n, d);
+	return infer_act(g, n, d);
 }
 
 int ir_eval_leaky_relu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	return eval_f32_unary(n, in, out, d, leaky_relu_f, ir_attr_float(n, "alpha", 0.01f), 0);
+	return eval_act(n, in, out, d, leaky_relu_f, ir_attr_float(n, "alpha", 0.01f), 0);
 }
 
 int ir_infer_sigmoid(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	return infer_f32_unary(g, n, d);
+	return infer_act(g, n, d);
 }
 
 int ir_eval_sigmoid(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	return eval_f32_unary(n, in, out, d, sigmoid_f, 0, 0);
+	return eval_act(n, in, out, d, sigmoid_f, 0, 0);
 }
 
 int ir_infer_tanh(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	return infer_f32_unary(g, n, d);
+	return infer_act(g, n, d);
 }
 
 int ir_eval_tanh(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	return eval_f32_unary(n, in, out, d, tanh_f, 0, 0);
+	return eval_act(n, in, out, d, tanh_f, 0, 0);
 }
 
 int ir_infer_hard_sigmoid(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	return infer_f32_unary(g, n, d);
+	return infer_act(g, n, d);
 }
 
 int ir_eval_hard_sigmoid(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	return eval_f32_unary(n, in, out, d, hard_sigmoid_f, ir_attr_float(n, "alpha", 0.2f),
-	                      ir_attr_float(n, "beta", 0.5f));
+	return eval_act(n, in, out, d, hard_sigmoid_f, ir_attr_float(n, "alpha", 0.2f),
+	                ir_attr_float(n, "beta", 0.5f));
 }
 
 int ir_infer_hard_swish(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	return infer_f32_unary(g, n, d);
+	return infer_act(g, n, d);
 }
 
 int ir_eval_hard_swish(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	return eval_f32_unary(n, in, out, d, hard_swish_f, 0, 0);
+	return eval_act(n, in, out, d, hard_swish_f, 0, 0);
 }
 
 /* ----------------------------------------------------------- batchnorm */
@@ -573,12 +651,168 @@ int ir_eval_clip(const ir_node *n, const ir_tensor *const *in, ir_tensor *const 
 
 typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } bin_op;
 
+/* ------------------------------------------- integer add and mul */
+
+/* add and mul whose operand 0 is an integer activation (i8/u8/i16/u16
+ * with a quant) compute on the grid, as TFLite's quantized Add and Mul
+ * (CMSIS-NN arm_elementwise_add_s8/_mul_s8), with z1, z2, zy the zero
+ * points and m/s the rq_mult/rq_shift entries:
+ *   add: a = R((q1 - z1) << left_shift, m0, s0), b = R((q2 - z2) << left_shift, m1, s1),
+ *        y = sat(R(a + b, m2, s2) + zy)
+ *   mul: y = sat(R((q1 - z1) * (q2 - z2), m0, s0) + zy)
+ * R is ir_requant_apply; int32 arithmetic wraps (the pass that derives
+ * the multipliers keeps the shifted differences in range).  mul ignores
+ * left_shift. */
+static bool qbin_taken(const ir_node *n, const ir_value *a)
+{
+	return (n->op == IR_OP_ADD || n->op == IR_OP_MUL) && ir_dtype_is_qint(a->dt) && a->quant;
+}
+
+static bool qbin_any_attr(const ir_node *n)
+{
+	return ir_node_attr(n, "rq_mult") || ir_node_attr(n, "rq_shift") ||
+	       ir_node_attr(n, "left_shift");
+}
+
+/* Operands, output quant and attributes of an integer add/mul; g may be
+ * NULL (evaluation). */
+static int qbin_check(const ir_graph *g, const ir_node *n, diag_sink *d)
+{
+	const char *op = ir_op_name(n->op);
+	const ir_value *a = n->in[0], *y = n->out[0];
+	for (int k = 0; k < 2; k++) {
+		const ir_value *v = n->in[k];
+		const ir_quant *q = v->quant;
+		if (v->dt != a->dt) {
+			k_error(g, n, d, "operand %d '%s' is %s; an integer %s needs both operands %s", k,
+			        v->name, ir_dtype_name(v->dt), op, ir_dtype_name(a->dt));
+			return -1;
+		}
+		if (!q || q->scheme != IR_QS_AFFINE || q->codes || !q->scale || q->nchan != 1) {
+			k_error(g, n, d, "operand %d '%s' (%s) needs a per-tensor affine quantization in "
+			        "its type for an integer %s", k, v->name, ir_dtype_name(v->dt), op);
+			return -1;
+		}
+	}
+	const ir_quant *qy = y->quant;
+	if (!qy || qy->scheme != IR_QS_AFFINE || qy->codes || !qy->scale || qy->nchan != 1) {
+		k_error(g, n, d, "output '%s' of an integer %s needs a per-tensor affine quantization",
+		        y->name, op);
+		return -1;
+	}
+	int want = n->op == IR_OP_ADD ? 3 : 1, nm = 0, ns = 0;
+	const int64_t *mult = ir_attr_ints(n, "rq_mult", &nm);
+	const int64_t *shift = ir_attr_ints(n, "rq_shift", &ns);
+	if (!mult || !shift || nm != want || ns != want) {
+		k_error(g, n, d, "an integer %s needs rq_mult and rq_shift with %s", op,
+		        want == 3 ? "3 entries each (input 1, input 2, output)" : "1 entry each");
+		return -1;
+	}
+	for (int i = 0; i < want; i++)
+		if (mult[i] < 0 || mult[i] > INT32_MAX || shift[i] < -31 || shift[i] > 30) {
+			k_error(g, n, d, "rq_mult[%d]=%lld, rq_shift[%d]=%lld are out of range "
+			        "([0, 2^31), [-31, 30])", i, (long long)mult[i], i, (long long)shift[i]);
+			return -1;
+		}
+	if (n->op == IR_OP_ADD) {
+		const ir_attr *ls = ir_node_attr(n, "left_shift");
+		int64_t v = ir_attr_int(n, "left_shift", -1);
+		if (!ls || v < 0 || v > 30) {
+			k_error(g, n, d, "an integer add needs left_shift in [0, 30]%s",
+			        ls ? "" : " (it is missing)");
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int infer_qbinary(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	const ir_value *a = n->in[0], *b = n->in[1];
+	if (b->dt == IR_DT_UNDEF)
+		return defer(n);
+	if (qbin_check(g, n, d))
+		return -1;
+	if (a->shape.rank < 0 || b->shape.rank < 0) {
+		n->out[0]->dt = a->dt;
+		return defer(n);
+	}
+	ir_shape o;
+	if (k_broadcast_shape(&a->shape, &b->shape, &o)) {
+		char sa[96], sb[96];
+		k_error(g, n, d, "cannot broadcast %s with %s", ir_shape_str(&a->shape, sa, sizeof sa),
+		        ir_shape_str(&b->shape, sb, sizeof sb));
+		return -1;
+	}
+	k_set_out(n, 0, a->dt, &o); /* the output's quant stays: it is its type */
+	return 0;
+}
+
+static int32_t zp_of(const ir_quant *q)
+{
+	return q->zero_point ? q->zero_point[0] : 0;
+}
+
+static int eval_qbinary(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                        diag_sink *d)
+{
+	const ir_tensor *a = in[0], *b = in[1];
+	ir_tensor *y = out[0];
+	ir_shape o;
+	if (!a || !b || a->dt != n->in[0]->dt || b->dt != a->dt || y->dt != a->dt ||
+	    k_broadcast_shape(&a->shape, &b->shape, &o) || !ir_shape_eq(&o, &y->shape)) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	if (qbin_check(NULL, n, d))
+		return -1;
+	int cnt_m = 0;
+	const int64_t *m = ir_attr_ints(n, "rq_mult", &cnt_m), *s = ir_attr_ints(n, "rq_shift", &cnt_m);
+	int ls = (int)ir_attr_int(n, "left_shift", 0);
+	int32_t z1 = zp_of(n->in[0]->quant), z2 = zp_of(n->in[1]->quant), zy = zp_of(n->out[0]->quant);
+	int64_t lo, hi;
+	ir_dtype_range(y->dt, &lo, &hi);
+	const ir_shape *ops[2] = {&a->shape, &b->shape};
+	bcast_iter it;
+	bcast_init(&it, &y->shape, 2, ops);
+	int64_t cnt = numel(y);
+	for (int64_t i = 0; i < cnt; i++, bcast_next(&it)) {
+		/* q - z in int32 (exact for a zero point in the dtype's range) */
+		int32_t d1 = (int32_t)(ld_int(a->dt, a->data, it.off[0]) - z1);
+		int32_t d2 = (int32_t)(ld_int(b->dt, b->data, it.off[1]) - z2);
+		int32_t r;
+		if (n->op == IR_OP_ADD) {
+			int32_t x1 = (int32_t)((uint32_t)d1 << ls), x2 = (int32_t)((uint32_t)d2 << ls);
+			x1 = ir_requant_apply(x1, (int32_t)m[0], (int32_t)s[0]);
+			x2 = ir_requant_apply(x2, (int32_t)m[1], (int32_t)s[1]);
+			int32_t sum = (int32_t)((uint32_t)x1 + (uint32_t)x2);
+			r = ir_requant_apply(sum, (int32_t)m[2], (int32_t)s[2]);
+		} else {
+			int32_t prod = (int32_t)((uint32_t)d1 * (uint32_t)d2);
+			r = ir_requant_apply(prod, (int32_t)m[0], (int32_t)s[0]);
+		}
+		int64_t v = (int64_t)r + zy;
+		st_int(y->dt, y->data, i, v < lo ? lo : v > hi ? hi : v);
+	}
+	return 0;
+}
+
 static int infer_binary(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!need_in(g, n, 0, d) || !need_in(g, n, 1, d))
 		return -1;
 	const ir_value *a = n->in[0], *b = n->in[1];
-	if (a->dt == IR_DT_UNDEF || b->dt == IR_DT_UNDEF)
+	if (a->dt == IR_DT_UNDEF)
+		return defer(n);
+	if (qbin_taken(n, a))
+		return infer_qbinary(g, n, d);
+	if (qbin_any_attr(n)) {
+		k_error(g, n, d, "rq_mult/rq_shift/left_shift given but operand 0 '%s' (%s) is not a "
+		        "quantized integer (i8, u8, i16, u16 with a quantization)", a->name,
+		        ir_dtype_name(a->dt));
+		return -1;
+	}
+	if (b->dt == IR_DT_UNDEF)
 		return defer(n);
 	if (a->dt != b->dt) {
 		k_error(g, n, d, "operand dtypes differ: %s and %s", ir_dtype_name(a->dt),
@@ -640,6 +874,8 @@ static float f32_binop(bin_op op, float a, float b)
 static int eval_binary(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
                        diag_sink *d, bin_op op)
 {
+	if (in[0] && qbin_taken(n, n->in[0]))
+		return eval_qbinary(n, in, out, d);
 	const ir_tensor *a = in[0], *b = in[1];
 	ir_tensor *y = out[0];
 	ir_shape o;

@@ -4,7 +4,8 @@
  *
  * 1. Observe: run the interpreter over the calibration samples and record
  *    the range of the input and the output of every conv, matmul and gemm
- *    whose weights are quantized constants (the output after a following
+ *    whose weights are quantized constants, and of the operands and output
+ *    of every add or mul of two activations (an output after a following
  *    relu or clip, which the integer op then absorbs): min-max, or from a
  *    histogram the percentile or the MSE-optimal clipping (--act-calib).
  * 2. Rewrite each such layer as
@@ -406,11 +407,15 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	}
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
-		if (n->dead || (n->op != IR_OP_CONV && n->op != IR_OP_MATMUL))
+		if (n->dead)
 			continue;
-		ir_value *w = n->in[1];
-		if (!ir_value_is_const(w) || w->dt != IR_DT_F32 || !w->quant || !w->quant->codes ||
-		    n->in[0]->dt != IR_DT_F32)
+		ir_value *w = n->nin > 1 ? n->in[1] : NULL;
+		bool lin = (n->op == IR_OP_CONV || n->op == IR_OP_MATMUL) && ir_value_is_const(w) &&
+		           w->dt == IR_DT_F32 && w->quant && w->quant->codes;
+		/* adds and muls of two activations (residuals, gates) */
+		bool elt = (n->op == IR_OP_ADD || n->op == IR_OP_MUL) && w && !ir_value_is_const(w) &&
+		           !ir_value_is_const(n->in[0]) && w->dt == IR_DT_F32;
+		if ((!lin && !elt) || n->in[0]->dt != IR_DT_F32)
 			continue;
 		layer *l = &L[nl++];
 		l->n = n;
@@ -422,13 +427,16 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 			y = u->out[0];
 			u = only_user(g, y);
 		}
-		if (u && is_act(u)) {
+		if (u && is_act(u) && n->op != IR_OP_MUL) {
 			l->act = u;
 			y = u->out[0];
 		}
-		ir_value *io[2] = {n->in[0], y};
-		int *slot[2] = {&l->in, &l->out};
-		for (int k = 0; k < 2; k++) {
+		ir_value *io[3] = {n->in[0], y, elt ? w : NULL};
+		int in2 = -1;
+		int *slot[3] = {&l->in, &l->out, &in2};
+		for (int k = 0; k < 3; k++) {
+			if (!io[k])
+				continue;
 			int s = -1;
 			for (int j = 0; j < S.n; j++)
 				if (S.o[j].v == io[k])
@@ -557,6 +565,8 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	free(zps);
 	for (int l = 0; l < nl; l++) {
 		ir_node *n = L[l].n;
+		if (n->op != IR_OP_CONV && n->op != IR_OP_MATMUL)
+			continue;
 		ir_value *wd = int_weight(g, n, n->in[1], d);
 		if (!wd) {
 			free(dq);

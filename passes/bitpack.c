@@ -134,9 +134,39 @@ void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, 
 	int64_t fcount = 0, qcount = 0;
 	for (int i = 0; i < g->nvalues; i++) {
 		const ir_value *v = g->values[i];
-		if (v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || !ir_shape_known(&v->shape))
+		if (v->kind != IR_VAL_CONST || !ir_shape_known(&v->shape))
 			continue;
 		int64_t n = ir_shape_numel(&v->shape);
+		const ir_node *u = consumer(g, v);
+		if (!u && v->dt == IR_DT_I32) /* a bias reads as operand 2 */
+			for (int j = 0; j < g->nnodes && !u; j++)
+				if (!g->nodes[j]->dead && g->nodes[j]->nin > 2 && g->nodes[j]->in[2] == v)
+					u = g->nodes[j];
+		bool intop = u && u->nin > 0 && u->in[0] && ir_dtype_is_qint(u->in[0]->dt) &&
+		             (u->op == IR_OP_CONV || u->op == IR_OP_MATMUL);
+		if (intop && v->quant && !v->quant->codes && ir_dtype_is_qint(v->dt)) {
+			/* an integer-path weight: one integer per element as the
+			 * backend stores it, and per channel the requantization
+			 * multiplier and shift (plus zero points when it has any) */
+			size_t c = (size_t)v->quant->nchan;
+			bool zps = false;
+			for (size_t k = 0; v->quant->zero_point && k < c; k++)
+				zps |= v->quant->zero_point[k] != 0;
+			packed += (size_t)n * ir_dtype_size(v->dt);
+			qparams += c * 8 + (zps ? c * 4 : 0);
+			fp32 += (size_t)n * 4;
+			fp32w += (size_t)n * 4;
+			qcount += n;
+			continue;
+		}
+		if (intop && v->dt == IR_DT_I32) { /* its i32 bias */
+			fp32 += (size_t)n * 4;
+			fbytes += (size_t)n * 4;
+			fcount += n;
+			continue;
+		}
+		if (v->dt != IR_DT_F32)
+			continue;
 		fp32 += (size_t)n * 4;
 		if (v->quant) {
 			packed += packed_of(v);
@@ -170,7 +200,9 @@ void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, 
 		const char *lname = n && n->name && *n->name ? n->name : "-";
 		const ir_quant *q = v->quant;
 		int64_t cnt = ir_shape_numel(&v->shape);
-		size_t pb = packed_of(v);
+		if (!q->codes && !(v->dt == IR_DT_F32 || ir_dtype_is_qint(v->dt)))
+			continue;
+		size_t pb = q->codes ? packed_of(v) : (size_t)cnt * ir_dtype_size(v->dt);
 		double share = packed ? 100.0 * (double)pb / (double)packed : 0;
 		const char *gran = q->axis < 0 ? "per-tensor" : "per-channel";
 		if (json) {

@@ -7,6 +7,9 @@
  *     [-> relu|clip, when the quantize's saturation does the same] -> quantize
  *                                                            => requantized integer op
  *   conv|matmul(dequantize(x, 1), dequantize(w, 1)) -> cast(i32)     => i32 accumulator
+ *   add|mul(dequantize(a), dequantize(b)) [-> relu|clip] -> quantize   => integer add/mul
+ *   sigmoid|tanh|hard_sigmoid|hard_swish|leaky_relu(dequantize(q)) -> quantize, 8-bit
+ *                                                            => a 256-entry table (lut)
  *
  * First, dequantize sinks through the ops that keep the integer grid
  * (pools, relu, reshapes: ir_op_keeps_quant), which then run on the
@@ -296,6 +299,26 @@ static int sink_dq(ir_graph *g, ir_node *n)
 	ir_quant *qx = par_quant(g, &p);
 	if (!qx || !fits(p.q, qx))
 		return 0;
+	ir_value *pad_value = NULL;
+	if (n->op == IR_OP_PAD && strcmp(ir_attr_str(n, "mode", "constant"), "constant") == 0) {
+		/* the constant becomes its quantized value, which must be exact */
+		double v = n->nin > 2 && n->in[2] ? ir_const_get(n->in[2], 0) : 0.0;
+		double q = v / p.s[0] + par_zp(&p, 0);
+		int64_t lo, hi;
+		ir_dtype_range(p.q->dt, &lo, &hi);
+		if (q != nearbyint(q) || q < (double)lo || q > (double)hi)
+			return 0;
+		unsigned char buf[2];
+		int16_t q16 = (int16_t)q;
+		if (ir_dtype_size(p.q->dt) == 2)
+			memcpy(buf, &q16, 2);
+		else
+			buf[0] = (unsigned char)(int8_t)q16;
+		ir_shape s0 = ir_shape_make(0, NULL);
+		pad_value = ir_graph_add_const(g, ir_graph_unique_name(g, "pad.zero_point"), p.q->dt, &s0, buf);
+		if (!pad_value)
+			return -1;
+	}
 	ir_value *y = n->out[0];
 	ir_value *qy = ir_graph_add_value(
 		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.q", y->name)), p.q->dt, NULL);
@@ -304,6 +327,19 @@ static int sink_dq(ir_graph *g, ir_node *n)
 	if (!p.q->quant)
 		p.q->quant = qx;
 	n->in[0] = p.q;
+	if (pad_value) {
+		if (n->nin < 3) {
+			ir_value **in = ir_arena_alloc(g->arena, 3 * sizeof *in);
+			if (!in)
+				return -1;
+			memcpy(in, n->in, sizeof *in * (size_t)n->nin);
+			for (int j = n->nin; j < 3; j++)
+				in[j] = NULL;
+			n->in = in;
+			n->nin = 3;
+		}
+		n->in[2] = pad_value;
+	}
 	n->out[0] = qy;
 	qy->producer = n;
 	y->producer = NULL;
@@ -352,6 +388,121 @@ static int drop_qdq(ir_graph *g, ir_node *u, diag_sink *d)
 		p.q->quant = qx;
 	ir_graph_replace_uses(g, u->out[0], p.q);
 	u->dead = true;
+	return 1;
+}
+
+/* add|mul(dequantize(a), dequantize(b)) [-> relu/clip absorbed] ->
+ * quantize: the integer add (TFLite's: both inputs rescaled to twice the
+ * larger scale at 2^left_shift, summed, requantized) or mul (the product
+ * requantized by sa*sb/sy).  1 done, 0 not, -1 error (reported). */
+static int fold_eltwise(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	qdq_par pa, pb, py;
+	if (!dq_of(n->in[0], &pa) || !dq_of(n->in[1], &pb) || pa.ns != 1 || pb.ns != 1 ||
+	    pa.q->dt != pb.q->dt || !ir_dtype_is_qint(pa.q->dt))
+		return 0;
+	ir_node *u = sole_user(g, n->out[0]), *act = NULL;
+	if (u && n->op == IR_OP_ADD && (u->op == IR_OP_RELU || u->op == IR_OP_CLIP)) {
+		act = u;
+		u = sole_user(g, u->out[0]);
+	}
+	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || !u->out[0]->quant ||
+	    u->out[0]->dt != pa.q->dt || (act && !act_absorbed(act, u->out[0])))
+		return 0;
+	ir_quant *qa = par_quant(g, &pa), *qb = par_quant(g, &pb);
+	if (!qa || !qb || !fits(pa.q, qa) || !fits(pb.q, qb))
+		return 0;
+	double sa = pa.s[0], sb = pb.s[0], sy = py.s[0];
+	int ls = ir_dtype_size(pa.q->dt) == 2 ? 15 : 20;
+	double real[3];
+	int nr = 1;
+	if (n->op == IR_OP_ADD) {
+		double twice = 2.0 * (sa > sb ? sa : sb);
+		real[0] = sa / twice;
+		real[1] = sb / twice;
+		real[2] = twice / ((double)(1 << ls) * sy);
+		nr = 3;
+	} else {
+		real[0] = sa * sb / sy;
+	}
+	int64_t mult[3], shift[3];
+	for (int k = 0; k < nr; k++) {
+		int32_t mu, sh;
+		if (ir_requant_multiplier(real[k], &mu, &sh)) {
+			diag_error(d, ir_node_loc(g, n), "requantization multiplier %g is out of range", real[k]);
+			return -1;
+		}
+		mult[k] = mu;
+		shift[k] = sh;
+	}
+	if (!pa.q->quant)
+		pa.q->quant = qa;
+	if (!pb.q->quant)
+		pb.q->quant = qb;
+	n->in[0] = pa.q;
+	n->in[1] = pb.q;
+	ir_value *y = u->out[0];
+	n->out[0]->producer = NULL;
+	n->out[0] = y;
+	y->producer = n;
+	u->dead = true;
+	if (act)
+		act->dead = true;
+	ir_node_set_ints(g, n, "rq_mult", mult, nr);
+	ir_node_set_ints(g, n, "rq_shift", shift, nr);
+	if (n->op == IR_OP_ADD)
+		ir_node_set_int(g, n, "left_shift", ls);
+	return 1;
+}
+
+/* dequantize(q) -> sigmoid|tanh|hard_sigmoid|hard_swish|leaky_relu ->
+ * quantize, 8-bit in and out: the op becomes a 256-entry table of the
+ * quantize of the op of each dequantized code, computed here once by the
+ * interpreter's own kernels (so the table is the float graph's answer on
+ * every code).  1 done, 0 not, -1 error. */
+static int fold_lut(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	qdq_par p, py;
+	if (!dq_of(n->in[0], &p) || p.ns != 1 || (p.q->dt != IR_DT_I8 && p.q->dt != IR_DT_U8))
+		return 0;
+	ir_node *u = sole_user(g, n->out[0]);
+	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || u->out[0]->dt != p.q->dt ||
+	    !u->out[0]->quant)
+		return 0;
+	ir_quant *qx = par_quant(g, &p);
+	if (!qx || !fits(p.q, qx))
+		return 0;
+	int64_t lo, hi, k256 = 256;
+	ir_dtype_range(p.q->dt, &lo, &hi);
+	float xs[256], fs[256];
+	unsigned char qs[256];
+	for (int i = 0; i < 256; i++)
+		xs[i] = ((float)(lo + i) - (float)par_zp(&p, 0)) * p.s[0];
+	ir_shape s256 = ir_shape_make(1, &k256);
+	ir_tensor tx = {IR_DT_F32, s256, xs}, tf = {IR_DT_F32, s256, fs}, tq = {p.q->dt, s256, qs};
+	const ir_tensor *ain[1] = {&tx};
+	ir_tensor *aout[1] = {&tf};
+	ir_tensor ts = {IR_DT_F32, u->in[1]->shape, u->in[1]->data};
+	ir_tensor tz = {0};
+	if (u->nin > 2 && u->in[2])
+		tz = (ir_tensor){u->in[2]->dt, u->in[2]->shape, u->in[2]->data};
+	const ir_tensor *qin[3] = {&tf, &ts, u->nin > 2 && u->in[2] ? &tz : NULL};
+	ir_tensor *qout[1] = {&tq};
+	/* the f32 kernels read only n's attributes, and shapes from tensors */
+	if (ir_eval_node(n, ain, aout, d) || ir_eval_node(u, qin, qout, d))
+		return -1;
+	int64_t lut[256];
+	for (int i = 0; i < 256; i++)
+		lut[i] = p.q->dt == IR_DT_I8 ? (int64_t)(int8_t)qs[i] : (int64_t)qs[i];
+	if (!p.q->quant)
+		p.q->quant = qx;
+	n->in[0] = p.q;
+	ir_value *y = u->out[0];
+	n->out[0]->producer = NULL;
+	n->out[0] = y;
+	y->producer = n;
+	u->dead = true;
+	ir_node_set_ints(g, n, "lut", lut, 256);
 	return 1;
 }
 
@@ -420,11 +571,14 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 	int folded = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
-		if (n->dead || (n->op != IR_OP_CONV && n->op != IR_OP_MATMUL))
+		if (n->dead || n->in[0]->dt != IR_DT_F32)
 			continue;
-		if (n->in[0]->dt != IR_DT_F32)
-			continue;
-		int r = fold_one(g, n, d);
+		bool lut = n->op == IR_OP_SIGMOID || n->op == IR_OP_TANH || n->op == IR_OP_HARD_SIGMOID ||
+		           n->op == IR_OP_HARD_SWISH || n->op == IR_OP_LEAKY_RELU;
+		int r = n->op == IR_OP_CONV || n->op == IR_OP_MATMUL ? fold_one(g, n, d)
+		        : n->op == IR_OP_ADD || n->op == IR_OP_MUL  ? fold_eltwise(g, n, d)
+		        : lut                                       ? fold_lut(g, n, d)
+		                                                    : 0;
 		if (r < 0)
 			return -1;
 		folded += r;

@@ -137,10 +137,12 @@ static const drv_opt options[] = {
 	 "weight range: minmax (default), mse, percentile[:P] (P default 99.9)"},
 	{OPT_SCALE_DTYPE, "--scale-dtype", NULL, "f16|f32", GRP_QUANT,
 	 "per-channel scales as fp16 (default; rounded before the codes are chosen) or f32"},
-	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR", GRP_QUANT,
-	 "bias correction and activation ranges on up to 256 training samples from DIR (as --data)"},
+	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR|FILE.npy", GRP_QUANT,
+	 "bias correction and activation ranges on up to 256 training samples from DIR (as --data) "
+	 "or from an f32 [N, ...] .npy of model inputs"},
 	{OPT_ACT_BITS, "-a", "--act-bits", "N", GRP_QUANT,
-	 "integer inference: activations int8 (8) or int16 (16); weights -b (default 8, symmetric)"},
+	 "integer inference: activations int8 (8) or int16 (16); weights -b (default 8; symmetric "
+	 "from 4 bits up unless --scheme)"},
 	{OPT_IO, "--io", NULL, "float|int", GRP_QUANT,
 	 "with -a: NAME_run takes and returns floats (default; quantized inside) or the integers "
 	 "(the header states each one's SCALE and ZERO_POINT)"},
@@ -994,13 +996,15 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 	}
 	if (o->quantize && !o->pipeline_given && o->cmd != DRV_CMD_OPT)
 		o->pipeline = PASS_QUANT_PIPELINE;
-	/* Integer inference: symmetric weights unless asked otherwise (no
-	 * weight zero point, as CMSIS-NN); eval calibrates on its own data. */
 	if (o->quant.io_int && !o->quant.act_bits) {
 		diag_error(d, NULL, "--io int needs integer activations (-a 8 or -a 16)");
 		return DRV_USAGE;
 	}
-	if (o->quant.act_bits && !o->scheme_given)
+	/* Integer inference: symmetric weights from 4 bits up unless asked
+	 * otherwise (no weight zero point, as CMSIS-NN; below 4 bits the
+	 * symmetric grid loses a level, 3 of 4 at 2 bits, so affine stays);
+	 * eval calibrates on its own data. */
+	if (o->quant.act_bits && !o->scheme_given && o->quant.bits >= 4)
 		o->quant.scheme = IR_QS_SYMMETRIC;
 	if (o->quant.act_bits && !o->calib_data && o->cmd == DRV_CMD_EVAL)
 		o->calib_data = o->data_dir;

@@ -2,6 +2,7 @@
  * quantize pass's bias correction, and write the size reports.  The
  * quantization itself lives in passes/ (quant.h). */
 #include <errno.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,8 +11,10 @@
 #include "backend.h"
 #include "data.h"
 #include "driver.h"
+#include "frontend.h"
 
 static qgt_dataset calib_ds; /* what drv_quant_setup loaded */
+static ir_tensor calib_npy;   /* or this, from --calib-data FILE.npy */
 
 int drv_quant_setup(drv_options *o, diag_sink *d)
 {
@@ -19,6 +22,30 @@ int drv_quant_setup(drv_options *o, diag_sink *d)
 		return DRV_OK;
 	if (!o->quantize)
 		diag_warn(d, NULL, "--calib-data without -b, --bits or --scheme: nothing to calibrate");
+	size_t len = strlen(o->calib_data);
+	if (len > 4 && strcmp(o->calib_data + len - 4, ".npy") == 0) {
+		/* samples [N, ...] as the model takes them: f32, normalised */
+		if (fe_npy_load(o->calib_data, &calib_npy, d))
+			return DRV_ERROR;
+		if (calib_npy.dt != IR_DT_F32 || calib_npy.shape.rank < 2 || calib_npy.shape.d[0] < 1) {
+			diag_error(d, o->calib_data, "calibration samples must be f32 [N, ...] with N >= 1, "
+			           "as the model's input takes them; this file holds %s of rank %d",
+			           ir_dtype_name(calib_npy.dt), calib_npy.shape.rank);
+			ir_tensor_free(&calib_npy);
+			return DRV_ERROR;
+		}
+		for (int64_t i = 0; i < ir_shape_numel(&calib_npy.shape); i++)
+			if (!isfinite(((const float *)calib_npy.data)[i])) {
+				diag_error(d, o->calib_data, "calibration sample element %lld is not finite",
+				           (long long)i);
+				ir_tensor_free(&calib_npy);
+				return DRV_ERROR;
+			}
+		o->quant.calib_x = calib_npy.data;
+		o->quant.calib_n = calib_npy.shape.d[0];
+		o->quant.calib_numel = ir_shape_numel(&calib_npy.shape) / calib_npy.shape.d[0];
+		return DRV_OK;
+	}
 	qgt_norm nm;
 	qgt_norm_default(&nm);
 	if (o->scale > 0)
@@ -43,6 +70,7 @@ int drv_quant_setup(drv_options *o, diag_sink *d)
 void drv_quant_fini(drv_options *o)
 {
 	qgt_dataset_free(&calib_ds);
+	ir_tensor_free(&calib_npy);
 	o->quant.calib_x = NULL;
 }
 
@@ -164,6 +192,22 @@ static int measure(const drv_options *o, ir_graph *g, pass_object_size *q, pass_
 {
 	if (object_size(o, g, q, d))
 		return -1;
+	/* An integer-path graph has no float twin to strip back to: the FP32
+	 * figure is the model itself through the float pipeline. */
+	bool integer = false;
+	for (int i = 0; i < g->nvalues; i++)
+		integer |= g->values[i]->quant && !g->values[i]->quant->codes;
+	if (integer) {
+		ir_graph *f32 = drv_load_model(o->model, d);
+		if (!f32)
+			return -1;
+		if (g->ninputs && g->inputs[0]->shape.rank > 0 && g->inputs[0]->shape.d[0] > 0)
+			ir_graph_bind_batch(f32, g->inputs[0]->shape.d[0]);
+		pass_options po = {0};
+		int rc = pass_run_pipeline(f32, PASS_DEFAULT_PIPELINE, &po, d) || object_size(o, f32, fp, d);
+		ir_graph_destroy(f32);
+		return rc ? -1 : 0;
+	}
 	ir_quant **saved = calloc((size_t)g->nvalues + 1, sizeof *saved);
 	if (!saved) {
 		diag_error(d, NULL, "out of memory");

@@ -1,7 +1,8 @@
 /* l_int.c: the integer path (DESIGN.md), portable scalar code: quantize,
  * dequantize, conv/matmul over i8/u8/i16/u16 operands with int32
  * accumulation and the one requantization rule, and the pools and relu
- * on integers, each mirroring its reference in ir/k_quant.c, ir/k_conv.c,
+ * on integers, add and mul on quantized integers (TFLite's quantized Add
+ * and Mul), each mirroring its reference in ir/k_quant.c, ir/k_conv.c,
  * ir/k_linalg.c, ir/k_pool.c and ir/k_elementwise.c bit for bit.
  *
  * Zero points of conv/matmul operands and the rq_mult/rq_shift attributes
@@ -630,6 +631,125 @@ static int l_int_relu(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* ------------------------------------------- table-driven activations */
+
+/* y = lut[q - qmin] as ir/k_elementwise.c (sigmoid, tanh, hard_sigmoid,
+ * hard_swish, leaky_relu on i8/u8 with a lut).  The table is a constant
+ * global marked externally initialized (be_opaque_const): the optimizer
+ * may not fold the loads of an unrolled loop back into code, and the
+ * object stays free of libm and float. */
+static int l_int_lut(be_fn *f, const ir_node *n)
+{
+	ir_dtype dt = n->in[0]->dt;
+	LLVMTypeRef ty = be_dt_type(f, dt);
+	int cnt = 0;
+	const int64_t *lut = ir_attr_ints(n, "lut", &cnt);
+	LLVMValueRef el[256];
+	for (int i = 0; i < 256; i++)
+		el[i] = LLVMConstInt(ty, (unsigned long long)lut[i], 1);
+	char gname[96];
+	snprintf(gname, sizeof gname, "%s.lut%d", f->name, n->id);
+	LLVMValueRef tab = be_opaque_const(f, gname, LLVMConstArray2(ty, el, 256), 16);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	be_loop l;
+	LLVMValueRef i = be_loop_begin(f, &l, ir_shape_numel(&n->in[0]->shape));
+	LLVMValueRef k = ld_i32(f, dt, x, i); /* sext for i8, zext for u8 */
+	if (dt == IR_DT_I8)
+		k = LLVMBuildAdd(f->b, k, c32(f, 128), ""); /* - qmin */
+	be_st_t(f, ty, y, i, be_ld_t(f, ty, tab, k));
+	be_loop_end(f, &l);
+	return 0;
+}
+
+/* The table lookups l_int_lut lowers: an i8/u8 input, an output of that
+ * dtype and size, 256 entries in its range (what inference checked). */
+static bool lut_supports(const ir_node *n, char *why, size_t wl)
+{
+	const ir_value *x = n->in[0], *y = n->out[0];
+	if (x->dt != IR_DT_I8 && x->dt != IR_DT_U8) {
+		snprintf(why, wl, "input '%s' is %s; a lookup table needs an 8-bit input", x->name,
+		         ir_dtype_name(x->dt));
+		return false;
+	}
+	if (y->dt != x->dt || ir_shape_numel(&y->shape) != ir_shape_numel(&x->shape)) {
+		snprintf(why, wl, "output '%s' is not %s of the input's size", y->name,
+		         ir_dtype_name(x->dt));
+		return false;
+	}
+	int cnt = 0;
+	const int64_t *lut = ir_attr_ints(n, "lut", &cnt);
+	int64_t lo, hi;
+	ir_dtype_range(x->dt, &lo, &hi);
+	bool ok = lut && cnt == 256;
+	for (int i = 0; ok && i < 256; i++)
+		ok = lut[i] >= lo && lut[i] <= hi;
+	if (!ok)
+		snprintf(why, wl, "lut is not 256 entries in the range of %s", ir_dtype_name(x->dt));
+	return ok;
+}
+
+/* ------------------------------------------------- integer add and mul */
+
+/* Strides of operand shape s right-aligned against out, 0 where s
+ * broadcasts (as the f32 lowering in l_elementwise.c builds them). */
+static void ibcast_strides(const ir_shape *out, const ir_shape *s, int64_t *st)
+{
+	int64_t ss[IR_MAX_RANK];
+	k_strides(s, ss);
+	int lead = out->rank - s->rank;
+	for (int i = 0; i < out->rank; i++) {
+		int j = i - lead;
+		st[i] = j >= 0 && s->d[j] != 1 ? ss[j] : 0;
+	}
+}
+
+/* eval_qbinary in ir/k_elementwise.c: TFLite's quantized Add (both
+ * differences shifted left, each requantized, their sum requantized) and
+ * Mul (the product requantized), the zero points and rq_mult/rq_shift
+ * constants, int32 arithmetic wrapping (plain i32 ops, no nsw). */
+static int l_int_addmul(be_fn *f, const ir_node *n)
+{
+	const ir_value *av = n->in[0], *bv = n->in[1], *yv = n->out[0];
+	const ir_shape *ys = &yv->shape;
+	int nm = 0;
+	const int64_t *m = ir_attr_ints(n, "rq_mult", &nm), *s = ir_attr_ints(n, "rq_shift", &nm);
+	int64_t ls = ir_attr_int(n, "left_shift", 0), lo, hi;
+	ir_dtype_range(yv->dt, &lo, &hi);
+	int32_t zy = yv->quant->zero_point ? yv->quant->zero_point[0] : 0;
+	int32_t z2 = bv->quant->zero_point ? bv->quant->zero_point[0] : 0;
+	int64_t dims[IR_MAX_RANK], st[3][IR_MAX_RANK];
+	for (int i = 0; i < ys->rank; i++)
+		dims[i] = ys->d[i];
+	k_strides(ys, st[0]);
+	ibcast_strides(ys, &av->shape, st[1]);
+	ibcast_strides(ys, &bv->shape, st[2]);
+	LLVMValueRef a = be_ptr(f, av), bp = be_ptr(f, bv), y = be_ptr(f, yv);
+	LLVMBuilderRef b = f->b;
+	be_nest nst;
+	LLVMValueRef iv[IR_MAX_RANK];
+	be_nest_begin(f, &nst, ys->rank, dims, iv);
+	LLVMValueRef d1 = LLVMBuildSub(b, ld_i32(f, av->dt, a, be_affine(f, 0, ys->rank, iv, st[1])),
+	                               c32(f, in_zp(n)), "");
+	LLVMValueRef d2 = LLVMBuildSub(b, ld_i32(f, bv->dt, bp, be_affine(f, 0, ys->rank, iv, st[2])),
+	                               c32(f, z2), "");
+	LLVMValueRef r;
+	if (n->op == IR_OP_ADD) {
+		LLVMValueRef x1 = requant(f, LLVMBuildShl(b, d1, c32(f, ls), ""), c32(f, m[0]), c32(f, s[0]));
+		LLVMValueRef x2 = requant(f, LLVMBuildShl(b, d2, c32(f, ls), ""), c32(f, m[1]), c32(f, s[1]));
+		r = requant(f, LLVMBuildAdd(b, x1, x2, ""), c32(f, m[2]), c32(f, s[2]));
+	} else {
+		r = requant(f, LLVMBuildMul(b, d1, d2, ""), c32(f, m[0]), c32(f, s[0]));
+	}
+	/* clamp(r + zy, lo, hi) == clamp(r, lo - zy, hi - zy) + zy, without overflow */
+	r = smax_c(f, r, c32(f, lo - zy));
+	r = smin_c(f, r, c32(f, hi - zy));
+	r = LLVMBuildAdd(b, r, c32(f, zy), "");
+	LLVMTypeRef ty = be_dt_type(f, yv->dt);
+	be_st_t(f, ty, y, be_affine(f, 0, ys->rank, iv, st[0]), LLVMBuildTrunc(b, r, ty, ""));
+	be_nest_end(f, &nst);
+	return 0;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 be_lower_hook be_lower_int(const ir_node *n)
@@ -645,6 +765,13 @@ be_lower_hook be_lower_int(const ir_node *n)
 	case IR_OP_GLOBAL_MAX_POOL:
 	case IR_OP_GLOBAL_AVG_POOL: return ir_dtype_is_qint(dt) ? l_int_pool : NULL;
 	case IR_OP_RELU: return ir_dtype_is_qint(dt) ? l_int_relu : NULL;
+	case IR_OP_SIGMOID:
+	case IR_OP_TANH:
+	case IR_OP_HARD_SIGMOID:
+	case IR_OP_HARD_SWISH:
+	case IR_OP_LEAKY_RELU: return ir_node_attr(n, "lut") ? l_int_lut : NULL;
+	case IR_OP_ADD:
+	case IR_OP_MUL: return ir_dtype_is_qint(dt) && n->in[0]->quant ? l_int_addmul : NULL;
 	default: return NULL;
 	}
 }
@@ -653,6 +780,39 @@ static bool int_type_ok(const ir_value *v)
 {
 	const ir_quant *q = v->quant;
 	return ir_dtype_is_qint(v->dt) && q && q->scheme == IR_QS_AFFINE && !q->codes && q->scale;
+}
+
+/* The integer add/mul l_int_addmul lowers: both operands of one integer
+ * dtype quantized per tensor, the output of that dtype with a per-tensor
+ * quant, the attributes inference checked. */
+static bool addmul_supports(const ir_node *n, char *why, size_t wl)
+{
+	const ir_value *y = n->out[0];
+	for (int k = 0; k < 2; k++) {
+		const ir_value *v = n->in[k];
+		if (v->dt != n->in[0]->dt || !int_type_ok(v) || v->quant->nchan != 1) {
+			snprintf(why, wl, "input %d '%s' (%s) is not quantized per tensor like input 0", k,
+			         v->name, ir_dtype_name(v->dt));
+			return false;
+		}
+	}
+	if (y->dt != n->in[0]->dt || !int_type_ok(y) || y->quant->nchan != 1) {
+		snprintf(why, wl, "output '%s' (%s) is not quantized per tensor as %s", y->name,
+		         ir_dtype_name(y->dt), ir_dtype_name(n->in[0]->dt));
+		return false;
+	}
+	int want = n->op == IR_OP_ADD ? 3 : 1, nm = 0, ns = 0;
+	if (!ir_attr_ints(n, "rq_mult", &nm) || !ir_attr_ints(n, "rq_shift", &ns) || nm != want ||
+	    ns != want || (n->op == IR_OP_ADD && !ir_node_attr(n, "left_shift"))) {
+		snprintf(why, wl, "rq_mult/rq_shift%s missing or of the wrong length",
+		         n->op == IR_OP_ADD ? "/left_shift" : "");
+		return false;
+	}
+	if (y->shape.rank > IR_MAX_RANK) {
+		snprintf(why, wl, "output rank %d", y->shape.rank);
+		return false;
+	}
+	return true;
 }
 
 /* The integer pools and relu: output 0 of the input's dtype, one zero
@@ -746,6 +906,13 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 	case IR_OP_GLOBAL_MAX_POOL:
 	case IR_OP_GLOBAL_AVG_POOL:
 	case IR_OP_RELU: return pool_relu_supports(n, why, wl);
+	case IR_OP_SIGMOID:
+	case IR_OP_TANH:
+	case IR_OP_HARD_SIGMOID:
+	case IR_OP_HARD_SWISH:
+	case IR_OP_LEAKY_RELU: return lut_supports(n, why, wl);
+	case IR_OP_ADD:
+	case IR_OP_MUL: return addmul_supports(n, why, wl);
 	default:
 		break;
 	}

@@ -12,8 +12,11 @@
 # and huge values; and int_pool.qir (max/avg/global pools and relu on i8,
 # u8 and i16) at -O3 and -Oz, on a random input and on one of small
 # multiples of the scale (ties in the averages), saturating values and
-# NaN.  For each, `qgtc run` with --engine interp and
-# --engine native must write identical output_<k>.npy files (cmp).  Each
+# NaN; and int_add.qir (integer add and mul on i8, u8 and i16, with
+# broadcasting) at -O3 and -Oz, on random inputs and on one of values that
+# saturate the quantizers, the sums and the products.  For each, `qgtc
+# run` with --engine interp and --engine native must write identical
+# output_<k>.npy files (cmp).  Each
 # folded model must show an integer conv/matmul with rq_mult in its IR, so
 # that a change in the folding cannot turn this into a float test.
 # Exit status 0 when everything agrees.
@@ -42,18 +45,31 @@ p[rng.random(p.shape) < 0.1] = 1e30
 p[rng.random(p.shape) < 0.1] = -1e30
 p[rng.random(p.shape) < 0.03] = np.nan
 np.save("pool_special.npy", p.astype(np.float32))
+rng = np.random.default_rng(4)
+for nm, shp in (("x", (1, 3, 4, 4)), ("y", (1, 3, 4, 4)), ("c", (1, 3, 1, 1)), ("k", (1,))):
+    np.save("add_rand_%s.npy" % nm, (rng.standard_normal(shp) * 4).astype(np.float32))
+    v = rng.choice([-1e30, 1e30, -60.0, 60.0, -12.7, 12.7, 0.0, 3.3], shp)
+    np.save("add_special_%s.npy" % nm, v.astype(np.float32))
+np.save("lut_rand.npy", (np.random.default_rng(5).standard_normal((2, 3, 8, 8)) * 3).astype(np.float32))
+v = np.linspace(-7, 7, 384)  # every i8 and u8 code of int_lut.qir's quantizers
+v[[5, 100, 200]] = np.nan
+v[[7, 300]] = 1e30
+v[[9, 250]] = -1e30
+np.save("lut_special.npy", v.reshape(2, 3, 8, 8).astype(np.float32))
 PY
 
 fail=0
-# compare NAME MODEL INPUT [FLAGS...]
+# compare NAME MODEL INPUTS [FLAGS...]; INPUTS: one or more input files
+# separated by spaces (names without spaces)
 compare() {
-	local name=$1 model=$2 input=$3
+	local name=$1 model=$2 input
+	read -ra input <<<"$3"
 	shift 3
 	rm -rf "$name.interp" "$name.native"
-	if ! "$qgtc" run "$model" "$input" "$@" --output-dir "$name.interp" >/dev/null; then
+	if ! "$qgtc" run "$model" "${input[@]}" "$@" --output-dir "$name.interp" >/dev/null; then
 		echo "$name: FAIL: interpreter"; fail=1; return
 	fi
-	if ! "$qgtc" run "$model" "$input" "$@" --engine native --output-dir "$name.native" >/dev/null; then
+	if ! "$qgtc" run "$model" "${input[@]}" "$@" --engine native --output-dir "$name.native" >/dev/null; then
 		echo "$name: FAIL: native"; fail=1; return
 	fi
 	local n=0 f
@@ -82,6 +98,18 @@ compare raw_special "$here/int_raw.qir" raw_special.npy
 for in in pool_rand pool_special; do
 	compare "$in" "$here/int_pool.qir" "$in.npy"
 	compare "$in-Oz" "$here/int_pool.qir" "$in.npy" -Oz
+done
+for in in add_rand add_special; do
+	ins="${in}_x.npy ${in}_y.npy ${in}_c.npy ${in}_k.npy"
+	compare "$in" "$here/int_add.qir" "$ins"
+	compare "$in-Oz" "$here/int_add.qir" "$ins" -Oz
+done
+# int_lut.qir: sigmoid, tanh, hard_sigmoid, hard_swish and leaky_relu on i8
+# and u8 as 256-entry tables (and a permutation table each) at -O3 and -Oz,
+# on a random input and on one sweeping every code, with NaN and saturation
+for in in lut_rand lut_special; do
+	compare "$in" "$here/int_lut.qir" "$in.npy"
+	compare "$in-Oz" "$here/int_lut.qir" "$in.npy" -Oz
 done
 
 [ $fail = 0 ] && echo "int check: all identical" || echo "int check: FAILED"

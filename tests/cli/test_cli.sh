@@ -248,6 +248,26 @@ printf 'graph g {\n  input %%x: f32[2]\n  %%y: f32[2] = rleu(%%x)\n  output %%y\
 q opt "$T/bad.qir"
 check "a bad .qir gets file:line:col and exit 1" eval '[ $rc -eq 1 ] && has_err "bad.qir:3:16: error: unknown op .rleu."'
 
+# --- integer inference (-a) --------------------------------------------
+rm -f "$T/a8.o" "$T/a8.h"
+q "$FASHION" -a 8 -o "$T/a8.o"
+check "-a 8 on a float model without calibration data fails, naming the model, writing nothing" \
+	eval '[ $rc -eq 1 ] && has_err "fashion_cnn.onnx: error: -a 8 needs calibration data" && [ ! -e "$T/a8.o" ] && [ ! -e "$T/a8.h" ]'
+q "$FASHION" -a 4 -o "$T/a8.o"
+check "-a takes 8 or 16 only" eval '[ $rc -eq 2 ] && has_err "-a needs 8 or 16"'
+q "$FASHION" --io int -o "$T/a8.o"
+check "--io int without -a is a usage error" eval '[ $rc -eq 2 ] && has_err "--io int needs integer activations"'
+q "$FASHION" -a 8 --act-calib median -o "$T/a8.o"
+check "a bad --act-calib is a usage error" eval '[ $rc -eq 2 ] && has_err "--act-calib must be minmax, mse or percentile"'
+q "$FASHION" -a 8 --calib-data "$T/no-such.npy" -o "$T/a8.o"
+check "a missing calibration .npy is named" eval '[ $rc -eq 1 ] && has_err "no-such.npy" && [ ! -e "$T/a8.o" ]'
+q "$FASHION" -a 8 --calib-data "$FMNIST" --io int --target armv7em -o "$T/a8.o"
+check "-a 8 --io int: the header states the input's scale and zero point" \
+	eval '[ $rc -eq 0 ] && grep -q "#define A8_INPUT_0_SCALE" "$T/a8.h" && grep -q "#define A8_OUTPUT_0_ZERO_POINT" "$T/a8.h" && grep -q "int a8_run(const void" "$T/a8.h"'
+q "$FASHION" -a 8 --calib-data "$FMNIST" --report layers --emit ir -o /dev/null
+check "--report layers says the Fashion CNN is integer from end to end" \
+	eval '[ $rc -eq 0 ] && grep -q "^layers: [0-9]* integer, 0 float, 2 quantize/dequantize" "$T/out"'
+
 # --- the DSL examples compile to Cortex-M4 objects ---------------------
 for m in fashion_cnn mobilenet_v1_025_vww ds_cnn_kws; do
 	rm -f "$T/$m.o" "$T/$m.h"

@@ -6,7 +6,9 @@
 # 20 pt, also on the model with its batchnorms folded (as eval-mode
 # exports are: QGT re-introduces them); and that the saved fine-tuned
 # model compiles to the same accuracy (its kernels sit on the grid the
-# quantize pass recomputes).
+# quantize pass recomputes); and that 2-bit QGT with int8 activations
+# (-a 8: integer inference, activations calibrated after the fine-tune)
+# stays within 0.5 pt of 2-bit QGT with float activations.
 # usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]
 set -u
 QGTC=${1:?usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]}
@@ -33,6 +35,7 @@ acc ptq4 -b 4 -q
 acc ptq2 -b 2 -q
 acc qgt4 -b 4 --qgt --max-steps 150 --save-onnx "$tmp/qgt4.onnx"
 acc qgt2 -b 2 --qgt --max-steps 250
+acc qgt2a8 -b 2 --qgt --max-steps 250 -a 8
 # The same model with its batchnorms folded into the convs by an
 # independent script (onnx + numpy, as an eval-mode exporter does): QGT
 # re-introduces a live per-channel batchnorm while fine-tuning.
@@ -68,7 +71,7 @@ sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/re4.log" | tail -1 >"$tmp/re4"
 declare -A A
 fail=0
 printf '%-28s %8s\n' "Fashion-MNIST (n=$LIMIT)" "top-1 %"
-for k in fp32 ptq4 ptq2 qgt4 qgt2 fold2 re4; do
+for k in fp32 ptq4 ptq2 qgt4 qgt2 qgt2a8 fold2 re4; do
 	A[$k]=$(cat "$tmp/$k")
 	printf '%-28s %8s\n' "$k" "${A[$k]}"
 	[[ "${A[$k]}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "FAIL: $k printed no accuracy"; fail=1; }
@@ -83,6 +86,8 @@ awk -v q="${A[fold2]}" -v p="${A[ptq2]}" 'BEGIN { exit !(q - p >= 20) }' ||
 	{ echo "FAIL: 2-bit QGT on the folded model ${A[fold2]}% is not 20 pt above 2-bit PTQ ${A[ptq2]}%"; fail=1; }
 grep -q "batchnorm re-introduced" "$tmp/fold2.log" ||
 	{ echo "FAIL: no batchnorm re-introduced on the folded model"; fail=1; }
+awk -v a="${A[qgt2a8]}" -v q="${A[qgt2]}" 'BEGIN { exit !(q - a <= 0.5001) }' ||
+	{ echo "FAIL: 2-bit QGT with int8 activations ${A[qgt2a8]}% is more than 0.5 pt below ${A[qgt2]}%"; fail=1; }
 [ "${A[re4]}" = "${A[qgt4]}" ] ||
 	{ echo "FAIL: the saved QGT model quantizes to ${A[re4]}%, not ${A[qgt4]}%"; fail=1; }
 [ $fail = 0 ] && echo "qgt_fashion: ok"

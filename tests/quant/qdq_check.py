@@ -264,6 +264,60 @@ def check_bad(qgtc, tmp):
     return bad
 
 
+def act_cases(a, tmp, rng):
+    """DequantizeLinear -> sigmoid/tanh/hard-swish/... -> QuantizeLinear at
+    8 bits becomes a 256-entry table: the result must be within one output
+    step of numpy's float computation of the same graph, for every input
+    code, and the IR must hold the table."""
+    fns = {
+        "Sigmoid": (lambda v: 1 / (1 + np.exp(-v)), {}, 1 / 256.0, -128),
+        "Tanh": (np.tanh, {}, 1 / 128.0, 0),
+        "HardSigmoid": (lambda v: np.clip(0.2 * v + 0.5, 0, 1), {"alpha": 0.2, "beta": 0.5}, 1 / 256.0, -128),
+        "HardSwish": (lambda v: v * np.clip(v / 6 + 0.5, 0, 1), {}, 0.03, -100),
+        "LeakyRelu": (lambda v: np.where(v < 0, 0.1 * v, v), {"alpha": 0.1}, 0.04, -30),
+    }
+    bad = 0
+    for op, (fn, attrs, ys, yz) in fns.items():
+        xs, xz = np.float32(0.05), 3
+        inits = [scalar("xs", xs), scalar("xz", xz, TensorProto.INT8), scalar("ys", ys),
+                 scalar("yz", yz, TensorProto.INT8)]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+                 helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"]),
+                 helper.make_node(op, ["xd"], ["y"], **attrs),
+                 helper.make_node("QuantizeLinear", ["y", "ys", "yz"], ["yq"]),
+                 helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["out"])]
+        # every int8 code once, plus values beyond the range
+        x = np.concatenate([(np.arange(-128, 128) - xz) * xs, [-100.0, 100.0]]).astype(np.float32).reshape(1, -1)
+        g = helper.make_graph(nodes, op, [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
+                              [helper.make_tensor_value_info("out", TensorProto.FLOAT, list(x.shape))], inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)])
+        m.ir_version = 7
+        d = os.path.join(tmp, "act_" + op)
+        os.makedirs(d, exist_ok=True)
+        mp = os.path.join(d, "model.onnx")
+        onnx.save(m, mp)
+        np.save(os.path.join(d, "x.npy"), x)
+        ir = subprocess.run([a.qgtc, mp, "--emit", "ir", "-o", "-"], capture_output=True, text=True)
+        p = subprocess.run([a.qgtc, "run", mp, os.path.join(d, "x.npy"), "--engine", a.engine,
+                            "--output-dir", d], capture_output=True, text=True)
+        if ir.returncode or "lut=" not in ir.stdout or p.returncode:
+            print("FAIL act_%s: no table in the IR, or the run failed\n%s%s" % (op, ir.stderr, p.stderr))
+            bad += 1
+            continue
+        got = np.load(os.path.join(d, "output_0.npy")).astype(np.float64)
+        xq = quantize(x, xs, xz, np.int8)
+        real = (xq.astype(np.float64) - xz) * np.float64(xs)
+        yq = np.clip(np.rint(fn(real) / ys) + yz, -128, 127)
+        ref = (yq - yz) * ys
+        steps = np.abs(got - ref) / ys
+        if steps.max() > 1.0 + 1e-4:
+            print("FAIL act_%s: %.2f steps from the float computation" % (op, steps.max()))
+            bad += 1
+            continue
+        print("ok   act_%s: all 256 codes within one step (%d one step off)" % (op, int((steps > 1e-4).sum())))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qgtc", required=True)
@@ -347,6 +401,7 @@ def main():
             continue
         print("ok   %s: %d elements exact; %d one step from the float computation" % (
             case["name"], got.size, int((steps > 1e-6).sum())))
+    bad += act_cases(a, tmp, rng)
     if a.engine == "interp":
         bad += check_bad(a.qgtc, tmp)
     print("%d failed" % bad)
