@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "calib.h"
 #include "pass.h"
 #include "quant.h"
 
@@ -154,58 +155,43 @@ typedef struct layer {
 } layer;
 
 /* Per-channel means of the axis-1 slices of every layer's output over the
- * first ns calibration samples, run in batches of B (the graph's batch; a
- * last, partial batch is padded with zeros that the means skip).  The
- * graph's outputs are swapped for the layers' outputs meanwhile.
- * means[l] gets C doubles.  0 or -1. */
-static int layer_means(ir_graph *g, layer *L, int nl, const pass_quant_options *qo,
-                       int64_t B, int64_t ns, double **means, diag_sink *d)
+ * calibration samples (pass_calib_run: the graph's batch, a last partial
+ * batch padded with zeros that the means skip).  means[l] gets C doubles.
+ * 0 or -1. */
+typedef struct means_ctx {
+	layer *L;
+	double **means;
+} means_ctx;
+
+static int add_means(void *ctx, int k, const ir_tensor *t, int64_t valid, int64_t B)
 {
-	int64_t nb = (ns + B - 1) / B;
-	float *pad = NULL;
-	ir_value **saved = g->outputs;
-	int nsaved = g->noutputs, capsaved = g->capoutputs;
+	(void)B;
+	means_ctx *m = ctx;
+	int64_t C = m->L[k].C, n = ir_shape_numel(&t->shape);
+	int64_t inner = n / (t->shape.d[0] * C);
+	const float *y = t->data;
+	for (int64_t i = 0; i < valid * C * inner; i++)
+		m->means[k][(i / inner) % C] += y[i];
+	return 0;
+}
+
+static int layer_means(ir_graph *g, layer *L, int nl, const pass_quant_options *qo, int64_t ns,
+                       double **means, diag_sink *d)
+{
 	ir_value **outs = calloc((size_t)nl + 1, sizeof *outs);
-	ir_tensor *res = calloc((size_t)nl + 1, sizeof *res);
-	int rc = -1;
-	if (!outs || !res) {
+	if (!outs) {
 		diag_error(d, NULL, "out of memory");
-		goto out;
+		return -1;
 	}
 	for (int l = 0; l < nl; l++) {
 		outs[l] = L[l].n->out[0];
 		memset(means[l], 0, (size_t)L[l].C * sizeof **means);
 	}
-	g->outputs = outs;
-	g->noutputs = nl;
-	g->capoutputs = nl;
-	ir_value *in = g->inputs[0];
-	for (int64_t b = 0; b < nb; b++) {
-		int64_t valid = ns - b * B < B ? ns - b * B : B;
-		const float *src = qo->calib_x + b * B * qo->calib_numel;
-		if (valid < B) {
-			pad = calloc((size_t)(B * qo->calib_numel), sizeof *pad);
-			if (!pad) {
-				diag_error(d, NULL, "out of memory");
-				goto out;
-			}
-			memcpy(pad, src, (size_t)(valid * qo->calib_numel) * sizeof *pad);
-			src = pad;
-		}
-		ir_tensor x = {IR_DT_F32, in->shape, (void *)src};
-		if (ir_interp_run(g, &x, res, d))
-			goto out;
-		for (int l = 0; l < nl; l++) {
-			int64_t C = L[l].C, n = ir_shape_numel(&res[l].shape);
-			int64_t inner = n / (res[l].shape.d[0] * C);
-			const float *y = res[l].data;
-			for (int64_t k = 0; k < valid * C * inner; k++)
-				means[l][(k / inner) % C] += y[k];
-			ir_tensor_free(&res[l]);
-		}
-		free(pad);
-		pad = NULL;
-	}
+	means_ctx mc = {L, means};
+	int rc = pass_calib_run(g, qo, outs, nl, add_means, &mc, d);
+	free(outs);
+	if (rc)
+		return -1;
 	for (int l = 0; l < nl; l++) {
 		int64_t C = L[l].C;
 		const ir_value *v = L[l].n->out[0];
@@ -213,15 +199,7 @@ static int layer_means(ir_graph *g, layer *L, int nl, const pass_quant_options *
 		for (int64_t c = 0; c < C; c++)
 			means[l][c] /= cnt;
 	}
-	rc = 0;
-out:
-	g->outputs = saved;
-	g->noutputs = nsaved;
-	g->capoutputs = capsaved;
-	free(pad);
-	free(outs);
-	free(res);
-	return rc;
+	return 0;
 }
 
 /* The f32 bias of layer n as a fresh [C] buffer wired into the node
@@ -418,7 +396,7 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 			goto oom;
 		for (int l = 0; l < cc.nl; l++)
 			m[l] = cc.L[l].mean_fp;
-		int r = layer_means(g, cc.L, cc.nl, qo, cc.B, cc.ns, m, d);
+		int r = layer_means(g, cc.L, cc.nl, qo, cc.ns, m, d);
 		free(m);
 		if (r)
 			goto out;
@@ -448,7 +426,7 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 			double *mq = calloc((size_t)L->C, sizeof *mq);
 			if (!mq)
 				goto oom;
-			if (layer_means(g, L, 1, qo, cc.B, cc.ns, &mq, d)) {
+			if (layer_means(g, L, 1, qo, cc.ns, &mq, d)) {
 				free(mq);
 				goto out;
 			}
