@@ -617,8 +617,9 @@ int pass_io_int(ir_graph *g, const pass_options *o, diag_sink *d)
 		ir_value *v = g->outputs[i];
 		ir_node *p = v->producer;
 		if (!p || p->op != IR_OP_DEQUANTIZE || !p->in[0]->quant) {
-			diag_error(d, g->src_file, "--io int: output '%s' is not dequantized on exit",
-			           v->name);
+			diag_error(d, g->src_file, "--io int: output '%s' is computed in float (by %s) "
+			           "after the last integer layer; there is no integer to return",
+			           v->name, p ? ir_op_name(p->op) : "no node");
 			return -1;
 		}
 		g->outputs[i] = p->in[0];

@@ -14,7 +14,8 @@
  * First, dequantize sinks through the ops that keep the integer grid
  * (pools, relu, reshapes: ir_op_keeps_quant), which then run on the
  * integers, and quantize(dequantize(q)) becomes q (equal parameters) or
- * q requantized (a quantize of the integer, multiplier s_q / s_out).
+ * q requantized (a quantize of the integer, multiplier s_q / s_out); a
+ * quantize rises above the ops that only move or select values.
  *
  * x and w take their dequantize's parameters as the quantization of their
  * type; a bias becomes i32 at scale sx*sw[c] (a dequantized i32 bias at
@@ -278,6 +279,94 @@ static bool same_par(const qdq_par *a, const qdq_par *b)
 	       par_zp(a, 0) == par_zp(b, 0);
 }
 
+/* For a constant-mode pad n of a value quantized as p: its constant as an
+ * integer constant in *out (the quantized value, which must be exact);
+ * other ops need none.  1 fine (*out NULL when none is needed), 0 the
+ * constant is off the grid, -1 out of memory. */
+static int int_pad_value(ir_graph *g, const ir_node *n, const qdq_par *p, ir_value **out)
+{
+	*out = NULL;
+	if (n->op != IR_OP_PAD || strcmp(ir_attr_str(n, "mode", "constant"), "constant") != 0)
+		return 1;
+	double v = n->nin > 2 && n->in[2] ? ir_const_get(n->in[2], 0) : 0.0;
+	double q = v / p->s[0] + par_zp(p, 0);
+	int64_t lo, hi;
+	ir_dtype_range(p->q->dt, &lo, &hi);
+	if (q != nearbyint(q) || q < (double)lo || q > (double)hi)
+		return 0;
+	unsigned char buf[2];
+	uint16_t q16 = (uint16_t)(int64_t)q; /* the bits of an i16 or u16 */
+	if (ir_dtype_size(p->q->dt) == 2)
+		memcpy(buf, &q16, 2);
+	else
+		buf[0] = (unsigned char)q16;
+	ir_shape s0 = ir_shape_make(0, NULL);
+	*out = ir_graph_add_const(g, ir_graph_unique_name(g, "pad.zero_point"), p->q->dt, &s0, buf);
+	return *out ? 1 : -1;
+}
+
+/* Make v pad n's constant (operand 2). */
+static int set_pad_value(ir_graph *g, ir_node *n, ir_value *v)
+{
+	if (n->nin < 3) {
+		ir_value **in = ir_arena_alloc(g->arena, 3 * sizeof *in);
+		if (!in)
+			return -1;
+		memcpy(in, n->in, sizeof *in * (size_t)n->nin);
+		for (int j = n->nin; j < 3; j++)
+			in[j] = NULL;
+		n->in = in;
+		n->nin = 3;
+	}
+	n->in[2] = v;
+	return 0;
+}
+
+/* quantize(op(x)) for an op that moves or selects values on any grid
+ * (pad, reshapes, max pools, relu: not averages, which round) is
+ * op(quantize(x)) on the integers: the quantize rises toward the graph's
+ * input, so that --io int finds it there.  1 done, 0 not, -1 error. */
+static int hoist_q(ir_graph *g, ir_node *u)
+{
+	qdq_par pu;
+	ir_node *n = u->in[0] ? u->in[0]->producer : NULL;
+	if (!n || n->dead || !ir_op_keeps_quant(n->op) || n->op == IR_OP_AVG_POOL ||
+	    n->op == IR_OP_GLOBAL_AVG_POOL || !par_of(u, &pu) || pu.ns != 1 || n->nin < 1 ||
+	    !n->in[0] || n->in[0]->dt != IR_DT_F32 || sole_user(g, n->out[0]) != u)
+		return 0;
+	for (int j = 1; j < n->nin; j++)
+		if (n->in[j] && !ir_value_is_const(n->in[j]))
+			return 0;
+	for (int j = 1; j < n->nout; j++)
+		if (n->out[j])
+			return 0;
+	ir_value *pad_value = NULL;
+	int pr = int_pad_value(g, n, &pu, &pad_value);
+	if (pr <= 0)
+		return pr;
+	ir_value *x = n->in[0], *y = u->out[0];
+	ir_value *qx = ir_graph_add_value(
+		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.q", x->name)), y->dt, NULL);
+	if (!qx)
+		return -1;
+	ir_value *qin[3] = {x, u->in[1], u->nin > 2 ? u->in[2] : NULL};
+	ir_node *q = ir_graph_add_node(g, IR_OP_QUANTIZE, u->name, qin[2] ? 3 : 2, qin, 1, &qx);
+	if (!q)
+		return -1;
+	ir_node_set_int(g, q, "axis", ir_attr_int(u, "axis", 1));
+	const char *dt = ir_attr_str(u, "dtype", NULL);
+	if (dt)
+		ir_node_set_str(g, q, "dtype", dt);
+	n->in[0] = qx;
+	if (pad_value && set_pad_value(g, n, pad_value))
+		return -1;
+	n->out[0]->producer = NULL;
+	n->out[0] = y;
+	y->producer = n;
+	u->dead = true;
+	return 1;
+}
+
 /* n keeps its operand's grid (ir_op_keeps_quant) and reads
  * dequantize(q): make it read q and dequantize its integer result
  * instead, so the dequantize sinks toward the next integer op or
@@ -300,25 +389,9 @@ static int sink_dq(ir_graph *g, ir_node *n)
 	if (!qx || !fits(p.q, qx))
 		return 0;
 	ir_value *pad_value = NULL;
-	if (n->op == IR_OP_PAD && strcmp(ir_attr_str(n, "mode", "constant"), "constant") == 0) {
-		/* the constant becomes its quantized value, which must be exact */
-		double v = n->nin > 2 && n->in[2] ? ir_const_get(n->in[2], 0) : 0.0;
-		double q = v / p.s[0] + par_zp(&p, 0);
-		int64_t lo, hi;
-		ir_dtype_range(p.q->dt, &lo, &hi);
-		if (q != nearbyint(q) || q < (double)lo || q > (double)hi)
-			return 0;
-		unsigned char buf[2];
-		int16_t q16 = (int16_t)q;
-		if (ir_dtype_size(p.q->dt) == 2)
-			memcpy(buf, &q16, 2);
-		else
-			buf[0] = (unsigned char)(int8_t)q16;
-		ir_shape s0 = ir_shape_make(0, NULL);
-		pad_value = ir_graph_add_const(g, ir_graph_unique_name(g, "pad.zero_point"), p.q->dt, &s0, buf);
-		if (!pad_value)
-			return -1;
-	}
+	int pr = int_pad_value(g, n, &p, &pad_value);
+	if (pr <= 0)
+		return pr;
 	ir_value *y = n->out[0];
 	ir_value *qy = ir_graph_add_value(
 		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.q", y->name)), p.q->dt, NULL);
@@ -327,19 +400,8 @@ static int sink_dq(ir_graph *g, ir_node *n)
 	if (!p.q->quant)
 		p.q->quant = qx;
 	n->in[0] = p.q;
-	if (pad_value) {
-		if (n->nin < 3) {
-			ir_value **in = ir_arena_alloc(g->arena, 3 * sizeof *in);
-			if (!in)
-				return -1;
-			memcpy(in, n->in, sizeof *in * (size_t)n->nin);
-			for (int j = n->nin; j < 3; j++)
-				in[j] = NULL;
-			n->in = in;
-			n->nin = 3;
-		}
-		n->in[2] = pad_value;
-	}
+	if (pad_value && set_pad_value(g, n, pad_value))
+		return -1;
 	n->out[0] = qy;
 	qy->producer = n;
 	y->producer = NULL;
@@ -556,6 +618,8 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 			if (n->dead)
 				continue;
 			int r = n->op == IR_OP_QUANTIZE ? drop_qdq(g, n, d) : sink_dq(g, n);
+			if (r == 0 && n->op == IR_OP_QUANTIZE && !n->dead)
+				r = hoist_q(g, n);
 			if (r < 0) {
 				if (!d->nerr)
 					diag_error(d, NULL, "out of memory");

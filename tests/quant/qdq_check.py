@@ -152,6 +152,13 @@ def build(case, rng):
     nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
              helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])]
     x = rng.normal(0, 1.0, case["xshape"]).astype(np.float32)
+    prepad = case.get("prepad")
+    if prepad:
+        # a float Pad before the first quantize (as PyTorch exports often
+        # have): the quantize rises above it and the pad pads the zero point
+        inits.append(numpy_helper.from_array(np.array([0, 0] + prepad[:2] + [0, 0] + prepad[2:], np.int64), "pads"))
+        nodes.insert(0, helper.make_node("Pad", ["x", "pads"], ["xp"]))
+        nodes[1].input[0] = "xp"
     if case["op"] == "conv":
         m, cg, kh, kw = case["wshape"]
         wq = rng.integers(-127, 128, case["wshape"]).astype(np.int8)
@@ -167,7 +174,11 @@ def build(case, rng):
                   helper.make_node("Conv", ["xd", "wd", "bd"], ["y"], strides=case["strides"],
                                    pads=case["pads"], dilations=case["dil"], group=case["group"])]
         xq = quantize(x, xs, xz, adt)
-        acc = conv_int(xq, wq, bias, xz, np.zeros(ws.size, np.int64), case["strides"], case["pads"],
+        xin = xq
+        if prepad:
+            xin = np.pad(xq, ((0, 0), (0, 0), (prepad[0], prepad[2]), (prepad[1], prepad[3])),
+                         constant_values=xz)
+        acc = conv_int(xin, wq, bias, xz, np.zeros(ws.size, np.int64), case["strides"], case["pads"],
                        case["dil"], case["group"])
         ch_axis = 1
         real = acc.astype(np.float64) * (np.float64(xs) * np.atleast_1d(ws).astype(np.float64)).reshape(1, -1, 1, 1)
@@ -217,6 +228,8 @@ def cases():
     conv("conv_u8_grouped_dil", U8, (1, 6, 11, 11), (4, 3, 3, 3), group=2, dil=(2, 2), pads=(2, 1, 0, 2))
     conv("conv_i8_pw_big_mult", I8, (1, 16, 5, 5), (12, 16, 1, 1), xs=0.5, ys=0.004)
     conv("conv_i16_pc", I16, (1, 3, 6, 6), (5, 3, 3, 3), pads=(1, 1, 1, 1), xs=0.0005, ys=0.002)
+    conv("conv_i8_prepad", I8, (1, 2, 6, 7), (4, 2, 3, 3), xs=0.04, ys=0.08)
+    c[-1]["prepad"] = [1, 2, 0, 1]
     c.append(dict(name="matmul_u8", op="matmul", act=U8, xshape=(5, 24), wshape=(24, 7), xs=0.05, ys=0.2))
     c.append(dict(name="matmul_i8_3d", op="matmul", act=I8, xshape=(2, 3, 16), wshape=(16, 10), xs=0.03, ys=0.05))
     return c
