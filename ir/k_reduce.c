@@ -1,6 +1,7 @@
 /* k_reduce.c: reductions: softmax, log_softmax, reduce_mean.  Sums are
  * accumulated in double: this is the reference the backends are checked
- * against, so it should be the more accurate side. */
+ * against, so it should be the more accurate side.  softmax of an 8-bit
+ * activation with a table (lut, rq_mult) is integer arithmetic only. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,14 +104,150 @@ static int eval_softmax(const ir_node *n, const ir_tensor *const *in, ir_tensor 
 	return 0;
 }
 
+/* ---------------------------------------------------- integer softmax */
+
+/* softmax of an i8/u8 activation carrying `lut` (256 entries) and
+ * `rq_mult` (1 entry), which a pass computed once: lut[d] ~ exp(-s_in*d)
+ * * 2^15 and rq_mult ~ 1/s_out.  Per slice along the axis, with m the
+ * largest q_j:
+ *   e_j = lut[m - q_j],  sum = sum_j e_j,
+ *   y_j = clamp(floor((2 e_j M + sum) / (2 sum)) + zout)
+ * i.e. round(e_j * M / sum), halves up, in int64 (e_j <= 2^16, M < 2^31).
+ * Nothing here recomputes exp, so every backend matches bit for bit. */
+enum { SMX_LUT_N = 256, SMX_LUT_MAX = 1 << 16 };
+
+/* n's lut and rq_mult checked for input x of dtype dt; the lut into *lut,
+ * M into *mult.  -1 after reporting; g may be NULL (evaluation). */
+static int int_softmax_params(const ir_graph *g, const ir_node *n, const char *xname, ir_dtype dt,
+                              const int64_t **lut, int64_t *mult, diag_sink *d)
+{
+	if (dt != IR_DT_I8 && dt != IR_DT_U8) {
+		k_error(g, n, d, "input '%s' is %s; an integer softmax needs an 8-bit input (i8 or u8)",
+		        xname, ir_dtype_name(dt));
+		return -1;
+	}
+	int cnt = 0, nm = 0;
+	const int64_t *t = ir_attr_ints(n, "lut", &cnt);
+	if (!t || cnt != SMX_LUT_N) {
+		k_error(g, n, d, "lut has %d entries; an integer softmax needs %d (one per difference "
+		        "from the maximum)", t ? cnt : 0, SMX_LUT_N);
+		return -1;
+	}
+	for (int i = 0; i < SMX_LUT_N; i++)
+		if (t[i] < 0 || t[i] > SMX_LUT_MAX) {
+			k_error(g, n, d, "lut[%d] = %lld is outside [0, %d]", i, (long long)t[i], SMX_LUT_MAX);
+			return -1;
+		}
+	if (t[0] < 1) { /* the maximum's own term keeps every sum >= 1 */
+		k_error(g, n, d, "lut[0] = %lld; an integer softmax needs lut[0] >= 1", (long long)t[0]);
+		return -1;
+	}
+	const int64_t *m = ir_attr_ints(n, "rq_mult", &nm);
+	if (!m || nm != 1) {
+		k_error(g, n, d, "rq_mult has %d entries; an integer softmax needs 1", m ? nm : 0);
+		return -1;
+	}
+	if (m[0] < 1 || m[0] > INT32_MAX) {
+		k_error(g, n, d, "rq_mult = %lld is outside [1, 2^31)", (long long)m[0]);
+		return -1;
+	}
+	*lut = t;
+	*mult = m[0];
+	return 0;
+}
+
+static int infer_int_softmax(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	if (x->dt == IR_DT_UNDEF)
+		return defer(n);
+	const int64_t *lut;
+	int64_t mult;
+	if (int_softmax_params(g, n, x->name, x->dt, &lut, &mult, d))
+		return -1;
+	const ir_quant *yq = n->out[0]->quant;
+	if (yq && yq->nchan != 1) {
+		k_error(g, n, d, "output '%s' is quantized per channel; an integer softmax needs one zero point",
+		        n->out[0]->name);
+		return -1;
+	}
+	n->out[0]->dt = x->dt;
+	if (x->shape.rank < 0)
+		return defer(n);
+	int64_t a = ir_attr_int(n, "axis", -1);
+	if (k_axis(a, x->shape.rank) < 0) {
+		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)a, x->shape.rank);
+		return -1;
+	}
+	k_set_out(n, 0, x->dt, &x->shape); /* the output's quant stays: it is its type */
+	return 0;
+}
+
+static int eval_int_softmax(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                            diag_sink *d)
+{
+	const ir_tensor *x = in[0];
+	ir_tensor *y = out[0];
+	const int64_t *lut;
+	int64_t mult;
+	if (!x || int_softmax_params(NULL, n, n->in[0]->name, x->dt, &lut, &mult, d))
+		return -1;
+	if (y->dt != x->dt || !ir_shape_eq(&x->shape, &y->shape)) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	int r = x->shape.rank;
+	int axis = k_axis(ir_attr_int(n, "axis", -1), r);
+	if (axis < 0) {
+		k_error(NULL, n, d, "axis is out of range for rank %d", r);
+		return -1;
+	}
+	const ir_quant *yq = n->out[0]->quant;
+	int64_t zout = yq && yq->zero_point ? yq->zero_point[0] : 0, lo, hi;
+	ir_dtype_range(y->dt, &lo, &hi);
+	int64_t outer = prod(&x->shape, 0, axis), len = x->shape.d[axis];
+	int64_t inner = prod(&x->shape, axis + 1, r);
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t i = 0; i < inner; i++) {
+			int64_t base = o * len * inner + i;
+			int64_t m = INT64_MIN, sum = 0;
+			for (int64_t j = 0; j < len; j++) {
+				int64_t q = k_int_get(x->data, x->dt, base + j * inner);
+				m = q > m ? q : m;
+			}
+			for (int64_t j = 0; j < len; j++)
+				sum += lut[m - k_int_get(x->data, x->dt, base + j * inner)];
+			for (int64_t j = 0; j < len; j++) {
+				int64_t k = base + j * inner;
+				int64_t e = lut[m - k_int_get(x->data, x->dt, k)];
+				int64_t v = (e * mult * 2 + sum) / (2 * sum) + zout; /* all >= 0: floor */
+				v = v < lo ? lo : v > hi ? hi : v;
+				if (y->dt == IR_DT_I8)
+					((int8_t *)y->data)[k] = (int8_t)v;
+				else
+					((uint8_t *)y->data)[k] = (uint8_t)v;
+			}
+		}
+	return 0;
+}
+
+/* The integer form is chosen by its attributes: a lut or an rq_mult asks
+ * for it (and is never ignored); without either, softmax is the f32 op. */
+static bool int_softmax(const ir_node *n)
+{
+	return ir_node_attr(n, "lut") || ir_node_attr(n, "rq_mult");
+}
+
 int ir_infer_softmax(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	return infer_softmax(g, n, d);
+	return int_softmax(n) ? infer_int_softmax(g, n, d) : infer_softmax(g, n, d);
 }
 
 int ir_eval_softmax(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	return eval_softmax(n, in, out, d, false);
+	return int_softmax(n) ? eval_int_softmax(n, in, out, d) : eval_softmax(n, in, out, d, false);
 }
 
 int ir_infer_log_softmax(ir_graph *g, ir_node *n, diag_sink *d)

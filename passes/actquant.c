@@ -5,9 +5,10 @@
  * 1. Observe: run the interpreter over the calibration samples and record
  *    the range of the input and the output of every conv, matmul and gemm
  *    whose weights are quantized constants, and of the operands and output
- *    of every add or mul of two activations (an output after a following
- *    relu or clip, which the integer op then absorbs): min-max, or from a
- *    histogram the percentile or the MSE-optimal clipping (--act-calib).
+ *    of every add or mul of two activations and the input of every softmax
+ *    (whose output takes [0, 1]); an output after a following relu or
+ *    clip, which the integer op then absorbs; min-max, or from a histogram
+ *    the percentile or the MSE-optimal clipping (--act-calib).
  * 2. Rewrite each such layer as
  *      quantize(x) -> dequantize -> op(dequantize(w as integers), bias)
  *        [-> relu/clip] -> quantize -> dequantize
@@ -415,7 +416,9 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 		/* adds and muls of two activations (residuals, gates) */
 		bool elt = (n->op == IR_OP_ADD || n->op == IR_OP_MUL) && w && !ir_value_is_const(w) &&
 		           !ir_value_is_const(n->in[0]) && w->dt == IR_DT_F32;
-		if ((!lin && !elt) || n->in[0]->dt != IR_DT_F32)
+		/* softmax: its output's range is [0, 1] whatever the data */
+		bool smx = n->op == IR_OP_SOFTMAX && qo->act_bits == 8 && !ir_value_is_const(n->in[0]);
+		if ((!lin && !elt && !smx) || n->in[0]->dt != IR_DT_F32)
 			continue;
 		layer *l = &L[nl++];
 		l->n = n;
@@ -427,7 +430,7 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 			y = u->out[0];
 			u = only_user(g, y);
 		}
-		if (u && is_act(u) && n->op != IR_OP_MUL) {
+		if (u && is_act(u) && n->op != IR_OP_MUL && n->op != IR_OP_SOFTMAX) {
 			l->act = u;
 			y = u->out[0];
 		}
@@ -477,6 +480,11 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 			           adt == IR_DT_I16 ? 65536 : 256, &ob->lo, &ob->hi);
 		}
 	}
+	for (int k = 0; k < S.n; k++)
+		if (S.o[k].v->producer && S.o[k].v->producer->op == IR_OP_SOFTMAX) {
+			S.o[k].lo = 0; /* probabilities: the whole range, as TFLite */
+			S.o[k].hi = 1;
+		}
 	for (int k = 0; k < S.n; k++)
 		if (!(S.o[k].lo <= S.o[k].hi)) { /* never saw a finite value */
 			diag_error(d, g->src_file, "calibration saw no finite value of '%s'", S.o[k].v->name);

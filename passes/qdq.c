@@ -10,6 +10,7 @@
  *   add|mul(dequantize(a), dequantize(b)) [-> relu|clip] -> quantize   => integer add/mul
  *   sigmoid|tanh|hard_sigmoid|hard_swish|leaky_relu(dequantize(q)) -> quantize, 8-bit
  *                                                            => a 256-entry table (lut)
+ *   softmax(dequantize(q)) -> quantize, 8-bit                => integer softmax (exp table)
  *
  * First, dequantize sinks through the ops that keep the integer grid
  * (pools, relu, reshapes: ir_op_keeps_quant), which then run on the
@@ -568,6 +569,64 @@ static int fold_lut(ir_graph *g, ir_node *n, diag_sink *d)
 	return 1;
 }
 
+/* dequantize(q) -> softmax -> quantize, 8-bit in and out: the integer
+ * softmax (ir/k_reduce.c): lut[d] = round(exp(-s_in * d) * 2^15) for the
+ * distance d of a code from its slice's largest, and rq_mult = 1 / s_out,
+ * which must be (within 1e-4) a whole number, as for the usual output
+ * scales 1/256 and 1/255.  1 done, 0 not, -1 error. */
+static int fold_softmax(ir_graph *g, ir_node *n)
+{
+	qdq_par p, py;
+	if (!dq_of(n->in[0], &p) || p.ns != 1 || (p.q->dt != IR_DT_I8 && p.q->dt != IR_DT_U8))
+		return 0;
+	ir_node *u = sole_user(g, n->out[0]);
+	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || u->out[0]->dt != p.q->dt ||
+	    !u->out[0]->quant)
+		return 0;
+	double inv = 1.0 / (double)py.s[0], m = nearbyint(inv);
+	if (m < 1 || m >= 2147483648.0 || fabs(inv - m) > 1e-4 * inv)
+		return 0;
+	ir_quant *qx = par_quant(g, &p);
+	if (!qx || !fits(p.q, qx))
+		return 0;
+	int64_t lut[256], mult = (int64_t)m;
+	for (int k = 0; k < 256; k++)
+		lut[k] = (int64_t)nearbyint(exp(-(double)p.s[0] * k) * 32768.0);
+	if (!p.q->quant)
+		p.q->quant = qx;
+	n->in[0] = p.q;
+	ir_value *y = u->out[0];
+	n->out[0]->producer = NULL;
+	n->out[0] = y;
+	y->producer = n;
+	u->dead = true;
+	ir_node_set_ints(g, n, "lut", lut, 256);
+	ir_node_set_ints(g, n, "rq_mult", &mult, 1);
+	return 1;
+}
+
+/* Every node still computing in float between a dequantize and a
+ * quantize: the integer path has no form of it (yet).  Said, never
+ * silent. */
+static void warn_float(ir_graph *g, diag_sink *d)
+{
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead || n->op == IR_OP_QUANTIZE || n->op == IR_OP_DEQUANTIZE || n->nout < 1 ||
+		    !n->out[0] || n->out[0]->dt != IR_DT_F32)
+			continue;
+		bool from_dq = false;
+		for (int j = 0; j < n->nin; j++)
+			from_dq |= n->in[j] && n->in[j]->producer && !n->in[j]->producer->dead &&
+			           n->in[j]->producer->op == IR_OP_DEQUANTIZE &&
+			           !ir_value_is_const(n->in[j]->producer->in[0]);
+		ir_node *u = sole_user(g, n->out[0]);
+		if (from_dq && u && u->op == IR_OP_QUANTIZE)
+			diag_warn(d, ir_node_loc(g, n), "%s runs in float between a dequantize and a quantize: "
+			          "the integer path has no form of it here", ir_op_name(n->op));
+	}
+}
+
 /* Evaluate dequantize node n of constants into its output. */
 static int fold_dq(ir_graph *g, ir_node *n, diag_sink *d)
 {
@@ -642,6 +701,7 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		int r = n->op == IR_OP_CONV || n->op == IR_OP_MATMUL ? fold_one(g, n, d)
 		        : n->op == IR_OP_ADD || n->op == IR_OP_MUL  ? fold_eltwise(g, n, d)
 		        : lut                                       ? fold_lut(g, n, d)
+		        : n->op == IR_OP_SOFTMAX                    ? fold_softmax(g, n)
 		                                                    : 0;
 		if (r < 0)
 			return -1;
@@ -653,5 +713,8 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 			return -1;
 	}
 	ir_graph_compact(g);
-	return ir_infer_shapes(g, d);
+	if (ir_infer_shapes(g, d))
+		return -1;
+	warn_float(g, d);
+	return 0;
 }

@@ -2,8 +2,9 @@
  * dequantize, conv/matmul over i8/u8/i16/u16 operands with int32
  * accumulation and the one requantization rule, and the pools and relu
  * on integers, add and mul on quantized integers (TFLite's quantized Add
- * and Mul), each mirroring its reference in ir/k_quant.c, ir/k_conv.c,
- * ir/k_linalg.c, ir/k_pool.c and ir/k_elementwise.c bit for bit.
+ * and Mul), the table activations and softmax, each mirroring its
+ * reference in ir/k_quant.c, ir/k_conv.c, ir/k_linalg.c, ir/k_pool.c,
+ * ir/k_elementwise.c and ir/k_reduce.c bit for bit.
  *
  * Zero points of conv/matmul operands and the rq_mult/rq_shift attributes
  * are compile-time constants (per-channel ones become small i32 tables);
@@ -688,6 +689,113 @@ static bool lut_supports(const ir_node *n, char *why, size_t wl)
 	return ok;
 }
 
+/* ---------------------------------------------------- integer softmax */
+
+/* softmax of an i8/u8 value with lut/rq_mult, as eval_int_softmax in
+ * ir/k_reduce.c: per slice along the axis the maximum m, then sum =
+ * sum_j lut[m - q_j] in i64, then y_j = clamp((2 e_j M + sum) / (2 sum) +
+ * zout), the division in i64 (non-negative operands: the floor; on 32-bit
+ * targets a call to the runtime's 64-bit division).  The table (a pass's
+ * exp(-s_in*d) * 2^15) is an opaque constant i32 global, as in
+ * l_int_lut, so no float or libm enters the object. */
+static int l_int_softmax(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0], *yv = n->out[0];
+	const ir_shape *xs = &xv->shape;
+	ir_dtype dt = xv->dt;
+	LLVMTypeRef ty = be_dt_type(f, dt);
+	const int64_t *lut = ir_attr_ints(n, "lut", NULL), *mult = ir_attr_ints(n, "rq_mult", NULL);
+	int axis = k_axis(ir_attr_int(n, "axis", -1), xs->rank);
+	int64_t zout = yv->quant && yv->quant->zero_point ? yv->quant->zero_point[0] : 0, lo, hi;
+	ir_dtype_range(dt, &lo, &hi);
+	int64_t outer = 1, len = xs->d[axis], inner = 1;
+	for (int i = 0; i < axis; i++)
+		outer *= xs->d[i];
+	for (int i = axis + 1; i < xs->rank; i++)
+		inner *= xs->d[i];
+	if (outer * len * inner == 0)
+		return 0;
+	LLVMValueRef el[256];
+	for (int i = 0; i < 256; i++)
+		el[i] = LLVMConstInt(f->i32, (unsigned long long)lut[i], 1);
+	char gname[96];
+	snprintf(gname, sizeof gname, "%s.smx%d", f->name, n->id);
+	LLVMValueRef tab = be_opaque_const(f, gname, LLVMConstArray2(f->i32, el, 256), 16);
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, yv);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef mx = be_entry_alloca(f, f->i32, "smax"), sm = be_entry_alloca(f, f->i64, "ssum");
+	int64_t st[3] = {len * inner, inner, 1};
+	be_nest on;
+	int64_t odims[2] = {outer, inner};
+	LLVMValueRef ov[2];
+	be_nest_begin(f, &on, 2, odims, ov);
+	LLVMValueRef iv[3] = {ov[0], NULL, ov[1]};
+	/* m = max_j q_j */
+	LLVMBuildStore(b, c32(f, lo), mx);
+	be_loop l;
+	iv[1] = be_loop_begin(f, &l, len);
+	LLVMValueRef q = ld_i32(f, dt, x, be_affine(f, 0, 3, iv, st));
+	LLVMBuildStore(b, smax_c(f, LLVMBuildLoad2(b, f->i32, mx, ""), q), mx);
+	be_loop_end(f, &l);
+	LLVMValueRef m = LLVMBuildLoad2(b, f->i32, mx, "");
+	/* sum = sum_j lut[m - q_j] (m - q_j in [0, 255]) */
+	LLVMBuildStore(b, LLVMConstInt(f->i64, 0, 0), sm);
+	iv[1] = be_loop_begin(f, &l, len);
+	q = ld_i32(f, dt, x, be_affine(f, 0, 3, iv, st));
+	LLVMValueRef e = be_ld_t(f, f->i32, tab, LLVMBuildSub(b, m, q, ""));
+	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i64, sm, ""), LLVMBuildZExt(b, e, f->i64, ""), ""), sm);
+	be_loop_end(f, &l);
+	LLVMValueRef sum = LLVMBuildLoad2(b, f->i64, sm, "");
+	LLVMValueRef den = LLVMBuildShl(b, sum, LLVMConstInt(f->i64, 1, 0), "");
+	/* y_j = clamp((2 M e_j + sum) / (2 sum) + zout) */
+	iv[1] = be_loop_begin(f, &l, len);
+	LLVMValueRef idx = be_affine(f, 0, 3, iv, st);
+	q = ld_i32(f, dt, x, idx);
+	e = LLVMBuildZExt(b, be_ld_t(f, f->i32, tab, LLVMBuildSub(b, m, q, "")), f->i64, "");
+	LLVMValueRef num = LLVMBuildAdd(b, LLVMBuildMul(b, e, LLVMConstInt(f->i64, (unsigned long long)(2 * mult[0]), 0), ""), sum, "");
+	LLVMValueRef r = LLVMBuildSDiv(b, num, den, "");
+	r = LLVMBuildTrunc(b, r, f->i32, ""); /* r <= M < 2^31 since e_j <= sum */
+	r = smax_c(f, r, c32(f, lo - zout));
+	r = smin_c(f, r, c32(f, hi - zout));
+	r = LLVMBuildAdd(b, r, c32(f, zout), "");
+	be_st_t(f, ty, y, idx, LLVMBuildTrunc(b, r, ty, ""));
+	be_loop_end(f, &l);
+	be_nest_end(f, &on);
+	return 0;
+}
+
+/* The integer softmax l_int_softmax lowers: what inference checked, again
+ * (an i8/u8 input, the output of that dtype and shape with at most one
+ * zero point, 256 table entries in [0, 2^16] with lut[0] >= 1, one rq_mult
+ * in [1, 2^31), the axis in range). */
+static bool softmax_supports(const ir_node *n, char *why, size_t wl)
+{
+	const ir_value *x = n->in[0], *y = n->out[0];
+	if (x->dt != IR_DT_I8 && x->dt != IR_DT_U8) {
+		snprintf(why, wl, "input '%s' is %s; an integer softmax needs an 8-bit input", x->name,
+		         ir_dtype_name(x->dt));
+		return false;
+	}
+	if (y->dt != x->dt || !ir_shape_eq(&y->shape, &x->shape) || (y->quant && y->quant->nchan != 1)) {
+		snprintf(why, wl, "output '%s' is not %s of the input's shape, quantized per tensor",
+		         y->name, ir_dtype_name(x->dt));
+		return false;
+	}
+	if (k_axis(ir_attr_int(n, "axis", -1), x->shape.rank) < 0) {
+		snprintf(why, wl, "axis out of range for rank %d", x->shape.rank);
+		return false;
+	}
+	int cnt = 0, nm = 0;
+	const int64_t *lut = ir_attr_ints(n, "lut", &cnt), *m = ir_attr_ints(n, "rq_mult", &nm);
+	bool ok = lut && cnt == 256 && lut[0] >= 1 && m && nm == 1 && m[0] >= 1 && m[0] <= INT32_MAX;
+	for (int i = 0; ok && i < 256; i++)
+		ok = lut[i] >= 0 && lut[i] <= 65536;
+	if (!ok)
+		snprintf(why, wl, "lut/rq_mult are not 256 entries in [0, 2^16] (lut[0] >= 1) and one "
+		         "multiplier in [1, 2^31)");
+	return ok;
+}
+
 /* ------------------------------------------------- integer add and mul */
 
 /* Strides of operand shape s right-aligned against out, 0 where s
@@ -770,6 +878,7 @@ be_lower_hook be_lower_int(const ir_node *n)
 	case IR_OP_HARD_SIGMOID:
 	case IR_OP_HARD_SWISH:
 	case IR_OP_LEAKY_RELU: return ir_node_attr(n, "lut") ? l_int_lut : NULL;
+	case IR_OP_SOFTMAX: return ir_node_attr(n, "lut") ? l_int_softmax : NULL;
 	case IR_OP_ADD:
 	case IR_OP_MUL: return ir_dtype_is_qint(dt) && n->in[0]->quant ? l_int_addmul : NULL;
 	default: return NULL;
@@ -911,6 +1020,7 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 	case IR_OP_HARD_SIGMOID:
 	case IR_OP_HARD_SWISH:
 	case IR_OP_LEAKY_RELU: return lut_supports(n, why, wl);
+	case IR_OP_SOFTMAX: return softmax_supports(n, why, wl);
 	case IR_OP_ADD:
 	case IR_OP_MUL: return addmul_supports(n, why, wl);
 	default:

@@ -180,8 +180,8 @@ int be_l_conv_transpose(be_fn *f, const ir_node *n);
 int be_l_pool_idx(be_fn *f, const ir_node *n);
 
 /* The integer path (l_int.c): quantize (also requantizing an integer),
- * dequantize, and conv/matmul, pools, relu, add/mul and the 256-entry
- * table activations (lut) whose operand 0 is i8/u8/i16/u16.  be_lower_int
+ * dequantize, and conv/matmul, pools, relu, add/mul, softmax and the
+ * 256-entry table activations (lut) whose operand 0 is i8/u8/i16/u16.  be_lower_int
  * returns NULL for any other node; be_lower_extra defers to it,
  * be_extra_supports to be_int_supports. */
 be_lower_hook be_lower_int(const ir_node *n);

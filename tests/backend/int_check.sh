@@ -14,7 +14,9 @@
 # multiples of the scale (ties in the averages), saturating values and
 # NaN; and int_add.qir (integer add and mul on i8, u8 and i16, with
 # broadcasting) at -O3 and -Oz, on random inputs and on one of values that
-# saturate the quantizers, the sums and the products.  For each, `qgtc
+# saturate the quantizers, the sums and the products; and int_lut.qir and
+# int_softmax.qir (table activations and integer softmax, i8 and u8) at
+# -O3 and -Oz on random and saturating inputs.  For each, `qgtc
 # run` with --engine interp and --engine native must write identical
 # output_<k>.npy files (cmp).  Each
 # folded model must show an integer conv/matmul with rq_mult in its IR, so
@@ -56,6 +58,15 @@ v[[5, 100, 200]] = np.nan
 v[[7, 300]] = 1e30
 v[[9, 250]] = -1e30
 np.save("lut_special.npy", v.reshape(2, 3, 8, 8).astype(np.float32))
+rng = np.random.default_rng(6)
+np.save("smx_rand_x.npy", (rng.standard_normal((2, 10)) * 4).astype(np.float32))
+np.save("smx_rand_w.npy", (rng.standard_normal((1, 3, 4)) * 4).astype(np.float32))
+# a uniform row; one spanning both ends of each quantizer (the table's last
+# entries, single winners that saturate) with NaN
+x = np.array([[1.5] * 10, [1e30, -1e30, np.nan, 0, 20, -20, 3.3, -3.3, 0.06, 1e30]])
+np.save("smx_special_x.npy", x.astype(np.float32))
+w = np.array([[[2, 2, 1e30, -1e30], [2, -1e30, np.nan, 0], [2, -1e30, 0.05, 0.3]]])
+np.save("smx_special_w.npy", w.astype(np.float32))
 PY
 
 fail=0
@@ -110,6 +121,14 @@ done
 for in in lut_rand lut_special; do
 	compare "$in" "$here/int_lut.qir" "$in.npy"
 	compare "$in-Oz" "$here/int_lut.qir" "$in.npy" -Oz
+done
+# int_softmax.qir: softmax on i8 and u8 along the last axis and axis 1
+# (a strided slice) from a 256-entry exp table and one multiplier, at -O3
+# and -Oz, on random inputs and on uniform, saturating and NaN slices
+for in in smx_rand smx_special; do
+	ins="${in}_x.npy ${in}_w.npy"
+	compare "$in" "$here/int_softmax.qir" "$ins"
+	compare "$in-Oz" "$here/int_softmax.qir" "$ins" -Oz
 done
 
 [ $fail = 0 ] && echo "int check: all identical" || echo "int check: FAILED"

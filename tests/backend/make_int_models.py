@@ -160,6 +160,39 @@ def main(outdir):
     y = md.qdq(y, 0.007, -1, I8)
     md.save(outdir, (2, 3, 7), y)
 
+    # The rest of a CNN in integers: relu absorbed, max and average pools,
+    # a residual add (two branches at different scales, then relu), a
+    # sigmoid table, a global average pool (requantized), flatten.
+    md = Model("mixed_i8", 6)
+    x = md.qdq("x", 0.05, -10, I8)
+    y = md.conv(x, 0.05, 3, 4, (3, 3), I8, True, pads=[1, 1, 1, 1])
+    r = md.tmp("relu")
+    md.nodes.append(helper.make_node("Relu", [y], [r]))
+    y = md.qdq(r, 0.04, -128, I8)
+    p = md.tmp("mp")
+    md.nodes.append(helper.make_node("MaxPool", [y], [p], kernel_shape=[2, 2], strides=[2, 2]))
+    p = md.qdq(p, 0.04, -128, I8)
+    a = md.conv(p, 0.04, 4, 4, (3, 3), I8, True, pads=[1, 1, 1, 1])
+    a = md.qdq(a, 0.06, 3, I8)
+    s = md.tmp("add")
+    md.nodes.append(helper.make_node("Add", [a, p], [s]))
+    r = md.tmp("relu")
+    md.nodes.append(helper.make_node("Relu", [s], [r]))
+    y = md.qdq(r, 0.07, -128, I8)
+    av = md.tmp("avg")
+    md.nodes.append(helper.make_node("AveragePool", [y], [av], kernel_shape=[3, 3], pads=[1, 1, 1, 1],
+                                     count_include_pad=0))
+    av = md.qdq(av, 0.07, -128, I8)
+    sg = md.tmp("sig")
+    md.nodes.append(helper.make_node("Sigmoid", [av], [sg]))
+    sg = md.qdq(sg, 1 / 256.0, -128, I8)
+    g = md.tmp("gap")
+    md.nodes.append(helper.make_node("GlobalAveragePool", [sg], [g]))
+    f = md.tmp("flat")
+    md.nodes.append(helper.make_node("Flatten", [g], [f]))
+    y = md.qdq(f, 1 / 512.0, -100, I8)
+    md.save(outdir, (2, 3, 10, 8), y)
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:

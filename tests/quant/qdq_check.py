@@ -258,8 +258,35 @@ def bad_models():
             ("i32_zero_point", mk(0.1, zp_dt=None), "zero point dtype i32 is not supported")]
 
 
+def check_float_warning(qgtc, tmp):
+    """An op the integer path cannot run, between a dequantize and a
+    quantize, is computed in float and said so: never silently."""
+    inits = [scalar("s", 0.1), scalar("z", 0, TensorProto.INT8),
+             numpy_helper.from_array(np.array([0.5], np.float32), "c")]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"]),
+             helper.make_node("Sub", ["d", "c"], ["e"], name="sub0"),
+             helper.make_node("QuantizeLinear", ["e", "s", "z"], ["q2"]),
+             helper.make_node("DequantizeLinear", ["q2", "s", "z"], ["y"])]
+    g = helper.make_graph(nodes, "f", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [4])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    d = os.path.join(tmp, "float_island")
+    os.makedirs(d, exist_ok=True)
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    p = subprocess.run([qgtc, os.path.join(d, "model.onnx"), "-o", os.path.join(d, "m.o")],
+                       capture_output=True, text=True)
+    want = "node 2 'sub0' (Sub): warning: sub runs in float between a dequantize and a quantize"
+    if p.returncode or want not in p.stderr:
+        print("FAIL float_island: rc %d, expected the warning %r, got:\n%s" % (p.returncode, want, p.stderr))
+        return 1
+    print("ok   float_island: %s" % p.stderr.strip().splitlines()[0])
+    return 0
+
+
 def check_bad(qgtc, tmp):
-    bad = 0
+    bad = check_float_warning(qgtc, tmp)
     for name, model, want in bad_models():
         d = os.path.join(tmp, "bad_" + name)
         os.makedirs(d, exist_ok=True)
