@@ -15,12 +15,13 @@ static int64_t prod(const ir_shape *s, int lo, int hi)
 
 /* Copy x (shape xs) into y at element offset `at`, y's block layout being
  * [outer, ylen, inner] and x's [outer, xlen, inner]. */
-static void copy_block(be_fn *f, LLVMValueRef y, int64_t at, int64_t ylen, LLVMValueRef x,
-                       int64_t xat, int64_t xlen, int64_t len, int64_t outer, int64_t inner)
+static void copy_block(be_fn *f, LLVMTypeRef ty, LLVMValueRef y, int64_t at, int64_t ylen,
+                       LLVMValueRef x, int64_t xat, int64_t xlen, int64_t len, int64_t outer,
+                       int64_t inner)
 {
 	int64_t dims[2] = {outer, len * inner};
 	int64_t ds[2] = {ylen * inner, 1}, ss[2] = {xlen * inner, 1};
-	be_copy_strided(f, y, at, ds, x, xat, ss, 2, dims);
+	be_copy_strided_t(f, ty, y, at, ds, x, xat, ss, 2, dims);
 }
 
 int be_l_concat(be_fn *f, const ir_node *n)
@@ -32,7 +33,8 @@ int be_l_concat(be_fn *f, const ir_node *n)
 	for (int k = 0; k < n->nin; k++) {
 		int64_t len = n->in[k]->shape.d[axis];
 		if (len > 0 && outer > 0 && inner > 0)
-			copy_block(f, y, at * inner, ys->d[axis], be_ptr(f, n->in[k]), 0, len, len, outer, inner);
+			copy_block(f, be_dt_type(f, n->out[0]->dt), y, at * inner, ys->d[axis],
+			           be_ptr(f, n->in[k]), 0, len, len, outer, inner);
 		at += len;
 	}
 	return 0;
@@ -50,7 +52,8 @@ int be_l_split(be_fn *f, const ir_node *n)
 		int64_t len = n->out[k]->shape.d[axis];
 		LLVMValueRef y = be_ptr(f, n->out[k]);
 		if (y && len > 0 && outer > 0 && inner > 0)
-			copy_block(f, y, 0, len, x, at * inner, xs->d[axis], len, outer, inner);
+			copy_block(f, be_dt_type(f, n->in[0]->dt), y, 0, len, x, at * inner, xs->d[axis], len,
+			           outer, inner);
 		at += len;
 	}
 	return 0;
@@ -68,7 +71,8 @@ int be_l_transpose(be_fn *f, const ir_node *n)
 	k_strides(ys, yst);
 	for (int i = 0; i < r; i++)
 		sst[i] = xst[perm[i]];
-	be_copy_strided(f, be_ptr(f, n->out[0]), 0, yst, be_ptr(f, n->in[0]), 0, sst, r, ys->d);
+	be_copy_strided_t(f, be_dt_type(f, n->out[0]->dt), be_ptr(f, n->out[0]), 0, yst,
+	                  be_ptr(f, n->in[0]), 0, sst, r, ys->d);
 	return 0;
 }
 
@@ -109,7 +113,8 @@ int be_l_slice(be_fn *f, const ir_node *n)
 		sst[i] = xst[i] * step[i];
 		base += first[i] * xst[i];
 	}
-	be_copy_strided(f, be_ptr(f, n->out[0]), 0, yst, be_ptr(f, n->in[0]), base, sst, r, ys->d);
+	be_copy_strided_t(f, be_dt_type(f, n->out[0]->dt), be_ptr(f, n->out[0]), 0, yst,
+	                  be_ptr(f, n->in[0]), base, sst, r, ys->d);
 	return 0;
 }
 
@@ -171,7 +176,7 @@ int be_l_gather(be_fn *f, const ir_node *n)
 		int64_t v = (int64_t)ir_const_get(iv, j);
 		if (v < 0)
 			v += ext;
-		copy_block(f, y, j * inner, nidx, x, v * inner, ext, 1, outer, inner);
+		copy_block(f, f->f32, y, j * inner, nidx, x, v * inner, ext, 1, outer, inner);
 	}
 	return 0;
 }

@@ -201,6 +201,13 @@ void be_copy_strided(be_fn *f, LLVMValueRef dst, int64_t dbase, const int64_t *d
                      LLVMValueRef src, int64_t sbase, const int64_t *src_st, int rank,
                      const int64_t *dims)
 {
+	be_copy_strided_t(f, f->f32, dst, dbase, dst_st, src, sbase, src_st, rank, dims);
+}
+
+void be_copy_strided_t(be_fn *f, LLVMTypeRef ty, LLVMValueRef dst, int64_t dbase,
+                       const int64_t *dst_st, LLVMValueRef src, int64_t sbase,
+                       const int64_t *src_st, int rank, const int64_t *dims)
+{
 	int64_t dm[IR_MAX_RANK * 2], ds[IR_MAX_RANK * 2], ss[IR_MAX_RANK * 2];
 	int r = 0;
 	for (int i = 0; i < rank; i++) {
@@ -220,10 +227,10 @@ void be_copy_strided(be_fn *f, LLVMValueRef dst, int64_t dbase, const int64_t *d
 		r++;
 	}
 	be_nest nst;
-	LLVMValueRef ivs[IR_MAX_RANK * 2];
+	LLVMValueRef ivs[IR_MAX_RANK * 2] = {0};
 	be_nest_begin(f, &nst, r, dm, ivs);
-	LLVMValueRef v = be_ld(f, src, be_affine(f, sbase, r, ivs, ss));
-	be_st(f, dst, be_affine(f, dbase, r, ivs, ds), v);
+	LLVMValueRef v = be_ld_t(f, ty, src, be_affine(f, sbase, r, ivs, ss));
+	be_st_t(f, ty, dst, be_affine(f, dbase, r, ivs, ds), v);
 	be_nest_end(f, &nst);
 }
 
@@ -453,6 +460,12 @@ static bool is_static_operand(const ir_node *n, int k)
 	}
 }
 
+/* Ops that only move elements (l_shape.c, typed copies): any dtype. */
+static bool moves_only(ir_op op)
+{
+	return op == IR_OP_TRANSPOSE || op == IR_OP_CONCAT || op == IR_OP_SPLIT || op == IR_OP_SLICE;
+}
+
 bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 {
 	if (be_lower_extra(g, n))
@@ -472,7 +485,7 @@ bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 			}
 			continue;
 		}
-		if (v->dt != IR_DT_F32) {
+		if (v->dt != IR_DT_F32 && !(moves_only(n->op) && v->dt == n->in[0]->dt)) {
 			snprintf(why, wl, "input %d '%s' has dtype %s (only f32)", k, v->name,
 			         ir_dtype_name(v->dt));
 			return false;
@@ -499,7 +512,8 @@ bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 			}
 			continue;
 		}
-		if (v->dt != IR_DT_F32 || !ir_shape_known(&v->shape)) {
+		if ((v->dt != IR_DT_F32 && !(moves_only(n->op) && v->dt == n->in[0]->dt)) ||
+		    !ir_shape_known(&v->shape)) {
 			snprintf(why, wl, "output %d '%s' is not f32 with a concrete shape", k, v->name);
 			return false;
 		}

@@ -109,6 +109,10 @@ void be_nest_end(be_fn *f, be_nest *nst);
 void be_copy_strided(be_fn *f, LLVMValueRef dst, int64_t dbase, const int64_t *dst_st,
                      LLVMValueRef src, int64_t sbase, const int64_t *src_st, int rank,
                      const int64_t *dims);
+/* The same with elements of LLVM type ty (any dtype: be_dt_type). */
+void be_copy_strided_t(be_fn *f, LLVMTypeRef ty, LLVMValueRef dst, int64_t dbase,
+                       const int64_t *dst_st, LLVMValueRef src, int64_t sbase,
+                       const int64_t *src_st, int rank, const int64_t *dims);
 void be_copy(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t n);
 void be_fill(be_fn *f, LLVMValueRef dst, int64_t base, int64_t n, float v);
 

@@ -193,6 +193,16 @@ def main(outdir):
     y = md.qdq(f, 1 / 512.0, -100, I8)
     md.save(outdir, (2, 3, 10, 8), y)
 
+    # Data movement on integers: a transpose between quantized layers.
+    md = Model("transpose_u8", 7)
+    x = md.qdq("x", 0.05, 120, U8)
+    t = md.tmp("tr")
+    md.nodes.append(helper.make_node("Transpose", [x], [t], perm=[0, 2, 1]))
+    t = md.qdq(t, 0.05, 120, U8)
+    y = md.matmul(t, 6, 3, I8)
+    y = md.qdq(y, 0.4, 110, U8)
+    md.save(outdir, (2, 6, 4), y)
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
