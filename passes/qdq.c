@@ -11,6 +11,8 @@
  *   sigmoid|tanh|hard_sigmoid|hard_swish|leaky_relu(dequantize(q)) -> quantize, 8-bit
  *                                                            => a 256-entry table (lut)
  *   softmax(dequantize(q)) -> quantize, 8-bit                => integer softmax (exp table)
+ *   concat(dequantize(q_k)...) -> quantize                   => concat of the q_k, each
+ *                                                               requantized to the output's grid
  *
  * First, dequantize sinks through the ops that keep the integer grid
  * (pools, relu, reshapes: ir_op_keeps_quant), which then run on the
@@ -605,6 +607,62 @@ static int fold_softmax(ir_graph *g, ir_node *n)
 	return 1;
 }
 
+/* concat(dequantize(q_1), ..., dequantize(q_n)) -> quantize: a concat of
+ * the integers, each input first requantized to the output's parameters
+ * where its own differ (a quantize of the integer).  1 done, 0 not, -1
+ * error (reported). */
+static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	qdq_par py;
+	ir_node *u = sole_user(g, n->out[0]);
+	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || !u->out[0]->quant ||
+	    !ir_dtype_is_qint(u->out[0]->dt))
+		return 0;
+	qdq_par p[n->nin > 0 ? n->nin : 1];
+	for (int k = 0; k < n->nin; k++) {
+		if (!n->in[k] || !dq_of(n->in[k], &p[k]) || p[k].ns != 1 || p[k].q->dt != u->out[0]->dt)
+			return 0;
+		ir_quant *qk = par_quant(g, &p[k]);
+		if (!qk || !fits(p[k].q, qk))
+			return 0;
+	}
+	for (int k = 0; k < n->nin; k++) {
+		ir_quant *qk = par_quant(g, &p[k]);
+		if (!qk)
+			return -1;
+		if (!p[k].q->quant)
+			p[k].q->quant = qk;
+		ir_value *src = p[k].q;
+		if (!same_par(&p[k], &py)) {
+			int32_t mu, sh;
+			if (ir_requant_multiplier((double)p[k].s[0] / (double)py.s[0], &mu, &sh)) {
+				diag_error(d, ir_node_loc(g, n), "requantization from scale %g to %g is out of range",
+				           (double)p[k].s[0], (double)py.s[0]);
+				return -1;
+			}
+			ir_value *rq = ir_graph_add_value(
+				g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.rq", src->name)),
+				src->dt, NULL);
+			ir_value *qin[3] = {src, u->in[1], u->nin > 2 ? u->in[2] : NULL};
+			ir_node *q = rq ? ir_graph_add_node(g, IR_OP_QUANTIZE, n->name, qin[2] ? 3 : 2, qin, 1, &rq)
+			                : NULL;
+			if (!q)
+				return -1;
+			int64_t m64 = mu, s64 = sh;
+			ir_node_set_ints(g, q, "rq_mult", &m64, 1);
+			ir_node_set_ints(g, q, "rq_shift", &s64, 1);
+			src = rq;
+		}
+		n->in[k] = src;
+	}
+	ir_value *y = u->out[0];
+	n->out[0]->producer = NULL;
+	n->out[0] = y;
+	y->producer = n;
+	u->dead = true;
+	return 1;
+}
+
 /* Every node still computing in float between a dequantize and a
  * quantize: the integer path has no form of it (yet).  Said, never
  * silent. */
@@ -702,6 +760,7 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		        : n->op == IR_OP_ADD || n->op == IR_OP_MUL  ? fold_eltwise(g, n, d)
 		        : lut                                       ? fold_lut(g, n, d)
 		        : n->op == IR_OP_SOFTMAX                    ? fold_softmax(g, n)
+		        : n->op == IR_OP_CONCAT                     ? fold_concat(g, n, d)
 		                                                    : 0;
 		if (r < 0)
 			return -1;

@@ -203,6 +203,21 @@ def main(outdir):
     y = md.qdq(y, 0.4, 110, U8)
     md.save(outdir, (2, 6, 4), y)
 
+    # Concat of two branches on different grids (one requantized to the
+    # output's), as inception/fire modules have.
+    md = Model("concat_i8", 8)
+    x = md.qdq("x", 0.05, 2, I8)
+    a = md.conv(x, 0.05, 3, 4, (1, 1), I8, True)
+    a = md.qdq(a, 0.08, -4, I8)
+    b = md.conv(x, 0.05, 3, 2, (3, 3), I8, False, pads=[1, 1, 1, 1])
+    b = md.qdq(b, 0.11, 6, I8)
+    c = md.tmp("cat")
+    md.nodes.append(helper.make_node("Concat", [a, b], [c], axis=1))
+    c = md.qdq(c, 0.11, 6, I8)
+    y = md.conv(c, 0.11, 6, 3, (1, 1), I8, True)
+    y = md.qdq(y, 0.2, 0, I8)
+    md.save(outdir, (2, 3, 5, 6), y)
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
