@@ -218,6 +218,30 @@ def main(outdir):
     y = md.qdq(y, 0.2, 0, I8)
     md.save(outdir, (2, 3, 5, 6), y)
 
+    # A classifier head: a gate (conv * sigmoid(conv), an integer mul of
+    # two activations), tanh, a matmul, and the integer softmax.
+    md = Model("head_u8", 9)
+    x = md.qdq("x", 0.04, 128, U8)
+    a = md.conv(x, 0.04, 2, 3, (1, 1), I8, True)
+    a = md.qdq(a, 0.05, 120, U8)
+    sg = md.tmp("sig")
+    md.nodes.append(helper.make_node("Sigmoid", [a], [sg]))
+    sg = md.qdq(sg, 1 / 256.0, 0, U8)
+    m = md.tmp("mul")
+    md.nodes.append(helper.make_node("Mul", [a, sg], [m]))
+    m = md.qdq(m, 0.03, 100, U8)
+    t = md.tmp("tanh")
+    md.nodes.append(helper.make_node("Tanh", [m], [t]))
+    t = md.qdq(t, 1 / 128.0, 128, U8)
+    f = md.tmp("flat")
+    md.nodes.append(helper.make_node("Flatten", [t], [f]))
+    y = md.matmul(f, 3 * 4 * 4, 10, I8)
+    y = md.qdq(y, 0.1, 128, U8)
+    sm = md.tmp("smx")
+    md.nodes.append(helper.make_node("Softmax", [y], [sm], axis=-1))
+    y = md.qdq(sm, 1 / 256.0, 0, U8)
+    md.save(outdir, (2, 2, 4, 4), y)
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
