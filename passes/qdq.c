@@ -144,6 +144,37 @@ static bool act_absorbed(const ir_node *act, const ir_value *q)
 	return lo_ok && hi_ok;
 }
 
+/* The multipliers of the real ratios real[0..nr) (ir_requant_multiplier),
+ * stored on n as rq_mult/rq_shift.  0, or -1 after reporting a ratio the
+ * shift cannot express. */
+static int set_requant(ir_graph *g, ir_node *n, const double *real, int64_t nr, diag_sink *d)
+{
+	int64_t mult[nr > 0 ? nr : 1], shift[nr > 0 ? nr : 1];
+	for (int64_t k = 0; k < nr; k++) {
+		int32_t mu, sh;
+		if (ir_requant_multiplier(real[k], &mu, &sh)) {
+			diag_error(d, ir_node_loc(g, n), "requantization multiplier %g is out of range",
+			           real[k]);
+			return -1;
+		}
+		mult[k] = mu;
+		shift[k] = sh;
+	}
+	ir_node_set_ints(g, n, "rq_mult", mult, (int)nr);
+	ir_node_set_ints(g, n, "rq_shift", shift, (int)nr);
+	return 0;
+}
+
+/* n now produces the output of u, the quantize it absorbed; u dies. */
+static void take_output(ir_node *n, ir_node *u)
+{
+	ir_value *y = u->out[0];
+	n->out[0]->producer = NULL;
+	n->out[0] = y;
+	y->producer = n;
+	u->dead = true;
+}
+
 /* The i32 bias at scale sx*sw[c] for channel count m: from a dequantized
  * i32 constant or an f32 constant.  NULL: cannot (left in float). */
 static ir_value *int_bias(ir_graph *g, const ir_node *n, const ir_value *b, double sx,
@@ -226,19 +257,13 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	if (bsrc && !(bias = int_bias(g, n, bsrc, px.s[0], &pw, m)))
 		return 0;
 	int64_t nrq = pw.ns;
-	int64_t mult[nrq > 0 ? nrq : 1], shift[nrq > 0 ? nrq : 1];
-	for (int64_t c = 0; requant && c < nrq; c++) {
-		int32_t mu, sh;
-		double real = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
-		if (ir_requant_multiplier(real, &mu, &sh)) {
-			diag_error(d, ir_node_loc(g, n),
-			           "requantization multiplier %g (input scale %g * weight scale %g / "
-			           "output scale %g) is out of range", real, (double)px.s[0],
-			           (double)pw.s[c], (double)py.s[0]);
-			return -1;
-		}
-		mult[c] = mu;
-		shift[c] = sh;
+	double real[nrq > 0 ? nrq : 1];
+	for (int64_t c = 0; requant && c < nrq; c++) /* py only exists when requantizing */
+		real[c] = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
+	if (requant && set_requant(g, n, real, nrq, d)) {
+		diag_note(d, ir_node_loc(g, n), "input scale %g, weight scale %g, output scale %g",
+		          (double)px.s[0], (double)pw.s[0], (double)py.s[0]);
+		return -1;
 	}
 	/* Rewrite: n reads the integers and produces u's output. */
 	if (!px.q->quant)
@@ -263,15 +288,7 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		badd->dead = true;
 	if (act)
 		act->dead = true;
-	ir_value *y = u->out[0];
-	n->out[0]->producer = NULL;
-	n->out[0] = y;
-	y->producer = n;
-	u->dead = true;
-	if (requant) {
-		ir_node_set_ints(g, n, "rq_mult", mult, (int)nrq);
-		ir_node_set_ints(g, n, "rq_shift", shift, (int)nrq);
-	}
+	take_output(n, u);
 	return 1;
 }
 
@@ -347,9 +364,9 @@ static int hoist_q(ir_graph *g, ir_node *u)
 	int pr = int_pad_value(g, n, &pu, &pad_value);
 	if (pr <= 0)
 		return pr;
-	ir_value *x = n->in[0], *y = u->out[0];
+	ir_value *x = n->in[0];
 	ir_value *qx = ir_graph_add_value(
-		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.q", x->name)), y->dt, NULL);
+		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.q", x->name)), u->out[0]->dt, NULL);
 	if (!qx)
 		return -1;
 	ir_value *qin[3] = {x, u->in[1], u->nin > 2 ? u->in[2] : NULL};
@@ -363,10 +380,7 @@ static int hoist_q(ir_graph *g, ir_node *u)
 	n->in[0] = qx;
 	if (pad_value && set_pad_value(g, n, pad_value))
 		return -1;
-	n->out[0]->producer = NULL;
-	n->out[0] = y;
-	y->producer = n;
-	u->dead = true;
+	take_output(n, u);
 	return 1;
 }
 
@@ -427,20 +441,14 @@ static int drop_qdq(ir_graph *g, ir_node *u, diag_sink *d)
 		return 0;
 	if (!same_par(&p, &pu)) {
 		ir_quant *qx = par_quant(g, &p);
-		int32_t mu, sh;
+		double real = (double)p.s[0] / (double)pu.s[0];
 		if (!qx || !fits(p.q, qx))
 			return 0;
-		if (ir_requant_multiplier((double)p.s[0] / (double)pu.s[0], &mu, &sh)) {
-			diag_error(d, ir_node_loc(g, u), "requantization from scale %g to %g is out of range",
-			           (double)p.s[0], (double)pu.s[0]);
+		if (set_requant(g, u, &real, 1, d))
 			return -1;
-		}
 		if (!p.q->quant)
 			p.q->quant = qx;
-		int64_t m64 = mu, s64 = sh;
 		u->in[0] = p.q;
-		ir_node_set_ints(g, u, "rq_mult", &m64, 1);
-		ir_node_set_ints(g, u, "rq_shift", &s64, 1);
 		return 1;
 	}
 	for (int i = 0; i < g->noutputs; i++)
@@ -490,33 +498,19 @@ static int fold_eltwise(ir_graph *g, ir_node *n, diag_sink *d)
 	} else {
 		real[0] = sa * sb / sy;
 	}
-	int64_t mult[3], shift[3];
-	for (int k = 0; k < nr; k++) {
-		int32_t mu, sh;
-		if (ir_requant_multiplier(real[k], &mu, &sh)) {
-			diag_error(d, ir_node_loc(g, n), "requantization multiplier %g is out of range", real[k]);
-			return -1;
-		}
-		mult[k] = mu;
-		shift[k] = sh;
-	}
+	if (set_requant(g, n, real, nr, d))
+		return -1;
+	if (n->op == IR_OP_ADD)
+		ir_node_set_int(g, n, "left_shift", ls);
 	if (!pa.q->quant)
 		pa.q->quant = qa;
 	if (!pb.q->quant)
 		pb.q->quant = qb;
 	n->in[0] = pa.q;
 	n->in[1] = pb.q;
-	ir_value *y = u->out[0];
-	n->out[0]->producer = NULL;
-	n->out[0] = y;
-	y->producer = n;
-	u->dead = true;
+	take_output(n, u);
 	if (act)
 		act->dead = true;
-	ir_node_set_ints(g, n, "rq_mult", mult, nr);
-	ir_node_set_ints(g, n, "rq_shift", shift, nr);
-	if (n->op == IR_OP_ADD)
-		ir_node_set_int(g, n, "left_shift", ls);
 	return 1;
 }
 
@@ -562,11 +556,7 @@ static int fold_lut(ir_graph *g, ir_node *n, diag_sink *d)
 	if (!p.q->quant)
 		p.q->quant = qx;
 	n->in[0] = p.q;
-	ir_value *y = u->out[0];
-	n->out[0]->producer = NULL;
-	n->out[0] = y;
-	y->producer = n;
-	u->dead = true;
+	take_output(n, u);
 	ir_node_set_ints(g, n, "lut", lut, 256);
 	return 1;
 }
@@ -597,11 +587,7 @@ static int fold_softmax(ir_graph *g, ir_node *n)
 	if (!p.q->quant)
 		p.q->quant = qx;
 	n->in[0] = p.q;
-	ir_value *y = u->out[0];
-	n->out[0]->producer = NULL;
-	n->out[0] = y;
-	y->producer = n;
-	u->dead = true;
+	take_output(n, u);
 	ir_node_set_ints(g, n, "lut", lut, 256);
 	ir_node_set_ints(g, n, "rq_mult", &mult, 1);
 	return 1;
@@ -634,32 +620,20 @@ static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
 			p[k].q->quant = qk;
 		ir_value *src = p[k].q;
 		if (!same_par(&p[k], &py)) {
-			int32_t mu, sh;
-			if (ir_requant_multiplier((double)p[k].s[0] / (double)py.s[0], &mu, &sh)) {
-				diag_error(d, ir_node_loc(g, n), "requantization from scale %g to %g is out of range",
-				           (double)p[k].s[0], (double)py.s[0]);
-				return -1;
-			}
+			double real = (double)p[k].s[0] / (double)py.s[0];
 			ir_value *rq = ir_graph_add_value(
 				g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.rq", src->name)),
 				src->dt, NULL);
 			ir_value *qin[3] = {src, u->in[1], u->nin > 2 ? u->in[2] : NULL};
 			ir_node *q = rq ? ir_graph_add_node(g, IR_OP_QUANTIZE, n->name, qin[2] ? 3 : 2, qin, 1, &rq)
 			                : NULL;
-			if (!q)
+			if (!q || set_requant(g, q, &real, 1, d))
 				return -1;
-			int64_t m64 = mu, s64 = sh;
-			ir_node_set_ints(g, q, "rq_mult", &m64, 1);
-			ir_node_set_ints(g, q, "rq_shift", &s64, 1);
 			src = rq;
 		}
 		n->in[k] = src;
 	}
-	ir_value *y = u->out[0];
-	n->out[0]->producer = NULL;
-	n->out[0] = y;
-	y->producer = n;
-	u->dead = true;
+	take_output(n, u);
 	return 1;
 }
 

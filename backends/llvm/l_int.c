@@ -126,6 +126,16 @@ static LLVMValueRef requant(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMV
 	return LLVMBuildAdd(b, fl, LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSGT, rem, thr, ""), f->i32, ""), "");
 }
 
+/* r + zp saturated to [lo, hi] and narrowed to the output type ty, as
+ * clamp(r, lo - zp, hi - zp) + zp: the i32 addition cannot overflow. */
+static LLVMValueRef sat_zp(be_fn *f, LLVMValueRef r, int64_t lo, int64_t hi, int64_t zp,
+                           LLVMTypeRef ty)
+{
+	r = smax_c(f, r, c32(f, lo - zp));
+	r = smin_c(f, r, c32(f, hi - zp));
+	return LLVMBuildTrunc(f->b, LLVMBuildAdd(f->b, r, c32(f, zp), ""), ty, "");
+}
+
 /* k_intop_store: the accumulator of channel c as an element of the
  * output's dtype. */
 static LLVMValueRef int_out(be_fn *f, const iop *o, LLVMValueRef acc, LLVMValueRef c)
@@ -133,11 +143,7 @@ static LLVMValueRef int_out(be_fn *f, const iop *o, LLVMValueRef acc, LLVMValueR
 	if (!o->k.requant)
 		return acc;
 	LLVMValueRef r = requant(f, acc, chan_i32(f, o->mult, o->nrq, c), chan_i32(f, o->shift, o->nrq, c));
-	/* clamp(r + zy, lo, hi) == clamp(r, lo - zy, hi - zy) + zy, without overflow */
-	r = smax_c(f, r, c32(f, o->k.lo - o->k.zy));
-	r = smin_c(f, r, c32(f, o->k.hi - o->k.zy));
-	r = LLVMBuildAdd(f->b, r, c32(f, o->k.zy), "");
-	return LLVMBuildTrunc(f->b, r, be_dt_type(f, o->odt), "");
+	return sat_zp(f, r, o->k.lo, o->k.hi, o->k.zy, be_dt_type(f, o->odt));
 }
 
 /* -------------------------------------------------- quantize/dequantize */
@@ -188,10 +194,7 @@ static int l_requantize(be_fn *f, const ir_node *n)
 	LLVMValueRef i = be_loop_begin(f, &l, cnt);
 	LLVMValueRef a = LLVMBuildSub(f->b, ld_i32(f, xv->dt, x, i), c32(f, zin), "");
 	LLVMValueRef r = requant(f, a, c32(f, mult[0]), c32(f, shift[0]));
-	r = smax_c(f, r, c32(f, lo - zout));
-	r = smin_c(f, r, c32(f, hi - zout));
-	r = LLVMBuildAdd(f->b, r, c32(f, zout), "");
-	be_st_t(f, be_dt_type(f, yv->dt), y, i, LLVMBuildTrunc(f->b, r, be_dt_type(f, yv->dt), ""));
+	be_st_t(f, be_dt_type(f, yv->dt), y, i, sat_zp(f, r, lo, hi, zout, be_dt_type(f, yv->dt)));
 	be_loop_end(f, &l);
 	return 0;
 }
@@ -755,10 +758,7 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	LLVMValueRef num = LLVMBuildAdd(b, LLVMBuildMul(b, e, LLVMConstInt(f->i64, (unsigned long long)(2 * mult[0]), 0), ""), sum, "");
 	LLVMValueRef r = LLVMBuildSDiv(b, num, den, "");
 	r = LLVMBuildTrunc(b, r, f->i32, ""); /* r <= M < 2^31 since e_j <= sum */
-	r = smax_c(f, r, c32(f, lo - zout));
-	r = smin_c(f, r, c32(f, hi - zout));
-	r = LLVMBuildAdd(b, r, c32(f, zout), "");
-	be_st_t(f, ty, y, idx, LLVMBuildTrunc(b, r, ty, ""));
+	be_st_t(f, ty, y, idx, sat_zp(f, r, lo, hi, zout, ty));
 	be_loop_end(f, &l);
 	be_nest_end(f, &on);
 	return 0;
@@ -848,12 +848,8 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	} else {
 		r = requant(f, LLVMBuildMul(b, d1, d2, ""), c32(f, m[0]), c32(f, s[0]));
 	}
-	/* clamp(r + zy, lo, hi) == clamp(r, lo - zy, hi - zy) + zy, without overflow */
-	r = smax_c(f, r, c32(f, lo - zy));
-	r = smin_c(f, r, c32(f, hi - zy));
-	r = LLVMBuildAdd(b, r, c32(f, zy), "");
 	LLVMTypeRef ty = be_dt_type(f, yv->dt);
-	be_st_t(f, ty, y, be_affine(f, 0, ys->rank, iv, st[0]), LLVMBuildTrunc(b, r, ty, ""));
+	be_st_t(f, ty, y, be_affine(f, 0, ys->rank, iv, st[0]), sat_zp(f, r, lo, hi, zy, ty));
 	be_nest_end(f, &nst);
 	return 0;
 }
