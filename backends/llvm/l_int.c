@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "lower.h"
+#include "l_int.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -38,7 +38,7 @@ static LLVMValueRef ld_i32(be_fn *f, ir_dtype dt, LLVMValueRef p, LLVMValueRef i
 
 /* vals[c] as an i32 value: a constant when there is one value (or all
  * agree), else a load from a constant table. */
-static LLVMValueRef chan_i32(be_fn *f, const int32_t *vals, int n, LLVMValueRef c)
+LLVMValueRef be_int_chan(be_fn *f, const int32_t *vals, int n, LLVMValueRef c)
 {
 	bool same = true;
 	for (int i = 1; i < n; i++)
@@ -58,15 +58,7 @@ static LLVMValueRef smin_c(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, a, b, ""), a, b, "");
 }
 
-/* What the integer conv/matmul read from n's types and attributes. */
-typedef struct iop {
-	k_intop k;
-	ir_dtype odt;
-	int32_t *zw, *mult, *shift; /* i32 copies (malloc'd) */
-	int nzw, nrq;
-} iop;
-
-static int iop_init(be_fn *f, const ir_node *n, iop *o)
+int be_iop_init(be_fn *f, const ir_node *n, be_iop *o)
 {
 	memset(o, 0, sizeof *o);
 	k_intop_get(n, &o->k);
@@ -89,7 +81,7 @@ static int iop_init(be_fn *f, const ir_node *n, iop *o)
 	return 0;
 }
 
-static void iop_free(iop *o)
+void be_iop_free(be_iop *o)
 {
 	free(o->zw);
 	free(o->mult);
@@ -138,11 +130,11 @@ static LLVMValueRef sat_zp(be_fn *f, LLVMValueRef r, int64_t lo, int64_t hi, int
 
 /* k_intop_store: the accumulator of channel c as an element of the
  * output's dtype. */
-static LLVMValueRef int_out(be_fn *f, const iop *o, LLVMValueRef acc, LLVMValueRef c)
+LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c)
 {
 	if (!o->k.requant)
 		return acc;
-	LLVMValueRef r = requant(f, acc, chan_i32(f, o->mult, o->nrq, c), chan_i32(f, o->shift, o->nrq, c));
+	LLVMValueRef r = requant(f, acc, be_int_chan(f, o->mult, o->nrq, c), be_int_chan(f, o->shift, o->nrq, c));
 	return sat_zp(f, r, o->k.lo, o->k.hi, o->k.zy, be_dt_type(f, o->odt));
 }
 
@@ -267,6 +259,9 @@ enum { INSP_MAX = IR_MAX_RANK - 2 };
  * (be_segments), so padding taps are never visited (they would add 0). */
 static int l_int_conv(be_fn *f, const ir_node *n)
 {
+	int dsp = be_dsp_conv(f, n);
+	if (dsp <= 0)
+		return dsp;
 	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
 	const ir_value *xval = n->in[0], *wval = n->in[1];
 	const ir_value *bval = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
@@ -275,9 +270,9 @@ static int l_int_conv(be_fn *f, const ir_node *n)
 		out[INSP_MAX];
 	be_seg *seg[INSP_MAX] = {NULL};
 	int nseg[INSP_MAX];
-	iop o;
+	be_iop o;
 	int rc = -1;
-	if (iop_init(f, n, &o))
+	if (be_iop_init(f, n, &o))
 		goto done;
 	for (int i = 0; i < nsp; i++) {
 		in[i] = xs->d[2 + i];
@@ -319,7 +314,7 @@ static int l_int_conv(be_fn *f, const ir_node *n)
 	be_nest_begin(f, &outer, 3, odims, ov);
 	LLVMValueRef m = be_add(f, be_mul(f, ov[1], mg), ov[2]);
 	LLVMValueRef bv = bias ? be_ld_t(f, f->i32, bias, m) : c32(f, 0);
-	LLVMValueRef zw = chan_i32(f, o.zw, o.nzw, m), zx = c32(f, o.k.zx);
+	LLVMValueRef zw = be_int_chan(f, o.zw, o.nzw, m), zx = c32(f, o.k.zx);
 	int si[INSP_MAX] = {0};
 	for (;;) {
 		int64_t xbase = 0, wbase = 0, ybase = 0;
@@ -372,7 +367,7 @@ static int l_int_conv(be_fn *f, const ir_node *n)
 		yv[ny] = m, ys_[ny++] = out_sz;
 		for (int i = 0; i < nsp; i++)
 			yv[ny] = oi[i], ys_[ny++] = ostr[i];
-		LLVMValueRef r = int_out(f, &o, LLVMBuildLoad2(b, f->i32, acc, ""), m);
+		LLVMValueRef r = be_int_out(f, &o, LLVMBuildLoad2(b, f->i32, acc, ""), m);
 		be_st_t(f, oty, y, be_affine(f, ybase, ny, yv, ys_), r);
 		be_nest_end(f, &on);
 		int i = nsp - 1; /* next segment combination */
@@ -389,7 +384,7 @@ static int l_int_conv(be_fn *f, const ir_node *n)
 done:
 	for (int i = 0; i < nsp && i < INSP_MAX; i++)
 		free(seg[i]);
-	iop_free(&o);
+	be_iop_free(&o);
 	return rc;
 }
 
@@ -400,10 +395,13 @@ done:
  * (operand 2) one per column. */
 static int l_int_matmul(be_fn *f, const ir_node *n)
 {
+	int dsp = be_dsp_matmul(f, n);
+	if (dsp <= 0)
+		return dsp;
 	const ir_shape *as = &n->in[0]->shape, *bs = &n->in[1]->shape, *ys = &n->out[0]->shape;
-	iop o;
-	if (iop_init(f, n, &o)) {
-		iop_free(&o);
+	be_iop o;
+	if (be_iop_init(f, n, &o)) {
+		be_iop_free(&o);
 		return -1;
 	}
 	int64_t mm = as->rank >= 2 ? as->d[as->rank - 2] : 1;
@@ -442,7 +440,7 @@ static int l_int_matmul(be_fn *f, const ir_node *n)
 	LLVMValueRef j = iv[nb + 1];
 	LLVMValueRef abase = be_affine(f, 0, nb + 2, iv, sa);
 	LLVMValueRef bbase = be_affine(f, 0, nb + 2, iv, sb);
-	LLVMValueRef zw = chan_i32(f, o.zw, o.nzw, j), zx = c32(f, o.k.zx);
+	LLVMValueRef zw = be_int_chan(f, o.zw, o.nzw, j), zx = c32(f, o.k.zx);
 	LLVMValueRef bias = n->nin > 2 && n->in[2] ? be_ptr(f, n->in[2]) : NULL;
 	LLVMBuildStore(b, bias ? be_ld_t(f, f->i32, bias, j) : c32(f, 0), acc);
 	be_loop l;
@@ -452,10 +450,10 @@ static int l_int_matmul(be_fn *f, const ir_node *n)
 	LLVMValueRef prod = LLVMBuildMul(b, LLVMBuildSub(b, av, zx, ""), LLVMBuildSub(b, bv, zw, ""), "");
 	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, acc, ""), prod, ""), acc);
 	be_loop_end(f, &l);
-	LLVMValueRef r = int_out(f, &o, LLVMBuildLoad2(b, f->i32, acc, ""), j);
+	LLVMValueRef r = be_int_out(f, &o, LLVMBuildLoad2(b, f->i32, acc, ""), j);
 	be_st_t(f, be_dt_type(f, o.odt), y, be_affine(f, 0, nb + 2, iv, sy), r);
 	be_nest_end(f, &nst);
-	iop_free(&o);
+	be_iop_free(&o);
 	return 0;
 }
 

@@ -553,6 +553,8 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	f->code = t ? t->code : BE_CODE_SPEED;
 	f->mcu = t && (strncmp(t->triple, "thumbv6m", 8) == 0 || strncmp(t->triple, "thumbv7m", 8) == 0 ||
 	               strncmp(t->triple, "thumbv7em", 9) == 0 || strncmp(t->triple, "thumbv8m", 8) == 0);
+	f->dsp = t && ((strncmp(t->triple, "thumbv7em", 9) == 0 && !strstr(t->features, "-dsp")) ||
+	               strstr(t->features, "+dsp"));
 	f->f32 = LLVMFloatTypeInContext(ctx);
 	f->i1 = LLVMInt1TypeInContext(ctx);
 	f->i8 = LLVMInt8TypeInContext(ctx);

@@ -1,0 +1,34 @@
+/* l_int.h: what the integer path's lowering files (l_int.c, and the
+ * target kernels of l_int_dsp.c) share: the operands of an integer
+ * conv/matmul and its one output step (requantize, saturate, narrow). */
+#ifndef QGTC_BE_L_INT_H
+#define QGTC_BE_L_INT_H
+
+#include "lower.h"
+
+/* What the integer conv/matmul read from n's types and attributes. */
+typedef struct be_iop {
+	k_intop k;
+	ir_dtype odt;
+	int32_t *zw, *mult, *shift; /* i32 copies (malloc'd) */
+	int nzw, nrq;
+} be_iop;
+
+/* Fill o from n (be_iop_free it whatever the result); 0 or -1 reported. */
+int be_iop_init(be_fn *f, const ir_node *n, be_iop *o);
+void be_iop_free(be_iop *o);
+/* vals[c] as an i32 value: a constant when all n agree, else a load from
+ * a constant table. */
+LLVMValueRef be_int_chan(be_fn *f, const int32_t *vals, int n, LLVMValueRef c);
+/* k_intop_store: the i32 accumulator of channel c as an element of the
+ * output's dtype (requantized and saturated, or as is). */
+LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c);
+
+/* The DSP kernels (l_int_dsp.c): conv with one group and matmul with a
+ * constant 2-D right operand on i8/u8 data, on targets with the v7E-M DSP
+ * instructions (f->dsp).  0, -1 reported, or 1 when n is not theirs
+ * (then the portable loops of l_int.c lower it). */
+int be_dsp_conv(be_fn *f, const ir_node *n);
+int be_dsp_matmul(be_fn *f, const ir_node *n);
+
+#endif

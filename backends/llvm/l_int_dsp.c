@@ -1,0 +1,472 @@
+/* l_int_dsp.c: integer conv and matmul on the Armv7E-M DSP instructions
+ * (Cortex-M4/M7): SMLAD does two 16x16 multiplies and the accumulation in
+ * one instruction, SXTB16 widens two bytes of a word at once.
+ *
+ * Both ops become one shape: y[p, m] = bias'[m] + sum_r W'[m, r] * col_p[r]
+ * over R reduction elements, a "column" per output pixel (conv) or row
+ * (matmul), then the one output step (be_int_out).  At compile time:
+ *   - W' = w - zw is checked to fit i8 and laid out per output channel,
+ *     padded with zeros to R4 (a multiple of 4), each group of four stored
+ *     as (w0, w2, w1, w3) so that SXTB16 of the word and of the word
+ *     rotated by 8 give the pairs (w0, w1) and (w2, w3);
+ *   - x's zero point is folded into the bias: sum (x - zx) W' equals
+ *     sum x W' - zx sum W', provided padding taps read zx itself, which is
+ *     what the column fill stores for them.  The sums wrap in i32 on both
+ *     sides, as the reference's accumulation does (ir/k_conv.c), so the
+ *     result is the interpreter's byte for byte.
+ * At run time two columns are filled as i16 on the stack (x as is, pad
+ * taps zx, the tail zeros), and a 2x2 register tile (two channels, two
+ * columns) runs 8 SMLADs per 4 reduction elements. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "l_int.h"
+
+static LLVMValueRef c32(be_fn *f, int64_t v)
+{
+	return LLVMConstInt(f->i32, (unsigned long long)v, 1);
+}
+
+/* A call of a non-overloaded intrinsic (llvm.arm.*). */
+static LLVMValueRef intr(be_fn *f, const char *name, LLVMValueRef *args, unsigned n)
+{
+	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, NULL, 0);
+	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, NULL, 0);
+	return LLVMBuildCall2(f->b, ft, fn, args, n, "");
+}
+
+static LLVMValueRef smlad(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef acc)
+{
+	LLVMValueRef args[3] = {a, b, acc};
+	return intr(f, "llvm.arm.smlad", args, 3);
+}
+
+/* (sext x.b0, sext x.b2) as two halfwords, and the same of x rotated
+ * right by 8: (sext x.b1, sext x.b3). */
+static LLVMValueRef sxtb16(be_fn *f, LLVMValueRef x)
+{
+	return intr(f, "llvm.arm.sxtb16", &x, 1);
+}
+
+static LLVMValueRef sxtb16_ror8(be_fn *f, LLVMValueRef x)
+{
+	LLVMValueRef r = LLVMBuildOr(f->b, LLVMBuildLShr(f->b, x, c32(f, 8), ""),
+	                             LLVMBuildShl(f->b, x, c32(f, 24), ""), "");
+	return sxtb16(f, r);
+}
+
+/* llvm.lifetime.start/end of an alloca of size bytes. */
+static void lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size)
+{
+	const char *name = start ? "llvm.lifetime.start" : "llvm.lifetime.end";
+	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, &f->ptr, 1);
+	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, &f->ptr, 1);
+	LLVMValueRef args[2] = {LLVMConstInt(f->i64, (unsigned long long)size, 0), p};
+	LLVMBuildCall2(f->b, ft, fn, args, 2, "");
+}
+
+/* The job: weights, folded bias, the two column buffers, and how to fill
+ * a column and where an output goes. */
+typedef struct dsp_job dsp_job;
+struct dsp_job {
+	be_iop o;
+	int64_t M, R, R4, P;
+	LLVMValueRef w;           /* i32 words: [M][R4 / 4] */
+	LLVMValueRef bias;        /* i32 [M] */
+	LLVMValueRef col[2];      /* i16 [R4] each, on the stack */
+	LLVMValueRef y;
+	int64_t ystr_m, ystr_p;   /* output index = ybase + m * ystr_m + p * ystr_p */
+	LLVMValueRef ybase;
+	void (*fill)(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef col);
+	/* conv geometry (fill_conv) or the matmul's left operand (fill_rows) */
+	const ir_value *xval;
+	int nid;                  /* the node's id, for global names */
+	LLVMValueRef x, xbase;
+	int64_t C, H, W, KH, KW, OW, s[2], d[2], pb[2];
+	bool pad;                 /* some tap may fall outside the input */
+	int32_t zx;
+};
+
+/* wq[m * R + r] = w - zw as i8 words, bias' = bias - zx * sum wq, both as
+ * constant globals of j.  1 when some w - zw does not fit i8. */
+static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *bias)
+{
+	int64_t M = j->M, R = j->R, R4 = j->R4;
+	for (int64_t i = 0; i < M * R; i++)
+		if (wq[i] < -128 || wq[i] > 127)
+			return 1;
+	int8_t *wb = calloc((size_t)(M * R4), 1);
+	int32_t *bb = malloc(sizeof *bb * (size_t)M);
+	if (!wb || !bb) {
+		free(wb);
+		free(bb);
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	static const int order[4] = {0, 2, 1, 3};
+	for (int64_t m = 0; m < M; m++) {
+		uint32_t sum = 0;
+		for (int64_t r = 0; r < R; r++) {
+			wb[m * R4 + (r & ~(int64_t)3) + order[r & 3]] = (int8_t)wq[m * R + r];
+			sum += (uint32_t)wq[m * R + r];
+		}
+		bb[m] = (int32_t)((uint32_t)(bias ? bias[m] : 0) - (uint32_t)j->zx * sum);
+	}
+	char name[64];
+	snprintf(name, sizeof name, "%s.dspw%d", f->name, j->nid);
+	LLVMValueRef init = LLVMConstStringInContext2(f->ctx, (const char *)wb, (size_t)(M * R4), 1);
+	j->w = be_opaque_const(f, name, init, 4);
+	j->bias = be_table_i32(f, bb, M);
+	free(wb);
+	free(bb);
+	return j->bias ? 0 : -1;
+}
+
+/* acc[i][k] (i < nm channels from m, k < np columns) = the tile's dot
+ * products, starting from the folded bias. */
+static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLVMValueRef acc[2][2])
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef slot[2][2];
+	for (int i = 0; i < nm; i++) {
+		LLVMValueRef bv = be_ld_t(f, f->i32, j->bias, be_add(f, m, be_ci(f, i)));
+		for (int k = 0; k < np; k++) {
+			slot[i][k] = be_entry_alloca(f, f->i32, "dacc");
+			LLVMBuildStore(b, bv, slot[i][k]);
+		}
+	}
+	int64_t words = j->R4 / 4;
+	be_loop l;
+	LLVMValueRef q = be_loop_begin(f, &l, words);
+	LLVMValueRef wa[2], wb[2], xa[2], xb[2];
+	for (int i = 0; i < nm; i++) {
+		LLVMValueRef w = be_ld_t(f, f->i32, j->w, be_add(f, be_mul(f, be_add(f, m, be_ci(f, i)), words), q));
+		wa[i] = sxtb16(f, w);
+		wb[i] = sxtb16_ror8(f, w);
+	}
+	for (int k = 0; k < np; k++) {
+		LLVMValueRef q2 = be_mul(f, q, 2);
+		xa[k] = be_ld_t(f, f->i32, j->col[k], q2);
+		xb[k] = be_ld_t(f, f->i32, j->col[k], be_add(f, q2, be_ci(f, 1)));
+	}
+	for (int i = 0; i < nm; i++)
+		for (int k = 0; k < np; k++) {
+			LLVMValueRef a = LLVMBuildLoad2(b, f->i32, slot[i][k], "");
+			a = smlad(f, wa[i], xa[k], a);
+			a = smlad(f, wb[i], xb[k], a);
+			LLVMBuildStore(b, a, slot[i][k]);
+		}
+	be_loop_end(f, &l);
+	for (int i = 0; i < nm; i++)
+		for (int k = 0; k < np; k++)
+			acc[i][k] = LLVMBuildLoad2(b, f->i32, slot[i][k], "");
+}
+
+/* Requantize and store the tile's outputs. */
+static void store_tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMValueRef p, int np,
+                       LLVMValueRef acc[2][2])
+{
+	LLVMTypeRef oty = be_dt_type(f, j->o.odt);
+	for (int i = 0; i < nm; i++) {
+		LLVMValueRef mi = be_add(f, m, be_ci(f, i));
+		for (int k = 0; k < np; k++) {
+			LLVMValueRef pk = be_add(f, p, be_ci(f, k));
+			LLVMValueRef idx = be_add(f, j->ybase, be_add(f, be_mul(f, mi, j->ystr_m), be_mul(f, pk, j->ystr_p)));
+			be_st_t(f, oty, j->y, idx, be_int_out(f, &j->o, acc[i][k], mi));
+		}
+	}
+}
+
+/* Every channel for np columns from column p (filled already). */
+static void channels(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
+{
+	LLVMValueRef acc[2][2];
+	if (j->M >= 2) {
+		be_loop l;
+		LLVMValueRef mm = be_loop_begin(f, &l, j->M / 2);
+		LLVMValueRef m = be_mul(f, mm, 2);
+		tile(f, j, m, 2, np, acc);
+		store_tile(f, j, m, 2, p, np, acc);
+		be_loop_end(f, &l);
+	}
+	if (j->M % 2) {
+		LLVMValueRef m = be_ci(f, j->M - 1);
+		tile(f, j, m, 1, np, acc);
+		store_tile(f, j, m, 1, p, np, acc);
+	}
+}
+
+/* The whole job for the current ybase/xbase: columns two at a time. */
+static void run_job(be_fn *f, dsp_job *j)
+{
+	if (j->P >= 2) {
+		be_loop l;
+		LLVMValueRef pp = be_loop_begin(f, &l, j->P / 2);
+		LLVMValueRef p = be_mul(f, pp, 2);
+		j->fill(f, j, p, j->col[0]);
+		j->fill(f, j, be_add(f, p, be_ci(f, 1)), j->col[1]);
+		channels(f, j, p, 2);
+		be_loop_end(f, &l);
+	}
+	if (j->P % 2) {
+		LLVMValueRef p = be_ci(f, j->P - 1);
+		j->fill(f, j, p, j->col[0]);
+		channels(f, j, p, 1);
+	}
+}
+
+/* Two i16 column buffers of R4 elements on the stack, the tails
+ * (R..R4) zeroed once. */
+static void make_cols(be_fn *f, dsp_job *j)
+{
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	for (int k = 0; k < 2; k++) {
+		j->col[k] = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)j->R4), "dcol");
+		LLVMSetAlignment(j->col[k], 4);
+		lifetime(f, true, j->col[k], j->R4 * 2);
+		for (int64_t r = j->R; r < j->R4; r++)
+			be_st_t(f, i16, j->col[k], be_ci(f, r), LLVMConstInt(i16, 0, 0));
+	}
+}
+
+static void end_cols(be_fn *f, dsp_job *j)
+{
+	for (int k = 0; k < 2; k++)
+		lifetime(f, false, j->col[k], j->R4 * 2);
+}
+
+/* x (i8 or u8) widened to i16. */
+static LLVMValueRef widen16(be_fn *f, const dsp_job *j, LLVMValueRef v)
+{
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	return j->xval->dt == IR_DT_U8 ? LLVMBuildZExt(f->b, v, i16, "") : LLVMBuildSExt(f->b, v, i16, "");
+}
+
+/* col[c * KH * KW + kh * KW + kw] = x[c, oh*s0 - pb0 + kh*d0, ow*s1 - pb1 +
+ * kw*d1], or zx for a tap outside the input; p = oh * OW + ow. */
+static void fill_conv(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef col)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), xty = be_dt_type(f, j->xval->dt);
+	int64_t KK = j->KH * j->KW, HW = j->H * j->W;
+	LLVMValueRef oh = LLVMBuildUDiv(b, p, be_ci(f, j->OW), "");
+	LLVMValueRef ow = LLVMBuildURem(b, p, be_ci(f, j->OW), "");
+	LLVMValueRef ih0 = LLVMBuildSub(b, be_mul(f, oh, j->s[0]), be_ci(f, j->pb[0]), "");
+	LLVMValueRef iw0 = LLVMBuildSub(b, be_mul(f, ow, j->s[1]), be_ci(f, j->pb[1]), "");
+	LLVMValueRef zx = LLVMConstInt(i16, (unsigned long long)j->zx, 1);
+	for (int64_t kh = 0; kh < j->KH; kh++)
+		for (int64_t kw = 0; kw < j->KW; kw++) {
+			LLVMValueRef ih = LLVMBuildAdd(b, ih0, be_ci(f, kh * j->d[0]), "");
+			LLVMValueRef iw = LLVMBuildAdd(b, iw0, be_ci(f, kw * j->d[1]), "");
+			LLVMValueRef src = LLVMBuildAdd(b, j->xbase,
+			                                LLVMBuildAdd(b, LLVMBuildMul(b, ih, be_ci(f, j->W), ""), iw, ""), "");
+			int64_t r0 = kh * j->KW + kw;
+			be_if in;
+			if (j->pad) {
+				LLVMValueRef ok = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, ih, be_ci(f, j->H), ""),
+				                               LLVMBuildICmp(b, LLVMIntULT, iw, be_ci(f, j->W), ""), "");
+				/* outside: every channel reads zx */
+				be_if out;
+				be_if_begin(f, &out, LLVMBuildNot(b, ok, ""));
+				be_loop l;
+				LLVMValueRef c = be_loop_begin(f, &l, j->C);
+				be_st_t(f, i16, col, be_add(f, be_mul(f, c, KK), be_ci(f, r0)), zx);
+				be_loop_end(f, &l);
+				be_if_end(f, &out);
+				be_if_begin(f, &in, ok);
+			}
+			be_loop l;
+			LLVMValueRef c = be_loop_begin(f, &l, j->C);
+			LLVMValueRef v = be_ld_t(f, xty, j->x, LLVMBuildAdd(b, src, be_mul(f, c, HW), ""));
+			be_st_t(f, i16, col, be_add(f, be_mul(f, c, KK), be_ci(f, r0)), widen16(f, j, v));
+			be_loop_end(f, &l);
+			if (j->pad)
+				be_if_end(f, &in);
+		}
+}
+
+/* col[k] = a[p, k]: row p of the matmul's left operand. */
+static void fill_rows(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef col)
+{
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), xty = be_dt_type(f, j->xval->dt);
+	LLVMValueRef base = be_mul(f, p, j->R);
+	be_loop l;
+	LLVMValueRef k = be_loop_begin(f, &l, j->R);
+	LLVMValueRef v = be_ld_t(f, xty, j->x, be_add(f, base, k));
+	be_st_t(f, i16, col, k, widen16(f, j, v));
+	be_loop_end(f, &l);
+}
+
+static bool dsp_dt(ir_dtype dt)
+{
+	return dt == IR_DT_I8 || dt == IR_DT_U8;
+}
+
+/* The int32 bias operand (NULL without one), as a copy of its data. */
+static int32_t *bias_data(const ir_node *n, int k, int64_t M)
+{
+	if (n->nin <= k || !n->in[k] || ir_shape_numel(&n->in[k]->shape) == 0)
+		return NULL;
+	const ir_value *bv = n->in[k];
+	if (bv->dt != IR_DT_I32 || !bv->data || ir_shape_numel(&bv->shape) != M)
+		return NULL;
+	int32_t *out = malloc(sizeof *out * (size_t)M);
+	if (out)
+		memcpy(out, bv->data, sizeof *out * (size_t)M);
+	return out;
+}
+
+static bool has_bias(const ir_node *n, int k)
+{
+	return n->nin > k && n->in[k] && ir_shape_numel(&n->in[k]->shape) > 0;
+}
+
+int be_dsp_conv(be_fn *f, const ir_node *n)
+{
+	if (!f->dsp)
+		return 1;
+	const ir_value *xv = n->in[0], *wv = n->in[1];
+	const ir_shape *xs = &xv->shape, *ws = &wv->shape, *ys = &n->out[0]->shape;
+	int nsp = xs->rank - 2;
+	if (nsp < 1 || nsp > 2 || ir_attr_int(n, "group", 1) != 1 || !dsp_dt(xv->dt) || !dsp_dt(wv->dt) ||
+	    wv->kind != IR_VAL_CONST || !wv->data)
+		return 1;
+	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
+		return 1;
+	dsp_job J, *j = &J;
+	memset(j, 0, sizeof *j);
+	int rc = -1;
+	int32_t *wq = NULL, *bias = NULL;
+	if (be_iop_init(f, n, &j->o))
+		goto done;
+	int64_t in[2] = {1, 1}, k[2] = {1, 1}, s[2] = {1, 1}, dil[2] = {1, 1}, pb[2] = {0, 0}, pe[2] = {0, 0},
+		out[2] = {1, 1};
+	int off = 2 - nsp;
+	for (int i = 0; i < nsp; i++) {
+		in[off + i] = xs->d[2 + i];
+		k[off + i] = ws->d[2 + i];
+		out[off + i] = ys->d[2 + i];
+	}
+	be_ints_attr(n, "strides", nsp, s + off);
+	be_ints_attr(n, "dilations", nsp, dil + off);
+	if (k_resolve_pads(f->g, n, nsp, in + off, k + off, s + off, dil + off, pb + off, pe + off, f->d))
+		goto done;
+	int64_t N = xs->d[0], C = xs->d[1], M = ys->d[1];
+	j->M = M;
+	j->C = C;
+	j->R = C * k[0] * k[1];
+	j->R4 = (j->R + 3) & ~(int64_t)3;
+	j->P = out[0] * out[1];
+	j->H = in[0], j->W = in[1], j->KH = k[0], j->KW = k[1], j->OW = out[1];
+	memcpy(j->s, s, sizeof j->s);
+	memcpy(j->d, dil, sizeof j->d);
+	memcpy(j->pb, pb, sizeof j->pb);
+	j->zx = j->o.k.zx;
+	j->xval = xv;
+	j->nid = n->id;
+	/* does any tap of any output fall outside? */
+	for (int i = 0; i < 2; i++)
+		j->pad = j->pad || pb[i] > 0 || (out[i] - 1) * s[i] - pb[i] + (k[i] - 1) * dil[i] >= in[i];
+	if (j->R4 * 2 > 8192) { /* the columns live on the stack */
+		rc = 1;
+		goto done;
+	}
+	wq = malloc(sizeof *wq * (size_t)(M * j->R));
+	if (!wq) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	for (int64_t m = 0; m < M; m++)
+		for (int64_t r = 0; r < j->R; r++)
+			wq[m * j->R + r] = (int32_t)k_int_get(wv->data, wv->dt, m * j->R + r) - j->o.zw[j->o.nzw > 1 ? m : 0];
+	bias = bias_data(n, 2, M);
+	if (has_bias(n, 2) && !bias) {
+		rc = 1;
+		goto done;
+	}
+	rc = make_weights(f, j, wq, bias);
+	if (rc)
+		goto done;
+	j->x = be_ptr(f, xv);
+	j->y = be_ptr(f, n->out[0]);
+	j->ystr_m = j->P, j->ystr_p = 1;
+	j->fill = fill_conv;
+	make_cols(f, j);
+	be_loop bl;
+	LLVMValueRef nb = be_loop_begin(f, &bl, N);
+	j->xbase = be_mul(f, nb, C * in[0] * in[1]);
+	j->ybase = be_mul(f, nb, M * j->P);
+	run_job(f, j);
+	be_loop_end(f, &bl);
+	end_cols(f, j);
+	rc = 0;
+done:
+	free(wq);
+	free(bias);
+	be_iop_free(&j->o);
+	return rc;
+}
+
+int be_dsp_matmul(be_fn *f, const ir_node *n)
+{
+	if (!f->dsp)
+		return 1;
+	const ir_value *av = n->in[0], *bv = n->in[1];
+	const ir_shape *as = &av->shape, *bs = &bv->shape;
+	if (as->rank < 2 || bs->rank != 2 || !dsp_dt(av->dt) || !dsp_dt(bv->dt) || bv->kind != IR_VAL_CONST ||
+	    !bv->data)
+		return 1;
+	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
+		return 1;
+	int64_t K = bs->d[0], Nc = bs->d[1];
+	dsp_job J, *j = &J;
+	memset(j, 0, sizeof *j);
+	int rc = -1;
+	int32_t *wq = NULL, *bias = NULL;
+	if (be_iop_init(f, n, &j->o))
+		goto done;
+	j->M = Nc;
+	j->R = K;
+	j->R4 = (K + 3) & ~(int64_t)3;
+	j->P = ir_shape_numel(as) / K;
+	j->zx = j->o.k.zx;
+	j->xval = av;
+	j->nid = n->id;
+	if (j->R4 * 2 > 8192) {
+		rc = 1;
+		goto done;
+	}
+	wq = malloc(sizeof *wq * (size_t)(Nc * K));
+	if (!wq) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	for (int64_t m = 0; m < Nc; m++)
+		for (int64_t r = 0; r < K; r++)
+			wq[m * K + r] = (int32_t)k_int_get(bv->data, bv->dt, r * Nc + m) - j->o.zw[j->o.nzw > 1 ? m : 0];
+	bias = bias_data(n, 2, Nc);
+	if (has_bias(n, 2) && !bias) {
+		rc = 1;
+		goto done;
+	}
+	rc = make_weights(f, j, wq, bias);
+	if (rc)
+		goto done;
+	j->x = be_ptr(f, av);
+	j->y = be_ptr(f, n->out[0]);
+	j->ystr_m = 1, j->ystr_p = Nc;
+	j->xbase = be_ci(f, 0);
+	j->ybase = be_ci(f, 0);
+	j->fill = fill_rows;
+	make_cols(f, j);
+	run_job(f, j);
+	end_cols(f, j);
+	rc = 0;
+done:
+	free(wq);
+	free(bias);
+	be_iop_free(&j->o);
+	return rc;
+}
