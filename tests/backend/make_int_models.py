@@ -11,7 +11,11 @@ QuantizeLinear -> DequantizeLinear -> ...  All quantization parameters are
 initializers.  The set covers u8/i8/i16 activations, i8/u8 weights per
 tensor and per channel, depthwise and grouped convs, strides, asymmetric
 pads, dilations, 1-D and 2-D convs, requantization multipliers above and
-below 1, and a matmul with a 3-D batch."""
+below 1, and a matmul with a 3-D batch.  dsp_edges is shaped for the
+Cortex-M DSP kernels (backends/llvm/l_int_dsp.c): odd channel and pixel
+counts, reductions that are not a multiple of 4, padding taps that must
+read the zero point, u8 weights whose w - zw still fits i8, and a matmul
+with an odd row count."""
 import os
 import sys
 
@@ -241,6 +245,38 @@ def main(outdir):
     md.nodes.append(helper.make_node("Softmax", [y], [sm], axis=-1))
     y = md.qdq(sm, 1 / 256.0, 0, U8)
     md.save(outdir, (2, 2, 4, 4), y)
+
+    # For the DSP kernels: odd M and odd pixel counts (the 1-column and
+    # 1-channel tails), R = 27 and 35 (padded to 4), stride 2 with
+    # asymmetric pads and dilation (padding taps read zx), per-tensor i8
+    # weights with a nonzero zero point, a 1-D conv with u8 weights whose
+    # w - zw fits i8, a pointwise conv, relu absorbed as a clamp, batch 3,
+    # and a matmul over 3 rows with K = 150 and u8 weights.
+    md = Model("dsp_edges", 10)
+    x = md.qdq("x", 0.05, 7, I8)
+    y = md.conv(x, 0.05, 3, 5, (3, 3), I8, False, wmax=120, strides=[2, 2], pads=[1, 0, 2, 1],
+                dilations=[1, 2])
+    y = md.qdq(y, 0.5, -20, I8)
+    r = md.tmp("relu")
+    md.nodes.append(helper.make_node("Relu", [y], [r]))
+    y = md.qdq(r, 0.3, -128, I8)
+    y = md.conv(y, 0.3, 5, 7, (1, 1), I8, True)
+    y = md.qdq(y, 0.4, 3, I8)
+    sh = md.const(np.array([3, 7, -1], np.int64), "sh")
+    rs = md.tmp("rs")
+    md.nodes.append(helper.make_node("Reshape", [y, sh], [rs]))
+    y = md.qdq(rs, 0.4, 3, I8)
+    y = md.conv(y, 0.4, 7, 5, (5,), U8, False, wmax=100, pads=[2, 2])
+    y = md.qdq(y, 3.0, 128, U8)
+    t = md.tmp("tr")
+    md.nodes.append(helper.make_node("Transpose", [y], [t], perm=[0, 2, 1]))
+    t = md.qdq(t, 3.0, 128, U8)
+    f = md.tmp("flat")
+    md.nodes.append(helper.make_node("Flatten", [t], [f]))
+    f = md.qdq(f, 3.0, 128, U8)
+    y = md.matmul(f, 150, 9, U8, wmax=100)
+    y = md.qdq(y, 30.0, 120, U8)
+    md.save(outdir, (3, 3, 11, 13), y)
 
 
 if __name__ == "__main__":
