@@ -118,6 +118,87 @@ static LLVMValueRef requant(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMV
 	return LLVMBuildAdd(b, fl, LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSGT, rem, thr, ""), f->i32, ""), "");
 }
 
+/* ir_requant_apply(acc, mult[c], shift[c]) for the compile-time tables
+ * mult/shift of n entries (one: constants), without branches or 64-bit
+ * division.  gemmlowp's nudged, truncating SRDHM is a floor: for every a
+ * and M but INT32_MIN * INT32_MIN, SRDHM(a, M) = (a*M + 2^30) >> 31, and
+ * RDBPOT(x, r) = (x + 2^(r-1) - [x < 0]) >> r folds into the same 64-bit
+ * value t = a*M + 2^30:
+ *     r = 0:  t >> 31
+ *     r >= 1: (t + 2^(30+r) - [t < 0] * 2^31) >> (31 + r)
+ * (x < 0 exactly when t < 0; floor(floor(t/2^31) + k) / 2^r) is floor((t
+ * + k*2^31) / 2^(31+r)) for integer k).  Tables whose shifts mix left
+ * and right, or a multiplier of INT32_MIN, take the step-by-step
+ * requant() above.  *small: the result is within +-2^30 (r >= 1), so
+ * adding a zero point cannot overflow. */
+static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, const int32_t *shift,
+                              int n, LLVMValueRef c, bool *small)
+{
+	LLVMBuilderRef b = f->b;
+	bool same = true, all_right = true, all_left = true;
+	for (int i = 0; i < n; i++) {
+		same = same && mult[i] == mult[0] && shift[i] == shift[0];
+		all_right = all_right && shift[i] < 0;
+		all_left = all_left && shift[i] >= 0;
+		if (mult[i] == INT32_MIN) {
+			*small = false;
+			return requant(f, acc, be_int_chan(f, mult, n, c), be_int_chan(f, shift, n, c));
+		}
+	}
+	if (n <= 1)
+		same = true;
+	*small = all_right;
+	if (!same && !all_right && !all_left)
+		return requant(f, acc, be_int_chan(f, mult, n, c), be_int_chan(f, shift, n, c));
+	LLVMValueRef a = acc;
+	if (all_left) /* left shifts (0 included), wrapping like CMSIS-NN */
+		a = LLVMBuildShl(b, acc, be_int_chan(f, shift, n, c), "");
+	LLVMValueRef m = be_int_chan(f, mult, n, c);
+	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, m, f->i64, ""), ""),
+	                              LLVMConstInt(f->i64, 1ull << 30, 0), "");
+	if (all_left)
+		return LLVMBuildTrunc(b, LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 31, 0), ""), f->i32, "");
+	/* r >= 1 on every channel: add 2^(30+r), subtract 2^31 when t < 0,
+	 * then the high word shifted right by r - 1 */
+	int64_t *rnd = malloc(sizeof *rnd * (size_t)(n > 0 ? n : 1));
+	int32_t *rm1 = malloc(sizeof *rm1 * (size_t)(n > 0 ? n : 1));
+	if (!rnd || !rm1) {
+		free(rnd);
+		free(rm1);
+		*small = false;
+		return requant(f, acc, be_int_chan(f, mult, n, c), be_int_chan(f, shift, n, c));
+	}
+	for (int i = 0; i < n; i++) {
+		rnd[i] = (int64_t)1 << (30 - shift[i]);
+		rm1[i] = -shift[i] - 1;
+	}
+	LLVMValueRef radd;
+	if (same) {
+		radd = LLVMConstInt(f->i64, (unsigned long long)rnd[0], 0);
+	} else {
+		LLVMValueRef *el = malloc(sizeof *el * (size_t)n);
+		for (int i = 0; el && i < n; i++)
+			el[i] = LLVMConstInt(f->i64, (unsigned long long)rnd[i], 0);
+		LLVMValueRef init = LLVMConstArray2(f->i64, el, (uint64_t)n);
+		free(el);
+		LLVMValueRef g = LLVMAddGlobal(f->mod, LLVMTypeOf(init), "rq.rnd");
+		LLVMSetInitializer(g, init);
+		LLVMSetGlobalConstant(g, 1);
+		LLVMSetLinkage(g, LLVMPrivateLinkage);
+		LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
+		radd = be_ld_t(f, f->i64, g, c);
+	}
+	LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntSLT, t, LLVMConstInt(f->i64, 0, 0), "");
+	LLVMValueRef u = LLVMBuildAdd(b, t, radd, "");
+	u = LLVMBuildSub(b, u, LLVMBuildSelect(b, neg, LLVMConstInt(f->i64, 1ull << 31, 0),
+	                                       LLVMConstInt(f->i64, 0, 0), ""), "");
+	LLVMValueRef hi = LLVMBuildTrunc(b, LLVMBuildAShr(b, u, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
+	LLVMValueRef r = LLVMBuildAShr(b, hi, be_int_chan(f, rm1, n, c), "");
+	free(rnd);
+	free(rm1);
+	return r;
+}
+
 /* r + zp saturated to [lo, hi] and narrowed to the output type ty, as
  * clamp(r, lo - zp, hi - zp) + zp: the i32 addition cannot overflow. */
 static LLVMValueRef sat_zp(be_fn *f, LLVMValueRef r, int64_t lo, int64_t hi, int64_t zp,
@@ -134,7 +215,12 @@ LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRe
 {
 	if (!o->k.requant)
 		return acc;
-	LLVMValueRef r = requant(f, acc, be_int_chan(f, o->mult, o->nrq, c), be_int_chan(f, o->shift, o->nrq, c));
+	bool small;
+	LLVMValueRef r = requant_k(f, acc, o->mult, o->shift, o->nrq, c, &small);
+	if (small) /* |r| <= 2^30: add, then clamp (SSAT/USAT for a full range) */
+		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, LLVMBuildAdd(f->b, r, c32(f, o->k.zy), ""),
+		                                                  c32(f, o->k.lo)), c32(f, o->k.hi)),
+		                      be_dt_type(f, o->odt), "");
 	return sat_zp(f, r, o->k.lo, o->k.hi, o->k.zy, be_dt_type(f, o->odt));
 }
 
