@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <llvm-c/DebugInfo.h>
+
 #include "l_int.h"
 
 static LLVMValueRef c32(be_fn *f, int64_t v)
@@ -124,44 +126,98 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	return j->bias ? 0 : -1;
 }
 
+/* !llvm.loop metadata on a latch branch: no unrolling.  The tile is
+ * sized to the Cortex-M's 13 free registers; unrolled, it spills. */
+static void no_unroll(be_fn *f, LLVMValueRef br)
+{
+	LLVMMetadataRef tmp = LLVMTemporaryMDNode(f->ctx, NULL, 0);
+	LLVMMetadataRef dis = LLVMMDStringInContext2(f->ctx, "llvm.loop.unroll.disable", 24);
+	LLVMMetadataRef opt = LLVMMDNodeInContext2(f->ctx, &dis, 1);
+	LLVMMetadataRef ops[2] = {tmp, opt};
+	LLVMMetadataRef loop = LLVMMDNodeInContext2(f->ctx, ops, 2);
+	LLVMMetadataReplaceAllUsesWith(tmp, loop);
+	unsigned kind = LLVMGetMDKindIDInContext(f->ctx, "llvm.loop", 9);
+	LLVMSetMetadata(br, kind, LLVMMetadataAsValue(f->ctx, loop));
+}
+
+static LLVMValueRef gep8(be_fn *f, LLVMValueRef p, int64_t off)
+{
+	LLVMValueRef o = be_ci(f, off);
+	return LLVMBuildInBoundsGEP2(f->b, f->i8, p, &o, 1, "");
+}
+
+static LLVMValueRef ld32(be_fn *f, LLVMValueRef p, int64_t off)
+{
+	LLVMValueRef v = LLVMBuildLoad2(f->b, f->i32, gep8(f, p, off), "");
+	LLVMSetAlignment(v, 4);
+	return v;
+}
+
 /* acc[i][k] (i < nm channels from m, k < np columns) = the tile's dot
- * products, starting from the folded bias. */
+ * products, starting from the folded bias.  The loop walks a weight
+ * pointer (channel m's row; m + 1's is R4 bytes further) and a column
+ * pointer (column 1 is 2 * R4 bytes further) by 4 elements; per column
+ * it loads two words of i16 pairs and does 2 * nm SMLADs. */
 static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLVMValueRef acc[2][2])
 {
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef slot[2][2];
+	LLVMValueRef init[2][2];
 	for (int i = 0; i < nm; i++) {
 		LLVMValueRef bv = be_ld_t(f, f->i32, j->bias, be_add(f, m, be_ci(f, i)));
-		for (int k = 0; k < np; k++) {
-			slot[i][k] = be_entry_alloca(f, f->i32, "dacc");
-			LLVMBuildStore(b, bv, slot[i][k]);
-		}
+		for (int k = 0; k < np; k++)
+			init[i][k] = bv;
 	}
-	int64_t words = j->R4 / 4;
-	be_loop l;
-	LLVMValueRef q = be_loop_begin(f, &l, words);
-	LLVMValueRef wa[2], wb[2], xa[2], xb[2];
-	for (int i = 0; i < nm; i++) {
-		LLVMValueRef w = be_ld_t(f, f->i32, j->w, be_add(f, be_mul(f, be_add(f, m, be_ci(f, i)), words), q));
-		wa[i] = sxtb16(f, w);
-		wb[i] = sxtb16_ror8(f, w);
-	}
-	for (int k = 0; k < np; k++) {
-		LLVMValueRef q2 = be_mul(f, q, 2);
-		xa[k] = be_ld_t(f, f->i32, j->col[k], q2);
-		xb[k] = be_ld_t(f, f->i32, j->col[k], be_add(f, q2, be_ci(f, 1)));
-	}
-	for (int i = 0; i < nm; i++)
-		for (int k = 0; k < np; k++) {
-			LLVMValueRef a = LLVMBuildLoad2(b, f->i32, slot[i][k], "");
-			a = smlad(f, wa[i], xa[k], a);
-			a = smlad(f, wb[i], xb[k], a);
-			LLVMBuildStore(b, a, slot[i][k]);
-		}
-	be_loop_end(f, &l);
+	LLVMValueRef moff = be_mul(f, m, j->R4);
+	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
+	LLVMValueRef wend = gep8(f, w0, j->R4);
+	LLVMValueRef x0 = j->col[0];
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "dsp.k");
+	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "dsp.k.end");
+	LLVMBuildBr(b, body);
+	LLVMPositionBuilderAtEnd(b, body);
+	LLVMValueRef wp = LLVMBuildPhi(b, f->ptr, "wp");
+	LLVMValueRef xp = LLVMBuildPhi(b, f->ptr, "xp");
+	LLVMValueRef ph[2][2];
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++)
-			acc[i][k] = LLVMBuildLoad2(b, f->i32, slot[i][k], "");
+			ph[i][k] = LLVMBuildPhi(b, f->i32, "acc");
+	LLVMValueRef cur[2][2];
+	for (int i = 0; i < nm; i++)
+		for (int k = 0; k < np; k++)
+			cur[i][k] = ph[i][k];
+	int steps = j->R4 % 8 == 0 ? 2 : 1; /* unrolled by hand: the loop overhead halves */
+	for (int st = 0; st < steps; st++) {
+		LLVMValueRef wa[2], wb[2];
+		for (int i = 0; i < nm; i++) {
+			LLVMValueRef w = ld32(f, wp, i * j->R4 + st * 4);
+			wa[i] = sxtb16(f, w);
+			wb[i] = sxtb16_ror8(f, w);
+		}
+		for (int k = 0; k < np; k++) {
+			int64_t xo = k * j->R4 * 2 + st * 8;
+			LLVMValueRef xa = ld32(f, xp, xo), xb = ld32(f, xp, xo + 4);
+			for (int i = 0; i < nm; i++)
+				cur[i][k] = smlad(f, wb[i], xb, smlad(f, wa[i], xa, cur[i][k]));
+		}
+	}
+	LLVMValueRef wn = gep8(f, wp, 4 * steps), xn = gep8(f, xp, 8 * steps);
+	LLVMValueRef br = LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, wn, wend, ""), exit, body);
+	no_unroll(f, br);
+	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+	LLVMAddIncoming(wp, &w0, &pre, 1);
+	LLVMAddIncoming(wp, &wn, &latch, 1);
+	LLVMAddIncoming(xp, &x0, &pre, 1);
+	LLVMAddIncoming(xp, &xn, &latch, 1);
+	for (int i = 0; i < nm; i++)
+		for (int k = 0; k < np; k++) {
+			LLVMAddIncoming(ph[i][k], &init[i][k], &pre, 1);
+			LLVMAddIncoming(ph[i][k], &cur[i][k], &latch, 1);
+		}
+	LLVMPositionBuilderAtEnd(b, exit);
+	for (int i = 0; i < nm; i++)
+		for (int k = 0; k < np; k++)
+			acc[i][k] = cur[i][k];
 }
 
 /* Requantize and store the tile's outputs. */
@@ -217,15 +273,17 @@ static void run_job(be_fn *f, dsp_job *j)
 	}
 }
 
-/* Two i16 column buffers of R4 elements on the stack, the tails
- * (R..R4) zeroed once. */
+/* Two i16 column buffers of R4 elements, adjacent in one stack array
+ * (tile() reaches column 1 at a constant offset), the tails (R..R4)
+ * zeroed once. */
 static void make_cols(be_fn *f, dsp_job *j)
 {
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(2 * j->R4)), "dcol");
+	LLVMSetAlignment(buf, 8);
+	lifetime(f, true, buf, j->R4 * 4);
 	for (int k = 0; k < 2; k++) {
-		j->col[k] = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)j->R4), "dcol");
-		LLVMSetAlignment(j->col[k], 4);
-		lifetime(f, true, j->col[k], j->R4 * 2);
+		j->col[k] = gep8(f, buf, k * j->R4 * 2);
 		for (int64_t r = j->R; r < j->R4; r++)
 			be_st_t(f, i16, j->col[k], be_ci(f, r), LLVMConstInt(i16, 0, 0));
 	}
@@ -233,8 +291,7 @@ static void make_cols(be_fn *f, dsp_job *j)
 
 static void end_cols(be_fn *f, dsp_job *j)
 {
-	for (int k = 0; k < 2; k++)
-		lifetime(f, false, j->col[k], j->R4 * 2);
+	lifetime(f, false, j->col[0], j->R4 * 4);
 }
 
 /* x (i8 or u8) widened to i16. */
