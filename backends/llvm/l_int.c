@@ -188,10 +188,10 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 		LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
 		radd = be_ld_t(f, f->i64, g, c);
 	}
-	LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntSLT, t, LLVMConstInt(f->i64, 0, 0), "");
+	/* - [t < 0] * 2^31 as + (t >> 63) << 31: a shift, no compare */
+	LLVMValueRef sgn = LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 63, 0), "");
 	LLVMValueRef u = LLVMBuildAdd(b, t, radd, "");
-	u = LLVMBuildSub(b, u, LLVMBuildSelect(b, neg, LLVMConstInt(f->i64, 1ull << 31, 0),
-	                                       LLVMConstInt(f->i64, 0, 0), ""), "");
+	u = LLVMBuildAdd(b, u, LLVMBuildShl(b, sgn, LLVMConstInt(f->i64, 31, 0), ""), "");
 	LLVMValueRef hi = LLVMBuildTrunc(b, LLVMBuildAShr(b, u, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
 	LLVMValueRef r = LLVMBuildAShr(b, hi, be_int_chan(f, rm1, n, c), "");
 	free(rnd);

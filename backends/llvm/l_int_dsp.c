@@ -380,6 +380,157 @@ static bool has_bias(const ir_node *n, int k)
 	return n->nin > k && n->in[k] && ir_shape_numel(&n->in[k]->shape) > 0;
 }
 
+/* ------------------------------------------------------------ depthwise */
+
+/* A depthwise conv (group = C = M): per channel, the input plane is
+ * copied into an i16 plane on the stack with a border of zx wide enough
+ * for every tap (so x's zero point folds into the bias, as above), then
+ * each output is bias' + the taps: along a kernel row, adjacent taps (at
+ * dilation 1) pair up as one unaligned word load and one SMLAD against a
+ * constant (w0, w1) pair; an odd last tap is one SMLABB-shaped multiply.
+ * w - zw always fits i16. */
+static int dsp_depthwise(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0], *wv = n->in[1];
+	const ir_shape *xs = &xv->shape, *ys = &n->out[0]->shape, *ws = &wv->shape;
+	int nsp = xs->rank - 2;
+	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
+		return 1;
+	int64_t in[2] = {1, 1}, k[2] = {1, 1}, s[2] = {1, 1}, dil[2] = {1, 1}, pb[2] = {0, 0}, pe[2] = {0, 0},
+		out[2] = {1, 1};
+	int off = 2 - nsp;
+	for (int i = 0; i < nsp; i++) {
+		in[off + i] = xs->d[2 + i];
+		k[off + i] = ws->d[2 + i];
+		out[off + i] = ys->d[2 + i];
+	}
+	be_ints_attr(n, "strides", nsp, s + off);
+	be_ints_attr(n, "dilations", nsp, dil + off);
+	if (k_resolve_pads(f->g, n, nsp, in + off, k + off, s + off, dil + off, pb + off, pe + off, f->d))
+		return -1;
+	int64_t N = xs->d[0], C = xs->d[1], KK = k[0] * k[1];
+	/* the padded plane: rows/cols [-pb, extent) of the input */
+	int64_t ph = (out[0] - 1) * s[0] + (k[0] - 1) * dil[0] + 1, pw = (out[1] - 1) * s[1] + (k[1] - 1) * dil[1] + 1;
+	if (ph < pb[0] + in[0])
+		ph = pb[0] + in[0];
+	if (pw < pb[1] + in[1])
+		pw = pb[1] + in[1];
+	pw += pw & 1; /* even rows keep pair loads 2-aligned */
+	if (ph * pw * 2 > 16384)
+		return 1;
+	be_iop o;
+	int rc = -1;
+	int32_t *wq = NULL, *bias = NULL;
+	if (be_iop_init(f, n, &o))
+		goto done;
+	int64_t npair = dil[1] == 1 ? k[1] / 2 : 0, nsingle = k[1] - 2 * npair;
+	/* per channel: k[0] * npair pair words, then k[0] * nsingle singles */
+	int64_t per = k[0] * (npair + nsingle);
+	wq = malloc(sizeof *wq * (size_t)(C * per));
+	bias = malloc(sizeof *bias * (size_t)C);
+	if (!wq || !bias) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	const int32_t *b0 = has_bias(n, 2) ? n->in[2]->data : NULL;
+	if (has_bias(n, 2) && (n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != C)) {
+		rc = 1;
+		goto done;
+	}
+	for (int64_t c = 0; c < C; c++) {
+		int32_t zw = o.zw[o.nzw > 1 ? c : 0];
+		uint32_t sum = 0;
+		int32_t *wc = wq + c * per;
+		for (int64_t kh = 0; kh < k[0]; kh++)
+			for (int64_t kw = 0; kw < k[1]; kw++) {
+				int32_t v = (int32_t)k_int_get(wv->data, wv->dt, c * KK + kh * k[1] + kw) - zw;
+				sum += (uint32_t)v;
+				if (kw < 2 * npair) {
+					uint32_t *pr = (uint32_t *)&wc[kh * npair + kw / 2];
+					if (kw % 2 == 0)
+						*pr = (uint16_t)v;
+					else
+						*pr |= (uint32_t)(uint16_t)v << 16;
+				} else {
+					wc[k[0] * npair + kh * nsingle + (kw - 2 * npair)] = v;
+				}
+			}
+		bias[c] = (int32_t)((uint32_t)(b0 ? b0[c] : 0) - (uint32_t)o.k.zx * sum);
+	}
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), xty = be_dt_type(f, xv->dt), oty = be_dt_type(f, o.odt);
+	LLVMValueRef wt = be_table_i32(f, wq, C * per), bt = be_table_i32(f, bias, C);
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
+	LLVMValueRef plane = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(ph * pw)), "dwplane");
+	LLVMSetAlignment(plane, 4);
+	lifetime(f, true, plane, ph * pw * 2);
+	LLVMValueRef zx16 = LLVMConstInt(i16, (unsigned long long)o.k.zx, 1);
+	be_loop ln, lc;
+	LLVMValueRef nb = be_loop_begin(f, &ln, N);
+	LLVMValueRef c = be_loop_begin(f, &lc, C);
+	LLVMValueRef nc = be_add(f, be_mul(f, nb, C), c);
+	/* the plane: zx everywhere, then the input at (pb0, pb1) */
+	{
+		be_loop l;
+		LLVMValueRef i = be_loop_begin(f, &l, ph * pw);
+		be_st_t(f, i16, plane, i, zx16);
+		be_loop_end(f, &l);
+		be_nest nst;
+		int64_t dims[2] = {in[0], in[1]};
+		LLVMValueRef iv[2];
+		be_nest_begin(f, &nst, 2, dims, iv);
+		LLVMValueRef src = be_add(f, be_mul(f, nc, in[0] * in[1]), be_add(f, be_mul(f, iv[0], in[1]), iv[1]));
+		LLVMValueRef v = be_ld_t(f, xty, x, src);
+		v = xv->dt == IR_DT_U8 ? LLVMBuildZExt(b, v, i16, "") : LLVMBuildSExt(b, v, i16, "");
+		LLVMValueRef dst = be_add(f, be_mul(f, be_add(f, iv[0], be_ci(f, pb[0])), pw),
+		                          be_add(f, iv[1], be_ci(f, pb[1])));
+		be_st_t(f, i16, plane, dst, v);
+		be_nest_end(f, &nst);
+	}
+	LLVMValueRef wbase = be_mul(f, c, per);
+	LLVMValueRef wreg[64];
+	int nw = per < 64 ? (int)per : 0;
+	for (int i = 0; i < nw; i++)
+		wreg[i] = be_ld_t(f, f->i32, wt, be_add(f, wbase, be_ci(f, i)));
+	LLVMValueRef bc = be_ld_t(f, f->i32, bt, c);
+	be_nest on;
+	int64_t odims[2] = {out[0], out[1]};
+	LLVMValueRef ov[2];
+	be_nest_begin(f, &on, 2, odims, ov);
+	LLVMValueRef acc = bc;
+	LLVMValueRef org = be_add(f, be_mul(f, ov[0], s[0] * pw), be_mul(f, ov[1], s[1]));
+	for (int64_t kh = 0; kh < k[0]; kh++) {
+		LLVMValueRef row = be_add(f, org, be_ci(f, kh * dil[0] * pw));
+		for (int64_t p = 0; p < npair; p++) {
+			LLVMValueRef ix = be_add(f, row, be_ci(f, 2 * p));
+			LLVMValueRef pa = LLVMBuildInBoundsGEP2(b, i16, plane, &ix, 1, "");
+			LLVMValueRef xw = LLVMBuildLoad2(b, f->i32, pa, "");
+			LLVMSetAlignment(xw, 2);
+			LLVMValueRef wv2 = nw ? wreg[kh * npair + p] : be_ld_t(f, f->i32, wt, be_add(f, wbase, be_ci(f, kh * npair + p)));
+			acc = smlad(f, wv2, xw, acc);
+		}
+		for (int64_t q = 0; q < nsingle; q++) {
+			int64_t kw = 2 * npair + q;
+			LLVMValueRef xe = LLVMBuildSExt(b, be_ld_t(f, i16, plane, be_add(f, row, be_ci(f, kw * dil[1]))), f->i32, "");
+			int64_t wi = k[0] * npair + kh * nsingle + q;
+			LLVMValueRef wv1 = nw ? wreg[wi] : be_ld_t(f, f->i32, wt, be_add(f, wbase, be_ci(f, wi)));
+			acc = LLVMBuildAdd(b, acc, LLVMBuildMul(b, xe, wv1, ""), "");
+		}
+	}
+	LLVMValueRef yi = be_add(f, be_mul(f, nc, out[0] * out[1]), be_add(f, be_mul(f, ov[0], out[1]), ov[1]));
+	be_st_t(f, oty, y, yi, be_int_out(f, &o, acc, c));
+	be_nest_end(f, &on);
+	be_loop_end(f, &lc);
+	be_loop_end(f, &ln);
+	lifetime(f, false, plane, ph * pw * 2);
+	rc = 0;
+done:
+	free(wq);
+	free(bias);
+	be_iop_free(&o);
+	return rc;
+}
+
 int be_dsp_conv(be_fn *f, const ir_node *n)
 {
 	if (!f->dsp)
@@ -387,9 +538,11 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	const ir_value *xv = n->in[0], *wv = n->in[1];
 	const ir_shape *xs = &xv->shape, *ws = &wv->shape, *ys = &n->out[0]->shape;
 	int nsp = xs->rank - 2;
-	if (nsp < 1 || nsp > 2 || ir_attr_int(n, "group", 1) != 1 || !dsp_dt(xv->dt) || !dsp_dt(wv->dt) ||
-	    wv->kind != IR_VAL_CONST || !wv->data)
+	int64_t G = ir_attr_int(n, "group", 1);
+	if (nsp < 1 || nsp > 2 || !dsp_dt(xv->dt) || !dsp_dt(wv->dt) || wv->kind != IR_VAL_CONST || !wv->data)
 		return 1;
+	if (G != 1)
+		return G == xs->d[1] && G == ys->d[1] ? dsp_depthwise(f, n) : 1;
 	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
 		return 1;
 	dsp_job J, *j = &J;
