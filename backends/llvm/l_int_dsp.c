@@ -74,8 +74,12 @@ static void lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size)
 typedef struct dsp_job dsp_job;
 struct dsp_job {
 	be_iop o;
-	int64_t M, R, R4, P;
-	LLVMValueRef w;           /* i32 words: [M][R4 / 4] */
+	int64_t M, R, R4, P;      /* R4: R padded to a whole weight word */
+	int wbits;                /* 8, 4 or 2 bits per packed weight */
+	int64_t scale, wrow;      /* products' scale (1, 16, 64); bytes per weight row */
+	bool any_neg;             /* some channel stored negated: */
+	LLVMValueRef sign;        /* i32 [M] +1/-1, or NULL */
+	LLVMValueRef w;           /* packed rows: [M][wrow] */
 	LLVMValueRef bias;        /* i32 [M] */
 	LLVMValueRef col[2];      /* i16 [R4] each, on the stack */
 	LLVMValueRef y;
@@ -91,39 +95,123 @@ struct dsp_job {
 	int32_t zx;
 };
 
-/* wq[m * R + r] = w - zw as i8 words, bias' = bias - zx * sum wq, both as
- * constant globals of j.  1 when some w - zw does not fit i8. */
+/* wq[m * R + r] = w - zw packed per channel row, bias' = bias - zx * sum
+ * wq (times j->scale), both as constant globals of j.  The packing takes
+ * the fewest bits that hold every wq:
+ *   8 bits: each group of four stored as (w0, w2, w1, w3);
+ *   4 bits: eight per word, byte k = (hi << 4) | lo nibble with lo =
+ *           (w0, w2, w1, w3) and hi = (w4, w6, w5, w7): masking the word
+ *           (and the word << 4) with 0xF0F0F0F0 puts 16 * w in bytes that
+ *           SXTB16 pairs as (w0, w1) (w2, w3) (w4, w5) (w6, w7);
+ *   2 bits: sixteen per word, crumb j of byte k: (w4j, w4j+2, w4j+1,
+ *           w4j+3) over k, lifted to the top of each byte by << (6 - 2j)
+ *           and 0xC0C0C0C0: 64 * w, four pairs per lift.
+ * With 4 and 2 bits every product is scaled by 16 or 64 and the bias
+ * with it; the sum is shifted back at the end, exact when no scaled
+ * accumulation can reach 2^31 (checked here from the weights and x's
+ * range, else the 8-bit packing).  R is padded with zeros to a whole
+ * word: j->R4 becomes a multiple of 4, 8 or 16.  1 when some w - zw does
+ * not fit i8. */
 static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *bias)
 {
-	int64_t M = j->M, R = j->R, R4 = j->R4;
-	for (int64_t i = 0; i < M * R; i++)
-		if (wq[i] < -128 || wq[i] > 127)
-			return 1;
-	int8_t *wb = calloc((size_t)(M * R4), 1);
+	int64_t M = j->M, R = j->R;
+	int32_t wmin = 0, wmax = 0;
+	for (int64_t i = 0; i < M * R; i++) {
+		wmin = wq[i] < wmin ? wq[i] : wmin;
+		wmax = wq[i] > wmax ? wq[i] : wmax;
+	}
+	if (wmin < -128 || wmax > 127)
+		return 1;
+	/* a channel fits b bits as it is, or negated (affine codes around a
+	 * zero point at the low middle, e.g. [-1, 2] at 2 bits); a negated
+	 * channel's sum is negated back after the shift */
+	int bits = 8;
+	char *neg = calloc((size_t)M, 1);
+	if (!neg) {
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	for (int b = 2; b <= 4 && bits == 8; b += 2) {
+		int32_t lo = -(1 << (b - 1)), hi = (1 << (b - 1)) - 1;
+		bool fits = true;
+		for (int64_t m = 0; m < M && fits; m++) {
+			int32_t mn = 0, mx = 0;
+			for (int64_t r = 0; r < R; r++) {
+				mn = wq[m * R + r] < mn ? wq[m * R + r] : mn;
+				mx = wq[m * R + r] > mx ? wq[m * R + r] : mx;
+			}
+			neg[m] = !(mn >= lo && mx <= hi);
+			fits = !neg[m] || (-mx >= lo && -mn <= hi);
+		}
+		if (fits)
+			bits = b;
+	}
+	if (bits == 8)
+		memset(neg, 0, (size_t)M);
+	int64_t xmax = j->xval->dt == IR_DT_U8 ? 255 : 128;
+	for (int64_t m = 0; bits < 8 && m < M; m++) { /* the scaled sums stay below 2^31 */
+		int64_t bound = bias ? llabs((int64_t)bias[m]) + llabs((int64_t)j->zx) * 128 * R : 128 * R * 256;
+		for (int64_t r = 0; r < R; r++)
+			bound += llabs((int64_t)wq[m * R + r]) * xmax;
+		if (bound * (bits == 4 ? 16 : 64) >= ((int64_t)1 << 31)) {
+			bits = 8;
+			memset(neg, 0, (size_t)M);
+		}
+	}
+	int64_t per = 32 / bits; /* elements per word */
+	j->wbits = bits;
+	j->scale = bits == 8 ? 1 : bits == 4 ? 16 : 64;
+	j->R4 = (R + per - 1) / per * per;
+	j->wrow = j->R4 * bits / 8;
+	int64_t R4 = j->R4;
+	uint8_t *wb = calloc((size_t)(M * j->wrow), 1);
 	int32_t *bb = malloc(sizeof *bb * (size_t)M);
-	if (!wb || !bb) {
+	int32_t *sg = malloc(sizeof *sg * (size_t)M);
+	if (!wb || !bb || !sg) {
 		free(wb);
 		free(bb);
+		free(sg);
+		free(neg);
 		diag_error(f->d, NULL, "out of memory");
 		return -1;
 	}
 	static const int order[4] = {0, 2, 1, 3};
+	j->any_neg = false;
 	for (int64_t m = 0; m < M; m++) {
 		uint32_t sum = 0;
-		for (int64_t r = 0; r < R; r++) {
-			wb[m * R4 + (r & ~(int64_t)3) + order[r & 3]] = (int8_t)wq[m * R + r];
-			sum += (uint32_t)wq[m * R + r];
+		uint8_t *row = wb + m * j->wrow;
+		sg[m] = neg[m] ? -1 : 1;
+		j->any_neg = j->any_neg || neg[m];
+		for (int64_t r = 0; r < R4; r++) {
+			int32_t v = r < R ? wq[m * R + r] : 0;
+			v = neg[m] ? -v : v;
+			sum += (uint32_t)v;
+			int64_t wd = r / per, e = r % per; /* word, element in it */
+			if (bits == 8) {
+				row[wd * 4 + order[e & 3]] = (uint8_t)v;
+			} else if (bits == 4) {
+				int hi = e >= 4, k = order[e & 3];
+				row[wd * 4 + k] |= (uint8_t)(((uint32_t)v & 15u) << (hi ? 4 : 0));
+			} else {
+				int cj = (int)(e / 4), k = order[e & 3];
+				row[wd * 4 + k] |= (uint8_t)(((uint32_t)v & 3u) << (2 * cj));
+			}
 		}
-		bb[m] = (int32_t)((uint32_t)(bias ? bias[m] : 0) - (uint32_t)j->zx * sum);
+		/* sum is of the stored (negated) weights: bias' = sg * (bias - zx * sum w) */
+		uint32_t bm = (uint32_t)(bias ? bias[m] : 0);
+		bb[m] = (int32_t)(((neg[m] ? 0u - bm : bm) - (uint32_t)j->zx * sum) * (uint32_t)j->scale);
 	}
 	char name[64];
 	snprintf(name, sizeof name, "%s.dspw%d", f->name, j->nid);
-	LLVMValueRef init = LLVMConstStringInContext2(f->ctx, (const char *)wb, (size_t)(M * R4), 1);
+	LLVMValueRef init = LLVMConstStringInContext2(f->ctx, (const char *)wb, (size_t)(M * j->wrow), 1);
 	j->w = be_opaque_const(f, name, init, 4);
 	j->bias = be_table_i32(f, bb, M);
+	j->sign = j->any_neg ? be_table_i32(f, sg, M) : NULL;
 	free(wb);
 	free(bb);
-	return j->bias ? 0 : -1;
+	free(sg);
+	free(neg);
+	return j->bias && (!j->any_neg || j->sign) ? 0 : -1;
 }
 
 /* !llvm.loop metadata on a latch branch: no unrolling.  The tile is
@@ -167,9 +255,9 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 		for (int k = 0; k < np; k++)
 			init[i][k] = bv;
 	}
-	LLVMValueRef moff = be_mul(f, m, j->R4);
+	LLVMValueRef moff = be_mul(f, m, j->wrow);
 	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
-	LLVMValueRef wend = gep8(f, w0, j->R4);
+	LLVMValueRef wend = gep8(f, w0, j->wrow);
 	LLVMValueRef x0 = j->col[0];
 	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
 	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "dsp.k");
@@ -186,22 +274,43 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++)
 			cur[i][k] = ph[i][k];
-	int steps = j->R4 % 8 == 0 ? 2 : 1; /* unrolled by hand: the loop overhead halves */
+	/* weight words per trip: two at 8 bits (the loop overhead halves) */
+	int steps = j->wbits == 8 && j->R4 % 8 == 0 ? 2 : 1;
+	int64_t per = 32 / j->wbits, xo = 0;
 	for (int st = 0; st < steps; st++) {
-		LLVMValueRef wa[2], wb[2];
-		for (int i = 0; i < nm; i++) {
-			LLVMValueRef w = ld32(f, wp, i * j->R4 + st * 4);
-			wa[i] = sxtb16(f, w);
-			wb[i] = sxtb16_ror8(f, w);
+		/* per source (a byte lift of the word): both channels' two pairs,
+		 * then each column's two words against them, so that few
+		 * expanded values are live at once */
+		int nsrc = (int)(per / 4);
+		LLVMValueRef wd[2];
+		for (int i = 0; i < nm; i++)
+			wd[i] = ld32(f, wp, i * j->wrow + st * 4);
+		for (int g = 0; g < nsrc; g++) {
+			LLVMValueRef pa[2], pb2[2];
+			for (int i = 0; i < nm; i++) {
+				LLVMValueRef t = wd[i];
+				if (j->wbits == 4) {
+					if (g == 0)
+						t = LLVMBuildShl(b, t, c32(f, 4), "");
+					t = LLVMBuildAnd(b, t, c32(f, (int64_t)0xF0F0F0F0u), "");
+				} else if (j->wbits == 2) {
+					if (g < 3)
+						t = LLVMBuildShl(b, t, c32(f, 6 - 2 * g), "");
+					t = LLVMBuildAnd(b, t, c32(f, (int64_t)0xC0C0C0C0u), "");
+				}
+				pa[i] = sxtb16(f, t);
+				pb2[i] = sxtb16_ror8(f, t);
+			}
+			for (int k = 0; k < np; k++) {
+				int64_t xb = k * j->R4 * 2 + xo + 8 * g;
+				LLVMValueRef xa = ld32(f, xp, xb), xc = ld32(f, xp, xb + 4);
+				for (int i = 0; i < nm; i++)
+					cur[i][k] = smlad(f, pb2[i], xc, smlad(f, pa[i], xa, cur[i][k]));
+			}
 		}
-		for (int k = 0; k < np; k++) {
-			int64_t xo = k * j->R4 * 2 + st * 8;
-			LLVMValueRef xa = ld32(f, xp, xo), xb = ld32(f, xp, xo + 4);
-			for (int i = 0; i < nm; i++)
-				cur[i][k] = smlad(f, wb[i], xb, smlad(f, wa[i], xa, cur[i][k]));
-		}
+		xo += per * 2;
 	}
-	LLVMValueRef wn = gep8(f, wp, 4 * steps), xn = gep8(f, xp, 8 * steps);
+	LLVMValueRef wn = gep8(f, wp, 4 * steps), xn = gep8(f, xp, xo);
 	LLVMValueRef br = LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, wn, wend, ""), exit, body);
 	no_unroll(f, br);
 	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
@@ -215,9 +324,15 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 			LLVMAddIncoming(ph[i][k], &cur[i][k], &latch, 1);
 		}
 	LLVMPositionBuilderAtEnd(b, exit);
-	for (int i = 0; i < nm; i++)
-		for (int k = 0; k < np; k++)
-			acc[i][k] = cur[i][k];
+	for (int i = 0; i < nm; i++) {
+		LLVMValueRef sg = j->any_neg ? be_ld_t(f, f->i32, j->sign, be_add(f, m, be_ci(f, i))) : NULL;
+		for (int k = 0; k < np; k++) {
+			acc[i][k] = j->scale == 1 ? cur[i][k]
+			                          : LLVMBuildAShr(b, cur[i][k], c32(f, j->wbits == 4 ? 4 : 6), "");
+			if (sg)
+				acc[i][k] = LLVMBuildMul(b, acc[i][k], sg, "");
+		}
+	}
 }
 
 /* Requantize and store the tile's outputs. */

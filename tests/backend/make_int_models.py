@@ -11,7 +11,7 @@ QuantizeLinear -> DequantizeLinear -> ...  All quantization parameters are
 initializers.  The set covers u8/i8/i16 activations, i8/u8 weights per
 tensor and per channel, depthwise and grouped convs, strides, asymmetric
 pads, dilations, 1-D and 2-D convs, requantization multipliers above and
-below 1, and a matmul with a 3-D batch.  dsp_edges is shaped for the
+below 1, and a matmul with a 3-D batch.  dsp_edges and dsp_lowbit are shaped for the
 Cortex-M DSP kernels (backends/llvm/l_int_dsp.c): odd channel and pixel
 counts, reductions that are not a multiple of 4, padding taps that must
 read the zero point, u8 weights whose w - zw still fits i8, and a matmul
@@ -277,6 +277,37 @@ def main(outdir):
     y = md.matmul(f, 150, 9, U8, wmax=100)
     y = md.qdq(y, 30.0, 120, U8)
     md.save(outdir, (3, 3, 11, 13), y)
+
+    # Sub-byte weights as the DSP kernels pack them (2 or 4 bits per weight
+    # in flash, unpacked in registers, products scaled by 64 or 16): 2-bit
+    # affine codes 0..3 whose per-channel zero points 1 or 2 put w - zw in
+    # [-1, 2] (stored negated) or [-2, 1]; 4-bit symmetric codes; a matmul
+    # with 4-bit codes 0..15 around a zero point of 7 (w - zw in [-7, 8]).
+    md = Model("dsp_lowbit", 11)
+    x = md.qdq("x", 0.05, -5, I8)
+    w = md.rng.integers(0, 4, size=(6, 5, 3, 3)).astype(np.uint8)
+    ws = (md.rng.random(6) * 0.05 + 0.02).astype(np.float32)
+    wz = np.array([1, 2, 1, 1, 2, 2], np.uint8)
+    wd = md.tmp("wdq")
+    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(ws, "ws"),
+                                                          md.const(wz, "wz")], [wd], axis=0))
+    b = md.bias(6, 0.05, ws, 500)
+    c = md.tmp("conv")
+    md.nodes.append(helper.make_node("Conv", [x, wd, b], [c], pads=[1, 1, 1, 1]))
+    y = md.qdq(c, 0.2, 4, I8)
+    y = md.conv(y, 0.2, 6, 7, (3, 3), I8, True, wmax=7, strides=[2, 2], pads=[1, 1, 0, 0])
+    y = md.qdq(y, 0.3, -9, I8)
+    f = md.tmp("flat")
+    md.nodes.append(helper.make_node("Flatten", [y], [f]))
+    f = md.qdq(f, 0.3, -9, I8)
+    w = md.rng.integers(0, 16, size=(7 * 4 * 4, 5)).astype(np.uint8)
+    wd = md.tmp("wdq")
+    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(np.float32(0.03), "ws"),
+                                                          md.const(np.uint8(7), "wz")], [wd]))
+    mm = md.tmp("mm")
+    md.nodes.append(helper.make_node("MatMul", [f, wd], [mm]))
+    y = md.qdq(mm, 0.4, 10, I8)
+    md.save(outdir, (2, 5, 8, 8), y)
 
 
 if __name__ == "__main__":
