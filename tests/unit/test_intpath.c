@@ -86,7 +86,8 @@ static int quantize_graph(float scale, int8_t zp, const char *zdt, char *msg, si
 	ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &s4);
 	ir_graph_add_input(g, x);
 	ir_value *sc = ir_graph_add_const(g, "s", IR_DT_F32, &s0, &scale);
-	ir_value *z = ir_graph_add_const(g, "z", ir_dtype_from_name(zdt), &s0, &zp);
+	int32_t zbuf = zp; /* as wide as the widest zdt (i32); little-endian */
+	ir_value *z = ir_graph_add_const(g, "z", ir_dtype_from_name(zdt), &s0, &zbuf);
 	ir_value *y = ir_graph_add_value(g, "y", IR_DT_UNDEF, NULL);
 	ir_value *in[3] = {x, sc, z};
 	ir_graph_add_node(g, IR_OP_QUANTIZE, "Q", 3, in, 1, &y);
