@@ -51,8 +51,9 @@ typedef struct qdq_par {
  * The folds below leave it alone: they assume the dtype's range. */
 static bool narrow_q(const ir_node *n)
 {
+	int64_t w = (int64_t)ir_dtype_size(n->out[0]->dt) * 8; /* 0: not inferred yet */
 	return n->op == IR_OP_QUANTIZE && ir_node_attr(n, "bits") &&
-	       ir_attr_int(n, "bits", 0) < (int64_t)ir_dtype_size(n->out[0]->dt) * 8;
+	       (w == 0 || ir_attr_int(n, "bits", 0) < w);
 }
 
 static bool par_of(const ir_node *n, qdq_par *p)
@@ -325,7 +326,7 @@ static int int_pad_value(ir_graph *g, const ir_node *n, const qdq_par *p, ir_val
 	double v = n->nin > 2 && n->in[2] ? ir_const_get(n->in[2], 0) : 0.0;
 	double q = v / p->s[0] + par_zp(p, 0);
 	int64_t lo, hi;
-	ir_dtype_range(p->q->dt, &lo, &hi);
+	ir_value_range(p->q, &lo, &hi); /* an int4 value's, if it is one */
 	if (q != nearbyint(q) || q < (double)lo || q > (double)hi)
 		return 0;
 	unsigned char buf[2];
