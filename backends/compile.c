@@ -116,6 +116,12 @@ static void io_quant(FILE *f, const char *up, const char *kind, int k, const ir_
 	        (double)q->scale[0]);
 	fprintf(f, "#define %s_%s_%d_ZERO_POINT %d\n", up, kind, k,
 	        q->zero_point ? (int)q->zero_point[0] : 0);
+	if (q->bits < (int)ir_dtype_size(v->dt) * 8) { /* ONNX's int4 & co, one per element */
+		int64_t lo, hi;
+		ir_value_range(v, &lo, &hi);
+		fprintf(f, "#define %s_%s_%d_BITS %d /* each element in [%lld, %lld] */\n", up, kind, k,
+		        q->bits, (long long)lo, (long long)hi);
+	}
 }
 
 static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)

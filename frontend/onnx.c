@@ -52,6 +52,49 @@ ir_dtype fe_onnx_dtype(int32_t t)
 	}
 }
 
+ir_dtype fe_onnx_dtype_bits(int32_t t, int *bits)
+{
+	*bits = 0;
+	switch (t) {
+	case ONNX_DT_INT4: *bits = 4; return IR_DT_I8;
+	case ONNX_DT_UINT4: *bits = 4; return IR_DT_U8;
+	case ONNX_DT_INT2: *bits = 2; return IR_DT_I8;
+	case ONNX_DT_UINT2: *bits = 2; return IR_DT_U8;
+	default: return fe_onnx_dtype(t);
+	}
+}
+
+/* Element k of packed sub-byte data p: `bits` wide, the first element in
+ * the low bits of byte 0, sign-extended when sgn. */
+static int fe_unpack(const uint8_t *p, int bits, bool sgn, int64_t k)
+{
+	int per = 8 / bits;
+	int v = (p[k / per] >> (bits * (int)(k % per))) & ((1 << bits) - 1);
+	return sgn && v >= 1 << (bits - 1) ? v - (1 << bits) : v;
+}
+
+int fe_onnx_set_bits(fe_onnx_ctx *c, const ir_value *v, int bits)
+{
+	if (!bits && v->id >= c->nbits)
+		return 0; /* unrecorded reads as 0 */
+	if (v->id >= c->nbits) {
+		int n = v->id + 64 > 2 * c->nbits ? v->id + 64 : 2 * c->nbits;
+		signed char *b = realloc(c->bits, (size_t)n);
+		if (!b)
+			return -1;
+		memset(b + c->nbits, 0, (size_t)(n - c->nbits));
+		c->bits = b;
+		c->nbits = n;
+	}
+	c->bits[v->id] = (signed char)bits;
+	return 0;
+}
+
+int fe_onnx_bits(const fe_onnx_ctx *c, const ir_value *v)
+{
+	return v && v->id < c->nbits ? c->bits[v->id] : 0;
+}
+
 /* ------------------------------------------------------------ files */
 
 /* Read a whole regular file, at most FE_MAX_FILE_BYTES.  *buf malloc'd. */
@@ -339,6 +382,45 @@ static int bad_count(const char *loc, const char *what, const char *field, size_
 	return -1;
 }
 
+/* The packed bytes of a sub-byte tensor (sizes checked) unpacked into
+ * t's dtype, one element each. */
+static int unpack_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
+                         const char *model_dir, bool external, int bits, size_t bytes,
+                         ir_tensor *t, diag_sink *d)
+{
+	int64_t numel = ir_shape_numel(&t->shape);
+	uint8_t *p = malloc(bytes);
+	t->data = malloc((size_t)numel);
+	if (!p || !t->data) {
+		diag_error(d, loc, "%s: out of memory (%lld elements)", what, (long long)numel);
+		free(p);
+		ir_tensor_free(t);
+		return -1;
+	}
+	if (external) {
+		if (read_external(tp, loc, what, model_dir, p, bytes, d)) {
+			free(p);
+			ir_tensor_free(t);
+			return -1;
+		}
+	} else if (tp->has_raw_data) {
+		memcpy(p, tp->raw_data.data, bytes);
+	} else {
+		for (size_t i = 0; i < bytes; i++)
+			p[i] = (uint8_t)tp->int32_data[i];
+	}
+	bool sgn = t->dt == IR_DT_I8;
+	for (int64_t k = 0; k < numel; k++) {
+		int v = fe_unpack(p, bits, sgn, k);
+		if (sgn)
+			((int8_t *)t->data)[k] = (int8_t)v;
+		else
+			((uint8_t *)t->data)[k] = (uint8_t)v;
+	}
+	free(p);
+	return 0;
+}
+
 int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
                    const char *model_dir, ir_tensor *t, diag_sink *d)
 {
@@ -348,7 +430,8 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 		return -1;
 	}
 	int32_t odt = tp->has_data_type ? tp->data_type : 0;
-	ir_dtype dt = fe_onnx_dtype(odt);
+	int bits;
+	ir_dtype dt = fe_onnx_dtype_bits(odt, &bits);
 	if (dt == IR_DT_UNDEF) {
 		diag_error(d, loc, "%s has unsupported dtype '%s'", what, fe_onnx_dtype_name(odt));
 		return -1;
@@ -377,15 +460,18 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 		return -1;
 	}
 	size_t es = ir_dtype_size(dt);
-	size_t bytes = (size_t)numel * es;
+	/* bytes stored: sub-byte elements are packed (ONNX: 8 / bits to a
+	 * byte); unpacked, one per i8/u8 element */
+	size_t bytes = bits ? ((size_t)numel * (size_t)bits + 7) / 8 : (size_t)numel * es;
 	bool external = tp->has_data_location &&
 	                tp->data_location == ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
 
 	/* Cheap size checks first, so a forged count never drives a huge
 	 * allocation. */
 	if (!external && tp->has_raw_data && tp->raw_data.len != bytes) {
-		diag_error(d, loc, "%s: raw_data has %zu bytes, expected %zu (%lld x %s)", what,
-		           tp->raw_data.len, bytes, (long long)numel, ir_dtype_name(dt));
+		diag_error(d, loc, "%s: raw_data has %zu bytes, expected %zu (%lld x %s%s)", what,
+		           tp->raw_data.len, bytes, (long long)numel,
+		           bits ? fe_onnx_dtype_name(odt) : ir_dtype_name(dt), bits ? ", packed" : "");
 		return -1;
 	}
 	if (!external && !tp->has_raw_data && numel > 0) {
@@ -396,8 +482,20 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 		case IR_DT_I64: n = tp->n_int64_data, field = "int64_data"; break;
 		default: n = tp->n_int32_data, field = "int32_data"; break;
 		}
-		if (n != (size_t)numel)
+		if (bits && n != bytes) {
+			diag_error(d, loc, "%s has %zu values in int32_data, expected %zu (%lld x %s, "
+			           "one packed byte each)", what, n, bytes, (long long)numel,
+			           fe_onnx_dtype_name(odt));
+			return -1;
+		}
+		if (!bits && n != (size_t)numel)
 			return bad_count(loc, what, field, n, numel, d);
+		for (size_t i = 0; bits && i < n; i++)
+			if (tp->int32_data[i] < 0 || tp->int32_data[i] > 255) {
+				diag_error(d, loc, "%s: int32_data[%zu] is %d, not a packed byte (0..255)",
+				           what, i, (int)tp->int32_data[i]);
+				return -1;
+			}
 	}
 	if (external && bytes > (size_t)FE_MAX_FILE_BYTES) {
 		diag_error(d, loc, "%s is %zu bytes; the limit is %lld", what, bytes,
@@ -409,6 +507,8 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 	t->shape = s;
 	if (numel == 0)
 		return 0;
+	if (bits)
+		return unpack_tensor(tp, loc, what, model_dir, external, bits, bytes, t, d);
 	t->data = malloc(bytes);
 	if (!t->data) {
 		diag_error(d, loc, "%s: out of memory (%zu bytes)", what, bytes);
@@ -467,6 +567,12 @@ static int add_initializer(fe_onnx_ctx *c, const Onnx__TensorProto *tp, size_t k
 		diag_error(c->d, c->file, "%s is defined more than once", what);
 		return -1;
 	}
+	int bits;
+	fe_onnx_dtype_bits(tp->data_type, &bits);
+	if (fe_onnx_set_bits(c, v, bits)) {
+		diag_error(c->d, c->file, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -493,7 +599,8 @@ static int add_graph_input(fe_onnx_ctx *c, const Onnx__ValueInfoProto *vi, size_
 	}
 	const Onnx__TypeProto__Tensor *tt = tp->tensor_type;
 	int32_t odt = tt->has_elem_type ? tt->elem_type : 0;
-	ir_dtype dt = fe_onnx_dtype(odt);
+	int bits;
+	ir_dtype dt = fe_onnx_dtype_bits(odt, &bits);
 	if (dt == IR_DT_UNDEF) {
 		diag_error(d, c->file, "graph input '%s' has unsupported dtype '%s'", name,
 		           fe_onnx_dtype_name(odt));
@@ -537,7 +644,7 @@ static int add_graph_input(fe_onnx_ctx *c, const Onnx__ValueInfoProto *vi, size_
 		}
 	}
 	ir_value *v = ir_graph_add_value(c->g, name, dt, &s);
-	if (!v) {
+	if (!v || fe_onnx_set_bits(c, v, bits)) {
 		diag_error(d, c->file, "out of memory");
 		return -1;
 	}
@@ -668,8 +775,10 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 	}
 	if (ir_graph_toposort(g, d))
 		goto fail;
+	free(c.bits);
 	return g;
 fail:
+	free(c.bits);
 	ir_graph_destroy(g);
 	return NULL;
 }

@@ -9,6 +9,15 @@
 #define FE_ONNX_OPSET_MIN 6
 #define FE_ONNX_OPSET_MAX 25
 
+/* TensorProto.DataType numbers newer than the onnx.proto qgtc is built
+ * from (ONNX 1.16 and 1.20): the sub-byte integers. */
+enum {
+	ONNX_DT_UINT4 = 21,
+	ONNX_DT_INT4 = 22,
+	ONNX_DT_UINT2 = 25,
+	ONNX_DT_INT2 = 26,
+};
+
 /* One load: the graph being built and where to report. */
 typedef struct fe_onnx_ctx {
 	ir_graph *g;
@@ -25,14 +34,30 @@ typedef struct fe_onnx_ctx {
 	int nerr0;               /* d->nerr when the node started */
 	int nin, nout;           /* node inputs/outputs, trailing "" dropped */
 	ir_value **in, **out;    /* resolved; NULL for an omitted ("") one */
+
+	/* Per value id: the width of an ONNX sub-byte type it holds (4 for
+	 * int4 as i8), 0 for a whole dtype (fe_onnx_set_bits). */
+	signed char *bits;       /* malloc'd, nbits entries */
+	int nbits;
 } fe_onnx_ctx;
 
 /* Map an ONNX TensorProto.DataType to an IR dtype; IR_DT_UNDEF if we
  * have none.  The name of any ONNX dtype, for messages. */
 ir_dtype fe_onnx_dtype(int32_t onnx_dt);
 const char *fe_onnx_dtype_name(int32_t onnx_dt);
+/* As fe_onnx_dtype, and ONNX's int4/uint4/int2/uint2 too: held one per
+ * i8/u8 element, *bits set to their width (else 0).  Only where values
+ * of these types are read (tensors, graph inputs, QuantizeLinear's
+ * output_dtype): elsewhere a sub-byte dtype is unsupported. */
+ir_dtype fe_onnx_dtype_bits(int32_t onnx_dt, int *bits);
 
-/* Convert tp to t (t->data malloc'd, NULL for zero elements).  `loc`
+/* Record that value v holds an ONNX sub-byte type of `bits` (0: none);
+ * 0, or -1 when out of memory.  fe_onnx_bits reads it back. */
+int fe_onnx_set_bits(fe_onnx_ctx *c, const ir_value *v, int bits);
+int fe_onnx_bits(const fe_onnx_ctx *c, const ir_value *v);
+
+/* Convert tp to t (t->data malloc'd, NULL for zero elements); packed
+ * sub-byte data is unpacked (fe_onnx_dtype_bits).  `loc`
  * and `what` name it in messages ("model.onnx", "initializer 'w'").
  * External data is read from model_dir (NULL: refused).  0 or -1. */
 int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,

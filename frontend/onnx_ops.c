@@ -962,24 +962,40 @@ static int q_no_blocks(fe_onnx_ctx *c)
 }
 
 /* QuantizeLinear / DequantizeLinear: the boundary ops, operands as is;
- * axis made explicit (1 by default, as ONNX). */
+ * axis made explicit (1 by default, as ONNX).  A quantize to int4, uint4,
+ * int2 or uint2 (its zero point's type, or output_dtype) is one to i8/u8
+ * saturating at that many bits. */
 static int tr_qdq(fe_onnx_ctx *c, ir_op op)
 {
 	if (arity(c, 2, 3, 1, 1) || q_scale_ok(c, c->in[1], "scale") || q_no_blocks(c))
 		return -1;
 	int64_t axis = attr_int(c, "axis", 1, NULL);
 	ir_dtype dt = IR_DT_UNDEF;
+	int bits = 0;
 	if (op == IR_OP_QUANTIZE) {
 		attr_ignore(c, "saturate"); /* float8 outputs only */
 		bool has;
 		int64_t to = attr_int(c, "output_dtype", 0, &has);
+		const char *toname = fe_onnx_dtype_name(to <= INT32_MAX ? (int32_t)to : -1);
 		if (has && to != 0) {
-			dt = to <= INT32_MAX ? fe_onnx_dtype((int32_t)to) : IR_DT_UNDEF;
+			dt = to <= INT32_MAX ? fe_onnx_dtype_bits((int32_t)to, &bits) : IR_DT_UNDEF;
 			if (!ir_dtype_is_qint(dt)) {
 				diag_error(c->d, c->loc, "quantizing to %s is not supported (int8, uint8, "
-				           "int16, uint16)", fe_onnx_dtype_name(to <= INT32_MAX ? (int32_t)to : -1));
+				           "int16, uint16, int4, uint4, int2, uint2)", toname);
 				return -1;
 			}
+		}
+		/* a zero point typed already (an initializer, graph input or
+		 * Constant) has its ONNX type's width recorded */
+		const ir_value *z = c->nin > 2 ? c->in[2] : NULL;
+		if (z && z->dt != IR_DT_UNDEF) {
+			int zb = fe_onnx_bits(c, z);
+			if (dt != IR_DT_UNDEF && (z->dt != dt || zb != bits)) {
+				diag_error(c->d, c->loc, "output_dtype %s does not match the zero point '%s'",
+				           toname, z->name);
+				return -1;
+			}
+			bits = zb;
 		}
 	} else {
 		bool has;
@@ -996,6 +1012,12 @@ static int tr_qdq(fe_onnx_ctx *c, ir_op op)
 	ir_node_set_int(c->g, n, "axis", axis);
 	if (dt != IR_DT_UNDEF)
 		ir_node_set_str(c->g, n, "dtype", ir_dtype_name(dt));
+	if (bits)
+		ir_node_set_int(c->g, n, "bits", bits);
+	if (c->out[0] && fe_onnx_set_bits(c, c->out[0], bits)) {
+		diag_error(c->d, c->loc, "out of memory");
+		return -1;
+	}
 	return 0;
 }
 
@@ -1275,6 +1297,12 @@ int fe_onnx_constant(fe_onnx_ctx *c, const char *name)
 			return -1;
 		v = ir_graph_add_const(c->g, name, tt.dt, &tt.shape, tt.data);
 		ir_tensor_free(&tt);
+		int bits;
+		fe_onnx_dtype_bits(a->t->data_type, &bits);
+		if (v && fe_onnx_set_bits(c, v, bits)) {
+			diag_error(c->d, c->loc, "out of memory");
+			return -1;
+		}
 	} else if (strcmp(an, "value_float") == 0 && t == AT_FLOAT) {
 		s = ir_shape_make(0, NULL);
 		v = ir_graph_add_const(c->g, name, IR_DT_F32, &s, &a->f);

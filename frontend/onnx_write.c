@@ -681,6 +681,16 @@ static int build(wctx *c, Onnx__ModelProto *m)
 		const ir_node *n = g->nodes[i];
 		if (n->dead)
 			continue;
+		if (n->op == IR_OP_QUANTIZE && ir_node_attr(n, "bits") &&
+		    ir_attr_int(n, "bits", 0) < (int64_t)ir_dtype_size(n->out[0]->dt) * 8) {
+			/* its ONNX form needs an int4/int2 zero point, which could be
+			 * shared with nodes reading it as int8 */
+			diag_error(c->d, ir_node_loc(g, n), "a %lld-bit quantize is not written to ONNX "
+			           "(sub-byte zero points are not supported here)",
+			           (long long)ir_attr_int(n, "bits", 0));
+			c->nerr++;
+			continue;
+		}
 		if (int_node(n)) {
 			if (write_int(c, gp, n, i))
 				return -1;

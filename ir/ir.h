@@ -177,11 +177,13 @@ ir_qscheme ir_qscheme_from_name(const char *s);  /* IR_QS_NONE if unknown */
 /* On a weight constant, ir_quant describes its codes.  On an integer
  * activation (an i8/u8/i16/u16 value, or an integer constant an integer op
  * reads), it is part of the value's type: scheme IR_QS_AFFINE, bits the
- * dtype's width, real = scale * (q - zero_point), and codes NULL: the
- * value's own elements are the quantized numbers. */
+ * dtype's width or less (an int4 activation is i8 in [-8, 7]), real =
+ * scale * (q - zero_point), and codes NULL: the value's own elements are
+ * the quantized numbers. */
 typedef struct ir_quant {
 	ir_qscheme scheme;
-	int bits;                    /* 1..8; 8 or 16 on an activation */
+	int bits;                    /* 1..8; on an activation its dtype's width,
+	                              * or less (int4 held in i8: 4) */
 	int axis;                    /* channel axis of per-channel parameters; -1: per tensor */
 	int nchan;                   /* parameter sets: 1, or the extent of axis */
 	float *scale;                /* [nchan]; NULL for codebook */
@@ -363,6 +365,13 @@ int ir_requant_multiplier(double m, int32_t *mult, int32_t *shift);
 int32_t ir_requant_apply(int32_t acc, int32_t mult, int32_t shift);
 /* Saturating range of an integer dtype (i8, u8, i16, u16, i32). */
 void ir_dtype_range(ir_dtype t, int64_t *lo, int64_t *hi);
+/* The range of a `bits`-wide integer held in qint dtype t, signed when t
+ * is: int4 in i8 is [-8, 7], uint2 in u8 [0, 3].  bits 0, or not
+ * narrower than t, is t's own range. */
+void ir_dtype_range_bits(ir_dtype t, int bits, int64_t *lo, int64_t *hi);
+/* The range of integer activation v: its dtype's, narrowed to the bits
+ * of its affine quant (a quantize with `bits` made it). */
+void ir_value_range(const ir_value *v, int64_t *lo, int64_t *hi);
 bool ir_dtype_is_qint(ir_dtype t);   /* i8, u8, i16, u16: an activation's element type */
 /* A per-tensor (axis -1, nchan 1) or per-axis affine activation quant for
  * dtype t in g's arena, scale/zero_point zeroed; NULL when out of memory. */

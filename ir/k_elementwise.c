@@ -771,7 +771,7 @@ static int eval_qbinary(const ir_node *n, const ir_tensor *const *in, ir_tensor 
 	int ls = (int)ir_attr_int(n, "left_shift", 0);
 	int32_t z1 = zp_of(n->in[0]->quant), z2 = zp_of(n->in[1]->quant), zy = zp_of(n->out[0]->quant);
 	int64_t lo, hi;
-	ir_dtype_range(y->dt, &lo, &hi);
+	ir_value_range(n->out[0], &lo, &hi);
 	const ir_shape *ops[2] = {&a->shape, &b->shape};
 	bcast_iter it;
 	bcast_init(&it, &y->shape, 2, ops);

@@ -11,8 +11,10 @@
  * as ONNX's QuantizeLinear/DequantizeLinear (opsets 10..21).  A scalar (or
  * one-element) scale is per tensor; a 1-D one runs along `axis` (default 1).
  * The output of quantize takes the zero point's dtype, else `dtype` (u8 by
- * default).  Scale and zero point must be constants before the output's
- * type is known: they are part of it (ir_quant). */
+ * default); `bits` narrower than that saturates to a sub-byte range
+ * instead (ONNX's int4 is an i8 quantize with bits 4: [-8, 7]), and the
+ * zero point must lie in it.  Scale and zero point must be constants
+ * before the output's type is known: they are part of it (ir_quant). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -85,6 +87,23 @@ void ir_dtype_range(ir_dtype t, int64_t *lo, int64_t *hi)
 	case IR_DT_I64: *lo = INT64_MIN; *hi = INT64_MAX; break;
 	default: *lo = INT32_MIN; *hi = INT32_MAX; break;
 	}
+}
+
+void ir_dtype_range_bits(ir_dtype t, int bits, int64_t *lo, int64_t *hi)
+{
+	ir_dtype_range(t, lo, hi);
+	if (!ir_dtype_is_qint(t) || bits < 1 || bits >= (int)ir_dtype_size(t) * 8)
+		return;
+	bool sgn = t == IR_DT_I8 || t == IR_DT_I16;
+	*lo = sgn ? -((int64_t)1 << (bits - 1)) : 0;
+	*hi = sgn ? ((int64_t)1 << (bits - 1)) - 1 : ((int64_t)1 << bits) - 1;
+}
+
+void ir_value_range(const ir_value *v, int64_t *lo, int64_t *hi)
+{
+	const ir_quant *q = v->quant;
+	bool act = q && q->scheme == IR_QS_AFFINE && !q->codes;
+	ir_dtype_range_bits(v->dt, act ? q->bits : 0, lo, hi);
 }
 
 bool ir_dtype_is_qint(ir_dtype t)
@@ -221,6 +240,28 @@ static int q_check_scales(const ir_graph *g, const ir_node *n, const float *s, i
 	return 0;
 }
 
+/* "int4", "uint2", "i8": how a diagnostic names bits of dtype t. */
+static const char *q_type_name(ir_dtype t, int bits, char *buf, size_t n)
+{
+	if (bits < 1 || bits >= (int)ir_dtype_size(t) * 8)
+		return ir_dtype_name(t);
+	snprintf(buf, n, "%sint%d", t == IR_DT_U8 || t == IR_DT_U16 ? "u" : "", bits);
+	return buf;
+}
+
+/* quantize's `bits`: its dtype's width when absent, else 1..that. */
+static int quantize_bits(const ir_graph *g, const ir_node *n, ir_dtype ot, diag_sink *d)
+{
+	int w = (int)ir_dtype_size(ot) * 8;
+	int64_t b = ir_attr_int(n, "bits", w);
+	if (b < 1 || b > w) {
+		k_error(g, n, d, "bits=%lld: a %s output holds 1 to %d bits", (long long)b,
+		        ir_dtype_name(ot), w);
+		return -1;
+	}
+	return (int)b;
+}
+
 static ir_dtype quantize_out_dtype(const ir_graph *g, const ir_node *n, diag_sink *d)
 {
 	if (n->nin > 2 && n->in[2])
@@ -244,6 +285,9 @@ int ir_infer_quantize(ir_graph *g, ir_node *n, diag_sink *d)
 		        ir_dtype_name(ot));
 		return -1;
 	}
+	int bits = quantize_bits(g, n, ot, d);
+	if (bits < 0)
+		return -1;
 	n->out[0]->dt = ot;
 	if (!k_in_ranked(n, 0) || !k_in_ranked(n, 1))
 		return 0;
@@ -279,9 +323,19 @@ int ir_infer_quantize(ir_graph *g, ir_node *n, diag_sink *d)
 		k_error(g, n, d, "out of memory");
 		return -1;
 	}
+	q->bits = bits;
+	int64_t lo, hi;
+	ir_dtype_range_bits(ot, bits, &lo, &hi);
 	for (int64_t c = 0; c < qg.nchan; c++) {
 		q->scale[c] = ((const float *)s->data)[c];
 		q->zero_point[c] = z ? (int32_t)q_get(z->data, z->dt, c) : 0;
+		if (q->zero_point[c] < lo || q->zero_point[c] > hi) {
+			char b[16];
+			k_error(g, n, d, "zero point[%lld] is %d, outside the range of %s [%lld, %lld]",
+			        (long long)c, (int)q->zero_point[c], q_type_name(ot, bits, b, sizeof b),
+			        (long long)lo, (long long)hi);
+			return -1;
+		}
 	}
 	if (!ir_quant_act_eq(q, n->out[0]->quant))
 		n->out[0]->quant = q;
@@ -304,7 +358,7 @@ int ir_eval_quantize(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 			return -1;
 		}
 		int64_t lo, hi, cnt = ir_shape_numel(&x->shape);
-		ir_dtype_range(ot, &lo, &hi);
+		ir_dtype_range_bits(ot, (int)ir_attr_int(n, "bits", 0), &lo, &hi);
 		int64_t zin = n->in[0]->quant->zero_point ? n->in[0]->quant->zero_point[0] : 0;
 		int64_t zout = z ? q_get(z->data, z->dt, 0) : 0;
 		for (int64_t i = 0; i < cnt; i++) {
@@ -326,7 +380,7 @@ int ir_eval_quantize(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 	if (q_check_scales(NULL, n, s->data, qg.nchan, d))
 		return -1;
 	int64_t lo, hi, cnt = ir_shape_numel(&x->shape);
-	ir_dtype_range(ot, &lo, &hi);
+	ir_dtype_range_bits(ot, (int)ir_attr_int(n, "bits", 0), &lo, &hi);
 	const float *xv = x->data, *sv = s->data;
 	for (int64_t i = 0; i < cnt; i++) {
 		int64_t c = qg.nchan > 1 ? (i / qg.inner) % qg.nchan : 0;
@@ -489,7 +543,7 @@ void k_intop_get(const ir_node *n, k_intop *k)
 		k->mult = ir_attr_ints(n, "rq_mult", &k->nrq);
 		k->shift = ir_attr_ints(n, "rq_shift", &k->nrq);
 		k->zy = qy->zero_point[0];
-		ir_dtype_range(n->out[0]->dt, &k->lo, &k->hi);
+		ir_value_range(n->out[0], &k->lo, &k->hi);
 	}
 }
 

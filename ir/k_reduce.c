@@ -206,7 +206,7 @@ static int eval_int_softmax(const ir_node *n, const ir_tensor *const *in, ir_ten
 	}
 	const ir_quant *yq = n->out[0]->quant;
 	int64_t zout = yq && yq->zero_point ? yq->zero_point[0] : 0, lo, hi;
-	ir_dtype_range(y->dt, &lo, &hi);
+	ir_value_range(n->out[0], &lo, &hi);
 	int64_t outer = prod(&x->shape, 0, axis), len = x->shape.d[axis];
 	int64_t inner = prod(&x->shape, axis + 1, r);
 	for (int64_t o = 0; o < outer; o++)

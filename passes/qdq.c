@@ -26,8 +26,11 @@
  * sx*sw[c]/sy are derived here, once, and stored as rq_mult/rq_shift (see
  * ir_requant_multiplier).  A pattern that does not fit (a parameter that
  * is not constant, x quantized two ways, a per-channel output) stays in
- * float.  Afterwards every dequantize of a constant is folded, so float
- * weights stored as QDQ become plain constants.
+ * float.  A quantize to fewer bits than its dtype (int4 in i8) is never
+ * folded into the op before it (that op stays in float), though its
+ * integers feed integer ops like any others.  Afterwards every dequantize
+ * of a constant is folded, so float weights stored as QDQ become plain
+ * constants.
  * keeps: shapes; removes the folded nodes (marked dead, compacted). */
 #include <math.h>
 #include <string.h>
@@ -44,9 +47,18 @@ typedef struct qdq_par {
 	int axis;            /* -1 when per tensor */
 } qdq_par;
 
+/* A quantize to fewer bits than its dtype holds (ONNX's int4 as i8)?
+ * The folds below leave it alone: they assume the dtype's range. */
+static bool narrow_q(const ir_node *n)
+{
+	int64_t w = (int64_t)ir_dtype_size(n->out[0]->dt) * 8; /* 0: not inferred yet */
+	return n->op == IR_OP_QUANTIZE && ir_node_attr(n, "bits") &&
+	       (w == 0 || ir_attr_int(n, "bits", 0) < w);
+}
+
 static bool par_of(const ir_node *n, qdq_par *p)
 {
-	if (!n || n->dead || (n->op != IR_OP_DEQUANTIZE && n->op != IR_OP_QUANTIZE))
+	if (!n || n->dead || (n->op != IR_OP_DEQUANTIZE && n->op != IR_OP_QUANTIZE) || narrow_q(n))
 		return false;
 	const ir_value *s = n->in[1], *z = n->nin > 2 ? n->in[2] : NULL;
 	if (!ir_value_is_const(s) || s->dt != IR_DT_F32 || (z && !ir_value_is_const(z)))
@@ -75,12 +87,15 @@ static int32_t par_zp(const qdq_par *p, int64_t c)
 	return p->z ? (int32_t)ir_const_get(p->z, p->ns > 1 ? c : 0) : 0;
 }
 
-/* The affine activation quant the parameters describe. */
+/* The affine activation quant the parameters describe, at the width the
+ * integers already have (an int4 activation's 4 bits). */
 static ir_quant *par_quant(ir_graph *g, const qdq_par *p)
 {
 	ir_quant *q = ir_quant_act_create(g, p->q->dt, p->ns > 1 ? p->axis : -1, (int)p->ns);
 	if (!q)
 		return NULL;
+	if (p->q->quant && p->q->quant->scheme == IR_QS_AFFINE && !p->q->quant->codes)
+		q->bits = p->q->quant->bits;
 	for (int64_t c = 0; c < p->ns; c++) {
 		q->scale[c] = p->s[c];
 		q->zero_point[c] = par_zp(p, c);
@@ -311,7 +326,7 @@ static int int_pad_value(ir_graph *g, const ir_node *n, const qdq_par *p, ir_val
 	double v = n->nin > 2 && n->in[2] ? ir_const_get(n->in[2], 0) : 0.0;
 	double q = v / p->s[0] + par_zp(p, 0);
 	int64_t lo, hi;
-	ir_dtype_range(p->q->dt, &lo, &hi);
+	ir_value_range(p->q, &lo, &hi); /* an int4 value's, if it is one */
 	if (q != nearbyint(q) || q < (double)lo || q > (double)hi)
 		return 0;
 	unsigned char buf[2];
@@ -653,7 +668,11 @@ static void warn_float(ir_graph *g, diag_sink *d)
 			           n->in[j]->producer->op == IR_OP_DEQUANTIZE &&
 			           !ir_value_is_const(n->in[j]->producer->in[0]);
 		ir_node *u = sole_user(g, n->out[0]);
-		if (from_dq && u && u->op == IR_OP_QUANTIZE)
+		if (from_dq && u && u->op == IR_OP_QUANTIZE && narrow_q(u))
+			diag_warn(d, ir_node_loc(g, n), "%s runs in float between a dequantize and a quantize: "
+			          "the integer path does not fold a quantize to %lld bits into it",
+			          ir_op_name(n->op), (long long)ir_attr_int(u, "bits", 0));
+		else if (from_dq && u && u->op == IR_OP_QUANTIZE)
 			diag_warn(d, ir_node_loc(g, n), "%s runs in float between a dequantize and a quantize: "
 			          "the integer path has no form of it here", ir_op_name(n->op));
 	}

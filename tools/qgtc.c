@@ -352,7 +352,9 @@ static void print_help(FILE *f, drv_command topic)
 		      "ONNX TensorProto .pb file, told apart by extension.  Inputs that are not\n"
 		      "f32, and f32 inputs the shapes depend on (Resize scales, ...), are bound\n"
 		      "as constants before the pipeline; a symbolic batch dimension takes its\n"
-		      "size from the inputs.  Nothing is printed on success unless -v.  If an\n"
+		      "size from the inputs.  Outputs keep their dtype; ONNX's int4/uint4/\n"
+		      "int2/uint2 (inputs as .pb: packed) are written as int8/uint8, one\n"
+		      "element per byte.  Nothing is printed on success unless -v.  If an\n"
 		      "output cannot be written, the outputs written so far are removed.\n",
 		      f);
 		print_group(f, GRP_RUN, "Run options");

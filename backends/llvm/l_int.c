@@ -251,11 +251,6 @@ static LLVMValueRef fabs_f32(be_fn *f, LLVMValueRef x)
 	return LLVMBuildCall2(f->b, ft, fn, &x, 1, "");
 }
 
-/* y = saturate(round_half_even(x / scale) + zp).  nearbyint(r) is
- * (|r| + 2^23) - 2^23 for |r| < 2^23 (the addition rounds to an integer,
- * half to even, in the default rounding mode) and r itself above, with
- * r's sign; the saturation happens before the zero point is added (the
- * bounds lo - zp, hi - zp are exact in f32), NaN gives the zero point. */
 /* quantize of an integer: its requantization to the output's parameters,
  * per tensor (ir_eval_quantize's integer branch). */
 static int l_requantize(be_fn *f, const ir_node *n)
@@ -264,7 +259,7 @@ static int l_requantize(be_fn *f, const ir_node *n)
 	int nm = 0;
 	const int64_t *mult = ir_attr_ints(n, "rq_mult", &nm), *shift = ir_attr_ints(n, "rq_shift", &nm);
 	int64_t lo, hi, cnt = ir_shape_numel(&xv->shape);
-	ir_dtype_range(yv->dt, &lo, &hi);
+	ir_dtype_range_bits(yv->dt, (int)ir_attr_int(n, "bits", 0), &lo, &hi);
 	int64_t zin = xv->quant->zero_point ? xv->quant->zero_point[0] : 0;
 	int64_t zout = yv->quant && yv->quant->zero_point ? yv->quant->zero_point[0] : 0;
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, yv);
@@ -277,6 +272,12 @@ static int l_requantize(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* y = saturate(round_half_even(x / scale) + zp).  nearbyint(r) is
+ * (|r| + 2^23) - 2^23 for |r| < 2^23 (the addition rounds to an integer,
+ * half to even, in the default rounding mode) and r itself above, with
+ * r's sign; the saturation happens before the zero point is added (the
+ * bounds lo - zp, hi - zp are exact in f32), NaN gives the zero point.
+ * [lo, hi] is the output dtype's range, or `bits`' (int4: [-8, 7]). */
 static int l_quantize(be_fn *f, const ir_node *n)
 {
 	if (ir_dtype_is_qint(n->in[0]->dt))
@@ -284,7 +285,7 @@ static int l_quantize(be_fn *f, const ir_node *n)
 	const ir_value *zv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
 	ir_dtype odt = n->out[0]->dt;
 	int64_t lo, hi, dims[3];
-	ir_dtype_range(odt, &lo, &hi);
+	ir_dtype_range_bits(odt, (int)ir_attr_int(n, "bits", 0), &lo, &hi);
 	q_geom(n, dims);
 	LLVMValueRef x = be_ptr(f, n->in[0]), s = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
 	LLVMValueRef z = zv ? be_ptr(f, zv) : NULL;
@@ -794,7 +795,9 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	const int64_t *lut = ir_attr_ints(n, "lut", NULL), *mult = ir_attr_ints(n, "rq_mult", NULL);
 	int axis = k_axis(ir_attr_int(n, "axis", -1), xs->rank);
 	int64_t zout = yv->quant && yv->quant->zero_point ? yv->quant->zero_point[0] : 0, lo, hi;
+	int64_t ylo, yhi; /* the output's range: a narrow (int4) output's own */
 	ir_dtype_range(dt, &lo, &hi);
+	ir_value_range(yv, &ylo, &yhi);
 	int64_t outer = 1, len = xs->d[axis], inner = 1;
 	for (int i = 0; i < axis; i++)
 		outer *= xs->d[i];
@@ -842,7 +845,7 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	LLVMValueRef num = LLVMBuildAdd(b, LLVMBuildMul(b, e, LLVMConstInt(f->i64, (unsigned long long)(2 * mult[0]), 0), ""), sum, "");
 	LLVMValueRef r = LLVMBuildSDiv(b, num, den, "");
 	r = LLVMBuildTrunc(b, r, f->i32, ""); /* r <= M < 2^31 since e_j <= sum */
-	be_st_t(f, ty, y, idx, sat_zp(f, r, lo, hi, zout, ty));
+	be_st_t(f, ty, y, idx, sat_zp(f, r, ylo, yhi, zout, ty));
 	be_loop_end(f, &l);
 	be_nest_end(f, &on);
 	return 0;
@@ -906,7 +909,7 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	int nm = 0;
 	const int64_t *m = ir_attr_ints(n, "rq_mult", &nm), *s = ir_attr_ints(n, "rq_shift", &nm);
 	int64_t ls = ir_attr_int(n, "left_shift", 0), lo, hi;
-	ir_dtype_range(yv->dt, &lo, &hi);
+	ir_value_range(yv, &lo, &hi);
 	int32_t zy = yv->quant->zero_point ? yv->quant->zero_point[0] : 0;
 	int32_t z2 = bv->quant->zero_point ? bv->quant->zero_point[0] : 0;
 	int64_t dims[IR_MAX_RANK], st[3][IR_MAX_RANK];

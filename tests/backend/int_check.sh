@@ -8,7 +8,7 @@
 # them into integer conv/matmul with requantization), each on its
 # fixed-seed random input, at -O3 and -Oz; and int_raw.qir (quantize/
 # dequantize per tensor and per axis, raw i32 accumulators, integer graph
-# outputs) on a random input and on one of rounding ties, NaN, infinities
+# outputs, quantizes saturating at 4 and 2 bits) on a random input and on one of rounding ties, NaN, infinities
 # and huge values; and int_pool.qir (max/avg/global pools and relu on i8,
 # u8 and i16) at -O3 and -Oz, on a random input and on one of small
 # multiples of the scale (ties in the averages), saturating values and

@@ -268,6 +268,22 @@ q "$FASHION" -a 8 --calib-data "$FMNIST" --report layers --emit ir -o /dev/null
 check "--report layers says the Fashion CNN is integer from end to end" \
 	eval '[ $rc -eq 0 ] && grep -q "^layers: [0-9]* integer, 0 float, 2 quantize/dequantize" "$T/out"'
 
+# --- sub-byte integers (ONNX int4) -------------------------------------
+Q4=$NODE/test_quantizelinear_int4
+rm -rf "$T/q4"
+q run "$Q4/model.onnx" "$Q4/test_data_set_0/input_0.pb" "$Q4/test_data_set_0/input_1.pb" \
+	"$Q4/test_data_set_0/input_2.pb" --output-dir "$T/q4"
+check "an int4 QuantizeLinear's output is written as an int8 .npy" \
+	eval '[ $rc -eq 0 ] && head -c 128 "$T/q4/output_0.npy" | grep -q "|i1"'
+# its zero point given as an int8 .npy [1, 9, -2]: 9 does not fit int4
+h="{'descr': '|i1', 'fortran_order': False, 'shape': (3,), }"
+printf '\x93NUMPY\x01\x00\x76\x00%s%*s\n\x01\x09\xfe' "$h" $((117 - ${#h})) "" >"$T/zp9.npy"
+rm -rf "$T/q4bad"
+q run "$Q4/model.onnx" "$Q4/test_data_set_0/input_0.pb" "$Q4/test_data_set_0/input_1.pb" \
+	"$T/zp9.npy" --output-dir "$T/q4bad"
+check "an int4 zero point outside [-8, 7] is an error at the node, exit 1, no output" \
+	eval '[ $rc -eq 1 ] && has_err "node 0 .. (QuantizeLinear): error: zero point\[1\] is 9, outside the range of int4 \[-8, 7\]" && no_npy "$T/q4bad"'
+
 # --- the DSL examples compile to Cortex-M4 objects ---------------------
 for m in fashion_cnn mobilenet_v1_025_vww ds_cnn_kws; do
 	rm -f "$T/$m.o" "$T/$m.h"

@@ -16,7 +16,10 @@ and TMP/output_<k>.npy is compared with output_<k>.pb: same number of
 outputs, same shape, same dtype, then for floating point outputs
 |actual - expected| <= atol + rtol * |expected| elementwise with NaN equal
 to NaN (rtol 1e-3, atol 1e-7, the upstream defaults), and integer and bool
-outputs exactly.
+outputs exactly.  ONNX's packed sub-byte integers (int4, uint4, int2,
+uint2), which numpy has no dtype for and onnx 1.12's numpy_helper cannot
+decode, are unpacked here into int8/uint8, the dtype `qgtc run` writes
+them in.
 
 Statuses:
   pass   outputs match
@@ -58,6 +61,10 @@ except ImportError:  # pragma: no cover
 
 RTOL = 1e-3
 ATOL = 1e-7
+# TensorProto.DataType -> (name, bits, signed) of the packed sub-byte
+# integers, newer than some onnx packages.
+SUBBYTE = {21: ("uint4", 4, False), 22: ("int4", 4, True),
+           25: ("uint2", 2, False), 26: ("int2", 2, True)}
 ELIGIBLE_IN = {"float", "int64"}
 ELIGIBLE_OUT = {"float"}
 
@@ -95,6 +102,38 @@ def read_manifest(suite):
     return out
 
 
+def to_array(t):
+    """TensorProto t as a numpy array; sub-byte integers unpacked (ONNX
+    packs 8/bits elements to a byte, the first in the low bits, in raw_data
+    or one byte per int32_data entry) into int8/uint8."""
+    if t.data_type not in SUBBYTE:
+        return numpy_helper.to_array(t)
+    name, bits, signed = SUBBYTE[t.data_type]
+    dims = tuple(int(d) for d in t.dims)
+    n = int(np.prod(dims, dtype=np.int64))
+    if t.raw_data:
+        packed = np.frombuffer(t.raw_data, np.uint8)
+    else:
+        words = np.asarray(t.int32_data, np.int64)
+        if words.size and (words.min() < 0 or words.max() > 255):
+            raise ValueError("%s int32_data holds a value that is not a byte" % name)
+        packed = words.astype(np.uint8)
+    per = 8 // bits
+    if packed.size != (n + per - 1) // per:
+        raise ValueError("%s tensor of %d elements has %d packed bytes" % (name, n, packed.size))
+    shifts = (np.arange(per) * bits).astype(np.uint8)
+    v = ((packed[:, None] >> shifts) & ((1 << bits) - 1)).reshape(-1)[:n].astype(np.int16)
+    if signed:
+        v = np.where(v >= 1 << (bits - 1), v - (1 << bits), v)
+    return v.astype(np.int8 if signed else np.uint8).reshape(dims)
+
+
+def dtype_name(data_type):
+    if data_type in SUBBYTE:
+        return SUBBYTE[data_type][0]
+    return onnx.TensorProto.DataType.Name(data_type).lower()
+
+
 def dtypes_from_data(case_dir):
     """(input dtypes, output dtypes) read from the .pb files themselves."""
     data = os.path.join(case_dir, "test_data_set_0")
@@ -103,7 +142,7 @@ def dtypes_from_data(case_dir):
         res = []
         for p in files:
             t = onnx.load_tensor(p)
-            res.append(onnx.TensorProto.DataType.Name(t.data_type).lower())
+            res.append(dtype_name(t.data_type))
         return res
 
     return names(numbered(data, "input_", ".pb")), names(numbered(data, "output_", ".pb"))
@@ -229,7 +268,7 @@ def run_case(c, qgtc, timeout, extra):
             except Exception as e:
                 c.status, c.detail = "FAIL", "output %d: unreadable .npy: %s" % (k, e)
                 return c
-            expected = numpy_helper.to_array(onnx.load_tensor(pe))
+            expected = to_array(onnx.load_tensor(pe))
             why = compare(actual, expected)
             if why:
                 c.status, c.detail = "FAIL", "output %d: %s" % (k, why)

@@ -159,6 +159,25 @@ def build(out):
         [kbad], [vi("x", [1, 2, 8, 8])], [vi("y", [1, 4, 4, 4])],
         [raw_init("W", [4, 2, 5, 5], 4 * 2 * 5 * 5 * 4)]).SerializeToString()
 
+    # ONNX's int4 (TensorProto.DataType 22, newer than some onnx
+    # packages): two elements to a byte, 5 elements need 3 bytes
+    files["int4_raw_len.onnx"] = with_init(raw_init("w", [5], 2, dt=22)).SerializeToString()
+    w4 = TensorProto()
+    w4.name = "w"
+    w4.data_type = 22
+    w4.dims.append(5)
+    w4.int32_data.extend([300, 1, 0])  # one packed byte per entry
+    files["int4_word.onnx"] = with_init(w4).SerializeToString()
+    zp8 = TensorProto()
+    zp8.name = "zp"
+    zp8.data_type = TensorProto.INT8
+    zp8.int32_data.append(9)
+    sc = helper.make_tensor("s", TensorProto.FLOAT, [], [0.5])
+    files["int4_output_dtype.onnx"] = model(
+        [helper.make_node("QuantizeLinear", ["x", "s", "zp"], ["y"], name="q0", output_dtype=22)],
+        [vi("x", [4])], [vi("y", [4], 22)], [sc, zp8],
+        opset=[helper.make_opsetid("", 21)]).SerializeToString()
+
     assert good
     for name, data in files.items():
         with open(os.path.join(out, name), "wb") as f:

@@ -22,6 +22,10 @@ x_scale * w_scale), runs each through `qgtc run`, and checks:
   4. with --io int, the integers qgtc returns for the integers of the
      input are the reference's.
 
+Some cases hold int4 weights (ONNX's packed INT4 initializers, as
+weight-only quantizers write them) or int4 activations (QuantizeLinear to
+an INT4 zero point), which the reference quantizes to [-8, 7].
+
 Nothing here is taken from qgtc's output: the reference is computed from
 the model's parameters alone.  Exit status 0 when every case matches.
 """
@@ -84,10 +88,11 @@ def requant(acc, mult, shift):
     return rdbpot(srdhm(wrap32(acc << left), mult), right)
 
 
-def quantize(x, s, z, dt):
+def quantize(x, s, z, dt, bits=None):
     info = np.iinfo(dt)
+    lo, hi = (-(1 << (bits - 1)), (1 << (bits - 1)) - 1) if bits else (info.min, info.max)
     q = np.rint((x.astype(np.float32) / np.float32(s)).astype(np.float64)) + z
-    return np.clip(q, info.min, info.max).astype(dt)
+    return np.clip(q, lo, hi).astype(dt)
 
 
 def conv_int(xq, wq, b, zx, zw, strides, pads, dil, group):
@@ -132,6 +137,25 @@ def requant_tensor(acc, ch_axis, xs, ws, ys, yz, dt):
 
 # ------------------------------------------------------------- models
 
+INT4 = 22  # TensorProto.INT4, newer than some onnx packages
+
+
+def int4_tensor(a, name):
+    """An INT4 initializer: two elements to a byte, the first in the low
+    nibble (ONNX's packing), in raw_data."""
+    a = np.asarray(a)
+    assert a.min(initial=0) >= -8 and a.max(initial=0) <= 7
+    flat = (a.ravel().astype(np.int16) & 15).astype(np.uint8)
+    if flat.size % 2:
+        flat = np.append(flat, np.uint8(0))
+    t = TensorProto()
+    t.name = name
+    t.data_type = INT4
+    t.dims.extend(a.shape)
+    t.raw_data = (flat[0::2] | (flat[1::2] << 4)).astype(np.uint8).tobytes()
+    return t
+
+
 def scalar(name, v, dt=TensorProto.FLOAT):
     """A rank-0 initializer; dt None: int32."""
     npdt = np.float32 if dt == TensorProto.FLOAT else np.int32 if dt is None else NP_OF[dt]
@@ -144,11 +168,15 @@ def build(case, rng):
     adt = NP_OF[act]
     info = np.iinfo(adt)
     symmetric = act in (TensorProto.INT16,)
+    xbits, wbits = case.get("xbits"), case.get("wbits")  # 4: int4
     xs = np.float32(case["xs"])
     xz = 0 if symmetric else int(rng.integers(info.min // 2 if info.min < 0 else 10, 40))
+    if xbits:
+        xz = int(rng.integers(-4, 4))
     ys = np.float32(case["ys"])
     yz = 0 if symmetric else int(rng.integers(info.min // 2 if info.min < 0 else 10, 40))
-    inits = [scalar("xs", xs), scalar("xz", xz, act), scalar("ys", ys), scalar("yz", yz, act)]
+    inits = [int4_tensor(np.array(xz), "xz") if xbits else scalar("xz", xz, act),
+             scalar("xs", xs), scalar("ys", ys), scalar("yz", yz, act)]
     nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
              helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"])]
     x = rng.normal(0, 1.0, case["xshape"]).astype(np.float32)
@@ -161,19 +189,21 @@ def build(case, rng):
         nodes[1].input[0] = "xp"
     if case["op"] == "conv":
         m, cg, kh, kw = case["wshape"]
-        wq = rng.integers(-127, 128, case["wshape"]).astype(np.int8)
+        wq = rng.integers(-8 if wbits else -127, 8 if wbits else 128, case["wshape"]).astype(np.int8)
         per_ch = case["per_channel"]
         ws = (rng.uniform(0.002, 0.02, m) if per_ch else np.array(rng.uniform(0.002, 0.02))).astype(np.float32)
         bias = rng.integers(-3000, 3000, m).astype(np.int32)
         bs = (np.float32(xs) * ws).astype(np.float32)
-        inits += [numpy_helper.from_array(wq, "wq"), numpy_helper.from_array(ws, "ws"),
-                  numpy_helper.from_array(np.zeros(ws.shape, np.int8), "wz"),
+        wz = np.zeros(ws.shape, np.int8)
+        inits += [int4_tensor(wq, "wq") if wbits else numpy_helper.from_array(wq, "wq"),
+                  numpy_helper.from_array(ws, "ws"),
+                  int4_tensor(wz, "wz") if wbits else numpy_helper.from_array(wz, "wz"),
                   numpy_helper.from_array(bias, "bq"), numpy_helper.from_array(bs, "bs")]
         nodes += [helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"], axis=0),
                   helper.make_node("DequantizeLinear", ["bq", "bs"], ["bd"], axis=0),
                   helper.make_node("Conv", ["xd", "wd", "bd"], ["y"], strides=case["strides"],
                                    pads=case["pads"], dilations=case["dil"], group=case["group"])]
-        xq = quantize(x, xs, xz, adt)
+        xq = quantize(x, xs, xz, adt, xbits)
         xin = xq
         if prepad:
             xin = np.pad(xq, ((0, 0), (0, 0), (prepad[0], prepad[2]), (prepad[1], prepad[3])),
@@ -184,14 +214,14 @@ def build(case, rng):
         real = acc.astype(np.float64) * (np.float64(xs) * np.atleast_1d(ws).astype(np.float64)).reshape(1, -1, 1, 1)
     else:
         k, n = case["wshape"]
-        wq = rng.integers(-127, 128, (k, n)).astype(np.int8)
+        wq = rng.integers(-8 if wbits else -127, 8 if wbits else 128, (k, n)).astype(np.int8)
         wzv = int(rng.integers(-5, 6))
         ws = np.float32(rng.uniform(0.002, 0.02))
-        inits += [numpy_helper.from_array(wq, "wq"), scalar("ws", ws),
-                  scalar("wz", wzv, TensorProto.INT8)]
+        inits += [int4_tensor(wq, "wq") if wbits else numpy_helper.from_array(wq, "wq"), scalar("ws", ws),
+                  int4_tensor(np.array(wzv, np.int8), "wz") if wbits else scalar("wz", wzv, TensorProto.INT8)]
         nodes += [helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"]),
                   helper.make_node("MatMul", ["xd", "wd"], ["y"])]
-        xq = quantize(x, xs, xz, adt)
+        xq = quantize(x, xs, xz, adt, xbits)
         acc = np.matmul(xq.astype(np.int64) - xz, wq.astype(np.int64) - wzv)
         ch_axis = acc.ndim - 1
         real = acc.astype(np.float64) * np.float64(xs) * np.float64(ws)
@@ -204,9 +234,9 @@ def build(case, rng):
     graph = helper.make_graph(nodes, case["name"],
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(x.shape))],
                               [helper.make_tensor_value_info("out", TensorProto.FLOAT, list(ref.shape))], inits)
-    # int16 QDQ needs opset 21; the rest is written at opset 13, which the
-    # installed onnx package can still check.
-    opset = 21 if act == TensorProto.INT16 else 13
+    # int16 and int4 QDQ need opset 21; the rest is written at opset 13,
+    # which the installed onnx package can still check.
+    opset = 21 if act == TensorProto.INT16 or xbits or wbits else 13
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 10 if opset == 21 else 7
     return model, x, ref, fref, ys, xq, yq
@@ -232,6 +262,14 @@ def cases():
     c[-1]["prepad"] = [1, 2, 0, 1]
     c.append(dict(name="matmul_u8", op="matmul", act=U8, xshape=(5, 24), wshape=(24, 7), xs=0.05, ys=0.2))
     c.append(dict(name="matmul_i8_3d", op="matmul", act=I8, xshape=(2, 3, 16), wshape=(16, 10), xs=0.03, ys=0.05))
+    # int4 weights, and int4 activations in (the int4 quantize itself stays
+    # the boundary: only its integers reach the integer op)
+    conv("conv_i8_w4_pc", I8, (1, 3, 8, 8), (6, 3, 3, 3), pads=(1, 1, 1, 1), xs=0.05, ys=0.02)
+    c[-1]["wbits"] = 4
+    conv("conv_x4_w4_pt", I8, (1, 4, 6, 6), (5, 4, 3, 3), per_channel=False, xs=0.3, ys=0.01)
+    c[-1].update(xbits=4, wbits=4)
+    c.append(dict(name="matmul_u8_w4", op="matmul", act=U8, xshape=(3, 20), wshape=(20, 6), xs=0.05,
+                  ys=0.05, wbits=4))
     return c
 
 

@@ -1,7 +1,8 @@
 /* test_intpath.c: the integer path's one requantization rule
  * (ir_requant_multiplier, ir_requant_apply) on values derived by hand from
- * gemmlowp's definitions, and the diagnostics of quantize/dequantize and
- * the integer conv on inconsistent parameters. */
+ * gemmlowp's definitions, the diagnostics of quantize/dequantize and
+ * the integer conv on inconsistent parameters, and quantize to sub-byte
+ * widths. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -85,7 +86,8 @@ static int quantize_graph(float scale, int8_t zp, const char *zdt, char *msg, si
 	ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &s4);
 	ir_graph_add_input(g, x);
 	ir_value *sc = ir_graph_add_const(g, "s", IR_DT_F32, &s0, &scale);
-	ir_value *z = ir_graph_add_const(g, "z", ir_dtype_from_name(zdt), &s0, &zp);
+	int32_t zbuf = zp; /* as wide as the widest zdt (i32); little-endian */
+	ir_value *z = ir_graph_add_const(g, "z", ir_dtype_from_name(zdt), &s0, &zbuf);
 	ir_value *y = ir_graph_add_value(g, "y", IR_DT_UNDEF, NULL);
 	ir_value *in[3] = {x, sc, z};
 	ir_graph_add_node(g, IR_OP_QUANTIZE, "Q", 3, in, 1, &y);
@@ -161,6 +163,73 @@ static void test_intpath_quantize_values(void **state)
 	ir_graph_destroy(g);
 }
 
+/* A quantize with `bits` saturates to that width, signed as its dtype
+ * (ONNX's int4, uint4, int2, uint2 held in i8/u8), and its zero point
+ * must lie in that range: an error at the node otherwise. */
+static int narrow_graph(ir_dtype dt, int bits, int zp, const float *xv, void *want)
+{
+	ir_graph *g = ir_graph_create("q");
+	int64_t n = 8;
+	ir_shape s8 = ir_shape_make(1, &n), s0 = ir_shape_make(0, NULL);
+	float scale = 0.5f;
+	uint8_t zb = (uint8_t)zp;
+	ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &s8);
+	ir_graph_add_input(g, x);
+	ir_value *sc = ir_graph_add_const(g, "s", IR_DT_F32, &s0, &scale);
+	ir_value *z = ir_graph_add_const(g, "z", dt, &s0, &zb);
+	ir_value *q = ir_graph_add_value(g, "q", IR_DT_UNDEF, NULL);
+	ir_value *qin[3] = {x, sc, z};
+	ir_node *nq = ir_graph_add_node(g, IR_OP_QUANTIZE, "Q4", 3, qin, 1, &q);
+	ir_node_set_int(g, nq, "bits", bits);
+	ir_graph_add_output(g, q);
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	int rc = ir_graph_toposort(g, &d) || ir_infer_shapes(g, &d) ? -1 : 0;
+	if (rc == 0) {
+		assert_int_equal(q->dt, dt);
+		assert_int_equal(q->quant->bits, bits);
+		int64_t lo, hi;
+		ir_value_range(q, &lo, &hi);
+		assert_true(hi - lo + 1 == (int64_t)1 << bits);
+		ir_tensor in = {IR_DT_F32, s8, (void *)xv}, out;
+		assert_int_equal(ir_interp_run(g, &in, &out, &d), 0);
+		assert_memory_equal(out.data, want, 8);
+		ir_tensor_free(&out);
+	} else {
+		assert_non_null(strstr(d.buf, "node 0 'Q4' (quantize)"));
+		assert_non_null(strstr(d.buf, bits == 4 ? "zero point[0] is 9, outside the range of "
+		                                          "int4 [-8, 7]"
+		                                        : "outside the range of uint2 [0, 3]"));
+	}
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+	return rc;
+}
+
+static void test_intpath_quantize_narrow(void **state)
+{
+	(void)state;
+	int64_t lo, hi;
+	ir_dtype_range_bits(IR_DT_I8, 4, &lo, &hi);
+	assert_true(lo == -8 && hi == 7);
+	ir_dtype_range_bits(IR_DT_U8, 2, &lo, &hi);
+	assert_true(lo == 0 && hi == 3);
+	ir_dtype_range_bits(IR_DT_I16, 16, &lo, &hi);
+	assert_true(lo == INT16_MIN && hi == INT16_MAX);
+	/* x/0.5: 0.5, 1.5, -0.5, -2.5, 1000, -1000, NaN, 6.6 */
+	float xv[8] = {0.25f, 0.75f, -0.25f, -1.25f, 500.0f, -500.0f, NAN, 3.3f};
+	int8_t want_i4[8] = {1, 3, 1, -1, 7, -8, 1, 7};
+	uint8_t want_u4[8] = {2, 4, 2, 0, 15, 0, 2, 9};
+	int8_t want_i2[8] = {1, 1, 1, -1, 1, -2, 1, 1};
+	uint8_t want_u2[8] = {2, 3, 2, 0, 3, 0, 2, 3};
+	assert_int_equal(narrow_graph(IR_DT_I8, 4, 1, xv, want_i4), 0);
+	assert_int_equal(narrow_graph(IR_DT_U8, 4, 2, xv, want_u4), 0);
+	assert_int_equal(narrow_graph(IR_DT_I8, 2, 1, xv, want_i2), 0);
+	assert_int_equal(narrow_graph(IR_DT_U8, 2, 2, xv, want_u2), 0);
+	assert_int_equal(narrow_graph(IR_DT_I8, 4, 9, xv, NULL), -1);
+	assert_int_equal(narrow_graph(IR_DT_U8, 2, 4, xv, NULL), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -168,6 +237,7 @@ int main(void)
 		cmocka_unit_test(test_intpath_apply),
 		cmocka_unit_test(test_intpath_quantize_params),
 		cmocka_unit_test(test_intpath_quantize_values),
+		cmocka_unit_test(test_intpath_quantize_narrow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
