@@ -159,6 +159,13 @@ def build(out):
         [kbad], [vi("x", [1, 2, 8, 8])], [vi("y", [1, 4, 4, 4])],
         [raw_init("W", [4, 2, 5, 5], 4 * 2 * 5 * 5 * 4)]).SerializeToString()
 
+    # opset-6 legacy broadcast: an axis far below -rank must not grow B's
+    # shape past the maximum rank
+    bc = helper.make_node("Add", ["x", "b"], ["y"], name="add0", broadcast=1, axis=-100)
+    files["broadcast_axis.onnx"] = model(
+        [bc], [vi("x", [2, 3]), vi("b", [3])], [vi("y", [2, 3])],
+        opset=[helper.make_opsetid("", 6)]).SerializeToString()
+
     assert good
     for name, data in files.items():
         with open(os.path.join(out, name), "wb") as f:
