@@ -21,6 +21,10 @@
 /* Cap on kernel, strides, dilations and pads, far beyond any real model,
  * so that extent arithmetic on hostile attribute values cannot overflow. */
 #define POOL_MAX_ATTR ((int64_t)1 << 24)
+/* Cap on the taps of one window (the product of the kernel extents), so
+ * that tap counts stay exact in int64 here, in int32 and as a float
+ * divisor in the backends.  A 224x224 global-average window has 50176. */
+#define POOL_MAX_TAPS ((int64_t)1 << 24)
 
 typedef struct pool_geom {
 	int nsp;         /* number of spatial dims */
@@ -111,6 +115,16 @@ static int pool_geometry(const ir_graph *g, const ir_node *n, const ir_shape *xs
 	    pool_axis_attr(g, n, "strides", pg->nsp, 1, pg->s, d) ||
 	    pool_axis_attr(g, n, "dilations", pg->nsp, 1, pg->dil, d))
 		return -1;
+	int64_t taps = 1; /* each factor <= 2^24, so no overflow before the test */
+	for (int i = 0; i < pg->nsp; i++) {
+		taps *= pg->k[i];
+		if (taps > POOL_MAX_TAPS) {
+			ir_shape ks = ir_shape_make(pg->nsp, pg->k);
+			k_error(g, n, d, "the window %s has more than %lld taps",
+			        ir_shape_str(&ks, b, sizeof b), (long long)POOL_MAX_TAPS);
+			return -1;
+		}
+	}
 	if (k_resolve_pads(g, n, pg->nsp, pg->in, pg->k, pg->s, pg->dil, pg->pb, pg->pe, d))
 		return -1;
 	int64_t ceil_mode = ir_attr_int(n, "ceil_mode", 0);
