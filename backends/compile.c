@@ -19,6 +19,8 @@ char *be_default_name(const char *path, char *buf, size_t n)
 	size_t k = 0;
 	if (n == 0)
 		return buf;
+	if (n > BE_MAX_NAME + 1)
+		n = BE_MAX_NAME + 1;
 	if (len == 0 || isdigit((unsigned char)base[0]))
 		k += (size_t)snprintf(buf, n, "%s", len == 0 ? "model" : "m_");
 	for (size_t i = 0; i < len && k + 1 < n; i++) {
@@ -86,6 +88,11 @@ static pass_mem_plan *prepare(ir_graph *g, const char *name, diag_sink *d)
 {
 	if (name && !valid_ident(name)) {
 		diag_error(d, NULL, "symbol prefix '%s' is not a C identifier (use --name)", name);
+		return NULL;
+	}
+	if (name && strlen(name) > BE_MAX_NAME) {
+		diag_error(d, NULL, "symbol prefix '%.16s...' has %zu characters; at most %d", name,
+		           strlen(name), BE_MAX_NAME);
 		return NULL;
 	}
 	if (ir_graph_toposort(g, d))
