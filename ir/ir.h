@@ -37,6 +37,12 @@ void diag_sink_init(diag_sink *d, FILE *out);
 int diag_edit_distance(const char *a, const char *b);
 void diag_sink_init_capture(diag_sink *d);
 void diag_sink_fini(diag_sink *d);
+/* Write s as a JSON string, quotes included: the one writer of every
+ * string qgtc puts in JSON (reports, histograms), since names come from
+ * the model.  '"', '\\' and control characters are escaped; valid UTF-8
+ * passes through, and a byte that is not part of it becomes \u00XX, so
+ * the output is always valid UTF-8 JSON.  NULL writes "". */
+void diag_json_str(FILE *f, const char *s);
 
 /* --------------------------------------------------------------- arena */
 
