@@ -523,7 +523,7 @@ static void parse_quant(parser *P, ir_value *v)
 				}
 				q->bits = (int)iv;
 			} else {
-				if (iv < -1 || iv >= v->shape.rank) {
+				if (iv < -1 || (iv >= 0 && iv >= v->shape.rank)) {
 					perr(P, &at, "axis=%lld is not an axis of %s", (long long)iv, v->name);
 					return;
 				}

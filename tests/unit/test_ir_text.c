@@ -102,6 +102,30 @@ static void expect_error(const char *text, size_t len, const char *want)
 
 #define EXPECT_ERROR(text, want) expect_error(text, sizeof(text) - 1, want)
 
+/* A per-tensor activation quant (axis=-1) reads on a value whose shape
+ * inference has yet to give (i8[*]), and reads back the same. */
+static void test_ir_text_quant_on_unknown_shape(void **state)
+{
+	(void)state;
+	const char *t = "graph g {\n"
+	                "  input %x: i8[1,4] !quant{scheme=\"affine\", bits=8, axis=-1, scale=[0.5], zero_point=[0]}\n"
+	                "  %y: i8[*] !quant{scheme=\"affine\", bits=8, axis=-1, scale=[0.5], zero_point=[0]} = relu(%x)\n"
+	                "  output %y\n"
+	                "}\n";
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	ir_graph *g = ir_parse(t, strlen(t), "t.qir", &d);
+	if (!g)
+		fail_msg("%s", d.buf);
+	char *again = print_to_string(g, -1);
+	assert_string_equal(again, t);
+	free(again);
+	ir_graph_destroy(g);
+	EXPECT_ERROR("graph g {\n  input %x: i8[1,4]\n  %y: i8[*] !quant{scheme=\"affine\", bits=8, axis=0} = relu(%x)\n}\n",
+	             "axis=0 is not an axis of y");
+	diag_sink_fini(&d);
+}
+
 static void test_ir_text_errors_point_at_the_problem(void **state)
 {
 	(void)state;
@@ -213,6 +237,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ir_text_round_trip),
 		cmocka_unit_test(test_ir_text_round_trip_exact_floats),
+		cmocka_unit_test(test_ir_text_quant_on_unknown_shape),
 		cmocka_unit_test(test_ir_text_errors_point_at_the_problem),
 		cmocka_unit_test(test_ir_text_survives_garbage),
 	};
