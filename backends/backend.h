@@ -59,12 +59,17 @@ typedef enum { BE_EMIT_OBJ, BE_EMIT_ASM, BE_EMIT_LLVM, BE_EMIT_HEADER } be_emit;
 typedef struct be_options {
 	be_emit emit;
 	const char *out_path;   /* file to write ("-": stdout; asm/llvm/header only) */
-	const char *name;       /* symbol prefix, a C identifier */
+	const char *name;       /* symbol prefix, a C identifier of <= BE_MAX_NAME chars */
 	const char *model_desc; /* for the header's comment; may be NULL */
 } be_options;
 
+/* Longest symbol prefix: every symbol, macro and internal global name
+ * built from it fits its buffer whole, so the header and the object
+ * always agree.  A longer --name is an error, never truncated. */
+#define BE_MAX_NAME 64
+
 /* Derive a C identifier from a path's stem ("out/Model-v2.o" -> "model_v2")
- * into buf.  Returns buf. */
+ * into buf, at most BE_MAX_NAME characters of it.  Returns buf. */
 char *be_default_name(const char *path, char *buf, size_t n);
 
 /* Every node the native backend cannot lower, one error each (all of them).

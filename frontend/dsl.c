@@ -469,7 +469,12 @@ static val arith(evaluator *e, frame *f, const dsl_expr *x)
 				dsl_error(e->ctx, x->loc, "division by zero");
 				return r;
 			}
-			if (a.i % b.i != 0 || (a.i == INT64_MIN && b.i == -1))
+			/* INT64_MIN / -1 (and % -1) traps: test before dividing. */
+			if (a.i == INT64_MIN && b.i == -1) {
+				ovf = true;
+				break;
+			}
+			if (a.i % b.i != 0)
 				goto flt; /* not exact: a number */
 			v = a.i / b.i;
 		}
@@ -543,7 +548,9 @@ static val eval(evaluator *e, frame *f, const dsl_expr *x)
 			undefined(e, f, &a);
 			return r;
 		}
-		if (a.k == V_INT && a.i != INT64_MIN) {
+		if (a.k == V_INT && a.i == INT64_MIN) {
+			dsl_error(e->ctx, x->loc, "integer overflow");
+		} else if (a.k == V_INT) {
 			r.k = V_INT;
 			r.i = -a.i;
 			r.f = (double)r.i;

@@ -377,18 +377,21 @@ static ir_value *const_reshaped(fe_onnx_ctx *c, const ir_value *v, const ir_shap
 }
 
 /* Make b (rank rb) align with a (rank ra) starting at `axis` instead of
- * at the trailing dims: append ra - axis - rb unit dims to b. */
+ * at the trailing dims: append ra - axis - rb unit dims to b.  `axis` comes
+ * from the file: anything outside [-ra, ra - rb] is refused before it can
+ * size the unit dims (at most ra - rb <= IR_MAX_RANK of them). */
 static ir_value *align_at_axis(fe_onnx_ctx *c, ir_value *b, int ra, int64_t axis)
 {
 	int rb = b->shape.rank;
-	int extra = ra - (int)axis - rb;
-	if (extra == 0)
-		return b;
-	if (extra < 0 || ra > IR_MAX_RANK) {
-		diag_error(c->d, c->loc, "broadcast axis %lld does not fit operand ranks %d and %d",
+	int64_t at = axis < 0 ? axis + ra : axis;
+	if (ra > IR_MAX_RANK || rb > ra || at < 0 || at > ra - rb) {
+		diag_error(c->d, c->loc, "broadcast axis %lld is out of range for A of rank %d and B of rank %d",
 		           (long long)axis, ra, rb);
 		return NULL;
 	}
+	int extra = ra - (int)at - rb;
+	if (extra == 0)
+		return b;
 	if (b->kind == IR_VAL_CONST) {
 		ir_shape s = b->shape;
 		for (int i = 0; i < extra; i++)
@@ -443,8 +446,6 @@ static int tr_arith(fe_onnx_ctx *c, ir_op op)
 				           (long long)axis);
 				return -1;
 			}
-			if (axis < 0)
-				axis += ra;
 			if (!(in[1] = align_at_axis(c, in[1], ra, axis)))
 				return -1;
 		}

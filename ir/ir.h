@@ -37,6 +37,12 @@ void diag_sink_init(diag_sink *d, FILE *out);
 int diag_edit_distance(const char *a, const char *b);
 void diag_sink_init_capture(diag_sink *d);
 void diag_sink_fini(diag_sink *d);
+/* Write s as a JSON string, quotes included: the one writer of every
+ * string qgtc puts in JSON (reports, histograms), since names come from
+ * the model.  '"', '\\' and control characters are escaped; valid UTF-8
+ * passes through, and a byte that is not part of it becomes \u00XX, so
+ * the output is always valid UTF-8 JSON.  NULL writes "". */
+void diag_json_str(FILE *f, const char *s);
 
 /* --------------------------------------------------------------- arena */
 
@@ -328,9 +334,18 @@ int ir_infer_node(ir_graph *g, ir_node *n, diag_sink *d);
 bool ir_op_keeps_quant(ir_op op);
 
 /* Structural checks: dangling values, cycles, arity, attribute names and
- * kinds, dtypes and shapes consistent with inference.  `need_shapes`
+ * kinds, dtypes and shapes consistent with inference, quantization
+ * annotations that fit their values (ir_quant_check).  `need_shapes`
  * also requires every value's shape to be known. */
 int ir_verify(ir_graph *g, bool need_shapes, diag_sink *d);
+/* Does quantization q fit value v (its dtype and shape)?  The one rule the
+ * verifier and the .qir reader apply: a known scheme; nchan 1 per tensor
+ * (axis -1), else the concrete extent of the axis; weight codes of 1..8
+ * bits, each below 2^bits; on an integer activation (i8/u8/i16/u16, codes
+ * NULL) scheme affine, bits its width and zero points in its range.  The
+ * arrays are taken to hold the lengths nchan and bits give them.  0, or
+ * -1 with the reason in why[n]. */
+int ir_quant_check(const ir_value *v, const ir_quant *q, char *why, size_t n);
 
 /* Text form (.qir).  Constants with more than `max_inline` elements are
  * elided unless max_inline < 0 (print all, exact hex floats). */

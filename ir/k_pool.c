@@ -21,6 +21,10 @@
 /* Cap on kernel, strides, dilations and pads, far beyond any real model,
  * so that extent arithmetic on hostile attribute values cannot overflow. */
 #define POOL_MAX_ATTR ((int64_t)1 << 24)
+/* Cap on the taps of one window (the product of the kernel extents), so
+ * that tap counts stay exact in int64 here, in int32 and as a float
+ * divisor in the backends.  A 224x224 global-average window has 50176. */
+#define POOL_MAX_TAPS ((int64_t)1 << 24)
 
 typedef struct pool_geom {
 	int nsp;         /* number of spatial dims */
@@ -43,6 +47,37 @@ static void pool_unravel(int64_t flat, int nd, const int64_t *dims, int64_t *idx
 	for (int i = nd - 1; i >= 0; i--) {
 		idx[i] = flat % dims[i];
 		flat /= dims[i];
+	}
+}
+
+/* The first tap k >= 0 of a window whose tap 0 sits at `base` (taps at
+ * base + k*dil) that lies at or past position `at`. */
+static int64_t pool_first_tap(int64_t at, int64_t base, int64_t dil)
+{
+	return at - base <= 0 ? 0 : (at - base + dil - 1) / dil;
+}
+
+/* The taps of the window at output position oi that fall inside the
+ * input: [lo[i], hi[i]) along each spatial axis, *n_in of them in all;
+ * *n_pad counts those inside the padded input [-pb, in + pe) (every tap
+ * from 0 on starts there).  The evaluators visit only the taps inside,
+ * in the kernel's row-major order, so a window made mostly of padding
+ * costs what its part on the input costs. */
+static void pool_taps(const pool_geom *pg, const int64_t *oi, int64_t *lo, int64_t *hi,
+                      int64_t *n_in, int64_t *n_pad)
+{
+	*n_in = 1;
+	*n_pad = 1;
+	for (int i = 0; i < pg->nsp; i++) {
+		int64_t base = oi[i] * pg->s[i] - pg->pb[i], dil = pg->dil[i], k = pg->k[i];
+		int64_t a = pool_first_tap(0, base, dil), e = pool_first_tap(pg->in[i], base, dil);
+		int64_t pe = pool_first_tap(pg->in[i] + pg->pe[i], base, dil);
+		lo[i] = a < k ? a : k;
+		hi[i] = e < k ? e : k;
+		if (hi[i] < lo[i])
+			hi[i] = lo[i];
+		*n_in *= hi[i] - lo[i];
+		*n_pad *= pe < k ? pe : k;
 	}
 }
 
@@ -111,6 +146,16 @@ static int pool_geometry(const ir_graph *g, const ir_node *n, const ir_shape *xs
 	    pool_axis_attr(g, n, "strides", pg->nsp, 1, pg->s, d) ||
 	    pool_axis_attr(g, n, "dilations", pg->nsp, 1, pg->dil, d))
 		return -1;
+	int64_t taps = 1; /* each factor <= 2^24, so no overflow before the test */
+	for (int i = 0; i < pg->nsp; i++) {
+		taps *= pg->k[i];
+		if (taps > POOL_MAX_TAPS) {
+			ir_shape ks = ir_shape_make(pg->nsp, pg->k);
+			k_error(g, n, d, "the window %s has more than %lld taps",
+			        ir_shape_str(&ks, b, sizeof b), (long long)POOL_MAX_TAPS);
+			return -1;
+		}
+	}
 	if (k_resolve_pads(g, n, pg->nsp, pg->in, pg->k, pg->s, pg->dil, pg->pb, pg->pe, d))
 		return -1;
 	int64_t ceil_mode = ir_attr_int(n, "ceil_mode", 0);
@@ -302,29 +347,25 @@ int ir_eval_max_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 		ir_dtype_range(x->dt, &lo, &hi);
 	int64_t *ind = nout > 1 && out[1] ? out[1]->data : NULL;
 	int nsp = pg.nsp;
-	int64_t in_sz = pool_prod(pg.in, nsp), k_sz = pool_prod(pg.k, nsp);
-	int64_t out_sz = pool_prod(pg.out, nsp);
-	int64_t oi[POOL_MAX_SP], ki[POOL_MAX_SP], p[POOL_MAX_SP];
+	int64_t in_sz = pool_prod(pg.in, nsp), out_sz = pool_prod(pg.out, nsp);
+	int64_t oi[POOL_MAX_SP], ki[POOL_MAX_SP], p[POOL_MAX_SP], klo[POOL_MAX_SP], khi[POOL_MAX_SP];
+	int64_t tn[POOL_MAX_SP];
 
 	for (int64_t bc = 0; bc < pg.n * pg.c; bc++) {
 		for (int64_t o = 0; o < out_sz; o++) {
 			pool_unravel(o, nsp, pg.out, oi);
 			double best = -INFINITY;
-			int64_t best_at = -1;
-			for (int64_t kk = 0; kk < k_sz; kk++) {
-				pool_unravel(kk, nsp, pg.k, ki);
+			int64_t best_at = -1, n_in, n_pad;
+			pool_taps(&pg, oi, klo, khi, &n_in, &n_pad);
+			for (int i = 0; i < nsp; i++)
+				tn[i] = khi[i] - klo[i];
+			for (int64_t kk = 0; kk < n_in; kk++) {
+				pool_unravel(kk, nsp, tn, ki);
 				int64_t off = 0;
-				bool inside = true;
 				for (int i = 0; i < nsp; i++) {
-					p[i] = oi[i] * pg.s[i] - pg.pb[i] + ki[i] * pg.dil[i];
-					if (p[i] < 0 || p[i] >= pg.in[i]) {
-						inside = false;
-						break;
-					}
+					p[i] = oi[i] * pg.s[i] - pg.pb[i] + (klo[i] + ki[i]) * pg.dil[i];
 					off = off * pg.in[i] + p[i];
 				}
-				if (!inside)
-					continue;
 				double v = pool_get(x, bc * in_sz + off);
 				if (best_at < 0 || v > best) {
 					best = v;
@@ -387,40 +428,32 @@ int ir_eval_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 	if (integer && pool_zero_point(NULL, n, n->in[0], &zp, d))
 		return -1;
 	int nsp = pg.nsp;
-	int64_t in_sz = pool_prod(pg.in, nsp), k_sz = pool_prod(pg.k, nsp);
-	int64_t out_sz = pool_prod(pg.out, nsp);
-	int64_t oi[POOL_MAX_SP], ki[POOL_MAX_SP];
+	int64_t in_sz = pool_prod(pg.in, nsp), out_sz = pool_prod(pg.out, nsp);
+	int64_t oi[POOL_MAX_SP], ki[POOL_MAX_SP], klo[POOL_MAX_SP], khi[POOL_MAX_SP], tn[POOL_MAX_SP];
 
 	for (int64_t bc = 0; bc < pg.n * pg.c; bc++) {
 		for (int64_t o = 0; o < out_sz; o++) {
 			pool_unravel(o, nsp, pg.out, oi);
 			double sum = 0.0;
 			uint32_t isum = 0; /* the int32 sum, wrapping */
-			int64_t n_in = 0, n_padded = 0;
-			for (int64_t kk = 0; kk < k_sz; kk++) {
-				pool_unravel(kk, nsp, pg.k, ki);
+			int64_t n_in, n_padded;
+			pool_taps(&pg, oi, klo, khi, &n_in, &n_padded);
+			for (int i = 0; i < nsp; i++)
+				tn[i] = khi[i] - klo[i];
+			for (int64_t kk = 0; kk < n_in; kk++) {
+				pool_unravel(kk, nsp, tn, ki);
 				int64_t off = 0;
-				bool inside = true, in_padded = true;
-				for (int i = 0; i < nsp; i++) {
-					int64_t p = oi[i] * pg.s[i] - pg.pb[i] + ki[i] * pg.dil[i];
-					if (p < -pg.pb[i] || p >= pg.in[i] + pg.pe[i])
-						in_padded = false;
-					if (p < 0 || p >= pg.in[i])
-						inside = false;
-					else
-						off = off * pg.in[i] + p;
-				}
-				n_padded += in_padded;
-				if (inside && integer) {
+				for (int i = 0; i < nsp; i++)
+					off = off * pg.in[i] + oi[i] * pg.s[i] - pg.pb[i] + (klo[i] + ki[i]) * pg.dil[i];
+				if (integer)
 					isum += (uint32_t)k_int_get(x->data, x->dt, bc * in_sz + off);
-					n_in++;
-				} else if (inside) {
+				else
 					sum += pool_get(x, bc * in_sz + off);
-					n_in++;
-				} else if (in_padded && cip) {
-					isum += (uint32_t)zp;
-				}
 			}
+			/* each counted pad tap adds the zero point (wrapping, as
+			 * one addition per tap would) */
+			if (integer && cip)
+				isum += (uint32_t)zp * (uint32_t)(n_padded - n_in);
 			int64_t cnt = cip ? n_padded : n_in;
 			if (integer) {
 				pool_put(out[0], bc * out_sz + o,

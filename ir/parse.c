@@ -462,9 +462,21 @@ static void parse_quant(parser *P, ir_value *v)
 	if (!expect(P, '{'))
 		return;
 	ir_quant *q = ir_arena_alloc(P->g->arena, sizeof *q);
+	if (!q) {
+		perr(P, &P->t, "out of memory");
+		return;
+	}
 	q->axis = -1;
 	q->nchan = 1;
 	int64_t n = ir_shape_numel(&v->shape);
+	/* Each field once, in the printer's order: the arrays are sized by
+	 * bits and axis, which must not change after them. */
+	static const char *const order[] = {"scheme", "bits", "axis", "scale", "zero_point",
+	                                    "levels", "codes"};
+	enum { NKEYS = sizeof order / sizeof order[0] };
+	int last = -1;
+	unsigned seen = 0;
+	tok start = P->t;
 	while (!is_punct(P, '}')) {
 		tok at = P->t;
 		if (P->t.k != T_IDENT) {
@@ -474,6 +486,22 @@ static void parse_quant(parser *P, ir_value *v)
 		}
 		char key[32];
 		snprintf(key, sizeof key, "%s", P->t.s);
+		int ki = 0;
+		while (ki < NKEYS && strcmp(order[ki], key) != 0)
+			ki++;
+		if (ki < NKEYS && (seen >> ki & 1)) {
+			perr(P, &at, "duplicate quant field '%s'", key);
+			return;
+		}
+		if (ki < NKEYS && ki < last) {
+			perr(P, &at, "quant field '%s' after '%s' (the order is scheme, bits, axis, scale, "
+			             "zero_point, levels, codes)", key, order[last]);
+			return;
+		}
+		if (ki < NKEYS) {
+			last = ki;
+			seen |= 1u << ki;
+		}
 		next(P);
 		if (!expect(P, '='))
 			return;
@@ -495,8 +523,13 @@ static void parse_quant(parser *P, ir_value *v)
 				}
 				q->bits = (int)iv;
 			} else {
-				if (iv < -1 || iv >= v->shape.rank) {
+				if (iv < -1 || (iv >= 0 && iv >= v->shape.rank)) {
 					perr(P, &at, "axis=%lld is not an axis of %s", (long long)iv, v->name);
+					return;
+				}
+				if (iv >= 0 && v->shape.d[iv] < 0) {
+					perr(P, &at, "axis=%lld is the symbolic dimension of %s", (long long)iv,
+					     v->name);
 					return;
 				}
 				q->axis = (int)iv;
@@ -547,6 +580,11 @@ static void parse_quant(parser *P, ir_value *v)
 	next(P);
 	if (q->scheme == IR_QS_NONE || !q->bits) {
 		perr(P, &P->t, "!quant needs scheme and bits");
+		return;
+	}
+	char why[160];
+	if (ir_quant_check(v, q, why, sizeof why)) {
+		perr(P, &start, "%s", why);
 		return;
 	}
 	v->quant = q;
@@ -796,7 +834,8 @@ static void parse_node(parser *P)
 			/* An activation's quantization, part of its type. */
 			qs[nout - 1] = NULL;
 			if (is_punct(P, '!')) {
-				ir_value tv = {.name = outs[nout - 1].s, .shape = shs[nout - 1]};
+				ir_value tv = {.name = outs[nout - 1].s, .dt = dts[nout - 1],
+				               .shape = shs[nout - 1]};
 				parse_quant(P, &tv);
 				if (!tv.quant)
 					goto out;

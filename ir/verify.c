@@ -2,11 +2,88 @@
  * (with --verify-each) after every pass: references belong to the graph,
  * every value is defined once and before use (which also rules out
  * cycles), arity and attributes match the op table, constants carry data
- * of their declared size. */
+ * of their declared size, quantization annotations fit their values. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kernel.h"
+
+int ir_quant_check(const ir_value *v, const ir_quant *q, char *why, size_t n)
+{
+	const ir_shape *s = &v->shape;
+	if (q->scheme <= IR_QS_NONE || q->scheme > IR_QS_CODEBOOK) {
+		snprintf(why, n, "unknown quantization scheme %d", (int)q->scheme);
+		return -1;
+	}
+	if (q->axis < 0) {
+		if (q->axis != -1 || q->nchan != 1) {
+			snprintf(why, n, "%d parameter sets per tensor (axis %d), expected 1", q->nchan,
+			         q->axis);
+			return -1;
+		}
+	} else if (s->rank >= 0) {
+		char b[96];
+		if (q->axis >= s->rank) {
+			snprintf(why, n, "axis %d is not an axis of %s", q->axis, ir_shape_str(s, b, sizeof b));
+			return -1;
+		}
+		if (s->d[q->axis] < 0) {
+			snprintf(why, n, "axis %d is a symbolic dimension", q->axis);
+			return -1;
+		}
+		if (s->d[q->axis] != q->nchan) {
+			snprintf(why, n, "%d parameter sets, but axis %d has extent %lld", q->nchan, q->axis,
+			         (long long)s->d[q->axis]);
+			return -1;
+		}
+	} else if (q->axis >= IR_MAX_RANK || q->nchan < 1) {
+		snprintf(why, n, "axis %d with %d parameter sets", q->axis, q->nchan);
+		return -1;
+	}
+	if (!q->codes && ir_dtype_is_qint(v->dt)) {
+		/* an integer activation: its own elements are the codes */
+		int w = (int)ir_dtype_size(v->dt) * 8;
+		if (q->scheme != IR_QS_AFFINE) {
+			snprintf(why, n, "an integer value's quantization must be affine, not %s",
+			         ir_qscheme_name(q->scheme));
+			return -1;
+		}
+		if (q->bits != w) {
+			snprintf(why, n, "bits=%d on a %s value, expected %d", q->bits,
+			         ir_dtype_name(v->dt), w);
+			return -1;
+		}
+		int64_t lo, hi;
+		ir_dtype_range(v->dt, &lo, &hi);
+		for (int c = 0; q->zero_point && c < q->nchan; c++)
+			if (q->zero_point[c] < lo || q->zero_point[c] > hi) {
+				snprintf(why, n, "zero point %d does not fit in %s", (int)q->zero_point[c],
+				         ir_dtype_name(v->dt));
+				return -1;
+			}
+		return 0;
+	}
+	/* weight codes: one byte each, levels [nchan << bits] */
+	if (q->bits < 1 || q->bits > 8) {
+		snprintf(why, n, "bits=%d: weight codes take 1..8 bits", q->bits);
+		return -1;
+	}
+	if (q->codes) {
+		int64_t ne = ir_shape_numel(s);
+		if (ne < 0) {
+			snprintf(why, n, "codes on a value without a concrete shape");
+			return -1;
+		}
+		for (int64_t i = 0; i < ne; i++)
+			if (q->codes[i] >> q->bits) {
+				snprintf(why, n, "code %u (element %lld) does not fit in %d bits",
+				         q->codes[i], (long long)i, q->bits);
+				return -1;
+			}
+	}
+	return 0;
+}
 
 static bool owned(const ir_graph *g, const ir_value *v)
 {
@@ -32,6 +109,10 @@ int ir_verify(ir_graph *g, bool need_shapes, diag_sink *d)
 			diag_error(d, file, "value '%s' has id %d at index %d", v->name, v->id, i);
 			continue;
 		}
+		char why[160];
+		if (v->quant && ir_quant_check(v, v->quant, why, sizeof why))
+			diag_error(d, v->producer ? ir_node_loc(g, v->producer) : file,
+			           "quantization of '%s': %s", v->name, why);
 		if (v->kind == IR_VAL_CONST) {
 			defd[i] = 1;
 			/* data may be NULL: an elided constant read back from .qir */

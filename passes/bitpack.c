@@ -113,21 +113,6 @@ static size_t packed_of(const ir_value *v)
 	return v->quant->packed ? v->quant->packed_bytes : pass_bitpack_size(&v->shape, v->quant->bits);
 }
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; s && *s; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, bool json)
 {
 	size_t packed = 0, qparams = 0, fbytes = 0, fp32 = 0, fp32w = 0;
@@ -184,7 +169,7 @@ void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, 
 	const char *model = g->src_file ? g->src_file : g->name ? g->name : "";
 	if (json) {
 		fputs("{\n  \"model\": ", f);
-		json_str(f, model);
+		diag_json_str(f, model);
 		fputs(",\n  \"layers\": [", f);
 	} else {
 		fprintf(f, "size report: %s\n", model);
@@ -208,9 +193,9 @@ void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, 
 		if (json) {
 			fputs(k ? ",\n    {" : "\n    {", f);
 			fputs("\"layer\": ", f);
-			json_str(f, lname);
+			diag_json_str(f, lname);
 			fputs(", \"weight\": ", f);
-			json_str(f, v->name);
+			diag_json_str(f, v->name);
 			fprintf(f,
 			        ", \"params\": %lld, \"scheme\": \"%s\", \"bits\": %d, \"granularity\": "
 			        "\"%s\", \"channels\": %d, \"packed_bytes\": %zu, \"qparam_bytes\": %zu, "

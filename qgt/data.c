@@ -222,6 +222,11 @@ static int load_npy(qgt_dataset *ds, const char *dir, const qgt_norm *nm, diag_s
 		diag_error(d, yp, "labels must be a vector of %lld entries", (long long)x.shape.d[0]);
 		goto out;
 	}
+	if (y.dt != IR_DT_U8 && y.dt != IR_DT_I32 && y.dt != IR_DT_I64) {
+		diag_error(d, yp, "labels must be integers (uint8, int32 or int64), not %s",
+		           ir_dtype_name(y.dt));
+		goto out;
+	}
 	ds->n = x.shape.d[0];
 	if (x.shape.rank == 3) {
 		int64_t sd[3] = {1, x.shape.d[1], x.shape.d[2]};
@@ -240,13 +245,12 @@ static int load_npy(qgt_dataset *ds, const char *dir, const qgt_norm *nm, diag_s
 	}
 	normalise(ds, nm, x.data, x.dt);
 	for (int64_t i = 0; i < ds->n; i++) {
-		double v = y.dt == IR_DT_I64   ? (double)((int64_t *)y.data)[i]
-		           : y.dt == IR_DT_I32 ? ((int32_t *)y.data)[i]
-		           : y.dt == IR_DT_U8  ? ((uint8_t *)y.data)[i]
-		                               : -1;
+		int64_t v = y.dt == IR_DT_I64   ? ((int64_t *)y.data)[i]
+		            : y.dt == IR_DT_I32 ? ((int32_t *)y.data)[i]
+		                                : ((uint8_t *)y.data)[i];
 		if (v < 0 || v > 65535) {
-			diag_error(d, yp, "label %lld is %g: labels must be integers in 0..65535",
-			           (long long)i, v);
+			diag_error(d, yp, "label %lld is %lld: labels must be integers in 0..65535",
+			           (long long)i, (long long)v);
 			goto out;
 		}
 		ds->y[i] = (int32_t)v;
@@ -279,13 +283,22 @@ int qgt_dataset_load(qgt_dataset *ds, const char *dir, qgt_split split, const qg
 	char xb[64], yb[64];
 	snprintf(xb, sizeof xb, "%s-images-idx3-ubyte", pre);
 	snprintf(yb, sizeof yb, "%s-labels-idx1-ubyte", pre);
-	if (find_file(xp, sizeof xp, dir, xb) && find_file(yp, sizeof yp, dir, yb))
-		return load_idx(ds, dir, split, norm, d, xp, yp);
+	/* A failed load holds nothing: the caller has nothing to free. */
+	if (find_file(xp, sizeof xp, dir, xb) && find_file(yp, sizeof yp, dir, yb)) {
+		if (load_idx(ds, dir, split, norm, d, xp, yp) == 0)
+			return 0;
+		qgt_dataset_free(ds);
+		return -1;
+	}
 	pre = split == QGT_SPLIT_TRAIN ? "train" : "test";
 	snprintf(xp, sizeof xp, "%s/%s_x.npy", dir, pre);
 	snprintf(yp, sizeof yp, "%s/%s_y.npy", dir, pre);
-	if (exists(xp) && exists(yp))
-		return load_npy(ds, dir, norm, d, xp, yp);
+	if (exists(xp) && exists(yp)) {
+		if (load_npy(ds, dir, norm, d, xp, yp) == 0)
+			return 0;
+		qgt_dataset_free(ds);
+		return -1;
+	}
 	diag_error(d, dir,
 	           "no %s split found: expected %s-images-idx3-ubyte[.gz] and %s-labels-idx1-ubyte[.gz], "
 	           "or %s_x.npy and %s_y.npy",

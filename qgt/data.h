@@ -30,8 +30,8 @@ int qgt_norm_parse_list(const char *s, float *vals, int max);
 
 /* Load split from dir: IDX files ({train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz])
  * or NPY pairs ({train,test}_{x,y}.npy).  Images of rank 2 get a channel
- * dim ([28,28] -> [1,28,28]).  0, or -1 with the file and problem
- * reported. */
+ * dim ([28,28] -> [1,28,28]).  0 (free ds with qgt_dataset_free), or -1
+ * with the file and problem reported and ds holding nothing. */
 int qgt_dataset_load(qgt_dataset *ds, const char *dir, qgt_split split, const qgt_norm *norm,
                      diag_sink *d);
 void qgt_dataset_free(qgt_dataset *ds);

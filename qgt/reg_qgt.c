@@ -391,8 +391,9 @@ int qgt_histograms_json(const ir_graph *g, int nbins, FILE *f)
 			h[b < 0 ? 0 : b >= nbins ? nbins - 1 : b]++;
 		}
 		free(amax);
-		fprintf(f, "%s\n {\"layer\": \"%s\", \"params\": %lld, \"bins\": [", first ? "" : ",",
-		        w->name, (long long)N);
+		fprintf(f, "%s\n {\"layer\": ", first ? "" : ",");
+		diag_json_str(f, w->name);
+		fprintf(f, ", \"params\": %lld, \"bins\": [", (long long)N);
 		for (int b = 0; b < nbins; b++)
 			fprintf(f, "%s%lld", b ? "," : "", (long long)h[b]);
 		fputs("]}", f);

@@ -48,7 +48,8 @@ static void reg_options(const drv_options *o, const qgt_train_config *c, qgt_reg
 
 static int dump_hist(FILE *f, const char *key, const ir_graph *g)
 {
-	fprintf(f, "\"%s\": ", key);
+	diag_json_str(f, key);
+	fputs(": ", f);
 	return qgt_histograms_json(g, 64, f);
 }
 

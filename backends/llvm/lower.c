@@ -315,7 +315,7 @@ LLVMValueRef be_ptr(be_fn *f, const ir_value *v)
 	}
 	case MP_CONST: {
 		int64_t bytes = m->bytes;
-		char gname[64];
+		char gname[96];
 		snprintf(gname, sizeof gname, "%s.c%d", f->name, v->id);
 		LLVMValueRef init;
 		if (bytes > 0 && v->data)

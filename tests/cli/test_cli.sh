@@ -145,6 +145,14 @@ q "$RELU/model.onnx" -Ox -o "$T/bad.o"
 check "-Ox is a usage error naming the choices" eval '[ $rc -ne 0 ] && has_err "0, 1, 2, 3, s or z" && [ ! -e "$T/bad.o" ]'
 q "$RELU/model.onnx" --target sparc-nonsense -o "$T/bad.o"
 check "an unknown target is an error and writes nothing" eval '[ $rc -ne 0 ] && [ ! -e "$T/bad.o" ] && [ ! -e "$T/bad.h" ]'
+n64=$(printf 'n%.0s' $(seq 1 64))
+rm -f "$T/long.o" "$T/long.h"
+q "$RELU/model.onnx" --name "${n64}x" -o "$T/long.o"
+check "a --name over 64 characters is refused and writes nothing" \
+	eval '[ $rc -eq 1 ] && has_err "symbol prefix .nnnnnnnnnnnnnnnn\.\.\.. has 65 characters; at most 64" && [ ! -e "$T/long.o" ] && [ ! -e "$T/long.h" ]'
+q "$RELU/model.onnx" --name "$n64" -o "$T/long.o"
+check "a 64-character --name names the header's function and the symbol alike" \
+	eval '[ $rc -eq 0 ] && grep -q "^int ${n64}_run(" "$T/long.h" && grep -q "^#define $(echo $n64 | tr n N)_ARENA_SIZE" "$T/long.h" && nm "$T/long.o" | grep -q " T ${n64}_run\$"'
 q "$RELU/model.onnx" --print-targets
 check "--print-targets lists armv7em" eval '[ $rc -eq 0 ] && has_out armv7em'
 

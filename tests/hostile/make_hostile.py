@@ -178,6 +178,13 @@ def build(out):
         [vi("x", [4])], [vi("y", [4], 22)], [sc, zp8],
         opset=[helper.make_opsetid("", 21)]).SerializeToString()
 
+    # opset-6 legacy broadcast: an axis far below -rank must not grow B's
+    # shape past the maximum rank
+    bc = helper.make_node("Add", ["x", "b"], ["y"], name="add0", broadcast=1, axis=-100)
+    files["broadcast_axis.onnx"] = model(
+        [bc], [vi("x", [2, 3]), vi("b", [3])], [vi("y", [2, 3])],
+        opset=[helper.make_opsetid("", 6)]).SerializeToString()
+
     assert good
     for name, data in files.items():
         with open(os.path.join(out, name), "wb") as f:

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -157,12 +158,82 @@ static void test_data_idx_errors_name_the_file(void **state)
 	assert_int_equal(qgt_norm_parse_list("0.1,x", nm.mean, 16), -1);
 }
 
+/* An NPY v1.0 file: descr like "<f4", shape as "(2,)" or "(2, 2, 2)". */
+static void write_npy(const char *name, const char *descr, const char *shape, const void *p,
+                      size_t n)
+{
+	char hdr[128];
+	int len = snprintf(hdr, sizeof hdr, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+	                   descr, shape);
+	int total = (10 + len + 1 + 63) / 64 * 64;
+	char buf[256 + 64];
+	memcpy(buf, "\x93NUMPY\x01\x00", 8);
+	buf[8] = (char)((total - 10) & 0xff);
+	buf[9] = (char)((total - 10) >> 8);
+	memcpy(buf + 10, hdr, (size_t)len);
+	memset(buf + 10 + len, ' ', (size_t)(total - 10 - len));
+	buf[total - 1] = '\n';
+	char path[512];
+	snprintf(path, sizeof path, "%s/%s", tmpdir, name);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(buf, 1, (size_t)total, f), (size_t)total);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	fclose(f);
+}
+
+/* Bad NPY labels name the file and the problem, and a failed load holds
+ * no memory (the caller has nothing to free). */
+static void test_data_npy_label_errors(void **state)
+{
+	(void)state;
+	qgt_dataset ds;
+	diag_sink d;
+	/* a folder of its own: tmpdir holds IDX files, which come first */
+	char dir[512];
+	snprintf(dir, sizeof dir, "%s/npy", tmpdir);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	const uint8_t x[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+	write_npy("npy/test_x.npy", "|u1", "(2, 2, 2)", x, sizeof x);
+
+	const float yf[2] = {1, 0};
+	write_npy("npy/test_y.npy", "<f4", "(2,)", yf, sizeof yf);
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, dir, QGT_SPLIT_TEST, NULL, &d), -1);
+	if (!strstr(d.buf, "test_y.npy: error: labels must be integers (uint8, int32 or int64), not f32"))
+		fail_msg("%s", d.buf);
+	assert_null(ds.x);
+	assert_null(ds.y);
+	diag_sink_fini(&d);
+
+	const int64_t yl[2] = {1, 70000};
+	write_npy("npy/test_y.npy", "<i8", "(2,)", yl, sizeof yl);
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, dir, QGT_SPLIT_TEST, NULL, &d), -1);
+	if (!strstr(d.buf, "test_y.npy: error: label 1 is 70000: labels must be integers in 0..65535"))
+		fail_msg("%s", d.buf);
+	assert_null(ds.x);
+	assert_null(ds.y);
+	diag_sink_fini(&d);
+
+	const int64_t ok[2] = {1, 3};
+	write_npy("npy/test_y.npy", "<i8", "(2,)", ok, sizeof ok);
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, dir, QGT_SPLIT_TEST, NULL, &d), 0);
+	assert_int_equal(ds.n, 2);
+	assert_int_equal(ds.nclasses, 4);
+	assert_int_equal(ds.y[1], 3);
+	qgt_dataset_free(&ds);
+	diag_sink_fini(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_data_fashion_mnist_test_split),
 		cmocka_unit_test(test_data_idx_plain_with_normalisation),
 		cmocka_unit_test(test_data_idx_errors_name_the_file),
+		cmocka_unit_test(test_data_npy_label_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

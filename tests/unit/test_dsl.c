@@ -319,6 +319,25 @@ static void test_dsl_huge_numbers(void **state)
 	             "          ^\n");
 }
 
+/* Constant arithmetic on the int64 edge: INT64_MIN / -1 (which traps in
+ * hardware division) and -INT64_MIN overflow like a * 2 does. */
+static void test_dsl_int64_min_arithmetic(void **state)
+{
+	(void)state;
+	expect_error("const a = (-9223372036854775807 - 1) / -1\n",
+	             "t.qgm:1:38: error: integer overflow\n"
+	             "  const a = (-9223372036854775807 - 1) / -1\n"
+	             "                                       ^\n");
+	expect_error("const a = -9223372036854775807 - 1\nconst b = -a\n",
+	             "t.qgm:2:11: error: integer overflow\n"
+	             "  const b = -a\n"
+	             "            ^\n");
+	expect_error("const a = -9223372036854775807 - 2\n",
+	             "t.qgm:1:32: error: integer overflow\n"
+	             "  const a = -9223372036854775807 - 2\n"
+	             "                                 ^\n");
+}
+
 static char *repeat_str(const char *head, const char *unit, int n, const char *tail)
 {
 	size_t hl = strlen(head), ul = strlen(unit), tl = strlen(tail);
@@ -509,6 +528,7 @@ int main(void)
 		cmocka_unit_test(test_dsl_onnx_weights_shape_mismatch),
 		cmocka_unit_test(test_dsl_unterminated_comment),
 		cmocka_unit_test(test_dsl_huge_numbers),
+		cmocka_unit_test(test_dsl_int64_min_arithmetic),
 		cmocka_unit_test(test_dsl_deep_nesting),
 		cmocka_unit_test(test_dsl_nul_byte),
 		cmocka_unit_test(test_dsl_truncated_file),

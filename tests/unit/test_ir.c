@@ -173,6 +173,74 @@ static void test_ir_verify_reports_bad_structure(void **state)
 	ir_graph_destroy(g3);
 }
 
+/* verify rejects ir_quant annotations that do not fit their value: the
+ * printer, the backend's weight loader and the passes size their reads
+ * by nchan, bits and the element count. */
+static void verify_fails_with(ir_graph *g, const char *want)
+{
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(ir_verify(g, false, &d), -1);
+	if (!strstr(d.buf, want))
+		fail_msg("expected '%s' in:\n%s", want, d.buf);
+	diag_sink_fini(&d);
+}
+
+static void test_ir_verify_checks_quant(void **state)
+{
+	(void)state;
+	ir_graph *g = small_graph();
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	ir_shape ws = shp(2, 2, 4);
+	float wd[8] = {0};
+	ir_value *w = ir_graph_add_const(g, "w", IR_DT_F32, &ws, wd);
+	ir_quant *q = ir_arena_alloc(g->arena, sizeof *q);
+	float sc[3] = {1, 1, 1};
+	uint8_t codes[8] = {1, 1, 1, 1, 1, 1, 1, 1};
+	*q = (ir_quant){.scheme = IR_QS_SYMMETRIC, .bits = 2, .axis = 0, .nchan = 2, .scale = sc,
+	                .codes = codes};
+	w->quant = q;
+	assert_int_equal(ir_verify(g, false, &d), 0);
+
+	q->nchan = 3;
+	verify_fails_with(g, "'w': 3 parameter sets, but axis 0 has extent 2");
+	q->axis = -1;
+	verify_fails_with(g, "'w': 3 parameter sets per tensor (axis -1), expected 1");
+	q->axis = 2;
+	verify_fails_with(g, "'w': axis 2 is not an axis of [2,4]");
+	q->axis = 0;
+	q->nchan = 2;
+	q->bits = 9;
+	verify_fails_with(g, "'w': bits=9: weight codes take 1..8 bits");
+	q->bits = 2;
+	codes[5] = 4;
+	verify_fails_with(g, "'w': code 4 (element 5) does not fit in 2 bits");
+	codes[5] = 1;
+	q->scheme = (ir_qscheme)99;
+	verify_fails_with(g, "'w': unknown quantization scheme 99");
+	q->scheme = IR_QS_SYMMETRIC;
+	assert_int_equal(ir_verify(g, false, &d), 0);
+
+	/* an integer activation: affine, bits = the dtype's width */
+	ir_shape as = shp(2, 1, 4);
+	ir_value *a = ir_graph_add_value(g, "a", IR_DT_U8, &as);
+	ir_graph_add_input(g, a);
+	a->quant = ir_quant_act_create(g, IR_DT_U8, -1, 1);
+	a->quant->scale[0] = 0.5f;
+	assert_int_equal(ir_verify(g, false, &d), 0);
+	a->quant->bits = 16;
+	verify_fails_with(g, "'a': bits=16 on a u8 value, expected 8");
+	a->quant->bits = 8;
+	a->quant->zero_point[0] = 300;
+	verify_fails_with(g, "'a': zero point 300 does not fit in u8");
+	a->quant->zero_point[0] = 3;
+	a->quant->scheme = IR_QS_SYMMETRIC;
+	verify_fails_with(g, "'a': an integer value's quantization must be affine");
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
 static void test_ir_print_text_form(void **state)
 {
 	(void)state;
@@ -248,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_ir_value_names_are_unique),
 		cmocka_unit_test(test_ir_toposort_orders_and_finds_cycles),
 		cmocka_unit_test(test_ir_verify_reports_bad_structure),
+		cmocka_unit_test(test_ir_verify_checks_quant),
 		cmocka_unit_test(test_ir_print_text_form),
 		cmocka_unit_test(test_pass_unknown_name_lists_registry),
 		cmocka_unit_test(test_pass_dce_removes_dead_branch),

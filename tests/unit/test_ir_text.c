@@ -102,6 +102,30 @@ static void expect_error(const char *text, size_t len, const char *want)
 
 #define EXPECT_ERROR(text, want) expect_error(text, sizeof(text) - 1, want)
 
+/* A per-tensor activation quant (axis=-1) reads on a value whose shape
+ * inference has yet to give (i8[*]), and reads back the same. */
+static void test_ir_text_quant_on_unknown_shape(void **state)
+{
+	(void)state;
+	const char *t = "graph g {\n"
+	                "  input %x: i8[1,4] !quant{scheme=\"affine\", bits=8, axis=-1, scale=[0.5], zero_point=[0]}\n"
+	                "  %y: i8[*] !quant{scheme=\"affine\", bits=8, axis=-1, scale=[0.5], zero_point=[0]} = relu(%x)\n"
+	                "  output %y\n"
+	                "}\n";
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	ir_graph *g = ir_parse(t, strlen(t), "t.qir", &d);
+	if (!g)
+		fail_msg("%s", d.buf);
+	char *again = print_to_string(g, -1);
+	assert_string_equal(again, t);
+	free(again);
+	ir_graph_destroy(g);
+	EXPECT_ERROR("graph g {\n  input %x: i8[1,4]\n  %y: i8[*] !quant{scheme=\"affine\", bits=8, axis=0} = relu(%x)\n}\n",
+	             "axis=0 is not an axis of y");
+	diag_sink_fini(&d);
+}
+
 static void test_ir_text_errors_point_at_the_problem(void **state)
 {
 	(void)state;
@@ -147,6 +171,20 @@ static void test_ir_text_errors_point_at_the_problem(void **state)
 	             "scale has 1 values, expected 2");
 	EXPECT_ERROR("graph g {\n  const %w: f32[2] = [0.0, 1.0] !quant{scheme=\"fancy\", bits=2}\n}\n",
 	             "unknown quantization scheme");
+	/* bits or axis again after the arrays were sized for the earlier values */
+	EXPECT_ERROR("graph g {\n  const %w: f32[4] = [0.0, 1.0, 0.0, 1.0] !quant{scheme=\"codebook\", bits=1, axis=-1, levels=[0.0, 1.0], bits=8}\n}\n",
+	             "bad.qir:2:105: error: duplicate quant field 'bits'");
+	EXPECT_ERROR("graph g {\n  const %w: f32[4] = [0.0, 1.0, 0.0, 1.0] !quant{scheme=\"symmetric\", bits=2, axis=-1, scale=[1.0], axis=0}\n}\n",
+	             "bad.qir:2:100: error: duplicate quant field 'axis'");
+	EXPECT_ERROR("graph g {\n  const %w: f32[4] = [0.0, 1.0, 0.0, 1.0] !quant{scheme=\"affine\", bits=2, codes=[0, 1, 0, 1], axis=0}\n}\n",
+	             "quant field 'axis' after 'codes' (the order is scheme, bits, axis, scale, zero_point, levels, codes)");
+	EXPECT_ERROR("graph g {\n  input %x: f32[?,4] !quant{scheme=\"affine\", bits=8, axis=0}\n}\n",
+	             "axis=0 is the symbolic dimension of x");
+	/* the annotation must fit the value: an activation's bits are its width */
+	EXPECT_ERROR("graph g {\n  input %x: u8[4] !quant{scheme=\"affine\", bits=16, axis=-1, scale=[1.0], zero_point=[0]}\n}\n",
+	             "bits=16 on a u8 value, expected 8");
+	EXPECT_ERROR("graph g {\n  input %x: u8[4] !quant{scheme=\"affine\", bits=8, axis=-1, scale=[1.0], zero_point=[256]}\n}\n",
+	             "zero point 256 does not fit in u8");
 	EXPECT_ERROR("", "bad.qir:1:1: error: expected 'graph', found end of file");
 	/* several bad lines: each reported in one run */
 	diag_sink d;
@@ -199,6 +237,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ir_text_round_trip),
 		cmocka_unit_test(test_ir_text_round_trip_exact_floats),
+		cmocka_unit_test(test_ir_text_quant_on_unknown_shape),
 		cmocka_unit_test(test_ir_text_errors_point_at_the_problem),
 		cmocka_unit_test(test_ir_text_survives_garbage),
 	};

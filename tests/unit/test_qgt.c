@@ -327,6 +327,17 @@ static void test_qgt_histograms_json(void **state)
 	}
 	assert_int_equal(sum, N);
 	free(buf);
+
+	/* a name from the model is a JSON string, escaped like every other:
+	 * quote, backslash, control characters, bytes that are not UTF-8 */
+	f.w->name = "w\"1\\\n\xff\xc3\xa9";
+	buf = NULL;
+	m = open_memstream(&buf, &len);
+	assert_int_equal(qgt_histograms_json(f.g, 16, m), 0);
+	fclose(m);
+	if (!strstr(buf, "\"layer\": \"w\\\"1\\\\\\u000a\\u00ff\xc3\xa9\""))
+		fail_msg("%s", buf);
+	free(buf);
 	teardown(&f);
 }
 
