@@ -49,13 +49,14 @@ int ir_quant_check(const ir_value *v, const ir_quant *q, char *why, size_t n)
 			         ir_qscheme_name(q->scheme));
 			return -1;
 		}
-		if (q->bits != w) {
-			snprintf(why, n, "bits=%d on a %s value, expected %d", q->bits,
-			         ir_dtype_name(v->dt), w);
+		/* int4/int2 (and unsigned) are held one per byte in i8/u8 */
+		if (q->bits != w && !(w == 8 && (q->bits == 4 || q->bits == 2))) {
+			snprintf(why, n, "bits=%d on a %s value, expected %d%s", q->bits,
+			         ir_dtype_name(v->dt), w, w == 8 ? " (or 4, 2)" : "");
 			return -1;
 		}
 		int64_t lo, hi;
-		ir_dtype_range(v->dt, &lo, &hi);
+		ir_dtype_range_bits(v->dt, q->bits, &lo, &hi);
 		for (int c = 0; q->zero_point && c < q->nchan; c++)
 			if (q->zero_point[c] < lo || q->zero_point[c] > hi) {
 				snprintf(why, n, "zero point %d does not fit in %s", (int)q->zero_point[c],
