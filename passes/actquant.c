@@ -8,7 +8,8 @@
  *    of every add or mul of two activations and the input of every softmax
  *    (whose output takes [0, 1]); an output after a following relu or
  *    clip, which the integer op then absorbs; min-max, or from a histogram
- *    the percentile or the MSE-optimal clipping (--act-calib).
+ *    the percentile or the MSE-optimal clipping (--act-calib).  A value
+ *    with a grid given (act_grids: QGT with -a trained on it) keeps it.
  * 2. Rewrite each such layer as
  *      quantize(x) -> dequantize -> op(dequantize(w as integers), bias)
  *        [-> relu/clip] -> quantize -> dequantize
@@ -530,7 +531,7 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	if (!qo || !qo->act_bits)
 		return 0;
 	ir_dtype adt = pass_act_dtype(qo->act_bits);
-	if (!qo->calib_x) {
+	if (!qo->calib_x && !qo->n_act_grids) {
 		/* A model quantized already (QDQ) needs no calibration. */
 		for (int i = 0; i < g->nnodes; i++)
 			if (!g->nodes[i]->dead && g->nodes[i]->op == IR_OP_QUANTIZE)
@@ -566,15 +567,41 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 		rc = 0;
 		goto out;
 	}
-	/* 1. observe */
-	for (int k = 0; k < n; k++)
-		vals[k] = P.site[k].v;
-	if (pass_act_ranges(g, qo, vals, n, lo, hi, d))
+	/* 1. observe what has no grid yet (a grid is a site's whose grid
+	 * others share) */
+	int nobs = 0;
+	for (int k = 0; k < n; k++) {
+		const pass_act_grid *gr = NULL;
+		for (int i = 0; P.site[k].share < 0 && i < qo->n_act_grids; i++)
+			if (strcmp(qo->act_grids[i].name, P.site[k].v->name) == 0)
+				gr = &qo->act_grids[i];
+		if (gr) {
+			scales[k] = gr->scale;
+			zps[k] = gr->zero_point;
+		} else if (P.site[k].share < 0) {
+			vals[nobs++] = P.site[k].v;
+		}
+	}
+	if (nobs && !qo->calib_x) {
+		diag_error(d, g->src_file, "-a %d: '%s' has no grid given and there is no calibration "
+		           "data (--calib-data)", qo->act_bits, vals[0]->name);
+		goto out;
+	}
+	if (nobs && pass_act_ranges(g, qo, vals, nobs, lo, hi, d))
 		goto out;
 	/* 2. rewrite: one quantize/dequantize pair per observed value. */
+	for (int k = 0, j = 0; k < n; k++) {
+		if (P.site[k].share < 0 && j < nobs && vals[j] == P.site[k].v) {
+			pass_act_params(lo[j], hi[j], adt, &scales[k], &zps[k]);
+			j++;
+		}
+	}
 	for (int k = 0; k < n; k++) {
-		int j = P.site[k].share >= 0 ? P.site[k].share : k;
-		pass_act_params(lo[j], hi[j], adt, &scales[k], &zps[k]);
+		if (P.site[k].share >= 0) {
+			scales[k] = scales[P.site[k].share];
+			zps[k] = zps[P.site[k].share];
+		}
+		vals[k] = P.site[k].v;
 	}
 	for (int k = 0; k < n; k++) {
 		ir_value *v = vals[k], *dq;
