@@ -130,7 +130,7 @@ int drv_qgt_begin(const drv_options *o, ir_graph *dst, drv_qgt **out, diag_sink 
 		aqo.calib_n = q->train.n;
 		aqo.calib_numel = q->train.sample_numel;
 	}
-	qgt_act_options act = {&aqo, 0};
+	qgt_act_options act = {&aqo, o->qgt_act_ema};
 	qgt_finetune_stats st;
 	int rc = qgt_finetune(g, &q->train, &c, q->reg, &act, 100, &st, d);
 	q->grids = st.act_grids;
