@@ -378,6 +378,14 @@ ir_graph *ir_parse(const char *text, size_t len, const char *filename, diag_sink
  * interpreter and every backend read those integers and never the float. */
 int ir_requant_multiplier(double m, int32_t *mult, int32_t *shift);
 int32_t ir_requant_apply(int32_t acc, int32_t mult, int32_t shift);
+/* The float boundary's rule for one element, as quantize and dequantize
+ * evaluate it (and fake_quant, and the trainer's fake quantizer, so the
+ * grid trained on is the grid deployed): ir_quantize_unsat gives x / scale
+ * in f32, rounded half to even, plus zp, before saturation (NaN gives zp);
+ * quantize saturates that to the dtype's range.  ir_dequantize_elem gives
+ * ((f32)q - (f32)zp) * scale. */
+double ir_quantize_unsat(float x, float scale, int64_t zp);
+float ir_dequantize_elem(int64_t q, float scale, int64_t zp);
 /* Saturating range of an integer dtype (i8, u8, i16, u16, i32). */
 void ir_dtype_range(ir_dtype t, int64_t *lo, int64_t *hi);
 /* The range of a `bits`-wide integer held in qint dtype t, signed when t

@@ -14,7 +14,10 @@
  * default); `bits` narrower than that saturates to a sub-byte range
  * instead (ONNX's int4 is an i8 quantize with bits 4: [-8, 7]), and the
  * zero point must lie in it.  Scale and zero point must be constants
- * before the output's type is known: they are part of it (ir_quant). */
+ * before the output's type is known: they are part of it (ir_quant).
+ * fake_quant(x, scale, zero_point?) {axis, dtype}:
+ *   y = dequantize(quantize(x)), in f32, element by element the same rule
+ *   (ir_quantize_unsat, ir_dequantize_elem), the integer never stored. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +77,19 @@ int32_t ir_requant_apply(int32_t acc, int32_t mult, int32_t shift)
 	int left = shift > 0 ? shift : 0, right = shift > 0 ? 0 : -shift;
 	int32_t a = (int32_t)((uint32_t)acc << left); /* wraps, like CMSIS-NN */
 	return rdbpot(srdhm(a, mult), right);
+}
+
+double ir_quantize_unsat(float x, float scale, int64_t zp)
+{
+	float r = x / scale;
+	if (isnan(r))
+		return (double)zp; /* NaN quantizes to the zero point */
+	return nearbyint((double)r) + (double)zp; /* half to even */
+}
+
+float ir_dequantize_elem(int64_t q, float scale, int64_t zp)
+{
+	return ((float)q - (float)zp) * scale;
 }
 
 void ir_dtype_range(ir_dtype t, int64_t *lo, int64_t *hi)
@@ -385,12 +401,7 @@ int ir_eval_quantize(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 	for (int64_t i = 0; i < cnt; i++) {
 		int64_t c = qg.nchan > 1 ? (i / qg.inner) % qg.nchan : 0;
 		int64_t zp = z ? q_get(z->data, z->dt, c) : 0;
-		float r = xv[i] / sv[c];
-		double v;
-		if (isnan(r))
-			v = (double)zp; /* NaN quantizes to the zero point */
-		else
-			v = nearbyint((double)r) + (double)zp; /* half to even */
+		double v = ir_quantize_unsat(xv[i], sv[c], zp);
 		v = v < (double)lo ? (double)lo : v > (double)hi ? (double)hi : v;
 		q_put(out[0]->data, ot, i, (int64_t)v);
 	}
@@ -449,8 +460,71 @@ int ir_eval_dequantize(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 	float *y = out[0]->data;
 	for (int64_t i = 0; i < cnt; i++) {
 		int64_t c = qg.nchan > 1 ? (i / qg.inner) % qg.nchan : 0;
-		float zp = z ? (float)q_get(z->data, z->dt, c) : 0.0f;
-		y[i] = ((float)q_get(x->data, x->dt, i) - zp) * sv[c];
+		int64_t zp = z ? q_get(z->data, z->dt, c) : 0;
+		y[i] = ir_dequantize_elem(q_get(x->data, x->dt, i), sv[c], zp);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------- fake_quant */
+
+int ir_infer_fake_quant(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	ir_dtype qt = quantize_out_dtype(g, n, d);
+	if (qt == IR_DT_UNDEF)
+		return -1;
+	if (!ir_dtype_is_qint(qt)) {
+		k_error(g, n, d, "zero point dtype %s is not supported (i8, u8, i16, u16)",
+		        ir_dtype_name(qt));
+		return -1;
+	}
+	n->out[0]->dt = IR_DT_F32;
+	if (!k_in_ranked(n, 0) || !k_in_ranked(n, 1))
+		return 0;
+	const ir_value *x = n->in[0], *s = n->in[1], *z = n->nin > 2 ? n->in[2] : NULL;
+	if (z && z->shape.rank < 0)
+		return 0;
+	if (x->dt != IR_DT_F32) {
+		k_error(g, n, d, "input dtype %s is not supported (f32)", ir_dtype_name(x->dt));
+		return -1;
+	}
+	q_geom qg;
+	if (q_params(g, n, &x->shape, &s->shape, s->dt, z ? &z->shape : NULL, z ? z->dt : IR_DT_UNDEF,
+	             IR_DT_UNDEF, &qg, d))
+		return -1;
+	if (ir_value_is_const(s) && q_check_scales(g, n, s->data, qg.nchan, d))
+		return -1;
+	k_set_out(n, 0, IR_DT_F32, &x->shape);
+	return 0;
+}
+
+int ir_eval_fake_quant(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
+                       diag_sink *d)
+{
+	const ir_tensor *x = in[0], *s = in[1], *z = n->nin > 2 ? in[2] : NULL;
+	ir_dtype qt = z ? z->dt : ir_dtype_from_name(ir_attr_str(n, "dtype", "u8"));
+	q_geom qg;
+	if (x->dt != IR_DT_F32 || !ir_dtype_is_qint(qt) || out[0]->dt != IR_DT_F32 ||
+	    !ir_shape_eq(&x->shape, &out[0]->shape)) {
+		k_error(NULL, n, d, "operands do not match: %s input, %s grid, %s output",
+		        ir_dtype_name(x->dt), ir_dtype_name(qt), ir_dtype_name(out[0]->dt));
+		return -1;
+	}
+	if (q_params(NULL, n, &x->shape, &s->shape, s->dt, z ? &z->shape : NULL,
+	             z ? z->dt : IR_DT_UNDEF, qt, &qg, d))
+		return -1;
+	if (q_check_scales(NULL, n, s->data, qg.nchan, d))
+		return -1;
+	int64_t lo, hi, cnt = ir_shape_numel(&x->shape);
+	ir_dtype_range(qt, &lo, &hi);
+	const float *xv = x->data, *sv = s->data;
+	float *y = out[0]->data;
+	for (int64_t i = 0; i < cnt; i++) {
+		int64_t c = qg.nchan > 1 ? (i / qg.inner) % qg.nchan : 0;
+		int64_t zp = z ? q_get(z->data, z->dt, c) : 0;
+		double v = ir_quantize_unsat(xv[i], sv[c], zp);
+		v = v < (double)lo ? (double)lo : v > (double)hi ? (double)hi : v;
+		y[i] = ir_dequantize_elem((int64_t)v, sv[c], zp);
 	}
 	return 0;
 }

@@ -8,7 +8,8 @@
  *    of every add or mul of two activations and the input of every softmax
  *    (whose output takes [0, 1]); an output after a following relu or
  *    clip, which the integer op then absorbs; min-max, or from a histogram
- *    the percentile or the MSE-optimal clipping (--act-calib).
+ *    the percentile or the MSE-optimal clipping (--act-calib).  A value
+ *    with a grid given (act_grids: QGT with -a trained on it) keeps it.
  * 2. Rewrite each such layer as
  *      quantize(x) -> dequantize -> op(dequantize(w as integers), bias)
  *        [-> relu/clip] -> quantize -> dequantize
@@ -20,15 +21,17 @@
  *
  * Activations: i8 asymmetric per tensor (the range always holds 0, so a
  * relu's zero is exact), or i16 symmetric (zero point 0), as TFLite's
- * int8 and 16x8 schemes.
+ * int8 and 16x8 schemes.  The sites, the observers and the grid are
+ * exported (actquant.h): QGT's fine-tune with -a fake-quantizes the same
+ * values on the same grids.
  * keeps: shapes.  Adds nodes; the float weights it replaces become dead. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "actquant.h"
 #include "calib.h"
 #include "pass.h"
-#include "quant.h"
 
 #define HIST_BINS 2048
 
@@ -126,8 +129,12 @@ static void hist_range(const obs *o, pass_calib how, double P, int levels, doubl
 	}
 }
 
-/* Scale and zero point for [lo, hi] (widened to hold 0) in dtype dt. */
-static void act_params(double lo, double hi, ir_dtype dt, float *scale, int32_t *zp)
+ir_dtype pass_act_dtype(int act_bits)
+{
+	return act_bits == 16 ? IR_DT_I16 : IR_DT_I8;
+}
+
+void pass_act_params(double lo, double hi, ir_dtype dt, float *scale, int32_t *zp)
 {
 	lo = lo < 0 ? lo : 0;
 	hi = hi > 0 ? hi : 0;
@@ -145,13 +152,180 @@ static void act_params(double lo, double hi, ir_dtype dt, float *scale, int32_t 
 	*zp = (int32_t)(z < -128 ? -128 : z > 127 ? 127 : z);
 }
 
-/* ------------------------------------------------------------ rewrite */
+int pass_act_ranges(ir_graph *g, const pass_quant_options *qo, ir_value **vals, int n, double *lo,
+                    double *hi, diag_sink *d)
+{
+	obs_set S = {calloc((size_t)n + 1, sizeof(obs)), n, false};
+	int rc = -1;
+	if (!S.o) {
+		diag_error(d, NULL, "out of memory");
+		return -1;
+	}
+	for (int k = 0; k < n; k++)
+		S.o[k] = (obs){vals[k], INFINITY, -INFINITY, NULL, 0, 0};
+	if (pass_calib_run(g, qo, vals, n, observe, &S, d))
+		goto out;
+	if (qo->act_calib != PASS_CALIB_MINMAX) {
+		for (int k = 0; k < n; k++) {
+			obs *ob = &S.o[k];
+			ob->hlo = fmin(ob->lo, 0);
+			ob->hhi = fmax(ob->hi, 0);
+			if (!(ob->hist = calloc(HIST_BINS, sizeof *ob->hist))) {
+				diag_error(d, NULL, "out of memory");
+				goto out;
+			}
+		}
+		S.second = true;
+		if (pass_calib_run(g, qo, vals, n, observe, &S, d))
+			goto out;
+		for (int k = 0; k < n; k++) {
+			obs *ob = &S.o[k];
+			hist_range(ob, qo->act_calib, qo->act_percentile > 0 ? qo->act_percentile : 99.99,
+			           qo->act_bits == 16 ? 65536 : 256, &ob->lo, &ob->hi);
+		}
+	}
+	for (int k = 0; k < n; k++)
+		if (vals[k]->producer && vals[k]->producer->op == IR_OP_SOFTMAX) {
+			S.o[k].lo = 0; /* probabilities: the whole range, as TFLite */
+			S.o[k].hi = 1;
+		}
+	for (int k = 0; k < n; k++) {
+		if (!(S.o[k].lo <= S.o[k].hi)) { /* never saw a finite value */
+			diag_error(d, g->src_file, "calibration saw no finite value of '%s'", vals[k]->name);
+			goto out;
+		}
+		lo[k] = S.o[k].lo;
+		hi[k] = S.o[k].hi;
+	}
+	rc = 0;
+out:
+	for (int k = 0; k < n; k++)
+		free(S.o[k].hist);
+	free(S.o);
+	return rc;
+}
 
-typedef struct layer {
-	ir_node *n;       /* conv, matmul or gemm */
-	ir_node *act;     /* a following relu/clip absorbed into it, or NULL */
-	int in, out;      /* observed value indices */
-} layer;
+/* ------------------------------------------------------------- sites */
+
+/* The node reading v when it is v's only reader and v is no graph output. */
+static ir_node *only_user(ir_graph *g, const ir_value *v)
+{
+	if (ir_value_use_count(g, v) != 1)
+		return NULL;
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i] == v)
+			return NULL;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		for (int j = 0; !n->dead && j < n->nin; j++)
+			if (n->in[j] == v)
+				return n;
+	}
+	return NULL;
+}
+
+static bool is_act(const ir_node *n)
+{
+	if (n->op == IR_OP_RELU)
+		return true;
+	/* clip with constant bounds */
+	if (n->op != IR_OP_CLIP)
+		return false;
+	for (int j = 1; j < n->nin; j++)
+		if (n->in[j] && !ir_value_is_const(n->in[j]))
+			return false;
+	return true;
+}
+
+/* The site of v, added when new. */
+static int site_of(pass_act_plan *p, ir_value *v)
+{
+	for (int j = 0; j < p->nsite; j++)
+		if (p->site[j].v == v)
+			return j;
+	p->site[p->nsite] = (pass_act_site){v, -1};
+	return p->nsite++;
+}
+
+int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, void *ctx,
+                        bool through_bn, pass_act_plan *p, diag_sink *d)
+{
+	memset(p, 0, sizeof *p);
+	p->layer = calloc((size_t)g->nnodes + 1, sizeof *p->layer);
+	p->site = calloc((size_t)g->nvalues * 2 + 1, sizeof *p->site);
+	if (!p->layer || !p->site) {
+		pass_act_plan_free(p);
+		diag_error(d, NULL, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		ir_value *w = n->nin > 1 ? n->in[1] : NULL;
+		bool lin = (n->op == IR_OP_CONV || n->op == IR_OP_MATMUL || n->op == IR_OP_GEMM) &&
+		           ir_value_is_const(w) && w->dt == IR_DT_F32 && is_layer(n, ctx);
+		/* adds and muls of two activations (residuals, gates) */
+		bool elt = (n->op == IR_OP_ADD || n->op == IR_OP_MUL) && w && !ir_value_is_const(w) &&
+		           !ir_value_is_const(n->in[0]) && w->dt == IR_DT_F32;
+		/* softmax: its output's range is [0, 1] whatever the data */
+		bool smx = n->op == IR_OP_SOFTMAX && act_bits == 8 && !ir_value_is_const(n->in[0]);
+		if ((!lin && !elt && !smx) || n->in[0]->dt != IR_DT_F32)
+			continue;
+		pass_act_layer *l = &p->layer[p->nlayer++];
+		l->n = n;
+		ir_value *y = n->out[0];
+		/* matmul's bias add (from a gemm), a live batchnorm, then an
+		 * activation */
+		ir_node *u = only_user(g, y);
+		if (n->op == IR_OP_MATMUL && u && u->op == IR_OP_ADD && u->in[0] == y &&
+		    ir_value_is_const(u->in[1])) {
+			y = u->out[0];
+			u = only_user(g, y);
+		}
+		if (through_bn && lin && u && u->op == IR_OP_BATCHNORM && u->in[0] == y) {
+			y = u->out[0];
+			u = only_user(g, y);
+		}
+		if (u && is_act(u) && n->op != IR_OP_MUL && n->op != IR_OP_SOFTMAX) {
+			l->act = u;
+			y = u->out[0];
+		}
+		l->in = site_of(p, n->in[0]);
+		l->out = site_of(p, y);
+		if (elt)
+			(void)site_of(p, w);
+	}
+	/* A layer input reached from a site through max pools, relus and
+	 * reshapes takes that site's grid: those ops then run on the integers
+	 * and no requantization sits between the layers (averages keep their
+	 * own range: their outputs are narrower). */
+	for (int k = 0; k < p->nsite; k++) {
+		const ir_value *v = p->site[k].v;
+		while (v->producer && ir_op_keeps_quant(v->producer->op) &&
+		       v->producer->op != IR_OP_AVG_POOL && v->producer->op != IR_OP_GLOBAL_AVG_POOL &&
+		       v->producer->nin > 0 && v->producer->in[0] && v->producer->in[0]->dt == IR_DT_F32) {
+			v = v->producer->in[0];
+			int j = 0;
+			while (j < k && p->site[j].v != v)
+				j++;
+			if (j < k) {
+				p->site[k].share = p->site[j].share >= 0 ? p->site[j].share : j;
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+void pass_act_plan_free(pass_act_plan *p)
+{
+	free(p->site);
+	free(p->layer);
+	memset(p, 0, sizeof *p);
+}
+
+/* ------------------------------------------------------------ rewrite */
 
 static ir_value *cst(ir_graph *g, const char *base, ir_dtype dt, int64_t n, bool scalar,
                      const void *data)
@@ -342,34 +516,13 @@ static int gemm_to_matmul(ir_graph *g, ir_node *n, diag_sink *d)
 	return 1;
 }
 
-/* The node reading v when it is v's only reader and v is no graph output. */
-static ir_node *only_user(ir_graph *g, const ir_value *v)
+/* quantize-act's layers: conv and matmul whose weights `quantize`
+ * quantized (gemms are matmuls by then). */
+static bool quantized_layer(const ir_node *n, void *ctx)
 {
-	if (ir_value_use_count(g, v) != 1)
-		return NULL;
-	for (int i = 0; i < g->noutputs; i++)
-		if (g->outputs[i] == v)
-			return NULL;
-	for (int i = 0; i < g->nnodes; i++) {
-		ir_node *n = g->nodes[i];
-		for (int j = 0; !n->dead && j < n->nin; j++)
-			if (n->in[j] == v)
-				return n;
-	}
-	return NULL;
-}
-
-static bool is_act(const ir_node *n)
-{
-	if (n->op == IR_OP_RELU)
-		return true;
-	/* clip with constant bounds */
-	if (n->op != IR_OP_CLIP)
-		return false;
-	for (int j = 1; j < n->nin; j++)
-		if (n->in[j] && !ir_value_is_const(n->in[j]))
-			return false;
-	return true;
+	(void)ctx;
+	const ir_value *w = n->in[1];
+	return n->op != IR_OP_GEMM && w->quant && w->quant->codes;
 }
 
 int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
@@ -377,8 +530,8 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	const pass_quant_options *qo = o ? o->quant : NULL;
 	if (!qo || !qo->act_bits)
 		return 0;
-	ir_dtype adt = qo->act_bits == 16 ? IR_DT_I16 : IR_DT_I8;
-	if (!qo->calib_x) {
+	ir_dtype adt = pass_act_dtype(qo->act_bits);
+	if (!qo->calib_x && !qo->n_act_grids) {
 		/* A model quantized already (QDQ) needs no calibration. */
 		for (int i = 0; i < g->nnodes; i++)
 			if (!g->nodes[i]->dead && g->nodes[i]->op == IR_OP_QUANTIZE)
@@ -398,137 +551,60 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
 		return -1;
 	/* The layers and the values to observe. */
-	layer *L = calloc((size_t)g->nnodes + 1, sizeof *L);
-	obs_set S = {calloc((size_t)g->nvalues * 2 + 1, sizeof(obs)), 0, false};
-	ir_value **vals = calloc((size_t)g->nvalues * 2 + 1, sizeof *vals);
-	int nl = 0, rc = -1;
-	if (!L || !S.o || !vals) {
-		diag_error(d, NULL, "out of memory");
-		goto out;
-	}
-	for (int i = 0; i < g->nnodes; i++) {
-		ir_node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		ir_value *w = n->nin > 1 ? n->in[1] : NULL;
-		bool lin = (n->op == IR_OP_CONV || n->op == IR_OP_MATMUL) && ir_value_is_const(w) &&
-		           w->dt == IR_DT_F32 && w->quant && w->quant->codes;
-		/* adds and muls of two activations (residuals, gates) */
-		bool elt = (n->op == IR_OP_ADD || n->op == IR_OP_MUL) && w && !ir_value_is_const(w) &&
-		           !ir_value_is_const(n->in[0]) && w->dt == IR_DT_F32;
-		/* softmax: its output's range is [0, 1] whatever the data */
-		bool smx = n->op == IR_OP_SOFTMAX && qo->act_bits == 8 && !ir_value_is_const(n->in[0]);
-		if ((!lin && !elt && !smx) || n->in[0]->dt != IR_DT_F32)
-			continue;
-		layer *l = &L[nl++];
-		l->n = n;
-		ir_value *y = n->out[0];
-		/* matmul's bias add (from a gemm), then an activation */
-		ir_node *u = only_user(g, y);
-		if (n->op == IR_OP_MATMUL && u && u->op == IR_OP_ADD && u->in[0] == y &&
-		    ir_value_is_const(u->in[1])) {
-			y = u->out[0];
-			u = only_user(g, y);
-		}
-		if (u && is_act(u) && n->op != IR_OP_MUL && n->op != IR_OP_SOFTMAX) {
-			l->act = u;
-			y = u->out[0];
-		}
-		ir_value *io[3] = {n->in[0], y, elt ? w : NULL};
-		int in2 = -1;
-		int *slot[3] = {&l->in, &l->out, &in2};
-		for (int k = 0; k < 3; k++) {
-			if (!io[k])
-				continue;
-			int s = -1;
-			for (int j = 0; j < S.n; j++)
-				if (S.o[j].v == io[k])
-					s = j;
-			if (s < 0) {
-				s = S.n++;
-				S.o[s] = (obs){io[k], INFINITY, -INFINITY, NULL, 0, 0};
-				vals[s] = io[k];
-			}
-			*slot[k] = s;
-		}
-	}
-	if (!nl) {
+	pass_act_plan P;
+	if (pass_act_plan_build(g, qo->act_bits, quantized_layer, NULL, false, &P, d))
+		return -1;
+	int n = P.nsite, rc = -1;
+	ir_value **vals = calloc((size_t)n + 1, sizeof *vals);
+	double *lo = calloc((size_t)n + 1, sizeof *lo), *hi = calloc((size_t)n + 1, sizeof *hi);
+	float *scales = calloc((size_t)n + 1, sizeof *scales);
+	int32_t *zps = calloc((size_t)n + 1, sizeof *zps);
+	if (!vals || !lo || !hi || !scales || !zps)
+		goto oom;
+	if (!P.nlayer) {
 		diag_warn(d, g->src_file, "-a %d: no conv, matmul or gemm with quantized weights; "
 		          "nothing runs in integers", qo->act_bits);
 		rc = 0;
 		goto out;
 	}
-	/* 1. observe */
-	if (pass_calib_run(g, qo, vals, S.n, observe, &S, d))
-		goto out;
-	if (qo->act_calib != PASS_CALIB_MINMAX) {
-		for (int k = 0; k < S.n; k++) {
-			obs *ob = &S.o[k];
-			ob->hlo = fmin(ob->lo, 0);
-			ob->hhi = fmax(ob->hi, 0);
-			if (!(ob->hist = calloc(HIST_BINS, sizeof *ob->hist))) {
-				diag_error(d, NULL, "out of memory");
-				goto out;
-			}
-		}
-		S.second = true;
-		if (pass_calib_run(g, qo, vals, S.n, observe, &S, d))
-			goto out;
-		for (int k = 0; k < S.n; k++) {
-			obs *ob = &S.o[k];
-			hist_range(ob, qo->act_calib, qo->act_percentile > 0 ? qo->act_percentile : 99.99,
-			           adt == IR_DT_I16 ? 65536 : 256, &ob->lo, &ob->hi);
+	/* 1. observe what has no grid yet (a grid is a site's whose grid
+	 * others share) */
+	int nobs = 0;
+	for (int k = 0; k < n; k++) {
+		const pass_act_grid *gr = NULL;
+		for (int i = 0; P.site[k].share < 0 && i < qo->n_act_grids; i++)
+			if (strcmp(qo->act_grids[i].name, P.site[k].v->name) == 0)
+				gr = &qo->act_grids[i];
+		if (gr) {
+			scales[k] = gr->scale;
+			zps[k] = gr->zero_point;
+		} else if (P.site[k].share < 0) {
+			vals[nobs++] = P.site[k].v;
 		}
 	}
-	for (int k = 0; k < S.n; k++)
-		if (S.o[k].v->producer && S.o[k].v->producer->op == IR_OP_SOFTMAX) {
-			S.o[k].lo = 0; /* probabilities: the whole range, as TFLite */
-			S.o[k].hi = 1;
-		}
-	for (int k = 0; k < S.n; k++)
-		if (!(S.o[k].lo <= S.o[k].hi)) { /* never saw a finite value */
-			diag_error(d, g->src_file, "calibration saw no finite value of '%s'", S.o[k].v->name);
-			goto out;
-		}
+	if (nobs && !qo->calib_x) {
+		diag_error(d, g->src_file, "-a %d: '%s' has no grid given and there is no calibration "
+		           "data (--calib-data)", qo->act_bits, vals[0]->name);
+		goto out;
+	}
+	if (nobs && pass_act_ranges(g, qo, vals, nobs, lo, hi, d))
+		goto out;
 	/* 2. rewrite: one quantize/dequantize pair per observed value. */
-	ir_value **dq = calloc((size_t)S.n + 1, sizeof *dq);
-	if (!dq) {
-		diag_error(d, NULL, "out of memory");
-		goto out;
-	}
-	float *scales = calloc((size_t)S.n + 1, sizeof *scales);
-	int32_t *zps = calloc((size_t)S.n + 1, sizeof *zps);
-	if (!scales || !zps) {
-		free(scales);
-		free(zps);
-		free(dq);
-		goto oom;
-	}
-	for (int k = 0; k < S.n; k++) {
-		act_params(S.o[k].lo, S.o[k].hi, adt, &scales[k], &zps[k]);
-		/* A layer input reached from an observed value through max pools,
-		 * relus and reshapes takes that value's grid: those ops then run
-		 * on the integers and no requantization sits between the layers
-		 * (averages keep their own range: their outputs are narrower). */
-		const ir_value *v = S.o[k].v;
-		while (v->producer && ir_op_keeps_quant(v->producer->op) &&
-		       v->producer->op != IR_OP_AVG_POOL && v->producer->op != IR_OP_GLOBAL_AVG_POOL &&
-		       v->producer->nin > 0 && v->producer->in[0] && v->producer->in[0]->dt == IR_DT_F32) {
-			v = v->producer->in[0];
-			int j = 0;
-			while (j < k && S.o[j].v != v)
-				j++;
-			if (j < k) {
-				scales[k] = scales[j];
-				zps[k] = zps[j];
-				break;
-			}
+	for (int k = 0, j = 0; k < n; k++) {
+		if (P.site[k].share < 0 && j < nobs && vals[j] == P.site[k].v) {
+			pass_act_params(lo[j], hi[j], adt, &scales[k], &zps[k]);
+			j++;
 		}
 	}
-	for (int k = 0; k < S.n; k++) {
-		ir_value *v = S.o[k].v;
-		float scale = scales[k];
-		int32_t zp = zps[k];
+	for (int k = 0; k < n; k++) {
+		if (P.site[k].share >= 0) {
+			scales[k] = scales[P.site[k].share];
+			zps[k] = zps[P.site[k].share];
+		}
+		vals[k] = P.site[k].v;
+	}
+	for (int k = 0; k < n; k++) {
+		ir_value *v = vals[k], *dq;
 		ir_node *p = v->producer;
 		if (p) {
 			/* The producer writes a fresh float value; v, under its own
@@ -536,64 +612,48 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 			ir_value *t = ir_graph_add_value(
 				g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.f32", v->name)),
 				IR_DT_UNDEF, NULL);
-			if (!t) {
-				free(scales);
-				free(zps);
-				free(dq);
+			if (!t)
 				goto oom;
-			}
 			for (int j = 0; j < p->nout; j++)
 				if (p->out[j] == v)
 					p->out[j] = t;
 			t->producer = p;
 			v->producer = NULL;
-			dq[k] = qdq(g, t, v, adt, scale, zp);
+			dq = qdq(g, t, v, adt, scales[k], zps[k]);
 		} else {
 			/* A graph input: its readers read the pair. */
 			ir_value *tmp = ir_graph_add_value(g, ir_graph_unique_name(g, v->name), IR_DT_UNDEF, NULL);
-			if (!tmp) {
-				free(scales);
-				free(zps);
-				free(dq);
+			if (!tmp)
 				goto oom;
-			}
 			ir_graph_replace_uses(g, v, tmp);
-			dq[k] = qdq(g, v, NULL, adt, scale, zp);
-			if (dq[k])
-				ir_graph_replace_uses(g, tmp, dq[k]);
+			dq = qdq(g, v, NULL, adt, scales[k], zps[k]);
+			if (dq)
+				ir_graph_replace_uses(g, tmp, dq);
 		}
-		if (!dq[k]) {
-			free(scales);
-			free(zps);
-			free(dq);
+		if (!dq)
 			goto oom;
-		}
 	}
-	free(scales);
-	free(zps);
-	for (int l = 0; l < nl; l++) {
-		ir_node *n = L[l].n;
-		if (n->op != IR_OP_CONV && n->op != IR_OP_MATMUL)
+	for (int l = 0; l < P.nlayer; l++) {
+		ir_node *nd = P.layer[l].n;
+		if (nd->op != IR_OP_CONV && nd->op != IR_OP_MATMUL)
 			continue;
-		ir_value *wd = int_weight(g, n, n->in[1], d);
-		if (!wd) {
-			free(dq);
+		ir_value *wd = int_weight(g, nd, nd->in[1], d);
+		if (!wd)
 			goto out;
-		}
-		n->in[1] = wd;
+		nd->in[1] = wd;
 	}
-	free(dq);
 	rc = ir_graph_toposort(g, d) || ir_infer_shapes(g, d) ? -1 : 0;
 	ir_graph_compact(g);
 	goto out;
 oom:
 	diag_error(d, NULL, "out of memory");
 out:
-	for (int k = 0; S.o && k < S.n; k++)
-		free(S.o[k].hist);
-	free(S.o);
 	free(vals);
-	free(L);
+	free(lo);
+	free(hi);
+	free(scales);
+	free(zps);
+	pass_act_plan_free(&P);
 	return rc;
 }
 

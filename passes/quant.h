@@ -146,6 +146,15 @@ void pass_bitunpack(const uint8_t *packed, const ir_shape *s, int bits, uint8_t 
 
 /* ------------------------------------------------- the PTQ pipeline's options */
 
+/* An activation grid fixed before quantize-act runs: QGT with -a trains
+ * on the grids and hands them over, so the model deployed is the model
+ * trained. */
+typedef struct pass_act_grid {
+	const char *name;           /* the value quantize-act quantizes */
+	float scale;
+	int32_t zero_point;
+} pass_act_grid;
+
 /* Options of the bnfold/quantize/bitpack passes (pass_options.quant). */
 typedef struct pass_quant_options {
 	int bits;                   /* default bits (-b), 1..8 */
@@ -166,6 +175,10 @@ typedef struct pass_quant_options {
 	pass_calib act_calib;       /* --act-calib: the observer */
 	float act_percentile;       /* its P for percentile (0: 99.99) */
 	bool io_int;                /* --io int: integer inputs and outputs (io-int) */
+	/* quantize-act: a value named here (a value whose grid others share,
+	 * see actquant.h) takes this grid instead of a calibrated one. */
+	const pass_act_grid *act_grids;
+	int n_act_grids;
 } pass_quant_options;
 
 /* Check a --bits rule list ("conv1=8,fc=4,*dw*=4"); reports and returns -1

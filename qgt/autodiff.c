@@ -134,6 +134,7 @@ static int plan_node(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	case IR_OP_GEMM: return qgt_plan_gemm(t, e, tbuf);
 	case IR_OP_MATMUL: return qgt_plan_matmul(t, e, tbuf);
 	case IR_OP_BATCHNORM: return qgt_plan_batchnorm(t, e, tbuf);
+	case IR_OP_FAKE_QUANT: return qgt_plan_fake_quant(t, e, tbuf);
 	default: return qgt_plan_elem(t, e, tbuf);
 	}
 }

@@ -3,7 +3,8 @@
  * and the regularizer on, the lambda ramp and the frozen last phase
  * landing the kernels exactly on their grids, a final projection (a fixed
  * point of the quantize pass), batchnorm statistics re-estimated on the
- * final kernels, and re-introduced batchnorms folded back.  Also the
+ * final kernels, and re-introduced batchnorms folded back; with -a, the
+ * activation quantizers in the loop throughout (actq.c).  Also the
  * deployment of SQ's and the codebook's per-layer grids. */
 #include <math.h>
 #include <stdio.h>
@@ -59,6 +60,7 @@ static qgt_trainer *forward_only_trainer(ir_graph *g, const qgt_train_config *c,
 	cc.nregs = 0;
 	cc.log = NULL;
 	cc.input_grad = false;
+	cc.act_ema = 0;
 	return qgt_trainer_create(g, &cc, d);
 }
 
@@ -396,8 +398,31 @@ static void warn_broken_grids(const ir_graph *g, const qgt_reg *r, diag_sink *d)
 		          cnt > 1 ? "s" : "", list);
 }
 
+/* "qgt: activations int8 in the loop: ..." */
+static void log_actq(FILE *f, const qgt_act_options *act, int n, int nsites)
+{
+	const pass_quant_options *qo = act->quant;
+	int64_t cap = qo->calib_max > 0 ? qo->calib_max : 256;
+	char obs[32];
+	if (qo->act_calib == PASS_CALIB_PERCENTILE)
+		snprintf(obs, sizeof obs, "percentile %g",
+		         (double)(qo->act_percentile > 0 ? qo->act_percentile : 99.99f));
+	else
+		snprintf(obs, sizeof obs, "%s", qo->act_calib == PASS_CALIB_MSE ? "mse" : "minmax");
+	fprintf(f, "qgt: activations int%d in the loop: %d fake quantizer%s for the %d value%s "
+	           "quantize-act quantizes (%s ranges on %lld calibration samples, ",
+	        qo->act_bits, n, n == 1 ? "" : "s", nsites, nsites == 1 ? "" : "s", obs,
+	        (long long)(qo->calib_n < cap ? qo->calib_n : cap));
+	if (act->ema > 0)
+		fprintf(f, "then a moving average of batch min/max, %g", (double)act->ema);
+	else
+		fputs("fixed", f);
+	fputs("); straight-through gradients\n", f);
+}
+
 int qgt_finetune(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, qgt_reg *r,
-                 int bn_batches, qgt_finetune_stats *st, diag_sink *d)
+                 const qgt_act_options *act, int bn_batches, qgt_finetune_stats *st,
+                 diag_sink *d)
 {
 	memset(st, 0, sizeof *st);
 	warn_broken_grids(g, r, d);
@@ -413,7 +438,14 @@ int qgt_finetune(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, 
 	qgt_train_config cc = *c;
 	cc.regs = r;
 	cc.nregs = r ? 1 : 0;
-	int rc = -1;
+	cc.act_ema = act ? act->ema : 0;
+	int rc = -1, nsites = 0;
+	qgt_actq *aq = NULL;
+	int naq = act ? qgt_actq_insert(g, act, &aq, &nsites, d) : 0;
+	if (naq < 0)
+		goto out;
+	if (act && act->quant && act->quant->act_bits && c->log)
+		log_actq(c->log, act, naq, nsites);
 	if (qgt_train(g, ds, &cc, &st->val_acc, d))
 		goto out;
 	if (r) {
@@ -423,9 +455,15 @@ int qgt_finetune(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, 
 	}
 	if (bn_batches > 0 && qgt_bn_reestimate(g, ds, c, bn_batches, d))
 		goto out;
+	if (aq && (st->n_act_grids = qgt_actq_grids(aq, &st->act_grids)) < 0) {
+		st->n_act_grids = 0;
+		diag_error(d, NULL, "out of memory");
+		goto out;
+	}
 	rc = 0;
 out:
-	/* fold back even after an error: g keeps its structure */
+	/* take out and fold back even after an error: g keeps its structure */
+	qgt_actq_remove(g, aq);
 	if (qgt_bn_refold(g, bi, d))
 		rc = -1;
 	if (rc == 0 && nbi > 0 && r) {

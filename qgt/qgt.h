@@ -102,24 +102,72 @@ void qgt_reg_report(const qgt_reg *r, ir_graph *g, FILE *f);
  * pass then leaves those alone.  0 or -1. */
 int qgt_reg_deploy(const qgt_reg *r, ir_graph *dst, diag_sink *d);
 
+/* ------------------------------------------- activations in the loop */
+
+/* Integer activations while fine-tuning (--qgt with -a): every value
+ * quantize-act will quantize (pass_act_plan_build on the trainer's graph,
+ * looking through its live batchnorms, so the quantizer after a
+ * conv-batchnorm-relu sits where the folded conv-relu's will) passes
+ * through a fake_quant on the grid quantize-act derives (pass_act_params)
+ * from the range its observer picks on the calibration samples
+ * (pass_act_ranges), calibrated once on the model as the fine-tune
+ * starts.  The backward is straight-through, zero where a value is
+ * clipped.  The regularizer is unchanged. */
+typedef struct qgt_act_options {
+	const pass_quant_options *quant; /* act_bits (8: i8 asymmetric, 16: i16
+	                                  * symmetric; 0: float activations),
+	                                  * act_calib, act_percentile, the
+	                                  * calibration samples, --bits rules */
+	float ema;                       /* 0: ranges fixed as calibrated; else a
+	                                  * training batch's min and max move them
+	                                  * by this fraction (act_ema) */
+} qgt_act_options;
+
+typedef struct qgt_actq qgt_actq;
+
+/* Calibrate g's activation ranges (g bound to the training batch, one f32
+ * input) and insert the fake quantizers; a site whose value reaches
+ * another on the same grid through max pools, relus and views, each the
+ * only reader, shares that one's (the values are the same, and the
+ * trainer's batchnorm-relu-pool fusion stays).  *nsites gets the number
+ * of values quantize-act quantizes.  *out (caller owns, NULL when none was
+ * inserted) goes to qgt_actq_remove.  Returns the number inserted, or -1
+ * (reported). */
+int qgt_actq_insert(ir_graph *g, const qgt_act_options *o, qgt_actq **out, int *nsites,
+                    diag_sink *d);
+/* The grid of every value quantize-act quantizes, as trained now (a
+ * value sharing a quantizer, its quantizer's), for quantize-act to
+ * deploy (pass_quant_options.act_grids): *out malloc'd (caller frees),
+ * the names g's.  Returns the count, or -1 (out of memory). */
+int qgt_actq_grids(const qgt_actq *a, pass_act_grid **out);
+/* Take them out again: g regains its structure.  Frees a (may be NULL). */
+void qgt_actq_remove(ir_graph *g, qgt_actq *a);
+
 /* ----------------------------------------------------------- the flow */
 
 typedef struct qgt_finetune_stats {
 	double val_acc;             /* last validation accuracy, or -1 */
 	double moved;               /* squared distance of the final projection */
 	int64_t steps;
+	pass_act_grid *act_grids;   /* with act: the activation grids trained on
+	                             * (qgt_actq_grids; caller frees), else NULL */
+	int n_act_grids;
 } qgt_finetune_stats;
 
 /* Fine-tune g (bound to c->batch, run through shapes,fold-constants,dce,
  * batchnorm still live) on ds with regularizer r: re-introduce batchnorm
- * where it was folded (r's bn_reintro, qgt_bn_reintroduce), train,
- * project the kernels onto their grids, re-estimate batchnorm statistics
- * on `bn_batches` batches of training data, fold the re-introduced
- * batchnorms back.  g leaves with the structure and names it came with.
- * Warns, naming them, about kernels whose per-tensor or power-of-two
- * grid the folding of their batchnorm will break.  0 or -1 (reported). */
+ * where it was folded (r's bn_reintro, qgt_bn_reintroduce), put the
+ * activation quantizers in the loop when act asks for them
+ * (qgt_actq_insert), train, project the kernels onto their grids,
+ * re-estimate batchnorm statistics on `bn_batches` batches of training
+ * data (through the same quantizers), take the quantizers out and fold
+ * the re-introduced batchnorms back.  g leaves with the structure and
+ * names it came with.  Warns, naming them, about kernels whose per-tensor
+ * or power-of-two grid the folding of their batchnorm will break.  act
+ * may be NULL (float activations).  0 or -1 (reported). */
 int qgt_finetune(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, qgt_reg *r,
-                 int bn_batches, qgt_finetune_stats *st, diag_sink *d);
+                 const qgt_act_options *act, int bn_batches, qgt_finetune_stats *st,
+                 diag_sink *d);
 
 /* Re-estimate batchnorm running statistics: forward `nb` batches of ds in
  * training mode with a cumulative average, no parameter update.  0/-1. */

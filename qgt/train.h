@@ -76,6 +76,9 @@ typedef struct qgt_train_config {
 	int threads;              /* worker threads (>= 1) */
 	float bn_momentum;        /* running-stat update, PyTorch convention (0.1) */
 	bool bn_frozen;           /* batchnorm in inference mode while training */
+	float act_ema;            /* fake_quant (per-tensor i8/i16) in a training-mode
+	                           * forward: move its range toward the batch's min and
+	                           * max by this fraction first; 0: the grid stays */
 	bool train_all_consts;    /* every f32 constant is a parameter (tests) */
 	bool input_grad;          /* also compute d loss / d input (tests) */
 	int64_t max_steps;        /* stop after this many steps; 0: no limit */

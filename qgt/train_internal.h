@@ -126,6 +126,7 @@ int qgt_plan_gemm(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_matmul(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_batchnorm(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
+int qgt_plan_fake_quant(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 
 /* The Relu that a training-mode BatchNorm `bn` may fuse with: the only
  * consumer of bn's output, which is no graph output.  NULL otherwise.

@@ -106,6 +106,7 @@ typedef struct drv_options {
 	int qgt_refresh;            /* --grid-refresh N; 0: default */
 	const char *dump_hist;      /* --dump-histograms FILE */
 	bool qgt_no_bn_reintro;     /* --no-bn-reintro */
+	float qgt_act_ema;          /* --act-ema: -a ranges follow training batches; 0: fixed */
 	bool report_sensitivity;    /* --report sensitivity */
 	bool calib_given;           /* --calib given (else QGT picks MSE at <= 2 bits) */
 	bool scheme_given;          /* --scheme given (else -a picks symmetric) */

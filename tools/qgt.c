@@ -18,6 +18,8 @@ struct drv_qgt {
 	ir_graph *g;          /* the fine-tuned copy (the regularizer's names live here) */
 	qgt_reg *reg;
 	qgt_dataset train;
+	pass_act_grid *grids; /* -a: the activation grids trained on (names in g) */
+	int ngrids;
 };
 
 static void reg_options(const drv_options *o, const qgt_train_config *c, qgt_reg_options *ro)
@@ -120,11 +122,25 @@ int drv_qgt_begin(const drv_options *o, ir_graph *dst, drv_qgt **out, diag_sink 
 		       ro.sched == QGT_LSCHED_CONST ? "const" : ro.sched == QGT_LSCHED_LINEAR ? "linear" : "exp",
 		       (long long)q->train.n);
 	fflush(stdout);
+	/* -a: the activation quantizers in the loop, calibrated on the
+	 * samples quantize-act will use (eval: the training split), else on
+	 * the training split. */
+	pass_quant_options aqo = o->quant;
+	if (aqo.act_bits && !aqo.calib_x) {
+		aqo.calib_x = q->train.x;
+		aqo.calib_n = q->train.n;
+		aqo.calib_numel = q->train.sample_numel;
+	}
+	qgt_act_options act = {&aqo, o->qgt_act_ema};
 	qgt_finetune_stats st;
-	int rc = qgt_finetune(g, &q->train, &c, q->reg, 100, &st, d);
+	int rc = qgt_finetune(g, &q->train, &c, q->reg, &act, 100, &st, d);
+	q->grids = st.act_grids;
+	q->ngrids = st.n_act_grids;
 	if (rc == 0 && !o->quiet) {
 		qgt_reg_report(q->reg, g, stdout);
 		printf("qgt: kernels on their grids (final projection moved them by %.3g)\n", st.moved);
+		if (q->ngrids)
+			printf("qgt: quantize-act deploys the %d activation grids trained on\n", q->ngrids);
 	}
 	if (hf) {
 		if (rc == 0) {
@@ -160,6 +176,14 @@ int drv_qgt_pipeline(const drv_options *o, const drv_qgt *q, ir_graph *g, diag_s
 {
 	pass_options po;
 	drv_pass_options(o, &po);
+	/* -a: quantize-act deploys the activation grids trained on. */
+	pass_quant_options qo;
+	if (q && q->ngrids) {
+		qo = o->quant;
+		qo.act_grids = q->grids;
+		qo.n_act_grids = q->ngrids;
+		po.quant = &qo;
+	}
 	/* SQ and codebook grids are per layer: deploy them between bnfold and
 	 * quantize, which then leaves the quantized kernels alone. */
 	const char *cut = q && q->reg ? strstr(o->pipeline, "quantize") : NULL;
@@ -185,6 +209,7 @@ void drv_qgt_end(drv_qgt *q)
 	if (!q)
 		return;
 	qgt_reg_destroy(q->reg);
+	free(q->grids);
 	ir_graph_destroy(q->g);
 	qgt_dataset_free(&q->train);
 	free(q);

@@ -75,6 +75,7 @@ typedef enum {
 	OPT_GRID_REFRESH,
 	OPT_DUMP_HIST,
 	OPT_NO_BN_REINTRO,
+	OPT_ACT_EMA,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
@@ -204,6 +205,9 @@ static const drv_opt options[] = {
 	 "last fraction F of the steps: kernels held on the grid, BN and biases train (default 0.15)"},
 	{OPT_GRID_REFRESH, "--grid-refresh", NULL, "N", GRP_QGT,
 	 "recompute the grid every N steps, frozen in between (default 50)"},
+	{OPT_ACT_EMA, "--act-ema", NULL, "M", GRP_QGT,
+	 "with -a: move each activation range toward every training batch's min and max by M "
+	 "(a moving average); default 0: the ranges calibrated as the fine-tune starts stay"},
 	{OPT_NO_BN_REINTRO, "--no-bn-reintro", NULL, NULL, GRP_QGT,
 	 "do not put a trainable per-channel batchnorm after kernels without one (folded-BN models) during --qgt"},
 	{OPT_DUMP_HIST, "--dump-histograms", NULL, "FILE", GRP_QGT,
@@ -690,6 +694,16 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 			return -1;
 		}
 		o->qgt_freeze = v;
+		return 0;
+	}
+	case OPT_ACT_EMA: {
+		char *end;
+		float v = strtof(val, &end);
+		if (end == val || *end || !(v >= 0 && v <= 1)) {
+			diag_error(d, NULL, "--act-ema needs a fraction in [0, 1], not '%s'", val);
+			return -1;
+		}
+		o->qgt_act_ema = v;
 		return 0;
 	}
 	case OPT_GRID_REFRESH: {

@@ -267,6 +267,8 @@ q "$FASHION" --io int -o "$T/a8.o"
 check "--io int without -a is a usage error" eval '[ $rc -eq 2 ] && has_err "--io int needs integer activations"'
 q "$FASHION" -a 8 --act-calib median -o "$T/a8.o"
 check "a bad --act-calib is a usage error" eval '[ $rc -eq 2 ] && has_err "--act-calib must be minmax, mse or percentile"'
+q eval "$FASHION" --data "$FMNIST" -b 2 -a 8 --qgt --act-ema 1.5
+check "a bad --act-ema is a usage error" eval '[ $rc -eq 2 ] && has_err "--act-ema needs a fraction in \[0, 1\]"'
 q "$FASHION" -a 8 --calib-data "$T/no-such.npy" -o "$T/a8.o"
 check "a missing calibration .npy is named" eval '[ $rc -eq 1 ] && has_err "no-such.npy" && [ ! -e "$T/a8.o" ]'
 q "$FASHION" -a 8 --calib-data "$FMNIST" --io int --target armv7em -o "$T/a8.o"

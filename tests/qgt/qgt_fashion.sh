@@ -7,8 +7,9 @@
 # exports are: QGT re-introduces them); and that the saved fine-tuned
 # model compiles to the same accuracy (its kernels sit on the grid the
 # quantize pass recomputes); and that 2-bit QGT with int8 activations
-# (-a 8: integer inference, activations calibrated after the fine-tune)
-# stays within 0.5 pt of 2-bit QGT with float activations.
+# (-a 8: integer inference; the fine-tune fake-quantizes the activations
+# in the loop, on the grids the integer model then runs on) stays within
+# 0.5 pt of 2-bit QGT with float activations.
 # usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]
 set -u
 QGTC=${1:?usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]}
@@ -86,6 +87,8 @@ awk -v q="${A[fold2]}" -v p="${A[ptq2]}" 'BEGIN { exit !(q - p >= 20) }' ||
 	{ echo "FAIL: 2-bit QGT on the folded model ${A[fold2]}% is not 20 pt above 2-bit PTQ ${A[ptq2]}%"; fail=1; }
 grep -q "batchnorm re-introduced" "$tmp/fold2.log" ||
 	{ echo "FAIL: no batchnorm re-introduced on the folded model"; fail=1; }
+grep -q "activations int8 in the loop: [1-9][0-9]* fake quantizers" "$tmp/qgt2a8.log" ||
+	{ echo "FAIL: -a 8 --qgt does not say the activations are fake-quantized in the loop"; fail=1; }
 awk -v a="${A[qgt2a8]}" -v q="${A[qgt2]}" 'BEGIN { exit !(q - a <= 0.5001) }' ||
 	{ echo "FAIL: 2-bit QGT with int8 activations ${A[qgt2a8]}% is more than 0.5 pt below ${A[qgt2]}%"; fail=1; }
 [ "${A[re4]}" = "${A[qgt4]}" ] ||

@@ -1,8 +1,8 @@
 /* test_intpath.c: the integer path's one requantization rule
  * (ir_requant_multiplier, ir_requant_apply) on values derived by hand from
  * gemmlowp's definitions, the diagnostics of quantize/dequantize and
- * the integer conv on inconsistent parameters, and quantize to sub-byte
- * widths. */
+ * the integer conv on inconsistent parameters, quantize to sub-byte
+ * widths, and fake_quant against quantize then dequantize. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -230,6 +230,95 @@ static void test_intpath_quantize_narrow(void **state)
 	assert_int_equal(narrow_graph(IR_DT_U8, 2, 4, xv, NULL), -1);
 }
 
+/* x [2, 3, 4] -> fake_quant(scale, zp) and -> quantize -> dequantize with
+ * the same operands (per tensor, or per channel along axis 1); both
+ * outputs of one interpreter run. */
+static void fq_vs_qdq(ir_dtype zdt, int nchan, const float *scale, const void *zp, const float *xv,
+                      float *fq, float *qdq)
+{
+	ir_graph *g = ir_graph_create("fq");
+	int64_t d3[3] = {2, 3, 4}, nc = nchan;
+	ir_shape sx = ir_shape_make(3, d3), sp = ir_shape_make(nchan > 1 ? 1 : 0, &nc);
+	ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &sx);
+	ir_graph_add_input(g, x);
+	ir_value *sc = ir_graph_add_const(g, "s", IR_DT_F32, &sp, scale);
+	ir_value *z = ir_graph_add_const(g, "z", zdt, &sp, zp);
+	ir_value *f = ir_graph_add_value(g, "f", IR_DT_UNDEF, NULL);
+	ir_value *q = ir_graph_add_value(g, "q", IR_DT_UNDEF, NULL);
+	ir_value *y = ir_graph_add_value(g, "y", IR_DT_UNDEF, NULL);
+	ir_value *in[3] = {x, sc, z}, *din[3] = {q, sc, z};
+	ir_node *nf = ir_graph_add_node(g, IR_OP_FAKE_QUANT, "FQ", 3, in, 1, &f);
+	ir_node *nq = ir_graph_add_node(g, IR_OP_QUANTIZE, "Q", 3, in, 1, &q);
+	ir_node *nd = ir_graph_add_node(g, IR_OP_DEQUANTIZE, "DQ", 3, din, 1, &y);
+	if (nchan > 1) {
+		ir_node_set_int(g, nf, "axis", 1);
+		ir_node_set_int(g, nq, "axis", 1);
+		ir_node_set_int(g, nd, "axis", 1);
+	}
+	ir_graph_add_output(g, f);
+	ir_graph_add_output(g, y);
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	int rc = ir_graph_toposort(g, &d) || ir_infer_shapes(g, &d) || ir_verify(g, true, &d);
+	if (rc)
+		fail_msg("%s", d.buf ? d.buf : "");
+	assert_int_equal(f->dt, IR_DT_F32);
+	assert_true(ir_shape_eq(&f->shape, &sx));
+	ir_tensor tin = {IR_DT_F32, sx, (void *)xv}, out[2];
+	assert_int_equal(ir_interp_run(g, &tin, out, &d), 0);
+	memcpy(fq, out[0].data, 24 * sizeof(float));
+	memcpy(qdq, out[1].data, 24 * sizeof(float));
+	ir_tensor_free(&out[0]);
+	ir_tensor_free(&out[1]);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
+/* fake_quant is quantize then dequantize, bit for bit: ties to even,
+ * saturation at both ends, NaN to the zero point (then 0), per tensor and
+ * per channel, i8, u8 and i16; and on the values the interpreter's
+ * quantize/dequantize test derives by hand. */
+static void test_intpath_fake_quant(void **state)
+{
+	(void)state;
+	float xv[24], fq[24], qdq[24];
+	uint64_t r = 1;
+	for (int i = 0; i < 24; i++) {
+		r = r * 6364136223846793005ull + 1442695040888963407ull;
+		xv[i] = (float)((double)(r >> 11) / 9007199254740992.0 * 12.0 - 6.0);
+	}
+	/* ties at scale 0.5 (x / s = k + 0.5), both ends, NaN */
+	const float special[8] = {0.25f, 0.75f, -0.25f, -1.25f, 500.0f, -500.0f, NAN, 0.37f};
+	memcpy(xv, special, sizeof special);
+	xv[9] = 2.0f * 0.05f * 2.5f; /* a tie at scale 0.05, in f32 */
+	float s1 = 0.5f, s3[3] = {0.5f, 0.05f, 3.0f};
+	int8_t z8 = 1, z83[3] = {1, -128, 127};
+	uint8_t zu = 200, zu3[3] = {0, 128, 255};
+	int16_t z16 = 0, z163[3] = {0, 0, 0};
+	struct {
+		ir_dtype dt;
+		int nchan;
+		const float *s;
+		const void *z;
+	} cfg[] = {
+		{IR_DT_I8, 1, &s1, &z8},   {IR_DT_I8, 3, s3, z83},   {IR_DT_U8, 1, &s1, &zu},
+		{IR_DT_U8, 3, s3, zu3},    {IR_DT_I16, 1, &s1, &z16}, {IR_DT_I16, 3, s3, z163},
+	};
+	for (size_t c = 0; c < sizeof cfg / sizeof *cfg; c++) {
+		fq_vs_qdq(cfg[c].dt, cfg[c].nchan, cfg[c].s, cfg[c].z, xv, fq, qdq);
+		for (int i = 0; i < 24; i++)
+			if (memcmp(&fq[i], &qdq[i], sizeof(float)) != 0)
+				fail_msg("config %zu element %d (x %g): fake_quant %.9g, quantize/dequantize %.9g",
+				         c, i, (double)xv[i], (double)fq[i], (double)qdq[i]);
+	}
+	/* scale 0.5, zero point 1: the values test_intpath_quantize_values
+	 * works out by hand */
+	fq_vs_qdq(IR_DT_I8, 1, &s1, &z8, xv, fq, qdq);
+	const float want[8] = {0.0f, 1.0f, 0.0f, -1.0f, 63.0f, -64.5f, 0.0f, 0.5f};
+	for (int i = 0; i < 8; i++)
+		assert_true(fq[i] == want[i]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -238,6 +327,7 @@ int main(void)
 		cmocka_unit_test(test_intpath_quantize_params),
 		cmocka_unit_test(test_intpath_quantize_values),
 		cmocka_unit_test(test_intpath_quantize_narrow),
+		cmocka_unit_test(test_intpath_fake_quant),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * shown to cluster weights: with only the regularizer acting on a random
  * kernel, the quantization error falls and the weights gather on the
  * grid's levels.  Also batchnorm re-introduced for fine-tuning: the
- * identity at the start, folded back exactly at the end. */
+ * identity at the start, folded back exactly at the end; and the
+ * activation quantizers put in the loop (-a) on quantize-act's grids. */
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "pass.h"
 #include "qgt.h"
 
 enum { O = 8, I = 4, K = 3, N = O * I * K * K };
@@ -585,7 +587,7 @@ static void test_qgt_finetune_reintroduces_bn(void **state)
 		size_t len = 0;
 		c.log = open_memstream(&log, &len);
 		qgt_finetune_stats st;
-		int rc = qgt_finetune(g, &ds, &c, r, 2, &st, &d);
+		int rc = qgt_finetune(g, &ds, &c, r, NULL, 2, &st, &d);
 		fclose(c.log);
 		if (rc)
 			fprintf(stderr, "%s", d.buf ? d.buf : "");
@@ -616,6 +618,275 @@ static void test_qgt_finetune_reintroduces_bn(void **state)
 	}
 }
 
+/* ------------------------------------------- activations in the loop */
+
+/* conv (bias) [-> batchnorm] -> relu r -> max_pool 2x2 p -> conv (bias)
+ * -> relu r2 -> gap -> flatten f -> gemm y (the head). */
+static ir_graph *make_pool_net(diag_sink *d, bool bn)
+{
+	size_t cap = 1 << 16, k = 0;
+	char *t = malloc(cap);
+	assert_non_null(t);
+	uint64_t s = 91;
+	k += (size_t)snprintf(t + k, cap - k, "graph net {\n  input %%x: f32[%d,2,5,5]\n", BB);
+	put_const(t, cap, &k, "cw", "4,2,3,3", 72, 0.4, 0, &s);
+	put_const(t, cap, &k, "cb", "4", 4, 0.2, 0.1, &s);
+	if (bn) {
+		put_const(t, cap, &k, "g", "4", 4, 0.2, 1, &s);
+		put_const(t, cap, &k, "be", "4", 4, 0.2, 0, &s);
+		put_const(t, cap, &k, "rm", "4", 4, 0.2, 0, &s);
+		put_const(t, cap, &k, "rv", "4", 4, 0.1, 1, &s);
+	}
+	put_const(t, cap, &k, "c2w", "5,4,3,3", 180, 0.3, 0, &s);
+	put_const(t, cap, &k, "c2b", "5", 5, 0.2, 0.1, &s);
+	put_const(t, cap, &k, "w3", "3,5", 15, 0.5, 0, &s);
+	put_const(t, cap, &k, "b3", "3", 3, 0.1, 0, &s);
+	k += (size_t)snprintf(t + k, cap - k,
+	                      "  %%c: f32[%d,4,5,5] = conv(%%x, %%cw, %%cb) {dilations=[1,1], group=1, "
+	                      "pads=[1,1,1,1], strides=[1,1]}\n",
+	                      BB);
+	if (bn)
+		k += (size_t)snprintf(t + k, cap - k,
+		                      "  %%n: f32[%d,4,5,5] = batchnorm(%%c, %%g, %%be, %%rm, %%rv) {epsilon=1e-5}\n"
+		                      "  %%r: f32[%d,4,5,5] = relu(%%n)\n",
+		                      BB, BB);
+	else
+		k += (size_t)snprintf(t + k, cap - k, "  %%r: f32[%d,4,5,5] = relu(%%c)\n", BB);
+	k += (size_t)snprintf(t + k, cap - k,
+	                      "  %%p: f32[%d,4,2,2] = max_pool(%%r) {kernel=[2,2], strides=[2,2]}\n"
+	                      "  %%c2: f32[%d,5,2,2] = conv(%%p, %%c2w, %%c2b) {dilations=[1,1], group=1, "
+	                      "pads=[1,1,1,1], strides=[1,1]}\n"
+	                      "  %%r2: f32[%d,5,2,2] = relu(%%c2)\n"
+	                      "  %%a: f32[%d,5,1,1] = global_avg_pool(%%r2)\n"
+	                      "  %%f: f32[%d,5] = flatten(%%a) {axis=1}\n"
+	                      "  %%y: f32[%d,3] = gemm(%%f, %%w3, %%b3) {trans_b=1}\n"
+	                      "  output %%y\n}\n",
+	                      BB, BB, BB, BB, BB, BB);
+	ir_graph *g = ir_parse(t, k, "net.qir", d);
+	free(t);
+	assert_non_null(g);
+	assert_int_equal(ir_infer_shapes(g, d), 0);
+	return g;
+}
+
+static pass_quant_options act_quant(const qgt_dataset *ds, int act_bits, pass_calib obs)
+{
+	pass_quant_options qo = opts(IR_QS_AFFINE, 4, false).quant;
+	qo.act_bits = act_bits;
+	qo.act_calib = obs;
+	qo.calib_x = ds->x;
+	qo.calib_n = ds->n;
+	qo.calib_numel = ds->sample_numel;
+	return qo;
+}
+
+/* The fake_quant reading the value named `name`, or NULL. */
+static ir_node *fq_of(const ir_graph *g, const char *name)
+{
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead && g->nodes[i]->op == IR_OP_FAKE_QUANT &&
+		    strcmp(g->nodes[i]->in[0]->name, name) == 0)
+			return g->nodes[i];
+	return NULL;
+}
+
+static const char *const pool_sites[6] = {"x", "r", "p", "r2", "f", "y"};
+
+/* make_pool_net without batchnorm, kernels projected onto their 4-bit
+ * grids (so that the quantize pass leaves them). */
+static ir_graph *pool_net_on_grid(diag_sink *d)
+{
+	ir_graph *g = make_pool_net(d, false);
+	qgt_reg_options ro = opts(IR_QS_AFFINE, 4, false);
+	qgt_reg *r = qgt_reg_create(g, &ro, d);
+	assert_non_null(r);
+	assert_true(qgt_reg_project(r, g, d) >= 0);
+	qgt_reg_destroy(r);
+	return g;
+}
+
+/* Deploy pool_net_on_grid with quantize (no bias correction) and
+ * quantize-act under qo; the scale and zero point of each of pool_sites. */
+static void deployed_grids(const pass_quant_options *qo, float sc[6], int32_t zp[6], diag_sink *d)
+{
+	ir_graph *dep = pool_net_on_grid(d);
+	pass_quant_options qw = *qo;
+	qw.calib_x = NULL;
+	pass_options po = {0};
+	po.quant = &qw;
+	assert_int_equal(pass_run_pipeline(dep, "shapes,quantize", &po, d), 0);
+	po.quant = qo;
+	if (pass_run_pipeline(dep, "quantize-act", &po, d))
+		fail_msg("%s", d->buf ? d->buf : "");
+	int found = 0;
+	for (int i = 0; i < dep->nnodes; i++) {
+		ir_node *q = dep->nodes[i];
+		if (q->op != IR_OP_QUANTIZE || q->in[0]->dt != IR_DT_F32)
+			continue;
+		for (int k = 0; k < 6; k++) {
+			char nm[32];
+			snprintf(nm, sizeof nm, "%s.f32", pool_sites[k]);
+			if (strcmp(q->in[0]->name, pool_sites[k]) && strcmp(q->in[0]->name, nm))
+				continue;
+			sc[k] = *(const float *)q->in[1]->data;
+			zp[k] = (int32_t)ir_const_get(q->in[2], 0);
+			found |= 1 << k;
+		}
+	}
+	assert_int_equal(found, 63);
+	ir_graph_destroy(dep);
+}
+
+/* The grids the fine-tune starts on are the grids quantize-act deploys
+ * for the same model (kernels on their grids, so that quantize leaves
+ * them): the same sites, the same scale and zero point bit for bit, for
+ * i8 and i16 and each observer; the relu before the max pool shares the
+ * pool's quantizer, as it shares its grid when deployed.  The grids as
+ * trained go back to quantize-act, which deploys them, without
+ * calibration data. */
+static void test_qgt_actq_grids_match_quantize_act(void **state)
+{
+	(void)state;
+	static const struct {
+		int bits;
+		pass_calib obs;
+	} cases[] = {{8, PASS_CALIB_MINMAX}, {8, PASS_CALIB_PERCENTILE}, {8, PASS_CALIB_MSE},
+	             {16, PASS_CALIB_MINMAX}};
+	for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		qgt_dataset ds;
+		make_data(&ds);
+		pass_quant_options qo = act_quant(&ds, cases[c].bits, cases[c].obs);
+		qo.act_percentile = 99.0f;
+		ir_graph *g = pool_net_on_grid(&d);
+		qgt_act_options act = {&qo, 0};
+		qgt_actq *aq = NULL;
+		int nsites = 0;
+		int n = qgt_actq_insert(g, &act, &aq, &nsites, &d);
+		if (n < 0)
+			fail_msg("%s", d.buf ? d.buf : "");
+		assert_int_equal(n, 5);
+		assert_int_equal(nsites, 6);
+		assert_int_equal(ir_verify(g, true, &d), 0);
+		float dsc[6];
+		int32_t dzp[6];
+		deployed_grids(&qo, dsc, dzp, &d);
+		/* r and p: one grid */
+		assert_true(dsc[1] == dsc[2] && dzp[1] == dzp[2]);
+		assert_null(fq_of(g, "r"));
+		for (int k = 0; k < 6; k++) {
+			ir_node *fq = fq_of(g, pool_sites[k == 1 ? 2 : k]);
+			assert_non_null(fq);
+			float sc = *(const float *)fq->in[1]->data;
+			int32_t zp = (int32_t)ir_const_get(fq->in[2], 0);
+			assert_int_equal(fq->in[2]->dt, cases[c].bits == 16 ? IR_DT_I16 : IR_DT_I8);
+			if (memcmp(&sc, &dsc[k], sizeof sc) || zp != dzp[k])
+				fail_msg("case %zu, '%s': trained on scale %.9g zero point %d, deployed %.9g %d",
+				         c, pool_sites[k], (double)sc, zp, (double)dsc[k], dzp[k]);
+			if (cases[c].bits == 16)
+				assert_int_equal(zp, 0);
+		}
+		/* as training might have moved them (act_ema): the pool's and the
+		 * head's */
+		*(float *)fq_of(g, "p")->in[1]->data *= 1.5f;
+		*(float *)fq_of(g, "y")->in[1]->data *= 0.75f;
+		float want[6];
+		for (int k = 0; k < 6; k++)
+			want[k] = k == 1 || k == 2 ? dsc[k] * 1.5f : k == 5 ? dsc[k] * 0.75f : dsc[k];
+		pass_act_grid *gr = NULL;
+		assert_int_equal(qgt_actq_grids(aq, &gr), 6);
+		for (int k = 0; k < 6; k++) {
+			int i = 0;
+			while (i < 6 && strcmp(gr[i].name, pool_sites[k]))
+				i++;
+			assert_true(i < 6);
+			assert_true(gr[i].scale == want[k] && gr[i].zero_point == dzp[k]);
+		}
+		pass_quant_options qg = qo;
+		qg.calib_x = NULL;
+		qg.act_grids = gr;
+		qg.n_act_grids = 6;
+		deployed_grids(&qg, dsc, dzp, &d);
+		for (int k = 0; k < 6; k++)
+			assert_true(dsc[k] == want[k]);
+		free(gr);
+		qgt_actq_remove(g, aq);
+		ir_graph_destroy(g);
+		qgt_dataset_free(&ds);
+		diag_sink_fini(&d);
+	}
+}
+
+/* With a live batchnorm: the quantizer after conv-batchnorm-relu sits
+ * below the relu (where the folded conv-relu's will), the relu keeps the
+ * max pool as its only reader (the trainer fuses the three), and the
+ * fine-tune says so, trains through them and leaves the model as it
+ * came. */
+static void test_qgt_actq_finetune(void **state)
+{
+	(void)state;
+	for (int bits = 8; bits <= 16; bits += 8) {
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		qgt_dataset ds;
+		make_data(&ds);
+		ir_graph *g = make_pool_net(&d, true);
+		char *s0 = structure(g);
+		int nv0 = g->nvalues;
+		pass_quant_options qo = act_quant(&ds, bits, PASS_CALIB_MINMAX);
+		qgt_act_options act = {&qo, 0};
+		qgt_actq *aq = NULL;
+		assert_int_equal(qgt_actq_insert(g, &act, &aq, NULL, &d), 5);
+		assert_null(fq_of(g, "n"));
+		assert_null(fq_of(g, "r"));
+		ir_value *r = ir_graph_find_value(g, "r");
+		assert_int_equal(ir_value_use_count(g, r), 1);
+		assert_non_null(fq_of(g, "p"));
+		/* the head's output: the loss reads the quantized logits */
+		assert_true(g->outputs[0] == fq_of(g, "y")->out[0]);
+		qgt_actq_remove(g, aq);
+		char *s1 = structure(g);
+		assert_string_equal(s0, s1);
+		assert_int_equal(g->nvalues, nv0);
+		free(s1);
+
+		qgt_reg_options o = opts(IR_QS_AFFINE, 2, false);
+		qgt_reg *rg = qgt_reg_create(g, &o, &d);
+		assert_non_null(rg);
+		qgt_train_config c;
+		train_cfg(&c);
+		c.max_steps = 6;
+		char *log = NULL;
+		size_t len = 0;
+		c.log = open_memstream(&log, &len);
+		qgt_finetune_stats st;
+		int rc = qgt_finetune(g, &ds, &c, rg, &act, 2, &st, &d);
+		fclose(c.log);
+		if (rc)
+			fail_msg("%s", d.buf ? d.buf : "");
+		char want[96];
+		snprintf(want, sizeof want, "activations int%d in the loop: 5 fake quantizers for the 6 values",
+		         bits);
+		if (!strstr(log, want))
+			fail_msg("log '%s' does not say '%s'", log, want);
+		assert_int_equal(st.n_act_grids, 6);
+		assert_non_null(st.act_grids);
+		free(st.act_grids);
+		assert_int_equal(count_op(g, IR_OP_FAKE_QUANT), 0);
+		s1 = structure(g);
+		assert_string_equal(s0, s1);
+		assert_int_equal(ir_verify(g, true, &d), 0);
+		free(log);
+		free(s0);
+		free(s1);
+		qgt_reg_destroy(rg);
+		ir_graph_destroy(g);
+		qgt_dataset_free(&ds);
+		diag_sink_fini(&d);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -628,6 +899,8 @@ int main(void)
 		cmocka_unit_test(test_qgt_histograms_json),
 		cmocka_unit_test(test_qgt_bn_reintroduce_identity_and_refold),
 		cmocka_unit_test(test_qgt_finetune_reintroduces_bn),
+		cmocka_unit_test(test_qgt_actq_grids_match_quantize_act),
+		cmocka_unit_test(test_qgt_actq_finetune),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

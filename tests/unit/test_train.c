@@ -13,6 +13,7 @@
 
 #include <cmocka.h>
 
+#include "actquant.h"
 #include "frontend.h"
 #include "onnx_write.h"
 #include "train.h"
@@ -1079,6 +1080,234 @@ static void test_train_regularizer_hook(void **state)
 	ir_graph_destroy(g);
 }
 
+/* --------------------------------------------------------- fake quant */
+
+/* fake_quant(x, s, z) {axis 1 when per channel} on x of shape xs, then
+ * a gemm by a fixed [3, features] matrix when `head` (*w gets it), else
+ * flattened: the logits. */
+static ir_graph *fq_graph(int rank, const int64_t *xs, ir_dtype zdt, int nchan, const float *sc,
+                          const void *zp, bool head, ir_value **w)
+{
+	gb b = gb_new();
+	ir_value *x = input(&b, rank, xs);
+	int64_t nc = nchan;
+	ir_shape sp = ir_shape_make(nchan > 1 ? 1 : 0, &nc);
+	ir_value *in[3] = {x, ir_graph_add_const(b.g, "s", IR_DT_F32, &sp, sc),
+	                   ir_graph_add_const(b.g, "z", zdt, &sp, zp)};
+	ir_node *n = op(&b, IR_OP_FAKE_QUANT, 3, in);
+	if (nchan > 1)
+		ir_node_set_int(b.g, n, "axis", 1);
+	ir_value *y = rank > 2 ? flatten(&b, n->out[0]) : n->out[0];
+	if (head) {
+		int64_t feat = ir_shape_numel(&x->shape) / xs[0];
+		ir_value *gi[2] = {y, cst(&b, 2, (int64_t[]){3, feat}, -1, 1)};
+		*w = gi[1];
+		ir_node *gm = op(&b, IR_OP_GEMM, 2, gi);
+		ir_node_set_int(b.g, gm, "trans_b", 1);
+		y = gm->out[0];
+	}
+	finish(&b, y);
+	return b.g;
+}
+
+/* The interpreter's rule, element by element (ir/k_quant.c). */
+static float fq_rule(float x, float s, int64_t zp, ir_dtype dt)
+{
+	int64_t lo, hi;
+	ir_dtype_range(dt, &lo, &hi);
+	double v = ir_quantize_unsat(x, s, zp);
+	v = v < (double)lo ? (double)lo : v > (double)hi ? (double)hi : v;
+	return ir_dequantize_elem((int64_t)v, s, zp);
+}
+
+/* The trainer's fake_quant forward is the interpreter's quantize then
+ * dequantize bit for bit (its four-wide rearrangement included): ties to
+ * even, saturation, infinities, NaN (to 0), per tensor and per channel,
+ * i8/u8/i16, runs with and without a ragged end. */
+static void test_train_fake_quant_forward(void **state)
+{
+	(void)state;
+	float s1 = 0.5f, s3[3] = {0.5f, 0.05f, 3.0f}, s16 = 0.001f, su = 0.05f;
+	int8_t z8 = 1, z83[3] = {1, -128, 100};
+	uint8_t zu = 200;
+	int16_t z16 = 0;
+	struct {
+		int rank;
+		int64_t xs[3];
+		ir_dtype dt;
+		int nchan;
+		const float *s;
+		const void *z;
+	} cfg[] = {
+		{2, {3, 9, 0}, IR_DT_I8, 1, &s1, &z8},  {2, {3, 9, 0}, IR_DT_U8, 1, &su, &zu},
+		{2, {3, 9, 0}, IR_DT_I16, 1, &s16, &z16}, {3, {3, 3, 6}, IR_DT_I8, 3, s3, z83},
+		{2, {4, 3, 0}, IR_DT_I8, 3, s3, z83},
+	};
+	for (size_t c = 0; c < sizeof cfg / sizeof *cfg; c++) {
+		ir_graph *g = fq_graph(cfg[c].rank, cfg[c].xs, cfg[c].dt, cfg[c].nchan, cfg[c].s, cfg[c].z,
+		                       false, NULL);
+		int64_t B = cfg[c].xs[0], n = ir_shape_numel(&g->inputs[0]->shape);
+		int64_t inner = cfg[c].rank > 2 ? cfg[c].xs[2] : 1;
+		float x[64];
+		uint64_t r = 11 + c;
+		for (int64_t i = 0; i < n; i++) {
+			int64_t ch = cfg[c].nchan > 1 ? (i / inner) % cfg[c].nchan : 0;
+			float sc = cfg[c].s[ch];
+			switch (i % 9) {
+			case 0: x[i] = (float)(qgt_rng_below(&r, 41) - 20) * sc + 0.5f * sc; break; /* tie */
+			case 1: x[i] = 1e6f; break;
+			case 2: x[i] = -1e6f; break;
+			case 3: x[i] = i % 2 ? INFINITY : -INFINITY; break;
+			case 4: x[i] = NAN; break;
+			case 5: x[i] = -0.2f * sc; break;
+			default: x[i] = (float)((double)(qgt_rng_next(&r) >> 11) / 9007199254740992.0 * 80 - 40) * sc;
+			}
+		}
+		qgt_train_config tc;
+		qgt_train_config_default(&tc);
+		tc.batch = B;
+		tc.threads = 2;
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		qgt_trainer *t = qgt_trainer_create(g, &tc, &d);
+		if (!t)
+			fail_msg("%s", d.buf ? d.buf : "");
+		int32_t y[4] = {0, 0, 0, 0};
+		assert_int_equal(qgt_trainer_forward(t, x, y, true, NULL, NULL), 0);
+		const float *z = qgt_trainer_logits(t, NULL);
+		ir_tensor in = {IR_DT_F32, g->inputs[0]->shape, x}, out;
+		assert_int_equal(ir_interp_run(g, &in, &out, &d), 0);
+		for (int64_t i = 0; i < n; i++) {
+			int64_t ch = cfg[c].nchan > 1 ? (i / inner) % cfg[c].nchan : 0;
+			int64_t zp = cfg[c].dt == IR_DT_U8 ? ((const uint8_t *)cfg[c].z)[ch]
+			             : cfg[c].dt == IR_DT_I16 ? ((const int16_t *)cfg[c].z)[ch]
+			                                      : ((const int8_t *)cfg[c].z)[ch];
+			float want = fq_rule(x[i], cfg[c].s[ch], zp, cfg[c].dt);
+			float ip = ((const float *)out.data)[i];
+			if (memcmp(&z[i], &want, 4) || memcmp(&ip, &want, 4))
+				fail_msg("config %zu element %lld (x %g): trainer %.9g, interpreter %.9g, rule %.9g",
+				         c, (long long)i, (double)x[i], (double)z[i], (double)ip, (double)want);
+		}
+		ir_tensor_free(&out);
+		qgt_trainer_destroy(t);
+		diag_sink_fini(&d);
+		ir_graph_destroy(g);
+	}
+}
+
+/* Its backward is the clipped straight-through estimator: the gradient
+ * reaching x is the gradient of the same network fed fake_quant(x), where
+ * x / s rounds inside the integer range, and 0 where it saturates, at
+ * both ends and on the ties that round out of or into the range. */
+static void test_train_fake_quant_ste(void **state)
+{
+	(void)state;
+	/* i8, s 0.25, zp -100: x / s rounds into [-28, 227] */
+	float sc = 0.25f;
+	int8_t zp = -100;
+	enum { B = 3, C = 7, N = B * C }; /* five four-wide runs and a ragged end */
+	float x[N] = {
+		-10.0f, 60.0f,   56.8f,  56.9f,  -7.1f, -7.2f, /* out, out, 227.2 in, 227.6 out, in, out */
+		56.875f, -7.125f, 0.3f, -0.3f, 1.0f,  -3.0f,   /* ties: 227.5 -> 228 out, -28.5 -> -28 in */
+	};
+	uint64_t r = 3;
+	for (int i = 12; i < N; i++)
+		x[i] = (float)((double)(qgt_rng_next(&r) >> 11) / 9007199254740992.0 * 80 - 12);
+	x[N - 1] = 70.0f; /* clipped, in the ragged end */
+	int32_t y[B] = {0, 1, 2};
+	qgt_train_config tc;
+	qgt_train_config_default(&tc);
+	tc.batch = B;
+	tc.input_grad = true;
+	tc.threads = 2;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	ir_value *w;
+	ir_graph *g = fq_graph(2, (int64_t[]){B, C}, IR_DT_I8, 1, &sc, &zp, true, &w);
+	qgt_trainer *t = qgt_trainer_create(g, &tc, &d);
+	if (!t)
+		fail_msg("%s", d.buf ? d.buf : "");
+	assert_int_equal(qgt_trainer_forward(t, x, y, true, NULL, NULL), 0);
+	assert_int_equal(qgt_trainer_backward(t), 0);
+	/* the same gemm on fake_quant(x), no quantizer */
+	float xq[N];
+	for (int i = 0; i < N; i++)
+		xq[i] = fq_rule(x[i], sc, zp, IR_DT_I8);
+	gb b = gb_new();
+	ir_value *gi[2] = {input(&b, 2, (int64_t[]){B, C}),
+	                   ir_graph_add_const(b.g, "w", IR_DT_F32, &w->shape, w->data)};
+	ir_node *gm = op(&b, IR_OP_GEMM, 2, gi);
+	ir_node_set_int(b.g, gm, "trans_b", 1);
+	finish(&b, gm->out[0]);
+	qgt_trainer *t2 = qgt_trainer_create(b.g, &tc, &d);
+	assert_non_null(t2);
+	assert_int_equal(qgt_trainer_forward(t2, xq, y, true, NULL, NULL), 0);
+	assert_int_equal(qgt_trainer_backward(t2), 0);
+	const float *gx = qgt_trainer_input_grad(t), *gref = qgt_trainer_input_grad(t2);
+	int clipped = 0, passed = 0;
+	for (int i = 0; i < N; i++) {
+		double u = ir_quantize_unsat(x[i], sc, zp);
+		bool inside = u >= -128 && u <= 127;
+		float want = inside ? gref[i] : 0.0f;
+		if (gx[i] != want)
+			fail_msg("x[%d] = %g (x / s rounds to %g): gradient %.9g, want %.9g (%s)", i,
+			         (double)x[i], u - zp, (double)gx[i], (double)want, inside ? "inside" : "clipped");
+		clipped += !inside && gref[i] != 0;
+		passed += inside && gref[i] != 0;
+	}
+	/* the cases that tell the estimator apart from identity and from 0 */
+	assert_true(clipped >= 6);
+	assert_true(passed >= 6);
+	/* the kernel's gradient: the same as on fake_quant(x) */
+	const qgt_param *p = qgt_trainer_param(t, 0), *p2 = qgt_trainer_param(t2, 0);
+	assert_int_equal(p->n, p2->n);
+	for (int64_t k = 0; k < p->n; k++)
+		assert_true(p->g[k] == p2->g[k]);
+	qgt_trainer_destroy(t);
+	qgt_trainer_destroy(t2);
+	ir_graph_destroy(g);
+	ir_graph_destroy(b.g);
+	diag_sink_fini(&d);
+}
+
+/* With act_ema, a training-mode forward first moves the grid's range
+ * toward the batch's min and max and quantizes on the grid that gives
+ * (quantize-act's derivation); inference-mode forwards leave it. */
+static void test_train_fake_quant_ema(void **state)
+{
+	(void)state;
+	float sc = 0.02f;
+	int8_t zp = -28; /* covers [-2.0, 3.1] */
+	ir_graph *g = fq_graph(2, (int64_t[]){2, 4}, IR_DT_I8, 1, &sc, &zp, false, NULL);
+	qgt_train_config tc;
+	qgt_train_config_default(&tc);
+	tc.batch = 2;
+	tc.act_ema = 0.25f;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(g, &tc, &d);
+	assert_non_null(t);
+	float x[8] = {-4.0f, 7.0f, 0.5f, 1.0f, -1.0f, 2.0f, 3.0f, 0.0f};
+	int32_t y[2] = {0, 1};
+	const ir_value *s = ir_graph_find_value(g, "s"), *z = ir_graph_find_value(g, "z");
+	assert_int_equal(qgt_trainer_forward(t, x, y, false, NULL, NULL), 0);
+	assert_true(*(float *)s->data == sc && *(int8_t *)z->data == zp);
+	assert_int_equal(qgt_trainer_forward(t, x, y, true, NULL, NULL), 0);
+	float ws;
+	int32_t wz;
+	/* [-2.0, 3.1] a quarter of the way to [-4, 7] */
+	pass_act_params(-2.0 + 0.25 * (-4.0 + 2.0), 3.1 + 0.25 * (7.0 - 3.1), IR_DT_I8, &ws, &wz);
+	assert_float_equal(*(float *)s->data, ws, 1e-7);
+	assert_int_equal(*(int8_t *)z->data, wz);
+	assert_true(ws > sc);
+	const float *out = qgt_trainer_logits(t, NULL);
+	for (int i = 0; i < 8; i++)
+		assert_true(out[i] == fq_rule(x[i], *(float *)s->data, *(int8_t *)z->data, IR_DT_I8));
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
 /* --------------------------------------------------------------- data */
 
 static void test_train_shuffle_and_augment(void **state)
@@ -1179,6 +1408,9 @@ int main(void)
 		cmocka_unit_test(test_train_nan_names_step_and_tensor),
 		cmocka_unit_test(test_train_unsupported_op_reported),
 		cmocka_unit_test(test_train_regularizer_hook),
+		cmocka_unit_test(test_train_fake_quant_forward),
+		cmocka_unit_test(test_train_fake_quant_ste),
+		cmocka_unit_test(test_train_fake_quant_ema),
 		cmocka_unit_test(test_train_shuffle_and_augment),
 		cmocka_unit_test(test_train_onnx_write_round_trip),
 	};
