@@ -241,6 +241,69 @@ static LLVMValueRef ld32(be_fn *f, LLVMValueRef p, int64_t off)
 	return v;
 }
 
+/* The 2x2 tile at 8 bits as one Thumb-2 loop: LLVM's allocator spills
+ * this loop's 13 live values (four sums, four unpacked weight pairs, two
+ * column words, two pointers and the end), and the pointer arithmetic it
+ * derives from the stack columns costs two more instructions a trip.  Per
+ * 4 reduction elements: two weight words (post-increment; channel m + 1
+ * is R4 bytes on), SXTB16 plain and rotated, per column one LDRD of two
+ * i16 pairs and 4 SMLADs: 18 instructions for 16 MACs, 17 when two steps
+ * share a trip. */
+static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[2][2], LLVMValueRef w0,
+                     LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[2][2])
+{
+	LLVMBuilderRef b = f->b;
+	int steps = j->R4 % 8 == 0 ? 2 : 1;
+	char text[2048];
+	size_t at = 0;
+	at += (size_t)snprintf(text + at, sizeof text - at, "1:\n");
+	for (int st = 0; st < steps; st++) {
+		int64_t x1 = 2 * j->R4 - 8; /* column 1 after the post-increment */
+		at += (size_t)snprintf(text + at, sizeof text - at,
+		                       "ldr $8, [$4], #4\n"
+		                       "ldr $9, [$4, #%lld]\n"
+		                       "ldrd $10, $11, [$5], #8\n"
+		                       "sxtb16 $6, $8\n"
+		                       "sxtb16 $8, $8, ror #8\n"
+		                       "sxtb16 $7, $9\n"
+		                       "sxtb16 $9, $9, ror #8\n"
+		                       "smlad $0, $6, $10, $0\n"
+		                       "smlad $0, $8, $11, $0\n"
+		                       "smlad $2, $7, $10, $2\n"
+		                       "smlad $2, $9, $11, $2\n",
+		                       (long long)(j->R4 - 4));
+		if (x1 <= 1020)
+			at += (size_t)snprintf(text + at, sizeof text - at, "ldrd $10, $11, [$5, #%lld]\n",
+			                       (long long)x1);
+		else
+			at += (size_t)snprintf(text + at, sizeof text - at,
+			                       "addw $10, $5, #%lld\n"
+			                       "ldrd $10, $11, [$10]\n",
+			                       (long long)x1);
+		at += (size_t)snprintf(text + at, sizeof text - at,
+		                       "smlad $1, $6, $10, $1\n"
+		                       "smlad $1, $8, $11, $1\n"
+		                       "smlad $3, $7, $10, $3\n"
+		                       "smlad $3, $9, $11, $3\n");
+	}
+	at += (size_t)snprintf(text + at, sizeof text - at, "cmp $4, $18\nbne 1b");
+	static const char cons[] = "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,r,~{cc},~{memory}";
+	LLVMTypeRef el[12];
+	for (int i = 0; i < 12; i++)
+		el[i] = i == 4 || i == 5 ? f->ptr : f->i32;
+	LLVMTypeRef rty = LLVMStructTypeInContext(f->ctx, el, 12, 0);
+	LLVMTypeRef pty[7] = {f->i32, f->i32, f->i32, f->i32, f->ptr, f->ptr, f->ptr};
+	LLVMTypeRef fty = LLVMFunctionType(rty, pty, 7, 0);
+	LLVMValueRef ia = LLVMGetInlineAsm(fty, text, strlen(text), (char *)cons, strlen(cons), 1, 0,
+	                                   LLVMInlineAsmDialectATT, 0);
+	LLVMValueRef args[7] = {init[0][0], init[0][1], init[1][0], init[1][1], w0, x0, wend};
+	LLVMValueRef r = LLVMBuildCall2(b, fty, ia, args, 7, "");
+	acc[0][0] = LLVMBuildExtractValue(b, r, 0, "");
+	acc[0][1] = LLVMBuildExtractValue(b, r, 1, "");
+	acc[1][0] = LLVMBuildExtractValue(b, r, 2, "");
+	acc[1][1] = LLVMBuildExtractValue(b, r, 3, "");
+}
+
 /* acc[i][k] (i < nm channels from m, k < np columns) = the tile's dot
  * products, starting from the folded bias.  The loop walks a weight
  * pointer (channel m's row; m + 1's is R4 bytes further) and a column
@@ -259,6 +322,10 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
 	LLVMValueRef wend = gep8(f, w0, j->wrow);
 	LLVMValueRef x0 = j->col[0];
+	if (j->wbits == 8 && nm == 2 && np == 2) {
+		tile_asm(f, j, init, w0, wend, x0, acc);
+		return;
+	}
 	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
 	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "dsp.k");
 	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "dsp.k.end");

@@ -11,7 +11,7 @@ QuantizeLinear -> DequantizeLinear -> ...  All quantization parameters are
 initializers.  The set covers u8/i8/i16 activations, i8/u8 weights per
 tensor and per channel, depthwise and grouped convs, strides, asymmetric
 pads, dilations, 1-D and 2-D convs, requantization multipliers above and
-below 1, and a matmul with a 3-D batch.  dsp_edges and dsp_lowbit are shaped for the
+below 1, and a matmul with a 3-D batch.  dsp_edges, dsp_lowbit and dsp_wide are shaped for the
 Cortex-M DSP kernels (backends/llvm/l_int_dsp.c): odd channel and pixel
 counts, reductions that are not a multiple of 4, padding taps that must
 read the zero point, u8 weights whose w - zw still fits i8, and a matmul
@@ -308,6 +308,27 @@ def main(outdir):
     md.nodes.append(helper.make_node("MatMul", [f, wd], [mm]))
     y = md.qdq(mm, 0.4, 10, I8)
     md.save(outdir, (2, 5, 8, 8), y)
+
+    # A reduction too long for the tile's immediate offsets (R = 576: the
+    # second column is 1144 bytes on, past LDRD's 1020) and a conv whose
+    # R = 64 * 9 = 576 takes the same path.
+    md = Model("dsp_wide", 12)
+    x = md.qdq("x", 0.05, 3, I8)
+    y = md.matmul(x, 576, 6, I8, wmax=60)
+    y = md.qdq(y, 1.5, -2, I8)
+    sh = md.const(np.array([2, 64, 3, 3], np.int64), "sh")
+    x2 = md.tmp("rs")
+    md.nodes.append(helper.make_node("Reshape", [x, sh], [x2]))
+    x2 = md.qdq(x2, 0.05, 3, I8)
+    c = md.conv(x2, 0.05, 64, 4, (3, 3), I8, True, wmax=60, pads=[1, 1, 1, 1])
+    c = md.qdq(c, 1.0, 0, I8)
+    f = md.tmp("flat")
+    md.nodes.append(helper.make_node("Flatten", [c], [f]))
+    f = md.qdq(f, 1.0, 0, I8)
+    cat = md.tmp("cat")
+    md.nodes.append(helper.make_node("Concat", [y, f], [cat], axis=1))
+    cat = md.qdq(cat, 1.5, -2, I8)
+    md.save(outdir, (2, 576), cat)
 
 
 if __name__ == "__main__":
