@@ -127,9 +127,9 @@ static LLVMValueRef requant(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMV
  *     r = 0:  t >> 31
  *     r >= 1: (t + 2^(30+r) - [t < 0] * 2^31) >> (31 + r)
  * (x < 0 exactly when t < 0; floor(floor(t/2^31) + k) / 2^r) is floor((t
- * + k*2^31) / 2^(31+r)) for integer k).  Tables whose shifts mix left
- * and right, or a multiplier of INT32_MIN, take the step-by-step
- * requant() above.  *small: the result is within +-2^30 (r >= 1), so
+ * + k*2^31) / 2^(31+r)) for integer k).  Tables that mix left shifts
+ * and right ones compute both forms and select per channel.  A
+ * multiplier of INT32_MIN takes the step-by-step requant() above.  *small: the result is within +-2^30 (r >= 1), so
  * adding a zero point cannot overflow. */
 static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, const int32_t *shift,
                               int n, LLVMValueRef c, bool *small)
@@ -148,11 +148,19 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 	if (n <= 1)
 		same = true;
 	*small = all_right;
-	if (!same && !all_right && !all_left)
-		return requant(f, acc, be_int_chan(f, mult, n, c), be_int_chan(f, shift, n, c));
+	bool mixed = !same && !all_right && !all_left; /* per channel r = 0 or >= 1 */
 	LLVMValueRef a = acc;
-	if (all_left) /* left shifts (0 included), wrapping like CMSIS-NN */
-		a = LLVMBuildShl(b, acc, be_int_chan(f, shift, n, c), "");
+	if (!all_right) { /* left shifts (0 included), wrapping like CMSIS-NN */
+		int32_t *left = malloc(sizeof *left * (size_t)(n > 0 ? n : 1));
+		if (!left) {
+			*small = false;
+			return requant(f, acc, be_int_chan(f, mult, n, c), be_int_chan(f, shift, n, c));
+		}
+		for (int i = 0; i < n; i++)
+			left[i] = shift[i] > 0 ? shift[i] : 0;
+		a = LLVMBuildShl(b, acc, be_int_chan(f, left, n, c), "");
+		free(left);
+	}
 	LLVMValueRef m = be_int_chan(f, mult, n, c);
 	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, m, f->i64, ""), ""),
 	                              LLVMConstInt(f->i64, 1ull << 30, 0), "");
@@ -168,9 +176,9 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 		*small = false;
 		return requant(f, acc, be_int_chan(f, mult, n, c), be_int_chan(f, shift, n, c));
 	}
-	for (int i = 0; i < n; i++) {
-		rnd[i] = (int64_t)1 << (30 - shift[i]);
-		rm1[i] = -shift[i] - 1;
+	for (int i = 0; i < n; i++) { /* rm1 -1 marks a channel with r = 0 (mixed tables) */
+		rnd[i] = shift[i] < 0 ? (int64_t)1 << (30 - shift[i]) : 0;
+		rm1[i] = shift[i] < 0 ? -shift[i] - 1 : -1;
 	}
 	LLVMValueRef radd;
 	if (same) {
@@ -193,7 +201,16 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 	LLVMValueRef u = LLVMBuildAdd(b, t, radd, "");
 	u = LLVMBuildAdd(b, u, LLVMBuildShl(b, sgn, LLVMConstInt(f->i64, 31, 0), ""), "");
 	LLVMValueRef hi = LLVMBuildTrunc(b, LLVMBuildAShr(b, u, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
-	LLVMValueRef r = LLVMBuildAShr(b, hi, be_int_chan(f, rm1, n, c), "");
+	LLVMValueRef sh = be_int_chan(f, rm1, n, c);
+	LLVMValueRef r;
+	if (mixed) { /* r = 0 channels: t >> 31 */
+		LLVMValueRef r0 = LLVMBuildTrunc(b, LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 31, 0), ""), f->i32, "");
+		LLVMValueRef isr0 = LLVMBuildICmp(b, LLVMIntSLT, sh, c32(f, 0), "");
+		r = LLVMBuildAShr(b, hi, smax_c(f, sh, c32(f, 0)), "");
+		r = LLVMBuildSelect(b, isr0, r0, r, "");
+	} else {
+		r = LLVMBuildAShr(b, hi, sh, "");
+	}
 	free(rnd);
 	free(rm1);
 	return r;

@@ -330,6 +330,22 @@ def main(outdir):
     cat = md.qdq(cat, 1.5, -2, I8)
     md.save(outdir, (2, 576), cat)
 
+    # Per-channel requantization that mixes left and right shifts (weight
+    # scales over three decades: multipliers from ~0.01 to ~4), small
+    # weights so that the large-multiplier channels do not just saturate.
+    md = Model("rq_mixed", 13)
+    x = md.qdq("x", 0.05, 1, I8)
+    w = md.rng.integers(-6, 7, size=(6, 4, 3, 3)).astype(np.int8)
+    ws = np.array([0.0005, 0.002, 0.01, 0.05, 0.2, 0.8], np.float32)
+    wd = md.tmp("wdq")
+    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(ws, "ws"),
+                                                          md.const(np.zeros(6, np.int8), "wz")], [wd], axis=0))
+    b = md.bias(6, 0.05, ws, 40)
+    c = md.tmp("conv")
+    md.nodes.append(helper.make_node("Conv", [x, wd, b], [c], pads=[1, 1, 1, 1]))
+    y = md.qdq(c, 0.01, -3, I8)
+    md.save(outdir, (1, 4, 6, 7), y)
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
