@@ -260,14 +260,6 @@ static void q_geom(const ir_node *n, int64_t *dims)
 	dims[0] = cnt / (dims[1] * dims[2]);
 }
 
-static LLVMValueRef fabs_f32(be_fn *f, LLVMValueRef x)
-{
-	unsigned id = LLVMLookupIntrinsicID("llvm.fabs", 9);
-	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, &f->f32, 1);
-	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, &f->f32, 1);
-	return LLVMBuildCall2(f->b, ft, fn, &x, 1, "");
-}
-
 /* quantize of an integer: its requantization to the output's parameters,
  * per tensor (ir_eval_quantize's integer branch). */
 static int l_requantize(be_fn *f, const ir_node *n)
@@ -289,11 +281,11 @@ static int l_requantize(be_fn *f, const ir_node *n)
 	return 0;
 }
 
-/* y = saturate(round_half_even(x / scale) + zp).  nearbyint(r) is
- * (|r| + 2^23) - 2^23 for |r| < 2^23 (the addition rounds to an integer,
- * half to even, in the default rounding mode) and r itself above, with
- * r's sign; the saturation happens before the zero point is added (the
- * bounds lo - zp, hi - zp are exact in f32), NaN gives the zero point.
+/* y = saturate(round_half_even(x / scale) + zp).  The saturation to
+ * [lo - zp, hi - zp] (exact in f32) comes first, which rounding cannot
+ * undo; then r + 1.5 * 2^23 rounds to an integer, half to even, in the
+ * default rounding mode, and that integer is the sum's bits minus
+ * 0x4B400000 (|r| < 2^22).  NaN gives the zero point.
  * [lo, hi] is the output dtype's range, or `bits`' (int4: [-8, 7]). */
 static int l_quantize(be_fn *f, const ir_node *n)
 {
@@ -314,18 +306,17 @@ static int l_quantize(be_fn *f, const ir_node *n)
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, (int64_t[]){dims[1] * dims[2], dims[2], 1});
 	LLVMValueRef zp = z ? ld_i32(f, zv->dt, z, c) : c32(f, 0);
 	LLVMValueRef r = LLVMBuildFDiv(b, be_ld(f, x, idx), be_ld(f, s, c), "");
-	LLVMValueRef two23 = be_cf(f, 8388608.0f);
-	LLVMValueRef a = fabs_f32(f, r);
-	LLVMValueRef t = LLVMBuildFSub(b, LLVMBuildFAdd(b, a, two23, ""), two23, "");
-	t = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, a, two23, ""), t, a, "");
-	LLVMValueRef q = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, r, be_cf(f, 0), ""),
-	                                 LLVMBuildFNeg(b, t, ""), t, "");
+	/* clamp first (the bounds are integers, so rounding cannot leave
+	 * them), then round half to even by adding 1.5 * 2^23: exact for
+	 * |q| < 2^22, and the integer is the sum's low mantissa bits */
 	LLVMValueRef flo = LLVMBuildSIToFP(b, LLVMBuildSub(b, c32(f, lo), zp, ""), f->f32, "");
 	LLVMValueRef fhi = LLVMBuildSIToFP(b, LLVMBuildSub(b, c32(f, hi), zp, ""), f->f32, "");
-	q = be_sel_lt(f, q, flo, flo, q);
-	q = be_sel_lt(f, fhi, q, fhi, q);
-	q = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, r, r, ""), be_cf(f, 0), q, "");
-	LLVMValueRef v = LLVMBuildAdd(b, LLVMBuildFPToSI(b, q, f->i32, ""), zp, "");
+	LLVMValueRef q = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, r, flo, ""), flo, r, "");
+	q = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, q, fhi, ""), fhi, q, "");
+	LLVMValueRef m = LLVMBuildFAdd(b, q, be_cf(f, 12582912.0f), "");
+	LLVMValueRef qi = LLVMBuildSub(b, LLVMBuildBitCast(b, m, f->i32, ""), c32(f, 0x4B400000), "");
+	qi = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, r, r, ""), c32(f, 0), qi, "");
+	LLVMValueRef v = LLVMBuildAdd(b, qi, zp, "");
 	be_st_t(f, be_dt_type(f, odt), y, idx, LLVMBuildTrunc(b, v, be_dt_type(f, odt), ""));
 	be_nest_end(f, &nst);
 	return 0;
