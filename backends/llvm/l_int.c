@@ -196,10 +196,24 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 		LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
 		radd = be_ld_t(f, f->i64, g, c);
 	}
-	/* - [t < 0] * 2^31 as + (t >> 63) << 31: a shift, no compare */
-	LLVMValueRef sgn = LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 63, 0), "");
-	LLVMValueRef u = LLVMBuildAdd(b, t, radd, "");
-	u = LLVMBuildAdd(b, u, LLVMBuildShl(b, sgn, LLVMConstInt(f->i64, 31, 0), ""), "");
+	/* - [t < 0] * 2^31 as + (t >> 63) << 31: a shift, no compare.  With
+	 * every multiplier above 2^30 (or 0), t < 0 exactly when a < 0 (|a*M|
+	 * >= M > 2^30 for a != 0), so the correction comes from a and the
+	 * whole sum is one multiply-accumulate onto a per-channel start. */
+	bool msign = true;
+	for (int i = 0; i < n; i++)
+		msign = msign && (mult[i] > (1 << 30) || mult[i] == 0);
+	LLVMValueRef u;
+	if (msign && !mixed) {
+		LLVMValueRef sa = LLVMBuildSExt(b, LLVMBuildAShr(b, a, c32(f, 31), ""), f->i64, "");
+		LLVMValueRef init = LLVMBuildAdd(b, LLVMBuildAdd(b, radd, LLVMConstInt(f->i64, 1ull << 30, 0), ""),
+		                                 LLVMBuildShl(b, sa, LLVMConstInt(f->i64, 31, 0), ""), "");
+		u = LLVMBuildAdd(b, init, LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, m, f->i64, ""), ""), "");
+	} else {
+		LLVMValueRef sgn = LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 63, 0), "");
+		u = LLVMBuildAdd(b, t, radd, "");
+		u = LLVMBuildAdd(b, u, LLVMBuildShl(b, sgn, LLVMConstInt(f->i64, 31, 0), ""), "");
+	}
 	LLVMValueRef hi = LLVMBuildTrunc(b, LLVMBuildAShr(b, u, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
 	LLVMValueRef sh = be_int_chan(f, rm1, n, c);
 	LLVMValueRef r;

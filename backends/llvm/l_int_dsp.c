@@ -623,6 +623,103 @@ static bool has_bias(const ir_node *n, int k)
 	return n->nin > k && n->in[k] && ir_shape_numel(&n->in[k]->shape) > 0;
 }
 
+/* What a depthwise output needs: the bordered plane, the channel's
+ * weights (wreg[] when they fit in registers, else loads from wt at
+ * wbase), its folded bias, and where outputs go. */
+typedef struct dw_geom {
+	LLVMValueRef plane, wt, wbase;
+	LLVMValueRef *wreg;
+	int nw;
+	int64_t npair, nsingle, pw;
+	LLVMValueRef bias, c, nc, y;
+	LLVMTypeRef oty;
+	const be_iop *o;
+	int64_t k[2], s[2], dil[2], out[2];
+} dw_geom;
+
+/* One output (oh, ow) of the channel: the taps of each kernel row as
+ * SMLAD pairs and single multiplies, then the output step. */
+static void dw_one(be_fn *f, const dw_geom *g, LLVMValueRef oh, LLVMValueRef ow)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef acc = g->bias;
+	LLVMValueRef org = be_add(f, be_mul(f, oh, g->s[0] * g->pw), be_mul(f, ow, g->s[1]));
+	for (int64_t kh = 0; kh < g->k[0]; kh++) {
+		LLVMValueRef row = be_add(f, org, be_ci(f, kh * g->dil[0] * g->pw));
+		for (int64_t p = 0; p < g->npair; p++) {
+			LLVMValueRef ix = be_add(f, row, be_ci(f, 2 * p));
+			LLVMValueRef pa = LLVMBuildInBoundsGEP2(b, i16, g->plane, &ix, 1, "");
+			LLVMValueRef xw = LLVMBuildLoad2(b, f->i32, pa, "");
+			LLVMSetAlignment(xw, 2);
+			int64_t wi = kh * g->npair + p;
+			LLVMValueRef wv2 = g->nw ? g->wreg[wi] : be_ld_t(f, f->i32, g->wt, be_add(f, g->wbase, be_ci(f, wi)));
+			acc = smlad(f, wv2, xw, acc);
+		}
+		for (int64_t q = 0; q < g->nsingle; q++) {
+			int64_t kw = 2 * g->npair + q;
+			LLVMValueRef xe = LLVMBuildSExt(b, be_ld_t(f, i16, g->plane, be_add(f, row, be_ci(f, kw * g->dil[1]))),
+			                                f->i32, "");
+			int64_t wi = g->k[0] * g->npair + kh * g->nsingle + q;
+			LLVMValueRef wv1 = g->nw ? g->wreg[wi] : be_ld_t(f, f->i32, g->wt, be_add(f, g->wbase, be_ci(f, wi)));
+			acc = LLVMBuildAdd(b, acc, LLVMBuildMul(b, xe, wv1, ""), "");
+		}
+	}
+	LLVMValueRef yi = be_add(f, be_mul(f, g->nc, g->out[0] * g->out[1]), be_add(f, be_mul(f, oh, g->out[1]), ow));
+	be_st_t(f, g->oty, g->y, yi, be_int_out(f, g->o, acc, g->c));
+}
+
+/* Two horizontally adjacent outputs of a 3x3 depthwise kernel from the
+ * plane at p0 (the first output's top-left tap), in Thumb-2: per kernel
+ * row three word loads of i16 pairs, an SMLAD each for the first two
+ * taps and an SMLA<x><y> each for the third (whose weights w02, w12, w22
+ * sit in the halves of w2a and w2b): 21 instructions for 18 MACs.
+ * Column stride 1 reads the middle pair (x1, x2) unaligned; stride 2
+ * reads three aligned pairs. */
+static void dw_pair_asm(be_fn *f, const dw_geom *g, LLVMValueRef p0, LLVMValueRef *wreg, LLVMValueRef w2a,
+                        LLVMValueRef w2b, LLVMValueRef acc[2])
+{
+	static const char *third0[3] = {"smlabb", "smlatb", "smlabb"}; /* w2 x lo */
+	static const char *third1[3] = {"smlabt", "smlatt", "smlabt"}; /* w2 x hi (stride 1) */
+	char text[2048];
+	size_t at = 0;
+	for (int kh = 0; kh < 3; kh++) {
+		long long rb = (long long)(kh * g->pw * 2);
+		const char *w2 = kh < 2 ? "$11" : "$12";
+		if (g->s[1] == 1)
+			at += (size_t)snprintf(text + at, sizeof text - at,
+			                       "ldr $2, [$7, #%lld]\n"
+			                       "ldr $3, [$7, #%lld]\n"
+			                       "ldr $4, [$7, #%lld]\n"
+			                       "smlad $0, $%d, $2, $0\n"
+			                       "%s $0, %s, $3, $0\n"
+			                       "smlad $1, $%d, $4, $1\n"
+			                       "%s $1, %s, $3, $1\n",
+			                       rb, rb + 4, rb + 2, 8 + kh, third0[kh], w2, 8 + kh, third1[kh], w2);
+		else
+			at += (size_t)snprintf(text + at, sizeof text - at,
+			                       "ldr $2, [$7, #%lld]\n"
+			                       "ldr $3, [$7, #%lld]\n"
+			                       "ldr $4, [$7, #%lld]\n"
+			                       "smlad $0, $%d, $2, $0\n"
+			                       "%s $0, %s, $3, $0\n"
+			                       "smlad $1, $%d, $3, $1\n"
+			                       "%s $1, %s, $4, $1\n",
+			                       rb, rb + 4, rb + 8, 8 + kh, third0[kh], w2, 8 + kh, third0[kh], w2);
+	}
+	static const char cons[] = "=r,=r,=&r,=&r,=&r,0,1,r,r,r,r,r,r,~{memory}";
+	LLVMTypeRef el[5] = {f->i32, f->i32, f->i32, f->i32, f->i32};
+	LLVMTypeRef rty = LLVMStructTypeInContext(f->ctx, el, 5, 0);
+	LLVMTypeRef pty[8] = {f->i32, f->i32, f->ptr, f->i32, f->i32, f->i32, f->i32, f->i32};
+	LLVMTypeRef fty = LLVMFunctionType(rty, pty, 8, 0);
+	LLVMValueRef ia = LLVMGetInlineAsm(fty, text, strlen(text), (char *)cons, strlen(cons), 1, 0,
+	                                   LLVMInlineAsmDialectATT, 0);
+	LLVMValueRef args[8] = {g->bias, g->bias, p0, wreg[0], wreg[1], wreg[2], w2a, w2b};
+	LLVMValueRef r = LLVMBuildCall2(f->b, fty, ia, args, 8, "");
+	acc[0] = LLVMBuildExtractValue(f->b, r, 0, "");
+	acc[1] = LLVMBuildExtractValue(f->b, r, 1, "");
+}
+
 /* ------------------------------------------------------------ depthwise */
 
 /* A depthwise conv (group = C = M): per channel, the input plane is
@@ -736,33 +833,46 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	for (int i = 0; i < nw; i++)
 		wreg[i] = be_ld_t(f, f->i32, wt, be_add(f, wbase, be_ci(f, i)));
 	LLVMValueRef bc = be_ld_t(f, f->i32, bt, c);
-	be_nest on;
-	int64_t odims[2] = {out[0], out[1]};
-	LLVMValueRef ov[2];
-	be_nest_begin(f, &on, 2, odims, ov);
-	LLVMValueRef acc = bc;
-	LLVMValueRef org = be_add(f, be_mul(f, ov[0], s[0] * pw), be_mul(f, ov[1], s[1]));
-	for (int64_t kh = 0; kh < k[0]; kh++) {
-		LLVMValueRef row = be_add(f, org, be_ci(f, kh * dil[0] * pw));
-		for (int64_t p = 0; p < npair; p++) {
-			LLVMValueRef ix = be_add(f, row, be_ci(f, 2 * p));
-			LLVMValueRef pa = LLVMBuildInBoundsGEP2(b, i16, plane, &ix, 1, "");
-			LLVMValueRef xw = LLVMBuildLoad2(b, f->i32, pa, "");
-			LLVMSetAlignment(xw, 2);
-			LLVMValueRef wv2 = nw ? wreg[kh * npair + p] : be_ld_t(f, f->i32, wt, be_add(f, wbase, be_ci(f, kh * npair + p)));
-			acc = smlad(f, wv2, xw, acc);
+	dw_geom g = {.plane = plane, .wt = wt, .wbase = wbase, .wreg = wreg, .nw = nw, .npair = npair,
+	             .nsingle = nsingle, .pw = pw, .bias = bc, .c = c, .nc = nc, .y = y, .oty = oty, .o = &o,
+	             .k = {0, 0}, .s = {0, 0}, .dil = {0, 0}, .out = {0, 0}};
+	memcpy(g.k, k, sizeof g.k);
+	memcpy(g.s, s, sizeof g.s);
+	memcpy(g.dil, dil, sizeof g.dil);
+	memcpy(g.out, out, sizeof g.out);
+	/* 3x3 at dilation 1 and column stride 1 or 2: output pairs in asm */
+	bool pairs = k[0] == 3 && k[1] == 3 && dil[0] == 1 && dil[1] == 1 && (s[1] == 1 || s[1] == 2) &&
+	             nw == 6 && out[1] >= 2 && 2 * pw * 2 + 8 <= 4095;
+	be_loop lh;
+	LLVMValueRef oh = be_loop_begin(f, &lh, out[0]);
+	if (pairs) {
+		/* (w02, w12) and (w22, 0): the rows' third taps, as SMLA<x><y> halves */
+		LLVMValueRef lo16 = c32(f, 0xffff);
+		LLVMValueRef w2a = LLVMBuildOr(b, LLVMBuildAnd(b, wreg[3], lo16, ""),
+		                               LLVMBuildShl(b, wreg[4], c32(f, 16), ""), "");
+		LLVMValueRef w2b = LLVMBuildAnd(b, wreg[5], lo16, "");
+		be_loop lw;
+		LLVMValueRef owp = be_loop_begin(f, &lw, out[1] / 2);
+		LLVMValueRef ow = be_mul(f, owp, 2);
+		LLVMValueRef org = be_add(f, be_mul(f, oh, s[0] * pw), be_mul(f, ow, s[1]));
+		LLVMValueRef p0 = LLVMBuildInBoundsGEP2(b, i16, plane, &org, 1, "");
+		LLVMValueRef acc[2];
+		dw_pair_asm(f, &g, p0, wreg, w2a, w2b, acc);
+		for (int e = 0; e < 2; e++) {
+			LLVMValueRef owe = be_add(f, ow, be_ci(f, e));
+			LLVMValueRef yi = be_add(f, be_mul(f, nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), owe));
+			be_st_t(f, oty, y, yi, be_int_out(f, &o, acc[e], c));
 		}
-		for (int64_t q = 0; q < nsingle; q++) {
-			int64_t kw = 2 * npair + q;
-			LLVMValueRef xe = LLVMBuildSExt(b, be_ld_t(f, i16, plane, be_add(f, row, be_ci(f, kw * dil[1]))), f->i32, "");
-			int64_t wi = k[0] * npair + kh * nsingle + q;
-			LLVMValueRef wv1 = nw ? wreg[wi] : be_ld_t(f, f->i32, wt, be_add(f, wbase, be_ci(f, wi)));
-			acc = LLVMBuildAdd(b, acc, LLVMBuildMul(b, xe, wv1, ""), "");
-		}
+		be_loop_end(f, &lw);
+		if (out[1] % 2)
+			dw_one(f, &g, oh, be_ci(f, out[1] - 1));
+	} else {
+		be_loop lw;
+		LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
+		dw_one(f, &g, oh, ow);
+		be_loop_end(f, &lw);
 	}
-	LLVMValueRef yi = be_add(f, be_mul(f, nc, out[0] * out[1]), be_add(f, be_mul(f, ov[0], out[1]), ov[1]));
-	be_st_t(f, oty, y, yi, be_int_out(f, &o, acc, c));
-	be_nest_end(f, &on);
+	be_loop_end(f, &lh);
 	be_loop_end(f, &lc);
 	be_loop_end(f, &ln);
 	lifetime(f, false, plane, ph * pw * 2);
