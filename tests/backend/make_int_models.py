@@ -346,6 +346,18 @@ def main(outdir):
     y = md.qdq(c, 0.01, -3, I8)
     md.save(outdir, (1, 4, 6, 7), y)
 
+    # The DSP depthwise kernel's output pairs (3x3, dilation 1): column
+    # stride 1 with an odd output width (the single-output tail), then
+    # stride 2 with TF-style asymmetric padding, per-channel weights,
+    # batch 2.
+    md = Model("dsp_dw", 14)
+    x = md.qdq("x", 0.05, -4, I8)
+    y = md.conv(x, 0.05, 6, 6, (3, 3), I8, True, group=6, bmax=300, pads=[1, 1, 1, 1])
+    y = md.qdq(y, 0.15, 2, I8)
+    y = md.conv(y, 0.15, 6, 6, (3, 3), I8, True, group=6, bmax=300, strides=[2, 2], pads=[0, 0, 1, 1])
+    y = md.qdq(y, 0.4, -1, I8)
+    md.save(outdir, (2, 6, 9, 11), y)
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
