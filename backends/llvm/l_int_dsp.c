@@ -809,12 +809,29 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	LLVMValueRef nb = be_loop_begin(f, &ln, N);
 	LLVMValueRef c = be_loop_begin(f, &lc, C);
 	LLVMValueRef nc = be_add(f, be_mul(f, nb, C), c);
-	/* the plane: zx everywhere, then the input at (pb0, pb1) */
+	/* the plane: zx on the border (rows above and below the input, the
+	 * columns left and right of it), then the input at (pb0, pb1) */
 	{
-		be_loop l;
-		LLVMValueRef i = be_loop_begin(f, &l, ph * pw);
-		be_st_t(f, i16, plane, i, zx16);
-		be_loop_end(f, &l);
+		int64_t rows[2][2] = {{0, pb[0]}, {pb[0] + in[0], ph}};
+		for (int e = 0; e < 2; e++)
+			if (rows[e][1] > rows[e][0]) {
+				be_loop l;
+				LLVMValueRef i = be_loop_begin(f, &l, (rows[e][1] - rows[e][0]) * pw);
+				be_st_t(f, i16, plane, be_add(f, i, be_ci(f, rows[e][0] * pw)), zx16);
+				be_loop_end(f, &l);
+			}
+		int64_t cols[2][2] = {{0, pb[1]}, {pb[1] + in[1], pw}};
+		for (int e = 0; e < 2; e++)
+			if (cols[e][1] > cols[e][0]) {
+				be_nest bn;
+				int64_t bd[2] = {in[0], cols[e][1] - cols[e][0]};
+				LLVMValueRef bi[2];
+				be_nest_begin(f, &bn, 2, bd, bi);
+				LLVMValueRef at = be_add(f, be_mul(f, be_add(f, bi[0], be_ci(f, pb[0])), pw),
+				                         be_add(f, bi[1], be_ci(f, cols[e][0])));
+				be_st_t(f, i16, plane, at, zx16);
+				be_nest_end(f, &bn);
+			}
 		be_nest nst;
 		int64_t dims[2] = {in[0], in[1]};
 		LLVMValueRef iv[2];
