@@ -268,8 +268,8 @@ static void tile_scale(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int n
  * is R4 bytes on), SXTB16 plain and rotated, per column one LDRD of two
  * i16 pairs and 4 SMLADs: 18 instructions for 16 MACs, 17 when two steps
  * share a trip.  Packed 4- and 2-bit words are lifted in place (LSL,
- * AND with 0xF0F0F0F0 or 0xC0C0C0C0, both Thumb-2 immediates): 41
- * instructions per 32 MACs at 4 bits, 79 per 64 at 2. */
+ * AND with 0xF0F0F0F0 or 0xC0C0C0C0, both Thumb-2 immediates): 40
+ * instructions per 32 MACs at 4 bits, 78 per 64 at 2. */
 static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[2][2], LLVMValueRef w0,
                      LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[2][2])
 {
@@ -333,9 +333,16 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[2][2], LLVMVa
 			                       "sxtb16 $6, $6\n"
 			                       "sxtb16 $9, $7, ror #8\n"
 			                       "sxtb16 $7, $7\n");
-			for (int k = 0; k < 2; k++) {
-				int64_t xo = 8 * g + k * 2 * j->R4;
-				if (xo <= 1020)
+			/* the column pointer runs 8 * (nsrc - 1) bytes ahead, so the
+			 * last source's column-0 load post-increments it: column 1
+			 * first there */
+			for (int kk = 0; kk < 2; kk++) {
+				int k = last ? 1 - kk : kk;
+				int64_t xo = 8 * g + k * 2 * j->R4 - 8 * (nsrc - 1);
+				if (last && k == 0)
+					at += (size_t)snprintf(text + at, sizeof text - at, "ldrd $10, $11, [$5], #%d\n",
+					                       2 * (32 / j->wbits));
+				else if (xo >= -1020 && xo <= 1020)
 					at += (size_t)snprintf(text + at, sizeof text - at, "ldrd $10, $11, [$5, #%lld]\n",
 					                       (long long)xo);
 				else
@@ -349,7 +356,6 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[2][2], LLVMVa
 				                       k, k, k, k, 2 + k, 2 + k, 2 + k, 2 + k);
 			}
 		}
-		at += (size_t)snprintf(text + at, sizeof text - at, "add $5, $5, #%d\n", 2 * (32 / j->wbits));
 	}
 	at += (size_t)snprintf(text + at, sizeof text - at, "cmp $4, $18\nbne 1b");
 	static const char cons[] = "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,r,~{cc},~{memory}";
@@ -361,6 +367,8 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[2][2], LLVMVa
 	LLVMTypeRef fty = LLVMFunctionType(rty, pty, 7, 0);
 	LLVMValueRef ia = LLVMGetInlineAsm(fty, text, strlen(text), (char *)cons, strlen(cons), 1, 0,
 	                                   LLVMInlineAsmDialectATT, 0);
+	if (j->wbits != 8) /* see above: the column pointer runs ahead */
+		x0 = gep8(f, x0, 8 * ((j->wbits == 4 ? 2 : 4) - 1));
 	LLVMValueRef args[7] = {init[0][0], init[0][1], init[1][0], init[1][1], w0, x0, wend};
 	LLVMValueRef r = LLVMBuildCall2(b, fty, ia, args, 7, "");
 	acc[0][0] = LLVMBuildExtractValue(b, r, 0, "");

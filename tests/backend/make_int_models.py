@@ -311,7 +311,8 @@ def main(outdir):
 
     # A reduction too long for the tile's immediate offsets (R = 576: the
     # second column is 1144 bytes on, past LDRD's 1020) and a conv whose
-    # R = 64 * 9 = 576 takes the same path.
+    # R = 64 * 9 = 576 takes the same path; dsp_wide4 is that conv with
+    # 4-bit weights (the packed tile's offsets past LDRD's range).
     md = Model("dsp_wide", 12)
     x = md.qdq("x", 0.05, 3, I8)
     y = md.matmul(x, 576, 6, I8, wmax=60)
@@ -329,6 +330,12 @@ def main(outdir):
     md.nodes.append(helper.make_node("Concat", [y, f], [cat], axis=1))
     cat = md.qdq(cat, 1.5, -2, I8)
     md.save(outdir, (2, 576), cat)
+
+    md = Model("dsp_wide4", 15)
+    x = md.qdq("x", 0.05, 3, I8)
+    c = md.conv(x, 0.05, 64, 5, (3, 3), I8, True, wmax=7, pads=[1, 1, 1, 1])
+    c = md.qdq(c, 0.08, 0, I8)
+    md.save(outdir, (1, 64, 3, 4), c)
 
     # Per-channel requantization that mixes left and right shifts (weight
     # scales over three decades: multipliers from ~0.01 to ~4), small
