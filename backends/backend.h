@@ -61,6 +61,9 @@ typedef struct be_options {
 	const char *out_path;   /* file to write ("-": stdout; asm/llvm/header only) */
 	const char *name;       /* symbol prefix, a C identifier of <= BE_MAX_NAME chars */
 	const char *model_desc; /* for the header's comment; may be NULL */
+	char *imports;          /* with an object: receives its undefined symbols, space-
+	                         * separated (imports_len bytes); may be NULL */
+	size_t imports_len;
 } be_options;
 
 /* Longest symbol prefix: every symbol, macro and internal global name
@@ -82,8 +85,11 @@ int be_check_supported(const ir_graph *g, diag_sink *d);
  * 0, or -1 after reporting. */
 int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *d);
 
-/* Write the C header of the ABI above for g to path (same temp+rename). */
-int be_write_header(ir_graph *g, const char *name, const char *path, diag_sink *d);
+/* Write the C header of the ABI above for g to path (same temp+rename).
+ * imports: the object's undefined symbols as be_compile returned them,
+ * listed as what it needs at link time; NULL (no object) derives that
+ * from the ops instead. */
+int be_write_header(ir_graph *g, const char *name, const char *path, const char *imports, diag_sink *d);
 
 /* Lower g for the host with the same code path as be_compile and kernel
  * policy code, JIT it with ORC LLJIT and run it once.  inputs/outputs as
@@ -105,6 +111,9 @@ typedef struct be_backend {
 	                    const char *name, diag_sink *d);
 	/* Optimise and write the module to path as obj/asm/llvm; 0 or -1. */
 	int (*emit)(be_module *m, be_emit kind, const char *path, diag_sink *d);
+	/* After emitting an object: the symbols it imports, space-separated
+	 * ("" when none or not known). */
+	const char *(*imports)(const be_module *m);
 	void (*destroy)(be_module *m);
 } be_backend;
 

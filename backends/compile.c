@@ -153,7 +153,7 @@ static void comment_text(FILE *f, const char *s)
 	}
 }
 
-static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
+static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, const char *imports)
 {
 	char up[256];
 	size_t i;
@@ -193,26 +193,59 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
 		fprintf(f, "' %s%s */\n", ir_dtype_name(g->outputs[k]->dt), s);
 		io_quant(f, up, "OUTPUT", k, g->outputs[k]);
 	}
-	/* What the object needs at link time: libm only for the ops whose
-	 * lowering calls it (l_elementwise.c, l_reduce.c); LLVM may turn block
-	 * copies and clears into memcpy/memset (__aeabi_mem* on ARM EABI). */
-	bool need_exp = false, need_log = false, need_tanh = false;
-	for (int k = 0; k < g->nnodes; k++) {
-		ir_op op = g->nodes[k]->op;
-		if (g->nodes[k]->dead || ir_node_attr(g->nodes[k], "lut"))
-			continue; /* an integer table needs no libm */
-		need_exp |= op == IR_OP_SIGMOID || op == IR_OP_SOFTMAX || op == IR_OP_LOG_SOFTMAX;
-		need_log |= op == IR_OP_LOG_SOFTMAX;
-		need_tanh |= op == IR_OP_TANH;
+	/* What the object needs at link time.  With the object at hand, its
+	 * undefined symbols (libgcc/compiler-rt helpers included); else libm
+	 * only for the ops whose lowering calls it (l_elementwise.c,
+	 * l_reduce.c), and memcpy/memset, which LLVM may call for block
+	 * copies and clears (__aeabi_mem* on ARM EABI). */
+	if (imports) {
+		static const char *const libm[] = {"expf", "logf", "tanhf", "sqrtf", "powf", "nearbyintf",
+		                                   "roundf", "floorf", "ceilf", "fmodf", "sinf", "cosf", "erff"};
+		bool uses_libm = false;
+		char w[128];
+		for (const char *q = imports; *q;) {
+			size_t n = strcspn(q, " ");
+			snprintf(w, sizeof w, "%.*s", (int)(n < sizeof w ? n : sizeof w - 1), q);
+			for (size_t k = 0; k < sizeof libm / sizeof *libm; k++)
+				uses_libm = uses_libm || strcmp(w, libm[k]) == 0;
+			q += n;
+			q += strspn(q, " ");
+		}
+		fprintf(f, "\n/* Link needs: the object imports%s", *imports ? "" : " nothing");
+		int col = 32;
+		for (const char *q = imports; *q;) {
+			size_t n = strcspn(q, " ");
+			if (col + (int)n > 76) {
+				fprintf(f, "\n *  ");
+				col = 4;
+			}
+			fprintf(f, " %.*s", (int)n, q);
+			col += (int)n + 1;
+			q += n;
+			q += strspn(q, " ");
+		}
+		fprintf(f, "%s", uses_libm ? ";\n * libm (-lm) provides the math functions" : ";\n * no libm");
+		fprintf(f, " (the C library and libgcc provide the rest).\n"
+		           " * No qgtc runtime library, no heap, no static data but its constants. */\n");
+	} else {
+		bool need_exp = false, need_log = false, need_tanh = false;
+		for (int k = 0; k < g->nnodes; k++) {
+			ir_op op = g->nodes[k]->op;
+			if (g->nodes[k]->dead || ir_node_attr(g->nodes[k], "lut"))
+				continue; /* an integer table needs no libm */
+			need_exp |= op == IR_OP_SIGMOID || op == IR_OP_SOFTMAX || op == IR_OP_LOG_SOFTMAX;
+			need_log |= op == IR_OP_LOG_SOFTMAX;
+			need_tanh |= op == IR_OP_TANH;
+		}
+		fprintf(f, "\n/* Link needs: the C library's memcpy/memset (the compiler may call them,\n"
+		           " * as __aeabi_memcpy/__aeabi_memclr on ARM EABI)");
+		if (need_exp || need_log || need_tanh)
+			fprintf(f, " and libm (-lm) for%s%s%s", need_exp ? " expf" : "", need_log ? " logf" : "",
+			        need_tanh ? " tanhf" : "");
+		else
+			fprintf(f, "; no libm");
+		fprintf(f, ".\n * No qgtc runtime library, no heap, no static data but its constants. */\n");
 	}
-	fprintf(f, "\n/* Link needs: the C library's memcpy/memset (the compiler may call them,\n"
-	           " * as __aeabi_memcpy/__aeabi_memclr on ARM EABI)");
-	if (need_exp || need_log || need_tanh)
-		fprintf(f, " and libm (-lm) for%s%s%s", need_exp ? " expf" : "", need_log ? " logf" : "",
-		        need_tanh ? " tanhf" : "");
-	else
-		fprintf(f, "; no libm");
-	fprintf(f, ".\n * No qgtc runtime library, no heap, no static data but its constants. */\n");
 	bool all_f32 = true;
 	for (int k = 0; k < g->ninputs; k++)
 		all_f32 = all_f32 && g->inputs[k]->dt == IR_DT_F32;
@@ -244,12 +277,12 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name)
 	return buf;
 }
 
-int be_write_header(ir_graph *g, const char *name, const char *path, diag_sink *d)
+int be_write_header(ir_graph *g, const char *name, const char *path, const char *imports, diag_sink *d)
 {
 	pass_mem_plan *p = prepare(g, name, d);
 	if (!p)
 		return -1;
-	char *s = header_text(g, p, name);
+	char *s = header_text(g, p, name, imports);
 	int rc = s ? be_write_file(path, s, strlen(s), d) : -1;
 	if (!s)
 		diag_error(d, NULL, "out of memory");
@@ -261,13 +294,15 @@ int be_write_header(ir_graph *g, const char *name, const char *path, diag_sink *
 int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *d)
 {
 	if (o->emit == BE_EMIT_HEADER)
-		return be_write_header(g, o->name, o->out_path, d);
+		return be_write_header(g, o->name, o->out_path, NULL, d);
 	pass_mem_plan *p = prepare(g, o->name, d);
 	if (!p)
 		return -1;
 	const be_backend *be = &be_llvm_backend;
 	be_module *m = be->lower(g, p, t, o->name, d);
 	int rc = m ? be->emit(m, o->emit, o->out_path, d) : -1;
+	if (rc == 0 && o->imports && o->imports_len > 0)
+		snprintf(o->imports, o->imports_len, "%s", be->imports(m));
 	be->destroy(m);
 	pass_memplan_destroy(p);
 	return rc;

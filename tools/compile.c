@@ -258,12 +258,15 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 	                               : be_default_name(to_stdout ? o->model : o->out_file, namebuf,
 	                                                 sizeof namebuf);
 	if (emit == DRV_EMIT_HEADER)
-		return be_write_header(g, name, to_stdout ? "-" : o->out_file, d);
+		return be_write_header(g, name, to_stdout ? "-" : o->out_file, NULL, d);
+	char imports[2048] = "";
 	be_options bo = {
 		.emit = emit == DRV_EMIT_OBJ ? BE_EMIT_OBJ : emit == DRV_EMIT_ASM ? BE_EMIT_ASM : BE_EMIT_LLVM,
 		.out_path = to_stdout ? "-" : o->out_file,
 		.name = name,
 		.model_desc = o->model,
+		.imports = imports,
+		.imports_len = sizeof imports,
 	};
 	if (be_compile(g, &t, &bo, d))
 		return -1;
@@ -271,7 +274,7 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 		return 0;
 	char hbuf[4096];
 	const char *header = o->header_file ? o->header_file : with_ext(o->out_file, ".h", hbuf, sizeof hbuf);
-	if (be_write_header(g, name, header, d) || (o->depend && write_depfile(o, header, d))) {
+	if (be_write_header(g, name, header, imports, d) || (o->depend && write_depfile(o, header, d))) {
 		unlink(o->out_file);
 		if (!o->header_file || strcmp(header, o->out_file) != 0)
 			unlink(header);

@@ -7,6 +7,8 @@
 #include <llvm-c/Error.h>
 #include <llvm-c/Transforms/PassBuilder.h>
 
+#include <llvm-c/Object.h>
+
 #include "lower_internal.h"
 
 void be_llvm_init(void)
@@ -115,6 +117,7 @@ struct be_module {
 	LLVMModuleRef mod;
 	LLVMTargetMachineRef tm;
 	be_target t;
+	char imports[2048]; /* the emitted object's undefined symbols */
 };
 
 static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_target *t,
@@ -186,6 +189,52 @@ int be_write_file(const char *path, const void *buf, size_t len, diag_sink *d)
 	return 0;
 }
 
+/* The undefined symbols of the object in mb (those in no section, the
+ * file symbol aside), sorted, into m->imports. */
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void object_imports(be_module *m, LLVMMemoryBufferRef mb)
+{
+	m->imports[0] = 0;
+	char *err = NULL;
+	LLVMMemoryBufferRef copy = LLVMCreateMemoryBufferWithMemoryRange(LLVMGetBufferStart(mb), LLVMGetBufferSize(mb),
+	                                                                 "obj", 0);
+	LLVMBinaryRef bin = LLVMCreateBinary(copy, m->ctx, &err);
+	if (!bin) {
+		LLVMDisposeMessage(err);
+		LLVMDisposeMemoryBuffer(copy);
+		return;
+	}
+	size_t idlen = 0;
+	const char *src = LLVMGetSourceFileName(m->mod, &idlen);
+	const char *names[256];
+	int n = 0;
+	LLVMSymbolIteratorRef si = LLVMObjectFileCopySymbolIterator(bin);
+	LLVMSectionIteratorRef sec = LLVMObjectFileCopySectionIterator(bin);
+	for (; si && sec && !LLVMObjectFileIsSymbolIteratorAtEnd(bin, si); LLVMMoveToNextSymbol(si)) {
+		const char *name = LLVMGetSymbolName(si);
+		if (!name || !*name || (src && strlen(name) == idlen && strncmp(name, src, idlen) == 0))
+			continue;
+		LLVMMoveToContainingSection(sec, si);
+		if (!LLVMObjectFileIsSectionIteratorAtEnd(bin, sec) || n == 256)
+			continue;
+		names[n++] = name;
+	}
+	qsort(names, (size_t)n, sizeof *names, cmp_str);
+	size_t at = 0;
+	for (int i = 0; i < n && at < sizeof m->imports; i++)
+		at += (size_t)snprintf(m->imports + at, sizeof m->imports - at, "%s%s", i ? " " : "", names[i]);
+	if (sec)
+		LLVMDisposeSectionIterator(sec);
+	if (si)
+		LLVMDisposeSymbolIterator(si);
+	LLVMDisposeBinary(bin);
+	LLVMDisposeMemoryBuffer(copy);
+}
+
 static int llvm_emit(be_module *m, be_emit kind, const char *path, diag_sink *d)
 {
 	if (kind == BE_EMIT_LLVM) {
@@ -211,9 +260,16 @@ static int llvm_emit(be_module *m, be_emit kind, const char *path, diag_sink *d)
 		LLVMDisposeMessage(err);
 		return -1;
 	}
+	if (kind == BE_EMIT_OBJ)
+		object_imports(m, mb);
 	int rc = be_write_file(path, LLVMGetBufferStart(mb), LLVMGetBufferSize(mb), d);
 	LLVMDisposeMemoryBuffer(mb);
 	return rc;
+}
+
+static const char *llvm_imports(const be_module *m)
+{
+	return m ? m->imports : "";
 }
 
 static void llvm_destroy(be_module *m)
@@ -231,5 +287,6 @@ const be_backend be_llvm_backend = {
 	.supports_op = be_llvm_supports,
 	.lower = llvm_lower,
 	.emit = llvm_emit,
+	.imports = llvm_imports,
 	.destroy = llvm_destroy,
 };

@@ -102,7 +102,7 @@ int main(int argc, char **argv)
 	be_target t;
 	if (be_target_resolve(target, mcpu, mattr, fabi, &t, &d))
 		goto out;
-	be_options o = {emit, out, name, model};
+	be_options o = {.emit = emit, .out_path = out, .name = name, .model_desc = model, .imports = NULL, .imports_len = 0};
 	rc = be_compile(g, &t, &o, &d) ? 1 : 0;
 out:
 	ir_graph_destroy(g);

@@ -3,7 +3,8 @@
 # Each QDQ model of make_int_models.py, compiled with --io int for
 # cortex-m0, must import no floating-point helper (__aeabi_f*, __aeabi_d*,
 # libm) and must link into an image with only libgcc's integer helpers and
-# a memcpy/memset of our own: no float library at all.
+# a memcpy/memset of our own: no float library at all.  The header's
+# "Link needs" must list exactly the object's imports.
 # usage: m0_check.sh QGTC WORKDIR
 set -u
 QGTC=${1:?usage: m0_check.sh QGTC WORKDIR}
@@ -46,7 +47,16 @@ for m in "$WORK"/*.onnx; do
 	if [ -n "$flt" ]; then
 		echo "FAIL $name: the image holds float code:" $flt; fail=1; continue
 	fi
-	echo "ok   $name: $(arm-none-eabi-size -B "$WORK/$name.elf" | awk 'NR==2 {print $1+$2 " bytes flash"}'), imports:" $(nm -u "$o" | awk '{print $2}')
+	# the header's "Link needs" lists exactly what the object imports
+	# (nm -u, an independent reader), and says no libm
+	hdr=$(tr '\n' ' ' <"$WORK/$name.m0.h" | sed -n 's/.*Link needs: the object imports\([^;]*\);.*/\1/p' |
+		tr -d '*' | tr -s ' ' '\n' | grep -v '^$' | sort)
+	objs=$(nm -u "$o" | awk '{print $2}' | sort)
+	if [ "$hdr" != "$objs" ] || ! grep -q '^ \* no libm' "$WORK/$name.m0.h"; then
+		echo "FAIL $name: the header's link needs [$(echo $hdr)] are not the object's imports [$(echo $objs)]"
+		fail=1; continue
+	fi
+	echo "ok   $name: $(arm-none-eabi-size -B "$WORK/$name.elf" | awk 'NR==2 {print $1+$2 " bytes flash"}'), imports (as the header says):" $objs
 	n=$((n + 1))
 done
 [ $n -gt 0 ] || { echo "FAIL: no model checked"; fail=1; }

@@ -98,7 +98,7 @@ static void compile_for(ir_graph *g, const char *target)
 	assert_int_equal(be_target_resolve(target, NULL, NULL, NULL, &t, &d), 0);
 	char path[64];
 	snprintf(path, sizeof path, "/tmp/qgtc_test_backend_%d.o", (int)getpid());
-	be_options o = {BE_EMIT_OBJ, path, "net", NULL};
+	be_options o = {.emit = BE_EMIT_OBJ, .out_path = path, .name = "net", .model_desc = NULL};
 	int rc = be_compile(g, &t, &o, &d);
 	if (rc)
 		fail_msg("compile for %s: %s", target, d.buf ? d.buf : "");
@@ -524,7 +524,7 @@ static void test_backend_header_and_determinism(void **state)
 	snprintf(o2, sizeof o2, "/tmp/qgtc_tb_%d_2.o", (int)getpid());
 	ir_graph *g = chain_graph();
 	assert_int_equal(ir_graph_toposort(g, &d) || ir_infer_shapes(g, &d), 0);
-	assert_int_equal(be_write_header(g, "chain", h, &d), 0);
+	assert_int_equal(be_write_header(g, "chain", h, NULL, &d), 0);
 	size_t len;
 	char *txt = slurp(h, &len);
 	assert_non_null(strstr(txt, "#define CHAIN_ARENA_SIZE "));
@@ -537,7 +537,7 @@ static void test_backend_header_and_determinism(void **state)
 	be_target t;
 	assert_int_equal(be_target_resolve("armv7em", NULL, NULL, NULL, &t, &d), 0);
 	assert_string_equal(t.triple, "thumbv7em-unknown-none-eabihf");
-	be_options o = {BE_EMIT_OBJ, o1, "chain", NULL};
+	be_options o = {.emit = BE_EMIT_OBJ, .out_path = o1, .name = "chain", .model_desc = NULL};
 	assert_int_equal(be_compile(g, &t, &o, &d), 0);
 	o.out_path = o2;
 	assert_int_equal(be_compile(g, &t, &o, &d), 0);
