@@ -269,8 +269,8 @@ static void print_group(FILE *f, opt_group grp, const char *title)
 
 static void print_passes(FILE *f)
 {
-	for (int i = 0; i < pass_registry_count; i++)
-		fprintf(f, "  %-28s%s\n", pass_registry[i].name, pass_registry[i].desc);
+	for (int i = 0; i < pass_count(); i++)
+		fprintf(f, "  %-28s%s\n", pass_at(i)->name, pass_at(i)->desc);
 }
 
 static void print_help(FILE *f, drv_command topic)
