@@ -98,6 +98,14 @@ int pass_quant_requantize(const float *w, const ir_shape *s, ir_quant *q, float 
 /* DQ from q's codes and parameters: numel(s) floats into dq. */
 void pass_dequantize(const ir_quant *q, const ir_shape *s, float *dq);
 
+/* The values of channel c (0 per tensor) that the grid in q does not
+ * clip: those within half a step of the end levels (affine, symmetric,
+ * ternary: they round onto a level), or between the end levels
+ * themselves (pow2, binary, codebook).  A straight-through gradient that
+ * stops at the clip (STE-QAT, Hubara et al. 2016) passes where
+ * lo <= w <= hi. */
+void pass_quant_unclipped(const ir_quant *q, int64_t c, float *lo, float *hi);
+
 /* sum (dq - w)^2 over n elements; with grad non-NULL also
  * grad = d/dw ||DQ(w) - w||^2 = 2 (w - dq), DQ(w) held constant (the QGT
  * gradient: the grid does not move with w). */

@@ -1,5 +1,6 @@
 /* pass.c: the pass `qgt`: fine-tune the graph's weights onto the grids the
- * quantize pass will deploy (qgt_finetune on the regularizer family), and
+ * quantize pass will deploy (qgt_finetune on the regularizer family, or,
+ * as the baseline, STE quantization-aware training: --method ste), and
  * hand those grids on to quantize and quantize-act in the same run.  It
  * registers itself with the pass manager (qgt_register_passes), so
  * passes/ knows nothing of training.  Compiler policy lives here: the
@@ -63,6 +64,14 @@ static void reg_options(const qgt_pass_options *po, const pass_quant_options *qo
 	ro->lambda_rules = po->lambda_rules;
 	if (po->lambda_sched >= 0)
 		ro->sched = (qgt_lambda_sched)po->lambda_sched;
+	ro->method = po->method;
+	ro->ste_clip = po->ste_clip;
+	/* STE-QAT as it is usually run: the grid follows the weights every
+	 * step, and nothing is frozen at the end. */
+	if (po->method == QGT_METHOD_STE) {
+		ro->freeze_frac = 0;
+		ro->refresh = 1;
+	}
 	if (po->freeze >= 0)
 		ro->freeze_frac = po->freeze;
 	if (po->refresh > 0)
@@ -166,7 +175,13 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		dump_hist(hf, "before", t);
 		fputs(",\n", hf);
 	}
-	if (log) {
+	if (log && ro.method == QGT_METHOD_STE) {
+		fprintf(log, "qgt: fine-tuning %s (ste: the forward on fake-quantized kernels, "
+		             "straight-through gradients%s) on %lld training samples\n",
+		        g->src_file ? g->src_file : g->name, ro.ste_clip ? " stopped at the clip" : "",
+		        (long long)train.n);
+		fflush(log);
+	} else if (log) {
 		fprintf(log, "qgt: fine-tuning %s (%s, lambda %g%s%s, %s schedule) on %lld training samples\n",
 		        g->src_file ? g->src_file : g->name,
 		        ro.kind == QGT_REG_SQ ? "smart quantization" : ro.kind == QGT_REG_CODEBOOK ? "codebook" : "qgt",

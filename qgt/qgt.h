@@ -43,10 +43,20 @@ typedef enum {
 	QGT_REG_CODEBOOK,   /* learnable representatives + clustering regularizer */
 } qgt_reg_kind;
 
+/* How fine-tuning takes the kernels to their grid. */
+typedef enum {
+	QGT_METHOD_REG,     /* the regularizer family (paper eq. 3): the product's method */
+	QGT_METHOD_STE,     /* the baseline: STE quantization-aware training, the forward
+	                     * on DQ(Q(w)), the gradient passed straight through to w */
+} qgt_method;
+
 /* What the regularizer targets, and how hard.  Mirrors the quantize
  * pass's options, so the grid trained for is the grid deployed. */
 typedef struct qgt_reg_options {
 	qgt_reg_kind kind;
+	qgt_method method;          /* STE: no regularizer; kind QGT only */
+	bool ste_clip;              /* STE: no gradient where w lies outside what
+	                             * the grid holds (pass_quant_unclipped) */
 	pass_quant_options quant;   /* bits, --bits rules, scheme, granularity, calibration */
 	float lambda;               /* default lambda (raw-sum normalisation, above) */
 	const char *lambda_rules;   /* 'NAME=L,GLOB=L' per layer (node or weight name); may be NULL */
@@ -79,7 +89,13 @@ int qgt_lambda_parse(const char *s, float *global, const char **rules, diag_sink
 typedef struct qgt_reg_state qgt_reg_state;
 
 /* A regularizer for graph g (the trainer's graph): the hook to put in
- * qgt_train_config.regs.  Caller owns; qgt_reg_destroy frees it.  NULL on
+ * qgt_train_config.regs.  With method STE the hook fake-quantizes the
+ * kernels instead: before each forward the kernel becomes DQ(Q(w)) on a
+ * grid recomputed from w every `refresh` steps, and before the update w
+ * comes back, so the optimizer moves the float kernel by the gradient
+ * taken at DQ(Q(w)) (Bengio et al. 2013; Jacob et al. 2018), masked to
+ * the grid's range with ste_clip; freeze_frac holds the last steps on
+ * the grid as for QGT.  Caller owns; qgt_reg_destroy frees it.  NULL on
  * error (reported). */
 qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d);
 void qgt_reg_destroy(qgt_reg *r);
@@ -222,13 +238,17 @@ typedef struct qgt_pass_options {
 	qgt_reg_kind kind;          /* QGT_REG_SQ asks for Smart Quantization;
 	                             * else the quantize options' scheme decides
 	                             * (codebook: learned levels; else QGT) */
+	qgt_method method;          /* QGT_METHOD_STE: the STE-QAT baseline on the
+	                             * same trainer, data, epochs and grid */
+	bool ste_clip;              /* STE: the gradient stops at the clip */
 	float lambda;               /* < 0: half the largest stable lambda for
 	                             * the optimizer ((1 + mu) / (2 lr) for SGD) */
 	const char *lambda_rules;   /* per layer; may be NULL */
 	int lambda_sched;           /* qgt_lambda_sched; < 0: exp */
 	float freeze;               /* last fraction of the steps held on the
-	                             * grid; < 0: 0.15 */
-	int refresh;                /* grid recomputed every N steps; 0: 50 */
+	                             * grid; < 0: 0.15 (STE: 0) */
+	int refresh;                /* grid recomputed every N steps; 0: 50
+	                             * (STE: 1) */
 	bool bn_reintro;            /* batchnorm after kernels without one while
 	                             * fine-tuning (default on) */
 	float act_ema;              /* with -a: moving-average activation ranges */
