@@ -98,10 +98,11 @@ typedef struct drv_options {
 
 	/* QGT (tools/qgt.c): the qgt pass fine-tunes before quantizing. */
 	bool qgt;                   /* --qgt: the pipeline QGT_PIPELINE */
-	qgt_pass_options qgtp;      /* its settings from --lambda, --lambda-schedule,
+	qgt_pass_options qgtp;      /* its settings from --method, --lambda, --lambda-schedule,
 	                             * --qgt-freeze, --grid-refresh, --act-ema,
 	                             * --no-bn-reintro, --dump-histograms, --scheme
 	                             * sq, --calib; drv_qgt_options adds the rest */
+	bool method_given;          /* --method given */
 	const char *qgt_sweep;      /* --lambda-sweep LO:HI:N */
 	bool report_sensitivity;    /* --report sensitivity */
 	bool scheme_given;          /* --scheme given (else -a picks symmetric) */

@@ -76,6 +76,7 @@ typedef enum {
 	OPT_DUMP_HIST,
 	OPT_NO_BN_REINTRO,
 	OPT_ACT_EMA,
+	OPT_METHOD,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
@@ -195,6 +196,10 @@ static const drv_opt options[] = {
 	{OPT_QGT, "--qgt", NULL, NULL, GRP_QGT,
 	 "fine-tune on --data's training split with the QGT regularizer (BN live), then quantize: "
 	 "the pipeline with the qgt pass before bnfold"},
+	{OPT_METHOD, "--method", NULL, "qgt|ste|ste-clip", GRP_QGT,
+	 "how --qgt fine-tunes: the QGT regularizer (default), or the baseline STE-QAT (the "
+	 "forward on fake-quantized kernels, the gradient straight through to the float ones; "
+	 "ste-clip: stopped where the grid clips) on the same trainer, data, epochs and grid"},
 	{OPT_LAMBDA, "--lambda", NULL, "L|RULES", GRP_QGT,
 	 "regularizer strength, times the raw sum of squared grid errors with the task loss a "
 	 "batch mean (default (1+momentum)/(2 lr): 95), or per layer 'conv1=0.1,*=1'"},
@@ -337,9 +342,10 @@ static void print_help(FILE *f, drv_command topic)
 		      "training split with the QGT regularizer for the grid that -b/--bits/\n"
 		      "--scheme/--granularity/--calib describe (batchnorm live, lambda ramped up,\n"
 		      "the last steps with the kernels held on the grid), then bnfold and\n"
-		      "quantize deploy that grid (pipeline: " QGT_PIPELINE ").\n"
+		      "quantize deploy that grid: the pipeline holds the pass qgt before bnfold.\n"
 		      "--scheme sq lets each layer settle on binary or ternary; --scheme codebook\n"
-		      "learns the levels.\n",
+		      "learns the levels.  --method ste runs the baseline instead, STE\n"
+		      "quantization-aware training on the same trainer, data, epochs and grid.\n",
 		      f);
 		print_group(f, GRP_EVAL, "Eval options");
 		fputs("  --engine=ENGINE             interp (default) or native: the compiled code, JIT\n", f);
@@ -352,6 +358,7 @@ static void print_help(FILE *f, drv_command topic)
 		fputs("\nExamples:\n"
 		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist\n"
 		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist -b 2 --qgt --epochs 3\n"
+		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist -b 2 --qgt --method ste\n"
 		      "  qgtc eval model.onnx --data DIR -b 2 --report sensitivity --limit 2000\n",
 		      f);
 		return;
@@ -731,6 +738,18 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_NO_BN_REINTRO:
 		o->qgtp.bn_reintro = false;
 		return 0;
+	case OPT_METHOD:
+		if (strcmp(val, "qgt") == 0)
+			o->qgtp.method = QGT_METHOD_REG;
+		else if (strcmp(val, "ste") == 0 || strcmp(val, "ste-clip") == 0)
+			o->qgtp.method = QGT_METHOD_STE;
+		else {
+			diag_error(d, NULL, "unknown --method '%s' (expected qgt, ste or ste-clip)", val);
+			return -1;
+		}
+		o->qgtp.ste_clip = strcmp(val, "ste-clip") == 0;
+		o->method_given = true;
+		return 0;
 	case OPT_LIMIT:
 		if (parse_int(val, &o->limit) || o->limit < 1) {
 			diag_error(d, NULL, "--limit needs a positive integer, not '%s'", val);
@@ -1037,6 +1056,21 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 	bool qgt_listed = o->pipeline_given && drv_pipeline_has(o->pipeline, "qgt");
 	if (o->qgtp.kind == QGT_REG_SQ && !o->qgt && !o->qgt_sweep && !qgt_listed) {
 		diag_error(d, NULL, "--scheme sq is chosen during training: add --qgt --data DIR");
+		return DRV_USAGE;
+	}
+	if (o->method_given && !o->qgt && !qgt_listed) {
+		diag_error(d, NULL, "--method says how --qgt fine-tunes: add --qgt --data DIR");
+		return DRV_USAGE;
+	}
+	if (o->qgtp.method == QGT_METHOD_STE && o->qgt_sweep) {
+		diag_error(d, NULL, "--lambda-sweep sweeps the QGT regularizer's lambda; --method ste has none");
+		return DRV_USAGE;
+	}
+	if (o->qgtp.method == QGT_METHOD_STE &&
+	    (o->qgtp.kind == QGT_REG_SQ || o->quant.scheme == IR_QS_CODEBOOK)) {
+		diag_error(d, NULL, "--method ste trains onto the quantize pass's own grid; --scheme %s "
+		           "grids are chosen by their regularizer (--method qgt)",
+		           o->qgtp.kind == QGT_REG_SQ ? "sq" : "codebook");
 		return DRV_USAGE;
 	}
 	if ((o->qgt || o->qgt_sweep) && !o->pipeline_given)

@@ -281,6 +281,12 @@ check "compile --qgt without --data: the qgt pass says what it needs, nothing is
 q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --passes=shapes,bnfold,quantize --limit 100
 check "--qgt with a --passes list that has no qgt warns" \
 	eval '[ $rc -eq 0 ] && has_err "the pipeline (--passes) has no .qgt. pass"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --method ste
+check "--method without --qgt is a usage error" eval '[ $rc -eq 2 ] && has_err "--method says how --qgt fine-tunes"'
+q eval "$FASHION" --data "$FMNIST" --scheme sq --qgt --method ste
+check "--method ste with --scheme sq is a usage error" eval '[ $rc -eq 2 ] && has_err "--method ste trains onto the quantize pass.s own grid"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --method bogus
+check "an unknown --method is a usage error" eval '[ $rc -eq 2 ] && has_err "unknown --method .bogus."'
 q opt "$FASHION" --passes=shapes,qgt --scheme sq --lambda 3
 check "opt --passes=...,qgt,... takes the QGT options" eval '[ $rc -eq 1 ] && has_err "pass .qgt. fine-tunes on labelled data"'
 q "$FASHION" -a 8 --calib-data "$T/no-such.npy" -o "$T/a8.o"
