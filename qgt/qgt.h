@@ -269,10 +269,14 @@ void qgt_pass_options_default(qgt_pass_options *o);
 int qgt_register_passes(void);
 
 /* The pipeline of --qgt: the quantization pipeline with qgt before
- * bnfold (batchnorm live while fine-tuning, QGT-NOTES lesson 1). */
-#define QGT_PIPELINE                                                                      \
-	"shapes,fold-constants,fold-qdq,fold-constants,dce,qgt,bnfold,quantize,quantize-act," \
-	"fold-qdq,io-int,dce,bitpack"
+ * bnfold (batchnorm live while fine-tuning, QGT-NOTES lesson 1).  The
+ * passes before qgt see the model's own (symbolic) batch, bound only
+ * after it: fold-constants then folds what depends on the bound batch
+ * (a Reshape to Shape(x)[0], -1), as the quantization pipeline's first
+ * fold-constants does. */
+#define QGT_PIPELINE                                                                        \
+	"shapes,fold-constants,fold-qdq,fold-constants,dce,qgt,fold-constants,dce,bnfold,quantize," \
+	"quantize-act,fold-qdq,io-int,dce,bitpack"
 
 /* ------------------------------------------------------- histograms */
 
