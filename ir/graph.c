@@ -456,6 +456,133 @@ void ir_graph_bind_batch(ir_graph *g, int64_t batch)
 	}
 }
 
+/* n bytes of p in g's arena (NULL stays NULL); *ok cleared on failure. */
+static void *arena_copy(ir_graph *g, const void *p, size_t n, bool *ok)
+{
+	if (!p)
+		return NULL;
+	void *q = ir_arena_alloc(g->arena, n ? n : 1);
+	if (!q) {
+		*ok = false;
+		return NULL;
+	}
+	memcpy(q, p, n);
+	return q;
+}
+
+/* q, its arrays included, in g's arena: value v's annotation. */
+static ir_quant *quant_clone(ir_graph *g, const ir_quant *q, const ir_value *v, bool *ok)
+{
+	if (!q)
+		return NULL;
+	ir_quant *c = arena_copy(g, q, sizeof *q, ok);
+	if (!c)
+		return NULL;
+	size_t nch = (size_t)(q->nchan > 0 ? q->nchan : 1);
+	int64_t numel = ir_shape_known(&v->shape) ? ir_shape_numel(&v->shape) : 0;
+	c->scale = arena_copy(g, q->scale, nch * sizeof *q->scale, ok);
+	c->zero_point = arena_copy(g, q->zero_point, nch * sizeof *q->zero_point, ok);
+	c->levels = arena_copy(g, q->levels, (nch << q->bits) * sizeof *q->levels, ok);
+	c->codes = arena_copy(g, q->codes, (size_t)(numel > 0 ? numel : 0), ok);
+	c->packed = arena_copy(g, q->packed, q->packed_bytes, ok);
+	return c;
+}
+
+ir_graph *ir_graph_clone(const ir_graph *src)
+{
+	ir_graph *g = ir_graph_create(src->name);
+	ir_value **map = calloc((size_t)src->nvalues + 1, sizeof *map);
+	bool ok = g && map;
+	if (ok && src->src_file)
+		ok = (g->src_file = ir_arena_strdup(g->arena, src->src_file)) != NULL;
+	for (int i = 0; ok && i < src->nvalues; i++) {
+		const ir_value *v = src->values[i];
+		ir_value *c = ir_graph_add_value(g, v->name, v->dt, &v->shape);
+		if (!c) {
+			ok = false;
+			break;
+		}
+		c->kind = v->kind;
+		if (v->data) {
+			int64_t n = ir_shape_numel(&v->shape);
+			c->data = arena_copy(g, v->data, (size_t)(n > 0 ? n : 0) * ir_dtype_size(v->dt), &ok);
+		}
+		c->quant = quant_clone(g, v->quant, v, &ok);
+		map[v->id] = c;
+	}
+	ir_value *in[64], *out[16];
+	for (int i = 0; ok && i < src->nnodes; i++) {
+		const ir_node *n = src->nodes[i];
+		ir_value **pi = n->nin <= 64 ? in : calloc((size_t)n->nin, sizeof *pi);
+		ir_value **po = n->nout <= 16 ? out : calloc((size_t)n->nout, sizeof *po);
+		if (!pi || !po) {
+			ok = false;
+			if (pi != in)
+				free(pi);
+			break;
+		}
+		for (int k = 0; k < n->nin; k++)
+			pi[k] = n->in[k] ? map[n->in[k]->id] : NULL;
+		for (int k = 0; k < n->nout; k++)
+			po[k] = n->out[k] ? map[n->out[k]->id] : NULL;
+		ir_node *c = ir_graph_add_node(g, n->op, n->name, n->nin, pi, n->nout, po);
+		if (pi != in)
+			free(pi);
+		if (po != out)
+			free(po);
+		if (!c || !c->name || !c->in || !c->out) {
+			ok = false;
+			break;
+		}
+		c->src_op = n->src_op ? ir_arena_strdup(g->arena, n->src_op) : NULL;
+		c->src_index = n->src_index;
+		c->qhint = n->qhint;
+		c->dead = n->dead;
+		for (int k = 0; k < n->nattr; k++) {
+			const ir_attr *a = &n->attrs[k];
+			switch (a->kind) {
+			case IR_ATTR_INT:
+				ir_node_set_int(g, c, a->name, a->v.i);
+				break;
+			case IR_ATTR_FLOAT:
+				ir_node_set_float(g, c, a->name, a->v.f);
+				break;
+			case IR_ATTR_INTS:
+				ir_node_set_ints(g, c, a->name, a->v.ints, a->n);
+				break;
+			case IR_ATTR_FLOATS:
+				ir_node_set_floats(g, c, a->name, a->v.floats, a->n);
+				break;
+			case IR_ATTR_STR:
+				ir_node_set_str(g, c, a->name, a->v.s);
+				break;
+			}
+		}
+	}
+	/* producers as in src (ir_graph_add_node made the last node writing
+	 * a value its producer, a dead one included) */
+	for (int i = 0; ok && i < src->nvalues; i++) {
+		const ir_node *p = src->values[i]->producer;
+		int k = p && p->id >= 0 && p->id < src->nnodes && src->nodes[p->id] == p ? p->id : -1;
+		for (int j = 0; p && k < 0 && j < src->nnodes; j++)
+			if (src->nodes[j] == p)
+				k = j;
+		map[src->values[i]->id]->producer = k >= 0 ? g->nodes[k] : NULL;
+	}
+	for (int i = 0; ok && i < src->ninputs; i++) {
+		ir_graph_add_input(g, map[src->inputs[i]->id]);
+		map[src->inputs[i]->id]->kind = src->inputs[i]->kind;
+	}
+	for (int i = 0; ok && i < src->noutputs; i++)
+		ir_graph_add_output(g, map[src->outputs[i]->id]);
+	free(map);
+	if (!ok) {
+		ir_graph_destroy(g);
+		return NULL;
+	}
+	return g;
+}
+
 /* ---------------------------------------------------------- attributes */
 
 const ir_attr *ir_node_attr(const ir_node *n, const char *name)

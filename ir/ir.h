@@ -291,6 +291,13 @@ int ir_graph_bind_input(ir_graph *g, ir_value *v, const ir_tensor *t, diag_sink 
  * values so that ir_infer_shapes can run again. */
 void ir_graph_bind_batch(ir_graph *g, int64_t batch);
 
+/* A deep copy of g in its own arena: the same values, nodes (dead ones
+ * included), attributes, hints, constants' data and quantization
+ * annotations, in the same order and with the same ids, so that whatever
+ * runs on the copy runs exactly as on g.  Caller owns; NULL when out of
+ * memory. */
+ir_graph *ir_graph_clone(const ir_graph *g);
+
 /* Attributes.  Setters copy their arguments into the arena and replace an
  * existing attribute of the same name. */
 const ir_attr *ir_node_attr(const ir_node *n, const char *name);

@@ -9,7 +9,8 @@
  *    (whose output takes [0, 1]); an output after a following relu or
  *    clip, which the integer op then absorbs; min-max, or from a histogram
  *    the percentile or the MSE-optimal clipping (--act-calib).  A value
- *    with a grid given (act_grids: QGT with -a trained on it) keeps it.
+ *    with a grid given keeps it: the qgt pass's, trained on with -a and
+ *    handed on in the run (pass_options.handoff), else act_grids.
  * 2. Rewrite each such layer as
  *      quantize(x) -> dequantize -> op(dequantize(w as integers), bias)
  *        [-> relu/clip] -> quantize -> dequantize
@@ -530,6 +531,14 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	const pass_quant_options *qo = o ? o->quant : NULL;
 	if (!qo || !qo->act_bits)
 		return 0;
+	/* The grids the qgt pass trained on, handed on in this run. */
+	pass_quant_options trained;
+	if (o->handoff && o->handoff->nacts) {
+		trained = *qo;
+		trained.act_grids = o->handoff->acts;
+		trained.n_act_grids = o->handoff->nacts;
+		qo = &trained;
+	}
 	ir_dtype adt = pass_act_dtype(qo->act_bits);
 	if (!qo->calib_x && !qo->n_act_grids) {
 		/* A model quantized already (QDQ) needs no calibration. */

@@ -1,35 +1,59 @@
 /* manager.c: the pass registry and the pipeline runner. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "memplan.h"
 #include "pass.h"
+#include "quant.h"
 
-const pass_info pass_registry[] = {
-	{"shapes", "infer dtypes and shapes of every value", pass_shapes},
+static const pass_info builtin[] = {
+	{"shapes", "infer dtypes and shapes of every value", pass_shapes, false},
 	{"fold-constants", "evaluate nodes whose inputs are constants (incl. Shape of static shapes)",
-	 pass_fold_constants},
+	 pass_fold_constants, false},
 	{"fold-qdq", "turn dequantize -> conv/matmul -> quantize into integer ops; fold dequantized "
-	             "constants", pass_fold_qdq},
-	{"dce", "remove nodes and values that no graph output depends on", pass_dce},
-	{"bnfold", "fold BatchNorm into the preceding conv, conv_transpose or gemm", pass_bnfold},
+	             "constants", pass_fold_qdq, false},
+	{"dce", "remove nodes and values that no graph output depends on", pass_dce, false},
+	{"bnfold", "fold BatchNorm into the preceding conv, conv_transpose or gemm", pass_bnfold, false},
 	{"quantize", "quantize conv/gemm/matmul weights; their data becomes DQ(w) (-b, --scheme)",
-	 pass_quantize_weights},
+	 pass_quantize_weights, false},
 	{"quantize-act", "calibrate activations and put conv/matmul/gemm between quantize/dequantize "
-	                 "(-a; fold-qdq makes them integer)", pass_quantize_act},
+	                 "(-a; fold-qdq makes them integer)", pass_quantize_act, false},
 	{"io-int", "take and return the integers of quantized inputs and outputs (--io int)",
-	 pass_io_int},
-	{"bitpack", "pack quantized weight codes densely into bytes", pass_bitpack_weights},
+	 pass_io_int, false},
+	{"bitpack", "pack quantized weight codes densely into bytes", pass_bitpack_weights, false},
 	{"memplan", "plan the arena: liveness, in-place ops, best-fit offsets (--report memory)",
-	 pass_memplan},
+	 pass_memplan, false},
 };
-const int pass_registry_count = sizeof pass_registry / sizeof pass_registry[0];
+enum { NBUILTIN = sizeof builtin / sizeof builtin[0], MAX_ADDED = 16 };
+
+/* Passes registered from above (pass_register). */
+static const pass_info *added[MAX_ADDED];
+static int nadded;
+
+int pass_count(void)
+{
+	return NBUILTIN + nadded;
+}
+
+const pass_info *pass_at(int i)
+{
+	return i < 0 ? NULL : i < NBUILTIN ? &builtin[i] : i < NBUILTIN + nadded ? added[i - NBUILTIN] : NULL;
+}
 
 const pass_info *pass_find(const char *name)
 {
-	for (int i = 0; i < pass_registry_count; i++)
-		if (strcmp(pass_registry[i].name, name) == 0)
-			return &pass_registry[i];
+	for (int i = 0; i < pass_count(); i++)
+		if (strcmp(pass_at(i)->name, name) == 0)
+			return pass_at(i);
 	return NULL;
+}
+
+int pass_register(const pass_info *p)
+{
+	if (!p || !p->name || !p->run || pass_find(p->name) || nadded == MAX_ADDED)
+		return -1;
+	added[nadded++] = p;
+	return 0;
 }
 
 /* Call fn(name, arg) for each comma-separated item; stops on nonzero. */
@@ -57,10 +81,10 @@ static int check_one(const char *name, void *arg)
 	if (pass_find(name))
 		return 0;
 	char known[1024] = "";
-	for (int i = 0; i < pass_registry_count; i++) {
+	for (int i = 0; i < pass_count(); i++) {
 		if (i)
 			strncat(known, ", ", sizeof known - strlen(known) - 1);
-		strncat(known, pass_registry[i].name, sizeof known - strlen(known) - 1);
+		strncat(known, pass_at(i)->name, sizeof known - strlen(known) - 1);
 	}
 	diag_error(d, NULL, "unknown pass '%s' (known passes: %s)", name, known);
 	return 0; /* keep going: report every unknown name */
@@ -90,7 +114,18 @@ struct run_ctx {
 	ir_graph *g;
 	const pass_options *o;
 	diag_sink *d;
+	int k, bind_after;          /* passes run; bind the batch once k reaches it */
 };
+
+/* Bind o->batch; after a pass (whose successors expect shapes) infer
+ * them again. */
+static int bind_batch(ir_graph *g, const pass_options *o, bool infer, diag_sink *d)
+{
+	if (o->batch <= 0)
+		return 0;
+	ir_graph_bind_batch(g, o->batch);
+	return infer && (ir_graph_toposort(g, d) || ir_infer_shapes(g, d)) ? -1 : 0;
+}
 
 static int run_one(const char *name, void *arg)
 {
@@ -98,15 +133,28 @@ static int run_one(const char *name, void *arg)
 	const pass_info *p = pass_find(name);
 	if (p->run(c->g, c->o, c->d))
 		return -1;
-	if (c->o && c->o->verify_each && ir_verify(c->g, false, c->d)) {
+	if (c->o->verify_each && ir_verify(c->g, false, c->d)) {
 		diag_note(c->d, NULL, "IR broken after pass '%s'", name);
 		return -1;
 	}
-	if (c->o && (c->o->print_after_all || in_list(c->o->print_after, name))) {
+	if (c->o->print_after_all || in_list(c->o->print_after, name)) {
 		FILE *f = c->o->print_out ? c->o->print_out : stderr;
 		fprintf(f, "; *** IR after %s ***\n", name);
 		ir_print(f, c->g, c->o->print_max_inline);
 	}
+	if (++c->k == c->bind_after && bind_batch(c->g, c->o, true, c->d))
+		return -1;
+	return 0;
+}
+
+/* The number of passes up to the last one working on the model's own
+ * batch (pass_info.model_batch), or 0. */
+static int last_model_batch(const char *name, void *arg)
+{
+	int *a = arg;
+	a[0]++;
+	if (pass_find(name)->model_batch)
+		a[1] = a[0];
 	return 0;
 }
 
@@ -116,6 +164,23 @@ int pass_run_pipeline(ir_graph *g, const char *pipeline, const pass_options *o, 
 		return -1;
 	if (o && o->print_after && pass_check_pipeline(o->print_after, d))
 		return -1;
-	struct run_ctx c = {g, o, d};
-	return each_name(pipeline, run_one, &c);
+	pass_options oo = o ? *o : (pass_options){0};
+	pass_handoff own = {0};
+	if (!oo.handoff)
+		oo.handoff = &own;
+	int cnt[2] = {0, 0};
+	each_name(pipeline, last_model_batch, cnt);
+	struct run_ctx c = {g, &oo, d, 0, cnt[1]};
+	int rc = c.bind_after == 0 && bind_batch(g, &oo, false, d) ? -1 : each_name(pipeline, run_one, &c);
+	pass_handoff_clear(&own);
+	return rc;
+}
+
+void pass_handoff_clear(pass_handoff *h)
+{
+	if (!h)
+		return;
+	free(h->weights);
+	free(h->acts);
+	*h = (pass_handoff){0};
 }

@@ -1,5 +1,9 @@
 /* pass.h: the pass manager.  A pipeline is a comma-separated list of pass
- * names ("shapes,fold-constants,dce"), each a record in one registry. */
+ * names ("shapes,fold-constants,dce"), each a record in one registry.
+ * The registry holds the passes of this folder; a layer above registers
+ * its own (qgt/ registers qgt) with pass_register before it runs a
+ * pipeline, the way MLIR's passes register themselves, so passes/ never
+ * includes what sits above it. */
 #ifndef QGTC_PASS_H
 #define QGTC_PASS_H
 
@@ -14,12 +18,28 @@ typedef struct pass_options {
 	/* bnfold/quantize/bitpack settings (passes/quant.h); NULL: defaults
 	 * (8-bit affine per-channel min-max, no bias correction). */
 	const struct pass_quant_options *quant;
+	/* The batch the graph is to run at: pass_run_pipeline binds a
+	 * symbolic batch dimension to it before the first pass or, when the
+	 * pipeline holds a pass that works on the model's own batch
+	 * (pass_info.model_batch: qgt trains at its own), right after the
+	 * last such pass, inferring shapes again.  0: leave it. */
+	int64_t batch;
+	/* The qgt pass's settings (qgt/qgt.h: training data, epochs, lambda,
+	 * schedule, method); NULL: qgt says what it needs. */
+	const struct qgt_pass_options *qgt;
+	/* What the passes of one run hand on to later ones (passes/quant.h:
+	 * the grids qgt trained onto, for quantize and quantize-act).
+	 * pass_run_pipeline gives a run its own when NULL; a caller that
+	 * gives one clears it (pass_handoff_clear). */
+	struct pass_handoff *handoff;
 } pass_options;
 
 typedef struct pass_info {
 	const char *name;           /* as written in a pipeline */
 	const char *desc;           /* one line for --help and listings */
 	int (*run)(ir_graph *g, const pass_options *o, diag_sink *d);
+	bool model_batch;           /* works on the model's own batch dimension:
+	                             * pass_options.batch is bound after it */
 } pass_info;
 
 #define PASS_DEFAULT_PIPELINE "shapes,fold-constants,fold-qdq,fold-constants,dce"
@@ -30,8 +50,14 @@ typedef struct pass_info {
 	"shapes,fold-constants,fold-qdq,fold-constants,dce,bnfold,quantize,quantize-act,fold-qdq," \
 	"io-int,dce,bitpack"
 
-extern const pass_info pass_registry[];
-extern const int pass_registry_count;
+/* Add a pass defined above passes/ to the registry (once, before any
+ * pipeline naming it is checked or run; p must outlive them).  0, or -1
+ * when its name is taken or the registry is full. */
+int pass_register(const pass_info *p);
+/* The registered passes: this folder's in pipeline order, then those
+ * added by pass_register. */
+int pass_count(void);
+const pass_info *pass_at(int i);
 const pass_info *pass_find(const char *name);
 
 /* Check a pipeline string; reports unknown names with the list of known

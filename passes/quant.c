@@ -610,6 +610,37 @@ void pass_dequantize(const ir_quant *q, const ir_shape *s, float *dq)
 		}
 }
 
+void pass_quant_unclipped(const ir_quant *q, int64_t c, float *lo, float *hi)
+{
+	chan_params p = params_of(q, q->nchan > 1 ? c : 0);
+	int half = 1 << (q->bits - 1), top = (1 << q->bits) - 1;
+	float a = 0, b = 0;
+	switch (q->scheme) {
+	case IR_QS_AFFINE:
+		a = p.scale * ((float)-p.zp - 0.5f);
+		b = p.scale * ((float)(top - p.zp) + 0.5f);
+		break;
+	case IR_QS_SYMMETRIC:
+	case IR_QS_TERNARY:
+		b = p.scale * ((float)(half - 1) + 0.5f);
+		a = -b;
+		break;
+	case IR_QS_POW2:
+	case IR_QS_BINARY:
+		b = fabsf(p.scale);
+		a = -b;
+		break;
+	case IR_QS_CODEBOOK:
+		a = p.levels[0];
+		b = p.levels[top];
+		break;
+	case IR_QS_NONE:
+		break;
+	}
+	*lo = a < b ? a : b;
+	*hi = a < b ? b : a;
+}
+
 double pass_quant_error_grad(const float *w, const float *dq, int64_t n, float *grad)
 {
 	double err = 0;

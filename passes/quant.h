@@ -98,6 +98,14 @@ int pass_quant_requantize(const float *w, const ir_shape *s, ir_quant *q, float 
 /* DQ from q's codes and parameters: numel(s) floats into dq. */
 void pass_dequantize(const ir_quant *q, const ir_shape *s, float *dq);
 
+/* The values of channel c (0 per tensor) that the grid in q does not
+ * clip: those within half a step of the end levels (affine, symmetric,
+ * ternary: they round onto a level), or between the end levels
+ * themselves (pow2, binary, codebook).  A straight-through gradient that
+ * stops at the clip (STE-QAT, Hubara et al. 2016) passes where
+ * lo <= w <= hi. */
+void pass_quant_unclipped(const ir_quant *q, int64_t c, float *lo, float *hi);
+
 /* sum (dq - w)^2 over n elements; with grad non-NULL also
  * grad = d/dw ||DQ(w) - w||^2 = 2 (w - dq), DQ(w) held constant (the QGT
  * gradient: the grid does not move with w). */
@@ -180,6 +188,32 @@ typedef struct pass_quant_options {
 	const pass_act_grid *act_grids;
 	int n_act_grids;
 } pass_quant_options;
+
+/* A kernel whose grid was settled before the quantize pass runs: the qgt
+ * pass trained it onto this grid, so quantize deploys exactly this spec
+ * (the grid trained is the grid deployed, whatever -b and --calib say). */
+typedef struct pass_weight_grid {
+	const char *name;           /* the kernel (owned by the graph's arena) */
+	pass_qspec spec;            /* its axis is the deploying node's */
+	bool first;                 /* quantized before the other weights and left
+	                             * out of bias correction; a codebook takes
+	                             * each channel's distinct values as levels
+	                             * when there are at most 2^bits (SQ's per-layer
+	                             * scheme, learned codebooks) */
+} pass_weight_grid;
+
+/* What the passes of one pipeline run hand on to later ones
+ * (pass_options.handoff).  The arrays are malloc'd; the names they hold
+ * belong to the graph's arena. */
+typedef struct pass_handoff {
+	pass_weight_grid *weights;  /* qgt -> quantize */
+	int nweights;
+	pass_act_grid *acts;        /* qgt -> quantize-act (before act_grids) */
+	int nacts;
+} pass_handoff;
+
+/* Free the arrays and empty h (may be NULL). */
+void pass_handoff_clear(pass_handoff *h);
 
 /* Check a --bits rule list ("conv1=8,fc=4,*dw*=4"); reports and returns -1
  * if malformed. */

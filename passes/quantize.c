@@ -7,7 +7,8 @@
  * model exactly (dequantized weights, float activations).  With
  * calibration inputs, empirical bias correction follows: each layer's
  * bias gets mean(y_float) - mean(y_quant) per output channel, layer by
- * layer in topological order.
+ * layer in topological order.  A kernel whose grid the qgt pass settled
+ * earlier in the run (pass_options.handoff) gets exactly that spec.
  * requires: toposorted graph, constants with data; for bias correction
  * one f32 input and shapes that inference can derive.  keeps: names,
  * shapes.  Weights that already carry an ir_quant are left alone, so
@@ -322,6 +323,97 @@ static void calib_end(ir_graph *g, calib_ctx *cc)
 	free(cc->L);
 }
 
+/* ------------------------------------------------ grids handed on */
+
+static int cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+	return (x > y) - (x < y);
+}
+
+/* Codebook levels = the distinct values of each channel, when there are
+ * at most 2^bits of them (trained onto their levels, the weights sit
+ * there; k-means would only land near them). */
+static void exact_levels(const float *w, const ir_shape *sh, ir_quant *q)
+{
+	int K = 1 << q->bits;
+	int64_t n = ir_shape_numel(sh), C = q->nchan, inner = 1;
+	if (q->axis >= 0)
+		for (int k = q->axis + 1; k < sh->rank; k++)
+			inner *= sh->d[k];
+	float *buf = malloc(sizeof(float) * (size_t)(n ? n : 1));
+	if (!buf)
+		return;
+	for (int64_t ch = 0; ch < C; ch++) {
+		int64_t m = 0;
+		for (int64_t k = 0; k < n; k++)
+			if (q->axis < 0 || k / inner % C == ch)
+				buf[m++] = w[k];
+		qsort(buf, (size_t)m, sizeof *buf, cmp_float);
+		int u = 0;
+		float lv[256];
+		for (int64_t k = 0; k < m && u <= K; k++)
+			if (u == 0 || buf[k] != lv[u - 1])
+				lv[u < 256 ? u : 255] = buf[k], u++;
+		if (u < 1 || u > K)
+			continue;
+		for (int j = 0; j < K; j++)
+			q->levels[ch * K + j] = lv[j < u ? j : u - 1];
+	}
+	free(buf);
+}
+
+/* The grid handed on for kernel w, or NULL. */
+static const pass_weight_grid *handed(const pass_options *o, const ir_value *w)
+{
+	const pass_handoff *h = o ? o->handoff : NULL;
+	for (int i = 0; h && w->name && i < h->nweights; i++)
+		if (strcmp(h->weights[i].name, w->name) == 0)
+			return &h->weights[i];
+	return NULL;
+}
+
+/* The kernels handed on as `first`, quantized to their spec before the
+ * others (their data becomes DQ): bias correction then neither touches
+ * them nor measures the model without them. */
+static int deploy_first(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	const pass_handoff *h = o ? o->handoff : NULL;
+	for (int i = 0; h && i < h->nweights; i++) {
+		const pass_weight_grid *wg = &h->weights[i];
+		ir_value *v = wg->first ? ir_graph_find_value(g, wg->name) : NULL;
+		if (!v || v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || !v->data || v->quant)
+			continue;
+		int axis = -1;
+		for (int k = 0; k < g->nnodes && axis < 0; k++)
+			if (!g->nodes[k]->dead && g->nodes[k]->nin > 1 && g->nodes[k]->in[1] == v)
+				axis = pass_weight_axis(g->nodes[k], 1);
+		if (axis < 0)
+			continue;
+		pass_qspec sp = wg->spec;
+		sp.axis = axis;
+		int64_t n = ir_shape_numel(&v->shape);
+		ir_quant *q = ir_arena_alloc(g->arena, sizeof *q);
+		float *dq = ir_arena_alloc(g->arena, sizeof(float) * (size_t)(n ? n : 1));
+		if (!q || !dq) {
+			diag_error(d, NULL, "out of memory");
+			return -1;
+		}
+		if (pass_quantize(v->data, &v->shape, &sp, g->arena, q, dq, NULL, d)) {
+			diag_note(d, NULL, "while quantizing weight '%s'", v->name);
+			return -1;
+		}
+		if (sp.scheme == IR_QS_CODEBOOK) {
+			exact_levels(v->data, &v->shape, q);
+			if (pass_quant_requantize(v->data, &v->shape, q, dq, NULL))
+				return -1;
+		}
+		v->data = dq;
+		v->quant = q;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------- the pass */
 
 typedef struct target {
@@ -338,7 +430,7 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 	int nr = parse_rules(qo->bits_rules, rules, d);
 	if (nr < 0)
 		return -1;
-	if (ir_graph_toposort(g, d))
+	if (ir_graph_toposort(g, d) || deploy_first(g, o, d))
 		return -1;
 
 	target *T = calloc((size_t)g->nnodes + 1, sizeof *T);
@@ -357,6 +449,11 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 			dup |= T[k].w == w;
 		if (dup || !spec_for(qo, rules, nr, n, w, &T[nt].spec))
 			continue; /* shared, or kept float */
+		const pass_weight_grid *wg = handed(o, w);
+		if (wg) {
+			T[nt].spec = wg->spec;
+			T[nt].spec.axis = pass_weight_axis(n, 1);
+		}
 		T[nt].n = n;
 		T[nt].w = w;
 		nt++;

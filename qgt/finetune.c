@@ -5,7 +5,7 @@
  * point of the quantize pass), batchnorm statistics re-estimated on the
  * final kernels, and re-introduced batchnorms folded back; with -a, the
  * activation quantizers in the loop throughout (actq.c).  Also the
- * deployment of SQ's and the codebook's per-layer grids. */
+ * hand-over of the grids trained on to the quantize pass. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -481,79 +481,30 @@ out:
 
 /* ------------------------------------------------------- deployment */
 
-static int cmp_float(const void *a, const void *b)
-{
-	float x = *(const float *)a, y = *(const float *)b;
-	return (x > y) - (x < y);
-}
-
-/* Codebook levels = the distinct values of each channel, when there are
- * at most 2^bits of them (the weights sit on their learned levels). */
-static void exact_levels(const float *w, const ir_shape *sh, ir_quant *q)
-{
-	int K = 1 << q->bits;
-	int64_t n = ir_shape_numel(sh), C = q->nchan, inner = 1;
-	if (q->axis >= 0)
-		for (int k = q->axis + 1; k < sh->rank; k++)
-			inner *= sh->d[k];
-	float *buf = malloc(sizeof(float) * (size_t)(n ? n : 1));
-	if (!buf)
-		return;
-	for (int64_t ch = 0; ch < C; ch++) {
-		int64_t m = 0;
-		for (int64_t k = 0; k < n; k++)
-			if (q->axis < 0 || k / inner % C == ch)
-				buf[m++] = w[k];
-		qsort(buf, (size_t)m, sizeof *buf, cmp_float);
-		int u = 0;
-		float lv[256];
-		for (int64_t k = 0; k < m && u <= K; k++)
-			if (u == 0 || buf[k] != lv[u - 1])
-				lv[u < 256 ? u : 255] = buf[k], u++;
-		if (u < 1 || u > K)
-			continue;
-		for (int j = 0; j < K; j++)
-			q->levels[ch * K + j] = lv[j < u ? j : u - 1];
-	}
-	free(buf);
-}
-
-int qgt_reg_deploy(const qgt_reg *r, ir_graph *dst, diag_sink *d)
+int qgt_reg_handoff(const qgt_reg *r, ir_graph *dst, pass_handoff *h, diag_sink *d)
 {
 	const reg_ctx *c = (const reg_ctx *)r;
-	if (c->o.kind == QGT_REG_QGT)
-		return 0;
 	for (int i = 0; i < c->nst; i++) {
 		const qgt_reg_state *s = &c->st[i];
-		ir_value *v = ir_graph_find_value(dst, s->v->name);
-		if (!v || v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || !v->data || v->quant)
-			continue;
-		int axis = -1;
-		for (int k = 0; k < dst->nnodes && axis < 0; k++)
-			if (!dst->nodes[k]->dead && dst->nodes[k]->nin > 1 && dst->nodes[k]->in[1] == v)
-				axis = pass_weight_axis(dst->nodes[k], 1);
-		if (axis < 0)
-			continue;
-		pass_qspec sp = s->spec;
-		sp.axis = axis;
+		pass_weight_grid wg = {ir_arena_strdup(dst->arena, s->v->name), s->spec,
+		                       c->o.kind != QGT_REG_QGT};
 		if (c->o.kind == QGT_REG_SQ)
-			sp.scheme = s->sq_choice != IR_QS_NONE ? s->sq_choice : IR_QS_BINARY;
-		int64_t n = ir_shape_numel(&v->shape);
-		ir_quant *q = ir_arena_alloc(dst->arena, sizeof *q);
-		float *dq = ir_arena_alloc(dst->arena, sizeof(float) * (size_t)(n ? n : 1));
-		if (!q || !dq) {
-			diag_error(d, NULL, "out of memory");
-			return -1;
-		}
-		if (pass_quantize(v->data, &v->shape, &sp, dst->arena, q, dq, NULL, d))
-			return -1;
-		if (sp.scheme == IR_QS_CODEBOOK) {
-			exact_levels(v->data, &v->shape, q);
-			if (pass_quant_requantize(v->data, &v->shape, q, dq, NULL))
+			wg.spec.scheme = s->sq_choice != IR_QS_NONE ? s->sq_choice : IR_QS_BINARY;
+		int k = 0;
+		while (k < h->nweights && strcmp(h->weights[k].name, s->v->name) != 0)
+			k++;
+		if (k == h->nweights) {
+			pass_weight_grid *nw = realloc(h->weights, sizeof *nw * (size_t)(k + 1));
+			if (!nw || !wg.name) {
+				if (nw)
+					h->weights = nw;
+				diag_error(d, NULL, "out of memory");
 				return -1;
+			}
+			h->weights = nw;
+			h->nweights++;
 		}
-		v->data = dq;
-		v->quant = q;
+		h->weights[k] = wg;
 	}
 	return 0;
 }

@@ -2,7 +2,8 @@
  * Quantization, learnable codebooks) built on the passes' one quantizer
  * (passes/quant.h), and the fine-tune flow that drives them (train with
  * batchnorm live, land on the grid, fine-tune what stays free, re-estimate
- * batchnorm statistics).  The quantize pass then deploys the result.
+ * batchnorm statistics), run as the pass `qgt` in the pipeline; the
+ * quantize pass then deploys the grids it hands on.
  *
  * Normalisation of lambda (QGT-NOTES lesson 3).  The task loss is the
  * batch-MEAN softmax cross-entropy; each regularizer adds, per quantized
@@ -18,11 +19,12 @@
  * 1e-3 lambda to lambda, ending at about half the largest stable value
  * for the optimizer (SGD, rate lr, momentum mu: the quadratic's curvature
  * 2 lambda must stay below 2 (1 + mu) / lr, so lambda = (1 + mu) / (2 lr),
- * 95 at lr 0.01; the driver derives it), then the last 15% of the steps
+ * 95 at lr 0.01; the qgt pass derives it), then the last 15% of the steps
  * hold the kernels on the grid while biases and batchnorm adapt.  At 2
  * bits or fewer the grid is picked by MSE (QGT-NOTES: "at 2 bits pick the
- * grid by MSE"); at convergence the weights sit on it, so the deployed
- * min-max or MSE grid is the same one. */
+ * grid by MSE") unless a calibration was asked for; the pass hands each
+ * kernel's spec on to the quantize pass, so the grid deployed is the grid
+ * trained on. */
 #ifndef QGTC_QGT_QGT_H
 #define QGTC_QGT_QGT_H
 
@@ -41,10 +43,20 @@ typedef enum {
 	QGT_REG_CODEBOOK,   /* learnable representatives + clustering regularizer */
 } qgt_reg_kind;
 
+/* How fine-tuning takes the kernels to their grid. */
+typedef enum {
+	QGT_METHOD_REG,     /* the regularizer family (paper eq. 3): the product's method */
+	QGT_METHOD_STE,     /* the baseline: STE quantization-aware training, the forward
+	                     * on DQ(Q(w)), the gradient passed straight through to w */
+} qgt_method;
+
 /* What the regularizer targets, and how hard.  Mirrors the quantize
  * pass's options, so the grid trained for is the grid deployed. */
 typedef struct qgt_reg_options {
 	qgt_reg_kind kind;
+	qgt_method method;          /* STE: no regularizer; kind QGT only */
+	bool ste_clip;              /* STE: no gradient where w lies outside what
+	                             * the grid holds (pass_quant_unclipped) */
 	pass_quant_options quant;   /* bits, --bits rules, scheme, granularity, calibration */
 	float lambda;               /* default lambda (raw-sum normalisation, above) */
 	const char *lambda_rules;   /* 'NAME=L,GLOB=L' per layer (node or weight name); may be NULL */
@@ -77,7 +89,13 @@ int qgt_lambda_parse(const char *s, float *global, const char **rules, diag_sink
 typedef struct qgt_reg_state qgt_reg_state;
 
 /* A regularizer for graph g (the trainer's graph): the hook to put in
- * qgt_train_config.regs.  Caller owns; qgt_reg_destroy frees it.  NULL on
+ * qgt_train_config.regs.  With method STE the hook fake-quantizes the
+ * kernels instead: before each forward the kernel becomes DQ(Q(w)) on a
+ * grid recomputed from w every `refresh` steps, and before the update w
+ * comes back, so the optimizer moves the float kernel by the gradient
+ * taken at DQ(Q(w)) (Bengio et al. 2013; Jacob et al. 2018), masked to
+ * the grid's range with ste_clip; freeze_frac holds the last steps on
+ * the grid as for QGT.  Caller owns; qgt_reg_destroy frees it.  NULL on
  * error (reported). */
 qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d);
 void qgt_reg_destroy(qgt_reg *r);
@@ -95,12 +113,13 @@ double qgt_reg_project(qgt_reg *r, ir_graph *g, diag_sink *d);
  * ternary), bits, lambda at the end, quantization error now. */
 void qgt_reg_report(const qgt_reg *r, ir_graph *g, FILE *f);
 
-/* Deployment of what the quantize pass cannot express by itself (SQ's
- * per-layer scheme, the codebook's learned levels): after bnfold on the
- * deployment graph dst (weights named as in the trainer's graph), attach
- * the ir_quant of each such kernel and set its data to DQ.  The quantize
- * pass then leaves those alone.  0 or -1. */
-int qgt_reg_deploy(const qgt_reg *r, ir_graph *dst, diag_sink *d);
+/* Hand the grid of every regularized kernel on to the quantize pass of
+ * the same run (pass_handoff.weights, replacing an entry of the same
+ * name): the spec trained on, SQ's per-layer scheme, and for SQ and
+ * codebooks `first` (quantized before the rest, the codebook's learned
+ * levels kept).  Names are copied into dst's arena (the graph deployed).
+ * 0 or -1 (out of memory, reported). */
+int qgt_reg_handoff(const qgt_reg *r, ir_graph *dst, pass_handoff *h, diag_sink *d);
 
 /* ------------------------------------------- activations in the loop */
 
@@ -137,7 +156,7 @@ int qgt_actq_insert(ir_graph *g, const qgt_act_options *o, qgt_actq **out, int *
                     diag_sink *d);
 /* The grid of every value quantize-act quantizes, as trained now (a
  * value sharing a quantizer, its quantizer's), for quantize-act to
- * deploy (pass_quant_options.act_grids): *out malloc'd (caller frees),
+ * deploy (pass_handoff.acts): *out malloc'd (caller frees),
  * the names g's.  Returns the count, or -1 (out of memory). */
 int qgt_actq_grids(const qgt_actq *a, pass_act_grid **out);
 /* Take them out again: g regains its structure.  Frees a (may be NULL). */
@@ -200,6 +219,64 @@ int qgt_bn_reintroduce(ir_graph *g, const qgt_reg *r, const qgt_dataset *ds,
  * kernel and bias, in place, and drop them: g regains the structure it
  * had before qgt_bn_reintroduce.  Frees bi (may be NULL).  0 or -1. */
 int qgt_bn_refold(ir_graph *g, qgt_bn_intro *bi, diag_sink *d);
+
+/* ------------------------------------------------------- the qgt pass */
+
+/* The pass `qgt` (pass.c): fine-tune the graph's weights onto the grids
+ * the quantize pass will deploy, in the pipeline between dce and bnfold,
+ * then hand those grids on.  Its settings travel in pass_options.qgt.
+ * What is left at its default below, the pass decides: compiler policy
+ * lives here, not in the driver. */
+typedef struct qgt_pass_options {
+	const char *data_dir;       /* labelled data (IDX or NPY); its training
+	                             * split fine-tunes; NULL: the pass says so */
+	qgt_norm norm;              /* input normalisation */
+	qgt_train_config train;     /* the trainer: epochs, batch (a model with a
+	                             * fixed batch trains at its own), optimizer,
+	                             * lr, schedule (default cosine), seed; its
+	                             * log gets progress and the report */
+	qgt_reg_kind kind;          /* QGT_REG_SQ asks for Smart Quantization;
+	                             * else the quantize options' scheme decides
+	                             * (codebook: learned levels; else QGT) */
+	qgt_method method;          /* QGT_METHOD_STE: the STE-QAT baseline on the
+	                             * same trainer, data, epochs and grid */
+	bool ste_clip;              /* STE: the gradient stops at the clip */
+	float lambda;               /* < 0: half the largest stable lambda for
+	                             * the optimizer ((1 + mu) / (2 lr) for SGD) */
+	const char *lambda_rules;   /* per layer; may be NULL */
+	int lambda_sched;           /* qgt_lambda_sched; < 0: exp */
+	float freeze;               /* last fraction of the steps held on the
+	                             * grid; < 0: 0.15 (STE: 0) */
+	int refresh;                /* grid recomputed every N steps; 0: 50
+	                             * (STE: 1) */
+	bool bn_reintro;            /* batchnorm after kernels without one while
+	                             * fine-tuning (default on) */
+	float act_ema;              /* with -a: moving-average activation ranges */
+	bool calib_given;           /* the quantize options' weight calibration was
+	                             * asked for; else MSE at 2 bits or fewer */
+	int bn_batches;             /* batchnorm re-estimation batches (100) */
+	const char *dump_hist;      /* weight histograms before and after (JSON) */
+	const char *save_onnx;      /* the fine-tuned float model, as ONNX */
+} qgt_pass_options;
+
+/* Defaults: no data, normalisation 1/255, the trainer's defaults with a
+ * cosine schedule, QGT, every policy choice left to the pass. */
+void qgt_pass_options_default(qgt_pass_options *o);
+
+/* Add `qgt` to the pass manager's registry (pass_register).  Call before
+ * checking or running a pipeline that names it; calling again does
+ * nothing.  0 or -1. */
+int qgt_register_passes(void);
+
+/* The pipeline of --qgt: the quantization pipeline with qgt before
+ * bnfold (batchnorm live while fine-tuning, QGT-NOTES lesson 1).  The
+ * passes before qgt see the model's own (symbolic) batch, bound only
+ * after it: fold-constants then folds what depends on the bound batch
+ * (a Reshape to Shape(x)[0], -1), as the quantization pipeline's first
+ * fold-constants does. */
+#define QGT_PIPELINE                                                                        \
+	"shapes,fold-constants,fold-qdq,fold-constants,dce,qgt,fold-constants,dce,bnfold,quantize," \
+	"quantize-act,fold-qdq,io-int,dce,bitpack"
 
 /* ------------------------------------------------------- histograms */
 

@@ -6,7 +6,8 @@
  * update is the gradient step preconditioned by its curvature
  * (2 lambda n_j), c_j += lr_levels (mean_j w - c_j) scaled by the
  * schedule's lr ratio, so big clusters do not overshoot.  Deployed as
- * codebook quantization with exactly these levels (qgt_reg_deploy). */
+ * codebook quantization with exactly these levels (qgt_reg_handoff: the
+ * quantize pass keeps them). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

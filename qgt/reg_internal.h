@@ -23,6 +23,9 @@ struct qgt_reg_state {
 	/* codebook */
 	double *lsum;             /* per level: sum of (w - c) over its members this step */
 	int64_t *lcnt;
+	/* STE */
+	float *ste_w;             /* the float kernel while the forward runs on DQ(Q(w)) */
+	bool ste_swapped;         /* p->w holds DQ(Q(w)) now, ste_w the float */
 };
 
 typedef struct reg_ctx {
@@ -47,5 +50,19 @@ void qgt_codebook_step(reg_ctx *c, qgt_reg_state *s, const float *w, float lr);
 
 /* Quantize w with spec into s->q (freeing the old one) and s->dq. */
 double qgt_grid_build(qgt_reg_state *s, const float *w, const pass_qspec *spec, diag_sink *d);
+
+/* The hook plumbing (reg_qgt.c), shared with the STE hook (reg_ste.c):
+ * the grid of s for w per kind (NaN on error); the first step of the
+ * frozen phase (INT64_MAX when there is none); the state of parameter p,
+ * or NULL when p is no regularized kernel; landing s on its grid (w =
+ * DQ) and holding it there, 0 or -1. */
+double qgt_reg_grid(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh);
+int64_t qgt_reg_freeze_start(const reg_ctx *c, const qgt_progress *pr);
+qgt_reg_state *qgt_reg_state_of(reg_ctx *c, const qgt_param *p);
+int qgt_reg_freeze(reg_ctx *c, qgt_reg_state *s, float *w);
+
+/* STE (reg_ste.c): the hooks of qgt_reg_options.method QGT_METHOD_STE. */
+int qgt_ste_begin(void *ctx, qgt_param *p, const qgt_progress *pr);
+double qgt_ste_apply(void *ctx, qgt_param *p, const qgt_progress *pr);
 
 #endif

@@ -127,7 +127,7 @@ double qgt_grid_uniform(reg_ctx *c, qgt_reg_state *s, const float *w, bool refre
 	return err;
 }
 
-static double grid(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh)
+double qgt_reg_grid(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh)
 {
 	switch (c->o.kind) {
 	case QGT_REG_SQ:
@@ -141,8 +141,7 @@ static double grid(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh)
 
 /* ------------------------------------------------------------- hook */
 
-/* First step of the frozen phase (total when there is none). */
-static int64_t freeze_start(const reg_ctx *c, const qgt_progress *pr)
+int64_t qgt_reg_freeze_start(const reg_ctx *c, const qgt_progress *pr)
 {
 	if (pr->total_steps <= 0)
 		return INT64_MAX;
@@ -154,7 +153,7 @@ static double sched_factor(const reg_ctx *c, const qgt_progress *pr)
 {
 	if (c->o.sched == QGT_LSCHED_CONST)
 		return 1;
-	int64_t span = freeze_start(c, pr);
+	int64_t span = qgt_reg_freeze_start(c, pr);
 	if (span == INT64_MAX || span <= 1)
 		return 1;
 	double x = (double)pr->step / (double)(span - 1);
@@ -172,7 +171,7 @@ double qgt_reg_lambda(const qgt_reg *r, const qgt_param *p, const qgt_progress *
 	return c->by_id[p->v->id]->lambda * sched_factor(c, pr);
 }
 
-static qgt_reg_state *state_of(reg_ctx *c, const qgt_param *p)
+qgt_reg_state *qgt_reg_state_of(reg_ctx *c, const qgt_param *p)
 {
 	if (p->role != QGT_ROLE_WEIGHT || p->v->id >= c->nv)
 		return NULL;
@@ -180,10 +179,9 @@ static qgt_reg_state *state_of(reg_ctx *c, const qgt_param *p)
 	return s && s->v == p->v ? s : NULL;
 }
 
-/* Land s on its grid and hold it there. */
-static int freeze(reg_ctx *c, qgt_reg_state *s, float *w)
+int qgt_reg_freeze(reg_ctx *c, qgt_reg_state *s, float *w)
 {
-	double e = grid(c, s, w, true);
+	double e = qgt_reg_grid(c, s, w, true);
 	if (!isfinite(e))
 		return -1;
 	memcpy(w, s->dq, sizeof(float) * (size_t)s->n);
@@ -194,11 +192,11 @@ static int freeze(reg_ctx *c, qgt_reg_state *s, float *w)
 static double reg_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
 {
 	reg_ctx *c = ctx;
-	qgt_reg_state *s = state_of(c, p);
+	qgt_reg_state *s = qgt_reg_state_of(c, p);
 	if (!s)
 		return 0;
-	if (pr->step >= freeze_start(c, pr)) {
-		if (!s->frozen && freeze(c, s, p->w))
+	if (pr->step >= qgt_reg_freeze_start(c, pr)) {
+		if (!s->frozen && qgt_reg_freeze(c, s, p->w))
 			return NAN;
 		memset(p->g, 0, sizeof(float) * (size_t)p->n);
 		s->lambda_now = 0;
@@ -210,7 +208,7 @@ static double reg_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
 	bool refresh = !s->q.codes || pr->step - s->refreshed >= every;
 	if (refresh)
 		s->refreshed = pr->step;
-	double err = grid(c, s, p->w, refresh);
+	double err = qgt_reg_grid(c, s, p->w, refresh);
 	if (!isfinite(err))
 		return NAN;
 	if (lam == 0)
@@ -225,7 +223,7 @@ static double reg_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
 static void reg_step_end(void *ctx, qgt_param *p, const qgt_progress *pr)
 {
 	reg_ctx *c = ctx;
-	qgt_reg_state *s = state_of(c, p);
+	qgt_reg_state *s = qgt_reg_state_of(c, p);
 	if (!s)
 		return;
 	if (s->frozen) {
@@ -240,6 +238,12 @@ static void reg_step_end(void *ctx, qgt_param *p, const qgt_progress *pr)
 
 qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d)
 {
+	if (o->method == QGT_METHOD_STE && o->kind != QGT_REG_QGT) {
+		diag_error(d, NULL, "STE fine-tuning fake-quantizes onto the quantize pass's own grid: "
+		           "%s grids are chosen by their regularizer",
+		           o->kind == QGT_REG_SQ ? "smart quantization (sq)" : "codebook");
+		return NULL;
+	}
 	reg_ctx *c = calloc(1, sizeof *c);
 	if (!c)
 		goto oom;
@@ -278,6 +282,9 @@ qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d)
 		s->dq = malloc(sizeof(float) * (size_t)(s->n ? s->n : 1));
 		if (!s->dq)
 			goto oom;
+		if (o->method == QGT_METHOD_STE &&
+		    !(s->ste_w = malloc(sizeof(float) * (size_t)(s->n ? s->n : 1))))
+			goto oom;
 		c->by_id[w->id] = s;
 	}
 	c->hook = (qgt_reg){
@@ -286,6 +293,11 @@ qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d)
 		.step_end = reg_step_end,
 		.ctx = c,
 	};
+	if (o->method == QGT_METHOD_STE) {
+		c->hook.name = "ste";
+		c->hook.apply = qgt_ste_apply;
+		c->hook.step_begin = qgt_ste_begin;
+	}
 	return &c->hook;
 oom:
 	diag_error(d, NULL, "out of memory");
@@ -304,6 +316,7 @@ void qgt_reg_destroy(qgt_reg *r)
 		free(c->st[i].dq);
 		free(c->st[i].lsum);
 		free(c->st[i].lcnt);
+		free(c->st[i].ste_w);
 	}
 	free(c->st);
 	free(c->by_id);
@@ -323,7 +336,7 @@ double qgt_reg_project(qgt_reg *r, ir_graph *g, diag_sink *d)
 		if (!v || !v->data)
 			continue;
 		float *w = v->data;
-		double e = grid(c, s, w, true);
+		double e = qgt_reg_grid(c, s, w, true);
 		if (!isfinite(e))
 			return -1;
 		moved += e;

@@ -100,6 +100,13 @@ int qgt_trainer_step(qgt_trainer *t, const float *x, const int32_t *y, qgt_step_
 {
 	memset(st, 0, sizeof *st);
 	t->lr = qgt_sched_lr(&t->cfg, t->step, t->total_steps, t->steps_per_epoch);
+	qgt_progress pr = {t->step, t->total_steps, t->epoch, t->lr};
+	for (int r = 0; r < t->cfg.nregs; r++) {
+		qgt_reg *rg = &t->cfg.regs[r];
+		for (int i = 0; rg->step_begin && i < t->nparams; i++)
+			if (rg->step_begin(rg->ctx, &t->params[i], &pr))
+				return -1;
+	}
 	if (qgt_trainer_forward(t, x, y, true, &st->loss, &st->correct))
 		return -1;
 	if (!isfinite(st->loss)) {
@@ -108,7 +115,6 @@ int qgt_trainer_step(qgt_trainer *t, const float *x, const int32_t *y, qgt_step_
 	}
 	if (qgt_trainer_backward(t))
 		return -1;
-	qgt_progress pr = {t->step, t->total_steps, t->epoch, t->lr};
 	for (int r = 0; r < t->cfg.nregs; r++) {
 		qgt_reg *rg = &t->cfg.regs[r];
 		for (int i = 0; i < t->nparams; i++) {

@@ -49,12 +49,17 @@ typedef struct qgt_progress {
  * the backward pass and before the optimizer step.  `apply` returns R(w)
  * for p (0 for parameters it does not touch) and adds dR/dw into p->g.
  * `step_end` (may be NULL) runs after the optimizer update (to refresh a
- * grid, project, ...).  Return NaN to stop training with an error. */
+ * grid, project, ...).  Return NaN to stop training with an error.
+ * `step_begin` (may be NULL) runs before the forward pass: a hook that
+ * trains a parameter through a transform of it (STE: the forward sees
+ * DQ(Q(w))) swaps it in there and back in `apply`; nonzero stops
+ * training (reported). */
 typedef struct qgt_reg {
 	const char *name;
 	double (*apply)(void *ctx, qgt_param *p, const qgt_progress *pr);
 	void (*step_end)(void *ctx, qgt_param *p, const qgt_progress *pr);
 	void *ctx;
+	int (*step_begin)(void *ctx, qgt_param *p, const qgt_progress *pr);
 } qgt_reg;
 
 typedef struct qgt_train_config {

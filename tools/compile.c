@@ -290,20 +290,21 @@ int drv_compile(const drv_options *o, diag_sink *d)
 	if (!g)
 		return DRV_ERROR;
 	int rc = DRV_ERROR;
-	drv_qgt *q = NULL;
-	/* --qgt: fine-tune first; the trained weights replace g's. */
-	if (drv_qgt_begin(o, g, &q, d))
+	qgt_pass_options qp;
+	int qrc = drv_qgt_options(o, &qp, d);
+	if (qrc != DRV_OK) {
+		rc = qrc;
 		goto out;
-	/* Native code has static shapes: a symbolic batch becomes --batch, or 1. */
-	if (o->batch > 0)
-		ir_graph_bind_batch(g, o->batch);
-	else if (emit != DRV_EMIT_IR)
-		ir_graph_bind_batch(g, 1);
+	}
 	pass_options po;
 	drv_pass_options(o, &po);
+	po.qgt = &qp;
+	/* Native code has static shapes: a symbolic batch becomes --batch, or
+	 * 1 (bound by the pass manager: after qgt, which trains at its own). */
+	po.batch = o->batch > 0 ? o->batch : emit != DRV_EMIT_IR ? 1 : 0;
 	if (o->verbose)
 		fprintf(stderr, "qgtc: running pipeline '%s' on '%s'\n", o->pipeline, o->model);
-	if (drv_qgt_pipeline(o, q, g, d))
+	if (pass_run_pipeline(g, o->pipeline, &po, d))
 		goto out;
 	drv_diag_flush(d);
 	if (ir_verify(g, false, d))
@@ -323,7 +324,6 @@ int drv_compile(const drv_options *o, diag_sink *d)
 		goto out;
 	rc = DRV_OK;
 out:
-	drv_qgt_end(q);
 	ir_graph_destroy(g);
 	return rc;
 }

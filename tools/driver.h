@@ -7,6 +7,7 @@
 #include "backend.h"
 #include "ir.h"
 #include "pass.h"
+#include "qgt.h"
 #include "quant.h"
 
 #define QGTC_VERSION "0.1.0"
@@ -95,20 +96,15 @@ typedef struct drv_options {
 	int64_t train_max_steps;    /* --max-steps */
 	const char *save_onnx;      /* --save-onnx FILE */
 
-	/* QGT (tools/qgt.c): fine-tune before quantizing (eval, compile). */
-	bool qgt;                   /* --qgt */
-	int qgt_kind;               /* qgt_reg_kind: --scheme sq / codebook pick SQ / CODEBOOK */
-	float qgt_lambda;           /* --lambda (number, or the '*' rule); < 0: default */
-	const char *qgt_lambda_rules; /* --lambda rules; NULL: none */
-	int qgt_lambda_sched;       /* --lambda-schedule: qgt_lambda_sched; < 0: default */
+	/* QGT (tools/qgt.c): the qgt pass fine-tunes before quantizing. */
+	bool qgt;                   /* --qgt: the pipeline QGT_PIPELINE */
+	qgt_pass_options qgtp;      /* its settings from --method, --lambda, --lambda-schedule,
+	                             * --qgt-freeze, --grid-refresh, --act-ema,
+	                             * --no-bn-reintro, --dump-histograms, --scheme
+	                             * sq, --calib; drv_qgt_options adds the rest */
+	bool method_given;          /* --method given */
 	const char *qgt_sweep;      /* --lambda-sweep LO:HI:N */
-	float qgt_freeze;           /* --qgt-freeze F; < 0: default */
-	int qgt_refresh;            /* --grid-refresh N; 0: default */
-	const char *dump_hist;      /* --dump-histograms FILE */
-	bool qgt_no_bn_reintro;     /* --no-bn-reintro */
-	float qgt_act_ema;          /* --act-ema: -a ranges follow training batches; 0: fixed */
 	bool report_sensitivity;    /* --report sensitivity */
-	bool calib_given;           /* --calib given (else QGT picks MSE at <= 2 bits) */
 	bool scheme_given;          /* --scheme given (else -a picks symmetric) */
 	bool eval_silent;           /* eval: do not print the top-1 line (sweeps) */
 } drv_options;
@@ -137,23 +133,18 @@ int drv_check_readable(const char *path, diag_sink *d);
  * o->quant; DRV_* status.  After the pipeline: --report size (to `f`) and
  * --report-json; 0 or -1.  drv_quant_fini frees what setup loaded. */
 int drv_quant_setup(drv_options *o, diag_sink *d);
-/* The trainer's settings from the train options (train.c); QGT
- * fine-tunes get cosine by default. */
-struct qgt_train_config;
-void drv_train_config(const drv_options *o, struct qgt_train_config *c, bool qgt);
+/* The train flags over the trainer settings in c (train.c): c holds the
+ * defaults of whoever trains (qgt_train_config_default, or the qgt
+ * pass's); progress goes to stdout unless -q. */
+void drv_train_config(const drv_options *o, qgt_train_config *c);
 /* Input normalisation from --scale/--mean/--std; DRV_* status. */
-struct qgt_norm;
-int drv_norm(const drv_options *o, struct qgt_norm *nm, diag_sink *d);
+int drv_norm(const drv_options *o, qgt_norm *nm, diag_sink *d);
 
-/* QGT (qgt.c).  drv_qgt_begin fine-tunes a copy of o->model per the
- * options and writes its constants into g (loaded, pipeline not run);
- * drv_qgt_pipeline runs o->pipeline on g, deploying the per-layer grids
- * of SQ and codebooks right after bnfold; drv_qgt_end frees.  The state
- * may be NULL (no --qgt): then drv_qgt_pipeline just runs the pipeline. */
-typedef struct drv_qgt drv_qgt;
-int drv_qgt_begin(const drv_options *o, ir_graph *g, drv_qgt **out, diag_sink *d);
-int drv_qgt_pipeline(const drv_options *o, const drv_qgt *q, ir_graph *g, diag_sink *d);
-void drv_qgt_end(drv_qgt *q);
+/* QGT (qgt.c).  The qgt pass's settings for this command (flags only: the
+ * pass decides the rest); DRV_* status. */
+int drv_qgt_options(const drv_options *o, qgt_pass_options *qp, diag_sink *d);
+/* Is `pass` one of the pipeline's? */
+bool drv_pipeline_has(const char *pipeline, const char *pass);
 /* --lambda-sweep and --report sensitivity (eval). */
 int drv_qgt_sweep(const drv_options *o, diag_sink *d);
 int drv_qgt_sensitivity(const drv_options *o, diag_sink *d);

@@ -1,6 +1,6 @@
 /* eval.c: `qgtc eval`: top-1 accuracy of a model on the test split of a
  * labelled data set, through the reference interpreter; with --qgt the
- * model is first fine-tuned on the training split (tools/qgt.c). */
+ * pipeline's qgt pass first fine-tunes it on the training split. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,32 +28,37 @@ int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 		diag_error(d, NULL, "eval needs --data DIR (IDX files or NPY pairs)");
 		return DRV_USAGE;
 	}
+	qgt_pass_options qp;
+	nrc = drv_qgt_options(o, &qp, d);
+	if (nrc != DRV_OK)
+		return nrc;
 	ir_graph *g = drv_load_model(o->model, d);
 	if (!g)
 		return DRV_ERROR;
 	int rc = DRV_ERROR;
 	qgt_dataset ds = {0};
-	drv_qgt *q = NULL;
 	if (qgt_dataset_load(&ds, o->data_dir, QGT_SPLIT_TEST, &nm, d))
 		goto out;
 	if (g->ninputs != 1) {
 		diag_error(d, o->model, "eval needs a model with exactly one input; it has %d", g->ninputs);
 		goto out;
 	}
-	if (drv_qgt_begin(o, g, &q, d))
-		goto out;
 	/* A symbolic batch is bound to --batch (default 100, native 1000: a
-	 * JIT compile per call); a fixed one is used as it is. */
+	 * JIT compile per call); a fixed one is used as it is.  The pass
+	 * manager binds it (after qgt, which trains at its own batch). */
+	pass_options po;
+	drv_pass_options(o, &po);
+	po.qgt = &qp;
 	bool native = o->engine == DRV_ENGINE_NATIVE;
 	int64_t b = g->inputs[0]->shape.rank > 0 ? g->inputs[0]->shape.d[0] : 0;
 	if (b == IR_DIM_SYM)
-		ir_graph_bind_batch(g, o->batch > 0 ? o->batch : native ? 1000 : 100);
+		po.batch = o->batch > 0 ? o->batch : native ? 1000 : 100;
 	else if (o->batch > 0 && o->batch != b) {
 		diag_error(d, o->model, "--batch %lld: the model's batch dimension is fixed at %lld",
 		           (long long)o->batch, (long long)b);
 		goto out;
 	}
-	if (drv_qgt_pipeline(o, q, g, d) || ir_verify(g, true, d))
+	if (pass_run_pipeline(g, o->pipeline, &po, d) || ir_verify(g, true, d))
 		goto out;
 	if (drv_quant_report(o, g, stdout, d))
 		goto out;
@@ -69,7 +74,6 @@ int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 		       (long long)res.total);
 	rc = DRV_OK;
 out:
-	drv_qgt_end(q);
 	qgt_dataset_free(&ds);
 	ir_graph_destroy(g);
 	return rc;

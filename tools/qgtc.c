@@ -76,6 +76,7 @@ typedef enum {
 	OPT_DUMP_HIST,
 	OPT_NO_BN_REINTRO,
 	OPT_ACT_EMA,
+	OPT_METHOD,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
@@ -193,7 +194,12 @@ static const drv_opt options[] = {
 	{OPT_SAVE_ONNX, "--save-onnx", NULL, "FILE", GRP_TRAIN,
 	 "write the trained model as ONNX; when compiling, the compiled graph (with -a: QDQ ONNX)"},
 	{OPT_QGT, "--qgt", NULL, NULL, GRP_QGT,
-	 "fine-tune on --data's training split with the QGT regularizer (BN live), then quantize"},
+	 "fine-tune on --data's training split with the QGT regularizer (BN live), then quantize: "
+	 "the pipeline with the qgt pass before bnfold"},
+	{OPT_METHOD, "--method", NULL, "qgt|ste|ste-clip", GRP_QGT,
+	 "how --qgt fine-tunes: the QGT regularizer (default), or the baseline STE-QAT (the "
+	 "forward on fake-quantized kernels, the gradient straight through to the float ones; "
+	 "ste-clip: stopped where the grid clips) on the same trainer, data, epochs and grid"},
 	{OPT_LAMBDA, "--lambda", NULL, "L|RULES", GRP_QGT,
 	 "regularizer strength, times the raw sum of squared grid errors with the task loss a "
 	 "batch mean (default (1+momentum)/(2 lr): 95), or per layer 'conv1=0.1,*=1'"},
@@ -231,12 +237,15 @@ static bool applies(const drv_opt *op, drv_command cmd)
 	case GRP_RUN:
 		return cmd == DRV_CMD_RUN;
 	case GRP_EVAL:
-		return cmd == DRV_CMD_EVAL || cmd == DRV_CMD_TRAIN || cmd == DRV_CMD_COMPILE;
+		/* compile and opt: the data of the qgt pass */
+		return cmd == DRV_CMD_EVAL || cmd == DRV_CMD_TRAIN || cmd == DRV_CMD_COMPILE ||
+		       cmd == DRV_CMD_OPT;
 	case GRP_TRAIN:
-		/* eval and compile fine-tune with them under --qgt */
-		return cmd == DRV_CMD_TRAIN || cmd == DRV_CMD_EVAL || cmd == DRV_CMD_COMPILE;
+		/* eval, compile and opt fine-tune with them in the qgt pass */
+		return cmd == DRV_CMD_TRAIN || cmd == DRV_CMD_EVAL || cmd == DRV_CMD_COMPILE ||
+		       cmd == DRV_CMD_OPT;
 	case GRP_QGT:
-		return cmd == DRV_CMD_EVAL || cmd == DRV_CMD_COMPILE;
+		return cmd == DRV_CMD_EVAL || cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_OPT;
 	default:
 		return true;
 	}
@@ -269,8 +278,8 @@ static void print_group(FILE *f, opt_group grp, const char *title)
 
 static void print_passes(FILE *f)
 {
-	for (int i = 0; i < pass_registry_count; i++)
-		fprintf(f, "  %-28s%s\n", pass_registry[i].name, pass_registry[i].desc);
+	for (int i = 0; i < pass_count(); i++)
+		fprintf(f, "  %-28s%s\n", pass_at(i)->name, pass_at(i)->desc);
 }
 
 static void print_help(FILE *f, drv_command topic)
@@ -284,13 +293,17 @@ static void print_help(FILE *f, drv_command topic)
 		      f);
 		print_group(f, GRP_PIPELINE, "Pipeline options");
 		print_group(f, GRP_QUANT, "Quantization options");
+		print_group(f, GRP_QGT, "QGT options (the qgt pass)");
+		print_group(f, GRP_TRAIN, "Fine-tune options (the qgt pass)");
+		print_group(f, GRP_EVAL, "Data options (the qgt pass trains on --data's training split)");
 		print_group(f, GRP_GENERAL, "General options");
 		fputs("\nPasses:\n", f);
 		print_passes(f);
 		fputs("\nExamples:\n"
 		      "  qgtc model.onnx --emit ir --ir-weights=full -o model.qir\n"
 		      "  qgtc opt model.qir --passes=shapes,fold-constants\n"
-		      "  qgtc opt model.qir --passes=dce -o clean.qir\n",
+		      "  qgtc opt model.qir --passes=dce -o clean.qir\n"
+		      "  qgtc opt model.qir --passes=shapes,qgt,bnfold,quantize -b 2 --data DIR --epochs 1\n",
 		      f);
 		return;
 	}
@@ -325,12 +338,14 @@ static void print_help(FILE *f, drv_command topic)
 		      "x = (pixel * scale - mean) / std.  The last line reads\n"
 		      "'top-1: 90.33% (9033/10000)'.\n"
 		      "\n"
-		      "With --qgt the model is first fine-tuned on the training split with the\n"
-		      "QGT regularizer for the grid that -b/--bits/--scheme/--granularity/--calib\n"
-		      "describe (batchnorm live, lambda ramped up, the last steps with the\n"
-		      "kernels held on the grid), then folded and quantized as without it.\n"
+		      "With --qgt the pipeline's qgt pass first fine-tunes the model on the\n"
+		      "training split with the QGT regularizer for the grid that -b/--bits/\n"
+		      "--scheme/--granularity/--calib describe (batchnorm live, lambda ramped up,\n"
+		      "the last steps with the kernels held on the grid), then bnfold and\n"
+		      "quantize deploy that grid: the pipeline holds the pass qgt before bnfold.\n"
 		      "--scheme sq lets each layer settle on binary or ternary; --scheme codebook\n"
-		      "learns the levels.\n",
+		      "learns the levels.  --method ste runs the baseline instead, STE\n"
+		      "quantization-aware training on the same trainer, data, epochs and grid.\n",
 		      f);
 		print_group(f, GRP_EVAL, "Eval options");
 		fputs("  --engine=ENGINE             interp (default) or native: the compiled code, JIT\n", f);
@@ -343,6 +358,7 @@ static void print_help(FILE *f, drv_command topic)
 		fputs("\nExamples:\n"
 		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist\n"
 		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist -b 2 --qgt --epochs 3\n"
+		      "  qgtc eval model.onnx --data /usr/share/datasets/fashion-mnist -b 2 --qgt --method ste\n"
 		      "  qgtc eval model.onnx --data DIR -b 2 --report sensitivity --limit 2000\n",
 		      f);
 		return;
@@ -413,8 +429,9 @@ static void print_help(FILE *f, drv_command topic)
 	print_group(f, GRP_EVAL, "Eval options");
 	print_group(f, GRP_PIPELINE, "Pipeline options (compile, run, eval, opt)");
 	print_group(f, GRP_QUANT, "Quantization options (compile, run, eval, opt)");
-	print_group(f, GRP_QGT, "QGT options (compile, eval; fine-tune options: 'qgtc help train')");
-	fprintf(f, "  (with -b, --bits or --scheme the pipeline is %s)\n", PASS_QUANT_PIPELINE);
+	print_group(f, GRP_QGT, "QGT options (compile, eval, opt; fine-tune options: 'qgtc help train')");
+	fprintf(f, "  (with -b, --bits or --scheme the pipeline is %s;\n   with --qgt %s)\n",
+	        PASS_QUANT_PIPELINE, QGT_PIPELINE);
 	fputs("\nOptions taking a value accept both '--opt=VALUE' and '--opt VALUE'.\n", f);
 	fprintf(f, "\nPasses (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
 	print_passes(f);
@@ -667,17 +684,17 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->qgt = true;
 		return 0;
 	case OPT_LAMBDA: {
-		float lam = o->qgt_lambda;
-		if (qgt_lambda_parse(val, &lam, &o->qgt_lambda_rules, d))
+		float lam = o->qgtp.lambda;
+		if (qgt_lambda_parse(val, &lam, &o->qgtp.lambda_rules, d))
 			return -1;
-		o->qgt_lambda = lam;
+		o->qgtp.lambda = lam;
 		return 0;
 	}
 	case OPT_LAMBDA_SCHED: {
 		static const char *const names[] = {"const", "linear", "exp"};
 		for (int k = 0; k < 3; k++)
 			if (strcmp(val, names[k]) == 0) {
-				o->qgt_lambda_sched = k;
+				o->qgtp.lambda_sched = k;
 				return 0;
 			}
 		diag_error(d, NULL, "unknown --lambda-schedule '%s' (expected const, linear or exp)", val);
@@ -693,7 +710,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 			diag_error(d, NULL, "--qgt-freeze needs a fraction in [0, 1), not '%s'", val);
 			return -1;
 		}
-		o->qgt_freeze = v;
+		o->qgtp.freeze = v;
 		return 0;
 	}
 	case OPT_ACT_EMA: {
@@ -703,7 +720,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 			diag_error(d, NULL, "--act-ema needs a fraction in [0, 1], not '%s'", val);
 			return -1;
 		}
-		o->qgt_act_ema = v;
+		o->qgtp.act_ema = v;
 		return 0;
 	}
 	case OPT_GRID_REFRESH: {
@@ -712,14 +729,26 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 			diag_error(d, NULL, "--grid-refresh needs a positive integer, not '%s'", val);
 			return -1;
 		}
-		o->qgt_refresh = (int)v;
+		o->qgtp.refresh = (int)v;
 		return 0;
 	}
 	case OPT_DUMP_HIST:
-		o->dump_hist = val;
+		o->qgtp.dump_hist = val;
 		return 0;
 	case OPT_NO_BN_REINTRO:
-		o->qgt_no_bn_reintro = true;
+		o->qgtp.bn_reintro = false;
+		return 0;
+	case OPT_METHOD:
+		if (strcmp(val, "qgt") == 0)
+			o->qgtp.method = QGT_METHOD_REG;
+		else if (strcmp(val, "ste") == 0 || strcmp(val, "ste-clip") == 0)
+			o->qgtp.method = QGT_METHOD_STE;
+		else {
+			diag_error(d, NULL, "unknown --method '%s' (expected qgt, ste or ste-clip)", val);
+			return -1;
+		}
+		o->qgtp.ste_clip = strcmp(val, "ste-clip") == 0;
+		o->method_given = true;
 		return 0;
 	case OPT_LIMIT:
 		if (parse_int(val, &o->limit) || o->limit < 1) {
@@ -747,12 +776,12 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		if (strcmp(val, "sq") == 0) {
 			/* Smart Quantization: binary or ternary per layer, chosen by
 			 * QGT (--qgt); ternary is what the quantize pass falls back to. */
-			o->qgt_kind = QGT_REG_SQ;
+			o->qgtp.kind = QGT_REG_SQ;
 			o->quant.scheme = IR_QS_TERNARY;
 			o->quantize = true;
 			return 0;
 		}
-		o->qgt_kind = QGT_REG_QGT;
+		o->qgtp.kind = QGT_REG_QGT;
 		o->scheme_given = true;
 		o->quant.scheme = pass_qscheme_from_name(val);
 		if (o->quant.scheme == IR_QS_NONE) {
@@ -781,7 +810,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	case OPT_CALIB: {
 		char *end;
-		o->calib_given = true;
+		o->qgtp.calib_given = true;
 		if (strcmp(val, "minmax") == 0)
 			o->quant.calib = PASS_CALIB_MINMAX;
 		else if (strcmp(val, "mse") == 0)
@@ -1024,18 +1053,28 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 		o->quant.scheme = IR_QS_SYMMETRIC;
 	if (o->quant.act_bits && !o->calib_data && o->cmd == DRV_CMD_EVAL)
 		o->calib_data = o->data_dir;
-	if (o->quant.scheme == IR_QS_CODEBOOK && o->qgt_kind == QGT_REG_QGT)
-		o->qgt_kind = QGT_REG_CODEBOOK;
-	if (o->qgt_kind == QGT_REG_SQ && !o->qgt && !o->qgt_sweep) {
+	bool qgt_listed = o->pipeline_given && drv_pipeline_has(o->pipeline, "qgt");
+	if (o->qgtp.kind == QGT_REG_SQ && !o->qgt && !o->qgt_sweep && !qgt_listed) {
 		diag_error(d, NULL, "--scheme sq is chosen during training: add --qgt --data DIR");
 		return DRV_USAGE;
 	}
-	if ((o->qgt || o->qgt_sweep) && !o->quantize && !o->pipeline_given)
-		o->pipeline = PASS_QUANT_PIPELINE;
-	/* QGT at 2 bits or fewer: the MSE grid (see qgt/qgt.h); PTQ keeps
-	 * min-max, which does better there (QGT-NOTES lesson 5). */
-	if ((o->qgt || o->qgt_sweep) && !o->calib_given && o->quant.bits <= 2)
-		o->quant.calib = PASS_CALIB_MSE;
+	if (o->method_given && !o->qgt && !qgt_listed) {
+		diag_error(d, NULL, "--method says how --qgt fine-tunes: add --qgt --data DIR");
+		return DRV_USAGE;
+	}
+	if (o->qgtp.method == QGT_METHOD_STE && o->qgt_sweep) {
+		diag_error(d, NULL, "--lambda-sweep sweeps the QGT regularizer's lambda; --method ste has none");
+		return DRV_USAGE;
+	}
+	if (o->qgtp.method == QGT_METHOD_STE &&
+	    (o->qgtp.kind == QGT_REG_SQ || o->quant.scheme == IR_QS_CODEBOOK)) {
+		diag_error(d, NULL, "--method ste trains onto the quantize pass's own grid; --scheme %s "
+		           "grids are chosen by their regularizer (--method qgt)",
+		           o->qgtp.kind == QGT_REG_SQ ? "sq" : "codebook");
+		return DRV_USAGE;
+	}
+	if ((o->qgt || o->qgt_sweep) && !o->pipeline_given)
+		o->pipeline = QGT_PIPELINE;
 	if (!o->model) {
 		diag_error(d, NULL, "no model file given");
 		diag_note(d, NULL, "usage: qgtc MODEL [options], or qgtc run MODEL [INPUT...]; "
@@ -1109,13 +1148,12 @@ int main(int argc, char **argv)
 		.quant = {.bits = 8, .scheme = IR_QS_AFFINE, .percentile = 99.9f},
 		.train_momentum = -1,
 		.train_sched = -1,
-		.qgt_lambda = -1,
-		.qgt_lambda_sched = -1,
-		.qgt_freeze = -1,
 	};
+	qgt_pass_options_default(&o.qgtp);
 	diag_sink d;
 	diag_sink_init(&d, stderr);
-	int rc = parse_args(argc, argv, &o, &d);
+	/* passes from above the pass layer, before any pipeline is checked */
+	int rc = qgt_register_passes() ? DRV_ERROR : parse_args(argc, argv, &o, &d);
 	if (rc < 0) {
 		rc = DRV_OK; /* --version, --list-passes */
 	} else if (rc == DRV_OK && o.cmd == DRV_CMD_HELP) {

@@ -26,9 +26,8 @@ int drv_norm(const drv_options *o, qgt_norm *nm, diag_sink *d)
 	return DRV_OK;
 }
 
-void drv_train_config(const drv_options *o, qgt_train_config *c, bool qgt)
+void drv_train_config(const drv_options *o, qgt_train_config *c)
 {
-	qgt_train_config_default(c);
 	if (o->train_epochs > 0)
 		c->epochs = o->train_epochs;
 	if (o->train_batch > 0)
@@ -39,8 +38,8 @@ void drv_train_config(const drv_options *o, qgt_train_config *c, bool qgt)
 	if (o->train_momentum >= 0)
 		c->momentum = o->train_momentum;
 	c->weight_decay = o->train_wd;
-	c->sched = o->train_sched >= 0 ? (qgt_sched_kind)o->train_sched
-	                               : qgt ? QGT_SCHED_COSINE : QGT_SCHED_CONST;
+	if (o->train_sched >= 0)
+		c->sched = (qgt_sched_kind)o->train_sched;
 	c->warmup = o->train_warmup;
 	c->seed = o->train_seed;
 	c->val_split = o->train_val_split;
@@ -48,8 +47,6 @@ void drv_train_config(const drv_options *o, qgt_train_config *c, bool qgt)
 	c->flip = o->train_flip;
 	if (o->train_threads > 0)
 		c->threads = o->train_threads;
-	/* eval's --limit caps the test samples, not the fine-tune's */
-	c->limit = qgt ? 0 : o->limit;
 	c->max_steps = o->train_max_steps;
 	c->log = o->quiet ? NULL : stdout;
 	c->log_tty = isatty(fileno(stdout));
@@ -66,7 +63,9 @@ int drv_train(const drv_options *o, diag_sink *d)
 		return DRV_USAGE;
 	}
 	qgt_train_config c;
-	drv_train_config(o, &c, false);
+	qgt_train_config_default(&c);
+	drv_train_config(o, &c);
+	c.limit = o->limit;
 
 	/* Two copies: one bound to the training batch and run through the
 	 * pipeline, one as loaded, into which the trained weights go back so

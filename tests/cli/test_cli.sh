@@ -269,6 +269,26 @@ q "$FASHION" -a 8 --act-calib median -o "$T/a8.o"
 check "a bad --act-calib is a usage error" eval '[ $rc -eq 2 ] && has_err "--act-calib must be minmax, mse or percentile"'
 q eval "$FASHION" --data "$FMNIST" -b 2 -a 8 --qgt --act-ema 1.5
 check "a bad --act-ema is a usage error" eval '[ $rc -eq 2 ] && has_err "--act-ema needs a fraction in \[0, 1\]"'
+# --- QGT as a pass -------------------------------------------------------
+q --list-passes
+check "--list-passes lists qgt" has_out '^  qgt '
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --max-steps 2 --limit 100 --print-ir-after=qgt
+check "eval --qgt --print-ir-after=qgt prints the fine-tuned graph, batchnorm live" \
+	eval '[ $rc -eq 0 ] && has_err "^; \*\*\* IR after qgt \*\*\*" && has_err "= batchnorm(" && has_out "^top-1: "'
+q "$FASHION" -b 2 --qgt --max-steps 2 --emit ir -o "$T/qgt.qir"
+check "compile --qgt without --data: the qgt pass says what it needs, nothing is written" \
+	eval '[ $rc -eq 1 ] && has_err "pass .qgt. fine-tunes on labelled data: give --data DIR" && [ ! -e "$T/qgt.qir" ]'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --passes=shapes,bnfold,quantize --limit 100
+check "--qgt with a --passes list that has no qgt warns" \
+	eval '[ $rc -eq 0 ] && has_err "the pipeline (--passes) has no .qgt. pass"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --method ste
+check "--method without --qgt is a usage error" eval '[ $rc -eq 2 ] && has_err "--method says how --qgt fine-tunes"'
+q eval "$FASHION" --data "$FMNIST" --scheme sq --qgt --method ste
+check "--method ste with --scheme sq is a usage error" eval '[ $rc -eq 2 ] && has_err "--method ste trains onto the quantize pass.s own grid"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --method bogus
+check "an unknown --method is a usage error" eval '[ $rc -eq 2 ] && has_err "unknown --method .bogus."'
+q opt "$FASHION" --passes=shapes,qgt --scheme sq --lambda 3
+check "opt --passes=...,qgt,... takes the QGT options" eval '[ $rc -eq 1 ] && has_err "pass .qgt. fine-tunes on labelled data"'
 q "$FASHION" -a 8 --calib-data "$T/no-such.npy" -o "$T/a8.o"
 check "a missing calibration .npy is named" eval '[ $rc -eq 1 ] && has_err "no-such.npy" && [ ! -e "$T/a8.o" ]'
 q "$FASHION" -a 8 --calib-data "$FMNIST" --io int --target armv7em -o "$T/a8.o"

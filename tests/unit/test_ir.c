@@ -309,6 +309,56 @@ static void test_pass_print_after_dumps(void **state)
 	ir_graph_destroy(g);
 }
 
+/* A pass registered from above (as qgt/ registers qgt) that records the
+ * batch dimension of the input it sees. */
+static int64_t seen_batch;
+
+static int pass_probe(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	(void)o;
+	(void)d;
+	seen_batch = g->inputs[0]->shape.d[0];
+	return 0;
+}
+
+static const pass_info probe = {"probe", "record the input's batch", pass_probe, true};
+static const pass_info probe_bound = {"probe-bound", "the same, on the bound batch", pass_probe, false};
+
+static void test_pass_register_and_batch_binding(void **state)
+{
+	(void)state;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	int n0 = pass_count();
+	assert_int_equal(pass_register(&probe), 0);
+	assert_int_equal(pass_register(&probe_bound), 0);
+	assert_int_equal(pass_register(&probe), -1); /* the name is taken */
+	assert_int_equal(pass_count(), n0 + 2);
+	assert_ptr_equal(pass_find("probe"), &probe);
+	assert_ptr_equal(pass_at(n0), &probe);
+	assert_int_equal(pass_check_pipeline("shapes,probe,dce", &d), 0);
+	/* without a model_batch pass the batch is bound before the first */
+	ir_graph *g = small_graph();
+	pass_options o = {.batch = 4};
+	assert_int_equal(pass_run_pipeline(g, "shapes,probe-bound", &o, &d), 0);
+	assert_int_equal(seen_batch, 4);
+	ir_graph_destroy(g);
+	/* with one, after it: it sees the model's own, its successors 4 */
+	g = small_graph();
+	assert_int_equal(pass_run_pipeline(g, "shapes,probe,probe-bound", &o, &d), 0);
+	assert_int_equal(g->inputs[0]->shape.d[0], 4);
+	assert_int_equal(seen_batch, 4);
+	ir_graph_destroy(g);
+	g = small_graph();
+	assert_int_equal(pass_run_pipeline(g, "shapes,probe", &o, &d), 0);
+	assert_int_equal(seen_batch, IR_DIM_SYM);
+	assert_int_equal(g->inputs[0]->shape.d[0], 4);
+	assert_int_equal(ir_graph_find_value(g, "y")->shape.d[0], 4); /* shapes inferred again */
+	ir_graph_destroy(g);
+	assert_int_equal(d.nerr, 0);
+	diag_sink_fini(&d);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -321,6 +371,7 @@ int main(void)
 		cmocka_unit_test(test_pass_unknown_name_lists_registry),
 		cmocka_unit_test(test_pass_dce_removes_dead_branch),
 		cmocka_unit_test(test_pass_print_after_dumps),
+		cmocka_unit_test(test_pass_register_and_batch_binding),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -232,10 +232,40 @@ static void test_ir_text_survives_garbage(void **state)
 	free(buf);
 }
 
+/* A clone is the same graph: it prints the same text, and outlives the
+ * graph it was made from. */
+static void test_ir_graph_clone_is_deep(void **state)
+{
+	(void)state;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	ir_graph *g = ir_parse(full_text, strlen(full_text), "t.qir", &d);
+	if (!g)
+		fail_msg("%s", d.buf);
+	ir_graph_find_value(g, "x")->shape.d[0] = 5; /* bound, as a pipeline may leave it */
+	char *want = print_to_string(g, -1);
+	ir_graph *c = ir_graph_clone(g);
+	assert_non_null(c);
+	ir_graph_destroy(g);
+	char *got = print_to_string(c, -1);
+	assert_string_equal(got, want);
+	assert_int_equal(ir_verify(c, false, &d), 0);
+	for (int i = 0; i < c->nvalues; i++)
+		assert_int_equal(c->values[i]->id, i);
+	assert_ptr_equal(ir_graph_find_value(c, "c")->producer, c->nodes[0]);
+	assert_string_equal(c->nodes[0]->src_op, "Conv");
+	assert_int_equal(c->nodes[0]->src_index, 3);
+	free(want);
+	free(got);
+	diag_sink_fini(&d);
+	ir_graph_destroy(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ir_text_round_trip),
+		cmocka_unit_test(test_ir_graph_clone_is_deep),
 		cmocka_unit_test(test_ir_text_round_trip_exact_floats),
 		cmocka_unit_test(test_ir_text_quant_on_unknown_shape),
 		cmocka_unit_test(test_ir_text_errors_point_at_the_problem),

@@ -307,6 +307,63 @@ static void test_qgt_freeze_holds_grid(void **state)
 	teardown(&f);
 }
 
+/* STE: before the forward the kernel is DQ(Q(w)) on the quantize pass's
+ * grid; before the update the float kernel is back and the gradient
+ * taken at DQ(Q(w)) passes straight through, or, with ste_clip, stops
+ * where the grid clips w (an MSE grid at 2 bits clips the tails). */
+static void test_qgt_ste_swaps_and_passes_gradients(void **state)
+{
+	(void)state;
+	for (int clip = 0; clip < 2; clip++) {
+		fixture f;
+		setup(&f, 9);
+		qgt_reg_options o = opts(IR_QS_AFFINE, 2, false);
+		o.quant.calib = PASS_CALIB_MSE;
+		o.method = QGT_METHOD_STE;
+		o.ste_clip = clip;
+		o.refresh = 1;
+		qgt_reg *r = qgt_reg_create(f.g, &o, &f.d);
+		assert_non_null(r);
+		assert_non_null(r->step_begin);
+		float *w0 = malloc(N * sizeof(float)), *dq = malloc(N * sizeof(float));
+		memcpy(w0, f.p.w, N * sizeof(float));
+		/* the grid the quantize pass computes for this kernel */
+		pass_qspec sp;
+		pass_qspec_default(&sp);
+		sp.bits = 2;
+		sp.calib = PASS_CALIB_MSE;
+		ir_quant q = {0};
+		assert_int_equal(pass_quantize(w0, &f.w->shape, &sp, NULL, &q, dq, NULL, &f.d), 0);
+		qgt_progress pr = {.step = 0, .total_steps = 100, .lr = 0.01f};
+		assert_int_equal(r->step_begin(r->ctx, &f.p, &pr), 0);
+		assert_memory_equal(f.p.w, dq, N * sizeof(float));
+		for (int k = 0; k < N; k++)
+			f.p.g[k] = 1; /* the backward's gradient */
+		assert_true(r->apply(r->ctx, &f.p, &pr) == 0);
+		assert_memory_equal(f.p.w, w0, N * sizeof(float));
+		int zeroed = 0, outside = 0;
+		for (int k = 0; k < N; k++) {
+			float lo, hi;
+			pass_quant_unclipped(&q, k / (I * K * K), &lo, &hi);
+			outside += w0[k] < lo || w0[k] > hi;
+			zeroed += f.p.g[k] == 0;
+			assert_true(f.p.g[k] == (clip && (w0[k] < lo || w0[k] > hi) ? 0.0f : 1.0f));
+		}
+		if (clip)
+			assert_true(outside > 0 && zeroed == outside);
+		else
+			assert_int_equal(zeroed, 0);
+		/* a later project lands the float kernel on its grid */
+		assert_true(qgt_reg_project(r, f.g, &f.d) > 0);
+		assert_memory_equal(f.p.w, dq, N * sizeof(float));
+		pass_quant_free(&q);
+		free(w0);
+		free(dq);
+		qgt_reg_destroy(r);
+		teardown(&f);
+	}
+}
+
 static void test_qgt_histograms_json(void **state)
 {
 	(void)state;
@@ -896,6 +953,7 @@ int main(void)
 		cmocka_unit_test(test_qgt_clusters_weights_sq),
 		cmocka_unit_test(test_qgt_clusters_weights_codebook),
 		cmocka_unit_test(test_qgt_freeze_holds_grid),
+		cmocka_unit_test(test_qgt_ste_swaps_and_passes_gradients),
 		cmocka_unit_test(test_qgt_histograms_json),
 		cmocka_unit_test(test_qgt_bn_reintroduce_identity_and_refold),
 		cmocka_unit_test(test_qgt_finetune_reintroduces_bn),

@@ -553,6 +553,51 @@ static void test_quant_pass_rules_and_bias_correction(void **state)
 	diag_sink_fini(&d);
 }
 
+/* Grids handed on in the run (what the qgt pass leaves for quantize):
+ * a handed spec wins over -b and --calib; a `first` codebook takes each
+ * channel's distinct values as its levels. */
+static void test_quant_pass_handed_grids(void **state)
+{
+	(void)state;
+	srand(7);
+	ir_graph *g = bn_graph();
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	/* deconv.w on at most 4 values per output channel (axis 1) */
+	ir_value *dw = ir_graph_find_value(g, "deconv.w");
+	float *w = dw->data;
+	for (int64_t k = 0; k < ir_shape_numel(&dw->shape); k++)
+		w[k] = 0.125f * (float)((k / 4 % 3) * 2 - 3 + (k % 2)) - 0.01f * (float)(k / 4 % 3);
+	pass_quant_options qo = {.bits = 8, .scheme = IR_QS_AFFINE};
+	pass_qspec two, cb;
+	pass_qspec_default(&two);
+	two.bits = 2;
+	two.calib = PASS_CALIB_MSE;
+	pass_qspec_default(&cb);
+	cb.scheme = IR_QS_CODEBOOK;
+	cb.bits = 2;
+	pass_weight_grid wg[2] = {{"conv1.w", two, false}, {"deconv.w", cb, true}};
+	pass_handoff h = {.weights = wg, .nweights = 2};
+	pass_options po = {.quant = &qo, .handoff = &h};
+	assert_int_equal(pass_run_pipeline(g, "shapes,bnfold,quantize", &po, &d), 0);
+	ir_value *c1 = ir_graph_find_value(g, "conv1.w"), *fc = ir_graph_find_value(g, "fc.w");
+	dw = ir_graph_find_value(g, "deconv.w");
+	assert_int_equal(c1->quant->bits, 2);
+	assert_int_equal(c1->quant->axis, 0); /* the deploying node's */
+	assert_int_equal(fc->quant->bits, 8);
+	assert_int_equal(dw->quant->scheme, IR_QS_CODEBOOK);
+	assert_int_equal(dw->quant->axis, 1);
+	/* on its levels already: quantizing moved nothing */
+	int64_t n = ir_shape_numel(&dw->shape);
+	float *dq = malloc((size_t)n * sizeof *dq);
+	pass_dequantize(dw->quant, &dw->shape, dq);
+	assert_memory_equal(dq, dw->data, (size_t)n * sizeof *dq);
+	free(dq);
+	assert_int_equal(d.nerr, 0);
+	ir_graph_destroy(g);
+	diag_sink_fini(&d);
+}
+
 /* Bias correction on a single conv: after it, the per-channel means of
  * the quantized layer's output over the calibration set equal float's. */
 static void test_quant_bias_correction_means(void **state)
@@ -671,6 +716,7 @@ int main(void)
 	    cmocka_unit_test(test_quant_error_grad_finite_diff),
 	    cmocka_unit_test(test_quant_bnfold_exact),
 	    cmocka_unit_test(test_quant_pass_rules_and_bias_correction),
+	    cmocka_unit_test(test_quant_pass_handed_grids),
 	    cmocka_unit_test(test_quant_bias_correction_means),
 	    cmocka_unit_test(test_quant_bitpack_layout),
 	    cmocka_unit_test(test_quant_bitpack_round_trip),

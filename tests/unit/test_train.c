@@ -1052,7 +1052,7 @@ static void test_train_regularizer_hook(void **state)
 	 * 2 lambda on the weights it touches. */
 	ir_graph *g = small_cnn(8, 3);
 	l2ctx lc = {0.05f, 0};
-	qgt_reg reg = {"l2", l2_apply, NULL, &lc};
+	qgt_reg reg = {"l2", l2_apply, NULL, &lc, NULL};
 	qgt_train_config c;
 	qgt_train_config_default(&c);
 	c.batch = 8;
