@@ -82,6 +82,13 @@ int be_check_supported(const ir_graph *g, diag_sink *d);
  * 0, or -1 after reporting. */
 int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *d);
 
+/* be_compile into memory: *buf (malloc'd; the caller frees) gets the
+ * *len bytes of o->emit (object, assembly or LLVM IR; o->out_path is not
+ * used), so nothing touches the file system.  0, or -1 after reporting
+ * with *buf NULL. */
+int be_compile_buffer(ir_graph *g, const be_target *t, const be_options *o, void **buf, size_t *len,
+                      diag_sink *d);
+
 /* Write the C header of the ABI above for g to path (same temp+rename). */
 int be_write_header(ir_graph *g, const char *name, const char *path, diag_sink *d);
 
@@ -105,6 +112,8 @@ typedef struct be_backend {
 	                    const char *name, diag_sink *d);
 	/* Optimise and write the module to path as obj/asm/llvm; 0 or -1. */
 	int (*emit)(be_module *m, be_emit kind, const char *path, diag_sink *d);
+	/* The same into *buf (malloc'd, the caller frees), *len bytes. */
+	int (*emit_buffer)(be_module *m, be_emit kind, void **buf, size_t *len, diag_sink *d);
 	void (*destroy)(be_module *m);
 } be_backend;
 

@@ -273,6 +273,26 @@ int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *
 	return rc;
 }
 
+int be_compile_buffer(ir_graph *g, const be_target *t, const be_options *o, void **buf, size_t *len,
+                      diag_sink *d)
+{
+	*buf = NULL;
+	*len = 0;
+	if (o->emit == BE_EMIT_HEADER) {
+		diag_error(d, NULL, "internal error: be_compile_buffer does not write headers");
+		return -1;
+	}
+	pass_mem_plan *p = prepare(g, o->name, d);
+	if (!p)
+		return -1;
+	const be_backend *be = &be_llvm_backend;
+	be_module *m = be->lower(g, p, t, o->name, d);
+	int rc = m ? be->emit_buffer(m, o->emit, buf, len, d) : -1;
+	be->destroy(m);
+	pass_memplan_destroy(p);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ JIT */
 
 static int jit_error(LLVMErrorRef e, const char *what, diag_sink *d)

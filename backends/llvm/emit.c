@@ -185,20 +185,24 @@ int be_write_file(const char *path, const void *buf, size_t len, diag_sink *d)
 	return 0;
 }
 
-static int llvm_emit(be_module *m, be_emit kind, const char *path, diag_sink *d)
+/* The module as kind (object, assembly or LLVM IR) into a malloc'd buffer. */
+static int llvm_emit_buffer(be_module *m, be_emit kind, void **buf, size_t *len, diag_sink *d)
 {
+	*buf = NULL;
+	*len = 0;
 	if (kind == BE_EMIT_LLVM) {
 		char *s = LLVMPrintModuleToString(m->mod);
-		int rc = be_write_file(path, s, strlen(s), d);
+		*len = strlen(s);
+		*buf = malloc(*len + 1);
+		if (*buf)
+			memcpy(*buf, s, *len + 1);
 		LLVMDisposeMessage(s);
-		return rc;
+		if (!*buf)
+			diag_error(d, NULL, "out of memory");
+		return *buf ? 0 : -1;
 	}
 	if (kind != BE_EMIT_OBJ && kind != BE_EMIT_ASM) {
 		diag_error(d, NULL, "internal error: emit kind %d is not an LLVM output", (int)kind);
-		return -1;
-	}
-	if (kind == BE_EMIT_OBJ && strcmp(path, "-") == 0) {
-		diag_error(d, NULL, "refusing to write an object file to standard output");
 		return -1;
 	}
 	char *err = NULL;
@@ -210,8 +214,28 @@ static int llvm_emit(be_module *m, be_emit kind, const char *path, diag_sink *d)
 		LLVMDisposeMessage(err);
 		return -1;
 	}
-	int rc = be_write_file(path, LLVMGetBufferStart(mb), LLVMGetBufferSize(mb), d);
+	*len = LLVMGetBufferSize(mb);
+	*buf = malloc(*len ? *len : 1);
+	if (*buf)
+		memcpy(*buf, LLVMGetBufferStart(mb), *len);
+	else
+		diag_error(d, NULL, "out of memory");
 	LLVMDisposeMemoryBuffer(mb);
+	return *buf ? 0 : -1;
+}
+
+static int llvm_emit(be_module *m, be_emit kind, const char *path, diag_sink *d)
+{
+	if (kind == BE_EMIT_OBJ && strcmp(path, "-") == 0) {
+		diag_error(d, NULL, "refusing to write an object file to standard output");
+		return -1;
+	}
+	void *buf;
+	size_t len;
+	if (llvm_emit_buffer(m, kind, &buf, &len, d))
+		return -1;
+	int rc = be_write_file(path, buf, len, d);
+	free(buf);
 	return rc;
 }
 
@@ -230,5 +254,6 @@ const be_backend be_llvm_backend = {
 	.supports_op = be_llvm_supports,
 	.lower = llvm_lower,
 	.emit = llvm_emit,
+	.emit_buffer = llvm_emit_buffer,
 	.destroy = llvm_destroy,
 };

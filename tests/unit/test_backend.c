@@ -545,6 +545,13 @@ static void test_backend_header_and_determinism(void **state)
 	char *b1 = slurp(o1, &l1), *b2 = slurp(o2, &l2);
 	assert_int_equal(l1, l2);
 	assert_memory_equal(b1, b2, l1);
+	/* ... and into memory, the same bytes without a file. */
+	void *mb;
+	size_t ml;
+	assert_int_equal(be_compile_buffer(g, &t, &o, &mb, &ml, &d), 0);
+	assert_int_equal(ml, l1);
+	assert_memory_equal(mb, b1, l1);
+	free(mb);
 	free(b1);
 	free(b2);
 	/* Bad names and targets are errors, and leave no file behind. */
