@@ -72,7 +72,13 @@ typedef struct be_options {
  * into buf, at most BE_MAX_NAME characters of it.  Returns buf. */
 char *be_default_name(const char *path, char *buf, size_t n);
 
-/* Every node the native backend cannot lower, one error each (all of them).
+/* The largest value (tensor) the native backend takes, in bytes: its
+ * per-axis position tables are int32, and a 32-bit target addresses
+ * 4 GiB in all. */
+#define BE_MAX_VALUE_BYTES (((int64_t)1 << 31) - 1)
+
+/* Every node the native backend cannot lower, one error each (all of them),
+ * and every value over BE_MAX_VALUE_BYTES.
  * Returns the count (0: the graph is supported). */
 int be_check_supported(const ir_graph *g, diag_sink *d);
 

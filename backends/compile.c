@@ -60,6 +60,21 @@ int be_check_supported(const ir_graph *g, diag_sink *d)
 			bad++;
 		}
 	}
+	/* Tables of positions along an axis are int32 and a 32-bit target
+	 * addresses 4 GiB, so no value may exceed BE_MAX_VALUE_BYTES. */
+	for (int i = 0; i < g->nvalues; i++) {
+		const ir_value *v = g->values[i];
+		int64_t n = ir_shape_numel(&v->shape);
+		if (n > 0 && !(v->producer && v->producer->dead) &&
+		    (uint64_t)n * ir_dtype_size(v->dt) > (uint64_t)BE_MAX_VALUE_BYTES) {
+			char b[96];
+			diag_error(d, g->src_file, "backend: value '%s' (%s%s) holds %llu bytes; the native "
+			           "backend takes at most %lld per value", v->name, ir_dtype_name(v->dt),
+			           ir_shape_str(&v->shape, b, sizeof b),
+			           (unsigned long long)n * ir_dtype_size(v->dt), (long long)BE_MAX_VALUE_BYTES);
+			bad++;
+		}
+	}
 	for (int k = 0; k < g->ninputs; k++) {
 		const ir_value *v = g->inputs[k];
 		if (ir_dtype_size(v->dt) == 0 || !ir_shape_known(&v->shape)) {

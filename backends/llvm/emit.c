@@ -139,7 +139,15 @@ static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_ta
 	LLVMSetTarget(m->mod, t->triple);
 	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(m->tm);
 	LLVMSetModuleDataLayout(m->mod, td);
-	int rc = be_llvm_build(m->ctx, m->mod, td, t, g, plan, name, d);
+	int rc = 0;
+	if (LLVMPointerSize(td) < 8 && plan->arena_size > BE_MAX_VALUE_BYTES) {
+		diag_error(d, g->src_file, "backend: the arena needs %lld bytes, more than a %u-bit "
+		           "target can address in one object (%lld)", (long long)plan->arena_size,
+		           LLVMPointerSize(td) * 8, (long long)BE_MAX_VALUE_BYTES);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = be_llvm_build(m->ctx, m->mod, td, t, g, plan, name, d);
 	LLVMDisposeTargetData(td);
 	if (rc == 0)
 		rc = be_llvm_optimize(m->mod, m->tm, t, d);
