@@ -24,7 +24,9 @@ fi
 cmake --build "$build" --target "fuzz_$t" >/dev/null
 exe=$(find "$build/tests" -name "fuzz_$t" -type f -perm -u+x | head -1)
 mkdir -p "$build/fuzz-corpus/$t" "$build/fuzz-out/$t"
+dict=()
+[ -f "tests/fuzz/$t.dict" ] && dict=("-dict=tests/fuzz/$t.dict")
 # Bounded memory and time per input: an input needing more than 2 GB or
 # 20 s is a finding too (a hostile file must not be able to do that).
 exec "$exe" -max_total_time="$secs" -rss_limit_mb=2048 -timeout=20 -print_final_stats=1 \
-	-artifact_prefix="$build/fuzz-out/$t/" "$@" "$build/fuzz-corpus/$t" "tests/fuzz/corpus/$t"
+	-artifact_prefix="$build/fuzz-out/$t/" "${dict[@]}" "$@" "$build/fuzz-corpus/$t" "tests/fuzz/corpus/$t"

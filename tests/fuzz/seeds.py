@@ -2,12 +2,15 @@
 """seeds.py [SHARED]: (re)write the fuzz seed corpora in tests/fuzz/corpus/
 from the ONNX conformance models in SHARED (default ../shared, beside the
 checkout), the .qir tests, the DSL examples, and small .npy and IDX files
-made here.  Deterministic; seeds only, so crashers kept in the corpus
-(named crash-*, regress-*) are left alone.  Run by hand, not by ctest."""
+made here; and the libFuzzer dictionaries tests/fuzz/{onnx,qir,dsl}.dict
+from the identifiers quoted in the parsers' sources (op, attribute and
+keyword spellings).  Deterministic; seeds only, so crashers kept in the
+corpus (regress-*) are left alone.  Run by hand, not by ctest."""
 import glob
 import gzip
 import io
 import os
+import re
 import shutil
 import struct
 import sys
@@ -128,7 +131,28 @@ def frozen(test_dir):
     return m.SerializeToString()
 
 
+def write_dict(name, sources):
+    """Every quoted identifier of the sources, one libFuzzer dict entry each."""
+    words = set()
+    for src in sources:
+        with open(os.path.join(ROOT, src)) as f:
+            text = f.read()
+        words.update(re.findall(r'"([A-Za-z_][A-Za-z0-9_.]{1,31})[":= (]', text))
+        if src.endswith("ops.def"):  # op spellings and attribute names
+            words.update(re.findall(r'^OP\(\s*\w+,\s*(\w+),', text, re.M))
+            words.update(re.findall(r'[" ](\w+):\w+', text))
+        if src.endswith("ir.h"):  # dtype spellings
+            words.update(re.findall(r'X\(\w+, "(\w+)"', text))
+    with open(os.path.join(HERE, name + ".dict"), "w") as f:
+        f.write("# %s.dict: written by seeds.py from %s\n" % (name, " ".join(sources)))
+        for w in sorted(words):
+            f.write('"%s"\n' % w)
+
+
 def main():
+    write_dict("onnx", ["frontend/onnx.c", "frontend/onnx_ops.c"])
+    write_dict("qir", ["ir/ops.def", "ir/parse.c", "ir/types.c", "ir/ir.h"])
+    write_dict("dsl", ["frontend/dsl.c", "frontend/dsl_lex.c"])
     for t in ("onnx", "qir", "dsl", "npy", "idx"):
         d = os.path.join(CORPUS, t)
         for f in glob.glob(os.path.join(d, "seed-*")):
