@@ -75,7 +75,13 @@ typedef struct be_options {
  * into buf, at most BE_MAX_NAME characters of it.  Returns buf. */
 char *be_default_name(const char *path, char *buf, size_t n);
 
-/* Every node the native backend cannot lower, one error each (all of them).
+/* The largest value (tensor) the native backend takes, in bytes: its
+ * per-axis position tables are int32, and a 32-bit target addresses
+ * 4 GiB in all. */
+#define BE_MAX_VALUE_BYTES (((int64_t)1 << 31) - 1)
+
+/* Every node the native backend cannot lower, one error each (all of them),
+ * and every value over BE_MAX_VALUE_BYTES.
  * Returns the count (0: the graph is supported). */
 int be_check_supported(const ir_graph *g, diag_sink *d);
 
@@ -84,6 +90,13 @@ int be_check_supported(const ir_graph *g, diag_sink *d);
  * leaves nothing behind.  Objects are byte-identical for identical inputs.
  * 0, or -1 after reporting. */
 int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *d);
+
+/* be_compile into memory: *buf (malloc'd; the caller frees) gets the
+ * *len bytes of o->emit (object, assembly or LLVM IR; o->out_path is not
+ * used), so nothing touches the file system.  0, or -1 after reporting
+ * with *buf NULL. */
+int be_compile_buffer(ir_graph *g, const be_target *t, const be_options *o, void **buf, size_t *len,
+                      diag_sink *d);
 
 /* Write the C header of the ABI above for g to path (same temp+rename).
  * imports: the object's undefined symbols as be_compile returned them,
@@ -111,6 +124,8 @@ typedef struct be_backend {
 	                    const char *name, diag_sink *d);
 	/* Optimise and write the module to path as obj/asm/llvm; 0 or -1. */
 	int (*emit)(be_module *m, be_emit kind, const char *path, diag_sink *d);
+	/* The same into *buf (malloc'd, the caller frees), *len bytes. */
+	int (*emit_buffer)(be_module *m, be_emit kind, void **buf, size_t *len, diag_sink *d);
 	/* After emitting an object: the symbols it imports, space-separated
 	 * ("" when none or not known). */
 	const char *(*imports)(const be_module *m);

@@ -60,6 +60,21 @@ int be_check_supported(const ir_graph *g, diag_sink *d)
 			bad++;
 		}
 	}
+	/* Tables of positions along an axis are int32 and a 32-bit target
+	 * addresses 4 GiB, so no value may exceed BE_MAX_VALUE_BYTES. */
+	for (int i = 0; i < g->nvalues; i++) {
+		const ir_value *v = g->values[i];
+		int64_t n = ir_shape_numel(&v->shape);
+		if (n > 0 && !(v->producer && v->producer->dead) &&
+		    (uint64_t)n * ir_dtype_size(v->dt) > (uint64_t)BE_MAX_VALUE_BYTES) {
+			char b[96];
+			diag_error(d, g->src_file, "backend: value '%s' (%s%s) holds %llu bytes; the native "
+			           "backend takes at most %lld per value", v->name, ir_dtype_name(v->dt),
+			           ir_shape_str(&v->shape, b, sizeof b),
+			           (unsigned long long)n * ir_dtype_size(v->dt), (long long)BE_MAX_VALUE_BYTES);
+			bad++;
+		}
+	}
 	for (int k = 0; k < g->ninputs; k++) {
 		const ir_value *v = g->inputs[k];
 		if (ir_dtype_size(v->dt) == 0 || !ir_shape_known(&v->shape)) {
@@ -308,6 +323,26 @@ int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *
 	return rc;
 }
 
+int be_compile_buffer(ir_graph *g, const be_target *t, const be_options *o, void **buf, size_t *len,
+                      diag_sink *d)
+{
+	*buf = NULL;
+	*len = 0;
+	if (o->emit == BE_EMIT_HEADER) {
+		diag_error(d, NULL, "internal error: be_compile_buffer does not write headers");
+		return -1;
+	}
+	pass_mem_plan *p = prepare(g, o->name, d);
+	if (!p)
+		return -1;
+	const be_backend *be = &be_llvm_backend;
+	be_module *m = be->lower(g, p, t, o->name, d);
+	int rc = m ? be->emit_buffer(m, o->emit, buf, len, d) : -1;
+	be->destroy(m);
+	pass_memplan_destroy(p);
+	return rc;
+}
+
 /* ------------------------------------------------------------------ JIT */
 
 static int jit_error(LLVMErrorRef e, const char *what, diag_sink *d)
@@ -321,6 +356,18 @@ static int jit_error(LLVMErrorRef e, const char *what, diag_sink *d)
 }
 
 typedef int (*be_run_fn)(const void *const *, void *const *, void *);
+
+/* Call the JIT's entry point.  clang's -fsanitize=function (in UBSan)
+ * checks an indirect call by reading a type signature just before the
+ * callee, which JIT code does not carry (the page before it may not even
+ * be mapped), so this one call goes unchecked. */
+#if defined(__clang__)
+__attribute__((no_sanitize("function"), noinline))
+#endif
+static int call_jit(be_run_fn run, const void *const *in, void *const *out, void *arena)
+{
+	return run(in, out, arena);
+}
 
 int be_jit_run(ir_graph *g, be_code code, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d)
 {
@@ -409,7 +456,7 @@ int be_jit_run(ir_graph *g, be_code code, const ir_tensor *inputs, ir_tensor *ou
 			goto nomem;
 		outp[k] = outputs[k].data;
 	}
-	if (run((const void *const *)inp, (void *const *)outp, arena) != 0) {
+	if (call_jit(run, (const void *const *)inp, (void *const *)outp, arena) != 0) {
 		diag_error(d, NULL, "jit: the generated code reported failure");
 		goto out;
 	}

@@ -28,6 +28,9 @@ int fe_onnx_load_tensor(const char *path, ir_tensor *t, diag_sink *d);
  * '|u1', '<i4', '<i8', '|b1'; '<f8' is narrowed to f32.  Zero-element
  * arrays come back with data == NULL. */
 int fe_npy_load(const char *path, ir_tensor *t, diag_sink *d);
+/* Same from len bytes at buf; `diag_name` names them in messages. */
+int fe_npy_load_buffer(const void *buf, size_t len, const char *diag_name, ir_tensor *t,
+                       diag_sink *d);
 /* Write t as .npy; the file appears only when complete (temp + rename). */
 int fe_npy_save(const char *path, const ir_tensor *t, diag_sink *d);
 

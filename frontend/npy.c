@@ -158,46 +158,49 @@ bad:
 
 /* -------------------------------------------------------------- load */
 
-static int read_all(FILE *f, void *p, size_t n)
+/* Where the bytes come from: an open file or a buffer in memory. */
+typedef struct npy_src {
+	FILE *f;                    /* NULL: read from mem */
+	const unsigned char *mem;
+	size_t pos;
+	uint64_t size;              /* total bytes (the file's, or the buffer's) */
+} npy_src;
+
+static int read_all(npy_src *s, void *p, size_t n)
 {
-	return fread(p, 1, n, f) == n ? 0 : -1;
+	if (s->f)
+		return fread(p, 1, n, s->f) == n ? 0 : -1;
+	if (n > s->size - s->pos)
+		return -1;
+	memcpy(p, s->mem + s->pos, n);
+	s->pos += n;
+	return 0;
 }
 
-int fe_npy_load(const char *path, ir_tensor *t, diag_sink *d)
+static int npy_read(npy_src *src, const char *path, ir_tensor *t, diag_sink *d)
 {
-	memset(t, 0, sizeof *t);
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		diag_error(d, path, "cannot open: %s", strerror(errno));
-		return -1;
-	}
 	int rc = -1;
 	char *hdr = NULL;
 	void *raw = NULL;
-	struct stat st;
-	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode)) {
-		diag_error(d, path, "not a regular file");
-		goto out;
-	}
-	if ((int64_t)st.st_size > FE_MAX_FILE_BYTES) {
-		diag_error(d, path, "file is %lld bytes; the limit is %lld", (long long)st.st_size,
+	if (src->size > (uint64_t)FE_MAX_FILE_BYTES) {
+		diag_error(d, path, "file is %llu bytes; the limit is %lld", (unsigned long long)src->size,
 		           (long long)FE_MAX_FILE_BYTES);
 		goto out;
 	}
 	unsigned char pre[12];
-	if (read_all(f, pre, 8) || memcmp(pre, "\x93NUMPY", 6) != 0) {
+	if (read_all(src, pre, 8) || memcmp(pre, "\x93NUMPY", 6) != 0) {
 		diag_error(d, path, "not a .npy file (bad magic)");
 		goto out;
 	}
 	int major = pre[6];
 	size_t hlen, off;
 	if (major == 1) {
-		if (read_all(f, pre + 8, 2))
+		if (read_all(src, pre + 8, 2))
 			goto trunc;
 		hlen = (size_t)pre[8] | (size_t)pre[9] << 8;
 		off = 10;
 	} else if (major == 2 || major == 3) {
-		if (read_all(f, pre + 8, 4))
+		if (read_all(src, pre + 8, 4))
 			goto trunc;
 		hlen = (size_t)pre[8] | (size_t)pre[9] << 8 | (size_t)pre[10] << 16 |
 		       (size_t)pre[11] << 24;
@@ -210,7 +213,7 @@ int fe_npy_load(const char *path, ir_tensor *t, diag_sink *d)
 		diag_error(d, path, ".npy header is %zu bytes; the limit is %d", hlen, NPY_MAX_HEADER);
 		goto out;
 	}
-	if (!(hdr = malloc(hlen + 1)) || read_all(f, hdr, hlen))
+	if (!(hdr = malloc(hlen + 1)) || read_all(src, hdr, hlen))
 		goto trunc;
 	hdr[hlen] = 0;
 	char descr[16];
@@ -234,10 +237,10 @@ int fe_npy_load(const char *path, ir_tensor *t, diag_sink *d)
 		goto out;
 	}
 	size_t isz = f8 ? 8 : ir_dtype_size(dt);
-	uint64_t want = (uint64_t)numel * isz, have = (uint64_t)st.st_size - off - hlen;
-	if ((uint64_t)st.st_size < off + hlen || have != want) {
+	uint64_t want = (uint64_t)numel * isz, have = src->size - off - hlen;
+	if (src->size < off + hlen || have != want) {
 		diag_error(d, path, "data is %lld bytes, expected %llu (%lld x %s)",
-		           (long long)((uint64_t)st.st_size >= off + hlen ? (long long)have : -1),
+		           (long long)(src->size >= off + hlen ? (long long)have : -1),
 		           (unsigned long long)want, (long long)numel, descr);
 		goto out;
 	}
@@ -246,7 +249,7 @@ int fe_npy_load(const char *path, ir_tensor *t, diag_sink *d)
 		diag_error(d, path, "out of memory (%llu bytes)", (unsigned long long)want);
 		goto out;
 	}
-	if (read_all(f, raw, (size_t)want))
+	if (read_all(src, raw, (size_t)want))
 		goto trunc;
 	if (f8) {
 		/* narrow in place: f32 slot i never overtakes f64 slot i */
@@ -271,9 +274,34 @@ trunc:
 out:
 	free(raw);
 	free(hdr);
+	return rc;
+}
+
+int fe_npy_load(const char *path, ir_tensor *t, diag_sink *d)
+{
+	memset(t, 0, sizeof *t);
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		diag_error(d, path, "cannot open: %s", strerror(errno));
+		return -1;
+	}
+	struct stat st;
+	int rc = -1;
+	if (fstat(fileno(f), &st) || !S_ISREG(st.st_mode))
+		diag_error(d, path, "not a regular file");
+	else
+		rc = npy_read(&(npy_src){.f = f, .size = (uint64_t)st.st_size}, path, t, d);
 	fclose(f);
 	return rc;
 }
+
+int fe_npy_load_buffer(const void *buf, size_t len, const char *diag_name, ir_tensor *t,
+                       diag_sink *d)
+{
+	memset(t, 0, sizeof *t);
+	return npy_read(&(npy_src){.mem = buf, .size = len}, diag_name, t, d);
+}
+
 
 /* -------------------------------------------------------------- save */
 

@@ -1,4 +1,7 @@
-/* arena.c: bump allocator owning everything of one graph (QBE's freeall). */
+/* arena.c: bump allocator owning everything of one graph (QBE's freeall).
+ * Built with QGTC_ARENA_MALLOC (the fuzz and sanitizer builds), every
+ * object gets a malloc of its own, of its exact size, so AddressSanitizer
+ * sees an overflow past one object instead of a write into the next. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +36,21 @@ void ir_arena_destroy(ir_arena *a)
 	free(a);
 }
 
+#ifdef QGTC_ARENA_MALLOC
+void *ir_arena_alloc(ir_arena *a, size_t n)
+{
+	if (n > SIZE_MAX - sizeof(chunk))
+		return NULL;
+	chunk *c = malloc(sizeof(chunk) + (n ? n : 1));
+	if (!c)
+		return NULL;
+	c->used = c->size = n;
+	c->next = a->head;
+	a->head = c;
+	memset(c->mem, 0, n);
+	return c->mem;
+}
+#else
 void *ir_arena_alloc(ir_arena *a, size_t n)
 {
 	n = (n + 15) & ~(size_t)15;
@@ -64,6 +82,7 @@ void *ir_arena_alloc(ir_arena *a, size_t n)
 	memset(p, 0, n);
 	return p;
 }
+#endif
 
 char *ir_arena_strdup(ir_arena *a, const char *s)
 {

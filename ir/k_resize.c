@@ -414,6 +414,12 @@ static int64_t rs_clamp(int64_t i, int64_t n)
 void ir_resize_taps(const rs_plan *p, int a, double xo, int64_t *idx, double *w, int nt)
 {
 	int64_t in = p->in[a];
+	/* A hostile roi can put x_o anywhere, past what int64 holds.  Every tap
+	 * of a point that far off the input clamps to the same edge element
+	 * (and with exclude_outside weighs 0), so moving it to just past the
+	 * taps' reach changes nothing; NaN goes to the low edge. */
+	double lim = (double)in + (double)nt + 2.0;
+	xo = !(xo > -lim) ? -lim : xo > lim ? lim : xo;
 	double f = floor(xo), r = xo - f;
 	if (p->mode == RS_NEAREST) {
 		bool up;
@@ -548,7 +554,8 @@ int ir_eval_resize(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 		}
 		for (int64_t x = 0; x < p.out[a]; x++) {
 			double xo = ir_resize_coord(&p, a, x);
-			if (p.ctm == RS_TF_CROP && (xo < 0.0 || xo > (double)(p.in[a] - 1))) {
+			/* NaN (from a NaN roi) is outside too */
+			if (p.ctm == RS_TF_CROP && !(xo >= 0.0 && xo <= (double)(p.in[a] - 1))) {
 				ax[a].outside[x] = true;
 				continue;
 			}

@@ -742,7 +742,6 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
 			return -1;
 	}
-	int folded = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		if (n->dead || n->in[0]->dt != IR_DT_F32)
@@ -757,7 +756,6 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		                                                    : 0;
 		if (r < 0)
 			return -1;
-		folded += r;
 	}
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];

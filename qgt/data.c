@@ -1,5 +1,6 @@
 /* data.c: labelled datasets (IDX and NPY) for training and evaluation. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -62,18 +63,62 @@ static bool find_file(char *out, size_t n, const char *dir, const char *base)
 	return exists(out);
 }
 
-/* Read an IDX file of unsigned bytes (gzipped or not: zlib reads both).
- * Returns malloc'd data and its dims, or NULL (reported). */
-static uint8_t *idx_read(const char *path, int want_rank, int64_t *dims, diag_sink *d)
+/* Where IDX bytes come from: a file through zlib's gzread (which reads
+ * plain files too), or a buffer in memory, inflated here when it holds
+ * gzip members (concatenated members and trailing garbage as gzread). */
+typedef struct idx_src {
+	gzFile gz;                  /* NULL: read from mem */
+	const unsigned char *mem;
+	size_t len, pos;
+	bool gzip;                  /* mem starts with the gzip magic */
+	bool done;                  /* mem: no more gzip members */
+	z_stream zs;
+} idx_src;
+
+static bool gzip_magic(const unsigned char *p, size_t n)
 {
-	gzFile f = gzopen(path, "rb");
-	if (!f) {
-		diag_error(d, path, "cannot open: %s", strerror(errno));
-		return NULL;
+	return n >= 2 && p[0] == 0x1f && p[1] == 0x8b;
+}
+
+/* Up to n bytes into buf: the count, 0 at the end, -1 on corrupt data. */
+static int idx_src_read(idx_src *s, void *buf, unsigned n)
+{
+	if (s->gz)
+		return gzread(s->gz, buf, n);
+	if (!s->gzip) {
+		size_t k = s->len - s->pos < n ? s->len - s->pos : n;
+		memcpy(buf, s->mem + s->pos, k);
+		s->pos += k;
+		return (int)k;
 	}
+	s->zs.next_out = buf;
+	s->zs.avail_out = n;
+	while (s->zs.avail_out > 0 && !s->done) {
+		s->zs.next_in = (unsigned char *)s->mem + s->pos;
+		s->zs.avail_in = (uInt)(s->len - s->pos < UINT_MAX ? s->len - s->pos : UINT_MAX);
+		uInt before = s->zs.avail_in;
+		int r = inflate(&s->zs, Z_NO_FLUSH);
+		s->pos += before - s->zs.avail_in;
+		if (r == Z_STREAM_END) {
+			if (!gzip_magic(s->mem + s->pos, s->len - s->pos) || inflateReset(&s->zs) != Z_OK)
+				s->done = true;
+		} else if (r != Z_OK) {
+			if (r == Z_BUF_ERROR && s->pos == s->len)
+				s->done = true; /* truncated: what came out so far is all */
+			else
+				return -1;
+		}
+	}
+	return (int)(n - s->zs.avail_out);
+}
+
+/* Read an IDX file of unsigned bytes from src (`path` names it).
+ * Returns malloc'd data and its dims, or NULL (reported). */
+static uint8_t *idx_read(idx_src *src, const char *path, int want_rank, int64_t *dims, diag_sink *d)
+{
 	uint8_t *data = NULL;
 	unsigned char hdr[4];
-	if (gzread(f, hdr, 4) != 4 || hdr[0] || hdr[1]) {
+	if (idx_src_read(src, hdr, 4) != 4 || hdr[0] || hdr[1]) {
 		diag_error(d, path, "not an IDX file (bad magic)");
 		goto fail;
 	}
@@ -89,7 +134,7 @@ static uint8_t *idx_read(const char *path, int want_rank, int64_t *dims, diag_si
 	int64_t total = 1;
 	for (int i = 0; i < want_rank; i++) {
 		unsigned char b[4];
-		if (gzread(f, b, 4) != 4) {
+		if (idx_src_read(src, b, 4) != 4) {
 			diag_error(d, path, "truncated IDX header");
 			goto fail;
 		}
@@ -109,7 +154,7 @@ static uint8_t *idx_read(const char *path, int want_rank, int64_t *dims, diag_si
 	int64_t got = 0;
 	while (got < total) {
 		unsigned chunk = total - got > (1 << 30) ? 1u << 30 : (unsigned)(total - got);
-		int r = gzread(f, data + got, chunk);
+		int r = idx_src_read(src, data + got, chunk);
 		if (r <= 0)
 			break;
 		got += r;
@@ -119,12 +164,36 @@ static uint8_t *idx_read(const char *path, int want_rank, int64_t *dims, diag_si
 		           (long long)total);
 		goto fail;
 	}
-	gzclose(f);
 	return data;
 fail:
 	free(data);
-	gzclose(f);
 	return NULL;
+}
+
+static uint8_t *idx_read_file(const char *path, int want_rank, int64_t *dims, diag_sink *d)
+{
+	idx_src src = {.gz = gzopen(path, "rb")};
+	if (!src.gz) {
+		diag_error(d, path, "cannot open: %s", strerror(errno));
+		return NULL;
+	}
+	uint8_t *data = idx_read(&src, path, want_rank, dims, d);
+	gzclose(src.gz);
+	return data;
+}
+
+static uint8_t *idx_read_buffer(const void *buf, size_t len, const char *name, int want_rank,
+                                int64_t *dims, diag_sink *d)
+{
+	idx_src src = {.mem = buf, .len = len, .gzip = gzip_magic(buf, len)};
+	if (src.gzip && inflateInit2(&src.zs, 15 + 16) != Z_OK) {
+		diag_error(d, name, "out of memory");
+		return NULL;
+	}
+	uint8_t *data = idx_read(&src, name, want_rank, dims, d);
+	if (src.gzip)
+		inflateEnd(&src.zs);
+	return data;
 }
 
 /* Normalise raw values into ds->x; `get(k)` reads raw element k. */
@@ -158,19 +227,11 @@ static int check_norm(const qgt_dataset *ds, const qgt_norm *nm, const char *dir
 	return 0;
 }
 
-static int load_idx(qgt_dataset *ds, const char *dir, qgt_split split, const qgt_norm *nm,
-                    diag_sink *d, const char *ximg, const char *ylab)
+/* Images x[xd] from ximg and labels y[yd] from ylab into ds; frees x and y. */
+static int load_idx(qgt_dataset *ds, const char *dir, const qgt_norm *nm, diag_sink *d,
+                    const char *ximg, uint8_t *x, const int64_t *xd, const char *ylab, uint8_t *y,
+                    const int64_t *yd)
 {
-	int64_t xd[3], yd[1];
-	uint8_t *x = idx_read(ximg, 3, xd, d);
-	if (!x)
-		return -1;
-	uint8_t *y = idx_read(ylab, 1, yd, d);
-	if (!y) {
-		free(x);
-		return -1;
-	}
-	(void)split;
 	int rc = -1;
 	if (xd[0] != yd[0]) {
 		diag_error(d, ylab, "%lld labels for %lld images in %s", (long long)yd[0],
@@ -285,7 +346,14 @@ int qgt_dataset_load(qgt_dataset *ds, const char *dir, qgt_split split, const qg
 	snprintf(yb, sizeof yb, "%s-labels-idx1-ubyte", pre);
 	/* A failed load holds nothing: the caller has nothing to free. */
 	if (find_file(xp, sizeof xp, dir, xb) && find_file(yp, sizeof yp, dir, yb)) {
-		if (load_idx(ds, dir, split, norm, d, xp, yp) == 0)
+		int64_t xd[3], yd[1];
+		uint8_t *x = idx_read_file(xp, 3, xd, d);
+		uint8_t *y = x ? idx_read_file(yp, 1, yd, d) : NULL;
+		if (!y) {
+			free(x);
+			return -1;
+		}
+		if (load_idx(ds, dir, norm, d, xp, x, xd, yp, y, yd) == 0)
 			return 0;
 		qgt_dataset_free(ds);
 		return -1;
@@ -305,5 +373,28 @@ int qgt_dataset_load(qgt_dataset *ds, const char *dir, qgt_split split, const qg
 	           split == QGT_SPLIT_TRAIN ? "training" : "test",
 	           split == QGT_SPLIT_TRAIN ? "train" : "t10k",
 	           split == QGT_SPLIT_TRAIN ? "train" : "t10k", pre, pre);
+	return -1;
+}
+
+int qgt_dataset_load_idx_buffers(qgt_dataset *ds, const void *img, size_t nimg, const char *img_name,
+                                 const void *lab, size_t nlab, const char *lab_name,
+                                 const qgt_norm *norm, diag_sink *d)
+{
+	memset(ds, 0, sizeof *ds);
+	qgt_norm dflt;
+	if (!norm) {
+		qgt_norm_default(&dflt);
+		norm = &dflt;
+	}
+	int64_t xd[3], yd[1];
+	uint8_t *x = idx_read_buffer(img, nimg, img_name, 3, xd, d);
+	uint8_t *y = x ? idx_read_buffer(lab, nlab, lab_name, 1, yd, d) : NULL;
+	if (!y) {
+		free(x);
+		return -1;
+	}
+	if (load_idx(ds, img_name, norm, d, img_name, x, xd, lab_name, y, yd) == 0)
+		return 0;
+	qgt_dataset_free(ds);
 	return -1;
 }

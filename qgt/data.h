@@ -34,6 +34,12 @@ int qgt_norm_parse_list(const char *s, float *vals, int max);
  * with the file and problem reported and ds holding nothing. */
 int qgt_dataset_load(qgt_dataset *ds, const char *dir, qgt_split split, const qgt_norm *norm,
                      diag_sink *d);
+/* The same from the bytes of an IDX images file (rank 3) and an IDX
+ * labels file (rank 1), each gzipped or not; img_name and lab_name name
+ * them in messages. */
+int qgt_dataset_load_idx_buffers(qgt_dataset *ds, const void *img, size_t nimg, const char *img_name,
+                                 const void *lab, size_t nlab, const char *lab_name,
+                                 const qgt_norm *norm, diag_sink *d);
 void qgt_dataset_free(qgt_dataset *ds);
 
 #endif

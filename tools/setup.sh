@@ -6,7 +6,7 @@ set -euo pipefail
 PKGS=(
   # build
   build-essential cmake ninja-build pkg-config
-  llvm-19-dev llvm-19-tools clang-19 lld-19
+  llvm-19-dev llvm-19-tools clang-19 lld-19 libclang-rt-19-dev
   libprotobuf-c-dev protobuf-c-compiler libonnx-dev
   lemon libcmocka-dev libopenblas-dev zlib1g-dev
   # cross targets and emulators

@@ -28,7 +28,6 @@ void be_llvm_init(void)
 	LLVMInitializeARMTarget();
 	LLVMInitializeARMTargetMC();
 	LLVMInitializeARMAsmPrinter();
-	LLVMInitializeARMAsmParser(); /* the DSP kernels' inline assembly (l_int_dsp.c) */
 	done = true;
 }
 
@@ -143,7 +142,15 @@ static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_ta
 	LLVMSetTarget(m->mod, t->triple);
 	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(m->tm);
 	LLVMSetModuleDataLayout(m->mod, td);
-	int rc = be_llvm_build(m->ctx, m->mod, td, t, g, plan, name, d);
+	int rc = 0;
+	if (LLVMPointerSize(td) < 8 && plan->arena_size > BE_MAX_VALUE_BYTES) {
+		diag_error(d, g->src_file, "backend: the arena needs %lld bytes, more than a %u-bit "
+		           "target can address in one object (%lld)", (long long)plan->arena_size,
+		           LLVMPointerSize(td) * 8, (long long)BE_MAX_VALUE_BYTES);
+		rc = -1;
+	}
+	if (rc == 0)
+		rc = be_llvm_build(m->ctx, m->mod, td, t, g, plan, name, d);
 	LLVMDisposeTargetData(td);
 	if (rc == 0)
 		rc = be_llvm_optimize(m->mod, m->tm, t, d);
@@ -189,19 +196,18 @@ int be_write_file(const char *path, const void *buf, size_t len, diag_sink *d)
 	return 0;
 }
 
-/* The undefined symbols of the object in mb (those in no section, the
+/* The undefined symbols of the object in buf (those in no section, the
  * file symbol aside), sorted, into m->imports. */
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void object_imports(be_module *m, LLVMMemoryBufferRef mb)
+static void object_imports(be_module *m, const void *buf, size_t len)
 {
 	m->imports[0] = 0;
 	char *err = NULL;
-	LLVMMemoryBufferRef copy = LLVMCreateMemoryBufferWithMemoryRange(LLVMGetBufferStart(mb), LLVMGetBufferSize(mb),
-	                                                                 "obj", 0);
+	LLVMMemoryBufferRef copy = LLVMCreateMemoryBufferWithMemoryRange(buf, len, "obj", 0);
 	LLVMBinaryRef bin = LLVMCreateBinary(copy, m->ctx, &err);
 	if (!bin) {
 		LLVMDisposeMessage(err);
@@ -235,20 +241,24 @@ static void object_imports(be_module *m, LLVMMemoryBufferRef mb)
 	LLVMDisposeMemoryBuffer(copy);
 }
 
-static int llvm_emit(be_module *m, be_emit kind, const char *path, diag_sink *d)
+/* The module as kind (object, assembly or LLVM IR) into a malloc'd buffer. */
+static int llvm_emit_buffer(be_module *m, be_emit kind, void **buf, size_t *len, diag_sink *d)
 {
+	*buf = NULL;
+	*len = 0;
 	if (kind == BE_EMIT_LLVM) {
 		char *s = LLVMPrintModuleToString(m->mod);
-		int rc = be_write_file(path, s, strlen(s), d);
+		*len = strlen(s);
+		*buf = malloc(*len + 1);
+		if (*buf)
+			memcpy(*buf, s, *len + 1);
 		LLVMDisposeMessage(s);
-		return rc;
+		if (!*buf)
+			diag_error(d, NULL, "out of memory");
+		return *buf ? 0 : -1;
 	}
 	if (kind != BE_EMIT_OBJ && kind != BE_EMIT_ASM) {
 		diag_error(d, NULL, "internal error: emit kind %d is not an LLVM output", (int)kind);
-		return -1;
-	}
-	if (kind == BE_EMIT_OBJ && strcmp(path, "-") == 0) {
-		diag_error(d, NULL, "refusing to write an object file to standard output");
 		return -1;
 	}
 	char *err = NULL;
@@ -260,10 +270,30 @@ static int llvm_emit(be_module *m, be_emit kind, const char *path, diag_sink *d)
 		LLVMDisposeMessage(err);
 		return -1;
 	}
-	if (kind == BE_EMIT_OBJ)
-		object_imports(m, mb);
-	int rc = be_write_file(path, LLVMGetBufferStart(mb), LLVMGetBufferSize(mb), d);
+	*len = LLVMGetBufferSize(mb);
+	*buf = malloc(*len ? *len : 1);
+	if (*buf)
+		memcpy(*buf, LLVMGetBufferStart(mb), *len);
+	else
+		diag_error(d, NULL, "out of memory");
+	if (*buf && kind == BE_EMIT_OBJ)
+		object_imports(m, *buf, *len);
 	LLVMDisposeMemoryBuffer(mb);
+	return *buf ? 0 : -1;
+}
+
+static int llvm_emit(be_module *m, be_emit kind, const char *path, diag_sink *d)
+{
+	if (kind == BE_EMIT_OBJ && strcmp(path, "-") == 0) {
+		diag_error(d, NULL, "refusing to write an object file to standard output");
+		return -1;
+	}
+	void *buf;
+	size_t len;
+	if (llvm_emit_buffer(m, kind, &buf, &len, d))
+		return -1;
+	int rc = be_write_file(path, buf, len, d);
+	free(buf);
 	return rc;
 }
 
@@ -287,6 +317,7 @@ const be_backend be_llvm_backend = {
 	.supports_op = be_llvm_supports,
 	.lower = llvm_lower,
 	.emit = llvm_emit,
+	.emit_buffer = llvm_emit_buffer,
 	.imports = llvm_imports,
 	.destroy = llvm_destroy,
 };

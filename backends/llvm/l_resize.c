@@ -161,8 +161,9 @@ static void rs_taps_runtime(be_fn *f, const rs_plan *p, int a, LLVMValueRef roi,
 		                   LLVMBuildFDiv(b, LLVMBuildFMul(b, LLVMBuildSIToFP(b, x, dt, ""), span, ""),
 		                                 dconst(f, len - 1.0), ""),
 		                   base, "");
-	LLVMValueRef out = LLVMBuildOr(b, LLVMBuildFCmp(b, LLVMRealOLT, xo, dconst(f, 0.0), ""),
-	                               LLVMBuildFCmp(b, LLVMRealOGT, xo, dconst(f, in - 1.0), ""), "");
+	/* unordered: a NaN roi puts every position outside, as in the interpreter */
+	LLVMValueRef out = LLVMBuildOr(b, LLVMBuildFCmp(b, LLVMRealULT, xo, dconst(f, 0.0), ""),
+	                               LLVMBuildFCmp(b, LLVMRealUGT, xo, dconst(f, in - 1.0), ""), "");
 	be_st_t(f, f->i8, outside, x, LLVMBuildZExt(b, out, f->i8, ""));
 	/* Outside positions still get in-range taps (they are never read). */
 	LLVMValueRef fl = dcall(f, "llvm.floor", xo);
@@ -297,7 +298,7 @@ int be_l_resize(be_fn *f, const ir_node *n)
 		bool ident = no == p.in[a];
 		for (int64_t x = 0; x < no; x++) {
 			double xo = ir_resize_coord(&p, a, x);
-			if (p.ctm == RS_TF_CROP && (xo < 0.0 || xo > (double)(p.in[a] - 1))) {
+			if (p.ctm == RS_TF_CROP && !(xo >= 0.0 && xo <= (double)(p.in[a] - 1))) {
 				outside[x] = 1;
 				ax[a].any_outside = true;
 				ident = false;

@@ -23,7 +23,8 @@
 # Models are checked in parallel (one job per model), each target after
 # the other.  Compilation uses `QGTC MODEL --target T --name net -o net.o`
 # when the driver has --target, else $QGTC_BECC (tests/backend/becc.c).
-# A target whose toolchain or emulator is missing is skipped with a note.
+# A target whose toolchain or emulator is missing is skipped with a note
+# (under CI=true: a failure, tests/skip.sh).
 # Exit status 0 when every (model, target) pair agrees within 1e-4 of the
 # largest reference magnitude (int_* models: exactly).
 set -u
@@ -37,6 +38,8 @@ py=/usr/bin/python3
 qgtc=$(cd "$(dirname "$qgtc")" && pwd)/$(basename "$qgtc")
 mkdir -p "$scratch"
 scratch=$(cd "$scratch" && pwd)
+. "$here/../skip.sh"
+missing=0 # a skipped part under CI=true
 
 # name<TAB>model<TAB>input (input may be "-": random)
 list=$(printf 'fashion_cnn\t%s\t-\n' "$root/examples/fashion_cnn/fashion_cnn.onnx")
@@ -60,7 +63,7 @@ if [ -z "$models" ] || [ -d "$models" ]; then
 	if $py "$here/make_ops_model.py" "$scratch/ops_mix/ops_mix.onnx" "$scratch/ops_mix/ops_in.npy"; then
 		list+=$'\n'"$(printf 'ops_mix\t%s\t%s' "$scratch/ops_mix/ops_mix.onnx" "$scratch/ops_mix/ops_in.npy")"
 	else
-		echo "ops_mix: skipped (make_ops_model.py failed; python3-onnx missing?)"
+		skip_part ops_mix "make_ops_model.py failed; python3-onnx missing?" || missing=1
 	fi
 	# Integer models: integer conv/matmul lowered by l_int.c.
 	if $py "$here/make_int_models.py" "$scratch/int_models"; then
@@ -68,7 +71,7 @@ if [ -z "$models" ] || [ -d "$models" ]; then
 			list+=$'\n'"$(printf 'int_%s\t%s\t%s' "$m" "$scratch/int_models/$m.onnx" "$scratch/int_models/${m}_in.npy")"
 		done
 	else
-		echo "int_*: skipped (make_int_models.py failed; python3-onnx missing?)"
+		skip_part "int_*" "make_int_models.py failed; python3-onnx missing?" || missing=1
 	fi
 fi
 
@@ -116,7 +119,8 @@ PY
 			rc=$? ;;
 		aarch64)
 			if [ $have_aarch64 = 0 ]; then
-				echo "$name/$t: skipped (aarch64-linux-gnu-gcc or qemu-aarch64 missing)"; continue
+				skip_part "$name/$t" "aarch64-linux-gnu-gcc or qemu-aarch64 missing" || fail=1
+				continue
 			fi
 			compile aarch64 obj net.o &&
 				aarch64-linux-gnu-gcc -O2 -static -I. "$here/harness.c" net.o -lm -o prog &&
@@ -124,7 +128,8 @@ PY
 			rc=$? ;;
 		armv7em)
 			if [ $have_m4 = 0 ]; then
-				echo "$name/$t: skipped (arm-none-eabi-gcc or qemu-system-arm missing)"; continue
+				skip_part "$name/$t" "arm-none-eabi-gcc or qemu-system-arm missing" || fail=1
+				continue
 			fi
 			compile armv7em obj net.o &&
 				arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 \
@@ -176,7 +181,7 @@ while IFS=$'\t' read -r name model input; do
 	names+=("$name")
 done <<< "$list"
 
-fail=0
+fail=$missing
 for i in "${!pids[@]}"; do
 	wait "${pids[$i]}" || fail=1
 	cat "$scratch/${names[$i]}.log"

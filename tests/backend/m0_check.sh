@@ -10,8 +10,9 @@ set -u
 QGTC=${1:?usage: m0_check.sh QGTC WORKDIR}
 WORK=${2:?usage: m0_check.sh QGTC WORKDIR}
 HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/../skip.sh"
 CC=arm-none-eabi-gcc
-command -v $CC >/dev/null || { echo "m0_check: $CC not found (tools/setup.sh installs it); skipped"; exit 77; }
+command -v $CC >/dev/null || skip_test "m0_check: $CC not found (tools/setup.sh installs it)"
 mkdir -p "$WORK"
 /usr/bin/python3 "$HERE/make_int_models.py" "$WORK" >/dev/null || exit 1
 cat >"$WORK/stub.c" <<'C'

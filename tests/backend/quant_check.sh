@@ -18,7 +18,8 @@
 # checks that a quantized armv7em object holds no float copy of the
 # weights (its .rodata is well under the FP32 weights' size).  MODEL
 # defaults to the Fashion CNN of examples/.  A target whose toolchain or
-# emulator is missing is skipped with a note.  Exit status 0 when all agree.
+# emulator is missing is skipped with a note (under CI=true: a failure,
+# tests/skip.sh).  Exit status 0 when all agree.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -32,6 +33,7 @@ model=$(cd "$(dirname "$model")" && pwd)/$(basename "$model")
 mkdir -p "$scratch"
 scratch=$(cd "$scratch" && pwd)
 cd "$scratch" || exit 1
+. "$here/../skip.sh"
 
 have_aarch64=1 have_m4=1
 command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null || have_aarch64=0
@@ -112,13 +114,13 @@ for line in "${lines[@]}"; do
 				gcc -O2 -I. "$here/harness.c" net.o -lm -o prog && ./prog < /dev/null > out.txt
 			rc=$? ;;
 		aarch64)
-			[ $have_aarch64 = 1 ] || { echo "$name/$t: skipped (no aarch64 toolchain/qemu)"; continue; }
+			[ $have_aarch64 = 1 ] || { skip_part "$name/$t" "no aarch64 toolchain/qemu" || fail=1; continue; }
 			"$qgtc" "$model" "$@" "${oflag[@]}" --batch=1 --target aarch64 --name net -o net.o &&
 				aarch64-linux-gnu-gcc -O2 -static -I. "$here/harness.c" net.o -lm -o prog &&
 				timeout 120 qemu-aarch64 -cpu cortex-a72 ./prog < /dev/null > out.txt
 			rc=$? ;;
 		armv7em)
-			[ $have_m4 = 1 ] || { echo "$name/$t: skipped (no arm-none-eabi-gcc/qemu-system-arm)"; continue; }
+			[ $have_m4 = 1 ] || { skip_part "$name/$t" "no arm-none-eabi-gcc/qemu-system-arm" || fail=1; continue; }
 			"$qgtc" "$model" "$@" "${oflag[@]}" --batch=1 --target armv7em --name net -o net.o &&
 				arm-none-eabi-gcc -O2 -mcpu=cortex-m4 -mthumb -mfloat-abi=hard -mfpu=fpv4-sp-d16 \
 					--specs=rdimon.specs -T "$root/runtime/mps2/mps2.ld" -Wl,--no-warn-execstack \

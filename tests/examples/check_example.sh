@@ -14,13 +14,15 @@
 #              (cmake/QgtcModel.cmake), run classify on 500 images
 #              (>= 85%), then check that touching the model rebuilds the
 #              object and that a rebuild without changes does nothing.
-# Exit 77 (skipped) when a toolchain, emulator or the data set is missing.
+# Exit 77 (skipped) when a toolchain, emulator or the data set is missing;
+# under CI=true that fails instead (tests/skip.sh).
 set -u
 kind=${1:?usage: check_example.sh firmware-m4|rpi4|cmake QGTC SCRATCH}
 qgtc=${2:?qgtc}
 scratch=${3:?scratch dir}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
+. "$here/../skip.sh"
 data=/usr/share/datasets/fashion-mnist
 qgtc=$(cd "$(dirname "$qgtc")" && pwd)/$(basename "$qgtc")
 rm -rf "$scratch"
@@ -29,9 +31,9 @@ scratch=$(cd "$scratch" && pwd)
 
 need() {
 	for t in "$@"; do
-		command -v "$t" >/dev/null || { echo "skipped: $t not found"; exit 77; }
+		command -v "$t" >/dev/null || skip_test "$t not found"
 	done
-	[ -f "$data/t10k-images-idx3-ubyte.gz" ] || { echo "skipped: $data missing"; exit 77; }
+	[ -f "$data/t10k-images-idx3-ubyte.gz" ] || skip_test "$data missing"
 }
 
 accuracy_at_least() { # file percent

@@ -18,8 +18,8 @@ DATA=${3:-/usr/share/datasets/fashion-mnist}
 LIMIT=2000
 MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
 if [ ! -r "$DATA/train-images-idx3-ubyte.gz" ] && [ ! -r "$DATA/train-images-idx3-ubyte" ]; then
-	echo "qgt_fashion: $DATA not found; skipped"
-	exit 77
+	. "$(dirname "$0")/../skip.sh"
+	skip_test "qgt_fashion: $DATA not found"
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -5,7 +5,8 @@
 # 0.1 pt of qgtc's own engine on the same QDQ file, which in turn must
 # give what `qgtc eval -a 8` gives (the file holds the same integers).
 # usage: ort_qdq.sh QGTC WORKDIR [SOURCE_DIR] [DATA_DIR]
-# Exits 77 (skipped) when onnxruntime-node cannot be installed from npm.
+# Exits 77 (skipped) when onnxruntime-node cannot be installed from npm;
+# under CI=true that fails instead (tests/skip.sh).
 set -u
 QGTC=${1:?usage: ort_qdq.sh QGTC WORKDIR [SOURCE_DIR] [DATA_DIR]}
 WORK=${2:?usage: ort_qdq.sh QGTC WORKDIR [SOURCE_DIR] [DATA_DIR]}
@@ -14,17 +15,16 @@ DATA=${4:-/usr/share/datasets/fashion-mnist}
 MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
 PY=/usr/bin/python3
 mkdir -p "$WORK"
+. "$(dirname "$0")/../skip.sh"
 if [ ! -r "$DATA/t10k-images-idx3-ubyte.gz" ]; then
-	echo "ort_qdq: $DATA not found; skipped"
-	exit 77
+	skip_test "ort_qdq: $DATA not found"
 fi
 if [ ! -d "$WORK/node_modules/onnxruntime-node" ]; then
 	# --ignore-scripts: the install script fetches CUDA add-ons; the CPU
 	# library ships inside the package.
 	(cd "$WORK" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >npm.log 2>&1) || {
 		cat "$WORK/npm.log" >&2
-		echo "ort_qdq: cannot install onnxruntime-node from npm; skipped"
-		exit 77
+		skip_test "ort_qdq: cannot install onnxruntime-node from npm"
 	}
 fi
 export NODE_PATH=$WORK/node_modules

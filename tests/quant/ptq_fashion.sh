@@ -16,8 +16,8 @@ DATA=${3:-/usr/share/datasets/fashion-mnist}
 LIMIT=${4:-10000}
 MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
 if [ ! -r "$DATA/t10k-images-idx3-ubyte.gz" ] && [ ! -r "$DATA/t10k-images-idx3-ubyte" ]; then
-	echo "ptq_fashion: $DATA not found; skipped"
-	exit 77
+	. "$(dirname "$0")/../skip.sh"
+	skip_test "ptq_fashion: $DATA not found"
 fi
 
 # top-1 percentage from the last line of `qgtc eval`, or "ERR".

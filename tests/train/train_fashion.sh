@@ -15,8 +15,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 data=/usr/share/datasets/fashion-mnist
 py=/usr/bin/python3
+. "$here/../skip.sh"
 if [ ! -e "$data/train-images-idx3-ubyte.gz" ]; then
-  echo "SKIP: $data not found"; exit 77
+  skip_test "$data not found"
 fi
 rm -rf "$scratch"; mkdir -p "$scratch"; cd "$scratch"
 

@@ -497,6 +497,22 @@ static void test_backend_unsupported(void **state)
 	assert_non_null(strstr(d.buf, "(shape) is not supported by the native backend: op not implemented"));
 	diag_sink_fini(&d);
 	ir_graph_destroy(g);
+
+	/* A value of 2 GiB is one byte over the limit (found by fuzz_onnx: a
+	 * pad to extent 846755431 made the backend allocate 3.4 GB of tables). */
+	g = ir_graph_create("big");
+	x = input(g, "x", shp(2, 1, 4));
+	a = val(g, "a");
+	ir_node *pad = op(g, IR_OP_PAD, a, 2, x, ci(g, "pads", 4, (const int64_t[]){0, 0, 0, (1 << 29) - 4}));
+	ir_node_set_str(g, pad, "mode", "edge");
+	ir_graph_add_output(g, a);
+	diag_sink_init_capture(&d);
+	assert_int_equal(ir_graph_toposort(g, &d) || ir_infer_shapes(g, &d), 0);
+	assert_int_equal(be_check_supported(g, &d), 1);
+	assert_non_null(strstr(d.buf, "backend: value 'a' (f32[1,536870912]) holds 2147483648 bytes; the "
+	                              "native backend takes at most 2147483647 per value"));
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
 }
 
 static char *slurp(const char *path, size_t *len)
@@ -545,6 +561,13 @@ static void test_backend_header_and_determinism(void **state)
 	char *b1 = slurp(o1, &l1), *b2 = slurp(o2, &l2);
 	assert_int_equal(l1, l2);
 	assert_memory_equal(b1, b2, l1);
+	/* ... and into memory, the same bytes without a file. */
+	void *mb;
+	size_t ml;
+	assert_int_equal(be_compile_buffer(g, &t, &o, &mb, &ml, &d), 0);
+	assert_int_equal(ml, l1);
+	assert_memory_equal(mb, b1, l1);
+	free(mb);
 	free(b1);
 	free(b2);
 	/* Bad names and targets are errors, and leave no file behind. */

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zlib.h>
 
 #include "data.h"
 #include "frontend.h"
@@ -103,6 +104,52 @@ static void test_data_idx_plain_with_normalisation(void **state)
 	assert_float_equal(ds.x[3], 1.0f, 1e-6);
 	assert_float_equal(ds.x[4], 1.0f, 1e-6);
 	qgt_dataset_free(&ds);
+	diag_sink_fini(&d);
+}
+
+/* The same pair from memory, the images gzipped (two members, as
+ * gzip -c a b > c writes) and the labels plain. */
+static void test_data_idx_buffers(void **state)
+{
+	(void)state;
+	const unsigned char img[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2,
+	                             0, 51, 102, 255, 255, 0, 0, 0};
+	const unsigned char lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 1};
+	unsigned char gz[256];
+	size_t ngz = 0;
+	for (int part = 0; part < 2; part++) {
+		z_stream zs = {0};
+		assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+		zs.next_in = (unsigned char *)img + (part ? 10 : 0);
+		zs.avail_in = part ? sizeof img - 10 : 10;
+		zs.next_out = gz + ngz;
+		zs.avail_out = (uInt)(sizeof gz - ngz);
+		assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+		ngz = sizeof gz - zs.avail_out;
+		deflateEnd(&zs);
+	}
+	qgt_dataset ds;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, gz, ngz, "img.gz", lab, sizeof lab, "lab",
+	                                              NULL, &d), 0);
+	assert_int_equal(ds.n, 2);
+	assert_int_equal(ds.y[0], 3);
+	assert_float_equal(ds.x[1], 0.2f, 1e-6);
+	assert_float_equal(ds.x[4], 1.0f, 1e-6);
+	qgt_dataset_free(&ds);
+	/* cut inside the second member: truncated data, named */
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, gz, ngz - 12, "img.gz", lab, sizeof lab,
+	                                              "lab", NULL, &d), -1);
+	assert_non_null(strstr(d.buf, "img.gz: error: truncated IDX data"));
+	/* a corrupt gzip stream is an error, never a crash */
+	gz[14] ^= 0xff;
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, gz, ngz, "img.gz", lab, sizeof lab, "lab",
+	                                              NULL, &d), -1);
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, img, sizeof img, "img", lab, 9, "lab", NULL,
+	                                              &d), -1);
+	assert_non_null(strstr(d.buf, "lab: error: truncated IDX data: 1 of 2 bytes"));
+	assert_null(ds.x);
 	diag_sink_fini(&d);
 }
 
@@ -232,6 +279,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_data_fashion_mnist_test_split),
 		cmocka_unit_test(test_data_idx_plain_with_normalisation),
+		cmocka_unit_test(test_data_idx_buffers),
 		cmocka_unit_test(test_data_idx_errors_name_the_file),
 		cmocka_unit_test(test_data_npy_label_errors),
 	};

@@ -810,6 +810,21 @@ static void test_frontend_npy_roundtrip(void **state)
 	char tmp[64];
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	assert_int_not_equal(access(tmp, F_OK), 0); /* no temp file left */
+
+	/* The same bytes from memory; a truncated copy is an error naming it. */
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	unsigned char buf[256];
+	size_t n = fread(buf, 1, sizeof buf, f);
+	fclose(f);
+	assert_int_equal(fe_npy_load_buffer(buf, n, "mem.npy", &u, &d), 0);
+	assert_int_equal(u.dt, IR_DT_BOOL);
+	assert_int_equal(((uint8_t *)u.data)[0], 1);
+	ir_tensor_free(&u);
+	assert_int_equal(d.nerr, 0);
+	assert_int_equal(fe_npy_load_buffer(buf, n - 1, "mem.npy", &u, &d), -1);
+	assert_non_null(strstr(d.buf, "mem.npy: error: data is 0 bytes, expected 1"));
+	d.nerr = 0;
 	assert_int_equal(d.nerr, 0);
 	diag_sink_fini(&d);
 	unlink(path);

@@ -2,6 +2,7 @@
  * conv_transpose, the pools, gemm, matmul and resize, on tiny graphs built
  * directly through the IR API.  Expected values are derived by hand in
  * the comments; the ONNX conformance suites cover the rest. */
+#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,7 +12,10 @@
 
 #include <cmocka.h>
 
+#include <math.h>
+
 #include "ir.h"
+#include "resize.h"
 
 static ir_shape shp(int rank, ...)
 {
@@ -765,6 +769,25 @@ static void test_kernels_a_resize_values(void **state)
 	ir_node_set_str(g, n, "coordinate_transformation_mode", "tf_crop_and_resize");
 	ir_node_set_float(g, n, "extrapolation_value", -1.0f);
 	assert_run1(g, (const float[]){0, 22.5f, -1}, 3);
+
+	/* A NaN in roi (found by fuzz_onnx) puts every sample outside, and a
+	 * source position far past int64 (half_pixel at scale 1e-30 would put
+	 * it at 1e30) takes the edge element, without undefined conversions. */
+	g = ir_graph_create("t");
+	roi = cst(g, "roi", shp(1, 2), (const float[]){NAN, 1.5f});
+	n = resize_graph(g, cst(g, "x", shp(1, 4), x30), roi, NULL,
+	                 cst_i64(g, "z", shp(1, 1), (const int64_t[]){3}));
+	ir_node_set_str(g, n, "mode", "linear");
+	ir_node_set_str(g, n, "coordinate_transformation_mode", "tf_crop_and_resize");
+	ir_node_set_float(g, n, "extrapolation_value", -1.0f);
+	assert_run1(g, (const float[]){-1, -1, -1}, 3);
+	ir_resize_plan rp = {.mode = RS_LINEAR, .in = {4}};
+	int64_t ti[2];
+	double tw[2];
+	ir_resize_taps(&rp, 0, 1e30, ti, tw, 2);
+	assert_true(ti[0] == 3 && ti[1] == 3 && tw[0] + tw[1] == 1.0);
+	ir_resize_taps(&rp, 0, -1e30, ti, tw, 2);
+	assert_true(ti[0] == 0 && ti[1] == 0);
 
 	/* cubic at integral source positions reproduces the input exactly:
 	 * asymmetric with scale 1 maps x to x. */

@@ -197,6 +197,7 @@ static void test_quant_axis1_columns(void **state)
 	assert_float_equal(out[3], 0.0f, 1e-9); /* 0.4 / 1 rounds to 0 */
 	assert_float_equal(out[4], 0.0f, 1e-9); /* 0.003 / 0.01 rounds to 0 */
 	assert_float_equal(out[5], 1.0f, 1e-9);
+	pass_quant_free(&q);
 	/* a bad axis is reported, not crashed on */
 	sp.axis = 2;
 	assert_int_equal(pass_quantize(w, &s, &sp, NULL, &q, out, NULL, &d), -1);
