@@ -28,6 +28,7 @@ void be_llvm_init(void)
 	LLVMInitializeARMTarget();
 	LLVMInitializeARMTargetMC();
 	LLVMInitializeARMAsmPrinter();
+	LLVMInitializeARMAsmParser(); /* the DSP kernels' inline assembly (l_int_dsp.c) */
 	done = true;
 }
 
