@@ -631,6 +631,27 @@ static bool has_bias(const ir_node *n, int k)
 	return n->nin > k && n->in[k] && ir_shape_numel(&n->in[k]->shape) > 0;
 }
 
+/* A 1-D or 2-D conv's geometry as 2-D (a 1-D conv is one row: H = 1,
+ * kernel 1, stride 1, no padding): input, kernel, strides, dilations,
+ * leading pads and output extents.  0, or -1 reported. */
+static int conv_geom2(be_fn *f, const ir_node *n, int64_t *in, int64_t *k, int64_t *s, int64_t *dil,
+                      int64_t *pb, int64_t *out)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
+	int nsp = xs->rank - 2, off = 2 - nsp;
+	int64_t pe[2] = {0, 0};
+	for (int i = 0; i < 2; i++)
+		in[i] = k[i] = s[i] = dil[i] = out[i] = 1, pb[i] = 0;
+	for (int i = 0; i < nsp; i++) {
+		in[off + i] = xs->d[2 + i];
+		k[off + i] = ws->d[2 + i];
+		out[off + i] = ys->d[2 + i];
+	}
+	be_ints_attr(n, "strides", nsp, s + off);
+	be_ints_attr(n, "dilations", nsp, dil + off);
+	return k_resolve_pads(f->g, n, nsp, in + off, k + off, s + off, dil + off, pb + off, pe + off, f->d) ? -1 : 0;
+}
+
 /* What a depthwise output needs: the bordered plane, the channel's
  * weights (wreg[] when they fit in registers, else loads from wt at
  * wbase), its folded bias, and where outputs go. */
@@ -740,21 +761,11 @@ static void dw_pair_asm(be_fn *f, const dw_geom *g, LLVMValueRef p0, LLVMValueRe
 static int dsp_depthwise(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
-	const ir_shape *xs = &xv->shape, *ys = &n->out[0]->shape, *ws = &wv->shape;
-	int nsp = xs->rank - 2;
+	const ir_shape *xs = &xv->shape;
 	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
 		return 1;
-	int64_t in[2] = {1, 1}, k[2] = {1, 1}, s[2] = {1, 1}, dil[2] = {1, 1}, pb[2] = {0, 0}, pe[2] = {0, 0},
-		out[2] = {1, 1};
-	int off = 2 - nsp;
-	for (int i = 0; i < nsp; i++) {
-		in[off + i] = xs->d[2 + i];
-		k[off + i] = ws->d[2 + i];
-		out[off + i] = ys->d[2 + i];
-	}
-	be_ints_attr(n, "strides", nsp, s + off);
-	be_ints_attr(n, "dilations", nsp, dil + off);
-	if (k_resolve_pads(f->g, n, nsp, in + off, k + off, s + off, dil + off, pb + off, pe + off, f->d))
+	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
+	if (conv_geom2(f, n, in, k, s, dil, pb, out))
 		return -1;
 	int64_t N = xs->d[0], C = xs->d[1], KK = k[0] * k[1];
 	/* the padded plane: rows/cols [-pb, extent) of the input */
@@ -914,7 +925,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	if (!f->dsp)
 		return 1;
 	const ir_value *xv = n->in[0], *wv = n->in[1];
-	const ir_shape *xs = &xv->shape, *ws = &wv->shape, *ys = &n->out[0]->shape;
+	const ir_shape *xs = &xv->shape, *ys = &n->out[0]->shape;
 	int nsp = xs->rank - 2;
 	int64_t G = ir_attr_int(n, "group", 1);
 	if (nsp < 1 || nsp > 2 || !dsp_dt(xv->dt) || !dsp_dt(wv->dt) || wv->kind != IR_VAL_CONST || !wv->data)
@@ -929,17 +940,8 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	int32_t *wq = NULL, *bias = NULL;
 	if (be_iop_init(f, n, &j->o))
 		goto done;
-	int64_t in[2] = {1, 1}, k[2] = {1, 1}, s[2] = {1, 1}, dil[2] = {1, 1}, pb[2] = {0, 0}, pe[2] = {0, 0},
-		out[2] = {1, 1};
-	int off = 2 - nsp;
-	for (int i = 0; i < nsp; i++) {
-		in[off + i] = xs->d[2 + i];
-		k[off + i] = ws->d[2 + i];
-		out[off + i] = ys->d[2 + i];
-	}
-	be_ints_attr(n, "strides", nsp, s + off);
-	be_ints_attr(n, "dilations", nsp, dil + off);
-	if (k_resolve_pads(f->g, n, nsp, in + off, k + off, s + off, dil + off, pb + off, pe + off, f->d))
+	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
+	if (conv_geom2(f, n, in, k, s, dil, pb, out))
 		goto done;
 	int64_t N = xs->d[0], C = xs->d[1], M = ys->d[1];
 	j->M = M;
