@@ -3,7 +3,8 @@
  * a Shape->Gather->Concat chain (PyTorch's reshape logic) becomes static;
  * evaluates every node whose inputs are all constants through the
  * interpreter's kernels, and Shape nodes whose input shape is known.
- * dequantize is left to fold-qdq.
+ * dequantize is left to fold-qdq, and so are nodes whose output would be
+ * many times their inputs' size and over 64 MiB (too_big).
  * Folded nodes are marked dead; run dce afterwards to drop them. */
 #include <string.h>
 
@@ -20,6 +21,35 @@ static bool foldable(const ir_node *n)
 	for (int j = 0; j < n->nin; j++)
 		if (n->in[j] && !ir_value_is_const(n->in[j]))
 			return false;
+	return true;
+}
+
+/* A fold may not turn a few bytes of model into gigabytes at compile time
+ * (a 200-byte .qir asked constant_of_shape for 16 GB): outputs over
+ * FOLD_MIN_LIMIT bytes and over FOLD_MAX_GROWTH times the inputs' bytes
+ * stay a node, computed at run time, with a warning.  A cast of int8
+ * weights to f32 (4x) or a transpose still folds. */
+#define FOLD_MIN_LIMIT ((uint64_t)64 << 20)
+#define FOLD_MAX_GROWTH 8
+
+static uint64_t value_bytes(const ir_value *v)
+{
+	int64_t n = v ? ir_shape_numel(&v->shape) : 0;
+	return n > 0 ? (uint64_t)n * ir_dtype_size(v->dt) : 0;
+}
+
+static bool too_big(ir_graph *g, const ir_node *n, diag_sink *d)
+{
+	uint64_t in = 0, out = 0;
+	for (int j = 0; j < n->nin; j++)
+		in += value_bytes(n->in[j]);
+	for (int j = 0; j < n->nout; j++)
+		out += value_bytes(n->out[j]);
+	if (out <= FOLD_MIN_LIMIT || out / FOLD_MAX_GROWTH <= in)
+		return false;
+	diag_warn(d, ir_node_loc(g, n), "not folded: its constant output would take %llu bytes from "
+	          "%llu of input; it is computed at run time", (unsigned long long)out,
+	          (unsigned long long)in);
 	return true;
 }
 
@@ -40,7 +70,7 @@ int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 		for (int j = 0; j < n->nout; j++)
 			if (n->out[j] && !ir_shape_known(&n->out[j]->shape))
 				ok = false;
-		if (!ok)
+		if (!ok || too_big(g, n, d))
 			continue;
 
 		const ir_tensor *in[n->nin + 1];
