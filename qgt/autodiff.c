@@ -323,6 +323,22 @@ qgt_trainer *qgt_trainer_create(ir_graph *g, const qgt_train_config *c, diag_sin
 			goto fail;
 	if (!t->tbuf)
 		goto fail;
+	if (c->teacher && c->distill > 0) {
+		qgt_train_config tc = *c;
+		tc.regs = NULL;
+		tc.nregs = 0;
+		tc.teacher = NULL;
+		tc.log = NULL;
+		tc.input_grad = false;
+		tc.act_ema = 0;
+		if (!(t->teacher = qgt_trainer_create(c->teacher, &tc, d)))
+			goto fail;
+		if (t->teacher->nclass != t->nclass) {
+			diag_error(d, g->src_file, "the teacher gives %lld scores per sample, the model %lld",
+			           (long long)t->teacher->nclass, (long long)t->nclass);
+			goto fail;
+		}
+	}
 	return t;
 fail:
 	qgt_trainer_destroy(t);
@@ -349,6 +365,7 @@ void qgt_trainer_destroy(qgt_trainer *t)
 			        ir_op_name(t->ex[i].n->op), t->ex[i].n->name, t->ex[i].tf, t->ex[i].tb,
 			        t->ex[i].tf_min * 1e3, t->ex[i].tb_min * 1e3);
 	}
+	qgt_trainer_destroy(t->teacher);
 	qgt_pool_destroy(t->pool);
 	ir_arena_destroy(box->arena);
 	free(box);
@@ -431,7 +448,17 @@ int qgt_trainer_forward(qgt_trainer *t, const float *x, const int32_t *y, bool t
 				           lab, (long long)i, (long long)k);
 				return -1;
 			}
-			l += (double)mx + log(s) - (double)zi[lab];
+			double lse = (double)mx + log(s);
+			if (t->soft) {
+				/* (1 - a) CE(label) + a CE(teacher), the teacher's
+				 * entropy left out (it does not depend on the model) */
+				double a = t->cfg.distill, ce = 0;
+				const float *q = t->soft + i * k;
+				for (int64_t j = 0; j < k; j++)
+					ce += (double)q[j] * (lse - (double)zi[j]);
+				l += (1 - a) * (lse - (double)zi[lab]) + a * ce;
+			} else
+				l += lse - (double)zi[lab];
 			ok += best == lab;
 		}
 	}
@@ -463,9 +490,12 @@ int qgt_trainer_backward(qgt_trainer *t)
 	if (dz) {
 		int64_t b = t->batch, k = t->nclass;
 		float inv = 1.0f / (float)b;
+		float a = t->soft ? t->cfg.distill : 0;
 		for (int64_t i = 0; i < b; i++)
-			for (int64_t j = 0; j < k; j++)
-				dz[i * k + j] = (t->probs[i * k + j] - (j == t->labels[i] ? 1.0f : 0.0f)) * inv;
+			for (int64_t j = 0; j < k; j++) {
+				float target = (j == t->labels[i] ? 1.0f - a : 0.0f) + (a ? a * t->soft[i * k + j] : 0);
+				dz[i * k + j] = (t->probs[i * k + j] - target) * inv;
+			}
 	}
 	for (int i = t->nex - 1; i >= 0; i--) {
 		qgt_exec *e = &t->ex[i];

@@ -426,12 +426,20 @@ int qgt_finetune(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, 
 {
 	memset(st, 0, sizeof *st);
 	warn_broken_grids(g, r, d);
+	/* Distillation: the model as it comes, float, is the teacher. */
+	ir_graph *teacher = NULL;
+	if (c->distill > 0 && !c->teacher && !(teacher = ir_graph_clone(g))) {
+		diag_error(d, NULL, "out of memory");
+		return -1;
+	}
 	qgt_bn_intro *bi = NULL;
 	int nbi = r && ((const reg_ctx *)r)->o.bn_reintro
 	                  ? qgt_bn_reintroduce(g, r, ds, c, BN_CALIB_BATCHES, &bi, d)
 	                  : 0;
-	if (nbi < 0)
+	if (nbi < 0) {
+		ir_graph_destroy(teacher);
 		return -1;
+	}
 	if (nbi > 0 && c->log)
 		fprintf(c->log, "qgt: batchnorm re-introduced after %d kernel%s (folded back after fine-tuning)\n",
 		        nbi, nbi > 1 ? "s" : "");
@@ -439,6 +447,8 @@ int qgt_finetune(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, 
 	cc.regs = r;
 	cc.nregs = r ? 1 : 0;
 	cc.act_ema = act ? act->ema : 0;
+	if (teacher)
+		cc.teacher = teacher;
 	int rc = -1, nsites = 0;
 	qgt_actq *aq = NULL;
 	int naq = act ? qgt_actq_insert(g, act, &aq, &nsites, d) : 0;
@@ -464,6 +474,7 @@ int qgt_finetune(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, 
 out:
 	/* take out and fold back even after an error: g keeps its structure */
 	qgt_actq_remove(g, aq);
+	ir_graph_destroy(teacher);
 	if (qgt_bn_refold(g, bi, d))
 		rc = -1;
 	if (rc == 0 && nbi > 0 && r) {

@@ -25,6 +25,8 @@ void qgt_pass_options_default(qgt_pass_options *o)
 		.kind = QGT_REG_QGT,
 		.lambda = -1,
 		.lambda_sched = -1,
+		.ste_forward = -1,
+		.distill = -1,
 		.freeze = -1,
 		.bn_reintro = true,
 		.bn_batches = 100,
@@ -66,6 +68,8 @@ static void reg_options(const qgt_pass_options *po, const pass_quant_options *qo
 		ro->sched = (qgt_lambda_sched)po->lambda_sched;
 	ro->method = po->method;
 	ro->ste_clip = po->ste_clip;
+	ro->ste_forward = po->method == QGT_METHOD_REG && ro->kind == QGT_REG_QGT &&
+	                  po->ste_forward > 0;
 	/* STE-QAT as it is usually run: the grid follows the weights every
 	 * step, and nothing is frozen at the end. */
 	if (po->method == QGT_METHOD_STE) {
@@ -136,6 +140,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 	FILE *log = c.log;
 	qgt_reg_options ro;
 	reg_options(po, qo, &c, &ro);
+	c.distill = po->distill >= 0 ? po->distill : 0;
 
 	int rc = -1;
 	qgt_dataset train = {0};

@@ -57,6 +57,9 @@ typedef struct qgt_reg_options {
 	qgt_method method;          /* STE: no regularizer; kind QGT only */
 	bool ste_clip;              /* STE: no gradient where w lies outside what
 	                             * the grid holds (pass_quant_unclipped) */
+	bool ste_forward;           /* QGT: the forward (and so the task gradient)
+	                             * on DQ(Q(w)) as STE runs it, the regularizer
+	                             * on top pulling w onto the grid */
 	pass_quant_options quant;   /* bits, --bits rules, scheme, granularity, calibration */
 	float lambda;               /* default lambda (raw-sum normalisation, above) */
 	const char *lambda_rules;   /* 'NAME=L,GLOB=L' per layer (node or weight name); may be NULL */
@@ -241,10 +244,14 @@ typedef struct qgt_pass_options {
 	qgt_method method;          /* QGT_METHOD_STE: the STE-QAT baseline on the
 	                             * same trainer, data, epochs and grid */
 	bool ste_clip;              /* STE: the gradient stops at the clip */
+	int ste_forward;            /* QGT: the forward on fake-quantized kernels
+	                             * (1) or on the float ones (0); < 0: policy */
 	float lambda;               /* < 0: half the largest stable lambda for
 	                             * the optimizer ((1 + mu) / (2 lr) for SGD) */
 	const char *lambda_rules;   /* per layer; may be NULL */
 	int lambda_sched;           /* qgt_lambda_sched; < 0: exp */
+	float distill;              /* distillation from the float model (the
+	                             * trainer's `distill`); < 0: policy */
 	float freeze;               /* last fraction of the steps held on the
 	                             * grid; < 0: 0.15 (STE: 0) */
 	int refresh;                /* grid recomputed every N steps; 0: 50

@@ -195,6 +195,12 @@ static double reg_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
 	qgt_reg_state *s = qgt_reg_state_of(c, p);
 	if (!s)
 		return 0;
+	if (s->ste_swapped) {
+		/* the forward ran on DQ(Q(w)): the task gradient passes
+		 * straight through to w, the regularizer adds its pull */
+		memcpy(p->w, s->ste_w, sizeof(float) * (size_t)s->n);
+		s->ste_swapped = false;
+	}
 	if (pr->step >= qgt_reg_freeze_start(c, pr)) {
 		if (!s->frozen && qgt_reg_freeze(c, s, p->w))
 			return NAN;
@@ -282,7 +288,7 @@ qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d)
 		s->dq = malloc(sizeof(float) * (size_t)(s->n ? s->n : 1));
 		if (!s->dq)
 			goto oom;
-		if (o->method == QGT_METHOD_STE &&
+		if ((o->method == QGT_METHOD_STE || o->ste_forward) &&
 		    !(s->ste_w = malloc(sizeof(float) * (size_t)(s->n ? s->n : 1))))
 			goto oom;
 		c->by_id[w->id] = s;
@@ -293,6 +299,8 @@ qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d)
 		.step_end = reg_step_end,
 		.ctx = c,
 	};
+	if (o->ste_forward)
+		c->hook.step_begin = qgt_ste_begin;
 	if (o->method == QGT_METHOD_STE) {
 		c->hook.name = "ste";
 		c->hook.apply = qgt_ste_apply;

@@ -107,13 +107,20 @@ int qgt_trainer_step(qgt_trainer *t, const float *x, const int32_t *y, qgt_step_
 			if (rg->step_begin(rg->ctx, &t->params[i], &pr))
 				return -1;
 	}
-	if (qgt_trainer_forward(t, x, y, true, &st->loss, &st->correct))
-		return -1;
-	if (!isfinite(st->loss)) {
-		report_nonfinite(t, "the loss", st->loss);
-		return -1;
+	if (t->teacher) {
+		if (qgt_trainer_forward(t->teacher, x, NULL, false, NULL, NULL))
+			return -1;
+		t->soft = t->teacher->probs;
 	}
-	if (qgt_trainer_backward(t))
+	int fr = qgt_trainer_forward(t, x, y, true, &st->loss, &st->correct);
+	if (fr == 0 && isfinite(st->loss))
+		fr = qgt_trainer_backward(t);
+	else if (fr == 0) {
+		report_nonfinite(t, "the loss", st->loss);
+		fr = -1;
+	}
+	t->soft = NULL;
+	if (fr)
 		return -1;
 	for (int r = 0; r < t->cfg.nregs; r++) {
 		qgt_reg *rg = &t->cfg.regs[r];

@@ -92,6 +92,14 @@ typedef struct qgt_train_config {
 	bool log_tty;             /* one updating line instead of log lines */
 	qgt_reg *regs;            /* regularizers, applied in order */
 	int nregs;
+	ir_graph *teacher;        /* distillation: a model of the same input and
+	                           * classes whose inference-mode predictions on
+	                           * each training batch are part of the target;
+	                           * NULL: none.  Must outlive the trainer. */
+	float distill;            /* the target is (1 - distill) one-hot(label) +
+	                           * distill softmax(teacher logits): the loss
+	                           * (1 - distill) CE + distill KL(teacher ||
+	                           * model), up to a constant */
 } qgt_train_config;
 
 /* Defaults: 1 epoch, batch 128, SGD lr 0.01 momentum 0.9, Adam betas

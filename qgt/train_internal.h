@@ -94,6 +94,9 @@ struct qgt_trainer {
 	int64_t batch, nclass;
 	float *probs;            /* softmax of logits [batch, nclass] */
 	const int32_t *labels;   /* of the last forward */
+	qgt_trainer *teacher;    /* cfg.teacher's forward-only trainer, or NULL */
+	const float *soft;       /* the teacher's softmax for this step's batch
+	                          * (set by qgt_trainer_step), or NULL */
 	bool train_mode;         /* of the last forward */
 	qgt_pool *pool;
 	int nthreads;

@@ -77,6 +77,7 @@ typedef enum {
 	OPT_NO_BN_REINTRO,
 	OPT_ACT_EMA,
 	OPT_METHOD,
+	OPT_DISTILL,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
@@ -207,6 +208,9 @@ static const drv_opt options[] = {
 	 "ramp lambda from 1e-3 lambda up to lambda over training (default exp)"},
 	{OPT_LAMBDA_SWEEP, "--lambda-sweep", NULL, "LO:HI:N", GRP_QGT,
 	 "eval: fine-tune once per lambda (N log-spaced) and print top-1 against lambda"},
+	{OPT_DISTILL, "--distill", NULL, "A", GRP_QGT,
+	 "distil from the float model while fine-tuning: the target is (1-A) the label + A its "
+	 "softmax, at one extra forward per step (0: off)"},
 	{OPT_QGT_FREEZE, "--qgt-freeze", NULL, "F", GRP_QGT,
 	 "last fraction F of the steps: kernels held on the grid, BN and biases train (default 0.15)"},
 	{OPT_GRID_REFRESH, "--grid-refresh", NULL, "N", GRP_QGT,
@@ -703,14 +707,15 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_LAMBDA_SWEEP:
 		o->qgt_sweep = val;
 		return 0;
-	case OPT_QGT_FREEZE: {
+	case OPT_QGT_FREEZE:
+	case OPT_DISTILL: {
 		char *end;
 		float v = strtof(val, &end);
 		if (end == val || *end || !(v >= 0 && v < 1)) {
-			diag_error(d, NULL, "--qgt-freeze needs a fraction in [0, 1), not '%s'", val);
+			diag_error(d, NULL, "%s needs a fraction in [0, 1), not '%s'", op->name, val);
 			return -1;
 		}
-		o->qgtp.freeze = v;
+		*(op->id == OPT_DISTILL ? &o->qgtp.distill : &o->qgtp.freeze) = v;
 		return 0;
 	}
 	case OPT_ACT_EMA: {
@@ -739,8 +744,13 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->qgtp.bn_reintro = false;
 		return 0;
 	case OPT_METHOD:
+		o->qgtp.ste_forward = -1;
 		if (strcmp(val, "qgt") == 0)
 			o->qgtp.method = QGT_METHOD_REG;
+		else if (strcmp(val, "qgt-float") == 0 || strcmp(val, "qgt-ste") == 0) {
+			o->qgtp.method = QGT_METHOD_REG;
+			o->qgtp.ste_forward = strcmp(val, "qgt-ste") == 0;
+		}
 		else if (strcmp(val, "ste") == 0 || strcmp(val, "ste-clip") == 0)
 			o->qgtp.method = QGT_METHOD_STE;
 		else {
