@@ -482,6 +482,7 @@ out:
 		 * land them on the grid the quantize pass will compute from the
 		 * folded kernel (it differs by the rounding of the scales), so
 		 * deployment stays a fixed point. */
+		qgt_reg_release_grids(r);
 		double m = qgt_reg_project(r, g, d);
 		if (m < 0)
 			return -1;

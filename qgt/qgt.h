@@ -60,6 +60,11 @@ typedef struct qgt_reg_options {
 	bool ste_forward;           /* QGT: the forward (and so the task gradient)
 	                             * on DQ(Q(w)) as STE runs it, the regularizer
 	                             * on top pulling w onto the grid */
+	bool learn_scale;           /* with the forward on DQ(Q(w)) (STE, or
+	                             * ste_forward): each affine or symmetric
+	                             * grid's scales train by backprop (LSQ) from
+	                             * the grid first built; no refresh from w */
+	float lsq_lr;               /* their rate, relative to the trainer's */
 	pass_quant_options quant;   /* bits, --bits rules, scheme, granularity, calibration */
 	float lambda;               /* default lambda (raw-sum normalisation, above) */
 	const char *lambda_rules;   /* 'NAME=L,GLOB=L' per layer (node or weight name); may be NULL */
@@ -106,6 +111,10 @@ void qgt_reg_destroy(qgt_reg *r);
 /* lambda of kernel p at progress pr (schedule applied); 0 if the kernel
  * is not regularized. */
 double qgt_reg_lambda(const qgt_reg *r, const qgt_param *p, const qgt_progress *pr);
+
+/* From now on grids are rebuilt from the weights, learned scales or not
+ * (after batchnorm folding rescaled the kernels' channels). */
+void qgt_reg_release_grids(qgt_reg *r);
 
 /* Project every regularized kernel of g onto its grid (w = DQ(Q(w))), as
  * the quantize pass will compute it: a fixed point of deployment.  Returns
@@ -250,6 +259,8 @@ typedef struct qgt_pass_options {
 	                             * the optimizer ((1 + mu) / (2 lr) for SGD) */
 	const char *lambda_rules;   /* per layer; may be NULL */
 	int lambda_sched;           /* qgt_lambda_sched; < 0: exp */
+	int learn_scale;            /* learned grid scales (LSQ) with the forward
+	                             * on the quantized kernels; < 0: policy */
 	float distill;              /* distillation from the float model (the
 	                             * trainer's `distill`); < 0: policy */
 	float freeze;               /* last fraction of the steps held on the

@@ -26,6 +26,7 @@ struct qgt_reg_state {
 	/* STE */
 	float *ste_w;             /* the float kernel while the forward runs on DQ(Q(w)) */
 	bool ste_swapped;         /* p->w holds DQ(Q(w)) now, ste_w the float */
+	float *lsq_m;             /* learned scales: momentum per channel */
 };
 
 typedef struct reg_ctx {
@@ -64,5 +65,9 @@ int qgt_reg_freeze(reg_ctx *c, qgt_reg_state *s, float *w);
 /* STE (reg_ste.c): the hooks of qgt_reg_options.method QGT_METHOD_STE. */
 int qgt_ste_begin(void *ctx, qgt_param *p, const qgt_progress *pr);
 double qgt_ste_apply(void *ctx, qgt_param *p, const qgt_progress *pr);
+/* Learned scales (learn_scale): one step on s's grid from the gradient g
+ * taken at DQ(Q(w)). */
+void qgt_lsq_step(reg_ctx *c, qgt_reg_state *s, const float *w, const float *g,
+                  const qgt_progress *pr);
 
 #endif

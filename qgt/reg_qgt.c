@@ -22,6 +22,7 @@ void qgt_reg_options_default(qgt_reg_options *o)
 		.refresh = 50,
 		.freeze_frac = 0.15f,
 		.lr_levels = 0.1f,
+		.lsq_lr = 1.0f,
 		.sq_ternary_cost = 0.5f,
 		.bn_reintro = true,
 	};
@@ -119,6 +120,9 @@ double qgt_grid_build(qgt_reg_state *s, const float *w, const pass_qspec *spec, 
 
 double qgt_grid_uniform(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh)
 {
+	/* learned scales: the grid is built once, then trains */
+	if (c->o.learn_scale && s->q.codes)
+		refresh = false;
 	if (refresh || !s->q.codes)
 		return qgt_grid_build(s, w, &s->spec, c->d);
 	double err;
@@ -200,6 +204,7 @@ static double reg_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
 		 * straight through to w, the regularizer adds its pull */
 		memcpy(p->w, s->ste_w, sizeof(float) * (size_t)s->n);
 		s->ste_swapped = false;
+		qgt_lsq_step(c, s, p->w, p->g, pr);
 	}
 	if (pr->step >= qgt_reg_freeze_start(c, pr)) {
 		if (!s->frozen && qgt_reg_freeze(c, s, p->w))
@@ -325,10 +330,16 @@ void qgt_reg_destroy(qgt_reg *r)
 		free(c->st[i].lsum);
 		free(c->st[i].lcnt);
 		free(c->st[i].ste_w);
+		free(c->st[i].lsq_m);
 	}
 	free(c->st);
 	free(c->by_id);
 	free(c);
+}
+
+void qgt_reg_release_grids(qgt_reg *r)
+{
+	((reg_ctx *)r)->o.learn_scale = false;
 }
 
 double qgt_reg_project(qgt_reg *r, ir_graph *g, diag_sink *d)

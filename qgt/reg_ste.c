@@ -10,6 +10,7 @@
  * Batchnorm stays live; the fine-tune flow (finetune.c) then projects
  * onto the grid as for QGT. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "reg_internal.h"
@@ -45,6 +46,57 @@ int qgt_ste_begin(void *ctx, qgt_param *p, const qgt_progress *pr)
 	return 0;
 }
 
+/* Learned step sizes (LSQ, Esser et al. 2019): with the forward on
+ * wq = s_c * l(w) (l the integer level: code - zero point, or code -
+ * 2^(b-1) for symmetric), d wq / d s_c = l - w / s_c inside the grid's
+ * range and l where w clips; the gradient g (d loss / d wq) reaches each
+ * channel's scale through it, scaled by 1 / sqrt(N_c Q_p), Q_p the
+ * largest positive level, and moves it by SGD with momentum 0.9 at the
+ * trainer's rate.  Affine and symmetric grids only; the zero points stay. */
+void qgt_lsq_step(reg_ctx *c, qgt_reg_state *s, const float *w, const float *g,
+                  const qgt_progress *pr)
+{
+	ir_quant *q = &s->q;
+	if (!c->o.learn_scale || !q->codes || !q->scale || pr->lr <= 0 ||
+	    (q->scheme != IR_QS_AFFINE && q->scheme != IR_QS_SYMMETRIC))
+		return;
+	const ir_shape *sh = &s->v->shape;
+	int64_t C = q->axis >= 0 ? q->nchan : 1, inner = 1, outer = 1;
+	if (q->axis >= 0) {
+		for (int k = q->axis + 1; k < sh->rank; k++)
+			inner *= sh->d[k];
+		for (int k = 0; k < q->axis; k++)
+			outer *= sh->d[k];
+	} else
+		inner = s->n;
+	if (!s->lsq_m && !(s->lsq_m = calloc((size_t)C, sizeof *s->lsq_m)))
+		return; /* out of memory: the scales stay as they are */
+	int half = 1 << (q->bits - 1);
+	double qp = q->scheme == IR_QS_AFFINE ? (double)((1 << q->bits) - 1) / 2 : (double)(half - 1);
+	if (qp < 1)
+		qp = 1;
+	for (int64_t ch = 0; ch < C; ch++) {
+		float sc = q->scale[ch];
+		if (!(sc > 0))
+			continue;
+		int zp = q->scheme == IR_QS_AFFINE ? q->zero_point[ch] : half;
+		double gs = 0;
+		for (int64_t o = 0; o < outer; o++) {
+			int64_t base = (o * C + ch) * inner;
+			for (int64_t i = 0; i < inner; i++) {
+				int64_t k = base + i;
+				double l = (double)((int)q->codes[k] - zp), x = (double)w[k] / sc;
+				gs += (double)g[k] * (fabs(x - l) <= 0.5 ? l - x : l);
+			}
+		}
+		gs /= sqrt((double)(outer * inner) * qp);
+		s->lsq_m[ch] = 0.9f * s->lsq_m[ch] + (float)gs;
+		float ns = sc - pr->lr * c->o.lsq_lr * s->lsq_m[ch];
+		/* a step never more than halves or doubles the scale */
+		q->scale[ch] = ns < 0.5f * sc ? 0.5f * sc : ns > 2 * sc ? 2 * sc : ns;
+	}
+}
+
 /* Zero the gradient where w lies outside what the grid holds. */
 static void clip_grad(const qgt_reg_state *s, const float *w, float *g)
 {
@@ -67,7 +119,6 @@ static void clip_grad(const qgt_reg_state *s, const float *w, float *g)
 
 double qgt_ste_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
 {
-	(void)pr;
 	reg_ctx *c = ctx;
 	qgt_reg_state *s = qgt_reg_state_of(c, p);
 	if (!s)
@@ -80,6 +131,7 @@ double qgt_ste_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
 		return 0;
 	/* straight through: d loss / d w := d loss / d DQ(Q(w)) */
 	memcpy(p->w, s->ste_w, sizeof(float) * (size_t)s->n);
+	qgt_lsq_step(c, s, p->w, p->g, pr);
 	s->ste_swapped = false;
 	if (c->o.ste_clip)
 		clip_grad(s, p->w, p->g);

@@ -78,6 +78,7 @@ typedef enum {
 	OPT_ACT_EMA,
 	OPT_METHOD,
 	OPT_DISTILL,
+	OPT_LEARN_SCALES,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
@@ -197,13 +198,16 @@ static const drv_opt options[] = {
 	{OPT_QGT, "--qgt", NULL, NULL, GRP_QGT,
 	 "fine-tune on --data's training split with the QGT regularizer (BN live), then quantize: "
 	 "the pipeline with the qgt pass before bnfold"},
-	{OPT_METHOD, "--method", NULL, "qgt|ste|ste-clip", GRP_QGT,
-	 "how --qgt fine-tunes: the QGT regularizer (default), or the baseline STE-QAT (the "
-	 "forward on fake-quantized kernels, the gradient straight through to the float ones; "
-	 "ste-clip: stopped where the grid clips) on the same trainer, data, epochs and grid"},
+	{OPT_METHOD, "--method", NULL, "qgt|qgt-float|ste|ste-clip", GRP_QGT,
+	 "how --qgt fine-tunes: qgt (default): the QGT regularizer with the forward on the "
+	 "fake-quantized kernels and learned scales; qgt-float: the regularizer alone, the forward "
+	 "on the float kernels; ste: the baseline STE-QAT (the gradient straight through to the "
+	 "float kernels; ste-clip: stopped where the grid clips) on the same trainer, data, "
+	 "epochs and grid"},
 	{OPT_LAMBDA, "--lambda", NULL, "L|RULES", GRP_QGT,
 	 "regularizer strength, times the raw sum of squared grid errors with the task loss a "
-	 "batch mean (default (1+momentum)/(2 lr): 95), or per layer 'conv1=0.1,*=1'"},
+	 "batch mean (default 0.01 (1+momentum)/lr: 1.9; qgt-float: (1+momentum)/(2 lr): 95), "
+	 "or per layer 'conv1=0.1,*=1'"},
 	{OPT_LAMBDA_SCHED, "--lambda-schedule", NULL, "const|linear|exp", GRP_QGT,
 	 "ramp lambda from 1e-3 lambda up to lambda over training (default exp)"},
 	{OPT_LAMBDA_SWEEP, "--lambda-sweep", NULL, "LO:HI:N", GRP_QGT,
@@ -218,6 +222,9 @@ static const drv_opt options[] = {
 	{OPT_ACT_EMA, "--act-ema", NULL, "M", GRP_QGT,
 	 "with -a: move each activation range toward every training batch's min and max by M "
 	 "(a moving average); default 0: the ranges calibrated as the fine-tune starts stay"},
+	{OPT_LEARN_SCALES, "--learn-scales", NULL, "on|off", GRP_QGT,
+	 "train each affine or symmetric grid's scales by backprop (LSQ) from the gradient at the "
+	 "quantized kernels (default on for --method qgt, off for ste)"},
 	{OPT_NO_BN_REINTRO, "--no-bn-reintro", NULL, NULL, GRP_QGT,
 	 "do not put a trainable per-channel batchnorm after kernels without one (folded-BN models) during --qgt"},
 	{OPT_DUMP_HIST, "--dump-histograms", NULL, "FILE", GRP_QGT,
@@ -740,6 +747,13 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_DUMP_HIST:
 		o->qgtp.dump_hist = val;
 		return 0;
+	case OPT_LEARN_SCALES:
+		if (strcmp(val, "on") && strcmp(val, "off")) {
+			diag_error(d, NULL, "--learn-scales takes on or off, not '%s'", val);
+			return -1;
+		}
+		o->qgtp.learn_scale = strcmp(val, "on") == 0;
+		return 0;
 	case OPT_NO_BN_REINTRO:
 		o->qgtp.bn_reintro = false;
 		return 0;
@@ -747,14 +761,14 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->qgtp.ste_forward = -1;
 		if (strcmp(val, "qgt") == 0)
 			o->qgtp.method = QGT_METHOD_REG;
-		else if (strcmp(val, "qgt-float") == 0 || strcmp(val, "qgt-ste") == 0) {
+		else if (strcmp(val, "qgt-float") == 0) {
 			o->qgtp.method = QGT_METHOD_REG;
-			o->qgtp.ste_forward = strcmp(val, "qgt-ste") == 0;
+			o->qgtp.ste_forward = 0;
 		}
 		else if (strcmp(val, "ste") == 0 || strcmp(val, "ste-clip") == 0)
 			o->qgtp.method = QGT_METHOD_STE;
 		else {
-			diag_error(d, NULL, "unknown --method '%s' (expected qgt, ste or ste-clip)", val);
+			diag_error(d, NULL, "unknown --method '%s' (expected qgt, qgt-float, ste or ste-clip)", val);
 			return -1;
 		}
 		o->qgtp.ste_clip = strcmp(val, "ste-clip") == 0;
