@@ -205,18 +205,24 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 	}
 	if (log && ro.method == QGT_METHOD_STE) {
 		fprintf(log, "qgt: fine-tuning %s (ste: the forward on fake-quantized kernels, "
-		             "straight-through gradients%s) on %lld training samples\n",
+		             "straight-through gradients%s%s) on %lld training samples\n",
 		        g->src_file ? g->src_file : g->name, ro.ste_clip ? " stopped at the clip" : "",
+		        ro.learn_scale ? ", learned scales" : "",
 		        (long long)train.n);
 		fflush(log);
 	} else if (log) {
-		fprintf(log, "qgt: fine-tuning %s (%s, lambda %g%s%s, %s schedule) on %lld training samples\n",
+		fprintf(log, "qgt: fine-tuning %s (%s%s%s, lambda %g%s%s, %s schedule) on %lld training samples\n",
 		        g->src_file ? g->src_file : g->name,
 		        ro.kind == QGT_REG_SQ ? "smart quantization" : ro.kind == QGT_REG_CODEBOOK ? "codebook" : "qgt",
+		        ro.ste_forward ? ", the forward on the quantized kernels" : "",
+		        ro.learn_scale ? ", learned scales" : "",
 		        (double)ro.lambda, ro.lambda_rules ? ", rules " : "", ro.lambda_rules ? ro.lambda_rules : "",
 		        sched_name(ro.sched), (long long)train.n);
 		fflush(log);
 	}
+	if (log && c.distill > 0)
+		fprintf(log, "qgt: distilling from the float model (target: %g label + %g its softmax)\n",
+		        1 - (double)c.distill, (double)c.distill);
 	/* -a: the activation quantizers in the loop, calibrated on the
 	 * samples quantize-act will use (eval: the training split), else on
 	 * the training split. */
