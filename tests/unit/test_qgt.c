@@ -364,6 +364,68 @@ static void test_qgt_ste_swaps_and_passes_gradients(void **state)
 	}
 }
 
+/* Learned scales (LSQ): STE steps on the reconstruction loss
+ * 0.5 ||DQ(Q(w)) - w||^2 (its gradient at DQ(Q(w)) is DQ(Q(w)) - w), the
+ * weights held, move each channel's scale from the 2-bit min-max grid
+ * toward the error the MSE grid search reaches; without learn_scale the
+ * grid stays where min-max put it. */
+static double lsq_run(bool learn, double *first)
+{
+	fixture f;
+	setup(&f, 13);
+	qgt_reg_options o = opts(IR_QS_AFFINE, 2, false);
+	o.method = QGT_METHOD_STE;
+	o.refresh = 1;
+	o.learn_scale = learn;
+	qgt_reg *r = qgt_reg_create(f.g, &o, &f.d);
+	assert_non_null(r);
+	float *w0 = malloc(N * sizeof(float));
+	memcpy(w0, f.p.w, N * sizeof(float));
+	double e = 0;
+	for (int step = 0; step < 300; step++) {
+		qgt_progress pr = {.step = step, .total_steps = 100000, .lr = 0.02f};
+		assert_int_equal(r->step_begin(r->ctx, &f.p, &pr), 0);
+		e = 0;
+		for (int k = 0; k < N; k++) {
+			f.p.g[k] = f.p.w[k] - w0[k];
+			e += (double)f.p.g[k] * f.p.g[k];
+		}
+		if (step == 0)
+			*first = e;
+		assert_true(r->apply(r->ctx, &f.p, &pr) == 0);
+		assert_memory_equal(f.p.w, w0, N * sizeof(float)); /* the float kernel is back */
+	}
+	free(w0);
+	qgt_reg_destroy(r);
+	teardown(&f);
+	return e;
+}
+
+static void test_qgt_lsq_learns_scales(void **state)
+{
+	(void)state;
+	double e0, e0b;
+	double learned = lsq_run(true, &e0), fixed = lsq_run(false, &e0b);
+	/* the MSE grid search's error on the same kernel */
+	fixture f;
+	setup(&f, 13);
+	pass_qspec sp;
+	pass_qspec_default(&sp);
+	sp.bits = 2;
+	sp.calib = PASS_CALIB_MSE;
+	ir_quant q = {0};
+	float *dq = malloc(N * sizeof(float));
+	double emse;
+	assert_int_equal(pass_quantize(f.p.w, &f.w->shape, &sp, NULL, &q, dq, &emse, &f.d), 0);
+	pass_quant_free(&q);
+	free(dq);
+	teardown(&f);
+	assert_true(e0 == e0b && fixed == e0);
+	assert_true(emse < 0.9 * e0);             /* min-max is a poor start */
+	assert_true(learned < 0.9 * e0);
+	assert_true(learned < 1.1 * emse);
+}
+
 static void test_qgt_histograms_json(void **state)
 {
 	(void)state;
@@ -954,6 +1016,7 @@ int main(void)
 		cmocka_unit_test(test_qgt_clusters_weights_codebook),
 		cmocka_unit_test(test_qgt_freeze_holds_grid),
 		cmocka_unit_test(test_qgt_ste_swaps_and_passes_gradients),
+		cmocka_unit_test(test_qgt_lsq_learns_scales),
 		cmocka_unit_test(test_qgt_histograms_json),
 		cmocka_unit_test(test_qgt_bn_reintroduce_identity_and_refold),
 		cmocka_unit_test(test_qgt_finetune_reintroduces_bn),
