@@ -164,6 +164,11 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 	qgt_reg_options ro;
 	reg_options(po, qo, &c, &ro);
 	c.distill = po->distill >= 0 ? po->distill : 0;
+	if (po->learn_scale > 0 && !ro.learn_scale) {
+		diag_error(d, NULL, "learned scales need the forward on the quantized kernels of a uniform "
+		           "grid (--method qgt or ste; not qgt-float, smart quantization or codebooks)");
+		return -1;
+	}
 
 	int rc = -1;
 	qgt_dataset train = {0};

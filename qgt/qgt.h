@@ -15,14 +15,22 @@
  * for the 24k-weight Fashion-MNIST CNN lambda = 10 is lambda' = 2.4e5.
  * The gradient is 2 lambda_i (w - w_q) with w_q held constant.
  *
- * Defaults that work without a sweep: lambda ramps up exponentially from
- * 1e-3 lambda to lambda, ending at about half the largest stable value
- * for the optimizer (SGD, rate lr, momentum mu: the quadratic's curvature
- * 2 lambda must stay below 2 (1 + mu) / lr, so lambda = (1 + mu) / (2 lr),
- * 95 at lr 0.01; the qgt pass derives it), then the last 15% of the steps
- * hold the kernels on the grid while biases and batchnorm adapt.  At 2
- * bits or fewer the grid is picked by MSE (QGT-NOTES: "at 2 bits pick the
- * grid by MSE") unless a calibration was asked for; the pass hands each
+ * Defaults that work without a sweep (the pass's policy, qgt/pass.c).
+ * --method qgt: the forward runs on the fake-quantized kernels DQ(Q(w))
+ * and the task gradient passes straight through to w, as in STE-QAT; each
+ * affine or symmetric grid's scales are learned from that gradient (LSQ,
+ * Esser et al. 2019) from the grid first built; and the regularizer pulls
+ * every weight onto its grid point, which damps the weights' oscillation
+ * across grid boundaries (Nagel et al. 2022), with lambda ramping up
+ * exponentially from 1e-3 lambda to 1% of the largest stable value for the
+ * optimizer (SGD, rate lr, momentum mu: the quadratic's curvature 2 lambda
+ * must stay below 2 (1 + mu) / lr; 1.9 at lr 0.01).  --method qgt-float is
+ * the paper's recipe as first built: the forward on the float kernels,
+ * lambda ending at half the stable bound (95), the grid rebuilt from w
+ * every 50 steps.  Either way the last 15% of the steps hold the kernels
+ * on the grid while biases and batchnorm adapt.  At 2 bits or fewer the
+ * grid is first picked by MSE (QGT-NOTES: "at 2 bits pick the grid by
+ * MSE") unless a calibration was asked for; the pass hands each
  * kernel's spec on to the quantize pass, so the grid deployed is the grid
  * trained on. */
 #ifndef QGTC_QGT_QGT_H

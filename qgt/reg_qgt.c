@@ -121,7 +121,8 @@ double qgt_grid_build(qgt_reg_state *s, const float *w, const pass_qspec *spec, 
 double qgt_grid_uniform(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh)
 {
 	/* learned scales: the grid is built once, then trains */
-	if (c->o.learn_scale && s->q.codes)
+	if (c->o.learn_scale && s->q.codes &&
+	    (s->q.scheme == IR_QS_AFFINE || s->q.scheme == IR_QS_SYMMETRIC))
 		refresh = false;
 	if (refresh || !s->q.codes)
 		return qgt_grid_build(s, w, &s->spec, c->d);
