@@ -1086,6 +1086,11 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 		diag_error(d, NULL, "--method says how --qgt fine-tunes: add --qgt --data DIR");
 		return DRV_USAGE;
 	}
+	if ((o->qgtp.learn_scale >= 0 || o->qgtp.distill >= 0) && !o->qgt && !o->qgt_sweep && !qgt_listed) {
+		diag_error(d, NULL, "%s says how --qgt fine-tunes: add --qgt --data DIR",
+		           o->qgtp.distill >= 0 ? "--distill" : "--learn-scales");
+		return DRV_USAGE;
+	}
 	if (o->qgtp.method == QGT_METHOD_STE && o->qgt_sweep) {
 		diag_error(d, NULL, "--lambda-sweep sweeps the QGT regularizer's lambda; --method ste has none");
 		return DRV_USAGE;

@@ -287,6 +287,21 @@ q eval "$FASHION" --data "$FMNIST" --scheme sq --qgt --method ste
 check "--method ste with --scheme sq is a usage error" eval '[ $rc -eq 2 ] && has_err "--method ste trains onto the quantize pass.s own grid"'
 q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --method bogus
 check "an unknown --method is a usage error" eval '[ $rc -eq 2 ] && has_err "unknown --method .bogus."'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --method qgt-float --learn-scales on --limit 300
+check "learned scales with the forward on the float kernels are an error" \
+	eval '[ $rc -eq 1 ] && has_err "learned scales need the forward on the quantized kernels"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --learn-scales on
+check "--learn-scales without --qgt is a usage error" eval '[ $rc -eq 2 ] && has_err "--learn-scales says how --qgt fine-tunes"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --learn-scales maybe
+check "--learn-scales takes on or off" eval '[ $rc -eq 2 ] && has_err "--learn-scales takes on or off"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --distill 1
+check "--distill needs a fraction below 1" eval '[ $rc -eq 2 ] && has_err "--distill needs a fraction in \[0, 1)"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --distill 0.4 --max-steps 2 --limit 300
+check "--distill fine-tunes against the float model and says so" \
+	eval '[ $rc -eq 0 ] && has_out "distilling from the float model .target: 0.6 label . 0.4 its softmax." && has_out "^top-1: "'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --max-steps 2 --limit 300
+check "--qgt's default: the forward on the quantized kernels, learned scales" \
+	eval '[ $rc -eq 0 ] && has_out "qgt, the forward on the quantized kernels, learned scales, lambda 1.9"'
 q opt "$FASHION" --passes=shapes,qgt --scheme sq --lambda 3
 check "opt --passes=...,qgt,... takes the QGT options" eval '[ $rc -eq 1 ] && has_err "pass .qgt. fine-tunes on labelled data"'
 q "$FASHION" -a 8 --calib-data "$T/no-such.npy" -o "$T/a8.o"
