@@ -216,7 +216,7 @@ typedef struct ir_value {
  * quantize pass should do with this node's weights.  0 means "default". */
 typedef enum { IR_QGRAN_DEFAULT = 0, IR_QGRAN_PER_TENSOR, IR_QGRAN_PER_CHANNEL } ir_qgran;
 typedef struct ir_qhint {
-	int bits;                    /* 1..8, or 0: pipeline default */
+	int bits;                    /* 1..8, 32: float, or 0: pipeline default */
 	ir_qgran gran;
 } ir_qhint;
 

@@ -920,8 +920,8 @@ static void parse_node(parser *P)
 			next(P);
 			if (!expect(P, '=') || !parse_int(P, &bits))
 				goto out;
-			if (bits < 1 || bits > 8) {
-				perr(P, &at, "!bits=%lld: bits must be 1..8", (long long)bits);
+			if ((bits < 1 || bits > 8) && bits != 32) {
+				perr(P, &at, "!bits=%lld: bits must be 1..8, or 32 for float", (long long)bits);
 				goto out;
 			}
 			n->qhint.bits = (int)bits;

@@ -113,7 +113,13 @@ static size_t packed_of(const ir_value *v)
 	return v->quant->packed ? v->quant->packed_bytes : pass_bitpack_size(&v->shape, v->quant->bits);
 }
 
-void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, bool json)
+typedef struct size_totals {
+	size_t packed, qparams, fbytes, fp32, fp32w;
+	int64_t fcount, qcount;
+} size_totals;
+
+/* What the size report counts, over every constant of g. */
+static void size_totals_of(const ir_graph *g, size_totals *t)
 {
 	size_t packed = 0, qparams = 0, fbytes = 0, fp32 = 0, fp32w = 0;
 	int64_t fcount = 0, qcount = 0;
@@ -163,6 +169,34 @@ void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, 
 			fcount += n;
 		}
 	}
+	*t = (size_totals){packed, qparams, fbytes, fp32, fp32w, fcount, qcount};
+}
+
+size_t pass_quant_total_bytes(const ir_graph *g, size_t *fp32_bytes)
+{
+	size_totals t;
+	size_totals_of(g, &t);
+	if (fp32_bytes)
+		*fp32_bytes = t.fp32;
+	return t.packed + t.qparams + t.fbytes;
+}
+
+size_t pass_quant_weight_bytes(const ir_value *v)
+{
+	if (!v->quant)
+		return (size_t)ir_shape_numel(&v->shape) * ir_dtype_size(v->dt);
+	if (!v->quant->codes)
+		return (size_t)ir_shape_numel(&v->shape) * ir_dtype_size(v->dt) + param_bytes(v->quant);
+	return packed_of(v) + param_bytes(v->quant);
+}
+
+void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, bool json)
+{
+	size_totals st;
+	size_totals_of(g, &st);
+	size_t packed = st.packed, qparams = st.qparams, fbytes = st.fbytes, fp32 = st.fp32,
+	       fp32w = st.fp32w;
+	int64_t fcount = st.fcount, qcount = st.qcount;
 	size_t total = packed + qparams + fbytes;
 	double red = total ? (double)fp32 / (double)total : 0;
 	double redw = packed ? (double)fp32w / (double)packed : 0;

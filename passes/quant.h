@@ -227,6 +227,14 @@ int pass_quant_check_rules(const char *rules, diag_sink *d);
 int pass_quant_spec_for(const pass_quant_options *qo, const ir_node *n, ir_value **w,
                         pass_qspec *spec, diag_sink *d);
 
+/* The parameter bytes the size report counts for g (totals.total_bytes
+ * of --report-json: packed weights, quantization parameters, float
+ * parameters); *fp32_bytes (may be NULL) gets them all as f32.  And one
+ * weight's share: its packed codes and quantization parameters (a float
+ * weight: 4 bytes an element). */
+size_t pass_quant_total_bytes(const ir_graph *g, size_t *fp32_bytes);
+size_t pass_quant_weight_bytes(const ir_value *v);
+
 /* Sizes of the emitted object's sections, for the size report.
  * TODO(backend): the native backend fills this in after emitting the
  * object; until then the report says "object size: n/a". */

@@ -123,7 +123,7 @@ static int spec_for(const pass_quant_options *qo, bits_rule *rules, int nr, cons
 	int rb = rule_bits(rules, nr, n, w);
 	if (rb >= 0)
 		bits = rb;
-	if (bits == 0)
+	if (bits == 0 || bits == 32) /* a hint !bits=32 keeps the layer float */
 		return 0;
 	pass_qspec_default(s);
 	s->scheme = qo->scheme ? qo->scheme : IR_QS_AFFINE;

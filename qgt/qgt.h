@@ -17,9 +17,9 @@
  *
  * Defaults that work without a sweep (the pass's policy, qgt/pass.c).
  * --method qgt: the forward runs on the fake-quantized kernels DQ(Q(w))
- * and the task gradient passes straight through to w, as in STE-QAT; each
- * affine or symmetric grid's scales are learned from that gradient (LSQ,
- * Esser et al. 2019) from the grid first built; and the regularizer pulls
+ * and the task gradient passes straight through to w, as in STE-QAT, on a
+ * grid rebuilt from w every step (--learn-scales on learns its scales
+ * instead: LSQ, Esser et al. 2019); and the regularizer pulls
  * every weight onto its grid point, which damps the weights' oscillation
  * across grid boundaries (Nagel et al. 2022), with lambda ramping up
  * exponentially from 1e-3 lambda to 1% of the largest stable value for the
@@ -283,13 +283,18 @@ typedef struct qgt_pass_options {
 	int bn_batches;             /* batchnorm re-estimation batches (100) */
 	const char *dump_hist;      /* weight histograms before and after (JSON) */
 	const char *save_onnx;      /* the fine-tuned float model, as ONNX */
+	size_t flash_budget;        /* bitalloc: parameter bytes to fit; 0: the
+	                             * pass does nothing */
 } qgt_pass_options;
 
 /* Defaults: no data, normalisation 1/255, the trainer's defaults with a
  * cosine schedule, QGT, every policy choice left to the pass. */
 void qgt_pass_options_default(qgt_pass_options *o);
 
-/* Add `qgt` to the pass manager's registry (pass_register).  Call before
+/* Add `bitalloc` (bitalloc.c) to the registry; qgt_register_passes does. */
+int qgt_register_bitalloc(void);
+
+/* Add `qgt` and `bitalloc` to the pass manager's registry (pass_register).  Call before
  * checking or running a pipeline that names it; calling again does
  * nothing.  0 or -1. */
 int qgt_register_passes(void);
@@ -303,6 +308,13 @@ int qgt_register_passes(void);
 #define QGT_PIPELINE                                                                        \
 	"shapes,fold-constants,fold-qdq,fold-constants,dce,qgt,fold-constants,dce,bnfold,quantize," \
 	"quantize-act,fold-qdq,io-int,dce,bitpack"
+/* With --flash-budget: bitalloc chooses each layer's bits first. */
+#define QGT_BUDGET_PIPELINE                                                                   \
+	"shapes,fold-constants,fold-qdq,fold-constants,dce,bitalloc,qgt,fold-constants,dce,bnfold," \
+	"quantize,quantize-act,fold-qdq,io-int,dce,bitpack"
+#define QGT_BUDGET_QUANT_PIPELINE                                                             \
+	"shapes,fold-constants,fold-qdq,fold-constants,dce,bitalloc,bnfold,quantize,quantize-act," \
+	"fold-qdq,io-int,dce,bitpack"
 
 /* ------------------------------------------------------- histograms */
 

@@ -79,6 +79,7 @@ typedef enum {
 	OPT_METHOD,
 	OPT_DISTILL,
 	OPT_LEARN_SCALES,
+	OPT_FLASH_BUDGET,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
@@ -152,6 +153,9 @@ static const drv_opt options[] = {
 	 "(the header states each one's SCALE and ZERO_POINT)"},
 	{OPT_ACT_CALIB, "--act-calib", NULL, "METHOD", GRP_QUANT,
 	 "activation ranges: minmax (default), mse, percentile[:P] (P default 99.99)"},
+	{OPT_FLASH_BUDGET, "--flash-budget", NULL, "BYTES", GRP_QUANT,
+	 "choose each layer's weight bits (1,2,3,4,8 or float) so the parameters fit BYTES (K, M: "
+	 "1024, 1048576), by each layer's sensitivity on --data's training split"},
 	{OPT_REPORT, "--report", NULL, "size|memory|layers|sensitivity", GRP_QUANT,
 	 "per-layer size report, arena plan, every layer with its dtypes (integer, float, or a "
 	 "quantize/dequantize boundary), or (eval) layers ranked by the top-1 lost when only "
@@ -200,7 +204,7 @@ static const drv_opt options[] = {
 	 "the pipeline with the qgt pass before bnfold"},
 	{OPT_METHOD, "--method", NULL, "qgt|qgt-float|ste|ste-clip", GRP_QGT,
 	 "how --qgt fine-tunes: qgt (default): the QGT regularizer with the forward on the "
-	 "fake-quantized kernels and learned scales; qgt-float: the regularizer alone, the forward "
+	 "fake-quantized kernels; qgt-float: the regularizer alone, the forward "
 	 "on the float kernels; ste: the baseline STE-QAT (the gradient straight through to the "
 	 "float kernels; ste-clip: stopped where the grid clips) on the same trainer, data, "
 	 "epochs and grid"},
@@ -224,7 +228,7 @@ static const drv_opt options[] = {
 	 "(a moving average); default 0: the ranges calibrated as the fine-tune starts stay"},
 	{OPT_LEARN_SCALES, "--learn-scales", NULL, "on|off", GRP_QGT,
 	 "train each affine or symmetric grid's scales by backprop (LSQ) from the gradient at the "
-	 "quantized kernels (default on for --method qgt, off for ste)"},
+	 "quantized kernels (--method qgt or ste; default off)"},
 	{OPT_NO_BN_REINTRO, "--no-bn-reintro", NULL, NULL, GRP_QGT,
 	 "do not put a trainable per-channel batchnorm after kernels without one (folded-BN models) during --qgt"},
 	{OPT_DUMP_HIST, "--dump-histograms", NULL, "FILE", GRP_QGT,
@@ -747,6 +751,22 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_DUMP_HIST:
 		o->qgtp.dump_hist = val;
 		return 0;
+	case OPT_FLASH_BUDGET: {
+		char *end;
+		errno = 0;
+		double v = strtod(val, &end);
+		double mul = *end == 'K' || *end == 'k' ? 1024.0 : *end == 'M' ? 1048576.0 : 1.0;
+		if (mul != 1.0)
+			end++;
+		if (end == val || *end || errno || !(v > 0) || v * mul >= 1e15) {
+			diag_error(d, NULL, "--flash-budget needs a positive byte count (suffix K or M), not '%s'",
+			           val);
+			return -1;
+		}
+		o->qgtp.flash_budget = (size_t)(v * mul);
+		o->quantize = true;
+		return 0;
+	}
 	case OPT_LEARN_SCALES:
 		if (strcmp(val, "on") && strcmp(val, "off")) {
 			diag_error(d, NULL, "--learn-scales takes on or off, not '%s'", val);
@@ -1104,6 +1124,24 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 	}
 	if ((o->qgt || o->qgt_sweep) && !o->pipeline_given)
 		o->pipeline = QGT_PIPELINE;
+	if (o->qgtp.flash_budget) {
+		if (o->quant.bits_rules) {
+			diag_error(d, NULL, "--flash-budget chooses every layer's bits: drop the --bits rules");
+			return DRV_USAGE;
+		}
+		if (o->qgt_sweep || o->report_sensitivity) {
+			diag_error(d, NULL, "--flash-budget does not combine with %s",
+			           o->qgt_sweep ? "--lambda-sweep" : "--report sensitivity");
+			return DRV_USAGE;
+		}
+		if (!o->data_dir) {
+			diag_error(d, NULL, "--flash-budget measures each layer's sensitivity on labelled data: "
+			           "give --data DIR");
+			return DRV_USAGE;
+		}
+		if (!o->pipeline_given)
+			o->pipeline = o->qgt ? QGT_BUDGET_PIPELINE : QGT_BUDGET_QUANT_PIPELINE;
+	}
 	if (!o->model) {
 		diag_error(d, NULL, "no model file given");
 		diag_note(d, NULL, "usage: qgtc MODEL [options], or qgtc run MODEL [INPUT...]; "

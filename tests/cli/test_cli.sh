@@ -300,7 +300,10 @@ q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --distill 0.4 --max-steps 2 --limi
 check "--distill fine-tunes against the float model and says so" \
 	eval '[ $rc -eq 0 ] && has_out "distilling from the float model .target: 0.6 label . 0.4 its softmax." && has_out "^top-1: "'
 q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --max-steps 2 --limit 300
-check "--qgt's default: the forward on the quantized kernels, learned scales" \
+check "--qgt's default: the forward on the quantized kernels" \
+	eval '[ $rc -eq 0 ] && has_out "qgt, the forward on the quantized kernels, lambda 1.9"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --learn-scales on --max-steps 2 --limit 300
+check "--learn-scales on: learned scales" \
 	eval '[ $rc -eq 0 ] && has_out "qgt, the forward on the quantized kernels, learned scales, lambda 1.9"'
 q opt "$FASHION" --passes=shapes,qgt --scheme sq --lambda 3
 check "opt --passes=...,qgt,... takes the QGT options" eval '[ $rc -eq 1 ] && has_err "pass .qgt. fine-tunes on labelled data"'
