@@ -1,0 +1,71 @@
+#!/bin/bash
+# budget_fashion.sh: --flash-budget on the bundled Fashion-MNIST CNN and
+# real data (native engine, 2000 test images).  The bytes are the size
+# report's (--report-json totals.total_bytes), independent of the pass:
+# - with 25% more bytes than uniform 2-bit PTQ, the chosen mix stays
+#   within the budget and beats uniform 2-bit PTQ by at least 20 pt;
+# - with --qgt it fine-tunes at the chosen mix and is no worse than PTQ
+#   at that mix;
+# - compile with a budget writes an object whose report fits;
+# - a budget below the 1-bit minimum is an error stating the minimum and
+#   writes nothing; one above FP32 keeps FP32 and says so;
+# - --bits rules with a budget, or no --data, are usage errors.
+# usage: budget_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]
+set -u
+QGTC=${1:?usage: budget_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]}
+SRC=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
+DATA=${3:-/usr/share/datasets/fashion-mnist}
+MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
+if [ ! -r "$DATA/train-images-idx3-ubyte.gz" ] && [ ! -r "$DATA/train-images-idx3-ubyte" ]; then
+	. "$(dirname "$0")/../skip.sh"
+	skip_test "budget_fashion: $DATA not found"
+fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+total() { /usr/bin/python3 -c "import json, sys; print(json.load(open(sys.argv[1]))['totals']['total_bytes'])" "$1"; }
+top1() { sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$1" | tail -1; }
+
+"$QGTC" "$MODEL" -b 2 --report-json "$tmp/u2.json" -o "$tmp/u2.o" || { echo "FAIL: uniform 2-bit compile"; exit 1; }
+u2=$(total "$tmp/u2.json")
+budget=$((u2 * 5 / 4))
+echo "uniform 2-bit: $u2 bytes; budget $budget"
+
+"$QGTC" eval "$MODEL" --data "$DATA" --limit 2000 --engine native -b 2 >"$tmp/ptq2.log" 2>&1
+"$QGTC" eval "$MODEL" --data "$DATA" --limit 2000 --engine native --flash-budget "$budget" \
+	--report-json "$tmp/mix.json" >"$tmp/mix.log" 2>&1 || { cat "$tmp/mix.log"; bad "eval --flash-budget"; }
+cat "$tmp/mix.log"
+ptq2=$(top1 "$tmp/ptq2.log") mix=$(top1 "$tmp/mix.log")
+got=$(total "$tmp/mix.json")
+echo "PTQ uniform 2-bit $ptq2%, PTQ at the budget's mix $mix% in $got bytes"
+[ "$got" -le "$budget" ] || bad "the mix takes $got bytes, over the budget of $budget"
+awk -v a="$mix" -v b="$ptq2" 'BEGIN { exit !(a >= b + 20) }' || bad "the mix ($mix%) does not beat uniform 2-bit PTQ ($ptq2%) by 20 pt"
+grep -q "bottleneck" "$tmp/mix.log" || bad "no layer flagged as the bottleneck"
+
+"$QGTC" eval "$MODEL" --data "$DATA" --limit 2000 --engine native --flash-budget "$budget" --qgt \
+	--max-steps 150 >"$tmp/qgt.log" 2>&1 || { cat "$tmp/qgt.log"; bad "eval --qgt --flash-budget"; }
+qmix=$(top1 "$tmp/qgt.log")
+echo "QGT at the mix: $qmix%"
+awk -v a="$qmix" -v b="$mix" 'BEGIN { exit !(a >= b - 0.5) }' || bad "QGT at the mix ($qmix%) is worse than PTQ at it ($mix%)"
+
+"$QGTC" "$MODEL" --data "$DATA" --flash-budget "$budget" --target armv7em --report-json "$tmp/c.json" \
+	-o "$tmp/c.o" >"$tmp/c.log" 2>&1 || { cat "$tmp/c.log"; bad "compile --flash-budget"; }
+[ -s "$tmp/c.o" ] && [ -s "$tmp/c.h" ] || bad "compile --flash-budget wrote no object and header"
+[ "$(total "$tmp/c.json")" -le "$budget" ] || bad "the compiled model is over the budget"
+
+"$QGTC" "$MODEL" --data "$DATA" --flash-budget 1K -o "$tmp/small.o" >"$tmp/small.log" 2>&1
+rc=$?
+[ $rc -eq 1 ] && grep -q "needs at least [0-9]* with 1-bit weights" "$tmp/small.log" && [ ! -e "$tmp/small.o" ] ||
+	{ cat "$tmp/small.log"; bad "a budget below the 1-bit minimum: rc $rc"; }
+"$QGTC" eval "$MODEL" --data "$DATA" --limit 200 --flash-budget 1M >"$tmp/big.log" 2>&1 &&
+	grep -q "holds the FP32 model .* every layer stays float" "$tmp/big.log" ||
+	{ cat "$tmp/big.log"; bad "a budget above FP32"; }
+"$QGTC" "$MODEL" --data "$DATA" --flash-budget 8K --bits 'fc*=8' -o "$tmp/r.o" >"$tmp/r.log" 2>&1
+[ $? -eq 2 ] && grep -q "drop the --bits rules" "$tmp/r.log" || { cat "$tmp/r.log"; bad "--bits rules with a budget"; }
+"$QGTC" "$MODEL" --flash-budget 8K -o "$tmp/r.o" >"$tmp/r.log" 2>&1
+[ $? -eq 2 ] && grep -q "give --data DIR" "$tmp/r.log" || { cat "$tmp/r.log"; bad "a budget without --data"; }
+"$QGTC" "$MODEL" --data "$DATA" --flash-budget 8Q -o "$tmp/r.o" >"$tmp/r.log" 2>&1
+[ $? -eq 2 ] && grep -q "needs a positive byte count" "$tmp/r.log" || { cat "$tmp/r.log"; bad "a malformed budget"; }
+[ $fail -eq 0 ] && echo "budget_fashion: all checks passed"
+exit $fail
