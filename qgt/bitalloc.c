@@ -70,7 +70,7 @@ static int mean_loss(qgt_trainer *t, const qgt_dataset *ds, const int64_t *idx, 
 	return 0;
 }
 
-static int64_t layer_macs(const ir_node *n)
+int64_t qgt_layer_macs(const ir_node *n)
 {
 	const ir_value *w = n->in[1], *y = n->out[0];
 	if (!ir_shape_known(&y->shape) || !ir_shape_known(&w->shape))
@@ -257,7 +257,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		const char *nn = t->nodes[i]->name;
 		a->name = nn && *nn ? nn : w->name;
 		a->params = ir_shape_numel(&w->shape);
-		a->macs = layer_macs(t->nodes[i]);
+		a->macs = qgt_layer_macs(t->nodes[i]);
 		if (a->params > maxn)
 			maxn = a->params;
 		if (!a->name || !*a->name) {

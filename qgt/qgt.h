@@ -292,6 +292,9 @@ typedef struct qgt_pass_options {
 void qgt_pass_options_default(qgt_pass_options *o);
 
 /* Add `bitalloc` (bitalloc.c) to the registry; qgt_register_passes does. */
+/* Multiply-accumulates per sample of weight layer n (conv, gemm, matmul;
+ * its output shape known); 0 when unknown. */
+int64_t qgt_layer_macs(const ir_node *n);
 int qgt_register_bitalloc(void);
 
 /* Add `qgt` and `bitalloc` to the pass manager's registry (pass_register).  Call before

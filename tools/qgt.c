@@ -89,7 +89,8 @@ int drv_qgt_sweep(const drv_options *o, diag_sink *d)
 
 typedef struct sens_row {
 	char name[128];
-	int64_t params;
+	int64_t params, macs;
+	size_t bytes;               /* at the run's bits, as the size report counts them */
 	double acc;
 } sens_row;
 
@@ -104,15 +105,30 @@ int drv_qgt_sensitivity(const drv_options *o, diag_sink *d)
 	ir_graph *g = drv_load_model(o->model, d);
 	if (!g)
 		return DRV_ERROR;
+	/* the kernels as quantize deploys them: their MACs and bytes */
+	if (g->ninputs == 1 && g->inputs[0]->shape.rank > 0 && g->inputs[0]->shape.d[0] == IR_DIM_SYM)
+		ir_graph_bind_batch(g, 1);
+	pass_quant_options qo = o->quant;
+	qo.bits_rules = NULL;
+	qo.act_bits = 0;
+	qo.calib_x = NULL;
+	pass_options po = {.quant = &qo};
+	if (pass_run_pipeline(g, "shapes,fold-constants,fold-qdq,fold-constants,dce,bnfold,quantize,bitpack",
+	                      &po, d)) {
+		ir_graph_destroy(g);
+		return DRV_ERROR;
+	}
 	sens_row *rows = calloc((size_t)g->nnodes + 1, sizeof *rows);
 	int nr = 0;
 	for (int i = 0; rows && i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		ir_value *w = !n->dead && pass_weight_axis(n, 1) >= 0 ? n->in[1] : NULL;
-		if (!w || w->kind != IR_VAL_CONST || w->dt != IR_DT_F32 || !w->name)
+		if (!w || w->kind != IR_VAL_CONST || !w->quant || !w->name)
 			continue;
 		snprintf(rows[nr].name, sizeof rows[nr].name, "%s", w->name);
 		rows[nr].params = ir_shape_numel(&w->shape);
+		rows[nr].macs = qgt_layer_macs(n);
+		rows[nr].bytes = pass_quant_weight_bytes(w);
 		nr++;
 	}
 	ir_graph_destroy(g);
@@ -143,12 +159,44 @@ int drv_qgt_sensitivity(const drv_options *o, diag_sink *d)
 	}
 	if (rc == DRV_OK) {
 		qsort(rows, (size_t)nr, sizeof *rows, cmp_row);
+		/* a bottleneck costs, alone, a third or more of what all cost alone */
+		double lost = 0;
+		for (int r = 0; r < nr; r++)
+			lost += fmax(fp32 - rows[r].acc, 0);
 		printf("sensitivity: top-1 with only one kernel quantized to %d bits (%s), FP32 %.2f%%\n",
 		       o->quant.bits, pass_qscheme_name(o->quant.scheme), 100 * fp32);
-		printf("%-4s %-28s %8s %9s %8s\n", "rank", "kernel", "params", "top-1 %", "lost");
-		for (int r = 0; r < nr; r++)
-			printf("%-4d %-28s %8lld %9.2f %+8.2f\n", r + 1, rows[r].name, (long long)rows[r].params,
-			       100 * rows[r].acc, 100 * (rows[r].acc - fp32));
+		printf("%-4s %-28s %8s %10s %4s %8s %9s %8s %s\n", "rank", "kernel", "params", "MACs", "bits",
+		       "bytes", "top-1 %", "lost", "");
+		for (int r = 0; r < nr; r++) {
+			bool bn = nr > 1 && lost > 0 && fp32 - rows[r].acc >= lost / 3;
+			printf("%-4d %-28s %8lld %10lld %4d %8zu %9.2f %+8.2f %s\n", r + 1, rows[r].name,
+			       (long long)rows[r].params, (long long)rows[r].macs, o->quant.bits, rows[r].bytes,
+			       100 * rows[r].acc, 100 * (rows[r].acc - fp32), bn ? "bottleneck" : "");
+		}
+		FILE *f = o->report_json ? fopen(o->report_json, "w") : NULL;
+		if (o->report_json && !f) {
+			diag_error(d, NULL, "cannot open '%s' for writing", o->report_json);
+			rc = DRV_ERROR;
+		}
+		if (f) {
+			fprintf(f, "{\n  \"fp32_top1\": %.4f, \"bits\": %d, \"scheme\": \"%s\",\n  \"layers\": [",
+			        fp32, o->quant.bits, pass_qscheme_name(o->quant.scheme));
+			for (int r = 0; r < nr; r++) {
+				bool bn = nr > 1 && lost > 0 && fp32 - rows[r].acc >= lost / 3;
+				fprintf(f, "%s\n    {\"kernel\": ", r ? "," : "");
+				diag_json_str(f, rows[r].name);
+				fprintf(f, ", \"params\": %lld, \"macs\": %lld, \"bits\": %d, \"bytes\": %zu, "
+				        "\"top1\": %.4f, \"lost\": %.4f, \"bottleneck\": %s}",
+				        (long long)rows[r].params, (long long)rows[r].macs, o->quant.bits, rows[r].bytes,
+				        rows[r].acc, fp32 - rows[r].acc, bn ? "true" : "false");
+			}
+			fputs("\n  ]\n}\n", f);
+			if (fclose(f)) {
+				diag_error(d, NULL, "cannot write '%s'", o->report_json);
+				remove(o->report_json);
+				rc = DRV_ERROR;
+			}
+		}
 	}
 	free(rows);
 	return rc;

@@ -9,7 +9,9 @@
 # - compile with a budget writes an object whose report fits;
 # - a budget below the 1-bit minimum is an error stating the minimum and
 #   writes nothing; one above FP32 keeps FP32 and says so;
-# - --bits rules with a budget, or no --data, are usage errors.
+# - --bits rules with a budget, or no --data, are usage errors;
+# - --report sensitivity prints the per-layer table (params, MACs, bits,
+#   bytes, accuracy lost alone, bottleneck) and writes it as JSON.
 # usage: budget_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]
 set -u
 QGTC=${1:?usage: budget_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]}
@@ -67,5 +69,23 @@ rc=$?
 [ $? -eq 2 ] && grep -q "give --data DIR" "$tmp/r.log" || { cat "$tmp/r.log"; bad "a budget without --data"; }
 "$QGTC" "$MODEL" --data "$DATA" --flash-budget 8Q -o "$tmp/r.o" >"$tmp/r.log" 2>&1
 [ $? -eq 2 ] && grep -q "needs a positive byte count" "$tmp/r.log" || { cat "$tmp/r.log"; bad "a malformed budget"; }
+# --report sensitivity: the per-layer table, and as JSON; each kernel's
+# bytes are the size report's for that weight at -b 2.
+"$QGTC" eval "$MODEL" --data "$DATA" --limit 500 -b 2 --report sensitivity \
+	--report-json "$tmp/sens.json" >"$tmp/sens.log" 2>&1 || { cat "$tmp/sens.log"; bad "--report sensitivity"; }
+cat "$tmp/sens.log"
+grep -q "^rank kernel *params *MACs bits *bytes *top-1 % *lost" "$tmp/sens.log" || bad "the sensitivity table's header"
+/usr/bin/python3 - "$tmp/sens.json" "$tmp/u2.json" <<'PY' || bad "the sensitivity JSON"
+import json, sys
+s = json.load(open(sys.argv[1])); u = json.load(open(sys.argv[2]))
+size = {l["weight"]: l["packed_bytes"] + l["qparam_bytes"] for l in u["layers"]}
+assert len(s["layers"]) == 4, s
+for l in s["layers"]:
+    assert l["bytes"] == size[l["kernel"]], (l, size)
+    assert l["macs"] > 0 and l["params"] > 0 and l["bits"] == 2
+assert sum(l["bottleneck"] for l in s["layers"]) >= 1
+lost = [l["lost"] for l in s["layers"]]
+assert lost == sorted(lost, reverse=True), lost
+PY
 [ $fail -eq 0 ] && echo "budget_fashion: all checks passed"
 exit $fail
