@@ -326,6 +326,10 @@ int qgt_register_passes(void);
  * Each weight is divided by the max |w| of its output channel, so the
  * bins span [-1, 1] and the grid levels of a per-channel quantizer line
  * up across channels as spikes.  0 or -1 (write error). */
+/* Histogram of node n's weight (conv/gemm/matmul kernel, f32 data), each
+ * element divided by its output channel's largest |w|, nbins bins over
+ * [-1, 1] into h.  1, 0 when n has no such weight, -1 out of memory. */
+int qgt_weight_hist(const ir_node *n, int nbins, int64_t *h);
 int qgt_histograms_json(const ir_graph *g, int nbins, FILE *f);
 
 #endif

@@ -387,6 +387,35 @@ void qgt_reg_report(const qgt_reg *r, ir_graph *g, FILE *f)
 
 /* -------------------------------------------------------- histograms */
 
+int qgt_weight_hist(const ir_node *n, int nbins, int64_t *h)
+{
+	int axis = n->dead ? -1 : pass_weight_axis(n, 1);
+	const ir_value *w = axis >= 0 ? n->in[1] : NULL;
+	if (!w || w->kind != IR_VAL_CONST || w->dt != IR_DT_F32 || !w->data ||
+	    !ir_shape_known(&w->shape))
+		return 0;
+	int64_t N = ir_shape_numel(&w->shape), C = w->shape.d[axis], inner = 1;
+	for (int k = axis + 1; k < w->shape.rank; k++)
+		inner *= w->shape.d[k];
+	const float *x = w->data;
+	float *amax = calloc((size_t)C + 1, sizeof *amax);
+	if (!amax)
+		return -1;
+	for (int64_t k = 0; k < N; k++) {
+		int64_t ch = k / inner % C;
+		amax[ch] = fmaxf(amax[ch], fabsf(x[k]));
+	}
+	memset(h, 0, sizeof(int64_t) * (size_t)nbins);
+	for (int64_t k = 0; k < N; k++) {
+		float m = amax[k / inner % C];
+		double t = m > 0 ? (double)x[k] / m : 0; /* in [-1, 1] */
+		int b = (int)floor((t + 1) * 0.5 * nbins);
+		h[b < 0 ? 0 : b >= nbins ? nbins - 1 : b]++;
+	}
+	free(amax);
+	return 1;
+}
+
 int qgt_histograms_json(const ir_graph *g, int nbins, FILE *f)
 {
 	if (nbins < 2)
@@ -398,35 +427,17 @@ int qgt_histograms_json(const ir_graph *g, int nbins, FILE *f)
 	bool first = true;
 	for (int i = 0; i < g->nnodes; i++) {
 		const ir_node *n = g->nodes[i];
-		int axis = n->dead ? -1 : pass_weight_axis(n, 1);
-		const ir_value *w = axis >= 0 ? n->in[1] : NULL;
-		if (!w || w->kind != IR_VAL_CONST || w->dt != IR_DT_F32 || !w->data ||
-		    !ir_shape_known(&w->shape))
-			continue;
-		int64_t N = ir_shape_numel(&w->shape), C = w->shape.d[axis], inner = 1;
-		for (int k = axis + 1; k < w->shape.rank; k++)
-			inner *= w->shape.d[k];
-		const float *x = w->data;
-		float *amax = calloc((size_t)C, sizeof *amax);
-		if (!amax) {
+		int r = qgt_weight_hist(n, nbins, h);
+		if (r < 0) {
 			free(h);
 			return -1;
 		}
-		for (int64_t k = 0; k < N; k++) {
-			int64_t ch = k / inner % C;
-			amax[ch] = fmaxf(amax[ch], fabsf(x[k]));
-		}
-		memset(h, 0, sizeof(int64_t) * (size_t)nbins);
-		for (int64_t k = 0; k < N; k++) {
-			float m = amax[k / inner % C];
-			double t = m > 0 ? (double)x[k] / m : 0; /* in [-1, 1] */
-			int b = (int)floor((t + 1) * 0.5 * nbins);
-			h[b < 0 ? 0 : b >= nbins ? nbins - 1 : b]++;
-		}
-		free(amax);
+		if (r == 0)
+			continue;
+		const ir_value *w = n->in[1];
 		fprintf(f, "%s\n {\"layer\": ", first ? "" : ",");
 		diag_json_str(f, w->name);
-		fprintf(f, ", \"params\": %lld, \"bins\": [", (long long)N);
+		fprintf(f, ", \"params\": %lld, \"bins\": [", (long long)ir_shape_numel(&w->shape));
 		for (int b = 0; b < nbins; b++)
 			fprintf(f, "%s%lld", b ? "," : "", (long long)h[b]);
 		fputs("]}", f);

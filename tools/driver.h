@@ -78,6 +78,7 @@ typedef struct drv_options {
 	const char *calib_data;     /* --calib-data DIR; loaded by drv_quant_setup */
 	bool report_size;           /* --report size */
 	const char *report_json;    /* --report-json FILE */
+	const char *report_html;    /* --report-html FILE (eval) */
 
 	/* qgtc train (tools/train.c); 0 means the trainer's default. */
 	int train_epochs;           /* --epochs */
@@ -148,6 +149,45 @@ bool drv_pipeline_has(const char *pipeline, const char *pass);
 /* --lambda-sweep and --report sensitivity (eval). */
 int drv_qgt_sweep(const drv_options *o, diag_sink *d);
 int drv_qgt_sensitivity(const drv_options *o, diag_sink *d);
+
+/* One row of the per-layer sensitivity: top-1 with only this kernel
+ * quantized to `bits`. */
+typedef struct drv_sens_row {
+	char name[128];
+	int64_t params, macs;
+	size_t bytes;               /* at `bits`, as the size report counts them */
+	int bits;
+	double acc;
+	bool bottleneck;            /* loses alone >= 1/3 of what all lose alone */
+} drv_sens_row;
+/* The rows at o's bits, most sensitive first (caller frees *rows), and
+ * FP32's top-1; DRV_* status. */
+int drv_sens_rows(const drv_options *o, drv_sens_row **rows, int *nrows, double *fp32, diag_sink *d);
+
+/* eval with its parameter bytes (the size report's total) and, when keep
+ * is not NULL, the graph as evaluated (caller destroys); DRV_* status. */
+int drv_eval_run(const drv_options *o, double *acc, size_t *bytes, ir_graph **keep, diag_sink *d);
+
+/* --report-html (report.c). */
+typedef struct drv_point {
+	char label[64];
+	const char *method;         /* fp32, ptq, qgt, ste, budget, sq, codebook */
+	double bytes, acc;
+} drv_point;
+typedef struct drv_report {
+	const char *model, *summary;
+	const drv_point *pts;
+	int npts;
+	const drv_sens_row *rows;
+	int nrows;
+	double sens_fp32;
+	const double *sweep_lambda, *sweep_acc;
+	int nsweep;
+	const ir_graph *before, *after;   /* weight histograms; may be NULL */
+} drv_report;
+int drv_report_html(const drv_report *r, const char *path, diag_sink *d);
+/* The page for an eval run, or a lambda sweep (lambda/acc: n runs). */
+int drv_eval_report(const drv_options *o, const double *lambda, const double *acc, int n, diag_sink *d);
 int drv_quant_report(const drv_options *o, const ir_graph *g, FILE *f, diag_sink *d);
 void drv_quant_fini(drv_options *o);
 

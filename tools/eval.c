@@ -8,6 +8,8 @@
 #include "data.h"
 #include "driver.h"
 #include "eval.h"
+#include "qgt.h"
+#include "quant.h"
 
 /* qgt_eval_top1's runner: the JIT with the command's kernel policy. */
 static be_code jit_code;
@@ -19,7 +21,14 @@ static int jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, dia
 
 int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 {
+	return drv_eval_run(o, acc, NULL, NULL, d);
+}
+
+int drv_eval_run(const drv_options *o, double *acc, size_t *bytes, ir_graph **keep, diag_sink *d)
+{
 	*acc = -1;
+	if (keep)
+		*keep = NULL;
 	qgt_norm nm;
 	int nrc = drv_norm(o, &nm, d);
 	if (nrc != DRV_OK)
@@ -62,6 +71,8 @@ int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 		goto out;
 	if (drv_quant_report(o, g, stdout, d))
 		goto out;
+	if (bytes)
+		*bytes = pass_quant_total_bytes(g, NULL);
 	qgt_eval_result res;
 	/* native: the same code an object file holds, JIT-compiled per batch */
 	jit_code = o->code_policy;
@@ -73,9 +84,113 @@ int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
 		printf("top-1: %.2f%% (%lld/%lld)\n", 100.0 * *acc, (long long)res.correct,
 		       (long long)res.total);
 	rc = DRV_OK;
+	if (keep) {
+		*keep = g;
+		g = NULL;
+	}
 out:
 	qgt_dataset_free(&ds);
 	ir_graph_destroy(g);
+	return rc;
+}
+
+/* A reference point: o without fine-tuning, at `bits` (0: FP32). */
+static int ref_point(const drv_options *o, int bits, drv_point *p, diag_sink *d)
+{
+	drv_options r = *o;
+	r.qgt = false;
+	r.qgt_sweep = NULL;
+	r.report_html = NULL;
+	r.report_json = NULL;
+	r.report_size = false;
+	r.report_sensitivity = false;
+	r.qgtp.flash_budget = 0;
+	r.quiet = true;
+	r.eval_silent = true;
+	r.quant.bits_rules = NULL;
+	r.quantize = bits > 0;
+	r.quant.bits = bits > 0 ? bits : r.quant.bits;
+	if (!o->pipeline_given)
+		r.pipeline = bits > 0 ? PASS_QUANT_PIPELINE : PASS_DEFAULT_PIPELINE;
+	if (bits == 0)
+		r.quant.act_bits = 0;
+	size_t b = 0;
+	int rc = drv_eval_run(&r, &p->acc, &b, NULL, d);
+	p->bytes = (double)b;
+	if (bits)
+		snprintf(p->label, sizeof p->label, "PTQ W%d%s", bits, o->quant.act_bits ? "A8" : "");
+	else
+		snprintf(p->label, sizeof p->label, "FP32");
+	p->method = bits ? "ptq" : "fp32";
+	return rc;
+}
+
+static const char *run_method(const drv_options *o)
+{
+	if (o->qgtp.flash_budget)
+		return "budget";
+	if (!o->qgt)
+		return o->quantize ? "ptq" : "fp32";
+	if (o->qgtp.method == QGT_METHOD_STE)
+		return "ste";
+	if (o->qgtp.kind == QGT_REG_SQ)
+		return "sq";
+	return o->quant.scheme == IR_QS_CODEBOOK ? "codebook" : "qgt";
+}
+
+int drv_eval_report(const drv_options *o, const double *lambda, const double *acc, int n, diag_sink *d)
+{
+	drv_point pts[8];
+	int np = 0, rc = DRV_ERROR;
+	ir_graph *after = NULL, *before = NULL;
+	drv_sens_row *rows = NULL;
+	int nrows = 0;
+	double sfp = 0;
+	if (!lambda) {
+		/* this run, as evaluated (top-1 printed as usual) */
+		drv_options m = *o;
+		m.report_html = NULL;
+		size_t b = 0;
+		drv_point *p = &pts[np++];
+		if ((rc = drv_eval_run(&m, &p->acc, &b, &after, d)) != DRV_OK)
+			goto out;
+		p->bytes = (double)b;
+		p->method = run_method(o);
+		if (o->qgtp.flash_budget)
+			snprintf(p->label, sizeof p->label, "%s budget %zu B", o->qgt ? "QGT" : "PTQ",
+			         o->qgtp.flash_budget);
+		else if (o->quantize)
+			snprintf(p->label, sizeof p->label, "%s W%d%s", o->qgt ? run_method(o) : "this run",
+			         o->quant.bits, o->quant.act_bits ? "A8" : "");
+		else
+			snprintf(p->label, sizeof p->label, "this run");
+	}
+	if ((rc = ref_point(o, 0, &pts[np++], d)) != DRV_OK)
+		goto out;
+	for (int b = 8; b >= 2; b /= 2)
+		if ((rc = ref_point(o, b, &pts[np++], d)) != DRV_OK)
+			goto out;
+	drv_options so = *o;
+	so.quant.bits = o->quantize ? o->quant.bits : 2;
+	if ((rc = drv_sens_rows(&so, &rows, &nrows, &sfp, d)) != DRV_OK)
+		goto out;
+	before = drv_load_model(o->model, d);
+	char summary[512];
+	snprintf(summary, sizeof summary,
+	         "Top-1 on the test split of %s (%s engine%s); weights %s, %d bits%s.", o->data_dir,
+	         o->engine == DRV_ENGINE_NATIVE ? "native" : "interpreter", o->limit ? ", limited" : "",
+	         pass_qscheme_name(o->quant.scheme ? o->quant.scheme : IR_QS_AFFINE), so.quant.bits,
+	         o->qgt ? ", fine-tuned with --qgt" : "");
+	drv_report r = {.model = o->model, .summary = summary, .pts = pts, .npts = np, .rows = rows,
+	                .nrows = nrows, .sens_fp32 = sfp, .sweep_lambda = lambda, .sweep_acc = acc,
+	                .nsweep = n, .before = before, .after = after};
+	rc = drv_report_html(&r, o->report_html, d) ? DRV_ERROR : DRV_OK;
+	if (rc == DRV_OK)
+		printf("wrote %s\n", o->report_html);
+out:
+	free(rows);
+	ir_graph_destroy(before);
+	ir_graph_destroy(after);
 	return rc;
 }
 
@@ -83,8 +198,13 @@ int drv_eval(const drv_options *o, diag_sink *d)
 {
 	if (o->qgt_sweep)
 		return drv_qgt_sweep(o, d);
-	if (o->report_sensitivity)
-		return drv_qgt_sensitivity(o, d);
+	if (o->report_sensitivity) {
+		int rc = drv_qgt_sensitivity(o, d);
+		if (rc != DRV_OK || !o->report_html)
+			return rc;
+	}
+	if (o->report_html)
+		return drv_eval_report(o, NULL, NULL, 0, d);
 	double acc;
 	return drv_eval_acc(o, &acc, d);
 }

@@ -72,6 +72,7 @@ int drv_qgt_sweep(const drv_options *o, diag_sink *d)
 		drv_options oi = *o;
 		oi.qgt = true;
 		oi.qgt_sweep = NULL;
+		oi.report_html = NULL;
 		oi.qgtp.lambda_rules = NULL;
 		oi.qgtp.lambda = (float)(n == 1 ? lo : lo * pow(hi / lo, (double)i / (n - 1)));
 		oi.quiet = true;
@@ -82,26 +83,27 @@ int drv_qgt_sweep(const drv_options *o, diag_sink *d)
 		fflush(stdout);
 	}
 	printf("\n%-12s %s\n", "lambda", "top-1 %");
-	for (int i = 0; i < n; i++)
-		printf("%-12.3g %.2f\n", n == 1 ? lo : lo * pow(hi / lo, (double)i / (n - 1)), 100 * res[i]);
+	double lam[100];
+	for (int i = 0; i < n; i++) {
+		lam[i] = (float)(n == 1 ? lo : lo * pow(hi / lo, (double)i / (n - 1)));
+		printf("%-12.3g %.2f\n", lam[i], 100 * res[i]);
+	}
+	if (o->report_html)
+		return drv_eval_report(o, lam, res, n, d);
 	return DRV_OK;
 }
 
-typedef struct sens_row {
-	char name[128];
-	int64_t params, macs;
-	size_t bytes;               /* at the run's bits, as the size report counts them */
-	double acc;
-} sens_row;
 
 static int cmp_row(const void *a, const void *b)
 {
-	double x = ((const sens_row *)a)->acc, y = ((const sens_row *)b)->acc;
+	double x = ((const drv_sens_row *)a)->acc, y = ((const drv_sens_row *)b)->acc;
 	return (x > y) - (x < y);
 }
 
-int drv_qgt_sensitivity(const drv_options *o, diag_sink *d)
+int drv_sens_rows(const drv_options *o, drv_sens_row **rowsp, int *nrows, double *fp32p, diag_sink *d)
 {
+	*rowsp = NULL;
+	*nrows = 0;
 	ir_graph *g = drv_load_model(o->model, d);
 	if (!g)
 		return DRV_ERROR;
@@ -118,7 +120,7 @@ int drv_qgt_sensitivity(const drv_options *o, diag_sink *d)
 		ir_graph_destroy(g);
 		return DRV_ERROR;
 	}
-	sens_row *rows = calloc((size_t)g->nnodes + 1, sizeof *rows);
+	drv_sens_row *rows = calloc((size_t)g->nnodes + 1, sizeof *rows);
 	int nr = 0;
 	for (int i = 0; rows && i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
@@ -129,6 +131,7 @@ int drv_qgt_sensitivity(const drv_options *o, diag_sink *d)
 		rows[nr].params = ir_shape_numel(&w->shape);
 		rows[nr].macs = qgt_layer_macs(n);
 		rows[nr].bytes = pass_quant_weight_bytes(w);
+		rows[nr].bits = o->quant.bits;
 		nr++;
 	}
 	ir_graph_destroy(g);
@@ -140,6 +143,8 @@ int drv_qgt_sensitivity(const drv_options *o, diag_sink *d)
 	base.report_sensitivity = false;
 	base.report_size = false;
 	base.report_json = NULL;
+	base.report_html = NULL;
+	base.qgtp.flash_budget = 0;
 	base.qgt = false;
 	base.quiet = true;
 	double fp32;
@@ -157,45 +162,59 @@ int drv_qgt_sensitivity(const drv_options *o, diag_sink *d)
 			ol.pipeline = PASS_QUANT_PIPELINE;
 		rc = eval_quiet(&ol, &rows[r].acc, d);
 	}
-	if (rc == DRV_OK) {
-		qsort(rows, (size_t)nr, sizeof *rows, cmp_row);
-		/* a bottleneck costs, alone, a third or more of what all cost alone */
-		double lost = 0;
-		for (int r = 0; r < nr; r++)
-			lost += fmax(fp32 - rows[r].acc, 0);
-		printf("sensitivity: top-1 with only one kernel quantized to %d bits (%s), FP32 %.2f%%\n",
-		       o->quant.bits, pass_qscheme_name(o->quant.scheme), 100 * fp32);
-		printf("%-4s %-28s %8s %10s %4s %8s %9s %8s %s\n", "rank", "kernel", "params", "MACs", "bits",
-		       "bytes", "top-1 %", "lost", "");
+	if (rc != DRV_OK) {
+		free(rows);
+		return rc;
+	}
+	qsort(rows, (size_t)nr, sizeof *rows, cmp_row);
+	double lost = 0;
+	for (int r = 0; r < nr; r++)
+		lost += fmax(fp32 - rows[r].acc, 0);
+	for (int r = 0; r < nr; r++)
+		rows[r].bottleneck = nr > 1 && lost > 0 && fp32 - rows[r].acc >= lost / 3;
+	*rowsp = rows;
+	*nrows = nr;
+	*fp32p = fp32;
+	return DRV_OK;
+}
+
+int drv_qgt_sensitivity(const drv_options *o, diag_sink *d)
+{
+	drv_sens_row *rows;
+	int nr;
+	double fp32;
+	int rc = drv_sens_rows(o, &rows, &nr, &fp32, d);
+	if (rc != DRV_OK)
+		return rc;
+	printf("sensitivity: top-1 with only one kernel quantized to %d bits (%s), FP32 %.2f%%\n",
+	       o->quant.bits, pass_qscheme_name(o->quant.scheme), 100 * fp32);
+	printf("%-4s %-28s %8s %10s %4s %8s %9s %8s %s\n", "rank", "kernel", "params", "MACs", "bits",
+	       "bytes", "top-1 %", "lost", "");
+	for (int r = 0; r < nr; r++)
+		printf("%-4d %-28s %8lld %10lld %4d %8zu %9.2f %+8.2f %s\n", r + 1, rows[r].name,
+		       (long long)rows[r].params, (long long)rows[r].macs, rows[r].bits, rows[r].bytes,
+		       100 * rows[r].acc, 100 * (rows[r].acc - fp32), rows[r].bottleneck ? "bottleneck" : "");
+	FILE *f = o->report_json ? fopen(o->report_json, "w") : NULL;
+	if (o->report_json && !f) {
+		diag_error(d, NULL, "cannot open '%s' for writing", o->report_json);
+		rc = DRV_ERROR;
+	}
+	if (f) {
+		fprintf(f, "{\n  \"fp32_top1\": %.4f, \"bits\": %d, \"scheme\": \"%s\",\n  \"layers\": [",
+		        fp32, o->quant.bits, pass_qscheme_name(o->quant.scheme));
 		for (int r = 0; r < nr; r++) {
-			bool bn = nr > 1 && lost > 0 && fp32 - rows[r].acc >= lost / 3;
-			printf("%-4d %-28s %8lld %10lld %4d %8zu %9.2f %+8.2f %s\n", r + 1, rows[r].name,
-			       (long long)rows[r].params, (long long)rows[r].macs, o->quant.bits, rows[r].bytes,
-			       100 * rows[r].acc, 100 * (rows[r].acc - fp32), bn ? "bottleneck" : "");
+			fprintf(f, "%s\n    {\"kernel\": ", r ? "," : "");
+			diag_json_str(f, rows[r].name);
+			fprintf(f, ", \"params\": %lld, \"macs\": %lld, \"bits\": %d, \"bytes\": %zu, "
+			        "\"top1\": %.4f, \"lost\": %.4f, \"bottleneck\": %s}",
+			        (long long)rows[r].params, (long long)rows[r].macs, rows[r].bits, rows[r].bytes,
+			        rows[r].acc, fp32 - rows[r].acc, rows[r].bottleneck ? "true" : "false");
 		}
-		FILE *f = o->report_json ? fopen(o->report_json, "w") : NULL;
-		if (o->report_json && !f) {
-			diag_error(d, NULL, "cannot open '%s' for writing", o->report_json);
+		fputs("\n  ]\n}\n", f);
+		if (fclose(f)) {
+			diag_error(d, NULL, "cannot write '%s'", o->report_json);
+			remove(o->report_json);
 			rc = DRV_ERROR;
-		}
-		if (f) {
-			fprintf(f, "{\n  \"fp32_top1\": %.4f, \"bits\": %d, \"scheme\": \"%s\",\n  \"layers\": [",
-			        fp32, o->quant.bits, pass_qscheme_name(o->quant.scheme));
-			for (int r = 0; r < nr; r++) {
-				bool bn = nr > 1 && lost > 0 && fp32 - rows[r].acc >= lost / 3;
-				fprintf(f, "%s\n    {\"kernel\": ", r ? "," : "");
-				diag_json_str(f, rows[r].name);
-				fprintf(f, ", \"params\": %lld, \"macs\": %lld, \"bits\": %d, \"bytes\": %zu, "
-				        "\"top1\": %.4f, \"lost\": %.4f, \"bottleneck\": %s}",
-				        (long long)rows[r].params, (long long)rows[r].macs, o->quant.bits, rows[r].bytes,
-				        rows[r].acc, fp32 - rows[r].acc, bn ? "true" : "false");
-			}
-			fputs("\n  ]\n}\n", f);
-			if (fclose(f)) {
-				diag_error(d, NULL, "cannot write '%s'", o->report_json);
-				remove(o->report_json);
-				rc = DRV_ERROR;
-			}
 		}
 	}
 	free(rows);

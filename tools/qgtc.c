@@ -42,6 +42,7 @@ typedef enum {
 	OPT_IO,
 	OPT_REPORT,
 	OPT_REPORT_JSON,
+	OPT_REPORT_HTML,
 	OPT_TARGET,
 	OPT_MCPU,
 	OPT_MATTR,
@@ -161,6 +162,9 @@ static const drv_opt options[] = {
 	 "quantize/dequantize boundary), or (eval) layers ranked by the top-1 lost when only "
 	 "that layer is quantized (repeatable)"},
 	{OPT_REPORT_JSON, "--report-json", NULL, "FILE", GRP_QUANT, "write the size report as JSON"},
+	{OPT_REPORT_HTML, "--report-html", NULL, "FILE", GRP_EVAL,
+	 "eval: one self-contained page: this run against FP32 and PTQ, the accuracy-vs-bytes plot, "
+	 "the lambda sweep (with --lambda-sweep), per-layer sensitivity, weight histograms"},
 	{OPT_TARGET, "--target", NULL, "T", GRP_TARGET,
 	 "x86_64, aarch64 (Pi 4), armv7em (Cortex-M4/M7), host (default) or an LLVM triple"},
 	{OPT_MCPU, "-mcpu", NULL, "CPU", GRP_TARGET,
@@ -976,6 +980,9 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	case OPT_MF:
 		o->depfile = val;
+		return 0;
+	case OPT_REPORT_HTML:
+		o->report_html = val;
 		return 0;
 	case OPT_REPORT_JSON:
 		o->report_json = val;

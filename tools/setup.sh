@@ -14,6 +14,8 @@ PKGS=(
   libnewlib-arm-none-eabi qemu-user qemu-system-arm
   # real data and independent references (tests and benchmarks only)
   dataset-fashion-mnist python3-numpy python3-onnx python3-torch python3-torchvision
+  # headless browser: the HTML report's rendering test
+  chromium
 )
 
 missing=()
