@@ -7,8 +7,9 @@
 # with 8- and 4-bit PTQ weights and the 2-bit QGT weights; every quantized
 # model is evaluated on the 10,000 test images with the native engine and
 # compiled for a Cortex-M4 (armv7em), whose header states its arena.  Prints the table
-# and writes report.html: the table plus per-layer weight histograms before
-# and after QGT (the paper's figure 4) as inline SVG.
+# and writes report.html (qgtc eval --report-html): the table's runs on an
+# accuracy-vs-bytes plot, the per-layer sensitivity, and the weight
+# histograms before and after QGT (the paper's figure 4), as inline SVG.
 # usage: examples/demo.sh [PATH_TO_QGTC] [OUT_DIR]
 # env:   QGTC_DEMO_EPOCHS (fine-tune epochs, default 2), QGTC_DEMO_THREADS (2)
 set -euo pipefail
@@ -67,7 +68,7 @@ for b in 4 2; do
 	[ $b -le 2 ] && calib=mse
 	step "QGT $b-bit: fine-tune $epochs epochs (BN live, lambda ramped), fold, quantize, evaluate"
 	"$qgtc" eval "$model" --data "$data" -b $b --calib $calib --qgt --epochs $epochs \
-		--threads "$threads" --engine native --report-json qgt$b.json --dump-histograms hist$b.json \
+		--threads "$threads" --engine native --report-json qgt$b.json \
 		--save-onnx qgt$b.onnx | grep -v '^epoch .* step ' | tee qgt$b.log
 	step "QGT $b-bit: compile the fine-tuned model for armv7em"
 	"$qgtc" qgt$b.onnx -b $b --calib $calib --target armv7em -o qgt$b.o -q
@@ -124,59 +125,21 @@ echo " weights+params: packed weights, scales/zero points and float biases, from
 echo " object: the armv7em object file's .text + .rodata; demo took ${elapsed}s)"
 
 # ------------------------------------------------------------ report.html
-svg_hist() { # hist.json section title -> inline SVGs, one per layer
-	awk -v section="$2" -v title="$3" '
-	/"before":/ { cur = "before" } /"after":/ { cur = "after" }
-	cur == section && /"layer":/ {
-		match($0, /"layer": "[^"]*"/); name = substr($0, RSTART + 10, RLENGTH - 11)
-		match($0, /"params": [0-9]+/); params = substr($0, RSTART + 10, RLENGTH - 10)
-		match($0, /\[[0-9,]*\]/); n = split(substr($0, RSTART + 1, RLENGTH - 2), h, ",")
-		max = 1; for (i = 1; i <= n; i++) if (h[i] + 0 > max) max = h[i] + 0
-		W = 256; H = 110; bw = W / n
-		printf "<figure><svg width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">", W, H + 16, W, H + 16
-		printf "<rect width=\"%d\" height=\"%d\" fill=\"#f7f7f7\"/>", W, H
-		for (i = 1; i <= n; i++) {
-			bh = h[i] / max * (H - 4)
-			printf "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"%s\"/>", (i - 1) * bw, H - bh, bw - 0.5, bh, section == "before" ? "#7a9cc6" : "#d9734e"
-		}
-		printf "<line x1=\"%d\" y1=\"0\" x2=\"%d\" y2=\"%d\" stroke=\"#999\" stroke-dasharray=\"2\"/>", W / 2, W / 2, H
-		printf "<text x=\"0\" y=\"%d\" font-size=\"10\">-1</text><text x=\"%d\" y=\"%d\" font-size=\"10\">0</text><text x=\"%d\" y=\"%d\" font-size=\"10\">+1</text>", H + 12, W / 2 - 3, H + 12, W - 14, H + 12
-		printf "</svg><figcaption>%s %s (%s weights)</figcaption></figure>\n", title, name, params
-	}' "$1"
-}
-{
-	cat <<EOF
-<!DOCTYPE html>
-<html><head><meta charset="utf-8"><title>qgtc demo: QGT on Fashion-MNIST</title>
-<style>
-body { font-family: sans-serif; max-width: 70em; margin: 2em auto; }
-table { border-collapse: collapse; } td, th { border: 1px solid #ccc; padding: 0.3em 0.6em; text-align: right; }
-td:first-child, th:first-child { text-align: left; }
-figure { display: inline-block; margin: 0.4em; } figcaption { font-size: 0.8em; }
-</style></head><body>
-<h1>Quantization-Guided Training with qgtc</h1>
-<p>Bundled 24k-parameter CNN (examples/fashion_cnn, trained in PyTorch), Fashion-MNIST
-test set (10,000 images), native engine.  QGT: $epochs epochs of fine-tuning with batchnorm
-live, lambda ramped up, kernels held on the grid for the last 15% of the steps, batchnorm
-re-estimated and folded, then quantized per channel.  Object sizes: .text + .rodata of
-the armv7em (Cortex-M4) object.  Generated in ${elapsed} s.</p>
-<table>
-EOF
-	IFS='|' read -r -a hs <<<"$header"
-	printf '<tr>'; printf '<th>%s</th>' "${hs[@]}"; printf '</tr>\n'
-	for r in "${rows[@]}"; do
-		IFS='|' read -r -a cs <<<"$r"
-		printf '<tr>'; printf '<td>%s</td>' "${cs[@]}"; printf '</tr>\n'
-	done
-	echo "</table>"
-	for b in 2 4; do
-		echo "<h2>Weight histograms, $b-bit (paper fig. 4)</h2>"
-		echo "<p>Each weight divided by the largest |w| of its output channel, 64 bins over [-1, 1]:"
-		echo "before QGT (the FP32 model) and after QGT ($b-bit affine per-channel grid, before"
-		echo "batchnorm folding, which only rescales each channel).</p>"
-		echo "<div>"; svg_hist hist$b.json before "FP32"; echo "</div>"
-		echo "<div>"; svg_hist hist$b.json after "QGT $b-bit"; echo "</div>"
-	done
-	echo "</body></html>"
-} >report.html
-echo "wrote $(pwd)/report.html"
+# qgtc's own report page (eval --report-html): this table's runs as points
+# of the accuracy-vs-bytes plot, the per-layer sensitivity at 2 bits, and
+# the weight histograms before and after QGT (the paper's figure 4), from
+# one more 2-bit QGT fine-tune (the same seed and options as the row above).
+step "report.html: 2-bit QGT again with --report-html (sensitivity, histograms)"
+for r in "${rows[@]}"; do
+	IFS='|' read -r -a cs <<<"$r"
+	case ${cs[0]} in
+	"QGT 2-bit"*) continue ;;
+	FP32*) meth=fp32 ;;
+	*QGT*) meth=qgt ;;
+	*) meth=ptq ;;
+	esac
+	printf '%s\t%s\t%s\t%s\n' "${cs[0]}" "$meth" "${cs[4]}" "${cs[1]}"
+done >points.tsv
+"$qgtc" eval "$model" --data "$data" -b 2 --calib mse --qgt --epochs $epochs --threads "$threads" \
+	--engine native --report-html report.html --report-points points.tsv -q | grep -v '^epoch .* step ' |
+	tail -1

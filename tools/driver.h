@@ -79,6 +79,7 @@ typedef struct drv_options {
 	bool report_size;           /* --report size */
 	const char *report_json;    /* --report-json FILE */
 	const char *report_html;    /* --report-html FILE (eval) */
+	const char *report_points;  /* --report-points FILE: more runs for it */
 
 	/* qgtc train (tools/train.c); 0 means the trainer's default. */
 	int train_epochs;           /* --epochs */

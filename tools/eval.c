@@ -138,10 +138,68 @@ static const char *run_method(const drv_options *o)
 	return o->quant.scheme == IR_QS_CODEBOOK ? "codebook" : "qgt";
 }
 
+/* --report-points: up to max runs from path into pts; count, or -1. */
+static int read_points(const char *path, drv_point *pts, int max, diag_sink *d)
+{
+	static const char *const methods[] = {"fp32", "ptq", "qgt", "ste", "budget", "sq", "codebook"};
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		diag_error(d, path, "cannot open the report's points");
+		return -1;
+	}
+	char line[512];
+	int n = 0, ln = 0;
+	while (fgets(line, sizeof line, f)) {
+		ln++;
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		char *lab = line, *m = strchr(lab, '\t'), *b = m ? strchr(m + 1, '\t') : NULL,
+		     *a = b ? strchr(b + 1, '\t') : NULL, *e1, *e2;
+		if (!a) {
+			diag_error(d, path, "line %d: expected LABEL<tab>METHOD<tab>BYTES<tab>TOP1%%", ln);
+			goto fail;
+		}
+		*m++ = 0;
+		*b++ = 0;
+		*a++ = 0;
+		double bytes = strtod(b, &e1), acc = strtod(a, &e2);
+		int k = 0;
+		while (k < 7 && strcmp(m, methods[k]))
+			k++;
+		if (k == 7 || *e1 || *e2 || !(bytes > 0) || !(acc >= 0 && acc <= 100)) {
+			diag_error(d, path, "line %d: a method of fp32, ptq, qgt, ste, budget, sq, codebook, "
+			           "bytes > 0 and top-1 in [0, 100] expected", ln);
+			goto fail;
+		}
+		if (n == max) {
+			diag_error(d, path, "line %d: more than %d runs", ln, max);
+			goto fail;
+		}
+		size_t ll = strlen(lab) < sizeof pts[n].label ? strlen(lab) : sizeof pts[n].label - 1;
+		memcpy(pts[n].label, lab, ll);
+		pts[n].label[ll] = 0;
+		pts[n].method = methods[k];
+		pts[n].bytes = bytes;
+		pts[n].acc = acc / 100;
+		n++;
+	}
+	fclose(f);
+	return n;
+fail:
+	fclose(f);
+	return -1;
+}
+
 int drv_eval_report(const drv_options *o, const double *lambda, const double *acc, int n, diag_sink *d)
 {
-	drv_point pts[8];
-	int np = 0, rc = DRV_ERROR;
+	drv_point pts[24], extra[20];
+	int np = 0, rc = DRV_ERROR, nextra = 0;
+	/* a bad points file fails before any work */
+	if (o->report_points && (nextra = read_points(o->report_points, extra, 20, d)) < 0)
+		return DRV_ERROR;
 	ir_graph *after = NULL, *before = NULL;
 	drv_sens_row *rows = NULL;
 	int nrows = 0;
@@ -165,11 +223,16 @@ int drv_eval_report(const drv_options *o, const double *lambda, const double *ac
 		else
 			snprintf(p->label, sizeof p->label, "this run");
 	}
-	if ((rc = ref_point(o, 0, &pts[np++], d)) != DRV_OK)
-		goto out;
-	for (int b = 8; b >= 2; b /= 2)
-		if ((rc = ref_point(o, b, &pts[np++], d)) != DRV_OK)
+	if (o->report_points) {
+		memcpy(pts + np, extra, sizeof *extra * (size_t)nextra);
+		np += nextra;
+	} else {
+		if ((rc = ref_point(o, 0, &pts[np++], d)) != DRV_OK)
 			goto out;
+		for (int b = 8; b >= 2; b /= 2)
+			if ((rc = ref_point(o, b, &pts[np++], d)) != DRV_OK)
+				goto out;
+	}
 	drv_options so = *o;
 	so.quant.bits = o->quantize ? o->quant.bits : 2;
 	if ((rc = drv_sens_rows(&so, &rows, &nrows, &sfp, d)) != DRV_OK)

@@ -43,6 +43,7 @@ typedef enum {
 	OPT_REPORT,
 	OPT_REPORT_JSON,
 	OPT_REPORT_HTML,
+	OPT_REPORT_POINTS,
 	OPT_TARGET,
 	OPT_MCPU,
 	OPT_MATTR,
@@ -162,6 +163,10 @@ static const drv_opt options[] = {
 	 "quantize/dequantize boundary), or (eval) layers ranked by the top-1 lost when only "
 	 "that layer is quantized (repeatable)"},
 	{OPT_REPORT_JSON, "--report-json", NULL, "FILE", GRP_QUANT, "write the size report as JSON"},
+	{OPT_REPORT_POINTS, "--report-points", NULL, "FILE", GRP_EVAL,
+	 "with --report-html: the runs to show beside this one (lines 'LABEL<tab>METHOD<tab>BYTES<tab>"
+	 "TOP1%'; METHOD fp32, ptq, qgt, ste, budget, sq or codebook) instead of FP32 and PTQ measured "
+	 "here"},
 	{OPT_REPORT_HTML, "--report-html", NULL, "FILE", GRP_EVAL,
 	 "eval: one self-contained page: this run against FP32 and PTQ, the accuracy-vs-bytes plot, "
 	 "the lambda sweep (with --lambda-sweep), per-layer sensitivity, weight histograms"},
@@ -984,6 +989,9 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_REPORT_HTML:
 		o->report_html = val;
 		return 0;
+	case OPT_REPORT_POINTS:
+		o->report_points = val;
+		return 0;
 	case OPT_REPORT_JSON:
 		o->report_json = val;
 		return 0;
@@ -1131,6 +1139,10 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 	}
 	if ((o->qgt || o->qgt_sweep) && !o->pipeline_given)
 		o->pipeline = QGT_PIPELINE;
+	if (o->report_points && !o->report_html) {
+		diag_error(d, NULL, "--report-points adds runs to --report-html: give --report-html FILE");
+		return DRV_USAGE;
+	}
 	if (o->qgtp.flash_budget) {
 		if (o->quant.bits_rules) {
 			diag_error(d, NULL, "--flash-budget chooses every layer's bits: drop the --bits rules");
