@@ -82,6 +82,26 @@ m = re.search(r'<svg id="sweep".*?</svg>', dom, re.S)
 assert m and m.group(0).count('class="pt"') == 2 and "<polyline" in m.group(0)
 PY
 
+# --report-points: the runs shown beside this one; a malformed file fails
+# before any work and writes nothing.
+printf 'FP32\tfp32\t97576\t90.33\nPTQ 2-bit\tptq\t6731\t50.63\nQGT 4-bit\tqgt\t12713\t90.10\n' >"$tmp/good.tsv"
+"$QGTC" eval "$MODEL" --data "$DATA" --limit 200 -b 2 --report-html "$tmp/pts.html" \
+	--report-points "$tmp/good.tsv" >"$tmp/pts.log" 2>&1 || { cat "$tmp/pts.log"; bad "--report-points"; }
+render "$tmp/pts.html" || bad "chromium could not render the points page"
+/usr/bin/python3 - "$tmp/dom.html" <<'PY' || bad "the points page: 4 runs expected in the plot and the table"
+import re, sys
+dom = open(sys.argv[1]).read()
+m = re.search(r'<svg id="pareto".*?</svg>', dom, re.S)
+assert m and m.group(0).count('class="pt"') == 4
+t = re.search(r'<table id="runs">.*?</table>', dom, re.S)
+assert t and t.group(0).count("<tr") == 5 and "QGT 4-bit" in t.group(0)
+PY
+printf 'FP32\tfp32\t97576\t90.33\nnot a point\n' >"$tmp/bad.tsv"
+"$QGTC" eval "$MODEL" --data "$DATA" --limit 200 -b 2 --report-html "$tmp/badpts.html" \
+	--report-points "$tmp/bad.tsv" >"$tmp/badpts.log" 2>&1
+[ $? -eq 1 ] && grep -q "bad.tsv: error: line 2: expected LABEL" "$tmp/badpts.log" && ! grep -q "^top-1" "$tmp/badpts.log" &&
+	[ ! -e "$tmp/badpts.html" ] || { cat "$tmp/badpts.log"; bad "a malformed --report-points file"; }
+
 mkdir "$tmp/ro" && chmod 500 "$tmp/ro"
 if [ "$(id -u)" != 0 ]; then
 	"$QGTC" eval "$MODEL" --data "$DATA" --limit 100 -b 4 --report-html "$tmp/ro/r.html" >"$tmp/ro.log" 2>&1
