@@ -127,16 +127,35 @@ static void pareto(FILE *f, const drv_report *r)
 			fprintf(f, "%.1f,%.1f ", px(p[i].bytes, x0, x1), py(acc[i], y0, y1));
 		}
 	fputs("\"/>\n", f);
+	/* labels beside their points, moved down a line while they would
+	 * overlap one already placed (about 5.5 px a character at 10 px) */
+	double (*box)[4] = malloc(sizeof *box * (size_t)r->npts);
 	for (int i = 0; i < r->npts; i++) {
-		fprintf(f, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"><title>", px(p[i].bytes, x0, x1),
-		        py(acc[i], y0, y1), method_color(p[i].method));
+		double cx = px(p[i].bytes, x0, x1), cy = py(acc[i], y0, y1);
+		fprintf(f, "<circle class=\"pt\" cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"%s\"><title>", cx, cy,
+		        method_color(p[i].method));
 		esc(f, p[i].label);
 		fprintf(f, ": %.0f bytes, %.2f%%</title></circle>", p[i].bytes, acc[i]);
-		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">", px(p[i].bytes, x0, x1) + 7,
-		        py(acc[i], y0, y1) - 6);
+		double lx = cx + 7, ly = cy - 6, lw = 5.5 * (double)strlen(p[i].label);
+		for (int tries = 0; box && tries < 12; tries++) {
+			bool hit = false;
+			for (int j = 0; j < i && !hit; j++)
+				hit = lx < box[j][2] && box[j][0] < lx + lw && ly - 10 < box[j][3] && box[j][1] < ly;
+			if (!hit)
+				break;
+			ly += 11;
+		}
+		if (box) {
+			box[i][0] = lx;
+			box[i][1] = ly - 10;
+			box[i][2] = lx + lw;
+			box[i][3] = ly;
+		}
+		fprintf(f, "<text x=\"%.1f\" y=\"%.1f\" font-size=\"10\">", lx, ly);
 		esc(f, p[i].label);
 		fputs("</text>\n", f);
 	}
+	free(box);
 	/* legend: each method present once */
 	int row = 0;
 	for (int i = 0; i < r->npts; i++) {
