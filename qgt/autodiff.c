@@ -324,14 +324,7 @@ qgt_trainer *qgt_trainer_create(ir_graph *g, const qgt_train_config *c, diag_sin
 	if (!t->tbuf)
 		goto fail;
 	if (c->teacher && c->distill > 0) {
-		qgt_train_config tc = *c;
-		tc.regs = NULL;
-		tc.nregs = 0;
-		tc.teacher = NULL;
-		tc.log = NULL;
-		tc.input_grad = false;
-		tc.act_ema = 0;
-		if (!(t->teacher = qgt_trainer_create(c->teacher, &tc, d)))
+		if (!(t->teacher = qgt_forward_trainer(c->teacher, c, d)))
 			goto fail;
 		if (t->teacher->nclass != t->nclass) {
 			diag_error(d, g->src_file, "the teacher gives %lld scores per sample, the model %lld",
@@ -343,6 +336,19 @@ qgt_trainer *qgt_trainer_create(ir_graph *g, const qgt_train_config *c, diag_sin
 fail:
 	qgt_trainer_destroy(t);
 	return NULL;
+}
+
+qgt_trainer *qgt_forward_trainer(ir_graph *g, const qgt_train_config *c, diag_sink *d)
+{
+	qgt_train_config cc = *c;
+	cc.regs = NULL;
+	cc.nregs = 0;
+	cc.teacher = NULL;
+	cc.distill = 0;
+	cc.log = NULL;
+	cc.input_grad = false;
+	cc.act_ema = 0;
+	return qgt_trainer_create(g, &cc, d);
 }
 
 void qgt_trainer_destroy(qgt_trainer *t)

@@ -52,20 +52,13 @@ static int mean_loss(qgt_trainer *t, const qgt_dataset *ds, const int64_t *idx, 
 {
 	int64_t b = t->batch;
 	double sum = 0;
-	int64_t *bi = malloc(sizeof *bi * (size_t)b);
-	if (!bi)
-		return -1;
 	for (int64_t s = 0; s < n; s += b) {
-		memcpy(bi, idx + s, sizeof *bi * (size_t)b);
-		qgt_gather_batch(ds, bi, b, xb, yb, 0, false, NULL);
+		qgt_gather_batch(ds, idx + s, b, xb, yb, 0, false, NULL);
 		double l;
-		if (qgt_trainer_forward(t, xb, yb, false, &l, NULL)) {
-			free(bi);
+		if (qgt_trainer_forward(t, xb, yb, false, &l, NULL))
 			return -1;
-		}
 		sum += l;
 	}
-	free(bi);
 	*loss = sum / (double)(n / b);
 	return 0;
 }
@@ -270,7 +263,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		goto out;
 	}
 	/* Bytes: quantize and bitpack a copy at each width. */
-	size_t base = 0, fp32 = 0;
+	size_t base = 0;
 	for (int k = 0; k < NW; k++) {
 		if (widths[k] == 32)
 			continue;
@@ -281,7 +274,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		pass_options co = {.quant = &qo};
 		if (pass_run_pipeline(c, "quantize,bitpack", &co, d))
 			goto out;
-		size_t tot = pass_quant_total_bytes(c, &fp32), sum = 0;
+		size_t tot = pass_quant_total_bytes(c, NULL), sum = 0;
 		for (int l = 0; l < nl; l++) {
 			L[l].bytes[k] = pass_quant_weight_bytes(c->nodes[L[l].node]->in[1]);
 			sum += L[l].bytes[k];
@@ -339,7 +332,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 	qgt_train_config_default(&tc);
 	tc.batch = B;
 	tc.threads = po->train.threads;
-	tr = qgt_trainer_create(t, &tc, d);
+	tr = qgt_forward_trainer(t, &tc, d);
 	if (!tr)
 		goto out;
 	if (ds.sample_numel * B != tr->numel[tr->in->id]) {
@@ -416,7 +409,6 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		}
 		fflush(log);
 	}
-	(void)fp32;
 	rc = 0;
 	goto out;
 oom:

@@ -51,23 +51,10 @@ static void sampler_free(sampler *sm)
 	free(sm->y);
 }
 
-/* A trainer for forward passes only: no regularizers, log or input
- * gradient. */
-static qgt_trainer *forward_only_trainer(ir_graph *g, const qgt_train_config *c, diag_sink *d)
-{
-	qgt_train_config cc = *c;
-	cc.regs = NULL;
-	cc.nregs = 0;
-	cc.log = NULL;
-	cc.input_grad = false;
-	cc.act_ema = 0;
-	return qgt_trainer_create(g, &cc, d);
-}
-
 int qgt_bn_reestimate(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, int nb,
                       diag_sink *d)
 {
-	qgt_trainer *t = forward_only_trainer(g, c, d);
+	qgt_trainer *t = qgt_forward_trainer(g, c, d);
 	if (!t)
 		return -1;
 	int64_t b = t->batch;
@@ -198,7 +185,7 @@ oom:
 static int calibrate(ir_graph *g, qgt_bn_intro *bi, const qgt_dataset *ds, const qgt_train_config *c,
                      int nb, diag_sink *d)
 {
-	qgt_trainer *t = forward_only_trainer(g, c, d);
+	qgt_trainer *t = qgt_forward_trainer(g, c, d);
 	if (!t)
 		return -1;
 	int64_t b = t->batch, tot = 0;

@@ -44,9 +44,9 @@ static void reg_options(const qgt_pass_options *po, const pass_quant_options *qo
 {
 	qgt_reg_options_default(ro);
 	/* The default method (--method qgt) runs the forward on the
-	 * fake-quantized kernels, as STE does, with each grid's scales
-	 * learned (LSQ) and the regularizer pulling every weight onto its
-	 * grid point; --method qgt-float is the paper's recipe as first
+	 * fake-quantized kernels, as STE does, on a grid rebuilt from them
+	 * every step, and the regularizer pulls every weight onto its grid
+	 * point; --method qgt-float is the paper's recipe as first
 	 * built (the forward on the float kernels, the grid rebuilt from them
 	 * every 50 steps).  Measured on the held-out models of
 	 * bench/qgt_models.py (bench/README.md), the float forward trails

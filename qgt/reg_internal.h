@@ -65,6 +65,16 @@ int qgt_reg_freeze(reg_ctx *c, qgt_reg_state *s, float *w);
 /* STE (reg_ste.c): the hooks of qgt_reg_options.method QGT_METHOD_STE. */
 int qgt_ste_begin(void *ctx, qgt_param *p, const qgt_progress *pr);
 double qgt_ste_apply(void *ctx, qgt_param *p, const qgt_progress *pr);
+/* Learned scales apply to grid q: learn_scale asked, q built, affine or
+ * symmetric (their scales are free; pow2, binary, ternary keep theirs). */
+static inline bool qgt_lsq_on(const reg_ctx *c, const ir_quant *q)
+{
+	return c->o.learn_scale && q->codes && q->scale &&
+	       (q->scheme == IR_QS_AFFINE || q->scheme == IR_QS_SYMMETRIC);
+}
+/* After a forward on DQ(Q(w)): the float kernel back into p->w, and with
+ * learned scales one step on s's grid from the gradient p->g taken there. */
+void qgt_ste_restore(reg_ctx *c, qgt_reg_state *s, qgt_param *p, const qgt_progress *pr);
 /* Learned scales (learn_scale): one step on s's grid from the gradient g
  * taken at DQ(Q(w)). */
 void qgt_lsq_step(reg_ctx *c, qgt_reg_state *s, const float *w, const float *g,

@@ -121,8 +121,7 @@ double qgt_grid_build(qgt_reg_state *s, const float *w, const pass_qspec *spec, 
 double qgt_grid_uniform(reg_ctx *c, qgt_reg_state *s, const float *w, bool refresh)
 {
 	/* learned scales: the grid is built once, then trains */
-	if (c->o.learn_scale && s->q.codes &&
-	    (s->q.scheme == IR_QS_AFFINE || s->q.scheme == IR_QS_SYMMETRIC))
+	if (qgt_lsq_on(c, &s->q))
 		refresh = false;
 	if (refresh || !s->q.codes)
 		return qgt_grid_build(s, w, &s->spec, c->d);
@@ -200,13 +199,9 @@ static double reg_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
 	qgt_reg_state *s = qgt_reg_state_of(c, p);
 	if (!s)
 		return 0;
-	if (s->ste_swapped) {
-		/* the forward ran on DQ(Q(w)): the task gradient passes
-		 * straight through to w, the regularizer adds its pull */
-		memcpy(p->w, s->ste_w, sizeof(float) * (size_t)s->n);
-		s->ste_swapped = false;
-		qgt_lsq_step(c, s, p->w, p->g, pr);
-	}
+	/* the forward ran on DQ(Q(w)): the task gradient passes straight
+	 * through to w, the regularizer adds its pull below */
+	qgt_ste_restore(c, s, p, pr);
 	if (pr->step >= qgt_reg_freeze_start(c, pr)) {
 		if (!s->frozen && qgt_reg_freeze(c, s, p->w))
 			return NAN;

@@ -57,8 +57,7 @@ void qgt_lsq_step(reg_ctx *c, qgt_reg_state *s, const float *w, const float *g,
                   const qgt_progress *pr)
 {
 	ir_quant *q = &s->q;
-	if (!c->o.learn_scale || !q->codes || !q->scale || pr->lr <= 0 ||
-	    (q->scheme != IR_QS_AFFINE && q->scheme != IR_QS_SYMMETRIC))
+	if (!qgt_lsq_on(c, q) || pr->lr <= 0)
 		return;
 	const ir_shape *sh = &s->v->shape;
 	int64_t C = q->axis >= 0 ? q->nchan : 1, inner = 1, outer = 1;
@@ -97,6 +96,16 @@ void qgt_lsq_step(reg_ctx *c, qgt_reg_state *s, const float *w, const float *g,
 	}
 }
 
+void qgt_ste_restore(reg_ctx *c, qgt_reg_state *s, qgt_param *p, const qgt_progress *pr)
+{
+	if (!s->ste_swapped)
+		return;
+	/* straight through: d loss / d w := d loss / d DQ(Q(w)) */
+	memcpy(p->w, s->ste_w, sizeof(float) * (size_t)s->n);
+	s->ste_swapped = false;
+	qgt_lsq_step(c, s, p->w, p->g, pr);
+}
+
 /* Zero the gradient where w lies outside what the grid holds. */
 static void clip_grad(const qgt_reg_state *s, const float *w, float *g)
 {
@@ -129,10 +138,7 @@ double qgt_ste_apply(void *ctx, qgt_param *p, const qgt_progress *pr)
 	}
 	if (!s->ste_swapped)
 		return 0;
-	/* straight through: d loss / d w := d loss / d DQ(Q(w)) */
-	memcpy(p->w, s->ste_w, sizeof(float) * (size_t)s->n);
-	qgt_lsq_step(c, s, p->w, p->g, pr);
-	s->ste_swapped = false;
+	qgt_ste_restore(c, s, p, pr);
 	if (c->o.ste_clip)
 		clip_grad(s, p->w, p->g);
 	return 0;

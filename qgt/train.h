@@ -114,6 +114,10 @@ typedef struct qgt_trainer qgt_trainer;
  * Caller owns; the graph must outlive the trainer.  NULL on error. */
 qgt_trainer *qgt_trainer_create(ir_graph *g, const qgt_train_config *c, diag_sink *d);
 void qgt_trainer_destroy(qgt_trainer *t);
+/* A trainer of g for forward passes only, with c's batch, threads and
+ * batchnorm settings: no regularizers, teacher, log, input gradient or
+ * activation range updates. */
+qgt_trainer *qgt_forward_trainer(ir_graph *g, const qgt_train_config *c, diag_sink *d);
 
 int qgt_trainer_nparams(const qgt_trainer *t);
 qgt_param *qgt_trainer_param(qgt_trainer *t, int i);

@@ -97,16 +97,7 @@ out:
 /* A reference point: o without fine-tuning, at `bits` (0: FP32). */
 static int ref_point(const drv_options *o, int bits, drv_point *p, diag_sink *d)
 {
-	drv_options r = *o;
-	r.qgt = false;
-	r.qgt_sweep = NULL;
-	r.report_html = NULL;
-	r.report_json = NULL;
-	r.report_size = false;
-	r.report_sensitivity = false;
-	r.qgtp.flash_budget = 0;
-	r.quiet = true;
-	r.eval_silent = true;
+	drv_options r = drv_plain_eval(o);
 	r.quant.bits_rules = NULL;
 	r.quantize = bits > 0;
 	r.quant.bits = bits > 0 ? bits : r.quant.bits;

@@ -48,6 +48,21 @@ int drv_qgt_options(const drv_options *o, qgt_pass_options *qp, diag_sink *d)
 
 /* ------------------------------------------------- sweep, sensitivity */
 
+drv_options drv_plain_eval(const drv_options *o)
+{
+	drv_options r = *o;
+	r.qgt = false;
+	r.qgt_sweep = NULL;
+	r.report_html = NULL;
+	r.report_json = NULL;
+	r.report_size = false;
+	r.report_sensitivity = false;
+	r.qgtp.flash_budget = 0;
+	r.quiet = true;
+	r.eval_silent = true;
+	return r;
+}
+
 /* top-1 of o (a full eval, nothing printed) into *acc; DRV_* status. */
 static int eval_quiet(drv_options *o, double *acc, diag_sink *d)
 {
@@ -139,14 +154,7 @@ int drv_sens_rows(const drv_options *o, drv_sens_row **rowsp, int *nrows, double
 		diag_error(d, NULL, "out of memory");
 		return DRV_ERROR;
 	}
-	drv_options base = *o;
-	base.report_sensitivity = false;
-	base.report_size = false;
-	base.report_json = NULL;
-	base.report_html = NULL;
-	base.qgtp.flash_budget = 0;
-	base.qgt = false;
-	base.quiet = true;
+	drv_options base = drv_plain_eval(o);
 	double fp32;
 	drv_options of = base;
 	of.quantize = false;
