@@ -7,7 +7,7 @@
 #    conformance suites on the interpreter and the fuzz corpora (replayed).
 # 2. Builds the libFuzzer harnesses with clang-19 in BUILD_DIR-fuzz
 #    (-DQGTC_FUZZ=ON, those targets only) and fuzzes each for
-#    QGTC_FUZZ_SMOKE_SECONDS (default 30) from its corpus.  Without clang-19
+#    QGTC_FUZZ_SMOKE_SECONDS (default 60) from its corpus.  Without clang-19
 #    and its libFuzzer (libclang-rt-19-dev) this step is skipped with a
 #    note, except under CI=true, where that is a failure.
 #
@@ -20,7 +20,7 @@ if [ $# -ne 2 ]; then
 	exit 2
 fi
 src=$1 build=$2 fbuild=$2-fuzz
-secs=${QGTC_FUZZ_SMOKE_SECONDS:-30}
+secs=${QGTC_FUZZ_SMOKE_SECONDS:-60}
 
 probe=$(mktemp -d)
 trap 'rm -rf "$probe"' EXIT
