@@ -623,6 +623,14 @@ static void parse_const(parser *P)
 	}
 	if (!expect(P, '['))
 		goto out;
+	/* Every value takes at least one byte of text: a shape that asks for
+	 * more values than the rest of the file could hold is an error now,
+	 * before its buffer is allocated (a few bytes must not ask for GBs). */
+	if (n > P->end - P->t.p) {
+		perr(P, &name, "%s holds %lld values, more than the %lld bytes of text left", name.s,
+		     (long long)n, (long long)(P->end - P->t.p));
+		goto out;
+	}
 	size_t es = ir_dtype_size(dt);
 	data = calloc((size_t)(n ? n : 1), es);
 	if (!data) {

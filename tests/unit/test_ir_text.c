@@ -142,6 +142,8 @@ static void test_ir_text_errors_point_at_the_problem(void **state)
 	             "is not an integer in range");
 	EXPECT_ERROR("graph g {\n  const %c: u8[1] = [256]\n}\n", "256 does not fit in u8");
 	EXPECT_ERROR("graph g {\n  const %c: f32[2] = [1.0]\n}\n", "1 values for c, whose shape holds 2");
+	EXPECT_ERROR("graph g {\n  const %c: u8[100000,100000] = [1]\n}\n",
+	             "c holds 10000000000 values, more than the 5 bytes of text left");
 	EXPECT_ERROR("graph g {\n  input %x: f32[2]\n  input %x: f32[2]\n}\n",
 	             "bad.qir:3:9: error: value '%x' is defined twice");
 	EXPECT_ERROR("graph g {\n  input %x: f32[2,?]\n}\n", "only the first (batch) dimension may be symbolic");
