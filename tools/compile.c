@@ -283,32 +283,45 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 	return 0;
 }
 
-int drv_compile(const drv_options *o, diag_sink *d)
+int drv_build(const drv_options *o, int64_t batch, ir_graph **out, diag_sink *d)
 {
-	drv_emit emit = o->cmd == DRV_CMD_OPT ? DRV_EMIT_IR : resolve_emit(o);
+	*out = NULL;
+	qgt_pass_options qp;
+	int rc = drv_qgt_options(o, &qp, d);
+	if (rc != DRV_OK)
+		return rc;
 	ir_graph *g = drv_load_model(o->model, d);
 	if (!g)
 		return DRV_ERROR;
-	int rc = DRV_ERROR;
-	qgt_pass_options qp;
-	int qrc = drv_qgt_options(o, &qp, d);
-	if (qrc != DRV_OK) {
-		rc = qrc;
-		goto out;
-	}
 	pass_options po;
 	drv_pass_options(o, &po);
 	po.qgt = &qp;
-	/* Native code has static shapes: a symbolic batch becomes --batch, or
-	 * 1 (bound by the pass manager: after qgt, which trains at its own). */
-	po.batch = o->batch > 0 ? o->batch : emit != DRV_EMIT_IR ? 1 : 0;
+	po.batch = o->batch > 0 ? o->batch : batch;
 	if (o->verbose)
 		fprintf(stderr, "qgtc: running pipeline '%s' on '%s'\n", o->pipeline, o->model);
-	if (pass_run_pipeline(g, o->pipeline, &po, d))
-		goto out;
+	if (pass_run_pipeline(g, o->pipeline, &po, d)) {
+		ir_graph_destroy(g);
+		return DRV_ERROR;
+	}
 	drv_diag_flush(d);
-	if (ir_verify(g, false, d))
-		goto out;
+	if (ir_verify(g, false, d)) {
+		ir_graph_destroy(g);
+		return DRV_ERROR;
+	}
+	*out = g;
+	return DRV_OK;
+}
+
+int drv_compile(const drv_options *o, diag_sink *d)
+{
+	drv_emit emit = o->cmd == DRV_CMD_OPT ? DRV_EMIT_IR : resolve_emit(o);
+	/* Native code has static shapes: a symbolic batch becomes --batch, or
+	 * 1 (bound by the pass manager: after qgt, which trains at its own). */
+	ir_graph *g;
+	int rc = drv_build(o, emit != DRV_EMIT_IR ? 1 : 0, &g, d);
+	if (rc != DRV_OK)
+		return rc;
+	rc = DRV_ERROR;
 	bool to_stdout = !o->out_file || strcmp(o->out_file, "-") == 0;
 	FILE *rep = to_stdout && emit != DRV_EMIT_OBJ ? stderr : stdout;
 	if (drv_quant_report(o, g, rep, d))

@@ -20,7 +20,7 @@ enum {
 };
 
 typedef enum { DRV_CMD_COMPILE, DRV_CMD_RUN, DRV_CMD_HELP, DRV_CMD_OPT, DRV_CMD_EVAL,
-               DRV_CMD_TRAIN } drv_command;
+               DRV_CMD_TRAIN, DRV_CMD_VALIDATE } drv_command;
 
 typedef enum {
 	DRV_EMIT_DEFAULT, /* not given: derived from -o's extension, else obj */
@@ -123,11 +123,17 @@ int drv_eval(const drv_options *o, diag_sink *d);
 /* One evaluation: top-1 (0..1) into *acc; DRV_* status (eval.c). */
 int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d);
 int drv_train(const drv_options *o, diag_sink *d);
+/* validate.c: compile, run on the target, compare with the interpreter. */
+int drv_validate(const drv_options *o, diag_sink *d);
 
 /* Shared by the commands (compile.c). */
 ir_graph *drv_load_model(const char *path, diag_sink *d);
 ir_graph *drv_load_qir(const char *path, diag_sink *d);
 void drv_pass_options(const drv_options *o, pass_options *po);
+/* Load o->model and run o's pipeline on it, a symbolic batch bound to
+ * --batch or else `batch` (0: left open), then verify: *out, or NULL and
+ * the DRV_* status. */
+int drv_build(const drv_options *o, int64_t batch, ir_graph **out, diag_sink *d);
 /* Report "cannot open 'PATH': REASON" unless path names a readable file. */
 int drv_check_readable(const char *path, diag_sink *d);
 
@@ -194,5 +200,8 @@ int drv_report_html(const drv_report *r, const char *path, diag_sink *d);
 int drv_eval_report(const drv_options *o, const double *lambda, const double *acc, int n, diag_sink *d);
 int drv_quant_report(const drv_options *o, const ir_graph *g, FILE *f, diag_sink *d);
 void drv_quant_fini(drv_options *o);
+/* Section sizes of an ELF object in memory (.text*, .rodata*, .data*,
+ * .bss*); 0, or -1 if buf is no ELF (quant.c). */
+int drv_object_sizes(const void *buf, size_t len, pass_object_size *o);
 
 #endif

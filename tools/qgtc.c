@@ -247,6 +247,12 @@ enum { NOPTIONS = sizeof options / sizeof options[0] };
 
 static bool applies(const drv_opt *op, drv_command cmd)
 {
+	/* validate compiles as compile does, into a folder of its own */
+	if (cmd == DRV_CMD_VALIDATE)
+		return op->group != GRP_COMPILE && op->group != GRP_RUN && op->id != OPT_NAME &&
+		       op->id != OPT_HEADER && op->id != OPT_MD && op->id != OPT_MF &&
+		       op->id != OPT_REPORT_HTML && op->id != OPT_REPORT_POINTS &&
+		       op->id != OPT_LAMBDA_SWEEP;
 	if (op->id == OPT_BATCH)
 		return cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_OPT || cmd == DRV_CMD_EVAL;
 	if (op->id == OPT_ENGINE)
@@ -387,6 +393,35 @@ static void print_help(FILE *f, drv_command topic)
 		      f);
 		return;
 	}
+	if (topic == DRV_CMD_VALIDATE) {
+		fputs("usage: qgtc validate MODEL [INPUT.npy...] [options]\n"
+		      "\n"
+		      "Compile MODEL as 'qgtc MODEL [options] -o x.o' would, run the object on\n"
+		      "its target and compare every output with the reference interpreter's on\n"
+		      "the same compiled graph: x86_64 runs here, aarch64 under qemu-aarch64,\n"
+		      "armv7em (-mcpu=cortex-m4 or cortex-m7) on QEMU's mps2-an386/an500 boards\n"
+		      "(cross compilers and QEMU as tools/setup.sh installs them).  The inputs\n"
+		      "are the .npy files given ([N, ...] per model input, every sample run), or\n"
+		      "--data's first test samples, or seeded random ones (--seed); --limit N\n"
+		      "runs N of them (default 4).  Prints the largest error of each output,\n"
+		      "instructions per inference on Cortex-M (QEMU -icount) or the time on\n"
+		      "this machine, flash (.text + .rodata) and arena.  Integer code must\n"
+		      "match the interpreter byte for byte, float code within 1e-4 of the\n"
+		      "largest output; otherwise validate fails (exit 1).  -v prints the\n"
+		      "commands and keeps the harness, object and logs.\n",
+		      f);
+		print_group(f, GRP_TARGET, "Target options");
+		print_group(f, GRP_EVAL, "Input options");
+		print_group(f, GRP_QUANT, "Quantization options");
+		print_group(f, GRP_PIPELINE, "Pipeline options");
+		print_group(f, GRP_GENERAL, "General options");
+		fputs("\nExamples:\n"
+		      "  qgtc validate model.onnx --target armv7em -a 8 --calib-data x.npy\n"
+		      "  qgtc validate model.onnx --target aarch64 --data DIR --limit 16\n"
+		      "  qgtc validate model.onnx x.npy -b 4\n",
+		      f);
+		return;
+	}
 	if (topic == DRV_CMD_RUN) {
 		fputs("usage: qgtc run MODEL [INPUT...] [options]\n"
 		      "\n"
@@ -419,7 +454,8 @@ static void print_help(FILE *f, drv_command topic)
 	      "       qgtc eval MODEL --data DIR [options]  top-1 accuracy on a data set\n"
 	      "       qgtc train MODEL --data DIR [options] train or fine-tune MODEL\n"
 	      "       qgtc opt MODEL --passes=LIST          run passes, print the IR\n"
-	      "       qgtc help [run|eval|opt]              show help\n"
+	      "       qgtc validate MODEL [INPUT...]        run on the target, compare\n"
+	      "       qgtc help [COMMAND]                   show help\n"
 	      "\n"
 	      "qgtc compiles trained neural networks to native code for\n"
 	      "microcontrollers: an object file with the weights baked in, a C header\n"
@@ -434,7 +470,10 @@ static void print_help(FILE *f, drv_command topic)
 	      "  qgtc train MODEL --data DIR train (FP32) on the training split; see\n"
 	      "                              'qgtc help train'\n"
 	      "  qgtc opt MODEL --passes=L   run exactly the passes in L, print the IR\n"
-	      "  qgtc help [COMMAND]         this help, or the help of run, eval or opt\n"
+	      "  qgtc validate MODEL         compile, run on the target (QEMU for ARM) and\n"
+	      "                              compare with the interpreter; see\n"
+	      "                              'qgtc help validate'\n"
+	      "  qgtc help [COMMAND]         this help, or that of run, eval, train, opt, validate\n"
 	      "\n"
 	      "Model files:\n"
 	      "  *.onnx                      ONNX ModelProto\n"
@@ -527,7 +566,8 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_HELP:
 		*stop = true;
 		o->help_topic = o->cmd == DRV_CMD_RUN ? "run" : o->cmd == DRV_CMD_OPT ? "opt"
-		                : o->cmd == DRV_CMD_EVAL ? "eval" : o->cmd == DRV_CMD_TRAIN ? "train" : "";
+		                : o->cmd == DRV_CMD_EVAL ? "eval" : o->cmd == DRV_CMD_TRAIN ? "train"
+		                : o->cmd == DRV_CMD_VALIDATE ? "validate" : "";
 		o->cmd = DRV_CMD_HELP;
 		return 0;
 	case OPT_VERSION:
@@ -1014,6 +1054,9 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 	} else if (argc > 1 && strcmp(argv[1], "eval") == 0) {
 		o->cmd = DRV_CMD_EVAL;
 		i = 2;
+	} else if (argc > 1 && strcmp(argv[1], "validate") == 0) {
+		o->cmd = DRV_CMD_VALIDATE;
+		i = 2;
 	} else if (argc > 1 && strcmp(argv[1], "train") == 0) {
 		o->cmd = DRV_CMD_TRAIN;
 		o->train_momentum = -1;
@@ -1038,13 +1081,14 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 		if (only_operands || arg[0] != '-' || arg[1] == 0) {
 			if (!o->model && o->cmd == DRV_CMD_COMPILE && !only_operands &&
 			    (strcmp(arg, "run") == 0 || strcmp(arg, "help") == 0 ||
-			     strcmp(arg, "opt") == 0 || strcmp(arg, "eval") == 0)) {
+			     strcmp(arg, "opt") == 0 || strcmp(arg, "eval") == 0 ||
+			     strcmp(arg, "validate") == 0)) {
 				diag_error(d, NULL, "the command '%s' must come first: qgtc %s ...", arg, arg);
 				return DRV_USAGE;
 			}
 			if (!o->model)
 				o->model = arg;
-			else if (o->cmd == DRV_CMD_RUN)
+			else if (o->cmd == DRV_CMD_RUN || o->cmd == DRV_CMD_VALIDATE)
 				o->inputs[o->ninputs++] = arg;
 			else {
 				diag_error(d, NULL, "unexpected operand '%s': one model per compile", arg);
@@ -1253,8 +1297,11 @@ int main(int argc, char **argv)
 			print_help(stdout, DRV_CMD_EVAL);
 		else if (strcmp(o.help_topic, "train") == 0)
 			print_help(stdout, DRV_CMD_TRAIN);
+		else if (strcmp(o.help_topic, "validate") == 0)
+			print_help(stdout, DRV_CMD_VALIDATE);
 		else {
-			diag_error(&d, NULL, "no help for '%s' (commands: run, opt, eval)", o.help_topic);
+			diag_error(&d, NULL, "no help for '%s' (commands: run, opt, eval, train, validate)",
+			           o.help_topic);
 			rc = DRV_USAGE;
 		}
 	} else if (rc == DRV_OK) {
@@ -1265,6 +1312,7 @@ int main(int argc, char **argv)
 			rc = o.cmd == DRV_CMD_RUN ? drv_run(&o, &d)
 			     : o.cmd == DRV_CMD_EVAL ? drv_eval(&o, &d)
 			     : o.cmd == DRV_CMD_TRAIN ? drv_train(&o, &d)
+			     : o.cmd == DRV_CMD_VALIDATE ? drv_validate(&o, &d)
 			                             : drv_compile(&o, &d);
 		drv_diag_flush(&d);
 		drv_quant_fini(&o);

@@ -87,8 +87,9 @@ static uint64_t rd(const unsigned char *p, int n, bool be)
 /* Section sizes of an ELF32/ELF64 object (either byte order): .text*
  * into text, .rodata* into rodata, .data* into data, .bss* into bss
  * (SHT_NOBITS counts only as bss).  0, or -1 if buf is no ELF. */
-static int elf_sizes(const unsigned char *b, size_t len, pass_object_size *o)
+int drv_object_sizes(const void *buf, size_t len, pass_object_size *o)
 {
+	const unsigned char *b = buf;
 	memset(o, 0, sizeof *o);
 	if (len < 0x34 || memcmp(b, "\x7f" "ELF", 4) != 0 || (b[4] != 1 && b[4] != 2) ||
 	    (b[5] != 1 && b[5] != 2))
@@ -155,7 +156,7 @@ static int object_size(const drv_options *o, ir_graph *g, pass_object_size *sz, 
 		long len = -1;
 		if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
 		    (buf = malloc((size_t)len)) && fread(buf, 1, (size_t)len, f) == (size_t)len)
-			rc = elf_sizes(buf, (size_t)len, sz);
+			rc = drv_object_sizes(buf, (size_t)len, sz);
 		if (f)
 			fclose(f);
 		if (rc)

@@ -1,0 +1,84 @@
+#!/bin/bash
+# validate.sh QGTC SCRATCH: `qgtc validate` on the three targets (issue 12):
+# it compiles, runs the object (here, qemu-aarch64, QEMU mps2 Cortex-M4/M7)
+# and compares with the interpreter.  Integer code must come back
+# bit-exact, float code close; a difference (forced through the test hook
+# QGTC_VALIDATE_TAMPER) must fail; missing tools, unsupported targets and
+# inputs that do not fit are clear errors (exit 1); no temporary folder is
+# left behind unless -v.  The inputs come from numpy, not from qgtc.
+set -u
+qgtc=${1:?usage: validate.sh QGTC SCRATCH}
+scratch=${2:?scratch dir}
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+. "$here/../skip.sh"
+for t in cc aarch64-linux-gnu-gcc qemu-aarch64 arm-none-eabi-gcc qemu-system-arm; do
+	command -v $t >/dev/null || skip_test "validate: $t not found (tools/setup.sh installs it)"
+done
+rm -rf "$scratch"
+mkdir -p "$scratch/tmp"
+export TMPDIR=$scratch/tmp
+model=$root/examples/fashion_cnn/fashion_cnn.onnx
+fail=0
+bad() { echo "FAIL: $*"; fail=1; }
+
+/usr/bin/python3 - "$scratch" <<'PY' || exit 1
+import sys, numpy as np
+r = np.random.default_rng(12)
+np.save(sys.argv[1] + "/x.npy", r.random((3, 1, 28, 28), dtype=np.float32))
+np.save(sys.argv[1] + "/calib.npy", r.random((16, 1, 28, 28), dtype=np.float32))
+np.save(sys.argv[1] + "/wrong.npy", np.zeros((2, 3), np.float32))
+np.save(sys.argv[1] + "/xi8.npy", r.integers(-128, 128, (2, 1, 28, 28)).astype(np.int8))
+PY
+
+# expect NAME RC PATTERN... -- ARGS: run validate, check status and output
+expect() {
+	local name=$1 want=$2
+	shift 2
+	local pats=()
+	while [ "$1" != -- ]; do pats+=("$1"); shift; done
+	shift
+	env ${QGTC_ENV:-} "$qgtc" validate "$@" >"$scratch/$name.out" 2>&1
+	local rc=$?
+	[ $rc = "$want" ] || { bad "$name: exit $rc, want $want"; cat "$scratch/$name.out"; return; }
+	for p in "${pats[@]}"; do
+		grep -Eq -- "$p" "$scratch/$name.out" || { bad "$name: no '$p' in:"; cat "$scratch/$name.out"; return; }
+	done
+	echo "ok: $name"
+}
+
+# Float code on this machine: close to the interpreter, timed.
+expect host-float 0 "3 inputs \(from the .npy files\)" "output 0 'logits' f32\[1,10\]: max \|error\| " \
+	"time/inference: [0-9.]+ us" "flash: [0-9,]+ B" "arena: 62,720 B" "validate: ok \(float code" \
+	-- "$model" "$scratch/x.npy"
+# Integer code on the Cortex-M4: bit-exact, instructions counted.
+expect m4-int8 0 "for armv7em, on QEMU mps2-an386 \(Cortex-M4\), 3 inputs" "max \|error\| 0, bit-exact on 3/3" \
+	"instructions/inference: [0-9,]{7,} \(QEMU -icount" "arena: 15,680 B" \
+	"validate: ok \(integer code, bit-exact\)" \
+	-- "$model" "$scratch/x.npy" --target armv7em -a 8 --calib-data "$scratch/calib.npy"
+# 2-bit weights on the Cortex-M7, seeded random inputs, --limit.
+expect m7-w2a8 0 "mps2-an500 \(Cortex-M7\), 2 inputs \(random, seeded\)" "bit-exact on 2/2" \
+	-- "$model" --target armv7em -mcpu=cortex-m7 -b 2 -a 8 --calib-data "$scratch/calib.npy" --limit 2
+# Integer buffers in and out on AArch64 (qemu-aarch64): int8 outputs exact.
+expect a64-io-int 0 "for aarch64, under qemu-aarch64, 2 inputs" "'logits[^']*' i8\[1,10\]: max \|error\| 0, bit-exact on 2/2" \
+	"time/inference: not measured" \
+	-- "$model" "$scratch/xi8.npy" --target aarch64 -a 8 --io int --calib-data "$scratch/calib.npy"
+# A difference fails, naming the output.
+QGTC_VALIDATE_TAMPER=1 expect tamper 1 "differs from the interpreter: integer code must match byte for byte" \
+	"validate: FAILED" \
+	-- "$model" --target armv7em -a 8 --calib-data "$scratch/calib.npy" --limit 1
+# Clear errors.
+QGTC_ENV=PATH=/nonexistent expect no-tools 1 "validate for thumbv7em-[a-z-]*eabihf needs arm-none-eabi-gcc and qemu-system-arm on PATH" \
+	-- "$model" --target armv7em
+expect m0 1 "validate runs x86_64, aarch64 and Cortex-M4/M7 \(armv7em\) objects, not thumbv6m" \
+	-- "$model" --target thumbv6m-none-eabi -mcpu=cortex-m0
+expect wrong-input 1 "wrong.npy: error: input 0 'image' of the compiled model is f32\[1,1,28,28\]" \
+	-- "$model" "$scratch/wrong.npy"
+expect two-models 2 "option '-o' applies only to" -- "$model" -o x.o
+# Nothing left behind; -v keeps the folder and says where.
+left=$(ls -A "$scratch/tmp")
+[ -z "$left" ] || bad "temporary files left: $left"
+expect verbose 0 "^\+ cc -O2" "the harness, object and logs are in .*/qgtc-validate-" -- "$model" -v --limit 1
+n=$(ls -d "$scratch"/tmp/qgtc-validate-* 2>/dev/null | wc -l)
+[ "$n" = 1 ] && [ -f "$(ls -d "$scratch"/tmp/qgtc-validate-*)/harness.c" ] || bad "-v did not keep one folder with the harness"
+exit $fail
