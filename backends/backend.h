@@ -44,6 +44,7 @@ typedef struct be_target {
 	int opt;                /* 0..3 */
 	be_code code;           /* kernel policy: speed, size, or chosen per target */
 	bool is_host;           /* resolved from "host": runnable in this process */
+	bool profile;           /* --profile: NAME_profile[k] sums the ticks spent in node k */
 } be_target;
 
 /* Resolve --target NAME (x86_64, aarch64, armv7em, host, or any LLVM
@@ -103,6 +104,10 @@ int be_compile_buffer(ir_graph *g, const be_target *t, const be_options *o, void
  * listed as what it needs at link time; NULL (no object) derives that
  * from the ops instead. */
 int be_write_header(ir_graph *g, const char *name, const char *path, const char *imports, diag_sink *d);
+/* The same for an object built with --profile: the header also declares
+ * NAME_profile[] and says which node each entry counts. */
+int be_write_header_profile(ir_graph *g, const char *name, const char *path, const char *imports,
+                            diag_sink *d);
 
 /* Lower g for the host with the same code path as be_compile and kernel
  * policy code, JIT it with ORC LLJIT and run it once.  inputs/outputs as

@@ -248,6 +248,7 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 		return -1;
 	t.opt = o->opt_level;
 	t.code = o->code_policy;
+	t.profile = o->profile;
 	bool to_stdout = !o->out_file || strcmp(o->out_file, "-") == 0;
 	if (emit == DRV_EMIT_OBJ && to_stdout) {
 		diag_error(d, NULL, "an object file needs -o FILE (or use --emit asm|llvm|header|ir)");
@@ -274,7 +275,9 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 		return 0;
 	char hbuf[4096];
 	const char *header = o->header_file ? o->header_file : with_ext(o->out_file, ".h", hbuf, sizeof hbuf);
-	if (be_write_header(g, name, header, imports, d) || (o->depend && write_depfile(o, header, d))) {
+	if ((o->profile ? be_write_header_profile(g, name, header, imports, d)
+	                : be_write_header(g, name, header, imports, d)) ||
+	    (o->depend && write_depfile(o, header, d))) {
 		unlink(o->out_file);
 		if (!o->header_file || strcmp(header, o->out_file) != 0)
 			unlink(header);

@@ -62,6 +62,7 @@ typedef struct drv_options {
 	const char *header_file;    /* --header; NULL: next to -o */
 	const char *depfile;        /* -MF; with -MD */
 	bool depend;                /* -MD: write a make dependency file */
+	bool profile;               /* --profile: per-node cycle counters in the object */
 	bool report_memory;         /* --report memory */
 	bool report_layers;         /* --report layers */
 

@@ -53,6 +53,7 @@ typedef enum {
 	OPT_HEADER,
 	OPT_PRINT_TARGETS,
 	OPT_MD,
+	OPT_PROFILE,
 	OPT_MF,
 	OPT_EPOCHS,
 	OPT_BATCH_SIZE,
@@ -188,6 +189,9 @@ static const drv_opt options[] = {
 	{OPT_MD, "-MD", NULL, NULL, GRP_TARGET,
 	 "also write a make dependency file (STEM.d, or -MF's)"},
 	{OPT_MF, "-MF", NULL, "FILE", GRP_TARGET, "name of the -MD dependency file"},
+	{OPT_PROFILE, "--profile", NULL, NULL, GRP_TARGET,
+	 "instrument the object: NAME_profile[k] sums the cycles (SysTick, rdtsc, CNTVCT) of node k; "
+	 "validate prints them per layer"},
 	{OPT_EPOCHS, "--epochs", NULL, "N", GRP_TRAIN, "passes over the training set (default 1)"},
 	{OPT_BATCH_SIZE, "--batch-size", NULL, "N", GRP_TRAIN, "samples per step (default 128)"},
 	{OPT_LR, "--lr", NULL, "X", GRP_TRAIN, "learning rate (default 0.01)"},
@@ -306,6 +310,15 @@ static void print_group(FILE *f, opt_group grp, const char *title)
 			print_option(f, &options[i]);
 }
 
+/* The group's options that apply to cmd. */
+static void print_group_for(FILE *f, opt_group grp, const char *title, drv_command cmd)
+{
+	fprintf(f, "\n%s:\n", title);
+	for (int i = 0; i < NOPTIONS; i++)
+		if (options[i].group == grp && applies(&options[i], cmd))
+			print_option(f, &options[i]);
+}
+
 static void print_passes(FILE *f)
 {
 	for (int i = 0; i < pass_count(); i++)
@@ -407,16 +420,18 @@ static void print_help(FILE *f, drv_command topic)
 		      "instructions per inference on Cortex-M (QEMU -icount) or the time on\n"
 		      "this machine, flash (.text + .rodata) and arena.  Integer code must\n"
 		      "match the interpreter byte for byte, float code within 1e-4 of the\n"
-		      "largest output; otherwise validate fails (exit 1).  -v prints the\n"
-		      "commands and keeps the harness, object and logs.\n",
+		      "largest output; otherwise validate fails (exit 1).  --profile adds a\n"
+		      "table of the nodes: op, shape, MACs, instructions (Cortex-M) or time,\n"
+		      "instructions per MAC, share.  -v prints the commands and keeps the\n"
+		      "harness, object and logs.\n",
 		      f);
-		print_group(f, GRP_TARGET, "Target options");
-		print_group(f, GRP_EVAL, "Input options");
-		print_group(f, GRP_QUANT, "Quantization options");
+		print_group_for(f, GRP_TARGET, "Target options", DRV_CMD_VALIDATE);
+		print_group_for(f, GRP_EVAL, "Input options", DRV_CMD_VALIDATE);
+		print_group_for(f, GRP_QUANT, "Quantization options", DRV_CMD_VALIDATE);
 		print_group(f, GRP_PIPELINE, "Pipeline options");
 		print_group(f, GRP_GENERAL, "General options");
 		fputs("\nExamples:\n"
-		      "  qgtc validate model.onnx --target armv7em -a 8 --calib-data x.npy\n"
+		      "  qgtc validate model.onnx --target armv7em -a 8 --calib-data x.npy --profile\n"
 		      "  qgtc validate model.onnx --target aarch64 --data DIR --limit 16\n"
 		      "  qgtc validate model.onnx x.npy -b 4\n",
 		      f);
@@ -1022,6 +1037,9 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	case OPT_MD:
 		o->depend = true;
+		return 0;
+	case OPT_PROFILE:
+		o->profile = true;
 		return 0;
 	case OPT_MF:
 		o->depfile = val;

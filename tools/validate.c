@@ -55,6 +55,7 @@ typedef struct val_ctx {
 	ir_tensor *ref;             /* [nsamp * noutputs]: the interpreter's outputs */
 	unsigned char **got;        /* [nsamp * noutputs]: the target's output bytes */
 	uint64_t *cost;             /* [nsamp] instructions (Cortex-M) */
+	uint64_t *prof;             /* --profile: [g->nnodes] ticks over all samples */
 	double ns;                  /* host: nanoseconds per inference; < 0: not measured */
 } val_ctx;
 
@@ -434,6 +435,11 @@ static int write_harness(const val_ctx *c, const val_target *v, const char *path
 	           "\t\t\tprintf(\"\\n\");\n\t\t}\n"
 	           "\t\tprintf(\"cost %%d %%llu\\n\", s, n);\n\t}\n",
 	        c->nsamp, g->noutputs);
+	if (c->prof)
+		fputs("\tfor (int k = 0; k < NET_PROFILE_NODES; k++)\n"
+		      "\t\tif (net_profile[k])\n"
+		      "\t\t\tprintf(\"prof %d %llu\\n\", k, net_profile[k]);\n",
+		      f);
 	if (v->kind == VT_HOST)
 		fputs("\tstruct timespec a, b;\n\tlong runs = 0;\n\tdouble ns = 0;\n"
 		      "\tclock_gettime(CLOCK_MONOTONIC, &a);\n"
@@ -500,6 +506,9 @@ static int read_results(val_ctx *c, const char *path)
 			c->got[s * g->noutputs + k] = b;
 		} else if (sscanf(line, "cost %d %llu", &s, &n) == 2 && s >= 0 && s < c->nsamp) {
 			c->cost[s] = n;
+		} else if (c->prof && sscanf(line, "prof %d %llu", &k, &n) == 2 && k >= 0 &&
+		           k < g->nnodes) {
+			c->prof[k] = n;
 		} else if (sscanf(line, "ns %lf", &ns) == 1) {
 			c->ns = ns;
 		}
@@ -628,7 +637,10 @@ static int write_object(val_ctx *c, const be_target *t, pass_object_size *sz)
 	}
 	free(buf);
 	snprintf(path, sizeof path, "%s/net.h", c->dir);
-	return rc ? -1 : be_write_header(c->g, "net", path, imports, c->d);
+	if (rc)
+		return -1;
+	return c->prof ? be_write_header_profile(c->g, "net", path, imports, c->d)
+	               : be_write_header(c->g, "net", path, imports, c->d);
 }
 
 /* ------------------------------------------------------- compare */
@@ -678,6 +690,62 @@ static const char *group3(uint64_t v, char *buf, size_t n)
 	}
 	buf[at] = 0;
 	return buf;
+}
+
+/* Multiply-accumulates of a conv/dense node; 0 for the others. */
+static int64_t node_macs(const ir_node *n)
+{
+	bool kernel = n->op == IR_OP_CONV || n->op == IR_OP_GEMM || n->op == IR_OP_MATMUL;
+	return kernel && n->nin > 1 && n->in[1] && n->nout > 0 && n->out[0] ? qgt_layer_macs(n) : 0;
+}
+
+/* --profile: where one inference spends its time, per node. */
+static void print_profile(const val_ctx *c, const val_target *v)
+{
+	const ir_graph *g = c->g;
+	uint64_t total = 0;
+	for (int k = 0; k < g->nnodes; k++)
+		total += c->prof[k];
+	bool m = v->kind == VT_CORTEXM;
+	printf("  per node (--profile; %s):\n", m ? "instructions, SysTick ticks x 40 under -icount"
+	                                          : c->ns >= 0 ? "time, the share of rdtsc/CNTVCT ticks"
+	                                                       : "the share of CNTVCT ticks (emulated)");
+	printf("    %-4s %-24s %-18s %-16s %10s %14s %9s %7s\n", "node", "name", "op", "shape", "MACs",
+	       m ? "instructions" : c->ns >= 0 ? "us" : "ticks", m ? "instr/MAC" : "", "share");
+	int64_t macs_all = 0;
+	for (int k = 0; k < g->nnodes; k++) {
+		if (!c->prof[k])
+			continue;
+		const ir_node *n = g->nodes[k];
+		char shape[64] = "", b[40];
+		if (n->nout && n->out[0])
+			ir_shape_str(&n->out[0]->shape, shape, sizeof shape);
+		int64_t macs = node_macs(n);
+		macs_all += macs > 0 ? macs : 0;
+		double per = (double)c->prof[k] / c->nsamp;
+		const char *nm = n->name ? n->name : "";
+		size_t len = strlen(nm);
+		char name[32]; /* a long name by its tail, which tells layers apart */
+		snprintf(name, sizeof name, "%s%s", len > 24 ? "..." : "", len > 24 ? nm + len - 21 : nm);
+		printf("    %-4d %-24s %-18.18s %-16.16s %10s ", k, name, ir_op_name(n->op), shape,
+		       macs > 0 ? group3((uint64_t)macs, b, sizeof b) : "-");
+		char cost[40] = "", ipm[24] = "";
+		if (m)
+			group3((uint64_t)(per * 40 + 0.5), cost, sizeof cost);
+		else if (c->ns >= 0)
+			snprintf(cost, sizeof cost, "%.2f", c->ns / 1000 * (double)c->prof[k] / (double)total);
+		else
+			snprintf(cost, sizeof cost, "%.0f", per);
+		if (m && macs > 0)
+			snprintf(ipm, sizeof ipm, "%.2f", per * 40 / (double)macs);
+		printf("%14s %9s %6.1f%%\n", cost, ipm, total ? 100.0 * (double)c->prof[k] / (double)total : 0);
+	}
+	char b1[40], b2[40];
+	if (m)
+		printf("    all nodes: %s instructions for %s MACs (%.2f/MAC)\n",
+		       group3((uint64_t)((double)total / c->nsamp * 40 + 0.5), b1, sizeof b1),
+		       group3((uint64_t)macs_all, b2, sizeof b2),
+		       macs_all ? (double)total / c->nsamp * 40 / (double)macs_all : 0);
 }
 
 static int compare_and_report(val_ctx *c, const val_target *v, const pass_object_size *sz,
@@ -744,6 +812,8 @@ static int compare_and_report(val_ctx *c, const val_target *v, const pass_object
 	} else {
 		printf("  time/inference: not measured (emulated; run the object on the board)\n");
 	}
+	if (c->prof)
+		print_profile(c, v);
 	printf("  flash: %s B (.text %s + .rodata %s)\n", group3(sz->text + sz->rodata, b1, sizeof b1),
 	       group3(sz->text, b2, sizeof b2), group3(sz->rodata, b3, sizeof b3));
 	printf("  arena: %s B\n", group3((uint64_t)arena, b4, sizeof b4));
@@ -774,6 +844,7 @@ int drv_validate(const drv_options *o, diag_sink *d)
 		return DRV_ERROR;
 	t.opt = o->opt_level;
 	t.code = o->code_policy;
+	t.profile = o->profile;
 	val_ctx c = {.o = o, .d = d, .ns = -1};
 	int rc = DRV_ERROR;
 	int brc = drv_build(o, 1, &c.g, d);
@@ -792,7 +863,9 @@ int drv_validate(const drv_options *o, diag_sink *d)
 	c.ref = calloc((size_t)c.nsamp * (size_t)g->noutputs, sizeof *c.ref);
 	c.got = calloc((size_t)c.nsamp * (size_t)g->noutputs, sizeof *c.got);
 	c.cost = calloc((size_t)c.nsamp, sizeof *c.cost);
-	if (!c.ref || !c.got || !c.cost) {
+	if (o->profile)
+		c.prof = calloc((size_t)g->nnodes + 1, sizeof *c.prof);
+	if (!c.ref || !c.got || !c.cost || (o->profile && !c.prof)) {
 		diag_error(d, NULL, "out of memory");
 		goto out;
 	}
@@ -827,6 +900,7 @@ out:
 	free(c.ref);
 	free(c.got);
 	free(c.cost);
+	free(c.prof);
 	ir_graph_destroy(c.g);
 	return rc;
 }

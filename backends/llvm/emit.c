@@ -24,6 +24,7 @@ void be_llvm_init(void)
 	LLVMInitializeAArch64Target();
 	LLVMInitializeAArch64TargetMC();
 	LLVMInitializeAArch64AsmPrinter();
+	LLVMInitializeAArch64AsmParser(); /* --profile reads CNTVCT_EL0 through inline asm */
 	LLVMInitializeARMTargetInfo();
 	LLVMInitializeARMTarget();
 	LLVMInitializeARMTargetMC();

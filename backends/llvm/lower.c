@@ -531,6 +531,74 @@ bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 	return true;
 }
 
+/* ------------------------------------------------------------ profile */
+
+/* --profile: which counter the instrumented object reads around each node.
+ * SysTick's current value on Cortex-M (a 24-bit down-counter: the caller
+ * starts it from the processor clock with reload 0xFFFFFF, so one tick is
+ * one cycle; under QEMU -icount shift=0, 40 instructions), rdtsc on
+ * x86-64, CNTVCT_EL0 (readable from user mode) on AArch64. */
+typedef enum { PROF_NONE, PROF_SYSTICK, PROF_TSC, PROF_CNTVCT } prof_kind;
+
+static prof_kind prof_counter(const be_fn *f, const be_target *t)
+{
+	if (!t || !t->profile)
+		return PROF_NONE;
+	if (f->mcu)
+		return PROF_SYSTICK;
+	if (strncmp(t->triple, "x86_64", 6) == 0)
+		return PROF_TSC;
+	if (strncmp(t->triple, "aarch64", 7) == 0)
+		return PROF_CNTVCT;
+	return PROF_NONE;
+}
+
+/* Keeps the node's memory operations between the two counter reads. */
+static void prof_barrier(be_fn *f)
+{
+	LLVMTypeRef fty = LLVMFunctionType(f->vd, NULL, 0, 0);
+	LLVMValueRef ia = LLVMGetInlineAsm(fty, "", 0, "~{memory}", 9, 1, 0, LLVMInlineAsmDialectATT, 0);
+	LLVMBuildCall2(f->b, fty, ia, NULL, 0, "");
+}
+
+static LLVMValueRef prof_read(be_fn *f, prof_kind k)
+{
+	prof_barrier(f);
+	LLVMValueRef v;
+	if (k == PROF_SYSTICK) {
+		LLVMValueRef cvr = LLVMConstIntToPtr(LLVMConstInt(f->i32, 0xE000E018u, 0), f->ptr);
+		v = LLVMBuildLoad2(f->b, f->i32, cvr, "systick");
+		LLVMSetVolatile(v, 1);
+		v = LLVMBuildZExt(f->b, v, f->i64, "");
+	} else if (k == PROF_TSC) {
+		unsigned id = LLVMLookupIntrinsicID("llvm.readcyclecounter", 21);
+		LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, NULL, 0);
+		v = LLVMBuildCall2(f->b, LLVMIntrinsicGetType(f->ctx, id, NULL, 0), fn, NULL, 0, "tsc");
+	} else {
+		LLVMTypeRef fty = LLVMFunctionType(f->i64, NULL, 0, 0);
+		LLVMValueRef ia = LLVMGetInlineAsm(fty, "mrs $0, cntvct_el0", 18, "=r", 2, 1, 0,
+		                                   LLVMInlineAsmDialectATT, 0);
+		v = LLVMBuildCall2(f->b, fty, ia, NULL, 0, "cntvct");
+	}
+	prof_barrier(f);
+	return v;
+}
+
+/* counts[node] += ticks from t0 to now. */
+static void prof_add(be_fn *f, prof_kind k, LLVMValueRef counts, int node, LLVMValueRef t0)
+{
+	LLVMValueRef t1 = prof_read(f, k);
+	LLVMValueRef dt = k == PROF_SYSTICK
+	                      ? LLVMBuildAnd(f->b, LLVMBuildSub(f->b, t0, t1, ""),
+	                                     LLVMConstInt(f->i64, 0xFFFFFFu, 0), "")
+	                      : LLVMBuildSub(f->b, t1, t0, "");
+	LLVMValueRef idx[2] = {LLVMConstInt(f->i32, 0, 0), LLVMConstInt(f->i32, (unsigned)node, 0)};
+	LLVMTypeRef aty = LLVMGlobalGetValueType(counts);
+	LLVMValueRef slot = LLVMBuildInBoundsGEP2(f->b, aty, counts, idx, 2, "");
+	LLVMValueRef old = LLVMBuildLoad2(f->b, f->i64, slot, "");
+	LLVMBuildStore(f->b, LLVMBuildAdd(f->b, old, dt, ""), slot);
+}
+
 /* ------------------------------------------------------------- module */
 
 LLVMAttributeRef be_attr(LLVMContextRef c, const char *name)
@@ -616,6 +684,20 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 		diag_error(d, NULL, "out of memory");
 		goto out;
 	}
+	prof_kind prof = prof_counter(f, t);
+	LLVMValueRef counts = NULL;
+	if (t && t->profile && prof == PROF_NONE) {
+		diag_error(d, NULL, "--profile: no cycle counter known for target '%s'", t->triple);
+		goto out;
+	}
+	if (prof != PROF_NONE) {
+		char pname[256];
+		snprintf(pname, sizeof pname, "%s_profile", name);
+		LLVMTypeRef aty = LLVMArrayType(f->i64, (unsigned)(g->nnodes ? g->nnodes : 1));
+		counts = LLVMAddGlobal(mod, aty, pname);
+		LLVMSetInitializer(counts, LLVMConstNull(aty));
+		LLVMSetAlignment(counts, 8);
+	}
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		if (n->dead || (n->id >= 0 && n->id < g->nnodes && f->fused[n->id]))
@@ -635,8 +717,11 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 			           ir_op_name(n->op));
 			goto out;
 		}
+		LLVMValueRef t0 = counts ? prof_read(f, prof) : NULL;
 		if (fn(f, n))
 			goto out;
+		if (counts)
+			prof_add(f, prof, counts, i, t0);
 	}
 	/* Outputs not computed straight into their buffer: copy them there. */
 	for (int k = 0; k < nout; k++) {

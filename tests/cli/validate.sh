@@ -67,6 +67,27 @@ expect a64-io-int 0 "for aarch64, under qemu-aarch64, 2 inputs" "'logits[^']*' i
 QGTC_VALIDATE_TAMPER=1 expect tamper 1 "differs from the interpreter: integer code must match byte for byte" \
 	"validate: FAILED" \
 	-- "$model" --target armv7em -a 8 --calib-data "$scratch/calib.npy" --limit 1
+# --profile: a row per node; on the M4 the nodes' instructions add up to
+# nearly the whole inference (the rest is the call and the counter reads).
+expect m4-profile 0 "per node \(--profile; instructions" "conv +\[1,16,28,28\] +112,896 +[0-9,]+ +[0-9.]+ +[0-9.]+%" \
+	"all nodes: [0-9,]+ instructions for 1,919,872 MACs" \
+	-- "$model" --target armv7em -a 8 --calib-data "$scratch/calib.npy" --limit 1 --profile
+if [ -f "$scratch/m4-profile.out" ]; then
+	awk '/instructions\/inference:/ { gsub(",", "", $2); all = $2 }
+	     /all nodes:/ { gsub(",", "", $3); part = $3 }
+	     END { if (!(all > 0 && part <= all && part >= 0.95 * all)) {
+	             printf "FAIL: the nodes count %s of %s instructions\n", part, all; exit 1 } }' \
+		"$scratch/m4-profile.out" || fail=1
+fi
+expect host-profile 0 "per node \(--profile; time" "gemm +\[1,10\] +640 +[0-9.]+ " -- "$model" --limit 1 --profile
+# compile --profile: the header declares the counters the object defines
+if "$qgtc" "$model" --target armv7em --profile -o "$scratch/p.o" 2>"$scratch/p.err" &&
+	grep -q "extern unsigned long long p_profile\[P_PROFILE_NODES\];" "$scratch/p.h" &&
+	arm-none-eabi-nm "$scratch/p.o" | grep -q " B p_profile$"; then
+	echo "ok: compile --profile"
+else
+	bad "compile --profile: no p_profile in the header or the object"; cat "$scratch/p.err"
+fi
 # Clear errors.
 QGTC_ENV=PATH=/nonexistent expect no-tools 1 "validate for thumbv7em-[a-z-]*eabihf needs arm-none-eabi-gcc and qemu-system-arm on PATH" \
 	-- "$model" --target armv7em
