@@ -73,6 +73,7 @@ typedef struct mp_buf {
 	int id;          /* root value id */
 	int64_t bytes;   /* aligned size */
 	int def, last;   /* lifetime, inclusive */
+	int64_t breadth; /* the most bytes live at one step of its lifetime */
 	int64_t offset;
 	bool placed;
 } mp_buf;
@@ -87,6 +88,27 @@ static int buf_cmp_size(const void *a, const void *b)
 	return x->id - y->id;
 }
 
+/* Earliest first: each buffer goes low while the ones it follows are
+ * already placed, which suits chains (MobileNet's dw/pw pairs). */
+static int buf_cmp_def(const void *a, const void *b)
+{
+	const mp_buf *x = a, *y = b;
+	if (x->def != y->def)
+		return x->def < y->def ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return x->id - y->id;
+}
+
+/* The buffers of the busiest steps first (TFLite's greedy by breadth). */
+static int buf_cmp_breadth(const void *a, const void *b)
+{
+	const mp_buf *x = a, *y = b;
+	if (x->breadth != y->breadth)
+		return x->breadth > y->breadth ? -1 : 1;
+	return buf_cmp_size(a, b);
+}
+
 static int buf_cmp_offset(const void *a, const void *b)
 {
 	const mp_buf *const *x = a, *const *y = b;
@@ -95,9 +117,12 @@ static int buf_cmp_offset(const void *a, const void *b)
 	return (*x)->id - (*y)->id;
 }
 
-/* Best-fit placement of bufs (sorted by decreasing size). */
-static void place(mp_buf *bufs, int nb, mp_buf **tmp)
+/* Best-fit placement of bufs in their order; the arena's size. */
+static int64_t place(mp_buf *bufs, int nb, mp_buf **tmp)
 {
+	int64_t size = 0;
+	for (int i = 0; i < nb; i++)
+		bufs[i].placed = false;
 	for (int i = 0; i < nb; i++) {
 		mp_buf *b = &bufs[i];
 		int nt = 0;
@@ -117,7 +142,10 @@ static void place(mp_buf *bufs, int nb, mp_buf **tmp)
 		}
 		b->offset = best >= 0 ? best : cur;
 		b->placed = true;
+		if (b->offset + b->bytes > size)
+			size = b->offset + b->bytes;
 	}
+	return size;
 }
 
 pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
@@ -235,9 +263,32 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 		if (m->kind != MP_ARENA || m->alias >= 0)
 			continue;
 		m->last = class_last[i];
-		bufs[nb++] = (mp_buf){i, align_up(m->bytes > 0 ? m->bytes : 1), m->def, m->last, 0, false};
+		bufs[nb++] = (mp_buf){i, align_up(m->bytes > 0 ? m->bytes : 1), m->def, m->last, 0, 0, false};
 	}
-	qsort(bufs, (size_t)nb, sizeof *bufs, buf_cmp_size);
+	for (int i = 0; i < nb; i++)
+		for (int t = bufs[i].def; t <= bufs[i].last; t++) {
+			int64_t live = 0;
+			for (int j = 0; j < nb; j++)
+				if (bufs[j].def <= t && t <= bufs[j].last)
+					live += bufs[j].bytes;
+			if (live > bufs[i].breadth)
+				bufs[i].breadth = live;
+		}
+	/* Offsets are NP-hard to choose well; greedy best-fit in three orders
+	 * (by size, as TFLite Micro; by definition; by breadth) and keep the
+	 * smallest arena, the first order on a tie. */
+	int (*const orders[])(const void *, const void *) = {buf_cmp_size, buf_cmp_def, buf_cmp_breadth};
+	int64_t best = -1;
+	int best_order = 0;
+	for (int k = 0; k < (int)(sizeof orders / sizeof *orders); k++) {
+		qsort(bufs, (size_t)nb, sizeof *bufs, orders[k]);
+		int64_t size = place(bufs, nb, tmp);
+		if (best < 0 || size < best) {
+			best = size;
+			best_order = k;
+		}
+	}
+	qsort(bufs, (size_t)nb, sizeof *bufs, orders[best_order]);
 	place(bufs, nb, tmp);
 	for (int i = 0; i < nb; i++) {
 		p->v[bufs[i].id].offset = bufs[i].offset;
