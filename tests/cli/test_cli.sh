@@ -236,6 +236,7 @@ FMNIST=/usr/share/datasets/fashion-mnist
 q eval "$FASHION" --data "$FMNIST" --limit 300
 check "eval prints a top-1 line" eval '[ $rc -eq 0 ] && grep -Eq "^top-1: [0-9]+\.[0-9]{2}% \([0-9]+/300\)$" "$T/out"'
 acc=$(sed -n 's/^top-1: \([0-9]*\)\..*/\1/p' "$T/out")
+onnx_top1=$(grep '^top-1: ' "$T/out")
 check "eval accuracy of the reference CNN is plausible (>80%)" [ "${acc:-0}" -gt 80 ]
 q eval "$FASHION"
 check "eval without --data is a usage error" eval '[ $rc -eq 2 ] && has_err "eval needs --data"'
@@ -251,7 +252,9 @@ check "opt with no passes prints the .qir unchanged" eval '[ $rc -eq 0 ] && cmp 
 q opt "$T/f.qir" --passes=shapes,nope
 check "opt with an unknown pass lists the registered ones" eval '[ $rc -eq 2 ] && has_err "unknown pass .nope. (known passes: shapes"'
 q eval "$T/f.qir" --data "$FMNIST" --limit 300
-check "a full-weights .qir evaluates like its ONNX model" eval '[ $rc -eq 0 ] && grep -q "/300)" "$T/out"'
+qir_top1=$(grep '^top-1: ' "$T/out")
+check "a full-weights .qir evaluates like its ONNX model ($qir_top1; ONNX: $onnx_top1)" \
+	eval '[ $rc -eq 0 ] && [ -n "$onnx_top1" ] && [ "$qir_top1" = "$onnx_top1" ]'
 printf 'graph g {\n  input %%x: f32[2]\n  %%y: f32[2] = rleu(%%x)\n  output %%y\n}\n' >"$T/bad.qir"
 q opt "$T/bad.qir"
 check "a bad .qir gets file:line:col and exit 1" eval '[ $rc -eq 1 ] && has_err "bad.qir:3:16: error: unknown op .rleu."'

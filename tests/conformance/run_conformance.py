@@ -4,8 +4,8 @@ compare its outputs with the expected ones the way the upstream ONNX runner
 does (onnx/backend/test/runner: assert_similar_outputs).
 
 usage: run_conformance.py --qgtc PATH SUITE_DIR [SUITE_DIR...]
-                          [--min-pass-rate 0.95] [--jobs 2] [--filter SUBSTR]
-                          [--timeout 60] [-v]
+                          (--min-pass-rate RATE | --min-passed N)
+                          [--jobs 2] [--filter SUBSTR] [--timeout 60] [-v]
 
 A test case is a folder with model.onnx and test_data_set_0/ holding
 input_<N>.pb and output_<N>.pb (serialized TensorProto).  For each case:
@@ -21,24 +21,30 @@ uint2), which numpy has no dtype for and onnx 1.12's numpy_helper cannot
 decode, are unpacked here into int8/uint8, the dtype `qgtc run` writes
 them in.
 
-Statuses:
+Every case gets one of these statuses:
   pass   outputs match
   FAIL   wrong result, missing output, a timeout, or a non-zero exit
-         without an 'unsupported'/'not supported' diagnostic
+         without an 'unsupported'/'not supported' error
   CRASH  killed by a signal (exit status < 0 or > 128) or a sanitizer
-         report ('AddressSanitizer', 'runtime error'); counted as failed
-  skip   exit status 1 with an 'unsupported'/'not supported' diagnostic
+         report ('AddressSanitizer', 'runtime error')
+  skip   exit status 1 and an error line saying 'unsupported' or 'not
+         supported'; that line, exactly as qgtc printed it, is the reason
 
-One line is printed per case that did not pass, then
+One line is printed per case that did not pass (a skip with its
+diagnostic), then
     eligible (float/int64 in, float out): P/T passed (xx.x%)
     N passed, M failed, K skipped
 "Eligible" cases are those whose MANIFEST.tsv entry (or, without one, the
 test data) has only float/int64 inputs and only float outputs; skipped
 eligible cases count as not passed.
 
-Exit status: 1 if any case crashed, the eligible pass rate is below
---min-pass-rate, a case failed under --no-fail, or fewer than --min-passed
-cases passed; 2 on a usage error, else 0.
+Each run has a gate: --min-pass-rate (over the eligible cases, which must
+not be none) or --min-passed (selected cases that pass), or both.
+
+Exit status: 1 if any case failed or crashed, eligible or not, the
+eligible set is empty or its pass rate below --min-pass-rate, fewer than
+--min-passed cases passed, or a suite folder holds no case; 2 on a usage
+error, else 0.
 """
 
 import argparse
@@ -184,6 +190,15 @@ def find_cases(suites, substr):
     return cases
 
 
+def unsupported_diagnostic(text):
+    """The first error line saying 'unsupported'/'not supported', or None."""
+    for l in text.splitlines():
+        low = l.lower()
+        if "error: " in low and ("unsupported" in low or "not supported" in low):
+            return l.strip()
+    return None
+
+
 def first_diagnostic(text):
     lines = [l for l in text.splitlines() if l.strip()]
     for l in lines:
@@ -247,12 +262,11 @@ def run_case(c, qgtc, timeout, extra):
             c.status, c.detail = "CRASH", "%s: %s" % (how, first_diagnostic(p.stderr))
             return c
         if rc != 0:
-            low = p.stderr.lower()
-            if rc == 1 and ("unsupported" in low or "not supported" in low):
-                c.status = "skip"
+            why = unsupported_diagnostic(p.stderr) if rc == 1 else None
+            if why:
+                c.status, c.detail = "skip", why
             else:
-                c.status = "FAIL"
-            c.detail = first_diagnostic(p.stderr)
+                c.status, c.detail = "FAIL", "exit status %d: %s" % (rc, first_diagnostic(p.stderr))
             return c
         produced = numbered(tmp, "output_", ".npy")
         if len(produced) != len(expected_files):
@@ -283,10 +297,8 @@ def main():
     ap = argparse.ArgumentParser(description="Run ONNX conformance cases through 'qgtc run'.")
     ap.add_argument("--qgtc", required=True, help="path to the qgtc executable")
     ap.add_argument("suites", nargs="+", metavar="SUITE_DIR", help="folders of test cases")
-    ap.add_argument("--min-pass-rate", type=float, default=0.95,
-                    help="least pass rate over eligible cases (default 0.95)")
-    ap.add_argument("--no-fail", action="store_true",
-                    help="exit 1 if any selected case fails (skips with a diagnostic allowed)")
+    ap.add_argument("--min-pass-rate", type=float, default=None, metavar="RATE",
+                    help="least pass rate over the eligible cases, of which there must be some")
     ap.add_argument("--min-passed", type=int, default=0, metavar="N",
                     help="exit 1 unless at least N selected cases pass")
     ap.add_argument("--jobs", "-j", type=int, default=2, help="cases run in parallel (default 2)")
@@ -299,6 +311,8 @@ def main():
     ap.add_argument("-v", "--verbose", action="store_true",
                     help="also list passing cases and print the diagnostics of failing ones")
     args = ap.parse_args()
+    if args.min_pass_rate is None and args.min_passed <= 0:
+        ap.error("give a gate: --min-pass-rate RATE or --min-passed N")
 
     qgtc = os.path.abspath(args.qgtc)
     if not (os.path.isfile(qgtc) and os.access(qgtc, os.X_OK)):
@@ -307,6 +321,7 @@ def main():
         if not os.path.isdir(s):
             ap.error("suite folder '%s' not found" % s)
 
+    empty = [s for s in args.suites if not find_cases([s], None)]
     cases = find_cases(args.suites, args.filter)
     jobs = max(1, args.jobs)
     with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as ex:
@@ -323,25 +338,35 @@ def main():
                 for l in c.log.rstrip().splitlines()[:40]:
                     print("    " + l)
 
+    unclassified = [c for c in cases if c.status not in ("pass", "skip", "FAIL", "CRASH")]
+    assert not unclassified, "unclassified cases: %s" % [c.label for c in unclassified]
     passed = sum(c.status == "pass" for c in cases)
     skipped = sum(c.status == "skip" for c in cases)
     failed = len(cases) - passed - skipped
     crashed = sum(c.status == "CRASH" for c in cases)
     elig = [c for c in cases if c.eligible]
     elig_pass = sum(c.status == "pass" for c in elig)
-    rate = elig_pass / len(elig) if elig else 1.0
+    rate = elig_pass / len(elig) if elig else 0.0
     print("eligible (float/int64 in, float out): %d/%d passed (%.1f%%)" % (elig_pass, len(elig), 100.0 * rate))
     if crashed:
         print("%d crashed" % crashed)
     print("%d passed, %d failed, %d skipped" % (passed, failed, skipped))
-    sys.stdout.flush()
-    if args.no_fail and failed:
-        print("--no-fail: %d case(s) failed" % failed)
-        return 1
+    bad = []
+    for s in empty:
+        bad.append("suite folder '%s' holds no test case" % s)
+    if failed:
+        bad.append("%d case(s) failed or crashed" % failed)
+    if args.min_pass_rate is not None:
+        if not elig:
+            bad.append("no eligible case selected: --min-pass-rate has nothing to gate")
+        elif rate < args.min_pass_rate:
+            bad.append("eligible pass rate %.4f is below --min-pass-rate %g" % (rate, args.min_pass_rate))
     if passed < args.min_passed:
-        print("--min-passed %d: only %d passed" % (args.min_passed, passed))
-        return 1
-    return 1 if crashed or rate < args.min_pass_rate else 0
+        bad.append("--min-passed %d: only %d passed" % (args.min_passed, passed))
+    for b in bad:
+        print("FAIL: " + b)
+    sys.stdout.flush()
+    return 1 if bad else 0
 
 
 if __name__ == "__main__":

@@ -17,8 +17,8 @@ LIMIT=2000
 STEPS=250
 MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
 if [ ! -r "$DATA/train-images-idx3-ubyte.gz" ] && [ ! -r "$DATA/train-images-idx3-ubyte" ]; then
-	echo "ste_fashion: $DATA not found; skipped"
-	exit 77
+	. "$(dirname "$0")/../skip.sh"
+	skip_test "ste_fashion: $DATA not found"
 fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
