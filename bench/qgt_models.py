@@ -17,20 +17,12 @@ bundled demo model); the "held" models are only ever reported on.
 
 usage: qgt_models.py OUTDIR [--epochs N] [--only NAME,...]
 Prints one line per model: name, split, parameters, FP32 test top-1."""
-import argparse, gzip, os, struct, sys, time
-import numpy as np
+import argparse, os, sys, time
 import torch
 import torch.nn as nn
 
-DATA = "/usr/share/datasets/fashion-mnist"
-
-
-def load_idx(path):
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    ndim = struct.unpack(">I", raw[:4])[0] & 0xFF
-    dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples", "fashion_cnn"))
+from train_reference import load_split
 
 
 def cbr(cin, cout, k=3, stride=1, groups=1):
@@ -130,10 +122,8 @@ def main():
     args = ap.parse_args()
     os.makedirs(args.outdir, exist_ok=True)
     torch.set_num_threads(2)
-    xtr = torch.from_numpy(load_idx(f"{DATA}/train-images-idx3-ubyte.gz").astype(np.float32) / 255).unsqueeze(1)
-    ytr = torch.from_numpy(load_idx(f"{DATA}/train-labels-idx1-ubyte.gz").astype(np.int64))
-    xte = torch.from_numpy(load_idx(f"{DATA}/t10k-images-idx3-ubyte.gz").astype(np.float32) / 255).unsqueeze(1)
-    yte = torch.from_numpy(load_idx(f"{DATA}/t10k-labels-idx1-ubyte.gz").astype(np.int64))
+    xtr, ytr = load_split("train")
+    xte, yte = load_split("t10k")
     only = set(filter(None, args.only.split(",")))
     for name, split, make, seed in MODELS:
         if only and name not in only:

@@ -172,9 +172,11 @@ typedef struct drv_sens_row {
  * FP32's top-1; DRV_* status. */
 int drv_sens_rows(const drv_options *o, drv_sens_row **rows, int *nrows, double *fp32, diag_sink *d);
 
-/* o as a plain evaluation for reference runs: no fine-tuning, sweep,
- * budget or reports, nothing printed. */
-drv_options drv_plain_eval(const drv_options *o);
+/* o as a plain evaluation for reference runs (no fine-tuning, sweep,
+ * budget or reports, nothing printed): FP32 when bits is 0 (the default
+ * pipeline), else the weights at `bits`, per layer by `rules` (--bits'
+ * syntax) when not NULL, on the quantization pipeline unless --passes. */
+drv_options drv_plain_eval(const drv_options *o, int bits, const char *rules);
 /* eval with its parameter bytes (the size report's total) and, when keep
  * is not NULL, the graph as evaluated (caller destroys); DRV_* status. */
 int drv_eval_run(const drv_options *o, double *acc, size_t *bytes, ir_graph **keep, diag_sink *d);

@@ -97,14 +97,7 @@ out:
 /* A reference point: o without fine-tuning, at `bits` (0: FP32). */
 static int ref_point(const drv_options *o, int bits, drv_point *p, diag_sink *d)
 {
-	drv_options r = drv_plain_eval(o);
-	r.quant.bits_rules = NULL;
-	r.quantize = bits > 0;
-	r.quant.bits = bits > 0 ? bits : r.quant.bits;
-	if (!o->pipeline_given)
-		r.pipeline = bits > 0 ? PASS_QUANT_PIPELINE : PASS_DEFAULT_PIPELINE;
-	if (bits == 0)
-		r.quant.act_bits = 0;
+	drv_options r = drv_plain_eval(o, bits, NULL);
 	size_t b = 0;
 	int rc = drv_eval_run(&r, &p->acc, &b, NULL, d);
 	p->bytes = (double)b;

@@ -48,7 +48,7 @@ int drv_qgt_options(const drv_options *o, qgt_pass_options *qp, diag_sink *d)
 
 /* ------------------------------------------------- sweep, sensitivity */
 
-drv_options drv_plain_eval(const drv_options *o)
+drv_options drv_plain_eval(const drv_options *o, int bits, const char *rules)
 {
 	drv_options r = *o;
 	r.qgt = false;
@@ -60,6 +60,17 @@ drv_options drv_plain_eval(const drv_options *o)
 	r.qgtp.flash_budget = 0;
 	r.quiet = true;
 	r.eval_silent = true;
+	r.quantize = bits > 0;
+	r.quant.bits_rules = rules;
+	if (bits > 0) {
+		r.quant.bits = bits;
+		if (!o->pipeline_given)
+			r.pipeline = PASS_QUANT_PIPELINE;
+	} else {
+		/* a --passes list may quantize: FP32 is the default pipeline's */
+		r.quant.act_bits = 0;
+		r.pipeline = PASS_DEFAULT_PIPELINE;
+	}
 	return r;
 }
 
@@ -154,20 +165,13 @@ int drv_sens_rows(const drv_options *o, drv_sens_row **rowsp, int *nrows, double
 		diag_error(d, NULL, "out of memory");
 		return DRV_ERROR;
 	}
-	drv_options base = drv_plain_eval(o);
 	double fp32;
-	drv_options of = base;
-	of.quantize = false;
-	of.pipeline = PASS_DEFAULT_PIPELINE;
+	drv_options of = drv_plain_eval(o, 0, NULL);
 	int rc = eval_quiet(&of, &fp32, d);
 	for (int r = 0; rc == DRV_OK && r < nr; r++) {
 		char rules[320];
 		snprintf(rules, sizeof rules, "*=32,%s=%d", rows[r].name, o->quant.bits);
-		drv_options ol = base;
-		ol.quant.bits_rules = rules;
-		ol.quantize = true;
-		if (!o->pipeline_given)
-			ol.pipeline = PASS_QUANT_PIPELINE;
+		drv_options ol = drv_plain_eval(o, o->quant.bits, rules);
 		rc = eval_quiet(&ol, &rows[r].acc, d);
 	}
 	if (rc != DRV_OK) {

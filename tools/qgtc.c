@@ -249,6 +249,64 @@ static const drv_opt options[] = {
 };
 enum { NOPTIONS = sizeof options / sizeof options[0] };
 
+/* The values an option picks from by name.  One table parses them and
+ * names them all in the error for a value not among them. */
+typedef struct drv_choice {
+	const char *name;
+	int value;
+} drv_choice;
+
+enum { METHOD_QGT, METHOD_QGT_FLOAT, METHOD_STE, METHOD_STE_CLIP }; /* STE from METHOD_STE on */
+enum { REPORT_SIZE, REPORT_MEMORY, REPORT_LAYERS, REPORT_SENSITIVITY };
+enum { OPT_LEVEL_S = 4, OPT_LEVEL_Z };
+enum { SCHEME_SQ = -1 }; /* not a grid of the IR: binary or ternary, by QGT */
+
+typedef struct drv_choices {
+	opt_id id;
+	const char *verb;           /* error "OPT VERB a, b or c, not 'V'"; NULL:
+	                             * "unknown OPT 'V' (expected a, b or c)" */
+	const char *tail;           /* after the names in the error, or NULL */
+	drv_choice c[8];            /* ends at the first NULL name */
+} drv_choices;
+
+static const drv_choices choices[] = {
+	{OPT_EMIT, NULL, NULL,
+	 {{"ir", DRV_EMIT_IR}, {"obj", DRV_EMIT_OBJ}, {"asm", DRV_EMIT_ASM},
+	  {"llvm", DRV_EMIT_LLVM}, {"header", DRV_EMIT_HEADER}}},
+	{OPT_ENGINE, NULL, NULL, {{"interp", DRV_ENGINE_INTERP}, {"native", DRV_ENGINE_NATIVE}}},
+	{OPT_IR_WEIGHTS, "must be", NULL, {{"elided", 8}, {"full", -1}}},
+	{OPT_OPTIMIZER, NULL, NULL,
+	 {{"sgd", QGT_OPT_SGD}, {"adam", QGT_OPT_ADAM}, {"adamw", QGT_OPT_ADAMW}}},
+	{OPT_SCHEDULE, NULL, NULL,
+	 {{"const", QGT_SCHED_CONST}, {"cosine", QGT_SCHED_COSINE}, {"step", QGT_SCHED_STEP}}},
+	{OPT_LAMBDA_SCHED, NULL, NULL,
+	 {{"const", QGT_LSCHED_CONST}, {"linear", QGT_LSCHED_LINEAR}, {"exp", QGT_LSCHED_EXP}}},
+	{OPT_LEARN_SCALES, "takes", NULL, {{"on", 1}, {"off", 0}}},
+	{OPT_METHOD, NULL, NULL,
+	 {{"qgt", METHOD_QGT}, {"qgt-float", METHOD_QGT_FLOAT}, {"ste", METHOD_STE},
+	  {"ste-clip", METHOD_STE_CLIP}}},
+	{OPT_SCHEME, NULL, NULL,
+	 {{"affine", IR_QS_AFFINE}, {"symmetric", IR_QS_SYMMETRIC}, {"pow2", IR_QS_POW2},
+	  {"binary", IR_QS_BINARY}, {"ternary", IR_QS_TERNARY}, {"codebook", IR_QS_CODEBOOK},
+	  {"sq", SCHEME_SQ}}},
+	{OPT_GRANULARITY, "must be", NULL, {{"per-channel", 0}, {"per-tensor", 1}}},
+	{OPT_SCALE_DTYPE, "must be", NULL, {{"f16", 0}, {"f32", 1}}},
+	{OPT_CALIB, "must be", "[:P] with P in (50, 100]",
+	 {{"minmax", PASS_CALIB_MINMAX}, {"mse", PASS_CALIB_MSE},
+	  {"percentile", PASS_CALIB_PERCENTILE}}},
+	{OPT_ACT_CALIB, "must be", "[:P] with P in (50, 100]",
+	 {{"minmax", PASS_CALIB_MINMAX}, {"mse", PASS_CALIB_MSE},
+	  {"percentile", PASS_CALIB_PERCENTILE}}},
+	{OPT_IO, "must be", NULL, {{"float", 0}, {"int", 1}}},
+	{OPT_REPORT, NULL, NULL,
+	 {{"size", REPORT_SIZE}, {"memory", REPORT_MEMORY}, {"layers", REPORT_LAYERS},
+	  {"sensitivity", REPORT_SENSITIVITY}}},
+	{OPT_FLOAT_ABI, "must be", NULL, {{"hard", 0}, {"soft", 1}}},
+	{OPT_OPT, "takes", NULL,
+	 {{"0", 0}, {"1", 1}, {"2", 2}, {"3", 3}, {"s", OPT_LEVEL_S}, {"z", OPT_LEVEL_Z}}},
+};
+enum { NCHOICES = sizeof choices / sizeof choices[0] };
+
 static bool applies(const drv_opt *op, drv_command cmd)
 {
 	/* validate compiles as compile does, into a folder of its own */
@@ -573,10 +631,59 @@ static int parse_int(const char *s, int64_t *out)
 	return 0;
 }
 
+static const drv_choices *choices_of(opt_id id)
+{
+	for (int i = 0; i < NCHOICES; i++)
+		if (choices[i].id == id)
+			return &choices[i];
+	return NULL;
+}
+
+/* The error for a value not among op's choices, naming them all. */
+static int bad_choice(const drv_opt *op, const char *val, diag_sink *d)
+{
+	const drv_choices *ch = choices_of(op->id);
+	char list[256];
+	size_t n = 0, k = 0;
+	list[0] = 0;
+	while (ch->c[n].name)
+		n++;
+	for (size_t i = 0; i < n && k < sizeof list; i++)
+		k += (size_t)snprintf(list + k, sizeof list - k, "%s%s",
+		                      i == 0 ? "" : i + 1 == n ? " or " : ", ", ch->c[i].name);
+	if (ch->verb)
+		diag_error(d, NULL, "%s %s %s%s, not '%s'", op->name, ch->verb, list,
+		           ch->tail ? ch->tail : "", val);
+	else
+		diag_error(d, NULL, "unknown %s '%s' (expected %s)", op->name, val, list);
+	return -1;
+}
+
+/* The value `val` names among op's choices, into *v; an error if none
+ * does.  Options without choices leave *v alone. */
+static int choose(const drv_opt *op, const char *val, int *v, diag_sink *d)
+{
+	const drv_choices *ch = choices_of(op->id);
+	if (!ch)
+		return 0;
+	for (const drv_choice *c = ch->c; c->name; c++)
+		if (strcmp(val, c->name) == 0) {
+			*v = c->value;
+			return 0;
+		}
+	return bad_choice(op, val, d);
+}
+
 /* Apply one option with its value (NULL if it takes none). */
 static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool *stop,
                         diag_sink *d)
 {
+	int pick = 0; /* the value among the option's choices */
+	/* --calib percentile:P: P is read below */
+	bool param = (op->id == OPT_CALIB || op->id == OPT_ACT_CALIB) &&
+	             strncmp(val, "percentile:", 11) == 0;
+	if (!param && choose(op, val, &pick, d))
+		return -1;
 	switch (op->id) {
 	case OPT_HELP:
 		*stop = true;
@@ -600,21 +707,9 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	case OPT_VERBOSE:
 		o->verbose = true;
 		return 0;
-	case OPT_EMIT: {
-		static const struct {
-			const char *name;
-			drv_emit e;
-		} kinds[] = {{"ir", DRV_EMIT_IR},     {"obj", DRV_EMIT_OBJ},       {"asm", DRV_EMIT_ASM},
-		             {"llvm", DRV_EMIT_LLVM}, {"header", DRV_EMIT_HEADER}};
-		for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++)
-			if (strcmp(val, kinds[i].name) == 0) {
-				o->emit = kinds[i].e;
-				return 0;
-			}
-		diag_error(d, NULL, "unknown --emit kind '%s' (expected ir, obj, asm, llvm or header)",
-		           val);
-		return -1;
-	}
+	case OPT_EMIT:
+		o->emit = pick;
+		return 0;
 	case OPT_OUT:
 		o->out_file = val;
 		return 0;
@@ -625,14 +720,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		}
 		return 0;
 	case OPT_ENGINE:
-		if (strcmp(val, "interp") == 0)
-			o->engine = DRV_ENGINE_INTERP;
-		else if (strcmp(val, "native") == 0)
-			o->engine = DRV_ENGINE_NATIVE;
-		else {
-			diag_error(d, NULL, "unknown engine '%s' (expected interp or native)", val);
-			return -1;
-		}
+		o->engine = pick;
 		return 0;
 	case OPT_OUTPUT_DIR:
 		if (!*val) {
@@ -656,14 +744,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->print_after = val;
 		return 0;
 	case OPT_IR_WEIGHTS:
-		if (strcmp(val, "elided") == 0)
-			o->ir_max_inline = 8;
-		else if (strcmp(val, "full") == 0)
-			o->ir_max_inline = -1;
-		else {
-			diag_error(d, NULL, "--ir-weights must be 'elided' or 'full', not '%s'", val);
-			return -1;
-		}
+		o->ir_max_inline = pick;
 		return 0;
 	case OPT_VERIFY_EACH:
 		o->verify_each = true;
@@ -740,19 +821,11 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	}
 	case OPT_OPTIMIZER:
-	case OPT_SCHEDULE: {
-		static const char *const opts[] = {"sgd", "adam", "adamw"};
-		static const char *const scheds[] = {"const", "cosine", "step"};
-		const char *const *names = op->id == OPT_OPTIMIZER ? opts : scheds;
-		for (int k = 0; k < 3; k++)
-			if (strcmp(val, names[k]) == 0) {
-				*(op->id == OPT_OPTIMIZER ? &o->train_opt : &o->train_sched) = k;
-				return 0;
-			}
-		diag_error(d, NULL, "unknown %s '%s' (expected %s, %s or %s)", op->name, val, names[0],
-		           names[1], names[2]);
-		return -1;
-	}
+		o->train_opt = pick;
+		return 0;
+	case OPT_SCHEDULE:
+		o->train_sched = pick;
+		return 0;
 	case OPT_FLIP:
 		o->train_flip = true;
 		return 0;
@@ -769,16 +842,9 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->qgtp.lambda = lam;
 		return 0;
 	}
-	case OPT_LAMBDA_SCHED: {
-		static const char *const names[] = {"const", "linear", "exp"};
-		for (int k = 0; k < 3; k++)
-			if (strcmp(val, names[k]) == 0) {
-				o->qgtp.lambda_sched = k;
-				return 0;
-			}
-		diag_error(d, NULL, "unknown --lambda-schedule '%s' (expected const, linear or exp)", val);
-		return -1;
-	}
+	case OPT_LAMBDA_SCHED:
+		o->qgtp.lambda_sched = pick;
+		return 0;
 	case OPT_LAMBDA_SWEEP:
 		o->qgt_sweep = val;
 		return 0;
@@ -832,30 +898,15 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	}
 	case OPT_LEARN_SCALES:
-		if (strcmp(val, "on") && strcmp(val, "off")) {
-			diag_error(d, NULL, "--learn-scales takes on or off, not '%s'", val);
-			return -1;
-		}
-		o->qgtp.learn_scale = strcmp(val, "on") == 0;
+		o->qgtp.learn_scale = pick;
 		return 0;
 	case OPT_NO_BN_REINTRO:
 		o->qgtp.bn_reintro = false;
 		return 0;
 	case OPT_METHOD:
-		o->qgtp.ste_forward = -1;
-		if (strcmp(val, "qgt") == 0)
-			o->qgtp.method = QGT_METHOD_REG;
-		else if (strcmp(val, "qgt-float") == 0) {
-			o->qgtp.method = QGT_METHOD_REG;
-			o->qgtp.ste_forward = 0;
-		}
-		else if (strcmp(val, "ste") == 0 || strcmp(val, "ste-clip") == 0)
-			o->qgtp.method = QGT_METHOD_STE;
-		else {
-			diag_error(d, NULL, "unknown --method '%s' (expected qgt, qgt-float, ste or ste-clip)", val);
-			return -1;
-		}
-		o->qgtp.ste_clip = strcmp(val, "ste-clip") == 0;
+		o->qgtp.method = pick >= METHOD_STE ? QGT_METHOD_STE : QGT_METHOD_REG;
+		o->qgtp.ste_forward = pick == METHOD_QGT_FLOAT ? 0 : -1;
+		o->qgtp.ste_clip = pick == METHOD_STE_CLIP;
 		o->method_given = true;
 		return 0;
 	case OPT_LIMIT:
@@ -881,58 +932,40 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->quantize = true;
 		return 0;
 	case OPT_SCHEME:
-		if (strcmp(val, "sq") == 0) {
+		o->quantize = true;
+		if (pick == SCHEME_SQ) {
 			/* Smart Quantization: binary or ternary per layer, chosen by
 			 * QGT (--qgt); ternary is what the quantize pass falls back to. */
 			o->qgtp.kind = QGT_REG_SQ;
 			o->quant.scheme = IR_QS_TERNARY;
-			o->quantize = true;
 			return 0;
 		}
 		o->qgtp.kind = QGT_REG_QGT;
 		o->scheme_given = true;
-		o->quant.scheme = pass_qscheme_from_name(val);
-		if (o->quant.scheme == IR_QS_NONE) {
-			diag_error(d, NULL, "unknown --scheme '%s' (expected affine, symmetric, pow2, binary, "
-			           "ternary, codebook or sq)", val);
-			return -1;
-		}
-		o->quantize = true;
+		o->quant.scheme = pick;
 		return 0;
 	case OPT_GRANULARITY:
-		if (strcmp(val, "per-channel") == 0)
-			o->quant.per_tensor = false;
-		else if (strcmp(val, "per-tensor") == 0)
-			o->quant.per_tensor = true;
-		else {
-			diag_error(d, NULL, "--granularity must be per-channel or per-tensor, not '%s'", val);
-			return -1;
-		}
+		o->quant.per_tensor = pick;
 		return 0;
 	case OPT_SCALE_DTYPE:
-		if (strcmp(val, "f16") && strcmp(val, "f32")) {
-			diag_error(d, NULL, "--scale-dtype must be f16 or f32, not '%s'", val);
-			return -1;
-		}
-		o->quant.f32_scales = strcmp(val, "f32") == 0;
+		o->quant.f32_scales = pick;
 		return 0;
-	case OPT_CALIB: {
-		char *end;
-		o->qgtp.calib_given = true;
-		if (strcmp(val, "minmax") == 0)
-			o->quant.calib = PASS_CALIB_MINMAX;
-		else if (strcmp(val, "mse") == 0)
-			o->quant.calib = PASS_CALIB_MSE;
-		else if (strcmp(val, "percentile") == 0)
-			o->quant.calib = PASS_CALIB_PERCENTILE;
-		else if (strncmp(val, "percentile:", 11) == 0 &&
-		         (o->quant.percentile = strtof(val + 11, &end), end != val + 11 && !*end) &&
-		         o->quant.percentile > 50 && o->quant.percentile <= 100)
-			o->quant.calib = PASS_CALIB_PERCENTILE;
+	case OPT_CALIB:
+	case OPT_ACT_CALIB: {
+		bool act = op->id == OPT_ACT_CALIB;
+		if (param) {
+			char *end;
+			float p = strtof(val + 11, &end);
+			if (end == val + 11 || *end || !(p > 50 && p <= 100))
+				return bad_choice(op, val, d);
+			*(act ? &o->quant.act_percentile : &o->quant.percentile) = p;
+			pick = PASS_CALIB_PERCENTILE;
+		}
+		if (act)
+			o->quant.act_calib = pick;
 		else {
-			diag_error(d, NULL, "--calib must be minmax, mse or percentile[:P] with P in (50, 100], "
-			           "not '%s'", val);
-			return -1;
+			o->quant.calib = pick;
+			o->qgtp.calib_given = true;
 		}
 		return 0;
 	}
@@ -950,46 +983,15 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	}
 	case OPT_IO:
-		if (strcmp(val, "float") && strcmp(val, "int")) {
-			diag_error(d, NULL, "--io must be float or int, not '%s'", val);
-			return -1;
-		}
-		o->quant.io_int = strcmp(val, "int") == 0;
+		o->quant.io_int = pick;
 		return 0;
-	case OPT_ACT_CALIB: {
-		char *end;
-		if (strcmp(val, "minmax") == 0)
-			o->quant.act_calib = PASS_CALIB_MINMAX;
-		else if (strcmp(val, "mse") == 0)
-			o->quant.act_calib = PASS_CALIB_MSE;
-		else if (strcmp(val, "percentile") == 0)
-			o->quant.act_calib = PASS_CALIB_PERCENTILE;
-		else if (strncmp(val, "percentile:", 11) == 0 &&
-		         (o->quant.act_percentile = strtof(val + 11, &end), end != val + 11 && !*end) &&
-		         o->quant.act_percentile > 50 && o->quant.act_percentile <= 100)
-			o->quant.act_calib = PASS_CALIB_PERCENTILE;
-		else {
-			diag_error(d, NULL, "--act-calib must be minmax, mse or percentile[:P] with P in "
-			           "(50, 100], not '%s'", val);
-			return -1;
-		}
+	case OPT_REPORT: {
+		bool *flag[] = {[REPORT_SIZE] = &o->report_size, [REPORT_MEMORY] = &o->report_memory,
+		                [REPORT_LAYERS] = &o->report_layers,
+		                [REPORT_SENSITIVITY] = &o->report_sensitivity};
+		*flag[pick] = true;
 		return 0;
 	}
-	case OPT_REPORT:
-		if (strcmp(val, "size") == 0)
-			o->report_size = true;
-		else if (strcmp(val, "memory") == 0)
-			o->report_memory = true;
-		else if (strcmp(val, "sensitivity") == 0)
-			o->report_sensitivity = true;
-		else if (strcmp(val, "layers") == 0)
-			o->report_layers = true;
-		else {
-			diag_error(d, NULL, "unknown --report '%s' (expected size, memory, layers or "
-			           "sensitivity)", val);
-			return -1;
-		}
-		return 0;
 	case OPT_TARGET:
 		o->target = val;
 		return 0;
@@ -1000,24 +1002,13 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->mattr = val;
 		return 0;
 	case OPT_FLOAT_ABI:
-		if (strcmp(val, "hard") && strcmp(val, "soft")) {
-			diag_error(d, NULL, "-mfloat-abi must be 'hard' or 'soft', not '%s'", val);
-			return -1;
-		}
 		o->float_abi = val;
 		return 0;
 	case OPT_OPT:
-		if (strcmp(val, "s") == 0 || strcmp(val, "z") == 0) {
-			o->opt_level = 2;
-			o->code_policy = val[0] == 's' ? BE_CODE_SIZE : BE_CODE_MIN;
-			return 0;
-		}
-		if (strlen(val) != 1 || val[0] < '0' || val[0] > '3') {
-			diag_error(d, NULL, "-O takes 0, 1, 2, 3, s or z, not '%s'", val);
-			return -1;
-		}
-		o->opt_level = val[0] - '0';
-		o->code_policy = BE_CODE_SPEED;
+		o->opt_level = pick < OPT_LEVEL_S ? pick : 2;
+		o->code_policy = pick < OPT_LEVEL_S     ? BE_CODE_SPEED
+		                  : pick == OPT_LEVEL_S ? BE_CODE_SIZE
+		                                        : BE_CODE_MIN;
 		return 0;
 	case OPT_NAME:
 		o->sym_name = val;

@@ -8,6 +8,8 @@ logits.  BatchNorm stays a separate node in the export (QGT keeps BN live
 while fine-tuning and folds it afterwards).
 
 usage: train_reference.py [--epochs N] [--out fashion_cnn.onnx]
+
+bench/ imports load_split and FashionCNN from here.
 """
 import argparse, gzip, os, struct, sys
 import numpy as np
@@ -24,6 +26,14 @@ def load_idx(path):
     ndim = magic & 0xFF
     dims = struct.unpack(">" + "I" * ndim, raw[4:4 + 4 * ndim])
     return np.frombuffer(raw, np.uint8, offset=4 + 4 * ndim).reshape(dims)
+
+
+def load_split(split):
+    """Fashion-MNIST's "train" or "t10k" split: images N x 1 x 28 x 28 as
+    x = pixel / 255 (qgtc eval's default normalisation), labels int64."""
+    x = load_idx(f"{DATA}/{split}-images-idx3-ubyte.gz").astype(np.float32) / 255
+    y = load_idx(f"{DATA}/{split}-labels-idx1-ubyte.gz").astype(np.int64)
+    return torch.from_numpy(x).unsqueeze(1), torch.from_numpy(y)
 
 
 class FashionCNN(nn.Module):
@@ -50,10 +60,8 @@ def main():
     args = ap.parse_args()
     torch.manual_seed(0)
     torch.set_num_threads(2)
-    xtr = torch.from_numpy(load_idx(f"{DATA}/train-images-idx3-ubyte.gz").astype(np.float32) / 255).unsqueeze(1)
-    ytr = torch.from_numpy(load_idx(f"{DATA}/train-labels-idx1-ubyte.gz").astype(np.int64))
-    xte = torch.from_numpy(load_idx(f"{DATA}/t10k-images-idx3-ubyte.gz").astype(np.float32) / 255).unsqueeze(1)
-    yte = torch.from_numpy(load_idx(f"{DATA}/t10k-labels-idx1-ubyte.gz").astype(np.int64))
+    xtr, ytr = load_split("train")
+    xte, yte = load_split("t10k")
     model = FashionCNN()
     print(f"parameters: {sum(p.numel() for p in model.parameters())}")
     opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, weight_decay=5e-4)

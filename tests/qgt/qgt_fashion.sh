@@ -12,25 +12,7 @@
 # 0.5 pt of 2-bit QGT with float activations.
 # usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]
 set -u
-QGTC=${1:?usage: qgt_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]}
-SRC=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
-DATA=${3:-/usr/share/datasets/fashion-mnist}
-LIMIT=2000
-MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
-if [ ! -r "$DATA/train-images-idx3-ubyte.gz" ] && [ ! -r "$DATA/train-images-idx3-ubyte" ]; then
-	. "$(dirname "$0")/../skip.sh"
-	skip_test "qgt_fashion: $DATA not found"
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-acc() { # name args...: top-1 into $tmp/name
-	local n=$1
-	shift
-	"$QGTC" eval "$MODEL" --data "$DATA" --limit $LIMIT --engine native "$@" >"$tmp/$n.log" 2>&1 ||
-		{ cat "$tmp/$n.log" >&2; echo ERR >"$tmp/$n"; return; }
-	sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/$n.log" | tail -1 >"$tmp/$n"
-}
+. "$(dirname "$0")/fashion_lib.sh" qgt_fashion "$@"
 acc fp32 -q
 acc ptq4 -b 4 -q
 acc ptq2 -b 2 -q
@@ -66,18 +48,10 @@ PY
 MODEL=$tmp/folded.onnx acc fold2 -b 2 --qgt --max-steps 250
 
 # the saved 4-bit model, quantized by plain PTQ, is the same model
-"$QGTC" eval "$tmp/qgt4.onnx" --data "$DATA" --limit $LIMIT --engine native -b 4 -q >"$tmp/re4.log" 2>&1
-sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/re4.log" | tail -1 >"$tmp/re4"
+MODEL=$tmp/qgt4.onnx acc re4 -b 4 -q
 
-declare -A A
+table "Fashion-MNIST (n=$LIMIT)" fp32 ptq4 ptq2 qgt4 qgt2 qgt2a8 fold2 re4
 fail=0
-printf '%-28s %8s\n' "Fashion-MNIST (n=$LIMIT)" "top-1 %"
-for k in fp32 ptq4 ptq2 qgt4 qgt2 qgt2a8 fold2 re4; do
-	A[$k]=$(cat "$tmp/$k")
-	printf '%-28s %8s\n' "$k" "${A[$k]}"
-	[[ "${A[$k]}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "FAIL: $k printed no accuracy"; fail=1; }
-done
-[ $fail = 0 ] || exit 1
 grep -q "kernels on their grids" "$tmp/qgt2.log" || { echo "FAIL: no QGT report"; fail=1; }
 awk -v q="${A[qgt4]}" -v p="${A[ptq4]}" -v f="${A[fp32]}" 'BEGIN { exit !(q > p || f - q <= 0.5) }' ||
 	{ echo "FAIL: 4-bit QGT ${A[qgt4]}% neither beats PTQ ${A[ptq4]}% nor is within 0.5 pt of FP32"; fail=1; }

@@ -10,41 +10,16 @@
 # figure is printed beside them for comparison, not checked.
 # usage: ste_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]
 set -u
-QGTC=${1:?usage: ste_fashion.sh QGTC [SOURCE_DIR] [DATA_DIR]}
-SRC=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
-DATA=${3:-/usr/share/datasets/fashion-mnist}
-LIMIT=2000
+. "$(dirname "$0")/fashion_lib.sh" ste_fashion "$@"
 STEPS=250
-MODEL=$SRC/examples/fashion_cnn/fashion_cnn.onnx
-if [ ! -r "$DATA/train-images-idx3-ubyte.gz" ] && [ ! -r "$DATA/train-images-idx3-ubyte" ]; then
-	. "$(dirname "$0")/../skip.sh"
-	skip_test "ste_fashion: $DATA not found"
-fi
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-
-acc() { # name args...: top-1 into $tmp/name
-	local n=$1
-	shift
-	"$QGTC" eval "$MODEL" --data "$DATA" --limit $LIMIT --engine native "$@" >"$tmp/$n.log" 2>&1 ||
-		{ cat "$tmp/$n.log" >&2; echo ERR >"$tmp/$n"; return; }
-	sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/$n.log" | tail -1 >"$tmp/$n"
-}
 acc fp32 -q
 acc ptq2 -b 2 -q
 acc ste2 -b 2 --qgt --method ste --max-steps $STEPS
 acc steclip2 -b 2 --qgt --method ste-clip --max-steps $STEPS
 acc qgt2 -b 2 --qgt --max-steps $STEPS
 
-declare -A A
+table "Fashion-MNIST (n=$LIMIT, $STEPS steps)" fp32 ptq2 ste2 steclip2 qgt2
 fail=0
-printf '%-32s %8s\n' "Fashion-MNIST (n=$LIMIT, $STEPS steps)" "top-1 %"
-for k in fp32 ptq2 ste2 steclip2 qgt2; do
-	A[$k]=$(cat "$tmp/$k")
-	printf '%-32s %8s\n' "$k" "${A[$k]}"
-	[[ "${A[$k]}" =~ ^[0-9]+(\.[0-9]+)?$ ]] || { echo "FAIL: $k printed no accuracy"; fail=1; }
-done
-[ $fail = 0 ] || exit 1
 grep -q "^qgt: fine-tuning .* (ste: the forward on fake-quantized kernels, straight-through gradients)" "$tmp/ste2.log" ||
 	{ echo "FAIL: --method ste does not say it runs STE"; fail=1; }
 grep -q "straight-through gradients stopped at the clip" "$tmp/steclip2.log" ||

@@ -44,6 +44,22 @@ static void write_file(const char *name, const void *p, size_t n)
 	fclose(f);
 }
 
+/* Loading `split` from dir fails with a diagnostic containing want, and
+ * the failed load holds no memory (the caller has nothing to free). */
+static void expect_load_error(const char *dir, qgt_split split, const qgt_norm *nm,
+                              const char *want)
+{
+	qgt_dataset ds;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, dir, split, nm, &d), -1);
+	if (!strstr(d.buf, want))
+		fail_msg("expected a diagnostic containing\n%s\ngot\n%s", want, d.buf);
+	assert_null(ds.x);
+	assert_null(ds.y);
+	diag_sink_fini(&d);
+}
+
 static void test_data_fashion_mnist_test_split(void **state)
 {
 	(void)state;
@@ -76,15 +92,16 @@ static void test_data_fashion_mnist_test_split(void **state)
 	diag_sink_fini(&d);
 }
 
-/* A 2-image 2x2 IDX pair written by hand, uncompressed. */
+/* A 2-image 2x2 IDX pair written by hand, uncompressed; here as files. */
+static const unsigned char pair_img[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2,
+                                         0, 51, 102, 255, 255, 0, 0, 0};
+static const unsigned char pair_lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 1};
+
 static void test_data_idx_plain_with_normalisation(void **state)
 {
 	(void)state;
-	const unsigned char img[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2,
-	                             0, 51, 102, 255, 255, 0, 0, 0};
-	const unsigned char lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 1};
-	write_file("t10k-images-idx3-ubyte", img, sizeof img);
-	write_file("t10k-labels-idx1-ubyte", lab, sizeof lab);
+	write_file("t10k-images-idx3-ubyte", pair_img, sizeof pair_img);
+	write_file("t10k-labels-idx1-ubyte", pair_lab, sizeof pair_lab);
 	qgt_norm nm;
 	qgt_norm_default(&nm);
 	nm.mean[0] = 0.5f;
@@ -107,21 +124,18 @@ static void test_data_idx_plain_with_normalisation(void **state)
 	diag_sink_fini(&d);
 }
 
-/* The same pair from memory, the images gzipped (two members, as
+/* The pair from memory, the images gzipped (two members, as
  * gzip -c a b > c writes) and the labels plain. */
 static void test_data_idx_buffers(void **state)
 {
 	(void)state;
-	const unsigned char img[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2,
-	                             0, 51, 102, 255, 255, 0, 0, 0};
-	const unsigned char lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 1};
 	unsigned char gz[256];
 	size_t ngz = 0;
 	for (int part = 0; part < 2; part++) {
 		z_stream zs = {0};
 		assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
-		zs.next_in = (unsigned char *)img + (part ? 10 : 0);
-		zs.avail_in = part ? sizeof img - 10 : 10;
+		zs.next_in = (unsigned char *)pair_img + (part ? 10 : 0);
+		zs.avail_in = part ? sizeof pair_img - 10 : 10;
 		zs.next_out = gz + ngz;
 		zs.avail_out = (uInt)(sizeof gz - ngz);
 		assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
@@ -131,23 +145,23 @@ static void test_data_idx_buffers(void **state)
 	qgt_dataset ds;
 	diag_sink d;
 	diag_sink_init_capture(&d);
-	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, gz, ngz, "img.gz", lab, sizeof lab, "lab",
-	                                              NULL, &d), 0);
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, gz, ngz, "img.gz", pair_lab,
+	                                              sizeof pair_lab, "lab", NULL, &d), 0);
 	assert_int_equal(ds.n, 2);
 	assert_int_equal(ds.y[0], 3);
 	assert_float_equal(ds.x[1], 0.2f, 1e-6);
 	assert_float_equal(ds.x[4], 1.0f, 1e-6);
 	qgt_dataset_free(&ds);
 	/* cut inside the second member: truncated data, named */
-	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, gz, ngz - 12, "img.gz", lab, sizeof lab,
-	                                              "lab", NULL, &d), -1);
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, gz, ngz - 12, "img.gz", pair_lab,
+	                                              sizeof pair_lab, "lab", NULL, &d), -1);
 	assert_non_null(strstr(d.buf, "img.gz: error: truncated IDX data"));
 	/* a corrupt gzip stream is an error, never a crash */
 	gz[14] ^= 0xff;
-	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, gz, ngz, "img.gz", lab, sizeof lab, "lab",
-	                                              NULL, &d), -1);
-	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, img, sizeof img, "img", lab, 9, "lab", NULL,
-	                                              &d), -1);
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, gz, ngz, "img.gz", pair_lab,
+	                                              sizeof pair_lab, "lab", NULL, &d), -1);
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, pair_img, sizeof pair_img, "img", pair_lab, 9,
+	                                              "lab", NULL, &d), -1);
 	assert_non_null(strstr(d.buf, "lab: error: truncated IDX data: 1 of 2 bytes"));
 	assert_null(ds.x);
 	diag_sink_fini(&d);
@@ -156,38 +170,24 @@ static void test_data_idx_buffers(void **state)
 static void test_data_idx_errors_name_the_file(void **state)
 {
 	(void)state;
-	qgt_dataset ds;
-	diag_sink d;
-
-	diag_sink_init_capture(&d);
-	assert_int_equal(qgt_dataset_load(&ds, "/nonexistent/dir", QGT_SPLIT_TEST, NULL, &d), -1);
-	assert_non_null(strstr(d.buf, "/nonexistent/dir: error: data directory not found"));
-	diag_sink_fini(&d);
+	expect_load_error("/nonexistent/dir", QGT_SPLIT_TEST, NULL,
+	                  "/nonexistent/dir: error: data directory not found");
 
 	/* truncated pixel data */
 	const unsigned char img[] = {0, 0, 8, 3, 0, 0, 0, 2, 0, 0, 0, 2, 0, 0, 0, 2, 1, 2, 3};
-	const unsigned char lab[] = {0, 0, 8, 1, 0, 0, 0, 2, 3, 1};
 	write_file("train-images-idx3-ubyte", img, sizeof img);
-	write_file("train-labels-idx1-ubyte", lab, sizeof lab);
-	diag_sink_init_capture(&d);
-	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TRAIN, NULL, &d), -1);
-	assert_non_null(strstr(d.buf, "train-images-idx3-ubyte: error: truncated IDX data: 3 of 8 bytes"));
-	diag_sink_fini(&d);
+	write_file("train-labels-idx1-ubyte", pair_lab, sizeof pair_lab);
+	expect_load_error(tmpdir, QGT_SPLIT_TRAIN, NULL,
+	                  "train-images-idx3-ubyte: error: truncated IDX data: 3 of 8 bytes");
 
 	/* bad magic */
 	write_file("train-images-idx3-ubyte", "\x12\x34\x56\x78", 4);
-	diag_sink_init_capture(&d);
-	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TRAIN, NULL, &d), -1);
-	assert_non_null(strstr(d.buf, "not an IDX file"));
-	diag_sink_fini(&d);
+	expect_load_error(tmpdir, QGT_SPLIT_TRAIN, NULL, "not an IDX file");
 
 	/* absurd dimension */
 	const unsigned char huge[] = {0, 0, 8, 3, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 2};
 	write_file("train-images-idx3-ubyte", huge, sizeof huge);
-	diag_sink_init_capture(&d);
-	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TRAIN, NULL, &d), -1);
-	assert_non_null(strstr(d.buf, "is empty or too large"));
-	diag_sink_fini(&d);
+	expect_load_error(tmpdir, QGT_SPLIT_TRAIN, NULL, "is empty or too large");
 
 	/* mean/std per channel must match the channel count */
 	qgt_norm nm;
@@ -198,10 +198,7 @@ static void test_data_idx_errors_name_the_file(void **state)
 	const unsigned char lab2[] = {0, 0, 8, 1, 0, 0, 0, 1, 0};
 	write_file("train-images-idx3-ubyte", img2, sizeof img2);
 	write_file("train-labels-idx1-ubyte", lab2, sizeof lab2);
-	diag_sink_init_capture(&d);
-	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TRAIN, &nm, &d), -1);
-	assert_non_null(strstr(d.buf, "give 3/1 values but samples have 1 channels"));
-	diag_sink_fini(&d);
+	expect_load_error(tmpdir, QGT_SPLIT_TRAIN, &nm, "give 3/1 values but samples have 1 channels");
 	assert_int_equal(qgt_norm_parse_list("0.1,x", nm.mean, 16), -1);
 }
 
@@ -230,12 +227,10 @@ static void write_npy(const char *name, const char *descr, const char *shape, co
 }
 
 /* Bad NPY labels name the file and the problem, and a failed load holds
- * no memory (the caller has nothing to free). */
+ * no memory (expect_load_error). */
 static void test_data_npy_label_errors(void **state)
 {
 	(void)state;
-	qgt_dataset ds;
-	diag_sink d;
 	/* a folder of its own: tmpdir holds IDX files, which come first */
 	char dir[512];
 	snprintf(dir, sizeof dir, "%s/npy", tmpdir);
@@ -245,26 +240,18 @@ static void test_data_npy_label_errors(void **state)
 
 	const float yf[2] = {1, 0};
 	write_npy("npy/test_y.npy", "<f4", "(2,)", yf, sizeof yf);
-	diag_sink_init_capture(&d);
-	assert_int_equal(qgt_dataset_load(&ds, dir, QGT_SPLIT_TEST, NULL, &d), -1);
-	if (!strstr(d.buf, "test_y.npy: error: labels must be integers (uint8, int32 or int64), not f32"))
-		fail_msg("%s", d.buf);
-	assert_null(ds.x);
-	assert_null(ds.y);
-	diag_sink_fini(&d);
+	expect_load_error(dir, QGT_SPLIT_TEST, NULL,
+	                  "test_y.npy: error: labels must be integers (uint8, int32 or int64), not f32");
 
 	const int64_t yl[2] = {1, 70000};
 	write_npy("npy/test_y.npy", "<i8", "(2,)", yl, sizeof yl);
-	diag_sink_init_capture(&d);
-	assert_int_equal(qgt_dataset_load(&ds, dir, QGT_SPLIT_TEST, NULL, &d), -1);
-	if (!strstr(d.buf, "test_y.npy: error: label 1 is 70000: labels must be integers in 0..65535"))
-		fail_msg("%s", d.buf);
-	assert_null(ds.x);
-	assert_null(ds.y);
-	diag_sink_fini(&d);
+	expect_load_error(dir, QGT_SPLIT_TEST, NULL,
+	                  "test_y.npy: error: label 1 is 70000: labels must be integers in 0..65535");
 
 	const int64_t ok[2] = {1, 3};
 	write_npy("npy/test_y.npy", "<i8", "(2,)", ok, sizeof ok);
+	qgt_dataset ds;
+	diag_sink d;
 	diag_sink_init_capture(&d);
 	assert_int_equal(qgt_dataset_load(&ds, dir, QGT_SPLIT_TEST, NULL, &d), 0);
 	assert_int_equal(ds.n, 2);
