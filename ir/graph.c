@@ -195,6 +195,10 @@ ir_value *ir_graph_add_const(ir_graph *g, const char *name, ir_dtype dt, const i
 
 const char *ir_graph_unique_name(ir_graph *g, const char *base)
 {
+	if (!base) { /* a name that could not be built */
+		g->oom = true;
+		return NULL;
+	}
 	if (!ir_graph_find_value(g, base))
 		return ir_arena_strdup(g->arena, base);
 	for (unsigned k = 1;; k++) {

@@ -274,7 +274,8 @@ ir_value *ir_graph_add_value(ir_graph *g, const char *name, ir_dtype dt, const i
 ir_value *ir_graph_add_const(ir_graph *g, const char *name, ir_dtype dt, const ir_shape *shape,
                              const void *data);
 /* A fresh name "<base>", "<base>.1", ... not used in g (arena-owned);
- * NULL when out of memory. */
+ * NULL when out of memory (base NULL counts: a name that could not be
+ * built). */
 const char *ir_graph_unique_name(ir_graph *g, const char *base);
 ir_value *ir_graph_find_value(const ir_graph *g, const char *name);
 /* Turn v into a constant holding a copy of data (shape/dtype must be set). */

@@ -137,13 +137,12 @@ static int run_one(const char *name, void *arg)
 {
 	struct run_ctx *c = arg;
 	const pass_info *p = pass_find(name);
-	int before = c->d->nerr;
 	int rc = p->run(c->g, c->o, c->d);
 	/* A pass that ran out of memory on a graph edit (ir_graph_oom) left
-	 * it incomplete: say so, once, whatever the pass made of it. */
+	 * it incomplete, whatever it made of that (an error it reported may
+	 * be a consequence): say why. */
 	if (ir_graph_oom(c->g)) {
-		if (c->d->nerr == before || !rc)
-			diag_error(c->d, c->g->src_file, "out of memory in pass '%s'", name);
+		diag_error(c->d, c->g->src_file, "out of memory in pass '%s'", name);
 		return -1;
 	}
 	if (rc)
