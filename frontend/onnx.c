@@ -558,13 +558,20 @@ static int add_initializer(fe_onnx_ctx *c, const Onnx__TensorProto *tp, size_t k
 		return -1;
 	}
 	char *what = ir_arena_printf(c->g->arena, "initializer '%s'", name);
+	if (!what) {
+		diag_error(c->d, c->file, "out of memory");
+		return -1;
+	}
 	ir_tensor t;
 	if (fe_onnx_tensor(tp, c->file, what, c->model_dir, &t, c->d))
 		return -1;
 	ir_value *v = ir_graph_add_const(c->g, name, t.dt, &t.shape, t.data);
 	ir_tensor_free(&t);
 	if (!v) {
-		diag_error(c->d, c->file, "%s is defined more than once", what);
+		if (ir_graph_oom(c->g))
+			diag_error(c->d, c->file, "out of memory");
+		else
+			diag_error(c->d, c->file, "%s is defined more than once", what);
 		return -1;
 	}
 	int bits;
@@ -687,7 +694,10 @@ static int define_outputs(fe_onnx_ctx *c)
 		if (!*name)
 			continue;
 		if (!ir_graph_add_value(c->g, name, IR_DT_UNDEF, NULL)) {
-			diag_error(c->d, c->loc, "value '%s' is defined more than once", name);
+			if (ir_graph_oom(c->g))
+				diag_error(c->d, c->loc, "out of memory");
+			else
+				diag_error(c->d, c->loc, "value '%s' is defined more than once", name);
 			rc = -1;
 		}
 	}
@@ -726,6 +736,10 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 	}
 	g->src_file = ir_arena_strdup(g->arena, file);
 	fe_onnx_ctx c = {.g = g, .d = d, .file = g->src_file, .model_dir = model_dir, .opset = opset};
+	if (!g->src_file) {
+		diag_error(d, file, "out of memory");
+		goto fail;
+	}
 
 	for (size_t i = 0; i < G->n_initializer; i++)
 		if (add_initializer(&c, G->initializer[i], i) && G->initializer[i]->name)
@@ -766,6 +780,11 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 			continue;
 		}
 		ir_graph_add_output(g, v);
+	}
+	/* An error above may be a consequence: say what it was. */
+	if (ir_graph_oom(g)) {
+		diag_error(d, file, "out of memory");
+		goto fail;
 	}
 	if (d->nerr > nerr0)
 		goto fail;
