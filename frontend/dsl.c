@@ -28,8 +28,10 @@ enum {
 static void *ast_alloc(fe_dsl_ctx *ctx, size_t n)
 {
 	void *p = ir_arena_alloc(ctx->arena, n);
-	if (!p) { /* the arena is out of memory: nothing sensible left to do */
-		abort();
+	if (!p) {
+		dsl_nomem(ctx);
+		memset(&ctx->scratch, 0, sizeof ctx->scratch);
+		p = &ctx->scratch;
 	}
 	return p;
 }
@@ -54,7 +56,8 @@ dsl_expr *dsl_ex_list(fe_dsl_ctx *ctx, dsl_loc at, dsl_exprs *items)
 	e->items = items->head;
 	e->nitems = items->n;
 	e->depth = 1;
-	for (dsl_expr *x = e->items; x; x = x->next)
+	int k = 0; /* (counted: after dsl_nomem the scratch may link to itself) */
+	for (dsl_expr *x = e->items; x && k < e->nitems; x = x->next, k++)
 		if (x->depth + 1 > e->depth)
 			e->depth = x->depth + 1;
 	return e;
@@ -250,9 +253,14 @@ typedef struct evaluator {
 	bool stop;               /* a limit was hit: unwind */
 } evaluator;
 
+/* Out of memory, these say so (dsl_nomem, which stops the evaluation)
+ * and return NULL, or "" for a string. */
 static void *ev_alloc(evaluator *e, size_t n)
 {
-	return ast_alloc(e->ctx, n);
+	void *p = ir_arena_alloc(e->ctx->arena, n);
+	if (!p)
+		dsl_nomem(e->ctx);
+	return p;
 }
 
 static char *ev_printf(evaluator *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -263,7 +271,12 @@ static char *ev_printf(evaluator *e, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	return ir_arena_strdup(e->ctx->arena, buf);
+	char *s = ir_arena_strdup(e->ctx->arena, buf);
+	if (!s) {
+		dsl_nomem(e->ctx);
+		return (char *)"";
+	}
+	return s;
 }
 
 /* ------------------------------------------------------- suggestions */
@@ -407,7 +420,8 @@ static void bind(evaluator *e, frame *f, const char *name, val v, bool is_const)
 {
 	binding *b = lookup_in(f, name);
 	if (!b) {
-		b = ev_alloc(e, sizeof *b);
+		if (!(b = ev_alloc(e, sizeof *b)))
+			return;
 		b->name = name;
 		b->next = f->vars;
 		f->vars = b;
@@ -529,6 +543,8 @@ static val eval(evaluator *e, frame *f, const dsl_expr *x)
 	}
 	case DSL_EX_LIST: {
 		r.items = ev_alloc(e, sizeof(val) * (size_t)(x->nitems ? x->nitems : 1));
+		if (!r.items)
+			return (val){.k = V_NONE, .loc = x->loc};
 		int k = 0;
 		for (const dsl_expr *it = x->items; it; it = it->next) {
 			r.items[k] = eval(e, f, it);
@@ -888,8 +904,9 @@ static char *resolve_path(evaluator *e, const char *p)
 /* First message of a capture sink, without its "LOC: error: " head. */
 static const char *first_message(evaluator *e, const diag_sink *cap)
 {
-	if (!cap->buf)
-		return "unknown error";
+	/* out of memory: the cause, whatever was said before it */
+	if (!cap->buf || strstr(cap->buf, ": error: out of memory"))
+		return cap->nerr ? "out of memory" : "unknown error";
 	const char *m = strstr(cap->buf, ": error: ");
 	m = m ? m + 9 : cap->buf;
 	size_t n = strcspn(m, "\n");
@@ -954,7 +971,7 @@ static ir_value *make_param(layer_call *L, const char *suffix, int rank, const i
 	} else {
 		data = malloc((size_t)(numel ? numel : 1) * sizeof(float));
 		if (!data) {
-			dsl_error(e->ctx, L->s->callee_loc, "out of memory");
+			dsl_nomem(e->ctx);
 			return NULL;
 		}
 		for (int64_t k = 0; k < numel; k++)
@@ -966,7 +983,7 @@ static ir_value *make_param(layer_call *L, const char *suffix, int rank, const i
 	ir_value *v = ir_graph_add_const(e->g, ir_graph_unique_name(e->g, tname), IR_DT_F32, &sh, data);
 	free(t.data);
 	if (!v)
-		dsl_error(e->ctx, L->s->callee_loc, "out of memory");
+		dsl_nomem(e->ctx);
 	return v;
 }
 
@@ -995,6 +1012,8 @@ static const char *layer_name(evaluator *e, frame *f, const dsl_stmt *s, const c
 {
 	if (s->as) {
 		const char *n = ev_printf(e, "%s%s", f->prefix, s->as);
+		if (e->ctx->oom)
+			return NULL;
 		if (name_taken(e, n)) {
 			dsl_error(e->ctx, s->as_loc, "the name '%s' is already used", n);
 			return NULL;
@@ -1005,7 +1024,8 @@ static const char *layer_name(evaluator *e, frame *f, const dsl_stmt *s, const c
 	while (c && strcmp(c->base, stem) != 0)
 		c = c->next;
 	if (!c) {
-		c = ev_alloc(e, sizeof *c);
+		if (!(c = ev_alloc(e, sizeof *c)))
+			return NULL;
 		c->base = stem;
 		c->next = f->counters;
 		f->counters = c;
@@ -1013,6 +1033,8 @@ static const char *layer_name(evaluator *e, frame *f, const dsl_stmt *s, const c
 	bool digit = isdigit((unsigned char)stem[strlen(stem) - 1]);
 	for (;;) {
 		const char *n = ev_printf(e, "%s%s%s%d", f->prefix, stem, digit ? "_" : "", ++c->n);
+		if (e->ctx->oom)
+			return NULL;
 		if (!name_taken(e, n))
 			return n;
 	}
@@ -1028,10 +1050,14 @@ static ir_node *new_node(layer_call *L, ir_op op, int nin, ir_value **in)
 	}
 	ir_value *out = ir_graph_add_value(e->g, ir_graph_unique_name(e->g, L->name), IR_DT_UNDEF, NULL);
 	if (!out) {
-		dsl_error(e->ctx, L->s->callee_loc, "out of memory");
+		dsl_nomem(e->ctx);
 		return NULL;
 	}
 	ir_node *n = ir_graph_add_node(e->g, op, L->name, nin, in, 1, &out);
+	if (!n) {
+		dsl_nomem(e->ctx);
+		return NULL;
+	}
 	n->src_op = L->sp->name;
 	return n;
 }
@@ -1043,6 +1069,11 @@ static ir_value *finish(layer_call *L, ir_node *n)
 	diag_sink cap;
 	diag_sink_init_capture(&cap);
 	int rc = ir_infer_node(e->g, n, &cap);
+	if (ir_graph_oom(e->g) || (cap.nerr && !cap.buf)) {
+		diag_sink_fini(&cap);
+		dsl_nomem(e->ctx);
+		return NULL;
+	}
 	if (rc == 0 && n->out[0]->shape.rank < 0) {
 		rc = -1;
 		diag_error(&cap, NULL, "cannot infer the output shape");
@@ -1536,6 +1567,8 @@ static ir_value *call_block(evaluator *e, frame *f, const dsl_stmt *s, const dsl
 	if (!name)
 		return NULL;
 	prefix_list *pl = ev_alloc(e, sizeof *pl);
+	if (!pl)
+		return NULL;
 	pl->name = name;
 	pl->next = e->prefixes;
 	e->prefixes = pl;
@@ -1842,7 +1875,7 @@ static void exec_stmt(evaluator *e, frame *f, const dsl_stmt *s)
 		}
 		e->in_repeat++;
 		int before = e->ctx->nerr;
-		for (int64_t k = 0; k < v.i && !e->stop; k++) {
+		for (int64_t k = 0; k < v.i && !e->stop && !e->ctx->oom; k++) {
 			exec_stmts(e, f, s->body);
 			if (e->ctx->nerr != before)
 				break; /* the same errors again would say nothing new */
@@ -1859,7 +1892,8 @@ static void exec_stmt(evaluator *e, frame *f, const dsl_stmt *s)
 
 static void exec_stmts(evaluator *e, frame *f, const dsl_stmts *body)
 {
-	for (const dsl_stmt *s = body->head; s && !e->stop && !e->ctx->too_many; s = s->next)
+	for (const dsl_stmt *s = body->head; s && !e->stop && !e->ctx->too_many && !e->ctx->oom;
+	     s = s->next)
 		exec_stmt(e, f, s);
 }
 
@@ -1897,6 +1931,8 @@ static ir_graph *rebuild(evaluator *e)
 			in[j] = n->in[j] ? map[n->in[j]->id] : NULL;
 		out[0] = map[n->out[0]->id];
 		ir_node *m = ir_graph_add_node(h, n->op, n->name, n->nin, in, 1, out);
+		if (!m)
+			goto fail;
 		m->src_op = n->src_op;
 		m->qhint = n->qhint;
 		for (int j = 0; j < n->nattr; j++) {
@@ -1964,14 +2000,18 @@ ir_graph *fe_dsl_load_buffer(const char *text, size_t len, const char *diag_name
 	bind(&e, &e.global, "true", (val){.k = V_INT, .i = 1, .f = 1}, true);
 	bind(&e, &e.global, "false", (val){.k = V_INT, .i = 0, .f = 0}, true);
 	exec_stmts(&e, &e.global, ctx.program);
+	if (ir_graph_oom(e.g) || (e.wg && ir_graph_oom(e.wg)))
+		dsl_nomem(&ctx); /* (an error above may be a consequence) */
 	if (ctx.nerr == 0 && e.g->ninputs == 0)
 		dsl_error(&ctx, end_loc(&ctx), "the model has no 'input'");
 	if (ctx.nerr == 0 && e.nouts == 0)
 		dsl_error(&ctx, end_loc(&ctx), "the model has no 'output'");
 	if (ctx.nerr == 0) {
 		result = rebuild(&e);
-		if (!result) {
+		if (!result || ir_graph_oom(result)) {
 			diag_error(d, file, "out of memory");
+			ir_graph_destroy(result);
+			result = NULL;
 		} else if (ir_graph_toposort(result, d) || ir_infer_shapes(result, d)) {
 			ir_graph_destroy(result);
 			result = NULL;

@@ -125,7 +125,21 @@ typedef struct fe_dsl_ctx {
 	dsl_loc at;              /* position of the token being parsed */
 	bool too_many;           /* "too many errors" said; quiet from now on */
 	bool stop;               /* the parser gave up: tokenize no further */
+	bool oom;                /* out of memory (dsl_nomem): said once */
 	dsl_stmts *program;      /* the top-level statements, once parsed */
+	/* What a syntax tree constructor returns when the arena is out of
+	 * memory, so that the grammar's actions have somewhere to write:
+	 * parsing stops after the token, and the tree is never read. */
+	union {
+		dsl_expr e;
+		dsl_exprs es;
+		dsl_arg a;
+		dsl_args as;
+		dsl_param p;
+		dsl_params ps;
+		dsl_stmt s;
+		dsl_stmts ss;
+	} scratch;
 } fe_dsl_ctx;
 
 /* "FILE:LINE:COL: error: MSG", the source line and a caret. */
@@ -133,6 +147,9 @@ void dsl_error(fe_dsl_ctx *ctx, dsl_loc at, const char *fmt, ...) __attribute__(
 /* Same, followed by "FILE:LINE:COL: note: NOTE". */
 void dsl_error_note(fe_dsl_ctx *ctx, dsl_loc at, const char *note, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
+
+/* Out of memory: "FILE: error: out of memory" (once), and stop parsing. */
+void dsl_nomem(fe_dsl_ctx *ctx);
 
 /* %syntax_error: "unexpected ..." at t, at most one per line. */
 void dsl_syntax_error(fe_dsl_ctx *ctx, const dsl_token *t);
@@ -142,7 +159,8 @@ void dsl_syntax_error(fe_dsl_ctx *ctx, const dsl_token *t);
 int dsl_parse_text(fe_dsl_ctx *ctx);
 
 /* Syntax tree constructors, called from the grammar's actions.  All
- * allocate in ctx->arena. */
+ * allocate in ctx->arena; out of memory, they say so (dsl_nomem) and
+ * return ctx->scratch. */
 dsl_expr *dsl_ex_lit(fe_dsl_ctx *ctx, dsl_ex_kind k, const dsl_token *t);
 dsl_expr *dsl_ex_list(fe_dsl_ctx *ctx, dsl_loc at, dsl_exprs *items);
 dsl_expr *dsl_ex_neg(fe_dsl_ctx *ctx, dsl_loc at, dsl_expr *a);

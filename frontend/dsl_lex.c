@@ -78,6 +78,15 @@ void dsl_error_note(fe_dsl_ctx *ctx, dsl_loc at, const char *note, const char *f
 	va_end(ap);
 }
 
+void dsl_nomem(fe_dsl_ctx *ctx)
+{
+	if (!ctx->oom) {
+		ctx->nerr++;
+		diag_error(ctx->d, ctx->file, "out of memory");
+	}
+	ctx->oom = ctx->stop = true;
+}
+
 /* One lexical or syntax error per line: the first is the real one. */
 static void line_error(fe_dsl_ctx *ctx, dsl_loc at, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void line_error(fe_dsl_ctx *ctx, dsl_loc at, const char *fmt, ...)
@@ -221,7 +230,7 @@ static bool lex_string(lexer *L, dsl_token *t)
 	size_t cap = 32, n = 0;
 	char *buf = malloc(cap);
 	if (!buf) {
-		line_error(L->ctx, t->loc, "out of memory");
+		dsl_nomem(L->ctx);
 		L->fatal = true;
 		return false;
 	}
@@ -236,7 +245,7 @@ static bool lex_string(lexer *L, dsl_token *t)
 			char *nb = realloc(buf, cap *= 2);
 			if (!nb) {
 				free(buf);
-				line_error(L->ctx, t->loc, "out of memory");
+				dsl_nomem(L->ctx);
 				L->fatal = true;
 				return false;
 			}
@@ -261,6 +270,11 @@ static bool lex_string(lexer *L, dsl_token *t)
 	}
 	t->s = arena_strndup(L->ctx, buf, n);
 	free(buf);
+	if (!t->s) {
+		dsl_nomem(L->ctx);
+		L->fatal = true;
+		return false;
+	}
 	return true;
 }
 
@@ -380,7 +394,7 @@ static void run_lexer(lexer *L)
 			t.n = (size_t)(L->cur - s);
 			t.s = arena_strndup(ctx, s, t.n);
 			if (!t.s) {
-				line_error(ctx, t.loc, "out of memory");
+				dsl_nomem(ctx);
 				L->fatal = true;
 				return;
 			}
@@ -481,7 +495,7 @@ int dsl_parse_text(fe_dsl_ctx *ctx)
 	L.line_start = ctx->src;
 	L.parser = fe_dsl_parseAlloc(malloc, ctx);
 	if (!L.parser) {
-		diag_error(ctx->d, ctx->file, "out of memory");
+		dsl_nomem(ctx);
 		return -1;
 	}
 	int before = ctx->nerr;

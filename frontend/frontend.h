@@ -6,6 +6,12 @@
 #include "ir.h"
 
 #define FE_MAX_FILE_BYTES ((int64_t)2 << 30)  /* cap on any file we read */
+/* Cap on what unpacking an ONNX protobuf of len bytes may allocate (every
+ * message struct, array, string and bytes field): a real model takes
+ * about its size (raw_data is copied once), while a file of empty
+ * submessages (2 bytes each, ~100 in memory) or packed one-byte varints
+ * (8 in memory as int64) would take many times that. */
+#define FE_ONNX_MAX_UNPACK_BYTES(len) (((uint64_t)64 << 20) + 4 * (uint64_t)(len))
 
 /* Load an ONNX ModelProto from `path` into a new graph (caller owns,
  * ir_graph_destroy).  Unsupported ops/attributes/dtypes are all reported,

@@ -213,7 +213,11 @@ static int npy_read(npy_src *src, const char *path, ir_tensor *t, diag_sink *d)
 		diag_error(d, path, ".npy header is %zu bytes; the limit is %d", hlen, NPY_MAX_HEADER);
 		goto out;
 	}
-	if (!(hdr = malloc(hlen + 1)) || read_all(src, hdr, hlen))
+	if (!(hdr = malloc(hlen + 1))) {
+		diag_error(d, path, "out of memory");
+		goto out;
+	}
+	if (read_all(src, hdr, hlen))
 		goto trunc;
 	hdr[hlen] = 0;
 	char descr[16];

@@ -16,10 +16,6 @@
  * no limit of its own; a crafted file could exhaust the stack).  Real
  * models nest a few levels (model/graph/node/attribute/graph...). */
 #define FE_PB_MAX_DEPTH 64
-/* Cap on the memory protobuf-c would spend on message structs: a file of
- * empty submessages (2 bytes each) would otherwise unpack to ~50x its
- * size. */
-#define FE_PB_MAX_STRUCT_BYTES ((uint64_t)1 << 30)
 
 /* ------------------------------------------------------------- dtypes */
 
@@ -174,17 +170,14 @@ static int pb_varint(const unsigned char *p, size_t len, size_t *i, uint64_t *v)
 	return -1;
 }
 
-/* Walk the wire format with the message descriptors, checking lengths,
- * nesting depth and struct memory before protobuf-c recurses.  0 ok, -1
- * malformed, -2 too deep, -3 too many messages. */
+/* Walk the wire format with the message descriptors, checking lengths
+ * and nesting depth before protobuf-c recurses.  0 ok, -1 malformed, -2
+ * too deep. */
 static int pb_scan(const unsigned char *p, size_t len, const ProtobufCMessageDescriptor *desc,
-                   int depth, uint64_t *mem)
+                   int depth)
 {
 	if (depth > FE_PB_MAX_DEPTH)
 		return -2;
-	*mem += desc ? desc->sizeof_message : 0;
-	if (*mem > FE_PB_MAX_STRUCT_BYTES)
-		return -3;
 	size_t i = 0;
 	while (i < len) {
 		uint64_t tag, v;
@@ -214,7 +207,7 @@ static int pb_scan(const unsigned char *p, size_t len, const ProtobufCMessageDes
 					? protobuf_c_message_descriptor_get_field(desc, (unsigned)fnum)
 					: NULL;
 			if (f && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				int rc = pb_scan(p + i, (size_t)v, f->descriptor, depth + 1, mem);
+				int rc = pb_scan(p + i, (size_t)v, f->descriptor, depth + 1);
 				if (rc)
 					return rc;
 			}
@@ -228,24 +221,62 @@ static int pb_scan(const unsigned char *p, size_t len, const ProtobufCMessageDes
 	return 0;
 }
 
+/* protobuf-c's allocator: everything it allocates unpacking one file
+ * (message structs, arrays, strings, bytes) counts against the cap
+ * FE_ONNX_MAX_UNPACK_BYTES, so that no file can make it take more. */
+typedef struct pb_budget {
+	uint64_t used, cap;
+	bool over;                  /* a request would have passed the cap */
+	bool oom;                   /* malloc failed */
+} pb_budget;
+
+static void *pb_alloc(void *data, size_t size)
+{
+	pb_budget *b = data;
+	if (size > b->cap - b->used) {
+		b->over = true;
+		return NULL;
+	}
+	void *p = malloc(size ? size : 1);
+	if (!p) {
+		b->oom = true;
+		return NULL;
+	}
+	b->used += size;
+	return p;
+}
+
+static void pb_dealloc(void *data, void *p)
+{
+	(void)data;
+	free(p);
+}
+
+/* What frees what pb_unpack returns. */
+static ProtobufCAllocator pb_freer = {pb_alloc, pb_dealloc, NULL};
+
 static void *pb_unpack(const ProtobufCMessageDescriptor *desc, const unsigned char *buf, size_t len,
                        const char *name, const char *what, diag_sink *d)
 {
-	uint64_t mem = 0;
-	int rc = pb_scan(buf, len, desc, 0, &mem);
+	int rc = pb_scan(buf, len, desc, 0);
 	if (rc == -2) {
 		diag_error(d, name, "not a valid ONNX %s (messages nested deeper than %d)", what,
 		           FE_PB_MAX_DEPTH);
 		return NULL;
 	}
-	if (rc == -3) {
-		diag_error(d, name, "not a valid ONNX %s (too many protobuf messages)", what);
-		return NULL;
-	}
-	ProtobufCMessage *m = rc ? NULL : protobuf_c_message_unpack(desc, NULL, len, buf);
-	if (!m)
+	pb_budget b = {.cap = FE_ONNX_MAX_UNPACK_BYTES(len)};
+	ProtobufCAllocator a = {pb_alloc, pb_dealloc, &b};
+	ProtobufCMessage *m = rc ? NULL : protobuf_c_message_unpack(desc, &a, len, buf);
+	if (m)
+		return m;
+	if (b.over)
+		diag_error(d, name, "not a valid ONNX %s (unpacking it would take more than %llu bytes, "
+		           "the limit for a file of %zu bytes)", what, (unsigned long long)b.cap, len);
+	else if (b.oom)
+		diag_error(d, name, "out of memory");
+	else
 		diag_error(d, name, "not a valid ONNX %s (protobuf parse failed)", what);
-	return m;
+	return NULL;
 }
 
 /* ------------------------------------------------------------ tensors */
@@ -558,13 +589,20 @@ static int add_initializer(fe_onnx_ctx *c, const Onnx__TensorProto *tp, size_t k
 		return -1;
 	}
 	char *what = ir_arena_printf(c->g->arena, "initializer '%s'", name);
+	if (!what) {
+		diag_error(c->d, c->file, "out of memory");
+		return -1;
+	}
 	ir_tensor t;
 	if (fe_onnx_tensor(tp, c->file, what, c->model_dir, &t, c->d))
 		return -1;
 	ir_value *v = ir_graph_add_const(c->g, name, t.dt, &t.shape, t.data);
 	ir_tensor_free(&t);
 	if (!v) {
-		diag_error(c->d, c->file, "%s is defined more than once", what);
+		if (ir_graph_oom(c->g))
+			diag_error(c->d, c->file, "out of memory");
+		else
+			diag_error(c->d, c->file, "%s is defined more than once", what);
 		return -1;
 	}
 	int bits;
@@ -687,7 +725,10 @@ static int define_outputs(fe_onnx_ctx *c)
 		if (!*name)
 			continue;
 		if (!ir_graph_add_value(c->g, name, IR_DT_UNDEF, NULL)) {
-			diag_error(c->d, c->loc, "value '%s' is defined more than once", name);
+			if (ir_graph_oom(c->g))
+				diag_error(c->d, c->loc, "out of memory");
+			else
+				diag_error(c->d, c->loc, "value '%s' is defined more than once", name);
 			rc = -1;
 		}
 	}
@@ -726,6 +767,10 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 	}
 	g->src_file = ir_arena_strdup(g->arena, file);
 	fe_onnx_ctx c = {.g = g, .d = d, .file = g->src_file, .model_dir = model_dir, .opset = opset};
+	if (!g->src_file) {
+		diag_error(d, file, "out of memory");
+		goto fail;
+	}
 
 	for (size_t i = 0; i < G->n_initializer; i++)
 		if (add_initializer(&c, G->initializer[i], i) && G->initializer[i]->name)
@@ -766,6 +811,11 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 			continue;
 		}
 		ir_graph_add_output(g, v);
+	}
+	/* An error above may be a consequence: say what it was. */
+	if (ir_graph_oom(g)) {
+		diag_error(d, file, "out of memory");
+		goto fail;
 	}
 	if (d->nerr > nerr0)
 		goto fail;
@@ -894,7 +944,7 @@ ir_graph *fe_onnx_load_buffer(const void *buf, size_t len, const char *diag_name
 	if (!m)
 		return NULL;
 	ir_graph *g = build(m, name, model_dir, d);
-	onnx__model_proto__free_unpacked(m, NULL);
+	onnx__model_proto__free_unpacked(m, &pb_freer);
 	return g;
 }
 
@@ -936,6 +986,6 @@ int fe_onnx_load_tensor(const char *path, ir_tensor *t, diag_sink *d)
 	else
 		rc = fe_onnx_tensor(tp, path, what, dir, t, d);
 	free(dir);
-	onnx__tensor_proto__free_unpacked(tp, NULL);
+	onnx__tensor_proto__free_unpacked(tp, &pb_freer);
 	return rc;
 }

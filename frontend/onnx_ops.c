@@ -264,7 +264,10 @@ static ir_node *emit(fe_onnx_ctx *c, ir_op op, int nin, ir_value *const *in, int
 		return NULL;
 	}
 	ir_node *n = ir_graph_add_node(c->g, op, nz(c->np->name), nin, in, nout, out);
-	n->src_op = ir_arena_strdup(c->g->arena, nz(c->np->op_type));
+	if (!n || !(n->src_op = ir_arena_strdup(c->g->arena, nz(c->np->op_type)))) {
+		diag_error(c->d, c->loc, "out of memory");
+		return NULL;
+	}
 	n->src_index = c->index;
 	return n;
 }
@@ -1327,7 +1330,10 @@ int fe_onnx_constant(fe_onnx_ctx *c, const char *name)
 		return -1;
 	}
 	if (!v) {
-		diag_error(c->d, c->loc, "cannot create constant '%s'", name);
+		if (ir_graph_oom(c->g))
+			diag_error(c->d, c->loc, "out of memory");
+		else
+			diag_error(c->d, c->loc, "cannot create constant '%s'", name);
 		return -1;
 	}
 	return 0;

@@ -16,6 +16,7 @@ typedef struct chunk {
 
 struct ir_arena {
 	chunk *head;
+	bool failed;            /* an allocation failed (ir_arena_failed) */
 };
 
 enum { CHUNK_MIN = 64 * 1024 };
@@ -39,11 +40,11 @@ void ir_arena_destroy(ir_arena *a)
 #ifdef QGTC_ARENA_MALLOC
 void *ir_arena_alloc(ir_arena *a, size_t n)
 {
-	if (n > SIZE_MAX - sizeof(chunk))
+	chunk *c = n > SIZE_MAX - sizeof(chunk) ? NULL : malloc(sizeof(chunk) + (n ? n : 1));
+	if (!c) {
+		a->failed = true;
 		return NULL;
-	chunk *c = malloc(sizeof(chunk) + (n ? n : 1));
-	if (!c)
-		return NULL;
+	}
 	c->used = c->size = n;
 	c->next = a->head;
 	a->head = c;
@@ -53,6 +54,10 @@ void *ir_arena_alloc(ir_arena *a, size_t n)
 #else
 void *ir_arena_alloc(ir_arena *a, size_t n)
 {
+	if (n > SIZE_MAX - sizeof(chunk) - 15) {
+		a->failed = true;
+		return NULL;
+	}
 	n = (n + 15) & ~(size_t)15;
 	if (n == 0)
 		n = 16;
@@ -61,11 +66,11 @@ void *ir_arena_alloc(ir_arena *a, size_t n)
 		/* Big requests get a chunk of their own behind the current one,
 		 * so the current chunk's free space is not wasted. */
 		size_t sz = n > CHUNK_MIN / 4 ? n : CHUNK_MIN;
-		if (n > SIZE_MAX - sizeof(chunk))
-			return NULL;
 		chunk *nc = malloc(sizeof(chunk) + sz);
-		if (!nc)
+		if (!nc) {
+			a->failed = true;
 			return NULL;
+		}
 		nc->used = 0;
 		nc->size = sz;
 		if (c && sz != CHUNK_MIN) {
@@ -83,6 +88,11 @@ void *ir_arena_alloc(ir_arena *a, size_t n)
 	return p;
 }
 #endif
+
+bool ir_arena_failed(const ir_arena *a)
+{
+	return a && a->failed;
+}
 
 char *ir_arena_strdup(ir_arena *a, const char *s)
 {

@@ -1,4 +1,5 @@
 /* graph.c: building and editing graphs: values, nodes, attributes, order. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -90,7 +91,16 @@ ir_graph *ir_graph_create(const char *name)
 		return NULL;
 	}
 	g->name = ir_arena_strdup(g->arena, name ? name : "main");
+	if (!g->name) {
+		ir_graph_destroy(g);
+		return NULL;
+	}
 	return g;
+}
+
+bool ir_graph_oom(const ir_graph *g)
+{
+	return g->oom || ir_arena_failed(g->arena);
 }
 
 void ir_graph_destroy(ir_graph *g)
@@ -108,19 +118,19 @@ void ir_graph_destroy(ir_graph *g)
 	free(g);
 }
 
-/* Grow a malloc'd pointer vector; aborts only on out-of-memory, which
- * the graph builder treats as an internal invariant (like QBE's die). */
-static void *grow(void *p, int *cap, int need, size_t elt)
+/* Vector p of *cap elements grown to hold `need`: the new vector, or
+ * NULL with p kept and the graph marked when out of memory. */
+static void *grow(ir_graph *g, void *p, int *cap, int need, size_t elt)
 {
 	if (need <= *cap)
 		return p;
 	int c = *cap ? *cap : 16;
-	while (c < need)
+	while (c < need && c <= INT_MAX / 2)
 		c *= 2;
-	void *q = realloc(p, (size_t)c * elt);
+	void *q = c < need ? NULL : realloc(p, (size_t)c * elt);
 	if (!q) {
-		fprintf(stderr, "qgtc: fatal: out of memory\n");
-		abort();
+		g->oom = true;
+		return NULL;
 	}
 	*cap = c;
 	return q;
@@ -137,18 +147,22 @@ ir_value *ir_graph_add_value(ir_graph *g, const char *name, ir_dtype dt, const i
 	if (!name || ir_graph_find_value(g, name))
 		return NULL;
 	ir_value *v = ir_arena_alloc(g->arena, sizeof *v);
-	if (!v)
+	if (!v || !(v->name = ir_arena_strdup(g->arena, name)))
 		return NULL;
-	v->name = ir_arena_strdup(g->arena, name);
 	v->kind = IR_VAL_ACT;
 	v->dt = dt;
 	if (shape)
 		v->shape = *shape;
 	else
 		v->shape.rank = -1;
-	if (map_put(g->names, v))
+	ir_value **vs = grow(g, g->values, &g->capvalues, g->nvalues + 1, sizeof *g->values);
+	if (!vs)
 		return NULL;
-	g->values = grow(g->values, &g->capvalues, g->nvalues + 1, sizeof *g->values);
+	g->values = vs;
+	if (map_put(g->names, v)) { /* the name is free: out of memory */
+		g->oom = true;
+		return NULL;
+	}
 	v->id = g->nvalues;
 	g->values[g->nvalues++] = v;
 	return v;
@@ -181,10 +195,18 @@ ir_value *ir_graph_add_const(ir_graph *g, const char *name, ir_dtype dt, const i
 
 const char *ir_graph_unique_name(ir_graph *g, const char *base)
 {
+	if (!base) { /* a name that could not be built */
+		g->oom = true;
+		return NULL;
+	}
 	if (!ir_graph_find_value(g, base))
 		return ir_arena_strdup(g->arena, base);
 	for (unsigned k = 1;; k++) {
 		char *s = ir_arena_printf(g->arena, "%s.%u", base, k);
+		if (!s) {
+			g->oom = true;
+			return NULL;
+		}
 		if (!ir_graph_find_value(g, s))
 			return s;
 	}
@@ -194,13 +216,19 @@ ir_node *ir_graph_add_node(ir_graph *g, ir_op op, const char *name, int nin, ir_
                            int nout, ir_value *const *out)
 {
 	ir_node *n = ir_arena_alloc(g->arena, sizeof *n);
+	ir_node **ns = grow(g, g->nodes, &g->capnodes, g->nnodes + 1, sizeof *g->nodes);
+	if (ns)
+		g->nodes = ns;
+	if (!n || !ns || !(n->name = ir_arena_strdup(g->arena, name ? name : "")) ||
+	    !(n->in = ir_arena_alloc(g->arena, sizeof(ir_value *) * (size_t)(nin ? nin : 1))) ||
+	    !(n->out = ir_arena_alloc(g->arena, sizeof(ir_value *) * (size_t)(nout ? nout : 1)))) {
+		g->oom = true;
+		return NULL;
+	}
 	n->op = op;
-	n->name = ir_arena_strdup(g->arena, name ? name : "");
 	n->src_index = -1;
 	n->nin = nin;
 	n->nout = nout;
-	n->in = ir_arena_alloc(g->arena, sizeof(ir_value *) * (size_t)(nin ? nin : 1));
-	n->out = ir_arena_alloc(g->arena, sizeof(ir_value *) * (size_t)(nout ? nout : 1));
 	for (int i = 0; i < nin; i++)
 		n->in[i] = in[i];
 	for (int i = 0; i < nout; i++) {
@@ -208,7 +236,6 @@ ir_node *ir_graph_add_node(ir_graph *g, ir_op op, const char *name, int nin, ir_
 		if (out[i])
 			out[i]->producer = n;
 	}
-	g->nodes = grow(g->nodes, &g->capnodes, g->nnodes + 1, sizeof *g->nodes);
 	n->id = g->nnodes;
 	g->nodes[g->nnodes++] = n;
 	return n;
@@ -216,14 +243,20 @@ ir_node *ir_graph_add_node(ir_graph *g, ir_op op, const char *name, int nin, ir_
 
 void ir_graph_add_input(ir_graph *g, ir_value *v)
 {
+	ir_value **vs = grow(g, g->inputs, &g->capinputs, g->ninputs + 1, sizeof *g->inputs);
+	if (!vs)
+		return;
 	v->kind = IR_VAL_INPUT;
-	g->inputs = grow(g->inputs, &g->capinputs, g->ninputs + 1, sizeof *g->inputs);
+	g->inputs = vs;
 	g->inputs[g->ninputs++] = v;
 }
 
 void ir_graph_add_output(ir_graph *g, ir_value *v)
 {
-	g->outputs = grow(g->outputs, &g->capoutputs, g->noutputs + 1, sizeof *g->outputs);
+	ir_value **vs = grow(g, g->outputs, &g->capoutputs, g->noutputs + 1, sizeof *g->outputs);
+	if (!vs)
+		return;
+	g->outputs = vs;
 	g->outputs[g->noutputs++] = v;
 }
 
@@ -384,8 +417,10 @@ void ir_graph_compact(ir_graph *g)
 	g->nnodes = k;
 
 	char *used = calloc((size_t)g->nvalues + 1, 1);
-	if (!used)
+	if (!used) {
+		g->oom = true;
 		return;
+	}
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		for (int j = 0; j < n->nin; j++)
@@ -433,8 +468,11 @@ int ir_graph_bind_input(ir_graph *g, ir_value *v, const ir_tensor *t, diag_sink 
 	}
 	v->shape = t->shape;
 	if (ir_value_set_const(g, v, t->data)) {
-		diag_error(d, g->src_file, "input '%s': cannot hold %s constant", v->name,
-		           ir_dtype_name(t->dt));
+		if (ir_graph_oom(g))
+			diag_error(d, g->src_file, "input '%s': out of memory", v->name);
+		else
+			diag_error(d, g->src_file, "input '%s': cannot hold %s constant", v->name,
+			           ir_dtype_name(t->dt));
 		return -1;
 	}
 	memmove(&g->inputs[k], &g->inputs[k + 1], sizeof *g->inputs * (size_t)(g->ninputs - k - 1));
@@ -534,7 +572,10 @@ ir_graph *ir_graph_clone(const ir_graph *src)
 			ok = false;
 			break;
 		}
-		c->src_op = n->src_op ? ir_arena_strdup(g->arena, n->src_op) : NULL;
+		if (n->src_op && !(c->src_op = ir_arena_strdup(g->arena, n->src_op))) {
+			ok = false;
+			break;
+		}
 		c->src_index = n->src_index;
 		c->qhint = n->qhint;
 		c->dead = n->dead;
@@ -576,7 +617,7 @@ ir_graph *ir_graph_clone(const ir_graph *src)
 	for (int i = 0; ok && i < src->noutputs; i++)
 		ir_graph_add_output(g, map[src->outputs[i]->id]);
 	free(map);
-	if (!ok) {
+	if (!ok || ir_graph_oom(g)) {
 		ir_graph_destroy(g);
 		return NULL;
 	}
@@ -637,14 +678,25 @@ const char *ir_attr_str(const ir_node *n, const char *name, const char *dflt)
 	return a && a->kind == IR_ATTR_STR ? a->v.s : dflt;
 }
 
+/* The slot of attribute `name` of n, a new one (zeroed) if it has none;
+ * NULL, the graph marked, when out of memory. */
 static ir_attr *attr_slot(ir_graph *g, ir_node *n, const char *name)
 {
 	for (int i = 0; i < n->nattr; i++)
 		if (strcmp(n->attrs[i].name, name) == 0)
 			return &n->attrs[i];
+	const char *nm = ir_arena_strdup(g->arena, name);
+	if (!nm) {
+		g->oom = true;
+		return NULL;
+	}
 	if (n->nattr == n->capattr) {
 		int cap = n->capattr ? n->capattr * 2 : 4;
 		ir_attr *a = ir_arena_alloc(g->arena, sizeof *a * (size_t)cap);
+		if (!a) {
+			g->oom = true;
+			return NULL;
+		}
 		if (n->nattr)
 			memcpy(a, n->attrs, sizeof *a * (size_t)n->nattr);
 		n->attrs = a;
@@ -652,13 +704,29 @@ static ir_attr *attr_slot(ir_graph *g, ir_node *n, const char *name)
 	}
 	ir_attr *a = &n->attrs[n->nattr++];
 	memset(a, 0, sizeof *a);
-	a->name = ir_arena_strdup(g->arena, name);
+	a->name = nm;
 	return a;
+}
+
+/* n bytes of p in g's arena (at least 1 allocated); NULL, the graph
+ * marked, when out of memory. */
+static void *attr_copy(ir_graph *g, const void *p, size_t n)
+{
+	void *q = ir_arena_alloc(g->arena, n ? n : 1);
+	if (!q) {
+		g->oom = true;
+		return NULL;
+	}
+	if (n)
+		memcpy(q, p, n);
+	return q;
 }
 
 void ir_node_set_int(ir_graph *g, ir_node *n, const char *name, int64_t v)
 {
 	ir_attr *a = attr_slot(g, n, name);
+	if (!a)
+		return;
 	a->kind = IR_ATTR_INT;
 	a->v.i = v;
 }
@@ -666,35 +734,42 @@ void ir_node_set_int(ir_graph *g, ir_node *n, const char *name, int64_t v)
 void ir_node_set_float(ir_graph *g, ir_node *n, const char *name, float v)
 {
 	ir_attr *a = attr_slot(g, n, name);
+	if (!a)
+		return;
 	a->kind = IR_ATTR_FLOAT;
 	a->v.f = v;
 }
 
 void ir_node_set_ints(ir_graph *g, ir_node *n, const char *name, const int64_t *v, int count)
 {
-	ir_attr *a = attr_slot(g, n, name);
+	int64_t *p = attr_copy(g, v, sizeof(int64_t) * (size_t)count);
+	ir_attr *a = p ? attr_slot(g, n, name) : NULL;
+	if (!a)
+		return;
 	a->kind = IR_ATTR_INTS;
 	a->n = count;
-	a->v.ints = ir_arena_alloc(g->arena, sizeof(int64_t) * (size_t)(count ? count : 1));
-	if (count)
-		memcpy(a->v.ints, v, sizeof(int64_t) * (size_t)count);
+	a->v.ints = p;
 }
 
 void ir_node_set_floats(ir_graph *g, ir_node *n, const char *name, const float *v, int count)
 {
-	ir_attr *a = attr_slot(g, n, name);
+	float *p = attr_copy(g, v, sizeof(float) * (size_t)count);
+	ir_attr *a = p ? attr_slot(g, n, name) : NULL;
+	if (!a)
+		return;
 	a->kind = IR_ATTR_FLOATS;
 	a->n = count;
-	a->v.floats = ir_arena_alloc(g->arena, sizeof(float) * (size_t)(count ? count : 1));
-	if (count)
-		memcpy(a->v.floats, v, sizeof(float) * (size_t)count);
+	a->v.floats = p;
 }
 
 void ir_node_set_str(ir_graph *g, ir_node *n, const char *name, const char *s)
 {
-	ir_attr *a = attr_slot(g, n, name);
+	char *p = attr_copy(g, s, strlen(s) + 1);
+	ir_attr *a = p ? attr_slot(g, n, name) : NULL;
+	if (!a)
+		return;
 	a->kind = IR_ATTR_STR;
-	a->v.s = ir_arena_strdup(g->arena, s);
+	a->v.s = p;
 }
 
 void ir_node_del_attr(ir_node *n, const char *name)

@@ -86,8 +86,9 @@ int ir_interp_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag
 				continue;
 			if (alloc_tensor(&vals[v->id], v)) {
 				char b[96];
-				diag_error(d, ir_node_loc(g, n), "output '%s' has shape %s; cannot allocate",
-				           v->name, ir_shape_str(&v->shape, b, sizeof b));
+				diag_error(d, ir_node_loc(g, n), "output '%s' has shape %s; cannot allocate%s",
+				           v->name, ir_shape_str(&v->shape, b, sizeof b),
+				           ir_shape_numel(&v->shape) >= 0 ? " (out of memory)" : "");
 				goto out;
 			}
 			owned[v->id] = 1;

@@ -52,6 +52,8 @@ typedef struct ir_arena ir_arena;
 ir_arena *ir_arena_create(void);
 void ir_arena_destroy(ir_arena *a);
 void *ir_arena_alloc(ir_arena *a, size_t n);    /* zeroed, 16-aligned; NULL on failure */
+/* Has an allocation from a failed (sticky, like SQLite's mallocFailed)? */
+bool ir_arena_failed(const ir_arena *a);
 char *ir_arena_strdup(ir_arena *a, const char *s);
 char *ir_arena_printf(ir_arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -248,24 +250,38 @@ struct ir_graph {
 	ir_value **outputs;
 	int noutputs, capoutputs;
 	struct ir_name_map *names;   /* value name -> value */
+	bool oom;                    /* an edit failed for want of memory (see
+	                              * ir_graph_oom) */
 };
 
 /* Create an empty graph with its own arena.  Caller owns; destroy with
- * ir_graph_destroy. */
+ * ir_graph_destroy.  NULL when out of memory. */
 ir_graph *ir_graph_create(const char *name);
 void ir_graph_destroy(ir_graph *g);
 
-/* New value named `name` (copied).  Returns NULL if the name is taken. */
+/* Out of memory is sticky, as SQLite's mallocFailed: an edit below that
+ * cannot get memory leaves the graph as it was (a builder returns NULL, a
+ * setter does nothing) and marks it, and so does any failed allocation
+ * from its arena.  Such a graph is incomplete: whoever built or changed it
+ * (a loader, the pass manager after each pass) checks ir_graph_oom,
+ * reports "out of memory" and only destroys it. */
+bool ir_graph_oom(const ir_graph *g);
+
+/* New value named `name` (copied).  Returns NULL if the name is taken, or
+ * when out of memory (ir_graph_oom). */
 ir_value *ir_graph_add_value(ir_graph *g, const char *name, ir_dtype dt, const ir_shape *shape);
 /* New constant; copies numel*size bytes from data (zero-filled if NULL). */
 ir_value *ir_graph_add_const(ir_graph *g, const char *name, ir_dtype dt, const ir_shape *shape,
                              const void *data);
-/* A fresh name "<base>", "<base>.1", ... not used in g (arena-owned). */
+/* A fresh name "<base>", "<base>.1", ... not used in g (arena-owned);
+ * NULL when out of memory (base NULL counts: a name that could not be
+ * built). */
 const char *ir_graph_unique_name(ir_graph *g, const char *base);
 ir_value *ir_graph_find_value(const ir_graph *g, const char *name);
 /* Turn v into a constant holding a copy of data (shape/dtype must be set). */
 int ir_value_set_const(ir_graph *g, ir_value *v, const void *data);
 
+/* NULL when out of memory (ir_graph_oom). */
 ir_node *ir_graph_add_node(ir_graph *g, ir_op op, const char *name, int nin, ir_value *const *in,
                            int nout, ir_value *const *out);
 void ir_graph_add_input(ir_graph *g, ir_value *v);
@@ -274,7 +290,9 @@ void ir_graph_add_output(ir_graph *g, ir_value *v);
 /* Sort nodes topologically.  Reports a cycle (naming a node on it) and
  * returns -1. */
 int ir_graph_toposort(ir_graph *g, diag_sink *d);
-/* Drop dead nodes and values no node, input or output references; renumber. */
+/* Drop dead nodes and values no node, input or output references;
+ * renumber.  (Out of memory, dead nodes go but values stay, and the graph
+ * is marked.) */
 void ir_graph_compact(ir_graph *g);
 /* Replace every use of `from` (node inputs, graph outputs) by `to`. */
 void ir_graph_replace_uses(ir_graph *g, ir_value *from, ir_value *to);
@@ -299,7 +317,8 @@ void ir_graph_bind_batch(ir_graph *g, int64_t batch);
 ir_graph *ir_graph_clone(const ir_graph *g);
 
 /* Attributes.  Setters copy their arguments into the arena and replace an
- * existing attribute of the same name. */
+ * existing attribute of the same name; out of memory, they leave the node
+ * as it was and mark the graph (ir_graph_oom). */
 const ir_attr *ir_node_attr(const ir_node *n, const char *name);
 int64_t ir_attr_int(const ir_node *n, const char *name, int64_t dflt);
 float ir_attr_float(const ir_node *n, const char *name, float dflt);

@@ -34,6 +34,8 @@ typedef struct parser {
 	diag_sink *d;
 	ir_graph *g;
 	bool line_failed;       /* an error on this line was reported already */
+	bool oom;               /* out of memory: reported, and the lexer reads
+	                         * end of file from here on */
 	tok *node_at;           /* where each node (by id) was written */
 	int nnode_at, capnode_at;
 } parser;
@@ -44,7 +46,7 @@ static void perr(parser *P, const tok *at, const char *fmt, ...) __attribute__((
 
 static void perr(parser *P, const tok *at, const char *fmt, ...)
 {
-	if (P->line_failed)
+	if (P->line_failed || P->oom)
 		return;
 	P->line_failed = true;
 	char msg[512];
@@ -69,6 +71,15 @@ static void perr(parser *P, const tok *at, const char *fmt, ...)
 	diag_error(P->d, loc, "%s\n  %s\n  %*s^", msg, line, col, "");
 }
 
+/* An allocation failed: say so once and stop; what follows would only
+ * report the consequences. */
+static void nomem(parser *P)
+{
+	if (!P->oom)
+		diag_error(P->d, P->file, "out of memory");
+	P->oom = true;
+}
+
 /* ---------------------------------------------------------------- lexer */
 
 static bool bare_char(int c)
@@ -82,6 +93,10 @@ static char *lex_quoted(parser *P, tok *t)
 	const char *p = P->cur + 1;
 	size_t cap = 16, n = 0;
 	char *s = malloc(cap);
+	if (!s) {
+		nomem(P);
+		return NULL;
+	}
 	while (p < P->end && *p != '"' && *p != '\n') {
 		int c = (unsigned char)*p++;
 		if (c == '\\' && p < P->end) {
@@ -93,8 +108,15 @@ static char *lex_quoted(parser *P, tok *t)
 				p += 2;
 			}
 		}
-		if (n + 2 > cap)
-			s = realloc(s, cap *= 2);
+		if (n + 2 > cap) {
+			char *ns = realloc(s, cap *= 2);
+			if (!ns) {
+				free(s);
+				nomem(P);
+				return NULL;
+			}
+			s = ns;
+		}
 		s[n++] = (char)c;
 	}
 	s[n] = 0;
@@ -123,7 +145,7 @@ static void next(parser *P)
 	t->p = P->cur;
 	t->line = P->line;
 	t->col = (int)(P->cur - P->line_start) + 1;
-	if (P->cur >= P->end) {
+	if (P->cur >= P->end || P->oom) {
 		t->k = T_EOF;
 		return;
 	}
@@ -141,7 +163,7 @@ static void next(parser *P)
 		if (P->cur < P->end && *P->cur == '"') {
 			t->s = lex_quoted(P, t);
 			if (!t->s) {
-				t->k = T_BAD;
+				t->k = P->oom ? T_EOF : T_BAD;
 				t->n = (size_t)(P->cur - t->p);
 				return;
 			}
@@ -154,7 +176,11 @@ static void next(parser *P)
 				t->n = 1;
 				return;
 			}
-			t->s = strndup(s, (size_t)(P->cur - s));
+			if (!(t->s = strndup(s, (size_t)(P->cur - s)))) {
+				nomem(P);
+				t->k = T_EOF;
+				return;
+			}
 		}
 		t->k = T_VREF;
 		t->n = (size_t)(P->cur - t->p);
@@ -162,7 +188,7 @@ static void next(parser *P)
 	}
 	if (c == '"') {
 		t->s = lex_quoted(P, t);
-		t->k = t->s ? T_STR : T_BAD;
+		t->k = t->s ? T_STR : P->oom ? T_EOF : T_BAD;
 		t->n = (size_t)(P->cur - t->p);
 		return;
 	}
@@ -183,7 +209,10 @@ static void next(parser *P)
 			P->cur++;
 		t->k = T_IDENT;
 		t->n = (size_t)(P->cur - s);
-		t->s = strndup(s, t->n);
+		if (!(t->s = strndup(s, t->n))) {
+			nomem(P);
+			t->k = T_EOF;
+		}
 		return;
 	}
 	if (strchr("{}()[],:=?*#;!", c) && c) {
@@ -381,7 +410,7 @@ static ir_value *define(parser *P, const tok *at, ir_dtype dt, const ir_shape *s
 	}
 	ir_value *v = ir_graph_add_value(P->g, at->s, dt, sh);
 	if (!v)
-		perr(P, at, "out of memory");
+		nomem(P);
 	return v;
 }
 
@@ -397,7 +426,10 @@ static void parse_input(parser *P)
 		return;
 	}
 	tok name = P->t;
-	name.s = strdup(P->t.s);
+	if (!(name.s = strdup(P->t.s))) {
+		nomem(P);
+		return;
+	}
 	next(P);
 	ir_dtype dt;
 	ir_shape sh;
@@ -419,7 +451,7 @@ static void *parse_list(parser *P, bool floats, int64_t want, const char *what)
 		return NULL;
 	void *out = ir_arena_alloc(P->g->arena, (size_t)(want ? want : 1) * 8);
 	if (!out) {
-		perr(P, &P->t, "out of memory");
+		nomem(P);
 		return NULL;
 	}
 	int64_t k = 0;
@@ -463,7 +495,7 @@ static void parse_quant(parser *P, ir_value *v)
 		return;
 	ir_quant *q = ir_arena_alloc(P->g->arena, sizeof *q);
 	if (!q) {
-		perr(P, &P->t, "out of memory");
+		nomem(P);
 		return;
 	}
 	q->axis = -1;
@@ -557,10 +589,18 @@ static void parse_quant(parser *P, ir_value *v)
 				return;
 			if (zp) {
 				q->zero_point = ir_arena_alloc(P->g->arena, sizeof(int32_t) * (size_t)want);
+				if (!q->zero_point) {
+					nomem(P);
+					return;
+				}
 				for (int64_t i = 0; i < want; i++)
 					q->zero_point[i] = (int32_t)a[i];
 			} else {
 				q->codes = ir_arena_alloc(P->g->arena, (size_t)(want ? want : 1));
+				if (!q->codes) {
+					nomem(P);
+					return;
+				}
 				for (int64_t i = 0; i < want; i++) {
 					if (a[i] < 0 || a[i] >= (1 << q->bits)) {
 						perr(P, &at, "code %lld does not fit in %d bits", (long long)a[i], q->bits);
@@ -600,7 +640,10 @@ static void parse_const(parser *P)
 		return;
 	}
 	tok name = P->t;
-	name.s = strdup(P->t.s);
+	if (!(name.s = strdup(P->t.s))) {
+		nomem(P);
+		return;
+	}
 	next(P);
 	ir_dtype dt;
 	ir_shape sh;
@@ -634,7 +677,7 @@ static void parse_const(parser *P)
 	size_t es = ir_dtype_size(dt);
 	data = calloc((size_t)(n ? n : 1), es);
 	if (!data) {
-		perr(P, &name, "out of memory");
+		nomem(P);
 		goto out;
 	}
 	int64_t k = 0;
@@ -681,7 +724,7 @@ static void parse_const(parser *P)
 	next(P);
 	ir_value *v = define(P, &name, dt, &sh);
 	if (v && ir_value_set_const(P->g, v, data))
-		perr(P, &name, "out of memory");
+		nomem(P);
 	else if (v && is_punct(P, '!'))
 		parse_quant(P, v);
 out:
@@ -701,6 +744,10 @@ static bool parse_attrs(parser *P, ir_node *n)
 		}
 		tok at = P->t;
 		char *name = strdup(P->t.s);
+		if (!name) {
+			nomem(P);
+			return false;
+		}
 		next(P);
 		int kind = ir_op_attr_kind(n->op, name);
 		bool ok = false;
@@ -737,7 +784,9 @@ static bool parse_attrs(parser *P, ir_node *n)
 				int cnt = 0, cap = 8;
 				int64_t *iv_ = malloc(sizeof *iv_ * (size_t)cap);
 				float *fv_ = malloc(sizeof *fv_ * (size_t)cap);
-				ok = true;
+				ok = iv_ && fv_;
+				if (!ok)
+					nomem(P);
 				while (ok && !is_punct(P, ']')) {
 					if (cnt == 4096) {
 						perr(P, &P->t, "attribute list too long");
@@ -746,8 +795,17 @@ static bool parse_attrs(parser *P, ir_node *n)
 					}
 					if (cnt == cap) {
 						cap *= 2;
-						iv_ = realloc(iv_, sizeof *iv_ * (size_t)cap);
-						fv_ = realloc(fv_, sizeof *fv_ * (size_t)cap);
+						int64_t *ni = realloc(iv_, sizeof *iv_ * (size_t)cap);
+						if (ni)
+							iv_ = ni;
+						float *nf = ni ? realloc(fv_, sizeof *fv_ * (size_t)cap) : NULL;
+						if (nf)
+							fv_ = nf;
+						if (!ni || !nf) {
+							nomem(P);
+							ok = false;
+							break;
+						}
 					}
 					if (kind == IR_ATTR_INTS)
 						ok = parse_int(P, &iv_[cnt]);
@@ -786,14 +844,22 @@ static void parse_meta(parser *P, ir_node *n)
 	next(P); /* ';' */
 	if (P->t.k == T_IDENT || P->t.k == T_STR || P->t.k == T_NUM) {
 		char *s = P->t.k == T_NUM ? strndup(P->t.p, P->t.n) : strdup(P->t.s);
-		n->name = ir_arena_strdup(P->g->arena, s);
+		const char *name = s ? ir_arena_strdup(P->g->arena, s) : NULL;
 		free(s);
+		if (!name) {
+			nomem(P);
+			return;
+		}
+		n->name = name;
 		next(P);
 	}
 	if (is_punct(P, '(')) {
 		next(P);
 		if (P->t.k == T_IDENT) {
-			n->src_op = ir_arena_strdup(P->g->arena, P->t.s);
+			if (!(n->src_op = ir_arena_strdup(P->g->arena, P->t.s))) {
+				nomem(P);
+				return;
+			}
 			next(P);
 		}
 		if (!is_punct(P, ')')) {
@@ -834,7 +900,10 @@ static void parse_node(parser *P)
 			qs[nout] = NULL;
 			nout++;
 		} else if (P->t.k == T_VREF) {
-			outs[nout].s = strdup(P->t.s);
+			if (!(outs[nout].s = strdup(P->t.s))) {
+				nomem(P);
+				goto out;
+			}
 			next(P);
 			nout++;
 			if (!expect(P, ':') || !parse_type(P, &dts[nout - 1], &shs[nout - 1]))
@@ -912,9 +981,19 @@ static void parse_node(parser *P)
 		out[j]->quant = qs[j];
 	}
 	ir_node *n = ir_graph_add_node(P->g, op, "", nin, in, nout, out);
+	if (!n) {
+		nomem(P);
+		goto out;
+	}
 	if (P->nnode_at == P->capnode_at) {
-		P->capnode_at = P->capnode_at ? 2 * P->capnode_at : 64;
-		P->node_at = realloc(P->node_at, sizeof *P->node_at * (size_t)P->capnode_at);
+		int cap = P->capnode_at ? 2 * P->capnode_at : 64;
+		tok *na = realloc(P->node_at, sizeof *P->node_at * (size_t)cap);
+		if (!na) {
+			nomem(P);
+			goto out;
+		}
+		P->node_at = na;
+		P->capnode_at = cap;
 	}
 	P->node_at[P->nnode_at] = outs[0];
 	P->node_at[P->nnode_at++].s = NULL;
@@ -995,7 +1074,13 @@ static void check_types(parser *P)
 		diag_sink cap;
 		diag_sink_init_capture(&cap);
 		P->line_failed = false;
-		if (ir_infer_node(P->g, n, &cap)) {
+		int rc = ir_infer_node(P->g, n, &cap);
+		if (ir_graph_oom(P->g) || (cap.nerr && !cap.buf)) {
+			diag_sink_fini(&cap);
+			nomem(P);
+			return;
+		}
+		if (rc) {
 			const char *msg = cap.buf ? strstr(cap.buf, "error: ") : NULL;
 			char *nl = msg ? strchr(msg, '\n') : NULL;
 			if (nl)
@@ -1044,15 +1129,20 @@ ir_graph *ir_parse(const char *text, size_t len, const char *filename, diag_sink
 		gname = strdup(P.t.s);
 	else if (P.t.k == T_NUM)
 		gname = strndup(P.t.p, P.t.n);
-	else {
+	else if (!P.oom) {
 		char b[64];
 		perr(&P, &P.t, "expected a graph name, found %s", tok_desc(&P.t, b, sizeof b));
 		free(P.t.s);
 		return NULL;
 	}
-	P.g = ir_graph_create(gname);
+	P.g = gname ? ir_graph_create(gname) : NULL;
 	free(gname);
-	P.g->src_file = ir_arena_strdup(P.g->arena, P.file);
+	if (!P.g || !(P.g->src_file = ir_arena_strdup(P.g->arena, P.file))) {
+		nomem(&P);
+		free(P.t.s);
+		ir_graph_destroy(P.g);
+		return NULL;
+	}
 	next(&P);
 	if (!expect(&P, '{')) {
 		free(P.t.s);
@@ -1065,7 +1155,7 @@ ir_graph *ir_parse(const char *text, size_t len, const char *filename, diag_sink
 		skip_blank(&P);
 		P.line_failed = false;
 		if (P.t.k == T_EOF) {
-			perr(&P, &P.t, "unexpected end of file: missing '}'");
+			perr(&P, &P.t, "unexpected end of file: missing '}'"); /* (none after nomem) */
 			break;
 		}
 		if (is_punct(&P, '}')) {
@@ -1102,6 +1192,8 @@ ir_graph *ir_parse(const char *text, size_t len, const char *filename, diag_sink
 		recover(&P);
 	}
 	free(P.t.s);
+	if (ir_graph_oom(P.g))
+		nomem(&P);
 	if (d->nerr == before)
 		check_types(&P);
 	free(P.node_at);

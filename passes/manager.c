@@ -124,14 +124,28 @@ static int bind_batch(ir_graph *g, const pass_options *o, bool infer, diag_sink 
 	if (o->batch <= 0)
 		return 0;
 	ir_graph_bind_batch(g, o->batch);
-	return infer && (ir_graph_toposort(g, d) || ir_infer_shapes(g, d)) ? -1 : 0;
+	if (infer && (ir_graph_toposort(g, d) || ir_infer_shapes(g, d)))
+		return -1;
+	if (ir_graph_oom(g)) {
+		diag_error(d, g->src_file, "out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 static int run_one(const char *name, void *arg)
 {
 	struct run_ctx *c = arg;
 	const pass_info *p = pass_find(name);
-	if (p->run(c->g, c->o, c->d))
+	int rc = p->run(c->g, c->o, c->d);
+	/* A pass that ran out of memory on a graph edit (ir_graph_oom) left
+	 * it incomplete, whatever it made of that (an error it reported may
+	 * be a consequence): say why. */
+	if (ir_graph_oom(c->g)) {
+		diag_error(c->d, c->g->src_file, "out of memory in pass '%s'", name);
+		return -1;
+	}
+	if (rc)
 		return -1;
 	if (c->o->verify_each && ir_verify(c->g, false, c->d)) {
 		diag_note(c->d, NULL, "IR broken after pass '%s'", name);

@@ -151,7 +151,8 @@ def build(out):
 
     files["deep.onnx"] = deep_nesting(5000)
 
-    # 12M empty NodeProtos (2 bytes each) would unpack to ~1.5 GB of structs
+    # 12M empty NodeProtos (2 bytes each) would unpack to ~1.5 GB of structs,
+    # far past FE_ONNX_MAX_UNPACK_BYTES for 24 MB
     files["message_bomb.onnx"] = field(7, field(1, b"") * 12_000_000)
 
     kbad = helper.make_node("Conv", ["x", "W"], ["y"], name="conv0", kernel_shape=[3, 3])
