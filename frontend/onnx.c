@@ -626,12 +626,14 @@ static int add_graph_input(fe_onnx_ctx *c, const Onnx__ValueInfoProto *vi, size_
 				return -1;
 			}
 			s.d[i] = dm->dim_value;
+			/* nonzero dims only, as ir_shape_numel counts them */
 			if (s.d[i] && prod > IR_MAX_NUMEL / s.d[i]) {
 				diag_error(d, c->file, "graph input '%s': element count overflows (more than %lld elements)",
 				           name, (long long)IR_MAX_NUMEL);
 				return -1;
 			}
-			prod *= s.d[i];
+			if (s.d[i])
+				prod *= s.d[i];
 		} else if (i == 0) {
 			s.d[i] = IR_DIM_SYM;
 		} else {

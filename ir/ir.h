@@ -90,7 +90,8 @@ typedef struct ir_shape {
 } ir_shape;
 
 /* Element count, or -1 if the rank is unknown, a dim is symbolic, or the
- * product exceeds IR_MAX_NUMEL. */
+ * product of the nonzero dims exceeds IR_MAX_NUMEL (so every partial
+ * product of a shape's dims fits in int64, even when one dim is 0). */
 int64_t ir_shape_numel(const ir_shape *s);
 bool ir_shape_known(const ir_shape *s);      /* rank known and no symbolic dim */
 bool ir_shape_eq(const ir_shape *a, const ir_shape *b);

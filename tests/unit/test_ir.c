@@ -62,6 +62,14 @@ static void test_ir_shape_numel_overflow(void **state)
 	assert_false(ir_shape_known(&sym));
 	char b[32];
 	assert_string_equal(ir_shape_str(&sym, b, sizeof b), "[?,4]");
+	/* a zero dim does not hide the others: their partial products (a
+	 * flatten's outer size) would overflow int64, wherever the 0 stands */
+	int64_t big36 = (int64_t)1 << 36;
+	ir_shape z0 = {.rank = 3, .d = {0, big36, big36}}, z2 = {.rank = 3, .d = {big36, big36, 0}};
+	assert_int_equal(ir_shape_numel(&z0), -1);
+	assert_int_equal(ir_shape_numel(&z2), -1);
+	ir_shape zok = {.rank = 3, .d = {big36, 0, 1}};
+	assert_int_equal(ir_shape_numel(&zok), 0);
 }
 
 static void test_ir_value_names_are_unique(void **state)
