@@ -1,4 +1,6 @@
 /* graph.c: building and editing graphs: values, nodes, attributes, order. */
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -108,16 +110,24 @@ void ir_graph_destroy(ir_graph *g)
 	free(g);
 }
 
+int ir_grow_cap(int cap, int need)
+{
+	if (need <= cap)
+		return cap;
+	int c = cap > 0 ? cap : 16;
+	while (c < need)
+		c = c > INT_MAX / 2 ? INT_MAX : c * 2;
+	return c;
+}
+
 /* Grow a malloc'd pointer vector; aborts only on out-of-memory, which
  * the graph builder treats as an internal invariant (like QBE's die). */
 static void *grow(void *p, int *cap, int need, size_t elt)
 {
 	if (need <= *cap)
 		return p;
-	int c = *cap ? *cap : 16;
-	while (c < need)
-		c *= 2;
-	void *q = realloc(p, (size_t)c * elt);
+	int c = ir_grow_cap(*cap, need);
+	void *q = (size_t)c > SIZE_MAX / elt ? NULL : realloc(p, (size_t)c * elt);
 	if (!q) {
 		fprintf(stderr, "qgtc: fatal: out of memory\n");
 		abort();
@@ -615,7 +625,8 @@ const int64_t *ir_attr_ints(const ir_node *n, const char *name, int *count)
 	}
 	if (count)
 		*count = a->n;
-	return a->v.ints ? a->v.ints : (const int64_t *)"";
+	static const int64_t none[1]; /* an aligned, empty list */
+	return a->v.ints ? a->v.ints : none;
 }
 
 const float *ir_attr_floats(const ir_node *n, const char *name, int *count)

@@ -251,6 +251,11 @@ struct ir_graph {
 	struct ir_name_map *names;   /* value name -> value */
 };
 
+/* Capacity for a vector of at least `need` (<= INT_MAX) items grown from
+ * `cap`: cap itself when it suffices, else cap (or 16) doubled until it
+ * does, clamped at INT_MAX rather than overflowing int. */
+int ir_grow_cap(int cap, int need);
+
 /* Create an empty graph with its own arena.  Caller owns; destroy with
  * ir_graph_destroy. */
 ir_graph *ir_graph_create(const char *name);
