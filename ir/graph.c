@@ -110,6 +110,33 @@ void ir_graph_destroy(ir_graph *g)
 	free(g);
 }
 
+int ir_graph_add_dep(ir_graph *g, const char *path)
+{
+	if (g->deps && strcmp(g->deps->path, path) == 0)
+		return 0;
+	ir_dep *dp = ir_arena_alloc(g->arena, sizeof *dp);
+	if (!dp || !(dp->path = ir_arena_strdup(g->arena, path)))
+		return -1;
+	dp->next = g->deps;
+	g->deps = dp;
+	return 0;
+}
+
+int ir_graph_copy_deps(ir_graph *dst, const ir_graph *src)
+{
+	ir_dep *head = NULL, **tail = &head;
+	for (const ir_dep *dp = src->deps; dp; dp = dp->next) {
+		ir_dep *c = ir_arena_alloc(dst->arena, sizeof *c);
+		if (!c || !(c->path = ir_arena_strdup(dst->arena, dp->path)))
+			return -1;
+		*tail = c;
+		tail = &c->next;
+	}
+	*tail = dst->deps;
+	dst->deps = head;
+	return 0;
+}
+
 int ir_grow_cap(int cap, int need)
 {
 	if (need <= cap)
@@ -505,6 +532,8 @@ ir_graph *ir_graph_clone(const ir_graph *src)
 	bool ok = g && map;
 	if (ok && src->src_file)
 		ok = (g->src_file = ir_arena_strdup(g->arena, src->src_file)) != NULL;
+	if (ok)
+		ok = ir_graph_copy_deps(g, src) == 0;
 	for (int i = 0; ok && i < src->nvalues; i++) {
 		const ir_value *v = src->values[i];
 		ir_value *c = ir_graph_add_value(g, v->name, v->dt, &v->shape);

@@ -249,7 +249,24 @@ struct ir_graph {
 	ir_value **outputs;
 	int noutputs, capoutputs;
 	struct ir_name_map *names;   /* value name -> value */
+	struct ir_dep *deps;         /* files read besides src_file, newest first */
 };
+
+/* A file that building a graph read besides the model itself (ONNX
+ * external data, a DSL weights or .npy file): an input of the compile as
+ * much as the model, listed by -MD. */
+typedef struct ir_dep {
+	const char *path;            /* as opened, relative to the working folder */
+	struct ir_dep *next;
+} ir_dep;
+
+/* Record path (copied) as a file g was built from, at the head of
+ * g->deps; a repeat of the newest is dropped (others may repeat).  0, or
+ * -1 out of memory. */
+int ir_graph_add_dep(ir_graph *g, const char *path);
+/* Put copies of src's deps, in their order, before dst's.  0, or -1 out
+ * of memory. */
+int ir_graph_copy_deps(ir_graph *dst, const ir_graph *src);
 
 /* Capacity for a vector of at least `need` (<= INT_MAX) items grown from
  * `cap`: cap itself when it suffices, else cap (or 16) doubled until it

@@ -186,7 +186,7 @@ static const drv_opt options[] = {
 	{OPT_PRINT_TARGETS, "--print-targets", NULL, NULL, GRP_GENERAL,
 	 "list the targets and exit"},
 	{OPT_MD, "-MD", NULL, NULL, GRP_TARGET,
-	 "also write a make dependency file (STEM.d, or -MF's)"},
+	 "also write a make dependency file (STEM.d, or -MF's): the model and the data files it read"},
 	{OPT_MF, "-MF", NULL, "FILE", GRP_TARGET, "name of the -MD dependency file"},
 	{OPT_EPOCHS, "--epochs", NULL, "N", GRP_TRAIN, "passes over the training set (default 1)"},
 	{OPT_BATCH_SIZE, "--batch-size", NULL, "N", GRP_TRAIN, "samples per step (default 128)"},
