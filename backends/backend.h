@@ -81,6 +81,15 @@ char *be_default_name(const char *path, char *buf, size_t n);
  * 4 GiB in all. */
 #define BE_MAX_VALUE_BYTES (((int64_t)1 << 31) - 1)
 
+/* What a target whose pointers are ptr_bytes wide can address: with
+ * 32-bit pointers the arena (the caller's scratch) and the object's
+ * constant data (weights and tables, as laid out, alignment included)
+ * must each stay within BE_MAX_VALUE_BYTES, so that no offset or size is
+ * emitted wrapped at pointer width.  `file` names the model.  0, or -1
+ * after reporting each that does not fit. */
+int be_check_addressable(const char *file, int64_t arena_bytes, int64_t data_bytes,
+                         unsigned ptr_bytes, diag_sink *d);
+
 /* Every node the native backend cannot lower, one error each (all of them),
  * and every value over BE_MAX_VALUE_BYTES.
  * Returns the count (0: the graph is supported). */

@@ -46,6 +46,27 @@ static bool valid_ident(const char *s)
 	return true;
 }
 
+int be_check_addressable(const char *file, int64_t arena_bytes, int64_t data_bytes,
+                         unsigned ptr_bytes, diag_sink *d)
+{
+	if (ptr_bytes >= 8)
+		return 0;
+	int rc = 0;
+	if (arena_bytes > BE_MAX_VALUE_BYTES) {
+		diag_error(d, file, "backend: the arena needs %lld bytes, more than a %u-bit "
+		           "target can address in one object (%lld)", (long long)arena_bytes,
+		           ptr_bytes * 8, (long long)BE_MAX_VALUE_BYTES);
+		rc = -1;
+	}
+	if (data_bytes > BE_MAX_VALUE_BYTES) {
+		diag_error(d, file, "backend: the constants (weights and tables) need %lld bytes, more "
+		           "than a %u-bit target can address in one object (%lld)", (long long)data_bytes,
+		           ptr_bytes * 8, (long long)BE_MAX_VALUE_BYTES);
+		rc = -1;
+	}
+	return rc;
+}
+
 int be_check_supported(const ir_graph *g, diag_sink *d)
 {
 	int bad = 0;

@@ -946,6 +946,11 @@ static ir_value *make_param(layer_call *L, const char *suffix, int rank, const i
 			return NULL;
 		}
 		diag_sink_fini(&cap);
+		if (ir_graph_add_dep(e->g, resolve_path(e, path))) {
+			dsl_error(e->ctx, at, "out of memory");
+			ir_tensor_free(&t);
+			return NULL;
+		}
 		if (t.dt != IR_DT_F32 || !ir_shape_eq(&t.shape, &sh)) {
 			dsl_error(e->ctx, at, "layer '%s': '%s' holds %s%s; the layer needs f32%s", L->name, path,
 			          ir_dtype_name(t.dt), ir_shape_str(&t.shape, gbuf, sizeof gbuf),
@@ -1697,9 +1702,12 @@ static void exec_weights(evaluator *e, const dsl_stmt *s)
 	e->seen_weights = true;
 	diag_sink cap;
 	diag_sink_init_capture(&cap);
-	e->wg = fe_onnx_load(resolve_path(e, s->path), &cap);
+	const char *wpath = resolve_path(e, s->path);
+	e->wg = fe_onnx_load(wpath, &cap);
 	if (!e->wg)
 		dsl_error(e->ctx, s->name_loc, "cannot load weights from '%s': %s", s->path, first_message(e, &cap));
+	else if (ir_graph_add_dep(e->g, wpath) || ir_graph_copy_deps(e->g, e->wg))
+		dsl_error(e->ctx, s->name_loc, "out of memory");
 	e->wname = s->path;
 	diag_sink_fini(&cap);
 }
@@ -1911,6 +1919,8 @@ static ir_graph *rebuild(evaluator *e)
 		return NULL;
 	}
 	h->src_file = g->src_file ? ir_arena_strdup(h->arena, g->src_file) : NULL;
+	if (ir_graph_copy_deps(h, g))
+		goto fail;
 	for (int k = 0; k < g->nvalues; k++) {
 		ir_value *v = g->values[k];
 		const char *nm = v->name;

@@ -581,6 +581,26 @@ static const char *nz(const char *s)
 	return s ? s : "";
 }
 
+int fe_onnx_note_external(fe_onnx_ctx *c, const Onnx__TensorProto *tp)
+{
+	if (!c->model_dir || !tp->has_data_location ||
+	    tp->data_location != ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL)
+		return 0;
+	for (size_t i = 0; i < tp->n_external_data; i++) {
+		const char *k = tp->external_data[i]->key, *v = tp->external_data[i]->value;
+		if (!k || strcmp(k, "location") != 0 || !v || !*v)
+			continue;
+		const char *path = strcmp(c->model_dir, ".") == 0
+		                           ? v
+		                           : ir_arena_printf(c->g->arena, "%s/%s", c->model_dir, v);
+		if (!path || ir_graph_add_dep(c->g, path)) {
+			diag_error(c->d, c->file, "out of memory");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static int add_initializer(fe_onnx_ctx *c, const Onnx__TensorProto *tp, size_t k)
 {
 	const char *name = nz(tp->name);
@@ -596,6 +616,10 @@ static int add_initializer(fe_onnx_ctx *c, const Onnx__TensorProto *tp, size_t k
 	ir_tensor t;
 	if (fe_onnx_tensor(tp, c->file, what, c->model_dir, &t, c->d))
 		return -1;
+	if (fe_onnx_note_external(c, tp)) {
+		ir_tensor_free(&t);
+		return -1;
+	}
 	ir_value *v = ir_graph_add_const(c->g, name, t.dt, &t.shape, t.data);
 	ir_tensor_free(&t);
 	if (!v) {
@@ -664,12 +688,14 @@ static int add_graph_input(fe_onnx_ctx *c, const Onnx__ValueInfoProto *vi, size_
 				return -1;
 			}
 			s.d[i] = dm->dim_value;
+			/* nonzero dims only, as ir_shape_numel counts them */
 			if (s.d[i] && prod > IR_MAX_NUMEL / s.d[i]) {
 				diag_error(d, c->file, "graph input '%s': element count overflows (more than %lld elements)",
 				           name, (long long)IR_MAX_NUMEL);
 				return -1;
 			}
-			prod *= s.d[i];
+			if (s.d[i])
+				prod *= s.d[i];
 		} else if (i == 0) {
 			s.d[i] = IR_DIM_SYM;
 		} else {

@@ -56,6 +56,9 @@ ir_dtype fe_onnx_dtype_bits(int32_t onnx_dt, int *bits);
 int fe_onnx_set_bits(fe_onnx_ctx *c, const ir_value *v, int bits);
 int fe_onnx_bits(const fe_onnx_ctx *c, const ir_value *v);
 
+/* Record tp's external data file, if any, in c->g->deps (for -MD).  0,
+ * or -1 reported. */
+int fe_onnx_note_external(fe_onnx_ctx *c, const Onnx__TensorProto *tp);
 /* Convert tp to t (t->data malloc'd, NULL for zero elements); packed
  * sub-byte data is unpacked (fe_onnx_dtype_bits).  `loc`
  * and `what` name it in messages ("model.onnx", "initializer 'w'").

@@ -1299,6 +1299,10 @@ int fe_onnx_constant(fe_onnx_ctx *c, const char *name)
 		ir_tensor tt;
 		if (fe_onnx_tensor(a->t, c->loc, what, c->model_dir, &tt, c->d))
 			return -1;
+		if (fe_onnx_note_external(c, a->t)) {
+			ir_tensor_free(&tt);
+			return -1;
+		}
 		v = ir_graph_add_const(c->g, name, tt.dt, &tt.shape, tt.data);
 		ir_tensor_free(&tt);
 		int bits;

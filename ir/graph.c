@@ -1,5 +1,6 @@
 /* graph.c: building and editing graphs: values, nodes, attributes, order. */
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -118,16 +119,51 @@ void ir_graph_destroy(ir_graph *g)
 	free(g);
 }
 
+int ir_graph_add_dep(ir_graph *g, const char *path)
+{
+	if (g->deps && strcmp(g->deps->path, path) == 0)
+		return 0;
+	ir_dep *dp = ir_arena_alloc(g->arena, sizeof *dp);
+	if (!dp || !(dp->path = ir_arena_strdup(g->arena, path)))
+		return -1;
+	dp->next = g->deps;
+	g->deps = dp;
+	return 0;
+}
+
+int ir_graph_copy_deps(ir_graph *dst, const ir_graph *src)
+{
+	ir_dep *head = NULL, **tail = &head;
+	for (const ir_dep *dp = src->deps; dp; dp = dp->next) {
+		ir_dep *c = ir_arena_alloc(dst->arena, sizeof *c);
+		if (!c || !(c->path = ir_arena_strdup(dst->arena, dp->path)))
+			return -1;
+		*tail = c;
+		tail = &c->next;
+	}
+	*tail = dst->deps;
+	dst->deps = head;
+	return 0;
+}
+
+int ir_grow_cap(int cap, int need)
+{
+	if (need <= cap)
+		return cap;
+	int c = cap > 0 ? cap : 16;
+	while (c < need)
+		c = c > INT_MAX / 2 ? INT_MAX : c * 2;
+	return c;
+}
+
 /* Vector p of *cap elements grown to hold `need`: the new vector, or
  * NULL with p kept and the graph marked when out of memory. */
 static void *grow(ir_graph *g, void *p, int *cap, int need, size_t elt)
 {
 	if (need <= *cap)
 		return p;
-	int c = *cap ? *cap : 16;
-	while (c < need && c <= INT_MAX / 2)
-		c *= 2;
-	void *q = c < need ? NULL : realloc(p, (size_t)c * elt);
+	int c = ir_grow_cap(*cap, need);
+	void *q = c < need || (size_t)c > SIZE_MAX / elt ? NULL : realloc(p, (size_t)c * elt);
 	if (!q) {
 		g->oom = true;
 		return NULL;
@@ -533,6 +569,8 @@ ir_graph *ir_graph_clone(const ir_graph *src)
 	bool ok = g && map;
 	if (ok && src->src_file)
 		ok = (g->src_file = ir_arena_strdup(g->arena, src->src_file)) != NULL;
+	if (ok)
+		ok = ir_graph_copy_deps(g, src) == 0;
 	for (int i = 0; ok && i < src->nvalues; i++) {
 		const ir_value *v = src->values[i];
 		ir_value *c = ir_graph_add_value(g, v->name, v->dt, &v->shape);
@@ -656,7 +694,8 @@ const int64_t *ir_attr_ints(const ir_node *n, const char *name, int *count)
 	}
 	if (count)
 		*count = a->n;
-	return a->v.ints ? a->v.ints : (const int64_t *)"";
+	static const int64_t none[1]; /* an aligned, empty list */
+	return a->v.ints ? a->v.ints : none;
 }
 
 const float *ir_attr_floats(const ir_node *n, const char *name, int *count)

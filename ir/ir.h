@@ -92,7 +92,8 @@ typedef struct ir_shape {
 } ir_shape;
 
 /* Element count, or -1 if the rank is unknown, a dim is symbolic, or the
- * product exceeds IR_MAX_NUMEL. */
+ * product of the nonzero dims exceeds IR_MAX_NUMEL (so every partial
+ * product of a shape's dims fits in int64, even when one dim is 0). */
 int64_t ir_shape_numel(const ir_shape *s);
 bool ir_shape_known(const ir_shape *s);      /* rank known and no symbolic dim */
 bool ir_shape_eq(const ir_shape *a, const ir_shape *b);
@@ -252,7 +253,29 @@ struct ir_graph {
 	struct ir_name_map *names;   /* value name -> value */
 	bool oom;                    /* an edit failed for want of memory (see
 	                              * ir_graph_oom) */
+	struct ir_dep *deps;         /* files read besides src_file, newest first */
 };
+
+/* A file that building a graph read besides the model itself (ONNX
+ * external data, a DSL weights or .npy file): an input of the compile as
+ * much as the model, listed by -MD. */
+typedef struct ir_dep {
+	const char *path;            /* as opened, relative to the working folder */
+	struct ir_dep *next;
+} ir_dep;
+
+/* Record path (copied) as a file g was built from, at the head of
+ * g->deps; a repeat of the newest is dropped (others may repeat).  0, or
+ * -1 out of memory. */
+int ir_graph_add_dep(ir_graph *g, const char *path);
+/* Put copies of src's deps, in their order, before dst's.  0, or -1 out
+ * of memory. */
+int ir_graph_copy_deps(ir_graph *dst, const ir_graph *src);
+
+/* Capacity for a vector of at least `need` (<= INT_MAX) items grown from
+ * `cap`: cap itself when it suffices, else cap (or 16) doubled until it
+ * does, clamped at INT_MAX rather than overflowing int. */
+int ir_grow_cap(int cap, int need);
 
 /* Create an empty graph with its own arena.  Caller owns; destroy with
  * ir_graph_destroy.  NULL when out of memory. */

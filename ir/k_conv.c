@@ -195,10 +195,18 @@ static int conv_geometry(const ir_graph *g, const ir_node *n, bool transpose, co
 		return -1;
 	}
 	if (!transpose) {
-		if (ws->d[1] * cg->group != cg->c) {
-			k_error(g, n, d, "input has %lld channels but weight %s expects %lld (group %lld)",
-			        (long long)cg->c, ir_shape_str(ws, b1, sizeof b1),
-			        (long long)(ws->d[1] * cg->group), (long long)cg->group);
+		/* c / group, not d[1] * group: both may be near IR_MAX_NUMEL
+		 * (a zero batch or output count lets the shapes hold them). */
+		if (ws->d[1] != cg->c / cg->group) {
+			if (ws->d[1] > IR_MAX_NUMEL / cg->group)
+				k_error(g, n, d,
+				        "input has %lld channels but weight %s expects more than %lld (group %lld)",
+				        (long long)cg->c, ir_shape_str(ws, b1, sizeof b1),
+				        (long long)IR_MAX_NUMEL, (long long)cg->group);
+			else
+				k_error(g, n, d, "input has %lld channels but weight %s expects %lld (group %lld)",
+				        (long long)cg->c, ir_shape_str(ws, b1, sizeof b1),
+				        (long long)(ws->d[1] * cg->group), (long long)cg->group);
 			return -1;
 		}
 		cg->m = ws->d[0];
@@ -213,6 +221,11 @@ static int conv_geometry(const ir_graph *g, const ir_node *n, bool transpose, co
 			        "input has %lld channels but weight %s expects %lld "
 			        "(weight is [C_in, C_out/group, k...])",
 			        (long long)cg->c, ir_shape_str(ws, b1, sizeof b1), (long long)ws->d[0]);
+			return -1;
+		}
+		if (ws->d[1] > IR_MAX_NUMEL / cg->group) {
+			k_error(g, n, d, "weight %s with group %lld gives more than %lld output channels",
+			        ir_shape_str(ws, b1, sizeof b1), (long long)cg->group, (long long)IR_MAX_NUMEL);
 			return -1;
 		}
 		cg->m = ws->d[1] * cg->group;

@@ -35,15 +35,24 @@ int64_t ir_shape_numel(const ir_shape *s)
 {
 	if (s->rank < 0)
 		return -1;
+	/* The product of the nonzero extents is capped too, so that a zero
+	 * extent cannot hide others whose partial products (a flatten's outer
+	 * size, a stride) overflow int64, and the answer does not depend on
+	 * where the zero stands. */
 	int64_t n = 1;
+	bool zero = false;
 	for (int i = 0; i < s->rank; i++) {
 		if (s->d[i] < 0)
 			return -1;
-		if (s->d[i] && n > IR_MAX_NUMEL / s->d[i])
+		if (s->d[i] == 0) {
+			zero = true;
+			continue;
+		}
+		if (n > IR_MAX_NUMEL / s->d[i])
 			return -1;
 		n *= s->d[i];
 	}
-	return n;
+	return zero ? 0 : n;
 }
 
 bool ir_shape_known(const ir_shape *s)

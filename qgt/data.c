@@ -9,7 +9,6 @@
 #include "data.h"
 #include "frontend.h"
 
-enum { IDX_MAX_BYTES = 1 << 30 };
 
 void qgt_norm_default(qgt_norm *n)
 {
@@ -131,6 +130,9 @@ static uint8_t *idx_read(idx_src *src, const char *path, int want_rank, int64_t 
 		diag_error(d, path, "IDX file has %d dimensions, expected %d", hdr[3], want_rank);
 		goto fail;
 	}
+	/* The header's counts are checked against the cap before any data is
+	 * inflated, and no more than they declare is ever inflated: a small
+	 * gzip bomb gets an error, not gigabytes of bytes and then of floats. */
 	int64_t total = 1;
 	for (int i = 0; i < want_rank; i++) {
 		unsigned char b[4];
@@ -139,9 +141,22 @@ static uint8_t *idx_read(idx_src *src, const char *path, int want_rank, int64_t 
 			goto fail;
 		}
 		dims[i] = (int64_t)b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3];
-		if (dims[i] <= 0 || total > IDX_MAX_BYTES / dims[i]) {
+		if (dims[i] <= 0) {
 			diag_error(d, path, "IDX dimension %d (%lld) is empty or too large", i,
 			           (long long)dims[i]);
+			goto fail;
+		}
+		if (total > QGT_DATA_MAX_VALUES / dims[i]) {
+			char shp[96];
+			int k = 0;
+			for (int j = 0; j <= i && k < (int)sizeof shp; j++)
+				k += snprintf(shp + k, sizeof shp - (size_t)k, "%s%lld", j ? " x " : "",
+				              (long long)dims[j]);
+			diag_error(d, path,
+			           "IDX header declares more than %lld values (%s%s); a data set holds at most "
+			           "%lld (%lld MiB as floats)",
+			           (long long)QGT_DATA_MAX_VALUES, shp, i + 1 < want_rank ? " x ..." : "",
+			           (long long)QGT_DATA_MAX_VALUES, (long long)(QGT_DATA_MAX_VALUES * 4 >> 20));
 			goto fail;
 		}
 		total *= dims[i];

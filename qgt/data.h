@@ -6,6 +6,11 @@
 
 #include "ir.h"
 
+/* Cap on the values of one loaded data set (samples x sample size):
+ * 1 GiB as floats.  An IDX header declaring more is refused before its
+ * data is inflated. */
+#define QGT_DATA_MAX_VALUES ((int64_t)1 << 28)
+
 typedef struct qgt_norm {
 	float scale;                /* multiplies raw pixel values first */
 	int nmean, nstd;            /* 1, or one per channel */

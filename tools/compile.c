@@ -201,15 +201,43 @@ static void dep_path(FILE *f, const char *p)
 	}
 }
 
-/* -MD: "model.o model.h: model.onnx", written temp + rename. */
-static int write_depfile(const drv_options *o, const char *header, diag_sink *d)
+/* "./a/./b" -> "a/./b": make names a file one way only. */
+static const char *dep_norm(const char *p)
 {
+	while (p[0] == '.' && p[1] == '/' && p[2])
+		p += 2;
+	return p;
+}
+
+static int dep_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* -MD: "model.o model.h: model.onnx DATA...", where DATA are the files
+ * the loaders read besides the model (g->deps: ONNX external data, DSL
+ * weights and .npy files), sorted, once each; written temp + rename. */
+static int write_depfile(const drv_options *o, const ir_graph *g, const char *header, diag_sink *d)
+{
+	size_t ndeps = 0;
+	for (const ir_dep *dp = g->deps; dp; dp = dp->next)
+		ndeps++;
+	const char **deps = malloc(sizeof *deps * (ndeps ? ndeps : 1));
+	if (!deps) {
+		diag_error(d, NULL, "out of memory");
+		return -1;
+	}
+	ndeps = 0;
+	for (const ir_dep *dp = g->deps; dp; dp = dp->next)
+		deps[ndeps++] = dep_norm(dp->path);
+	qsort(deps, ndeps, sizeof *deps, dep_cmp);
 	char def[4096], tmp[4200];
 	const char *path = o->depfile ? o->depfile : with_ext(o->out_file, ".d", def, sizeof def);
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	FILE *f = fopen(tmp, "w");
 	if (!f) {
 		diag_error(d, NULL, "cannot open '%s' for writing: %s", path, strerror(errno));
+		free(deps);
 		return -1;
 	}
 	dep_path(f, o->out_file);
@@ -218,7 +246,15 @@ static int write_depfile(const drv_options *o, const char *header, diag_sink *d)
 		dep_path(f, header);
 	}
 	fputs(": ", f);
-	dep_path(f, o->model);
+	const char *model = dep_norm(o->model);
+	dep_path(f, model);
+	for (size_t i = 0; i < ndeps; i++) {
+		if ((i && strcmp(deps[i], deps[i - 1]) == 0) || strcmp(deps[i], model) == 0)
+			continue;
+		fputs(" \\\n  ", f);
+		dep_path(f, deps[i]);
+	}
+	free(deps);
 	fputc('\n', f);
 	int err = ferror(f);
 	if (fclose(f) || err || rename(tmp, path)) {
@@ -277,7 +313,7 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 	const char *header = o->header_file ? o->header_file : with_ext(o->out_file, ".h", hbuf, sizeof hbuf);
 	if ((o->profile ? be_write_header_profile(g, name, header, imports, d)
 	                : be_write_header(g, name, header, imports, d)) ||
-	    (o->depend && write_depfile(o, header, d))) {
+	    (o->depend && write_depfile(o, g, header, d))) {
 		unlink(o->out_file);
 		if (!o->header_file || strcmp(header, o->out_file) != 0)
 			unlink(header);

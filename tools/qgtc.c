@@ -187,7 +187,7 @@ static const drv_opt options[] = {
 	{OPT_PRINT_TARGETS, "--print-targets", NULL, NULL, GRP_GENERAL,
 	 "list the targets and exit"},
 	{OPT_MD, "-MD", NULL, NULL, GRP_TARGET,
-	 "also write a make dependency file (STEM.d, or -MF's)"},
+	 "also write a make dependency file (STEM.d, or -MF's): the model and the data files it read"},
 	{OPT_MF, "-MF", NULL, "FILE", GRP_TARGET, "name of the -MD dependency file"},
 	{OPT_PROFILE, "--profile", NULL, NULL, GRP_TARGET,
 	 "instrument the object: NAME_profile[k] sums the cycles (SysTick, rdtsc, CNTVCT) of node k; "

@@ -1,5 +1,6 @@
 /* emit.c: the LLVM side of the backend: targets, the optimisation
  * pipeline, emission, and the hook table be_llvm_backend. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -121,6 +122,23 @@ struct be_module {
 	char imports[2048]; /* the emitted object's undefined symbols */
 };
 
+/* Bytes of the module's global data as an object lays it out: each
+ * global's size rounded up to its alignment; the sum saturates. */
+static int64_t module_data_bytes(LLVMModuleRef mod, LLVMTargetDataRef td)
+{
+	uint64_t total = 0;
+	for (LLVMValueRef gv = LLVMGetFirstGlobal(mod); gv; gv = LLVMGetNextGlobal(gv)) {
+		if (LLVMIsDeclaration(gv))
+			continue;
+		uint64_t sz = LLVMABISizeOfType(td, LLVMGlobalGetValueType(gv));
+		uint64_t al = LLVMGetAlignment(gv) ? LLVMGetAlignment(gv) : 1;
+		if (sz > ((uint64_t)1 << 62) || total > ((uint64_t)1 << 62))
+			return INT64_MAX;
+		total += (sz + al - 1) / al * al;
+	}
+	return (int64_t)total;
+}
+
 static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_target *t,
                              const char *name, diag_sink *d)
 {
@@ -145,14 +163,15 @@ static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_ta
 	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(m->tm);
 	LLVMSetModuleDataLayout(m->mod, td);
 	int rc = 0;
-	if (LLVMPointerSize(td) < 8 && plan->arena_size > BE_MAX_VALUE_BYTES) {
-		diag_error(d, g->src_file, "backend: the arena needs %lld bytes, more than a %u-bit "
-		           "target can address in one object (%lld)", (long long)plan->arena_size,
-		           LLVMPointerSize(td) * 8, (long long)BE_MAX_VALUE_BYTES);
+	unsigned ptr = LLVMPointerSize(td);
+	/* The arena before building, the data (known exactly only once
+	 * built: packed weights, tables) before any code is emitted. */
+	if (be_check_addressable(g->src_file, plan->arena_size, 0, ptr, d))
 		rc = -1;
-	}
 	if (rc == 0)
 		rc = be_llvm_build(m->ctx, m->mod, td, t, g, plan, name, d);
+	if (rc == 0 && be_check_addressable(g->src_file, 0, module_data_bytes(m->mod, td), ptr, d))
+		rc = -1;
 	LLVMDisposeTargetData(td);
 	if (rc == 0)
 		rc = be_llvm_optimize(m->mod, m->tm, t, d);

@@ -186,6 +186,13 @@ def build(out):
         [bc], [vi("x", [2, 3]), vi("b", [3])], [vi("y", [2, 3])],
         opset=[helper.make_opsetid("", 6)]).SerializeToString()
 
+    # a zero dim beside two of 2^36: their product overflows int64 in
+    # shape inference (a flatten's inner size), so such a tensor is refused
+    files["zero_dim_input.onnx"] = model(
+        [helper.make_node("Flatten", ["x"], ["y"], name="flat0", axis=1)],
+        [vi("x", [0, 1 << 36, 1 << 36])], [vi("y", [0, 0])]).SerializeToString()
+    files["zero_dim_init.onnx"] = with_init(raw_init("w", [0, 1 << 36, 1 << 36], 0)).SerializeToString()
+
     assert good
     for name, data in files.items():
         with open(os.path.join(out, name), "wb") as f:

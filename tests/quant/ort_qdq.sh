@@ -5,7 +5,9 @@
 # 0.1 pt of qgtc's own engine on the same QDQ file, which in turn must
 # give what `qgtc eval -a 8` gives (the file holds the same integers).
 # usage: ort_qdq.sh QGTC WORKDIR [SOURCE_DIR] [DATA_DIR]
-# Exits 77 (skipped) when onnxruntime-node cannot be installed from npm;
+# onnxruntime-node is taken from $QGTC_NODE_PREFIX/node_modules (default
+# /usr/local/lib/qgtc-node, where tools/setup.sh installs it), else
+# installed from npm into WORKDIR.  Exits 77 (skipped) when neither works;
 # under CI=true that fails instead (tests/skip.sh).
 set -u
 QGTC=${1:?usage: ort_qdq.sh QGTC WORKDIR [SOURCE_DIR] [DATA_DIR]}
@@ -19,15 +21,22 @@ mkdir -p "$WORK"
 if [ ! -r "$DATA/t10k-images-idx3-ubyte.gz" ]; then
 	skip_test "ort_qdq: $DATA not found"
 fi
-if [ ! -d "$WORK/node_modules/onnxruntime-node" ]; then
-	# --ignore-scripts: the install script fetches CUDA add-ons; the CPU
-	# library ships inside the package.
-	(cd "$WORK" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node >npm.log 2>&1) || {
-		cat "$WORK/npm.log" >&2
-		skip_test "ort_qdq: cannot install onnxruntime-node from npm"
-	}
+command -v node >/dev/null || skip_test "ort_qdq: node not found (tools/setup.sh installs it)"
+MODS=${QGTC_NODE_PREFIX:-/usr/local/lib/qgtc-node}/node_modules
+if [ ! -f "$MODS/onnxruntime-node/package.json" ]; then
+	MODS=$WORK/node_modules
+	if [ ! -f "$MODS/onnxruntime-node/package.json" ]; then
+		# --ignore-scripts: the install script fetches CUDA add-ons; the
+		# CPU library ships inside the package.
+		(cd "$WORK" && npm install --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 \
+			>npm.log 2>&1) || {
+			cat "$WORK/npm.log" >&2
+			skip_test "ort_qdq: onnxruntime-node is not installed (tools/setup.sh) and npm cannot install it"
+		}
+	fi
 fi
-export NODE_PATH=$WORK/node_modules
+echo "onnxruntime-node: $MODS"
+export NODE_PATH=$MODS
 fail=0
 
 # 1. compile with int8 activations (calibrated on the training split) and

@@ -510,6 +510,28 @@ static void test_backend_memplan(void **state)
 	ir_graph_destroy(g);
 }
 
+/* 32-bit targets: an arena or constant data past 2 GiB - 1 is refused,
+ * each with its own error; 64-bit targets take both. */
+static void test_backend_addressable(void **state)
+{
+	(void)state;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	int64_t lim = BE_MAX_VALUE_BYTES;
+	assert_int_equal(be_check_addressable("m.onnx", lim, lim, 4, &d), 0);
+	assert_int_equal(be_check_addressable("m.onnx", (int64_t)6 << 30, (int64_t)5 << 30, 8, &d), 0);
+	assert_int_equal(d.nerr, 0);
+	assert_int_equal(be_check_addressable("m.onnx", lim + 1, 16, 4, &d), -1);
+	assert_int_equal(d.nerr, 1);
+	assert_non_null(strstr(d.buf, "m.onnx: error: backend: the arena needs 2147483648 bytes, more "
+	                              "than a 32-bit target can address in one object (2147483647)"));
+	assert_int_equal(be_check_addressable("m.onnx", 16, (int64_t)3 << 30, 4, &d), -1);
+	assert_int_equal(d.nerr, 2);
+	assert_non_null(strstr(d.buf, "m.onnx: error: backend: the constants (weights and tables) need "
+	                              "3221225472 bytes, more than a 32-bit target can address"));
+	diag_sink_fini(&d);
+}
+
 static void test_backend_unsupported(void **state)
 {
 	(void)state;
@@ -635,6 +657,7 @@ int main(void)
 		cmocka_unit_test(test_backend_chain),
 		cmocka_unit_test(test_backend_memplan),
 		cmocka_unit_test(test_backend_memplan_reaches_bound_on_a_chain),
+		cmocka_unit_test(test_backend_addressable),
 		cmocka_unit_test(test_backend_unsupported),
 		cmocka_unit_test(test_backend_header_and_determinism),
 	};

@@ -187,7 +187,8 @@ static void test_data_idx_errors_name_the_file(void **state)
 	/* absurd dimension */
 	const unsigned char huge[] = {0, 0, 8, 3, 0x7f, 0xff, 0xff, 0xff, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 2};
 	write_file("train-images-idx3-ubyte", huge, sizeof huge);
-	expect_load_error(tmpdir, QGT_SPLIT_TRAIN, NULL, "is empty or too large");
+	expect_load_error(tmpdir, QGT_SPLIT_TRAIN, NULL,
+	                  "IDX header declares more than 268435456 values (2147483647 x ...)");
 
 	/* mean/std per channel must match the channel count */
 	qgt_norm nm;
@@ -200,6 +201,74 @@ static void test_data_idx_errors_name_the_file(void **state)
 	write_file("train-labels-idx1-ubyte", lab2, sizeof lab2);
 	expect_load_error(tmpdir, QGT_SPLIT_TRAIN, &nm, "give 3/1 values but samples have 1 channels");
 	assert_int_equal(qgt_norm_parse_list("0.1,x", nm.mean, 16), -1);
+}
+
+/* Append one gzip member holding p[0..n) to f. */
+static void gz_member(FILE *f, const void *p, size_t n)
+{
+	z_stream zs = {0};
+	assert_int_equal(deflateInit2(&zs, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	size_t cap = deflateBound(&zs, (uLong)n);
+	unsigned char *out = malloc(cap);
+	assert_non_null(out);
+	zs.next_in = (unsigned char *)p;
+	zs.avail_in = (uInt)n;
+	zs.next_out = out;
+	zs.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	assert_int_equal(fwrite(out, 1, cap - zs.avail_out, f), cap - zs.avail_out);
+	deflateEnd(&zs);
+	free(out);
+}
+
+/* A gzip bomb: a 300 KB images file whose header declares 257 images of
+ * 1024x1024 and whose data inflates to all of them (257 MiB, 1 GiB as
+ * floats).  It is refused from its header, before inflating. */
+static void test_data_idx_gzip_bomb(void **state)
+{
+	(void)state;
+	const unsigned char hdr[] = {0, 0, 8, 3, 0, 0, 1, 1, 0, 0, 4, 0, 0, 0, 4, 0};
+	unsigned char *zeros = calloc(1, 1 << 20);
+	assert_non_null(zeros);
+	char path[512];
+	snprintf(path, sizeof path, "%s/train-images-idx3-ubyte", tmpdir);
+	unlink(path); /* a plain file comes before the .gz */
+	snprintf(path, sizeof path, "%s/train-images-idx3-ubyte.gz", tmpdir);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	gz_member(f, hdr, sizeof hdr);
+	for (int i = 0; i < 257; i++)
+		gz_member(f, zeros, 1 << 20);
+	assert_true(ftell(f) < 400000);
+	fclose(f);
+	unsigned char lab[8 + 257] = {0, 0, 8, 1, 0, 0, 1, 1};
+	write_file("train-labels-idx1-ubyte", lab, sizeof lab);
+	qgt_dataset ds;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load(&ds, tmpdir, QGT_SPLIT_TRAIN, NULL, &d), -1);
+	assert_non_null(d.buf);
+	assert_non_null(strstr(d.buf, "train-images-idx3-ubyte.gz: error: IDX header declares more than "
+	                              "268435456 values (257 x 1024 x 1024); a data set holds at most "
+	                              "268435456 (1024 MiB as floats)"));
+	assert_null(ds.x);
+	diag_sink_fini(&d);
+
+	/* the same from memory, the header alone (the cap applies before
+	 * any data is inflated), and a labels file as large */
+	unsigned char lab2[8] = {0, 0, 8, 1, 0x10, 0, 0, 1};
+	diag_sink_init_capture(&d);
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, hdr, sizeof hdr, "img", lab2, sizeof lab2,
+	                                              "lab", NULL, &d), -1);
+	assert_non_null(strstr(d.buf, "img: error: IDX header declares more than 268435456 values"));
+	assert_null(ds.x);
+	const unsigned char img1[] = {0, 0, 8, 3, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 7};
+	assert_int_equal(qgt_dataset_load_idx_buffers(&ds, img1, sizeof img1, "img", lab2,
+	                                              sizeof lab2, "lab", NULL, &d), -1);
+	assert_non_null(strstr(d.buf, "lab: error: IDX header declares more than 268435456 values "
+	                              "(268435457)"));
+	diag_sink_fini(&d);
+	free(zeros);
 }
 
 /* An NPY v1.0 file: descr like "<f4", shape as "(2,)" or "(2, 2, 2)". */
@@ -268,6 +337,7 @@ int main(void)
 		cmocka_unit_test(test_data_idx_plain_with_normalisation),
 		cmocka_unit_test(test_data_idx_buffers),
 		cmocka_unit_test(test_data_idx_errors_name_the_file),
+		cmocka_unit_test(test_data_idx_gzip_bomb),
 		cmocka_unit_test(test_data_npy_label_errors),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

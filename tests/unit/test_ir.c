@@ -1,5 +1,6 @@
 /* test_ir.c: the IR core: graph building, names, order, verifier, text
  * form, and the pass manager's generic passes. */
+#include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,6 +63,48 @@ static void test_ir_shape_numel_overflow(void **state)
 	assert_false(ir_shape_known(&sym));
 	char b[32];
 	assert_string_equal(ir_shape_str(&sym, b, sizeof b), "[?,4]");
+	/* a zero dim does not hide the others: their partial products (a
+	 * flatten's outer size) would overflow int64, wherever the 0 stands */
+	int64_t big36 = (int64_t)1 << 36;
+	ir_shape z0 = {.rank = 3, .d = {0, big36, big36}}, z2 = {.rank = 3, .d = {big36, big36, 0}};
+	assert_int_equal(ir_shape_numel(&z0), -1);
+	assert_int_equal(ir_shape_numel(&z2), -1);
+	ir_shape zok = {.rank = 3, .d = {big36, 0, 1}};
+	assert_int_equal(ir_shape_numel(&zok), 0);
+}
+
+/* Vector capacities double without overflowing int near INT_MAX. */
+static void test_ir_grow_cap_saturates(void **state)
+{
+	(void)state;
+	assert_int_equal(ir_grow_cap(0, 1), 16);
+	assert_int_equal(ir_grow_cap(16, 16), 16);
+	assert_int_equal(ir_grow_cap(16, 17), 32);
+	assert_int_equal(ir_grow_cap(16, 1000), 1024);
+	assert_int_equal(ir_grow_cap(1 << 30, (1 << 30) + 1), INT_MAX);
+	assert_int_equal(ir_grow_cap(INT_MAX / 2 + 1, INT_MAX), INT_MAX);
+	assert_int_equal(ir_grow_cap(16, INT_MAX), INT_MAX);
+}
+
+/* An INTS attribute with no storage gives an empty list at an address
+ * fit for int64_t, not a cast string literal. */
+static void test_ir_attr_ints_empty_is_aligned(void **state)
+{
+	(void)state;
+	ir_graph *g = ir_graph_create("attrs");
+	ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, NULL);
+	ir_value *y = ir_graph_add_value(g, "y", IR_DT_F32, NULL);
+	ir_node *n = ir_graph_add_node(g, IR_OP_TRANSPOSE, "t", 1, &x, 1, &y);
+	ir_node_set_ints(g, n, "perm", NULL, 0);
+	ir_attr *a = (ir_attr *)ir_node_attr(n, "perm");
+	assert_non_null(a);
+	a->v.ints = NULL;
+	int cnt = -1;
+	const int64_t *p = ir_attr_ints(n, "perm", &cnt);
+	assert_int_equal(cnt, 0);
+	assert_non_null(p);
+	assert_int_equal((uintptr_t)p % _Alignof(int64_t), 0);
+	ir_graph_destroy(g);
 }
 
 static void test_ir_value_names_are_unique(void **state)
@@ -363,6 +406,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ir_shape_numel_overflow),
+		cmocka_unit_test(test_ir_grow_cap_saturates),
+		cmocka_unit_test(test_ir_attr_ints_empty_is_aligned),
 		cmocka_unit_test(test_ir_value_names_are_unique),
 		cmocka_unit_test(test_ir_toposort_orders_and_finds_cycles),
 		cmocka_unit_test(test_ir_verify_reports_bad_structure),
