@@ -835,10 +835,9 @@ const char *ir_node_loc(const ir_graph *g, const ir_node *n)
 
 /* ----------------------------------------------------------- constants */
 
-double ir_const_get(const ir_value *v, int64_t k)
+double ir_elem_get(const void *p, ir_dtype dt, int64_t k)
 {
-	const void *p = v->data;
-	switch (v->dt) {
+	switch (dt) {
 	case IR_DT_F32: return ((const float *)p)[k];
 	case IR_DT_I8: return ((const int8_t *)p)[k];
 	case IR_DT_U8: return ((const uint8_t *)p)[k];
@@ -849,6 +848,11 @@ double ir_const_get(const ir_value *v, int64_t k)
 	case IR_DT_BOOL: return ((const uint8_t *)p)[k] != 0;
 	default: return 0;
 	}
+}
+
+double ir_const_get(const ir_value *v, int64_t k)
+{
+	return ir_elem_get(v->data, v->dt, k);
 }
 
 bool ir_value_is_const(const ir_value *v)

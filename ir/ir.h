@@ -367,6 +367,8 @@ bool ir_value_is_const(const ir_value *v);
 /* Read integer elements of a constant i32/i64 tensor as int64.  Returns
  * element count, or -1 if v is not such a constant or has > max elements. */
 int ir_const_ints(const ir_value *v, int64_t *out, int max);
+/* Element k of data of dtype dt as a double (bool 0/1; others 0). */
+double ir_elem_get(const void *data, ir_dtype dt, int64_t k);
 /* Read element k of any numeric constant as double. */
 double ir_const_get(const ir_value *v, int64_t k);
 

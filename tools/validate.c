@@ -645,20 +645,6 @@ static int write_object(val_ctx *c, const be_target *t, pass_object_size *sz)
 
 /* ------------------------------------------------------- compare */
 
-static double elem(const void *p, ir_dtype dt, int64_t i)
-{
-	switch (dt) {
-	case IR_DT_F32: return ((const float *)p)[i];
-	case IR_DT_I8: return ((const int8_t *)p)[i];
-	case IR_DT_U8: return ((const uint8_t *)p)[i];
-	case IR_DT_I16: return ((const int16_t *)p)[i];
-	case IR_DT_U16: return ((const uint16_t *)p)[i];
-	case IR_DT_I32: return ((const int32_t *)p)[i];
-	case IR_DT_I64: return (double)((const int64_t *)p)[i];
-	default: return ((const uint8_t *)p)[i];
-	}
-}
-
 /* Does g compute in integers only (quantize/dequantize at the edges)?
  * Then the target must reproduce the interpreter's bytes exactly. */
 static bool integer_only(const ir_graph *g)
@@ -773,7 +759,7 @@ static int compare_and_report(val_ctx *c, const val_target *v, const pass_object
 			}
 			same += memcmp(got, ref->data, bytes) == 0;
 			for (int64_t i = 0; i < n; i++) {
-				double a = elem(got, o->dt, i), b = elem(ref->data, o->dt, i);
+				double a = ir_elem_get(got, o->dt, i), b = ir_elem_get(ref->data, o->dt, i);
 				double e = isnan(a) != isnan(b) ? INFINITY : isnan(a) ? 0 : fabs(a - b);
 				maxerr = e > maxerr ? e : maxerr;
 				maxref = fabs(b) > maxref ? fabs(b) : maxref;
