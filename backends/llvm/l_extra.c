@@ -476,9 +476,19 @@ static bool static_operand(const ir_node *n, int k)
 	}
 }
 
-/* Which dtypes a node's data operands may have here. */
-static bool dtype_ok(const ir_node *n, ir_dtype dt)
+/* Operands whose dtype the lowerings here read as data. */
+static bool data_operand(const ir_node *n, int k)
 {
+	return k == 0 || n->op == IR_OP_CONV_TRANSPOSE || n->op == IR_OP_CLIP || n->op == IR_OP_ADD ||
+	       n->op == IR_OP_SUB || n->op == IR_OP_MUL || n->op == IR_OP_DIV ||
+	       (n->op == IR_OP_PAD && k == 2) || (n->op == IR_OP_RESIZE && k == 1);
+}
+
+/* Which dtypes a node's data operands may have here. */
+static bool dtype_ok(const ir_node *n, int k, ir_dtype dt)
+{
+	if (!data_operand(n, k))
+		return true;
 	switch (n->op) {
 	case IR_OP_RESIZE:
 	case IR_OP_CONV_TRANSPOSE:
@@ -496,34 +506,8 @@ bool be_extra_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl
 {
 	if (be_lower_int(n))
 		return be_int_supports(g, n, why, wl);
-	for (int k = 0; k < n->nin; k++) {
-		const ir_value *v = n->in[k];
-		if (!v)
-			continue;
-		if (static_operand(n, k)) {
-			if (v->kind != IR_VAL_CONST) {
-				snprintf(why, wl, "input %d '%s' must be a constant", k, v->name);
-				return false;
-			}
-			continue;
-		}
-		if (!ir_shape_known(&v->shape)) {
-			snprintf(why, wl, "input %d '%s' has no concrete shape", k, v->name);
-			return false;
-		}
-		if (v->kind == IR_VAL_CONST && !v->data && ir_shape_numel(&v->shape) > 0) {
-			snprintf(why, wl, "constant '%s' has no data (elided)", v->name);
-			return false;
-		}
-		bool data = k == 0 || n->op == IR_OP_CONV_TRANSPOSE || n->op == IR_OP_CLIP ||
-		            n->op == IR_OP_ADD || n->op == IR_OP_SUB || n->op == IR_OP_MUL ||
-		            n->op == IR_OP_DIV || (n->op == IR_OP_PAD && k == 2) ||
-		            (n->op == IR_OP_RESIZE && k == 1);
-		if (data && !dtype_ok(n, v->dt)) {
-			snprintf(why, wl, "input %d '%s' has dtype %s", k, v->name, ir_dtype_name(v->dt));
-			return false;
-		}
-	}
+	if (!be_inputs_ok(n, static_operand, dtype_ok, "", why, wl))
+		return false;
 	if (n->op == IR_OP_DROPOUT && is_const(n, 2) && present(n, 2) && ir_const_get(n->in[2], 0) != 0) {
 		snprintf(why, wl, "training mode");
 		return false;

@@ -1074,19 +1074,8 @@ static bool pool_relu_supports(const ir_node *n, char *why, size_t wl)
 bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 {
 	(void)g;
-	for (int k = 0; k < n->nin; k++) {
-		const ir_value *v = n->in[k];
-		if (!v)
-			continue;
-		if (!ir_shape_known(&v->shape)) {
-			snprintf(why, wl, "input %d '%s' has no concrete shape", k, v->name);
-			return false;
-		}
-		if (v->kind == IR_VAL_CONST && !v->data && ir_shape_numel(&v->shape) > 0) {
-			snprintf(why, wl, "constant '%s' has no data (elided)", v->name);
-			return false;
-		}
-	}
+	if (!be_inputs_ok(n, NULL, NULL, "", why, wl))
+		return false;
 	const ir_value *y = n->out[0];
 	if (!y || !ir_shape_known(&y->shape)) {
 		snprintf(why, wl, "output 0 has no concrete shape");
