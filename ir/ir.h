@@ -95,6 +95,11 @@ int64_t ir_shape_numel(const ir_shape *s);
 bool ir_shape_known(const ir_shape *s);      /* rank known and no symbolic dim */
 bool ir_shape_eq(const ir_shape *a, const ir_shape *b);
 ir_shape ir_shape_make(int rank, const int64_t *d);
+/* Numpy broadcasting: the strides, in units of unit elements, of an
+ * operand whose dims d[0..rank) are right-aligned against orank output
+ * dims; 0 where the operand lacks a dim or has extent 1.  Writes
+ * st[0..orank). */
+void ir_bcast_strides(int orank, int rank, const int64_t *d, int64_t unit, int64_t *st);
 /* "[1,3,224,224]", "[?,10]", "[]" or "[unknown]" into buf; returns buf. */
 char *ir_shape_str(const ir_shape *s, char *buf, size_t n);
 

@@ -107,15 +107,8 @@ static void bcast_init(bcast_iter *it, const ir_shape *out, int nops, const ir_s
 	it->nops = nops;
 	for (int i = 0; i < out->rank; i++)
 		it->dim[i] = out->d[i];
-	for (int k = 0; k < nops; k++) {
-		int64_t st[IR_MAX_RANK];
-		k_strides(ops[k], st);
-		int lead = out->rank - ops[k]->rank;
-		for (int i = 0; i < out->rank; i++) {
-			int j = i - lead;
-			it->st[k][i] = j >= 0 && ops[k]->d[j] != 1 ? st[j] : 0;
-		}
-	}
+	for (int k = 0; k < nops; k++)
+		ir_bcast_strides(out->rank, ops[k]->rank, ops[k]->d, 1, it->st[k]);
 }
 
 /* Advance to the next output element (odometer on the last axis first). */

@@ -281,18 +281,8 @@ int ir_eval_matmul(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	/* Batch strides of A and B (in matrices), aligned right to the
 	 * output batch dims; 0 where the operand lacks or broadcasts a dim. */
 	int64_t sa[IR_MAX_RANK] = {0}, sb[IR_MAX_RANK] = {0};
-	int64_t acc_a = 1, acc_b = 1;
-	for (int i = nb - 1; i >= 0; i--) {
-		int ia = i - (nb - ra), ib = i - (nb - rb);
-		if (ia >= 0) {
-			sa[i] = as->d[ia] == 1 ? 0 : acc_a;
-			acc_a *= as->d[ia];
-		}
-		if (ib >= 0) {
-			sb[i] = bs->d[ib] == 1 ? 0 : acc_b;
-			acc_b *= bs->d[ib];
-		}
-	}
+	ir_bcast_strides(nb, ra, as->d, 1, sa);
+	ir_bcast_strides(nb, rb, bs->d, 1, sb);
 	int64_t nbatch = 1;
 	for (int i = 0; i < nb; i++)
 		nbatch *= ys.d[i];

@@ -251,19 +251,6 @@ static int l_cast(be_fn *f, const ir_node *n)
 
 /* ------------------------------------------------- integer arithmetic */
 
-/* Strides of operand shape s right-aligned against out (0 where s
- * broadcasts). */
-static void bcast_strides(const ir_shape *out, const ir_shape *s, int64_t *st)
-{
-	int64_t ss[IR_MAX_RANK];
-	k_strides(s, ss);
-	int lead = out->rank - s->rank;
-	for (int i = 0; i < out->rank; i++) {
-		int j = i - lead;
-		st[i] = j >= 0 && s->d[j] != 1 ? ss[j] : 0;
-	}
-}
-
 static int l_int_binary(be_fn *f, const ir_node *n)
 {
 	const ir_shape *ys = &n->out[0]->shape;
@@ -272,8 +259,8 @@ static int l_int_binary(be_fn *f, const ir_node *n)
 	LLVMValueRef a = be_ptr(f, n->in[0]), bp = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
 	int64_t st[3][IR_MAX_RANK];
 	k_strides(ys, st[0]);
-	bcast_strides(ys, &n->in[0]->shape, st[1]);
-	bcast_strides(ys, &n->in[1]->shape, st[2]);
+	ir_bcast_strides(ys->rank, n->in[0]->shape.rank, n->in[0]->shape.d, 1, st[1]);
+	ir_bcast_strides(ys->rank, n->in[1]->shape.rank, n->in[1]->shape.d, 1, st[2]);
 	be_nest nst;
 	LLVMValueRef iv[IR_MAX_RANK];
 	be_nest_begin(f, &nst, ys->rank, ys->d, iv);
