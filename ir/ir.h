@@ -114,7 +114,7 @@ typedef struct ir_tensor {
 /* ---------------------------------------------------------------- ops */
 
 typedef enum {
-#define OP(E, n, a, b, c, d, s) IR_OP_##E,
+#define OP(E, n, a, b, c, d, m, s) IR_OP_##E,
 #include "ops.def"
 #undef OP
 	IR_OP__COUNT
@@ -123,10 +123,20 @@ typedef enum {
 typedef struct ir_graph ir_graph;
 typedef struct ir_node ir_node;
 
+/* How output 0 of an op may use its operands' storage (ops.def's mem
+ * column): the memory planner aliases by it, the backend lowers by it. */
+typedef enum {
+	IR_MEM_OWN,       /* storage of its own */
+	IR_MEM_VIEW,      /* operand 0's bytes unchanged (reshape and friends) */
+	IR_MEM_INPLACE0,  /* elementwise: may overwrite operand 0 */
+	IR_MEM_INPLACE01, /* elementwise: may overwrite operand 0 or 1 */
+} ir_op_mem;
+
 typedef struct ir_op_info {
 	const char *name;            /* text spelling, e.g. "conv" */
 	int min_in, max_in;          /* max_in -1: variadic */
 	int min_out, max_out;        /* max_out -1: variadic */
+	ir_op_mem mem;               /* output 0's storage */
 	const char *attrs;           /* "name:kind ..." spec */
 	/* Set dtype and shape of n's outputs from its inputs.  Returns 0 on
 	 * success (an output rank may stay -1 when an operand it needs is not

@@ -5,7 +5,7 @@
 
 #include "ir.h"
 
-#define OP(E, n, a, b, c, d, s)                                                   \
+#define OP(E, n, a, b, c, d, m, s)                                                \
 	int ir_infer_##n(ir_graph *g, ir_node *nd, diag_sink *dg);                \
 	int ir_eval_##n(const ir_node *nd, const ir_tensor *const *in, ir_tensor *const *out, \
 	                diag_sink *dg);

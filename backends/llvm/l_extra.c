@@ -409,12 +409,6 @@ static int l_pad_any(be_fn *f, const ir_node *n)
 
 /* ------------------------------------------------------------ dispatch */
 
-static bool is_view(ir_op op)
-{
-	return op == IR_OP_RESHAPE || op == IR_OP_FLATTEN || op == IR_OP_SQUEEZE ||
-	       op == IR_OP_UNSQUEEZE || op == IR_OP_IDENTITY;
-}
-
 be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n)
 {
 	ir_dtype dt = n->nin > 0 && n->in[0] ? n->in[0]->dt : IR_DT_F32;
@@ -441,7 +435,7 @@ be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n)
 		return dt != IR_DT_F32 || pad_mode_of(n) != PM_CONSTANT || (present(n, 2) && !is_const(n, 2))
 		           ? l_pad_any
 		           : NULL;
-	default: return is_view(n->op) && dt != IR_DT_F32 ? l_view_any : NULL;
+	default: return ir_op_table[n->op].mem == IR_MEM_VIEW && dt != IR_DT_F32 ? l_view_any : NULL;
 	}
 }
 

@@ -403,6 +403,8 @@ typedef int (*be_lower_fn)(be_fn *f, const ir_node *n);
 
 static be_lower_fn lower_table(ir_op op)
 {
+	if (ir_op_table[op].mem == IR_MEM_VIEW)
+		return be_l_view;
 	switch (op) {
 	case IR_OP_CONV: return be_l_conv;
 	case IR_OP_BATCHNORM: return be_l_batchnorm;
@@ -425,12 +427,6 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_MUL:
 	case IR_OP_DIV: return be_l_binary;
 	case IR_OP_CONCAT: return be_l_concat;
-	case IR_OP_RESHAPE:
-	case IR_OP_FLATTEN:
-	case IR_OP_SQUEEZE:
-	case IR_OP_UNSQUEEZE:
-	case IR_OP_IDENTITY:
-	case IR_OP_DROPOUT: return be_l_view;
 	case IR_OP_TRANSPOSE: return be_l_transpose;
 	case IR_OP_SOFTMAX:
 	case IR_OP_LOG_SOFTMAX: return be_l_softmax;
