@@ -20,6 +20,7 @@
 
 #include "ir.h"
 #include "memplan.h"
+#include "quant.h"
 
 typedef enum { BE_FLOAT_ABI_DEFAULT, BE_FLOAT_ABI_HARD, BE_FLOAT_ABI_SOFT } be_float_abi;
 typedef enum { BE_RELOC_DEFAULT, BE_RELOC_STATIC, BE_RELOC_PIC } be_reloc;
@@ -65,6 +66,7 @@ typedef struct be_options {
 	char *imports;          /* with an object: receives its undefined symbols, space-
 	                         * separated (imports_len bytes); may be NULL */
 	size_t imports_len;
+	pass_object_size *sizes; /* with an object: receives its section sizes; may be NULL */
 } be_options;
 
 /* Longest symbol prefix: every symbol, macro and internal global name
@@ -103,8 +105,8 @@ int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *
 
 /* be_compile into memory: *buf (malloc'd; the caller frees) gets the
  * *len bytes of o->emit (object, assembly or LLVM IR; o->out_path is not
- * used), so nothing touches the file system.  0, or -1 after reporting
- * with *buf NULL. */
+ * used), so nothing touches the file system; o->imports and o->sizes as
+ * for be_compile.  0, or -1 after reporting with *buf NULL. */
 int be_compile_buffer(ir_graph *g, const be_target *t, const be_options *o, void **buf, size_t *len,
                       diag_sink *d);
 
@@ -141,8 +143,10 @@ typedef struct be_backend {
 	/* The same into *buf (malloc'd, the caller frees), *len bytes. */
 	int (*emit_buffer)(be_module *m, be_emit kind, void **buf, size_t *len, diag_sink *d);
 	/* After emitting an object: the symbols it imports, space-separated
-	 * ("" when none or not known). */
+	 * ("" when none or not known), and its section sizes (NULL when
+	 * not known). */
 	const char *(*imports)(const be_module *m);
+	const pass_object_size *(*sizes)(const be_module *m);
 	void (*destroy)(be_module *m);
 } be_backend;
 

@@ -360,6 +360,22 @@ int be_write_header_profile(ir_graph *g, const char *name, const char *path, con
 	return write_header(g, name, path, imports, true, d);
 }
 
+/* After m emitted an object: what o asks of it. */
+static int object_info(const be_backend *be, const be_module *m, const be_options *o, diag_sink *d)
+{
+	if (o->imports && o->imports_len > 0)
+		snprintf(o->imports, o->imports_len, "%s", be->imports(m));
+	if (o->sizes && o->emit == BE_EMIT_OBJ) {
+		const pass_object_size *s = be->sizes(m);
+		if (!s) {
+			diag_error(d, NULL, "backend: cannot read the emitted object's section table");
+			return -1;
+		}
+		*o->sizes = *s;
+	}
+	return 0;
+}
+
 int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *d)
 {
 	if (o->emit == BE_EMIT_HEADER)
@@ -370,8 +386,8 @@ int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *
 	const be_backend *be = &be_llvm_backend;
 	be_module *m = be->lower(g, p, t, o->name, d);
 	int rc = m ? be->emit(m, o->emit, o->out_path, d) : -1;
-	if (rc == 0 && o->imports && o->imports_len > 0)
-		snprintf(o->imports, o->imports_len, "%s", be->imports(m));
+	if (rc == 0)
+		rc = object_info(be, m, o, d);
 	be->destroy(m);
 	pass_memplan_destroy(p);
 	return rc;
@@ -392,6 +408,11 @@ int be_compile_buffer(ir_graph *g, const be_target *t, const be_options *o, void
 	const be_backend *be = &be_llvm_backend;
 	be_module *m = be->lower(g, p, t, o->name, d);
 	int rc = m ? be->emit_buffer(m, o->emit, buf, len, d) : -1;
+	if (rc == 0 && (rc = object_info(be, m, o, d))) {
+		free(*buf);
+		*buf = NULL;
+		*len = 0;
+	}
 	be->destroy(m);
 	pass_memplan_destroy(p);
 	return rc;

@@ -7,19 +7,15 @@
  * clamp at the zero point or average values, never rescale them. */
 bool ir_op_keeps_quant(ir_op op)
 {
+	if (ir_op_table[op].mem == IR_MEM_VIEW)
+		return true;
 	switch (op) {
 	case IR_OP_MAX_POOL:
 	case IR_OP_GLOBAL_MAX_POOL:
 	case IR_OP_AVG_POOL:
 	case IR_OP_GLOBAL_AVG_POOL:
 	case IR_OP_RELU:
-	case IR_OP_RESHAPE:
-	case IR_OP_FLATTEN:
 	case IR_OP_TRANSPOSE:
-	case IR_OP_SQUEEZE:
-	case IR_OP_UNSQUEEZE:
-	case IR_OP_IDENTITY:
-	case IR_OP_DROPOUT:
 	case IR_OP_PAD: /* fold-qdq pads an integer with its zero point */
 		return true;
 	default:

@@ -98,6 +98,11 @@ int64_t ir_shape_numel(const ir_shape *s);
 bool ir_shape_known(const ir_shape *s);      /* rank known and no symbolic dim */
 bool ir_shape_eq(const ir_shape *a, const ir_shape *b);
 ir_shape ir_shape_make(int rank, const int64_t *d);
+/* Numpy broadcasting: the strides, in units of unit elements, of an
+ * operand whose dims d[0..rank) are right-aligned against orank output
+ * dims; 0 where the operand lacks a dim or has extent 1.  Writes
+ * st[0..orank). */
+void ir_bcast_strides(int orank, int rank, const int64_t *d, int64_t unit, int64_t *st);
 /* "[1,3,224,224]", "[?,10]", "[]" or "[unknown]" into buf; returns buf. */
 char *ir_shape_str(const ir_shape *s, char *buf, size_t n);
 
@@ -112,7 +117,7 @@ typedef struct ir_tensor {
 /* ---------------------------------------------------------------- ops */
 
 typedef enum {
-#define OP(E, n, a, b, c, d, s) IR_OP_##E,
+#define OP(E, n, a, b, c, d, m, s) IR_OP_##E,
 #include "ops.def"
 #undef OP
 	IR_OP__COUNT
@@ -121,10 +126,20 @@ typedef enum {
 typedef struct ir_graph ir_graph;
 typedef struct ir_node ir_node;
 
+/* How output 0 of an op may use its operands' storage (ops.def's mem
+ * column): the memory planner aliases by it, the backend lowers by it. */
+typedef enum {
+	IR_MEM_OWN,       /* storage of its own */
+	IR_MEM_VIEW,      /* operand 0's bytes unchanged (reshape and friends) */
+	IR_MEM_INPLACE0,  /* elementwise: may overwrite operand 0 */
+	IR_MEM_INPLACE01, /* elementwise: may overwrite operand 0 or 1 */
+} ir_op_mem;
+
 typedef struct ir_op_info {
 	const char *name;            /* text spelling, e.g. "conv" */
 	int min_in, max_in;          /* max_in -1: variadic */
 	int min_out, max_out;        /* max_out -1: variadic */
+	ir_op_mem mem;               /* output 0's storage */
 	const char *attrs;           /* "name:kind ..." spec */
 	/* Set dtype and shape of n's outputs from its inputs.  Returns 0 on
 	 * success (an output rank may stay -1 when an operand it needs is not

@@ -23,6 +23,38 @@ int k_broadcast_shape(const ir_shape *a, const ir_shape *b, ir_shape *out)
 	return 0;
 }
 
+int k_defer(ir_node *n)
+{
+	for (int k = 0; k < n->nout; k++)
+		if (n->out[k])
+			n->out[k]->shape.rank = -1;
+	return 0;
+}
+
+bool k_need_in(const ir_graph *g, const ir_node *n, int k, diag_sink *d)
+{
+	if (k < n->nin && n->in[k])
+		return true;
+	k_error(g, n, d, "required input %d is missing", k);
+	return false;
+}
+
+const ir_value *k_opt_val(const ir_node *n, int k)
+{
+	if (k >= n->nin || !n->in[k] || ir_shape_numel(&n->in[k]->shape) == 0)
+		return NULL;
+	return n->in[k];
+}
+
+bool k_too_big(const ir_shape *s)
+{
+	ir_shape t = *s;
+	for (int i = 0; i < t.rank; i++)
+		if (t.d[i] == IR_DIM_SYM)
+			t.d[i] = 1;
+	return ir_shape_numel(&t) < 0;
+}
+
 void k_strides(const ir_shape *s, int64_t *st)
 {
 	int64_t acc = 1;

@@ -55,17 +55,6 @@ static int64_t conv_floordiv(int64_t a, int64_t b)
 	return q;
 }
 
-/* True when s has more elements than we can hold; the symbolic batch is
- * counted as 1 since it is bound later and checked again then. */
-static bool conv_too_big(const ir_shape *s)
-{
-	ir_shape t = *s;
-	for (int i = 0; i < t.rank; i++)
-		if (t.d[i] == IR_DIM_SYM)
-			t.d[i] = 1;
-	return ir_shape_numel(&t) < 0;
-}
-
 /* Per-spatial-axis ints attribute (strides, dilations) with default dflt;
  * each value must be >= 1. */
 static int conv_axis_attr(const ir_graph *g, const ir_node *n, const char *name, int nsp,
@@ -326,7 +315,7 @@ static int conv_infer_common(ir_graph *g, ir_node *n, bool transpose, diag_sink 
 		return -1;
 	ir_shape ys;
 	conv_out_shape(&cg, &ys);
-	if (conv_too_big(&ys)) {
+	if (k_too_big(&ys)) {
 		char b[96];
 		k_error(g, n, d, "output shape %s is too large", ir_shape_str(&ys, b, sizeof b));
 		return -1;

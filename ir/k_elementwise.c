@@ -8,39 +8,12 @@
 
 /* ------------------------------------------------------------- helpers */
 
-/* Leave every output's rank unknown: inference comes back to n later,
- * once its operands are known. */
-static int defer(ir_node *n)
-{
-	for (int k = 0; k < n->nout; k++)
-		if (n->out[k])
-			n->out[k]->shape.rank = -1;
-	return 0;
-}
-
-/* Required input k: a NULL slot is a structural error, not a deferral. */
-static bool need_in(ir_graph *g, ir_node *n, int k, diag_sink *d)
-{
-	if (k < n->nin && n->in[k])
-		return true;
-	k_error(g, n, d, "required input %d is missing", k);
-	return false;
-}
-
 /* Optional input k of an eval: NULL or zero elements both mean absent. */
 static const ir_tensor *opt_in(const ir_node *n, const ir_tensor *const *in, int k)
 {
 	if (k >= n->nin || !in[k] || ir_shape_numel(&in[k]->shape) == 0)
 		return NULL;
 	return in[k];
-}
-
-/* Same for a value during inference. */
-static const ir_value *opt_val(const ir_node *n, int k)
-{
-	if (k >= n->nin || !n->in[k] || ir_shape_numel(&n->in[k]->shape) == 0)
-		return NULL;
-	return n->in[k];
 }
 
 /* Element count of a tensor handed to eval, which inference made concrete. */
@@ -107,15 +80,8 @@ static void bcast_init(bcast_iter *it, const ir_shape *out, int nops, const ir_s
 	it->nops = nops;
 	for (int i = 0; i < out->rank; i++)
 		it->dim[i] = out->d[i];
-	for (int k = 0; k < nops; k++) {
-		int64_t st[IR_MAX_RANK];
-		k_strides(ops[k], st);
-		int lead = out->rank - ops[k]->rank;
-		for (int i = 0; i < out->rank; i++) {
-			int j = i - lead;
-			it->st[k][i] = j >= 0 && ops[k]->d[j] != 1 ? st[j] : 0;
-		}
-	}
+	for (int k = 0; k < nops; k++)
+		ir_bcast_strides(out->rank, ops[k]->rank, ops[k]->d, 1, it->st[k]);
 }
 
 /* Advance to the next output element (odometer on the last axis first). */
@@ -140,11 +106,11 @@ typedef float (*unary_fn)(float x, float a, float b);
 /* Infer for a float-only op whose output is its input's shape. */
 static int infer_f32_unary(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	if (x->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	if (x->dt != IR_DT_F32) {
 		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
 		return -1;
@@ -334,11 +300,11 @@ static int infer_act(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!ir_node_attr(n, "lut"))
 		return infer_f32_unary(g, n, d);
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	if (x->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	if (!lut_get(g, n, x->name, x->dt, d))
 		return -1;
 	k_set_out(n, 0, x->dt, &x->shape); /* the output's quant stays: it is its type */
@@ -425,11 +391,11 @@ static const char *bn_param_name[5] = {"X", "scale", "B", "mean", "var"};
 int ir_infer_batchnorm(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	for (int k = 0; k < 5; k++)
-		if (!need_in(g, n, k, d))
+		if (!k_need_in(g, n, k, d))
 			return -1;
 	const ir_value *x = n->in[0];
 	if (x->dt == IR_DT_UNDEF || x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	if (x->dt != IR_DT_F32) {
 		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
 		return -1;
@@ -444,7 +410,7 @@ int ir_infer_batchnorm(ir_graph *g, ir_node *n, diag_sink *d)
 	for (int k = 1; k < 5; k++) {
 		const ir_value *p = n->in[k];
 		if (p->dt == IR_DT_UNDEF || p->shape.rank < 0)
-			return defer(n);
+			return k_defer(n);
 		if (p->dt != IR_DT_F32) {
 			k_error(g, n, d, "%s has dtype %s; only f32 is supported", bn_param_name[k],
 			        ir_dtype_name(p->dt));
@@ -525,11 +491,11 @@ static int prelu_slope_shape(const ir_shape *x, const ir_shape *slope, ir_shape 
 
 int ir_infer_prelu(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d) || !need_in(g, n, 1, d))
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
 		return -1;
 	const ir_value *x = n->in[0], *s = n->in[1];
 	if (x->dt == IR_DT_UNDEF || s->dt == IR_DT_UNDEF || x->shape.rank < 0 || s->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	if (x->dt != IR_DT_F32 || s->dt != IR_DT_F32) {
 		k_error(g, n, d, "dtype %s is not supported",
 		        ir_dtype_name(x->dt != IR_DT_F32 ? x->dt : s->dt));
@@ -574,21 +540,21 @@ int ir_eval_prelu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const
  * i64 shape arithmetic. */
 int ir_infer_clip(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	if (x->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	if (x->dt != IR_DT_F32 && !is_int_dtype(x->dt)) {
 		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
 		return -1;
 	}
 	for (int k = 1; k < 3; k++) {
-		const ir_value *b = opt_val(n, k);
+		const ir_value *b = k_opt_val(n, k);
 		if (!b)
 			continue;
 		if (b->dt == IR_DT_UNDEF || b->shape.rank < 0)
-			return defer(n);
+			return k_defer(n);
 		if (b->dt != x->dt) {
 			k_error(g, n, d, "%s has dtype %s, input has %s", k == 1 ? "min" : "max",
 			        ir_dtype_name(b->dt), ir_dtype_name(x->dt));
@@ -730,12 +696,12 @@ static int infer_qbinary(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	const ir_value *a = n->in[0], *b = n->in[1];
 	if (b->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	if (qbin_check(g, n, d))
 		return -1;
 	if (a->shape.rank < 0 || b->shape.rank < 0) {
 		n->out[0]->dt = a->dt;
-		return defer(n);
+		return k_defer(n);
 	}
 	ir_shape o;
 	if (k_broadcast_shape(&a->shape, &b->shape, &o)) {
@@ -799,11 +765,11 @@ static int eval_qbinary(const ir_node *n, const ir_tensor *const *in, ir_tensor 
 
 static int infer_binary(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d) || !need_in(g, n, 1, d))
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
 		return -1;
 	const ir_value *a = n->in[0], *b = n->in[1];
 	if (a->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	if (qbin_taken(n, a))
 		return infer_qbinary(g, n, d);
 	if (qbin_any_attr(n)) {
@@ -813,7 +779,7 @@ static int infer_binary(ir_graph *g, ir_node *n, diag_sink *d)
 		return -1;
 	}
 	if (b->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	if (a->dt != b->dt) {
 		k_error(g, n, d, "operand dtypes differ: %s and %s", ir_dtype_name(a->dt),
 		        ir_dtype_name(b->dt));
@@ -825,7 +791,7 @@ static int infer_binary(ir_graph *g, ir_node *n, diag_sink *d)
 	}
 	if (a->shape.rank < 0 || b->shape.rank < 0) {
 		n->out[0]->dt = a->dt;
-		return defer(n);
+		return k_defer(n);
 	}
 	ir_shape o;
 	if (k_broadcast_shape(&a->shape, &b->shape, &o)) {
@@ -954,7 +920,7 @@ int ir_eval_div(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *
 /* Any dtype: output is the input, byte for byte. */
 int ir_infer_identity(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	k_set_out(n, 0, n->in[0]->dt, &n->in[0]->shape);
 	return 0;
@@ -982,9 +948,9 @@ int ir_eval_identity(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
  * and is rejected. */
 int ir_infer_dropout(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
-	const ir_value *t = opt_val(n, 2);
+	const ir_value *t = k_opt_val(n, 2);
 	if (t && ir_value_is_const(t) && ir_shape_numel(&t->shape) >= 1 && ir_const_get(t, 0) != 0) {
 		k_error(g, n, d, "dropout in training mode is not supported");
 		return -1;
@@ -1016,7 +982,7 @@ int ir_eval_dropout(const ir_node *n, const ir_tensor *const *in, ir_tensor *con
 
 int ir_infer_cast(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const char *to = ir_attr_str(n, "to", NULL);
 	if (!to) {

@@ -18,17 +18,6 @@ static int la_check_f32(const ir_graph *g, const ir_node *n, ir_dtype dt, int k,
 	return 0;
 }
 
-/* True when s has more elements than we can hold; a symbolic dim is
- * counted as 1 since it is bound later and checked again then. */
-static bool la_too_big(const ir_shape *s)
-{
-	ir_shape t = *s;
-	for (int i = 0; i < t.rank; i++)
-		if (t.d[i] == IR_DIM_SYM)
-			t.d[i] = 1;
-	return ir_shape_numel(&t) < 0;
-}
-
 /* ---------------------------------------------------------------- gemm */
 
 /* Output shape [M, N] of gemm from A, B and the optional C (NULL when
@@ -100,7 +89,7 @@ int ir_infer_gemm(ir_graph *g, ir_node *n, diag_sink *d)
 	if (gemm_shape(g, n, &n->in[0]->shape, &n->in[1]->shape, has_c ? &n->in[2]->shape : NULL,
 	               &ys, d))
 		return -1;
-	if (la_too_big(&ys)) {
+	if (k_too_big(&ys)) {
 		char b[96];
 		k_error(g, n, d, "output shape %s is too large", ir_shape_str(&ys, b, sizeof b));
 		return -1;
@@ -231,7 +220,7 @@ int ir_infer_matmul(ir_graph *g, ir_node *n, diag_sink *d)
 	if (integer && (ot = k_int_check(g, n, bs->rank - 1, bs->rank >= 2 ? bs->d[bs->rank - 1] : 1,
 	                                 2, d)) == IR_DT_UNDEF)
 		return -1;
-	if (la_too_big(&ys)) {
+	if (k_too_big(&ys)) {
 		char b[96];
 		k_error(g, n, d, "output shape %s is too large", ir_shape_str(&ys, b, sizeof b));
 		return -1;
@@ -281,18 +270,8 @@ int ir_eval_matmul(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	/* Batch strides of A and B (in matrices), aligned right to the
 	 * output batch dims; 0 where the operand lacks or broadcasts a dim. */
 	int64_t sa[IR_MAX_RANK] = {0}, sb[IR_MAX_RANK] = {0};
-	int64_t acc_a = 1, acc_b = 1;
-	for (int i = nb - 1; i >= 0; i--) {
-		int ia = i - (nb - ra), ib = i - (nb - rb);
-		if (ia >= 0) {
-			sa[i] = as->d[ia] == 1 ? 0 : acc_a;
-			acc_a *= as->d[ia];
-		}
-		if (ib >= 0) {
-			sb[i] = bs->d[ib] == 1 ? 0 : acc_b;
-			acc_b *= bs->d[ib];
-		}
-	}
+	ir_bcast_strides(nb, ra, as->d, 1, sa);
+	ir_bcast_strides(nb, rb, bs->d, 1, sb);
 	int64_t nbatch = 1;
 	for (int i = 0; i < nb; i++)
 		nbatch *= ys.d[i];

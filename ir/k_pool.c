@@ -81,17 +81,6 @@ static void pool_taps(const pool_geom *pg, const int64_t *oi, int64_t *lo, int64
 	}
 }
 
-/* True when s has more elements than we can hold; the symbolic batch is
- * counted as 1 since it is bound later and checked again then. */
-static bool pool_too_big(const ir_shape *s)
-{
-	ir_shape t = *s;
-	for (int i = 0; i < t.rank; i++)
-		if (t.d[i] == IR_DIM_SYM)
-			t.d[i] = 1;
-	return ir_shape_numel(&t) < 0;
-}
-
 /* Per-spatial-axis ints attribute; absent gives dflt (required when dflt
  * is 0).  Each value must be in [1, POOL_MAX_ATTR]. */
 static int pool_axis_attr(const ir_graph *g, const ir_node *n, const char *name, int nsp,
@@ -274,7 +263,7 @@ static int pool_infer_common(ir_graph *g, ir_node *n, diag_sink *d)
 		return -1;
 	ir_shape ys;
 	pool_out_shape(&pg, &ys);
-	if (pool_too_big(&ys)) {
+	if (k_too_big(&ys)) {
 		char b[96];
 		k_error(g, n, d, "output shape %s is too large", ir_shape_str(&ys, b, sizeof b));
 		return -1;

@@ -8,22 +8,6 @@
 
 #include "kernel.h"
 
-/* Leave the output's rank unknown: inference comes back to n later. */
-static int defer(ir_node *n)
-{
-	if (n->out[0])
-		n->out[0]->shape.rank = -1;
-	return 0;
-}
-
-static bool need_in(ir_graph *g, ir_node *n, int k, diag_sink *d)
-{
-	if (k < n->nin && n->in[k])
-		return true;
-	k_error(g, n, d, "required input %d is missing", k);
-	return false;
-}
-
 static int64_t numel(const ir_tensor *t)
 {
 	return ir_shape_numel(&t->shape);
@@ -42,18 +26,18 @@ static int64_t prod(const ir_shape *s, int lo, int hi)
 /* Both softmaxes: f32 in, same shape out, opset-13 single axis. */
 static int infer_softmax(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	if (x->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	if (x->dt != IR_DT_F32) {
 		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
 		return -1;
 	}
 	n->out[0]->dt = IR_DT_F32;
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int64_t a = ir_attr_int(n, "axis", -1);
 	if (k_axis(a, x->shape.rank) < 0) {
 		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)a, x->shape.rank);
@@ -158,11 +142,11 @@ static int int_softmax_params(const ir_graph *g, const ir_node *n, const char *x
 
 static int infer_int_softmax(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	if (x->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	const int64_t *lut;
 	int64_t mult;
 	if (int_softmax_params(g, n, x->name, x->dt, &lut, &mult, d))
@@ -175,7 +159,7 @@ static int infer_int_softmax(ir_graph *g, ir_node *n, diag_sink *d)
 	}
 	n->out[0]->dt = x->dt;
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int64_t a = ir_attr_int(n, "axis", -1);
 	if (k_axis(a, x->shape.rank) < 0) {
 		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)a, x->shape.rank);
@@ -302,18 +286,18 @@ static ir_shape reduce_shape(const ir_shape *s, const bool *red, bool keep)
 
 int ir_infer_reduce_mean(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	if (x->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	if (x->dt != IR_DT_F32) {
 		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
 		return -1;
 	}
 	n->out[0]->dt = IR_DT_F32;
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int r = x->shape.rank;
 	int64_t v[IR_MAX_RANK];
 	int cnt = -1;
@@ -321,7 +305,7 @@ int ir_infer_reduce_mean(ir_graph *g, ir_node *n, diag_sink *d)
 	if (av) {
 		/* Even an empty axes operand must be known: empty changes meaning. */
 		if (!ir_value_is_const(av))
-			return defer(n);
+			return k_defer(n);
 		if (av->dt != IR_DT_I64 && av->dt != IR_DT_I32) {
 			k_error(g, n, d, "axes has dtype %s; expected i64", ir_dtype_name(av->dt));
 			return -1;

@@ -9,38 +9,12 @@
 
 /* ------------------------------------------------------------- helpers */
 
-/* Leave every output's rank unknown: inference comes back to n later. */
-static int defer(ir_node *n)
-{
-	for (int k = 0; k < n->nout; k++)
-		if (n->out[k])
-			n->out[k]->shape.rank = -1;
-	return 0;
-}
-
 /* Set every output's dtype (known before the shapes often are). */
 static void set_out_dt(ir_node *n, ir_dtype dt)
 {
 	for (int k = 0; k < n->nout; k++)
 		if (n->out[k])
 			n->out[k]->dt = dt;
-}
-
-static bool need_in(ir_graph *g, ir_node *n, int k, diag_sink *d)
-{
-	if (k < n->nin && n->in[k])
-		return true;
-	k_error(g, n, d, "required input %d is missing", k);
-	return false;
-}
-
-/* Input k for inference: NULL or zero elements mean absent, as ONNX treats
- * an empty optional tensor. */
-static const ir_value *opt_val(const ir_node *n, int k)
-{
-	if (k >= n->nin || !n->in[k] || ir_shape_numel(&n->in[k]->shape) == 0)
-		return NULL;
-	return n->in[k];
 }
 
 static const ir_tensor *opt_in(const ir_node *n, const ir_tensor *const *in, int k)
@@ -61,17 +35,6 @@ static bool has_sym(const ir_shape *s)
 		if (s->d[i] == IR_DIM_SYM)
 			return true;
 	return false;
-}
-
-/* True when s, with its symbolic dim counted as 1, already holds more than
- * IR_MAX_NUMEL elements (or a negative extent). */
-static bool too_big(const ir_shape *s)
-{
-	ir_shape t = *s;
-	for (int i = 0; i < t.rank; i++)
-		if (t.d[i] == IR_DIM_SYM)
-			t.d[i] = 1;
-	return ir_shape_numel(&t) < 0;
 }
 
 static int report_too_big(ir_graph *g, ir_node *n, const ir_shape *s, diag_sink *d)
@@ -167,7 +130,7 @@ int ir_infer_concat(ir_graph *g, ir_node *n, diag_sink *d)
 		return -1;
 	}
 	for (int k = 0; k < n->nin; k++)
-		if (!need_in(g, n, k, d))
+		if (!k_need_in(g, n, k, d))
 			return -1;
 	const ir_attr *ax = ir_node_attr(n, "axis");
 	if (!ax || ax->kind != IR_ATTR_INT) {
@@ -177,7 +140,7 @@ int ir_infer_concat(ir_graph *g, ir_node *n, diag_sink *d)
 	const ir_value *x0 = n->in[0];
 	for (int k = 0; k < n->nin; k++)
 		if (n->in[k]->dt == IR_DT_UNDEF)
-			return defer(n);
+			return k_defer(n);
 	for (int k = 1; k < n->nin; k++)
 		if (n->in[k]->dt != x0->dt) {
 			k_error(g, n, d, "input %d has dtype %s, input 0 has %s", k,
@@ -187,7 +150,7 @@ int ir_infer_concat(ir_graph *g, ir_node *n, diag_sink *d)
 	set_out_dt(n, x0->dt);
 	for (int k = 0; k < n->nin; k++)
 		if (n->in[k]->shape.rank < 0)
-			return defer(n);
+			return k_defer(n);
 	int r = x0->shape.rank;
 	int axis = k_axis(ax->v.i, r);
 	if (axis < 0) {
@@ -206,7 +169,7 @@ int ir_infer_concat(ir_graph *g, ir_node *n, diag_sink *d)
 				continue;
 			/* Symbolic against concrete: only the batch size decides. */
 			if (s->d[i] == IR_DIM_SYM || o.d[i] == IR_DIM_SYM)
-				return defer(n);
+				return k_defer(n);
 			char a[96], b[96];
 			k_error(g, n, d, "input %d has shape %s, incompatible with %s except on axis %d", k,
 			        ir_shape_str(s, a, sizeof a), ir_shape_str(&x0->shape, b, sizeof b), axis);
@@ -230,10 +193,10 @@ int ir_infer_concat(ir_graph *g, ir_node *n, diag_sink *d)
 		}
 	}
 	if (nsym > 1 || (nsym == 1 && sum != 0))
-		return defer(n);
+		return k_defer(n);
 	bool sym = nsym == 1;
 	o.d[axis] = sym ? IR_DIM_SYM : sum;
-	if (too_big(&o))
+	if (k_too_big(&o))
 		return report_too_big(g, n, &o, d);
 	k_set_out(n, 0, x0->dt, &o);
 	return 0;
@@ -285,16 +248,16 @@ int ir_eval_concat(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 
 int ir_infer_reshape(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d) || !need_in(g, n, 1, d))
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	set_out_dt(n, x->dt);
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int64_t v[IR_MAX_RANK];
 	int cnt = const_ints(g, n, 1, "shape", v, IR_MAX_RANK, d);
 	if (cnt == -2)
-		return defer(n);
+		return k_defer(n);
 	if (cnt < 0)
 		return -1;
 	bool allowzero = ir_attr_int(n, "allowzero", 0) != 0;
@@ -340,7 +303,7 @@ int ir_infer_reshape(ir_graph *g, ir_node *n, diag_sink *d)
 		k_error(g, n, d, "shape %s has both 0 and -1 with allowzero set", sv);
 		return -1;
 	}
-	if (too_big(xs) || too_big(&o))
+	if (k_too_big(xs) || k_too_big(&o))
 		return report_too_big(g, n, &o, d);
 
 	/* Element counts ignoring the symbolic batch dim, if any, on each side.
@@ -368,10 +331,10 @@ int ir_infer_reshape(ir_graph *g, ir_node *n, diag_sink *d)
 			k_set_out(n, 0, x->dt, &o);
 			return 0;
 		}
-		return defer(n);
+		return k_defer(n);
 	}
 	if (!in_sym && out_sym)
-		return defer(n); /* cannot happen: a copied dim is the input's */
+		return k_defer(n); /* cannot happen: a copied dim is the input's */
 
 	/* Both sides carry the same batch factor (or none): compare the rest. */
 	if (neg >= 0) {
@@ -405,12 +368,12 @@ int ir_eval_reshape(const ir_node *n, const ir_tensor *const *in, ir_tensor *con
 
 int ir_infer_flatten(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	set_out_dt(n, x->dt);
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int r = x->shape.rank;
 	int64_t a = ir_attr_int(n, "axis", 1);
 	/* Unlike most axes, axis == rank is valid here: [numel, 1]. */
@@ -419,14 +382,14 @@ int ir_infer_flatten(ir_graph *g, ir_node *n, diag_sink *d)
 		return -1;
 	}
 	int axis = (int)(a < 0 ? a + r : a);
-	if (too_big(&x->shape))
+	if (k_too_big(&x->shape))
 		return report_too_big(g, n, &x->shape, d);
 	ir_shape o = {.rank = 2};
 	if (has_sym(&x->shape)) {
 		/* Batch is d[0]: it stays a plain batch dim only as the whole
 		 * outer extent, i.e. when d[1..axis) multiply to 1. */
 		if (axis == 0 || prod(&x->shape, 1, axis) != 1)
-			return defer(n);
+			return k_defer(n);
 		o.d[0] = IR_DIM_SYM;
 	} else {
 		o.d[0] = prod(&x->shape, 0, axis);
@@ -478,12 +441,12 @@ static void perm_str(const ir_node *n, char *buf, size_t sz)
 
 int ir_infer_transpose(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	set_out_dt(n, x->dt);
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int r = x->shape.rank, perm[IR_MAX_RANK];
 	if (transpose_perm(n, r, perm)) {
 		char p[160], s[96];
@@ -498,7 +461,7 @@ int ir_infer_transpose(ir_graph *g, ir_node *n, diag_sink *d)
 	/* The batch dim may only live in d[0]. */
 	for (int i = 1; i < r; i++)
 		if (o.d[i] == IR_DIM_SYM)
-			return defer(n);
+			return k_defer(n);
 	k_set_out(n, 0, x->dt, &o);
 	return 0;
 }
@@ -538,21 +501,21 @@ int ir_eval_transpose(const ir_node *n, const ir_tensor *const *in, ir_tensor *c
 
 int ir_infer_squeeze(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	set_out_dt(n, x->dt);
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int r = x->shape.rank;
 	bool drop[IR_MAX_RANK] = {false};
 	if (n->nin > 1 && n->in[1] && !ir_value_is_const(n->in[1]))
-		return defer(n);
-	if (opt_val(n, 1)) {
+		return k_defer(n);
+	if (k_opt_val(n, 1)) {
 		int64_t ax[IR_MAX_RANK];
 		int cnt = const_ints(g, n, 1, "axes", ax, IR_MAX_RANK, d);
 		if (cnt == -2)
-			return defer(n);
+			return k_defer(n);
 		if (cnt < 0)
 			return -1;
 		for (int i = 0; i < cnt; i++) {
@@ -566,7 +529,7 @@ int ir_infer_squeeze(ir_graph *g, ir_node *n, diag_sink *d)
 				return -1;
 			}
 			if (x->shape.d[a] == IR_DIM_SYM)
-				return defer(n); /* fine only if the batch is 1 */
+				return k_defer(n); /* fine only if the batch is 1 */
 			if (x->shape.d[a] != 1) {
 				char s[96];
 				k_error(g, n, d, "cannot squeeze axis %d of %s: extent is not 1", a,
@@ -579,7 +542,7 @@ int ir_infer_squeeze(ir_graph *g, ir_node *n, diag_sink *d)
 		/* No axes: drop every 1; whether the batch is 1 is unknown. */
 		for (int i = 0; i < r; i++) {
 			if (x->shape.d[i] == IR_DIM_SYM)
-				return defer(n);
+				return k_defer(n);
 			drop[i] = x->shape.d[i] == 1;
 		}
 	}
@@ -598,16 +561,16 @@ int ir_eval_squeeze(const ir_node *n, const ir_tensor *const *in, ir_tensor *con
 
 int ir_infer_unsqueeze(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d) || !need_in(g, n, 1, d))
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	set_out_dt(n, x->dt);
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int64_t ax[IR_MAX_RANK];
 	int cnt = const_ints(g, n, 1, "axes", ax, IR_MAX_RANK, d);
 	if (cnt == -2)
-		return defer(n);
+		return k_defer(n);
 	if (cnt < 0)
 		return -1;
 	int r = x->shape.rank + cnt;
@@ -634,7 +597,7 @@ int ir_infer_unsqueeze(ir_graph *g, ir_node *n, diag_sink *d)
 		o.d[i] = ins[i] ? 1 : x->shape.d[j++];
 	for (int i = 1; i < r; i++)
 		if (o.d[i] == IR_DIM_SYM)
-			return defer(n); /* the batch dim may only live in d[0] */
+			return k_defer(n); /* the batch dim may only live in d[0] */
 	k_set_out(n, 0, x->dt, &o);
 	return 0;
 }
@@ -663,12 +626,12 @@ static void shape_range(const ir_node *n, int r, int64_t *start, int64_t *end)
 
 int ir_infer_shape(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	set_out_dt(n, IR_DT_I64);
 	const ir_value *x = n->in[0];
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int64_t s, e;
 	shape_range(n, x->shape.rank, &s, &e);
 	ir_shape o = {.rank = 1, .d = {e - s}};
@@ -727,7 +690,7 @@ static bool gather_shape(const ir_shape *x, const ir_shape *ix, int axis, ir_sha
 
 int ir_infer_gather(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d) || !need_in(g, n, 1, d))
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
 		return -1;
 	const ir_value *x = n->in[0], *ix = n->in[1];
 	set_out_dt(n, x->dt);
@@ -736,7 +699,7 @@ int ir_infer_gather(ir_graph *g, ir_node *n, diag_sink *d)
 		return -1;
 	}
 	if (x->shape.rank < 0 || ix->shape.rank < 0 || ix->dt == IR_DT_UNDEF)
-		return defer(n);
+		return k_defer(n);
 	int r = x->shape.rank, q = ix->shape.rank;
 	int64_t a = ir_attr_int(n, "axis", 0);
 	int axis = k_axis(a, r);
@@ -751,8 +714,8 @@ int ir_infer_gather(ir_graph *g, ir_node *n, diag_sink *d)
 	}
 	for (int i = 1; i < o.rank; i++)
 		if (o.d[i] == IR_DIM_SYM)
-			return defer(n);
-	if (too_big(&o))
+			return k_defer(n);
+	if (k_too_big(&o))
 		return report_too_big(g, n, &o, d);
 	/* Constant indices (the common case in shape logic) are checked now. */
 	int64_t ext = x->shape.d[axis];
@@ -879,9 +842,9 @@ static int slice_operands(ir_graph *g, ir_node *n, int64_t v[4][IR_MAX_RANK], bo
 	int cnt = -1;
 	for (int k = 0; k < 4; k++) {
 		have[k] = false;
-		if (k >= 2 && !opt_val(n, k + 1))
+		if (k >= 2 && !k_opt_val(n, k + 1))
 			continue;
-		if (k < 2 && !need_in(g, n, k + 1, d))
+		if (k < 2 && !k_need_in(g, n, k + 1, d))
 			return -1;
 		int c = const_ints(g, n, k + 1, names[k], v[k], IR_MAX_RANK, d);
 		if (c < 0)
@@ -898,17 +861,17 @@ static int slice_operands(ir_graph *g, ir_node *n, int64_t v[4][IR_MAX_RANK], bo
 
 int ir_infer_slice(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	set_out_dt(n, x->dt);
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int64_t v[4][IR_MAX_RANK];
 	bool have[4];
 	int cnt = slice_operands(g, n, v, have, d);
 	if (cnt == -2)
-		return defer(n);
+		return k_defer(n);
 	if (cnt < 0)
 		return -1;
 	int r = x->shape.rank;
@@ -921,7 +884,7 @@ int ir_infer_slice(ir_graph *g, ir_node *n, diag_sink *d)
 			continue;
 		int64_t st = have[3] ? v[3][i] : 1;
 		if (v[0][i] != 0 || st != 1 || v[1][i] < INT32_MAX)
-			return defer(n);
+			return k_defer(n);
 	}
 	if (has_sym(&s))
 		s.d[0] = 1; /* stand-in extent: sliced whole or not at all */
@@ -1040,7 +1003,7 @@ static int split_sizes(ir_graph *g, const ir_node *n, int64_t dim, const int64_t
 
 int ir_infer_split(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d))
+	if (!k_need_in(g, n, 0, d))
 		return -1;
 	if (n->nout < 1) {
 		k_error(g, n, d, "split needs at least one output");
@@ -1049,7 +1012,7 @@ int ir_infer_split(ir_graph *g, ir_node *n, diag_sink *d)
 	const ir_value *x = n->in[0];
 	set_out_dt(n, x->dt);
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int r = x->shape.rank;
 	int64_t a = ir_attr_int(n, "axis", 0);
 	int axis = k_axis(a, r);
@@ -1058,15 +1021,15 @@ int ir_infer_split(ir_graph *g, ir_node *n, diag_sink *d)
 		return -1;
 	}
 	if (n->nin > 1 && n->in[1] && !ir_value_is_const(n->in[1]))
-		return defer(n);
-	const ir_value *sv = opt_val(n, 1);
+		return k_defer(n);
+	const ir_value *sv = k_opt_val(n, 1);
 	if (sv && ir_shape_numel(&sv->shape) != n->nout) {
 		k_error(g, n, d, "split has %lld sizes for %d outputs",
 		        (long long)ir_shape_numel(&sv->shape), n->nout);
 		return -1;
 	}
 	if (x->shape.d[axis] == IR_DIM_SYM)
-		return defer(n);
+		return k_defer(n);
 	int64_t *split = malloc(sizeof *split * (size_t)n->nout);
 	int64_t *sizes = malloc(sizeof *sizes * (size_t)n->nout);
 	int rc = -1;
@@ -1223,37 +1186,37 @@ static int pad_plan(ir_graph *g, const ir_node *n, const ir_shape *s, const int6
 
 int ir_infer_pad(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!need_in(g, n, 0, d) || !need_in(g, n, 1, d))
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	set_out_dt(n, x->dt);
 	pad_mode m;
 	if (pad_mode_of(g, n, &m, d))
 		return -1;
-	const ir_value *cv = opt_val(n, 2);
+	const ir_value *cv = k_opt_val(n, 2);
 	if (cv && cv->dt != IR_DT_UNDEF && x->dt != IR_DT_UNDEF && cv->dt != x->dt) {
 		k_error(g, n, d, "constant_value has dtype %s, input has %s", ir_dtype_name(cv->dt),
 		        ir_dtype_name(x->dt));
 		return -1;
 	}
 	if (x->shape.rank < 0)
-		return defer(n);
+		return k_defer(n);
 	int r = x->shape.rank;
 	int64_t pads[2 * IR_MAX_RANK], axes[IR_MAX_RANK];
 	int npads = const_ints(g, n, 1, "pads", pads, 2 * IR_MAX_RANK, d);
 	if (npads == -2)
-		return defer(n);
+		return k_defer(n);
 	if (npads < 0)
 		return -1;
 	int naxes = 0;
 	bool have_axes = false;
 	if (n->nin > 3 && n->in[3]) {
 		if (!ir_value_is_const(n->in[3]))
-			return defer(n);
-		if (opt_val(n, 3)) {
+			return k_defer(n);
+		if (k_opt_val(n, 3)) {
 			naxes = const_ints(g, n, 3, "axes", axes, IR_MAX_RANK, d);
 			if (naxes < 0)
-				return naxes == -2 ? defer(n) : -1;
+				return naxes == -2 ? k_defer(n) : -1;
 			have_axes = true;
 		}
 	}
@@ -1264,12 +1227,12 @@ int ir_infer_pad(ir_graph *g, ir_node *n, diag_sink *d)
 	for (int i = 0; i < r; i++) {
 		if (o.d[i] == IR_DIM_SYM) {
 			if (pb[i] || pe[i])
-				return defer(n);
+				return k_defer(n);
 			continue;
 		}
 		o.d[i] += pb[i] + pe[i];
 	}
-	if (too_big(&o))
+	if (k_too_big(&o))
 		return report_too_big(g, n, &o, d);
 	k_set_out(n, 0, x->dt, &o);
 	return 0;

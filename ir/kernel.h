@@ -5,7 +5,7 @@
 
 #include "ir.h"
 
-#define OP(E, n, a, b, c, d, s)                                                   \
+#define OP(E, n, a, b, c, d, m, s)                                                \
 	int ir_infer_##n(ir_graph *g, ir_node *nd, diag_sink *dg);                \
 	int ir_eval_##n(const ir_node *nd, const ir_tensor *const *in, ir_tensor *const *out, \
 	                diag_sink *dg);
@@ -28,6 +28,18 @@ static inline bool k_in_ranked(const ir_node *n, int k)
 {
 	return k < n->nin && n->in[k] && n->in[k]->shape.rank >= 0;
 }
+
+/* The prologue of an infer.  k_defer: leave every output's rank unknown;
+ * inference comes back to n once its operands are known (returns 0).
+ * k_need_in: required input k; a NULL slot is a structural error (reported),
+ * not a deferral.  k_opt_val: optional input k, NULL when absent or of zero
+ * elements (as ONNX treats an empty optional tensor).  k_too_big: s, its
+ * symbolic dims counted as 1 (bound later and checked again then), holds
+ * more than IR_MAX_NUMEL elements or has a negative extent. */
+int k_defer(ir_node *n);
+bool k_need_in(const ir_graph *g, const ir_node *n, int k, diag_sink *d);
+const ir_value *k_opt_val(const ir_node *n, int k);
+bool k_too_big(const ir_shape *s);
 
 /* Normalise axis a in [-rank, rank) to [0, rank); -1 if out of range. */
 static inline int k_axis(int64_t a, int rank)

@@ -4,7 +4,8 @@
 #include "kernel.h"
 
 const ir_op_info ir_op_table[IR_OP__COUNT] = {
-#define OP(E, n, a, b, c, d, s) [IR_OP_##E] = {#n, a, b, c, d, s, ir_infer_##n, ir_eval_##n},
+#define OP(E, n, a, b, c, d, m, s) \
+	[IR_OP_##E] = {#n, a, b, c, d, IR_MEM_##m, s, ir_infer_##n, ir_eval_##n},
 #include "ops.def"
 #undef OP
 };

@@ -85,6 +85,17 @@ ir_shape ir_shape_make(int rank, const int64_t *d)
 	return s;
 }
 
+void ir_bcast_strides(int orank, int rank, const int64_t *d, int64_t unit, int64_t *st)
+{
+	int64_t acc = unit;
+	for (int i = orank - 1; i >= 0; i--) {
+		int j = i - (orank - rank);
+		st[i] = j >= 0 && d[j] != 1 ? acc : 0;
+		if (j >= 0)
+			acc *= d[j];
+	}
+}
+
 char *ir_shape_str(const ir_shape *s, char *buf, size_t n)
 {
 	if (s->rank < 0) {

@@ -5,7 +5,7 @@
  *
  * Liveness is measured in node positions of g->nodes.  Views (reshape and
  * friends) share their operand's storage, elementwise ops write over an
- * operand that dies at them, and the remaining arena buffers are packed
+ * operand that dies at them (both by ir/ops.def's mem column), and the remaining arena buffers are packed
  * greedily by decreasing size, each into the smallest gap that holds it
  * among the buffers whose lifetimes overlap its own (best fit). */
 #include <stdlib.h>
@@ -13,42 +13,17 @@
 
 #include "memplan.h"
 
-bool pass_memplan_is_view_op(ir_op op)
-{
-	switch (op) {
-	case IR_OP_RESHAPE:
-	case IR_OP_FLATTEN:
-	case IR_OP_SQUEEZE:
-	case IR_OP_UNSQUEEZE:
-	case IR_OP_IDENTITY:
-	case IR_OP_DROPOUT:
-		return true;
-	default:
-		return false;
-	}
-}
-
-/* Inputs of n that its output may overwrite: the lowering reads element i
- * of such an operand before it writes element i of the output, and never
- * again after.  Returns how many slots were written to `slots`. */
+/* Inputs of n that its output may overwrite (ops.def's mem column): the
+ * lowering reads element i of such an operand before it writes element i
+ * of the output, and never again after.  Returns how many slots were
+ * written to `slots`. */
 static int inplace_slots(const ir_node *n, int *slots)
 {
-	switch (n->op) {
-	case IR_OP_RELU:
-	case IR_OP_LEAKY_RELU:
-	case IR_OP_CLIP:
-	case IR_OP_SIGMOID:
-	case IR_OP_TANH:
-	case IR_OP_HARD_SIGMOID:
-	case IR_OP_HARD_SWISH:
-	case IR_OP_BATCHNORM:
-	case IR_OP_PRELU:
+	switch (ir_op_table[n->op].mem) {
+	case IR_MEM_INPLACE0:
 		slots[0] = 0;
 		return 1;
-	case IR_OP_ADD:
-	case IR_OP_SUB:
-	case IR_OP_MUL:
-	case IR_OP_DIV:
+	case IR_MEM_INPLACE01:
 		slots[0] = 0;
 		slots[1] = 1;
 		return 2;
@@ -226,7 +201,7 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 			}
 			int src = -1;
 			bool inplace = false;
-			if (j == 0 && pass_memplan_is_view_op(n->op) && n->nin > 0 && n->in[0] &&
+			if (j == 0 && ir_op_table[n->op].mem == IR_MEM_VIEW && n->nin > 0 && n->in[0] &&
 			    p->v[n->in[0]->id].kind != MP_NONE) {
 				src = root_of(p, n->in[0]->id);
 			} else if (j == 0) {

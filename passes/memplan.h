@@ -37,10 +37,6 @@ typedef struct pass_mem_plan {
 	int64_t lower_bound;  /* max over nodes of the bytes live across that node */
 } pass_mem_plan;
 
-/* True for ops whose output may share its input's storage unchanged:
- * reshape, flatten, squeeze, unsqueeze, identity, dropout (output 0). */
-bool pass_memplan_is_view_op(ir_op op);
-
 /* Plan g (toposorted, shapes known).  Graph inputs and outputs live in the
  * caller's buffers; views alias their operand unless they are graph
  * outputs; elementwise ops run in place when their operand dies there.

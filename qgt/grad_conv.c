@@ -724,21 +724,13 @@ int qgt_plan_matmul(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	s->n = bs->rank >= 2 ? bs->d[bs->rank - 1] : 1;
 	s->nb = ys->rank - (as->rank >= 2) - (bs->rank >= 2);
 	int ra = as->rank > 2 ? as->rank - 2 : 0, rb = bs->rank > 2 ? bs->rank - 2 : 0;
-	int64_t acc_a = 1, acc_b = 1;
 	s->nbatch = 1;
-	for (int i = s->nb - 1; i >= 0; i--) {
-		int ia = i - (s->nb - ra), ib = i - (s->nb - rb);
+	for (int i = 0; i < s->nb; i++) {
 		s->yd[i] = ys->d[i];
 		s->nbatch *= ys->d[i];
-		if (ia >= 0) {
-			s->sa[i] = as->d[ia] == 1 ? 0 : acc_a;
-			acc_a *= as->d[ia];
-		}
-		if (ib >= 0) {
-			s->sb[i] = bs->d[ib] == 1 ? 0 : acc_b;
-			acc_b *= bs->d[ib];
-		}
 	}
+	ir_bcast_strides(s->nb, ra, as->d, 1, s->sa);
+	ir_bcast_strides(s->nb, rb, bs->d, 1, s->sb);
 	e->st = s;
 	e->fwd = matmul_fwd;
 	e->bwd = matmul_bwd;

@@ -418,22 +418,6 @@ typedef struct bin_st {
 	bool same;                                  /* no broadcasting at all */
 } bin_st;
 
-static void bin_strides(const ir_shape *os, const ir_shape *in, int64_t *st)
-{
-	int r = os->rank, off = r - in->rank;
-	int64_t acc = 1;
-	for (int i = r - 1; i >= 0; i--) {
-		int k = i - off;
-		if (k < 0 || in->d[k] == 1) {
-			st[i] = 0;
-		} else {
-			st[i] = acc;
-		}
-		if (k >= 0)
-			acc *= in->d[k];
-	}
-}
-
 static int add_fwd(qgt_trainer *t, qgt_exec *e)
 {
 	ir_node *n = e->n;
@@ -515,8 +499,8 @@ static int plan_binary(qgt_trainer *t, qgt_exec *e)
 	s->rank = ys->rank;
 	for (int i = 0; i < ys->rank; i++)
 		s->yd[i] = ys->d[i];
-	bin_strides(ys, &n->in[0]->shape, s->sa);
-	bin_strides(ys, &n->in[1]->shape, s->sb);
+	ir_bcast_strides(ys->rank, n->in[0]->shape.rank, n->in[0]->shape.d, 1, s->sa);
+	ir_bcast_strides(ys->rank, n->in[1]->shape.rank, n->in[1]->shape.d, 1, s->sb);
 	s->same = ir_shape_eq(&n->in[0]->shape, ys) && ir_shape_eq(&n->in[1]->shape, ys);
 	if (s->same && n->op == IR_OP_ADD)
 		e->fwd = add_fwd;

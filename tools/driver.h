@@ -203,8 +203,5 @@ int drv_report_html(const drv_report *r, const char *path, diag_sink *d);
 int drv_eval_report(const drv_options *o, const double *lambda, const double *acc, int n, diag_sink *d);
 int drv_quant_report(const drv_options *o, const ir_graph *g, FILE *f, diag_sink *d);
 void drv_quant_fini(drv_options *o);
-/* Section sizes of an ELF object in memory (.text*, .rodata*, .data*,
- * .bss*); 0, or -1 if buf is no ELF (quant.c). */
-int drv_object_sizes(const void *buf, size_t len, pass_object_size *o);
 
 #endif

@@ -6,7 +6,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "backend.h"
 #include "data.h"
@@ -76,62 +75,8 @@ void drv_quant_fini(drv_options *o)
 
 /* ------------------------------------------------ the object's size */
 
-static uint64_t rd(const unsigned char *p, int n, bool be)
-{
-	uint64_t v = 0;
-	for (int i = 0; i < n; i++)
-		v |= (uint64_t)p[be ? n - 1 - i : i] << (8 * i);
-	return v;
-}
-
-/* Section sizes of an ELF32/ELF64 object (either byte order): .text*
- * into text, .rodata* into rodata, .data* into data, .bss* into bss
- * (SHT_NOBITS counts only as bss).  0, or -1 if buf is no ELF. */
-int drv_object_sizes(const void *buf, size_t len, pass_object_size *o)
-{
-	const unsigned char *b = buf;
-	memset(o, 0, sizeof *o);
-	if (len < 0x34 || memcmp(b, "\x7f" "ELF", 4) != 0 || (b[4] != 1 && b[4] != 2) ||
-	    (b[5] != 1 && b[5] != 2))
-		return -1;
-	bool is64 = b[4] == 2, be = b[5] == 2;
-	if (is64 && len < 0x40)
-		return -1;
-	uint64_t shoff = is64 ? rd(b + 0x28, 8, be) : rd(b + 0x20, 4, be);
-	uint64_t shent = rd(b + (is64 ? 0x3A : 0x2E), 2, be);
-	uint64_t shnum = rd(b + (is64 ? 0x3C : 0x30), 2, be);
-	uint64_t shstr = rd(b + (is64 ? 0x3E : 0x32), 2, be);
-	if (shent < (is64 ? 64u : 40u) || shstr >= shnum || shoff > len || shnum * shent > len - shoff)
-		return -1;
-	const unsigned char *ss = b + shoff + shstr * shent;
-	uint64_t stroff = is64 ? rd(ss + 0x18, 8, be) : rd(ss + 0x10, 4, be);
-	uint64_t strsz = is64 ? rd(ss + 0x20, 8, be) : rd(ss + 0x14, 4, be);
-	if (stroff > len || strsz > len - stroff)
-		return -1;
-	for (uint64_t i = 0; i < shnum; i++) {
-		const unsigned char *sh = b + shoff + i * shent;
-		uint64_t name = rd(sh, 4, be), type = rd(sh + 4, 4, be);
-		uint64_t size = is64 ? rd(sh + 0x20, 8, be) : rd(sh + 0x14, 4, be);
-		if (name >= strsz)
-			continue;
-		const char *n = (const char *)b + stroff + name;
-		if (!memchr(n, 0, strsz - name))
-			continue;
-		if (type == 8 /* SHT_NOBITS */) {
-			if (strncmp(n, ".bss", 4) == 0 || strncmp(n, ".tbss", 5) == 0)
-				o->bss += size;
-		} else if (strncmp(n, ".text", 5) == 0) {
-			o->text += size;
-		} else if (strncmp(n, ".rodata", 7) == 0) {
-			o->rodata += size;
-		} else if (strncmp(n, ".data", 5) == 0) {
-			o->data += size;
-		}
-	}
-	return 0;
-}
-
-/* Compile g for o's target into a temporary object and measure it. */
+/* Compile g for o's target into memory and measure the object (its
+ * section table, as the backend read it). */
 static int object_size(const drv_options *o, ir_graph *g, pass_object_size *sz, diag_sink *d)
 {
 	be_target t;
@@ -139,32 +84,13 @@ static int object_size(const drv_options *o, ir_graph *g, pass_object_size *sz, 
 		return -1;
 	t.opt = o->opt_level;
 	t.code = o->code_policy;
-	const char *tmpdir = getenv("TMPDIR");
-	char path[4096];
-	snprintf(path, sizeof path, "%s/qgtc-size-XXXXXX", tmpdir && *tmpdir ? tmpdir : "/tmp");
-	int fd = mkstemp(path);
-	if (fd < 0) {
-		diag_error(d, NULL, "--report size: cannot create a temporary file: %s", strerror(errno));
+	be_options bo = {.emit = BE_EMIT_OBJ, .name = "qgtc_size", .sizes = sz};
+	void *buf;
+	size_t len;
+	if (be_compile_buffer(g, &t, &bo, &buf, &len, d))
 		return -1;
-	}
-	close(fd);
-	be_options bo = {.emit = BE_EMIT_OBJ, .out_path = path, .name = "qgtc_size", .model_desc = NULL};
-	int rc = -1;
-	unsigned char *buf = NULL;
-	if (be_compile(g, &t, &bo, d) == 0) {
-		FILE *f = fopen(path, "rb");
-		long len = -1;
-		if (f && fseek(f, 0, SEEK_END) == 0 && (len = ftell(f)) > 0 && fseek(f, 0, SEEK_SET) == 0 &&
-		    (buf = malloc((size_t)len)) && fread(buf, 1, (size_t)len, f) == (size_t)len)
-			rc = drv_object_sizes(buf, (size_t)len, sz);
-		if (f)
-			fclose(f);
-		if (rc)
-			diag_error(d, NULL, "--report size: cannot read the object's section table");
-	}
 	free(buf);
-	unlink(path);
-	return rc;
+	return 0;
 }
 
 /* Does this command write an object file (compile, -o FILE.o or default)? */
@@ -289,7 +215,7 @@ int drv_quant_report(const drv_options *o, const ir_graph *g, FILE *f, diag_sink
 		report_layers(g, f);
 	/* With an object to emit, the report measures the real thing: the
 	 * object is compiled (and once more without the ir_quants, for the
-	 * FP32 figure) into temporaries and their section tables read. */
+	 * FP32 figure) into memory and their section tables read. */
 	pass_object_size qs, fs;
 	const pass_object_size *obj = NULL;
 	if ((o->report_size || o->report_json) && emits_object(o)) {

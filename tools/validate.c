@@ -618,7 +618,7 @@ static int write_object(val_ctx *c, const be_target *t, pass_object_size *sz)
 {
 	char imports[2048] = "";
 	be_options bo = {.emit = BE_EMIT_OBJ, .name = "net", .model_desc = c->o->model,
-	                 .imports = imports, .imports_len = sizeof imports};
+	                 .imports = imports, .imports_len = sizeof imports, .sizes = sz};
 	void *buf = NULL;
 	size_t len = 0;
 	if (be_compile_buffer(c->g, t, &bo, &buf, &len, c->d))
@@ -631,10 +631,6 @@ static int write_object(val_ctx *c, const be_target *t, pass_object_size *sz)
 		rc = -1;
 	if (rc)
 		diag_error(c->d, NULL, "cannot write '%s': %s", path, strerror(errno));
-	if (rc == 0 && drv_object_sizes(buf, len, sz)) {
-		diag_error(c->d, NULL, "cannot read the object's section table");
-		rc = -1;
-	}
 	free(buf);
 	snprintf(path, sizeof path, "%s/net.h", c->dir);
 	if (rc)

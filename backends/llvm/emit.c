@@ -120,6 +120,8 @@ struct be_module {
 	LLVMTargetMachineRef tm;
 	be_target t;
 	char imports[2048]; /* the emitted object's undefined symbols */
+	pass_object_size size; /* and its section sizes */
+	bool size_known;
 };
 
 /* Bytes of the module's global data as an object lays it out: each
@@ -217,16 +219,44 @@ int be_write_file(const char *path, const void *buf, size_t len, diag_sink *d)
 	return 0;
 }
 
-/* The undefined symbols of the object in buf (those in no section, the
- * file symbol aside), sorted, into m->imports. */
+/* What the object in buf holds, read with LLVM's object library: its
+ * undefined symbols (those in no section, the file symbol aside), sorted,
+ * into m->imports, and its section sizes into m->size: .text* as text,
+ * .rodata* as rodata, .data* as data, .bss* and .tbss* as bss. */
 static int cmp_str(const void *a, const void *b)
 {
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
-static void object_imports(be_module *m, const void *buf, size_t len)
+static void object_sizes(be_module *m, LLVMBinaryRef bin)
+{
+	pass_object_size *o = &m->size;
+	memset(o, 0, sizeof *o);
+	LLVMSectionIteratorRef sec = LLVMObjectFileCopySectionIterator(bin);
+	if (!sec)
+		return;
+	for (; !LLVMObjectFileIsSectionIteratorAtEnd(bin, sec); LLVMMoveToNextSection(sec)) {
+		const char *n = LLVMGetSectionName(sec);
+		size_t size = (size_t)LLVMGetSectionSize(sec);
+		if (!n)
+			continue;
+		if (strncmp(n, ".bss", 4) == 0 || strncmp(n, ".tbss", 5) == 0)
+			o->bss += size;
+		else if (strncmp(n, ".text", 5) == 0)
+			o->text += size;
+		else if (strncmp(n, ".rodata", 7) == 0)
+			o->rodata += size;
+		else if (strncmp(n, ".data", 5) == 0)
+			o->data += size;
+	}
+	LLVMDisposeSectionIterator(sec);
+	m->size_known = true;
+}
+
+static void object_read(be_module *m, const void *buf, size_t len)
 {
 	m->imports[0] = 0;
+	m->size_known = false;
 	char *err = NULL;
 	LLVMMemoryBufferRef copy = LLVMCreateMemoryBufferWithMemoryRange(buf, len, "obj", 0);
 	LLVMBinaryRef bin = LLVMCreateBinary(copy, m->ctx, &err);
@@ -258,6 +288,7 @@ static void object_imports(be_module *m, const void *buf, size_t len)
 		LLVMDisposeSectionIterator(sec);
 	if (si)
 		LLVMDisposeSymbolIterator(si);
+	object_sizes(m, bin);
 	LLVMDisposeBinary(bin);
 	LLVMDisposeMemoryBuffer(copy);
 }
@@ -298,7 +329,7 @@ static int llvm_emit_buffer(be_module *m, be_emit kind, void **buf, size_t *len,
 	else
 		diag_error(d, NULL, "out of memory");
 	if (*buf && kind == BE_EMIT_OBJ)
-		object_imports(m, *buf, *len);
+		object_read(m, *buf, *len);
 	LLVMDisposeMemoryBuffer(mb);
 	return *buf ? 0 : -1;
 }
@@ -323,6 +354,11 @@ static const char *llvm_imports(const be_module *m)
 	return m ? m->imports : "";
 }
 
+static const pass_object_size *llvm_sizes(const be_module *m)
+{
+	return m && m->size_known ? &m->size : NULL;
+}
+
 static void llvm_destroy(be_module *m)
 {
 	if (!m)
@@ -340,5 +376,6 @@ const be_backend be_llvm_backend = {
 	.emit = llvm_emit,
 	.emit_buffer = llvm_emit_buffer,
 	.imports = llvm_imports,
+	.sizes = llvm_sizes,
 	.destroy = llvm_destroy,
 };

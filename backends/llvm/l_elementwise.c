@@ -100,19 +100,6 @@ int be_l_batchnorm(be_fn *f, const ir_node *n)
 	return 0;
 }
 
-/* Strides of operand shape s right-aligned against out (0 where s
- * broadcasts). */
-static void bcast_strides(const ir_shape *out, const ir_shape *s, int64_t *st)
-{
-	int64_t ss[IR_MAX_RANK];
-	k_strides(s, ss);
-	int lead = out->rank - s->rank;
-	for (int i = 0; i < out->rank; i++) {
-		int j = i - lead;
-		st[i] = j >= 0 && s->d[j] != 1 ? ss[j] : 0;
-	}
-}
-
 /* Merge adjacent output dims that are contiguous in every operand. */
 static int collapse(int rank, int64_t *dims, int nops, int64_t st[][IR_MAX_RANK])
 {
@@ -146,8 +133,8 @@ static int elementwise2(be_fn *f, const ir_node *n, const ir_shape *as, const ir
 	for (int i = 0; i < ys->rank; i++)
 		dims[i] = ys->d[i];
 	k_strides(ys, st[0]);
-	bcast_strides(ys, as, st[1]);
-	bcast_strides(ys, bs, st[2]);
+	ir_bcast_strides(ys->rank, as->rank, as->d, 1, st[1]);
+	ir_bcast_strides(ys->rank, bs->rank, bs->d, 1, st[2]);
 	int r = collapse(ys->rank, dims, 3, st);
 	be_nest nst;
 	LLVMValueRef iv[IR_MAX_RANK];

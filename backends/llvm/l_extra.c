@@ -251,19 +251,6 @@ static int l_cast(be_fn *f, const ir_node *n)
 
 /* ------------------------------------------------- integer arithmetic */
 
-/* Strides of operand shape s right-aligned against out (0 where s
- * broadcasts). */
-static void bcast_strides(const ir_shape *out, const ir_shape *s, int64_t *st)
-{
-	int64_t ss[IR_MAX_RANK];
-	k_strides(s, ss);
-	int lead = out->rank - s->rank;
-	for (int i = 0; i < out->rank; i++) {
-		int j = i - lead;
-		st[i] = j >= 0 && s->d[j] != 1 ? ss[j] : 0;
-	}
-}
-
 static int l_int_binary(be_fn *f, const ir_node *n)
 {
 	const ir_shape *ys = &n->out[0]->shape;
@@ -272,8 +259,8 @@ static int l_int_binary(be_fn *f, const ir_node *n)
 	LLVMValueRef a = be_ptr(f, n->in[0]), bp = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
 	int64_t st[3][IR_MAX_RANK];
 	k_strides(ys, st[0]);
-	bcast_strides(ys, &n->in[0]->shape, st[1]);
-	bcast_strides(ys, &n->in[1]->shape, st[2]);
+	ir_bcast_strides(ys->rank, n->in[0]->shape.rank, n->in[0]->shape.d, 1, st[1]);
+	ir_bcast_strides(ys->rank, n->in[1]->shape.rank, n->in[1]->shape.d, 1, st[2]);
 	be_nest nst;
 	LLVMValueRef iv[IR_MAX_RANK];
 	be_nest_begin(f, &nst, ys->rank, ys->d, iv);
@@ -422,12 +409,6 @@ static int l_pad_any(be_fn *f, const ir_node *n)
 
 /* ------------------------------------------------------------ dispatch */
 
-static bool is_view(ir_op op)
-{
-	return op == IR_OP_RESHAPE || op == IR_OP_FLATTEN || op == IR_OP_SQUEEZE ||
-	       op == IR_OP_UNSQUEEZE || op == IR_OP_IDENTITY;
-}
-
 be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n)
 {
 	ir_dtype dt = n->nin > 0 && n->in[0] ? n->in[0]->dt : IR_DT_F32;
@@ -454,7 +435,7 @@ be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n)
 		return dt != IR_DT_F32 || pad_mode_of(n) != PM_CONSTANT || (present(n, 2) && !is_const(n, 2))
 		           ? l_pad_any
 		           : NULL;
-	default: return is_view(n->op) && dt != IR_DT_F32 ? l_view_any : NULL;
+	default: return ir_op_table[n->op].mem == IR_MEM_VIEW && dt != IR_DT_F32 ? l_view_any : NULL;
 	}
 }
 
@@ -476,9 +457,19 @@ static bool static_operand(const ir_node *n, int k)
 	}
 }
 
-/* Which dtypes a node's data operands may have here. */
-static bool dtype_ok(const ir_node *n, ir_dtype dt)
+/* Operands whose dtype the lowerings here read as data. */
+static bool data_operand(const ir_node *n, int k)
 {
+	return k == 0 || n->op == IR_OP_CONV_TRANSPOSE || n->op == IR_OP_CLIP || n->op == IR_OP_ADD ||
+	       n->op == IR_OP_SUB || n->op == IR_OP_MUL || n->op == IR_OP_DIV ||
+	       (n->op == IR_OP_PAD && k == 2) || (n->op == IR_OP_RESIZE && k == 1);
+}
+
+/* Which dtypes a node's data operands may have here. */
+static bool dtype_ok(const ir_node *n, int k, ir_dtype dt)
+{
+	if (!data_operand(n, k))
+		return true;
 	switch (n->op) {
 	case IR_OP_RESIZE:
 	case IR_OP_CONV_TRANSPOSE:
@@ -496,34 +487,8 @@ bool be_extra_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl
 {
 	if (be_lower_int(n))
 		return be_int_supports(g, n, why, wl);
-	for (int k = 0; k < n->nin; k++) {
-		const ir_value *v = n->in[k];
-		if (!v)
-			continue;
-		if (static_operand(n, k)) {
-			if (v->kind != IR_VAL_CONST) {
-				snprintf(why, wl, "input %d '%s' must be a constant", k, v->name);
-				return false;
-			}
-			continue;
-		}
-		if (!ir_shape_known(&v->shape)) {
-			snprintf(why, wl, "input %d '%s' has no concrete shape", k, v->name);
-			return false;
-		}
-		if (v->kind == IR_VAL_CONST && !v->data && ir_shape_numel(&v->shape) > 0) {
-			snprintf(why, wl, "constant '%s' has no data (elided)", v->name);
-			return false;
-		}
-		bool data = k == 0 || n->op == IR_OP_CONV_TRANSPOSE || n->op == IR_OP_CLIP ||
-		            n->op == IR_OP_ADD || n->op == IR_OP_SUB || n->op == IR_OP_MUL ||
-		            n->op == IR_OP_DIV || (n->op == IR_OP_PAD && k == 2) ||
-		            (n->op == IR_OP_RESIZE && k == 1);
-		if (data && !dtype_ok(n, v->dt)) {
-			snprintf(why, wl, "input %d '%s' has dtype %s", k, v->name, ir_dtype_name(v->dt));
-			return false;
-		}
-	}
+	if (!be_inputs_ok(n, static_operand, dtype_ok, "", why, wl))
+		return false;
 	if (n->op == IR_OP_DROPOUT && is_const(n, 2) && present(n, 2) && ir_const_get(n->in[2], 0) != 0) {
 		snprintf(why, wl, "training mode");
 		return false;

@@ -519,18 +519,11 @@ static int l_int_matmul(be_fn *f, const ir_node *n)
 	int nb = ys->rank - (as->rank >= 2) - (bs->rank >= 2);
 	int ra = as->rank > 2 ? as->rank - 2 : 0, rb = bs->rank > 2 ? bs->rank - 2 : 0;
 	int64_t sa[IR_MAX_RANK + 2] = {0}, sb[IR_MAX_RANK + 2] = {0}, sy[IR_MAX_RANK + 2] = {0};
-	int64_t acc_a = mm * kk, acc_b = kk * nn, acc_y = mm * nn;
+	int64_t acc_y = mm * nn;
 	int64_t dims[IR_MAX_RANK + 2];
+	ir_bcast_strides(nb, ra, as->d, mm * kk, sa);
+	ir_bcast_strides(nb, rb, bs->d, kk * nn, sb);
 	for (int i = nb - 1; i >= 0; i--) {
-		int ia = i - (nb - ra), ib = i - (nb - rb);
-		if (ia >= 0) {
-			sa[i] = as->d[ia] == 1 ? 0 : acc_a;
-			acc_a *= as->d[ia];
-		}
-		if (ib >= 0) {
-			sb[i] = bs->d[ib] == 1 ? 0 : acc_b;
-			acc_b *= bs->d[ib];
-		}
 		sy[i] = acc_y;
 		acc_y *= ys->d[i];
 		dims[i] = ys->d[i];
@@ -907,19 +900,6 @@ static bool softmax_supports(const ir_node *n, char *why, size_t wl)
 
 /* ------------------------------------------------- integer add and mul */
 
-/* Strides of operand shape s right-aligned against out, 0 where s
- * broadcasts (as the f32 lowering in l_elementwise.c builds them). */
-static void ibcast_strides(const ir_shape *out, const ir_shape *s, int64_t *st)
-{
-	int64_t ss[IR_MAX_RANK];
-	k_strides(s, ss);
-	int lead = out->rank - s->rank;
-	for (int i = 0; i < out->rank; i++) {
-		int j = i - lead;
-		st[i] = j >= 0 && s->d[j] != 1 ? ss[j] : 0;
-	}
-}
-
 /* eval_qbinary in ir/k_elementwise.c: TFLite's quantized Add (both
  * differences shifted left, each requantized, their sum requantized) and
  * Mul (the product requantized), the zero points and rq_mult/rq_shift
@@ -938,8 +918,8 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	for (int i = 0; i < ys->rank; i++)
 		dims[i] = ys->d[i];
 	k_strides(ys, st[0]);
-	ibcast_strides(ys, &av->shape, st[1]);
-	ibcast_strides(ys, &bv->shape, st[2]);
+	ir_bcast_strides(ys->rank, av->shape.rank, av->shape.d, 1, st[1]);
+	ir_bcast_strides(ys->rank, bv->shape.rank, bv->shape.d, 1, st[2]);
 	LLVMValueRef a = be_ptr(f, av), bp = be_ptr(f, bv), y = be_ptr(f, yv);
 	LLVMBuilderRef b = f->b;
 	be_nest nst;
@@ -1074,19 +1054,8 @@ static bool pool_relu_supports(const ir_node *n, char *why, size_t wl)
 bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 {
 	(void)g;
-	for (int k = 0; k < n->nin; k++) {
-		const ir_value *v = n->in[k];
-		if (!v)
-			continue;
-		if (!ir_shape_known(&v->shape)) {
-			snprintf(why, wl, "input %d '%s' has no concrete shape", k, v->name);
-			return false;
-		}
-		if (v->kind == IR_VAL_CONST && !v->data && ir_shape_numel(&v->shape) > 0) {
-			snprintf(why, wl, "constant '%s' has no data (elided)", v->name);
-			return false;
-		}
-	}
+	if (!be_inputs_ok(n, NULL, NULL, "", why, wl))
+		return false;
 	const ir_value *y = n->out[0];
 	if (!y || !ir_shape_known(&y->shape)) {
 		snprintf(why, wl, "output 0 has no concrete shape");

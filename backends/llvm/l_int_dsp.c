@@ -17,6 +17,7 @@
  * At run time two columns are filled as i16 on the stack (x as is, pad
  * taps zx, the tail zeros), and a 2x2 register tile (two channels, two
  * columns) runs 8 SMLADs per 4 reduction elements. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -260,6 +261,65 @@ static void tile_scale(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int n
 	}
 }
 
+/* ------------------------------------------------------ inline asm */
+
+/* Thumb-2 text, appended to a line at a time. */
+typedef struct asm_text {
+	char s[4096];
+	size_t at;
+} asm_text;
+
+static void put(asm_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(asm_text *t, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(t->s + t->at, sizeof t->s - t->at, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		t->at += (size_t)n < sizeof t->s - t->at ? (size_t)n : sizeof t->s - t->at - 1;
+}
+
+/* Call t's text as inline asm with constraints cons: nres results of the
+ * types in rty, the operands args (their types from the values); the
+ * first nout results into out. */
+static void asm_call(be_fn *f, const asm_text *t, const char *cons, LLVMTypeRef *rty, int nres,
+                     LLVMValueRef *args, int nargs, LLVMValueRef *out, int nout)
+{
+	LLVMTypeRef pty[16];
+	for (int i = 0; i < nargs; i++)
+		pty[i] = LLVMTypeOf(args[i]);
+	LLVMTypeRef sty = LLVMStructTypeInContext(f->ctx, rty, (unsigned)nres, 0);
+	LLVMTypeRef fty = LLVMFunctionType(sty, pty, (unsigned)nargs, 0);
+	LLVMValueRef ia = LLVMGetInlineAsm(fty, t->s, strlen(t->s), cons, strlen(cons), 1, 0,
+	                                   LLVMInlineAsmDialectATT, 0);
+	LLVMValueRef r = LLVMBuildCall2(f->b, fty, ia, args, (unsigned)nargs, "");
+	for (int i = 0; i < nout; i++)
+		out[i] = LLVMBuildExtractValue(f->b, r, (unsigned)i, "");
+}
+
+/* The tile's column words $10, $11 from byte off of the column pointer $5
+ * (beyond LDRD's reach, through $10). */
+static void tile_ldrd(asm_text *t, int64_t off)
+{
+	if (off >= -1020 && off <= 1020)
+		put(t, "ldrd $10, $11, [$5, #%lld]\n", (long long)off);
+	else
+		put(t, "addw $10, $5, #%lld\nldrd $10, $11, [$10]\n", (long long)off);
+}
+
+/* Column k's four SMLADs: channel 0's sum $k from the weight pairs $6 and
+ * $8, channel 1's $(2 + k) from $7 and $9, against the column words. */
+static void tile_smlad(asm_text *t, int k)
+{
+	put(t,
+	    "smlad $%d, $6, $10, $%d\n"
+	    "smlad $%d, $8, $11, $%d\n"
+	    "smlad $%d, $7, $10, $%d\n"
+	    "smlad $%d, $9, $11, $%d\n",
+	    k, k, k, k, 2 + k, 2 + k, 2 + k, 2 + k);
+}
+
 /* The 2x2 tile as one Thumb-2 loop: LLVM's allocator spills
  * this loop's 13 live values (four sums, four unpacked weight pairs, two
  * column words, two pointers and the end), and the pointer arithmetic it
@@ -273,40 +333,23 @@ static void tile_scale(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int n
 static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[2][2], LLVMValueRef w0,
                      LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[2][2])
 {
-	LLVMBuilderRef b = f->b;
-	char text[4096];
-	size_t at = 0;
-	at += (size_t)snprintf(text + at, sizeof text - at, "1:\n");
+	asm_text t = {.at = 0};
+	put(&t, "1:\n");
 	if (j->wbits == 8) {
 		int steps = j->R4 % 8 == 0 ? 2 : 1;
 		for (int st = 0; st < steps; st++) {
-			int64_t x1 = 2 * j->R4 - 8; /* column 1 after the post-increment */
-			at += (size_t)snprintf(text + at, sizeof text - at,
-			                       "ldr $8, [$4], #4\n"
-			                       "ldr $9, [$4, #%lld]\n"
-			                       "ldrd $10, $11, [$5], #8\n"
-			                       "sxtb16 $6, $8\n"
-			                       "sxtb16 $8, $8, ror #8\n"
-			                       "sxtb16 $7, $9\n"
-			                       "sxtb16 $9, $9, ror #8\n"
-			                       "smlad $0, $6, $10, $0\n"
-			                       "smlad $0, $8, $11, $0\n"
-			                       "smlad $2, $7, $10, $2\n"
-			                       "smlad $2, $9, $11, $2\n",
-			                       (long long)(j->R4 - 4));
-			if (x1 <= 1020)
-				at += (size_t)snprintf(text + at, sizeof text - at,
-				                       "ldrd $10, $11, [$5, #%lld]\n", (long long)x1);
-			else
-				at += (size_t)snprintf(text + at, sizeof text - at,
-				                       "addw $10, $5, #%lld\n"
-				                       "ldrd $10, $11, [$10]\n",
-				                       (long long)x1);
-			at += (size_t)snprintf(text + at, sizeof text - at,
-			                       "smlad $1, $6, $10, $1\n"
-			                       "smlad $1, $8, $11, $1\n"
-			                       "smlad $3, $7, $10, $3\n"
-			                       "smlad $3, $9, $11, $3\n");
+			put(&t,
+			    "ldr $8, [$4], #4\n"
+			    "ldr $9, [$4, #%lld]\n"
+			    "ldrd $10, $11, [$5], #8\n"
+			    "sxtb16 $6, $8\n"
+			    "sxtb16 $8, $8, ror #8\n"
+			    "sxtb16 $7, $9\n"
+			    "sxtb16 $9, $9, ror #8\n",
+			    (long long)(j->R4 - 4));
+			tile_smlad(&t, 0);
+			tile_ldrd(&t, 2 * j->R4 - 8); /* column 1 after the post-increment */
+			tile_smlad(&t, 1);
 		}
 	} else {
 		/* one packed word per channel a trip, lifted source by source (the
@@ -316,65 +359,48 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[2][2], LLVMVa
 		for (int g = 0; g < nsrc; g++) {
 			bool last = g == nsrc - 1;
 			if (last)
-				at += (size_t)snprintf(text + at, sizeof text - at, "ldr $6, [$4], #4\nldr $7, [$4, #%lld]\n",
-				                       (long long)(j->wrow - 4));
+				put(&t, "ldr $6, [$4], #4\nldr $7, [$4, #%lld]\n", (long long)(j->wrow - 4));
 			else
-				at += (size_t)snprintf(text + at, sizeof text - at, "ldr $6, [$4]\nldr $7, [$4, #%lld]\n",
-				                       (long long)j->wrow);
+				put(&t, "ldr $6, [$4]\nldr $7, [$4, #%lld]\n", (long long)j->wrow);
 			int sh = j->wbits == 4 ? (g == 0 ? 4 : 0) : (g < 3 ? 6 - 2 * g : 0);
 			const char *mask = j->wbits == 4 ? "#0xF0F0F0F0" : "#0xC0C0C0C0";
 			for (int r = 6; r <= 7; r++) {
 				if (sh)
-					at += (size_t)snprintf(text + at, sizeof text - at, "lsl $%d, $%d, #%d\n", r, r, sh);
-				at += (size_t)snprintf(text + at, sizeof text - at, "and $%d, $%d, %s\n", r, r, mask);
+					put(&t, "lsl $%d, $%d, #%d\n", r, r, sh);
+				put(&t, "and $%d, $%d, %s\n", r, r, mask);
 			}
-			at += (size_t)snprintf(text + at, sizeof text - at,
-			                       "sxtb16 $8, $6, ror #8\n"
-			                       "sxtb16 $6, $6\n"
-			                       "sxtb16 $9, $7, ror #8\n"
-			                       "sxtb16 $7, $7\n");
+			put(&t,
+			    "sxtb16 $8, $6, ror #8\n"
+			    "sxtb16 $6, $6\n"
+			    "sxtb16 $9, $7, ror #8\n"
+			    "sxtb16 $7, $7\n");
 			/* the column pointer runs 8 * (nsrc - 1) bytes ahead, so the
 			 * last source's column-0 load post-increments it: column 1
 			 * first there */
 			for (int kk = 0; kk < 2; kk++) {
 				int k = last ? 1 - kk : kk;
-				int64_t xo = 8 * g + k * 2 * j->R4 - 8 * (nsrc - 1);
 				if (last && k == 0)
-					at += (size_t)snprintf(text + at, sizeof text - at, "ldrd $10, $11, [$5], #%d\n",
-					                       2 * (32 / j->wbits));
-				else if (xo >= -1020 && xo <= 1020)
-					at += (size_t)snprintf(text + at, sizeof text - at, "ldrd $10, $11, [$5, #%lld]\n",
-					                       (long long)xo);
+					put(&t, "ldrd $10, $11, [$5], #%d\n", 2 * (32 / j->wbits));
 				else
-					at += (size_t)snprintf(text + at, sizeof text - at,
-					                       "addw $10, $5, #%lld\nldrd $10, $11, [$10]\n", (long long)xo);
-				at += (size_t)snprintf(text + at, sizeof text - at,
-				                       "smlad $%d, $6, $10, $%d\n"
-				                       "smlad $%d, $8, $11, $%d\n"
-				                       "smlad $%d, $7, $10, $%d\n"
-				                       "smlad $%d, $9, $11, $%d\n",
-				                       k, k, k, k, 2 + k, 2 + k, 2 + k, 2 + k);
+					tile_ldrd(&t, 8 * g + k * 2 * j->R4 - 8 * (nsrc - 1));
+				tile_smlad(&t, k);
 			}
 		}
 	}
-	at += (size_t)snprintf(text + at, sizeof text - at, "cmp $4, $18\nbne 1b");
+	put(&t, "cmp $4, $18\nbne 1b");
 	static const char cons[] = "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,r,~{cc},~{memory}";
 	LLVMTypeRef el[12];
 	for (int i = 0; i < 12; i++)
 		el[i] = i == 4 || i == 5 ? f->ptr : f->i32;
-	LLVMTypeRef rty = LLVMStructTypeInContext(f->ctx, el, 12, 0);
-	LLVMTypeRef pty[7] = {f->i32, f->i32, f->i32, f->i32, f->ptr, f->ptr, f->ptr};
-	LLVMTypeRef fty = LLVMFunctionType(rty, pty, 7, 0);
-	LLVMValueRef ia = LLVMGetInlineAsm(fty, text, strlen(text), (char *)cons, strlen(cons), 1, 0,
-	                                   LLVMInlineAsmDialectATT, 0);
 	if (j->wbits != 8) /* see above: the column pointer runs ahead */
 		x0 = gep8(f, x0, 8 * ((j->wbits == 4 ? 2 : 4) - 1));
 	LLVMValueRef args[7] = {init[0][0], init[0][1], init[1][0], init[1][1], w0, x0, wend};
-	LLVMValueRef r = LLVMBuildCall2(b, fty, ia, args, 7, "");
-	acc[0][0] = LLVMBuildExtractValue(b, r, 0, "");
-	acc[0][1] = LLVMBuildExtractValue(b, r, 1, "");
-	acc[1][0] = LLVMBuildExtractValue(b, r, 2, "");
-	acc[1][1] = LLVMBuildExtractValue(b, r, 3, "");
+	LLVMValueRef r[4];
+	asm_call(f, &t, cons, el, 12, args, 7, r, 4);
+	acc[0][0] = r[0];
+	acc[0][1] = r[1];
+	acc[1][0] = r[2];
+	acc[1][1] = r[3];
 }
 
 /* acc[i][k] (i < nm channels from m, k < np columns) = the tile's dot
@@ -710,43 +736,28 @@ static void dw_pair_asm(be_fn *f, const dw_geom *g, LLVMValueRef p0, LLVMValueRe
 {
 	static const char *third0[3] = {"smlabb", "smlatb", "smlabb"}; /* w2 x lo */
 	static const char *third1[3] = {"smlabt", "smlatt", "smlabt"}; /* w2 x hi (stride 1) */
-	char text[2048];
-	size_t at = 0;
+	bool s1 = g->s[1] == 1;
+	asm_text t = {.at = 0};
 	for (int kh = 0; kh < 3; kh++) {
 		long long rb = (long long)(kh * g->pw * 2);
 		const char *w2 = kh < 2 ? "$11" : "$12";
-		if (g->s[1] == 1)
-			at += (size_t)snprintf(text + at, sizeof text - at,
-			                       "ldr $2, [$7, #%lld]\n"
-			                       "ldr $3, [$7, #%lld]\n"
-			                       "ldr $4, [$7, #%lld]\n"
-			                       "smlad $0, $%d, $2, $0\n"
-			                       "%s $0, %s, $3, $0\n"
-			                       "smlad $1, $%d, $4, $1\n"
-			                       "%s $1, %s, $3, $1\n",
-			                       rb, rb + 4, rb + 2, 8 + kh, third0[kh], w2, 8 + kh, third1[kh], w2);
-		else
-			at += (size_t)snprintf(text + at, sizeof text - at,
-			                       "ldr $2, [$7, #%lld]\n"
-			                       "ldr $3, [$7, #%lld]\n"
-			                       "ldr $4, [$7, #%lld]\n"
-			                       "smlad $0, $%d, $2, $0\n"
-			                       "%s $0, %s, $3, $0\n"
-			                       "smlad $1, $%d, $3, $1\n"
-			                       "%s $1, %s, $4, $1\n",
-			                       rb, rb + 4, rb + 8, 8 + kh, third0[kh], w2, 8 + kh, third0[kh], w2);
+		/* the second output's pair and third tap: (x1, x2) and x3's half
+		 * of $3 at stride 1, (x2, x3) in $3 and x4 in $4 at stride 2 */
+		put(&t,
+		    "ldr $2, [$7, #%lld]\n"
+		    "ldr $3, [$7, #%lld]\n"
+		    "ldr $4, [$7, #%lld]\n"
+		    "smlad $0, $%d, $2, $0\n"
+		    "%s $0, %s, $3, $0\n"
+		    "smlad $1, $%d, %s, $1\n"
+		    "%s $1, %s, %s, $1\n",
+		    rb, rb + 4, s1 ? rb + 2 : rb + 8, 8 + kh, third0[kh], w2, 8 + kh, s1 ? "$4" : "$3",
+		    s1 ? third1[kh] : third0[kh], w2, s1 ? "$3" : "$4");
 	}
 	static const char cons[] = "=r,=r,=&r,=&r,=&r,0,1,r,r,r,r,r,r,~{memory}";
 	LLVMTypeRef el[5] = {f->i32, f->i32, f->i32, f->i32, f->i32};
-	LLVMTypeRef rty = LLVMStructTypeInContext(f->ctx, el, 5, 0);
-	LLVMTypeRef pty[8] = {f->i32, f->i32, f->ptr, f->i32, f->i32, f->i32, f->i32, f->i32};
-	LLVMTypeRef fty = LLVMFunctionType(rty, pty, 8, 0);
-	LLVMValueRef ia = LLVMGetInlineAsm(fty, text, strlen(text), (char *)cons, strlen(cons), 1, 0,
-	                                   LLVMInlineAsmDialectATT, 0);
 	LLVMValueRef args[8] = {g->bias, g->bias, p0, wreg[0], wreg[1], wreg[2], w2a, w2b};
-	LLVMValueRef r = LLVMBuildCall2(f->b, fty, ia, args, 8, "");
-	acc[0] = LLVMBuildExtractValue(f->b, r, 0, "");
-	acc[1] = LLVMBuildExtractValue(f->b, r, 1, "");
+	asm_call(f, &t, cons, el, 5, args, 8, acc, 2);
 }
 
 /* ------------------------------------------------------------ depthwise */
@@ -920,6 +931,34 @@ done:
 	return rc;
 }
 
+/* The job's weights, w's codes less their zero points (W'[m, r] is code
+ * m * wm + r * wr of operand 1), and its bias (operand 2), through
+ * make_weights: 0, 1 when n is left to the other kernels, or -1
+ * reported. */
+static int job_weights(be_fn *f, dsp_job *j, const ir_node *n, int64_t wm, int64_t wr)
+{
+	const ir_value *wv = n->in[1];
+	int32_t *wq = malloc(sizeof *wq * (size_t)(j->M * j->R)), *bias = NULL;
+	int rc = -1;
+	if (!wq) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	for (int64_t m = 0; m < j->M; m++)
+		for (int64_t r = 0; r < j->R; r++)
+			wq[m * j->R + r] = (int32_t)k_int_get(wv->data, wv->dt, m * wm + r * wr) - j->o.zw[j->o.nzw > 1 ? m : 0];
+	bias = bias_data(n, 2, j->M);
+	if (has_bias(n, 2) && !bias) {
+		rc = 1;
+		goto done;
+	}
+	rc = make_weights(f, j, wq, bias);
+done:
+	free(wq);
+	free(bias);
+	return rc;
+}
+
 int be_dsp_conv(be_fn *f, const ir_node *n)
 {
 	if (!f->dsp)
@@ -937,7 +976,6 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	dsp_job J, *j = &J;
 	memset(j, 0, sizeof *j);
 	int rc = -1;
-	int32_t *wq = NULL, *bias = NULL;
 	if (be_iop_init(f, n, &j->o))
 		goto done;
 	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
@@ -963,20 +1001,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 		rc = 1;
 		goto done;
 	}
-	wq = malloc(sizeof *wq * (size_t)(M * j->R));
-	if (!wq) {
-		diag_error(f->d, NULL, "out of memory");
-		goto done;
-	}
-	for (int64_t m = 0; m < M; m++)
-		for (int64_t r = 0; r < j->R; r++)
-			wq[m * j->R + r] = (int32_t)k_int_get(wv->data, wv->dt, m * j->R + r) - j->o.zw[j->o.nzw > 1 ? m : 0];
-	bias = bias_data(n, 2, M);
-	if (has_bias(n, 2) && !bias) {
-		rc = 1;
-		goto done;
-	}
-	rc = make_weights(f, j, wq, bias);
+	rc = job_weights(f, j, n, j->R, 1);
 	if (rc)
 		goto done;
 	j->x = be_ptr(f, xv);
@@ -993,8 +1018,6 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	end_cols(f, j);
 	rc = 0;
 done:
-	free(wq);
-	free(bias);
 	be_iop_free(&j->o);
 	return rc;
 }
@@ -1014,7 +1037,6 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	dsp_job J, *j = &J;
 	memset(j, 0, sizeof *j);
 	int rc = -1;
-	int32_t *wq = NULL, *bias = NULL;
 	if (be_iop_init(f, n, &j->o))
 		goto done;
 	j->M = Nc;
@@ -1028,20 +1050,7 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 		rc = 1;
 		goto done;
 	}
-	wq = malloc(sizeof *wq * (size_t)(Nc * K));
-	if (!wq) {
-		diag_error(f->d, NULL, "out of memory");
-		goto done;
-	}
-	for (int64_t m = 0; m < Nc; m++)
-		for (int64_t r = 0; r < K; r++)
-			wq[m * K + r] = (int32_t)k_int_get(bv->data, bv->dt, r * Nc + m) - j->o.zw[j->o.nzw > 1 ? m : 0];
-	bias = bias_data(n, 2, Nc);
-	if (has_bias(n, 2) && !bias) {
-		rc = 1;
-		goto done;
-	}
-	rc = make_weights(f, j, wq, bias);
+	rc = job_weights(f, j, n, 1, Nc);
 	if (rc)
 		goto done;
 	j->x = be_ptr(f, av);
@@ -1055,8 +1064,6 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	end_cols(f, j);
 	rc = 0;
 done:
-	free(wq);
-	free(bias);
 	be_iop_free(&j->o);
 	return rc;
 }

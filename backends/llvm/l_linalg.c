@@ -74,18 +74,11 @@ int be_l_matmul(be_fn *f, const ir_node *n)
 	int nb = ys->rank - (as->rank >= 2) - (bs->rank >= 2);
 	int ra = as->rank > 2 ? as->rank - 2 : 0, rb = bs->rank > 2 ? bs->rank - 2 : 0;
 	int64_t sa[IR_MAX_RANK + 2] = {0}, sb[IR_MAX_RANK + 2] = {0}, sy[IR_MAX_RANK + 2] = {0};
-	int64_t acc_a = mm * kk, acc_b = kk * nn, acc_y = mm * nn;
+	int64_t acc_y = mm * nn;
 	int64_t dims[IR_MAX_RANK + 2];
+	ir_bcast_strides(nb, ra, as->d, mm * kk, sa);
+	ir_bcast_strides(nb, rb, bs->d, kk * nn, sb);
 	for (int i = nb - 1; i >= 0; i--) {
-		int ia = i - (nb - ra), ib = i - (nb - rb);
-		if (ia >= 0) {
-			sa[i] = as->d[ia] == 1 ? 0 : acc_a;
-			acc_a *= as->d[ia];
-		}
-		if (ib >= 0) {
-			sb[i] = bs->d[ib] == 1 ? 0 : acc_b;
-			acc_b *= bs->d[ib];
-		}
 		sy[i] = acc_y;
 		acc_y *= ys->d[i];
 		dims[i] = ys->d[i];

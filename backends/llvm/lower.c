@@ -403,6 +403,8 @@ typedef int (*be_lower_fn)(be_fn *f, const ir_node *n);
 
 static be_lower_fn lower_table(ir_op op)
 {
+	if (ir_op_table[op].mem == IR_MEM_VIEW)
+		return be_l_view;
 	switch (op) {
 	case IR_OP_CONV: return be_l_conv;
 	case IR_OP_BATCHNORM: return be_l_batchnorm;
@@ -425,12 +427,6 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_MUL:
 	case IR_OP_DIV: return be_l_binary;
 	case IR_OP_CONCAT: return be_l_concat;
-	case IR_OP_RESHAPE:
-	case IR_OP_FLATTEN:
-	case IR_OP_SQUEEZE:
-	case IR_OP_UNSQUEEZE:
-	case IR_OP_IDENTITY:
-	case IR_OP_DROPOUT: return be_l_view;
 	case IR_OP_TRANSPOSE: return be_l_transpose;
 	case IR_OP_SOFTMAX:
 	case IR_OP_LOG_SOFTMAX: return be_l_softmax;
@@ -466,29 +462,27 @@ static bool moves_only(ir_op op)
 	return op == IR_OP_TRANSPOSE || op == IR_OP_CONCAT || op == IR_OP_SPLIT || op == IR_OP_SLICE;
 }
 
-bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
+/* The op table's lowerings take f32 data; the element movers any dtype. */
+static bool table_dtype_ok(const ir_node *n, int k, ir_dtype dt)
 {
-	if (be_lower_extra(g, n))
-		return be_extra_supports(g, n, why, wl);
-	if (!lower_table(n->op)) {
-		snprintf(why, wl, "op not implemented");
-		return false;
-	}
+	(void)k;
+	return dt == IR_DT_F32 || (moves_only(n->op) && dt == n->in[0]->dt);
+}
+
+bool be_inputs_ok(const ir_node *n, bool (*is_static)(const ir_node *n, int k),
+                  bool (*dtype_ok)(const ir_node *n, int k, ir_dtype dt), const char *dt_note,
+                  char *why, size_t wl)
+{
 	for (int k = 0; k < n->nin; k++) {
 		const ir_value *v = n->in[k];
 		if (!v)
 			continue;
-		if (is_static_operand(n, k)) {
+		if (is_static && is_static(n, k)) {
 			if (v->kind != IR_VAL_CONST) {
 				snprintf(why, wl, "input %d '%s' must be a constant", k, v->name);
 				return false;
 			}
 			continue;
-		}
-		if (v->dt != IR_DT_F32 && !(moves_only(n->op) && v->dt == n->in[0]->dt)) {
-			snprintf(why, wl, "input %d '%s' has dtype %s (only f32)", k, v->name,
-			         ir_dtype_name(v->dt));
-			return false;
 		}
 		if (!ir_shape_known(&v->shape)) {
 			snprintf(why, wl, "input %d '%s' has no concrete shape", k, v->name);
@@ -498,7 +492,25 @@ bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 			snprintf(why, wl, "constant '%s' has no data (elided)", v->name);
 			return false;
 		}
+		if (dtype_ok && !dtype_ok(n, k, v->dt)) {
+			snprintf(why, wl, "input %d '%s' has dtype %s%s", k, v->name, ir_dtype_name(v->dt),
+			         dt_note);
+			return false;
+		}
 	}
+	return true;
+}
+
+bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
+{
+	if (be_lower_extra(g, n))
+		return be_extra_supports(g, n, why, wl);
+	if (!lower_table(n->op)) {
+		snprintf(why, wl, "op not implemented");
+		return false;
+	}
+	if (!be_inputs_ok(n, is_static_operand, table_dtype_ok, " (only f32)", why, wl))
+		return false;
 	for (int k = 0; k < n->nout; k++) {
 		const ir_value *v = n->out[k];
 		if (!v)
@@ -512,8 +524,7 @@ bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 			}
 			continue;
 		}
-		if ((v->dt != IR_DT_F32 && !(moves_only(n->op) && v->dt == n->in[0]->dt)) ||
-		    !ir_shape_known(&v->shape)) {
+		if (!table_dtype_ok(n, k, v->dt) || !ir_shape_known(&v->shape)) {
 			snprintf(why, wl, "output %d '%s' is not f32 with a concrete shape", k, v->name);
 			return false;
 		}

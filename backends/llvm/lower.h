@@ -180,6 +180,13 @@ int be_l_gather(be_fn *f, const ir_node *n);
 typedef int (*be_lower_hook)(be_fn *f, const ir_node *n);
 be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n);
 bool be_extra_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl);
+/* What every lowering needs of n's inputs (lower.c), the first miss in
+ * why: each that is_static names is a constant; every other has a concrete
+ * shape, its data if a constant, and a dtype that dtype_ok accepts (the
+ * message then ends in dt_note).  NULL predicates accept all. */
+bool be_inputs_ok(const ir_node *n, bool (*is_static)(const ir_node *n, int k),
+                  bool (*dtype_ok)(const ir_node *n, int k, ir_dtype dt), const char *dt_note,
+                  char *why, size_t wl);
 int be_l_resize(be_fn *f, const ir_node *n);
 int be_l_conv_transpose(be_fn *f, const ir_node *n);
 int be_l_pool_idx(be_fn *f, const ir_node *n);
