@@ -18,6 +18,9 @@ enum {
 	MAX_CALL_DEPTH = 32,     /* block calls inside block calls */
 	MAX_REPEAT = 10000,      /* iterations of one repeat */
 	MAX_NODES = 100000,      /* layers in one model */
+	MAX_STEPS = 200000,      /* statements executed while building one model */
+	MAX_BLOCK_CALLS = 10000, /* block calls while building one model */
+	MAX_NAME = 512,          /* characters in a layer's full name */
 	MAX_INPUTS = 64,         /* tensors into add/mul/concat */
 	MAX_PARAMS = 16,         /* parameters of one layer */
 };
@@ -227,6 +230,7 @@ typedef struct outspec {
 typedef struct prefix_list prefix_list;
 struct prefix_list {
 	const char *name;
+	uint64_t hash;                /* of name: most lookups compare only this */
 	prefix_list *next;
 };
 
@@ -251,6 +255,8 @@ typedef struct evaluator {
 	int in_repeat;
 	int64_t weight_bytes;
 	bool stop;               /* a limit was hit: unwind */
+	int64_t steps;           /* statements executed so far (MAX_STEPS) */
+	int block_calls;         /* MAX_BLOCK_CALLS */
 } evaluator;
 
 /* Out of memory, these say so (dsl_nomem, which stops the evaluation)
@@ -1001,12 +1007,21 @@ static ir_value *scalar_const(layer_call *L, const char *suffix, float x)
 
 /* ------------------------------------------------------------ building */
 
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
 static bool name_taken(evaluator *e, const char *name)
 {
 	if (ir_graph_find_value(e->g, name))
 		return true;
+	uint64_t h = name_hash(name);
 	for (prefix_list *p = e->prefixes; p; p = p->next)
-		if (strcmp(p->name, name) == 0)
+		if (p->hash == h && strcmp(p->name, name) == 0)
 			return true;
 	return false;
 }
@@ -1015,6 +1030,13 @@ static bool name_taken(evaluator *e, const char *name)
  * automatic "<stem><k>" unique in the model.  NULL if "-> name" is taken. */
 static const char *layer_name(evaluator *e, frame *f, const dsl_stmt *s, const char *stem)
 {
+	size_t plen = f->prefix ? strlen(f->prefix) : 0;
+	if (plen + (s->as ? strlen(s->as) : strlen(stem) + 12) > MAX_NAME) {
+		dsl_error(e->ctx, s->as ? s->as_loc : s->callee_loc,
+		          "a layer's full name would be longer than %d characters", MAX_NAME);
+		e->stop = true;
+		return NULL;
+	}
 	if (s->as) {
 		const char *n = ev_printf(e, "%s%s", f->prefix, s->as);
 		if (e->ctx->oom)
@@ -1483,6 +1505,12 @@ static ir_value *apply_layer(evaluator *e, frame *f, const dsl_stmt *s, const ls
 
 static ir_value *call_block(evaluator *e, frame *f, const dsl_stmt *s, const dsl_stmt *blk)
 {
+	if (++e->block_calls > MAX_BLOCK_CALLS) {
+		dsl_error(e->ctx, s->callee_loc, "more than %d block calls build the model (is '%s' "
+		          "called inside itself or a repeat?)", MAX_BLOCK_CALLS, blk->name);
+		e->stop = true;
+		return NULL;
+	}
 	if (f->depth + 1 > MAX_CALL_DEPTH) {
 		dsl_error(e->ctx, s->callee_loc, "blocks nested more than %d deep (is '%s' recursive?)",
 		          MAX_CALL_DEPTH, blk->name);
@@ -1575,6 +1603,7 @@ static ir_value *call_block(evaluator *e, frame *f, const dsl_stmt *s, const dsl
 	if (!pl)
 		return NULL;
 	pl->name = name;
+	pl->hash = name_hash(name);
 	pl->next = e->prefixes;
 	e->prefixes = pl;
 	nf.prefix = ev_printf(e, "%s.", name);
@@ -1822,6 +1851,14 @@ static void exec_output(evaluator *e, frame *f, const dsl_stmt *s)
 
 static void exec_stmt(evaluator *e, frame *f, const dsl_stmt *s)
 {
+	/* Blocks calling blocks inside repeats multiply: bound the work, not
+	 * only the depth and the layers that succeed. */
+	if (++e->steps > MAX_STEPS) {
+		dsl_error(e->ctx, s->loc, "building the model takes more than %d statements "
+		          "(blocks calling blocks inside repeats?)", MAX_STEPS);
+		e->stop = true;
+		return;
+	}
 	switch (s->k) {
 	case DSL_ST_MODEL:
 		if (top_only(e, f, s, "model"))

@@ -380,6 +380,24 @@ static void test_dsl_deep_nesting(void **state)
 	             "t.qgm:3:3: error: blocks nested more than 32 deep (is 'a' recursive?)\n"
 	             "    a(c)\n"
 	             "    ^\n");
+	/* Block calls are bounded in number as well as in depth. */
+	static const char *const work[][2] = {
+		{"input x: f32[N, 3, 8, 8]\nblock b(c) {\n  relu\n}\nrepeat 6000 {\n  b(3)\n  b(3)\n}\noutput\n",
+		 "t.qgm:6:3: error: more than 10000 block calls build the model (is 'b' called inside itself "
+		 "or a repeat?)\n"},
+	};
+	for (size_t i = 0; i < sizeof work / sizeof *work; i++) {
+		assert_null(load(work[i][0], strlen(work[i][0]), NULL, &got));
+		if (!strstr(got, work[i][1]))
+			fail_msg("case %zu: want '%s' in:\n%s", i, work[i][1], got);
+		free(got);
+	}
+	/* Names grow with each nested call: a full name has a bound too. */
+	s = repeat_str("input x: f32[N, 3, 8, 8]\nrelu -> ", "a", 600, "\noutput\n");
+	assert_null(load(s, strlen(s), NULL, &got));
+	assert_non_null(strstr(got, "t.qgm:2:9: error: a layer's full name would be longer than 512 characters"));
+	free(got);
+	free(s);
 }
 
 static void test_dsl_nul_byte(void **state)
