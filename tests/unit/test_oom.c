@@ -330,37 +330,32 @@ typedef struct text_arg {
 	const char *dir;
 } text_arg;
 
-static int op_qir(const void *arg, diag_sink *d, char **text)
+/* A loader's result as an op's: the graph's text, or -1 if it failed. */
+static int loaded(ir_graph *g, char **text)
 {
-	const text_arg *a = arg;
-	ir_graph *g = ir_parse(a->text, a->len, a->name, d);
 	if (!g)
 		return -1;
 	*text = graph_text(g);
 	ir_graph_destroy(g);
 	return 0;
+}
+
+static int op_qir(const void *arg, diag_sink *d, char **text)
+{
+	const text_arg *a = arg;
+	return loaded(ir_parse(a->text, a->len, a->name, d), text);
 }
 
 static int op_onnx(const void *arg, diag_sink *d, char **text)
 {
 	const text_arg *a = arg;
-	ir_graph *g = fe_onnx_load_buffer(a->text, a->len, a->name, a->dir, d);
-	if (!g)
-		return -1;
-	*text = graph_text(g);
-	ir_graph_destroy(g);
-	return 0;
+	return loaded(fe_onnx_load_buffer(a->text, a->len, a->name, a->dir, d), text);
 }
 
 static int op_dsl(const void *arg, diag_sink *d, char **text)
 {
 	const text_arg *a = arg;
-	ir_graph *g = fe_dsl_load_buffer(a->text, a->len, a->name, a->dir, d);
-	if (!g)
-		return -1;
-	*text = graph_text(g);
-	ir_graph_destroy(g);
-	return 0;
+	return loaded(fe_dsl_load_buffer(a->text, a->len, a->name, a->dir, d), text);
 }
 
 static int op_npy(const void *arg, diag_sink *d, char **text)
