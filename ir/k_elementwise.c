@@ -257,35 +257,58 @@ int ir_eval_relu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const 
 
 /* ---------------------------------------- table-driven integer activations */
 
-/* sigmoid, tanh, hard_sigmoid, hard_swish and leaky_relu of an 8-bit
- * integer activation carry a `lut` of 256 integers that a pass derived
- * once as quantize_out(f(dequantize_in(i))):
- *   y = lut[q - qmin],  qmin = -128 for i8, 0 for u8,
- * y of the input's dtype, on the grid the node's maker gave the output
- * (its quant is its type and stays as it is).  Nothing here recomputes f
- * from floats, so every backend can match the table bit for bit. */
-enum { LUT_N = 256 };
+/* sigmoid, tanh, hard_sigmoid, hard_swish and leaky_relu of an integer
+ * activation carry a `lut` that a pass derived once from the float op, as
+ * quantize_out(f(dequantize_in(x))), on the grid the node's maker gave
+ * the output (its quant is its type and stays as it is).  An 8-bit input
+ * has one entry per code:
+ *   y = lut[q - qmin],  qmin = -128 for i8, 0 for u8.
+ * An i16 input has 513 entries, at every 128th code from -32768 (the last
+ * one at 32768, one step past the range), and interpolates between the
+ * two around q, as TFLite's 16-bit tables do:
+ *   u = q + 32768,  a = lut[u >> 7],  b = lut[(u >> 7) + 1],
+ *   y = a + floor(((b - a) * (u & 127) + 64) / 128),
+ * which stays between a and b.  Nothing here recomputes f from floats, so
+ * every backend can match the table bit for bit. */
 
-/* n's lut checked against input x of dtype dt: 256 entries, each in dt's
- * range.  NULL after reporting otherwise; g may be NULL (evaluation). */
+/* Entries of an activation table for an input of dtype dt: 256 for the
+ * 8-bit dtypes, 513 for i16, 0 where no table applies. */
+int ir_act_lut_len(ir_dtype dt)
+{
+	return dt == IR_DT_I8 || dt == IR_DT_U8 ? 256 : dt == IR_DT_I16 ? 513 : 0;
+}
+
+/* y for an i16 input q and its 513-entry lut, as above. */
+static int64_t lut_i16(const int64_t *lut, int64_t q)
+{
+	int64_t u = q + 32768, k = u >> 7, f = u & 127;
+	int64_t t = (lut[k + 1] - lut[k]) * f + 64;
+	return lut[k] + (t >= 0 ? t / 128 : -((-t + 127) / 128)); /* floor */
+}
+
+/* n's lut checked against input x of dtype dt: ir_act_lut_len entries,
+ * each in dt's range.  NULL after reporting otherwise; g may be NULL
+ * (evaluation). */
 static const int64_t *lut_get(const ir_graph *g, const ir_node *n, const char *xname, ir_dtype dt,
                               diag_sink *d)
 {
-	if (dt != IR_DT_I8 && dt != IR_DT_U8) {
-		k_error(g, n, d, "input '%s' is %s; a lookup table needs an 8-bit input (i8 or u8)",
+	int want = ir_act_lut_len(dt);
+	if (!want) {
+		k_error(g, n, d, "input '%s' is %s; a lookup table needs an integer input (i8, u8 or i16)",
 		        xname, ir_dtype_name(dt));
 		return NULL;
 	}
 	int cnt = 0;
 	const int64_t *lut = ir_attr_ints(n, "lut", &cnt);
-	if (!lut || cnt != LUT_N) {
-		k_error(g, n, d, "lut has %d entries; an integer %s needs %d (one per %s value)",
-		        lut ? cnt : 0, ir_op_name(n->op), LUT_N, ir_dtype_name(dt));
+	if (!lut || cnt != want) {
+		k_error(g, n, d, "lut has %d entries; an integer %s of %s needs %d (%s)", lut ? cnt : 0,
+		        ir_op_name(n->op), ir_dtype_name(dt), want,
+		        want == 256 ? "one per value" : "one per 128 values, and one past the last");
 		return NULL;
 	}
 	int64_t lo, hi;
 	ir_dtype_range(dt, &lo, &hi);
-	for (int i = 0; i < LUT_N; i++)
+	for (int i = 0; i < want; i++)
 		if (lut[i] < lo || lut[i] > hi) {
 			k_error(g, n, d, "lut[%d] = %lld is outside the range of %s [%lld, %lld]", i,
 			        (long long)lut[i], ir_dtype_name(dt), (long long)lo, (long long)hi);
@@ -326,6 +349,11 @@ static int eval_act(const ir_node *n, const ir_tensor *const *in, ir_tensor *con
 		        ir_shape_str(&x->shape, sa, sizeof sa), ir_dtype_name(y->dt),
 		        ir_shape_str(&y->shape, sb, sizeof sb));
 		return -1;
+	}
+	if (x->dt == IR_DT_I16) {
+		for (int64_t i = 0; i < numel(x); i++)
+			st_int(y->dt, y->data, i, lut_i16(lut, ld_int(x->dt, x->data, i)));
+		return 0;
 	}
 	int64_t qmin = x->dt == IR_DT_I8 ? -128 : 0;
 	for (int64_t i = 0; i < numel(x); i++)

@@ -8,8 +8,9 @@
  *                                                            => requantized integer op
  *   conv|matmul(dequantize(x, 1), dequantize(w, 1)) -> cast(i32)     => i32 accumulator
  *   add|mul(dequantize(a), dequantize(b)) [-> relu|clip] -> quantize   => integer add/mul
- *   sigmoid|tanh|hard_sigmoid|hard_swish|leaky_relu(dequantize(q)) -> quantize, 8-bit
- *                                                            => a 256-entry table (lut)
+ *   sigmoid|tanh|hard_sigmoid|hard_swish|leaky_relu(dequantize(q)) -> quantize
+ *                                                            => a table (lut): 256 entries
+ *                                                               for 8 bits, 513 for i16
  *   softmax(dequantize(q)) -> quantize, 8-bit                => integer softmax (exp table)
  *   concat(dequantize(q_k)...) -> quantize                   => concat of the q_k, each
  *                                                               requantized to the output's grid
@@ -530,14 +531,16 @@ static int fold_eltwise(ir_graph *g, ir_node *n, diag_sink *d)
 }
 
 /* dequantize(q) -> sigmoid|tanh|hard_sigmoid|hard_swish|leaky_relu ->
- * quantize, 8-bit in and out: the op becomes a 256-entry table of the
- * quantize of the op of each dequantized code, computed here once by the
- * interpreter's own kernels (so the table is the float graph's answer on
- * every code).  1 done, 0 not, -1 error. */
+ * quantize, in and out of one integer dtype (i8, u8, i16): the op becomes
+ * a table (ir_act_lut_len entries: every 8-bit code, or every 128th i16
+ * code) of the quantize of the op of each dequantized code, computed here
+ * once by the interpreter's own kernels (so the table is the float
+ * graph's answer on every code it holds).  1 done, 0 not, -1 error. */
 static int fold_lut(ir_graph *g, ir_node *n, diag_sink *d)
 {
+	enum { MAXN = 513 };
 	qdq_par p, py;
-	if (!dq_of(n->in[0], &p) || p.ns != 1 || (p.q->dt != IR_DT_I8 && p.q->dt != IR_DT_U8))
+	if (!dq_of(n->in[0], &p) || p.ns != 1 || !ir_act_lut_len(p.q->dt))
 		return 0;
 	ir_node *u = sole_user(g, n->out[0]);
 	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || u->out[0]->dt != p.q->dt ||
@@ -546,14 +549,14 @@ static int fold_lut(ir_graph *g, ir_node *n, diag_sink *d)
 	ir_quant *qx = par_quant(g, &p);
 	if (!qx || !fits(p.q, qx))
 		return 0;
-	int64_t lo, hi, k256 = 256;
+	int64_t lo, hi, cnt = ir_act_lut_len(p.q->dt), step = cnt == 256 ? 1 : 128;
 	ir_dtype_range(p.q->dt, &lo, &hi);
-	float xs[256], fs[256];
-	unsigned char qs[256];
-	for (int i = 0; i < 256; i++)
-		xs[i] = ((float)(lo + i) - (float)par_zp(&p, 0)) * p.s[0];
-	ir_shape s256 = ir_shape_make(1, &k256);
-	ir_tensor tx = {IR_DT_F32, s256, xs}, tf = {IR_DT_F32, s256, fs}, tq = {p.q->dt, s256, qs};
+	float xs[MAXN], fs[MAXN];
+	int16_t qs[MAXN]; /* room for either dtype */
+	for (int64_t i = 0; i < cnt; i++)
+		xs[i] = ((float)(lo + step * i) - (float)par_zp(&p, 0)) * p.s[0];
+	ir_shape sn = ir_shape_make(1, &cnt);
+	ir_tensor tx = {IR_DT_F32, sn, xs}, tf = {IR_DT_F32, sn, fs}, tq = {p.q->dt, sn, qs};
 	const ir_tensor *ain[1] = {&tx};
 	ir_tensor *aout[1] = {&tf};
 	ir_tensor ts = {IR_DT_F32, u->in[1]->shape, u->in[1]->data};
@@ -565,14 +568,14 @@ static int fold_lut(ir_graph *g, ir_node *n, diag_sink *d)
 	/* the f32 kernels read only n's attributes, and shapes from tensors */
 	if (ir_eval_node(n, ain, aout, d) || ir_eval_node(u, qin, qout, d))
 		return -1;
-	int64_t lut[256];
-	for (int i = 0; i < 256; i++)
-		lut[i] = p.q->dt == IR_DT_I8 ? (int64_t)(int8_t)qs[i] : (int64_t)qs[i];
+	int64_t lut[MAXN];
+	for (int64_t i = 0; i < cnt; i++)
+		lut[i] = (int64_t)ir_elem_get(qs, p.q->dt, i);
 	if (!p.q->quant)
 		p.q->quant = qx;
 	n->in[0] = p.q;
 	take_output(n, u);
-	ir_node_set_ints(g, n, "lut", lut, 256);
+	ir_node_set_ints(g, n, "lut", lut, (int)cnt);
 	return 1;
 }
 

@@ -737,41 +737,60 @@ static int l_int_relu(be_fn *f, const ir_node *n)
 
 /* ------------------------------------------- table-driven activations */
 
-/* y = lut[q - qmin] as ir/k_elementwise.c (sigmoid, tanh, hard_sigmoid,
- * hard_swish, leaky_relu on i8/u8 with a lut).  The table is a constant
- * global marked externally initialized (be_opaque_const): the optimizer
- * may not fold the loads of an unrolled loop back into code, and the
- * object stays free of libm and float. */
+/* The table activations of ir/k_elementwise.c (sigmoid, tanh,
+ * hard_sigmoid, hard_swish, leaky_relu with a lut): y = lut[q - qmin] on
+ * i8/u8; on i16, u = q + 32768, a = lut[u >> 7], b = lut[(u >> 7) + 1],
+ * y = a + (((b - a) * (u & 127) + 64) >> 7), the shift arithmetic (the
+ * interpreter's floor).  The table is a constant global marked externally
+ * initialized (be_opaque_const): the optimizer may not fold the loads of
+ * an unrolled loop back into code, and the object stays free of libm and
+ * float. */
 static int l_int_lut(be_fn *f, const ir_node *n)
 {
 	ir_dtype dt = n->in[0]->dt;
 	LLVMTypeRef ty = be_dt_type(f, dt);
 	int cnt = 0;
 	const int64_t *lut = ir_attr_ints(n, "lut", &cnt);
-	LLVMValueRef el[256];
-	for (int i = 0; i < 256; i++)
+	LLVMValueRef el[513];
+	for (int i = 0; i < cnt; i++)
 		el[i] = LLVMConstInt(ty, (unsigned long long)lut[i], 1);
 	char gname[96];
 	snprintf(gname, sizeof gname, "%s.lut%d", f->name, n->id);
-	LLVMValueRef tab = be_opaque_const(f, gname, LLVMConstArray2(ty, el, 256), 16);
+	LLVMValueRef tab = be_opaque_const(f, gname, LLVMConstArray2(ty, el, (uint64_t)cnt), 16);
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	LLVMBuilderRef b = f->b;
 	be_loop l;
 	LLVMValueRef i = be_loop_begin(f, &l, ir_shape_numel(&n->in[0]->shape));
-	LLVMValueRef k = ld_i32(f, dt, x, i); /* sext for i8, zext for u8 */
-	if (dt == IR_DT_I8)
-		k = LLVMBuildAdd(f->b, k, c32(f, 128), ""); /* - qmin */
-	be_st_t(f, ty, y, i, be_ld_t(f, ty, tab, k));
+	LLVMValueRef k = ld_i32(f, dt, x, i); /* sext for i8/i16, zext for u8 */
+	if (dt == IR_DT_I16) {
+		LLVMValueRef u = LLVMBuildAdd(b, k, c32(f, 32768), "");
+		LLVMValueRef at = LLVMBuildLShr(b, u, c32(f, 7), "");
+		LLVMValueRef fr = LLVMBuildAnd(b, u, c32(f, 127), "");
+		LLVMValueRef lo = LLVMBuildSExt(b, be_ld_t(f, ty, tab, at), f->i32, "");
+		LLVMValueRef hi = LLVMBuildSExt(b, be_ld_t(f, ty, tab, LLVMBuildAdd(b, at, c32(f, 1), "")),
+		                                f->i32, "");
+		LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSub(b, hi, lo, ""), fr, ""),
+		                              c32(f, 64), "");
+		LLVMValueRef v = LLVMBuildAdd(b, lo, LLVMBuildAShr(b, t, c32(f, 7), ""), "");
+		be_st_t(f, ty, y, i, LLVMBuildTrunc(b, v, ty, ""));
+	} else {
+		if (dt == IR_DT_I8)
+			k = LLVMBuildAdd(b, k, c32(f, 128), ""); /* - qmin */
+		be_st_t(f, ty, y, i, be_ld_t(f, ty, tab, k));
+	}
 	be_loop_end(f, &l);
 	return 0;
 }
 
-/* The table lookups l_int_lut lowers: an i8/u8 input, an output of that
- * dtype and size, 256 entries in its range (what inference checked). */
+/* The table lookups l_int_lut lowers: an i8/u8/i16 input, an output of
+ * that dtype and size, ir_act_lut_len entries in its range (what
+ * inference checked). */
 static bool lut_supports(const ir_node *n, char *why, size_t wl)
 {
 	const ir_value *x = n->in[0], *y = n->out[0];
-	if (x->dt != IR_DT_I8 && x->dt != IR_DT_U8) {
-		snprintf(why, wl, "input '%s' is %s; a lookup table needs an 8-bit input", x->name,
+	int want = ir_act_lut_len(x->dt);
+	if (!want) {
+		snprintf(why, wl, "input '%s' is %s; a lookup table needs an i8, u8 or i16 input", x->name,
 		         ir_dtype_name(x->dt));
 		return false;
 	}
@@ -784,11 +803,11 @@ static bool lut_supports(const ir_node *n, char *why, size_t wl)
 	const int64_t *lut = ir_attr_ints(n, "lut", &cnt);
 	int64_t lo, hi;
 	ir_dtype_range(x->dt, &lo, &hi);
-	bool ok = lut && cnt == 256;
-	for (int i = 0; ok && i < 256; i++)
+	bool ok = lut && cnt == want;
+	for (int i = 0; ok && i < cnt; i++)
 		ok = lut[i] >= lo && lut[i] <= hi;
 	if (!ok)
-		snprintf(why, wl, "lut is not 256 entries in the range of %s", ir_dtype_name(x->dt));
+		snprintf(why, wl, "lut is not %d entries in the range of %s", want, ir_dtype_name(x->dt));
 	return ok;
 }
 

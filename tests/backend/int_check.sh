@@ -15,10 +15,11 @@
 # NaN; and int_add.qir (integer add and mul on i8, u8 and i16, with
 # broadcasting) at -O3 and -Oz, on random inputs and on one of values that
 # saturate the quantizers, the sums and the products; and int_lut.qir and
-# int_softmax.qir (table activations and integer softmax, i8 and u8) at
+# int_softmax.qir (table activations and integer softmax, i8, u8 and i16) at
 # -O3 and -Oz on random and saturating inputs.  For each, `qgtc
 # run` with --engine interp and --engine native must write identical
-# output_<k>.npy files (cmp).  Each
+# output_<k>.npy files (cmp); the .qir graphs also go through `qgtc
+# validate` on aarch64 and Cortex-M4 (QEMU), bit-exact.  Each
 # folded model must show an integer conv/matmul with rq_mult in its IR, so
 # that a change in the folding cannot turn this into a float test.
 # Exit status 0 when everything agrees.
@@ -116,11 +117,39 @@ for in in add_rand add_special; do
 	compare "$in-Oz" "$here/int_add.qir" "$ins" -Oz
 done
 # int_lut.qir: sigmoid, tanh, hard_sigmoid, hard_swish and leaky_relu on i8
-# and u8 as 256-entry tables (and a permutation table each) at -O3 and -Oz,
-# on a random input and on one sweeping every code, with NaN and saturation
+# and u8 as 256-entry tables and on i16 as 513-entry interpolated ones (and
+# a permutation table each) at -O3 and -Oz, on a random input and on one
+# sweeping every 8-bit code, with NaN and saturation
 for in in lut_rand lut_special; do
 	compare "$in" "$here/int_lut.qir" "$in.npy"
 	compare "$in-Oz" "$here/int_lut.qir" "$in.npy" -Oz
+done
+# and the i16 tables' interpolation against numpy's reading of the rule
+# (ir/k_elementwise.c), on the interpreter's output of both inputs
+for in in lut_rand lut_special; do
+	$py - "$here/int_lut.qir" "$in.npy" "$in.interp" <<'PY' && echo "$in: i16 tables ok (numpy)" || { echo "$in: FAIL: i16 tables differ from numpy"; fail=1; }
+import re, sys
+import numpy as np
+qir, xin, out = sys.argv[1:]
+text = open(qir).read()
+s = np.float32(re.search(r"const %s_i16: f32\[\] = \[([^\]]+)\]", text).group(1))
+with np.errstate(invalid="ignore"):
+    q = np.rint(np.load(xin).astype(np.float32) / s)
+q = np.clip(np.nan_to_num(q, nan=0.0, posinf=32767, neginf=-32768), -32768, 32767).astype(np.int64)
+outs = re.findall(r"^  output %(\S+)", text, re.M)
+n = 0
+for m in re.finditer(r"^  %(i16_\w+): .*\{.*lut=\[([^\]]+)\]\}", text, re.M):
+    lut = np.array([int(v) for v in m.group(2).split(",")], np.int64)
+    u = q + 32768
+    a, b = lut[u >> 7], lut[(u >> 7) + 1]
+    want = a + (((b - a) * (u & 127) + 64) >> 7)
+    got = np.load("%s/output_%d.npy" % (out, outs.index(m.group(1))))
+    assert got.dtype == np.int16, got.dtype
+    if not np.array_equal(got.astype(np.int64), want):
+        sys.exit("%s: %d of %d differ" % (m.group(1), int((got != want).sum()), want.size))
+    n += 1
+sys.exit(0 if n == 6 else "found %d i16 tables, not 6" % n)
+PY
 done
 # int_softmax.qir: softmax on i8 and u8 along the last axis and axis 1
 # (a strided slice) from a 256-entry exp table and one multiplier, at -O3
@@ -130,6 +159,47 @@ for in in smx_rand smx_special; do
 	compare "$in" "$here/int_softmax.qir" "$ins"
 	compare "$in-Oz" "$here/int_softmax.qir" "$ins" -Oz
 done
+
+# The same .qir graphs on the two ARM targets under QEMU (qemu-aarch64
+# -cpu cortex-a72, mps2-an386 Cortex-M4) through `qgtc validate`, which
+# compares every output with the interpreter's byte for byte; the random
+# and special inputs of each go in as one batch of samples.
+$py - <<'PY' || { echo "FAIL: cannot join the inputs"; exit 1; }
+import numpy as np
+def cat(*names):
+    return np.concatenate([np.load(n) for n in names])
+for k in ("raw", "pool", "lut"):
+    np.save("%s_both.npy" % k, cat("%s_rand.npy" % k, "%s_special.npy" % k))
+for v in ("x", "y", "c", "k"):
+    np.save("add_both_%s.npy" % v, cat("add_rand_%s.npy" % v, "add_special_%s.npy" % v))
+for v in ("x", "w"):
+    np.save("smx_both_%s.npy" % v, cat("smx_rand_%s.npy" % v, "smx_special_%s.npy" % v))
+PY
+on_arm() {
+	local m=$1 ins=$2 t log
+	for t in aarch64 armv7em; do
+		log=validate-$m-$t.log
+		# shellcheck disable=SC2086
+		if "$qgtc" validate "$here/$m.qir" $ins --target $t >"$log" 2>&1 &&
+		   grep -q "validate: ok (integer code, bit-exact)" "$log"; then
+			echo "$m on $t: ok ($(grep -c 'bit-exact on' "$log") outputs bit-exact)"
+		else
+			echo "$m on $t: FAIL"; sed 's/^/  /' "$log"; fail=1
+		fi
+	done
+}
+. "$here/../skip.sh"
+arm_tools=1
+for t in aarch64-linux-gnu-gcc qemu-aarch64 arm-none-eabi-gcc qemu-system-arm; do
+	command -v $t >/dev/null || { skip_part "ARM targets" "$t not found (tools/setup.sh installs it)" || fail=1; arm_tools=0; break; }
+done
+if [ $arm_tools = 1 ]; then
+	on_arm int_raw raw_both.npy
+	on_arm int_pool pool_both.npy
+	on_arm int_add "add_both_x.npy add_both_y.npy add_both_c.npy add_both_k.npy"
+	on_arm int_lut lut_both.npy
+	on_arm int_softmax "smx_both_x.npy smx_both_w.npy"
+fi
 
 [ $fail = 0 ] && echo "int check: all identical" || echo "int check: FAILED"
 exit $fail

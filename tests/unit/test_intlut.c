@@ -1,6 +1,7 @@
 /* test_intlut.c: the interpreter's table-driven integer activations
  * (sigmoid, tanh, hard_sigmoid, hard_swish, leaky_relu with a `lut` on an
- * i8/u8 input: y = lut[q - qmin]) on hand-written tables whose outputs are
+ * i8/u8 input: y = lut[q - qmin]; on i16, 513 entries interpolated) on
+ * hand-written tables whose outputs are
  * obvious, and the inputs and tables inference refuses, naming the node. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -147,13 +148,53 @@ static void test_intlut_refused(void **state)
 	assert_non_null(strstr(msg, "lut[7] = -1 is outside the range of u8"));
 	lut[7] = 7;
 
+	/* an i16 input needs 513 entries, not 256 */
 	int16_t x16[2] = {1, 2}, y16[2];
 	assert_int_equal(run_lut(IR_OP_LEAKY_RELU, IR_DT_I16, lut, 256, x16, 2, y16, 0, msg, sizeof msg), -1);
 	assert_non_null(strstr(msg, "node 0 'A' (leaky_relu)"));
-	assert_non_null(strstr(msg, "a lookup table needs an 8-bit input"));
+	assert_non_null(strstr(msg, "lut has 256 entries; an integer leaky_relu of i16 needs 513"));
 	float xf[2] = {1, 2}, yf[2];
 	assert_int_equal(run_lut(IR_OP_SIGMOID, IR_DT_F32, lut, 256, xf, 2, yf, 0, msg, sizeof msg), -1);
-	assert_non_null(strstr(msg, "a lookup table needs an 8-bit input"));
+	assert_non_null(strstr(msg, "a lookup table needs an integer input (i8, u8 or i16)"));
+	int32_t x32[2] = {1, 2}, y32[2];
+	assert_int_equal(run_lut(IR_OP_SIGMOID, IR_DT_I32, lut, 256, x32, 2, y32, 0, msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "a lookup table needs an integer input (i8, u8 or i16)"));
+}
+
+/* i16: 513 entries at every 128th code from -32768, interpolated:
+ * u = q + 32768, y = lut[u>>7] + floor(((lut[(u>>7)+1] - lut[u>>7]) *
+ * (u & 127) + 64) / 128).  With lut[k] = 10 k the result is 10 u / 128
+ * rounded half up; with lut[k] = -10 k the same negated and rounded half
+ * up too (the floor of a negative half); a lut of 513 entries outside
+ * i16, or 512 entries, is refused. */
+static void test_intlut_i16(void **state)
+{
+	(void)state;
+	char msg[512];
+	static int64_t up[513], down[513];
+	for (int k = 0; k < 513; k++) {
+		up[k] = 10 * k;
+		down[k] = -10 * k;
+	}
+	/* u = 0, 64 (a half: 5), 77 (6.02), 128, 32768, 65535 (k 511, f 127) */
+	int16_t x[6] = {-32768, -32768 + 64, -32768 + 77, -32768 + 128, 0, 32767}, y[6];
+	int16_t want_up[6] = {0, 5, 6, 10, 2560, 5110 + 10}; /* (1270 + 64) >> 7 = 10 */
+	/* u = 64: floor((-640 + 64) / 128) = floor(-4.5) = -5; u = 65535:
+	 * floor((-1270 + 64) / 128) = -10 */
+	int16_t want_down[6] = {0, -5, -6, -10, -2560, -5110 - 10};
+	for (int k = 0; k < 5; k++) {
+		memset(y, 0x55, sizeof y);
+		assert_int_equal(run_lut(lut_ops[k], IR_DT_I16, up, 513, x, 6, y, 0, msg, sizeof msg), 0);
+		assert_memory_equal(y, want_up, sizeof y);
+	}
+	assert_int_equal(run_lut(IR_OP_TANH, IR_DT_I16, down, 513, x, 6, y, 0, msg, sizeof msg), 0);
+	assert_memory_equal(y, want_down, sizeof y);
+	up[512] = 32768;
+	assert_int_equal(run_lut(IR_OP_SIGMOID, IR_DT_I16, up, 513, x, 6, y, 0, msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "lut[512] = 32768 is outside the range of i16"));
+	up[512] = 5120;
+	assert_int_equal(run_lut(IR_OP_SIGMOID, IR_DT_I16, up, 512, x, 6, y, 0, msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "lut has 512 entries"));
 }
 
 int main(void)
@@ -163,6 +204,7 @@ int main(void)
 		cmocka_unit_test(test_intlut_i8_index),
 		cmocka_unit_test(test_intlut_without_lut),
 		cmocka_unit_test(test_intlut_refused),
+		cmocka_unit_test(test_intlut_i16),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
