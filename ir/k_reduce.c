@@ -90,40 +90,78 @@ static int eval_softmax(const ir_node *n, const ir_tensor *const *in, ir_tensor 
 
 /* ---------------------------------------------------- integer softmax */
 
-/* softmax of an i8/u8 activation carrying `lut` (256 entries) and
- * `rq_mult` (1 entry), which a pass computed once: lut[d] ~ exp(-s_in*d)
- * * 2^15 and rq_mult ~ 1/s_out.  Per slice along the axis, with m the
- * largest q_j:
- *   e_j = lut[m - q_j],  sum = sum_j e_j,
+/* softmax of an integer activation carrying `lut` and `rq_mult` (1
+ * entry), which a pass computed once: lut ~ exp(-s_in * d) * 2^15 for the
+ * distance d of a code from its slice's largest, and rq_mult ~ 1/s_out.
+ * On i8/u8 the table has 256 entries, one per d: e(d) = lut[d].  On i16
+ * it has 513, at every 2^sh-th d (sh = `lut_shift`, 0..7), interpolated
+ * like the i16 activation tables, and the last one holds from there on:
+ *   k = d >> sh,  f = d & (2^sh - 1),
+ *   e(d) = k < 512 ? lut[k] + floor(((lut[k+1] - lut[k]) f + h) / 2^sh)
+ *                  : lut[512],          h = 2^sh / 2 (0 when sh = 0).
+ * Then per slice along the axis, with m the largest q_j:
+ *   e_j = e(m - q_j),  sum = sum_j e_j,
  *   y_j = clamp(floor((2 e_j M + sum) / (2 sum)) + zout)
  * i.e. round(e_j * M / sum), halves up, in int64 (e_j <= 2^16, M < 2^31).
  * Nothing here recomputes exp, so every backend matches bit for bit. */
-enum { SMX_LUT_N = 256, SMX_LUT_MAX = 1 << 16 };
+enum { SMX_LUT_MAX = 1 << 16 };
 
-/* n's lut and rq_mult checked for input x of dtype dt; the lut into *lut,
- * M into *mult.  -1 after reporting; g may be NULL (evaluation). */
-static int int_softmax_params(const ir_graph *g, const ir_node *n, const char *xname, ir_dtype dt,
-                              const int64_t **lut, int64_t *mult, diag_sink *d)
+/* Table entries of an integer softmax of dtype dt (0: none applies). */
+static int smx_lut_len(ir_dtype dt)
 {
-	if (dt != IR_DT_I8 && dt != IR_DT_U8) {
-		k_error(g, n, d, "input '%s' is %s; an integer softmax needs an 8-bit input (i8 or u8)",
+	return dt == IR_DT_I16 ? 513 : dt == IR_DT_I8 || dt == IR_DT_U8 ? 256 : 0;
+}
+
+/* e(d) above: the table's value at distance d. */
+static int64_t smx_exp(const int64_t *lut, int n, int sh, int64_t d)
+{
+	if (n == 256)
+		return lut[d];
+	int64_t k = d >> sh, f = d & ((1 << sh) - 1);
+	if (k >= 512)
+		return lut[512];
+	int64_t t = (lut[k + 1] - lut[k]) * f + (sh ? 1 << (sh - 1) : 0);
+	return lut[k] + (t >= 0 ? t >> sh : -((-t + (1 << sh) - 1) >> sh)); /* floor */
+}
+
+/* n's lut, lut_shift and rq_mult checked for input x of dtype dt; the lut
+ * into *lut (*nlut entries), the shift into *sh, M into *mult.  -1 after
+ * reporting; g may be NULL (evaluation). */
+static int int_softmax_params(const ir_graph *g, const ir_node *n, const char *xname, ir_dtype dt,
+                              const int64_t **lut, int *nlut, int *sh, int64_t *mult, diag_sink *d)
+{
+	int want = smx_lut_len(dt);
+	if (!want) {
+		k_error(g, n, d, "input '%s' is %s; an integer softmax needs an i8, u8 or i16 input",
 		        xname, ir_dtype_name(dt));
 		return -1;
 	}
 	int cnt = 0, nm = 0;
 	const int64_t *t = ir_attr_ints(n, "lut", &cnt);
-	if (!t || cnt != SMX_LUT_N) {
-		k_error(g, n, d, "lut has %d entries; an integer softmax needs %d (one per difference "
-		        "from the maximum)", t ? cnt : 0, SMX_LUT_N);
+	if (!t || cnt != want) {
+		k_error(g, n, d, "lut has %d entries; an integer softmax of %s needs %d (%s)", t ? cnt : 0,
+		        ir_dtype_name(dt), want,
+		        want == 256 ? "one per difference from the maximum"
+		                    : "one per 2^lut_shift differences, and one past the last");
 		return -1;
 	}
-	for (int i = 0; i < SMX_LUT_N; i++)
+	for (int i = 0; i < cnt; i++)
 		if (t[i] < 0 || t[i] > SMX_LUT_MAX) {
 			k_error(g, n, d, "lut[%d] = %lld is outside [0, %d]", i, (long long)t[i], SMX_LUT_MAX);
 			return -1;
 		}
 	if (t[0] < 1) { /* the maximum's own term keeps every sum >= 1 */
 		k_error(g, n, d, "lut[0] = %lld; an integer softmax needs lut[0] >= 1", (long long)t[0]);
+		return -1;
+	}
+	int64_t s = ir_attr_int(n, "lut_shift", 0);
+	if (ir_node_attr(n, "lut_shift") && want != 513) {
+		k_error(g, n, d, "lut_shift is for an i16 softmax; its input '%s' is %s", xname,
+		        ir_dtype_name(dt));
+		return -1;
+	}
+	if (s < 0 || s > 7) {
+		k_error(g, n, d, "lut_shift = %lld is outside [0, 7]", (long long)s);
 		return -1;
 	}
 	const int64_t *m = ir_attr_ints(n, "rq_mult", &nm);
@@ -136,6 +174,8 @@ static int int_softmax_params(const ir_graph *g, const ir_node *n, const char *x
 		return -1;
 	}
 	*lut = t;
+	*nlut = cnt;
+	*sh = (int)s;
 	*mult = m[0];
 	return 0;
 }
@@ -149,7 +189,8 @@ static int infer_int_softmax(ir_graph *g, ir_node *n, diag_sink *d)
 		return k_defer(n);
 	const int64_t *lut;
 	int64_t mult;
-	if (int_softmax_params(g, n, x->name, x->dt, &lut, &mult, d))
+	int nlut, sh;
+	if (int_softmax_params(g, n, x->name, x->dt, &lut, &nlut, &sh, &mult, d))
 		return -1;
 	const ir_quant *yq = n->out[0]->quant;
 	if (yq && yq->nchan != 1) {
@@ -176,7 +217,8 @@ static int eval_int_softmax(const ir_node *n, const ir_tensor *const *in, ir_ten
 	ir_tensor *y = out[0];
 	const int64_t *lut;
 	int64_t mult;
-	if (!x || int_softmax_params(NULL, n, n->in[0]->name, x->dt, &lut, &mult, d))
+	int nlut, sh;
+	if (!x || int_softmax_params(NULL, n, n->in[0]->name, x->dt, &lut, &nlut, &sh, &mult, d))
 		return -1;
 	if (y->dt != x->dt || !ir_shape_eq(&x->shape, &y->shape)) {
 		k_error(NULL, n, d, "operand does not match the inferred output");
@@ -202,14 +244,16 @@ static int eval_int_softmax(const ir_node *n, const ir_tensor *const *in, ir_ten
 				m = q > m ? q : m;
 			}
 			for (int64_t j = 0; j < len; j++)
-				sum += lut[m - k_int_get(x->data, x->dt, base + j * inner)];
+				sum += smx_exp(lut, nlut, sh, m - k_int_get(x->data, x->dt, base + j * inner));
 			for (int64_t j = 0; j < len; j++) {
 				int64_t k = base + j * inner;
-				int64_t e = lut[m - k_int_get(x->data, x->dt, k)];
+				int64_t e = smx_exp(lut, nlut, sh, m - k_int_get(x->data, x->dt, k));
 				int64_t v = (e * mult * 2 + sum) / (2 * sum) + zout; /* all >= 0: floor */
 				v = v < lo ? lo : v > hi ? hi : v;
 				if (y->dt == IR_DT_I8)
 					((int8_t *)y->data)[k] = (int8_t)v;
+				else if (y->dt == IR_DT_I16)
+					((int16_t *)y->data)[k] = (int16_t)v;
 				else
 					((uint8_t *)y->data)[k] = (uint8_t)v;
 			}

@@ -270,7 +270,7 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 		bool elt = (n->op == IR_OP_ADD || n->op == IR_OP_MUL) && w && !ir_value_is_const(w) &&
 		           !ir_value_is_const(n->in[0]) && w->dt == IR_DT_F32;
 		/* softmax: its output's range is [0, 1] whatever the data */
-		bool smx = n->op == IR_OP_SOFTMAX && act_bits == 8 && !ir_value_is_const(n->in[0]);
+		bool smx = n->op == IR_OP_SOFTMAX && !ir_value_is_const(n->in[0]);
 		if ((!lin && !elt && !smx) || n->in[0]->dt != IR_DT_F32)
 			continue;
 		pass_act_layer *l = &p->layer[p->nlayer++];

@@ -11,7 +11,7 @@
  *   sigmoid|tanh|hard_sigmoid|hard_swish|leaky_relu(dequantize(q)) -> quantize
  *                                                            => a table (lut): 256 entries
  *                                                               for 8 bits, 513 for i16
- *   softmax(dequantize(q)) -> quantize, 8-bit                => integer softmax (exp table)
+ *   softmax(dequantize(q)) -> quantize, i8/u8/i16            => integer softmax (exp table)
  *   concat(dequantize(q_k)...) -> quantize                   => concat of the q_k, each
  *                                                               requantized to the output's grid
  *
@@ -579,18 +579,24 @@ static int fold_lut(ir_graph *g, ir_node *n, diag_sink *d)
 	return 1;
 }
 
-/* dequantize(q) -> softmax -> quantize, 8-bit in and out: the integer
- * softmax (ir/k_reduce.c): lut[d] = round(exp(-s_in * d) * 2^15) for the
- * distance d of a code from its slice's largest, and rq_mult = 1 / s_out,
+/* dequantize(q) -> softmax -> quantize, in and out of one dtype (i8, u8,
+ * i16): the integer softmax (ir/k_reduce.c).  8-bit: lut[d] =
+ * round(exp(-s_in * d) * 2^15) for the distance d = 0..255 of a code from
+ * its slice's largest.  i16: 513 entries at d = k 2^sh, sh the smallest
+ * shift (at most 7) whose last entry is past where exp rounds to 0, so the
+ * steps the engines interpolate over stay short.  rq_mult = 1 / s_out,
  * which must be (within 1e-4) a whole number, as for the usual output
- * scales 1/256 and 1/255.  1 done, 0 not, -1 error. */
+ * scales 1/256, 1/255 and 1/32767.  1 done, 0 not, -1 error. */
 static int fold_softmax(ir_graph *g, ir_node *n)
 {
 	qdq_par p, py;
-	if (!dq_of(n->in[0], &p) || p.ns != 1 || (p.q->dt != IR_DT_I8 && p.q->dt != IR_DT_U8))
+	if (!dq_of(n->in[0], &p) || p.ns != 1)
+		return 0;
+	ir_dtype dt = p.q->dt;
+	if (dt != IR_DT_I8 && dt != IR_DT_U8 && dt != IR_DT_I16)
 		return 0;
 	ir_node *u = sole_user(g, n->out[0]);
-	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || u->out[0]->dt != p.q->dt ||
+	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || u->out[0]->dt != dt ||
 	    !u->out[0]->quant)
 		return 0;
 	double inv = 1.0 / (double)py.s[0], m = nearbyint(inv);
@@ -599,14 +605,20 @@ static int fold_softmax(ir_graph *g, ir_node *n)
 	ir_quant *qx = par_quant(g, &p);
 	if (!qx || !fits(p.q, qx))
 		return 0;
-	int64_t lut[256], mult = (int64_t)m;
-	for (int k = 0; k < 256; k++)
-		lut[k] = (int64_t)nearbyint(exp(-(double)p.s[0] * k) * 32768.0);
+	int cnt = dt == IR_DT_I16 ? 513 : 256, sh = 0;
+	double s = (double)p.s[0];
+	while (cnt == 513 && sh < 7 && s * (double)(512 << sh) < log(65536.0))
+		sh++;
+	int64_t lut[513], mult = (int64_t)m;
+	for (int k = 0; k < cnt; k++)
+		lut[k] = (int64_t)nearbyint(exp(-s * (double)((int64_t)k << sh)) * 32768.0);
 	if (!p.q->quant)
 		p.q->quant = qx;
 	n->in[0] = p.q;
 	take_output(n, u);
-	ir_node_set_ints(g, n, "lut", lut, 256);
+	ir_node_set_ints(g, n, "lut", lut, cnt);
+	if (cnt == 513)
+		ir_node_set_int(g, n, "lut_shift", sh);
 	ir_node_set_ints(g, n, "rq_mult", &mult, 1);
 	return 1;
 }

@@ -813,13 +813,33 @@ static bool lut_supports(const ir_node *n, char *why, size_t wl)
 
 /* ---------------------------------------------------- integer softmax */
 
-/* softmax of an i8/u8 value with lut/rq_mult, as eval_int_softmax in
- * ir/k_reduce.c: per slice along the axis the maximum m, then sum =
- * sum_j lut[m - q_j] in i64, then y_j = clamp((2 e_j M + sum) / (2 sum) +
- * zout), the division in i64 (non-negative operands: the floor; on 32-bit
- * targets a call to the runtime's 64-bit division).  The table (a pass's
- * exp(-s_in*d) * 2^15) is an opaque constant i32 global, as in
- * l_int_lut, so no float or libm enters the object. */
+/* e(d) of eval_int_softmax (ir/k_reduce.c) for distance d (i32, >= 0):
+ * tab[d] for a 256-entry table; for i16 the interpolation at every
+ * 2^sh-th d, where tab holds the 513 entries and a copy of the last (so
+ * k = 512 reads tab[513] with a zero fraction). */
+static LLVMValueRef smx_e(be_fn *f, LLVMValueRef tab, int cnt, int sh, LLVMValueRef d)
+{
+	LLVMBuilderRef b = f->b;
+	if (cnt == 256)
+		return be_ld_t(f, f->i32, tab, d);
+	LLVMValueRef k = LLVMBuildLShr(b, d, c32(f, sh), "");
+	LLVMValueRef in = LLVMBuildICmp(b, LLVMIntULT, k, c32(f, 512), "");
+	LLVMValueRef kc = LLVMBuildSelect(b, in, k, c32(f, 512), "");
+	LLVMValueRef fr = LLVMBuildSelect(b, in, LLVMBuildAnd(b, d, c32(f, (1 << sh) - 1), ""), c32(f, 0), "");
+	LLVMValueRef lo = be_ld_t(f, f->i32, tab, kc);
+	LLVMValueRef hi = be_ld_t(f, f->i32, tab, LLVMBuildAdd(b, kc, c32(f, 1), ""));
+	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSub(b, hi, lo, ""), fr, ""),
+	                              c32(f, sh ? 1 << (sh - 1) : 0), "");
+	return LLVMBuildAdd(b, lo, LLVMBuildAShr(b, t, c32(f, sh), ""), "");
+}
+
+/* softmax of an i8/u8/i16 value with lut/rq_mult (and lut_shift on i16),
+ * as eval_int_softmax in ir/k_reduce.c: per slice along the axis the
+ * maximum m, then sum = sum_j e(m - q_j) in i64, then y_j = clamp((2 e_j
+ * M + sum) / (2 sum) + zout), the division in i64 (non-negative operands:
+ * the floor; on 32-bit targets a call to the runtime's 64-bit division).
+ * The table (a pass's exp(-s_in*d) * 2^15) is an opaque constant i32
+ * global, as in l_int_lut, so no float or libm enters the object. */
 static int l_int_softmax(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *yv = n->out[0];
@@ -839,12 +859,16 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 		inner *= xs->d[i];
 	if (outer * len * inner == 0)
 		return 0;
-	LLVMValueRef el[256];
-	for (int i = 0; i < 256; i++)
+	int cnt = 0, sh = (int)ir_attr_int(n, "lut_shift", 0);
+	(void)ir_attr_ints(n, "lut", &cnt);
+	LLVMValueRef el[514];
+	for (int i = 0; i < cnt; i++)
 		el[i] = LLVMConstInt(f->i32, (unsigned long long)lut[i], 1);
+	if (cnt == 513)
+		el[cnt] = el[cnt - 1];
 	char gname[96];
 	snprintf(gname, sizeof gname, "%s.smx%d", f->name, n->id);
-	LLVMValueRef tab = be_opaque_const(f, gname, LLVMConstArray2(f->i32, el, 256), 16);
+	LLVMValueRef tab = be_opaque_const(f, gname, LLVMConstArray2(f->i32, el, (uint64_t)(cnt == 513 ? 514 : cnt)), 16);
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, yv);
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef mx = be_entry_alloca(f, f->i32, "smax"), sm = be_entry_alloca(f, f->i64, "ssum");
@@ -862,11 +886,11 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	LLVMBuildStore(b, smax_c(f, LLVMBuildLoad2(b, f->i32, mx, ""), q), mx);
 	be_loop_end(f, &l);
 	LLVMValueRef m = LLVMBuildLoad2(b, f->i32, mx, "");
-	/* sum = sum_j lut[m - q_j] (m - q_j in [0, 255]) */
+	/* sum = sum_j e(m - q_j) (m - q_j in [0, 255] or [0, 65535]) */
 	LLVMBuildStore(b, LLVMConstInt(f->i64, 0, 0), sm);
 	iv[1] = be_loop_begin(f, &l, len);
 	q = ld_i32(f, dt, x, be_affine(f, 0, 3, iv, st));
-	LLVMValueRef e = be_ld_t(f, f->i32, tab, LLVMBuildSub(b, m, q, ""));
+	LLVMValueRef e = smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, q, ""));
 	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i64, sm, ""), LLVMBuildZExt(b, e, f->i64, ""), ""), sm);
 	be_loop_end(f, &l);
 	LLVMValueRef sum = LLVMBuildLoad2(b, f->i64, sm, "");
@@ -875,7 +899,7 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	iv[1] = be_loop_begin(f, &l, len);
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, st);
 	q = ld_i32(f, dt, x, idx);
-	e = LLVMBuildZExt(b, be_ld_t(f, f->i32, tab, LLVMBuildSub(b, m, q, "")), f->i64, "");
+	e = LLVMBuildZExt(b, smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, q, "")), f->i64, "");
 	LLVMValueRef num = LLVMBuildAdd(b, LLVMBuildMul(b, e, LLVMConstInt(f->i64, (unsigned long long)(2 * mult[0]), 0), ""), sum, "");
 	LLVMValueRef r = LLVMBuildSDiv(b, num, den, "");
 	r = LLVMBuildTrunc(b, r, f->i32, ""); /* r <= M < 2^31 since e_j <= sum */
@@ -886,15 +910,16 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 }
 
 /* The integer softmax l_int_softmax lowers: what inference checked, again
- * (an i8/u8 input, the output of that dtype and shape with at most one
- * zero point, 256 table entries in [0, 2^16] with lut[0] >= 1, one rq_mult
- * in [1, 2^31), the axis in range). */
+ * (an i8/u8/i16 input, the output of that dtype and shape with at most
+ * one zero point, 256 table entries (513 on i16, lut_shift 0..7) in [0,
+ * 2^16] with lut[0] >= 1, one rq_mult in [1, 2^31), the axis in range). */
 static bool softmax_supports(const ir_node *n, char *why, size_t wl)
 {
 	const ir_value *x = n->in[0], *y = n->out[0];
-	if (x->dt != IR_DT_I8 && x->dt != IR_DT_U8) {
-		snprintf(why, wl, "input '%s' is %s; an integer softmax needs an 8-bit input", x->name,
-		         ir_dtype_name(x->dt));
+	int want = x->dt == IR_DT_I16 ? 513 : x->dt == IR_DT_I8 || x->dt == IR_DT_U8 ? 256 : 0;
+	if (!want) {
+		snprintf(why, wl, "input '%s' is %s; an integer softmax needs an i8, u8 or i16 input",
+		         x->name, ir_dtype_name(x->dt));
 		return false;
 	}
 	if (y->dt != x->dt || !ir_shape_eq(&y->shape, &x->shape) || (y->quant && y->quant->nchan != 1)) {
@@ -907,13 +932,15 @@ static bool softmax_supports(const ir_node *n, char *why, size_t wl)
 		return false;
 	}
 	int cnt = 0, nm = 0;
+	int64_t sh = ir_attr_int(n, "lut_shift", 0);
 	const int64_t *lut = ir_attr_ints(n, "lut", &cnt), *m = ir_attr_ints(n, "rq_mult", &nm);
-	bool ok = lut && cnt == 256 && lut[0] >= 1 && m && nm == 1 && m[0] >= 1 && m[0] <= INT32_MAX;
-	for (int i = 0; ok && i < 256; i++)
+	bool ok = lut && cnt == want && lut[0] >= 1 && m && nm == 1 && m[0] >= 1 && m[0] <= INT32_MAX &&
+	          sh >= 0 && sh <= 7 && (want == 513 || !ir_node_attr(n, "lut_shift"));
+	for (int i = 0; ok && i < cnt; i++)
 		ok = lut[i] >= 0 && lut[i] <= 65536;
 	if (!ok)
-		snprintf(why, wl, "lut/rq_mult are not 256 entries in [0, 2^16] (lut[0] >= 1) and one "
-		         "multiplier in [1, 2^31)");
+		snprintf(why, wl, "lut/rq_mult are not %d entries in [0, 2^16] (lut[0] >= 1, lut_shift "
+		         "0..7 on i16) and one multiplier in [1, 2^31)", want);
 	return ok;
 }
 

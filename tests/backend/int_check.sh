@@ -159,6 +159,39 @@ for in in smx_rand smx_special; do
 	compare "$in" "$here/int_softmax.qir" "$ins"
 	compare "$in-Oz" "$here/int_softmax.qir" "$ins" -Oz
 done
+# and the i16 softmaxes against numpy's reading of the rule (ir/k_reduce.c)
+for in in smx_rand smx_special; do
+	$py - "$here/int_softmax.qir" "$in" "$in.interp" <<'PY' && echo "$in: i16 softmax ok (numpy)" || { echo "$in: FAIL: i16 softmax differs from numpy"; fail=1; }
+import re, sys
+import numpy as np
+qir, pre, out = sys.argv[1:]
+text = open(qir).read()
+outs = re.findall(r"^  output %(\S+)", text, re.M)
+n = 0
+pat = r"^  %(\w+): i16\S+ .*zero_point=\[(-?\d+)\]\} = softmax\(%q_(\w)_(\w+)\) " \
+      r"\{axis=(-?\d), lut=\[([^\]]+)\], lut_shift=(\d), rq_mult=\[(\d+)\]\}"
+for m in re.finditer(pat, text, re.M):
+    name, zo, v, tag, axis, lut, sh, M = m.groups()
+    zo, axis, sh, M = int(zo), int(axis), int(sh), int(M)
+    lut = np.array([int(e) for e in lut.split(",")], np.int64)
+    s = np.float32(re.search(r"const %%s_%s: f32\[\] = \[([^\]]+)\]" % tag, text).group(1))
+    with np.errstate(invalid="ignore"):
+        q = np.rint(np.load("%s_%s.npy" % (pre, v)).astype(np.float32) / s)
+    q = np.clip(np.nan_to_num(q, nan=0.0, posinf=32767, neginf=-32768), -32768, 32767).astype(np.int64)
+    d = q.max(axis=axis, keepdims=True) - q
+    k, f = d >> sh, d & ((1 << sh) - 1)
+    kc = np.minimum(k, 511)
+    e = np.where(k < 512, lut[kc] + (((lut[kc + 1] - lut[kc]) * f + ((1 << sh) >> 1)) >> sh), lut[512])
+    tot = e.sum(axis=axis, keepdims=True)
+    want = np.clip((2 * e * M + tot) // (2 * tot) + zo, -32768, 32767)
+    got = np.load("%s/output_%d.npy" % (out, outs.index(name)))
+    assert got.dtype == np.int16, got.dtype
+    if not np.array_equal(got.astype(np.int64), want):
+        sys.exit("%s: %d of %d differ" % (name, int((got != want).sum()), want.size))
+    n += 1
+sys.exit(0 if n == 8 else "found %d i16 softmaxes, not 8" % n)
+PY
+done
 
 # The same .qir graphs on the two ARM targets under QEMU (qemu-aarch64
 # -cpu cortex-a72, mps2-an386 Cortex-M4) through `qgtc validate`, which

@@ -318,6 +318,28 @@ check "-a 8 --io int: the header states the input's scale and zero point" \
 q "$FASHION" -a 8 --calib-data "$FMNIST" --report layers --emit ir -o /dev/null
 check "--report layers says the Fashion CNN is integer from end to end" \
 	eval '[ $rc -eq 0 ] && grep -q "^layers: [0-9]* integer, 0 float, 2 quantize/dequantize" "$T/out"'
+# i16 activations: sigmoid, hard-swish and softmax between layers run as
+# integer tables (513 entries, interpolated) and the integer softmax, and
+# the native code matches the interpreter byte for byte
+cat >"$T/act16.qgm" <<'EOF'
+model act16(seed=3, init=he)
+input image: f32[batch, 1, 28, 28]
+conv2d(4, kernel=3, stride=2) -> c1
+sigmoid
+conv2d(8, kernel=3, stride=2) -> c2
+hardswish
+conv2d(8, kernel=3, stride=2) -> c3
+flatten
+dense(10) -> fc
+softmax
+output as probs
+EOF
+q "$T/act16.qgm" -a 16 --calib-data "$FMNIST" --report layers --emit ir -o /dev/null
+check "-a 16: sigmoid, hard-swish and softmax are integer i16 ops" \
+	eval '[ $rc -eq 0 ] && grep -Eq "^integer +sigmoid +i16 -> i16" "$T/out" && grep -Eq "^integer +hard_swish +i16 -> i16" "$T/out" && grep -Eq "^integer +softmax +i16 -> i16" "$T/out" && grep -q "^layers: [0-9]* integer, 0 float, 2 quantize/dequantize" "$T/out"'
+q validate "$T/act16.qgm" -a 16 --calib-data "$FMNIST" --data "$FMNIST"
+check "-a 16 with table activations and softmax: native code is bit-exact" \
+	eval '[ $rc -eq 0 ] && has_out "validate: ok (integer code, bit-exact)"'
 
 # --- sub-byte integers (ONNX int4) -------------------------------------
 Q4=$NODE/test_quantizelinear_int4

@@ -1,6 +1,7 @@
 /* test_intsoftmax.c: the interpreter's integer softmax (an i8/u8 input
  * with `lut` and `rq_mult`: y_j = round(lut[m - q_j] * M / sum) + zout,
- * halves up, saturated) on hand-computed slices, along the last axis and
+ * halves up, saturated; an i16 input with 513 entries at every
+ * 2^lut_shift-th distance, interpolated) on hand-computed slices, along the last axis and
  * a strided one, and the tables and inputs inference refuses, naming the
  * node. */
 #include <setjmp.h>
@@ -18,10 +19,11 @@
  * (nlut < 0 / mult < 0: the attribute is absent); the output gets a
  * per-tensor quant (scale 1/256, zero point yzp) as a pass would set it.
  * The output (checked to have x's dtype and to keep that quant) goes to y,
- * the diagnostics to msg.  Returns ir_interp_run's status, or -1 when
- * inference fails. */
-static int run_smx(ir_dtype dt, int64_t r0, int64_t r1, int64_t axis, const int64_t *lut, int nlut,
-                   int64_t mult, const void *x, void *y, int32_t yzp, char *msg, size_t nmsg)
+ * the diagnostics to msg; sh is lut_shift (-1: absent).  Returns
+ * ir_interp_run's status, or -1 when inference fails. */
+static int run_smx_sh(ir_dtype dt, int64_t r0, int64_t r1, int64_t axis, const int64_t *lut,
+                      int nlut, int64_t sh, int64_t mult, const void *x, void *y, int32_t yzp,
+                      char *msg, size_t nmsg)
 {
 	ir_graph *g = ir_graph_create("t");
 	int64_t d[2] = {r0, r1};
@@ -45,6 +47,8 @@ static int run_smx(ir_dtype dt, int64_t r0, int64_t r1, int64_t axis, const int6
 	ir_node_set_int(g, n, "axis", axis);
 	if (nlut >= 0)
 		ir_node_set_ints(g, n, "lut", lut, nlut);
+	if (sh != -1)
+		ir_node_set_int(g, n, "lut_shift", sh);
 	if (mult >= 0)
 		ir_node_set_ints(g, n, "rq_mult", &mult, 1);
 	ir_graph_add_output(g, yv);
@@ -67,6 +71,13 @@ static int run_smx(ir_dtype dt, int64_t r0, int64_t r1, int64_t axis, const int6
 	diag_sink_fini(&ds);
 	ir_graph_destroy(g);
 	return rc;
+}
+
+/* run_smx_sh without lut_shift (sh -1: the attribute is absent). */
+static int run_smx(ir_dtype dt, int64_t r0, int64_t r1, int64_t axis, const int64_t *lut, int nlut,
+                   int64_t mult, const void *x, void *y, int32_t yzp, char *msg, size_t nmsg)
+{
+	return run_smx_sh(dt, r0, r1, axis, lut, nlut, -1, mult, x, y, yzp, msg, nmsg);
 }
 
 /* lut = {4, 2, 1, 0, ...}: a difference of d from the maximum weighs 4 >> d. */
@@ -176,7 +187,8 @@ static void test_intsoftmax_float(void **state)
 }
 
 /* 255 entries, lut[0] = 0, an entry above 2^16, a missing or zero
- * rq_mult, and a 16-bit or float input are refused, naming the node. */
+ * rq_mult, lut_shift on an 8-bit input or out of range, an i16 input with
+ * 256 entries and a float input are refused, naming the node. */
 static void test_intsoftmax_refused(void **state)
 {
 	(void)state;
@@ -202,13 +214,55 @@ static void test_intsoftmax_refused(void **state)
 	assert_int_equal(run_smx(IR_DT_U8, 1, 2, -1, lut, 256, 0, x, y, 0, msg, sizeof msg), -1);
 	assert_non_null(strstr(msg, "rq_mult = 0 is outside"));
 
+	/* lut_shift belongs to i16 */
+	assert_int_equal(run_smx_sh(IR_DT_U8, 1, 2, -1, lut, 256, 0, 10, x, y, 0, msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "lut_shift is for an i16 softmax; its input 'x' is u8"));
+
 	int16_t x16[2] = {1, 2}, y16[2];
 	assert_int_equal(run_smx(IR_DT_I16, 1, 2, -1, lut, 256, 10, x16, y16, 0, msg, sizeof msg), -1);
 	assert_non_null(strstr(msg, "node 0 'A' (softmax)"));
-	assert_non_null(strstr(msg, "input 'x' is i16; an integer softmax needs an 8-bit input"));
+	assert_non_null(strstr(msg, "lut has 256 entries; an integer softmax of i16 needs 513"));
+	static int64_t l16[513] = {4};
+	assert_int_equal(run_smx_sh(IR_DT_I16, 1, 2, -1, l16, 513, 8, 10, x16, y16, 0, msg, sizeof msg), -1);
+	assert_non_null(strstr(msg, "lut_shift = 8 is outside [0, 7]"));
 	float xf[2] = {1, 2}, yf[2];
 	assert_int_equal(run_smx(IR_DT_F32, 1, 2, -1, lut, 256, 10, xf, yf, 0, msg, sizeof msg), -1);
-	assert_non_null(strstr(msg, "an integer softmax needs an 8-bit input"));
+	assert_non_null(strstr(msg, "an integer softmax needs an i8, u8 or i16 input"));
+}
+
+/* i16: 513 entries at every 2^sh-th distance d, interpolated, floor of
+ * (diff * f + 2^sh / 2) / 2^sh; from k = d >> sh = 512 on, lut[512].
+ * sh 2, lut {8, 4, 0...}: e(0..5) = 8, 7 (8 + floor(-2/4)), 6, 5, 4, 3;
+ * q = {10, 9, 7, 6} gives e = {8, 7, 5, 4}, sum 24, and with M = 100
+ * round(800/24) = 33, 29, 21, 17. */
+static void test_intsoftmax_i16(void **state)
+{
+	(void)state;
+	char msg[512];
+	static int64_t lut[513];
+	lut[0] = 8;
+	lut[1] = 4;
+	int16_t x[4] = {10, 9, 7, 6}, y[4], w[4] = {33, 29, 21, 17};
+	assert_int_equal(run_smx_sh(IR_DT_I16, 1, 4, -1, lut, 513, 2, 100, x, y, 0, msg, sizeof msg), 0);
+	assert_memory_equal(y, w, sizeof y);
+	/* the same along axis 0 of [4, 1], with zout 1000 */
+	int16_t wz[4] = {1033, 1029, 1021, 1017};
+	assert_int_equal(run_smx_sh(IR_DT_I16, 4, 1, 0, lut, 513, 2, 100, x, y, 1000, msg, sizeof msg), 0);
+	assert_memory_equal(y, wz, sizeof y);
+	/* sh 0: d = 600 is past entry 512 and reads lut[512] = 2: e = {8, 2} */
+	lut[1] = 0;
+	lut[512] = 2;
+	int16_t x0[2] = {0, -600}, y0[2], w0[2] = {8, 2};
+	assert_int_equal(run_smx_sh(IR_DT_I16, 1, 2, -1, lut, 513, 0, 10, x0, y0, 0, msg, sizeof msg), 0);
+	assert_memory_equal(y0, w0, sizeof y0);
+	/* sh 7 and the widest distance 65535: k 511, f 127, lut[511] 0,
+	 * lut[512] 128: e = floor((128 * 127 + 64) / 128) = 127; lut[0] = 1:
+	 * sum 128, M 128: y = {1, 127} */
+	lut[0] = 1;
+	lut[512] = 128;
+	int16_t x7[2] = {32767, -32768}, y7[2], w7[2] = {1, 127};
+	assert_int_equal(run_smx_sh(IR_DT_I16, 1, 2, -1, lut, 513, 7, 128, x7, y7, 0, msg, sizeof msg), 0);
+	assert_memory_equal(y7, w7, sizeof y7);
 }
 
 int main(void)
@@ -220,6 +274,7 @@ int main(void)
 		cmocka_unit_test(test_intsoftmax_saturation),
 		cmocka_unit_test(test_intsoftmax_float),
 		cmocka_unit_test(test_intsoftmax_refused),
+		cmocka_unit_test(test_intsoftmax_i16),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
