@@ -763,7 +763,9 @@ int fe_onnx_write_buffer(const ir_graph *g, void **buf, size_t *len, diag_sink *
 	Onnx__ModelProto m;
 	onnx__model_proto__init(&m);
 	int rc = -1;
-	if (build(&c, &m)) {
+	/* a failed name copy (wstr) would leave a NULL for the packer to
+	 * follow: the arena's sticky flag covers every one of them */
+	if (build(&c, &m) || ir_arena_failed(c.a)) {
 		if (!c.nerr)
 			diag_error(d, g->src_file, "out of memory building the ONNX model");
 		goto out;

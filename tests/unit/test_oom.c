@@ -23,6 +23,7 @@
 #include "dsl.h"
 #include "frontend.h"
 #include "ir.h"
+#include "onnx_write.h"
 #include "pass.h"
 #include "quant.h"
 
@@ -442,6 +443,31 @@ static int op_pipeline(const void *arg, diag_sink *d, char **text)
 	return rc;
 }
 
+/* fe_onnx_write_buffer of a graph loaded (and put through a pipeline,
+ * when one is given) untracked: the written bytes are its result. */
+static int op_onnx_write(const void *arg, diag_sink *d, char **text)
+{
+	const pipe_arg *a = arg;
+	bool was = pause_tracking();
+	diag_sink quiet;
+	diag_sink_init_capture(&quiet);
+	ir_graph *g = load_any(a->path, &quiet);
+	if (!g || (a->pipeline && pass_run_pipeline(g, a->pipeline, a->o, &quiet)))
+		fail_msg("%s:\n%s", a->path, quiet.buf ? quiet.buf : "");
+	diag_sink_fini(&quiet);
+	tracking = was;
+	void *buf = NULL;
+	size_t len = 0;
+	int rc = fe_onnx_write_buffer(g, &buf, &len, d);
+	if (!rc)
+		*text = bytes_text(buf, len);
+	free(buf);
+	bool w = pause_tracking();
+	ir_graph_destroy(g);
+	tracking = w;
+	return rc;
+}
+
 /* -------------------------------------------------------------- tests */
 
 static void sweep_file(const char *what, oom_op op, const char *path, const char *dir)
@@ -604,6 +630,25 @@ static void test_oom_quant_pipeline(void **state)
 	sweep("small_cnn W2", op_pipeline, &b, true);
 }
 
+/* The ONNX writer (--save-onnx): a float model, and a W2A8 one that it
+ * expands into QDQ. */
+static void test_oom_onnx_write(void **state)
+{
+	(void)state;
+	pass_options o = {.batch = 1};
+	pipe_arg f = {SRC "/examples/fashion_cnn/fashion_cnn.onnx", NULL, &o, NULL};
+	sweep("onnx write fashion_cnn", op_onnx_write, &f, true);
+	enum { NCAL = 4, NUMEL = 8 * 8 };
+	static float cal[NCAL * NUMEL];
+	for (int i = 0; i < NCAL * NUMEL; i++)
+		cal[i] = (float)((i * 7919) % 256) / 255.0f;
+	pass_quant_options qo = {.bits = 2, .scheme = IR_QS_AFFINE, .act_bits = 8,
+	                         .calib_x = cal, .calib_n = NCAL, .calib_numel = NUMEL};
+	pass_options oq = {.quant = &qo, .batch = 1};
+	pipe_arg q = {SRC "/tests/unit/oom/small_cnn.qgm", PASS_QUANT_PIPELINE, &oq, NULL};
+	sweep("onnx write small_cnn W2A8", op_onnx_write, &q, true);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -614,6 +659,7 @@ int main(void)
 		cmocka_unit_test(test_oom_npy_idx_load),
 		cmocka_unit_test(test_oom_default_pipeline),
 		cmocka_unit_test(test_oom_quant_pipeline),
+		cmocka_unit_test(test_oom_onnx_write),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
