@@ -96,11 +96,14 @@ int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, const be_target
 	LLVMDisposeMessage(msg);
 	int opt = t->opt < 0 ? 0 : t->opt > 3 ? 3 : t->opt;
 	bool size = t->code == BE_CODE_SIZE || t->code == BE_CODE_MIN;
-	char pipeline[32];
+	/* mergefunc first: layers of one shape were lowered to identical
+	 * functions (lower.c, layer functions), kept once before anything
+	 * spends time on them */
+	char pipeline[48];
 	if (size)
-		snprintf(pipeline, sizeof pipeline, "default<O%c>", t->code == BE_CODE_MIN ? 'z' : 's');
+		snprintf(pipeline, sizeof pipeline, "mergefunc,default<O%c>", t->code == BE_CODE_MIN ? 'z' : 's');
 	else
-		snprintf(pipeline, sizeof pipeline, "default<O%d>", opt);
+		snprintf(pipeline, sizeof pipeline, "%sdefault<O%d>", opt ? "mergefunc," : "", opt);
 	bool fast = !size && opt >= 2;
 	LLVMPassBuilderOptionsRef po = LLVMCreatePassBuilderOptions();
 	LLVMPassBuilderOptionsSetSLPVectorization(po, fast);

@@ -465,7 +465,7 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	} else {
 		if (wv->quant && wv->quant->packed)
 			return 1; /* packed in a layout l_qweight.c refused */
-		wp = be_ptr(f, wv);
+		wp = be_const_global(f, wv);
 	}
 	for (int i = 0; i < CP_COUNT; i++)
 		if (!fits(P[i]))
@@ -473,7 +473,7 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	for (int i = CP_N; i <= CP_DW; i++)
 		if (i != CP_PH && i != CP_PW && P[i] < 1)
 			return 1;
-	LLVMValueRef x = be_ptr(f, xv), bias = bv ? be_ptr(f, bv) : NULL;
+	LLVMValueRef x = be_ptr(f, xv), bias = bv ? be_const_global(f, bv) : NULL;
 	if (!x || !wp || (bv && (!bias || !LLVMIsConstant(bias))) || !LLVMIsConstant(wp))
 		return 1;
 	if (be_same_storage(f, xv, yv))

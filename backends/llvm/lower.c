@@ -2,7 +2,9 @@
  * arena)`, which loads the caller's pointers and calls an internal body
  * whose parameters are noalias; the body runs the nodes in schedule order,
  * each lowered by its op family (l_*.c) into loops with constant bounds
- * over addresses taken from the memory plan. */
+ * over addresses taken from the memory plan: a float layer into a
+ * function of its own that the body calls (layer functions, below), an
+ * integer one inline. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,8 +289,12 @@ int be_segments(int64_t in, int64_t k, int64_t s, int64_t dil, int64_t pb, int64
 
 /* ---------------------------------------------------- value addresses */
 
+static LLVMValueRef layer_ptr(be_fn *f, const ir_value *v);
+
 LLVMValueRef be_ptr(be_fn *f, const ir_value *v)
 {
+	if (f->layer)
+		return layer_ptr(f, v);
 	if (f->vptr[v->id])
 		return f->vptr[v->id];
 	const pass_mp_value *m = &f->plan->v[v->id];
@@ -346,6 +352,171 @@ LLVMValueRef be_opaque_const(be_fn *f, const char *name, LLVMValueRef init, unsi
 	if (align)
 		LLVMSetAlignment(g, align);
 	return g;
+}
+
+/* ---------------------------------------------------- layer functions */
+
+/* Every lowered node becomes a function of its own, NAME.L<id>, called
+ * from the body in order.  Whatever it reaches in memory comes in as a
+ * pointer parameter (a slot): its operands' arena regions, the caller's
+ * buffers, the float weights.  So two layers of one shape make the
+ * same function, which the optimizer's mergefunc keeps once (repeated
+ * blocks of a MobileNet compile and take flash once), and each function
+ * LLVM optimises and selects stays small.  Unused slots get null, and
+ * deadargelim drops them.  A slot is noalias unless its arena region
+ * overlaps another slot's (an op in place shares one slot). */
+
+/* The slot of (kind, key), made when new with the body's value arg; the
+ * parameter, or NULL when the slots ran out. */
+static LLVMValueRef slot_param(be_fn *f, int kind, int64_t key, LLVMValueRef gv, LLVMValueRef arg,
+                               int64_t lo, int64_t hi)
+{
+	be_layer *L = f->layer;
+	for (int k = 0; k < L->n; k++) {
+		be_pslot *s = &L->s[k];
+		if (s->kind == kind && s->key == key && s->gv == gv) {
+			if (hi > s->hi)
+				s->hi = hi;
+			return LLVMGetParam(f->fn, (unsigned)k);
+		}
+	}
+	if (L->n == BE_LAYER_SLOTS)
+		return NULL;
+	L->s[L->n] = (be_pslot){kind, key, gv, arg, lo, hi};
+	return LLVMGetParam(f->fn, (unsigned)L->n++);
+}
+
+/* Where code is being built: the body, or a layer function. */
+typedef struct be_site {
+	be_layer *layer;
+	LLVMValueRef fn, arena, *inp, *outp;
+	LLVMBasicBlockRef entry;
+} be_site;
+
+static be_site site_get(const be_fn *f)
+{
+	return (be_site){f->layer, f->fn, f->arena, f->inp, f->outp, f->entry};
+}
+
+static void site_set(be_fn *f, be_site s)
+{
+	f->layer = s.layer;
+	f->fn = s.fn;
+	f->arena = s.arena;
+	f->inp = s.inp;
+	f->outp = s.outp;
+	f->entry = s.entry;
+}
+
+static be_site body_site(const be_fn *f)
+{
+	return (be_site){NULL, f->body_fn, f->body_arena, f->body_inp, f->body_outp, f->body_entry};
+}
+
+/* v's address as the body sees it: its global for a constant. */
+static LLVMValueRef body_ptr(be_fn *f, const ir_value *v)
+{
+	be_site here = site_get(f);
+	site_set(f, body_site(f));
+	LLVMValueRef p = be_ptr(f, v);
+	site_set(f, here);
+	return p;
+}
+
+LLVMValueRef be_const_global(be_fn *f, const ir_value *v)
+{
+	return f->plan->v[v->id].kind == MP_CONST ? body_ptr(f, v) : NULL;
+}
+
+/* v's address inside a layer function: the body's address for it (made
+ * in the body's entry block, cached there), passed in a slot; a global
+ * finding no slot is used as it is. */
+static LLVMValueRef layer_ptr(be_fn *f, const ir_value *v)
+{
+	const pass_mp_value *m = &f->plan->v[v->id];
+	if (m->kind == MP_NONE)
+		return NULL;
+	LLVMValueRef arg = body_ptr(f, v), p;
+	if (m->kind == MP_CONST)
+		return (p = slot_param(f, -1, 0, arg, arg, 0, 0)) ? p : arg;
+	p = m->kind == MP_ARENA ? slot_param(f, MP_ARENA, m->offset, NULL, arg, m->offset, m->offset + m->bytes)
+	                        : slot_param(f, m->kind, m->index, NULL, arg, 0, 0);
+	if (!p && !f->layer->full) {
+		diag_error(f->d, NULL, "internal error: a layer reaches more than %d buffers",
+		           BE_LAYER_SLOTS);
+		f->layer->full = true;
+	}
+	return p;
+}
+
+/* The attributes of the body and the layer functions: nounwind, and the
+ * kernel policy's size attributes. */
+static void code_attrs(const be_fn *f, LLVMValueRef fn)
+{
+	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, be_attr(f->ctx, "nounwind"));
+	if (f->code == BE_CODE_SIZE || f->code == BE_CODE_MIN)
+		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, be_attr(f->ctx, "optsize"));
+	if (f->code == BE_CODE_MIN)
+		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, be_attr(f->ctx, "minsize"));
+}
+
+/* Does node n get a layer function?  Float layers do.  Integer kernels
+ * stay in the body: their register tiles (SMLAD on Cortex-M) need the
+ * core registers that a pointer parameter per buffer would take (an
+ * address of a global or an arena offset is rematerialised instead), and
+ * their per-layer requantization constants leave little to merge.  So
+ * does the dequantize after them: moved out, it cost the integer layers
+ * 0.6% (VWW) to 1.8% (autoencoder) of their Cortex-M4 instructions
+ * (bench/icount_m4.sh), through the body's code generation. */
+static bool own_function(const ir_node *n)
+{
+	return n->op != IR_OP_DEQUANTIZE && n->nout >= 1 && n->out[0] && n->out[0]->dt == IR_DT_F32 &&
+	       n->nin + n->nout <= BE_LAYER_SLOTS / 2;
+}
+
+/* Lower node n with fn into its layer function and call that from the
+ * body where the builder stands.  -1 when lowering failed. */
+static int layer_fn(be_fn *f, ir_node *n, int (*lower)(be_fn *, const ir_node *))
+{
+	LLVMTypeRef pt[BE_LAYER_SLOTS];
+	for (int k = 0; k < BE_LAYER_SLOTS; k++)
+		pt[k] = f->ptr;
+	LLVMTypeRef ty = LLVMFunctionType(f->vd, pt, BE_LAYER_SLOTS, 0);
+	char lname[300];
+	snprintf(lname, sizeof lname, "%s.L%d", f->name, n->id);
+	LLVMValueRef lf = LLVMAddFunction(f->mod, lname, ty);
+	LLVMSetLinkage(lf, LLVMInternalLinkage);
+	code_attrs(f, lf);
+	LLVMAddAttributeAtIndex(lf, LLVMAttributeFunctionIndex, be_attr(f->ctx, "noinline"));
+	be_layer L = {0};
+	LLVMBasicBlockRef at = LLVMGetInsertBlock(f->b);
+	LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(f->ctx, lf, "entry");
+	LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(f->ctx, lf, "start");
+	site_set(f, (be_site){&L, lf, NULL, NULL, NULL, entry});
+	LLVMPositionBuilderAtEnd(f->b, entry);
+	LLVMBuildBr(f->b, start);
+	LLVMPositionBuilderAtEnd(f->b, start);
+	int rc = lower(f, n);
+	if (rc == 0)
+		LLVMBuildRetVoid(f->b);
+	site_set(f, body_site(f));
+	LLVMPositionBuilderAtEnd(f->b, at);
+	if (rc || L.full)
+		return -1;
+	LLVMValueRef args[BE_LAYER_SLOTS];
+	for (int k = 0; k < BE_LAYER_SLOTS; k++)
+		args[k] = k < L.n ? L.s[k].arg : LLVMConstPointerNull(f->ptr);
+	for (int k = 0; k < L.n; k++) {
+		bool alone = true;
+		for (int j = 0; j < L.n && alone; j++)
+			alone = j == k || L.s[k].kind != MP_ARENA || L.s[j].kind != MP_ARENA ||
+			        L.s[k].hi <= L.s[j].lo || L.s[j].hi <= L.s[k].lo;
+		if (alone)
+			LLVMAddAttributeAtIndex(lf, (unsigned)k + 1, be_attr(f->ctx, "noalias"));
+		LLVMAddAttributeAtIndex(lf, (unsigned)k + 1, be_attr(f->ctx, "nocapture"));
+	}
+	LLVMBuildCall2(f->b, ty, lf, args, BE_LAYER_SLOTS, "");
+	return 0;
 }
 
 void be_ints_attr(const ir_node *n, const char *name, int nsp, int64_t *v)
@@ -666,11 +837,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	LLVMTypeRef bty = LLVMFunctionType(f->vd, pt, (unsigned)np, 0);
 	f->fn = LLVMAddFunction(mod, bname, bty);
 	LLVMSetLinkage(f->fn, LLVMInternalLinkage);
-	LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, be_attr(ctx, "nounwind"));
-	if (f->code == BE_CODE_SIZE || f->code == BE_CODE_MIN)
-		LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, be_attr(ctx, "optsize"));
-	if (f->code == BE_CODE_MIN)
-		LLVMAddAttributeAtIndex(f->fn, LLVMAttributeFunctionIndex, be_attr(ctx, "minsize"));
+	code_attrs(f, f->fn);
 	for (int i = 0; i < np; i++) {
 		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, be_attr(ctx, "noalias"));
 		LLVMAddAttributeAtIndex(f->fn, (unsigned)i + 1, be_attr(ctx, "nocapture"));
@@ -685,6 +852,11 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 		f->outp[i] = LLVMGetParam(f->fn, (unsigned)(nin + i));
 	f->arena = LLVMGetParam(f->fn, (unsigned)(nin + nout));
 	f->entry = LLVMAppendBasicBlockInContext(ctx, f->fn, "entry");
+	f->body_fn = f->fn;
+	f->body_entry = f->entry;
+	f->body_arena = f->arena;
+	f->body_inp = f->inp;
+	f->body_outp = f->outp;
 	LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(ctx, f->fn, "start");
 	LLVMPositionBuilderAtEnd(f->b, f->entry);
 	LLVMBuildBr(f->b, start);
@@ -729,7 +901,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 			goto out;
 		}
 		LLVMValueRef t0 = counts ? prof_read(f, prof) : NULL;
-		if (fn(f, n))
+		if (own_function(n) ? layer_fn(f, n, fn) : fn(f, n))
 			goto out;
 		if (counts)
 			prof_add(f, prof, counts, i, t0);

@@ -12,7 +12,23 @@
 #include "backend.h"
 #include "kernel.h"
 
-enum { BE_COMPACT_KINDS = 48 };
+enum { BE_COMPACT_KINDS = 48, BE_LAYER_SLOTS = 32 };
+
+/* A pointer a layer function takes as a parameter (lower.c, layer_fn):
+ * an arena offset, a caller's input or output buffer, or a global. */
+typedef struct be_pslot {
+	int kind;                     /* MP_ARENA, MP_INPUT, MP_OUTPUT, or -1: a global */
+	int64_t key;                  /* offset or index */
+	LLVMValueRef gv;              /* the global (kind -1) */
+	LLVMValueRef arg;             /* the body's value for it, passed by the call */
+	int64_t lo, hi;               /* MP_ARENA: the bytes reached through it */
+} be_pslot;
+
+typedef struct be_layer {
+	be_pslot s[BE_LAYER_SLOTS];
+	int n;
+	bool full;                    /* a pointer found no slot: reported */
+} be_layer;
 
 typedef struct be_fn {
 	LLVMContextRef ctx;
@@ -36,6 +52,9 @@ typedef struct be_fn {
 	bool mcu;                     /* M-profile target (AUTO: compact kernels for packed weights) */
 	bool dsp;                     /* Armv7E-M DSP instructions (SMLAD, SXTB16): l_int_dsp.c */
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
+	be_layer *layer;              /* the layer function being built, or NULL (the body) */
+	LLVMValueRef body_fn, body_arena, *body_inp, *body_outp;
+	LLVMBasicBlockRef body_entry;
 } be_fn;
 
 /* The target's f32 vector lanes (1: scalar FPU) and register count, from
@@ -51,6 +70,10 @@ LLVMValueRef be_ptr(be_fn *f, const ir_value *v);
  * type's), marked externally_initialized so that the optimizer never
  * folds loads from it: packed weights stay packed, descriptors stay data. */
 LLVMValueRef be_opaque_const(be_fn *f, const char *name, LLVMValueRef init, unsigned align);
+/* The global holding constant v (NULL when v is not a constant), even
+ * inside a layer function, where be_ptr gives the parameter it came in:
+ * for a descriptor that must hold the address itself (l_compact.c). */
+LLVMValueRef be_const_global(be_fn *f, const ir_value *v);
 /* Attribute `name` (an enum attribute such as "noalias") in c. */
 LLVMAttributeRef be_attr(LLVMContextRef c, const char *name);
 /* Integer-list attribute `name` of n with nsp entries into v; 1 each when

@@ -340,6 +340,31 @@ check "-a 16: sigmoid, hard-swish and softmax are integer i16 ops" \
 q validate "$T/act16.qgm" -a 16 --calib-data "$FMNIST" --data "$FMNIST"
 check "-a 16 with table activations and softmax: native code is bit-exact" \
 	eval '[ $rc -eq 0 ] && has_out "validate: ok (integer code, bit-exact)"'
+# float layers of one shape compile to one function (layer functions
+# merged by LLVM's mergefunc), called once per layer, and still compute
+# what the interpreter does
+cat >"$T/rep.qgm" <<'EOF'
+model rep(seed=5, init=he)
+input image: f32[batch, 1, 28, 28]
+conv2d(8, kernel=3, pad=1) -> c0
+relu
+conv2d(8, kernel=3, pad=1) -> c1
+relu
+conv2d(8, kernel=3, pad=1) -> c2
+relu
+conv2d(8, kernel=3, pad=1) -> c3
+relu
+global_avgpool
+flatten
+dense(10) -> fc
+output as logits
+EOF
+q "$T/rep.qgm" --target armv7em --emit llvm -o "$T/rep.ll"
+check "three float convs of one shape share one function" \
+	eval '[ $rc -eq 0 ] && [ "$(grep -c "^define internal.*@rep\.L" "$T/rep.ll")" = 4 ] && [ "$(grep -c "call .*@rep\.L" "$T/rep.ll")" = 6 ]'
+q validate "$T/rep.qgm" --target armv7em
+check "the shared layer function computes each layer" \
+	eval '[ $rc -eq 0 ] && has_out "validate: ok (float code, within 1e-4)"'
 
 # --- sub-byte integers (ONNX int4) -------------------------------------
 Q4=$NODE/test_quantizelinear_int4
