@@ -422,17 +422,25 @@ static ir_graph *load_any(const char *path, diag_sink *d)
 	return g;
 }
 
-static int op_pipeline(const void *arg, diag_sink *d, char **text)
+/* a's file loaded, and put through `pipeline` when not NULL, with
+ * tracking paused: the test's setup, which must succeed. */
+static ir_graph *load_untracked(const pipe_arg *a, const char *pipeline)
 {
-	const pipe_arg *a = arg;
 	bool was = pause_tracking();
 	diag_sink quiet;
 	diag_sink_init_capture(&quiet);
 	ir_graph *g = load_any(a->path, &quiet);
-	if (!g)
+	if (!g || (pipeline && pass_run_pipeline(g, pipeline, a->o, &quiet)))
 		fail_msg("%s:\n%s", a->path, quiet.buf ? quiet.buf : "");
 	diag_sink_fini(&quiet);
 	tracking = was;
+	return g;
+}
+
+static int op_pipeline(const void *arg, diag_sink *d, char **text)
+{
+	const pipe_arg *a = arg;
+	ir_graph *g = load_untracked(a, NULL);
 	int rc = pass_run_pipeline(g, a->pipeline, a->o, d);
 	if (!rc)
 		*text = graph_text(g);
@@ -448,14 +456,7 @@ static int op_pipeline(const void *arg, diag_sink *d, char **text)
 static int op_onnx_write(const void *arg, diag_sink *d, char **text)
 {
 	const pipe_arg *a = arg;
-	bool was = pause_tracking();
-	diag_sink quiet;
-	diag_sink_init_capture(&quiet);
-	ir_graph *g = load_any(a->path, &quiet);
-	if (!g || (a->pipeline && pass_run_pipeline(g, a->pipeline, a->o, &quiet)))
-		fail_msg("%s:\n%s", a->path, quiet.buf ? quiet.buf : "");
-	diag_sink_fini(&quiet);
-	tracking = was;
+	ir_graph *g = load_untracked(a, a->pipeline);
 	void *buf = NULL;
 	size_t len = 0;
 	int rc = fe_onnx_write_buffer(g, &buf, &len, d);
