@@ -388,8 +388,10 @@ static int wattr_int(wctx *c, Onnx__NodeProto *np, const char *name, int64_t v)
  * uses yet (recorded as used). */
 static const char *uniq(wctx *c, const char *base)
 {
-	const char *name = base;
+	const char *name = base; /* NULL: the arena's printf ran out of memory */
 	for (int k = 1;; k++) {
+		if (!name)
+			return NULL;
 		bool taken = ir_graph_find_value(c->g, name) != NULL;
 		for (int i = 0; !taken && i < c->nmade; i++)
 			taken = strcmp(c->made[i], name) == 0;
@@ -532,6 +534,8 @@ static int write_int(wctx *c, Onnx__GraphProto *gp, const ir_node *n, int idx)
 	int since;
 	const char *op = onnx_op(n->op, &since);
 	const char *nm = n->name && *n->name ? n->name : ir_arena_printf(c->a, "%s_%d", op, idx);
+	if (!nm)
+		return -1;
 	bool lin = n->op == IR_OP_CONV || n->op == IR_OP_MATMUL;
 	if (lin && !requant) {
 		/* the i32 accumulator: ConvInteger / MatMulInteger */
