@@ -608,16 +608,22 @@ static void test_oom_default_pipeline(void **state)
 		sweep(a[i].path, op_pipeline, &a[i], true);
 }
 
-static void test_oom_quant_pipeline(void **state)
+/* small_cnn's W2A8 options: weights 2-bit, activations int8 calibrated
+ * on 4 fixed 8x8 inputs. */
+static pass_quant_options w2a8_options(void)
 {
-	(void)state;
-	/* weights 2-bit, activations int8 calibrated on a few inputs */
 	enum { NCAL = 4, NUMEL = 8 * 8 };
 	static float cal[NCAL * NUMEL];
 	for (int i = 0; i < NCAL * NUMEL; i++)
 		cal[i] = (float)((i * 7919) % 256) / 255.0f;
-	pass_quant_options qo = {.bits = 2, .scheme = IR_QS_AFFINE, .act_bits = 8,
-	                         .calib_x = cal, .calib_n = NCAL, .calib_numel = NUMEL};
+	return (pass_quant_options){.bits = 2, .scheme = IR_QS_AFFINE, .act_bits = 8,
+	                            .calib_x = cal, .calib_n = NCAL, .calib_numel = NUMEL};
+}
+
+static void test_oom_quant_pipeline(void **state)
+{
+	(void)state;
+	pass_quant_options qo = w2a8_options();
 	pass_options o = {.quant = &qo, .batch = 1};
 	static const char *const w2a8[] = {"%bn1.q: i8[1,4,8,8]", "%conv1.weight.int: u8[4,1,3,3]",
 	                                   "= softmax(%dense1.f32.q)", NULL};
@@ -639,12 +645,7 @@ static void test_oom_onnx_write(void **state)
 	pass_options o = {.batch = 1};
 	pipe_arg f = {SRC "/examples/fashion_cnn/fashion_cnn.onnx", NULL, &o, NULL};
 	sweep("onnx write fashion_cnn", op_onnx_write, &f, true);
-	enum { NCAL = 4, NUMEL = 8 * 8 };
-	static float cal[NCAL * NUMEL];
-	for (int i = 0; i < NCAL * NUMEL; i++)
-		cal[i] = (float)((i * 7919) % 256) / 255.0f;
-	pass_quant_options qo = {.bits = 2, .scheme = IR_QS_AFFINE, .act_bits = 8,
-	                         .calib_x = cal, .calib_n = NCAL, .calib_numel = NUMEL};
+	pass_quant_options qo = w2a8_options();
 	pass_options oq = {.quant = &qo, .batch = 1};
 	pipe_arg q = {SRC "/tests/unit/oom/small_cnn.qgm", PASS_QUANT_PIPELINE, &oq, NULL};
 	sweep("onnx write small_cnn W2A8", op_onnx_write, &q, true);
