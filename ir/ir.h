@@ -461,10 +461,11 @@ void ir_dtype_range_bits(ir_dtype t, int bits, int64_t *lo, int64_t *hi);
 /* The range of integer activation v: its dtype's, narrowed to the bits
  * of its affine quant (a quantize with `bits` made it). */
 void ir_value_range(const ir_value *v, int64_t *lo, int64_t *hi);
-/* Entries of the `lut` of sigmoid, tanh, hard_sigmoid, hard_swish or
- * leaky_relu on an integer input of dtype t: 256 for i8/u8 (one per
- * code), 513 for i16 (every 128th code, interpolated; ir/k_elementwise.c
- * gives the rule); 0 where no table applies. */
+/* Entries of the `lut` of sigmoid, tanh, hard_sigmoid, hard_swish,
+ * leaky_relu or softmax on an integer input of dtype t: 256 for i8/u8
+ * (one per code or distance), 513 for i16 (interpolated;
+ * ir/k_elementwise.c and ir/k_reduce.c give the rules); 0 where no table
+ * applies. */
 int ir_act_lut_len(ir_dtype t);
 bool ir_dtype_is_qint(ir_dtype t);   /* i8, u8, i16, u16: an activation's element type */
 /* A per-tensor (axis -1, nchan 1) or per-axis affine activation quant for

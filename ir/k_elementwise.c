@@ -281,9 +281,8 @@ int ir_act_lut_len(ir_dtype dt)
 /* y for an i16 input q and its 513-entry lut, as above. */
 static int64_t lut_i16(const int64_t *lut, int64_t q)
 {
-	int64_t u = q + 32768, k = u >> 7, f = u & 127;
-	int64_t t = (lut[k + 1] - lut[k]) * f + 64;
-	return lut[k] + (t >= 0 ? t / 128 : -((-t + 127) / 128)); /* floor */
+	int64_t u = q + 32768, k = u >> 7;
+	return k_lut_interp(lut[k], lut[k + 1], u & 127, 7);
 }
 
 /* n's lut checked against input x of dtype dt: ir_act_lut_len entries,

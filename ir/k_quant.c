@@ -531,6 +531,12 @@ int ir_eval_fake_quant(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 
 /* ----------------------------------------------- integer conv/matmul */
 
+int64_t k_lut_interp(int64_t a, int64_t b, int64_t f, int sh)
+{
+	int64_t t = (b - a) * f + (sh ? (int64_t)1 << (sh - 1) : 0), d = (int64_t)1 << sh;
+	return a + (t >= 0 ? t / d : -((-t + d - 1) / d)); /* floor */
+}
+
 int64_t k_int_get(const void *p, ir_dtype t, int64_t k)
 {
 	return q_get(p, t, k);

@@ -106,12 +106,6 @@ static int eval_softmax(const ir_node *n, const ir_tensor *const *in, ir_tensor 
  * Nothing here recomputes exp, so every backend matches bit for bit. */
 enum { SMX_LUT_MAX = 1 << 16 };
 
-/* Table entries of an integer softmax of dtype dt (0: none applies). */
-static int smx_lut_len(ir_dtype dt)
-{
-	return dt == IR_DT_I16 ? 513 : dt == IR_DT_I8 || dt == IR_DT_U8 ? 256 : 0;
-}
-
 /* e(d) above: the table's value at distance d. */
 static int64_t smx_exp(const int64_t *lut, int n, int sh, int64_t d)
 {
@@ -120,8 +114,7 @@ static int64_t smx_exp(const int64_t *lut, int n, int sh, int64_t d)
 	int64_t k = d >> sh, f = d & ((1 << sh) - 1);
 	if (k >= 512)
 		return lut[512];
-	int64_t t = (lut[k + 1] - lut[k]) * f + (sh ? 1 << (sh - 1) : 0);
-	return lut[k] + (t >= 0 ? t >> sh : -((-t + (1 << sh) - 1) >> sh)); /* floor */
+	return k_lut_interp(lut[k], lut[k + 1], f, sh);
 }
 
 /* n's lut, lut_shift and rq_mult checked for input x of dtype dt; the lut
@@ -130,7 +123,7 @@ static int64_t smx_exp(const int64_t *lut, int n, int sh, int64_t d)
 static int int_softmax_params(const ir_graph *g, const ir_node *n, const char *xname, ir_dtype dt,
                               const int64_t **lut, int *nlut, int *sh, int64_t *mult, diag_sink *d)
 {
-	int want = smx_lut_len(dt);
+	int want = ir_act_lut_len(dt); /* the activation tables' lengths */
 	if (!want) {
 		k_error(g, n, d, "input '%s' is %s; an integer softmax needs an i8, u8 or i16 input",
 		        xname, ir_dtype_name(dt));

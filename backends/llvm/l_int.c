@@ -737,6 +737,16 @@ static int l_int_relu(be_fn *f, const ir_node *n)
 
 /* ------------------------------------------- table-driven activations */
 
+/* k_lut_interp (ir/kernel.h) on i32 values: lo + ((hi - lo) fr + 2^sh / 2)
+ * >> sh, the shift arithmetic (the interpreter's floor). */
+static LLVMValueRef lut_interp(be_fn *f, LLVMValueRef lo, LLVMValueRef hi, LLVMValueRef fr, int sh)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSub(b, hi, lo, ""), fr, ""),
+	                              c32(f, sh ? 1 << (sh - 1) : 0), "");
+	return LLVMBuildAdd(b, lo, LLVMBuildAShr(b, t, c32(f, sh), ""), "");
+}
+
 /* The table activations of ir/k_elementwise.c (sigmoid, tanh,
  * hard_sigmoid, hard_swish, leaky_relu with a lut): y = lut[q - qmin] on
  * i8/u8; on i16, u = q + 32768, a = lut[u >> 7], b = lut[(u >> 7) + 1],
@@ -769,10 +779,7 @@ static int l_int_lut(be_fn *f, const ir_node *n)
 		LLVMValueRef lo = LLVMBuildSExt(b, be_ld_t(f, ty, tab, at), f->i32, "");
 		LLVMValueRef hi = LLVMBuildSExt(b, be_ld_t(f, ty, tab, LLVMBuildAdd(b, at, c32(f, 1), "")),
 		                                f->i32, "");
-		LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSub(b, hi, lo, ""), fr, ""),
-		                              c32(f, 64), "");
-		LLVMValueRef v = LLVMBuildAdd(b, lo, LLVMBuildAShr(b, t, c32(f, 7), ""), "");
-		be_st_t(f, ty, y, i, LLVMBuildTrunc(b, v, ty, ""));
+		be_st_t(f, ty, y, i, LLVMBuildTrunc(b, lut_interp(f, lo, hi, fr, 7), ty, ""));
 	} else {
 		if (dt == IR_DT_I8)
 			k = LLVMBuildAdd(b, k, c32(f, 128), ""); /* - qmin */
@@ -828,9 +835,7 @@ static LLVMValueRef smx_e(be_fn *f, LLVMValueRef tab, int cnt, int sh, LLVMValue
 	LLVMValueRef fr = LLVMBuildSelect(b, in, LLVMBuildAnd(b, d, c32(f, (1 << sh) - 1), ""), c32(f, 0), "");
 	LLVMValueRef lo = be_ld_t(f, f->i32, tab, kc);
 	LLVMValueRef hi = be_ld_t(f, f->i32, tab, LLVMBuildAdd(b, kc, c32(f, 1), ""));
-	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSub(b, hi, lo, ""), fr, ""),
-	                              c32(f, sh ? 1 << (sh - 1) : 0), "");
-	return LLVMBuildAdd(b, lo, LLVMBuildAShr(b, t, c32(f, sh), ""), "");
+	return lut_interp(f, lo, hi, fr, sh);
 }
 
 /* softmax of an i8/u8/i16 value with lut/rq_mult (and lut_shift on i16),
@@ -916,7 +921,7 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 static bool softmax_supports(const ir_node *n, char *why, size_t wl)
 {
 	const ir_value *x = n->in[0], *y = n->out[0];
-	int want = x->dt == IR_DT_I16 ? 513 : x->dt == IR_DT_I8 || x->dt == IR_DT_U8 ? 256 : 0;
+	int want = ir_act_lut_len(x->dt);
 	if (!want) {
 		snprintf(why, wl, "input '%s' is %s; an integer softmax needs an i8, u8 or i16 input",
 		         x->name, ir_dtype_name(x->dt));

@@ -386,13 +386,6 @@ static LLVMValueRef slot_param(be_fn *f, int kind, int64_t key, LLVMValueRef gv,
 	return LLVMGetParam(f->fn, (unsigned)L->n++);
 }
 
-/* Where code is being built: the body, or a layer function. */
-typedef struct be_site {
-	be_layer *layer;
-	LLVMValueRef fn, arena, *inp, *outp;
-	LLVMBasicBlockRef entry;
-} be_site;
-
 static be_site site_get(const be_fn *f)
 {
 	return (be_site){f->layer, f->fn, f->arena, f->inp, f->outp, f->entry};
@@ -408,16 +401,11 @@ static void site_set(be_fn *f, be_site s)
 	f->entry = s.entry;
 }
 
-static be_site body_site(const be_fn *f)
-{
-	return (be_site){NULL, f->body_fn, f->body_arena, f->body_inp, f->body_outp, f->body_entry};
-}
-
 /* v's address as the body sees it: its global for a constant. */
 static LLVMValueRef body_ptr(be_fn *f, const ir_value *v)
 {
 	be_site here = site_get(f);
-	site_set(f, body_site(f));
+	site_set(f, f->body);
 	LLVMValueRef p = be_ptr(f, v);
 	site_set(f, here);
 	return p;
@@ -499,7 +487,7 @@ static int layer_fn(be_fn *f, ir_node *n, int (*lower)(be_fn *, const ir_node *)
 	int rc = lower(f, n);
 	if (rc == 0)
 		LLVMBuildRetVoid(f->b);
-	site_set(f, body_site(f));
+	site_set(f, f->body);
 	LLVMPositionBuilderAtEnd(f->b, at);
 	if (rc || L.full)
 		return -1;
@@ -852,11 +840,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 		f->outp[i] = LLVMGetParam(f->fn, (unsigned)(nin + i));
 	f->arena = LLVMGetParam(f->fn, (unsigned)(nin + nout));
 	f->entry = LLVMAppendBasicBlockInContext(ctx, f->fn, "entry");
-	f->body_fn = f->fn;
-	f->body_entry = f->entry;
-	f->body_arena = f->arena;
-	f->body_inp = f->inp;
-	f->body_outp = f->outp;
+	f->body = site_get(f);
 	LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(ctx, f->fn, "start");
 	LLVMPositionBuilderAtEnd(f->b, f->entry);
 	LLVMBuildBr(f->b, start);

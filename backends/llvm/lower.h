@@ -24,6 +24,16 @@ typedef struct be_pslot {
 	int64_t lo, hi;               /* MP_ARENA: the bytes reached through it */
 } be_pslot;
 
+struct be_layer;
+
+/* Where code is being built: the body, or a layer function (its
+ * function, entry block, arena and buffer parameters). */
+typedef struct be_site {
+	struct be_layer *layer;
+	LLVMValueRef fn, arena, *inp, *outp;
+	LLVMBasicBlockRef entry;
+} be_site;
+
 typedef struct be_layer {
 	be_pslot s[BE_LAYER_SLOTS];
 	int n;
@@ -53,8 +63,7 @@ typedef struct be_fn {
 	bool dsp;                     /* Armv7E-M DSP instructions (SMLAD, SXTB16): l_int_dsp.c */
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
 	be_layer *layer;              /* the layer function being built, or NULL (the body) */
-	LLVMValueRef body_fn, body_arena, *body_inp, *body_outp;
-	LLVMBasicBlockRef body_entry;
+	be_site body;                 /* the body's, for addresses made there */
 } be_fn;
 
 /* The target's f32 vector lanes (1: scalar FPU) and register count, from
