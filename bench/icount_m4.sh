@@ -42,15 +42,7 @@ for m in "${names[@]}"; do
   mkdir -p "$d/m4"
   aflags=()
   if [ -n "$act" ]; then
-    [ -f "$d/calib.npy" ] || "$py" - "$d/model.onnx" "$d/calib.npy" <<'PY'
-import sys, numpy as np, onnx
-g = onnx.load(sys.argv[1]).graph
-init = {t.name for t in g.initializer}
-x = [i for i in g.input if i.name not in init][0]
-shape = [d.dim_value or 1 for d in x.type.tensor_type.shape.dim]
-shape[0] = 16
-np.save(sys.argv[2], np.random.default_rng(0).standard_normal(shape).astype(np.float32))
-PY
+    [ -f "$d/calib.npy" ] || "$py" "$here/calib_npy.py" "$d/model.onnx" "$d/calib.npy"
     aflags=(-a "$act" --calib-data "$d/calib.npy")
   fi
   # shellcheck disable=SC2086

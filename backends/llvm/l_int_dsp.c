@@ -72,6 +72,7 @@ static void lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size)
 
 /* The job: weights, folded bias, the two column buffers, and how to fill
  * a column and where an output goes. */
+enum { TILE_MAX = 4 };
 typedef struct dsp_job dsp_job;
 struct dsp_job {
 	be_iop o;
@@ -82,7 +83,10 @@ struct dsp_job {
 	LLVMValueRef sign;        /* i32 [M] +1/-1, or NULL */
 	LLVMValueRef w;           /* packed rows: [M][wrow] */
 	LLVMValueRef bias;        /* i32 [M] */
-	LLVMValueRef col[2];      /* i16 [R4] each, on the stack */
+	LLVMValueRef col[TILE_MAX]; /* tp columns of [R4], on the stack */
+	bool neon;                /* AArch64 NEON tiles, i8 columns (else DSP, i16) */
+	int tm, tp;               /* tile: channels x columns */
+	bool pair;                /* NEON: two products summed in i16 (no w' = -128) */
 	LLVMValueRef y;
 	int64_t ystr_m, ystr_p;   /* output index = ybase + m * ystr_m + p * ystr_p */
 	LLVMValueRef ybase;
@@ -95,6 +99,48 @@ struct dsp_job {
 	bool pad;                 /* some tap may fall outside the input */
 	int32_t zx;
 };
+
+/* NEON: W' as i8 rows padded with zeros to R4, a multiple of 16 (one q
+ * register), and bias' = bias - zx * sum W' with zx the columns' value
+ * of x's zero point (j->zx).  A product of two i8 fits i16, and so does
+ * the sum of two unless both are (-128)(-128): with no W' = -128 the tile
+ * sums pairs of products in i16 (SMULL, SMLAL2) before widening them
+ * (SADALP). */
+static int neon_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *bias, int32_t wmin)
+{
+	int64_t M = j->M, R = j->R;
+	j->wbits = 8;
+	j->scale = 1;
+	j->any_neg = false;
+	j->sign = NULL;
+	j->R4 = (R + 15) / 16 * 16;
+	j->wrow = j->R4;
+	j->pair = wmin > -128;
+	uint8_t *wb = calloc((size_t)(M * j->wrow), 1);
+	int32_t *bb = malloc(sizeof *bb * (size_t)M);
+	if (!wb || !bb) {
+		free(wb);
+		free(bb);
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	for (int64_t m = 0; m < M; m++) {
+		uint32_t sum = 0;
+		for (int64_t r = 0; r < R; r++) {
+			wb[m * j->wrow + r] = (uint8_t)wq[m * R + r];
+			sum += (uint32_t)wq[m * R + r];
+		}
+		bb[m] = (int32_t)((uint32_t)(bias ? bias[m] : 0) - (uint32_t)j->zx * sum);
+	}
+	char name[64];
+	snprintf(name, sizeof name, "%s.neonw%d", f->name, j->nid);
+	LLVMValueRef init = LLVMConstStringInContext2(f->ctx, (const char *)wb, (size_t)(M * j->wrow), 1);
+	j->w = be_opaque_const(f, name, init, 16);
+	j->bias = be_table_i32(f, bb, M);
+	free(wb);
+	free(bb);
+	return j->bias ? 0 : -1;
+}
 
 /* wq[m * R + r] = w - zw packed per channel row, bias' = bias - zx * sum
  * wq (times j->scale), both as constant globals of j.  The packing takes
@@ -123,6 +169,8 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	}
 	if (wmin < -128 || wmax > 127)
 		return 1;
+	if (j->neon)
+		return neon_weights(f, j, wq, bias, wmin);
 	/* a channel fits b bits as it is, or negated (affine codes around a
 	 * zero point at the low middle, e.g. [-1, 2] at 2 bits); a negated
 	 * channel's sum is negated back after the shift */
@@ -248,7 +296,7 @@ static LLVMValueRef ld32(be_fn *f, LLVMValueRef p, int64_t off)
 
 /* The tile's sums back to the reference's: shifted down by the packing's
  * scale (exact: make_weights bounded them), negated on negated channels. */
-static void tile_scale(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLVMValueRef acc[2][2])
+static void tile_scale(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
 	for (int i = 0; i < nm; i++) {
 		LLVMValueRef sg = j->any_neg ? be_ld_t(f, f->i32, j->sign, be_add(f, m, be_ci(f, i))) : NULL;
@@ -330,8 +378,8 @@ static void tile_smlad(asm_text *t, int k)
  * share a trip.  Packed 4- and 2-bit words are lifted in place (LSL,
  * AND with 0xF0F0F0F0 or 0xC0C0C0C0, both Thumb-2 immediates): 40
  * instructions per 32 MACs at 4 bits, 78 per 64 at 2. */
-static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[2][2], LLVMValueRef w0,
-                     LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[2][2])
+static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TILE_MAX], LLVMValueRef w0,
+                     LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
 	asm_text t = {.at = 0};
 	put(&t, "1:\n");
@@ -403,15 +451,112 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[2][2], LLVMVa
 	acc[1][1] = r[3];
 }
 
+/* A call of an overloaded intrinsic with its overload types. */
+static LLVMValueRef intr_t(be_fn *f, const char *name, LLVMTypeRef *ty, size_t nty, LLVMValueRef *args,
+                           unsigned n)
+{
+	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, ty, nty);
+	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, ty, nty);
+	return LLVMBuildCall2(f->b, ft, fn, args, n, "");
+}
+
+/* Elements [lo, lo + 8) of a <16 x i8> sign-extended to <8 x i16>. */
+static LLVMValueRef half16(be_fn *f, LLVMValueRef v, int lo)
+{
+	LLVMValueRef idx[8];
+	for (int i = 0; i < 8; i++)
+		idx[i] = c32(f, lo + i);
+	LLVMValueRef h = LLVMBuildShuffleVector(f->b, v, LLVMGetPoison(LLVMTypeOf(v)), LLVMConstVector(idx, 8), "");
+	return LLVMBuildSExt(f->b, h, LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 8), "");
+}
+
+/* The NEON tile: the loop walks the weight row of channel m and column
+ * 0 by 16 elements (one q register each); per channel and column the 16
+ * products are SMULL + SMLAL2 into i16 lanes and SADALP into four i32
+ * lanes (with j->pair; else two SMULLs, each widened by SADALP), and the
+ * lanes are summed (ADDV) after the loop, onto the folded bias. */
+static void tile_neon(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np,
+                      LLVMValueRef acc[TILE_MAX][TILE_MAX])
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef v16 = LLVMVectorType(f->i8, 16), h8 = LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 8);
+	LLVMTypeRef s4 = LLVMVectorType(f->i32, 4);
+	LLVMValueRef moff = be_mul(f, m, j->wrow);
+	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
+	LLVMValueRef wend = gep8(f, w0, j->R4);
+	LLVMValueRef x0 = j->col[0], zero = LLVMConstNull(s4);
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "neon.k");
+	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "neon.k.end");
+	LLVMBuildBr(b, body);
+	LLVMPositionBuilderAtEnd(b, body);
+	LLVMValueRef wp = LLVMBuildPhi(b, f->ptr, "wp");
+	LLVMValueRef xp = LLVMBuildPhi(b, f->ptr, "xp");
+	LLVMValueRef ph[TILE_MAX][TILE_MAX], cur[TILE_MAX][TILE_MAX];
+	LLVMValueRef wl[TILE_MAX], wh[TILE_MAX], xl[TILE_MAX], xh[TILE_MAX];
+	for (int i = 0; i < nm; i++)
+		for (int k = 0; k < np; k++)
+			ph[i][k] = LLVMBuildPhi(b, s4, "acc");
+	for (int i = 0; i < nm; i++) {
+		LLVMValueRef v = LLVMBuildLoad2(b, v16, gep8(f, wp, i * j->wrow), "");
+		LLVMSetAlignment(v, 16);
+		wl[i] = half16(f, v, 0);
+		wh[i] = half16(f, v, 8);
+	}
+	for (int k = 0; k < np; k++) {
+		LLVMValueRef v = LLVMBuildLoad2(b, v16, gep8(f, xp, k * j->R4), "");
+		LLVMSetAlignment(v, 16);
+		xl[k] = half16(f, v, 0);
+		xh[k] = half16(f, v, 8);
+	}
+	for (int i = 0; i < nm; i++)
+		for (int k = 0; k < np; k++) {
+			LLVMValueRef lo = LLVMBuildMul(b, wl[i], xl[k], ""), hi = LLVMBuildMul(b, wh[i], xh[k], "");
+			LLVMTypeRef tys[2] = {s4, h8};
+			LLVMValueRef a;
+			if (j->pair) {
+				a = LLVMBuildAdd(b, lo, hi, "");
+				a = intr_t(f, "llvm.aarch64.neon.saddlp", tys, 2, &a, 1);
+			} else {
+				a = LLVMBuildAdd(b, intr_t(f, "llvm.aarch64.neon.saddlp", tys, 2, &lo, 1),
+				                 intr_t(f, "llvm.aarch64.neon.saddlp", tys, 2, &hi, 1), "");
+			}
+			cur[i][k] = LLVMBuildAdd(b, ph[i][k], a, "");
+		}
+	LLVMValueRef wn = gep8(f, wp, 16), xn = gep8(f, xp, 16);
+	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, wn, wend, ""), exit, body);
+	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+	LLVMAddIncoming(wp, &w0, &pre, 1);
+	LLVMAddIncoming(wp, &wn, &latch, 1);
+	LLVMAddIncoming(xp, &x0, &pre, 1);
+	LLVMAddIncoming(xp, &xn, &latch, 1);
+	for (int i = 0; i < nm; i++)
+		for (int k = 0; k < np; k++) {
+			LLVMAddIncoming(ph[i][k], &zero, &pre, 1);
+			LLVMAddIncoming(ph[i][k], &cur[i][k], &latch, 1);
+		}
+	LLVMPositionBuilderAtEnd(b, exit);
+	for (int i = 0; i < nm; i++) {
+		LLVMValueRef bv = be_ld_t(f, f->i32, j->bias, be_add(f, m, be_ci(f, i)));
+		for (int k = 0; k < np; k++)
+			acc[i][k] = LLVMBuildAdd(b, bv, intr_t(f, "llvm.vector.reduce.add", &s4, 1, &cur[i][k], 1), "");
+	}
+}
+
 /* acc[i][k] (i < nm channels from m, k < np columns) = the tile's dot
  * products, starting from the folded bias.  The loop walks a weight
  * pointer (channel m's row; m + 1's is R4 bytes further) and a column
  * pointer (column 1 is 2 * R4 bytes further) by 4 elements; per column
  * it loads two words of i16 pairs and does 2 * nm SMLADs. */
-static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLVMValueRef acc[2][2])
+static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
+	if (j->neon) {
+		tile_neon(f, j, m, nm, np, acc);
+		return;
+	}
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef init[2][2];
+	LLVMValueRef init[TILE_MAX][TILE_MAX];
 	for (int i = 0; i < nm; i++) {
 		LLVMValueRef bv = be_ld_t(f, f->i32, j->bias, be_add(f, m, be_ci(f, i)));
 		for (int k = 0; k < np; k++)
@@ -499,7 +644,7 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 
 /* Requantize and store the tile's outputs. */
 static void store_tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMValueRef p, int np,
-                       LLVMValueRef acc[2][2])
+                       LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
 	LLVMTypeRef oty = be_dt_type(f, j->o.odt);
 	for (int i = 0; i < nm; i++) {
@@ -512,70 +657,92 @@ static void store_tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMV
 	}
 }
 
-/* Every channel for np columns from column p (filled already). */
+/* Every channel for np columns from column p (filled already), j->tm
+ * channels at a time. */
 static void channels(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 {
-	LLVMValueRef acc[2][2];
-	if (j->M >= 2) {
+	LLVMValueRef acc[TILE_MAX][TILE_MAX];
+	int64_t full = j->M / j->tm;
+	int rest = (int)(j->M % j->tm);
+	if (full > 0) {
 		be_loop l;
-		LLVMValueRef mm = be_loop_begin(f, &l, j->M / 2);
-		LLVMValueRef m = be_mul(f, mm, 2);
-		tile(f, j, m, 2, np, acc);
-		store_tile(f, j, m, 2, p, np, acc);
+		LLVMValueRef mm = be_loop_begin(f, &l, full);
+		LLVMValueRef m = be_mul(f, mm, j->tm);
+		tile(f, j, m, j->tm, np, acc);
+		store_tile(f, j, m, j->tm, p, np, acc);
 		be_loop_end(f, &l);
 	}
-	if (j->M % 2) {
-		LLVMValueRef m = be_ci(f, j->M - 1);
-		tile(f, j, m, 1, np, acc);
-		store_tile(f, j, m, 1, p, np, acc);
+	if (rest) {
+		LLVMValueRef m = be_ci(f, j->M - rest);
+		tile(f, j, m, rest, np, acc);
+		store_tile(f, j, m, rest, p, np, acc);
 	}
 }
 
-/* The whole job for the current ybase/xbase: columns two at a time. */
+/* The whole job for the current ybase/xbase: j->tp columns at a time. */
 static void run_job(be_fn *f, dsp_job *j)
 {
-	if (j->P >= 2) {
+	int64_t full = j->P / j->tp;
+	int rest = (int)(j->P % j->tp);
+	if (full > 0) {
 		be_loop l;
-		LLVMValueRef pp = be_loop_begin(f, &l, j->P / 2);
-		LLVMValueRef p = be_mul(f, pp, 2);
-		j->fill(f, j, p, j->col[0]);
-		j->fill(f, j, be_add(f, p, be_ci(f, 1)), j->col[1]);
-		channels(f, j, p, 2);
+		LLVMValueRef pp = be_loop_begin(f, &l, full);
+		LLVMValueRef p = be_mul(f, pp, j->tp);
+		for (int k = 0; k < j->tp; k++)
+			j->fill(f, j, be_add(f, p, be_ci(f, k)), j->col[k]);
+		channels(f, j, p, j->tp);
 		be_loop_end(f, &l);
 	}
-	if (j->P % 2) {
-		LLVMValueRef p = be_ci(f, j->P - 1);
-		j->fill(f, j, p, j->col[0]);
-		channels(f, j, p, 1);
+	if (rest) {
+		LLVMValueRef p = be_ci(f, j->P - rest);
+		for (int k = 0; k < rest; k++)
+			j->fill(f, j, be_add(f, p, be_ci(f, k)), j->col[k]);
+		channels(f, j, p, rest);
 	}
 }
 
-/* Two i16 column buffers of R4 elements, adjacent in one stack array
- * (tile() reaches column 1 at a constant offset), the tails (R..R4)
+/* A column element's type: i8 for NEON, i16 for the DSP. */
+static LLVMTypeRef col_type(be_fn *f, const dsp_job *j)
+{
+	return j->neon ? f->i8 : LLVMInt16TypeInContext(f->ctx);
+}
+
+static int64_t col_bytes(const dsp_job *j)
+{
+	return j->tp * j->R4 * (j->neon ? 1 : 2);
+}
+
+/* j->tp column buffers of R4 elements, adjacent in one stack array
+ * (tile() reaches column k at a constant offset), the tails (R..R4)
  * zeroed once. */
 static void make_cols(be_fn *f, dsp_job *j)
 {
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
-	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(2 * j->R4)), "dcol");
-	LLVMSetAlignment(buf, 8);
-	lifetime(f, true, buf, j->R4 * 4);
-	for (int k = 0; k < 2; k++) {
-		j->col[k] = gep8(f, buf, k * j->R4 * 2);
+	LLVMTypeRef et = col_type(f, j);
+	int64_t esz = j->neon ? 1 : 2;
+	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)col_bytes(j)), "dcol");
+	LLVMSetAlignment(buf, 16);
+	lifetime(f, true, buf, col_bytes(j));
+	for (int k = 0; k < j->tp; k++) {
+		j->col[k] = gep8(f, buf, k * j->R4 * esz);
 		for (int64_t r = j->R; r < j->R4; r++)
-			be_st_t(f, i16, j->col[k], be_ci(f, r), LLVMConstInt(i16, 0, 0));
+			be_st_t(f, et, j->col[k], be_ci(f, r), LLVMConstInt(et, 0, 0));
 	}
 }
 
 static void end_cols(be_fn *f, dsp_job *j)
 {
-	lifetime(f, false, j->col[0], j->R4 * 4);
+	lifetime(f, false, j->col[0], col_bytes(j));
 }
 
-/* x (i8 or u8) widened to i16. */
-static LLVMValueRef widen16(be_fn *f, const dsp_job *j, LLVMValueRef v)
+/* x (i8 or u8) as a column element: widened to i16 for the DSP; for NEON
+ * i8 as is, and u8 less 128 (its top bit flipped), which j->zx matches. */
+static LLVMValueRef col_val(be_fn *f, const dsp_job *j, LLVMValueRef v)
 {
+	bool u8 = j->xval->dt == IR_DT_U8;
+	if (j->neon)
+		return u8 ? LLVMBuildXor(f->b, v, LLVMConstInt(f->i8, 0x80, 0), "") : v;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
-	return j->xval->dt == IR_DT_U8 ? LLVMBuildZExt(f->b, v, i16, "") : LLVMBuildSExt(f->b, v, i16, "");
+	return u8 ? LLVMBuildZExt(f->b, v, i16, "") : LLVMBuildSExt(f->b, v, i16, "");
 }
 
 /* col[c * KH * KW + kh * KW + kw] = x[c, oh*s0 - pb0 + kh*d0, ow*s1 - pb1 +
@@ -583,13 +750,13 @@ static LLVMValueRef widen16(be_fn *f, const dsp_job *j, LLVMValueRef v)
 static void fill_conv(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef col)
 {
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), xty = be_dt_type(f, j->xval->dt);
+	LLVMTypeRef et = col_type(f, j), xty = be_dt_type(f, j->xval->dt);
 	int64_t KK = j->KH * j->KW, HW = j->H * j->W;
 	LLVMValueRef oh = LLVMBuildUDiv(b, p, be_ci(f, j->OW), "");
 	LLVMValueRef ow = LLVMBuildURem(b, p, be_ci(f, j->OW), "");
 	LLVMValueRef ih0 = LLVMBuildSub(b, be_mul(f, oh, j->s[0]), be_ci(f, j->pb[0]), "");
 	LLVMValueRef iw0 = LLVMBuildSub(b, be_mul(f, ow, j->s[1]), be_ci(f, j->pb[1]), "");
-	LLVMValueRef zx = LLVMConstInt(i16, (unsigned long long)j->zx, 1);
+	LLVMValueRef zx = LLVMConstInt(et, (unsigned long long)j->zx, 1);
 	for (int64_t kh = 0; kh < j->KH; kh++)
 		for (int64_t kw = 0; kw < j->KW; kw++) {
 			LLVMValueRef ih = LLVMBuildAdd(b, ih0, be_ci(f, kh * j->d[0]), "");
@@ -606,7 +773,7 @@ static void fill_conv(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef c
 				be_if_begin(f, &out, LLVMBuildNot(b, ok, ""));
 				be_loop l;
 				LLVMValueRef c = be_loop_begin(f, &l, j->C);
-				be_st_t(f, i16, col, be_add(f, be_mul(f, c, KK), be_ci(f, r0)), zx);
+				be_st_t(f, et, col, be_add(f, be_mul(f, c, KK), be_ci(f, r0)), zx);
 				be_loop_end(f, &l);
 				be_if_end(f, &out);
 				be_if_begin(f, &in, ok);
@@ -614,7 +781,7 @@ static void fill_conv(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef c
 			be_loop l;
 			LLVMValueRef c = be_loop_begin(f, &l, j->C);
 			LLVMValueRef v = be_ld_t(f, xty, j->x, LLVMBuildAdd(b, src, be_mul(f, c, HW), ""));
-			be_st_t(f, i16, col, be_add(f, be_mul(f, c, KK), be_ci(f, r0)), widen16(f, j, v));
+			be_st_t(f, et, col, be_add(f, be_mul(f, c, KK), be_ci(f, r0)), col_val(f, j, v));
 			be_loop_end(f, &l);
 			if (j->pad)
 				be_if_end(f, &in);
@@ -624,12 +791,12 @@ static void fill_conv(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef c
 /* col[k] = a[p, k]: row p of the matmul's left operand. */
 static void fill_rows(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef col)
 {
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), xty = be_dt_type(f, j->xval->dt);
+	LLVMTypeRef et = col_type(f, j), xty = be_dt_type(f, j->xval->dt);
 	LLVMValueRef base = be_mul(f, p, j->R);
 	be_loop l;
 	LLVMValueRef k = be_loop_begin(f, &l, j->R);
 	LLVMValueRef v = be_ld_t(f, xty, j->x, be_add(f, base, k));
-	be_st_t(f, i16, col, k, widen16(f, j, v));
+	be_st_t(f, et, col, k, col_val(f, j, v));
 	be_loop_end(f, &l);
 }
 
@@ -959,9 +1126,20 @@ done:
 	return rc;
 }
 
+/* The tile shape and x's zero point as the columns hold it; false when
+ * the columns (R elements each) would take more than 16 KB of stack. */
+static bool job_setup(be_fn *f, dsp_job *j)
+{
+	j->neon = f->neon;
+	j->tm = j->neon ? 4 : 2;
+	j->tp = 2;
+	j->zx = j->o.k.zx - (j->neon && j->xval->dt == IR_DT_U8 ? 128 : 0);
+	return j->tp * (j->R + 15) * (j->neon ? 1 : 2) <= 16384;
+}
+
 int be_dsp_conv(be_fn *f, const ir_node *n)
 {
-	if (!f->dsp)
+	if (!f->dsp && !f->neon)
 		return 1;
 	const ir_value *xv = n->in[0], *wv = n->in[1];
 	const ir_shape *xs = &xv->shape, *ys = &n->out[0]->shape;
@@ -970,7 +1148,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	if (nsp < 1 || nsp > 2 || !dsp_dt(xv->dt) || !dsp_dt(wv->dt) || wv->kind != IR_VAL_CONST || !wv->data)
 		return 1;
 	if (G != 1)
-		return G == xs->d[1] && G == ys->d[1] ? dsp_depthwise(f, n) : 1;
+		return G == xs->d[1] && G == ys->d[1] && f->dsp ? dsp_depthwise(f, n) : 1;
 	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
 		return 1;
 	dsp_job J, *j = &J;
@@ -991,13 +1169,12 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	memcpy(j->s, s, sizeof j->s);
 	memcpy(j->d, dil, sizeof j->d);
 	memcpy(j->pb, pb, sizeof j->pb);
-	j->zx = j->o.k.zx;
 	j->xval = xv;
 	j->nid = n->id;
 	/* does any tap of any output fall outside? */
 	for (int i = 0; i < 2; i++)
 		j->pad = j->pad || pb[i] > 0 || (out[i] - 1) * s[i] - pb[i] + (k[i] - 1) * dil[i] >= in[i];
-	if (j->R4 * 2 > 8192) { /* the columns live on the stack */
+	if (!job_setup(f, j)) { /* the columns live on the stack */
 		rc = 1;
 		goto done;
 	}
@@ -1024,7 +1201,7 @@ done:
 
 int be_dsp_matmul(be_fn *f, const ir_node *n)
 {
-	if (!f->dsp)
+	if (!f->dsp && !f->neon)
 		return 1;
 	const ir_value *av = n->in[0], *bv = n->in[1];
 	const ir_shape *as = &av->shape, *bs = &bv->shape;
@@ -1043,10 +1220,9 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	j->R = K;
 	j->R4 = (K + 3) & ~(int64_t)3;
 	j->P = ir_shape_numel(as) / K;
-	j->zx = j->o.k.zx;
 	j->xval = av;
 	j->nid = n->id;
-	if (j->R4 * 2 > 8192) {
+	if (!job_setup(f, j)) {
 		rc = 1;
 		goto done;
 	}

@@ -61,6 +61,7 @@ typedef struct be_fn {
 	be_code code;                 /* kernel policy, resolved: SPEED, SIZE, MIN or AUTO */
 	bool mcu;                     /* M-profile target (AUTO: compact kernels for packed weights) */
 	bool dsp;                     /* Armv7E-M DSP instructions (SMLAD, SXTB16): l_int_dsp.c */
+	bool neon;                    /* AArch64 Advanced SIMD: l_int_dsp.c's NEON tiles */
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
 	be_layer *layer;              /* the layer function being built, or NULL (the body) */
 	be_site body;                 /* the body's, for addresses made there */

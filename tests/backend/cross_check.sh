@@ -4,7 +4,7 @@
 # qemu-aarch64 -cpu cortex-a72, qemu-system-arm -M mps2-an386 with
 # semihosting) on one input embedded in the program, and compare the
 # printed outputs with the reference interpreter's (`qgtc run`'s
-# output_0.npy).
+# output_*.npy, every output in order).
 #
 #   cross_check.sh QGTC SCRATCH [MODELS] [TARGETS]
 #
@@ -67,7 +67,7 @@ if [ -z "$models" ] || [ -d "$models" ]; then
 	fi
 	# Integer models: integer conv/matmul lowered by l_int.c.
 	if $py "$here/make_int_models.py" "$scratch/int_models"; then
-		for m in dw_i8 conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4; do
+		for m in dw_i8 conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges; do
 			list+=$'\n'"$(printf 'int_%s\t%s\t%s' "$m" "$scratch/int_models/$m.onnx" "$scratch/int_models/${m}_in.npy")"
 		done
 	else
@@ -93,7 +93,7 @@ else:
 np.save("input.npy", x)
 with open("input_data.h", "w") as f:
     f.write("static const float input_data[%d] = {\n" % x.size)
-    f.write(",\n".join("%.9gf" % v for v in x.ravel()))
+    f.write(",\n".join("%.9ef" % v for v in x.ravel()))
     f.write("\n};\n")
 print(x.shape[0])
 PY
@@ -148,7 +148,9 @@ PY
 		local msg
 		if msg=$($py - out.txt "$name" <<'PY'
 import sys, numpy as np
-ref = np.load("ref/output_0.npy").ravel().astype(np.float64)
+import glob
+outs = sorted(glob.glob("ref/output_*.npy"), key=lambda p: int(p[11:-4]))
+ref = np.concatenate([np.load(p).ravel() for p in outs]).astype(np.float64)
 got = np.array([float(l) for l in open(sys.argv[1]) if l.strip()], dtype=np.float64)
 if got.shape != ref.shape:
     print("got %d values, want %d" % (got.size, ref.size)); sys.exit(1)

@@ -96,16 +96,21 @@ class Model:
         self.nodes.append(helper.make_node("MatMul", [x, w], [y]))
         return y
 
-    def save(self, outdir, xshape, last):
-        self.nodes.append(helper.make_node("Identity", [last], ["y"]))
+    def save(self, outdir, xshape, last, extra=(), x=None):
+        """Outputs y (last) and y1, y2, ... (extra); input x, or a seeded
+        normal one."""
+        outs = ["y"] + ["y%d" % (i + 1) for i in range(len(extra))]
+        for src, dst in zip([last] + list(extra), outs):
+            self.nodes.append(helper.make_node("Identity", [src], [dst]))
         g = helper.make_graph(self.nodes, self.name,
                               [helper.make_tensor_value_info("x", TensorProto.FLOAT, list(xshape))],
-                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+                              [helper.make_tensor_value_info(o, TensorProto.FLOAT, None) for o in outs],
                               self.inits)
         mp = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)])
         mp.ir_version = 10
         onnx.save(mp, os.path.join(outdir, self.name + ".onnx"))
-        x = (self.rng.standard_normal(xshape) * 2).astype(np.float32)
+        if x is None:
+            x = (self.rng.standard_normal(xshape) * 2).astype(np.float32)
         np.save(os.path.join(outdir, self.name + "_in.npy"), x)
 
 
@@ -364,6 +369,45 @@ def main(outdir):
     y = md.conv(y, 0.15, 6, 6, (3, 3), I8, True, group=6, bmax=300, strides=[2, 2], pads=[0, 0, 1, 1])
     y = md.qdq(y, 0.4, -1, I8)
     md.save(outdir, (2, 6, 9, 11), y)
+
+    # For the NEON tiles (4 channels x 2 columns, R padded to 16): u8
+    # activations with zero point 200 (stored less 128) saturating at 0,
+    # u8 weights around 128 with every code, so that w - zw reaches -128
+    # (products then widen one by one); then i8 activations saturating at
+    # -128 against i8 weights up to +-127 (products summed in pairs at
+    # their bound); M = 7 and 6 (tails of 3 and 2 channels), 63 pixels (a
+    # 1-column tail), R = 45, 7 and 6 (padded) and 16, and a matmul with K = 189.
+    md = Model("neon_edges", 16)
+    x = md.qdq("x", 0.01, 200, U8)
+    w = md.rng.integers(0, 256, size=(7, 5, 3, 3)).astype(np.uint8)
+    w[:, 0, 0, 0] = w[:, 0, 2, 2] = 0  # r = 0 and 8: one pair of lanes
+    ws = (md.rng.random(7) * 0.002 + 0.001).astype(np.float32)
+    wd = md.tmp("wdq")
+    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(ws, "ws"),
+                                                          md.const(np.full(7, 128, np.uint8), "wz")], [wd], axis=0))
+    b = md.bias(7, 0.01, ws, 3000)
+    c = md.tmp("conv")
+    md.nodes.append(helper.make_node("Conv", [x, wd, b], [c], pads=[1, 1, 1, 1]))
+    y = y1 = md.qdq(c, 0.05, -100, I8)
+    y = md.conv(y, 0.05, 7, 6, (1, 1), I8, True, wmax=127)
+    y = md.qdq(y, 0.01, 5, I8)
+    y2 = md.conv(y, 0.01, 6, 10, (1, 1), I8, False, wmax=127)
+    y2 = md.qdq(y2, 0.01, 5, I8)
+    cat = md.tmp("cat")
+    md.nodes.append(helper.make_node("Concat", [y, y2], [cat], axis=1))
+    cat = md.qdq(cat, 0.01, 5, I8)
+    c16 = md.conv(cat, 0.01, 16, 3, (1, 1), I8, True, wmax=127)
+    c16 = md.qdq(c16, 0.02, 0, I8)
+    f = md.tmp("flat")
+    md.nodes.append(helper.make_node("Flatten", [c16], [f]))
+    f = md.qdq(f, 0.02, 0, I8)
+    y = md.matmul(f, 3 * 7 * 9, 5, I8, wmax=127)
+    y = md.qdq(y, 0.5, 0, I8)
+    # a third of the inputs at code 0 (x_col = -128), the first conv's
+    # output as a second graph output
+    x = md.rng.standard_normal((1, 5, 7, 9))
+    x[md.rng.random(x.shape) < 0.35] = -3.0
+    md.save(outdir, (1, 5, 7, 9), y, extra=[y1], x=x.astype(np.float32))
 
 
 if __name__ == "__main__":
