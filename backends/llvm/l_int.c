@@ -88,34 +88,89 @@ void be_iop_free(be_iop *o)
 	free(o->shift);
 }
 
-/* ir_requant_apply(acc, mult, shift) on i32 values; every step as in
- * ir/k_quant.c (srdhm in i64, its division truncating toward zero). */
+/* The requantization below works on an i32 or on a vector of i32 lanes
+ * (the SIMD kernels' four channels of one column, or one channel's
+ * outputs): kv() is a constant of v's shape, wide() the same shape in
+ * i64. */
+static bool is_vec(LLVMTypeRef t)
+{
+	return LLVMGetTypeKind(t) == LLVMVectorTypeKind;
+}
+
+static LLVMTypeRef shape_of(LLVMValueRef v, LLVMTypeRef el)
+{
+	LLVMTypeRef t = LLVMTypeOf(v);
+	return is_vec(t) ? LLVMVectorType(el, LLVMGetVectorSize(t)) : el;
+}
+
+static LLVMValueRef kv(LLVMTypeRef ty, int64_t v)
+{
+	if (!is_vec(ty))
+		return LLVMConstInt(ty, (unsigned long long)v, 1);
+	LLVMValueRef el[BE_INT_LANES_MAX];
+	unsigned n = LLVMGetVectorSize(ty);
+	for (unsigned i = 0; i < n; i++)
+		el[i] = LLVMConstInt(LLVMGetElementType(ty), (unsigned long long)v, 1);
+	return LLVMConstVector(el, n);
+}
+
+/* s in every lane of ty (as is for a scalar ty). */
+static LLVMValueRef splat(be_fn *f, LLVMTypeRef ty, LLVMValueRef s)
+{
+	if (!is_vec(ty))
+		return s;
+	unsigned n = LLVMGetVectorSize(ty);
+	LLVMValueRef v = LLVMBuildInsertElement(f->b, LLVMGetPoison(ty), s, c32(f, 0), "");
+	return LLVMBuildShuffleVector(f->b, v, LLVMGetPoison(ty), LLVMConstNull(LLVMVectorType(f->i32, n)), "");
+}
+
+/* Per-channel table values for the lanes of ty: vals[c] (n = 1 or all
+ * equal: a constant), in every lane when step is 0, else vals[c + lane]. */
+static LLVMValueRef chan_of(be_fn *f, LLVMTypeRef ty, const int32_t *vals, int n, LLVMValueRef c, int step)
+{
+	bool same = true;
+	for (int i = 1; i < n; i++)
+		same = same && vals[i] == vals[0];
+	if (n <= 1 || same)
+		return kv(ty, n >= 1 ? vals[0] : 0);
+	LLVMValueRef t = be_table_i32(f, vals, n);
+	if (!is_vec(ty) || step == 0)
+		return splat(f, ty, be_ld_t(f, f->i32, t, c));
+	LLVMValueRef p = LLVMBuildInBoundsGEP2(f->b, f->i32, t, &c, 1, "");
+	LLVMValueRef v = LLVMBuildLoad2(f->b, ty, p, "");
+	LLVMSetAlignment(v, 4);
+	return v;
+}
+
+/* ir_requant_apply(acc, mult, shift) on i32 values (or lanes); every
+ * step as in ir/k_quant.c (srdhm in i64, its division truncating toward
+ * zero). */
 static LLVMValueRef requant(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift)
 {
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef zero = c32(f, 0);
+	LLVMTypeRef t32 = shape_of(acc, f->i32), t64 = shape_of(acc, f->i64);
+	LLVMValueRef zero = kv(t32, 0);
 	LLVMValueRef left = smax_c(f, shift, zero);
 	LLVMValueRef right = smax_c(f, LLVMBuildSub(b, zero, shift, ""), zero);
 	LLVMValueRef a = LLVMBuildShl(b, acc, left, ""); /* wraps, like CMSIS-NN */
 	/* SaturatingRoundingDoublingHighMul(a, mult) */
-	LLVMValueRef ab = LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, mult, f->i64, ""), "");
-	LLVMValueRef pos = LLVMBuildICmp(b, LLVMIntSGE, ab, LLVMConstInt(f->i64, 0, 0), "");
-	LLVMValueRef nudge = LLVMBuildSelect(b, pos, LLVMConstInt(f->i64, 1ull << 30, 0),
-	                                     LLVMConstInt(f->i64, (unsigned long long)(1 - (1ll << 30)), 1), "");
-	LLVMValueRef q = LLVMBuildSDiv(b, LLVMBuildAdd(b, ab, nudge, ""), LLVMConstInt(f->i64, 1ull << 31, 0), "");
-	LLVMValueRef x = LLVMBuildTrunc(b, q, f->i32, "");
-	LLVMValueRef imin = c32(f, INT32_MIN);
+	LLVMValueRef ab = LLVMBuildMul(b, LLVMBuildSExt(b, a, t64, ""), LLVMBuildSExt(b, mult, t64, ""), "");
+	LLVMValueRef pos = LLVMBuildICmp(b, LLVMIntSGE, ab, kv(t64, 0), "");
+	LLVMValueRef nudge = LLVMBuildSelect(b, pos, kv(t64, 1ll << 30), kv(t64, 1 - (1ll << 30)), "");
+	LLVMValueRef q = LLVMBuildSDiv(b, LLVMBuildAdd(b, ab, nudge, ""), kv(t64, 1ll << 31), "");
+	LLVMValueRef x = LLVMBuildTrunc(b, q, t32, "");
+	LLVMValueRef imin = kv(t32, INT32_MIN);
 	LLVMValueRef sat = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, a, imin, ""),
 	                                LLVMBuildICmp(b, LLVMIntEQ, mult, imin, ""), "");
-	x = LLVMBuildSelect(b, sat, c32(f, INT32_MAX), x, "");
+	x = LLVMBuildSelect(b, sat, kv(t32, INT32_MAX), x, "");
 	/* RoundingDivideByPOT(x, right): exact in i32 (right <= 31; for 0 it
 	 * gives x, as the reference's early return does). */
-	LLVMValueRef mask = LLVMBuildSub(b, LLVMBuildShl(b, c32(f, 1), right, ""), c32(f, 1), "");
+	LLVMValueRef mask = LLVMBuildSub(b, LLVMBuildShl(b, kv(t32, 1), right, ""), kv(t32, 1), "");
 	LLVMValueRef rem = LLVMBuildAnd(b, x, mask, "");
-	LLVMValueRef thr = LLVMBuildAdd(b, LLVMBuildLShr(b, mask, c32(f, 1), ""),
-	                                LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSLT, x, zero, ""), f->i32, ""), "");
+	LLVMValueRef thr = LLVMBuildAdd(b, LLVMBuildLShr(b, mask, kv(t32, 1), ""),
+	                                LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSLT, x, zero, ""), t32, ""), "");
 	LLVMValueRef fl = LLVMBuildAShr(b, x, right, "");
-	return LLVMBuildAdd(b, fl, LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSGT, rem, thr, ""), f->i32, ""), "");
+	return LLVMBuildAdd(b, fl, LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSGT, rem, thr, ""), t32, ""), "");
 }
 
 /* ir_requant_apply(acc, mult[c], shift[c]) for the compile-time tables
@@ -129,12 +184,15 @@ static LLVMValueRef requant(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMV
  * (x < 0 exactly when t < 0; floor(floor(t/2^31) + k) / 2^r) is floor((t
  * + k*2^31) / 2^(31+r)) for integer k).  Tables that mix left shifts
  * and right ones compute both forms and select per channel.  A
- * multiplier of INT32_MIN takes the step-by-step requant() above.  *small: the result is within +-2^30 (r >= 1), so
- * adding a zero point cannot overflow. */
+ * multiplier of INT32_MIN takes the step-by-step requant() above.
+ * *small: the result is within +-2^30 (r >= 1), so adding a zero point
+ * cannot overflow.  acc may be a vector: its lanes are channels c + lane
+ * (step 1) or all channel c (step 0). */
 static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, const int32_t *shift,
-                              int n, LLVMValueRef c, bool *small)
+                              int n, LLVMValueRef c, int step, bool *small)
 {
 	LLVMBuilderRef b = f->b;
+	LLVMTypeRef t32 = shape_of(acc, f->i32), t64 = shape_of(acc, f->i64);
 	bool same = true, all_right = true, all_left = true;
 	for (int i = 0; i < n; i++) {
 		same = same && mult[i] == mult[0] && shift[i] == shift[0];
@@ -142,7 +200,7 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 		all_left = all_left && shift[i] >= 0;
 		if (mult[i] == INT32_MIN) {
 			*small = false;
-			return requant(f, acc, be_int_chan(f, mult, n, c), be_int_chan(f, shift, n, c));
+			return requant(f, acc, chan_of(f, t32, mult, n, c, step), chan_of(f, t32, shift, n, c, step));
 		}
 	}
 	if (n <= 1)
@@ -150,39 +208,37 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 	*small = all_right;
 	bool mixed = !same && !all_right && !all_left; /* per channel r = 0 or >= 1 */
 	LLVMValueRef a = acc;
-	if (!all_right) { /* left shifts (0 included), wrapping like CMSIS-NN */
-		int32_t *left = malloc(sizeof *left * (size_t)(n > 0 ? n : 1));
-		if (!left) {
-			*small = false;
-			return requant(f, acc, be_int_chan(f, mult, n, c), be_int_chan(f, shift, n, c));
-		}
-		for (int i = 0; i < n; i++)
-			left[i] = shift[i] > 0 ? shift[i] : 0;
-		a = LLVMBuildShl(b, acc, be_int_chan(f, left, n, c), "");
+	int nn = n > 0 ? n : 1;
+	int32_t *left = malloc(sizeof *left * (size_t)nn), *rm1 = malloc(sizeof *rm1 * (size_t)nn);
+	int64_t *rnd = malloc(sizeof *rnd * (size_t)nn);
+	if (!left || !rm1 || !rnd) {
 		free(left);
-	}
-	LLVMValueRef m = be_int_chan(f, mult, n, c);
-	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, m, f->i64, ""), ""),
-	                              LLVMConstInt(f->i64, 1ull << 30, 0), "");
-	if (all_left)
-		return LLVMBuildTrunc(b, LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 31, 0), ""), f->i32, "");
-	/* r >= 1 on every channel: add 2^(30+r), subtract 2^31 when t < 0,
-	 * then the high word shifted right by r - 1 */
-	int64_t *rnd = malloc(sizeof *rnd * (size_t)(n > 0 ? n : 1));
-	int32_t *rm1 = malloc(sizeof *rm1 * (size_t)(n > 0 ? n : 1));
-	if (!rnd || !rm1) {
-		free(rnd);
 		free(rm1);
+		free(rnd);
 		*small = false;
-		return requant(f, acc, be_int_chan(f, mult, n, c), be_int_chan(f, shift, n, c));
+		return requant(f, acc, chan_of(f, t32, mult, n, c, step), chan_of(f, t32, shift, n, c, step));
 	}
-	for (int i = 0; i < n; i++) { /* rm1 -1 marks a channel with r = 0 (mixed tables) */
+	for (int i = 0; i < n; i++) {
+		left[i] = shift[i] > 0 ? shift[i] : 0;
+		/* rm1 -1 marks a channel with r = 0 (mixed tables) */
 		rnd[i] = shift[i] < 0 ? (int64_t)1 << (30 - shift[i]) : 0;
 		rm1[i] = shift[i] < 0 ? -shift[i] - 1 : -1;
 	}
+	if (!all_right) /* left shifts (0 included), wrapping like CMSIS-NN */
+		a = LLVMBuildShl(b, acc, chan_of(f, t32, left, n, c, step), "");
+	LLVMValueRef m = chan_of(f, t32, mult, n, c, step);
+	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSExt(b, a, t64, ""), LLVMBuildSExt(b, m, t64, ""), ""),
+	                              kv(t64, 1ll << 30), "");
+	LLVMValueRef r;
+	if (all_left) {
+		r = LLVMBuildTrunc(b, LLVMBuildAShr(b, t, kv(t64, 31), ""), t32, "");
+		goto out;
+	}
+	/* r >= 1 on every channel: add 2^(30+r), subtract 2^31 when t < 0,
+	 * then the high word shifted right by r - 1 */
 	LLVMValueRef radd;
 	if (same) {
-		radd = LLVMConstInt(f->i64, (unsigned long long)rnd[0], 0);
+		radd = kv(t64, rnd[0]);
 	} else {
 		LLVMValueRef *el = malloc(sizeof *el * (size_t)n);
 		for (int i = 0; el && i < n; i++)
@@ -194,7 +250,12 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 		LLVMSetGlobalConstant(g, 1);
 		LLVMSetLinkage(g, LLVMPrivateLinkage);
 		LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
-		radd = be_ld_t(f, f->i64, g, c);
+		if (is_vec(t64) && step) {
+			radd = LLVMBuildLoad2(b, t64, LLVMBuildInBoundsGEP2(b, f->i64, g, &c, 1, ""), "");
+			LLVMSetAlignment(radd, 8);
+		} else {
+			radd = splat(f, t64, be_ld_t(f, f->i64, g, c));
+		}
 	}
 	/* - [t < 0] * 2^31 as + (t >> 63) << 31: a shift, no compare.  With
 	 * every multiplier above 2^30 (or 0), t < 0 exactly when a < 0 (|a*M|
@@ -205,54 +266,68 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 		msign = msign && (mult[i] > (1 << 30) || mult[i] == 0);
 	LLVMValueRef u;
 	if (msign && !mixed) {
-		LLVMValueRef sa = LLVMBuildSExt(b, LLVMBuildAShr(b, a, c32(f, 31), ""), f->i64, "");
-		LLVMValueRef init = LLVMBuildAdd(b, LLVMBuildAdd(b, radd, LLVMConstInt(f->i64, 1ull << 30, 0), ""),
-		                                 LLVMBuildShl(b, sa, LLVMConstInt(f->i64, 31, 0), ""), "");
-		u = LLVMBuildAdd(b, init, LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, m, f->i64, ""), ""), "");
+		LLVMValueRef sa = LLVMBuildSExt(b, LLVMBuildAShr(b, a, kv(t32, 31), ""), t64, "");
+		LLVMValueRef init = LLVMBuildAdd(b, LLVMBuildAdd(b, radd, kv(t64, 1ll << 30), ""),
+		                                 LLVMBuildShl(b, sa, kv(t64, 31), ""), "");
+		u = LLVMBuildAdd(b, init, LLVMBuildMul(b, LLVMBuildSExt(b, a, t64, ""), LLVMBuildSExt(b, m, t64, ""), ""), "");
 	} else {
-		LLVMValueRef sgn = LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 63, 0), "");
+		LLVMValueRef sgn = LLVMBuildAShr(b, t, kv(t64, 63), "");
 		u = LLVMBuildAdd(b, t, radd, "");
-		u = LLVMBuildAdd(b, u, LLVMBuildShl(b, sgn, LLVMConstInt(f->i64, 31, 0), ""), "");
+		u = LLVMBuildAdd(b, u, LLVMBuildShl(b, sgn, kv(t64, 31), ""), "");
 	}
-	LLVMValueRef hi = LLVMBuildTrunc(b, LLVMBuildAShr(b, u, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
-	LLVMValueRef sh = be_int_chan(f, rm1, n, c);
-	LLVMValueRef r;
+	LLVMValueRef hi = LLVMBuildTrunc(b, LLVMBuildAShr(b, u, kv(t64, 32), ""), t32, "");
+	LLVMValueRef sh = chan_of(f, t32, rm1, n, c, step);
 	if (mixed) { /* r = 0 channels: t >> 31 */
-		LLVMValueRef r0 = LLVMBuildTrunc(b, LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 31, 0), ""), f->i32, "");
-		LLVMValueRef isr0 = LLVMBuildICmp(b, LLVMIntSLT, sh, c32(f, 0), "");
-		r = LLVMBuildAShr(b, hi, smax_c(f, sh, c32(f, 0)), "");
+		LLVMValueRef r0 = LLVMBuildTrunc(b, LLVMBuildAShr(b, t, kv(t64, 31), ""), t32, "");
+		LLVMValueRef isr0 = LLVMBuildICmp(b, LLVMIntSLT, sh, kv(t32, 0), "");
+		r = LLVMBuildAShr(b, hi, smax_c(f, sh, kv(t32, 0)), "");
 		r = LLVMBuildSelect(b, isr0, r0, r, "");
 	} else {
 		r = LLVMBuildAShr(b, hi, sh, "");
 	}
-	free(rnd);
+out:
+	free(left);
 	free(rm1);
+	free(rnd);
 	return r;
 }
 
-/* r + zp saturated to [lo, hi] and narrowed to the output type ty, as
- * clamp(r, lo - zp, hi - zp) + zp: the i32 addition cannot overflow. */
+/* r + zp saturated to [lo, hi] and narrowed to the output type ty (of
+ * r's shape), as clamp(r, lo - zp, hi - zp) + zp: the i32 addition
+ * cannot overflow. */
 static LLVMValueRef sat_zp(be_fn *f, LLVMValueRef r, int64_t lo, int64_t hi, int64_t zp,
                            LLVMTypeRef ty)
 {
-	r = smax_c(f, r, c32(f, lo - zp));
-	r = smin_c(f, r, c32(f, hi - zp));
-	return LLVMBuildTrunc(f->b, LLVMBuildAdd(f->b, r, c32(f, zp), ""), ty, "");
+	LLVMTypeRef t32 = shape_of(r, f->i32);
+	r = smax_c(f, r, kv(t32, lo - zp));
+	r = smin_c(f, r, kv(t32, hi - zp));
+	return LLVMBuildTrunc(f->b, LLVMBuildAdd(f->b, r, kv(t32, zp), ""), ty, "");
 }
 
-/* k_intop_store: the accumulator of channel c as an element of the
- * output's dtype. */
-LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c)
+/* k_intop_store: the i32 accumulator (or lanes, see requant_k) of
+ * channel c as the output's dtype. */
+static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step)
 {
 	if (!o->k.requant)
 		return acc;
 	bool small;
-	LLVMValueRef r = requant_k(f, acc, o->mult, o->shift, o->nrq, c, &small);
+	LLVMTypeRef t32 = shape_of(acc, f->i32), oty = shape_of(acc, be_dt_type(f, o->odt));
+	LLVMValueRef r = requant_k(f, acc, o->mult, o->shift, o->nrq, c, step, &small);
 	if (small) /* |r| <= 2^30: add, then clamp (SSAT/USAT for a full range) */
-		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, LLVMBuildAdd(f->b, r, c32(f, o->k.zy), ""),
-		                                                  c32(f, o->k.lo)), c32(f, o->k.hi)),
-		                      be_dt_type(f, o->odt), "");
-	return sat_zp(f, r, o->k.lo, o->k.hi, o->k.zy, be_dt_type(f, o->odt));
+		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, LLVMBuildAdd(f->b, r, kv(t32, o->k.zy), ""),
+		                                                  kv(t32, o->k.lo)), kv(t32, o->k.hi)),
+		                      oty, "");
+	return sat_zp(f, r, o->k.lo, o->k.hi, o->k.zy, oty);
+}
+
+LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c)
+{
+	return int_out(f, o, acc, c, 0);
+}
+
+LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step)
+{
+	return int_out(f, o, acc, c, step);
 }
 
 /* -------------------------------------------------- quantize/dequantize */

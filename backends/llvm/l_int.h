@@ -23,6 +23,11 @@ LLVMValueRef be_int_chan(be_fn *f, const int32_t *vals, int n, LLVMValueRef c);
 /* k_intop_store: the i32 accumulator of channel c as an element of the
  * output's dtype (requantized and saturated, or as is). */
 LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c);
+/* The same on a vector of i32 lanes (at most BE_INT_LANES_MAX): lane l
+ * is channel c + l (step 1) or channel c (step 0); a vector of the
+ * output's dtype (the accumulators as they are without requantization). */
+enum { BE_INT_LANES_MAX = 16 };
+LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step);
 
 /* The DSP kernels (l_int_dsp.c): conv with one group and matmul with a
  * constant 2-D right operand on i8/u8 data, on targets with the v7E-M DSP

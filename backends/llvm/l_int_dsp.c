@@ -537,10 +537,50 @@ static void tile_neon(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 			LLVMAddIncoming(ph[i][k], &cur[i][k], &latch, 1);
 		}
 	LLVMPositionBuilderAtEnd(b, exit);
-	for (int i = 0; i < nm; i++) {
-		LLVMValueRef bv = be_ld_t(f, f->i32, j->bias, be_add(f, m, be_ci(f, i)));
+	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++)
-			acc[i][k] = LLVMBuildAdd(b, bv, intr_t(f, "llvm.vector.reduce.add", &s4, 1, &cur[i][k], 1), "");
+			acc[i][k] = cur[i][k];
+}
+
+/* The NEON tile's outputs: with four channels, per column the lanes of
+ * the four sums are added pairwise (ADDP twice) into one vector of the
+ * four channels' dot products, which is requantized as a vector; else
+ * each sum is one ADDV and a scalar output step. */
+static void store_neon(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMValueRef p, int np,
+                       LLVMValueRef acc[TILE_MAX][TILE_MAX])
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef s4 = LLVMVectorType(f->i32, 4), oty = be_dt_type(f, j->o.odt);
+	for (int k = 0; k < np; k++) {
+		LLVMValueRef pk = be_add(f, p, be_ci(f, k));
+		if (nm < 4) {
+			for (int i = 0; i < nm; i++) {
+				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
+				LLVMValueRef bv = be_ld_t(f, f->i32, j->bias, mi);
+				LLVMValueRef sum = LLVMBuildAdd(b, bv, intr_t(f, "llvm.vector.reduce.add", &s4, 1, &acc[i][k], 1), "");
+				LLVMValueRef idx = be_add(f, j->ybase, be_add(f, be_mul(f, mi, j->ystr_m), be_mul(f, pk, j->ystr_p)));
+				be_st_t(f, oty, j->y, idx, be_int_out(f, &j->o, sum, mi));
+			}
+			continue;
+		}
+		LLVMValueRef a01[2] = {acc[0][k], acc[1][k]}, a23[2] = {acc[2][k], acc[3][k]};
+		LLVMValueRef lo = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a01, 2);
+		LLVMValueRef hi = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a23, 2);
+		LLVMValueRef both[2] = {lo, hi};
+		LLVMValueRef sum = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, both, 2);
+		LLVMValueRef bp = LLVMBuildInBoundsGEP2(b, f->i32, j->bias, &m, 1, "");
+		LLVMValueRef bv = LLVMBuildLoad2(b, s4, bp, "");
+		LLVMSetAlignment(bv, 4);
+		LLVMValueRef out = be_int_out_v(f, &j->o, LLVMBuildAdd(b, sum, bv, ""), m, 1);
+		LLVMValueRef base = be_add(f, j->ybase, be_add(f, be_mul(f, m, j->ystr_m), be_mul(f, pk, j->ystr_p)));
+		if (j->ystr_m == 1) {
+			LLVMValueRef at = LLVMBuildInBoundsGEP2(b, oty, j->y, &base, 1, "");
+			LLVMSetAlignment(LLVMBuildStore(b, out, at), 1);
+			continue;
+		}
+		for (int i = 0; i < 4; i++)
+			be_st_t(f, oty, j->y, be_add(f, base, be_ci(f, i * j->ystr_m)),
+			        LLVMBuildExtractElement(b, out, c32(f, i), ""));
 	}
 }
 
@@ -669,13 +709,13 @@ static void channels(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 		LLVMValueRef mm = be_loop_begin(f, &l, full);
 		LLVMValueRef m = be_mul(f, mm, j->tm);
 		tile(f, j, m, j->tm, np, acc);
-		store_tile(f, j, m, j->tm, p, np, acc);
+		(j->neon ? store_neon : store_tile)(f, j, m, j->tm, p, np, acc);
 		be_loop_end(f, &l);
 	}
 	if (rest) {
 		LLVMValueRef m = be_ci(f, j->M - rest);
 		tile(f, j, m, rest, np, acc);
-		store_tile(f, j, m, rest, p, np, acc);
+		(j->neon ? store_neon : store_tile)(f, j, m, rest, p, np, acc);
 	}
 }
 
@@ -720,7 +760,7 @@ static void make_cols(be_fn *f, dsp_job *j)
 	LLVMTypeRef et = col_type(f, j);
 	int64_t esz = j->neon ? 1 : 2;
 	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)col_bytes(j)), "dcol");
-	LLVMSetAlignment(buf, 16);
+	LLVMSetAlignment(buf, j->neon ? 16 : 8);
 	lifetime(f, true, buf, col_bytes(j));
 	for (int k = 0; k < j->tp; k++) {
 		j->col[k] = gep8(f, buf, k * j->R4 * esz);
@@ -929,6 +969,63 @@ static void dw_pair_asm(be_fn *f, const dw_geom *g, LLVMValueRef p0, LLVMValueRe
 
 /* ------------------------------------------------------------ depthwise */
 
+/* The padded plane's extents: rows and columns [-pb, extent) of the
+ * input, where extent covers every tap and the input; an even width
+ * keeps pair loads 2-aligned. */
+static void dw_plane_dims(const int64_t *in, const int64_t *k, const int64_t *s, const int64_t *dil,
+                          const int64_t *pb, const int64_t *out, int64_t *ph, int64_t *pw)
+{
+	*ph = (out[0] - 1) * s[0] + (k[0] - 1) * dil[0] + 1;
+	*pw = (out[1] - 1) * s[1] + (k[1] - 1) * dil[1] + 1;
+	if (*ph < pb[0] + in[0])
+		*ph = pb[0] + in[0];
+	if (*pw < pb[1] + in[1])
+		*pw = pb[1] + in[1];
+	*pw += *pw & 1;
+}
+
+/* The plane of channel nc (batch * C + c) as i16: zx on the border (rows
+ * above and below the input, the columns left and right of it), then the
+ * input x at (pb0, pb1); ph x pw elements. */
+static void dw_fill_plane(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValueRef nc, const int64_t *in,
+                          const int64_t *pb, int64_t ph, int64_t pw, LLVMValueRef plane, int32_t zx)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), xty = be_dt_type(f, xv->dt);
+	LLVMValueRef zx16 = LLVMConstInt(i16, (unsigned long long)zx, 1);
+	int64_t rows[2][2] = {{0, pb[0]}, {pb[0] + in[0], ph}};
+	for (int e = 0; e < 2; e++)
+		if (rows[e][1] > rows[e][0]) {
+			be_loop l;
+			LLVMValueRef i = be_loop_begin(f, &l, (rows[e][1] - rows[e][0]) * pw);
+			be_st_t(f, i16, plane, be_add(f, i, be_ci(f, rows[e][0] * pw)), zx16);
+			be_loop_end(f, &l);
+		}
+	int64_t cols[2][2] = {{0, pb[1]}, {pb[1] + in[1], pw}};
+	for (int e = 0; e < 2; e++)
+		if (cols[e][1] > cols[e][0]) {
+			be_nest bn;
+			int64_t bd[2] = {in[0], cols[e][1] - cols[e][0]};
+			LLVMValueRef bi[2];
+			be_nest_begin(f, &bn, 2, bd, bi);
+			LLVMValueRef at = be_add(f, be_mul(f, be_add(f, bi[0], be_ci(f, pb[0])), pw),
+			                         be_add(f, bi[1], be_ci(f, cols[e][0])));
+			be_st_t(f, i16, plane, at, zx16);
+			be_nest_end(f, &bn);
+		}
+	be_nest nst;
+	int64_t dims[2] = {in[0], in[1]};
+	LLVMValueRef iv[2];
+	be_nest_begin(f, &nst, 2, dims, iv);
+	LLVMValueRef src = be_add(f, be_mul(f, nc, in[0] * in[1]), be_add(f, be_mul(f, iv[0], in[1]), iv[1]));
+	LLVMValueRef v = be_ld_t(f, xty, x, src);
+	v = xv->dt == IR_DT_U8 ? LLVMBuildZExt(b, v, i16, "") : LLVMBuildSExt(b, v, i16, "");
+	LLVMValueRef dst = be_add(f, be_mul(f, be_add(f, iv[0], be_ci(f, pb[0])), pw),
+	                          be_add(f, iv[1], be_ci(f, pb[1])));
+	be_st_t(f, i16, plane, dst, v);
+	be_nest_end(f, &nst);
+}
+
 /* A depthwise conv (group = C = M): per channel, the input plane is
  * copied into an i16 plane on the stack with a border of zx wide enough
  * for every tap (so x's zero point folds into the bias, as above), then
@@ -945,14 +1042,8 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
 	if (conv_geom2(f, n, in, k, s, dil, pb, out))
 		return -1;
-	int64_t N = xs->d[0], C = xs->d[1], KK = k[0] * k[1];
-	/* the padded plane: rows/cols [-pb, extent) of the input */
-	int64_t ph = (out[0] - 1) * s[0] + (k[0] - 1) * dil[0] + 1, pw = (out[1] - 1) * s[1] + (k[1] - 1) * dil[1] + 1;
-	if (ph < pb[0] + in[0])
-		ph = pb[0] + in[0];
-	if (pw < pb[1] + in[1])
-		pw = pb[1] + in[1];
-	pw += pw & 1; /* even rows keep pair loads 2-aligned */
+	int64_t N = xs->d[0], C = xs->d[1], KK = k[0] * k[1], ph, pw;
+	dw_plane_dims(in, k, s, dil, pb, out, &ph, &pw);
 	if (ph * pw * 2 > 16384)
 		return 1;
 	be_iop o;
@@ -995,52 +1086,17 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 		bias[c] = (int32_t)((uint32_t)(b0 ? b0[c] : 0) - (uint32_t)o.k.zx * sum);
 	}
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), xty = be_dt_type(f, xv->dt), oty = be_dt_type(f, o.odt);
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
 	LLVMValueRef wt = be_table_i32(f, wq, C * per), bt = be_table_i32(f, bias, C);
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
 	LLVMValueRef plane = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(ph * pw)), "dwplane");
 	LLVMSetAlignment(plane, 4);
 	lifetime(f, true, plane, ph * pw * 2);
-	LLVMValueRef zx16 = LLVMConstInt(i16, (unsigned long long)o.k.zx, 1);
 	be_loop ln, lc;
 	LLVMValueRef nb = be_loop_begin(f, &ln, N);
 	LLVMValueRef c = be_loop_begin(f, &lc, C);
 	LLVMValueRef nc = be_add(f, be_mul(f, nb, C), c);
-	/* the plane: zx on the border (rows above and below the input, the
-	 * columns left and right of it), then the input at (pb0, pb1) */
-	{
-		int64_t rows[2][2] = {{0, pb[0]}, {pb[0] + in[0], ph}};
-		for (int e = 0; e < 2; e++)
-			if (rows[e][1] > rows[e][0]) {
-				be_loop l;
-				LLVMValueRef i = be_loop_begin(f, &l, (rows[e][1] - rows[e][0]) * pw);
-				be_st_t(f, i16, plane, be_add(f, i, be_ci(f, rows[e][0] * pw)), zx16);
-				be_loop_end(f, &l);
-			}
-		int64_t cols[2][2] = {{0, pb[1]}, {pb[1] + in[1], pw}};
-		for (int e = 0; e < 2; e++)
-			if (cols[e][1] > cols[e][0]) {
-				be_nest bn;
-				int64_t bd[2] = {in[0], cols[e][1] - cols[e][0]};
-				LLVMValueRef bi[2];
-				be_nest_begin(f, &bn, 2, bd, bi);
-				LLVMValueRef at = be_add(f, be_mul(f, be_add(f, bi[0], be_ci(f, pb[0])), pw),
-				                         be_add(f, bi[1], be_ci(f, cols[e][0])));
-				be_st_t(f, i16, plane, at, zx16);
-				be_nest_end(f, &bn);
-			}
-		be_nest nst;
-		int64_t dims[2] = {in[0], in[1]};
-		LLVMValueRef iv[2];
-		be_nest_begin(f, &nst, 2, dims, iv);
-		LLVMValueRef src = be_add(f, be_mul(f, nc, in[0] * in[1]), be_add(f, be_mul(f, iv[0], in[1]), iv[1]));
-		LLVMValueRef v = be_ld_t(f, xty, x, src);
-		v = xv->dt == IR_DT_U8 ? LLVMBuildZExt(b, v, i16, "") : LLVMBuildSExt(b, v, i16, "");
-		LLVMValueRef dst = be_add(f, be_mul(f, be_add(f, iv[0], be_ci(f, pb[0])), pw),
-		                          be_add(f, iv[1], be_ci(f, pb[1])));
-		be_st_t(f, i16, plane, dst, v);
-		be_nest_end(f, &nst);
-	}
+	dw_fill_plane(f, xv, x, nc, in, pb, ph, pw, plane, o.k.zx);
 	LLVMValueRef wbase = be_mul(f, c, per);
 	LLVMValueRef wreg[64];
 	int nw = per < 64 ? (int)per : 0;
@@ -1090,6 +1146,142 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	be_loop_end(f, &lc);
 	be_loop_end(f, &ln);
 	lifetime(f, false, plane, ph * pw * 2);
+	rc = 0;
+done:
+	free(wq);
+	free(bias);
+	be_iop_free(&o);
+	return rc;
+}
+
+/* The shuffle mask (lo, lo + step, ..., n of them) as a constant. */
+static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
+{
+	LLVMValueRef idx[16];
+	for (int i = 0; i < n; i++)
+		idx[i] = c32(f, lo + i * step);
+	return LLVMConstVector(idx, (unsigned)n);
+}
+
+/* NEON depthwise (group = C = M): per channel the bordered i16 plane of
+ * dw_fill_plane (x's zero point folds into the bias, as for the DSP), then
+ * each output row in vectors of 8 outputs: per tap one load of 8 plane
+ * elements (column stride 1) or a de-interleaving load of 16 (stride 2,
+ * LD2), multiplied by the tap's weight lane into two i32x4 sums (SMLAL,
+ * SMLAL2 by element); the 8 sums are requantized as vectors and stored
+ * as one 8-element store.  A row's last partial vector reads past the row
+ * (into the next one, or the plane's slack) and stores its valid lanes
+ * only.  0, -1 reported, or 1 when n is left to the portable loops. */
+static int neon_depthwise(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0], *wv = n->in[1];
+	const ir_shape *xs = &xv->shape;
+	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
+	if (conv_geom2(f, n, in, k, s, dil, pb, out))
+		return -1;
+	int64_t N = xs->d[0], C = xs->d[1], KK = k[0] * k[1], ph, pw;
+	if (KK > 16 || s[1] > 2 || out[0] < 1 || out[1] < 1)
+		return 1;
+	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data || n->in[2]->dt != IR_DT_I32 ||
+	                       ir_shape_numel(&n->in[2]->shape) != C))
+		return 1;
+	dw_plane_dims(in, k, s, dil, pb, out, &ph, &pw);
+	int64_t nfull = out[1] / 8, tail = out[1] % 8;
+	/* the last vector of the last row reads up to here (16 elements per
+	 * load at stride 2) */
+	int64_t reach = (out[0] - 1) * s[0] * pw + ((nfull + (tail > 0)) * 8 - 1) * s[1] + 1 +
+	                (k[0] - 1) * dil[0] * pw + (k[1] - 1) * dil[1] + (s[1] == 2);
+	int64_t psize = reach > ph * pw ? reach : ph * pw;
+	if (psize * 2 > 32768)
+		return 1;
+	be_iop o;
+	int rc = -1;
+	int16_t *wq = calloc((size_t)(C * 16), sizeof *wq);
+	int32_t *bias = malloc(sizeof *bias * (size_t)C);
+	if (be_iop_init(f, n, &o))
+		goto done;
+	if (!wq || !bias) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	const int32_t *b0 = has_bias(n, 2) ? n->in[2]->data : NULL;
+	for (int64_t c = 0; c < C; c++) {
+		int32_t zw = o.zw[o.nzw > 1 ? c : 0];
+		uint32_t sum = 0;
+		for (int64_t t = 0; t < KK; t++) {
+			int32_t v = (int32_t)k_int_get(wv->data, wv->dt, c * KK + t) - zw;
+			wq[c * 16 + t] = (int16_t)v; /* |v| <= 255 */
+			sum += (uint32_t)v;
+		}
+		bias[c] = (int32_t)((uint32_t)(b0 ? b0[c] : 0) - (uint32_t)o.k.zx * sum);
+	}
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
+	LLVMTypeRef h16 = LLVMVectorType(i16, 16), s4 = LLVMVectorType(f->i32, 4);
+	char name[64];
+	snprintf(name, sizeof name, "%s.neondw%d", f->name, n->id);
+	LLVMValueRef wt = be_opaque_const(
+		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wq, (size_t)(C * 16) * sizeof *wq, 1), 16);
+	LLVMValueRef bt = be_table_i32(f, bias, C);
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
+	LLVMValueRef plane = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)psize), "dwplane");
+	LLVMSetAlignment(plane, 16);
+	lifetime(f, true, plane, psize * 2);
+	be_loop ln, lc, lh;
+	LLVMValueRef nb = be_loop_begin(f, &ln, N);
+	LLVMValueRef c = be_loop_begin(f, &lc, C);
+	LLVMValueRef nc = be_add(f, be_mul(f, nb, C), c);
+	dw_fill_plane(f, xv, x, nc, in, pb, ph, pw, plane, o.k.zx);
+	LLVMValueRef woff = be_mul(f, c, 32);
+	LLVMValueRef wvec = LLVMBuildLoad2(b, h16, LLVMBuildInBoundsGEP2(b, f->i8, wt, &woff, 1, ""), "");
+	LLVMSetAlignment(wvec, 16);
+	LLVMValueRef wl[16];
+	for (int64_t t = 0; t < KK; t++) /* the tap's weight in 4 lanes, as i32 */
+		wl[t] = LLVMBuildSExt(b, LLVMBuildShuffleVector(b, wvec, LLVMGetPoison(h16), lanes(f, (int)t, 0, 4), ""), s4, "");
+	LLVMValueRef bsplat = LLVMBuildShuffleVector(
+		b, LLVMBuildInsertElement(b, LLVMGetPoison(s4), be_ld_t(f, f->i32, bt, c), c32(f, 0), ""),
+		LLVMGetPoison(s4), LLVMConstNull(s4), "");
+	LLVMValueRef oh = be_loop_begin(f, &lh, out[0]);
+	LLVMValueRef ybase = be_add(f, be_mul(f, nc, out[0] * out[1]), be_mul(f, oh, out[1]));
+	LLVMValueRef rbase = be_mul(f, oh, s[0] * pw);
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part == 0 ? nfull : (tail > 0);
+		if (cnt == 0)
+			continue;
+		be_loop lv;
+		LLVMValueRef ow0 = part == 0 ? be_mul(f, be_loop_begin(f, &lv, cnt), 8) : be_ci(f, nfull * 8);
+		LLVMValueRef org = be_add(f, rbase, be_mul(f, ow0, s[1]));
+		LLVMValueRef acc[2] = {bsplat, bsplat};
+		for (int64_t kh = 0; kh < k[0]; kh++)
+			for (int64_t kw = 0; kw < k[1]; kw++) {
+				LLVMValueRef at = be_add(f, org, be_ci(f, kh * dil[0] * pw + kw * dil[1]));
+				LLVMValueRef pa = LLVMBuildInBoundsGEP2(b, i16, plane, &at, 1, "");
+				int nl = s[1] == 2 ? 16 : 8;
+				LLVMValueRef xr = LLVMBuildLoad2(b, LLVMVectorType(i16, (unsigned)nl), pa, "");
+				LLVMSetAlignment(xr, 2);
+				for (int h = 0; h < 2; h++) {
+					LLVMValueRef xh = LLVMBuildShuffleVector(b, xr, LLVMGetPoison(LLVMTypeOf(xr)),
+					                                         lanes(f, 4 * h * (int)s[1], (int)s[1], 4), "");
+					xh = LLVMBuildSExt(b, xh, s4, "");
+					acc[h] = LLVMBuildAdd(b, acc[h], LLVMBuildMul(b, xh, wl[kh * k[1] + kw], ""), "");
+				}
+			}
+		LLVMValueRef r0 = be_int_out_v(f, &o, acc[0], c, 0), r1 = be_int_out_v(f, &o, acc[1], c, 0);
+		LLVMValueRef r = LLVMBuildShuffleVector(b, r0, r1, lanes(f, 0, 1, 8), "");
+		LLVMValueRef yi = be_add(f, ybase, ow0);
+		if (part == 0) {
+			LLVMValueRef ya = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
+			LLVMSetAlignment(LLVMBuildStore(b, r, ya), 1);
+			be_loop_end(f, &lv);
+		} else {
+			for (int64_t l = 0; l < tail; l++)
+				be_st_t(f, oty, y, be_add(f, yi, be_ci(f, l)), LLVMBuildExtractElement(b, r, c32(f, (int)l), ""));
+		}
+	}
+	be_loop_end(f, &lh);
+	be_loop_end(f, &lc);
+	be_loop_end(f, &ln);
+	lifetime(f, false, plane, psize * 2);
 	rc = 0;
 done:
 	free(wq);
@@ -1148,7 +1340,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	if (nsp < 1 || nsp > 2 || !dsp_dt(xv->dt) || !dsp_dt(wv->dt) || wv->kind != IR_VAL_CONST || !wv->data)
 		return 1;
 	if (G != 1)
-		return G == xs->d[1] && G == ys->d[1] && f->dsp ? dsp_depthwise(f, n) : 1;
+		return G == xs->d[1] && G == ys->d[1] ? (f->dsp ? dsp_depthwise(f, n) : neon_depthwise(f, n)) : 1;
 	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
 		return 1;
 	dsp_job J, *j = &J;

@@ -409,6 +409,22 @@ def main(outdir):
     x[md.rng.random(x.shape) < 0.35] = -3.0
     md.save(outdir, (1, 5, 7, 9), y, extra=[y1], x=x.astype(np.float32))
 
+    # The NEON depthwise kernel (vectors of 8 outputs along a row, a
+    # partial last vector): u8 activations, 3x3 at stride 1 over a row of
+    # 37 (4 vectors and 5 left), u8 per-channel weights, then 5x3 at
+    # column stride 2 with dilation (2, 2) and asymmetric pads (17 outputs
+    # per row: 2 vectors and 1 left), then 1x1 (one tap), batch 2.
+    md = Model("neon_dw", 17)
+    x = md.qdq("x", 0.04, 120, U8)
+    y = md.conv(x, 0.04, 4, 4, (3, 3), U8, True, group=4, wmax=100, bmax=300, pads=[1, 1, 1, 1])
+    y = md.qdq(y, 0.1, 130, U8)
+    y = md.conv(y, 0.1, 4, 4, (5, 3), I8, True, group=4, bmax=300, strides=[1, 2], pads=[2, 1, 1, 0],
+                dilations=[2, 2])
+    y = md.qdq(y, 0.2, -3, I8)
+    y = md.conv(y, 0.2, 4, 4, (1, 1), I8, False, group=4, bmax=300)
+    y = md.qdq(y, 0.3, 2, I8)
+    md.save(outdir, (2, 4, 9, 37), y)
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
