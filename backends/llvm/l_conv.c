@@ -240,6 +240,23 @@ void be_vector_shape(const be_target *t, int *vl, int *nreg)
 	}
 }
 
+int be_int_simd(const be_target *t)
+{
+	static const char *const no_avx2[] = {"sandybridge", "ivybridge", "btver2", "bdver1", NULL};
+	if (!t)
+		return BE_ISIMD_NONE;
+	const char *tr = t->triple;
+	if (starts_with(tr, "aarch64") || starts_with(tr, "arm64"))
+		return feature(t->features, "neon") < 0 ? BE_ISIMD_NONE : BE_ISIMD_NEON;
+	if (!starts_with(tr, "x86_64"))
+		return BE_ISIMD_NONE;
+	int vl, nreg, f2 = feature(t->features, "avx2");
+	be_vector_shape(t, &vl, &nreg);
+	if (f2 > 0 || (f2 == 0 && vl >= 8 && !cpu_in(t->cpu, no_avx2)))
+		return BE_ISIMD_AVX2;
+	return feature(t->features, "sse2") < 0 ? BE_ISIMD_NONE : BE_ISIMD_SSE2;
+}
+
 /* ------------------------------------------------------ the tiled conv */
 
 typedef struct ck {

@@ -84,8 +84,9 @@ struct dsp_job {
 	LLVMValueRef w;           /* packed rows: [M][wrow] */
 	LLVMValueRef bias;        /* i32 [M] */
 	LLVMValueRef col[TILE_MAX]; /* tp columns of [R4], on the stack */
-	bool neon;                /* AArch64 NEON tiles, i8 columns (else DSP, i16) */
+	bool simd;                /* NEON or x86 SIMD tiles, i8 columns (else DSP, i16) */
 	int tm, tp;               /* tile: channels x columns */
+	int arch;                 /* BE_ISIMD_* of the SIMD tiles */
 	bool pair;                /* NEON: two products summed in i16 (no w' = -128) */
 	LLVMValueRef y;
 	int64_t ystr_m, ystr_p;   /* output index = ybase + m * ystr_m + p * ystr_p */
@@ -106,7 +107,7 @@ struct dsp_job {
  * the sum of two unless both are (-128)(-128): with no W' = -128 the tile
  * sums pairs of products in i16 (SMULL, SMLAL2) before widening them
  * (SADALP). */
-static int neon_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *bias, int32_t wmin)
+static int simd_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *bias, int32_t wmin)
 {
 	int64_t M = j->M, R = j->R;
 	j->wbits = 8;
@@ -115,7 +116,7 @@ static int neon_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	j->sign = NULL;
 	j->R4 = (R + 15) / 16 * 16;
 	j->wrow = j->R4;
-	j->pair = wmin > -128;
+	j->pair = j->arch != BE_ISIMD_NEON || wmin > -128;
 	uint8_t *wb = calloc((size_t)(M * j->wrow), 1);
 	int32_t *bb = malloc(sizeof *bb * (size_t)M);
 	if (!wb || !bb) {
@@ -133,7 +134,7 @@ static int neon_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 		bb[m] = (int32_t)((uint32_t)(bias ? bias[m] : 0) - (uint32_t)j->zx * sum);
 	}
 	char name[64];
-	snprintf(name, sizeof name, "%s.neonw%d", f->name, j->nid);
+	snprintf(name, sizeof name, "%s.simdw%d", f->name, j->nid);
 	LLVMValueRef init = LLVMConstStringInContext2(f->ctx, (const char *)wb, (size_t)(M * j->wrow), 1);
 	j->w = be_opaque_const(f, name, init, 16);
 	j->bias = be_table_i32(f, bb, M);
@@ -169,8 +170,8 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	}
 	if (wmin < -128 || wmax > 127)
 		return 1;
-	if (j->neon)
-		return neon_weights(f, j, wq, bias, wmin);
+	if (j->simd)
+		return simd_weights(f, j, wq, bias, wmin);
 	/* a channel fits b bits as it is, or negated (affine codes around a
 	 * zero point at the low middle, e.g. [-1, 2] at 2 bits); a negated
 	 * channel's sum is negated back after the shift */
@@ -471,24 +472,28 @@ static LLVMValueRef half16(be_fn *f, LLVMValueRef v, int lo)
 	return LLVMBuildSExt(f->b, h, LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 8), "");
 }
 
-/* The NEON tile: the loop walks the weight row of channel m and column
- * 0 by 16 elements (one q register each); per channel and column the 16
- * products are SMULL + SMLAL2 into i16 lanes and SADALP into four i32
- * lanes (with j->pair; else two SMULLs, each widened by SADALP), and the
- * lanes are summed (ADDV) after the loop, onto the folded bias. */
-static void tile_neon(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np,
+/* The SIMD tile: the loop walks the weight row of channel m and column 0
+ * by 16 elements (one 16-byte vector each); per channel and column the
+ * 16 products go into i32 lanes:
+ *   NEON: SMULL + SMLAL2 into i16 lanes and SADALP into four i32 lanes
+ *         (with j->pair; else two SMULLs, each widened by SADALP);
+ *   x86:  both operands widened to i16 and PMADDWD (a0 b0 + a1 b1 per
+ *         i32 lane, exact for i8 values): one 256-bit one with AVX2, two
+ *         128-bit ones with SSE2.
+ * The lanes are summed after the loop (store_simd). */
+static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np,
                       LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef v16 = LLVMVectorType(f->i8, 16), h8 = LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 8);
-	LLVMTypeRef s4 = LLVMVectorType(f->i32, 4);
+	LLVMTypeRef s4 = LLVMVectorType(f->i32, 4), acct = LLVMVectorType(f->i32, j->arch == BE_ISIMD_AVX2 ? 8 : 4);
 	LLVMValueRef moff = be_mul(f, m, j->wrow);
 	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
 	LLVMValueRef wend = gep8(f, w0, j->R4);
-	LLVMValueRef x0 = j->col[0], zero = LLVMConstNull(s4);
+	LLVMValueRef x0 = j->col[0], zero = LLVMConstNull(acct);
 	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
-	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "neon.k");
-	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "neon.k.end");
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "simd.k");
+	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "simd.k.end");
 	LLVMBuildBr(b, body);
 	LLVMPositionBuilderAtEnd(b, body);
 	LLVMValueRef wp = LLVMBuildPhi(b, f->ptr, "wp");
@@ -497,24 +502,47 @@ static void tile_neon(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 	LLVMValueRef wl[TILE_MAX], wh[TILE_MAX], xl[TILE_MAX], xh[TILE_MAX];
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++)
-			ph[i][k] = LLVMBuildPhi(b, s4, "acc");
+			ph[i][k] = LLVMBuildPhi(b, acct, "acc");
+	bool avx2 = j->arch == BE_ISIMD_AVX2;
+	LLVMTypeRef h16 = LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 16);
 	for (int i = 0; i < nm; i++) {
 		LLVMValueRef v = LLVMBuildLoad2(b, v16, gep8(f, wp, i * j->wrow), "");
 		LLVMSetAlignment(v, 16);
-		wl[i] = half16(f, v, 0);
-		wh[i] = half16(f, v, 8);
+		if (avx2) {
+			wl[i] = LLVMBuildSExt(b, v, h16, "");
+		} else {
+			wl[i] = half16(f, v, 0);
+			wh[i] = half16(f, v, 8);
+		}
 	}
 	for (int k = 0; k < np; k++) {
 		LLVMValueRef v = LLVMBuildLoad2(b, v16, gep8(f, xp, k * j->R4), "");
 		LLVMSetAlignment(v, 16);
-		xl[k] = half16(f, v, 0);
-		xh[k] = half16(f, v, 8);
+		if (avx2) {
+			xl[k] = LLVMBuildSExt(b, v, h16, "");
+		} else {
+			xl[k] = half16(f, v, 0);
+			xh[k] = half16(f, v, 8);
+		}
 	}
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++) {
+			LLVMValueRef a;
+			if (j->arch == BE_ISIMD_AVX2) {
+				LLVMValueRef ab[2] = {wl[i], xl[k]};
+				a = intr(f, "llvm.x86.avx2.pmadd.wd", ab, 2);
+				cur[i][k] = LLVMBuildAdd(b, ph[i][k], a, "");
+				continue;
+			}
+			if (j->arch == BE_ISIMD_SSE2) {
+				LLVMValueRef ab[2] = {wl[i], xl[k]}, cd[2] = {wh[i], xh[k]};
+				a = LLVMBuildAdd(b, intr(f, "llvm.x86.sse2.pmadd.wd", ab, 2),
+				                 intr(f, "llvm.x86.sse2.pmadd.wd", cd, 2), "");
+				cur[i][k] = LLVMBuildAdd(b, ph[i][k], a, "");
+				continue;
+			}
 			LLVMValueRef lo = LLVMBuildMul(b, wl[i], xl[k], ""), hi = LLVMBuildMul(b, wh[i], xh[k], "");
 			LLVMTypeRef tys[2] = {s4, h8};
-			LLVMValueRef a;
 			if (j->pair) {
 				a = LLVMBuildAdd(b, lo, hi, "");
 				a = intr_t(f, "llvm.aarch64.neon.saddlp", tys, 2, &a, 1);
@@ -542,32 +570,44 @@ static void tile_neon(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 			acc[i][k] = cur[i][k];
 }
 
-/* The NEON tile's outputs: with four channels, per column the lanes of
- * the four sums are added pairwise (ADDP twice) into one vector of the
- * four channels' dot products, which is requantized as a vector; else
- * each sum is one ADDV and a scalar output step. */
-static void store_neon(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMValueRef p, int np,
+/* The SIMD tile's outputs: with four channels, per column the lanes of
+ * the four sums become one vector of the four channels' dot products
+ * (NEON: ADDP twice; x86: each sum reduced), which is requantized as a
+ * vector (but for SSE2, where 64-bit lane multiplies are emulated); else
+ * each sum is reduced and takes the scalar output step. */
+static void store_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMValueRef p, int np,
                        LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef s4 = LLVMVectorType(f->i32, 4), oty = be_dt_type(f, j->o.odt);
 	for (int k = 0; k < np; k++) {
 		LLVMValueRef pk = be_add(f, p, be_ci(f, k));
-		if (nm < 4) {
+		if (nm < 4 || j->arch == BE_ISIMD_SSE2) {
 			for (int i = 0; i < nm; i++) {
 				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
 				LLVMValueRef bv = be_ld_t(f, f->i32, j->bias, mi);
-				LLVMValueRef sum = LLVMBuildAdd(b, bv, intr_t(f, "llvm.vector.reduce.add", &s4, 1, &acc[i][k], 1), "");
+				LLVMTypeRef at = LLVMTypeOf(acc[i][k]);
+				LLVMValueRef sum = LLVMBuildAdd(b, bv, intr_t(f, "llvm.vector.reduce.add", &at, 1, &acc[i][k], 1), "");
 				LLVMValueRef idx = be_add(f, j->ybase, be_add(f, be_mul(f, mi, j->ystr_m), be_mul(f, pk, j->ystr_p)));
 				be_st_t(f, oty, j->y, idx, be_int_out(f, &j->o, sum, mi));
 			}
 			continue;
 		}
-		LLVMValueRef a01[2] = {acc[0][k], acc[1][k]}, a23[2] = {acc[2][k], acc[3][k]};
-		LLVMValueRef lo = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a01, 2);
-		LLVMValueRef hi = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a23, 2);
-		LLVMValueRef both[2] = {lo, hi};
-		LLVMValueRef sum = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, both, 2);
+		LLVMValueRef sum;
+		if (j->arch == BE_ISIMD_NEON) {
+			LLVMValueRef a01[2] = {acc[0][k], acc[1][k]}, a23[2] = {acc[2][k], acc[3][k]};
+			LLVMValueRef lo = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a01, 2);
+			LLVMValueRef hi = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a23, 2);
+			LLVMValueRef both[2] = {lo, hi};
+			sum = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, both, 2);
+		} else {
+			sum = LLVMGetPoison(s4);
+			for (int i = 0; i < 4; i++) {
+				LLVMTypeRef at = LLVMTypeOf(acc[i][k]);
+				LLVMValueRef r = intr_t(f, "llvm.vector.reduce.add", &at, 1, &acc[i][k], 1);
+				sum = LLVMBuildInsertElement(b, sum, r, c32(f, i), "");
+			}
+		}
 		LLVMValueRef bp = LLVMBuildInBoundsGEP2(b, f->i32, j->bias, &m, 1, "");
 		LLVMValueRef bv = LLVMBuildLoad2(b, s4, bp, "");
 		LLVMSetAlignment(bv, 4);
@@ -591,8 +631,8 @@ static void store_neon(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMV
  * it loads two words of i16 pairs and does 2 * nm SMLADs. */
 static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
-	if (j->neon) {
-		tile_neon(f, j, m, nm, np, acc);
+	if (j->simd) {
+		tile_simd(f, j, m, nm, np, acc);
 		return;
 	}
 	LLVMBuilderRef b = f->b;
@@ -709,13 +749,13 @@ static void channels(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 		LLVMValueRef mm = be_loop_begin(f, &l, full);
 		LLVMValueRef m = be_mul(f, mm, j->tm);
 		tile(f, j, m, j->tm, np, acc);
-		(j->neon ? store_neon : store_tile)(f, j, m, j->tm, p, np, acc);
+		(j->simd ? store_simd : store_tile)(f, j, m, j->tm, p, np, acc);
 		be_loop_end(f, &l);
 	}
 	if (rest) {
 		LLVMValueRef m = be_ci(f, j->M - rest);
 		tile(f, j, m, rest, np, acc);
-		(j->neon ? store_neon : store_tile)(f, j, m, rest, p, np, acc);
+		(j->simd ? store_simd : store_tile)(f, j, m, rest, p, np, acc);
 	}
 }
 
@@ -744,12 +784,12 @@ static void run_job(be_fn *f, dsp_job *j)
 /* A column element's type: i8 for NEON, i16 for the DSP. */
 static LLVMTypeRef col_type(be_fn *f, const dsp_job *j)
 {
-	return j->neon ? f->i8 : LLVMInt16TypeInContext(f->ctx);
+	return j->simd ? f->i8 : LLVMInt16TypeInContext(f->ctx);
 }
 
 static int64_t col_bytes(const dsp_job *j)
 {
-	return j->tp * j->R4 * (j->neon ? 1 : 2);
+	return j->tp * j->R4 * (j->simd ? 1 : 2);
 }
 
 /* j->tp column buffers of R4 elements, adjacent in one stack array
@@ -758,9 +798,9 @@ static int64_t col_bytes(const dsp_job *j)
 static void make_cols(be_fn *f, dsp_job *j)
 {
 	LLVMTypeRef et = col_type(f, j);
-	int64_t esz = j->neon ? 1 : 2;
+	int64_t esz = j->simd ? 1 : 2;
 	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)col_bytes(j)), "dcol");
-	LLVMSetAlignment(buf, j->neon ? 16 : 8);
+	LLVMSetAlignment(buf, j->simd ? 16 : 8);
 	lifetime(f, true, buf, col_bytes(j));
 	for (int k = 0; k < j->tp; k++) {
 		j->col[k] = gep8(f, buf, k * j->R4 * esz);
@@ -779,7 +819,7 @@ static void end_cols(be_fn *f, dsp_job *j)
 static LLVMValueRef col_val(be_fn *f, const dsp_job *j, LLVMValueRef v)
 {
 	bool u8 = j->xval->dt == IR_DT_U8;
-	if (j->neon)
+	if (j->simd)
 		return u8 ? LLVMBuildXor(f->b, v, LLVMConstInt(f->i8, 0x80, 0), "") : v;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	return u8 ? LLVMBuildZExt(f->b, v, i16, "") : LLVMBuildSExt(f->b, v, i16, "");
@@ -1172,7 +1212,7 @@ static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
  * as one 8-element store.  A row's last partial vector reads past the row
  * (into the next one, or the plane's slack) and stores its valid lanes
  * only.  0, -1 reported, or 1 when n is left to the portable loops. */
-static int neon_depthwise(be_fn *f, const ir_node *n)
+static int simd_depthwise(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
 	const ir_shape *xs = &xv->shape;
@@ -1219,7 +1259,7 @@ static int neon_depthwise(be_fn *f, const ir_node *n)
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
 	LLVMTypeRef h16 = LLVMVectorType(i16, 16), s4 = LLVMVectorType(f->i32, 4);
 	char name[64];
-	snprintf(name, sizeof name, "%s.neondw%d", f->name, n->id);
+	snprintf(name, sizeof name, "%s.simddw%d", f->name, n->id);
 	LLVMValueRef wt = be_opaque_const(
 		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wq, (size_t)(C * 16) * sizeof *wq, 1), 16);
 	LLVMValueRef bt = be_table_i32(f, bias, C);
@@ -1322,16 +1362,17 @@ done:
  * the columns (R elements each) would take more than 16 KB of stack. */
 static bool job_setup(be_fn *f, dsp_job *j)
 {
-	j->neon = f->neon;
-	j->tm = j->neon ? 4 : 2;
+	j->simd = f->isimd != BE_ISIMD_NONE;
+	j->arch = f->isimd;
+	j->tm = j->simd ? 4 : 2;
 	j->tp = 2;
-	j->zx = j->o.k.zx - (j->neon && j->xval->dt == IR_DT_U8 ? 128 : 0);
-	return j->tp * (j->R + 15) * (j->neon ? 1 : 2) <= 16384;
+	j->zx = j->o.k.zx - (j->simd && j->xval->dt == IR_DT_U8 ? 128 : 0);
+	return j->tp * (j->R + 15) * (j->simd ? 1 : 2) <= 16384;
 }
 
 int be_dsp_conv(be_fn *f, const ir_node *n)
 {
-	if (!f->dsp && !f->neon)
+	if (!f->dsp && !f->isimd)
 		return 1;
 	const ir_value *xv = n->in[0], *wv = n->in[1];
 	const ir_shape *xs = &xv->shape, *ys = &n->out[0]->shape;
@@ -1340,7 +1381,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	if (nsp < 1 || nsp > 2 || !dsp_dt(xv->dt) || !dsp_dt(wv->dt) || wv->kind != IR_VAL_CONST || !wv->data)
 		return 1;
 	if (G != 1)
-		return G == xs->d[1] && G == ys->d[1] ? (f->dsp ? dsp_depthwise(f, n) : neon_depthwise(f, n)) : 1;
+		return G == xs->d[1] && G == ys->d[1] ? (f->dsp ? dsp_depthwise(f, n) : simd_depthwise(f, n)) : 1;
 	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
 		return 1;
 	dsp_job J, *j = &J;
@@ -1393,7 +1434,7 @@ done:
 
 int be_dsp_matmul(be_fn *f, const ir_node *n)
 {
-	if (!f->dsp && !f->neon)
+	if (!f->dsp && !f->isimd)
 		return 1;
 	const ir_value *av = n->in[0], *bv = n->in[1];
 	const ir_shape *as = &av->shape, *bs = &bv->shape;

@@ -793,7 +793,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	               strncmp(t->triple, "thumbv7em", 9) == 0 || strncmp(t->triple, "thumbv8m", 8) == 0);
 	f->dsp = t && ((strncmp(t->triple, "thumbv7em", 9) == 0 && !strstr(t->features, "-dsp")) ||
 	               strstr(t->features, "+dsp"));
-	f->neon = t && strncmp(t->triple, "aarch64", 7) == 0 && !strstr(t->features, "-neon");
+	f->isimd = be_int_simd(t);
 	f->f32 = LLVMFloatTypeInContext(ctx);
 	f->i1 = LLVMInt1TypeInContext(ctx);
 	f->i8 = LLVMInt8TypeInContext(ctx);

@@ -61,7 +61,7 @@ typedef struct be_fn {
 	be_code code;                 /* kernel policy, resolved: SPEED, SIZE, MIN or AUTO */
 	bool mcu;                     /* M-profile target (AUTO: compact kernels for packed weights) */
 	bool dsp;                     /* Armv7E-M DSP instructions (SMLAD, SXTB16): l_int_dsp.c */
-	bool neon;                    /* AArch64 Advanced SIMD: l_int_dsp.c's NEON tiles */
+	int isimd;                    /* BE_ISIMD_*: l_int_dsp.c's SIMD integer tiles */
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
 	be_layer *layer;              /* the layer function being built, or NULL (the body) */
 	be_site body;                 /* the body's, for addresses made there */
@@ -70,6 +70,9 @@ typedef struct be_fn {
 /* The target's f32 vector lanes (1: scalar FPU) and register count, from
  * its triple, CPU and features (l_conv.c). */
 void be_vector_shape(const be_target *t, int *vl, int *nreg);
+/* The integer SIMD the target has for l_int_dsp.c's byte tiles. */
+enum { BE_ISIMD_NONE, BE_ISIMD_NEON, BE_ISIMD_SSE2, BE_ISIMD_AVX2 };
+int be_int_simd(const be_target *t);
 
 enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF };
 
