@@ -243,11 +243,20 @@ void be_vector_shape(const be_target *t, int *vl, int *nreg)
 int be_int_simd(const be_target *t)
 {
 	static const char *const no_avx2[] = {"sandybridge", "ivybridge", "btver2", "bdver1", NULL};
+	/* Armv8.2+ cores with the dot product (SDOT) */
+	static const char *const dot[] = {"cortex-a55", "cortex-a65*", "cortex-a75", "cortex-a76*", "cortex-a77",
+	                                  "cortex-a78*", "cortex-a510", "cortex-a520", "cortex-a710", "cortex-a715",
+	                                  "cortex-a720", "cortex-x*", "neoverse-*", "apple-*", "ampere1*", NULL};
 	if (!t)
 		return BE_ISIMD_NONE;
 	const char *tr = t->triple;
 	if (starts_with(tr, "aarch64") || starts_with(tr, "arm64"))
-		return feature(t->features, "neon") < 0 ? BE_ISIMD_NONE : BE_ISIMD_NEON;
+	{
+		if (feature(t->features, "neon") < 0)
+			return BE_ISIMD_NONE;
+		int fd = feature(t->features, "dotprod");
+		return fd > 0 || (fd == 0 && cpu_in(t->cpu, dot)) ? BE_ISIMD_NEON_DOT : BE_ISIMD_NEON;
+	}
 	if (!starts_with(tr, "x86_64"))
 		return BE_ISIMD_NONE;
 	int vl, nreg, f2 = feature(t->features, "avx2");

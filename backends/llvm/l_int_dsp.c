@@ -476,7 +476,9 @@ static LLVMValueRef half16(be_fn *f, LLVMValueRef v, int lo)
  * by 16 elements (one 16-byte vector each); per channel and column the
  * 16 products go into i32 lanes:
  *   NEON: SMULL + SMLAL2 into i16 lanes and SADALP into four i32 lanes
- *         (with j->pair; else two SMULLs, each widened by SADALP);
+ *         (with j->pair; else two SMULLs, each widened by SADALP); on
+ *         cores with the dot product (-mcpu=cortex-a76, -mattr=+dotprod)
+ *         one SDOT;
  *   x86:  both operands widened to i16 and PMADDWD (a0 b0 + a1 b1 per
  *         i32 lane, exact for i8 values): one 256-bit one with AVX2, two
  *         128-bit ones with SSE2.
@@ -503,12 +505,14 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++)
 			ph[i][k] = LLVMBuildPhi(b, acct, "acc");
-	bool avx2 = j->arch == BE_ISIMD_AVX2;
+	bool avx2 = j->arch == BE_ISIMD_AVX2, dot = j->arch == BE_ISIMD_NEON_DOT;
 	LLVMTypeRef h16 = LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 16);
 	for (int i = 0; i < nm; i++) {
 		LLVMValueRef v = LLVMBuildLoad2(b, v16, gep8(f, wp, i * j->wrow), "");
 		LLVMSetAlignment(v, 16);
-		if (avx2) {
+		if (dot) {
+			wl[i] = v;
+		} else if (avx2) {
 			wl[i] = LLVMBuildSExt(b, v, h16, "");
 		} else {
 			wl[i] = half16(f, v, 0);
@@ -518,7 +522,9 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 	for (int k = 0; k < np; k++) {
 		LLVMValueRef v = LLVMBuildLoad2(b, v16, gep8(f, xp, k * j->R4), "");
 		LLVMSetAlignment(v, 16);
-		if (avx2) {
+		if (dot) {
+			xl[k] = v;
+		} else if (avx2) {
 			xl[k] = LLVMBuildSExt(b, v, h16, "");
 		} else {
 			xl[k] = half16(f, v, 0);
@@ -528,6 +534,12 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++) {
 			LLVMValueRef a;
+			if (dot) { /* SDOT: four products into each i32 lane */
+				LLVMValueRef args[3] = {ph[i][k], wl[i], xl[k]};
+				LLVMTypeRef tys[2] = {s4, v16};
+				cur[i][k] = intr_t(f, "llvm.aarch64.neon.sdot", tys, 2, args, 3);
+				continue;
+			}
 			if (j->arch == BE_ISIMD_AVX2) {
 				LLVMValueRef ab[2] = {wl[i], xl[k]};
 				a = intr(f, "llvm.x86.avx2.pmadd.wd", ab, 2);
@@ -594,7 +606,7 @@ static void store_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMV
 			continue;
 		}
 		LLVMValueRef sum;
-		if (j->arch == BE_ISIMD_NEON) {
+		if (j->arch == BE_ISIMD_NEON || j->arch == BE_ISIMD_NEON_DOT) {
 			LLVMValueRef a01[2] = {acc[0][k], acc[1][k]}, a23[2] = {acc[2][k], acc[3][k]};
 			LLVMValueRef lo = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a01, 2);
 			LLVMValueRef hi = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a23, 2);

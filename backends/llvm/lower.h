@@ -71,7 +71,7 @@ typedef struct be_fn {
  * its triple, CPU and features (l_conv.c). */
 void be_vector_shape(const be_target *t, int *vl, int *nreg);
 /* The integer SIMD the target has for l_int_dsp.c's byte tiles. */
-enum { BE_ISIMD_NONE, BE_ISIMD_NEON, BE_ISIMD_SSE2, BE_ISIMD_AVX2 };
+enum { BE_ISIMD_NONE, BE_ISIMD_NEON, BE_ISIMD_NEON_DOT, BE_ISIMD_SSE2, BE_ISIMD_AVX2 };
 int be_int_simd(const be_target *t);
 
 enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF };
