@@ -16,7 +16,10 @@
 # broadcasting) at -O3 and -Oz, on random inputs and on one of values that
 # saturate the quantizers, the sums and the products; and int_lut.qir and
 # int_softmax.qir (table activations and integer softmax, i8, u8 and i16) at
-# -O3 and -Oz on random and saturating inputs.  For each, `qgtc
+# -O3 and -Oz on random and saturating inputs.  The QDQ models also go
+# through `qgtc validate` on x86-64 at its SSE2 baseline and on AArch64
+# with SDOT (-mcpu=cortex-a76), the SIMD kernels the host JIT and
+# cross_check.sh's Cortex-A72 runs do not reach.  For each, `qgtc
 # run` with --engine interp and --engine native must write identical
 # output_<k>.npy files (cmp); the .qir graphs also go through `qgtc
 # validate` on aarch64 and Cortex-M4 (QEMU), bit-exact.  Each
@@ -226,7 +229,29 @@ arm_tools=1
 for t in aarch64-linux-gnu-gcc qemu-aarch64 arm-none-eabi-gcc qemu-system-arm; do
 	command -v $t >/dev/null || { skip_part "ARM targets" "$t not found (tools/setup.sh installs it)" || fail=1; arm_tools=0; break; }
 done
+# The QDQ models through `qgtc validate` on the SIMD integer kernels the
+# host JIT does not take: AArch64 NEON (the Pi 4's Cortex-A72), NEON with
+# SDOT (Cortex-A76, under qemu-aarch64 -cpu max), and x86-64 at its
+# baseline (SSE2; the JIT above runs the host's AVX2/AVX-512).
+simd_validate() {
+	local m=$1 t=$2 log
+	shift 2
+	log=validate-$m-$t$*.log
+	log=${log// /}
+	if "$qgtc" validate "models/$m.onnx" "models/${m}_in.npy" --target "$t" "$@" >"$log" 2>&1 &&
+	   grep -q "validate: ok (integer code, bit-exact)" "$log"; then
+		echo "$m on $t${*:+ $*}: ok"
+	else
+		echo "$m on $t${*:+ $*}: FAIL"; sed 's/^/  /' "$log"; fail=1
+	fi
+}
+for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw; do
+	simd_validate $m x86_64
+done
 if [ $arm_tools = 1 ]; then
+	for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw; do
+		simd_validate $m aarch64 -mcpu=cortex-a76
+	done
 	on_arm int_raw raw_both.npy
 	on_arm int_pool pool_both.npy
 	on_arm int_add "add_both_x.npy add_both_y.npy add_both_c.npy add_both_k.npy"
