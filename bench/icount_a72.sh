@@ -2,7 +2,7 @@
 # icount_a72.sh: AArch64 (Cortex-A72, Raspberry Pi 4) instructions per
 # inference of the MLPerf-Tiny-shaped models (see latency.sh), FP32 and
 # integer-only side by side, compiled by qgtc for --target aarch64 and
-# counted under qemu-aarch64 with the TCG plugin bench/qemu_icount.c.
+# counted under qemu-aarch64 with the TCG plugin tools/qemu_icount.c.
 # qemu-aarch64 has no -icount, so a run's count is every instruction it
 # executes; one inference is (count at 3 rounds - count at 1 round) / 2,
 # in which start-up and exit cancel.  The counts are exact and identical
@@ -36,7 +36,7 @@ act=${ACT_BITS:-8}
 IFS=, read -r -a names <<< "$models"
 mkdir -p "$work"
 plugin=$work/libqemu_icount.so
-cc -O2 -shared -fPIC -o "$plugin" "$here/qemu_icount.c"
+cc -O2 -shared -fPIC -o "$plugin" "$root/tools/qemu_icount.c"
 
 # count DIR ROUNDS: the instructions of DIR/prog run ROUNDS times
 count() {

@@ -1,6 +1,6 @@
 /* icount_a72_harness.c: runs one qgtc-compiled model ROUNDS times (argv[1])
  * on seeded inputs, for bench/icount_a72.sh, which counts the executed
- * instructions under qemu-aarch64 with bench/qemu_icount.c.  The count of
+ * instructions under qemu-aarch64 with tools/qemu_icount.c.  The count of
  * one inference is the difference between two rounds counts divided by
  * the difference in rounds, so start-up and exit cancel.  Built with
  * -DMODEL_HEADER='"model.h"' -DMODEL_RUN=model_run -DMODEL_PREFIX=MODEL. */

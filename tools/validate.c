@@ -4,8 +4,9 @@
  * Cortex-M4/M7) on a few inputs, and compare every output with what the
  * reference interpreter computes on the same compiled graph.  Prints the
  * largest error (0 for integer code, which must match byte for byte), the
- * cost of one inference (instructions on Cortex-M under -icount, time on
- * the host), flash and arena.  Like ST Edge AI's validate.
+ * cost of one inference (instructions on Cortex-M under -icount and on
+ * AArch64 through qgtc's TCG plugin, time on the host), flash and arena.
+ * Like ST Edge AI's validate.
  *
  * The object is linked with a generated harness (inputs embedded as
  * bytes, outputs printed as hex) by the target's C compiler; everything
@@ -28,6 +29,9 @@
 
 #ifndef QGTC_RUNTIME_DIR
 #define QGTC_RUNTIME_DIR "runtime"
+#endif
+#ifndef QGTC_ICOUNT_PLUGIN
+#define QGTC_ICOUNT_PLUGIN "libqgtc_icount.so"
 #endif
 
 enum { DEFAULT_SAMPLES = 4, MAX_SAMPLES = 64, RUN_TIMEOUT_S = 600 };
@@ -54,7 +58,10 @@ typedef struct val_ctx {
 	ir_tensor *in;              /* [nsamp * ninputs] */
 	ir_tensor *ref;             /* [nsamp * noutputs]: the interpreter's outputs */
 	unsigned char **got;        /* [nsamp * noutputs]: the target's output bytes */
-	uint64_t *cost;             /* [nsamp] instructions (Cortex-M) */
+	uint64_t *cost;             /* [nsamp] instructions (Cortex-M, AArch64 with the plugin) */
+	const char *plugin;         /* AArch64: tools/qemu_icount.c's plugin, or NULL */
+	uint64_t *marks;            /* [2 * nsamp]: its counts at each start and stop */
+	int nmarks;
 	uint64_t *prof;             /* --profile: [g->nnodes] ticks over all samples */
 	double ns;                  /* host: nanoseconds per inference; < 0: not measured */
 } val_ctx;
@@ -420,6 +427,13 @@ static int write_harness(const val_ctx *c, const val_target *v, const char *path
 		      "\tuint32_t w = (SYST_CSR >> 16) & 1u;\n"
 		      "\treturn (w ? (unsigned long long)t0 + 0x1000000u - b : (unsigned long long)(t0 - b)) * 40u;\n}\n",
 		      f);
+	else if (v->kind == VT_AARCH64 && c->plugin)
+		/* the plugin records its count at each `hint #85` (a NOP) */
+		fputs("__attribute__((noinline)) static void mark(void)\n{\n"
+		      "\t__asm__ volatile(\"hint #85\" ::: \"memory\");\n}\n"
+		      "static void start(void) { mark(); }\n"
+		      "static unsigned long long stop(void)\n{\n\tmark();\n\treturn 0;\n}\n",
+		      f);
 	else
 		fputs("static void start(void) {}\nstatic unsigned long long stop(void) { return 0; }\n", f);
 	fprintf(f, "\nint main(void)\n{\n"
@@ -506,6 +520,9 @@ static int read_results(val_ctx *c, const char *path)
 			c->got[s * g->noutputs + k] = b;
 		} else if (sscanf(line, "cost %d %llu", &s, &n) == 2 && s >= 0 && s < c->nsamp) {
 			c->cost[s] = n;
+		} else if (c->marks && sscanf(line, "icount-mark %d %llu", &k, &n) == 2 && k == c->nmarks &&
+		           k < 2 * c->nsamp) {
+			c->marks[c->nmarks++] = n;
 		} else if (c->prof && sscanf(line, "prof %d %llu", &k, &n) == 2 && k >= 0 &&
 		           k < g->nnodes) {
 			c->prof[k] = n;
@@ -591,6 +608,10 @@ static int build_and_run(val_ctx *c, const val_target *v)
 		argv[n++] = "qemu-aarch64";
 		argv[n++] = "-cpu";
 		argv[n++] = "max";
+		if (c->plugin) {
+			argv[n++] = "-plugin";
+			argv[n++] = (char *)c->plugin;
+		}
 	}
 	argv[n++] = prog;
 	argv[n] = NULL;
@@ -605,6 +626,11 @@ static int build_and_run(val_ctx *c, const val_target *v)
 		diag_error(c->d, NULL, "cannot read the program's output '%s'", out);
 		return -1;
 	}
+	if (c->marks && c->nmarks == 2 * c->nsamp)
+		for (int s = 0; s < c->nsamp; s++)
+			c->cost[s] = c->marks[2 * s + 1] - c->marks[2 * s];
+	else
+		c->plugin = NULL; /* not counted */
 	/* Test hook: QGTC_VALIDATE_TAMPER=1 flips one bit of what the target
 	 * printed, so the test suite can show that a difference fails. */
 	const char *tamper = getenv("QGTC_VALIDATE_TAMPER");
@@ -779,7 +805,7 @@ static int compare_and_report(val_ctx *c, const val_target *v, const pass_object
 		bad += !ok;
 	}
 	char b1[40], b2[40], b3[40], b4[40];
-	if (v->kind == VT_CORTEXM) {
+	if (v->kind == VT_CORTEXM || (v->kind == VT_AARCH64 && c->plugin)) {
 		uint64_t lo = c->cost[0], hi = c->cost[0];
 		for (int s = 1; s < c->nsamp; s++) {
 			lo = c->cost[s] < lo ? c->cost[s] : lo;
@@ -788,7 +814,7 @@ static int compare_and_report(val_ctx *c, const val_target *v, const pass_object
 		printf("  instructions/inference: %s", group3(hi, b1, sizeof b1));
 		if (lo != hi)
 			printf(" (fewest %s)", group3(lo, b2, sizeof b2));
-		printf(" (QEMU -icount, +-40)\n");
+		printf(v->kind == VT_CORTEXM ? " (QEMU -icount, +-40)\n" : " (qemu-aarch64, TCG plugin, +-5)\n");
 	} else if (c->ns >= 0) {
 		printf("  time/inference: %.1f us (this machine)\n", c->ns / 1000);
 	} else {
@@ -845,6 +871,14 @@ int drv_validate(const drv_options *o, diag_sink *d)
 	c.ref = calloc((size_t)c.nsamp * (size_t)g->noutputs, sizeof *c.ref);
 	c.got = calloc((size_t)c.nsamp * (size_t)g->noutputs, sizeof *c.got);
 	c.cost = calloc((size_t)c.nsamp, sizeof *c.cost);
+	if (v.kind == VT_AARCH64) { /* count instructions when the plugin is there */
+		const char *pl = getenv("QGTC_ICOUNT_PLUGIN");
+		pl = pl && *pl ? pl : QGTC_ICOUNT_PLUGIN;
+		if (access(pl, R_OK) == 0) {
+			c.plugin = pl;
+			c.marks = calloc((size_t)(2 * c.nsamp), sizeof *c.marks);
+		}
+	}
 	if (o->profile)
 		c.prof = calloc((size_t)g->nnodes + 1, sizeof *c.prof);
 	if (!c.ref || !c.got || !c.cost || (o->profile && !c.prof)) {
@@ -882,6 +916,7 @@ out:
 	free(c.ref);
 	free(c.got);
 	free(c.cost);
+	free(c.marks);
 	free(c.prof);
 	ir_graph_destroy(c.g);
 	return rc;

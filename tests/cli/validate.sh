@@ -60,9 +60,38 @@ expect m4-int8 0 "for armv7em, on QEMU mps2-an386 \(Cortex-M4\), 3 inputs" "max 
 expect m7-w2a8 0 "mps2-an500 \(Cortex-M7\), 2 inputs \(random, seeded\)" "bit-exact on 2/2" \
 	-- "$model" --target armv7em -mcpu=cortex-m7 -b 2 -a 8 --calib-data "$scratch/calib.npy" --limit 2
 # Integer buffers in and out on AArch64 (qemu-aarch64): int8 outputs exact.
+# Instructions counted by tools/qemu_icount.c's TCG plugin; without it
+# (QGTC_ICOUNT_PLUGIN names no file) the time is "not measured".
 expect a64-io-int 0 "for aarch64, under qemu-aarch64, 2 inputs" "'logits[^']*' i8\[1,10\]: max \|error\| 0, bit-exact on 2/2" \
-	"time/inference: not measured" \
+	"instructions/inference: [0-9,]{7,} .*\(qemu-aarch64, TCG plugin" \
 	-- "$model" "$scratch/xi8.npy" --target aarch64 -a 8 --io int --calib-data "$scratch/calib.npy"
+QGTC_ENV=QGTC_ICOUNT_PLUGIN=/nonexistent expect a64-no-plugin 0 "time/inference: not measured" "bit-exact on 1/1" \
+	-- "$model" --target aarch64 -a 8 --calib-data "$scratch/calib.npy" --limit 1
+# The plugin itself, on a loop of known length between two marks (the
+# `hint #85` validate's harness executes around each inference): 1000 and
+# 3000 trips of a 2-instruction loop after its 1-instruction set-up, plus
+# the same few instructions of the calls each time.
+plugin=$(dirname "$qgtc")/libqgtc_icount.so
+cat >"$scratch/loop.c" <<'C'
+#include <stdlib.h>
+__attribute__((noinline)) static void mark(void) { __asm__ volatile("hint #85" ::: "memory"); }
+int main(int argc, char **argv)
+{
+	long n = atol(argv[1]);
+	mark();
+	__asm__ volatile("mov x9, %0\n1: subs x9, x9, #1\n b.ne 1b" : : "r"(n) : "x9", "cc");
+	mark();
+	return argc > 2;
+}
+C
+if aarch64-linux-gnu-gcc -O2 -static "$scratch/loop.c" -o "$scratch/loop" &&
+	d1=$(qemu-aarch64 -plugin "$plugin" "$scratch/loop" 1000 2>&1 | awk '/^icount-mark 0 / { a = $3 } /^icount-mark 1 / { print $3 - a }') &&
+	d3=$(qemu-aarch64 -plugin "$plugin" "$scratch/loop" 3000 2>&1 | awk '/^icount-mark 0 / { a = $3 } /^icount-mark 1 / { print $3 - a }') &&
+	[ -n "$d1" ] && [ $((d3 - d1)) = 4000 ] && [ "$d1" -ge 2001 ] && [ "$d1" -le 2010 ]; then
+	echo "ok: icount plugin ($d1 and $d3 instructions between the marks)"
+else
+	bad "icount plugin: ${d1:-?} and ${d3:-?} instructions between the marks, want 2001..2010 and 4000 more"
+fi
 # A difference fails, naming the output.
 QGTC_VALIDATE_TAMPER=1 expect tamper 1 "differs from the interpreter: integer code must match byte for byte" \
 	"validate: FAILED" \
