@@ -1215,15 +1215,16 @@ static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
 	return LLVMConstVector(idx, (unsigned)n);
 }
 
-/* NEON depthwise (group = C = M): per channel the bordered i16 plane of
+/* SIMD depthwise (group = C = M): per channel the bordered i16 plane of
  * dw_fill_plane (x's zero point folds into the bias, as for the DSP), then
  * each output row in vectors of 8 outputs: per tap one load of 8 plane
  * elements (column stride 1) or a de-interleaving load of 16 (stride 2,
- * LD2), multiplied by the tap's weight lane into two i32x4 sums (SMLAL,
- * SMLAL2 by element); the 8 sums are requantized as vectors and stored
- * as one 8-element store.  A row's last partial vector reads past the row
- * (into the next one, or the plane's slack) and stores its valid lanes
- * only.  0, -1 reported, or 1 when n is left to the portable loops. */
+ * LD2 on NEON), multiplied by the tap's weight into the 8 sums (NEON: two
+ * i32x4 halves, SMLAL/SMLAL2 by element; AVX2: one i32x8); the 8 sums are
+ * requantized as vectors and stored as one 8-element store.  A row's last
+ * partial vector reads past the row (into the next one, or the plane's
+ * slack) and stores its valid lanes only.  0, -1 reported, or 1 when n is
+ * left to the portable loops. */
 static int simd_depthwise(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
@@ -1269,7 +1270,9 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 	}
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
-	LLVMTypeRef h16 = LLVMVectorType(i16, 16), s4 = LLVMVectorType(f->i32, 4);
+	/* the 8 sums as one <8 x i32> with AVX2, else two <4 x i32> halves */
+	int L = f->isimd == BE_ISIMD_AVX2 ? 8 : 4, nh = 8 / L;
+	LLVMTypeRef h16 = LLVMVectorType(i16, 16), s4 = LLVMVectorType(f->i32, (unsigned)L);
 	char name[64];
 	snprintf(name, sizeof name, "%s.simddw%d", f->name, n->id);
 	LLVMValueRef wt = be_opaque_const(
@@ -1289,10 +1292,10 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 	LLVMSetAlignment(wvec, 16);
 	LLVMValueRef wl[16];
 	for (int64_t t = 0; t < KK; t++) /* the tap's weight in 4 lanes, as i32 */
-		wl[t] = LLVMBuildSExt(b, LLVMBuildShuffleVector(b, wvec, LLVMGetPoison(h16), lanes(f, (int)t, 0, 4), ""), s4, "");
+		wl[t] = LLVMBuildSExt(b, LLVMBuildShuffleVector(b, wvec, LLVMGetPoison(h16), lanes(f, (int)t, 0, L), ""), s4, "");
 	LLVMValueRef bsplat = LLVMBuildShuffleVector(
 		b, LLVMBuildInsertElement(b, LLVMGetPoison(s4), be_ld_t(f, f->i32, bt, c), c32(f, 0), ""),
-		LLVMGetPoison(s4), LLVMConstNull(s4), "");
+		LLVMGetPoison(s4), LLVMConstNull(LLVMVectorType(f->i32, (unsigned)L)), "");
 	LLVMValueRef oh = be_loop_begin(f, &lh, out[0]);
 	LLVMValueRef ybase = be_add(f, be_mul(f, nc, out[0] * out[1]), be_mul(f, oh, out[1]));
 	LLVMValueRef rbase = be_mul(f, oh, s[0] * pw);
@@ -1311,15 +1314,16 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 				int nl = s[1] == 2 ? 16 : 8;
 				LLVMValueRef xr = LLVMBuildLoad2(b, LLVMVectorType(i16, (unsigned)nl), pa, "");
 				LLVMSetAlignment(xr, 2);
-				for (int h = 0; h < 2; h++) {
+				for (int h = 0; h < nh; h++) {
 					LLVMValueRef xh = LLVMBuildShuffleVector(b, xr, LLVMGetPoison(LLVMTypeOf(xr)),
-					                                         lanes(f, 4 * h * (int)s[1], (int)s[1], 4), "");
+					                                         lanes(f, L * h * (int)s[1], (int)s[1], L), "");
 					xh = LLVMBuildSExt(b, xh, s4, "");
 					acc[h] = LLVMBuildAdd(b, acc[h], LLVMBuildMul(b, xh, wl[kh * k[1] + kw], ""), "");
 				}
 			}
-		LLVMValueRef r0 = be_int_out_v(f, &o, acc[0], c, 0), r1 = be_int_out_v(f, &o, acc[1], c, 0);
-		LLVMValueRef r = LLVMBuildShuffleVector(b, r0, r1, lanes(f, 0, 1, 8), "");
+		LLVMValueRef r = be_int_out_v(f, &o, acc[0], c, 0);
+		if (nh == 2)
+			r = LLVMBuildShuffleVector(b, r, be_int_out_v(f, &o, acc[1], c, 0), lanes(f, 0, 1, 8), "");
 		LLVMValueRef yi = be_add(f, ybase, ow0);
 		if (part == 0) {
 			LLVMValueRef ya = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
