@@ -13,10 +13,13 @@
  * At exit it prints to stderr
  *     icount: TOTAL
  *     icount-mark K COUNT     (for each mark, in order)
+ *     icount-node ID COUNT    (for each node seen, its instructions)
  * where a mark is an executed `hint #85` (a NOP on every Armv8 core): the
  * count then includes the whole block the hint is in, so the difference
  * of two marks placed alike (a call of the same noinline function) is
- * the instructions between them, to within a few. */
+ * the instructions between them, to within a few.  A node is what an
+ * object compiled with `qgtc --profile` runs after `movz xzr, #ID` (a
+ * NOP naming node ID) until the next such mark or `hint #85`. */
 #include <inttypes.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,17 +49,35 @@ void qemu_plugin_register_atexit_cb(qemu_plugin_id_t, qemu_plugin_udata_cb_t, vo
 
 __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
-enum { HINT_85 = 0xD503201Fu | (85u << 5), MAX_MARKS = 1 << 16 };
+enum { HINT_85 = 0xD503201Fu | (85u << 5), MOVZ_XZR = 0xD280001Fu, MAX_MARKS = 1 << 16, NODES = 1 << 16 };
 
-static uint64_t count, marks[MAX_MARKS];
+static uint64_t count, marks[MAX_MARKS], node_count[NODES], node_start;
 static size_t nmarks;
+static long node = -1; /* the node running since node_start, or -1 */
+
+/* The running node ends here. */
+static void node_end(void)
+{
+	if (node >= 0)
+		node_count[node] += count - node_start;
+	node = -1;
+}
 
 static void on_mark(unsigned int vcpu, void *p)
 {
 	(void)vcpu;
 	(void)p;
+	node_end();
 	if (nmarks < MAX_MARKS)
 		marks[nmarks++] = count;
+}
+
+static void on_node(unsigned int vcpu, void *p)
+{
+	(void)vcpu;
+	node_end();
+	node = (long)(uintptr_t)p;
+	node_start = count;
 }
 
 static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
@@ -72,6 +93,9 @@ static void on_trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb)
 		memcpy(&word, qemu_plugin_insn_data(insn), 4);
 		if (word == HINT_85)
 			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_mark, QEMU_PLUGIN_CB_NO_REGS, NULL);
+		else if ((word & 0xFFE0001Fu) == MOVZ_XZR) /* movz xzr, #imm16 (no shift) */
+			qemu_plugin_register_vcpu_insn_exec_cb(insn, on_node, QEMU_PLUGIN_CB_NO_REGS,
+							       (void *)(uintptr_t)((word >> 5) & 0xFFFFu));
 	}
 }
 
@@ -82,6 +106,9 @@ static void on_exit_(qemu_plugin_id_t id, void *p)
 	fprintf(stderr, "icount: %" PRIu64 "\n", count);
 	for (size_t i = 0; i < nmarks; i++)
 		fprintf(stderr, "icount-mark %zu %" PRIu64 "\n", i, marks[i]);
+	for (size_t i = 0; i < NODES; i++)
+		if (node_count[i])
+			fprintf(stderr, "icount-node %zu %" PRIu64 "\n", i, node_count[i]);
 }
 
 __attribute__((visibility("default"))) int qemu_plugin_install(qemu_plugin_id_t id, const qemu_info_t *info,

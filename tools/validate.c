@@ -63,6 +63,8 @@ typedef struct val_ctx {
 	uint64_t *marks;            /* [2 * nsamp]: its counts at each start and stop */
 	int nmarks;
 	uint64_t *prof;             /* --profile: [g->nnodes] ticks over all samples */
+	uint64_t *prof_insn;        /* AArch64 with the plugin: [g->nnodes] instructions, all samples */
+	bool have_insn;
 	double ns;                  /* host: nanoseconds per inference; < 0: not measured */
 } val_ctx;
 
@@ -526,6 +528,10 @@ static int read_results(val_ctx *c, const char *path)
 		} else if (c->prof && sscanf(line, "prof %d %llu", &k, &n) == 2 && k >= 0 &&
 		           k < g->nnodes) {
 			c->prof[k] = n;
+		} else if (c->prof_insn && sscanf(line, "icount-node %d %llu", &k, &n) == 2 && k >= 0 &&
+		           k < g->nnodes) {
+			c->prof_insn[k] = n;
+			c->have_insn = true;
 		} else if (sscanf(line, "ns %lf", &ns) == 1) {
 			c->ns = ns;
 		}
@@ -711,18 +717,24 @@ static int64_t node_macs(const ir_node *n)
 static void print_profile(const val_ctx *c, const val_target *v)
 {
 	const ir_graph *g = c->g;
+	/* instructions: SysTick ticks x 40 on Cortex-M, the plugin's counts on
+	 * AArch64 (scale 1) */
+	bool a64 = v->kind == VT_AARCH64 && c->have_insn;
+	const uint64_t *prof = a64 ? c->prof_insn : c->prof;
+	double scale = a64 ? 1 : 40;
 	uint64_t total = 0;
 	for (int k = 0; k < g->nnodes; k++)
-		total += c->prof[k];
-	bool m = v->kind == VT_CORTEXM;
-	printf("  per node (--profile; %s):\n", m ? "instructions, SysTick ticks x 40 under -icount"
-	                                          : c->ns >= 0 ? "time, the share of rdtsc/CNTVCT ticks"
-	                                                       : "the share of CNTVCT ticks (emulated)");
+		total += prof[k];
+	bool m = v->kind == VT_CORTEXM || a64;
+	printf("  per node (--profile; %s):\n", a64 ? "instructions, counted by the TCG plugin"
+	                                       : m ? "instructions, SysTick ticks x 40 under -icount"
+	                                       : c->ns >= 0 ? "time, the share of rdtsc/CNTVCT ticks"
+	                                                    : "the share of CNTVCT ticks (emulated)");
 	printf("    %-4s %-24s %-18s %-16s %10s %14s %9s %7s\n", "node", "name", "op", "shape", "MACs",
 	       m ? "instructions" : c->ns >= 0 ? "us" : "ticks", m ? "instr/MAC" : "", "share");
 	int64_t macs_all = 0;
 	for (int k = 0; k < g->nnodes; k++) {
-		if (!c->prof[k])
+		if (!prof[k])
 			continue;
 		const ir_node *n = g->nodes[k];
 		char shape[64] = "", b[40];
@@ -730,7 +742,7 @@ static void print_profile(const val_ctx *c, const val_target *v)
 			ir_shape_str(&n->out[0]->shape, shape, sizeof shape);
 		int64_t macs = node_macs(n);
 		macs_all += macs > 0 ? macs : 0;
-		double per = (double)c->prof[k] / c->nsamp;
+		double per = (double)prof[k] / c->nsamp;
 		const char *nm = n->name ? n->name : "";
 		size_t len = strlen(nm);
 		char name[32]; /* a long name by its tail, which tells layers apart */
@@ -739,21 +751,21 @@ static void print_profile(const val_ctx *c, const val_target *v)
 		       macs > 0 ? group3((uint64_t)macs, b, sizeof b) : "-");
 		char cost[40] = "", ipm[24] = "";
 		if (m)
-			group3((uint64_t)(per * 40 + 0.5), cost, sizeof cost);
+			group3((uint64_t)(per * scale + 0.5), cost, sizeof cost);
 		else if (c->ns >= 0)
-			snprintf(cost, sizeof cost, "%.2f", c->ns / 1000 * (double)c->prof[k] / (double)total);
+			snprintf(cost, sizeof cost, "%.2f", c->ns / 1000 * (double)prof[k] / (double)total);
 		else
 			snprintf(cost, sizeof cost, "%.0f", per);
 		if (m && macs > 0)
-			snprintf(ipm, sizeof ipm, "%.2f", per * 40 / (double)macs);
-		printf("%14s %9s %6.1f%%\n", cost, ipm, total ? 100.0 * (double)c->prof[k] / (double)total : 0);
+			snprintf(ipm, sizeof ipm, "%.2f", per * scale / (double)macs);
+		printf("%14s %9s %6.1f%%\n", cost, ipm, total ? 100.0 * (double)prof[k] / (double)total : 0);
 	}
 	char b1[40], b2[40];
 	if (m)
 		printf("    all nodes: %s instructions for %s MACs (%.2f/MAC)\n",
-		       group3((uint64_t)((double)total / c->nsamp * 40 + 0.5), b1, sizeof b1),
+		       group3((uint64_t)((double)total / c->nsamp * scale + 0.5), b1, sizeof b1),
 		       group3((uint64_t)macs_all, b2, sizeof b2),
-		       macs_all ? (double)total / c->nsamp * 40 / (double)macs_all : 0);
+		       macs_all ? (double)total / c->nsamp * scale / (double)macs_all : 0);
 }
 
 static int compare_and_report(val_ctx *c, const val_target *v, const pass_object_size *sz,
@@ -881,6 +893,8 @@ int drv_validate(const drv_options *o, diag_sink *d)
 	}
 	if (o->profile)
 		c.prof = calloc((size_t)g->nnodes + 1, sizeof *c.prof);
+	if (o->profile && c.plugin)
+		c.prof_insn = calloc((size_t)g->nnodes + 1, sizeof *c.prof_insn);
 	if (!c.ref || !c.got || !c.cost || (o->profile && !c.prof)) {
 		diag_error(d, NULL, "out of memory");
 		goto out;
@@ -917,6 +931,7 @@ out:
 	free(c.got);
 	free(c.cost);
 	free(c.marks);
+	free(c.prof_insn);
 	free(c.prof);
 	ir_graph_destroy(c.g);
 	return rc;

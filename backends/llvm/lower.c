@@ -723,6 +723,18 @@ static prof_kind prof_counter(const be_fn *f, const be_target *t)
 	return PROF_NONE;
 }
 
+/* AArch64: `movz xzr, #node` before node's first counter read, a NOP
+ * that names the node to an instruction-count plugin (tools/qemu_icount.c
+ * under qemu-aarch64, where CNTVCT is the host's clock). */
+static void prof_node_mark(be_fn *f, int node)
+{
+	char text[32];
+	snprintf(text, sizeof text, "movz xzr, #%d", node);
+	LLVMTypeRef fty = LLVMFunctionType(f->vd, NULL, 0, 0);
+	LLVMValueRef ia = LLVMGetInlineAsm(fty, text, strlen(text), "~{memory}", 9, 1, 0, LLVMInlineAsmDialectATT, 0);
+	LLVMBuildCall2(f->b, fty, ia, NULL, 0, "");
+}
+
 /* Keeps the node's memory operations between the two counter reads. */
 static void prof_barrier(be_fn *f)
 {
@@ -885,6 +897,8 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 			           ir_op_name(n->op));
 			goto out;
 		}
+		if (counts && prof == PROF_CNTVCT && i <= 0xFFFF)
+			prof_node_mark(f, i);
 		LLVMValueRef t0 = counts ? prof_read(f, prof) : NULL;
 		if (own_function(n) ? layer_fn(f, n, fn) : fn(f, n))
 			goto out;
