@@ -1356,27 +1356,36 @@ static LLVMValueRef interleave16(be_fn *f)
 	return LLVMConstVector(idx, 16);
 }
 
-/* A pointwise conv (1x1, stride 1, no pads, one group, at least 8
- * pixels per image) on x86, straight over NCHW, with no column copies:
- * y[m, p] = bias'[m] + sum_c W'[m, c] x[c, p] with x as it is (x's zero
- * point folds into bias') and W' = w - zw as i8, for 4 channels x 8
- * pixels at a time (the last block of a row of pixels overlaps the one
- * before it), 8 channels of x per loop trip: two x rows widened to i16 and
- * interleaved as (x[c, p], x[c+1, p]) pairs, PMADDWD against the broadcast
- * pair (W'[m, c], W'[m, c+1]) from the channel's 8 weights widened once.
+/* A pointwise conv (1x1, stride 1, no pads, one group, at least 64
+ * pixels per image; on NEON, without SDOT and up to 32 input channels) on
+ * NEON and x86, straight over NCHW,
+ * with no column copies: y[m, p] = bias'[m] + sum_c W'[m, c] x[c, p] with
+ * x as it is (x's zero point folds into bias') and W' = w - zw as i8, for
+ * 4 channels x 8 pixels at a time (the last block of a row of pixels
+ * overlaps the one before it), 8 channels of x per loop trip:
+ *   NEON: each x row widened to i16, SMLAL/SMLAL2 by element against the
+ *         channel's 8 weights widened once;
+ *   x86:  two x rows widened and interleaved as (x[c, p], x[c+1, p]) i16
+ *         pairs, PMADDWD against the broadcast pair (W'[m, c], W'[m, c+1]).
  * C is padded to 8 with zero weights (their x rows read row C - 1).  Each
  * channel's 8 sums are requantized as a vector and stored as 8 adjacent
- * outputs.  (On NEON the byte tiles, which sum products in i16 pairs, take
- * fewer instructions.)  0, -1 reported, or 1 when n is not one. */
+ * outputs.  0, -1 reported, or 1 when n is not one. */
 static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const int64_t *k, const int64_t *s,
                           const int64_t *pb, const int64_t *out)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
 	int64_t N = xv->shape.d[0], C = xv->shape.d[1], M = n->out[0]->shape.d[1], P = out[0] * out[1];
-	if (f->isimd != BE_ISIMD_SSE2 && f->isimd != BE_ISIMD_AVX2)
+	/* below 64 pixels the overlapping last block costs more than the byte
+	 * tiles' column copies save (measured on VWW's layers: 6x6 and 3x3
+	 * planes); SDOT tiles beat it outright */
+	if (f->isimd == BE_ISIMD_NONE || f->isimd == BE_ISIMD_NEON_DOT || out[0] * out[1] < 64)
+		return 1;
+	/* on NEON the tiles' i16 pair sums win from 64 channels on (DS-CNN's
+	 * 64-channel layers) */
+	if (f->isimd == BE_ISIMD_NEON && xv->shape.d[1] > 32)
 		return 1;
 	if (k[0] != 1 || k[1] != 1 || s[0] != 1 || s[1] != 1 || pb[0] || pb[1] || in[0] != out[0] ||
-	    in[1] != out[1] || P < 8 || C > 4096)
+	    in[1] != out[1] || C > 4096)
 		return 1;
 	/* W' = w - zw must fit i8 */
 	be_iop o;
@@ -1416,7 +1425,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 		bias[m] = (int32_t)((uint32_t)(b0 ? b0[m] : 0) - (uint32_t)o.k.zx * sum);
 	}
 	LLVMBuilderRef b = f->b;
-	bool avx2 = f->isimd == BE_ISIMD_AVX2;
+	bool avx2 = f->isimd == BE_ISIMD_AVX2, neon = f->isimd == BE_ISIMD_NEON;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
 	LLVMTypeRef h8 = LLVMVectorType(i16, 8), s4 = LLVMVectorType(f->i32, 4);
 	LLVMTypeRef s8 = LLVMVectorType(f->i32, 8), b8 = LLVMVectorType(f->i8, 8);
@@ -1441,12 +1450,14 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 			continue;
 		be_loop lm;
 		LLVMValueRef m = part == 0 ? be_mul(f, be_loop_begin(f, &lm, cnt), 4) : be_ci(f, M - nm);
-		/* the sums start at bias' */
+		/* the sums start at bias' (NEON: two <4 x i32> halves) */
+		int nh = neon ? 2 : 1;
+		LLVMTypeRef at = neon ? s4 : s8;
 		LLVMValueRef init[4];
 		for (int i = 0; i < nm; i++) {
 			LLVMValueRef bv = be_ld_t(f, f->i32, bt, be_add(f, m, be_ci(f, i)));
-			init[i] = LLVMBuildShuffleVector(b, LLVMBuildInsertElement(b, LLVMGetPoison(s8), bv, c32(f, 0), ""),
-			                                 LLVMGetPoison(s8), LLVMConstNull(s8), "");
+			init[i] = LLVMBuildShuffleVector(b, LLVMBuildInsertElement(b, LLVMGetPoison(at), bv, c32(f, 0), ""),
+			                                 LLVMGetPoison(at), LLVMConstNull(LLVMVectorType(f->i32, neon ? 4 : 8)), "");
 		}
 		/* the channel loop, 8 channels a trip */
 		LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
@@ -1455,9 +1466,10 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 		LLVMBuildBr(b, body);
 		LLVMPositionBuilderAtEnd(b, body);
 		LLVMValueRef cb = LLVMBuildPhi(b, f->ity, "cb");
-		LLVMValueRef ph[4], cur[4];
+		LLVMValueRef ph[4][2], cur[4][2];
 		for (int i = 0; i < nm; i++)
-			cur[i] = ph[i] = LLVMBuildPhi(b, s8, "acc");
+			for (int h = 0; h < nh; h++)
+				cur[i][h] = ph[i][h] = LLVMBuildPhi(b, at, "acc");
 		LLVMValueRef c0 = be_mul(f, cb, 8);
 		LLVMValueRef xr[8];
 		for (int l = 0; l < 8; l++) { /* rows c0 + l (row C - 1 past C), widened */
@@ -1473,6 +1485,19 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 			LLVMValueRef woff = be_add(f, be_mul(f, be_add(f, m, be_ci(f, i)), C8), c0);
 			LLVMValueRef wv8 = LLVMBuildLoad2(b, b8, LLVMBuildInBoundsGEP2(b, f->i8, wt, &woff, 1, ""), "");
 			LLVMSetAlignment(wv8, 8);
+			if (neon) { /* SMLAL/SMLAL2 by element: x row l times weight l */
+				LLVMValueRef w16 = LLVMBuildSExt(b, wv8, h8, "");
+				for (int l = 0; l < 8; l++) {
+					LLVMValueRef ws = LLVMBuildSExt(
+						b, LLVMBuildShuffleVector(b, w16, LLVMGetPoison(h8), lanes(f, l, 0, 4), ""), s4, "");
+					for (int h = 0; h < 2; h++) {
+						LLVMValueRef xs = LLVMBuildShuffleVector(b, xr[l], LLVMGetPoison(h8), lanes(f, 4 * h, 1, 4), "");
+						xs = LLVMBuildSExt(b, xs, s4, "");
+						cur[i][h] = LLVMBuildAdd(b, cur[i][h], LLVMBuildMul(b, xs, ws, ""), "");
+					}
+				}
+				continue;
+			}
 			/* the 8 weights as four i32 lanes of i16 pairs */
 			LLVMValueRef wpairs = LLVMBuildBitCast(b, LLVMBuildSExt(b, wv8, h8, ""), s4, "");
 			for (int l = 0; l < 8; l += 2) {
@@ -1483,7 +1508,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 						b, LLVMBuildInsertElement(b, LLVMGetPoison(s8), wpr, c32(f, 0), ""), LLVMGetPoison(s8),
 						LLVMConstNull(s8), ""), LLVMVectorType(i16, 16), "");
 					LLVMValueRef ab[2] = {il, ws};
-					cur[i] = LLVMBuildAdd(b, cur[i], intr(f, "llvm.x86.avx2.pmadd.wd", ab, 2), "");
+					cur[i][0] = LLVMBuildAdd(b, cur[i][0], intr(f, "llvm.x86.avx2.pmadd.wd", ab, 2), "");
 				} else {
 					LLVMValueRef ws = LLVMBuildBitCast(b, LLVMBuildShuffleVector(
 						b, LLVMBuildInsertElement(b, LLVMGetPoison(s4), wpr, c32(f, 0), ""), LLVMGetPoison(s4),
@@ -1493,7 +1518,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 					LLVMValueRef a0[2] = {lo, ws}, a1[2] = {hi, ws};
 					LLVMValueRef r = LLVMBuildShuffleVector(b, intr(f, "llvm.x86.sse2.pmadd.wd", a0, 2),
 					                                        intr(f, "llvm.x86.sse2.pmadd.wd", a1, 2), lanes(f, 0, 1, 8), "");
-					cur[i] = LLVMBuildAdd(b, cur[i], r, "");
+					cur[i][0] = LLVMBuildAdd(b, cur[i][0], r, "");
 				}
 			}
 		}
@@ -1503,14 +1528,16 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 		LLVMValueRef zero = be_ci(f, 0);
 		LLVMAddIncoming(cb, &zero, &pre, 1);
 		LLVMAddIncoming(cb, &cn, &latch, 1);
-		for (int i = 0; i < nm; i++) {
-			LLVMAddIncoming(ph[i], &init[i], &pre, 1);
-			LLVMAddIncoming(ph[i], &cur[i], &latch, 1);
-		}
+		for (int i = 0; i < nm; i++)
+			for (int h = 0; h < nh; h++) {
+				LLVMAddIncoming(ph[i][h], &init[i], &pre, 1);
+				LLVMAddIncoming(ph[i][h], &cur[i][h], &latch, 1);
+			}
 		LLVMPositionBuilderAtEnd(b, exit);
 		for (int i = 0; i < nm; i++) {
 			LLVMValueRef mi = be_add(f, m, be_ci(f, i));
-			LLVMValueRef r = be_int_out_v(f, &o, cur[i], mi, 0);
+			LLVMValueRef sum = neon ? LLVMBuildShuffleVector(b, cur[i][0], cur[i][1], lanes(f, 0, 1, 8), "") : cur[i][0];
+			LLVMValueRef r = be_int_out_v(f, &o, sum, mi, 0);
 			LLVMValueRef yi = be_add(f, yb, be_add(f, be_mul(f, mi, P), p0));
 			LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "")), 1);
 		}
@@ -1589,7 +1616,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
 	if (conv_geom2(f, n, in, k, s, dil, pb, out))
 		goto done;
-	if (f->isimd == BE_ISIMD_SSE2 || f->isimd == BE_ISIMD_AVX2) {
+	if (f->isimd) {
 		rc = simd_pointwise(f, n, in, k, s, pb, out);
 		if (rc <= 0)
 			goto done;
