@@ -1215,6 +1215,169 @@ static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
 	return LLVMConstVector(idx, (unsigned)n);
 }
 
+/* Elements a bordered plane needs for the SIMD row kernels: ph x pw, or
+ * up to where the last vector of 8 outputs of the last row reads (16
+ * elements per load at column stride 2), if that is further. */
+static int64_t simd_plane_size(const int64_t *k, const int64_t *s, const int64_t *dil, const int64_t *out,
+                               int64_t ph, int64_t pw)
+{
+	int64_t nvec = (out[1] + 7) / 8;
+	int64_t reach = (out[0] - 1) * s[0] * pw + (nvec * 8 - 1) * s[1] + 1 + (k[0] - 1) * dil[0] * pw +
+	                (k[1] - 1) * dil[1] + (s[1] == 2);
+	return reach > ph * pw ? reach : ph * pw;
+}
+
+/* A small regular conv (one group, C <= 8 input channels, C * KH * KW <=
+ * 64 taps, at least 64 outputs per channel and 8 per row: the first
+ * layers of vision models) on SIMD targets, without column copies: every
+ * input channel's bordered i16 plane (dw_fill_plane: x's zero point folds
+ * into the bias),
+ * then per output row, vector of 8 outputs and 4 output channels, each
+ * tap's plane vector (as in the depthwise kernel) multiplied by the 4
+ * channels' weights for it (NEON: SMLAL/SMLAL2 by element from vectors of
+ * 8 weights).  0, -1 reported, or 1 when n is left to the tiles. */
+static int simd_direct(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0], *wv = n->in[1];
+	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
+	if (conv_geom2(f, n, in, k, s, dil, pb, out))
+		return -1;
+	int64_t N = xv->shape.d[0], C = xv->shape.d[1], M = n->out[0]->shape.d[1], KK = k[0] * k[1];
+	int64_t R = C * KK, R8 = (R + 7) / 8 * 8, P = out[0] * out[1], ph, pw;
+	if (C > 8 || R > 64 || KK < 2 || s[1] > 2 || P < 64 || out[1] < 8)
+		return 1;
+	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data || n->in[2]->dt != IR_DT_I32 ||
+	                       ir_shape_numel(&n->in[2]->shape) != M))
+		return 1;
+	dw_plane_dims(in, k, s, dil, pb, out, &ph, &pw);
+	int64_t psize = simd_plane_size(k, s, dil, out, ph, pw);
+	psize = (psize + 7) / 8 * 8;
+	if (C * psize * 2 > 65536)
+		return 1;
+	be_iop o;
+	int rc = -1;
+	int16_t *wq = calloc((size_t)(M * R8), sizeof *wq);
+	int32_t *bias = malloc(sizeof *bias * (size_t)M);
+	if (be_iop_init(f, n, &o))
+		goto done;
+	if (!wq || !bias) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	const int32_t *b0 = has_bias(n, 2) ? n->in[2]->data : NULL;
+	for (int64_t m = 0; m < M; m++) {
+		int32_t zw = o.zw[o.nzw > 1 ? m : 0];
+		uint32_t sum = 0;
+		for (int64_t r = 0; r < R; r++) {
+			int32_t v = (int32_t)k_int_get(wv->data, wv->dt, m * R + r) - zw;
+			wq[m * R8 + r] = (int16_t)v; /* |v| <= 255 */
+			sum += (uint32_t)v;
+		}
+		bias[m] = (int32_t)((uint32_t)(b0 ? b0[m] : 0) - (uint32_t)o.k.zx * sum);
+	}
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
+	int L = f->isimd == BE_ISIMD_AVX2 ? 8 : 4, nh = 8 / L;
+	LLVMTypeRef h8 = LLVMVectorType(i16, 8), sL = LLVMVectorType(f->i32, (unsigned)L);
+	char name[64];
+	snprintf(name, sizeof name, "%s.simdconv%d", f->name, n->id);
+	LLVMValueRef wt = be_opaque_const(
+		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wq, (size_t)(M * R8) * sizeof *wq, 1), 16);
+	LLVMValueRef bt = be_table_i32(f, bias, M);
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
+	LLVMValueRef planes = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(C * psize)), "convplanes");
+	LLVMSetAlignment(planes, 16);
+	lifetime(f, true, planes, C * psize * 2);
+	be_loop ln, lc, lh;
+	LLVMValueRef nb = be_loop_begin(f, &ln, N);
+	LLVMValueRef c = be_loop_begin(f, &lc, C);
+	LLVMValueRef poff = be_mul(f, c, psize);
+	dw_fill_plane(f, xv, x, be_add(f, be_mul(f, nb, C), c), in, pb, ph, pw,
+	              LLVMBuildInBoundsGEP2(b, i16, planes, &poff, 1, ""), o.k.zx);
+	be_loop_end(f, &lc);
+	LLVMValueRef oh = be_loop_begin(f, &lh, out[0]);
+	LLVMValueRef rbase = be_mul(f, oh, s[0] * pw);
+	int64_t nfull = out[1] / 8, tail = out[1] % 8;
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part == 0 ? nfull : (tail > 0);
+		if (cnt == 0)
+			continue;
+		be_loop lv;
+		LLVMValueRef ow0 = part == 0 ? be_mul(f, be_loop_begin(f, &lv, cnt), 8) : be_ci(f, nfull * 8);
+		LLVMValueRef org = be_add(f, rbase, be_mul(f, ow0, s[1]));
+		LLVMValueRef ybase = be_add(f, be_mul(f, oh, out[1]), ow0);
+		for (int mpart = 0; mpart < 2; mpart++) {
+			int64_t mcnt = mpart == 0 ? M / 4 : (M % 4 > 0);
+			int nm = mpart == 0 ? 4 : (int)(M % 4);
+			if (mcnt == 0)
+				continue;
+			be_loop lm;
+			LLVMValueRef m = mpart == 0 ? be_mul(f, be_loop_begin(f, &lm, mcnt), 4) : be_ci(f, M - nm);
+			LLVMValueRef acc[4][2], wvec[4][8];
+			for (int i = 0; i < nm; i++) {
+				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
+				LLVMValueRef bs = LLVMBuildShuffleVector(
+					b, LLVMBuildInsertElement(b, LLVMGetPoison(sL), be_ld_t(f, f->i32, bt, mi), c32(f, 0), ""),
+					LLVMGetPoison(sL), LLVMConstNull(LLVMVectorType(f->i32, (unsigned)L)), "");
+				acc[i][0] = acc[i][1] = bs;
+				for (int64_t jv = 0; jv < R8 / 8; jv++) {
+					LLVMValueRef wo = be_mul(f, be_add(f, be_mul(f, mi, R8), be_ci(f, 8 * jv)), 2);
+					wvec[i][jv] = LLVMBuildLoad2(b, h8, LLVMBuildInBoundsGEP2(b, f->i8, wt, &wo, 1, ""), "");
+					LLVMSetAlignment(wvec[i][jv], 16);
+				}
+			}
+			for (int64_t cc = 0; cc < C; cc++)
+				for (int64_t kh = 0; kh < k[0]; kh++)
+					for (int64_t kw = 0; kw < k[1]; kw++) {
+						int64_t t = cc * KK + kh * k[1] + kw;
+						LLVMValueRef at = be_add(f, org, be_ci(f, cc * psize + kh * dil[0] * pw + kw * dil[1]));
+						int nl = s[1] == 2 ? 16 : 8;
+						LLVMValueRef xr = LLVMBuildLoad2(b, LLVMVectorType(i16, (unsigned)nl),
+						                                 LLVMBuildInBoundsGEP2(b, i16, planes, &at, 1, ""), "");
+						LLVMSetAlignment(xr, 2);
+						for (int h = 0; h < nh; h++) {
+							LLVMValueRef xh = LLVMBuildShuffleVector(b, xr, LLVMGetPoison(LLVMTypeOf(xr)),
+							                                         lanes(f, L * h * (int)s[1], (int)s[1], L), "");
+							xh = LLVMBuildSExt(b, xh, sL, "");
+							for (int i = 0; i < nm; i++) {
+								LLVMValueRef ws = LLVMBuildSExt(
+									b, LLVMBuildShuffleVector(b, wvec[i][t / 8], LLVMGetPoison(h8),
+									                          lanes(f, (int)(t % 8), 0, L), ""), sL, "");
+								acc[i][h] = LLVMBuildAdd(b, acc[i][h], LLVMBuildMul(b, xh, ws, ""), "");
+							}
+						}
+					}
+			for (int i = 0; i < nm; i++) {
+				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
+				LLVMValueRef r = be_int_out_v(f, &o, acc[i][0], mi, 0);
+				if (nh == 2)
+					r = LLVMBuildShuffleVector(b, r, be_int_out_v(f, &o, acc[i][1], mi, 0), lanes(f, 0, 1, 8), "");
+				LLVMValueRef yi = be_add(f, be_mul(f, be_add(f, be_mul(f, nb, M), mi), P), ybase);
+				if (part == 0) {
+					LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "")), 1);
+				} else {
+					for (int64_t l = 0; l < tail; l++)
+						be_st_t(f, oty, y, be_add(f, yi, be_ci(f, l)),
+						        LLVMBuildExtractElement(b, r, c32(f, (int)l), ""));
+				}
+			}
+			if (mpart == 0)
+				be_loop_end(f, &lm);
+		}
+		if (part == 0)
+			be_loop_end(f, &lv);
+	}
+	be_loop_end(f, &lh);
+	be_loop_end(f, &ln);
+	lifetime(f, false, planes, C * psize * 2);
+	rc = 0;
+done:
+	free(wq);
+	free(bias);
+	be_iop_free(&o);
+	return rc;
+}
+
 /* SIMD depthwise (group = C = M): per channel the bordered i16 plane of
  * dw_fill_plane (x's zero point folds into the bias, as for the DSP), then
  * each output row in vectors of 8 outputs: per tap one load of 8 plane
@@ -1240,11 +1403,7 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 		return 1;
 	dw_plane_dims(in, k, s, dil, pb, out, &ph, &pw);
 	int64_t nfull = out[1] / 8, tail = out[1] % 8;
-	/* the last vector of the last row reads up to here (16 elements per
-	 * load at stride 2) */
-	int64_t reach = (out[0] - 1) * s[0] * pw + ((nfull + (tail > 0)) * 8 - 1) * s[1] + 1 +
-	                (k[0] - 1) * dil[0] * pw + (k[1] - 1) * dil[1] + (s[1] == 2);
-	int64_t psize = reach > ph * pw ? reach : ph * pw;
+	int64_t psize = simd_plane_size(k, s, dil, out, ph, pw);
 	if (psize * 2 > 32768)
 		return 1;
 	be_iop o;
@@ -1618,6 +1777,8 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 		goto done;
 	if (f->isimd) {
 		rc = simd_pointwise(f, n, in, k, s, pb, out);
+		if (rc == 1)
+			rc = simd_direct(f, n);
 		if (rc <= 0)
 			goto done;
 	}

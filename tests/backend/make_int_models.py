@@ -422,6 +422,10 @@ def main(outdir):
     x = md.qdq("x", 0.04, 120, U8)
     y = md.conv(x, 0.04, 4, 6, (1, 1), U8, True, wmax=100, bmax=300)
     y = md.qdq(y, 0.04, 125, U8)
+    # a second output: the small-conv kernel (over every input plane) at
+    # stride 2 with asymmetric pads, u8 in, 4 x 18 outputs per channel
+    y1 = md.conv(y, 0.04, 6, 5, (3, 3), I8, True, bmax=3000, strides=[2, 2], pads=[1, 1, 0, 0])
+    y1 = md.qdq(y1, 0.3, 3, I8)
     y = md.conv(y, 0.04, 6, 6, (3, 3), U8, True, group=6, wmax=100, bmax=300, pads=[1, 1, 1, 1])
     y = md.qdq(y, 0.1, 130, U8)
     y = md.conv(y, 0.1, 6, 6, (5, 3), I8, True, group=6, bmax=300, strides=[1, 2], pads=[2, 1, 1, 0],
@@ -431,7 +435,7 @@ def main(outdir):
     y = md.qdq(y, 0.3, 2, I8)
     y = md.conv(y, 0.3, 6, 7, (1, 1), I8, True, bmax=3000)
     y = md.qdq(y, 0.5, -7, I8)
-    md.save(outdir, (2, 4, 9, 37), y)
+    md.save(outdir, (2, 4, 9, 37), y, extra=[y1])
 
 
 if __name__ == "__main__":
