@@ -1244,7 +1244,8 @@ static int simd_direct(be_fn *f, const ir_node *n)
 		return -1;
 	int64_t N = xv->shape.d[0], C = xv->shape.d[1], M = n->out[0]->shape.d[1], KK = k[0] * k[1];
 	int64_t R = C * KK, R8 = (R + 7) / 8 * 8, P = out[0] * out[1], ph, pw;
-	if (C > 8 || R > 64 || KK < 2 || s[1] > 2 || P < 64 || out[1] < 8)
+	/* (SDOT tiles beat it: ResNet-8's first conv, 4% fewer instructions) */
+	if (f->isimd == BE_ISIMD_NEON_DOT || C > 8 || R > 64 || KK < 2 || s[1] > 2 || P < 64 || out[1] < 8)
 		return 1;
 	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data || n->in[2]->dt != IR_DT_I32 ||
 	                       ir_shape_numel(&n->in[2]->shape) != M))
