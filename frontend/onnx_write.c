@@ -603,6 +603,57 @@ static int write_int(wctx *c, Onnx__GraphProto *gp, const ir_node *n, int idx)
 	return wq(c, gp, yf, y);
 }
 
+static int cmp_node_name(const void *a, const void *b)
+{
+	const Onnx__NodeProto *const *x = a, *const *y = b;
+	int r = strcmp((*x)->name, (*y)->name);
+	return r ? r : (*x < *y ? -1 : *x > *y);
+}
+
+static int cmp_name_key(const void *key, const void *elt)
+{
+	return strcmp(key, *(const char *const *)elt);
+}
+
+/* ONNX wants node names unique (ONNX Runtime refuses a model without);
+ * the IR lets nodes share one (an ONNX Softmax of opset < 13 imports as
+ * flatten, softmax and reshape, all named after it).  Every node after
+ * the first of a name becomes NAME.1, NAME.2, ... (a name no node has). */
+static int unique_node_names(wctx *c, Onnx__GraphProto *gp)
+{
+	size_t n = gp->n_node;
+	if (n < 2)
+		return 0;
+	Onnx__NodeProto **by = walloc(c, sizeof *by * n);
+	if (!by)
+		return -1;
+	memcpy(by, gp->node, sizeof *by * n);
+	qsort(by, n, sizeof *by, cmp_node_name);
+	/* the names as they were, sorted, for the lookups below */
+	const char **orig = walloc(c, sizeof *orig * n);
+	if (!orig)
+		return -1;
+	for (size_t i = 0; i < n; i++)
+		orig[i] = by[i]->name;
+	for (size_t i = 1; i < n; i++) {
+		if (strcmp(orig[i], orig[i - 1]) != 0)
+			continue;
+		size_t first = i - 1;
+		int k = 1;
+		for (; i < n && strcmp(orig[i], orig[first]) == 0; i++) {
+			char *name;
+			do /* past any node already named so */
+				name = ir_arena_printf(c->a, "%s.%d", orig[first], k++);
+			while (name && bsearch(name, orig, n, sizeof *orig, cmp_name_key));
+			if (!name)
+				return -1;
+			by[i]->name = name;
+		}
+		i--;
+	}
+	return 0;
+}
+
 /* Does the file name v: is it a graph output, or read by a node other
  * than as the parameters of a requantization (whose QDQ form writes
  * them from the types)? */
@@ -752,6 +803,8 @@ static int build(wctx *c, Onnx__ModelProto *m)
 	os->version = c->opset;
 	if (c->opset >= 21)
 		m->ir_version = 10; /* what opset 21 requires */
+	if (!c->nerr && unique_node_names(c, gp))
+		return -1;
 	return c->nerr ? -1 : 0;
 }
 

@@ -78,5 +78,32 @@ awk -v a="$a" -v b="$b" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(d <= 0.100
 	{ echo "FAIL: ORT $a% and qgtc $b% differ by more than 0.1 pt on the same QDQ model"; fail=1; }
 awk -v b="$b" -v c="$c" 'BEGIN { d = b - c; if (d < 0) d = -d; exit !(d <= 0.0501) }' ||
 	{ echo "FAIL: the QDQ file gives $b%, qgtc -a 8 gave $c%"; fail=1; }
+# 4. node names: a Softmax of opset 11 over a 4-D tensor imports as
+#    flatten, softmax and reshape under one name; the QDQ file must name
+#    them apart, or ORT refuses it ("two nodes with same node name")
+$PY - "$WORK" <<'PY' || exit 1
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+w = sys.argv[1]
+r = np.random.default_rng(4)
+g = helper.make_graph(
+    [helper.make_node("Conv", ["x", "w", "b"], ["c"], name="conv", pads=[1, 1, 1, 1]),
+     helper.make_node("Softmax", ["c"], ["y"], name="/Softmax", axis=1)],
+    "sm11", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 3, 4, 4])],
+    [helper.make_tensor_value_info("y", TensorProto.FLOAT, [1, 4, 4, 4])],
+    [numpy_helper.from_array(r.standard_normal((4, 3, 3, 3)).astype(np.float32), "w"),
+     numpy_helper.from_array(r.standard_normal(4).astype(np.float32), "b")])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 11)]), w + "/sm11.onnx")
+np.save(w + "/sm11_calib.npy", r.standard_normal((8, 3, 4, 4)).astype(np.float32))
+PY
+if "$QGTC" "$WORK/sm11.onnx" -a 8 --calib-data "$WORK/sm11_calib.npy" --save-onnx "$WORK/sm11_qdq.onnx" \
+	-o "$WORK/sm11.o" &&
+	$PY -c "import onnx, sys; n = [x.name for x in onnx.load(sys.argv[1]).graph.node]; \
+sys.exit(0 if len(set(n)) == len(n) and n.count('/Softmax') == 1 else 'names: %s' % n)" "$WORK/sm11_qdq.onnx" &&
+	node "$SRC/bench/latency_ort.js" "$WORK/sm11_qdq.onnx" 0.01 20 | grep -q '^ort: '; then
+	echo "node names: ok (ORT runs the QDQ file of an opset-11 Softmax)"
+else
+	echo "FAIL: the QDQ file of an opset-11 Softmax repeats a node name or ORT refuses it"; fail=1
+fi
 [ $fail = 0 ] && echo "ort_qdq: ok"
 exit $fail
