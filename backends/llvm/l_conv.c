@@ -266,6 +266,27 @@ int be_int_simd(const be_target *t)
 	return feature(t->features, "sse2") < 0 ? BE_ISIMD_NONE : BE_ISIMD_SSE2;
 }
 
+int be_int_vnni(const be_target *t)
+{
+	static const char *const vnni[] = {"cascadelake", "cooperlake", "icelake*", "tigerlake", "rocketlake",
+	                                   "sapphirerapids", "graniterapids*", "emeraldrapids", "alderlake",
+	                                   "raptorlake", "meteorlake", "arrowlake*", "lunarlake", "gracemont",
+	                                   "znver4", "znver5", NULL};
+	if (!t || !starts_with(t->triple, "x86_64"))
+		return 0;
+	static const char *const avxvnni[] = {"alderlake", "raptorlake", "meteorlake", "arrowlake*", "lunarlake",
+	                                      "gracemont", NULL};
+	int f512 = feature(t->features, "avx512vnni"), fvl = feature(t->features, "avx512vl");
+	int favx = feature(t->features, "avxvnni");
+	if (f512 > 0 && fvl > 0)
+		return 1;
+	if (favx > 0)
+		return 2;
+	if (f512 == 0 && favx == 0 && cpu_in(t->cpu, vnni))
+		return cpu_in(t->cpu, avxvnni) ? 2 : 1;
+	return 0;
+}
+
 /* ------------------------------------------------------ the tiled conv */
 
 typedef struct ck {

@@ -87,6 +87,7 @@ struct dsp_job {
 	bool simd;                /* NEON or x86 SIMD tiles, i8 columns (else DSP, i16) */
 	int tm, tp;               /* tile: channels x columns */
 	int arch;                 /* BE_ISIMD_* of the SIMD tiles */
+	int vnni;                 /* x86: f->vnni (VPDPBUSD on u8 columns) */
 	bool pair;                /* NEON: two products summed in i16 (no w' = -128) */
 	LLVMValueRef y;
 	int64_t ystr_m, ystr_p;   /* output index = ybase + m * ystr_m + p * ystr_p */
@@ -488,7 +489,7 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 {
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef v16 = LLVMVectorType(f->i8, 16), h8 = LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 8);
-	LLVMTypeRef s4 = LLVMVectorType(f->i32, 4), acct = LLVMVectorType(f->i32, j->arch == BE_ISIMD_AVX2 ? 8 : 4);
+	LLVMTypeRef s4 = LLVMVectorType(f->i32, 4), acct = LLVMVectorType(f->i32, j->arch == BE_ISIMD_AVX2 && !j->vnni ? 8 : 4);
 	LLVMValueRef moff = be_mul(f, m, j->wrow);
 	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
 	LLVMValueRef wend = gep8(f, w0, j->R4);
@@ -505,7 +506,7 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++)
 			ph[i][k] = LLVMBuildPhi(b, acct, "acc");
-	bool avx2 = j->arch == BE_ISIMD_AVX2, dot = j->arch == BE_ISIMD_NEON_DOT;
+	bool avx2 = j->arch == BE_ISIMD_AVX2 && !j->vnni, dot = j->arch == BE_ISIMD_NEON_DOT || j->vnni;
 	LLVMTypeRef h16 = LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 16);
 	for (int i = 0; i < nm; i++) {
 		LLVMValueRef v = LLVMBuildLoad2(b, v16, gep8(f, wp, i * j->wrow), "");
@@ -534,6 +535,13 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++) {
 			LLVMValueRef a;
+			if (dot && j->vnni) { /* VPDPBUSD: u8 column x s8 weights, four into each lane */
+				LLVMValueRef args[3] = {ph[i][k], LLVMBuildBitCast(b, xl[k], s4, ""),
+				                        LLVMBuildBitCast(b, wl[i], s4, "")};
+				/* (AVX-VNNI selects its VEX form from the same intrinsic) */
+				cur[i][k] = intr(f, "llvm.x86.avx512.vpdpbusd.128", args, 3);
+				continue;
+			}
 			if (dot) { /* SDOT: four products into each i32 lane */
 				LLVMValueRef args[3] = {ph[i][k], wl[i], xl[k]};
 				LLVMTypeRef tys[2] = {s4, v16};
@@ -826,13 +834,14 @@ static void end_cols(be_fn *f, dsp_job *j)
 	lifetime(f, false, j->col[0], col_bytes(j));
 }
 
-/* x (i8 or u8) as a column element: widened to i16 for the DSP; for NEON
- * i8 as is, and u8 less 128 (its top bit flipped), which j->zx matches. */
+/* x (i8 or u8) as a column element: widened to i16 for the DSP; for the
+ * SIMD tiles signed bytes (i8 as is, u8 less 128: its top bit flipped),
+ * or unsigned ones for VPDPBUSD (u8 as is, i8 plus 128); j->zx matches. */
 static LLVMValueRef col_val(be_fn *f, const dsp_job *j, LLVMValueRef v)
 {
 	bool u8 = j->xval->dt == IR_DT_U8;
 	if (j->simd)
-		return u8 ? LLVMBuildXor(f->b, v, LLVMConstInt(f->i8, 0x80, 0), "") : v;
+		return u8 != (j->vnni != 0) ? LLVMBuildXor(f->b, v, LLVMConstInt(f->i8, 0x80, 0), "") : v;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	return u8 ? LLVMBuildZExt(f->b, v, i16, "") : LLVMBuildSExt(f->b, v, i16, "");
 }
@@ -1748,9 +1757,11 @@ static bool job_setup(be_fn *f, dsp_job *j)
 {
 	j->simd = f->isimd != BE_ISIMD_NONE;
 	j->arch = f->isimd;
+	j->vnni = f->vnni;
 	j->tm = j->simd ? 4 : 2;
 	j->tp = 2;
-	j->zx = j->o.k.zx - (j->simd && j->xval->dt == IR_DT_U8 ? 128 : 0);
+	bool u8 = j->xval->dt == IR_DT_U8;
+	j->zx = j->o.k.zx + (!j->simd ? 0 : j->vnni ? (u8 ? 0 : 128) : (u8 ? -128 : 0));
 	return j->tp * (j->R + 15) * (j->simd ? 1 : 2) <= 16384;
 }
 

@@ -806,6 +806,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	f->dsp = t && ((strncmp(t->triple, "thumbv7em", 9) == 0 && !strstr(t->features, "-dsp")) ||
 	               strstr(t->features, "+dsp"));
 	f->isimd = be_int_simd(t);
+	f->vnni = f->isimd == BE_ISIMD_AVX2 ? be_int_vnni(t) : 0;
 	f->f32 = LLVMFloatTypeInContext(ctx);
 	f->i1 = LLVMInt1TypeInContext(ctx);
 	f->i8 = LLVMInt8TypeInContext(ctx);

@@ -62,6 +62,7 @@ typedef struct be_fn {
 	bool mcu;                     /* M-profile target (AUTO: compact kernels for packed weights) */
 	bool dsp;                     /* Armv7E-M DSP instructions (SMLAD, SXTB16): l_int_dsp.c */
 	int isimd;                    /* BE_ISIMD_*: l_int_dsp.c's SIMD integer tiles */
+	int vnni;                     /* x86 VPDPBUSD: 1 AVX512-VNNI with VL, 2 AVX-VNNI, or 0 */
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
 	be_layer *layer;              /* the layer function being built, or NULL (the body) */
 	be_site body;                 /* the body's, for addresses made there */
@@ -73,6 +74,9 @@ void be_vector_shape(const be_target *t, int *vl, int *nreg);
 /* The integer SIMD the target has for l_int_dsp.c's byte tiles. */
 enum { BE_ISIMD_NONE, BE_ISIMD_NEON, BE_ISIMD_NEON_DOT, BE_ISIMD_SSE2, BE_ISIMD_AVX2 };
 int be_int_simd(const be_target *t);
+/* x86 with VPDPBUSD on 128-bit vectors: 1 through AVX512-VNNI + VL, 2
+ * through AVX-VNNI, 0 without. */
+int be_int_vnni(const be_target *t);
 
 enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF };
 
