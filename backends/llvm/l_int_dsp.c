@@ -1236,15 +1236,16 @@ static int64_t simd_plane_size(const int64_t *k, const int64_t *s, const int64_t
 	return reach > ph * pw ? reach : ph * pw;
 }
 
-/* A small regular conv (one group, C <= 8 input channels, C * KH * KW <=
- * 64 taps, at least 64 outputs per channel and 8 per row: the first
- * layers of vision models) on SIMD targets, without column copies: every
- * input channel's bordered i16 plane (dw_fill_plane: x's zero point folds
- * into the bias),
- * then per output row, vector of 8 outputs and 4 output channels, each
- * tap's plane vector (as in the depthwise kernel) multiplied by the 4
- * channels' weights for it (NEON: SMLAL/SMLAL2 by element from vectors of
- * 8 weights).  0, -1 reported, or 1 when n is left to the tiles. */
+/* A regular conv (one group, at most 16 taps per channel, at least 64
+ * outputs per channel and 8 per row) on SIMD targets, without column
+ * copies: every input channel's bordered i16 plane (dw_fill_plane: x's
+ * zero point folds into the bias), then per output row, vector of 8
+ * outputs and 4 output channels, a loop over the input channels whose
+ * trip multiplies each tap's plane vector (as in the depthwise kernel) by
+ * the 4 channels' weights for it (NEON: SMLAL/SMLAL2 by element from the
+ * channel's taps, kept as i8 and widened once a trip).  On x86 only the
+ * first layers' small convs (C <= 8, C * KH * KW <= 64) take it.  0, -1
+ * reported, or 1 when n is left to the tiles. */
 static int simd_direct(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
@@ -1252,9 +1253,13 @@ static int simd_direct(be_fn *f, const ir_node *n)
 	if (conv_geom2(f, n, in, k, s, dil, pb, out))
 		return -1;
 	int64_t N = xv->shape.d[0], C = xv->shape.d[1], M = n->out[0]->shape.d[1], KK = k[0] * k[1];
-	int64_t R = C * KK, R8 = (R + 7) / 8 * 8, P = out[0] * out[1], ph, pw;
-	/* (SDOT tiles beat it: ResNet-8's first conv, 4% fewer instructions) */
-	if (f->isimd == BE_ISIMD_NEON_DOT || C > 8 || R > 64 || KK < 2 || s[1] > 2 || P < 64 || out[1] < 8)
+	int64_t P = out[0] * out[1], ph, pw;
+	/* SDOT tiles beat it (ResNet-8's first conv: 4% fewer instructions);
+	 * on x86, with no multiply by element, PMADDWD/VPDPBUSD tiles beat it
+	 * past the first layers (ResNet-8: twice as fast) */
+	if (f->isimd == BE_ISIMD_NEON_DOT || KK > 16 || KK < 2 || s[1] > 2 || P < 64 || out[1] < 8)
+		return 1;
+	if (f->isimd != BE_ISIMD_NEON && (C > 8 || C * KK > 64))
 		return 1;
 	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data || n->in[2]->dt != IR_DT_I32 ||
 	                       ir_shape_numel(&n->in[2]->shape) != M))
@@ -1266,7 +1271,9 @@ static int simd_direct(be_fn *f, const ir_node *n)
 		return 1;
 	be_iop o;
 	int rc = -1;
-	int16_t *wq = calloc((size_t)(M * R8), sizeof *wq);
+	/* W'[m][c][t] as i8 (w - zw must fit), 16 bytes of slack at the end
+	 * for the 16-byte loads of the last channel's taps */
+	int8_t *wq = calloc((size_t)(M * C * KK + 16), sizeof *wq);
 	int32_t *bias = malloc(sizeof *bias * (size_t)M);
 	if (be_iop_init(f, n, &o))
 		goto done;
@@ -1278,9 +1285,13 @@ static int simd_direct(be_fn *f, const ir_node *n)
 	for (int64_t m = 0; m < M; m++) {
 		int32_t zw = o.zw[o.nzw > 1 ? m : 0];
 		uint32_t sum = 0;
-		for (int64_t r = 0; r < R; r++) {
-			int32_t v = (int32_t)k_int_get(wv->data, wv->dt, m * R + r) - zw;
-			wq[m * R8 + r] = (int16_t)v; /* |v| <= 255 */
+		for (int64_t r = 0; r < C * KK; r++) {
+			int32_t v = (int32_t)k_int_get(wv->data, wv->dt, m * C * KK + r) - zw;
+			if (v < -128 || v > 127) {
+				rc = 1;
+				goto done;
+			}
+			wq[m * C * KK + r] = (int8_t)v;
 			sum += (uint32_t)v;
 		}
 		bias[m] = (int32_t)((uint32_t)(b0 ? b0[m] : 0) - (uint32_t)o.k.zx * sum);
@@ -1292,7 +1303,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 	char name[64];
 	snprintf(name, sizeof name, "%s.simdconv%d", f->name, n->id);
 	LLVMValueRef wt = be_opaque_const(
-		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wq, (size_t)(M * R8) * sizeof *wq, 1), 16);
+		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wq, (size_t)(M * C * KK + 16), 1), 16);
 	LLVMValueRef bt = be_table_i32(f, bias, M);
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
 	LLVMValueRef planes = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(C * psize)), "convplanes");
@@ -1323,40 +1334,68 @@ static int simd_direct(be_fn *f, const ir_node *n)
 				continue;
 			be_loop lm;
 			LLVMValueRef m = mpart == 0 ? be_mul(f, be_loop_begin(f, &lm, mcnt), 4) : be_ci(f, M - nm);
-			LLVMValueRef acc[4][2], wvec[4][8];
+			LLVMValueRef init[4], ph_[4][2], acc[4][2];
 			for (int i = 0; i < nm; i++) {
 				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
-				LLVMValueRef bs = LLVMBuildShuffleVector(
+				init[i] = LLVMBuildShuffleVector(
 					b, LLVMBuildInsertElement(b, LLVMGetPoison(sL), be_ld_t(f, f->i32, bt, mi), c32(f, 0), ""),
 					LLVMGetPoison(sL), LLVMConstNull(LLVMVectorType(f->i32, (unsigned)L)), "");
-				acc[i][0] = acc[i][1] = bs;
-				for (int64_t jv = 0; jv < R8 / 8; jv++) {
-					LLVMValueRef wo = be_mul(f, be_add(f, be_mul(f, mi, R8), be_ci(f, 8 * jv)), 2);
-					wvec[i][jv] = LLVMBuildLoad2(b, h8, LLVMBuildInBoundsGEP2(b, f->i8, wt, &wo, 1, ""), "");
-					LLVMSetAlignment(wvec[i][jv], 16);
-				}
 			}
-			for (int64_t cc = 0; cc < C; cc++)
-				for (int64_t kh = 0; kh < k[0]; kh++)
-					for (int64_t kw = 0; kw < k[1]; kw++) {
-						int64_t t = cc * KK + kh * k[1] + kw;
-						LLVMValueRef at = be_add(f, org, be_ci(f, cc * psize + kh * dil[0] * pw + kw * dil[1]));
-						int nl = s[1] == 2 ? 16 : 8;
-						LLVMValueRef xr = LLVMBuildLoad2(b, LLVMVectorType(i16, (unsigned)nl),
-						                                 LLVMBuildInBoundsGEP2(b, i16, planes, &at, 1, ""), "");
-						LLVMSetAlignment(xr, 2);
-						for (int h = 0; h < nh; h++) {
-							LLVMValueRef xh = LLVMBuildShuffleVector(b, xr, LLVMGetPoison(LLVMTypeOf(xr)),
-							                                         lanes(f, L * h * (int)s[1], (int)s[1], L), "");
-							xh = LLVMBuildSExt(b, xh, sL, "");
-							for (int i = 0; i < nm; i++) {
-								LLVMValueRef ws = LLVMBuildSExt(
-									b, LLVMBuildShuffleVector(b, wvec[i][t / 8], LLVMGetPoison(h8),
-									                          lanes(f, (int)(t % 8), 0, L), ""), sL, "");
-								acc[i][h] = LLVMBuildAdd(b, acc[i][h], LLVMBuildMul(b, xh, ws, ""), "");
-							}
+			/* the input channels, a loop trip each: the channel's taps
+			 * unrolled, its 16 weights per output channel in two vectors */
+			LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+			LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "direct.c");
+			LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "direct.c.end");
+			LLVMBuildBr(b, body);
+			LLVMPositionBuilderAtEnd(b, body);
+			LLVMValueRef cc = LLVMBuildPhi(b, f->ity, "c");
+			for (int i = 0; i < nm; i++)
+				for (int h = 0; h < nh; h++)
+					acc[i][h] = ph_[i][h] = LLVMBuildPhi(b, sL, "acc");
+			LLVMValueRef wvec[4][2];
+			for (int i = 0; i < nm; i++) { /* the channel's taps, widened */
+				LLVMValueRef wo = be_mul(f, be_add(f, be_mul(f, be_add(f, m, be_ci(f, i)), C), cc), KK);
+				LLVMValueRef w8 = LLVMBuildLoad2(b, LLVMVectorType(f->i8, 16),
+				                                 LLVMBuildInBoundsGEP2(b, f->i8, wt, &wo, 1, ""), "");
+				LLVMSetAlignment(w8, 1);
+				for (int hv = 0; hv < 2 && 8 * hv < KK; hv++)
+					wvec[i][hv] = LLVMBuildSExt(
+						b, LLVMBuildShuffleVector(b, w8, LLVMGetPoison(LLVMTypeOf(w8)), lanes(f, 8 * hv, 1, 8), ""),
+						h8, "");
+			}
+			LLVMValueRef corg = be_add(f, org, be_mul(f, cc, psize));
+			for (int64_t kh = 0; kh < k[0]; kh++)
+				for (int64_t kw = 0; kw < k[1]; kw++) {
+					int64_t t = kh * k[1] + kw;
+					LLVMValueRef at = be_add(f, corg, be_ci(f, kh * dil[0] * pw + kw * dil[1]));
+					int nl = s[1] == 2 ? 16 : 8;
+					LLVMValueRef xr = LLVMBuildLoad2(b, LLVMVectorType(i16, (unsigned)nl),
+					                                 LLVMBuildInBoundsGEP2(b, i16, planes, &at, 1, ""), "");
+					LLVMSetAlignment(xr, 2);
+					for (int h = 0; h < nh; h++) {
+						LLVMValueRef xh = LLVMBuildShuffleVector(b, xr, LLVMGetPoison(LLVMTypeOf(xr)),
+						                                         lanes(f, L * h * (int)s[1], (int)s[1], L), "");
+						xh = LLVMBuildSExt(b, xh, sL, "");
+						for (int i = 0; i < nm; i++) {
+							LLVMValueRef ws = LLVMBuildSExt(
+								b, LLVMBuildShuffleVector(b, wvec[i][t / 8], LLVMGetPoison(h8),
+								                          lanes(f, (int)(t % 8), 0, L), ""), sL, "");
+							acc[i][h] = LLVMBuildAdd(b, acc[i][h], LLVMBuildMul(b, xh, ws, ""), "");
 						}
 					}
+				}
+			LLVMValueRef cn = LLVMBuildAdd(b, cc, be_ci(f, 1), "");
+			LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, cn, be_ci(f, C), ""), exit, body);
+			LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+			LLVMValueRef zero = be_ci(f, 0);
+			LLVMAddIncoming(cc, &zero, &pre, 1);
+			LLVMAddIncoming(cc, &cn, &latch, 1);
+			for (int i = 0; i < nm; i++)
+				for (int h = 0; h < nh; h++) {
+					LLVMAddIncoming(ph_[i][h], &init[i], &pre, 1);
+					LLVMAddIncoming(ph_[i][h], &acc[i][h], &latch, 1);
+				}
+			LLVMPositionBuilderAtEnd(b, exit);
 			for (int i = 0; i < nm; i++) {
 				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
 				LLVMValueRef r = be_int_out_v(f, &o, acc[i][0], mi, 0);

@@ -415,25 +415,26 @@ def main(outdir):
     # column stride 2 with dilation (2, 2) and asymmetric pads (17 outputs
     # per row: 2 vectors and 1 left), then 1x1 (one tap), batch 2.
     # The pointwise kernel over NCHW (x86, and NEON up to 32 channels) at
-    # both ends: u8 in, 4 -> 6 channels over 333 pixels (C padded to 8, a
-    # 2-channel tail, an overlapping last block of 8 pixels), and i8 in,
-    # 6 -> 7 over 68 pixels.
+    # both ends: u8 in, 4 -> 12 channels over 333 pixels (C padded to 8,
+    # an overlapping last block of 8 pixels), and i8 in, 12 -> 7 over 68
+    # pixels (a 3-channel tail).
     md = Model("neon_dw", 17)
     x = md.qdq("x", 0.04, 120, U8)
-    y = md.conv(x, 0.04, 4, 6, (1, 1), U8, True, wmax=100, bmax=300)
+    y = md.conv(x, 0.04, 4, 12, (1, 1), U8, True, wmax=100, bmax=300)
     y = md.qdq(y, 0.04, 125, U8)
-    # a second output: the small-conv kernel (over every input plane) at
-    # stride 2 with asymmetric pads, u8 in, 4 x 18 outputs per channel
-    y1 = md.conv(y, 0.04, 6, 5, (3, 3), I8, True, bmax=3000, strides=[2, 2], pads=[1, 1, 0, 0])
+    # a second output: a regular conv over every input plane (12 input
+    # channels, a loop trip each) at stride 2 with asymmetric pads, u8 in,
+    # 4 x 18 outputs per channel
+    y1 = md.conv(y, 0.04, 12, 5, (3, 3), I8, True, bmax=3000, strides=[2, 2], pads=[1, 1, 0, 0])
     y1 = md.qdq(y1, 0.3, 3, I8)
-    y = md.conv(y, 0.04, 6, 6, (3, 3), U8, True, group=6, wmax=100, bmax=300, pads=[1, 1, 1, 1])
+    y = md.conv(y, 0.04, 12, 12, (3, 3), U8, True, group=12, wmax=100, bmax=300, pads=[1, 1, 1, 1])
     y = md.qdq(y, 0.1, 130, U8)
-    y = md.conv(y, 0.1, 6, 6, (5, 3), I8, True, group=6, bmax=300, strides=[1, 2], pads=[2, 1, 1, 0],
+    y = md.conv(y, 0.1, 12, 12, (5, 3), I8, True, group=12, bmax=300, strides=[1, 2], pads=[2, 1, 1, 0],
                 dilations=[2, 2])
     y = md.qdq(y, 0.2, -3, I8)
-    y = md.conv(y, 0.2, 6, 6, (1, 1), I8, False, group=6, bmax=300)
+    y = md.conv(y, 0.2, 12, 12, (1, 1), I8, False, group=12, bmax=300)
     y = md.qdq(y, 0.3, 2, I8)
-    y = md.conv(y, 0.3, 6, 7, (1, 1), I8, True, bmax=3000)
+    y = md.conv(y, 0.3, 12, 7, (1, 1), I8, True, bmax=3000)
     y = md.qdq(y, 0.5, -7, I8)
     md.save(outdir, (2, 4, 9, 37), y, extra=[y1])
 
