@@ -292,6 +292,61 @@ out:
 	return r;
 }
 
+/* A call of an overloaded intrinsic on t's type. */
+static LLVMValueRef vcall(be_fn *f, const char *name, LLVMTypeRef t, LLVMValueRef *args, unsigned n)
+{
+	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, &t, 1);
+	return LLVMBuildCall2(f->b, LLVMIntrinsicGetType(f->ctx, id, &t, 1), fn, args, n, "");
+}
+
+/* requant_k on NEON lanes, the way TFLite's NEON kernels do it, which is
+ * the same arithmetic: gemmlowp's SaturatingRoundingDoublingHighMul is
+ * SQRDMULH (for a*M < 0 both round (a*M + 2^30) / 2^31 toward -inf once
+ * the nudge is folded in, and INT32_MIN * INT32_MIN saturates in both),
+ * and RoundingDivideByPOT(x, r) is SRSHL by -r after SQADD of -1 to a
+ * negative x (r >= 1), which turns its round-half-up into the reference's
+ * half away from zero.  The left shift wraps, like CMSIS-NN's. */
+static LLVMValueRef requant_neon(be_fn *f, LLVMValueRef acc, const int32_t *mult, const int32_t *shift, int n,
+                                 LLVMValueRef c, int step, bool *small)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef t32 = LLVMTypeOf(acc);
+	int nn = n > 0 ? n : 1;
+	int32_t *left = malloc(sizeof *left * (size_t)nn), *nright = malloc(sizeof *nright * (size_t)nn);
+	if (!left || !nright) {
+		free(left);
+		free(nright);
+		return NULL;
+	}
+	bool any_left = false, any_right = false, all_right = true;
+	for (int i = 0; i < n; i++) {
+		left[i] = shift[i] > 0 ? shift[i] : 0;
+		nright[i] = shift[i] < 0 ? shift[i] : 0; /* -r */
+		any_left = any_left || shift[i] > 0;
+		any_right = any_right || shift[i] < 0;
+		all_right = all_right && shift[i] < 0;
+	}
+	*small = n > 0 && all_right;
+	LLVMValueRef a = acc;
+	if (any_left)
+		a = LLVMBuildShl(b, a, chan_of(f, t32, left, n, c, step), "");
+	LLVMValueRef args[2] = {a, chan_of(f, t32, mult, n, c, step)};
+	LLVMValueRef x = vcall(f, "llvm.aarch64.neon.sqrdmulh", t32, args, 2);
+	if (any_right) {
+		LLVMValueRef nr = chan_of(f, t32, nright, n, c, step);
+		/* -1 where x < 0 and r >= 1 (-r has its sign bit set) */
+		LLVMValueRef fix = LLVMBuildAShr(b, LLVMBuildAnd(b, x, nr, ""), kv(t32, 31), "");
+		LLVMValueRef fa[2] = {x, fix};
+		x = vcall(f, "llvm.aarch64.neon.sqadd", t32, fa, 2);
+		LLVMValueRef sa[2] = {x, nr};
+		x = vcall(f, "llvm.aarch64.neon.srshl", t32, sa, 2);
+	}
+	free(left);
+	free(nright);
+	return x;
+}
+
 /* r + zp saturated to [lo, hi] and narrowed to the output type ty (of
  * r's shape), as clamp(r, lo - zp, hi - zp) + zp: the i32 addition
  * cannot overflow. */
@@ -312,7 +367,11 @@ static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMVal
 		return acc;
 	bool small;
 	LLVMTypeRef t32 = shape_of(acc, f->i32), oty = shape_of(acc, be_dt_type(f, o->odt));
-	LLVMValueRef r = requant_k(f, acc, o->mult, o->shift, o->nrq, c, step, &small);
+	LLVMValueRef r = NULL;
+	if (is_vec(t32) && LLVMGetVectorSize(t32) == 4 && (f->isimd == BE_ISIMD_NEON || f->isimd == BE_ISIMD_NEON_DOT))
+		r = requant_neon(f, acc, o->mult, o->shift, o->nrq, c, step, &small);
+	if (!r)
+		r = requant_k(f, acc, o->mult, o->shift, o->nrq, c, step, &small);
 	if (small) /* |r| <= 2^30: add, then clamp (SSAT/USAT for a full range) */
 		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, LLVMBuildAdd(f->b, r, kv(t32, o->k.zy), ""),
 		                                                  kv(t32, o->k.lo)), kv(t32, o->k.hi)),

@@ -438,6 +438,21 @@ def main(outdir):
     y = md.qdq(y, 0.5, -7, I8)
     md.save(outdir, (2, 4, 9, 37), y, extra=[y1])
 
+    # Requantization's rounding on every i8 accumulator value: a matmul
+    # with K = 1 and unit weights whose per-column ratios (0.25, 0.5, 3,
+    # 0.001) give ties of both signs, left shifts and saturation; 256 rows
+    # (every x code) through the SIMD tiles' vector requantization.
+    md = Model("rq_ties", 18)
+    x = md.qdq("x", 1.0, 0, I8)
+    ws = np.array([0.25, 0.5, 3.0, 0.001], np.float32)
+    wd = md.tmp("wdq")
+    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(np.ones((1, 4), np.int8), "w"), md.const(ws, "ws"),
+                                                          md.const(np.zeros(4, np.int8), "wz")], [wd], axis=1))
+    mm = md.tmp("mm")
+    md.nodes.append(helper.make_node("MatMul", [x, wd], [mm]))
+    y = md.qdq(mm, 1.0, 0, I8)
+    md.save(outdir, (256, 1), y, x=np.arange(-128, 128, dtype=np.float32).reshape(256, 1))
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
