@@ -19,13 +19,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-qgtc=${1:-}
-if [ -z "$qgtc" ]; then
-  for c in "$root/build/tools/qgtc" "$root/build-sp/tools/qgtc"; do
-    [ -x "$c" ] && qgtc=$c && break
-  done
-fi
-[ -x "${qgtc:-}" ] || { echo "icount_a72.sh: no qgtc binary (pass its path)" >&2; exit 2; }
+. "$here/find_qgtc.sh"
+find_qgtc icount_a72.sh "${1:-}"
 for t in aarch64-linux-gnu-gcc qemu-aarch64 cc; do
   command -v "$t" >/dev/null || { echo "icount_a72.sh: $t not found (tools/setup.sh installs it)" >&2; exit 2; }
 done

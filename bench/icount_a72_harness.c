@@ -9,6 +9,8 @@
 
 #include MODEL_HEADER
 
+#include "bench_input.h"
+
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define ARENA_SIZE CAT(MODEL_PREFIX, _ARENA_SIZE)
@@ -21,11 +23,7 @@ static _Alignas(64) unsigned char arena[ARENA_SIZE > 0 ? ARENA_SIZE : 1];
 int main(int argc, char **argv)
 {
 	long rounds = argc > 1 ? atol(argv[1]) : 1;
-	unsigned s = 12345;
-	for (long i = 0; i < IN_SIZE; i++) {
-		s = s * 1103515245u + 12345u;
-		in[i] = (float)((s >> 8) & 0xffff) / 32768.0f - 1.0f;
-	}
+	bench_fill_input(in, IN_SIZE);
 	const float *const ins[1] = {in};
 	float *const outs[1] = {out};
 	for (long r = 0; r < rounds; r++)

@@ -17,13 +17,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-qgtc=${1:-}
-if [ -z "$qgtc" ]; then
-  for c in "$root/build/tools/qgtc" "$root/build-sp/tools/qgtc"; do
-    [ -x "$c" ] && qgtc=$c && break
-  done
-fi
-[ -x "${qgtc:-}" ] || { echo "icount_m4.sh: no qgtc binary (pass its path)" >&2; exit 2; }
+. "$here/find_qgtc.sh"
+find_qgtc icount_m4.sh "${1:-}"
 work=${LATENCY_DIR:-$root/build-bench}
 models=${LATENCY_MODELS:-mobilenet_v1_025_vww,resnet8_cifar,dscnn_kws,dense_autoencoder}
 py=/usr/bin/python3

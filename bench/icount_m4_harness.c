@@ -12,6 +12,8 @@
 
 #include MODEL_HEADER
 
+#include "bench_input.h"
+
 #define CAT_(a, b) a##b
 #define CAT(a, b) CAT_(a, b)
 #define ARENA_SIZE CAT(MODEL_PREFIX, _ARENA_SIZE)
@@ -46,11 +48,7 @@ static uint64_t measure(void)
 
 int main(void)
 {
-	unsigned s = 12345;
-	for (long i = 0; i < IN_SIZE; i++) {
-		s = s * 1103515245u + 12345u;
-		in[i] = (float)((s >> 8) & 0xffff) / 32768.0f - 1.0f;
-	}
+	bench_fill_input(in, IN_SIZE);
 	uint64_t first = measure(), second = measure();
 	printf("icount: %llu%s\n", (unsigned long long)second,
 	       second >= 0xFFFFFFull * 40u ? " (counter may have wrapped more than once)" : "");

@@ -24,13 +24,8 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(dirname "$here")
-qgtc=${1:-}
-if [ -z "$qgtc" ]; then
-  for c in "$root/build/tools/qgtc" "$root/build-sp/tools/qgtc"; do
-    [ -x "$c" ] && qgtc=$c && break
-  done
-fi
-[ -x "${qgtc:-}" ] || { echo "latency.sh: no qgtc binary (pass its path)" >&2; exit 2; }
+. "$here/find_qgtc.sh"
+find_qgtc latency.sh "${1:-}"
 rounds=${2:-5}
 secs=${3:-0.5}
 work=${LATENCY_DIR:-$root/build-bench}
