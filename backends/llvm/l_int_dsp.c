@@ -1224,6 +1224,37 @@ static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
 	return LLVMConstVector(idx, (unsigned)n);
 }
 
+/* The SIMD kernels' weights and bias: W'[m * R + r] = code m * R + r of
+ * operand 1 less channel m's zero point, and bias'[m] = bias (operand 2,
+ * or 0) - zx * sum_r W'[m, r], wrapping in i32 as the reference's sums
+ * do; *wmin and *wmax the range of W'.  A malloc'd W' (free it), or NULL
+ * reported. */
+static int32_t *simd_weights_fold(be_fn *f, const ir_node *n, const be_iop *o, int64_t M, int64_t R,
+                                  int32_t *bias, int32_t *wmin, int32_t *wmax)
+{
+	const ir_value *wv = n->in[1];
+	int32_t *wq = malloc(sizeof *wq * (size_t)(M * R > 0 ? M * R : 1));
+	if (!wq) {
+		diag_error(f->d, NULL, "out of memory");
+		return NULL;
+	}
+	const int32_t *b0 = has_bias(n, 2) ? n->in[2]->data : NULL;
+	*wmin = *wmax = 0;
+	for (int64_t m = 0; m < M; m++) {
+		int32_t zw = o->zw[o->nzw > 1 ? m : 0];
+		uint32_t sum = 0;
+		for (int64_t r = 0; r < R; r++) {
+			int32_t v = (int32_t)k_int_get(wv->data, wv->dt, m * R + r) - zw;
+			wq[m * R + r] = v;
+			*wmin = v < *wmin ? v : *wmin;
+			*wmax = v > *wmax ? v : *wmax;
+			sum += (uint32_t)v;
+		}
+		bias[m] = (int32_t)((uint32_t)(b0 ? b0[m] : 0) - (uint32_t)o->k.zx * sum);
+	}
+	return wq;
+}
+
 /* Elements a bordered plane needs for the SIMD row kernels: ph x pw, or
  * up to where the last vector of 8 outputs of the last row reads (16
  * elements per load at column stride 2), if that is further. */
@@ -1248,7 +1279,7 @@ static int64_t simd_plane_size(const int64_t *k, const int64_t *s, const int64_t
  * reported, or 1 when n is left to the tiles. */
 static int simd_direct(be_fn *f, const ir_node *n)
 {
-	const ir_value *xv = n->in[0], *wv = n->in[1];
+	const ir_value *xv = n->in[0];
 	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
 	if (conv_geom2(f, n, in, k, s, dil, pb, out))
 		return -1;
@@ -1274,28 +1305,21 @@ static int simd_direct(be_fn *f, const ir_node *n)
 	/* W'[m][c][t] as i8 (w - zw must fit), 16 bytes of slack at the end
 	 * for the 16-byte loads of the last channel's taps */
 	int8_t *wq = calloc((size_t)(M * C * KK + 16), sizeof *wq);
-	int32_t *bias = malloc(sizeof *bias * (size_t)M);
+	int32_t *bias = malloc(sizeof *bias * (size_t)M), *w32 = NULL, wmin, wmax;
 	if (be_iop_init(f, n, &o))
 		goto done;
 	if (!wq || !bias) {
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
 	}
-	const int32_t *b0 = has_bias(n, 2) ? n->in[2]->data : NULL;
-	for (int64_t m = 0; m < M; m++) {
-		int32_t zw = o.zw[o.nzw > 1 ? m : 0];
-		uint32_t sum = 0;
-		for (int64_t r = 0; r < C * KK; r++) {
-			int32_t v = (int32_t)k_int_get(wv->data, wv->dt, m * C * KK + r) - zw;
-			if (v < -128 || v > 127) {
-				rc = 1;
-				goto done;
-			}
-			wq[m * C * KK + r] = (int8_t)v;
-			sum += (uint32_t)v;
-		}
-		bias[m] = (int32_t)((uint32_t)(b0 ? b0[m] : 0) - (uint32_t)o.k.zx * sum);
+	if (!(w32 = simd_weights_fold(f, n, &o, M, C * KK, bias, &wmin, &wmax)))
+		goto done;
+	if (wmin < -128 || wmax > 127) {
+		rc = 1;
+		goto done;
 	}
+	for (int64_t i = 0; i < M * C * KK; i++)
+		wq[i] = (int8_t)w32[i];
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
 	int L = f->isimd == BE_ISIMD_AVX2 ? 8 : 4, nh = 8 / L;
@@ -1421,6 +1445,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 	lifetime(f, false, planes, C * psize * 2);
 	rc = 0;
 done:
+	free(w32);
 	free(wq);
 	free(bias);
 	be_iop_free(&o);
@@ -1439,7 +1464,7 @@ done:
  * left to the portable loops. */
 static int simd_depthwise(be_fn *f, const ir_node *n)
 {
-	const ir_value *xv = n->in[0], *wv = n->in[1];
+	const ir_value *xv = n->in[0];
 	const ir_shape *xs = &xv->shape;
 	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
 	if (conv_geom2(f, n, in, k, s, dil, pb, out))
@@ -1458,24 +1483,18 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 	be_iop o;
 	int rc = -1;
 	int16_t *wq = calloc((size_t)(C * 16), sizeof *wq);
-	int32_t *bias = malloc(sizeof *bias * (size_t)C);
+	int32_t *bias = malloc(sizeof *bias * (size_t)C), *w32 = NULL, wmin, wmax;
 	if (be_iop_init(f, n, &o))
 		goto done;
 	if (!wq || !bias) {
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
 	}
-	const int32_t *b0 = has_bias(n, 2) ? n->in[2]->data : NULL;
-	for (int64_t c = 0; c < C; c++) {
-		int32_t zw = o.zw[o.nzw > 1 ? c : 0];
-		uint32_t sum = 0;
-		for (int64_t t = 0; t < KK; t++) {
-			int32_t v = (int32_t)k_int_get(wv->data, wv->dt, c * KK + t) - zw;
-			wq[c * 16 + t] = (int16_t)v; /* |v| <= 255 */
-			sum += (uint32_t)v;
-		}
-		bias[c] = (int32_t)((uint32_t)(b0 ? b0[c] : 0) - (uint32_t)o.k.zx * sum);
-	}
+	if (!(w32 = simd_weights_fold(f, n, &o, C, KK, bias, &wmin, &wmax)))
+		goto done;
+	for (int64_t c = 0; c < C; c++) /* |W'| <= 255 */
+		for (int64_t t = 0; t < KK; t++)
+			wq[c * 16 + t] = (int16_t)w32[c * KK + t];
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
 	/* the 8 sums as one <8 x i32> with AVX2, else two <4 x i32> halves */
@@ -1548,6 +1567,7 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 	lifetime(f, false, plane, psize * 2);
 	rc = 0;
 done:
+	free(w32);
 	free(wq);
 	free(bias);
 	be_iop_free(&o);
@@ -1581,7 +1601,7 @@ static LLVMValueRef interleave16(be_fn *f)
 static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const int64_t *k, const int64_t *s,
                           const int64_t *pb, const int64_t *out)
 {
-	const ir_value *xv = n->in[0], *wv = n->in[1];
+	const ir_value *xv = n->in[0];
 	int64_t N = xv->shape.d[0], C = xv->shape.d[1], M = n->out[0]->shape.d[1], P = out[0] * out[1];
 	/* below 64 pixels the overlapping last block costs more than the byte
 	 * tiles' column copies save (measured on VWW's layers: 6x6 and 3x3
@@ -1595,43 +1615,28 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 	if (k[0] != 1 || k[1] != 1 || s[0] != 1 || s[1] != 1 || pb[0] || pb[1] || in[0] != out[0] ||
 	    in[1] != out[1] || C > 4096)
 		return 1;
-	/* W' = w - zw must fit i8 */
 	be_iop o;
-	if (be_iop_init(f, n, &o)) {
-		be_iop_free(&o);
-		return -1;
-	}
-	for (int64_t i = 0; i < M * C; i++) {
-		int32_t v = (int32_t)k_int_get(wv->data, wv->dt, i) - o.zw[o.nzw > 1 ? i / C : 0];
-		if (v < -128 || v > 127) {
-			be_iop_free(&o);
-			return 1;
-		}
-	}
-	be_iop_free(&o);
 	if (has_bias(n, 2) && (n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != M))
 		return 1;
 	int rc = -1;
 	int64_t C8 = (C + 7) / 8 * 8;
 	int8_t *wq = calloc((size_t)(M * C8), sizeof *wq);
-	int32_t *bias = malloc(sizeof *bias * (size_t)M);
+	int32_t *bias = malloc(sizeof *bias * (size_t)M), *w32 = NULL, wmin, wmax;
 	if (be_iop_init(f, n, &o))
 		goto done;
 	if (!wq || !bias) {
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
 	}
-	const int32_t *b0 = has_bias(n, 2) ? n->in[2]->data : NULL;
-	for (int64_t m = 0; m < M; m++) {
-		int32_t zw = o.zw[o.nzw > 1 ? m : 0];
-		uint32_t sum = 0;
-		for (int64_t c = 0; c < C; c++) {
-			int32_t v = (int32_t)k_int_get(wv->data, wv->dt, m * C + c) - zw;
-			wq[m * C8 + c] = (int8_t)v;
-			sum += (uint32_t)v;
-		}
-		bias[m] = (int32_t)((uint32_t)(b0 ? b0[m] : 0) - (uint32_t)o.k.zx * sum);
+	if (!(w32 = simd_weights_fold(f, n, &o, M, C, bias, &wmin, &wmax)))
+		goto done;
+	if (wmin < -128 || wmax > 127) { /* W' = w - zw must fit i8 */
+		rc = 1;
+		goto done;
 	}
+	for (int64_t m = 0; m < M; m++)
+		for (int64_t c = 0; c < C; c++)
+			wq[m * C8 + c] = (int8_t)w32[m * C + c];
 	LLVMBuilderRef b = f->b;
 	bool avx2 = f->isimd == BE_ISIMD_AVX2, neon = f->isimd == BE_ISIMD_NEON;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
@@ -1756,6 +1761,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 	be_loop_end(f, &ln);
 	rc = 0;
 done:
+	free(w32);
 	free(wq);
 	free(bias);
 	be_iop_free(&o);
