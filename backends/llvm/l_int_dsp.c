@@ -508,28 +508,20 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 			ph[i][k] = LLVMBuildPhi(b, acct, "acc");
 	bool avx2 = j->arch == BE_ISIMD_AVX2 && !j->vnni, dot = j->arch == BE_ISIMD_NEON_DOT || j->vnni;
 	LLVMTypeRef h16 = LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 16);
-	for (int i = 0; i < nm; i++) {
-		LLVMValueRef v = LLVMBuildLoad2(b, v16, gep8(f, wp, i * j->wrow), "");
+	/* the 16 bytes of a weight row (i < nm) or column (nm + k): as they
+	 * are (SDOT, VPDPBUSD), widened (AVX2), or widened in halves */
+	for (int e = 0; e < nm + np; e++) {
+		bool w = e < nm;
+		LLVMValueRef v = LLVMBuildLoad2(b, v16, w ? gep8(f, wp, e * j->wrow) : gep8(f, xp, (e - nm) * j->R4), "");
 		LLVMSetAlignment(v, 16);
+		LLVMValueRef *lo = w ? &wl[e] : &xl[e - nm], *hi = w ? &wh[e] : &xh[e - nm];
 		if (dot) {
-			wl[i] = v;
+			*lo = v;
 		} else if (avx2) {
-			wl[i] = LLVMBuildSExt(b, v, h16, "");
+			*lo = LLVMBuildSExt(b, v, h16, "");
 		} else {
-			wl[i] = half16(f, v, 0);
-			wh[i] = half16(f, v, 8);
-		}
-	}
-	for (int k = 0; k < np; k++) {
-		LLVMValueRef v = LLVMBuildLoad2(b, v16, gep8(f, xp, k * j->R4), "");
-		LLVMSetAlignment(v, 16);
-		if (dot) {
-			xl[k] = v;
-		} else if (avx2) {
-			xl[k] = LLVMBuildSExt(b, v, h16, "");
-		} else {
-			xl[k] = half16(f, v, 0);
-			xh[k] = half16(f, v, 8);
+			*lo = half16(f, v, 0);
+			*hi = half16(f, v, 8);
 		}
 	}
 	for (int i = 0; i < nm; i++)
@@ -1224,6 +1216,72 @@ static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
 	return LLVMConstVector(idx, (unsigned)n);
 }
 
+/* The row kernels' 8 outputs of channel c from its i32 sums (one <8 x
+ * i32>, or two <4 x i32> halves when acc[1]), requantized, stored at
+ * y[yi...]: all 8, or the first nvalid of a row's last partial vector. */
+static void store_row8(be_fn *f, const be_iop *o, LLVMValueRef *acc, int nh, LLVMValueRef c, LLVMValueRef y,
+                       LLVMValueRef yi, int64_t nvalid)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef oty = be_dt_type(f, o->odt);
+	LLVMValueRef r = be_int_out_v(f, o, acc[0], c, 0);
+	if (nh == 2)
+		r = LLVMBuildShuffleVector(b, r, be_int_out_v(f, o, acc[1], c, 0), lanes(f, 0, 1, 8), "");
+	if (nvalid >= 8) {
+		LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "")), 1);
+		return;
+	}
+	for (int64_t l = 0; l < nvalid; l++)
+		be_st_t(f, oty, y, be_add(f, yi, be_ci(f, l)), LLVMBuildExtractElement(b, r, c32(f, (int)l), ""));
+}
+
+/* A counted loop carrying up to 4 x 2 accumulators (the SIMD kernels'
+ * channel loops): acc_loop_begin opens the body with the trip counter
+ * (returned) and the accumulators as phis of type ty (acc[i][h], i < nm,
+ * h < nh), which the body updates in place; acc_loop_end closes it after
+ * trips trips, each accumulator starting at init[i], and leaves the
+ * builder after the loop with acc[][] the final sums. */
+typedef struct acc_loop {
+	LLVMBasicBlockRef pre, body, exit;
+	LLVMValueRef iv, phi[4][2];
+	int nm, nh;
+} acc_loop;
+
+static LLVMValueRef acc_loop_begin(be_fn *f, acc_loop *l, const char *name, LLVMTypeRef ty, int nm, int nh,
+                                   LLVMValueRef acc[4][2])
+{
+	LLVMBuilderRef b = f->b;
+	l->pre = LLVMGetInsertBlock(b);
+	l->body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, name);
+	l->exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
+	l->nm = nm;
+	l->nh = nh;
+	LLVMBuildBr(b, l->body);
+	LLVMPositionBuilderAtEnd(b, l->body);
+	l->iv = LLVMBuildPhi(b, f->ity, "");
+	for (int i = 0; i < nm; i++)
+		for (int h = 0; h < nh; h++)
+			acc[i][h] = l->phi[i][h] = LLVMBuildPhi(b, ty, "acc");
+	return l->iv;
+}
+
+static void acc_loop_end(be_fn *f, acc_loop *l, int64_t trips, LLVMValueRef *init, LLVMValueRef acc[4][2])
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef next = LLVMBuildAdd(b, l->iv, be_ci(f, 1), "");
+	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, trips), ""), l->exit, l->body);
+	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+	LLVMValueRef zero = be_ci(f, 0);
+	LLVMAddIncoming(l->iv, &zero, &l->pre, 1);
+	LLVMAddIncoming(l->iv, &next, &latch, 1);
+	for (int i = 0; i < l->nm; i++)
+		for (int h = 0; h < l->nh; h++) {
+			LLVMAddIncoming(l->phi[i][h], &init[i], &l->pre, 1);
+			LLVMAddIncoming(l->phi[i][h], &acc[i][h], &latch, 1);
+		}
+	LLVMPositionBuilderAtEnd(b, l->exit);
+}
+
 /* The SIMD kernels' weights and bias: W'[m * R + r] = code m * R + r of
  * operand 1 less channel m's zero point, and bias'[m] = bias (operand 2,
  * or 0) - zx * sum_r W'[m, r], wrapping in i32 as the reference's sums
@@ -1321,7 +1379,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 	for (int64_t i = 0; i < M * C * KK; i++)
 		wq[i] = (int8_t)w32[i];
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	int L = f->isimd == BE_ISIMD_AVX2 ? 8 : 4, nh = 8 / L;
 	LLVMTypeRef h8 = LLVMVectorType(i16, 8), sL = LLVMVectorType(f->i32, (unsigned)L);
 	char name[64];
@@ -1358,7 +1416,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 				continue;
 			be_loop lm;
 			LLVMValueRef m = mpart == 0 ? be_mul(f, be_loop_begin(f, &lm, mcnt), 4) : be_ci(f, M - nm);
-			LLVMValueRef init[4], ph_[4][2], acc[4][2];
+			LLVMValueRef init[4], acc[4][2];
 			for (int i = 0; i < nm; i++) {
 				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
 				init[i] = LLVMBuildShuffleVector(
@@ -1367,15 +1425,8 @@ static int simd_direct(be_fn *f, const ir_node *n)
 			}
 			/* the input channels, a loop trip each: the channel's taps
 			 * unrolled, its 16 weights per output channel in two vectors */
-			LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
-			LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "direct.c");
-			LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "direct.c.end");
-			LLVMBuildBr(b, body);
-			LLVMPositionBuilderAtEnd(b, body);
-			LLVMValueRef cc = LLVMBuildPhi(b, f->ity, "c");
-			for (int i = 0; i < nm; i++)
-				for (int h = 0; h < nh; h++)
-					acc[i][h] = ph_[i][h] = LLVMBuildPhi(b, sL, "acc");
+			acc_loop cl;
+			LLVMValueRef cc = acc_loop_begin(f, &cl, "direct.c", sL, nm, nh, acc);
 			LLVMValueRef wvec[4][2];
 			for (int i = 0; i < nm; i++) { /* the channel's taps, widened */
 				LLVMValueRef wo = be_mul(f, be_add(f, be_mul(f, be_add(f, m, be_ci(f, i)), C), cc), KK);
@@ -1408,31 +1459,11 @@ static int simd_direct(be_fn *f, const ir_node *n)
 						}
 					}
 				}
-			LLVMValueRef cn = LLVMBuildAdd(b, cc, be_ci(f, 1), "");
-			LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, cn, be_ci(f, C), ""), exit, body);
-			LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
-			LLVMValueRef zero = be_ci(f, 0);
-			LLVMAddIncoming(cc, &zero, &pre, 1);
-			LLVMAddIncoming(cc, &cn, &latch, 1);
-			for (int i = 0; i < nm; i++)
-				for (int h = 0; h < nh; h++) {
-					LLVMAddIncoming(ph_[i][h], &init[i], &pre, 1);
-					LLVMAddIncoming(ph_[i][h], &acc[i][h], &latch, 1);
-				}
-			LLVMPositionBuilderAtEnd(b, exit);
+			acc_loop_end(f, &cl, C, init, acc);
 			for (int i = 0; i < nm; i++) {
 				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
-				LLVMValueRef r = be_int_out_v(f, &o, acc[i][0], mi, 0);
-				if (nh == 2)
-					r = LLVMBuildShuffleVector(b, r, be_int_out_v(f, &o, acc[i][1], mi, 0), lanes(f, 0, 1, 8), "");
 				LLVMValueRef yi = be_add(f, be_mul(f, be_add(f, be_mul(f, nb, M), mi), P), ybase);
-				if (part == 0) {
-					LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "")), 1);
-				} else {
-					for (int64_t l = 0; l < tail; l++)
-						be_st_t(f, oty, y, be_add(f, yi, be_ci(f, l)),
-						        LLVMBuildExtractElement(b, r, c32(f, (int)l), ""));
-				}
+				store_row8(f, &o, acc[i], nh, mi, y, yi, part == 0 ? 8 : tail);
 			}
 			if (mpart == 0)
 				be_loop_end(f, &lm);
@@ -1496,7 +1527,7 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 		for (int64_t t = 0; t < KK; t++)
 			wq[c * 16 + t] = (int16_t)w32[c * KK + t];
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	/* the 8 sums as one <8 x i32> with AVX2, else two <4 x i32> halves */
 	int L = f->isimd == BE_ISIMD_AVX2 ? 8 : 4, nh = 8 / L;
 	LLVMTypeRef h16 = LLVMVectorType(i16, 16), s4 = LLVMVectorType(f->i32, (unsigned)L);
@@ -1548,18 +1579,9 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 					acc[h] = LLVMBuildAdd(b, acc[h], LLVMBuildMul(b, xh, wl[kh * k[1] + kw], ""), "");
 				}
 			}
-		LLVMValueRef r = be_int_out_v(f, &o, acc[0], c, 0);
-		if (nh == 2)
-			r = LLVMBuildShuffleVector(b, r, be_int_out_v(f, &o, acc[1], c, 0), lanes(f, 0, 1, 8), "");
-		LLVMValueRef yi = be_add(f, ybase, ow0);
-		if (part == 0) {
-			LLVMValueRef ya = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
-			LLVMSetAlignment(LLVMBuildStore(b, r, ya), 1);
+		store_row8(f, &o, acc, nh, c, y, be_add(f, ybase, ow0), part == 0 ? 8 : tail);
+		if (part == 0)
 			be_loop_end(f, &lv);
-		} else {
-			for (int64_t l = 0; l < tail; l++)
-				be_st_t(f, oty, y, be_add(f, yi, be_ci(f, l)), LLVMBuildExtractElement(b, r, c32(f, (int)l), ""));
-		}
 	}
 	be_loop_end(f, &lh);
 	be_loop_end(f, &lc);
@@ -1673,16 +1695,9 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 			                                 LLVMGetPoison(at), LLVMConstNull(LLVMVectorType(f->i32, neon ? 4 : 8)), "");
 		}
 		/* the channel loop, 8 channels a trip */
-		LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
-		LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "pw.c");
-		LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "pw.c.end");
-		LLVMBuildBr(b, body);
-		LLVMPositionBuilderAtEnd(b, body);
-		LLVMValueRef cb = LLVMBuildPhi(b, f->ity, "cb");
-		LLVMValueRef ph[4][2], cur[4][2];
-		for (int i = 0; i < nm; i++)
-			for (int h = 0; h < nh; h++)
-				cur[i][h] = ph[i][h] = LLVMBuildPhi(b, at, "acc");
+		LLVMValueRef cur[4][2];
+		acc_loop cl;
+		LLVMValueRef cb = acc_loop_begin(f, &cl, "pw.c", at, nm, nh, cur);
 		LLVMValueRef c0 = be_mul(f, cb, 8);
 		LLVMValueRef xr[8];
 		for (int l = 0; l < 8; l++) { /* rows c0 + l (row C - 1 past C), widened */
@@ -1735,18 +1750,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 				}
 			}
 		}
-		LLVMValueRef cn = LLVMBuildAdd(b, cb, be_ci(f, 1), "");
-		LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, cn, be_ci(f, C8 / 8), ""), exit, body);
-		LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
-		LLVMValueRef zero = be_ci(f, 0);
-		LLVMAddIncoming(cb, &zero, &pre, 1);
-		LLVMAddIncoming(cb, &cn, &latch, 1);
-		for (int i = 0; i < nm; i++)
-			for (int h = 0; h < nh; h++) {
-				LLVMAddIncoming(ph[i][h], &init[i], &pre, 1);
-				LLVMAddIncoming(ph[i][h], &cur[i][h], &latch, 1);
-			}
-		LLVMPositionBuilderAtEnd(b, exit);
+		acc_loop_end(f, &cl, C8 / 8, init, cur);
 		for (int i = 0; i < nm; i++) {
 			LLVMValueRef mi = be_add(f, m, be_ci(f, i));
 			LLVMValueRef sum = neon ? LLVMBuildShuffleVector(b, cur[i][0], cur[i][1], lanes(f, 0, 1, 8), "") : cur[i][0];
