@@ -803,7 +803,9 @@ static int build(wctx *c, Onnx__ModelProto *m)
 	os->version = c->opset;
 	if (c->opset >= 21)
 		m->ir_version = 10; /* what opset 21 requires */
-	if (!c->nerr && unique_node_names(c, gp))
+	/* (a failed name copy left a NULL: the caller reports the arena's
+	 * sticky flag) */
+	if (!c->nerr && !ir_arena_failed(c->a) && unique_node_names(c, gp))
 		return -1;
 	return c->nerr ? -1 : 0;
 }

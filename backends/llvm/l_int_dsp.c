@@ -1661,7 +1661,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 			wq[m * C8 + c] = (int8_t)w32[m * C + c];
 	LLVMBuilderRef b = f->b;
 	bool avx2 = f->isimd == BE_ISIMD_AVX2, neon = f->isimd == BE_ISIMD_NEON;
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	LLVMTypeRef h8 = LLVMVectorType(i16, 8), s4 = LLVMVectorType(f->i32, 4);
 	LLVMTypeRef s8 = LLVMVectorType(f->i32, 8), b8 = LLVMVectorType(f->i8, 8);
 	char name[64];
@@ -1753,10 +1753,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 		acc_loop_end(f, &cl, C8 / 8, init, cur);
 		for (int i = 0; i < nm; i++) {
 			LLVMValueRef mi = be_add(f, m, be_ci(f, i));
-			LLVMValueRef sum = neon ? LLVMBuildShuffleVector(b, cur[i][0], cur[i][1], lanes(f, 0, 1, 8), "") : cur[i][0];
-			LLVMValueRef r = be_int_out_v(f, &o, sum, mi, 0);
-			LLVMValueRef yi = be_add(f, yb, be_add(f, be_mul(f, mi, P), p0));
-			LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "")), 1);
+			store_row8(f, &o, cur[i], nh, mi, y, be_add(f, yb, be_add(f, be_mul(f, mi, P), p0)), 8);
 		}
 		if (part == 0)
 			be_loop_end(f, &lm);
