@@ -29,10 +29,11 @@ LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRe
 enum { BE_INT_LANES_MAX = 16 };
 LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step);
 
-/* The DSP kernels (l_int_dsp.c): conv with one group and matmul with a
- * constant 2-D right operand on i8/u8 data, on targets with the v7E-M DSP
- * instructions (f->dsp).  0, -1 reported, or 1 when n is not theirs
- * (then the portable loops of l_int.c lower it). */
+/* The target kernels (l_int_dsp.c): conv (one group, or depthwise) and
+ * matmul with a constant 2-D right operand on i8/u8 data, on targets with
+ * the v7E-M DSP instructions (f->dsp) or integer SIMD (f->isimd).  0, -1
+ * reported, or 1 when n is not theirs (then the portable loops of l_int.c
+ * lower it). */
 int be_dsp_conv(be_fn *f, const ir_node *n);
 int be_dsp_matmul(be_fn *f, const ir_node *n);
 

@@ -1,6 +1,7 @@
 /* l_int_dsp.c: integer conv and matmul on the Armv7E-M DSP instructions
- * (Cortex-M4/M7): SMLAD does two 16x16 multiplies and the accumulation in
- * one instruction, SXTB16 widens two bytes of a word at once.
+ * (Cortex-M4/M7) and on AArch64 and x86 SIMD.  On the DSP, SMLAD does two
+ * 16x16 multiplies and the accumulation in one instruction, and SXTB16
+ * widens two bytes of a word at once.
  *
  * Both ops become one shape: y[p, m] = bias'[m] + sum_r W'[m, r] * col_p[r]
  * over R reduction elements, a "column" per output pixel (conv) or row
@@ -16,7 +17,17 @@
  *     result is the interpreter's byte for byte.
  * At run time two columns are filled as i16 on the stack (x as is, pad
  * taps zx, the tail zeros), and a 2x2 register tile (two channels, two
- * columns) runs 8 SMLADs per 4 reduction elements. */
+ * columns) runs 8 SMLADs per 4 reduction elements.
+ *
+ * The same machinery drives the SIMD targets' byte tiles (AArch64 NEON,
+ * with SDOT where the core has it; x86 SSE2/AVX2, with VPDPBUSD where it
+ * has VNNI): i8 columns and weights padded to 16, 4 channels x 2 columns
+ * (tile_simd, store_simd).  Beside the tiles the SIMD targets have kernels
+ * that need no column copies: 1x1 convs straight over NCHW
+ * (simd_pointwise), regular convs over bordered input planes
+ * (simd_direct) and depthwise convs over 8-output vectors
+ * (simd_depthwise).  Every one is the interpreter's arithmetic byte for
+ * byte. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
