@@ -114,8 +114,7 @@ static LLVMValueRef kv(LLVMTypeRef ty, int64_t v)
 	return LLVMConstVector(el, n);
 }
 
-/* s in every lane of ty (as is for a scalar ty). */
-static LLVMValueRef splat(be_fn *f, LLVMTypeRef ty, LLVMValueRef s)
+LLVMValueRef be_splat(be_fn *f, LLVMTypeRef ty, LLVMValueRef s)
 {
 	if (!is_vec(ty))
 		return s;
@@ -135,7 +134,7 @@ static LLVMValueRef chan_of(be_fn *f, LLVMTypeRef ty, const int32_t *vals, int n
 		return kv(ty, n >= 1 ? vals[0] : 0);
 	LLVMValueRef t = be_table_i32(f, vals, n);
 	if (!is_vec(ty) || step == 0)
-		return splat(f, ty, be_ld_t(f, f->i32, t, c));
+		return be_splat(f, ty, be_ld_t(f, f->i32, t, c));
 	LLVMValueRef p = LLVMBuildInBoundsGEP2(f->b, f->i32, t, &c, 1, "");
 	LLVMValueRef v = LLVMBuildLoad2(f->b, ty, p, "");
 	LLVMSetAlignment(v, 4);
@@ -254,7 +253,7 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 			radd = LLVMBuildLoad2(b, t64, LLVMBuildInBoundsGEP2(b, f->i64, g, &c, 1, ""), "");
 			LLVMSetAlignment(radd, 8);
 		} else {
-			radd = splat(f, t64, be_ld_t(f, f->i64, g, c));
+			radd = be_splat(f, t64, be_ld_t(f, f->i64, g, c));
 		}
 	}
 	/* - [t < 0] * 2^31 as + (t >> 63) << 31: a shift, no compare.  With

@@ -27,6 +27,8 @@ LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRe
  * is channel c + l (step 1) or channel c (step 0); a vector of the
  * output's dtype (the accumulators as they are without requantization). */
 enum { BE_INT_LANES_MAX = 16 };
+/* s in every lane of the vector type ty (s itself for a scalar ty). */
+LLVMValueRef be_splat(be_fn *f, LLVMTypeRef ty, LLVMValueRef s);
 LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step);
 
 /* The target kernels (l_int_dsp.c): conv (one group, or depthwise) and

@@ -1227,6 +1227,29 @@ static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
 	return LLVMConstVector(idx, (unsigned)n);
 }
 
+/* Lane t of the i16 vector v in L i32 lanes (a weight by element). */
+static LLVMValueRef lane_i32(be_fn *f, LLVMValueRef v, int t, int L)
+{
+	LLVMValueRef sh = LLVMBuildShuffleVector(f->b, v, LLVMGetPoison(LLVMTypeOf(v)), lanes(f, t, 0, L), "");
+	return LLVMBuildSExt(f->b, sh, LLVMVectorType(f->i32, (unsigned)L), "");
+}
+
+/* The row kernels' 8 plane values from element at of the i16 plane, at
+ * column stride s1 (1, or 2 from a 16-element load), as nh vectors of L
+ * i32 lanes. */
+static void plane_row8(be_fn *f, LLVMValueRef plane, LLVMValueRef at, int64_t s1, int L, int nh, LLVMValueRef *xh)
+{
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef xr = LLVMBuildLoad2(f->b, LLVMVectorType(i16, s1 == 2 ? 16 : 8),
+	                                 LLVMBuildInBoundsGEP2(f->b, i16, plane, &at, 1, ""), "");
+	LLVMSetAlignment(xr, 2);
+	for (int h = 0; h < nh; h++) {
+		LLVMValueRef v = LLVMBuildShuffleVector(f->b, xr, LLVMGetPoison(LLVMTypeOf(xr)),
+		                                        lanes(f, L * h * (int)s1, (int)s1, L), "");
+		xh[h] = LLVMBuildSExt(f->b, v, LLVMVectorType(f->i32, (unsigned)L), "");
+	}
+}
+
 /* The row kernels' 8 outputs of channel c from its i32 sums (one <8 x
  * i32>, or two <4 x i32> halves when acc[1]), requantized, stored at
  * y[yi...]: all 8, or the first nvalid of a row's last partial vector. */
@@ -1429,10 +1452,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 			LLVMValueRef m = mpart == 0 ? be_mul(f, be_loop_begin(f, &lm, mcnt), 4) : be_ci(f, M - nm);
 			LLVMValueRef init[4], acc[4][2];
 			for (int i = 0; i < nm; i++) {
-				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
-				init[i] = LLVMBuildShuffleVector(
-					b, LLVMBuildInsertElement(b, LLVMGetPoison(sL), be_ld_t(f, f->i32, bt, mi), c32(f, 0), ""),
-					LLVMGetPoison(sL), LLVMConstNull(LLVMVectorType(f->i32, (unsigned)L)), "");
+				init[i] = be_splat(f, sL, be_ld_t(f, f->i32, bt, be_add(f, m, be_ci(f, i))));
 			}
 			/* the input channels, a loop trip each: the channel's taps
 			 * unrolled, its 16 weights per output channel in two vectors */
@@ -1453,22 +1473,13 @@ static int simd_direct(be_fn *f, const ir_node *n)
 			for (int64_t kh = 0; kh < k[0]; kh++)
 				for (int64_t kw = 0; kw < k[1]; kw++) {
 					int64_t t = kh * k[1] + kw;
-					LLVMValueRef at = be_add(f, corg, be_ci(f, kh * dil[0] * pw + kw * dil[1]));
-					int nl = s[1] == 2 ? 16 : 8;
-					LLVMValueRef xr = LLVMBuildLoad2(b, LLVMVectorType(i16, (unsigned)nl),
-					                                 LLVMBuildInBoundsGEP2(b, i16, planes, &at, 1, ""), "");
-					LLVMSetAlignment(xr, 2);
-					for (int h = 0; h < nh; h++) {
-						LLVMValueRef xh = LLVMBuildShuffleVector(b, xr, LLVMGetPoison(LLVMTypeOf(xr)),
-						                                         lanes(f, L * h * (int)s[1], (int)s[1], L), "");
-						xh = LLVMBuildSExt(b, xh, sL, "");
+					LLVMValueRef xh[2];
+					plane_row8(f, planes, be_add(f, corg, be_ci(f, kh * dil[0] * pw + kw * dil[1])), s[1], L, nh, xh);
+					for (int h = 0; h < nh; h++)
 						for (int i = 0; i < nm; i++) {
-							LLVMValueRef ws = LLVMBuildSExt(
-								b, LLVMBuildShuffleVector(b, wvec[i][t / 8], LLVMGetPoison(h8),
-								                          lanes(f, (int)(t % 8), 0, L), ""), sL, "");
-							acc[i][h] = LLVMBuildAdd(b, acc[i][h], LLVMBuildMul(b, xh, ws, ""), "");
+							LLVMValueRef ws = lane_i32(f, wvec[i][t / 8], (int)(t % 8), L);
+							acc[i][h] = LLVMBuildAdd(b, acc[i][h], LLVMBuildMul(b, xh[h], ws, ""), "");
 						}
-					}
 				}
 			acc_loop_end(f, &cl, C, init, acc);
 			for (int i = 0; i < nm; i++) {
@@ -1561,10 +1572,8 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 	LLVMSetAlignment(wvec, 16);
 	LLVMValueRef wl[16];
 	for (int64_t t = 0; t < KK; t++) /* the tap's weight in 4 lanes, as i32 */
-		wl[t] = LLVMBuildSExt(b, LLVMBuildShuffleVector(b, wvec, LLVMGetPoison(h16), lanes(f, (int)t, 0, L), ""), s4, "");
-	LLVMValueRef bsplat = LLVMBuildShuffleVector(
-		b, LLVMBuildInsertElement(b, LLVMGetPoison(s4), be_ld_t(f, f->i32, bt, c), c32(f, 0), ""),
-		LLVMGetPoison(s4), LLVMConstNull(LLVMVectorType(f->i32, (unsigned)L)), "");
+		wl[t] = lane_i32(f, wvec, (int)t, L);
+	LLVMValueRef bsplat = be_splat(f, s4, be_ld_t(f, f->i32, bt, c));
 	LLVMValueRef oh = be_loop_begin(f, &lh, out[0]);
 	LLVMValueRef ybase = be_add(f, be_mul(f, nc, out[0] * out[1]), be_mul(f, oh, out[1]));
 	LLVMValueRef rbase = be_mul(f, oh, s[0] * pw);
@@ -1578,17 +1587,10 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 		LLVMValueRef acc[2] = {bsplat, bsplat};
 		for (int64_t kh = 0; kh < k[0]; kh++)
 			for (int64_t kw = 0; kw < k[1]; kw++) {
-				LLVMValueRef at = be_add(f, org, be_ci(f, kh * dil[0] * pw + kw * dil[1]));
-				LLVMValueRef pa = LLVMBuildInBoundsGEP2(b, i16, plane, &at, 1, "");
-				int nl = s[1] == 2 ? 16 : 8;
-				LLVMValueRef xr = LLVMBuildLoad2(b, LLVMVectorType(i16, (unsigned)nl), pa, "");
-				LLVMSetAlignment(xr, 2);
-				for (int h = 0; h < nh; h++) {
-					LLVMValueRef xh = LLVMBuildShuffleVector(b, xr, LLVMGetPoison(LLVMTypeOf(xr)),
-					                                         lanes(f, L * h * (int)s[1], (int)s[1], L), "");
-					xh = LLVMBuildSExt(b, xh, s4, "");
-					acc[h] = LLVMBuildAdd(b, acc[h], LLVMBuildMul(b, xh, wl[kh * k[1] + kw], ""), "");
-				}
+				LLVMValueRef xh[2];
+				plane_row8(f, plane, be_add(f, org, be_ci(f, kh * dil[0] * pw + kw * dil[1])), s[1], L, nh, xh);
+				for (int h = 0; h < nh; h++)
+					acc[h] = LLVMBuildAdd(b, acc[h], LLVMBuildMul(b, xh[h], wl[kh * k[1] + kw], ""), "");
 			}
 		store_row8(f, &o, acc, nh, c, y, be_add(f, ybase, ow0), part == 0 ? 8 : tail);
 		if (part == 0)
@@ -1701,9 +1703,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 		LLVMTypeRef at = neon ? s4 : s8;
 		LLVMValueRef init[4];
 		for (int i = 0; i < nm; i++) {
-			LLVMValueRef bv = be_ld_t(f, f->i32, bt, be_add(f, m, be_ci(f, i)));
-			init[i] = LLVMBuildShuffleVector(b, LLVMBuildInsertElement(b, LLVMGetPoison(at), bv, c32(f, 0), ""),
-			                                 LLVMGetPoison(at), LLVMConstNull(LLVMVectorType(f->i32, neon ? 4 : 8)), "");
+			init[i] = be_splat(f, at, be_ld_t(f, f->i32, bt, be_add(f, m, be_ci(f, i))));
 		}
 		/* the channel loop, 8 channels a trip */
 		LLVMValueRef cur[4][2];
@@ -1727,8 +1727,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 			if (neon) { /* SMLAL/SMLAL2 by element: x row l times weight l */
 				LLVMValueRef w16 = LLVMBuildSExt(b, wv8, h8, "");
 				for (int l = 0; l < 8; l++) {
-					LLVMValueRef ws = LLVMBuildSExt(
-						b, LLVMBuildShuffleVector(b, w16, LLVMGetPoison(h8), lanes(f, l, 0, 4), ""), s4, "");
+					LLVMValueRef ws = lane_i32(f, w16, l, 4);
 					for (int h = 0; h < 2; h++) {
 						LLVMValueRef xs = LLVMBuildShuffleVector(b, xr[l], LLVMGetPoison(h8), lanes(f, 4 * h, 1, 4), "");
 						xs = LLVMBuildSExt(b, xs, s4, "");
@@ -1743,15 +1742,11 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 				LLVMValueRef wpr = LLVMBuildExtractElement(b, wpairs, c32(f, l / 2), "");
 				LLVMValueRef il = LLVMBuildShuffleVector(b, xr[l], xr[l + 1], interleave16(f), "");
 				if (avx2) {
-					LLVMValueRef ws = LLVMBuildBitCast(b, LLVMBuildShuffleVector(
-						b, LLVMBuildInsertElement(b, LLVMGetPoison(s8), wpr, c32(f, 0), ""), LLVMGetPoison(s8),
-						LLVMConstNull(s8), ""), LLVMVectorType(i16, 16), "");
+					LLVMValueRef ws = LLVMBuildBitCast(b, be_splat(f, s8, wpr), LLVMVectorType(i16, 16), "");
 					LLVMValueRef ab[2] = {il, ws};
 					cur[i][0] = LLVMBuildAdd(b, cur[i][0], intr(f, "llvm.x86.avx2.pmadd.wd", ab, 2), "");
 				} else {
-					LLVMValueRef ws = LLVMBuildBitCast(b, LLVMBuildShuffleVector(
-						b, LLVMBuildInsertElement(b, LLVMGetPoison(s4), wpr, c32(f, 0), ""), LLVMGetPoison(s4),
-						LLVMConstNull(s4), ""), h8, "");
+					LLVMValueRef ws = LLVMBuildBitCast(b, be_splat(f, s4, wpr), h8, "");
 					LLVMValueRef lo = LLVMBuildShuffleVector(b, il, LLVMGetPoison(LLVMTypeOf(il)), lanes(f, 0, 1, 8), "");
 					LLVMValueRef hi = LLVMBuildShuffleVector(b, il, LLVMGetPoison(LLVMTypeOf(il)), lanes(f, 8, 1, 8), "");
 					LLVMValueRef a0[2] = {lo, ws}, a1[2] = {hi, ws};
