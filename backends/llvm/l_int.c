@@ -58,6 +58,46 @@ static LLVMValueRef smin_c(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, a, b, ""), a, b, "");
 }
 
+/* A bound on |accumulator| over every channel of a conv (weights [M,
+ * ...]) or matmul (weights [..., K, N], channel = column) with constant
+ * integer weights and bias: |b_c| + sum |w - zw_c| * max |x - zx| over
+ * x's range, which the exact sum never exceeds (so neither does the
+ * wrapped int32 one); -1 when unknown or past 2^40. */
+static int64_t acc_bound(const ir_node *n, const k_intop *k)
+{
+	if (n->nin < 2 || (n->op != IR_OP_CONV && n->op != IR_OP_MATMUL && n->op != IR_OP_GEMM))
+		return -1;
+	const ir_value *xv = n->in[0], *wv = n->in[1], *bv = n->nin > 2 ? n->in[2] : NULL;
+	if (wv->kind != IR_VAL_CONST || !wv->data || !ir_dtype_is_qint(wv->dt) || wv->shape.rank < 2)
+		return -1;
+	if (bv && ir_shape_numel(&bv->shape) > 0 && (bv->kind != IR_VAL_CONST || !bv->data || bv->dt != IR_DT_I32))
+		return -1;
+	int64_t xlo, xhi, nw = ir_shape_numel(&wv->shape);
+	ir_value_range(xv, &xlo, &xhi);
+	int64_t xm = xhi - k->zx > k->zx - xlo ? xhi - k->zx : k->zx - xlo;
+	bool conv = n->op == IR_OP_CONV;
+	int64_t M = conv ? wv->shape.d[0] : wv->shape.d[wv->shape.rank - 1];
+	if (M <= 0 || (bv && ir_shape_numel(&bv->shape) > 0 && ir_shape_numel(&bv->shape) != M))
+		return -1;
+	int64_t per = nw / M, amax = 0;
+	for (int64_t c = 0; c < M; c++) {
+		int64_t zw = k->zw[k->nzw > 1 ? c : 0], s = 0;
+		for (int64_t i = 0; i < per; i++) {
+			int64_t w = k_int_get(wv->data, wv->dt, conv ? c * per + i : i * M + c) - zw;
+			s += w < 0 ? -w : w;
+		}
+		s *= xm;
+		if (bv && ir_shape_numel(&bv->shape) > 0) {
+			int64_t b = ((const int32_t *)bv->data)[c];
+			s += b < 0 ? -b : b;
+		}
+		if (s > (int64_t)1 << 40)
+			return -1;
+		amax = s > amax ? s : amax;
+	}
+	return amax;
+}
+
 int be_iop_init(be_fn *f, const ir_node *n, be_iop *o)
 {
 	memset(o, 0, sizeof *o);
@@ -78,6 +118,7 @@ int be_iop_init(be_fn *f, const ir_node *n, be_iop *o)
 		o->mult[i] = (int32_t)o->k.mult[i];
 		o->shift[i] = (int32_t)o->k.shift[i];
 	}
+	o->amax = acc_bound(n, &o->k);
 	return 0;
 }
 
@@ -358,6 +399,69 @@ static LLVMValueRef sat_zp(be_fn *f, LLVMValueRef r, int64_t lo, int64_t hi, int
 	return LLVMBuildTrunc(f->b, LLVMBuildAdd(f->b, r, kv(t32, zp), ""), ty, "");
 }
 
+/* requant_k + zy when |acc| <= o->amax < 2^30, in 32-bit arithmetic:
+ * with a = acc << left, SRDHM(a, M) = floor((a*M + 2^30) / 2^31) is
+ * floor((2a*M + 2^31) / 2^32), the high word of a rounded 32x32 multiply
+ * (SMMULR on the DSP), and |x| <= |a|; then RDBPOT(x, r) + zy is (x +
+ * 2^(r-1) + zy * 2^r - [x < 0]) >> r, one add of a per-channel constant,
+ * the sign bit subtracted (for r >= 1) and the shift (which SSAT/USAT can
+ * take).  NULL when the bound is unknown or too large for these sums. */
+static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c)
+{
+	int n = o->nrq;
+	if (o->amax < 0 || n < 1)
+		return NULL;
+	int nr0 = 0;
+	for (int i = 0; i < n; i++) {
+		int left = o->shift[i] > 0 ? o->shift[i] : 0, r = o->shift[i] < 0 ? -o->shift[i] : 0;
+		if (left > 30 || r > 31 || (o->amax << left) >= (int64_t)1 << 30)
+			return NULL;
+		int64_t zy = o->k.zy < 0 ? -(int64_t)o->k.zy : o->k.zy;
+		if ((o->amax << left) + 1 + (r ? ((int64_t)1 << (r - 1)) + (zy << r) : zy) >= (int64_t)1 << 31)
+			return NULL;
+		nr0 += r == 0;
+	}
+	int32_t *left = malloc(sizeof *left * (size_t)n), *rs = malloc(sizeof *rs * (size_t)n);
+	int32_t *kc = malloc(sizeof *kc * (size_t)n), *r1 = malloc(sizeof *r1 * (size_t)n);
+	if (!left || !rs || !kc || !r1) {
+		free(left);
+		free(rs);
+		free(kc);
+		free(r1);
+		return NULL;
+	}
+	bool any_left = false;
+	for (int i = 0; i < n; i++) {
+		left[i] = o->shift[i] > 0 ? o->shift[i] : 0;
+		rs[i] = o->shift[i] < 0 ? -o->shift[i] : 0;
+		kc[i] = rs[i] ? (int32_t)(((int64_t)1 << (rs[i] - 1)) + (int64_t)o->k.zy * ((int64_t)1 << rs[i])) : o->k.zy;
+		r1[i] = rs[i] > 0;
+		any_left = any_left || left[i];
+	}
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef a = acc;
+	if (any_left)
+		a = LLVMBuildShl(b, a, chan_of(f, f->i32, left, n, c, 0), "");
+	LLVMValueRef a2 = LLVMBuildShl(b, a, c32(f, 1), "");
+	LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""),
+	                              LLVMBuildSExt(b, chan_of(f, f->i32, o->mult, n, c, 0), f->i64, ""), "");
+	p = LLVMBuildAdd(b, p, LLVMConstInt(f->i64, 1ull << 31, 0), "");
+	LLVMValueRef x = LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
+	LLVMValueRef t = LLVMBuildAdd(b, x, chan_of(f, f->i32, kc, n, c, 0), "");
+	if (nr0 < n) {
+		LLVMValueRef neg = LLVMBuildLShr(b, x, c32(f, 31), "");
+		if (nr0) /* channels with r = 0 round nothing */
+			neg = LLVMBuildAnd(b, neg, chan_of(f, f->i32, r1, n, c, 0), "");
+		t = LLVMBuildSub(b, t, neg, "");
+		t = LLVMBuildAShr(b, t, chan_of(f, f->i32, rs, n, c, 0), "");
+	}
+	free(left);
+	free(rs);
+	free(kc);
+	free(r1);
+	return t;
+}
+
 /* k_intop_store: the i32 accumulator (or lanes, see requant_k) of
  * channel c as the output's dtype. */
 static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step)
@@ -367,6 +471,8 @@ static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMVal
 	bool small;
 	LLVMTypeRef t32 = shape_of(acc, f->i32), oty = shape_of(acc, be_dt_type(f, o->odt));
 	LLVMValueRef r = NULL;
+	if (!is_vec(t32) && f->mcu && (r = requant_bounded(f, o, acc, c)))
+		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, r, kv(t32, o->k.lo)), kv(t32, o->k.hi)), oty, "");
 	if (is_vec(t32) && LLVMGetVectorSize(t32) == 4 && (f->isimd == BE_ISIMD_NEON || f->isimd == BE_ISIMD_NEON_DOT))
 		r = requant_neon(f, acc, o->mult, o->shift, o->nrq, c, step, &small);
 	if (!r)
@@ -1084,6 +1190,42 @@ static bool softmax_supports(const ir_node *n, char *why, size_t wl)
 
 /* ------------------------------------------------- integer add and mul */
 
+/* requant_k of acc by the constants (m, s), then + zy clamped to [lo, hi]
+ * in ty: ir_requant_apply and the store of eval_qbinary. */
+static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t s, int64_t lo, int64_t hi,
+                                 int32_t zy, LLVMTypeRef ty)
+{
+	bool small;
+	LLVMValueRef r = requant_k(f, acc, &m, &s, 1, c32(f, 0), 0, &small);
+	if (small) /* |r| <= 2^30: add, then clamp */
+		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, LLVMBuildAdd(f->b, r, c32(f, zy), ""), c32(f, lo)),
+		                                   c32(f, hi)), ty, "");
+	return sat_zp(f, r, lo, hi, zy, ty);
+}
+
+/* An add operand's requantized term ir_requant_apply((q - z) << ls, m, s)
+ * for the element at idx: for 8-bit codes a load from a 256-entry table
+ * the interpreter's own rule filled at compile time, else requant_k. */
+static LLVMValueRef add_term(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef idx, int32_t z, int ls,
+                             int32_t m, int32_t s)
+{
+	LLVMBuilderRef b = f->b;
+	if (v->dt == IR_DT_I8 || v->dt == IR_DT_U8) {
+		int32_t tab[256];
+		int32_t q0 = v->dt == IR_DT_I8 ? -128 : 0;
+		for (int i = 0; i < 256; i++)
+			tab[i] = ir_requant_apply((int32_t)((uint32_t)(q0 + i - z) << ls), m, s);
+		LLVMValueRef t = be_table_i32(f, tab, 256);
+		LLVMValueRef q = be_ld_t(f, f->i8, p, idx);
+		q = v->dt == IR_DT_I8 ? LLVMBuildAdd(b, LLVMBuildSExt(b, q, f->i32, ""), c32(f, 128), "")
+		                      : LLVMBuildZExt(b, q, f->i32, "");
+		return be_ld_t(f, f->i32, t, q);
+	}
+	bool small;
+	LLVMValueRef d = LLVMBuildShl(b, LLVMBuildSub(b, ld_i32(f, v->dt, p, idx), c32(f, z), ""), c32(f, ls), "");
+	return requant_k(f, d, &m, &s, 1, c32(f, 0), 0, &small);
+}
+
 /* eval_qbinary in ir/k_elementwise.c: TFLite's quantized Add (both
  * differences shifted left, each requantized, their sum requantized) and
  * Mul (the product requantized), the zero points and rq_mult/rq_shift
@@ -1094,10 +1236,11 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	const ir_shape *ys = &yv->shape;
 	int nm = 0;
 	const int64_t *m = ir_attr_ints(n, "rq_mult", &nm), *s = ir_attr_ints(n, "rq_shift", &nm);
-	int64_t ls = ir_attr_int(n, "left_shift", 0), lo, hi;
+	int ls = (int)ir_attr_int(n, "left_shift", 0);
+	int64_t lo, hi;
 	ir_value_range(yv, &lo, &hi);
 	int32_t zy = yv->quant->zero_point ? yv->quant->zero_point[0] : 0;
-	int32_t z2 = bv->quant->zero_point ? bv->quant->zero_point[0] : 0;
+	int32_t z1 = in_zp(n), z2 = bv->quant->zero_point ? bv->quant->zero_point[0] : 0;
 	int64_t dims[IR_MAX_RANK], st[3][IR_MAX_RANK];
 	for (int i = 0; i < ys->rank; i++)
 		dims[i] = ys->d[i];
@@ -1109,20 +1252,19 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	be_nest nst;
 	LLVMValueRef iv[IR_MAX_RANK];
 	be_nest_begin(f, &nst, ys->rank, dims, iv);
-	LLVMValueRef d1 = LLVMBuildSub(b, ld_i32(f, av->dt, a, be_affine(f, 0, ys->rank, iv, st[1])),
-	                               c32(f, in_zp(n)), "");
-	LLVMValueRef d2 = LLVMBuildSub(b, ld_i32(f, bv->dt, bp, be_affine(f, 0, ys->rank, iv, st[2])),
-	                               c32(f, z2), "");
+	LLVMValueRef ia = be_affine(f, 0, ys->rank, iv, st[1]), ib = be_affine(f, 0, ys->rank, iv, st[2]);
+	LLVMTypeRef ty = be_dt_type(f, yv->dt);
 	LLVMValueRef r;
 	if (n->op == IR_OP_ADD) {
-		LLVMValueRef x1 = requant(f, LLVMBuildShl(b, d1, c32(f, ls), ""), c32(f, m[0]), c32(f, s[0]));
-		LLVMValueRef x2 = requant(f, LLVMBuildShl(b, d2, c32(f, ls), ""), c32(f, m[1]), c32(f, s[1]));
-		r = requant(f, LLVMBuildAdd(b, x1, x2, ""), c32(f, m[2]), c32(f, s[2]));
+		LLVMValueRef x1 = add_term(f, av, a, ia, z1, ls, (int32_t)m[0], (int32_t)s[0]);
+		LLVMValueRef x2 = add_term(f, bv, bp, ib, z2, ls, (int32_t)m[1], (int32_t)s[1]);
+		r = rq_store_val(f, LLVMBuildAdd(b, x1, x2, ""), (int32_t)m[2], (int32_t)s[2], lo, hi, zy, ty);
 	} else {
-		r = requant(f, LLVMBuildMul(b, d1, d2, ""), c32(f, m[0]), c32(f, s[0]));
+		LLVMValueRef d1 = LLVMBuildSub(b, ld_i32(f, av->dt, a, ia), c32(f, z1), "");
+		LLVMValueRef d2 = LLVMBuildSub(b, ld_i32(f, bv->dt, bp, ib), c32(f, z2), "");
+		r = rq_store_val(f, LLVMBuildMul(b, d1, d2, ""), (int32_t)m[0], (int32_t)s[0], lo, hi, zy, ty);
 	}
-	LLVMTypeRef ty = be_dt_type(f, yv->dt);
-	be_st_t(f, ty, y, be_affine(f, 0, ys->rank, iv, st[0]), sat_zp(f, r, lo, hi, zy, ty));
+	be_st_t(f, ty, y, be_affine(f, 0, ys->rank, iv, st[0]), r);
 	be_nest_end(f, &nst);
 	return 0;
 }

@@ -12,6 +12,7 @@ typedef struct be_iop {
 	ir_dtype odt;
 	int32_t *zw, *mult, *shift; /* i32 copies (malloc'd) */
 	int nzw, nrq;
+	int64_t amax;               /* |accumulator| <= amax on every channel, or -1 */
 } be_iop;
 
 /* Fill o from n (be_iop_free it whatever the result); 0 or -1 reported. */
