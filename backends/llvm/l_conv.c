@@ -387,22 +387,16 @@ static LLVMValueRef ck_mask(be_fn *f, const bool *ok, int n)
 
 static LLVMValueRef ck_masked_load(be_fn *f, LLVMTypeRef vt, LLVMValueRef p, LLVMValueRef mask)
 {
-	unsigned id = LLVMLookupIntrinsicID("llvm.masked.load", 16);
 	LLVMTypeRef ov[2] = {vt, f->ptr};
-	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, ov, 2);
-	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, ov, 2);
 	LLVMValueRef a[4] = {p, LLVMConstInt(f->i32, 4, 0), mask, LLVMConstNull(vt)};
-	return LLVMBuildCall2(f->b, ft, fn, a, 4, "");
+	return be_intr(f, "llvm.masked.load", ov, 2, a, 4);
 }
 
 static void ck_masked_store(be_fn *f, LLVMValueRef v, LLVMValueRef p, LLVMValueRef mask)
 {
-	unsigned id = LLVMLookupIntrinsicID("llvm.masked.store", 17);
 	LLVMTypeRef ov[2] = {LLVMTypeOf(v), f->ptr};
-	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, ov, 2);
-	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, ov, 2);
 	LLVMValueRef a[4] = {v, p, LLVMConstInt(f->i32, 4, 0), mask};
-	LLVMBuildCall2(f->b, ft, fn, a, 4, "");
+	be_intr(f, "llvm.masked.store", ov, 2, a, 4);
 }
 
 /* Address p + idx floats, without inbounds: a masked vector may start

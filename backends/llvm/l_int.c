@@ -332,14 +332,6 @@ out:
 	return r;
 }
 
-/* A call of an overloaded intrinsic on t's type. */
-static LLVMValueRef vcall(be_fn *f, const char *name, LLVMTypeRef t, LLVMValueRef *args, unsigned n)
-{
-	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, &t, 1);
-	return LLVMBuildCall2(f->b, LLVMIntrinsicGetType(f->ctx, id, &t, 1), fn, args, n, "");
-}
-
 /* requant_k on NEON lanes, the way TFLite's NEON kernels do it, which is
  * the same arithmetic: gemmlowp's SaturatingRoundingDoublingHighMul is
  * SQRDMULH (for a*M < 0 both round (a*M + 2^30) / 2^31 toward -inf once
@@ -372,15 +364,15 @@ static LLVMValueRef requant_neon(be_fn *f, LLVMValueRef acc, const int32_t *mult
 	if (any_left)
 		a = LLVMBuildShl(b, a, chan_of(f, t32, left, n, c, step), "");
 	LLVMValueRef args[2] = {a, chan_of(f, t32, mult, n, c, step)};
-	LLVMValueRef x = vcall(f, "llvm.aarch64.neon.sqrdmulh", t32, args, 2);
+	LLVMValueRef x = be_intr(f, "llvm.aarch64.neon.sqrdmulh", &t32, 1, args, 2);
 	if (any_right) {
 		LLVMValueRef nr = chan_of(f, t32, nright, n, c, step);
 		/* -1 where x < 0 and r >= 1 (-r has its sign bit set) */
 		LLVMValueRef fix = LLVMBuildAShr(b, LLVMBuildAnd(b, x, nr, ""), kv(t32, 31), "");
 		LLVMValueRef fa[2] = {x, fix};
-		x = vcall(f, "llvm.aarch64.neon.sqadd", t32, fa, 2);
+		x = be_intr(f, "llvm.aarch64.neon.sqadd", &t32, 1, fa, 2);
 		LLVMValueRef sa[2] = {x, nr};
-		x = vcall(f, "llvm.aarch64.neon.srshl", t32, sa, 2);
+		x = be_intr(f, "llvm.aarch64.neon.srshl", &t32, 1, sa, 2);
 	}
 	free(left);
 	free(nright);
@@ -559,6 +551,19 @@ static int l_quantize(be_fn *f, const ir_node *n)
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, (int64_t[]){dims[1] * dims[2], dims[2], 1});
 	LLVMValueRef zp = z ? ld_i32(f, zv->dt, z, c) : c32(f, 0);
 	LLVMValueRef r = LLVMBuildFDiv(b, be_ld(f, x, idx), be_ld(f, s, c), "");
+	if (f->vcvtr) {
+		/* VCVTR rounds half to even in the FPSCR's default mode (RN),
+		 * saturates to int32 and gives 0 for NaN; QADD keeps the zero
+		 * point's addition saturated, then the clamp (SSAT/USAT for a
+		 * full range) */
+		LLVMValueRef qf = be_intr(f, "llvm.arm.vcvtr", &f->f32, 1, &r, 1);
+		LLVMValueRef qa[2] = {LLVMBuildBitCast(b, qf, f->i32, ""), zp};
+		LLVMValueRef v = be_intr(f, "llvm.arm.qadd", NULL, 0, qa, 2);
+		v = smin_c(f, smax_c(f, v, c32(f, lo)), c32(f, hi));
+		be_st_t(f, be_dt_type(f, odt), y, idx, LLVMBuildTrunc(b, v, be_dt_type(f, odt), ""));
+		be_nest_end(f, &nst);
+		return 0;
+	}
 	/* clamp first (the bounds are integers, so rounding cannot leave
 	 * them), then round half to even by adding 1.5 * 2^23: exact for
 	 * |q| < 2^22, and the integer is the sum's low mantissa bits */

@@ -41,26 +41,17 @@ static LLVMValueRef c32(be_fn *f, int64_t v)
 	return LLVMConstInt(f->i32, (unsigned long long)v, 1);
 }
 
-/* A call of a non-overloaded intrinsic (llvm.arm.*). */
-static LLVMValueRef intr(be_fn *f, const char *name, LLVMValueRef *args, unsigned n)
-{
-	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, NULL, 0);
-	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, NULL, 0);
-	return LLVMBuildCall2(f->b, ft, fn, args, n, "");
-}
-
 static LLVMValueRef smlad(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef acc)
 {
 	LLVMValueRef args[3] = {a, b, acc};
-	return intr(f, "llvm.arm.smlad", args, 3);
+	return be_intr(f, "llvm.arm.smlad", NULL, 0, args, 3);
 }
 
 /* (sext x.b0, sext x.b2) as two halfwords, and the same of x rotated
  * right by 8: (sext x.b1, sext x.b3). */
 static LLVMValueRef sxtb16(be_fn *f, LLVMValueRef x)
 {
-	return intr(f, "llvm.arm.sxtb16", &x, 1);
+	return be_intr(f, "llvm.arm.sxtb16", NULL, 0, &x, 1);
 }
 
 static LLVMValueRef sxtb16_ror8(be_fn *f, LLVMValueRef x)
@@ -73,12 +64,8 @@ static LLVMValueRef sxtb16_ror8(be_fn *f, LLVMValueRef x)
 /* llvm.lifetime.start/end of an alloca of size bytes. */
 static void lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size)
 {
-	const char *name = start ? "llvm.lifetime.start" : "llvm.lifetime.end";
-	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, &f->ptr, 1);
-	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, &f->ptr, 1);
 	LLVMValueRef args[2] = {LLVMConstInt(f->i64, (unsigned long long)size, 0), p};
-	LLVMBuildCall2(f->b, ft, fn, args, 2, "");
+	be_intr(f, start ? "llvm.lifetime.start" : "llvm.lifetime.end", &f->ptr, 1, args, 2);
 }
 
 /* The job: weights, folded bias, the two column buffers, and how to fill
@@ -464,16 +451,6 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TIL
 	acc[1][1] = r[3];
 }
 
-/* A call of an overloaded intrinsic with its overload types. */
-static LLVMValueRef intr_t(be_fn *f, const char *name, LLVMTypeRef *ty, size_t nty, LLVMValueRef *args,
-                           unsigned n)
-{
-	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
-	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, ty, nty);
-	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, ty, nty);
-	return LLVMBuildCall2(f->b, ft, fn, args, n, "");
-}
-
 /* Elements [lo, lo + 8) of a <16 x i8> sign-extended to <8 x i16>. */
 static LLVMValueRef half16(be_fn *f, LLVMValueRef v, int lo)
 {
@@ -542,25 +519,25 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 				LLVMValueRef args[3] = {ph[i][k], LLVMBuildBitCast(b, xl[k], s4, ""),
 				                        LLVMBuildBitCast(b, wl[i], s4, "")};
 				/* (AVX-VNNI selects its VEX form from the same intrinsic) */
-				cur[i][k] = intr(f, "llvm.x86.avx512.vpdpbusd.128", args, 3);
+				cur[i][k] = be_intr(f, "llvm.x86.avx512.vpdpbusd.128", NULL, 0, args, 3);
 				continue;
 			}
 			if (dot) { /* SDOT: four products into each i32 lane */
 				LLVMValueRef args[3] = {ph[i][k], wl[i], xl[k]};
 				LLVMTypeRef tys[2] = {s4, v16};
-				cur[i][k] = intr_t(f, "llvm.aarch64.neon.sdot", tys, 2, args, 3);
+				cur[i][k] = be_intr(f, "llvm.aarch64.neon.sdot", tys, 2, args, 3);
 				continue;
 			}
 			if (j->arch == BE_ISIMD_AVX2) {
 				LLVMValueRef ab[2] = {wl[i], xl[k]};
-				a = intr(f, "llvm.x86.avx2.pmadd.wd", ab, 2);
+				a = be_intr(f, "llvm.x86.avx2.pmadd.wd", NULL, 0, ab, 2);
 				cur[i][k] = LLVMBuildAdd(b, ph[i][k], a, "");
 				continue;
 			}
 			if (j->arch == BE_ISIMD_SSE2) {
 				LLVMValueRef ab[2] = {wl[i], xl[k]}, cd[2] = {wh[i], xh[k]};
-				a = LLVMBuildAdd(b, intr(f, "llvm.x86.sse2.pmadd.wd", ab, 2),
-				                 intr(f, "llvm.x86.sse2.pmadd.wd", cd, 2), "");
+				a = LLVMBuildAdd(b, be_intr(f, "llvm.x86.sse2.pmadd.wd", NULL, 0, ab, 2),
+				                 be_intr(f, "llvm.x86.sse2.pmadd.wd", NULL, 0, cd, 2), "");
 				cur[i][k] = LLVMBuildAdd(b, ph[i][k], a, "");
 				continue;
 			}
@@ -568,10 +545,10 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 			LLVMTypeRef tys[2] = {s4, h8};
 			if (j->pair) {
 				a = LLVMBuildAdd(b, lo, hi, "");
-				a = intr_t(f, "llvm.aarch64.neon.saddlp", tys, 2, &a, 1);
+				a = be_intr(f, "llvm.aarch64.neon.saddlp", tys, 2, &a, 1);
 			} else {
-				a = LLVMBuildAdd(b, intr_t(f, "llvm.aarch64.neon.saddlp", tys, 2, &lo, 1),
-				                 intr_t(f, "llvm.aarch64.neon.saddlp", tys, 2, &hi, 1), "");
+				a = LLVMBuildAdd(b, be_intr(f, "llvm.aarch64.neon.saddlp", tys, 2, &lo, 1),
+				                 be_intr(f, "llvm.aarch64.neon.saddlp", tys, 2, &hi, 1), "");
 			}
 			cur[i][k] = LLVMBuildAdd(b, ph[i][k], a, "");
 		}
@@ -610,7 +587,7 @@ static void store_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMV
 				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
 				LLVMValueRef bv = be_ld_t(f, f->i32, j->bias, mi);
 				LLVMTypeRef at = LLVMTypeOf(acc[i][k]);
-				LLVMValueRef sum = LLVMBuildAdd(b, bv, intr_t(f, "llvm.vector.reduce.add", &at, 1, &acc[i][k], 1), "");
+				LLVMValueRef sum = LLVMBuildAdd(b, bv, be_intr(f, "llvm.vector.reduce.add", &at, 1, &acc[i][k], 1), "");
 				LLVMValueRef idx = be_add(f, j->ybase, be_add(f, be_mul(f, mi, j->ystr_m), be_mul(f, pk, j->ystr_p)));
 				be_st_t(f, oty, j->y, idx, be_int_out(f, &j->o, sum, mi));
 			}
@@ -619,15 +596,15 @@ static void store_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMV
 		LLVMValueRef sum;
 		if (j->arch == BE_ISIMD_NEON || j->arch == BE_ISIMD_NEON_DOT) {
 			LLVMValueRef a01[2] = {acc[0][k], acc[1][k]}, a23[2] = {acc[2][k], acc[3][k]};
-			LLVMValueRef lo = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a01, 2);
-			LLVMValueRef hi = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, a23, 2);
+			LLVMValueRef lo = be_intr(f, "llvm.aarch64.neon.addp", &s4, 1, a01, 2);
+			LLVMValueRef hi = be_intr(f, "llvm.aarch64.neon.addp", &s4, 1, a23, 2);
 			LLVMValueRef both[2] = {lo, hi};
-			sum = intr_t(f, "llvm.aarch64.neon.addp", &s4, 1, both, 2);
+			sum = be_intr(f, "llvm.aarch64.neon.addp", &s4, 1, both, 2);
 		} else {
 			sum = LLVMGetPoison(s4);
 			for (int i = 0; i < 4; i++) {
 				LLVMTypeRef at = LLVMTypeOf(acc[i][k]);
-				LLVMValueRef r = intr_t(f, "llvm.vector.reduce.add", &at, 1, &acc[i][k], 1);
+				LLVMValueRef r = be_intr(f, "llvm.vector.reduce.add", &at, 1, &acc[i][k], 1);
 				sum = LLVMBuildInsertElement(b, sum, r, c32(f, i), "");
 			}
 		}
@@ -1744,14 +1721,14 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 				if (avx2) {
 					LLVMValueRef ws = LLVMBuildBitCast(b, be_splat(f, s8, wpr), LLVMVectorType(i16, 16), "");
 					LLVMValueRef ab[2] = {il, ws};
-					cur[i][0] = LLVMBuildAdd(b, cur[i][0], intr(f, "llvm.x86.avx2.pmadd.wd", ab, 2), "");
+					cur[i][0] = LLVMBuildAdd(b, cur[i][0], be_intr(f, "llvm.x86.avx2.pmadd.wd", NULL, 0, ab, 2), "");
 				} else {
 					LLVMValueRef ws = LLVMBuildBitCast(b, be_splat(f, s4, wpr), h8, "");
 					LLVMValueRef lo = LLVMBuildShuffleVector(b, il, LLVMGetPoison(LLVMTypeOf(il)), lanes(f, 0, 1, 8), "");
 					LLVMValueRef hi = LLVMBuildShuffleVector(b, il, LLVMGetPoison(LLVMTypeOf(il)), lanes(f, 8, 1, 8), "");
 					LLVMValueRef a0[2] = {lo, ws}, a1[2] = {hi, ws};
-					LLVMValueRef r = LLVMBuildShuffleVector(b, intr(f, "llvm.x86.sse2.pmadd.wd", a0, 2),
-					                                        intr(f, "llvm.x86.sse2.pmadd.wd", a1, 2), lanes(f, 0, 1, 8), "");
+					LLVMValueRef r = LLVMBuildShuffleVector(b, be_intr(f, "llvm.x86.sse2.pmadd.wd", NULL, 0, a0, 2),
+					                                        be_intr(f, "llvm.x86.sse2.pmadd.wd", NULL, 0, a1, 2), lanes(f, 0, 1, 8), "");
 					cur[i][0] = LLVMBuildAdd(b, cur[i][0], r, "");
 				}
 			}

@@ -120,9 +120,7 @@ static LLVMValueRef dconst(be_fn *f, double v)
 static LLVMValueRef dcall(be_fn *f, const char *intr, LLVMValueRef x)
 {
 	LLVMTypeRef dt = LLVMDoubleTypeInContext(f->ctx);
-	unsigned id = LLVMLookupIntrinsicID(intr, strlen(intr));
-	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, &dt, 1);
-	return LLVMBuildCall2(f->b, LLVMIntrinsicGetType(f->ctx, id, &dt, 1), fn, &x, 1, "");
+	return be_intr(f, intr, &dt, 1, &x, 1);
 }
 
 static LLVMValueRef dsel(be_fn *f, LLVMRealPredicate pr, LLVMValueRef a, LLVMValueRef b,

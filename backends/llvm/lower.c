@@ -92,12 +92,20 @@ LLVMValueRef be_call(be_fn *f, int which, LLVMValueRef x)
 	return LLVMBuildCall2(f->b, ft, f->libm[which], &x, 1, "");
 }
 
+LLVMValueRef be_intr(be_fn *f, const char *name, LLVMTypeRef *ty, size_t nty, LLVMValueRef *args, unsigned n)
+{
+	unsigned id = LLVMLookupIntrinsicID(name, strlen(name));
+	if (id == 0) {
+		diag_error(f->d, NULL, "internal error: LLVM has no intrinsic '%s'", name);
+		return LLVMGetUndef(nty ? ty[0] : f->i32);
+	}
+	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, ty, nty);
+	return LLVMBuildCall2(f->b, LLVMIntrinsicGetType(f->ctx, id, ty, nty), fn, args, n, "");
+}
+
 LLVMValueRef be_sqrt(be_fn *f, LLVMValueRef x)
 {
-	unsigned id = LLVMLookupIntrinsicID("llvm.sqrt", 9);
-	LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, &f->f32, 1);
-	LLVMTypeRef ft = LLVMIntrinsicGetType(f->ctx, id, &f->f32, 1);
-	return LLVMBuildCall2(f->b, ft, fn, &x, 1, "");
+	return be_intr(f, "llvm.sqrt", &f->f32, 1, &x, 1);
 }
 
 LLVMValueRef be_fast(LLVMValueRef inst)
@@ -753,9 +761,7 @@ static LLVMValueRef prof_read(be_fn *f, prof_kind k)
 		LLVMSetVolatile(v, 1);
 		v = LLVMBuildZExt(f->b, v, f->i64, "");
 	} else if (k == PROF_TSC) {
-		unsigned id = LLVMLookupIntrinsicID("llvm.readcyclecounter", 21);
-		LLVMValueRef fn = LLVMGetIntrinsicDeclaration(f->mod, id, NULL, 0);
-		v = LLVMBuildCall2(f->b, LLVMIntrinsicGetType(f->ctx, id, NULL, 0), fn, NULL, 0, "tsc");
+		v = be_intr(f, "llvm.readcyclecounter", NULL, 0, NULL, 0);
 	} else {
 		LLVMTypeRef fty = LLVMFunctionType(f->i64, NULL, 0, 0);
 		LLVMValueRef ia = LLVMGetInlineAsm(fty, "mrs $0, cntvct_el0", 18, "=r", 2, 1, 0,
@@ -805,6 +811,9 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	               strncmp(t->triple, "thumbv7em", 9) == 0 || strncmp(t->triple, "thumbv8m", 8) == 0);
 	f->dsp = t && ((strncmp(t->triple, "thumbv7em", 9) == 0 && !strstr(t->features, "-dsp")) ||
 	               strstr(t->features, "+dsp"));
+	f->vcvtr = f->dsp && f->nreg == 32 &&
+	           (strncmp(t->triple, "thumbv7em", 9) == 0 || strncmp(t->triple, "thumbv8m.main", 13) == 0 ||
+	            strncmp(t->triple, "thumbv8.1m.main", 15) == 0);
 	f->isimd = be_int_simd(t);
 	f->vnni = f->isimd == BE_ISIMD_AVX2 ? be_int_vnni(t) : 0;
 	f->f32 = LLVMFloatTypeInContext(ctx);
@@ -901,7 +910,8 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 		if (counts && prof == PROF_CNTVCT && i <= 0xFFFF)
 			prof_node_mark(f, i);
 		LLVMValueRef t0 = counts ? prof_read(f, prof) : NULL;
-		if (own_function(n) ? layer_fn(f, n, fn) : fn(f, n))
+		int nerr = d ? d->nerr : 0;
+		if ((own_function(n) ? layer_fn(f, n, fn) : fn(f, n)) || (d && d->nerr > nerr))
 			goto out;
 		if (counts)
 			prof_add(f, prof, counts, i, t0);

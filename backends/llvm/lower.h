@@ -61,6 +61,7 @@ typedef struct be_fn {
 	be_code code;                 /* kernel policy, resolved: SPEED, SIZE, MIN or AUTO */
 	bool mcu;                     /* M-profile target (AUTO: compact kernels for packed weights) */
 	bool dsp;                     /* Armv7E-M DSP instructions (SMLAD, SXTB16): l_int_dsp.c */
+	bool vcvtr;                   /* M-profile with a hard-float FPU and the DSP: VCVTR, QADD */
 	int isimd;                    /* BE_ISIMD_*: l_int_dsp.c's SIMD integer tiles */
 	int vnni;                     /* x86 VPDPBUSD: 1 AVX512-VNNI with VL, 2 AVX-VNNI, or 0 */
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
@@ -243,6 +244,11 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl);
  * (bool and u8 are i8, u16 is i16). */
 LLVMTypeRef be_dt_type(be_fn *f, ir_dtype dt);
 LLVMValueRef be_ld_t(be_fn *f, LLVMTypeRef ty, LLVMValueRef p, LLVMValueRef idx);
+/* A call of the intrinsic `name` with overload types ty[0..nty) (none for
+ * a non-overloaded one) on args.  A name LLVM does not know is an
+ * internal error, reported (the node's lowering then fails), and gives an
+ * undef of ty[0] (i32 without overloads). */
+LLVMValueRef be_intr(be_fn *f, const char *name, LLVMTypeRef *ty, size_t nty, LLVMValueRef *args, unsigned n);
 void be_st_t(be_fn *f, LLVMTypeRef ty, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v);
 /* memcpy of n bytes (nothing when n <= 0 or dst == src). */
 void be_copy_bytes(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t n);

@@ -67,7 +67,7 @@ if [ -z "$models" ] || [ -d "$models" ]; then
 	fi
 	# Integer models: integer conv/matmul lowered by l_int.c.
 	if $py "$here/make_int_models.py" "$scratch/int_models"; then
-		for m in dw_i8 conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties; do
+		for m in dw_i8 conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties quant_edges; do
 			list+=$'\n'"$(printf 'int_%s\t%s\t%s' "$m" "$scratch/int_models/$m.onnx" "$scratch/int_models/${m}_in.npy")"
 		done
 	else
@@ -91,10 +91,11 @@ if sys.argv[1] != "-":
 else:
     x = np.random.default_rng(7).random((1, 1, 28, 28), dtype=np.float32)
 np.save("input.npy", x)
+# the bits, so that NaN, infinities and -0 reach the programs as they are
 with open("input_data.h", "w") as f:
-    f.write("static const float input_data[%d] = {\n" % x.size)
-    f.write(",\n".join("%.9ef" % v for v in x.ravel()))
-    f.write("\n};\n")
+    f.write("static const union { unsigned u[%d]; float f[%d]; } input_bits = {{\n" % (x.size, x.size))
+    f.write(",\n".join("0x%08xu" % v for v in x.ravel().view(np.uint32)))
+    f.write("\n}};\n#define input_data input_bits.f\n")
 print(x.shape[0])
 PY
 ) || { echo "$name: FAIL: cannot prepare the input"; return 1; }

@@ -453,6 +453,20 @@ def main(outdir):
     y = md.qdq(mm, 1.0, 0, I8)
     md.save(outdir, (256, 1), y, x=np.arange(-128, 128, dtype=np.float32).reshape(256, 1))
 
+    # The input quantize's edge values: NaN (to the zero point), +-inf and
+    # out-of-range values (saturated), ties of both signs (half to even),
+    # -0, denormals; i8 and u8 with nonzero zero points, each into a conv.
+    md = Model("quant_edges", 19)
+    edge = np.array([np.nan, np.inf, -np.inf, 1e10, -1e10, 3e9, -3e9, 2.5e38, 0.25, 0.75, -0.25, -0.75, 1.25,
+                     -1.25, 63.25, -64.25, 63.75, -65.75, 0.125, -0.0, 1e-30, -1e-40, 1.5, 2.5, -1.5, -2.5,
+                     100, -100, 50.5, -50.5, 0.6, -0.6], np.float32)
+    xv = np.concatenate([edge, np.linspace(-80, 80, 32).astype(np.float32)]).reshape(1, 4, 4, 4)
+    x = md.qdq("x", 0.5, -3, I8)
+    y = md.qdq(md.conv(x, 0.5, 4, 4, (1, 1), I8, False), 0.7, 4, I8)
+    x2 = md.qdq("x", 0.25, 200, U8)
+    y2 = md.qdq(md.conv(x2, 0.25, 4, 3, (1, 1), I8, True), 0.3, 100, U8)
+    md.save(outdir, (1, 4, 4, 4), y, extra=[y2], x=xv)
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
