@@ -31,6 +31,8 @@ C
 fail=0 n=0
 for m in "$WORK"/*.onnx; do
 	name=$(basename "$m" .onnx)
+	# quant_edges checks the float input's quantize, which --io int has not
+	[ "$name" = quant_edges ] && continue
 	o="$WORK/$name.m0.o"
 	if ! "$QGTC" "$m" -a 8 --io int --target thumbv6m-none-eabi -mcpu=cortex-m0 --name "$name" \
 		-o "$o" 2>"$WORK/$name.err"; then
