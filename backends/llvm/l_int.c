@@ -431,21 +431,50 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 		any_left = any_left || left[i];
 	}
 	LLVMBuilderRef b = f->b;
+	/* per-channel M, kc and r as rows of one table: one address */
+	LLVMValueRef mv, kv_, rv;
+	bool same = true;
+	for (int i = 1; i < n; i++)
+		same = same && o->mult[i] == o->mult[0] && kc[i] == kc[0] && rs[i] == rs[0];
+	int32_t *rows = same ? NULL : malloc(sizeof *rows * 3 * (size_t)n);
+	if (rows) {
+		for (int i = 0; i < n; i++) {
+			rows[3 * i] = o->mult[i];
+			rows[3 * i + 1] = kc[i];
+			rows[3 * i + 2] = rs[i];
+		}
+		LLVMValueRef tab = be_table_i32(f, rows, 3 * (int64_t)n);
+		free(rows);
+		LLVMTypeRef ct = LLVMTypeOf(c);
+		LLVMValueRef at = LLVMBuildMul(b, c, LLVMConstInt(ct, 3, 0), "");
+		mv = be_ld_t(f, f->i32, tab, at);
+		kv_ = be_ld_t(f, f->i32, tab, LLVMBuildAdd(b, at, LLVMConstInt(ct, 1, 0), ""));
+		rv = be_ld_t(f, f->i32, tab, LLVMBuildAdd(b, at, LLVMConstInt(ct, 2, 0), ""));
+	} else {
+		mv = chan_of(f, f->i32, o->mult, n, c, 0);
+		kv_ = chan_of(f, f->i32, kc, n, c, 0);
+		rv = chan_of(f, f->i32, rs, n, c, 0);
+	}
 	LLVMValueRef a = acc;
 	if (any_left)
 		a = LLVMBuildShl(b, a, chan_of(f, f->i32, left, n, c, 0), "");
 	LLVMValueRef a2 = LLVMBuildShl(b, a, c32(f, 1), "");
-	LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""),
-	                              LLVMBuildSExt(b, chan_of(f, f->i32, o->mult, n, c, 0), f->i64, ""), "");
+	LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""), LLVMBuildSExt(b, mv, f->i64, ""), "");
 	p = LLVMBuildAdd(b, p, LLVMConstInt(f->i64, 1ull << 31, 0), "");
 	LLVMValueRef x = LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
-	LLVMValueRef t = LLVMBuildAdd(b, x, chan_of(f, f->i32, kc, n, c, 0), "");
+	LLVMValueRef t = LLVMBuildAdd(b, x, kv_, "");
 	if (nr0 < n) {
-		LLVMValueRef neg = LLVMBuildLShr(b, x, c32(f, 31), "");
+		/* [x < 0] as [a < 0] when no multiplier is negative: x < 0 needs
+		 * a < 0, and a < 0 with x >= 0 means x = 0, where subtracting 1
+		 * leaves (2^(r-1) - 1 + zy 2^r) >> r at zy */
+		bool mpos = true;
+		for (int i = 0; i < n; i++)
+			mpos = mpos && o->mult[i] >= 0;
+		LLVMValueRef neg = LLVMBuildLShr(b, mpos ? a2 : x, c32(f, 31), "");
 		if (nr0) /* channels with r = 0 round nothing */
 			neg = LLVMBuildAnd(b, neg, chan_of(f, f->i32, r1, n, c, 0), "");
 		t = LLVMBuildSub(b, t, neg, "");
-		t = LLVMBuildAShr(b, t, chan_of(f, f->i32, rs, n, c, 0), "");
+		t = LLVMBuildAShr(b, t, rv, "");
 	}
 	free(left);
 	free(rs);

@@ -940,13 +940,12 @@ typedef struct dw_geom {
 	int64_t k[2], s[2], dil[2], out[2];
 } dw_geom;
 
-/* One output (oh, ow) of the channel: the taps of each kernel row as
- * SMLAD pairs and single multiplies, then the output step. */
-static void dw_one(be_fn *f, const dw_geom *g, LLVMValueRef oh, LLVMValueRef ow)
+/* The sum of output (oh, ow)'s taps onto acc: the taps of each kernel
+ * row as SMLAD pairs and single multiplies. */
+static LLVMValueRef dw_acc(be_fn *f, const dw_geom *g, LLVMValueRef oh, LLVMValueRef ow, LLVMValueRef acc)
 {
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
-	LLVMValueRef acc = g->bias;
 	LLVMValueRef org = be_add(f, be_mul(f, oh, g->s[0] * g->pw), be_mul(f, ow, g->s[1]));
 	for (int64_t kh = 0; kh < g->k[0]; kh++) {
 		LLVMValueRef row = be_add(f, org, be_ci(f, kh * g->dil[0] * g->pw));
@@ -968,44 +967,59 @@ static void dw_one(be_fn *f, const dw_geom *g, LLVMValueRef oh, LLVMValueRef ow)
 			acc = LLVMBuildAdd(b, acc, LLVMBuildMul(b, xe, wv1, ""), "");
 		}
 	}
+	return acc;
+}
+
+/* One output (oh, ow) of the channel: bias and taps, then the output step. */
+static void dw_one(be_fn *f, const dw_geom *g, LLVMValueRef oh, LLVMValueRef ow)
+{
+	LLVMValueRef acc = dw_acc(f, g, oh, ow, g->bias);
 	LLVMValueRef yi = be_add(f, be_mul(f, g->nc, g->out[0] * g->out[1]), be_add(f, be_mul(f, oh, g->out[1]), ow));
 	be_st_t(f, g->oty, g->y, yi, be_int_out(f, g->o, acc, g->c));
 }
 
-/* Two horizontally adjacent outputs of a 3x3 depthwise kernel from the
- * plane at p0 (the first output's top-left tap), in Thumb-2: per kernel
- * row three word loads of i16 pairs, an SMLAD each for the first two
- * taps and an SMLA<x><y> each for the third (whose weights w02, w12, w22
- * sit in the halves of w2a and w2b): 21 instructions for 18 MACs.
- * Column stride 1 reads the middle pair (x1, x2) unaligned; stride 2
- * reads three aligned pairs. */
-static void dw_pair_asm(be_fn *f, const dw_geom *g, LLVMValueRef p0, LLVMValueRef *wreg, LLVMValueRef w2a,
-                        LLVMValueRef w2b, LLVMValueRef acc[2])
+/* The taps of a row of 3x3 depthwise outputs, two at a time, into the
+ * i32 row buffer [q, qend) (an even count), from the plane at p (the
+ * first output's top-left tap), in Thumb-2.  Per kernel row, three word
+ * loads of i16 pairs, an SMLAD (SMUAD on the first row) each for the
+ * first two taps and an SMLA<x><y> each for the third (whose weights w02,
+ * w12, w22 sit in the halves of w2a and w2b): 21 instructions for 18
+ * MACs, then STRD and the loop's three.  Column stride 1 reads the middle
+ * pair (x1, x2) unaligned; stride 2 reads three aligned pairs.  The
+ * thirteen registers leave the loop nothing to spill; bias and
+ * requantization come after, row by row. */
+static void dw_row_asm(be_fn *f, const dw_geom *g, LLVMValueRef p, LLVMValueRef q, LLVMValueRef qend,
+                       LLVMValueRef *wreg, LLVMValueRef w2a, LLVMValueRef w2b)
 {
 	static const char *third0[3] = {"smlabb", "smlatb", "smlabb"}; /* w2 x lo */
 	static const char *third1[3] = {"smlabt", "smlatt", "smlabt"}; /* w2 x hi (stride 1) */
 	bool s1 = g->s[1] == 1;
 	asm_text t = {.at = 0};
+	put(&t, "1:\n");
 	for (int kh = 0; kh < 3; kh++) {
 		long long rb = (long long)(kh * g->pw * 2);
-		const char *w2 = kh < 2 ? "$11" : "$12";
-		/* the second output's pair and third tap: (x1, x2) and x3's half
-		 * of $3 at stride 1, (x2, x3) in $3 and x4 in $4 at stride 2 */
-		put(&t,
-		    "ldr $2, [$7, #%lld]\n"
-		    "ldr $3, [$7, #%lld]\n"
-		    "ldr $4, [$7, #%lld]\n"
-		    "smlad $0, $%d, $2, $0\n"
-		    "%s $0, %s, $3, $0\n"
-		    "smlad $1, $%d, %s, $1\n"
-		    "%s $1, %s, %s, $1\n",
-		    rb, rb + 4, s1 ? rb + 2 : rb + 8, 8 + kh, third0[kh], w2, 8 + kh, s1 ? "$4" : "$3",
-		    s1 ? third1[kh] : third0[kh], w2, s1 ? "$3" : "$4");
+		const char *w2 = kh < 2 ? "$13" : "$14";
+		/* $4 $5 $6: (x0, x1), then (x2, x3) and (x1, x2) at stride 1,
+		 * (x2, x3) and (x4, x5) at stride 2; $2, $3 the two sums */
+		put(&t, "ldr $4, [$0, #%lld]\nldr $5, [$0, #%lld]\nldr $6, [$0, #%lld]\n", rb, rb + 4,
+		    s1 ? rb + 2 : rb + 8);
+		if (kh == 0)
+			put(&t, "smuad $2, $%d, $4\n", 10 + kh);
+		else
+			put(&t, "smlad $2, $%d, $4, $2\n", 10 + kh);
+		put(&t, "%s $2, %s, $5, $2\n", third0[kh], w2);
+		if (kh == 0)
+			put(&t, "smuad $3, $%d, %s\n", 10 + kh, s1 ? "$6" : "$5");
+		else
+			put(&t, "smlad $3, $%d, %s, $3\n", 10 + kh, s1 ? "$6" : "$5");
+		put(&t, "%s $3, %s, %s, $3\n", s1 ? third1[kh] : third0[kh], w2, s1 ? "$5" : "$6");
 	}
-	static const char cons[] = "=r,=r,=&r,=&r,=&r,0,1,r,r,r,r,r,r,~{memory}";
-	LLVMTypeRef el[5] = {f->i32, f->i32, f->i32, f->i32, f->i32};
-	LLVMValueRef args[8] = {g->bias, g->bias, p0, wreg[0], wreg[1], wreg[2], w2a, w2b};
-	asm_call(f, &t, cons, el, 5, args, 8, acc, 2);
+	put(&t, "strd $2, $3, [$1], #8\nadd $0, $0, #%d\ncmp $1, $9\nbne 1b", s1 ? 4 : 8);
+	static const char cons[] = "=r,=r,=&r,=&r,=&r,=&r,=&r,0,1,r,r,r,r,r,r,~{cc},~{memory}";
+	LLVMTypeRef el[7] = {f->ptr, f->ptr, f->i32, f->i32, f->i32, f->i32, f->i32};
+	LLVMValueRef args[8] = {p, q, qend, wreg[0], wreg[1], wreg[2], w2a, w2b};
+	LLVMValueRef out[2];
+	asm_call(f, &t, cons, el, 7, args, 8, out, 2);
 }
 
 /* ------------------------------------------------------------ depthwise */
@@ -1151,9 +1165,15 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	memcpy(g.s, s, sizeof g.s);
 	memcpy(g.dil, dil, sizeof g.dil);
 	memcpy(g.out, out, sizeof g.out);
-	/* 3x3 at dilation 1 and column stride 1 or 2: output pairs in asm */
+	/* 3x3 at dilation 1 and column stride 1 or 2: rows of output pairs
+	 * in asm into a row buffer, then bias and requantization */
 	bool pairs = k[0] == 3 && k[1] == 3 && dil[0] == 1 && dil[1] == 1 && (s[1] == 1 || s[1] == 2) &&
-	             nw == 6 && out[1] >= 2 && 2 * pw * 2 + 8 <= 4095;
+	             nw == 6 && out[1] >= 2 && out[1] <= 1024 && 2 * pw * 2 + 8 <= 4095;
+	LLVMValueRef rowbuf = NULL;
+	if (pairs) {
+		rowbuf = be_entry_alloca(f, LLVMArrayType2(f->i32, (uint64_t)out[1]), "dwrow");
+		LLVMSetAlignment(rowbuf, 8);
+	}
 	be_loop lh;
 	LLVMValueRef oh = be_loop_begin(f, &lh, out[0]);
 	if (pairs) {
@@ -1162,21 +1182,19 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 		LLVMValueRef w2a = LLVMBuildOr(b, LLVMBuildAnd(b, wreg[3], lo16, ""),
 		                               LLVMBuildShl(b, wreg[4], c32(f, 16), ""), "");
 		LLVMValueRef w2b = LLVMBuildAnd(b, wreg[5], lo16, "");
-		be_loop lw;
-		LLVMValueRef owp = be_loop_begin(f, &lw, out[1] / 2);
-		LLVMValueRef ow = be_mul(f, owp, 2);
-		LLVMValueRef org = be_add(f, be_mul(f, oh, s[0] * pw), be_mul(f, ow, s[1]));
+		LLVMValueRef org = be_mul(f, oh, s[0] * pw);
 		LLVMValueRef p0 = LLVMBuildInBoundsGEP2(b, i16, plane, &org, 1, "");
-		LLVMValueRef acc[2];
-		dw_pair_asm(f, &g, p0, wreg, w2a, w2b, acc);
-		for (int e = 0; e < 2; e++) {
-			LLVMValueRef owe = be_add(f, ow, be_ci(f, e));
-			LLVMValueRef yi = be_add(f, be_mul(f, nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), owe));
-			be_st_t(f, oty, y, yi, be_int_out(f, &o, acc[e], c));
-		}
-		be_loop_end(f, &lw);
+		LLVMValueRef qend = be_ci(f, out[1] / 2 * 2);
+		qend = LLVMBuildInBoundsGEP2(b, f->i32, rowbuf, &qend, 1, "");
+		dw_row_asm(f, &g, p0, rowbuf, qend, wreg, w2a, w2b);
 		if (out[1] % 2)
-			dw_one(f, &g, oh, be_ci(f, out[1] - 1));
+			be_st_t(f, f->i32, rowbuf, be_ci(f, out[1] - 1), dw_acc(f, &g, oh, be_ci(f, out[1] - 1), c32(f, 0)));
+		be_loop lw;
+		LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
+		LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowbuf, ow), bc, "");
+		LLVMValueRef yi = be_add(f, be_mul(f, nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), ow));
+		be_st_t(f, oty, y, yi, be_int_out(f, &o, acc, c));
+		be_loop_end(f, &lw);
 	} else {
 		be_loop lw;
 		LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
