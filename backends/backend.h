@@ -67,6 +67,7 @@ typedef struct be_options {
 	                         * separated (imports_len bytes); may be NULL */
 	size_t imports_len;
 	pass_object_size *sizes; /* with an object: receives its section sizes; may be NULL */
+	int64_t *stack;          /* with an object: receives its stack need (-1: not known); may be NULL */
 } be_options;
 
 /* Longest symbol prefix: every symbol, macro and internal global name
@@ -113,12 +114,14 @@ int be_compile_buffer(ir_graph *g, const be_target *t, const be_options *o, void
 /* Write the C header of the ABI above for g to path (same temp+rename).
  * imports: the object's undefined symbols as be_compile returned them,
  * listed as what it needs at link time; NULL (no object) derives that
- * from the ops instead. */
-int be_write_header(ir_graph *g, const char *name, const char *path, const char *imports, diag_sink *d);
+ * from the ops instead.  stack: the object's stack need as be_compile
+ * returned it, stated as NAME_STACK_SIZE (none when negative). */
+int be_write_header(ir_graph *g, const char *name, const char *path, const char *imports, int64_t stack,
+                    diag_sink *d);
 /* The same for an object built with --profile: the header also declares
  * NAME_profile[] and says which node each entry counts. */
 int be_write_header_profile(ir_graph *g, const char *name, const char *path, const char *imports,
-                            diag_sink *d);
+                            int64_t stack, diag_sink *d);
 
 /* Lower g for the host with the same code path as be_compile and kernel
  * policy code, JIT it with ORC LLJIT and run it once.  inputs/outputs as
@@ -147,6 +150,10 @@ typedef struct be_backend {
 	 * not known). */
 	const char *(*imports)(const be_module *m);
 	const pass_object_size *(*sizes)(const be_module *m);
+	/* After emitting an object or assembly: the bytes of stack NAME_run
+	 * needs, its own frames and its callees' in the object (not those of
+	 * the functions it imports), or -1 when not known. */
+	int64_t (*stack)(const be_module *m);
 	void (*destroy)(be_module *m);
 } be_backend;
 

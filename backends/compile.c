@@ -190,7 +190,7 @@ static void comment_text(FILE *f, const char *s)
 }
 
 static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, const char *imports,
-                         bool profile)
+                         int64_t stack, bool profile)
 {
 	char up[256];
 	size_t i;
@@ -210,6 +210,11 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 	int64_t arena = p->arena_size > 0 ? p->arena_size : PASS_MEMPLAN_ALIGN;
 	fprintf(f, "#define %s_ARENA_SIZE %lld /* scratch the caller provides, 16-byte aligned */\n", up,
 	        (long long)arena);
+	if (stack >= 0)
+		fprintf(f, "/* Stack %s_run uses below its caller's: its frames and its callees' in\n"
+		           " * the object, as code generation laid them out (the imported functions'\n"
+		           " * own are not included). */\n#define %s_STACK_SIZE %lld\n",
+		        name, up, (long long)stack);
 	fprintf(f, "#define %s_NUM_INPUTS %d\n", up, g->ninputs);
 	fprintf(f, "#define %s_NUM_OUTPUTS %d\n", up, g->noutputs);
 	for (int k = 0; k < g->ninputs; k++) {
@@ -335,12 +340,12 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 }
 
 static int write_header(ir_graph *g, const char *name, const char *path, const char *imports,
-                        bool profile, diag_sink *d)
+                        int64_t stack, bool profile, diag_sink *d)
 {
 	pass_mem_plan *p = prepare(g, name, d);
 	if (!p)
 		return -1;
-	char *s = header_text(g, p, name, imports, profile);
+	char *s = header_text(g, p, name, imports, stack, profile);
 	int rc = s ? be_write_file(path, s, strlen(s), d) : -1;
 	if (!s)
 		diag_error(d, NULL, "out of memory");
@@ -349,15 +354,16 @@ static int write_header(ir_graph *g, const char *name, const char *path, const c
 	return rc;
 }
 
-int be_write_header(ir_graph *g, const char *name, const char *path, const char *imports, diag_sink *d)
+int be_write_header(ir_graph *g, const char *name, const char *path, const char *imports, int64_t stack,
+                    diag_sink *d)
 {
-	return write_header(g, name, path, imports, false, d);
+	return write_header(g, name, path, imports, stack, false, d);
 }
 
 int be_write_header_profile(ir_graph *g, const char *name, const char *path, const char *imports,
-                            diag_sink *d)
+                            int64_t stack, diag_sink *d)
 {
-	return write_header(g, name, path, imports, true, d);
+	return write_header(g, name, path, imports, stack, true, d);
 }
 
 /* After m emitted an object: what o asks of it. */
@@ -365,6 +371,8 @@ static int object_info(const be_backend *be, const be_module *m, const be_option
 {
 	if (o->imports && o->imports_len > 0)
 		snprintf(o->imports, o->imports_len, "%s", be->imports(m));
+	if (o->stack)
+		*o->stack = be->stack(m);
 	if (o->sizes && o->emit == BE_EMIT_OBJ) {
 		const pass_object_size *s = be->sizes(m);
 		if (!s) {
@@ -379,7 +387,7 @@ static int object_info(const be_backend *be, const be_module *m, const be_option
 int be_compile(ir_graph *g, const be_target *t, const be_options *o, diag_sink *d)
 {
 	if (o->emit == BE_EMIT_HEADER)
-		return be_write_header(g, o->name, o->out_path, NULL, d);
+		return be_write_header(g, o->name, o->out_path, NULL, -1, d);
 	pass_mem_plan *p = prepare(g, o->name, d);
 	if (!p)
 		return -1;

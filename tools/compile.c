@@ -295,8 +295,9 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 	                               : be_default_name(to_stdout ? o->model : o->out_file, namebuf,
 	                                                 sizeof namebuf);
 	if (emit == DRV_EMIT_HEADER)
-		return be_write_header(g, name, to_stdout ? "-" : o->out_file, NULL, d);
+		return be_write_header(g, name, to_stdout ? "-" : o->out_file, NULL, -1, d);
 	char imports[2048] = "";
+	int64_t stack = -1;
 	be_options bo = {
 		.emit = emit == DRV_EMIT_OBJ ? BE_EMIT_OBJ : emit == DRV_EMIT_ASM ? BE_EMIT_ASM : BE_EMIT_LLVM,
 		.out_path = to_stdout ? "-" : o->out_file,
@@ -304,6 +305,7 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 		.model_desc = o->model,
 		.imports = imports,
 		.imports_len = sizeof imports,
+		.stack = &stack,
 	};
 	if (be_compile(g, &t, &bo, d))
 		return -1;
@@ -311,8 +313,8 @@ static int emit_native(const drv_options *o, drv_emit emit, ir_graph *g, diag_si
 		return 0;
 	char hbuf[4096];
 	const char *header = o->header_file ? o->header_file : with_ext(o->out_file, ".h", hbuf, sizeof hbuf);
-	if ((o->profile ? be_write_header_profile(g, name, header, imports, d)
-	                : be_write_header(g, name, header, imports, d)) ||
+	if ((o->profile ? be_write_header_profile(g, name, header, imports, stack, d)
+	                : be_write_header(g, name, header, imports, stack, d)) ||
 	    (o->depend && write_depfile(o, g, header, d))) {
 		unlink(o->out_file);
 		if (!o->header_file || strcmp(header, o->out_file) != 0)

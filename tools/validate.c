@@ -66,6 +66,8 @@ typedef struct val_ctx {
 	uint64_t *prof_insn;        /* AArch64 with the plugin: [g->nnodes] instructions, all samples */
 	bool have_insn;
 	double ns;                  /* host: nanoseconds per inference; < 0: not measured */
+	int64_t stack;              /* NET_STACK_SIZE, or -1 */
+	int64_t stack_used;         /* Cortex-M: the deepest byte the run wrote below main's SP, or -1 */
 } val_ctx;
 
 static bool on_path(const char *prog)
@@ -427,7 +429,17 @@ static int write_harness(const val_ctx *c, const val_target *v, const char *path
 		      "\tSYST_CSR = 5;\n\twhile (SYST_CVR == 0)\n\t\t;\n\tt0 = SYST_CVR;\n\t(void)SYST_CSR;\n}\n"
 		      "static unsigned long long stop(void)\n{\n\tuint32_t b = SYST_CVR;\n"
 		      "\tuint32_t w = (SYST_CSR >> 16) & 1u;\n"
-		      "\treturn (w ? (unsigned long long)t0 + 0x1000000u - b : (unsigned long long)(t0 - b)) * 40u;\n}\n",
+		      "\treturn (w ? (unsigned long long)t0 + 0x1000000u - b : (unsigned long long)(t0 - b)) * 40u;\n}\n"
+		      /* the stack below main's SP painted before the first run,
+		       * then the deepest byte it changed: what the run used */
+		      "#ifdef NET_STACK_SIZE\n#define PAINT (NET_STACK_SIZE + 4096u)\n#else\n#define PAINT 65536u\n#endif\n"
+		      "static unsigned char *sp0;\n"
+		      "__attribute__((noinline)) static void paint(void)\n{\n"
+		      "\tfor (unsigned long i = 128; i < PAINT; i++)\n\t\t((volatile unsigned char *)sp0)[-(long)i] = 0xA5;\n}\n"
+		      "static unsigned long used(void)\n{\n"
+		      "\tunsigned long i = PAINT - 1;\n"
+		      "\twhile (i >= 128 && ((volatile unsigned char *)sp0)[-(long)i] == 0xA5)\n\t\ti--;\n"
+		      "\treturn i >= 128 ? i : 0;\n}\n",
 		      f);
 	else if (v->kind == VT_AARCH64 && c->plugin)
 		/* the plugin records its count at each `hint #85` (a NOP) */
@@ -438,11 +450,14 @@ static int write_harness(const val_ctx *c, const val_target *v, const char *path
 		      f);
 	else
 		fputs("static void start(void) {}\nstatic unsigned long long stop(void) { return 0; }\n", f);
+	bool paint = v->kind == VT_CORTEXM;
 	fprintf(f, "\nint main(void)\n{\n"
 	           "\tfor (int s = 0; s < %d; s++) {\n"
+	           "%s"
 	           "\t\tstart();\n"
 	           "\t\tint rc = net_run(ins[s], outs, arena);\n"
 	           "\t\tunsigned long long n = stop();\n"
+	           "%s"
 	           "\t\tif (rc) {\n\t\t\tprintf(\"rc %%d\\n\", rc);\n\t\t\treturn 1;\n\t\t}\n"
 	           "\t\tfor (int k = 0; k < %d; k++) {\n"
 	           "\t\t\tprintf(\"out %%d %%d \", s, k);\n"
@@ -450,7 +465,9 @@ static int write_harness(const val_ctx *c, const val_target *v, const char *path
 	           "\t\t\t\tprintf(\"%%02x\", ((const unsigned char *)outs[k])[i]);\n"
 	           "\t\t\tprintf(\"\\n\");\n\t\t}\n"
 	           "\t\tprintf(\"cost %%d %%llu\\n\", s, n);\n\t}\n",
-	        c->nsamp, g->noutputs);
+	        c->nsamp,
+	        paint ? "\t\tif (s == 0) {\n\t\t\t__asm__ volatile(\"mov %0, sp\" : \"=r\"(sp0));\n\t\t\tpaint();\n\t\t}\n" : "",
+	        paint ? "\t\tif (s == 0)\n\t\t\tprintf(\"stack %lu\\n\", used());\n" : "", g->noutputs);
 	if (c->prof)
 		fputs("\tfor (int k = 0; k < NET_PROFILE_NODES; k++)\n"
 		      "\t\tif (net_profile[k])\n"
@@ -520,6 +537,8 @@ static int read_results(val_ctx *c, const char *path)
 				b[i] = (unsigned char)(hexval(line[at + 2 * i]) << 4 | hexval(line[at + 2 * i + 1]));
 			free(c->got[s * g->noutputs + k]);
 			c->got[s * g->noutputs + k] = b;
+		} else if (sscanf(line, "stack %llu", &n) == 1) {
+			c->stack_used = (int64_t)n;
 		} else if (sscanf(line, "cost %d %llu", &s, &n) == 2 && s >= 0 && s < c->nsamp) {
 			c->cost[s] = n;
 		} else if (c->marks && sscanf(line, "icount-mark %d %llu", &k, &n) == 2 && k == c->nmarks &&
@@ -650,7 +669,7 @@ static int write_object(val_ctx *c, const be_target *t, pass_object_size *sz)
 {
 	char imports[2048] = "";
 	be_options bo = {.emit = BE_EMIT_OBJ, .name = "net", .model_desc = c->o->model,
-	                 .imports = imports, .imports_len = sizeof imports, .sizes = sz};
+	                 .imports = imports, .imports_len = sizeof imports, .sizes = sz, .stack = &c->stack};
 	void *buf = NULL;
 	size_t len = 0;
 	if (be_compile_buffer(c->g, t, &bo, &buf, &len, c->d))
@@ -667,8 +686,8 @@ static int write_object(val_ctx *c, const be_target *t, pass_object_size *sz)
 	snprintf(path, sizeof path, "%s/net.h", c->dir);
 	if (rc)
 		return -1;
-	return c->prof ? be_write_header_profile(c->g, "net", path, imports, c->d)
-	               : be_write_header(c->g, "net", path, imports, c->d);
+	return c->prof ? be_write_header_profile(c->g, "net", path, imports, c->stack, c->d)
+	               : be_write_header(c->g, "net", path, imports, c->stack, c->d);
 }
 
 /* ------------------------------------------------------- compare */
@@ -837,6 +856,14 @@ static int compare_and_report(val_ctx *c, const val_target *v, const pass_object
 	printf("  flash: %s B (.text %s + .rodata %s)\n", group3(sz->text + sz->rodata, b1, sizeof b1),
 	       group3(sz->text, b2, sizeof b2), group3(sz->rodata, b3, sizeof b3));
 	printf("  arena: %s B\n", group3((uint64_t)arena, b4, sizeof b4));
+	if (c->stack >= 0) {
+		printf("  stack: %s B (NET_STACK_SIZE)", group3((uint64_t)c->stack, b1, sizeof b1));
+		if (c->stack_used > 0)
+			printf(", %s B used on the target", group3((uint64_t)c->stack_used, b2, sizeof b2));
+		else if (c->stack_used == 0) /* the harness paints from 128 B below its SP */
+			printf(", under 128 B used on the target");
+		printf("\n");
+	}
 	printf("%s\n", bad ? "validate: FAILED" : exact ? "validate: ok (integer code, bit-exact)"
 	                                                 : "validate: ok (float code, within 1e-4)");
 	return bad ? -1 : 0;
@@ -865,7 +892,7 @@ int drv_validate(const drv_options *o, diag_sink *d)
 	t.opt = o->opt_level;
 	t.code = o->code_policy;
 	t.profile = o->profile;
-	val_ctx c = {.o = o, .d = d, .ns = -1};
+	val_ctx c = {.o = o, .d = d, .ns = -1, .stack = -1, .stack_used = -1};
 	int rc = DRV_ERROR;
 	int brc = drv_build(o, 1, &c.g, d);
 	if (brc != DRV_OK)

@@ -125,6 +125,13 @@ struct be_module {
 	char imports[2048]; /* the emitted object's undefined symbols */
 	pass_object_size size; /* and its section sizes */
 	bool size_known;
+	int64_t stack;      /* bytes of stack NAME_run needs, or -1 */
+	diag_sink *d;       /* diagnostics outside stack_cb's */
+	struct frame {      /* each function's frame, as code generation reported it */
+		char name[160];
+		int64_t size;
+	} *frames;
+	int nframes, capframes;
 };
 
 /* Bytes of the module's global data as an object lays it out: each
@@ -158,6 +165,8 @@ static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_ta
 		free(m);
 		return NULL;
 	}
+	m->stack = -1;
+	m->d = d;
 	m->ctx = LLVMContextCreate();
 	be_llvm_diag_handler(m->ctx, d);
 	m->mod = LLVMModuleCreateWithNameInContext(g->name && *g->name ? g->name : name, m->ctx);
@@ -296,6 +305,96 @@ static void object_read(be_module *m, const void *buf, size_t len)
 	LLVMDisposeMemoryBuffer(copy);
 }
 
+/* ------------------------------------------------------------ stack */
+
+/* Each function's frame comes from code generation itself: with the
+ * attribute "warn-stack-size"="0", the prologue/epilogue inserter reports
+ * every non-empty frame as "stack frame size (N) exceeds limit (0) in
+ * function 'F'" (clang's -Wframe-larger-than), which stack_cb takes in
+ * and every other diagnostic passes to diag_cb. */
+static void stack_cb(LLVMDiagnosticInfoRef di, void *arg)
+{
+	be_module *m = arg;
+	char *msg = LLVMGetDiagInfoDescription(di);
+	const char *p = strstr(msg, "stack frame size (");
+	const char *fn = p ? strstr(p, "in function '") : NULL;
+	if (!p || !fn || LLVMGetDiagInfoSeverity(di) != LLVMDSWarning) {
+		LLVMDisposeMessage(msg);
+		diag_cb(di, m->d);
+		return;
+	}
+	fn += strlen("in function '");
+	size_t n = strcspn(fn, "'");
+	if (m->nframes == m->capframes) {
+		int cap = m->capframes ? 2 * m->capframes : 16;
+		struct frame *f = realloc(m->frames, sizeof *f * (size_t)cap);
+		if (!f) {
+			LLVMDisposeMessage(msg);
+			m->capframes = -1; /* the figure is lost: none is given */
+			return;
+		}
+		m->frames = f;
+		m->capframes = cap;
+	}
+	if (m->capframes > 0 && n < sizeof m->frames[0].name) {
+		struct frame *f = &m->frames[m->nframes++];
+		memcpy(f->name, fn, n);
+		f->name[n] = 0;
+		f->size = strtoll(p + strlen("stack frame size ("), NULL, 10);
+	}
+	LLVMDisposeMessage(msg);
+}
+
+static int64_t frame_of(const be_module *m, const char *name, size_t n)
+{
+	for (int i = 0; i < m->nframes; i++)
+		if (strlen(m->frames[i].name) == n && memcmp(m->frames[i].name, name, n) == 0)
+			return m->frames[i].size;
+	return 0; /* not reported: no frame */
+}
+
+/* The deepest chain of frames from fn through the module's own
+ * functions (calls to declarations, inline asm and intrinsics add
+ * nothing; the module has no recursion), each level plus ret bytes for
+ * a return address the frame does not count; -1 past depth 16. */
+static int64_t stack_from(const be_module *m, LLVMValueRef fn, int64_t ret, int depth)
+{
+	if (depth > 16)
+		return -1;
+	size_t n = 0;
+	const char *name = LLVMGetValueName2(fn, &n);
+	int64_t deepest = 0;
+	for (LLVMBasicBlockRef bb = LLVMGetFirstBasicBlock(fn); bb; bb = LLVMGetNextBasicBlock(bb))
+		for (LLVMValueRef in = LLVMGetFirstInstruction(bb); in; in = LLVMGetNextInstruction(in)) {
+			if (!LLVMIsACallInst(in) && !LLVMIsAInvokeInst(in))
+				continue;
+			LLVMValueRef callee = LLVMGetCalledValue(in);
+			if (!callee || !LLVMIsAFunction(callee) || LLVMIsDeclaration(callee))
+				continue;
+			int64_t s = stack_from(m, callee, ret, depth + 1);
+			if (s < 0)
+				return -1;
+			deepest = s > deepest ? s : deepest;
+		}
+	return frame_of(m, name, n) + ret + deepest;
+}
+
+/* After emission: the stack NAME_run needs, from its frames. */
+static void stack_total(be_module *m)
+{
+	m->stack = -1;
+	if (m->capframes < 0)
+		return;
+	const char *tr = LLVMGetTarget(m->mod);
+	int64_t ret = strncmp(tr, "x86_64", 6) == 0 ? 8 : 0; /* CALL pushes it; ARM keeps it in LR */
+	for (LLVMValueRef fn = LLVMGetFirstFunction(m->mod); fn; fn = LLVMGetNextFunction(fn)) {
+		size_t n = 0;
+		const char *name = LLVMGetValueName2(fn, &n);
+		if (!LLVMIsDeclaration(fn) && n > 4 && strcmp(name + n - 4, "_run") == 0)
+			m->stack = stack_from(m, fn, ret, 0);
+	}
+}
+
 /* The module as kind (object, assembly or LLVM IR) into a malloc'd buffer. */
 static int llvm_emit_buffer(be_module *m, be_emit kind, void **buf, size_t *len, diag_sink *d)
 {
@@ -318,13 +417,22 @@ static int llvm_emit_buffer(be_module *m, be_emit kind, void **buf, size_t *len,
 	}
 	char *err = NULL;
 	LLVMMemoryBufferRef mb = NULL;
-	if (LLVMTargetMachineEmitToMemoryBuffer(m->tm, m->mod,
-	                                        kind == BE_EMIT_OBJ ? LLVMObjectFile : LLVMAssemblyFile,
-	                                        &err, &mb)) {
+	LLVMAttributeRef ws = LLVMCreateStringAttribute(m->ctx, "warn-stack-size", 15, "0", 1);
+	for (LLVMValueRef fn = LLVMGetFirstFunction(m->mod); fn; fn = LLVMGetNextFunction(fn))
+		if (!LLVMIsDeclaration(fn))
+			LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, ws);
+	m->nframes = 0;
+	m->d = d;
+	LLVMContextSetDiagnosticHandler(m->ctx, stack_cb, m);
+	LLVMBool failed = LLVMTargetMachineEmitToMemoryBuffer(
+		m->tm, m->mod, kind == BE_EMIT_OBJ ? LLVMObjectFile : LLVMAssemblyFile, &err, &mb);
+	be_llvm_diag_handler(m->ctx, d);
+	if (failed) {
 		diag_error(d, NULL, "llvm: %s", err ? err : "emission failed");
 		LLVMDisposeMessage(err);
 		return -1;
 	}
+	stack_total(m);
 	*len = LLVMGetBufferSize(mb);
 	*buf = malloc(*len ? *len : 1);
 	if (*buf)
@@ -357,6 +465,11 @@ static const char *llvm_imports(const be_module *m)
 	return m ? m->imports : "";
 }
 
+static int64_t llvm_stack(const be_module *m)
+{
+	return m ? m->stack : -1;
+}
+
 static const pass_object_size *llvm_sizes(const be_module *m)
 {
 	return m && m->size_known ? &m->size : NULL;
@@ -369,6 +482,7 @@ static void llvm_destroy(be_module *m)
 	LLVMDisposeModule(m->mod);
 	LLVMContextDispose(m->ctx);
 	LLVMDisposeTargetMachine(m->tm);
+	free(m->frames);
 	free(m);
 }
 
@@ -380,5 +494,6 @@ const be_backend be_llvm_backend = {
 	.emit_buffer = llvm_emit_buffer,
 	.imports = llvm_imports,
 	.sizes = llvm_sizes,
+	.stack = llvm_stack,
 	.destroy = llvm_destroy,
 };

@@ -56,6 +56,16 @@ expect m4-int8 0 "for armv7em, on QEMU mps2-an386 \(Cortex-M4\), 3 inputs" "max 
 	"instructions/inference: [0-9,]{7,} \(QEMU -icount" "arena: 15,680 B" \
 	"validate: ok \(integer code, bit-exact\)" \
 	-- "$model" "$scratch/x.npy" --target armv7em -a 8 --calib-data "$scratch/calib.npy"
+# The stack the header states (NET_STACK_SIZE, from code generation's
+# frame sizes) covers what the run used on the board, which the harness
+# measures by painting the stack, and is not far above it.
+decl=$(sed -n 's/.*stack: \([0-9,]*\) B (NET_STACK_SIZE).*/\1/p' "$scratch/m4-int8.out" | tr -d ,)
+used=$(sed -n 's/.*, \([0-9,]*\) B used on the target.*/\1/p' "$scratch/m4-int8.out" | tr -d ,)
+if [ -n "$decl" ] && [ -n "$used" ] && [ "$used" -le "$decl" ] && [ $((used * 2)) -ge "$decl" ]; then
+	echo "ok: m4-stack ($used of $decl B)"
+else
+	bad "m4-stack: declared '$decl' B, used '$used' B"
+fi
 # 2-bit weights on the Cortex-M7, seeded random inputs, --limit.
 expect m7-w2a8 0 "mps2-an500 \(Cortex-M7\), 2 inputs \(random, seeded\)" "bit-exact on 2/2" \
 	-- "$model" --target armv7em -mcpu=cortex-m7 -b 2 -a 8 --calib-data "$scratch/calib.npy" --limit 2
@@ -116,6 +126,14 @@ if "$qgtc" "$model" --target armv7em --profile -o "$scratch/p.o" 2>"$scratch/p.e
 	echo "ok: compile --profile"
 else
 	bad "compile --profile: no p_profile in the header or the object"; cat "$scratch/p.err"
+fi
+# compile states the stack need in the header (--emit header alone,
+# without an object, cannot)
+if grep -Eq "^#define P_STACK_SIZE [1-9][0-9]*$" "$scratch/p.h" &&
+	"$qgtc" "$model" --emit header -o "$scratch/h.h" && ! grep -q "STACK_SIZE" "$scratch/h.h"; then
+	echo "ok: header stack size"
+else
+	bad "header stack size:"; grep STACK "$scratch/p.h" "$scratch/h.h"
 fi
 # Clear errors.
 QGTC_ENV=PATH=/nonexistent expect no-tools 1 "validate for thumbv7em-[a-z-]*eabihf needs arm-none-eabi-gcc and qemu-system-arm on PATH" \

@@ -594,7 +594,7 @@ static void test_backend_header_and_determinism(void **state)
 	snprintf(o2, sizeof o2, "/tmp/qgtc_tb_%d_2.o", (int)getpid());
 	ir_graph *g = chain_graph();
 	assert_int_equal(ir_graph_toposort(g, &d) || ir_infer_shapes(g, &d), 0);
-	assert_int_equal(be_write_header(g, "chain", h, NULL, &d), 0);
+	assert_int_equal(be_write_header(g, "chain", h, NULL, -1, &d), 0);
 	size_t len;
 	char *txt = slurp(h, &len);
 	assert_non_null(strstr(txt, "#define CHAIN_ARENA_SIZE "));
