@@ -1,11 +1,12 @@
 /* validate.c: `qgtc validate MODEL [INPUT.npy...] [flags]`: compile MODEL
  * as `qgtc MODEL [flags] -o x.o` would, run the object on its target (this
  * machine for x86-64, qemu-aarch64 for AArch64, QEMU's mps2 boards for
- * Cortex-M4/M7) on a few inputs, and compare every output with what the
- * reference interpreter computes on the same compiled graph.  Prints the
- * largest error (0 for integer code, which must match byte for byte), the
- * cost of one inference (instructions on Cortex-M under -icount and on
- * AArch64 through qgtc's TCG plugin, time on the host), flash and arena.
+ * Cortex-M0/M3/M4/M7) on a few inputs, and compare every output with what
+ * the reference interpreter computes on the same compiled graph.  Prints
+ * the largest error (0 for integer code, which must match byte for byte),
+ * the cost of one inference (instructions on Cortex-M under -icount and on
+ * AArch64 through qgtc's TCG plugin, time on the host), flash, arena and
+ * stack (on Cortex-M also the stack the run used, painted and read back).
  * Like ST Edge AI's validate.
  *
  * The object is linked with a generated harness (inputs embedded as
@@ -125,9 +126,25 @@ static int pick_target(const be_target *t, val_target *v, diag_sink *d)
 		v->hard_float = t->float_abi != BE_FLOAT_ABI_SOFT;
 		need1 = v->cc;
 		need2 = v->runner;
+	} else if (strncmp(t->triple, "thumbv7m", 8) == 0 || strncmp(t->triple, "thumbv6m", 8) == 0) {
+		/* no FPU: soft float.  The Armv6-M code (Cortex-M0/M0+/M1) runs
+		 * on the M3 board, which executes that subset as an M0 would:
+		 * the same instructions, so the same count */
+		bool v6 = t->triple[6] == '6';
+		v->kind = VT_CORTEXM;
+		v->cc = "arm-none-eabi-gcc";
+		v->runner = "qemu-system-arm";
+		v->board = "mps2-an385";
+		v->what = v6 ? "on QEMU mps2-an385 (a Cortex-M3 running the Armv6-M code)"
+		             : "on QEMU mps2-an385 (Cortex-M3)";
+		snprintf(v->mcpu, sizeof v->mcpu, "%s", *t->cpu ? t->cpu : v6 ? "cortex-m0" : "cortex-m3");
+		v->mfpu[0] = 0;
+		v->hard_float = false;
+		need1 = v->cc;
+		need2 = v->runner;
 	} else {
-		diag_error(d, NULL, "validate runs x86_64, aarch64 and Cortex-M4/M7 (armv7em) objects, "
-		           "not %s%s%s", t->triple, *t->cpu ? " -mcpu=" : "", t->cpu);
+		diag_error(d, NULL, "validate runs x86_64, aarch64 and Cortex-M0/M3/M4/M7 (thumbv6m, thumbv7m, "
+		           "armv7em) objects, not %s%s%s", t->triple, *t->cpu ? " -mcpu=" : "", t->cpu);
 		return -1;
 	}
 	if (!on_path(need1) || (need2 && !on_path(need2))) {

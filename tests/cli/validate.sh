@@ -138,8 +138,15 @@ fi
 # Clear errors.
 QGTC_ENV=PATH=/nonexistent expect no-tools 1 "validate for thumbv7em-[a-z-]*eabihf needs arm-none-eabi-gcc and qemu-system-arm on PATH" \
 	-- "$model" --target armv7em
-expect m0 1 "validate runs x86_64, aarch64 and Cortex-M4/M7 \(armv7em\) objects, not thumbv6m" \
-	-- "$model" --target thumbv6m-none-eabi -mcpu=cortex-m0
+# Cortex-M0 (Armv6-M, soft float) and M3 objects run on the M3 board; M33
+# is not run.
+expect m0-int8 0 "on QEMU mps2-an385 \(a Cortex-M3 running the Armv6-M code\), 1 input" "bit-exact on 1/1" \
+	"instructions/inference: [0-9,]{7,} \(QEMU -icount" \
+	-- "$model" --target thumbv6m-none-eabi -mcpu=cortex-m0 -a 8 --calib-data "$scratch/calib.npy" --limit 1
+expect m3-float 0 "on QEMU mps2-an385 \(Cortex-M3\), 1 input" "validate: ok \(float code" \
+	-- "$model" --target thumbv7m-none-eabi --limit 1
+expect m33 1 "validate runs x86_64, aarch64 and Cortex-M0/M3/M4/M7 \(thumbv6m, thumbv7m, armv7em\) objects, not thumbv8m" \
+	-- "$model" --target thumbv8m.main-none-eabi -mcpu=cortex-m33
 expect wrong-input 1 "wrong.npy: error: input 0 'image' of the compiled model is f32\[1,1,28,28\]" \
 	-- "$model" "$scratch/wrong.npy"
 expect two-models 2 "option '-o' applies only to" -- "$model" -o x.o
