@@ -494,7 +494,7 @@ int be_jit_run(ir_graph *g, be_code code, const ir_tensor *inputs, ir_tensor *ou
 	LLVMSetTarget(mod, t.triple);
 	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
 	LLVMSetModuleDataLayout(mod, td);
-	int brc = be_llvm_build(ctx, mod, td, &t, g, p, name, d);
+	int brc = be_llvm_build(ctx, mod, td, &t, g, p, name, NULL, d);
 	LLVMDisposeTargetData(td);
 	if (brc || be_llvm_optimize(mod, tm, &t, d))
 		goto out;

@@ -126,6 +126,7 @@ struct be_module {
 	pass_object_size size; /* and its section sizes */
 	bool size_known;
 	int64_t stack;      /* bytes of stack NAME_run needs, or -1 */
+	int64_t asm_stack;  /* what an inline asm takes of its own (be_asm_stack) */
 	diag_sink *d;       /* diagnostics outside stack_cb's */
 	struct frame {      /* each function's frame, as code generation reported it */
 		char name[160];
@@ -183,7 +184,7 @@ static be_module *llvm_lower(ir_graph *g, const pass_mem_plan *plan, const be_ta
 	if (be_check_addressable(g->src_file, plan->arena_size, 0, ptr, d))
 		rc = -1;
 	if (rc == 0)
-		rc = be_llvm_build(m->ctx, m->mod, td, t, g, plan, name, d);
+		rc = be_llvm_build(m->ctx, m->mod, td, t, g, plan, name, &m->asm_stack, d);
 	if (rc == 0 && be_check_addressable(g->src_file, 0, module_data_bytes(m->mod, td), ptr, d))
 		rc = -1;
 	LLVMDisposeTargetData(td);
@@ -393,6 +394,10 @@ static void stack_total(be_module *m)
 		if (!LLVMIsDeclaration(fn) && n > 4 && strcmp(name + n - 4, "_run") == 0)
 			m->stack = stack_from(m, fn, ret, 0);
 	}
+	/* what an inline asm takes below its function's frame, once: added
+	 * whole (the asm calls nothing) */
+	if (m->stack >= 0)
+		m->stack += m->asm_stack;
 }
 
 /* The module as kind (object, assembly or LLVM IR) into a malloc'd buffer. */

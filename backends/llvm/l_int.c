@@ -483,6 +483,40 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 	return t;
 }
 
+/* For kernels that requantize in their own code (l_int_dsp.c's 2x2 tile
+ * in Thumb-2): when requant_bounded applies with every channel shifting
+ * right (r >= 1), no left shift, no negative multiplier, and the output
+ * is i8 or u8 over its whole range, the rows (M, kc, r) per channel as a
+ * constant table (*tab), and whether the clamp is USAT (u8) or SSAT. */
+bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, bool *usat)
+{
+	int n = o->nrq;
+	if (!o->k.requant || o->amax < 0 || n < 1 || (n > 1 && n != nchan) ||
+	    !((o->odt == IR_DT_I8 && o->k.lo == -128 && o->k.hi == 127) ||
+	      (o->odt == IR_DT_U8 && o->k.lo == 0 && o->k.hi == 255)))
+		return false;
+	int64_t zy = o->k.zy < 0 ? -(int64_t)o->k.zy : o->k.zy;
+	for (int i = 0; i < n; i++) {
+		int r = -o->shift[i];
+		if (o->shift[i] >= 0 || r > 31 || o->mult[i] < 0 || o->amax >= (int64_t)1 << 30 ||
+		    o->amax + 1 + ((int64_t)1 << (r - 1)) + (zy << r) >= (int64_t)1 << 31)
+			return false;
+	}
+	int32_t *rows = malloc(sizeof *rows * 3 * (size_t)nchan);
+	if (!rows)
+		return false;
+	for (int64_t c = 0; c < nchan; c++) {
+		int i = n > 1 ? (int)c : 0, r = -o->shift[i];
+		rows[3 * c] = o->mult[i];
+		rows[3 * c + 1] = (int32_t)(((int64_t)1 << (r - 1)) + (int64_t)o->k.zy * ((int64_t)1 << r));
+		rows[3 * c + 2] = r;
+	}
+	*tab = be_table_i32(f, rows, 3 * nchan);
+	free(rows);
+	*usat = o->odt == IR_DT_U8;
+	return *tab != NULL;
+}
+
 /* k_intop_store: the i32 accumulator (or lanes, see requant_k) of
  * channel c as the output's dtype. */
 static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step)

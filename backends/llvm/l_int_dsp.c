@@ -98,6 +98,8 @@ struct dsp_job {
 	int64_t C, H, W, KH, KW, OW, s[2], d[2], pb[2];
 	bool pad;                 /* some tap may fall outside the input */
 	int32_t zx;
+	LLVMValueRef rq;          /* be_rq_rows' table (chans_asm), or NULL */
+	bool usat;
 };
 
 /* NEON: W' as i8 rows padded with zeros to R4, a multiple of 16 (one q
@@ -723,6 +725,99 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	tile_scale(f, j, m, nm, np, acc);
 }
 
+/* Whether chans_asm can run j's channel pairs: 8-bit weights, rows and
+ * output offsets within Thumb-2's 12-bit immediates, be_rq_rows' case. */
+static bool chans_ok(const dsp_job *j)
+{
+	return j->rq && !j->simd && j->wbits == 8 && j->scale == 1 && !j->any_neg && j->M >= 2 &&
+	       j->R4 <= 4095 && 2 * j->ystr_m <= 4095 && j->ystr_m + j->ystr_p <= 4095 && j->ystr_p <= 4095;
+}
+
+/* Every channel pair (M / 2 of them) for the two columns at p, as one
+ * Thumb-2 loop around tile_asm's: no register is left for the state
+ * between pairs, so the asm keeps it in 24 bytes of stack of its own
+ * (columns' start, bias, rows and output pointers, pairs left).  Per
+ * pair: the folded biases, the 2x2 tile, then for each output
+ * requant_bounded as be_rq_rows lays it out -- a2 = 2 acc; t = kc + (a2 <
+ * 0 ? -1 : 0); t += (a2 * M + 2^31) >> 32 (SMMLAR); t >>= r; SSAT/USAT;
+ * STRB -- 30 instructions for the four, where LLVM's allocator, around
+ * an asm that takes 13 registers, spent about 60 on them and on
+ * spilling and reloading its own loop state. */
+static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
+{
+	LLVMBuilderRef b = f->b;
+	asm_text t = {.at = 0};
+	long long R4 = (long long)j->R4;
+	put(&t,
+	    "strd $5, $6, [sp, #-24]!\n" /* columns' start, bias pointer */
+	    "strd $7, $8, [sp, #8]\n"    /* rows, outputs */
+	    "str $9, [sp, #16]\n"        /* pairs left */
+	    "2:\n"
+	    "ldr $6, [sp, #4]\n"
+	    "ldrd $0, $2, [$6], #8\n"
+	    "str $6, [sp, #4]\n"
+	    "mov $1, $0\n"
+	    "mov $3, $2\n"
+	    "ldr $5, [sp]\n"
+	    "addw $12, $4, #%lld\n"
+	    "1:\n",
+	    R4);
+	int steps = j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
+	for (int st = 0; st < steps; st++) {
+		put(&t,
+		    "ldr $8, [$4], #4\n"
+		    "ldr $9, [$4, #%lld]\n"
+		    "ldrd $10, $11, [$5], #8\n"
+		    "sxtb16 $6, $8\n"
+		    "sxtb16 $8, $8, ror #8\n"
+		    "sxtb16 $7, $9\n"
+		    "sxtb16 $9, $9, ror #8\n",
+		    R4 - 4);
+		tile_smlad(&t, 0);
+		tile_ldrd(&t, 2 * j->R4 - 8);
+		tile_smlad(&t, 1);
+	}
+	put(&t, "cmp $4, $12\nbne 1b\naddw $4, $4, #%lld\nldrd $6, $7, [sp, #8]\n", R4);
+	for (int i = 0; i < 2; i++) {
+		put(&t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", 12 * i, 12 * i + 8);
+		for (int k = 0; k < 2; k++) {
+			int a = 2 * i + k;
+			put(&t,
+			    "lsl $11, $%d, #1\n"
+			    "add $%d, $9, $11, asr #31\n"
+			    "smmlar $%d, $11, $8, $%d\n"
+			    "asr $%d, $%d, $10\n"
+			    "%s $%d, #8, $%d\n"
+			    "strb $%d, [$7, #%lld]\n",
+			    a, a, a, a, a, a, j->usat ? "usat" : "ssat", a, a, a,
+			    (long long)(i * j->ystr_m + k * j->ystr_p));
+		}
+	}
+	put(&t,
+	    "add $6, $6, #24\n"
+	    "addw $7, $7, #%lld\n"
+	    "strd $6, $7, [sp, #8]\n"
+	    "ldr $8, [sp, #16]\n"
+	    "subs $8, $8, #1\n"
+	    "str $8, [sp, #16]\n"
+	    "bne 2b\n"
+	    "add sp, sp, #24",
+	    (long long)(2 * j->ystr_m));
+	/* $4..$9 come in holding the weights, columns, bias, rows, outputs and
+	 * the pair count; all thirteen are scratch */
+	static const char cons[] =
+		"=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}";
+	LLVMTypeRef el[13];
+	for (int i = 0; i < 13; i++)
+		el[i] = i >= 4 && i <= 8 ? f->ptr : f->i32;
+	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
+	LLVMValueRef args[6] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
+	                        c32(f, j->M / 2)};
+	LLVMValueRef out[1];
+	asm_call(f, &t, cons, el, 13, args, 6, out, 1);
+	be_asm_stack(f, 24);
+}
+
 /* Requantize and store the tile's outputs. */
 static void store_tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMValueRef p, int np,
                        LLVMValueRef acc[TILE_MAX][TILE_MAX])
@@ -745,6 +840,10 @@ static void channels(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 	LLVMValueRef acc[TILE_MAX][TILE_MAX];
 	int64_t full = j->M / j->tm;
 	int rest = (int)(j->M % j->tm);
+	if (np == 2 && j->tm == 2 && chans_ok(j)) {
+		chans_asm(f, j, p);
+		full = 0;
+	}
 	if (full > 0) {
 		be_loop l;
 		LLVMValueRef mm = be_loop_begin(f, &l, full);
@@ -1867,6 +1966,8 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	j->x = be_ptr(f, xv);
 	j->y = be_ptr(f, n->out[0]);
 	j->ystr_m = j->P, j->ystr_p = 1;
+	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat))
+		j->rq = NULL;
 	j->fill = fill_conv;
 	make_cols(f, j);
 	be_loop bl;
@@ -1915,6 +2016,8 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	j->x = be_ptr(f, av);
 	j->y = be_ptr(f, n->out[0]);
 	j->ystr_m = 1, j->ystr_p = Nc;
+	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat))
+		j->rq = NULL;
 	j->xbase = be_ci(f, 0);
 	j->ybase = be_ci(f, 0);
 	j->fill = fill_rows;

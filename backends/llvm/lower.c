@@ -103,6 +103,11 @@ LLVMValueRef be_intr(be_fn *f, const char *name, LLVMTypeRef *ty, size_t nty, LL
 	return LLVMBuildCall2(f->b, LLVMIntrinsicGetType(f->ctx, id, ty, nty), fn, args, n, "");
 }
 
+void be_asm_stack(be_fn *f, int64_t bytes)
+{
+	f->asm_stack = bytes > f->asm_stack ? bytes : f->asm_stack;
+}
+
 LLVMValueRef be_sqrt(be_fn *f, LLVMValueRef x)
 {
 	return be_intr(f, "llvm.sqrt", &f->f32, 1, &x, 1);
@@ -795,7 +800,7 @@ LLVMAttributeRef be_attr(LLVMContextRef c, const char *name)
 }
 
 int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, const be_target *t,
-                  ir_graph *g, const pass_mem_plan *plan, const char *name, diag_sink *d)
+                  ir_graph *g, const pass_mem_plan *plan, const char *name, int64_t *asm_stack, diag_sink *d)
 {
 	be_fn F, *f = &F;
 	memset(f, 0, sizeof *f);
@@ -947,6 +952,8 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	args[nin + nout] = LLVMGetParam(run, 2);
 	LLVMBuildCall2(f->b, bty, f->fn, args, (unsigned)np, "");
 	LLVMBuildRet(f->b, LLVMConstInt(f->i32, 0, 0));
+	if (asm_stack)
+		*asm_stack = f->asm_stack;
 	rc = 0;
 out:
 	LLVMDisposeBuilder(f->b);

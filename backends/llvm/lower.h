@@ -66,6 +66,7 @@ typedef struct be_fn {
 	int vnni;                     /* x86 VPDPBUSD: 1 AVX512-VNNI with VL, 2 AVX-VNNI, or 0 */
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
 	be_layer *layer;              /* the layer function being built, or NULL (the body) */
+	int64_t asm_stack;            /* be_asm_stack's largest */
 	be_site body;                 /* the body's, for addresses made there */
 } be_fn;
 
@@ -249,6 +250,10 @@ LLVMValueRef be_ld_t(be_fn *f, LLVMTypeRef ty, LLVMValueRef p, LLVMValueRef idx)
  * internal error, reported (the node's lowering then fails), and gives an
  * undef of ty[0] (i32 without overloads). */
 LLVMValueRef be_intr(be_fn *f, const char *name, LLVMTypeRef *ty, size_t nty, LLVMValueRef *args, unsigned n);
+/* An inline asm of the module takes bytes of stack of its own, which
+ * code generation's frame sizes do not count: the stack figure adds the
+ * largest (be_llvm_build's *asm_stack). */
+void be_asm_stack(be_fn *f, int64_t bytes);
 void be_st_t(be_fn *f, LLVMTypeRef ty, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v);
 /* memcpy of n bytes (nothing when n <= 0 or dst == src). */
 void be_copy_bytes(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t n);

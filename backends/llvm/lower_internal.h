@@ -10,9 +10,11 @@
 #include "backend.h"
 
 /* Build NAME_run and its body into mod (whose data layout is td) for t
- * (whose vector width shapes the conv kernels' register tiles). */
+ * (whose vector width shapes the conv kernels' register tiles); the
+ * largest stack an inline asm takes of its own (be_asm_stack) goes to
+ * *asm_stack (may be NULL). */
 int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, const be_target *t,
-                  ir_graph *g, const pass_mem_plan *plan, const char *name, diag_sink *d);
+                  ir_graph *g, const pass_mem_plan *plan, const char *name, int64_t *asm_stack, diag_sink *d);
 bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl);
 
 /* Initialise the X86, AArch64 and ARM targets once. */
