@@ -315,8 +315,9 @@ static void tile_scale(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int n
 
 /* Thumb-2 text, appended to a line at a time. */
 typedef struct asm_text {
-	char s[4096];
+	char s[16384];
 	size_t at;
+	bool full; /* some text did not fit: asm_call reports it */
 } asm_text;
 
 static void put(asm_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -326,8 +327,10 @@ static void put(asm_text *t, const char *fmt, ...)
 	va_start(ap, fmt);
 	int n = vsnprintf(t->s + t->at, sizeof t->s - t->at, fmt, ap);
 	va_end(ap);
-	if (n > 0)
-		t->at += (size_t)n < sizeof t->s - t->at ? (size_t)n : sizeof t->s - t->at - 1;
+	if (n < 0 || (size_t)n >= sizeof t->s - t->at)
+		t->full = true;
+	else
+		t->at += (size_t)n;
 }
 
 /* Call t's text as inline asm with constraints cons: nres results of the
@@ -336,6 +339,12 @@ static void put(asm_text *t, const char *fmt, ...)
 static void asm_call(be_fn *f, const asm_text *t, const char *cons, LLVMTypeRef *rty, int nres,
                      LLVMValueRef *args, int nargs, LLVMValueRef *out, int nout)
 {
+	if (t->full) {
+		diag_error(f->d, NULL, "internal error: an inline asm kernel's text is over %zu bytes", sizeof t->s);
+		for (int i = 0; i < nout; i++)
+			out[i] = LLVMGetUndef(rty[i]);
+		return;
+	}
 	LLVMTypeRef pty[16];
 	for (int i = 0; i < nargs; i++)
 		pty[i] = LLVMTypeOf(args[i]);
@@ -758,11 +767,12 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	    "str $6, [sp, #4]\n"
 	    "mov $1, $0\n"
 	    "mov $3, $2\n"
-	    "ldr $5, [sp]\n"
-	    "addw $12, $4, #%lld\n"
-	    "1:\n",
-	    R4);
-	int steps = j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
+	    "ldr $5, [sp]\n");
+	/* up to 64 reduction elements unrolled whole: no loop, no end */
+	bool unroll = j->R4 <= 64;
+	int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
+	if (!unroll)
+		put(&t, "addw $12, $4, #%lld\n1:\n", R4);
 	for (int st = 0; st < steps; st++) {
 		put(&t,
 		    "ldr $8, [$4], #4\n"
@@ -777,7 +787,9 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 		tile_ldrd(&t, 2 * j->R4 - 8);
 		tile_smlad(&t, 1);
 	}
-	put(&t, "cmp $4, $12\nbne 1b\naddw $4, $4, #%lld\nldrd $6, $7, [sp, #8]\n", R4);
+	if (!unroll)
+		put(&t, "cmp $4, $12\nbne 1b\n");
+	put(&t, "addw $4, $4, #%lld\nldrd $6, $7, [sp, #8]\n", R4);
 	for (int i = 0; i < 2; i++) {
 		put(&t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", 12 * i, 12 * i + 8);
 		for (int k = 0; k < 2; k++) {
