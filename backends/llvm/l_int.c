@@ -1261,8 +1261,16 @@ static bool softmax_supports(const ir_node *n, char *why, size_t wl)
 /* requant_k of acc by the constants (m, s), then + zy clamped to [lo, hi]
  * in ty: ir_requant_apply and the store of eval_qbinary. */
 static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t s, int64_t lo, int64_t hi,
-                                 int32_t zy, LLVMTypeRef ty)
+                                 int32_t zy, LLVMTypeRef ty, int64_t amax)
 {
+	if (f->mcu && amax >= 0) { /* |acc| <= amax: requant_bounded, as a layer's */
+		be_iop o = {.mult = &m, .shift = &s, .nrq = 1, .amax = amax};
+		o.k.requant = true;
+		o.k.zy = zy;
+		LLVMValueRef r = requant_bounded(f, &o, acc, c32(f, 0));
+		if (r)
+			return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, r, c32(f, lo)), c32(f, hi)), ty, "");
+	}
 	bool small;
 	LLVMValueRef r = requant_k(f, acc, &m, &s, 1, c32(f, 0), 0, &small);
 	if (small) /* |r| <= 2^30: add, then clamp */
@@ -1273,16 +1281,22 @@ static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t 
 
 /* An add operand's requantized term ir_requant_apply((q - z) << ls, m, s)
  * for the element at idx: for 8-bit codes a load from a 256-entry table
- * the interpreter's own rule filled at compile time, else requant_k. */
+ * the interpreter's own rule filled at compile time (*amax: its largest
+ * magnitude), else requant_k (*amax -1). */
 static LLVMValueRef add_term(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef idx, int32_t z, int ls,
-                             int32_t m, int32_t s)
+                             int32_t m, int32_t s, int64_t *amax)
 {
 	LLVMBuilderRef b = f->b;
+	*amax = -1;
 	if (v->dt == IR_DT_I8 || v->dt == IR_DT_U8) {
 		int32_t tab[256];
 		int32_t q0 = v->dt == IR_DT_I8 ? -128 : 0;
-		for (int i = 0; i < 256; i++)
+		*amax = 0;
+		for (int i = 0; i < 256; i++) {
 			tab[i] = ir_requant_apply((int32_t)((uint32_t)(q0 + i - z) << ls), m, s);
+			int64_t a = tab[i] < 0 ? -(int64_t)tab[i] : tab[i];
+			*amax = a > *amax ? a : *amax;
+		}
 		LLVMValueRef t = be_table_i32(f, tab, 256);
 		LLVMValueRef q = be_ld_t(f, f->i8, p, idx);
 		q = v->dt == IR_DT_I8 ? LLVMBuildAdd(b, LLVMBuildSExt(b, q, f->i32, ""), c32(f, 128), "")
@@ -1324,13 +1338,21 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	LLVMTypeRef ty = be_dt_type(f, yv->dt);
 	LLVMValueRef r;
 	if (n->op == IR_OP_ADD) {
-		LLVMValueRef x1 = add_term(f, av, a, ia, z1, ls, (int32_t)m[0], (int32_t)s[0]);
-		LLVMValueRef x2 = add_term(f, bv, bp, ib, z2, ls, (int32_t)m[1], (int32_t)s[1]);
-		r = rq_store_val(f, LLVMBuildAdd(b, x1, x2, ""), (int32_t)m[2], (int32_t)s[2], lo, hi, zy, ty);
+		int64_t b1, b2;
+		LLVMValueRef x1 = add_term(f, av, a, ia, z1, ls, (int32_t)m[0], (int32_t)s[0], &b1);
+		LLVMValueRef x2 = add_term(f, bv, bp, ib, z2, ls, (int32_t)m[1], (int32_t)s[1], &b2);
+		r = rq_store_val(f, LLVMBuildAdd(b, x1, x2, ""), (int32_t)m[2], (int32_t)s[2], lo, hi, zy, ty,
+		                 b1 >= 0 && b2 >= 0 ? b1 + b2 : -1);
 	} else {
 		LLVMValueRef d1 = LLVMBuildSub(b, ld_i32(f, av->dt, a, ia), c32(f, z1), "");
 		LLVMValueRef d2 = LLVMBuildSub(b, ld_i32(f, bv->dt, bp, ib), c32(f, z2), "");
-		r = rq_store_val(f, LLVMBuildMul(b, d1, d2, ""), (int32_t)m[0], (int32_t)s[0], lo, hi, zy, ty);
+		/* |d| <= the larger distance from the zero point to the range's ends */
+		int64_t l1, h1, l2, h2;
+		ir_value_range(av, &l1, &h1);
+		ir_value_range(bv, &l2, &h2);
+		int64_t e1 = h1 - z1 > z1 - l1 ? h1 - z1 : z1 - l1, e2 = h2 - z2 > z2 - l2 ? h2 - z2 : z2 - l2;
+		r = rq_store_val(f, LLVMBuildMul(b, d1, d2, ""), (int32_t)m[0], (int32_t)s[0], lo, hi, zy, ty,
+		                 e1 < (1 << 16) && e2 < (1 << 16) ? e1 * e2 : -1);
 	}
 	be_st_t(f, ty, y, be_affine(f, 0, ys->rank, iv, st[0]), r);
 	be_nest_end(f, &nst);
