@@ -871,6 +871,79 @@ static void channels(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 	}
 }
 
+static void fill_conv(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef col);
+
+/* fill_pair's case: a DSP conv with 3-wide kernel rows at column stride
+ * and dilation 1, whose input rows hold at least 4 bytes. */
+static bool fill_pair_ok(const dsp_job *j)
+{
+	return !j->simd && j->fill == fill_conv && j->KW == 3 && j->s[1] == 1 && j->d[1] == 1 && j->W >= 4;
+}
+
+/* The columns of outputs p and p + 1 (filled as fill_conv would): when
+ * both lie in one output row and every tap of both in the input, per
+ * input channel and kernel row one word load gives the four bytes x0..x3
+ * that both columns' three taps come from; SXTB16 (UXTB16 for u8) plain
+ * and rotated, then (x0, x1) and (x1, x2) as PKHBT words, x2 and x3 as
+ * halfwords: 11 instructions for 6 elements.  Else fill_conv, column by
+ * column. */
+static void fill_pair(be_fn *f, const dsp_job *j, LLVMValueRef p)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	bool u8 = j->xval->dt == IR_DT_U8;
+	LLVMValueRef oh = LLVMBuildUDiv(b, p, be_ci(f, j->OW), "");
+	LLVMValueRef ow = LLVMBuildURem(b, p, be_ci(f, j->OW), "");
+	LLVMValueRef ih0 = LLVMBuildSub(b, be_mul(f, oh, j->s[0]), be_ci(f, j->pb[0]), "");
+	LLVMValueRef iw0 = LLVMBuildSub(b, ow, be_ci(f, j->pb[1]), "");
+	/* signed compares on the index type: ih0, iw0 may be negative */
+	LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntSLT, be_add(f, ow, be_ci(f, 1)), be_ci(f, j->OW), "");
+	ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSGE, ih0, be_ci(f, 0), ""), "");
+	ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSLE, be_add(f, ih0, be_ci(f, (j->KH - 1) * j->d[0])),
+	                                       be_ci(f, j->H - 1), ""), "");
+	ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSGE, iw0, be_ci(f, 0), ""), "");
+	ok = LLVMBuildAnd(b, ok, LLVMBuildICmp(b, LLVMIntSLE, iw0, be_ci(f, j->W - 4), ""), "");
+	be_if in;
+	be_if_begin(f, &in, ok);
+	{
+		int64_t KK = j->KH * 3, HW = j->H * j->W;
+		LLVMValueRef base = be_add(f, j->xbase, be_add(f, be_mul(f, ih0, j->W), iw0));
+		be_loop l;
+		LLVMValueRef c = be_loop_begin(f, &l, j->C);
+		LLVMValueRef cb = be_add(f, base, be_mul(f, c, HW)), ci = be_mul(f, c, KK);
+		for (int64_t kh = 0; kh < j->KH; kh++) {
+			LLVMValueRef at = be_add(f, cb, be_ci(f, kh * j->d[0] * j->W));
+			LLVMValueRef wp = LLVMBuildGEP2(b, f->i8, j->x, &at, 1, "");
+			LLVMValueRef w = LLVMBuildLoad2(b, f->i32, wp, "");
+			LLVMSetAlignment(w, 1);
+			const char *x16 = u8 ? "llvm.arm.uxtb16" : "llvm.arm.sxtb16";
+			LLVMValueRef lo = be_intr(f, x16, NULL, 0, &w, 1); /* (x0, x2) */
+			LLVMValueRef r8 = LLVMBuildOr(b, LLVMBuildLShr(b, w, c32(f, 8), ""), LLVMBuildShl(b, w, c32(f, 24), ""), "");
+			LLVMValueRef hi = be_intr(f, x16, NULL, 0, &r8, 1); /* (x1, x3) */
+			LLVMValueRef m16 = c32(f, 0xffff), t16 = c32(f, (int64_t)0xffff0000u);
+			LLVMValueRef w01 = LLVMBuildOr(b, LLVMBuildAnd(b, lo, m16, ""), LLVMBuildShl(b, hi, c32(f, 16), ""), "");
+			LLVMValueRef w12 = LLVMBuildOr(b, LLVMBuildAnd(b, hi, m16, ""), LLVMBuildAnd(b, lo, t16, ""), "");
+			LLVMValueRef x2 = LLVMBuildTrunc(b, LLVMBuildLShr(b, lo, c32(f, 16), ""), i16, "");
+			LLVMValueRef x3 = LLVMBuildTrunc(b, LLVMBuildLShr(b, hi, c32(f, 16), ""), i16, "");
+			LLVMValueRef e = be_add(f, ci, be_ci(f, kh * 3));
+			LLVMValueRef vals[2][2] = {{w01, x2}, {w12, x3}};
+			for (int k = 0; k < 2; k++) {
+				LLVMValueRef d = LLVMBuildGEP2(b, i16, j->col[k], &e, 1, "");
+				LLVMSetAlignment(LLVMBuildStore(b, vals[k][0], d), 2);
+				LLVMValueRef e2 = be_add(f, e, be_ci(f, 2));
+				be_st_t(f, i16, j->col[k], e2, vals[k][1]);
+			}
+		}
+		be_loop_end(f, &l);
+	}
+	be_if_end(f, &in);
+	be_if out;
+	be_if_begin(f, &out, LLVMBuildNot(b, ok, ""));
+	for (int k = 0; k < 2; k++)
+		fill_conv(f, j, be_add(f, p, be_ci(f, k)), j->col[k]);
+	be_if_end(f, &out);
+}
+
 /* The whole job for the current ybase/xbase: j->tp columns at a time. */
 static void run_job(be_fn *f, dsp_job *j)
 {
@@ -880,8 +953,12 @@ static void run_job(be_fn *f, dsp_job *j)
 		be_loop l;
 		LLVMValueRef pp = be_loop_begin(f, &l, full);
 		LLVMValueRef p = be_mul(f, pp, j->tp);
-		for (int k = 0; k < j->tp; k++)
-			j->fill(f, j, be_add(f, p, be_ci(f, k)), j->col[k]);
+		if (j->tp == 2 && fill_pair_ok(j)) {
+			fill_pair(f, j, p);
+		} else {
+			for (int k = 0; k < j->tp; k++)
+				j->fill(f, j, be_add(f, p, be_ci(f, k)), j->col[k]);
+		}
 		channels(f, j, p, j->tp);
 		be_loop_end(f, &l);
 	}
