@@ -1280,15 +1280,17 @@ static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t 
 }
 
 /* An add operand's requantized term ir_requant_apply((q - z) << ls, m, s)
- * for the element at idx: for 8-bit codes a load from a 256-entry table
- * the interpreter's own rule filled at compile time (*amax: its largest
- * magnitude), else requant_k (*amax -1). */
+ * for the element at idx: on Cortex-M, for 8-bit codes, a load from a
+ * 256-entry table the interpreter's own rule filled at compile time
+ * (*amax: its largest magnitude); else requant_k (*amax -1), which the
+ * SIMD targets vectorize (a table lookup would not: on the A72 it took
+ * ResNet-8 from 5.06 M to 5.40 M instructions). */
 static LLVMValueRef add_term(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef idx, int32_t z, int ls,
                              int32_t m, int32_t s, int64_t *amax)
 {
 	LLVMBuilderRef b = f->b;
 	*amax = -1;
-	if (v->dt == IR_DT_I8 || v->dt == IR_DT_U8) {
+	if ((v->dt == IR_DT_I8 || v->dt == IR_DT_U8) && f->mcu) {
 		int32_t tab[256];
 		int32_t q0 = v->dt == IR_DT_I8 ? -128 : 0;
 		*amax = 0;
