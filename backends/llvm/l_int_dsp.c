@@ -390,15 +390,18 @@ static void tile_smlad(asm_text *t, int k)
  * the inner loop for twice the code).  Packed 4- and 2-bit words are lifted in place (LSL,
  * AND with 0xF0F0F0F0 or 0xC0C0C0C0, both Thumb-2 immediates): 40
  * instructions per 32 MACs at 4 bits, 78 per 64 at 2. */
-static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TILE_MAX], LLVMValueRef w0,
-                     LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[TILE_MAX][TILE_MAX])
+/* The 2x2 tile's reduction as Thumb-2 text into t: the weight pointer $4,
+ * the column pointer $5, scratch $6..$11 and the sums $0..$3 (channel i,
+ * column k in $(2i + k)), until $4 reaches $<wend>; unrolled whole (no
+ * loop, no end) when unroll. */
+static void tile_text(asm_text *t, const dsp_job *j, int wend, bool unroll)
 {
-	asm_text t = {.at = 0};
-	put(&t, "1:\n");
+	if (!unroll)
+		put(t, "1:\n");
 	if (j->wbits == 8) {
-		int steps = j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
+		int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
 		for (int st = 0; st < steps; st++) {
-			put(&t,
+			put(t,
 			    "ldr $8, [$4], #4\n"
 			    "ldr $9, [$4, #%lld]\n"
 			    "ldrd $10, $11, [$5], #8\n"
@@ -407,9 +410,9 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TIL
 			    "sxtb16 $7, $9\n"
 			    "sxtb16 $9, $9, ror #8\n",
 			    (long long)(j->R4 - 4));
-			tile_smlad(&t, 0);
-			tile_ldrd(&t, 2 * j->R4 - 8); /* column 1 after the post-increment */
-			tile_smlad(&t, 1);
+			tile_smlad(t, 0);
+			tile_ldrd(t, 2 * j->R4 - 8); /* column 1 after the post-increment */
+			tile_smlad(t, 1);
 		}
 	} else {
 		/* one packed word per channel a trip, lifted source by source (the
@@ -419,17 +422,17 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TIL
 		for (int g = 0; g < nsrc; g++) {
 			bool last = g == nsrc - 1;
 			if (last)
-				put(&t, "ldr $6, [$4], #4\nldr $7, [$4, #%lld]\n", (long long)(j->wrow - 4));
+				put(t, "ldr $6, [$4], #4\nldr $7, [$4, #%lld]\n", (long long)(j->wrow - 4));
 			else
-				put(&t, "ldr $6, [$4]\nldr $7, [$4, #%lld]\n", (long long)j->wrow);
+				put(t, "ldr $6, [$4]\nldr $7, [$4, #%lld]\n", (long long)j->wrow);
 			int sh = j->wbits == 4 ? (g == 0 ? 4 : 0) : (g < 3 ? 6 - 2 * g : 0);
 			const char *mask = j->wbits == 4 ? "#0xF0F0F0F0" : "#0xC0C0C0C0";
 			for (int r = 6; r <= 7; r++) {
 				if (sh)
-					put(&t, "lsl $%d, $%d, #%d\n", r, r, sh);
-				put(&t, "and $%d, $%d, %s\n", r, r, mask);
+					put(t, "lsl $%d, $%d, #%d\n", r, r, sh);
+				put(t, "and $%d, $%d, %s\n", r, r, mask);
 			}
-			put(&t,
+			put(t,
 			    "sxtb16 $8, $6, ror #8\n"
 			    "sxtb16 $6, $6\n"
 			    "sxtb16 $9, $7, ror #8\n"
@@ -440,14 +443,23 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TIL
 			for (int kk = 0; kk < 2; kk++) {
 				int k = last ? 1 - kk : kk;
 				if (last && k == 0)
-					put(&t, "ldrd $10, $11, [$5], #%d\n", 2 * (32 / j->wbits));
+					put(t, "ldrd $10, $11, [$5], #%d\n", 2 * (32 / j->wbits));
 				else
-					tile_ldrd(&t, 8 * g + k * 2 * j->R4 - 8 * (nsrc - 1));
-				tile_smlad(&t, k);
+					tile_ldrd(t, 8 * g + k * 2 * j->R4 - 8 * (nsrc - 1));
+				tile_smlad(t, k);
 			}
 		}
 	}
-	put(&t, "cmp $4, $18\nbne 1b");
+	if (!unroll)
+		put(t, "cmp $4, $%d\nbne 1b\n", wend);
+}
+
+static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TILE_MAX], LLVMValueRef w0,
+                     LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[TILE_MAX][TILE_MAX])
+{
+	asm_text t = {.at = 0};
+	tile_text(&t, j, 18, false);
+
 	static const char cons[] = "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,r,~{cc},~{memory}";
 	LLVMTypeRef el[12];
 	for (int i = 0; i < 12; i++)
@@ -734,20 +746,22 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	tile_scale(f, j, m, nm, np, acc);
 }
 
-/* Whether chans_asm can run j's channel pairs: 8-bit weights, rows and
- * output offsets within Thumb-2's 12-bit immediates, be_rq_rows' case. */
+/* Whether chans_asm can run j's channel pairs: no negated channel, rows
+ * and output offsets within Thumb-2's 12-bit immediates, be_rq_rows'
+ * case. */
 static bool chans_ok(const dsp_job *j)
 {
-	return j->rq && !j->simd && j->wbits == 8 && j->scale == 1 && !j->any_neg && j->M >= 2 &&
-	       j->R4 <= 4095 && 2 * j->ystr_m <= 4095 && j->ystr_m + j->ystr_p <= 4095 && j->ystr_p <= 4095;
+	return j->rq && !j->simd && !j->any_neg && j->M >= 2 && j->wrow <= 4095 && 2 * j->ystr_m <= 4095 &&
+	       j->ystr_m + j->ystr_p <= 4095 && j->ystr_p <= 4095;
 }
 
 /* Every channel pair (M / 2 of them) for the two columns at p, as one
  * Thumb-2 loop around tile_asm's: no register is left for the state
  * between pairs, so the asm keeps it in 24 bytes of stack of its own
  * (columns' start, bias, rows and output pointers, pairs left).  Per
- * pair: the folded biases, the 2x2 tile, then for each output
- * requant_bounded as be_rq_rows lays it out -- a2 = 2 acc; t = kc + (a2 <
+ * pair: the folded biases, the 2x2 tile (tile_text, 8-bit or packed
+ * weights), then for each output requant_bounded as be_rq_rows lays it
+ * out -- a2 = 2 acc (packed: the scaled sum shifted down to it); t = kc + (a2 <
  * 0 ? -1 : 0); t += (a2 * M + 2^31) >> 32 (SMMLAR); t >>= r; SSAT/USAT;
  * STRB -- 30 instructions for the four, where LLVM's allocator, around
  * an asm that takes 13 registers, spent about 60 on them and on
@@ -756,7 +770,7 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 {
 	LLVMBuilderRef b = f->b;
 	asm_text t = {.at = 0};
-	long long R4 = (long long)j->R4;
+	long long wrow = (long long)j->wrow;
 	put(&t,
 	    "strd $5, $6, [sp, #-24]!\n" /* columns' start, bias pointer */
 	    "strd $7, $8, [sp, #8]\n"    /* rows, outputs */
@@ -768,40 +782,30 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	    "mov $1, $0\n"
 	    "mov $3, $2\n"
 	    "ldr $5, [sp]\n");
-	/* up to 64 reduction elements unrolled whole: no loop, no end */
-	bool unroll = j->R4 <= 64;
-	int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
+	/* up to 64 8-bit reduction elements unrolled whole: no loop, no end */
+	bool unroll = j->wbits == 8 && j->R4 <= 64;
 	if (!unroll)
-		put(&t, "addw $12, $4, #%lld\n1:\n", R4);
-	for (int st = 0; st < steps; st++) {
-		put(&t,
-		    "ldr $8, [$4], #4\n"
-		    "ldr $9, [$4, #%lld]\n"
-		    "ldrd $10, $11, [$5], #8\n"
-		    "sxtb16 $6, $8\n"
-		    "sxtb16 $8, $8, ror #8\n"
-		    "sxtb16 $7, $9\n"
-		    "sxtb16 $9, $9, ror #8\n",
-		    R4 - 4);
-		tile_smlad(&t, 0);
-		tile_ldrd(&t, 2 * j->R4 - 8);
-		tile_smlad(&t, 1);
-	}
-	if (!unroll)
-		put(&t, "cmp $4, $12\nbne 1b\n");
-	put(&t, "addw $4, $4, #%lld\nldrd $6, $7, [sp, #8]\n", R4);
+		put(&t, "addw $12, $4, #%lld\n", wrow);
+	tile_text(&t, j, 12, unroll);
+	put(&t, "addw $4, $4, #%lld\nldrd $6, $7, [sp, #8]\n", wrow);
+	/* 2 acc, or the packed weights' scaled sums (exact multiples of
+	 * j->scale, 16 or 64) shifted down to it */
+	int sc = j->scale == 16 ? 3 : j->scale == 64 ? 5 : 0;
 	for (int i = 0; i < 2; i++) {
 		put(&t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", 12 * i, 12 * i + 8);
 		for (int k = 0; k < 2; k++) {
 			int a = 2 * i + k;
+			if (sc)
+				put(&t, "asr $11, $%d, #%d\n", a, sc);
+			else
+				put(&t, "lsl $11, $%d, #1\n", a);
 			put(&t,
-			    "lsl $11, $%d, #1\n"
 			    "add $%d, $9, $11, asr #31\n"
 			    "smmlar $%d, $11, $8, $%d\n"
 			    "asr $%d, $%d, $10\n"
 			    "%s $%d, #8, $%d\n"
 			    "strb $%d, [$7, #%lld]\n",
-			    a, a, a, a, a, a, j->usat ? "usat" : "ssat", a, a, a,
+			    a, a, a, a, a, j->usat ? "usat" : "ssat", a, a, a,
 			    (long long)(i * j->ystr_m + k * j->ystr_p));
 		}
 	}
@@ -823,7 +827,9 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	for (int i = 0; i < 13; i++)
 		el[i] = i >= 4 && i <= 8 ? f->ptr : f->i32;
 	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
-	LLVMValueRef args[6] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
+	/* packed weights: tile_text's column pointer runs ahead (tile_asm) */
+	LLVMValueRef x0 = j->wbits == 8 ? j->col[0] : gep8(f, j->col[0], 8 * ((j->wbits == 4 ? 2 : 4) - 1));
+	LLVMValueRef args[6] = {j->w, x0, j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
 	                        c32(f, j->M / 2)};
 	LLVMValueRef out[1];
 	asm_call(f, &t, cons, el, 13, args, 6, out, 1);

@@ -453,6 +453,23 @@ def main(outdir):
     y = md.qdq(mm, 1.0, 0, I8)
     md.save(outdir, (256, 1), y, x=np.arange(-128, 128, dtype=np.float32).reshape(256, 1))
 
+    # 2-bit weights whose every channel fits the packing as it is (zero
+    # point 2: w - z in [-2, 1], nothing negated), per-channel scales,
+    # u8 outputs: the Cortex-M channel-pair loop at 2 bits (its sums
+    # scaled by 64), next to dsp_lowbit's negated channels.
+    md = Model("dsp_w2", 20)
+    x = md.qdq("x", 0.05, 3, I8)
+    w = md.rng.integers(0, 4, size=(8, 16, 3, 3)).astype(np.uint8)
+    ws = (md.rng.random(8) * 0.05 + 0.02).astype(np.float32)
+    wd = md.tmp("wdq")
+    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(ws, "ws"),
+                                                          md.const(np.full(8, 2, np.uint8), "wz")], [wd], axis=0))
+    b = md.bias(8, 0.05, ws, 800)
+    c = md.tmp("conv")
+    md.nodes.append(helper.make_node("Conv", [x, wd, b], [c], pads=[1, 1, 1, 1]))
+    y = md.qdq(c, 0.08, 120, U8)
+    md.save(outdir, (1, 16, 6, 7), y)
+
     # The input quantize's edge values: NaN (to the zero point), +-inf and
     # out-of-range values (saturated), ties of both signs (half to even),
     # -0, denormals; i8 and u8 with nonzero zero points, each into a conv.
