@@ -83,6 +83,17 @@ class Model:
         self.nodes.append(helper.make_node("DequantizeLinear", [bn, s], [d], axis=0))
         return d
 
+    def coded_conv(self, x, xs, w, ws, wz, bmax, **attrs):
+        """Conv of x (scale xs) by the integer codes w with per-channel
+        scales ws and zero points wz (axis 0), and a bias."""
+        wd = self.tmp("wdq")
+        self.nodes.append(helper.make_node("DequantizeLinear", [self.const(w, "w"), self.const(ws, "ws"),
+                                                              self.const(wz, "wz")], [wd], axis=0))
+        b = self.bias(len(ws), xs, ws, bmax)
+        c = self.tmp("conv")
+        self.nodes.append(helper.make_node("Conv", [x, wd, b], [c], **attrs))
+        return c
+
     def conv(self, x, xs, cin, m, k, wdt, per_channel, group=1, wmax=127, bmax=2000, **attrs):
         w, ws = self.weight([m, cin // group] + list(k), wdt, per_channel, wmax=wmax)
         b = self.bias(m, xs, ws, bmax)
@@ -292,13 +303,7 @@ def main(outdir):
     x = md.qdq("x", 0.05, -5, I8)
     w = md.rng.integers(0, 4, size=(6, 5, 3, 3)).astype(np.uint8)
     ws = (md.rng.random(6) * 0.05 + 0.02).astype(np.float32)
-    wz = np.array([1, 2, 1, 1, 2, 2], np.uint8)
-    wd = md.tmp("wdq")
-    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(ws, "ws"),
-                                                          md.const(wz, "wz")], [wd], axis=0))
-    b = md.bias(6, 0.05, ws, 500)
-    c = md.tmp("conv")
-    md.nodes.append(helper.make_node("Conv", [x, wd, b], [c], pads=[1, 1, 1, 1]))
+    c = md.coded_conv(x, 0.05, w, ws, np.array([1, 2, 1, 1, 2, 2], np.uint8), 500, pads=[1, 1, 1, 1])
     y = md.qdq(c, 0.2, 4, I8)
     y = md.conv(y, 0.2, 6, 7, (3, 3), I8, True, wmax=7, strides=[2, 2], pads=[1, 1, 0, 0])
     y = md.qdq(y, 0.3, -9, I8)
@@ -382,12 +387,7 @@ def main(outdir):
     w = md.rng.integers(0, 256, size=(7, 5, 3, 3)).astype(np.uint8)
     w[:, 0, 0, 0] = w[:, 0, 2, 2] = 0  # r = 0 and 8: one pair of lanes
     ws = (md.rng.random(7) * 0.002 + 0.001).astype(np.float32)
-    wd = md.tmp("wdq")
-    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(ws, "ws"),
-                                                          md.const(np.full(7, 128, np.uint8), "wz")], [wd], axis=0))
-    b = md.bias(7, 0.01, ws, 3000)
-    c = md.tmp("conv")
-    md.nodes.append(helper.make_node("Conv", [x, wd, b], [c], pads=[1, 1, 1, 1]))
+    c = md.coded_conv(x, 0.01, w, ws, np.full(7, 128, np.uint8), 3000, pads=[1, 1, 1, 1])
     y = y1 = md.qdq(c, 0.05, -100, I8)
     y = md.conv(y, 0.05, 7, 6, (1, 1), I8, True, wmax=127)
     y = md.qdq(y, 0.01, 5, I8)
@@ -461,12 +461,7 @@ def main(outdir):
     x = md.qdq("x", 0.05, 3, I8)
     w = md.rng.integers(0, 4, size=(8, 16, 3, 3)).astype(np.uint8)
     ws = (md.rng.random(8) * 0.05 + 0.02).astype(np.float32)
-    wd = md.tmp("wdq")
-    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(ws, "ws"),
-                                                          md.const(np.full(8, 2, np.uint8), "wz")], [wd], axis=0))
-    b = md.bias(8, 0.05, ws, 800)
-    c = md.tmp("conv")
-    md.nodes.append(helper.make_node("Conv", [x, wd, b], [c], pads=[1, 1, 1, 1]))
+    c = md.coded_conv(x, 0.05, w, ws, np.full(8, 2, np.uint8), 800, pads=[1, 1, 1, 1])
     y = md.qdq(c, 0.08, 120, U8)
     md.save(outdir, (1, 16, 6, 7), y)
 
