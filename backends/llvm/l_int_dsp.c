@@ -419,7 +419,9 @@ static void tile_text(asm_text *t, const dsp_job *j, int wend, bool unroll)
 		 * word is loaded again for each: no register holds it); the
 		 * column pointer moves once at the end */
 		int nsrc = j->wbits == 4 ? 2 : 4;
-		for (int g = 0; g < nsrc; g++) {
+		int64_t reps = unroll ? j->R4 / (32 / j->wbits) : 1; /* unrolled: every word */
+		for (int64_t gi = 0; gi < reps * nsrc; gi++) {
+			int g = (int)(gi % nsrc);
 			bool last = g == nsrc - 1;
 			if (last)
 				put(t, "ldr $6, [$4], #4\nldr $7, [$4, #%lld]\n", (long long)(j->wrow - 4));
@@ -782,8 +784,8 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	    "mov $1, $0\n"
 	    "mov $3, $2\n"
 	    "ldr $5, [sp]\n");
-	/* up to 64 8-bit reduction elements unrolled whole: no loop, no end */
-	bool unroll = j->wbits == 8 && j->R4 <= 64;
+	/* up to 64 reduction elements unrolled whole: no loop, no end */
+	bool unroll = j->R4 <= 64;
 	if (!unroll)
 		put(&t, "addw $12, $4, #%lld\n", wrow);
 	tile_text(&t, j, 12, unroll);

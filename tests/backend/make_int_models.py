@@ -456,14 +456,19 @@ def main(outdir):
     # 2-bit weights whose every channel fits the packing as it is (zero
     # point 2: w - z in [-2, 1], nothing negated), per-channel scales,
     # u8 outputs: the Cortex-M channel-pair loop at 2 bits (its sums
-    # scaled by 64), next to dsp_lowbit's negated channels.
+    # scaled by 64), looped and unrolled, next to dsp_lowbit's negated
+    # channels.
     md = Model("dsp_w2", 20)
     x = md.qdq("x", 0.05, 3, I8)
     w = md.rng.integers(0, 4, size=(8, 16, 3, 3)).astype(np.uint8)
     ws = (md.rng.random(8) * 0.05 + 0.02).astype(np.float32)
     c = md.coded_conv(x, 0.05, w, ws, np.full(8, 2, np.uint8), 800, pads=[1, 1, 1, 1])
     y = md.qdq(c, 0.08, 120, U8)
-    md.save(outdir, (1, 16, 6, 7), y)
+    # and a reduction of 48 (8 x 3 x 2), which the loop unrolls whole
+    w = md.rng.integers(0, 4, size=(6, 8, 3, 2)).astype(np.uint8)
+    ws = (md.rng.random(6) * 0.05 + 0.02).astype(np.float32)
+    y2 = md.qdq(md.coded_conv(y, 0.08, w, ws, np.full(6, 2, np.uint8), 600), 0.1, -4, I8)
+    md.save(outdir, (1, 16, 6, 7), y, extra=[y2])
 
     # The input quantize's edge values: NaN (to the zero point), +-inf and
     # out-of-range values (saturated), ties of both signs (half to even),
