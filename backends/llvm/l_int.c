@@ -398,18 +398,31 @@ static LLVMValueRef sat_zp(be_fn *f, LLVMValueRef r, int64_t lo, int64_t hi, int
  * 2^(r-1) + zy * 2^r - [x < 0]) >> r, one add of a per-channel constant,
  * the sign bit subtracted (for r >= 1) and the shift (which SSAT/USAT can
  * take).  NULL when the bound is unknown or too large for these sums. */
+/* requant_bounded's constants of requantization channel i: the left
+ * shift, the right shift r and kc = 2^(r-1) + zy 2^r (zy when r = 0);
+ * false when o->amax is unknown or 2a, or x + kc, could overflow. */
+static bool bounded_chan(const be_iop *o, int i, int *left, int *r, int32_t *kc)
+{
+	*left = o->shift[i] > 0 ? o->shift[i] : 0;
+	*r = o->shift[i] < 0 ? -o->shift[i] : 0;
+	if (o->amax < 0 || *left > 30 || *r > 31 || (o->amax << *left) >= (int64_t)1 << 30)
+		return false;
+	int64_t zy = o->k.zy < 0 ? -(int64_t)o->k.zy : o->k.zy;
+	if ((o->amax << *left) + 1 + (*r ? ((int64_t)1 << (*r - 1)) + (zy << *r) : zy) >= (int64_t)1 << 31)
+		return false;
+	*kc = *r ? (int32_t)(((int64_t)1 << (*r - 1)) + (int64_t)o->k.zy * ((int64_t)1 << *r)) : o->k.zy;
+	return true;
+}
+
 static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c)
 {
 	int n = o->nrq;
 	if (o->amax < 0 || n < 1)
 		return NULL;
-	int nr0 = 0;
+	int nr0 = 0, lf, r;
+	int32_t k;
 	for (int i = 0; i < n; i++) {
-		int left = o->shift[i] > 0 ? o->shift[i] : 0, r = o->shift[i] < 0 ? -o->shift[i] : 0;
-		if (left > 30 || r > 31 || (o->amax << left) >= (int64_t)1 << 30)
-			return NULL;
-		int64_t zy = o->k.zy < 0 ? -(int64_t)o->k.zy : o->k.zy;
-		if ((o->amax << left) + 1 + (r ? ((int64_t)1 << (r - 1)) + (zy << r) : zy) >= (int64_t)1 << 31)
+		if (!bounded_chan(o, i, &lf, &r, &k))
 			return NULL;
 		nr0 += r == 0;
 	}
@@ -424,9 +437,8 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 	}
 	bool any_left = false;
 	for (int i = 0; i < n; i++) {
-		left[i] = o->shift[i] > 0 ? o->shift[i] : 0;
-		rs[i] = o->shift[i] < 0 ? -o->shift[i] : 0;
-		kc[i] = rs[i] ? (int32_t)(((int64_t)1 << (rs[i] - 1)) + (int64_t)o->k.zy * ((int64_t)1 << rs[i])) : o->k.zy;
+		bounded_chan(o, i, &lf, &r, &k);
+		left[i] = lf, rs[i] = r, kc[i] = k;
 		r1[i] = rs[i] > 0;
 		any_left = any_left || left[i];
 	}
@@ -495,20 +507,19 @@ bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, boo
 	    !((o->odt == IR_DT_I8 && o->k.lo == -128 && o->k.hi == 127) ||
 	      (o->odt == IR_DT_U8 && o->k.lo == 0 && o->k.hi == 255)))
 		return false;
-	int64_t zy = o->k.zy < 0 ? -(int64_t)o->k.zy : o->k.zy;
-	for (int i = 0; i < n; i++) {
-		int r = -o->shift[i];
-		if (o->shift[i] >= 0 || r > 31 || o->mult[i] < 0 || o->amax >= (int64_t)1 << 30 ||
-		    o->amax + 1 + ((int64_t)1 << (r - 1)) + (zy << r) >= (int64_t)1 << 31)
+	int lf, r;
+	int32_t k;
+	for (int i = 0; i < n; i++)
+		if (!bounded_chan(o, i, &lf, &r, &k) || lf || r < 1 || o->mult[i] < 0)
 			return false;
-	}
 	int32_t *rows = malloc(sizeof *rows * 3 * (size_t)nchan);
 	if (!rows)
 		return false;
 	for (int64_t c = 0; c < nchan; c++) {
-		int i = n > 1 ? (int)c : 0, r = -o->shift[i];
+		int i = n > 1 ? (int)c : 0;
+		bounded_chan(o, i, &lf, &r, &k);
 		rows[3 * c] = o->mult[i];
-		rows[3 * c + 1] = (int32_t)(((int64_t)1 << (r - 1)) + (int64_t)o->k.zy * ((int64_t)1 << r));
+		rows[3 * c + 1] = k;
 		rows[3 * c + 2] = r;
 	}
 	*tab = be_table_i32(f, rows, 3 * nchan);

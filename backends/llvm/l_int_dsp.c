@@ -47,18 +47,18 @@ static LLVMValueRef smlad(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef
 	return be_intr(f, "llvm.arm.smlad", NULL, 0, args, 3);
 }
 
-/* (sext x.b0, sext x.b2) as two halfwords, and the same of x rotated
- * right by 8: (sext x.b1, sext x.b3). */
-static LLVMValueRef sxtb16(be_fn *f, LLVMValueRef x)
+/* (sext x.b0, sext x.b2) as two halfwords (UXTB16's zext when u8), and
+ * the same of x rotated right by 8: (x.b1, x.b3). */
+static LLVMValueRef xtb16(be_fn *f, LLVMValueRef x, bool u8)
 {
-	return be_intr(f, "llvm.arm.sxtb16", NULL, 0, &x, 1);
+	return be_intr(f, u8 ? "llvm.arm.uxtb16" : "llvm.arm.sxtb16", NULL, 0, &x, 1);
 }
 
-static LLVMValueRef sxtb16_ror8(be_fn *f, LLVMValueRef x)
+static LLVMValueRef xtb16_ror8(be_fn *f, LLVMValueRef x, bool u8)
 {
 	LLVMValueRef r = LLVMBuildOr(f->b, LLVMBuildLShr(f->b, x, c32(f, 8), ""),
 	                             LLVMBuildShl(f->b, x, c32(f, 24), ""), "");
-	return sxtb16(f, r);
+	return xtb16(f, r, u8);
 }
 
 /* llvm.lifetime.start/end of an alloca of size bytes. */
@@ -716,8 +716,8 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 						t = LLVMBuildShl(b, t, c32(f, 6 - 2 * g), "");
 					t = LLVMBuildAnd(b, t, c32(f, (int64_t)0xC0C0C0C0u), "");
 				}
-				pa[i] = sxtb16(f, t);
-				pb2[i] = sxtb16_ror8(f, t);
+				pa[i] = xtb16(f, t, false);
+				pb2[i] = xtb16_ror8(f, t, false);
 			}
 			for (int k = 0; k < np; k++) {
 				int64_t xb = k * j->R4 * 2 + xo + 8 * g;
@@ -924,10 +924,7 @@ static void fill_pair(be_fn *f, const dsp_job *j, LLVMValueRef p)
 			LLVMValueRef wp = LLVMBuildGEP2(b, f->i8, j->x, &at, 1, "");
 			LLVMValueRef w = LLVMBuildLoad2(b, f->i32, wp, "");
 			LLVMSetAlignment(w, 1);
-			const char *x16 = u8 ? "llvm.arm.uxtb16" : "llvm.arm.sxtb16";
-			LLVMValueRef lo = be_intr(f, x16, NULL, 0, &w, 1); /* (x0, x2) */
-			LLVMValueRef r8 = LLVMBuildOr(b, LLVMBuildLShr(b, w, c32(f, 8), ""), LLVMBuildShl(b, w, c32(f, 24), ""), "");
-			LLVMValueRef hi = be_intr(f, x16, NULL, 0, &r8, 1); /* (x1, x3) */
+			LLVMValueRef lo = xtb16(f, w, u8), hi = xtb16_ror8(f, w, u8); /* (x0, x2), (x1, x3) */
 			LLVMValueRef m16 = c32(f, 0xffff), t16 = c32(f, (int64_t)0xffff0000u);
 			LLVMValueRef w01 = LLVMBuildOr(b, LLVMBuildAnd(b, lo, m16, ""), LLVMBuildShl(b, hi, c32(f, 16), ""), "");
 			LLVMValueRef w12 = LLVMBuildOr(b, LLVMBuildAnd(b, hi, m16, ""), LLVMBuildAnd(b, lo, t16, ""), "");
