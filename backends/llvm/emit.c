@@ -326,7 +326,9 @@ static void stack_cb(LLVMDiagnosticInfoRef di, void *arg)
 	}
 	fn += strlen("in function '");
 	size_t n = strcspn(fn, "'");
-	if (m->nframes == m->capframes) {
+	if (n >= sizeof m->frames[0].name)
+		m->capframes = -1; /* a frame that cannot be named: no figure rather than one too small */
+	if (m->capframes >= 0 && m->nframes == m->capframes) {
 		int cap = m->capframes ? 2 * m->capframes : 16;
 		struct frame *f = realloc(m->frames, sizeof *f * (size_t)cap);
 		if (!f) {
@@ -337,7 +339,7 @@ static void stack_cb(LLVMDiagnosticInfoRef di, void *arg)
 		m->frames = f;
 		m->capframes = cap;
 	}
-	if (m->capframes > 0 && n < sizeof m->frames[0].name) {
+	if (m->capframes > 0) {
 		struct frame *f = &m->frames[m->nframes++];
 		memcpy(f->name, fn, n);
 		f->name[n] = 0;
@@ -427,6 +429,7 @@ static int llvm_emit_buffer(be_module *m, be_emit kind, void **buf, size_t *len,
 		if (!LLVMIsDeclaration(fn))
 			LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, ws);
 	m->nframes = 0;
+	m->capframes = m->capframes < 0 ? 0 : m->capframes; /* a lost figure is lost for one emission */
 	m->d = d;
 	LLVMContextSetDiagnosticHandler(m->ctx, stack_cb, m);
 	LLVMBool failed = LLVMTargetMachineEmitToMemoryBuffer(
