@@ -21,6 +21,8 @@ static const pass_info builtin[] = {
 	{"io-int", "take and return the integers of quantized inputs and outputs (--io int)",
 	 pass_io_int, false},
 	{"bitpack", "pack quantized weight codes densely into bytes", pass_bitpack_weights, false},
+	{"patch", "run the first high-resolution layers tile by tile to fit --ram-budget (MCUNetV2)",
+	 pass_patch, false},
 	{"memplan", "plan the arena: liveness, in-place ops, best-fit offsets (--report memory)",
 	 pass_memplan, false},
 };

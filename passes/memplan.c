@@ -340,6 +340,44 @@ void pass_memplan_report(FILE *f, const ir_graph *g, const pass_mem_plan *p)
 	        (long long)p->lower_bound, eff);
 }
 
+int64_t pass_memplan_live_at(const pass_mem_plan *p, int pos)
+{
+	int64_t live = 0;
+	for (int i = 0; i < p->nvalues; i++) {
+		const pass_mp_value *m = &p->v[i];
+		if (m->kind == MP_ARENA && m->alias < 0 && m->def <= pos && pos <= m->last)
+			live += align_up(m->bytes > 0 ? m->bytes : 1);
+	}
+	return live;
+}
+
+void pass_memplan_layers(FILE *f, const ir_graph *g, const pass_mem_plan *p)
+{
+	int np = 0;
+	int64_t peak = 0;
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead) {
+			int64_t live = pass_memplan_live_at(p, np++);
+			if (live > peak)
+				peak = live;
+		}
+	fprintf(f, "  %5s %-16s %-18s %10s  %s\n", "step", "op", "output", "live bytes", "node (or its output)");
+	np = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		int64_t live = pass_memplan_live_at(p, np);
+		char sh[64] = "-";
+		if (n->nout > 0 && n->out[0])
+			ir_shape_str(&n->out[0]->shape, sh, sizeof sh);
+		fprintf(f, "  %5d %-16s %-18s %10lld  %s%s\n", np, ir_op_name(n->op), sh, (long long)live,
+		        *n->name || n->nout < 1 || !n->out[0] ? n->name : n->out[0]->name,
+		        live == peak ? "  <- peak" : "");
+		np++;
+	}
+}
+
 int pass_memplan(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	(void)o;

@@ -49,6 +49,14 @@ void pass_memplan_destroy(pass_mem_plan *p);
  * the arena size and the lower bound. */
 void pass_memplan_report(FILE *f, const ir_graph *g, const pass_mem_plan *p);
 
+/* The bytes of arena buffers live across node position pos (the pos-th
+ * live node of g->nodes). */
+int64_t pass_memplan_live_at(const pass_mem_plan *p, int pos);
+
+/* `--report memory`'s per-layer table: each node's op, output shape and
+ * the arena bytes live across it, the peak marked. */
+void pass_memplan_layers(FILE *f, const ir_graph *g, const pass_mem_plan *p);
+
 /* The registry entry "memplan": checks that a plan can be made (the
  * backend recomputes the same plan deterministically). */
 int pass_memplan(ir_graph *g, const pass_options *o, diag_sink *d);

@@ -32,6 +32,11 @@ typedef struct pass_options {
 	 * pass_run_pipeline gives a run its own when NULL; a caller that
 	 * gives one clears it (pass_handoff_clear). */
 	struct pass_handoff *handoff;
+	/* The patch pass's arena budget in bytes (--ram-budget); 0: none. */
+	int64_t ram_budget;
+	/* Where passes that change the memory plan say what they did
+	 * (--report memory); NULL: nowhere. */
+	FILE *memory_report;
 } pass_options;
 
 typedef struct pass_info {
@@ -76,5 +81,6 @@ int pass_io_int(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_bnfold(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_bitpack_weights(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_patch(ir_graph *g, const pass_options *o, diag_sink *d);
 
 #endif

@@ -104,6 +104,16 @@ ir_graph *drv_load_qir(const char *path, diag_sink *d)
 	return g;
 }
 
+static drv_emit resolve_emit(const drv_options *o);
+
+/* Where --report output goes: stdout, unless the emitted file itself
+ * goes there. */
+static FILE *report_stream(const drv_options *o)
+{
+	bool to_stdout = !o->out_file || strcmp(o->out_file, "-") == 0;
+	return to_stdout && (o->cmd == DRV_CMD_OPT || resolve_emit(o) != DRV_EMIT_OBJ) ? stderr : stdout;
+}
+
 void drv_pass_options(const drv_options *o, pass_options *po)
 {
 	*po = (pass_options){
@@ -113,6 +123,8 @@ void drv_pass_options(const drv_options *o, pass_options *po)
 		.print_max_inline = o->ir_max_inline,
 		.verify_each = o->verify_each,
 		.quant = &o->quant,
+		.ram_budget = o->ram_budget,
+		.memory_report = o->report_memory ? report_stream(o) : NULL,
 	};
 }
 
@@ -271,6 +283,8 @@ static int report_memory(ir_graph *g, FILE *f, diag_sink *d)
 	if (!p)
 		return -1;
 	pass_memplan_report(f, g, p);
+	fprintf(f, "memory per layer:\n");
+	pass_memplan_layers(f, g, p);
 	pass_memplan_destroy(p);
 	return 0;
 }
@@ -363,8 +377,7 @@ int drv_compile(const drv_options *o, diag_sink *d)
 	if (rc != DRV_OK)
 		return rc;
 	rc = DRV_ERROR;
-	bool to_stdout = !o->out_file || strcmp(o->out_file, "-") == 0;
-	FILE *rep = to_stdout && emit != DRV_EMIT_OBJ ? stderr : stdout;
+	FILE *rep = report_stream(o);
 	if (drv_quant_report(o, g, rep, d))
 		goto out;
 	if (o->report_memory && report_memory(g, rep, d))

@@ -64,6 +64,8 @@ typedef struct drv_options {
 	bool depend;                /* -MD: write a make dependency file */
 	bool profile;               /* --profile: per-node cycle counters in the object */
 	bool report_memory;         /* --report memory */
+	int64_t ram_budget;         /* --ram-budget BYTES; 0: none */
+	char pipeline_buf[512];     /* the pipeline with patch appended */
 	bool report_layers;         /* --report layers */
 
 	const char *data_dir;       /* eval: --data */

@@ -83,6 +83,7 @@ typedef enum {
 	OPT_DISTILL,
 	OPT_LEARN_SCALES,
 	OPT_FLASH_BUDGET,
+	OPT_RAM_BUDGET,
 } opt_id;
 
 /* Which commands an option applies to, and where --help lists it. */
@@ -189,6 +190,9 @@ static const drv_opt options[] = {
 	{OPT_MD, "-MD", NULL, NULL, GRP_TARGET,
 	 "also write a make dependency file (STEM.d, or -MF's): the model and the data files it read"},
 	{OPT_MF, "-MF", NULL, "FILE", GRP_TARGET, "name of the -MD dependency file"},
+	{OPT_RAM_BUDGET, "--ram-budget", NULL, "BYTES", GRP_TARGET,
+	 "fit the arena in BYTES (K, M: 1024, 1048576): the first high-resolution layers run tile by "
+	 "tile, recomputing halos, with the fewest extra MACs (--report memory shows the choice)"},
 	{OPT_PROFILE, "--profile", NULL, NULL, GRP_TARGET,
 	 "instrument the object: NAME_profile[k] sums the cycles (SysTick, rdtsc, CNTVCT) of node k; "
 	 "validate prints them per layer"},
@@ -307,6 +311,12 @@ static const drv_choices choices[] = {
 };
 enum { NCHOICES = sizeof choices / sizeof choices[0] };
 
+static const char *cmd_name(drv_command cmd)
+{
+	return cmd == DRV_CMD_RUN ? "run" : cmd == DRV_CMD_OPT ? "opt" : cmd == DRV_CMD_EVAL ? "eval"
+	       : cmd == DRV_CMD_TRAIN ? "train" : cmd == DRV_CMD_VALIDATE ? "validate" : "";
+}
+
 static bool applies(const drv_opt *op, drv_command cmd)
 {
 	/* validate compiles as compile does, into a folder of its own */
@@ -319,6 +329,8 @@ static bool applies(const drv_opt *op, drv_command cmd)
 		return cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_OPT || cmd == DRV_CMD_EVAL;
 	if (op->id == OPT_ENGINE)
 		return cmd == DRV_CMD_RUN || cmd == DRV_CMD_EVAL;
+	if (op->id == OPT_RAM_BUDGET) /* the patch pass, in compile's pipeline or opt's */
+		return cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_OPT;
 	if (op->id == OPT_OPT) /* the native engine compiles too */
 		return cmd == DRV_CMD_COMPILE || cmd == DRV_CMD_RUN || cmd == DRV_CMD_EVAL;
 	switch (op->group) {
@@ -679,6 +691,23 @@ static int choose(const drv_opt *op, const char *val, int *v, diag_sink *d)
 }
 
 /* Apply one option with its value (NULL if it takes none). */
+/* A positive byte count, with an optional suffix K (1024) or M (1048576). */
+static int parse_bytes(const char *flag, const char *val, int64_t *out, diag_sink *d)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(val, &end);
+	double mul = *end == 'K' || *end == 'k' ? 1024.0 : *end == 'M' ? 1048576.0 : 1.0;
+	if (mul != 1.0)
+		end++;
+	if (end == val || *end || errno || !(v >= 1) || v * mul >= 1e15) {
+		diag_error(d, NULL, "%s needs a positive byte count (suffix K or M), not '%s'", flag, val);
+		return -1;
+	}
+	*out = (int64_t)(v * mul);
+	return 0;
+}
+
 static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool *stop,
                         diag_sink *d)
 {
@@ -691,9 +720,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 	switch (op->id) {
 	case OPT_HELP:
 		*stop = true;
-		o->help_topic = o->cmd == DRV_CMD_RUN ? "run" : o->cmd == DRV_CMD_OPT ? "opt"
-		                : o->cmd == DRV_CMD_EVAL ? "eval" : o->cmd == DRV_CMD_TRAIN ? "train"
-		                : o->cmd == DRV_CMD_VALIDATE ? "validate" : "";
+		o->help_topic = cmd_name(o->cmd);
 		o->cmd = DRV_CMD_HELP;
 		return 0;
 	case OPT_VERSION:
@@ -886,21 +913,15 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->qgtp.dump_hist = val;
 		return 0;
 	case OPT_FLASH_BUDGET: {
-		char *end;
-		errno = 0;
-		double v = strtod(val, &end);
-		double mul = *end == 'K' || *end == 'k' ? 1024.0 : *end == 'M' ? 1048576.0 : 1.0;
-		if (mul != 1.0)
-			end++;
-		if (end == val || *end || errno || !(v > 0) || v * mul >= 1e15) {
-			diag_error(d, NULL, "--flash-budget needs a positive byte count (suffix K or M), not '%s'",
-			           val);
+		int64_t v;
+		if (parse_bytes("--flash-budget", val, &v, d))
 			return -1;
-		}
-		o->qgtp.flash_budget = (size_t)(v * mul);
+		o->qgtp.flash_budget = (size_t)v;
 		o->quantize = true;
 		return 0;
 	}
+	case OPT_RAM_BUDGET:
+		return parse_bytes("--ram-budget", val, &o->ram_budget, d);
 	case OPT_LEARN_SCALES:
 		o->qgtp.learn_scale = pick;
 		return 0;
@@ -1134,8 +1155,13 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 			return DRV_USAGE;
 		}
 		if (!applies(op, o->cmd)) {
-			diag_error(d, NULL, "option '%s' applies only to %s", op->name,
-			           op->group == GRP_RUN ? "'qgtc run'" : "compiling (not to 'qgtc run')");
+			if (op->group == GRP_RUN)
+				diag_error(d, NULL, "option '%s' applies only to 'qgtc run'", op->name);
+			else if (o->cmd == DRV_CMD_COMPILE)
+				diag_error(d, NULL, "option '%s' does not apply to compiling", op->name);
+			else
+				diag_error(d, NULL, "option '%s' applies only to compiling (not to 'qgtc %s')",
+				           op->name, cmd_name(o->cmd));
 			diag_note(d, NULL, "see 'qgtc --help'");
 			return DRV_USAGE;
 		}
@@ -1217,6 +1243,16 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 		}
 		if (!o->pipeline_given)
 			o->pipeline = o->qgt ? QGT_BUDGET_PIPELINE : QGT_BUDGET_QUANT_PIPELINE;
+	}
+	if (o->ram_budget) {
+		if (o->pipeline_given) {
+			if (!drv_pipeline_has(o->pipeline, "patch"))
+				diag_warn(d, NULL, "--ram-budget: the pipeline (--passes) has no 'patch' pass; the "
+				                   "arena is planned without patches");
+		} else if (snprintf(o->pipeline_buf, sizeof o->pipeline_buf, "%s,patch", o->pipeline) <
+		           (int)sizeof o->pipeline_buf) {
+			o->pipeline = o->pipeline_buf;
+		}
 	}
 	if (!o->model) {
 		diag_error(d, NULL, "no model file given");

@@ -354,8 +354,20 @@ LLVMValueRef be_ptr(be_fn *f, const ir_value *v)
 	return p;
 }
 
+/* An opaque constant made before, kept so that one table serves every
+ * node that needs it: LLVM uniques constants, so equal contents are one
+ * init.  (Patch-based tiles run a layer's weights in several nodes;
+ * externally_initialized keeps the constant-merge pass away from them.) */
+struct be_oconst {
+	LLVMValueRef init, g;
+	unsigned align;
+};
+
 LLVMValueRef be_opaque_const(be_fn *f, const char *name, LLVMValueRef init, unsigned align)
 {
+	for (int i = 0; i < f->noconst; i++)
+		if (f->oconst[i].init == init && f->oconst[i].align >= align)
+			return f->oconst[i].g;
 	LLVMValueRef g = LLVMAddGlobal(f->mod, LLVMTypeOf(init), name);
 	LLVMSetInitializer(g, init);
 	LLVMSetGlobalConstant(g, 1);
@@ -364,6 +376,15 @@ LLVMValueRef be_opaque_const(be_fn *f, const char *name, LLVMValueRef init, unsi
 	LLVMSetUnnamedAddress(g, LLVMGlobalUnnamedAddr);
 	if (align)
 		LLVMSetAlignment(g, align);
+	if (f->noconst == f->capoconst) {
+		int cap = f->capoconst ? f->capoconst * 2 : 32;
+		struct be_oconst *m = realloc(f->oconst, sizeof *m * (size_t)cap);
+		if (!m)
+			return g; /* only the sharing is lost */
+		f->oconst = m;
+		f->capoconst = cap;
+	}
+	f->oconst[f->noconst++] = (struct be_oconst){init, g, align};
 	return g;
 }
 
@@ -957,6 +978,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	rc = 0;
 out:
 	LLVMDisposeBuilder(f->b);
+	free(f->oconst);
 	free(f->fused);
 	free(f->vptr);
 	free(f->qw);

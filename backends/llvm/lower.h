@@ -67,6 +67,8 @@ typedef struct be_fn {
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
 	be_layer *layer;              /* the layer function being built, or NULL (the body) */
 	int64_t asm_stack;            /* be_asm_stack's largest */
+	struct be_oconst *oconst;     /* be_opaque_const's globals so far */
+	int noconst, capoconst;
 	be_site body;                 /* the body's, for addresses made there */
 } be_fn;
 
