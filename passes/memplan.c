@@ -37,6 +37,29 @@ static int64_t align_up(int64_t x)
 	return (x + PASS_MEMPLAN_ALIGN - 1) / PASS_MEMPLAN_ALIGN * PASS_MEMPLAN_ALIGN;
 }
 
+/* A depthwise conv over integer activations (group = C = M) writes its
+ * output into its operand's buffer, starting one output plane (rounded up
+ * to the alignment) below the operand's bytes: TinyEngine's in-place
+ * depthwise, whose one-channel buffer is that plane.  It is safe because
+ * every integer depthwise kernel (backends/llvm: dsp_depthwise,
+ * simd_depthwise, l_int_conv) runs channel by channel in order and writes
+ * channel c's outputs after the channels before it were read: those bytes
+ * end where channel c's input begins.  Returns that shift, or 0 when n
+ * is no such conv or its output plane is larger than its input plane. */
+static int64_t dw_shift(const ir_node *n, const ir_value *y)
+{
+	const ir_value *x = n->nin > 1 ? n->in[0] : NULL;
+	if (n->op != IR_OP_CONV || !x || !ir_dtype_is_qint(x->dt) || !ir_dtype_is_qint(y->dt) ||
+	    x->shape.rank < 3 || y->shape.rank != x->shape.rank)
+		return 0;
+	int64_t N = x->shape.d[0], C = x->shape.d[1];
+	if (N < 1 || C < 1 || ir_attr_int(n, "group", 1) != C || y->shape.d[1] != C || y->shape.d[0] != N)
+		return 0;
+	int64_t pin = ir_shape_numel(&x->shape) / (N * C) * (int64_t)ir_dtype_size(x->dt);
+	int64_t pout = ir_shape_numel(&y->shape) / (N * C) * (int64_t)ir_dtype_size(y->dt);
+	return pout > 0 && pout <= pin ? align_up(pout) : 0;
+}
+
 static int root_of(const pass_mem_plan *p, int id)
 {
 	while (p->v[id].alias >= 0)
@@ -123,16 +146,18 @@ static int64_t place(mp_buf *bufs, int nb, mp_buf **tmp)
 	return size;
 }
 
-pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
+/* The plan with in-place depthwise convs where dw_ok[node index] says. */
+static pass_mem_plan *plan(ir_graph *g, const bool *dw_ok, diag_sink *d)
 {
 	pass_mem_plan *p = calloc(1, sizeof *p);
 	int nv = g->nvalues;
 	int *pos = calloc((size_t)g->nnodes + 1, sizeof *pos);
 	int *lastuse = calloc((size_t)nv + 1, sizeof *lastuse);
 	int *class_last = calloc((size_t)nv + 1, sizeof *class_last);
+	int64_t *span = calloc((size_t)nv + 1, sizeof *span); /* a root's buffer bytes */
 	mp_buf *bufs = calloc((size_t)nv + 1, sizeof *bufs);
 	mp_buf **tmp = calloc((size_t)nv + 1, sizeof *tmp);
-	if (!p || !pos || !lastuse || !class_last || !bufs || !tmp) {
+	if (!p || !pos || !lastuse || !class_last || !span || !bufs || !tmp) {
 		diag_error(d, g->src_file, "out of memory");
 		goto fail;
 	}
@@ -200,10 +225,12 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 				continue;
 			}
 			int src = -1;
+			int64_t src_sub = 0; /* where in src's buffer the operand's bytes are */
 			bool inplace = false;
 			if (j == 0 && ir_op_table[n->op].mem == IR_MEM_VIEW && n->nin > 0 && n->in[0] &&
 			    p->v[n->in[0]->id].kind != MP_NONE) {
 				src = root_of(p, n->in[0]->id);
+				src_sub = p->v[n->in[0]->id].sub;
 			} else if (j == 0) {
 				int slots[2], ns = inplace_slots(n, slots);
 				for (int s = 0; s < ns && src < 0; s++) {
@@ -213,8 +240,32 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 					int r = root_of(p, x->id);
 					if (p->v[r].kind == MP_ARENA && class_last[r] <= at) {
 						src = r;
+						src_sub = p->v[x->id].sub;
 						inplace = true;
 					}
+				}
+			}
+			int64_t shift = j == 0 && src < 0 && dw_ok[i] ? dw_shift(n, o) : 0;
+			if (shift > 0) {
+				int r = root_of(p, n->in[0]->id);
+				if (p->v[r].kind == MP_ARENA && class_last[r] <= at) {
+					int64_t sub = p->v[n->in[0]->id].sub - shift;
+					if (sub < 0) { /* room below: the whole class moves up */
+						for (int k = 0; k < nv; k++)
+							if (p->v[k].kind == MP_ARENA && root_of(p, k) == r)
+								p->v[k].sub -= sub;
+						span[r] -= sub;
+						sub = 0;
+					}
+					m->kind = MP_ARENA;
+					m->alias = r;
+					m->in_place = true;
+					m->sub = sub;
+					if (sub + m->bytes > span[r])
+						span[r] = sub + m->bytes;
+					if (lastuse[o->id] > class_last[r])
+						class_last[r] = lastuse[o->id];
+					continue;
 				}
 			}
 			if (src >= 0) {
@@ -222,11 +273,13 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 				m->index = p->v[src].index;
 				m->alias = src;
 				m->in_place = inplace;
+				m->sub = src_sub;
 				if (lastuse[o->id] > class_last[src])
 					class_last[src] = lastuse[o->id];
 			} else {
 				m->kind = MP_ARENA;
 				m->def = at;
+				span[o->id] = m->bytes;
 				class_last[o->id] = lastuse[o->id] > at ? lastuse[o->id] : at;
 			}
 		}
@@ -238,7 +291,8 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 		if (m->kind != MP_ARENA || m->alias >= 0)
 			continue;
 		m->last = class_last[i];
-		bufs[nb++] = (mp_buf){i, align_up(m->bytes > 0 ? m->bytes : 1), m->def, m->last, 0, 0, false};
+		m->span = span[i];
+		bufs[nb++] = (mp_buf){i, align_up(span[i] > 0 ? span[i] : 1), m->def, m->last, 0, 0, false};
 	}
 	for (int i = 0; i < nb; i++)
 		for (int t = bufs[i].def; t <= bufs[i].last; t++) {
@@ -266,7 +320,7 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 	qsort(bufs, (size_t)nb, sizeof *bufs, orders[best_order]);
 	place(bufs, nb, tmp);
 	for (int i = 0; i < nb; i++) {
-		p->v[bufs[i].id].offset = bufs[i].offset;
+		p->v[bufs[i].id].offset = bufs[i].offset; /* the buffer's base, for now */
 		if (bufs[i].offset + bufs[i].bytes > p->arena_size)
 			p->arena_size = bufs[i].offset + bufs[i].bytes;
 	}
@@ -274,11 +328,14 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 		pass_mp_value *m = &p->v[i];
 		if (m->kind == MP_ARENA && m->alias >= 0) {
 			int r = root_of(p, i);
-			m->offset = p->v[r].offset;
+			m->offset = p->v[r].offset + m->sub;
 			m->def = p->v[r].def;
 			m->last = p->v[r].last;
 		}
 	}
+	for (int i = 0; i < nv; i++)
+		if (p->v[i].kind == MP_ARENA && p->v[i].alias < 0)
+			p->v[i].offset += p->v[i].sub;
 	for (int t = 0; t < np; t++) {
 		int64_t live = 0;
 		for (int i = 0; i < nb; i++)
@@ -290,6 +347,7 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 	free(pos);
 	free(lastuse);
 	free(class_last);
+	free(span);
 	free(bufs);
 	free(tmp);
 	return p;
@@ -297,10 +355,65 @@ fail:
 	free(pos);
 	free(lastuse);
 	free(class_last);
+	free(span);
 	free(bufs);
 	free(tmp);
 	pass_memplan_destroy(p);
 	return NULL;
+}
+
+/* In place, a depthwise conv's buffer is the operand's and one plane more
+ * for its whole life: that helps where the conv is the peak (MobileNetV2's
+ * expanded depthwise layers) and costs a plane where it is not (behind
+ * MobileNetV1's pointwise peaks).  So convs go in place from the plan
+ * without any, a round at a time: those at the steps where the most bytes
+ * are live, kept while the arena shrinks. */
+pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
+{
+	bool *ok = calloc((size_t)g->nnodes + 1, sizeof *ok), *cand = calloc((size_t)g->nnodes + 1, sizeof *cand);
+	if (!ok || !cand) {
+		free(ok);
+		free(cand);
+		diag_error(d, g->src_file, "out of memory");
+		return NULL;
+	}
+	pass_mem_plan *best = plan(g, ok, d);
+	for (int round = 0; best && round < 8; round++) {
+		int np = 0, added = 0;
+		int64_t peak = 0;
+		for (int i = 0; i < g->nnodes; i++)
+			if (!g->nodes[i]->dead) {
+				int64_t live = pass_memplan_live_at(best, np++);
+				if (live > peak)
+					peak = live;
+			}
+		np = 0;
+		for (int i = 0; i < g->nnodes; i++) {
+			ir_node *n = g->nodes[i];
+			if (n->dead)
+				continue;
+			cand[i] = ok[i];
+			if (!ok[i] && n->nout > 0 && n->out[0] && dw_shift(n, n->out[0]) > 0 &&
+			    pass_memplan_live_at(best, np) == peak) {
+				cand[i] = true;
+				added++;
+			}
+			np++;
+		}
+		if (!added)
+			break;
+		pass_mem_plan *p = plan(g, cand, d);
+		if (!p || p->arena_size >= best->arena_size) {
+			pass_memplan_destroy(p);
+			break;
+		}
+		pass_memplan_destroy(best);
+		best = p;
+		memcpy(ok, cand, sizeof *ok * (size_t)g->nnodes);
+	}
+	free(ok);
+	free(cand);
+	return best;
 }
 
 void pass_memplan_destroy(pass_mem_plan *p)
@@ -346,7 +459,7 @@ int64_t pass_memplan_live_at(const pass_mem_plan *p, int pos)
 	for (int i = 0; i < p->nvalues; i++) {
 		const pass_mp_value *m = &p->v[i];
 		if (m->kind == MP_ARENA && m->alias < 0 && m->def <= pos && pos <= m->last)
-			live += align_up(m->bytes > 0 ? m->bytes : 1);
+			live += align_up(m->span > 0 ? m->span : 1);
 	}
 	return live;
 }

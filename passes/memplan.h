@@ -28,6 +28,9 @@ typedef struct pass_mp_value {
 	int def, last;        /* node positions (in g->nodes order) of the definition and
 	                       * last use of the storage; -1 when not in the arena */
 	bool in_place;        /* shares an input's storage because the op ran in place */
+	int64_t sub;          /* MP_ARENA: its bytes' offset in its buffer (an in-place
+	                       * depthwise conv writes below its operand) */
+	int64_t span;         /* MP_ARENA, a buffer's own value: the buffer's bytes */
 } pass_mp_value;
 
 typedef struct pass_mem_plan {
@@ -39,7 +42,8 @@ typedef struct pass_mem_plan {
 
 /* Plan g (toposorted, shapes known).  Graph inputs and outputs live in the
  * caller's buffers; views alias their operand unless they are graph
- * outputs; elementwise ops run in place when their operand dies there.
+ * outputs; elementwise ops run in place when their operand dies there, and
+ * so do integer depthwise convs, one output plane below their operand.
  * Returns a plan the caller frees with pass_memplan_destroy, or NULL after
  * reporting. */
 pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d);

@@ -36,6 +36,8 @@ typedef struct chain_op {
 	int64_t in_row, out_row; /* bytes of one row (all of N, C, W) */
 	int64_t macs_row;    /* MACs per output row (conv), else 0 */
 	bool in_place;       /* memplan may run it over its operand */
+	int64_t dw_row;      /* an integer depthwise conv, which memplan may run in
+	                      * place: bytes of one row of one output channel */
 } chain_op;
 
 typedef struct chain {
@@ -114,6 +116,8 @@ static bool chain_op_of(ir_node *n, const ir_value *x, chain_op *c)
 		int64_t group = ir_attr_int(n, "group", 1);
 		c->macs_row = y->shape.d[0] * y->shape.d[1] * y->shape.d[3] * (x->shape.d[1] / (group ? group : 1)) *
 		              w->shape.d[2] * w->shape.d[3];
+		if (group == x->shape.d[1] && group == y->shape.d[1] && ir_dtype_is_qint(x->dt) && ir_dtype_is_qint(y->dt))
+			c->dw_row = y->shape.d[3] * (int64_t)ir_dtype_size(y->dt);
 		break;
 	}
 	case IR_OP_MAX_POOL:
@@ -252,8 +256,10 @@ static bool cand_eval(const chain *ch, cand *c, int64_t x0_arena, int64_t out_ar
 		for (int i = s; i <= e; i++) {
 			const chain_op *o = &ch->op[i];
 			int64_t in = (r[i].hi - r[i].lo) * o->in_row, out = (r[i].ohi - r[i].olo) * o->out_row;
-			int64_t live = (o->in_place ? (in > out ? in : out) : in + out) + acc +
-			               (t < c->T - 1 ? x0_arena : 0);
+			int64_t own = o->in_place ? (in > out ? in : out)
+			              : o->dw_row ? in + (r[i].ohi - r[i].olo) * o->dw_row /* memplan's least */
+			                          : in + out;
+			int64_t live = own + acc + (t < c->T - 1 ? x0_arena : 0);
 			if (live > bound)
 				bound = live;
 			macs += o->macs_row * (r[i].ohi - r[i].olo);

@@ -10,7 +10,10 @@ then global pool and a classifier.
 pools: odd sizes (33x17) and every row mapping the pass handles: a conv
 with asymmetric pads, max pool stride 2, a dilated conv, average pools
 counting the pads and not, an even 2x2 kernel at stride 2 without pads,
-leaky relu and sigmoid."""
+leaky relu and sigmoid.
+invres: MobileNetV2's inverted residual blocks (expand, depthwise,
+project, add), whose expanded depthwise convs are the arena's peak: memplan
+runs them in place (integer activations)."""
 import os
 import sys
 
@@ -92,11 +95,28 @@ def pools(outdir):
     n.save(y, [1, 2, 33, 17], y, [1, 6], outdir)
 
 
+def invres(outdir):
+    n = Net("invres", 3)
+    lo, hi = n.const(0.0, "lo"), n.const(6.0, "hi")
+    y = n.node("Clip", [n.conv("x", 8, 48, 1), lo, hi])
+    y = n.node("Clip", [n.conv(y, 48, 48, 3, group=48, pads=[1, 1, 1, 1]), lo, hi])
+    y = n.node("Add", [n.conv(y, 48, 8, 1), "x"])
+    y = n.node("Relu", [n.conv(y, 8, 48, 1)])
+    y = n.node("Relu", [n.conv(y, 48, 48, 5, group=48, strides=[2, 2], pads=[2, 2, 2, 2])])
+    y = n.conv(y, 48, 16, 1)
+    y = n.node("GlobalAveragePool", [y])
+    y = n.node("Flatten", [y])
+    w = n.const(n.rng.standard_normal((16, 10)) * 0.2, "fc")
+    y = n.node("MatMul", [y, w])
+    n.save(y, [1, 8, 24, 24], y, [1, 10], outdir)
+
+
 def main():
     outdir = sys.argv[1]
     os.makedirs(outdir, exist_ok=True)
     mbnet(outdir)
     pools(outdir)
+    invres(outdir)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# patch_check.sh: patch-based execution under --ram-budget (passes/patch.c).
+# patch_check.sh: patch-based execution under --ram-budget (passes/patch.c)
+# and in-place depthwise convs (passes/memplan.c).
 #
 #   patch_check.sh QGTC SCRATCH
 #
@@ -17,6 +18,10 @@
 #   - the patched graph's native code is bit-exact with the interpreter
 #     (`qgtc validate`, 4 seeded inputs) on x86-64, AArch64 and Cortex-M4,
 #     or within validate's float tolerance for float models.
+# In-place depthwise: invres's expanded depthwise convs are its peak;
+# memplan runs them in place, and the code is bit-exact on x86-64, AArch64,
+# Cortex-M4 and Cortex-M0 (whose portable loops read the operand where
+# they write, with no plane copy).
 # Then --ram-budget on a compile: the header's arena is within the budget;
 # a budget no tiling reaches fails with exit 1, naming the least arena,
 # and writes no object or header; a malformed budget is a usage error.
@@ -109,6 +114,28 @@ check mbnet-w4 mbnet 60 host,aarch64,armv7em -b 4 -a 8 --io int
 check pools-f32 pools 60 host,armv7em
 check pools-int8 pools 40 host,aarch64,armv7em -a 8 --io int
 check pools-quantize pools 50 host,armv7em -a 8
+
+# In-place depthwise convs.  invres's first depthwise conv reads and writes
+# 48x24x24 int8 (27,648 B each): apart, the two take 55,296 B; in place,
+# the operand's buffer and one output plane (576 B) more.
+mkdir -p invres
+if "$qgtc" models/invres.onnx -a 8 --io int --calib-data models/invres_calib.npy --emit ir --ir-weights full \
+     -o invres/m.qir 2> invres/err && "$qgtc" opt invres/m.qir --passes=memplan --report memory -o /dev/null \
+     > invres/report.txt 2>&1; then
+	a=$(awk '/^arena:/ { print $2 }' invres/report.txt)
+	[ -n "$a" ] && [ "$a" -lt 55296 ] || bad "invres: arena '$a', not below the depthwise conv's 55,296 B"
+	grep -q "^ *0 *27648 .* (in place of " invres/report.txt ||
+		bad "invres: no depthwise output in place at offset 0"
+	for t in host aarch64 armv7em "thumbv6m-none-eabi -mcpu=cortex-m0"; do
+		# shellcheck disable=SC2086
+		"$qgtc" validate invres/m.qir --target $t > invres/v.txt 2>&1 &&
+			grep -q "^  output 0 .*: max |error| 0, bit-exact on 4/4 inputs" invres/v.txt ||
+			{ bad "invres: not bit-exact on $t"; cat invres/v.txt; }
+	done
+	[ $fail = 0 ] && echo "ok: invres: arena $a B with its depthwise convs in place"
+else
+	bad "invres: compile"; cat invres/err invres/report.txt
+fi
 
 # --ram-budget on a compile: the header's arena is within it.
 if "$qgtc" models/mbnet.onnx -a 8 --io int --calib-data models/mbnet_calib.npy --ram-budget 5000 \
