@@ -436,6 +436,21 @@ int ir_value_use_count(const ir_graph *g, const ir_value *v)
 	return c;
 }
 
+ir_node *ir_value_sole_user(const ir_graph *g, const ir_value *v)
+{
+	if (ir_value_use_count(g, v) != 1)
+		return NULL;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		for (int j = 0; j < n->nin; j++)
+			if (n->in[j] == v)
+				return n;
+	}
+	return NULL;
+}
+
 void ir_graph_compact(ir_graph *g)
 {
 	int k = 0;
@@ -617,26 +632,7 @@ ir_graph *ir_graph_clone(const ir_graph *src)
 		c->src_index = n->src_index;
 		c->qhint = n->qhint;
 		c->dead = n->dead;
-		for (int k = 0; k < n->nattr; k++) {
-			const ir_attr *a = &n->attrs[k];
-			switch (a->kind) {
-			case IR_ATTR_INT:
-				ir_node_set_int(g, c, a->name, a->v.i);
-				break;
-			case IR_ATTR_FLOAT:
-				ir_node_set_float(g, c, a->name, a->v.f);
-				break;
-			case IR_ATTR_INTS:
-				ir_node_set_ints(g, c, a->name, a->v.ints, a->n);
-				break;
-			case IR_ATTR_FLOATS:
-				ir_node_set_floats(g, c, a->name, a->v.floats, a->n);
-				break;
-			case IR_ATTR_STR:
-				ir_node_set_str(g, c, a->name, a->v.s);
-				break;
-			}
-		}
+		ir_node_copy_attrs(g, c, n);
 	}
 	/* producers as in src (ir_graph_add_node made the last node writing
 	 * a value its producer, a dead one included) */
@@ -809,6 +805,30 @@ void ir_node_set_str(ir_graph *g, ir_node *n, const char *name, const char *s)
 		return;
 	a->kind = IR_ATTR_STR;
 	a->v.s = p;
+}
+
+void ir_node_copy_attrs(ir_graph *g, ir_node *to, const ir_node *from)
+{
+	for (int k = 0; k < from->nattr; k++) {
+		const ir_attr *a = &from->attrs[k];
+		switch (a->kind) {
+		case IR_ATTR_INT:
+			ir_node_set_int(g, to, a->name, a->v.i);
+			break;
+		case IR_ATTR_FLOAT:
+			ir_node_set_float(g, to, a->name, a->v.f);
+			break;
+		case IR_ATTR_INTS:
+			ir_node_set_ints(g, to, a->name, a->v.ints, a->n);
+			break;
+		case IR_ATTR_FLOATS:
+			ir_node_set_floats(g, to, a->name, a->v.floats, a->n);
+			break;
+		case IR_ATTR_STR:
+			ir_node_set_str(g, to, a->name, a->v.s);
+			break;
+		}
+	}
 }
 
 void ir_node_del_attr(ir_node *n, const char *name)

@@ -336,6 +336,9 @@ void ir_graph_compact(ir_graph *g);
 void ir_graph_replace_uses(ir_graph *g, ir_value *from, ir_value *to);
 /* Number of node inputs (of live nodes) reading v, plus graph outputs. */
 int ir_value_use_count(const ir_graph *g, const ir_value *v);
+/* The one live node reading v, when v has exactly one use and is not a
+ * graph output; NULL otherwise. */
+ir_node *ir_value_sole_user(const ir_graph *g, const ir_value *v);
 
 /* Turn graph input v into a constant of the given concrete shape holding a
  * copy of data, and drop it from g->inputs (how `qgtc run` binds shape
@@ -369,6 +372,8 @@ void ir_node_set_ints(ir_graph *g, ir_node *n, const char *name, const int64_t *
 void ir_node_set_floats(ir_graph *g, ir_node *n, const char *name, const float *v, int count);
 void ir_node_set_str(ir_graph *g, ir_node *n, const char *name, const char *s);
 void ir_node_del_attr(ir_node *n, const char *name);
+/* Copy every attribute of `from` (of any graph) onto `to` of g. */
+void ir_node_copy_attrs(ir_graph *g, ir_node *to, const ir_node *from);
 
 /* "FILE: node 14 'Conv_23' (Conv)" for diagnostics, in a static ring
  * buffer good for a few concurrent uses. */

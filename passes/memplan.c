@@ -362,6 +362,20 @@ fail:
 	return NULL;
 }
 
+/* The most arena bytes live across any node of g under plan p. */
+static int64_t peak_live(const ir_graph *g, const pass_mem_plan *p)
+{
+	int np = 0;
+	int64_t peak = 0;
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead) {
+			int64_t live = pass_memplan_live_at(p, np++);
+			if (live > peak)
+				peak = live;
+		}
+	return peak;
+}
+
 /* In place, a depthwise conv's buffer is the operand's and one plane more
  * for its whole life: that helps where the conv is the peak (MobileNetV2's
  * expanded depthwise layers) and costs a plane where it is not (behind
@@ -380,14 +394,7 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 	pass_mem_plan *best = plan(g, ok, d);
 	for (int round = 0; best && round < 8; round++) {
 		int np = 0, added = 0;
-		int64_t peak = 0;
-		for (int i = 0; i < g->nnodes; i++)
-			if (!g->nodes[i]->dead) {
-				int64_t live = pass_memplan_live_at(best, np++);
-				if (live > peak)
-					peak = live;
-			}
-		np = 0;
+		int64_t peak = peak_live(g, best);
 		for (int i = 0; i < g->nnodes; i++) {
 			ir_node *n = g->nodes[i];
 			if (n->dead)
@@ -467,13 +474,7 @@ int64_t pass_memplan_live_at(const pass_mem_plan *p, int pos)
 void pass_memplan_layers(FILE *f, const ir_graph *g, const pass_mem_plan *p)
 {
 	int np = 0;
-	int64_t peak = 0;
-	for (int i = 0; i < g->nnodes; i++)
-		if (!g->nodes[i]->dead) {
-			int64_t live = pass_memplan_live_at(p, np++);
-			if (live > peak)
-				peak = live;
-		}
+	int64_t peak = peak_live(g, p);
 	fprintf(f, "  %5s %-16s %-18s %10s  %s\n", "step", "op", "output", "live bytes", "node (or its output)");
 	np = 0;
 	for (int i = 0; i < g->nnodes; i++) {

@@ -58,23 +58,6 @@ static int64_t row_bytes(const ir_value *v)
 	return v->shape.d[2] > 0 ? n / v->shape.d[2] * (int64_t)ir_dtype_size(v->dt) : 0;
 }
 
-/* The node of g reading v, when exactly one does (and v is no graph
- * output). */
-static ir_node *sole_consumer(const ir_graph *g, const ir_value *v)
-{
-	if (ir_value_use_count(g, v) != 1)
-		return NULL;
-	for (int i = 0; i < g->nnodes; i++) {
-		ir_node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		for (int j = 0; j < n->nin; j++)
-			if (n->in[j] == v)
-				return n;
-	}
-	return NULL;
-}
-
 /* Is the constant c the same for every row (no H extent of its own once
  * broadcast against a rank-4 operand)? */
 static bool row_invariant(const ir_value *c)
@@ -175,7 +158,7 @@ static int chain_from(const ir_graph *g, const ir_value *x, chain *ch)
 	ch->op = NULL;
 	int cap = 0;
 	for (;;) {
-		ir_node *n = sole_consumer(g, x);
+		ir_node *n = ir_value_sole_user(g, x);
 		chain_op c;
 		if (!n || !chain_op_of(n, x, &c))
 			return 0;
@@ -276,28 +259,10 @@ static bool cand_eval(const chain *ch, cand *c, int64_t x0_arena, int64_t out_ar
 	return true;
 }
 
+/* A tile's copy of node `from`: its attributes and where it came from. */
 static void copy_attrs(ir_graph *g, ir_node *to, const ir_node *from)
 {
-	for (int k = 0; k < from->nattr; k++) {
-		const ir_attr *a = &from->attrs[k];
-		switch (a->kind) {
-		case IR_ATTR_INT:
-			ir_node_set_int(g, to, a->name, a->v.i);
-			break;
-		case IR_ATTR_FLOAT:
-			ir_node_set_float(g, to, a->name, a->v.f);
-			break;
-		case IR_ATTR_INTS:
-			ir_node_set_ints(g, to, a->name, a->v.ints, a->n);
-			break;
-		case IR_ATTR_FLOATS:
-			ir_node_set_floats(g, to, a->name, a->v.floats, a->n);
-			break;
-		case IR_ATTR_STR:
-			ir_node_set_str(g, to, a->name, a->v.s);
-			break;
-		}
-	}
+	ir_node_copy_attrs(g, to, from);
 	to->src_op = from->src_op;
 	to->src_index = from->src_index;
 	to->qhint = from->qhint;
@@ -349,25 +314,29 @@ static int apply(ir_graph *g, const chain *ch, int s, int e, int T, tile_rows *r
 		ir_value *sin[4] = {x0, i64_const(g, "patch.start", r[s].lo), i64_const(g, "patch.end", r[s].hi),
 		                    i64_const(g, "patch.axis", 2)};
 		if (!sl || !sin[1] || !sin[2] || !sin[3])
-			return -1;
+			goto oom;
 		char nm[512];
 		tile_name(nm, sizeof nm, ch->op[s].n->name, "slice.", tag);
 		ir_node *sn = ir_graph_add_node(g, IR_OP_SLICE, nm, 4, sin, 1, &sl);
-		if (!sn || ir_infer_node(g, sn, d))
+		if (!sn)
+			goto oom;
+		if (ir_infer_node(g, sn, d))
 			return -1;
 		ir_value *prev = sl;
 		for (int i = s; i <= e; i++) {
 			const ir_node *o = ch->op[i].n;
 			ir_value *in[8], *out = value_like(g, o->out[0], tag);
-			if (!out || o->nin > 8)
-				return -1;
+			if (o->nin > 8)
+				goto internal;
+			if (!out)
+				goto oom;
 			for (int j = 0; j < o->nin; j++)
 				in[j] = o->in[j];
 			in[0] = prev;
 			tile_name(nm, sizeof nm, o->name, "", tag);
 			ir_node *m = ir_graph_add_node(g, o->op, nm, o->nin, in, 1, &out);
 			if (!m)
-				return -1;
+				goto oom;
 			copy_attrs(g, m, o);
 			if (ch->op[i].spatial) {
 				int np;
@@ -375,7 +344,9 @@ static int apply(ir_graph *g, const chain *ch, int s, int e, int T, tile_rows *r
 				int64_t pads[4] = {r[i].pt, pd ? pd[1] : 0, r[i].pb, pd ? pd[3] : 0};
 				ir_node_set_ints(g, m, "pads", pads, 4);
 			}
-			if (ir_graph_oom(g) || ir_infer_node(g, m, d))
+			if (ir_graph_oom(g))
+				goto oom;
+			if (ir_infer_node(g, m, d))
 				return -1;
 			if (out->shape.rank != 4 || out->shape.d[2] != r[i].ohi - r[i].olo)
 				goto internal;
@@ -391,15 +362,20 @@ static int apply(ir_graph *g, const chain *ch, int s, int e, int T, tile_rows *r
 	ir_quant *q = y->quant;
 	ir_node *cat = ir_graph_add_node(g, IR_OP_CONCAT, nm, T, outs, 1, &y);
 	if (!cat)
-		return -1;
+		goto oom;
 	ir_node_set_int(g, cat, "axis", 2);
-	if (ir_graph_oom(g) || ir_infer_node(g, cat, d))
+	if (ir_graph_oom(g))
+		goto oom;
+	if (ir_infer_node(g, cat, d))
 		return -1;
 	y->quant = q;
 	ir_graph_compact(g);
 	return ir_graph_toposort(g, d);
 internal:
 	diag_error(d, ir_node_loc(g, ch->op[e].n), "internal error: patch tiling of rows does not add up");
+	return -1;
+oom:
+	diag_error(d, g->src_file, "out of memory");
 	return -1;
 }
 

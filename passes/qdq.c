@@ -110,27 +110,6 @@ static bool fits(const ir_value *v, const ir_quant *q)
 	return ir_dtype_is_qint(v->dt) && (!v->quant || ir_quant_act_eq(v->quant, q));
 }
 
-/* The sole live node reading v (v not a graph output), or NULL. */
-static ir_node *sole_user(ir_graph *g, const ir_value *v)
-{
-	ir_node *u = NULL;
-	for (int i = 0; i < g->noutputs; i++)
-		if (g->outputs[i] == v)
-			return NULL;
-	for (int i = 0; i < g->nnodes; i++) {
-		ir_node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		for (int j = 0; j < n->nin; j++)
-			if (n->in[j] == v) {
-				if (u)
-					return NULL;
-				u = n;
-			}
-	}
-	return u;
-}
-
 /* Does quantize's saturation already do what relu/clip `act` does, so
  * that quantize(act(y)) == quantize(y) for every y?  It does when the
  * bounds quantize to (or beyond) the ends of the output range: relu needs
@@ -243,19 +222,19 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		return 0;
 	/* The output: [matmul's bias add ->] [relu/clip ->] quantize
 	 * (requantized), or cast to i32 (the accumulator). */
-	ir_node *u = sole_user(g, n->out[0]), *badd = NULL, *act = NULL;
+	ir_node *u = ir_value_sole_user(g, n->out[0]), *badd = NULL, *act = NULL;
 	if (!u)
 		return 0;
 	if (!conv && u->op == IR_OP_ADD && u->in[0] == n->out[0] && u->in[1] &&
 	    ir_shape_numel(&u->in[1]->shape) == m && u->in[1]->shape.rank >= 1 &&
 	    u->in[1]->shape.d[u->in[1]->shape.rank - 1] == m && u->in[1]->shape.rank <= 2) {
 		badd = u;
-		if (!(u = sole_user(g, u->out[0])))
+		if (!(u = ir_value_sole_user(g, u->out[0])))
 			return 0;
 	}
 	if (u->op == IR_OP_RELU || u->op == IR_OP_CLIP) {
 		act = u;
-		if (!(u = sole_user(g, u->out[0])))
+		if (!(u = ir_value_sole_user(g, u->out[0])))
 			return 0;
 	}
 	bool requant = u->op == IR_OP_QUANTIZE && par_of(u, &py) && py.ns == 1 &&
@@ -368,7 +347,7 @@ static int hoist_q(ir_graph *g, ir_node *u)
 	ir_node *n = u->in[0] ? u->in[0]->producer : NULL;
 	if (!n || n->dead || !ir_op_keeps_quant(n->op) || n->op == IR_OP_AVG_POOL ||
 	    n->op == IR_OP_GLOBAL_AVG_POOL || !par_of(u, &pu) || pu.ns != 1 || n->nin < 1 ||
-	    !n->in[0] || n->in[0]->dt != IR_DT_F32 || sole_user(g, n->out[0]) != u)
+	    !n->in[0] || n->in[0]->dt != IR_DT_F32 || ir_value_sole_user(g, n->out[0]) != u)
 		return 0;
 	for (int j = 1; j < n->nin; j++)
 		if (n->in[j] && !ir_value_is_const(n->in[j]))
@@ -490,10 +469,10 @@ static int fold_eltwise(ir_graph *g, ir_node *n, diag_sink *d)
 	if (!dq_of(n->in[0], &pa) || !dq_of(n->in[1], &pb) || pa.ns != 1 || pb.ns != 1 ||
 	    pa.q->dt != pb.q->dt || !ir_dtype_is_qint(pa.q->dt))
 		return 0;
-	ir_node *u = sole_user(g, n->out[0]), *act = NULL;
+	ir_node *u = ir_value_sole_user(g, n->out[0]), *act = NULL;
 	if (u && n->op == IR_OP_ADD && (u->op == IR_OP_RELU || u->op == IR_OP_CLIP)) {
 		act = u;
-		u = sole_user(g, u->out[0]);
+		u = ir_value_sole_user(g, u->out[0]);
 	}
 	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || !u->out[0]->quant ||
 	    u->out[0]->dt != pa.q->dt || (act && !act_absorbed(act, u->out[0])))
@@ -542,7 +521,7 @@ static int fold_lut(ir_graph *g, ir_node *n, diag_sink *d)
 	qdq_par p, py;
 	if (!dq_of(n->in[0], &p) || p.ns != 1 || !ir_act_lut_len(p.q->dt))
 		return 0;
-	ir_node *u = sole_user(g, n->out[0]);
+	ir_node *u = ir_value_sole_user(g, n->out[0]);
 	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || u->out[0]->dt != p.q->dt ||
 	    !u->out[0]->quant)
 		return 0;
@@ -595,7 +574,7 @@ static int fold_softmax(ir_graph *g, ir_node *n)
 	ir_dtype dt = p.q->dt;
 	if (dt != IR_DT_I8 && dt != IR_DT_U8 && dt != IR_DT_I16)
 		return 0;
-	ir_node *u = sole_user(g, n->out[0]);
+	ir_node *u = ir_value_sole_user(g, n->out[0]);
 	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || u->out[0]->dt != dt ||
 	    !u->out[0]->quant)
 		return 0;
@@ -630,7 +609,7 @@ static int fold_softmax(ir_graph *g, ir_node *n)
 static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	qdq_par py;
-	ir_node *u = sole_user(g, n->out[0]);
+	ir_node *u = ir_value_sole_user(g, n->out[0]);
 	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || !u->out[0]->quant ||
 	    !ir_dtype_is_qint(u->out[0]->dt))
 		return 0;
@@ -682,7 +661,7 @@ static void warn_float(ir_graph *g, diag_sink *d)
 			from_dq |= n->in[j] && n->in[j]->producer && !n->in[j]->producer->dead &&
 			           n->in[j]->producer->op == IR_OP_DEQUANTIZE &&
 			           !ir_value_is_const(n->in[j]->producer->in[0]);
-		ir_node *u = sole_user(g, n->out[0]);
+		ir_node *u = ir_value_sole_user(g, n->out[0]);
 		if (from_dq && u && u->op == IR_OP_QUANTIZE && narrow_q(u))
 			diag_warn(d, ir_node_loc(g, n), "%s runs in float between a dequantize and a quantize: "
 			          "the integer path does not fold a quantize to %lld bits into it",

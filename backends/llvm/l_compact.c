@@ -335,7 +335,7 @@ static const ir_value *fuse_act(be_fn *f, const ir_node *n, float *lo, float *hi
 	*hi = INFINITY;
 	if (!f->fused)
 		return v;
-	const ir_node *u = be_sole_user(f->g, v);
+	const ir_node *u = ir_value_sole_user(f->g, v);
 	if (!u || u->nout < 1 || !u->out[0] || u->in[0] != v || !be_same_storage(f, v, u->out[0]) ||
 	    u->id < 0 || u->id >= f->g->nnodes || u->out[0]->dt != IR_DT_F32)
 		return v;

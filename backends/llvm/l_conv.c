@@ -313,7 +313,7 @@ static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
 	const ir_value *v = n->out[0];
 	if (!f->fused)
 		return v;
-	const ir_node *u = be_sole_user(f->g, v);
+	const ir_node *u = ir_value_sole_user(f->g, v);
 	if (u && u->op == IR_OP_BATCHNORM && u->nin >= 5 && u->in[0] == v && u->nout >= 1 &&
 	    u->out[0] && be_same_storage(f, v, u->out[0]) && u->id >= 0 && u->id < f->g->nnodes) {
 		bool ok = true;
@@ -329,7 +329,7 @@ static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
 			k->eps = ir_attr_float(u, "epsilon", 1e-5f);
 			f->fused[u->id] = true;
 			v = u->out[0];
-			u = be_sole_user(f->g, v);
+			u = ir_value_sole_user(f->g, v);
 		} else {
 			u = NULL;
 		}

@@ -561,20 +561,6 @@ bool be_const_scalar(const ir_node *n, int k, float dflt, float *out)
 	return true;
 }
 
-const ir_node *be_sole_user(const ir_graph *g, const ir_value *v)
-{
-	if (ir_value_use_count(g, v) != 1)
-		return NULL;
-	for (int i = 0; i < g->nnodes; i++) {
-		const ir_node *n = g->nodes[i];
-		if (n->dead)
-			continue;
-		for (int j = 0; j < n->nin; j++)
-			if (n->in[j] == v)
-				return n;
-	}
-	return NULL;
-}
 
 bool be_same_storage(be_fn *f, const ir_value *v, const ir_value *w)
 {

@@ -103,9 +103,6 @@ void be_ints_attr(const ir_node *n, const char *name, int nsp, int64_t *v);
 /* Operand k of n as a float constant scalar into *out: true when it is one
  * or absent (then dflt), false (and dflt) when it is not a constant scalar. */
 bool be_const_scalar(const ir_node *n, int k, float dflt, float *out);
-/* The one live node reading v, when v has exactly one use and is not a
- * graph output; NULL otherwise. */
-const ir_node *be_sole_user(const ir_graph *g, const ir_value *v);
 /* Is v stored at the same address as w (a view or in-place alias)? */
 bool be_same_storage(be_fn *f, const ir_value *v, const ir_value *w);
 
