@@ -362,20 +362,6 @@ fail:
 	return NULL;
 }
 
-/* The most arena bytes live across any node of g under plan p. */
-static int64_t peak_live(const ir_graph *g, const pass_mem_plan *p)
-{
-	int np = 0;
-	int64_t peak = 0;
-	for (int i = 0; i < g->nnodes; i++)
-		if (!g->nodes[i]->dead) {
-			int64_t live = pass_memplan_live_at(p, np++);
-			if (live > peak)
-				peak = live;
-		}
-	return peak;
-}
-
 /* In place, a depthwise conv's buffer is the operand's and one plane more
  * for its whole life: that helps where the conv is the peak (MobileNetV2's
  * expanded depthwise layers) and costs a plane where it is not (behind
@@ -394,7 +380,7 @@ pass_mem_plan *pass_memplan_compute(ir_graph *g, diag_sink *d)
 	pass_mem_plan *best = plan(g, ok, d);
 	for (int round = 0; best && round < 8; round++) {
 		int np = 0, added = 0;
-		int64_t peak = peak_live(g, best);
+		int64_t peak = best->lower_bound; /* the most bytes live at one step */
 		for (int i = 0; i < g->nnodes; i++) {
 			ir_node *n = g->nodes[i];
 			if (n->dead)
@@ -473,10 +459,8 @@ int64_t pass_memplan_live_at(const pass_mem_plan *p, int pos)
 
 void pass_memplan_layers(FILE *f, const ir_graph *g, const pass_mem_plan *p)
 {
-	int np = 0;
-	int64_t peak = peak_live(g, p);
 	fprintf(f, "  %5s %-16s %-18s %10s  %s\n", "step", "op", "output", "live bytes", "node (or its output)");
-	np = 0;
+	int np = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		const ir_node *n = g->nodes[i];
 		if (n->dead)
@@ -487,7 +471,7 @@ void pass_memplan_layers(FILE *f, const ir_graph *g, const pass_mem_plan *p)
 			ir_shape_str(&n->out[0]->shape, sh, sizeof sh);
 		fprintf(f, "  %5d %-16s %-18s %10lld  %s%s\n", np, ir_op_name(n->op), sh, (long long)live,
 		        *n->name || n->nout < 1 || !n->out[0] ? n->name : n->out[0]->name,
-		        live == peak ? "  <- peak" : "");
+		        live == p->lower_bound ? "  <- peak" : "");
 		np++;
 	}
 }

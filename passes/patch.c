@@ -202,6 +202,7 @@ static bool tile_back(const chain *ch, int s, int e, int64_t a, int64_t b, tile_
 }
 
 typedef struct cand {
+	int chain;           /* which input's chain */
 	int s, e, T;
 	int64_t extra_macs;
 	int64_t bound;       /* a lower bound on the arena */
@@ -216,7 +217,9 @@ static int cand_cmp(const void *x, const void *y)
 		return a->T - b->T;
 	if (a->e - a->s != b->e - b->s)
 		return (a->e - a->s) - (b->e - b->s);
-	return a->s - b->s;
+	if (a->s != b->s)
+		return a->s - b->s;
+	return a->chain - b->chain;
 }
 
 static int64_t tile_start(int64_t h, int T, int t)
@@ -224,10 +227,11 @@ static int64_t tile_start(int64_t h, int T, int t)
 	return h * t / T;
 }
 
-/* Extra MACs and an arena lower bound of tiling ops s..e in T tiles.
- * base: the most bytes live at any node outside the stage in the plan
- * without tiling; x0_arena: bytes of the stage's operand when the arena
- * holds it (0 for a caller's input).  False when a tile is impossible. */
+/* Extra MACs and an arena lower bound of tiling ops c->s..c->e in c->T
+ * tiles.  c->bound comes in as the most bytes live at any node outside the
+ * stage in the plan without tiling; x0_arena and out_arena are the bytes
+ * of the stage's operand and output when the arena holds them (0 for the
+ * caller's buffers).  False when a tile is impossible. */
 static bool cand_eval(const chain *ch, cand *c, int64_t x0_arena, int64_t out_arena, tile_rows *r)
 {
 	int s = c->s, e = c->e;
@@ -407,18 +411,13 @@ static int64_t try_plan(const ir_graph *g, const ir_value *x, int s, int e, int 
 	return size;
 }
 
-/* The most bytes live at each node position of plan p, outside positions
- * [from, to]. */
-static int64_t live_outside(const pass_mem_plan *p, int npos, int from, int to)
+/* The most of live[0..npos) outside positions [from, to]. */
+static int64_t live_outside(const int64_t *live, int npos, int from, int to)
 {
 	int64_t best = 0;
-	for (int t = 0; t < npos; t++) {
-		if (t >= from && t <= to)
-			continue;
-		int64_t live = pass_memplan_live_at(p, t);
-		if (live > best)
-			best = live;
-	}
+	for (int t = 0; t < npos; t++)
+		if ((t < from || t > to) && live[t] > best)
+			best = live[t];
 	return best;
 }
 
@@ -470,6 +469,15 @@ int pass_patch(ir_graph *g, const pass_options *o, diag_sink *d)
 	int npos = 0;
 	for (int i = 0; i < g->nnodes; i++)
 		npos += !g->nodes[i]->dead;
+	int64_t *live = malloc(sizeof *live * (size_t)(npos + 1)); /* bytes live at each step */
+	if (!live) {
+		pass_memplan_destroy(p0);
+		diag_error(d, g->src_file, "out of memory");
+		return -1;
+	}
+	for (int t = 0; t < npos; t++)
+		live[t] = pass_memplan_live_at(p0, t);
+	/* conv MACs: what the extra MACs are reported against */
 	int64_t total_macs = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		chain_op c;
@@ -483,27 +491,31 @@ int pass_patch(ir_graph *g, const pass_options *o, diag_sink *d)
 	int nc = 0, capc = 0, rc = -1;
 	chain chs[8] = {{0}};
 	int nch = g->ninputs < 8 ? g->ninputs : 8;
-	int *chain_of = NULL; /* the chain of each candidate */
 	int64_t least = -1;   /* the smallest lower bound of any tiling */
 	tile_rows *r = NULL;
+	int *pos = NULL;      /* each chain op's step */
 	for (int k = 0; k < nch; k++) {
 		if (chain_from(g, g->inputs[k], &chs[k]))
 			goto oom;
 		chain *ch = &chs[k];
 		free(r);
+		free(pos);
 		r = calloc((size_t)ch->n + 1, sizeof *r);
-		if (!r)
+		pos = calloc((size_t)ch->n + 1, sizeof *pos);
+		if (!r || !pos)
 			goto oom;
+		for (int i = 0; i < ch->n; i++)
+			pos[i] = node_pos(g, ch->op[i].n);
 		for (int s = 0; s < ch->n; s++) {
 			const ir_value *x0 = ch->op[s].n->in[0];
 			int64_t x0_arena = p0->v[x0->id].kind == MP_ARENA ? p0->v[x0->id].bytes : 0;
 			for (int e = s; e < ch->n; e++) {
 				const ir_value *y = ch->op[e].n->out[0];
 				int64_t out_arena = p0->v[y->id].kind == MP_ARENA ? p0->v[y->id].bytes : 0;
-				int64_t base = live_outside(p0, npos, node_pos(g, ch->op[s].n), node_pos(g, ch->op[e].n));
+				int64_t base = live_outside(live, npos, pos[s], pos[e]);
 				int maxT = ch->op[e].hout < MAX_TILES ? (int)ch->op[e].hout : MAX_TILES;
 				for (int T = 2; T <= maxT; T++) {
-					cand c = {s, e, T, 0, base};
+					cand c = {k, s, e, T, 0, base};
 					if (!cand_eval(ch, &c, x0_arena, out_arena, r))
 						continue;
 					if (least < 0 || c.bound < least)
@@ -513,46 +525,30 @@ int pass_patch(ir_graph *g, const pass_options *o, diag_sink *d)
 					if (nc == capc) {
 						capc = capc ? capc * 2 : 64;
 						cand *m = realloc(cs, sizeof *m * (size_t)capc);
-						int *w = realloc(chain_of, sizeof *w * (size_t)capc);
-						if (m)
-							cs = m;
-						if (w)
-							chain_of = w;
-						if (!m || !w)
+						if (!m)
 							goto oom;
+						cs = m;
 					}
-					c.s = s;
-					cs[nc] = c;
-					chain_of[nc++] = k;
+					cs[nc++] = c;
 				}
 			}
 		}
 	}
-	/* Cheapest first (an index, so chain_of stays with its candidate). */
-	int *idx = malloc(sizeof *idx * (size_t)(nc ? nc : 1));
-	if (!idx)
-		goto oom;
-	for (int i = 0; i < nc; i++)
-		idx[i] = i;
-	for (int i = 1; i < nc; i++) /* insertion sort by cand_cmp, stable */
-		for (int j = i; j > 0 && cand_cmp(&cs[idx[j]], &cs[idx[j - 1]]) < 0; j--) {
-			int t = idx[j];
-			idx[j] = idx[j - 1];
-			idx[j - 1] = t;
-		}
-	int pick = -1, tried = 0;
+	/* Cheapest first (cand_cmp orders every pair of candidates). */
+	if (nc > 1)
+		qsort(cs, (size_t)nc, sizeof *cs, cand_cmp);
+	int pick = -1;
 	int64_t after = -1, best_seen = -1;
-	for (int i = 0; i < nc && tried < MAX_EXACT && pick < 0; i++, tried++) {
-		cand *c = &cs[idx[i]];
-		int64_t size = try_plan(g, g->inputs[chain_of[idx[i]]], c->s, c->e, c->T);
+	for (int i = 0; i < nc && i < MAX_EXACT && pick < 0; i++) {
+		const cand *c = &cs[i];
+		int64_t size = try_plan(g, g->inputs[c->chain], c->s, c->e, c->T);
 		if (size >= 0 && (best_seen < 0 || size < best_seen))
 			best_seen = size;
 		if (size >= 0 && size <= budget) {
-			pick = idx[i];
+			pick = i;
 			after = size;
 		}
 	}
-	free(idx);
 	if (pick < 0) {
 		if (best_seen >= 0)
 			diag_error(d, g->src_file,
@@ -572,7 +568,7 @@ int pass_patch(ir_graph *g, const pass_options *o, diag_sink *d)
 		goto out;
 	}
 	cand c = cs[pick];
-	chain *ch = &chs[chain_of[pick]];
+	chain *ch = &chs[c.chain];
 	free(r);
 	r = calloc((size_t)ch->n + 1, sizeof *r);
 	if (!r)
@@ -602,8 +598,9 @@ out:
 	for (int k = 0; k < nch; k++)
 		free(chs[k].op);
 	free(cs);
-	free(chain_of);
 	free(r);
+	free(pos);
+	free(live);
 	pass_memplan_destroy(p0);
 	return rc;
 }

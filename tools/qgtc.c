@@ -690,7 +690,6 @@ static int choose(const drv_opt *op, const char *val, int *v, diag_sink *d)
 	return bad_choice(op, val, d);
 }
 
-/* Apply one option with its value (NULL if it takes none). */
 /* A positive byte count, with an optional suffix K (1024) or M (1048576). */
 static int parse_bytes(const char *flag, const char *val, int64_t *out, diag_sink *d)
 {
@@ -708,6 +707,7 @@ static int parse_bytes(const char *flag, const char *val, int64_t *out, diag_sin
 	return 0;
 }
 
+/* Apply one option with its value (NULL if it takes none). */
 static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool *stop,
                         diag_sink *d)
 {
@@ -1249,8 +1249,12 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 			if (!drv_pipeline_has(o->pipeline, "patch"))
 				diag_warn(d, NULL, "--ram-budget: the pipeline (--passes) has no 'patch' pass; the "
 				                   "arena is planned without patches");
-		} else if (snprintf(o->pipeline_buf, sizeof o->pipeline_buf, "%s,patch", o->pipeline) <
-		           (int)sizeof o->pipeline_buf) {
+		} else {
+			int n = snprintf(o->pipeline_buf, sizeof o->pipeline_buf, "%s,patch", o->pipeline);
+			if (n < 0 || n >= (int)sizeof o->pipeline_buf) {
+				diag_error(d, NULL, "internal error: the pipeline is too long to add 'patch' to");
+				return DRV_ERROR;
+			}
 			o->pipeline = o->pipeline_buf;
 		}
 	}

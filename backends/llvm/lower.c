@@ -561,7 +561,6 @@ bool be_const_scalar(const ir_node *n, int k, float dflt, float *out)
 	return true;
 }
 
-
 bool be_same_storage(be_fn *f, const ir_value *v, const ir_value *w)
 {
 	const pass_mp_value *a = &f->plan->v[v->id], *b = &f->plan->v[w->id];
