@@ -438,9 +438,9 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 	bool any_left = false;
 	for (int i = 0; i < n; i++) {
 		bounded_chan(o, i, &lf, &r, &k);
-		left[i] = lf, rs[i] = r, kc[i] = k;
-		r1[i] = rs[i] > 0;
-		any_left = any_left || left[i];
+		left[i] = lf + 1, rs[i] = r, kc[i] = k; /* the doubling and the left shift as one */
+		r1[i] = rs[i] > 0 ? -1 : 0;
+		any_left = any_left || lf;
 	}
 	LLVMBuilderRef b = f->b;
 	/* per-channel M, kc and r as rows of one table: one address */
@@ -467,10 +467,7 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 		kv_ = chan_of(f, f->i32, kc, n, c, 0);
 		rv = chan_of(f, f->i32, rs, n, c, 0);
 	}
-	LLVMValueRef a = acc;
-	if (any_left)
-		a = LLVMBuildShl(b, a, chan_of(f, f->i32, left, n, c, 0), "");
-	LLVMValueRef a2 = LLVMBuildShl(b, a, c32(f, 1), "");
+	LLVMValueRef a2 = LLVMBuildShl(b, acc, any_left ? chan_of(f, f->i32, left, n, c, 0) : c32(f, 1), "");
 	LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""), LLVMBuildSExt(b, mv, f->i64, ""), "");
 	p = LLVMBuildAdd(b, p, LLVMConstInt(f->i64, 1ull << 31, 0), "");
 	LLVMValueRef x = LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
@@ -482,10 +479,10 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 		bool mpos = true;
 		for (int i = 0; i < n; i++)
 			mpos = mpos && o->mult[i] >= 0;
-		LLVMValueRef neg = LLVMBuildLShr(b, mpos ? a2 : x, c32(f, 31), "");
+		LLVMValueRef neg = LLVMBuildAShr(b, mpos ? a2 : x, c32(f, 31), ""); /* -1 or 0 */
 		if (nr0) /* channels with r = 0 round nothing */
 			neg = LLVMBuildAnd(b, neg, chan_of(f, f->i32, r1, n, c, 0), "");
-		t = LLVMBuildSub(b, t, neg, "");
+		t = LLVMBuildAdd(b, t, neg, "");
 		t = LLVMBuildAShr(b, t, rv, "");
 	}
 	free(left);
@@ -496,11 +493,14 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 }
 
 /* For kernels that requantize in their own code (l_int_dsp.c's 2x2 tile
- * in Thumb-2): when requant_bounded applies with every channel shifting
- * right (r >= 1), no left shift, no negative multiplier, and the output
- * is i8 or u8 over its whole range, the rows (M, kc, r) per channel as a
- * constant table (*tab), and whether the clamp is USAT (u8) or SSAT. */
-bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, bool *usat)
+ * in Thumb-2): when requant_bounded applies with no negative multiplier
+ * and the output is i8 or u8 over its whole range, the rows per channel
+ * as a constant table (*tab), and whether the clamp is USAT (u8) or SSAT.
+ * When every channel shifts right (r >= 1) and none left, a row is (M,
+ * kc, r); else (*wide) (M, kc, r, s) with s = 1 + left | [r >= 1] << 8:
+ * the doubling and left shift as one LSL by s's low byte, and the sign
+ * step only where r >= 1 rounds. */
+bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, bool *usat, bool *wide)
 {
 	int n = o->nrq;
 	if (!o->k.requant || o->amax < 0 || n < 1 || (n > 1 && n != nchan) ||
@@ -509,20 +509,26 @@ bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, boo
 		return false;
 	int lf, r;
 	int32_t k;
-	for (int i = 0; i < n; i++)
-		if (!bounded_chan(o, i, &lf, &r, &k) || lf || r < 1 || o->mult[i] < 0)
+	*wide = false;
+	for (int i = 0; i < n; i++) {
+		if (!bounded_chan(o, i, &lf, &r, &k) || o->mult[i] < 0)
 			return false;
-	int32_t *rows = malloc(sizeof *rows * 3 * (size_t)nchan);
+		*wide = *wide || lf || r < 1;
+	}
+	int w = *wide ? 4 : 3;
+	int32_t *rows = malloc(sizeof *rows * (size_t)w * (size_t)nchan);
 	if (!rows)
 		return false;
 	for (int64_t c = 0; c < nchan; c++) {
 		int i = n > 1 ? (int)c : 0;
 		bounded_chan(o, i, &lf, &r, &k);
-		rows[3 * c] = o->mult[i];
-		rows[3 * c + 1] = k;
-		rows[3 * c + 2] = r;
+		rows[w * c] = o->mult[i];
+		rows[w * c + 1] = k;
+		rows[w * c + 2] = r;
+		if (*wide)
+			rows[w * c + 3] = (1 + lf) | (r >= 1) << 8;
 	}
-	*tab = be_table_i32(f, rows, 3 * nchan);
+	*tab = be_table_i32(f, rows, w * nchan);
 	free(rows);
 	*usat = o->odt == IR_DT_U8;
 	return *tab != NULL;

@@ -75,8 +75,9 @@ typedef struct dsp_job dsp_job;
 struct dsp_job {
 	be_iop o;
 	int64_t M, R, R4, P;      /* R4: R padded to a whole weight word */
-	int wbits;                /* 8, 4 or 2 bits per packed weight */
-	int64_t scale, wrow;      /* products' scale (1, 16, 64); bytes per weight row */
+	int wbits;                /* 8, 4, 2 or 1 bits per packed weight */
+	int64_t wrow;             /* bytes per weight row (1 bit: per channel pair's row) */
+	LLVMValueRef lut;         /* lut_table(wbits) below 8 bits, else NULL */
 	bool any_neg;             /* some channel stored negated: */
 	LLVMValueRef sign;        /* i32 [M] +1/-1, or NULL */
 	LLVMValueRef w;           /* packed rows: [M][wrow] */
@@ -100,6 +101,7 @@ struct dsp_job {
 	int32_t zx;
 	LLVMValueRef rq;          /* be_rq_rows' table (chans_asm), or NULL */
 	bool usat;
+	bool rqwide;              /* be_rq_rows' rows of 4 (left shifts, r = 0) */
 };
 
 /* NEON: W' as i8 rows padded with zeros to R4, a multiple of 16 (one q
@@ -112,7 +114,6 @@ static int simd_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 {
 	int64_t M = j->M, R = j->R;
 	j->wbits = 8;
-	j->scale = 1;
 	j->any_neg = false;
 	j->sign = NULL;
 	j->R4 = (R + 15) / 16 * 16;
@@ -144,30 +145,65 @@ static int simd_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	return j->bias ? 0 : -1;
 }
 
+/* The lookup tables that unpack packed weight bytes into SMLAD's i16
+ * pairs (lo halfword the even element): bits 4, T[b] = (sext b[3:0],
+ * sext b[7:4]), 256 words; bits 2, T[b] = (c0, c1), (c2, c3) for the
+ * crumbs c_i = sext b[2i+1:2i], 256 x 2 words; bits 1, T[b] = the pairs of
+ * two channels' four +-1 weights each, bits 0-3 the first's and 4-7 the
+ * second's (1 is +1, 0 is -1), 256 x 4 words.  One of each per module. */
+static LLVMValueRef lut_table(be_fn *f, int bits)
+{
+	int per = bits == 4 ? 1 : bits == 2 ? 2 : 4;
+	LLVMValueRef v[256 * 4];
+	for (int b = 0; b < 256; b++)
+		for (int k = 0; k < per; k++) {
+			int lo, hi;
+			if (bits == 4) {
+				lo = (b & 15) - (b & 8 ? 16 : 0);
+				hi = (b >> 4) - (b & 128 ? 16 : 0);
+			} else if (bits == 2) {
+				int c0 = (b >> (4 * k)) & 3, c1 = (b >> (4 * k + 2)) & 3;
+				lo = c0 - (c0 & 2 ? 4 : 0);
+				hi = c1 - (c1 & 2 ? 4 : 0);
+			} else { /* word k: channel k / 2, elements 2 (k % 2) and + 1 */
+				int sh = 4 * (k / 2) + 2 * (k % 2);
+				lo = (b >> sh) & 1 ? 1 : -1;
+				hi = (b >> (sh + 1)) & 1 ? 1 : -1;
+			}
+			uint32_t w = ((uint32_t)lo & 0xffffu) | (uint32_t)hi << 16;
+			v[b * per + k] = LLVMConstInt(f->i32, w, 0);
+		}
+	char name[64];
+	snprintf(name, sizeof name, "%s.lut%d", f->name, bits);
+	LLVMValueRef init = LLVMConstArray2(f->i32, v, (uint64_t)(256 * per));
+	return be_opaque_const(f, name, init, 16);
+}
+
 /* wq[m * R + r] = w - zw packed per channel row, bias' = bias - zx * sum
- * wq (times j->scale), both as constant globals of j.  The packing takes
- * the fewest bits that hold every wq:
- *   8 bits: each group of four stored as (w0, w2, w1, w3);
- *   4 bits: eight per word, byte k = (hi << 4) | lo nibble with lo =
- *           (w0, w2, w1, w3) and hi = (w4, w6, w5, w7): masking the word
- *           (and the word << 4) with 0xF0F0F0F0 puts 16 * w in bytes that
- *           SXTB16 pairs as (w0, w1) (w2, w3) (w4, w5) (w6, w7);
- *   2 bits: sixteen per word, crumb j of byte k: (w4j, w4j+2, w4j+1,
- *           w4j+3) over k, lifted to the top of each byte by << (6 - 2j)
- *           and 0xC0C0C0C0: 64 * w, four pairs per lift.
- * With 4 and 2 bits every product is scaled by 16 or 64 and the bias
- * with it; the sum is shifted back at the end, exact when no scaled
- * accumulation can reach 2^31 (checked here from the weights and x's
- * range, else the 8-bit packing).  R is padded with zeros to a whole
- * word: j->R4 becomes a multiple of 4, 8 or 16.  1 when some w - zw does
- * not fit i8. */
+ * wq, both as constant globals of j.  The packing takes the fewest bits
+ * that hold every wq; R is padded with zeros to R4, a multiple of 4:
+ *   8 bits: each group of four stored as (w0, w2, w1, w3), so that SXTB16
+ *           of the word, plain and rotated by 8, gives (w0, w1), (w2, w3);
+ *   4 bits: byte k = (w2k, w2k+1) as nibbles, unpacked to the pair by one
+ *           load from lut_table(4);
+ *   2 bits: byte k = (w4k .. w4k+3) as crumbs, two pairs from lut_table(2);
+ *   1 bit (every wq +-1): channels 2p and 2p + 1 share one row, byte k
+ *           their elements 4k .. 4k+3 as bits (first channel low), four
+ *           pairs from lut_table(1).
+ * A table load takes the place of SXTB16, so the packed tiles run as many
+ * instructions per element as 8 bits (4 bits: one more load per pair), and
+ * binary ones fewer.  The column tails beyond R are zero, so what the
+ * padding weights unpack to adds nothing.  1 when some w - zw does not
+ * fit i8. */
 static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *bias)
 {
 	int64_t M = j->M, R = j->R;
 	int32_t wmin = 0, wmax = 0;
+	bool pm1 = true; /* every weight -1 or +1 */
 	for (int64_t i = 0; i < M * R; i++) {
 		wmin = wq[i] < wmin ? wq[i] : wmin;
 		wmax = wq[i] > wmax ? wq[i] : wmax;
+		pm1 = pm1 && (wq[i] == 1 || wq[i] == -1);
 	}
 	if (wmin < -128 || wmax > 127)
 		return 1;
@@ -175,8 +211,8 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 		return simd_weights(f, j, wq, bias, wmin);
 	/* a channel fits b bits as it is, or negated (affine codes around a
 	 * zero point at the low middle, e.g. [-1, 2] at 2 bits); a negated
-	 * channel's sum is negated back after the shift */
-	int bits = 8;
+	 * channel's sum is negated back at the end */
+	int bits = pm1 ? 1 : 8;
 	char *neg = calloc((size_t)M, 1);
 	if (!neg) {
 		diag_error(f->d, NULL, "out of memory");
@@ -197,29 +233,14 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 		if (fits)
 			bits = b;
 	}
-	if (bits == 8)
+	if (bits == 8 || bits == 1)
 		memset(neg, 0, (size_t)M);
-	int64_t xmax = j->xval->dt == IR_DT_U8 ? 255 : 128;
-	for (int64_t m = 0; bits < 8 && m < M; m++) { /* the scaled sums stay below 2^31 */
-		int64_t bound = bias ? llabs((int64_t)bias[m]) + llabs((int64_t)j->zx) * 128 * R : 128 * R * 256;
-		for (int64_t r = 0; r < R; r++)
-			bound += llabs((int64_t)wq[m * R + r]) * xmax;
-		if (bound * (bits == 4 ? 16 : 64) >= ((int64_t)1 << 31)) {
-			bits = 8;
-			memset(neg, 0, (size_t)M);
-		}
-	}
-	/* 2 bits pads R to 16: where that adds zeros 4 bits would not (R = 8,
-	 * say), 4 bits is faster and about as small */
-	if (bits == 2 && (R + 15) / 16 * 16 > (R + 7) / 8 * 8)
-		bits = 4;
-	int64_t per = 32 / bits; /* elements per word */
 	j->wbits = bits;
-	j->scale = bits == 8 ? 1 : bits == 4 ? 16 : 64;
-	j->R4 = (R + per - 1) / per * per;
-	j->wrow = j->R4 * bits / 8;
-	int64_t R4 = j->R4;
-	uint8_t *wb = calloc((size_t)(M * j->wrow), 1);
+	j->R4 = (R + 3) / 4 * 4;
+	j->wrow = bits == 1 ? j->R4 / 4 : j->R4 * bits / 8;
+	j->lut = bits < 8 ? lut_table(f, bits) : NULL;
+	int64_t R4 = j->R4, rows = bits == 1 ? (M + 1) / 2 : M;
+	uint8_t *wb = calloc((size_t)(rows * j->wrow), 1);
 	int32_t *bb = malloc(sizeof *bb * (size_t)M);
 	int32_t *sg = malloc(sizeof *sg * (size_t)M);
 	if (!wb || !bb || !sg) {
@@ -234,31 +255,29 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	j->any_neg = false;
 	for (int64_t m = 0; m < M; m++) {
 		uint32_t sum = 0;
-		uint8_t *row = wb + m * j->wrow;
+		uint8_t *row = wb + (bits == 1 ? m / 2 : m) * j->wrow;
 		sg[m] = neg[m] ? -1 : 1;
 		j->any_neg = j->any_neg || neg[m];
 		for (int64_t r = 0; r < R4; r++) {
 			int32_t v = r < R ? wq[m * R + r] : 0;
 			v = neg[m] ? -v : v;
 			sum += (uint32_t)v;
-			int64_t wd = r / per, e = r % per; /* word, element in it */
-			if (bits == 8) {
-				row[wd * 4 + order[e & 3]] = (uint8_t)v;
-			} else if (bits == 4) {
-				int hi = e >= 4, k = order[e & 3];
-				row[wd * 4 + k] |= (uint8_t)(((uint32_t)v & 15u) << (hi ? 4 : 0));
-			} else {
-				int cj = (int)(e / 4), k = order[e & 3];
-				row[wd * 4 + k] |= (uint8_t)(((uint32_t)v & 3u) << (2 * cj));
-			}
+			if (bits == 8)
+				row[r / 4 * 4 + order[r & 3]] = (uint8_t)v;
+			else if (bits == 4)
+				row[r / 2] |= (uint8_t)(((uint32_t)v & 15u) << (4 * (r & 1)));
+			else if (bits == 2)
+				row[r / 4] |= (uint8_t)(((uint32_t)v & 3u) << (2 * (r & 3)));
+			else if (v > 0)
+				row[r / 4] |= (uint8_t)(1u << (4 * (m & 1) + (r & 3)));
 		}
 		/* sum is of the stored (negated) weights: bias' = sg * (bias - zx * sum w) */
 		uint32_t bm = (uint32_t)(bias ? bias[m] : 0);
-		bb[m] = (int32_t)(((neg[m] ? 0u - bm : bm) - (uint32_t)j->zx * sum) * (uint32_t)j->scale);
+		bb[m] = (int32_t)((neg[m] ? 0u - bm : bm) - (uint32_t)j->zx * sum);
 	}
 	char name[64];
 	snprintf(name, sizeof name, "%s.dspw%d", f->name, j->nid);
-	LLVMValueRef init = LLVMConstStringInContext2(f->ctx, (const char *)wb, (size_t)(M * j->wrow), 1);
+	LLVMValueRef init = LLVMConstStringInContext2(f->ctx, (const char *)wb, (size_t)(rows * j->wrow), 1);
 	j->w = be_opaque_const(f, name, init, 4);
 	j->bias = be_table_i32(f, bb, M);
 	j->sign = j->any_neg ? be_table_i32(f, sg, M) : NULL;
@@ -266,7 +285,7 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	free(bb);
 	free(sg);
 	free(neg);
-	return j->bias && (!j->any_neg || j->sign) ? 0 : -1;
+	return j->bias && (!j->any_neg || j->sign) && (bits == 8 || j->lut) ? 0 : -1;
 }
 
 /* !llvm.loop metadata on a latch branch: no unrolling.  The tile is
@@ -296,18 +315,13 @@ static LLVMValueRef ld32(be_fn *f, LLVMValueRef p, int64_t off)
 	return v;
 }
 
-/* The tile's sums back to the reference's: shifted down by the packing's
- * scale (exact: make_weights bounded them), negated on negated channels. */
-static void tile_scale(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLVMValueRef acc[TILE_MAX][TILE_MAX])
+/* The tile's sums back to the reference's on negated channels. */
+static void tile_sign(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
-	for (int i = 0; i < nm; i++) {
-		LLVMValueRef sg = j->any_neg ? be_ld_t(f, f->i32, j->sign, be_add(f, m, be_ci(f, i))) : NULL;
-		for (int k = 0; k < np; k++) {
-			if (j->scale != 1)
-				acc[i][k] = LLVMBuildAShr(f->b, acc[i][k], c32(f, j->wbits == 4 ? 4 : 6), "");
-			if (sg)
-				acc[i][k] = LLVMBuildMul(f->b, acc[i][k], sg, "");
-		}
+	for (int i = 0; i < nm && j->any_neg; i++) {
+		LLVMValueRef sg = be_ld_t(f, f->i32, j->sign, be_add(f, m, be_ci(f, i)));
+		for (int k = 0; k < np; k++)
+			acc[i][k] = LLVMBuildMul(f->b, acc[i][k], sg, "");
 	}
 }
 
@@ -383,24 +397,30 @@ static void tile_smlad(asm_text *t, int k)
  * this loop's 13 live values (four sums, four unpacked weight pairs, two
  * column words, two pointers and the end), and the pointer arithmetic it
  * derives from the stack columns costs two more instructions a trip.  Per
- * 4 reduction elements: two weight words (post-increment; channel m + 1
- * is R4 bytes on), SXTB16 plain and rotated, per column one LDRD of two
- * i16 pairs and 4 SMLADs: 18 instructions for 16 MACs, 16.5 when four
- * steps share a trip (R4 a multiple of 16; eight would gain 1.5% more of
- * the inner loop for twice the code).  Packed 4- and 2-bit words are lifted in place (LSL,
- * AND with 0xF0F0F0F0 or 0xC0C0C0C0, both Thumb-2 immediates): 40
- * instructions per 32 MACs at 4 bits, 78 per 64 at 2. */
+ * 4 reduction elements: the four weight pairs (two channels'), per column
+ * one LDRD of two i16 pairs and 4 SMLADs.  The pairs take, at 8 bits, two
+ * weight words (post-increment; channel m + 1 is wrow bytes on) and
+ * SXTB16 plain and rotated: 16 instructions for 16 MACs, 16.5 with the
+ * loop's when four steps share a trip (R4 a multiple of 16).  Packed
+ * weights load their pairs from the lookup table (the register $<lut>):
+ * at 2 bits a byte per channel, an ADD of its scaled index and an LDRD of
+ * the two pairs (16 for 16 MACs, as 8 bits); at 4 bits two bytes and two
+ * indexed LDRs per channel (18); at 1 bit one byte for both channels, an
+ * ADD and two LDRDs (14). */
 /* The 2x2 tile's reduction as Thumb-2 text into t: the weight pointer $4,
  * the column pointer $5, scratch $6..$11 and the sums $0..$3 (channel i,
  * column k in $(2i + k)), until $4 reaches $<wend>; unrolled whole (no
  * loop, no end) when unroll. */
-static void tile_text(asm_text *t, const dsp_job *j, int wend, bool unroll)
+static void tile_text(asm_text *t, const dsp_job *j, int wend, int lut, bool unroll)
 {
 	if (!unroll)
 		put(t, "1:\n");
-	if (j->wbits == 8) {
-		int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
-		for (int st = 0; st < steps; st++) {
+	int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
+	long long wrow = (long long)j->wrow;
+	for (int st = 0; st < steps; st++) {
+		/* channel 0's pairs into $6 and $8, channel 1's into $7 and $9 */
+		switch (j->wbits) {
+		case 8:
 			put(t,
 			    "ldr $8, [$4], #4\n"
 			    "ldr $9, [$4, #%lld]\n"
@@ -409,48 +429,43 @@ static void tile_text(asm_text *t, const dsp_job *j, int wend, bool unroll)
 			    "sxtb16 $8, $8, ror #8\n"
 			    "sxtb16 $7, $9\n"
 			    "sxtb16 $9, $9, ror #8\n",
-			    (long long)(j->R4 - 4));
-			tile_smlad(t, 0);
-			tile_ldrd(t, 2 * j->R4 - 8); /* column 1 after the post-increment */
-			tile_smlad(t, 1);
-		}
-	} else {
-		/* one packed word per channel a trip, lifted source by source (the
-		 * word is loaded again for each: no register holds it); the
-		 * column pointer moves once at the end */
-		int nsrc = j->wbits == 4 ? 2 : 4;
-		int64_t reps = unroll ? j->R4 / (32 / j->wbits) : 1; /* unrolled: every word */
-		for (int64_t gi = 0; gi < reps * nsrc; gi++) {
-			int g = (int)(gi % nsrc);
-			bool last = g == nsrc - 1;
-			if (last)
-				put(t, "ldr $6, [$4], #4\nldr $7, [$4, #%lld]\n", (long long)(j->wrow - 4));
-			else
-				put(t, "ldr $6, [$4]\nldr $7, [$4, #%lld]\n", (long long)j->wrow);
-			int sh = j->wbits == 4 ? (g == 0 ? 4 : 0) : (g < 3 ? 6 - 2 * g : 0);
-			const char *mask = j->wbits == 4 ? "#0xF0F0F0F0" : "#0xC0C0C0C0";
-			for (int r = 6; r <= 7; r++) {
-				if (sh)
-					put(t, "lsl $%d, $%d, #%d\n", r, r, sh);
-				put(t, "and $%d, $%d, %s\n", r, r, mask);
-			}
+			    wrow - 4);
+			break;
+		case 4:
 			put(t,
-			    "sxtb16 $8, $6, ror #8\n"
-			    "sxtb16 $6, $6\n"
-			    "sxtb16 $9, $7, ror #8\n"
-			    "sxtb16 $7, $7\n");
-			/* the column pointer runs 8 * (nsrc - 1) bytes ahead, so the
-			 * last source's column-0 load post-increments it: column 1
-			 * first there */
-			for (int kk = 0; kk < 2; kk++) {
-				int k = last ? 1 - kk : kk;
-				if (last && k == 0)
-					put(t, "ldrd $10, $11, [$5], #%d\n", 2 * (32 / j->wbits));
-				else
-					tile_ldrd(t, 8 * g + k * 2 * j->R4 - 8 * (nsrc - 1));
-				tile_smlad(t, k);
-			}
+			    "ldrb $6, [$4], #2\n"
+			    "ldrb $8, [$4, #-1]\n"
+			    "ldrb $7, [$4, #%lld]\n"
+			    "ldrb $9, [$4, #%lld]\n"
+			    "ldrd $10, $11, [$5], #8\n",
+			    wrow - 2, wrow - 1);
+			for (int r = 6; r <= 9; r++)
+				put(t, "ldr $%d, [$%d, $%d, lsl #2]\n", r, lut, r);
+			break;
+		case 2:
+			put(t,
+			    "ldrb $6, [$4], #1\n"
+			    "ldrb $7, [$4, #%lld]\n"
+			    "ldrd $10, $11, [$5], #8\n"
+			    "add $6, $%d, $6, lsl #3\n"
+			    "add $7, $%d, $7, lsl #3\n"
+			    "ldrd $6, $8, [$6]\n"
+			    "ldrd $7, $9, [$7]\n",
+			    wrow - 1, lut, lut);
+			break;
+		default: /* 1 */
+			put(t,
+			    "ldrb $6, [$4], #1\n"
+			    "ldrd $10, $11, [$5], #8\n"
+			    "add $6, $%d, $6, lsl #4\n"
+			    "ldrd $7, $9, [$6, #8]\n"
+			    "ldrd $6, $8, [$6]\n",
+			    lut);
+			break;
 		}
+		tile_smlad(t, 0);
+		tile_ldrd(t, 2 * j->R4 - 8); /* column 1 after the post-increment */
+		tile_smlad(t, 1);
 	}
 	if (!unroll)
 		put(t, "cmp $4, $%d\nbne 1b\n", wend);
@@ -460,17 +475,17 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TIL
                      LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
 	asm_text t = {.at = 0};
-	tile_text(&t, j, 18, false);
-
-	static const char cons[] = "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,r,~{cc},~{memory}";
+	tile_text(&t, j, 18, 19, false);
+	/* the table, $19, only with packed weights: 8 bits leaves LLVM a
+	 * register more */
+	const char *cons = j->lut ? "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,r,r,~{cc},~{memory}"
+	                          : "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,r,~{cc},~{memory}";
 	LLVMTypeRef el[12];
 	for (int i = 0; i < 12; i++)
 		el[i] = i == 4 || i == 5 ? f->ptr : f->i32;
-	if (j->wbits != 8) /* see above: the column pointer runs ahead */
-		x0 = gep8(f, x0, 8 * ((j->wbits == 4 ? 2 : 4) - 1));
-	LLVMValueRef args[7] = {init[0][0], init[0][1], init[1][0], init[1][1], w0, x0, wend};
+	LLVMValueRef args[8] = {init[0][0], init[0][1], init[1][0], init[1][1], w0, x0, wend, j->lut};
 	LLVMValueRef r[4];
-	asm_call(f, &t, cons, el, 12, args, 7, r, 4);
+	asm_call(f, &t, cons, el, 12, args, j->lut ? 8 : 7, r, 4);
 	acc[0][0] = r[0];
 	acc[0][1] = r[1];
 	acc[1][0] = r[2];
@@ -504,7 +519,8 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef v16 = LLVMVectorType(f->i8, 16), h8 = LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 8);
 	LLVMTypeRef s4 = LLVMVectorType(f->i32, 4), acct = LLVMVectorType(f->i32, j->arch == BE_ISIMD_AVX2 && !j->vnni ? 8 : 4);
-	LLVMValueRef moff = be_mul(f, m, j->wrow);
+	/* at 1 bit m is even: its pair's row */
+	LLVMValueRef moff = be_mul(f, j->wbits == 1 ? LLVMBuildLShr(b, m, be_ci(f, 1), "") : m, j->wrow);
 	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
 	LLVMValueRef wend = gep8(f, w0, j->R4);
 	LLVMValueRef x0 = j->col[0], zero = LLVMConstNull(acct);
@@ -668,13 +684,14 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 		for (int k = 0; k < np; k++)
 			init[i][k] = bv;
 	}
-	LLVMValueRef moff = be_mul(f, m, j->wrow);
+	/* at 1 bit m is even: its pair's row */
+	LLVMValueRef moff = be_mul(f, j->wbits == 1 ? LLVMBuildLShr(b, m, be_ci(f, 1), "") : m, j->wrow);
 	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
 	LLVMValueRef wend = gep8(f, w0, j->wrow);
 	LLVMValueRef x0 = j->col[0];
 	if (nm == 2 && np == 2) {
 		tile_asm(f, j, init, w0, wend, x0, acc);
-		tile_scale(f, j, m, nm, np, acc);
+		tile_sign(f, j, m, nm, np, acc);
 		return;
 	}
 	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
@@ -692,43 +709,44 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++)
 			cur[i][k] = ph[i][k];
-	/* weight words per trip: two at 8 bits (the loop overhead halves) */
+	/* 4 elements a step; two steps a trip at 8 bits (the loop overhead
+	 * halves) */
 	int steps = j->wbits == 8 && j->R4 % 8 == 0 ? 2 : 1;
-	int64_t per = 32 / j->wbits, xo = 0;
+	int64_t wstep = j->wbits == 1 ? 1 : j->wbits / 2; /* weight bytes a step */
 	for (int st = 0; st < steps; st++) {
-		/* per source (a byte lift of the word): both channels' two pairs,
-		 * then each column's two words against them, so that few
-		 * expanded values are live at once */
-		int nsrc = (int)(per / 4);
-		LLVMValueRef wd[2];
-		for (int i = 0; i < nm; i++)
-			wd[i] = ld32(f, wp, i * j->wrow + st * 4);
-		for (int g = 0; g < nsrc; g++) {
-			LLVMValueRef pa[2], pb2[2];
-			for (int i = 0; i < nm; i++) {
-				LLVMValueRef t = wd[i];
-				if (j->wbits == 4) {
-					if (g == 0)
-						t = LLVMBuildShl(b, t, c32(f, 4), "");
-					t = LLVMBuildAnd(b, t, c32(f, (int64_t)0xF0F0F0F0u), "");
-				} else if (j->wbits == 2) {
-					if (g < 3)
-						t = LLVMBuildShl(b, t, c32(f, 6 - 2 * g), "");
-					t = LLVMBuildAnd(b, t, c32(f, (int64_t)0xC0C0C0C0u), "");
-				}
+		/* both channels' two pairs, then each column's two words */
+		LLVMValueRef pa[2], pb2[2];
+		for (int i = 0; i < nm; i++) {
+			if (j->wbits == 8) {
+				LLVMValueRef t = ld32(f, wp, i * j->wrow + st * 4);
 				pa[i] = xtb16(f, t, false);
 				pb2[i] = xtb16_ror8(f, t, false);
+				continue;
 			}
-			for (int k = 0; k < np; k++) {
-				int64_t xb = k * j->R4 * 2 + xo + 8 * g;
-				LLVMValueRef xa = ld32(f, xp, xb), xc = ld32(f, xp, xb + 4);
-				for (int i = 0; i < nm; i++)
-					cur[i][k] = smlad(f, pb2[i], xc, smlad(f, pa[i], xa, cur[i][k]));
+			LLVMValueRef ix[2];
+			for (int h = 0; h < (j->wbits == 4 ? 2 : 1); h++) {
+				LLVMValueRef by = LLVMBuildLoad2(b, f->i8, gep8(f, wp, (j->wbits == 1 ? 0 : i * j->wrow) + h), "");
+				ix[h] = LLVMBuildZExt(b, by, f->ity, "");
+			}
+			if (j->wbits == 4) {
+				pa[i] = be_ld_t(f, f->i32, j->lut, ix[0]);
+				pb2[i] = be_ld_t(f, f->i32, j->lut, ix[1]);
+			} else {
+				int per = j->wbits == 2 ? 2 : 4, at = j->wbits == 2 ? 0 : 2 * i;
+				LLVMValueRef e = be_add(f, be_mul(f, ix[0], per), be_ci(f, at));
+				pa[i] = be_ld_t(f, f->i32, j->lut, e);
+				pb2[i] = be_ld_t(f, f->i32, j->lut, be_add(f, e, be_ci(f, 1)));
 			}
 		}
-		xo += per * 2;
+		for (int k = 0; k < np; k++) {
+			int64_t xb = k * j->R4 * 2 + 8 * st;
+			LLVMValueRef xa = ld32(f, xp, xb), xc = ld32(f, xp, xb + 4);
+			for (int i = 0; i < nm; i++)
+				cur[i][k] = smlad(f, pb2[i], xc, smlad(f, pa[i], xa, cur[i][k]));
+		}
 	}
-	LLVMValueRef wn = gep8(f, wp, 4 * steps), xn = gep8(f, xp, xo);
+	int64_t xo = 8 * steps;
+	LLVMValueRef wn = gep8(f, wp, j->wbits == 8 ? 4 * steps : wstep), xn = gep8(f, xp, xo);
 	LLVMValueRef br = LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, wn, wend, ""), exit, body);
 	no_unroll(f, br);
 	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
@@ -745,7 +763,7 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	for (int i = 0; i < nm; i++)
 		for (int k = 0; k < np; k++)
 			acc[i][k] = cur[i][k];
-	tile_scale(f, j, m, nm, np, acc);
+	tile_sign(f, j, m, nm, np, acc);
 }
 
 /* Whether chans_asm can run j's channel pairs: no negated channel, rows
@@ -753,8 +771,18 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
  * case. */
 static bool chans_ok(const dsp_job *j)
 {
-	return j->rq && !j->simd && !j->any_neg && j->M >= 2 && j->wrow <= 4095 && 2 * j->ystr_m <= 4095 &&
-	       j->ystr_m + j->ystr_p <= 4095 && j->ystr_p <= 4095;
+	return j->rq && !j->simd && !j->any_neg && j->M >= 2 && j->wrow <= 4095 && 2 * j->ystr_m <= 65535 &&
+	       j->ystr_p <= 4095;
+}
+
+/* $reg += v (0 <= v <= 65535): ADDW's 12-bit immediate, else through
+ * $11 (free between outputs). */
+static void add_imm(asm_text *t, int reg, int64_t v)
+{
+	if (v <= 4095)
+		put(t, "addw $%d, $%d, #%lld\n", reg, reg, (long long)v);
+	else
+		put(t, "movw $11, #%lld\nadd $%d, $%d, $11\n", (long long)v, reg, reg);
 }
 
 /* Every channel pair (M / 2 of them) for the two columns at p, as one
@@ -763,9 +791,9 @@ static bool chans_ok(const dsp_job *j)
  * (columns' start, bias, rows and output pointers, pairs left).  Per
  * pair: the folded biases, the 2x2 tile (tile_text, 8-bit or packed
  * weights), then for each output requant_bounded as be_rq_rows lays it
- * out -- a2 = 2 acc (packed: the scaled sum shifted down to it); t = kc + (a2 <
- * 0 ? -1 : 0); t += (a2 * M + 2^31) >> 32 (SMMLAR); t >>= r; SSAT/USAT;
- * STRB -- 30 instructions for the four, where LLVM's allocator, around
+ * out -- a2 = 2 acc; t = kc + (a2 < 0 ? -1 : 0); t += (a2 * M + 2^31) >>
+ * 32 (SMMLAR); t >>= r; SSAT/USAT; STRB -- 30 instructions for the four
+ * (34 with rows of 4, be_rq_rows' wide case), where LLVM's allocator, around
  * an asm that takes 13 registers, spent about 60 on them and on
  * spilling and reloading its own loop state. */
 static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
@@ -788,53 +816,67 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	bool unroll = j->R4 <= 64;
 	if (!unroll)
 		put(&t, "addw $12, $4, #%lld\n", wrow);
-	tile_text(&t, j, 12, unroll);
-	put(&t, "addw $4, $4, #%lld\nldrd $6, $7, [sp, #8]\n", wrow);
-	/* 2 acc, or the packed weights' scaled sums (exact multiples of
-	 * j->scale, 16 or 64) shifted down to it */
-	int sc = j->scale == 16 ? 3 : j->scale == 64 ? 5 : 0;
+	/* the table: in $12 when there is no end, else a 14th register */
+	tile_text(&t, j, 12, unroll ? 12 : 19, unroll);
+	if (j->wbits != 1) /* past channel m + 1's row (at 1 bit the pair's row is done) */
+		put(&t, "addw $4, $4, #%lld\n", wrow);
+	put(&t, "ldrd $6, $7, [sp, #8]\n");
+	int rw = j->rqwide ? 16 : 12; /* bytes per row */
+	/* channel m + 1's outputs at an immediate offset, or (a plane past
+	 * STRB's 4095) from the output pointer moved on to them */
+	bool near = j->ystr_m + j->ystr_p <= 4095;
 	for (int i = 0; i < 2; i++) {
-		put(&t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", 12 * i, 12 * i + 8);
+		if (i == 1 && !near)
+			add_imm(&t, 7, j->ystr_m);
+		if (j->rqwide) /* s into $5: the column pointer is reloaded per pair */
+			put(&t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\n", rw * i, rw * i + 8);
+		else
+			put(&t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", rw * i, rw * i + 8);
 		for (int k = 0; k < 2; k++) {
 			int a = 2 * i + k;
-			if (sc)
-				put(&t, "asr $11, $%d, #%d\n", a, sc);
+			if (j->rqwide) /* a2 = acc << (1 + left); t = kc - [r >= 1][a2 < 0] */
+				put(&t,
+				    "lsl $11, $%d, $5\n"
+				    "and $%d, $5, $11, asr #31\n"
+				    "sub $%d, $9, $%d, lsr #8\n",
+				    a, a, a, a);
 			else
-				put(&t, "lsl $11, $%d, #1\n", a);
+				put(&t,
+				    "lsl $11, $%d, #1\n"
+				    "add $%d, $9, $11, asr #31\n",
+				    a, a);
 			put(&t,
-			    "add $%d, $9, $11, asr #31\n"
 			    "smmlar $%d, $11, $8, $%d\n"
 			    "asr $%d, $%d, $10\n"
 			    "%s $%d, #8, $%d\n"
 			    "strb $%d, [$7, #%lld]\n",
-			    a, a, a, a, a, j->usat ? "usat" : "ssat", a, a, a,
-			    (long long)(i * j->ystr_m + k * j->ystr_p));
+			    a, a, a, a, j->usat ? "usat" : "ssat", a, a, a,
+			    (long long)((near ? i * j->ystr_m : 0) + k * j->ystr_p));
 		}
 	}
+	put(&t, "add $6, $6, #%d\n", 2 * rw);
+	add_imm(&t, 7, near ? 2 * j->ystr_m : j->ystr_m);
 	put(&t,
-	    "add $6, $6, #24\n"
-	    "addw $7, $7, #%lld\n"
 	    "strd $6, $7, [sp, #8]\n"
 	    "ldr $8, [sp, #16]\n"
 	    "subs $8, $8, #1\n"
 	    "str $8, [sp, #16]\n"
 	    "bne 2b\n"
-	    "add sp, sp, #24",
-	    (long long)(2 * j->ystr_m));
+	    "add sp, sp, #24");
 	/* $4..$9 come in holding the weights, columns, bias, rows, outputs and
-	 * the pair count; all thirteen are scratch */
-	static const char cons[] =
-		"=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}";
+	 * the pair count, and the table in $12 or $19; the others of the
+	 * thirteen are scratch */
+	const char *cons = !j->lut ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
+	                   : unroll ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=r,4,5,6,7,8,9,12,~{cc},~{memory}"
+	                            : "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,r,~{cc},~{memory}";
 	LLVMTypeRef el[13];
 	for (int i = 0; i < 13; i++)
-		el[i] = i >= 4 && i <= 8 ? f->ptr : f->i32;
+		el[i] = (i >= 4 && i <= 8) || (i == 12 && j->lut && unroll) ? f->ptr : f->i32;
 	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
-	/* packed weights: tile_text's column pointer runs ahead (tile_asm) */
-	LLVMValueRef x0 = j->wbits == 8 ? j->col[0] : gep8(f, j->col[0], 8 * ((j->wbits == 4 ? 2 : 4) - 1));
-	LLVMValueRef args[6] = {j->w, x0, j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
-	                        c32(f, j->M / 2)};
+	LLVMValueRef args[7] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
+	                        c32(f, j->M / 2), j->lut};
 	LLVMValueRef out[1];
-	asm_call(f, &t, cons, el, 13, args, 6, out, 1);
+	asm_call(f, &t, cons, el, 13, args, j->lut ? 7 : 6, out, 1);
 	be_asm_stack(f, 24);
 }
 
@@ -2060,7 +2102,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	j->x = be_ptr(f, xv);
 	j->y = be_ptr(f, n->out[0]);
 	j->ystr_m = j->P, j->ystr_p = 1;
-	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat))
+	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat, &j->rqwide))
 		j->rq = NULL;
 	j->fill = fill_conv;
 	make_cols(f, j);
@@ -2110,7 +2152,7 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	j->x = be_ptr(f, av);
 	j->y = be_ptr(f, n->out[0]);
 	j->ystr_m = 1, j->ystr_p = Nc;
-	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat))
+	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat, &j->rqwide))
 		j->rq = NULL;
 	j->xbase = be_ci(f, 0);
 	j->ybase = be_ci(f, 0);

@@ -470,6 +470,49 @@ def main(outdir):
     y2 = md.qdq(md.coded_conv(y, 0.08, w, ws, np.full(6, 2, np.uint8), 600), 0.1, -4, I8)
     md.save(outdir, (1, 16, 6, 7), y, extra=[y2])
 
+    # Weights of +-1 (binary: two channels' bits per byte) and of -1, 0, 1
+    # (ternary, 2-bit codes) on the DSP's table-unpacked tiles: odd channel
+    # counts, R = 54 (not a multiple of 4, unrolled whole) and R = 216 and
+    # 144 (loops), and multipliers from 1/8 to 2 per channel, so that
+    # some channels shift left and some not at all (be_rq_rows' rows of 4);
+    # then a binary matmul with K = 50.
+    md = Model("dsp_pm1", 21)
+    x = md.qdq("x", 0.05, 3, I8)
+    # ternary, R = 216, per-channel multipliers 1/8 .. 2
+    w = md.rng.integers(-1, 2, size=(6, 24, 3, 3)).astype(np.int8)
+    ws = np.array([0.5, 1, 2, 4, 8, 3], np.float32)
+    y1 = md.qdq(md.coded_conv(x, 0.05, w, ws, np.zeros(6, np.int8), 300, pads=[1, 1, 1, 1]), 0.4, 5, I8)
+    # binary, R = 54 from it, 7 channels
+    w = (md.rng.integers(0, 2, size=(7, 6, 3, 3)) * 2 - 1).astype(np.int8)
+    ws = np.array([0.5, 1, 2, 4, 8, 1.5, 3], np.float32)
+    y = md.qdq(md.coded_conv(y1, 0.4, w, ws, np.zeros(7, np.int8), 300, pads=[1, 0, 1, 2]), 3.0, -6, I8)
+    # binary, R = 144, 5 channels
+    w = (md.rng.integers(0, 2, size=(5, 24, 3, 2)) * 2 - 1).astype(np.int8)
+    ws = np.array([0.5, 1, 2, 4, 8], np.float32)
+    x2 = md.qdq(md.coded_conv(x, 0.05, w, ws, np.zeros(5, np.int8), 300, strides=[2, 1]), 0.4, 5, I8)
+    f = md.tmp("flat")
+    md.nodes.append(helper.make_node("Flatten", [x2], [f]))
+    f = md.qdq(f, 0.4, 5, I8)
+    wm = (md.rng.integers(0, 2, size=(50, 5)) * 2 - 1).astype(np.int8)
+    wd = md.tmp("wdq")
+    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(wm, "w"), md.const(np.float32(0.3), "ws"),
+                                                          md.const(np.int8(0), "wz")], [wd]))
+    mm = md.tmp("mm")
+    md.nodes.append(helper.make_node("MatMul", [f, wd], [mm]))
+    y3 = md.qdq(mm, 0.5, 1, I8)
+    md.save(outdir, (2, 24, 5, 6), y, extra=[y3])
+
+    # Output planes of 4,620 pixels: the DSP's channel-pair asm stores the
+    # second channel's outputs past STRB's 4095-byte offset (int8 weights,
+    # and ternary ones with left shifts).
+    md = Model("dsp_plane", 22)
+    x = md.qdq("x", 0.05, -3, I8)
+    y = md.qdq(md.conv(x, 0.05, 3, 4, (3, 3), I8, True, pads=[1, 1, 1, 1]), 0.3, 2, I8)
+    w = md.rng.integers(-1, 2, size=(5, 4, 1, 1)).astype(np.int8)
+    ws = np.array([2, 4, 8, 16, 6], np.float32)
+    y = md.qdq(md.coded_conv(y, 0.3, w, ws, np.zeros(5, np.int8), 100), 1.5, -1, I8)
+    md.save(outdir, (1, 3, 70, 66), y)
+
     # The input quantize's edge values: NaN (to the zero point), +-inf and
     # out-of-range values (saturated), ties of both signs (half to even),
     # -0, denormals; i8 and u8 with nonzero zero points, each into a conv.
