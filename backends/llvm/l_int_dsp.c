@@ -9,7 +9,9 @@
  *   - W' = w - zw is checked to fit i8 and laid out per output channel,
  *     padded with zeros to R4 (a multiple of 4), each group of four stored
  *     as (w0, w2, w1, w3) so that SXTB16 of the word and of the word
- *     rotated by 8 give the pairs (w0, w1) and (w2, w3);
+ *     rotated by 8 give the pairs (w0, w1) and (w2, w3); weights of 4, 2
+ *     or 1 bit stay packed, and a table load unpacks a byte of them into
+ *     the same pairs (make_weights);
  *   - x's zero point is folded into the bias: sum (x - zx) W' equals
  *     sum x W' - zx sum W', provided padding taps read zx itself, which is
  *     what the column fill stores for them.  The sums wrap in i32 on both
