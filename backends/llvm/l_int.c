@@ -1162,6 +1162,30 @@ static LLVMValueRef smx_e(be_fn *f, LLVMValueRef tab, int cnt, int sh, LLVMValue
 	return lut_interp(f, lo, hi, fr, sh);
 }
 
+/* floor(num / den) as an i32, for i64 0 <= num < den * 2^31: restoring
+ * division, a quotient bit per shifted compare (31 of them).  On 32-bit
+ * targets an i64 division is a call into libgcc (__aeabi_uldivmod on the
+ * Cortex-M), which a model object must not import. */
+static LLVMValueRef udiv31(be_fn *f, LLVMValueRef num, LLVMValueRef den)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef rem = be_entry_alloca(f, f->i64, "div.rem"), dv = be_entry_alloca(f, f->i64, "div.d");
+	LLVMValueRef qv = be_entry_alloca(f, f->i32, "div.q");
+	LLVMBuildStore(b, num, rem);
+	LLVMBuildStore(b, LLVMBuildShl(b, den, LLVMConstInt(f->i64, 30, 0), ""), dv);
+	LLVMBuildStore(b, c32(f, 0), qv);
+	be_loop l;
+	be_loop_begin(f, &l, 31);
+	LLVMValueRef r = LLVMBuildLoad2(b, f->i64, rem, ""), d = LLVMBuildLoad2(b, f->i64, dv, "");
+	LLVMValueRef ge = LLVMBuildICmp(b, LLVMIntUGE, r, d, "");
+	LLVMBuildStore(b, LLVMBuildSelect(b, ge, LLVMBuildSub(b, r, d, ""), r, ""), rem);
+	LLVMValueRef q = LLVMBuildShl(b, LLVMBuildLoad2(b, f->i32, qv, ""), c32(f, 1), "");
+	LLVMBuildStore(b, LLVMBuildOr(b, q, LLVMBuildZExt(b, ge, f->i32, ""), ""), qv);
+	LLVMBuildStore(b, LLVMBuildLShr(b, d, LLVMConstInt(f->i64, 1, 0), ""), dv);
+	be_loop_end(f, &l);
+	return LLVMBuildLoad2(b, f->i32, qv, "");
+}
+
 /* softmax of an i8/u8/i16 value with lut/rq_mult (and lut_shift on i16),
  * as eval_int_softmax in ir/k_reduce.c: per slice along the axis the
  * maximum m, then sum = sum_j e(m - q_j) in i64, then y_j = clamp((2 e_j
@@ -1230,8 +1254,9 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	q = ld_i32(f, dt, x, idx);
 	e = LLVMBuildZExt(b, smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, q, "")), f->i64, "");
 	LLVMValueRef num = LLVMBuildAdd(b, LLVMBuildMul(b, e, LLVMConstInt(f->i64, (unsigned long long)(2 * mult[0]), 0), ""), sum, "");
-	LLVMValueRef r = LLVMBuildSDiv(b, num, den, "");
-	r = LLVMBuildTrunc(b, r, f->i32, ""); /* r <= M < 2^31 since e_j <= sum */
+	/* r <= M < 2^31 since e_j <= sum */
+	LLVMValueRef r = LLVMGetIntTypeWidth(f->ity) == 32 ? udiv31(f, num, den)
+	                                                   : LLVMBuildTrunc(b, LLVMBuildSDiv(b, num, den, ""), f->i32, "");
 	be_st_t(f, ty, y, idx, sat_zp(f, r, ylo, yhi, zout, ty));
 	be_loop_end(f, &l);
 	be_nest_end(f, &on);

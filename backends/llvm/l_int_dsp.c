@@ -1319,6 +1319,25 @@ static void dw_fill_plane(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValu
 	be_nest_end(f, &nst);
 }
 
+/* The depthwise taps w - zw as one i8 per tap, channel-major (each fits:
+ * the caller checked). */
+static LLVMValueRef dw_bytes(be_fn *f, const ir_value *wv, const be_iop *o, int64_t n)
+{
+	int64_t KK = n / wv->shape.d[0];
+	char *v = n > 0 ? malloc((size_t)n) : NULL;
+	if (!v) {
+		diag_error(f->d, NULL, "out of memory");
+		return NULL;
+	}
+	for (int64_t i = 0; i < n; i++)
+		v[i] = (char)((int32_t)k_int_get(wv->data, wv->dt, i) - o->zw[o->nzw > 1 ? i / KK : 0]);
+	char name[64];
+	snprintf(name, sizeof name, "%s.dwb", f->name);
+	LLVMValueRef g = be_opaque_const(f, name, LLVMConstStringInContext2(f->ctx, v, (size_t)n, 1), 4);
+	free(v);
+	return g;
+}
+
 /* A depthwise conv (group = C = M): per channel, the input plane is
  * copied into an i16 plane on the stack with a border of zx wide enough
  * for every tap (so x's zero point folds into the bias, as above), then
@@ -1380,7 +1399,19 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	}
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
-	LLVMValueRef wt = be_table_i32(f, wq, C * per), bt = be_table_i32(f, bias, C);
+	/* taps that fit i8, in registers (nw below): one byte each in flash,
+	 * widened and paired per channel (wreg below); else the i32 words */
+	int nw = per < 64 ? (int)per : 0;
+	bool bytes = nw > 0;
+	for (int64_t i = 0; bytes && i < C * KK; i++) {
+		int64_t c = i / KK;
+		int32_t v = (int32_t)k_int_get(wv->data, wv->dt, i) - o.zw[o.nzw > 1 ? c : 0];
+		bytes = v >= -128 && v <= 127;
+	}
+	LLVMValueRef wt = bytes ? dw_bytes(f, wv, &o, C * KK) : be_table_i32(f, wq, C * per);
+	LLVMValueRef bt = be_table_i32(f, bias, C);
+	if (!wt || !bt)
+		goto done;
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
 	LLVMValueRef plane = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(ph * pw)), "dwplane");
 	LLVMSetAlignment(plane, 4);
@@ -1392,9 +1423,24 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	dw_fill_plane(f, xv, x, nc, in, pb, ph, pw, plane, o.k.zx);
 	LLVMValueRef wbase = be_mul(f, c, per);
 	LLVMValueRef wreg[64];
-	int nw = per < 64 ? (int)per : 0;
-	for (int i = 0; i < nw; i++)
-		wreg[i] = be_ld_t(f, f->i32, wt, be_add(f, wbase, be_ci(f, i)));
+	if (bytes) { /* the layout above from channel c's KK bytes */
+		LLVMValueRef tap[64], cb = be_mul(f, c, KK);
+		LLVMValueRef wc = LLVMBuildInBoundsGEP2(b, f->i8, wt, &cb, 1, "");
+		for (int64_t i = 0; i < KK; i++)
+			tap[i] = LLVMBuildSExt(b, LLVMBuildLoad2(b, f->i8, gep8(f, wc, i), ""), f->i32, "");
+		for (int64_t kh = 0; kh < k[0]; kh++) {
+			for (int64_t pi = 0; pi < npair; pi++) {
+				LLVMValueRef lo = LLVMBuildAnd(b, tap[kh * k[1] + 2 * pi], c32(f, 0xffff), "");
+				LLVMValueRef hi = LLVMBuildShl(b, tap[kh * k[1] + 2 * pi + 1], c32(f, 16), "");
+				wreg[kh * npair + pi] = LLVMBuildOr(b, lo, hi, "");
+			}
+			for (int64_t si = 0; si < nsingle; si++)
+				wreg[k[0] * npair + kh * nsingle + si] = tap[kh * k[1] + 2 * npair + si];
+		}
+	} else {
+		for (int i = 0; i < nw; i++)
+			wreg[i] = be_ld_t(f, f->i32, wt, be_add(f, wbase, be_ci(f, i)));
+	}
 	LLVMValueRef bc = be_ld_t(f, f->i32, bt, c);
 	dw_geom g = {.plane = plane, .wt = wt, .wbase = wbase, .wreg = wreg, .nw = nw, .npair = npair,
 	             .nsingle = nsingle, .pw = pw, .bias = bc, .c = c, .nc = nc, .y = y, .oty = oty, .o = &o,

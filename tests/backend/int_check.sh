@@ -22,7 +22,8 @@
 # cross_check.sh's Cortex-A72 runs do not reach.  For each, `qgtc
 # run` with --engine interp and --engine native must write identical
 # output_<k>.npy files (cmp); the .qir graphs also go through `qgtc
-# validate` on aarch64 and Cortex-M4 (QEMU), bit-exact.  Each
+# validate` on aarch64 and Cortex-M4 (QEMU), bit-exact, and their
+# Cortex-M4 objects must import no symbol (no libgcc helper).  Each
 # folded model must show an integer conv/matmul with rq_mult in its IR, so
 # that a change in the folding cannot turn this into a float test.
 # Exit status 0 when everything agrees.
@@ -257,6 +258,18 @@ if [ $arm_tools = 1 ]; then
 	on_arm int_add "add_both_x.npy add_both_y.npy add_both_c.npy add_both_k.npy"
 	on_arm int_lut lut_both.npy
 	on_arm int_softmax "smx_both_x.npy smx_both_w.npy"
+	# A Cortex-M object imports nothing: no libgcc helper (the softmax's
+	# 64-bit division once called __aeabi_uldivmod), so that it links
+	# with -nostdlib and its stack figure covers every frame.
+	for m in int_raw int_pool int_add int_lut int_softmax; do
+		und=
+		if "$qgtc" "$here/$m.qir" --target armv7em -o "$m-m4.o" >/dev/null 2>&1 &&
+		   und=$(arm-none-eabi-nm -u "$m-m4.o") && [ -z "$und" ]; then
+			echo "$m for armv7em: ok (imports nothing)"
+		else
+			echo "$m for armv7em: FAIL: imports ${und:-?}"; fail=1
+		fi
+	done
 fi
 
 [ $fail = 0 ] && echo "int check: all identical" || echo "int check: FAILED"

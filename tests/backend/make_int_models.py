@@ -366,13 +366,19 @@ def main(outdir):
     # The DSP depthwise kernel's output pairs (3x3, dilation 1): column
     # stride 1 with an odd output width (the single-output tail), then
     # stride 2 with TF-style asymmetric padding, per-channel weights,
-    # batch 2.
+    # batch 2; then u8 weights around a zero point of 100.
     md = Model("dsp_dw", 14)
     x = md.qdq("x", 0.05, -4, I8)
     y = md.conv(x, 0.05, 6, 6, (3, 3), I8, True, group=6, bmax=300, pads=[1, 1, 1, 1])
     y = md.qdq(y, 0.15, 2, I8)
     y = md.conv(y, 0.15, 6, 6, (3, 3), I8, True, group=6, bmax=300, strides=[2, 2], pads=[0, 0, 1, 1])
     y = md.qdq(y, 0.4, -1, I8)
+    # and u8 weights whose w - zw passes i8 (the taps as words, not bytes)
+    w = md.rng.integers(0, 256, size=(6, 1, 3, 3)).astype(np.uint8)
+    w[:, 0, 1, 1] = 255
+    ws = (md.rng.random(6) * 0.01 + 0.005).astype(np.float32)
+    y = md.coded_conv(y, 0.4, w, ws, np.full(6, 100, np.uint8), 300, group=6, pads=[1, 1, 1, 1])
+    y = md.qdq(y, 1.5, 3, I8)
     md.save(outdir, (2, 6, 9, 11), y)
 
     # For the NEON tiles (4 channels x 2 columns, R padded to 16): u8
