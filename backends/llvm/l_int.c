@@ -1165,7 +1165,8 @@ static LLVMValueRef smx_e(be_fn *f, LLVMValueRef tab, int cnt, int sh, LLVMValue
 /* floor(num / den) as an i32, for i64 0 <= num < den * 2^31: restoring
  * division, a quotient bit per shifted compare (31 of them).  On 32-bit
  * targets an i64 division is a call into libgcc (__aeabi_uldivmod on the
- * Cortex-M), which a model object must not import. */
+ * Cortex-M), outside the stated stack, which a Cortex-M4 object should
+ * not import. */
 static LLVMValueRef udiv31(be_fn *f, LLVMValueRef num, LLVMValueRef den)
 {
 	LLVMBuilderRef b = f->b;

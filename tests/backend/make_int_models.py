@@ -94,6 +94,16 @@ class Model:
         self.nodes.append(helper.make_node("Conv", [x, wd, b], [c], **attrs))
         return c
 
+    def coded_matmul(self, x, w, ws, wz):
+        """MatMul of x by the integer codes w with a per-tensor scale ws and
+        zero point wz (numpy scalars of w's dtype)."""
+        wd = self.tmp("wdq")
+        self.nodes.append(helper.make_node("DequantizeLinear", [self.const(w, "w"), self.const(ws, "ws"),
+                                                              self.const(wz, "wz")], [wd]))
+        mm = self.tmp("mm")
+        self.nodes.append(helper.make_node("MatMul", [x, wd], [mm]))
+        return mm
+
     def conv(self, x, xs, cin, m, k, wdt, per_channel, group=1, wmax=127, bmax=2000, **attrs):
         w, ws = self.weight([m, cin // group] + list(k), wdt, per_channel, wmax=wmax)
         b = self.bias(m, xs, ws, bmax)
@@ -311,12 +321,7 @@ def main(outdir):
     md.nodes.append(helper.make_node("Flatten", [y], [f]))
     f = md.qdq(f, 0.3, -9, I8)
     w = md.rng.integers(0, 16, size=(7 * 4 * 4, 5)).astype(np.uint8)
-    wd = md.tmp("wdq")
-    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(np.float32(0.03), "ws"),
-                                                          md.const(np.uint8(7), "wz")], [wd]))
-    mm = md.tmp("mm")
-    md.nodes.append(helper.make_node("MatMul", [f, wd], [mm]))
-    y = md.qdq(mm, 0.4, 10, I8)
+    y = md.qdq(md.coded_matmul(f, w, np.float32(0.03), np.uint8(7)), 0.4, 10, I8)
     md.save(outdir, (2, 5, 8, 8), y)
 
     # A reduction too long for the tile's immediate offsets (R = 576: the
@@ -500,12 +505,7 @@ def main(outdir):
     md.nodes.append(helper.make_node("Flatten", [x2], [f]))
     f = md.qdq(f, 0.4, 5, I8)
     wm = (md.rng.integers(0, 2, size=(50, 5)) * 2 - 1).astype(np.int8)
-    wd = md.tmp("wdq")
-    md.nodes.append(helper.make_node("DequantizeLinear", [md.const(wm, "w"), md.const(np.float32(0.3), "ws"),
-                                                          md.const(np.int8(0), "wz")], [wd]))
-    mm = md.tmp("mm")
-    md.nodes.append(helper.make_node("MatMul", [f, wd], [mm]))
-    y3 = md.qdq(mm, 0.5, 1, I8)
+    y3 = md.qdq(md.coded_matmul(f, wm, np.float32(0.3), np.int8(0)), 0.5, 1, I8)
     md.save(outdir, (2, 24, 5, 6), y, extra=[y3])
 
     # Output planes of 4,620 pixels: the DSP's channel-pair asm stores the
