@@ -26,7 +26,8 @@ LLVMValueRef be_int_chan(be_fn *f, const int32_t *vals, int n, LLVMValueRef c);
 LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c);
 /* The (M, kc, r) rows of requant_bounded for kernels that requantize in
  * their own code, in the cases that need no more than SMMLAR, a shift and
- * SSAT/USAT (see l_int.c); false otherwise. */
+ * SSAT/USAT, with (*wide) a fourth word for left shifts and r = 0 (see
+ * l_int.c); false otherwise. */
 bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, bool *usat, bool *wide);
 /* The same on a vector of i32 lanes (at most BE_INT_LANES_MAX): lane l
  * is channel c + l (step 1) or channel c (step 0); a vector of the

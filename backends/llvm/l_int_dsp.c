@@ -521,8 +521,7 @@ static void tile_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef v16 = LLVMVectorType(f->i8, 16), h8 = LLVMVectorType(LLVMInt16TypeInContext(f->ctx), 8);
 	LLVMTypeRef s4 = LLVMVectorType(f->i32, 4), acct = LLVMVectorType(f->i32, j->arch == BE_ISIMD_AVX2 && !j->vnni ? 8 : 4);
-	/* at 1 bit m is even: its pair's row */
-	LLVMValueRef moff = be_mul(f, j->wbits == 1 ? LLVMBuildLShr(b, m, be_ci(f, 1), "") : m, j->wrow);
+	LLVMValueRef moff = be_mul(f, m, j->wrow);
 	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
 	LLVMValueRef wend = gep8(f, w0, j->R4);
 	LLVMValueRef x0 = j->col[0], zero = LLVMConstNull(acct);
@@ -1319,25 +1318,6 @@ static void dw_fill_plane(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValu
 	be_nest_end(f, &nst);
 }
 
-/* The depthwise taps w - zw as one i8 per tap, channel-major (each fits:
- * the caller checked). */
-static LLVMValueRef dw_bytes(be_fn *f, const ir_value *wv, const be_iop *o, int64_t n)
-{
-	int64_t KK = n / wv->shape.d[0];
-	char *v = n > 0 ? malloc((size_t)n) : NULL;
-	if (!v) {
-		diag_error(f->d, NULL, "out of memory");
-		return NULL;
-	}
-	for (int64_t i = 0; i < n; i++)
-		v[i] = (char)((int32_t)k_int_get(wv->data, wv->dt, i) - o->zw[o->nzw > 1 ? i / KK : 0]);
-	char name[64];
-	snprintf(name, sizeof name, "%s.dwb", f->name);
-	LLVMValueRef g = be_opaque_const(f, name, LLVMConstStringInContext2(f->ctx, v, (size_t)n, 1), 4);
-	free(v);
-	return g;
-}
-
 /* A depthwise conv (group = C = M): per channel, the input plane is
  * copied into an i16 plane on the stack with a border of zx wide enough
  * for every tap (so x's zero point folds into the bias, as above), then
@@ -1361,6 +1341,8 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	be_iop o;
 	int rc = -1;
 	int32_t *wq = NULL, *bias = NULL;
+	char *tb = NULL;   /* the taps as bytes, when they fit (fits8) */
+	bool fits8 = true;
 	if (be_iop_init(f, n, &o))
 		goto done;
 	int64_t npair = dil[1] == 1 ? k[1] / 2 : 0, nsingle = k[1] - 2 * npair;
@@ -1368,7 +1350,8 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	int64_t per = k[0] * (npair + nsingle);
 	wq = malloc(sizeof *wq * (size_t)(C * per));
 	bias = malloc(sizeof *bias * (size_t)C);
-	if (!wq || !bias) {
+	tb = malloc((size_t)(C * KK > 0 ? C * KK : 1));
+	if (!wq || !bias || !tb) {
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
 	}
@@ -1385,6 +1368,8 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 			for (int64_t kw = 0; kw < k[1]; kw++) {
 				int32_t v = (int32_t)k_int_get(wv->data, wv->dt, c * KK + kh * k[1] + kw) - zw;
 				sum += (uint32_t)v;
+				tb[c * KK + kh * k[1] + kw] = (char)v;
+				fits8 = fits8 && v >= -128 && v <= 127;
 				if (kw < 2 * npair) {
 					uint32_t *pr = (uint32_t *)&wc[kh * npair + kw / 2];
 					if (kw % 2 == 0)
@@ -1399,16 +1384,15 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	}
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
-	/* taps that fit i8, in registers (nw below): one byte each in flash,
-	 * widened and paired per channel (wreg below); else the i32 words */
+	/* taps that fit i8, in registers (nw below): one byte each in flash
+	 * (tb), widened and paired per channel (wreg below); else the i32
+	 * words */
 	int nw = per < 64 ? (int)per : 0;
-	bool bytes = nw > 0;
-	for (int64_t i = 0; bytes && i < C * KK; i++) {
-		int64_t c = i / KK;
-		int32_t v = (int32_t)k_int_get(wv->data, wv->dt, i) - o.zw[o.nzw > 1 ? c : 0];
-		bytes = v >= -128 && v <= 127;
-	}
-	LLVMValueRef wt = bytes ? dw_bytes(f, wv, &o, C * KK) : be_table_i32(f, wq, C * per);
+	bool bytes = nw > 0 && fits8;
+	char name[64];
+	snprintf(name, sizeof name, "%s.dwb", f->name);
+	LLVMValueRef wt = bytes ? be_opaque_const(f, name, LLVMConstStringInContext2(f->ctx, tb, (size_t)(C * KK), 1), 4)
+	                        : be_table_i32(f, wq, C * per);
 	LLVMValueRef bt = be_table_i32(f, bias, C);
 	if (!wt || !bt)
 		goto done;
@@ -1493,6 +1477,7 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 done:
 	free(wq);
 	free(bias);
+	free(tb);
 	be_iop_free(&o);
 	return rc;
 }
