@@ -414,7 +414,14 @@ static bool bounded_chan(const be_iop *o, int i, int *left, int *r, int32_t *kc)
 	return true;
 }
 
-static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c)
+/* requant_bounded's options: acc arrives already shifted left by 1 +
+ * left (RQ_PRE); the multiply as an SMMLAR in inline asm on the DSP
+ * (RQ_SMMLAR: LLVM selects SMMLAR from the i64 pattern in some loops and
+ * UMLAL with a sign fix-up in others, as in the add's; the depthwise
+ * kernels' requantization is shorter with LLVM's own). */
+enum { RQ_PRE = 1, RQ_SMMLAR = 2 };
+
+static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, unsigned how)
 {
 	int n = o->nrq;
 	if (o->amax < 0 || n < 1)
@@ -467,11 +474,17 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 		kv_ = chan_of(f, f->i32, kc, n, c, 0);
 		rv = chan_of(f, f->i32, rs, n, c, 0);
 	}
-	LLVMValueRef a2 = LLVMBuildShl(b, acc, any_left ? chan_of(f, f->i32, left, n, c, 0) : c32(f, 1), "");
-	LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""), LLVMBuildSExt(b, mv, f->i64, ""), "");
-	p = LLVMBuildAdd(b, p, LLVMConstInt(f->i64, 1ull << 31, 0), "");
-	LLVMValueRef x = LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
-	LLVMValueRef t = LLVMBuildAdd(b, x, kv_, "");
+	LLVMValueRef a2 = how & RQ_PRE ? acc : LLVMBuildShl(b, acc, any_left ? chan_of(f, f->i32, left, n, c, 0) : c32(f, 1), "");
+	LLVMValueRef x, t;
+	if (f->dsp && (how & RQ_SMMLAR)) {
+		x = NULL;
+		t = be_smmlar(f, a2, mv, kv_);
+	} else {
+		LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""), LLVMBuildSExt(b, mv, f->i64, ""), "");
+		p = LLVMBuildAdd(b, p, LLVMConstInt(f->i64, 1ull << 31, 0), "");
+		x = LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
+		t = LLVMBuildAdd(b, x, kv_, "");
+	}
 	if (nr0 < n) {
 		/* [x < 0] as [a < 0] when no multiplier is negative: x < 0 needs
 		 * a < 0, and a < 0 with x >= 0 means x = 0, where subtracting 1
@@ -479,6 +492,8 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 		bool mpos = true;
 		for (int i = 0; i < n; i++)
 			mpos = mpos && o->mult[i] >= 0;
+		if (!mpos && !x)
+			x = LLVMBuildSub(b, t, kv_, "");
 		LLVMValueRef neg = LLVMBuildAShr(b, mpos ? a2 : x, c32(f, 31), ""); /* -1 or 0 */
 		if (nr0) /* channels with r = 0 round nothing */
 			neg = LLVMBuildAnd(b, neg, chan_of(f, f->i32, r1, n, c, 0), "");
@@ -543,7 +558,7 @@ static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMVal
 	bool small;
 	LLVMTypeRef t32 = shape_of(acc, f->i32), oty = shape_of(acc, be_dt_type(f, o->odt));
 	LLVMValueRef r = NULL;
-	if (!is_vec(t32) && f->mcu && (r = requant_bounded(f, o, acc, c)))
+	if (!is_vec(t32) && f->mcu && (r = requant_bounded(f, o, acc, c, 0)))
 		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, r, kv(t32, o->k.lo)), kv(t32, o->k.hi)), oty, "");
 	if (is_vec(t32) && LLVMGetVectorSize(t32) == 4 && (f->isimd == BE_ISIMD_NEON || f->isimd == BE_ISIMD_NEON_DOT))
 		r = requant_neon(f, acc, o->mult, o->shift, o->nrq, c, step, &small);
@@ -1301,16 +1316,25 @@ static bool softmax_supports(const ir_node *n, char *why, size_t wl)
 
 /* ------------------------------------------------- integer add and mul */
 
+/* The constants (m, s) as a one-channel be_iop with output zero point zy
+ * and accumulator bound amax. */
+static be_iop rq_one(int32_t *m, int32_t *s, int32_t zy, int64_t amax)
+{
+	be_iop o = {.mult = m, .shift = s, .nrq = 1, .amax = amax};
+	o.k.requant = true;
+	o.k.zy = zy;
+	return o;
+}
+
 /* requant_k of acc by the constants (m, s), then + zy clamped to [lo, hi]
- * in ty: ir_requant_apply and the store of eval_qbinary. */
+ * in ty: ir_requant_apply and the store of eval_qbinary.  pre: acc
+ * arrives already shifted left by 1 + left (add_pre's case). */
 static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t s, int64_t lo, int64_t hi,
-                                 int32_t zy, LLVMTypeRef ty, int64_t amax)
+                                 int32_t zy, LLVMTypeRef ty, int64_t amax, bool pre)
 {
 	if (f->mcu && amax >= 0) { /* |acc| <= amax: requant_bounded, as a layer's */
-		be_iop o = {.mult = &m, .shift = &s, .nrq = 1, .amax = amax};
-		o.k.requant = true;
-		o.k.zy = zy;
-		LLVMValueRef r = requant_bounded(f, &o, acc, c32(f, 0));
+		be_iop o = rq_one(&m, &s, zy, amax);
+		LLVMValueRef r = requant_bounded(f, &o, acc, c32(f, 0), RQ_SMMLAR | (pre ? RQ_PRE : 0));
 		if (r)
 			return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, r, c32(f, lo)), c32(f, hi)), ty, "");
 	}
@@ -1322,35 +1346,67 @@ static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t 
 	return sat_zp(f, r, lo, hi, zy, ty);
 }
 
+/* The 256 requantized terms ir_requant_apply((q - z) << ls, m, s) of an
+ * 8-bit add operand, indexed by q's byte as unsigned, each shifted left
+ * by pre; *amax their largest magnitude (unshifted). */
+static void add_table(const ir_value *v, int32_t z, int ls, int32_t m, int32_t s, int pre, int32_t *tab,
+                      int64_t *amax)
+{
+	*amax = 0;
+	for (int u = 0; u < 256; u++) {
+		int32_t q = v->dt == IR_DT_I8 ? (int32_t)(int8_t)u : u;
+		int32_t t = ir_requant_apply((int32_t)((uint32_t)(q - z) << ls), m, s);
+		int64_t a = t < 0 ? -(int64_t)t : t;
+		*amax = a > *amax ? a : *amax;
+		tab[u] = (int32_t)((uint32_t)t << pre);
+	}
+}
+
 /* An add operand's requantized term ir_requant_apply((q - z) << ls, m, s)
- * for the element at idx: on Cortex-M, for 8-bit codes, a load from a
- * 256-entry table the interpreter's own rule filled at compile time
- * (*amax: its largest magnitude); else requant_k (*amax -1), which the
- * SIMD targets vectorize (a table lookup would not: on the A72 it took
+ * for the element at idx: on Cortex-M, for 8-bit codes, a load from
+ * add_table's table (shifted left by pre); else requant_k, which the SIMD
+ * targets vectorize (a table lookup would not: on the A72 it took
  * ResNet-8 from 5.06 M to 5.40 M instructions). */
 static LLVMValueRef add_term(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef idx, int32_t z, int ls,
-                             int32_t m, int32_t s, int64_t *amax)
+                             int32_t m, int32_t s, int pre)
 {
 	LLVMBuilderRef b = f->b;
-	*amax = -1;
 	if ((v->dt == IR_DT_I8 || v->dt == IR_DT_U8) && f->mcu) {
 		int32_t tab[256];
-		int32_t q0 = v->dt == IR_DT_I8 ? -128 : 0;
-		*amax = 0;
-		for (int i = 0; i < 256; i++) {
-			tab[i] = ir_requant_apply((int32_t)((uint32_t)(q0 + i - z) << ls), m, s);
-			int64_t a = tab[i] < 0 ? -(int64_t)tab[i] : tab[i];
-			*amax = a > *amax ? a : *amax;
-		}
+		int64_t amax;
+		add_table(v, z, ls, m, s, pre, tab, &amax);
 		LLVMValueRef t = be_table_i32(f, tab, 256);
-		LLVMValueRef q = be_ld_t(f, f->i8, p, idx);
-		q = v->dt == IR_DT_I8 ? LLVMBuildAdd(b, LLVMBuildSExt(b, q, f->i32, ""), c32(f, 128), "")
-		                      : LLVMBuildZExt(b, q, f->i32, "");
+		LLVMValueRef q = LLVMBuildZExt(b, be_ld_t(f, f->i8, p, idx), f->i32, "");
 		return be_ld_t(f, f->i32, t, q);
 	}
 	bool small;
 	LLVMValueRef d = LLVMBuildShl(b, LLVMBuildSub(b, ld_i32(f, v->dt, p, idx), c32(f, z), ""), c32(f, ls), "");
 	return requant_k(f, d, &m, &s, 1, c32(f, 0), 0, &small);
+}
+
+/* The bound on an add's sum of terms (-1 unknown: not both tables), and
+ * the left shift the tables may carry for the final requantization (1 +
+ * its left shift, which requant_bounded then skips; 0 when it does not
+ * apply). */
+static int add_pre(be_fn *f, const ir_node *n, int32_t z1, int32_t z2, int ls, const int64_t *m,
+                   const int64_t *s, int32_t zy, int64_t *amax)
+{
+	const ir_value *v[2] = {n->in[0], n->in[1]};
+	int32_t z[2] = {z1, z2}, tab[256];
+	*amax = 0;
+	for (int i = 0; i < 2; i++) {
+		if (!f->mcu || (v[i]->dt != IR_DT_I8 && v[i]->dt != IR_DT_U8)) {
+			*amax = -1;
+			return 0;
+		}
+		int64_t a;
+		add_table(v[i], z[i], ls, (int32_t)m[i], (int32_t)s[i], 0, tab, &a);
+		*amax += a;
+	}
+	int32_t mm = (int32_t)m[2], ss = (int32_t)s[2], k;
+	int lf, r;
+	be_iop o = rq_one(&mm, &ss, zy, *amax);
+	return bounded_chan(&o, 0, &lf, &r, &k) ? 1 + lf : 0;
 }
 
 /* eval_qbinary in ir/k_elementwise.c: TFLite's quantized Add (both
@@ -1369,25 +1425,33 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	int32_t zy = yv->quant->zero_point ? yv->quant->zero_point[0] : 0;
 	int32_t z1 = in_zp(n), z2 = bv->quant->zero_point ? bv->quant->zero_point[0] : 0;
 	int64_t dims[IR_MAX_RANK], st[3][IR_MAX_RANK];
-	for (int i = 0; i < ys->rank; i++)
+	int rank = ys->rank;
+	for (int i = 0; i < rank; i++)
 		dims[i] = ys->d[i];
 	k_strides(ys, st[0]);
-	ir_bcast_strides(ys->rank, av->shape.rank, av->shape.d, 1, st[1]);
-	ir_bcast_strides(ys->rank, bv->shape.rank, bv->shape.d, 1, st[2]);
+	ir_bcast_strides(rank, av->shape.rank, av->shape.d, 1, st[1]);
+	ir_bcast_strides(rank, bv->shape.rank, bv->shape.d, 1, st[2]);
+	if (ir_shape_numel(&av->shape) == ir_shape_numel(ys) && ir_shape_numel(&bv->shape) == ir_shape_numel(ys)) {
+		/* no broadcast: one flat loop */
+		dims[0] = ir_shape_numel(ys);
+		rank = 1;
+		st[0][0] = st[1][0] = st[2][0] = 1;
+	}
 	LLVMValueRef a = be_ptr(f, av), bp = be_ptr(f, bv), y = be_ptr(f, yv);
 	LLVMBuilderRef b = f->b;
 	be_nest nst;
 	LLVMValueRef iv[IR_MAX_RANK];
-	be_nest_begin(f, &nst, ys->rank, dims, iv);
-	LLVMValueRef ia = be_affine(f, 0, ys->rank, iv, st[1]), ib = be_affine(f, 0, ys->rank, iv, st[2]);
+	be_nest_begin(f, &nst, rank, dims, iv);
+	LLVMValueRef ia = be_affine(f, 0, rank, iv, st[1]), ib = be_affine(f, 0, rank, iv, st[2]);
 	LLVMTypeRef ty = be_dt_type(f, yv->dt);
 	LLVMValueRef r;
 	if (n->op == IR_OP_ADD) {
-		int64_t b1, b2;
-		LLVMValueRef x1 = add_term(f, av, a, ia, z1, ls, (int32_t)m[0], (int32_t)s[0], &b1);
-		LLVMValueRef x2 = add_term(f, bv, bp, ib, z2, ls, (int32_t)m[1], (int32_t)s[1], &b2);
-		r = rq_store_val(f, LLVMBuildAdd(b, x1, x2, ""), (int32_t)m[2], (int32_t)s[2], lo, hi, zy, ty,
-		                 b1 >= 0 && b2 >= 0 ? b1 + b2 : -1);
+		int64_t amax;
+		int pre = add_pre(f, n, z1, z2, ls, m, s, zy, &amax);
+		LLVMValueRef x1 = add_term(f, av, a, ia, z1, ls, (int32_t)m[0], (int32_t)s[0], pre);
+		LLVMValueRef x2 = add_term(f, bv, bp, ib, z2, ls, (int32_t)m[1], (int32_t)s[1], pre);
+		r = rq_store_val(f, LLVMBuildAdd(b, x1, x2, ""), (int32_t)m[2], (int32_t)s[2], lo, hi, zy, ty, amax,
+		                 pre > 0);
 	} else {
 		LLVMValueRef d1 = LLVMBuildSub(b, ld_i32(f, av->dt, a, ia), c32(f, z1), "");
 		LLVMValueRef d2 = LLVMBuildSub(b, ld_i32(f, bv->dt, bp, ib), c32(f, z2), "");
@@ -1397,9 +1461,9 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 		ir_value_range(bv, &l2, &h2);
 		int64_t e1 = h1 - z1 > z1 - l1 ? h1 - z1 : z1 - l1, e2 = h2 - z2 > z2 - l2 ? h2 - z2 : z2 - l2;
 		r = rq_store_val(f, LLVMBuildMul(b, d1, d2, ""), (int32_t)m[0], (int32_t)s[0], lo, hi, zy, ty,
-		                 e1 < (1 << 16) && e2 < (1 << 16) ? e1 * e2 : -1);
+		                 e1 < (1 << 16) && e2 < (1 << 16) ? e1 * e2 : -1, false);
 	}
-	be_st_t(f, ty, y, be_affine(f, 0, ys->rank, iv, st[0]), r);
+	be_st_t(f, ty, y, be_affine(f, 0, rank, iv, st[0]), r);
 	be_nest_end(f, &nst);
 	return 0;
 }

@@ -304,6 +304,14 @@ static void no_unroll(be_fn *f, LLVMValueRef br)
 	LLVMSetMetadata(br, kind, LLVMMetadataAsValue(f->ctx, loop));
 }
 
+/* no_unroll on a be_loop after be_loop_end (its latch precedes its exit
+ * block; a loop of one trip has none). */
+static void loop_no_unroll(be_fn *f, const be_loop *l)
+{
+	if (l->n != 1)
+		no_unroll(f, LLVMGetBasicBlockTerminator(LLVMGetPreviousBasicBlock(l->exit)));
+}
+
 static LLVMValueRef gep8(be_fn *f, LLVMValueRef p, int64_t off)
 {
 	LLVMValueRef o = be_ci(f, off);
@@ -413,7 +421,7 @@ static void tile_smlad(asm_text *t, int k)
  * the column pointer $5, scratch $6..$11 and the sums $0..$3 (channel i,
  * column k in $(2i + k)), until $4 reaches $<wend>; unrolled whole (no
  * loop, no end) when unroll. */
-static void tile_text(asm_text *t, const dsp_job *j, int wend, int lut, bool unroll)
+static void tile_text(asm_text *t, const dsp_job *j, int wend, int lut, int col1, bool unroll)
 {
 	if (!unroll)
 		put(t, "1:\n");
@@ -466,7 +474,10 @@ static void tile_text(asm_text *t, const dsp_job *j, int wend, int lut, bool unr
 			break;
 		}
 		tile_smlad(t, 0);
-		tile_ldrd(t, 2 * j->R4 - 8); /* column 1 after the post-increment */
+		if (col1 >= 0) /* column 1 from a pointer of its own */
+			put(t, "ldrd $10, $11, [$%d], #8\n", col1);
+		else
+			tile_ldrd(t, 2 * j->R4 - 8); /* column 1 after the post-increment */
 		tile_smlad(t, 1);
 	}
 	if (!unroll)
@@ -477,7 +488,7 @@ static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TIL
                      LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
 	asm_text t = {.at = 0};
-	tile_text(&t, j, 18, 19, false);
+	tile_text(&t, j, 18, 19, -1, false);
 	/* the table, $19, only with packed weights: 8 bits leaves LLVM a
 	 * register more */
 	const char *cons = j->lut ? "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,r,r,~{cc},~{memory}"
@@ -815,10 +826,19 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	    "ldr $5, [sp]\n");
 	/* up to 64 reduction elements unrolled whole: no loop, no end */
 	bool unroll = j->R4 <= 64;
+	/* column 1 beyond LDRD's reach (R4 > 514): a pointer of its own in
+	 * the 14th register, which packed weights' table takes */
+	bool far = !unroll && !j->lut && 2 * j->R4 - 8 > 1020;
 	if (!unroll)
 		put(&t, "addw $12, $4, #%lld\n", wrow);
+	if (far) {
+		if (2 * j->R4 <= 4095)
+			put(&t, "addw $13, $5, #%lld\n", (long long)(2 * j->R4));
+		else
+			put(&t, "movw $13, #%lld\nadd $13, $13, $5\n", (long long)(2 * j->R4));
+	}
 	/* the table: in $12 when there is no end, else a 14th register */
-	tile_text(&t, j, 12, unroll ? 12 : 19, unroll);
+	tile_text(&t, j, 12, unroll ? 12 : 19, far ? 13 : -1, unroll);
 	if (j->wbits != 1) /* past channel m + 1's row (at 1 bit the pair's row is done) */
 		put(&t, "addw $4, $4, #%lld\n", wrow);
 	put(&t, "ldrd $6, $7, [sp, #8]\n");
@@ -867,17 +887,172 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	/* $4..$9 come in holding the weights, columns, bias, rows, outputs and
 	 * the pair count, and the table in $12 or $19; the others of the
 	 * thirteen are scratch */
-	const char *cons = !j->lut ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
+	const char *cons = far        ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
+	                   : !j->lut  ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
 	                   : unroll ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=r,4,5,6,7,8,9,12,~{cc},~{memory}"
 	                            : "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,r,~{cc},~{memory}";
-	LLVMTypeRef el[13];
-	for (int i = 0; i < 13; i++)
+	int nout = far ? 14 : 13;
+	LLVMTypeRef el[14];
+	for (int i = 0; i < nout; i++)
 		el[i] = (i >= 4 && i <= 8) || (i == 12 && j->lut && unroll) ? f->ptr : f->i32;
 	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
 	LLVMValueRef args[7] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
 	                        c32(f, j->M / 2), j->lut};
 	LLVMValueRef out[1];
-	asm_call(f, &t, cons, el, 13, args, j->lut ? 7 : 6, out, 1);
+	asm_call(f, &t, cons, el, nout, args, j->lut ? 7 : 6, out, 1);
+	be_asm_stack(f, 24);
+}
+
+/* Whether chans4_asm can run j's channels four columns at a time: 8-bit
+ * weights, no negated channel, be_rq_rows' case, the four outputs of a
+ * channel within STRB's 12-bit offsets. */
+static bool chans4_ok(const dsp_job *j)
+{
+	/* packed weights' table takes the register of the fourth column
+	 * pointer in a loop */
+	bool regs = j->wbits == 8 || j->R4 <= 64 || 2 * j->R4 - 8 <= 1020;
+	return j->rq && !j->simd && !j->any_neg && j->wbits != 1 && regs && j->wrow <= 4095 &&
+	       j->ystr_m <= 65535 && 3 * j->ystr_p <= 4095 && j->P >= 4 && 4 * (j->R4 + 15) * 2 <= 16384;
+}
+
+/* Column k's words $8, $9 in chans4_asm's step: a pointer per group of
+ * columns (1, 2 or 4 of them: $5, then $10, $11, $13), the group's first
+ * column post-incremented, the others at their offset from it. */
+static void col4_ldrd(asm_text *t, const dsp_job *j, int k, int nptr)
+{
+	static const int reg[4] = {5, 10, 11, 13};
+	int per = 4 / nptr, g = k / per, at = k % per;
+	if (at == 0)
+		put(t, "ldrd $8, $9, [$%d], #8\n", reg[g]);
+	else
+		put(t, "ldrd $8, $9, [$%d, #%lld]\n", reg[g], (long long)(2 * j->R4 * at - 8));
+}
+
+/* Every channel for the four columns at p, one channel at a time, as one
+ * Thumb-2 loop: per 4 reduction elements the channel's two weight pairs
+ * (at 8 bits one word unpacked by SXTB16 plain and rotated; packed
+ * weights from the lookup table, as tile_text does: at 4 bits two bytes
+ * and two indexed LDRs, at 2 bits one byte, an ADD and an LDRD), and per
+ * column one LDRD and two SMLADs: 15 instructions for 16 MACs at 8 and 2
+ * bits, 16 at 4 (chans_asm's 2x2 tile, whose two channels take twice the
+ * unpacking, needs 16, 16 and 18); then the four outputs requantized as
+ * chans_asm does.  Packed weights' table is $12 when the reduction is
+ * unrolled whole, else a 14th register.  The columns are 2 * R4 bytes apart:
+ * one pointer reaches all four by LDRD's offsets while R4 <= 171, two
+ * (columns 0-1 and 2-3) while R4 <= 514, else one each, the last in a
+ * 14th register.  The state between channels lives in 24 bytes of stack,
+ * as in chans_asm. */
+static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
+{
+	LLVMBuilderRef b = f->b;
+	asm_text t = {.at = 0};
+	long long wrow = (long long)j->wrow, cb = 2 * (long long)j->R4;
+	bool unroll = j->R4 <= 64;
+	int nptr = 6 * cb / 2 - 8 <= 1020 ? 1 : cb - 8 <= 1020 ? 2 : 4;
+	put(&t,
+	    "strd $5, $6, [sp, #-24]!\n" /* columns' start, bias pointer */
+	    "strd $7, $8, [sp, #8]\n"    /* rows, outputs */
+	    "str $9, [sp, #16]\n"        /* channels left */
+	    "2:\n"
+	    "ldr $6, [sp, #4]\n"
+	    "ldr $0, [$6], #4\n"
+	    "str $6, [sp, #4]\n"
+	    "mov $1, $0\n"
+	    "mov $2, $0\n"
+	    "mov $3, $0\n"
+	    "ldr $5, [sp]\n");
+	if (!unroll)
+		put(&t, "addw $12, $4, #%lld\n", wrow);
+	/* the other column pointers: $10 = column 2 (two pointers), or
+	 * $10, $11, $13 = columns 1, 2, 3 */
+	for (int g = 1; g < nptr; g++) {
+		static const int reg[4] = {5, 10, 11, 13};
+		long long off = cb * (4 / nptr) * g;
+		if (off <= 4095)
+			put(&t, "addw $%d, $5, #%lld\n", reg[g], off);
+		else
+			put(&t, "movw $%d, #%lld\nadd $%d, $%d, $5\n", reg[g], off, reg[g], reg[g]);
+	}
+	if (!unroll)
+		put(&t, "1:\n");
+	int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
+	int lut = unroll ? 12 : 19; /* packed weights' table */
+	for (int st = 0; st < steps; st++) {
+		/* the weight pairs of 4 elements into $6, $7 */
+		if (j->wbits == 8)
+			put(&t,
+			    "ldr $8, [$4], #4\n"
+			    "sxtb16 $6, $8\n"
+			    "sxtb16 $7, $8, ror #8\n");
+		else if (j->wbits == 4)
+			put(&t,
+			    "ldrb $8, [$4], #2\n"
+			    "ldrb $9, [$4, #-1]\n"
+			    "ldr $6, [$%d, $8, lsl #2]\n"
+			    "ldr $7, [$%d, $9, lsl #2]\n",
+			    lut, lut);
+		else
+			put(&t,
+			    "ldrb $8, [$4], #1\n"
+			    "add $8, $%d, $8, lsl #3\n"
+			    "ldrd $6, $7, [$8]\n",
+			    lut);
+		for (int k = 0; k < 4; k++) {
+			col4_ldrd(&t, j, k, nptr);
+			put(&t, "smlad $%d, $6, $8, $%d\nsmlad $%d, $7, $9, $%d\n", k, k, k, k);
+		}
+	}
+	if (!unroll)
+		put(&t, "cmp $4, $12\nbne 1b\n");
+	put(&t, "ldrd $6, $7, [sp, #8]\n");
+	if (j->rqwide) /* s into $5: the column pointer is reloaded per channel */
+		put(&t, "ldrd $8, $9, [$6]\nldrd $10, $5, [$6, #8]\n");
+	else
+		put(&t, "ldrd $8, $9, [$6]\nldr $10, [$6, #8]\n");
+	for (int k = 0; k < 4; k++) {
+		if (j->rqwide)
+			put(&t,
+			    "lsl $11, $%d, $5\n"
+			    "and $%d, $5, $11, asr #31\n"
+			    "sub $%d, $9, $%d, lsr #8\n",
+			    k, k, k, k);
+		else
+			put(&t,
+			    "lsl $11, $%d, #1\n"
+			    "add $%d, $9, $11, asr #31\n",
+			    k, k);
+		put(&t,
+		    "smmlar $%d, $11, $8, $%d\n"
+		    "asr $%d, $%d, $10\n"
+		    "%s $%d, #8, $%d\n"
+		    "strb $%d, [$7, #%lld]\n",
+		    k, k, k, k, j->usat ? "usat" : "ssat", k, k, k, (long long)(k * j->ystr_p));
+	}
+	put(&t, "add $6, $6, #%d\n", j->rqwide ? 16 : 12);
+	add_imm(&t, 7, j->ystr_m);
+	put(&t,
+	    "strd $6, $7, [sp, #8]\n"
+	    "ldr $8, [sp, #16]\n"
+	    "subs $8, $8, #1\n"
+	    "str $8, [sp, #16]\n"
+	    "bne 2b\n"
+	    "add sp, sp, #24");
+	/* $4..$9 come in holding the weights, columns, bias, rows, outputs and
+	 * the channel count; $10..$12 (and $13 with four column pointers) are
+	 * scratch */
+	const char *cons = nptr == 4 ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
+	                   : !j->lut ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
+	                   : unroll ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=r,4,5,6,7,8,9,12,~{cc},~{memory}"
+	                            : "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,r,~{cc},~{memory}";
+	int nout = nptr == 4 ? 14 : 13;
+	LLVMTypeRef el[14];
+	for (int i = 0; i < nout; i++)
+		el[i] = (i >= 4 && i <= 8) || (i == 12 && j->lut && unroll) ? f->ptr : f->i32;
+	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
+	LLVMValueRef args[7] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
+	                        c32(f, j->M), j->lut};
+	LLVMValueRef out[1];
+	asm_call(f, &t, cons, el, nout, args, j->lut ? 7 : 6, out, 1);
 	be_asm_stack(f, 24);
 }
 
@@ -901,6 +1076,10 @@ static void store_tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMV
 static void channels(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 {
 	LLVMValueRef acc[TILE_MAX][TILE_MAX];
+	if (np == 4) { /* run_job makes four columns only for chans4_asm */
+		chans4_asm(f, j, p);
+		return;
+	}
 	int64_t full = j->M / j->tm;
 	int rest = (int)(j->M % j->tm);
 	if (np == 2 && j->tm == 2 && chans_ok(j)) {
@@ -938,8 +1117,9 @@ static bool fill_pair_ok(const dsp_job *j)
  * and rotated, then (x0, x1) and (x1, x2) as PKHBT words, x2 and x3 as
  * halfwords: 11 instructions for 6 elements.  Else fill_conv, column by
  * column. */
-static void fill_pair(be_fn *f, const dsp_job *j, LLVMValueRef p)
+static void fill_pair(be_fn *f, const dsp_job *j, LLVMValueRef p, LLVMValueRef c0)
 {
+	LLVMValueRef cols[2] = {c0, gep8(f, c0, 2 * j->R4)};
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	bool u8 = j->xval->dt == IR_DT_U8;
@@ -976,10 +1156,10 @@ static void fill_pair(be_fn *f, const dsp_job *j, LLVMValueRef p)
 			LLVMValueRef e = be_add(f, ci, be_ci(f, kh * 3));
 			LLVMValueRef vals[2][2] = {{w01, x2}, {w12, x3}};
 			for (int k = 0; k < 2; k++) {
-				LLVMValueRef d = LLVMBuildGEP2(b, i16, j->col[k], &e, 1, "");
+				LLVMValueRef d = LLVMBuildGEP2(b, i16, cols[k], &e, 1, "");
 				LLVMSetAlignment(LLVMBuildStore(b, vals[k][0], d), 2);
 				LLVMValueRef e2 = be_add(f, e, be_ci(f, 2));
-				be_st_t(f, i16, j->col[k], e2, vals[k][1]);
+				be_st_t(f, i16, cols[k], e2, vals[k][1]);
 			}
 		}
 		be_loop_end(f, &l);
@@ -988,11 +1168,12 @@ static void fill_pair(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	be_if out;
 	be_if_begin(f, &out, LLVMBuildNot(b, ok, ""));
 	for (int k = 0; k < 2; k++)
-		fill_conv(f, j, be_add(f, p, be_ci(f, k)), j->col[k]);
+		fill_conv(f, j, be_add(f, p, be_ci(f, k)), cols[k]);
 	be_if_end(f, &out);
 }
 
-/* The whole job for the current ybase/xbase: j->tp columns at a time. */
+/* The whole job for the current ybase/xbase: j->tp columns at a time,
+ * the last P % tp in twos and ones (only chans4_asm takes four). */
 static void run_job(be_fn *f, dsp_job *j)
 {
 	int64_t full = j->P / j->tp;
@@ -1001,20 +1182,40 @@ static void run_job(be_fn *f, dsp_job *j)
 		be_loop l;
 		LLVMValueRef pp = be_loop_begin(f, &l, full);
 		LLVMValueRef p = be_mul(f, pp, j->tp);
-		if (j->tp == 2 && fill_pair_ok(j)) {
-			fill_pair(f, j, p);
+		if (j->tp == 2) {
+			if (fill_pair_ok(j))
+				fill_pair(f, j, p, j->col[0]);
+			else
+				for (int k = 0; k < 2; k++)
+					j->fill(f, j, be_add(f, p, be_ci(f, k)), j->col[k]);
 		} else {
-			for (int k = 0; k < j->tp; k++)
-				j->fill(f, j, be_add(f, p, be_ci(f, k)), j->col[k]);
+			/* four columns: a loop over pairs (or single columns), not
+			 * four copies of the fill */
+			bool pair = fill_pair_ok(j);
+			int per = pair ? 2 : 1;
+			be_loop lk;
+			LLVMValueRef k = be_mul(f, be_loop_begin(f, &lk, j->tp / per), per);
+			LLVMValueRef off = be_mul(f, k, 2 * j->R4);
+			LLVMValueRef c = LLVMBuildInBoundsGEP2(f->b, f->i8, j->col[0], &off, 1, "");
+			if (pair)
+				fill_pair(f, j, be_add(f, p, k), c);
+			else
+				j->fill(f, j, be_add(f, p, k), c);
+			be_loop_end(f, &lk);
+			loop_no_unroll(f, &lk);
 		}
 		channels(f, j, p, j->tp);
 		be_loop_end(f, &l);
+		/* LLVM counts an inline asm as one instruction: unrolled, this
+		 * loop would copy the channels' asm (text, not speed) */
+		loop_no_unroll(f, &l);
 	}
-	if (rest) {
-		LLVMValueRef p = be_ci(f, j->P - rest);
-		for (int k = 0; k < rest; k++)
+	for (int64_t at = j->P - rest; at < j->P; at += 2) {
+		int np = j->P - at >= 2 ? 2 : 1;
+		LLVMValueRef p = be_ci(f, at);
+		for (int k = 0; k < np; k++)
 			j->fill(f, j, be_add(f, p, be_ci(f, k)), j->col[k]);
-		channels(f, j, p, rest);
+		channels(f, j, p, np);
 	}
 }
 
@@ -2137,6 +2338,8 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	j->ystr_m = j->P, j->ystr_p = 1;
 	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat, &j->rqwide))
 		j->rq = NULL;
+	if (chans4_ok(j))
+		j->tp = 4;
 	j->fill = fill_conv;
 	make_cols(f, j);
 	be_loop bl;
@@ -2187,6 +2390,8 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	j->ystr_m = 1, j->ystr_p = Nc;
 	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat, &j->rqwide))
 		j->rq = NULL;
+	if (chans4_ok(j))
+		j->tp = 4;
 	j->xbase = be_ci(f, 0);
 	j->ybase = be_ci(f, 0);
 	j->fill = fill_rows;

@@ -108,6 +108,17 @@ void be_asm_stack(be_fn *f, int64_t bytes)
 	f->asm_stack = bytes > f->asm_stack ? bytes : f->asm_stack;
 }
 
+LLVMValueRef be_smmlar(be_fn *f, LLVMValueRef a, LLVMValueRef m, LLVMValueRef acc)
+{
+	LLVMTypeRef pt[3] = {f->i32, f->i32, f->i32};
+	LLVMTypeRef fty = LLVMFunctionType(f->i32, pt, 3, 0);
+	static const char text[] = "smmlar $0, $1, $2, $3", cons[] = "=r,r,r,r";
+	LLVMValueRef ia = LLVMGetInlineAsm(fty, text, sizeof text - 1, (char *)cons, sizeof cons - 1, 0, 0,
+	                                   LLVMInlineAsmDialectATT, 0);
+	LLVMValueRef args[3] = {a, m, acc};
+	return LLVMBuildCall2(f->b, fty, ia, args, 3, "");
+}
+
 LLVMValueRef be_sqrt(be_fn *f, LLVMValueRef x)
 {
 	return be_intr(f, "llvm.sqrt", &f->f32, 1, &x, 1);

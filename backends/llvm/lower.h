@@ -253,6 +253,10 @@ LLVMValueRef be_intr(be_fn *f, const char *name, LLVMTypeRef *ty, size_t nty, LL
  * code generation's frame sizes do not count: the stack figure adds the
  * largest (be_llvm_build's *asm_stack). */
 void be_asm_stack(be_fn *f, int64_t bytes);
+/* SMMLAR (Armv7E-M DSP): acc + ((int64)a * m + 2^31 >> 32), in inline asm
+ * (LLVM selects it from the i64 pattern only sometimes).  No side
+ * effects: LLVM may move or merge it like any pure value. */
+LLVMValueRef be_smmlar(be_fn *f, LLVMValueRef a, LLVMValueRef m, LLVMValueRef acc);
 void be_st_t(be_fn *f, LLVMTypeRef ty, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v);
 /* memcpy of n bytes (nothing when n <= 0 or dst == src). */
 void be_copy_bytes(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t n);

@@ -352,6 +352,30 @@ def main(outdir):
     c = md.qdq(c, 0.08, 0, I8)
     md.save(outdir, (1, 64, 3, 4), c)
 
+    # The one-channel, four-column DSP tile (chans4_asm): a 3x3 conv over
+    # 32 channels (R = 288: two column pointers) with 35 outputs a batch
+    # (three left for the two- and one-column tiles) into u8 (USAT), and
+    # a matmul of 10 rows of K = 224 (two pointers again) whose outputs
+    # are 6 apart.
+    md = Model("dsp_four", 16)
+    x = md.qdq("x", 0.05, 3, I8)
+    y1 = md.qdq(md.conv(x, 0.05, 32, 5, (3, 3), I8, True, wmax=60, pads=[1, 1, 1, 1]), 0.6, 120, U8)
+    sh = md.const(np.array([10, 224], np.int64), "sh")
+    x2 = md.tmp("rs")
+    md.nodes.append(helper.make_node("Reshape", [x, sh], [x2]))
+    x2 = md.qdq(x2, 0.05, 3, I8)
+    y2 = md.qdq(md.matmul(x2, 224, 6, I8, wmax=60), 0.8, -3, I8)
+    md.save(outdir, (2, 32, 5, 7), y1, extra=[y2])
+
+    # The same tile on 4-bit codes (weights within +-7 pack two to a
+    # byte), its table in a 14th register: R = 288 (two column pointers)
+    # and R = 144 (one).
+    md = Model("dsp_four4", 17)
+    x = md.qdq("x", 0.05, 3, I8)
+    y1 = md.qdq(md.conv(x, 0.05, 32, 16, (3, 3), I8, True, wmax=7, bmax=300, pads=[1, 1, 1, 1]), 0.08, -5, I8)
+    y2 = md.qdq(md.conv(y1, 0.08, 16, 5, (3, 3), I8, True, wmax=7, bmax=300, pads=[1, 1, 1, 1]), 0.1, 4, I8)
+    md.save(outdir, (1, 32, 5, 6), y2, extra=[y1])
+
     # Per-channel requantization that mixes left and right shifts (weight
     # scales over three decades: multipliers from ~0.01 to ~4), small
     # weights so that the large-multiplier channels do not just saturate.
