@@ -1431,8 +1431,10 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	k_strides(ys, st[0]);
 	ir_bcast_strides(rank, av->shape.rank, av->shape.d, 1, st[1]);
 	ir_bcast_strides(rank, bv->shape.rank, bv->shape.d, 1, st[2]);
-	if (ir_shape_numel(&av->shape) == ir_shape_numel(ys) && ir_shape_numel(&bv->shape) == ir_shape_numel(ys)) {
-		/* no broadcast: one flat loop */
+	if (f->mcu && ir_shape_numel(&av->shape) == ir_shape_numel(ys) &&
+	    ir_shape_numel(&bv->shape) == ir_shape_numel(ys)) {
+		/* no broadcast: one flat loop (on the SIMD targets the nest
+		 * vectorizes as well: the A72's ResNet-8 took 0.2% more flat) */
 		dims[0] = ir_shape_numel(ys);
 		rank = 1;
 		st[0][0] = st[1][0] = st[2][0] = 1;

@@ -797,17 +797,56 @@ static void add_imm(asm_text *t, int reg, int64_t v)
 		put(t, "movw $11, #%lld\nadd $%d, $%d, $11\n", (long long)v, reg, reg);
 }
 
+/* Requantize and store one channel's n outputs (the sums in $acc[k],
+ * stored at byte off[k] from the output pointer $7) by the be_rq_rows row
+ * at byte ro from $6, as requant_bounded does: M into $8, kc $9, r $10
+ * and (rows of 4) s $5, $11 scratch.  A channel with r >= 1 (no left
+ * shift): a2 = 2 acc; t = kc + [a2 < 0 ? -1 : 0]; t += SMMLAR(a2, M);
+ * t >>= r; SSAT/USAT; STRB (6 instructions).  With rows of 4 a branch on
+ * s's bit 8 picks it or the r = 0 case, which neither rounds nor shifts:
+ * t = SMMLAR(acc << (1 + left), M) + kc in one SMMLAR (4). */
+static void rq_chan_text(asm_text *t, const dsp_job *j, int ro, const int *acc, const long long *off, int n)
+{
+	const char *sat = j->usat ? "usat" : "ssat";
+	if (j->rqwide)
+		put(t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\ntst $5, #256\nbeq 3f\n", ro, ro + 8);
+	else
+		put(t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", ro, ro + 8);
+	for (int k = 0; k < n; k++)
+		put(t,
+		    "lsl $11, $%d, #1\n"
+		    "add $%d, $9, $11, asr #31\n"
+		    "smmlar $%d, $11, $8, $%d\n"
+		    "asr $%d, $%d, $10\n"
+		    "%s $%d, #8, $%d\n"
+		    "strb $%d, [$7, #%lld]\n",
+		    acc[k], acc[k], acc[k], acc[k], acc[k], acc[k], sat, acc[k], acc[k], acc[k], off[k]);
+	if (!j->rqwide)
+		return;
+	put(t, "b 4f\n3:\n");
+	for (int k = 0; k < n; k++)
+		put(t,
+		    "lsl $11, $%d, $5\n"
+		    "smmlar $%d, $11, $8, $9\n"
+		    "%s $%d, #8, $%d\n"
+		    "strb $%d, [$7, #%lld]\n",
+		    acc[k], acc[k], sat, acc[k], acc[k], acc[k], off[k]);
+	put(t, "4:\n");
+}
+
 /* Every channel pair (M / 2 of them) for the two columns at p, as one
  * Thumb-2 loop around tile_asm's: no register is left for the state
  * between pairs, so the asm keeps it in 24 bytes of stack of its own
  * (columns' start, bias, rows and output pointers, pairs left).  Per
  * pair: the folded biases, the 2x2 tile (tile_text, 8-bit or packed
- * weights), then for each output requant_bounded as be_rq_rows lays it
- * out -- a2 = 2 acc; t = kc + (a2 < 0 ? -1 : 0); t += (a2 * M + 2^31) >>
- * 32 (SMMLAR); t >>= r; SSAT/USAT; STRB -- 30 instructions for the four
- * (34 with rows of 4, be_rq_rows' wide case), where LLVM's allocator, around
- * an asm that takes 13 registers, spent about 60 on them and on
- * spilling and reloading its own loop state. */
+ * weights), then each channel's outputs requantized by rq_chan_text --
+ * 30 instructions for the four, where LLVM's allocator, around an asm
+ * that takes 13 registers, spent about 60 on them and on spilling and
+ * reloading its own loop state.  Column 1 beyond LDRD's reach (R4 > 514)
+ * comes from a pointer of its own, in the 14th register that packed
+ * weights' table otherwise takes.  chans4_asm, one channel by four
+ * columns, runs most layers; this one binary weights (two channels share
+ * a byte), the last two columns, and layers with fewer than 4. */
 static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 {
 	LLVMBuilderRef b = f->b;
@@ -849,31 +888,12 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	for (int i = 0; i < 2; i++) {
 		if (i == 1 && !near)
 			add_imm(&t, 7, j->ystr_m);
-		if (j->rqwide) /* s into $5: the column pointer is reloaded per pair */
-			put(&t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\n", rw * i, rw * i + 8);
-		else
-			put(&t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", rw * i, rw * i + 8);
-		for (int k = 0; k < 2; k++) {
-			int a = 2 * i + k;
-			if (j->rqwide) /* a2 = acc << (1 + left); t = kc - [r >= 1][a2 < 0] */
-				put(&t,
-				    "lsl $11, $%d, $5\n"
-				    "and $%d, $5, $11, asr #31\n"
-				    "sub $%d, $9, $%d, lsr #8\n",
-				    a, a, a, a);
-			else
-				put(&t,
-				    "lsl $11, $%d, #1\n"
-				    "add $%d, $9, $11, asr #31\n",
-				    a, a);
-			put(&t,
-			    "smmlar $%d, $11, $8, $%d\n"
-			    "asr $%d, $%d, $10\n"
-			    "%s $%d, #8, $%d\n"
-			    "strb $%d, [$7, #%lld]\n",
-			    a, a, a, a, j->usat ? "usat" : "ssat", a, a, a,
-			    (long long)((near ? i * j->ystr_m : 0) + k * j->ystr_p));
-		}
+		/* s into $5 with rows of 4: the column pointer is reloaded per pair */
+		int acc[2] = {2 * i, 2 * i + 1};
+		long long off[2];
+		for (int k = 0; k < 2; k++)
+			off[k] = (near ? i * j->ystr_m : 0) + k * j->ystr_p;
+		rq_chan_text(&t, j, rw * i, acc, off, 2);
 	}
 	put(&t, "add $6, $6, #%d\n", 2 * rw);
 	add_imm(&t, 7, near ? 2 * j->ystr_m : j->ystr_m);
@@ -908,10 +928,7 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
  * channel within STRB's 12-bit offsets. */
 static bool chans4_ok(const dsp_job *j)
 {
-	/* packed weights' table takes the register of the fourth column
-	 * pointer in a loop */
-	bool regs = j->wbits == 8 || j->R4 <= 64 || 2 * j->R4 - 8 <= 1020;
-	return j->rq && !j->simd && !j->any_neg && j->wbits != 1 && regs && j->wrow <= 4095 &&
+	return j->rq && !j->simd && !j->any_neg && j->wbits != 1 && j->wrow <= 4095 &&
 	       j->ystr_m <= 65535 && 3 * j->ystr_p <= 4095 && j->P >= 4 && 4 * (j->R4 + 15) * 2 <= 16384;
 }
 
@@ -949,6 +966,10 @@ static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	long long wrow = (long long)j->wrow, cb = 2 * (long long)j->R4;
 	bool unroll = j->R4 <= 64;
 	int nptr = 6 * cb / 2 - 8 <= 1020 ? 1 : cb - 8 <= 1020 ? 2 : 4;
+	/* packed weights with four column pointers: the table takes the end
+	 * register ($12), and the loop compares against an end kept in the
+	 * asm's stack (one load a trip) */
+	bool spill = j->lut && !unroll && nptr == 4;
 	put(&t,
 	    "strd $5, $6, [sp, #-24]!\n" /* columns' start, bias pointer */
 	    "strd $7, $8, [sp, #8]\n"    /* rows, outputs */
@@ -961,7 +982,9 @@ static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	    "mov $2, $0\n"
 	    "mov $3, $0\n"
 	    "ldr $5, [sp]\n");
-	if (!unroll)
+	if (spill)
+		put(&t, "addw $9, $4, #%lld\nstr $9, [sp, #20]\n", wrow);
+	else if (!unroll)
 		put(&t, "addw $12, $4, #%lld\n", wrow);
 	/* the other column pointers: $10 = column 2 (two pointers), or
 	 * $10, $11, $13 = columns 1, 2, 3 */
@@ -975,8 +998,9 @@ static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	}
 	if (!unroll)
 		put(&t, "1:\n");
-	int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
-	int lut = unroll ? 12 : 19; /* packed weights' table */
+	/* steps a trip: up to 8 (the loop test once per 128 MACs) */
+	int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 32 == 0 ? 8 : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
+	int lut = unroll || spill ? 12 : 19; /* packed weights' table */
 	for (int st = 0; st < steps; st++) {
 		/* the weight pairs of 4 elements into $6, $7 */
 		if (j->wbits == 8)
@@ -1002,32 +1026,17 @@ static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 			put(&t, "smlad $%d, $6, $8, $%d\nsmlad $%d, $7, $9, $%d\n", k, k, k, k);
 		}
 	}
-	if (!unroll)
+	if (spill)
+		put(&t, "ldr $9, [sp, #20]\ncmp $4, $9\nbne 1b\n");
+	else if (!unroll)
 		put(&t, "cmp $4, $12\nbne 1b\n");
 	put(&t, "ldrd $6, $7, [sp, #8]\n");
-	if (j->rqwide) /* s into $5: the column pointer is reloaded per channel */
-		put(&t, "ldrd $8, $9, [$6]\nldrd $10, $5, [$6, #8]\n");
-	else
-		put(&t, "ldrd $8, $9, [$6]\nldr $10, [$6, #8]\n");
-	for (int k = 0; k < 4; k++) {
-		if (j->rqwide)
-			put(&t,
-			    "lsl $11, $%d, $5\n"
-			    "and $%d, $5, $11, asr #31\n"
-			    "sub $%d, $9, $%d, lsr #8\n",
-			    k, k, k, k);
-		else
-			put(&t,
-			    "lsl $11, $%d, #1\n"
-			    "add $%d, $9, $11, asr #31\n",
-			    k, k);
-		put(&t,
-		    "smmlar $%d, $11, $8, $%d\n"
-		    "asr $%d, $%d, $10\n"
-		    "%s $%d, #8, $%d\n"
-		    "strb $%d, [$7, #%lld]\n",
-		    k, k, k, k, j->usat ? "usat" : "ssat", k, k, k, (long long)(k * j->ystr_p));
-	}
+	/* s into $5 with rows of 4: the column pointer is reloaded per channel */
+	int acc[4] = {0, 1, 2, 3};
+	long long off[4];
+	for (int k = 0; k < 4; k++)
+		off[k] = k * j->ystr_p;
+	rq_chan_text(&t, j, 0, acc, off, 4);
 	put(&t, "add $6, $6, #%d\n", j->rqwide ? 16 : 12);
 	add_imm(&t, 7, j->ystr_m);
 	put(&t,
@@ -1040,14 +1049,15 @@ static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	/* $4..$9 come in holding the weights, columns, bias, rows, outputs and
 	 * the channel count; $10..$12 (and $13 with four column pointers) are
 	 * scratch */
-	const char *cons = nptr == 4 ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
+	const char *cons = spill ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=r,=&r,4,5,6,7,8,9,12,~{cc},~{memory}"
+	                   : nptr == 4 ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
 	                   : !j->lut ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
 	                   : unroll ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=r,4,5,6,7,8,9,12,~{cc},~{memory}"
 	                            : "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,r,~{cc},~{memory}";
 	int nout = nptr == 4 ? 14 : 13;
 	LLVMTypeRef el[14];
 	for (int i = 0; i < nout; i++)
-		el[i] = (i >= 4 && i <= 8) || (i == 12 && j->lut && unroll) ? f->ptr : f->i32;
+		el[i] = (i >= 4 && i <= 8) || (i == 12 && j->lut && (unroll || spill)) ? f->ptr : f->i32;
 	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
 	LLVMValueRef args[7] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
 	                        c32(f, j->M), j->lut};
@@ -1376,7 +1386,31 @@ typedef struct dw_geom {
 	LLVMTypeRef oty;
 	const be_iop *o;
 	int64_t k[2], s[2], dil[2], out[2];
+	int kind;                 /* dw_rq's kind, or -1: be_int_out */
+	LLVMValueRef rq[4];       /* the channel's be_rq_rows row (M, kc, r, s) */
+	bool usat;
 } dw_geom;
+
+/* The requantization of be_rq_rows' rows of 4 for a channel of one kind
+ * (g->kind): 0, r >= 1 and no left shift: t = kc + [a2 < 0 ? -1 : 0] +
+ * SMMLAR(a2 = 2 acc, M) >> r; 1, r = 0: t = kc + SMMLAR(acc << s, M); then
+ * saturated to i8 or u8.  The same arithmetic as requant_bounded, without
+ * the masks that let one sequence serve both kinds. */
+static LLVMValueRef dw_rq(be_fn *f, const dw_geom *g, LLVMValueRef acc)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef a2 = LLVMBuildShl(b, acc, g->kind ? g->rq[3] : c32(f, 1), "");
+	LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""), LLVMBuildSExt(b, g->rq[0], f->i64, ""), "");
+	p = LLVMBuildAdd(b, p, LLVMConstInt(f->i64, 1ull << 31, 0), "");
+	LLVMValueRef t = LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
+	t = LLVMBuildAdd(b, t, g->rq[1], "");
+	if (!g->kind)
+		t = LLVMBuildAShr(b, LLVMBuildAdd(b, t, LLVMBuildAShr(b, a2, c32(f, 31), ""), ""), g->rq[2], "");
+	int64_t lo = g->usat ? 0 : -128, hi = g->usat ? 255 : 127;
+	t = be_intr(f, "llvm.smax", &f->i32, 1, (LLVMValueRef[]){t, c32(f, lo)}, 2);
+	t = be_intr(f, "llvm.smin", &f->i32, 1, (LLVMValueRef[]){t, c32(f, hi)}, 2);
+	return LLVMBuildTrunc(b, t, g->oty, "");
+}
 
 /* The sum of output (oh, ow)'s taps onto acc: the taps of each kernel
  * row as SMLAD pairs and single multiplies. */
@@ -1413,7 +1447,7 @@ static void dw_one(be_fn *f, const dw_geom *g, LLVMValueRef oh, LLVMValueRef ow)
 {
 	LLVMValueRef acc = dw_acc(f, g, oh, ow, g->bias);
 	LLVMValueRef yi = be_add(f, be_mul(f, g->nc, g->out[0] * g->out[1]), be_add(f, be_mul(f, oh, g->out[1]), ow));
-	be_st_t(f, g->oty, g->y, yi, be_int_out(f, g->o, acc, g->c));
+	be_st_t(f, g->oty, g->y, yi, g->kind >= 0 ? dw_rq(f, g, acc) : be_int_out(f, g->o, acc, g->c));
 }
 
 /* The taps of a row of 3x3 depthwise outputs, two at a time, into the
@@ -1540,6 +1574,7 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	if (ph * pw * 2 > 16384)
 		return 1;
 	be_iop o;
+	bool split = false; /* dw_rq per channel kind */
 	int rc = -1;
 	int32_t *wq = NULL, *bias = NULL;
 	char *tb = NULL;   /* the taps as bytes, when they fit (fits8) */
@@ -1629,7 +1664,7 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	LLVMValueRef bc = be_ld_t(f, f->i32, bt, c);
 	dw_geom g = {.plane = plane, .wt = wt, .wbase = wbase, .wreg = wreg, .nw = nw, .npair = npair,
 	             .nsingle = nsingle, .pw = pw, .bias = bc, .c = c, .nc = nc, .y = y, .oty = oty, .o = &o,
-	             .k = {0, 0}, .s = {0, 0}, .dil = {0, 0}, .out = {0, 0}};
+	             .k = {0, 0}, .s = {0, 0}, .dil = {0, 0}, .out = {0, 0}, .kind = -1};
 	memcpy(g.k, k, sizeof g.k);
 	memcpy(g.s, s, sizeof g.s);
 	memcpy(g.dil, dil, sizeof g.dil);
@@ -1642,6 +1677,25 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	if (pairs) {
 		rowbuf = be_entry_alloca(f, LLVMArrayType2(f->i32, (uint64_t)out[1]), "dwrow");
 		LLVMSetAlignment(rowbuf, 8);
+	}
+	/* channels of both kinds, r >= 1 and r = 0 (ternary and binary
+	 * layers' multipliers of 0.5 and more): per channel a branch between
+	 * dw_rq's two sequences, which requant_bounded's one for both (its
+	 * masks) costs about two instructions an output more than */
+	LLVMValueRef r0c = NULL, rqt = NULL;
+	bool usat, wide;
+	if (f->mcu && o.nrq == C && be_rq_rows(f, &o, C, &rqt, &usat, &wide) && wide) {
+		bool any[2] = {false, false};
+		for (int64_t i = 0; i < C; i++)
+			any[o.shift[i] >= 0] = true;
+		split = any[0] && any[1];
+	}
+	if (split) {
+		LLVMValueRef at = be_mul(f, c, 4);
+		for (int i = 0; i < 4; i++)
+			g.rq[i] = be_ld_t(f, f->i32, rqt, be_add(f, at, be_ci(f, i)));
+		g.usat = usat;
+		r0c = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildAnd(b, g.rq[3], c32(f, 256), ""), c32(f, 0), "");
 	}
 	be_loop lh;
 	LLVMValueRef oh = be_loop_begin(f, &lh, out[0]);
@@ -1658,17 +1712,33 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 		dw_row_asm(f, &g, p0, rowbuf, qend, wreg, w2a, w2b);
 		if (out[1] % 2)
 			be_st_t(f, f->i32, rowbuf, be_ci(f, out[1] - 1), dw_acc(f, &g, oh, be_ci(f, out[1] - 1), c32(f, 0)));
-		be_loop lw;
-		LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
-		LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowbuf, ow), bc, "");
-		LLVMValueRef yi = be_add(f, be_mul(f, nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), ow));
-		be_st_t(f, oty, y, yi, be_int_out(f, &o, acc, c));
-		be_loop_end(f, &lw);
+		for (int kd = 0; kd < (split ? 2 : 1); kd++) {
+			be_if ki;
+			if (split)
+				be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(b, r0c, ""));
+			be_loop lw;
+			LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
+			LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowbuf, ow), bc, "");
+			LLVMValueRef yi = be_add(f, be_mul(f, nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), ow));
+			g.kind = split ? kd : -1;
+			be_st_t(f, oty, y, yi, split ? dw_rq(f, &g, acc) : be_int_out(f, &o, acc, c));
+			be_loop_end(f, &lw);
+			if (split)
+				be_if_end(f, &ki);
+		}
 	} else {
-		be_loop lw;
-		LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
-		dw_one(f, &g, oh, ow);
-		be_loop_end(f, &lw);
+		for (int kd = 0; kd < (split ? 2 : 1); kd++) {
+			be_if ki;
+			if (split)
+				be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(b, r0c, ""));
+			g.kind = split ? kd : -1;
+			be_loop lw;
+			LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
+			dw_one(f, &g, oh, ow);
+			be_loop_end(f, &lw);
+			if (split)
+				be_if_end(f, &ki);
+		}
 	}
 	be_loop_end(f, &lh);
 	be_loop_end(f, &lc);

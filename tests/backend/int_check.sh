@@ -98,7 +98,7 @@ compare() {
 	echo "$name: ok ($n outputs identical)"
 }
 
-for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4; do
+for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed; do
 	model=models/$m.onnx
 	if ! "$qgtc" "$model" --emit ir -o "$m.qir" ||
 	   ! grep -Eq '= (conv|matmul)\(.*rq_mult=' "$m.qir"; then
@@ -246,11 +246,11 @@ simd_validate() {
 		echo "$m on $t${*:+ $*}: FAIL"; sed 's/^/  /' "$log"; fail=1
 	fi
 }
-for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4; do
+for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed; do
 	simd_validate $m x86_64
 done
 if [ $arm_tools = 1 ]; then
-	for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4; do
+	for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed; do
 		simd_validate $m aarch64 -mcpu=cortex-a76
 	done
 	on_arm int_raw raw_both.npy

@@ -392,6 +392,31 @@ def main(outdir):
     y = md.qdq(c, 0.01, -3, I8)
     md.save(outdir, (1, 4, 6, 7), y)
 
+    # Depthwise convs whose channels requantize both ways (r >= 1 and r
+    # = 0, some shifting left), which the DSP kernel branches on per
+    # channel: 3x3 output pairs into i8, then a 5x3 (one output at a
+    # time) into u8.
+    md = Model("dw_mixed", 18)
+    x = md.qdq("x", 0.05, 1, I8)
+    y = x
+    for i, (k, pads, zy, dt) in enumerate([((3, 3), [1, 1, 1, 1], -3, I8), ((5, 3), [2, 1, 2, 1], 120, U8)]):
+        # weights within +-1 on the channels that shift left or not at
+        # all, so that they do not just saturate
+        wmax = np.array([6, 1, 6, 1, 6, 6]).reshape(6, 1, 1, 1)
+        w = np.clip(md.rng.integers(-6, 7, size=(6, 1) + k), -wmax, wmax).astype(np.int8)
+        ws = np.array([0.0005, 0.2 if i == 0 else 1.0, 0.01, 0.3, 0.05, 0.002], np.float32)
+        wd = md.tmp("wdq")
+        md.nodes.append(helper.make_node("DequantizeLinear", [md.const(w, "w"), md.const(ws, "ws"),
+                                                              md.const(np.zeros(6, np.int8), "wz")], [wd], axis=0))
+        xs = 0.05 if i == 0 else 0.02
+        b = md.bias(6, xs, ws, 40)
+        c = md.tmp("dw")
+        md.nodes.append(helper.make_node("Conv", [y, wd, b], [c], group=6, pads=pads))
+        y = md.qdq(c, 0.02, zy, dt)
+        if i == 0:
+            y1 = y
+    md.save(outdir, (2, 6, 7, 9), y, extra=[y1])
+
     # The DSP depthwise kernel's output pairs (3x3, dilation 1): column
     # stride 1 with an odd output width (the single-output tail), then
     # stride 2 with TF-style asymmetric padding, per-channel weights,
