@@ -474,7 +474,9 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 		kv_ = chan_of(f, f->i32, kc, n, c, 0);
 		rv = chan_of(f, f->i32, rs, n, c, 0);
 	}
-	LLVMValueRef a2 = how & RQ_PRE ? acc : LLVMBuildShl(b, acc, any_left ? chan_of(f, f->i32, left, n, c, 0) : c32(f, 1), "");
+	LLVMValueRef a2 = acc;
+	if (!(how & RQ_PRE))
+		a2 = LLVMBuildShl(b, acc, any_left ? chan_of(f, f->i32, left, n, c, 0) : c32(f, 1), "");
 	LLVMValueRef x, t;
 	if (f->dsp && (how & RQ_SMMLAR)) {
 		x = NULL;
@@ -1337,6 +1339,10 @@ static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t 
 		LLVMValueRef r = requant_bounded(f, &o, acc, c32(f, 0), RQ_SMMLAR | (pre ? RQ_PRE : 0));
 		if (r)
 			return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, r, c32(f, lo)), c32(f, hi)), ty, "");
+		if (pre) { /* add_pre found the bound fits: only out of memory */
+			diag_error(f->d, NULL, "out of memory");
+			return LLVMGetUndef(ty);
+		}
 	}
 	bool small;
 	LLVMValueRef r = requant_k(f, acc, &m, &s, 1, c32(f, 0), 0, &small);

@@ -797,6 +797,40 @@ static void add_imm(asm_text *t, int reg, int64_t v)
 		put(t, "movw $11, #%lld\nadd $%d, $%d, $11\n", (long long)v, reg, reg);
 }
 
+/* The channel loops' frame (chans_asm, chans4_asm): the state between
+ * iterations in 24 bytes of the asm's own stack -- the columns' start
+ * ($5), the bias pointer ($6), the rows ($7), the outputs ($8) and the
+ * iterations left ($9) -- and at the top of each iteration the bias
+ * words (load, from the bias pointer in $6, then copy into the other
+ * sums) and the columns' start back in $5. */
+static void chans_head(asm_text *t, const char *load, const char *copy)
+{
+	put(t,
+	    "strd $5, $6, [sp, #-24]!\n"
+	    "strd $7, $8, [sp, #8]\n"
+	    "str $9, [sp, #16]\n"
+	    "2:\n"
+	    "ldr $6, [sp, #4]\n"
+	    "%s"
+	    "str $6, [sp, #4]\n"
+	    "%s"
+	    "ldr $5, [sp]\n",
+	    load, copy);
+}
+
+/* The end of an iteration: the rows ($6) and outputs ($7) moved on back
+ * to the frame, the count down, and the frame released after the last. */
+static void chans_tail(asm_text *t)
+{
+	put(t,
+	    "strd $6, $7, [sp, #8]\n"
+	    "ldr $8, [sp, #16]\n"
+	    "subs $8, $8, #1\n"
+	    "str $8, [sp, #16]\n"
+	    "bne 2b\n"
+	    "add sp, sp, #24");
+}
+
 /* Requantize and store one channel's n outputs (the sums in $acc[k],
  * stored at byte off[k] from the output pointer $7) by the be_rq_rows row
  * at byte ro from $6, as requant_bounded does: M into $8, kc $9, r $10
@@ -852,17 +886,7 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	LLVMBuilderRef b = f->b;
 	asm_text t = {.at = 0};
 	long long wrow = (long long)j->wrow;
-	put(&t,
-	    "strd $5, $6, [sp, #-24]!\n" /* columns' start, bias pointer */
-	    "strd $7, $8, [sp, #8]\n"    /* rows, outputs */
-	    "str $9, [sp, #16]\n"        /* pairs left */
-	    "2:\n"
-	    "ldr $6, [sp, #4]\n"
-	    "ldrd $0, $2, [$6], #8\n"
-	    "str $6, [sp, #4]\n"
-	    "mov $1, $0\n"
-	    "mov $3, $2\n"
-	    "ldr $5, [sp]\n");
+	chans_head(&t, "ldrd $0, $2, [$6], #8\n", "mov $1, $0\nmov $3, $2\n");
 	/* up to 64 reduction elements unrolled whole: no loop, no end */
 	bool unroll = j->R4 <= 64;
 	/* column 1 beyond LDRD's reach (R4 > 514): a pointer of its own in
@@ -897,18 +921,12 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	}
 	put(&t, "add $6, $6, #%d\n", 2 * rw);
 	add_imm(&t, 7, near ? 2 * j->ystr_m : j->ystr_m);
-	put(&t,
-	    "strd $6, $7, [sp, #8]\n"
-	    "ldr $8, [sp, #16]\n"
-	    "subs $8, $8, #1\n"
-	    "str $8, [sp, #16]\n"
-	    "bne 2b\n"
-	    "add sp, sp, #24");
+	chans_tail(&t);
 	/* $4..$9 come in holding the weights, columns, bias, rows, outputs and
 	 * the pair count, and the table in $12 or $19; the others of the
 	 * thirteen are scratch */
-	const char *cons = far        ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
-	                   : !j->lut  ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
+	const char *cons = far ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
+	                   : !j->lut ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
 	                   : unroll ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=r,4,5,6,7,8,9,12,~{cc},~{memory}"
 	                            : "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,r,~{cc},~{memory}";
 	int nout = far ? 14 : 13;
@@ -923,9 +941,10 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	be_asm_stack(f, 24);
 }
 
-/* Whether chans4_asm can run j's channels four columns at a time: 8-bit
- * weights, no negated channel, be_rq_rows' case, the four outputs of a
- * channel within STRB's 12-bit offsets. */
+/* Whether chans4_asm can run j's channels four columns at a time: 8-,
+ * 4- or 2-bit weights (binary ones pair channels in a byte), no negated
+ * channel, be_rq_rows' case, the four outputs of a channel within STRB's
+ * 12-bit offsets, at least four columns, four columns' stack. */
 static bool chans4_ok(const dsp_job *j)
 {
 	return j->rq && !j->simd && !j->any_neg && j->wbits != 1 && j->wrow <= 4095 &&
@@ -970,18 +989,7 @@ static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	 * register ($12), and the loop compares against an end kept in the
 	 * asm's stack (one load a trip) */
 	bool spill = j->lut && !unroll && nptr == 4;
-	put(&t,
-	    "strd $5, $6, [sp, #-24]!\n" /* columns' start, bias pointer */
-	    "strd $7, $8, [sp, #8]\n"    /* rows, outputs */
-	    "str $9, [sp, #16]\n"        /* channels left */
-	    "2:\n"
-	    "ldr $6, [sp, #4]\n"
-	    "ldr $0, [$6], #4\n"
-	    "str $6, [sp, #4]\n"
-	    "mov $1, $0\n"
-	    "mov $2, $0\n"
-	    "mov $3, $0\n"
-	    "ldr $5, [sp]\n");
+	chans_head(&t, "ldr $0, [$6], #4\n", "mov $1, $0\nmov $2, $0\nmov $3, $0\n");
 	if (spill)
 		put(&t, "addw $9, $4, #%lld\nstr $9, [sp, #20]\n", wrow);
 	else if (!unroll)
@@ -1039,13 +1047,7 @@ static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	rq_chan_text(&t, j, 0, acc, off, 4);
 	put(&t, "add $6, $6, #%d\n", j->rqwide ? 16 : 12);
 	add_imm(&t, 7, j->ystr_m);
-	put(&t,
-	    "strd $6, $7, [sp, #8]\n"
-	    "ldr $8, [sp, #16]\n"
-	    "subs $8, $8, #1\n"
-	    "str $8, [sp, #16]\n"
-	    "bne 2b\n"
-	    "add sp, sp, #24");
+	chans_tail(&t);
 	/* $4..$9 come in holding the weights, columns, bias, rows, outputs and
 	 * the channel count; $10..$12 (and $13 with four column pointers) are
 	 * scratch */
