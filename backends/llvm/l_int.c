@@ -414,6 +414,16 @@ static bool bounded_chan(const be_iop *o, int i, int *left, int *r, int32_t *kc)
 	return true;
 }
 
+/* (a2 * m + 2^31) >> 32 in i64, the high word of a rounded multiply:
+ * SMMULR on the DSP. */
+static LLVMValueRef mulhr(be_fn *f, LLVMValueRef a2, LLVMValueRef m)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""), LLVMBuildSExt(b, m, f->i64, ""), "");
+	p = LLVMBuildAdd(b, p, LLVMConstInt(f->i64, 1ull << 31, 0), "");
+	return LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
+}
+
 /* requant_bounded's options: acc arrives already shifted left by 1 +
  * left (RQ_PRE); the multiply as an SMMLAR in inline asm on the DSP
  * (RQ_SMMLAR: LLVM selects SMMLAR from the i64 pattern in some loops and
@@ -482,9 +492,7 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
 		x = NULL;
 		t = be_smmlar(f, a2, mv, kv_);
 	} else {
-		LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""), LLVMBuildSExt(b, mv, f->i64, ""), "");
-		p = LLVMBuildAdd(b, p, LLVMConstInt(f->i64, 1ull << 31, 0), "");
-		x = LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
+		x = mulhr(f, a2, mv);
 		t = LLVMBuildAdd(b, x, kv_, "");
 	}
 	if (nr0 < n) {
@@ -549,6 +557,16 @@ bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, boo
 	free(rows);
 	*usat = o->odt == IR_DT_U8;
 	return *tab != NULL;
+}
+
+LLVMValueRef be_rq_row(be_fn *f, LLVMValueRef const row[4], bool r0, bool usat, LLVMValueRef acc)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef a2 = LLVMBuildShl(b, acc, r0 ? row[3] : c32(f, 1), "");
+	LLVMValueRef t = LLVMBuildAdd(b, mulhr(f, a2, row[0]), row[1], "");
+	if (!r0)
+		t = LLVMBuildAShr(b, LLVMBuildAdd(b, t, LLVMBuildAShr(b, a2, c32(f, 31), ""), ""), row[2], "");
+	return smin_c(f, smax_c(f, t, c32(f, usat ? 0 : -128)), c32(f, usat ? 255 : 127));
 }
 
 /* k_intop_store: the i32 accumulator (or lanes, see requant_k) of
@@ -1330,7 +1348,7 @@ static be_iop rq_one(int32_t *m, int32_t *s, int32_t zy, int64_t amax)
 
 /* requant_k of acc by the constants (m, s), then + zy clamped to [lo, hi]
  * in ty: ir_requant_apply and the store of eval_qbinary.  pre: acc
- * arrives already shifted left by 1 + left (add_pre's case). */
+ * arrives already shifted left by 1 + left (add_tables' case). */
 static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t s, int64_t lo, int64_t hi,
                                  int32_t zy, LLVMTypeRef ty, int64_t amax, bool pre)
 {
@@ -1339,7 +1357,7 @@ static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t 
 		LLVMValueRef r = requant_bounded(f, &o, acc, c32(f, 0), RQ_SMMLAR | (pre ? RQ_PRE : 0));
 		if (r)
 			return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, r, c32(f, lo)), c32(f, hi)), ty, "");
-		if (pre) { /* add_pre found the bound fits: only out of memory */
+		if (pre) { /* add_tables found the bound fits: only out of memory */
 			diag_error(f->d, NULL, "out of memory");
 			return LLVMGetUndef(ty);
 		}
@@ -1353,10 +1371,9 @@ static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t 
 }
 
 /* The 256 requantized terms ir_requant_apply((q - z) << ls, m, s) of an
- * 8-bit add operand, indexed by q's byte as unsigned, each shifted left
- * by pre; *amax their largest magnitude (unshifted). */
-static void add_table(const ir_value *v, int32_t z, int ls, int32_t m, int32_t s, int pre, int32_t *tab,
-                      int64_t *amax)
+ * 8-bit add operand, indexed by q's byte as unsigned; *amax their largest
+ * magnitude. */
+static void add_table(const ir_value *v, int32_t z, int ls, int32_t m, int32_t s, int32_t *tab, int64_t *amax)
 {
 	*amax = 0;
 	for (int u = 0; u < 256; u++) {
@@ -1364,55 +1381,62 @@ static void add_table(const ir_value *v, int32_t z, int ls, int32_t m, int32_t s
 		int32_t t = ir_requant_apply((int32_t)((uint32_t)(q - z) << ls), m, s);
 		int64_t a = t < 0 ? -(int64_t)t : t;
 		*amax = a > *amax ? a : *amax;
-		tab[u] = (int32_t)((uint32_t)t << pre);
+		tab[u] = t;
 	}
 }
 
 /* An add operand's requantized term ir_requant_apply((q - z) << ls, m, s)
- * for the element at idx: on Cortex-M, for 8-bit codes, a load from
- * add_table's table (shifted left by pre); else requant_k, which the SIMD
- * targets vectorize (a table lookup would not: on the A72 it took
- * ResNet-8 from 5.06 M to 5.40 M instructions). */
+ * for the element at idx: a load from its add_table (tab, on Cortex-M
+ * for 8-bit codes), else requant_k, which the SIMD targets vectorize (a
+ * table lookup would not: on the A72 it took ResNet-8 from 5.06 M to
+ * 5.40 M instructions). */
 static LLVMValueRef add_term(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef idx, int32_t z, int ls,
-                             int32_t m, int32_t s, int pre)
+                             int32_t m, int32_t s, LLVMValueRef tab)
 {
 	LLVMBuilderRef b = f->b;
-	if ((v->dt == IR_DT_I8 || v->dt == IR_DT_U8) && f->mcu) {
-		int32_t tab[256];
-		int64_t amax;
-		add_table(v, z, ls, m, s, pre, tab, &amax);
-		LLVMValueRef t = be_table_i32(f, tab, 256);
-		LLVMValueRef q = LLVMBuildZExt(b, be_ld_t(f, f->i8, p, idx), f->i32, "");
-		return be_ld_t(f, f->i32, t, q);
-	}
+	if (tab)
+		return be_ld_t(f, f->i32, tab, LLVMBuildZExt(b, be_ld_t(f, f->i8, p, idx), f->i32, ""));
 	bool small;
 	LLVMValueRef d = LLVMBuildShl(b, LLVMBuildSub(b, ld_i32(f, v->dt, p, idx), c32(f, z), ""), c32(f, ls), "");
 	return requant_k(f, d, &m, &s, 1, c32(f, 0), 0, &small);
 }
 
-/* The bound on an add's sum of terms (-1 unknown: not both tables), and
- * the left shift the tables may carry for the final requantization (1 +
- * its left shift, which requant_bounded then skips; 0 when it does not
- * apply). */
-static int add_pre(be_fn *f, const ir_node *n, int32_t z1, int32_t z2, int ls, const int64_t *m,
-                   const int64_t *s, int32_t zy, int64_t *amax)
+/* An add's operand tables (tab[i] NULL where operand i has none: not
+ * 8-bit, or not Cortex-M), the bound on their sum (*amax, -1 unless both
+ * have one), and the left shift they carry for the final requantization
+ * (*pre: 1 + its left shift, which requant_bounded then skips, when the
+ * bound allows; else 0).  0, or -1 reported. */
+static int add_tables(be_fn *f, const ir_node *n, const int32_t *z, int ls, const int64_t *m, const int64_t *s,
+                      int32_t zy, LLVMValueRef tab[2], int64_t *amax, int *pre)
 {
-	const ir_value *v[2] = {n->in[0], n->in[1]};
-	int32_t z[2] = {z1, z2}, tab[256];
+	int32_t t[2][256];
+	bool has[2];
 	*amax = 0;
+	*pre = 0;
 	for (int i = 0; i < 2; i++) {
-		if (!f->mcu || (v[i]->dt != IR_DT_I8 && v[i]->dt != IR_DT_U8)) {
-			*amax = -1;
-			return 0;
-		}
-		int64_t a;
-		add_table(v[i], z[i], ls, (int32_t)m[i], (int32_t)s[i], 0, tab, &a);
-		*amax += a;
+		ir_dtype dt = n->in[i]->dt;
+		has[i] = f->mcu && (dt == IR_DT_I8 || dt == IR_DT_U8);
+		int64_t a = -1;
+		if (has[i])
+			add_table(n->in[i], z[i], ls, (int32_t)m[i], (int32_t)s[i], t[i], &a);
+		*amax = *amax >= 0 && a >= 0 ? *amax + a : -1;
 	}
-	int32_t mm = (int32_t)m[2], ss = (int32_t)s[2], k;
-	int lf, r;
-	be_iop o = rq_one(&mm, &ss, zy, *amax);
-	return bounded_chan(&o, 0, &lf, &r, &k) ? 1 + lf : 0;
+	if (*amax >= 0) {
+		int32_t mm = (int32_t)m[2], ss = (int32_t)s[2], k;
+		int lf, r;
+		be_iop o = rq_one(&mm, &ss, zy, *amax);
+		*pre = bounded_chan(&o, 0, &lf, &r, &k) ? 1 + lf : 0;
+	}
+	for (int i = 0; i < 2; i++) {
+		tab[i] = NULL;
+		if (!has[i])
+			continue;
+		for (int u = 0; u < 256; u++)
+			t[i][u] = (int32_t)((uint32_t)t[i][u] << *pre);
+		if (!(tab[i] = be_table_i32(f, t[i], 256)))
+			return -1;
+	}
+	return 0;
 }
 
 /* eval_qbinary in ir/k_elementwise.c: TFLite's quantized Add (both
@@ -1445,6 +1469,12 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 		rank = 1;
 		st[0][0] = st[1][0] = st[2][0] = 1;
 	}
+	LLVMValueRef tab[2] = {NULL, NULL};
+	int64_t amax = -1;
+	int pre = 0;
+	int32_t z[2] = {z1, z2};
+	if (n->op == IR_OP_ADD && add_tables(f, n, z, ls, m, s, zy, tab, &amax, &pre))
+		return -1;
 	LLVMValueRef a = be_ptr(f, av), bp = be_ptr(f, bv), y = be_ptr(f, yv);
 	LLVMBuilderRef b = f->b;
 	be_nest nst;
@@ -1454,10 +1484,8 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	LLVMTypeRef ty = be_dt_type(f, yv->dt);
 	LLVMValueRef r;
 	if (n->op == IR_OP_ADD) {
-		int64_t amax;
-		int pre = add_pre(f, n, z1, z2, ls, m, s, zy, &amax);
-		LLVMValueRef x1 = add_term(f, av, a, ia, z1, ls, (int32_t)m[0], (int32_t)s[0], pre);
-		LLVMValueRef x2 = add_term(f, bv, bp, ib, z2, ls, (int32_t)m[1], (int32_t)s[1], pre);
+		LLVMValueRef x1 = add_term(f, av, a, ia, z1, ls, (int32_t)m[0], (int32_t)s[0], tab[0]);
+		LLVMValueRef x2 = add_term(f, bv, bp, ib, z2, ls, (int32_t)m[1], (int32_t)s[1], tab[1]);
 		r = rq_store_val(f, LLVMBuildAdd(b, x1, x2, ""), (int32_t)m[2], (int32_t)s[2], lo, hi, zy, ty, amax,
 		                 pre > 0);
 	} else {

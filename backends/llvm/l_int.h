@@ -29,6 +29,12 @@ LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRe
  * SSAT/USAT, with (*wide) a fourth word for left shifts and r = 0 (see
  * l_int.c); false otherwise. */
 bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, bool *usat, bool *wide);
+/* One channel's output by its be_rq_rows row of 4 (M, kc, r, s), for a
+ * channel of one kind: r >= 1 (no left shift) or r0 (r = 0, which neither
+ * rounds nor shifts right), saturated to u8 (usat) or i8; the arithmetic
+ * of requant_bounded without the masks that let one sequence serve both
+ * kinds.  An i32. */
+LLVMValueRef be_rq_row(be_fn *f, LLVMValueRef const row[4], bool r0, bool usat, LLVMValueRef acc);
 /* The same on a vector of i32 lanes (at most BE_INT_LANES_MAX): lane l
  * is channel c + l (step 1) or channel c (step 0); a vector of the
  * output's dtype (the accumulators as they are without requantization). */

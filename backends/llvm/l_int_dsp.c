@@ -797,6 +797,45 @@ static void add_imm(asm_text *t, int reg, int64_t v)
 		put(t, "movw $11, #%lld\nadd $%d, $%d, $11\n", (long long)v, reg, reg);
 }
 
+/* Where the channel loops' asm takes packed weights' table: none (8-bit
+ * weights), tied to $12 (an input operand that stays in the 13th
+ * register), or in a register of LLVM's choice ($19 with 13 results). */
+enum { LUT_NONE, LUT_R12, LUT_FREE };
+
+/* Call a channel loop's text t (chans_asm, chans4_asm) for the columns at
+ * p: $4..$9 come in holding the weights, columns, bias, rows, outputs and
+ * the iteration count n, the others of the 13 results ($0..$12, and $13
+ * when r13) are scratch, and the table comes as lut says. */
+static void chans_call(be_fn *f, const dsp_job *j, const asm_text *t, LLVMValueRef p, int64_t n, bool r13, int lut)
+{
+	char cons[160];
+	snprintf(cons, sizeof cons, "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,%s%s,4,5,6,7,8,9%s,~{cc},~{memory}",
+	         lut == LUT_R12 ? "=r" : "=&r", r13 ? ",=&r" : "", lut == LUT_R12 ? ",12" : lut == LUT_FREE ? ",r" : "");
+	int nout = r13 ? 14 : 13;
+	LLVMTypeRef el[14];
+	for (int i = 0; i < nout; i++)
+		el[i] = (i >= 4 && i <= 8) || (i == 12 && lut == LUT_R12) ? f->ptr : f->i32;
+	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
+	LLVMValueRef args[7] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(f->b, f->i8, j->y, &yi, 1, ""),
+	                        c32(f, n), j->lut};
+	LLVMValueRef out[1];
+	asm_call(f, t, cons, el, nout, args, lut != LUT_NONE ? 7 : 6, out, 1);
+	be_asm_stack(f, 24);
+}
+
+/* $dst = $5 + off (columns' start plus a byte offset): ADDW's 12-bit
+ * immediate, else MOVW and an ADD. */
+static void col_ptr(asm_text *t, int dst, long long off)
+{
+	if (off <= 4095)
+		put(t, "addw $%d, $5, #%lld\n", dst, off);
+	else
+		put(t, "movw $%d, #%lld\nadd $%d, $%d, $5\n", dst, off, dst, dst);
+}
+
+/* The quad's column pointers: $5, then $10, $11, $13 (col4_ldrd). */
+static const int col4_reg[4] = {5, 10, 11, 13};
+
 /* The channel loops' frame (chans_asm, chans4_asm): the state between
  * iterations in 24 bytes of the asm's own stack -- the columns' start
  * ($5), the bias pointer ($6), the rows ($7), the outputs ($8) and the
@@ -883,7 +922,6 @@ static void rq_chan_text(asm_text *t, const dsp_job *j, int ro, const int *acc, 
  * a byte), the last two columns, and layers with fewer than 4. */
 static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 {
-	LLVMBuilderRef b = f->b;
 	asm_text t = {.at = 0};
 	long long wrow = (long long)j->wrow;
 	chans_head(&t, "ldrd $0, $2, [$6], #8\n", "mov $1, $0\nmov $3, $2\n");
@@ -894,12 +932,8 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	bool far = !unroll && !j->lut && 2 * j->R4 - 8 > 1020;
 	if (!unroll)
 		put(&t, "addw $12, $4, #%lld\n", wrow);
-	if (far) {
-		if (2 * j->R4 <= 4095)
-			put(&t, "addw $13, $5, #%lld\n", (long long)(2 * j->R4));
-		else
-			put(&t, "movw $13, #%lld\nadd $13, $13, $5\n", (long long)(2 * j->R4));
-	}
+	if (far)
+		col_ptr(&t, 13, 2 * (long long)j->R4);
 	/* the table: in $12 when there is no end, else a 14th register */
 	tile_text(&t, j, 12, unroll ? 12 : 19, far ? 13 : -1, unroll);
 	if (j->wbits != 1) /* past channel m + 1's row (at 1 bit the pair's row is done) */
@@ -922,23 +956,7 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	put(&t, "add $6, $6, #%d\n", 2 * rw);
 	add_imm(&t, 7, near ? 2 * j->ystr_m : j->ystr_m);
 	chans_tail(&t);
-	/* $4..$9 come in holding the weights, columns, bias, rows, outputs and
-	 * the pair count, and the table in $12 or $19; the others of the
-	 * thirteen are scratch */
-	const char *cons = far ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
-	                   : !j->lut ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
-	                   : unroll ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=r,4,5,6,7,8,9,12,~{cc},~{memory}"
-	                            : "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,r,~{cc},~{memory}";
-	int nout = far ? 14 : 13;
-	LLVMTypeRef el[14];
-	for (int i = 0; i < nout; i++)
-		el[i] = (i >= 4 && i <= 8) || (i == 12 && j->lut && unroll) ? f->ptr : f->i32;
-	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
-	LLVMValueRef args[7] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
-	                        c32(f, j->M / 2), j->lut};
-	LLVMValueRef out[1];
-	asm_call(f, &t, cons, el, nout, args, j->lut ? 7 : 6, out, 1);
-	be_asm_stack(f, 24);
+	chans_call(f, j, &t, p, j->M / 2, far, !j->lut ? LUT_NONE : unroll ? LUT_R12 : LUT_FREE);
 }
 
 /* Whether chans4_asm can run j's channels four columns at a time: 8-,
@@ -956,12 +974,11 @@ static bool chans4_ok(const dsp_job *j)
  * column post-incremented, the others at their offset from it. */
 static void col4_ldrd(asm_text *t, const dsp_job *j, int k, int nptr)
 {
-	static const int reg[4] = {5, 10, 11, 13};
 	int per = 4 / nptr, g = k / per, at = k % per;
 	if (at == 0)
-		put(t, "ldrd $8, $9, [$%d], #8\n", reg[g]);
+		put(t, "ldrd $8, $9, [$%d], #8\n", col4_reg[g]);
 	else
-		put(t, "ldrd $8, $9, [$%d, #%lld]\n", reg[g], (long long)(2 * j->R4 * at - 8));
+		put(t, "ldrd $8, $9, [$%d, #%lld]\n", col4_reg[g], (long long)(2 * j->R4 * at - 8));
 }
 
 /* Every channel for the four columns at p, one channel at a time, as one
@@ -980,7 +997,6 @@ static void col4_ldrd(asm_text *t, const dsp_job *j, int k, int nptr)
  * as in chans_asm. */
 static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 {
-	LLVMBuilderRef b = f->b;
 	asm_text t = {.at = 0};
 	long long wrow = (long long)j->wrow, cb = 2 * (long long)j->R4;
 	bool unroll = j->R4 <= 64;
@@ -996,14 +1012,8 @@ static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 		put(&t, "addw $12, $4, #%lld\n", wrow);
 	/* the other column pointers: $10 = column 2 (two pointers), or
 	 * $10, $11, $13 = columns 1, 2, 3 */
-	for (int g = 1; g < nptr; g++) {
-		static const int reg[4] = {5, 10, 11, 13};
-		long long off = cb * (4 / nptr) * g;
-		if (off <= 4095)
-			put(&t, "addw $%d, $5, #%lld\n", reg[g], off);
-		else
-			put(&t, "movw $%d, #%lld\nadd $%d, $%d, $5\n", reg[g], off, reg[g], reg[g]);
-	}
+	for (int g = 1; g < nptr; g++)
+		col_ptr(&t, col4_reg[g], cb * (4 / nptr) * g);
 	if (!unroll)
 		put(&t, "1:\n");
 	/* steps a trip: up to 8 (the loop test once per 128 MACs) */
@@ -1048,24 +1058,7 @@ static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 	put(&t, "add $6, $6, #%d\n", j->rqwide ? 16 : 12);
 	add_imm(&t, 7, j->ystr_m);
 	chans_tail(&t);
-	/* $4..$9 come in holding the weights, columns, bias, rows, outputs and
-	 * the channel count; $10..$12 (and $13 with four column pointers) are
-	 * scratch */
-	const char *cons = spill ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=r,=&r,4,5,6,7,8,9,12,~{cc},~{memory}"
-	                   : nptr == 4 ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
-	                   : !j->lut ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,~{cc},~{memory}"
-	                   : unroll ? "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=r,4,5,6,7,8,9,12,~{cc},~{memory}"
-	                            : "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,4,5,6,7,8,9,r,~{cc},~{memory}";
-	int nout = nptr == 4 ? 14 : 13;
-	LLVMTypeRef el[14];
-	for (int i = 0; i < nout; i++)
-		el[i] = (i >= 4 && i <= 8) || (i == 12 && j->lut && (unroll || spill)) ? f->ptr : f->i32;
-	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
-	LLVMValueRef args[7] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(b, f->i8, j->y, &yi, 1, ""),
-	                        c32(f, j->M), j->lut};
-	LLVMValueRef out[1];
-	asm_call(f, &t, cons, el, nout, args, j->lut ? 7 : 6, out, 1);
-	be_asm_stack(f, 24);
+	chans_call(f, j, &t, p, j->M, nptr == 4, !j->lut ? LUT_NONE : unroll || spill ? LUT_R12 : LUT_FREE);
 }
 
 /* Requantize and store the tile's outputs. */
@@ -1393,25 +1386,10 @@ typedef struct dw_geom {
 	bool usat;
 } dw_geom;
 
-/* The requantization of be_rq_rows' rows of 4 for a channel of one kind
- * (g->kind): 0, r >= 1 and no left shift: t = kc + [a2 < 0 ? -1 : 0] +
- * SMMLAR(a2 = 2 acc, M) >> r; 1, r = 0: t = kc + SMMLAR(acc << s, M); then
- * saturated to i8 or u8.  The same arithmetic as requant_bounded, without
- * the masks that let one sequence serve both kinds. */
+/* be_rq_row for the channel's kind (g->kind) as the output's type. */
 static LLVMValueRef dw_rq(be_fn *f, const dw_geom *g, LLVMValueRef acc)
 {
-	LLVMBuilderRef b = f->b;
-	LLVMValueRef a2 = LLVMBuildShl(b, acc, g->kind ? g->rq[3] : c32(f, 1), "");
-	LLVMValueRef p = LLVMBuildMul(b, LLVMBuildSExt(b, a2, f->i64, ""), LLVMBuildSExt(b, g->rq[0], f->i64, ""), "");
-	p = LLVMBuildAdd(b, p, LLVMConstInt(f->i64, 1ull << 31, 0), "");
-	LLVMValueRef t = LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
-	t = LLVMBuildAdd(b, t, g->rq[1], "");
-	if (!g->kind)
-		t = LLVMBuildAShr(b, LLVMBuildAdd(b, t, LLVMBuildAShr(b, a2, c32(f, 31), ""), ""), g->rq[2], "");
-	int64_t lo = g->usat ? 0 : -128, hi = g->usat ? 255 : 127;
-	t = be_intr(f, "llvm.smax", &f->i32, 1, (LLVMValueRef[]){t, c32(f, lo)}, 2);
-	t = be_intr(f, "llvm.smin", &f->i32, 1, (LLVMValueRef[]){t, c32(f, hi)}, 2);
-	return LLVMBuildTrunc(b, t, g->oty, "");
+	return LLVMBuildTrunc(f->b, be_rq_row(f, g->rq, g->kind == 1, g->usat, acc), g->oty, "");
 }
 
 /* The sum of output (oh, ow)'s taps onto acc: the taps of each kernel
@@ -1685,13 +1663,10 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	 * dw_rq's two sequences, which requant_bounded's one for both (its
 	 * masks) costs about two instructions an output more than */
 	LLVMValueRef r0c = NULL, rqt = NULL;
-	bool usat, wide;
-	if (f->mcu && o.nrq == C && be_rq_rows(f, &o, C, &rqt, &usat, &wide) && wide) {
-		bool any[2] = {false, false};
-		for (int64_t i = 0; i < C; i++)
-			any[o.shift[i] >= 0] = true;
-		split = any[0] && any[1];
-	}
+	bool usat, wide, any[2] = {false, false};
+	for (int64_t i = 0; f->mcu && o.nrq == C && i < C; i++)
+		any[o.shift[i] >= 0] = true;
+	split = any[0] && any[1] && be_rq_rows(f, &o, C, &rqt, &usat, &wide);
 	if (split) {
 		LLVMValueRef at = be_mul(f, c, 4);
 		for (int i = 0; i < 4; i++)
