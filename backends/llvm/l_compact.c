@@ -159,7 +159,7 @@ static LLVMValueRef term(be_fn *f, const ck_key *key, LLVMValueRef xv, LLVMValue
 
 /* Output positions o in [*lo, *hi) (hi may be below lo: none) whose input
  * o*st + t lies in [0, in); t may be negative. */
-static void tap_range(be_fn *f, LLVMValueRef t, LLVMValueRef st, LLVMValueRef in, LLVMValueRef out,
+void be_tap_range(be_fn *f, LLVMValueRef t, LLVMValueRef st, LLVMValueRef in, LLVMValueRef out,
                       LLVMValueRef *lo, LLVMValueRef *hi)
 {
 	LLVMBuilderRef b = f->b;
@@ -172,29 +172,43 @@ static void tap_range(be_fn *f, LLVMValueRef t, LLVMValueRef st, LLVMValueRef in
 	*hi = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, h, out, ""), h, out, "");
 }
 
+LLVMValueRef be_kernel_begin(be_fn *f, const char *name, LLVMTypeRef fty, be_kstate *ks)
+{
+	LLVMValueRef fn = LLVMAddFunction(f->mod, name, fty);
+	LLVMSetLinkage(fn, LLVMInternalLinkage);
+	static const char *const fattr[] = {"nounwind", "noinline", "minsize", "optsize"};
+	for (size_t i = 0; i < sizeof fattr / sizeof fattr[0]; i++)
+		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, be_attr(f->ctx, fattr[i]));
+	for (unsigned i = 1; i <= LLVMCountParamTypes(fty); i++)
+		LLVMAddAttributeAtIndex(fn, i, be_attr(f->ctx, "noalias"));
+	/* Build it with f's helpers: point f at the kernel, then back. */
+	ks->b = f->b;
+	ks->fn = f->fn;
+	ks->entry = f->entry;
+	f->b = LLVMCreateBuilderInContext(f->ctx);
+	f->fn = fn;
+	f->entry = LLVMAppendBasicBlockInContext(f->ctx, fn, "entry");
+	LLVMPositionBuilderAtEnd(f->b, f->entry);
+	return fn;
+}
+
+void be_kernel_end(be_fn *f, const be_kstate *ks)
+{
+	LLVMDisposeBuilder(f->b);
+	f->b = ks->b;
+	f->fn = ks->fn;
+	f->entry = ks->entry;
+}
+
 static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 {
 	static const char *const kname[KK_COUNT] = {"f32", "int", "bin", "tern", "pow2", "cb"};
 	char name[160];
 	snprintf(name, sizeof name, "%s.k.%s%s%s", f->name, kname[key->kind], key->scale16 ? ".h" : "",
 	         key->zp_mode == BE_ZP_PACKED ? ".zp" : key->zp_mode == BE_ZP_I32 ? ".zi" : "");
-	LLVMValueRef fn = LLVMAddFunction(f->mod, name, kernel_type(f));
-	LLVMSetLinkage(fn, LLVMInternalLinkage);
-	static const char *const fattr[] = {"nounwind", "noinline", "minsize", "optsize"};
-	for (size_t i = 0; i < sizeof fattr / sizeof fattr[0]; i++)
-		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, be_attr(f->ctx, fattr[i]));
-	for (unsigned i = 1; i <= 3; i++)
-		LLVMAddAttributeAtIndex(fn, i, be_attr(f->ctx, "noalias"));
-
-	/* Build it with f's helpers: point f at the kernel, then back. */
-	LLVMBuilderRef save_b = f->b;
-	LLVMValueRef save_fn = f->fn;
-	LLVMBasicBlockRef save_entry = f->entry;
-	f->b = LLVMCreateBuilderInContext(f->ctx);
-	f->fn = fn;
-	f->entry = LLVMAppendBasicBlockInContext(f->ctx, fn, "entry");
+	be_kstate ks;
+	LLVMValueRef fn = be_kernel_begin(f, name, kernel_type(f), &ks);
 	LLVMBuilderRef b = f->b;
-	LLVMPositionBuilderAtEnd(b, f->entry);
 
 	kb K = {.f = f}, *k = &K;
 	LLVMTypeRef dt = desc_type(f), i16 = LLVMInt16TypeInContext(f->ctx);
@@ -256,8 +270,8 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMValueRef ty = LLVMBuildSub(b, imul(f, ky, p[CP_DH]), p[CP_PH], "");
 	LLVMValueRef tx = LLVMBuildSub(b, imul(f, kx, p[CP_DW]), p[CP_PW], "");
 	LLVMValueRef y0, y1, x0, x1;
-	tap_range(f, ty, p[CP_SH], p[CP_IH], p[CP_OH], &y0, &y1);
-	tap_range(f, tx, p[CP_SW], p[CP_IW], p[CP_OW], &x0, &x1);
+	be_tap_range(f, ty, p[CP_SH], p[CP_IH], p[CP_OH], &y0, &y1);
+	be_tap_range(f, tx, p[CP_SW], p[CP_IW], p[CP_OW], &x0, &x1);
 	be_if any;
 	be_if_begin(f, &any, LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, y0, y1, ""),
 	                                  LLVMBuildICmp(b, LLVMIntULT, x0, x1, ""), ""));
@@ -312,11 +326,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	be_loop_end(f, &lm);
 	be_loop_end(f, &ln);
 	LLVMBuildRetVoid(b);
-
-	LLVMDisposeBuilder(f->b);
-	f->b = save_b;
-	f->fn = save_fn;
-	f->entry = save_entry;
+	be_kernel_end(f, &ks);
 	return fn;
 }
 

@@ -213,6 +213,30 @@ static LLVMValueRef requant(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMV
 	return LLVMBuildAdd(b, fl, LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSGT, rem, thr, ""), t32, ""), "");
 }
 
+/* ir_requant_apply(acc, mult, shift) for one channel whose i32 mult (0
+ * to INT32_MAX, as inference checks) and shift (-31..30) are run-time
+ * values (the shared kernels of l_compact_int.c), without 64-bit shifts
+ * by a variable (a libgcc call on 32-bit targets): SRDHM as the floor
+ * (a*M + 2^30) >> 31 (requant_k below), then RoundingDivideByPOT in i32
+ * as the reference writes it. */
+LLVMValueRef be_requant_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef zero = c32(f, 0);
+	LLVMValueRef left = smax_c(f, shift, zero);
+	LLVMValueRef r = smax_c(f, LLVMBuildSub(b, zero, shift, ""), zero);
+	LLVMValueRef a = LLVMBuildShl(b, acc, left, ""); /* wraps, like CMSIS-NN */
+	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, mult, f->i64, ""), ""),
+	                              LLVMConstInt(f->i64, 1ull << 30, 0), "");
+	LLVMValueRef x = LLVMBuildTrunc(b, LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 31, 0), ""), f->i32, "");
+	LLVMValueRef mask = LLVMBuildSub(b, LLVMBuildShl(b, c32(f, 1), r, ""), c32(f, 1), "");
+	LLVMValueRef rem = LLVMBuildAnd(b, x, mask, "");
+	LLVMValueRef thr = LLVMBuildAdd(b, LLVMBuildLShr(b, mask, c32(f, 1), ""),
+	                                LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSLT, x, zero, ""), f->i32, ""), "");
+	return LLVMBuildAdd(b, LLVMBuildAShr(b, x, r, ""),
+	                    LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSGT, rem, thr, ""), f->i32, ""), "");
+}
+
 /* ir_requant_apply(acc, mult[c], shift[c]) for the compile-time tables
  * mult/shift of n entries (one: constants), without branches or 64-bit
  * division.  gemmlowp's nudged, truncating SRDHM is a floor: for every a
@@ -727,7 +751,10 @@ enum { INSP_MAX = IR_MAX_RANK - 2 };
  * (be_segments), so padding taps are never visited (they would add 0). */
 static int l_int_conv(be_fn *f, const ir_node *n)
 {
-	int dsp = be_dsp_conv(f, n);
+	int dsp = be_l_compact_int(f, n);
+	if (dsp <= 0)
+		return dsp;
+	dsp = be_dsp_conv(f, n);
 	if (dsp <= 0)
 		return dsp;
 	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
@@ -863,7 +890,10 @@ done:
  * (operand 2) one per column. */
 static int l_int_matmul(be_fn *f, const ir_node *n)
 {
-	int dsp = be_dsp_matmul(f, n);
+	int dsp = be_l_compact_int(f, n);
+	if (dsp <= 0)
+		return dsp;
+	dsp = be_dsp_matmul(f, n);
 	if (dsp <= 0)
 		return dsp;
 	const ir_shape *as = &n->in[0]->shape, *bs = &n->in[1]->shape, *ys = &n->out[0]->shape;

@@ -43,12 +43,26 @@ enum { BE_INT_LANES_MAX = 16 };
 LLVMValueRef be_splat(be_fn *f, LLVMTypeRef ty, LLVMValueRef s);
 LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step);
 
+/* ir_requant_apply(acc, mult, shift) on run-time i32 values (mult >= 0,
+ * shift -31..30): the shared kernels' requantization.  An i32. */
+LLVMValueRef be_requant_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift);
+
+/* The compact integer kernel (l_compact_int.c): conv and matmul with
+ * constant weights through one shared function per activation dtype
+ * pair, when f's policy is a size one and n fits; 0, -1 reported, or 1
+ * when n is left to the other kernels. */
+int be_l_compact_int(be_fn *f, const ir_node *n);
+
 /* The target kernels (l_int_dsp.c): conv (one group, or depthwise) and
  * matmul with a constant 2-D right operand on i8/u8 data, on targets with
  * the v7E-M DSP instructions (f->dsp) or integer SIMD (f->isimd).  0, -1
  * reported, or 1 when n is not theirs (then the portable loops of l_int.c
  * lower it). */
 int be_dsp_conv(be_fn *f, const ir_node *n);
+/* The table that unpacks a byte of 4-bit (256 words: a pair), 2-bit (256
+ * x 2 words: two pairs) or 1-bit weights into SMLAD's i16 pairs, low
+ * halfword the even element (l_int_dsp.c); one per module. */
+LLVMValueRef be_dsp_lut(be_fn *f, int bits);
 int be_dsp_matmul(be_fn *f, const ir_node *n);
 
 #endif

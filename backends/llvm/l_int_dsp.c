@@ -79,7 +79,7 @@ struct dsp_job {
 	int64_t M, R, R4, P;      /* R4: R padded to a whole weight word */
 	int wbits;                /* 8, 4, 2 or 1 bits per packed weight */
 	int64_t wrow;             /* bytes per weight row (1 bit: per channel pair's row) */
-	LLVMValueRef lut;         /* lut_table(wbits) below 8 bits, else NULL */
+	LLVMValueRef lut;         /* be_dsp_lut(wbits) below 8 bits, else NULL */
 	bool any_neg;             /* some channel stored negated: */
 	LLVMValueRef sign;        /* i32 [M] +1/-1, or NULL */
 	LLVMValueRef w;           /* packed rows: [M][wrow] */
@@ -152,8 +152,9 @@ static int simd_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
  * sext b[7:4]), 256 words; bits 2, T[b] = (c0, c1), (c2, c3) for the
  * crumbs c_i = sext b[2i+1:2i], 256 x 2 words; bits 1, T[b] = the pairs of
  * two channels' four +-1 weights each, bits 0-3 the first's and 4-7 the
- * second's (1 is +1, 0 is -1), 256 x 4 words.  One of each per module. */
-static LLVMValueRef lut_table(be_fn *f, int bits)
+ * second's (1 is +1, 0 is -1), 256 x 4 words.  One of each per module
+ * (l_compact_int.c's kernel reads them too). */
+LLVMValueRef be_dsp_lut(be_fn *f, int bits)
 {
 	int per = bits == 4 ? 1 : bits == 2 ? 2 : 4;
 	LLVMValueRef v[256 * 4];
@@ -187,11 +188,11 @@ static LLVMValueRef lut_table(be_fn *f, int bits)
  *   8 bits: each group of four stored as (w0, w2, w1, w3), so that SXTB16
  *           of the word, plain and rotated by 8, gives (w0, w1), (w2, w3);
  *   4 bits: byte k = (w2k, w2k+1) as nibbles, unpacked to the pair by one
- *           load from lut_table(4);
- *   2 bits: byte k = (w4k .. w4k+3) as crumbs, two pairs from lut_table(2);
+ *           load from be_dsp_lut(4);
+ *   2 bits: byte k = (w4k .. w4k+3) as crumbs, two pairs from be_dsp_lut(2);
  *   1 bit (every wq +-1): channels 2p and 2p + 1 share one row, byte k
  *           their elements 4k .. 4k+3 as bits (first channel low), four
- *           pairs from lut_table(1).
+ *           pairs from be_dsp_lut(1).
  * A table load takes the place of SXTB16, so the packed tiles run as many
  * instructions per element as 8 bits (4 bits: one more load per pair), and
  * binary ones fewer.  The column tails beyond R are zero, so what the
@@ -240,7 +241,7 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	j->wbits = bits;
 	j->R4 = (R + 3) / 4 * 4;
 	j->wrow = bits == 1 ? j->R4 / 4 : j->R4 * bits / 8;
-	j->lut = bits < 8 ? lut_table(f, bits) : NULL;
+	j->lut = bits < 8 ? be_dsp_lut(f, bits) : NULL;
 	int64_t R4 = j->R4, rows = bits == 1 ? (M + 1) / 2 : M;
 	uint8_t *wb = calloc((size_t)(rows * j->wrow), 1);
 	int32_t *bb = malloc(sizeof *bb * (size_t)M);

@@ -65,6 +65,7 @@ typedef struct be_fn {
 	int isimd;                    /* BE_ISIMD_*: l_int_dsp.c's SIMD integer tiles */
 	int vnni;                     /* x86 VPDPBUSD: 1 AVX512-VNNI with VL, 2 AVX-VNNI, or 0 */
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
+	LLVMValueRef icompact[27];    /* and the integer ones (l_compact_int.c), by kind and dtypes */
 	be_layer *layer;              /* the layer function being built, or NULL (the body) */
 	int64_t asm_stack;            /* be_asm_stack's largest */
 	struct be_oconst *oconst;     /* be_opaque_const's globals so far */
@@ -191,6 +192,21 @@ void *be_qw_alloc(int nvalues);
  * kernel of its weight encoding when f's policy asks for it and n fits;
  * 0, -1 reported, or 1 when n is left to the speed kernels. */
 int be_l_compact(be_fn *f, const ir_node *n);
+/* A shared kernel's function (internal, minsize, noinline, pointer
+ * parameters noalias) with f's builder moved into its entry block;
+ * be_kernel_end moves it back to where it was. */
+typedef struct be_kstate {
+	LLVMBuilderRef b;
+	LLVMValueRef fn;
+	LLVMBasicBlockRef entry;
+} be_kstate;
+LLVMValueRef be_kernel_begin(be_fn *f, const char *name, LLVMTypeRef fty, be_kstate *ks);
+void be_kernel_end(be_fn *f, const be_kstate *ks);
+/* Output positions o in [*lo, *hi) (*hi may be below *lo: none) whose
+ * input o*st + t lies in [0, in); t may be negative; run-time index
+ * values. */
+void be_tap_range(be_fn *f, LLVMValueRef t, LLVMValueRef st, LLVMValueRef in, LLVMValueRef out,
+                  LLVMValueRef *lo, LLVMValueRef *hi);
 
 /* Per-family entry points.  Each lowers one node: 0, or -1 reported. */
 int be_l_unary(be_fn *f, const ir_node *n);

@@ -1,0 +1,1026 @@
+/* l_compact_int.c: the compact kernel of the integer path, the size
+ * policies' code (-Os, -Oz) for integer conv and matmul; l_compact.c has
+ * the float layers' ones.
+ *
+ * One internal function per (x dtype, y dtype) pair of i8, u8 and i16
+ * serves every integer Conv (1-D/2-D, any groups, strides, pads,
+ * dilations) and every MatMul with a constant 2-D right operand; a layer
+ * is one call kernel(&desc, x, y) with its descriptor, a private
+ * constant:
+ *   struct { ptr w, zw, bias, mult, shift; i32 zx, zy, lo, hi;
+ *            u16 p[IP_COUNT]; }
+ *   w      the weight codes less the layer's least code or zero point,
+ *          packed at p[IP_BITS] (1, 2, 4 or 8) bits, each output
+ *          channel's row byte-aligned (p[IP_ROWB] bytes)
+ *   zw     the zero points, offset and packed the same way, one per
+ *          channel (p[IP_ZC] = 1) or one for all
+ *   bias   i32 per channel, or NULL
+ *   mult   i32 and shift i8: rq_mult and rq_shift, per channel (p[IP_RQC]
+ *          = 1) or one for all
+ *   zx, zy the zero points of x and y; lo, hi y's range (fused clamps)
+ *   p      geometry (IP_*); a MatMul is a batch of 1x1 convs whose
+ *          outputs are stored channel-last (p[IP_YT] = 1).
+ * For each sample, output channel and output row, the kernel runs the
+ * row in chunks of up to 64 i32 accumulators on its stack: each starts
+ * at the bias; for each tap (c, ky, kx) whose input row lies inside, it
+ * decodes w - zw once and, unless it is zero, adds (x - zx) (w - zw) to
+ * the chunk's outputs whose input column lies inside (padding costs no
+ * checks per position and adds nothing, as in the interpreter); then
+ * each accumulator goes through the one requantization rule
+ * (be_requant_rt), the clamp and the zero point.  int32 arithmetic wraps
+ * whatever the order of the sum, so the bytes are the interpreter's.
+ * Flash per layer: the packed codes, 9 bytes per channel (bias, mult,
+ * shift) and the descriptor; the kernels are minsize. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "l_int.h"
+
+enum {
+	IP_N, IP_C, IP_IH, IP_IW, IP_M, IP_OH, IP_OW, IP_KH, IP_KW, IP_SH, IP_SW, IP_PH, IP_PW, IP_DH,
+	IP_DW, IP_G, IP_BITS, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_COUNT
+};
+
+enum { ID_W, ID_ZW, ID_BIAS, ID_MULT, ID_SHIFT, ID_SG, ID_LUT, ID_ZX, ID_ZY, ID_LO, ID_HI, ID_P, ID_COUNT };
+
+enum { CHUNK = 64 }; /* accumulators of one output row at a time */
+
+static LLVMTypeRef desc_type(be_fn *f)
+{
+	LLVMTypeRef el[ID_COUNT] = {f->ptr, f->ptr, f->ptr, f->ptr, f->ptr, f->ptr, f->ptr, f->i32, f->i32, f->i32, f->i32,
+	                            LLVMArrayType2(LLVMInt16TypeInContext(f->ctx), IP_COUNT)};
+	return LLVMStructTypeInContext(f->ctx, el, ID_COUNT, 0);
+}
+
+static LLVMTypeRef kernel_type(be_fn *f)
+{
+	LLVMTypeRef pt[4] = {f->ptr, f->ptr, f->ptr, f->ptr}; /* desc, x, y, columns */
+	return LLVMFunctionType(f->vd, pt, 4, 0);
+}
+
+/* The activation dtypes a kernel takes: its index, or -1. */
+static int act_index(ir_dtype t)
+{
+	return t == IR_DT_I8 ? 0 : t == IR_DT_U8 ? 1 : t == IR_DT_I16 ? 2 : -1;
+}
+
+static LLVMValueRef mul(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildNUWMul(f->b, a, b, "");
+}
+
+static LLVMValueRef add(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildNUWAdd(f->b, a, b, "");
+}
+
+static LLVMValueRef umin(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntULT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef umax(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntUGT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef smin32(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, a, b, ""), a, b, "");
+}
+
+static LLVMValueRef smax32(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSGT, a, b, ""), a, b, "");
+}
+
+/* Element i of the activation p of dtype t as an i32. */
+static LLVMValueRef ld_act(be_fn *f, ir_dtype t, LLVMValueRef p, LLVMValueRef i)
+{
+	LLVMValueRef v = be_ld_t(f, be_dt_type(f, t), p, i);
+	return t == IR_DT_U8 ? LLVMBuildZExt(f->b, v, f->i32, "") : LLVMBuildSExt(f->b, v, f->i32, "");
+}
+
+/* The kernel function "NAME.k.<what>.<x>.<y>", f's builder in its entry,
+ * with the descriptor's fields (fld) and geometry (p, index values). */
+static LLVMValueRef kernel_begin(be_fn *f, const char *what, ir_dtype xdt, ir_dtype ydt, be_kstate *ks,
+                                 LLVMValueRef *fld, LLVMValueRef *p)
+{
+	char name[160];
+	snprintf(name, sizeof name, "%s.k.%s.%s.%s", f->name, what, ir_dtype_name(xdt), ir_dtype_name(ydt));
+	LLVMValueRef fn = be_kernel_begin(f, name, kernel_type(f), ks);
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef dt = desc_type(f), i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef d = LLVMGetParam(fn, 0);
+	for (int i = 0; i < ID_P; i++)
+		fld[i] = LLVMBuildLoad2(b, i < ID_ZX ? f->ptr : f->i32, LLVMBuildStructGEP2(b, dt, d, (unsigned)i, ""), "");
+	LLVMValueRef pa = LLVMBuildStructGEP2(b, dt, d, ID_P, "");
+	for (int i = 0; i < IP_COUNT; i++) {
+		LLVMValueRef idx = LLVMConstInt(f->ity, (unsigned long long)i, 0);
+		LLVMValueRef a = LLVMBuildInBoundsGEP2(b, i16, pa, &idx, 1, "");
+		p[i] = LLVMBuildZExt(b, LLVMBuildLoad2(b, i16, a, ""), f->ity, "");
+	}
+	return fn;
+}
+
+/* acc requantized by the channel's (mult, shift), clamped to [lo, hi] -
+ * zy (so that adding zy cannot wrap), plus zy, as ydt. */
+static LLVMValueRef out_val(be_fn *f, ir_dtype ydt, const LLVMValueRef *fld, LLVMValueRef acc,
+                            LLVMValueRef mult, LLVMValueRef shift)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef lo = LLVMBuildSub(b, fld[ID_LO], fld[ID_ZY], ""), hi = LLVMBuildSub(b, fld[ID_HI], fld[ID_ZY], "");
+	LLVMValueRef r = be_requant_rt(f, acc, mult, shift);
+	r = LLVMBuildAdd(b, smin32(f, smax32(f, r, lo), hi), fld[ID_ZY], "");
+	return LLVMBuildTrunc(b, r, be_dt_type(f, ydt), "");
+}
+
+/* The channel's rq_mult and rq_shift. */
+static void chan_rq(be_fn *f, const LLVMValueRef *fld, const LLVMValueRef *p, LLVMValueRef m, LLVMValueRef *mult,
+                    LLVMValueRef *shift)
+{
+	LLVMValueRef rc = mul(f, m, p[IP_RQC]);
+	*mult = be_ld_t(f, f->i32, fld[ID_MULT], rc);
+	*shift = LLVMBuildSExt(f->b, be_ld_t(f, LLVMInt8TypeInContext(f->ctx), fld[ID_SHIFT], rc), f->i32, "");
+}
+
+static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
+{
+	be_kstate ks;
+	LLVMValueRef fld[ID_P], p[IP_COUNT];
+	LLVMValueRef fn = kernel_begin(f, "iconv", xdt, ydt, &ks, fld, p);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef x = LLVMGetParam(fn, 1), y = LLVMGetParam(fn, 2);
+	LLVMValueRef one = be_ci(f, 1), zero = be_ci(f, 0), ck = be_ci(f, CHUNK);
+	LLVMValueRef cg = LLVMBuildUDiv(b, p[IP_C], p[IP_G], ""), mg = LLVMBuildUDiv(b, p[IP_M], p[IP_G], "");
+	LLVMValueRef ihw = mul(f, p[IP_IH], p[IP_IW]), ohw = mul(f, p[IP_OH], p[IP_OW]);
+	LLVMValueRef yt = LLVMBuildICmp(b, LLVMIntNE, p[IP_YT], zero, "");
+	LLVMValueRef ystrm = LLVMBuildSelect(b, yt, one, ohw, "");
+	LLVMValueRef ystrn = LLVMBuildSelect(b, yt, p[IP_M], mul(f, p[IP_M], ohw), "");
+	LLVMValueRef nch = LLVMBuildUDiv(b, add(f, p[IP_OW], be_ci(f, CHUNK - 1)), ck, "");
+	LLVMValueRef acc = be_entry_alloca(f, LLVMArrayType2(f->i32, CHUNK), "acc");
+	LLVMValueRef bslot = be_entry_alloca(f, f->i32, "bias");
+	LLVMValueRef xslot = be_entry_alloca(f, f->ity, "xi");
+
+	be_loop ln, lm, loy, lch, li, lc, lky, lkx, lt, lo_;
+	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
+	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
+	LLVMValueRef g = LLVMBuildUDiv(b, m, mg, "");
+	LLVMValueRef xb = mul(f, add(f, mul(f, n, p[IP_C]), mul(f, g, cg)), ihw);
+	LLVMValueRef yb = add(f, mul(f, n, ystrn), mul(f, m, ystrm));
+	LLVMValueRef z = be_qw_code(f, fld[ID_ZW], zero, mul(f, m, p[IP_ZC]), p[IP_BITS]);
+	LLVMValueRef mult, shift;
+	chan_rq(f, fld, p, m, &mult, &shift);
+	LLVMValueRef wrow = mul(f, m, p[IP_ROWB]);
+	LLVMBuildStore(b, LLVMConstInt(f->i32, 0, 0), bslot);
+	be_if hb;
+	be_if_begin(f, &hb, LLVMBuildIsNotNull(b, fld[ID_BIAS], ""));
+	LLVMBuildStore(b, be_ld_t(f, f->i32, fld[ID_BIAS], m), bslot);
+	be_if_end(f, &hb);
+	LLVMValueRef bias = LLVMBuildLoad2(b, f->i32, bslot, "");
+
+	LLVMValueRef oy = be_loop_begin_v(f, &loy, p[IP_OH]);
+	LLVMValueRef ch = be_loop_begin_v(f, &lch, nch);
+	LLVMValueRef ox0 = mul(f, ch, ck);
+	LLVMValueRef cnt = umin(f, ck, LLVMBuildSub(b, p[IP_OW], ox0, ""));
+	LLVMValueRef oxe = add(f, ox0, cnt);
+	be_st_t(f, f->i32, acc, be_loop_begin_v(f, &li, cnt), bias);
+	be_loop_end(f, &li);
+
+	LLVMValueRef c = be_loop_begin_v(f, &lc, cg);
+	LLVMValueRef xc = add(f, xb, mul(f, c, ihw));
+	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[IP_KH]);
+	/* the input row oy*sh + ky*dh - ph (wraps below 0: one unsigned test) */
+	LLVMValueRef iy = LLVMBuildSub(b, add(f, mul(f, oy, p[IP_SH]), mul(f, ky, p[IP_DH])), p[IP_PH], "");
+	be_if rin;
+	be_if_begin(f, &rin, LLVMBuildICmp(b, LLVMIntULT, iy, p[IP_IH], ""));
+	LLVMValueRef xrow = add(f, xc, mul(f, iy, p[IP_IW]));
+	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[IP_KW]);
+	LLVMValueRef j = add(f, mul(f, add(f, mul(f, c, p[IP_KH]), ky), p[IP_KW]), kx);
+	LLVMValueRef wv = LLVMBuildSub(b, be_qw_code(f, fld[ID_W], wrow, j, p[IP_BITS]), z, "");
+	be_if wnz;
+	be_if_begin(f, &wnz, LLVMBuildICmp(b, LLVMIntNE, wv, LLVMConstInt(f->i32, 0, 0), ""));
+	LLVMValueRef tx = LLVMBuildSub(b, mul(f, kx, p[IP_DW]), p[IP_PW], "");
+	LLVMValueRef x0, x1;
+	be_tap_range(f, tx, p[IP_SW], p[IP_IW], p[IP_OW], &x0, &x1);
+	LLVMValueRef a = umax(f, x0, ox0), e = umin(f, x1, oxe);
+	be_if any;
+	be_if_begin(f, &any, LLVMBuildICmp(b, LLVMIntULT, a, e, ""));
+	LLVMBuildStore(b, add(f, add(f, xrow, mul(f, a, p[IP_SW])), tx), xslot);
+	LLVMValueRef t = be_loop_begin_v(f, &lt, LLVMBuildSub(b, e, a, ""));
+	LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xslot, "");
+	LLVMBuildStore(b, add(f, xi, p[IP_SW]), xslot);
+	LLVMValueRef xq = LLVMBuildSub(b, ld_act(f, xdt, x, xi), fld[ID_ZX], "");
+	LLVMValueRef ai = add(f, LLVMBuildSub(b, a, ox0, ""), t);
+	/* int32 wrap-around: plain i32 sub/mul/add, no nsw */
+	LLVMValueRef sum = LLVMBuildAdd(b, be_ld_t(f, f->i32, acc, ai), LLVMBuildMul(b, xq, wv, ""), "");
+	be_st_t(f, f->i32, acc, ai, sum);
+	be_loop_end(f, &lt);
+	be_if_end(f, &any);
+	be_if_end(f, &wnz);
+	be_loop_end(f, &lkx);
+	be_if_end(f, &rin);
+	be_loop_end(f, &lky);
+	be_loop_end(f, &lc);
+
+	LLVMValueRef o = be_loop_begin_v(f, &lo_, cnt);
+	LLVMValueRef yi = add(f, add(f, yb, mul(f, oy, p[IP_OW])), add(f, ox0, o));
+	be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, fld, be_ld_t(f, f->i32, acc, o), mult, shift));
+	be_loop_end(f, &lo_);
+
+	be_loop_end(f, &lch);
+	be_loop_end(f, &loy);
+	be_loop_end(f, &lm);
+	be_loop_end(f, &ln);
+	LLVMBuildRetVoid(b);
+	be_kernel_end(f, &ks);
+	return fn;
+}
+
+/* SMLAD (acc + a.lo b.lo + a.hi b.hi, i16 halves, wrapping), and SXTB16
+ * of x and of x rotated right by 8: the DSP instructions where f has
+ * them, plain i32 arithmetic elsewhere. */
+static LLVMValueRef half(be_fn *f, LLVMValueRef a, bool hi)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef c16 = LLVMConstInt(f->i32, 16, 0);
+	return LLVMBuildAShr(b, hi ? a : LLVMBuildShl(b, a, c16, ""), c16, "");
+}
+
+static LLVMValueRef smlad(be_fn *f, LLVMValueRef a, LLVMValueRef w, LLVMValueRef acc)
+{
+	if (f->dsp) {
+		LLVMValueRef args[3] = {a, w, acc};
+		return be_intr(f, "llvm.arm.smlad", NULL, 0, args, 3);
+	}
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef lo = LLVMBuildMul(b, half(f, a, false), half(f, w, false), "");
+	LLVMValueRef hi = LLVMBuildMul(b, half(f, a, true), half(f, w, true), "");
+	return LLVMBuildAdd(b, acc, LLVMBuildAdd(b, lo, hi, ""), "");
+}
+
+static LLVMValueRef sxtb16(be_fn *f, LLVMValueRef x, bool ror8)
+{
+	LLVMBuilderRef b = f->b;
+	if (ror8)
+		x = LLVMBuildOr(b, LLVMBuildLShr(b, x, LLVMConstInt(f->i32, 8, 0), ""),
+		                LLVMBuildShl(b, x, LLVMConstInt(f->i32, 24, 0), ""), "");
+	if (f->dsp)
+		return be_intr(f, "llvm.arm.sxtb16", NULL, 0, &x, 1);
+	LLVMValueRef c24 = LLVMConstInt(f->i32, 24, 0), c8 = LLVMConstInt(f->i32, 8, 0);
+	LLVMValueRef lo = LLVMBuildAShr(b, LLVMBuildShl(b, x, c24, ""), c24, "");
+	LLVMValueRef hi = LLVMBuildAShr(b, LLVMBuildShl(b, x, c8, ""), c24, "");
+	return LLVMBuildOr(b, LLVMBuildAnd(b, lo, LLVMConstInt(f->i32, 0xffff, 0), ""),
+	                   LLVMBuildShl(b, hi, LLVMConstInt(f->i32, 16, 0), ""), "");
+}
+
+enum { DW_TAPS = 64 }; /* the most taps of a depthwise kernel's channel */
+
+/* The depthwise kernel (one input channel per output channel, i8 or u8
+ * x): per channel, its taps w - zw decoded once into the stack, and x -
+ * zx copied into the caller's buffer as an i16 plane of p[IP_BH] x
+ * p[IP_BW] with a border of zeros (the padding, which adds nothing); then
+ * each output is one dot product over the taps, no bounds checks. */
+static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
+{
+	be_kstate ks;
+	LLVMValueRef fld[ID_P], p[IP_COUNT];
+	LLVMValueRef fn = kernel_begin(f, "idw", xdt, ydt, &ks, fld, p);
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef x = LLVMGetParam(fn, 1), y = LLVMGetParam(fn, 2), pl = LLVMGetParam(fn, 3);
+	LLVMValueRef zero = be_ci(f, 0);
+	LLVMValueRef ihw = mul(f, p[IP_IH], p[IP_IW]), ohw = mul(f, p[IP_OH], p[IP_OW]);
+	LLVMValueRef kk = mul(f, p[IP_KH], p[IP_KW]), BW = p[IP_BW];
+	LLVMValueRef words = LLVMBuildLShr(b, add(f, mul(f, p[IP_BH], BW), be_ci(f, 1)), be_ci(f, 1), "");
+	LLVMValueRef rowstep = mul(f, p[IP_DH], BW), ystep = mul(f, p[IP_SH], BW);
+	LLVMValueRef wk = be_entry_alloca(f, LLVMArrayType2(f->i32, DW_TAPS), "wk");
+	LLVMValueRef aslot = be_entry_alloca(f, f->i32, "acc");
+
+	be_loop ln, lm, lk, lz, liy, lix, loy, lox, lky, lkx;
+	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
+	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
+	LLVMValueRef nm = add(f, mul(f, n, p[IP_M]), m);
+	LLVMValueRef xb = mul(f, nm, ihw), yb = mul(f, nm, ohw);
+	LLVMValueRef z = be_qw_code(f, fld[ID_ZW], zero, mul(f, m, p[IP_ZC]), p[IP_BITS]);
+	LLVMValueRef wrow = mul(f, m, p[IP_ROWB]);
+	LLVMValueRef k = be_loop_begin_v(f, &lk, kk);
+	be_st_t(f, f->i32, wk, k, LLVMBuildSub(b, be_qw_code(f, fld[ID_W], wrow, k, p[IP_BITS]), z, ""));
+	be_loop_end(f, &lk);
+	LLVMValueRef mult, shift;
+	chan_rq(f, fld, p, m, &mult, &shift);
+	LLVMBuildStore(b, LLVMConstInt(f->i32, 0, 0), aslot);
+	be_if hb;
+	be_if_begin(f, &hb, LLVMBuildIsNotNull(b, fld[ID_BIAS], ""));
+	LLVMBuildStore(b, be_ld_t(f, f->i32, fld[ID_BIAS], m), aslot);
+	be_if_end(f, &hb);
+	LLVMValueRef bias = LLVMBuildLoad2(b, f->i32, aslot, "");
+	/* the plane: zeros, then x - zx inside */
+	be_st_t(f, f->i32, pl, be_loop_begin_v(f, &lz, words), LLVMConstInt(f->i32, 0, 0));
+	be_loop_end(f, &lz);
+	LLVMValueRef iy = be_loop_begin_v(f, &liy, p[IP_IH]);
+	LLVMValueRef prow = add(f, mul(f, add(f, iy, p[IP_PH]), BW), p[IP_PW]);
+	LLVMValueRef xrow = add(f, xb, mul(f, iy, p[IP_IW]));
+	LLVMValueRef ix = be_loop_begin_v(f, &lix, p[IP_IW]);
+	LLVMValueRef xq = LLVMBuildSub(b, ld_act(f, xdt, x, add(f, xrow, ix)), fld[ID_ZX], "");
+	be_st_t(f, i16, pl, add(f, prow, ix), LLVMBuildTrunc(b, xq, i16, ""));
+	be_loop_end(f, &lix);
+	be_loop_end(f, &liy);
+
+	/* 3x3 taps at dilation 1 along the row: per kernel row one SMLAD of
+	 * (x0, x1) against the pair (w0, w1) and one multiply of x2 by w2 */
+	LLVMValueRef is33 = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, kk, be_ci(f, 9), ""),
+	                                 LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, p[IP_KW], be_ci(f, 3), ""),
+	                                              LLVMBuildICmp(b, LLVMIntEQ, p[IP_DW], be_ci(f, 1), ""), ""), "");
+	LLVMValueRef pair[3], sing[3];
+	for (int r = 0; r < 3; r++) {
+		LLVMValueRef w0 = be_ld_t(f, f->i32, wk, be_ci(f, 3 * r)), w1 = be_ld_t(f, f->i32, wk, be_ci(f, 3 * r + 1));
+		pair[r] = LLVMBuildOr(b, LLVMBuildAnd(b, w0, LLVMConstInt(f->i32, 0xffff, 0), ""),
+		                      LLVMBuildShl(b, w1, LLVMConstInt(f->i32, 16, 0), ""), "");
+		sing[r] = be_ld_t(f, f->i32, wk, be_ci(f, 3 * r + 2));
+	}
+	LLVMValueRef oy = be_loop_begin_v(f, &loy, p[IP_OH]);
+	LLVMValueRef obase = mul(f, oy, ystep);
+	LLVMValueRef yrow = add(f, yb, mul(f, oy, p[IP_OW]));
+	LLVMValueRef ox = be_loop_begin_v(f, &lox, p[IP_OW]);
+	LLVMValueRef base = add(f, obase, mul(f, ox, p[IP_SW]));
+	LLVMBuildStore(b, bias, aslot);
+	be_if f33;
+	be_if_begin(f, &f33, is33);
+	LLVMValueRef a33 = bias;
+	for (int r = 0; r < 3; r++) {
+		LLVMValueRef at = add(f, base, mul(f, be_ci(f, r), rowstep));
+		LLVMValueRef pp = LLVMBuildGEP2(b, i16, pl, &at, 1, "");
+		LLVMValueRef x01 = LLVMBuildLoad2(b, f->i32, pp, "");
+		LLVMSetAlignment(x01, 2);
+		a33 = smlad(f, x01, pair[r], a33);
+		LLVMValueRef x2 = LLVMBuildSExt(b, be_ld_t(f, i16, pl, add(f, at, be_ci(f, 2))), f->i32, "");
+		a33 = LLVMBuildAdd(b, a33, LLVMBuildMul(b, x2, sing[r], ""), "");
+	}
+	LLVMBuildStore(b, a33, aslot);
+	be_if_end(f, &f33);
+	be_if fgen;
+	be_if_begin(f, &fgen, LLVMBuildNot(b, is33, ""));
+	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[IP_KH]);
+	LLVMValueRef rp = add(f, base, mul(f, ky, rowstep));
+	LLVMValueRef kr = mul(f, ky, p[IP_KW]);
+	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[IP_KW]);
+	LLVMValueRef xv = LLVMBuildSExt(b, be_ld_t(f, i16, pl, add(f, rp, mul(f, kx, p[IP_DW]))), f->i32, "");
+	LLVMValueRef t = LLVMBuildMul(b, xv, be_ld_t(f, f->i32, wk, add(f, kr, kx)), "");
+	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, aslot, ""), t, ""), aslot);
+	be_loop_end(f, &lkx);
+	be_loop_end(f, &lky);
+	be_if_end(f, &fgen);
+	LLVMValueRef acc = LLVMBuildLoad2(b, f->i32, aslot, "");
+	be_st_t(f, be_dt_type(f, ydt), y, add(f, yrow, ox), out_val(f, ydt, fld, acc, mult, shift));
+	be_loop_end(f, &lox);
+	be_loop_end(f, &loy);
+	be_loop_end(f, &lm);
+	be_loop_end(f, &ln);
+	LLVMBuildRetVoid(b);
+	be_kernel_end(f, &ks);
+	return fn;
+}
+
+enum { TP = 4 }; /* output positions (columns) per trip */
+
+/* x as a column element (i16). */
+static LLVMValueRef col_ext(be_fn *f, ir_dtype xdt, LLVMValueRef v)
+{
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	return xdt == IR_DT_I16 ? v : xdt == IR_DT_U8 ? LLVMBuildZExt(f->b, v, i16, "") : LLVMBuildSExt(f->b, v, i16, "");
+}
+
+/* Where element r of column q0/4 lies: the columns interleaved by 4
+ * elements, so that a step reads all of them from one pointer. */
+static LLVMValueRef col_at(be_fn *f, LLVMValueRef q4, LLVMValueRef r)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef grp = LLVMBuildLShr(b, r, be_ci(f, 2), "");
+	return add(f, add(f, mul(f, grp, be_ci(f, 4 * TP)), q4), LLVMBuildAnd(b, r, be_ci(f, 3), ""));
+}
+
+/* The steps of make_gemm_kernel's inner loop on Cortex-M (inline Thumb-2,
+ * which keeps the four accumulators, both pointers, the count, the table
+ * and the weight pairs in registers; LLVM's allocation spilled): per 4
+ * reduction elements the weight pairs into $7, $8 (8 bits: a word and two
+ * SXTB16; 4 bits: two bytes, two table loads; 2 bits: a byte, one LDRD
+ * from the table), then per column an LDRD and two SMLADs. */
+static void steps_asm(be_fn *f, int bits, int ncol, LLVMValueRef wp, LLVMValueRef cp, LLVMValueRef n,
+                      LLVMValueRef lut, LLVMValueRef *accs)
+{
+	static const char *const wtext[3] = {
+		"ldr $7, [$4], #4\nsxtb16 $8, $7, ror #8\nsxtb16 $7, $7\n",
+		"ldrb $7, [$4], #1\nldrb $8, [$4], #1\nldr $7, [$18, $7, lsl #2]\nldr $8, [$18, $8, lsl #2]\n",
+		"ldrb $7, [$4], #1\nadd $7, $18, $7, lsl #3\nldrd $7, $8, [$7]\n",
+	};
+	char text[1024];
+	size_t at = (size_t)snprintf(text, sizeof text, "1:\n%s", wtext[bits == 8 ? 0 : bits == 4 ? 1 : 2]);
+	for (int k = 0; k < ncol; k++) /* one column: the next group is 32 bytes on */
+		at += (size_t)snprintf(text + at, sizeof text - at,
+		                       "ldrd $9, $10, [$5], #%d\nsmlad $%d, $9, $7, $%d\nsmlad $%d, $10, $8, $%d\n",
+		                       ncol == 1 ? 8 * TP : 8, k, k, k, k);
+	snprintf(text + at, sizeof text - at, "subs $6, $6, #1\nbne 1b\n");
+	static const char cons[] = "=r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,6,r,~{cc},~{memory}";
+	LLVMValueRef args[8];
+	LLVMTypeRef rty[11], pty[8];
+	for (int k = 0; k < TP; k++)
+		args[k] = LLVMBuildLoad2(f->b, f->i32, accs[k], "");
+	args[4] = wp;
+	args[5] = cp;
+	args[6] = LLVMBuildTrunc(f->b, n, f->i32, "");
+	args[7] = lut;
+	for (int i = 0; i < 11; i++)
+		rty[i] = i == 4 || i == 5 ? f->ptr : f->i32;
+	for (int i = 0; i < 8; i++)
+		pty[i] = LLVMTypeOf(args[i]);
+	LLVMTypeRef sty = LLVMStructTypeInContext(f->ctx, rty, 11, 0);
+	LLVMTypeRef fty = LLVMFunctionType(sty, pty, 8, 0);
+	LLVMValueRef ia = LLVMGetInlineAsm(fty, text, strlen(text), (char *)cons, strlen(cons), 1, 0,
+	                                   LLVMInlineAsmDialectATT, 0);
+	LLVMValueRef r = LLVMBuildCall2(f->b, fty, ia, args, 8, "");
+	for (int k = 0; k < TP; k++)
+		LLVMBuildStore(f->b, LLVMBuildExtractValue(f->b, r, (unsigned)k, ""), accs[k]);
+}
+
+/* The kernel of groupless convs and matmuls: for each quad of output
+ * positions, their input columns (R elements each, as i16, x's zero
+ * point where a tap lies in the padding) are copied to the caller's
+ * buffer (4 x R4 i16, R4 = R rounded up to 4, interleaved by groups of
+ * 4 elements: col_at); then for each output
+ * channel, 4 accumulators start at the channel's folded bias, take 4
+ * reduction elements a step (two SMLADs per column against the weight
+ * pairs: 8 bits from one word and two SXTB16, 4 and 2 bits from the
+ * unpacking table, one inner loop per width), are negated back for a
+ * channel stored negated, and are requantized. */
+static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
+{
+	be_kstate ks;
+	LLVMValueRef fld[ID_P], p[IP_COUNT];
+	LLVMValueRef fn = kernel_begin(f, "igemm", xdt, ydt, &ks, fld, p);
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), i8 = LLVMInt8TypeInContext(f->ctx);
+	LLVMValueRef x = LLVMGetParam(fn, 1), y = LLVMGetParam(fn, 2), col = LLVMGetParam(fn, 3);
+	LLVMValueRef zero = be_ci(f, 0), one = be_ci(f, 1), tp = be_ci(f, TP);
+	LLVMValueRef ihw = mul(f, p[IP_IH], p[IP_IW]), P = mul(f, p[IP_OH], p[IP_OW]);
+	LLVMValueRef yt = LLVMBuildICmp(b, LLVMIntNE, p[IP_YT], zero, "");
+	LLVMValueRef ystrm = LLVMBuildSelect(b, yt, one, P, ""), ystrp = LLVMBuildSelect(b, yt, p[IP_M], one, "");
+	LLVMValueRef R4 = p[IP_R4], steps = LLVMBuildUDiv(b, R4, be_ci(f, 4), "");
+	LLVMValueRef nq = LLVMBuildUDiv(b, add(f, P, be_ci(f, TP - 1)), tp, "");
+	LLVMValueRef zx16 = LLVMBuildTrunc(b, fld[ID_ZX], i16, "");
+	LLVMValueRef accs[TP];
+	for (int q = 0; q < TP; q++)
+		accs[q] = be_entry_alloca(f, f->i32, "acc");
+
+	/* the input offset of each reduction element r = (c, ky, kx) from a
+	 * position's first tap (0 past R: their weights are 0), after the
+	 * columns in the caller's buffer */
+	be_loop ln, lq, lf, lc, lky, lkx, lm, lg, lo;
+	LLVMValueRef offs = LLVMBuildGEP2(b, i16, col, (LLVMValueRef[]){mul(f, R4, tp)}, 1, "");
+	LLVMValueRef R = mul(f, mul(f, p[IP_C], p[IP_KH]), p[IP_KW]);
+	be_st_t(f, f->i32, offs, be_loop_begin_v(f, &lo, R4), LLVMConstInt(f->i32, 0, 0));
+	be_loop_end(f, &lo);
+	LLVMValueRef oc = be_loop_begin_v(f, &lc, p[IP_C]);
+	LLVMValueRef oky = be_loop_begin_v(f, &lky, p[IP_KH]);
+	LLVMValueRef okx = be_loop_begin_v(f, &lkx, p[IP_KW]);
+	LLVMValueRef orr = add(f, mul(f, add(f, mul(f, oc, p[IP_KH]), oky), p[IP_KW]), okx);
+	LLVMValueRef ov = add(f, add(f, mul(f, oc, ihw), mul(f, mul(f, oky, p[IP_DH]), p[IP_IW])), mul(f, okx, p[IP_DW]));
+	be_st_t(f, f->i32, offs, orr, LLVMBuildTrunc(b, ov, f->i32, ""));
+	be_loop_end(f, &lkx);
+	be_loop_end(f, &lky);
+	be_loop_end(f, &lc);
+	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
+	LLVMValueRef xb = mul(f, mul(f, n, p[IP_C]), ihw);
+	LLVMValueRef yb = mul(f, mul(f, n, p[IP_M]), P);
+	LLVMValueRef qd = be_loop_begin_v(f, &lq, nq);
+	LLVMValueRef p0 = mul(f, qd, tp);
+	LLVMValueRef np = umin(f, tp, LLVMBuildSub(b, P, p0, ""));
+
+	/* the columns (a quad past the end repeats the last position); a full
+	 * quad of a pointwise conv (one row of P positions) reads 4 adjacent
+	 * bytes per channel */
+	LLVMValueRef pw = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, mul(f, p[IP_KH], p[IP_KW]), one, ""),
+	                               LLVMBuildICmp(b, LLVMIntEQ, add(f, p[IP_IH], p[IP_OH]), be_ci(f, 2), ""), "");
+	pw = LLVMBuildAnd(b, pw, LLVMBuildICmp(b, LLVMIntEQ, add(f, p[IP_SW], p[IP_PW]), one, ""), "");
+	pw = LLVMBuildAnd(b, pw, LLVMBuildICmp(b, LLVMIntEQ, np, tp, ""), "");
+	be_if fpw;
+	be_if_begin(f, &fpw, pw);
+	LLVMValueRef pc = be_loop_begin_v(f, &lc, p[IP_C]);
+	LLVMValueRef px = add(f, add(f, xb, mul(f, pc, ihw)), p0);
+	for (int k = 0; k < TP; k++)
+		be_st_t(f, i16, col, col_at(f, be_ci(f, 4 * k), pc), col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, add(f, px, be_ci(f, k)))));
+	be_loop_end(f, &lc);
+	be_if_end(f, &fpw);
+	be_if fgen;
+	be_if_begin(f, &fgen, LLVMBuildNot(b, pw, ""));
+	LLVMValueRef q = be_loop_begin_v(f, &lf, tp);
+	LLVMValueRef pos = umin(f, add(f, p0, q), LLVMBuildSub(b, P, one, ""));
+	LLVMValueRef oy = LLVMBuildUDiv(b, pos, p[IP_OW], "");
+	LLVMValueRef ox = LLVMBuildSub(b, pos, mul(f, oy, p[IP_OW]), "");
+	LLVMValueRef cq = mul(f, q, be_ci(f, 4));
+	/* a position whose taps all lie inside: by the offsets, no checks */
+	LLVMValueRef iy0 = LLVMBuildSub(b, mul(f, oy, p[IP_SH]), p[IP_PH], "");
+	LLVMValueRef ix0 = LLVMBuildSub(b, mul(f, ox, p[IP_SW]), p[IP_PW], "");
+	LLVMValueRef inside = LLVMBuildAnd(
+		b, LLVMBuildICmp(b, LLVMIntSGE, iy0, zero, ""),
+		LLVMBuildICmp(b, LLVMIntSLT, add(f, iy0, mul(f, LLVMBuildSub(b, p[IP_KH], one, ""), p[IP_DH])), p[IP_IH], ""), "");
+	inside = LLVMBuildAnd(b, inside, LLVMBuildICmp(b, LLVMIntSGE, ix0, zero, ""), "");
+	inside = LLVMBuildAnd(
+		b, inside,
+		LLVMBuildICmp(b, LLVMIntSLT, add(f, ix0, mul(f, LLVMBuildSub(b, p[IP_KW], one, ""), p[IP_DW])), p[IP_IW], ""), "");
+	be_if fin, fedge;
+	be_if_begin(f, &fin, inside);
+	LLVMValueRef xbase = add(f, add(f, xb, mul(f, iy0, p[IP_IW])), ix0);
+	LLVMValueRef g = be_loop_begin_v(f, &lg, steps);
+	for (int e = 0; e < 4; e++) {
+		LLVMValueRef r = add(f, mul(f, g, be_ci(f, 4)), be_ci(f, e));
+		LLVMValueRef o = LLVMBuildSExt(b, be_ld_t(f, f->i32, offs, r), f->ity, "");
+		LLVMValueRef v = col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, add(f, xbase, o)));
+		be_st_t(f, i16, col, add(f, add(f, mul(f, g, be_ci(f, 4 * TP)), cq), be_ci(f, e)), v);
+	}
+	be_loop_end(f, &lg);
+	be_if_end(f, &fin);
+	be_if_begin(f, &fedge, LLVMBuildNot(b, inside, ""));
+	LLVMValueRef c = be_loop_begin_v(f, &lc, p[IP_C]);
+	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[IP_KH]);
+	LLVMValueRef iy = LLVMBuildSub(b, add(f, mul(f, oy, p[IP_SH]), mul(f, ky, p[IP_DH])), p[IP_PH], "");
+	LLVMValueRef r0 = mul(f, add(f, mul(f, c, p[IP_KH]), ky), p[IP_KW]);
+	be_if rin, rout;
+	be_if_begin(f, &rin, LLVMBuildICmp(b, LLVMIntULT, iy, p[IP_IH], ""));
+	LLVMValueRef xrow = add(f, add(f, xb, mul(f, c, ihw)), mul(f, iy, p[IP_IW]));
+	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[IP_KW]);
+	LLVMValueRef ix = LLVMBuildSub(b, add(f, mul(f, ox, p[IP_SW]), mul(f, kx, p[IP_DW])), p[IP_PW], "");
+	LLVMValueRef in = LLVMBuildICmp(b, LLVMIntULT, ix, p[IP_IW], "");
+	LLVMValueRef xv = col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, LLVMBuildSelect(b, in, add(f, xrow, ix), zero, "")));
+	be_st_t(f, i16, col, col_at(f, cq, add(f, r0, kx)), LLVMBuildSelect(b, in, xv, zx16, ""));
+	be_loop_end(f, &lkx);
+	be_if_end(f, &rin);
+	be_if_begin(f, &rout, LLVMBuildICmp(b, LLVMIntUGE, iy, p[IP_IH], ""));
+	be_st_t(f, i16, col, col_at(f, cq, add(f, r0, be_loop_begin_v(f, &lkx, p[IP_KW]))), zx16);
+	be_loop_end(f, &lkx);
+	be_if_end(f, &rout);
+	be_loop_end(f, &lky);
+	be_loop_end(f, &lc);
+	be_if_end(f, &fedge);
+	be_loop_end(f, &lf);
+	be_if_end(f, &fgen);
+	/* elements R .. R4 - 1 of each column (their weights are 0) */
+	be_if pad;
+	be_if_begin(f, &pad, LLVMBuildICmp(b, LLVMIntULT, R, R4, ""));
+	be_loop lpad;
+	LLVMValueRef rp = add(f, R, be_loop_begin_v(f, &lpad, LLVMBuildSub(b, R4, R, "")));
+	for (int k = 0; k < TP; k++)
+		be_st_t(f, i16, col, col_at(f, be_ci(f, 4 * k), rp), LLVMConstInt(i16, 0, 0));
+	be_loop_end(f, &lpad);
+	be_if_end(f, &pad);
+
+	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
+	LLVMValueRef bias = be_ld_t(f, f->i32, fld[ID_BIAS], m);
+	for (int k = 0; k < TP; k++)
+		LLVMBuildStore(b, bias, accs[k]);
+	LLVMValueRef wrow = mul(f, m, p[IP_ROWB]);
+	/* one inner loop per width: 8 bits, 4 bits, else 2 */
+	LLVMValueRef is8 = LLVMBuildICmp(b, LLVMIntEQ, p[IP_BITS], be_ci(f, 8), "");
+	LLVMValueRef is4 = LLVMBuildICmp(b, LLVMIntEQ, p[IP_BITS], be_ci(f, 4), "");
+	for (int wd = 8; wd >= 2; wd /= 2) {
+		be_if wi;
+		be_if_begin(f, &wi, wd == 8 ? is8 : wd == 4 ? LLVMBuildAnd(b, is4, LLVMBuildNot(b, is8, ""), "")
+		                                          : LLVMBuildNot(b, LLVMBuildOr(b, is8, is4, ""), ""));
+		if (f->dsp) { /* all four columns, or the one there is */
+			LLVMValueRef wp = LLVMBuildGEP2(b, i8, fld[ID_W], &wrow, 1, "");
+			LLVMValueRef one_col = LLVMBuildICmp(b, LLVMIntEQ, np, one, "");
+			be_if c1, c4;
+			be_if_begin(f, &c1, one_col);
+			steps_asm(f, wd, 1, wp, col, steps, fld[ID_LUT], accs);
+			be_if_end(f, &c1);
+			be_if_begin(f, &c4, LLVMBuildNot(b, one_col, ""));
+			steps_asm(f, wd, TP, wp, col, steps, fld[ID_LUT], accs);
+			be_if_end(f, &c4);
+			be_if_end(f, &wi);
+			continue;
+		}
+		be_loop ls;
+		LLVMValueRef st = be_loop_begin_v(f, &ls, steps);
+		LLVMValueRef w0, w1;
+		if (wd == 8) {
+			LLVMValueRef wd4 = be_ld_t(f, f->i32, LLVMBuildGEP2(b, i8, fld[ID_W], &wrow, 1, ""), st);
+			w0 = sxtb16(f, wd4, false);
+			w1 = sxtb16(f, wd4, true);
+		} else if (wd == 4) {
+			LLVMValueRef bi = add(f, wrow, mul(f, st, be_ci(f, 2)));
+			LLVMValueRef b0 = LLVMBuildZExt(b, be_ld_t(f, i8, fld[ID_W], bi), f->ity, "");
+			LLVMValueRef b1 = LLVMBuildZExt(b, be_ld_t(f, i8, fld[ID_W], add(f, bi, one)), f->ity, "");
+			w0 = be_ld_t(f, f->i32, fld[ID_LUT], b0);
+			w1 = be_ld_t(f, f->i32, fld[ID_LUT], b1);
+		} else {
+			LLVMValueRef by = LLVMBuildZExt(b, be_ld_t(f, i8, fld[ID_W], add(f, wrow, st)), f->ity, "");
+			LLVMValueRef li = mul(f, by, be_ci(f, 2));
+			w0 = be_ld_t(f, f->i32, fld[ID_LUT], li);
+			w1 = be_ld_t(f, f->i32, fld[ID_LUT], add(f, li, one));
+		}
+		for (int k = 0; k < TP; k++) {
+			/* column k's elements 4 st .. 4 st + 3 as two words */
+			LLVMValueRef ci = add(f, mul(f, st, be_ci(f, 2 * TP)), be_ci(f, 2 * k));
+			LLVMValueRef a = LLVMBuildLoad2(b, f->i32, accs[k], "");
+			a = smlad(f, be_ld_t(f, f->i32, col, ci), w0, a);
+			a = smlad(f, be_ld_t(f, f->i32, col, add(f, ci, one)), w1, a);
+			LLVMBuildStore(b, a, accs[k]);
+		}
+		be_loop_end(f, &ls);
+		be_if_end(f, &wi);
+	}
+	LLVMValueRef mult, shift;
+	chan_rq(f, fld, p, m, &mult, &shift);
+	be_if sg;
+	be_if_begin(f, &sg, LLVMBuildIsNotNull(b, fld[ID_SG], ""));
+	be_if ng;
+	be_if_begin(f, &ng, LLVMBuildICmp(b, LLVMIntNE, be_ld_t(f, i8, fld[ID_SG], m), LLVMConstInt(i8, 0, 0), ""));
+	for (int k = 0; k < TP; k++)
+		LLVMBuildStore(b, LLVMBuildNeg(b, LLVMBuildLoad2(b, f->i32, accs[k], ""), ""), accs[k]);
+	be_if_end(f, &ng);
+	be_if_end(f, &sg);
+	LLVMValueRef ybm = add(f, yb, mul(f, m, ystrm));
+	for (int k = 0; k < TP; k++) {
+		be_if has;
+		be_if_begin(f, &has, LLVMBuildICmp(b, LLVMIntULT, be_ci(f, k), np, ""));
+		LLVMValueRef yi = add(f, ybm, mul(f, add(f, p0, be_ci(f, k)), ystrp));
+		be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, fld, LLVMBuildLoad2(b, f->i32, accs[k], ""), mult, shift));
+		be_if_end(f, &has);
+	}
+	be_loop_end(f, &lm);
+	be_loop_end(f, &lq);
+	be_loop_end(f, &ln);
+	LLVMBuildRetVoid(b);
+	be_kernel_end(f, &ks);
+	return fn;
+}
+
+/* ------------------------------------------------------------ lowering */
+
+static bool fits(int64_t v)
+{
+	return v >= 0 && v <= 65535;
+}
+
+/* A private constant of the n bytes at data (plus one zero byte: the
+ * kernel's code loads read the byte after a code too). */
+static LLVMValueRef bytes(be_fn *f, const char *tag, int id, const uint8_t *data, size_t n)
+{
+	char name[96];
+	snprintf(name, sizeof name, "%s.%s%d", f->name, tag, id);
+	return be_opaque_const(f, name, LLVMConstStringInContext2(f->ctx, (const char *)data, n, 1), 4);
+}
+
+/* vals[0..n) (each in [0, 2^bits)) packed at bits per entry, rows of
+ * `row` entries starting on a byte; NULL when out of memory. */
+static uint8_t *pack(const int32_t *vals, int64_t rows, int64_t row, int bits, int64_t *rowb)
+{
+	*rowb = (row * bits + 7) / 8;
+	uint8_t *p = calloc((size_t)(rows * *rowb + 1), 1);
+	if (!p)
+		return NULL;
+	for (int64_t r = 0; r < rows; r++)
+		for (int64_t j = 0; j < row; j++) {
+			int64_t bit = j * bits;
+			p[r * *rowb + bit / 8] |= (uint8_t)((uint32_t)vals[r * row + j] << (bit % 8));
+		}
+	return p;
+}
+
+/* The layer's geometry in P (matmul: a batch of 1x1 convs); false when
+ * n is not the kernel's. */
+static bool geometry(be_fn *f, const ir_node *n, int64_t *P, int *err)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
+	*err = 0;
+	if (n->op == IR_OP_MATMUL) {
+		if (ws->rank != 2 || xs->rank < 1 || xs->d[xs->rank - 1] != ws->d[0] || ws->d[0] < 1)
+			return false;
+		P[IP_N] = ir_shape_numel(xs) / ws->d[0], P[IP_C] = ws->d[0], P[IP_M] = ws->d[1];
+		P[IP_IH] = P[IP_IW] = P[IP_OH] = P[IP_OW] = P[IP_KH] = P[IP_KW] = 1;
+		P[IP_SH] = P[IP_SW] = P[IP_DH] = P[IP_DW] = P[IP_G] = P[IP_YT] = 1;
+		return ir_shape_numel(ys) == P[IP_N] * P[IP_M];
+	}
+	if (xs->rank != 3 && xs->rank != 4)
+		return false;
+	bool two = xs->rank == 4;
+	int nsp = xs->rank - 2;
+	int64_t st[2], dl[2], in[2], k[2], pb[2], pe[2];
+	be_ints_attr(n, "strides", nsp, st);
+	be_ints_attr(n, "dilations", nsp, dl);
+	for (int i = 0; i < nsp; i++) {
+		in[i] = xs->d[2 + i];
+		k[i] = ws->d[2 + i];
+	}
+	if (k_resolve_pads(f->g, n, nsp, in, k, st, dl, pb, pe, f->d)) {
+		*err = -1;
+		return false;
+	}
+	int h = two ? 0 : -1, w = two ? 1 : 0;
+	P[IP_N] = xs->d[0], P[IP_C] = xs->d[1], P[IP_M] = ys->d[1];
+	P[IP_IH] = two ? in[h] : 1, P[IP_IW] = in[w];
+	P[IP_OH] = two ? ys->d[2] : 1, P[IP_OW] = ys->d[xs->rank - 1];
+	P[IP_KH] = two ? k[h] : 1, P[IP_KW] = k[w];
+	P[IP_SH] = two ? st[h] : 1, P[IP_SW] = st[w];
+	P[IP_DH] = two ? dl[h] : 1, P[IP_DW] = dl[w];
+	P[IP_PH] = two ? pb[h] : 0, P[IP_PW] = pb[w];
+	P[IP_G] = ir_attr_int(n, "group", 1);
+	if (P[IP_G] < 1 || P[IP_C] % P[IP_G] || P[IP_M] % P[IP_G])
+		return false;
+	/* a pointwise conv reads its input plane as one row */
+	if (P[IP_KH] == 1 && P[IP_KW] == 1 && P[IP_SH] == 1 && P[IP_SW] == 1 && P[IP_PH] == 0 &&
+	    P[IP_PW] == 0 && P[IP_OH] == P[IP_IH] && P[IP_OW] == P[IP_IW]) {
+		P[IP_IW] = P[IP_OW] = P[IP_IH] * P[IP_IW];
+		P[IP_IH] = P[IP_OH] = 1;
+	}
+	return true;
+}
+
+/* What both kernels' lowering shares. */
+typedef struct ci_job {
+	int64_t P[IP_COUNT], M, R;
+	be_iop o;
+	int32_t *codes, *zw, *bias; /* codes [M][R] (channel-major), zw [M], bias [M] */
+	LLVMValueRef wg, zg, bg, sgg, lut;
+	LLVMValueRef cols; /* the kernel's buffer in the caller's frame, or NULL */
+	int64_t colbytes;
+} ci_job;
+
+/* Packed weights, zero points and bias for make_conv_kernel: the codes
+ * and zero points less the least of them, at the fewest bits of 1, 2, 4
+ * and 8 that hold the span; 0, 1 (not this kernel's), -1 reported. */
+static int conv_tables(be_fn *f, const ir_node *n, ci_job *j)
+{
+	int64_t M = j->M, R = j->R, lo = INT64_MAX, hi = INT64_MIN;
+	bool zsame = true;
+	for (int64_t i = 0; i < M * R; i++) {
+		lo = j->codes[i] < lo ? j->codes[i] : lo;
+		hi = j->codes[i] > hi ? j->codes[i] : hi;
+	}
+	for (int64_t m = 0; m < M; m++) {
+		lo = j->zw[m] < lo ? j->zw[m] : lo;
+		hi = j->zw[m] > hi ? j->zw[m] : hi;
+		zsame = zsame && j->zw[m] == j->zw[0];
+	}
+	if (hi - lo > 255)
+		return 1;
+	int bits = 1;
+	while (hi - lo >= (int64_t)1 << bits)
+		bits *= 2;
+	int32_t *c = malloc(sizeof *c * (size_t)(M * R)), *z = malloc(sizeof *z * (size_t)M);
+	uint8_t *wp = NULL, *zp = NULL;
+	int64_t rowb = 0, zrowb = 0, nz = zsame ? 1 : M;
+	int rc = -1;
+	if (c && z) {
+		for (int64_t i = 0; i < M * R; i++)
+			c[i] = (int32_t)(j->codes[i] - lo);
+		for (int64_t m = 0; m < M; m++)
+			z[m] = (int32_t)(j->zw[m] - lo);
+		wp = pack(c, M, R, bits, &rowb);
+		zp = pack(z, 1, nz, bits, &zrowb);
+	}
+	if (!wp || !zp) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	rc = 1;
+	j->P[IP_BITS] = bits, j->P[IP_ROWB] = rowb, j->P[IP_ZC] = !zsame;
+	if (!fits(rowb))
+		goto done;
+	rc = -1;
+	j->wg = bytes(f, "ciw", n->id, wp, (size_t)(M * rowb + 1));
+	j->zg = bytes(f, "ciz", n->id, zp, (size_t)(zrowb + 1));
+	j->bg = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? be_table_i32(f, j->bias, M) : NULL;
+	rc = j->wg && j->zg ? 0 : -1;
+done:
+	free(c);
+	free(z);
+	free(wp);
+	free(zp);
+	return rc;
+}
+
+/* Weights and bias for make_gemm_kernel: w - zw per channel at the fewest
+ * of 2, 4 and 8 bits where each channel fits as it is or negated (affine
+ * codes around a zero point at the low middle), rows of R4 elements (8
+ * bits: each group of four stored as (w0, w2, w1, w3), so that SXTB16 of
+ * the word plain and rotated by 8 gives the pairs (w0, w1), (w2, w3); 4
+ * bits: a byte per pair, nibbles; 2 bits: a byte per four, crumbs), and
+ * x's zero point folded into the bias: sg (bias - zx sum(w - zw)), sg =
+ * -1 for a channel stored negated, whose sum is negated back at the end.
+ * 0, 1 (not this kernel's), -1 reported. */
+static int gemm_tables(be_fn *f, const ir_node *n, ci_job *j)
+{
+	int64_t M = j->M, R = j->R, R4 = (R + 3) & ~(int64_t)3;
+	int32_t lim[3] = {2, 8, 128};
+	int bits = 0;
+	for (int k = 0; k < 3 && !bits; k++) {
+		bool ok = true;
+		for (int64_t m = 0; m < M && ok; m++) {
+			int32_t mn = 0, mx = 0;
+			for (int64_t r = 0; r < R; r++) {
+				int32_t v = j->codes[m * R + r] - j->zw[m];
+				mn = v < mn ? v : mn;
+				mx = v > mx ? v : mx;
+			}
+			ok = (mn >= -lim[k] && mx < lim[k]) || (-mx >= -lim[k] && -mn < lim[k]);
+		}
+		bits = ok ? 2 << k : 0;
+	}
+	if (!bits || !fits(R4) || R4 * (2 * TP + 4) > 16384)
+		return 1;
+	int64_t rowb = R4 * bits / 8;
+	uint8_t *wp = calloc((size_t)(M * rowb), 1), *sg = calloc((size_t)M, 1);
+	int32_t *bb = malloc(sizeof *bb * (size_t)M);
+	bool any_neg = false;
+	int rc = -1;
+	if (!wp || !sg || !bb) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	for (int64_t m = 0; m < M; m++) {
+		int32_t mn = 0, mx = 0;
+		uint32_t sum = 0;
+		for (int64_t r = 0; r < R; r++) {
+			int32_t v = j->codes[m * R + r] - j->zw[m];
+			mn = v < mn ? v : mn;
+			mx = v > mx ? v : mx;
+			sum += (uint32_t)v;
+		}
+		int32_t lm = (int32_t)1 << (bits - 1);
+		sg[m] = !(mn >= -lm && mx < lm);
+		any_neg = any_neg || sg[m];
+		uint8_t *row = wp + m * rowb;
+		for (int64_t r = 0; r < R; r++) {
+			int32_t v = j->codes[m * R + r] - j->zw[m];
+			uint32_t s = (uint32_t)(sg[m] ? -v : v);
+			if (bits == 8)
+				row[(r & ~(int64_t)3) + ((r & 1) << 1 | (r & 2) >> 1)] = (uint8_t)s;
+			else if (bits == 4)
+				row[r / 2] |= (uint8_t)((s & 15u) << (4 * (r & 1)));
+			else
+				row[r / 4] |= (uint8_t)((s & 3u) << (2 * (r & 3)));
+		}
+		uint32_t bm = (uint32_t)j->bias[m] - (uint32_t)j->o.k.zx * sum;
+		bb[m] = (int32_t)(sg[m] ? 0u - bm : bm);
+	}
+	j->P[IP_BITS] = bits, j->P[IP_ROWB] = rowb, j->P[IP_R4] = R4;
+	rc = 1;
+	if (!fits(rowb))
+		goto done;
+	rc = -1;
+	j->wg = bytes(f, "cgw", n->id, wp, (size_t)(M * rowb));
+	j->bg = be_table_i32(f, bb, M);
+	j->sgg = any_neg ? bytes(f, "cgs", n->id, sg, (size_t)M) : NULL;
+	j->lut = bits < 8 ? be_dsp_lut(f, bits) : NULL;
+	if (!j->wg || !j->bg || (any_neg && !j->sgg) || (bits < 8 && !j->lut))
+		goto done;
+	/* the columns: the caller's stack, live across the call only */
+	int64_t cb = j->colbytes = R4 * (2 * TP + 4); /* the columns, then the offsets */
+	j->cols = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)cb), "ccol");
+	LLVMSetAlignment(j->cols, 8);
+	rc = 0;
+done:
+	free(wp);
+	free(sg);
+	free(bb);
+	return rc;
+}
+
+static void lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size)
+{
+	LLVMValueRef args[2] = {LLVMConstInt(f->i64, (unsigned long long)size, 0), p};
+	be_intr(f, start ? "llvm.lifetime.start" : "llvm.lifetime.end", &f->ptr, 1, args, 2);
+}
+
+int be_l_compact_int(be_fn *f, const ir_node *n)
+{
+	if (f->code != BE_CODE_SIZE && f->code != BE_CODE_MIN)
+		return 1;
+	if ((n->op != IR_OP_CONV && n->op != IR_OP_MATMUL) || n->nin < 2 || n->nout < 1 || !n->in[0] ||
+	    !n->in[1] || !n->out[0])
+		return 1;
+	const ir_value *xv = n->in[0], *wv = n->in[1], *yv = n->out[0];
+	const ir_value *bv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
+	int xi = act_index(xv->dt), yi = act_index(yv->dt);
+	if (xi < 0 || yi < 0 || wv->kind != IR_VAL_CONST || !wv->data || !yv->quant)
+		return 1;
+	if (bv && (bv->kind != IR_VAL_CONST || !bv->data || bv->dt != IR_DT_I32))
+		return 1;
+	ci_job J, *j = &J;
+	memset(j, 0, sizeof *j);
+	int64_t *P = j->P;
+	int err;
+	if (!geometry(f, n, P, &err))
+		return err ? -1 : 1;
+	for (int i = 0; i < IP_COUNT; i++)
+		if (!fits(P[i]))
+			return 1;
+	for (int i = IP_N; i <= IP_DW; i++)
+		if (i != IP_PH && i != IP_PW && P[i] < 1)
+			return 1;
+	int64_t M = j->M = P[IP_M], R = j->R = P[IP_C] / P[IP_G] * P[IP_KH] * P[IP_KW];
+	if (bv && ir_shape_numel(&bv->shape) != M)
+		return 1;
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, yv);
+	if (!x || !y || be_same_storage(f, xv, yv))
+		return 1;
+
+	int rc = -1;
+	uint8_t *sh = NULL;
+	if (be_iop_init(f, n, &j->o))
+		goto done;
+	rc = 1;
+	if (!j->o.k.requant || j->o.nrq < 1 || (j->o.nrq > 1 && j->o.nrq != M) || (j->o.nzw > 1 && j->o.nzw != M))
+		goto done;
+	rc = -1;
+	j->codes = malloc(sizeof *j->codes * (size_t)(M * R));
+	j->zw = malloc(sizeof *j->zw * (size_t)M);
+	j->bias = malloc(sizeof *j->bias * (size_t)M);
+	sh = malloc((size_t)j->o.nrq + 1);
+	if (!j->codes || !j->zw || !j->bias || !sh) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	for (int64_t m = 0; m < M; m++) {
+		for (int64_t r = 0; r < R; r++) {
+			int64_t idx = n->op == IR_OP_MATMUL ? r * M + m : m * R + r;
+			j->codes[m * R + r] = (int32_t)k_int_get(wv->data, wv->dt, idx);
+		}
+		j->zw[m] = j->o.zw[j->o.nzw > 1 ? m : 0];
+		j->bias[m] = bv ? (int32_t)k_int_get(bv->data, bv->dt, m) : 0;
+	}
+	/* the SMLAD kernel for convs of one group and matmuls, else (or when
+	 * their weights do not fit it) the per-row one */
+	enum { K_CONV, K_GEMM, K_DW } kind = P[IP_G] == 1 ? K_GEMM : K_CONV;
+	rc = kind == K_GEMM ? gemm_tables(f, n, j) : 1;
+	if (rc == 1) {
+		kind = K_CONV;
+		rc = conv_tables(f, n, j);
+	}
+	if (rc)
+		goto done;
+	/* a depthwise conv on a bordered plane of the caller's stack */
+	int64_t bh = P[IP_PH] + P[IP_IH], bw = P[IP_PW] + P[IP_IW];
+	int64_t nh = (P[IP_OH] - 1) * P[IP_SH] + (P[IP_KH] - 1) * P[IP_DH] + 1;
+	int64_t nw = (P[IP_OW] - 1) * P[IP_SW] + (P[IP_KW] - 1) * P[IP_DW] + 1;
+	bh = bh > nh ? bh : nh;
+	bw = bw > nw ? bw : nw;
+	if (kind == K_CONV && P[IP_G] == P[IP_C] && P[IP_G] == P[IP_M] && xv->dt != IR_DT_I16 &&
+	    P[IP_KH] * P[IP_KW] <= DW_TAPS && bh * bw * 2 + 4 <= 16384 && fits(bh) && fits(bw)) {
+		kind = K_DW;
+		P[IP_BH] = bh, P[IP_BW] = bw;
+		int64_t pb = (bh * bw + 1) / 2 * 4;
+		j->cols = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)pb), "cdw");
+		LLVMSetAlignment(j->cols, 4);
+		j->colbytes = pb;
+	}
+	rc = -1;
+	P[IP_RQC] = j->o.nrq > 1;
+	for (int i = 0; i < j->o.nrq; i++)
+		sh[i] = (uint8_t)(int8_t)j->o.shift[i];
+	LLVMValueRef sg = bytes(f, "cis", n->id, sh, (size_t)j->o.nrq);
+	LLVMValueRef mg = be_table_i32(f, j->o.mult, j->o.nrq);
+	if (!sg || !mg)
+		goto done;
+	int ki = (int)kind * 9 + xi * 3 + yi;
+	if (!f->icompact[ki])
+		f->icompact[ki] = kind == K_GEMM ? make_gemm_kernel(f, xv->dt, yv->dt)
+		                  : kind == K_DW ? make_dw_kernel(f, xv->dt, yv->dt)
+		                                 : make_conv_kernel(f, xv->dt, yv->dt);
+
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef pv[IP_COUNT], null = LLVMConstNull(f->ptr);
+	for (int i = 0; i < IP_COUNT; i++)
+		pv[i] = LLVMConstInt(i16, (unsigned long long)P[i], 0);
+	LLVMValueRef el[ID_COUNT] = {j->wg,
+	                             j->zg ? j->zg : null,
+	                             j->bg ? j->bg : null,
+	                             mg,
+	                             sg,
+	                             j->sgg ? j->sgg : null,
+	                             j->lut ? j->lut : null,
+	                             LLVMConstInt(f->i32, (unsigned long long)(int64_t)j->o.k.zx, 1),
+	                             LLVMConstInt(f->i32, (unsigned long long)(int64_t)j->o.k.zy, 1),
+	                             LLVMConstInt(f->i32, (unsigned long long)j->o.k.lo, 1),
+	                             LLVMConstInt(f->i32, (unsigned long long)j->o.k.hi, 1),
+	                             LLVMConstArray2(i16, pv, IP_COUNT)};
+	char gname[96];
+	snprintf(gname, sizeof gname, "%s.di%d", f->name, n->id);
+	/* opaque: not folded into the kernel, one kernel for all layers is the point */
+	LLVMValueRef desc = be_opaque_const(f, gname, LLVMConstStructInContext(f->ctx, el, ID_COUNT, 0), 0);
+	LLVMValueRef args[4] = {desc, x, y, j->cols ? j->cols : null};
+	if (j->cols)
+		lifetime(f, true, j->cols, j->colbytes);
+	LLVMBuildCall2(f->b, kernel_type(f), f->icompact[ki], args, 4, "");
+	if (j->cols)
+		lifetime(f, false, j->cols, j->colbytes);
+	rc = 0;
+done:
+	free(j->codes);
+	free(j->zw);
+	free(j->bias);
+	free(sh);
+	be_iop_free(&j->o);
+	return rc;
+}
