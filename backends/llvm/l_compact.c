@@ -181,6 +181,9 @@ LLVMValueRef be_kernel_begin(be_fn *f, const char *name, LLVMTypeRef fty, be_kst
 		LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex, be_attr(f->ctx, fattr[i]));
 	for (unsigned i = 1; i <= LLVMCountParamTypes(fty); i++)
 		LLVMAddAttributeAtIndex(fn, i, be_attr(f->ctx, "noalias"));
+	/* no memset/memcpy from the loops: the object imports nothing */
+	LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+	                        LLVMCreateStringAttribute(f->ctx, "no-builtins", 11, "", 0));
 	/* Build it with f's helpers: point f at the kernel, then back. */
 	ks->b = f->b;
 	ks->fn = f->fn;

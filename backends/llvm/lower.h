@@ -192,8 +192,8 @@ void *be_qw_alloc(int nvalues);
  * kernel of its weight encoding when f's policy asks for it and n fits;
  * 0, -1 reported, or 1 when n is left to the speed kernels. */
 int be_l_compact(be_fn *f, const ir_node *n);
-/* A shared kernel's function (internal, minsize, noinline, pointer
- * parameters noalias) with f's builder moved into its entry block;
+/* A shared kernel's function (internal, minsize, noinline, no-builtins,
+ * pointer parameters noalias) with f's builder moved into its entry block;
  * be_kernel_end moves it back to where it was. */
 typedef struct be_kstate {
 	LLVMBuilderRef b;

@@ -6,7 +6,8 @@
 #
 # Models: the QDQ models of make_int_models.py (the default pipeline folds
 # them into integer conv/matmul with requantization), each on its
-# fixed-seed random input, at -O3 and -Oz; and int_raw.qir (quantize/
+# fixed-seed random input, at -O3 and -Oz (-Oz: the compact kernels of
+# l_compact_int.c, also validated at -Os on the Cortex-M4 under QEMU); and int_raw.qir (quantize/
 # dequantize per tensor and per axis, raw i32 accumulators, integer graph
 # outputs, quantizes saturating at 4 and 2 bits) on a random input and on one of rounding ties, NaN, infinities
 # and huge values; and int_pool.qir (max/avg/global pools and relu on i8,
@@ -252,6 +253,23 @@ done
 if [ $arm_tools = 1 ]; then
 	for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed; do
 		simd_validate $m aarch64 -mcpu=cortex-a76
+	done
+	# The compact kernels' Cortex-M forms (l_compact_int.c at -Os: the
+	# SMLAD steps in inline Thumb-2 at 8, 4 and 2 bits, one column and
+	# four, interior and edge columns, the bordered depthwise plane, the
+	# per-row kernel, i16 activations), bit-exact on the M4, and their
+	# objects import nothing
+	for m in conv_u8 conv_i16 matmul3d mixed_i8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_pm1 dsp_plane dsp_four4 dsp_w2 quant_edges rq_ties dw_mixed neon_dw dw_i8 conv1d_u8w; do
+		simd_validate $m armv7em -Os
+	done
+	for m in dsp_w2 neon_dw conv_i16; do
+		und=
+		if "$qgtc" "models/$m.onnx" -Os --target armv7em -o "$m-os.o" >/dev/null 2>&1 &&
+		   und=$(arm-none-eabi-nm -u "$m-os.o") && [ -z "$und" ]; then
+			echo "$m at -Os for armv7em: ok (imports nothing)"
+		else
+			echo "$m at -Os for armv7em: FAIL: imports ${und:-?}"; fail=1
+		fi
 	done
 	on_arm int_raw raw_both.npy
 	on_arm int_pool pool_both.npy
