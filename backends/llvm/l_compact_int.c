@@ -38,7 +38,7 @@
 
 enum {
 	IP_N, IP_C, IP_IH, IP_IW, IP_M, IP_OH, IP_OW, IP_KH, IP_KW, IP_SH, IP_SW, IP_PH, IP_PW, IP_DH,
-	IP_DW, IP_G, IP_BITS, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_COUNT
+	IP_DW, IP_G, IP_BITS, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_RQB, IP_COUNT
 };
 
 enum { ID_W, ID_ZW, ID_BIAS, ID_MULT, ID_SHIFT, ID_SG, ID_LUT, ID_ZX, ID_ZY, ID_LO, ID_HI, ID_P, ID_COUNT };
@@ -124,15 +124,26 @@ static LLVMValueRef kernel_begin(be_fn *f, const char *what, ir_dtype xdt, ir_dt
 }
 
 /* acc requantized by the channel's (mult, shift), clamped to [lo, hi] -
- * zy (so that adding zy cannot wrap), plus zy, as ydt. */
-static LLVMValueRef out_val(be_fn *f, ir_dtype ydt, const LLVMValueRef *fld, LLVMValueRef acc,
+ * zy (so that adding zy cannot wrap), plus zy, as ydt; where the layer's
+ * accumulator bound allows (p[IP_RQB]), the same in 32 bits (SMMLAR and
+ * shifts, zy added before the clamp). */
+static LLVMValueRef out_val(be_fn *f, ir_dtype ydt, const LLVMValueRef *fld, const LLVMValueRef *p, LLVMValueRef acc,
                             LLVMValueRef mult, LLVMValueRef shift)
 {
 	LLVMBuilderRef b = f->b;
+	LLVMValueRef slot = be_entry_alloca(f, f->i32, "rq");
+	be_if fast, exact;
+	LLVMValueRef rqb = LLVMBuildICmp(b, LLVMIntNE, p[IP_RQB], be_ci(f, 0), "");
+	be_if_begin(f, &fast, rqb);
+	LLVMValueRef r = be_rq_bounded_rt(f, acc, mult, shift, fld[ID_ZY]);
+	LLVMBuildStore(b, smin32(f, smax32(f, r, fld[ID_LO]), fld[ID_HI]), slot);
+	be_if_end(f, &fast);
+	be_if_begin(f, &exact, LLVMBuildNot(b, rqb, ""));
 	LLVMValueRef lo = LLVMBuildSub(b, fld[ID_LO], fld[ID_ZY], ""), hi = LLVMBuildSub(b, fld[ID_HI], fld[ID_ZY], "");
-	LLVMValueRef r = be_requant_rt(f, acc, mult, shift);
-	r = LLVMBuildAdd(b, smin32(f, smax32(f, r, lo), hi), fld[ID_ZY], "");
-	return LLVMBuildTrunc(b, r, be_dt_type(f, ydt), "");
+	r = be_requant_rt(f, acc, mult, shift);
+	LLVMBuildStore(b, LLVMBuildAdd(b, smin32(f, smax32(f, r, lo), hi), fld[ID_ZY], ""), slot);
+	be_if_end(f, &exact);
+	return LLVMBuildTrunc(b, LLVMBuildLoad2(b, f->i32, slot, ""), be_dt_type(f, ydt), "");
 }
 
 /* The channel's rq_mult and rq_shift. */
@@ -225,7 +236,7 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 
 	LLVMValueRef o = be_loop_begin_v(f, &lo_, cnt);
 	LLVMValueRef yi = add(f, add(f, yb, mul(f, oy, p[IP_OW])), add(f, ox0, o));
-	be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, fld, be_ld_t(f, f->i32, acc, o), mult, shift));
+	be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, fld, p, be_ld_t(f, f->i32, acc, o), mult, shift));
 	be_loop_end(f, &lo_);
 
 	be_loop_end(f, &lch);
@@ -372,7 +383,7 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 	be_loop_end(f, &lky);
 	be_if_end(f, &fgen);
 	LLVMValueRef acc = LLVMBuildLoad2(b, f->i32, aslot, "");
-	be_st_t(f, be_dt_type(f, ydt), y, add(f, yrow, ox), out_val(f, ydt, fld, acc, mult, shift));
+	be_st_t(f, be_dt_type(f, ydt), y, add(f, yrow, ox), out_val(f, ydt, fld, p, acc, mult, shift));
 	be_loop_end(f, &lox);
 	be_loop_end(f, &loy);
 	be_loop_end(f, &lm);
@@ -644,7 +655,7 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 		be_if has;
 		be_if_begin(f, &has, LLVMBuildICmp(b, LLVMIntULT, be_ci(f, k), np, ""));
 		LLVMValueRef yi = add(f, ybm, mul(f, add(f, p0, be_ci(f, k)), ystrp));
-		be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, fld, LLVMBuildLoad2(b, f->i32, accs[k], ""), mult, shift));
+		be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, fld, p, LLVMBuildLoad2(b, f->i32, accs[k], ""), mult, shift));
 		be_if_end(f, &has);
 	}
 	be_loop_end(f, &lm);
@@ -977,6 +988,7 @@ int be_l_compact_int(be_fn *f, const ir_node *n)
 	}
 	rc = -1;
 	P[IP_RQC] = j->o.nrq > 1;
+	P[IP_RQB] = be_rq_bounded_ok(&j->o);
 	for (int i = 0; i < j->o.nrq; i++)
 		sh[i] = (uint8_t)(int8_t)j->o.shift[i];
 	LLVMValueRef sg = bytes(f, "cis", n->id, sh, (size_t)j->o.nrq);

@@ -448,6 +448,34 @@ static LLVMValueRef mulhr(be_fn *f, LLVMValueRef a2, LLVMValueRef m)
 	return LLVMBuildTrunc(b, LLVMBuildLShr(b, p, LLVMConstInt(f->i64, 32, 0), ""), f->i32, "");
 }
 
+bool be_rq_bounded_ok(const be_iop *o)
+{
+	int lf, r;
+	int32_t kc;
+	if (!o->k.requant || o->nrq < 1)
+		return false;
+	for (int i = 0; i < o->nrq; i++)
+		if (!bounded_chan(o, i, &lf, &r, &kc) || o->mult[i] < 0)
+			return false;
+	return true;
+}
+
+LLVMValueRef be_rq_bounded_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift, LLVMValueRef zy)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef zero = c32(f, 0), one = c32(f, 1);
+	LLVMValueRef left = smax_c(f, shift, zero), r = smax_c(f, LLVMBuildSub(b, zero, shift, ""), zero);
+	LLVMValueRef pos = LLVMBuildICmp(b, LLVMIntSGT, r, zero, "");
+	/* kc = 2^(r-1) + zy 2^r for r >= 1, else zy */
+	LLVMValueRef kc = LLVMBuildSelect(
+		b, pos, LLVMBuildAdd(b, LLVMBuildShl(b, one, LLVMBuildSub(b, r, one, ""), ""), LLVMBuildShl(b, zy, r, ""), ""),
+		zy, "");
+	LLVMValueRef a2 = LLVMBuildShl(b, acc, LLVMBuildAdd(b, left, one, ""), "");
+	LLVMValueRef t = f->dsp ? be_smmlar(f, a2, mult, kc) : LLVMBuildAdd(b, mulhr(f, a2, mult), kc, "");
+	LLVMValueRef sgn = LLVMBuildAnd(b, LLVMBuildAShr(b, a2, c32(f, 31), ""), LLVMBuildSExt(b, pos, f->i32, ""), "");
+	return LLVMBuildAShr(b, LLVMBuildAdd(b, t, sgn, ""), r, "");
+}
+
 /* requant_bounded's options: acc arrives already shifted left by 1 +
  * left (RQ_PRE); the multiply as an SMMLAR in inline asm on the DSP
  * (RQ_SMMLAR: LLVM selects SMMLAR from the i64 pattern in some loops and

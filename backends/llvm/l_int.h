@@ -47,6 +47,13 @@ LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValue
  * shift -31..30): the shared kernels' requantization.  An i32. */
 LLVMValueRef be_requant_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift);
 
+/* Whether requant_bounded's 32-bit form holds on every channel of o
+ * (its accumulator bound small enough), and that form on run-time
+ * values: acc requantized by (mult, shift) plus zy, before the clamp;
+ * SMMLAR, a shift, the sign step (the shared kernels). */
+bool be_rq_bounded_ok(const be_iop *o);
+LLVMValueRef be_rq_bounded_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift, LLVMValueRef zy);
+
 /* The compact integer kernel (l_compact_int.c): conv and matmul with
  * constant weights through one shared function per activation dtype
  * pair, when f's policy is a size one and n fits; 0, -1 reported, or 1

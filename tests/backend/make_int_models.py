@@ -582,6 +582,21 @@ def main(outdir):
     y2 = md.qdq(md.conv(x2, 0.25, 4, 3, (1, 1), I8, True), 0.3, 100, U8)
     md.save(outdir, (1, 4, 4, 4), y, extra=[y2], x=xv)
 
+    # Wide reductions over i16 activations: accumulator bounds past 2^30,
+    # where the 32-bit requantization does not hold (the exact 64-bit
+    # rule: the compact kernels' second form), a 3x3 conv of 40 channels
+    # with a nonzero input zero point and a matmul of 300.
+    md = Model("wide_i16", 23)
+    x = md.qdq("x", 0.001, 21, I16)
+    w = (md.rng.integers(0, 2, size=(6, 40, 3, 3)) * 254 - 127).astype(np.int8)
+    ws = np.full(6, 0.004, np.float32)
+    y = md.qdq(md.coded_conv(x, 0.001, w, ws, np.zeros(6, np.int8), 2000, pads=[1, 1, 1, 1]), 0.5, -9, I16)
+    f = md.tmp("flat")
+    md.nodes.append(helper.make_node("Flatten", [y], [f], axis=1))
+    w2 = (md.rng.integers(0, 2, size=(300, 5)) * 200 - 100).astype(np.int8)
+    y2 = md.qdq(md.coded_matmul(f, w2, np.float32(0.01), np.int8(0)), 40.0, 3, I16)
+    md.save(outdir, (1, 40, 5, 10), y, extra=[y2])
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
