@@ -285,6 +285,35 @@ static LLVMValueRef sxtb16(be_fn *f, LLVMValueRef x, bool ror8)
 	                   LLVMBuildShl(b, hi, LLVMConstInt(f->i32, 16, 0), ""), "");
 }
 
+/* n sums of 3x3 taps (dilation 1 along the row) into acc[0..n), the
+ * plane's window moving by sstep bytes, rows rowstep bytes apart: per row
+ * an unaligned word of (x0, x1) into SMUAD/SMLAD with the pair (w0, w1)
+ * and x2 into SMLABB/SMLABT/MLA with w2 (s01: the first two rows' w2 as
+ * halfwords).  Inline Thumb-2: the 3x3 weights stay in registers. */
+static void dw_row_asm(be_fn *f, LLVMValueRef acc, LLVMValueRef pp, LLVMValueRef n, LLVMValueRef rowstep,
+                       LLVMValueRef sstep, const LLVMValueRef *pair, LLVMValueRef s01, LLVMValueRef s2)
+{
+	static const char text[] =
+		"1:\n"
+		"ldr $3, [$1]\nldrsh $5, [$1, #4]\nsmuad $3, $3, $11\nsmlabb $3, $5, $14, $3\n"
+		"add $5, $1, $9\nldr $4, [$5]\nldrsh $5, [$5, #4]\nsmlad $3, $4, $12, $3\nsmlabt $3, $5, $14, $3\n"
+		"add $5, $1, $9, lsl #1\nldr $4, [$5]\nldrsh $5, [$5, #4]\nsmlad $3, $4, $13, $3\nmla $3, $5, $15, $3\n"
+		"str $3, [$0], #4\nadd $1, $1, $10\nsubs $2, $2, #1\nbne 1b\n";
+	/* outputs $0-$5: acc, p, n (updated), three temps; inputs $6-$15:
+	 * those three tied, rowstep $9, sstep $10, the pairs $11-$13, s01
+	 * $14, s2 $15 */
+	static const char cons[] = "=r,=r,=r,=&r,=&r,=&r,0,1,2,r,r,r,r,r,r,r,~{cc},~{memory}";
+	LLVMValueRef args[10] = {acc, pp, LLVMBuildTrunc(f->b, n, f->i32, ""), LLVMBuildTrunc(f->b, rowstep, f->i32, ""),
+	                         LLVMBuildTrunc(f->b, sstep, f->i32, ""), pair[0], pair[1], pair[2], s01, s2};
+	LLVMTypeRef rty[6] = {f->ptr, f->ptr, f->i32, f->i32, f->i32, f->i32}, pty[10];
+	for (int i = 0; i < 10; i++)
+		pty[i] = LLVMTypeOf(args[i]);
+	LLVMTypeRef fty = LLVMFunctionType(LLVMStructTypeInContext(f->ctx, rty, 6, 0), pty, 10, 0);
+	LLVMValueRef ia = LLVMGetInlineAsm(fty, (char *)text, sizeof text - 1, (char *)cons, sizeof cons - 1, 1, 0,
+	                                   LLVMInlineAsmDialectATT, 0);
+	LLVMBuildCall2(f->b, fty, ia, args, 10, "");
+}
+
 enum { DW_TAPS = 64 }; /* the most taps of a depthwise kernel's channel */
 
 /* The depthwise kernel (one input channel per output channel, i8 or u8
@@ -308,7 +337,7 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 	LLVMValueRef wk = be_entry_alloca(f, LLVMArrayType2(f->i32, DW_TAPS), "wk");
 	LLVMValueRef aslot = be_entry_alloca(f, f->i32, "acc");
 
-	be_loop ln, lm, lk, lz, liy, lix, loy, lox, lky, lkx;
+	be_loop ln, lm, lk, lz, liy, lix, loy, lky, lkx;
 	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
 	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
 	LLVMValueRef nm = add(f, mul(f, n, p[IP_M]), m);
@@ -350,15 +379,36 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 		                      LLVMBuildShl(b, w1, LLVMConstInt(f->i32, 16, 0), ""), "");
 		sing[r] = be_ld_t(f, f->i32, wk, be_ci(f, 3 * r + 2));
 	}
+	/* each output row in chunks of up to CHUNK sums (bias excluded), then
+	 * requantized */
+	LLVMValueRef ck = be_ci(f, CHUNK), nch = LLVMBuildUDiv(b, add(f, p[IP_OW], be_ci(f, CHUNK - 1)), ck, "");
+	LLVMValueRef rowacc = be_entry_alloca(f, LLVMArrayType2(f->i32, CHUNK), "racc");
+	be_loop lch, li, lo2;
 	LLVMValueRef oy = be_loop_begin_v(f, &loy, p[IP_OH]);
 	LLVMValueRef obase = mul(f, oy, ystep);
 	LLVMValueRef yrow = add(f, yb, mul(f, oy, p[IP_OW]));
-	LLVMValueRef ox = be_loop_begin_v(f, &lox, p[IP_OW]);
-	LLVMValueRef base = add(f, obase, mul(f, ox, p[IP_SW]));
-	LLVMBuildStore(b, bias, aslot);
+	LLVMValueRef ch = be_loop_begin_v(f, &lch, nch);
+	LLVMValueRef ox0 = mul(f, ch, ck);
+	LLVMValueRef cnt = umin(f, ck, LLVMBuildSub(b, p[IP_OW], ox0, ""));
+	LLVMValueRef cbase = add(f, obase, mul(f, ox0, p[IP_SW]));
+	if (f->dsp) { /* the 3x3 sums of the chunk in Thumb-2 */
+		be_if fa;
+		be_if_begin(f, &fa, is33);
+		LLVMValueRef s01 = LLVMBuildOr(b, LLVMBuildAnd(b, sing[0], LLVMConstInt(f->i32, 0xffff, 0), ""),
+		                               LLVMBuildShl(b, sing[1], LLVMConstInt(f->i32, 16, 0), ""), "");
+		LLVMValueRef two = be_ci(f, 2);
+		dw_row_asm(f, rowacc, LLVMBuildGEP2(b, i16, pl, &cbase, 1, ""), cnt, mul(f, rowstep, two),
+		           mul(f, p[IP_SW], two), pair, s01, sing[2]);
+		be_if_end(f, &fa);
+	}
+	be_if fgen;
+	be_if_begin(f, &fgen, f->dsp ? LLVMBuildNot(b, is33, "") : LLVMConstInt(f->i1, 1, 0));
+	LLVMValueRef i = be_loop_begin_v(f, &li, cnt);
+	LLVMValueRef base = add(f, cbase, mul(f, i, p[IP_SW]));
+	LLVMBuildStore(b, LLVMConstInt(f->i32, 0, 0), aslot);
 	be_if f33;
 	be_if_begin(f, &f33, is33);
-	LLVMValueRef a33 = bias;
+	LLVMValueRef a33 = LLVMConstInt(f->i32, 0, 0);
 	for (int r = 0; r < 3; r++) {
 		LLVMValueRef at = add(f, base, mul(f, be_ci(f, r), rowstep));
 		LLVMValueRef pp = LLVMBuildGEP2(b, i16, pl, &at, 1, "");
@@ -370,8 +420,8 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 	}
 	LLVMBuildStore(b, a33, aslot);
 	be_if_end(f, &f33);
-	be_if fgen;
-	be_if_begin(f, &fgen, LLVMBuildNot(b, is33, ""));
+	be_if fany;
+	be_if_begin(f, &fany, LLVMBuildNot(b, is33, ""));
 	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[IP_KH]);
 	LLVMValueRef rp = add(f, base, mul(f, ky, rowstep));
 	LLVMValueRef kr = mul(f, ky, p[IP_KW]);
@@ -381,10 +431,15 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, aslot, ""), t, ""), aslot);
 	be_loop_end(f, &lkx);
 	be_loop_end(f, &lky);
+	be_if_end(f, &fany);
+	be_st_t(f, f->i32, rowacc, i, LLVMBuildLoad2(b, f->i32, aslot, ""));
+	be_loop_end(f, &li);
 	be_if_end(f, &fgen);
-	LLVMValueRef acc = LLVMBuildLoad2(b, f->i32, aslot, "");
-	be_st_t(f, be_dt_type(f, ydt), y, add(f, yrow, ox), out_val(f, ydt, fld, p, acc, mult, shift));
-	be_loop_end(f, &lox);
+	LLVMValueRef o = be_loop_begin_v(f, &lo2, cnt);
+	LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowacc, o), bias, "");
+	be_st_t(f, be_dt_type(f, ydt), y, add(f, add(f, yrow, ox0), o), out_val(f, ydt, fld, p, acc, mult, shift));
+	be_loop_end(f, &lo2);
+	be_loop_end(f, &lch);
 	be_loop_end(f, &loy);
 	be_loop_end(f, &lm);
 	be_loop_end(f, &ln);
