@@ -180,7 +180,7 @@ static const drv_opt options[] = {
 	{OPT_FLOAT_ABI, "-mfloat-abi", NULL, "hard|soft", GRP_TARGET,
 	 "Cortex-M float ABI (default hard: FPU registers)"},
 	{OPT_OPT, "-O", NULL, "0..3|s|z", GRP_TARGET,
-	 "optimise for speed (0..3) or size (s, z: one compact conv/dense kernel for all layers); default 3, with compact kernels for quantized layers on Cortex-M"},
+	 "optimise for speed (0..3) or size (s, z: shared compact conv/dense kernels for every layer, integer ones included); default 3, with compact kernels for float layers with packed weights on Cortex-M"},
 	{OPT_NAME, "--name", NULL, "NAME", GRP_TARGET,
 	 "symbol prefix: NAME_run, NAME_ARENA_SIZE (default: -o's stem)"},
 	{OPT_HEADER, "--header", NULL, "FILE", GRP_TARGET,
