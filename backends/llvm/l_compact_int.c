@@ -38,7 +38,7 @@
 
 enum {
 	IP_N, IP_C, IP_IH, IP_IW, IP_M, IP_OH, IP_OW, IP_KH, IP_KW, IP_SH, IP_SW, IP_PH, IP_PW, IP_DH,
-	IP_DW, IP_G, IP_BITS, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_RQB, IP_COUNT
+	IP_DW, IP_G, IP_BITS, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_COUNT
 };
 
 enum { ID_W, ID_ZW, ID_BIAS, ID_MULT, ID_SHIFT, ID_SG, ID_LUT, ID_ZX, ID_ZY, ID_LO, ID_HI, ID_P, ID_COUNT };
@@ -123,27 +123,24 @@ static LLVMValueRef kernel_begin(be_fn *f, const char *what, ir_dtype xdt, ir_dt
 	return fn;
 }
 
-/* acc requantized by the channel's (mult, shift), clamped to [lo, hi] -
- * zy (so that adding zy cannot wrap), plus zy, as ydt; where the layer's
- * accumulator bound allows (p[IP_RQB]), the same in 32 bits (SMMLAR and
- * shifts, zy added before the clamp). */
-static LLVMValueRef out_val(be_fn *f, ir_dtype ydt, const LLVMValueRef *fld, const LLVMValueRef *p, LLVMValueRef acc,
+/* acc requantized by the channel's (mult, shift) plus zy, clamped to
+ * [lo, hi], as ydt: in 32 bits (SMMLAR and shifts) in the kernels for
+ * layers whose accumulator bound allows it, else (exact) by the 64-bit
+ * rule, clamped to [lo, hi] - zy so that adding zy cannot wrap. */
+static LLVMValueRef out_val(be_fn *f, ir_dtype ydt, bool exact, const LLVMValueRef *fld, LLVMValueRef acc,
                             LLVMValueRef mult, LLVMValueRef shift)
 {
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef slot = be_entry_alloca(f, f->i32, "rq");
-	be_if fast, exact;
-	LLVMValueRef rqb = LLVMBuildICmp(b, LLVMIntNE, p[IP_RQB], be_ci(f, 0), "");
-	be_if_begin(f, &fast, rqb);
-	LLVMValueRef r = be_rq_bounded_rt(f, acc, mult, shift, fld[ID_ZY]);
-	LLVMBuildStore(b, smin32(f, smax32(f, r, fld[ID_LO]), fld[ID_HI]), slot);
-	be_if_end(f, &fast);
-	be_if_begin(f, &exact, LLVMBuildNot(b, rqb, ""));
-	LLVMValueRef lo = LLVMBuildSub(b, fld[ID_LO], fld[ID_ZY], ""), hi = LLVMBuildSub(b, fld[ID_HI], fld[ID_ZY], "");
-	r = be_requant_rt(f, acc, mult, shift);
-	LLVMBuildStore(b, LLVMBuildAdd(b, smin32(f, smax32(f, r, lo), hi), fld[ID_ZY], ""), slot);
-	be_if_end(f, &exact);
-	return LLVMBuildTrunc(b, LLVMBuildLoad2(b, f->i32, slot, ""), be_dt_type(f, ydt), "");
+	LLVMValueRef r;
+	if (!exact) {
+		r = be_rq_bounded_rt(f, acc, mult, shift, fld[ID_ZY]);
+		r = smin32(f, smax32(f, r, fld[ID_LO]), fld[ID_HI]);
+	} else {
+		LLVMValueRef lo = LLVMBuildSub(b, fld[ID_LO], fld[ID_ZY], ""), hi = LLVMBuildSub(b, fld[ID_HI], fld[ID_ZY], "");
+		r = be_requant_rt(f, acc, mult, shift);
+		r = LLVMBuildAdd(b, smin32(f, smax32(f, r, lo), hi), fld[ID_ZY], "");
+	}
+	return LLVMBuildTrunc(b, r, be_dt_type(f, ydt), "");
 }
 
 /* The channel's rq_mult and rq_shift. */
@@ -155,11 +152,11 @@ static void chan_rq(be_fn *f, const LLVMValueRef *fld, const LLVMValueRef *p, LL
 	*shift = LLVMBuildSExt(f->b, be_ld_t(f, LLVMInt8TypeInContext(f->ctx), fld[ID_SHIFT], rc), f->i32, "");
 }
 
-static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
+static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact)
 {
 	be_kstate ks;
 	LLVMValueRef fld[ID_P], p[IP_COUNT];
-	LLVMValueRef fn = kernel_begin(f, "iconv", xdt, ydt, &ks, fld, p);
+	LLVMValueRef fn = kernel_begin(f, exact ? "iconv.x" : "iconv", xdt, ydt, &ks, fld, p);
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef x = LLVMGetParam(fn, 1), y = LLVMGetParam(fn, 2);
 	LLVMValueRef one = be_ci(f, 1), zero = be_ci(f, 0), ck = be_ci(f, CHUNK);
@@ -236,7 +233,7 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 
 	LLVMValueRef o = be_loop_begin_v(f, &lo_, cnt);
 	LLVMValueRef yi = add(f, add(f, yb, mul(f, oy, p[IP_OW])), add(f, ox0, o));
-	be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, fld, p, be_ld_t(f, f->i32, acc, o), mult, shift));
+	be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, exact, fld, be_ld_t(f, f->i32, acc, o), mult, shift));
 	be_loop_end(f, &lo_);
 
 	be_loop_end(f, &lch);
@@ -321,11 +318,11 @@ enum { DW_TAPS = 64 }; /* the most taps of a depthwise kernel's channel */
  * zx copied into the caller's buffer as an i16 plane of p[IP_BH] x
  * p[IP_BW] with a border of zeros (the padding, which adds nothing); then
  * each output is one dot product over the taps, no bounds checks. */
-static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
+static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact)
 {
 	be_kstate ks;
 	LLVMValueRef fld[ID_P], p[IP_COUNT];
-	LLVMValueRef fn = kernel_begin(f, "idw", xdt, ydt, &ks, fld, p);
+	LLVMValueRef fn = kernel_begin(f, exact ? "idw.x" : "idw", xdt, ydt, &ks, fld, p);
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	LLVMValueRef x = LLVMGetParam(fn, 1), y = LLVMGetParam(fn, 2), pl = LLVMGetParam(fn, 3);
@@ -437,7 +434,7 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 	be_if_end(f, &fgen);
 	LLVMValueRef o = be_loop_begin_v(f, &lo2, cnt);
 	LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowacc, o), bias, "");
-	be_st_t(f, be_dt_type(f, ydt), y, add(f, add(f, yrow, ox0), o), out_val(f, ydt, fld, p, acc, mult, shift));
+	be_st_t(f, be_dt_type(f, ydt), y, add(f, add(f, yrow, ox0), o), out_val(f, ydt, exact, fld, acc, mult, shift));
 	be_loop_end(f, &lo2);
 	be_loop_end(f, &lch);
 	be_loop_end(f, &loy);
@@ -519,11 +516,11 @@ static void steps_asm(be_fn *f, int bits, int ncol, LLVMValueRef wp, LLVMValueRe
  * pairs: 8 bits from one word and two SXTB16, 4 and 2 bits from the
  * unpacking table, one inner loop per width), are negated back for a
  * channel stored negated, and are requantized. */
-static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
+static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact)
 {
 	be_kstate ks;
 	LLVMValueRef fld[ID_P], p[IP_COUNT];
-	LLVMValueRef fn = kernel_begin(f, "igemm", xdt, ydt, &ks, fld, p);
+	LLVMValueRef fn = kernel_begin(f, exact ? "igemm.x" : "igemm", xdt, ydt, &ks, fld, p);
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), i8 = LLVMInt8TypeInContext(f->ctx);
 	LLVMValueRef x = LLVMGetParam(fn, 1), y = LLVMGetParam(fn, 2), col = LLVMGetParam(fn, 3);
@@ -710,7 +707,7 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt)
 		be_if has;
 		be_if_begin(f, &has, LLVMBuildICmp(b, LLVMIntULT, be_ci(f, k), np, ""));
 		LLVMValueRef yi = add(f, ybm, mul(f, add(f, p0, be_ci(f, k)), ystrp));
-		be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, fld, p, LLVMBuildLoad2(b, f->i32, accs[k], ""), mult, shift));
+		be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, exact, fld, LLVMBuildLoad2(b, f->i32, accs[k], ""), mult, shift));
 		be_if_end(f, &has);
 	}
 	be_loop_end(f, &lm);
@@ -1043,18 +1040,19 @@ int be_l_compact_int(be_fn *f, const ir_node *n)
 	}
 	rc = -1;
 	P[IP_RQC] = j->o.nrq > 1;
-	P[IP_RQB] = be_rq_bounded_ok(&j->o);
 	for (int i = 0; i < j->o.nrq; i++)
 		sh[i] = (uint8_t)(int8_t)j->o.shift[i];
 	LLVMValueRef sg = bytes(f, "cis", n->id, sh, (size_t)j->o.nrq);
 	LLVMValueRef mg = be_table_i32(f, j->o.mult, j->o.nrq);
 	if (!sg || !mg)
 		goto done;
-	int ki = (int)kind * 9 + xi * 3 + yi;
+	/* a kernel per kind, requantization (32-bit or exact) and dtypes */
+	bool exact = !be_rq_bounded_ok(&j->o);
+	int ki = ((int)kind * 2 + exact) * 9 + xi * 3 + yi;
 	if (!f->icompact[ki])
-		f->icompact[ki] = kind == K_GEMM ? make_gemm_kernel(f, xv->dt, yv->dt)
-		                  : kind == K_DW ? make_dw_kernel(f, xv->dt, yv->dt)
-		                                 : make_conv_kernel(f, xv->dt, yv->dt);
+		f->icompact[ki] = kind == K_GEMM ? make_gemm_kernel(f, xv->dt, yv->dt, exact)
+		                  : kind == K_DW ? make_dw_kernel(f, xv->dt, yv->dt, exact)
+		                                 : make_conv_kernel(f, xv->dt, yv->dt, exact);
 
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	LLVMValueRef pv[IP_COUNT], null = LLVMConstNull(f->ptr);
