@@ -1,36 +1,36 @@
-/* l_compact_int.c: the compact kernel of the integer path, the size
+/* l_compact_int.c: the compact kernels of the integer path, the size
  * policies' code (-Os, -Oz) for integer conv and matmul; l_compact.c has
  * the float layers' ones.
  *
- * One internal function per (x dtype, y dtype) pair of i8, u8 and i16
- * serves every integer Conv (1-D/2-D, any groups, strides, pads,
- * dilations) and every MatMul with a constant 2-D right operand; a layer
- * is one call kernel(&desc, x, y) with its descriptor, a private
- * constant:
- *   struct { ptr w, zw, bias, mult, shift; i32 zx, zy, lo, hi;
+ * Three kinds of shared internal function serve every integer Conv
+ * (1-D/2-D, any groups, strides, pads, dilations) and every MatMul with a
+ * constant 2-D right operand, each made once per activation dtype pair
+ * (i8, u8, i16) and requantization form; a layer is one call
+ * kernel(&desc, x, y, buf) with its descriptor, a private constant, and
+ * buf a buffer in the caller's frame (columns or a plane; NULL if none):
+ *   struct { ptr w, zw, bias, mult, shift, sg, lut; i32 zx, zy, lo, hi;
  *            u16 p[IP_COUNT]; }
- *   w      the weight codes less the layer's least code or zero point,
- *          packed at p[IP_BITS] (1, 2, 4 or 8) bits, each output
- *          channel's row byte-aligned (p[IP_ROWB] bytes)
- *   zw     the zero points, offset and packed the same way, one per
- *          channel (p[IP_ZC] = 1) or one for all
- *   bias   i32 per channel, or NULL
+ *   w, zw  the weight codes (and zero points) as the kind wants them
+ *          (conv_tables, gemm_tables), each channel's row byte-aligned
+ *          (p[IP_ROWB] bytes) at p[IP_BITS] bits
+ *   bias   i32 per channel (gemm: x's zero point folded in), or NULL
  *   mult   i32 and shift i8: rq_mult and rq_shift, per channel (p[IP_RQC]
  *          = 1) or one for all
+ *   sg     gemm: a byte per channel, nonzero where it is stored negated
+ *          (NULL: none); lut: gemm's unpacking table (be_dsp_lut)
  *   zx, zy the zero points of x and y; lo, hi y's range (fused clamps)
  *   p      geometry (IP_*); a MatMul is a batch of 1x1 convs whose
  *          outputs are stored channel-last (p[IP_YT] = 1).
- * For each sample, output channel and output row, the kernel runs the
- * row in chunks of up to 64 i32 accumulators on its stack: each starts
- * at the bias; for each tap (c, ky, kx) whose input row lies inside, it
- * decodes w - zw once and, unless it is zero, adds (x - zx) (w - zw) to
- * the chunk's outputs whose input column lies inside (padding costs no
- * checks per position and adds nothing, as in the interpreter); then
- * each accumulator goes through the one requantization rule
- * (be_requant_rt), the clamp and the zero point.  int32 arithmetic wraps
- * whatever the order of the sum, so the bytes are the interpreter's.
- * Flash per layer: the packed codes, 9 bytes per channel (bias, mult,
- * shift) and the descriptor; the kernels are minsize. */
+ * The kinds: make_gemm_kernel (convs of one group and matmuls: SMLAD
+ * over i16 columns), make_dw_kernel (depthwise: a bordered plane) and
+ * make_conv_kernel (the rest: a row of accumulators, tap by tap).  Every
+ * output goes through the one requantization rule (be_rq_bounded_rt's
+ * 32-bit form where the layer's accumulator bound allows, be_requant_rt
+ * otherwise), the clamp and the zero point; int32 arithmetic wraps
+ * whatever the order of the sum, and padding adds nothing, so the bytes
+ * are the interpreter's.  Flash per layer: the packed codes, 9 bytes a
+ * channel (bias, mult, shift) and the descriptor; the kernels are
+ * minsize. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -152,6 +152,12 @@ static void chan_rq(be_fn *f, const LLVMValueRef *fld, const LLVMValueRef *p, LL
 	*shift = LLVMBuildSExt(f->b, be_ld_t(f, LLVMInt8TypeInContext(f->ctx), fld[ID_SHIFT], rc), f->i32, "");
 }
 
+/* The kernel of any conv (conv_tables' codes: w and zw less the layer's
+ * least of them): for each sample, output channel and output row, the
+ * row in chunks of up to CHUNK i32 accumulators on its stack, each
+ * starting at the bias; for each tap (c, ky, kx) whose input row lies
+ * inside, w - zw decoded once and, unless it is zero, (x - zx)(w - zw)
+ * added to the chunk's outputs whose input column lies inside. */
 static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact)
 {
 	be_kstate ks;
