@@ -33,8 +33,10 @@
 #include "lower.h"
 
 enum {
-	CP_N, CP_C, CP_IH, CP_IW, CP_M, CP_OH, CP_OW, CP_KH, CP_KW, CP_SH, CP_SW, CP_PH, CP_PW, CP_DH,
-	CP_DW, CP_G, CP_BITS, CP_ROWB, CP_Z, CP_PC, CP_COUNT
+	CP_N = BE_CG_N, CP_C = BE_CG_C, CP_IH = BE_CG_IH, CP_IW = BE_CG_IW, CP_M = BE_CG_M, CP_OH = BE_CG_OH,
+	CP_OW = BE_CG_OW, CP_KH = BE_CG_KH, CP_KW = BE_CG_KW, CP_SH = BE_CG_SH, CP_SW = BE_CG_SW, CP_PH = BE_CG_PH,
+	CP_PW = BE_CG_PW, CP_DH = BE_CG_DH, CP_DW = BE_CG_DW, CP_G = BE_CG_G,
+	CP_BITS = BE_CG_COUNT, CP_ROWB, CP_Z, CP_PC, CP_COUNT
 };
 
 enum { D_W, D_SCALE, D_ZP, D_BIAS, D_LO, D_HI, D_P };
@@ -335,9 +337,46 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 
 /* ------------------------------------------------------------ lowering */
 
-static bool fits(int64_t v)
+bool be_fits_u16(int64_t v)
 {
 	return v >= 0 && v <= 65535;
+}
+
+int be_conv_geom(be_fn *f, const ir_node *n, int64_t *g)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
+	if (xs->rank != 3 && xs->rank != 4)
+		return 1;
+	bool two = xs->rank == 4;
+	int nsp = xs->rank - 2;
+	int64_t st[2], dl[2], in[2], k[2], pb[2], pe[2];
+	be_ints_attr(n, "strides", nsp, st);
+	be_ints_attr(n, "dilations", nsp, dl);
+	for (int i = 0; i < nsp; i++) {
+		in[i] = xs->d[2 + i];
+		k[i] = ws->d[2 + i];
+	}
+	if (k_resolve_pads(f->g, n, nsp, in, k, st, dl, pb, pe, f->d))
+		return -1;
+	int h = two ? 0 : -1, w = two ? 1 : 0;
+	g[BE_CG_N] = xs->d[0], g[BE_CG_C] = xs->d[1], g[BE_CG_M] = ys->d[1];
+	g[BE_CG_IH] = two ? in[h] : 1, g[BE_CG_IW] = in[w];
+	g[BE_CG_OH] = two ? ys->d[2] : 1, g[BE_CG_OW] = ys->d[xs->rank - 1];
+	g[BE_CG_KH] = two ? k[h] : 1, g[BE_CG_KW] = k[w];
+	g[BE_CG_SH] = two ? st[h] : 1, g[BE_CG_SW] = st[w];
+	g[BE_CG_DH] = two ? dl[h] : 1, g[BE_CG_DW] = dl[w];
+	g[BE_CG_PH] = two ? pb[h] : 0, g[BE_CG_PW] = pb[w];
+	g[BE_CG_G] = ir_attr_int(n, "group", 1);
+	if (g[BE_CG_G] < 1 || g[BE_CG_C] % g[BE_CG_G] || g[BE_CG_M] % g[BE_CG_G])
+		return 1;
+	/* A pointwise conv reads its input plane as one row: one long inner
+	 * loop instead of a short one per output row. */
+	if (g[BE_CG_KH] == 1 && g[BE_CG_KW] == 1 && g[BE_CG_SH] == 1 && g[BE_CG_SW] == 1 && g[BE_CG_PH] == 0 &&
+	    g[BE_CG_PW] == 0 && g[BE_CG_OH] == g[BE_CG_IH] && g[BE_CG_OW] == g[BE_CG_IW]) {
+		g[BE_CG_IW] = g[BE_CG_OW] = g[BE_CG_IH] * g[BE_CG_IW];
+		g[BE_CG_IH] = g[BE_CG_OH] = 1;
+	}
+	return 0;
 }
 
 /* Fuse a following Relu or Clip (constant bounds) computed in place. */
@@ -395,29 +434,9 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	const ir_shape *xs = &xv->shape, *ws = &wv->shape, *ys = &yv->shape;
 	int64_t P[CP_COUNT] = {0};
 	if (conv) {
-		if (xs->rank != 3 && xs->rank != 4)
-			return 1;
-		bool two = xs->rank == 4;
-		int nsp = xs->rank - 2;
-		int64_t st[2], dl[2];
-		be_ints_attr(n, "strides", nsp, st);
-		be_ints_attr(n, "dilations", nsp, dl);
-		int64_t in[2], k[2], pb[2], pe[2];
-		for (int i = 0; i < nsp; i++) {
-			in[i] = xs->d[2 + i];
-			k[i] = ws->d[2 + i];
-		}
-		if (k_resolve_pads(f->g, n, nsp, in, k, st, dl, pb, pe, f->d))
-			return -1;
-		int h = two ? 0 : -1, w = two ? 1 : 0;
-		P[CP_N] = xs->d[0], P[CP_C] = xs->d[1], P[CP_M] = ys->d[1];
-		P[CP_IH] = two ? in[h] : 1, P[CP_IW] = in[w];
-		P[CP_OH] = two ? ys->d[2] : 1, P[CP_OW] = ys->d[xs->rank - 1];
-		P[CP_KH] = two ? k[h] : 1, P[CP_KW] = k[w];
-		P[CP_SH] = two ? st[h] : 1, P[CP_SW] = st[w];
-		P[CP_DH] = two ? dl[h] : 1, P[CP_DW] = dl[w];
-		P[CP_PH] = two ? pb[h] : 0, P[CP_PW] = pb[w];
-		P[CP_G] = ir_attr_int(n, "group", 1);
+		int rc = be_conv_geom(f, n, P);
+		if (rc)
+			return rc;
 	} else {
 		/* Y[N, M] = A[N, K] B[M, K]' + C[M] */
 		if (ir_attr_int(n, "trans_a", 0) || !ir_attr_int(n, "trans_b", 0) ||
@@ -430,16 +449,7 @@ int be_l_compact(be_fn *f, const ir_node *n)
 		P[CP_IH] = P[CP_IW] = P[CP_OH] = P[CP_OW] = P[CP_KH] = P[CP_KW] = 1;
 		P[CP_SH] = P[CP_SW] = P[CP_DH] = P[CP_DW] = P[CP_G] = 1;
 	}
-	/* A pointwise conv reads its input plane as one row: one long inner
-	 * loop instead of a short one per output row. */
-	if (P[CP_KH] == 1 && P[CP_KW] == 1 && P[CP_SH] == 1 && P[CP_SW] == 1 && P[CP_PH] == 0 &&
-	    P[CP_PW] == 0 && P[CP_OH] == P[CP_IH] && P[CP_OW] == P[CP_IW]) {
-		P[CP_IW] = P[CP_OW] = P[CP_IH] * P[CP_IW];
-		P[CP_IH] = P[CP_OH] = 1;
-	}
 	if (bv && (ir_shape_numel(&bv->shape) != P[CP_M] || bv->dt != IR_DT_F32))
-		return 1;
-	if (P[CP_G] < 1 || P[CP_C] % P[CP_G] || P[CP_M] % P[CP_G])
 		return 1;
 
 	ck_key key = {KK_F32, false, BE_ZP_NONE};
@@ -481,7 +491,7 @@ int be_l_compact(be_fn *f, const ir_node *n)
 		wp = be_const_global(f, wv);
 	}
 	for (int i = 0; i < CP_COUNT; i++)
-		if (!fits(P[i]))
+		if (!be_fits_u16(P[i]))
 			return 1;
 	for (int i = CP_N; i <= CP_DW; i++)
 		if (i != CP_PH && i != CP_PW && P[i] < 1)

@@ -37,8 +37,10 @@
 #include "l_int.h"
 
 enum {
-	IP_N, IP_C, IP_IH, IP_IW, IP_M, IP_OH, IP_OW, IP_KH, IP_KW, IP_SH, IP_SW, IP_PH, IP_PW, IP_DH,
-	IP_DW, IP_G, IP_BITS, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_COUNT
+	IP_N = BE_CG_N, IP_C = BE_CG_C, IP_IH = BE_CG_IH, IP_IW = BE_CG_IW, IP_M = BE_CG_M, IP_OH = BE_CG_OH,
+	IP_OW = BE_CG_OW, IP_KH = BE_CG_KH, IP_KW = BE_CG_KW, IP_SH = BE_CG_SH, IP_SW = BE_CG_SW, IP_PH = BE_CG_PH,
+	IP_PW = BE_CG_PW, IP_DH = BE_CG_DH, IP_DW = BE_CG_DW, IP_G = BE_CG_G,
+	IP_BITS = BE_CG_COUNT, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_COUNT
 };
 
 enum { ID_W, ID_ZW, ID_BIAS, ID_MULT, ID_SHIFT, ID_SG, ID_LUT, ID_ZX, ID_ZY, ID_LO, ID_HI, ID_P, ID_COUNT };
@@ -726,11 +728,6 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 
 /* ------------------------------------------------------------ lowering */
 
-static bool fits(int64_t v)
-{
-	return v >= 0 && v <= 65535;
-}
-
 /* A private constant of the n bytes at data (plus one zero byte: the
  * kernel's code loads read the byte after a code too). */
 static LLVMValueRef bytes(be_fn *f, const char *tag, int id, const uint8_t *data, size_t n)
@@ -756,53 +753,19 @@ static uint8_t *pack(const int32_t *vals, int64_t rows, int64_t row, int bits, i
 	return p;
 }
 
-/* The layer's geometry in P (matmul: a batch of 1x1 convs); false when
- * n is not the kernel's. */
-static bool geometry(be_fn *f, const ir_node *n, int64_t *P, int *err)
+/* The layer's geometry in P (matmul: a batch of 1x1 convs): 0, 1 when
+ * n is not the kernels', -1 reported. */
+static int geometry(be_fn *f, const ir_node *n, int64_t *P)
 {
 	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
-	*err = 0;
-	if (n->op == IR_OP_MATMUL) {
-		if (ws->rank != 2 || xs->rank < 1 || xs->d[xs->rank - 1] != ws->d[0] || ws->d[0] < 1)
-			return false;
-		P[IP_N] = ir_shape_numel(xs) / ws->d[0], P[IP_C] = ws->d[0], P[IP_M] = ws->d[1];
-		P[IP_IH] = P[IP_IW] = P[IP_OH] = P[IP_OW] = P[IP_KH] = P[IP_KW] = 1;
-		P[IP_SH] = P[IP_SW] = P[IP_DH] = P[IP_DW] = P[IP_G] = P[IP_YT] = 1;
-		return ir_shape_numel(ys) == P[IP_N] * P[IP_M];
-	}
-	if (xs->rank != 3 && xs->rank != 4)
-		return false;
-	bool two = xs->rank == 4;
-	int nsp = xs->rank - 2;
-	int64_t st[2], dl[2], in[2], k[2], pb[2], pe[2];
-	be_ints_attr(n, "strides", nsp, st);
-	be_ints_attr(n, "dilations", nsp, dl);
-	for (int i = 0; i < nsp; i++) {
-		in[i] = xs->d[2 + i];
-		k[i] = ws->d[2 + i];
-	}
-	if (k_resolve_pads(f->g, n, nsp, in, k, st, dl, pb, pe, f->d)) {
-		*err = -1;
-		return false;
-	}
-	int h = two ? 0 : -1, w = two ? 1 : 0;
-	P[IP_N] = xs->d[0], P[IP_C] = xs->d[1], P[IP_M] = ys->d[1];
-	P[IP_IH] = two ? in[h] : 1, P[IP_IW] = in[w];
-	P[IP_OH] = two ? ys->d[2] : 1, P[IP_OW] = ys->d[xs->rank - 1];
-	P[IP_KH] = two ? k[h] : 1, P[IP_KW] = k[w];
-	P[IP_SH] = two ? st[h] : 1, P[IP_SW] = st[w];
-	P[IP_DH] = two ? dl[h] : 1, P[IP_DW] = dl[w];
-	P[IP_PH] = two ? pb[h] : 0, P[IP_PW] = pb[w];
-	P[IP_G] = ir_attr_int(n, "group", 1);
-	if (P[IP_G] < 1 || P[IP_C] % P[IP_G] || P[IP_M] % P[IP_G])
-		return false;
-	/* a pointwise conv reads its input plane as one row */
-	if (P[IP_KH] == 1 && P[IP_KW] == 1 && P[IP_SH] == 1 && P[IP_SW] == 1 && P[IP_PH] == 0 &&
-	    P[IP_PW] == 0 && P[IP_OH] == P[IP_IH] && P[IP_OW] == P[IP_IW]) {
-		P[IP_IW] = P[IP_OW] = P[IP_IH] * P[IP_IW];
-		P[IP_IH] = P[IP_OH] = 1;
-	}
-	return true;
+	if (n->op != IR_OP_MATMUL)
+		return be_conv_geom(f, n, P);
+	if (ws->rank != 2 || xs->rank < 1 || xs->d[xs->rank - 1] != ws->d[0] || ws->d[0] < 1)
+		return 1;
+	P[IP_N] = ir_shape_numel(xs) / ws->d[0], P[IP_C] = ws->d[0], P[IP_M] = ws->d[1];
+	P[IP_IH] = P[IP_IW] = P[IP_OH] = P[IP_OW] = P[IP_KH] = P[IP_KW] = 1;
+	P[IP_SH] = P[IP_SW] = P[IP_DH] = P[IP_DW] = P[IP_G] = P[IP_YT] = 1;
+	return ir_shape_numel(ys) == P[IP_N] * P[IP_M] ? 0 : 1;
 }
 
 /* What both kernels' lowering shares. */
@@ -854,7 +817,7 @@ static int conv_tables(be_fn *f, const ir_node *n, ci_job *j)
 	}
 	rc = 1;
 	j->P[IP_BITS] = bits, j->P[IP_ROWB] = rowb, j->P[IP_ZC] = !zsame;
-	if (!fits(rowb))
+	if (!be_fits_u16(rowb))
 		goto done;
 	rc = -1;
 	j->wg = bytes(f, "ciw", n->id, wp, (size_t)(M * rowb + 1));
@@ -896,7 +859,7 @@ static int gemm_tables(be_fn *f, const ir_node *n, ci_job *j)
 		}
 		bits = ok ? 2 << k : 0;
 	}
-	if (!bits || !fits(R4) || R4 * (2 * TP + 4) > 16384)
+	if (!bits || !be_fits_u16(R4) || R4 * (2 * TP + 4) > 16384)
 		return 1;
 	int64_t rowb = R4 * bits / 8;
 	uint8_t *wp = calloc((size_t)(M * rowb), 1), *sg = calloc((size_t)M, 1);
@@ -935,7 +898,7 @@ static int gemm_tables(be_fn *f, const ir_node *n, ci_job *j)
 	}
 	j->P[IP_BITS] = bits, j->P[IP_ROWB] = rowb, j->P[IP_R4] = R4;
 	rc = 1;
-	if (!fits(rowb))
+	if (!be_fits_u16(rowb))
 		goto done;
 	rc = -1;
 	j->wg = bytes(f, "cgw", n->id, wp, (size_t)(M * rowb));
@@ -979,11 +942,11 @@ int be_l_compact_int(be_fn *f, const ir_node *n)
 	ci_job J, *j = &J;
 	memset(j, 0, sizeof *j);
 	int64_t *P = j->P;
-	int err;
-	if (!geometry(f, n, P, &err))
-		return err ? -1 : 1;
+	int grc = geometry(f, n, P);
+	if (grc)
+		return grc;
 	for (int i = 0; i < IP_COUNT; i++)
-		if (!fits(P[i]))
+		if (!be_fits_u16(P[i]))
 			return 1;
 	for (int i = IP_N; i <= IP_DW; i++)
 		if (i != IP_PH && i != IP_PW && P[i] < 1)
@@ -1036,7 +999,7 @@ int be_l_compact_int(be_fn *f, const ir_node *n)
 	bh = bh > nh ? bh : nh;
 	bw = bw > nw ? bw : nw;
 	if (kind == K_CONV && P[IP_G] == P[IP_C] && P[IP_G] == P[IP_M] && xv->dt != IR_DT_I16 &&
-	    P[IP_KH] * P[IP_KW] <= DW_TAPS && bh * bw * 2 + 4 <= 16384 && fits(bh) && fits(bw)) {
+	    P[IP_KH] * P[IP_KW] <= DW_TAPS && bh * bw * 2 + 4 <= 16384 && be_fits_u16(bh) && be_fits_u16(bw)) {
 		kind = K_DW;
 		P[IP_BH] = bh, P[IP_BW] = bw;
 		int64_t pb = (bh * bw + 1) / 2 * 4;

@@ -192,6 +192,17 @@ void *be_qw_alloc(int nvalues);
  * kernel of its weight encoding when f's policy asks for it and n fits;
  * 0, -1 reported, or 1 when n is left to the speed kernels. */
 int be_l_compact(be_fn *f, const ir_node *n);
+/* A Conv's geometry for the shared kernels' descriptors (rank 3 or 4; a
+ * 1-D conv is one row): g[BE_CG_*], and a pointwise conv of stride 1
+ * without pads as one row of IH*IW; 0, 1 when n is not expressible so
+ * (rank, groups that do not divide), -1 reported. */
+enum {
+	BE_CG_N, BE_CG_C, BE_CG_IH, BE_CG_IW, BE_CG_M, BE_CG_OH, BE_CG_OW, BE_CG_KH, BE_CG_KW, BE_CG_SH,
+	BE_CG_SW, BE_CG_PH, BE_CG_PW, BE_CG_DH, BE_CG_DW, BE_CG_G, BE_CG_COUNT
+};
+int be_conv_geom(be_fn *f, const ir_node *n, int64_t *g);
+/* 0 <= v <= 65535 (the descriptors' u16 fields). */
+bool be_fits_u16(int64_t v);
 /* A shared kernel's function (internal, minsize, noinline, no-builtins,
  * pointer parameters noalias) with f's builder moved into its entry block;
  * be_kernel_end moves it back to where it was. */
