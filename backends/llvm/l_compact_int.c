@@ -13,7 +13,8 @@
  *   w, zw  the weight codes (and zero points) as the kind wants them
  *          (conv_tables, gemm_tables), each channel's row byte-aligned
  *          (p[IP_ROWB] bytes) at p[IP_BITS] bits
- *   bias   i32 per channel (gemm: x's zero point folded in), or NULL
+ *   bias   per channel (gemm: x's zero point folded in), i16 where the
+ *          layer's all fit (p[IP_B16] = 1) else i32; or NULL
  *   mult   i32 and shift i8: rq_mult and rq_shift, per channel (p[IP_RQC]
  *          = 1) or one for all
  *   sg     gemm: a byte per channel, nonzero where it is stored negated
@@ -28,9 +29,9 @@
  * 32-bit form where the layer's accumulator bound allows, be_requant_rt
  * otherwise), the clamp and the zero point; int32 arithmetic wraps
  * whatever the order of the sum, and padding adds nothing, so the bytes
- * are the interpreter's.  Flash per layer: the packed codes, 9 bytes a
- * channel (bias, mult, shift) and the descriptor; the kernels are
- * minsize. */
+ * are the interpreter's.  Flash per layer: the packed codes, 7 or 9
+ * bytes a channel (bias, mult, shift) and the descriptor; the kernels
+ * are minsize. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +41,7 @@ enum {
 	IP_N = BE_CG_N, IP_C = BE_CG_C, IP_IH = BE_CG_IH, IP_IW = BE_CG_IW, IP_M = BE_CG_M, IP_OH = BE_CG_OH,
 	IP_OW = BE_CG_OW, IP_KH = BE_CG_KH, IP_KW = BE_CG_KW, IP_SH = BE_CG_SH, IP_SW = BE_CG_SW, IP_PH = BE_CG_PH,
 	IP_PW = BE_CG_PW, IP_DH = BE_CG_DH, IP_DW = BE_CG_DW, IP_G = BE_CG_G,
-	IP_BITS = BE_CG_COUNT, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_COUNT
+	IP_BITS = BE_CG_COUNT, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_B16, IP_COUNT
 };
 
 enum { ID_W, ID_ZW, ID_BIAS, ID_MULT, ID_SHIFT, ID_SG, ID_LUT, ID_ZX, ID_ZY, ID_LO, ID_HI, ID_P, ID_COUNT };
@@ -154,6 +155,25 @@ static void chan_rq(be_fn *f, const LLVMValueRef *fld, const LLVMValueRef *p, LL
 	*shift = LLVMBuildSExt(f->b, be_ld_t(f, LLVMInt8TypeInContext(f->ctx), fld[ID_SHIFT], rc), f->i32, "");
 }
 
+/* The bias of channel m: i16 entries where the layer's all fit
+ * (p[IP_B16]), else i32; 0 without a table. */
+static LLVMValueRef chan_bias(be_fn *f, const LLVMValueRef *fld, const LLVMValueRef *p, LLVMValueRef m)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef slot = be_entry_alloca(f, f->i32, "bias");
+	LLVMBuildStore(b, LLVMConstInt(f->i32, 0, 0), slot);
+	LLVMValueRef has = LLVMBuildIsNotNull(b, fld[ID_BIAS], "");
+	LLVMValueRef b16 = LLVMBuildICmp(b, LLVMIntNE, p[IP_B16], be_ci(f, 0), "");
+	be_if h16, h32;
+	be_if_begin(f, &h16, LLVMBuildAnd(b, has, b16, ""));
+	LLVMBuildStore(b, LLVMBuildSExt(b, be_ld_t(f, LLVMInt16TypeInContext(f->ctx), fld[ID_BIAS], m), f->i32, ""), slot);
+	be_if_end(f, &h16);
+	be_if_begin(f, &h32, LLVMBuildAnd(b, has, LLVMBuildNot(b, b16, ""), ""));
+	LLVMBuildStore(b, be_ld_t(f, f->i32, fld[ID_BIAS], m), slot);
+	be_if_end(f, &h32);
+	return LLVMBuildLoad2(b, f->i32, slot, "");
+}
+
 /* The kernel of any conv (conv_tables' codes: w and zw less the layer's
  * least of them): for each sample, output channel and output row, the
  * row in chunks of up to CHUNK i32 accumulators on its stack, each
@@ -175,7 +195,6 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef ystrn = LLVMBuildSelect(b, yt, p[IP_M], mul(f, p[IP_M], ohw), "");
 	LLVMValueRef nch = LLVMBuildUDiv(b, add(f, p[IP_OW], be_ci(f, CHUNK - 1)), ck, "");
 	LLVMValueRef acc = be_entry_alloca(f, LLVMArrayType2(f->i32, CHUNK), "acc");
-	LLVMValueRef bslot = be_entry_alloca(f, f->i32, "bias");
 	LLVMValueRef xslot = be_entry_alloca(f, f->ity, "xi");
 
 	be_loop ln, lm, loy, lch, li, lc, lky, lkx, lt, lo_;
@@ -188,12 +207,7 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef mult, shift;
 	chan_rq(f, fld, p, m, &mult, &shift);
 	LLVMValueRef wrow = mul(f, m, p[IP_ROWB]);
-	LLVMBuildStore(b, LLVMConstInt(f->i32, 0, 0), bslot);
-	be_if hb;
-	be_if_begin(f, &hb, LLVMBuildIsNotNull(b, fld[ID_BIAS], ""));
-	LLVMBuildStore(b, be_ld_t(f, f->i32, fld[ID_BIAS], m), bslot);
-	be_if_end(f, &hb);
-	LLVMValueRef bias = LLVMBuildLoad2(b, f->i32, bslot, "");
+	LLVMValueRef bias = chan_bias(f, fld, p, m);
 
 	LLVMValueRef oy = be_loop_begin_v(f, &loy, p[IP_OH]);
 	LLVMValueRef ch = be_loop_begin_v(f, &lch, nch);
@@ -354,12 +368,7 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	be_loop_end(f, &lk);
 	LLVMValueRef mult, shift;
 	chan_rq(f, fld, p, m, &mult, &shift);
-	LLVMBuildStore(b, LLVMConstInt(f->i32, 0, 0), aslot);
-	be_if hb;
-	be_if_begin(f, &hb, LLVMBuildIsNotNull(b, fld[ID_BIAS], ""));
-	LLVMBuildStore(b, be_ld_t(f, f->i32, fld[ID_BIAS], m), aslot);
-	be_if_end(f, &hb);
-	LLVMValueRef bias = LLVMBuildLoad2(b, f->i32, aslot, "");
+	LLVMValueRef bias = chan_bias(f, fld, p, m);
 	/* the plane: zeros, then x - zx inside */
 	be_st_t(f, f->i32, pl, be_loop_begin_v(f, &lz, words), LLVMConstInt(f->i32, 0, 0));
 	be_loop_end(f, &lz);
@@ -646,7 +655,7 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	be_if_end(f, &pad);
 
 	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
-	LLVMValueRef bias = be_ld_t(f, f->i32, fld[ID_BIAS], m);
+	LLVMValueRef bias = chan_bias(f, fld, p, m);
 	for (int k = 0; k < TP; k++)
 		LLVMBuildStore(b, bias, accs[k]);
 	LLVMValueRef wrow = mul(f, m, p[IP_ROWB]);
@@ -737,6 +746,31 @@ static LLVMValueRef bytes(be_fn *f, const char *tag, int id, const uint8_t *data
 	return be_opaque_const(f, name, LLVMConstStringInContext2(f->ctx, (const char *)data, n, 1), 4);
 }
 
+/* The bias table of M entries: i16 where every one fits (P[IP_B16] =
+ * 1), else i32. */
+static LLVMValueRef bias_table(be_fn *f, const ir_node *n, const int32_t *v, int64_t M, int64_t *P)
+{
+	bool narrow = true;
+	for (int64_t m = 0; m < M && narrow; m++)
+		narrow = v[m] >= INT16_MIN && v[m] <= INT16_MAX;
+	P[IP_B16] = narrow;
+	if (!narrow)
+		return be_table_i32(f, v, M);
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef *el = malloc(sizeof *el * (size_t)(M > 0 ? M : 1));
+	if (!el) {
+		diag_error(f->d, NULL, "out of memory");
+		return NULL;
+	}
+	for (int64_t m = 0; m < M; m++)
+		el[m] = LLVMConstInt(i16, (unsigned long long)(int64_t)v[m], 1);
+	char name[96];
+	snprintf(name, sizeof name, "%s.cib%d", f->name, n->id);
+	LLVMValueRef g = be_opaque_const(f, name, LLVMConstArray2(i16, el, (uint64_t)M), 2);
+	free(el);
+	return g;
+}
+
 /* vals[0..n) (each in [0, 2^bits)) packed at bits per entry, rows of
  * `row` entries starting on a byte; NULL when out of memory. */
 static uint8_t *pack(const int32_t *vals, int64_t rows, int64_t row, int bits, int64_t *rowb)
@@ -822,7 +856,7 @@ static int conv_tables(be_fn *f, const ir_node *n, ci_job *j)
 	rc = -1;
 	j->wg = bytes(f, "ciw", n->id, wp, (size_t)(M * rowb + 1));
 	j->zg = bytes(f, "ciz", n->id, zp, (size_t)(zrowb + 1));
-	j->bg = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? be_table_i32(f, j->bias, M) : NULL;
+	j->bg = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? bias_table(f, n, j->bias, M, j->P) : NULL;
 	rc = j->wg && j->zg ? 0 : -1;
 done:
 	free(c);
@@ -902,7 +936,7 @@ static int gemm_tables(be_fn *f, const ir_node *n, ci_job *j)
 		goto done;
 	rc = -1;
 	j->wg = bytes(f, "cgw", n->id, wp, (size_t)(M * rowb));
-	j->bg = be_table_i32(f, bb, M);
+	j->bg = bias_table(f, n, bb, M, j->P);
 	j->sgg = any_neg ? bytes(f, "cgs", n->id, sg, (size_t)M) : NULL;
 	j->lut = bits < 8 ? be_dsp_lut(f, bits) : NULL;
 	if (!j->wg || !j->bg || (any_neg && !j->sgg) || (bits < 8 && !j->lut))
