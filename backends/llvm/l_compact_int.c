@@ -236,7 +236,8 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef a = umax(f, x0, ox0), e = umin(f, x1, oxe);
 	be_if any;
 	be_if_begin(f, &any, LLVMBuildICmp(b, LLVMIntULT, a, e, ""));
-	LLVMBuildStore(b, add(f, add(f, xrow, mul(f, a, p[IP_SW])), tx), xslot);
+	/* tx may be below 0 (a wrapped index): a plain add, no nuw */
+	LLVMBuildStore(b, LLVMBuildAdd(b, add(f, xrow, mul(f, a, p[IP_SW])), tx, ""), xslot);
 	LLVMValueRef t = be_loop_begin_v(f, &lt, LLVMBuildSub(b, e, a, ""));
 	LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xslot, "");
 	LLVMBuildStore(b, add(f, xi, p[IP_SW]), xslot);
@@ -601,13 +602,16 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	/* a position whose taps all lie inside: by the offsets, no checks */
 	LLVMValueRef iy0 = LLVMBuildSub(b, mul(f, oy, p[IP_SH]), p[IP_PH], "");
 	LLVMValueRef ix0 = LLVMBuildSub(b, mul(f, ox, p[IP_SW]), p[IP_PW], "");
+	/* (iy0, ix0 may be below 0: plain adds, no nuw) */
 	LLVMValueRef inside = LLVMBuildAnd(
 		b, LLVMBuildICmp(b, LLVMIntSGE, iy0, zero, ""),
-		LLVMBuildICmp(b, LLVMIntSLT, add(f, iy0, mul(f, LLVMBuildSub(b, p[IP_KH], one, ""), p[IP_DH])), p[IP_IH], ""), "");
+		LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildAdd(b, iy0, mul(f, LLVMBuildSub(b, p[IP_KH], one, ""), p[IP_DH]), ""),
+		              p[IP_IH], ""), "");
 	inside = LLVMBuildAnd(b, inside, LLVMBuildICmp(b, LLVMIntSGE, ix0, zero, ""), "");
 	inside = LLVMBuildAnd(
 		b, inside,
-		LLVMBuildICmp(b, LLVMIntSLT, add(f, ix0, mul(f, LLVMBuildSub(b, p[IP_KW], one, ""), p[IP_DW])), p[IP_IW], ""), "");
+		LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildAdd(b, ix0, mul(f, LLVMBuildSub(b, p[IP_KW], one, ""), p[IP_DW]), ""),
+		              p[IP_IW], ""), "");
 	be_if fin, fedge;
 	be_if_begin(f, &fin, inside);
 	LLVMValueRef xbase = add(f, add(f, xb, mul(f, iy0, p[IP_IW])), ix0);
