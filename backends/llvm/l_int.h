@@ -54,10 +54,10 @@ LLVMValueRef be_requant_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMVa
 bool be_rq_bounded_ok(const be_iop *o);
 LLVMValueRef be_rq_bounded_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift, LLVMValueRef zy);
 
-/* The compact integer kernel (l_compact_int.c): conv and matmul with
- * constant weights through one shared function per activation dtype
- * pair, when f's policy is a size one and n fits; 0, -1 reported, or 1
- * when n is left to the other kernels. */
+/* The compact integer kernels (l_compact_int.c): conv and matmul with
+ * constant weights through shared functions (by kind, requantization
+ * form and activation dtypes), when f's policy is a size one and n fits;
+ * 0, -1 reported, or 1 when n is left to the other kernels. */
 int be_l_compact_int(be_fn *f, const ir_node *n);
 
 /* The target kernels (l_int_dsp.c): conv (one group, or depthwise) and
