@@ -78,12 +78,12 @@ typedef struct kb {
 	LLVMValueRef w, scale, zp, bias, lo, hi, x, y;
 } kb;
 
-static LLVMValueRef imul(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+LLVMValueRef be_imul(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 {
 	return LLVMBuildNUWMul(f->b, a, b, "");
 }
 
-static LLVMValueRef iadd(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+LLVMValueRef be_iadd(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 {
 	return LLVMBuildNUWAdd(f->b, a, b, "");
 }
@@ -99,11 +99,11 @@ static void decode(const kb *k, const ck_key *key, LLVMValueRef m, LLVMValueRef 
 	*wv = NULL;
 	*code = NULL;
 	if (key->kind == KK_F32) {
-		*wv = be_ld(f, k->w, iadd(f, imul(f, m, k->rowlen), j));
+		*wv = be_ld(f, k->w, be_iadd(f, be_imul(f, m, k->rowlen), j));
 		*nz = LLVMBuildFCmp(b, LLVMRealUNE, *wv, be_cf(f, 0), "");
 		return;
 	}
-	LLVMValueRef c = be_qw_code(f, k->w, imul(f, m, k->p[CP_ROWB]), j, k->p[CP_BITS]);
+	LLVMValueRef c = be_qw_code(f, k->w, be_imul(f, m, k->p[CP_ROWB]), j, k->p[CP_BITS]);
 	*code = c;
 	switch (key->kind) {
 	case KK_INT: {
@@ -234,19 +234,19 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMValueRef *p = k->p;
 	LLVMValueRef cg = LLVMBuildUDiv(b, p[CP_C], p[CP_G], "");
 	LLVMValueRef mg = LLVMBuildUDiv(b, p[CP_M], p[CP_G], "");
-	LLVMValueRef ihw = imul(f, p[CP_IH], p[CP_IW]);
-	LLVMValueRef ohw = imul(f, p[CP_OH], p[CP_OW]);
-	k->rowlen = imul(f, imul(f, cg, p[CP_KH]), p[CP_KW]);
+	LLVMValueRef ihw = be_imul(f, p[CP_IH], p[CP_IW]);
+	LLVMValueRef ohw = be_imul(f, p[CP_OH], p[CP_OW]);
+	k->rowlen = be_imul(f, be_imul(f, cg, p[CP_KH]), p[CP_KW]);
 
 	be_loop ln, lm;
 	LLVMValueRef n = be_loop_begin_v(f, &ln, p[CP_N]);
 	LLVMValueRef m = be_loop_begin_v(f, &lm, p[CP_M]);
 	LLVMValueRef g = LLVMBuildUDiv(b, m, mg, "");
-	LLVMValueRef xb = imul(f, iadd(f, imul(f, n, p[CP_C]), imul(f, g, cg)), ihw);
-	LLVMValueRef yb = imul(f, iadd(f, imul(f, n, p[CP_M]), m), ohw);
-	LLVMValueRef mc = imul(f, m, p[CP_PC]);
+	LLVMValueRef xb = be_imul(f, be_iadd(f, be_imul(f, n, p[CP_C]), be_imul(f, g, cg)), ihw);
+	LLVMValueRef yb = be_imul(f, be_iadd(f, be_imul(f, n, p[CP_M]), m), ohw);
+	LLVMValueRef mc = be_imul(f, m, p[CP_PC]);
 	be_loop lz;
-	be_st(f, k->y, iadd(f, yb, be_loop_begin_v(f, &lz, ohw)), be_cf(f, 0));
+	be_st(f, k->y, be_iadd(f, yb, be_loop_begin_v(f, &lz, ohw)), be_cf(f, 0));
 	be_loop_end(f, &lz);
 
 	/* The zero point of row m. */
@@ -262,37 +262,37 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 
 	be_loop lc, lky, lkx, loy, lox;
 	LLVMValueRef c = be_loop_begin_v(f, &lc, cg);
-	LLVMValueRef xc = iadd(f, xb, imul(f, c, ihw));
+	LLVMValueRef xc = be_iadd(f, xb, be_imul(f, c, ihw));
 	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[CP_KH]);
 	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[CP_KW]);
-	LLVMValueRef j = iadd(f, imul(f, iadd(f, imul(f, c, p[CP_KH]), ky), p[CP_KW]), kx);
+	LLVMValueRef j = be_iadd(f, be_imul(f, be_iadd(f, be_imul(f, c, p[CP_KH]), ky), p[CP_KW]), kx);
 	LLVMValueRef wv, code, nz;
 	decode(k, key, m, mc, z, j, &wv, &code, &nz);
 	be_if wnz;
 	be_if_begin(f, &wnz, nz);
 	/* The output rows and columns whose input tap oy*sh + ky*dh - ph,
 	 * ox*sw + kx*dw - pw lies inside the input: no checks per position. */
-	LLVMValueRef ty = LLVMBuildSub(b, imul(f, ky, p[CP_DH]), p[CP_PH], "");
-	LLVMValueRef tx = LLVMBuildSub(b, imul(f, kx, p[CP_DW]), p[CP_PW], "");
+	LLVMValueRef ty = LLVMBuildSub(b, be_imul(f, ky, p[CP_DH]), p[CP_PH], "");
+	LLVMValueRef tx = LLVMBuildSub(b, be_imul(f, kx, p[CP_DW]), p[CP_PW], "");
 	LLVMValueRef y0, y1, x0, x1;
 	be_tap_range(f, ty, p[CP_SH], p[CP_IH], p[CP_OH], &y0, &y1);
 	be_tap_range(f, tx, p[CP_SW], p[CP_IW], p[CP_OW], &x0, &x1);
 	be_if any;
 	be_if_begin(f, &any, LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, y0, y1, ""),
 	                                  LLVMBuildICmp(b, LLVMIntULT, x0, x1, ""), ""));
-	LLVMValueRef oy = iadd(f, y0, be_loop_begin_v(f, &loy, LLVMBuildSub(b, y1, y0, "")));
-	LLVMValueRef iy = LLVMBuildAdd(b, imul(f, oy, p[CP_SH]), ty, "");
-	LLVMValueRef xrow = LLVMBuildAdd(b, iadd(f, xc, imul(f, iy, p[CP_IW])), tx, "");
-	LLVMValueRef yrow = iadd(f, yb, imul(f, oy, p[CP_OW]));
+	LLVMValueRef oy = be_iadd(f, y0, be_loop_begin_v(f, &loy, LLVMBuildSub(b, y1, y0, "")));
+	LLVMValueRef iy = LLVMBuildAdd(b, be_imul(f, oy, p[CP_SH]), ty, "");
+	LLVMValueRef xrow = LLVMBuildAdd(b, be_iadd(f, xc, be_imul(f, iy, p[CP_IW])), tx, "");
+	LLVMValueRef yrow = be_iadd(f, yb, be_imul(f, oy, p[CP_OW]));
 	/* The input index steps by sw along the row (kept in a slot: a phi
 	 * after mem2reg, so the loop does no multiplication). */
 	LLVMValueRef xs = be_entry_alloca(f, f->ity, "xi");
-	LLVMBuildStore(b, LLVMBuildAdd(b, xrow, imul(f, x0, p[CP_SW]), ""), xs);
-	LLVMValueRef ox = iadd(f, x0, be_loop_begin_v(f, &lox, LLVMBuildSub(b, x1, x0, "")));
+	LLVMBuildStore(b, LLVMBuildAdd(b, xrow, be_imul(f, x0, p[CP_SW]), ""), xs);
+	LLVMValueRef ox = be_iadd(f, x0, be_loop_begin_v(f, &lox, LLVMBuildSub(b, x1, x0, "")));
 	LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xs, "");
 	LLVMBuildStore(b, LLVMBuildAdd(b, xi, p[CP_SW], ""), xs);
 	LLVMValueRef xv = be_ld(f, k->x, xi);
-	LLVMValueRef yi = iadd(f, yrow, ox);
+	LLVMValueRef yi = be_iadd(f, yrow, ox);
 	LLVMValueRef acc = LLVMBuildFAdd(b, be_ld(f, k->y, yi), term(f, key, xv, wv, code), "");
 	be_st(f, k->y, yi, acc);
 	be_loop_end(f, &lox);
@@ -318,7 +318,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMValueRef bv = LLVMBuildLoad2(b, f->f32, bslot, "");
 	be_loop lp;
 	LLVMValueRef pp = be_loop_begin_v(f, &lp, ohw);
-	LLVMValueRef yi2 = iadd(f, yb, pp);
+	LLVMValueRef yi2 = be_iadd(f, yb, pp);
 	LLVMValueRef r = be_ld(f, k->y, yi2);
 	if (s)
 		r = LLVMBuildFMul(b, r, s, "");

@@ -67,16 +67,6 @@ static int act_index(ir_dtype t)
 	return t == IR_DT_I8 ? 0 : t == IR_DT_U8 ? 1 : t == IR_DT_I16 ? 2 : -1;
 }
 
-static LLVMValueRef mul(be_fn *f, LLVMValueRef a, LLVMValueRef b)
-{
-	return LLVMBuildNUWMul(f->b, a, b, "");
-}
-
-static LLVMValueRef add(be_fn *f, LLVMValueRef a, LLVMValueRef b)
-{
-	return LLVMBuildNUWAdd(f->b, a, b, "");
-}
-
 static LLVMValueRef umin(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 {
 	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntULT, a, b, ""), a, b, "");
@@ -85,23 +75,6 @@ static LLVMValueRef umin(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 static LLVMValueRef umax(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 {
 	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntUGT, a, b, ""), a, b, "");
-}
-
-static LLVMValueRef smin32(be_fn *f, LLVMValueRef a, LLVMValueRef b)
-{
-	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, a, b, ""), a, b, "");
-}
-
-static LLVMValueRef smax32(be_fn *f, LLVMValueRef a, LLVMValueRef b)
-{
-	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSGT, a, b, ""), a, b, "");
-}
-
-/* Element i of the activation p of dtype t as an i32. */
-static LLVMValueRef ld_act(be_fn *f, ir_dtype t, LLVMValueRef p, LLVMValueRef i)
-{
-	LLVMValueRef v = be_ld_t(f, be_dt_type(f, t), p, i);
-	return t == IR_DT_U8 ? LLVMBuildZExt(f->b, v, f->i32, "") : LLVMBuildSExt(f->b, v, f->i32, "");
 }
 
 /* The kernel function "NAME.k.<what>.<x>.<y>", f's builder in its entry,
@@ -137,11 +110,11 @@ static LLVMValueRef out_val(be_fn *f, ir_dtype ydt, bool exact, const LLVMValueR
 	LLVMValueRef r;
 	if (!exact) {
 		r = be_rq_bounded_rt(f, acc, mult, shift, fld[ID_ZY]);
-		r = smin32(f, smax32(f, r, fld[ID_LO]), fld[ID_HI]);
+		r = be_smin(f, be_smax(f, r, fld[ID_LO]), fld[ID_HI]);
 	} else {
 		LLVMValueRef lo = LLVMBuildSub(b, fld[ID_LO], fld[ID_ZY], ""), hi = LLVMBuildSub(b, fld[ID_HI], fld[ID_ZY], "");
 		r = be_requant_rt(f, acc, mult, shift);
-		r = LLVMBuildAdd(b, smin32(f, smax32(f, r, lo), hi), fld[ID_ZY], "");
+		r = LLVMBuildAdd(b, be_smin(f, be_smax(f, r, lo), hi), fld[ID_ZY], "");
 	}
 	return LLVMBuildTrunc(b, r, be_dt_type(f, ydt), "");
 }
@@ -150,7 +123,7 @@ static LLVMValueRef out_val(be_fn *f, ir_dtype ydt, bool exact, const LLVMValueR
 static void chan_rq(be_fn *f, const LLVMValueRef *fld, const LLVMValueRef *p, LLVMValueRef m, LLVMValueRef *mult,
                     LLVMValueRef *shift)
 {
-	LLVMValueRef rc = mul(f, m, p[IP_RQC]);
+	LLVMValueRef rc = be_imul(f, m, p[IP_RQC]);
 	*mult = be_ld_t(f, f->i32, fld[ID_MULT], rc);
 	*shift = LLVMBuildSExt(f->b, be_ld_t(f, LLVMInt8TypeInContext(f->ctx), fld[ID_SHIFT], rc), f->i32, "");
 }
@@ -189,11 +162,11 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef x = LLVMGetParam(fn, 1), y = LLVMGetParam(fn, 2);
 	LLVMValueRef one = be_ci(f, 1), zero = be_ci(f, 0), ck = be_ci(f, CHUNK);
 	LLVMValueRef cg = LLVMBuildUDiv(b, p[IP_C], p[IP_G], ""), mg = LLVMBuildUDiv(b, p[IP_M], p[IP_G], "");
-	LLVMValueRef ihw = mul(f, p[IP_IH], p[IP_IW]), ohw = mul(f, p[IP_OH], p[IP_OW]);
+	LLVMValueRef ihw = be_imul(f, p[IP_IH], p[IP_IW]), ohw = be_imul(f, p[IP_OH], p[IP_OW]);
 	LLVMValueRef yt = LLVMBuildICmp(b, LLVMIntNE, p[IP_YT], zero, "");
 	LLVMValueRef ystrm = LLVMBuildSelect(b, yt, one, ohw, "");
-	LLVMValueRef ystrn = LLVMBuildSelect(b, yt, p[IP_M], mul(f, p[IP_M], ohw), "");
-	LLVMValueRef nch = LLVMBuildUDiv(b, add(f, p[IP_OW], be_ci(f, CHUNK - 1)), ck, "");
+	LLVMValueRef ystrn = LLVMBuildSelect(b, yt, p[IP_M], be_imul(f, p[IP_M], ohw), "");
+	LLVMValueRef nch = LLVMBuildUDiv(b, be_iadd(f, p[IP_OW], be_ci(f, CHUNK - 1)), ck, "");
 	LLVMValueRef acc = be_entry_alloca(f, LLVMArrayType2(f->i32, CHUNK), "acc");
 	LLVMValueRef xslot = be_entry_alloca(f, f->ity, "xi");
 
@@ -201,48 +174,48 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
 	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
 	LLVMValueRef g = LLVMBuildUDiv(b, m, mg, "");
-	LLVMValueRef xb = mul(f, add(f, mul(f, n, p[IP_C]), mul(f, g, cg)), ihw);
-	LLVMValueRef yb = add(f, mul(f, n, ystrn), mul(f, m, ystrm));
-	LLVMValueRef z = be_qw_code(f, fld[ID_ZW], zero, mul(f, m, p[IP_ZC]), p[IP_BITS]);
+	LLVMValueRef xb = be_imul(f, be_iadd(f, be_imul(f, n, p[IP_C]), be_imul(f, g, cg)), ihw);
+	LLVMValueRef yb = be_iadd(f, be_imul(f, n, ystrn), be_imul(f, m, ystrm));
+	LLVMValueRef z = be_qw_code(f, fld[ID_ZW], zero, be_imul(f, m, p[IP_ZC]), p[IP_BITS]);
 	LLVMValueRef mult, shift;
 	chan_rq(f, fld, p, m, &mult, &shift);
-	LLVMValueRef wrow = mul(f, m, p[IP_ROWB]);
+	LLVMValueRef wrow = be_imul(f, m, p[IP_ROWB]);
 	LLVMValueRef bias = chan_bias(f, fld, p, m);
 
 	LLVMValueRef oy = be_loop_begin_v(f, &loy, p[IP_OH]);
 	LLVMValueRef ch = be_loop_begin_v(f, &lch, nch);
-	LLVMValueRef ox0 = mul(f, ch, ck);
+	LLVMValueRef ox0 = be_imul(f, ch, ck);
 	LLVMValueRef cnt = umin(f, ck, LLVMBuildSub(b, p[IP_OW], ox0, ""));
-	LLVMValueRef oxe = add(f, ox0, cnt);
+	LLVMValueRef oxe = be_iadd(f, ox0, cnt);
 	be_st_t(f, f->i32, acc, be_loop_begin_v(f, &li, cnt), bias);
 	be_loop_end(f, &li);
 
 	LLVMValueRef c = be_loop_begin_v(f, &lc, cg);
-	LLVMValueRef xc = add(f, xb, mul(f, c, ihw));
+	LLVMValueRef xc = be_iadd(f, xb, be_imul(f, c, ihw));
 	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[IP_KH]);
 	/* the input row oy*sh + ky*dh - ph (wraps below 0: one unsigned test) */
-	LLVMValueRef iy = LLVMBuildSub(b, add(f, mul(f, oy, p[IP_SH]), mul(f, ky, p[IP_DH])), p[IP_PH], "");
+	LLVMValueRef iy = LLVMBuildSub(b, be_iadd(f, be_imul(f, oy, p[IP_SH]), be_imul(f, ky, p[IP_DH])), p[IP_PH], "");
 	be_if rin;
 	be_if_begin(f, &rin, LLVMBuildICmp(b, LLVMIntULT, iy, p[IP_IH], ""));
-	LLVMValueRef xrow = add(f, xc, mul(f, iy, p[IP_IW]));
+	LLVMValueRef xrow = be_iadd(f, xc, be_imul(f, iy, p[IP_IW]));
 	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[IP_KW]);
-	LLVMValueRef j = add(f, mul(f, add(f, mul(f, c, p[IP_KH]), ky), p[IP_KW]), kx);
+	LLVMValueRef j = be_iadd(f, be_imul(f, be_iadd(f, be_imul(f, c, p[IP_KH]), ky), p[IP_KW]), kx);
 	LLVMValueRef wv = LLVMBuildSub(b, be_qw_code(f, fld[ID_W], wrow, j, p[IP_BITS]), z, "");
 	be_if wnz;
 	be_if_begin(f, &wnz, LLVMBuildICmp(b, LLVMIntNE, wv, LLVMConstInt(f->i32, 0, 0), ""));
-	LLVMValueRef tx = LLVMBuildSub(b, mul(f, kx, p[IP_DW]), p[IP_PW], "");
+	LLVMValueRef tx = LLVMBuildSub(b, be_imul(f, kx, p[IP_DW]), p[IP_PW], "");
 	LLVMValueRef x0, x1;
 	be_tap_range(f, tx, p[IP_SW], p[IP_IW], p[IP_OW], &x0, &x1);
 	LLVMValueRef a = umax(f, x0, ox0), e = umin(f, x1, oxe);
 	be_if any;
 	be_if_begin(f, &any, LLVMBuildICmp(b, LLVMIntULT, a, e, ""));
 	/* tx may be below 0 (a wrapped index): a plain add, no nuw */
-	LLVMBuildStore(b, LLVMBuildAdd(b, add(f, xrow, mul(f, a, p[IP_SW])), tx, ""), xslot);
+	LLVMBuildStore(b, LLVMBuildAdd(b, be_iadd(f, xrow, be_imul(f, a, p[IP_SW])), tx, ""), xslot);
 	LLVMValueRef t = be_loop_begin_v(f, &lt, LLVMBuildSub(b, e, a, ""));
 	LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xslot, "");
-	LLVMBuildStore(b, add(f, xi, p[IP_SW]), xslot);
-	LLVMValueRef xq = LLVMBuildSub(b, ld_act(f, xdt, x, xi), fld[ID_ZX], "");
-	LLVMValueRef ai = add(f, LLVMBuildSub(b, a, ox0, ""), t);
+	LLVMBuildStore(b, be_iadd(f, xi, p[IP_SW]), xslot);
+	LLVMValueRef xq = LLVMBuildSub(b, be_ld_i32(f, xdt, x, xi), fld[ID_ZX], "");
+	LLVMValueRef ai = be_iadd(f, LLVMBuildSub(b, a, ox0, ""), t);
 	/* int32 wrap-around: plain i32 sub/mul/add, no nsw */
 	LLVMValueRef sum = LLVMBuildAdd(b, be_ld_t(f, f->i32, acc, ai), LLVMBuildMul(b, xq, wv, ""), "");
 	be_st_t(f, f->i32, acc, ai, sum);
@@ -255,7 +228,7 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	be_loop_end(f, &lc);
 
 	LLVMValueRef o = be_loop_begin_v(f, &lo_, cnt);
-	LLVMValueRef yi = add(f, add(f, yb, mul(f, oy, p[IP_OW])), add(f, ox0, o));
+	LLVMValueRef yi = be_iadd(f, be_iadd(f, yb, be_imul(f, oy, p[IP_OW])), be_iadd(f, ox0, o));
 	be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, exact, fld, be_ld_t(f, f->i32, acc, o), mult, shift));
 	be_loop_end(f, &lo_);
 
@@ -268,28 +241,8 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	return fn;
 }
 
-/* SMLAD (acc + a.lo b.lo + a.hi b.hi, i16 halves, wrapping), and SXTB16
- * of x and of x rotated right by 8: the DSP instructions where f has
- * them, plain i32 arithmetic elsewhere. */
-static LLVMValueRef half(be_fn *f, LLVMValueRef a, bool hi)
-{
-	LLVMBuilderRef b = f->b;
-	LLVMValueRef c16 = LLVMConstInt(f->i32, 16, 0);
-	return LLVMBuildAShr(b, hi ? a : LLVMBuildShl(b, a, c16, ""), c16, "");
-}
-
-static LLVMValueRef smlad(be_fn *f, LLVMValueRef a, LLVMValueRef w, LLVMValueRef acc)
-{
-	if (f->dsp) {
-		LLVMValueRef args[3] = {a, w, acc};
-		return be_intr(f, "llvm.arm.smlad", NULL, 0, args, 3);
-	}
-	LLVMBuilderRef b = f->b;
-	LLVMValueRef lo = LLVMBuildMul(b, half(f, a, false), half(f, w, false), "");
-	LLVMValueRef hi = LLVMBuildMul(b, half(f, a, true), half(f, w, true), "");
-	return LLVMBuildAdd(b, acc, LLVMBuildAdd(b, lo, hi, ""), "");
-}
-
+/* SXTB16 of x, or of x rotated right by 8: the DSP instruction where f
+ * has it, plain i32 arithmetic elsewhere. */
 static LLVMValueRef sxtb16(be_fn *f, LLVMValueRef x, bool ror8)
 {
 	LLVMBuilderRef b = f->b;
@@ -350,20 +303,20 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	LLVMValueRef x = LLVMGetParam(fn, 1), y = LLVMGetParam(fn, 2), pl = LLVMGetParam(fn, 3);
 	LLVMValueRef zero = be_ci(f, 0);
-	LLVMValueRef ihw = mul(f, p[IP_IH], p[IP_IW]), ohw = mul(f, p[IP_OH], p[IP_OW]);
-	LLVMValueRef kk = mul(f, p[IP_KH], p[IP_KW]), BW = p[IP_BW];
-	LLVMValueRef words = LLVMBuildLShr(b, add(f, mul(f, p[IP_BH], BW), be_ci(f, 1)), be_ci(f, 1), "");
-	LLVMValueRef rowstep = mul(f, p[IP_DH], BW), ystep = mul(f, p[IP_SH], BW);
+	LLVMValueRef ihw = be_imul(f, p[IP_IH], p[IP_IW]), ohw = be_imul(f, p[IP_OH], p[IP_OW]);
+	LLVMValueRef kk = be_imul(f, p[IP_KH], p[IP_KW]), BW = p[IP_BW];
+	LLVMValueRef words = LLVMBuildLShr(b, be_iadd(f, be_imul(f, p[IP_BH], BW), be_ci(f, 1)), be_ci(f, 1), "");
+	LLVMValueRef rowstep = be_imul(f, p[IP_DH], BW), ystep = be_imul(f, p[IP_SH], BW);
 	LLVMValueRef wk = be_entry_alloca(f, LLVMArrayType2(f->i32, DW_TAPS), "wk");
 	LLVMValueRef aslot = be_entry_alloca(f, f->i32, "acc");
 
 	be_loop ln, lm, lk, lz, liy, lix, loy, lky, lkx;
 	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
 	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
-	LLVMValueRef nm = add(f, mul(f, n, p[IP_M]), m);
-	LLVMValueRef xb = mul(f, nm, ihw), yb = mul(f, nm, ohw);
-	LLVMValueRef z = be_qw_code(f, fld[ID_ZW], zero, mul(f, m, p[IP_ZC]), p[IP_BITS]);
-	LLVMValueRef wrow = mul(f, m, p[IP_ROWB]);
+	LLVMValueRef nm = be_iadd(f, be_imul(f, n, p[IP_M]), m);
+	LLVMValueRef xb = be_imul(f, nm, ihw), yb = be_imul(f, nm, ohw);
+	LLVMValueRef z = be_qw_code(f, fld[ID_ZW], zero, be_imul(f, m, p[IP_ZC]), p[IP_BITS]);
+	LLVMValueRef wrow = be_imul(f, m, p[IP_ROWB]);
 	LLVMValueRef k = be_loop_begin_v(f, &lk, kk);
 	be_st_t(f, f->i32, wk, k, LLVMBuildSub(b, be_qw_code(f, fld[ID_W], wrow, k, p[IP_BITS]), z, ""));
 	be_loop_end(f, &lk);
@@ -374,11 +327,11 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	be_st_t(f, f->i32, pl, be_loop_begin_v(f, &lz, words), LLVMConstInt(f->i32, 0, 0));
 	be_loop_end(f, &lz);
 	LLVMValueRef iy = be_loop_begin_v(f, &liy, p[IP_IH]);
-	LLVMValueRef prow = add(f, mul(f, add(f, iy, p[IP_PH]), BW), p[IP_PW]);
-	LLVMValueRef xrow = add(f, xb, mul(f, iy, p[IP_IW]));
+	LLVMValueRef prow = be_iadd(f, be_imul(f, be_iadd(f, iy, p[IP_PH]), BW), p[IP_PW]);
+	LLVMValueRef xrow = be_iadd(f, xb, be_imul(f, iy, p[IP_IW]));
 	LLVMValueRef ix = be_loop_begin_v(f, &lix, p[IP_IW]);
-	LLVMValueRef xq = LLVMBuildSub(b, ld_act(f, xdt, x, add(f, xrow, ix)), fld[ID_ZX], "");
-	be_st_t(f, i16, pl, add(f, prow, ix), LLVMBuildTrunc(b, xq, i16, ""));
+	LLVMValueRef xq = LLVMBuildSub(b, be_ld_i32(f, xdt, x, be_iadd(f, xrow, ix)), fld[ID_ZX], "");
+	be_st_t(f, i16, pl, be_iadd(f, prow, ix), LLVMBuildTrunc(b, xq, i16, ""));
 	be_loop_end(f, &lix);
 	be_loop_end(f, &liy);
 
@@ -396,41 +349,41 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	}
 	/* each output row in chunks of up to CHUNK sums (bias excluded), then
 	 * requantized */
-	LLVMValueRef ck = be_ci(f, CHUNK), nch = LLVMBuildUDiv(b, add(f, p[IP_OW], be_ci(f, CHUNK - 1)), ck, "");
+	LLVMValueRef ck = be_ci(f, CHUNK), nch = LLVMBuildUDiv(b, be_iadd(f, p[IP_OW], be_ci(f, CHUNK - 1)), ck, "");
 	LLVMValueRef rowacc = be_entry_alloca(f, LLVMArrayType2(f->i32, CHUNK), "racc");
 	be_loop lch, li, lo2;
 	LLVMValueRef oy = be_loop_begin_v(f, &loy, p[IP_OH]);
-	LLVMValueRef obase = mul(f, oy, ystep);
-	LLVMValueRef yrow = add(f, yb, mul(f, oy, p[IP_OW]));
+	LLVMValueRef obase = be_imul(f, oy, ystep);
+	LLVMValueRef yrow = be_iadd(f, yb, be_imul(f, oy, p[IP_OW]));
 	LLVMValueRef ch = be_loop_begin_v(f, &lch, nch);
-	LLVMValueRef ox0 = mul(f, ch, ck);
+	LLVMValueRef ox0 = be_imul(f, ch, ck);
 	LLVMValueRef cnt = umin(f, ck, LLVMBuildSub(b, p[IP_OW], ox0, ""));
-	LLVMValueRef cbase = add(f, obase, mul(f, ox0, p[IP_SW]));
+	LLVMValueRef cbase = be_iadd(f, obase, be_imul(f, ox0, p[IP_SW]));
 	if (f->dsp) { /* the 3x3 sums of the chunk in Thumb-2 */
 		be_if fa;
 		be_if_begin(f, &fa, is33);
 		LLVMValueRef s01 = LLVMBuildOr(b, LLVMBuildAnd(b, sing[0], LLVMConstInt(f->i32, 0xffff, 0), ""),
 		                               LLVMBuildShl(b, sing[1], LLVMConstInt(f->i32, 16, 0), ""), "");
 		LLVMValueRef two = be_ci(f, 2);
-		dw_row_asm(f, rowacc, LLVMBuildGEP2(b, i16, pl, &cbase, 1, ""), cnt, mul(f, rowstep, two),
-		           mul(f, p[IP_SW], two), pair, s01, sing[2]);
+		dw_row_asm(f, rowacc, LLVMBuildGEP2(b, i16, pl, &cbase, 1, ""), cnt, be_imul(f, rowstep, two),
+		           be_imul(f, p[IP_SW], two), pair, s01, sing[2]);
 		be_if_end(f, &fa);
 	}
 	be_if fgen;
 	be_if_begin(f, &fgen, f->dsp ? LLVMBuildNot(b, is33, "") : LLVMConstInt(f->i1, 1, 0));
 	LLVMValueRef i = be_loop_begin_v(f, &li, cnt);
-	LLVMValueRef base = add(f, cbase, mul(f, i, p[IP_SW]));
+	LLVMValueRef base = be_iadd(f, cbase, be_imul(f, i, p[IP_SW]));
 	LLVMBuildStore(b, LLVMConstInt(f->i32, 0, 0), aslot);
 	be_if f33;
 	be_if_begin(f, &f33, is33);
 	LLVMValueRef a33 = LLVMConstInt(f->i32, 0, 0);
 	for (int r = 0; r < 3; r++) {
-		LLVMValueRef at = add(f, base, mul(f, be_ci(f, r), rowstep));
+		LLVMValueRef at = be_iadd(f, base, be_imul(f, be_ci(f, r), rowstep));
 		LLVMValueRef pp = LLVMBuildGEP2(b, i16, pl, &at, 1, "");
 		LLVMValueRef x01 = LLVMBuildLoad2(b, f->i32, pp, "");
 		LLVMSetAlignment(x01, 2);
-		a33 = smlad(f, x01, pair[r], a33);
-		LLVMValueRef x2 = LLVMBuildSExt(b, be_ld_t(f, i16, pl, add(f, at, be_ci(f, 2))), f->i32, "");
+		a33 = be_smlad(f, x01, pair[r], a33);
+		LLVMValueRef x2 = LLVMBuildSExt(b, be_ld_t(f, i16, pl, be_iadd(f, at, be_ci(f, 2))), f->i32, "");
 		a33 = LLVMBuildAdd(b, a33, LLVMBuildMul(b, x2, sing[r], ""), "");
 	}
 	LLVMBuildStore(b, a33, aslot);
@@ -438,11 +391,11 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	be_if fany;
 	be_if_begin(f, &fany, LLVMBuildNot(b, is33, ""));
 	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[IP_KH]);
-	LLVMValueRef rp = add(f, base, mul(f, ky, rowstep));
-	LLVMValueRef kr = mul(f, ky, p[IP_KW]);
+	LLVMValueRef rp = be_iadd(f, base, be_imul(f, ky, rowstep));
+	LLVMValueRef kr = be_imul(f, ky, p[IP_KW]);
 	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[IP_KW]);
-	LLVMValueRef xv = LLVMBuildSExt(b, be_ld_t(f, i16, pl, add(f, rp, mul(f, kx, p[IP_DW]))), f->i32, "");
-	LLVMValueRef t = LLVMBuildMul(b, xv, be_ld_t(f, f->i32, wk, add(f, kr, kx)), "");
+	LLVMValueRef xv = LLVMBuildSExt(b, be_ld_t(f, i16, pl, be_iadd(f, rp, be_imul(f, kx, p[IP_DW]))), f->i32, "");
+	LLVMValueRef t = LLVMBuildMul(b, xv, be_ld_t(f, f->i32, wk, be_iadd(f, kr, kx)), "");
 	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, aslot, ""), t, ""), aslot);
 	be_loop_end(f, &lkx);
 	be_loop_end(f, &lky);
@@ -452,7 +405,7 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	be_if_end(f, &fgen);
 	LLVMValueRef o = be_loop_begin_v(f, &lo2, cnt);
 	LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowacc, o), bias, "");
-	be_st_t(f, be_dt_type(f, ydt), y, add(f, add(f, yrow, ox0), o), out_val(f, ydt, exact, fld, acc, mult, shift));
+	be_st_t(f, be_dt_type(f, ydt), y, be_iadd(f, be_iadd(f, yrow, ox0), o), out_val(f, ydt, exact, fld, acc, mult, shift));
 	be_loop_end(f, &lo2);
 	be_loop_end(f, &lch);
 	be_loop_end(f, &loy);
@@ -478,7 +431,7 @@ static LLVMValueRef col_at(be_fn *f, LLVMValueRef q4, LLVMValueRef r)
 {
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef grp = LLVMBuildLShr(b, r, be_ci(f, 2), "");
-	return add(f, add(f, mul(f, grp, be_ci(f, 4 * TP)), q4), LLVMBuildAnd(b, r, be_ci(f, 3), ""));
+	return be_iadd(f, be_iadd(f, be_imul(f, grp, be_ci(f, 4 * TP)), q4), LLVMBuildAnd(b, r, be_ci(f, 3), ""));
 }
 
 /* The steps of make_gemm_kernel's inner loop on Cortex-M (inline Thumb-2,
@@ -543,11 +496,11 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), i8 = LLVMInt8TypeInContext(f->ctx);
 	LLVMValueRef x = LLVMGetParam(fn, 1), y = LLVMGetParam(fn, 2), col = LLVMGetParam(fn, 3);
 	LLVMValueRef zero = be_ci(f, 0), one = be_ci(f, 1), tp = be_ci(f, TP);
-	LLVMValueRef ihw = mul(f, p[IP_IH], p[IP_IW]), P = mul(f, p[IP_OH], p[IP_OW]);
+	LLVMValueRef ihw = be_imul(f, p[IP_IH], p[IP_IW]), P = be_imul(f, p[IP_OH], p[IP_OW]);
 	LLVMValueRef yt = LLVMBuildICmp(b, LLVMIntNE, p[IP_YT], zero, "");
 	LLVMValueRef ystrm = LLVMBuildSelect(b, yt, one, P, ""), ystrp = LLVMBuildSelect(b, yt, p[IP_M], one, "");
 	LLVMValueRef R4 = p[IP_R4], steps = LLVMBuildUDiv(b, R4, be_ci(f, 4), "");
-	LLVMValueRef nq = LLVMBuildUDiv(b, add(f, P, be_ci(f, TP - 1)), tp, "");
+	LLVMValueRef nq = LLVMBuildUDiv(b, be_iadd(f, P, be_ci(f, TP - 1)), tp, "");
 	LLVMValueRef zx16 = LLVMBuildTrunc(b, fld[ID_ZX], i16, "");
 	LLVMValueRef accs[TP];
 	for (int q = 0; q < TP; q++)
@@ -557,90 +510,90 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	 * position's first tap (0 past R: their weights are 0), after the
 	 * columns in the caller's buffer */
 	be_loop ln, lq, lf, lc, lky, lkx, lm, lg, lo;
-	LLVMValueRef offs = LLVMBuildGEP2(b, i16, col, (LLVMValueRef[]){mul(f, R4, tp)}, 1, "");
-	LLVMValueRef R = mul(f, mul(f, p[IP_C], p[IP_KH]), p[IP_KW]);
+	LLVMValueRef offs = LLVMBuildGEP2(b, i16, col, (LLVMValueRef[]){be_imul(f, R4, tp)}, 1, "");
+	LLVMValueRef R = be_imul(f, be_imul(f, p[IP_C], p[IP_KH]), p[IP_KW]);
 	be_st_t(f, f->i32, offs, be_loop_begin_v(f, &lo, R4), LLVMConstInt(f->i32, 0, 0));
 	be_loop_end(f, &lo);
 	LLVMValueRef oc = be_loop_begin_v(f, &lc, p[IP_C]);
 	LLVMValueRef oky = be_loop_begin_v(f, &lky, p[IP_KH]);
 	LLVMValueRef okx = be_loop_begin_v(f, &lkx, p[IP_KW]);
-	LLVMValueRef orr = add(f, mul(f, add(f, mul(f, oc, p[IP_KH]), oky), p[IP_KW]), okx);
-	LLVMValueRef ov = add(f, add(f, mul(f, oc, ihw), mul(f, mul(f, oky, p[IP_DH]), p[IP_IW])), mul(f, okx, p[IP_DW]));
+	LLVMValueRef orr = be_iadd(f, be_imul(f, be_iadd(f, be_imul(f, oc, p[IP_KH]), oky), p[IP_KW]), okx);
+	LLVMValueRef ov = be_iadd(f, be_iadd(f, be_imul(f, oc, ihw), be_imul(f, be_imul(f, oky, p[IP_DH]), p[IP_IW])), be_imul(f, okx, p[IP_DW]));
 	be_st_t(f, f->i32, offs, orr, LLVMBuildTrunc(b, ov, f->i32, ""));
 	be_loop_end(f, &lkx);
 	be_loop_end(f, &lky);
 	be_loop_end(f, &lc);
 	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
-	LLVMValueRef xb = mul(f, mul(f, n, p[IP_C]), ihw);
-	LLVMValueRef yb = mul(f, mul(f, n, p[IP_M]), P);
+	LLVMValueRef xb = be_imul(f, be_imul(f, n, p[IP_C]), ihw);
+	LLVMValueRef yb = be_imul(f, be_imul(f, n, p[IP_M]), P);
 	LLVMValueRef qd = be_loop_begin_v(f, &lq, nq);
-	LLVMValueRef p0 = mul(f, qd, tp);
+	LLVMValueRef p0 = be_imul(f, qd, tp);
 	LLVMValueRef np = umin(f, tp, LLVMBuildSub(b, P, p0, ""));
 
 	/* the columns (a quad past the end repeats the last position); a full
 	 * quad of a pointwise conv (one row of P positions) reads 4 adjacent
 	 * bytes per channel */
-	LLVMValueRef pw = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, mul(f, p[IP_KH], p[IP_KW]), one, ""),
-	                               LLVMBuildICmp(b, LLVMIntEQ, add(f, p[IP_IH], p[IP_OH]), be_ci(f, 2), ""), "");
-	pw = LLVMBuildAnd(b, pw, LLVMBuildICmp(b, LLVMIntEQ, add(f, p[IP_SW], p[IP_PW]), one, ""), "");
+	LLVMValueRef pw = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, be_imul(f, p[IP_KH], p[IP_KW]), one, ""),
+	                               LLVMBuildICmp(b, LLVMIntEQ, be_iadd(f, p[IP_IH], p[IP_OH]), be_ci(f, 2), ""), "");
+	pw = LLVMBuildAnd(b, pw, LLVMBuildICmp(b, LLVMIntEQ, be_iadd(f, p[IP_SW], p[IP_PW]), one, ""), "");
 	pw = LLVMBuildAnd(b, pw, LLVMBuildICmp(b, LLVMIntEQ, np, tp, ""), "");
 	be_if fpw;
 	be_if_begin(f, &fpw, pw);
 	LLVMValueRef pc = be_loop_begin_v(f, &lc, p[IP_C]);
-	LLVMValueRef px = add(f, add(f, xb, mul(f, pc, ihw)), p0);
+	LLVMValueRef px = be_iadd(f, be_iadd(f, xb, be_imul(f, pc, ihw)), p0);
 	for (int k = 0; k < TP; k++)
-		be_st_t(f, i16, col, col_at(f, be_ci(f, 4 * k), pc), col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, add(f, px, be_ci(f, k)))));
+		be_st_t(f, i16, col, col_at(f, be_ci(f, 4 * k), pc), col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, be_iadd(f, px, be_ci(f, k)))));
 	be_loop_end(f, &lc);
 	be_if_end(f, &fpw);
 	be_if fgen;
 	be_if_begin(f, &fgen, LLVMBuildNot(b, pw, ""));
 	LLVMValueRef q = be_loop_begin_v(f, &lf, tp);
-	LLVMValueRef pos = umin(f, add(f, p0, q), LLVMBuildSub(b, P, one, ""));
+	LLVMValueRef pos = umin(f, be_iadd(f, p0, q), LLVMBuildSub(b, P, one, ""));
 	LLVMValueRef oy = LLVMBuildUDiv(b, pos, p[IP_OW], "");
-	LLVMValueRef ox = LLVMBuildSub(b, pos, mul(f, oy, p[IP_OW]), "");
-	LLVMValueRef cq = mul(f, q, be_ci(f, 4));
+	LLVMValueRef ox = LLVMBuildSub(b, pos, be_imul(f, oy, p[IP_OW]), "");
+	LLVMValueRef cq = be_imul(f, q, be_ci(f, 4));
 	/* a position whose taps all lie inside: by the offsets, no checks */
-	LLVMValueRef iy0 = LLVMBuildSub(b, mul(f, oy, p[IP_SH]), p[IP_PH], "");
-	LLVMValueRef ix0 = LLVMBuildSub(b, mul(f, ox, p[IP_SW]), p[IP_PW], "");
+	LLVMValueRef iy0 = LLVMBuildSub(b, be_imul(f, oy, p[IP_SH]), p[IP_PH], "");
+	LLVMValueRef ix0 = LLVMBuildSub(b, be_imul(f, ox, p[IP_SW]), p[IP_PW], "");
 	/* (iy0, ix0 may be below 0: plain adds, no nuw) */
 	LLVMValueRef inside = LLVMBuildAnd(
 		b, LLVMBuildICmp(b, LLVMIntSGE, iy0, zero, ""),
-		LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildAdd(b, iy0, mul(f, LLVMBuildSub(b, p[IP_KH], one, ""), p[IP_DH]), ""),
+		LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildAdd(b, iy0, be_imul(f, LLVMBuildSub(b, p[IP_KH], one, ""), p[IP_DH]), ""),
 		              p[IP_IH], ""), "");
 	inside = LLVMBuildAnd(b, inside, LLVMBuildICmp(b, LLVMIntSGE, ix0, zero, ""), "");
 	inside = LLVMBuildAnd(
 		b, inside,
-		LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildAdd(b, ix0, mul(f, LLVMBuildSub(b, p[IP_KW], one, ""), p[IP_DW]), ""),
+		LLVMBuildICmp(b, LLVMIntSLT, LLVMBuildAdd(b, ix0, be_imul(f, LLVMBuildSub(b, p[IP_KW], one, ""), p[IP_DW]), ""),
 		              p[IP_IW], ""), "");
 	be_if fin, fedge;
 	be_if_begin(f, &fin, inside);
-	LLVMValueRef xbase = add(f, add(f, xb, mul(f, iy0, p[IP_IW])), ix0);
+	LLVMValueRef xbase = be_iadd(f, be_iadd(f, xb, be_imul(f, iy0, p[IP_IW])), ix0);
 	LLVMValueRef g = be_loop_begin_v(f, &lg, steps);
 	for (int e = 0; e < 4; e++) {
-		LLVMValueRef r = add(f, mul(f, g, be_ci(f, 4)), be_ci(f, e));
+		LLVMValueRef r = be_iadd(f, be_imul(f, g, be_ci(f, 4)), be_ci(f, e));
 		LLVMValueRef o = LLVMBuildSExt(b, be_ld_t(f, f->i32, offs, r), f->ity, "");
-		LLVMValueRef v = col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, add(f, xbase, o)));
-		be_st_t(f, i16, col, add(f, add(f, mul(f, g, be_ci(f, 4 * TP)), cq), be_ci(f, e)), v);
+		LLVMValueRef v = col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, be_iadd(f, xbase, o)));
+		be_st_t(f, i16, col, be_iadd(f, be_iadd(f, be_imul(f, g, be_ci(f, 4 * TP)), cq), be_ci(f, e)), v);
 	}
 	be_loop_end(f, &lg);
 	be_if_end(f, &fin);
 	be_if_begin(f, &fedge, LLVMBuildNot(b, inside, ""));
 	LLVMValueRef c = be_loop_begin_v(f, &lc, p[IP_C]);
 	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[IP_KH]);
-	LLVMValueRef iy = LLVMBuildSub(b, add(f, mul(f, oy, p[IP_SH]), mul(f, ky, p[IP_DH])), p[IP_PH], "");
-	LLVMValueRef r0 = mul(f, add(f, mul(f, c, p[IP_KH]), ky), p[IP_KW]);
+	LLVMValueRef iy = LLVMBuildSub(b, be_iadd(f, be_imul(f, oy, p[IP_SH]), be_imul(f, ky, p[IP_DH])), p[IP_PH], "");
+	LLVMValueRef r0 = be_imul(f, be_iadd(f, be_imul(f, c, p[IP_KH]), ky), p[IP_KW]);
 	be_if rin, rout;
 	be_if_begin(f, &rin, LLVMBuildICmp(b, LLVMIntULT, iy, p[IP_IH], ""));
-	LLVMValueRef xrow = add(f, add(f, xb, mul(f, c, ihw)), mul(f, iy, p[IP_IW]));
+	LLVMValueRef xrow = be_iadd(f, be_iadd(f, xb, be_imul(f, c, ihw)), be_imul(f, iy, p[IP_IW]));
 	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[IP_KW]);
-	LLVMValueRef ix = LLVMBuildSub(b, add(f, mul(f, ox, p[IP_SW]), mul(f, kx, p[IP_DW])), p[IP_PW], "");
+	LLVMValueRef ix = LLVMBuildSub(b, be_iadd(f, be_imul(f, ox, p[IP_SW]), be_imul(f, kx, p[IP_DW])), p[IP_PW], "");
 	LLVMValueRef in = LLVMBuildICmp(b, LLVMIntULT, ix, p[IP_IW], "");
-	LLVMValueRef xv = col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, LLVMBuildSelect(b, in, add(f, xrow, ix), zero, "")));
-	be_st_t(f, i16, col, col_at(f, cq, add(f, r0, kx)), LLVMBuildSelect(b, in, xv, zx16, ""));
+	LLVMValueRef xv = col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, LLVMBuildSelect(b, in, be_iadd(f, xrow, ix), zero, "")));
+	be_st_t(f, i16, col, col_at(f, cq, be_iadd(f, r0, kx)), LLVMBuildSelect(b, in, xv, zx16, ""));
 	be_loop_end(f, &lkx);
 	be_if_end(f, &rin);
 	be_if_begin(f, &rout, LLVMBuildICmp(b, LLVMIntUGE, iy, p[IP_IH], ""));
-	be_st_t(f, i16, col, col_at(f, cq, add(f, r0, be_loop_begin_v(f, &lkx, p[IP_KW]))), zx16);
+	be_st_t(f, i16, col, col_at(f, cq, be_iadd(f, r0, be_loop_begin_v(f, &lkx, p[IP_KW]))), zx16);
 	be_loop_end(f, &lkx);
 	be_if_end(f, &rout);
 	be_loop_end(f, &lky);
@@ -652,7 +605,7 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	be_if pad;
 	be_if_begin(f, &pad, LLVMBuildICmp(b, LLVMIntULT, R, R4, ""));
 	be_loop lpad;
-	LLVMValueRef rp = add(f, R, be_loop_begin_v(f, &lpad, LLVMBuildSub(b, R4, R, "")));
+	LLVMValueRef rp = be_iadd(f, R, be_loop_begin_v(f, &lpad, LLVMBuildSub(b, R4, R, "")));
 	for (int k = 0; k < TP; k++)
 		be_st_t(f, i16, col, col_at(f, be_ci(f, 4 * k), rp), LLVMConstInt(i16, 0, 0));
 	be_loop_end(f, &lpad);
@@ -662,7 +615,7 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef bias = chan_bias(f, fld, p, m);
 	for (int k = 0; k < TP; k++)
 		LLVMBuildStore(b, bias, accs[k]);
-	LLVMValueRef wrow = mul(f, m, p[IP_ROWB]);
+	LLVMValueRef wrow = be_imul(f, m, p[IP_ROWB]);
 	/* one inner loop per width: 8 bits, 4 bits, else 2 */
 	LLVMValueRef is8 = LLVMBuildICmp(b, LLVMIntEQ, p[IP_BITS], be_ci(f, 8), "");
 	LLVMValueRef is4 = LLVMBuildICmp(b, LLVMIntEQ, p[IP_BITS], be_ci(f, 4), "");
@@ -691,23 +644,23 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 			w0 = sxtb16(f, wd4, false);
 			w1 = sxtb16(f, wd4, true);
 		} else if (wd == 4) {
-			LLVMValueRef bi = add(f, wrow, mul(f, st, be_ci(f, 2)));
+			LLVMValueRef bi = be_iadd(f, wrow, be_imul(f, st, be_ci(f, 2)));
 			LLVMValueRef b0 = LLVMBuildZExt(b, be_ld_t(f, i8, fld[ID_W], bi), f->ity, "");
-			LLVMValueRef b1 = LLVMBuildZExt(b, be_ld_t(f, i8, fld[ID_W], add(f, bi, one)), f->ity, "");
+			LLVMValueRef b1 = LLVMBuildZExt(b, be_ld_t(f, i8, fld[ID_W], be_iadd(f, bi, one)), f->ity, "");
 			w0 = be_ld_t(f, f->i32, fld[ID_LUT], b0);
 			w1 = be_ld_t(f, f->i32, fld[ID_LUT], b1);
 		} else {
-			LLVMValueRef by = LLVMBuildZExt(b, be_ld_t(f, i8, fld[ID_W], add(f, wrow, st)), f->ity, "");
-			LLVMValueRef li = mul(f, by, be_ci(f, 2));
+			LLVMValueRef by = LLVMBuildZExt(b, be_ld_t(f, i8, fld[ID_W], be_iadd(f, wrow, st)), f->ity, "");
+			LLVMValueRef li = be_imul(f, by, be_ci(f, 2));
 			w0 = be_ld_t(f, f->i32, fld[ID_LUT], li);
-			w1 = be_ld_t(f, f->i32, fld[ID_LUT], add(f, li, one));
+			w1 = be_ld_t(f, f->i32, fld[ID_LUT], be_iadd(f, li, one));
 		}
 		for (int k = 0; k < TP; k++) {
 			/* column k's elements 4 st .. 4 st + 3 as two words */
-			LLVMValueRef ci = add(f, mul(f, st, be_ci(f, 2 * TP)), be_ci(f, 2 * k));
+			LLVMValueRef ci = be_iadd(f, be_imul(f, st, be_ci(f, 2 * TP)), be_ci(f, 2 * k));
 			LLVMValueRef a = LLVMBuildLoad2(b, f->i32, accs[k], "");
-			a = smlad(f, be_ld_t(f, f->i32, col, ci), w0, a);
-			a = smlad(f, be_ld_t(f, f->i32, col, add(f, ci, one)), w1, a);
+			a = be_smlad(f, be_ld_t(f, f->i32, col, ci), w0, a);
+			a = be_smlad(f, be_ld_t(f, f->i32, col, be_iadd(f, ci, one)), w1, a);
 			LLVMBuildStore(b, a, accs[k]);
 		}
 		be_loop_end(f, &ls);
@@ -723,11 +676,11 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 		LLVMBuildStore(b, LLVMBuildNeg(b, LLVMBuildLoad2(b, f->i32, accs[k], ""), ""), accs[k]);
 	be_if_end(f, &ng);
 	be_if_end(f, &sg);
-	LLVMValueRef ybm = add(f, yb, mul(f, m, ystrm));
+	LLVMValueRef ybm = be_iadd(f, yb, be_imul(f, m, ystrm));
 	for (int k = 0; k < TP; k++) {
 		be_if has;
 		be_if_begin(f, &has, LLVMBuildICmp(b, LLVMIntULT, be_ci(f, k), np, ""));
-		LLVMValueRef yi = add(f, ybm, mul(f, add(f, p0, be_ci(f, k)), ystrp));
+		LLVMValueRef yi = be_iadd(f, ybm, be_imul(f, be_iadd(f, p0, be_ci(f, k)), ystrp));
 		be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, exact, fld, LLVMBuildLoad2(b, f->i32, accs[k], ""), mult, shift));
 		be_if_end(f, &has);
 	}

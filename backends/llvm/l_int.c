@@ -25,8 +25,7 @@ static LLVMValueRef c32(be_fn *f, int64_t v)
 	return LLVMConstInt(f->i32, (unsigned long long)v, 1);
 }
 
-/* Element idx of an integer buffer of dtype dt, widened to i32. */
-static LLVMValueRef ld_i32(be_fn *f, ir_dtype dt, LLVMValueRef p, LLVMValueRef idx)
+LLVMValueRef be_ld_i32(be_fn *f, ir_dtype dt, LLVMValueRef p, LLVMValueRef idx)
 {
 	LLVMValueRef v = be_ld_t(f, be_dt_type(f, dt), p, idx);
 	if (dt == IR_DT_I32)
@@ -48,12 +47,12 @@ LLVMValueRef be_int_chan(be_fn *f, const int32_t *vals, int n, LLVMValueRef c)
 	return be_ld_t(f, f->i32, be_table_i32(f, vals, n), c);
 }
 
-static LLVMValueRef smax_c(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+LLVMValueRef be_smax(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 {
 	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSGT, a, b, ""), a, b, "");
 }
 
-static LLVMValueRef smin_c(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+LLVMValueRef be_smin(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 {
 	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, a, b, ""), a, b, "");
 }
@@ -190,8 +189,8 @@ static LLVMValueRef requant(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMV
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef t32 = shape_of(acc, f->i32), t64 = shape_of(acc, f->i64);
 	LLVMValueRef zero = kv(t32, 0);
-	LLVMValueRef left = smax_c(f, shift, zero);
-	LLVMValueRef right = smax_c(f, LLVMBuildSub(b, zero, shift, ""), zero);
+	LLVMValueRef left = be_smax(f, shift, zero);
+	LLVMValueRef right = be_smax(f, LLVMBuildSub(b, zero, shift, ""), zero);
 	LLVMValueRef a = LLVMBuildShl(b, acc, left, ""); /* wraps, like CMSIS-NN */
 	/* SaturatingRoundingDoublingHighMul(a, mult) */
 	LLVMValueRef ab = LLVMBuildMul(b, LLVMBuildSExt(b, a, t64, ""), LLVMBuildSExt(b, mult, t64, ""), "");
@@ -223,8 +222,8 @@ LLVMValueRef be_requant_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMVa
 {
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef zero = c32(f, 0);
-	LLVMValueRef left = smax_c(f, shift, zero);
-	LLVMValueRef r = smax_c(f, LLVMBuildSub(b, zero, shift, ""), zero);
+	LLVMValueRef left = be_smax(f, shift, zero);
+	LLVMValueRef r = be_smax(f, LLVMBuildSub(b, zero, shift, ""), zero);
 	LLVMValueRef a = LLVMBuildShl(b, acc, left, ""); /* wraps, like CMSIS-NN */
 	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, mult, f->i64, ""), ""),
 	                              LLVMConstInt(f->i64, 1ull << 30, 0), "");
@@ -344,7 +343,7 @@ static LLVMValueRef requant_k(be_fn *f, LLVMValueRef acc, const int32_t *mult, c
 	if (mixed) { /* r = 0 channels: t >> 31 */
 		LLVMValueRef r0 = LLVMBuildTrunc(b, LLVMBuildAShr(b, t, kv(t64, 31), ""), t32, "");
 		LLVMValueRef isr0 = LLVMBuildICmp(b, LLVMIntSLT, sh, kv(t32, 0), "");
-		r = LLVMBuildAShr(b, hi, smax_c(f, sh, kv(t32, 0)), "");
+		r = LLVMBuildAShr(b, hi, be_smax(f, sh, kv(t32, 0)), "");
 		r = LLVMBuildSelect(b, isr0, r0, r, "");
 	} else {
 		r = LLVMBuildAShr(b, hi, sh, "");
@@ -410,8 +409,8 @@ static LLVMValueRef sat_zp(be_fn *f, LLVMValueRef r, int64_t lo, int64_t hi, int
                            LLVMTypeRef ty)
 {
 	LLVMTypeRef t32 = shape_of(r, f->i32);
-	r = smax_c(f, r, kv(t32, lo - zp));
-	r = smin_c(f, r, kv(t32, hi - zp));
+	r = be_smax(f, r, kv(t32, lo - zp));
+	r = be_smin(f, r, kv(t32, hi - zp));
 	return LLVMBuildTrunc(f->b, LLVMBuildAdd(f->b, r, kv(t32, zp), ""), ty, "");
 }
 
@@ -464,7 +463,7 @@ LLVMValueRef be_rq_bounded_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLV
 {
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef zero = c32(f, 0), one = c32(f, 1);
-	LLVMValueRef left = smax_c(f, shift, zero), r = smax_c(f, LLVMBuildSub(b, zero, shift, ""), zero);
+	LLVMValueRef left = be_smax(f, shift, zero), r = be_smax(f, LLVMBuildSub(b, zero, shift, ""), zero);
 	LLVMValueRef pos = LLVMBuildICmp(b, LLVMIntSGT, r, zero, "");
 	/* kc = 2^(r-1) + zy 2^r for r >= 1, else zy */
 	LLVMValueRef kc = LLVMBuildSelect(
@@ -618,7 +617,7 @@ LLVMValueRef be_rq_row(be_fn *f, LLVMValueRef const row[4], bool r0, bool usat, 
 	LLVMValueRef t = LLVMBuildAdd(b, mulhr(f, a2, row[0]), row[1], "");
 	if (!r0)
 		t = LLVMBuildAShr(b, LLVMBuildAdd(b, t, LLVMBuildAShr(b, a2, c32(f, 31), ""), ""), row[2], "");
-	return smin_c(f, smax_c(f, t, c32(f, usat ? 0 : -128)), c32(f, usat ? 255 : 127));
+	return be_smin(f, be_smax(f, t, c32(f, usat ? 0 : -128)), c32(f, usat ? 255 : 127));
 }
 
 /* k_intop_store: the i32 accumulator (or lanes, see requant_k) of
@@ -631,13 +630,13 @@ static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMVal
 	LLVMTypeRef t32 = shape_of(acc, f->i32), oty = shape_of(acc, be_dt_type(f, o->odt));
 	LLVMValueRef r = NULL;
 	if (!is_vec(t32) && f->mcu && (r = requant_bounded(f, o, acc, c, 0)))
-		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, r, kv(t32, o->k.lo)), kv(t32, o->k.hi)), oty, "");
+		return LLVMBuildTrunc(f->b, be_smin(f, be_smax(f, r, kv(t32, o->k.lo)), kv(t32, o->k.hi)), oty, "");
 	if (is_vec(t32) && LLVMGetVectorSize(t32) == 4 && (f->isimd == BE_ISIMD_NEON || f->isimd == BE_ISIMD_NEON_DOT))
 		r = requant_neon(f, acc, o->mult, o->shift, o->nrq, c, step, &small);
 	if (!r)
 		r = requant_k(f, acc, o->mult, o->shift, o->nrq, c, step, &small);
 	if (small) /* |r| <= 2^30: add, then clamp (SSAT/USAT for a full range) */
-		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, LLVMBuildAdd(f->b, r, kv(t32, o->k.zy), ""),
+		return LLVMBuildTrunc(f->b, be_smin(f, be_smax(f, LLVMBuildAdd(f->b, r, kv(t32, o->k.zy), ""),
 		                                                  kv(t32, o->k.lo)), kv(t32, o->k.hi)),
 		                      oty, "");
 	return sat_zp(f, r, o->k.lo, o->k.hi, o->k.zy, oty);
@@ -686,7 +685,7 @@ static int l_requantize(be_fn *f, const ir_node *n)
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, yv);
 	be_loop l;
 	LLVMValueRef i = be_loop_begin(f, &l, cnt);
-	LLVMValueRef a = LLVMBuildSub(f->b, ld_i32(f, xv->dt, x, i), c32(f, zin), "");
+	LLVMValueRef a = LLVMBuildSub(f->b, be_ld_i32(f, xv->dt, x, i), c32(f, zin), "");
 	LLVMValueRef r = requant(f, a, c32(f, mult[0]), c32(f, shift[0]));
 	be_st_t(f, be_dt_type(f, yv->dt), y, i, sat_zp(f, r, lo, hi, zout, be_dt_type(f, yv->dt)));
 	be_loop_end(f, &l);
@@ -716,7 +715,7 @@ static int l_quantize(be_fn *f, const ir_node *n)
 	be_nest_begin(f, &nst, 3, dims, iv);
 	LLVMValueRef c = iv[1];
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, (int64_t[]){dims[1] * dims[2], dims[2], 1});
-	LLVMValueRef zp = z ? ld_i32(f, zv->dt, z, c) : c32(f, 0);
+	LLVMValueRef zp = z ? be_ld_i32(f, zv->dt, z, c) : c32(f, 0);
 	LLVMValueRef r = LLVMBuildFDiv(b, be_ld(f, x, idx), be_ld(f, s, c), "");
 	if (f->vcvtr) {
 		/* VCVTR rounds half to even in the FPSCR's default mode (RN),
@@ -726,7 +725,7 @@ static int l_quantize(be_fn *f, const ir_node *n)
 		LLVMValueRef qf = be_intr(f, "llvm.arm.vcvtr", &f->f32, 1, &r, 1);
 		LLVMValueRef qa[2] = {LLVMBuildBitCast(b, qf, f->i32, ""), zp};
 		LLVMValueRef v = be_intr(f, "llvm.arm.qadd", NULL, 0, qa, 2);
-		v = smin_c(f, smax_c(f, v, c32(f, lo)), c32(f, hi));
+		v = be_smin(f, be_smax(f, v, c32(f, lo)), c32(f, hi));
 		be_st_t(f, be_dt_type(f, odt), y, idx, LLVMBuildTrunc(b, v, be_dt_type(f, odt), ""));
 		be_nest_end(f, &nst);
 		return 0;
@@ -762,8 +761,8 @@ static int l_dequantize(be_fn *f, const ir_node *n)
 	be_nest_begin(f, &nst, 3, dims, iv);
 	LLVMValueRef c = iv[1];
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, (int64_t[]){dims[1] * dims[2], dims[2], 1});
-	LLVMValueRef fz = z ? LLVMBuildSIToFP(b, ld_i32(f, zv->dt, z, c), f->f32, "") : be_cf(f, 0);
-	LLVMValueRef fx = LLVMBuildSIToFP(b, ld_i32(f, xv->dt, x, idx), f->f32, "");
+	LLVMValueRef fz = z ? LLVMBuildSIToFP(b, be_ld_i32(f, zv->dt, z, c), f->f32, "") : be_cf(f, 0);
+	LLVMValueRef fx = LLVMBuildSIToFP(b, be_ld_i32(f, xv->dt, x, idx), f->f32, "");
 	LLVMValueRef v = LLVMBuildFMul(b, LLVMBuildFSub(b, fx, fz, ""), be_ld(f, s, c), "");
 	be_st(f, y, idx, v);
 	be_nest_end(f, &nst);
@@ -875,8 +874,8 @@ static int l_int_conv(be_fn *f, const ir_node *n)
 				xv[nx] = ki[i], xs_[nx++] = dil[i] * istr[i];
 				wv[nw] = ki[i], ws_[nw++] = kstr[i];
 			}
-			LLVMValueRef xe = ld_i32(f, xval->dt, x, be_affine(f, xbase, nx, xv, xs_));
-			LLVMValueRef we = ld_i32(f, wval->dt, w, be_affine(f, wbase, nw, wv, ws_));
+			LLVMValueRef xe = be_ld_i32(f, xval->dt, x, be_affine(f, xbase, nx, xv, xs_));
+			LLVMValueRef we = be_ld_i32(f, wval->dt, w, be_affine(f, wbase, nw, wv, ws_));
 			/* int32 wrap-around: plain i32 sub/mul/add, no nsw */
 			LLVMValueRef prod = LLVMBuildMul(b, LLVMBuildSub(b, xe, zx, ""), LLVMBuildSub(b, we, zw, ""), "");
 			LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, acc, ""), prod, ""), acc);
@@ -964,8 +963,8 @@ static int l_int_matmul(be_fn *f, const ir_node *n)
 	LLVMBuildStore(b, bias ? be_ld_t(f, f->i32, bias, j) : c32(f, 0), acc);
 	be_loop l;
 	LLVMValueRef k = be_loop_begin(f, &l, kk);
-	LLVMValueRef av = ld_i32(f, adt, a, be_add(f, abase, k));
-	LLVMValueRef bv = ld_i32(f, bdt, bp, be_add(f, bbase, be_mul(f, k, nn)));
+	LLVMValueRef av = be_ld_i32(f, adt, a, be_add(f, abase, k));
+	LLVMValueRef bv = be_ld_i32(f, bdt, bp, be_add(f, bbase, be_mul(f, k, nn)));
 	LLVMValueRef prod = LLVMBuildMul(b, LLVMBuildSub(b, av, zx, ""), LLVMBuildSub(b, bv, zw, ""), "");
 	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, acc, ""), prod, ""), acc);
 	be_loop_end(f, &l);
@@ -1083,7 +1082,7 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 	}
 	be_if tap;
 	be_if_begin(f, &tap, inside);
-	LLVMValueRef v = ld_i32(f, dt, x, off);
+	LLVMValueRef v = be_ld_i32(f, dt, x, off);
 	LLVMValueRef cur = LLVMBuildLoad2(b, f->i32, acc, "");
 	if (max) {
 		LLVMValueRef cat = LLVMBuildLoad2(b, f->i64, at, "");
@@ -1119,12 +1118,12 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 		LLVMValueRef dv = LLVMBuildSelect(b, empty, c32(f, 1), c, "");
 		LLVMValueRef q = LLVMBuildSDiv(b, r, dv, "");
 		LLVMValueRef rem = LLVMBuildSRem(b, r, dv, "");
-		LLVMValueRef arem = smax_c(f, rem, LLVMBuildSub(b, zero, rem, ""));
+		LLVMValueRef arem = be_smax(f, rem, LLVMBuildSub(b, zero, rem, ""));
 		LLVMValueRef up = LLVMBuildICmp(b, LLVMIntSGE, arem, LLVMBuildSub(b, dv, arem, ""), "");
 		LLVMValueRef step = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, r, zero, ""), c32(f, -1), c32(f, 1), "");
 		q = LLVMBuildAdd(b, q, LLVMBuildSelect(b, up, step, zero, ""), "");
 		q = LLVMBuildSelect(b, empty, c32(f, zp), q, "");
-		r = smin_c(f, smax_c(f, q, c32(f, lo)), c32(f, hi));
+		r = be_smin(f, be_smax(f, q, c32(f, lo)), c32(f, hi));
 	}
 	if (y)
 		be_st_t(f, ty, y, yi, LLVMBuildTrunc(b, r, ty, ""));
@@ -1146,7 +1145,7 @@ static int l_int_relu(be_fn *f, const ir_node *n)
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	be_loop l;
 	LLVMValueRef i = be_loop_begin(f, &l, ir_shape_numel(&n->in[0]->shape));
-	LLVMValueRef v = smax_c(f, ld_i32(f, dt, x, i), c32(f, zp));
+	LLVMValueRef v = be_smax(f, be_ld_i32(f, dt, x, i), c32(f, zp));
 	be_st_t(f, be_dt_type(f, dt), y, i, LLVMBuildTrunc(f->b, v, be_dt_type(f, dt), ""));
 	be_loop_end(f, &l);
 	return 0;
@@ -1188,7 +1187,7 @@ static int l_int_lut(be_fn *f, const ir_node *n)
 	LLVMBuilderRef b = f->b;
 	be_loop l;
 	LLVMValueRef i = be_loop_begin(f, &l, ir_shape_numel(&n->in[0]->shape));
-	LLVMValueRef k = ld_i32(f, dt, x, i); /* sext for i8/i16, zext for u8 */
+	LLVMValueRef k = be_ld_i32(f, dt, x, i); /* sext for i8/i16, zext for u8 */
 	if (dt == IR_DT_I16) {
 		LLVMValueRef u = LLVMBuildAdd(b, k, c32(f, 32768), "");
 		LLVMValueRef at = LLVMBuildLShr(b, u, c32(f, 7), "");
@@ -1329,14 +1328,14 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	LLVMBuildStore(b, c32(f, lo), mx);
 	be_loop l;
 	iv[1] = be_loop_begin(f, &l, len);
-	LLVMValueRef q = ld_i32(f, dt, x, be_affine(f, 0, 3, iv, st));
-	LLVMBuildStore(b, smax_c(f, LLVMBuildLoad2(b, f->i32, mx, ""), q), mx);
+	LLVMValueRef q = be_ld_i32(f, dt, x, be_affine(f, 0, 3, iv, st));
+	LLVMBuildStore(b, be_smax(f, LLVMBuildLoad2(b, f->i32, mx, ""), q), mx);
 	be_loop_end(f, &l);
 	LLVMValueRef m = LLVMBuildLoad2(b, f->i32, mx, "");
 	/* sum = sum_j e(m - q_j) (m - q_j in [0, 255] or [0, 65535]) */
 	LLVMBuildStore(b, LLVMConstInt(f->i64, 0, 0), sm);
 	iv[1] = be_loop_begin(f, &l, len);
-	q = ld_i32(f, dt, x, be_affine(f, 0, 3, iv, st));
+	q = be_ld_i32(f, dt, x, be_affine(f, 0, 3, iv, st));
 	LLVMValueRef e = smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, q, ""));
 	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i64, sm, ""), LLVMBuildZExt(b, e, f->i64, ""), ""), sm);
 	be_loop_end(f, &l);
@@ -1345,7 +1344,7 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	/* y_j = clamp((2 M e_j + sum) / (2 sum) + zout) */
 	iv[1] = be_loop_begin(f, &l, len);
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, st);
-	q = ld_i32(f, dt, x, idx);
+	q = be_ld_i32(f, dt, x, idx);
 	e = LLVMBuildZExt(b, smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, q, "")), f->i64, "");
 	LLVMValueRef num = LLVMBuildAdd(b, LLVMBuildMul(b, e, LLVMConstInt(f->i64, (unsigned long long)(2 * mult[0]), 0), ""), sum, "");
 	/* r <= M < 2^31 since e_j <= sum */
@@ -1414,7 +1413,7 @@ static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t 
 		be_iop o = rq_one(&m, &s, zy, amax);
 		LLVMValueRef r = requant_bounded(f, &o, acc, c32(f, 0), RQ_SMMLAR | (pre ? RQ_PRE : 0));
 		if (r)
-			return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, r, c32(f, lo)), c32(f, hi)), ty, "");
+			return LLVMBuildTrunc(f->b, be_smin(f, be_smax(f, r, c32(f, lo)), c32(f, hi)), ty, "");
 		if (pre) { /* add_tables found the bound fits: only out of memory */
 			diag_error(f->d, NULL, "out of memory");
 			return LLVMGetUndef(ty);
@@ -1423,7 +1422,7 @@ static LLVMValueRef rq_store_val(be_fn *f, LLVMValueRef acc, int32_t m, int32_t 
 	bool small;
 	LLVMValueRef r = requant_k(f, acc, &m, &s, 1, c32(f, 0), 0, &small);
 	if (small) /* |r| <= 2^30: add, then clamp */
-		return LLVMBuildTrunc(f->b, smin_c(f, smax_c(f, LLVMBuildAdd(f->b, r, c32(f, zy), ""), c32(f, lo)),
+		return LLVMBuildTrunc(f->b, be_smin(f, be_smax(f, LLVMBuildAdd(f->b, r, c32(f, zy), ""), c32(f, lo)),
 		                                   c32(f, hi)), ty, "");
 	return sat_zp(f, r, lo, hi, zy, ty);
 }
@@ -1455,7 +1454,7 @@ static LLVMValueRef add_term(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMVa
 	if (tab)
 		return be_ld_t(f, f->i32, tab, LLVMBuildZExt(b, be_ld_t(f, f->i8, p, idx), f->i32, ""));
 	bool small;
-	LLVMValueRef d = LLVMBuildShl(b, LLVMBuildSub(b, ld_i32(f, v->dt, p, idx), c32(f, z), ""), c32(f, ls), "");
+	LLVMValueRef d = LLVMBuildShl(b, LLVMBuildSub(b, be_ld_i32(f, v->dt, p, idx), c32(f, z), ""), c32(f, ls), "");
 	return requant_k(f, d, &m, &s, 1, c32(f, 0), 0, &small);
 }
 
@@ -1547,8 +1546,8 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 		r = rq_store_val(f, LLVMBuildAdd(b, x1, x2, ""), (int32_t)m[2], (int32_t)s[2], lo, hi, zy, ty, amax,
 		                 pre > 0);
 	} else {
-		LLVMValueRef d1 = LLVMBuildSub(b, ld_i32(f, av->dt, a, ia), c32(f, z1), "");
-		LLVMValueRef d2 = LLVMBuildSub(b, ld_i32(f, bv->dt, bp, ib), c32(f, z2), "");
+		LLVMValueRef d1 = LLVMBuildSub(b, be_ld_i32(f, av->dt, a, ia), c32(f, z1), "");
+		LLVMValueRef d2 = LLVMBuildSub(b, be_ld_i32(f, bv->dt, bp, ib), c32(f, z2), "");
 		/* |d| <= the larger distance from the zero point to the range's ends */
 		int64_t l1, h1, l2, h2;
 		ir_value_range(av, &l1, &h1);

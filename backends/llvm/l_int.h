@@ -15,6 +15,16 @@ typedef struct be_iop {
 	int64_t amax;               /* |accumulator| <= amax on every channel, or -1 */
 } be_iop;
 
+/* Element idx of an integer buffer of dtype dt, widened to i32 (u8, u16
+ * and bool by zero, the others by sign). */
+LLVMValueRef be_ld_i32(be_fn *f, ir_dtype dt, LLVMValueRef p, LLVMValueRef idx);
+/* Signed max and min of two i32 values (or vectors of them). */
+LLVMValueRef be_smax(be_fn *f, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef be_smin(be_fn *f, LLVMValueRef a, LLVMValueRef b);
+/* SMLAD: acc + a.lo w.lo + a.hi w.hi on i16 halves, wrapping (the DSP
+ * instruction where f has it, plain i32 arithmetic elsewhere). */
+LLVMValueRef be_smlad(be_fn *f, LLVMValueRef a, LLVMValueRef w, LLVMValueRef acc);
+
 /* Fill o from n (be_iop_free it whatever the result); 0 or -1 reported. */
 int be_iop_init(be_fn *f, const ir_node *n, be_iop *o);
 void be_iop_free(be_iop *o);

@@ -43,10 +43,24 @@ static LLVMValueRef c32(be_fn *f, int64_t v)
 	return LLVMConstInt(f->i32, (unsigned long long)v, 1);
 }
 
-static LLVMValueRef smlad(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef acc)
+/* An i16 half of a (the high one, or the low one), sign-extended. */
+static LLVMValueRef word_half(be_fn *f, LLVMValueRef a, bool hi)
 {
-	LLVMValueRef args[3] = {a, b, acc};
-	return be_intr(f, "llvm.arm.smlad", NULL, 0, args, 3);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef c16 = LLVMConstInt(f->i32, 16, 0);
+	return LLVMBuildAShr(b, hi ? a : LLVMBuildShl(b, a, c16, ""), c16, "");
+}
+
+LLVMValueRef be_smlad(be_fn *f, LLVMValueRef a, LLVMValueRef w, LLVMValueRef acc)
+{
+	if (f->dsp) {
+		LLVMValueRef args[3] = {a, w, acc};
+		return be_intr(f, "llvm.arm.smlad", NULL, 0, args, 3);
+	}
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef lo = LLVMBuildMul(b, word_half(f, a, false), word_half(f, w, false), "");
+	LLVMValueRef hi = LLVMBuildMul(b, word_half(f, a, true), word_half(f, w, true), "");
+	return LLVMBuildAdd(b, acc, LLVMBuildAdd(b, lo, hi, ""), "");
 }
 
 /* (sext x.b0, sext x.b2) as two halfwords (UXTB16's zext when u8), and
@@ -755,7 +769,7 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 			int64_t xb = k * j->R4 * 2 + 8 * st;
 			LLVMValueRef xa = ld32(f, xp, xb), xc = ld32(f, xp, xb + 4);
 			for (int i = 0; i < nm; i++)
-				cur[i][k] = smlad(f, pb2[i], xc, smlad(f, pa[i], xa, cur[i][k]));
+				cur[i][k] = be_smlad(f, pb2[i], xc, be_smlad(f, pa[i], xa, cur[i][k]));
 		}
 	}
 	int64_t xo = 8 * steps;
@@ -1409,7 +1423,7 @@ static LLVMValueRef dw_acc(be_fn *f, const dw_geom *g, LLVMValueRef oh, LLVMValu
 			LLVMSetAlignment(xw, 2);
 			int64_t wi = kh * g->npair + p;
 			LLVMValueRef wv2 = g->nw ? g->wreg[wi] : be_ld_t(f, f->i32, g->wt, be_add(f, g->wbase, be_ci(f, wi)));
-			acc = smlad(f, wv2, xw, acc);
+			acc = be_smlad(f, wv2, xw, acc);
 		}
 		for (int64_t q = 0; q < g->nsingle; q++) {
 			int64_t kw = 2 * g->npair + q;

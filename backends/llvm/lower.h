@@ -201,6 +201,10 @@ enum {
 	BE_CG_SW, BE_CG_PH, BE_CG_PW, BE_CG_DH, BE_CG_DW, BE_CG_G, BE_CG_COUNT
 };
 int be_conv_geom(be_fn *f, const ir_node *n, int64_t *g);
+/* Run-time index arithmetic of the shared kernels (nuw: the operands
+ * are sizes and positions, never below 0). */
+LLVMValueRef be_imul(be_fn *f, LLVMValueRef a, LLVMValueRef b);
+LLVMValueRef be_iadd(be_fn *f, LLVMValueRef a, LLVMValueRef b);
 /* 0 <= v <= 65535 (the descriptors' u16 fields). */
 bool be_fits_u16(int64_t v);
 /* A shared kernel's function (internal, minsize, noinline, no-builtins,
