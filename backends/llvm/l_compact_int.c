@@ -25,8 +25,8 @@
  * The kinds: make_gemm_kernel (convs of one group and matmuls: SMLAD
  * over i16 columns), make_dw_kernel (depthwise: a bordered plane) and
  * make_conv_kernel (the rest: a row of accumulators, tap by tap).  Every
- * output goes through the one requantization rule (be_rq_bounded_rt's
- * 32-bit form where the layer's accumulator bound allows, be_requant_rt
+ * output goes through the one requantization rule (be_rq_apply: the
+ * 32-bit form where the layer's accumulator bound allows, the exact one
  * otherwise), the clamp and the zero point; int32 arithmetic wraps
  * whatever the order of the sum, and padding adds nothing, so the bytes
  * are the interpreter's.  Flash per layer: the packed codes, 7 or 9
@@ -41,7 +41,7 @@ enum {
 	IP_N = BE_CG_N, IP_C = BE_CG_C, IP_IH = BE_CG_IH, IP_IW = BE_CG_IW, IP_M = BE_CG_M, IP_OH = BE_CG_OH,
 	IP_OW = BE_CG_OW, IP_KH = BE_CG_KH, IP_KW = BE_CG_KW, IP_SH = BE_CG_SH, IP_SW = BE_CG_SW, IP_PH = BE_CG_PH,
 	IP_PW = BE_CG_PW, IP_DH = BE_CG_DH, IP_DW = BE_CG_DW, IP_G = BE_CG_G,
-	IP_BITS = BE_CG_COUNT, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_B16, IP_COUNT
+	IP_BITS = BE_CG_COUNT, IP_ROWB, IP_ZC, IP_RQC, IP_YT, IP_R4, IP_BH, IP_BW, IP_B16, IP_QB, IP_COUNT
 };
 
 enum { ID_W, ID_ZW, ID_BIAS, ID_MULT, ID_SHIFT, ID_SG, ID_LUT, ID_ZX, ID_ZY, ID_LO, ID_HI, ID_P, ID_COUNT };
@@ -99,33 +99,70 @@ static LLVMValueRef kernel_begin(be_fn *f, const char *what, ir_dtype xdt, ir_dt
 	return fn;
 }
 
-/* acc requantized by the channel's (mult, shift) plus zy, clamped to
- * [lo, hi], as ydt: in 32 bits (SMMLAR and shifts) in the kernels for
- * layers whose accumulator bound allows it, else (exact) by the 64-bit
- * rule, clamped to [lo, hi] - zy so that adding zy cannot wrap. */
-static LLVMValueRef out_val(be_fn *f, ir_dtype ydt, bool exact, const LLVMValueRef *fld, LLVMValueRef acc,
-                            LLVMValueRef mult, LLVMValueRef shift)
+/* acc requantized by its channel's q plus zy, clamped to [lo, hi], as
+ * ydt: in 32 bits (SMMLAR and shifts) in the kernels for layers whose
+ * accumulator bound allows it, else (q->exact) by the 64-bit rule,
+ * clamped to [lo, hi] - zy so that adding zy cannot wrap. */
+static LLVMValueRef out_val(be_fn *f, ir_dtype ydt, const LLVMValueRef *fld, const be_rqc *q, LLVMValueRef acc)
 {
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef r;
-	if (!exact) {
-		r = be_rq_bounded_rt(f, acc, mult, shift, fld[ID_ZY]);
+	LLVMValueRef r = be_rq_apply(f, q, acc);
+	if (!q->exact)
 		r = be_smin(f, be_smax(f, r, fld[ID_LO]), fld[ID_HI]);
-	} else {
+	else {
 		LLVMValueRef lo = LLVMBuildSub(b, fld[ID_LO], fld[ID_ZY], ""), hi = LLVMBuildSub(b, fld[ID_HI], fld[ID_ZY], "");
-		r = be_requant_rt(f, acc, mult, shift);
 		r = LLVMBuildAdd(b, be_smin(f, be_smax(f, r, lo), hi), fld[ID_ZY], "");
 	}
 	return LLVMBuildTrunc(b, r, be_dt_type(f, ydt), "");
 }
 
-/* The channel's rq_mult and rq_shift. */
-static void chan_rq(be_fn *f, const LLVMValueRef *fld, const LLVMValueRef *p, LLVMValueRef m, LLVMValueRef *mult,
-                    LLVMValueRef *shift)
+/* y[yi + o] for o < n: the sums src[o] (i32) plus bias of one channel
+ * (q), requantized by out_val.  In the 32-bit form on the DSP, a loop of
+ * inline Thumb-2 (LLVM's allocation kept half of the channel's constants
+ * on the stack): per output a load, the add, LSLS (the sign step's
+ * flag), SMMLAR, the sign step, the shift, the clamp and the store. */
+static void out_row(be_fn *f, ir_dtype ydt, const LLVMValueRef *fld, const be_rqc *q, LLVMValueRef src,
+                    LLVMValueRef y, LLVMValueRef yi, LLVMValueRef n, LLVMValueRef bias)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef yty = be_dt_type(f, ydt);
+	if (f->dsp && !q->exact) {
+		static const char head[] =
+			"1:\nldr $3, [$0], #4\nadd $3, $3, $7\nlsls $3, $3, $8\nsmmlar $3, $3, $9, $10\nit mi\naddmi $3, $3, $11\n"
+			"asr $3, $3, $12\ncmp $3, $13\nit lt\nmovlt $3, $13\ncmp $3, $14\nit gt\nmovgt $3, $14\n";
+		char text[512];
+		snprintf(text, sizeof text, "%s%s $3, [$1], #%d\nsubs $2, $2, #1\nbne 1b\n", head,
+		         ydt == IR_DT_I16 ? "strh" : "strb", ydt == IR_DT_I16 ? 2 : 1);
+		/* outputs $0-$3: src, dst, n (updated) and a temp; inputs $4-$14:
+		 * those three tied, bias $7, the shift left $8, M $9, kc $10, the
+		 * sign mask $11, r $12, lo $13, hi $14 */
+		static const char cons[] = "=r,=r,=r,=&r,0,1,2,r,r,r,r,r,r,r,r,~{cc},~{memory}";
+		LLVMValueRef args[11] = {src, LLVMBuildGEP2(b, yty, y, &yi, 1, ""), LLVMBuildTrunc(b, n, f->i32, ""),
+		                         bias, q->left, q->mult, q->half, q->mask, q->r, fld[ID_LO], fld[ID_HI]};
+		LLVMTypeRef rty[4] = {f->ptr, f->ptr, f->i32, f->i32}, pty[11];
+		for (int i = 0; i < 11; i++)
+			pty[i] = LLVMTypeOf(args[i]);
+		LLVMTypeRef fty = LLVMFunctionType(LLVMStructTypeInContext(f->ctx, rty, 4, 0), pty, 11, 0);
+		LLVMValueRef ia = LLVMGetInlineAsm(fty, text, strlen(text), (char *)cons, sizeof cons - 1, 1, 0,
+		                                   LLVMInlineAsmDialectATT, 0);
+		LLVMBuildCall2(b, fty, ia, args, 11, "");
+		return;
+	}
+	be_loop lo;
+	LLVMValueRef o = be_loop_begin_v(f, &lo, n);
+	LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, src, o), bias, "");
+	be_st_t(f, yty, y, be_iadd(f, yi, o), out_val(f, ydt, fld, q, acc));
+	be_loop_end(f, &lo);
+}
+
+/* Channel m's requantization constants (rq_mult and rq_shift), where the
+ * builder is: a point that dominates all of its outputs. */
+static void chan_rq(be_fn *f, const LLVMValueRef *fld, const LLVMValueRef *p, LLVMValueRef m, bool exact, be_rqc *q)
 {
 	LLVMValueRef rc = be_imul(f, m, p[IP_RQC]);
-	*mult = be_ld_t(f, f->i32, fld[ID_MULT], rc);
-	*shift = LLVMBuildSExt(f->b, be_ld_t(f, LLVMInt8TypeInContext(f->ctx), fld[ID_SHIFT], rc), f->i32, "");
+	LLVMValueRef mult = be_ld_t(f, f->i32, fld[ID_MULT], rc);
+	LLVMValueRef shift = LLVMBuildSExt(f->b, be_ld_t(f, LLVMInt8TypeInContext(f->ctx), fld[ID_SHIFT], rc), f->i32, "");
+	be_rq_chan(f, q, exact, mult, shift, fld[ID_ZY]);
 }
 
 /* The bias of channel m: i16 entries where the layer's all fit
@@ -170,15 +207,15 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef acc = be_entry_alloca(f, LLVMArrayType2(f->i32, CHUNK), "acc");
 	LLVMValueRef xslot = be_entry_alloca(f, f->ity, "xi");
 
-	be_loop ln, lm, loy, lch, li, lc, lky, lkx, lt, lo_;
+	be_loop ln, lm, loy, lch, li, lc, lky, lkx, lt;
 	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
 	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
 	LLVMValueRef g = LLVMBuildUDiv(b, m, mg, "");
 	LLVMValueRef xb = be_imul(f, be_iadd(f, be_imul(f, n, p[IP_C]), be_imul(f, g, cg)), ihw);
 	LLVMValueRef yb = be_iadd(f, be_imul(f, n, ystrn), be_imul(f, m, ystrm));
 	LLVMValueRef z = be_qw_code(f, fld[ID_ZW], zero, be_imul(f, m, p[IP_ZC]), p[IP_BITS]);
-	LLVMValueRef mult, shift;
-	chan_rq(f, fld, p, m, &mult, &shift);
+	be_rqc rq;
+	chan_rq(f, fld, p, m, exact, &rq);
 	LLVMValueRef wrow = be_imul(f, m, p[IP_ROWB]);
 	LLVMValueRef bias = chan_bias(f, fld, p, m);
 
@@ -227,10 +264,8 @@ static LLVMValueRef make_conv_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	be_loop_end(f, &lky);
 	be_loop_end(f, &lc);
 
-	LLVMValueRef o = be_loop_begin_v(f, &lo_, cnt);
-	LLVMValueRef yi = be_iadd(f, be_iadd(f, yb, be_imul(f, oy, p[IP_OW])), be_iadd(f, ox0, o));
-	be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, exact, fld, be_ld_t(f, f->i32, acc, o), mult, shift));
-	be_loop_end(f, &lo_);
+	LLVMValueRef yi = be_iadd(f, be_iadd(f, yb, be_imul(f, oy, p[IP_OW])), ox0);
+	out_row(f, ydt, fld, &rq, acc, y, yi, cnt, LLVMConstInt(f->i32, 0, 0));
 
 	be_loop_end(f, &lch);
 	be_loop_end(f, &loy);
@@ -256,6 +291,21 @@ static LLVMValueRef sxtb16(be_fn *f, LLVMValueRef x, bool ror8)
 	LLVMValueRef hi = LLVMBuildAShr(b, LLVMBuildShl(b, x, c8, ""), c24, "");
 	return LLVMBuildOr(b, LLVMBuildAnd(b, lo, LLVMConstInt(f->i32, 0xffff, 0), ""),
 	                   LLVMBuildShl(b, hi, LLVMConstInt(f->i32, 16, 0), ""), "");
+}
+
+/* The four bytes of the word v (signed, or unsigned where u) as the
+ * i16 pairs (x0, x1), (x2, x3) in pv: SXTB16/UXTB16 of v plain and
+ * rotated by 8, then PKHBT and PKHTB (DSP only). */
+static void pairs16(be_fn *f, bool u, LLVMValueRef v, LLVMValueRef pv[2])
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef c16 = LLVMConstInt(f->i32, 16, 0);
+	LLVMValueRef rot = LLVMBuildOr(b, LLVMBuildLShr(b, v, LLVMConstInt(f->i32, 8, 0), ""),
+	                               LLVMBuildShl(b, v, LLVMConstInt(f->i32, 24, 0), ""), "");
+	const char *ext = u ? "llvm.arm.uxtb16" : "llvm.arm.sxtb16";
+	LLVMValueRef e02 = be_intr(f, ext, NULL, 0, &v, 1), e13 = be_intr(f, ext, NULL, 0, &rot, 1);
+	pv[0] = LLVMBuildOr(b, LLVMBuildAnd(b, e02, LLVMConstInt(f->i32, 0xffff, 0), ""), LLVMBuildShl(b, e13, c16, ""), "");
+	pv[1] = LLVMBuildOr(b, LLVMBuildAnd(b, e13, LLVMConstInt(f->i32, 0xffff0000u, 0), ""), LLVMBuildLShr(b, e02, c16, ""), "");
 }
 
 /* n sums of 3x3 taps (dilation 1 along the row) into acc[0..n), the
@@ -310,7 +360,11 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	LLVMValueRef wk = be_entry_alloca(f, LLVMArrayType2(f->i32, DW_TAPS), "wk");
 	LLVMValueRef aslot = be_entry_alloca(f, f->i32, "acc");
 
-	be_loop ln, lm, lk, lz, liy, lix, loy, lky, lkx;
+	be_loop ln, lm, lk, lz, liy, lix, loy, lky, lkx, lr;
+	/* the plane's border (the padding, which adds nothing) is zero for
+	 * every channel: set it once, then each channel fills the inside */
+	be_st_t(f, f->i32, pl, be_loop_begin_v(f, &lz, words), LLVMConstInt(f->i32, 0, 0));
+	be_loop_end(f, &lz);
 	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
 	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
 	LLVMValueRef nm = be_iadd(f, be_imul(f, n, p[IP_M]), m);
@@ -320,20 +374,56 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	LLVMValueRef k = be_loop_begin_v(f, &lk, kk);
 	be_st_t(f, f->i32, wk, k, LLVMBuildSub(b, be_qw_code(f, fld[ID_W], wrow, k, p[IP_BITS]), z, ""));
 	be_loop_end(f, &lk);
-	LLVMValueRef mult, shift;
-	chan_rq(f, fld, p, m, &mult, &shift);
+	be_rqc rq;
+	chan_rq(f, fld, p, m, exact, &rq);
 	LLVMValueRef bias = chan_bias(f, fld, p, m);
-	/* the plane: zeros, then x - zx inside */
-	be_st_t(f, f->i32, pl, be_loop_begin_v(f, &lz, words), LLVMConstInt(f->i32, 0, 0));
-	be_loop_end(f, &lz);
-	LLVMValueRef iy = be_loop_begin_v(f, &liy, p[IP_IH]);
-	LLVMValueRef prow = be_iadd(f, be_imul(f, be_iadd(f, iy, p[IP_PH]), BW), p[IP_PW]);
-	LLVMValueRef xrow = be_iadd(f, xb, be_imul(f, iy, p[IP_IW]));
-	LLVMValueRef ix = be_loop_begin_v(f, &lix, p[IP_IW]);
-	LLVMValueRef xq = LLVMBuildSub(b, be_ld_i32(f, xdt, x, be_iadd(f, xrow, ix)), fld[ID_ZX], "");
-	be_st_t(f, i16, pl, be_iadd(f, prow, ix), LLVMBuildTrunc(b, xq, i16, ""));
-	be_loop_end(f, &lix);
-	be_loop_end(f, &liy);
+	/* x - zx inside the plane; on the DSP four pixels at a time: a word
+	 * of x, SXTB16/UXTB16 of it plain and rotated, PKHBT/PKHTB into the
+	 * pairs (x0, x1), (x2, x3), and SSUB16 of (zx, zx) (exact: x - zx
+	 * fits an i16) */
+	LLVMValueRef wide = LLVMBuildICmp(b, LLVMIntUGE, p[IP_IW], be_ci(f, 8), "");
+	for (int v = f->dsp ? 0 : 1; v < 2; v++) { /* rows of 8 and more in words, else (or) pixels */
+		be_if hv, hr;
+		if (f->dsp)
+			be_if_begin(f, &hv, v ? LLVMBuildNot(b, wide, "") : wide);
+		LLVMValueRef iy = be_loop_begin_v(f, &liy, p[IP_IH]);
+		LLVMValueRef prow = be_iadd(f, be_imul(f, be_iadd(f, iy, p[IP_PH]), BW), p[IP_PW]);
+		LLVMValueRef xrow = be_iadd(f, xb, be_imul(f, iy, p[IP_IW]));
+		LLVMValueRef ix0 = zero;
+		if (!v) {
+			be_loop l4;
+			LLVMValueRef n4 = LLVMBuildLShr(b, p[IP_IW], be_ci(f, 2), "");
+			LLVMValueRef j4 = be_imul(f, be_loop_begin_v(f, &l4, n4), be_ci(f, 4));
+			LLVMValueRef xi = be_iadd(f, xrow, j4);
+			LLVMValueRef wv = LLVMBuildLoad2(b, f->i32, LLVMBuildGEP2(b, f->i8, x, &xi, 1, ""), "");
+			LLVMSetAlignment(wv, 1);
+			LLVMValueRef c16 = LLVMConstInt(f->i32, 16, 0);
+			LLVMValueRef pv[2];
+			pairs16(f, xdt == IR_DT_U8, wv, pv);
+			LLVMValueRef zz = LLVMBuildOr(b, LLVMBuildAnd(b, fld[ID_ZX], LLVMConstInt(f->i32, 0xffff, 0), ""),
+			                              LLVMBuildShl(b, fld[ID_ZX], c16, ""), "");
+			LLVMValueRef pi = be_iadd(f, prow, j4);
+			for (int h = 0; h < 2; h++) {
+				LLVMValueRef a2[2] = {pv[h], zz};
+				LLVMValueRef at = be_iadd(f, pi, be_ci(f, 2 * h));
+				LLVMValueRef st = LLVMBuildStore(b, be_intr(f, "llvm.arm.ssub16", NULL, 0, a2, 2),
+				                                 LLVMBuildGEP2(b, i16, pl, &at, 1, ""));
+				LLVMSetAlignment(st, 2);
+			}
+			be_loop_end(f, &l4);
+			ix0 = be_imul(f, n4, be_ci(f, 4));
+			be_if_begin(f, &hr, LLVMBuildICmp(b, LLVMIntULT, ix0, p[IP_IW], ""));
+		}
+		LLVMValueRef ix = be_iadd(f, ix0, be_loop_begin_v(f, &lix, LLVMBuildSub(b, p[IP_IW], ix0, "")));
+		LLVMValueRef xq = LLVMBuildSub(b, be_ld_i32(f, xdt, x, be_iadd(f, xrow, ix)), fld[ID_ZX], "");
+		be_st_t(f, i16, pl, be_iadd(f, prow, ix), LLVMBuildTrunc(b, xq, i16, ""));
+		be_loop_end(f, &lix);
+		if (!v)
+			be_if_end(f, &hr);
+		be_loop_end(f, &liy);
+		if (f->dsp)
+			be_if_end(f, &hv);
+	}
 
 	/* 3x3 taps at dilation 1 along the row: per kernel row one SMLAD of
 	 * (x0, x1) against the pair (w0, w1) and one multiply of x2 by w2 */
@@ -347,25 +437,32 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 		                      LLVMBuildShl(b, w1, LLVMConstInt(f->i32, 16, 0), ""), "");
 		sing[r] = be_ld_t(f, f->i32, wk, be_ci(f, 3 * r + 2));
 	}
-	/* each output row in chunks of up to CHUNK sums (bias excluded), then
-	 * requantized */
-	LLVMValueRef ck = be_ci(f, CHUNK), nch = LLVMBuildUDiv(b, be_iadd(f, p[IP_OW], be_ci(f, CHUNK - 1)), ck, "");
+	/* the outputs in tiles of up to CHUNK sums (bias excluded), then
+	 * requantized: rows of cw = min(OW, CHUNK) columns, CHUNK / cw rows
+	 * a tile (one where a row takes more than one tile); a tile's
+	 * outputs are consecutive in y, and its row r's sums at r cnt */
+	LLVMValueRef one = be_ci(f, 1), ck = be_ci(f, CHUNK), cw = umin(f, p[IP_OW], ck);
+	LLVMValueRef nch = LLVMBuildUDiv(b, be_iadd(f, p[IP_OW], LLVMBuildSub(b, cw, one, "")), cw, "");
+	LLVMValueRef rpt = LLVMBuildUDiv(b, ck, cw, "");
+	LLVMValueRef nty = LLVMBuildUDiv(b, be_iadd(f, p[IP_OH], LLVMBuildSub(b, rpt, one, "")), rpt, "");
 	LLVMValueRef rowacc = be_entry_alloca(f, LLVMArrayType2(f->i32, CHUNK), "racc");
-	be_loop lch, li, lo2;
-	LLVMValueRef oy = be_loop_begin_v(f, &loy, p[IP_OH]);
-	LLVMValueRef obase = be_imul(f, oy, ystep);
-	LLVMValueRef yrow = be_iadd(f, yb, be_imul(f, oy, p[IP_OW]));
+	be_loop lch, li;
+	LLVMValueRef oy0 = be_imul(f, be_loop_begin_v(f, &loy, nty), rpt);
+	LLVMValueRef nr = umin(f, rpt, LLVMBuildSub(b, p[IP_OH], oy0, ""));
 	LLVMValueRef ch = be_loop_begin_v(f, &lch, nch);
-	LLVMValueRef ox0 = be_imul(f, ch, ck);
-	LLVMValueRef cnt = umin(f, ck, LLVMBuildSub(b, p[IP_OW], ox0, ""));
-	LLVMValueRef cbase = be_iadd(f, obase, be_imul(f, ox0, p[IP_SW]));
-	if (f->dsp) { /* the 3x3 sums of the chunk in Thumb-2 */
+	LLVMValueRef ox0 = be_imul(f, ch, cw);
+	LLVMValueRef cnt = umin(f, cw, LLVMBuildSub(b, p[IP_OW], ox0, ""));
+	LLVMValueRef yt0 = be_iadd(f, be_iadd(f, yb, be_imul(f, oy0, p[IP_OW])), ox0);
+	LLVMValueRef r = be_loop_begin_v(f, &lr, nr);
+	LLVMValueRef cbase = be_iadd(f, be_imul(f, be_iadd(f, oy0, r), ystep), be_imul(f, ox0, p[IP_SW]));
+	LLVMValueRef racc = LLVMBuildGEP2(b, f->i32, rowacc, (LLVMValueRef[]){be_imul(f, r, cnt)}, 1, "");
+	if (f->dsp) { /* the 3x3 sums of the row in Thumb-2 */
 		be_if fa;
 		be_if_begin(f, &fa, is33);
 		LLVMValueRef s01 = LLVMBuildOr(b, LLVMBuildAnd(b, sing[0], LLVMConstInt(f->i32, 0xffff, 0), ""),
 		                               LLVMBuildShl(b, sing[1], LLVMConstInt(f->i32, 16, 0), ""), "");
 		LLVMValueRef two = be_ci(f, 2);
-		dw_row_asm(f, rowacc, LLVMBuildGEP2(b, i16, pl, &cbase, 1, ""), cnt, be_imul(f, rowstep, two),
+		dw_row_asm(f, racc, LLVMBuildGEP2(b, i16, pl, &cbase, 1, ""), cnt, be_imul(f, rowstep, two),
 		           be_imul(f, p[IP_SW], two), pair, s01, sing[2]);
 		be_if_end(f, &fa);
 	}
@@ -377,14 +474,14 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	be_if f33;
 	be_if_begin(f, &f33, is33);
 	LLVMValueRef a33 = LLVMConstInt(f->i32, 0, 0);
-	for (int r = 0; r < 3; r++) {
-		LLVMValueRef at = be_iadd(f, base, be_imul(f, be_ci(f, r), rowstep));
+	for (int row = 0; row < 3; row++) {
+		LLVMValueRef at = be_iadd(f, base, be_imul(f, be_ci(f, row), rowstep));
 		LLVMValueRef pp = LLVMBuildGEP2(b, i16, pl, &at, 1, "");
 		LLVMValueRef x01 = LLVMBuildLoad2(b, f->i32, pp, "");
 		LLVMSetAlignment(x01, 2);
-		a33 = be_smlad(f, x01, pair[r], a33);
+		a33 = be_smlad(f, x01, pair[row], a33);
 		LLVMValueRef x2 = LLVMBuildSExt(b, be_ld_t(f, i16, pl, be_iadd(f, at, be_ci(f, 2))), f->i32, "");
-		a33 = LLVMBuildAdd(b, a33, LLVMBuildMul(b, x2, sing[r], ""), "");
+		a33 = LLVMBuildAdd(b, a33, LLVMBuildMul(b, x2, sing[row], ""), "");
 	}
 	LLVMBuildStore(b, a33, aslot);
 	be_if_end(f, &f33);
@@ -400,13 +497,11 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	be_loop_end(f, &lkx);
 	be_loop_end(f, &lky);
 	be_if_end(f, &fany);
-	be_st_t(f, f->i32, rowacc, i, LLVMBuildLoad2(b, f->i32, aslot, ""));
+	be_st_t(f, f->i32, racc, i, LLVMBuildLoad2(b, f->i32, aslot, ""));
 	be_loop_end(f, &li);
 	be_if_end(f, &fgen);
-	LLVMValueRef o = be_loop_begin_v(f, &lo2, cnt);
-	LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowacc, o), bias, "");
-	be_st_t(f, be_dt_type(f, ydt), y, be_iadd(f, be_iadd(f, yrow, ox0), o), out_val(f, ydt, exact, fld, acc, mult, shift));
-	be_loop_end(f, &lo2);
+	be_loop_end(f, &lr);
+	out_row(f, ydt, fld, &rq, rowacc, y, yt0, be_imul(f, nr, cnt), bias);
 	be_loop_end(f, &lch);
 	be_loop_end(f, &loy);
 	be_loop_end(f, &lm);
@@ -417,6 +512,8 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 }
 
 enum { TP = 4 }; /* output positions (columns) per trip */
+/* the most quads of columns a block, and their bytes where more than one */
+enum { QB_MAX = 8, QB_BYTES = 8192 };
 
 /* x as a column element (i16). */
 static LLVMValueRef col_ext(be_fn *f, ir_dtype xdt, LLVMValueRef v)
@@ -448,13 +545,23 @@ static void steps_asm(be_fn *f, int bits, int ncol, LLVMValueRef wp, LLVMValueRe
 		"ldrb $7, [$4], #1\nldrb $8, [$4], #1\nldr $7, [$18, $7, lsl #2]\nldr $8, [$18, $8, lsl #2]\n",
 		"ldrb $7, [$4], #1\nadd $7, $18, $7, lsl #3\nldrd $7, $8, [$7]\n",
 	};
+	const char *wt = wtext[bits == 8 ? 0 : bits == 4 ? 1 : 2];
 	char text[1024];
-	size_t at = (size_t)snprintf(text, sizeof text, "1:\n%s", wtext[bits == 8 ? 0 : bits == 4 ? 1 : 2]);
-	for (int k = 0; k < ncol; k++) /* one column: the next group is 32 bytes on */
-		at += (size_t)snprintf(text + at, sizeof text - at,
-		                       "ldrd $9, $10, [$5], #%d\nsmlad $%d, $9, $7, $%d\nsmlad $%d, $10, $8, $%d\n",
-		                       ncol == 1 ? 8 * TP : 8, k, k, k, k);
-	snprintf(text + at, sizeof text - at, "subs $6, $6, #1\nbne 1b\n");
+	size_t at;
+	if (ncol == 1) {
+		/* one column (the next group 32 bytes on), two steps a trip: an
+		 * odd step first (the carry of n / 2), then pairs */
+		char step[256];
+		snprintf(step, sizeof step, "%sldrd $9, $10, [$5], #%d\nsmlad $0, $9, $7, $0\nsmlad $0, $10, $8, $0\n", wt, 8 * TP);
+		snprintf(text, sizeof text, "lsrs $6, $6, #1\nbcc 2f\n%s2:\ncmp $6, #0\nbeq 3f\n1:\n%s%ssubs $6, $6, #1\nbne 1b\n3:\n",
+		         step, step, step);
+	} else {
+		at = (size_t)snprintf(text, sizeof text, "1:\n%s", wt);
+		for (int k = 0; k < ncol; k++)
+			at += (size_t)snprintf(text + at, sizeof text - at,
+			                       "ldrd $9, $10, [$5], #8\nsmlad $%d, $9, $7, $%d\nsmlad $%d, $10, $8, $%d\n", k, k, k, k);
+		snprintf(text + at, sizeof text - at, "subs $6, $6, #1\nbne 1b\n");
+	}
 	static const char cons[] = "=r,=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,6,r,~{cc},~{memory}";
 	LLVMValueRef args[8];
 	LLVMTypeRef rty[11], pty[8];
@@ -477,16 +584,96 @@ static void steps_asm(be_fn *f, int bits, int ncol, LLVMValueRef wp, LLVMValueRe
 		LLVMBuildStore(f->b, LLVMBuildExtractValue(f->b, r, (unsigned)k, ""), accs[k]);
 }
 
-/* The kernel of groupless convs and matmuls: for each quad of output
- * positions, their input columns (R elements each, as i16, x's zero
- * point where a tap lies in the padding) are copied to the caller's
- * buffer (4 x R4 i16, R4 = R rounded up to 4, interleaved by groups of
- * 4 elements: col_at); then for each output
- * channel, 4 accumulators start at the channel's folded bias, take 4
- * reduction elements a step (two SMLADs per column against the weight
- * pairs: 8 bits from one word and two SXTB16, 4 and 2 bits from the
- * unpacking table, one inner loop per width), are negated back for a
- * channel stored negated, and are requantized. */
+/* Full quads of one channel on Cortex-M in one loop of inline Thumb-2
+ * (LLVM's allocation of the same in IR kept the channel's constants on
+ * the stack and reloaded them per output; the quad loop's own overhead
+ * was as long as the requantization): the channel's constants and the
+ * loop's state in cb, i32 words QC_*; per quad, four sums from the bias,
+ * steps_asm's loop over the quad's columns (consecutive, from cb's column
+ * pointer), the negation of a channel stored negated, per output
+ * be_rq_apply's 32-bit form (LSLS for the sign step's flag, SMMLAR, the
+ * sign step, the shift) and the clamp, in place; then the four stores at
+ * cb's y pointer (byte offsets k esz), which moves on by 4 esz. */
+enum {
+	QC_BIAS, QC_NEG, QC_LEFT, QC_MULT, QC_KC, QC_MASK, QC_R, QC_LO, QC_HI,
+	QC_Y, QC_WP, QC_CP, QC_STEPS, QC_CNT, QC_LUT, QC_COUNT
+};
+
+static void quads_asm(be_fn *f, int bits, ir_dtype ydt, LLVMValueRef cb)
+{
+	/* $0-$3 the sums; $4 the weights, $5 the columns, $6 the count;
+	 * $7-$10 temporaries; (4 and 2 bits) $11 the table; cb the input
+	 * after them.  Once the steps are done, $4-$10 hold the constants:
+	 * left, M, kc, the sign mask, r, lo, hi. */
+	bool tab = bits != 8;
+	int C = tab ? 12 : 11, L = 11, w0 = 7, w1 = 8, c0 = 9, c1 = 10;
+	int esz = ydt == IR_DT_I16 ? 2 : 1;
+	char text[3072];
+	size_t at = (size_t)snprintf(text, sizeof text,
+	                             "2:\nldr $0, [$%d, #%d]\nmov $1, $0\nmov $2, $0\nmov $3, $0\nldr $4, [$%d, #%d]\n"
+	                             "ldr $5, [$%d, #%d]\nldr $6, [$%d, #%d]\n",
+	                             C, 4 * QC_BIAS, C, 4 * QC_WP, C, 4 * QC_CP, C, 4 * QC_STEPS);
+	if (tab)
+		at += (size_t)snprintf(text + at, sizeof text - at, "ldr $%d, [$%d, #%d]\n", L, C, 4 * QC_LUT);
+	at += (size_t)snprintf(text + at, sizeof text - at, "1:\n");
+	if (bits == 8)
+		at += (size_t)snprintf(text + at, sizeof text - at, "ldr $%d, [$4], #4\nsxtb16 $%d, $%d, ror #8\nsxtb16 $%d, $%d\n",
+		                       w0, w1, w0, w0, w0);
+	else if (bits == 4)
+		at += (size_t)snprintf(text + at, sizeof text - at,
+		                       "ldrb $%d, [$4], #1\nldrb $%d, [$4], #1\nldr $%d, [$%d, $%d, lsl #2]\nldr $%d, [$%d, $%d, lsl #2]\n",
+		                       w0, w1, w0, L, w0, w1, L, w1);
+	else
+		at += (size_t)snprintf(text + at, sizeof text - at, "ldrb $%d, [$4], #1\nadd $%d, $%d, $%d, lsl #3\nldrd $%d, $%d, [$%d]\n",
+		                       w0, w0, L, w0, w0, w1, w0);
+	for (int k = 0; k < TP; k++)
+		at += (size_t)snprintf(text + at, sizeof text - at,
+		                       "ldrd $%d, $%d, [$5], #8\nsmlad $%d, $%d, $%d, $%d\nsmlad $%d, $%d, $%d, $%d\n", c0, c1, k,
+		                       c0, w0, k, k, c1, w1, k);
+	at += (size_t)snprintf(text + at, sizeof text - at,
+	                       "subs $6, $6, #1\nbne 1b\nstr $5, [$%d, #%d]\nldr $%d, [$%d, #%d]\ncmp $%d, #0\nbeq 3f\n"
+	                       "rsb $0, $0, #0\nrsb $1, $1, #0\nrsb $2, $2, #0\nrsb $3, $3, #0\n3:\n"
+	                       "ldrd $4, $5, [$%d, #%d]\nldrd $6, $%d, [$%d, #%d]\nldrd $%d, $%d, [$%d, #%d]\nldr $%d, [$%d, #%d]\n",
+	                       C, 4 * QC_CP, w0, C, 4 * QC_NEG, w0, C, 4 * QC_LEFT, w0, C, 4 * QC_KC, w1, c0, C, 4 * QC_R, c1,
+	                       C, 4 * QC_HI);
+	for (int k = 0; k < TP; k++)
+		at += (size_t)snprintf(text + at, sizeof text - at,
+		                       "lsls $%d, $%d, $4\nsmmlar $%d, $%d, $5, $6\nit mi\naddmi $%d, $%d, $%d\nasr $%d, $%d, $%d\n"
+		                       "cmp $%d, $%d\nit lt\nmovlt $%d, $%d\ncmp $%d, $%d\nit gt\nmovgt $%d, $%d\n",
+		                       k, k, k, k, k, k, w0, k, k, w1, k, c0, k, c0, k, c1, k, c1);
+	at += (size_t)snprintf(text + at, sizeof text - at, "ldr $4, [$%d, #%d]\n", C, 4 * QC_Y);
+	for (int k = 0; k < TP; k++)
+		at += (size_t)snprintf(text + at, sizeof text - at, "%s $%d, [$4, #%d]\n", esz == 2 ? "strh" : "strb", k, k * esz);
+	snprintf(text + at, sizeof text - at,
+	         "add $4, $4, #%d\nstr $4, [$%d, #%d]\nldr $6, [$%d, #%d]\nsubs $6, $6, #1\nstr $6, [$%d, #%d]\nbne 2b\n",
+	         TP * esz, C, 4 * QC_Y, C, 4 * QC_CNT, C, 4 * QC_CNT);
+	char cons[160];
+	int nout = tab ? 12 : 11;
+	size_t cl = 0;
+	for (int i = 0; i < nout; i++)
+		cl += (size_t)snprintf(cons + cl, sizeof cons - cl, "=&r,");
+	snprintf(cons + cl, sizeof cons - cl, "r,~{cc},~{memory}");
+	LLVMTypeRef rty[12];
+	for (int i = 0; i < nout; i++)
+		rty[i] = f->i32;
+	LLVMTypeRef pty = f->ptr;
+	LLVMTypeRef fty = LLVMFunctionType(LLVMStructTypeInContext(f->ctx, rty, (unsigned)nout, 0), &pty, 1, 0);
+	LLVMValueRef ia = LLVMGetInlineAsm(fty, text, strlen(text), cons, strlen(cons), 1, 0, LLVMInlineAsmDialectATT, 0);
+	LLVMBuildCall2(f->b, fty, ia, &cb, 1, "");
+}
+
+/* The kernel of groupless convs and matmuls, by blocks of up to p[IP_QB]
+ * quads of output positions: the input columns of each quad (R elements
+ * each, as i16, x's zero point where a tap lies in the padding) are
+ * copied to the caller's buffer (4 x R4 i16 a quad, R4 = R rounded up to
+ * 4, interleaved by groups of 4 elements: col_at); then for each output
+ * channel, its constants once, and for each quad 4 accumulators start
+ * at the channel's folded bias, take 4 reduction elements a step (two
+ * SMLADs per column against the weight pairs: 8 bits from one word and
+ * two SXTB16, 4 and 2 bits from the unpacking table, one inner loop per
+ * width), are negated back for a channel stored negated, and are
+ * requantized (quads_asm on Cortex-M: a block's full quads in one call).
+ * A matmul's row is one position (steps_asm's one-column loop). */
 static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact)
 {
 	be_kstate ks;
@@ -510,8 +697,16 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	 * position's first tap (0 past R: their weights are 0), after the
 	 * columns in the caller's buffer */
 	be_loop ln, lq, lf, lc, lky, lkx, lm, lg, lo;
-	LLVMValueRef offs = LLVMBuildGEP2(b, i16, col, (LLVMValueRef[]){be_imul(f, R4, tp)}, 1, "");
+	LLVMValueRef qsz = be_imul(f, R4, tp); /* a quad's columns, i16 */
+	LLVMValueRef offs = LLVMBuildGEP2(b, i16, col, (LLVMValueRef[]){be_imul(f, qsz, p[IP_QB])}, 1, "");
 	LLVMValueRef R = be_imul(f, be_imul(f, p[IP_C], p[IP_KH]), p[IP_KW]);
+	/* a matmul's row (one position of a 1x1 plane, no padding; each term
+	 * of the sum is at least 1): its column is R consecutive elements of
+	 * x, copied without the offsets */
+	LLVMValueRef mm = LLVMBuildICmp(b, LLVMIntEQ, be_iadd(f, be_iadd(f, be_imul(f, p[IP_KH], p[IP_KW]), ihw), P), be_ci(f, 3), "");
+	mm = LLVMBuildAnd(b, mm, LLVMBuildICmp(b, LLVMIntEQ, be_iadd(f, p[IP_PH], p[IP_PW]), zero, ""), "");
+	be_if fof;
+	be_if_begin(f, &fof, LLVMBuildNot(b, mm, ""));
 	be_st_t(f, f->i32, offs, be_loop_begin_v(f, &lo, R4), LLVMConstInt(f->i32, 0, 0));
 	be_loop_end(f, &lo);
 	LLVMValueRef oc = be_loop_begin_v(f, &lc, p[IP_C]);
@@ -523,12 +718,20 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	be_loop_end(f, &lkx);
 	be_loop_end(f, &lky);
 	be_loop_end(f, &lc);
+	be_if_end(f, &fof);
 	LLVMValueRef n = be_loop_begin_v(f, &ln, p[IP_N]);
 	LLVMValueRef xb = be_imul(f, be_imul(f, n, p[IP_C]), ihw);
 	LLVMValueRef yb = be_imul(f, be_imul(f, n, p[IP_M]), P);
-	LLVMValueRef qd = be_loop_begin_v(f, &lq, nq);
-	LLVMValueRef p0 = be_imul(f, qd, tp);
+	/* blocks of up to p[IP_QB] quads: their columns, then each channel
+	 * over them (its constants once a block) */
+	be_loop lb, lqi;
+	LLVMValueRef nb = LLVMBuildUDiv(b, be_iadd(f, nq, LLVMBuildSub(b, p[IP_QB], one, "")), p[IP_QB], "");
+	LLVMValueRef q0 = be_imul(f, be_loop_begin_v(f, &lb, nb), p[IP_QB]);
+	LLVMValueRef nqb = umin(f, p[IP_QB], LLVMBuildSub(b, nq, q0, ""));
+	LLVMValueRef qi = be_loop_begin_v(f, &lq, nqb);
+	LLVMValueRef p0 = be_imul(f, be_iadd(f, q0, qi), tp);
 	LLVMValueRef np = umin(f, tp, LLVMBuildSub(b, P, p0, ""));
+	LLVMValueRef colq = LLVMBuildGEP2(b, i16, col, (LLVMValueRef[]){be_imul(f, qi, qsz)}, 1, "");
 
 	/* the columns (a quad past the end repeats the last position); a full
 	 * quad of a pointwise conv (one row of P positions) reads 4 adjacent
@@ -542,11 +745,43 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef pc = be_loop_begin_v(f, &lc, p[IP_C]);
 	LLVMValueRef px = be_iadd(f, be_iadd(f, xb, be_imul(f, pc, ihw)), p0);
 	for (int k = 0; k < TP; k++)
-		be_st_t(f, i16, col, col_at(f, be_ci(f, 4 * k), pc), col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, be_iadd(f, px, be_ci(f, k)))));
+		be_st_t(f, i16, colq, col_at(f, be_ci(f, 4 * k), pc), col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, be_iadd(f, px, be_ci(f, k)))));
 	be_loop_end(f, &lc);
 	be_if_end(f, &fpw);
+	be_if fmm;
+	be_if_begin(f, &fmm, mm);
+	{
+		/* column 0 (the one-column steps read no other), on the DSP four
+		 * bytes a word: SXTB16/UXTB16 and PKHBT/PKHTB into two pairs */
+		LLVMValueRef r0 = zero;
+		if (f->dsp && xdt != IR_DT_I16) {
+			be_loop l4;
+			be_if h4;
+			LLVMValueRef n4 = LLVMBuildLShr(b, R, be_ci(f, 2), "");
+			be_if_begin(f, &h4, LLVMBuildICmp(b, LLVMIntNE, n4, zero, ""));
+			LLVMValueRef g = be_loop_begin_v(f, &l4, n4);
+			LLVMValueRef xi = be_iadd(f, xb, be_imul(f, g, be_ci(f, 4)));
+			LLVMValueRef wv = LLVMBuildLoad2(b, f->i32, LLVMBuildGEP2(b, f->i8, x, &xi, 1, ""), "");
+			LLVMSetAlignment(wv, 1);
+			LLVMValueRef pv[2];
+			pairs16(f, xdt == IR_DT_U8, wv, pv);
+			for (int h = 0; h < 2; h++)
+				be_st_t(f, f->i32, colq, be_iadd(f, be_imul(f, g, be_ci(f, 2 * TP)), be_ci(f, h)), pv[h]);
+			be_loop_end(f, &l4);
+			be_if_end(f, &h4);
+			r0 = be_imul(f, n4, be_ci(f, 4));
+		}
+		be_if hr;
+		be_loop lr;
+		be_if_begin(f, &hr, LLVMBuildICmp(b, LLVMIntULT, r0, R, ""));
+		LLVMValueRef r = be_iadd(f, r0, be_loop_begin_v(f, &lr, LLVMBuildSub(b, R, r0, "")));
+		be_st_t(f, i16, colq, col_at(f, zero, r), col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, be_iadd(f, xb, r))));
+		be_loop_end(f, &lr);
+		be_if_end(f, &hr);
+	}
+	be_if_end(f, &fmm);
 	be_if fgen;
-	be_if_begin(f, &fgen, LLVMBuildNot(b, pw, ""));
+	be_if_begin(f, &fgen, LLVMBuildNot(b, LLVMBuildOr(b, pw, mm, ""), ""));
 	LLVMValueRef q = be_loop_begin_v(f, &lf, tp);
 	LLVMValueRef pos = umin(f, be_iadd(f, p0, q), LLVMBuildSub(b, P, one, ""));
 	LLVMValueRef oy = LLVMBuildUDiv(b, pos, p[IP_OW], "");
@@ -573,7 +808,7 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 		LLVMValueRef r = be_iadd(f, be_imul(f, g, be_ci(f, 4)), be_ci(f, e));
 		LLVMValueRef o = LLVMBuildSExt(b, be_ld_t(f, f->i32, offs, r), f->ity, "");
 		LLVMValueRef v = col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, be_iadd(f, xbase, o)));
-		be_st_t(f, i16, col, be_iadd(f, be_iadd(f, be_imul(f, g, be_ci(f, 4 * TP)), cq), be_ci(f, e)), v);
+		be_st_t(f, i16, colq, be_iadd(f, be_iadd(f, be_imul(f, g, be_ci(f, 4 * TP)), cq), be_ci(f, e)), v);
 	}
 	be_loop_end(f, &lg);
 	be_if_end(f, &fin);
@@ -589,11 +824,11 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef ix = LLVMBuildSub(b, be_iadd(f, be_imul(f, ox, p[IP_SW]), be_imul(f, kx, p[IP_DW])), p[IP_PW], "");
 	LLVMValueRef in = LLVMBuildICmp(b, LLVMIntULT, ix, p[IP_IW], "");
 	LLVMValueRef xv = col_ext(f, xdt, be_ld_t(f, be_dt_type(f, xdt), x, LLVMBuildSelect(b, in, be_iadd(f, xrow, ix), zero, "")));
-	be_st_t(f, i16, col, col_at(f, cq, be_iadd(f, r0, kx)), LLVMBuildSelect(b, in, xv, zx16, ""));
+	be_st_t(f, i16, colq, col_at(f, cq, be_iadd(f, r0, kx)), LLVMBuildSelect(b, in, xv, zx16, ""));
 	be_loop_end(f, &lkx);
 	be_if_end(f, &rin);
 	be_if_begin(f, &rout, LLVMBuildICmp(b, LLVMIntUGE, iy, p[IP_IH], ""));
-	be_st_t(f, i16, col, col_at(f, cq, be_iadd(f, r0, be_loop_begin_v(f, &lkx, p[IP_KW]))), zx16);
+	be_st_t(f, i16, colq, col_at(f, cq, be_iadd(f, r0, be_loop_begin_v(f, &lkx, p[IP_KW]))), zx16);
 	be_loop_end(f, &lkx);
 	be_if_end(f, &rout);
 	be_loop_end(f, &lky);
@@ -607,32 +842,95 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	be_loop lpad;
 	LLVMValueRef rp = be_iadd(f, R, be_loop_begin_v(f, &lpad, LLVMBuildSub(b, R4, R, "")));
 	for (int k = 0; k < TP; k++)
-		be_st_t(f, i16, col, col_at(f, be_ci(f, 4 * k), rp), LLVMConstInt(i16, 0, 0));
+		be_st_t(f, i16, colq, col_at(f, be_ci(f, 4 * k), rp), LLVMConstInt(i16, 0, 0));
 	be_loop_end(f, &lpad);
 	be_if_end(f, &pad);
+	be_loop_end(f, &lq);
 
 	LLVMValueRef m = be_loop_begin_v(f, &lm, p[IP_M]);
 	LLVMValueRef bias = chan_bias(f, fld, p, m);
-	for (int k = 0; k < TP; k++)
-		LLVMBuildStore(b, bias, accs[k]);
+	be_rqc rq;
+	chan_rq(f, fld, p, m, exact, &rq);
+	LLVMValueRef neg = LLVMConstInt(f->i1, 0, 0);
+	be_if sg;
+	LLVMValueRef negs = be_entry_alloca(f, f->i1, "neg");
+	LLVMBuildStore(b, neg, negs);
+	be_if_begin(f, &sg, LLVMBuildIsNotNull(b, fld[ID_SG], ""));
+	LLVMBuildStore(b, LLVMBuildICmp(b, LLVMIntNE, be_ld_t(f, i8, fld[ID_SG], m), LLVMConstInt(i8, 0, 0), ""), negs);
+	be_if_end(f, &sg);
+	neg = LLVMBuildLoad2(b, f->i1, negs, "");
 	LLVMValueRef wrow = be_imul(f, m, p[IP_ROWB]);
+	LLVMValueRef ybm = be_iadd(f, yb, be_imul(f, m, ystrm));
 	/* one inner loop per width: 8 bits, 4 bits, else 2 */
 	LLVMValueRef is8 = LLVMBuildICmp(b, LLVMIntEQ, p[IP_BITS], be_ci(f, 8), "");
 	LLVMValueRef is4 = LLVMBuildICmp(b, LLVMIntEQ, p[IP_BITS], be_ci(f, 4), "");
+	LLVMValueRef wsel[3] = {is8, LLVMBuildAnd(b, is4, LLVMBuildNot(b, is8, ""), ""),
+	                        LLVMBuildNot(b, LLVMBuildOr(b, is8, is4, ""), "")};
+	/* on Cortex-M with the 32-bit requantization, quads of more than one
+	 * position in quads_asm, with the channel's constants in qc: a block
+	 * of full quads of a conv in one call, else a quad a call (one of a
+	 * matmul, or past the end, stores to qy, then copied) */
+	bool fast = f->dsp && !exact;
+	LLVMValueRef wp = LLVMBuildGEP2(b, i8, fld[ID_W], &wrow, 1, "");
+	LLVMValueRef qc = NULL, qy = NULL, all = LLVMConstInt(f->i1, 0, 0);
+	if (fast) {
+		qc = be_entry_alloca(f, LLVMArrayType2(f->i32, QC_COUNT), "qc");
+		LLVMSetAlignment(qc, 8);
+		qy = be_entry_alloca(f, LLVMArrayType2(be_dt_type(f, ydt), TP), "qy");
+		all = LLVMBuildAnd(b, LLVMBuildNot(b, yt, ""),
+		                   LLVMBuildICmp(b, LLVMIntULE, be_imul(f, be_iadd(f, q0, nqb), tp), P, ""), "");
+	}
+	qi = be_loop_begin_v(f, &lqi, LLVMBuildSelect(b, all, one, nqb, ""));
+	p0 = be_imul(f, be_iadd(f, q0, qi), tp);
+	np = LLVMBuildSelect(b, all, tp, umin(f, tp, LLVMBuildSub(b, P, p0, "")), "");
+	colq = LLVMBuildGEP2(b, i16, col, (LLVMValueRef[]){be_imul(f, qi, qsz)}, 1, "");
+	be_if fq, fo;
+	if (fast) {
+		LLVMValueRef one_col = LLVMBuildICmp(b, LLVMIntEQ, np, one, "");
+		be_if_begin(f, &fq, LLVMBuildNot(b, one_col, ""));
+		LLVMValueRef direct = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, np, tp, ""), LLVMBuildNot(b, yt, ""), "");
+		LLVMValueRef yq = be_iadd(f, ybm, p0);
+		LLVMValueRef yp = LLVMBuildSelect(b, direct, LLVMBuildGEP2(b, be_dt_type(f, ydt), y, &yq, 1, ""), qy, "");
+		LLVMValueRef cnt = LLVMBuildTrunc(b, LLVMBuildSelect(b, all, nqb, one, ""), f->i32, "");
+		LLVMValueRef cv[QC_COUNT] = {bias, LLVMBuildZExt(b, neg, f->i32, ""), rq.left, rq.mult, rq.half, rq.mask,
+		                             rq.r, fld[ID_LO], fld[ID_HI], yp, wp, colq, LLVMBuildTrunc(b, steps, f->i32, ""),
+		                             cnt, fld[ID_LUT]};
+		for (int i = 0; i < QC_COUNT; i++)
+			LLVMBuildStore(b, cv[i], LLVMBuildGEP2(b, f->i32, qc, (LLVMValueRef[]){be_ci(f, i)}, 1, ""));
+		for (int wi = 0; wi < 3; wi++) {
+			be_if bw;
+			be_if_begin(f, &bw, wsel[wi]);
+			quads_asm(f, 8 >> wi, ydt, qc);
+			be_if_end(f, &bw);
+		}
+		be_if cp;
+		be_if_begin(f, &cp, LLVMBuildNot(b, direct, ""));
+		be_loop lk;
+		LLVMValueRef k = be_loop_begin_v(f, &lk, np);
+		LLVMValueRef yi = be_iadd(f, ybm, be_imul(f, be_iadd(f, p0, k), ystrp));
+		be_st_t(f, be_dt_type(f, ydt), y, yi, be_ld_t(f, be_dt_type(f, ydt), qy, k));
+		be_loop_end(f, &lk);
+		be_if_end(f, &cp);
+		be_if_end(f, &fq);
+		be_if_begin(f, &fo, one_col);
+	}
+	for (int k = 0; k < TP; k++)
+		LLVMBuildStore(b, bias, accs[k]);
 	for (int wd = 8; wd >= 2; wd /= 2) {
 		be_if wi;
-		be_if_begin(f, &wi, wd == 8 ? is8 : wd == 4 ? LLVMBuildAnd(b, is4, LLVMBuildNot(b, is8, ""), "")
-		                                          : LLVMBuildNot(b, LLVMBuildOr(b, is8, is4, ""), ""));
+		be_if_begin(f, &wi, wsel[wd == 8 ? 0 : wd == 4 ? 1 : 2]);
 		if (f->dsp) { /* all four columns, or the one there is */
-			LLVMValueRef wp = LLVMBuildGEP2(b, i8, fld[ID_W], &wrow, 1, "");
 			LLVMValueRef one_col = LLVMBuildICmp(b, LLVMIntEQ, np, one, "");
 			be_if c1, c4;
-			be_if_begin(f, &c1, one_col);
-			steps_asm(f, wd, 1, wp, col, steps, fld[ID_LUT], accs);
-			be_if_end(f, &c1);
-			be_if_begin(f, &c4, LLVMBuildNot(b, one_col, ""));
-			steps_asm(f, wd, TP, wp, col, steps, fld[ID_LUT], accs);
-			be_if_end(f, &c4);
+			if (!fast)
+				be_if_begin(f, &c1, one_col);
+			steps_asm(f, wd, 1, wp, colq, steps, fld[ID_LUT], accs);
+			if (!fast) {
+				be_if_end(f, &c1);
+				be_if_begin(f, &c4, LLVMBuildNot(b, one_col, ""));
+				steps_asm(f, wd, TP, wp, colq, steps, fld[ID_LUT], accs);
+				be_if_end(f, &c4);
+			}
 			be_if_end(f, &wi);
 			continue;
 		}
@@ -659,33 +957,32 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 			/* column k's elements 4 st .. 4 st + 3 as two words */
 			LLVMValueRef ci = be_iadd(f, be_imul(f, st, be_ci(f, 2 * TP)), be_ci(f, 2 * k));
 			LLVMValueRef a = LLVMBuildLoad2(b, f->i32, accs[k], "");
-			a = be_smlad(f, be_ld_t(f, f->i32, col, ci), w0, a);
-			a = be_smlad(f, be_ld_t(f, f->i32, col, be_iadd(f, ci, one)), w1, a);
+			a = be_smlad(f, be_ld_t(f, f->i32, colq, ci), w0, a);
+			a = be_smlad(f, be_ld_t(f, f->i32, colq, be_iadd(f, ci, one)), w1, a);
 			LLVMBuildStore(b, a, accs[k]);
 		}
 		be_loop_end(f, &ls);
 		be_if_end(f, &wi);
 	}
-	LLVMValueRef mult, shift;
-	chan_rq(f, fld, p, m, &mult, &shift);
-	be_if sg;
-	be_if_begin(f, &sg, LLVMBuildIsNotNull(b, fld[ID_SG], ""));
 	be_if ng;
-	be_if_begin(f, &ng, LLVMBuildICmp(b, LLVMIntNE, be_ld_t(f, i8, fld[ID_SG], m), LLVMConstInt(i8, 0, 0), ""));
+	be_if_begin(f, &ng, neg);
 	for (int k = 0; k < TP; k++)
 		LLVMBuildStore(b, LLVMBuildNeg(b, LLVMBuildLoad2(b, f->i32, accs[k], ""), ""), accs[k]);
 	be_if_end(f, &ng);
-	be_if_end(f, &sg);
-	LLVMValueRef ybm = be_iadd(f, yb, be_imul(f, m, ystrm));
-	for (int k = 0; k < TP; k++) {
+	for (int k = 0; k < (fast ? 1 : TP); k++) { /* a quad has at least one position */
 		be_if has;
-		be_if_begin(f, &has, LLVMBuildICmp(b, LLVMIntULT, be_ci(f, k), np, ""));
+		if (k)
+			be_if_begin(f, &has, LLVMBuildICmp(b, LLVMIntULT, be_ci(f, k), np, ""));
 		LLVMValueRef yi = be_iadd(f, ybm, be_imul(f, be_iadd(f, p0, be_ci(f, k)), ystrp));
-		be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, exact, fld, LLVMBuildLoad2(b, f->i32, accs[k], ""), mult, shift));
-		be_if_end(f, &has);
+		be_st_t(f, be_dt_type(f, ydt), y, yi, out_val(f, ydt, fld, &rq, LLVMBuildLoad2(b, f->i32, accs[k], "")));
+		if (k)
+			be_if_end(f, &has);
 	}
+	if (fast)
+		be_if_end(f, &fo);
+	be_loop_end(f, &lqi);
 	be_loop_end(f, &lm);
-	be_loop_end(f, &lq);
+	be_loop_end(f, &lb);
 	be_loop_end(f, &ln);
 	LLVMBuildRetVoid(b);
 	be_kernel_end(f, &ks);
@@ -898,8 +1195,13 @@ static int gemm_tables(be_fn *f, const ir_node *n, ci_job *j)
 	j->lut = bits < 8 ? be_dsp_lut(f, bits) : NULL;
 	if (!j->wg || !j->bg || (any_neg && !j->sgg) || (bits < 8 && !j->lut))
 		goto done;
-	/* the columns: the caller's stack, live across the call only */
-	int64_t cb = j->colbytes = R4 * (2 * TP + 4); /* the columns, then the offsets */
+	/* the columns: the caller's stack, live across the call only; up to
+	 * QB_MAX quads of them where that fits QB_BYTES (one quad at least) */
+	int64_t nq = (j->P[IP_OH] * j->P[IP_OW] + TP - 1) / TP, qb = QB_MAX;
+	while (qb > 1 && (qb > nq || R4 * (2 * TP * qb + 4) > QB_BYTES))
+		qb--;
+	j->P[IP_QB] = qb;
+	int64_t cb = j->colbytes = R4 * (2 * TP * qb + 4); /* the columns, then the offsets */
 	j->cols = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)cb), "ccol");
 	LLVMSetAlignment(j->cols, 8);
 	rc = 0;

@@ -217,22 +217,30 @@ static LLVMValueRef requant(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMV
  * values (the shared kernels of l_compact_int.c), without 64-bit shifts
  * by a variable (a libgcc call on 32-bit targets): SRDHM as the floor
  * (a*M + 2^30) >> 31 (requant_k below), then RoundingDivideByPOT in i32
- * as the reference writes it. */
-LLVMValueRef be_requant_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift)
+ * as the reference writes it.  be_rq_chan derives the channel's shifts
+ * and masks once; be_rq_apply is the per-output arithmetic. */
+static void rq_chan_exact(be_fn *f, be_rqc *q, LLVMValueRef mult, LLVMValueRef shift)
 {
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef zero = c32(f, 0);
-	LLVMValueRef left = be_smax(f, shift, zero);
-	LLVMValueRef r = be_smax(f, LLVMBuildSub(b, zero, shift, ""), zero);
-	LLVMValueRef a = LLVMBuildShl(b, acc, left, ""); /* wraps, like CMSIS-NN */
-	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, mult, f->i64, ""), ""),
+	q->mult = mult;
+	q->left = be_smax(f, shift, zero);
+	q->r = be_smax(f, LLVMBuildSub(b, zero, shift, ""), zero);
+	q->mask = LLVMBuildSub(b, LLVMBuildShl(b, c32(f, 1), q->r, ""), c32(f, 1), "");
+	q->half = LLVMBuildLShr(b, q->mask, c32(f, 1), "");
+}
+
+static LLVMValueRef rq_apply_exact(be_fn *f, const be_rqc *q, LLVMValueRef acc)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef zero = c32(f, 0);
+	LLVMValueRef a = LLVMBuildShl(b, acc, q->left, ""); /* wraps, like CMSIS-NN */
+	LLVMValueRef t = LLVMBuildAdd(b, LLVMBuildMul(b, LLVMBuildSExt(b, a, f->i64, ""), LLVMBuildSExt(b, q->mult, f->i64, ""), ""),
 	                              LLVMConstInt(f->i64, 1ull << 30, 0), "");
 	LLVMValueRef x = LLVMBuildTrunc(b, LLVMBuildAShr(b, t, LLVMConstInt(f->i64, 31, 0), ""), f->i32, "");
-	LLVMValueRef mask = LLVMBuildSub(b, LLVMBuildShl(b, c32(f, 1), r, ""), c32(f, 1), "");
-	LLVMValueRef rem = LLVMBuildAnd(b, x, mask, "");
-	LLVMValueRef thr = LLVMBuildAdd(b, LLVMBuildLShr(b, mask, c32(f, 1), ""),
-	                                LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSLT, x, zero, ""), f->i32, ""), "");
-	return LLVMBuildAdd(b, LLVMBuildAShr(b, x, r, ""),
+	LLVMValueRef rem = LLVMBuildAnd(b, x, q->mask, "");
+	LLVMValueRef thr = LLVMBuildAdd(b, q->half, LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSLT, x, zero, ""), f->i32, ""), "");
+	return LLVMBuildAdd(b, LLVMBuildAShr(b, x, q->r, ""),
 	                    LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSGT, rem, thr, ""), f->i32, ""), "");
 }
 
@@ -459,20 +467,47 @@ bool be_rq_bounded_ok(const be_iop *o)
 	return true;
 }
 
-LLVMValueRef be_rq_bounded_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift, LLVMValueRef zy)
+/* requant_bounded's arithmetic on a channel's run-time (mult, shift):
+ * the channel's part (the doubling and left shift as one, r, kc and the
+ * sign step's mask) once, then per output a shift, SMMLAR, the sign step
+ * and a shift right. */
+static void rq_chan_bounded(be_fn *f, be_rqc *q, LLVMValueRef mult, LLVMValueRef shift, LLVMValueRef zy)
 {
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef zero = c32(f, 0), one = c32(f, 1);
-	LLVMValueRef left = be_smax(f, shift, zero), r = be_smax(f, LLVMBuildSub(b, zero, shift, ""), zero);
-	LLVMValueRef pos = LLVMBuildICmp(b, LLVMIntSGT, r, zero, "");
+	LLVMValueRef left = be_smax(f, shift, zero);
+	q->mult = mult;
+	q->r = be_smax(f, LLVMBuildSub(b, zero, shift, ""), zero);
+	LLVMValueRef pos = LLVMBuildICmp(b, LLVMIntSGT, q->r, zero, "");
 	/* kc = 2^(r-1) + zy 2^r for r >= 1, else zy */
-	LLVMValueRef kc = LLVMBuildSelect(
-		b, pos, LLVMBuildAdd(b, LLVMBuildShl(b, one, LLVMBuildSub(b, r, one, ""), ""), LLVMBuildShl(b, zy, r, ""), ""),
+	q->half = LLVMBuildSelect(
+		b, pos, LLVMBuildAdd(b, LLVMBuildShl(b, one, LLVMBuildSub(b, q->r, one, ""), ""), LLVMBuildShl(b, zy, q->r, ""), ""),
 		zy, "");
-	LLVMValueRef a2 = LLVMBuildShl(b, acc, LLVMBuildAdd(b, left, one, ""), "");
-	LLVMValueRef t = f->dsp ? be_smmlar(f, a2, mult, kc) : LLVMBuildAdd(b, mulhr(f, a2, mult), kc, "");
-	LLVMValueRef sgn = LLVMBuildAnd(b, LLVMBuildAShr(b, a2, c32(f, 31), ""), LLVMBuildSExt(b, pos, f->i32, ""), "");
-	return LLVMBuildAShr(b, LLVMBuildAdd(b, t, sgn, ""), r, "");
+	q->left = LLVMBuildAdd(b, left, one, "");
+	q->mask = LLVMBuildSExt(b, pos, f->i32, "");
+}
+
+static LLVMValueRef rq_apply_bounded(be_fn *f, const be_rqc *q, LLVMValueRef acc)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef a2 = LLVMBuildShl(b, acc, q->left, "");
+	LLVMValueRef t = f->dsp ? be_smmlar(f, a2, q->mult, q->half) : LLVMBuildAdd(b, mulhr(f, a2, q->mult), q->half, "");
+	LLVMValueRef sgn = LLVMBuildAnd(b, LLVMBuildAShr(b, a2, c32(f, 31), ""), q->mask, "");
+	return LLVMBuildAShr(b, LLVMBuildAdd(b, t, sgn, ""), q->r, "");
+}
+
+void be_rq_chan(be_fn *f, be_rqc *q, bool exact, LLVMValueRef mult, LLVMValueRef shift, LLVMValueRef zy)
+{
+	q->exact = exact;
+	if (exact)
+		rq_chan_exact(f, q, mult, shift);
+	else
+		rq_chan_bounded(f, q, mult, shift, zy);
+}
+
+LLVMValueRef be_rq_apply(be_fn *f, const be_rqc *q, LLVMValueRef acc)
+{
+	return q->exact ? rq_apply_exact(f, q, acc) : rq_apply_bounded(f, q, acc);
 }
 
 /* requant_bounded's options: acc arrives already shifted left by 1 +

@@ -53,16 +53,21 @@ enum { BE_INT_LANES_MAX = 16 };
 LLVMValueRef be_splat(be_fn *f, LLVMTypeRef ty, LLVMValueRef s);
 LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step);
 
-/* ir_requant_apply(acc, mult, shift) on run-time i32 values (mult >= 0,
- * shift -31..30): the shared kernels' requantization.  An i32. */
-LLVMValueRef be_requant_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift);
-
-/* Whether requant_bounded's 32-bit form holds on every channel of o
- * (its accumulator bound small enough), and that form on run-time
- * values: acc requantized by (mult, shift) plus zy, before the clamp;
- * SMMLAR, a shift, the sign step (the shared kernels). */
+/* ir_requant_apply on one channel's run-time i32 mult (>= 0) and shift
+ * (-31..30), the shared kernels' requantization.  exact: the rule step
+ * by step, without 64-bit variable shifts; else requant_bounded's 32-bit
+ * form (SMMLAR, a shift, the sign step), which needs be_rq_bounded_ok
+ * (the layer's accumulator bound small enough) and adds zy.  be_rq_chan
+ * derives a channel's constants once (call it where it dominates every
+ * output), be_rq_apply gives one output, an i32 before the clamp (plus
+ * zy unless exact). */
+typedef struct {
+	bool exact;
+	LLVMValueRef mult, left, r, mask, half;
+} be_rqc;
+void be_rq_chan(be_fn *f, be_rqc *q, bool exact, LLVMValueRef mult, LLVMValueRef shift, LLVMValueRef zy);
+LLVMValueRef be_rq_apply(be_fn *f, const be_rqc *q, LLVMValueRef acc);
 bool be_rq_bounded_ok(const be_iop *o);
-LLVMValueRef be_rq_bounded_rt(be_fn *f, LLVMValueRef acc, LLVMValueRef mult, LLVMValueRef shift, LLVMValueRef zy);
 
 /* The compact integer kernels (l_compact_int.c): conv and matmul with
  * constant weights through shared functions (by kind, requantization

@@ -259,7 +259,7 @@ if [ $arm_tools = 1 ]; then
 	# four, interior and edge columns, the bordered depthwise plane, the
 	# per-row kernel, i16 activations), bit-exact on the M4, and their
 	# objects import nothing
-	for m in conv_u8 conv_i16 matmul3d mixed_i8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_pm1 dsp_plane dsp_four4 dsp_w2 quant_edges rq_ties dw_mixed neon_dw dw_i8 conv1d_u8w wide_i16; do
+	for m in conv_u8 conv_i16 matmul3d mixed_i8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_pm1 dsp_plane dsp_four4 dsp_w2 quant_edges rq_ties dw_mixed neon_dw dw_i8 conv1d_u8w wide_i16 os_paths; do
 		simd_validate $m armv7em -Os
 	done
 	for m in dsp_w2 neon_dw conv_i16; do

@@ -597,6 +597,27 @@ def main(outdir):
     y2 = md.qdq(md.coded_matmul(f, w2, np.float32(0.01), np.int8(0)), 40.0, 3, I16)
     md.save(outdir, (1, 40, 5, 10), y, extra=[y2])
 
+    # The compact kernels' less common paths: a u8 depthwise conv whose
+    # rows are wider than a tile of sums (70 > 64) and whose plane is
+    # filled four pixels a word with a remainder; a pointwise conv of 350
+    # positions (a last quad of two); matmuls of 20, 6 and 3 inputs (an
+    # odd count of 4-element steps in the one-column loop, and a row too
+    # short for a word).
+    md = Model("os_paths", 24)
+    x = md.qdq("x", 0.03, 120, U8)
+    d = md.qdq(md.conv(x, 0.03, 3, 3, (3, 3), I8, True, group=3, pads=[1, 1, 1, 1]), 0.05, 100, U8)
+    y = md.qdq(md.conv(d, 0.05, 3, 5, (1, 1), I8, True), 0.1, 7, I8)
+    c = md.qdq(md.conv(x, 0.03, 3, 20, (3, 3), I8, True, strides=[2, 2]), 0.08, -5, I8)
+    g = md.tmp("gap")
+    md.nodes.append(helper.make_node("GlobalAveragePool", [c], [g]))
+    g = md.qdq(g, 0.02, 3, I8)
+    f = md.tmp("flat")
+    md.nodes.append(helper.make_node("Flatten", [g], [f], axis=1))
+    m1 = md.qdq(md.matmul(f, 20, 6, I8), 0.3, 2, I8)
+    m2 = md.qdq(md.matmul(m1, 6, 3, I8), 0.5, -1, I8)
+    m3 = md.qdq(md.matmul(m2, 3, 4, I8), 0.4, 0, I8)
+    md.save(outdir, (1, 3, 5, 70), y, extra=[m3])
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
