@@ -1,5 +1,7 @@
 /* target.c: --target/-mcpu/-mattr/-mfloat-abi -> a normalised be_target. */
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "llvm/lower_internal.h"
 
@@ -11,6 +13,53 @@ static void copy(char *dst, size_t n, const char *src)
 static bool starts(const char *s, const char *p)
 {
 	return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* The architecture of a normalised triple (its text up to the first
+ * '-') is the same as that of b. */
+static bool same_arch(const char *a, const char *b)
+{
+	size_t n = strcspn(a, "-");
+	return n == strcspn(b, "-") && strncmp(a, b, n) == 0;
+}
+
+/* Whether LLVM knows cpu and every feature of feat for the triple: it
+ * has no C call that says so, and a name it does not know is only a
+ * warning on stderr ("... is not a recognized processor/feature ...
+ * (ignoring ...)"), after which code generation may abort.  So create a
+ * target machine with stderr sent to a temporary file and read what it
+ * wrote: 1 unknown CPU, 2 unknown feature, 0 known, -1 cannot tell. */
+static int probe_names(LLVMTargetRef tgt, const char *triple, const char *cpu, const char *feat)
+{
+	FILE *tmp = tmpfile();
+	if (!tmp)
+		return -1;
+	fflush(stderr);
+	int saved = dup(2);
+	if (saved < 0 || dup2(fileno(tmp), 2) < 0) {
+		if (saved >= 0)
+			close(saved);
+		fclose(tmp);
+		return -1;
+	}
+	LLVMTargetMachineRef tm = LLVMCreateTargetMachine(tgt, triple, cpu, feat, LLVMCodeGenLevelDefault,
+	                                                  LLVMRelocDefault, LLVMCodeModelDefault);
+	if (tm)
+		LLVMDisposeTargetMachine(tm);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	char buf[4096];
+	size_t n = 0;
+	if (fseek(tmp, 0, SEEK_SET) == 0)
+		n = fread(buf, 1, sizeof buf - 1, tmp);
+	buf[n] = 0;
+	fclose(tmp);
+	if (strstr(buf, "is not a recognized processor"))
+		return 1;
+	if (strstr(buf, "is not a recognized feature") || strstr(buf, "is not a recognized"))
+		return 2;
+	return tm ? 0 : -1;
 }
 
 int be_target_resolve(const char *name, const char *mcpu, const char *mattr,
@@ -93,6 +142,26 @@ int be_target_resolve(const char *name, const char *mcpu, const char *mattr,
 		goto done;
 	}
 	out->float_abi = is_arm ? fa : BE_FLOAT_ABI_DEFAULT;
+	if (mcpu && strcmp(mcpu, "native") == 0) {
+		/* gcc's and clang's spelling of this machine's CPU, with its
+		 * features: for a target of the host's architecture only */
+		char *ht = LLVMGetDefaultTargetTriple(), *hn = LLVMNormalizeTargetTriple(ht);
+		bool same = same_arch(hn, out->triple);
+		LLVMDisposeMessage(ht);
+		LLVMDisposeMessage(hn);
+		if (!same) {
+			diag_error(d, NULL, "-mcpu=native names this machine's CPU, which cannot run target '%s'; "
+			                    "give the target's CPU (e.g. -mcpu=%s)", out->triple, *cpu ? cpu : "generic");
+			rc = -1;
+			goto done;
+		}
+		if (!host_cpu) {
+			host_cpu = LLVMGetHostCPUName();
+			host_feat = LLVMGetHostCPUFeatures();
+		}
+		cpu = host_cpu;
+		mcpu = NULL;
+	}
 	copy(out->cpu, sizeof out->cpu, mcpu && *mcpu ? mcpu : cpu);
 	char feat[2048] = "";
 	if (host_feat && (!mcpu || !*mcpu))
@@ -103,6 +172,18 @@ int be_target_resolve(const char *name, const char *mcpu, const char *mattr,
 	if (mattr && *mattr)
 		snprintf(feat + strlen(feat), sizeof feat - strlen(feat), "%s%s", *feat ? "," : "", mattr);
 	copy(out->features, sizeof out->features, feat);
+	if ((mcpu && *mcpu) || (mattr && *mattr)) {
+		int bad = probe_names(tgt, out->triple, out->cpu, out->features);
+		if (bad == 1 || bad == 2) {
+			if (bad == 1)
+				diag_error(d, NULL, "unknown CPU '%s' for target '%s' (-mcpu)", out->cpu, out->triple);
+			else
+				diag_error(d, NULL, "unknown feature in -mattr='%s' for target '%s' (features are +name or "
+				                    "-name, comma-separated)", mattr ? mattr : "", out->triple);
+			rc = -1;
+			goto done;
+		}
+	}
 	out->reloc = is_arm_m || (is_arm && strstr(out->triple, "none")) ? BE_RELOC_STATIC : BE_RELOC_PIC;
 done:
 	LLVMDisposeMessage(host_triple);

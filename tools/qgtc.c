@@ -175,7 +175,7 @@ static const drv_opt options[] = {
 	{OPT_TARGET, "--target", NULL, "T", GRP_TARGET,
 	 "x86_64, aarch64 (Pi 4), armv7em (Cortex-M4/M7), host (default) or an LLVM triple"},
 	{OPT_MCPU, "-mcpu", NULL, "CPU", GRP_TARGET,
-	 "CPU (defaults: x86-64, cortex-a72, cortex-m4)"},
+	 "CPU (defaults: x86-64, cortex-a72, cortex-m4; native: this machine's, for its own architecture)"},
 	{OPT_MATTR, "-mattr", NULL, "+F,-G", GRP_TARGET, "CPU features, LLVM spelling"},
 	{OPT_FLOAT_ABI, "-mfloat-abi", NULL, "hard|soft", GRP_TARGET,
 	 "Cortex-M float ABI (default hard: FPU registers)"},

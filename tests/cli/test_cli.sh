@@ -145,6 +145,20 @@ q "$RELU/model.onnx" -Ox -o "$T/bad.o"
 check "-Ox is a usage error naming the choices" eval '[ $rc -ne 0 ] && has_err "0, 1, 2, 3, s or z" && [ ! -e "$T/bad.o" ]'
 q "$RELU/model.onnx" --target sparc-nonsense -o "$T/bad.o"
 check "an unknown target is an error and writes nothing" eval '[ $rc -ne 0 ] && [ ! -e "$T/bad.o" ] && [ ! -e "$T/bad.h" ]'
+for t in x86_64 armv7em aarch64; do
+	rm -f "$T/bad.o" "$T/bad.h"
+	q "$RELU/model.onnx" --target $t -mcpu=no-such-cpu -o "$T/bad.o"
+	check "an unknown -mcpu for $t is an error naming it, and writes nothing" \
+		eval '[ $rc -eq 1 ] && has_err "unknown CPU .no-such-cpu. for target" && [ ! -e "$T/bad.o" ] && [ ! -e "$T/bad.h" ]'
+done
+q "$RELU/model.onnx" --target armv7em -mattr=+no-such-feature -o "$T/bad.o"
+check "an unknown -mattr feature is an error, and writes nothing" \
+	eval '[ $rc -eq 1 ] && has_err "unknown feature in -mattr=.+no-such-feature." && [ ! -e "$T/bad.o" ]'
+q "$RELU/model.onnx" --target armv7em -mcpu=native -o "$T/bad.o"
+check "-mcpu=native for another architecture than the host's is an error" \
+	eval '[ $rc -eq 1 ] && has_err "mcpu=native names this machine.s CPU" && [ ! -e "$T/bad.o" ]'
+q "$RELU/model.onnx" --target host -mcpu=native -o "$T/nat.o"
+check "-mcpu=native for the host makes an object" eval '[ $rc -eq 0 ] && [ -s "$T/nat.o" ]'
 n64=$(printf 'n%.0s' $(seq 1 64))
 rm -f "$T/long.o" "$T/long.h"
 q "$RELU/model.onnx" --name "${n64}x" -o "$T/long.o"
