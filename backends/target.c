@@ -62,6 +62,19 @@ static int probe_names(LLVMTargetRef tgt, const char *triple, const char *cpu, c
 	return tm ? 0 : -1;
 }
 
+/* The Cortex-M cores LLVM knows that lack what code for a thumbv7em
+ * triple uses (the DSP instructions; an FPU for hard float, the default),
+ * and the triple that is theirs.  LLVM takes the pair and aborts in
+ * instruction selection. */
+static const struct {
+	const char *cpu, *triple;
+} not_v7em[] = {
+	{"cortex-m0", "thumbv6m-none-eabi"},       {"cortex-m0plus", "thumbv6m-none-eabi"},
+	{"cortex-m1", "thumbv6m-none-eabi"},       {"sc000", "thumbv6m-none-eabi"},
+	{"cortex-m3", "thumbv7m-none-eabi"},       {"sc300", "thumbv7m-none-eabi"},
+	{"cortex-m23", "thumbv8m.base-none-eabi"},
+};
+
 int be_target_resolve(const char *name, const char *mcpu, const char *mattr,
                       const char *float_abi, be_target *out, diag_sink *d)
 {
@@ -172,6 +185,14 @@ int be_target_resolve(const char *name, const char *mcpu, const char *mattr,
 	if (mattr && *mattr)
 		snprintf(feat + strlen(feat), sizeof feat - strlen(feat), "%s%s", *feat ? "," : "", mattr);
 	copy(out->features, sizeof out->features, feat);
+	for (size_t i = 0; starts(out->triple, "thumbv7em") && i < sizeof not_v7em / sizeof not_v7em[0]; i++)
+		if (strcmp(out->cpu, not_v7em[i].cpu) == 0) {
+			diag_error(d, NULL, "-mcpu=%s has no DSP instructions (or FPU), which target '%s' (Armv7E-M: "
+			                    "cortex-m4, cortex-m7) uses; for a %s give --target %s",
+			           out->cpu, out->triple, out->cpu, not_v7em[i].triple);
+			rc = -1;
+			goto done;
+		}
 	if ((mcpu && *mcpu) || (mattr && *mattr)) {
 		int bad = probe_names(tgt, out->triple, out->cpu, out->features);
 		if (bad == 1 || bad == 2) {

@@ -154,6 +154,9 @@ done
 q "$RELU/model.onnx" --target armv7em -mattr=+no-such-feature -o "$T/bad.o"
 check "an unknown -mattr feature is an error, and writes nothing" \
 	eval '[ $rc -eq 1 ] && has_err "unknown feature in -mattr=.+no-such-feature." && [ ! -e "$T/bad.o" ]'
+q "$RELU/model.onnx" --target armv7em -mcpu=cortex-m0 -o "$T/bad.o"
+check "a Cortex-M core without the DSP for armv7em is an error naming its target" \
+	eval '[ $rc -eq 1 ] && has_err "mcpu=cortex-m0 has no DSP instructions" && has_err "thumbv6m-none-eabi" && [ ! -e "$T/bad.o" ]'
 q "$RELU/model.onnx" --target armv7em -mcpu=native -o "$T/bad.o"
 check "-mcpu=native for another architecture than the host's is an error" \
 	eval '[ $rc -eq 1 ] && has_err "mcpu=native names this machine.s CPU" && [ ! -e "$T/bad.o" ]'
