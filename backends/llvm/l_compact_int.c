@@ -48,6 +48,8 @@ enum { ID_W, ID_ZW, ID_BIAS, ID_MULT, ID_SHIFT, ID_SG, ID_LUT, ID_ZX, ID_ZY, ID_
 
 enum { CHUNK = 64 }; /* accumulators of one output row at a time */
 
+enum { K_CONV, K_GEMM, K_DW }; /* the kinds of kernel */
+
 static LLVMTypeRef desc_type(be_fn *f)
 {
 	LLVMTypeRef el[ID_COUNT] = {f->ptr, f->ptr, f->ptr, f->ptr, f->ptr, f->ptr, f->ptr, f->i32, f->i32, f->i32, f->i32,
@@ -674,7 +676,7 @@ static void quads_asm(be_fn *f, int bits, ir_dtype ydt, LLVMValueRef cb)
  * width), are negated back for a channel stored negated, and are
  * requantized (quads_asm on Cortex-M: a block's full quads in one call).
  * A matmul's row is one position (steps_asm's one-column loop). */
-static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact)
+static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact, unsigned widths)
 {
 	be_kstate ks;
 	LLVMValueRef fld[ID_P], p[IP_COUNT];
@@ -866,6 +868,11 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	LLVMValueRef is4 = LLVMBuildICmp(b, LLVMIntEQ, p[IP_BITS], be_ci(f, 4), "");
 	LLVMValueRef wsel[3] = {is8, LLVMBuildAnd(b, is4, LLVMBuildNot(b, is8, ""), ""),
 	                        LLVMBuildNot(b, LLVMBuildOr(b, is8, is4, ""), "")};
+	/* only the widths the module's layers use (widths: bit 0 8 bits, 1
+	 * 4 bits, 2 2 bits); one of them is taken without a test */
+	if (widths == 1 || widths == 2 || widths == 4)
+		for (int wi = 0; wi < 3; wi++)
+			wsel[wi] = LLVMConstInt(f->i1, (widths >> wi) & 1, 0);
 	/* on Cortex-M with the 32-bit requantization, quads of more than one
 	 * position in quads_asm, with the channel's constants in qc: a block
 	 * of full quads of a conv in one call, else a quad a call (one of a
@@ -898,6 +905,8 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 		for (int i = 0; i < QC_COUNT; i++)
 			LLVMBuildStore(b, cv[i], LLVMBuildGEP2(b, f->i32, qc, (LLVMValueRef[]){be_ci(f, i)}, 1, ""));
 		for (int wi = 0; wi < 3; wi++) {
+			if (!((widths >> wi) & 1))
+				continue;
 			be_if bw;
 			be_if_begin(f, &bw, wsel[wi]);
 			quads_asm(f, 8 >> wi, ydt, qc);
@@ -917,6 +926,8 @@ static LLVMValueRef make_gemm_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool 
 	for (int k = 0; k < TP; k++)
 		LLVMBuildStore(b, bias, accs[k]);
 	for (int wd = 8; wd >= 2; wd /= 2) {
+		if (!((widths >> (wd == 8 ? 0 : wd == 4 ? 1 : 2)) & 1))
+			continue;
 		be_if wi;
 		be_if_begin(f, &wi, wsel[wd == 8 ? 0 : wd == 4 ? 1 : 2]);
 		if (f->dsp) { /* all four columns, or the one there is */
@@ -1277,7 +1288,7 @@ int be_l_compact_int(be_fn *f, const ir_node *n)
 	}
 	/* the SMLAD kernel for convs of one group and matmuls, else (or when
 	 * their weights do not fit it) the per-row one */
-	enum { K_CONV, K_GEMM, K_DW } kind = P[IP_G] == 1 ? K_GEMM : K_CONV;
+	int kind = P[IP_G] == 1 ? K_GEMM : K_CONV;
 	rc = kind == K_GEMM ? gemm_tables(f, n, j) : 1;
 	if (rc == 1) {
 		kind = K_CONV;
@@ -1311,10 +1322,10 @@ int be_l_compact_int(be_fn *f, const ir_node *n)
 	/* a kernel per kind, requantization (32-bit or exact) and dtypes */
 	bool exact = !be_rq_bounded_ok(&j->o);
 	int ki = ((int)kind * 2 + exact) * 9 + xi * 3 + yi;
-	if (!f->icompact[ki])
-		f->icompact[ki] = kind == K_GEMM ? make_gemm_kernel(f, xv->dt, yv->dt, exact)
-		                  : kind == K_DW ? make_dw_kernel(f, xv->dt, yv->dt, exact)
-		                                 : make_conv_kernel(f, xv->dt, yv->dt, exact);
+	if (!f->icompact[ki]) /* declared now, made by be_l_compact_int_end */
+		f->icompact[ki] = LLVMAddFunction(f->mod, "", kernel_type(f));
+	if (kind == K_GEMM)
+		f->icwidths[ki] |= (unsigned char)(P[IP_BITS] == 8 ? 1 : P[IP_BITS] == 4 ? 2 : 4);
 
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	LLVMValueRef pv[IP_COUNT], null = LLVMConstNull(f->ptr);
@@ -1350,4 +1361,25 @@ done:
 	free(sh);
 	be_iop_free(&j->o);
 	return rc;
+}
+
+/* The kernels the layers called, made now that every layer is lowered:
+ * the gemm kernel with the weight widths they use only (f->icwidths). */
+void be_l_compact_int_end(be_fn *f)
+{
+	static const ir_dtype dt[3] = {IR_DT_I8, IR_DT_U8, IR_DT_I16};
+	for (int ki = 0; ki < (int)(sizeof f->icompact / sizeof f->icompact[0]); ki++) {
+		LLVMValueRef decl = f->icompact[ki];
+		if (!decl)
+			continue;
+		int kind = ki / 18, exact = ki / 9 % 2;
+		ir_dtype xdt = dt[ki / 3 % 3], ydt = dt[ki % 3];
+		LLVMValueRef fn = kind == K_GEMM ? make_gemm_kernel(f, xdt, ydt, exact, f->icwidths[ki])
+		                  : kind == K_DW ? make_dw_kernel(f, xdt, ydt, exact)
+		                                 : make_conv_kernel(f, xdt, ydt, exact);
+		/* the calls go to the kernel, and its name is the kernel's */
+		LLVMReplaceAllUsesWith(decl, fn);
+		LLVMDeleteFunction(decl);
+		f->icompact[ki] = fn;
+	}
 }

@@ -74,6 +74,9 @@ bool be_rq_bounded_ok(const be_iop *o);
  * form and activation dtypes), when f's policy is a size one and n fits;
  * 0, -1 reported, or 1 when n is left to the other kernels. */
 int be_l_compact_int(be_fn *f, const ir_node *n);
+/* Those kernels' bodies, once every layer is lowered (each made for what
+ * its layers use). */
+void be_l_compact_int_end(be_fn *f);
 
 /* The target kernels (l_int_dsp.c): conv (one group, or depthwise) and
  * matmul with a constant 2-D right operand on i8/u8 data, on targets with

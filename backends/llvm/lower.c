@@ -10,6 +10,7 @@
 
 #include "lower.h"
 #include "lower_internal.h"
+#include "l_int.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -938,6 +939,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 		if (counts)
 			prof_add(f, prof, counts, i, t0);
 	}
+	be_l_compact_int_end(f);
 	/* Outputs not computed straight into their buffer: copy them there. */
 	for (int k = 0; k < nout; k++) {
 		ir_value *v = g->outputs[k];
