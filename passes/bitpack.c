@@ -4,6 +4,8 @@
  * The pass requires: weights quantized (ir_quant with codes).  keeps:
  * everything; sets ir_quant.packed/packed_bytes of each quantized value
  * that has none yet. */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pass.h"
@@ -113,6 +115,49 @@ static size_t packed_of(const ir_value *v)
 	return v->quant->packed ? v->quant->packed_bytes : pass_bitpack_size(&v->shape, v->quant->bits);
 }
 
+/* The bits of an integer-path weight (i8/u8 elements, no codes) as the
+ * backends pack it at the least: per channel the span of its values
+ * (max - min + 1 levels; a 2-bit layer's 4, a ternary one's 3), one bit
+ * where a channel has two values or fewer (binary); the most over its
+ * channels.  8 for other dtypes. */
+static int int_weight_bits(const ir_value *v)
+{
+	if ((v->dt != IR_DT_I8 && v->dt != IR_DT_U8) || !v->data)
+		return 8 * (int)ir_dtype_size(v->dt);
+	const ir_quant *q = v->quant;
+	const uint8_t *w = v->data;
+	int64_t n = ir_shape_numel(&v->shape), inner = 1;
+	int64_t nchan = q && q->axis >= 0 && q->axis < v->shape.rank ? v->shape.d[q->axis] : 1;
+	for (int a = q && nchan > 1 ? q->axis + 1 : v->shape.rank; a < v->shape.rank; a++)
+		inner *= v->shape.d[a];
+	/* per channel: the least and greatest value, and a second value seen */
+	int(*mm)[3] = malloc((size_t)(nchan > 0 ? nchan : 1) * sizeof *mm);
+	if (!mm)
+		return 8; /* (out of memory: what i8 holds) */
+	for (int64_t c = 0; c < nchan; c++)
+		mm[c][0] = INT32_MAX, mm[c][1] = INT32_MIN, mm[c][2] = 0;
+	for (int64_t i = 0; i < n; i++) {
+		int64_t c = nchan > 1 ? (i / inner) % nchan : 0;
+		int x = v->dt == IR_DT_I8 ? (int8_t)w[i] : w[i];
+		mm[c][0] = x < mm[c][0] ? x : mm[c][0];
+		mm[c][1] = x > mm[c][1] ? x : mm[c][1];
+	}
+	for (int64_t i = 0; i < n; i++) { /* a value strictly between: three or more */
+		int64_t c = nchan > 1 ? (i / inner) % nchan : 0;
+		int x = v->dt == IR_DT_I8 ? (int8_t)w[i] : w[i];
+		mm[c][2] |= x > mm[c][0] && x < mm[c][1];
+	}
+	int bits = 1;
+	for (int64_t c = 0; c < nchan; c++) {
+		int b = 1;
+		while (mm[c][2] && (1 << b) < mm[c][1] - mm[c][0] + 1)
+			b++;
+		bits = b > bits ? b : bits;
+	}
+	free(mm);
+	return bits;
+}
+
 typedef struct size_totals {
 	size_t packed, qparams, fbytes, fp32, fp32w;
 	int64_t fcount, qcount;
@@ -143,7 +188,7 @@ static void size_totals_of(const ir_graph *g, size_totals *t)
 			bool zps = false;
 			for (size_t k = 0; v->quant->zero_point && k < c; k++)
 				zps |= v->quant->zero_point[k] != 0;
-			packed += (size_t)n * ir_dtype_size(v->dt);
+			packed += pass_bitpack_size(&v->shape, int_weight_bits(v));
 			qparams += c * 8 + (zps ? c * 4 : 0);
 			fp32 += (size_t)n * 4;
 			fp32w += (size_t)n * 4;
@@ -179,6 +224,13 @@ size_t pass_quant_total_bytes(const ir_graph *g, size_t *fp32_bytes)
 	if (fp32_bytes)
 		*fp32_bytes = t.fp32;
 	return t.packed + t.qparams + t.fbytes;
+}
+
+size_t pass_quant_packed_bytes(const ir_graph *g)
+{
+	size_totals t;
+	size_totals_of(g, &t);
+	return t.packed;
 }
 
 size_t pass_quant_weight_bytes(const ir_value *v)
@@ -221,7 +273,8 @@ void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, 
 		int64_t cnt = ir_shape_numel(&v->shape);
 		if (!q->codes && !(v->dt == IR_DT_F32 || ir_dtype_is_qint(v->dt)))
 			continue;
-		size_t pb = q->codes ? packed_of(v) : (size_t)cnt * ir_dtype_size(v->dt);
+		int bits = q->codes ? q->bits : int_weight_bits(v);
+		size_t pb = q->codes ? packed_of(v) : pass_bitpack_size(&v->shape, bits);
 		double share = packed ? 100.0 * (double)pb / (double)packed : 0;
 		const char *gran = q->axis < 0 ? "per-tensor" : "per-channel";
 		if (json) {
@@ -234,11 +287,11 @@ void pass_quant_report(const ir_graph *g, const pass_object_size *obj, FILE *f, 
 			        ", \"params\": %lld, \"scheme\": \"%s\", \"bits\": %d, \"granularity\": "
 			        "\"%s\", \"channels\": %d, \"packed_bytes\": %zu, \"qparam_bytes\": %zu, "
 			        "\"share\": %.4f}",
-			        (long long)cnt, pass_qscheme_name(q->scheme), q->bits, gran, q->nchan, pb,
+			        (long long)cnt, pass_qscheme_name(q->scheme), bits, gran, q->nchan, pb,
 			        param_bytes(q), share / 100.0);
 		} else {
 			fprintf(f, "%-28s %-28s %8lld %-9s %4d %-11s %9zu %5.1f%%\n", lname, v->name,
-			        (long long)cnt, pass_qscheme_name(q->scheme), q->bits, gran, pb, share);
+			        (long long)cnt, pass_qscheme_name(q->scheme), bits, gran, pb, share);
 		}
 		k++;
 	}

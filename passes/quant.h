@@ -234,6 +234,9 @@ int pass_quant_spec_for(const pass_quant_options *qo, const ir_node *n, ir_value
  * weight: 4 bytes an element). */
 size_t pass_quant_total_bytes(const ir_graph *g, size_t *fp32_bytes);
 size_t pass_quant_weight_bytes(const ir_value *v);
+/* The size report's "packed weights" of g: the lower bound an object's
+ * flash is compared with. */
+size_t pass_quant_packed_bytes(const ir_graph *g);
 
 /* Sizes of the emitted object's sections, for the size report.
  * TODO(backend): the native backend fills this in after emitting the

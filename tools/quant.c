@@ -151,18 +151,6 @@ static int measure(const drv_options *o, ir_graph *g, pass_object_size *q, pass_
 	return rc;
 }
 
-static size_t packed_total(const ir_graph *g)
-{
-	size_t p = 0;
-	for (int i = 0; i < g->nvalues; i++) {
-		const ir_value *v = g->values[i];
-		if (v->kind == IR_VAL_CONST && v->quant && ir_shape_known(&v->shape))
-			p += v->quant->packed ? v->quant->packed_bytes
-			                      : pass_bitpack_size(&v->shape, v->quant->bits);
-	}
-	return p;
-}
-
 /* --report layers: every live node with its operand and result dtypes and
  * how it computes: in integers, in float, or as a boundary of the
  * integer path; the count of each closes the table, so float left between
@@ -226,7 +214,7 @@ int drv_quant_report(const drv_options *o, const ir_graph *g, FILE *f, diag_sink
 	if (o->report_size) {
 		pass_quant_report(g, obj, f, false);
 		if (obj) {
-			size_t flash = qs.text + qs.rodata, flash32 = fs.text + fs.rodata, pk = packed_total(g);
+			size_t flash = qs.text + qs.rodata, flash32 = fs.text + fs.rodata, pk = pass_quant_packed_bytes(g);
 			fprintf(f, "object flash: %zu bytes (.text %zu + .rodata* %zu)\n", flash, qs.text,
 			        qs.rodata);
 			fprintf(f, "FP32 object flash: %zu bytes (.text %zu + .rodata* %zu)\n", flash32,

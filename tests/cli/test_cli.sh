@@ -332,6 +332,21 @@ check "a missing calibration .npy is named" eval '[ $rc -eq 1 ] && has_err "no-s
 q "$FASHION" -a 8 --calib-data "$FMNIST" --io int --target armv7em -o "$T/a8.o"
 check "-a 8 --io int: the header states the input's scale and zero point" \
 	eval '[ $rc -eq 0 ] && grep -q "#define A8_INPUT_0_SCALE" "$T/a8.h" && grep -q "#define A8_OUTPUT_0_ZERO_POINT" "$T/a8.h" && grep -q "int a8_run(const void" "$T/a8.h"'
+# The size report of an integer model counts its weights at the bits the
+# quantizer gave them (the backends pack 2-bit codes at 2 bits, binary at
+# 1), not at the byte each takes in the IR.
+for spec in "2:-b 2" "8:-b 8" "1:--scheme binary" "2:--scheme ternary" "3:-b 3"; do
+	want=${spec%%:*}
+	rm -f "$T/rs.json"
+	q "$FASHION" ${spec#*:} -a 8 --calib-data "$FMNIST" --target armv7em --report-json "$T/rs.json" -o "$T/rs.o"
+	check "the size report of ${spec#*:} -a 8 counts each weight at $want bits" \
+		eval '[ $rc -eq 0 ] && /usr/bin/python3 -c "
+import json, sys
+r = json.load(open(sys.argv[1])); b = int(sys.argv[2]); t = r[\"totals\"]
+lo = t[\"quantized_params\"] * b / 8
+sys.exit(not (r[\"layers\"] and all(l[\"bits\"] == b for l in r[\"layers\"])
+              and lo <= t[\"packed_weight_bytes\"] <= 1.05 * lo + 64))" "$T/rs.json" $want'
+done
 q "$FASHION" -a 8 --calib-data "$FMNIST" --report layers --emit ir -o /dev/null
 check "--report layers says the Fashion CNN is integer from end to end" \
 	eval '[ $rc -eq 0 ] && grep -q "^layers: [0-9]* integer, 0 float, 2 quantize/dequantize" "$T/out"'
