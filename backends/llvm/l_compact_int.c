@@ -344,8 +344,9 @@ enum { DW_TAPS = 64 }; /* the most taps of a depthwise kernel's channel */
 /* The depthwise kernel (one input channel per output channel, i8 or u8
  * x): per channel, its taps w - zw decoded once into the stack, and x -
  * zx copied into the caller's buffer as an i16 plane of p[IP_BH] x
- * p[IP_BW] with a border of zeros (the padding, which adds nothing); then
- * each output is one dot product over the taps, no bounds checks. */
+ * p[IP_BW] with a border of zeros (the padding, which adds nothing; set
+ * once a call); then each output is one dot product over the taps, no
+ * bounds checks, in tiles of up to CHUNK sums requantized by out_row. */
 static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact)
 {
 	be_kstate ks;

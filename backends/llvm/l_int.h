@@ -63,7 +63,11 @@ LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValue
  * zy unless exact). */
 typedef struct {
 	bool exact;
-	LLVMValueRef mult, left, r, mask, half;
+	LLVMValueRef mult; /* M */
+	LLVMValueRef left; /* the left shift (exact); 1 + it (32-bit: the doubling too) */
+	LLVMValueRef r;    /* the right shift */
+	LLVMValueRef mask; /* 2^r - 1 (exact); -1 where r >= 1, else 0 (the sign step) */
+	LLVMValueRef half; /* mask / 2 (exact); kc = 2^(r-1) + zy 2^r, or zy for r = 0 */
 } be_rqc;
 void be_rq_chan(be_fn *f, be_rqc *q, bool exact, LLVMValueRef mult, LLVMValueRef shift, LLVMValueRef zy);
 LLVMValueRef be_rq_apply(be_fn *f, const be_rqc *q, LLVMValueRef acc);
