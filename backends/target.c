@@ -57,7 +57,7 @@ static int probe_names(LLVMTargetRef tgt, const char *triple, const char *cpu, c
 	fclose(tmp);
 	if (strstr(buf, "is not a recognized processor"))
 		return 1;
-	if (strstr(buf, "is not a recognized feature") || strstr(buf, "is not a recognized"))
+	if (strstr(buf, "is not a recognized")) /* feature */
 		return 2;
 	return tm ? 0 : -1;
 }

@@ -130,7 +130,8 @@ static int int_weight_bits(const ir_value *v)
 	int64_t nchan = q && q->axis >= 0 && q->axis < v->shape.rank ? v->shape.d[q->axis] : 1;
 	for (int a = q && nchan > 1 ? q->axis + 1 : v->shape.rank; a < v->shape.rank; a++)
 		inner *= v->shape.d[a];
-	/* per channel: the least and greatest value, and a second value seen */
+	/* per channel: the least and greatest value, and whether a value lies
+	 * strictly between them (three values or more) */
 	int(*mm)[3] = malloc((size_t)(nchan > 0 ? nchan : 1) * sizeof *mm);
 	if (!mm)
 		return 8; /* (out of memory: what i8 holds) */
@@ -142,7 +143,7 @@ static int int_weight_bits(const ir_value *v)
 		mm[c][0] = x < mm[c][0] ? x : mm[c][0];
 		mm[c][1] = x > mm[c][1] ? x : mm[c][1];
 	}
-	for (int64_t i = 0; i < n; i++) { /* a value strictly between: three or more */
+	for (int64_t i = 0; i < n; i++) {
 		int64_t c = nchan > 1 ? (i / inner) % nchan : 0;
 		int x = v->dt == IR_DT_I8 ? (int8_t)w[i] : w[i];
 		mm[c][2] |= x > mm[c][0] && x < mm[c][1];
