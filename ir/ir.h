@@ -486,6 +486,21 @@ bool ir_quant_act_eq(const ir_quant *a, const ir_quant *b);
  * freshly malloc'd data for g->outputs[k] (caller frees with
  * ir_tensor_free).  Returns 0 or -1 with errors reported. */
 int ir_interp_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d);
+/* The same run a node at a time, for passes that look at values on the
+ * way (sequential calibration).  Only the nodes that the nwant values
+ * `want` need will run; those values are held to the end if `hold`, else
+ * until the run moves past the node that makes them.  Other values are
+ * freed once the run moves past their last reader.  Step through
+ * g->nodes in order (a node not needed is skipped); stepping node i
+ * again re-runs it, on the same inputs and the constants as they are now.
+ * inputs must outlive the run.  begin gives NULL with errors reported. */
+typedef struct ir_interp ir_interp;
+ir_interp *ir_interp_begin(ir_graph *g, const ir_tensor *inputs, ir_value *const *want, int nwant,
+                           bool hold, diag_sink *d);
+int ir_interp_step(ir_interp *s, int i, diag_sink *d);
+/* v's tensor in the run (data NULL if v was not computed or is freed). */
+const ir_tensor *ir_interp_get(const ir_interp *s, const ir_value *v);
+void ir_interp_end(ir_interp *s);
 void ir_tensor_free(ir_tensor *t);
 /* Evaluate one node on constant/explicit tensors (constant folding). */
 int ir_eval_node(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d);

@@ -370,6 +370,125 @@ int ir_infer_conv(ir_graph *g, ir_node *n, diag_sink *d)
 	return conv_infer_common(g, n, false, d);
 }
 
+/* 1-D and 2-D convolutions, a row of outputs at a time.  Each output's sum
+ * is the general form's, term for term and in its order: the bias, then
+ * the taps in row-major order and, within a tap, the channels in order,
+ * with the taps in the padding skipped.  Only the loops around it change:
+ * a tap row outside the input is skipped for the whole output row, and a
+ * tap column is applied to the span of outputs whose input column is
+ * inside.  So the float results are the same bits as the general form's,
+ * and the integer ones (sums mod 2^32) the same values. */
+typedef struct conv_rows {
+	int64_t c, h, w, kh, kw, sh, sw, dh, dw, ph, pw, oh, ow;
+} conv_rows;
+
+static bool conv_rows_geom(const conv_geom *cg, conv_rows *r)
+{
+	if (cg->nsp == 2)
+		*r = (conv_rows){cg->c,     cg->in[0], cg->in[1], cg->k[0],  cg->k[1],
+		                 cg->s[0],  cg->s[1],  cg->dil[0], cg->dil[1], cg->pb[0],
+		                 cg->pb[1], cg->out[0], cg->out[1]};
+	else if (cg->nsp == 1)
+		*r = (conv_rows){cg->c, 1, cg->in[0], 1, cg->k[0], 1, cg->s[0], 1, cg->dil[0], 0,
+		                 cg->pb[0], 1, cg->out[0]};
+	else
+		return false;
+	return r->ow > 0;
+}
+
+/* The outputs [*lo, *hi) whose input column ow*sw - pw + kx*dw is inside. */
+static void conv_rows_span(const conv_rows *r, int64_t kx, int64_t *lo, int64_t *hi)
+{
+	int64_t off = kx * r->dw - r->pw; /* input column of output 0 */
+	int64_t a = off >= 0 ? 0 : (-off + r->sw - 1) / r->sw;
+	int64_t b = off >= r->w ? 0 : (r->w - off + r->sw - 1) / r->sw;
+	*lo = a;
+	*hi = b < r->ow ? b : r->ow;
+}
+
+static void conv_rows_f32(const conv_geom *cg, const conv_rows *r, const float *x, const float *w,
+                          const float *bias, float *y, double *acc)
+{
+	int64_t cg_in = cg->c / cg->group, mg = cg->m / cg->group, plane = r->oh * r->ow;
+	for (int64_t b = 0; b < cg->n; b++)
+		for (int64_t m = 0; m < cg->m; m++) {
+			const float *xg = x + (b * cg->c + m / mg * cg_in) * r->h * r->w;
+			const float *wm = w + m * cg_in * r->kh * r->kw;
+			for (int64_t o = 0; o < plane; o++)
+				acc[o] = bias ? bias[m] : 0.0;
+			for (int64_t ky = 0; ky < r->kh; ky++)
+				for (int64_t kx = 0; kx < r->kw; kx++) {
+					int64_t lo, hi, off = kx * r->dw - r->pw;
+					conv_rows_span(r, kx, &lo, &hi);
+					for (int64_t c = 0; c < cg_in; c++) {
+						double wv = wm[(c * r->kh + ky) * r->kw + kx];
+						const float *xc = xg + c * r->h * r->w;
+						for (int64_t oy = 0; oy < r->oh; oy++) {
+							int64_t iy = oy * r->sh - r->ph + ky * r->dh;
+							if (iy < 0 || iy >= r->h)
+								continue;
+							const float *xr = xc + iy * r->w;
+							double *ar = acc + oy * r->ow;
+							if (r->sw == 1)
+								for (int64_t ox = lo; ox < hi; ox++)
+									ar[ox] += (double)xr[ox + off] * wv;
+							else
+								for (int64_t ox = lo; ox < hi; ox++)
+									ar[ox] += (double)xr[ox * r->sw + off] * wv;
+						}
+					}
+				}
+			float *ym = y + (b * cg->m + m) * plane;
+			for (int64_t o = 0; o < plane; o++)
+				ym[o] = (float)acc[o];
+		}
+}
+
+/* The integer form: x - zx is read once per channel row into xv (a row
+ * of the input, as int32), and the sums wrap mod 2^32 as the general
+ * form's do. */
+static void conv_rows_int(const ir_node *n, const conv_geom *cg, const conv_rows *r,
+                          const ir_tensor *const *in, ir_tensor *y, uint32_t *acc, int32_t *xv)
+{
+	k_intop ko;
+	k_intop_get(n, &ko);
+	const ir_tensor *x = in[0], *w = in[1];
+	const int32_t *bias = n->nin > 2 && in[2] ? in[2]->data : NULL;
+	int64_t cg_in = cg->c / cg->group, mg = cg->m / cg->group;
+	for (int64_t b = 0; b < cg->n; b++)
+		for (int64_t m = 0; m < cg->m; m++) {
+			int64_t xg = (b * cg->c + m / mg * cg_in) * r->h * r->w;
+			int64_t wm = m * cg_in * r->kh * r->kw, zw = ko.zw[ko.nzw > 1 ? m : 0];
+			for (int64_t oy = 0; oy < r->oh; oy++) {
+				for (int64_t ox = 0; ox < r->ow; ox++)
+					acc[ox] = bias ? (uint32_t)bias[m] : 0;
+				for (int64_t ky = 0; ky < r->kh; ky++) {
+					int64_t iy = oy * r->sh - r->ph + ky * r->dh;
+					if (iy < 0 || iy >= r->h)
+						continue;
+					for (int64_t c = 0; c < cg_in; c++) {
+						int64_t row = xg + (c * r->h + iy) * r->w;
+						for (int64_t ix = 0; ix < r->w; ix++)
+							xv[ix] = (int32_t)(k_int_get(x->data, x->dt, row + ix) - ko.zx);
+						for (int64_t kx = 0; kx < r->kw; kx++) {
+							int64_t lo, hi;
+							conv_rows_span(r, kx, &lo, &hi);
+							uint32_t wv = (uint32_t)(k_int_get(w->data, w->dt,
+							                                   wm + (c * r->kh + ky) * r->kw + kx) -
+							                         zw);
+							int64_t off = kx * r->dw - r->pw;
+							for (int64_t ox = lo; ox < hi; ox++)
+								acc[ox] += (uint32_t)xv[ox * r->sw + off] * wv;
+						}
+					}
+				}
+				int64_t yo = ((b * cg->m + m) * r->oh + oy) * r->ow;
+				for (int64_t ox = 0; ox < r->ow; ox++)
+					k_intop_store(&ko, y, yo + ox, m, (int32_t)acc[ox]);
+			}
+		}
+}
+
 /* Direct convolution, one output element at a time:
  *   Y[b, m, o] = B[m] + sum_{c, k} X[b, grp*Cg + c, o*s - pb + k*dil] * W[m, c, k]
  * where grp = m / (M/group) and taps falling into the padding read 0. */
@@ -427,7 +546,26 @@ int ir_eval_conv(const ir_node *n, const ir_tensor *const *in, ir_tensor *const 
 	conv_geom cg;
 	if (conv_eval_prepare(n, false, in, out, &cg, d))
 		return -1;
-	if (ir_dtype_is_qint(in[0]->dt)) {
+	bool integer = ir_dtype_is_qint(in[0]->dt);
+	conv_rows r;
+	if (conv_rows_geom(&cg, &r)) {
+		/* Scratch for a row; without it, the general form below. */
+		size_t na = (size_t)(integer ? r.ow : r.oh * r.ow);
+		void *acc = malloc(na * (integer ? sizeof(uint32_t) : sizeof(double)));
+		int32_t *xv = integer ? malloc((size_t)r.w * sizeof *xv) : NULL;
+		if (acc && (!integer || xv)) {
+			if (integer)
+				conv_rows_int(n, &cg, &r, in, out[0], acc, xv);
+			else
+				conv_rows_f32(&cg, &r, in[0]->data, in[1]->data,
+				              n->nin > 2 && in[2] ? in[2]->data : NULL, out[0]->data, acc);
+		}
+		free(xv);
+		free(acc);
+		if (acc && (!integer || xv))
+			return 0;
+	}
+	if (integer) {
 		conv_eval_int(n, &cg, in, out[0]);
 		return 0;
 	}

@@ -1,6 +1,7 @@
 /* calib.c: run the reference interpreter over calibration samples and hand
  * the values a pass wants to observe to a callback, batch by batch.
- * Used by quantize-act (activation ranges). */
+ * Used by quantize-act (activation ranges) and by quantize (bias
+ * correction, a node at a time). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -9,9 +10,13 @@
 #define CALIB_DEFAULT 256
 #define CALIB_BATCH 64
 
-int pass_calib_run(ir_graph *g, const pass_quant_options *qo, ir_value **vals, int nv,
-                   pass_calib_fn cb, void *ctx, diag_sink *d)
+/* The run's setup, shared by both forms: the checks, the sample count
+ * and the batch (a symbolic one bound for the run; *saved then holds the
+ * shapes to restore, else NULL).  0 or -1 after reporting. */
+static int calib_setup(ir_graph *g, const pass_quant_options *qo, int64_t *ns, int64_t *B,
+                       ir_shape **saved, diag_sink *d)
 {
+	*saved = NULL;
 	if (!qo || !qo->calib_x || qo->calib_n < 1) {
 		diag_error(d, g->src_file, "no calibration samples");
 		return -1;
@@ -31,24 +36,61 @@ int pass_calib_run(ir_graph *g, const pass_quant_options *qo, ir_value **vals, i
 		return -1;
 	}
 	int64_t cap = qo->calib_max > 0 ? qo->calib_max : CALIB_DEFAULT;
-	int64_t ns = qo->calib_n < cap ? qo->calib_n : cap;
-	int rc = -1;
-	ir_shape *saved = NULL;
-	int nsaved = g->nvalues;
-	int64_t B = in->shape.d[0];
-	if (B == IR_DIM_SYM) {
-		B = ns < CALIB_BATCH ? ns : CALIB_BATCH;
-		saved = malloc(((size_t)g->nvalues + 1) * sizeof *saved);
-		if (!saved) {
-			diag_error(d, NULL, "out of memory");
-			return -1;
-		}
-		for (int i = 0; i < g->nvalues; i++)
-			saved[i] = g->values[i]->shape;
-		ir_graph_bind_batch(g, B);
-		if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
-			goto restore;
+	*ns = qo->calib_n < cap ? qo->calib_n : cap;
+	*B = in->shape.d[0];
+	if (*B != IR_DIM_SYM)
+		return 0;
+	*B = *ns < CALIB_BATCH ? *ns : CALIB_BATCH;
+	*saved = malloc(((size_t)g->nvalues + 1) * sizeof **saved);
+	if (!*saved) {
+		diag_error(d, NULL, "out of memory");
+		return -1;
 	}
+	for (int i = 0; i < g->nvalues; i++)
+		(*saved)[i] = g->values[i]->shape;
+	ir_graph_bind_batch(g, *B);
+	return ir_graph_toposort(g, d) || ir_infer_shapes(g, d) ? -1 : 0;
+}
+
+/* Undo calib_setup's binding; nsaved: the value count it saw. */
+static void calib_restore(ir_graph *g, ir_shape *saved, int nsaved)
+{
+	if (saved) {
+		for (int i = 0; i < nsaved && i < g->nvalues; i++)
+			g->values[i]->shape = saved[i];
+		free(saved);
+	}
+}
+
+/* Batch b's input: the samples themselves, or (the last, partial batch)
+ * a zero-padded copy in *pad. */
+static int calib_batch(const pass_quant_options *qo, int64_t b, int64_t B, int64_t ns,
+                       int64_t *valid, const float **src, float **pad, diag_sink *d)
+{
+	*valid = ns - b * B < B ? ns - b * B : B;
+	*src = qo->calib_x + b * B * qo->calib_numel;
+	*pad = NULL;
+	if (*valid == B)
+		return 0;
+	*pad = calloc((size_t)(B * qo->calib_numel), sizeof **pad);
+	if (!*pad) {
+		diag_error(d, NULL, "out of memory");
+		return -1;
+	}
+	memcpy(*pad, *src, (size_t)(*valid * qo->calib_numel) * sizeof **pad);
+	*src = *pad;
+	return 0;
+}
+
+int pass_calib_run(ir_graph *g, const pass_quant_options *qo, ir_value **vals, int nv,
+                   pass_calib_fn cb, void *ctx, diag_sink *d)
+{
+	int64_t ns, B;
+	ir_shape *saved;
+	int nsaved = g->nvalues, rc = -1;
+	if (calib_setup(g, qo, &ns, &B, &saved, d))
+		goto restore;
+	ir_value *in = g->inputs[0];
 	ir_value **keep = g->outputs;
 	int nkeep = g->noutputs, capkeep = g->capoutputs;
 	ir_tensor *res = calloc((size_t)nv + 1, sizeof *res);
@@ -61,17 +103,10 @@ int pass_calib_run(ir_graph *g, const pass_quant_options *qo, ir_value **vals, i
 	g->noutputs = nv;
 	g->capoutputs = nv;
 	for (int64_t b = 0; b * B < ns; b++) {
-		int64_t valid = ns - b * B < B ? ns - b * B : B;
-		const float *src = qo->calib_x + b * B * qo->calib_numel;
-		if (valid < B) {
-			pad = calloc((size_t)(B * qo->calib_numel), sizeof *pad);
-			if (!pad) {
-				diag_error(d, NULL, "out of memory");
-				goto done;
-			}
-			memcpy(pad, src, (size_t)(valid * qo->calib_numel) * sizeof *pad);
-			src = pad;
-		}
+		int64_t valid;
+		const float *src;
+		if (calib_batch(qo, b, B, ns, &valid, &src, &pad, d))
+			goto done;
 		ir_tensor x = {IR_DT_F32, in->shape, (void *)src};
 		if (ir_interp_run(g, &x, res, d))
 			goto done;
@@ -94,10 +129,67 @@ done:
 	free(pad);
 	free(res);
 restore:
-	if (saved) {
-		for (int i = 0; i < nsaved && i < g->nvalues; i++)
-			g->values[i]->shape = saved[i];
-		free(saved);
+	calib_restore(g, saved, nsaved);
+	return rc;
+}
+
+int pass_calib_walk(ir_graph *g, const pass_quant_options *qo, ir_node **at, int nat,
+                    pass_calib_fn cb, pass_calib_done_fn done, void *ctx, diag_sink *d)
+{
+	int64_t ns, B;
+	ir_shape *saved;
+	int nsaved = g->nvalues, rc = -1;
+	if (calib_setup(g, qo, &ns, &B, &saved, d))
+		goto restore;
+	int64_t nb = (ns + B - 1) / B;
+	ir_interp **run = calloc((size_t)nb, sizeof *run);
+	float **pad = calloc((size_t)nb, sizeof *pad);
+	int64_t *valid = calloc((size_t)nb, sizeof *valid);
+	ir_value **want = calloc((size_t)nat + 1, sizeof *want);
+	if (!run || !pad || !valid || !want) {
+		diag_error(d, NULL, "out of memory");
+		goto done;
 	}
+	for (int k = 0; k < nat; k++)
+		want[k] = at[k]->out[0];
+	for (int64_t b = 0; b < nb; b++) {
+		const float *src;
+		if (calib_batch(qo, b, B, ns, &valid[b], &src, &pad[b], d))
+			goto done;
+		ir_tensor x = {IR_DT_F32, g->inputs[0]->shape, (void *)src};
+		if (!(run[b] = ir_interp_begin(g, &x, want, nat, false, d)))
+			goto done;
+	}
+	for (int i = 0, seen = 0; i < g->nnodes && seen < nat; i++) {
+		for (int64_t b = 0; b < nb; b++)
+			if (ir_interp_step(run[b], i, d))
+				goto done;
+		int k = 0;
+		while (k < nat && at[k] != g->nodes[i])
+			k++;
+		if (k == nat)
+			continue;
+		for (int64_t b = 0; b < nb; b++)
+			if (cb(ctx, k, ir_interp_get(run[b], want[k]), valid[b], B))
+				goto done;
+		if (done(ctx, k))
+			goto done;
+		for (int64_t b = 0; b < nb; b++)
+			if (ir_interp_step(run[b], i, d))
+				goto done;
+		seen++;
+	}
+	rc = 0;
+done:
+	for (int64_t b = 0; run && b < nb; b++)
+		ir_interp_end(run[b]);
+	for (int64_t b = 0; pad && b < nb; b++)
+		free(pad[b]);
+	free(run);
+	free(pad);
+	free(valid);
+	free(want);
+restore:
+	calib_restore(g, saved, nsaved);
 	return rc;
 }

@@ -17,4 +17,17 @@ typedef int (*pass_calib_fn)(void *ctx, int k, const ir_tensor *t, int64_t valid
 int pass_calib_run(ir_graph *g, const pass_quant_options *qo, ir_value **vals, int nv,
                    pass_calib_fn cb, void *ctx, diag_sink *d);
 
+/* Called after node k of a walk was seen on every batch; it may change
+ * the node's constants (in place).  Nonzero stops the walk (reported). */
+typedef int (*pass_calib_done_fn)(void *ctx, int k);
+
+/* Sequential calibration: the same samples and batches as
+ * pass_calib_run, run a node at a time with every batch side by side.
+ * At each node at[k] (with an output 0; visited in the graph's order),
+ * cb sees its output for each batch, then done(ctx, k) runs, then the
+ * node runs again, so the nodes after it see what done made of it.  The
+ * walk ends at the last of them.  0, or -1 after reporting. */
+int pass_calib_walk(ir_graph *g, const pass_quant_options *qo, ir_node **at, int nat,
+                    pass_calib_fn cb, pass_calib_done_fn done, void *ctx, diag_sink *d);
+
 #endif

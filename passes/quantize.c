@@ -323,6 +323,64 @@ static void calib_end(ir_graph *g, calib_ctx *cc)
 	free(cc->L);
 }
 
+/* Bias correction's second part, as one walk over the layers in graph
+ * order: each layer's quantized output means (over the same samples as
+ * the float ones), then its bias += float mean - quantized mean, before
+ * the layers after it are measured.  The biases are made first, so that
+ * the walk's runs see the graph they started with. */
+typedef struct correct_ctx {
+	means_ctx m;
+	float **bias;
+	int64_t ns;
+} correct_ctx;
+
+static int correct_means(void *ctx, int k, const ir_tensor *t, int64_t valid, int64_t B)
+{
+	return add_means(&((correct_ctx *)ctx)->m, k, t, valid, B);
+}
+
+static int correct_one(void *ctx, int k)
+{
+	correct_ctx *cx = ctx;
+	const layer *L = &cx->m.L[k];
+	const ir_value *v = L->n->out[0];
+	double *mq = cx->m.means[k];
+	double cnt = (double)(ir_shape_numel(&v->shape) / (v->shape.d[0] * L->C)) * (double)cx->ns;
+	for (int64_t c = 0; cx->bias[k] && c < L->C; c++)
+		cx->bias[k][c] += (float)(L->mean_fp[c] - mq[c] / cnt);
+	return 0;
+}
+
+static int correct_biases(ir_graph *g, calib_ctx *cc, const pass_quant_options *qo, diag_sink *d)
+{
+	int rc = -1, nl = cc->nl;
+	ir_node **at = calloc((size_t)nl + 1, sizeof *at);
+	float **bias = calloc((size_t)nl + 1, sizeof *bias);
+	double **mq = calloc((size_t)nl + 1, sizeof *mq);
+	if (!at || !bias || !mq)
+		goto oom;
+	for (int l = 0; l < nl; l++) {
+		at[l] = cc->L[l].n;
+		if (!(mq[l] = calloc((size_t)cc->L[l].C, sizeof **mq)))
+			goto oom;
+		bias[l] = own_bias(g, at[l], cc->L[l].C);
+		if (!bias[l])
+			diag_warn(d, ir_node_loc(g, at[l]), "bias cannot be corrected (shape or kind)");
+	}
+	correct_ctx cx = {{cc->L, mq}, bias, cc->ns};
+	rc = pass_calib_walk(g, qo, at, nl, correct_means, correct_one, &cx, d);
+	goto out;
+oom:
+	diag_error(d, NULL, "out of memory");
+out:
+	for (int l = 0; mq && l < nl; l++)
+		free(mq[l]);
+	free(mq);
+	free(bias);
+	free(at);
+	return rc;
+}
+
 /* ------------------------------------------------ grids handed on */
 
 static int cmp_float(const void *a, const void *b)
@@ -516,25 +574,9 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 	}
 
 	/* Bias correction, part 2: layer by layer, so that each correction
-	 * sees the corrected layers before it. */
-	if (calib) {
-		for (int l = 0; l < cc.nl; l++) {
-			layer *L = &cc.L[l];
-			double *mq = calloc((size_t)L->C, sizeof *mq);
-			if (!mq)
-				goto oom;
-			if (layer_means(g, L, 1, qo, cc.ns, &mq, d)) {
-				free(mq);
-				goto out;
-			}
-			float *b = own_bias(g, L->n, L->C);
-			if (!b)
-				diag_warn(d, ir_node_loc(g, L->n), "bias cannot be corrected (shape or kind)");
-			for (int64_t c = 0; b && c < L->C; c++)
-				b[c] += (float)(L->mean_fp[c] - mq[c]);
-			free(mq);
-		}
-	}
+	 * sees the corrected layers before it (one sequential walk). */
+	if (calib && correct_biases(g, &cc, qo, d))
+		goto out;
 	rc = 0;
 	goto out;
 oom:

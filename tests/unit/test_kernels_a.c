@@ -119,6 +119,8 @@ static void assert_run1(ir_graph *g, const float *want, int n)
 
 /* ----------------------------------------------------------------- conv */
 
+#define CONV_FORMS_SP 3
+
 static void test_kernels_a_conv_shapes_keep_symbolic_batch(void **state)
 {
 	(void)state;
@@ -303,6 +305,95 @@ static void test_kernels_a_conv_depthwise(void **state)
 	ir_node_set_int(g, n, "group", 2);
 	/* out0 = x0*1, out1 = x0*-1, out2 = x1*2, out3 = x1*0.5 */
 	assert_run1(g, (const float[]){1, 2, -1, -2, 20, 40, 5, 10}, 8);
+}
+
+/* The 1-D and 2-D convs are evaluated an output plane at a time; other
+ * ranks one output at a time.  Both must give the same bits: each conv
+ * here runs as given and as the same conv with a trailing 1-sized
+ * spatial axis (the general form), and the outputs must be identical. */
+static float *conv_eval_f32(int nsp, const int64_t *xd, const int64_t *wd, const float *x,
+                            const float *w, const float *b, int64_t m, int64_t group,
+                            const int64_t *s, const int64_t *dil, const int64_t *pads, int64_t *n)
+{
+	ir_graph *g = ir_graph_create("t");
+	ir_shape xs = {.rank = nsp + 2}, ws = {.rank = nsp + 2};
+	int64_t p[2 * CONV_FORMS_SP];
+	for (int i = 0; i < nsp + 2; i++)
+		xs.d[i] = xd[i], ws.d[i] = wd[i];
+	for (int i = 0; i < nsp; i++)
+		p[i] = pads[i], p[nsp + i] = pads[nsp + i];
+	ir_value *in[3] = {cst(g, "x", xs, x), cst(g, "w", ws, w), cst(g, "b", shp(1, (int)m), b)};
+	ir_node *nd = node(g, IR_OP_CONV, 3, in, 1);
+	ir_node_set_int(g, nd, "group", group);
+	ir_node_set_ints(g, nd, "strides", s, nsp);
+	ir_node_set_ints(g, nd, "dilations", dil, nsp);
+	ir_node_set_ints(g, nd, "pads", p, 2 * nsp);
+	diag_sink d;
+	ir_tensor out;
+	assert_int_equal(infer(g, &d), 0);
+	if (ir_interp_run(g, NULL, &out, &d))
+		fail_msg("interp: %s", d.buf ? d.buf : "");
+	*n = ir_shape_numel(&out.shape);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+	return out.data;
+}
+
+static void test_kernels_a_conv_forms_agree(void **state)
+{
+	(void)state;
+	/* C, M, group, H (0: 1-D), W, KH, KW, strides, dilations, pads b/e */
+	static const int64_t cases[][15] = {
+		{3, 4, 1, 9, 11, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},
+		{4, 4, 4, 10, 7, 3, 3, 2, 2, 1, 1, 1, 0, 0, 1}, /* depthwise, stride 2 */
+		{6, 4, 2, 8, 9, 2, 3, 1, 3, 2, 1, 0, 2, 1, 0},  /* groups, dilation */
+		{2, 3, 1, 5, 5, 5, 5, 1, 1, 1, 1, 3, 3, 3, 3},  /* pads beyond the kernel */
+		{5, 2, 1, 0, 13, 1, 4, 1, 3, 1, 2, 0, 2, 0, 1}, /* 1-D */
+		{2, 2, 1, 4, 4, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0},  /* pointwise */
+	};
+	uint32_t r = 12345;
+	for (size_t t = 0; t < sizeof cases / sizeof cases[0]; t++) {
+		const int64_t *c = cases[t];
+		bool one = c[3] == 0;
+		int64_t H = one ? 1 : c[3], KH = one ? 1 : c[5], cg = c[0] / c[2];
+		int64_t nx = 2 * c[0] * H * c[4], nw = c[1] * cg * KH * c[6];
+		float *x = malloc((size_t)nx * sizeof *x), *w = malloc((size_t)nw * sizeof *w);
+		float b[8];
+		assert_non_null(x);
+		assert_non_null(w);
+		for (int64_t i = 0; i < nx; i++)
+			x[i] = (float)((r = r * 1103515245u + 12345u) >> 8) / (1 << 24) - 0.5f;
+		for (int64_t i = 0; i < nw; i++)
+			w[i] = (float)((r = r * 1103515245u + 12345u) >> 8) / (1 << 23) - 1.0f;
+		for (int i = 0; i < 8; i++)
+			b[i] = (float)i / 7;
+		int64_t n1, n2;
+		float *y1, *y2;
+		if (one) {
+			int64_t xd[3] = {2, c[0], c[4]}, wd[3] = {c[1], cg, c[6]};
+			int64_t xd3[5] = {2, c[0], c[4], 1, 1}, wd3[5] = {c[1], cg, c[6], 1, 1};
+			y1 = conv_eval_f32(1, xd, wd, x, w, b, c[1], c[2], &c[8], &c[10],
+			                   (int64_t[]){c[12], c[14]}, &n1);
+			y2 = conv_eval_f32(3, xd3, wd3, x, w, b, c[1], c[2], (int64_t[]){c[8], 1, 1},
+			                   (int64_t[]){c[10], 1, 1}, (int64_t[]){c[12], 0, 0, c[14], 0, 0},
+			                   &n2);
+		} else {
+			int64_t xd[4] = {2, c[0], H, c[4]}, wd[4] = {c[1], cg, KH, c[6]};
+			int64_t xd3[5] = {2, c[0], H, c[4], 1}, wd3[5] = {c[1], cg, KH, c[6], 1};
+			y1 = conv_eval_f32(2, xd, wd, x, w, b, c[1], c[2], &c[7], &c[9], &c[11], &n1);
+			y2 = conv_eval_f32(3, xd3, wd3, x, w, b, c[1], c[2], (int64_t[]){c[7], c[8], 1},
+			                   (int64_t[]){c[9], c[10], 1},
+			                   (int64_t[]){c[11], c[12], 0, c[13], c[14], 0}, &n2);
+		}
+		assert_int_equal(n1, n2);
+		assert_true(n1 > 0);
+		if (memcmp(y1, y2, (size_t)n1 * sizeof *y1) != 0)
+			fail_msg("case %zu: the plane form differs from the general form", t);
+		free(y1);
+		free(y2);
+		free(x);
+		free(w);
+	}
 }
 
 /* -------------------------------------------------------- conv_transpose */
@@ -807,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_kernels_a_conv_errors_name_the_problem),
 		cmocka_unit_test(test_kernels_a_conv_sums_blocks),
 		cmocka_unit_test(test_kernels_a_conv_depthwise),
+		cmocka_unit_test(test_kernels_a_conv_forms_agree),
 		cmocka_unit_test(test_kernels_a_conv_transpose_scatter),
 		cmocka_unit_test(test_kernels_a_conv_transpose_shapes),
 		cmocka_unit_test(test_kernels_a_max_pool_values_and_indices),
