@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -452,6 +453,47 @@ static int unpack_tensor(const Onnx__TensorProto *tp, const char *loc, const cha
 	return 0;
 }
 
+/* A double tensor's numel values, read (raw, external or double_data) and
+ * rounded to f32.  A finite value beyond f32's range is an error. */
+static int double_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
+                         const char *model_dir, bool external, size_t bytes, ir_tensor *t,
+                         diag_sink *d)
+{
+	int64_t numel = ir_shape_numel(&t->shape);
+	double *p = malloc(bytes);
+	t->data = malloc((size_t)numel * sizeof(float));
+	if (!p || !t->data) {
+		diag_error(d, loc, "%s: out of memory (%lld elements)", what, (long long)numel);
+		free(p);
+		ir_tensor_free(t);
+		return -1;
+	}
+	if (external) {
+		if (read_external(tp, loc, what, model_dir, p, bytes, d)) {
+			free(p);
+			ir_tensor_free(t);
+			return -1;
+		}
+	} else if (tp->has_raw_data) {
+		memcpy(p, tp->raw_data.data, bytes);
+	} else {
+		memcpy(p, tp->double_data, bytes);
+	}
+	for (int64_t k = 0; k < numel; k++) {
+		float f = (float)p[k];
+		if (isinf(f) && !isinf(p[k])) {
+			diag_error(d, loc, "%s: double value %g at element %lld is beyond f32's range", what,
+			           p[k], (long long)k);
+			free(p);
+			ir_tensor_free(t);
+			return -1;
+		}
+		((float *)t->data)[k] = f;
+	}
+	free(p);
+	return 0;
+}
+
 int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
                    const char *model_dir, ir_tensor *t, diag_sink *d)
 {
@@ -463,6 +505,12 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 	int32_t odt = tp->has_data_type ? tp->data_type : 0;
 	int bits;
 	ir_dtype dt = fe_onnx_dtype_bits(odt, &bits);
+	/* A double constant (PyTorch exports clamp bounds as Constant(double)
+	 * -> Cast(float) when constant folding is off) is read as f32: qgtc
+	 * computes in f32, and a value f32 cannot hold is an error below. */
+	bool f64 = odt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
+	if (f64)
+		dt = IR_DT_F32;
 	if (dt == IR_DT_UNDEF) {
 		diag_error(d, loc, "%s has unsupported dtype '%s'", what, fe_onnx_dtype_name(odt));
 		return -1;
@@ -490,7 +538,7 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 		           (long long)IR_MAX_NUMEL);
 		return -1;
 	}
-	size_t es = ir_dtype_size(dt);
+	size_t es = f64 ? sizeof(double) : ir_dtype_size(dt);
 	/* bytes stored: sub-byte elements are packed (ONNX: 8 / bits to a
 	 * byte); unpacked, one per i8/u8 element */
 	size_t bytes = bits ? ((size_t)numel * (size_t)bits + 7) / 8 : (size_t)numel * es;
@@ -508,7 +556,8 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 	if (!external && !tp->has_raw_data && numel > 0) {
 		size_t n;
 		const char *field;
-		switch (dt) {
+		switch (f64 ? IR_DT_UNDEF : dt) {
+		case IR_DT_UNDEF: n = tp->n_double_data, field = "double_data"; break;
 		case IR_DT_F32: n = tp->n_float_data, field = "float_data"; break;
 		case IR_DT_I64: n = tp->n_int64_data, field = "int64_data"; break;
 		default: n = tp->n_int32_data, field = "int32_data"; break;
@@ -540,6 +589,8 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 		return 0;
 	if (bits)
 		return unpack_tensor(tp, loc, what, model_dir, external, bits, bytes, t, d);
+	if (f64)
+		return double_tensor(tp, loc, what, model_dir, external, bytes, t, d);
 	t->data = malloc(bytes);
 	if (!t->data) {
 		diag_error(d, loc, "%s: out of memory (%zu bytes)", what, bytes);

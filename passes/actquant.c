@@ -302,7 +302,8 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 	 * and no requantization sits between the layers (averages keep their
 	 * own range: their outputs are narrower). */
 	for (int k = 0; k < p->nsite; k++) {
-		const ir_value *v = p->site[k].v;
+		ir_value *v = p->site[k].v;
+		bool shared = false;
 		while (v->producer && ir_op_keeps_quant(v->producer->op) &&
 		       v->producer->op != IR_OP_AVG_POOL && v->producer->op != IR_OP_GLOBAL_AVG_POOL &&
 		       v->producer->nin > 0 && v->producer->in[0] && v->producer->in[0]->dt == IR_DT_F32) {
@@ -312,9 +313,21 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 				j++;
 			if (j < k) {
 				p->site[k].share = p->site[j].share >= 0 ? p->site[j].share : j;
+				shared = true;
 				break;
 			}
 		}
+		/* An average or a concat where the walk ends reads integers
+		 * only if its inputs are sites too (a concat's are then
+		 * requantized to its output's grid).  Sites added here are
+		 * walked in turn. */
+		ir_node *e = v->producer;
+		if (shared || !e || e->dead ||
+		    (e->op != IR_OP_AVG_POOL && e->op != IR_OP_GLOBAL_AVG_POOL && e->op != IR_OP_CONCAT))
+			continue;
+		for (int j = 0; j < (e->op == IR_OP_CONCAT ? e->nin : 1); j++)
+			if (e->in[j] && e->in[j]->dt == IR_DT_F32 && !ir_value_is_const(e->in[j]))
+				(void)site_of(p, e->in[j]);
 	}
 	return 0;
 }
@@ -455,6 +468,32 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 	return y;
 }
 
+int pass_gemm_as_matmul(ir_graph *g, ir_node *n, ir_value *w)
+{
+	ir_value *c = n->nin > 2 ? n->in[2] : NULL;
+	ir_value *y = n->out[0];
+	n->op = IR_OP_MATMUL;
+	n->in[1] = w;
+	n->nin = 2;
+	n->nattr = 0;
+	if (!c)
+		return 0;
+	ir_value *mm = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.mm", y->name)),
+	                                  IR_DT_UNDEF, NULL);
+	if (!mm)
+		return -1;
+	n->out[0] = mm;
+	mm->producer = n;
+	ir_value *ain[2] = {mm, c};
+	y->producer = NULL;
+	ir_node *a = ir_graph_add_node(g, IR_OP_ADD, n->name, 2, ain, 1, &y);
+	if (!a)
+		return -1;
+	a->src_op = n->src_op;
+	a->src_index = n->src_index;
+	return 0;
+}
+
 /* gemm(x, W, C) with alpha = beta = 1, trans_a = 0 and a quantized
  * constant W becomes matmul(x, W') [+ C] with W' = [K, N]; its codes are
  * transposed with it.  1 done, 0 not a gemm of that form, -1 error. */
@@ -493,28 +532,7 @@ static int gemm_to_matmul(ir_graph *g, ir_node *n, diag_sink *d)
 		wt->quant = q;
 		w = wt;
 	}
-	ir_value *c = n->nin > 2 ? n->in[2] : NULL;
-	ir_value *y = n->out[0];
-	n->op = IR_OP_MATMUL;
-	n->in[1] = w;
-	n->nin = 2;
-	n->nattr = 0;
-	if (c) {
-		ir_value *mm = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.mm", y->name)),
-		                                  IR_DT_UNDEF, NULL);
-		if (!mm)
-			return -1;
-		n->out[0] = mm;
-		mm->producer = n;
-		ir_value *ain[2] = {mm, c};
-		y->producer = NULL;
-		ir_node *a = ir_graph_add_node(g, IR_OP_ADD, n->name, 2, ain, 1, &y);
-		if (!a)
-			return -1;
-		a->src_op = n->src_op;
-		a->src_index = n->src_index;
-	}
-	return 1;
+	return pass_gemm_as_matmul(g, n, w) ? -1 : 1;
 }
 
 /* quantize-act's layers: conv and matmul whose weights `quantize`

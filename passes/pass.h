@@ -71,6 +71,13 @@ int pass_check_pipeline(const char *pipeline, diag_sink *d);
 /* Run the pipeline on g.  Stops at the first failing pass. 0 or -1. */
 int pass_run_pipeline(ir_graph *g, const char *pipeline, const pass_options *o, diag_sink *d);
 
+/* gemm n (alpha = beta = 1, trans_a = 0) as matmul(x, w) [+ C], in
+ * place: w is its weight as [K, N] (transposed by the caller where
+ * trans_b was set); the add, a new node, takes over n's output.  How
+ * quantize-act and fold-qdq give a gemm the integer matmul.  0, or -1 out
+ * of memory. */
+int pass_gemm_as_matmul(ir_graph *g, ir_node *n, ir_value *w);
+
 /* The passes (one file each). */
 int pass_shapes(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d);

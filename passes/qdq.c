@@ -287,6 +287,79 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	return 1;
 }
 
+/* gemm(dequantize(x), dequantize(W), [C]) with alpha = beta = 1,
+ * trans_a = 0 and W an integer constant [N, K] or [K, N]: how quantizers
+ * export a Linear layer.  It becomes matmul(dequantize(x),
+ * dequantize(W')) [+ C], W' = [K, N] (W's integers transposed when
+ * trans_b, with their per-axis parameters on the other axis), the form
+ * fold_one folds.  Only when fold_one then folds it: else the gemm stays.
+ * 1 folded, 0 not, -1 error (reported). */
+static int fold_gemm(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	qdq_par px, pw;
+	if (ir_attr_float(n, "alpha", 1.0f) != 1.0f || ir_attr_float(n, "beta", 1.0f) != 1.0f ||
+	    ir_attr_int(n, "trans_a", 0) != 0 || !dq_of(n->in[0], &px) || !dq_of(n->in[1], &pw) ||
+	    !ir_value_is_const(pw.q) || !pw.q->data || pw.q->shape.rank != 2 ||
+	    ir_dtype_size(pw.q->dt) != 1 || (pw.q->quant && pw.q->quant->codes) ||
+	    ir_value_sole_user(g, n->out[0]) == NULL)
+		return 0;
+	ir_value *w = n->in[1];
+	ir_node *keep = ir_arena_alloc(g->arena, sizeof *keep);
+	ir_value **kin = ir_arena_alloc(g->arena, sizeof *kin * (size_t)n->nin);
+	if (!keep || !kin)
+		goto oom;
+	*keep = *n; /* to put back if fold_one does not fold */
+	memcpy(kin, n->in, sizeof *kin * (size_t)n->nin);
+	if (ir_attr_int(n, "trans_b", 0)) {
+		int64_t N = pw.q->shape.d[0], K = pw.q->shape.d[1], dims[2] = {K, N};
+		const uint8_t *src = pw.q->data;
+		uint8_t *t = ir_arena_alloc(g->arena, (size_t)(N * K > 0 ? N * K : 1));
+		if (!t)
+			goto oom;
+		for (int64_t i = 0; i < N; i++)
+			for (int64_t k = 0; k < K; k++)
+				t[k * N + i] = src[i * K + k];
+		ir_shape s = ir_shape_make(2, dims);
+		ir_value *qt = ir_graph_add_const(
+			g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.T", pw.q->name)), pw.q->dt, &s, t);
+		ir_value *wt = ir_graph_add_value(
+			g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.T", w->name)), IR_DT_F32, NULL);
+		if (!qt || !wt)
+			goto oom;
+		ir_value *din[3] = {qt, pw.n->in[1], pw.n->nin > 2 ? pw.n->in[2] : NULL};
+		ir_node *dq = ir_graph_add_node(g, IR_OP_DEQUANTIZE, pw.n->name, din[2] ? 3 : 2, din, 1, &wt);
+		if (!dq)
+			goto oom;
+		if (pw.ns > 1)
+			ir_node_set_int(g, dq, "axis", 1 - pw.axis);
+		if (ir_infer_node(g, dq, d))
+			return -1;
+		w = wt;
+	}
+	ir_value *y = n->out[0];
+	if (pass_gemm_as_matmul(g, n, w))
+		goto oom;
+	ir_node *add = y->producer != n ? y->producer : NULL;
+	if (ir_infer_node(g, n, d) || (add && ir_infer_node(g, add, d)))
+		return -1;
+	int r = fold_one(g, n, d);
+	if (r != 0)
+		return r;
+	/* Not folded: the gemm as it was (the nodes made are dead ends). */
+	if (add) {
+		add->dead = true;
+		add->in[0]->producer = NULL;
+		y->producer = n;
+	}
+	*n = *keep;
+	n->in = kin;
+	n->out[0] = y;
+	return 0;
+oom:
+	diag_error(d, NULL, "out of memory");
+	return -1;
+}
+
 /* Same per-tensor parameters and dtype? */
 static bool same_par(const qdq_par *a, const qdq_par *b)
 {
@@ -743,6 +816,7 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		bool lut = n->op == IR_OP_SIGMOID || n->op == IR_OP_TANH || n->op == IR_OP_HARD_SIGMOID ||
 		           n->op == IR_OP_HARD_SWISH || n->op == IR_OP_LEAKY_RELU;
 		int r = n->op == IR_OP_CONV || n->op == IR_OP_MATMUL ? fold_one(g, n, d)
+		        : n->op == IR_OP_GEMM                       ? fold_gemm(g, n, d)
 		        : n->op == IR_OP_ADD || n->op == IR_OP_MUL  ? fold_eltwise(g, n, d)
 		        : lut                                       ? fold_lut(g, n, d)
 		        : n->op == IR_OP_SOFTMAX                    ? fold_softmax(g, n)
@@ -756,8 +830,9 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		if (!n->dead && n->op == IR_OP_DEQUANTIZE && fold_dq(g, n, d))
 			return -1;
 	}
+	/* fold_concat's requantizations are new nodes, at the end */
 	ir_graph_compact(g);
-	if (ir_infer_shapes(g, d))
+	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
 		return -1;
 	warn_float(g, d);
 	return 0;

@@ -135,6 +135,56 @@ if grep -Eq "^#define P_STACK_SIZE [1-9][0-9]*$" "$scratch/p.h" &&
 else
 	bad "header stack size:"; grep STACK "$scratch/p.h" "$scratch/h.h"
 fi
+# Shapes met in exported models (found by a sweep over PyTorch exports):
+# concats feeding an add and a global average pool, and a Linear head, at
+# -a 8 all in integers and bit-exact; a clamp exported with its bounds as
+# Constant(double) -> Cast(float), which qgtc reads as f32.
+/usr/bin/python3 - "$scratch" <<'PY' || exit 1
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+d = sys.argv[1]
+r = np.random.default_rng(5)
+w = lambda n, *s: numpy_helper.from_array((r.normal(0, 0.4, s)).astype(np.float32), n)
+conv = lambda x, wn, y: helper.make_node("Conv", [x, wn], [y], pads=[1, 1, 1, 1])
+nodes = [conv("x", "w1", "c1"), conv("x", "w2", "c2"), conv("x", "w3", "c3"),
+         helper.make_node("Concat", ["c1", "c2"], ["cat"], axis=1),
+         helper.make_node("Add", ["cat", "c3"], ["s"]), helper.make_node("Relu", ["s"], ["r"]),
+         helper.make_node("Concat", ["r", "c1"], ["cat2"], axis=1),
+         helper.make_node("GlobalAveragePool", ["cat2"], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
+         helper.make_node("Gemm", ["f", "wf", "bf"], ["y"], transB=1)]
+inits = [w("w1", 4, 3, 3, 3), w("w2", 4, 3, 3, 3), w("w3", 8, 3, 3, 3), w("wf", 5, 12), w("bf", 5)]
+g = helper.make_graph(nodes, "cat", [helper.make_tensor_value_info("x", T.FLOAT, [1, 3, 8, 8])],
+                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 5])], inits)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 7
+onnx.checker.check_model(m); onnx.save(m, d + "/cat.onnx")
+np.save(d + "/cat_x.npy", r.normal(0, 1, (2, 3, 8, 8)).astype(np.float32))
+np.save(d + "/cat_calib.npy", r.normal(0, 1, (16, 3, 8, 8)).astype(np.float32))
+lo = helper.make_tensor("lo", T.DOUBLE, [], [-0.3]); hi = helper.make_tensor("hi", T.DOUBLE, [], [0.7])
+nodes = [helper.make_node("Constant", [], ["lo64"], value=lo), helper.make_node("Constant", [], ["hi64"], value=hi),
+         helper.make_node("Cast", ["lo64"], ["lo32"], to=T.FLOAT), helper.make_node("Cast", ["hi64"], ["hi32"], to=T.FLOAT),
+         helper.make_node("Clip", ["x", "lo32", "hi32"], ["y"])]
+g = helper.make_graph(nodes, "clamp", [helper.make_tensor_value_info("x", T.FLOAT, [1, 6])],
+                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 6])])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 7
+onnx.checker.check_model(m); onnx.save(m, d + "/clamp.onnx")
+np.save(d + "/clamp_x.npy", np.array([[-1, -0.3, 0, 0.5, 0.7, 2]], np.float32))
+PY
+expect cat-int8 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok \(integer code, bit-exact\)" \
+	-- "$scratch/cat.onnx" "$scratch/cat_x.npy" -a 8 --calib-data "$scratch/cat_calib.npy"
+if "$qgtc" "$scratch/cat.onnx" -a 8 --calib-data "$scratch/cat_calib.npy" --report layers -o "$scratch/cat.o" \
+	2>&1 | grep -q "^layers: [0-9]* integer, 0 float"; then
+	echo "ok: cat-int8 has no float layer"
+else
+	bad "cat-int8: a layer runs in float"
+fi
+if "$qgtc" run "$scratch/clamp.onnx" "$scratch/clamp_x.npy" --output-dir "$scratch/clamp" &&
+	/usr/bin/python3 -c "import sys, numpy as np; x = np.load(sys.argv[1]); y = np.load(sys.argv[2]);
+sys.exit(not np.array_equal(y, np.clip(x, np.float32(-0.3), np.float32(0.7))))" \
+		"$scratch/clamp_x.npy" "$scratch/clamp/output_0.npy"; then
+	echo "ok: double constants"
+else
+	bad "double constants: qgtc run of clamp.onnx failed or differs from numpy's clip"
+fi
 # Clear errors.
 QGTC_ENV=PATH=/nonexistent expect no-tools 1 "validate for thumbv7em-[a-z-]*eabihf needs arm-none-eabi-gcc and qemu-system-arm on PATH" \
 	-- "$model" --target armv7em

@@ -212,6 +212,29 @@ def build(case, rng):
                        case["dil"], case["group"])
         ch_axis = 1
         real = acc.astype(np.float64) * (np.float64(xs) * np.atleast_1d(ws).astype(np.float64)).reshape(1, -1, 1, 1)
+    elif case["op"] == "gemm":
+        # a Linear layer as ORT's and PyTorch's quantizers write it: Gemm
+        # with trans_b (W [N, K]; [K, N] without), int8 weights per output
+        # channel or per tensor, an int32 bias at x_scale * w_scale
+        n, k = case["wshape"]
+        tb = case["trans_b"]
+        wq = rng.integers(-127, 128, (n, k) if tb else (k, n)).astype(np.int8)
+        per_ch = case["per_channel"]
+        ws = (rng.uniform(0.002, 0.02, n) if per_ch else np.array(rng.uniform(0.002, 0.02))).astype(np.float32)
+        bias = rng.integers(-3000, 3000, n).astype(np.int32)
+        bs = (np.float32(xs) * ws).astype(np.float32)
+        wz = np.zeros(ws.shape, np.int8)
+        inits += [numpy_helper.from_array(wq, "wq"), numpy_helper.from_array(ws, "ws"),
+                  numpy_helper.from_array(wz, "wz"), numpy_helper.from_array(bias, "bq"),
+                  numpy_helper.from_array(bs, "bs")]
+        nodes += [helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"], axis=0 if tb else 1),
+                  helper.make_node("DequantizeLinear", ["bq", "bs"], ["bd"], axis=0),
+                  helper.make_node("Gemm", ["xd", "wd", "bd"], ["y"], transB=tb)]
+        xq = quantize(x, xs, xz, adt, xbits)
+        wkn = (wq.T if tb else wq).astype(np.int64)
+        acc = np.matmul(xq.astype(np.int64) - xz, wkn) + bias
+        ch_axis = 1
+        real = acc.astype(np.float64) * np.float64(xs) * np.atleast_1d(ws).astype(np.float64)
     else:
         k, n = case["wshape"]
         wq = rng.integers(-8 if wbits else -127, 8 if wbits else 128, (k, n)).astype(np.int8)
@@ -270,6 +293,10 @@ def cases():
     c[-1].update(xbits=4, wbits=4)
     c.append(dict(name="matmul_u8_w4", op="matmul", act=U8, xshape=(3, 20), wshape=(20, 6), xs=0.05,
                   ys=0.05, wbits=4))
+    c.append(dict(name="gemm_u8_tb_pc", op="gemm", act=U8, xshape=(4, 24), wshape=(10, 24), trans_b=1,
+                  per_channel=True, xs=0.05, ys=0.2))
+    c.append(dict(name="gemm_i8_pt", op="gemm", act=I8, xshape=(3, 16), wshape=(6, 16), trans_b=0,
+                  per_channel=False, xs=0.03, ys=0.08))
     return c
 
 
@@ -417,7 +444,7 @@ def main():
         np.save(os.path.join(d, "x.npy"), x)
         # 1. fold-qdq made it an integer op
         ir = subprocess.run([a.qgtc, mpath, "--emit", "ir", "-o", "-"], capture_output=True, text=True)
-        op = "conv(" if case["op"] == "conv" else "matmul("
+        op = "conv(" if case["op"] == "conv" else "matmul("  # a gemm becomes a matmul
         lines = [l for l in ir.stdout.splitlines() if " = " + op in l]
         if ir.returncode or len(lines) != 1 or "rq_mult" not in lines[0] or "!quant" not in lines[0]:
             print("FAIL %s: no integer %s in the IR (rc %d)\n%s%s" % (case["name"], op[:-1], ir.returncode,
