@@ -17,6 +17,7 @@ bool ir_op_keeps_quant(ir_op op)
 	case IR_OP_RELU:
 	case IR_OP_TRANSPOSE:
 	case IR_OP_PAD: /* fold-qdq pads an integer with its zero point */
+	case IR_OP_SLICE:
 		return true;
 	default:
 		return false;

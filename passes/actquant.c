@@ -317,13 +317,22 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 				break;
 			}
 		}
-		/* An average or a concat where the walk ends reads integers
-		 * only if its inputs are sites too (a concat's are then
-		 * requantized to its output's grid).  Sites added here are
-		 * walked in turn. */
+		/* A walk that ends at a concat's output makes it a site, whose
+		 * grid site k takes (the ops between then run on its integers:
+		 * ShuffleNet's channel shuffle and chunks).  A concat's output
+		 * that is a site, and an average where a walk ends, make their
+		 * inputs sites (a concat's are requantized to its grid), else
+		 * they would stay in float.  Sites added here are walked in
+		 * turn. */
 		ir_node *e = v->producer;
-		if (shared || !e || e->dead ||
-		    (e->op != IR_OP_AVG_POOL && e->op != IR_OP_GLOBAL_AVG_POOL && e->op != IR_OP_CONCAT))
+		if (shared || !e || e->dead)
+			continue;
+		if (e->op == IR_OP_CONCAT && v != p->site[k].v) {
+			int j = site_of(p, v);
+			p->site[k].share = p->site[j].share >= 0 ? p->site[j].share : j;
+			continue;
+		}
+		if (e->op != IR_OP_AVG_POOL && e->op != IR_OP_GLOBAL_AVG_POOL && e->op != IR_OP_CONCAT)
 			continue;
 		for (int j = 0; j < (e->op == IR_OP_CONCAT ? e->nin : 1); j++)
 			if (e->in[j] && e->in[j]->dt == IR_DT_F32 && !ir_value_is_const(e->in[j]))
@@ -544,6 +553,47 @@ static bool quantized_layer(const ir_node *n, void *ctx)
 	return n->op != IR_OP_GEMM && w->quant && w->quant->codes;
 }
 
+/* reduce_mean over every spatial axis (x.mean([2, 3]) in PyTorch) is a
+ * global average pool, [+ flatten when keepdims is 0]: the form the
+ * integer path runs.  1 done, 0 not that, -1 out of memory. */
+static int mean_as_gap(ir_graph *g, ir_node *n)
+{
+	const ir_value *x = n->in[0], *ax = n->nin > 1 ? n->in[1] : NULL;
+	int r = x->shape.rank;
+	if (x->dt != IR_DT_F32 || r < 3 || !ax || !ir_value_is_const(ax) || !ax->data ||
+	    ir_shape_numel(&ax->shape) != r - 2)
+		return 0;
+	unsigned seen = 0;
+	for (int k = 0; k < r - 2; k++) {
+		int64_t a = ir_const_get(ax, k);
+		a = a < 0 ? a + r : a;
+		if (a < 2 || a >= r || seen & (1u << a))
+			return 0;
+		seen |= 1u << a;
+	}
+	bool keep = ir_attr_int(n, "keepdims", 1) != 0;
+	n->op = IR_OP_GLOBAL_AVG_POOL;
+	n->nin = 1;
+	n->nattr = 0;
+	if (keep)
+		return 1;
+	ir_value *y = n->out[0];
+	ir_value *t = ir_graph_add_value(
+		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.gap", y->name)), IR_DT_UNDEF, NULL);
+	if (!t)
+		return -1;
+	n->out[0] = t;
+	t->producer = n;
+	y->producer = NULL;
+	ir_node *f = ir_graph_add_node(g, IR_OP_FLATTEN, n->name, 1, &t, 1, &y);
+	if (!f)
+		return -1;
+	ir_node_set_int(g, f, "axis", 1);
+	f->src_op = n->src_op;
+	f->src_index = n->src_index;
+	return 1;
+}
+
 int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	const pass_quant_options *qo = o ? o->quant : NULL;
@@ -569,11 +619,16 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	}
 	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
 		return -1;
-	/* Gemms with quantized weights become matmul (+ add). */
+	/* Gemms with quantized weights become matmul (+ add); spatial means
+	 * global average pools. */
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		if (!n->dead && n->op == IR_OP_GEMM && ir_value_is_const(n->in[1]) && gemm_to_matmul(g, n, d) < 0)
 			return -1;
+		if (!n->dead && n->op == IR_OP_REDUCE_MEAN && mean_as_gap(g, n) < 0) {
+			diag_error(d, NULL, "out of memory");
+			return -1;
+		}
 	}
 	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
 		return -1;

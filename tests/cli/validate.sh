@@ -159,6 +159,26 @@ m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_vers
 onnx.checker.check_model(m); onnx.save(m, d + "/cat.onnx")
 np.save(d + "/cat_x.npy", r.normal(0, 1, (2, 3, 8, 8)).astype(np.float32))
 np.save(d + "/cat_calib.npy", r.normal(0, 1, (16, 3, 8, 8)).astype(np.float32))
+# ShuffleNet's unit: a chunk (two slices), a concat, the channel shuffle
+# (reshape, transpose, reshape) and x.mean([2, 3]) before the classifier
+i64 = lambda n, v: numpy_helper.from_array(np.array(v, np.int64), n)
+nodes = [conv("x", "s1", "a"), helper.make_node("Relu", ["a"], ["ar"]),
+         helper.make_node("Slice", ["ar", "z", "h", "one"], ["a1"]),
+         helper.make_node("Slice", ["ar", "h", "e", "one"], ["a2"]),
+         conv("a2", "s2", "b"), helper.make_node("Relu", ["b"], ["br"]),
+         helper.make_node("Concat", ["a1", "br"], ["c"], axis=1),
+         helper.make_node("Reshape", ["c", "sh5"], ["c5"]),
+         helper.make_node("Transpose", ["c5"], ["t5"], perm=[0, 2, 1, 3, 4]),
+         helper.make_node("Reshape", ["t5", "sh4"], ["t4"]),
+         conv("t4", "s3", "d"), helper.make_node("ReduceMean", ["d"], ["m"], axes=[2, 3], keepdims=0),
+         helper.make_node("Gemm", ["m", "sf", "sb"], ["y"], transB=1)]
+inits = [w("s1", 8, 3, 3, 3), w("s2", 4, 4, 3, 3), w("s3", 6, 8, 3, 3), w("sf", 5, 6), w("sb", 5),
+         i64("z", [0]), i64("h", [4]), i64("e", [8]), i64("one", [1]),
+         i64("sh5", [1, 2, 4, 8, 8]), i64("sh4", [1, 8, 8, 8])]
+g = helper.make_graph(nodes, "shuffle", [helper.make_tensor_value_info("x", T.FLOAT, [1, 3, 8, 8])],
+                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 5])], inits)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 7
+onnx.checker.check_model(m); onnx.save(m, d + "/shuffle.onnx")
 lo = helper.make_tensor("lo", T.DOUBLE, [], [-0.3]); hi = helper.make_tensor("hi", T.DOUBLE, [], [0.7])
 nodes = [helper.make_node("Constant", [], ["lo64"], value=lo), helper.make_node("Constant", [], ["hi64"], value=hi),
          helper.make_node("Cast", ["lo64"], ["lo32"], to=T.FLOAT), helper.make_node("Cast", ["hi64"], ["hi32"], to=T.FLOAT),
@@ -171,12 +191,16 @@ np.save(d + "/clamp_x.npy", np.array([[-1, -0.3, 0, 0.5, 0.7, 2]], np.float32))
 PY
 expect cat-int8 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok \(integer code, bit-exact\)" \
 	-- "$scratch/cat.onnx" "$scratch/cat_x.npy" -a 8 --calib-data "$scratch/cat_calib.npy"
-if "$qgtc" "$scratch/cat.onnx" -a 8 --calib-data "$scratch/cat_calib.npy" --report layers -o "$scratch/cat.o" \
-	2>&1 | grep -q "^layers: [0-9]* integer, 0 float"; then
-	echo "ok: cat-int8 has no float layer"
-else
-	bad "cat-int8: a layer runs in float"
-fi
+expect shuffle-int8 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok \(integer code, bit-exact\)" \
+	-- "$scratch/shuffle.onnx" "$scratch/cat_x.npy" -a 8 --calib-data "$scratch/cat_calib.npy"
+for m in cat shuffle; do
+	if "$qgtc" "$scratch/$m.onnx" -a 8 --calib-data "$scratch/cat_calib.npy" --report layers -o "$scratch/$m.o" \
+		2>&1 | grep -q "^layers: [0-9]* integer, 0 float"; then
+		echo "ok: $m-int8 has no float layer"
+	else
+		bad "$m-int8: a layer runs in float"
+	fi
+done
 if "$qgtc" run "$scratch/clamp.onnx" "$scratch/clamp_x.npy" --output-dir "$scratch/clamp" &&
 	/usr/bin/python3 -c "import sys, numpy as np; x = np.load(sys.argv[1]); y = np.load(sys.argv[2]);
 sys.exit(not np.array_equal(y, np.clip(x, np.float32(-0.3), np.float32(0.7))))" \

@@ -8,6 +8,7 @@ import random
 import shutil
 import sys
 
+import numpy as np
 import onnx
 from onnx import TensorProto, helper
 
@@ -147,7 +148,11 @@ def build(out):
         [helper.make_node("Relu", ["x"], ["y"])], [vi("x", [4])], [vi("y", [4])],
         opset=[helper.make_opsetid("", 3)]).SerializeToString()
 
-    files["bad_dtype.onnx"] = with_init(raw_init("w", [4], 32, TensorProto.DOUBLE)).SerializeToString()
+    files["bad_dtype.onnx"] = with_init(raw_init("w", [4], 32, TensorProto.COMPLEX64)).SerializeToString()
+    # doubles are read as f32; one f32 cannot hold is refused
+    big = raw_init("w", [4], 32, TensorProto.DOUBLE)
+    big.raw_data = np.array([1.0, 2.0, 1e300, 3.0]).astype("<f8").tobytes()
+    files["double_range.onnx"] = with_init(big).SerializeToString()
 
     files["deep.onnx"] = deep_nesting(5000)
 
