@@ -30,9 +30,12 @@ static int calib_setup(ir_graph *g, const pass_quant_options *qo, int64_t *ns, i
 	for (int i = 1; i < in->shape.rank; i++)
 		per *= in->shape.d[i];
 	if (per != qo->calib_numel) {
-		diag_error(d, g->src_file,
-		           "calibration samples have %lld elements; the model's input '%s' takes %lld",
-		           (long long)qo->calib_numel, in->name, (long long)per);
+		char b[96];
+		diag_error(d, qo->calib_src ? qo->calib_src : g->src_file,
+		           "calibration samples have %lld elements each; the model's input '%s' is %s%s "
+		           "(%lld a sample)",
+		           (long long)qo->calib_numel, in->name, ir_dtype_name(in->dt),
+		           ir_shape_str(&in->shape, b, sizeof b), (long long)per);
 		return -1;
 	}
 	int64_t cap = qo->calib_max > 0 ? qo->calib_max : CALIB_DEFAULT;

@@ -177,6 +177,7 @@ typedef struct pass_quant_options {
 	const float *calib_x;
 	int64_t calib_n;            /* samples */
 	int64_t calib_numel;        /* elements per sample (must match the graph input) */
+	const char *calib_src;      /* where the samples came from, for diagnostics (or NULL) */
 	int64_t calib_max;          /* use at most this many samples (0: 256) */
 	/* Activations (-a, quantize-act): 0 keeps them float; 8 (i8) or 16 (i16). */
 	int act_bits;

@@ -27,9 +27,10 @@ int drv_quant_setup(drv_options *o, diag_sink *d)
 		if (fe_npy_load(o->calib_data, &calib_npy, d))
 			return DRV_ERROR;
 		if (calib_npy.dt != IR_DT_F32 || calib_npy.shape.rank < 2 || calib_npy.shape.d[0] < 1) {
+			char b[96];
 			diag_error(d, o->calib_data, "calibration samples must be f32 [N, ...] with N >= 1, "
-			           "as the model's input takes them; this file holds %s of rank %d",
-			           ir_dtype_name(calib_npy.dt), calib_npy.shape.rank);
+			           "as the model's input takes them; this file holds %s%s",
+			           ir_dtype_name(calib_npy.dt), ir_shape_str(&calib_npy.shape, b, sizeof b));
 			ir_tensor_free(&calib_npy);
 			return DRV_ERROR;
 		}
@@ -41,6 +42,7 @@ int drv_quant_setup(drv_options *o, diag_sink *d)
 				return DRV_ERROR;
 			}
 		o->quant.calib_x = calib_npy.data;
+		o->quant.calib_src = o->calib_data;
 		o->quant.calib_n = calib_npy.shape.d[0];
 		o->quant.calib_numel = ir_shape_numel(&calib_npy.shape) / calib_npy.shape.d[0];
 		return DRV_OK;
@@ -61,6 +63,7 @@ int drv_quant_setup(drv_options *o, diag_sink *d)
 	if (qgt_dataset_load(&calib_ds, o->calib_data, QGT_SPLIT_TRAIN, &nm, d))
 		return DRV_ERROR;
 	o->quant.calib_x = calib_ds.x;
+	o->quant.calib_src = o->calib_data;
 	o->quant.calib_n = calib_ds.n;
 	o->quant.calib_numel = calib_ds.sample_numel;
 	return DRV_OK;

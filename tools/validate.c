@@ -256,11 +256,16 @@ static int make_inputs(val_ctx *c)
 				goto out;
 			int m = samples_in(g->inputs[k], &files[k]);
 			if (m < 0) {
-				char want_s[128];
+				char want_s[128], got_s[128];
 				ir_shape_str(&g->inputs[k]->shape, want_s, sizeof want_s);
+				ir_shape_str(&files[k].shape, got_s, sizeof got_s);
 				diag_error(c->d, o->inputs[k], "input %d '%s' of the compiled model is %s%s; "
-				           "this file does not hold [N, ...] of those", k, g->inputs[k]->name,
-				           ir_dtype_name(g->inputs[k]->dt), want_s);
+				           "this file holds %s%s, not [N, ...] of those%s", k,
+				           g->inputs[k]->name, ir_dtype_name(g->inputs[k]->dt), want_s,
+				           ir_dtype_name(files[k].dt), got_s,
+				           o->quant.io_int && files[k].dt == IR_DT_F32 && g->inputs[k]->dt != IR_DT_F32
+				                   ? " (--io int takes the quantized integers)"
+				                   : "");
 				goto out;
 			}
 			/* every sample in the files (at most MAX_SAMPLES), or --limit's */

@@ -329,6 +329,18 @@ q opt "$FASHION" --passes=shapes,qgt --scheme sq --lambda 3
 check "opt --passes=...,qgt,... takes the QGT options" eval '[ $rc -eq 1 ] && has_err "pass .qgt. fine-tunes on labelled data"'
 q "$FASHION" -a 8 --calib-data "$T/no-such.npy" -o "$T/a8.o"
 check "a missing calibration .npy is named" eval '[ $rc -eq 1 ] && has_err "no-such.npy" && [ ! -e "$T/a8.o" ]'
+# Calibration samples of the wrong shape: an error naming the file and
+# both shapes, for -a 8 and for -b 4's bias correction alike; none at all
+# says so with the file's shape.
+/usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.zeros((4, 1, 20, 28), np.float32)); np.save(sys.argv[2], np.zeros((0, 1, 28, 28), np.float32))" "$T/calib_shape.npy" "$T/calib_none.npy"
+for f in "-a 8" "-b 4"; do
+	q "$FASHION" $f --calib-data "$T/calib_shape.npy" -o "$T/cs.o"
+	check "$f: calibration samples of the wrong shape are an error naming the file" \
+		eval '[ $rc -eq 1 ] && has_err "calib_shape.npy: error: calibration samples have 560 elements each; the model.s input .image. is f32\[1,1,28,28\] (784 a sample)" && [ ! -e "$T/cs.o" ]'
+done
+q "$FASHION" -a 8 --calib-data "$T/calib_none.npy" -o "$T/cs.o"
+check "an empty calibration file says what it holds" \
+	eval '[ $rc -eq 1 ] && has_err "calib_none.npy: error: .* this file holds f32\[0,1,28,28\]" && [ ! -e "$T/cs.o" ]'
 q "$FASHION" -a 8 --calib-data "$FMNIST" --io int --target armv7em -o "$T/a8.o"
 check "-a 8 --io int: the header states the input's scale and zero point" \
 	eval '[ $rc -eq 0 ] && grep -q "#define A8_INPUT_0_SCALE" "$T/a8.h" && grep -q "#define A8_OUTPUT_0_ZERO_POINT" "$T/a8.h" && grep -q "int a8_run(const void" "$T/a8.h"'
