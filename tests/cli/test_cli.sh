@@ -334,10 +334,12 @@ check "a missing calibration .npy is named" eval '[ $rc -eq 1 ] && has_err "no-s
 # says so with the file's shape.
 /usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.zeros((4, 1, 20, 28), np.float32)); np.save(sys.argv[2], np.zeros((0, 1, 28, 28), np.float32))" "$T/calib_shape.npy" "$T/calib_none.npy"
 for f in "-a 8" "-b 4"; do
+	rm -f "$T/cs.o" "$T/cs.h"
 	q "$FASHION" $f --calib-data "$T/calib_shape.npy" -o "$T/cs.o"
 	check "$f: calibration samples of the wrong shape are an error naming the file" \
 		eval '[ $rc -eq 1 ] && has_err "calib_shape.npy: error: calibration samples have 560 elements each; the model.s input .image. is f32\[1,1,28,28\] (784 a sample)" && [ ! -e "$T/cs.o" ]'
 done
+rm -f "$T/cs.o" "$T/cs.h"
 q "$FASHION" -a 8 --calib-data "$T/calib_none.npy" -o "$T/cs.o"
 check "an empty calibration file says what it holds" \
 	eval '[ $rc -eq 1 ] && has_err "calib_none.npy: error: .* this file holds f32\[0,1,28,28\]" && [ ! -e "$T/cs.o" ]'
