@@ -386,6 +386,20 @@ static void show_log(const char *log, diag_sink *d)
 		diag_note(d, NULL, "%s", tail[i % 8]);
 }
 
+/* Does the log file hold the text? */
+static bool log_has(const char *log, const char *text)
+{
+	FILE *f = fopen(log, "r");
+	if (!f)
+		return false;
+	char line[512];
+	bool found = false;
+	while (!found && fgets(line, sizeof line, f))
+		found = strstr(line, text) != NULL;
+	fclose(f);
+	return found;
+}
+
 static bool all_f32_io(const ir_graph *g)
 {
 	for (int k = 0; k < g->ninputs; k++)
@@ -635,6 +649,12 @@ static int build_and_run(val_ctx *c, const val_target *v)
 	argv[n++] = prog;
 	argv[n] = NULL;
 	int st = spawn(argv, log, c->o->verbose);
+	if (st != 0 && v->kind == VT_CORTEXM && log_has(log, "will not fit in region")) {
+		diag_error(c->d, NULL, "the object does not fit the QEMU %s board's memory (4 MB for code "
+		           "and weights, 1 MB for data and the arena; runtime/mps2/mps2.ld)", v->board);
+		show_log(log, c->d);
+		return -1;
+	}
 	if (st != 0) {
 		diag_error(c->d, NULL, "%s could not link the harness with the object (status %d)", v->cc, st);
 		show_log(log, c->d);

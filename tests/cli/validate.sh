@@ -221,6 +221,20 @@ expect m3-float 0 "on QEMU mps2-an385 \(Cortex-M3\), 1 input" "validate: ok \(fl
 	-- "$model" --target thumbv7m-none-eabi --limit 1
 expect m33 1 "validate runs x86_64, aarch64 and Cortex-M0/M3/M4/M7 \(thumbv6m, thumbv7m, armv7em\) objects, not thumbv8m" \
 	-- "$model" --target thumbv8m.main-none-eabi -mcpu=cortex-m33
+# A model whose weights (4.5 MB) exceed the board's 4 MB: said as such.
+/usr/bin/python3 - "$scratch" <<'PY' || exit 1
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+w = numpy_helper.from_array(np.full((1024, 1100), 0.01, np.float32), "w")
+g = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"])], "big",
+                      [helper.make_tensor_value_info("x", T.FLOAT, [1, 1024])],
+                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 1100])], [w])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 7
+onnx.save(m, sys.argv[1] + "/big.onnx")
+PY
+expect too-big 1 "error: the object does not fit the QEMU mps2-an386 board's memory \(4 MB for code" \
+	"region .FLASH. overflowed" -- "$scratch/big.onnx" --target armv7em --limit 1
+rm -f "$scratch/big.onnx"
 expect wrong-input 1 "wrong.npy: error: input 0 'image' of the compiled model is f32\[1,1,28,28\]" \
 	-- "$model" "$scratch/wrong.npy"
 expect two-models 2 "option '-o' applies only to" -- "$model" -o x.o
