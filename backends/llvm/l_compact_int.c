@@ -347,7 +347,7 @@ enum { DW_TAPS = 64 }; /* the most taps of a depthwise kernel's channel */
  * p[IP_BW] with a border of zeros (the padding, which adds nothing; set
  * once a call); then each output is one dot product over the taps, no
  * bounds checks, in tiles of up to CHUNK sums requantized by out_row. */
-static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact)
+static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool exact, bool with_pairs)
 {
 	be_kstate ks;
 	LLVMValueRef fld[ID_P], p[IP_COUNT];
@@ -433,6 +433,31 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 	LLVMValueRef is33 = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, kk, be_ci(f, 9), ""),
 	                                 LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, p[IP_KW], be_ci(f, 3), ""),
 	                                              LLVMBuildICmp(b, LLVMIntEQ, p[IP_DW], be_ci(f, 1), ""), ""), "");
+	/* other kernels of two or more columns at dilation 1 along the row
+	 * (5x5, 1x3, ...) on the DSP: per kernel row, the taps in pairs
+	 * (w0, w1) as halfwords in wp, and an odd last tap alone */
+	with_pairs = with_pairs && f->dsp; /* only where a layer has such a kernel */
+	LLVMValueRef pairs = with_pairs ? LLVMBuildAnd(b, LLVMBuildAnd(b, LLVMBuildNot(b, is33, ""),
+	                                                         LLVMBuildICmp(b, LLVMIntEQ, p[IP_DW], be_ci(f, 1), ""), ""),
+	                                           LLVMBuildICmp(b, LLVMIntUGE, p[IP_KW], be_ci(f, 2), ""), "")
+	                            : LLVMConstInt(f->i1, 0, 0);
+	LLVMValueRef npair = LLVMBuildLShr(b, p[IP_KW], be_ci(f, 1), "");
+	LLVMValueRef wp = with_pairs ? be_entry_alloca(f, LLVMArrayType2(f->i32, DW_TAPS / 2), "wp") : NULL;
+	if (with_pairs) {
+		be_if fw;
+		be_loop lwy, lwj;
+		be_if_begin(f, &fw, pairs);
+		LLVMValueRef wy = be_loop_begin_v(f, &lwy, p[IP_KH]);
+		LLVMValueRef wj = be_loop_begin_v(f, &lwj, npair);
+		LLVMValueRef wt = be_iadd(f, be_imul(f, wy, p[IP_KW]), be_imul(f, wj, be_ci(f, 2)));
+		LLVMValueRef w0 = be_ld_t(f, f->i32, wk, wt), w1 = be_ld_t(f, f->i32, wk, be_iadd(f, wt, be_ci(f, 1)));
+		be_st_t(f, f->i32, wp, be_iadd(f, be_imul(f, wy, npair), wj),
+		        LLVMBuildOr(b, LLVMBuildAnd(b, w0, LLVMConstInt(f->i32, 0xffff, 0), ""),
+		                    LLVMBuildShl(b, w1, LLVMConstInt(f->i32, 16, 0), ""), ""));
+		be_loop_end(f, &lwj);
+		be_loop_end(f, &lwy);
+		be_if_end(f, &fw);
+	}
 	LLVMValueRef pair[3], sing[3];
 	for (int r = 0; r < 3; r++) {
 		LLVMValueRef w0 = be_ld_t(f, f->i32, wk, be_ci(f, 3 * r)), w1 = be_ld_t(f, f->i32, wk, be_ci(f, 3 * r + 1));
@@ -469,8 +494,40 @@ static LLVMValueRef make_dw_kernel(be_fn *f, ir_dtype xdt, ir_dtype ydt, bool ex
 		           be_imul(f, p[IP_SW], two), pair, s01, sing[2]);
 		be_if_end(f, &fa);
 	}
+	if (with_pairs) { /* the pairs of taps, each over the row's sums in turn */
+		be_if fp, odd;
+		be_loop lz2, lpy, lpj, lpi, loi;
+		be_if_begin(f, &fp, pairs);
+		be_st_t(f, f->i32, racc, be_loop_begin_v(f, &lz2, cnt), LLVMConstInt(f->i32, 0, 0));
+		be_loop_end(f, &lz2);
+		LLVMValueRef py = be_loop_begin_v(f, &lpy, p[IP_KH]);
+		LLVMValueRef prp = be_iadd(f, cbase, be_imul(f, py, rowstep));
+		LLVMValueRef pj = be_loop_begin_v(f, &lpj, npair);
+		LLVMValueRef wpv = be_ld_t(f, f->i32, wp, be_iadd(f, be_imul(f, py, npair), pj));
+		LLVMValueRef pat = be_iadd(f, prp, be_imul(f, pj, be_ci(f, 2)));
+		LLVMValueRef pi = be_loop_begin_v(f, &lpi, cnt);
+		LLVMValueRef xat = be_iadd(f, pat, be_imul(f, pi, p[IP_SW]));
+		LLVMValueRef x01 = LLVMBuildLoad2(b, f->i32, LLVMBuildGEP2(b, i16, pl, &xat, 1, ""), "");
+		LLVMSetAlignment(x01, 2);
+		be_st_t(f, f->i32, racc, pi, be_smlad(f, x01, wpv, be_ld_t(f, f->i32, racc, pi)));
+		be_loop_end(f, &lpi);
+		be_loop_end(f, &lpj);
+		be_if_begin(f, &odd, LLVMBuildTrunc(b, p[IP_KW], f->i1, ""));
+		LLVMValueRef kl = LLVMBuildSub(b, p[IP_KW], be_ci(f, 1), "");
+		LLVMValueRef wl = be_ld_t(f, f->i32, wk, be_iadd(f, be_imul(f, py, p[IP_KW]), kl));
+		LLVMValueRef oi = be_loop_begin_v(f, &loi, cnt);
+		LLVMValueRef xl = LLVMBuildSExt(b, be_ld_t(f, i16, pl, be_iadd(f, be_iadd(f, prp, kl), be_imul(f, oi, p[IP_SW]))),
+		                                f->i32, "");
+		be_st_t(f, f->i32, racc, oi, LLVMBuildAdd(b, be_ld_t(f, f->i32, racc, oi), LLVMBuildMul(b, xl, wl, ""), ""));
+		be_loop_end(f, &loi);
+		be_if_end(f, &odd);
+		be_loop_end(f, &lpy);
+		be_if_end(f, &fp);
+	}
 	be_if fgen;
-	be_if_begin(f, &fgen, f->dsp ? LLVMBuildNot(b, is33, "") : LLVMConstInt(f->i1, 1, 0));
+	be_if_begin(f, &fgen, with_pairs ? LLVMBuildAnd(b, LLVMBuildNot(b, is33, ""), LLVMBuildNot(b, pairs, ""), "")
+	                      : f->dsp   ? LLVMBuildNot(b, is33, "")
+	                                 : LLVMConstInt(f->i1, 1, 0));
 	LLVMValueRef i = be_loop_begin_v(f, &li, cnt);
 	LLVMValueRef base = be_iadd(f, cbase, be_imul(f, i, p[IP_SW]));
 	LLVMBuildStore(b, LLVMConstInt(f->i32, 0, 0), aslot);
@@ -1327,6 +1384,8 @@ int be_l_compact_int(be_fn *f, const ir_node *n)
 		f->icompact[ki] = LLVMAddFunction(f->mod, "", kernel_type(f));
 	if (kind == K_GEMM)
 		f->icwidths[ki] |= (unsigned char)(P[IP_BITS] == 8 ? 1 : P[IP_BITS] == 4 ? 2 : 4);
+	if (kind == K_DW && P[IP_DW] == 1 && P[IP_KW] >= 2 && !(P[IP_KH] == 3 && P[IP_KW] == 3))
+		f->icwidths[ki] |= 1; /* the taps in pairs */
 
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	LLVMValueRef pv[IP_COUNT], null = LLVMConstNull(f->ptr);
@@ -1365,7 +1424,9 @@ done:
 }
 
 /* The kernels the layers called, made now that every layer is lowered:
- * the gemm kernel with the weight widths they use only (f->icwidths). */
+ * the gemm kernel with the weight widths they use only, the depthwise
+ * one with its paired taps only where a layer has such a kernel
+ * (f->icwidths). */
 void be_l_compact_int_end(be_fn *f)
 {
 	static const ir_dtype dt[3] = {IR_DT_I8, IR_DT_U8, IR_DT_I16};
@@ -1376,7 +1437,7 @@ void be_l_compact_int_end(be_fn *f)
 		int kind = ki / 18, exact = ki / 9 % 2;
 		ir_dtype xdt = dt[ki / 3 % 3], ydt = dt[ki % 3];
 		LLVMValueRef fn = kind == K_GEMM ? make_gemm_kernel(f, xdt, ydt, exact, f->icwidths[ki])
-		                  : kind == K_DW ? make_dw_kernel(f, xdt, ydt, exact)
+		                  : kind == K_DW ? make_dw_kernel(f, xdt, ydt, exact, f->icwidths[ki] & 1)
 		                                 : make_conv_kernel(f, xdt, ydt, exact);
 		/* the calls go to the kernel, and its name is the kernel's */
 		LLVMReplaceAllUsesWith(decl, fn);

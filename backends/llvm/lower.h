@@ -66,7 +66,8 @@ typedef struct be_fn {
 	int vnni;                     /* x86 VPDPBUSD: 1 AVX512-VNNI with VL, 2 AVX-VNNI, or 0 */
 	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
 	LLVMValueRef icompact[54];    /* and the integer ones (l_compact_int.c) */
-	unsigned char icwidths[54];   /* the weight widths their layers use */
+	unsigned char icwidths[54];   /* gemm: the weight widths their layers use; depthwise:
+	                               * 1 if a layer's taps go in pairs */
 	be_layer *layer;              /* the layer function being built, or NULL (the body) */
 	int64_t asm_stack;            /* be_asm_stack's largest */
 	struct be_oconst *oconst;     /* be_opaque_const's globals so far */

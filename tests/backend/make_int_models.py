@@ -616,7 +616,13 @@ def main(outdir):
     m1 = md.qdq(md.matmul(f, 20, 6, I8), 0.3, 2, I8)
     m2 = md.qdq(md.matmul(m1, 6, 3, I8), 0.5, -1, I8)
     m3 = md.qdq(md.matmul(m2, 3, 4, I8), 0.4, 0, I8)
-    md.save(outdir, (1, 3, 5, 70), y, extra=[m3])
+    # depthwise kernels other than 3x3, whose taps the DSP takes in pairs
+    # along the row: 5x5 at stride (1, 2) (an odd last tap per row) and
+    # 2x4 (pairs only) with asymmetric pads
+    d5 = md.qdq(md.conv(x, 0.03, 3, 3, (5, 5), I8, True, group=3, strides=[1, 2], pads=[2, 2, 2, 2]),
+                0.06, -4, I8)
+    d24 = md.qdq(md.conv(x, 0.03, 3, 3, (2, 4), I8, True, group=3, pads=[0, 1, 1, 2]), 0.05, 90, U8)
+    md.save(outdir, (1, 3, 5, 70), y, extra=[m3, d5, d24])
 
 
 if __name__ == "__main__":
