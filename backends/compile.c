@@ -271,20 +271,22 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 		           " * No qgtc runtime library, no heap, no static data but its constants%s. */\n",
 		        profile ? " and the profile counters" : "");
 	} else {
-		bool need_exp = false, need_log = false, need_tanh = false;
+		bool need_exp = false, need_log = false, need_tanh = false, need_erf = false;
 		for (int k = 0; k < g->nnodes; k++) {
 			ir_op op = g->nodes[k]->op;
 			if (g->nodes[k]->dead || ir_node_attr(g->nodes[k], "lut"))
 				continue; /* an integer table needs no libm */
-			need_exp |= op == IR_OP_SIGMOID || op == IR_OP_SOFTMAX || op == IR_OP_LOG_SOFTMAX;
-			need_log |= op == IR_OP_LOG_SOFTMAX;
+			need_exp |= op == IR_OP_SIGMOID || op == IR_OP_SOFTMAX || op == IR_OP_LOG_SOFTMAX ||
+			            op == IR_OP_ELU || op == IR_OP_SOFTPLUS;
+			need_log |= op == IR_OP_LOG_SOFTMAX || op == IR_OP_SOFTPLUS;
 			need_tanh |= op == IR_OP_TANH;
+			need_erf |= op == IR_OP_ERF;
 		}
 		fprintf(f, "\n/* Link needs: the C library's memcpy/memset (the compiler may call them,\n"
 		           " * as __aeabi_memcpy/__aeabi_memclr on ARM EABI)");
-		if (need_exp || need_log || need_tanh)
-			fprintf(f, " and libm (-lm) for%s%s%s", need_exp ? " expf" : "", need_log ? " logf" : "",
-			        need_tanh ? " tanhf" : "");
+		if (need_exp || need_log || need_tanh || need_erf)
+			fprintf(f, " and libm (-lm) for%s%s%s%s", need_exp ? " expf" : "", need_log ? " logf" : "",
+			        need_tanh ? " tanhf" : "", need_erf ? " erff" : "");
 		else
 			fprintf(f, "; no libm");
 		fprintf(f, ".\n * No qgtc runtime library, no heap, no static data but its constants%s. */\n",

@@ -360,6 +360,17 @@ static int tr_leaky_relu(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+static int tr_elu(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_float(c->g, n, "alpha", attr_float(c, "alpha", 1.0f));
+	return 0;
+}
+
 static int tr_hard_sigmoid(fe_onnx_ctx *c, ir_op op)
 {
 	if (arity(c, 1, 1, 1, 1))
@@ -1148,6 +1159,9 @@ static const struct onnx_op {
 	{"PRelu", tr_prelu, IR_OP_PRELU, 1},
 	{"Clip", tr_clip, IR_OP_CLIP, 1},
 	{"Sigmoid", tr_plain, IR_OP_SIGMOID, 1},
+	{"Elu", tr_elu, IR_OP_ELU, 1},
+	{"Softplus", tr_plain, IR_OP_SOFTPLUS, 1},
+	{"Erf", tr_plain, IR_OP_ERF, 9},
 	{"Tanh", tr_plain, IR_OP_TANH, 1},
 	{"HardSigmoid", tr_hard_sigmoid, IR_OP_HARD_SIGMOID, 1},
 	{"HardSwish", tr_plain, IR_OP_HARD_SWISH, 14},

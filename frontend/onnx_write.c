@@ -60,6 +60,9 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_BATCHNORM: return "BatchNormalization";
 	case IR_OP_RELU: return "Relu";
 	case IR_OP_LEAKY_RELU: return "LeakyRelu";
+	case IR_OP_ELU: return "Elu";
+	case IR_OP_SOFTPLUS: return "Softplus";
+	case IR_OP_ERF: *since = 9; return "Erf";
 	case IR_OP_PRELU: return "PRelu";
 	case IR_OP_CLIP: return "Clip";
 	case IR_OP_SIGMOID: return "Sigmoid";

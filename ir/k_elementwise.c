@@ -191,6 +191,28 @@ static float hard_sigmoid_f(float x, float alpha, float beta)
 	return clamp01(alpha * x + beta);
 }
 
+/* alpha (exp(x) - 1) below 0, x above (ONNX Elu). */
+static float elu_f(float x, float alpha, float b)
+{
+	(void)b;
+	return x < 0 ? alpha * (expf(x) - 1.0f) : x;
+}
+
+/* ln(1 + exp(x)): x + ln(1 + exp(-x)) above 0, so exp never overflows. */
+static float softplus_f(float x, float a, float b)
+{
+	(void)a;
+	(void)b;
+	return x > 0 ? x + logf(1.0f + expf(-x)) : logf(1.0f + expf(x));
+}
+
+static float erf_f(float x, float a, float b)
+{
+	(void)a;
+	(void)b;
+	return erff(x);
+}
+
 /* ONNX HardSwish: x * HardSigmoid(x) with alpha 1/6, beta 0.5. */
 static float hard_swish_f(float x, float a, float b)
 {
@@ -409,6 +431,36 @@ int ir_infer_hard_swish(ir_graph *g, ir_node *n, diag_sink *d)
 int ir_eval_hard_swish(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
 	return eval_act(n, in, out, d, hard_swish_f, 0, 0);
+}
+
+int ir_infer_elu(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_act(g, n, d);
+}
+
+int ir_eval_elu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_act(n, in, out, d, elu_f, ir_attr_float(n, "alpha", 1.0f), 0);
+}
+
+int ir_infer_softplus(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_act(g, n, d);
+}
+
+int ir_eval_softplus(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_act(n, in, out, d, softplus_f, 0, 0);
+}
+
+int ir_infer_erf(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_act(g, n, d);
+}
+
+int ir_eval_erf(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_act(n, in, out, d, erf_f, 0, 0);
 }
 
 /* ----------------------------------------------------------- batchnorm */

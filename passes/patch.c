@@ -120,6 +120,9 @@ static bool chain_op_of(ir_node *n, const ir_value *x, chain_op *c)
 	case IR_OP_TANH:
 	case IR_OP_HARD_SIGMOID:
 	case IR_OP_HARD_SWISH:
+	case IR_OP_ELU:
+	case IR_OP_SOFTPLUS:
+	case IR_OP_ERF:
 	case IR_OP_PRELU:
 	case IR_OP_BATCHNORM:
 	case IR_OP_QUANTIZE:

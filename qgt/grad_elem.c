@@ -69,6 +69,18 @@ static void act_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 			PUT(dx[i], acc, dy[i] * g);
 		}
 		break;
+	case IR_OP_ELU: /* below 0, y + alpha = alpha exp(x) */
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, x[i] < 0 ? dy[i] * (y[i] + j->a) : dy[i]);
+		break;
+	case IR_OP_SOFTPLUS: /* sigmoid(x) = 1 - exp(-y) */
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] * (1.0f - expf(-y[i])));
+		break;
+	case IR_OP_ERF: /* 2 / sqrt(pi) exp(-x^2) */
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] * 1.1283791670955126f * expf(-x[i] * x[i]));
+		break;
 	default:
 		break;
 	}
@@ -109,6 +121,7 @@ static int act_bwd(qgt_trainer *t, qgt_exec *e)
 		return 0;
 	switch (n->op) {
 	case IR_OP_LEAKY_RELU: j.a = ir_attr_float(n, "alpha", 0.01f); break;
+	case IR_OP_ELU: j.a = ir_attr_float(n, "alpha", 1.0f); break;
 	case IR_OP_HARD_SIGMOID:
 		j.a = ir_attr_float(n, "alpha", 0.2f);
 		j.b = ir_attr_float(n, "beta", 0.5f);
@@ -727,6 +740,9 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	case IR_OP_TANH:
 	case IR_OP_HARD_SIGMOID:
 	case IR_OP_HARD_SWISH:
+	case IR_OP_ELU:
+	case IR_OP_SOFTPLUS:
+	case IR_OP_ERF:
 		e->bwd = act_bwd;
 		return 0;
 	case IR_OP_CLIP:

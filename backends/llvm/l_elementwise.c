@@ -21,6 +21,8 @@ int be_l_unary(be_fn *f, const ir_node *n)
 	float alpha = 0, beta = 0, mn = -INFINITY, mx = INFINITY;
 	if (n->op == IR_OP_LEAKY_RELU)
 		alpha = ir_attr_float(n, "alpha", 0.01f);
+	if (n->op == IR_OP_ELU)
+		alpha = ir_attr_float(n, "alpha", 1.0f);
 	if (n->op == IR_OP_HARD_SIGMOID) {
 		alpha = ir_attr_float(n, "alpha", 0.2f);
 		beta = ir_attr_float(n, "beta", 0.5f);
@@ -54,6 +56,20 @@ int be_l_unary(be_fn *f, const ir_node *n)
 		break;
 	}
 	case IR_OP_TANH: r = be_call(f, BE_LIBM_TANHF, v); break;
+	case IR_OP_ELU: {
+		LLVMValueRef em1 = LLVMBuildFSub(b, be_call(f, BE_LIBM_EXPF, v), be_cf(f, 1), "");
+		r = be_sel_lt(f, v, zero, LLVMBuildFMul(b, be_cf(f, alpha), em1, ""), v);
+		break;
+	}
+	case IR_OP_SOFTPLUS: {
+		/* x > 0: x + log(1 + exp(-x)); else log(1 + exp(x)) */
+		LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealOGT, v, zero, "");
+		LLVMValueRef e = be_call(f, BE_LIBM_EXPF, LLVMBuildSelect(b, pos, LLVMBuildFNeg(b, v, ""), v, ""));
+		LLVMValueRef lg = be_call(f, BE_LIBM_LOGF, LLVMBuildFAdd(b, be_cf(f, 1), e, ""));
+		r = LLVMBuildSelect(b, pos, LLVMBuildFAdd(b, v, lg, ""), lg, "");
+		break;
+	}
+	case IR_OP_ERF: r = be_call(f, BE_LIBM_ERFF, v); break;
 	case IR_OP_HARD_SIGMOID:
 		r = clamp01(f, LLVMBuildFAdd(b, LLVMBuildFMul(b, be_cf(f, alpha), v, ""), be_cf(f, beta), ""));
 		break;

@@ -1615,6 +1615,9 @@ be_lower_hook be_lower_int(const ir_node *n)
 	case IR_OP_TANH:
 	case IR_OP_HARD_SIGMOID:
 	case IR_OP_HARD_SWISH:
+	case IR_OP_ELU:
+	case IR_OP_SOFTPLUS:
+	case IR_OP_ERF:
 	case IR_OP_LEAKY_RELU: return ir_node_attr(n, "lut") ? l_int_lut : NULL;
 	case IR_OP_SOFTMAX: return ir_node_attr(n, "lut") ? l_int_softmax : NULL;
 	case IR_OP_ADD:
@@ -1746,6 +1749,9 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 	case IR_OP_TANH:
 	case IR_OP_HARD_SIGMOID:
 	case IR_OP_HARD_SWISH:
+	case IR_OP_ELU:
+	case IR_OP_SOFTPLUS:
+	case IR_OP_ERF:
 	case IR_OP_LEAKY_RELU: return lut_supports(n, why, wl);
 	case IR_OP_SOFTMAX: return softmax_supports(n, why, wl);
 	case IR_OP_ADD:

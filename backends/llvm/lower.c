@@ -80,7 +80,7 @@ void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v)
 
 LLVMValueRef be_call(be_fn *f, int which, LLVMValueRef x)
 {
-	static const char *const names[] = {"expf", "logf", "tanhf"};
+	static const char *const names[] = {"expf", "logf", "tanhf", "erff"};
 	LLVMTypeRef ft = LLVMFunctionType(f->f32, &f->f32, 1, 0);
 	if (!f->libm[which]) {
 		LLVMValueRef fn = LLVMGetNamedFunction(f->mod, names[which]);
@@ -604,7 +604,10 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_SIGMOID:
 	case IR_OP_TANH:
 	case IR_OP_HARD_SIGMOID:
-	case IR_OP_HARD_SWISH: return be_l_unary;
+	case IR_OP_HARD_SWISH:
+	case IR_OP_ELU:
+	case IR_OP_SOFTPLUS:
+	case IR_OP_ERF: return be_l_unary;
 	case IR_OP_PRELU: return be_l_prelu;
 	case IR_OP_MAX_POOL:
 	case IR_OP_AVG_POOL: return be_l_pool;

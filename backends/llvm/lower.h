@@ -54,7 +54,7 @@ typedef struct be_fn {
 	LLVMValueRef *vptr;           /* per value id: cached storage address */
 	LLVMValueRef *inp, *outp;     /* body parameters */
 	LLVMValueRef arena;
-	LLVMValueRef libm[4];         /* expf, logf, tanhf, (spare) */
+	LLVMValueRef libm[4];         /* expf, logf, tanhf, erff */
 	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
 	bool *fused;                  /* per node index: lowered already, inside a producer */
 	void *qw;                     /* per value id: packed-weight globals (l_qweight.c) */
@@ -85,7 +85,7 @@ int be_int_simd(const be_target *t);
  * through AVX-VNNI, 0 without. */
 int be_int_vnni(const be_target *t);
 
-enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF };
+enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF, BE_LIBM_ERFF };
 
 /* Address of v's storage (arena, caller buffer or constant global), or
  * NULL when v is never stored (MP_NONE). */

@@ -167,6 +167,24 @@ class DenseAutoencoder(nn.Module):
         return self.net(x)
 
 
+class SmoothActs(nn.Module):
+    """Conv layers with the smooth activations of newer nets: ELU, Mish
+    (x tanh(softplus(x))), exact GELU (through Erf) and Softplus."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.c2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.c3 = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc = nn.Linear(8, 5)
+
+    def forward(self, x):
+        y = nn.functional.elu(self.c1(x), alpha=0.7)
+        y = nn.functional.mish(self.c2(y))
+        y = nn.functional.gelu(self.c3(y))
+        return self.fc(nn.functional.softplus(y.mean([2, 3])))
+
+
 # ---------------------------------------------------------------------------
 # The case list.
 # ---------------------------------------------------------------------------
@@ -208,6 +226,7 @@ CASES = {
     "dscnn_kws": (DSCNN, (1, 1, 49, 10), dict(opset=10)),
     "dscnn_kws_op17": (DSCNN, (1, 1, 49, 10), dict(opset=17)),
     "dense_autoencoder": (DenseAutoencoder, (2, 640), dict(opset=14)),
+    "smooth_acts": (SmoothActs, (1, 3, 16, 16), dict(opset=13)),
 }
 
 

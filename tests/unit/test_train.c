@@ -449,8 +449,9 @@ static void test_train_batchnorm_running_stats(void **state)
 static void test_train_grad_activations(void **state)
 {
 	(void)state;
-	const ir_op ops[] = {IR_OP_RELU, IR_OP_LEAKY_RELU, IR_OP_CLIP, IR_OP_HARD_SWISH,
-	                     IR_OP_HARD_SIGMOID, IR_OP_SIGMOID, IR_OP_TANH};
+	const ir_op ops[] = {IR_OP_RELU,         IR_OP_LEAKY_RELU, IR_OP_CLIP, IR_OP_HARD_SWISH,
+	                     IR_OP_HARD_SIGMOID, IR_OP_SIGMOID,    IR_OP_TANH, IR_OP_ELU,
+	                     IR_OP_SOFTPLUS,     IR_OP_ERF};
 	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
 		gb b = gb_new();
 		ir_value *x = input(&b, 2, (int64_t[]){3, 12});
@@ -467,6 +468,8 @@ static void test_train_grad_activations(void **state)
 		}
 		if (ops[i] == IR_OP_LEAKY_RELU)
 			ir_node_set_float(b.g, n, "alpha", 0.1f);
+		if (ops[i] == IR_OP_ELU)
+			ir_node_set_float(b.g, n, "alpha", 0.7f);
 		if (ops[i] == IR_OP_HARD_SIGMOID) {
 			ir_node_set_float(b.g, n, "alpha", 0.2f);
 			ir_node_set_float(b.g, n, "beta", 0.5f);
