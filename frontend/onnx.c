@@ -414,6 +414,19 @@ static int bad_count(const char *loc, const char *what, const char *field, size_
 	return -1;
 }
 
+/* The tensor's bytes from its external file or raw_data into p: 1 read,
+ * 0 neither (the typed field holds them), -1 error (reported). */
+static int stored_bytes(const Onnx__TensorProto *tp, const char *loc, const char *what,
+                        const char *model_dir, bool external, void *p, size_t bytes, diag_sink *d)
+{
+	if (external)
+		return read_external(tp, loc, what, model_dir, p, bytes, d) ? -1 : 1;
+	if (!tp->has_raw_data)
+		return 0;
+	memcpy(p, tp->raw_data.data, bytes);
+	return 1;
+}
+
 /* The packed bytes of a sub-byte tensor (sizes checked) unpacked into
  * t's dtype, one element each. */
 static int unpack_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
@@ -429,18 +442,14 @@ static int unpack_tensor(const Onnx__TensorProto *tp, const char *loc, const cha
 		ir_tensor_free(t);
 		return -1;
 	}
-	if (external) {
-		if (read_external(tp, loc, what, model_dir, p, bytes, d)) {
-			free(p);
-			ir_tensor_free(t);
-			return -1;
-		}
-	} else if (tp->has_raw_data) {
-		memcpy(p, tp->raw_data.data, bytes);
-	} else {
-		for (size_t i = 0; i < bytes; i++)
-			p[i] = (uint8_t)tp->int32_data[i];
+	int r = stored_bytes(tp, loc, what, model_dir, external, p, bytes, d);
+	if (r < 0) {
+		free(p);
+		ir_tensor_free(t);
+		return -1;
 	}
+	for (size_t i = 0; !r && i < bytes; i++)
+		p[i] = (uint8_t)tp->int32_data[i];
 	bool sgn = t->dt == IR_DT_I8;
 	for (int64_t k = 0; k < numel; k++) {
 		int v = fe_unpack(p, bits, sgn, k);
@@ -468,17 +477,14 @@ static int double_tensor(const Onnx__TensorProto *tp, const char *loc, const cha
 		ir_tensor_free(t);
 		return -1;
 	}
-	if (external) {
-		if (read_external(tp, loc, what, model_dir, p, bytes, d)) {
-			free(p);
-			ir_tensor_free(t);
-			return -1;
-		}
-	} else if (tp->has_raw_data) {
-		memcpy(p, tp->raw_data.data, bytes);
-	} else {
-		memcpy(p, tp->double_data, bytes);
+	int r = stored_bytes(tp, loc, what, model_dir, external, p, bytes, d);
+	if (r < 0) {
+		free(p);
+		ir_tensor_free(t);
+		return -1;
 	}
+	if (!r)
+		memcpy(p, tp->double_data, bytes);
 	for (int64_t k = 0; k < numel; k++) {
 		float f = (float)p[k];
 		if (isinf(f) && !isinf(p[k])) {

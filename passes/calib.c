@@ -10,6 +10,23 @@
 #define CALIB_DEFAULT 256
 #define CALIB_BATCH 64
 
+int pass_calib_fits(const ir_graph *g, const pass_quant_options *qo, diag_sink *d)
+{
+	const ir_value *in = g->inputs[0];
+	int64_t per = 1;
+	for (int i = 1; i < in->shape.rank; i++)
+		per *= in->shape.d[i];
+	if (per == qo->calib_numel)
+		return 0;
+	char b[96];
+	diag_error(d, qo->calib_src ? qo->calib_src : g->src_file,
+	           "calibration samples have %lld elements each; the model's input '%s' is %s%s "
+	           "(%lld a sample)",
+	           (long long)qo->calib_numel, in->name, ir_dtype_name(in->dt),
+	           ir_shape_str(&in->shape, b, sizeof b), (long long)per);
+	return -1;
+}
+
 /* The run's setup, shared by both forms: the checks, the sample count
  * and the batch (a symbolic one bound for the run; *saved then holds the
  * shapes to restore, else NULL).  0 or -1 after reporting. */
@@ -25,19 +42,9 @@ static int calib_setup(ir_graph *g, const pass_quant_options *qo, int64_t *ns, i
 		diag_error(d, g->src_file, "calibration needs a model with one f32 input");
 		return -1;
 	}
-	ir_value *in = g->inputs[0];
-	int64_t per = 1;
-	for (int i = 1; i < in->shape.rank; i++)
-		per *= in->shape.d[i];
-	if (per != qo->calib_numel) {
-		char b[96];
-		diag_error(d, qo->calib_src ? qo->calib_src : g->src_file,
-		           "calibration samples have %lld elements each; the model's input '%s' is %s%s "
-		           "(%lld a sample)",
-		           (long long)qo->calib_numel, in->name, ir_dtype_name(in->dt),
-		           ir_shape_str(&in->shape, b, sizeof b), (long long)per);
+	if (pass_calib_fits(g, qo, d))
 		return -1;
-	}
+	ir_value *in = g->inputs[0];
 	int64_t cap = qo->calib_max > 0 ? qo->calib_max : CALIB_DEFAULT;
 	*ns = qo->calib_n < cap ? qo->calib_n : cap;
 	*B = in->shape.d[0];

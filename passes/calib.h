@@ -10,6 +10,10 @@
  * Nonzero stops the run (the callback has reported). */
 typedef int (*pass_calib_fn)(void *ctx, int k, const ir_tensor *t, int64_t valid, int64_t B);
 
+/* Do qo's samples hold as many elements as g's one input takes per
+ * sample?  0, or -1 after an error naming the samples' file. */
+int pass_calib_fits(const ir_graph *g, const pass_quant_options *qo, diag_sink *d);
+
 /* Run g (one f32 input; a symbolic batch is bound to at most 64 for the
  * run and restored after) over the calibration samples of qo (at most
  * calib_max, default 256), observing vals[0..nv) (graph outputs are

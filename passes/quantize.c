@@ -271,19 +271,9 @@ static int calib_begin(ir_graph *g, const pass_quant_options *qo, calib_ctx *cc,
 		diag_warn(d, g->src_file, "bias correction needs a model with one f32 input; skipped");
 		return 0;
 	}
-	ir_value *in = g->inputs[0];
-	int64_t per = 1;
-	for (int i = 1; i < in->shape.rank; i++)
-		per *= in->shape.d[i];
-	if (per != qo->calib_numel) {
-		char b[96];
-		diag_error(d, qo->calib_src ? qo->calib_src : g->src_file,
-		           "calibration samples have %lld elements each; the model's input '%s' is %s%s "
-		           "(%lld a sample)",
-		           (long long)qo->calib_numel, in->name, ir_dtype_name(in->dt),
-		           ir_shape_str(&in->shape, b, sizeof b), (long long)per);
+	if (pass_calib_fits(g, qo, d))
 		return -1;
-	}
+	ir_value *in = g->inputs[0];
 	int64_t avail = qo->calib_n < (qo->calib_max > 0 ? qo->calib_max : CALIB_DEFAULT)
 	                    ? qo->calib_n
 	                    : (qo->calib_max > 0 ? qo->calib_max : CALIB_DEFAULT);
