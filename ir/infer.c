@@ -24,6 +24,23 @@ bool ir_op_keeps_quant(ir_op op)
 	}
 }
 
+bool ir_op_table_act(ir_op op)
+{
+	switch (op) {
+	case IR_OP_SIGMOID:
+	case IR_OP_TANH:
+	case IR_OP_HARD_SIGMOID:
+	case IR_OP_HARD_SWISH:
+	case IR_OP_LEAKY_RELU:
+	case IR_OP_ELU:
+	case IR_OP_SOFTPLUS:
+	case IR_OP_ERF:
+		return true;
+	default:
+		return false;
+	}
+}
+
 int ir_infer_node(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (ir_op_table[n->op].infer(g, n, d))

@@ -403,6 +403,9 @@ int ir_infer_shapes(ir_graph *g, diag_sink *d);
 int ir_infer_node(ir_graph *g, ir_node *n, diag_sink *d);
 /* Is op one of those (its integer output on its operand 0's grid)? */
 bool ir_op_keeps_quant(ir_op op);
+/* Is op an activation that an integer input runs through a `lut` table
+ * (fold-qdq builds it from the op's float kernel; every engine reads it)? */
+bool ir_op_table_act(ir_op op);
 
 /* Structural checks: dangling values, cycles, arity, attribute names and
  * kinds, dtypes and shapes consistent with inference, quantization

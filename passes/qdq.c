@@ -813,9 +813,7 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		ir_node *n = g->nodes[i];
 		if (n->dead || n->in[0]->dt != IR_DT_F32)
 			continue;
-		bool lut = n->op == IR_OP_SIGMOID || n->op == IR_OP_TANH || n->op == IR_OP_HARD_SIGMOID ||
-		           n->op == IR_OP_HARD_SWISH || n->op == IR_OP_LEAKY_RELU || n->op == IR_OP_ELU ||
-		           n->op == IR_OP_SOFTPLUS || n->op == IR_OP_ERF;
+		bool lut = ir_op_table_act(n->op);
 		int r = n->op == IR_OP_CONV || n->op == IR_OP_MATMUL ? fold_one(g, n, d)
 		        : n->op == IR_OP_GEMM                       ? fold_gemm(g, n, d)
 		        : n->op == IR_OP_ADD || n->op == IR_OP_MUL  ? fold_eltwise(g, n, d)

@@ -1601,6 +1601,8 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 be_lower_hook be_lower_int(const ir_node *n)
 {
 	ir_dtype dt = n->nin > 0 && n->in[0] ? n->in[0]->dt : IR_DT_F32;
+	if (ir_op_table_act(n->op))
+		return ir_node_attr(n, "lut") ? l_int_lut : NULL;
 	switch (n->op) {
 	case IR_OP_QUANTIZE: return l_quantize;
 	case IR_OP_DEQUANTIZE: return l_dequantize;
@@ -1611,14 +1613,6 @@ be_lower_hook be_lower_int(const ir_node *n)
 	case IR_OP_GLOBAL_MAX_POOL:
 	case IR_OP_GLOBAL_AVG_POOL: return ir_dtype_is_qint(dt) ? l_int_pool : NULL;
 	case IR_OP_RELU: return ir_dtype_is_qint(dt) ? l_int_relu : NULL;
-	case IR_OP_SIGMOID:
-	case IR_OP_TANH:
-	case IR_OP_HARD_SIGMOID:
-	case IR_OP_HARD_SWISH:
-	case IR_OP_ELU:
-	case IR_OP_SOFTPLUS:
-	case IR_OP_ERF:
-	case IR_OP_LEAKY_RELU: return ir_node_attr(n, "lut") ? l_int_lut : NULL;
 	case IR_OP_SOFTMAX: return ir_node_attr(n, "lut") ? l_int_softmax : NULL;
 	case IR_OP_ADD:
 	case IR_OP_MUL: return ir_dtype_is_qint(dt) && n->in[0]->quant ? l_int_addmul : NULL;
@@ -1719,6 +1713,8 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 	}
 	const ir_value *x = n->in[0], *s = n->nin > 1 ? n->in[1] : NULL;
 	const ir_value *z = n->nin > 2 ? n->in[2] : NULL;
+	if (ir_op_table_act(n->op))
+		return lut_supports(n, why, wl);
 	switch (n->op) {
 	case IR_OP_QUANTIZE:
 	case IR_OP_DEQUANTIZE: {
@@ -1745,14 +1741,6 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 	case IR_OP_GLOBAL_MAX_POOL:
 	case IR_OP_GLOBAL_AVG_POOL:
 	case IR_OP_RELU: return pool_relu_supports(n, why, wl);
-	case IR_OP_SIGMOID:
-	case IR_OP_TANH:
-	case IR_OP_HARD_SIGMOID:
-	case IR_OP_HARD_SWISH:
-	case IR_OP_ELU:
-	case IR_OP_SOFTPLUS:
-	case IR_OP_ERF:
-	case IR_OP_LEAKY_RELU: return lut_supports(n, why, wl);
 	case IR_OP_SOFTMAX: return softmax_supports(n, why, wl);
 	case IR_OP_ADD:
 	case IR_OP_MUL: return addmul_supports(n, why, wl);
