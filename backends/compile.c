@@ -271,24 +271,43 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 		           " * No qgtc runtime library, no heap, no static data but its constants%s. */\n",
 		        profile ? " and the profile counters" : "");
 	} else {
-		bool need_exp = false, need_log = false, need_tanh = false, need_erf = false;
+		/* what l_elementwise.c and l_reduce.c call per op */
+		enum { EXP = 1, LOG = 2, TANH = 4, ERF = 8, POW = 16 };
+		static const char *const fname[] = {"expf", "logf", "tanhf", "erff", "powf"};
+		unsigned need = 0;
 		for (int k = 0; k < g->nnodes; k++) {
-			ir_op op = g->nodes[k]->op;
-			if (g->nodes[k]->dead || ir_node_attr(g->nodes[k], "lut"))
+			const ir_node *n = g->nodes[k];
+			if (n->dead || ir_node_attr(n, "lut"))
 				continue; /* an integer table needs no libm */
-			need_exp |= op == IR_OP_SIGMOID || op == IR_OP_SOFTMAX || op == IR_OP_LOG_SOFTMAX ||
-			            op == IR_OP_ELU || op == IR_OP_SOFTPLUS;
-			need_log |= op == IR_OP_LOG_SOFTMAX || op == IR_OP_SOFTPLUS;
-			need_tanh |= op == IR_OP_TANH;
-			need_erf |= op == IR_OP_ERF;
+			switch (n->op) {
+			case IR_OP_SIGMOID:
+			case IR_OP_SOFTMAX:
+			case IR_OP_ELU:
+			case IR_OP_EXP:
+			case IR_OP_SELU:
+			case IR_OP_CELU: need |= EXP; break;
+			case IR_OP_LOG_SOFTMAX:
+			case IR_OP_SOFTPLUS:
+			case IR_OP_REDUCE_LOG_SUM_EXP: need |= EXP | LOG; break;
+			case IR_OP_LOG: need |= LOG; break;
+			case IR_OP_TANH: need |= TANH; break;
+			case IR_OP_MISH: need |= EXP | LOG | TANH; break;
+			case IR_OP_ERF: need |= ERF; break;
+			case IR_OP_GELU: need |= ir_gelu_tanh(n) ? TANH : ERF; break;
+			case IR_OP_POW: need |= POW; break;
+			default: break;
+			}
 		}
 		fprintf(f, "\n/* Link needs: the C library's memcpy/memset (the compiler may call them,\n"
 		           " * as __aeabi_memcpy/__aeabi_memclr on ARM EABI)");
-		if (need_exp || need_log || need_tanh || need_erf)
-			fprintf(f, " and libm (-lm) for%s%s%s%s", need_exp ? " expf" : "", need_log ? " logf" : "",
-			        need_tanh ? " tanhf" : "", need_erf ? " erff" : "");
-		else
+		if (need) {
+			fprintf(f, " and libm (-lm) for");
+			for (int k = 0; k < 5; k++)
+				if (need & (1u << k))
+					fprintf(f, " %s", fname[k]);
+		} else {
 			fprintf(f, "; no libm");
+		}
 		fprintf(f, ".\n * No qgtc runtime library, no heap, no static data but its constants%s. */\n",
 		        profile ? " and the profile counters" : "");
 	}

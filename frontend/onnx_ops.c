@@ -371,6 +371,130 @@ static int tr_elu(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+static int tr_selu(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_float(c->g, n, "alpha", attr_float(c, "alpha", 1.67326319217681884765625f));
+	ir_node_set_float(c->g, n, "gamma", attr_float(c, "gamma", 1.05070102214813232421875f));
+	return 0;
+}
+
+static int tr_celu(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	float alpha = attr_float(c, "alpha", 1.0f);
+	if (!(alpha != 0)) {
+		diag_error(c->d, c->loc, "Celu with alpha %g (it divides by alpha)", (double)alpha);
+		return -1;
+	}
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_float(c->g, n, "alpha", alpha);
+	return 0;
+}
+
+static int tr_gelu(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	copy_str(c, n, "approximate", "approximate");
+	return 0;
+}
+
+/* Max, Min, Sum, Mean: one input or more (numpy broadcasting), folded
+ * left into binary max/min/add nodes; Mean's sum then times 1/count. */
+static int tr_variadic(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, -1, 1, 1))
+		return -1;
+	bool mean = strcmp(nz(c->np->op_type), "Mean") == 0;
+	if (c->nin == 1 && !mean)
+		return emit(c, IR_OP_IDENTITY, 1, c->in, 1, c->out) ? 0 : -1;
+	for (int k = 0; k < c->nin; k++)
+		if (!c->in[k]) {
+			diag_error(c->d, c->loc, "input %d is empty; %s takes no optional inputs", k, nz(c->np->op_type));
+			return -1;
+		}
+	ir_value *acc = c->in[0];
+	for (int k = 1; k < c->nin; k++) {
+		bool last = k == c->nin - 1 && !mean;
+		ir_value *r = last ? c->out[0] : tmp(c, "acc");
+		ir_value *in[2] = {acc, c->in[k]};
+		if (!r || !emit(c, op, 2, in, 1, &r))
+			return -1;
+		acc = r;
+	}
+	if (mean) {
+		ir_value *in[2] = {acc, cst_f32(c, "inv_count", 1.0f / (float)c->nin)};
+		return in[1] && emit(c, IR_OP_MUL, 2, in, 1, c->out) ? 0 : -1;
+	}
+	return 0;
+}
+
+/* LayerNormalization: Y only (Mean and InvStdDev are training outputs),
+ * computed in f32 (stash_type 1). */
+static int tr_layer_norm(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 2, 3, 1, 3))
+		return -1;
+	for (int k = 1; k < c->nout; k++)
+		if (c->out[k]) {
+			diag_error(c->d, c->loc, "output %d (%s) of LayerNormalization is not supported; only Y is", k,
+			           k == 1 ? "Mean" : "InvStdDev");
+			return -1;
+		}
+	int64_t stash = attr_int(c, "stash_type", 1, NULL);
+	if (stash != 1) {
+		diag_error(c->d, c->loc, "stash_type %lld is not supported; only 1 (float32)", (long long)stash);
+		return -1;
+	}
+	ir_node *n = emit(c, op, c->nin, c->in, 1, c->out);
+	if (!n)
+		return -1;
+	copy_int(c, n, "axis", "axis");
+	copy_float(c, n, "epsilon", "epsilon");
+	return 0;
+}
+
+static int tr_instance_norm(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 3, 3, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	copy_float(c, n, "epsilon", "epsilon");
+	return 0;
+}
+
+static int tr_depth_space(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	bool has;
+	int64_t b = attr_int(c, "blocksize", 0, &has);
+	if (!has) {
+		diag_error(c->d, c->loc, "missing required attribute 'blocksize'");
+		return -1;
+	}
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "blocksize", b);
+	if (op == IR_OP_DEPTH_TO_SPACE && c->opset >= 11)
+		copy_str(c, n, "mode", "mode");
+	return 0;
+}
+
 static int tr_hard_sigmoid(fe_onnx_ctx *c, ir_op op)
 {
 	if (arity(c, 1, 1, 1, 1))
@@ -708,7 +832,7 @@ static int tr_axes_op(fe_onnx_ctx *c, ir_op op, int64_t since, bool axes_require
 		if (!(n = emit(c, op, na >= 0 ? 2 : 1, in, 1, c->out)))
 			return -1;
 	}
-	if (op == IR_OP_REDUCE_MEAN) {
+	if (op != IR_OP_SQUEEZE && op != IR_OP_UNSQUEEZE) { /* the reductions */
 		copy_int(c, n, "keepdims", "keepdims");
 		if (c->opset >= 18)
 			copy_int(c, n, "noop_with_empty_axes", "noop_with_empty_axes");
@@ -729,6 +853,12 @@ static int tr_unsqueeze(fe_onnx_ctx *c, ir_op op)
 static int tr_reduce_mean(fe_onnx_ctx *c, ir_op op)
 {
 	return tr_axes_op(c, op, 18, false);
+}
+
+/* ReduceSum took its axes as an input from opset 13, the others from 18. */
+static int tr_reduce_sum(fe_onnx_ctx *c, ir_op op)
+{
+	return tr_axes_op(c, op, 13, false);
 }
 
 static int tr_dropout(fe_onnx_ctx *c, ir_op op)
@@ -1186,6 +1316,40 @@ static const struct onnx_op {
 	{"Unsqueeze", tr_unsqueeze, IR_OP_UNSQUEEZE, 1},
 	{"Identity", tr_plain, IR_OP_IDENTITY, 1},
 	{"ReduceMean", tr_reduce_mean, IR_OP_REDUCE_MEAN, 1},
+	{"ReduceSum", tr_reduce_sum, IR_OP_REDUCE_SUM, 1},
+	{"ReduceMax", tr_reduce_mean, IR_OP_REDUCE_MAX, 1},
+	{"ReduceMin", tr_reduce_mean, IR_OP_REDUCE_MIN, 1},
+	{"ReduceProd", tr_reduce_mean, IR_OP_REDUCE_PROD, 1},
+	{"ReduceL1", tr_reduce_mean, IR_OP_REDUCE_L1, 1},
+	{"ReduceL2", tr_reduce_mean, IR_OP_REDUCE_L2, 1},
+	{"ReduceSumSquare", tr_reduce_mean, IR_OP_REDUCE_SUM_SQUARE, 1},
+	{"ReduceLogSumExp", tr_reduce_mean, IR_OP_REDUCE_LOG_SUM_EXP, 1},
+	{"Sqrt", tr_plain, IR_OP_SQRT, 1},
+	{"Exp", tr_plain, IR_OP_EXP, 1},
+	{"Log", tr_plain, IR_OP_LOG, 1},
+	{"Abs", tr_plain, IR_OP_ABS, 1},
+	{"Neg", tr_plain, IR_OP_NEG, 1},
+	{"Reciprocal", tr_plain, IR_OP_RECIPROCAL, 1},
+	{"Floor", tr_plain, IR_OP_FLOOR, 1},
+	{"Ceil", tr_plain, IR_OP_CEIL, 1},
+	{"Round", tr_plain, IR_OP_ROUND, 11},
+	{"Sign", tr_plain, IR_OP_SIGN, 9},
+	{"Selu", tr_selu, IR_OP_SELU, 1},
+	{"Celu", tr_celu, IR_OP_CELU, 12},
+	{"Softsign", tr_plain, IR_OP_SOFTSIGN, 1},
+	{"Mish", tr_plain, IR_OP_MISH, 18},
+	{"Gelu", tr_gelu, IR_OP_GELU, 20},
+	{"Pow", tr_arith, IR_OP_POW, 1},
+	{"Max", tr_variadic, IR_OP_MAX, 1},
+	{"Min", tr_variadic, IR_OP_MIN, 1},
+	{"Sum", tr_variadic, IR_OP_ADD, 1},
+	{"Mean", tr_variadic, IR_OP_ADD, 1},
+	{"LayerNormalization", tr_layer_norm, IR_OP_LAYER_NORM, 17},
+	{"InstanceNormalization", tr_instance_norm, IR_OP_INSTANCE_NORM, 1},
+	{"Expand", tr_plain, IR_OP_EXPAND, 8},
+	{"Tile", tr_plain, IR_OP_TILE, 6},
+	{"DepthToSpace", tr_depth_space, IR_OP_DEPTH_TO_SPACE, 1},
+	{"SpaceToDepth", tr_depth_space, IR_OP_SPACE_TO_DEPTH, 1},
 	{"Dropout", tr_dropout, IR_OP_DROPOUT, 1},
 	{"Shape", tr_shape, IR_OP_SHAPE, 1},
 	{"Gather", tr_gather, IR_OP_GATHER, 1},

@@ -90,6 +90,38 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_UNSQUEEZE: return "Unsqueeze";
 	case IR_OP_IDENTITY: return "Identity";
 	case IR_OP_REDUCE_MEAN: return "ReduceMean";
+	case IR_OP_REDUCE_SUM: return "ReduceSum";
+	case IR_OP_REDUCE_MAX: return "ReduceMax";
+	case IR_OP_REDUCE_MIN: return "ReduceMin";
+	case IR_OP_REDUCE_PROD: return "ReduceProd";
+	case IR_OP_REDUCE_L1: return "ReduceL1";
+	case IR_OP_REDUCE_L2: return "ReduceL2";
+	case IR_OP_REDUCE_SUM_SQUARE: return "ReduceSumSquare";
+	case IR_OP_REDUCE_LOG_SUM_EXP: return "ReduceLogSumExp";
+	case IR_OP_SQRT: return "Sqrt";
+	case IR_OP_EXP: return "Exp";
+	case IR_OP_LOG: return "Log";
+	case IR_OP_ABS: return "Abs";
+	case IR_OP_NEG: return "Neg";
+	case IR_OP_RECIPROCAL: return "Reciprocal";
+	case IR_OP_FLOOR: return "Floor";
+	case IR_OP_CEIL: return "Ceil";
+	case IR_OP_ROUND: return "Round";
+	case IR_OP_SIGN: return "Sign";
+	case IR_OP_SELU: return "Selu";
+	case IR_OP_CELU: return "Celu";
+	case IR_OP_SOFTSIGN: return "Softsign";
+	case IR_OP_MISH: *since = 18; return "Mish";
+	case IR_OP_GELU: *since = 20; return "Gelu";
+	case IR_OP_POW: return "Pow";
+	case IR_OP_MAX: return "Max";
+	case IR_OP_MIN: return "Min";
+	case IR_OP_LAYER_NORM: *since = 17; return "LayerNormalization";
+	case IR_OP_INSTANCE_NORM: return "InstanceNormalization";
+	case IR_OP_EXPAND: return "Expand";
+	case IR_OP_TILE: return "Tile";
+	case IR_OP_DEPTH_TO_SPACE: return "DepthToSpace";
+	case IR_OP_SPACE_TO_DEPTH: return "SpaceToDepth";
 	case IR_OP_DROPOUT: return "Dropout";
 	case IR_OP_SHAPE: return "Shape";
 	case IR_OP_GATHER: return "Gather";
@@ -101,6 +133,23 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_QUANTIZE: return "QuantizeLinear";
 	case IR_OP_DEQUANTIZE: return "DequantizeLinear";
 	default: *since = 0; return NULL;
+	}
+}
+
+/* The reductions whose axes became an input only at opset 18 (ReduceSum's
+ * did at 13). */
+static bool reduce_axes_attr(ir_op op)
+{
+	switch (op) {
+	case IR_OP_REDUCE_MEAN:
+	case IR_OP_REDUCE_MAX:
+	case IR_OP_REDUCE_MIN:
+	case IR_OP_REDUCE_PROD:
+	case IR_OP_REDUCE_L1:
+	case IR_OP_REDUCE_L2:
+	case IR_OP_REDUCE_SUM_SQUARE:
+	case IR_OP_REDUCE_LOG_SUM_EXP: return true;
+	default: return false;
 	}
 }
 
@@ -121,7 +170,7 @@ static const char *onnx_attr(ir_op op, const char *name, int *since)
 		*since = 15;
 	else if (op == IR_OP_AVG_POOL && strcmp(name, "dilations") == 0)
 		*since = 19;
-	else if (op == IR_OP_REDUCE_MEAN && strcmp(name, "noop_with_empty_axes") == 0)
+	else if (reduce_axes_attr(op) && strcmp(name, "noop_with_empty_axes") == 0)
 		*since = 18;
 	else if (op == IR_OP_SPLIT && strcmp(name, "num_outputs") == 0)
 		*since = 18;
@@ -319,7 +368,8 @@ static int node_attrs(wctx *c, const ir_node *n, Onnx__NodeProto *np)
 	return 0;
 }
 
-/* ReduceMean's axes are an input only from opset 18; at 13 a constant
+/* ReduceMean's (and ReduceMax's, ...) axes are an input only from opset
+ * 18; at 13 a constant
  * axes input goes back into the attribute. */
 static int reduce_mean_axes(wctx *c, const ir_node *n, Onnx__NodeProto *np)
 {
@@ -797,7 +847,7 @@ static int build(wctx *c, Onnx__ModelProto *m)
 		np->n_output = (size_t)nout;
 		if (node_attrs(c, n, np))
 			return -1;
-		if (n->op == IR_OP_REDUCE_MEAN && c->opset < 18 && reduce_mean_axes(c, n, np))
+		if (reduce_axes_attr(n->op) && c->opset < 18 && reduce_mean_axes(c, n, np))
 			return -1;
 		if (n->op == IR_OP_PAD && nin > 3)
 			need_opset(c, 18);

@@ -1,6 +1,8 @@
 /* infer.c: whole-graph shape inference, dispatching to each op's infer,
  * and the propagation of an integer activation's quantization through the
  * ops that do not change it. */
+#include <string.h>
+
 #include "kernel.h"
 
 /* Ops whose integer output is on its input's grid: they move, select,
@@ -35,10 +37,26 @@ bool ir_op_table_act(ir_op op)
 	case IR_OP_ELU:
 	case IR_OP_SOFTPLUS:
 	case IR_OP_ERF:
+	case IR_OP_ABS:
+	case IR_OP_NEG:
+	case IR_OP_FLOOR:
+	case IR_OP_CEIL:
+	case IR_OP_ROUND:
+	case IR_OP_SIGN:
+	case IR_OP_SELU:
+	case IR_OP_CELU:
+	case IR_OP_SOFTSIGN:
+	case IR_OP_MISH:
+	case IR_OP_GELU:
 		return true;
 	default:
 		return false;
 	}
+}
+
+bool ir_gelu_tanh(const ir_node *n)
+{
+	return strcmp(ir_attr_str(n, "approximate", "none"), "tanh") == 0;
 }
 
 int ir_infer_node(ir_graph *g, ir_node *n, diag_sink *d)

@@ -406,6 +406,13 @@ bool ir_op_keeps_quant(ir_op op);
 /* Is op an activation that an integer input runs through a `lut` table
  * (fold-qdq builds it from the op's float kernel; every engine reads it)? */
 bool ir_op_table_act(ir_op op);
+/* gelu with approximate="tanh" (else the erf form). */
+bool ir_gelu_tanh(const ir_node *n);
+/* expand, tile, depth_to_space, space_to_depth of x (shape xs) into y
+ * (ys): y row-major over dims[0..*rank) takes x[sum idx_i * st[i]];
+ * -1 when the node does not fit the shapes (ir/k_shape.c). */
+int ir_copy_map(const ir_node *n, const ir_shape *xs, const ir_shape *ys, int *rank, int64_t *dims,
+                int64_t *st);
 
 /* Structural checks: dangling values, cycles, arity, attribute names and
  * kinds, dtypes and shapes consistent with inference, quantization

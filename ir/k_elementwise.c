@@ -463,6 +463,155 @@ int ir_eval_erf(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *
 	return eval_act(n, in, out, d, erf_f, 0, 0);
 }
 
+/* ------------------------------------------------ elementwise math */
+
+/* Unary math and smooth activations (ONNX Sqrt, Exp, Log, Abs, Neg,
+ * Reciprocal, Floor, Ceil, Round, Sign, Selu, Celu, Softsign, Mish, Gelu).
+ * The backends compute the same formulas with the same libm calls; where
+ * a target has no instruction for floor/ceil/round they use an exact
+ * integer form (l_elementwise.c), so results are the same bits. */
+static float sqrt_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return sqrtf(x);
+}
+
+static float exp_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return expf(x);
+}
+
+static float log_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return logf(x);
+}
+
+static float abs_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return fabsf(x);
+}
+
+static float neg_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return -x;
+}
+
+static float reciprocal_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return 1.0f / x;
+}
+
+static float floor_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return floorf(x);
+}
+
+static float ceil_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return ceilf(x);
+}
+
+/* Halves to even (ONNX Round), whatever the rounding mode. */
+static float round_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	float r = roundf(x); /* halves away from zero */
+	if (fabsf(x - truncf(x)) == 0.5f)
+		r = 2.0f * roundf(x / 2.0f);
+	return r;
+}
+
+/* -1, 0 or 1; NaN stays NaN. */
+static float sign_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return x > 0 ? 1.0f : x < 0 ? -1.0f : x;
+}
+
+/* gamma (alpha (exp(x) - 1)) at or below 0, gamma x above. */
+static float selu_f(float x, float alpha, float gamma)
+{
+	return x > 0 ? gamma * x : gamma * (alpha * (expf(x) - 1.0f));
+}
+
+/* max(0, x) + min(0, alpha (exp(x / alpha) - 1)). */
+static float celu_f(float x, float alpha, float b)
+{
+	(void)b;
+	return x > 0 ? x : alpha * (expf(x / alpha) - 1.0f);
+}
+
+static float softsign_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return x / (1.0f + fabsf(x));
+}
+
+/* x tanh(softplus(x)). */
+static float mish_f(float x, float a, float b)
+{
+	return x * tanhf(softplus_f(x, a, b));
+}
+
+/* x/2 (1 + erf(x / sqrt 2)), or with approximate="tanh" (b = 1)
+ * x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))). */
+static float gelu_f(float x, float a, float tanh_form)
+{
+	(void)a;
+	if (tanh_form != 0)
+		return 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+	return 0.5f * x * (1.0f + erff(x * 0.7071067811865476f));
+}
+
+#define UNARY_OP(name, fn, a, b)                                                                   \
+	int ir_infer_##name(ir_graph *g, ir_node *n, diag_sink *d)                                 \
+	{                                                                                          \
+		return infer_act(g, n, d);                                                         \
+	}                                                                                          \
+	int ir_eval_##name(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,   \
+	                   diag_sink *d)                                                           \
+	{                                                                                          \
+		return eval_act(n, in, out, d, fn, a, b);                                          \
+	}
+
+UNARY_OP(sqrt, sqrt_f, 0, 0)
+UNARY_OP(exp, exp_f, 0, 0)
+UNARY_OP(log, log_f, 0, 0)
+UNARY_OP(abs, abs_f, 0, 0)
+UNARY_OP(neg, neg_f, 0, 0)
+UNARY_OP(reciprocal, reciprocal_f, 0, 0)
+UNARY_OP(floor, floor_f, 0, 0)
+UNARY_OP(ceil, ceil_f, 0, 0)
+UNARY_OP(round, round_f, 0, 0)
+UNARY_OP(sign, sign_f, 0, 0)
+UNARY_OP(selu, selu_f, ir_attr_float(n, "alpha", 1.67326319217681884765625f),
+         ir_attr_float(n, "gamma", 1.05070102214813232421875f))
+UNARY_OP(celu, celu_f, ir_attr_float(n, "alpha", 1.0f), 0)
+UNARY_OP(softsign, softsign_f, 0, 0)
+UNARY_OP(mish, mish_f, 0, 0)
+
+int ir_infer_gelu(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	const char *a = ir_attr_str(n, "approximate", "none");
+	if (strcmp(a, "none") && strcmp(a, "tanh")) {
+		k_error(g, n, d, "approximate '%s'; expected none or tanh", a);
+		return -1;
+	}
+	return infer_act(g, n, d);
+}
+
+int ir_eval_gelu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_act(n, in, out, d, gelu_f, 0, ir_gelu_tanh(n));
+}
+
 /* ----------------------------------------------------------- batchnorm */
 
 static const char *bn_param_name[5] = {"X", "scale", "B", "mean", "var"};
@@ -694,7 +843,7 @@ int ir_eval_clip(const ir_node *n, const ir_tensor *const *in, ir_tensor *const 
 
 /* ------------------------------------------------- binary arithmetic */
 
-typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV } bin_op;
+typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_POW, BIN_MAX, BIN_MIN } bin_op;
 
 /* ------------------------------------------- integer add and mul */
 
@@ -901,6 +1050,20 @@ static int int_binop(const ir_node *n, bin_op op, int64_t a, int64_t b, int64_t 
 		/* INT64_MIN / -1 overflows in C; it wraps to INT64_MIN. */
 		*r = b == -1 ? (int64_t)(0 - (uint64_t)a) : a / b;
 		return 0;
+	case BIN_POW: {
+		if (b < 0) {
+			k_error(NULL, n, d, "integer power with a negative exponent (%lld)", (long long)b);
+			return -1;
+		}
+		uint64_t p = 1, base = (uint64_t)a;
+		for (; b; b >>= 1, base *= base)
+			if (b & 1)
+				p *= base;
+		*r = (int64_t)p;
+		return 0;
+	}
+	case BIN_MAX: *r = a > b ? a : b; return 0;
+	case BIN_MIN: *r = a < b ? a : b; return 0;
 	}
 	return 0;
 }
@@ -912,6 +1075,10 @@ static float f32_binop(bin_op op, float a, float b)
 	case BIN_SUB: return a - b;
 	case BIN_MUL: return a * b;
 	case BIN_DIV: return a / b;
+	case BIN_POW: return powf(a, b);
+	/* NaN in either operand gives NaN, as numpy's maximum and minimum */
+	case BIN_MAX: return a > b || a != a ? a : b;
+	case BIN_MIN: return a < b || a != a ? a : b;
 	}
 	return 0;
 }
@@ -992,6 +1159,36 @@ int ir_infer_div(ir_graph *g, ir_node *n, diag_sink *d)
 int ir_eval_div(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
 	return eval_binary(n, in, out, d, BIN_DIV);
+}
+
+int ir_infer_pow(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_binary(g, n, d);
+}
+
+int ir_eval_pow(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_binary(n, in, out, d, BIN_POW);
+}
+
+int ir_infer_max(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_binary(g, n, d);
+}
+
+int ir_eval_max(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_binary(n, in, out, d, BIN_MAX);
+}
+
+int ir_infer_min(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_binary(g, n, d);
+}
+
+int ir_eval_min(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_binary(n, in, out, d, BIN_MIN);
 }
 
 /* ------------------------------------------- identity, dropout, cast */

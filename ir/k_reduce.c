@@ -321,18 +321,29 @@ static ir_shape reduce_shape(const ir_shape *s, const bool *red, bool keep)
 	return o;
 }
 
-int ir_infer_reduce_mean(ir_graph *g, ir_node *n, diag_sink *d)
+/* The reductions that also take integers (shape arithmetic: ReduceProd
+ * of a Shape, ReduceMax of sizes). */
+static bool reduce_takes_ints(ir_op op)
+{
+	return op == IR_OP_REDUCE_SUM || op == IR_OP_REDUCE_MAX || op == IR_OP_REDUCE_MIN ||
+	       op == IR_OP_REDUCE_PROD;
+}
+
+/* Every reduction: reduce_mean, _sum, _max, _min, _prod, _l1, _l2,
+ * _sum_square, _log_sum_exp (ONNX's Reduce* with opset-18 axes). */
+static int infer_reduce(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!k_need_in(g, n, 0, d))
 		return -1;
 	const ir_value *x = n->in[0];
 	if (x->dt == IR_DT_UNDEF)
 		return k_defer(n);
-	if (x->dt != IR_DT_F32) {
+	if (x->dt != IR_DT_F32 &&
+	    !(reduce_takes_ints(n->op) && (x->dt == IR_DT_I64 || x->dt == IR_DT_I32))) {
 		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
 		return -1;
 	}
-	n->out[0]->dt = IR_DT_F32;
+	n->out[0]->dt = x->dt;
 	if (x->shape.rank < 0)
 		return k_defer(n);
 	int r = x->shape.rank;
@@ -360,15 +371,65 @@ int ir_infer_reduce_mean(ir_graph *g, ir_node *n, diag_sink *d)
 	/* Reducing the symbolic batch dim gives a concrete 1 or drops it, and
 	 * a kept one stays first: the batch stays in d[0] either way. */
 	ir_shape o = reduce_shape(&x->shape, red, ir_attr_int(n, "keepdims", 1) != 0);
-	k_set_out(n, 0, IR_DT_F32, &o);
+	k_set_out(n, 0, x->dt, &o);
 	return 0;
 }
 
-int ir_eval_reduce_mean(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+/* The start of a slot, one element folded in, and the slot's value from
+ * its accumulator and element count (mean: /count; l2: sqrt; ...).  Float
+ * slots accumulate in double; the backends (l_reduce.c) do the same steps
+ * in f32. */
+static double red_init(ir_op op)
+{
+	switch (op) {
+	case IR_OP_REDUCE_MAX: return -INFINITY;
+	case IR_OP_REDUCE_MIN: return INFINITY;
+	case IR_OP_REDUCE_PROD: return 1;
+	default: return 0;
+	}
+}
+
+static double red_step(ir_op op, double acc, double v)
+{
+	switch (op) {
+	case IR_OP_REDUCE_MAX: return v > acc ? v : acc;
+	case IR_OP_REDUCE_MIN: return v < acc ? v : acc;
+	case IR_OP_REDUCE_PROD: return acc * v;
+	case IR_OP_REDUCE_L1: return acc + fabs(v);
+	case IR_OP_REDUCE_L2:
+	case IR_OP_REDUCE_SUM_SQUARE: return acc + v * v;
+	case IR_OP_REDUCE_LOG_SUM_EXP: return acc + exp(v);
+	default: return acc + v;
+	}
+}
+
+static double red_done(ir_op op, double acc, int64_t per)
+{
+	switch (op) {
+	case IR_OP_REDUCE_MEAN: return per ? acc / (double)per : NAN; /* mean of none: NaN, as numpy */
+	case IR_OP_REDUCE_L2: return sqrt(acc);
+	case IR_OP_REDUCE_LOG_SUM_EXP: return log(acc);
+	default: return acc;
+	}
+}
+
+/* Integer slots (sum, max, min, prod of i32/i64): wrapping arithmetic. */
+static int64_t red_step_int(ir_op op, int64_t acc, int64_t v)
+{
+	switch (op) {
+	case IR_OP_REDUCE_MAX: return v > acc ? v : acc;
+	case IR_OP_REDUCE_MIN: return v < acc ? v : acc;
+	case IR_OP_REDUCE_PROD: return (int64_t)((uint64_t)acc * (uint64_t)v);
+	default: return (int64_t)((uint64_t)acc + (uint64_t)v);
+	}
+}
+
+static int eval_reduce(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
 	const ir_tensor *x = in[0];
 	ir_tensor *y = out[0];
-	if (!x || x->dt != IR_DT_F32 || y->dt != IR_DT_F32) {
+	bool ints = x && (x->dt == IR_DT_I64 || x->dt == IR_DT_I32) && reduce_takes_ints(n->op);
+	if (!x || (x->dt != IR_DT_F32 && !ints) || y->dt != x->dt) {
 		k_error(NULL, n, d, "operand does not match the inferred output");
 		return -1;
 	}
@@ -403,32 +464,203 @@ int ir_eval_reduce_mean(const ir_node *n, const ir_tensor *const *in, ir_tensor 
 	int64_t kst[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
 	k_strides(&ko, kst);
 	int64_t nout = numel(y), nin = numel(x);
-	double *acc = calloc((size_t)(nout ? nout : 1), sizeof *acc);
-	if (!acc) {
+	double *acc = malloc(sizeof *acc * (size_t)(nout ? nout : 1));
+	int64_t *iacc = malloc(sizeof *iacc * (size_t)(nout ? nout : 1));
+	if (!acc || !iacc) {
+		free(acc);
+		free(iacc);
 		k_error(NULL, n, d, "out of memory");
 		return -1;
 	}
-	const float *xp = x->data;
+	ir_op op = n->op;
+	int64_t istart = op == IR_OP_REDUCE_MAX ? INT64_MIN : op == IR_OP_REDUCE_MIN ? INT64_MAX
+	                 : op == IR_OP_REDUCE_PROD                                  ? 1
+	                                                                            : 0;
+	for (int64_t k = 0; k < nout; k++) {
+		acc[k] = red_init(op);
+		iacc[k] = istart;
+	}
 	for (int64_t k = 0; k < nin; k++) {
 		int64_t dst = 0;
 		for (int i = 0; i < r; i++)
 			dst += red[i] ? 0 : idx[i] * kst[i];
-		acc[dst] += xp[k];
+		if (!ints)
+			acc[dst] = red_step(op, acc[dst], ((const float *)x->data)[k]);
+		else
+			iacc[dst] = red_step_int(op, iacc[dst],
+			                         x->dt == IR_DT_I64 ? ((const int64_t *)x->data)[k]
+			                                            : ((const int32_t *)x->data)[k]);
 		for (int i = r - 1; i >= 0; i--) {
 			if (++idx[i] < x->shape.d[i])
 				break;
 			idx[i] = 0;
 		}
 	}
-	/* Count of elements folded into each output; mean of none is NaN,
-	 * as numpy gives. */
+	/* Count of elements folded into each output. */
 	int64_t per = 1;
 	for (int i = 0; i < r; i++)
 		if (red[i])
 			per *= x->shape.d[i];
-	float *yp = y->data;
-	for (int64_t k = 0; k < nout; k++)
-		yp[k] = per ? (float)(acc[k] / (double)per) : NAN;
+	for (int64_t k = 0; k < nout; k++) {
+		if (!ints)
+			((float *)y->data)[k] = (float)red_done(op, acc[k], per);
+		else if (y->dt == IR_DT_I64)
+			((int64_t *)y->data)[k] = iacc[k];
+		else
+			((int32_t *)y->data)[k] = (int32_t)iacc[k];
+	}
 	free(acc);
+	free(iacc);
 	return 0;
+}
+
+#define REDUCE_OP(name)                                                                            \
+	int ir_infer_##name(ir_graph *g, ir_node *n, diag_sink *d)                                 \
+	{                                                                                          \
+		return infer_reduce(g, n, d);                                                      \
+	}                                                                                          \
+	int ir_eval_##name(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,   \
+	                   diag_sink *d)                                                           \
+	{                                                                                          \
+		return eval_reduce(n, in, out, d);                                                 \
+	}
+
+REDUCE_OP(reduce_mean)
+REDUCE_OP(reduce_sum)
+REDUCE_OP(reduce_max)
+REDUCE_OP(reduce_min)
+REDUCE_OP(reduce_prod)
+REDUCE_OP(reduce_l1)
+REDUCE_OP(reduce_l2)
+REDUCE_OP(reduce_sum_square)
+REDUCE_OP(reduce_log_sum_exp)
+
+/* -------------------------------------------- layer_norm, instance_norm */
+
+/* Both normalise rows of a tensor: layer_norm the last dims from `axis`
+ * (ONNX LayerNormalization, opset 17: Scale and B over those dims, or one
+ * element each), instance_norm the spatial dims of each (batch, channel)
+ * (ONNX InstanceNormalization: Scale and B per channel).  Per row of L
+ * elements: mean, var = mean((x - mean)^2), then
+ *   y = (x - mean) / sqrt(var + epsilon) * scale + B. */
+static int norm_rows(const ir_node *n, const ir_shape *xs, int64_t *rows, int64_t *len)
+{
+	int r = xs->rank, a = n->op == IR_OP_LAYER_NORM ? k_axis(ir_attr_int(n, "axis", -1), r) : 2;
+	if (a < 0 || (n->op == IR_OP_INSTANCE_NORM && r < 3))
+		return -1;
+	*rows = prod(xs, 0, a);
+	*len = prod(xs, a, r);
+	return 0;
+}
+
+/* Elements scale/B must have: layer_norm L (or 1), instance_norm C. */
+static int norm_param_ok(const ir_node *n, const ir_shape *xs, int64_t len, int64_t cnt)
+{
+	if (n->op == IR_OP_INSTANCE_NORM)
+		return cnt == xs->d[1];
+	return cnt == len || cnt == 1;
+}
+
+static int infer_norm(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	int np = n->op == IR_OP_LAYER_NORM ? 2 : 3;
+	for (int k = 0; k < np; k++)
+		if (!k_need_in(g, n, k, d))
+			return -1;
+	const ir_value *x = n->in[0];
+	for (int k = 0; k < n->nin; k++) {
+		const ir_value *v = n->in[k];
+		if (!v || v->dt == IR_DT_UNDEF)
+			continue;
+		if (v->dt != IR_DT_F32) {
+			k_error(g, n, d, "input %d '%s' has dtype %s; expected f32", k, v->name, ir_dtype_name(v->dt));
+			return -1;
+		}
+	}
+	if (x->dt == IR_DT_UNDEF)
+		return k_defer(n);
+	n->out[0]->dt = IR_DT_F32;
+	if (x->shape.rank < 0)
+		return k_defer(n);
+	int64_t rows, len;
+	if (norm_rows(n, &x->shape, &rows, &len)) {
+		if (n->op == IR_OP_INSTANCE_NORM)
+			k_error(g, n, d, "input has rank %d; an instance norm needs rank 3 or more (N, C, spatial...)",
+			        x->shape.rank);
+		else
+			k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)ir_attr_int(n, "axis", -1),
+			        x->shape.rank);
+		return -1;
+	}
+	(void)rows;
+	for (int k = 1; k < n->nin; k++) {
+		const ir_value *v = n->in[k];
+		if (!v || v->shape.rank < 0)
+			continue;
+		int64_t cnt = ir_shape_numel(&v->shape);
+		if (cnt >= 0 && len >= 0 && (n->op != IR_OP_INSTANCE_NORM || x->shape.d[1] >= 0) &&
+		    !norm_param_ok(n, &x->shape, len, cnt)) {
+			char s[96];
+			k_error(g, n, d, "%s '%s' has shape %s; expected %lld elements (%s)", k == 1 ? "scale" : "B",
+			        v->name, ir_shape_str(&v->shape, s, sizeof s),
+			        (long long)(n->op == IR_OP_INSTANCE_NORM ? x->shape.d[1] : len),
+			        n->op == IR_OP_INSTANCE_NORM ? "one per channel" : "the normalised dims");
+			return -1;
+		}
+	}
+	k_set_out(n, 0, IR_DT_F32, &x->shape);
+	return 0;
+}
+
+static int eval_norm(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0], *sc = in[1], *bi = n->nin > 2 ? in[2] : NULL;
+	ir_tensor *y = out[0];
+	int64_t rows, len;
+	if (!x || !sc || x->dt != IR_DT_F32 || y->dt != IR_DT_F32 || !ir_shape_eq(&x->shape, &y->shape) ||
+	    norm_rows(n, &x->shape, &rows, &len) || !norm_param_ok(n, &x->shape, len, numel(sc)) ||
+	    (bi && !norm_param_ok(n, &x->shape, len, numel(bi)))) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	float eps = ir_attr_float(n, "epsilon", 1e-5f);
+	const float *xp = x->data, *sp = sc->data, *bp = bi ? bi->data : NULL;
+	float *yp = y->data;
+	int64_t C = x->shape.d[1], ns = numel(sc), nb = bi ? numel(bi) : 0;
+	for (int64_t o = 0; o < rows; o++) {
+		const float *xr = xp + o * len;
+		double sum = 0, sq = 0;
+		for (int64_t j = 0; j < len; j++)
+			sum += xr[j];
+		double mean = sum / (double)len;
+		for (int64_t j = 0; j < len; j++)
+			sq += (xr[j] - mean) * (xr[j] - mean);
+		double inv = 1.0 / sqrt(sq / (double)len + eps);
+		for (int64_t j = 0; j < len; j++) {
+			int64_t k = n->op == IR_OP_INSTANCE_NORM ? o % C : ns == 1 ? 0 : j;
+			int64_t kb = n->op == IR_OP_INSTANCE_NORM ? o % C : nb == 1 ? 0 : j;
+			yp[o * len + j] = (float)((xr[j] - mean) * inv * sp[k] + (bp ? bp[kb] : 0.0));
+		}
+	}
+	return 0;
+}
+
+int ir_infer_layer_norm(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_norm(g, n, d);
+}
+
+int ir_eval_layer_norm(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_norm(n, in, out, d);
+}
+
+int ir_infer_instance_norm(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_norm(g, n, d);
+}
+
+int ir_eval_instance_norm(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_norm(n, in, out, d);
 }

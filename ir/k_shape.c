@@ -1395,3 +1395,265 @@ int ir_eval_constant_of_shape(const ir_node *n, const ir_tensor *const *in, ir_t
 	}
 	return 0;
 }
+
+/* ------------------------------ expand, tile, depth_to_space, space_to_depth */
+
+/* These four copy every output element from one input element whose
+ * index is affine in the output's: y, row-major over dims[0..*rank), takes
+ * x[sum idx_i * st[i]].  expand: the broadcast strides (0 where x's dim is
+ * 1); tile: each repeated axis split into (repeat, extent) with stride 0
+ * on the repeat; depth_to_space and space_to_depth: the 6-D transposes
+ * ONNX defines them by.  The backends copy by the same map
+ * (l_shape.c).  -1 when the node does not fit its shapes (inference
+ * reports why) or tile needs more than IR_MAX_RANK dims. */
+int ir_copy_map(const ir_node *n, const ir_shape *xs, const ir_shape *ys, int *rank, int64_t *dims,
+                int64_t *st)
+{
+	int r = xs->rank;
+	int64_t xst[IR_MAX_RANK];
+	k_strides(xs, xst);
+	switch (n->op) {
+	case IR_OP_EXPAND:
+		if (ys->rank < r)
+			return -1;
+		*rank = ys->rank;
+		for (int i = 0; i < ys->rank; i++)
+			dims[i] = ys->d[i];
+		ir_bcast_strides(ys->rank, r, xs->d, 1, st);
+		return 0;
+	case IR_OP_TILE: {
+		int64_t rep[IR_MAX_RANK];
+		if (!n->in[1] || ir_const_ints(n->in[1], rep, IR_MAX_RANK) != r)
+			return -1;
+		int k = 0;
+		for (int i = 0; i < r; i++) {
+			if (rep[i] != 1) {
+				if (k == IR_MAX_RANK)
+					return -1;
+				dims[k] = rep[i];
+				st[k++] = 0;
+			}
+			if (k == IR_MAX_RANK)
+				return -1;
+			dims[k] = xs->d[i];
+			st[k++] = xst[i];
+		}
+		*rank = k;
+		return 0;
+	}
+	case IR_OP_DEPTH_TO_SPACE:
+	case IR_OP_SPACE_TO_DEPTH: {
+		int64_t b = ir_attr_int(n, "blocksize", 0);
+		if (r != 4 || b < 1)
+			return -1;
+		int64_t N = xs->d[0], C = xs->d[1], H = xs->d[2], W = xs->d[3];
+		*rank = 6;
+		if (n->op == IR_OP_SPACE_TO_DEPTH) {
+			if (H % b || W % b)
+				return -1;
+			int64_t d6[6] = {N, b, b, C, H / b, W / b}, s6[6] = {C * H * W, W, 1, H * W, b * W, b};
+			memcpy(dims, d6, sizeof d6);
+			memcpy(st, s6, sizeof s6);
+			return 0;
+		}
+		if (C % (b * b))
+			return -1;
+		int64_t Cp = C / (b * b);
+		int64_t d6[6] = {N, Cp, H, b, W, b};
+		memcpy(dims, d6, sizeof d6);
+		if (strcmp(ir_attr_str(n, "mode", "DCR"), "CRD") == 0) {
+			int64_t s6[6] = {C * H * W, b * b * H * W, W, b * H * W, 1, H * W};
+			memcpy(st, s6, sizeof s6);
+		} else {
+			int64_t s6[6] = {C * H * W, H * W, W, b * Cp * H * W, 1, Cp * H * W};
+			memcpy(st, s6, sizeof s6);
+		}
+		return 0;
+	}
+	default: return -1;
+	}
+}
+
+int ir_infer_expand(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
+		return -1;
+	const ir_value *x = n->in[0], *sv = n->in[1];
+	set_out_dt(n, x->dt);
+	if (x->shape.rank < 0 || !ir_value_is_const(sv))
+		return k_defer(n);
+	int64_t v[IR_MAX_RANK];
+	int cnt = (sv->dt == IR_DT_I64 || sv->dt == IR_DT_I32) && sv->shape.rank == 1
+	                  ? ir_const_ints(sv, v, IR_MAX_RANK) : -1;
+	if (cnt < 0) {
+		char s[96];
+		k_error(g, n, d, "shape '%s' is %s%s; expected a 1-D i64 of at most %d elements", sv->name,
+		        ir_dtype_name(sv->dt), ir_shape_str(&sv->shape, s, sizeof s), IR_MAX_RANK);
+		return -1;
+	}
+	ir_shape want = {.rank = cnt}, o;
+	for (int i = 0; i < cnt; i++) {
+		if (v[i] < 0) {
+			k_error(g, n, d, "shape[%d] = %lld is negative", i, (long long)v[i]);
+			return -1;
+		}
+		want.d[i] = v[i];
+	}
+	if (k_broadcast_shape(&x->shape, &want, &o)) {
+		char a[96], b[96];
+		k_error(g, n, d, "cannot expand %s to %s", ir_shape_str(&x->shape, a, sizeof a),
+		        ir_shape_str(&want, b, sizeof b));
+		return -1;
+	}
+	k_set_out(n, 0, x->dt, &o);
+	return 0;
+}
+
+int ir_infer_tile(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
+		return -1;
+	const ir_value *x = n->in[0], *rv = n->in[1];
+	set_out_dt(n, x->dt);
+	if (x->shape.rank < 0 || !ir_value_is_const(rv))
+		return k_defer(n);
+	int r = x->shape.rank;
+	int64_t rep[IR_MAX_RANK];
+	if ((rv->dt != IR_DT_I64 && rv->dt != IR_DT_I32) || ir_const_ints(rv, rep, IR_MAX_RANK) != r) {
+		char s[96];
+		k_error(g, n, d, "repeats '%s' is %s%s; expected %d i64 values, one per axis", rv->name,
+		        ir_dtype_name(rv->dt), ir_shape_str(&rv->shape, s, sizeof s), r);
+		return -1;
+	}
+	ir_shape o = x->shape;
+	for (int i = 0; i < r; i++) {
+		if (rep[i] < 0) {
+			k_error(g, n, d, "repeats[%d] = %lld is negative", i, (long long)rep[i]);
+			return -1;
+		}
+		if (o.d[i] == IR_DIM_SYM && rep[i] != 1) {
+			k_error(g, n, d, "repeating the symbolic batch axis is not supported");
+			return -1;
+		}
+		if (o.d[i] != IR_DIM_SYM)
+			o.d[i] *= rep[i];
+	}
+	int rank;
+	int64_t dims[IR_MAX_RANK], st[IR_MAX_RANK];
+	if (ir_shape_numel(&x->shape) >= 0 && ir_copy_map(n, &x->shape, &o, &rank, dims, st)) {
+		k_error(g, n, d, "tiling more than %d axes of rank %d is not supported", IR_MAX_RANK / 2, r);
+		return -1;
+	}
+	k_set_out(n, 0, x->dt, &o);
+	return 0;
+}
+
+/* depth_to_space and space_to_depth: rank 4 (N, C, H, W). */
+static int infer_d2s(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	set_out_dt(n, x->dt);
+	if (x->shape.rank < 0)
+		return k_defer(n);
+	int64_t b = ir_attr_int(n, "blocksize", 0);
+	const char *mode = ir_attr_str(n, "mode", "DCR");
+	if (b < 1) {
+		k_error(g, n, d, "blocksize %lld; expected 1 or more", (long long)b);
+		return -1;
+	}
+	if (strcmp(mode, "DCR") && strcmp(mode, "CRD")) {
+		k_error(g, n, d, "mode '%s'; expected DCR or CRD", mode);
+		return -1;
+	}
+	char s[96];
+	if (x->shape.rank != 4) {
+		k_error(g, n, d, "input is %s; expected rank 4 (N, C, H, W)", ir_shape_str(&x->shape, s, sizeof s));
+		return -1;
+	}
+	ir_shape o = x->shape;
+	if (n->op == IR_OP_DEPTH_TO_SPACE) {
+		if (o.d[1] % (b * b)) {
+			k_error(g, n, d, "input %s has %lld channels, not a multiple of blocksize^2 = %lld",
+			        ir_shape_str(&x->shape, s, sizeof s), (long long)o.d[1], (long long)(b * b));
+			return -1;
+		}
+		o.d[1] /= b * b;
+		o.d[2] *= b;
+		o.d[3] *= b;
+	} else {
+		if (o.d[2] % b || o.d[3] % b) {
+			k_error(g, n, d, "input %s: height and width must be multiples of blocksize %lld",
+			        ir_shape_str(&x->shape, s, sizeof s), (long long)b);
+			return -1;
+		}
+		o.d[1] *= b * b;
+		o.d[2] /= b;
+		o.d[3] /= b;
+	}
+	k_set_out(n, 0, x->dt, &o);
+	return 0;
+}
+
+int ir_infer_depth_to_space(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_d2s(g, n, d);
+}
+
+int ir_infer_space_to_depth(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_d2s(g, n, d);
+}
+
+static int eval_copy_map(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0];
+	ir_tensor *y = out[0];
+	int rank;
+	int64_t dims[IR_MAX_RANK], st[IR_MAX_RANK];
+	if (!x || x->dt != y->dt || ir_copy_map(n, &x->shape, &y->shape, &rank, dims, st)) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	ir_shape ds = {.rank = rank};
+	for (int i = 0; i < rank; i++)
+		ds.d[i] = dims[i];
+	int64_t cnt = numel(y), idx[IR_MAX_RANK] = {0};
+	if (cnt <= 0)
+		return 0;
+	if (ir_shape_numel(&ds) != cnt) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	size_t es = ir_dtype_size(y->dt);
+	int64_t k = 0;
+	do {
+		int64_t src = 0;
+		for (int i = 0; i < rank; i++)
+			src += idx[i] * st[i];
+		memcpy((char *)y->data + (size_t)k * es, (const char *)x->data + (size_t)src * es, es);
+		k++;
+	} while (idx_next(&ds, idx));
+	return 0;
+}
+
+int ir_eval_expand(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_copy_map(n, in, out, d);
+}
+
+int ir_eval_tile(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_copy_map(n, in, out, d);
+}
+
+int ir_eval_depth_to_space(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_copy_map(n, in, out, d);
+}
+
+int ir_eval_space_to_depth(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_copy_map(n, in, out, d);
+}

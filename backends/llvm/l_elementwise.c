@@ -13,6 +13,44 @@ static LLVMValueRef clamp01(be_fn *f, LLVMValueRef v)
 	return be_sel_lt(f, one, v, one, v);
 }
 
+/* x > 0: x + log(1 + exp(-x)); else log(1 + exp(x)) (as softplus_f). */
+static LLVMValueRef softplus(be_fn *f, LLVMValueRef v)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealOGT, v, be_cf(f, 0), "");
+	LLVMValueRef e = be_call(f, BE_LIBM_EXPF, LLVMBuildSelect(b, pos, LLVMBuildFNeg(b, v, ""), v, ""));
+	LLVMValueRef lg = be_call(f, BE_LIBM_LOGF, LLVMBuildFAdd(b, be_cf(f, 1), e, ""));
+	return LLVMBuildSelect(b, pos, LLVMBuildFAdd(b, v, lg, ""), lg, "");
+}
+
+static LLVMValueRef fabs_of(be_fn *f, LLVMValueRef v)
+{
+	return be_intr(f, "llvm.fabs", &f->f32, 1, &v, 1);
+}
+
+/* floor, ceil and round-half-to-even without libm or a rounding
+ * instruction (Cortex-M4 and baseline x86-64 have none), exactly as
+ * floorf, ceilf and ONNX Round: below 2^23 in magnitude through an
+ * integer (floor, ceil) or by adding and taking off 2^23 (the FPU rounds
+ * halves to even); the result takes x's sign, so -0.5 gives -0; larger
+ * magnitudes, infinities and NaN are already integral and stay. */
+static LLVMValueRef integral(be_fn *f, ir_op op, LLVMValueRef v)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef big = be_cf(f, 8388608.0f), ax = fabs_of(f, v), r;
+	if (op == IR_OP_ROUND) {
+		r = LLVMBuildFSub(b, LLVMBuildFAdd(b, ax, big, ""), big, "");
+	} else {
+		LLVMValueRef t = LLVMBuildSIToFP(b, LLVMBuildFPToSI(b, v, f->i32, ""), f->f32, "");
+		r = op == IR_OP_FLOOR ? be_sel_lt(f, v, t, LLVMBuildFSub(b, t, be_cf(f, 1), ""), t)
+		                      : be_sel_lt(f, t, v, LLVMBuildFAdd(b, t, be_cf(f, 1), ""), t);
+	}
+	LLVMValueRef args[2] = {r, v};
+	LLVMTypeRef tys[1] = {f->f32};
+	r = be_intr(f, "llvm.copysign", tys, 1, args, 2);
+	return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, ax, big, ""), r, v, "");
+}
+
 int be_l_unary(be_fn *f, const ir_node *n)
 {
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
@@ -22,6 +60,12 @@ int be_l_unary(be_fn *f, const ir_node *n)
 	if (n->op == IR_OP_LEAKY_RELU)
 		alpha = ir_attr_float(n, "alpha", 0.01f);
 	if (n->op == IR_OP_ELU)
+		alpha = ir_attr_float(n, "alpha", 1.0f);
+	if (n->op == IR_OP_SELU) {
+		alpha = ir_attr_float(n, "alpha", 1.67326319217681884765625f);
+		beta = ir_attr_float(n, "gamma", 1.05070102214813232421875f);
+	}
+	if (n->op == IR_OP_CELU)
 		alpha = ir_attr_float(n, "alpha", 1.0f);
 	if (n->op == IR_OP_HARD_SIGMOID) {
 		alpha = ir_attr_float(n, "alpha", 0.2f);
@@ -61,15 +105,47 @@ int be_l_unary(be_fn *f, const ir_node *n)
 		r = be_sel_lt(f, v, zero, LLVMBuildFMul(b, be_cf(f, alpha), em1, ""), v);
 		break;
 	}
-	case IR_OP_SOFTPLUS: {
-		/* x > 0: x + log(1 + exp(-x)); else log(1 + exp(x)) */
-		LLVMValueRef pos = LLVMBuildFCmp(b, LLVMRealOGT, v, zero, "");
-		LLVMValueRef e = be_call(f, BE_LIBM_EXPF, LLVMBuildSelect(b, pos, LLVMBuildFNeg(b, v, ""), v, ""));
-		LLVMValueRef lg = be_call(f, BE_LIBM_LOGF, LLVMBuildFAdd(b, be_cf(f, 1), e, ""));
-		r = LLVMBuildSelect(b, pos, LLVMBuildFAdd(b, v, lg, ""), lg, "");
+	case IR_OP_SOFTPLUS: r = softplus(f, v); break;
+	case IR_OP_ERF: r = be_call(f, BE_LIBM_ERFF, v); break;
+	case IR_OP_SQRT: r = be_sqrt(f, v); break;
+	case IR_OP_EXP: r = be_call(f, BE_LIBM_EXPF, v); break;
+	case IR_OP_LOG: r = be_call(f, BE_LIBM_LOGF, v); break;
+	case IR_OP_ABS: r = fabs_of(f, v); break;
+	case IR_OP_NEG: r = LLVMBuildFNeg(b, v, ""); break;
+	case IR_OP_RECIPROCAL: r = LLVMBuildFDiv(b, be_cf(f, 1), v, ""); break;
+	case IR_OP_FLOOR:
+	case IR_OP_CEIL:
+	case IR_OP_ROUND: r = integral(f, n->op, v); break;
+	case IR_OP_SIGN:
+		r = be_sel_lt(f, zero, v, be_cf(f, 1), be_sel_lt(f, v, zero, be_cf(f, -1), v));
+		break;
+	case IR_OP_SELU: {
+		LLVMValueRef em1 = LLVMBuildFSub(b, be_call(f, BE_LIBM_EXPF, v), be_cf(f, 1), "");
+		LLVMValueRef neg = LLVMBuildFMul(b, be_cf(f, beta), LLVMBuildFMul(b, be_cf(f, alpha), em1, ""), "");
+		r = be_sel_lt(f, zero, v, LLVMBuildFMul(b, be_cf(f, beta), v, ""), neg);
 		break;
 	}
-	case IR_OP_ERF: r = be_call(f, BE_LIBM_ERFF, v); break;
+	case IR_OP_CELU: {
+		LLVMValueRef e = be_call(f, BE_LIBM_EXPF, LLVMBuildFDiv(b, v, be_cf(f, alpha), ""));
+		r = be_sel_lt(f, zero, v, v, LLVMBuildFMul(b, be_cf(f, alpha), LLVMBuildFSub(b, e, be_cf(f, 1), ""), ""));
+		break;
+	}
+	case IR_OP_SOFTSIGN:
+		r = LLVMBuildFDiv(b, v, LLVMBuildFAdd(b, be_cf(f, 1), fabs_of(f, v), ""), "");
+		break;
+	case IR_OP_MISH: r = LLVMBuildFMul(b, v, be_call(f, BE_LIBM_TANHF, softplus(f, v)), ""); break;
+	case IR_OP_GELU: {
+		LLVMValueRef t;
+		if (ir_gelu_tanh(n)) { /* tanh(sqrt(2/pi) (x + 0.044715 x^3)) */
+			LLVMValueRef c3 = LLVMBuildFMul(b, LLVMBuildFMul(b, LLVMBuildFMul(b, be_cf(f, 0.044715f), v, ""), v, ""), v, "");
+			t = be_call(f, BE_LIBM_TANHF,
+			            LLVMBuildFMul(b, be_cf(f, 0.7978845608028654f), LLVMBuildFAdd(b, v, c3, ""), ""));
+		} else {
+			t = be_call(f, BE_LIBM_ERFF, LLVMBuildFMul(b, v, be_cf(f, 0.7071067811865476f), ""));
+		}
+		r = LLVMBuildFMul(b, LLVMBuildFMul(b, be_cf(f, 0.5f), v, ""), LLVMBuildFAdd(b, be_cf(f, 1), t, ""), "");
+		break;
+	}
 	case IR_OP_HARD_SIGMOID:
 		r = clamp01(f, LLVMBuildFAdd(b, LLVMBuildFMul(b, be_cf(f, alpha), v, ""), be_cf(f, beta), ""));
 		break;
@@ -164,6 +240,14 @@ static int elementwise2(be_fn *f, const ir_node *n, const ir_shape *as, const ir
 	case IR_OP_SUB: v = LLVMBuildFSub(b, va, vb, ""); break;
 	case IR_OP_MUL: v = LLVMBuildFMul(b, va, vb, ""); break;
 	case IR_OP_DIV: v = LLVMBuildFDiv(b, va, vb, ""); break;
+	case IR_OP_POW: v = be_call2(f, BE_LIBM_POWF, va, vb); break;
+	case IR_OP_MAX:
+	case IR_OP_MIN: { /* NaN in either gives NaN (as ir/k_elementwise.c) */
+		LLVMValueRef pick = LLVMBuildFCmp(b, n->op == IR_OP_MAX ? LLVMRealOGT : LLVMRealOLT, va, vb, "");
+		pick = LLVMBuildOr(b, pick, LLVMBuildFCmp(b, LLVMRealUNO, va, va, ""), "");
+		v = LLVMBuildSelect(b, pick, va, vb, "");
+		break;
+	}
 	case IR_OP_PRELU:
 		v = be_sel_lt(f, va, be_cf(f, 0), LLVMBuildFMul(b, vb, va, ""), va);
 		break;

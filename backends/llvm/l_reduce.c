@@ -56,7 +56,8 @@ int be_l_softmax(be_fn *f, const ir_node *n)
 	return 0;
 }
 
-int be_l_reduce_mean(be_fn *f, const ir_node *n)
+/* Every reduction (reduce_mean, _sum, _max, ...) over f32. */
+int be_l_reduce(be_fn *f, const ir_node *n)
 {
 	const ir_shape *xs = &n->in[0]->shape;
 	int r = xs->rank;
@@ -97,15 +98,88 @@ int be_l_reduce_mean(be_fn *f, const ir_node *n)
 	LLVMValueRef oi[IR_MAX_RANK], ri[IR_MAX_RANK];
 	be_nest_begin(f, &on, nk, kd, oi);
 	LLVMValueRef base = be_affine(f, 0, nk, oi, ks);
-	LLVMBuildStore(b, be_cf(f, 0), acc);
+	ir_op op = n->op;
+	float init = op == IR_OP_REDUCE_MAX ? -INFINITY : op == IR_OP_REDUCE_MIN ? INFINITY
+	             : op == IR_OP_REDUCE_PROD                                  ? 1.0f
+	                                                                        : 0.0f;
+	LLVMBuildStore(b, be_cf(f, init), acc);
 	be_nest_begin(f, &rn, nr, rd, ri);
 	LLVMValueRef e = be_ld(f, x, be_add(f, base, be_affine(f, 0, nr, ri, rs)));
-	LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, LLVMBuildLoad2(b, f->f32, acc, ""), e, "")), acc);
+	LLVMValueRef a = LLVMBuildLoad2(b, f->f32, acc, ""), nv;
+	/* the steps of ir/k_reduce.c's red_step, in f32 */
+	switch (op) {
+	case IR_OP_REDUCE_MAX: nv = be_sel_lt(f, a, e, e, a); break;
+	case IR_OP_REDUCE_MIN: nv = be_sel_lt(f, e, a, e, a); break;
+	case IR_OP_REDUCE_PROD: nv = be_fast(LLVMBuildFMul(b, a, e, "")); break;
+	case IR_OP_REDUCE_L1:
+		nv = be_fast(LLVMBuildFAdd(b, a, be_intr(f, "llvm.fabs", &f->f32, 1, &e, 1), ""));
+		break;
+	case IR_OP_REDUCE_L2:
+	case IR_OP_REDUCE_SUM_SQUARE: nv = be_fast(LLVMBuildFAdd(b, a, LLVMBuildFMul(b, e, e, ""), "")); break;
+	case IR_OP_REDUCE_LOG_SUM_EXP: nv = be_fast(LLVMBuildFAdd(b, a, be_call(f, BE_LIBM_EXPF, e), "")); break;
+	default: nv = be_fast(LLVMBuildFAdd(b, a, e, "")); break;
+	}
+	LLVMBuildStore(b, nv, acc);
 	be_nest_end(f, &rn);
-	LLVMValueRef res = per ? LLVMBuildFDiv(b, LLVMBuildLoad2(b, f->f32, acc, ""), be_cf(f, (float)per), "")
-	                       : be_cf(f, NAN);
+	LLVMValueRef res = LLVMBuildLoad2(b, f->f32, acc, "");
+	if (op == IR_OP_REDUCE_MEAN)
+		res = per ? LLVMBuildFDiv(b, res, be_cf(f, (float)per), "") : be_cf(f, NAN);
+	else if (op == IR_OP_REDUCE_L2)
+		res = be_sqrt(f, res);
+	else if (op == IR_OP_REDUCE_LOG_SUM_EXP)
+		res = be_call(f, BE_LIBM_LOGF, res);
 	be_st(f, y, be_affine(f, 0, nk, oi, yst), res);
 	be_nest_end(f, &on);
 	(void)outn;
+	return 0;
+}
+
+/* layer_norm and instance_norm (ir/k_reduce.c): per row of len elements
+ * the mean, the mean square deviation, then
+ * y = (x - mean) / sqrt(var + eps) * scale + B. */
+int be_l_norm(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape;
+	int r = xs->rank;
+	bool inst = n->op == IR_OP_INSTANCE_NORM;
+	int a = inst ? 2 : k_axis(ir_attr_int(n, "axis", -1), r);
+	if (a < 0)
+		return -1;
+	int64_t rows = prod(xs, 0, a), len = prod(xs, a, r), C = inst ? xs->d[1] : 1;
+	const ir_value *sv = n->in[1], *bv = n->nin > 2 ? n->in[2] : NULL;
+	bool s1 = ir_shape_numel(&sv->shape) == 1, b1 = bv && ir_shape_numel(&bv->shape) == 1;
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), sp = be_ptr(f, sv);
+	LLVMValueRef bp = bv ? be_ptr(f, bv) : NULL;
+	LLVMBuilderRef b = f->b;
+	float eps = ir_attr_float(n, "epsilon", 1e-5f);
+	LLVMValueRef acc = be_slot(f), flen = be_cf(f, (float)len);
+	be_loop lo, li;
+	LLVMValueRef o = be_loop_begin(f, &lo, rows);
+	LLVMValueRef base = be_mul(f, o, len);
+	LLVMBuildStore(b, be_cf(f, 0), acc);
+	LLVMValueRef j = be_loop_begin(f, &li, len);
+	LLVMValueRef e = be_ld(f, x, be_add(f, base, j));
+	LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, LLVMBuildLoad2(b, f->f32, acc, ""), e, "")), acc);
+	be_loop_end(f, &li);
+	LLVMValueRef mean = LLVMBuildFDiv(b, LLVMBuildLoad2(b, f->f32, acc, ""), flen, "");
+	LLVMBuildStore(b, be_cf(f, 0), acc);
+	j = be_loop_begin(f, &li, len);
+	LLVMValueRef dv = LLVMBuildFSub(b, be_ld(f, x, be_add(f, base, j)), mean, "");
+	LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, LLVMBuildLoad2(b, f->f32, acc, ""), LLVMBuildFMul(b, dv, dv, ""), "")),
+	               acc);
+	be_loop_end(f, &li);
+	LLVMValueRef var = LLVMBuildFDiv(b, LLVMBuildLoad2(b, f->f32, acc, ""), flen, "");
+	LLVMValueRef inv = LLVMBuildFDiv(b, be_cf(f, 1), be_sqrt(f, LLVMBuildFAdd(b, var, be_cf(f, eps), "")), "");
+	LLVMValueRef ch = inst ? LLVMBuildURem(b, o, be_ci(f, C), "") : NULL;
+	j = be_loop_begin(f, &li, len);
+	LLVMValueRef k = be_add(f, base, j);
+	LLVMValueRef si = inst ? ch : s1 ? be_ci(f, 0) : j, bi = inst ? ch : b1 ? be_ci(f, 0) : j;
+	LLVMValueRef v = LLVMBuildFMul(b, LLVMBuildFMul(b, LLVMBuildFSub(b, be_ld(f, x, k), mean, ""), inv, ""),
+	                               be_ld(f, sp, si), "");
+	if (bp)
+		v = LLVMBuildFAdd(b, v, be_ld(f, bp, bi), "");
+	be_st(f, y, k, v);
+	be_loop_end(f, &li);
+	be_loop_end(f, &lo);
 	return 0;
 }

@@ -180,3 +180,21 @@ int be_l_gather(be_fn *f, const ir_node *n)
 	}
 	return 0;
 }
+
+/* expand, tile, depth_to_space, space_to_depth: the copy map of
+ * ir/k_shape.c (ir_copy_map), any dtype. */
+int be_l_copy_map(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
+	int rank;
+	int64_t dims[IR_MAX_RANK], st[IR_MAX_RANK], yst[IR_MAX_RANK];
+	if (ir_copy_map(n, xs, ys, &rank, dims, st))
+		return -1;
+	ir_shape ds = {.rank = rank};
+	for (int i = 0; i < rank; i++)
+		ds.d[i] = dims[i];
+	k_strides(&ds, yst);
+	be_copy_strided_t(f, be_dt_type(f, n->out[0]->dt), be_ptr(f, n->out[0]), 0, yst, be_ptr(f, n->in[0]), 0,
+	                  st, rank, dims);
+	return 0;
+}

@@ -78,10 +78,12 @@ void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v)
 	LLVMSetAlignment(s, 4);
 }
 
-LLVMValueRef be_call(be_fn *f, int which, LLVMValueRef x)
+/* A call of libm function `which` (BE_LIBM_*) on nargs f32 arguments. */
+static LLVMValueRef libm_call(be_fn *f, int which, LLVMValueRef *args, unsigned nargs)
 {
-	static const char *const names[] = {"expf", "logf", "tanhf", "erff"};
-	LLVMTypeRef ft = LLVMFunctionType(f->f32, &f->f32, 1, 0);
+	static const char *const names[] = {"expf", "logf", "tanhf", "erff", "powf"};
+	LLVMTypeRef pt[2] = {f->f32, f->f32};
+	LLVMTypeRef ft = LLVMFunctionType(f->f32, pt, nargs, 0);
 	if (!f->libm[which]) {
 		LLVMValueRef fn = LLVMGetNamedFunction(f->mod, names[which]);
 		if (!fn)
@@ -90,7 +92,18 @@ LLVMValueRef be_call(be_fn *f, int which, LLVMValueRef x)
 		                        LLVMCreateEnumAttribute(f->ctx, LLVMGetEnumAttributeKindForName("nounwind", 8), 0));
 		f->libm[which] = fn;
 	}
-	return LLVMBuildCall2(f->b, ft, f->libm[which], &x, 1, "");
+	return LLVMBuildCall2(f->b, ft, f->libm[which], args, nargs, "");
+}
+
+LLVMValueRef be_call(be_fn *f, int which, LLVMValueRef x)
+{
+	return libm_call(f, which, &x, 1);
+}
+
+LLVMValueRef be_call2(be_fn *f, int which, LLVMValueRef x, LLVMValueRef y)
+{
+	LLVMValueRef a[2] = {x, y};
+	return libm_call(f, which, a, 2);
 }
 
 LLVMValueRef be_intr(be_fn *f, const char *name, LLVMTypeRef *ty, size_t nty, LLVMValueRef *args, unsigned n)
@@ -607,7 +620,22 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_HARD_SWISH:
 	case IR_OP_ELU:
 	case IR_OP_SOFTPLUS:
-	case IR_OP_ERF: return be_l_unary;
+	case IR_OP_ERF:
+	case IR_OP_SQRT:
+	case IR_OP_EXP:
+	case IR_OP_LOG:
+	case IR_OP_ABS:
+	case IR_OP_NEG:
+	case IR_OP_RECIPROCAL:
+	case IR_OP_FLOOR:
+	case IR_OP_CEIL:
+	case IR_OP_ROUND:
+	case IR_OP_SIGN:
+	case IR_OP_SELU:
+	case IR_OP_CELU:
+	case IR_OP_SOFTSIGN:
+	case IR_OP_MISH:
+	case IR_OP_GELU: return be_l_unary;
 	case IR_OP_PRELU: return be_l_prelu;
 	case IR_OP_MAX_POOL:
 	case IR_OP_AVG_POOL: return be_l_pool;
@@ -618,12 +646,29 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_ADD:
 	case IR_OP_SUB:
 	case IR_OP_MUL:
-	case IR_OP_DIV: return be_l_binary;
+	case IR_OP_DIV:
+	case IR_OP_POW:
+	case IR_OP_MAX:
+	case IR_OP_MIN: return be_l_binary;
 	case IR_OP_CONCAT: return be_l_concat;
 	case IR_OP_TRANSPOSE: return be_l_transpose;
 	case IR_OP_SOFTMAX:
 	case IR_OP_LOG_SOFTMAX: return be_l_softmax;
-	case IR_OP_REDUCE_MEAN: return be_l_reduce_mean;
+	case IR_OP_REDUCE_MEAN:
+	case IR_OP_REDUCE_SUM:
+	case IR_OP_REDUCE_MAX:
+	case IR_OP_REDUCE_MIN:
+	case IR_OP_REDUCE_PROD:
+	case IR_OP_REDUCE_L1:
+	case IR_OP_REDUCE_L2:
+	case IR_OP_REDUCE_SUM_SQUARE:
+	case IR_OP_REDUCE_LOG_SUM_EXP: return be_l_reduce;
+	case IR_OP_LAYER_NORM:
+	case IR_OP_INSTANCE_NORM: return be_l_norm;
+	case IR_OP_EXPAND:
+	case IR_OP_TILE:
+	case IR_OP_DEPTH_TO_SPACE:
+	case IR_OP_SPACE_TO_DEPTH: return be_l_copy_map;
 	case IR_OP_PAD: return be_l_pad;
 	case IR_OP_SLICE: return be_l_slice;
 	case IR_OP_GATHER: return be_l_gather;
@@ -639,7 +684,17 @@ static bool is_static_operand(const ir_node *n, int k)
 	case IR_OP_RESHAPE:
 	case IR_OP_UNSQUEEZE:
 	case IR_OP_SQUEEZE:
-	case IR_OP_REDUCE_MEAN: return k == 1;
+	case IR_OP_REDUCE_MEAN:
+	case IR_OP_REDUCE_SUM:
+	case IR_OP_REDUCE_MAX:
+	case IR_OP_REDUCE_MIN:
+	case IR_OP_REDUCE_PROD:
+	case IR_OP_REDUCE_L1:
+	case IR_OP_REDUCE_L2:
+	case IR_OP_REDUCE_SUM_SQUARE:
+	case IR_OP_REDUCE_LOG_SUM_EXP:
+	case IR_OP_EXPAND:
+	case IR_OP_TILE: return k == 1;
 	case IR_OP_SLICE: return k >= 1;
 	case IR_OP_PAD: return k == 1 || k == 3;
 	case IR_OP_GATHER: return k == 1;
@@ -652,7 +707,8 @@ static bool is_static_operand(const ir_node *n, int k)
 /* Ops that only move elements (l_shape.c, typed copies): any dtype. */
 static bool moves_only(ir_op op)
 {
-	return op == IR_OP_TRANSPOSE || op == IR_OP_CONCAT || op == IR_OP_SPLIT || op == IR_OP_SLICE;
+	return op == IR_OP_TRANSPOSE || op == IR_OP_CONCAT || op == IR_OP_SPLIT || op == IR_OP_SLICE ||
+	       op == IR_OP_EXPAND || op == IR_OP_TILE || op == IR_OP_DEPTH_TO_SPACE || op == IR_OP_SPACE_TO_DEPTH;
 }
 
 /* The op table's lowerings take f32 data; the element movers any dtype. */

@@ -54,7 +54,7 @@ typedef struct be_fn {
 	LLVMValueRef *vptr;           /* per value id: cached storage address */
 	LLVMValueRef *inp, *outp;     /* body parameters */
 	LLVMValueRef arena;
-	LLVMValueRef libm[4];         /* expf, logf, tanhf, erff */
+	LLVMValueRef libm[5];         /* expf, logf, tanhf, erff, powf */
 	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
 	bool *fused;                  /* per node index: lowered already, inside a producer */
 	void *qw;                     /* per value id: packed-weight globals (l_qweight.c) */
@@ -85,7 +85,7 @@ int be_int_simd(const be_target *t);
  * through AVX-VNNI, 0 without. */
 int be_int_vnni(const be_target *t);
 
-enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF, BE_LIBM_ERFF };
+enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF, BE_LIBM_ERFF, BE_LIBM_POWF };
 
 /* Address of v's storage (arena, caller buffer or constant global), or
  * NULL when v is never stored (MP_NONE). */
@@ -118,6 +118,8 @@ LLVMValueRef be_affine(be_fn *f, int64_t base, int n, const LLVMValueRef *ivs, c
 LLVMValueRef be_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx);
 void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v);
 LLVMValueRef be_call(be_fn *f, int libm, LLVMValueRef x);
+/* The same for a two-argument one (powf). */
+LLVMValueRef be_call2(be_fn *f, int libm, LLVMValueRef x, LLVMValueRef y);
 LLVMValueRef be_sqrt(be_fn *f, LLVMValueRef x);
 /* Mark an arithmetic instruction of a reduction: reassociation allowed. */
 LLVMValueRef be_fast(LLVMValueRef inst);
@@ -237,7 +239,9 @@ int be_l_global_pool(be_fn *f, const ir_node *n);
 int be_l_gemm(be_fn *f, const ir_node *n);
 int be_l_matmul(be_fn *f, const ir_node *n);
 int be_l_softmax(be_fn *f, const ir_node *n);
-int be_l_reduce_mean(be_fn *f, const ir_node *n);
+int be_l_reduce(be_fn *f, const ir_node *n);
+int be_l_norm(be_fn *f, const ir_node *n);
+int be_l_copy_map(be_fn *f, const ir_node *n);
 int be_l_concat(be_fn *f, const ir_node *n);
 int be_l_transpose(be_fn *f, const ir_node *n);
 int be_l_slice(be_fn *f, const ir_node *n);

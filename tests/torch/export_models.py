@@ -185,6 +185,108 @@ class SmoothActs(nn.Module):
         return self.fc(nn.functional.softplus(y.mean([2, 3])))
 
 
+class NormNet(nn.Module):
+    """The normalisations of nets that do not use BatchNorm: GroupNorm
+    (exported as InstanceNormalization between reshapes), InstanceNorm2d,
+    LayerNorm (LayerNormalization from opset 17; ReduceMean, Sub, Pow,
+    Sqrt and Div before) and GELU with the tanh approximation."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.gn = nn.GroupNorm(2, 8)
+        self.c2 = nn.Conv2d(8, 8, 3, stride=2, padding=1)
+        self.inorm = nn.InstanceNorm2d(8, affine=True)
+        self.fc1 = nn.Linear(8 * 8 * 8, 32)
+        self.ln = nn.LayerNorm(32)
+        self.fc2 = nn.Linear(32, 6)
+        with torch.no_grad():  # parameters away from their defaults
+            for m in (self.gn, self.inorm, self.ln):
+                m.weight.uniform_(0.5, 1.5)
+                m.bias.uniform_(-0.5, 0.5)
+
+    def forward(self, x):
+        y = torch.relu(self.gn(self.c1(x)))
+        y = torch.relu(self.inorm(self.c2(y)))
+        y = nn.functional.gelu(self.ln(self.fc1(y.flatten(1))), approximate="tanh")
+        return self.fc2(y)
+
+
+class MathOps(nn.Module):
+    """Elementwise math and reductions as torch exports them: Abs, Sqrt,
+    Exp, Log, Neg, Reciprocal, Pow, Max/Min (torch.maximum/minimum), Selu,
+    Celu, Softsign (Abs and Div), LogSigmoid (Log of Sigmoid), ReduceSum,
+    ReduceMax, ReduceMin, ReduceL2 with Expand (F.normalize), ReduceLogSumExp,
+    and Floor, Ceil, Round and Sign of the input itself (their discontinuities
+    would turn float noise into whole steps anywhere else)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.c2 = nn.Conv2d(8, 8, 3, padding=1)
+        self.fc = nn.Linear(8 * 4 + 4 * 3 * 16 * 16, 5)
+
+    def forward(self, x):
+        steps = torch.cat([torch.floor(x * 2), torch.ceil(x * 2), torch.round(x * 2), torch.sign(x)], 1)
+        y = self.c1(x)
+        a = torch.sqrt(y.abs() + 0.1) + torch.exp(-y * y) - torch.log(y.abs() + 1) + torch.reciprocal(y.abs() + 1)
+        a = torch.maximum(a, -a * 0.5) + torch.minimum(a, a.pow(2)) + (-a).pow(3) * 0.01
+        b = self.c2(a)
+        b = nn.functional.selu(b) + nn.functional.celu(b, alpha=0.8) + nn.functional.softsign(b)
+        b = b + nn.functional.logsigmoid(b)
+        s = b.sum(dim=(2, 3)) * 0.01
+        m = b.amax(dim=(2, 3)) - b.amin(dim=(2, 3))
+        n = nn.functional.normalize(b.mean(dim=(2, 3)), dim=1)
+        l = torch.logsumexp(b, dim=(2, 3)) * 0.1
+        return self.fc(torch.cat([s, m, n, l, steps.flatten(1)], 1))
+
+
+class PixelShuffleNet(nn.Module):
+    """Super-resolution style data movement: PixelShuffle (DepthToSpace),
+    PixelUnshuffle (its Reshape and Transpose), repeat (Tile) and expand_as
+    (Expand)."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 16, 3, padding=1)
+        self.c2 = nn.Conv2d(4, 8, 3, padding=1)
+        self.c3 = nn.Conv2d(32, 4, 1)
+
+    def forward(self, x):
+        y = nn.functional.pixel_shuffle(self.c1(x), 2)
+        y = torch.relu(self.c2(y))
+        y = self.c3(nn.functional.pixel_unshuffle(y, 2))
+        g = y.mean(dim=(2, 3), keepdim=True)
+        return y.repeat(1, 2, 1, 1) + torch.cat([g, g], 1).expand_as(y.repeat(1, 2, 1, 1))
+
+
+class TinyViT(nn.Module):
+    """A pre-norm transformer block over conv patches: LayerNorm, two-head
+    attention (MatMul, Softmax), a GELU MLP, residuals, mean-pooled into a
+    classifier.  Written out by hand: torch's TransformerEncoderLayer
+    exports its fused inference kernel, which ONNX has no op for."""
+
+    def __init__(self, d=16, heads=2):
+        super().__init__()
+        self.h, self.dh = heads, d // heads
+        self.patch = nn.Conv2d(1, d, 4, stride=4)
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.qkv = nn.Linear(d, 3 * d)
+        self.proj = nn.Linear(d, d)
+        self.mlp = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+        self.fc = nn.Linear(d, 10)
+
+    def forward(self, x):
+        t = self.patch(x).flatten(2).transpose(1, 2)  # [1, 49, d]
+        q, k, v = self.qkv(self.ln1(t)).chunk(3, dim=-1)
+        split = lambda z: z.reshape(1, -1, self.h, self.dh).transpose(1, 2)
+        q, k, v = split(q), split(k), split(v)
+        att = torch.softmax(q @ k.transpose(-1, -2) / self.dh ** 0.5, dim=-1)
+        t = t + self.proj((att @ v).transpose(1, 2).reshape(1, -1, self.h * self.dh))
+        t = t + self.mlp(self.ln2(t))
+        return self.fc(t.mean(1))
+
+
 # ---------------------------------------------------------------------------
 # The case list.
 # ---------------------------------------------------------------------------
@@ -227,6 +329,12 @@ CASES = {
     "dscnn_kws_op17": (DSCNN, (1, 1, 49, 10), dict(opset=17)),
     "dense_autoencoder": (DenseAutoencoder, (2, 640), dict(opset=14)),
     "smooth_acts": (SmoothActs, (1, 3, 16, 16), dict(opset=13)),
+    "norm_layers": (NormNet, (1, 3, 16, 16), dict(opset=13)),
+    "norm_layers_op17": (NormNet, (1, 3, 16, 16), dict(opset=17)),
+    "math_ops": (MathOps, (1, 3, 16, 16), dict(opset=13)),
+    "pixel_shuffle": (PixelShuffleNet, (1, 3, 8, 8), dict(opset=13)),
+    "tiny_vit": (TinyViT, (1, 1, 28, 28), dict(opset=13)),
+    "tiny_vit_op17": (TinyViT, (1, 1, 28, 28), dict(opset=17)),
 }
 
 
