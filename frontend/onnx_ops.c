@@ -440,24 +440,18 @@ static int tr_variadic(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
-/* LayerNormalization: Y only (Mean and InvStdDev are training outputs),
+/* LayerNormalization, with its optional Mean and InvStdDev outputs,
  * computed in f32 (stash_type 1). */
 static int tr_layer_norm(fe_onnx_ctx *c, ir_op op)
 {
 	if (arity(c, 2, 3, 1, 3))
 		return -1;
-	for (int k = 1; k < c->nout; k++)
-		if (c->out[k]) {
-			diag_error(c->d, c->loc, "output %d (%s) of LayerNormalization is not supported; only Y is", k,
-			           k == 1 ? "Mean" : "InvStdDev");
-			return -1;
-		}
 	int64_t stash = attr_int(c, "stash_type", 1, NULL);
 	if (stash != 1) {
 		diag_error(c->d, c->loc, "stash_type %lld is not supported; only 1 (float32)", (long long)stash);
 		return -1;
 	}
-	ir_node *n = emit(c, op, c->nin, c->in, 1, c->out);
+	ir_node *n = emit_same(c, op);
 	if (!n)
 		return -1;
 	copy_int(c, n, "axis", "axis");
@@ -834,7 +828,7 @@ static int tr_axes_op(fe_onnx_ctx *c, ir_op op, int64_t since, bool axes_require
 	}
 	if (op != IR_OP_SQUEEZE && op != IR_OP_UNSQUEEZE) { /* the reductions */
 		copy_int(c, n, "keepdims", "keepdims");
-		if (c->opset >= 18)
+		if (c->opset >= since)
 			copy_int(c, n, "noop_with_empty_axes", "noop_with_empty_axes");
 	}
 	return 0;

@@ -1008,7 +1008,11 @@ static int infer_binary(ir_graph *g, ir_node *n, diag_sink *d)
 	}
 	if (b->dt == IR_DT_UNDEF)
 		return k_defer(n);
-	if (a->dt != b->dt) {
+	/* Pow's exponent may have its own type (f32 ** i64, i32 ** f32); the
+	 * result has the base's */
+	bool mixed_pow = n->op == IR_OP_POW && a->dt != b->dt &&
+	                 (a->dt == IR_DT_F32 || is_int_dtype(a->dt)) && (b->dt == IR_DT_F32 || is_int_dtype(b->dt));
+	if (a->dt != b->dt && !mixed_pow) {
 		k_error(g, n, d, "operand dtypes differ: %s and %s", ir_dtype_name(a->dt),
 		        ir_dtype_name(b->dt));
 		return -1;
@@ -1083,6 +1087,26 @@ static float f32_binop(bin_op op, float a, float b)
 	return 0;
 }
 
+/* Pow with an exponent of another type, in double: an f32 result is
+ * rounded, an integer one truncated (numpy's astype). */
+static int eval_mixed_pow(const ir_tensor *a, const ir_tensor *b, ir_tensor *y)
+{
+	const ir_shape *ops[2] = {&a->shape, &b->shape};
+	bcast_iter it;
+	bcast_init(&it, &y->shape, 2, ops);
+	int64_t cnt = numel(y);
+	for (int64_t i = 0; i < cnt; i++, bcast_next(&it)) {
+		double va = a->dt == IR_DT_F32 ? ((const float *)a->data)[it.off[0]] : (double)ld_int(a->dt, a->data, it.off[0]);
+		double vb = b->dt == IR_DT_F32 ? ((const float *)b->data)[it.off[1]] : (double)ld_int(b->dt, b->data, it.off[1]);
+		double r = pow(va, vb);
+		if (y->dt == IR_DT_F32)
+			((float *)y->data)[i] = (float)r;
+		else
+			st_int(y->dt, y->data, i, isfinite(r) ? (int64_t)r : 0);
+	}
+	return 0;
+}
+
 static int eval_binary(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
                        diag_sink *d, bin_op op)
 {
@@ -1091,6 +1115,9 @@ static int eval_binary(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 	const ir_tensor *a = in[0], *b = in[1];
 	ir_tensor *y = out[0];
 	ir_shape o;
+	if (op == BIN_POW && a && b && a->dt == y->dt && b->dt != a->dt &&
+	    !k_broadcast_shape(&a->shape, &b->shape, &o) && ir_shape_eq(&o, &y->shape))
+		return eval_mixed_pow(a, b, y);
 	if (!a || !b || a->dt != y->dt || b->dt != y->dt ||
 	    k_broadcast_shape(&a->shape, &b->shape, &o) || !ir_shape_eq(&o, &y->shape)) {
 		k_error(NULL, n, d, "operands do not match the inferred output");

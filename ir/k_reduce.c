@@ -609,6 +609,13 @@ static int infer_norm(ir_graph *g, ir_node *n, diag_sink *d)
 		}
 	}
 	k_set_out(n, 0, IR_DT_F32, &x->shape);
+	/* layer_norm's Mean and InvStdDev: the normalised dims become 1 */
+	ir_shape ms = x->shape;
+	for (int i = k_axis(ir_attr_int(n, "axis", -1), ms.rank); i >= 0 && i < ms.rank; i++)
+		ms.d[i] = 1;
+	for (int k = 1; k < n->nout; k++)
+		if (n->out[k])
+			k_set_out(n, k, IR_DT_F32, &ms);
 	return 0;
 }
 
@@ -636,6 +643,10 @@ static int eval_norm(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 		for (int64_t j = 0; j < len; j++)
 			sq += (xr[j] - mean) * (xr[j] - mean);
 		double inv = 1.0 / sqrt(sq / (double)len + eps);
+		if (n->nout > 1 && out[1])
+			((float *)out[1]->data)[o] = (float)mean;
+		if (n->nout > 2 && out[2])
+			((float *)out[2]->data)[o] = (float)inv;
 		for (int64_t j = 0; j < len; j++) {
 			int64_t k = n->op == IR_OP_INSTANCE_NORM ? o % C : ns == 1 ? 0 : j;
 			int64_t kb = n->op == IR_OP_INSTANCE_NORM ? o % C : nb == 1 ? 0 : j;

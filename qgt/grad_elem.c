@@ -81,6 +81,73 @@ static void act_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 		for (int64_t i = lo; i < hi; i++)
 			PUT(dx[i], acc, dy[i] * 1.1283791670955126f * expf(-x[i] * x[i]));
 		break;
+	case IR_OP_SQRT: /* 1 / (2 y) */
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] * 0.5f / y[i]);
+		break;
+	case IR_OP_EXP:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] * y[i]);
+		break;
+	case IR_OP_LOG:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] / x[i]);
+		break;
+	case IR_OP_ABS: /* sign(x), 0 at 0 (as torch) */
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, x[i] > 0 ? dy[i] : x[i] < 0 ? -dy[i] : 0.0f);
+		break;
+	case IR_OP_NEG:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, -dy[i]);
+		break;
+	case IR_OP_RECIPROCAL: /* -y^2 */
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, -dy[i] * y[i] * y[i]);
+		break;
+	case IR_OP_FLOOR: /* steps: no gradient */
+	case IR_OP_CEIL:
+	case IR_OP_ROUND:
+	case IR_OP_SIGN:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, 0.0f);
+		break;
+	case IR_OP_SELU: /* at or below 0, y + gamma alpha = gamma alpha exp(x) */
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, x[i] > 0 ? dy[i] * j->b : dy[i] * (y[i] + j->a * j->b));
+		break;
+	case IR_OP_CELU: /* at or below 0, exp(x / alpha) = y / alpha + 1 */
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, x[i] > 0 ? dy[i] : dy[i] * (y[i] / j->a + 1.0f));
+		break;
+	case IR_OP_SOFTSIGN: /* 1 / (1 + |x|)^2 */
+		for (int64_t i = lo; i < hi; i++) {
+			float t = 1.0f + fabsf(x[i]);
+			PUT(dx[i], acc, dy[i] / (t * t));
+		}
+		break;
+	case IR_OP_MISH: { /* tanh(sp) + x sigmoid(x) (1 - tanh(sp)^2) */
+		for (int64_t i = lo; i < hi; i++) {
+			float sp = x[i] > 0 ? x[i] + logf(1.0f + expf(-x[i])) : logf(1.0f + expf(x[i]));
+			float t = tanhf(sp), sg = 1.0f - expf(-sp);
+			PUT(dx[i], acc, dy[i] * (t + x[i] * sg * (1.0f - t * t)));
+		}
+		break;
+	}
+	case IR_OP_GELU:
+		for (int64_t i = lo; i < hi; i++) {
+			float g;
+			if (j->b != 0) { /* tanh form: u = c (x + k x^3) */
+				const float c = 0.7978845608028654f, k = 0.044715f;
+				float t = tanhf(c * (x[i] + k * x[i] * x[i] * x[i]));
+				g = 0.5f * (1.0f + t) + 0.5f * x[i] * (1.0f - t * t) * c * (1.0f + 3.0f * k * x[i] * x[i]);
+			} else { /* Phi(x) + x phi(x) */
+				g = 0.5f * (1.0f + erff(x[i] * 0.7071067811865476f)) +
+				    x[i] * 0.3989422804014327f * expf(-0.5f * x[i] * x[i]);
+			}
+			PUT(dx[i], acc, dy[i] * g);
+		}
+		break;
 	default:
 		break;
 	}
@@ -122,6 +189,12 @@ static int act_bwd(qgt_trainer *t, qgt_exec *e)
 	switch (n->op) {
 	case IR_OP_LEAKY_RELU: j.a = ir_attr_float(n, "alpha", 0.01f); break;
 	case IR_OP_ELU: j.a = ir_attr_float(n, "alpha", 1.0f); break;
+	case IR_OP_CELU: j.a = ir_attr_float(n, "alpha", 1.0f); break;
+	case IR_OP_SELU:
+		j.a = ir_attr_float(n, "alpha", 1.67326319217681884765625f);
+		j.b = ir_attr_float(n, "gamma", 1.05070102214813232421875f);
+		break;
+	case IR_OP_GELU: j.b = ir_gelu_tanh(n) ? 1.0f : 0.0f; break;
 	case IR_OP_HARD_SIGMOID:
 		j.a = ir_attr_float(n, "alpha", 0.2f);
 		j.b = ir_attr_float(n, "beta", 0.5f);
@@ -743,6 +816,21 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	case IR_OP_ELU:
 	case IR_OP_SOFTPLUS:
 	case IR_OP_ERF:
+	case IR_OP_SQRT:
+	case IR_OP_EXP:
+	case IR_OP_LOG:
+	case IR_OP_ABS:
+	case IR_OP_NEG:
+	case IR_OP_RECIPROCAL:
+	case IR_OP_FLOOR:
+	case IR_OP_CEIL:
+	case IR_OP_ROUND:
+	case IR_OP_SIGN:
+	case IR_OP_SELU:
+	case IR_OP_CELU:
+	case IR_OP_SOFTSIGN:
+	case IR_OP_MISH:
+	case IR_OP_GELU:
 		e->bwd = act_bwd;
 		return 0;
 	case IR_OP_CLIP:

@@ -232,7 +232,14 @@ static int elementwise2(be_fn *f, const ir_node *n, const ir_shape *as, const ir
 	LLVMValueRef iv[IR_MAX_RANK];
 	be_nest_begin(f, &nst, r, dims, iv);
 	LLVMValueRef va = be_ld(f, a, be_affine(f, 0, r, iv, st[1]));
-	LLVMValueRef vb = be_ld(f, bp, be_affine(f, 0, r, iv, st[2]));
+	LLVMValueRef vb;
+	ir_dtype bdt = n->in[1]->dt;
+	if (bdt == IR_DT_F32) {
+		vb = be_ld(f, bp, be_affine(f, 0, r, iv, st[2]));
+	} else { /* pow's integer exponent, as a float (ir/k_elementwise.c) */
+		LLVMTypeRef it = be_dt_type(f, bdt);
+		vb = LLVMBuildSIToFP(f->b, be_ld_t(f, it, bp, be_affine(f, 0, r, iv, st[2])), f->f32, "");
+	}
 	LLVMValueRef v;
 	LLVMBuilderRef b = f->b;
 	switch (n->op) {

@@ -170,6 +170,10 @@ int be_l_norm(be_fn *f, const ir_node *n)
 	be_loop_end(f, &li);
 	LLVMValueRef var = LLVMBuildFDiv(b, LLVMBuildLoad2(b, f->f32, acc, ""), flen, "");
 	LLVMValueRef inv = LLVMBuildFDiv(b, be_cf(f, 1), be_sqrt(f, LLVMBuildFAdd(b, var, be_cf(f, eps), "")), "");
+	if (n->nout > 1 && n->out[1])
+		be_st(f, be_ptr(f, n->out[1]), o, mean);
+	if (n->nout > 2 && n->out[2])
+		be_st(f, be_ptr(f, n->out[2]), o, inv);
 	LLVMValueRef ch = inst ? LLVMBuildURem(b, o, be_ci(f, C), "") : NULL;
 	j = be_loop_begin(f, &li, len);
 	LLVMValueRef k = be_add(f, base, j);

@@ -714,7 +714,8 @@ static bool moves_only(ir_op op)
 /* The op table's lowerings take f32 data; the element movers any dtype. */
 static bool table_dtype_ok(const ir_node *n, int k, ir_dtype dt)
 {
-	(void)k;
+	if (n->op == IR_OP_POW && k == 1 && (dt == IR_DT_I32 || dt == IR_DT_I64) && n->in[0]->dt == IR_DT_F32)
+		return true; /* an integer exponent of a float */
 	return dt == IR_DT_F32 || (moves_only(n->op) && dt == n->in[0]->dt);
 }
 

@@ -451,8 +451,14 @@ static void test_train_grad_activations(void **state)
 	(void)state;
 	const ir_op ops[] = {IR_OP_RELU,         IR_OP_LEAKY_RELU, IR_OP_CLIP, IR_OP_HARD_SWISH,
 	                     IR_OP_HARD_SIGMOID, IR_OP_SIGMOID,    IR_OP_TANH, IR_OP_ELU,
-	                     IR_OP_SOFTPLUS,     IR_OP_ERF};
+	                     IR_OP_SOFTPLUS,     IR_OP_ERF,        IR_OP_SELU, IR_OP_CELU,
+	                     IR_OP_SOFTSIGN,     IR_OP_MISH,       IR_OP_GELU, IR_OP_GELU,
+	                     IR_OP_ABS,          IR_OP_NEG,        IR_OP_EXP,  IR_OP_SQRT,
+	                     IR_OP_LOG,          IR_OP_RECIPROCAL};
 	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
+		/* sqrt, log and reciprocal on positive inputs only */
+		bool pos = ops[i] == IR_OP_SQRT || ops[i] == IR_OP_LOG || ops[i] == IR_OP_RECIPROCAL;
+		bool gelu_tanh = ops[i] == IR_OP_GELU && i > 0 && ops[i - 1] == IR_OP_GELU;
 		gb b = gb_new();
 		ir_value *x = input(&b, 2, (int64_t[]){3, 12});
 		ir_node *n;
@@ -468,8 +474,10 @@ static void test_train_grad_activations(void **state)
 		}
 		if (ops[i] == IR_OP_LEAKY_RELU)
 			ir_node_set_float(b.g, n, "alpha", 0.1f);
-		if (ops[i] == IR_OP_ELU)
+		if (ops[i] == IR_OP_ELU || ops[i] == IR_OP_CELU)
 			ir_node_set_float(b.g, n, "alpha", 0.7f);
+		if (gelu_tanh)
+			ir_node_set_str(b.g, n, "approximate", "tanh");
 		if (ops[i] == IR_OP_HARD_SIGMOID) {
 			ir_node_set_float(b.g, n, "alpha", 0.2f);
 			ir_node_set_float(b.g, n, "beta", 0.5f);
@@ -481,8 +489,11 @@ static void test_train_grad_activations(void **state)
 		ir_node_set_int(b.g, gm, "trans_b", 1);
 		finish(&b, gm->out[0]);
 		char what[64];
-		snprintf(what, sizeof what, "%s", ir_op_name(ops[i]));
-		gradcheck(&b, what, (gc_opts){.xk = X_KINKS, .xlo = -8, .xhi = 8});
+		snprintf(what, sizeof what, "%s%s", ir_op_name(ops[i]), gelu_tanh ? " (tanh)" : "");
+		/* (exp of up to 8 is too steep for the float finite differences) */
+		gradcheck(&b, what, pos                   ? (gc_opts){.xlo = 0.5, .xhi = 4}
+		                    : ops[i] == IR_OP_EXP ? (gc_opts){.xlo = -3, .xhi = 3}
+		                                          : (gc_opts){.xk = X_KINKS, .xlo = -8, .xhi = 8});
 	}
 }
 
