@@ -542,7 +542,10 @@ REDUCE_OP(reduce_log_sum_exp)
  * element each), instance_norm the spatial dims of each (batch, channel)
  * (ONNX InstanceNormalization: Scale and B per channel).  Per row of L
  * elements: mean, var = mean((x - mean)^2), then
- *   y = (x - mean) / sqrt(var + epsilon) * scale + B. */
+ *   y = (x - mean) * (1 / sqrt(var + epsilon)) * scale + B,
+ * in f32, summed in order: the backends do the same steps, so a norm
+ * between integer layers (a float island at -a 8) gives the same bits
+ * on every engine and the requantization after it cannot flip. */
 static int norm_rows(const ir_node *n, const ir_shape *xs, int64_t *rows, int64_t *len)
 {
 	int r = xs->rank, a = n->op == IR_OP_LAYER_NORM ? k_axis(ir_attr_int(n, "axis", -1), r) : 2;
@@ -636,21 +639,22 @@ static int eval_norm(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 	int64_t C = x->shape.d[1], ns = numel(sc), nb = bi ? numel(bi) : 0;
 	for (int64_t o = 0; o < rows; o++) {
 		const float *xr = xp + o * len;
-		double sum = 0, sq = 0;
+		float sum = 0, sq = 0;
 		for (int64_t j = 0; j < len; j++)
 			sum += xr[j];
-		double mean = sum / (double)len;
+		float mean = sum / (float)len;
 		for (int64_t j = 0; j < len; j++)
 			sq += (xr[j] - mean) * (xr[j] - mean);
-		double inv = 1.0 / sqrt(sq / (double)len + eps);
+		float inv = 1.0f / sqrtf(sq / (float)len + eps);
 		if (n->nout > 1 && out[1])
-			((float *)out[1]->data)[o] = (float)mean;
+			((float *)out[1]->data)[o] = mean;
 		if (n->nout > 2 && out[2])
-			((float *)out[2]->data)[o] = (float)inv;
+			((float *)out[2]->data)[o] = inv;
 		for (int64_t j = 0; j < len; j++) {
 			int64_t k = n->op == IR_OP_INSTANCE_NORM ? o % C : ns == 1 ? 0 : j;
 			int64_t kb = n->op == IR_OP_INSTANCE_NORM ? o % C : nb == 1 ? 0 : j;
-			yp[o * len + j] = (float)((xr[j] - mean) * inv * sp[k] + (bp ? bp[kb] : 0.0));
+			float v = (xr[j] - mean) * inv * sp[k];
+			yp[o * len + j] = bp ? v + bp[kb] : v;
 		}
 	}
 	return 0;

@@ -136,7 +136,8 @@ int be_l_reduce(be_fn *f, const ir_node *n)
 
 /* layer_norm and instance_norm (ir/k_reduce.c): per row of len elements
  * the mean, the mean square deviation, then
- * y = (x - mean) / sqrt(var + eps) * scale + B. */
+ * y = (x - mean) * (1 / sqrt(var + eps)) * scale + B, the interpreter's
+ * steps in its order (no reassociation), so the bits are its bits. */
 int be_l_norm(be_fn *f, const ir_node *n)
 {
 	const ir_shape *xs = &n->in[0]->shape;
@@ -159,14 +160,13 @@ int be_l_norm(be_fn *f, const ir_node *n)
 	LLVMBuildStore(b, be_cf(f, 0), acc);
 	LLVMValueRef j = be_loop_begin(f, &li, len);
 	LLVMValueRef e = be_ld(f, x, be_add(f, base, j));
-	LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, LLVMBuildLoad2(b, f->f32, acc, ""), e, "")), acc);
+	LLVMBuildStore(b, LLVMBuildFAdd(b, LLVMBuildLoad2(b, f->f32, acc, ""), e, ""), acc);
 	be_loop_end(f, &li);
 	LLVMValueRef mean = LLVMBuildFDiv(b, LLVMBuildLoad2(b, f->f32, acc, ""), flen, "");
 	LLVMBuildStore(b, be_cf(f, 0), acc);
 	j = be_loop_begin(f, &li, len);
 	LLVMValueRef dv = LLVMBuildFSub(b, be_ld(f, x, be_add(f, base, j)), mean, "");
-	LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, LLVMBuildLoad2(b, f->f32, acc, ""), LLVMBuildFMul(b, dv, dv, ""), "")),
-	               acc);
+	LLVMBuildStore(b, LLVMBuildFAdd(b, LLVMBuildLoad2(b, f->f32, acc, ""), LLVMBuildFMul(b, dv, dv, ""), ""), acc);
 	be_loop_end(f, &li);
 	LLVMValueRef var = LLVMBuildFDiv(b, LLVMBuildLoad2(b, f->f32, acc, ""), flen, "");
 	LLVMValueRef inv = LLVMBuildFDiv(b, be_cf(f, 1), be_sqrt(f, LLVMBuildFAdd(b, var, be_cf(f, eps), "")), "");

@@ -188,11 +188,35 @@ g = helper.make_graph(nodes, "clamp", [helper.make_tensor_value_info("x", T.FLOA
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 7
 onnx.checker.check_model(m); onnx.save(m, d + "/clamp.onnx")
 np.save(d + "/clamp_x.npy", np.array([[-1, -0.3, 0, 0.5, 0.7, 2]], np.float32))
+# Normalisations between integer layers (float islands at -a 8):
+# InstanceNormalization (torch's GroupNorm and InstanceNorm), a
+# LayerNormalization over channels (opset 17), Sqrt and Pow.
+f32 = lambda n, v: numpy_helper.from_array(np.array(v, np.float32), n)
+nodes = [conv("x", "n1", "a"), helper.make_node("InstanceNormalization", ["a", "is", "ib"], ["an"]),
+         helper.make_node("Relu", ["an"], ["ar"]), conv("ar", "n2", "b"),
+         helper.make_node("Transpose", ["b"], ["bt"], perm=[0, 2, 3, 1]),
+         helper.make_node("LayerNormalization", ["bt", "ls", "lb"], ["bl"], axis=-1, epsilon=1e-5),
+         helper.make_node("Transpose", ["bl"], ["bn"], perm=[0, 3, 1, 2]),
+         helper.make_node("Pow", ["bn", "two"], ["b2"]), helper.make_node("Sqrt", ["b2"], ["bs"]),
+         helper.make_node("GlobalAveragePool", ["bs"], ["g"]), helper.make_node("Flatten", ["g"], ["f"]),
+         helper.make_node("Gemm", ["f", "nf", "nb"], ["y"], transB=1)]
+inits = [w("n1", 6, 3, 3, 3), w("n2", 8, 6, 3, 3), f32("is", r.uniform(0.5, 1.5, 6)), f32("ib", r.normal(0, 0.3, 6)),
+         f32("ls", r.uniform(0.5, 1.5, 8)), f32("lb", r.normal(0, 0.3, 8)), f32("two", 2.0), w("nf", 5, 8), w("nb", 5)]
+g = helper.make_graph(nodes, "norms", [helper.make_tensor_value_info("x", T.FLOAT, [1, 3, 8, 8])],
+                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 5])], inits)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]); m.ir_version = 8
+onnx.checker.check_model(m); onnx.save(m, d + "/norms.onnx")
 PY
 expect cat-int8 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok \(integer code, bit-exact\)" \
 	-- "$scratch/cat.onnx" "$scratch/cat_x.npy" -a 8 --calib-data "$scratch/cat_calib.npy"
 expect shuffle-int8 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok \(integer code, bit-exact\)" \
 	-- "$scratch/shuffle.onnx" "$scratch/cat_x.npy" -a 8 --calib-data "$scratch/cat_calib.npy"
+# The norms run in float, summed in the same order on every engine, so
+# the quantization after them cannot flip: still bit-exact.
+for t in armv7em aarch64; do
+	expect norms-int8-$t 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok" \
+		-- "$scratch/norms.onnx" "$scratch/cat_x.npy" --target $t -a 8 --calib-data "$scratch/cat_calib.npy"
+done
 for m in cat shuffle; do
 	if "$qgtc" "$scratch/$m.onnx" -a 8 --calib-data "$scratch/cat_calib.npy" --report layers -o "$scratch/$m.o" \
 		2>&1 | grep -q "^layers: [0-9]* integer, 0 float"; then
