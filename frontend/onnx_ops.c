@@ -1188,6 +1188,51 @@ static ir_value *q_ones(fe_onnx_ctx *c, const char *sfx, const ir_value *z)
 	return cst(c, sfx, IR_DT_F32, ones, (int)k, false);
 }
 
+/* DynamicQuantizeLinear (what ONNX Runtime's quantize_dynamic puts before
+ * MatMulInteger and ConvInteger): uint8 with the scale and zero point of
+ * x's own range, computed at run time, in ONNX's steps:
+ *   scale = (max(0, max x) - min(0, min x)) / 255,
+ *   zp = round_half_even(clip(0 - min(0, min x) / scale, 0, 255)),
+ *   y = QuantizeLinear(x, scale, zp). */
+static int tr_dyn_quantize(fe_onnx_ctx *c, ir_op op)
+{
+	(void)op;
+	if (arity(c, 1, 1, 1, 3))
+		return -1;
+	ir_value *x = c->in[0];
+	ir_value *rmin = tmp(c, "min"), *rmax = tmp(c, "max"), *lo = tmp(c, "lo"), *hi = tmp(c, "hi");
+	ir_value *rng = tmp(c, "range"), *t = tmp(c, "t"), *nt = tmp(c, "negt"), *ct = tmp(c, "clipped");
+	ir_value *rt = tmp(c, "rounded");
+	ir_value *scale = c->nout > 1 && c->out[1] ? c->out[1] : tmp(c, "scale");
+	ir_value *zp = c->nout > 2 && c->out[2] ? c->out[2] : tmp(c, "zero_point");
+	ir_value *zero = cst_f32(c, "zero", 0.0f), *qmax = cst_f32(c, "qmax", 255.0f);
+	if (!rmin || !rmax || !lo || !hi || !rng || !t || !nt || !ct || !rt || !scale || !zp || !zero || !qmax)
+		return -1;
+	ir_node *k[12];
+	int nk = 0;
+	k[nk++] = emit(c, IR_OP_REDUCE_MIN, 1, &x, 1, &rmin);
+	k[nk++] = emit(c, IR_OP_REDUCE_MAX, 1, &x, 1, &rmax);
+	k[nk++] = emit(c, IR_OP_MIN, 2, (ir_value *[]){rmin, zero}, 1, &lo);
+	k[nk++] = emit(c, IR_OP_MAX, 2, (ir_value *[]){rmax, zero}, 1, &hi);
+	k[nk++] = emit(c, IR_OP_SUB, 2, (ir_value *[]){hi, lo}, 1, &rng);
+	k[nk++] = emit(c, IR_OP_DIV, 2, (ir_value *[]){rng, qmax}, 1, &scale);
+	k[nk++] = emit(c, IR_OP_DIV, 2, (ir_value *[]){lo, scale}, 1, &t);
+	k[nk++] = emit(c, IR_OP_NEG, 1, &t, 1, &nt);
+	k[nk++] = emit(c, IR_OP_CLIP, 3, (ir_value *[]){nt, zero, qmax}, 1, &ct);
+	k[nk++] = emit(c, IR_OP_ROUND, 1, &ct, 1, &rt);
+	k[nk++] = emit(c, IR_OP_CAST, 1, &rt, 1, &zp);
+	k[nk++] = emit(c, IR_OP_QUANTIZE, 3, (ir_value *[]){x, scale, zp}, 1, c->out);
+	for (int i = 0; i < nk; i++)
+		if (!k[i])
+			return -1;
+	ir_node_set_int(c->g, k[0], "keepdims", 0);
+	ir_node_set_int(c->g, k[1], "keepdims", 0);
+	ir_node_set_str(c->g, k[10], "to", "u8");
+	ir_node_set_int(c->g, k[11], "axis", 1);
+	ir_node_set_str(c->g, k[11], "dtype", "u8");
+	return 0;
+}
+
 /* The conv attributes of the node onto n (tr_conv's set). */
 static void q_conv_attrs(fe_onnx_ctx *c, ir_node *n)
 {
@@ -1358,6 +1403,7 @@ static const struct onnx_op {
 	{"QLinearConv", tr_qlinear, IR_OP_CONV, 10},
 	{"QLinearMatMul", tr_qlinear, IR_OP_MATMUL, 10},
 	{"ConvInteger", tr_integer, IR_OP_CONV, 10},
+	{"DynamicQuantizeLinear", tr_dyn_quantize, IR_OP_QUANTIZE, 11},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 

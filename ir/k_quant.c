@@ -291,6 +291,12 @@ static ir_dtype quantize_out_dtype(const ir_graph *g, const ir_node *n, diag_sin
 	return t;
 }
 
+/* A value some node computes (not a constant, not a graph input). */
+static bool computed(const ir_value *v)
+{
+	return v->kind != IR_VAL_CONST && v->kind != IR_VAL_INPUT;
+}
+
 int ir_infer_quantize(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	ir_dtype ot = quantize_out_dtype(g, n, d);
@@ -329,9 +335,14 @@ int ir_infer_quantize(ir_graph *g, ir_node *n, diag_sink *d)
 	             IR_DT_UNDEF, &qg, d))
 		return -1;
 	/* The parameters are part of the output's type: without them the
-	 * type is not known yet (qgtc run binds them, as shape operands). */
-	if (!ir_value_is_const(s) || (z && !ir_value_is_const(z)))
+	 * type is not known yet (qgtc run binds graph inputs, as shape
+	 * operands).  Parameters a node computes (DynamicQuantizeLinear's)
+	 * give a plain integer tensor, with no quantization in its type. */
+	if (!ir_value_is_const(s) || (z && !ir_value_is_const(z))) {
+		if (computed(s) || (z && computed(z)))
+			k_set_out(n, 0, ot, &x->shape);
 		return 0;
+	}
 	if (q_check_scales(g, n, s->data, qg.nchan, d))
 		return -1;
 	ir_quant *q = ir_quant_act_create(g, ot, qg.axis, (int)qg.nchan);
@@ -425,8 +436,11 @@ int ir_infer_dequantize(ir_graph *g, ir_node *n, diag_sink *d)
 	if (q_params(g, n, &x->shape, &s->shape, s->dt, z ? &z->shape : NULL, z ? z->dt : IR_DT_UNDEF,
 	             x->dt, &qg, d))
 		return -1;
-	if (!ir_value_is_const(s) || (z && !ir_value_is_const(z)))
+	if (!ir_value_is_const(s) || (z && !ir_value_is_const(z))) {
+		if (computed(s) || (z && computed(z))) /* as in quantize */
+			k_set_out(n, 0, IR_DT_F32, &x->shape);
 		return 0;
+	}
 	if (q_check_scales(g, n, s->data, qg.nchan, d))
 		return -1;
 	if (x->dt == IR_DT_I32 && z)

@@ -608,6 +608,19 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 		qo = &trained;
 	}
 	ir_dtype adt = pass_act_dtype(qo->act_bits);
+	/* A model that quantizes at run time (ONNX Runtime's quantize_dynamic:
+	 * DynamicQuantizeLinear's scale is computed) keeps its own scheme:
+	 * calibration cannot give a fixed grid to a value whose grid changes
+	 * with every input. */
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *q = g->nodes[i];
+		if (!q->dead && q->op == IR_OP_QUANTIZE && q->in[1]->kind == IR_VAL_ACT) {
+			diag_warn(d, ir_node_loc(g, q), "-a %d: the model quantizes at run time (the scale of '%s' is "
+			          "computed); its activations keep that scheme and are not calibrated",
+			          qo->act_bits, q->out[0]->name);
+			return 0;
+		}
+	}
 	if (!qo->calib_x && !qo->n_act_grids) {
 		/* A model quantized already (QDQ) needs no calibration. */
 		for (int i = 0; i < g->nnodes; i++)

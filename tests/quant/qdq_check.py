@@ -423,6 +423,50 @@ def act_cases(a, tmp, rng):
     return bad
 
 
+def check_dynamic(qgtc, engine, tmp, rng):
+    """ONNX Runtime's quantize_dynamic form of a Linear layer:
+    DynamicQuantizeLinear (uint8 on the input's own range, at run time),
+    MatMulInteger with its zero point, Cast, the two scales' product, the
+    bias.  Exact against numpy doing ONNX's steps."""
+    W = rng.normal(0, 0.3, (24, 10)).astype(np.float32)
+    ws = np.float32(np.abs(W).max() / 127)
+    Wq = np.clip(np.round(W / ws), -127, 127).astype(np.int8)
+    B = rng.normal(0, 0.1, 10).astype(np.float32)
+    nodes = [helper.make_node("DynamicQuantizeLinear", ["x"], ["xq", "xs", "xz"]),
+             helper.make_node("MatMulInteger", ["xq", "Wq", "xz", "wz"], ["acc"]),
+             helper.make_node("Cast", ["acc"], ["accf"], to=TensorProto.FLOAT),
+             helper.make_node("Mul", ["xs", "ws"], ["s"]),
+             helper.make_node("Mul", ["accf", "s"], ["mm"]),
+             helper.make_node("Add", ["mm", "B"], ["y"])]
+    inits = [numpy_helper.from_array(Wq, "Wq"), scalar("wz", 0, TensorProto.INT8), scalar("ws", float(ws)),
+             numpy_helper.from_array(B, "B")]
+    g = helper.make_graph(nodes, "dyn", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 24])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [3, 10])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    onnx.checker.check_model(m)
+    d = os.path.join(tmp, "dynamic")
+    os.makedirs(d, exist_ok=True)
+    onnx.save(m, os.path.join(d, "model.onnx"))
+    x = rng.normal(0.3, 1, (3, 24)).astype(np.float32)
+    np.save(os.path.join(d, "x.npy"), x)
+    lo, hi = min(np.float32(0), x.min()), max(np.float32(0), x.max())
+    xs = np.float32((hi - lo) / np.float32(255))
+    xz = np.uint8(np.round(np.clip(-(lo / xs), 0, 255)))
+    xq = np.clip(np.round(x / xs) + xz, 0, 255).astype(np.uint8)
+    acc = (xq.astype(np.int32) - np.int32(xz)) @ Wq.astype(np.int32)
+    ref = (acc.astype(np.float32) * (xs * ws) + B).astype(np.float32)
+    p = subprocess.run([qgtc, "run", os.path.join(d, "model.onnx"), os.path.join(d, "x.npy"), "--engine", engine,
+                        "--output-dir", d], capture_output=True, text=True)
+    got = np.load(os.path.join(d, "output_0.npy")) if not p.returncode else None
+    if got is None or not np.array_equal(got, ref):
+        print("FAIL dynamic: rc %d, max difference %s\n%s" % (
+            p.returncode, None if got is None else np.abs(got - ref).max(), p.stderr))
+        return 1
+    print("ok   dynamic: quantize_dynamic's Linear exact (%d elements)" % got.size)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qgtc", required=True)
@@ -507,6 +551,7 @@ def main():
         print("ok   %s: %d elements exact; %d one step from the float computation" % (
             case["name"], got.size, int((steps > 1e-6).sum())))
     bad += act_cases(a, tmp, rng)
+    bad += check_dynamic(a.qgtc, a.engine, tmp, rng)
     if a.engine == "interp":
         bad += check_bad(a.qgtc, tmp)
     print("%d failed" % bad)
