@@ -1233,6 +1233,82 @@ static int tr_dyn_quantize(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+/* LSTM and GRU with ONNX's default activations, no clip, no peepholes,
+ * and sequence_lens absent or a constant full length (dropped). */
+static int tr_rnn(fe_onnx_ctx *c, ir_op op)
+{
+	bool lstm = op == IR_OP_LSTM;
+	if (arity(c, 3, lstm ? 8 : 6, 0, lstm ? 3 : 2))
+		return -1;
+	const char *name = lstm ? "LSTM" : "GRU";
+	if (lstm && c->nin > 7 && c->in[7]) {
+		diag_error(c->d, c->loc, "LSTM with peepholes (input P) is not supported");
+		return -1;
+	}
+	const Onnx__AttributeProto *a = attr(c, "activations", AT_STRINGS);
+	if (a) {
+		static const char *const dflt[3] = {"Sigmoid", "Tanh", "Tanh"};
+		size_t per = lstm ? 3 : 2;
+		for (size_t i = 0; i < a->n_strings; i++) {
+			const char *want = dflt[i % per];
+			if (a->strings[i].len != strlen(want) || memcmp(a->strings[i].data, want, strlen(want))) {
+				diag_error(c->d, c->loc, "%s activation %zu is '%.*s'; only the defaults (%s) are supported",
+				           name, i, (int)a->strings[i].len, (const char *)a->strings[i].data,
+				           lstm ? "Sigmoid, Tanh, Tanh" : "Sigmoid, Tanh");
+				return -1;
+			}
+		}
+		attr_ignore(c, "activation_alpha");
+		attr_ignore(c, "activation_beta");
+	}
+	bool has;
+	attr_float(c, "clip", 0);
+	if (attr(c, "clip", AT_FLOAT)) {
+		diag_error(c->d, c->loc, "%s with clip is not supported", name);
+		return -1;
+	}
+	if (lstm && attr_int(c, "input_forget", 0, NULL)) {
+		diag_error(c->d, c->loc, "LSTM with input_forget is not supported");
+		return -1;
+	}
+	int64_t hs = attr_int(c, "hidden_size", 0, &has);
+	if (!has) {
+		diag_error(c->d, c->loc, "missing required attribute 'hidden_size'");
+		return -1;
+	}
+	ir_value *in[8] = {0};
+	int nin = c->nin < 8 ? c->nin : 8;
+	for (int k = 0; k < nin; k++)
+		in[k] = c->in[k];
+	if (nin > 4 && in[4]) {
+		/* full-length sequence_lens (what exporters write) says nothing */
+		const ir_value *sl = in[4], *x = in[0];
+		int64_t lens[64];
+		int cnt = sl->kind == IR_VAL_CONST ? ir_const_ints(sl, lens, 64) : -1;
+		int64_t T = x->shape.rank == 3 ? x->shape.d[attr_int(c, "layout", 0, NULL) ? 1 : 0] : -1;
+		bool full = cnt > 0 && T > 0;
+		for (int i = 0; i < cnt && full; i++)
+			full = lens[i] == T;
+		if (!full) {
+			diag_error(c->d, c->loc, "%s with sequence_lens is not supported (only every sequence at its full, known length)", name);
+			return -1;
+		}
+		in[4] = NULL;
+	}
+	/* Y unnamed (only Y_h or Y_c used): a value of its own, which dce drops */
+	if (c->nout > 0 && !c->out[0] && !(c->out[0] = tmp(c, "Y")))
+		return -1;
+	ir_node *n = emit(c, op, nin, in, c->nout, c->out);
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "hidden_size", hs);
+	copy_str(c, n, "direction", "direction");
+	copy_int(c, n, "layout", "layout");
+	if (!lstm)
+		copy_int(c, n, "linear_before_reset", "linear_before_reset");
+	return 0;
+}
+
 /* The conv attributes of the node onto n (tr_conv's set). */
 static void q_conv_attrs(fe_onnx_ctx *c, ir_node *n)
 {
@@ -1404,6 +1480,8 @@ static const struct onnx_op {
 	{"QLinearMatMul", tr_qlinear, IR_OP_MATMUL, 10},
 	{"ConvInteger", tr_integer, IR_OP_CONV, 10},
 	{"DynamicQuantizeLinear", tr_dyn_quantize, IR_OP_QUANTIZE, 11},
+	{"LSTM", tr_rnn, IR_OP_LSTM, 7},
+	{"GRU", tr_rnn, IR_OP_GRU, 7},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 

@@ -20,6 +20,11 @@ bool ir_op_keeps_quant(ir_op op)
 	case IR_OP_TRANSPOSE:
 	case IR_OP_PAD: /* fold-qdq pads an integer with its zero point */
 	case IR_OP_SLICE:
+	case IR_OP_GATHER:
+	case IR_OP_EXPAND:
+	case IR_OP_TILE:
+	case IR_OP_DEPTH_TO_SPACE:
+	case IR_OP_SPACE_TO_DEPTH:
 		return true;
 	default:
 		return false;

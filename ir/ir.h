@@ -406,6 +406,9 @@ bool ir_op_keeps_quant(ir_op op);
 /* Is op an activation that an integer input runs through a `lut` table
  * (fold-qdq builds it from the op's float kernel; every engine reads it)? */
 bool ir_op_table_act(ir_op op);
+/* An lstm's or gru's attributes and operands that the IR supports
+ * (ir/k_rnn.c): -1 after reporting. */
+int ir_rnn_check(ir_graph *g, const ir_node *n, diag_sink *d);
 /* gelu with approximate="tanh" (else the erf form). */
 bool ir_gelu_tanh(const ir_node *n);
 /* expand, tile, depth_to_space, space_to_depth of x (shape xs) into y

@@ -10,6 +10,8 @@ static const pass_info builtin[] = {
 	{"shapes", "infer dtypes and shapes of every value", pass_shapes, false},
 	{"fold-constants", "evaluate nodes whose inputs are constants (incl. Shape of static shapes)",
 	 pass_fold_constants, false},
+	{"unroll-rnn", "rewrite lstm and gru with constant weights as the ops of their time steps",
+	 pass_unroll_rnn, false},
 	{"fold-qdq", "turn dequantize -> conv/matmul -> quantize into integer ops; fold dequantized "
 	             "constants", pass_fold_qdq, false},
 	{"dce", "remove nodes and values that no graph output depends on", pass_dce, false},

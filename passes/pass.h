@@ -47,12 +47,12 @@ typedef struct pass_info {
 	                             * pass_options.batch is bound after it */
 } pass_info;
 
-#define PASS_DEFAULT_PIPELINE "shapes,fold-constants,fold-qdq,fold-constants,dce"
+#define PASS_DEFAULT_PIPELINE "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce"
 /* What the driver runs when quantization is asked for (-b, --bits, --scheme). */
 /* quantize-act does nothing unless activations are asked for (-a), io-int
  * nothing without --io int. */
 #define PASS_QUANT_PIPELINE                                                                  \
-	"shapes,fold-constants,fold-qdq,fold-constants,dce,bnfold,quantize,quantize-act,fold-qdq," \
+	"shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,bnfold,quantize,quantize-act,fold-qdq," \
 	"io-int,dce,bitpack"
 
 /* Add a pass defined above passes/ to the registry (once, before any
@@ -81,6 +81,7 @@ int pass_gemm_as_matmul(ir_graph *g, ir_node *n, ir_value *w);
 /* The passes (one file each). */
 int pass_shapes(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_unroll_rnn(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_dce(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d);

@@ -724,6 +724,11 @@ static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
  * silent. */
 static void warn_float(ir_graph *g, diag_sink *d)
 {
+	/* one warning per source node and op: an unrolled lstm has hundreds
+	 * of nodes of one source node */
+	enum { MAXW = 64 };
+	struct { const ir_node *first; ir_op op; int64_t bits; int count; } w[MAXW];
+	int nw = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		if (n->dead || n->op == IR_OP_QUANTIZE || n->op == IR_OP_DEQUANTIZE || n->nout < 1 ||
@@ -735,13 +740,41 @@ static void warn_float(ir_graph *g, diag_sink *d)
 			           n->in[j]->producer->op == IR_OP_DEQUANTIZE &&
 			           !ir_value_is_const(n->in[j]->producer->in[0]);
 		ir_node *u = ir_value_sole_user(g, n->out[0]);
-		if (from_dq && u && u->op == IR_OP_QUANTIZE && narrow_q(u))
-			diag_warn(d, ir_node_loc(g, n), "%s runs in float between a dequantize and a quantize: "
+		if (!from_dq || !u || u->op != IR_OP_QUANTIZE)
+			continue;
+		int64_t bits = narrow_q(u) ? ir_attr_int(u, "bits", 0) : 0;
+		int k = 0; /* the same source node: its index in the model and name */
+		while (k < nw && !(w[k].op == n->op && w[k].bits == bits && w[k].first->src_index == n->src_index &&
+		                   strcmp(w[k].first->name ? w[k].first->name : "", n->name ? n->name : "") == 0))
+			k++;
+		if (k == nw) {
+			if (nw == MAXW) { /* too many kinds to group: as they come */
+				k = -1;
+			} else {
+				w[nw].first = n;
+				w[nw].op = n->op;
+				w[nw].bits = bits;
+				w[nw++].count = 0;
+			}
+		}
+		if (k >= 0) {
+			w[k].count++;
+			continue;
+		}
+		diag_warn(d, ir_node_loc(g, n), "%s runs in float between a dequantize and a quantize",
+		          ir_op_name(n->op));
+	}
+	for (int k = 0; k < nw; k++) {
+		char times[48] = "";
+		if (w[k].count > 1)
+			snprintf(times, sizeof times, " (%d of its nodes)", w[k].count);
+		if (w[k].bits)
+			diag_warn(d, ir_node_loc(g, w[k].first), "%s runs in float between a dequantize and a quantize%s: "
 			          "the integer path does not fold a quantize to %lld bits into it",
-			          ir_op_name(n->op), (long long)ir_attr_int(u, "bits", 0));
-		else if (from_dq && u && u->op == IR_OP_QUANTIZE)
-			diag_warn(d, ir_node_loc(g, n), "%s runs in float between a dequantize and a quantize: "
-			          "the integer path has no form of it here", ir_op_name(n->op));
+			          ir_op_name(w[k].op), times, (long long)w[k].bits);
+		else
+			diag_warn(d, ir_node_loc(g, w[k].first), "%s runs in float between a dequantize and a quantize%s: "
+			          "the integer path has no form of it here", ir_op_name(w[k].op), times);
 	}
 }
 

@@ -224,7 +224,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 	if (B == IR_DIM_SYM)
 		ir_graph_bind_batch(t, B = 100);
 	pass_options to = {.verify_each = o->verify_each, .quant = o->quant};
-	if (pass_run_pipeline(t, "shapes,fold-constants,fold-qdq,fold-constants,dce,bnfold", &to, d))
+	if (pass_run_pipeline(t, "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,bnfold", &to, d))
 		goto out;
 	pass_quant_options qo = qo0 ? *qo0 : (pass_quant_options){.bits = 8, .percentile = 99.9f};
 	qo.scheme = scheme;

@@ -309,14 +309,14 @@ int qgt_register_passes(void);
  * (a Reshape to Shape(x)[0], -1), as the quantization pipeline's first
  * fold-constants does. */
 #define QGT_PIPELINE                                                                        \
-	"shapes,fold-constants,fold-qdq,fold-constants,dce,qgt,fold-constants,dce,bnfold,quantize," \
+	"shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,qgt,fold-constants,dce,bnfold,quantize," \
 	"quantize-act,fold-qdq,io-int,dce,bitpack"
 /* With --flash-budget: bitalloc chooses each layer's bits first. */
 #define QGT_BUDGET_PIPELINE                                                                   \
-	"shapes,fold-constants,fold-qdq,fold-constants,dce,bitalloc,qgt,fold-constants,dce,bnfold," \
+	"shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,bitalloc,qgt,fold-constants,dce,bnfold," \
 	"quantize,quantize-act,fold-qdq,io-int,dce,bitpack"
 #define QGT_BUDGET_QUANT_PIPELINE                                                             \
-	"shapes,fold-constants,fold-qdq,fold-constants,dce,bitalloc,bnfold,quantize,quantize-act," \
+	"shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,bitalloc,bnfold,quantize,quantize-act," \
 	"fold-qdq,io-int,dce,bitpack"
 
 /* ------------------------------------------------------- histograms */

@@ -176,7 +176,7 @@ int be_l_gather(be_fn *f, const ir_node *n)
 		int64_t v = (int64_t)ir_const_get(iv, j);
 		if (v < 0)
 			v += ext;
-		copy_block(f, f->f32, y, j * inner, nidx, x, v * inner, ext, 1, outer, inner);
+		copy_block(f, be_dt_type(f, n->out[0]->dt), y, j * inner, nidx, x, v * inner, ext, 1, outer, inner);
 	}
 	return 0;
 }

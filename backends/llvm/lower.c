@@ -708,7 +708,8 @@ static bool is_static_operand(const ir_node *n, int k)
 static bool moves_only(ir_op op)
 {
 	return op == IR_OP_TRANSPOSE || op == IR_OP_CONCAT || op == IR_OP_SPLIT || op == IR_OP_SLICE ||
-	       op == IR_OP_EXPAND || op == IR_OP_TILE || op == IR_OP_DEPTH_TO_SPACE || op == IR_OP_SPACE_TO_DEPTH;
+	       op == IR_OP_EXPAND || op == IR_OP_TILE || op == IR_OP_DEPTH_TO_SPACE || op == IR_OP_SPACE_TO_DEPTH ||
+	       op == IR_OP_GATHER;
 }
 
 /* The op table's lowerings take f32 data; the element movers any dtype. */
@@ -755,6 +756,11 @@ bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 {
 	if (be_lower_extra(g, n))
 		return be_extra_supports(g, n, why, wl);
+	if (n->op == IR_OP_LSTM || n->op == IR_OP_GRU) { /* the unroll-rnn pass left it */
+		snprintf(why, wl, "compiled only with constant W, R and B and a known sequence length (the "
+		         "unroll-rnn pass then rewrites it as matmuls and activations)");
+		return false;
+	}
 	if (!lower_table(n->op)) {
 		snprintf(why, wl, "op not implemented");
 		return false;

@@ -206,6 +206,26 @@ g = helper.make_graph(nodes, "norms", [helper.make_tensor_value_info("x", T.FLOA
                       [helper.make_tensor_value_info("y", T.FLOAT, [1, 5])], inits)
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 17)]); m.ir_version = 8
 onnx.checker.check_model(m); onnx.save(m, d + "/norms.onnx")
+# Recurrent layers (unroll-rnn): a bidirectional GRU with
+# linear_before_reset=0 (ONNX's default; torch exports 1) and an LSTM with
+# initial states, over 6 steps.
+T_, I_, H_ = 6, 4, 5
+wr = lambda n, *s: numpy_helper.from_array(r.normal(0, 0.5, s).astype(np.float32), n)
+nodes = [helper.make_node("Transpose", ["x"], ["xs"], perm=[1, 0, 2]),
+         helper.make_node("GRU", ["xs", "gw", "gr", "gb"], ["gy", "gh"], hidden_size=H_, direction="bidirectional"),
+         helper.make_node("Reshape", ["gy", "shy"], ["gy2"]),
+         helper.make_node("LSTM", ["gy2", "lw", "lr", "lb", "", "lh0", "lc0"], ["", "lh", "lc"], hidden_size=H_),
+         helper.make_node("Concat", ["lh", "lc"], ["hc"], axis=2), helper.make_node("Flatten", ["hc"], ["f"]),
+         helper.make_node("Gemm", ["f", "rf", "rb"], ["y"], transB=1)]
+inits = [wr("gw", 2, 3 * H_, I_), wr("gr", 2, 3 * H_, H_), wr("gb", 2, 6 * H_), i64("shy", [T_, 1, 2 * H_]),
+         wr("lw", 1, 4 * H_, 2 * H_), wr("lr", 1, 4 * H_, H_), wr("lb", 1, 8 * H_), wr("lh0", 1, 1, H_),
+         wr("lc0", 1, 1, H_), wr("rf", 3, 2 * H_), wr("rb", 3)]
+g = helper.make_graph(nodes, "rnn", [helper.make_tensor_value_info("x", T.FLOAT, [1, T_, I_])],
+                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 3])], inits)
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 14)]); m.ir_version = 7
+onnx.checker.check_model(m); onnx.save(m, d + "/rnn.onnx")
+np.save(d + "/rnn_x.npy", r.normal(0, 1, (2, T_, I_)).astype(np.float32))
+np.save(d + "/rnn_calib.npy", r.normal(0, 1, (16, T_, I_)).astype(np.float32))
 PY
 expect cat-int8 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok \(integer code, bit-exact\)" \
 	-- "$scratch/cat.onnx" "$scratch/cat_x.npy" -a 8 --calib-data "$scratch/cat_calib.npy"
@@ -217,6 +237,10 @@ for t in armv7em aarch64; do
 	expect norms-int8-$t 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok" \
 		-- "$scratch/norms.onnx" "$scratch/cat_x.npy" --target $t -a 8 --calib-data "$scratch/cat_calib.npy"
 done
+# The recurrent layers, unrolled: float close, integer bit-exact.
+expect rnn-float 0 "validate: ok \(float code" -- "$scratch/rnn.onnx" "$scratch/rnn_x.npy" --target armv7em
+expect rnn-int8 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok" \
+	-- "$scratch/rnn.onnx" "$scratch/rnn_x.npy" --target armv7em -a 8 --calib-data "$scratch/rnn_calib.npy"
 for m in cat shuffle; do
 	if "$qgtc" "$scratch/$m.onnx" -a 8 --calib-data "$scratch/cat_calib.npy" --report layers -o "$scratch/$m.o" \
 		2>&1 | grep -q "^layers: [0-9]* integer, 0 float"; then

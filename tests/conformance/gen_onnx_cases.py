@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Write the ONNX project's own node test cases for some ops, generated now.
 
-Usage: gen_onnx_cases.py OUTDIR --ops OP[,OP...]
+Usage: gen_onnx_cases.py OUTDIR --ops OP[,OP...] [--freeze-weights]
 
 The onnx Python package (Debian's python3-onnx) holds the generators of
 its backend node tests: per op, numpy code written by the ONNX project
@@ -9,7 +9,10 @@ that builds each test model and computes its expected outputs.  The
 shared conformance folder holds the stored cases of CNN ops only; this
 writes the generated cases of the ops given, in the same layout
 (OUTDIR/test_NAME/model.onnx, test_data_set_K/input_I.pb, output_I.pb),
-for run_conformance.py.  Nothing is copied into the tree; the cases are
+for run_conformance.py.  --freeze-weights makes the W, R and B inputs of
+LSTM and GRU cases initializers holding the case's own values (what an
+exported model has, and what compiling them needs).  Nothing is copied
+into the tree; the cases are
 made in the build folder on each run.  Prints the number of cases per op
 and fails if an op has none (a misspelt name, or an onnx without it).
 """
@@ -35,10 +38,32 @@ from onnx import numpy_helper  # noqa: E402
 import onnx.backend.test.case.node as node_cases  # noqa: E402
 
 
+def freeze(model, data):
+    """The model with its node's inputs 1-3 (W, R, B) as initializers
+    of the data set's values, and the data set without them."""
+    m = onnx.ModelProto()
+    m.CopyFrom(model)
+    g = m.graph
+    ins, outs = data
+    node_in = list(g.node[0].input)
+    keep_v, keep_a = [], []
+    for v, arr in zip(list(g.input), ins):
+        if v.name in node_in[1:4]:
+            g.initializer.append(numpy_helper.from_array(np.asarray(arr), v.name))
+        else:
+            keep_v.append(v)
+            keep_a.append(arr)
+    del g.input[:]
+    g.input.extend(keep_v)
+    return m, [(keep_a, outs)]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("outdir")
     ap.add_argument("--ops", required=True, help="comma-separated ONNX op types")
+    ap.add_argument("--freeze-weights", action="store_true",
+                    help="LSTM/GRU: W, R, B become initializers")
     a = ap.parse_args()
     want = [o.strip() for o in a.ops.split(",") if o.strip()]
     cases = node_cases.collect_testcases(None)
@@ -50,12 +75,18 @@ def main():
         g = c.model.graph
         if len(g.node) != 1 or g.node[0].op_type not in count:
             continue
+        model, sets = c.model, c.data_sets
+        if a.freeze_weights:
+            if g.node[0].op_type not in ("LSTM", "GRU") or len(sets) != 1:
+                continue
+            model, sets = freeze(model, sets[0])
+            g = model.graph
         d = os.path.join(a.outdir, c.name)
         if os.path.isdir(d):  # a few generators register a case twice
             continue
         os.makedirs(d)
-        onnx.save(c.model, os.path.join(d, "model.onnx"))
-        for k, (ins, outs) in enumerate(c.data_sets):
+        onnx.save(model, os.path.join(d, "model.onnx"))
+        for k, (ins, outs) in enumerate(sets):
             ds = os.path.join(d, "test_data_set_%d" % k)
             os.makedirs(ds)
             for i, (v, arr) in enumerate(zip(g.input, ins)):

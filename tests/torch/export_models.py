@@ -287,6 +287,35 @@ class TinyViT(nn.Module):
         return self.fc(t.mean(1))
 
 
+class RowLSTM(nn.Module):
+    """The classic recurrent MNIST classifier: each of the 28 image rows is
+    a time step of a two-layer LSTM (batch_first), the last step's state
+    goes to a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(28, 32, num_layers=2, batch_first=True)
+        self.fc = nn.Linear(32, 10)
+
+    def forward(self, x):
+        y, _ = self.rnn(x.squeeze(1))
+        return self.fc(y[:, -1])
+
+
+class BiGRU(nn.Module):
+    """A keyword-spotting style GRU: bidirectional over 49 frames of 10
+    features (torch exports linear_before_reset=1), mean over time."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(10, 24, batch_first=True, bidirectional=True)
+        self.fc = nn.Linear(48, 12)
+
+    def forward(self, x):
+        y, h = self.rnn(x.squeeze(1))
+        return self.fc(y.mean(1)) + h.sum(0).sum(1, keepdim=True) * 0.1
+
+
 # ---------------------------------------------------------------------------
 # The case list.
 # ---------------------------------------------------------------------------
@@ -335,6 +364,8 @@ CASES = {
     "pixel_shuffle": (PixelShuffleNet, (1, 3, 8, 8), dict(opset=13)),
     "tiny_vit": (TinyViT, (1, 1, 28, 28), dict(opset=13)),
     "tiny_vit_op17": (TinyViT, (1, 1, 28, 28), dict(opset=17)),
+    "row_lstm": (RowLSTM, (1, 1, 28, 28), dict(opset=13)),
+    "bigru_kws": (BiGRU, (1, 1, 49, 10), dict(opset=14)),
 }
 
 

@@ -1,0 +1,309 @@
+/* rnn.c: the unroll-rnn pass.  An lstm or gru whose W, R and B are
+ * constants and whose sequence length is known becomes the ops of its
+ * equations, one time step after the other (ir/k_rnn.c has them):
+ *   XW = X W^T + bias        one matmul over every step,
+ *   per step t: g = XW[t] + h R^T, the gates sliced out of g, sigmoid,
+ *   tanh, the state updates as mul/add/sub,
+ *   Y the steps' h concatenated, Y_h (Y_c) the last state.
+ * The backends then run matmuls and activations they know, and the
+ * integer path quantizes the matmuls like any other.  Other lstm/gru
+ * nodes are left to the interpreter.
+ * requires: shapes, fold-constants (torch's initial states are built by
+ * Expand of zeros).  preserves: nothing (new nodes, shapes inferred). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "pass.h"
+
+typedef struct {
+	ir_graph *g;
+	const ir_node *n; /* the rnn node: names and source of the new ones */
+	const char *base;
+	int err;
+} rb;
+
+static ir_value *fresh(rb *c, const char *sfx)
+{
+	const char *nm = ir_graph_unique_name(c->g, ir_arena_printf(c->g->arena, "%s/%s", c->base, sfx));
+	ir_value *v = nm ? ir_graph_add_value(c->g, nm, IR_DT_UNDEF, NULL) : NULL;
+	if (!v)
+		c->err = 1;
+	return v;
+}
+
+/* A new node of op on in[0..nin), its one output returned (NULL after an
+ * error, which sticks: every later call returns NULL too). */
+static ir_value *op(rb *c, ir_op o, int nin, ir_value *const *in, const char *sfx)
+{
+	if (c->err)
+		return NULL;
+	for (int k = 0; k < nin; k++)
+		if (!in[k]) {
+			c->err = 1;
+			return NULL;
+		}
+	ir_value *y = fresh(c, sfx);
+	ir_node *m = y ? ir_graph_add_node(c->g, o, c->n->name, nin, in, 1, &y) : NULL;
+	if (!m) {
+		c->err = 1;
+		return NULL;
+	}
+	m->src_op = c->n->src_op;
+	m->src_index = c->n->src_index;
+	return y;
+}
+
+static ir_value *op1(rb *c, ir_op o, ir_value *x, const char *sfx)
+{
+	return op(c, o, 1, &x, sfx);
+}
+
+static ir_value *op2(rb *c, ir_op o, ir_value *a, ir_value *b, const char *sfx)
+{
+	ir_value *in[2] = {a, b};
+	return op(c, o, 2, in, sfx);
+}
+
+static ir_value *cst(rb *c, ir_dtype dt, int rank, const int64_t *dims, const void *data, const char *sfx)
+{
+	if (c->err)
+		return NULL;
+	ir_shape s = ir_shape_make(rank, dims);
+	const char *nm = ir_graph_unique_name(c->g, ir_arena_printf(c->g->arena, "%s/%s", c->base, sfx));
+	ir_value *v = nm ? ir_graph_add_const(c->g, nm, dt, &s, data) : NULL;
+	if (!v)
+		c->err = 1;
+	return v;
+}
+
+static ir_value *ints(rb *c, const int64_t *v, int k, bool scalar)
+{
+	int64_t d = k;
+	return cst(c, IR_DT_I64, scalar ? 0 : 1, &d, v, "i");
+}
+
+/* x[:, lo:hi] of a rank-2 value. */
+static ir_value *cols(rb *c, ir_value *x, int64_t lo, int64_t hi)
+{
+	int64_t a = lo, b = hi, ax = 1;
+	ir_value *in[4] = {x, ints(c, &a, 1, false), ints(c, &b, 1, false), ints(c, &ax, 1, false)};
+	return op(c, IR_OP_SLICE, 4, in, "gate");
+}
+
+/* rows [lo, hi) of the [D, rows, k] constant w at direction d,
+ * transposed: [k, hi - lo]. */
+static ir_value *wt(rb *c, const ir_value *w, int64_t d, int64_t lo, int64_t hi)
+{
+	int64_t rows = w->shape.d[1], k = w->shape.d[2], m = hi - lo;
+	float *t = malloc(sizeof *t * (size_t)(k * m + 1));
+	if (!t) {
+		c->err = 1;
+		return NULL;
+	}
+	const float *src = (const float *)w->data + d * rows * k;
+	for (int64_t i = 0; i < m; i++)
+		for (int64_t j = 0; j < k; j++)
+			t[j * m + i] = src[(lo + i) * k + j];
+	int64_t dims[2] = {k, m};
+	ir_value *v = cst(c, IR_DT_F32, 2, dims, t, "wT");
+	free(t);
+	return v;
+}
+
+/* Elements [lo, hi) of B's row d, plus [lo2, lo2 + hi - lo) when lo2 >= 0. */
+static ir_value *bias(rb *c, const ir_value *b, int64_t d, int64_t lo, int64_t hi, int64_t lo2)
+{
+	int64_t m = hi - lo;
+	float *t = calloc((size_t)m + 1, sizeof *t);
+	if (!t) {
+		c->err = 1;
+		return NULL;
+	}
+	if (b) {
+		const float *src = (const float *)b->data + d * b->shape.d[1];
+		for (int64_t i = 0; i < m; i++)
+			t[i] = src[lo + i] + (lo2 >= 0 ? src[lo2 + i] : 0.0f);
+	}
+	ir_value *v = cst(c, IR_DT_F32, 1, &m, t, "b");
+	free(t);
+	return v;
+}
+
+/* initial state s[d] ([B, H]), or NULL: zero. */
+static ir_value *state0(rb *c, ir_value *s, int64_t d)
+{
+	if (!s)
+		return NULL;
+	return op2(c, IR_OP_GATHER, s, ints(c, &d, 1, true), "h0");
+}
+
+static int unroll(ir_graph *g, ir_node *n)
+{
+	bool lstm = n->op == IR_OP_LSTM, bl = ir_attr_int(n, "layout", 0) != 0;
+	bool lbr = ir_attr_int(n, "linear_before_reset", 0) != 0;
+	ir_value *x = n->in[0], *w = n->in[1], *r = n->in[2], *b = n->nin > 3 ? n->in[3] : NULL;
+	ir_value *h0 = n->nin > 5 ? n->in[5] : NULL, *c0 = n->nin > 6 ? n->in[6] : NULL;
+	if (!ir_value_is_const(w) || !ir_value_is_const(r) || (b && !ir_value_is_const(b)) || x->shape.rank != 3 ||
+	    (n->nin > 4 && n->in[4]))
+		return 0;
+	int64_t T = x->shape.d[bl ? 1 : 0], H = ir_attr_int(n, "hidden_size", 0);
+	int64_t D = strcmp(ir_attr_str(n, "direction", "forward"), "bidirectional") == 0 ? 2 : 1;
+	bool rev = strcmp(ir_attr_str(n, "direction", "forward"), "reverse") == 0;
+	if (T < 1 || T > 4096)
+		return 0;
+	int64_t G = lstm ? 4 : 3;
+	const char *base = n->out[0] ? n->out[0]->name : n->out[1] ? n->out[1]->name : "rnn";
+	rb c = {g, n, base, 0};
+	ir_value *xt = x;
+	if (bl) { /* [B, T, I] -> [T, B, I] */
+		ir_value *t = op1(&c, IR_OP_TRANSPOSE, x, "xT");
+		if (t)
+			ir_node_set_ints(g, t->producer, "perm", (int64_t[]){1, 0, 2}, 3);
+		xt = t;
+	}
+	ir_value *ycat[2] = {0}, *hlast[2] = {0}, *clast[2] = {0};
+	int64_t zero = 0, one = 1, ax01[2] = {0, 1};
+	for (int64_t d = 0; d < D && !c.err; d++) {
+		bool back = rev || d == 1;
+		/* XW = X W^T + Wb (+ Rb but for gru's h gate) */
+		ir_value *xw = op2(&c, IR_OP_MATMUL, xt, wt(&c, w, d, 0, G * H), "xw");
+		ir_value *bx;
+		if (lstm) {
+			bx = bias(&c, b, d, 0, G * H, G * H);
+		} else { /* z, r: Wb + Rb; h: Wb */
+			float *t = calloc((size_t)(G * H), sizeof *t);
+			if (!t)
+				return -1;
+			if (b) {
+				const float *src = (const float *)b->data + d * b->shape.d[1];
+				for (int64_t i = 0; i < G * H; i++)
+					t[i] = src[i] + (i < 2 * H ? src[G * H + i] : 0.0f);
+			}
+			int64_t m = G * H;
+			bx = cst(&c, IR_DT_F32, 1, &m, t, "b");
+			free(t);
+		}
+		if (b)
+			xw = op2(&c, IR_OP_ADD, xw, bx, "xwb");
+		ir_value *rT = wt(&c, r, d, 0, lstm || lbr ? G * H : 2 * H);
+		ir_value *rhT = lstm || lbr ? NULL : wt(&c, r, d, 2 * H, 3 * H);
+		ir_value *rbh = lstm ? NULL : bias(&c, b, d, G * H + 2 * H, G * H + 3 * H, -1);
+		ir_value *h = state0(&c, h0, d), *cs = lstm ? state0(&c, c0, d) : NULL;
+		ir_value *onef = lstm ? NULL : cst(&c, IR_DT_F32, 0, NULL, &(float){1.0f}, "one");
+		ir_value **steps = calloc((size_t)T, sizeof *steps);
+		if (!steps)
+			return -1;
+		for (int64_t s = 0; s < T && !c.err; s++) {
+			int64_t t = back ? T - 1 - s : s;
+			ir_value *g0 = op2(&c, IR_OP_GATHER, xw, ints(&c, &t, 1, true), "xt");
+			ir_value *hr = h ? op2(&c, IR_OP_MATMUL, h, rT, "hr") : NULL;
+			if (lstm) {
+				ir_value *gg = hr ? op2(&c, IR_OP_ADD, g0, hr, "g") : g0;
+				ir_value *it = op1(&c, IR_OP_SIGMOID, cols(&c, gg, 0, H), "i");
+				ir_value *ot = op1(&c, IR_OP_SIGMOID, cols(&c, gg, H, 2 * H), "o");
+				ir_value *ft = op1(&c, IR_OP_SIGMOID, cols(&c, gg, 2 * H, 3 * H), "f");
+				ir_value *ct = op1(&c, IR_OP_TANH, cols(&c, gg, 3 * H, 4 * H), "c");
+				ir_value *ic = op2(&c, IR_OP_MUL, it, ct, "ic");
+				cs = cs ? op2(&c, IR_OP_ADD, op2(&c, IR_OP_MUL, ft, cs, "fc"), ic, "C") : ic;
+				h = op2(&c, IR_OP_MUL, ot, op1(&c, IR_OP_TANH, cs, "tc"), "H");
+			} else {
+				ir_value *zr = cols(&c, g0, 0, 2 * H);
+				if (hr)
+					zr = op2(&c, IR_OP_ADD, zr, lbr ? cols(&c, hr, 0, 2 * H) : hr, "zr");
+				zr = op1(&c, IR_OP_SIGMOID, zr, "zr");
+				ir_value *z = cols(&c, zr, 0, H), *rt = cols(&c, zr, H, 2 * H);
+				ir_value *hh; /* the h gate's recurrent term, with Rbh */
+				if (!h)
+					hh = lbr ? op2(&c, IR_OP_MUL, rt, rbh, "rh") : rbh;
+				else if (lbr)
+					hh = op2(&c, IR_OP_MUL, rt, op2(&c, IR_OP_ADD, cols(&c, hr, 2 * H, 3 * H), rbh, "hrb"), "rh");
+				else
+					hh = op2(&c, IR_OP_ADD, op2(&c, IR_OP_MATMUL, op2(&c, IR_OP_MUL, rt, h, "rh"), rhT, "rhR"),
+					         rbh, "rhRb");
+				ir_value *hn = op1(&c, IR_OP_TANH, op2(&c, IR_OP_ADD, cols(&c, g0, 2 * H, 3 * H), hh, "hg"), "hn");
+				ir_value *keep = op2(&c, IR_OP_MUL, op2(&c, IR_OP_SUB, onef, z, "1z"), hn, "zn");
+				h = h ? op2(&c, IR_OP_ADD, keep, op2(&c, IR_OP_MUL, z, h, "zh"), "H") : keep;
+			}
+			steps[t] = h;
+		}
+		if (n->out[0] && !c.err) { /* [T, 1, B, H] */
+			ir_value **u = calloc((size_t)T, sizeof *u);
+			if (!u) {
+				free(steps);
+				return -1;
+			}
+			for (int64_t t = 0; t < T; t++)
+				u[t] = op2(&c, IR_OP_UNSQUEEZE, steps[t], ints(&c, ax01, 2, false), "ht");
+			ycat[d] = op(&c, IR_OP_CONCAT, (int)T, u, "y");
+			if (ycat[d])
+				ir_node_set_int(g, ycat[d]->producer, "axis", 0);
+			free(u);
+		}
+		free(steps);
+		hlast[d] = op2(&c, IR_OP_UNSQUEEZE, h, ints(&c, &zero, 1, false), "hlast");
+		clast[d] = lstm && cs ? op2(&c, IR_OP_UNSQUEEZE, cs, ints(&c, &zero, 1, false), "clast") : NULL;
+	}
+	if (c.err)
+		return -1;
+	/* the outputs: directions side by side, then layout 1's order, then
+	 * an identity into the rnn's own output values */
+	ir_value *res[3] = {NULL, NULL, NULL};
+	if (n->out[0]) {
+		res[0] = D == 2 ? op(&c, IR_OP_CONCAT, 2, ycat, "y") : ycat[0];
+		if (D == 2 && res[0])
+			ir_node_set_int(g, res[0]->producer, "axis", 1);
+		if (bl && (res[0] = op1(&c, IR_OP_TRANSPOSE, res[0], "yT")))
+			ir_node_set_ints(g, res[0]->producer, "perm", (int64_t[]){2, 0, 1, 3}, 4);
+	}
+	for (int k = 1; k < n->nout; k++) {
+		ir_value **last = k == 1 ? hlast : clast;
+		if (!n->out[k])
+			continue;
+		if (!last[0]) /* lstm's Y_c without a step: cannot happen (T >= 1) */
+			return -1;
+		res[k] = D == 2 ? op(&c, IR_OP_CONCAT, 2, last, "last") : last[0];
+		if (D == 2 && res[k])
+			ir_node_set_int(g, res[k]->producer, "axis", 0);
+		if (bl && (res[k] = op1(&c, IR_OP_TRANSPOSE, res[k], "lastT")))
+			ir_node_set_ints(g, res[k]->producer, "perm", (int64_t[]){1, 0, 2}, 3);
+	}
+	(void)one;
+	if (c.err)
+		return -1;
+	n->dead = true;
+	for (int k = 0; k < n->nout; k++) {
+		if (!n->out[k] || !res[k])
+			continue;
+		ir_value *y = n->out[k];
+		y->producer = NULL;
+		ir_node *m = ir_graph_add_node(g, IR_OP_IDENTITY, n->name, 1, &res[k], 1, &y);
+		if (!m)
+			return -1;
+		m->src_op = n->src_op;
+		m->src_index = n->src_index;
+	}
+	return 1;
+}
+
+int pass_unroll_rnn(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	(void)o;
+	int done = 0;
+	int nn = g->nnodes;
+	for (int i = 0; i < nn; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead || (n->op != IR_OP_LSTM && n->op != IR_OP_GRU))
+			continue;
+		int r = unroll(g, n);
+		if (r < 0) {
+			if (!d->nerr)
+				diag_error(d, ir_node_loc(g, n), "out of memory unrolling %s", ir_op_name(n->op));
+			return -1;
+		}
+		done += r;
+	}
+	if (!done)
+		return 0;
+	ir_graph_compact(g);
+	return ir_graph_toposort(g, d) || ir_infer_shapes(g, d) ? -1 : 0;
+}
