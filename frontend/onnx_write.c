@@ -122,6 +122,18 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_TILE: return "Tile";
 	case IR_OP_DEPTH_TO_SPACE: return "DepthToSpace";
 	case IR_OP_SPACE_TO_DEPTH: return "SpaceToDepth";
+	case IR_OP_LSTM: *since = 14; return "LSTM";
+	case IR_OP_GRU: *since = 14; return "GRU";
+	case IR_OP_EQUAL: return "Equal";
+	case IR_OP_GREATER: return "Greater";
+	case IR_OP_LESS: return "Less";
+	case IR_OP_GREATER_EQUAL: *since = 16; return "GreaterOrEqual";
+	case IR_OP_LESS_EQUAL: *since = 16; return "LessOrEqual";
+	case IR_OP_AND: return "And";
+	case IR_OP_OR: return "Or";
+	case IR_OP_XOR: return "Xor";
+	case IR_OP_NOT: return "Not";
+	case IR_OP_WHERE: *since = 16; return "Where";
 	case IR_OP_DROPOUT: return "Dropout";
 	case IR_OP_SHAPE: return "Shape";
 	case IR_OP_GATHER: return "Gather";

@@ -63,7 +63,7 @@ static bool is_int_dtype(ir_dtype dt)
  * element.  Numpy rule: operands are right-aligned against the output and
  * an operand dimension of extent 1 (or a missing leading one) stays put,
  * which is a stride of 0. */
-#define BCAST_MAXOPS 2
+#define BCAST_MAXOPS 3
 typedef struct bcast_iter {
 	int rank;                              /* output rank */
 	int nops;                              /* operands tracked */
@@ -1342,6 +1342,191 @@ int ir_eval_cast(const ir_node *n, const ir_tensor *const *in, ir_tensor *const 
 			else
 				st_int(y->dt, y->data, i, v);
 		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------- comparisons, logic, where */
+
+/* Comparisons (equal, greater, less, greater_equal, less_equal: f32 or
+ * integer operands of one dtype, numpy broadcasting, bool out), logic on
+ * bools (and, or, xor, not) and where(cond, a, b): a where cond, else b,
+ * any dtype, the three broadcast together.  Bools are bytes of 0 or 1.
+ * NaN compares false, as in IEEE and numpy. */
+static bool is_cmp(ir_op op)
+{
+	return op == IR_OP_EQUAL || op == IR_OP_GREATER || op == IR_OP_LESS || op == IR_OP_GREATER_EQUAL ||
+	       op == IR_OP_LESS_EQUAL;
+}
+
+static bool int_like(ir_dtype dt)
+{
+	return dt == IR_DT_I8 || dt == IR_DT_U8 || dt == IR_DT_I16 || dt == IR_DT_U16 || dt == IR_DT_I32 ||
+	       dt == IR_DT_I64 || dt == IR_DT_BOOL;
+}
+
+/* The result of comparison op on a and b (c < 0, = 0, > 0 as a vs b;
+ * unordered: never true). */
+static bool cmp_true(ir_op op, int c, bool unordered)
+{
+	if (unordered)
+		return false;
+	switch (op) {
+	case IR_OP_EQUAL: return c == 0;
+	case IR_OP_GREATER: return c > 0;
+	case IR_OP_LESS: return c < 0;
+	case IR_OP_GREATER_EQUAL: return c >= 0;
+	default: return c <= 0;
+	}
+}
+
+static int infer_bcast(ir_graph *g, ir_node *n, int first, ir_dtype out, diag_sink *d)
+{
+	ir_shape o = {.rank = 0};
+	for (int k = 0; k < n->nin; k++)
+		if (n->in[k]->shape.rank < 0)
+			return k_defer(n);
+	o = n->in[first]->shape;
+	for (int k = 0; k < n->nin; k++) {
+		ir_shape t;
+		if (k_broadcast_shape(&o, &n->in[k]->shape, &t)) {
+			char a[96], b[96];
+			k_error(g, n, d, "cannot broadcast %s with %s", ir_shape_str(&o, a, sizeof a),
+			        ir_shape_str(&n->in[k]->shape, b, sizeof b));
+			return -1;
+		}
+		o = t;
+	}
+	k_set_out(n, 0, out, &o);
+	return 0;
+}
+
+static int infer_logic(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	for (int k = 0; k < n->nin; k++)
+		if (!k_need_in(g, n, k, d))
+			return -1;
+	n->out[0]->dt = IR_DT_BOOL;
+	for (int k = 0; k < n->nin; k++)
+		if (n->in[k]->dt == IR_DT_UNDEF)
+			return k_defer(n);
+	const ir_value *a = n->in[0];
+	if (is_cmp(n->op)) {
+		const ir_value *b = n->in[1];
+		if (a->dt != b->dt || (a->dt != IR_DT_F32 && !int_like(a->dt))) {
+			k_error(g, n, d, "operands are %s and %s; a comparison takes two of one dtype (f32 or an integer)",
+			        ir_dtype_name(a->dt), ir_dtype_name(b->dt));
+			return -1;
+		}
+	} else {
+		for (int k = 0; k < n->nin; k++)
+			if (n->in[k]->dt != IR_DT_BOOL) {
+				k_error(g, n, d, "input %d '%s' is %s; %s takes bools", k, n->in[k]->name,
+				        ir_dtype_name(n->in[k]->dt), ir_op_name(n->op));
+				return -1;
+			}
+	}
+	return infer_bcast(g, n, 0, IR_DT_BOOL, d);
+}
+
+static int eval_logic(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	ir_tensor *y = out[0];
+	int nin = n->nin;
+	const ir_shape *ops[BCAST_MAXOPS];
+	for (int k = 0; k < nin; k++) {
+		if (!in[k]) {
+			k_error(NULL, n, d, "operands do not match the inferred output");
+			return -1;
+		}
+		ops[k] = &in[k]->shape;
+	}
+	bcast_iter it;
+	bcast_init(&it, &y->shape, nin, ops);
+	int64_t cnt = ir_shape_numel(&y->shape);
+	ir_dtype dt = in[0]->dt;
+	uint8_t *py = y->data;
+	for (int64_t i = 0; i < cnt; i++, bcast_next(&it)) {
+		bool v;
+		if (n->op == IR_OP_NOT) {
+			v = !ld_int(dt, in[0]->data, it.off[0]);
+		} else if (!is_cmp(n->op)) {
+			bool a = ld_int(dt, in[0]->data, it.off[0]) != 0, b = ld_int(dt, in[1]->data, it.off[1]) != 0;
+			v = n->op == IR_OP_AND ? a && b : n->op == IR_OP_OR ? a || b : a != b;
+		} else if (dt == IR_DT_F32) {
+			float a = ((const float *)in[0]->data)[it.off[0]], b = ((const float *)in[1]->data)[it.off[1]];
+			v = cmp_true(n->op, a < b ? -1 : a > b ? 1 : 0, a != a || b != b);
+		} else {
+			int64_t a = ld_int(dt, in[0]->data, it.off[0]), b = ld_int(dt, in[1]->data, it.off[1]);
+			v = cmp_true(n->op, a < b ? -1 : a > b ? 1 : 0, false);
+		}
+		py[i] = v;
+	}
+	return 0;
+}
+
+#define LOGIC_OP(name)                                                                             \
+	int ir_infer_##name(ir_graph *g, ir_node *n, diag_sink *d)                                 \
+	{                                                                                          \
+		return infer_logic(g, n, d);                                                       \
+	}                                                                                          \
+	int ir_eval_##name(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,   \
+	                   diag_sink *d)                                                           \
+	{                                                                                          \
+		return eval_logic(n, in, out, d);                                                  \
+	}
+
+LOGIC_OP(equal)
+LOGIC_OP(greater)
+LOGIC_OP(less)
+LOGIC_OP(greater_equal)
+LOGIC_OP(less_equal)
+LOGIC_OP(and)
+LOGIC_OP(or)
+LOGIC_OP(xor)
+LOGIC_OP(not)
+
+int ir_infer_where(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	for (int k = 0; k < 3; k++)
+		if (!k_need_in(g, n, k, d))
+			return -1;
+	const ir_value *c = n->in[0], *a = n->in[1], *b = n->in[2];
+	if (a->dt == IR_DT_UNDEF)
+		return k_defer(n);
+	n->out[0]->dt = a->dt;
+	if (c->dt == IR_DT_UNDEF || b->dt == IR_DT_UNDEF)
+		return k_defer(n);
+	if (c->dt != IR_DT_BOOL) {
+		k_error(g, n, d, "condition '%s' is %s; expected bool", c->name, ir_dtype_name(c->dt));
+		return -1;
+	}
+	if (a->dt != b->dt) {
+		k_error(g, n, d, "the two choices are %s and %s; expected one dtype", ir_dtype_name(a->dt),
+		        ir_dtype_name(b->dt));
+		return -1;
+	}
+	return infer_bcast(g, n, 1, a->dt, d);
+}
+
+int ir_eval_where(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	ir_tensor *y = out[0];
+	for (int k = 0; k < 3; k++)
+		if (!in[k]) {
+			k_error(NULL, n, d, "operands do not match the inferred output");
+			return -1;
+		}
+	const ir_shape *ops[3] = {&in[0]->shape, &in[1]->shape, &in[2]->shape};
+	bcast_iter it;
+	bcast_init(&it, &y->shape, 3, ops);
+	int64_t cnt = ir_shape_numel(&y->shape);
+	size_t es = ir_dtype_size(y->dt);
+	const uint8_t *pc = in[0]->data;
+	for (int64_t i = 0; i < cnt; i++, bcast_next(&it)) {
+		const ir_tensor *src = pc[it.off[0]] ? in[1] : in[2];
+		int64_t off = pc[it.off[0]] ? it.off[1] : it.off[2];
+		memcpy((char *)y->data + (size_t)i * es, (const char *)src->data + (size_t)off * es, es);
 	}
 	return 0;
 }

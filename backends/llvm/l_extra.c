@@ -290,6 +290,79 @@ static int l_int_binary(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* ------------------------------------------- comparisons, logic, where */
+
+/* equal ... less_equal, and/or/xor/not (ir/k_elementwise.c): bytes of 0
+ * or 1 over the broadcast output; NaN compares false. */
+static int l_logic(be_fn *f, const ir_node *n)
+{
+	const ir_shape *ys = &n->out[0]->shape;
+	ir_dtype dt = n->in[0]->dt;
+	LLVMTypeRef ty = be_dt_type(f, dt);
+	int64_t st[3][IR_MAX_RANK];
+	k_strides(ys, st[0]);
+	for (int k = 0; k < n->nin; k++)
+		ir_bcast_strides(ys->rank, n->in[k]->shape.rank, n->in[k]->shape.d, 1, st[k + 1]);
+	be_nest nst;
+	LLVMValueRef iv[IR_MAX_RANK];
+	be_nest_begin(f, &nst, ys->rank, ys->d, iv);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef v[2];
+	for (int k = 0; k < n->nin; k++) {
+		v[k] = be_ld_t(f, ty, be_ptr(f, n->in[k]), be_affine(f, 0, ys->rank, iv, st[k + 1]));
+		if (dt != IR_DT_F32)
+			v[k] = widen(f, dt, v[k]);
+	}
+	LLVMValueRef r;
+	if (n->op == IR_OP_NOT) {
+		r = LLVMBuildICmp(b, LLVMIntEQ, v[0], LLVMConstInt(f->i64, 0, 0), "");
+	} else if (n->op == IR_OP_AND || n->op == IR_OP_OR || n->op == IR_OP_XOR) {
+		LLVMValueRef a = LLVMBuildICmp(b, LLVMIntNE, v[0], LLVMConstInt(f->i64, 0, 0), "");
+		LLVMValueRef c = LLVMBuildICmp(b, LLVMIntNE, v[1], LLVMConstInt(f->i64, 0, 0), "");
+		r = n->op == IR_OP_AND ? LLVMBuildAnd(b, a, c, "") : n->op == IR_OP_OR ? LLVMBuildOr(b, a, c, "")
+		                                                                      : LLVMBuildXor(b, a, c, "");
+	} else if (dt == IR_DT_F32) {
+		LLVMRealPredicate p = n->op == IR_OP_EQUAL     ? LLVMRealOEQ
+		                      : n->op == IR_OP_GREATER ? LLVMRealOGT
+		                      : n->op == IR_OP_LESS    ? LLVMRealOLT
+		                      : n->op == IR_OP_GREATER_EQUAL ? LLVMRealOGE
+		                                                     : LLVMRealOLE;
+		r = LLVMBuildFCmp(b, p, v[0], v[1], "");
+	} else {
+		LLVMIntPredicate p = n->op == IR_OP_EQUAL           ? LLVMIntEQ
+		                     : n->op == IR_OP_GREATER       ? LLVMIntSGT
+		                     : n->op == IR_OP_LESS          ? LLVMIntSLT
+		                     : n->op == IR_OP_GREATER_EQUAL ? LLVMIntSGE
+		                                                    : LLVMIntSLE;
+		r = LLVMBuildICmp(b, p, v[0], v[1], "");
+	}
+	be_st_t(f, f->i8, be_ptr(f, n->out[0]), be_affine(f, 0, ys->rank, iv, st[0]), LLVMBuildZExt(b, r, f->i8, ""));
+	be_nest_end(f, &nst);
+	return 0;
+}
+
+/* where(cond, a, b), any dtype of a and b. */
+static int l_where(be_fn *f, const ir_node *n)
+{
+	const ir_shape *ys = &n->out[0]->shape;
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
+	int64_t st[4][IR_MAX_RANK];
+	k_strides(ys, st[0]);
+	for (int k = 0; k < 3; k++)
+		ir_bcast_strides(ys->rank, n->in[k]->shape.rank, n->in[k]->shape.d, 1, st[k + 1]);
+	be_nest nst;
+	LLVMValueRef iv[IR_MAX_RANK];
+	be_nest_begin(f, &nst, ys->rank, ys->d, iv);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef c = be_ld_t(f, f->i8, be_ptr(f, n->in[0]), be_affine(f, 0, ys->rank, iv, st[1]));
+	LLVMValueRef va = be_ld_t(f, ty, be_ptr(f, n->in[1]), be_affine(f, 0, ys->rank, iv, st[2]));
+	LLVMValueRef vb = be_ld_t(f, ty, be_ptr(f, n->in[2]), be_affine(f, 0, ys->rank, iv, st[3]));
+	LLVMValueRef r = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntNE, c, LLVMConstInt(f->i8, 0, 0), ""), va, vb, "");
+	be_st_t(f, ty, be_ptr(f, n->out[0]), be_affine(f, 0, ys->rank, iv, st[0]), r);
+	be_nest_end(f, &nst);
+	return 0;
+}
+
 /* ---------------------------------------------------------------- pad */
 
 typedef enum { PM_CONSTANT, PM_EDGE, PM_REFLECT, PM_WRAP } pad_mode;
@@ -431,6 +504,16 @@ be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n)
 	case IR_OP_SUB:
 	case IR_OP_MUL:
 	case IR_OP_DIV: return is_int_dt(dt) ? l_int_binary : NULL;
+	case IR_OP_EQUAL:
+	case IR_OP_GREATER:
+	case IR_OP_LESS:
+	case IR_OP_GREATER_EQUAL:
+	case IR_OP_LESS_EQUAL:
+	case IR_OP_AND:
+	case IR_OP_OR:
+	case IR_OP_XOR:
+	case IR_OP_NOT: return l_logic;
+	case IR_OP_WHERE: return l_where;
 	case IR_OP_PAD:
 		return dt != IR_DT_F32 || pad_mode_of(n) != PM_CONSTANT || (present(n, 2) && !is_const(n, 2))
 		           ? l_pad_any

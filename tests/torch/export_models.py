@@ -316,6 +316,23 @@ class BiGRU(nn.Module):
         return self.fc(y.mean(1)) + h.sum(0).sum(1, keepdim=True) * 0.1
 
 
+class Masks(nn.Module):
+    """Comparisons and Where as torch exports them: torch.where on x > 0,
+    Hardshrink (Greater, Less, Or, Where), masked_fill (Where of Equal's
+    complement through Not) and a clamp of the input's sign."""
+
+    def __init__(self):
+        super().__init__()
+        self.c = nn.Conv2d(3, 6, 3, padding=1)
+        self.fc = nn.Linear(6 * 8 * 8, 4)
+
+    def forward(self, x):
+        y = self.c(x)
+        y = torch.where(y > 0, y, 0.1 * y) + nn.functional.hardshrink(y, 0.3)
+        y = y.masked_fill(~(y >= -0.2), 0.0) + (y <= 0.5).float() * 0.25
+        return self.fc(y.flatten(1))
+
+
 # ---------------------------------------------------------------------------
 # The case list.
 # ---------------------------------------------------------------------------
@@ -366,6 +383,7 @@ CASES = {
     "tiny_vit_op17": (TinyViT, (1, 1, 28, 28), dict(opset=17)),
     "row_lstm": (RowLSTM, (1, 1, 28, 28), dict(opset=13)),
     "bigru_kws": (BiGRU, (1, 1, 49, 10), dict(opset=14)),
+    "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
 }
 
 
