@@ -272,8 +272,8 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 		        profile ? " and the profile counters" : "");
 	} else {
 		/* what l_elementwise.c and l_reduce.c call per op */
-		enum { EXP = 1, LOG = 2, TANH = 4, ERF = 8, POW = 16 };
-		static const char *const fname[] = {"expf", "logf", "tanhf", "erff", "powf"};
+		enum { EXP = 1, LOG = 2, TANH = 4, ERF = 8, POW = 16, SIN = 32, COS = 64 };
+		static const char *const fname[] = {"expf", "logf", "tanhf", "erff", "powf", "sinf", "cosf"};
 		unsigned need = 0;
 		for (int k = 0; k < g->nnodes; k++) {
 			const ir_node *n = g->nodes[k];
@@ -295,6 +295,8 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 			case IR_OP_ERF: need |= ERF; break;
 			case IR_OP_GELU: need |= ir_gelu_tanh(n) ? TANH : ERF; break;
 			case IR_OP_POW: need |= POW; break;
+			case IR_OP_SIN: need |= SIN; break;
+			case IR_OP_COS: need |= COS; break;
 			default: break;
 			}
 		}
@@ -302,7 +304,7 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 		           " * as __aeabi_memcpy/__aeabi_memclr on ARM EABI)");
 		if (need) {
 			fprintf(f, " and libm (-lm) for");
-			for (int k = 0; k < 5; k++)
+			for (int k = 0; k < 7; k++)
 				if (need & (1u << k))
 					fprintf(f, " %s", fname[k]);
 		} else {

@@ -1309,6 +1309,31 @@ static int tr_rnn(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+static int tr_arg(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	copy_int(c, n, "axis", "axis");
+	copy_int(c, n, "keepdims", "keepdims");
+	copy_int(c, n, "select_last_index", "select_last_index");
+	return 0;
+}
+
+static int tr_cumsum(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 2, 2, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	copy_int(c, n, "exclusive", "exclusive");
+	copy_int(c, n, "reverse", "reverse");
+	return 0;
+}
+
 /* The conv attributes of the node onto n (tr_conv's set). */
 static void q_conv_attrs(fe_onnx_ctx *c, ir_node *n)
 {
@@ -1491,6 +1516,11 @@ static const struct onnx_op {
 	{"Xor", tr_arith, IR_OP_XOR, 1},
 	{"Not", tr_plain, IR_OP_NOT, 1},
 	{"Where", tr_plain, IR_OP_WHERE, 9},
+	{"ArgMax", tr_arg, IR_OP_ARG_MAX, 1},
+	{"ArgMin", tr_arg, IR_OP_ARG_MIN, 1},
+	{"CumSum", tr_cumsum, IR_OP_CUMSUM, 11},
+	{"Sin", tr_plain, IR_OP_SIN, 7},
+	{"Cos", tr_plain, IR_OP_COS, 7},
 	{"GRU", tr_rnn, IR_OP_GRU, 7},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };

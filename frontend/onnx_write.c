@@ -134,6 +134,11 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_XOR: return "Xor";
 	case IR_OP_NOT: return "Not";
 	case IR_OP_WHERE: *since = 16; return "Where";
+	case IR_OP_ARG_MAX: return "ArgMax";
+	case IR_OP_ARG_MIN: return "ArgMin";
+	case IR_OP_CUMSUM: return "CumSum";
+	case IR_OP_SIN: return "Sin";
+	case IR_OP_COS: return "Cos";
 	case IR_OP_DROPOUT: return "Dropout";
 	case IR_OP_SHAPE: return "Shape";
 	case IR_OP_GATHER: return "Gather";

@@ -53,6 +53,8 @@ bool ir_op_table_act(ir_op op)
 	case IR_OP_SOFTSIGN:
 	case IR_OP_MISH:
 	case IR_OP_GELU:
+	case IR_OP_SIN:
+	case IR_OP_COS:
 		return true;
 	default:
 		return false;

@@ -528,6 +528,18 @@ static float round_f(float x, float a, float b)
 	return r;
 }
 
+static float sin_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return sinf(x);
+}
+
+static float cos_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return cosf(x);
+}
+
 /* -1, 0 or 1; NaN stays NaN. */
 static float sign_f(float x, float a, float b)
 {
@@ -591,6 +603,8 @@ UNARY_OP(floor, floor_f, 0, 0)
 UNARY_OP(ceil, ceil_f, 0, 0)
 UNARY_OP(round, round_f, 0, 0)
 UNARY_OP(sign, sign_f, 0, 0)
+UNARY_OP(sin, sin_f, 0, 0)
+UNARY_OP(cos, cos_f, 0, 0)
 UNARY_OP(selu, selu_f, ir_attr_float(n, "alpha", 1.67326319217681884765625f),
          ir_attr_float(n, "gamma", 1.05070102214813232421875f))
 UNARY_OP(celu, celu_f, ir_attr_float(n, "alpha", 1.0f), 0)

@@ -679,3 +679,157 @@ int ir_eval_instance_norm(const ir_node *n, const ir_tensor *const *in, ir_tenso
 {
 	return eval_norm(n, in, out, d);
 }
+
+/* ------------------------------------------------------ arg_max, arg_min */
+
+/* The index (i64) of the largest (smallest) element along `axis`: the
+ * first of equal ones, or the last with select_last_index; NaN is never
+ * taken (every comparison with it is false). */
+static int infer_arg(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	n->out[0]->dt = IR_DT_I64;
+	if (x->dt == IR_DT_UNDEF)
+		return k_defer(n);
+	if (x->dt != IR_DT_F32 && x->dt != IR_DT_I32 && x->dt != IR_DT_I64 && x->dt != IR_DT_I8 && x->dt != IR_DT_U8) {
+		k_error(g, n, d, "dtype %s is not supported", ir_dtype_name(x->dt));
+		return -1;
+	}
+	if (x->shape.rank < 0)
+		return k_defer(n);
+	int64_t a = ir_attr_int(n, "axis", 0);
+	int ax = k_axis(a, x->shape.rank);
+	if (ax < 0) {
+		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)a, x->shape.rank);
+		return -1;
+	}
+	bool red[IR_MAX_RANK] = {false};
+	red[ax] = true;
+	ir_shape o = reduce_shape(&x->shape, red, ir_attr_int(n, "keepdims", 1) != 0);
+	k_set_out(n, 0, IR_DT_I64, &o);
+	return 0;
+}
+
+static double elem_d(const ir_tensor *t, int64_t k)
+{
+	switch (t->dt) {
+	case IR_DT_F32: return ((const float *)t->data)[k];
+	case IR_DT_I32: return ((const int32_t *)t->data)[k];
+	case IR_DT_I8: return ((const int8_t *)t->data)[k];
+	case IR_DT_U8: return ((const uint8_t *)t->data)[k];
+	default: return (double)((const int64_t *)t->data)[k];
+	}
+}
+
+static int eval_arg(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0];
+	ir_tensor *y = out[0];
+	int r = x ? x->shape.rank : 0, ax = x ? k_axis(ir_attr_int(n, "axis", 0), r) : -1;
+	if (!x || ax < 0 || y->dt != IR_DT_I64) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	int64_t outer = prod(&x->shape, 0, ax), len = x->shape.d[ax], inner = prod(&x->shape, ax + 1, r);
+	bool mx = n->op == IR_OP_ARG_MAX, last = ir_attr_int(n, "select_last_index", 0) != 0;
+	int64_t *yp = y->data;
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t i = 0; i < inner; i++) {
+			int64_t best = 0;
+			double bv = elem_d(x, o * len * inner + i);
+			for (int64_t j = 1; j < len; j++) {
+				double v = elem_d(x, (o * len + j) * inner + i);
+				bool take = mx ? (last ? v >= bv : v > bv) : (last ? v <= bv : v < bv);
+				if (take || bv != bv) { /* a NaN first is passed over */
+					best = j;
+					bv = v;
+				}
+			}
+			yp[o * inner + i] = best;
+		}
+	return 0;
+}
+
+int ir_infer_arg_max(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_arg(g, n, d);
+}
+
+int ir_eval_arg_max(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_arg(n, in, out, d);
+}
+
+int ir_infer_arg_min(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_arg(g, n, d);
+}
+
+int ir_eval_arg_min(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_arg(n, in, out, d);
+}
+
+/* ---------------------------------------------------------------- cumsum */
+
+/* Running sums of f32 x along the axis (a constant scalar operand), in
+ * f32, in order: exclusive leaves the element itself out, reverse runs
+ * from the end. */
+int ir_infer_cumsum(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
+		return -1;
+	const ir_value *x = n->in[0], *av = n->in[1];
+	if (x->dt == IR_DT_UNDEF)
+		return k_defer(n);
+	if (x->dt != IR_DT_F32) {
+		k_error(g, n, d, "dtype %s is not supported (f32)", ir_dtype_name(x->dt));
+		return -1;
+	}
+	n->out[0]->dt = IR_DT_F32;
+	if (x->shape.rank < 0 || !ir_value_is_const(av))
+		return k_defer(n);
+	int64_t a;
+	if (ir_const_ints(av, &a, 1) != 1 || k_axis(a, x->shape.rank) < 0) {
+		k_error(g, n, d, "axis '%s' must be one integer within rank %d", av->name, x->shape.rank);
+		return -1;
+	}
+	k_set_out(n, 0, IR_DT_F32, &x->shape);
+	return 0;
+}
+
+int ir_eval_cumsum(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0], *at = in[1];
+	ir_tensor *y = out[0];
+	if (!x || !at || x->dt != IR_DT_F32 || numel(at) != 1) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	int64_t a = at->dt == IR_DT_I64 ? ((const int64_t *)at->data)[0] : ((const int32_t *)at->data)[0];
+	int r = x->shape.rank, ax = k_axis(a, r);
+	if (ax < 0) {
+		k_error(NULL, n, d, "axis %lld is out of range for rank %d", (long long)a, r);
+		return -1;
+	}
+	int64_t outer = prod(&x->shape, 0, ax), len = x->shape.d[ax], inner = prod(&x->shape, ax + 1, r);
+	bool excl = ir_attr_int(n, "exclusive", 0) != 0, rev = ir_attr_int(n, "reverse", 0) != 0;
+	const float *xp = x->data;
+	float *yp = y->data;
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t i = 0; i < inner; i++) {
+			float s = 0;
+			for (int64_t jj = 0; jj < len; jj++) {
+				int64_t j = rev ? len - 1 - jj : jj, k = (o * len + j) * inner + i;
+				float v = xp[k];
+				if (!excl)
+					s += v;
+				yp[k] = s;
+				if (excl)
+					s += v;
+			}
+		}
+	return 0;
+}

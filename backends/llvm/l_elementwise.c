@@ -108,6 +108,8 @@ int be_l_unary(be_fn *f, const ir_node *n)
 	case IR_OP_SOFTPLUS: r = softplus(f, v); break;
 	case IR_OP_ERF: r = be_call(f, BE_LIBM_ERFF, v); break;
 	case IR_OP_SQRT: r = be_sqrt(f, v); break;
+	case IR_OP_SIN: r = be_call(f, BE_LIBM_SINF, v); break;
+	case IR_OP_COS: r = be_call(f, BE_LIBM_COSF, v); break;
 	case IR_OP_EXP: r = be_call(f, BE_LIBM_EXPF, v); break;
 	case IR_OP_LOG: r = be_call(f, BE_LIBM_LOGF, v); break;
 	case IR_OP_ABS: r = fabs_of(f, v); break;

@@ -187,3 +187,72 @@ int be_l_norm(be_fn *f, const ir_node *n)
 	be_loop_end(f, &lo);
 	return 0;
 }
+
+/* arg_max and arg_min of f32 (ir/k_reduce.c): the running best and its
+ * index; a NaN best is replaced by the next element. */
+int be_l_arg(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape;
+	int r = xs->rank, ax = k_axis(ir_attr_int(n, "axis", 0), r);
+	if (ax < 0)
+		return -1;
+	int64_t outer = prod(xs, 0, ax), len = xs->d[ax], inner = prod(xs, ax + 1, r);
+	bool mx = n->op == IR_OP_ARG_MAX, last = ir_attr_int(n, "select_last_index", 0) != 0;
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef bv = be_slot(f), bi = be_entry_alloca(f, f->i64, "best");
+	be_nest on;
+	int64_t od[2] = {outer, inner};
+	LLVMValueRef oi[2];
+	be_nest_begin(f, &on, 2, od, oi);
+	LLVMValueRef base = be_add(f, be_mul(f, oi[0], len * inner), oi[1]);
+	LLVMBuildStore(b, be_ld(f, x, base), bv);
+	LLVMBuildStore(b, LLVMConstInt(f->i64, 0, 0), bi);
+	be_loop l;
+	LLVMValueRef j = be_loop_begin(f, &l, len);
+	LLVMValueRef v = be_ld(f, x, be_add(f, base, be_mul(f, j, inner)));
+	LLVMValueRef cur = LLVMBuildLoad2(b, f->f32, bv, "");
+	LLVMRealPredicate p = mx ? (last ? LLVMRealOGE : LLVMRealOGT) : (last ? LLVMRealOLE : LLVMRealOLT);
+	LLVMValueRef take = LLVMBuildOr(b, LLVMBuildFCmp(b, p, v, cur, ""), LLVMBuildFCmp(b, LLVMRealUNO, cur, cur, ""), "");
+	/* j = 0 compares the first element with itself: take it again */
+	LLVMBuildStore(b, LLVMBuildSelect(b, take, v, cur, ""), bv);
+	LLVMValueRef ji = LLVMTypeOf(j) == f->i64 ? j : LLVMBuildZExt(b, j, f->i64, "");
+	LLVMBuildStore(b, LLVMBuildSelect(b, take, ji, LLVMBuildLoad2(b, f->i64, bi, ""), ""), bi);
+	be_loop_end(f, &l);
+	be_st_t(f, f->i64, y, be_add(f, be_mul(f, oi[0], inner), oi[1]), LLVMBuildLoad2(b, f->i64, bi, ""));
+	be_nest_end(f, &on);
+	return 0;
+}
+
+/* cumsum (ir/k_reduce.c): the running f32 sum along the axis, in order. */
+int be_l_cumsum(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape;
+	int64_t a;
+	int r = xs->rank;
+	if (ir_const_ints(n->in[1], &a, 1) != 1 || k_axis(a, r) < 0)
+		return -1;
+	int ax = k_axis(a, r);
+	int64_t outer = prod(xs, 0, ax), len = xs->d[ax], inner = prod(xs, ax + 1, r);
+	bool excl = ir_attr_int(n, "exclusive", 0) != 0, rev = ir_attr_int(n, "reverse", 0) != 0;
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef acc = be_slot(f);
+	be_nest on;
+	int64_t od[2] = {outer, inner};
+	LLVMValueRef oi[2];
+	be_nest_begin(f, &on, 2, od, oi);
+	LLVMValueRef base = be_add(f, be_mul(f, oi[0], len * inner), oi[1]);
+	LLVMBuildStore(b, be_cf(f, 0), acc);
+	be_loop l;
+	LLVMValueRef jj = be_loop_begin(f, &l, len);
+	LLVMValueRef j = rev ? LLVMBuildSub(b, be_ci(f, len - 1), jj, "") : jj;
+	LLVMValueRef k = be_add(f, base, be_mul(f, j, inner));
+	LLVMValueRef v = be_ld(f, x, k), s = LLVMBuildLoad2(b, f->f32, acc, "");
+	LLVMValueRef ns = LLVMBuildFAdd(b, s, v, "");
+	be_st(f, y, k, excl ? s : ns);
+	LLVMBuildStore(b, ns, acc);
+	be_loop_end(f, &l);
+	be_nest_end(f, &on);
+	return 0;
+}

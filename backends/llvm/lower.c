@@ -81,7 +81,7 @@ void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v)
 /* A call of libm function `which` (BE_LIBM_*) on nargs f32 arguments. */
 static LLVMValueRef libm_call(be_fn *f, int which, LLVMValueRef *args, unsigned nargs)
 {
-	static const char *const names[] = {"expf", "logf", "tanhf", "erff", "powf"};
+	static const char *const names[] = {"expf", "logf", "tanhf", "erff", "powf", "sinf", "cosf"};
 	LLVMTypeRef pt[2] = {f->f32, f->f32};
 	LLVMTypeRef ft = LLVMFunctionType(f->f32, pt, nargs, 0);
 	if (!f->libm[which]) {
@@ -635,7 +635,9 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_CELU:
 	case IR_OP_SOFTSIGN:
 	case IR_OP_MISH:
-	case IR_OP_GELU: return be_l_unary;
+	case IR_OP_GELU:
+	case IR_OP_SIN:
+	case IR_OP_COS: return be_l_unary;
 	case IR_OP_PRELU: return be_l_prelu;
 	case IR_OP_MAX_POOL:
 	case IR_OP_AVG_POOL: return be_l_pool;
@@ -665,6 +667,9 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_REDUCE_LOG_SUM_EXP: return be_l_reduce;
 	case IR_OP_LAYER_NORM:
 	case IR_OP_INSTANCE_NORM: return be_l_norm;
+	case IR_OP_ARG_MAX:
+	case IR_OP_ARG_MIN: return be_l_arg;
+	case IR_OP_CUMSUM: return be_l_cumsum;
 	case IR_OP_EXPAND:
 	case IR_OP_TILE:
 	case IR_OP_DEPTH_TO_SPACE:
@@ -694,7 +699,8 @@ static bool is_static_operand(const ir_node *n, int k)
 	case IR_OP_REDUCE_SUM_SQUARE:
 	case IR_OP_REDUCE_LOG_SUM_EXP:
 	case IR_OP_EXPAND:
-	case IR_OP_TILE: return k == 1;
+	case IR_OP_TILE:
+	case IR_OP_CUMSUM: return k == 1;
 	case IR_OP_SLICE: return k >= 1;
 	case IR_OP_PAD: return k == 1 || k == 3;
 	case IR_OP_GATHER: return k == 1;
@@ -717,6 +723,8 @@ static bool table_dtype_ok(const ir_node *n, int k, ir_dtype dt)
 {
 	if (n->op == IR_OP_POW && k == 1 && (dt == IR_DT_I32 || dt == IR_DT_I64) && n->in[0]->dt == IR_DT_F32)
 		return true; /* an integer exponent of a float */
+	if ((n->op == IR_OP_ARG_MAX || n->op == IR_OP_ARG_MIN) && dt == IR_DT_I64 && n->in[0]->dt == IR_DT_F32)
+		return true; /* the indices out */
 	return dt == IR_DT_F32 || (moves_only(n->op) && dt == n->in[0]->dt);
 }
 

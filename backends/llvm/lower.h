@@ -54,7 +54,7 @@ typedef struct be_fn {
 	LLVMValueRef *vptr;           /* per value id: cached storage address */
 	LLVMValueRef *inp, *outp;     /* body parameters */
 	LLVMValueRef arena;
-	LLVMValueRef libm[5];         /* expf, logf, tanhf, erff, powf */
+	LLVMValueRef libm[7];         /* expf, logf, tanhf, erff, powf, sinf, cosf */
 	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
 	bool *fused;                  /* per node index: lowered already, inside a producer */
 	void *qw;                     /* per value id: packed-weight globals (l_qweight.c) */
@@ -85,7 +85,7 @@ int be_int_simd(const be_target *t);
  * through AVX-VNNI, 0 without. */
 int be_int_vnni(const be_target *t);
 
-enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF, BE_LIBM_ERFF, BE_LIBM_POWF };
+enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF, BE_LIBM_ERFF, BE_LIBM_POWF, BE_LIBM_SINF, BE_LIBM_COSF };
 
 /* Address of v's storage (arena, caller buffer or constant global), or
  * NULL when v is never stored (MP_NONE). */
@@ -241,6 +241,8 @@ int be_l_matmul(be_fn *f, const ir_node *n);
 int be_l_softmax(be_fn *f, const ir_node *n);
 int be_l_reduce(be_fn *f, const ir_node *n);
 int be_l_norm(be_fn *f, const ir_node *n);
+int be_l_arg(be_fn *f, const ir_node *n);
+int be_l_cumsum(be_fn *f, const ir_node *n);
 int be_l_copy_map(be_fn *f, const ir_node *n);
 int be_l_concat(be_fn *f, const ir_node *n);
 int be_l_transpose(be_fn *f, const ir_node *n);

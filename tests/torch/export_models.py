@@ -333,6 +333,23 @@ class Masks(nn.Module):
         return self.fc(y.flatten(1))
 
 
+class ArgHead(nn.Module):
+    """A classifier whose output carries its decision (ArgMax, int64, cast
+    back to float), over running sums (CumSum) and a sinusoidal feature
+    (Sin, Cos)."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(16, 12)
+        self.fc2 = nn.Linear(12, 5)
+
+    def forward(self, x):
+        h = torch.relu(self.fc1(x.flatten(1)))
+        h = h.cumsum(1) * 0.3 + torch.sin(h * 2) - torch.cos(h)
+        y = self.fc2(h)
+        return y + y.argmax(1, keepdim=True).float()
+
+
 # ---------------------------------------------------------------------------
 # The case list.
 # ---------------------------------------------------------------------------
@@ -384,6 +401,7 @@ CASES = {
     "row_lstm": (RowLSTM, (1, 1, 28, 28), dict(opset=13)),
     "bigru_kws": (BiGRU, (1, 1, 49, 10), dict(opset=14)),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
+    "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
 }
 
 
