@@ -1413,6 +1413,146 @@ static int tr_integer(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+/* ------------------------------------- ONNX Runtime's QOperator ops */
+
+/* com.microsoft's QLinear* ops, which ONNX Runtime's quantize_static
+ * writes in its QOperator format: each is dequantize -> the float op ->
+ * quantize, which fold-qdq then turns into integer code as for a QDQ
+ * model.  An output zero point is required (it gives the output type). */
+
+/* Run translator fn for op on other inputs and outputs than the node's. */
+static int with_io(fe_onnx_ctx *c, tr_fn fn, ir_op op, int nin, ir_value **in, int nout, ir_value **out)
+{
+	ir_value **si = c->in, **so = c->out;
+	int sni = c->nin, sno = c->nout;
+	c->in = in, c->nin = nin, c->out = out, c->nout = nout;
+	int rc = fn(c, op);
+	c->in = si, c->nin = sni, c->out = so, c->nout = sno;
+	return rc;
+}
+
+/* quantize(x, s, z) into y. */
+static int q_into(fe_onnx_ctx *c, ir_value *x, ir_value *s, ir_value *z, ir_value *y)
+{
+	if (!z) {
+		diag_error(c->d, c->loc, "%s without an output zero point is not supported", nz(c->np->op_type));
+		return -1;
+	}
+	ir_value *in[3] = {x, s, z};
+	ir_node *n = x ? emit(c, IR_OP_QUANTIZE, 3, in, 1, &y) : NULL;
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "axis", 1);
+	return 0;
+}
+
+static ir_value *in_at(fe_onnx_ctx *c, int k)
+{
+	return k < c->nin ? c->in[k] : NULL;
+}
+
+/* One channels_last attribute: only 0 (NCHW). */
+static int ms_nchw(fe_onnx_ctx *c)
+{
+	if (attr_int(c, "channels_last", 0, NULL)) {
+		diag_error(c->d, c->loc, "%s with channels_last is not supported", nz(c->np->op_type));
+		return -1;
+	}
+	return 0;
+}
+
+/* QLinearAdd, QLinearMul: A, As, Az, B, Bs, Bz, Cs, Cz. */
+static int ms_binary(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 7, 8, 1, 1))
+		return -1;
+	ir_value *a = q_dq(c, "a.dq", c->in[0], c->in[1], c->in[2], 1);
+	ir_value *b = a ? q_dq(c, "b.dq", c->in[3], c->in[4], c->in[5], 1) : NULL;
+	ir_value *y = b ? tmp(c, "f32") : NULL, *in[2] = {a, b};
+	if (!y || !emit(c, op, 2, in, 1, &y))
+		return -1;
+	return q_into(c, y, c->in[6], in_at(c, 7), c->out[0]);
+}
+
+/* QLinearSigmoid, QLinearLeakyRelu, QLinearGlobalAveragePool,
+ * QLinearAveragePool, QLinearSoftmax: X, Xs, Xz, Ys, Yz and the float
+ * op's attributes. */
+static int ms_unary(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 4, 5, 1, 1))
+		return -1;
+	const char *t = nz(c->np->op_type);
+	if ((op == IR_OP_GLOBAL_AVG_POOL || op == IR_OP_AVG_POOL) && ms_nchw(c))
+		return -1;
+	ir_value *x = q_dq(c, "x.dq", c->in[0], c->in[1], c->in[2], 1);
+	ir_value *y = x ? tmp(c, "f32") : NULL;
+	if (!y)
+		return -1;
+	tr_fn fn = op == IR_OP_LEAKY_RELU ? tr_leaky_relu : op == IR_OP_AVG_POOL ? tr_pool
+	           : op == IR_OP_SOFTMAX  ? tr_softmax
+	                                  : tr_plain;
+	int64_t sopset = c->opset;
+	if (op == IR_OP_SOFTMAX) { /* its `opset` attribute: the Softmax semantics */
+		bool has;
+		int64_t v = attr_int(c, "opset", 0, &has);
+		if (has)
+			c->opset = v;
+	}
+	int rc = with_io(c, fn, op, 1, &x, 1, &y);
+	c->opset = sopset;
+	if (rc)
+		return -1;
+	(void)t;
+	return q_into(c, y, c->in[3], in_at(c, 4), c->out[0]);
+}
+
+/* QLinearConcat: Ys, Yz, then (X, Xs, Xz) for each input; axis. */
+static int ms_concat(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 5, -1, 1, 1))
+		return -1;
+	if ((c->nin - 2) % 3) {
+		diag_error(c->d, c->loc, "has %d inputs; QLinearConcat takes Y_scale, Y_zero_point and triples (X, X_scale, X_zero_point)", c->nin);
+		return -1;
+	}
+	int k = (c->nin - 2) / 3;
+	ir_value **xs = ir_arena_alloc(c->g->arena, sizeof *xs * (size_t)k);
+	if (!xs)
+		return -1;
+	for (int i = 0; i < k; i++)
+		if (!(xs[i] = q_dq(c, "x.dq", c->in[2 + 3 * i], c->in[3 + 3 * i], c->in[4 + 3 * i], 1)))
+			return -1;
+	ir_value *y = tmp(c, "f32");
+	if (!y || with_io(c, tr_concat, op, k, xs, 1, &y))
+		return -1;
+	return q_into(c, y, c->in[0], c->in[1], c->out[0]);
+}
+
+/* QGemm: A, As, Az, B, Bs, Bz, C?, Ys?, Yz?; alpha, transA, transB.  C is
+ * the i32 bias at scale As*Bs; without Ys the output is float. */
+static int ms_gemm(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 6, 9, 1, 1))
+		return -1;
+	bool tb = attr_int(c, "transB", 0, NULL) != 0;
+	ir_value *a = q_dq(c, "a.dq", c->in[0], c->in[1], c->in[2], 1);
+	ir_value *b = a ? q_dq(c, "b.dq", c->in[3], c->in[4], c->in[5], tb ? 0 : 1) : NULL;
+	if (!b)
+		return -1;
+	ir_value *cb = NULL, *bc = in_at(c, 6);
+	if (bc) {
+		ir_value *sab = tmp(c, "bias.scale"), *sin[2] = {c->in[1], c->in[4]};
+		if (!sab || !emit(c, IR_OP_MUL, 2, sin, 1, &sab) || !(cb = q_dq(c, "c.dq", bc, sab, NULL, 0)))
+			return -1;
+	}
+	ir_value *ys = in_at(c, 7);
+	ir_value *y = ys ? tmp(c, "f32") : c->out[0], *in[3] = {a, b, cb};
+	if (!y || with_io(c, tr_gemm, op, cb ? 3 : 2, in, 1, &y))
+		return -1;
+	return ys ? q_into(c, y, ys, in_at(c, 8), c->out[0]) : 0;
+}
+
+
 /* ------------------------------------------------------------- table */
 
 static const struct onnx_op {
@@ -1525,6 +1665,19 @@ static const struct onnx_op {
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 
+/* com.microsoft (above). */
+static const struct onnx_op ms_ops[] = {
+	{"QLinearAdd", ms_binary, IR_OP_ADD, 1},
+	{"QLinearMul", ms_binary, IR_OP_MUL, 1},
+	{"QLinearSigmoid", ms_unary, IR_OP_SIGMOID, 1},
+	{"QLinearLeakyRelu", ms_unary, IR_OP_LEAKY_RELU, 1},
+	{"QLinearGlobalAveragePool", ms_unary, IR_OP_GLOBAL_AVG_POOL, 1},
+	{"QLinearAveragePool", ms_unary, IR_OP_AVG_POOL, 1},
+	{"QLinearSoftmax", ms_unary, IR_OP_SOFTMAX, 1},
+	{"QLinearConcat", ms_concat, IR_OP_CONCAT, 1},
+	{"QGemm", ms_gemm, IR_OP_GEMM, 1},
+};
+
 /* Resolve the node's value names (pass 2: every definition exists). */
 static int resolve(fe_onnx_ctx *c)
 {
@@ -1573,16 +1726,23 @@ int fe_onnx_node(fe_onnx_ctx *c)
 	const char *op_type = nz(np->op_type);
 	const char *dom = nz(np->domain);
 	c->nerr0 = c->d->nerr;
-	if (*dom && strcmp(dom, "ai.onnx") != 0) {
+	bool ms = strcmp(dom, "com.microsoft") == 0;
+	if (*dom && strcmp(dom, "ai.onnx") != 0 && !ms) {
 		diag_error(c->d, c->loc, "unsupported op '%s' from domain '%s'", op_type, dom);
 		return -1;
 	}
 	const struct onnx_op *o = NULL;
-	for (size_t i = 0; i < sizeof onnx_ops / sizeof *onnx_ops; i++)
-		if (strcmp(onnx_ops[i].name, op_type) == 0)
-			o = &onnx_ops[i];
+	const struct onnx_op *tab = ms ? ms_ops : onnx_ops;
+	size_t ntab = ms ? sizeof ms_ops / sizeof *ms_ops : sizeof onnx_ops / sizeof *onnx_ops;
+	for (size_t i = 0; i < ntab; i++)
+		if (strcmp(tab[i].name, op_type) == 0)
+			o = &tab[i];
 	if (!o) {
-		diag_error(c->d, c->loc, "unsupported op '%s'", op_type);
+		if (ms)
+			diag_error(c->d, c->loc, "unsupported op '%s' from domain 'com.microsoft' (qgtc takes its "
+			           "QLinear* quantized ops and QGemm)", op_type);
+		else
+			diag_error(c->d, c->loc, "unsupported op '%s'", op_type);
 		return -1;
 	}
 	if (c->opset < o->since) {
