@@ -157,17 +157,7 @@ static const char *onnx_op(ir_op op, int *since)
  * did at 13). */
 static bool reduce_axes_attr(ir_op op)
 {
-	switch (op) {
-	case IR_OP_REDUCE_MEAN:
-	case IR_OP_REDUCE_MAX:
-	case IR_OP_REDUCE_MIN:
-	case IR_OP_REDUCE_PROD:
-	case IR_OP_REDUCE_L1:
-	case IR_OP_REDUCE_L2:
-	case IR_OP_REDUCE_SUM_SQUARE:
-	case IR_OP_REDUCE_LOG_SUM_EXP: return true;
-	default: return false;
-	}
+	return ir_op_is_reduce(op) && op != IR_OP_REDUCE_SUM;
 }
 
 /* IR attribute name -> ONNX name and the opset that introduced it there

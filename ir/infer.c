@@ -61,6 +61,27 @@ bool ir_op_table_act(ir_op op)
 	}
 }
 
+bool ir_op_is_unary(ir_op op)
+{
+	return ir_op_table[op].mem == IR_MEM_INPLACE0 && ir_op_table[op].min_in == 1 && ir_op_table[op].max_in == 1;
+}
+
+bool ir_op_is_reduce(ir_op op)
+{
+	switch (op) {
+	case IR_OP_REDUCE_MEAN:
+	case IR_OP_REDUCE_SUM:
+	case IR_OP_REDUCE_MAX:
+	case IR_OP_REDUCE_MIN:
+	case IR_OP_REDUCE_PROD:
+	case IR_OP_REDUCE_L1:
+	case IR_OP_REDUCE_L2:
+	case IR_OP_REDUCE_SUM_SQUARE:
+	case IR_OP_REDUCE_LOG_SUM_EXP: return true;
+	default: return false;
+	}
+}
+
 bool ir_gelu_tanh(const ir_node *n)
 {
 	return strcmp(ir_attr_str(n, "approximate", "none"), "tanh") == 0;

@@ -409,6 +409,12 @@ bool ir_op_table_act(ir_op op);
 /* An lstm's or gru's attributes and operands that the IR supports
  * (ir/k_rnn.c): -1 after reporting. */
 int ir_rnn_check(ir_graph *g, const ir_node *n, diag_sink *d);
+/* An elementwise op of one operand, x alone (relu, sigmoid, sqrt, gelu,
+ * ...): INPLACE0 with exactly one input in ops.def.  One backend kernel
+ * (be_l_unary) and one trainer backward take them all. */
+bool ir_op_is_unary(ir_op op);
+/* reduce_mean, reduce_sum, reduce_max, ... (axes operand 1). */
+bool ir_op_is_reduce(ir_op op);
 /* gelu with approximate="tanh" (else the erf form). */
 bool ir_gelu_tanh(const ir_node *n);
 /* expand, tile, depth_to_space, space_to_depth of x (shape xs) into y

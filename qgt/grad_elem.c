@@ -105,6 +105,14 @@ static void act_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 		for (int64_t i = lo; i < hi; i++)
 			PUT(dx[i], acc, -dy[i] * y[i] * y[i]);
 		break;
+	case IR_OP_SIN:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] * cosf(x[i]));
+		break;
+	case IR_OP_COS:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, -dy[i] * sinf(x[i]));
+		break;
 	case IR_OP_FLOOR: /* steps: no gradient */
 	case IR_OP_CEIL:
 	case IR_OP_ROUND:
@@ -797,6 +805,10 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	(void)tbuf;
 	ir_node *n = e->n;
 	bool f32 = n->nout >= 1 && n->out[0] && n->out[0]->dt == IR_DT_F32;
+	if (n->op != IR_OP_RELU && ir_op_is_unary(n->op)) { /* act_bwd_task has each */
+		e->bwd = act_bwd;
+		return 0;
+	}
 	switch (n->op) {
 	case IR_OP_RELU:
 		if (n->in[0] && n->in[0]->producer && !n->in[0]->producer->dead &&
@@ -806,31 +818,6 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 			return 0;
 		}
 		e->fwd = relu_fwd;
-		e->bwd = act_bwd;
-		return 0;
-	case IR_OP_LEAKY_RELU:
-	case IR_OP_SIGMOID:
-	case IR_OP_TANH:
-	case IR_OP_HARD_SIGMOID:
-	case IR_OP_HARD_SWISH:
-	case IR_OP_ELU:
-	case IR_OP_SOFTPLUS:
-	case IR_OP_ERF:
-	case IR_OP_SQRT:
-	case IR_OP_EXP:
-	case IR_OP_LOG:
-	case IR_OP_ABS:
-	case IR_OP_NEG:
-	case IR_OP_RECIPROCAL:
-	case IR_OP_FLOOR:
-	case IR_OP_CEIL:
-	case IR_OP_ROUND:
-	case IR_OP_SIGN:
-	case IR_OP_SELU:
-	case IR_OP_CELU:
-	case IR_OP_SOFTSIGN:
-	case IR_OP_MISH:
-	case IR_OP_GELU:
 		e->bwd = act_bwd;
 		return 0;
 	case IR_OP_CLIP:

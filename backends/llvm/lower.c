@@ -608,36 +608,14 @@ static be_lower_fn lower_table(ir_op op)
 {
 	if (ir_op_table[op].mem == IR_MEM_VIEW)
 		return be_l_view;
+	if (ir_op_is_unary(op))
+		return be_l_unary;
+	if (ir_op_is_reduce(op))
+		return be_l_reduce;
 	switch (op) {
 	case IR_OP_CONV: return be_l_conv;
 	case IR_OP_BATCHNORM: return be_l_batchnorm;
-	case IR_OP_RELU:
-	case IR_OP_LEAKY_RELU:
-	case IR_OP_CLIP:
-	case IR_OP_SIGMOID:
-	case IR_OP_TANH:
-	case IR_OP_HARD_SIGMOID:
-	case IR_OP_HARD_SWISH:
-	case IR_OP_ELU:
-	case IR_OP_SOFTPLUS:
-	case IR_OP_ERF:
-	case IR_OP_SQRT:
-	case IR_OP_EXP:
-	case IR_OP_LOG:
-	case IR_OP_ABS:
-	case IR_OP_NEG:
-	case IR_OP_RECIPROCAL:
-	case IR_OP_FLOOR:
-	case IR_OP_CEIL:
-	case IR_OP_ROUND:
-	case IR_OP_SIGN:
-	case IR_OP_SELU:
-	case IR_OP_CELU:
-	case IR_OP_SOFTSIGN:
-	case IR_OP_MISH:
-	case IR_OP_GELU:
-	case IR_OP_SIN:
-	case IR_OP_COS: return be_l_unary;
+	case IR_OP_CLIP: return be_l_unary;
 	case IR_OP_PRELU: return be_l_prelu;
 	case IR_OP_MAX_POOL:
 	case IR_OP_AVG_POOL: return be_l_pool;
@@ -656,15 +634,6 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_TRANSPOSE: return be_l_transpose;
 	case IR_OP_SOFTMAX:
 	case IR_OP_LOG_SOFTMAX: return be_l_softmax;
-	case IR_OP_REDUCE_MEAN:
-	case IR_OP_REDUCE_SUM:
-	case IR_OP_REDUCE_MAX:
-	case IR_OP_REDUCE_MIN:
-	case IR_OP_REDUCE_PROD:
-	case IR_OP_REDUCE_L1:
-	case IR_OP_REDUCE_L2:
-	case IR_OP_REDUCE_SUM_SQUARE:
-	case IR_OP_REDUCE_LOG_SUM_EXP: return be_l_reduce;
 	case IR_OP_LAYER_NORM:
 	case IR_OP_INSTANCE_NORM: return be_l_norm;
 	case IR_OP_ARG_MAX:
@@ -685,19 +654,12 @@ static be_lower_fn lower_table(ir_op op)
 /* Inputs that must be compile-time constants (shape-like operands). */
 static bool is_static_operand(const ir_node *n, int k)
 {
+	if (ir_op_is_reduce(n->op))
+		return k == 1;
 	switch (n->op) {
 	case IR_OP_RESHAPE:
 	case IR_OP_UNSQUEEZE:
 	case IR_OP_SQUEEZE:
-	case IR_OP_REDUCE_MEAN:
-	case IR_OP_REDUCE_SUM:
-	case IR_OP_REDUCE_MAX:
-	case IR_OP_REDUCE_MIN:
-	case IR_OP_REDUCE_PROD:
-	case IR_OP_REDUCE_L1:
-	case IR_OP_REDUCE_L2:
-	case IR_OP_REDUCE_SUM_SQUARE:
-	case IR_OP_REDUCE_LOG_SUM_EXP:
 	case IR_OP_EXPAND:
 	case IR_OP_TILE:
 	case IR_OP_CUMSUM: return k == 1;

@@ -454,7 +454,7 @@ static void test_train_grad_activations(void **state)
 	                     IR_OP_SOFTPLUS,     IR_OP_ERF,        IR_OP_SELU, IR_OP_CELU,
 	                     IR_OP_SOFTSIGN,     IR_OP_MISH,       IR_OP_GELU, IR_OP_GELU,
 	                     IR_OP_ABS,          IR_OP_NEG,        IR_OP_EXP,  IR_OP_SQRT,
-	                     IR_OP_LOG,          IR_OP_RECIPROCAL};
+	                     IR_OP_LOG,          IR_OP_RECIPROCAL, IR_OP_SIN,  IR_OP_COS};
 	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
 		/* sqrt, log and reciprocal on positive inputs only */
 		bool pos = ops[i] == IR_OP_SQRT || ops[i] == IR_OP_LOG || ops[i] == IR_OP_RECIPROCAL;
