@@ -6,18 +6,7 @@
 'use strict';
 const fs = require('fs');
 const ort = require('onnxruntime-node');
-
-function readNpy(path) {
-  const b = fs.readFileSync(path);
-  if (b.toString('latin1', 1, 6) !== 'NUMPY') throw new Error(path + ': not a .npy file');
-  const hlen = b[6] === 1 ? b.readUInt16LE(8) : b.readUInt32LE(8);
-  const off = b[6] === 1 ? 10 + hlen : 12 + hlen;
-  const h = b.toString('latin1', off - hlen, off);
-  if (!/'descr': *'<f4'/.test(h)) throw new Error(path + ': not float32');
-  const shape = /'shape': *\(([^)]*)\)/.exec(h)[1].split(',').filter((s) => s.trim()).map(Number);
-  const raw = b.buffer.slice(b.byteOffset + off, b.byteOffset + b.length);
-  return {shape, data: new Float32Array(raw)};
-}
+const {readNpy} = require('./npy.js');
 
 function writeNpy(path, shape, data) {
   let h = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + shape.join(', ') +
@@ -34,6 +23,7 @@ function writeNpy(path, shape, data) {
 async function main() {
   const [model, xp, outp] = process.argv.slice(2);
   const x = readNpy(xp);
+  if (!(x.data instanceof Float32Array)) throw new Error(xp + ': not float32');
   const sess = await ort.InferenceSession.create(model, {executionProviders: ['cpu']});
   const out = (await sess.run({[sess.inputNames[0]]: new ort.Tensor('float32', x.data, x.shape)}))[sess.outputNames[0]];
   writeNpy(outp, out.dims, Array.from(out.data, Number));
