@@ -4,7 +4,6 @@
 // usage: node ort_eval.js MODEL.onnx IMAGES.npy LABELS.npy [BATCH]
 // NODE_PATH must reach the node_modules holding onnxruntime-node.
 'use strict';
-const fs = require('fs');
 const ort = require('onnxruntime-node');
 const {readNpy} = require('./npy.js');
 
