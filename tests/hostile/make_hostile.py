@@ -198,6 +198,31 @@ def build(out):
         [vi("x", [0, 1 << 36, 1 << 36])], [vi("y", [0, 0])]).SerializeToString()
     files["zero_dim_init.onnx"] = with_init(raw_init("w", [0, 1 << 36, 1 << 36], 0)).SerializeToString()
 
+    # recurrent layers with what qgtc does not run: clip, other activations
+    lw = raw_init("W", [1, 16, 3], 16 * 3 * 4)
+    lr = raw_init("R", [1, 16, 4], 16 * 4 * 4)
+    files["lstm_clip.onnx"] = model(
+        [helper.make_node("LSTM", ["x", "W", "R"], ["y"], name="lstm0", hidden_size=4, clip=3.0)],
+        [vi("x", [5, 1, 3])], [vi("y", [5, 1, 1, 4])], [lw, lr]).SerializeToString()
+    files["gru_relu.onnx"] = model(
+        [helper.make_node("GRU", ["x", "W", "R"], ["y"], name="gru0", hidden_size=4,
+                          activations=["Relu", "Tanh"])],
+        [vi("x", [5, 1, 3])], [vi("y", [5, 1, 1, 4])],
+        [raw_init("W", [1, 12, 3], 12 * 3 * 4), raw_init("R", [1, 12, 4], 12 * 4 * 4)]).SerializeToString()
+    # ONNX Runtime's contrib domain: an op qgtc does not take, and a
+    # QLinear op without its output zero point
+    ms = [helper.make_opsetid("", 13), helper.make_opsetid("com.microsoft", 1)]
+    files["ms_unknown.onnx"] = model(
+        [helper.make_node("FusedConv", ["x", "x"], ["y"], name="fc0", domain="com.microsoft")],
+        [vi("x", [1, 4])], [vi("y", [1, 4])], opset=ms).SerializeToString()
+    s1 = helper.make_tensor("s", TensorProto.FLOAT, [], [0.1])
+    z1 = helper.make_tensor("z", TensorProto.UINT8, [], [0])
+    files["qlinear_no_zp.onnx"] = model(
+        [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"], name="q0"),
+         helper.make_node("QLinearSigmoid", ["q", "s", "z", "s"], ["q2"], name="sig0", domain="com.microsoft"),
+         helper.make_node("DequantizeLinear", ["q2", "s", "z"], ["y"], name="dq0")],
+        [vi("x", [1, 4])], [vi("y", [1, 4])], [s1, z1], opset=ms).SerializeToString()
+
     assert good
     for name, data in files.items():
         with open(os.path.join(out, name), "wb") as f:
