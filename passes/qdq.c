@@ -814,10 +814,66 @@ static int fold_dq(ir_graph *g, ir_node *n, diag_sink *d)
 	return 0;
 }
 
+/* A split of a dequantized integer becomes one slice per output, which
+ * keep the grid (ir_op_keeps_quant) so that the dequantize sinks through
+ * them: ONNX Runtime's QDQ Split and torch's chunk.  The bounds come from
+ * the outputs' inferred extents.  1 done, 0 not, -1 out of memory. */
+static int split_as_slices(ir_graph *g, ir_node *n)
+{
+	const ir_value *x = n->in[0];
+	const ir_node *p = x->producer;
+	if (!p || p->dead || p->op != IR_OP_DEQUANTIZE || ir_value_is_const(p->in[0]) || x->shape.rank < 1)
+		return 0;
+	int r = x->shape.rank;
+	int64_t ax = ir_attr_int(n, "axis", 0);
+	if (ax < 0)
+		ax += r;
+	if (ax < 0 || ax >= r)
+		return 0;
+	for (int k = 0; k < n->nout; k++)
+		if (!n->out[k] || n->out[k]->shape.rank != r || n->out[k]->shape.d[ax] < 0)
+			return 0;
+	int64_t at = 0;
+	ir_shape s1 = {.rank = 1, .d = {1}};
+	for (int k = 0; k < n->nout; k++) {
+		int64_t lo = at, hi = at + n->out[k]->shape.d[ax], a = ax;
+		at = hi;
+		const char *base = n->out[k]->name;
+		ir_value *in[4] = {
+			n->in[0],
+			ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.start", base)), IR_DT_I64, &s1, &lo),
+			ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.end", base)), IR_DT_I64, &s1, &hi),
+			ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.axis", base)), IR_DT_I64, &s1, &a)};
+		if (!in[1] || !in[2] || !in[3])
+			return -1;
+		ir_value *y = n->out[k];
+		y->producer = NULL;
+		ir_node *sl = ir_graph_add_node(g, IR_OP_SLICE, n->name, 4, in, 1, &y);
+		if (!sl)
+			return -1;
+		sl->src_op = n->src_op;
+		sl->src_index = n->src_index;
+	}
+	n->dead = true;
+	return 1;
+}
+
 int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	(void)o;
 	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
+		return -1;
+	int nsplit = 0;
+	for (int i = 0, nn = g->nnodes; i < nn; i++) {
+		ir_node *n = g->nodes[i];
+		int r = !n->dead && n->op == IR_OP_SPLIT ? split_as_slices(g, n) : 0;
+		if (r < 0) {
+			diag_error(d, NULL, "out of memory");
+			return -1;
+		}
+		nsplit += r;
+	}
+	if (nsplit && (ir_graph_compact(g), ir_graph_toposort(g, d) || ir_infer_shapes(g, d)))
 		return -1;
 	/* Sink dequantizes through the ops that keep the grid, and cancel
 	 * them against quantizes of the same parameters, to a fixed point. */

@@ -467,6 +467,48 @@ def check_dynamic(qgtc, engine, tmp, rng):
     return 0
 
 
+def check_split(qgtc, engine, tmp, rng):
+    """A QDQ Split (ONNX Runtime's quantizer writes it so for torch's
+    chunk): fold-qdq makes it integer slices, no split left in float, and
+    the values are exactly the dequantized input's parts."""
+    s, z = scalar("s", 0.05), scalar("z", 3, TensorProto.INT8)
+    sp = numpy_helper.from_array(np.array([2, 3, 1], np.int64), "sp")
+    nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+             helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"]),
+             helper.make_node("Split", ["d", "sp"], ["a", "b", "c"], axis=1)]
+    for n in "abc":
+        nodes += [helper.make_node("QuantizeLinear", [n, "s", "z"], [n + "q"]),
+                  helper.make_node("DequantizeLinear", [n + "q", "s", "z"], [n + "d"])]
+    nodes.append(helper.make_node("Concat", ["cd", "ad", "bd"], ["y"], axis=1))
+    g = helper.make_graph(nodes, "split", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 6, 4])],
+                          [helper.make_tensor_value_info("y", TensorProto.FLOAT, [2, 6, 4])], [s, z, sp])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 7
+    onnx.checker.check_model(m)
+    d = os.path.join(tmp, "split")
+    os.makedirs(d, exist_ok=True)
+    mp = os.path.join(d, "model.onnx")
+    onnx.save(m, mp)
+    x = rng.normal(0, 1, (2, 6, 4)).astype(np.float32)
+    np.save(os.path.join(d, "x.npy"), x)
+    q = np.clip(np.round(x / np.float32(0.05)) + 3, -128, 127)
+    dq = ((q - 3) * np.float32(0.05)).astype(np.float32)
+    ref = np.concatenate([dq[:, 5:6], dq[:, 0:2], dq[:, 2:5]], 1)
+    rep = subprocess.run([qgtc, mp, "--report", "layers", "-o", os.path.join(d, "m.o")], capture_output=True, text=True)
+    p = subprocess.run([qgtc, "run", mp, os.path.join(d, "x.npy"), "--engine", engine, "--output-dir", d],
+                       capture_output=True, text=True)
+    got = np.load(os.path.join(d, "output_0.npy")) if not p.returncode else None
+    slices = [l for l in rep.stdout.splitlines() + rep.stderr.splitlines() if l.startswith("integer  slice")]
+    if rep.returncode or len(slices) != 3 or "float    split" in rep.stdout + rep.stderr:
+        print("FAIL split: not three integer slices:\n%s%s" % (rep.stdout[-1500:], rep.stderr[-1500:]))
+        return 1
+    if got is None or not np.array_equal(got, ref):
+        print("FAIL split: rc %d, differs from numpy\n%s" % (p.returncode, p.stderr))
+        return 1
+    print("ok   split: three integer slices, exact")
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qgtc", required=True)
@@ -552,6 +594,7 @@ def main():
             case["name"], got.size, int((steps > 1e-6).sum())))
     bad += act_cases(a, tmp, rng)
     bad += check_dynamic(a.qgtc, a.engine, tmp, rng)
+    bad += check_split(a.qgtc, a.engine, tmp, rng)
     if a.engine == "interp":
         bad += check_bad(a.qgtc, tmp)
     print("%d failed" % bad)
