@@ -406,9 +406,6 @@ bool ir_op_keeps_quant(ir_op op);
 /* Is op an activation that an integer input runs through a `lut` table
  * (fold-qdq builds it from the op's float kernel; every engine reads it)? */
 bool ir_op_table_act(ir_op op);
-/* An lstm's or gru's attributes and operands that the IR supports
- * (ir/k_rnn.c): -1 after reporting. */
-int ir_rnn_check(ir_graph *g, const ir_node *n, diag_sink *d);
 /* An elementwise op of one operand, x alone (relu, sigmoid, sqrt, gelu,
  * ...): INPLACE0 with exactly one input in ops.def.  One backend kernel
  * (be_l_unary) and one trainer backward take them all. */

@@ -164,14 +164,19 @@ static float leaky_relu_f(float x, float alpha, float b)
 }
 
 /* exp of a non-positive argument only, so large |x| never overflows. */
-static float sigmoid_f(float x, float a, float b)
+float k_sigmoid(float x)
 {
-	(void)a;
-	(void)b;
 	if (x >= 0)
 		return 1.0f / (1.0f + expf(-x));
 	float e = expf(x);
 	return e / (1.0f + e);
+}
+
+static float sigmoid_f(float x, float a, float b)
+{
+	(void)a;
+	(void)b;
+	return k_sigmoid(x);
 }
 
 static float tanh_f(float x, float a, float b)

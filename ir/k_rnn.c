@@ -26,7 +26,9 @@ static const ir_value *opt_v(const ir_node *n, int k)
 	return k < n->nin ? n->in[k] : NULL;
 }
 
-int ir_rnn_check(ir_graph *g, const ir_node *n, diag_sink *d)
+/* The attributes and operands the IR supports (the importer refuses
+ * the rest with the ONNX names). */
+static int rnn_check(ir_graph *g, const ir_node *n, diag_sink *d)
 {
 	const char *dir = ir_attr_str(n, "direction", "forward");
 	if (strcmp(dir, "forward") && strcmp(dir, "reverse") && strcmp(dir, "bidirectional")) {
@@ -49,7 +51,7 @@ static int infer_rnn(ir_graph *g, ir_node *n, diag_sink *d)
 	for (int k = 0; k < 3; k++)
 		if (!k_need_in(g, n, k, d))
 			return -1;
-	if (ir_rnn_check(g, n, d))
+	if (rnn_check(g, n, d))
 		return -1;
 	for (int k = 0; k < n->nin; k++) {
 		const ir_value *v = n->in[k];
@@ -98,11 +100,6 @@ static int infer_rnn(ir_graph *g, ir_node *n, diag_sink *d)
 		if (n->out[k])
 			k_set_out(n, k, IR_DT_F32, &hos);
 	return 0;
-}
-
-static float sigm(float v)
-{
-	return v >= 0 ? 1.0f / (1.0f + expf(-v)) : expf(v) / (1.0f + expf(v));
 }
 
 static int eval_rnn(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
@@ -155,18 +152,18 @@ static int eval_rnn(const ir_node *n, const ir_tensor *const *in, ir_tensor *con
 					const float *gx = g + b * G * H, *gh = rh + b * G * H;
 					float *hv = h + b * H + j, *cv = c + b * H + j;
 					if (lstm) {
-						float it = sigm(gx[j] + gh[j]), ot = sigm(gx[H + j] + gh[H + j]);
-						float ft = sigm(gx[2 * H + j] + gh[2 * H + j]), ct = tanhf(gx[3 * H + j] + gh[3 * H + j]);
+						float it = k_sigmoid(gx[j] + gh[j]), ot = k_sigmoid(gx[H + j] + gh[H + j]);
+						float ft = k_sigmoid(gx[2 * H + j] + gh[2 * H + j]), ct = tanhf(gx[3 * H + j] + gh[3 * H + j]);
 						*cv = ft * *cv + it * ct;
 						*hv = ot * tanhf(*cv);
 					} else {
-						float zt = sigm(gx[j] + gh[j]), rt = sigm(gx[H + j] + gh[H + j]), ht;
+						float zt = k_sigmoid(gx[j] + gh[j]), rt = k_sigmoid(gx[H + j] + gh[H + j]), ht;
 						if (lbr) {
 							ht = tanhf(gx[2 * H + j] + rt * gh[2 * H + j]);
 						} else { /* (r h) Rh^T + Rbh, with the old h */
 							float e = Rb ? Rb[2 * H + j] : 0;
 							for (int64_t k = 0; k < H; k++)
-								e += sigm(gx[H + k] + gh[H + k]) * h[b * H + k] * Rd[(2 * H + j) * H + k];
+								e += k_sigmoid(gx[H + k] + gh[H + k]) * h[b * H + k] * Rd[(2 * H + j) * H + k];
 							ht = tanhf(gx[2 * H + j] + e);
 						}
 						c[b * H + j] = (1.0f - zt) * ht + zt * *hv; /* c holds the new h */

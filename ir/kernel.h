@@ -55,6 +55,9 @@ int k_broadcast_shape(const ir_shape *a, const ir_shape *b, ir_shape *out);
 
 /* Row-major strides of s, in elements. */
 void k_strides(const ir_shape *s, int64_t *st);
+/* The logistic function as the sigmoid op computes it (exp never sees a
+ * positive argument); the lstm and gru reference gates use it too. */
+float k_sigmoid(float x);
 
 /* Effective begin/end pads for a conv/pool window along spatial dims, from
  * pads or auto_pad (NOTSET, SAME_UPPER, SAME_LOWER, VALID).  in/k/s/dil

@@ -110,8 +110,9 @@ static ir_value *wt(rb *c, const ir_value *w, int64_t d, int64_t lo, int64_t hi)
 	return v;
 }
 
-/* Elements [lo, hi) of B's row d, plus [lo2, lo2 + hi - lo) when lo2 >= 0. */
-static ir_value *bias(rb *c, const ir_value *b, int64_t d, int64_t lo, int64_t hi, int64_t lo2)
+/* Elements [lo, hi) of B's row d (zeros without B), the first n2 of them
+ * plus the elements from lo2 on (Wb + Rb). */
+static ir_value *bias(rb *c, const ir_value *b, int64_t d, int64_t lo, int64_t hi, int64_t lo2, int64_t n2)
 {
 	int64_t m = hi - lo;
 	float *t = calloc((size_t)m + 1, sizeof *t);
@@ -122,7 +123,7 @@ static ir_value *bias(rb *c, const ir_value *b, int64_t d, int64_t lo, int64_t h
 	if (b) {
 		const float *src = (const float *)b->data + d * b->shape.d[1];
 		for (int64_t i = 0; i < m; i++)
-			t[i] = src[lo + i] + (lo2 >= 0 ? src[lo2 + i] : 0.0f);
+			t[i] = src[lo + i] + (i < n2 ? src[lo2 + i] : 0.0f);
 	}
 	ir_value *v = cst(c, IR_DT_F32, 1, &m, t, "b");
 	free(t);
@@ -162,32 +163,16 @@ static int unroll(ir_graph *g, ir_node *n)
 		xt = t;
 	}
 	ir_value *ycat[2] = {0}, *hlast[2] = {0}, *clast[2] = {0};
-	int64_t zero = 0, one = 1, ax01[2] = {0, 1};
+	int64_t zero = 0, ax01[2] = {0, 1};
 	for (int64_t d = 0; d < D && !c.err; d++) {
 		bool back = rev || d == 1;
 		/* XW = X W^T + Wb (+ Rb but for gru's h gate) */
 		ir_value *xw = op2(&c, IR_OP_MATMUL, xt, wt(&c, w, d, 0, G * H), "xw");
-		ir_value *bx;
-		if (lstm) {
-			bx = bias(&c, b, d, 0, G * H, G * H);
-		} else { /* z, r: Wb + Rb; h: Wb */
-			float *t = calloc((size_t)(G * H), sizeof *t);
-			if (!t)
-				return -1;
-			if (b) {
-				const float *src = (const float *)b->data + d * b->shape.d[1];
-				for (int64_t i = 0; i < G * H; i++)
-					t[i] = src[i] + (i < 2 * H ? src[G * H + i] : 0.0f);
-			}
-			int64_t m = G * H;
-			bx = cst(&c, IR_DT_F32, 1, &m, t, "b");
-			free(t);
-		}
-		if (b)
-			xw = op2(&c, IR_OP_ADD, xw, bx, "xwb");
+		if (b) /* gru's h gate: Wb only (its Rb goes with r) */
+			xw = op2(&c, IR_OP_ADD, xw, bias(&c, b, d, 0, G * H, G * H, lstm ? G * H : 2 * H), "xwb");
 		ir_value *rT = wt(&c, r, d, 0, lstm || lbr ? G * H : 2 * H);
 		ir_value *rhT = lstm || lbr ? NULL : wt(&c, r, d, 2 * H, 3 * H);
-		ir_value *rbh = lstm ? NULL : bias(&c, b, d, G * H + 2 * H, G * H + 3 * H, -1);
+		ir_value *rbh = lstm ? NULL : bias(&c, b, d, G * H + 2 * H, G * H + 3 * H, 0, 0);
 		ir_value *h = state0(&c, h0, d), *cs = lstm ? state0(&c, c0, d) : NULL;
 		ir_value *onef = lstm ? NULL : cst(&c, IR_DT_F32, 0, NULL, &(float){1.0f}, "one");
 		ir_value **steps = calloc((size_t)T, sizeof *steps);
@@ -267,7 +252,6 @@ static int unroll(ir_graph *g, ir_node *n)
 		if (bl && (res[k] = op1(&c, IR_OP_TRANSPOSE, res[k], "lastT")))
 			ir_node_set_ints(g, res[k]->producer, "perm", (int64_t[]){1, 0, 2}, 3);
 	}
-	(void)one;
 	if (c.err)
 		return -1;
 	n->dead = true;

@@ -321,20 +321,15 @@ static int l_logic(be_fn *f, const ir_node *n)
 		LLVMValueRef c = LLVMBuildICmp(b, LLVMIntNE, v[1], LLVMConstInt(f->i64, 0, 0), "");
 		r = n->op == IR_OP_AND ? LLVMBuildAnd(b, a, c, "") : n->op == IR_OP_OR ? LLVMBuildOr(b, a, c, "")
 		                                                                      : LLVMBuildXor(b, a, c, "");
-	} else if (dt == IR_DT_F32) {
-		LLVMRealPredicate p = n->op == IR_OP_EQUAL     ? LLVMRealOEQ
-		                      : n->op == IR_OP_GREATER ? LLVMRealOGT
-		                      : n->op == IR_OP_LESS    ? LLVMRealOLT
-		                      : n->op == IR_OP_GREATER_EQUAL ? LLVMRealOGE
-		                                                     : LLVMRealOLE;
-		r = LLVMBuildFCmp(b, p, v[0], v[1], "");
-	} else {
-		LLVMIntPredicate p = n->op == IR_OP_EQUAL           ? LLVMIntEQ
-		                     : n->op == IR_OP_GREATER       ? LLVMIntSGT
-		                     : n->op == IR_OP_LESS          ? LLVMIntSLT
-		                     : n->op == IR_OP_GREATER_EQUAL ? LLVMIntSGE
-		                                                    : LLVMIntSLE;
-		r = LLVMBuildICmp(b, p, v[0], v[1], "");
+	} else { /* the comparisons: ordered (NaN false) on f32, signed on the widened integers */
+		static const struct { ir_op op; LLVMRealPredicate fp; LLVMIntPredicate ip; } cmp[] = {
+			{IR_OP_EQUAL, LLVMRealOEQ, LLVMIntEQ},          {IR_OP_GREATER, LLVMRealOGT, LLVMIntSGT},
+			{IR_OP_LESS, LLVMRealOLT, LLVMIntSLT},          {IR_OP_GREATER_EQUAL, LLVMRealOGE, LLVMIntSGE},
+			{IR_OP_LESS_EQUAL, LLVMRealOLE, LLVMIntSLE}};
+		size_t k = 0;
+		while (cmp[k].op != n->op && k + 1 < sizeof cmp / sizeof *cmp)
+			k++;
+		r = dt == IR_DT_F32 ? LLVMBuildFCmp(b, cmp[k].fp, v[0], v[1], "") : LLVMBuildICmp(b, cmp[k].ip, v[0], v[1], "");
 	}
 	be_st_t(f, f->i8, be_ptr(f, n->out[0]), be_affine(f, 0, ys->rank, iv, st[0]), LLVMBuildZExt(b, r, f->i8, ""));
 	be_nest_end(f, &nst);

@@ -12,20 +12,32 @@ static int64_t prod(const ir_shape *s, int lo, int hi)
 	return p;
 }
 
+/* Open a nest over the slices of xs along axis ax (oi: the index over the
+ * axes before it and the one over those after it); *len and *inner are
+ * the slice's length and its elements' stride.  Returns the index of the
+ * slice's first element. */
+static LLVMValueRef slices_begin(be_fn *f, be_nest *on, const ir_shape *xs, int ax, LLVMValueRef oi[2],
+                                 int64_t *len, int64_t *inner)
+{
+	int64_t od[2] = {prod(xs, 0, ax), prod(xs, ax + 1, xs->rank)};
+	*len = xs->d[ax];
+	*inner = od[1];
+	be_nest_begin(f, on, 2, od, oi);
+	return be_add(f, be_mul(f, oi[0], *len * *inner), oi[1]);
+}
+
 int be_l_softmax(be_fn *f, const ir_node *n)
 {
 	const ir_shape *xs = &n->in[0]->shape;
-	int r = xs->rank, axis = k_axis(ir_attr_int(n, "axis", -1), r);
+	int axis = k_axis(ir_attr_int(n, "axis", -1), xs->rank);
 	bool log_form = n->op == IR_OP_LOG_SOFTMAX;
-	int64_t outer = prod(xs, 0, axis), len = xs->d[axis], inner = prod(xs, axis + 1, r);
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef mx = be_slot(f), sum = be_slot(f);
 	be_nest on;
-	int64_t od[2] = {outer, inner};
 	LLVMValueRef oi[2];
-	be_nest_begin(f, &on, 2, od, oi);
-	LLVMValueRef base = be_add(f, be_mul(f, oi[0], len * inner), oi[1]);
+	int64_t len, inner;
+	LLVMValueRef base = slices_begin(f, &on, xs, axis, oi, &len, &inner);
 	be_loop l;
 	/* m = max_j x_j */
 	LLVMBuildStore(b, be_cf(f, -INFINITY), mx);
@@ -196,16 +208,14 @@ int be_l_arg(be_fn *f, const ir_node *n)
 	int r = xs->rank, ax = k_axis(ir_attr_int(n, "axis", 0), r);
 	if (ax < 0)
 		return -1;
-	int64_t outer = prod(xs, 0, ax), len = xs->d[ax], inner = prod(xs, ax + 1, r);
 	bool mx = n->op == IR_OP_ARG_MAX, last = ir_attr_int(n, "select_last_index", 0) != 0;
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef bv = be_slot(f), bi = be_entry_alloca(f, f->i64, "best");
 	be_nest on;
-	int64_t od[2] = {outer, inner};
 	LLVMValueRef oi[2];
-	be_nest_begin(f, &on, 2, od, oi);
-	LLVMValueRef base = be_add(f, be_mul(f, oi[0], len * inner), oi[1]);
+	int64_t len, inner;
+	LLVMValueRef base = slices_begin(f, &on, xs, ax, oi, &len, &inner);
 	LLVMBuildStore(b, be_ld(f, x, base), bv);
 	LLVMBuildStore(b, LLVMConstInt(f->i64, 0, 0), bi);
 	be_loop l;
@@ -233,16 +243,14 @@ int be_l_cumsum(be_fn *f, const ir_node *n)
 	if (ir_const_ints(n->in[1], &a, 1) != 1 || k_axis(a, r) < 0)
 		return -1;
 	int ax = k_axis(a, r);
-	int64_t outer = prod(xs, 0, ax), len = xs->d[ax], inner = prod(xs, ax + 1, r);
 	bool excl = ir_attr_int(n, "exclusive", 0) != 0, rev = ir_attr_int(n, "reverse", 0) != 0;
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef acc = be_slot(f);
 	be_nest on;
-	int64_t od[2] = {outer, inner};
 	LLVMValueRef oi[2];
-	be_nest_begin(f, &on, 2, od, oi);
-	LLVMValueRef base = be_add(f, be_mul(f, oi[0], len * inner), oi[1]);
+	int64_t len, inner;
+	LLVMValueRef base = slices_begin(f, &on, xs, ax, oi, &len, &inner);
 	LLVMBuildStore(b, be_cf(f, 0), acc);
 	be_loop l;
 	LLVMValueRef jj = be_loop_begin(f, &l, len);
