@@ -172,6 +172,10 @@ typedef struct pass_quant_options {
 	float percentile;           /* --calib percentile:P */
 	bool f32_scales;            /* --scale-dtype f32 (default f16: see pass_f16_round) */
 	const char *bits_rules;     /* --bits 'NAME=B,GLOB=B'; B 1..8, or 32/fp32: keep float; may be NULL */
+	int mse_max_bits;           /* a layer at this many bits or fewer takes
+	                             * the MSE grid whatever calib says (QGT's
+	                             * policy at 2 bits, per layer: a hint or
+	                             * rule may put one there); 0: none */
 	/* Calibration inputs for bias correction and activation ranges
 	 * (--calib-data), already normalised; NULL: no bias correction. */
 	const float *calib_x;

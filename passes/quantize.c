@@ -130,7 +130,7 @@ static int spec_for(const pass_quant_options *qo, bits_rule *rules, int nr, cons
 	s->bits = bits;
 	s->per_channel = n->qhint.gran ? n->qhint.gran == IR_QGRAN_PER_CHANNEL : !qo->per_tensor;
 	s->axis = pass_weight_axis(n, 1);
-	s->calib = qo->calib;
+	s->calib = qo->mse_max_bits && bits <= qo->mse_max_bits ? PASS_CALIB_MSE : qo->calib;
 	s->percentile = qo->percentile > 0 ? qo->percentile : 99.9f;
 	s->f32_scales = qo->f32_scales;
 	return bits;

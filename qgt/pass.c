@@ -76,11 +76,13 @@ static void reg_options(const qgt_pass_options *po, const pass_quant_options *qo
 	ro->quant.calib_x = NULL; /* bias correction is for PTQ */
 	ro->quant.act_grids = NULL;
 	ro->quant.n_act_grids = 0;
-	/* At 2 bits or fewer QGT trains onto the MSE grid (the weights land
-	 * on it, and quantize deploys it: qgt_reg_handoff); PTQ keeps
-	 * min-max, which does better there (QGT-NOTES lesson 5). */
-	if (!po->calib_given && qo->bits <= 2)
-		ro->quant.calib = PASS_CALIB_MSE;
+	/* A layer at 2 bits or fewer trains onto the MSE grid (the weights
+	 * land on it, and quantize deploys it: qgt_reg_handoff); PTQ keeps
+	 * min-max, which does better there (QGT-NOTES lesson 5).  Per layer,
+	 * so that the 2-bit layers of a mix (--flash-budget, --bits) get it
+	 * as uniform -b 2 does. */
+	if (!po->calib_given)
+		ro->quant.mse_max_bits = QGT_MSE_MAX_BITS;
 	ro->lambda_rules = po->lambda_rules;
 	if (po->lambda_sched >= 0)
 		ro->sched = (qgt_lambda_sched)po->lambda_sched;

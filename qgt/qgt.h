@@ -247,6 +247,11 @@ int qgt_bn_refold(ir_graph *g, qgt_bn_intro *bi, diag_sink *d);
  * then hand those grids on.  Its settings travel in pass_options.qgt.
  * What is left at its default below, the pass decides: compiler policy
  * lives here, not in the driver. */
+/* QGT trains a layer at this many bits or fewer onto the MSE grid, unless
+ * --calib is given (pass_quant_options.mse_max_bits; QGT-NOTES lesson 5:
+ * PTQ keeps min-max).  bitalloc costs the widths on the same grid. */
+enum { QGT_MSE_MAX_BITS = 2 };
+
 typedef struct qgt_pass_options {
 	const char *data_dir;       /* labelled data (IDX or NPY); its training
 	                             * split fine-tunes; NULL: the pass says so */
@@ -285,6 +290,10 @@ typedef struct qgt_pass_options {
 	const char *save_onnx;      /* the fine-tuned float model, as ONNX */
 	size_t flash_budget;        /* bitalloc: parameter bytes to fit; 0: the
 	                             * pass does nothing */
+	bool budget_for_qgt;        /* bitalloc: qgt fine-tunes at the chosen
+	                             * widths, so each layer's cost is measured
+	                             * after giving its channels back their mean
+	                             * and spread; else the plain PTQ loss */
 } qgt_pass_options;
 
 /* Defaults: no data, normalisation 1/255, the trainer's defaults with a

@@ -1243,6 +1243,7 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 		}
 		if (!o->pipeline_given)
 			o->pipeline = o->qgt ? QGT_BUDGET_PIPELINE : QGT_BUDGET_QUANT_PIPELINE;
+		o->qgtp.budget_for_qgt = o->qgt;
 	}
 	if (o->ram_budget) {
 		if (o->pipeline_given) {

@@ -5,7 +5,8 @@
 # - with 25% more bytes than uniform 2-bit PTQ, the chosen mix stays
 #   within the budget and beats uniform 2-bit PTQ by at least 20 pt;
 # - with --qgt it fine-tunes at the chosen mix and is no worse than PTQ
-#   at that mix;
+#   at that mix; before QGT the widths are costed by the Fisher-weighted
+#   squared error (each layer widened past 2 bits costs less than at 2);
 # - compile with a budget writes an object whose report fits;
 # - a budget below the 1-bit minimum is an error stating the minimum and
 #   writes nothing; one above FP32 keeps FP32 and says so;
@@ -50,6 +51,18 @@ grep -q "bottleneck" "$tmp/mix.log" || bad "no layer flagged as the bottleneck"
 qmix=$(top1 "$tmp/qgt.log")
 echo "QGT at the mix: $qmix%"
 awk -v a="$qmix" -v b="$mix" 'BEGIN { exit !(a >= b - 0.5) }' || bad "QGT at the mix ($qmix%) is worse than PTQ at it ($mix%)"
+
+# Before QGT the pass costs each width by the Fisher-weighted squared
+# error on QGT's grid (MSE at 2 bits or fewer): the log says so, and each
+# layer's cost falls as its width grows.
+"$QGTC" eval "$MODEL" --data "$DATA" --limit 100 --engine native --flash-budget "$u2" --qgt \
+	--max-steps 1 >"$tmp/qm.log" 2>&1 || { cat "$tmp/qm.log"; bad "eval --qgt --flash-budget at U2"; }
+grep -q "cost: Fisher-weighted squared error on QGT's grid" "$tmp/qm.log" || bad "bitalloc before qgt does not use the Fisher cost"
+grep -q "cost: loss increase, quantized alone" "$tmp/mix.log" || bad "bitalloc for PTQ does not use the loss increase"
+awk '/^layer .*cost@2b/ { t = 1; next } t && NF >= 7 && $6 ~ /^[-+][0-9]/ {
+	n++; if ($4 != "fp32" && $4 + 0 > 2 && $7 + 0 >= $6 + 0) bad = bad " " $1; if ($4 + 0 == 2 && $7 != $6) bad = bad " " $1; next }
+	{ t = 0 } END { if (n < 4 || bad != "") { print "cost not falling with width:" bad " (" n " rows)"; exit 1 } }' "$tmp/qm.log" ||
+	bad "the Fisher costs of the layers widened past 2 bits are not below their 2-bit costs"
 
 "$QGTC" "$MODEL" --data "$DATA" --flash-budget "$budget" --target armv7em --report-json "$tmp/c.json" \
 	-o "$tmp/c.o" >"$tmp/c.log" 2>&1 || { cat "$tmp/c.log"; bad "compile --flash-budget"; }

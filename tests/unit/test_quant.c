@@ -554,6 +554,43 @@ static void test_quant_pass_rules_and_bias_correction(void **state)
 	diag_sink_fini(&d);
 }
 
+/* mse_max_bits (QGT's grid policy) goes by each layer's own bits: a
+ * 2-bit hint or rule under -b 8 takes the MSE grid, the 8-bit layers
+ * keep --calib. */
+static void test_quant_mse_per_layer(void **state)
+{
+	(void)state;
+	ir_graph *g = bn_graph();
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	pass_quant_options qo = {.bits = 8, .scheme = IR_QS_AFFINE, .calib = PASS_CALIB_PERCENTILE,
+	                         .mse_max_bits = 2, .bits_rules = "fc=1"};
+	int seen = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (strcmp(n->name, "conv1") == 0)
+			n->qhint.bits = 2;
+		ir_value *w;
+		pass_qspec sp;
+		if (pass_quant_spec_for(&qo, n, &w, &sp, &d) != 1)
+			continue;
+		seen++;
+		bool low = strcmp(n->name, "conv1") == 0 || strcmp(n->name, "fc") == 0;
+		assert_int_equal(sp.bits, strcmp(n->name, "conv1") == 0 ? 2 : strcmp(n->name, "fc") == 0 ? 1 : 8);
+		assert_int_equal(sp.calib, low ? PASS_CALIB_MSE : PASS_CALIB_PERCENTILE);
+	}
+	assert_true(seen >= 3);
+	qo.mse_max_bits = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_value *w;
+		pass_qspec sp;
+		if (pass_quant_spec_for(&qo, g->nodes[i], &w, &sp, &d) == 1)
+			assert_int_equal(sp.calib, PASS_CALIB_PERCENTILE);
+	}
+	ir_graph_destroy(g);
+	diag_sink_fini(&d);
+}
+
 /* Grids handed on in the run (what the qgt pass leaves for quantize):
  * a handed spec wins over -b and --calib; a `first` codebook takes each
  * channel's distinct values as its levels. */
@@ -718,6 +755,7 @@ int main(void)
 	    cmocka_unit_test(test_quant_bnfold_exact),
 	    cmocka_unit_test(test_quant_pass_rules_and_bias_correction),
 	    cmocka_unit_test(test_quant_pass_handed_grids),
+	    cmocka_unit_test(test_quant_mse_per_layer),
 	    cmocka_unit_test(test_quant_bias_correction_means),
 	    cmocka_unit_test(test_quant_bitpack_layout),
 	    cmocka_unit_test(test_quant_bitpack_round_trip),
