@@ -308,6 +308,11 @@ static int reduce_axes(ir_graph *g, const ir_node *n, int r, const int64_t *v, i
 	return 0;
 }
 
+int k_reduce_axes(const ir_node *n, int r, const int64_t *axes, int cnt, bool *red, diag_sink *d)
+{
+	return reduce_axes(NULL, n, r, axes, cnt, red, d);
+}
+
 /* Output shape: reduced axes become 1 (keepdims) or disappear. */
 static ir_shape reduce_shape(const ir_shape *s, const bool *red, bool keep)
 {

@@ -55,6 +55,10 @@ int k_broadcast_shape(const ir_shape *a, const ir_shape *b, ir_shape *out);
 
 /* Row-major strides of s, in elements. */
 void k_strides(const ir_shape *s, int64_t *st);
+/* Which axes of a rank-r input reduction n reduces (red[0..r)), from the
+ * values of its axes operand (cnt < 0: absent), as the kernel reads them.
+ * -1 (reported) on a bad axis. */
+int k_reduce_axes(const ir_node *n, int r, const int64_t *axes, int cnt, bool *red, diag_sink *d);
 /* The logistic function as the sigmoid op computes it (exp never sees a
  * positive argument); the lstm and gru reference gates use it too. */
 float k_sigmoid(float x);

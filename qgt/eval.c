@@ -18,9 +18,11 @@ int qgt_eval_top1(ir_graph *g, const qgt_dataset *ds, int64_t limit, qgt_run_fn 
 	ir_value *in = g->inputs[0];
 	ir_value *out = g->outputs[0];
 	int64_t b = in->shape.d[0];
-	bool fits = in->dt == IR_DT_F32 && in->shape.rank == ds->sample.rank + 1 && b > 0;
-	for (int i = 0; fits && i < ds->sample.rank; i++)
-		fits = in->shape.d[i + 1] == ds->sample.d[i];
+	/* A sample is copied whole into its slot of the input: any input of
+	 * the same elements per sample takes it (an MLP's [N, 784] takes the
+	 * [1, 28, 28] images), as training and calibration do. */
+	bool fits = in->dt == IR_DT_F32 && in->shape.rank >= 2 && b > 0 && ir_shape_known(&in->shape) &&
+	            ir_shape_numel(&in->shape) == b * ds->sample_numel;
 	if (!fits) {
 		char a[96], s[96];
 		diag_error(d, g->src_file, "model input '%s' is %s%s; the data set's samples are f32[N]+%s",

@@ -2,6 +2,8 @@
  * activations, pools, broadcast arithmetic, shape ops, dropout and
  * softmax.  Forwards not written here are the interpreter's kernels. */
 #include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kernel.h"
@@ -683,6 +685,190 @@ static int transpose_bwd(qgt_trainer *t, qgt_exec *e)
 	return 0;
 }
 
+/* ------------------------------------------------------ data movement */
+
+/* Pad, slice, gather, expand, tile, depth_to_space, space_to_depth: each
+ * output element is a copy of one element of input 0, or a pad's fill.
+ * Which one is found once, when planning, by running the interpreter's
+ * own kernel on the positions 1..n of input 0 (0 for the fill), so there
+ * is no second description of the op's indexing to drift; the backward
+ * adds each output's gradient to its source. */
+typedef struct move_st {
+	int32_t *src;            /* [numel(y)]: 1 + position in x, 0: fill */
+} move_st;
+
+static int move_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	const move_st *s = e->st;
+	bool acc;
+	const float *dy = qgt_grad_in(t, n->out[0]);
+	int64_t ny = t->numel[n->out[0]->id];
+	float *dx = qgt_grad_out(t, n->in[0], &acc);
+	if (dx && !acc)
+		memset(dx, 0, sizeof(float) * (size_t)t->numel[n->in[0]->id]);
+	for (int64_t k = 0; dx && k < ny; k++)
+		if (s->src[k])
+			dx[s->src[k] - 1] += dy[k];
+	/* a pad's constant value fills the rest */
+	float *dc = n->op == IR_OP_PAD && n->nin > 2 && n->in[2] ? qgt_grad_out(t, n->in[2], &acc) : NULL;
+	if (dc) {
+		double sum = 0;
+		for (int64_t k = 0; k < ny; k++)
+			if (!s->src[k])
+				sum += dy[k];
+		PUT(dc[0], acc, (float)sum);
+	}
+	return 0;
+}
+
+/* 0 planned, 1 no backward (an operand other than input 0 is not a
+ * constant, or the data is not f32), -1 error. */
+static int plan_move(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	const ir_value *x = n->in[0], *y = n->out[0];
+	if (n->nout != 1 || !x || x->dt != IR_DT_F32 || y->dt != IR_DT_F32)
+		return 1;
+	for (int i = 1; i < n->nin; i++)
+		if (n->in[i] && (n->in[i]->kind != IR_VAL_CONST || !n->in[i]->data))
+			return 1;
+	int64_t nx = t->numel[x->id], ny = t->numel[y->id];
+	if (nx != ir_shape_numel(&x->shape) || ny != ir_shape_numel(&y->shape) || nx >= INT32_MAX)
+		return 1;
+	enum { MAXIN = 8 };
+	if (n->nin > MAXIN)
+		return 1;
+	ir_tensor ti = {IR_DT_I64, x->shape, malloc(sizeof(int64_t) * (size_t)(nx ? nx : 1))};
+	ir_tensor to = {IR_DT_I64, y->shape, calloc((size_t)(ny ? ny : 1), sizeof(int64_t))};
+	ir_tensor ops[MAXIN], fill = {IR_DT_I64, {0}, NULL};
+	const ir_tensor *in[MAXIN] = {&ti};
+	ir_tensor *out[1] = {&to};
+	int rc = -1;
+	if (!ti.data || !to.data) {
+		diag_error(t->d, NULL, "out of memory");
+		goto out;
+	}
+	for (int64_t i = 0; i < nx; i++)
+		((int64_t *)ti.data)[i] = i + 1;
+	for (int i = 1; i < n->nin; i++) {
+		const ir_value *v = n->in[i];
+		in[i] = NULL;
+		if (!v)
+			continue;
+		ops[i] = (ir_tensor){v->dt, v->shape, v->data};
+		/* a pad's constant value takes the data's dtype: position 0 */
+		if (n->op == IR_OP_PAD && i == 2) {
+			fill.shape = v->shape;
+			fill.data = calloc((size_t)(ir_shape_numel(&v->shape) + 1), sizeof(int64_t));
+			if (!fill.data) {
+				diag_error(t->d, NULL, "out of memory");
+				goto out;
+			}
+			ops[i] = fill;
+		}
+		in[i] = &ops[i];
+	}
+	if (ir_eval_node(n, in, out, t->d))
+		goto out;
+	move_st *s = qgt_plan_alloc(t, sizeof *s);
+	int32_t *src = s ? qgt_plan_alloc(t, sizeof(int32_t) * (size_t)(ny ? ny : 1)) : NULL;
+	if (!src) {
+		diag_error(t->d, NULL, "out of memory");
+		goto out;
+	}
+	for (int64_t k = 0; k < ny; k++)
+		src[k] = (int32_t)((const int64_t *)to.data)[k];
+	s->src = src;
+	e->st = s;
+	e->bwd = move_bwd;
+	rc = 0;
+out:
+	free(ti.data);
+	free(to.data);
+	free(fill.data);
+	return rc;
+}
+
+/* reduce_sum and reduce_mean: each input element's gradient is its output
+ * slot's (divided by the count for the mean).  The slot is the element's
+ * index with the reduced axes pinned to 0, in the keepdims layout, as the
+ * kernel adds them. */
+typedef struct red_st {
+	int32_t *slot;           /* [numel(x)] */
+	float scale;
+} red_st;
+
+static int reduce_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	const red_st *s = e->st;
+	bool acc;
+	float *dx = qgt_grad_out(t, n->in[0], &acc);
+	if (!dx)
+		return 0;
+	const float *dy = qgt_grad_in(t, n->out[0]);
+	int64_t nx = t->numel[n->in[0]->id];
+	for (int64_t i = 0; i < nx; i++)
+		PUT(dx[i], acc, dy[s->slot[i]] * s->scale);
+	return 0;
+}
+
+static int plan_reduce(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	const ir_value *x = n->in[0], *y = n->out[0];
+	if (!x || x->dt != IR_DT_F32 || y->dt != IR_DT_F32)
+		return 1;
+	int64_t v[IR_MAX_RANK];
+	int cnt = -1;
+	const ir_value *av = n->nin > 1 ? n->in[1] : NULL;
+	if (av) {
+		int64_t c = ir_shape_numel(&av->shape);
+		if (av->kind != IR_VAL_CONST || !av->data || av->dt != IR_DT_I64 || c < 0 || c > IR_MAX_RANK)
+			return 1;
+		memcpy(v, av->data, sizeof(int64_t) * (size_t)c);
+		cnt = (int)c;
+	}
+	int r = x->shape.rank;
+	int64_t nx = t->numel[x->id], ny = t->numel[y->id];
+	if (nx != ir_shape_numel(&x->shape) || ny <= 0 || nx >= INT32_MAX)
+		return 1;
+	bool red[IR_MAX_RANK];
+	if (k_reduce_axes(n, r, v, cnt, red, t->d))
+		return -1;
+	ir_shape ko = x->shape;
+	for (int i = 0; i < r; i++)
+		if (red[i])
+			ko.d[i] = 1;
+	if (ir_shape_numel(&ko) != ny)
+		return 1;
+	int64_t kst[IR_MAX_RANK], idx[IR_MAX_RANK] = {0};
+	k_strides(&ko, kst);
+	red_st *s = qgt_plan_alloc(t, sizeof *s);
+	int32_t *slot = s ? qgt_plan_alloc(t, sizeof(int32_t) * (size_t)(nx ? nx : 1)) : NULL;
+	if (!slot) {
+		diag_error(t->d, NULL, "out of memory");
+		return -1;
+	}
+	for (int64_t i = 0; i < nx; i++) {
+		int64_t o = 0;
+		for (int a = 0; a < r; a++)
+			o += red[a] ? 0 : idx[a] * kst[a];
+		slot[i] = (int32_t)o;
+		for (int a = r - 1; a >= 0; a--) {
+			if (++idx[a] < x->shape.d[a])
+				break;
+			idx[a] = 0;
+		}
+	}
+	s->slot = slot;
+	s->scale = n->op == IR_OP_REDUCE_MEAN ? (float)((double)ny / (double)nx) : 1.0f;
+	e->st = s;
+	e->bwd = reduce_bwd;
+	return 0;
+}
+
 /* ------------------------------------------------------------- dropout */
 
 typedef struct drop_st {
@@ -864,6 +1050,17 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 		if (f32)
 			e->bwd = transpose_bwd;
 		return f32 ? 0 : 1;
+	case IR_OP_PAD:
+	case IR_OP_SLICE:
+	case IR_OP_GATHER:
+	case IR_OP_EXPAND:
+	case IR_OP_TILE:
+	case IR_OP_DEPTH_TO_SPACE:
+	case IR_OP_SPACE_TO_DEPTH:
+		return plan_move(t, e);
+	case IR_OP_REDUCE_SUM:
+	case IR_OP_REDUCE_MEAN:
+		return plan_reduce(t, e);
 	case IR_OP_DROPOUT:
 		return plan_dropout(t, e);
 	case IR_OP_SOFTMAX:

@@ -1,0 +1,98 @@
+#!/usr/bin/python3
+"""Export the Fashion-MNIST model idioms of code written elsewhere, for
+tests/qgt/idioms.sh: each a small net, seeded, untrained, opset 13, a
+dynamic batch.
+
+  mlp784     an MLP on [N, 784] (x.view(N, -1) in the training loop)
+  nochan     [N, 28, 28] in, unsqueeze(1), BN, leaky relu, F.avg_pool2d
+             (exported as Pad + AveragePool)
+  meanhead   x.mean((2, 3)) for the global pool, log_softmax out
+  chunky     torch.chunk, cat, pixel_shuffle, F.pad
+  gathered   x[:, idx] (Gather), expand_as, a Slice with a step
+
+usage: idioms.py OUTDIR"""
+import os, sys
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+class MLP(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.n = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Dropout(0.2), nn.Linear(64, 32),
+                            nn.BatchNorm1d(32), nn.ReLU(), nn.Linear(32, 10))
+
+    def forward(s, x):
+        return s.n(x)
+
+
+class NoChan(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.c = nn.Conv2d(1, 8, 3, padding=1)
+        s.bn = nn.BatchNorm2d(8)
+        s.f = nn.Linear(8 * 14 * 14, 10)
+
+    def forward(s, x):
+        x = F.avg_pool2d(F.leaky_relu(s.bn(s.c(x.unsqueeze(1))), 0.1), 2)
+        return s.f(x.reshape(x.shape[0], -1))
+
+
+class MeanHead(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.c1 = nn.Conv2d(1, 16, 3, padding=1)
+        s.b1 = nn.BatchNorm2d(16)
+        s.c2 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+        s.f = nn.Linear(32, 10)
+
+    def forward(s, x):
+        x = F.relu(s.c2(F.relu(s.b1(s.c1(x)))))
+        return F.log_softmax(s.f(x.mean((2, 3))), dim=1)
+
+
+class Chunky(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.c1 = nn.Conv2d(1, 16, 3, padding=1)
+        s.c2 = nn.Conv2d(8, 8, 3, padding=1)
+        s.c3 = nn.Conv2d(4, 8, 3, stride=2)
+        s.f = nn.Linear(8 * 28 * 28, 10)
+
+    def forward(s, x):
+        a, b = torch.chunk(F.relu(s.c1(x)), 2, dim=1)
+        y = F.pixel_shuffle(torch.cat([a, F.relu(s.c2(b))], 1), 2)
+        y = F.relu(s.c3(F.pad(y, (1, 0, 1, 0))))
+        return s.f(y.flatten(1))
+
+
+class Gathered(nn.Module):
+    def __init__(s):
+        super().__init__()
+        s.c1 = nn.Conv2d(1, 12, 3, stride=2, padding=1)
+        s.g = nn.Parameter(torch.ones(1, 1, 14, 14))
+        s.f = nn.Linear(6 * 14 * 7, 10)
+        s.register_buffer("idx", torch.tensor([0, 2, 4, 6, 8, 10, 1, 3]))
+
+    def forward(s, x):
+        y = F.relu(s.c1(x))[:, s.idx]                 # Gather on the channels
+        y = y[:, :6] * s.g.expand_as(y[:, :6])        # Slice, Expand
+        return s.f(y[:, :, :, ::2].flatten(1))        # a Slice with a step
+
+
+def main():
+    out = sys.argv[1]
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(0)
+    for name, m, shape in [("mlp784", MLP(), (2, 784)), ("nochan", NoChan(), (2, 28, 28)),
+                           ("meanhead", MeanHead(), (2, 1, 28, 28)), ("chunky", Chunky(), (2, 1, 28, 28)),
+                           ("gathered", Gathered(), (2, 1, 28, 28))]:
+        m.eval()
+        torch.onnx.export(m, torch.randn(*shape), os.path.join(out, name + ".onnx"), opset_version=13,
+                          input_names=["x"], output_names=["y"],
+                          dynamic_axes={"x": {0: "b"}, "y": {0: "b"}})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,41 @@
+#!/bin/bash
+# idioms.sh: --qgt on the idioms of Fashion-MNIST models written elsewhere
+# (tests/qgt/idioms.py: an MLP on [N, 784], a [N, 28, 28] input unsqueezed
+# inside, x.mean((2, 3)) with log_softmax, chunk/cat/pixel_shuffle/F.pad,
+# channel gathers, expand and strided slices).  Each model is exported
+# untrained; a 200-step 4-bit fine-tune must run through every op (the
+# trainer's backward of pad, slice, gather, expand, tile, depth_to_space,
+# reduce_mean, ...) and learn: top-1 on 500 test images above 30% (chance
+# is 10%).  The backward itself is checked by finite differences in
+# unit/test_train.
+# usage: idioms.sh QGTC [SOURCE_DIR] [DATA_DIR]
+set -u
+QGTC=${1:?usage: idioms.sh QGTC [SOURCE_DIR] [DATA_DIR]}
+SRC=${2:-$(cd "$(dirname "$0")/../.." && pwd)}
+DATA=${3:-/usr/share/datasets/fashion-mnist}
+. "$(dirname "$0")/../skip.sh"
+[ -r "$DATA/train-images-idx3-ubyte.gz" ] || [ -r "$DATA/train-images-idx3-ubyte" ] ||
+	skip_test "idioms: $DATA not found"
+/usr/bin/python3 -c "import torch, onnx" 2>/dev/null || skip_test "idioms: python3-torch or python3-onnx missing"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+/usr/bin/python3 "$SRC/tests/qgt/idioms.py" "$tmp" >"$tmp/export.log" 2>&1 || { cat "$tmp/export.log"; echo "FAIL: export"; exit 1; }
+fail=0
+for m in mlp784 nochan meanhead chunky gathered; do
+	"$QGTC" eval "$tmp/$m.onnx" --data "$DATA" --limit 500 --engine native -b 4 --qgt --max-steps 200 \
+		-q >"$tmp/$m.log" 2>&1
+	rc=$?
+	acc=$(sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/$m.log" | tail -1)
+	if [ $rc -ne 0 ] || [ -z "$acc" ]; then
+		tail -3 "$tmp/$m.log"
+		echo "FAIL: $m: qgtc eval --qgt exited $rc"
+		fail=1
+	elif awk -v a="$acc" 'BEGIN { exit !(a > 30) }'; then
+		echo "$m: $acc% after 200 steps of 4-bit QGT"
+	else
+		echo "FAIL: $m: $acc% after 200 steps (chance is 10%)"
+		fail=1
+	fi
+done
+[ $fail -eq 0 ] && echo "idioms: all checks passed"
+exit $fail
