@@ -128,6 +128,14 @@ int be_write_header_profile(ir_graph *g, const char *name, const char *path, con
  * for ir_interp_run (outputs get malloc'd data the caller frees with
  * ir_tensor_free).  0 or -1. */
 int be_jit_run(ir_graph *g, be_code code, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d);
+/* The same compiled once and run many times (an evaluation over batches):
+ * be_jit_open lowers and JITs g (NULL after reporting); be_jit_call runs
+ * it on inputs of g's shapes as be_jit_run does; be_jit_close frees it
+ * (NULL is fine).  g must outlive the handle, unchanged. */
+typedef struct be_jit be_jit;
+be_jit *be_jit_open(ir_graph *g, be_code code, diag_sink *d);
+int be_jit_call(be_jit *j, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d);
+void be_jit_close(be_jit *j);
 
 /* -------------------------------------------------- backend interface */
 

@@ -475,9 +475,118 @@ static int call_jit(be_run_fn run, const void *const *in, void *const *out, void
 	return run(in, out, arena);
 }
 
-int be_jit_run(ir_graph *g, be_code code, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d)
+struct be_jit {
+	const ir_graph *g;
+	pass_mem_plan *p;
+	LLVMOrcThreadSafeContextRef tsc;
+	LLVMTargetMachineRef tm;
+	LLVMOrcLLJITRef jit;
+	be_run_fn run;
+	void *arena;
+	const void **inp;
+	void **outp;
+};
+
+void be_jit_close(be_jit *j)
+{
+	if (!j)
+		return;
+	if (j->jit) {
+		LLVMErrorRef e = LLVMOrcDisposeLLJIT(j->jit);
+		if (e)
+			LLVMConsumeError(e);
+	}
+	if (j->tsc)
+		LLVMOrcDisposeThreadSafeContext(j->tsc);
+	if (j->tm)
+		LLVMDisposeTargetMachine(j->tm);
+	free(j->arena);
+	free(j->inp);
+	free(j->outp);
+	pass_memplan_destroy(j->p);
+	free(j);
+}
+
+be_jit *be_jit_open(ir_graph *g, be_code code, diag_sink *d)
 {
 	static const char *name = "qgtc_jit";
+	be_jit *j = calloc(1, sizeof *j);
+	if (!j) {
+		diag_error(d, NULL, "out of memory");
+		return NULL;
+	}
+	j->g = g;
+	j->p = prepare(g, name, d);
+	if (!j->p)
+		goto fail;
+	be_target t;
+	LLVMModuleRef mod = NULL;
+	LLVMTargetMachineRef jtm = NULL;
+	j->inp = calloc((size_t)g->ninputs + 1, sizeof *j->inp);
+	j->outp = calloc((size_t)g->noutputs + 1, sizeof *j->outp);
+	size_t asz = (size_t)(j->p->arena_size > 0 ? j->p->arena_size : PASS_MEMPLAN_ALIGN);
+	j->arena = aligned_alloc(PASS_MEMPLAN_ALIGN, (asz + 15) / 16 * 16);
+	if (!j->inp || !j->outp || !j->arena) {
+		diag_error(d, NULL, "out of memory");
+		goto fail;
+	}
+	if (be_target_resolve("host", NULL, NULL, NULL, &t, d))
+		goto fail;
+	t.code = code;
+	j->tm = be_llvm_target_machine(&t, d);
+	jtm = be_llvm_target_machine(&t, d);
+	if (!j->tm || !jtm)
+		goto fail_jtm;
+	j->tsc = LLVMOrcCreateNewThreadSafeContext();
+	LLVMContextRef ctx = LLVMOrcThreadSafeContextGetContext(j->tsc);
+	be_llvm_diag_handler(ctx, d);
+	mod = LLVMModuleCreateWithNameInContext(name, ctx);
+	LLVMSetTarget(mod, t.triple);
+	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(j->tm);
+	LLVMSetModuleDataLayout(mod, td);
+	int brc = be_llvm_build(ctx, mod, td, &t, g, j->p, name, NULL, d);
+	LLVMDisposeTargetData(td);
+	if (brc || be_llvm_optimize(mod, j->tm, &t, d))
+		goto fail_mod;
+
+	LLVMOrcLLJITBuilderRef jb = LLVMOrcCreateLLJITBuilder();
+	LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(
+		jb, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(jtm));
+	jtm = NULL; /* consumed */
+	if (jit_error(LLVMOrcCreateLLJIT(&j->jit, jb), "cannot create LLJIT", d))
+		goto fail_mod;
+	LLVMOrcDefinitionGeneratorRef gen = NULL;
+	if (jit_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
+			      &gen, LLVMOrcLLJITGetGlobalPrefix(j->jit), NULL, NULL),
+		      "cannot search the process for libm", d))
+		goto fail_mod;
+	LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(j->jit);
+	LLVMOrcJITDylibAddGenerator(jd, gen);
+	LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, j->tsc);
+	mod = NULL; /* owned by tsm */
+	if (jit_error(LLVMOrcLLJITAddLLVMIRModule(j->jit, jd, tsm), "cannot add the module", d))
+		goto fail;
+	LLVMOrcExecutorAddress addr = 0;
+	char sym[64];
+	snprintf(sym, sizeof sym, "%s_run", name);
+	if (jit_error(LLVMOrcLLJITLookup(j->jit, &addr, sym), "cannot find the entry point", d))
+		goto fail;
+	j->run = (be_run_fn)(uintptr_t)addr;
+	return j;
+fail_mod:
+	if (mod)
+		LLVMDisposeModule(mod);
+fail_jtm:
+	if (jtm)
+		LLVMDisposeTargetMachine(jtm);
+fail:
+	be_jit_close(j);
+	return NULL;
+}
+
+int be_jit_call(be_jit *j, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d)
+{
+	const ir_graph *g = j->g;
 	memset(outputs, 0, sizeof *outputs * (size_t)g->noutputs);
 	for (int k = 0; k < g->ninputs; k++) {
 		const ir_value *v = g->inputs[k];
@@ -488,105 +597,38 @@ int be_jit_run(ir_graph *g, be_code code, const ir_tensor *inputs, ir_tensor *ou
 			           ir_dtype_name(v->dt), ir_shape_str(&v->shape, b, sizeof b));
 			return -1;
 		}
+		j->inp[k] = inputs[k].data;
 	}
-	pass_mem_plan *p = prepare(g, name, d);
-	if (!p)
-		return -1;
-	int rc = -1;
-	be_target t;
-	LLVMOrcThreadSafeContextRef tsc = NULL;
-	LLVMModuleRef mod = NULL;
-	LLVMTargetMachineRef tm = NULL, jtm = NULL;
-	LLVMOrcLLJITRef jit = NULL;
-	const void **inp = calloc((size_t)g->ninputs + 1, sizeof *inp);
-	void **outp = calloc((size_t)g->noutputs + 1, sizeof *outp);
-	void *arena = NULL;
-	if (!inp || !outp)
-		goto nomem;
-	if (be_target_resolve("host", NULL, NULL, NULL, &t, d))
-		goto out;
-	t.code = code;
-	tm = be_llvm_target_machine(&t, d);
-	jtm = be_llvm_target_machine(&t, d);
-	if (!tm || !jtm)
-		goto out;
-	tsc = LLVMOrcCreateNewThreadSafeContext();
-	LLVMContextRef ctx = LLVMOrcThreadSafeContextGetContext(tsc);
-	be_llvm_diag_handler(ctx, d);
-	mod = LLVMModuleCreateWithNameInContext(name, ctx);
-	LLVMSetTarget(mod, t.triple);
-	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
-	LLVMSetModuleDataLayout(mod, td);
-	int brc = be_llvm_build(ctx, mod, td, &t, g, p, name, NULL, d);
-	LLVMDisposeTargetData(td);
-	if (brc || be_llvm_optimize(mod, tm, &t, d))
-		goto out;
-
-	LLVMOrcLLJITBuilderRef jb = LLVMOrcCreateLLJITBuilder();
-	LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(
-		jb, LLVMOrcJITTargetMachineBuilderCreateFromTargetMachine(jtm));
-	jtm = NULL; /* consumed */
-	if (jit_error(LLVMOrcCreateLLJIT(&jit, jb), "cannot create LLJIT", d))
-		goto out;
-	LLVMOrcDefinitionGeneratorRef gen = NULL;
-	if (jit_error(LLVMOrcCreateDynamicLibrarySearchGeneratorForProcess(
-			      &gen, LLVMOrcLLJITGetGlobalPrefix(jit), NULL, NULL),
-		      "cannot search the process for libm", d))
-		goto out;
-	LLVMOrcJITDylibRef jd = LLVMOrcLLJITGetMainJITDylib(jit);
-	LLVMOrcJITDylibAddGenerator(jd, gen);
-	LLVMOrcThreadSafeModuleRef tsm = LLVMOrcCreateNewThreadSafeModule(mod, tsc);
-	mod = NULL; /* owned by tsm */
-	if (jit_error(LLVMOrcLLJITAddLLVMIRModule(jit, jd, tsm), "cannot add the module", d))
-		goto out;
-	LLVMOrcExecutorAddress addr = 0;
-	char sym[64];
-	snprintf(sym, sizeof sym, "%s_run", name);
-	if (jit_error(LLVMOrcLLJITLookup(jit, &addr, sym), "cannot find the entry point", d))
-		goto out;
-	be_run_fn run = (be_run_fn)(uintptr_t)addr;
-
-	size_t asz = (size_t)(p->arena_size > 0 ? p->arena_size : PASS_MEMPLAN_ALIGN);
-	arena = aligned_alloc(PASS_MEMPLAN_ALIGN, (asz + 15) / 16 * 16);
-	if (!arena)
-		goto nomem;
-	for (int k = 0; k < g->ninputs; k++)
-		inp[k] = inputs[k].data;
 	for (int k = 0; k < g->noutputs; k++) {
-		ir_value *v = g->outputs[k];
+		const ir_value *v = g->outputs[k];
 		int64_t n = ir_shape_numel(&v->shape);
 		outputs[k].dt = v->dt;
 		outputs[k].shape = v->shape;
 		outputs[k].data = calloc((size_t)(n > 0 ? n : 1), ir_dtype_size(v->dt));
-		if (!outputs[k].data)
-			goto nomem;
-		outp[k] = outputs[k].data;
+		if (!outputs[k].data) {
+			diag_error(d, NULL, "out of memory");
+			goto fail;
+		}
+		j->outp[k] = outputs[k].data;
 	}
-	if (call_jit(run, (const void *const *)inp, (void *const *)outp, arena) != 0) {
+	if (call_jit(j->run, (const void *const *)j->inp, (void *const *)j->outp, j->arena) != 0) {
 		diag_error(d, NULL, "jit: the generated code reported failure");
-		goto out;
+		goto fail;
 	}
-	rc = 0;
-	goto out;
-nomem:
-	diag_error(d, NULL, "out of memory");
-out:
-	if (rc)
-		for (int k = 0; k < g->noutputs; k++)
-			ir_tensor_free(&outputs[k]);
-	if (jit)
-		jit_error(LLVMOrcDisposeLLJIT(jit), "dispose", d);
-	if (mod)
-		LLVMDisposeModule(mod);
-	if (tsc)
-		LLVMOrcDisposeThreadSafeContext(tsc);
-	if (tm)
-		LLVMDisposeTargetMachine(tm);
-	if (jtm)
-		LLVMDisposeTargetMachine(jtm);
-	free(arena);
-	free(inp);
-	free(outp);
-	pass_memplan_destroy(p);
+	return 0;
+fail:
+	for (int k = 0; k < g->noutputs; k++)
+		ir_tensor_free(&outputs[k]);
+	return -1;
+}
+
+int be_jit_run(ir_graph *g, be_code code, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d)
+{
+	memset(outputs, 0, sizeof *outputs * (size_t)g->noutputs);
+	be_jit *j = be_jit_open(g, code, d);
+	if (!j)
+		return -1;
+	int rc = be_jit_call(j, inputs, outputs, d);
+	be_jit_close(j);
 	return rc;
 }

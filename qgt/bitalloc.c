@@ -274,6 +274,8 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 	if (!t)
 		goto oom;
 	int64_t B = t->inputs[0]->shape.rank > 0 ? t->inputs[0]->shape.d[0] : 0;
+	if (B == 1 && qgt_free_batch(t))
+		B = IR_DIM_SYM;
 	if (B == IR_DIM_SYM)
 		ir_graph_bind_batch(t, B = 100);
 	pass_options to = {.verify_each = o->verify_each, .quant = o->quant};

@@ -193,10 +193,21 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		goto out;
 	}
 	int64_t b = t->inputs[0]->shape.rank > 0 ? t->inputs[0]->shape.d[0] : 0;
+	bool freed = b == 1 && qgt_free_batch(t); /* exported at batch 1 */
+	int64_t want = c.batch;
+	if (freed)
+		b = IR_DIM_SYM;
 	if (b == IR_DIM_SYM)
 		ir_graph_bind_batch(t, c.batch);
 	else
 		c.batch = b;
+	if (log && freed)
+		fprintf(log, "qgt: the model's batch is fixed at 1, and nothing in it depends on that: "
+		        "it trains at batch %lld\n", (long long)c.batch);
+	else if (log && b == 1)
+		fprintf(log, "qgt: the model's batch is fixed at 1, and the model depends on it: it trains "
+		        "at batch 1 (export it with a dynamic batch axis to train at batch %lld)\n",
+		        (long long)want);
 	pass_options tpo = {.print_max_inline = o->print_max_inline, .verify_each = o->verify_each,
 	                    .quant = o->quant};
 	if (pass_run_pipeline(t, PASS_DEFAULT_PIPELINE, &tpo, d) || ir_verify(t, true, d))

@@ -206,6 +206,88 @@ static int validate(qgt_trainer *t, const qgt_dataset *ds, const int64_t *idx, i
 	return 0;
 }
 
+/* Mark (mark[i]) the reshapes of g, shapes inferred, whose constant shape
+ * starts with 1 where their input has the batch of 1 first.  Count. */
+static int batch_reshapes(const ir_graph *g, bool *mark)
+{
+	int cnt = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *n = g->nodes[i];
+		mark[i] = false;
+		if (n->dead || n->op != IR_OP_RESHAPE || n->nin < 2 || !n->in[0] || !n->in[1])
+			continue;
+		const ir_value *s = n->in[1];
+		const ir_shape *xs = &n->in[0]->shape;
+		if (s->kind != IR_VAL_CONST || !s->data || s->dt != IR_DT_I64 || s->shape.rank != 1 ||
+		    s->shape.d[0] < 1 || ((const int64_t *)s->data)[0] != 1 || ir_attr_int(n, "allowzero", 0) ||
+		    xs->rank < 1 || xs->d[0] != 1)
+			continue;
+		mark[i] = true;
+		cnt++;
+	}
+	return cnt;
+}
+
+/* Give each marked reshape of g its own shape constant with 0 (copy dim
+ * 0) first.  0, or -1 out of memory. */
+static int fix_reshapes(ir_graph *g, const bool *mark)
+{
+	for (int i = 0; i < g->nnodes; i++) {
+		if (!mark[i])
+			continue;
+		ir_node *n = g->nodes[i];
+		const ir_value *s = n->in[1];
+		int64_t k = s->shape.d[0];
+		int64_t *v = malloc(sizeof *v * (size_t)k);
+		if (!v)
+			return -1;
+		memcpy(v, s->data, sizeof *v * (size_t)k);
+		v[0] = 0;
+		const char *nm = ir_arena_printf(g->arena, "%s.batch", s->name ? s->name : "shape");
+		ir_value *c = nm ? ir_graph_add_const(g, nm, IR_DT_I64, &s->shape, v) : NULL;
+		free(v);
+		if (!c)
+			return -1;
+		n->in[1] = c;
+	}
+	return 0;
+}
+
+bool qgt_free_batch(ir_graph *g)
+{
+	if (g->ninputs != 1 || g->inputs[0]->shape.rank < 1)
+		return false;
+	if (g->inputs[0]->shape.d[0] == IR_DIM_SYM)
+		return true;
+	if (g->inputs[0]->shape.d[0] != 1)
+		return false;
+	/* Try it on a copy: shapes at batch 1, the reshapes fixed, the batch
+	 * symbolic, bound to 2.  The copy's nodes are g's, index for index. */
+	ir_graph *c = ir_graph_clone(g);
+	bool *mark = calloc((size_t)g->nnodes + 1, sizeof *mark);
+	diag_sink q;
+	diag_sink_init_capture(&q);
+	bool ok = c && mark && ir_infer_shapes(c, &q) == 0;
+	if (ok) {
+		batch_reshapes(c, mark);
+		ok = fix_reshapes(c, mark) == 0;
+	}
+	if (ok) {
+		c->inputs[0]->shape.d[0] = IR_DIM_SYM;
+		ir_graph_bind_batch(c, 2);
+		ok = ir_infer_shapes(c, &q) == 0;
+	}
+	for (int i = 0; ok && i < c->noutputs; i++)
+		ok = c->outputs[i]->shape.rank >= 1 && c->outputs[i]->shape.d[0] == 2;
+	diag_sink_fini(&q);
+	ir_graph_destroy(c);
+	ok = ok && fix_reshapes(g, mark) == 0;
+	free(mark);
+	if (ok)
+		g->inputs[0]->shape.d[0] = IR_DIM_SYM;
+	return ok;
+}
+
 int qgt_train(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, double *val_acc,
               diag_sink *d)
 {

@@ -119,6 +119,15 @@ void qgt_trainer_destroy(qgt_trainer *t);
  * activation range updates. */
 qgt_trainer *qgt_forward_trainer(ir_graph *g, const qgt_train_config *c, diag_sink *d);
 
+/* A model exported with a fixed batch of 1 (torch.onnx.export without
+ * dynamic_axes: the common case) trains and evaluates at any batch when
+ * nothing in it pins the batch.  Makes g's batch symbolic when, bound to a
+ * batch of 2, every output carries that batch; a Reshape whose constant
+ * shape starts with the traced batch of 1 (x.view(x.size(0), -1), folded
+ * by the exporter) copies dim 0 instead (0, as ONNX allows).  Nothing
+ * changes otherwise.  True when g's batch is symbolic (now or before). */
+bool qgt_free_batch(ir_graph *g);
+
 int qgt_trainer_nparams(const qgt_trainer *t);
 qgt_param *qgt_trainer_param(qgt_trainer *t, int i);
 

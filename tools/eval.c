@@ -14,9 +14,21 @@
 /* qgt_eval_top1's runner: the JIT with the command's kernel policy. */
 static be_code jit_code;
 
+/* The evaluation's graph, JIT-compiled on its first batch and run on
+ * every batch after (drv_eval_run closes it). */
+static be_jit *jit;
+static const ir_graph *jit_graph;
+
 static int jit_run(ir_graph *g, const ir_tensor *inputs, ir_tensor *outputs, diag_sink *d)
 {
-	return be_jit_run(g, jit_code, inputs, outputs, d);
+	if (!jit || jit_graph != g) {
+		be_jit_close(jit);
+		jit_graph = g;
+		jit = be_jit_open(g, jit_code, d);
+		if (!jit)
+			return -1;
+	}
+	return be_jit_call(jit, inputs, outputs, d);
 }
 
 int drv_eval_acc(const drv_options *o, double *acc, diag_sink *d)
@@ -52,13 +64,17 @@ int drv_eval_run(const drv_options *o, double *acc, size_t *bytes, ir_graph **ke
 		diag_error(d, o->model, "eval needs a model with exactly one input; it has %d", g->ninputs);
 		goto out;
 	}
-	/* A symbolic batch is bound to --batch (default 100, native 1000: a
-	 * JIT compile per call); a fixed one is used as it is.  The pass
-	 * manager binds it (after qgt, which trains at its own batch). */
+	/* A symbolic batch is bound to --batch (default 100, native 1000:
+	 * fewer calls); a fixed one is used as it is.  The pass manager binds
+	 * it (after qgt, which trains at its own batch). */
 	pass_options po;
 	drv_pass_options(o, &po);
 	po.qgt = &qp;
 	bool native = o->engine == DRV_ENGINE_NATIVE;
+	/* A model exported at a fixed batch of 1 runs at the batch below
+	 * when nothing in it pins the batch (qgt_free_batch). */
+	if (o->batch != 1)
+		qgt_free_batch(g);
 	int64_t b = g->inputs[0]->shape.rank > 0 ? g->inputs[0]->shape.d[0] : 0;
 	if (b == IR_DIM_SYM)
 		po.batch = o->batch > 0 ? o->batch : native ? 1000 : 100;
@@ -76,8 +92,12 @@ int drv_eval_run(const drv_options *o, double *acc, size_t *bytes, ir_graph **ke
 	qgt_eval_result res;
 	/* native: the same code an object file holds, JIT-compiled per batch */
 	jit_code = o->code_policy;
-	if (qgt_eval_top1(g, &ds, o->limit, native ? jit_run : NULL, o->verbose ? stderr : NULL,
-	                  &res, d))
+	int erc = qgt_eval_top1(g, &ds, o->limit, native ? jit_run : NULL, o->verbose ? stderr : NULL,
+	                        &res, d);
+	be_jit_close(jit);
+	jit = NULL;
+	jit_graph = NULL;
+	if (erc)
 		goto out;
 	*acc = (double)res.correct / (double)res.total;
 	if (!o->eval_silent)

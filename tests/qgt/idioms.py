@@ -9,6 +9,9 @@ dynamic batch.
   meanhead   x.mean((2, 3)) for the global pool, log_softmax out
   chunky     torch.chunk, cat, pixel_shuffle, F.pad
   gathered   x[:, idx] (Gather), expand_as, a Slice with a step
+  tutorial   the classic tutorial CNN exported at a fixed batch of 1 (no
+             dynamic_axes): x.view(x.size(0), -1) folded to Reshape [1, -1]
+  pinned     a fixed batch of 1 the model depends on (torch.flatten(x))
 
 usage: idioms.py OUTDIR"""
 import os, sys
@@ -81,6 +84,34 @@ class Gathered(nn.Module):
         return s.f(y[:, :, :, ::2].flatten(1))        # a Slice with a step
 
 
+class Tutorial(nn.Module):
+    """The classic tutorial CNN, exported at a fixed batch of 1: the
+    exporter folds x.view(x.size(0), -1) into Reshape [1, -1]."""
+
+    def __init__(s):
+        super().__init__()
+        s.c1 = nn.Conv2d(1, 6, 5)
+        s.c2 = nn.Conv2d(6, 16, 5)
+        s.f1 = nn.Linear(16 * 4 * 4, 64)
+        s.f2 = nn.Linear(64, 10)
+
+    def forward(s, x):
+        x = F.max_pool2d(F.relu(s.c2(F.max_pool2d(F.relu(s.c1(x)), 2))), 2)
+        x = x.view(x.size(0), -1)
+        return F.log_softmax(s.f2(F.relu(s.f1(x))), dim=1)
+
+
+class Pinned(nn.Module):
+    """A fixed batch of 1 the model depends on: torch.flatten(x) from dim 0."""
+
+    def __init__(s):
+        super().__init__()
+        s.f = nn.Linear(784, 10)
+
+    def forward(s, x):
+        return s.f(torch.flatten(x)).unsqueeze(0)
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -92,6 +123,8 @@ def main():
         torch.onnx.export(m, torch.randn(*shape), os.path.join(out, name + ".onnx"), opset_version=13,
                           input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "b"}, "y": {0: "b"}})
+    for name, m in [("tutorial", Tutorial()), ("pinned", Pinned())]:
+        torch.onnx.export(m.eval(), torch.randn(1, 1, 28, 28), os.path.join(out, name + ".onnx"))
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 # idioms.sh: --qgt on the idioms of Fashion-MNIST models written elsewhere
 # (tests/qgt/idioms.py: an MLP on [N, 784], a [N, 28, 28] input unsqueezed
 # inside, x.mean((2, 3)) with log_softmax, chunk/cat/pixel_shuffle/F.pad,
-# channel gathers, expand and strided slices).  Each model is exported
-# untrained; a 200-step 4-bit fine-tune must run through every op (the
+# channel gathers, expand and strided slices, a tutorial CNN exported at a
+# fixed batch of 1).  Each model is exported untrained; a 200-step 4-bit fine-tune must run through every op (the
 # trainer's backward of pad, slice, gather, expand, tile, depth_to_space,
 # reduce_mean, ...) and learn: top-1 on 500 test images above 30% (chance
 # is 10%).  The backward itself is checked by finite differences in
@@ -21,7 +21,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 /usr/bin/python3 "$SRC/tests/qgt/idioms.py" "$tmp" >"$tmp/export.log" 2>&1 || { cat "$tmp/export.log"; echo "FAIL: export"; exit 1; }
 fail=0
-for m in mlp784 nochan meanhead chunky gathered; do
+for m in mlp784 nochan meanhead chunky gathered tutorial; do
 	"$QGTC" eval "$tmp/$m.onnx" --data "$DATA" --limit 500 --engine native -b 4 --qgt --max-steps 200 \
 		-q >"$tmp/$m.log" 2>&1
 	rc=$?
@@ -37,5 +37,18 @@ for m in mlp784 nochan meanhead chunky gathered; do
 		fail=1
 	fi
 done
+# A model exported at a fixed batch of 1 trains at the training batch when
+# nothing in it depends on the batch (above, tutorial: its eval and
+# training run batched), and says which it does.
+"$QGTC" "$tmp/tutorial.onnx" --data "$DATA" -b 4 --qgt --max-steps 2 -o "$tmp/t.o" >"$tmp/t.log" 2>&1 ||
+	{ cat "$tmp/t.log"; echo "FAIL: compile tutorial --qgt"; fail=1; }
+grep -q "batch is fixed at 1, and nothing in it depends on that: it trains at batch 128" "$tmp/t.log" ||
+	{ cat "$tmp/t.log"; echo "FAIL: tutorial: no word of training at batch 128"; fail=1; }
+grep -q "INPUT_0_SIZE 784 .*f32\[1,1,28,28\]" "$tmp/t.h" ||
+	{ cat "$tmp/t.h"; echo "FAIL: tutorial: the object no longer takes the model's batch of 1"; fail=1; }
+"$QGTC" "$tmp/pinned.onnx" --data "$DATA" -b 4 --qgt --max-steps 2 -o "$tmp/p.o" >"$tmp/p.log" 2>&1 ||
+	{ cat "$tmp/p.log"; echo "FAIL: compile pinned --qgt"; fail=1; }
+grep -q "batch is fixed at 1, and the model depends on it: it trains at batch 1" "$tmp/p.log" ||
+	{ cat "$tmp/p.log"; echo "FAIL: pinned: no word of its fixed batch"; fail=1; }
 [ $fail -eq 0 ] && echo "idioms: all checks passed"
 exit $fail

@@ -172,6 +172,48 @@ static ir_graph *conv_graph(ir_shape xs, ir_shape ws, bool bias, int group, cons
 	return g;
 }
 
+/* be_jit_open compiles once; be_jit_call then runs any number of inputs,
+ * each giving exactly what a be_jit_run of its own gives. */
+static void test_backend_jit_handle(void **state)
+{
+	(void)state;
+	static const int64_t p1[] = {1, 1, 1, 1};
+	ir_graph *g = conv_graph(shp(4, 2, 3, 8, 8), shp(4, 4, 3, 3, 3), true, 1, NULL, p1, NULL, NULL);
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	if (ir_graph_toposort(g, &d) || ir_infer_shapes(g, &d) || ir_verify(g, true, &d))
+		fail_msg("graph: %s", d.buf ? d.buf : "");
+	int64_t n = ir_shape_numel(&g->inputs[0]->shape), m = ir_shape_numel(&g->outputs[0]->shape);
+	ir_tensor in[2];
+	for (int k = 0; k < 2; k++) {
+		in[k] = (ir_tensor){IR_DT_F32, g->inputs[0]->shape, malloc(sizeof(float) * (size_t)n)};
+		for (int64_t i = 0; i < n; i++)
+			((float *)in[k].data)[i] = 3.0f * frand();
+	}
+	be_jit *j = be_jit_open(g, BE_CODE_AUTO, &d);
+	if (!j)
+		fail_msg("open: %s", d.buf ? d.buf : "");
+	for (int r = 0; r < 3; r++) { /* inputs 0, 1, 0 */
+		ir_tensor got, want;
+		if (be_jit_call(j, &in[r & 1], &got, &d) || be_jit_run(g, BE_CODE_AUTO, &in[r & 1], &want, &d))
+			fail_msg("call %d: %s", r, d.buf ? d.buf : "");
+		assert_memory_equal(got.data, want.data, sizeof(float) * (size_t)m);
+		ir_tensor_free(&got);
+		ir_tensor_free(&want);
+	}
+	/* an input of another shape is an error naming it, not a crash */
+	ir_tensor bad = {IR_DT_F32, shp(4, 1, 3, 8, 7), in[0].data};
+	ir_tensor out;
+	assert_int_equal(be_jit_call(j, &bad, &out, &d), -1);
+	assert_non_null(strstr(d.buf, "graph expects"));
+	be_jit_close(j);
+	be_jit_close(NULL);
+	for (int k = 0; k < 2; k++)
+		free(in[k].data);
+	diag_sink_fini(&d);
+	ir_graph_destroy(g);
+}
+
 static void test_backend_conv(void **state)
 {
 	(void)state;
@@ -646,6 +688,7 @@ static void test_backend_header_and_determinism(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_backend_jit_handle),
 		cmocka_unit_test(test_backend_conv),
 		cmocka_unit_test(test_backend_activations),
 		cmocka_unit_test(test_backend_batchnorm_prelu),
