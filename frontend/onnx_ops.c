@@ -332,11 +332,14 @@ static int tr_batchnorm(fe_onnx_ctx *c, ir_op op)
 		return -1;
 	for (int k = 1; k < c->nout; k++)
 		if (c->out[k]) {
-			diag_error(c->d, c->loc, "training outputs (running mean/var, saved statistics) are not supported");
+			diag_error(c->d, c->loc, "training outputs (running mean/var, saved statistics) are not "
+			           "supported: this is a training-mode export; export the model after "
+			           "model.eval() (qgtc deploys batchnorm with its running statistics)");
 			return -1;
 		}
 	if (attr_int(c, "training_mode", 0, NULL) != 0)
-		diag_error(c->d, c->loc, "training_mode=1 is not supported");
+		diag_error(c->d, c->loc, "training_mode=1 is not supported: export the model after "
+		           "model.eval() (qgtc deploys batchnorm with its running statistics)");
 	if (c->opset < 9 && attr_int(c, "spatial", 1, NULL) != 1)
 		diag_error(c->d, c->loc, "spatial=0 (per-activation statistics) is not supported");
 	attr_ignore(c, "momentum");  /* running-statistics update: training only */

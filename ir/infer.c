@@ -9,7 +9,9 @@
  * clamp at the zero point or average values, never rescale them. */
 bool ir_op_keeps_quant(ir_op op)
 {
-	if (ir_op_table[op].mem == IR_MEM_VIEW)
+	/* (pad among the selections: fold-qdq pads an integer with its zero
+	 * point) */
+	if (ir_op_table[op].mem == IR_MEM_VIEW || ir_op_is_selection(op))
 		return true;
 	switch (op) {
 	case IR_OP_MAX_POOL:
@@ -18,7 +20,16 @@ bool ir_op_keeps_quant(ir_op op)
 	case IR_OP_GLOBAL_AVG_POOL:
 	case IR_OP_RELU:
 	case IR_OP_TRANSPOSE:
-	case IR_OP_PAD: /* fold-qdq pads an integer with its zero point */
+		return true;
+	default:
+		return false;
+	}
+}
+
+bool ir_op_is_selection(ir_op op)
+{
+	switch (op) {
+	case IR_OP_PAD:
 	case IR_OP_SLICE:
 	case IR_OP_GATHER:
 	case IR_OP_EXPAND:

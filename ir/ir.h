@@ -412,6 +412,12 @@ bool ir_op_table_act(ir_op op);
 bool ir_op_is_unary(ir_op op);
 /* reduce_mean, reduce_sum, reduce_max, ... (axes operand 1). */
 bool ir_op_is_reduce(ir_op op);
+/* pad, slice, gather, expand, tile, depth_to_space, space_to_depth: each
+ * output element is a copy of one element of operand 0 (or a pad's
+ * fill), the other operands constant in practice.  Their integer output
+ * is on the input's grid; the trainer's backward routes gradients back
+ * along the copies. */
+bool ir_op_is_selection(ir_op op);
 /* gelu with approximate="tanh" (else the erf form). */
 bool ir_gelu_tanh(const ir_node *n);
 /* expand, tile, depth_to_space, space_to_depth of x (shape xs) into y

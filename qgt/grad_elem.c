@@ -687,9 +687,9 @@ static int transpose_bwd(qgt_trainer *t, qgt_exec *e)
 
 /* ------------------------------------------------------ data movement */
 
-/* Pad, slice, gather, expand, tile, depth_to_space, space_to_depth: each
- * output element is a copy of one element of input 0, or a pad's fill.
- * Which one is found once, when planning, by running the interpreter's
+/* The selections (ir_op_is_selection: pad, slice, gather, expand, tile,
+ * depth_to_space, space_to_depth): each output element is a copy of one
+ * element of input 0, or a pad's fill.  Which one is found once, when planning, by running the interpreter's
  * own kernel on the positions 1..n of input 0 (0 for the fill), so there
  * is no second description of the op's indexing to drift; the backward
  * adds each output's gradient to its source. */
@@ -995,6 +995,8 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 		e->bwd = act_bwd;
 		return 0;
 	}
+	if (ir_op_is_selection(n->op))
+		return plan_move(t, e);
 	switch (n->op) {
 	case IR_OP_RELU:
 		if (n->in[0] && n->in[0]->producer && !n->in[0]->producer->dead &&
@@ -1050,14 +1052,6 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 		if (f32)
 			e->bwd = transpose_bwd;
 		return f32 ? 0 : 1;
-	case IR_OP_PAD:
-	case IR_OP_SLICE:
-	case IR_OP_GATHER:
-	case IR_OP_EXPAND:
-	case IR_OP_TILE:
-	case IR_OP_DEPTH_TO_SPACE:
-	case IR_OP_SPACE_TO_DEPTH:
-		return plan_move(t, e);
 	case IR_OP_REDUCE_SUM:
 	case IR_OP_REDUCE_MEAN:
 		return plan_reduce(t, e);
