@@ -20,10 +20,11 @@
  * channel's mean and scale, which fine-tuning restores at no cost, so
  * they spent a model's bytes on the first layers' 4 and 8 bits and left
  * the rest at 2, where QGT does better with its largest layer at 1 bit
- * and the bytes spent elsewhere (bench/README.md).  The allocation minimises the sum of those increases under the
- * budget (a multiple-choice knapsack, solved exactly in bytes up to
- * 256 KB, above that on bytes rounded up), then spends what rounding left on the kernels
- * that gain the most per byte.  A kernel is a bottleneck when
+ * and the bytes spent elsewhere (bench/README.md).  The allocation
+ * minimises the sum of those costs under the budget (a multiple-choice
+ * knapsack, solved exactly in bytes up to 256 KB, above that on bytes
+ * rounded up), then spends what rounding left on the kernels that gain
+ * the most per byte.  A kernel is a bottleneck when
  * quantizing it alone to 2 bits costs at least a third of what all kernels
  * cost alone (QGT-NOTES lesson 6: the first conv).
  *

@@ -90,7 +90,7 @@ int drv_eval_run(const drv_options *o, double *acc, size_t *bytes, ir_graph **ke
 	if (bytes)
 		*bytes = pass_quant_total_bytes(g, NULL);
 	qgt_eval_result res;
-	/* native: the same code an object file holds, JIT-compiled per batch */
+	/* native: the same code an object file holds, JIT-compiled once */
 	jit_code = o->code_policy;
 	int erc = qgt_eval_top1(g, &ds, o->limit, native ? jit_run : NULL, o->verbose ? stderr : NULL,
 	                        &res, d);
