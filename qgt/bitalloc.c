@@ -470,7 +470,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		for (int l = 0; l < nl; l++) {
 			char bs[8];
 			snprintf(bs, sizeof bs, "%d", widths[L[l].pick]);
-			fprintf(log, "%-28.28s %8lld %10lld %5s %8zu %+10.4f %+10.4f %s\n", L[l].name,
+			fprintf(log, "%-28.28s %8lld %10lld %5s %8zu %+10.3g %+10.3g %s\n", L[l].name,
 			        (long long)L[l].params, (long long)L[l].macs,
 			        widths[L[l].pick] == 32 ? "fp32" : bs,
 			        L[l].bytes[L[l].pick], L[l].dloss[1],
