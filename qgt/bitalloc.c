@@ -16,11 +16,9 @@
  * loss on the same sample), on the grid QGT trains to (MSE at 2 bits or
  * fewer): the second-order loss increase that fine-tuning leaves, the
  * HAWQ-V2 criterion with the Fisher for the Hessian.  Plain PTQ losses
- * rank the widths badly for QGT: they are dominated by shifts of each
- * channel's mean and scale, which fine-tuning restores at no cost, so
- * they spent a model's bytes on the first layers' 4 and 8 bits and left
- * the rest at 2, where QGT does better with its largest layer at 1 bit
- * and the bytes spent elsewhere (bench/README.md).  The allocation
+ * are dominated by shifts of each channel's mean and scale, which
+ * fine-tuning restores at no cost (bench/README.md compares the two
+ * under QGT).  The allocation
  * minimises the sum of those costs under the budget (a multiple-choice
  * knapsack, solved exactly in bytes up to 256 KB, above that on bytes
  * rounded up), then spends what rounding left on the kernels that gain
