@@ -479,7 +479,6 @@ struct be_jit {
 	const ir_graph *g;
 	pass_mem_plan *p;
 	LLVMOrcThreadSafeContextRef tsc;
-	LLVMTargetMachineRef tm;
 	LLVMOrcLLJITRef jit;
 	be_run_fn run;
 	void *arena;
@@ -498,8 +497,6 @@ void be_jit_close(be_jit *j)
 	}
 	if (j->tsc)
 		LLVMOrcDisposeThreadSafeContext(j->tsc);
-	if (j->tm)
-		LLVMDisposeTargetMachine(j->tm);
 	free(j->arena);
 	free(j->inp);
 	free(j->outp);
@@ -521,7 +518,7 @@ be_jit *be_jit_open(ir_graph *g, be_code code, diag_sink *d)
 		goto fail;
 	be_target t;
 	LLVMModuleRef mod = NULL;
-	LLVMTargetMachineRef jtm = NULL;
+	LLVMTargetMachineRef tm = NULL, jtm = NULL; /* to optimise; for the JIT */
 	j->inp = calloc((size_t)g->ninputs + 1, sizeof *j->inp);
 	j->outp = calloc((size_t)g->noutputs + 1, sizeof *j->outp);
 	size_t asz = (size_t)(j->p->arena_size > 0 ? j->p->arena_size : PASS_MEMPLAN_ALIGN);
@@ -533,21 +530,23 @@ be_jit *be_jit_open(ir_graph *g, be_code code, diag_sink *d)
 	if (be_target_resolve("host", NULL, NULL, NULL, &t, d))
 		goto fail;
 	t.code = code;
-	j->tm = be_llvm_target_machine(&t, d);
+	tm = be_llvm_target_machine(&t, d);
 	jtm = be_llvm_target_machine(&t, d);
-	if (!j->tm || !jtm)
+	if (!tm || !jtm)
 		goto fail_jtm;
 	j->tsc = LLVMOrcCreateNewThreadSafeContext();
 	LLVMContextRef ctx = LLVMOrcThreadSafeContextGetContext(j->tsc);
 	be_llvm_diag_handler(ctx, d);
 	mod = LLVMModuleCreateWithNameInContext(name, ctx);
 	LLVMSetTarget(mod, t.triple);
-	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(j->tm);
+	LLVMTargetDataRef td = LLVMCreateTargetDataLayout(tm);
 	LLVMSetModuleDataLayout(mod, td);
 	int brc = be_llvm_build(ctx, mod, td, &t, g, j->p, name, NULL, d);
 	LLVMDisposeTargetData(td);
-	if (brc || be_llvm_optimize(mod, j->tm, &t, d))
+	if (brc || be_llvm_optimize(mod, tm, &t, d))
 		goto fail_mod;
+	LLVMDisposeTargetMachine(tm);
+	tm = NULL;
 
 	LLVMOrcLLJITBuilderRef jb = LLVMOrcCreateLLJITBuilder();
 	LLVMOrcLLJITBuilderSetJITTargetMachineBuilder(
@@ -577,6 +576,8 @@ fail_mod:
 	if (mod)
 		LLVMDisposeModule(mod);
 fail_jtm:
+	if (tm)
+		LLVMDisposeTargetMachine(tm);
 	if (jtm)
 		LLVMDisposeTargetMachine(jtm);
 fail:

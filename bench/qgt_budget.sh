@@ -13,18 +13,9 @@
 #        DATA
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-QGTC=${1:-$SRC/build/tools/qgtc}
-DIR=${2:-$SRC/build/qgt-models}
-EPOCHS=${EPOCHS:-4}
 SPLIT=${SPLIT:-held}
-DATA=${DATA:-/usr/share/datasets/fashion-mnist}
-ONLY=${ONLY:-}
-[ -x "$QGTC" ] || { echo "qgt_budget: no qgtc at $QGTC (build first)" >&2; exit 2; }
 . "$SRC/bench/qgt_lib.sh"
-mkdir -p "$DIR"
-qgt_models "$SRC" "$DIR" || { echo "qgt_budget: training the model set failed" >&2; exit 1; }
-QGT_TMP=$(mktemp -d)
-trap 'rm -rf "$QGT_TMP"' EXIT
+qgt_bench_init qgt_budget "$@"
 printf '%-13s %6s %7s %6s %7s %6s %7s %8s %8s\n' model "U2 B" QGT2 "mix B" MIX100 "75% B" MIX75 \
 	MIX100-U MIX75-U | tee "$QGT_TMP/rows"
 for f in "$DIR"/*_bn.onnx "$DIR"/*_fused.onnx; do

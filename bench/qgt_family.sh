@@ -12,18 +12,8 @@
 # env:   EPOCHS (4), ONLY (model file stems), DATA
 set -u
 SRC=$(cd "$(dirname "$0")/.." && pwd)
-QGTC=${1:-$SRC/build/tools/qgtc}
-DIR=${2:-$SRC/build/qgt-models}
-EPOCHS=${EPOCHS:-4}
-DATA=${DATA:-/usr/share/datasets/fashion-mnist}
-ONLY=${ONLY:-}
-[ -x "$QGTC" ] || { echo "qgt_family: no qgtc at $QGTC (build first)" >&2; exit 2; }
 . "$SRC/bench/qgt_lib.sh"
-mkdir -p "$DIR"
-qgt_models "$SRC" "$DIR" || { echo "qgt_family: training the model set failed" >&2; exit 1; }
-QGT_TMP=$(mktemp -d)
-trap 'rm -rf "$QGT_TMP"' EXIT
-tmp=$QGT_TMP
+qgt_bench_init qgt_family "$@"
 printf '%-14s %8s %7s %8s %7s %8s %7s %8s %7s %8s %8s %8s\n' model "QGT2 B" QGT2 "SQ B" SQ "QGT1 B" QGT1 \
 	"CB2 B" CB2 SQ-QGT2 SQ-QGT1 CB2-QGT2
 for f in "$DIR"/*.onnx; do
@@ -38,6 +28,6 @@ for f in "$DIR"/*.onnx; do
 		if (qa == "ERR" || sa == "ERR" || ca == "ERR" || xa == "ERR") { print "      ERR"; exit }
 		printf " %+8.2f %+8.2f %+8.2f\n", sa - qa, sa - xa, ca - qa
 	}'
-done | tee "$tmp/rows"
+done | tee "$QGT_TMP/rows"
 awk 'NF == 12 && $10 != "ERR" { n++; s += $10; x += $11; c += $12 } END {
-	if (n) printf "%-14s %75s %+8.2f %+8.2f %+8.2f\n", "mean", "", s / n, x / n, c / n }' "$tmp/rows"
+	if (n) printf "%-14s %75s %+8.2f %+8.2f %+8.2f\n", "mean", "", s / n, x / n, c / n }' "$QGT_TMP/rows"

@@ -1,5 +1,24 @@
 # qgt_lib.sh: what the QGT accuracy benches share (sourced, not run).
-# Needs QGTC, DATA, EPOCHS and a scratch folder in QGT_TMP.
+# qgt_run needs QGTC, DATA, EPOCHS and a scratch folder in QGT_TMP, which
+# qgt_bench_init sets.
+
+# qgt_bench_init NAME [QGTC] [MODELS_DIR]: a bench's start, with SRC set.
+# Sets QGTC, DIR (the held-out models, trained on first use), EPOCHS (4),
+# DATA, ONLY and QGT_TMP (removed on exit); exits when qgtc is missing
+# or the models cannot be trained.
+qgt_bench_init() {
+	local name=$1
+	QGTC=${2:-$SRC/build/tools/qgtc}
+	DIR=${3:-$SRC/build/qgt-models}
+	EPOCHS=${EPOCHS:-4}
+	DATA=${DATA:-/usr/share/datasets/fashion-mnist}
+	ONLY=${ONLY:-}
+	[ -x "$QGTC" ] || { echo "$name: no qgtc at $QGTC (build first)" >&2; exit 2; }
+	mkdir -p "$DIR"
+	qgt_models "$SRC" "$DIR" || { echo "$name: training the model set failed" >&2; exit 1; }
+	QGT_TMP=$(mktemp -d)
+	trap 'rm -rf "$QGT_TMP"' EXIT
+}
 
 # qgt_run MODEL ARGS... -> "top1 bytes" of `qgtc eval MODEL --qgt ARGS`
 # (test split, native engine; bytes: --report-json totals.total_bytes),

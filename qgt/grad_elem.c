@@ -689,10 +689,11 @@ static int transpose_bwd(qgt_trainer *t, qgt_exec *e)
 
 /* The selections (ir_op_is_selection: pad, slice, gather, expand, tile,
  * depth_to_space, space_to_depth): each output element is a copy of one
- * element of input 0, or a pad's fill.  Which one is found once, when planning, by running the interpreter's
- * own kernel on the positions 1..n of input 0 (0 for the fill), so there
- * is no second description of the op's indexing to drift; the backward
- * adds each output's gradient to its source. */
+ * element of input 0, or a pad's fill.  Which one is found once, when
+ * planning, by running the interpreter's own kernel on the positions
+ * 1..n of input 0 (0 for the fill), so there is no second description of
+ * the op's indexing to drift; the backward adds each output's gradient to
+ * its source. */
 typedef struct move_st {
 	int32_t *src;            /* [numel(y)]: 1 + position in x, 0: fill */
 } move_st;

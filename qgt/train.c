@@ -207,10 +207,9 @@ static int validate(qgt_trainer *t, const qgt_dataset *ds, const int64_t *idx, i
 }
 
 /* Mark (mark[i]) the reshapes of g, shapes inferred, whose constant shape
- * starts with 1 where their input has the batch of 1 first.  Count. */
-static int batch_reshapes(const ir_graph *g, bool *mark)
+ * starts with 1 where their input has the batch of 1 first. */
+static void batch_reshapes(const ir_graph *g, bool *mark)
 {
-	int cnt = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		const ir_node *n = g->nodes[i];
 		mark[i] = false;
@@ -223,9 +222,7 @@ static int batch_reshapes(const ir_graph *g, bool *mark)
 		    xs->rank < 1 || xs->d[0] != 1)
 			continue;
 		mark[i] = true;
-		cnt++;
 	}
-	return cnt;
 }
 
 /* Give each marked reshape of g its own shape constant with 0 (copy dim
