@@ -211,7 +211,7 @@ static void size_totals_of(const ir_graph *g, size_totals *t)
 			fp32w += (size_t)n * 4;
 			qcount += n;
 		} else {
-			fbytes += (size_t)n * 4;
+			fbytes += (size_t)n * (pass_bias_f16(g, v) ? 2 : 4);
 			fcount += n;
 		}
 	}

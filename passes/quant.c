@@ -178,6 +178,48 @@ bool pass_f16_exact(float x)
 	return a >= 0x1p-14f && a <= 65504.0f && (u & 0x1fffu) == 0;
 }
 
+float pass_bias_round(float x)
+{
+	float a = fabsf(x);
+	if (a < 0x1p-14f)
+		return a < 0x1p-15f ? 0.0f : copysignf(0x1p-14f, x);
+	return pass_f16_round(x);
+}
+
+bool pass_bias_f16(const ir_graph *g, const ir_value *v)
+{
+	if (v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || !v->data || v->quant ||
+	    !ir_shape_known(&v->shape))
+		return false;
+	int64_t n = ir_shape_numel(&v->shape);
+	const float *d = v->data;
+	for (int64_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &d[i], sizeof u);
+		if (u != 0 && !pass_f16_exact(d[i]))
+			return false;
+	}
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i] == v)
+			return false;
+	int uses = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *u = g->nodes[i];
+		if (u->dead)
+			continue;
+		for (int k = 0; k < u->nin; k++) {
+			if (u->in[k] != v)
+				continue;
+			const ir_value *w = u->nin > 1 ? u->in[1] : NULL;
+			if (k != 2 || (u->op != IR_OP_CONV && u->op != IR_OP_GEMM) || !w || w->dt != IR_DT_F32 ||
+			    !w->quant)
+				return false;
+			uses++;
+		}
+	}
+	return n > 0 && uses > 0;
+}
+
 bool pass_quant_scales_f16(const ir_quant *q)
 {
 	if (!q->scale)

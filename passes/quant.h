@@ -137,6 +137,17 @@ bool pass_f16_exact(float x);
  * when every one is in [0, 2^bits), else i32. */
 bool pass_quant_scales_f16(const ir_quant *q);
 bool pass_quant_zp_packable(const ir_quant *q);
+/* The biases of layers that keep float activations but quantized weights
+ * are rounded too, unless --bias-dtype f32: pass_bias_round gives the
+ * nearest fp16 normal number or +0 (|x| below 2^-14 goes to the nearer of
+ * 0 and +-2^-14; above fp16's range x is returned unchanged).  Relative
+ * error at most 2^-11, and the bias takes 2 bytes a channel instead of 4.
+ * pass_bias_f16 says whether constant v is stored so (the backend stores
+ * it so, the size report counts it so): f32, not quantized, every value +0
+ * or pass_f16_exact, and read only as operand 2 (the bias) of conv or gemm
+ * nodes whose weight is a quantized f32 constant. */
+float pass_bias_round(float x);
+bool pass_bias_f16(const ir_graph *g, const ir_value *v);
 
 /* Names: "affine", "symmetric", "pow2", "binary", "ternary", "codebook".
  * From name: IR_QS_NONE if unknown. */
@@ -171,6 +182,7 @@ typedef struct pass_quant_options {
 	pass_calib calib;           /* --calib */
 	float percentile;           /* --calib percentile:P */
 	bool f32_scales;            /* --scale-dtype f32 (default f16: see pass_f16_round) */
+	bool f32_biases;            /* --bias-dtype f32 (default f16: see pass_bias_round) */
 	const char *bits_rules;     /* --bits 'NAME=B,GLOB=B'; B 1..8, or 32/fp32: keep float; may be NULL */
 	int mse_max_bits;           /* a layer at this many bits or fewer takes
 	                             * the MSE grid whatever calib says (QGT's

@@ -472,6 +472,39 @@ typedef struct target {
 	pass_qspec spec;
 } target;
 
+/* The biases of the layers quantized here, rounded to half precision
+ * (pass_bias_round) so that the backend stores them in 2 bytes
+ * (pass_bias_f16), unless --bias-dtype f32 or the activations are to be
+ * integers (quantize-act makes the biases i32 at s_x * s_w from the f32
+ * ones).  A bias read elsewhere too gets a rounded copy of its own. */
+static int round_biases(ir_graph *g, const target *T, int nt, const pass_quant_options *qo)
+{
+	if (qo->f32_biases || qo->act_bits)
+		return 0;
+	for (int t = 0; t < nt; t++) {
+		ir_node *n = T[t].n;
+		ir_value *b = n->nin > 2 ? n->in[2] : NULL;
+		if ((n->op != IR_OP_CONV && n->op != IR_OP_GEMM) || !b || b->kind != IR_VAL_CONST ||
+		    b->dt != IR_DT_F32 || !b->data || b->quant || !ir_shape_known(&b->shape))
+			continue;
+		int64_t k = ir_shape_numel(&b->shape);
+		float *nb = ir_arena_alloc(g->arena, (size_t)(k ? k : 1) * sizeof *nb);
+		if (!nb)
+			return -1;
+		for (int64_t i = 0; i < k; i++)
+			nb[i] = pass_bias_round(((const float *)b->data)[i]);
+		if (ir_value_use_count(g, b) > 1) {
+			ir_value *v = ir_graph_add_const(g, ir_graph_unique_name(g, b->name ? b->name : "bias"),
+			                                 IR_DT_F32, &b->shape, NULL);
+			if (!v)
+				return -1;
+			n->in[2] = b = v;
+		}
+		b->data = nb;
+	}
+	return 0;
+}
+
 int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	pass_quant_options dflt = {.bits = 8, .scheme = IR_QS_AFFINE, .percentile = 99.9f};
@@ -569,6 +602,8 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 	 * sees the corrected layers before it (one sequential walk). */
 	if (calib && correct_biases(g, &cc, qo, d))
 		goto out;
+	if (round_biases(g, T, nt, qo))
+		goto oom;
 	rc = 0;
 	goto out;
 oom:

@@ -49,6 +49,7 @@ typedef struct alloc_layer {
 	const char *name;           /* node name, else weight name */
 	int64_t params, macs;
 	size_t bytes[NW];
+	size_t bias_half;           /* bytes its bias saves when quantized (fp16) */
 	double dloss[NW];           /* cost of this kernel alone at widths[k]: loss
 	                             * increase, or Fisher-weighted squared error */
 	int pick;                   /* index into widths */
@@ -332,15 +333,20 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 			goto out;
 		size_t tot = pass_quant_total_bytes(c, NULL), sum = 0;
 		for (int l = 0; l < nl; l++) {
-			L[l].bytes[k] = pass_quant_weight_bytes(c->nodes[L[l].node]->in[1]);
+			const ir_node *n = c->nodes[L[l].node];
+			L[l].bytes[k] = pass_quant_weight_bytes(n->in[1]);
 			sum += L[l].bytes[k];
+			/* a float layer keeps an f32 bias where a quantized one
+			 * has it in fp16 (pass_bias_f16): the difference is its */
+			const ir_value *b = n->nin > 2 ? n->in[2] : NULL;
+			L[l].bias_half = b && pass_bias_f16(c, b) ? (size_t)ir_shape_numel(&b->shape) * 2 : 0;
 		}
 		base = tot - sum;
 		ir_graph_destroy(c);
 		c = NULL;
 	}
 	for (int l = 0; l < nl; l++)
-		L[l].bytes[NW - 1] = (size_t)L[l].params * 4;
+		L[l].bytes[NW - 1] = (size_t)L[l].params * 4 + L[l].bias_half;
 	size_t minb = base, maxb = base;
 	for (int l = 0; l < nl; l++) {
 		minb += L[l].bytes[0];

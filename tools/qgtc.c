@@ -36,6 +36,7 @@ typedef enum {
 	OPT_GRANULARITY,
 	OPT_CALIB,
 	OPT_SCALE_DTYPE,
+	OPT_BIAS_DTYPE,
 	OPT_CALIB_DATA,
 	OPT_ACT_BITS,
 	OPT_ACT_CALIB,
@@ -146,6 +147,8 @@ static const drv_opt options[] = {
 	 "weight range: minmax (default), mse, percentile[:P] (P default 99.9)"},
 	{OPT_SCALE_DTYPE, "--scale-dtype", NULL, "f16|f32", GRP_QUANT,
 	 "per-channel scales as fp16 (default; rounded before the codes are chosen) or f32"},
+	{OPT_BIAS_DTYPE, "--bias-dtype", NULL, "f16|f32", GRP_QUANT,
+	 "biases of quantized layers with float activations as fp16 (default; rounded) or f32"},
 	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR|FILE.npy", GRP_QUANT,
 	 "bias correction and activation ranges on up to 256 training samples from DIR (as --data) "
 	 "or from an f32 [N, ...] .npy of model inputs"},
@@ -295,6 +298,7 @@ static const drv_choices choices[] = {
 	  {"sq", SCHEME_SQ}}},
 	{OPT_GRANULARITY, "must be", NULL, {{"per-channel", 0}, {"per-tensor", 1}}},
 	{OPT_SCALE_DTYPE, "must be", NULL, {{"f16", 0}, {"f32", 1}}},
+	{OPT_BIAS_DTYPE, "must be", NULL, {{"f16", 0}, {"f32", 1}}},
 	{OPT_CALIB, "must be", "[:P] with P in (50, 100]",
 	 {{"minmax", PASS_CALIB_MINMAX}, {"mse", PASS_CALIB_MSE},
 	  {"percentile", PASS_CALIB_PERCENTILE}}},
@@ -974,6 +978,9 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	case OPT_SCALE_DTYPE:
 		o->quant.f32_scales = pick;
+		return 0;
+	case OPT_BIAS_DTYPE:
+		o->quant.f32_biases = pick;
 		return 0;
 	case OPT_CALIB:
 	case OPT_ACT_CALIB: {

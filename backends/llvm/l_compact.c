@@ -11,7 +11,7 @@
  *   scale  per-channel scales, f32 or fp16 bit patterns; codebook: levels
  *   zp     affine zero points, packed like the codes or i32; NULL: the
  *          constant p[CP_Z] (symmetric: 2^(bits-1))
- *   bias   f32 [M], or NULL
+ *   bias   f32 [M], fp16 bit patterns (pass_bias_f16), or NULL
  *   lo/hi  the clamp of a fused Relu or Clip (+-inf without one)
  *   p      geometry (CP_*); a Gemm is a 1x1 conv over a 1x1 image.
  * The kernel, for each sample n and output channel m: zero the output
@@ -49,11 +49,12 @@ typedef struct ck_key {
 	kk_kind kind;
 	bool scale16;
 	int zp_mode; /* BE_ZP_* */
+	bool bias16; /* the bias holds fp16 bit patterns (pass_bias_f16) */
 } ck_key;
 
 static int key_index(const ck_key *k)
 {
-	return ((int)k->kind * 2 + k->scale16) * 3 + k->zp_mode;
+	return (((int)k->kind * 2 + k->scale16) * 3 + k->zp_mode) * 2 + k->bias16;
 }
 
 static LLVMTypeRef desc_type(be_fn *f)
@@ -209,8 +210,9 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 {
 	static const char *const kname[KK_COUNT] = {"f32", "int", "bin", "tern", "pow2", "cb"};
 	char name[160];
-	snprintf(name, sizeof name, "%s.k.%s%s%s", f->name, kname[key->kind], key->scale16 ? ".h" : "",
-	         key->zp_mode == BE_ZP_PACKED ? ".zp" : key->zp_mode == BE_ZP_I32 ? ".zi" : "");
+	snprintf(name, sizeof name, "%s.k.%s%s%s%s", f->name, kname[key->kind], key->scale16 ? ".h" : "",
+	         key->zp_mode == BE_ZP_PACKED ? ".zp" : key->zp_mode == BE_ZP_I32 ? ".zi" : "",
+	         key->bias16 ? ".bh" : "");
 	be_kstate ks;
 	LLVMValueRef fn = be_kernel_begin(f, name, kernel_type(f), &ks);
 	LLVMBuilderRef b = f->b;
@@ -313,7 +315,9 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMBuildStore(b, be_cf(f, 0), bslot);
 	be_if hb;
 	be_if_begin(f, &hb, LLVMBuildIsNotNull(b, k->bias, ""));
-	LLVMBuildStore(b, be_ld(f, k->bias, m), bslot);
+	LLVMBuildStore(b, key->bias16 ? be_f16_widen(f, LLVMBuildZExt(b, be_ld_t(f, LLVMInt16TypeInContext(f->ctx), k->bias, m), f->i32, ""))
+	                              : be_ld(f, k->bias, m),
+	               bslot);
 	be_if_end(f, &hb);
 	LLVMValueRef bv = LLVMBuildLoad2(b, f->f32, bslot, "");
 	be_loop lp;
@@ -452,7 +456,7 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	if (bv && (ir_shape_numel(&bv->shape) != P[CP_M] || bv->dt != IR_DT_F32))
 		return 1;
 
-	ck_key key = {KK_F32, false, BE_ZP_NONE};
+	ck_key key = {KK_F32, false, BE_ZP_NONE, bv && f->half[bv->id]};
 	LLVMValueRef wp, sp = NULL, zp = NULL;
 	if (packed) {
 		const ir_quant *iq = wv->quant;

@@ -110,7 +110,7 @@ static int conv_generic(be_fn *f, const ir_node *n)
 	LLVMValueRef ov[3]; /* b, grp, mm */
 	be_nest_begin(f, &outer, 3, odims, ov);
 	LLVMValueRef m = be_add(f, be_mul(f, ov[1], mg), ov[2]);
-	LLVMValueRef bv = bias ? be_ld(f, bias, m) : be_cf(f, 0);
+	LLVMValueRef bv = bias ? be_vld(f, n->in[2], bias, m) : be_cf(f, 0);
 	int si[NSP_MAX] = {0};
 	do {
 		int64_t xbase = 0, wbase = 0, ybase = 0;
@@ -298,6 +298,7 @@ typedef struct ck {
 	int64_t len;       /* positions along a vector line: OW (row mode) or OH*OW */
 	LLVMValueRef x, bias, y;
 	const ir_value *wv; /* the weights, loaded through be_wld_rc */
+	const ir_value *biasv; /* the bias (be_vld), or NULL */
 	/* Fused epilogue: batchnorm (mean, scale, bias, var, eps), then relu. */
 	LLVMValueRef bn[4];
 	float eps;
@@ -480,7 +481,7 @@ static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef 
 			rt = NULL;
 	}
 	for (int i = 0; i < mb; i++) {
-		LLVMValueRef bv = k->bias ? be_ld(f, k->bias, be_add(f, m, be_ci(f, i))) : be_cf(f, 0);
+		LLVMValueRef bv = k->bias ? be_vld(f, k->biasv, k->bias, be_add(f, m, be_ci(f, i))) : be_cf(f, 0);
 		LLVMValueRef sv = ck_splat(k, bv);
 		for (int j = 0; j < bk->nv; j++)
 			LLVMBuildStore(b, sv, acc[i * 16 + j]);
@@ -657,7 +658,8 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 	k->x = be_ptr(f, n->in[0]);
 	k->wv = n->in[1];
 	k->y = be_ptr(f, n->out[0]);
-	k->bias = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? be_ptr(f, n->in[2]) : NULL;
+	k->biasv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
+	k->bias = k->biasv ? be_ptr(f, k->biasv) : NULL;
 	int two = w->nsp == 2, hx = two ? 0 : -1, wx = two ? 1 : 0;
 	k->N = xs->d[0], k->C = xs->d[1], k->M = ys->d[1];
 	k->IH = two ? w->in[hx] : 1, k->IW = w->in[wx];

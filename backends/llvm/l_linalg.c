@@ -53,7 +53,7 @@ int be_l_gemm(be_fn *f, const ir_node *n)
 		r = LLVMBuildFMul(bl, r, be_cf(f, alpha), "");
 	if (c) {
 		int64_t st[2] = {c_rows == 1 ? 0 : c_cols, c_cols == 1 ? 0 : 1};
-		LLVMValueRef ce = be_ld(f, c, be_affine(f, 0, 2, iv, st));
+		LLVMValueRef ce = be_vld(f, cv, c, be_affine(f, 0, 2, iv, st));
 		if (beta != 1.0f)
 			ce = LLVMBuildFMul(bl, ce, be_cf(f, beta), "");
 		r = LLVMBuildFAdd(bl, r, ce, "");

@@ -64,8 +64,7 @@ static LLVMValueRef f32_array(be_fn *f, const float *d, int64_t n)
 	return a;
 }
 
-/* The fp16 bit patterns of d (each exact in fp16, or 0). */
-static LLVMValueRef f16_array(be_fn *f, const float *d, int64_t n)
+LLVMValueRef be_f16_array(be_fn *f, const float *d, int64_t n)
 {
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	LLVMValueRef *el = malloc(sizeof *el * (size_t)(n > 0 ? n : 1));
@@ -169,7 +168,7 @@ static be_qw *qw_of(be_fn *f, const ir_value *v)
 	} else {
 		bool h = pass_quant_scales_f16(q);
 		w->v.scale16 = h;
-		LLVMValueRef a = h ? f16_array(f, q->scale, q->nchan) : f32_array(f, q->scale, q->nchan);
+		LLVMValueRef a = h ? be_f16_array(f, q->scale, q->nchan) : f32_array(f, q->scale, q->nchan);
 		if (!a)
 			return NULL;
 		w->v.scale = qglobal(f, v, "s", a, h ? 2 : 4);
@@ -252,13 +251,9 @@ LLVMValueRef be_qw_code(be_fn *f, LLVMValueRef p, LLVMValueRef base, LLVMValueRe
 	return LLVMBuildAnd(b, LLVMBuildLShr(b, raw, sh, ""), mask, "");
 }
 
-LLVMValueRef be_qw_scale(be_fn *f, const be_qw_view *v, LLVMValueRef c)
+LLVMValueRef be_f16_widen(be_fn *f, LLVMValueRef h)
 {
-	if (!v->scale16)
-		return ld_typed(f, f->f32, v->scale, c, 4);
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
-	LLVMValueRef h = LLVMBuildZExt(b, ld_typed(f, i16, v->scale, c, 2), f->i32, "");
 	LLVMValueRef mag = LLVMBuildAnd(b, h, LLVMConstInt(f->i32, 0x7fff, 0), "");
 	LLVMValueRef sign = LLVMBuildShl(b, LLVMBuildAnd(b, h, LLVMConstInt(f->i32, 0x8000, 0), ""),
 	                                 LLVMConstInt(f->i32, 16, 0), "");
@@ -267,6 +262,14 @@ LLVMValueRef be_qw_scale(be_fn *f, const be_qw_view *v, LLVMValueRef c)
 	LLVMValueRef r = LLVMBuildBitCast(b, LLVMBuildOr(b, sign, e, ""), f->f32, "");
 	return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, mag, LLVMConstInt(f->i32, 0, 0), ""),
 	                       be_cf(f, 0), r, "");
+}
+
+LLVMValueRef be_qw_scale(be_fn *f, const be_qw_view *v, LLVMValueRef c)
+{
+	if (!v->scale16)
+		return ld_typed(f, f->f32, v->scale, c, 4);
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	return be_f16_widen(f, LLVMBuildZExt(f->b, ld_typed(f, i16, v->scale, c, 2), f->i32, ""));
 }
 
 LLVMValueRef be_qw_zp(be_fn *f, const be_qw_view *v, LLVMValueRef c)

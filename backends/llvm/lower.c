@@ -72,6 +72,16 @@ LLVMValueRef be_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx)
 	return l;
 }
 
+LLVMValueRef be_vld(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef idx)
+{
+	if (!v || !f->half || !f->half[v->id])
+		return be_ld(f, p, idx);
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef l = LLVMBuildLoad2(f->b, i16, LLVMBuildInBoundsGEP2(f->b, i16, p, &idx, 1, ""), "");
+	LLVMSetAlignment(l, 2);
+	return be_f16_widen(f, LLVMBuildZExt(f->b, l, f->i32, ""));
+}
+
 void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v)
 {
 	LLVMValueRef s = LLVMBuildStore(f->b, v, gep(f, p, idx));
@@ -362,10 +372,14 @@ LLVMValueRef be_ptr(be_fn *f, const ir_value *v)
 		char gname[96];
 		snprintf(gname, sizeof gname, "%s.c%d", f->name, v->id);
 		LLVMValueRef init;
-		if (bytes > 0 && v->data)
+		if (f->half && f->half[v->id])
+			init = be_f16_array(f, v->data, ir_shape_numel(&v->shape));
+		else if (bytes > 0 && v->data)
 			init = LLVMConstStringInContext2(f->ctx, v->data, (size_t)bytes, 1);
 		else
 			init = LLVMConstNull(LLVMArrayType2(f->i8, (uint64_t)(bytes > 0 ? bytes : 1)));
+		if (!init)
+			return NULL;
 		p = LLVMAddGlobal(f->mod, LLVMTypeOf(init), gname);
 		LLVMSetInitializer(p, init);
 		LLVMSetGlobalConstant(p, 1);
@@ -886,16 +900,20 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	int nin = g->ninputs, nout = g->noutputs, np = nin + nout + 1;
 	f->vptr = calloc((size_t)g->nvalues + 1, sizeof *f->vptr);
 	f->qw = be_qw_alloc(g->nvalues);
+	f->half = calloc((size_t)g->nvalues + 1, sizeof *f->half);
 	LLVMTypeRef *pt = calloc((size_t)np, sizeof *pt);
 	LLVMValueRef *args = calloc((size_t)np, sizeof *args);
-	if (!f->vptr || !f->qw || !pt || !args) {
+	if (!f->vptr || !f->qw || !f->half || !pt || !args) {
 		diag_error(d, NULL, "out of memory");
 		free(f->vptr);
 		free(f->qw);
+		free(f->half);
 		free(pt);
 		free(args);
 		return -1;
 	}
+	for (int i = 0; i < g->nvalues; i++)
+		f->half[i] = pass_bias_f16(g, g->values[i]);
 	int rc = -1;
 	f->b = LLVMCreateBuilderInContext(ctx);
 
@@ -1016,6 +1034,7 @@ out:
 	free(f->fused);
 	free(f->vptr);
 	free(f->qw);
+	free(f->half);
 	free(f->inp);
 	free(f->outp);
 	free(pt);

@@ -12,7 +12,7 @@
 #include "backend.h"
 #include "kernel.h"
 
-enum { BE_COMPACT_KINDS = 48, BE_LAYER_SLOTS = 32 };
+enum { BE_COMPACT_KINDS = 96, BE_LAYER_SLOTS = 32 };
 
 /* A pointer a layer function takes as a parameter (lower.c, layer_fn):
  * an arena offset, a caller's input or output buffer, or a global. */
@@ -58,6 +58,7 @@ typedef struct be_fn {
 	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
 	bool *fused;                  /* per node index: lowered already, inside a producer */
 	void *qw;                     /* per value id: packed-weight globals (l_qweight.c) */
+	bool *half;                   /* per value id: an f32 constant stored as fp16 (be_vld) */
 	be_code code;                 /* kernel policy, resolved: SPEED, SIZE, MIN or AUTO */
 	bool mcu;                     /* M-profile target (AUTO: compact kernels for packed weights) */
 	bool dsp;                     /* Armv7E-M DSP instructions (SMLAD, SXTB16): l_int_dsp.c */
@@ -116,6 +117,16 @@ LLVMValueRef be_mul(be_fn *f, LLVMValueRef a, int64_t k);       /* index * const
 /* base + sum ivs[i] * st[i] over i < n (zero strides skipped). */
 LLVMValueRef be_affine(be_fn *f, int64_t base, int n, const LLVMValueRef *ivs, const int64_t *st);
 LLVMValueRef be_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx);
+/* Element idx of v, whose storage p is (be_ptr), as an f32: be_ld, or
+ * for a constant stored as fp16 bit patterns (passes/quant.h:
+ * pass_bias_f16, the biases of quantized float layers) its i16 widened.
+ * Every reader of such a constant loads it through here. */
+LLVMValueRef be_vld(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef idx);
+/* The f32 of fp16 bit pattern h (an i32 holding 0 or a normal number),
+ * by integer operations only: no FP16 hardware or library call. */
+LLVMValueRef be_f16_widen(be_fn *f, LLVMValueRef h);
+/* The fp16 bit patterns (i16 array) of d[0..n), each 0 or pass_f16_exact. */
+LLVMValueRef be_f16_array(be_fn *f, const float *d, int64_t n);
 void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v);
 LLVMValueRef be_call(be_fn *f, int libm, LLVMValueRef x);
 /* The same for a two-argument one (powf). */

@@ -666,7 +666,7 @@ static void test_quant_bias_correction_means(void **state)
 		ir_tensor_free(&out);
 	}
 	pass_quant_options qo = {.bits = 2, .scheme = IR_QS_AFFINE, .calib_x = cal, .calib_n = NCAL,
-	                         .calib_numel = PER};
+	                         .calib_numel = PER, .f32_biases = true}; /* exact means */
 	pass_options po = {.quant = &qo};
 	assert_int_equal(pass_run_pipeline(g, "quantize", &po, &d), 0);
 	ir_node *n = g->nodes[0];
@@ -684,6 +684,82 @@ static void test_quant_bias_correction_means(void **state)
 	free(cal);
 	ir_graph_destroy(g);
 	diag_sink_fini(&d);
+}
+
+/* Biases of quantized float layers in half precision: the rounding rule
+ * (numpy's np.float16 for normal numbers; below 2^-14 the nearer of 0 and
+ * +-2^-14), what quantize rounds, what the size report counts. */
+static void test_quant_f16_biases(void **state)
+{
+	(void)state;
+	static const float in[][2] = {
+	    {0.1f, 0.0999755859375f}, {-0.3f, -0.300048828125f}, {1.7f, 1.7001953125f},
+	    {5e-5f, 0x1p-14f},        {-4e-5f, -0x1p-14f},       {2e-5f, 0.0f},
+	    {-0.0f, 0.0f},            {70000.0f, 70000.0f},
+	};
+	for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
+		float r = pass_bias_round(in[i][0]);
+		assert_memory_equal(&r, &in[i][1], sizeof r); /* +0, not -0 */
+	}
+	enum { OC = 4 };
+	for (int mode = 0; mode < 3; mode++) { /* default, --bias-dtype f32, -a 8 */
+		ir_graph *g = ir_graph_create("b16");
+		ir_shape xs = S4(1, 2, 5, 5);
+		ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &xs);
+		ir_graph_add_input(g, x);
+		const float bias[OC] = {0.1f, -0.3f, 2e-5f, 1.7f};
+		ir_shape bs = S1(OC), ws = S4(OC, 2, 3, 3);
+		ir_value *b = ir_graph_add_const(g, "b", IR_DT_F32, &bs, bias);
+		ir_value *in2[3] = {x, rconst(g, "w", ws, -1, 1), b};
+		ir_value *y = ir_graph_add_value(g, "y", IR_DT_F32, NULL);
+		ir_graph_add_node(g, IR_OP_CONV, "conv", 3, in2, 1, &y);
+		ir_graph_add_output(g, y);
+		ir_graph_add_output(g, b); /* read elsewhere: the conv gets its own copy */
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		pass_quant_options qo = {.bits = 2, .scheme = IR_QS_AFFINE, .f32_biases = mode == 1,
+		                         .act_bits = mode == 2 ? 8 : 0};
+		pass_options po = {.quant = &qo};
+		assert_int_equal(pass_run_pipeline(g, "shapes,quantize,bitpack", &po, &d), 0);
+		ir_node *n = g->nodes[0];
+		const ir_value *nb = n->in[2];
+		const float *got = nb->data;
+		assert_memory_equal(b->data, bias, sizeof bias); /* the output keeps its values */
+		assert_false(pass_bias_f16(g, b));
+		if (mode == 0) {
+			assert_ptr_not_equal(nb, b);
+			for (int c = 0; c < OC; c++)
+				assert_float_equal(got[c], pass_bias_round(bias[c]), 0);
+			assert_float_equal(got[2], 0.0f, 0);
+			assert_true(pass_bias_f16(g, nb));
+		} else {
+			assert_ptr_equal(nb, b);
+			assert_false(pass_bias_f16(g, nb));
+		}
+		ir_graph_destroy(g);
+		diag_sink_fini(&d);
+	}
+	/* The size report counts such a bias at 2 bytes a value. */
+	size_t tot[2];
+	for (int f32 = 0; f32 < 2; f32++) {
+		ir_graph *g = ir_graph_create("b16");
+		ir_shape xs = S4(1, 2, 5, 5), bs = S1(OC), ws = S4(OC, 2, 3, 3);
+		ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &xs);
+		ir_graph_add_input(g, x);
+		ir_value *in2[3] = {x, rconst(g, "w", ws, -1, 1), rconst(g, "b", bs, -1, 1)};
+		ir_value *y = ir_graph_add_value(g, "y", IR_DT_F32, NULL);
+		ir_graph_add_node(g, IR_OP_CONV, "conv", 3, in2, 1, &y);
+		ir_graph_add_output(g, y);
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		pass_quant_options qo = {.bits = 2, .scheme = IR_QS_AFFINE, .f32_biases = f32};
+		pass_options po = {.quant = &qo};
+		assert_int_equal(pass_run_pipeline(g, "shapes,quantize,bitpack", &po, &d), 0);
+		tot[f32] = pass_quant_total_bytes(g, NULL);
+		ir_graph_destroy(g);
+		diag_sink_fini(&d);
+	}
+	assert_int_equal(tot[1] - tot[0], 2 * OC);
 }
 
 /* ------------------------------------------------------------ packing */
@@ -757,6 +833,7 @@ int main(void)
 	    cmocka_unit_test(test_quant_pass_handed_grids),
 	    cmocka_unit_test(test_quant_mse_per_layer),
 	    cmocka_unit_test(test_quant_bias_correction_means),
+	    cmocka_unit_test(test_quant_f16_biases),
 	    cmocka_unit_test(test_quant_bitpack_layout),
 	    cmocka_unit_test(test_quant_bitpack_round_trip),
 	};
