@@ -16,10 +16,11 @@
 #   vs FP32  FP32 flash / flash
 # Every object is built with the default code policy (speed kernels, and
 # the compact shared kernels for quantized layers on Cortex-M; a last line
-# shows MobileNet at -Os and -O3 for comparison),
-# and checks the issue's target for MobileNetV1-0.25 at 2 bits: flash <=
-# 1.15 x bound + 16 KiB and >= 12x smaller than FP32 (PASS/FAIL; this is a
-# benchmark, its exit status is 0 unless something fails to build).
+# shows MobileNet at -Os and -O3 for comparison).  At 2 bits each model is
+# checked against issue 12's flash goal, flash <= 1.10 x bound + 8 KiB
+# (PASS/FAIL), and the FP32 reduction is printed beside the paper's 17.7x
+# for MobileNetV1-0.25.  This is a benchmark: its exit status is 0 unless
+# something fails to build.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -63,15 +64,17 @@ for m in $names; do
 		line=$(awk -v f="$fl" -v p="$bound" -v f32="$f32" \
 			'BEGIN { printf "%.2fx %.2fx", f / p, f32 / f }')
 		printf '%-22s %5d %10d %10d %9s %9s\n' "$m" "$b" "$fl" "$bound" ${line% *} ${line#* }
-		if [ "$m" = mobilenet_v1_025_vww ] && [ "$b" = 2 ]; then
-			target=$(awk -v p="$bound" 'BEGIN { printf "%d", 1.15 * p + 16384 }')
-			verdict=$(awk -v f="$fl" -v t="$target" -v f32="$f32" \
-				'BEGIN { print (f <= t && f32 / f >= 12) ? "PASS" : "FAIL" }')
-			mn_line="MobileNetV1-0.25 2-bit target: flash $fl <= $target (1.15 x bound + 16 KiB) and >= 12x below FP32 ($f32): $verdict"
+		if [ "$b" = 2 ]; then
+			target=$(awk -v p="$bound" 'BEGIN { printf "%d", 1.10 * p + 8192 }')
+			verdict=$(awk -v f="$fl" -v t="$target" 'BEGIN { print (f <= t) ? "PASS" : "FAIL" }')
+			goals="${goals:-}$m 2-bit: flash $fl <= $target (1.10 x bound + 8 KiB): $verdict"$'\n'
+			[ "$m" = mobilenet_v1_025_vww ] && red=$(awk -v f="$fl" -v f32="$f32" -v p="$bound" \
+				'BEGIN { printf "MobileNetV1-0.25 FP32 / 2-bit flash: %.2fx (the paper: 17.7x; the packed bound alone gives %.2fx)", f32 / f, f32 / p }')
 		fi
 	done
 done
-[ -n "${mn_line:-}" ] && echo "$mn_line"
+printf '%s' "${goals:-}"
+[ -n "${red:-}" ] && echo "$red"
 # For reference: both at -Os (every layer, FP32 too, through the compact
 # kernels), and the speed kernels (-O3) at 2 bits.
 m=mobilenet_v1_025_vww

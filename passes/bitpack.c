@@ -104,7 +104,7 @@ static size_t param_bytes(const ir_quant *q)
 	size_t c = (size_t)q->nchan;
 	if (q->levels)
 		return (c << q->bits) * sizeof(float);
-	size_t n = c * (pass_quant_scales_f16(q) ? 2 : sizeof(float));
+	size_t n = c * (pass_quant_scales_e8(q, NULL) ? 1 : pass_quant_scales_f16(q) ? 2 : sizeof(float));
 	if (q->zero_point)
 		n += pass_quant_zp_packable(q) ? (c * (size_t)q->bits + 7) / 8 : c * sizeof(int32_t);
 	return n;

@@ -240,9 +240,80 @@ bool pass_quant_zp_packable(const ir_quant *q)
 	return true;
 }
 
+int pass_e8_base(float smax)
+{
+	int ex = 0;
+	if (!(smax > 0) || !isfinite(smax))
+		return -100;
+	frexpf(smax, &ex); /* smax in [2^(ex-1), 2^ex) */
+	int e0 = ex - 1 - 15;
+	return e0 < -126 ? -126 : e0 > 112 ? 112 : e0;
+}
+
+static float e8_value(int e0, uint32_t k)
+{
+	uint32_t u = ((uint32_t)(e0 + 127) << 23) + (k << 19);
+	float r;
+	memcpy(&r, &u, sizeof r);
+	return k ? r : 0.0f;
+}
+
+float pass_e8_round(float s, int e0)
+{
+	if (!(s > 0))
+		return s;
+	float lo = e8_value(e0, 1), hi = e8_value(e0, 255);
+	if (s <= lo)
+		return lo;
+	if (s >= hi)
+		return hi;
+	uint32_t u;
+	memcpy(&u, &s, sizeof u);
+	u += 0x3ffffu + ((u >> 19) & 1u); /* to nearest, ties to even, at 4 mantissa bits */
+	u &= ~0x7ffffu;
+	float r;
+	memcpy(&r, &u, sizeof r);
+	return r > hi ? hi : r;
+}
+
+bool pass_quant_scales_e8(const ir_quant *q, int *e0)
+{
+	if (!q->scale || q->levels)
+		return false;
+	int mn = 255, mx = -1;
+	bool mn_pow2 = false;
+	for (int c = 0; c < q->nchan; c++) {
+		uint32_t u;
+		memcpy(&u, &q->scale[c], sizeof u);
+		if (u == 0)
+			continue;
+		int ex = (int)(u >> 23);
+		if (ex == 0 || ex >= 255 || (u & 0x7ffffu)) /* subnormal, inf, negative, or finer */
+			return false;
+		bool p2 = (u & 0x7fffffu) == 0;
+		if (ex < mn) {
+			mn = ex;
+			mn_pow2 = p2;
+		} else if (ex == mn)
+			mn_pow2 |= p2;
+		if (ex > mx)
+			mx = ex;
+	}
+	if (mx < 0)
+		return false; /* all zero: nothing to gain */
+	int base = mn_pow2 ? mn - 1 : mn; /* 2^mn itself is code 16 then, not 0 */
+	if (base < 1 || mx - base > 15)
+		return false;
+	if (e0)
+		*e0 = base - 127;
+	return true;
+}
+
 static float round_scale(const pass_qspec *sp, float s)
 {
-	return sp->f32_scales ? s : pass_f16_round(s);
+	if (sp->f32_scales)
+		return s;
+	return sp->e8_on ? pass_e8_round(s, sp->e8_e0) : pass_f16_round(s);
 }
 
 static void affine_params(float lo, float hi, int bits, const pass_qspec *sp, chan_params *p)
@@ -252,7 +323,7 @@ static void affine_params(float lo, float hi, int bits, const pass_qspec *sp, ch
 	float qmax = (float)((1 << bits) - 1);
 	p->scale = round_scale(sp, (hi - lo) / qmax);
 	if (!(p->scale > 1e-30f)) {
-		p->scale = 1;
+		p->scale = round_scale(sp, 1); /* codes 0: any scale its tensor's storage holds */
 		p->zp = 0;
 		return;
 	}
@@ -318,7 +389,7 @@ static int chan_calibrate(const float *x, int64_t m, const pass_qspec *sp, int b
 		return 0;
 	case IR_QS_SYMMETRIC: {
 		float Q = (float)((1 << (bits - 1)) - 1);
-		p->scale = amax > 1e-30f ? round_scale(sp, amax / Q) : 1;
+		p->scale = round_scale(sp, amax > 1e-30f ? amax / Q : 1);
 		if (mse && amax > 1e-30f) {
 			double best = chan_apply(x, m, sc, bits, p, NULL, NULL);
 			for (int s = 1; s < MSE_STEPS; s++) {
@@ -558,12 +629,22 @@ int pass_quantize(const float *w, const ir_shape *s, const pass_qspec *spec, ir_
 	if (!q->codes || (!q->levels && !q->scale) ||
 	    (spec->scheme == IR_QS_AFFINE && !q->zero_point) || !xb || !sb || !db || !cb)
 		goto oom;
+	pass_qspec sp = *spec;
+	sp.e8_on = false;
+	if (spec->byte_scales && !spec->f32_scales && bits <= PASS_E8_MAX_BITS &&
+	    spec->scheme != IR_QS_POW2 && spec->scheme != IR_QS_CODEBOOK) {
+		float amax = 0;
+		for (int64_t k = 0; k < n; k++)
+			amax = fmaxf(amax, fabsf(w[k]));
+		sp.e8_on = amax > 0;
+		sp.e8_e0 = pass_e8_base(2 * amax);
+	}
 	for (int64_t c = 0; c < C; c++) {
 		gather(w, outer, C, inner, c, xb);
 		chan_params p = {0};
 		if (q->levels)
 			p.levels = q->levels + ((size_t)c << bits);
-		if (chan_calibrate(xb, m, spec, bits, &p, sb))
+		if (chan_calibrate(xb, m, &sp, bits, &p, sb))
 			goto oom;
 		if (q->scale)
 			q->scale[c] = p.scale;

@@ -133,6 +133,7 @@ static int spec_for(const pass_quant_options *qo, bits_rule *rules, int nr, cons
 	s->calib = qo->mse_max_bits && bits <= qo->mse_max_bits ? PASS_CALIB_MSE : qo->calib;
 	s->percentile = qo->percentile > 0 ? qo->percentile : 99.9f;
 	s->f32_scales = qo->f32_scales;
+	s->byte_scales = !qo->act_bits && !qo->f16_scales; /* integer layers keep multipliers, not scales */
 	return bits;
 }
 
@@ -534,8 +535,10 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 			continue; /* shared, or kept float */
 		const pass_weight_grid *wg = handed(o, w);
 		if (wg) {
+			bool bs = T[nt].spec.byte_scales; /* the deployment's, whatever it trained at */
 			T[nt].spec = wg->spec;
 			T[nt].spec.axis = pass_weight_axis(n, 1);
+			T[nt].spec.byte_scales = bs;
 		}
 		T[nt].n = n;
 		T[nt].w = w;

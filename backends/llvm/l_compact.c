@@ -8,7 +8,8 @@
  * with its descriptor, a private constant:
  *   struct { ptr w, scale, zp, bias; float lo, hi; u16 p[CP_COUNT]; }
  *   w      packed codes (rows of dim 0 byte-aligned, l_qweight.c) or f32
- *   scale  per-channel scales, f32 or fp16 bit patterns; codebook: levels
+ *   scale  per-channel scales: f32, fp16 bit patterns or e8 codes (their
+ *          base exponent + 127 in p[CP_SE]); codebook: levels
  *   zp     affine zero points, packed like the codes or i32; NULL: the
  *          constant p[CP_Z] (symmetric: 2^(bits-1))
  *   bias   f32 [M], fp16 bit patterns (pass_bias_f16), or NULL
@@ -36,7 +37,7 @@ enum {
 	CP_N = BE_CG_N, CP_C = BE_CG_C, CP_IH = BE_CG_IH, CP_IW = BE_CG_IW, CP_M = BE_CG_M, CP_OH = BE_CG_OH,
 	CP_OW = BE_CG_OW, CP_KH = BE_CG_KH, CP_KW = BE_CG_KW, CP_SH = BE_CG_SH, CP_SW = BE_CG_SW, CP_PH = BE_CG_PH,
 	CP_PW = BE_CG_PW, CP_DH = BE_CG_DH, CP_DW = BE_CG_DW, CP_G = BE_CG_G,
-	CP_BITS = BE_CG_COUNT, CP_ROWB, CP_Z, CP_PC, CP_COUNT
+	CP_BITS = BE_CG_COUNT, CP_ROWB, CP_Z, CP_PC, CP_SE, CP_COUNT
 };
 
 enum { D_W, D_SCALE, D_ZP, D_BIAS, D_LO, D_HI, D_P };
@@ -47,14 +48,14 @@ typedef enum { KK_F32, KK_INT, KK_BIN, KK_TERN, KK_POW2, KK_CB, KK_COUNT } kk_ki
 
 typedef struct ck_key {
 	kk_kind kind;
-	bool scale16;
+	int scale_mode; /* BE_SC_* */
 	int zp_mode; /* BE_ZP_* */
 	bool bias16; /* the bias holds fp16 bit patterns (pass_bias_f16) */
 } ck_key;
 
 static int key_index(const ck_key *k)
 {
-	return (((int)k->kind * 2 + k->scale16) * 3 + k->zp_mode) * 2 + k->bias16;
+	return (((int)k->kind * 3 + k->scale_mode) * 3 + k->zp_mode) * 2 + k->bias16;
 }
 
 static LLVMTypeRef desc_type(be_fn *f)
@@ -210,7 +211,8 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 {
 	static const char *const kname[KK_COUNT] = {"f32", "int", "bin", "tern", "pow2", "cb"};
 	char name[160];
-	snprintf(name, sizeof name, "%s.k.%s%s%s%s", f->name, kname[key->kind], key->scale16 ? ".h" : "",
+	snprintf(name, sizeof name, "%s.k.%s%s%s%s", f->name, kname[key->kind],
+	         key->scale_mode == BE_SC_F16 ? ".h" : key->scale_mode == BE_SC_E8 ? ".e8" : "",
 	         key->zp_mode == BE_ZP_PACKED ? ".zp" : key->zp_mode == BE_ZP_I32 ? ".zi" : "",
 	         key->bias16 ? ".bh" : "");
 	be_kstate ks;
@@ -308,7 +310,9 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	/* y = y * scale + bias, clamped to [lo, hi]. */
 	LLVMValueRef s = NULL;
 	if (key->kind != KK_F32 && key->kind != KK_CB) {
-		be_qw_view v = {.scale = k->scale, .scale16 = key->scale16};
+		be_qw_view v = {.scale = k->scale, .scale_mode = key->scale_mode};
+		if (key->scale_mode == BE_SC_E8)
+			v.e8bits = LLVMBuildShl(b, LLVMBuildTrunc(b, k->p[CP_SE], f->i32, ""), LLVMConstInt(f->i32, 23, 0), "");
 		s = be_qw_scale(f, &v, mc);
 	}
 	LLVMValueRef bslot = be_entry_alloca(f, f->f32, "bias");
@@ -456,7 +460,7 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	if (bv && (ir_shape_numel(&bv->shape) != P[CP_M] || bv->dt != IR_DT_F32))
 		return 1;
 
-	ck_key key = {KK_F32, false, BE_ZP_NONE, bv && f->half[bv->id]};
+	ck_key key = {KK_F32, BE_SC_F32, BE_ZP_NONE, bv && f->half[bv->id]};
 	LLVMValueRef wp, sp = NULL, zp = NULL;
 	if (packed) {
 		const ir_quant *iq = wv->quant;
@@ -466,7 +470,9 @@ int be_l_compact(be_fn *f, const ir_node *n)
 		P[CP_PC] = iq->nchan == 1 ? 0 : 1;
 		P[CP_BITS] = q.bits;
 		P[CP_ROWB] = q.rowbytes;
-		key.scale16 = q.scale16;
+		key.scale_mode = q.scale_mode;
+		if (q.scale_mode == BE_SC_E8)
+			P[CP_SE] = (int64_t)(LLVMConstIntGetZExtValue(q.e8bits) >> 23);
 		wp = q.packed;
 		sp = q.scale;
 		switch (iq->scheme) {
@@ -484,7 +490,7 @@ int be_l_compact(be_fn *f, const ir_node *n)
 		case IR_QS_POW2: key.kind = KK_POW2; break;
 		case IR_QS_CODEBOOK:
 			key.kind = KK_CB;
-			key.scale16 = false;
+			key.scale_mode = BE_SC_F32;
 			sp = q.levels;
 			break;
 		default: return 1;

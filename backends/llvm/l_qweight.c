@@ -5,16 +5,19 @@
  * LSB first, each row of dim 0 on a byte boundary) is emitted as
  *   - the packed bytes (one i8 array, plus one zero byte so that a code
  *     straddling two bytes can always read both),
- *   - per-channel parameters: scales as fp16 bit patterns (i16 [nchan])
- *     when every scale is an fp16 normal number or 0 (the quantizer rounds
- *     them so by default: pass_f16_round), else f32 [nchan]; affine zero
+ *   - per-channel parameters: scales as e8 codes (i8 [nchan]) when every
+ *     one is an e8 value of one base (low-bit layers: pass_e8_round), else
+ *     as fp16 bit patterns (i16 [nchan]) when every scale is an fp16 normal
+ *     number or 0 (the quantizer rounds them so by default:
+ *     pass_f16_round), else f32 [nchan]; affine zero
  *     points packed like the codes (bits each, LSB first, one zero byte
  *     after) when they lie in [0, 2^bits), else i32 [nchan]; codebook
  *     levels f32 [nchan << bits],
  * and never as floats (passes/quant.h: pass_quant_scales_f16,
  * pass_quant_zp_packable).  An fp16 scale h is widened with integer
  * operations only (no FP16 hardware or library call):
- *   f32 bits = (h & 0x8000) << 16 | ((h & 0x7fff) + 0x1c000) << 13, 0 for h = 0.
+ *   f32 bits = (h & 0x8000) << 16 | ((h & 0x7fff) + 0x1c000) << 13, 0 for h = 0;
+ * an e8 code k likewise: f32 bits = (k << 19) + ((e0 + 127) << 23), 0 for k = 0.
  * be_wld/be_wld_rc return one weight as an f32
  * value computed from its code exactly as pass_dequantize does, so the
  * native result equals the interpreter's simulation (DQ(w), float
@@ -80,6 +83,23 @@ LLVMValueRef be_f16_array(be_fn *f, const float *d, int64_t n)
 	}
 	LLVMValueRef a = LLVMConstArray2(i16, el, (uint64_t)n);
 	free(el);
+	return a;
+}
+
+/* The e8 codes of d (each 0 or e8 at base e0: pass_quant_scales_e8). */
+static LLVMValueRef e8_array(be_fn *f, const float *d, int64_t n, int e0)
+{
+	char *buf = calloc((size_t)(n > 0 ? n : 1), 1);
+	if (!buf)
+		return NULL;
+	for (int64_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &d[i], sizeof u);
+		if (u)
+			buf[i] = (char)((u - ((uint32_t)(e0 + 127) << 23)) >> 19);
+	}
+	LLVMValueRef a = LLVMConstStringInContext2(f->ctx, buf, (size_t)(n > 0 ? n : 1), 1);
+	free(buf);
 	return a;
 }
 
@@ -166,12 +186,16 @@ static be_qw *qw_of(be_fn *f, const ir_value *v)
 			return NULL;
 		w->v.levels = qglobal(f, v, "l", a, 4);
 	} else {
-		bool h = pass_quant_scales_f16(q);
-		w->v.scale16 = h;
-		LLVMValueRef a = h ? be_f16_array(f, q->scale, q->nchan) : f32_array(f, q->scale, q->nchan);
+		int e0 = 0;
+		bool e8 = pass_quant_scales_e8(q, &e0), h = !e8 && pass_quant_scales_f16(q);
+		w->v.scale_mode = e8 ? BE_SC_E8 : h ? BE_SC_F16 : BE_SC_F32;
+		LLVMValueRef a = e8  ? e8_array(f, q->scale, q->nchan, e0)
+		                 : h ? be_f16_array(f, q->scale, q->nchan)
+		                     : f32_array(f, q->scale, q->nchan);
 		if (!a)
 			return NULL;
-		w->v.scale = qglobal(f, v, "s", a, h ? 2 : 4);
+		w->v.scale = qglobal(f, v, "s", a, e8 ? 1 : h ? 2 : 4);
+		w->v.e8bits = LLVMConstInt(f->i32, (unsigned long long)(uint32_t)(e0 + 127) << 23, 0);
 	}
 	if (q->scheme == IR_QS_AFFINE) {
 		bool fit = pass_quant_zp_packable(q);
@@ -264,9 +288,19 @@ LLVMValueRef be_f16_widen(be_fn *f, LLVMValueRef h)
 	                       be_cf(f, 0), r, "");
 }
 
+LLVMValueRef be_e8_widen(be_fn *f, LLVMValueRef k, LLVMValueRef base)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef u = LLVMBuildAdd(b, LLVMBuildShl(b, k, LLVMConstInt(f->i32, 19, 0), ""), base, "");
+	return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, k, LLVMConstInt(f->i32, 0, 0), ""), be_cf(f, 0),
+	                       LLVMBuildBitCast(b, u, f->f32, ""), "");
+}
+
 LLVMValueRef be_qw_scale(be_fn *f, const be_qw_view *v, LLVMValueRef c)
 {
-	if (!v->scale16)
+	if (v->scale_mode == BE_SC_E8)
+		return be_e8_widen(f, LLVMBuildZExt(f->b, ld_typed(f, f->i8, v->scale, c, 1), f->i32, ""), v->e8bits);
+	if (v->scale_mode == BE_SC_F32)
 		return ld_typed(f, f->f32, v->scale, c, 4);
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	return be_f16_widen(f, LLVMBuildZExt(f->b, ld_typed(f, i16, v->scale, c, 2), f->i32, ""));

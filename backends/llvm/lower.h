@@ -12,7 +12,7 @@
 #include "backend.h"
 #include "kernel.h"
 
-enum { BE_COMPACT_KINDS = 96, BE_LAYER_SLOTS = 32 };
+enum { BE_COMPACT_KINDS = 108, BE_LAYER_SLOTS = 32 };
 
 /* A pointer a layer function takes as a parameter (lower.c, layer_fn):
  * an arena offset, a caller's input or output buffer, or a global. */
@@ -125,6 +125,9 @@ LLVMValueRef be_vld(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef id
 /* The f32 of fp16 bit pattern h (an i32 holding 0 or a normal number),
  * by integer operations only: no FP16 hardware or library call. */
 LLVMValueRef be_f16_widen(be_fn *f, LLVMValueRef h);
+/* The f32 of e8 code k (an i32; passes/quant.h: pass_quant_scales_e8),
+ * base = (e0 + 127) << 23 (an i32): 0 for k = 0. */
+LLVMValueRef be_e8_widen(be_fn *f, LLVMValueRef k, LLVMValueRef base);
 /* The fp16 bit patterns (i16 array) of d[0..n), each 0 or pass_f16_exact. */
 LLVMValueRef be_f16_array(be_fn *f, const float *d, int64_t n);
 void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v);
@@ -185,9 +188,11 @@ LLVMValueRef be_wld(be_fn *f, const ir_value *v, LLVMValueRef idx);
 /* The encoding of a packed weight, for kernels that decode it themselves
  * (l_compact.c): the globals l_qweight.c emitted and how to read them. */
 enum { BE_ZP_NONE, BE_ZP_PACKED, BE_ZP_I32 };
+enum { BE_SC_F32, BE_SC_F16, BE_SC_E8 };
 typedef struct be_qw_view {
 	LLVMValueRef packed, scale, zp, levels; /* NULL when absent */
-	bool scale16;     /* scale holds fp16 bit patterns (i16) */
+	int scale_mode;   /* BE_SC_*: f32, fp16 bit patterns (i16), e8 codes (i8) */
+	LLVMValueRef e8bits; /* BE_SC_E8: (e0 + 127) << 23, an i32 (pass_quant_scales_e8) */
 	int zp_mode;      /* BE_ZP_*: packed at `bits` per entry like the codes */
 	int bits;
 	int64_t rowbytes; /* bytes per row of dim 0 */

@@ -142,13 +142,13 @@ for line in "${lines[@]}"; do
 done
 
 # The compact kernels are shared: at 2 bits on Cortex-M (default policy)
-# the module defines one kernel for the encoding (fp16 scales, packed zero
-# points, fp16 biases: .h.zp.bh) and calls it once per conv/gemm layer; at
+# the module defines one kernel for the encoding (e8 scales, packed zero
+# points, fp16 biases: .e8.zp.bh) and calls it once per conv/gemm layer; at
 # -O3 there is none.
 nl=$("$qgtc" "$model" --emit ir | grep -cE '= (conv|gemm)\(')
 ll=$("$qgtc" "$model" -b 2 --target armv7em --emit llvm -o -)
-nk=$(printf '%s\n' "$ll" | grep -cE '^define internal .*@[a-z_0-9]+\.k\.int\.h\.zp\.bh\(')
-nc=$(printf '%s\n' "$ll" | grep -cE 'call .*@[a-z_0-9]+\.k\.int\.h\.zp\.bh\(')
+nk=$(printf '%s\n' "$ll" | grep -cE '^define internal .*@[a-z_0-9]+\.k\.int\.e8\.zp\.bh\(')
+nc=$(printf '%s\n' "$ll" | grep -cE 'call .*@[a-z_0-9]+\.k\.int\.e8\.zp\.bh\(')
 n3=$("$qgtc" "$model" -b 2 --target armv7em -O3 --emit llvm -o - | grep -cE '@[a-z_0-9]+\.k\.' || true)
 if [ "$nk" = 1 ] && [ "$nc" = "$nl" ] && [ "$nl" -gt 1 ] && [ "$n3" = 0 ]; then
 	echo "shared kernel: ok, 1 kernel, $nc calls for $nl layers; none at -O3"

@@ -363,6 +363,26 @@ lo = t[\"quantized_params\"] * b / 8
 sys.exit(not (r[\"layers\"] and all(l[\"bits\"] == b for l in r[\"layers\"])
               and lo <= t[\"packed_weight_bytes\"] <= 1.05 * lo + 64))" "$T/rs.json" $want'
 done
+# Low-bit parameters: at 2 bits the scales take one byte a channel (e8) and
+# the biases of quantized layers two (fp16); --scale-dtype f16 and
+# --bias-dtype f32 keep the wider forms, and the report and the object
+# agree on the bytes saved.
+for dt in "e8 f16" "f16 f16" "f16 f32"; do
+	set -- $dt
+	q "$FASHION" -b 2 --scale-dtype "$1" --bias-dtype "$2" --target armv7em --report-json "$T/p_$1_$2.json" -o "$T/p_$1_$2.o"
+	[ $rc -eq 0 ] || bad "-b 2 --scale-dtype $1 --bias-dtype $2 compiles"
+done
+check "at 2 bits: scales in one byte a channel and biases in two, as the report and the object count them" \
+	/usr/bin/python3 -c "
+import json, sys
+def r(k):
+    j = json.load(open(sys.argv[1] + '/p_' + k + '.json'))
+    return j['totals'], j['object']['rodata'], sum(l['channels'] for l in j['layers'])
+(a, ra, ch), (b, rb, _), (c, rc, _) = r('e8_f16'), r('f16_f16'), r('f16_f32')
+ok = (b['qparam_bytes'] - a['qparam_bytes'] == ch and c['float_param_bytes'] == 2 * b['float_param_bytes']
+      and b['float_param_bytes'] == 2 * b['float_params'] and b['float_params'] > 0
+      and abs((rb - ra) - ch) <= 16 and abs((rc - rb) - b['float_param_bytes']) <= 16)
+sys.exit(not ok)" "$T"
 q "$FASHION" -a 8 --calib-data "$FMNIST" --report layers --emit ir -o /dev/null
 check "--report layers says the Fashion CNN is integer from end to end" \
 	eval '[ $rc -eq 0 ] && grep -q "^layers: [0-9]* integer, 0 float, 2 quantize/dequantize" "$T/out"'

@@ -622,7 +622,9 @@ static void test_quant_pass_handed_grids(void **state)
 	dw = ir_graph_find_value(g, "deconv.w");
 	assert_int_equal(c1->quant->bits, 2);
 	assert_int_equal(c1->quant->axis, 0); /* the deploying node's */
+	assert_true(pass_quant_scales_e8(c1->quant, NULL)); /* deployed in one byte */
 	assert_int_equal(fc->quant->bits, 8);
+	assert_false(pass_quant_scales_e8(fc->quant, NULL));
 	assert_int_equal(dw->quant->scheme, IR_QS_CODEBOOK);
 	assert_int_equal(dw->quant->axis, 1);
 	/* on its levels already: quantizing moved nothing */
@@ -684,6 +686,73 @@ static void test_quant_bias_correction_means(void **state)
 	free(cal);
 	ir_graph_destroy(g);
 	diag_sink_fini(&d);
+}
+
+/* Scales in one byte at 2 bits or fewer: the e8 rule (nearest, ties to
+ * even, clamped to codes 1..255; values worked by hand and checked with
+ * Python's exact arithmetic), the base, the storage predicate, and what
+ * quantize gives at 2 bits (e8), at 4 and 8 (fp16), and with f32 scales. */
+static void test_quant_e8_scales(void **state)
+{
+	(void)state;
+	static const struct { float s; int e0; float want; } r[] = {
+	    {0.3f, -15, 0.296875f},               /* 1.2 * 2^-2 -> 19/16 * 2^-2 */
+	    {1.03125f, -15, 1.0f},                /* a tie: to the even code */
+	    {1.09375f, -15, 1.125f},              /* a tie: to the even code */
+	    {0x1p-15f, -15, 0x1.1p-15f},          /* code 0 is zero: up to code 1 */
+	    {1e-9f, -15, 0x1.1p-15f},             /* below the range */
+	    {100.0f, -15, 1.9375f},               /* above it: code 255 */
+	    {0.1f, -10, 0.1015625f},
+	    {0.0f, -10, 0.0f},
+	};
+	for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
+		assert_float_equal(pass_e8_round(r[i].s, r[i].e0), r[i].want, 0);
+	assert_int_equal(pass_e8_base(1.8f), -15); /* [1, 2) is the top octave */
+	assert_int_equal(pass_e8_base(2.0f), -14);
+	/* storage: one base for all, the least one; 2^e itself is code 16 */
+	float sc[3] = {0.296875f, 0.0f, 1.9375f};
+	ir_quant q = {.scale = sc, .nchan = 3, .bits = 2};
+	int e0 = 0;
+	assert_true(pass_quant_scales_e8(&q, &e0));
+	assert_int_equal(e0, -2);
+	sc[1] = 0.25f; /* 2^-2 exactly: the base goes one octave down */
+	assert_true(pass_quant_scales_e8(&q, &e0));
+	assert_int_equal(e0, -3);
+	sc[1] = 0x1p-20f; /* 20 octaves apart */
+	assert_false(pass_quant_scales_e8(&q, NULL));
+	sc[1] = 0.3f; /* finer than 4 mantissa bits */
+	assert_false(pass_quant_scales_e8(&q, NULL));
+	float neg[2] = {-0.25f, -0.5f};
+	ir_quant qn = {.scale = neg, .nchan = 2, .bits = 2};
+	assert_false(pass_quant_scales_e8(&qn, NULL));
+	/* quantize: e8 at 2 bits, fp16 at 8, exact f32 when asked */
+	enum { C = 6, K = 9 };
+	float w[C * K];
+	srand(5);
+	for (int i = 0; i < C * K; i++)
+		w[i] = frand() * (float)(1 + i / K); /* channels of different ranges */
+	w[2 * K + 3] = 0; /* and a dead channel */
+	for (int k = 0; k < K; k++)
+		w[4 * K + k] = 0;
+	ir_shape s = S2(C, K);
+	for (int mode = 0; mode < 4; mode++) {
+		pass_qspec sp;
+		pass_qspec_default(&sp);
+		sp.bits = mode == 1 ? 8 : mode == 3 ? 4 : 2;
+		sp.calib = PASS_CALIB_MSE;
+		sp.byte_scales = true;
+		sp.f32_scales = mode == 2;
+		ir_quant qq;
+		float dq[C * K];
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		assert_int_equal(pass_quantize(w, &s, &sp, NULL, &qq, dq, NULL, &d), 0);
+		assert_int_equal(pass_quant_scales_e8(&qq, &e0), mode == 0);
+		if (mode == 1 || mode == 3)
+			assert_true(pass_quant_scales_f16(&qq));
+		pass_quant_free(&qq);
+		diag_sink_fini(&d);
+	}
 }
 
 /* Biases of quantized float layers in half precision: the rounding rule
@@ -834,6 +903,7 @@ int main(void)
 	    cmocka_unit_test(test_quant_mse_per_layer),
 	    cmocka_unit_test(test_quant_bias_correction_means),
 	    cmocka_unit_test(test_quant_f16_biases),
+	    cmocka_unit_test(test_quant_e8_scales),
 	    cmocka_unit_test(test_quant_bitpack_layout),
 	    cmocka_unit_test(test_quant_bitpack_round_trip),
 	};
