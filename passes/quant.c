@@ -156,17 +156,26 @@ static float percentile_sorted(const float *s, int64_t m, double P)
 	return (float)((double)s[i] + f * ((double)s[i + 1] - (double)s[i]));
 }
 
+/* x (a finite normal number) to the nearest with `keep` mantissa bits,
+ * ties to even. */
+static float round_mantissa(float x, int keep)
+{
+	int drop = 23 - keep;
+	uint32_t u;
+	memcpy(&u, &x, sizeof u);
+	u += (1u << (drop - 1)) - 1u + ((u >> drop) & 1u);
+	u &= ~((1u << drop) - 1u);
+	float r;
+	memcpy(&r, &u, sizeof r);
+	return r;
+}
+
 float pass_f16_round(float x)
 {
 	float a = fabsf(x);
 	if (!(a >= 0x1p-14f && a <= 65504.0f))
 		return x;
-	uint32_t u;
-	memcpy(&u, &x, sizeof u);
-	u += 0x0fffu + ((u >> 13) & 1u); /* to nearest, ties to even, at 10 mantissa bits */
-	u &= ~0x1fffu;
-	float r;
-	memcpy(&r, &u, sizeof r);
+	float r = round_mantissa(x, 10);
 	return fabsf(r) <= 65504.0f ? r : x;
 }
 
@@ -267,12 +276,7 @@ float pass_e8_round(float s, int e0)
 		return lo;
 	if (s >= hi)
 		return hi;
-	uint32_t u;
-	memcpy(&u, &s, sizeof u);
-	u += 0x3ffffu + ((u >> 19) & 1u); /* to nearest, ties to even, at 4 mantissa bits */
-	u &= ~0x7ffffu;
-	float r;
-	memcpy(&r, &u, sizeof r);
+	float r = round_mantissa(s, 4);
 	return r > hi ? hi : r;
 }
 
