@@ -3,6 +3,7 @@
 # models at FP32, 8, 4 and 2 bits (Cortex-M4F, --target armv7em).
 #
 #   bench/size.sh [QGTC] [MODELS_DIR] [SCRATCH]
+#   env SIZE_FLAGS: more flags for every quantized build (e.g. --scale-dtype e8)
 #
 # QGTC defaults to build/tools/qgtc.  MODELS_DIR holds NAME/model.onnx as
 # tests/torch/export_models.py writes them; when it is missing they are
@@ -57,7 +58,7 @@ for m in $names; do
 	printf '%-22s %5s %10d %10s %9s %9s\n' "$m" fp32 "$f32" - - 1.00x
 	for b in 8 4 2; do
 		ob=$scratch/$m.b$b.o
-		rep=$("$qgtc" "$onnx" -b "$b" --target armv7em -o "$ob" --report size) ||
+		rep=$("$qgtc" "$onnx" -b "$b" ${SIZE_FLAGS:-} --target armv7em -o "$ob" --report size) ||
 			{ echo "$m: -b $b compile failed"; status=1; continue; }
 		fl=$(flash "$ob")
 		bound=$(printf '%s\n' "$rep" | awk '/^ *packed weights/ { print $3; exit }')
@@ -80,8 +81,8 @@ printf '%s' "${goals:-}"
 m=mobilenet_v1_025_vww
 if [ -f "$models/$m/model.onnx" ] &&
 	"$qgtc" "$models/$m/model.onnx" --target armv7em -Os -o "$scratch/$m.fp32s.o" >/dev/null &&
-	"$qgtc" "$models/$m/model.onnx" -b 2 --target armv7em -Os -o "$scratch/$m.b2s.o" >/dev/null &&
-	"$qgtc" "$models/$m/model.onnx" -b 2 --target armv7em -O3 -o "$scratch/$m.b2f.o" >/dev/null; then
+	"$qgtc" "$models/$m/model.onnx" -b 2 ${SIZE_FLAGS:-} --target armv7em -Os -o "$scratch/$m.b2s.o" >/dev/null &&
+	"$qgtc" "$models/$m/model.onnx" -b 2 ${SIZE_FLAGS:-} --target armv7em -O3 -o "$scratch/$m.b2f.o" >/dev/null; then
 	a=$(flash "$scratch/$m.fp32s.o") b=$(flash "$scratch/$m.b2s.o") c=$(flash "$scratch/$m.b2f.o")
 	awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN {
 		printf "MobileNetV1-0.25 at -Os: FP32 %d, 2-bit %d (%.2fx); 2-bit at -O3 (speed kernels): %d\n", a, b, a / b, c }'

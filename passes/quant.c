@@ -635,25 +635,36 @@ int pass_quantize(const float *w, const ir_shape *s, const pass_qspec *spec, ir_
 		goto oom;
 	pass_qspec sp = *spec;
 	sp.e8_on = false;
-	if (spec->byte_scales && !spec->f32_scales && bits <= PASS_E8_MAX_BITS &&
-	    spec->scheme != IR_QS_POW2 && spec->scheme != IR_QS_CODEBOOK) {
-		float amax = 0;
-		for (int64_t k = 0; k < n; k++)
-			amax = fmaxf(amax, fabsf(w[k]));
-		sp.e8_on = amax > 0;
-		sp.e8_e0 = pass_e8_base(2 * amax);
-	}
-	for (int64_t c = 0; c < C; c++) {
-		gather(w, outer, C, inner, c, xb);
-		chan_params p = {0};
-		if (q->levels)
-			p.levels = q->levels + ((size_t)c << bits);
-		if (chan_calibrate(xb, m, &sp, bits, &p, sb))
-			goto oom;
-		if (q->scale)
-			q->scale[c] = p.scale;
-		if (q->zero_point)
-			q->zero_point[c] = p.zp;
+	bool e8 = spec->byte_scales && !spec->f32_scales && bits <= PASS_E8_MAX_BITS &&
+	          spec->scheme != IR_QS_POW2 && spec->scheme != IR_QS_CODEBOOK;
+	/* e8: the channels on the fp16 grid first; when their nonzero scales
+	 * span at most 14 octaves, again on the e8 grid of the largest one's
+	 * base (else the smallest would be clamped up, their weights lost). */
+	for (int pass = 0; pass < 2; pass++) {
+		for (int64_t c = 0; c < C; c++) {
+			gather(w, outer, C, inner, c, xb);
+			chan_params p = {0};
+			if (q->levels)
+				p.levels = q->levels + ((size_t)c << bits);
+			if (chan_calibrate(xb, m, &sp, bits, &p, sb))
+				goto oom;
+			if (q->scale)
+				q->scale[c] = p.scale;
+			if (q->zero_point)
+				q->zero_point[c] = p.zp;
+		}
+		if (pass || !e8)
+			break;
+		float lo = INFINITY, hi = 0;
+		for (int64_t c = 0; c < C; c++)
+			if (q->scale[c] > 0) {
+				lo = fminf(lo, q->scale[c]);
+				hi = fmaxf(hi, q->scale[c]);
+			}
+		if (!(hi > 0) || hi > lo * 0x1p14f)
+			break;
+		sp.e8_on = true;
+		sp.e8_e0 = pass_e8_base(hi * 1.0625f); /* room for rounding up */
 	}
 	double e = apply_all(w, s, q, dq, xb, db, cb);
 	if (err)

@@ -147,14 +147,18 @@ bool pass_quant_scales_f16(const ir_quant *q);
  *   s = 2^(e0 + (k >> 4)) * (1 + (k & 15) / 16),
  * k = 0 for 0, e0 a base exponent per tensor.  The f32 bits of s are
  * ((e0 + 127) << 23) + (k << 19), so a code widens with a shift and an
- * add.  At PASS_E8_MAX_BITS bits or fewer (unless --scale-dtype f16 or f32)
- * the quantizer rounds scales so: pass_e8_base(twice the tensor's largest
- * |w|, above any scale of it) gives e0, pass_e8_round the nearest code's
- * value (ties to even, clamped to codes 1..255).  The relative error, at
- * most 2^-5, moves the outermost level of a b-bit grid by at most
- * 2^(b-6) steps: 1/16 of a step at 2 bits.  (At 4 bits, a quarter step,
- * PTQ lost 0.5 pt on average over the demo and the held-out models.)
- * pass_quant_scales_e8 says
+ * add.  With --scale-dtype e8, at PASS_E8_MAX_BITS bits or fewer with
+ * float activations, the quantizer rounds scales so: it calibrates on the
+ * fp16 grid, and when the nonzero scales span at most 14 octaves it
+ * calibrates again with pass_e8_base(the largest, plus room) as e0 and
+ * pass_e8_round (the nearest code's value, ties to even, clamped to codes
+ * 1..255) as the rounding; else the tensor keeps fp16 scales.  The
+ * relative error, at most 2^-5, moves the outermost level of a b-bit grid
+ * by at most 2^(b-6) steps: 1/16 of a step at 2 bits (at 4 bits a quarter
+ * step, and PTQ lost 0.5 pt on average over the demo and the held-out
+ * models).  It is not the default: under QGT (which trains on the fp16
+ * grid; quantize rounds the scales when it deploys) it cost 0.15 pt on
+ * average at 2 bits over the held-out models.  pass_quant_scales_e8 says
  * whether q's scales are stored so (the backend stores them so, the size
  * report counts them so): every one 0 or such a value for one e0, the
  * least base that holds them all in *e0. */
@@ -207,8 +211,8 @@ typedef struct pass_quant_options {
 	bool per_tensor;            /* --granularity per-tensor */
 	pass_calib calib;           /* --calib */
 	float percentile;           /* --calib percentile:P */
-	bool f32_scales;            /* --scale-dtype f32 (default e8/f16: pass_e8_round, pass_f16_round) */
-	bool f16_scales;            /* --scale-dtype f16: no e8 at any width */
+	bool f32_scales;            /* --scale-dtype f32 (default f16: see pass_f16_round) */
+	bool e8_scales;             /* --scale-dtype e8: one byte at 2 bits or fewer (pass_e8_round) */
 	bool f32_biases;            /* --bias-dtype f32 (default f16: see pass_bias_round) */
 	const char *bits_rules;     /* --bits 'NAME=B,GLOB=B'; B 1..8, or 32/fp32: keep float; may be NULL */
 	int mse_max_bits;           /* a layer at this many bits or fewer takes

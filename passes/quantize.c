@@ -133,7 +133,7 @@ static int spec_for(const pass_quant_options *qo, bits_rule *rules, int nr, cons
 	s->calib = qo->mse_max_bits && bits <= qo->mse_max_bits ? PASS_CALIB_MSE : qo->calib;
 	s->percentile = qo->percentile > 0 ? qo->percentile : 99.9f;
 	s->f32_scales = qo->f32_scales;
-	s->byte_scales = !qo->act_bits && !qo->f16_scales; /* integer layers keep multipliers, not scales */
+	s->byte_scales = qo->e8_scales && !qo->act_bits; /* integer layers keep multipliers, not scales */
 	return bits;
 }
 

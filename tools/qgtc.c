@@ -145,9 +145,9 @@ static const drv_opt options[] = {
 	 "per-channel (default) or per-tensor"},
 	{OPT_CALIB, "--calib", NULL, "METHOD", GRP_QUANT,
 	 "weight range: minmax (default), mse, percentile[:P] (P default 99.9)"},
-	{OPT_SCALE_DTYPE, "--scale-dtype", NULL, "e8|f16|f32", GRP_QUANT,
-	 "per-channel scales rounded before the codes are chosen: e8 (default: one byte at 2 bits or "
-	 "fewer with float activations, else fp16), f16, or exact f32"},
+	{OPT_SCALE_DTYPE, "--scale-dtype", NULL, "f16|e8|f32", GRP_QUANT,
+	 "per-channel scales rounded before the codes are chosen: fp16 (default), e8 (one byte at 2 "
+	 "bits or fewer with float activations, else fp16; 2^-5 relative), or exact f32"},
 	{OPT_BIAS_DTYPE, "--bias-dtype", NULL, "f16|f32", GRP_QUANT,
 	 "biases of quantized layers with float activations as fp16 (default; rounded) or f32"},
 	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR|FILE.npy", GRP_QUANT,
@@ -298,7 +298,7 @@ static const drv_choices choices[] = {
 	  {"binary", IR_QS_BINARY}, {"ternary", IR_QS_TERNARY}, {"codebook", IR_QS_CODEBOOK},
 	  {"sq", SCHEME_SQ}}},
 	{OPT_GRANULARITY, "must be", NULL, {{"per-channel", 0}, {"per-tensor", 1}}},
-	{OPT_SCALE_DTYPE, "must be", NULL, {{"e8", 0}, {"f16", 1}, {"f32", 2}}},
+	{OPT_SCALE_DTYPE, "must be", NULL, {{"f16", 0}, {"e8", 1}, {"f32", 2}}},
 	{OPT_BIAS_DTYPE, "must be", NULL, {{"f16", 0}, {"f32", 1}}},
 	{OPT_CALIB, "must be", "[:P] with P in (50, 100]",
 	 {{"minmax", PASS_CALIB_MINMAX}, {"mse", PASS_CALIB_MSE},
@@ -979,7 +979,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		return 0;
 	case OPT_SCALE_DTYPE:
 		o->quant.f32_scales = pick == 2;
-		o->quant.f16_scales = pick == 1;
+		o->quant.e8_scales = pick == 1;
 		return 0;
 	case OPT_BIAS_DTYPE:
 		o->quant.f32_biases = pick;

@@ -606,7 +606,7 @@ static void test_quant_pass_handed_grids(void **state)
 	float *w = dw->data;
 	for (int64_t k = 0; k < ir_shape_numel(&dw->shape); k++)
 		w[k] = 0.125f * (float)((k / 4 % 3) * 2 - 3 + (k % 2)) - 0.01f * (float)(k / 4 % 3);
-	pass_quant_options qo = {.bits = 8, .scheme = IR_QS_AFFINE};
+	pass_quant_options qo = {.bits = 8, .scheme = IR_QS_AFFINE, .e8_scales = true};
 	pass_qspec two, cb;
 	pass_qspec_default(&two);
 	two.bits = 2;
@@ -753,6 +753,24 @@ static void test_quant_e8_scales(void **state)
 		pass_quant_free(&qq);
 		diag_sink_fini(&d);
 	}
+	/* channels 2^15 apart: one byte would clamp the small one up and lose
+	 * its weights; the tensor keeps fp16 scales */
+	for (int k = 0; k < K; k++)
+		w[4 * K + k] = 2e-4f * frand();
+	pass_qspec sp;
+	pass_qspec_default(&sp);
+	sp.bits = 2;
+	sp.byte_scales = true;
+	ir_quant qw;
+	float dqw[C * K];
+	diag_sink dw;
+	diag_sink_init_capture(&dw);
+	assert_int_equal(pass_quantize(w, &s, &sp, NULL, &qw, dqw, NULL, &dw), 0);
+	assert_false(pass_quant_scales_e8(&qw, NULL));
+	assert_true(pass_quant_scales_f16(&qw));
+	assert_true(qw.scale[4] > 0 && qw.scale[4] < 1e-3f);
+	pass_quant_free(&qw);
+	diag_sink_fini(&dw);
 }
 
 /* Biases of quantized float layers in half precision: the rounding rule
