@@ -157,7 +157,7 @@ bool pass_quant_scales_f16(const ir_quant *q);
  * by at most 2^(b-6) steps: 1/16 of a step at 2 bits (at 4 bits a quarter
  * step, and PTQ lost 0.5 pt on average over the demo and the held-out
  * models).  It is not the default: under QGT (which trains on the fp16
- * grid; quantize rounds the scales when it deploys) it cost 0.15 pt on
+ * grid; quantize rounds the scales when it deploys) it cost 0.10 pt on
  * average at 2 bits over the held-out models.  pass_quant_scales_e8 says
  * whether q's scales are stored so (the backend stores them so, the size
  * report counts them so): every one 0 or such a value for one e0, the
