@@ -280,6 +280,13 @@ float pass_e8_round(float s, int e0)
 	return r > hi ? hi : r;
 }
 
+unsigned pass_e8_code(float s, int e0)
+{
+	uint32_t u;
+	memcpy(&u, &s, sizeof u);
+	return u ? (u - ((uint32_t)(e0 + 127) << 23)) >> 19 : 0;
+}
+
 bool pass_quant_scales_e8(const ir_quant *q, int *e0)
 {
 	if (!q->scale || q->levels)

@@ -165,6 +165,8 @@ bool pass_quant_scales_f16(const ir_quant *q);
 enum { PASS_E8_MAX_BITS = 2 };
 int pass_e8_base(float smax);
 float pass_e8_round(float s, int e0);
+/* The code of s (0 or an e8 value at base e0): the inverse of the rule above. */
+unsigned pass_e8_code(float s, int e0);
 bool pass_quant_scales_e8(const ir_quant *q, int *e0);
 bool pass_quant_zp_packable(const ir_quant *q);
 /* The biases of layers that keep float activations but quantized weights

@@ -319,9 +319,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMBuildStore(b, be_cf(f, 0), bslot);
 	be_if hb;
 	be_if_begin(f, &hb, LLVMBuildIsNotNull(b, k->bias, ""));
-	LLVMBuildStore(b, key->bias16 ? be_f16_widen(f, LLVMBuildZExt(b, be_ld_t(f, LLVMInt16TypeInContext(f->ctx), k->bias, m), f->i32, ""))
-	                              : be_ld(f, k->bias, m),
-	               bslot);
+	LLVMBuildStore(b, key->bias16 ? be_f16_ld(f, k->bias, m) : be_ld(f, k->bias, m), bslot);
 	be_if_end(f, &hb);
 	LLVMValueRef bv = LLVMBuildLoad2(b, f->f32, bslot, "");
 	be_loop lp;

@@ -92,12 +92,8 @@ static LLVMValueRef e8_array(be_fn *f, const float *d, int64_t n, int e0)
 	char *buf = calloc((size_t)(n > 0 ? n : 1), 1);
 	if (!buf)
 		return NULL;
-	for (int64_t i = 0; i < n; i++) {
-		uint32_t u;
-		memcpy(&u, &d[i], sizeof u);
-		if (u)
-			buf[i] = (char)((u - ((uint32_t)(e0 + 127) << 23)) >> 19);
-	}
+	for (int64_t i = 0; i < n; i++)
+		buf[i] = (char)pass_e8_code(d[i], e0);
 	LLVMValueRef a = LLVMConstStringInContext2(f->ctx, buf, (size_t)(n > 0 ? n : 1), 1);
 	free(buf);
 	return a;
@@ -296,14 +292,19 @@ LLVMValueRef be_e8_widen(be_fn *f, LLVMValueRef k, LLVMValueRef base)
 	                       LLVMBuildBitCast(b, u, f->f32, ""), "");
 }
 
+LLVMValueRef be_f16_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx)
+{
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	return be_f16_widen(f, LLVMBuildZExt(f->b, ld_typed(f, i16, p, idx, 2), f->i32, ""));
+}
+
 LLVMValueRef be_qw_scale(be_fn *f, const be_qw_view *v, LLVMValueRef c)
 {
 	if (v->scale_mode == BE_SC_E8)
 		return be_e8_widen(f, LLVMBuildZExt(f->b, ld_typed(f, f->i8, v->scale, c, 1), f->i32, ""), v->e8bits);
 	if (v->scale_mode == BE_SC_F32)
 		return ld_typed(f, f->f32, v->scale, c, 4);
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
-	return be_f16_widen(f, LLVMBuildZExt(f->b, ld_typed(f, i16, v->scale, c, 2), f->i32, ""));
+	return be_f16_ld(f, v->scale, c);
 }
 
 LLVMValueRef be_qw_zp(be_fn *f, const be_qw_view *v, LLVMValueRef c)

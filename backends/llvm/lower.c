@@ -76,10 +76,7 @@ LLVMValueRef be_vld(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef id
 {
 	if (!v || !f->half || !f->half[v->id])
 		return be_ld(f, p, idx);
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
-	LLVMValueRef l = LLVMBuildLoad2(f->b, i16, LLVMBuildInBoundsGEP2(f->b, i16, p, &idx, 1, ""), "");
-	LLVMSetAlignment(l, 2);
-	return be_f16_widen(f, LLVMBuildZExt(f->b, l, f->i32, ""));
+	return be_f16_ld(f, p, idx);
 }
 
 void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v)

@@ -125,6 +125,8 @@ LLVMValueRef be_vld(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef id
 /* The f32 of fp16 bit pattern h (an i32 holding 0 or a normal number),
  * by integer operations only: no FP16 hardware or library call. */
 LLVMValueRef be_f16_widen(be_fn *f, LLVMValueRef h);
+/* Element idx of the fp16 bit patterns at p, widened (be_f16_widen). */
+LLVMValueRef be_f16_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx);
 /* The f32 of e8 code k (an i32; passes/quant.h: pass_quant_scales_e8),
  * base = (e0 + 127) << 23 (an i32): 0 for k = 0. */
 LLVMValueRef be_e8_widen(be_fn *f, LLVMValueRef k, LLVMValueRef base);
