@@ -34,6 +34,7 @@
  * constants.
  * keeps: shapes; removes the folded nodes (marked dead, compacted). */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "pass.h"
@@ -203,6 +204,81 @@ static ir_value *int_bias(ir_graph *g, const ir_node *n, const ir_value *b, doub
 	return ir_graph_add_const(g, ir_graph_unique_name(g, nm), IR_DT_I32, &s, v);
 }
 
+/* A float bias on a channel whose real multiplier real[c] is 2 or more
+ * (rq_shift > 1) lands on the accumulator's grid sx*sw[c], which is
+ * coarser than the output's: rounding it moves every output of the
+ * channel by up to real[c] / 2 steps.  That is what happens to a channel
+ * whose input is dead (BN folding gives it a huge gain, and its output is
+ * only the bias).  Such a channel gets its integer weights times 2^e and
+ * its weight scale over 2^e, with 2^e <= real[c] and the integers still
+ * in the weight's dtype: the same real weights, and the bias on a grid
+ * 2^e times finer.  In the one rule this is (acc << e) + fine bias, which
+ * TFLite's rule would compute had it kept the bias's bits.  Only where the
+ * rounding error is above half an output step, so sub-byte weights stay
+ * sub-byte elsewhere.  w: the weight's dequantize, per channel (m
+ * scales); the rewrite gives it a new integer constant, scales and zero
+ * points.  1 rewritten, 0 not needed or not possible, -1 out of memory. */
+static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, double sx, const double *real,
+                     int64_t m)
+{
+	const ir_value *q = w->q;
+	if (!ir_value_is_const(b) || b->dt != IR_DT_F32 || ir_shape_numel(&b->shape) != m || !ir_value_is_const(q) ||
+	    !q->data || (q->dt != IR_DT_I8 && q->dt != IR_DT_U8) || (q->quant && q->quant->codes) || w->ns != m)
+		return 0;
+	int64_t cnt = ir_shape_numel(&q->shape), inner = 1;
+	for (int i = waxis + 1; i < q->shape.rank; i++)
+		inner *= q->shape.d[i];
+	int32_t amax[m]; /* the largest |w - zw| of each channel */
+	int e[m];
+	memset(amax, 0, sizeof amax);
+	for (int64_t i = 0; i < cnt; i++) {
+		int64_t c = (i / inner) % m;
+		int32_t v = (int32_t)ir_const_get(q, i) - par_zp(w, c);
+		if (abs(v) > amax[c])
+			amax[c] = abs(v);
+	}
+	bool any = false;
+	for (int64_t c = 0; c < m; c++) {
+		e[c] = 0;
+		double t = ir_const_get(b, c) / (sx * (double)w->s[c]);
+		if (!(real[c] >= 2.0) || !isfinite(t) || fabs(t - nearbyint(t)) * real[c] <= 0.5)
+			continue;
+		while (e[c] < 30 && (double)(1 << (e[c] + 1)) <= real[c] && amax[c] << (e[c] + 1) <= 127)
+			e[c]++;
+		any |= e[c] > 0;
+	}
+	if (!any)
+		return 0;
+	/* the same real weights: (v << e) at scale sw / 2^e, zero point 128
+	 * (u8) or 0 (i8) */
+	int32_t zf = q->dt == IR_DT_U8 ? 128 : 0;
+	uint8_t *nv = ir_arena_alloc(g->arena, (size_t)(cnt ? cnt : 1));
+	float *ns = ir_arena_alloc(g->arena, sizeof(float) * (size_t)m);
+	uint8_t *nz = ir_arena_alloc(g->arena, (size_t)m);
+	if (!nv || !ns || !nz)
+		return -1;
+	for (int64_t c = 0; c < m; c++) {
+		ns[c] = e[c] ? ldexpf(w->s[c], -e[c]) : w->s[c];
+		nz[c] = (uint8_t)(e[c] ? zf : par_zp(w, c));
+	}
+	for (int64_t i = 0; i < cnt; i++) {
+		int64_t c = (i / inner) % m;
+		int32_t v = (int32_t)ir_const_get(q, i);
+		nv[i] = (uint8_t)(e[c] ? zf + (v - par_zp(w, c)) * (1 << e[c]) : v);
+	}
+	ir_shape zs = ir_shape_make(1, &m);
+	ir_value *nq = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.fb", q->name)),
+	                                  q->dt, &q->shape, nv);
+	ir_value *nzv = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.fb.zp", q->name)),
+	                                   q->dt, &zs, nz);
+	if (!nq || !nzv)
+		return -1;
+	w->q = nq;
+	w->s = ns;
+	w->z = nzv;
+	return 1;
+}
+
 /* Try the patterns on conv/matmul node n.  1 folded, 0 not, -1 error. */
 static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 {
@@ -249,12 +325,21 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	if (act && !act_absorbed(act, u->out[0]))
 		return 0;
 	ir_value *bias = NULL, *bsrc = conv ? (n->nin > 2 ? n->in[2] : NULL) : badd ? badd->in[1] : NULL;
-	if (bsrc && !(bias = int_bias(g, n, bsrc, px.s[0], &pw, m)))
-		return 0;
 	int64_t nrq = pw.ns;
 	double real[nrq > 0 ? nrq : 1];
 	for (int64_t c = 0; requant && c < nrq; c++) /* py only exists when requantizing */
 		real[c] = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
+	if (requant && bsrc && nrq == m && m > 1) {
+		int r = fine_bias(g, &pw, bsrc, waxis, px.s[0], real, m);
+		if (r < 0)
+			return -1;
+		for (int64_t c = 0; r > 0 && c < nrq; c++)
+			real[c] = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
+		if (r > 0 && !(qw = par_quant(g, &pw)))
+			return -1;
+	}
+	if (bsrc && !(bias = int_bias(g, n, bsrc, px.s[0], &pw, m)))
+		return 0;
 	if (requant && set_requant(g, n, real, nrq, d)) {
 		diag_note(d, ir_node_loc(g, n), "input scale %g, weight scale %g, output scale %g",
 		          (double)px.s[0], (double)pw.s[0], (double)py.s[0]);

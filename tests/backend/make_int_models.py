@@ -15,7 +15,9 @@ below 1, and a matmul with a 3-D batch.  dsp_edges, dsp_lowbit and dsp_wide are 
 Cortex-M DSP kernels (backends/llvm/l_int_dsp.c): odd channel and pixel
 counts, reductions that are not a multiple of 4, padding taps that must
 read the zero point, u8 weights whose w - zw still fits i8, and a matmul
-with an odd row count."""
+with an odd row count.  fine_bias has float biases on channels whose
+multiplier is 2 or more, which fold-qdq gives 8-bit weights beside 2-bit
+ones in the same layer."""
 import os
 import sys
 
@@ -83,13 +85,14 @@ class Model:
         self.nodes.append(helper.make_node("DequantizeLinear", [bn, s], [d], axis=0))
         return d
 
-    def coded_conv(self, x, xs, w, ws, wz, bmax, **attrs):
+    def coded_conv(self, x, xs, w, ws, wz, bmax, fbias=None, **attrs):
         """Conv of x (scale xs) by the integer codes w with per-channel
-        scales ws and zero points wz (axis 0), and a bias."""
+        scales ws and zero points wz (axis 0), and a bias (an int32 one
+        within bmax, or the float one fbias)."""
         wd = self.tmp("wdq")
         self.nodes.append(helper.make_node("DequantizeLinear", [self.const(w, "w"), self.const(ws, "ws"),
                                                               self.const(wz, "wz")], [wd], axis=0))
-        b = self.bias(len(ws), xs, ws, bmax)
+        b = self.bias(len(ws), xs, ws, bmax) if fbias is None else self.const(fbias.astype(np.float32), "fb")
         c = self.tmp("conv")
         self.nodes.append(helper.make_node("Conv", [x, wd, b], [c], **attrs))
         return c
@@ -596,6 +599,25 @@ def main(outdir):
     w2 = (md.rng.integers(0, 2, size=(300, 5)) * 200 - 100).astype(np.int8)
     y2 = md.qdq(md.coded_matmul(f, w2, np.float32(0.01), np.int8(0)), 40.0, 3, I16)
     md.save(outdir, (1, 40, 5, 10), y, extra=[y2])
+
+    # Float biases on channels whose multiplier is 2 or more (fold-qdq's
+    # fine bias: those channels' weights become (w - zw) * 2^e at scale
+    # sw / 2^e, so the layer mixes 2-bit and 8-bit ranges): a 2-bit u8
+    # depthwise conv with gains from 0.01 to 20 on an input at 0.05 and an
+    # output at 0.1, then a pointwise conv whose float biases are off the
+    # accumulator's grid, with two channels of large scale.
+    md = Model("fine_bias", 25)
+    x = md.qdq("x", 0.05, -20, I8)
+    w = md.rng.integers(0, 4, size=(8, 1, 3, 3)).astype(np.uint8)
+    ws = np.array([0.01, 20.0, 0.3, 6.0, 0.05, 13.0, 2.5, 0.8], np.float32)
+    fb = md.rng.standard_normal(8) * 0.7
+    d = md.qdq(md.coded_conv(x, 0.05, w, ws, np.array([1, 2, 1, 1, 2, 2, 0, 3], np.uint8), 0, fbias=fb,
+                             group=8, pads=[1, 1, 1, 1]), 0.1, 3, I8)
+    w = md.rng.integers(-7, 8, size=(6, 8, 1, 1)).astype(np.int8)
+    ws = np.array([0.02, 0.9, 0.04, 3.0, 0.01, 0.05], np.float32)
+    fb = md.rng.standard_normal(6) * 0.9
+    y = md.qdq(md.coded_conv(d, 0.1, w, ws, np.zeros(6, np.int8), 0, fbias=fb), 0.12, -4, I8)
+    md.save(outdir, (2, 8, 9, 7), y)
 
     # The compact kernels' less common paths: a u8 depthwise conv whose
     # rows are wider than a tile of sums (70 > 64) and whose plane is
