@@ -236,6 +236,7 @@ typedef enum { IR_QGRAN_DEFAULT = 0, IR_QGRAN_PER_TENSOR, IR_QGRAN_PER_CHANNEL }
 typedef struct ir_qhint {
 	int bits;                    /* 1..8, 32: float, or 0: pipeline default */
 	ir_qgran gran;
+	ir_qscheme scheme;           /* IR_QS_NONE: the pipeline's */
 } ir_qhint;
 
 struct ir_node {

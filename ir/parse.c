@@ -1015,8 +1015,21 @@ static void parse_node(parser *P)
 		} else if (is_ident(P, "per_channel") || is_ident(P, "per_tensor")) {
 			n->qhint.gran = P->t.s[4] == 'c' ? IR_QGRAN_PER_CHANNEL : IR_QGRAN_PER_TENSOR;
 			next(P);
+		} else if (is_ident(P, "scheme")) {
+			next(P);
+			if (!expect(P, '='))
+				goto out;
+			tok st = P->t;
+			ir_qscheme hs = P->t.k == T_IDENT ? ir_qscheme_from_name(P->t.s) : IR_QS_NONE;
+			if (hs == IR_QS_NONE || hs == IR_QS_CODEBOOK) {
+				perr(P, &st, "!scheme=%s: expected affine, symmetric, pow2, binary or ternary",
+				     tok_desc(&st, b, sizeof b));
+				goto out;
+			}
+			n->qhint.scheme = hs;
+			next(P);
 		} else {
-			perr(P, &at, "unknown hint %s (expected bits=N, per_channel or per_tensor)",
+			perr(P, &at, "unknown hint %s (expected bits=N, scheme=S, per_channel or per_tensor)",
 			     tok_desc(&at, b, sizeof b));
 			goto out;
 		}

@@ -237,6 +237,8 @@ static void print_node(FILE *f, const ir_node *n)
 		fprintf(f, " !bits=%d", n->qhint.bits);
 	if (n->qhint.gran)
 		fputs(n->qhint.gran == IR_QGRAN_PER_TENSOR ? " !per_tensor" : " !per_channel", f);
+	if (n->qhint.scheme)
+		fprintf(f, " !scheme=%s", ir_qscheme_name(n->qhint.scheme));
 	if ((n->name && *n->name) || n->src_op || n->src_index >= 0) {
 		const char *sep = "  ; ";
 		if (n->name && *n->name) {

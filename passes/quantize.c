@@ -126,7 +126,8 @@ static int spec_for(const pass_quant_options *qo, bits_rule *rules, int nr, cons
 	if (bits == 0 || bits == 32) /* a hint !bits=32 keeps the layer float */
 		return 0;
 	pass_qspec_default(s);
-	s->scheme = qo->scheme ? qo->scheme : IR_QS_AFFINE;
+	/* a hint's scheme goes with its bits: a rule's bits take -b's scheme */
+	s->scheme = n->qhint.scheme && rb < 0 ? n->qhint.scheme : qo->scheme ? qo->scheme : IR_QS_AFFINE;
 	s->bits = bits;
 	s->per_channel = n->qhint.gran ? n->qhint.gran == IR_QGRAN_PER_CHANNEL : !qo->per_tensor;
 	s->axis = pass_weight_axis(n, 1);

@@ -162,7 +162,7 @@ static const drv_opt options[] = {
 	{OPT_ACT_CALIB, "--act-calib", NULL, "METHOD", GRP_QUANT,
 	 "activation ranges: minmax (default), mse, percentile[:P] (P default 99.99)"},
 	{OPT_FLASH_BUDGET, "--flash-budget", NULL, "BYTES", GRP_QUANT,
-	 "choose each layer's weight bits (1,2,3,4,8 or float) so the parameters fit BYTES (K, M: "
+	 "choose each layer's weight bits (1: binary, 2, 3, 4, 8 or float) so the parameters fit BYTES (K, M: "
 	 "1024, 1048576), by each layer's sensitivity on --data's training split"},
 	{OPT_REPORT, "--report", NULL, "size|memory|layers|sensitivity", GRP_QUANT,
 	 "per-layer size report, arena plan, every layer with its dtypes (integer, float, or a "

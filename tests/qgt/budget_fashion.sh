@@ -9,7 +9,8 @@
 #   squared error (each layer widened past 2 bits costs less than at 2);
 # - compile with a budget writes an object whose report fits;
 # - a budget below the 1-bit minimum is an error stating the minimum and
-#   writes nothing; one above FP32 keeps FP32 and says so;
+#   writes nothing; just above it, the layers at one bit are binary; one
+#   above FP32 keeps FP32 and says so;
 # - --bits rules with a budget, or no --data, are usage errors;
 # - --report sensitivity prints the per-layer table (params, MACs, bits,
 #   bytes, accuracy lost alone, bottleneck) and writes it as JSON.
@@ -73,6 +74,19 @@ awk '/^layer .*cost@2b/ { t = 1; next } t && NF >= 7 && $6 ~ /^[-+][0-9]/ {
 rc=$?
 [ $rc -eq 1 ] && grep -q "needs at least [0-9]* with 1-bit weights" "$tmp/small.log" && [ ! -e "$tmp/small.o" ] ||
 	{ cat "$tmp/small.log"; bad "a budget below the 1-bit minimum: rc $rc"; }
+# Just above that minimum most layers get one bit, and a layer at one bit
+# is binary (+-scale), whose levels straddle zero, not affine's {0, s}.
+least=$(sed -n 's/.*needs at least \([0-9]*\) with 1-bit weights.*/\1/p' "$tmp/small.log")
+"$QGTC" "$MODEL" --data "$DATA" --flash-budget "$((${least:-0} + 64))" --report-json "$tmp/low.json" \
+	-o "$tmp/low.o" >"$tmp/low.log" 2>&1 || { cat "$tmp/low.log"; bad "compile at the 1-bit minimum + 64"; }
+/usr/bin/python3 - "$tmp/low.json" "$((${least:-0} + 64))" <<'PY' || bad "the layers at one bit are not binary"
+import json, sys
+r = json.load(open(sys.argv[1]))
+one = [l for l in r["layers"] if l["bits"] == 1]
+print("at the minimum + 64 bytes: %s" % [(l["weight"], l["scheme"], l["bits"]) for l in r["layers"]])
+assert one and all(l["scheme"] == "binary" for l in one), r["layers"]
+assert r["totals"]["total_bytes"] <= int(sys.argv[2]), r["totals"]
+PY
 "$QGTC" eval "$MODEL" --data "$DATA" --limit 200 --flash-budget 1M >"$tmp/big.log" 2>&1 &&
 	grep -q "holds the FP32 model .* every layer stays float" "$tmp/big.log" ||
 	{ cat "$tmp/big.log"; bad "a budget above FP32"; }
