@@ -216,15 +216,17 @@ static ir_value *int_bias(ir_graph *g, const ir_node *n, const ir_value *b, doub
  * TFLite's rule would compute had it kept the bias's bits.  Only where the
  * rounding error is above half an output step, so sub-byte weights stay
  * sub-byte elsewhere.  w: the weight's dequantize, per channel (m
- * scales); the rewrite gives it a new integer constant, scales and zero
- * points.  1 rewritten, 0 not needed or not possible, -1 out of memory. */
+ * scales) or per tensor; the rewrite gives it a new integer constant and
+ * per-channel scales and zero points.  1 rewritten, 0 not needed or not possible, -1 out of memory. */
 static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, double sx, const double *real,
                      int64_t m)
 {
 	const ir_value *q = w->q;
 	if (!ir_value_is_const(b) || b->dt != IR_DT_F32 || ir_shape_numel(&b->shape) != m || !ir_value_is_const(q) ||
-	    !q->data || (q->dt != IR_DT_I8 && q->dt != IR_DT_U8) || (q->quant && q->quant->codes) || w->ns != m)
+	    !q->data || (q->dt != IR_DT_I8 && q->dt != IR_DT_U8) || (q->quant && q->quant->codes) ||
+	    (w->ns != m && w->ns != 1))
 		return 0;
+	bool pt = w->ns == 1 && m > 1; /* per tensor: made per channel if rewritten */
 	int64_t cnt = ir_shape_numel(&q->shape), inner = 1;
 	for (int i = waxis + 1; i < q->shape.rank; i++)
 		inner *= q->shape.d[i];
@@ -240,10 +242,10 @@ static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, doub
 	bool any = false;
 	for (int64_t c = 0; c < m; c++) {
 		e[c] = 0;
-		double t = ir_const_get(b, c) / (sx * (double)w->s[c]);
-		if (!(real[c] >= 2.0) || !isfinite(t) || fabs(t - nearbyint(t)) * real[c] <= 0.5)
+		double rc = real[pt ? 0 : c], t = ir_const_get(b, c) / (sx * (double)w->s[pt ? 0 : c]);
+		if (!(rc >= 2.0) || !isfinite(t) || fabs(t - nearbyint(t)) * rc <= 0.5)
 			continue;
-		while (e[c] < 30 && (double)(1 << (e[c] + 1)) <= real[c] && amax[c] << (e[c] + 1) <= 127)
+		while (e[c] < 30 && (double)(1 << (e[c] + 1)) <= rc && amax[c] << (e[c] + 1) <= 127)
 			e[c]++;
 		any |= e[c] > 0;
 	}
@@ -258,7 +260,8 @@ static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, doub
 	if (!nv || !ns || !nz)
 		return -1;
 	for (int64_t c = 0; c < m; c++) {
-		ns[c] = e[c] ? ldexpf(w->s[c], -e[c]) : w->s[c];
+		float sc = w->s[pt ? 0 : c];
+		ns[c] = e[c] ? ldexpf(sc, -e[c]) : sc;
 		nz[c] = (uint8_t)(e[c] ? zf : par_zp(w, c));
 	}
 	for (int64_t i = 0; i < cnt; i++) {
@@ -276,6 +279,8 @@ static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, doub
 	w->q = nq;
 	w->s = ns;
 	w->z = nzv;
+	w->ns = m;
+	w->axis = waxis;
 	return 1;
 }
 
@@ -326,13 +331,14 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		return 0;
 	ir_value *bias = NULL, *bsrc = conv ? (n->nin > 2 ? n->in[2] : NULL) : badd ? badd->in[1] : NULL;
 	int64_t nrq = pw.ns;
-	double real[nrq > 0 ? nrq : 1];
+	double real[m > nrq ? m : nrq > 0 ? nrq : 1];
 	for (int64_t c = 0; requant && c < nrq; c++) /* py only exists when requantizing */
 		real[c] = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
-	if (requant && bsrc && nrq == m && m > 1) {
+	if (requant && bsrc && (nrq == m || nrq == 1)) {
 		int r = fine_bias(g, &pw, bsrc, waxis, px.s[0], real, m);
 		if (r < 0)
 			return -1;
+		nrq = pw.ns; /* a per-tensor weight rewritten is per channel */
 		for (int64_t c = 0; r > 0 && c < nrq; c++)
 			real[c] = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
 		if (r > 0 && !(qw = par_quant(g, &pw)))

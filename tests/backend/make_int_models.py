@@ -605,7 +605,8 @@ def main(outdir):
     # sw / 2^e, so the layer mixes 2-bit and 8-bit ranges): a 2-bit u8
     # depthwise conv with gains from 0.01 to 20 on an input at 0.05 and an
     # output at 0.1, then a pointwise conv whose float biases are off the
-    # accumulator's grid, with two channels of large scale.
+    # accumulator's grid, with two channels of large scale; a conv with
+    # per-tensor weights and float biases.
     md = Model("fine_bias", 25)
     x = md.qdq("x", 0.05, -20, I8)
     w = md.rng.integers(0, 4, size=(8, 1, 3, 3)).astype(np.uint8)
@@ -617,6 +618,15 @@ def main(outdir):
     ws = np.array([0.02, 0.9, 0.04, 3.0, 0.01, 0.05], np.float32)
     fb = md.rng.standard_normal(6) * 0.9
     y = md.qdq(md.coded_conv(d, 0.1, w, ws, np.zeros(6, np.int8), 0, fbias=fb), 0.12, -4, I8)
+    # per-tensor weights (scale 0.5, multiplier 2.5): made per channel
+    wd = md.tmp("wdq")
+    md.nodes.append(helper.make_node("DequantizeLinear", [
+        md.const(md.rng.integers(-3, 4, size=(5, 6, 1, 1)).astype(np.int8), "w"),
+        md.const(np.float32(0.5), "ws"), md.const(np.int8(0), "wz")], [wd]))
+    c = md.tmp("conv")
+    md.nodes.append(helper.make_node("Conv", [y, wd, md.const((md.rng.standard_normal(5) * 0.8).astype(np.float32),
+                                                              "fb")], [c]))
+    y = md.qdq(c, 0.024, 6, I8)
     md.save(outdir, (2, 8, 9, 7), y)
 
     # The compact kernels' less common paths: a u8 depthwise conv whose
