@@ -6,7 +6,9 @@
 #include "kernel.h"
 
 /* Ops whose integer output is on its input's grid: they move, select,
- * clamp at the zero point or average values, never rescale them. */
+ * clamp at the zero point or average values, never rescale them (but a
+ * global average pool with rq_mult/rq_shift writes its own output's
+ * grid: ir/k_pool.c). */
 bool ir_op_keeps_quant(ir_op op)
 {
 	/* (pad among the selections: fold-qdq pads an integer with its zero
@@ -105,7 +107,7 @@ int ir_infer_node(ir_graph *g, ir_node *n, diag_sink *d)
 	const ir_value *x = n->nin > 0 ? n->in[0] : NULL;
 	ir_value *y = n->nout > 0 ? n->out[0] : NULL;
 	if (ir_op_keeps_quant(n->op) && x && y && ir_dtype_is_qint(x->dt) && y->dt == x->dt &&
-	    x->quant && !x->quant->codes && x->quant->nchan == 1)
+	    x->quant && !x->quant->codes && x->quant->nchan == 1 && !ir_node_attr(n, "rq_mult"))
 		y->quant = x->quant;
 	return 0;
 }

@@ -239,6 +239,41 @@ static void pool_put(ir_tensor *y, int64_t k, double v)
 	}
 }
 
+/* A global average pool on integers whose output is on another grid than
+ * its input (fold-qdq folds the requantization after it in): rq_mult and
+ * rq_shift, one entry each, of the real multiplier s_x / (s_y * count),
+ * and y's per-tensor affine quantization.  The output is then
+ *   y = sat(zy + ir_requant_apply(sum (x - zx), mult, shift))
+ * over the window's count elements: one rounding, where the average on
+ * x's grid and a requantization after it would round twice.  *m, *s, *zy
+ * set and 1; 0 without rq_mult (the average on x's grid); -1 after
+ * reporting. */
+static int pool_rq(const ir_graph *g, const ir_node *n, int32_t *m, int32_t *s, int32_t *zy, diag_sink *d)
+{
+	int nm = 0, ns = 0;
+	const int64_t *mult = ir_attr_ints(n, "rq_mult", &nm), *shift = ir_attr_ints(n, "rq_shift", &ns);
+	if (!mult && !shift)
+		return 0;
+	const ir_value *x = n->in[0], *y = n->out[0];
+	const ir_quant *qy = y->quant;
+	if (!mult || !shift || nm != 1 || ns != 1 || mult[0] < 0 || mult[0] > INT32_MAX || shift[0] < -31 ||
+	    shift[0] > 30) {
+		k_error(g, n, d, "an integer %s needs rq_mult in [0, 2^31) and rq_shift in [-31, 30], "
+		        "one entry each", ir_op_name(n->op));
+		return -1;
+	}
+	if (!ir_dtype_is_qint(x->dt) || y->dt != x->dt || !qy || qy->scheme != IR_QS_AFFINE || qy->codes ||
+	    qy->nchan != 1 || !qy->zero_point) {
+		k_error(g, n, d, "rq_mult on %s needs an integer input and an output of its dtype with a "
+		        "per-tensor affine quantization", ir_op_name(n->op));
+		return -1;
+	}
+	*m = (int32_t)mult[0];
+	*s = (int32_t)shift[0];
+	*zy = qy->zero_point[0];
+	return 1;
+}
+
 /* The integer average: sum (int32) / cnt rounded half away from zero
  * (TFLite: sum >= 0 ? (sum + cnt/2) / cnt : (sum - cnt/2) / cnt, here in
  * int64 so that adding cnt/2 cannot overflow), saturated to dt.  An empty
@@ -503,6 +538,11 @@ static int global_eval(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 	if (integer)
 		ir_dtype_range(x->dt, &lo, &hi);
 	int64_t sp = pool_prod(xs->d + 2, xs->rank - 2);
+	int32_t rq_m = 0, rq_s = 0, zy = 0;
+	int rqr = integer && !max ? pool_rq(NULL, n, &rq_m, &rq_s, &zy, d) : 0;
+	if (rqr < 0)
+		return -1;
+	bool rq = rqr > 0;
 	for (int64_t bc = 0; bc < xs->d[0] * xs->d[1]; bc++) {
 		if (max) {
 			double best = integer ? (double)lo : -INFINITY;
@@ -516,6 +556,12 @@ static int global_eval(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 			uint32_t isum = 0; /* the int32 sum, wrapping */
 			for (int64_t i = 0; i < sp; i++)
 				isum += (uint32_t)k_int_get(x->data, x->dt, bc * sp + i);
+			if (rq) {
+				isum -= (uint32_t)zp * (uint32_t)sp;
+				int64_t r = (int64_t)ir_requant_apply((int32_t)isum, rq_m, rq_s) + zy;
+				pool_put(out[0], bc, (double)(r < lo ? lo : r > hi ? hi : r));
+				continue;
+			}
 			pool_put(out[0], bc, (double)pool_int_avg((int32_t)isum, sp, zp, x->dt));
 		} else {
 			double sum = 0.0;
@@ -529,11 +575,13 @@ static int global_eval(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 
 int ir_infer_global_avg_pool(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	int32_t zp;
+	int32_t zp, m, s, zy;
 	if (k_in_ranked(n, 0) && ir_dtype_is_qint(n->in[0]->dt) &&
 	    pool_zero_point(g, n, n->in[0], &zp, d))
 		return -1;
-	return global_infer(g, n, d);
+	if (global_infer(g, n, d))
+		return -1;
+	return k_in_ranked(n, 0) && n->out[0]->quant && pool_rq(g, n, &m, &s, &zy, d) < 0 ? -1 : 0;
 }
 
 int ir_eval_global_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,

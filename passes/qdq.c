@@ -14,6 +14,8 @@
  *   softmax(dequantize(q)) -> quantize, i8/u8/i16            => integer softmax (exp table)
  *   concat(dequantize(q_k)...) -> quantize                   => concat of the q_k, each
  *                                                               requantized to the output's grid
+ *   global_avg_pool(q) [-> views] -> requantize              => the pool requantizing its sum
+ *                                                               (one rounding, not two)
  *
  * First, dequantize sinks through the ops that keep the integer grid
  * (pools, relu, reshapes: ir_op_keeps_quant), which then run on the
@@ -623,6 +625,53 @@ static int drop_qdq(ir_graph *g, ir_node *u, diag_sink *d)
 	return 1;
 }
 
+static bool graph_output(const ir_graph *g, const ir_value *v)
+{
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i] == v)
+			return true;
+	return false;
+}
+
+/* requantize(view...(global_avg_pool(q))), the views (flatten, reshape,
+ * squeeze) each read only by the next: the pool averages on q's grid and
+ * the requantization rounds again onto the output's.  Folded, the pool
+ * requantizes its sum: rq_mult/rq_shift of s_x / (s_y * count), one
+ * rounding (ir/k_pool.c), and its output and the views carry the output's
+ * grid.  1 done, 0 not, -1 error (reported). */
+static int fold_pool_rq(ir_graph *g, ir_node *u, diag_sink *d)
+{
+	qdq_par pu;
+	if (u->op != IR_OP_QUANTIZE || !ir_attr_ints(u, "rq_mult", NULL) || !ir_dtype_is_qint(u->in[0]->dt) ||
+	    !par_of(u, &pu) || pu.ns != 1 || !u->out[0]->quant || u->out[0]->quant->nchan != 1)
+		return 0;
+	ir_node *top = u->in[0]->producer, *cur = u, *p = top;
+	while (p && !p->dead && ir_op_table[p->op].mem == IR_MEM_VIEW && p->nin >= 1 && p->in[0] &&
+	       ir_value_sole_user(g, p->out[0]) == cur && !graph_output(g, p->out[0])) {
+		cur = p;
+		p = p->in[0]->producer;
+	}
+	if (!p || p->dead || p->op != IR_OP_GLOBAL_AVG_POOL || ir_node_attr(p, "rq_mult") ||
+	    ir_value_sole_user(g, p->out[0]) != cur || graph_output(g, p->out[0]))
+		return 0;
+	const ir_value *x = p->in[0];
+	const ir_quant *qx = x->quant;
+	if (!ir_dtype_is_qint(x->dt) || x->dt != u->out[0]->dt || !qx || qx->nchan != 1 || !qx->scale ||
+	    x->shape.rank < 3)
+		return 0;
+	int64_t cnt = 1; /* the spatial extent (the batch may be symbolic) */
+	for (int i = 2; i < x->shape.rank; i++)
+		cnt = x->shape.d[i] > 0 && cnt <= INT32_MAX ? cnt * x->shape.d[i] : 0;
+	double real = (double)qx->scale[0] / ((double)pu.s[0] * (double)cnt);
+	if (cnt < 1 || cnt > INT32_MAX)
+		return 0;
+	if (set_requant(g, p, &real, 1, d))
+		return -1;
+	p->out[0]->quant = u->out[0]->quant;
+	take_output(top, u);
+	return 1;
+}
+
 /* add|mul(dequantize(a), dequantize(b)) [-> relu/clip absorbed] ->
  * quantize: the integer add (TFLite's: both inputs rescaled to twice the
  * larger scale at 2^left_shift, summed, requantized) or mul (the product
@@ -1008,7 +1057,13 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		ir_node *n = g->nodes[i];
 		if (!n->dead && n->op == IR_OP_DEQUANTIZE && fold_dq(g, n, d))
 			return -1;
+		/* the folds leave the dequantizes they read from unread */
+		if (!n->dead && n->op == IR_OP_DEQUANTIZE && ir_value_use_count(g, n->out[0]) == 0)
+			n->dead = true;
 	}
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead && fold_pool_rq(g, g->nodes[i], d) < 0)
+			return -1;
 	/* fold_concat's requantizations are new nodes, at the end */
 	ir_graph_compact(g);
 	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))

@@ -1056,7 +1056,8 @@ static int ipool_geom(be_fn *f, const ir_node *n, ipool *g)
  * integer (the dtype's minimum and index -1 for an empty window) and,
  * when output 1 is stored, its flat index as l_pool_idx.c does; avg sums
  * in i32 (wrapping; a pad tap that count_include_pad counts adds the zero
- * point) and divides rounding half away from zero. */
+ * point) and divides rounding half away from zero; a global average with
+ * rq_mult requantizes the sum instead (ir/k_pool.c). */
 static int l_int_pool(be_fn *f, const ir_node *n)
 {
 	ipool g;
@@ -1065,6 +1066,10 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 	bool max = n->op == IR_OP_MAX_POOL || n->op == IR_OP_GLOBAL_MAX_POOL;
 	bool cip = n->op == IR_OP_AVG_POOL && ir_attr_int(n, "count_include_pad", 0) == 1;
 	bool colmajor = n->op == IR_OP_MAX_POOL && ir_attr_int(n, "storage_order", 0) == 1;
+	const int64_t *rqm = n->op == IR_OP_GLOBAL_AVG_POOL ? ir_attr_ints(n, "rq_mult", NULL) : NULL;
+	const int64_t *rqs = ir_attr_ints(n, "rq_shift", NULL);
+	bool rq = rqm && rqs;
+	int32_t zy = rq ? n->out[0]->quant->zero_point[0] : 0;
 	ir_dtype dt = n->in[0]->dt;
 	int64_t lo, hi;
 	ir_dtype_range(dt, &lo, &hi);
@@ -1077,10 +1082,11 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 		in_sz *= g.in[i];
 		out_sz *= g.out[i];
 	}
-	int64_t cm = 1;
+	int64_t cm = 1, ntaps = 1;
 	for (int i = 0; i < nsp; i++) {
 		cstr[i] = cm;
 		cm *= g.in[i];
+		ntaps *= g.k[i];
 	}
 	const ir_shape *xs = &n->in[0]->shape;
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
@@ -1142,7 +1148,13 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 	be_nest_end(f, &kn);
 	LLVMValueRef yi = be_add(f, be_mul(f, bc, out_sz), be_affine(f, 0, nsp, oi, ostr));
 	LLVMValueRef r = LLVMBuildLoad2(b, f->i32, acc, "");
-	if (!max) {
+	if (rq) {
+		/* a global average requantized to its output's grid (ir/k_pool.c
+		 * pool_rq): the sum less count * zx, the one rule, + zy */
+		LLVMValueRef a = LLVMBuildSub(b, r, c32(f, (int32_t)((uint32_t)zp * (uint32_t)ntaps)), "");
+		a = LLVMBuildAdd(b, requant(f, a, c32(f, (int32_t)rqm[0]), c32(f, (int32_t)rqs[0])), c32(f, zy), "");
+		r = be_smin(f, be_smax(f, a, c32(f, lo)), c32(f, hi));
+	} else if (!max) {
 		/* pool_int_avg's (s +- cnt/2) / cnt in i32, without its i64
 		 * (a libgcc call on 32-bit targets): the truncated quotient,
 		 * one step away from zero when 2|rem| >= cnt (|rem| >= cnt -
@@ -1668,6 +1680,12 @@ static bool pool_relu_supports(const ir_node *n, char *why, size_t wl)
 	if (y->dt != x->dt) {
 		snprintf(why, wl, "output '%s' is %s for a %s input", y->name, ir_dtype_name(y->dt),
 		         ir_dtype_name(x->dt));
+		return false;
+	}
+	if (ir_node_attr(n, "rq_mult") &&
+	    (n->op != IR_OP_GLOBAL_AVG_POOL || !ir_attr_ints(n, "rq_shift", NULL) || !y->quant ||
+	     !y->quant->zero_point || y->quant->nchan != 1)) {
+		snprintf(why, wl, "rq_mult on a %s without a per-tensor output grid", ir_op_name(n->op));
 		return false;
 	}
 	if (n->op != IR_OP_MAX_POOL && n->op != IR_OP_GLOBAL_MAX_POOL && x->quant &&
