@@ -581,7 +581,7 @@ int ir_infer_global_avg_pool(ir_graph *g, ir_node *n, diag_sink *d)
 		return -1;
 	if (global_infer(g, n, d))
 		return -1;
-	return k_in_ranked(n, 0) && n->out[0]->quant && pool_rq(g, n, &m, &s, &zy, d) < 0 ? -1 : 0;
+	return k_in_ranked(n, 0) && pool_rq(g, n, &m, &s, &zy, d) < 0 ? -1 : 0;
 }
 
 int ir_eval_global_avg_pool(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
