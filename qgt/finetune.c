@@ -452,6 +452,9 @@ int qgt_finetune(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, 
 	}
 	if (bn_batches > 0 && qgt_bn_reestimate(g, ds, c, bn_batches, d))
 		goto out;
+	if (bn_batches > 0 && c->log)
+		fprintf(c->log, "qgt: batchnorm statistics re-estimated on %d batches with the final kernels\n",
+		        bn_batches);
 	if (aq && (st->n_act_grids = qgt_actq_grids(aq, &st->act_grids)) < 0) {
 		st->n_act_grids = 0;
 		diag_error(d, NULL, "out of memory");

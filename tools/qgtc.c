@@ -79,6 +79,7 @@ typedef enum {
 	OPT_GRID_REFRESH,
 	OPT_DUMP_HIST,
 	OPT_NO_BN_REINTRO,
+	OPT_BN_REESTIMATE,
 	OPT_ACT_EMA,
 	OPT_METHOD,
 	OPT_DISTILL,
@@ -252,6 +253,9 @@ static const drv_opt options[] = {
 	 "quantized kernels (--method qgt or ste; default off)"},
 	{OPT_NO_BN_REINTRO, "--no-bn-reintro", NULL, NULL, GRP_QGT,
 	 "do not put a trainable per-channel batchnorm after kernels without one (folded-BN models) during --qgt"},
+	{OPT_BN_REESTIMATE, "--bn-reestimate", NULL, "N", GRP_QGT,
+	 "after fine-tuning, re-estimate batchnorm statistics on N batches of training data with the "
+	 "final kernels (default 100; 0: keep the running averages of training)"},
 	{OPT_DUMP_HIST, "--dump-histograms", NULL, "FILE", GRP_QGT,
 	 "write per-layer weight histograms before and after QGT as JSON"},
 };
@@ -912,6 +916,15 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 			return -1;
 		}
 		o->qgtp.refresh = (int)v;
+		return 0;
+	}
+	case OPT_BN_REESTIMATE: {
+		int64_t v;
+		if (parse_int(val, &v) || v < 0 || v > 1000000) {
+			diag_error(d, NULL, "--bn-reestimate needs a batch count (0 to 1000000), not '%s'", val);
+			return -1;
+		}
+		o->qgtp.bn_batches = (int)v;
 		return 0;
 	}
 	case OPT_DUMP_HIST:

@@ -289,6 +289,14 @@ q "$FASHION" -a 8 --act-calib median -o "$T/a8.o"
 check "a bad --act-calib is a usage error" eval '[ $rc -eq 2 ] && has_err "--act-calib must be minmax, mse or percentile"'
 q eval "$FASHION" --data "$FMNIST" -b 2 -a 8 --qgt --act-ema 1.5
 check "a bad --act-ema is a usage error" eval '[ $rc -eq 2 ] && has_err "--act-ema needs a fraction in \[0, 1\]"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --max-steps 2 --limit 100 --bn-reestimate -1
+check "a bad --bn-reestimate is a usage error" eval '[ $rc -eq 2 ] && has_err "--bn-reestimate needs a batch count"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --max-steps 2 --limit 100 --bn-reestimate 3
+check "--bn-reestimate N re-estimates batchnorm on N batches" \
+	eval '[ $rc -eq 0 ] && grep -q "batchnorm statistics re-estimated on 3 batches" "$T/err" "$T/out"'
+q eval "$FASHION" --data "$FMNIST" -b 2 --qgt --max-steps 2 --limit 100 --bn-reestimate 0
+check "--bn-reestimate 0 keeps the running averages" \
+	eval '[ $rc -eq 0 ] && ! grep -q "batchnorm statistics re-estimated" "$T/err" "$T/out"'
 # --- QGT as a pass -------------------------------------------------------
 q --list-passes
 check "--list-passes lists qgt" has_out '^  qgt '
