@@ -389,9 +389,12 @@ static ir_value *qdq(ir_graph *g, ir_value *v, ir_value *dst, ir_dtype dt, float
 
 /* The integer form of a quantized weight w (data DQ(w), quant codes):
  * integers on the same grid and their per-channel scale and zero point,
- * so that DQ(w) = scale[c] * (int - zp[c]) exactly.  Returns the
- * dequantize of those integers, or NULL after reporting (codebooks and
- * pow2 grids wider than int8 have no integer form). */
+ * so that DQ(w) = scale[c] * (int - zp[c]) exactly.  A codebook's levels
+ * are learned reals with no common grid: each channel's are rounded to
+ * int8 at scale max |level| / 127 (at most 1/254 of the largest level
+ * off), so that channel's weights become those integers, stored at 8 bits.
+ * Returns the dequantize of the integers, or NULL after reporting (pow2
+ * grids wider than int8 have no integer form). */
 static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 {
 	const ir_quant *q = w->quant;
@@ -416,6 +419,7 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 	case IR_QS_SYMMETRIC:
 	case IR_QS_BINARY:
 	case IR_QS_TERNARY:
+	case IR_QS_CODEBOOK:
 		break;
 	case IR_QS_POW2:
 		if (mmax - 1 > 6) {
@@ -427,12 +431,21 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 		break;
 	default:
 		diag_error(d, ir_node_loc(g, n), "weight '%s': %s weights have no integer grid; the "
-		           "integer path (-a) takes affine, symmetric, pow2, binary or ternary",
+		           "integer path (-a) takes affine, symmetric, pow2, binary, ternary or codebook",
 		           w->name, ir_qscheme_name(q->scheme));
 		return NULL;
 	}
+	bool cb = q->scheme == IR_QS_CODEBOOK;
+	int K = 1 << b;
 	for (int c = 0; c < nchan; c++) {
-		sc[c] = q->scheme == IR_QS_POW2 ? ldexpf(q->scale[c], -pw) : q->scale[c];
+		if (cb) {
+			float mx = 0;
+			for (int j = 0; j < K; j++)
+				mx = fmaxf(mx, fabsf(q->levels[c * K + j]));
+			sc[c] = mx > 0 ? mx / 127.0f : 1.0f;
+		} else {
+			sc[c] = q->scheme == IR_QS_POW2 ? ldexpf(q->scale[c], -pw) : q->scale[c];
+		}
 		zp[c] = u8 ? q->zero_point[c] : 0;
 	}
 	for (int64_t i = 0; i < cnt; i++) {
@@ -446,12 +459,19 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 			v = m ? (s ? -1 : 1) * (1 << (mmax - m)) : 0;
 			break;
 		}
+		case IR_QS_CODEBOOK: {
+			int c = nchan > 1 ? (int)((i / inner) % nchan) : 0;
+			v = (int)lrintf(q->levels[c * K + code] / sc[c]);
+			v = v < -127 ? -127 : v > 127 ? 127 : v;
+			break;
+		}
 		default: v = code - half; break; /* symmetric */
 		}
 		iv[i] = (uint8_t)v; /* two's complement for i8 */
 	}
-	/* The grid must be exact: the integer op computes with these. */
-	for (int64_t i = 0; i < cnt; i++) {
+	/* The grid must be exact: the integer op computes with these (a
+	 * codebook's rounded levels are its integer grid). */
+	for (int64_t i = 0; !cb && i < cnt; i++) {
 		int c = nchan > 1 ? (int)((i / inner) % nchan) : 0;
 		int v = u8 ? iv[i] : (int8_t)iv[i];
 		float dq = (v - (float)zp[c]) * sc[c];
