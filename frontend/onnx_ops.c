@@ -1093,11 +1093,13 @@ static int q_scale_ok(fe_onnx_ctx *c, const ir_value *s, const char *what)
 	return 0;
 }
 
-/* block_size (opset 21) other than 0 is blocked quantization. */
-static int q_no_blocks(fe_onnx_ctx *c)
+/* block_size (opset 21): 0, or blocked quantization along axis (the
+ * scale and zero point checked against the input by shape inference). */
+static int q_block_size(fe_onnx_ctx *c, int64_t *bs)
 {
-	if (attr_int(c, "block_size", 0, NULL) != 0) {
-		diag_error(c->d, c->loc, "blocked quantization (block_size) is not supported");
+	*bs = attr_int(c, "block_size", 0, NULL);
+	if (*bs < 0) {
+		diag_error(c->d, c->loc, "block_size is %lld; it must be 0 or positive", (long long)*bs);
 		return -1;
 	}
 	return 0;
@@ -1109,7 +1111,8 @@ static int q_no_blocks(fe_onnx_ctx *c)
  * saturating at that many bits. */
 static int tr_qdq(fe_onnx_ctx *c, ir_op op)
 {
-	if (arity(c, 2, 3, 1, 1) || q_scale_ok(c, c->in[1], "scale") || q_no_blocks(c))
+	int64_t bs;
+	if (arity(c, 2, 3, 1, 1) || q_scale_ok(c, c->in[1], "scale") || q_block_size(c, &bs))
 		return -1;
 	int64_t axis = attr_int(c, "axis", 1, NULL);
 	ir_dtype dt = IR_DT_UNDEF;
@@ -1152,6 +1155,8 @@ static int tr_qdq(fe_onnx_ctx *c, ir_op op)
 	if (!n)
 		return -1;
 	ir_node_set_int(c->g, n, "axis", axis);
+	if (bs)
+		ir_node_set_int(c->g, n, "block_size", bs);
 	if (dt != IR_DT_UNDEF)
 		ir_node_set_str(c->g, n, "dtype", ir_dtype_name(dt));
 	if (bits)

@@ -186,6 +186,8 @@ static const char *onnx_attr(ir_op op, const char *name, int *since)
 		*since = 18;
 	else if (op == IR_OP_CAST && strcmp(name, "saturate") == 0)
 		*since = 19;
+	else if ((op == IR_OP_QUANTIZE || op == IR_OP_DEQUANTIZE) && strcmp(name, "block_size") == 0)
+		*since = 21;
 	return name;
 }
 

@@ -187,11 +187,26 @@ static void q_put(void *p, ir_dtype t, int64_t k, int64_t v)
 }
 
 /* The per-axis geometry of a scale of `ns` elements on x of shape xs:
- * nchan parameter sets, each run of `inner` elements using one. */
+ * nchan parameter sets, each run of `inner` elements using one.  Blocked
+ * (block_size B > 0, opset 21): the scale has x's shape but for the axis,
+ * where it has ceil(x_axis / B) entries, and element (..., i, ...) uses
+ * the parameter at (..., i / B, ...). */
 typedef struct q_geom {
 	int axis;        /* -1: per tensor */
 	int64_t nchan, inner;
+	int64_t block, xa; /* blocked: B and x's extent on the axis; else 0 */
+	int64_t nparam;    /* scales (and zero points) in all */
 } q_geom;
+
+/* The parameter index of element i of x. */
+static int64_t q_index(const q_geom *qg, int64_t i)
+{
+	if (qg->block) {
+		int64_t r = i % qg->inner, t = i / qg->inner, ia = t % qg->xa, o = t / qg->xa;
+		return (o * qg->nchan + ia / qg->block) * qg->inner + r;
+	}
+	return qg->nchan > 1 ? (i / qg->inner) % qg->nchan : 0;
+}
 
 /* Check the scale/zero-point operands of n against x's shape (operand 0)
  * and work out the geometry.  g may be NULL (evaluation). */
@@ -210,8 +225,35 @@ static int q_params(const ir_graph *g, const ir_node *n, const ir_shape *xs, con
 		return -1;
 	}
 	int64_t ns = ir_shape_numel(ss);
+	int64_t B = ir_attr_int(n, "block_size", 0);
+	qg->block = qg->xa = 0;
+	if (B != 0) {
+		char b3[96];
+		int ax = k_axis(ir_attr_int(n, "axis", 1), xs->rank);
+		bool ok = B > 0 && ax >= 0 && ss->rank == xs->rank && xs->d[ax] > 0 &&
+		          (!zs || (zs->rank == ss->rank && ir_shape_eq(zs, ss)));
+		for (int i = 0; ok && i < xs->rank; i++)
+			ok = ss->d[i] == (i == ax ? (xs->d[ax] + B - 1) / B : xs->d[i]);
+		if (!ok) {
+			k_error(g, n, d, "blocked quantization (block_size %lld, axis %lld): scale %s%s%s must "
+			        "have input %s's shape with ceil(extent / block_size) on the axis",
+			        (long long)B, (long long)ir_attr_int(n, "axis", 1), ir_shape_str(ss, b1, sizeof b1),
+			        zs ? " and zero point " : "", zs ? ir_shape_str(zs, b2, sizeof b2) : "",
+			        ir_shape_str(xs, b3, sizeof b3));
+			return -1;
+		}
+		qg->axis = ax;
+		qg->nchan = ss->d[ax];
+		qg->inner = 1;
+		for (int i = ax + 1; i < xs->rank; i++)
+			qg->inner *= xs->d[i];
+		qg->block = B;
+		qg->xa = xs->d[ax];
+		qg->nparam = ns;
+		return 0;
+	}
 	if (ss->rank > 1 || ns < 1) {
-		k_error(g, n, d, "scale %s must be a scalar or 1-D (blocked quantization is not supported)",
+		k_error(g, n, d, "scale %s must be a scalar or 1-D (or blocked: block_size)",
 		        ir_shape_str(ss, b1, sizeof b1));
 		return -1;
 	}
@@ -240,6 +282,7 @@ static int q_params(const ir_graph *g, const ir_node *n, const ir_shape *xs, con
 		for (int i = ax + 1; i < xs->rank; i++)
 			qg->inner *= xs->d[i] < 0 ? 1 : xs->d[i];
 	}
+	qg->nparam = qg->nchan;
 	return 0;
 }
 
@@ -343,8 +386,12 @@ int ir_infer_quantize(ir_graph *g, ir_node *n, diag_sink *d)
 			k_set_out(n, 0, ot, &x->shape);
 		return 0;
 	}
-	if (q_check_scales(g, n, s->data, qg.nchan, d))
+	if (q_check_scales(g, n, s->data, qg.nparam, d))
 		return -1;
+	if (qg.block) { /* no ir_quant holds blocked parameters: a plain integer tensor */
+		k_set_out(n, 0, ot, &x->shape);
+		return 0;
+	}
 	ir_quant *q = ir_quant_act_create(g, ot, qg.axis, (int)qg.nchan);
 	if (!q) {
 		k_error(g, n, d, "out of memory");
@@ -404,13 +451,13 @@ int ir_eval_quantize(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 	if (q_params(NULL, n, &x->shape, &s->shape, s->dt, z ? &z->shape : NULL,
 	             z ? z->dt : IR_DT_UNDEF, ot, &qg, d))
 		return -1;
-	if (q_check_scales(NULL, n, s->data, qg.nchan, d))
+	if (q_check_scales(NULL, n, s->data, qg.nparam, d))
 		return -1;
 	int64_t lo, hi, cnt = ir_shape_numel(&x->shape);
 	ir_dtype_range_bits(ot, (int)ir_attr_int(n, "bits", 0), &lo, &hi);
 	const float *xv = x->data, *sv = s->data;
 	for (int64_t i = 0; i < cnt; i++) {
-		int64_t c = qg.nchan > 1 ? (i / qg.inner) % qg.nchan : 0;
+		int64_t c = q_index(&qg, i);
 		int64_t zp = z ? q_get(z->data, z->dt, c) : 0;
 		double v = ir_quantize_unsat(xv[i], sv[c], zp);
 		v = v < (double)lo ? (double)lo : v > (double)hi ? (double)hi : v;
@@ -441,10 +488,10 @@ int ir_infer_dequantize(ir_graph *g, ir_node *n, diag_sink *d)
 			k_set_out(n, 0, IR_DT_F32, &x->shape);
 		return 0;
 	}
-	if (q_check_scales(g, n, s->data, qg.nchan, d))
+	if (q_check_scales(g, n, s->data, qg.nparam, d))
 		return -1;
 	if (x->dt == IR_DT_I32 && z)
-		for (int64_t c = 0; c < qg.nchan; c++)
+		for (int64_t c = 0; c < qg.nparam; c++)
 			if (q_get(z->data, z->dt, c) != 0) {
 				k_error(g, n, d, "an i32 input needs a zero point of 0");
 				return -1;
@@ -467,13 +514,13 @@ int ir_eval_dequantize(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 	if (q_params(NULL, n, &x->shape, &s->shape, s->dt, z ? &z->shape : NULL,
 	             z ? z->dt : IR_DT_UNDEF, x->dt, &qg, d))
 		return -1;
-	if (q_check_scales(NULL, n, s->data, qg.nchan, d))
+	if (q_check_scales(NULL, n, s->data, qg.nparam, d))
 		return -1;
 	int64_t cnt = ir_shape_numel(&x->shape);
 	const float *sv = s->data;
 	float *y = out[0]->data;
 	for (int64_t i = 0; i < cnt; i++) {
-		int64_t c = qg.nchan > 1 ? (i / qg.inner) % qg.nchan : 0;
+		int64_t c = q_index(&qg, i);
 		int64_t zp = z ? q_get(z->data, z->dt, c) : 0;
 		y[i] = ir_dequantize_elem(q_get(x->data, x->dt, i), sv[c], zp);
 	}
@@ -506,7 +553,7 @@ int ir_infer_fake_quant(ir_graph *g, ir_node *n, diag_sink *d)
 	if (q_params(g, n, &x->shape, &s->shape, s->dt, z ? &z->shape : NULL, z ? z->dt : IR_DT_UNDEF,
 	             IR_DT_UNDEF, &qg, d))
 		return -1;
-	if (ir_value_is_const(s) && q_check_scales(g, n, s->data, qg.nchan, d))
+	if (ir_value_is_const(s) && q_check_scales(g, n, s->data, qg.nparam, d))
 		return -1;
 	k_set_out(n, 0, IR_DT_F32, &x->shape);
 	return 0;
@@ -527,7 +574,7 @@ int ir_eval_fake_quant(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 	if (q_params(NULL, n, &x->shape, &s->shape, s->dt, z ? &z->shape : NULL,
 	             z ? z->dt : IR_DT_UNDEF, qt, &qg, d))
 		return -1;
-	if (q_check_scales(NULL, n, s->data, qg.nchan, d))
+	if (q_check_scales(NULL, n, s->data, qg.nparam, d))
 		return -1;
 	int64_t lo, hi, cnt = ir_shape_numel(&x->shape);
 	ir_dtype_range(qt, &lo, &hi);

@@ -62,7 +62,8 @@ static bool narrow_q(const ir_node *n)
 
 static bool par_of(const ir_node *n, qdq_par *p)
 {
-	if (!n || n->dead || (n->op != IR_OP_DEQUANTIZE && n->op != IR_OP_QUANTIZE) || narrow_q(n))
+	if (!n || n->dead || (n->op != IR_OP_DEQUANTIZE && n->op != IR_OP_QUANTIZE) || narrow_q(n) ||
+	    ir_attr_int(n, "block_size", 0) != 0) /* blocked: stays as it is */
 		return false;
 	const ir_value *s = n->in[1], *z = n->nin > 2 ? n->in[2] : NULL;
 	if (!ir_value_is_const(s) || s->dt != IR_DT_F32 || (z && !ir_value_is_const(z)))

@@ -690,13 +690,24 @@ LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValue
 /* -------------------------------------------------- quantize/dequantize */
 
 /* The per-axis geometry of n's scale (operand 1) over x (operand 0), as
- * q_params in ir/k_quant.c: [outer, nchan, inner]. */
-static void q_geom(const ir_node *n, int64_t *dims)
+ * q_params in ir/k_quant.c: [outer, nchan, inner]; blocked (block_size B,
+ * returned), [outer, x's extent on the axis, inner], the parameter of
+ * (o, i, r) at (o * ceil(extent / B) + i / B) * inner + r. */
+static int64_t q_geom(const ir_node *n, int64_t *dims)
 {
 	const ir_shape *xs = &n->in[0]->shape;
 	int64_t ns = ir_shape_numel(&n->in[1]->shape), cnt = ir_shape_numel(xs);
+	int64_t B = ir_attr_int(n, "block_size", 0);
 	dims[1] = 1;
 	dims[2] = 1;
+	if (B > 0) {
+		int ax = k_axis(ir_attr_int(n, "axis", 1), xs->rank);
+		dims[1] = xs->d[ax];
+		for (int i = ax + 1; i < xs->rank; i++)
+			dims[2] *= xs->d[i];
+		dims[0] = cnt / (dims[1] * dims[2]);
+		return B;
+	}
 	if (n->in[1]->shape.rank == 1 && ns > 1) {
 		int ax = k_axis(ir_attr_int(n, "axis", 1), xs->rank);
 		dims[1] = ns;
@@ -704,6 +715,17 @@ static void q_geom(const ir_node *n, int64_t *dims)
 			dims[2] *= xs->d[i];
 	}
 	dims[0] = cnt / (dims[1] * dims[2]);
+	return 0;
+}
+
+/* The parameter index for nest indices iv over dims (q_geom). */
+static LLVMValueRef q_param_index(be_fn *f, const int64_t *dims, int64_t B, LLVMValueRef *iv)
+{
+	if (!B)
+		return iv[1];
+	LLVMValueRef blk = LLVMBuildUDiv(f->b, iv[1], be_ci(f, B), "");
+	LLVMValueRef row = be_add(f, be_mul(f, iv[0], (dims[1] + B - 1) / B), blk);
+	return be_add(f, be_mul(f, row, dims[2]), iv[2]);
 }
 
 /* quantize of an integer: its requantization to the output's parameters,
@@ -741,14 +763,14 @@ static int l_quantize(be_fn *f, const ir_node *n)
 	ir_dtype odt = n->out[0]->dt;
 	int64_t lo, hi, dims[3];
 	ir_dtype_range_bits(odt, (int)ir_attr_int(n, "bits", 0), &lo, &hi);
-	q_geom(n, dims);
+	int64_t B = q_geom(n, dims);
 	LLVMValueRef x = be_ptr(f, n->in[0]), s = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
 	LLVMValueRef z = zv ? be_ptr(f, zv) : NULL;
 	LLVMBuilderRef b = f->b;
 	be_nest nst;
 	LLVMValueRef iv[3];
 	be_nest_begin(f, &nst, 3, dims, iv);
-	LLVMValueRef c = iv[1];
+	LLVMValueRef c = q_param_index(f, dims, B, iv);
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, (int64_t[]){dims[1] * dims[2], dims[2], 1});
 	LLVMValueRef zp = z ? be_ld_i32(f, zv->dt, z, c) : c32(f, 0);
 	LLVMValueRef r = LLVMBuildFDiv(b, be_ld(f, x, idx), be_ld(f, s, c), "");
@@ -787,14 +809,14 @@ static int l_dequantize(be_fn *f, const ir_node *n)
 	const ir_value *xv = n->in[0];
 	const ir_value *zv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
 	int64_t dims[3];
-	q_geom(n, dims);
+	int64_t B = q_geom(n, dims);
 	LLVMValueRef x = be_ptr(f, xv), s = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
 	LLVMValueRef z = zv ? be_ptr(f, zv) : NULL;
 	LLVMBuilderRef b = f->b;
 	be_nest nst;
 	LLVMValueRef iv[3];
 	be_nest_begin(f, &nst, 3, dims, iv);
-	LLVMValueRef c = iv[1];
+	LLVMValueRef c = q_param_index(f, dims, B, iv);
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, (int64_t[]){dims[1] * dims[2], dims[2], 1});
 	LLVMValueRef fz = z ? LLVMBuildSIToFP(b, be_ld_i32(f, zv->dt, z, c), f->f32, "") : be_cf(f, 0);
 	LLVMValueRef fx = LLVMBuildSIToFP(b, be_ld_i32(f, xv->dt, x, idx), f->f32, "");
@@ -1747,7 +1769,8 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 			         ir_dtype_name(y->dt));
 			return false;
 		}
-		if (!s || s->dt != IR_DT_F32 || s->shape.rank > 1 || (z && z->dt != idt)) {
+		bool blocked = ir_attr_int(n, "block_size", 0) > 0 && s && s->shape.rank == x->shape.rank;
+		if (!s || s->dt != IR_DT_F32 || (s->shape.rank > 1 && !blocked) || (z && z->dt != idt)) {
 			snprintf(why, wl, "scale must be f32 (scalar or 1-D) and the zero point %s",
 			         ir_dtype_name(idt));
 			return false;

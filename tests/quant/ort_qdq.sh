@@ -105,5 +105,48 @@ sys.exit(0 if len(set(n)) == len(n) and n.count('/Softmax') == 1 else 'names: %s
 else
 	echo "FAIL: the QDQ file of an opset-11 Softmax repeats a node name or ORT refuses it"; fail=1
 fi
+# 5. blocked quantization (opset 21's block_size): int4-range weights
+#    dequantized in blocks of 3 along K, a matmul, and a blocked quantize
+#    and dequantize of its output; qgtc's engine, and ORT on the model
+#    and on qgtc's --save-onnx of it, give the same numbers.
+$PY - "$WORK" <<'PY' || exit 1
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto
+w, r = sys.argv[1], np.random.default_rng(3)
+g = helper.make_graph(
+    [helper.make_node("DequantizeLinear", ["w", "s"], ["wf"], axis=1, block_size=3),
+     helper.make_node("MatMul", ["x", "wf"], ["y"]),
+     helper.make_node("QuantizeLinear", ["y", "ys", "yz"], ["yq"], axis=1, block_size=2),
+     helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["z"], axis=1, block_size=2)],
+    "blk", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4])],
+    [helper.make_tensor_value_info("z", TensorProto.FLOAT, [2, 6])],
+    [numpy_helper.from_array(r.integers(-8, 8, (4, 6)).astype(np.int8), "w"),
+     numpy_helper.from_array((r.random((4, 2)) * 0.1 + 0.01).astype(np.float32), "s"),
+     numpy_helper.from_array((r.random((2, 3)) * 0.05 + 0.01).astype(np.float32), "ys"),
+     numpy_helper.from_array(r.integers(0, 255, (2, 3)).astype(np.uint8), "yz")])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)])
+m.ir_version = 10
+onnx.save(m, w + "/blk.onnx")
+np.save(w + "/blk_x.npy", r.standard_normal((2, 4)).astype(np.float32))
+PY
+rm -rf "$WORK/blk_out"
+mkdir -p "$WORK/blk_out"
+if "$QGTC" run "$WORK/blk.onnx" "$WORK/blk_x.npy" --output-dir "$WORK/blk_out" &&
+	"$QGTC" "$WORK/blk.onnx" --save-onnx "$WORK/blk_qgtc.onnx" -o "$WORK/blk.o" 2>/dev/null &&
+	node -e "
+const ort = require('onnxruntime-node'), {readNpy} = require('$SRC/tests/quant/npy.js');
+(async () => {
+  const x = readNpy('$WORK/blk_x.npy'), q = readNpy('$WORK/blk_out/output_0.npy');
+  for (const f of ['$WORK/blk.onnx', '$WORK/blk_qgtc.onnx']) {
+    const s = await ort.InferenceSession.create(f);
+    const z = (await s.run({x: new ort.Tensor('float32', x.data, [2, 4])})).z.data;
+    for (let i = 0; i < z.length; i++)
+      if (z[i] !== q.data[i]) throw new Error(f + ': element ' + i + ' is ' + z[i] + ' in ORT, ' + q.data[i] + ' in qgtc');
+  }
+})().catch((e) => { console.error(e.message); process.exit(1); });"; then
+	echo "blocked quantization: ok (qgtc, ORT on the model and on qgtc's export agree exactly)"
+else
+	echo "FAIL: blocked quantization differs between qgtc and ORT"; fail=1
+fi
 [ $fail = 0 ] && echo "ort_qdq: ok"
 exit $fail
