@@ -393,8 +393,9 @@ static ir_value *qdq(ir_graph *g, ir_value *v, ir_value *dst, ir_dtype dt, float
  * are learned reals with no common grid: each channel's are rounded to
  * int8 at scale max |level| / 127 (at most 1/254 of the largest level
  * off), so that channel's weights become those integers, stored at 8 bits.
- * Returns the dequantize of the integers, or NULL after reporting (pow2
- * grids wider than int8 have no integer form). */
+ * pow2 codes of 5 bits or more keep their seven largest magnitudes and
+ * round the smaller ones to 0.  Returns the dequantize of the integers,
+ * or NULL after reporting. */
 static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 {
 	const ir_quant *q = w->quant;
@@ -422,12 +423,10 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 	case IR_QS_CODEBOOK:
 		break;
 	case IR_QS_POW2:
-		if (mmax - 1 > 6) {
-			diag_error(d, ir_node_loc(g, n), "weight '%s': %d-bit pow2 codes span 2^%d, more than "
-			           "int8 holds on the integer path (-a); use at most 4 bits", w->name, b, mmax - 1);
-			return NULL;
-		}
-		pw = mmax - 1;
+		/* up to 4 bits every level is 2^k for k <= 6; wider codes keep
+		 * the seven largest magnitudes (the unit is 2^-6 of the largest)
+		 * and round the smaller ones, under half a unit, to 0 */
+		pw = mmax - 1 > 6 ? 6 : mmax - 1;
 		break;
 	default:
 		diag_error(d, ir_node_loc(g, n), "weight '%s': %s weights have no integer grid; the "
@@ -455,8 +454,8 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 		case IR_QS_BINARY: v = code ? 1 : -1; break;
 		case IR_QS_TERNARY: v = code - 2; break;
 		case IR_QS_POW2: {
-			int m = code & mmax, s = code >> (b - 1);
-			v = m ? (s ? -1 : 1) * (1 << (mmax - m)) : 0;
+			int m = code & mmax, s = code >> (b - 1), e = pw + 1 - m; /* level / unit = 2^e */
+			v = m && e >= 0 ? (s ? -1 : 1) * (1 << e) : 0;
 			break;
 		}
 		case IR_QS_CODEBOOK: {
@@ -471,7 +470,7 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 	}
 	/* The grid must be exact: the integer op computes with these (a
 	 * codebook's rounded levels are its integer grid). */
-	for (int64_t i = 0; !cb && i < cnt; i++) {
+	for (int64_t i = 0; !cb && !(q->scheme == IR_QS_POW2 && mmax - 1 > 6) && i < cnt; i++) {
 		int c = nchan > 1 ? (int)((i / inner) % nchan) : 0;
 		int v = u8 ? iv[i] : (int8_t)iv[i];
 		float dq = (v - (float)zp[c]) * sc[c];

@@ -70,9 +70,10 @@ fi
 expect m7-w2a8 0 "mps2-an500 \(Cortex-M7\), 2 inputs \(random, seeded\)" "bit-exact on 2/2" \
 	-- "$model" --target armv7em -mcpu=cortex-m7 -b 2 -a 8 --calib-data "$scratch/calib.npy" --limit 2
 # Every weight scheme on the integer path, bit-exact on the M4 and
-# AArch64: pow2 and symmetric grids, binary, ternary, and codebooks (their
+# AArch64: pow2 (from 5 bits on, its levels of 2^-7 of the largest and less
+# round to 0) and symmetric grids, binary, ternary, and codebooks (their
 # levels rounded to int8 per channel, stored at 8 bits).
-for sch in "pow2:-b 4 --scheme pow2" "sym3:-b 3 --scheme symmetric" "bin:--scheme binary" \
+for sch in "pow2:-b 4 --scheme pow2" "pow6:-b 6 --scheme pow2" "sym3:-b 3 --scheme symmetric" "bin:--scheme binary" \
 	"ter:--scheme ternary" "cb2:-b 2 --scheme codebook" "cb3t:-b 3 --scheme codebook --granularity per-tensor"; do
 	for t in armv7em aarch64; do
 		expect "int-${sch%%:*}-$t" 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok \(integer code, bit-exact\)" \
