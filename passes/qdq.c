@@ -248,7 +248,9 @@ static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, doub
 		double rc = real[pt ? 0 : c], t = ir_const_get(b, c) / (sx * (double)w->s[pt ? 0 : c]);
 		if (!(rc >= 2.0) || !isfinite(t) || fabs(t - nearbyint(t)) * rc <= 0.5)
 			continue;
-		while (e[c] < 30 && (double)(1 << (e[c] + 1)) <= rc && amax[c] << (e[c] + 1) <= 127)
+		/* the fine bias stays well inside int32, as the sums it is added to */
+		while (e[c] < 30 && (double)(1 << (e[c] + 1)) <= rc && amax[c] << (e[c] + 1) <= 127 &&
+		       fabs(t) * (double)(1 << (e[c] + 1)) < (double)(1 << 30))
 			e[c]++;
 		any |= e[c] > 0;
 	}
