@@ -71,10 +71,12 @@ expect m7-w2a8 0 "mps2-an500 \(Cortex-M7\), 2 inputs \(random, seeded\)" "bit-ex
 	-- "$model" --target armv7em -mcpu=cortex-m7 -b 2 -a 8 --calib-data "$scratch/calib.npy" --limit 2
 # Every weight scheme on the integer path, bit-exact on the M4 and
 # AArch64: pow2 (from 5 bits on, its levels of 2^-7 of the largest and less
-# round to 0) and symmetric grids, binary, ternary, and codebooks (their
-# levels rounded to int8 per channel, stored at 8 bits).
+# round to 0) and symmetric grids, binary, ternary, codebooks (their
+# levels rounded to int8 per channel, stored at 8 bits), and affine widths
+# the other tests do not reach (1, 5, and 7 per tensor).
 for sch in "pow2:-b 4 --scheme pow2" "pow6:-b 6 --scheme pow2" "sym3:-b 3 --scheme symmetric" "bin:--scheme binary" \
-	"ter:--scheme ternary" "cb2:-b 2 --scheme codebook" "cb3t:-b 3 --scheme codebook --granularity per-tensor"; do
+	"ter:--scheme ternary" "cb2:-b 2 --scheme codebook" "cb3t:-b 3 --scheme codebook --granularity per-tensor" \
+	"aff1:-b 1" "aff5:-b 5" "aff7t:-b 7 --granularity per-tensor"; do
 	for t in armv7em aarch64; do
 		expect "int-${sch%%:*}-$t" 0 "max \|error\| 0, bit-exact on 2/2" "validate: ok \(integer code, bit-exact\)" \
 			-- "$model" ${sch#*:} --target $t -a 8 --calib-data "$scratch/calib.npy" --limit 2
