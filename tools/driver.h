@@ -167,6 +167,8 @@ typedef struct drv_sens_row {
 	int64_t params, macs;
 	size_t bytes;               /* at `bits`, as the size report counts them */
 	int bits;
+	char chosen[24];            /* the run's own width when it differs per layer
+	                             * (--flash-budget): "1 binary", "4", "fp32"; else "" */
 	double acc;
 	bool bottleneck;            /* loses alone >= 1/3 of what all lose alone */
 } drv_sens_row;

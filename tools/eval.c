@@ -241,13 +241,40 @@ int drv_eval_report(const drv_options *o, const double *lambda, const double *ac
 	so.quant.bits = o->quantize ? o->quant.bits : 2;
 	if ((rc = drv_sens_rows(&so, &rows, &nrows, &sfp, d)) != DRV_OK)
 		goto out;
+	/* a budget's mix: each layer's width and bytes as this run deployed them */
+	for (int i = 0; after && o->qgtp.flash_budget && i < nrows; i++) {
+		const ir_value *w = NULL;
+		for (int k = 0; !w && k < after->nnodes; k++) {
+			const ir_node *an = after->nodes[k];
+			const ir_value *v = !an->dead && pass_weight_axis(an, 1) >= 0 ? an->in[1] : NULL;
+			if (v && v->name && strcmp(v->name, rows[i].name) == 0)
+				w = v;
+		}
+		if (!w)
+			continue;
+		if (w->quant && w->quant->scheme != IR_QS_NONE) {
+			snprintf(rows[i].chosen, sizeof rows[i].chosen, "%d%s%s", w->quant->bits,
+			         w->quant->scheme == IR_QS_AFFINE ? "" : " ", w->quant->scheme == IR_QS_AFFINE
+			                                                     ? "" : ir_qscheme_name(w->quant->scheme));
+			rows[i].bytes = pass_quant_weight_bytes(w);
+		} else {
+			snprintf(rows[i].chosen, sizeof rows[i].chosen, "fp32");
+			rows[i].bytes = (size_t)ir_shape_numel(&w->shape) * 4;
+		}
+	}
 	before = drv_load_model(o->model, d);
 	char summary[512];
-	snprintf(summary, sizeof summary,
-	         "Top-1 on the test split of %s (%s engine%s); weights %s, %d bits%s.", o->data_dir,
-	         o->engine == DRV_ENGINE_NATIVE ? "native" : "interpreter", o->limit ? ", limited" : "",
-	         pass_qscheme_name(o->quant.scheme ? o->quant.scheme : IR_QS_AFFINE), so.quant.bits,
-	         o->qgt ? ", fine-tuned with --qgt" : "");
+	if (o->qgtp.flash_budget)
+		snprintf(summary, sizeof summary,
+		         "Top-1 on the test split of %s (%s engine%s); weights at the widths --flash-budget %zu "
+		         "chose per layer%s.", o->data_dir, o->engine == DRV_ENGINE_NATIVE ? "native" : "interpreter",
+		         o->limit ? ", limited" : "", o->qgtp.flash_budget, o->qgt ? ", fine-tuned with --qgt" : "");
+	else
+		snprintf(summary, sizeof summary,
+		         "Top-1 on the test split of %s (%s engine%s); weights %s, %d bits%s.", o->data_dir,
+		         o->engine == DRV_ENGINE_NATIVE ? "native" : "interpreter", o->limit ? ", limited" : "",
+		         pass_qscheme_name(o->quant.scheme ? o->quant.scheme : IR_QS_AFFINE), so.quant.bits,
+		         o->qgt ? ", fine-tuned with --qgt" : "");
 	drv_report r = {.model = o->model, .summary = summary, .pts = pts, .npts = np, .rows = rows,
 	                .nrows = nrows, .sens_fp32 = sfp, .sweep_lambda = lambda, .sweep_acc = acc,
 	                .nsweep = n, .before = before, .after = after};

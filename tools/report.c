@@ -300,18 +300,24 @@ int drv_report_html(const drv_report *r, const char *path, diag_sink *d)
 		sweep(f, r);
 	}
 	if (r->nrows > 0) {
+		bool mix = r->rows[0].chosen[0] != 0;
 		fprintf(f, "<h2>Per-layer sensitivity</h2>\n<p>Top-1 with only that layer's weights quantized to "
 		           "%d bits, the rest FP32 (%.2f%%); a bottleneck loses alone a third or more of what all "
-		           "layers lose alone.</p>\n<table id=\"layers\"><tr><th>layer</th><th>params</th><th>MACs</th>"
-		           "<th>bits</th><th>bytes</th><th>top-1 %%</th><th>lost</th><th>bottleneck</th></tr>\n",
-		        r->rows[0].bits, 100 * r->sens_fp32);
+		           "layers lose alone.%s</p>\n<table id=\"layers\"><tr><th>layer</th><th>params</th><th>MACs</th>"
+		           "<th>bits%s</th><th>bytes</th><th>top-1 %%</th><th>lost</th><th>bottleneck</th></tr>\n",
+		        r->rows[0].bits, 100 * r->sens_fp32,
+		        mix ? "  Bits and bytes are each layer's in this run, as the budget chose them." : "",
+		        mix ? " chosen" : "");
 		for (int i = 0; i < r->nrows; i++) {
 			const drv_sens_row *s = &r->rows[i];
+			char bits[24];
+			snprintf(bits, sizeof bits, "%d", s->bits);
 			fprintf(f, "<tr%s><td>", s->bottleneck ? " class=\"bottleneck\"" : "");
 			esc(f, s->name);
-			fprintf(f, "</td><td>%lld</td><td>%lld</td><td>%d</td><td>%zu</td><td>%.2f</td><td>%+.2f</td>"
-			           "<td>%s</td></tr>\n", (long long)s->params, (long long)s->macs, s->bits, s->bytes,
-			        100 * s->acc, 100 * (s->acc - r->sens_fp32), s->bottleneck ? "yes" : "");
+			fprintf(f, "</td><td>%lld</td><td>%lld</td><td>%s</td><td>%zu</td><td>%.2f</td><td>%+.2f</td>"
+			           "<td>%s</td></tr>\n", (long long)s->params, (long long)s->macs,
+			        s->chosen[0] ? s->chosen : bits, s->bytes, 100 * s->acc, 100 * (s->acc - r->sens_fp32),
+			        s->bottleneck ? "yes" : "");
 		}
 		fputs("</table>\n", f);
 	}

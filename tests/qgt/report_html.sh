@@ -3,8 +3,9 @@
 # (Debian's chromium) and the rendered DOM holds what the page promises:
 # the runs table (this run, FP32, PTQ 8/4/2), the accuracy-vs-bytes plot
 # with a point per run, the frontier and a legend, the per-layer
-# sensitivity table with a bottleneck, non-empty weight histograms before
-# and after; with --lambda-sweep the sweep curve; no console errors, no
+# sensitivity table with a bottleneck (with --flash-budget, each layer's
+# bits and bytes as the budget chose them), non-empty weight histograms
+# before and after; with --lambda-sweep the sweep curve; no console errors, no
 # script and no external resource; a failed write leaves nothing behind.
 # usage: report_html.sh QGTC [SOURCE_DIR] [DATA_DIR]
 set -u
@@ -80,6 +81,28 @@ import re, sys
 dom = open(sys.argv[1]).read()
 m = re.search(r'<svg id="sweep".*?</svg>', dom, re.S)
 assert m and m.group(0).count('class="pt"') == 2 and "<polyline" in m.group(0)
+PY
+
+# With --flash-budget the sensitivity table's bits and bytes are each
+# layer's as the budget chose them (the widths differ; one bit is binary),
+# and their bytes are the size report's for the same run.
+"$QGTC" eval "$MODEL" --data "$DATA" --limit 200 --engine native --flash-budget 6K --qgt --max-steps 20 \
+	--report-html "$tmp/budget.html" --report-json "$tmp/budget.json" >"$tmp/budget.log" 2>&1 ||
+	{ cat "$tmp/budget.log"; bad "--flash-budget --report-html"; }
+render "$tmp/budget.html" || bad "chromium could not render the budget page"
+/usr/bin/python3 - "$tmp/dom.html" "$tmp/budget.json" <<'PY' || bad "the budget page's per-layer bits and bytes"
+import json, re, sys
+dom = open(sys.argv[1]).read()
+t = re.search(r'<table id="layers">(.*?)</table>', dom, re.S).group(1)
+assert "bits chosen" in t, t
+rows = [re.findall(r"<td>(.*?)</td>", r) for r in re.findall(r"<tr[^>]*>(.*?)</tr>", t, re.S)[1:]]
+rep = {l["weight"]: l for l in json.load(open(sys.argv[2]))["layers"]}
+print("budget page:", [(r[0], r[3], r[4]) for r in rows])
+assert len(rows) == 4 and len({r[3] for r in rows}) > 1, rows
+for r in rows:
+    l = rep[r[0]]
+    want = str(l["bits"]) + ("" if l["scheme"] == "affine" else " " + l["scheme"])
+    assert r[3] == want and int(r[4]) == l["packed_bytes"] + l["qparam_bytes"], (r, l)
 PY
 
 # --report-points: the runs shown beside this one; a malformed file fails
