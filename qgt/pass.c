@@ -164,6 +164,16 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		           g->ninputs);
 		return -1;
 	}
+	/* a .qir dumped with its weights elided has nothing to train */
+	for (int i = 0; i < g->nvalues; i++) {
+		const ir_value *v = g->values[i];
+		if (v->kind == IR_VAL_CONST && !v->data && ir_shape_numel(&v->shape) > 0 &&
+		    ir_value_use_count(g, v) > 0) {
+			diag_error(d, g->src_file, "pass 'qgt' needs the weights, but constant '%s' has no data "
+			           "(elided in the .qir: write it with --ir-weights full)", v->name);
+			return -1;
+		}
+	}
 	const pass_quant_options *qo = o->quant ? o->quant : &q8;
 	qgt_train_config c = po->train;
 	FILE *log = c.log;

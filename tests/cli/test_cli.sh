@@ -335,6 +335,13 @@ check "--learn-scales on: learned scales" \
 	eval '[ $rc -eq 0 ] && has_out "qgt, the forward on the quantized kernels, learned scales, lambda 1.9"'
 q opt "$FASHION" --passes=shapes,qgt --scheme sq --lambda 3
 check "opt --passes=...,qgt,... takes the QGT options" eval '[ $rc -eq 1 ] && has_err "pass .qgt. fine-tunes on labelled data"'
+q "$FASHION" --emit ir -o "$T/elided.qir"
+q opt "$T/elided.qir" --passes=shapes,qgt,bnfold,quantize --data "$FMNIST" -b 2 --max-steps 2 -o "$T/elided_q.qir"
+check "qgt on a .qir with its weights elided says so and writes nothing" \
+	eval '[ $rc -eq 1 ] && has_err "constant .features.0.weight. has no data (elided in the .qir: write it with --ir-weights full)" && [ ! -e "$T/elided_q.qir" ]'
+q opt "$T/f.qir" --passes=shapes,qgt,bnfold,quantize --data "$FMNIST" -b 2 --max-steps 2 --ir-weights=full -o "$T/full_q.qir"
+check "qgtc opt runs qgt on a .qir with its weights, then quantize" \
+	eval '[ $rc -eq 0 ] && grep -q "scheme=\"affine\", bits=2" "$T/full_q.qir"'
 q "$FASHION" -a 8 --calib-data "$T/no-such.npy" -o "$T/a8.o"
 check "a missing calibration .npy is named" eval '[ $rc -eq 1 ] && has_err "no-such.npy" && [ ! -e "$T/a8.o" ]'
 # Calibration samples of the wrong shape: an error naming the file and
