@@ -233,9 +233,13 @@ static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, doub
 	int64_t cnt = ir_shape_numel(&q->shape), inner = 1;
 	for (int i = waxis + 1; i < q->shape.rank; i++)
 		inner *= q->shape.d[i];
-	int32_t amax[m]; /* the largest |w - zw| of each channel */
-	int e[m];
-	memset(amax, 0, sizeof amax);
+	int32_t *amax = calloc((size_t)m, sizeof *amax); /* the largest |w - zw| of each channel */
+	int *e = calloc((size_t)m, sizeof *e);
+	if (!amax || !e) {
+		free(amax);
+		free(e);
+		return -1;
+	}
 	for (int64_t i = 0; i < cnt; i++) {
 		int64_t c = (i / inner) % m;
 		int32_t v = (int32_t)ir_const_get(q, i) - par_zp(w, c);
@@ -244,18 +248,20 @@ static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, doub
 	}
 	bool any = false;
 	for (int64_t c = 0; c < m; c++) {
-		e[c] = 0;
-		double rc = real[pt ? 0 : c], t = ir_const_get(b, c) / (sx * (double)w->s[pt ? 0 : c]);
-		if (!(rc >= 2.0) || !isfinite(t) || fabs(t - nearbyint(t)) * rc <= 0.5)
+		double rl = real[pt ? 0 : c], t = ir_const_get(b, c) / (sx * (double)w->s[pt ? 0 : c]);
+		if (!(rl >= 2.0) || !isfinite(t) || fabs(t - nearbyint(t)) * rl <= 0.5)
 			continue;
 		/* the fine bias stays well inside int32, as the sums it is added to */
-		while (e[c] < 30 && (double)(1 << (e[c] + 1)) <= rc && amax[c] << (e[c] + 1) <= 127 &&
+		while (e[c] < 30 && (double)(1 << (e[c] + 1)) <= rl && amax[c] << (e[c] + 1) <= 127 &&
 		       fabs(t) * (double)(1 << (e[c] + 1)) < (double)(1 << 30))
 			e[c]++;
 		any |= e[c] > 0;
 	}
-	if (!any)
-		return 0;
+	int rc = -1;
+	if (!any) {
+		rc = 0;
+		goto out;
+	}
 	/* the same real weights: (v << e) at scale sw / 2^e, zero point 128
 	 * (u8) or 0 (i8) */
 	int32_t zf = q->dt == IR_DT_U8 ? 128 : 0;
@@ -263,7 +269,7 @@ static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, doub
 	float *ns = ir_arena_alloc(g->arena, sizeof(float) * (size_t)m);
 	uint8_t *nz = ir_arena_alloc(g->arena, (size_t)m);
 	if (!nv || !ns || !nz)
-		return -1;
+		goto out;
 	for (int64_t c = 0; c < m; c++) {
 		float sc = w->s[pt ? 0 : c];
 		ns[c] = e[c] ? ldexpf(sc, -e[c]) : sc;
@@ -280,13 +286,17 @@ static int fine_bias(ir_graph *g, qdq_par *w, const ir_value *b, int waxis, doub
 	ir_value *nzv = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.fb.zp", q->name)),
 	                                   q->dt, &zs, nz);
 	if (!nq || !nzv)
-		return -1;
+		goto out;
 	w->q = nq;
 	w->s = ns;
 	w->z = nzv;
 	w->ns = m;
 	w->axis = waxis;
-	return 1;
+	rc = 1;
+out:
+	free(amax);
+	free(e);
+	return rc;
 }
 
 /* Try the patterns on conv/matmul node n.  1 folded, 0 not, -1 error. */
@@ -341,13 +351,13 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		real[c] = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
 	if (requant && bsrc && (nrq == m || nrq == 1)) {
 		int r = fine_bias(g, &pw, bsrc, waxis, px.s[0], real, m);
-		if (r < 0)
+		if (r < 0 || (r > 0 && !(qw = par_quant(g, &pw)))) {
+			diag_error(d, NULL, "out of memory");
 			return -1;
+		}
 		nrq = pw.ns; /* a per-tensor weight rewritten is per channel */
 		for (int64_t c = 0; r > 0 && c < nrq; c++)
 			real[c] = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
-		if (r > 0 && !(qw = par_quant(g, &pw)))
-			return -1;
 	}
 	if (bsrc && !(bias = int_bias(g, n, bsrc, px.s[0], &pw, m)))
 		return 0;
