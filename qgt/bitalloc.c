@@ -286,6 +286,14 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 	t = ir_graph_clone(g);
 	if (!t)
 		goto oom;
+	/* The pass chooses every layer's width: a width or grid hinted on a
+	 * node (a DSL's bits=, a .qir's !bits=/!scheme=) would override the
+	 * width being measured, as a --bits rule would, and the choice
+	 * replaces it anyway. */
+	for (int i = 0; i < t->nnodes; i++) {
+		t->nodes[i]->qhint.bits = 0;
+		t->nodes[i]->qhint.scheme = IR_QS_NONE;
+	}
 	int64_t B = t->inputs[0]->shape.rank > 0 ? t->inputs[0]->shape.d[0] : 0;
 	if (B == 1 && qgt_free_batch(t))
 		B = IR_DIM_SYM;
@@ -480,8 +488,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 			goto out;
 		}
 		n->qhint.bits = widths[L[l].pick];
-		if (widths[L[l].pick] == 1)
-			n->qhint.scheme = IR_QS_BINARY;
+		n->qhint.scheme = widths[L[l].pick] == 1 ? IR_QS_BINARY : IR_QS_NONE;
 	}
 	if (log) {
 		fprintf(log, "bitalloc: %zu of %zu bytes (FP32 %zu, all 1-bit %zu); loss %.4f float on the sample\n",

@@ -10,7 +10,8 @@
 # - compile with a budget writes an object whose report fits;
 # - a budget below the 1-bit minimum is an error stating the minimum and
 #   writes nothing; just above it, the layers at one bit are binary; one
-#   above FP32 keeps FP32 and says so;
+#   above FP32 keeps FP32 and says so; a width hinted on a node does not
+#   skew the bytes the pass chose;
 # - --bits rules with a budget, or no --data, are usage errors;
 # - --report sensitivity prints the per-layer table (params, MACs, bits,
 #   bytes, accuracy lost alone, bottleneck) and writes it as JSON.
@@ -87,6 +88,17 @@ print("at the minimum + 64 bytes: %s" % [(l["weight"], l["scheme"], l["bits"]) f
 assert one and all(l["scheme"] == "binary" for l in one), r["layers"]
 assert r["totals"]["total_bytes"] <= int(sys.argv[2]), r["totals"]
 PY
+# A width hinted on a node (here the classifier's !bits=8 in a .qir) does
+# not leak into the measurement: the bytes the pass says it chose are the
+# size report's bytes of the model it deploys.
+"$QGTC" "$MODEL" --emit ir --ir-weights full -o "$tmp/h.qir" &&
+	sed -i 's/\(= gemm([^;]*\)\(  ; \)/\1 !bits=8\2/' "$tmp/h.qir" && grep -q '!bits=8' "$tmp/h.qir" ||
+	bad "a .qir with a hinted classifier"
+"$QGTC" eval "$tmp/h.qir" --data "$DATA" --limit 100 --flash-budget 6K --report-json "$tmp/h.json" \
+	>"$tmp/h.log" 2>&1 || { cat "$tmp/h.log"; bad "--flash-budget on a hinted .qir"; }
+said=$(sed -n 's/^bitalloc: \([0-9]*\) of [0-9]* bytes.*/\1/p' "$tmp/h.log")
+[ -n "$said" ] && [ "$said" = "$(total "$tmp/h.json")" ] ||
+	bad "on a hinted .qir the budget chose ${said:-?} bytes but the model has $(total "$tmp/h.json")"
 "$QGTC" eval "$MODEL" --data "$DATA" --limit 200 --flash-budget 1M >"$tmp/big.log" 2>&1 &&
 	grep -q "holds the FP32 model .* every layer stays float" "$tmp/big.log" ||
 	{ cat "$tmp/big.log"; bad "a budget above FP32"; }
