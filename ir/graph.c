@@ -421,6 +421,14 @@ void ir_graph_replace_uses(ir_graph *g, ir_value *from, ir_value *to)
 			g->outputs[i] = to;
 }
 
+bool ir_value_is_output(const ir_graph *g, const ir_value *v)
+{
+	for (int i = 0; i < g->noutputs; i++)
+		if (g->outputs[i] == v)
+			return true;
+	return false;
+}
+
 int ir_value_use_count(const ir_graph *g, const ir_value *v)
 {
 	int c = 0;

@@ -337,6 +337,8 @@ void ir_graph_compact(ir_graph *g);
 void ir_graph_replace_uses(ir_graph *g, ir_value *from, ir_value *to);
 /* Number of node inputs (of live nodes) reading v, plus graph outputs. */
 int ir_value_use_count(const ir_graph *g, const ir_value *v);
+/* Is v one of g's outputs? */
+bool ir_value_is_output(const ir_graph *g, const ir_value *v);
 /* The one live node reading v, when v has exactly one use and is not a
  * graph output; NULL otherwise. */
 ir_node *ir_value_sole_user(const ir_graph *g, const ir_value *v);

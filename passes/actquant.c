@@ -208,23 +208,6 @@ out:
 
 /* ------------------------------------------------------------- sites */
 
-/* The node reading v when it is v's only reader and v is no graph output. */
-static ir_node *only_user(ir_graph *g, const ir_value *v)
-{
-	if (ir_value_use_count(g, v) != 1)
-		return NULL;
-	for (int i = 0; i < g->noutputs; i++)
-		if (g->outputs[i] == v)
-			return NULL;
-	for (int i = 0; i < g->nnodes; i++) {
-		ir_node *n = g->nodes[i];
-		for (int j = 0; !n->dead && j < n->nin; j++)
-			if (n->in[j] == v)
-				return n;
-	}
-	return NULL;
-}
-
 static bool is_act(const ir_node *n)
 {
 	if (n->op == IR_OP_RELU)
@@ -278,15 +261,15 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 		ir_value *y = n->out[0];
 		/* matmul's bias add (from a gemm), a live batchnorm, then an
 		 * activation */
-		ir_node *u = only_user(g, y);
+		ir_node *u = ir_value_sole_user(g, y);
 		if (n->op == IR_OP_MATMUL && u && u->op == IR_OP_ADD && u->in[0] == y &&
 		    ir_value_is_const(u->in[1])) {
 			y = u->out[0];
-			u = only_user(g, y);
+			u = ir_value_sole_user(g, y);
 		}
 		if (through_bn && lin && u && u->op == IR_OP_BATCHNORM && u->in[0] == y) {
 			y = u->out[0];
-			u = only_user(g, y);
+			u = ir_value_sole_user(g, y);
 		}
 		if (u && is_act(u) && n->op != IR_OP_MUL && n->op != IR_OP_SOFTMAX) {
 			l->act = u;
@@ -435,6 +418,8 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 		return NULL;
 	}
 	bool cb = q->scheme == IR_QS_CODEBOOK;
+	/* codebook levels and the smallest of wide pow2 codes are rounded */
+	bool exact = !cb && !(q->scheme == IR_QS_POW2 && mmax - 1 > 6);
 	int K = 1 << b;
 	for (int c = 0; c < nchan; c++) {
 		if (cb) {
@@ -468,9 +453,9 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 		}
 		iv[i] = (uint8_t)v; /* two's complement for i8 */
 	}
-	/* The grid must be exact: the integer op computes with these (a
-	 * codebook's rounded levels are its integer grid). */
-	for (int64_t i = 0; !cb && !(q->scheme == IR_QS_POW2 && mmax - 1 > 6) && i < cnt; i++) {
+	/* The grid must be exact: the integer op computes with these (the
+	 * rounded levels are the integer grid where they are rounded). */
+	for (int64_t i = 0; exact && i < cnt; i++) {
 		int c = nchan > 1 ? (int)((i / inner) % nchan) : 0;
 		int v = u8 ? iv[i] : (int8_t)iv[i];
 		float dq = (v - (float)zp[c]) * sc[c];
@@ -782,7 +767,7 @@ int pass_io_int(ir_graph *g, const pass_options *o, diag_sink *d)
 		return 0;
 	for (int i = 0; i < g->ninputs; i++) {
 		ir_value *v = g->inputs[i];
-		ir_node *u = only_user(g, v);
+		ir_node *u = ir_value_sole_user(g, v);
 		if (v->dt != IR_DT_F32 || !u || u->op != IR_OP_QUANTIZE || u->in[0] != v ||
 		    !u->out[0]->quant) {
 			diag_error(d, g->src_file, "--io int: input '%s' is not quantized on entry (only "

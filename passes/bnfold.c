@@ -48,21 +48,13 @@ static int set_input(ir_graph *g, ir_node *n, int j, const char *base, const ir_
 	return 0;
 }
 
-static bool is_output(const ir_graph *g, const ir_value *v)
-{
-	for (int i = 0; i < g->noutputs; i++)
-		if (g->outputs[i] == v)
-			return true;
-	return false;
-}
-
 /* Fold bn into its producer p if the pattern fits; 1 if folded, 0 if
  * not, -1 on error. */
 static int fold_one(ir_graph *g, ir_node *bn, diag_sink *d)
 {
 	ir_value *x = bn->in[0];
 	ir_node *p = x ? x->producer : NULL;
-	if (!p || p->dead || p->nout != 1 || p->out[0] != x || is_output(g, x) ||
+	if (!p || p->dead || p->nout != 1 || p->out[0] != x || ir_value_is_output(g, x) ||
 	    ir_value_use_count(g, x) != 1)
 		return 0;
 	if (p->op != IR_OP_CONV && p->op != IR_OP_CONV_TRANSPOSE && p->op != IR_OP_GEMM)

@@ -625,9 +625,8 @@ static int drop_qdq(ir_graph *g, ir_node *u, diag_sink *d)
 		u->in[0] = p.q;
 		return 1;
 	}
-	for (int i = 0; i < g->noutputs; i++)
-		if (g->outputs[i] == u->out[0])
-			return 0; /* keep the output's name */
+	if (ir_value_is_output(g, u->out[0]))
+		return 0; /* keep the output's name */
 	ir_quant *qx = par_quant(g, &p);
 	if (!qx || !fits(p.q, qx))
 		return 0;
@@ -636,14 +635,6 @@ static int drop_qdq(ir_graph *g, ir_node *u, diag_sink *d)
 	ir_graph_replace_uses(g, u->out[0], p.q);
 	u->dead = true;
 	return 1;
-}
-
-static bool graph_output(const ir_graph *g, const ir_value *v)
-{
-	for (int i = 0; i < g->noutputs; i++)
-		if (g->outputs[i] == v)
-			return true;
-	return false;
 }
 
 /* requantize(view...(global_avg_pool(q))), the views (flatten, reshape,
@@ -660,12 +651,12 @@ static int fold_pool_rq(ir_graph *g, ir_node *u, diag_sink *d)
 		return 0;
 	ir_node *top = u->in[0]->producer, *cur = u, *p = top;
 	while (p && !p->dead && ir_op_table[p->op].mem == IR_MEM_VIEW && p->nin >= 1 && p->in[0] &&
-	       ir_value_sole_user(g, p->out[0]) == cur && !graph_output(g, p->out[0])) {
+	       ir_value_sole_user(g, p->out[0]) == cur) {
 		cur = p;
 		p = p->in[0]->producer;
 	}
 	if (!p || p->dead || p->op != IR_OP_GLOBAL_AVG_POOL || ir_node_attr(p, "rq_mult") ||
-	    ir_value_sole_user(g, p->out[0]) != cur || graph_output(g, p->out[0]))
+	    ir_value_sole_user(g, p->out[0]) != cur) /* (a graph output has no sole user) */
 		return 0;
 	const ir_value *x = p->in[0];
 	const ir_quant *qx = x->quant;
@@ -675,9 +666,9 @@ static int fold_pool_rq(ir_graph *g, ir_node *u, diag_sink *d)
 	int64_t cnt = 1; /* the spatial extent (the batch may be symbolic) */
 	for (int i = 2; i < x->shape.rank; i++)
 		cnt = x->shape.d[i] > 0 && cnt <= INT32_MAX ? cnt * x->shape.d[i] : 0;
-	double real = (double)qx->scale[0] / ((double)pu.s[0] * (double)cnt);
 	if (cnt < 1 || cnt > INT32_MAX)
 		return 0;
+	double real = (double)qx->scale[0] / ((double)pu.s[0] * (double)cnt);
 	if (set_requant(g, p, &real, 1, d))
 		return -1;
 	p->out[0]->quant = u->out[0]->quant;

@@ -208,9 +208,8 @@ bool pass_bias_f16(const ir_graph *g, const ir_value *v)
 		if (u != 0 && !pass_f16_exact(d[i]))
 			return false;
 	}
-	for (int i = 0; i < g->noutputs; i++)
-		if (g->outputs[i] == v)
-			return false;
+	if (ir_value_is_output(g, v))
+		return false;
 	int uses = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		const ir_node *u = g->nodes[i];

@@ -243,14 +243,8 @@ int drv_eval_report(const drv_options *o, const double *lambda, const double *ac
 		goto out;
 	/* a budget's mix: each layer's width and bytes as this run deployed them */
 	for (int i = 0; after && o->qgtp.flash_budget && i < nrows; i++) {
-		const ir_value *w = NULL;
-		for (int k = 0; !w && k < after->nnodes; k++) {
-			const ir_node *an = after->nodes[k];
-			const ir_value *v = !an->dead && pass_weight_axis(an, 1) >= 0 ? an->in[1] : NULL;
-			if (v && v->name && strcmp(v->name, rows[i].name) == 0)
-				w = v;
-		}
-		if (!w)
+		const ir_value *w = ir_graph_find_value(after, rows[i].name);
+		if (!w || w->kind != IR_VAL_CONST)
 			continue;
 		if (w->quant && w->quant->scheme != IR_QS_NONE) {
 			snprintf(rows[i].chosen, sizeof rows[i].chosen, "%d%s%s", w->quant->bits,
