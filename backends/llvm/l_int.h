@@ -93,5 +93,28 @@ int be_dsp_conv(be_fn *f, const ir_node *n);
  * halfword the even element (l_int_dsp.c); one per module. */
 LLVMValueRef be_dsp_lut(be_fn *f, int bits);
 int be_dsp_matmul(be_fn *f, const ir_node *n);
+/* What the SIMD kernels share (l_int_dsp.c).  be_int_conv_geom: a 1-D or
+ * 2-D conv's geometry as 2-D (a 1-D conv is one row: H = 1, kernel 1,
+ * stride 1, no padding): input, kernel, strides, dilations, leading pads
+ * and output extents; 0, or -1 reported. */
+int be_int_conv_geom(be_fn *f, const ir_node *n, int64_t *in, int64_t *k, int64_t *s, int64_t *dil,
+                     int64_t *pb, int64_t *out);
+/* llvm.lifetime.start/end of an alloca of size bytes. */
+void be_lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size);
+/* Does n have operand k (a bias), non-empty? */
+bool be_int_has_bias(const ir_node *n, int k);
+/* The weights and bias with x's zero point folded: W'[m * R + r] = code
+ * m * R + r of operand 1 less channel m's zero point, and bias'[m] = bias
+ * (operand 2, or 0) - zx * sum_r W'[m, r], wrapping in i32 as the
+ * reference's sums do, with zx x's zero point as the kernel's columns
+ * hold it; *wmin and *wmax the range of W'.  A malloc'd W' (free it), or
+ * NULL reported. */
+int32_t *be_int_fold_weights(be_fn *f, const ir_node *n, const be_iop *o, int32_t zx, int64_t M, int64_t R,
+                             int32_t *bias, int32_t *wmin, int32_t *wmax);
+
+/* x86 convs on VPDPBUSD (l_int_x86.c): a groupless 2-D conv of u8/i8
+ * data and weights whose w - zw fits i8, where f has VNNI; 0, -1
+ * reported, or 1 when n is left to the other kernels. */
+int be_x86_vnni_conv(be_fn *f, const ir_node *n);
 
 #endif

@@ -77,8 +77,7 @@ static LLVMValueRef xtb16_ror8(be_fn *f, LLVMValueRef x, bool u8)
 	return xtb16(f, r, u8);
 }
 
-/* llvm.lifetime.start/end of an alloca of size bytes. */
-static void lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size)
+void be_lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size)
 {
 	LLVMValueRef args[2] = {LLVMConstInt(f->i64, (unsigned long long)size, 0), p};
 	be_intr(f, start ? "llvm.lifetime.start" : "llvm.lifetime.end", &f->ptr, 1, args, 2);
@@ -1259,7 +1258,7 @@ static void make_cols(be_fn *f, dsp_job *j)
 	int64_t esz = j->simd ? 1 : 2;
 	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)col_bytes(j)), "dcol");
 	LLVMSetAlignment(buf, j->simd ? 16 : 8);
-	lifetime(f, true, buf, col_bytes(j));
+	be_lifetime(f, true, buf, col_bytes(j));
 	for (int k = 0; k < j->tp; k++) {
 		j->col[k] = gep8(f, buf, k * j->R4 * esz);
 		for (int64_t r = j->R; r < j->R4; r++)
@@ -1269,7 +1268,7 @@ static void make_cols(be_fn *f, dsp_job *j)
 
 static void end_cols(be_fn *f, dsp_job *j)
 {
-	lifetime(f, false, j->col[0], col_bytes(j));
+	be_lifetime(f, false, j->col[0], col_bytes(j));
 }
 
 /* x (i8 or u8) as a column element: widened to i16 for the DSP; for the
@@ -1358,16 +1357,13 @@ static int32_t *bias_data(const ir_node *n, int k, int64_t M)
 	return out;
 }
 
-static bool has_bias(const ir_node *n, int k)
+bool be_int_has_bias(const ir_node *n, int k)
 {
 	return n->nin > k && n->in[k] && ir_shape_numel(&n->in[k]->shape) > 0;
 }
 
-/* A 1-D or 2-D conv's geometry as 2-D (a 1-D conv is one row: H = 1,
- * kernel 1, stride 1, no padding): input, kernel, strides, dilations,
- * leading pads and output extents.  0, or -1 reported. */
-static int conv_geom2(be_fn *f, const ir_node *n, int64_t *in, int64_t *k, int64_t *s, int64_t *dil,
-                      int64_t *pb, int64_t *out)
+int be_int_conv_geom(be_fn *f, const ir_node *n, int64_t *in, int64_t *k, int64_t *s, int64_t *dil,
+                     int64_t *pb, int64_t *out)
 {
 	const ir_shape *xs = &n->in[0]->shape, *ws = &n->in[1]->shape, *ys = &n->out[0]->shape;
 	int nsp = xs->rank - 2, off = 2 - nsp;
@@ -1559,10 +1555,10 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
 	const ir_shape *xs = &xv->shape;
-	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
+	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
 		return 1;
 	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
-	if (conv_geom2(f, n, in, k, s, dil, pb, out))
+	if (be_int_conv_geom(f, n, in, k, s, dil, pb, out))
 		return -1;
 	int64_t N = xs->d[0], C = xs->d[1], KK = k[0] * k[1], ph, pw;
 	dw_plane_dims(in, k, s, dil, pb, out, &ph, &pw);
@@ -1586,8 +1582,8 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
 	}
-	const int32_t *b0 = has_bias(n, 2) ? n->in[2]->data : NULL;
-	if (has_bias(n, 2) && (n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != C)) {
+	const int32_t *b0 = be_int_has_bias(n, 2) ? n->in[2]->data : NULL;
+	if (be_int_has_bias(n, 2) && (n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != C)) {
 		rc = 1;
 		goto done;
 	}
@@ -1630,7 +1626,7 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
 	LLVMValueRef plane = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(ph * pw)), "dwplane");
 	LLVMSetAlignment(plane, 4);
-	lifetime(f, true, plane, ph * pw * 2);
+	be_lifetime(f, true, plane, ph * pw * 2);
 	be_loop ln, lc;
 	LLVMValueRef nb = be_loop_begin(f, &ln, N);
 	LLVMValueRef c = be_loop_begin(f, &lc, C);
@@ -1735,7 +1731,7 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	be_loop_end(f, &lh);
 	be_loop_end(f, &lc);
 	be_loop_end(f, &ln);
-	lifetime(f, false, plane, ph * pw * 2);
+	be_lifetime(f, false, plane, ph * pw * 2);
 	rc = 0;
 done:
 	free(wq);
@@ -1843,13 +1839,8 @@ static void acc_loop_end(be_fn *f, acc_loop *l, int64_t trips, LLVMValueRef *ini
 	LLVMPositionBuilderAtEnd(b, l->exit);
 }
 
-/* The SIMD kernels' weights and bias: W'[m * R + r] = code m * R + r of
- * operand 1 less channel m's zero point, and bias'[m] = bias (operand 2,
- * or 0) - zx * sum_r W'[m, r], wrapping in i32 as the reference's sums
- * do; *wmin and *wmax the range of W'.  A malloc'd W' (free it), or NULL
- * reported. */
-static int32_t *simd_weights_fold(be_fn *f, const ir_node *n, const be_iop *o, int64_t M, int64_t R,
-                                  int32_t *bias, int32_t *wmin, int32_t *wmax)
+int32_t *be_int_fold_weights(be_fn *f, const ir_node *n, const be_iop *o, int32_t zx, int64_t M, int64_t R,
+                             int32_t *bias, int32_t *wmin, int32_t *wmax)
 {
 	const ir_value *wv = n->in[1];
 	int32_t *wq = malloc(sizeof *wq * (size_t)(M * R > 0 ? M * R : 1));
@@ -1857,7 +1848,7 @@ static int32_t *simd_weights_fold(be_fn *f, const ir_node *n, const be_iop *o, i
 		diag_error(f->d, NULL, "out of memory");
 		return NULL;
 	}
-	const int32_t *b0 = has_bias(n, 2) ? n->in[2]->data : NULL;
+	const int32_t *b0 = be_int_has_bias(n, 2) ? n->in[2]->data : NULL;
 	*wmin = *wmax = 0;
 	for (int64_t m = 0; m < M; m++) {
 		int32_t zw = o->zw[o->nzw > 1 ? m : 0];
@@ -1869,7 +1860,7 @@ static int32_t *simd_weights_fold(be_fn *f, const ir_node *n, const be_iop *o, i
 			*wmax = v > *wmax ? v : *wmax;
 			sum += (uint32_t)v;
 		}
-		bias[m] = (int32_t)((uint32_t)(b0 ? b0[m] : 0) - (uint32_t)o->k.zx * sum);
+		bias[m] = (int32_t)((uint32_t)(b0 ? b0[m] : 0) - (uint32_t)zx * sum);
 	}
 	return wq;
 }
@@ -1900,7 +1891,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0];
 	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
-	if (conv_geom2(f, n, in, k, s, dil, pb, out))
+	if (be_int_conv_geom(f, n, in, k, s, dil, pb, out))
 		return -1;
 	int64_t N = xv->shape.d[0], C = xv->shape.d[1], M = n->out[0]->shape.d[1], KK = k[0] * k[1];
 	int64_t P = out[0] * out[1], ph, pw;
@@ -1911,7 +1902,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 		return 1;
 	if (f->isimd != BE_ISIMD_NEON && (C > 8 || C * KK > 64))
 		return 1;
-	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data || n->in[2]->dt != IR_DT_I32 ||
+	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data || n->in[2]->dt != IR_DT_I32 ||
 	                       ir_shape_numel(&n->in[2]->shape) != M))
 		return 1;
 	dw_plane_dims(in, k, s, dil, pb, out, &ph, &pw);
@@ -1931,7 +1922,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
 	}
-	if (!(w32 = simd_weights_fold(f, n, &o, M, C * KK, bias, &wmin, &wmax)))
+	if (!(w32 = be_int_fold_weights(f, n, &o, o.k.zx, M, C * KK, bias, &wmin, &wmax)))
 		goto done;
 	if (wmin < -128 || wmax > 127) {
 		rc = 1;
@@ -1951,7 +1942,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
 	LLVMValueRef planes = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(C * psize)), "convplanes");
 	LLVMSetAlignment(planes, 16);
-	lifetime(f, true, planes, C * psize * 2);
+	be_lifetime(f, true, planes, C * psize * 2);
 	be_loop ln, lc, lh;
 	LLVMValueRef nb = be_loop_begin(f, &ln, N);
 	LLVMValueRef c = be_loop_begin(f, &lc, C);
@@ -2022,7 +2013,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 	}
 	be_loop_end(f, &lh);
 	be_loop_end(f, &ln);
-	lifetime(f, false, planes, C * psize * 2);
+	be_lifetime(f, false, planes, C * psize * 2);
 	rc = 0;
 done:
 	free(w32);
@@ -2047,12 +2038,12 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 	const ir_value *xv = n->in[0];
 	const ir_shape *xs = &xv->shape;
 	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
-	if (conv_geom2(f, n, in, k, s, dil, pb, out))
+	if (be_int_conv_geom(f, n, in, k, s, dil, pb, out))
 		return -1;
 	int64_t N = xs->d[0], C = xs->d[1], KK = k[0] * k[1], ph, pw;
 	if (KK > 16 || s[1] > 2 || out[0] < 1 || out[1] < 1)
 		return 1;
-	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data || n->in[2]->dt != IR_DT_I32 ||
+	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data || n->in[2]->dt != IR_DT_I32 ||
 	                       ir_shape_numel(&n->in[2]->shape) != C))
 		return 1;
 	dw_plane_dims(in, k, s, dil, pb, out, &ph, &pw);
@@ -2070,7 +2061,7 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
 	}
-	if (!(w32 = simd_weights_fold(f, n, &o, C, KK, bias, &wmin, &wmax)))
+	if (!(w32 = be_int_fold_weights(f, n, &o, o.k.zx, C, KK, bias, &wmin, &wmax)))
 		goto done;
 	for (int64_t c = 0; c < C; c++) /* |W'| <= 255 */
 		for (int64_t t = 0; t < KK; t++)
@@ -2088,7 +2079,7 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
 	LLVMValueRef plane = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)psize), "dwplane");
 	LLVMSetAlignment(plane, 16);
-	lifetime(f, true, plane, psize * 2);
+	be_lifetime(f, true, plane, psize * 2);
 	be_loop ln, lc, lh;
 	LLVMValueRef nb = be_loop_begin(f, &ln, N);
 	LLVMValueRef c = be_loop_begin(f, &lc, C);
@@ -2126,7 +2117,7 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 	be_loop_end(f, &lh);
 	be_loop_end(f, &lc);
 	be_loop_end(f, &ln);
-	lifetime(f, false, plane, psize * 2);
+	be_lifetime(f, false, plane, psize * 2);
 	rc = 0;
 done:
 	free(w32);
@@ -2178,7 +2169,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 	    in[1] != out[1] || C > 4096)
 		return 1;
 	be_iop o;
-	if (has_bias(n, 2) && (n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != M))
+	if (be_int_has_bias(n, 2) && (n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != M))
 		return 1;
 	int rc = -1;
 	int64_t C8 = (C + 7) / 8 * 8;
@@ -2190,7 +2181,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
 	}
-	if (!(w32 = simd_weights_fold(f, n, &o, M, C, bias, &wmin, &wmax)))
+	if (!(w32 = be_int_fold_weights(f, n, &o, o.k.zx, M, C, bias, &wmin, &wmax)))
 		goto done;
 	if (wmin < -128 || wmax > 127) { /* W' = w - zw must fit i8 */
 		rc = 1;
@@ -2319,7 +2310,7 @@ static int job_weights(be_fn *f, dsp_job *j, const ir_node *n, int64_t wm, int64
 		for (int64_t r = 0; r < j->R; r++)
 			wq[m * j->R + r] = (int32_t)k_int_get(wv->data, wv->dt, m * wm + r * wr) - j->o.zw[j->o.nzw > 1 ? m : 0];
 	bias = bias_data(n, 2, j->M);
-	if (has_bias(n, 2) && !bias) {
+	if (be_int_has_bias(n, 2) && !bias) {
 		rc = 1;
 		goto done;
 	}
@@ -2356,15 +2347,20 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 		return 1;
 	if (G != 1)
 		return G == xs->d[1] && G == ys->d[1] ? (f->dsp ? dsp_depthwise(f, n) : simd_depthwise(f, n)) : 1;
-	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
+	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
 		return 1;
+	if (f->vnni) {
+		int r = be_x86_vnni_conv(f, n);
+		if (r <= 0)
+			return r;
+	}
 	dsp_job J, *j = &J;
 	memset(j, 0, sizeof *j);
 	int rc = -1;
 	if (be_iop_init(f, n, &j->o))
 		goto done;
 	int64_t in[2], k[2], s[2], dil[2], pb[2], out[2];
-	if (conv_geom2(f, n, in, k, s, dil, pb, out))
+	if (be_int_conv_geom(f, n, in, k, s, dil, pb, out))
 		goto done;
 	if (f->isimd) {
 		rc = simd_pointwise(f, n, in, k, s, pb, out);
@@ -2426,7 +2422,7 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	if (as->rank < 2 || bs->rank != 2 || !dsp_dt(av->dt) || !dsp_dt(bv->dt) || bv->kind != IR_VAL_CONST ||
 	    !bv->data)
 		return 1;
-	if (has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
+	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
 		return 1;
 	int64_t K = bs->d[0], Nc = bs->d[1];
 	dsp_job J, *j = &J;

@@ -1,0 +1,361 @@
+/* l_int_x86.c: groupless integer convs on x86 with AVX512-VNNI, 16
+ * outputs a vector (cores with AVX-VNNI only keep l_int_dsp.c's tiles).
+ * VPDPBUSD multiplies 4 unsigned bytes by 4 signed ones and adds the 4
+ * products to an i32 lane, wrapping.
+ *
+ * Once per image the input is repacked on the stack into a bordered
+ * buffer of channel quads: slot (q, r, col) holds the 4 bytes x[4q..4q+3,
+ * r - pb0, col - pb1] as u8 (i8 data flipped by 0x80, which adds 128 to x
+ * and to its zero point alike), the border x's zero point, so that the
+ * zero point folds into the bias: sum (x - zx) W' = sum x W' - zx sum W'.
+ * Channels past C read channel C - 1 against zero weights.  With a column
+ * stride s > 1 a row keeps its columns in s phases (col mod s), each
+ * phase's slots adjacent, so that for every tap the L outputs of a vector
+ * read L adjacent slots.  A pointwise conv (1x1, stride 1, no pads) is one
+ * row of H * W pixels.
+ *
+ * Then per output row, vector of L outputs and group of up to 8 output
+ * channels, a loop over the channel quads whose trip runs each tap's slot
+ * vector through VPDPBUSD against each channel's 4 weights, broadcast.
+ * The sums wrap in i32 as the interpreter's do (ir/k_conv.c); each
+ * channel's vector is requantized by the one rule (be_int_out_v) and
+ * stored as L adjacent outputs: the last vector of a row overlaps the one
+ * before it, or, in a row narrower than L, stores its valid lanes only.
+ * Byte for byte the interpreter's results. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "l_int.h"
+
+enum {
+	XC_MT = 8,                /* output channels a group */
+	XC_BUF_MAX = 512 * 1024   /* the repacked input's bytes, at most */
+};
+
+typedef struct xconv {
+	int64_t N, C, C4, M, KK, in[2], k[2], s[2], d[2], pb[2], out[2];
+	int64_t PH, PWs, RW;      /* buffer rows, slots a phase of a row, slots a row */
+	int L;                    /* outputs a vector */
+	bool u8;                  /* x is u8 (else i8, flipped) */
+	int32_t zx;               /* x's zero point as x's dtype holds it */
+} xconv;
+
+static LLVMValueRef c32(be_fn *f, int64_t v)
+{
+	return LLVMConstInt(f->i32, (unsigned long long)v, 1);
+}
+
+/* The shuffle mask (lo, lo + step, ...), n lanes (n <= 64). */
+static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
+{
+	LLVMValueRef idx[64];
+	for (int i = 0; i < n; i++)
+		idx[i] = c32(f, lo + i * step);
+	return LLVMConstVector(idx, (unsigned)n);
+}
+
+/* The first n of L lanes set. */
+static LLVMValueRef first_lanes(be_fn *f, int64_t n, int L)
+{
+	LLVMValueRef m[64];
+	for (int i = 0; i < L; i++)
+		m[i] = LLVMConstInt(f->i1, i < n, 0);
+	return LLVMConstVector(m, (unsigned)L);
+}
+
+/* The buffer's extents (false when it would exceed XC_BUF_MAX): rows
+ * cover every tap and the input; a phase's slots every store of the
+ * packing (whole chunks of L slots) and every vector read. */
+static bool xc_geom(xconv *g)
+{
+	int64_t S = g->s[1], L = g->L;
+	int64_t ph = (g->out[0] - 1) * g->s[0] + (g->k[0] - 1) * g->d[0] + 1;
+	int64_t pw = (g->out[1] - 1) * S + (g->k[1] - 1) * g->d[1] + 1;
+	g->PH = ph > g->pb[0] + g->in[0] ? ph : g->pb[0] + g->in[0];
+	pw = pw > g->pb[1] + g->in[1] ? pw : g->pb[1] + g->in[1];
+	int64_t slots = (pw + S - 1) / S;
+	int64_t nch = (g->in[1] + S * L - 1) / (S * L);
+	int64_t st_end = (nch - 1) * L + (g->pb[1] + S - 1) / S + L;
+	int64_t rd_end = (g->out[1] > L ? g->out[1] - L : 0) + (g->k[1] - 1) * g->d[1] / S + L;
+	slots = slots > st_end ? slots : st_end;
+	g->PWs = slots > rd_end ? slots : rd_end;
+	g->RW = S * g->PWs;
+	return g->C4 * g->PH * g->RW * 4 <= XC_BUF_MAX;
+}
+
+/* The four <L x i8> e[] interleaved: lane 4i + q is e[q][i]. */
+static LLVMValueRef interleave4(be_fn *f, LLVMValueRef *e, int L)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef lo = LLVMBuildShuffleVector(b, e[0], e[1], lanes(f, 0, 1, 2 * L), "");
+	LLVMValueRef hi = LLVMBuildShuffleVector(b, e[2], e[3], lanes(f, 0, 1, 2 * L), "");
+	LLVMValueRef idx[64];
+	for (int i = 0; i < L; i++)
+		for (int q = 0; q < 4; q++)
+			idx[4 * i + q] = c32(f, q * L + i);
+	return LLVMBuildShuffleVector(b, lo, hi, LLVMConstVector(idx, (unsigned)(4 * L)), "");
+}
+
+/* Image nb of x into buf: x's zero point everywhere, then per channel
+ * quad and input row, chunks of s L input pixels (the row's last one a
+ * masked load whose missing lanes read the zero point), de-interleaved
+ * into the s phases and interleaved into quads of channels. */
+static void xc_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nb, LLVMValueRef buf)
+{
+	LLVMBuilderRef b = f->b;
+	int L = g->L, S = (int)g->s[1], CW = S * L;
+	int32_t zxu = g->u8 ? g->zx : g->zx + 128;
+	LLVMValueRef zb = LLVMConstInt(f->i8, (unsigned long long)(g->zx & 0xff), 0);
+	LLVMBuildMemSet(b, buf, LLVMConstInt(f->i8, (unsigned long long)zxu, 0),
+	                LLVMConstInt(f->i64, (unsigned long long)(g->C4 * g->PH * g->RW * 4), 0), 64);
+	LLVMTypeRef vin = LLVMVectorType(f->i8, (unsigned)CW);
+	int64_t plane = g->in[0] * g->in[1], nfull = g->in[1] / CW, tail = g->in[1] % CW;
+	be_loop lq, lr;
+	LLVMValueRef q = be_loop_begin(f, &lq, g->C4);
+	LLVMValueRef ih = be_loop_begin(f, &lr, g->in[0]);
+	LLVMValueRef src[4];
+	for (int e = 0; e < 4; e++) {
+		LLVMValueRef ch = be_add(f, be_mul(f, q, 4), be_ci(f, e));
+		if (g->C % 4)
+			ch = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntUGT, ch, be_ci(f, g->C - 1), ""), be_ci(f, g->C - 1),
+			                     ch, "");
+		src[e] = be_add(f, be_mul(f, be_add(f, be_mul(f, nb, g->C), ch), plane), be_mul(f, ih, g->in[1]));
+	}
+	LLVMValueRef row = be_mul(f, be_add(f, be_add(f, be_mul(f, q, g->PH), ih), be_ci(f, g->pb[0])), g->RW);
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part == 0 ? nfull : (tail > 0);
+		if (cnt == 0)
+			continue;
+		be_loop lk;
+		LLVMValueRef kk = part == 0 ? be_loop_begin(f, &lk, cnt) : be_ci(f, nfull);
+		LLVMValueRef iw0 = be_mul(f, kk, CW), r[4];
+		for (int e = 0; e < 4; e++) {
+			LLVMValueRef at = be_add(f, src[e], iw0);
+			LLVMValueRef p = LLVMBuildInBoundsGEP2(b, f->i8, x, &at, 1, "");
+			if (part == 0) {
+				r[e] = LLVMBuildLoad2(b, vin, p, "");
+				LLVMSetAlignment(r[e], 1);
+			} else {
+				LLVMTypeRef tys[2] = {vin, f->ptr};
+				LLVMValueRef args[4] = {p, c32(f, 1), first_lanes(f, tail, CW), be_splat(f, vin, zb)};
+				r[e] = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+			}
+			if (!g->u8)
+				r[e] = LLVMBuildXor(b, r[e], be_splat(f, vin, LLVMConstInt(f->i8, 0x80, 0)), "");
+		}
+		for (int j = 0; j < S; j++) {
+			LLVMValueRef e[4];
+			for (int t = 0; t < 4; t++)
+				e[t] = S == 1 ? r[t] : LLVMBuildShuffleVector(b, r[t], LLVMGetPoison(vin), lanes(f, j, S, L), "");
+			LLVMValueRef v = interleave4(f, e, L);
+			int64_t phase = (g->pb[1] + j) % S, off = (g->pb[1] + j) / S;
+			LLVMValueRef slot = be_add(f, be_add(f, row, be_mul(f, kk, L)), be_ci(f, phase * g->PWs + off));
+			LLVMValueRef at = be_mul(f, slot, 4);
+			LLVMSetAlignment(LLVMBuildStore(b, v, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, "")), 1);
+		}
+		if (part == 0)
+			be_loop_end(f, &lk);
+	}
+	be_loop_end(f, &lr);
+	be_loop_end(f, &lq);
+}
+
+/* One vector of L outputs at (oh, ow0) for the channels m0..m0+nm-1:
+ * sums from bias' over the channel quads and taps, requantized, stored
+ * (the first nvalid lanes by a masked store when nvalid < L).  w: the
+ * group's weights, (quad, tap, channel) words. */
+static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef wt,
+                      LLVMValueRef wbase, LLVMValueRef bt, LLVMValueRef m0, int nm, LLVMValueRef oh,
+                      LLVMValueRef ow0, LLVMValueRef nb, LLVMValueRef y, int64_t nvalid)
+{
+	LLVMBuilderRef b = f->b;
+	int L = g->L;
+	LLVMTypeRef vt = LLVMVectorType(f->i32, (unsigned)L);
+	const char *dp = "llvm.x86.avx512.vpdpbusd.512";
+	LLVMValueRef init[XC_MT], acc[XC_MT], phi[XC_MT];
+	for (int i = 0; i < nm; i++)
+		init[i] = be_splat(f, vt, be_ld_t(f, f->i32, bt, be_add(f, m0, be_ci(f, i))));
+	/* the loop over channel quads, the sums as phis */
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "vnni.q");
+	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
+	LLVMBuildBr(b, body);
+	LLVMPositionBuilderAtEnd(b, body);
+	LLVMValueRef q = LLVMBuildPhi(b, f->ity, "");
+	for (int i = 0; i < nm; i++)
+		acc[i] = phi[i] = LLVMBuildPhi(b, vt, "acc");
+	LLVMValueRef rowq = be_add(f, be_mul(f, q, g->PH), be_mul(f, oh, g->s[0]));
+	LLVMValueRef wq = be_add(f, wbase, be_mul(f, q, g->KK * nm));
+	for (int64_t kh = 0; kh < g->k[0]; kh++)
+		for (int64_t kw = 0; kw < g->k[1]; kw++) {
+			int64_t t = kh * g->k[1] + kw, cd = kw * g->d[1];
+			LLVMValueRef slot = be_add(f, be_mul(f, be_add(f, rowq, be_ci(f, kh * g->d[0])), g->RW),
+			                           be_add(f, ow0, be_ci(f, cd % g->s[1] * g->PWs + cd / g->s[1])));
+			LLVMValueRef at = be_mul(f, slot, 4);
+			LLVMValueRef xv = LLVMBuildLoad2(b, vt, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
+			LLVMSetAlignment(xv, 4);
+			for (int i = 0; i < nm; i++) {
+				LLVMValueRef w = be_ld_t(f, f->i32, wt, be_add(f, wq, be_ci(f, t * nm + i)));
+				LLVMValueRef args[3] = {acc[i], xv, be_splat(f, vt, w)};
+				acc[i] = be_intr(f, dp, NULL, 0, args, 3);
+			}
+		}
+	LLVMValueRef next = be_add(f, q, be_ci(f, 1));
+	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, g->C4), ""), exit, body);
+	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+	LLVMValueRef zero = be_ci(f, 0);
+	LLVMAddIncoming(q, &zero, &pre, 1);
+	LLVMAddIncoming(q, &next, &latch, 1);
+	for (int i = 0; i < nm; i++) {
+		LLVMAddIncoming(phi[i], &init[i], &pre, 1);
+		LLVMAddIncoming(phi[i], &acc[i], &latch, 1);
+	}
+	LLVMPositionBuilderAtEnd(b, exit);
+	int64_t P = g->out[0] * g->out[1];
+	for (int i = 0; i < nm; i++) {
+		LLVMValueRef mi = be_add(f, m0, be_ci(f, i));
+		LLVMValueRef r = be_int_out_v(f, o, acc[i], mi, 0);
+		LLVMTypeRef oty = LLVMGetElementType(LLVMTypeOf(r));
+		LLVMValueRef yi = be_add(f, be_add(f, be_mul(f, be_add(f, be_mul(f, nb, g->M), mi), P),
+		                                   be_mul(f, oh, g->out[1])), ow0);
+		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
+		if (nvalid >= L) {
+			LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
+		} else {
+			LLVMTypeRef tys[2] = {LLVMTypeOf(r), f->ptr};
+			LLVMValueRef args[4] = {r, p, c32(f, 1), first_lanes(f, nvalid, L)};
+			be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+		}
+	}
+}
+
+/* Every output vector of a row for every channel group. */
+static void xc_row(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef wt, LLVMValueRef bt,
+                   LLVMValueRef oh, LLVMValueRef nb, LLVMValueRef y)
+{
+	int L = g->L;
+	int64_t ow = g->out[1], nfull = ow / L, rest = ow % L, G = g->M / XC_MT, mt = g->M % XC_MT;
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part == 0 ? nfull : (rest > 0);
+		if (cnt == 0)
+			continue;
+		be_loop lv;
+		LLVMValueRef ow0 = part == 0 ? be_mul(f, be_loop_begin(f, &lv, cnt), L) : be_ci(f, ow > L ? ow - L : 0);
+		int64_t nvalid = part == 0 || ow > L ? L : ow;
+		if (G > 0) {
+			be_loop lg;
+			LLVMValueRef gi = be_loop_begin(f, &lg, G);
+			xc_vector(f, g, o, buf, wt, be_mul(f, gi, g->C4 * g->KK * XC_MT), bt, be_mul(f, gi, XC_MT), XC_MT, oh,
+			          ow0, nb, y, nvalid);
+			be_loop_end(f, &lg);
+		}
+		if (mt > 0)
+			xc_vector(f, g, o, buf, wt, be_ci(f, G * g->C4 * g->KK * XC_MT), bt, be_ci(f, G * XC_MT), (int)mt, oh,
+			          ow0, nb, y, nvalid);
+		if (part == 0)
+			be_loop_end(f, &lv);
+	}
+}
+
+/* The weights as VPDPBUSD reads them: per group of XC_MT channels (the
+ * last group the M % XC_MT left), per channel quad and tap, a word per
+ * channel holding its 4 channels' W' bytes (0 past C). */
+static int32_t *xc_weights(const xconv *g, const int32_t *w32)
+{
+	int64_t n = (g->M + XC_MT - 1) / XC_MT * XC_MT * g->C4 * g->KK;
+	uint32_t *wp = calloc((size_t)n, sizeof *wp);
+	if (!wp)
+		return NULL;
+	for (int64_t m = 0; m < g->M; m++) {
+		int64_t grp = m / XC_MT, i = m % XC_MT;
+		int64_t nm = grp < g->M / XC_MT ? XC_MT : g->M % XC_MT;
+		for (int64_t q = 0; q < g->C4; q++)
+			for (int64_t t = 0; t < g->KK; t++) {
+				uint32_t word = 0;
+				for (int e = 0; e < 4; e++) {
+					int64_t c = 4 * q + e;
+					if (c < g->C)
+						word |= (uint32_t)(uint8_t)w32[(m * g->C + c) * g->KK + t] << (8 * e);
+				}
+				wp[grp * XC_MT * g->C4 * g->KK + (q * g->KK + t) * nm + i] = word;
+			}
+	}
+	return (int32_t *)wp;
+}
+
+int be_x86_vnni_conv(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0], *wv = n->in[1];
+	const ir_shape *xs = &xv->shape;
+	/* AVX512-VNNI with 512-bit vectors (AVX-VNNI cores keep the tiles) */
+	if (f->vnni != 1 || f->vl < 16 || (xv->dt != IR_DT_U8 && xv->dt != IR_DT_I8) || wv->kind != IR_VAL_CONST || !wv->data ||
+	    xs->rank < 3 || xs->rank > 4 || ir_attr_int(n, "group", 1) != 1)
+		return 1;
+	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data ||
+	                              n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != wv->shape.d[0]))
+		return 1;
+	xconv G, *g = &G;
+	memset(g, 0, sizeof *g);
+	if (be_int_conv_geom(f, n, g->in, g->k, g->s, g->d, g->pb, g->out))
+		return -1;
+	g->N = xs->d[0], g->C = xs->d[1], g->C4 = (g->C + 3) / 4, g->M = n->out[0]->shape.d[1];
+	g->KK = g->k[0] * g->k[1];
+	g->L = 16;
+	g->u8 = xv->dt == IR_DT_U8;
+	if (g->s[1] > 4 || g->C < 1 || g->M < 1)
+		return 1;
+	if (g->KK == 1 && g->s[0] == 1 && g->s[1] == 1 && !g->pb[0] && !g->pb[1] && g->in[0] == g->out[0] &&
+	    g->in[1] == g->out[1]) { /* pointwise: one row of H * W pixels */
+		g->in[1] = g->out[1] = g->in[0] * g->in[1];
+		g->in[0] = g->out[0] = 1;
+	}
+	if (!xc_geom(g))
+		return 1;
+	be_iop o;
+	int rc = -1;
+	int32_t *bias = malloc(sizeof *bias * (size_t)g->M), *w32 = NULL, *wp = NULL, wmin, wmax;
+	if (be_iop_init(f, n, &o))
+		goto done;
+	if (!bias) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	g->zx = o.k.zx;
+	if (!(w32 = be_int_fold_weights(f, n, &o, g->u8 ? o.k.zx : o.k.zx + 128, g->M, g->C * g->KK, bias, &wmin,
+	                                &wmax)))
+		goto done;
+	if (wmin < -128 || wmax > 127) { /* W' = w - zw must fit i8 */
+		rc = 1;
+		goto done;
+	}
+	if (!(wp = xc_weights(g, w32))) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	char name[64];
+	snprintf(name, sizeof name, "%s.vnni%d", f->name, n->id);
+	int64_t nw = (g->M + XC_MT - 1) / XC_MT * XC_MT * g->C4 * g->KK;
+	LLVMValueRef wt = be_opaque_const(
+		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wp, (size_t)nw * sizeof *wp, 1), 64);
+	LLVMValueRef bt = be_table_i32(f, bias, g->M);
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
+	int64_t size = g->C4 * g->PH * g->RW * 4;
+	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)size), "vnnibuf");
+	LLVMSetAlignment(buf, 64);
+	be_lifetime(f, true, buf, size);
+	be_loop ln, lh;
+	LLVMValueRef nb = be_loop_begin(f, &ln, g->N);
+	xc_pack(f, g, x, nb, buf);
+	LLVMValueRef oh = be_loop_begin(f, &lh, g->out[0]);
+	xc_row(f, g, &o, buf, wt, bt, oh, nb, y);
+	be_loop_end(f, &lh);
+	be_loop_end(f, &ln);
+	be_lifetime(f, false, buf, size);
+	rc = 0;
+done:
+	free(wp);
+	free(w32);
+	free(bias);
+	be_iop_free(&o);
+	return rc;
+}
