@@ -655,6 +655,61 @@ LLVMValueRef be_rq_row(be_fn *f, LLVMValueRef const row[4], bool r0, bool usat, 
 	return be_smin(f, be_smax(f, t, c32(f, usat ? 0 : -128)), c32(f, usat ? 255 : 127));
 }
 
+/* requant_bounded on 16 i32 lanes with AVX-512 (lane l channel c + l
+ * for step 1, else c): the high word of the rounded multiply 2a * M from
+ * the even and the odd lanes' 64-bit products (VPMULDQ twice) gathered
+ * into one vector, then + kc, the sign step where r >= 1 and the shift,
+ * all in 32 bits; zy is in kc.  NULL where be_rq_bounded_ok fails. */
+static LLVMValueRef requant_x86(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step)
+{
+	if (!be_rq_bounded_ok(o))
+		return NULL;
+	int n = o->nrq, lf, r;
+	int32_t k;
+	int32_t *left = malloc(sizeof *left * (size_t)n), *rs = malloc(sizeof *rs * (size_t)n);
+	int32_t *kc = malloc(sizeof *kc * (size_t)n), *sg = malloc(sizeof *sg * (size_t)n);
+	LLVMValueRef t = NULL;
+	if (!left || !rs || !kc || !sg)
+		goto done;
+	bool any_left = false, any_r = false, all_r = true;
+	for (int i = 0; i < n; i++) {
+		bounded_chan(o, i, &lf, &r, &k);
+		left[i] = lf + 1, rs[i] = r, kc[i] = k, sg[i] = r > 0 ? -1 : 0;
+		any_left = any_left || lf;
+		any_r = any_r || r > 0;
+		all_r = all_r && r > 0;
+	}
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef t32 = LLVMTypeOf(acc), t64 = LLVMVectorType(f->i64, 8);
+	LLVMValueRef a2 = LLVMBuildShl(b, acc, any_left ? chan_of(f, t32, left, n, c, step) : kv(t32, 1), "");
+	LLVMValueRef m = chan_of(f, t32, o->mult, n, c, step);
+	LLVMValueRef a64 = LLVMBuildBitCast(b, a2, t64, ""), m64 = LLVMBuildBitCast(b, m, t64, "");
+	LLVMValueRef c32v = kv(t64, 32), half = kv(t64, 1ll << 31);
+	LLVMValueRef ae = LLVMBuildAShr(b, LLVMBuildShl(b, a64, c32v, ""), c32v, ""), ao = LLVMBuildAShr(b, a64, c32v, "");
+	LLVMValueRef me = LLVMBuildAShr(b, LLVMBuildShl(b, m64, c32v, ""), c32v, "");
+	LLVMValueRef mo = step ? LLVMBuildAShr(b, m64, c32v, "") : me;
+	LLVMValueRef pe = LLVMBuildAdd(b, LLVMBuildMul(b, ae, me, ""), half, "");
+	LLVMValueRef po = LLVMBuildAdd(b, LLVMBuildMul(b, ao, mo, ""), half, "");
+	LLVMValueRef idx[16];
+	for (int i = 0; i < 16; i++)
+		idx[i] = c32(f, (i & 1 ? 16 : 0) + (i & ~1) + 1);
+	LLVMValueRef x = LLVMBuildShuffleVector(b, LLVMBuildBitCast(b, pe, t32, ""), LLVMBuildBitCast(b, po, t32, ""),
+	                                        LLVMConstVector(idx, 16), "");
+	t = LLVMBuildAdd(b, x, chan_of(f, t32, kc, n, c, step), "");
+	if (any_r) {
+		LLVMValueRef neg = LLVMBuildAShr(b, a2, kv(t32, 31), "");
+		if (!all_r)
+			neg = LLVMBuildAnd(b, neg, chan_of(f, t32, sg, n, c, step), "");
+		t = LLVMBuildAShr(b, LLVMBuildAdd(b, t, neg, ""), chan_of(f, t32, rs, n, c, step), "");
+	}
+done:
+	free(left);
+	free(rs);
+	free(kc);
+	free(sg);
+	return t;
+}
+
 /* k_intop_store: the i32 accumulator (or lanes, see requant_k) of
  * channel c as the output's dtype. */
 static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step)
@@ -665,6 +720,9 @@ static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMVal
 	LLVMTypeRef t32 = shape_of(acc, f->i32), oty = shape_of(acc, be_dt_type(f, o->odt));
 	LLVMValueRef r = NULL;
 	if (!is_vec(t32) && f->mcu && (r = requant_bounded(f, o, acc, c, 0)))
+		return LLVMBuildTrunc(f->b, be_smin(f, be_smax(f, r, kv(t32, o->k.lo)), kv(t32, o->k.hi)), oty, "");
+	if (is_vec(t32) && LLVMGetVectorSize(t32) == 16 && f->isimd == BE_ISIMD_AVX2 && f->vl >= 16 &&
+	    (r = requant_x86(f, o, acc, c, step)))
 		return LLVMBuildTrunc(f->b, be_smin(f, be_smax(f, r, kv(t32, o->k.lo)), kv(t32, o->k.hi)), oty, "");
 	if (is_vec(t32) && LLVMGetVectorSize(t32) == 4 && (f->isimd == BE_ISIMD_NEON || f->isimd == BE_ISIMD_NEON_DOT))
 		r = requant_neon(f, acc, o->mult, o->shift, o->nrq, c, step, &small);

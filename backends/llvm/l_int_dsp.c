@@ -2345,8 +2345,14 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	int64_t G = ir_attr_int(n, "group", 1);
 	if (nsp < 1 || nsp > 2 || !dsp_dt(xv->dt) || !dsp_dt(wv->dt) || wv->kind != IR_VAL_CONST || !wv->data)
 		return 1;
-	if (G != 1)
-		return G == xs->d[1] && G == ys->d[1] ? (f->dsp ? dsp_depthwise(f, n) : simd_depthwise(f, n)) : 1;
+	if (G != 1) {
+		if (G != xs->d[1] || G != ys->d[1])
+			return 1;
+		if (f->dsp)
+			return dsp_depthwise(f, n);
+		int r = be_x86_depthwise(f, n);
+		return r <= 0 ? r : simd_depthwise(f, n);
+	}
 	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data))
 		return 1;
 	if (f->vnni) {

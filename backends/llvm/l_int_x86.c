@@ -359,3 +359,259 @@ done:
 	be_iop_free(&o);
 	return rc;
 }
+
+/* ------------------------------------------------------------ depthwise */
+
+/* bytes (a multiple of 64) of buf set to v by 64-byte stores: a call of
+ * memset costs more than the small planes' fill. */
+static void fill64(be_fn *f, LLVMValueRef buf, int64_t bytes, int32_t v)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef v64 = LLVMVectorType(f->i8, 64);
+	LLVMValueRef val = be_splat(f, v64, LLVMConstInt(f->i8, (unsigned long long)(v & 0xff), 0));
+	int64_t n = bytes / 64;
+	if (n <= 8) {
+		for (int64_t i = 0; i < n; i++) {
+			LLVMValueRef at = be_ci(f, 64 * i);
+			LLVMSetAlignment(LLVMBuildStore(b, val, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, "")), 64);
+		}
+		return;
+	}
+	be_loop l;
+	LLVMValueRef at = be_mul(f, be_loop_begin(f, &l, n), 64);
+	LLVMSetAlignment(LLVMBuildStore(b, val, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, "")), 64);
+	be_loop_end(f, &l);
+}
+
+/* The plane of channel nc (batch * C + c) into buf, bordered as the
+ * groupless conv's buffer but a byte a slot and one phase: x's zero
+ * point everywhere (slack included), then each input row in chunks of
+ * 16 pixels (the last one a masked load whose missing lanes read the
+ * zero point, stored whole: into the border, or into the next row,
+ * written after it). */
+static void dw_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nc, LLVMValueRef buf, int64_t bytes)
+{
+	LLVMBuilderRef b = f->b;
+	int32_t zxu = g->u8 ? g->zx : g->zx + 128;
+	LLVMValueRef zb = LLVMConstInt(f->i8, (unsigned long long)(g->zx & 0xff), 0);
+	fill64(f, buf, bytes, zxu);
+	LLVMTypeRef vin = LLVMVectorType(f->i8, 16);
+	int64_t nfull = g->in[1] / 16, tail = g->in[1] % 16;
+	be_loop lr;
+	LLVMValueRef ih = be_loop_begin(f, &lr, g->in[0]);
+	LLVMValueRef src = be_add(f, be_mul(f, nc, g->in[0] * g->in[1]), be_mul(f, ih, g->in[1]));
+	LLVMValueRef row = be_add(f, be_mul(f, be_add(f, ih, be_ci(f, g->pb[0])), g->RW), be_ci(f, g->pb[1]));
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part == 0 ? nfull : (tail > 0);
+		if (cnt == 0)
+			continue;
+		be_loop lk;
+		LLVMValueRef k16 = be_mul(f, part == 0 ? be_loop_begin(f, &lk, cnt) : be_ci(f, nfull), 16);
+		LLVMValueRef at = be_add(f, src, k16), r;
+		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, f->i8, x, &at, 1, "");
+		if (part == 0) {
+			r = LLVMBuildLoad2(b, vin, p, "");
+			LLVMSetAlignment(r, 1);
+		} else {
+			LLVMTypeRef tys[2] = {vin, f->ptr};
+			LLVMValueRef args[4] = {p, c32(f, 1), first_lanes(f, tail, 16), be_splat(f, vin, zb)};
+			r = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+		}
+		if (!g->u8)
+			r = LLVMBuildXor(b, r, be_splat(f, vin, LLVMConstInt(f->i8, 0x80, 0)), "");
+		LLVMValueRef slot = be_add(f, row, k16);
+		LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, f->i8, buf, &slot, 1, "")), 1);
+		if (part == 0)
+			be_loop_end(f, &lk);
+	}
+	be_loop_end(f, &lr);
+}
+
+/* The 16 sums of the outputs whose taps start at plane element at (the
+ * taps at kh * d0 rows and kw * d1 columns on, outputs s1 columns
+ * apart): per kernel row one 64-byte load, the bytes of each output's
+ * taps gathered in fours by one shuffle (VPERMB), and a VPDPBUSD per
+ * four taps against the channel's words wl[] (kernel row, group of 4
+ * taps); from bias' bv, requantized as channel c's. */
+static LLVMValueRef dw_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef *wl,
+                              LLVMValueRef bv, LLVMValueRef at, LLVMValueRef c)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef v64 = LLVMVectorType(f->i8, 64), vt = LLVMVectorType(f->i32, 16);
+	int ng = (int)(g->k[1] + 3) / 4;
+	LLVMValueRef acc = bv;
+	for (int64_t kh = 0; kh < g->k[0]; kh++) {
+		LLVMValueRef e = be_add(f, at, be_ci(f, kh * g->d[0] * g->RW));
+		LLVMValueRef row = LLVMBuildLoad2(b, v64, LLVMBuildInBoundsGEP2(b, f->i8, buf, &e, 1, ""), "");
+		LLVMSetAlignment(row, 1);
+		for (int gi = 0; gi < ng; gi++) {
+			LLVMValueRef idx[64];
+			for (int i = 0; i < 16; i++)
+				for (int t = 0; t < 4; t++) {
+					int64_t kw = 4 * gi + t;
+					idx[4 * i + t] = c32(f, kw < g->k[1] ? g->s[1] * i + kw * g->d[1] : 0);
+				}
+			LLVMValueRef xq = LLVMBuildShuffleVector(b, row, LLVMGetPoison(v64), LLVMConstVector(idx, 64), "");
+			LLVMValueRef args[3] = {acc, LLVMBuildBitCast(b, xq, vt, ""), wl[kh * ng + gi]};
+			acc = be_intr(f, "llvm.x86.avx512.vpdpbusd.512", NULL, 0, args, 3);
+		}
+	}
+	return be_int_out_v(f, o, acc, c, 0);
+}
+
+/* nvalid (< 16) lanes of r stored at p. */
+static void store_first(be_fn *f, LLVMValueRef r, LLVMValueRef p, int64_t nvalid)
+{
+	LLVMTypeRef tys[2] = {LLVMTypeOf(r), f->ptr};
+	LLVMValueRef args[4] = {r, p, c32(f, 1), first_lanes(f, nvalid, 16)};
+	be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+}
+
+/* A depthwise conv (group = C = M) of i8/u8 data to i8/u8 with AVX-512:
+ * per channel its plane, packed as the groupless conv packs a channel
+ * quad but a byte a slot, then each output row in vectors of 16 outputs,
+ * per tap 16 plane bytes widened and multiplied by the tap's weight; the
+ * last vector of a row overlaps the one before it, or in a row narrower
+ * than 16 stores its valid lanes.  At stride 1, rows narrower than 16 go
+ * flat: vectors of 16 consecutive plane positions (the border columns'
+ * outputs computed and dropped) into a scratch row, copied out a row at a
+ * time.  0, -1 reported, or 1 when n is left to the other kernels. */
+int be_x86_depthwise(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0], *wv = n->in[1];
+	const ir_shape *xs = &xv->shape;
+	if (f->isimd != BE_ISIMD_AVX2 || f->vl < 16 || (xv->dt != IR_DT_U8 && xv->dt != IR_DT_I8) ||
+	    (n->out[0]->dt != IR_DT_U8 && n->out[0]->dt != IR_DT_I8) || wv->kind != IR_VAL_CONST || !wv->data ||
+	    xs->rank < 3 || xs->rank > 4)
+		return 1;
+	int64_t C = xs->d[1];
+	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data ||
+	                              n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != C))
+		return 1;
+	xconv G, *g = &G;
+	memset(g, 0, sizeof *g);
+	if (be_int_conv_geom(f, n, g->in, g->k, g->s, g->d, g->pb, g->out))
+		return -1;
+	g->N = xs->d[0], g->C = g->M = C, g->C4 = 1, g->KK = g->k[0] * g->k[1];
+	g->L = 16;
+	int64_t sx = g->s[1];
+	g->u8 = xv->dt == IR_DT_U8;
+	/* a vector's taps within one 64-byte load of its kernel row */
+	if (g->s[1] * 15 + (g->k[1] - 1) * g->d[1] > 63 || g->k[0] * ((g->k[1] + 3) / 4) > 64)
+		return 1;
+	/* the plane: rows of the padded width, whose chunk stores spill into
+	 * the next row (written after it) or the slack, which also takes the
+	 * last vectors' loads */
+	int64_t ph = (g->out[0] - 1) * g->s[0] + (g->k[0] - 1) * g->d[0] + 1;
+	int64_t pw = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
+	g->PH = ph > g->pb[0] + g->in[0] ? ph : g->pb[0] + g->in[0];
+	g->PWs = g->RW = pw > g->pb[1] + g->in[1] ? pw : g->pb[1] + g->in[1];
+	bool flat = g->s[0] == 1 && sx == 1 && g->out[1] < 16 && g->out[0] > 1;
+	int64_t nq = ((g->out[0] - 1) * g->RW + g->out[1] + 15) / 16;
+	int64_t reach = flat ? nq * 16 : (g->out[0] - 1) * g->s[0] * g->RW + (g->out[1] > 16 ? g->out[1] - 16 : 0) * sx;
+	reach += (g->k[0] - 1) * g->d[0] * g->RW + 64;
+	int64_t bytes = g->PH * g->RW + 16 > reach ? g->PH * g->RW + 16 : reach;
+	bytes = (bytes + 63) / 64 * 64;
+	if (bytes > XC_BUF_MAX)
+		return 1;
+	be_iop o;
+	int rc = -1;
+	int32_t *bias = malloc(sizeof *bias * (size_t)C), *w32 = NULL, wmin, wmax;
+	if (be_iop_init(f, n, &o))
+		goto done;
+	if (!bias) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	g->zx = o.k.zx;
+	if (!(w32 = be_int_fold_weights(f, n, &o, g->u8 ? o.k.zx : o.k.zx + 128, C, g->KK, bias, &wmin, &wmax)))
+		goto done;
+	if (wmin < -128 || wmax > 127) { /* VPDPBUSD's weights are i8 */
+		rc = 1;
+		goto done;
+	}
+	/* per channel, kernel row and group of 4 taps a word of their W' */
+	int ng = (int)(g->k[1] + 3) / 4, nwc = (int)g->k[0] * ng;
+	uint32_t *wp = calloc((size_t)(C * nwc), sizeof *wp);
+	if (!wp) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	for (int64_t ch = 0; ch < C; ch++)
+		for (int64_t kh = 0; kh < g->k[0]; kh++)
+			for (int64_t kw = 0; kw < g->k[1]; kw++)
+				wp[ch * nwc + kh * ng + kw / 4] |= (uint32_t)(uint8_t)w32[ch * g->KK + kh * g->k[1] + kw] << (8 * (kw % 4));
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef vt = LLVMVectorType(f->i32, 16), oty = be_dt_type(f, o.odt);
+	LLVMTypeRef ov = LLVMVectorType(oty, 16);
+	LLVMValueRef wt = be_table_i32(f, (const int32_t *)wp, C * nwc), bt = be_table_i32(f, bias, C);
+	free(wp);
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
+	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)bytes), "dwbuf");
+	LLVMSetAlignment(buf, 64);
+	LLVMValueRef tmp = NULL;
+	if (flat) {
+		tmp = be_entry_alloca(f, LLVMArrayType2(oty, (uint64_t)(nq * 16)), "dwrows");
+		LLVMSetAlignment(tmp, 64);
+		be_lifetime(f, true, tmp, nq * 16);
+	}
+	be_lifetime(f, true, buf, bytes);
+	be_loop ln, lc;
+	LLVMValueRef nb = be_loop_begin(f, &ln, g->N);
+	LLVMValueRef c = be_loop_begin(f, &lc, C);
+	LLVMValueRef nc = be_add(f, be_mul(f, nb, C), c);
+	dw_pack(f, g, x, nc, buf, bytes);
+	LLVMValueRef wl[64];
+	for (int t = 0; t < nwc; t++)
+		wl[t] = be_splat(f, vt, be_ld_t(f, f->i32, wt, be_add(f, be_mul(f, c, nwc), be_ci(f, t))));
+	LLVMValueRef bv = be_splat(f, vt, be_ld_t(f, f->i32, bt, c));
+	LLVMValueRef ybase = be_mul(f, nc, g->out[0] * g->out[1]);
+	if (flat) {
+		be_loop lq, lr;
+		LLVMValueRef q0 = be_mul(f, be_loop_begin(f, &lq, nq), 16);
+		LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, q0, c);
+		LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, tmp, &q0, 1, "")), 1);
+		be_loop_end(f, &lq);
+		LLVMValueRef oh = be_loop_begin(f, &lr, g->out[0]);
+		LLVMValueRef from = be_mul(f, oh, g->RW), to = be_add(f, ybase, be_mul(f, oh, g->out[1]));
+		LLVMValueRef rv = LLVMBuildLoad2(b, ov, LLVMBuildInBoundsGEP2(b, oty, tmp, &from, 1, ""), "");
+		LLVMSetAlignment(rv, 1);
+		store_first(f, rv, LLVMBuildInBoundsGEP2(b, oty, y, &to, 1, ""), g->out[1]);
+		be_loop_end(f, &lr);
+	} else {
+		be_loop lr;
+		LLVMValueRef oh = be_loop_begin(f, &lr, g->out[0]);
+		LLVMValueRef prow = be_mul(f, oh, g->s[0] * g->RW);
+		/* (ow0 outputs on: plane column sx * ow0) */
+		LLVMValueRef yrow = be_add(f, ybase, be_mul(f, oh, g->out[1]));
+		int64_t ow = g->out[1], nfull = ow / 16, rest = ow % 16;
+		for (int part = 0; part < 2; part++) {
+			int64_t cnt = part == 0 ? nfull : (rest > 0);
+			if (cnt == 0)
+				continue;
+			be_loop lv;
+			LLVMValueRef ow0 = part == 0 ? be_mul(f, be_loop_begin(f, &lv, cnt), 16) : be_ci(f, ow > 16 ? ow - 16 : 0);
+			LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, be_add(f, prow, be_mul(f, ow0, sx)), c);
+			LLVMValueRef yi = be_add(f, yrow, ow0);
+			LLVMValueRef p = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
+			if (part == 0 || ow > 16)
+				LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
+			else
+				store_first(f, r, p, ow);
+			if (part == 0)
+				be_loop_end(f, &lv);
+		}
+		be_loop_end(f, &lr);
+	}
+	be_loop_end(f, &lc);
+	be_loop_end(f, &ln);
+	be_lifetime(f, false, buf, bytes);
+	if (flat)
+		be_lifetime(f, false, tmp, nq * 16);
+	rc = 0;
+done:
+	free(w32);
+	free(bias);
+	be_iop_free(&o);
+	return rc;
+}
