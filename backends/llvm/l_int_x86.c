@@ -36,6 +36,10 @@ typedef struct xconv {
 	int64_t N, C, C4, M, KK, in[2], k[2], s[2], d[2], pb[2], out[2];
 	int64_t PH, PWs, RW;      /* buffer rows, slots a phase of a row, slots a row */
 	int L;                    /* outputs a vector */
+	int rows;                 /* output rows a vector: 2 (8 lanes each) for rows of <= 8 */
+	bool taps;                /* tap mode: per channel a byte plane, 4 taps a lane (below) */
+	int64_t ng, ntrip, nx;    /* tap groups a kernel row; loop trips (quads or channels), x vectors a trip */
+	int64_t pstride;          /* tap mode: bytes a channel's plane */
 	bool u8;                  /* x is u8 (else i8, flipped) */
 	int32_t zx;               /* x's zero point as x's dtype holds it */
 } xconv;
@@ -160,208 +164,6 @@ static void xc_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nb, L
 	be_loop_end(f, &lq);
 }
 
-/* One vector of L outputs at (oh, ow0) for the channels m0..m0+nm-1:
- * sums from bias' over the channel quads and taps, requantized, stored
- * (the first nvalid lanes by a masked store when nvalid < L).  w: the
- * group's weights, (quad, tap, channel) words. */
-static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef wt,
-                      LLVMValueRef wbase, LLVMValueRef bt, LLVMValueRef m0, int nm, LLVMValueRef oh,
-                      LLVMValueRef ow0, LLVMValueRef nb, LLVMValueRef y, int64_t nvalid)
-{
-	LLVMBuilderRef b = f->b;
-	int L = g->L;
-	LLVMTypeRef vt = LLVMVectorType(f->i32, (unsigned)L);
-	const char *dp = "llvm.x86.avx512.vpdpbusd.512";
-	LLVMValueRef init[XC_MT], acc[XC_MT], phi[XC_MT];
-	for (int i = 0; i < nm; i++)
-		init[i] = be_splat(f, vt, be_ld_t(f, f->i32, bt, be_add(f, m0, be_ci(f, i))));
-	/* the loop over channel quads, the sums as phis */
-	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
-	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "vnni.q");
-	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
-	LLVMBuildBr(b, body);
-	LLVMPositionBuilderAtEnd(b, body);
-	LLVMValueRef q = LLVMBuildPhi(b, f->ity, "");
-	for (int i = 0; i < nm; i++)
-		acc[i] = phi[i] = LLVMBuildPhi(b, vt, "acc");
-	LLVMValueRef rowq = be_add(f, be_mul(f, q, g->PH), be_mul(f, oh, g->s[0]));
-	LLVMValueRef wq = be_add(f, wbase, be_mul(f, q, g->KK * nm));
-	for (int64_t kh = 0; kh < g->k[0]; kh++)
-		for (int64_t kw = 0; kw < g->k[1]; kw++) {
-			int64_t t = kh * g->k[1] + kw, cd = kw * g->d[1];
-			LLVMValueRef slot = be_add(f, be_mul(f, be_add(f, rowq, be_ci(f, kh * g->d[0])), g->RW),
-			                           be_add(f, ow0, be_ci(f, cd % g->s[1] * g->PWs + cd / g->s[1])));
-			LLVMValueRef at = be_mul(f, slot, 4);
-			LLVMValueRef xv = LLVMBuildLoad2(b, vt, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
-			LLVMSetAlignment(xv, 4);
-			for (int i = 0; i < nm; i++) {
-				LLVMValueRef w = be_ld_t(f, f->i32, wt, be_add(f, wq, be_ci(f, t * nm + i)));
-				LLVMValueRef args[3] = {acc[i], xv, be_splat(f, vt, w)};
-				acc[i] = be_intr(f, dp, NULL, 0, args, 3);
-			}
-		}
-	LLVMValueRef next = be_add(f, q, be_ci(f, 1));
-	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, g->C4), ""), exit, body);
-	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
-	LLVMValueRef zero = be_ci(f, 0);
-	LLVMAddIncoming(q, &zero, &pre, 1);
-	LLVMAddIncoming(q, &next, &latch, 1);
-	for (int i = 0; i < nm; i++) {
-		LLVMAddIncoming(phi[i], &init[i], &pre, 1);
-		LLVMAddIncoming(phi[i], &acc[i], &latch, 1);
-	}
-	LLVMPositionBuilderAtEnd(b, exit);
-	int64_t P = g->out[0] * g->out[1];
-	for (int i = 0; i < nm; i++) {
-		LLVMValueRef mi = be_add(f, m0, be_ci(f, i));
-		LLVMValueRef r = be_int_out_v(f, o, acc[i], mi, 0);
-		LLVMTypeRef oty = LLVMGetElementType(LLVMTypeOf(r));
-		LLVMValueRef yi = be_add(f, be_add(f, be_mul(f, be_add(f, be_mul(f, nb, g->M), mi), P),
-		                                   be_mul(f, oh, g->out[1])), ow0);
-		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
-		if (nvalid >= L) {
-			LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
-		} else {
-			LLVMTypeRef tys[2] = {LLVMTypeOf(r), f->ptr};
-			LLVMValueRef args[4] = {r, p, c32(f, 1), first_lanes(f, nvalid, L)};
-			be_intr(f, "llvm.masked.store", tys, 2, args, 4);
-		}
-	}
-}
-
-/* Every output vector of a row for every channel group. */
-static void xc_row(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef wt, LLVMValueRef bt,
-                   LLVMValueRef oh, LLVMValueRef nb, LLVMValueRef y)
-{
-	int L = g->L;
-	int64_t ow = g->out[1], nfull = ow / L, rest = ow % L, G = g->M / XC_MT, mt = g->M % XC_MT;
-	for (int part = 0; part < 2; part++) {
-		int64_t cnt = part == 0 ? nfull : (rest > 0);
-		if (cnt == 0)
-			continue;
-		be_loop lv;
-		LLVMValueRef ow0 = part == 0 ? be_mul(f, be_loop_begin(f, &lv, cnt), L) : be_ci(f, ow > L ? ow - L : 0);
-		int64_t nvalid = part == 0 || ow > L ? L : ow;
-		if (G > 0) {
-			be_loop lg;
-			LLVMValueRef gi = be_loop_begin(f, &lg, G);
-			xc_vector(f, g, o, buf, wt, be_mul(f, gi, g->C4 * g->KK * XC_MT), bt, be_mul(f, gi, XC_MT), XC_MT, oh,
-			          ow0, nb, y, nvalid);
-			be_loop_end(f, &lg);
-		}
-		if (mt > 0)
-			xc_vector(f, g, o, buf, wt, be_ci(f, G * g->C4 * g->KK * XC_MT), bt, be_ci(f, G * XC_MT), (int)mt, oh,
-			          ow0, nb, y, nvalid);
-		if (part == 0)
-			be_loop_end(f, &lv);
-	}
-}
-
-/* The weights as VPDPBUSD reads them: per group of XC_MT channels (the
- * last group the M % XC_MT left), per channel quad and tap, a word per
- * channel holding its 4 channels' W' bytes (0 past C). */
-static int32_t *xc_weights(const xconv *g, const int32_t *w32)
-{
-	int64_t n = (g->M + XC_MT - 1) / XC_MT * XC_MT * g->C4 * g->KK;
-	uint32_t *wp = calloc((size_t)n, sizeof *wp);
-	if (!wp)
-		return NULL;
-	for (int64_t m = 0; m < g->M; m++) {
-		int64_t grp = m / XC_MT, i = m % XC_MT;
-		int64_t nm = grp < g->M / XC_MT ? XC_MT : g->M % XC_MT;
-		for (int64_t q = 0; q < g->C4; q++)
-			for (int64_t t = 0; t < g->KK; t++) {
-				uint32_t word = 0;
-				for (int e = 0; e < 4; e++) {
-					int64_t c = 4 * q + e;
-					if (c < g->C)
-						word |= (uint32_t)(uint8_t)w32[(m * g->C + c) * g->KK + t] << (8 * e);
-				}
-				wp[grp * XC_MT * g->C4 * g->KK + (q * g->KK + t) * nm + i] = word;
-			}
-	}
-	return (int32_t *)wp;
-}
-
-int be_x86_vnni_conv(be_fn *f, const ir_node *n)
-{
-	const ir_value *xv = n->in[0], *wv = n->in[1];
-	const ir_shape *xs = &xv->shape;
-	/* AVX512-VNNI with 512-bit vectors (AVX-VNNI cores keep the tiles) */
-	if (f->vnni != 1 || f->vl < 16 || (xv->dt != IR_DT_U8 && xv->dt != IR_DT_I8) || wv->kind != IR_VAL_CONST || !wv->data ||
-	    xs->rank < 3 || xs->rank > 4 || ir_attr_int(n, "group", 1) != 1)
-		return 1;
-	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data ||
-	                              n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != wv->shape.d[0]))
-		return 1;
-	xconv G, *g = &G;
-	memset(g, 0, sizeof *g);
-	if (be_int_conv_geom(f, n, g->in, g->k, g->s, g->d, g->pb, g->out))
-		return -1;
-	g->N = xs->d[0], g->C = xs->d[1], g->C4 = (g->C + 3) / 4, g->M = n->out[0]->shape.d[1];
-	g->KK = g->k[0] * g->k[1];
-	g->L = 16;
-	g->u8 = xv->dt == IR_DT_U8;
-	if (g->s[1] > 4 || g->C < 1 || g->M < 1)
-		return 1;
-	if (g->KK == 1 && g->s[0] == 1 && g->s[1] == 1 && !g->pb[0] && !g->pb[1] && g->in[0] == g->out[0] &&
-	    g->in[1] == g->out[1]) { /* pointwise: one row of H * W pixels */
-		g->in[1] = g->out[1] = g->in[0] * g->in[1];
-		g->in[0] = g->out[0] = 1;
-	}
-	if (!xc_geom(g))
-		return 1;
-	be_iop o;
-	int rc = -1;
-	int32_t *bias = malloc(sizeof *bias * (size_t)g->M), *w32 = NULL, *wp = NULL, wmin, wmax;
-	if (be_iop_init(f, n, &o))
-		goto done;
-	if (!bias) {
-		diag_error(f->d, NULL, "out of memory");
-		goto done;
-	}
-	g->zx = o.k.zx;
-	if (!(w32 = be_int_fold_weights(f, n, &o, g->u8 ? o.k.zx : o.k.zx + 128, g->M, g->C * g->KK, bias, &wmin,
-	                                &wmax)))
-		goto done;
-	if (wmin < -128 || wmax > 127) { /* W' = w - zw must fit i8 */
-		rc = 1;
-		goto done;
-	}
-	if (!(wp = xc_weights(g, w32))) {
-		diag_error(f->d, NULL, "out of memory");
-		goto done;
-	}
-	char name[64];
-	snprintf(name, sizeof name, "%s.vnni%d", f->name, n->id);
-	int64_t nw = (g->M + XC_MT - 1) / XC_MT * XC_MT * g->C4 * g->KK;
-	LLVMValueRef wt = be_opaque_const(
-		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wp, (size_t)nw * sizeof *wp, 1), 64);
-	LLVMValueRef bt = be_table_i32(f, bias, g->M);
-	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
-	int64_t size = g->C4 * g->PH * g->RW * 4;
-	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)size), "vnnibuf");
-	LLVMSetAlignment(buf, 64);
-	be_lifetime(f, true, buf, size);
-	be_loop ln, lh;
-	LLVMValueRef nb = be_loop_begin(f, &ln, g->N);
-	xc_pack(f, g, x, nb, buf);
-	LLVMValueRef oh = be_loop_begin(f, &lh, g->out[0]);
-	xc_row(f, g, &o, buf, wt, bt, oh, nb, y);
-	be_loop_end(f, &lh);
-	be_loop_end(f, &ln);
-	be_lifetime(f, false, buf, size);
-	rc = 0;
-done:
-	free(wp);
-	free(w32);
-	free(bias);
-	be_iop_free(&o);
-	return rc;
-}
-
-/* ------------------------------------------------------------ depthwise */
-
 /* bytes (a multiple of 64) of buf set to v by 64-byte stores: a call of
  * memset costs more than the small planes' fill. */
 static void fill64(be_fn *f, LLVMValueRef buf, int64_t bytes, int32_t v)
@@ -426,6 +228,299 @@ static void dw_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nc, L
 	}
 	be_loop_end(f, &lr);
 }
+
+/* One vector of L outputs at (oh, ow0) for the channels m0..m0+nm-1:
+ * sums from bias' over the channel quads and taps, requantized, stored
+ * (the first nvalid lanes by a masked store when nvalid < L).  w: the
+ * group's weights, (quad, tap, channel) words. */
+static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef wt,
+                      LLVMValueRef wbase, LLVMValueRef bt, LLVMValueRef m0, int nm, LLVMValueRef oh,
+                      LLVMValueRef ow0, LLVMValueRef nb, LLVMValueRef y, int64_t nvalid)
+{
+	LLVMBuilderRef b = f->b;
+	int L = g->L;
+	LLVMTypeRef vt = LLVMVectorType(f->i32, (unsigned)L);
+	const char *dp = "llvm.x86.avx512.vpdpbusd.512";
+	LLVMValueRef init[XC_MT], acc[XC_MT], phi[XC_MT];
+	for (int i = 0; i < nm; i++)
+		init[i] = be_splat(f, vt, be_ld_t(f, f->i32, bt, be_add(f, m0, be_ci(f, i))));
+	/* the loop over channel quads, the sums as phis */
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "vnni.q");
+	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
+	LLVMBuildBr(b, body);
+	LLVMPositionBuilderAtEnd(b, body);
+	LLVMValueRef q = LLVMBuildPhi(b, f->ity, "");
+	for (int i = 0; i < nm; i++)
+		acc[i] = phi[i] = LLVMBuildPhi(b, vt, "acc");
+	LLVMValueRef wq = be_add(f, wbase, be_mul(f, q, g->nx * nm)), xs[64];
+	if (g->taps) { /* per kernel row one load (two for row pairs), a gather per 4 taps */
+		LLVMTypeRef v64 = LLVMVectorType(f->i8, 64);
+		LLVMValueRef pb = be_add(f, be_add(f, be_mul(f, q, g->pstride), be_mul(f, oh, g->s[0] * g->RW)),
+		                         be_mul(f, ow0, g->s[1]));
+		for (int64_t kh = 0; kh < g->k[0]; kh++) {
+			LLVMValueRef rw[2];
+			for (int h = 0; h < g->rows; h++) {
+				LLVMValueRef at = be_add(f, pb, be_ci(f, kh * g->d[0] * g->RW + h * g->s[0] * g->RW));
+				rw[h] = LLVMBuildLoad2(b, v64, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
+				LLVMSetAlignment(rw[h], 1);
+			}
+			for (int64_t gi = 0; gi < g->ng; gi++) {
+				LLVMValueRef idx[64];
+				for (int i = 0; i < 16; i++)
+					for (int t = 0; t < 4; t++) {
+						int64_t kw = 4 * gi + t, li = g->rows == 2 ? i % 8 : i;
+						int64_t base = g->rows == 2 && i >= 8 ? 64 : 0;
+						idx[4 * i + t] = c32(f, kw < g->k[1] ? base + g->s[1] * li + kw * g->d[1] : 0);
+					}
+				LLVMValueRef xq = LLVMBuildShuffleVector(b, rw[0], g->rows == 2 ? rw[1] : LLVMGetPoison(v64),
+				                                         LLVMConstVector(idx, 64), "");
+				xs[kh * g->ng + gi] = LLVMBuildBitCast(b, xq, vt, "");
+			}
+		}
+	} else { /* per tap the L slots of the channel quad */
+		LLVMValueRef rowq = be_add(f, be_mul(f, q, g->PH), be_mul(f, oh, g->s[0]));
+		for (int64_t kh = 0; kh < g->k[0]; kh++)
+			for (int64_t kw = 0; kw < g->k[1]; kw++) {
+				int64_t cd = kw * g->d[1];
+				LLVMValueRef slot = be_add(f, be_mul(f, be_add(f, rowq, be_ci(f, kh * g->d[0])), g->RW),
+				                           be_add(f, ow0, be_ci(f, cd % g->s[1] * g->PWs + cd / g->s[1])));
+				LLVMValueRef at = be_mul(f, slot, 4), xv;
+				if (g->rows == 2) { /* 8 slots of this row and of the next output row's */
+					LLVMTypeRef h8 = LLVMVectorType(f->i32, 8);
+					LLVMValueRef at2 = be_add(f, at, be_ci(f, g->s[0] * g->RW * 4));
+					LLVMValueRef x0 = LLVMBuildLoad2(b, h8, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
+					LLVMValueRef x1 = LLVMBuildLoad2(b, h8, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at2, 1, ""), "");
+					LLVMSetAlignment(x0, 4);
+					LLVMSetAlignment(x1, 4);
+					xv = LLVMBuildShuffleVector(b, x0, x1, lanes(f, 0, 1, 16), "");
+				} else {
+					xv = LLVMBuildLoad2(b, vt, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
+					LLVMSetAlignment(xv, 4);
+				}
+				xs[kh * g->k[1] + kw] = xv;
+			}
+	}
+	for (int64_t e = 0; e < g->nx; e++)
+		for (int i = 0; i < nm; i++) {
+			LLVMValueRef w = be_ld_t(f, f->i32, wt, be_add(f, wq, be_ci(f, e * nm + i)));
+			LLVMValueRef args[3] = {acc[i], xs[e], be_splat(f, vt, w)};
+			acc[i] = be_intr(f, dp, NULL, 0, args, 3);
+		}
+	LLVMValueRef next = be_add(f, q, be_ci(f, 1));
+	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, g->ntrip), ""), exit, body);
+	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+	LLVMValueRef zero = be_ci(f, 0);
+	LLVMAddIncoming(q, &zero, &pre, 1);
+	LLVMAddIncoming(q, &next, &latch, 1);
+	for (int i = 0; i < nm; i++) {
+		LLVMAddIncoming(phi[i], &init[i], &pre, 1);
+		LLVMAddIncoming(phi[i], &acc[i], &latch, 1);
+	}
+	LLVMPositionBuilderAtEnd(b, exit);
+	int64_t P = g->out[0] * g->out[1];
+	for (int i = 0; i < nm; i++) {
+		LLVMValueRef mi = be_add(f, m0, be_ci(f, i));
+		LLVMValueRef r = be_int_out_v(f, o, acc[i], mi, 0);
+		LLVMTypeRef oty = LLVMGetElementType(LLVMTypeOf(r));
+		LLVMValueRef yi = be_add(f, be_add(f, be_mul(f, be_add(f, be_mul(f, nb, g->M), mi), P),
+		                                   be_mul(f, oh, g->out[1])), ow0);
+		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
+		if (g->rows == 2 && nvalid < 8) { /* the two rows' first nvalid lanes */
+			for (int h = 0; h < 2; h++) {
+				LLVMValueRef rh = LLVMBuildShuffleVector(b, r, LLVMGetPoison(LLVMTypeOf(r)), lanes(f, 8 * h, 1, 8), "");
+				LLVMValueRef yh = be_add(f, yi, be_ci(f, h * g->out[1]));
+				LLVMTypeRef tys[2] = {LLVMTypeOf(rh), f->ptr};
+				LLVMValueRef args[4] = {rh, LLVMBuildInBoundsGEP2(b, oty, y, &yh, 1, ""), c32(f, 1),
+				                        first_lanes(f, nvalid, 8)};
+				be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+			}
+		} else if (nvalid >= L || g->rows == 2) { /* (two rows of 8: adjacent) */
+			LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
+		} else {
+			LLVMTypeRef tys[2] = {LLVMTypeOf(r), f->ptr};
+			LLVMValueRef args[4] = {r, p, c32(f, 1), first_lanes(f, nvalid, L)};
+			be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+		}
+	}
+}
+
+/* Every output vector of a row for every channel group. */
+static void xc_row(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef wt, LLVMValueRef bt,
+                   LLVMValueRef oh, LLVMValueRef nb, LLVMValueRef y)
+{
+	int L = g->L;
+	int64_t ow = g->out[1], nfull = ow / L, rest = ow % L, G = g->M / XC_MT, mt = g->M % XC_MT;
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part == 0 ? nfull : (rest > 0);
+		if (cnt == 0)
+			continue;
+		be_loop lv;
+		LLVMValueRef ow0 = part == 0 ? be_mul(f, be_loop_begin(f, &lv, cnt), L) : be_ci(f, ow > L ? ow - L : 0);
+		int64_t nvalid = part == 0 || ow > L ? L : ow;
+		if (g->rows == 2)
+			nvalid = ow;
+		if (G > 0) {
+			be_loop lg;
+			LLVMValueRef gi = be_loop_begin(f, &lg, G);
+			xc_vector(f, g, o, buf, wt, be_mul(f, gi, g->ntrip * g->nx * XC_MT), bt, be_mul(f, gi, XC_MT), XC_MT, oh,
+			          ow0, nb, y, nvalid);
+			be_loop_end(f, &lg);
+		}
+		if (mt > 0)
+			xc_vector(f, g, o, buf, wt, be_ci(f, G * g->ntrip * g->nx * XC_MT), bt, be_ci(f, G * XC_MT), (int)mt, oh,
+			          ow0, nb, y, nvalid);
+		if (part == 0)
+			be_loop_end(f, &lv);
+	}
+}
+
+/* The weights as VPDPBUSD reads them: per group of XC_MT channels (the
+ * last group the M % XC_MT left), per loop trip and x vector, a word per
+ * channel holding the 4 W' bytes its x vector's lanes hold: channels 4q..
+ * 4q+3 at tap t (quads), or taps 4gi..4gi+3 of kernel row kh of channel
+ * c (tap mode); 0 past C or KW. */
+static int32_t *xc_weights(const xconv *g, const int32_t *w32)
+{
+	int64_t n = (g->M + XC_MT - 1) / XC_MT * XC_MT * g->ntrip * g->nx;
+	uint32_t *wp = calloc((size_t)n, sizeof *wp);
+	if (!wp)
+		return NULL;
+	for (int64_t m = 0; m < g->M; m++) {
+		int64_t grp = m / XC_MT, i = m % XC_MT;
+		int64_t nm = grp < g->M / XC_MT ? XC_MT : g->M % XC_MT;
+		for (int64_t q = 0; q < g->ntrip; q++)
+			for (int64_t e = 0; e < g->nx; e++) {
+				uint32_t word = 0;
+				for (int t = 0; t < 4; t++) {
+					int64_t c = g->taps ? q : 4 * q + t;
+					int64_t kh = g->taps ? e / g->ng : 0, kw = g->taps ? 4 * (e % g->ng) + t : 0;
+					int64_t tap = g->taps ? kh * g->k[1] + kw : e;
+					if (c < g->C && kw < g->k[1])
+						word |= (uint32_t)(uint8_t)w32[(m * g->C + c) * g->KK + tap] << (8 * t);
+				}
+				wp[grp * XC_MT * g->ntrip * g->nx + (q * g->nx + e) * nm + i] = word;
+			}
+	}
+	return (int32_t *)wp;
+}
+
+int be_x86_vnni_conv(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0], *wv = n->in[1];
+	const ir_shape *xs = &xv->shape;
+	/* AVX512-VNNI with 512-bit vectors (AVX-VNNI cores keep the tiles) */
+	if (f->vnni != 1 || f->vl < 16 || (xv->dt != IR_DT_U8 && xv->dt != IR_DT_I8) || wv->kind != IR_VAL_CONST || !wv->data ||
+	    xs->rank < 3 || xs->rank > 4 || ir_attr_int(n, "group", 1) != 1)
+		return 1;
+	if (be_int_has_bias(n, 2) && (n->in[2]->kind != IR_VAL_CONST || !n->in[2]->data ||
+	                              n->in[2]->dt != IR_DT_I32 || ir_shape_numel(&n->in[2]->shape) != wv->shape.d[0]))
+		return 1;
+	xconv G, *g = &G;
+	memset(g, 0, sizeof *g);
+	if (be_int_conv_geom(f, n, g->in, g->k, g->s, g->d, g->pb, g->out))
+		return -1;
+	g->N = xs->d[0], g->C = xs->d[1], g->C4 = (g->C + 3) / 4, g->M = n->out[0]->shape.d[1];
+	g->KK = g->k[0] * g->k[1];
+	g->L = 16;
+	g->u8 = xv->dt == IR_DT_U8;
+	if (g->s[1] > 4 || g->C < 1 || g->M < 1)
+		return 1;
+	if (g->KK == 1 && g->s[0] == 1 && g->s[1] == 1 && !g->pb[0] && !g->pb[1] && g->in[0] == g->out[0] &&
+	    g->in[1] == g->out[1]) { /* pointwise: one row of H * W pixels */
+		g->in[1] = g->out[1] = g->in[0] * g->in[1];
+		g->in[0] = g->out[0] = 1;
+	}
+	g->rows = g->out[1] <= 8 && g->out[0] >= 2 ? 2 : 1;
+	/* tap mode where it runs fewer VPDPBUSD (one or two input channels:
+	 * the quads would hold zeros), with its gathers' cost */
+	g->ng = (g->k[1] + 3) / 4;
+	g->taps = g->s[1] * 15 + (g->k[1] - 1) * g->d[1] <= 63 && g->C * g->k[0] * g->ng * 5 < g->C4 * g->KK * 4;
+	g->ntrip = g->taps ? g->C : g->C4;
+	g->nx = g->taps ? g->k[0] * g->ng : g->KK;
+	if (g->nx > 64)
+		return 1;
+	int64_t size;
+	if (g->taps) { /* planes of the padded width, one phase */
+		int64_t ph = (g->out[0] - 1) * g->s[0] + (g->k[0] - 1) * g->d[0] + 1;
+		int64_t pw = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
+		g->PH = ph > g->pb[0] + g->in[0] ? ph : g->pb[0] + g->in[0];
+		g->PWs = g->RW = pw > g->pb[1] + g->in[1] ? pw : g->pb[1] + g->in[1];
+		g->pstride = (g->PH * g->RW + 16 + 63) / 64 * 64;
+		int64_t reach = (g->PH - 1) * g->RW + g->s[1] * (g->out[1] > 16 ? g->out[1] - 16 : 0) + 64;
+		size = ((g->C - 1) * g->pstride + (reach > g->pstride ? reach : g->pstride) + 63) / 64 * 64;
+		if (size > XC_BUF_MAX)
+			return 1;
+	} else {
+		if (!xc_geom(g))
+			return 1;
+		size = g->C4 * g->PH * g->RW * 4;
+	}
+	be_iop o;
+	int rc = -1;
+	int32_t *bias = malloc(sizeof *bias * (size_t)g->M), *w32 = NULL, *wp = NULL, wmin, wmax;
+	if (be_iop_init(f, n, &o))
+		goto done;
+	if (!bias) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	g->zx = o.k.zx;
+	if (!(w32 = be_int_fold_weights(f, n, &o, g->u8 ? o.k.zx : o.k.zx + 128, g->M, g->C * g->KK, bias, &wmin,
+	                                &wmax)))
+		goto done;
+	if (wmin < -128 || wmax > 127) { /* W' = w - zw must fit i8 */
+		rc = 1;
+		goto done;
+	}
+	if (!(wp = xc_weights(g, w32))) {
+		diag_error(f->d, NULL, "out of memory");
+		goto done;
+	}
+	char name[64];
+	snprintf(name, sizeof name, "%s.vnni%d", f->name, n->id);
+	int64_t nw = (g->M + XC_MT - 1) / XC_MT * XC_MT * g->ntrip * g->nx;
+	LLVMValueRef wt = be_opaque_const(
+		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wp, (size_t)nw * sizeof *wp, 1), 64);
+	LLVMValueRef bt = be_table_i32(f, bias, g->M);
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
+	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)size), "vnnibuf");
+	LLVMSetAlignment(buf, 64);
+	be_lifetime(f, true, buf, size);
+	be_loop ln, lh;
+	LLVMValueRef nb = be_loop_begin(f, &ln, g->N);
+	if (g->taps) {
+		be_loop lc;
+		LLVMValueRef c = be_loop_begin(f, &lc, g->C), po = be_mul(f, c, g->pstride);
+		dw_pack(f, g, x, be_add(f, be_mul(f, nb, g->C), c), LLVMBuildInBoundsGEP2(f->b, f->i8, buf, &po, 1, ""),
+		        g->pstride);
+		be_loop_end(f, &lc);
+	} else {
+		xc_pack(f, g, x, nb, buf);
+	}
+	if (g->rows == 2) { /* row pairs, the last overlapping the one before when OH is odd */
+		LLVMValueRef oh = be_mul(f, be_loop_begin(f, &lh, g->out[0] / 2), 2);
+		xc_row(f, g, &o, buf, wt, bt, oh, nb, y);
+		be_loop_end(f, &lh);
+		if (g->out[0] % 2)
+			xc_row(f, g, &o, buf, wt, bt, be_ci(f, g->out[0] - 2), nb, y);
+	} else {
+		LLVMValueRef oh = be_loop_begin(f, &lh, g->out[0]);
+		xc_row(f, g, &o, buf, wt, bt, oh, nb, y);
+		be_loop_end(f, &lh);
+	}
+	be_loop_end(f, &ln);
+	be_lifetime(f, false, buf, size);
+	rc = 0;
+done:
+	free(wp);
+	free(w32);
+	free(bias);
+	be_iop_free(&o);
+	return rc;
+}
+
+/* ------------------------------------------------------------ depthwise */
 
 /* The 16 sums of the outputs whose taps start at plane element at (the
  * taps at kh * d0 rows and kw * d1 columns on, outputs s1 columns
