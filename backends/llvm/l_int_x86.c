@@ -607,7 +607,7 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 	reach += (g->k[0] - 1) * g->d[0] * g->RW + 64;
 	int64_t bytes = g->PH * g->RW + 16 > reach ? g->PH * g->RW + 16 : reach;
 	bytes = (bytes + 63) / 64 * 64;
-	if (bytes > XC_BUF_MAX)
+	if (C * bytes > XC_BUF_MAX)
 		return 1;
 	be_iop o;
 	int rc = -1;
@@ -642,41 +642,40 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 	LLVMValueRef wt = be_table_i32(f, (const int32_t *)wp, C * nwc), bt = be_table_i32(f, bias, C);
 	free(wp);
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
-	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)bytes), "dwbuf");
+	/* every channel's plane first, then the sums (loads long after the
+	 * stores that wrote them), then the flat rows out */
+	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)(C * bytes)), "dwbuf");
 	LLVMSetAlignment(buf, 64);
 	LLVMValueRef tmp = NULL;
 	if (flat) {
-		tmp = be_entry_alloca(f, LLVMArrayType2(oty, (uint64_t)(nq * 16)), "dwrows");
+		tmp = be_entry_alloca(f, LLVMArrayType2(oty, (uint64_t)(C * nq * 16)), "dwrows");
 		LLVMSetAlignment(tmp, 64);
-		be_lifetime(f, true, tmp, nq * 16);
+		be_lifetime(f, true, tmp, C * nq * 16);
 	}
-	be_lifetime(f, true, buf, bytes);
+	be_lifetime(f, true, buf, C * bytes);
 	be_loop ln, lc;
 	LLVMValueRef nb = be_loop_begin(f, &ln, g->N);
-	LLVMValueRef c = be_loop_begin(f, &lc, C);
-	LLVMValueRef nc = be_add(f, be_mul(f, nb, C), c);
-	dw_pack(f, g, x, nc, buf, bytes);
+	LLVMValueRef c = be_loop_begin(f, &lc, C), po = be_mul(f, c, bytes);
+	dw_pack(f, g, x, be_add(f, be_mul(f, nb, C), c), LLVMBuildInBoundsGEP2(b, f->i8, buf, &po, 1, ""), bytes);
+	be_loop_end(f, &lc);
+	c = be_loop_begin(f, &lc, C);
+	LLVMValueRef nc = be_add(f, be_mul(f, nb, C), c), pc = be_mul(f, c, bytes);
 	LLVMValueRef wl[64];
 	for (int t = 0; t < nwc; t++)
 		wl[t] = be_splat(f, vt, be_ld_t(f, f->i32, wt, be_add(f, be_mul(f, c, nwc), be_ci(f, t))));
 	LLVMValueRef bv = be_splat(f, vt, be_ld_t(f, f->i32, bt, c));
 	LLVMValueRef ybase = be_mul(f, nc, g->out[0] * g->out[1]);
 	if (flat) {
-		be_loop lq, lr;
+		be_loop lq;
 		LLVMValueRef q0 = be_mul(f, be_loop_begin(f, &lq, nq), 16);
-		LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, q0, c);
-		LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, tmp, &q0, 1, "")), 1);
+		LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, be_add(f, pc, q0), c);
+		LLVMValueRef at = be_add(f, be_mul(f, c, nq * 16), q0);
+		LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, tmp, &at, 1, "")), 1);
 		be_loop_end(f, &lq);
-		LLVMValueRef oh = be_loop_begin(f, &lr, g->out[0]);
-		LLVMValueRef from = be_mul(f, oh, g->RW), to = be_add(f, ybase, be_mul(f, oh, g->out[1]));
-		LLVMValueRef rv = LLVMBuildLoad2(b, ov, LLVMBuildInBoundsGEP2(b, oty, tmp, &from, 1, ""), "");
-		LLVMSetAlignment(rv, 1);
-		store_first(f, rv, LLVMBuildInBoundsGEP2(b, oty, y, &to, 1, ""), g->out[1]);
-		be_loop_end(f, &lr);
 	} else {
 		be_loop lr;
 		LLVMValueRef oh = be_loop_begin(f, &lr, g->out[0]);
-		LLVMValueRef prow = be_mul(f, oh, g->s[0] * g->RW);
+		LLVMValueRef prow = be_add(f, pc, be_mul(f, oh, g->s[0] * g->RW));
 		/* (ow0 outputs on: plane column sx * ow0) */
 		LLVMValueRef yrow = be_add(f, ybase, be_mul(f, oh, g->out[1]));
 		int64_t ow = g->out[1], nfull = ow / 16, rest = ow % 16;
@@ -699,10 +698,23 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 		be_loop_end(f, &lr);
 	}
 	be_loop_end(f, &lc);
+	if (flat) {
+		be_nest rows;
+		int64_t dims[2] = {C, g->out[0]};
+		LLVMValueRef iv[2];
+		be_nest_begin(f, &rows, 2, dims, iv);
+		LLVMValueRef from = be_add(f, be_mul(f, iv[0], nq * 16), be_mul(f, iv[1], g->RW));
+		LLVMValueRef to = be_add(f, be_mul(f, be_add(f, be_mul(f, nb, C), iv[0]), g->out[0] * g->out[1]),
+		                         be_mul(f, iv[1], g->out[1]));
+		LLVMValueRef rv = LLVMBuildLoad2(b, ov, LLVMBuildInBoundsGEP2(b, oty, tmp, &from, 1, ""), "");
+		LLVMSetAlignment(rv, 1);
+		store_first(f, rv, LLVMBuildInBoundsGEP2(b, oty, y, &to, 1, ""), g->out[1]);
+		be_nest_end(f, &rows);
+	}
 	be_loop_end(f, &ln);
-	be_lifetime(f, false, buf, bytes);
+	be_lifetime(f, false, buf, C * bytes);
 	if (flat)
-		be_lifetime(f, false, tmp, nq * 16);
+		be_lifetime(f, false, tmp, C * nq * 16);
 	rc = 0;
 done:
 	free(w32);
