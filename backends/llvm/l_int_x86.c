@@ -185,6 +185,101 @@ static void fill64(be_fn *f, LLVMValueRef buf, int64_t bytes, int32_t v)
 	be_loop_end(f, &l);
 }
 
+/* A byte permutation by blocks: dst[i] = src[map[i]] (flipped by 0x80
+ * when flip), or fill where map[i] < 0, for i < n, as unrolled 64-byte
+ * blocks: per block one or two masked loads of the window of src it
+ * reads (no byte outside [0, slen) is touched), one VPERMB/VPERMT2B and
+ * a blend with fill; whole 64-byte stores (n a multiple of 64) or, when
+ * partial, a masked store of the first n % 64 bytes of the last block.
+ * perm_ok says whether every block's window fits two loads. */
+enum { PERM_BLOCKS_MAX = 64 };
+
+static bool perm_ok(const int64_t *map, int64_t n)
+{
+	if (n > 64 * PERM_BLOCKS_MAX)
+		return false;
+	for (int64_t k = 0; k < n; k += 64) {
+		int64_t lo = -1, hi = -1;
+		for (int64_t i = k; i < k + 64 && i < n; i++)
+			if (map[i] >= 0) {
+				lo = lo < 0 || map[i] < lo ? map[i] : lo;
+				hi = map[i] > hi ? map[i] : hi;
+			}
+		if (lo >= 0 && hi - lo >= 128)
+			return false;
+	}
+	return true;
+}
+
+static void perm_blocks(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t slen, const int64_t *map, int64_t n,
+                        int32_t fill, bool flip)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef v64 = LLVMVectorType(f->i8, 64), tys[2] = {v64, f->ptr};
+	LLVMValueRef fv = be_splat(f, v64, LLVMConstInt(f->i8, (unsigned long long)(fill & 0xff), 0));
+	for (int64_t k = 0; k < n; k += 64) {
+		int64_t lo = -1, hi = -1, nb = n - k < 64 ? n - k : 64;
+		for (int64_t i = k; i < k + nb; i++)
+			if (map[i] >= 0) {
+				lo = lo < 0 || map[i] < lo ? map[i] : lo;
+				hi = map[i] > hi ? map[i] : hi;
+			}
+		LLVMValueRef v = fv;
+		if (lo >= 0) {
+			LLVMValueRef w[2], idx[64], sel[64];
+			for (int h = 0; h < 2; h++) {
+				int64_t a = lo + 64 * h;
+				if (a > hi) {
+					w[h] = LLVMGetPoison(v64);
+					continue;
+				}
+				int64_t cnt = a + 64 <= slen ? 64 : slen - a;
+				LLVMValueRef at = be_ci(f, a);
+				LLVMValueRef args[4] = {LLVMBuildGEP2(b, f->i8, src, &at, 1, ""), c32(f, 1), first_lanes(f, cnt, 64),
+				                        LLVMConstNull(v64)};
+				w[h] = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+				if (flip)
+					w[h] = LLVMBuildXor(b, w[h], be_splat(f, v64, LLVMConstInt(f->i8, 0x80, 0)), "");
+			}
+			for (int64_t i = 0; i < 64; i++) {
+				bool on = i < nb && map[k + i] >= 0;
+				idx[i] = c32(f, on ? map[k + i] - lo : 0);
+				sel[i] = LLVMConstInt(f->i1, on, 0);
+			}
+			v = LLVMBuildShuffleVector(b, w[0], w[1], LLVMConstVector(idx, 64), "");
+			v = LLVMBuildSelect(b, LLVMConstVector(sel, 64), v, fv, "");
+		}
+		LLVMValueRef at = be_ci(f, k);
+		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, f->i8, dst, &at, 1, "");
+		if (nb == 64) {
+			LLVMSetAlignment(LLVMBuildStore(b, v, p), 1);
+		} else {
+			LLVMTypeRef st[2] = {v64, f->ptr};
+			LLVMValueRef args[4] = {v, p, c32(f, 1), first_lanes(f, nb, 64)};
+			be_intr(f, "llvm.masked.store", st, 2, args, 4);
+		}
+	}
+}
+
+/* The map of a channel's bordered plane (bytes of it, slack included):
+ * the input element each byte holds, or -1 (x's zero point).  NULL when
+ * the blocks cannot take it (out of memory too: the row copies do). */
+static int64_t *plane_map(const xconv *g, int64_t bytes)
+{
+	int64_t *map = malloc(sizeof *map * (size_t)bytes);
+	if (!map)
+		return NULL;
+	for (int64_t i = 0; i < bytes; i++) {
+		int64_t r = i / g->RW - g->pb[0], cc = i % g->RW - g->pb[1];
+		map[i] = i < g->PH * g->RW && r >= 0 && r < g->in[0] && cc >= 0 && cc < g->in[1] ? r * g->in[1] + cc : -1;
+	}
+	if (!perm_ok(map, bytes)) {
+		free(map);
+		return NULL;
+	}
+	return map;
+}
+
 /* The plane of channel nc (batch * C + c) into buf, bordered as the
  * groupless conv's buffer but a byte a slot and one phase: x's zero
  * point everywhere (slack included), then each input row in chunks of
@@ -195,6 +290,14 @@ static void dw_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nc, L
 {
 	LLVMBuilderRef b = f->b;
 	int32_t zxu = g->u8 ? g->zx : g->zx + 128;
+	int64_t *map = plane_map(g, bytes);
+	if (map) { /* the whole plane by permuted blocks */
+		LLVMValueRef at = be_mul(f, nc, g->in[0] * g->in[1]);
+		perm_blocks(f, buf, LLVMBuildInBoundsGEP2(b, f->i8, x, &at, 1, ""), g->in[0] * g->in[1], map, bytes, zxu,
+		            !g->u8);
+		free(map);
+		return;
+	}
 	LLVMValueRef zb = LLVMConstInt(f->i8, (unsigned long long)(g->zx & 0xff), 0);
 	fill64(f, buf, bytes, zxu);
 	LLVMTypeRef vin = LLVMVectorType(f->i8, 16);
@@ -698,7 +801,23 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 		be_loop_end(f, &lr);
 	}
 	be_loop_end(f, &lc);
-	if (flat) {
+	int64_t *omap = NULL, plane = g->out[0] * g->out[1];
+	if (flat && (omap = malloc(sizeof *omap * (size_t)plane))) {
+		for (int64_t i = 0; i < plane; i++)
+			omap[i] = i / g->out[1] * g->RW + i % g->out[1];
+		if (!perm_ok(omap, plane)) {
+			free(omap);
+			omap = NULL;
+		}
+	}
+	if (omap) { /* each channel's rows out by permuted blocks */
+		c = be_loop_begin(f, &lc, C);
+		LLVMValueRef from = be_mul(f, c, nq * 16), to = be_mul(f, be_add(f, be_mul(f, nb, C), c), plane);
+		perm_blocks(f, LLVMBuildInBoundsGEP2(b, oty, y, &to, 1, ""), LLVMBuildInBoundsGEP2(b, oty, tmp, &from, 1, ""),
+		            nq * 16, omap, plane, 0, false);
+		be_loop_end(f, &lc);
+		free(omap);
+	} else if (flat) {
 		be_nest rows;
 		int64_t dims[2] = {C, g->out[0]};
 		LLVMValueRef iv[2];
