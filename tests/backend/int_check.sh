@@ -20,7 +20,9 @@
 # -O3 and -Oz on random and saturating inputs.  The QDQ models also go
 # through `qgtc validate` on x86-64 at its SSE2 baseline and on AArch64
 # with SDOT (-mcpu=cortex-a76), the SIMD kernels the host JIT and
-# cross_check.sh's Cortex-A72 runs do not reach.  For each, `qgtc
+# cross_check.sh's Cortex-A72 runs do not reach; the host JIT runs the
+# AVX512-VNNI kernels where the host has them, and x86_edges' host code
+# must hold them there.  For each, `qgtc
 # run` with --engine interp and --engine native must write identical
 # output_<k>.npy files (cmp); the .qir graphs also go through `qgtc
 # validate` on aarch64 and Cortex-M4 (QEMU), bit-exact, and their
@@ -99,7 +101,7 @@ compare() {
 	echo "$name: ok ($n outputs identical)"
 }
 
-for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias; do
+for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias x86_edges; do
 	model=models/$m.onnx
 	if ! "$qgtc" "$model" --emit ir -o "$m.qir" ||
 	   ! grep -Eq '= (conv|matmul)\(.*rq_mult=' "$m.qir"; then
@@ -110,6 +112,17 @@ for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat
 	compare "$m" "$model" "models/${m}_in.npy"
 	compare "$m-Oz" "$model" "models/${m}_in.npy" -Oz
 done
+# x86_edges is there for l_int_x86.c's AVX512-VNNI kernels: where the host
+# has them, its host code must run them (else the comparison above tested
+# other kernels)
+if grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null; then
+	if "$qgtc" models/x86_edges.onnx --target host --emit asm -o x86_edges.s &&
+	   [ "$(grep -c vpdpbusd x86_edges.s)" -ge 12 ]; then
+		echo "x86_edges: VPDPBUSD kernels in the host code: ok"
+	else
+		echo "x86_edges: FAIL: the host code has no VPDPBUSD kernels"; fail=1
+	fi
+fi
 compare raw_rand "$here/int_raw.qir" raw_rand.npy
 compare raw_special "$here/int_raw.qir" raw_special.npy
 for in in pool_rand pool_special; do
@@ -247,11 +260,11 @@ simd_validate() {
 		echo "$m on $t${*:+ $*}: FAIL"; sed 's/^/  /' "$log"; fail=1
 	fi
 }
-for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed fine_bias; do
+for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed fine_bias x86_edges; do
 	simd_validate $m x86_64
 done
 if [ $arm_tools = 1 ]; then
-	for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed fine_bias; do
+	for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed fine_bias x86_edges; do
 		simd_validate $m aarch64 -mcpu=cortex-a76
 	done
 	# The compact kernels' Cortex-M forms (l_compact_int.c at -Os: the

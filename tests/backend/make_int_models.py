@@ -656,6 +656,47 @@ def main(outdir):
     d24 = md.qdq(md.conv(x, 0.03, 3, 3, (2, 4), I8, True, group=3, pads=[0, 1, 1, 2]), 0.05, 90, U8)
     md.save(outdir, (1, 3, 5, 70), y, extra=[m3, d5, d24])
 
+    # The x86 AVX512-VNNI kernels (backends/llvm/l_int_x86.c) at their
+    # edges, on an i8 input of 2 images (13 x 21 x 37):
+    md = Model("x86_edges", 26)
+    x = md.qdq("x", 0.05, -3, I8)
+    # channel quads: 13 input channels (a tail quad), 19 outputs (two
+    # groups of 8 and a tail of 3), stride 2 with an odd left pad (the
+    # column phases start on the odd one), rows of 19 (the last vector
+    # overlaps the one before)
+    a = md.qdq(md.conv(x, 0.05, 13, 19, (3, 3), I8, True, strides=[2, 2], pads=[1, 1, 0, 2]), 0.2, 5, I8)
+    # rows of 7 at stride (1, 3): two rows a vector, an odd count of rows
+    # (the last pair overlaps), u8 out
+    b = md.qdq(md.conv(a, 0.2, 19, 9, (3, 3), I8, True, wmax=60, strides=[1, 3], pads=[1, 1, 0, 1]),
+               0.15, 110, U8)
+    # a pointwise conv as one row of 777 pixels (48 vectors and an
+    # overlapping one), one output (the tail group alone), u8 out; then
+    # tap mode over its one channel: a 3 x 5 kernel (two groups of taps),
+    # dilation (2, 1), stride (1, 2), asymmetric pads, 11 outputs
+    p = md.qdq(md.conv(x, 0.05, 13, 1, (1, 1), I8, True), 0.1, 120, U8)
+    c = md.qdq(md.conv(p, 0.1, 1, 11, (3, 5), I8, True, wmax=90, strides=[1, 2], dilations=[2, 1],
+                       pads=[2, 2, 1, 3]), 0.3, -2, I8)
+    # tap mode over 2 channels (11 x 19, from a strided 1 x 1 conv) with
+    # two rows a vector: rows of 6 at stride (2, 3), 5 rows
+    p2 = md.qdq(md.conv(x, 0.05, 13, 2, (1, 1), I8, True, strides=[2, 2]), 0.1, 120, U8)
+    c2 = md.qdq(md.conv(p2, 0.1, 2, 6, (2, 4), I8, True, strides=[2, 3], pads=[0, 1, 0, 0]), 0.2, 3, I8)
+    # 3 x 5 outputs, then a pointwise conv of 15 pixels (one masked
+    # vector) whose bias is too large for the 32-bit requantization (the
+    # exact one, on 16 lanes)
+    e = md.qdq(md.conv(a, 0.2, 19, 12, (3, 3), I8, True, strides=[3, 4]), 0.25, 0, I8)
+    e = md.qdq(md.conv(e, 0.25, 12, 20, (1, 1), I8, True, bmax=1500000000), 50000.0, 1, I8)
+    # depthwise: rows of 19 at stride 2 (an overlapping last vector), i8;
+    # rows of 7 at stride 1 (flat vectors, copied out), u8 in; 5 x 5
+    # dilated by 2 (two groups of taps a kernel row); 1 x 9 at stride 2
+    f1 = md.qdq(md.conv(x, 0.05, 13, 13, (3, 3), I8, True, group=13, strides=[2, 2], pads=[1, 1, 1, 1]),
+                0.1, -1, I8)
+    f2 = md.qdq(md.conv(b, 0.15, 9, 9, (3, 3), I8, True, group=9, pads=[1, 1, 1, 1]), 0.1, 100, U8)
+    f3 = md.qdq(md.conv(x, 0.05, 13, 13, (5, 5), I8, True, group=13, dilations=[2, 2], pads=[4, 4, 4, 4]),
+                0.1, 2, I8)
+    f4 = md.qdq(md.conv(x, 0.05, 13, 13, (1, 9), I8, True, group=13, strides=[1, 2], pads=[0, 3, 0, 4]),
+                0.1, -4, I8)
+    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4])
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
