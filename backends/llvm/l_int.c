@@ -1623,6 +1623,81 @@ static int add_tables(be_fn *f, const ir_node *n, const int32_t *z, int ls, cons
 	return 0;
 }
 
+/* An add of two 8-bit operands of the output's shape to 8 bits on
+ * AVX-512: the flat loop 16 elements a vector, each operand's term and
+ * the sum requantized by requant_x86 (32-bit arithmetic, which the
+ * bounds of the terms and of their sum must allow: add_table's), the
+ * last vector by masked loads and store.  0, or 1 when n is not one
+ * (then the nest below). */
+static int add_x86(be_fn *f, const ir_node *n, const int32_t *z, int ls, const int64_t *m, const int64_t *s,
+                   int32_t zy, int64_t lo, int64_t hi)
+{
+	const ir_value *yv = n->out[0], *in[2] = {n->in[0], n->in[1]};
+	int64_t cnt = ir_shape_numel(&yv->shape);
+	if (f->mcu || f->isimd != BE_ISIMD_AVX2 || f->vl < 16 || n->op != IR_OP_ADD || ls > 23 ||
+	    (yv->dt != IR_DT_I8 && yv->dt != IR_DT_U8) || cnt < 1)
+		return 1;
+	int32_t mm[3], ss[3], tab[256];
+	int64_t bound[2], sum = 0;
+	be_iop o[3];
+	for (int i = 0; i < 2; i++) {
+		if ((in[i]->dt != IR_DT_I8 && in[i]->dt != IR_DT_U8) || ir_shape_numel(&in[i]->shape) != cnt)
+			return 1;
+		int64_t a;
+		add_table(in[i], z[i], ls, (int32_t)m[i], (int32_t)s[i], tab, &a);
+		sum += a;
+		int32_t e = z[i] + (in[i]->dt == IR_DT_I8 ? 128 : 0); /* |q - z| <= max(e, 255 - e) */
+		bound[i] = (int64_t)(e > 255 - e ? e : 255 - e) << ls;
+	}
+	for (int i = 0; i < 3; i++) {
+		mm[i] = (int32_t)m[i], ss[i] = (int32_t)s[i];
+		o[i] = rq_one(&mm[i], &ss[i], i == 2 ? zy : 0, i == 2 ? sum : bound[i]);
+		if (!be_rq_bounded_ok(&o[i]))
+			return 1;
+	}
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef v8 = LLVMVectorType(f->i8, 16), v32 = LLVMVectorType(f->i32, 16);
+	LLVMValueRef p[2] = {be_ptr(f, in[0]), be_ptr(f, in[1])}, y = be_ptr(f, yv);
+	int64_t nfull = cnt / 16, tail = cnt % 16;
+	LLVMValueRef mask[16];
+	for (int l = 0; l < 16; l++)
+		mask[l] = LLVMConstInt(f->i1, l < tail, 0);
+	LLVMTypeRef tys[2] = {v8, f->ptr};
+	for (int part = 0; part < 2; part++) {
+		int64_t nv = part == 0 ? nfull : (tail > 0);
+		if (nv == 0)
+			continue;
+		be_loop l;
+		LLVMValueRef at = be_mul(f, part == 0 ? be_loop_begin(f, &l, nv) : be_ci(f, nfull), 16);
+		LLVMValueRef t = NULL;
+		for (int i = 0; i < 2; i++) {
+			LLVMValueRef q = LLVMBuildInBoundsGEP2(b, f->i8, p[i], &at, 1, ""), v;
+			if (part == 0) {
+				v = LLVMBuildLoad2(b, v8, q, "");
+				LLVMSetAlignment(v, 1);
+			} else {
+				LLVMValueRef args[4] = {q, c32(f, 1), LLVMConstVector(mask, 16), LLVMConstNull(v8)};
+				v = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+			}
+			v = in[i]->dt == IR_DT_I8 ? LLVMBuildSExt(b, v, v32, "") : LLVMBuildZExt(b, v, v32, "");
+			v = LLVMBuildShl(b, LLVMBuildSub(b, v, kv(v32, z[i]), ""), kv(v32, ls), "");
+			v = requant_x86(f, &o[i], v, c32(f, 0), 0);
+			t = t ? LLVMBuildAdd(b, t, v, "") : v;
+		}
+		LLVMValueRef r = requant_x86(f, &o[2], t, c32(f, 0), 0);
+		r = LLVMBuildTrunc(b, be_smin(f, be_smax(f, r, kv(v32, lo)), kv(v32, hi)), v8, "");
+		LLVMValueRef q = LLVMBuildInBoundsGEP2(b, f->i8, y, &at, 1, "");
+		if (part == 0) {
+			LLVMSetAlignment(LLVMBuildStore(b, r, q), 1);
+			be_loop_end(f, &l);
+		} else {
+			LLVMValueRef args[4] = {r, q, c32(f, 1), LLVMConstVector(mask, 16)};
+			be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+		}
+	}
+	return 0;
+}
+
 /* eval_qbinary in ir/k_elementwise.c: TFLite's quantized Add (both
  * differences shifted left, each requantized, their sum requantized) and
  * Mul (the product requantized), the zero points and rq_mult/rq_shift
@@ -1657,6 +1732,8 @@ static int l_int_addmul(be_fn *f, const ir_node *n)
 	int64_t amax = -1;
 	int pre = 0;
 	int32_t z[2] = {z1, z2};
+	if (!add_x86(f, n, z, ls, m, s, zy, lo, hi))
+		return 0;
 	if (n->op == IR_OP_ADD && add_tables(f, n, z, ls, m, s, zy, tab, &amax, &pre))
 		return -1;
 	LLVMValueRef a = be_ptr(f, av), bp = be_ptr(f, bv), y = be_ptr(f, yv);
