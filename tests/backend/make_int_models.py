@@ -695,7 +695,12 @@ def main(outdir):
                 0.1, 2, I8)
     f4 = md.qdq(md.conv(x, 0.05, 13, 13, (1, 9), I8, True, group=13, strides=[1, 2], pads=[0, 3, 0, 4]),
                 0.1, -4, I8)
-    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4])
+    # an integer add of two i8 tensors of 20,202 elements (the last
+    # vector masked)
+    s = md.tmp("add")
+    md.nodes.append(helper.make_node("Add", [x, f3], [s]))
+    s = md.qdq(s, 0.12, 4, I8)
+    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s])
 
 
 if __name__ == "__main__":
