@@ -807,6 +807,88 @@ static int l_requantize(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* l_quantize on AVX-512 for an f32 input quantized per tensor to 8 bits,
+ * 16 elements a vector: x * (1 / scale) in place of x / scale, which
+ * rounds to the same integer unless the product lies within 2^-12 of a
+ * half (the two differ by at most 2 ulps, under 2^-14 where |q| < 512,
+ * and beyond that the clamp decides); a vector with such a lane takes
+ * the division.  The rest as l_quantize.  0, or 1 when n is not one. */
+static int quantize_x86(be_fn *f, const ir_node *n, int64_t lo, int64_t hi)
+{
+	const ir_value *xv = n->in[0], *sv = n->in[1], *yv = n->out[0];
+	const ir_value *zv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
+	int64_t cnt = ir_shape_numel(&xv->shape);
+	if (f->mcu || f->isimd != BE_ISIMD_AVX2 || f->vl < 16 || xv->dt != IR_DT_F32 ||
+	    ir_shape_numel(&sv->shape) != 1 || (zv && ir_shape_numel(&zv->shape) != 1) || cnt < 1 ||
+	    (yv->dt != IR_DT_I8 && yv->dt != IR_DT_U8) || ir_attr_int(n, "block_size", 0) > 0)
+		return 1;
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef vf = LLVMVectorType(f->f32, 16), v32 = LLVMVectorType(f->i32, 16), v8 = LLVMVectorType(f->i8, 16);
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, yv);
+	LLVMValueRef sc = be_ld(f, be_ptr(f, sv), be_ci(f, 0));
+	LLVMValueRef zp = zv ? be_ld_i32(f, zv->dt, be_ptr(f, zv), be_ci(f, 0)) : c32(f, 0);
+	LLVMValueRef svec = be_splat(f, vf, sc), rvec = be_splat(f, vf, LLVMBuildFDiv(b, be_cf(f, 1.0f), sc, ""));
+	LLVMValueRef flo = be_splat(f, vf, LLVMBuildSIToFP(b, LLVMBuildSub(b, c32(f, lo), zp, ""), f->f32, ""));
+	LLVMValueRef fhi = be_splat(f, vf, LLVMBuildSIToFP(b, LLVMBuildSub(b, c32(f, hi), zp, ""), f->f32, ""));
+	LLVMValueRef zpv = be_splat(f, v32, zp);
+	int64_t nfull = cnt / 16, tail = cnt % 16;
+	LLVMValueRef mask[16];
+	for (int l = 0; l < 16; l++)
+		mask[l] = LLVMConstInt(f->i1, l < tail, 0);
+	for (int part = 0; part < 2; part++) {
+		int64_t nv = part == 0 ? nfull : (tail > 0);
+		if (nv == 0)
+			continue;
+		be_loop l;
+		LLVMValueRef at = be_mul(f, part == 0 ? be_loop_begin(f, &l, nv) : be_ci(f, nfull), 16);
+		LLVMValueRef px = LLVMBuildInBoundsGEP2(b, f->f32, x, &at, 1, ""), xl;
+		if (part == 0) {
+			xl = LLVMBuildLoad2(b, vf, px, "");
+			LLVMSetAlignment(xl, 4);
+		} else {
+			LLVMTypeRef tys[2] = {vf, f->ptr};
+			LLVMValueRef args[4] = {px, c32(f, 4), LLVMConstVector(mask, 16), LLVMConstNull(vf)};
+			xl = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+		}
+		/* the product, or the quotient where a lane is near a half */
+		LLVMValueRef r = LLVMBuildFMul(b, xl, rvec, "");
+		LLVMValueRef ri = be_intr(f, "llvm.roundeven", &vf, 1, &r, 1);
+		LLVMValueRef d = be_intr(f, "llvm.fabs", &vf, 1, (LLVMValueRef[]){LLVMBuildFSub(b, r, ri, "")}, 1);
+		d = be_intr(f, "llvm.fabs", &vf, 1, (LLVMValueRef[]){LLVMBuildFSub(b, d, be_splat(f, vf, be_cf(f, 0.5f)), "")},
+		            1);
+		LLVMValueRef near = LLVMBuildFCmp(b, LLVMRealOLT, d, be_splat(f, vf, be_cf(f, 1.0f / 4096)), "");
+		LLVMValueRef any = LLVMBuildICmp(b, LLVMIntNE, LLVMBuildBitCast(b, near, LLVMInt16TypeInContext(f->ctx), ""),
+		                                 LLVMConstInt(LLVMInt16TypeInContext(f->ctx), 0, 0), "");
+		LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
+		LLVMBasicBlockRef slow = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "q.div");
+		LLVMBasicBlockRef join = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "q.join");
+		LLVMBuildCondBr(b, any, slow, join);
+		LLVMPositionBuilderAtEnd(b, slow);
+		LLVMValueRef rd = LLVMBuildFDiv(b, xl, svec, "");
+		LLVMBuildBr(b, join);
+		LLVMPositionBuilderAtEnd(b, join);
+		LLVMValueRef rp = LLVMBuildPhi(b, vf, "");
+		LLVMAddIncoming(rp, &r, &here, 1);
+		LLVMAddIncoming(rp, &rd, &slow, 1);
+		LLVMValueRef q = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, rp, flo, ""), flo, rp, "");
+		q = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, q, fhi, ""), fhi, q, "");
+		LLVMValueRef m = LLVMBuildFAdd(b, q, be_splat(f, vf, be_cf(f, 12582912.0f)), "");
+		LLVMValueRef qi = LLVMBuildSub(b, LLVMBuildBitCast(b, m, v32, ""), be_splat(f, v32, c32(f, 0x4B400000)), "");
+		qi = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealUNO, rp, rp, ""), LLVMConstNull(v32), qi, "");
+		LLVMValueRef v = LLVMBuildTrunc(b, LLVMBuildAdd(b, qi, zpv, ""), v8, "");
+		LLVMValueRef py = LLVMBuildInBoundsGEP2(b, f->i8, y, &at, 1, "");
+		if (part == 0) {
+			LLVMSetAlignment(LLVMBuildStore(b, v, py), 1);
+			be_loop_end(f, &l);
+		} else {
+			LLVMTypeRef tys[2] = {v8, f->ptr};
+			LLVMValueRef args[4] = {v, py, c32(f, 1), LLVMConstVector(mask, 16)};
+			be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+		}
+	}
+	return 0;
+}
+
 /* y = saturate(round_half_even(x / scale) + zp).  The saturation to
  * [lo - zp, hi - zp] (exact in f32) comes first, which rounding cannot
  * undo; then r + 1.5 * 2^23 rounds to an integer, half to even, in the
@@ -821,6 +903,8 @@ static int l_quantize(be_fn *f, const ir_node *n)
 	ir_dtype odt = n->out[0]->dt;
 	int64_t lo, hi, dims[3];
 	ir_dtype_range_bits(odt, (int)ir_attr_int(n, "bits", 0), &lo, &hi);
+	if (!quantize_x86(f, n, lo, hi))
+		return 0;
 	int64_t B = q_geom(n, dims);
 	LLVMValueRef x = be_ptr(f, n->in[0]), s = be_ptr(f, n->in[1]), y = be_ptr(f, n->out[0]);
 	LLVMValueRef z = zv ? be_ptr(f, zv) : NULL;
