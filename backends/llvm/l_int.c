@@ -1222,6 +1222,67 @@ static int ipool_geom(be_fn *f, const ir_node *n, ipool *g)
  * in i32 (wrapping; a pad tap that count_include_pad counts adds the zero
  * point) and divides rounding half away from zero; a global average with
  * rq_mult requantizes the sum instead (ir/k_pool.c). */
+/* An average pool's output from its i32 sum r of c taps (ntaps the
+ * kernel's): requantized by rq_mult/rq_shift (a global average, ir/k_pool.c
+ * pool_rq: the sum less ntaps * zx, the one rule, + zy), or rounded
+ * (pool_int_avg's (s +- cnt/2) / cnt in i32, without its i64, a libgcc
+ * call on 32-bit targets: the truncated quotient, one step away from zero
+ * when 2|rem| >= cnt (|rem| >= cnt - |rem| cannot overflow); cnt 0 gives
+ * the zero point); clamped to the dtype's range. */
+static LLVMValueRef pool_avg_out(be_fn *f, const ir_node *n, LLVMValueRef r, LLVMValueRef c, int64_t ntaps)
+{
+	LLVMBuilderRef b = f->b;
+	const int64_t *rqm = n->op == IR_OP_GLOBAL_AVG_POOL ? ir_attr_ints(n, "rq_mult", NULL) : NULL;
+	const int64_t *rqs = ir_attr_ints(n, "rq_shift", NULL);
+	int64_t lo, hi;
+	ir_dtype_range(n->in[0]->dt, &lo, &hi);
+	int32_t zp = in_zp(n);
+	if (rqm && rqs) {
+		int32_t zy = n->out[0]->quant->zero_point[0];
+		LLVMValueRef a = LLVMBuildSub(b, r, c32(f, (int32_t)((uint32_t)zp * (uint32_t)ntaps)), "");
+		a = LLVMBuildAdd(b, requant(f, a, c32(f, (int32_t)rqm[0]), c32(f, (int32_t)rqs[0])), c32(f, zy), "");
+		return be_smin(f, be_smax(f, a, c32(f, lo)), c32(f, hi));
+	}
+	LLVMValueRef zero = c32(f, 0);
+	LLVMValueRef empty = LLVMBuildICmp(b, LLVMIntEQ, c, zero, "");
+	LLVMValueRef dv = LLVMBuildSelect(b, empty, c32(f, 1), c, "");
+	LLVMValueRef q = LLVMBuildSDiv(b, r, dv, "");
+	LLVMValueRef rem = LLVMBuildSRem(b, r, dv, "");
+	LLVMValueRef arem = be_smax(f, rem, LLVMBuildSub(b, zero, rem, ""));
+	LLVMValueRef up = LLVMBuildICmp(b, LLVMIntSGE, arem, LLVMBuildSub(b, dv, arem, ""), "");
+	LLVMValueRef step = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, r, zero, ""), c32(f, -1), c32(f, 1), "");
+	q = LLVMBuildAdd(b, q, LLVMBuildSelect(b, up, step, zero, ""), "");
+	q = LLVMBuildSelect(b, empty, c32(f, zp), q, "");
+	return be_smin(f, be_smax(f, q, c32(f, lo)), c32(f, hi));
+}
+
+/* The sum of the n bytes at x + off (i8 or u8) on AVX-512: VPSADBW
+ * against zero over 64-byte pieces (the last one a masked load), i8
+ * flipped to u8 and 128 n taken off.  An i32. */
+static LLVMValueRef sum_bytes_x86(be_fn *f, LLVMValueRef x, LLVMValueRef off, int64_t n, bool i8)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef v64 = LLVMVectorType(f->i8, 64), q8 = LLVMVectorType(f->i64, 8), tys[2] = {v64, f->ptr};
+	LLVMValueRef acc = LLVMConstNull(q8);
+	for (int64_t k = 0; k < n; k += 64) {
+		LLVMValueRef at = be_add(f, off, be_ci(f, k)), v;
+		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, f->i8, x, &at, 1, "");
+		LLVMValueRef m[64];
+		for (int i = 0; i < 64; i++)
+			m[i] = LLVMConstInt(f->i1, k + i < n, 0);
+		LLVMValueRef args[4] = {p, c32(f, 1), LLVMConstVector(m, 64), LLVMConstNull(v64)};
+		v = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+		if (i8) /* (masked-off lanes flip to 128 too: counted below) */
+			v = LLVMBuildXor(b, v, be_splat(f, v64, LLVMConstInt(f->i8, 0x80, 0)), "");
+		LLVMValueRef sa[2] = {v, LLVMConstNull(v64)};
+		acc = LLVMBuildAdd(b, acc, be_intr(f, "llvm.x86.avx512.psad.bw.512", NULL, 0, sa, 2), "");
+	}
+	LLVMValueRef r = LLVMBuildTrunc(b, be_intr(f, "llvm.vector.reduce.add", &q8, 1, &acc, 1), f->i32, "");
+	if (i8) /* every lane loaded flipped, the masked-off ones from 0 to 128 */
+		r = LLVMBuildSub(b, r, c32(f, 128 * ((n + 63) / 64 * 64)), "");
+	return r;
+}
+
 static int l_int_pool(be_fn *f, const ir_node *n)
 {
 	ipool g;
@@ -1233,7 +1294,6 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 	const int64_t *rqm = n->op == IR_OP_GLOBAL_AVG_POOL ? ir_attr_ints(n, "rq_mult", NULL) : NULL;
 	const int64_t *rqs = ir_attr_ints(n, "rq_shift", NULL);
 	bool rq = rqm && rqs;
-	int32_t zy = rq ? n->out[0]->quant->zero_point[0] : 0;
 	ir_dtype dt = n->in[0]->dt;
 	int64_t lo, hi;
 	ir_dtype_range(dt, &lo, &hi);
@@ -1262,6 +1322,18 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 	LLVMValueRef m1 = LLVMConstInt(f->i64, (unsigned long long)-1LL, 1);
 
 	be_loop bl;
+	bool whole = !max && !cip && out_sz == 1 && f->isimd == BE_ISIMD_AVX2 && f->vl >= 16 && !f->mcu &&
+	             (dt == IR_DT_I8 || dt == IR_DT_U8) && in_sz >= 64 && in_sz <= 4096 && y;
+	for (int i = 0; i < nsp; i++) /* every tap of the one window inside, and only those */
+		whole = whole && g.pb[i] == 0 && g.k[i] == g.in[i] && g.dil[i] == 1;
+	if (whole) { /* on AVX-512: each plane's sum by VPSADBW */
+		LLVMValueRef bc = be_loop_begin(f, &bl, xs->d[0] * xs->d[1]);
+		LLVMValueRef r = sum_bytes_x86(f, x, be_mul(f, bc, in_sz), in_sz, dt == IR_DT_I8);
+		r = pool_avg_out(f, n, r, c32(f, (int32_t)ntaps), ntaps);
+		be_st_t(f, ty, y, bc, LLVMBuildTrunc(b, r, ty, ""));
+		be_loop_end(f, &bl);
+		return 0;
+	}
 	LLVMValueRef bc = be_loop_begin(f, &bl, xs->d[0] * xs->d[1]);
 	be_nest on;
 	LLVMValueRef oi[INSP_MAX];
@@ -1312,30 +1384,8 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 	be_nest_end(f, &kn);
 	LLVMValueRef yi = be_add(f, be_mul(f, bc, out_sz), be_affine(f, 0, nsp, oi, ostr));
 	LLVMValueRef r = LLVMBuildLoad2(b, f->i32, acc, "");
-	if (rq) {
-		/* a global average requantized to its output's grid (ir/k_pool.c
-		 * pool_rq): the sum less count * zx, the one rule, + zy */
-		LLVMValueRef a = LLVMBuildSub(b, r, c32(f, (int32_t)((uint32_t)zp * (uint32_t)ntaps)), "");
-		a = LLVMBuildAdd(b, requant(f, a, c32(f, (int32_t)rqm[0]), c32(f, (int32_t)rqs[0])), c32(f, zy), "");
-		r = be_smin(f, be_smax(f, a, c32(f, lo)), c32(f, hi));
-	} else if (!max) {
-		/* pool_int_avg's (s +- cnt/2) / cnt in i32, without its i64
-		 * (a libgcc call on 32-bit targets): the truncated quotient,
-		 * one step away from zero when 2|rem| >= cnt (|rem| >= cnt -
-		 * |rem| cannot overflow); cnt 0 gives the zero point. */
-		LLVMValueRef c = LLVMBuildLoad2(b, f->i32, cnt, "");
-		LLVMValueRef zero = c32(f, 0);
-		LLVMValueRef empty = LLVMBuildICmp(b, LLVMIntEQ, c, zero, "");
-		LLVMValueRef dv = LLVMBuildSelect(b, empty, c32(f, 1), c, "");
-		LLVMValueRef q = LLVMBuildSDiv(b, r, dv, "");
-		LLVMValueRef rem = LLVMBuildSRem(b, r, dv, "");
-		LLVMValueRef arem = be_smax(f, rem, LLVMBuildSub(b, zero, rem, ""));
-		LLVMValueRef up = LLVMBuildICmp(b, LLVMIntSGE, arem, LLVMBuildSub(b, dv, arem, ""), "");
-		LLVMValueRef step = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, r, zero, ""), c32(f, -1), c32(f, 1), "");
-		q = LLVMBuildAdd(b, q, LLVMBuildSelect(b, up, step, zero, ""), "");
-		q = LLVMBuildSelect(b, empty, c32(f, zp), q, "");
-		r = be_smin(f, be_smax(f, q, c32(f, lo)), c32(f, hi));
-	}
+	if (rq || !max)
+		r = pool_avg_out(f, n, r, LLVMBuildLoad2(b, f->i32, cnt, ""), ntaps);
 	if (y)
 		be_st_t(f, ty, y, yi, LLVMBuildTrunc(b, r, ty, ""));
 	if (ind)

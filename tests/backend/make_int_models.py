@@ -700,7 +700,15 @@ def main(outdir):
     s = md.tmp("add")
     md.nodes.append(helper.make_node("Add", [x, f3], [s]))
     s = md.qdq(s, 0.12, 4, I8)
-    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s])
+    # whole-plane averages (VPSADBW sums): an i8 AveragePool over 11 x 19
+    # (rounded), a u8 GlobalAveragePool over 21 x 37 (requantized)
+    ap = md.tmp("ap")
+    md.nodes.append(helper.make_node("AveragePool", [f1], [ap], kernel_shape=[11, 19]))
+    ap = md.qdq(ap, 0.1, -1, I8)
+    gp = md.tmp("gp")
+    md.nodes.append(helper.make_node("GlobalAveragePool", [p], [gp]))
+    gp = md.qdq(gp, 0.02, 7, I8)
+    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp])
 
 
 if __name__ == "__main__":
