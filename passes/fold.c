@@ -6,6 +6,7 @@
  * dequantize is left to fold-qdq, and so are nodes whose output would be
  * many times their inputs' size and over 64 MiB (too_big).
  * Folded nodes are marked dead; run dce afterwards to drop them. */
+#include <math.h>
 #include <string.h>
 
 #include "pass.h"
@@ -110,5 +111,76 @@ int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 		n->dead = true;
 	}
 	ir_graph_compact(g);
+	return 0;
+}
+
+/* Is v's per-tensor quantization w's (scale and zero point)? */
+static bool same_grid(const ir_value *v, const ir_value *w)
+{
+	const ir_quant *a = v->quant, *b = w->quant;
+	return a && b && a->scheme == IR_QS_AFFINE && b->scheme == IR_QS_AFFINE && a->nchan == 1 &&
+	       b->nchan == 1 && a->scale && b->scale && a->zero_point && b->zero_point && a->scale[0] == b->scale[0] &&
+	       a->zero_point[0] == b->zero_point[0] && v->dt == w->dt;
+}
+
+int pass_fold_pad(ir_graph *g, const pass_options *o, diag_sink *d)
+{
+	(void)o;
+	(void)d;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead || n->op != IR_OP_PAD || strcmp(ir_attr_str(n, "mode", "constant"), "constant") != 0 ||
+		    (n->nin > 3 && n->in[3]) || n->nin < 2 || !n->in[0] || !n->in[1] || !ir_value_is_const(n->in[1]) ||
+		    !n->in[1]->data || n->nout < 1 || !n->out[0])
+			continue;
+		ir_value *x = n->in[0], *y = n->out[0];
+		int r = x->shape.rank, nsp = r - 2;
+		bool none = r >= 0 && ir_shape_numel(&n->in[1]->shape) == 2 * r;
+		for (int k = 0; none && k < 2 * r; k++)
+			none = ir_const_get(n->in[1], k) == 0;
+		if (none && !ir_value_is_output(g, y) && x->dt == y->dt &&
+		    (x->dt == IR_DT_F32 || same_grid(x, y))) { /* pads nothing: its users read x */
+			ir_graph_replace_uses(g, y, x);
+			n->dead = true;
+			continue;
+		}
+		ir_node *u = ir_value_sole_user(g, y);
+		if (nsp < 1 || nsp > 3 || ir_shape_numel(&n->in[1]->shape) != 2 * r || !u || u->op != IR_OP_CONV ||
+		    u->in[0] != y || ir_value_is_output(g, y))
+			continue;
+		const char *ap = ir_attr_str(u, "auto_pad", "NOTSET");
+		if (strcmp(ap, "NOTSET") != 0 && strcmp(ap, "VALID") != 0)
+			continue;
+		int64_t p[2 * IR_MAX_RANK];
+		bool ok = true;
+		for (int k = 0; k < 2 * r; k++) {
+			double v = ir_const_get(n->in[1], k);
+			p[k] = (int64_t)v;
+			ok = ok && v >= 0 && v == (double)p[k] && (k % r >= 2 || v == 0);
+		}
+		/* the constant: what the conv pads with (0, or x's zero point) */
+		const ir_value *cv = n->nin > 2 ? n->in[2] : NULL;
+		if (cv && (!ir_value_is_const(cv) || !cv->data || ir_shape_numel(&cv->shape) != 1))
+			continue;
+		double c = cv ? ir_const_get(cv, 0) : 0.0;
+		if (x->dt == IR_DT_F32)
+			ok = ok && c == 0.0 && !signbit(c);
+		else
+			ok = ok && ir_dtype_is_qint(x->dt) && same_grid(x, y) && c == (double)x->quant->zero_point[0];
+		int cnt = 0;
+		const int64_t *old = strcmp(ap, "VALID") == 0 ? NULL : ir_attr_ints(u, "pads", &cnt);
+		if (!ok || (old && cnt != 2 * nsp))
+			continue;
+		int64_t pads[2 * 3];
+		for (int k = 0; k < nsp; k++) {
+			pads[k] = (old ? old[k] : 0) + p[2 + k];
+			pads[nsp + k] = (old ? old[nsp + k] : 0) + p[r + 2 + k];
+		}
+		ir_node_set_ints(g, u, "pads", pads, 2 * nsp);
+		if (strcmp(ap, "VALID") == 0)
+			ir_node_set_str(g, u, "auto_pad", "NOTSET");
+		u->in[0] = x;
+		n->dead = true;
+	}
 	return 0;
 }

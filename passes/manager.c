@@ -14,6 +14,7 @@ static const pass_info builtin[] = {
 	 pass_unroll_rnn, false},
 	{"fold-qdq", "turn dequantize -> conv/matmul -> quantize into integer ops; fold dequantized "
 	             "constants", pass_fold_qdq, false},
+	{"fold-pad", "fold a constant pad into the conv it feeds (its pads)", pass_fold_pad, false},
 	{"dce", "remove nodes and values that no graph output depends on", pass_dce, false},
 	{"bnfold", "fold BatchNorm into the preceding conv, conv_transpose or gemm", pass_bnfold, false},
 	{"quantize", "quantize conv/gemm/matmul weights; their data becomes DQ(w) (-b, --scheme)",

@@ -47,13 +47,13 @@ typedef struct pass_info {
 	                             * pass_options.batch is bound after it */
 } pass_info;
 
-#define PASS_DEFAULT_PIPELINE "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce"
+#define PASS_DEFAULT_PIPELINE "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,fold-pad,dce"
 /* What the driver runs when quantization is asked for (-b, --bits, --scheme). */
 /* quantize-act does nothing unless activations are asked for (-a), io-int
  * nothing without --io int. */
 #define PASS_QUANT_PIPELINE                                                                  \
 	"shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,bnfold,quantize,quantize-act,fold-qdq," \
-	"io-int,dce,bitpack"
+	"fold-pad,io-int,dce,bitpack"
 
 /* Add a pass defined above passes/ to the registry (once, before any
  * pipeline naming it is checked or run; p must outlive them).  0, or -1
@@ -83,6 +83,12 @@ int pass_shapes(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_unroll_rnn(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_dce(ir_graph *g, const pass_options *o, diag_sink *d);
+/* A constant-mode pad of spatial axes whose constant is what the conv it
+ * alone feeds pads with (0 on floats, x's zero point on integers) becomes
+ * that conv's pads, and a pad of nothing goes (its users read its input):
+ * one copy of the input fewer.  Folded pads are marked dead (dce drops
+ * them). */
+int pass_fold_pad(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_io_int(ir_graph *g, const pass_options *o, diag_sink *d);
