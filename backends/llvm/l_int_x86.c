@@ -40,6 +40,7 @@ typedef struct xconv {
 	bool taps;                /* tap mode: per channel a byte plane, 4 taps a lane (below) */
 	int64_t ng, ntrip, nx;    /* tap groups a kernel row; loop trips (quads or channels), x vectors a trip */
 	int64_t pstride;          /* tap mode: bytes a channel's plane */
+	bool cmode;               /* channel mode (xc_cmode): the buffer holds x - 128 as i8 */
 	bool u8;                  /* x is u8 (else i8, flipped) */
 	int32_t zx;               /* x's zero point as x's dtype holds it */
 } xconv;
@@ -108,7 +109,7 @@ static void xc_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nb, L
 {
 	LLVMBuilderRef b = f->b;
 	int L = g->L, S = (int)g->s[1], CW = S * L;
-	int32_t zxu = g->u8 ? g->zx : g->zx + 128;
+	int32_t zxu = (g->u8 ? g->zx : g->zx + 128) ^ (g->cmode ? 0x80 : 0);
 	LLVMValueRef zb = LLVMConstInt(f->i8, (unsigned long long)(g->zx & 0xff), 0);
 	LLVMBuildMemSet(b, buf, LLVMConstInt(f->i8, (unsigned long long)zxu, 0),
 	                LLVMConstInt(f->i64, (unsigned long long)(g->C4 * g->PH * g->RW * 4), 0), 64);
@@ -144,7 +145,7 @@ static void xc_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nb, L
 				LLVMValueRef args[4] = {p, c32(f, 1), first_lanes(f, tail, CW), be_splat(f, vin, zb)};
 				r[e] = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
 			}
-			if (!g->u8)
+			if (g->u8 == g->cmode)
 				r[e] = LLVMBuildXor(b, r[e], be_splat(f, vin, LLVMConstInt(f->i8, 0x80, 0)), "");
 		}
 		for (int j = 0; j < S; j++) {
@@ -508,6 +509,175 @@ static int32_t *xc_weights(const xconv *g, const int32_t *w32)
 	return (int32_t *)wp;
 }
 
+/* Channel mode, for a pointwise conv whose pixels fill the vectors
+ * poorly (36 of 48 lanes at 6 x 6, 9 of 16 at 3 x 3) and whose channels
+ * fill them whole (M a multiple of 16): lanes are 16 output channels of
+ * one pixel.  VPDPBUSD's unsigned operand is then the weights, W' + 128,
+ * and its signed one the pixel's 4 channels x - 128 (the buffer packed
+ * flipped), broadcast from memory: sum (W' + 128)(x - 128) = sum W' x -
+ * 128 sum W' ... so sum W' x = that + 128 sum W' - 128 B_p with B_p the
+ * pixel's sum of x - 128 over the quads (channels past C included, as
+ * their W' = 0 lanes meet them too), all wrapping alike.  A tile is 8
+ * pixels (the last one fewer) by 32 channels; its sums requantized per
+ * lane and transposed by one shuffle into 8-byte rows of the output. */
+enum { CM_T = 8, CM_V = 2 };
+
+/* The pixel sums 128 B_p (16 a vector) into bs. */
+static void cm_pixel_sums(be_fn *f, const xconv *g, LLVMValueRef buf, LLVMValueRef bs, int64_t P16)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef vt = LLVMVectorType(f->i32, 16);
+	LLVMValueRef ones = be_splat(f, vt, c32(f, 0x01010101));
+	be_loop lp, lq;
+	LLVMValueRef p0 = be_mul(f, be_loop_begin(f, &lp, P16 / 16), 16);
+	LLVMValueRef sum = be_entry_alloca(f, vt, "cmsum");
+	LLVMBuildStore(b, LLVMConstNull(vt), sum);
+	LLVMValueRef q = be_loop_begin(f, &lq, g->C4);
+	LLVMValueRef at = be_mul(f, be_add(f, be_mul(f, q, g->RW), p0), 4);
+	LLVMValueRef xv = LLVMBuildLoad2(b, vt, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
+	LLVMSetAlignment(xv, 4);
+	LLVMValueRef args[3] = {LLVMBuildLoad2(b, vt, sum, ""), ones, xv};
+	LLVMBuildStore(b, be_intr(f, "llvm.x86.avx512.vpdpbusd.512", NULL, 0, args, 3), sum);
+	be_loop_end(f, &lq);
+	LLVMValueRef r = LLVMBuildShl(b, LLVMBuildLoad2(b, vt, sum, ""), be_splat(f, vt, c32(f, 7)), "");
+	LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, f->i32, bs, &p0, 1, "")), 4);
+	be_loop_end(f, &lp);
+}
+
+/* A tile: pixels p0..p0+nt-1 by the nv vectors of 16 channels from m0. */
+static void cm_tile(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef wt, LLVMValueRef bt,
+                    LLVMValueRef bs, LLVMValueRef m0, int nv, LLVMValueRef p0, int nt, LLVMValueRef nb, LLVMValueRef y)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef vt = LLVMVectorType(f->i32, 16);
+	LLVMValueRef acc[CM_T][CM_V], phi[CM_T][CM_V], init[CM_T][CM_V];
+	for (int t = 0; t < nt; t++) {
+		LLVMValueRef bp = be_splat(f, vt, be_ld_t(f, f->i32, bs, be_add(f, p0, be_ci(f, t))));
+		for (int v = 0; v < nv; v++) {
+			LLVMValueRef at = be_add(f, m0, be_ci(f, 16 * v));
+			LLVMValueRef bv = LLVMBuildLoad2(b, vt, LLVMBuildInBoundsGEP2(b, f->i32, bt, &at, 1, ""), "");
+			LLVMSetAlignment(bv, 4);
+			init[t][v] = LLVMBuildSub(b, bv, bp, "");
+		}
+	}
+	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
+	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "cm.q");
+	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
+	LLVMBuildBr(b, body);
+	LLVMPositionBuilderAtEnd(b, body);
+	LLVMValueRef q = LLVMBuildPhi(b, f->ity, "");
+	for (int t = 0; t < nt; t++)
+		for (int v = 0; v < nv; v++)
+			acc[t][v] = phi[t][v] = LLVMBuildPhi(b, vt, "acc");
+	LLVMValueRef wv[CM_V];
+	for (int v = 0; v < nv; v++) { /* lane l: channel m0 + 16v + l's 4 bytes W' + 128 of quad q */
+		LLVMValueRef at = be_mul(f, be_add(f, be_mul(f, be_add(f, LLVMBuildUDiv(b, m0, be_ci(f, 16), ""),
+		                                                            be_ci(f, v)), g->C4), q), 16);
+		wv[v] = LLVMBuildLoad2(b, vt, LLVMBuildInBoundsGEP2(b, f->i32, wt, &at, 1, ""), "");
+		LLVMSetAlignment(wv[v], 64);
+	}
+	for (int t = 0; t < nt; t++) {
+		LLVMValueRef xs = be_splat(f, vt, be_ld_t(f, f->i32, buf, be_add(f, be_mul(f, q, g->RW),
+		                                                                  be_add(f, p0, be_ci(f, t)))));
+		for (int v = 0; v < nv; v++) {
+			LLVMValueRef args[3] = {acc[t][v], wv[v], xs};
+			acc[t][v] = be_intr(f, "llvm.x86.avx512.vpdpbusd.512", NULL, 0, args, 3);
+		}
+	}
+	LLVMValueRef next = be_add(f, q, be_ci(f, 1));
+	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, g->C4), ""), exit, body);
+	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+	LLVMValueRef zero = be_ci(f, 0);
+	LLVMAddIncoming(q, &zero, &pre, 1);
+	LLVMAddIncoming(q, &next, &latch, 1);
+	for (int t = 0; t < nt; t++)
+		for (int v = 0; v < nv; v++) {
+			LLVMAddIncoming(phi[t][v], &init[t][v], &pre, 1);
+			LLVMAddIncoming(phi[t][v], &acc[t][v], &latch, 1);
+		}
+	LLVMPositionBuilderAtEnd(b, exit);
+	/* per vector of channels: the nt pixels' 16 outputs, transposed into
+	 * one row of nt bytes a channel */
+	int64_t P = g->out[1];
+	LLVMTypeRef b8 = LLVMVectorType(f->i8, 8), tys[2] = {b8, f->ptr};
+	for (int v = 0; v < nv; v++) {
+		LLVMValueRef mv = be_add(f, m0, be_ci(f, 16 * v)), r[CM_T];
+		for (int t = 0; t < CM_T; t++)
+			r[t] = t < nt ? be_int_out_v(f, o, acc[t][v], mv, 1) : LLVMGetPoison(LLVMVectorType(f->i8, 16));
+		LLVMValueRef c32v[4], c64[2], idx[128];
+		for (int k = 0; k < 4; k++)
+			c32v[k] = LLVMBuildShuffleVector(b, r[2 * k], r[2 * k + 1], lanes(f, 0, 1, 32), "");
+		for (int k = 0; k < 2; k++)
+			c64[k] = LLVMBuildShuffleVector(b, c32v[2 * k], c32v[2 * k + 1], lanes(f, 0, 1, 64), "");
+		for (int l = 0; l < 16; l++)
+			for (int t = 0; t < CM_T; t++)
+				idx[8 * l + t] = c32(f, t * 16 + l);
+		LLVMValueRef tr = LLVMBuildShuffleVector(b, c64[0], c64[1], LLVMConstVector(idx, 128), "");
+		for (int l = 0; l < 16; l++) {
+			LLVMValueRef row = LLVMBuildShuffleVector(b, tr, LLVMGetPoison(LLVMTypeOf(tr)), lanes(f, 8 * l, 1, 8), "");
+			LLVMValueRef yi = be_add(f, be_mul(f, be_add(f, be_mul(f, nb, g->M), be_add(f, mv, be_ci(f, l))), P), p0);
+			LLVMValueRef yp = LLVMBuildInBoundsGEP2(b, f->i8, y, &yi, 1, "");
+			if (nt == CM_T) {
+				LLVMSetAlignment(LLVMBuildStore(b, LLVMBuildBitCast(b, row, f->i64, ""), yp), 1);
+			} else {
+				LLVMValueRef args[4] = {row, yp, c32(f, 1), first_lanes(f, nt, 8)};
+				be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+			}
+		}
+	}
+}
+
+/* Every tile of image nb: groups of CM_V vectors of channels (the last
+ * group one vector where M / 16 is odd), 8 pixels a tile, the last tile
+ * the P % 8 left. */
+static void cm_image(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef wt, LLVMValueRef bt,
+                     LLVMValueRef bs, LLVMValueRef nb, LLVMValueRef y)
+{
+	int64_t P = g->out[1], nvec = g->M / 16, ngrp = nvec / CM_V, nfull = P / CM_T, rest = P % CM_T;
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part == 0 ? ngrp : nvec % CM_V;
+		if (cnt == 0)
+			continue;
+		be_loop lg;
+		LLVMValueRef m0 = part == 0 ? be_mul(f, be_loop_begin(f, &lg, cnt), 16 * CM_V) : be_ci(f, ngrp * 16 * CM_V);
+		int nv = part == 0 ? CM_V : 1;
+		if (nfull > 0) {
+			be_loop lt;
+			LLVMValueRef p0 = be_mul(f, be_loop_begin(f, &lt, nfull), CM_T);
+			cm_tile(f, g, o, buf, wt, bt, bs, m0, nv, p0, CM_T, nb, y);
+			be_loop_end(f, &lt);
+		}
+		if (rest)
+			cm_tile(f, g, o, buf, wt, bt, bs, m0, nv, be_ci(f, nfull * CM_T), (int)rest, nb, y);
+		if (part == 0)
+			be_loop_end(f, &lg);
+	}
+}
+
+/* Channel mode's weights (per vector of 16 channels, quad and lane, the 4
+ * bytes W' + 128, 128 past C) and bias (+ 128 sum W'). */
+static int32_t *cm_weights(const xconv *g, const int32_t *w32, int32_t *bias)
+{
+	uint32_t *wp = malloc(sizeof *wp * (size_t)(g->M * g->C4));
+	if (!wp)
+		return NULL;
+	for (int64_t m = 0; m < g->M; m++) {
+		uint32_t sum = 0;
+		for (int64_t q = 0; q < g->C4; q++) {
+			uint32_t word = 0;
+			for (int e = 0; e < 4; e++) {
+				int64_t c = 4 * q + e;
+				int32_t w = c < g->C ? w32[m * g->C + c] : 0;
+				sum += (uint32_t)w;
+				word |= (uint32_t)(uint8_t)(w + 128) << (8 * e);
+			}
+			wp[((m / 16) * g->C4 + q) * 16 + m % 16] = word;
+		}
+		bias[m] = (int32_t)((uint32_t)bias[m] + 128u * sum);
+	}
+	return (int32_t *)wp;
+}
+
 int be_x86_vnni_conv(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
@@ -534,6 +704,11 @@ int be_x86_vnni_conv(be_fn *f, const ir_node *n)
 		g->in[1] = g->out[1] = g->in[0] * g->in[1];
 		g->in[0] = g->out[0] = 1;
 	}
+	/* a pointwise conv whose pixels fill under 90% of the lanes they take
+	 * and whose channels fill them whole goes to channel mode */
+	int64_t P = g->out[1];
+	g->cmode = g->KK == 1 && g->in[0] == 1 && g->out[0] == 1 && g->s[1] == 1 && g->M % 16 == 0 && P % 16 &&
+	           P * 10 < (P + 15) / 16 * 16 * 9;
 	g->rows = g->out[1] <= 8 && g->out[0] >= 2 ? 2 : 1;
 	/* tap mode where it runs fewer VPDPBUSD (one or two input channels:
 	 * the quads would hold zeros), with its gathers' cost */
@@ -576,13 +751,13 @@ int be_x86_vnni_conv(be_fn *f, const ir_node *n)
 		rc = 1;
 		goto done;
 	}
-	if (!(wp = xc_weights(g, w32))) {
+	if (!(wp = g->cmode ? cm_weights(g, w32, bias) : xc_weights(g, w32))) {
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
 	}
 	char name[64];
 	snprintf(name, sizeof name, "%s.vnni%d", f->name, n->id);
-	int64_t nw = (g->M + XC_MT - 1) / XC_MT * XC_MT * g->ntrip * g->nx;
+	int64_t nw = g->cmode ? g->M * g->C4 : (g->M + XC_MT - 1) / XC_MT * XC_MT * g->ntrip * g->nx;
 	LLVMValueRef wt = be_opaque_const(
 		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wp, (size_t)nw * sizeof *wp, 1), 64);
 	LLVMValueRef bt = be_table_i32(f, bias, g->M);
@@ -601,7 +776,13 @@ int be_x86_vnni_conv(be_fn *f, const ir_node *n)
 	} else {
 		xc_pack(f, g, x, nb, buf);
 	}
-	if (g->rows == 2) { /* row pairs, the last overlapping the one before when OH is odd */
+	if (g->cmode) {
+		int64_t P16 = (P + 15) / 16 * 16;
+		LLVMValueRef bs = be_entry_alloca(f, LLVMArrayType2(f->i32, (uint64_t)P16), "cmsums");
+		LLVMSetAlignment(bs, 64);
+		cm_pixel_sums(f, g, buf, bs, P16);
+		cm_image(f, g, &o, buf, wt, bt, bs, nb, y);
+	} else if (g->rows == 2) { /* row pairs, the last overlapping the one before when OH is odd */
 		LLVMValueRef oh = be_mul(f, be_loop_begin(f, &lh, g->out[0] / 2), 2);
 		xc_row(f, g, &o, buf, wt, bt, oh, nb, y);
 		be_loop_end(f, &lh);

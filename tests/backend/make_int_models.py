@@ -683,8 +683,16 @@ def main(outdir):
     # 3 x 5 outputs, then a pointwise conv of 15 pixels (one masked
     # vector) whose bias is too large for the 32-bit requantization (the
     # exact one, on 16 lanes)
-    e = md.qdq(md.conv(a, 0.2, 19, 12, (3, 3), I8, True, strides=[3, 4]), 0.25, 0, I8)
-    e = md.qdq(md.conv(e, 0.25, 12, 20, (1, 1), I8, True, bmax=1500000000), 50000.0, 1, I8)
+    e0 = md.qdq(md.conv(a, 0.2, 19, 12, (3, 3), I8, True, strides=[3, 4]), 0.25, 0, I8)
+    e = md.qdq(md.conv(e0, 0.25, 12, 20, (1, 1), I8, True, bmax=1500000000), 50000.0, 1, I8)
+    # channel mode (16 output channels a vector) for pointwise convs of 18
+    # pixels (3 x 6: tiles of 8, 8 and 2): i8 in, 32 outputs (one group of
+    # two vectors); u8 in with 13 channels (a tail quad), 48 outputs (a
+    # group and a single vector)
+    e1 = md.qdq(md.conv(a, 0.2, 19, 12, (3, 3), I8, True, strides=[3, 3]), 0.25, 0, I8)
+    cm1 = md.qdq(md.conv(e1, 0.25, 12, 32, (1, 1), I8, True), 0.2, 3, I8)
+    eu = md.qdq(md.conv(a, 0.2, 19, 13, (3, 3), I8, True, strides=[3, 3]), 0.25, 100, U8)
+    cm2 = md.qdq(md.conv(eu, 0.25, 13, 48, (1, 1), I8, True), 0.3, -5, I8)
     # depthwise: rows of 19 at stride 2 (an overlapping last vector), i8;
     # rows of 7 at stride 1 (flat vectors, copied out), u8 in; 5 x 5
     # dilated by 2 (two groups of taps a kernel row); 1 x 9 at stride 2
@@ -708,7 +716,7 @@ def main(outdir):
     gp = md.tmp("gp")
     md.nodes.append(helper.make_node("GlobalAveragePool", [p], [gp]))
     gp = md.qdq(gp, 0.02, 7, I8)
-    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp])
+    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp, cm1, cm2])
 
 
 if __name__ == "__main__":
