@@ -148,11 +148,26 @@ static void xc_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nb, L
 			if (g->u8 == g->cmode)
 				r[e] = LLVMBuildXor(b, r[e], be_splat(f, vin, LLVMConstInt(f->i8, 0x80, 0)), "");
 		}
+		/* the four rows as two halves (rows 0-1, 2-3) of 2 CW bytes; each
+		 * phase's 64 bytes one shuffle of them (VPERMB / VPERMT2B for
+		 * strides 1 and 2) */
+		LLVMValueRef h[2];
+		for (int k = 0; k < 2; k++)
+			h[k] = LLVMBuildShuffleVector(b, r[2 * k], r[2 * k + 1], lanes(f, 0, 1, 2 * CW), "");
 		for (int j = 0; j < S; j++) {
-			LLVMValueRef e[4];
-			for (int t = 0; t < 4; t++)
-				e[t] = S == 1 ? r[t] : LLVMBuildShuffleVector(b, r[t], LLVMGetPoison(vin), lanes(f, j, S, L), "");
-			LLVMValueRef v = interleave4(f, e, L);
+			LLVMValueRef v;
+			if (S <= 2) {
+				LLVMValueRef idx[64];
+				for (int i = 0; i < L; i++)
+					for (int t = 0; t < 4; t++)
+						idx[4 * i + t] = c32(f, t * CW + S * i + j);
+				v = LLVMBuildShuffleVector(b, h[0], h[1], LLVMConstVector(idx, 4 * L), "");
+			} else {
+				LLVMValueRef e[4];
+				for (int t = 0; t < 4; t++)
+					e[t] = LLVMBuildShuffleVector(b, r[t], LLVMGetPoison(vin), lanes(f, j, S, L), "");
+				v = interleave4(f, e, L);
+			}
 			int64_t phase = (g->pb[1] + j) % S, off = (g->pb[1] + j) / S;
 			LLVMValueRef slot = be_add(f, be_add(f, row, be_mul(f, kk, L)), be_ci(f, phase * g->PWs + off));
 			LLVMValueRef at = be_mul(f, slot, 4);
