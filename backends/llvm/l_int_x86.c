@@ -821,14 +821,14 @@ done:
 
 /* ------------------------------------------------------------ depthwise */
 
-/* The 16 sums of the outputs whose taps start at plane element at (the
- * taps at kh * d0 rows and kw * d1 columns on, outputs s1 columns
- * apart): per kernel row one 64-byte load, the bytes of each output's
+/* The 16 sums of the outputs whose taps start at plane elements at +
+ * off[lane] (the taps at kh * d0 rows and kw * d1 columns on): per kernel
+ * row one 64-byte load, the bytes of each output's
  * taps gathered in fours by one shuffle (VPERMB), and a VPDPBUSD per
  * four taps against the channel's words wl[] (kernel row, group of 4
  * taps); from bias' bv, requantized as channel c's. */
 static LLVMValueRef dw_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef *wl,
-                              LLVMValueRef bv, LLVMValueRef at, LLVMValueRef c)
+                              LLVMValueRef bv, LLVMValueRef at, LLVMValueRef c, const int64_t *off)
 {
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef v64 = LLVMVectorType(f->i8, 64), vt = LLVMVectorType(f->i32, 16);
@@ -843,7 +843,7 @@ static LLVMValueRef dw_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMVal
 			for (int i = 0; i < 16; i++)
 				for (int t = 0; t < 4; t++) {
 					int64_t kw = 4 * gi + t;
-					idx[4 * i + t] = c32(f, kw < g->k[1] ? g->s[1] * i + kw * g->d[1] : 0);
+					idx[4 * i + t] = c32(f, kw < g->k[1] ? off[i] + kw * g->d[1] : 0);
 				}
 			LLVMValueRef xq = LLVMBuildShuffleVector(b, row, LLVMGetPoison(v64), LLVMConstVector(idx, 64), "");
 			LLVMValueRef args[3] = {acc, LLVMBuildBitCast(b, xq, vt, ""), wl[kh * ng + gi]};
@@ -900,9 +900,22 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 	int64_t pw = (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] + 1;
 	g->PH = ph > g->pb[0] + g->in[0] ? ph : g->pb[0] + g->in[0];
 	g->PWs = g->RW = pw > g->pb[1] + g->in[1] ? pw : g->pb[1] + g->in[1];
-	bool flat = g->s[0] == 1 && sx == 1 && g->out[1] < 16 && g->out[0] > 1;
-	int64_t nq = ((g->out[0] - 1) * g->RW + g->out[1] + 15) / 16;
-	int64_t reach = flat ? nq * 16 : (g->out[0] - 1) * g->s[0] * g->RW + (g->out[1] > 16 ? g->out[1] - 16 : 0) * sx;
+	/* rows narrower than 16: blocks of R whole rows a vector (lane r * OW
+	 * + c the output (oh0 + r, c): one store, R OW adjacent outputs) where
+	 * their taps fit one load, or flat vectors at stride 1 where those
+	 * take fewer vectors (with the copy out); else rows of 16 */
+	int64_t OH = g->out[0], OW = g->out[1], R = OW < 16 ? 16 / OW : 0;
+	R = R > OH ? OH : R;
+	bool block = R >= 1 && (R - 1) * g->s[0] * g->RW + (OW - 1) * sx + (g->k[1] - 1) * g->d[1] <= 63;
+	int64_t nblk = block ? (OH + R - 1) / R : 0;
+	int64_t nq = ((OH - 1) * g->RW + OW + 15) / 16;
+	bool flat = g->s[0] == 1 && sx == 1 && OW < 16 && OH > 1 && (!block || nq + OH / 4 < nblk);
+	block = block && !flat;
+	int64_t lane[16];
+	for (int i = 0; i < 16; i++)
+		lane[i] = block ? (i < R * OW ? i / OW * g->s[0] * g->RW + i % OW * sx : 0) : sx * i;
+	int64_t reach = flat ? nq * 16 : block ? (OH - R) * g->s[0] * g->RW
+	                                       : (OH - 1) * g->s[0] * g->RW + (OW > 16 ? OW - 16 : 0) * sx;
 	reach += (g->k[0] - 1) * g->d[0] * g->RW + 64;
 	int64_t bytes = g->PH * g->RW + 16 > reach ? g->PH * g->RW + 16 : reach;
 	bytes = (bytes + 63) / 64 * 64;
@@ -967,10 +980,27 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 	if (flat) {
 		be_loop lq;
 		LLVMValueRef q0 = be_mul(f, be_loop_begin(f, &lq, nq), 16);
-		LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, be_add(f, pc, q0), c);
+		LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, be_add(f, pc, q0), c, lane);
 		LLVMValueRef at = be_add(f, be_mul(f, c, nq * 16), q0);
 		LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, tmp, &at, 1, "")), 1);
 		be_loop_end(f, &lq);
+	} else if (block) { /* R rows a vector, the last block overlapping the one before */
+		for (int part = 0; part < 2; part++) {
+			int64_t cnt = part == 0 ? OH / R : (OH % R > 0);
+			if (cnt == 0)
+				continue;
+			be_loop lv;
+			LLVMValueRef oh = part == 0 ? be_mul(f, be_loop_begin(f, &lv, cnt), R) : be_ci(f, OH - R);
+			LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, be_add(f, pc, be_mul(f, oh, g->s[0] * g->RW)), c, lane);
+			LLVMValueRef yi = be_add(f, ybase, be_mul(f, oh, OW));
+			LLVMValueRef p = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
+			if (R * OW == 16)
+				LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
+			else
+				store_first(f, r, p, R * OW);
+			if (part == 0)
+				be_loop_end(f, &lv);
+		}
 	} else {
 		be_loop lr;
 		LLVMValueRef oh = be_loop_begin(f, &lr, g->out[0]);
@@ -984,7 +1014,7 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 				continue;
 			be_loop lv;
 			LLVMValueRef ow0 = part == 0 ? be_mul(f, be_loop_begin(f, &lv, cnt), 16) : be_ci(f, ow > 16 ? ow - 16 : 0);
-			LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, be_add(f, prow, be_mul(f, ow0, sx)), c);
+			LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, be_add(f, prow, be_mul(f, ow0, sx)), c, lane);
 			LLVMValueRef yi = be_add(f, yrow, ow0);
 			LLVMValueRef p = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
 			if (part == 0 || ow > 16)
