@@ -862,14 +862,15 @@ static void store_first(be_fn *f, LLVMValueRef r, LLVMValueRef p, int64_t nvalid
 }
 
 /* A depthwise conv (group = C = M) of i8/u8 data to i8/u8 with AVX-512:
- * per channel its plane, packed as the groupless conv packs a channel
- * quad but a byte a slot, then each output row in vectors of 16 outputs,
- * per tap 16 plane bytes widened and multiplied by the tap's weight; the
- * last vector of a row overlaps the one before it, or in a row narrower
- * than 16 stores its valid lanes.  At stride 1, rows narrower than 16 go
- * flat: vectors of 16 consecutive plane positions (the border columns'
- * outputs computed and dropped) into a scratch row, copied out a row at a
- * time.  0, -1 reported, or 1 when n is left to the other kernels. */
+ * every channel's bordered byte plane first (perm_blocks, or a copy a
+ * row), then per channel vectors of 16 outputs, per kernel row one
+ * 64-byte load of the plane and per 4 taps a gather (VPERMB) into
+ * VPDPBUSD against the channel's tap words.  A vector is 16 outputs of a
+ * row (the last one overlapping the one before it, or in a row narrower
+ * than 16 its valid lanes stored), or, for rows narrower than 16, a block
+ * of whole rows (16 / OW of them; the last block overlapping), stored as
+ * one run of adjacent outputs.  0, -1 reported, or 1 when n is left to
+ * the other kernels. */
 int be_x86_depthwise(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
@@ -902,20 +903,14 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 	g->PWs = g->RW = pw > g->pb[1] + g->in[1] ? pw : g->pb[1] + g->in[1];
 	/* rows narrower than 16: blocks of R whole rows a vector (lane r * OW
 	 * + c the output (oh0 + r, c): one store, R OW adjacent outputs) where
-	 * their taps fit one load, or flat vectors at stride 1 where those
-	 * take fewer vectors (with the copy out); else rows of 16 */
+	 * their taps fit one load; else rows of 16 */
 	int64_t OH = g->out[0], OW = g->out[1], R = OW < 16 ? 16 / OW : 0;
 	R = R > OH ? OH : R;
 	bool block = R >= 1 && (R - 1) * g->s[0] * g->RW + (OW - 1) * sx + (g->k[1] - 1) * g->d[1] <= 63;
-	int64_t nblk = block ? (OH + R - 1) / R : 0;
-	int64_t nq = ((OH - 1) * g->RW + OW + 15) / 16;
-	bool flat = g->s[0] == 1 && sx == 1 && OW < 16 && OH > 1 && (!block || nq + OH / 4 < nblk);
-	block = block && !flat;
 	int64_t lane[16];
 	for (int i = 0; i < 16; i++)
 		lane[i] = block ? (i < R * OW ? i / OW * g->s[0] * g->RW + i % OW * sx : 0) : sx * i;
-	int64_t reach = flat ? nq * 16 : block ? (OH - R) * g->s[0] * g->RW
-	                                       : (OH - 1) * g->s[0] * g->RW + (OW > 16 ? OW - 16 : 0) * sx;
+	int64_t reach = block ? (OH - R) * g->s[0] * g->RW : (OH - 1) * g->s[0] * g->RW + (OW > 16 ? OW - 16 : 0) * sx;
 	reach += (g->k[0] - 1) * g->d[0] * g->RW + 64;
 	int64_t bytes = g->PH * g->RW + 16 > reach ? g->PH * g->RW + 16 : reach;
 	bytes = (bytes + 63) / 64 * 64;
@@ -950,20 +945,13 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 				wp[ch * nwc + kh * ng + kw / 4] |= (uint32_t)(uint8_t)w32[ch * g->KK + kh * g->k[1] + kw] << (8 * (kw % 4));
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef vt = LLVMVectorType(f->i32, 16), oty = be_dt_type(f, o.odt);
-	LLVMTypeRef ov = LLVMVectorType(oty, 16);
 	LLVMValueRef wt = be_table_i32(f, (const int32_t *)wp, C * nwc), bt = be_table_i32(f, bias, C);
 	free(wp);
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
 	/* every channel's plane first, then the sums (loads long after the
-	 * stores that wrote them), then the flat rows out */
+	 * stores that wrote them) */
 	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)(C * bytes)), "dwbuf");
 	LLVMSetAlignment(buf, 64);
-	LLVMValueRef tmp = NULL;
-	if (flat) {
-		tmp = be_entry_alloca(f, LLVMArrayType2(oty, (uint64_t)(C * nq * 16)), "dwrows");
-		LLVMSetAlignment(tmp, 64);
-		be_lifetime(f, true, tmp, C * nq * 16);
-	}
 	be_lifetime(f, true, buf, C * bytes);
 	be_loop ln, lc;
 	LLVMValueRef nb = be_loop_begin(f, &ln, g->N);
@@ -977,14 +965,7 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 		wl[t] = be_splat(f, vt, be_ld_t(f, f->i32, wt, be_add(f, be_mul(f, c, nwc), be_ci(f, t))));
 	LLVMValueRef bv = be_splat(f, vt, be_ld_t(f, f->i32, bt, c));
 	LLVMValueRef ybase = be_mul(f, nc, g->out[0] * g->out[1]);
-	if (flat) {
-		be_loop lq;
-		LLVMValueRef q0 = be_mul(f, be_loop_begin(f, &lq, nq), 16);
-		LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, be_add(f, pc, q0), c, lane);
-		LLVMValueRef at = be_add(f, be_mul(f, c, nq * 16), q0);
-		LLVMSetAlignment(LLVMBuildStore(b, r, LLVMBuildInBoundsGEP2(b, oty, tmp, &at, 1, "")), 1);
-		be_loop_end(f, &lq);
-	} else if (block) { /* R rows a vector, the last block overlapping the one before */
+	if (block) { /* R rows a vector, the last block overlapping the one before */
 		for (int part = 0; part < 2; part++) {
 			int64_t cnt = part == 0 ? OH / R : (OH % R > 0);
 			if (cnt == 0)
@@ -1027,39 +1008,8 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 		be_loop_end(f, &lr);
 	}
 	be_loop_end(f, &lc);
-	int64_t *omap = NULL, plane = g->out[0] * g->out[1];
-	if (flat && (omap = malloc(sizeof *omap * (size_t)plane))) {
-		for (int64_t i = 0; i < plane; i++)
-			omap[i] = i / g->out[1] * g->RW + i % g->out[1];
-		if (!perm_ok(omap, plane)) {
-			free(omap);
-			omap = NULL;
-		}
-	}
-	if (omap) { /* each channel's rows out by permuted blocks */
-		c = be_loop_begin(f, &lc, C);
-		LLVMValueRef from = be_mul(f, c, nq * 16), to = be_mul(f, be_add(f, be_mul(f, nb, C), c), plane);
-		perm_blocks(f, LLVMBuildInBoundsGEP2(b, oty, y, &to, 1, ""), LLVMBuildInBoundsGEP2(b, oty, tmp, &from, 1, ""),
-		            nq * 16, omap, plane, 0, false);
-		be_loop_end(f, &lc);
-		free(omap);
-	} else if (flat) {
-		be_nest rows;
-		int64_t dims[2] = {C, g->out[0]};
-		LLVMValueRef iv[2];
-		be_nest_begin(f, &rows, 2, dims, iv);
-		LLVMValueRef from = be_add(f, be_mul(f, iv[0], nq * 16), be_mul(f, iv[1], g->RW));
-		LLVMValueRef to = be_add(f, be_mul(f, be_add(f, be_mul(f, nb, C), iv[0]), g->out[0] * g->out[1]),
-		                         be_mul(f, iv[1], g->out[1]));
-		LLVMValueRef rv = LLVMBuildLoad2(b, ov, LLVMBuildInBoundsGEP2(b, oty, tmp, &from, 1, ""), "");
-		LLVMSetAlignment(rv, 1);
-		store_first(f, rv, LLVMBuildInBoundsGEP2(b, oty, y, &to, 1, ""), g->out[1]);
-		be_nest_end(f, &rows);
-	}
 	be_loop_end(f, &ln);
 	be_lifetime(f, false, buf, C * bytes);
-	if (flat)
-		be_lifetime(f, false, tmp, C * nq * 16);
 	rc = 0;
 done:
 	free(w32);

@@ -694,7 +694,7 @@ def main(outdir):
     eu = md.qdq(md.conv(a, 0.2, 19, 13, (3, 3), I8, True, strides=[3, 3]), 0.25, 100, U8)
     cm2 = md.qdq(md.conv(eu, 0.25, 13, 48, (1, 1), I8, True), 0.3, -5, I8)
     # depthwise: rows of 19 at stride 2 (an overlapping last vector), i8;
-    # rows of 7 at stride 1 (flat vectors, copied out), u8 in; 5 x 5
+    # rows of 7 at stride 1 (blocks of two rows), u8 in; 5 x 5
     # dilated by 2 (two groups of taps a kernel row); 1 x 9 at stride 2
     f1 = md.qdq(md.conv(x, 0.05, 13, 13, (3, 3), I8, True, group=13, strides=[2, 2], pads=[1, 1, 1, 1]),
                 0.1, -1, I8)
@@ -703,6 +703,10 @@ def main(outdir):
                 0.1, 2, I8)
     f4 = md.qdq(md.conv(x, 0.05, 13, 13, (1, 9), I8, True, group=13, strides=[1, 2], pads=[0, 3, 0, 4]),
                 0.1, -4, I8)
+    # blocks of whole rows: 9 x 7 at stride 1 (two rows a vector, the last
+    # block overlapping), 5 x 4 at stride 2 (four rows a vector)
+    f5 = md.qdq(md.conv(b, 0.15, 9, 9, (3, 3), I8, True, group=9, strides=[2, 2], pads=[1, 1, 1, 1]),
+                0.1, -2, I8)
     # an integer add of two i8 tensors of 20,202 elements (the last
     # vector masked)
     s = md.tmp("add")
@@ -716,7 +720,7 @@ def main(outdir):
     gp = md.tmp("gp")
     md.nodes.append(helper.make_node("GlobalAveragePool", [p], [gp]))
     gp = md.qdq(gp, 0.02, 7, I8)
-    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp, cm1, cm2])
+    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp, cm1, cm2, f5])
 
 
 if __name__ == "__main__":
