@@ -372,15 +372,23 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 	LLVMValueRef q = LLVMBuildPhi(b, f->ity, "");
 	for (int i = 0; i < nm; i++)
 		acc[i] = phi[i] = LLVMBuildPhi(b, vt, "acc");
-	LLVMValueRef wq = be_add(f, wbase, be_mul(f, q, g->nx * nm)), xs[64];
+	/* one channel quad (or channel): the loop runs over the units (taps,
+	 * or kernel rows in tap mode) instead, so that LLVM keeps no unit's
+	 * weights in registers across vectors (72 of them spilled and shuffled
+	 * on VWW's first conv) */
+	bool units = g->ntrip == 1 && (g->taps ? g->k[0] : g->KK) > 1;
+	int64_t nxu = units ? (g->taps ? g->ng : 1) : g->nx;
+	LLVMValueRef wq = be_add(f, wbase, be_mul(f, q, nxu * nm)), xs[64];
+	LLVMValueRef qq = units ? be_ci(f, 0) : q;
 	if (g->taps) { /* per kernel row one load (two for row pairs), a gather per 4 taps */
 		LLVMTypeRef v64 = LLVMVectorType(f->i8, 64);
-		LLVMValueRef pb = be_add(f, be_add(f, be_mul(f, q, g->pstride), be_mul(f, oh, g->s[0] * g->RW)),
+		LLVMValueRef pb = be_add(f, be_add(f, be_mul(f, qq, g->pstride), be_mul(f, oh, g->s[0] * g->RW)),
 		                         be_mul(f, ow0, g->s[1]));
-		for (int64_t kh = 0; kh < g->k[0]; kh++) {
+		for (int64_t kh = 0; kh < (units ? 1 : g->k[0]); kh++) {
 			LLVMValueRef rw[2];
+			LLVMValueRef kr = units ? be_mul(f, q, g->d[0] * g->RW) : be_ci(f, kh * g->d[0] * g->RW);
 			for (int h = 0; h < g->rows; h++) {
-				LLVMValueRef at = be_add(f, pb, be_ci(f, kh * g->d[0] * g->RW + h * g->s[0] * g->RW));
+				LLVMValueRef at = be_add(f, be_add(f, pb, kr), be_ci(f, h * g->s[0] * g->RW));
 				rw[h] = LLVMBuildLoad2(b, v64, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
 				LLVMSetAlignment(rw[h], 1);
 			}
@@ -398,36 +406,45 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 			}
 		}
 	} else { /* per tap the L slots of the channel quad */
-		LLVMValueRef rowq = be_add(f, be_mul(f, q, g->PH), be_mul(f, oh, g->s[0]));
-		for (int64_t kh = 0; kh < g->k[0]; kh++)
-			for (int64_t kw = 0; kw < g->k[1]; kw++) {
-				int64_t cd = kw * g->d[1];
-				LLVMValueRef slot = be_add(f, be_mul(f, be_add(f, rowq, be_ci(f, kh * g->d[0])), g->RW),
-				                           be_add(f, ow0, be_ci(f, cd % g->s[1] * g->PWs + cd / g->s[1])));
-				LLVMValueRef at = be_mul(f, slot, 4), xv;
-				if (g->rows == 2) { /* 8 slots of this row and of the next output row's */
-					LLVMTypeRef h8 = LLVMVectorType(f->i32, 8);
-					LLVMValueRef at2 = be_add(f, at, be_ci(f, g->s[0] * g->RW * 4));
-					LLVMValueRef x0 = LLVMBuildLoad2(b, h8, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
-					LLVMValueRef x1 = LLVMBuildLoad2(b, h8, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at2, 1, ""), "");
-					LLVMSetAlignment(x0, 4);
-					LLVMSetAlignment(x1, 4);
-					xv = LLVMBuildShuffleVector(b, x0, x1, lanes(f, 0, 1, 16), "");
-				} else {
-					xv = LLVMBuildLoad2(b, vt, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
-					LLVMSetAlignment(xv, 4);
-				}
-				xs[kh * g->k[1] + kw] = xv;
+		LLVMValueRef rowq = be_add(f, be_mul(f, qq, g->PH), be_mul(f, oh, g->s[0]));
+		LLVMValueRef toff = NULL;
+		if (units) { /* the taps' slot offsets, a table */
+			int32_t off[64];
+			for (int64_t t = 0; t < g->KK; t++) {
+				int64_t kh = t / g->k[1], cd = t % g->k[1] * g->d[1];
+				off[t] = (int32_t)(kh * g->d[0] * g->RW + cd % g->s[1] * g->PWs + cd / g->s[1]);
 			}
+			toff = be_table_i32(f, off, g->KK);
+		}
+		for (int64_t t = 0; t < (units ? 1 : g->KK); t++) {
+			int64_t kh = t / g->k[1], cd = t % g->k[1] * g->d[1];
+			LLVMValueRef o2 = units ? LLVMBuildSExt(b, be_ld_t(f, f->i32, toff, q), f->ity, "")
+			                        : be_ci(f, kh * g->d[0] * g->RW + cd % g->s[1] * g->PWs + cd / g->s[1]);
+			LLVMValueRef slot = be_add(f, be_add(f, be_mul(f, rowq, g->RW), ow0), o2);
+			LLVMValueRef at = be_mul(f, slot, 4), xv;
+			if (g->rows == 2) { /* 8 slots of this row and of the next output row's */
+				LLVMTypeRef h8 = LLVMVectorType(f->i32, 8);
+				LLVMValueRef at2 = be_add(f, at, be_ci(f, g->s[0] * g->RW * 4));
+				LLVMValueRef x0 = LLVMBuildLoad2(b, h8, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
+				LLVMValueRef x1 = LLVMBuildLoad2(b, h8, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at2, 1, ""), "");
+				LLVMSetAlignment(x0, 4);
+				LLVMSetAlignment(x1, 4);
+				xv = LLVMBuildShuffleVector(b, x0, x1, lanes(f, 0, 1, 16), "");
+			} else {
+				xv = LLVMBuildLoad2(b, vt, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
+				LLVMSetAlignment(xv, 4);
+			}
+			xs[t] = xv;
+		}
 	}
-	for (int64_t e = 0; e < g->nx; e++)
+	for (int64_t e = 0; e < nxu; e++)
 		for (int i = 0; i < nm; i++) {
 			LLVMValueRef w = be_ld_t(f, f->i32, wt, be_add(f, wq, be_ci(f, e * nm + i)));
 			LLVMValueRef args[3] = {acc[i], xs[e], be_splat(f, vt, w)};
 			acc[i] = be_intr(f, dp, NULL, 0, args, 3);
 		}
 	LLVMValueRef next = be_add(f, q, be_ci(f, 1));
-	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, g->ntrip), ""), exit, body);
+	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, units ? g->nx / nxu : g->ntrip), ""), exit, body);
 	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
 	LLVMValueRef zero = be_ci(f, 0);
 	LLVMAddIncoming(q, &zero, &pre, 1);
