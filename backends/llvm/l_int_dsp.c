@@ -29,7 +29,8 @@
  * (simd_pointwise), regular convs over bordered input planes
  * (simd_direct) and depthwise convs over 8-output vectors
  * (simd_depthwise).  Every one is the interpreter's arithmetic byte for
- * byte. */
+ * byte.  On x86 with AVX-512 the convs go to l_int_x86.c first (VNNI for
+ * the groupless ones), and what it leaves comes here. */
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,27 +1,37 @@
-/* l_int_x86.c: groupless integer convs on x86 with AVX512-VNNI, 16
- * outputs a vector (cores with AVX-VNNI only keep l_int_dsp.c's tiles).
- * VPDPBUSD multiplies 4 unsigned bytes by 4 signed ones and adds the 4
- * products to an i32 lane, wrapping.
+/* l_int_x86.c: integer convs on x86 with AVX512-VNNI, 16 outputs a
+ * vector (cores with AVX-VNNI only keep l_int_dsp.c's tiles), and the
+ * depthwise ones on AVX-512.  VPDPBUSD multiplies 4 unsigned bytes by 4
+ * signed ones and adds the 4 products to an i32 lane, wrapping.
  *
- * Once per image the input is repacked on the stack into a bordered
- * buffer of channel quads: slot (q, r, col) holds the 4 bytes x[4q..4q+3,
- * r - pb0, col - pb1] as u8 (i8 data flipped by 0x80, which adds 128 to x
- * and to its zero point alike), the border x's zero point, so that the
- * zero point folds into the bias: sum (x - zx) W' = sum x W' - zx sum W'.
- * Channels past C read channel C - 1 against zero weights.  With a column
- * stride s > 1 a row keeps its columns in s phases (col mod s), each
- * phase's slots adjacent, so that for every tap the L outputs of a vector
- * read L adjacent slots.  A pointwise conv (1x1, stride 1, no pads) is one
- * row of H * W pixels.
- *
- * Then per output row, vector of L outputs and group of up to 8 output
- * channels, a loop over the channel quads whose trip runs each tap's slot
- * vector through VPDPBUSD against each channel's 4 weights, broadcast.
+ * Groupless convs.  Once per image the input is repacked on the stack
+ * into a bordered buffer of channel quads: slot (q, r, col) holds the 4
+ * bytes x[4q..4q+3, r - pb0, col - pb1] as u8 (i8 data flipped by 0x80,
+ * which adds 128 to x and to its zero point alike), the border x's zero
+ * point, so that the zero point folds into the bias: sum (x - zx) W' =
+ * sum x W' - zx sum W'.  Channels past C read channel C - 1 against zero
+ * weights.  With a column stride s > 1 a row keeps its columns in s
+ * phases (col mod s), each phase's slots adjacent, so that for every tap
+ * the 16 outputs of a vector read 16 adjacent slots.  A pointwise conv
+ * (1x1, stride 1, no pads) is one row of H * W pixels.  Then per output
+ * row, vector of 16 outputs and group of up to 8 output channels, a loop
+ * over the channel quads whose trip runs each tap's slot vector through
+ * VPDPBUSD against each channel's 4 weights, broadcast from memory.
+ * Variants, each where it runs fewer instructions:
+ *   - rows of 8 or fewer: two output rows a vector (8 lanes each);
+ *   - one or two input channels (the quads would be mostly zeros): tap
+ *     mode, per channel a bordered byte plane and lanes of 4 taps of a
+ *     kernel row, gathered from one 64-byte load by a shuffle (VPERMB);
+ *   - one quad (or channel): the loop runs over the taps (kernel rows);
+ *   - pointwise convs whose pixels fill the vectors poorly: channel mode
+ *     (cm_*), 16 output channels a vector.
  * The sums wrap in i32 as the interpreter's do (ir/k_conv.c); each
  * channel's vector is requantized by the one rule (be_int_out_v) and
- * stored as L adjacent outputs: the last vector of a row overlaps the one
- * before it, or, in a row narrower than L, stores its valid lanes only.
- * Byte for byte the interpreter's results. */
+ * stored as 16 adjacent outputs: the last vector of a row overlaps the
+ * one before it, or, in a row narrower than 16, stores its valid lanes.
+ *
+ * Depthwise convs (be_x86_depthwise) take the tap-mode planes and gathers
+ * a channel at a time.  Every kernel is the interpreter's byte for byte
+ * (tests/backend/int_check.sh, x86_edges). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,7 +50,7 @@ typedef struct xconv {
 	bool taps;                /* tap mode: per channel a byte plane, 4 taps a lane (below) */
 	int64_t ng, ntrip, nx;    /* tap groups a kernel row; loop trips (quads or channels), x vectors a trip */
 	int64_t pstride;          /* tap mode: bytes a channel's plane */
-	bool cmode;               /* channel mode (xc_cmode): the buffer holds x - 128 as i8 */
+	bool cmode;               /* channel mode (cm_*): the buffer holds x - 128 as i8 */
 	bool u8;                  /* x is u8 (else i8, flipped) */
 	int32_t zx;               /* x's zero point as x's dtype holds it */
 } xconv;
@@ -50,10 +60,10 @@ static LLVMValueRef c32(be_fn *f, int64_t v)
 	return LLVMConstInt(f->i32, (unsigned long long)v, 1);
 }
 
-/* The shuffle mask (lo, lo + step, ...), n lanes (n <= 64). */
+/* The shuffle mask (lo, lo + step, ...), n lanes (n <= 128). */
 static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
 {
-	LLVMValueRef idx[64];
+	LLVMValueRef idx[128];
 	for (int i = 0; i < n; i++)
 		idx[i] = c32(f, lo + i * step);
 	return LLVMConstVector(idx, (unsigned)n);
@@ -151,8 +161,8 @@ static void xc_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nb, L
 		/* the four rows as two halves (rows 0-1, 2-3) of 2 CW bytes; each
 		 * phase's 64 bytes one shuffle of them (VPERMB / VPERMT2B for
 		 * strides 1 and 2) */
-		LLVMValueRef h[2];
-		for (int k = 0; k < 2; k++)
+		LLVMValueRef h[2] = {NULL, NULL};
+		for (int k = 0; k < 2 && S <= 2; k++)
 			h[k] = LLVMBuildShuffleVector(b, r[2 * k], r[2 * k + 1], lanes(f, 0, 1, 2 * CW), "");
 		for (int j = 0; j < S; j++) {
 			LLVMValueRef v;
