@@ -680,6 +680,8 @@ def main(outdir):
     # two rows a vector: rows of 6 at stride (2, 3), 5 rows
     p2 = md.qdq(md.conv(x, 0.05, 13, 2, (1, 1), I8, True, strides=[2, 2]), 0.1, 120, U8)
     c2 = md.qdq(md.conv(p2, 0.1, 2, 6, (2, 4), I8, True, strides=[2, 3], pads=[0, 1, 0, 0]), 0.2, 3, I8)
+    # column stride 4: four phases (interleaved a row at a time)
+    c4 = md.qdq(md.conv(x, 0.05, 13, 5, (3, 3), I8, True, strides=[2, 4], pads=[1, 2, 0, 0]), 0.2, 1, I8)
     # one channel quad (3 channels, as an RGB input): the loop runs over
     # the 9 taps, stride 2, pads at the end only
     p3 = md.qdq(md.conv(x, 0.05, 13, 3, (1, 1), I8, True), 0.1, 90, U8)
@@ -724,7 +726,7 @@ def main(outdir):
     gp = md.tmp("gp")
     md.nodes.append(helper.make_node("GlobalAveragePool", [p], [gp]))
     gp = md.qdq(gp, 0.02, 7, I8)
-    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp, cm1, cm2, f5, c3])
+    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp, cm1, cm2, f5, c3, c4])
 
 
 if __name__ == "__main__":
