@@ -659,8 +659,12 @@ LLVMValueRef be_rq_row(be_fn *f, LLVMValueRef const row[4], bool r0, bool usat, 
  * for step 1, else c): the high word of the rounded multiply 2a * M from
  * the even and the odd lanes' 64-bit products (VPMULDQ twice) gathered
  * into one vector, then + kc, the sign step where r >= 1 and the shift,
- * all in 32 bits; zy is in kc.  NULL where be_rq_bounded_ok fails. */
-static LLVMValueRef requant_x86(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step)
+ * all in 32 bits; zy is in kc.  floor_zy: the caller clamps the result
+ * to zy or more (a fused relu), where the sign step changes nothing (a <
+ * 0 gives zy or less either way, M being >= 0) and is left out.  NULL
+ * where be_rq_bounded_ok fails. */
+static LLVMValueRef requant_x86(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step,
+                                bool floor_zy)
 {
 	if (!be_rq_bounded_ok(o))
 		return NULL;
@@ -697,10 +701,13 @@ static LLVMValueRef requant_x86(be_fn *f, const be_iop *o, LLVMValueRef acc, LLV
 	                                        LLVMConstVector(idx, 16), "");
 	t = LLVMBuildAdd(b, x, chan_of(f, t32, kc, n, c, step), "");
 	if (any_r) {
-		LLVMValueRef neg = LLVMBuildAShr(b, a2, kv(t32, 31), "");
-		if (!all_r)
-			neg = LLVMBuildAnd(b, neg, chan_of(f, t32, sg, n, c, step), "");
-		t = LLVMBuildAShr(b, LLVMBuildAdd(b, t, neg, ""), chan_of(f, t32, rs, n, c, step), "");
+		if (!floor_zy) {
+			LLVMValueRef neg = LLVMBuildAShr(b, a2, kv(t32, 31), "");
+			if (!all_r)
+				neg = LLVMBuildAnd(b, neg, chan_of(f, t32, sg, n, c, step), "");
+			t = LLVMBuildAdd(b, t, neg, "");
+		}
+		t = LLVMBuildAShr(b, t, chan_of(f, t32, rs, n, c, step), "");
 	}
 done:
 	free(left);
@@ -722,7 +729,7 @@ static LLVMValueRef int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMVal
 	if (!is_vec(t32) && f->mcu && (r = requant_bounded(f, o, acc, c, 0)))
 		return LLVMBuildTrunc(f->b, be_smin(f, be_smax(f, r, kv(t32, o->k.lo)), kv(t32, o->k.hi)), oty, "");
 	if (is_vec(t32) && LLVMGetVectorSize(t32) == 16 && f->isimd == BE_ISIMD_AVX2 && f->vl >= 16 &&
-	    (r = requant_x86(f, o, acc, c, step)))
+	    (r = requant_x86(f, o, acc, c, step, o->k.lo >= o->k.zy)))
 		return LLVMBuildTrunc(f->b, be_smin(f, be_smax(f, r, kv(t32, o->k.lo)), kv(t32, o->k.hi)), oty, "");
 	if (is_vec(t32) && LLVMGetVectorSize(t32) == 4 && (f->isimd == BE_ISIMD_NEON || f->isimd == BE_ISIMD_NEON_DOT))
 		r = requant_neon(f, acc, o->mult, o->shift, o->nrq, c, step, &small);
@@ -1815,10 +1822,10 @@ static int add_x86(be_fn *f, const ir_node *n, const int32_t *z, int ls, const i
 			}
 			v = in[i]->dt == IR_DT_I8 ? LLVMBuildSExt(b, v, v32, "") : LLVMBuildZExt(b, v, v32, "");
 			v = LLVMBuildShl(b, LLVMBuildSub(b, v, kv(v32, z[i]), ""), kv(v32, ls), "");
-			v = requant_x86(f, &o[i], v, c32(f, 0), 0);
+			v = requant_x86(f, &o[i], v, c32(f, 0), 0, false);
 			t = t ? LLVMBuildAdd(b, t, v, "") : v;
 		}
-		LLVMValueRef r = requant_x86(f, &o[2], t, c32(f, 0), 0);
+		LLVMValueRef r = requant_x86(f, &o[2], t, c32(f, 0), 0, lo >= zy);
 		r = LLVMBuildTrunc(b, be_smin(f, be_smax(f, r, kv(v32, lo)), kv(v32, hi)), v8, "");
 		LLVMValueRef q = LLVMBuildInBoundsGEP2(b, f->i8, y, &at, 1, "");
 		if (part == 0) {

@@ -693,17 +693,19 @@ def main(outdir):
     e = md.qdq(md.conv(e0, 0.25, 12, 20, (1, 1), I8, True, bmax=1500000000), 50000.0, 1, I8)
     # channel mode (16 output channels a vector) for pointwise convs of 18
     # pixels (3 x 6: tiles of 8, 8 and 2): i8 in, 32 outputs (one group of
-    # two vectors); u8 in with 13 channels (a tail quad), 48 outputs (a
-    # group and a single vector)
+    # two vectors) to u8 at zero point 0 (the floor clamps, as after a
+    # relu); u8 in with 13 channels (a tail quad), 48 outputs (a group and
+    # a single vector)
     e1 = md.qdq(md.conv(a, 0.2, 19, 12, (3, 3), I8, True, strides=[3, 3]), 0.25, 0, I8)
-    cm1 = md.qdq(md.conv(e1, 0.25, 12, 32, (1, 1), I8, True), 0.2, 3, I8)
+    cm1 = md.qdq(md.conv(e1, 0.25, 12, 32, (1, 1), I8, True), 0.1, 0, U8)
     eu = md.qdq(md.conv(a, 0.2, 19, 13, (3, 3), I8, True, strides=[3, 3]), 0.25, 100, U8)
     cm2 = md.qdq(md.conv(eu, 0.25, 13, 48, (1, 1), I8, True), 0.3, -5, I8)
-    # depthwise: rows of 19 at stride 2 (an overlapping last vector), i8;
+    # depthwise: rows of 19 at stride 2 (an overlapping last vector), i8 at
+    # zero point -128 (the floor clamps);
     # rows of 7 at stride 1 (blocks of two rows), u8 in; 5 x 5
     # dilated by 2 (two groups of taps a kernel row); 1 x 9 at stride 2
     f1 = md.qdq(md.conv(x, 0.05, 13, 13, (3, 3), I8, True, group=13, strides=[2, 2], pads=[1, 1, 1, 1]),
-                0.1, -1, I8)
+                0.05, -128, I8)
     f2 = md.qdq(md.conv(b, 0.15, 9, 9, (3, 3), I8, True, group=9, pads=[1, 1, 1, 1]), 0.1, 100, U8)
     f3 = md.qdq(md.conv(x, 0.05, 13, 13, (5, 5), I8, True, group=13, dilations=[2, 2], pads=[4, 4, 4, 4]),
                 0.1, 2, I8)
