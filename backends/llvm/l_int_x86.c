@@ -48,6 +48,7 @@ typedef struct xconv {
 	int L;                    /* outputs a vector */
 	int rows;                 /* output rows a vector: 2 (8 lanes each) for rows of <= 8 */
 	bool taps;                /* tap mode: per channel a byte plane, 4 taps a lane (below) */
+	int64_t tblk;             /* tap mode on rows narrower than 16: tblk whole rows a vector, or 0 */
 	int64_t ng, ntrip, nx;    /* tap groups a kernel row; loop trips (quads or channels), x vectors a trip */
 	int64_t pstride;          /* tap mode: bytes a channel's plane */
 	bool cmode;               /* channel mode (cm_*): the buffer holds x - 128 as i8 */
@@ -397,7 +398,7 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 		for (int64_t kh = 0; kh < (units ? 1 : g->k[0]); kh++) {
 			LLVMValueRef rw[2];
 			LLVMValueRef kr = units ? be_mul(f, q, g->d[0] * g->RW) : be_ci(f, kh * g->d[0] * g->RW);
-			for (int h = 0; h < g->rows; h++) {
+			for (int h = 0; h < g->rows; h++) { /* (a block of rows: one load holds them) */
 				LLVMValueRef at = be_add(f, be_add(f, pb, kr), be_ci(f, h * g->s[0] * g->RW));
 				rw[h] = LLVMBuildLoad2(b, v64, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
 				LLVMSetAlignment(rw[h], 1);
@@ -407,7 +408,9 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 				for (int i = 0; i < 16; i++)
 					for (int t = 0; t < 4; t++) {
 						int64_t kw = 4 * gi + t, li = g->rows == 2 ? i % 8 : i;
-						int64_t base = g->rows == 2 && i >= 8 ? 64 : 0;
+						int64_t base = g->rows == 2 && i >= 8 ? 64 : 0, ow = g->out[1];
+						if (g->tblk) /* lane i: row i / OW, column i % OW of the block */
+							base = i < g->tblk * ow ? i / ow * g->s[0] * g->RW : 0, li = i % ow;
 						idx[4 * i + t] = c32(f, kw < g->k[1] ? base + g->s[1] * li + kw * g->d[1] : 0);
 					}
 				LLVMValueRef xq = LLVMBuildShuffleVector(b, rw[0], g->rows == 2 ? rw[1] : LLVMGetPoison(v64),
@@ -472,7 +475,15 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 		LLVMValueRef yi = be_add(f, be_add(f, be_mul(f, be_add(f, be_mul(f, nb, g->M), mi), P),
 		                                   be_mul(f, oh, g->out[1])), ow0);
 		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
-		if (g->rows == 2 && nvalid < 8) { /* the two rows' first nvalid lanes */
+		if (g->tblk) { /* the block's rows, adjacent */
+			if (g->tblk * g->out[1] == L) {
+				LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
+			} else {
+				LLVMTypeRef tys[2] = {LLVMTypeOf(r), f->ptr};
+				LLVMValueRef args[4] = {r, p, c32(f, 1), first_lanes(f, g->tblk * g->out[1], L)};
+				be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+			}
+		} else if (g->rows == 2 && nvalid < 8) { /* the two rows' first nvalid lanes */
 			for (int h = 0; h < 2; h++) {
 				LLVMValueRef rh = LLVMBuildShuffleVector(b, r, LLVMGetPoison(LLVMTypeOf(r)), lanes(f, 8 * h, 1, 8), "");
 				LLVMValueRef yh = be_add(f, yi, be_ci(f, h * g->out[1]));
@@ -767,6 +778,10 @@ int be_x86_vnni_conv(be_fn *f, const ir_node *n)
 		g->PH = ph > g->pb[0] + g->in[0] ? ph : g->pb[0] + g->in[0];
 		g->PWs = g->RW = pw > g->pb[1] + g->in[1] ? pw : g->pb[1] + g->in[1];
 		g->pstride = (g->PH * g->RW + 16 + 63) / 64 * 64;
+		int64_t R = g->out[1] < 16 ? 16 / g->out[1] : 0;
+		R = R > g->out[0] ? g->out[0] : R;
+		if (R >= 2 && (R - 1) * g->s[0] * g->RW + (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] <= 63)
+			g->tblk = R, g->rows = 1;
 		int64_t reach = (g->PH - 1) * g->RW + g->s[1] * (g->out[1] > 16 ? g->out[1] - 16 : 0) + 64;
 		size = ((g->C - 1) * g->pstride + (reach > g->pstride ? reach : g->pstride) + 63) / 64 * 64;
 		if (size > XC_BUF_MAX)
@@ -824,6 +839,12 @@ int be_x86_vnni_conv(be_fn *f, const ir_node *n)
 		LLVMSetAlignment(bs, 64);
 		cm_pixel_sums(f, g, buf, bs, P16);
 		cm_image(f, g, &o, buf, wt, bt, bs, nb, y);
+	} else if (g->tblk) { /* blocks of rows, the last overlapping the one before */
+		LLVMValueRef oh = be_mul(f, be_loop_begin(f, &lh, g->out[0] / g->tblk), g->tblk);
+		xc_row(f, g, &o, buf, wt, bt, oh, nb, y);
+		be_loop_end(f, &lh);
+		if (g->out[0] % g->tblk)
+			xc_row(f, g, &o, buf, wt, bt, be_ci(f, g->out[0] - g->tblk), nb, y);
 	} else if (g->rows == 2) { /* row pairs, the last overlapping the one before when OH is odd */
 		LLVMValueRef oh = be_mul(f, be_loop_begin(f, &lh, g->out[0] / 2), 2);
 		xc_row(f, g, &o, buf, wt, bt, oh, nb, y);

@@ -677,9 +677,13 @@ def main(outdir):
     c = md.qdq(md.conv(p, 0.1, 1, 11, (3, 5), I8, True, wmax=90, strides=[1, 2], dilations=[2, 1],
                        pads=[2, 2, 1, 3]), 0.3, -2, I8)
     # tap mode over 2 channels (11 x 19, from a strided 1 x 1 conv) with
-    # two rows a vector: rows of 6 at stride (2, 3), 5 rows
+    # blocks of two rows a vector: rows of 6 at stride (2, 3), 5 rows
     p2 = md.qdq(md.conv(x, 0.05, 13, 2, (1, 1), I8, True, strides=[2, 2]), 0.1, 120, U8)
     c2 = md.qdq(md.conv(p2, 0.1, 2, 6, (2, 4), I8, True, strides=[2, 3], pads=[0, 1, 0, 0]), 0.2, 3, I8)
+    # tap mode on rows of 5: blocks of three rows a vector (one load each
+    # kernel row), 19 rows (the last block overlapping)
+    p4 = md.qdq(md.conv(x, 0.05, 13, 1, (1, 1), I8, True, strides=[1, 3]), 0.1, 110, U8)
+    c5 = md.qdq(md.conv(p4, 0.1, 1, 7, (3, 4), I8, True, strides=[1, 2]), 0.2, -3, I8)
     # column stride 4: four phases (interleaved a row at a time)
     c4 = md.qdq(md.conv(x, 0.05, 13, 5, (3, 3), I8, True, strides=[2, 4], pads=[1, 2, 0, 0]), 0.2, 1, I8)
     # one channel quad (3 channels, as an RGB input): the loop runs over
@@ -728,7 +732,7 @@ def main(outdir):
     gp = md.tmp("gp")
     md.nodes.append(helper.make_node("GlobalAveragePool", [p], [gp]))
     gp = md.qdq(gp, 0.02, 7, I8)
-    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp, cm1, cm2, f5, c3, c4])
+    md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp, cm1, cm2, f5, c3, c4, c5])
 
 
 if __name__ == "__main__":
