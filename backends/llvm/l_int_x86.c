@@ -1013,20 +1013,34 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 		wl[t] = be_splat(f, vt, be_ld_t(f, f->i32, wt, be_add(f, be_mul(f, c, nwc), be_ci(f, t))));
 	LLVMValueRef bv = be_splat(f, vt, be_ld_t(f, f->i32, bt, c));
 	LLVMValueRef ybase = be_mul(f, nc, g->out[0] * g->out[1]);
-	if (block) { /* R rows a vector, the last block overlapping the one before */
+	if (block) {
+		/* R rows a vector, the last block at OH - R (overlapping the one
+		 * before).  A block of fewer than 16 outputs is stored whole (a
+		 * masked store's bytes cannot be forwarded to the next layer's
+		 * loads, which then stall): its spill lands on the next block, or
+		 * on the next channel, which is written after it; only the last
+		 * channel's last block stores its outputs alone. */
+		int64_t nfirst = (OH - R + R - 1) / R;
 		for (int part = 0; part < 2; part++) {
-			int64_t cnt = part == 0 ? OH / R : (OH % R > 0);
-			if (cnt == 0)
+			if (part == 0 && nfirst == 0)
 				continue;
 			be_loop lv;
-			LLVMValueRef oh = part == 0 ? be_mul(f, be_loop_begin(f, &lv, cnt), R) : be_ci(f, OH - R);
+			LLVMValueRef oh = part == 0 ? be_mul(f, be_loop_begin(f, &lv, nfirst), R) : be_ci(f, OH - R);
 			LLVMValueRef r = dw_vector(f, g, &o, buf, wl, bv, be_add(f, pc, be_mul(f, oh, g->s[0] * g->RW)), c, lane);
 			LLVMValueRef yi = be_add(f, ybase, be_mul(f, oh, OW));
 			LLVMValueRef p = LLVMBuildInBoundsGEP2(b, oty, y, &yi, 1, "");
-			if (R * OW == 16)
+			if (R * OW == 16 || part == 0) {
 				LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
-			else
+			} else {
+				LLVMValueRef islast = LLVMBuildICmp(b, LLVMIntEQ, nc, be_ci(f, g->N * C - 1), "");
+				be_if last, rest;
+				be_if_begin(f, &last, islast);
 				store_first(f, r, p, R * OW);
+				be_if_end(f, &last);
+				be_if_begin(f, &rest, LLVMBuildNot(b, islast, ""));
+				LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
+				be_if_end(f, &rest);
+			}
 			if (part == 0)
 				be_loop_end(f, &lv);
 		}
