@@ -670,18 +670,28 @@ static void cm_tile(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf,
 			LLVMValueRef row = LLVMBuildShuffleVector(b, tr, LLVMGetPoison(LLVMTypeOf(tr)), lanes(f, 8 * l, 1, 8), "");
 			LLVMValueRef yi = be_add(f, be_mul(f, be_add(f, be_mul(f, nb, g->M), be_add(f, mv, be_ci(f, l))), P), p0);
 			LLVMValueRef yp = LLVMBuildInBoundsGEP2(b, f->i8, y, &yi, 1, "");
-			if (nt == CM_T) {
-				LLVMSetAlignment(LLVMBuildStore(b, LLVMBuildBitCast(b, row, f->i64, ""), yp), 1);
-			} else {
+			LLVMValueRef whole = LLVMBuildBitCast(b, row, f->i64, "");
+			if (nt == CM_T || l < 15 || v < nv - 1) {
+				LLVMSetAlignment(LLVMBuildStore(b, whole, yp), 1);
+			} else { /* the vector's last row: masked where it ends the tensor */
+				LLVMValueRef islast = LLVMBuildAnd(
+					b, LLVMBuildICmp(b, LLVMIntEQ, nb, be_ci(f, g->N - 1), ""),
+					LLVMBuildICmp(b, LLVMIntEQ, mv, be_ci(f, g->M - 16), ""), "");
+				be_if last, rest;
+				be_if_begin(f, &last, islast);
 				LLVMValueRef args[4] = {row, yp, c32(f, 1), first_lanes(f, nt, 8)};
 				be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+				be_if_end(f, &last);
+				be_if_begin(f, &rest, LLVMBuildNot(b, islast, ""));
+				LLVMSetAlignment(LLVMBuildStore(b, whole, yp), 1);
+				be_if_end(f, &rest);
 			}
 		}
 	}
 }
 
 /* Every tile of image nb: groups of CM_V vectors of channels (the last
- * group one vector where M / 16 is odd), 8 pixels a tile, the last tile
+ * group one vector where M / 16 is odd), 8 pixels a tile, a short tile of
  * the P % 8 left. */
 static void cm_image(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf, LLVMValueRef wt, LLVMValueRef bt,
                      LLVMValueRef bs, LLVMValueRef nb, LLVMValueRef y)
@@ -694,14 +704,16 @@ static void cm_image(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf
 		be_loop lg;
 		LLVMValueRef m0 = part == 0 ? be_mul(f, be_loop_begin(f, &lg, cnt), 16 * CM_V) : be_ci(f, ngrp * 16 * CM_V);
 		int nv = part == 0 ? CM_V : 1;
+		/* the short tile first: its rows are stored whole, 8 bytes, and
+		 * their spill (the next channel's first pixels) is written after */
+		if (rest)
+			cm_tile(f, g, o, buf, wt, bt, bs, m0, nv, be_ci(f, nfull * CM_T), (int)rest, nb, y);
 		if (nfull > 0) {
 			be_loop lt;
 			LLVMValueRef p0 = be_mul(f, be_loop_begin(f, &lt, nfull), CM_T);
 			cm_tile(f, g, o, buf, wt, bt, bs, m0, nv, p0, CM_T, nb, y);
 			be_loop_end(f, &lt);
 		}
-		if (rest)
-			cm_tile(f, g, o, buf, wt, bt, bs, m0, nv, be_ci(f, nfull * CM_T), (int)rest, nb, y);
 		if (part == 0)
 			be_loop_end(f, &lg);
 	}
