@@ -39,6 +39,7 @@
 
 enum {
 	XC_MT = 8,                /* output channels a group */
+	XC_SUMS = 16,             /* sums a loop carries, at most */
 	XC_BUF_MAX = 512 * 1024   /* the repacked input's bytes, at most */
 };
 
@@ -77,6 +78,47 @@ static LLVMValueRef first_lanes(be_fn *f, int64_t n, int L)
 	for (int i = 0; i < L; i++)
 		m[i] = LLVMConstInt(f->i1, i < n, 0);
 	return LLVMConstVector(m, (unsigned)L);
+}
+
+/* A counted loop carrying n vectors of type ty (the kernels' sums):
+ * sum_loop_begin opens the body with the trip counter (returned) and the
+ * sums as phis in acc[], which the body updates in place; sum_loop_end
+ * closes it after trips trips, sum i starting at init[i], and leaves the
+ * builder after the loop with acc[] the final sums. */
+typedef struct sum_loop {
+	LLVMBasicBlockRef pre, body, exit;
+	LLVMValueRef iv, phi[XC_SUMS];
+	int n;
+} sum_loop;
+
+static LLVMValueRef sum_loop_begin(be_fn *f, sum_loop *l, const char *name, LLVMTypeRef ty, int n, LLVMValueRef *acc)
+{
+	LLVMBuilderRef b = f->b;
+	l->pre = LLVMGetInsertBlock(b);
+	l->body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, name);
+	l->exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
+	l->n = n;
+	LLVMBuildBr(b, l->body);
+	LLVMPositionBuilderAtEnd(b, l->body);
+	l->iv = LLVMBuildPhi(b, f->ity, "");
+	for (int i = 0; i < n; i++)
+		acc[i] = l->phi[i] = LLVMBuildPhi(b, ty, "acc");
+	return l->iv;
+}
+
+static void sum_loop_end(be_fn *f, sum_loop *l, int64_t trips, LLVMValueRef *init, const LLVMValueRef *acc)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef next = be_add(f, l->iv, be_ci(f, 1)), zero = be_ci(f, 0);
+	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, trips), ""), l->exit, l->body);
+	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
+	LLVMAddIncoming(l->iv, &zero, &l->pre, 1);
+	LLVMAddIncoming(l->iv, &next, &latch, 1);
+	for (int i = 0; i < l->n; i++) {
+		LLVMAddIncoming(l->phi[i], &init[i], &l->pre, 1);
+		LLVMAddIncoming(l->phi[i], (LLVMValueRef *)&acc[i], &latch, 1);
+	}
+	LLVMPositionBuilderAtEnd(b, l->exit);
 }
 
 /* The buffer's extents (false when it would exceed XC_BUF_MAX): rows
@@ -371,18 +413,12 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 	int L = g->L;
 	LLVMTypeRef vt = LLVMVectorType(f->i32, (unsigned)L);
 	const char *dp = "llvm.x86.avx512.vpdpbusd.512";
-	LLVMValueRef init[XC_MT], acc[XC_MT], phi[XC_MT];
+	LLVMValueRef init[XC_MT], acc[XC_MT];
 	for (int i = 0; i < nm; i++)
 		init[i] = be_splat(f, vt, be_ld_t(f, f->i32, bt, be_add(f, m0, be_ci(f, i))));
 	/* the loop over channel quads, the sums as phis */
-	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
-	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "vnni.q");
-	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
-	LLVMBuildBr(b, body);
-	LLVMPositionBuilderAtEnd(b, body);
-	LLVMValueRef q = LLVMBuildPhi(b, f->ity, "");
-	for (int i = 0; i < nm; i++)
-		acc[i] = phi[i] = LLVMBuildPhi(b, vt, "acc");
+	sum_loop sl;
+	LLVMValueRef q = sum_loop_begin(f, &sl, "vnni.q", vt, nm, acc);
 	/* one channel quad (or channel): the loop runs over the units (taps,
 	 * or kernel rows in tap mode) instead, so that LLVM keeps no unit's
 	 * weights in registers across vectors (72 of them spilled and shuffled
@@ -456,17 +492,7 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 			LLVMValueRef args[3] = {acc[i], xs[e], be_splat(f, vt, w)};
 			acc[i] = be_intr(f, dp, NULL, 0, args, 3);
 		}
-	LLVMValueRef next = be_add(f, q, be_ci(f, 1));
-	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, units ? g->nx / nxu : g->ntrip), ""), exit, body);
-	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
-	LLVMValueRef zero = be_ci(f, 0);
-	LLVMAddIncoming(q, &zero, &pre, 1);
-	LLVMAddIncoming(q, &next, &latch, 1);
-	for (int i = 0; i < nm; i++) {
-		LLVMAddIncoming(phi[i], &init[i], &pre, 1);
-		LLVMAddIncoming(phi[i], &acc[i], &latch, 1);
-	}
-	LLVMPositionBuilderAtEnd(b, exit);
+	sum_loop_end(f, &sl, units ? g->nx / nxu : g->ntrip, init, acc);
 	int64_t P = g->out[0] * g->out[1];
 	for (int i = 0; i < nm; i++) {
 		LLVMValueRef mi = be_add(f, m0, be_ci(f, i));
@@ -603,25 +629,18 @@ static void cm_tile(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf,
 {
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef vt = LLVMVectorType(f->i32, 16);
-	LLVMValueRef acc[CM_T][CM_V], phi[CM_T][CM_V], init[CM_T][CM_V];
+	LLVMValueRef sums[CM_T * CM_V], init[CM_T * CM_V];
 	for (int t = 0; t < nt; t++) {
 		LLVMValueRef bp = be_splat(f, vt, be_ld_t(f, f->i32, bs, be_add(f, p0, be_ci(f, t))));
 		for (int v = 0; v < nv; v++) {
 			LLVMValueRef at = be_add(f, m0, be_ci(f, 16 * v));
 			LLVMValueRef bv = LLVMBuildLoad2(b, vt, LLVMBuildInBoundsGEP2(b, f->i32, bt, &at, 1, ""), "");
 			LLVMSetAlignment(bv, 4);
-			init[t][v] = LLVMBuildSub(b, bv, bp, "");
+			init[t * nv + v] = LLVMBuildSub(b, bv, bp, "");
 		}
 	}
-	LLVMBasicBlockRef pre = LLVMGetInsertBlock(b);
-	LLVMBasicBlockRef body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "cm.q");
-	LLVMBasicBlockRef exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
-	LLVMBuildBr(b, body);
-	LLVMPositionBuilderAtEnd(b, body);
-	LLVMValueRef q = LLVMBuildPhi(b, f->ity, "");
-	for (int t = 0; t < nt; t++)
-		for (int v = 0; v < nv; v++)
-			acc[t][v] = phi[t][v] = LLVMBuildPhi(b, vt, "acc");
+	sum_loop sl;
+	LLVMValueRef q = sum_loop_begin(f, &sl, "cm.q", vt, nt * nv, sums);
 	LLVMValueRef wv[CM_V];
 	for (int v = 0; v < nv; v++) { /* lane l: channel m0 + 16v + l's 4 bytes W' + 128 of quad q */
 		LLVMValueRef at = be_mul(f, be_add(f, be_mul(f, be_add(f, LLVMBuildUDiv(b, m0, be_ci(f, 16), ""),
@@ -633,22 +652,11 @@ static void cm_tile(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf,
 		LLVMValueRef xs = be_splat(f, vt, be_ld_t(f, f->i32, buf, be_add(f, be_mul(f, q, g->RW),
 		                                                                  be_add(f, p0, be_ci(f, t)))));
 		for (int v = 0; v < nv; v++) {
-			LLVMValueRef args[3] = {acc[t][v], wv[v], xs};
-			acc[t][v] = be_intr(f, "llvm.x86.avx512.vpdpbusd.512", NULL, 0, args, 3);
+			LLVMValueRef args[3] = {sums[t * nv + v], wv[v], xs};
+			sums[t * nv + v] = be_intr(f, "llvm.x86.avx512.vpdpbusd.512", NULL, 0, args, 3);
 		}
 	}
-	LLVMValueRef next = be_add(f, q, be_ci(f, 1));
-	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, g->C4), ""), exit, body);
-	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
-	LLVMValueRef zero = be_ci(f, 0);
-	LLVMAddIncoming(q, &zero, &pre, 1);
-	LLVMAddIncoming(q, &next, &latch, 1);
-	for (int t = 0; t < nt; t++)
-		for (int v = 0; v < nv; v++) {
-			LLVMAddIncoming(phi[t][v], &init[t][v], &pre, 1);
-			LLVMAddIncoming(phi[t][v], &acc[t][v], &latch, 1);
-		}
-	LLVMPositionBuilderAtEnd(b, exit);
+	sum_loop_end(f, &sl, g->C4, init, sums);
 	/* per vector of channels: the nt pixels' 16 outputs, transposed into
 	 * one row of nt bytes a channel */
 	int64_t P = g->out[1];
@@ -656,7 +664,7 @@ static void cm_tile(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf,
 	for (int v = 0; v < nv; v++) {
 		LLVMValueRef mv = be_add(f, m0, be_ci(f, 16 * v)), r[CM_T];
 		for (int t = 0; t < CM_T; t++)
-			r[t] = t < nt ? be_int_out_v(f, o, acc[t][v], mv, 1) : LLVMGetPoison(LLVMVectorType(f->i8, 16));
+			r[t] = t < nt ? be_int_out_v(f, o, sums[t * nv + v], mv, 1) : LLVMGetPoison(LLVMVectorType(f->i8, 16));
 		LLVMValueRef c32v[4], c64[2], idx[128];
 		for (int k = 0; k < 4; k++)
 			c32v[k] = LLVMBuildShuffleVector(b, r[2 * k], r[2 * k + 1], lanes(f, 0, 1, 32), "");
