@@ -116,8 +116,8 @@ int32_t *be_int_fold_weights(be_fn *f, const ir_node *n, const be_iop *o, int32_
  * data and weights whose w - zw fits i8, where f has VNNI; 0, -1
  * reported, or 1 when n is left to the other kernels. */
 int be_x86_vnni_conv(be_fn *f, const ir_node *n);
-/* And depthwise convs of i8/u8 data to i8/u8 on AVX-512 (l_int_x86.c);
- * the same results. */
+/* And depthwise convs of i8/u8 data to i8/u8 there (l_int_x86.c); the
+ * same results. */
 int be_x86_depthwise(be_fn *f, const ir_node *n);
 
 #endif

@@ -929,7 +929,7 @@ static void store_first(be_fn *f, LLVMValueRef r, LLVMValueRef p, int64_t nvalid
 	be_intr(f, "llvm.masked.store", tys, 2, args, 4);
 }
 
-/* A depthwise conv (group = C = M) of i8/u8 data to i8/u8 with AVX-512:
+/* A depthwise conv (group = C = M) of i8/u8 data to i8/u8 with AVX512-VNNI:
  * every channel's bordered byte plane first (perm_blocks, or a copy a
  * row), then per channel vectors of 16 outputs, per kernel row one
  * 64-byte load of the plane and per 4 taps a gather (VPERMB) into
@@ -943,7 +943,7 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
 	const ir_shape *xs = &xv->shape;
-	if (f->isimd != BE_ISIMD_AVX2 || f->vl < 16 || (xv->dt != IR_DT_U8 && xv->dt != IR_DT_I8) ||
+	if (f->vnni != 1 || f->vl < 16 || (xv->dt != IR_DT_U8 && xv->dt != IR_DT_I8) ||
 	    (n->out[0]->dt != IR_DT_U8 && n->out[0]->dt != IR_DT_I8) || wv->kind != IR_VAL_CONST || !wv->data ||
 	    xs->rank < 3 || xs->rank > 4)
 		return 1;

@@ -263,6 +263,17 @@ simd_validate() {
 for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed fine_bias x86_edges; do
 	simd_validate $m x86_64
 done
+# AVX-512 without VNNI (Skylake-SP): the 16-lane requantization, adds,
+# quantize and averages of l_int.c, the tiles for the convs; natively
+# where the host has AVX-512
+if grep -qw avx512bw /proc/cpuinfo 2>/dev/null; then
+	simd_validate x86_edges x86_64 -mcpu=skylake-avx512
+fi
+# AVX512-VNNI without VBMI (Cascade Lake): the VNNI kernels' byte
+# shuffles without VPERMB
+if grep -qw avx512_vnni /proc/cpuinfo 2>/dev/null; then
+	simd_validate x86_edges x86_64 -mcpu=cascadelake
+fi
 if [ $arm_tools = 1 ]; then
 	for m in conv_u8 dw_i8 conv1d_u8w matmul3d mixed_i8 head_u8 dsp_edges dsp_wide rq_mixed dsp_dw neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed fine_bias x86_edges; do
 		simd_validate $m aarch64 -mcpu=cortex-a76
