@@ -427,30 +427,26 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 	int64_t nxu = units ? (g->taps ? g->ng : 1) : g->nx;
 	LLVMValueRef wq = be_add(f, wbase, be_mul(f, q, nxu * nm)), xs[64];
 	LLVMValueRef qq = units ? be_ci(f, 0) : q;
-	if (g->taps) { /* per kernel row one load (two for row pairs), a gather per 4 taps */
+	if (g->taps) { /* per kernel row one load, a gather per 4 taps */
 		LLVMTypeRef v64 = LLVMVectorType(f->i8, 64);
 		LLVMValueRef pb = be_add(f, be_add(f, be_mul(f, qq, g->pstride), be_mul(f, oh, g->s[0] * g->RW)),
 		                         be_mul(f, ow0, g->s[1]));
 		for (int64_t kh = 0; kh < (units ? 1 : g->k[0]); kh++) {
-			LLVMValueRef rw[2];
+			/* one load holds the row's taps, or a block's rows' */
 			LLVMValueRef kr = units ? be_mul(f, q, g->d[0] * g->RW) : be_ci(f, kh * g->d[0] * g->RW);
-			for (int h = 0; h < g->rows; h++) { /* (a block of rows: one load holds them) */
-				LLVMValueRef at = be_add(f, be_add(f, pb, kr), be_ci(f, h * g->s[0] * g->RW));
-				rw[h] = LLVMBuildLoad2(b, v64, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
-				LLVMSetAlignment(rw[h], 1);
-			}
+			LLVMValueRef at = be_add(f, pb, kr);
+			LLVMValueRef rw = LLVMBuildLoad2(b, v64, LLVMBuildInBoundsGEP2(b, f->i8, buf, &at, 1, ""), "");
+			LLVMSetAlignment(rw, 1);
 			for (int64_t gi = 0; gi < g->ng; gi++) {
 				LLVMValueRef idx[64];
 				for (int i = 0; i < 16; i++)
 					for (int t = 0; t < 4; t++) {
-						int64_t kw = 4 * gi + t, li = g->rows == 2 ? i % 8 : i;
-						int64_t base = g->rows == 2 && i >= 8 ? 64 : 0, ow = g->out[1];
+						int64_t kw = 4 * gi + t, li = i, base = 0, ow = g->out[1];
 						if (g->tblk) /* lane i: row i / OW, column i % OW of the block */
 							base = i < g->tblk * ow ? i / ow * g->s[0] * g->RW : 0, li = i % ow;
 						idx[4 * i + t] = c32(f, kw < g->k[1] ? base + g->s[1] * li + kw * g->d[1] : 0);
 					}
-				LLVMValueRef xq = LLVMBuildShuffleVector(b, rw[0], g->rows == 2 ? rw[1] : LLVMGetPoison(v64),
-				                                         LLVMConstVector(idx, 64), "");
+				LLVMValueRef xq = LLVMBuildShuffleVector(b, rw, LLVMGetPoison(v64), LLVMConstVector(idx, 64), "");
 				xs[kh * g->ng + gi] = LLVMBuildBitCast(b, xq, vt, "");
 			}
 		}
@@ -801,7 +797,8 @@ int be_x86_vnni_conv(be_fn *f, const ir_node *n)
 		int64_t R = g->out[1] < 16 ? 16 / g->out[1] : 0;
 		R = R > g->out[0] ? g->out[0] : R;
 		if (R >= 2 && (R - 1) * g->s[0] * g->RW + (g->out[1] - 1) * g->s[1] + (g->k[1] - 1) * g->d[1] <= 63)
-			g->tblk = R, g->rows = 1;
+			g->tblk = R;
+		g->rows = 1; /* (narrow rows: blocks where they fit one load, else a row a vector) */
 		int64_t reach = (g->PH - 1) * g->RW + g->s[1] * (g->out[1] > 16 ? g->out[1] - 16 : 0) + 64;
 		size = ((g->C - 1) * g->pstride + (reach > g->pstride ? reach : g->pstride) + 63) / 64 * 64;
 		if (size > XC_BUF_MAX)
