@@ -1222,13 +1222,6 @@ static int ipool_geom(be_fn *f, const ir_node *n, ipool *g)
 	return k_resolve_pads(f->g, n, g->nsp, g->in, g->k, g->s, g->dil, g->pb, g->pe, f->d);
 }
 
-/* max_pool, avg_pool and the global pools on integers: per output, a
- * run-time inside-test per tap (any rank).  max keeps the first largest
- * integer (the dtype's minimum and index -1 for an empty window) and,
- * when output 1 is stored, its flat index as l_pool_idx.c does; avg sums
- * in i32 (wrapping; a pad tap that count_include_pad counts adds the zero
- * point) and divides rounding half away from zero; a global average with
- * rq_mult requantizes the sum instead (ir/k_pool.c). */
 /* An average pool's output from its i32 sum r of c taps (ntaps the
  * kernel's): requantized by rq_mult/rq_shift (a global average, ir/k_pool.c
  * pool_rq: the sum less ntaps * zx, the one rule, + zy), or rounded
@@ -1290,6 +1283,14 @@ static LLVMValueRef sum_bytes_x86(be_fn *f, LLVMValueRef x, LLVMValueRef off, in
 	return r;
 }
 
+/* max_pool, avg_pool and the global pools on integers: per output, a
+ * run-time inside-test per tap (any rank).  max keeps the first largest
+ * integer (the dtype's minimum and index -1 for an empty window) and,
+ * when output 1 is stored, its flat index as l_pool_idx.c does; avg sums
+ * in i32 (wrapping; a pad tap that count_include_pad counts adds the zero
+ * point) and divides rounding half away from zero; a global average with
+ * rq_mult requantizes the sum instead (ir/k_pool.c).  On AVX-512 an
+ * average whose one window is the whole plane sums it by VPSADBW. */
 static int l_int_pool(be_fn *f, const ir_node *n)
 {
 	ipool g;
@@ -1298,9 +1299,6 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 	bool max = n->op == IR_OP_MAX_POOL || n->op == IR_OP_GLOBAL_MAX_POOL;
 	bool cip = n->op == IR_OP_AVG_POOL && ir_attr_int(n, "count_include_pad", 0) == 1;
 	bool colmajor = n->op == IR_OP_MAX_POOL && ir_attr_int(n, "storage_order", 0) == 1;
-	const int64_t *rqm = n->op == IR_OP_GLOBAL_AVG_POOL ? ir_attr_ints(n, "rq_mult", NULL) : NULL;
-	const int64_t *rqs = ir_attr_ints(n, "rq_shift", NULL);
-	bool rq = rqm && rqs;
 	ir_dtype dt = n->in[0]->dt;
 	int64_t lo, hi;
 	ir_dtype_range(dt, &lo, &hi);
@@ -1391,7 +1389,7 @@ static int l_int_pool(be_fn *f, const ir_node *n)
 	be_nest_end(f, &kn);
 	LLVMValueRef yi = be_add(f, be_mul(f, bc, out_sz), be_affine(f, 0, nsp, oi, ostr));
 	LLVMValueRef r = LLVMBuildLoad2(b, f->i32, acc, "");
-	if (rq || !max)
+	if (!max)
 		r = pool_avg_out(f, n, r, LLVMBuildLoad2(b, f->i32, cnt, ""), ntaps);
 	if (y)
 		be_st_t(f, ty, y, yi, LLVMBuildTrunc(b, r, ty, ""));

@@ -99,6 +99,21 @@ int be_dsp_matmul(be_fn *f, const ir_node *n);
  * and output extents; 0, or -1 reported. */
 int be_int_conv_geom(be_fn *f, const ir_node *n, int64_t *in, int64_t *k, int64_t *s, int64_t *dil,
                      int64_t *pb, int64_t *out);
+/* A counted loop carrying n (<= BE_SUMS_MAX) vectors of type ty, the SIMD
+ * kernels' sums: be_sum_loop_begin opens the body with the trip counter
+ * (returned) and the sums as phis in acc[], which the body updates in
+ * place; be_sum_loop_end closes it after trips trips, sum i starting at
+ * init[i], and leaves the builder after the loop with acc[] the final
+ * sums (l_int_dsp.c). */
+enum { BE_SUMS_MAX = 16 };
+typedef struct be_sum_loop {
+	LLVMBasicBlockRef pre, body, exit;
+	LLVMValueRef iv, phi[BE_SUMS_MAX];
+	int n;
+} be_sum_loop;
+LLVMValueRef be_sum_loop_begin(be_fn *f, be_sum_loop *l, const char *name, LLVMTypeRef ty, int n,
+                               LLVMValueRef *acc);
+void be_sum_loop_end(be_fn *f, be_sum_loop *l, int64_t trips, LLVMValueRef *init, LLVMValueRef *acc);
 /* llvm.lifetime.start/end of an alloca of size bytes. */
 void be_lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size);
 /* Does n have operand k (a bias), non-empty? */

@@ -1793,37 +1793,23 @@ static void store_row8(be_fn *f, const be_iop *o, LLVMValueRef *acc, int nh, LLV
 		be_st_t(f, oty, y, be_add(f, yi, be_ci(f, l)), LLVMBuildExtractElement(b, r, c32(f, (int)l), ""));
 }
 
-/* A counted loop carrying up to 4 x 2 accumulators (the SIMD kernels'
- * channel loops): acc_loop_begin opens the body with the trip counter
- * (returned) and the accumulators as phis of type ty (acc[i][h], i < nm,
- * h < nh), which the body updates in place; acc_loop_end closes it after
- * trips trips, each accumulator starting at init[i], and leaves the
- * builder after the loop with acc[][] the final sums. */
-typedef struct acc_loop {
-	LLVMBasicBlockRef pre, body, exit;
-	LLVMValueRef iv, phi[4][2];
-	int nm, nh;
-} acc_loop;
-
-static LLVMValueRef acc_loop_begin(be_fn *f, acc_loop *l, const char *name, LLVMTypeRef ty, int nm, int nh,
-                                   LLVMValueRef acc[4][2])
+LLVMValueRef be_sum_loop_begin(be_fn *f, be_sum_loop *l, const char *name, LLVMTypeRef ty, int n,
+                               LLVMValueRef *acc)
 {
 	LLVMBuilderRef b = f->b;
 	l->pre = LLVMGetInsertBlock(b);
 	l->body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, name);
 	l->exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
-	l->nm = nm;
-	l->nh = nh;
+	l->n = n;
 	LLVMBuildBr(b, l->body);
 	LLVMPositionBuilderAtEnd(b, l->body);
 	l->iv = LLVMBuildPhi(b, f->ity, "");
-	for (int i = 0; i < nm; i++)
-		for (int h = 0; h < nh; h++)
-			acc[i][h] = l->phi[i][h] = LLVMBuildPhi(b, ty, "acc");
+	for (int i = 0; i < n; i++)
+		acc[i] = l->phi[i] = LLVMBuildPhi(b, ty, "acc");
 	return l->iv;
 }
 
-static void acc_loop_end(be_fn *f, acc_loop *l, int64_t trips, LLVMValueRef *init, LLVMValueRef acc[4][2])
+void be_sum_loop_end(be_fn *f, be_sum_loop *l, int64_t trips, LLVMValueRef *init, LLVMValueRef *acc)
 {
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef next = LLVMBuildAdd(b, l->iv, be_ci(f, 1), "");
@@ -1832,11 +1818,10 @@ static void acc_loop_end(be_fn *f, acc_loop *l, int64_t trips, LLVMValueRef *ini
 	LLVMValueRef zero = be_ci(f, 0);
 	LLVMAddIncoming(l->iv, &zero, &l->pre, 1);
 	LLVMAddIncoming(l->iv, &next, &latch, 1);
-	for (int i = 0; i < l->nm; i++)
-		for (int h = 0; h < l->nh; h++) {
-			LLVMAddIncoming(l->phi[i][h], &init[i], &l->pre, 1);
-			LLVMAddIncoming(l->phi[i][h], &acc[i][h], &latch, 1);
-		}
+	for (int i = 0; i < l->n; i++) {
+		LLVMAddIncoming(l->phi[i], &init[i], &l->pre, 1);
+		LLVMAddIncoming(l->phi[i], &acc[i], &latch, 1);
+	}
 	LLVMPositionBuilderAtEnd(b, l->exit);
 }
 
@@ -1969,14 +1954,16 @@ static int simd_direct(be_fn *f, const ir_node *n)
 				continue;
 			be_loop lm;
 			LLVMValueRef m = mpart == 0 ? be_mul(f, be_loop_begin(f, &lm, mcnt), 4) : be_ci(f, M - nm);
-			LLVMValueRef init[4], acc[4][2];
+			LLVMValueRef init[8], acc[8]; /* sum (i, h) at i * nh + h */
 			for (int i = 0; i < nm; i++) {
-				init[i] = be_splat(f, sL, be_ld_t(f, f->i32, bt, be_add(f, m, be_ci(f, i))));
+				init[i * nh] = be_splat(f, sL, be_ld_t(f, f->i32, bt, be_add(f, m, be_ci(f, i))));
+				for (int h = 1; h < nh; h++)
+					init[i * nh + h] = init[i * nh];
 			}
 			/* the input channels, a loop trip each: the channel's taps
 			 * unrolled, its 16 weights per output channel in two vectors */
-			acc_loop cl;
-			LLVMValueRef cc = acc_loop_begin(f, &cl, "direct.c", sL, nm, nh, acc);
+			be_sum_loop cl;
+			LLVMValueRef cc = be_sum_loop_begin(f, &cl, "direct.c", sL, nm * nh, acc);
 			LLVMValueRef wvec[4][2];
 			for (int i = 0; i < nm; i++) { /* the channel's taps, widened */
 				LLVMValueRef wo = be_mul(f, be_add(f, be_mul(f, be_add(f, m, be_ci(f, i)), C), cc), KK);
@@ -1997,14 +1984,14 @@ static int simd_direct(be_fn *f, const ir_node *n)
 					for (int h = 0; h < nh; h++)
 						for (int i = 0; i < nm; i++) {
 							LLVMValueRef ws = lane_i32(f, wvec[i][t / 8], (int)(t % 8), L);
-							acc[i][h] = LLVMBuildAdd(b, acc[i][h], LLVMBuildMul(b, xh[h], ws, ""), "");
+							acc[i * nh + h] = LLVMBuildAdd(b, acc[i * nh + h], LLVMBuildMul(b, xh[h], ws, ""), "");
 						}
 				}
-			acc_loop_end(f, &cl, C, init, acc);
+			be_sum_loop_end(f, &cl, C, init, acc);
 			for (int i = 0; i < nm; i++) {
 				LLVMValueRef mi = be_add(f, m, be_ci(f, i));
 				LLVMValueRef yi = be_add(f, be_mul(f, be_add(f, be_mul(f, nb, M), mi), P), ybase);
-				store_row8(f, &o, acc[i], nh, mi, y, yi, part == 0 ? 8 : tail);
+				store_row8(f, &o, acc + i * nh, nh, mi, y, yi, part == 0 ? 8 : tail);
 			}
 			if (mpart == 0)
 				be_loop_end(f, &lm);
@@ -2220,14 +2207,15 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 		/* the sums start at bias' (NEON: two <4 x i32> halves) */
 		int nh = neon ? 2 : 1;
 		LLVMTypeRef at = neon ? s4 : s8;
-		LLVMValueRef init[4];
+		LLVMValueRef init[8], cur[8]; /* sum (i, h) at i * nh + h */
 		for (int i = 0; i < nm; i++) {
-			init[i] = be_splat(f, at, be_ld_t(f, f->i32, bt, be_add(f, m, be_ci(f, i))));
+			init[i * nh] = be_splat(f, at, be_ld_t(f, f->i32, bt, be_add(f, m, be_ci(f, i))));
+			for (int h = 1; h < nh; h++)
+				init[i * nh + h] = init[i * nh];
 		}
 		/* the channel loop, 8 channels a trip */
-		LLVMValueRef cur[4][2];
-		acc_loop cl;
-		LLVMValueRef cb = acc_loop_begin(f, &cl, "pw.c", at, nm, nh, cur);
+		be_sum_loop cl;
+		LLVMValueRef cb = be_sum_loop_begin(f, &cl, "pw.c", at, nm * nh, cur);
 		LLVMValueRef c0 = be_mul(f, cb, 8);
 		LLVMValueRef xr[8];
 		for (int l = 0; l < 8; l++) { /* rows c0 + l (row C - 1 past C), widened */
@@ -2250,7 +2238,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 					for (int h = 0; h < 2; h++) {
 						LLVMValueRef xs = LLVMBuildShuffleVector(b, xr[l], LLVMGetPoison(h8), lanes(f, 4 * h, 1, 4), "");
 						xs = LLVMBuildSExt(b, xs, s4, "");
-						cur[i][h] = LLVMBuildAdd(b, cur[i][h], LLVMBuildMul(b, xs, ws, ""), "");
+						cur[i * nh + h] = LLVMBuildAdd(b, cur[i * nh + h], LLVMBuildMul(b, xs, ws, ""), "");
 					}
 				}
 				continue;
@@ -2263,7 +2251,7 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 				if (avx2) {
 					LLVMValueRef ws = LLVMBuildBitCast(b, be_splat(f, s8, wpr), LLVMVectorType(i16, 16), "");
 					LLVMValueRef ab[2] = {il, ws};
-					cur[i][0] = LLVMBuildAdd(b, cur[i][0], be_intr(f, "llvm.x86.avx2.pmadd.wd", NULL, 0, ab, 2), "");
+					cur[i * nh] = LLVMBuildAdd(b, cur[i * nh], be_intr(f, "llvm.x86.avx2.pmadd.wd", NULL, 0, ab, 2), "");
 				} else {
 					LLVMValueRef ws = LLVMBuildBitCast(b, be_splat(f, s4, wpr), h8, "");
 					LLVMValueRef lo = LLVMBuildShuffleVector(b, il, LLVMGetPoison(LLVMTypeOf(il)), lanes(f, 0, 1, 8), "");
@@ -2271,14 +2259,14 @@ static int simd_pointwise(be_fn *f, const ir_node *n, const int64_t *in, const i
 					LLVMValueRef a0[2] = {lo, ws}, a1[2] = {hi, ws};
 					LLVMValueRef r = LLVMBuildShuffleVector(b, be_intr(f, "llvm.x86.sse2.pmadd.wd", NULL, 0, a0, 2),
 					                                        be_intr(f, "llvm.x86.sse2.pmadd.wd", NULL, 0, a1, 2), lanes(f, 0, 1, 8), "");
-					cur[i][0] = LLVMBuildAdd(b, cur[i][0], r, "");
+					cur[i * nh] = LLVMBuildAdd(b, cur[i * nh], r, "");
 				}
 			}
 		}
-		acc_loop_end(f, &cl, C8 / 8, init, cur);
+		be_sum_loop_end(f, &cl, C8 / 8, init, cur);
 		for (int i = 0; i < nm; i++) {
 			LLVMValueRef mi = be_add(f, m, be_ci(f, i));
-			store_row8(f, &o, cur[i], nh, mi, y, be_add(f, yb, be_add(f, be_mul(f, mi, P), p0)), 8);
+			store_row8(f, &o, cur + i * nh, nh, mi, y, be_add(f, yb, be_add(f, be_mul(f, mi, P), p0)), 8);
 		}
 		if (part == 0)
 			be_loop_end(f, &lm);

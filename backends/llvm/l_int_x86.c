@@ -39,7 +39,6 @@
 
 enum {
 	XC_MT = 8,                /* output channels a group */
-	XC_SUMS = 16,             /* sums a loop carries, at most */
 	XC_BUF_MAX = 512 * 1024   /* the repacked input's bytes, at most */
 };
 
@@ -78,47 +77,6 @@ static LLVMValueRef first_lanes(be_fn *f, int64_t n, int L)
 	for (int i = 0; i < L; i++)
 		m[i] = LLVMConstInt(f->i1, i < n, 0);
 	return LLVMConstVector(m, (unsigned)L);
-}
-
-/* A counted loop carrying n vectors of type ty (the kernels' sums):
- * sum_loop_begin opens the body with the trip counter (returned) and the
- * sums as phis in acc[], which the body updates in place; sum_loop_end
- * closes it after trips trips, sum i starting at init[i], and leaves the
- * builder after the loop with acc[] the final sums. */
-typedef struct sum_loop {
-	LLVMBasicBlockRef pre, body, exit;
-	LLVMValueRef iv, phi[XC_SUMS];
-	int n;
-} sum_loop;
-
-static LLVMValueRef sum_loop_begin(be_fn *f, sum_loop *l, const char *name, LLVMTypeRef ty, int n, LLVMValueRef *acc)
-{
-	LLVMBuilderRef b = f->b;
-	l->pre = LLVMGetInsertBlock(b);
-	l->body = LLVMAppendBasicBlockInContext(f->ctx, f->fn, name);
-	l->exit = LLVMAppendBasicBlockInContext(f->ctx, f->fn, "");
-	l->n = n;
-	LLVMBuildBr(b, l->body);
-	LLVMPositionBuilderAtEnd(b, l->body);
-	l->iv = LLVMBuildPhi(b, f->ity, "");
-	for (int i = 0; i < n; i++)
-		acc[i] = l->phi[i] = LLVMBuildPhi(b, ty, "acc");
-	return l->iv;
-}
-
-static void sum_loop_end(be_fn *f, sum_loop *l, int64_t trips, LLVMValueRef *init, const LLVMValueRef *acc)
-{
-	LLVMBuilderRef b = f->b;
-	LLVMValueRef next = be_add(f, l->iv, be_ci(f, 1)), zero = be_ci(f, 0);
-	LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, next, be_ci(f, trips), ""), l->exit, l->body);
-	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
-	LLVMAddIncoming(l->iv, &zero, &l->pre, 1);
-	LLVMAddIncoming(l->iv, &next, &latch, 1);
-	for (int i = 0; i < l->n; i++) {
-		LLVMAddIncoming(l->phi[i], &init[i], &l->pre, 1);
-		LLVMAddIncoming(l->phi[i], (LLVMValueRef *)&acc[i], &latch, 1);
-	}
-	LLVMPositionBuilderAtEnd(b, l->exit);
 }
 
 /* The buffer's extents (false when it would exceed XC_BUF_MAX): rows
@@ -417,8 +375,8 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 	for (int i = 0; i < nm; i++)
 		init[i] = be_splat(f, vt, be_ld_t(f, f->i32, bt, be_add(f, m0, be_ci(f, i))));
 	/* the loop over channel quads, the sums as phis */
-	sum_loop sl;
-	LLVMValueRef q = sum_loop_begin(f, &sl, "vnni.q", vt, nm, acc);
+	be_sum_loop sl;
+	LLVMValueRef q = be_sum_loop_begin(f, &sl, "vnni.q", vt, nm, acc);
 	/* one channel quad (or channel): the loop runs over the units (taps,
 	 * or kernel rows in tap mode) instead, so that LLVM keeps no unit's
 	 * weights in registers across vectors (72 of them spilled and shuffled
@@ -488,7 +446,7 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 			LLVMValueRef args[3] = {acc[i], xs[e], be_splat(f, vt, w)};
 			acc[i] = be_intr(f, dp, NULL, 0, args, 3);
 		}
-	sum_loop_end(f, &sl, units ? g->nx / nxu : g->ntrip, init, acc);
+	be_sum_loop_end(f, &sl, units ? g->nx / nxu : g->ntrip, init, acc);
 	int64_t P = g->out[0] * g->out[1];
 	for (int i = 0; i < nm; i++) {
 		LLVMValueRef mi = be_add(f, m0, be_ci(f, i));
@@ -635,8 +593,8 @@ static void cm_tile(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf,
 			init[t * nv + v] = LLVMBuildSub(b, bv, bp, "");
 		}
 	}
-	sum_loop sl;
-	LLVMValueRef q = sum_loop_begin(f, &sl, "cm.q", vt, nt * nv, sums);
+	be_sum_loop sl;
+	LLVMValueRef q = be_sum_loop_begin(f, &sl, "cm.q", vt, nt * nv, sums);
 	LLVMValueRef wv[CM_V];
 	for (int v = 0; v < nv; v++) { /* lane l: channel m0 + 16v + l's 4 bytes W' + 128 of quad q */
 		LLVMValueRef at = be_mul(f, be_add(f, be_mul(f, be_add(f, LLVMBuildUDiv(b, m0, be_ci(f, 16), ""),
@@ -652,7 +610,7 @@ static void cm_tile(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf,
 			sums[t * nv + v] = be_intr(f, "llvm.x86.avx512.vpdpbusd.512", NULL, 0, args, 3);
 		}
 	}
-	sum_loop_end(f, &sl, g->C4, init, sums);
+	be_sum_loop_end(f, &sl, g->C4, init, sums);
 	/* per vector of channels: the nt pixels' 16 outputs, transposed into
 	 * one row of nt bytes a channel */
 	int64_t P = g->out[1];
@@ -747,6 +705,29 @@ static int32_t *cm_weights(const xconv *g, const int32_t *w32, int32_t *bias)
 	return (int32_t *)wp;
 }
 
+/* Both kernels' operands: o from n (be_iop_free it whatever the
+ * result), x's zero point into g, and W' (g->M channels of R elements)
+ * with the zero point, as the buffers hold it, folded into the bias
+ * (*w32 and *bias malloc'd or NULL: free them).  0, 1 when some w - zw
+ * does not fit VPDPBUSD's i8, or -1 reported. */
+static int xc_operands(be_fn *f, const ir_node *n, xconv *g, int64_t R, be_iop *o, int32_t **bias,
+                       int32_t **w32)
+{
+	int32_t wmin, wmax;
+	*w32 = NULL;
+	*bias = malloc(sizeof **bias * (size_t)g->M);
+	if (be_iop_init(f, n, o))
+		return -1;
+	if (!*bias) {
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	g->zx = o->k.zx;
+	if (!(*w32 = be_int_fold_weights(f, n, o, g->u8 ? o->k.zx : o->k.zx + 128, g->M, R, *bias, &wmin, &wmax)))
+		return -1;
+	return wmin < -128 || wmax > 127;
+}
+
 int be_x86_vnni_conv(be_fn *f, const ir_node *n)
 {
 	const ir_value *xv = n->in[0], *wv = n->in[1];
@@ -809,22 +790,11 @@ int be_x86_vnni_conv(be_fn *f, const ir_node *n)
 		size = g->C4 * g->PH * g->RW * 4;
 	}
 	be_iop o;
-	int rc = -1;
-	int32_t *bias = malloc(sizeof *bias * (size_t)g->M), *w32 = NULL, *wp = NULL, wmin, wmax;
-	if (be_iop_init(f, n, &o))
+	int32_t *bias, *w32, *wp = NULL;
+	int rc = xc_operands(f, n, g, g->C * g->KK, &o, &bias, &w32);
+	if (rc)
 		goto done;
-	if (!bias) {
-		diag_error(f->d, NULL, "out of memory");
-		goto done;
-	}
-	g->zx = o.k.zx;
-	if (!(w32 = be_int_fold_weights(f, n, &o, g->u8 ? o.k.zx : o.k.zx + 128, g->M, g->C * g->KK, bias, &wmin,
-	                                &wmax)))
-		goto done;
-	if (wmin < -128 || wmax > 127) { /* W' = w - zw must fit i8 */
-		rc = 1;
-		goto done;
-	}
+	rc = -1;
 	if (!(wp = g->cmode ? cm_weights(g, w32, bias) : xc_weights(g, w32))) {
 		diag_error(f->d, NULL, "out of memory");
 		goto done;
@@ -982,21 +952,11 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 	if (C * bytes > XC_BUF_MAX)
 		return 1;
 	be_iop o;
-	int rc = -1;
-	int32_t *bias = malloc(sizeof *bias * (size_t)C), *w32 = NULL, wmin, wmax;
-	if (be_iop_init(f, n, &o))
+	int32_t *bias, *w32;
+	int rc = xc_operands(f, n, g, g->KK, &o, &bias, &w32);
+	if (rc)
 		goto done;
-	if (!bias) {
-		diag_error(f->d, NULL, "out of memory");
-		goto done;
-	}
-	g->zx = o.k.zx;
-	if (!(w32 = be_int_fold_weights(f, n, &o, g->u8 ? o.k.zx : o.k.zx + 128, C, g->KK, bias, &wmin, &wmax)))
-		goto done;
-	if (wmin < -128 || wmax > 127) { /* VPDPBUSD's weights are i8 */
-		rc = 1;
-		goto done;
-	}
+	rc = -1;
 	/* per channel, kernel row and group of 4 taps a word of their W' */
 	int ng = (int)(g->k[1] + 3) / 4, nwc = (int)g->k[0] * ng;
 	uint32_t *wp = calloc((size_t)(C * nwc), sizeof *wp);
