@@ -655,6 +655,28 @@ LLVMValueRef be_rq_row(be_fn *f, LLVMValueRef const row[4], bool r0, bool usat, 
 	return be_smin(f, be_smax(f, t, c32(f, usat ? 0 : -128)), c32(f, usat ? 255 : 127));
 }
 
+LLVMValueRef be_load_first(be_fn *f, LLVMTypeRef vt, LLVMValueRef p, unsigned align, int64_t n, LLVMValueRef pass)
+{
+	unsigned L = LLVMGetVectorSize(vt);
+	LLVMValueRef m[128];
+	for (unsigned i = 0; i < L; i++)
+		m[i] = LLVMConstInt(f->i1, i < n, 0);
+	LLVMTypeRef tys[2] = {vt, f->ptr};
+	LLVMValueRef args[4] = {p, c32(f, align), LLVMConstVector(m, L), pass ? pass : LLVMConstNull(vt)};
+	return be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+}
+
+void be_store_first(be_fn *f, LLVMValueRef v, LLVMValueRef p, unsigned align, int64_t n)
+{
+	unsigned L = LLVMGetVectorSize(LLVMTypeOf(v));
+	LLVMValueRef m[128];
+	for (unsigned i = 0; i < L; i++)
+		m[i] = LLVMConstInt(f->i1, i < n, 0);
+	LLVMTypeRef tys[2] = {LLVMTypeOf(v), f->ptr};
+	LLVMValueRef args[4] = {v, p, c32(f, align), LLVMConstVector(m, L)};
+	be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+}
+
 /* requant_bounded on 16 i32 lanes with AVX-512 (lane l channel c + l
  * for step 1, else c): the high word of the rounded multiply 2a * M from
  * the even and the odd lanes' 64-bit products (VPMULDQ twice) gathered
@@ -839,9 +861,6 @@ static int quantize_x86(be_fn *f, const ir_node *n, int64_t lo, int64_t hi)
 	LLVMValueRef fhi = be_splat(f, vf, LLVMBuildSIToFP(b, LLVMBuildSub(b, c32(f, hi), zp, ""), f->f32, ""));
 	LLVMValueRef zpv = be_splat(f, v32, zp);
 	int64_t nfull = cnt / 16, tail = cnt % 16;
-	LLVMValueRef mask[16];
-	for (int l = 0; l < 16; l++)
-		mask[l] = LLVMConstInt(f->i1, l < tail, 0);
 	for (int part = 0; part < 2; part++) {
 		int64_t nv = part == 0 ? nfull : (tail > 0);
 		if (nv == 0)
@@ -853,9 +872,7 @@ static int quantize_x86(be_fn *f, const ir_node *n, int64_t lo, int64_t hi)
 			xl = LLVMBuildLoad2(b, vf, px, "");
 			LLVMSetAlignment(xl, 4);
 		} else {
-			LLVMTypeRef tys[2] = {vf, f->ptr};
-			LLVMValueRef args[4] = {px, c32(f, 4), LLVMConstVector(mask, 16), LLVMConstNull(vf)};
-			xl = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+			xl = be_load_first(f, vf, px, 4, tail, NULL);
 		}
 		/* the product, or the quotient where a lane is near a half */
 		LLVMValueRef r = LLVMBuildFMul(b, xl, rvec, "");
@@ -888,9 +905,7 @@ static int quantize_x86(be_fn *f, const ir_node *n, int64_t lo, int64_t hi)
 			LLVMSetAlignment(LLVMBuildStore(b, v, py), 1);
 			be_loop_end(f, &l);
 		} else {
-			LLVMTypeRef tys[2] = {v8, f->ptr};
-			LLVMValueRef args[4] = {v, py, c32(f, 1), LLVMConstVector(mask, 16)};
-			be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+			be_store_first(f, v, py, 1, tail);
 		}
 	}
 	return 0;
@@ -1262,16 +1277,12 @@ static LLVMValueRef pool_avg_out(be_fn *f, const ir_node *n, LLVMValueRef r, LLV
 static LLVMValueRef sum_bytes_x86(be_fn *f, LLVMValueRef x, LLVMValueRef off, int64_t n, bool i8)
 {
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef v64 = LLVMVectorType(f->i8, 64), q8 = LLVMVectorType(f->i64, 8), tys[2] = {v64, f->ptr};
+	LLVMTypeRef v64 = LLVMVectorType(f->i8, 64), q8 = LLVMVectorType(f->i64, 8);
 	LLVMValueRef acc = LLVMConstNull(q8);
 	for (int64_t k = 0; k < n; k += 64) {
 		LLVMValueRef at = be_add(f, off, be_ci(f, k)), v;
 		LLVMValueRef p = LLVMBuildInBoundsGEP2(b, f->i8, x, &at, 1, "");
-		LLVMValueRef m[64];
-		for (int i = 0; i < 64; i++)
-			m[i] = LLVMConstInt(f->i1, k + i < n, 0);
-		LLVMValueRef args[4] = {p, c32(f, 1), LLVMConstVector(m, 64), LLVMConstNull(v64)};
-		v = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+		v = be_load_first(f, v64, p, 1, n - k, NULL);
 		if (i8) /* (masked-off lanes flip to 128 too: counted below) */
 			v = LLVMBuildXor(b, v, be_splat(f, v64, LLVMConstInt(f->i8, 0x80, 0)), "");
 		LLVMValueRef sa[2] = {v, LLVMConstNull(v64)};
@@ -1798,10 +1809,6 @@ static int add_x86(be_fn *f, const ir_node *n, const int32_t *z, int ls, const i
 	LLVMTypeRef v8 = LLVMVectorType(f->i8, 16), v32 = LLVMVectorType(f->i32, 16);
 	LLVMValueRef p[2] = {be_ptr(f, in[0]), be_ptr(f, in[1])}, y = be_ptr(f, yv);
 	int64_t nfull = cnt / 16, tail = cnt % 16;
-	LLVMValueRef mask[16];
-	for (int l = 0; l < 16; l++)
-		mask[l] = LLVMConstInt(f->i1, l < tail, 0);
-	LLVMTypeRef tys[2] = {v8, f->ptr};
 	for (int part = 0; part < 2; part++) {
 		int64_t nv = part == 0 ? nfull : (tail > 0);
 		if (nv == 0)
@@ -1815,8 +1822,7 @@ static int add_x86(be_fn *f, const ir_node *n, const int32_t *z, int ls, const i
 				v = LLVMBuildLoad2(b, v8, q, "");
 				LLVMSetAlignment(v, 1);
 			} else {
-				LLVMValueRef args[4] = {q, c32(f, 1), LLVMConstVector(mask, 16), LLVMConstNull(v8)};
-				v = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+				v = be_load_first(f, v8, q, 1, tail, NULL);
 			}
 			v = in[i]->dt == IR_DT_I8 ? LLVMBuildSExt(b, v, v32, "") : LLVMBuildZExt(b, v, v32, "");
 			v = LLVMBuildShl(b, LLVMBuildSub(b, v, kv(v32, z[i]), ""), kv(v32, ls), "");
@@ -1830,8 +1836,7 @@ static int add_x86(be_fn *f, const ir_node *n, const int32_t *z, int ls, const i
 			LLVMSetAlignment(LLVMBuildStore(b, r, q), 1);
 			be_loop_end(f, &l);
 		} else {
-			LLVMValueRef args[4] = {r, q, c32(f, 1), LLVMConstVector(mask, 16)};
-			be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+			be_store_first(f, r, q, 1, tail);
 		}
 	}
 	return 0;

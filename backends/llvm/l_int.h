@@ -49,6 +49,11 @@ LLVMValueRef be_rq_row(be_fn *f, LLVMValueRef const row[4], bool r0, bool usat, 
  * is channel c + l (step 1) or channel c (step 0); a vector of the
  * output's dtype (the accumulators as they are without requantization). */
 enum { BE_INT_LANES_MAX = 16 };
+/* The first n lanes of a vector (at most 128 lanes): a masked load of vt
+ * at p (the others pass's lanes, or zeros for NULL), a masked store of v
+ * at p; no byte past them is touched. */
+LLVMValueRef be_load_first(be_fn *f, LLVMTypeRef vt, LLVMValueRef p, unsigned align, int64_t n, LLVMValueRef pass);
+void be_store_first(be_fn *f, LLVMValueRef v, LLVMValueRef p, unsigned align, int64_t n);
 /* s in every lane of the vector type ty (s itself for a scalar ty). */
 LLVMValueRef be_splat(be_fn *f, LLVMTypeRef ty, LLVMValueRef s);
 LLVMValueRef be_int_out_v(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRef c, int step);

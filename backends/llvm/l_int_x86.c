@@ -70,15 +70,6 @@ static LLVMValueRef lanes(be_fn *f, int lo, int step, int n)
 	return LLVMConstVector(idx, (unsigned)n);
 }
 
-/* The first n of L lanes set. */
-static LLVMValueRef first_lanes(be_fn *f, int64_t n, int L)
-{
-	LLVMValueRef m[64];
-	for (int i = 0; i < L; i++)
-		m[i] = LLVMConstInt(f->i1, i < n, 0);
-	return LLVMConstVector(m, (unsigned)L);
-}
-
 /* The buffer's extents (false when it would exceed XC_BUF_MAX): rows
  * cover every tap and the input; a phase's slots every store of the
  * packing (whole chunks of L slots) and every vector read. */
@@ -152,9 +143,7 @@ static void xc_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nb, L
 				r[e] = LLVMBuildLoad2(b, vin, p, "");
 				LLVMSetAlignment(r[e], 1);
 			} else {
-				LLVMTypeRef tys[2] = {vin, f->ptr};
-				LLVMValueRef args[4] = {p, c32(f, 1), first_lanes(f, tail, CW), be_splat(f, vin, zb)};
-				r[e] = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+				r[e] = be_load_first(f, vin, p, 1, tail, be_splat(f, vin, zb));
 			}
 			if (g->u8 == g->cmode)
 				r[e] = LLVMBuildXor(b, r[e], be_splat(f, vin, LLVMConstInt(f->i8, 0x80, 0)), "");
@@ -242,7 +231,7 @@ static void perm_blocks(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t sl
                         int32_t fill, bool flip)
 {
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef v64 = LLVMVectorType(f->i8, 64), tys[2] = {v64, f->ptr};
+	LLVMTypeRef v64 = LLVMVectorType(f->i8, 64);
 	LLVMValueRef fv = be_splat(f, v64, LLVMConstInt(f->i8, (unsigned long long)(fill & 0xff), 0));
 	for (int64_t k = 0; k < n; k += 64) {
 		int64_t lo = -1, hi = -1, nb = n - k < 64 ? n - k : 64;
@@ -262,9 +251,7 @@ static void perm_blocks(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t sl
 				}
 				int64_t cnt = a + 64 <= slen ? 64 : slen - a;
 				LLVMValueRef at = be_ci(f, a);
-				LLVMValueRef args[4] = {LLVMBuildGEP2(b, f->i8, src, &at, 1, ""), c32(f, 1), first_lanes(f, cnt, 64),
-				                        LLVMConstNull(v64)};
-				w[h] = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+				w[h] = be_load_first(f, v64, LLVMBuildGEP2(b, f->i8, src, &at, 1, ""), 1, cnt, NULL);
 				if (flip)
 					w[h] = LLVMBuildXor(b, w[h], be_splat(f, v64, LLVMConstInt(f->i8, 0x80, 0)), "");
 			}
@@ -281,9 +268,7 @@ static void perm_blocks(be_fn *f, LLVMValueRef dst, LLVMValueRef src, int64_t sl
 		if (nb == 64) {
 			LLVMSetAlignment(LLVMBuildStore(b, v, p), 1);
 		} else {
-			LLVMTypeRef st[2] = {v64, f->ptr};
-			LLVMValueRef args[4] = {v, p, c32(f, 1), first_lanes(f, nb, 64)};
-			be_intr(f, "llvm.masked.store", st, 2, args, 4);
+			be_store_first(f, v, p, 1, nb);
 		}
 	}
 }
@@ -345,9 +330,7 @@ static void dw_pack(be_fn *f, const xconv *g, LLVMValueRef x, LLVMValueRef nc, L
 			r = LLVMBuildLoad2(b, vin, p, "");
 			LLVMSetAlignment(r, 1);
 		} else {
-			LLVMTypeRef tys[2] = {vin, f->ptr};
-			LLVMValueRef args[4] = {p, c32(f, 1), first_lanes(f, tail, 16), be_splat(f, vin, zb)};
-			r = be_intr(f, "llvm.masked.load", tys, 2, args, 4);
+			r = be_load_first(f, vin, p, 1, tail, be_splat(f, vin, zb));
 		}
 		if (!g->u8)
 			r = LLVMBuildXor(b, r, be_splat(f, vin, LLVMConstInt(f->i8, 0x80, 0)), "");
@@ -459,25 +442,18 @@ static void xc_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef bu
 			if (g->tblk * g->out[1] == L) {
 				LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
 			} else {
-				LLVMTypeRef tys[2] = {LLVMTypeOf(r), f->ptr};
-				LLVMValueRef args[4] = {r, p, c32(f, 1), first_lanes(f, g->tblk * g->out[1], L)};
-				be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+				be_store_first(f, r, p, 1, g->tblk * g->out[1]);
 			}
 		} else if (g->rows == 2 && nvalid < 8) { /* the two rows' first nvalid lanes */
 			for (int h = 0; h < 2; h++) {
 				LLVMValueRef rh = LLVMBuildShuffleVector(b, r, LLVMGetPoison(LLVMTypeOf(r)), lanes(f, 8 * h, 1, 8), "");
 				LLVMValueRef yh = be_add(f, yi, be_ci(f, h * g->out[1]));
-				LLVMTypeRef tys[2] = {LLVMTypeOf(rh), f->ptr};
-				LLVMValueRef args[4] = {rh, LLVMBuildInBoundsGEP2(b, oty, y, &yh, 1, ""), c32(f, 1),
-				                        first_lanes(f, nvalid, 8)};
-				be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+				be_store_first(f, rh, LLVMBuildInBoundsGEP2(b, oty, y, &yh, 1, ""), 1, nvalid);
 			}
 		} else if (nvalid >= L || g->rows == 2) { /* (two rows of 8: adjacent) */
 			LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
 		} else {
-			LLVMTypeRef tys[2] = {LLVMTypeOf(r), f->ptr};
-			LLVMValueRef args[4] = {r, p, c32(f, 1), first_lanes(f, nvalid, L)};
-			be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+			be_store_first(f, r, p, 1, nvalid);
 		}
 	}
 }
@@ -614,7 +590,6 @@ static void cm_tile(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf,
 	/* per vector of channels: the nt pixels' 16 outputs, transposed into
 	 * one row of nt bytes a channel */
 	int64_t P = g->out[1];
-	LLVMTypeRef b8 = LLVMVectorType(f->i8, 8), tys[2] = {b8, f->ptr};
 	for (int v = 0; v < nv; v++) {
 		LLVMValueRef mv = be_add(f, m0, be_ci(f, 16 * v)), r[CM_T];
 		for (int t = 0; t < CM_T; t++)
@@ -641,8 +616,7 @@ static void cm_tile(be_fn *f, const xconv *g, const be_iop *o, LLVMValueRef buf,
 					LLVMBuildICmp(b, LLVMIntEQ, mv, be_ci(f, g->M - 16), ""), "");
 				be_if last, rest;
 				be_if_begin(f, &last, islast);
-				LLVMValueRef args[4] = {row, yp, c32(f, 1), first_lanes(f, nt, 8)};
-				be_intr(f, "llvm.masked.store", tys, 2, args, 4);
+				be_store_first(f, row, yp, 1, nt);
 				be_if_end(f, &last);
 				be_if_begin(f, &rest, LLVMBuildNot(b, islast, ""));
 				LLVMSetAlignment(LLVMBuildStore(b, whole, yp), 1);
@@ -888,14 +862,6 @@ static LLVMValueRef dw_vector(be_fn *f, const xconv *g, const be_iop *o, LLVMVal
 	return be_int_out_v(f, o, acc, c, 0);
 }
 
-/* nvalid (< 16) lanes of r stored at p. */
-static void store_first(be_fn *f, LLVMValueRef r, LLVMValueRef p, int64_t nvalid)
-{
-	LLVMTypeRef tys[2] = {LLVMTypeOf(r), f->ptr};
-	LLVMValueRef args[4] = {r, p, c32(f, 1), first_lanes(f, nvalid, 16)};
-	be_intr(f, "llvm.masked.store", tys, 2, args, 4);
-}
-
 /* A depthwise conv (group = C = M) of i8/u8 data to i8/u8 with AVX512-VNNI:
  * every channel's bordered byte plane first (perm_blocks, or a copy a
  * row), then per channel vectors of 16 outputs, per kernel row one
@@ -1012,7 +978,7 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 				LLVMValueRef islast = LLVMBuildICmp(b, LLVMIntEQ, nc, be_ci(f, g->N * C - 1), "");
 				be_if last, rest;
 				be_if_begin(f, &last, islast);
-				store_first(f, r, p, R * OW);
+				be_store_first(f, r, p, 1, R * OW);
 				be_if_end(f, &last);
 				be_if_begin(f, &rest, LLVMBuildNot(b, islast, ""));
 				LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
@@ -1040,7 +1006,7 @@ int be_x86_depthwise(be_fn *f, const ir_node *n)
 			if (part == 0 || ow > 16)
 				LLVMSetAlignment(LLVMBuildStore(b, r, p), 1);
 			else
-				store_first(f, r, p, ow);
+				be_store_first(f, r, p, 1, ow);
 			if (part == 0)
 				be_loop_end(f, &lv);
 		}
