@@ -29,7 +29,7 @@ find_qgtc latency.sh "${1:-}"
 rounds=${2:-5}
 secs=${3:-0.5}
 work=${LATENCY_DIR:-$root/build-bench}
-models=${LATENCY_MODELS:-mobilenet_v1_025_vww,resnet8_cifar,dscnn_kws,dense_autoencoder}
+models=${LATENCY_MODELS:-mobilenet_v1_025_vww,resnet8_cifar,dscnn_kws,dense_autoencoder,lenet5,mobilenet_v2_035}
 py=/usr/bin/python3
 mkdir -p "$work"
 

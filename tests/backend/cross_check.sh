@@ -12,7 +12,8 @@
 # tests/torch exports (NAME/model.onnx + NAME/input_0.npy, as
 # tests/torch/export_models.py writes them), from which the
 # MLPerf-Tiny-shaped set is taken: mobilenet_v1_025_vww, resnet8_cifar,
-# dscnn_kws, dense_autoencoder.  The Fashion CNN of examples/ and a small
+# dscnn_kws, dense_autoencoder, and LeNet-5 (tanh: inline on the SIMD
+# targets, libm on the Cortex-M).  The Fashion CNN of examples/ and a small
 # graph of resize/conv_transpose/pad/clip/max_pool-Indices/cast
 # (make_ops_model.py) are in the set unless MODELS is one file, and so are
 # three integer models of make_int_models.py (int_*: integer conv/matmul
@@ -47,7 +48,7 @@ if [ -n "$models" ] && [ -f "$models" ]; then
 	list=$(printf 'model\t%s\t-\n' "$(cd "$(dirname "$models")" && pwd)/$(basename "$models")")
 elif [ -n "$models" ]; then
 	models=$(cd "$models" && pwd) || exit 1
-	for m in mobilenet_v1_025_vww resnet8_cifar dscnn_kws dense_autoencoder; do
+	for m in mobilenet_v1_025_vww resnet8_cifar dscnn_kws dense_autoencoder lenet5; do
 		if [ ! -f "$models/$m/model.onnx" ]; then
 			echo "missing $models/$m/model.onnx (run tests/torch/export_models.py)"
 			exit 1

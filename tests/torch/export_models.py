@@ -167,6 +167,26 @@ class DenseAutoencoder(nn.Module):
         return self.net(x)
 
 
+class LeNet5(nn.Module):
+    """LeNet-5 (LeCun et al. 1998) on a 28x28 MNIST-sized image padded to
+    32x32: conv 6 5x5, tanh, average pool 2, conv 16 5x5, tanh, average
+    pool 2, dense 120, 84 and 10 with tanh between: 6,508 tanh per
+    inference, the float path's activation-heavy case.
+    """
+
+    def __init__(self, num_classes=10):
+        super().__init__()
+        self.features = nn.Sequential(
+            nn.Conv2d(1, 6, 5, padding=2), nn.Tanh(), nn.AvgPool2d(2),
+            nn.Conv2d(6, 16, 5), nn.Tanh(), nn.AvgPool2d(2))
+        self.classifier = nn.Sequential(
+            nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(),
+            nn.Linear(84, num_classes))
+
+    def forward(self, x):
+        return self.classifier(torch.flatten(self.features(x), 1))
+
+
 class SmoothActs(nn.Module):
     """Conv layers with the smooth activations of newer nets: ELU, Mish
     (x tanh(softplus(x))), exact GELU (through Erf) and Softplus."""
@@ -391,6 +411,9 @@ CASES = {
     "dscnn_kws": (DSCNN, (1, 1, 49, 10), dict(opset=10)),
     "dscnn_kws_op17": (DSCNN, (1, 1, 49, 10), dict(opset=17)),
     "dense_autoencoder": (DenseAutoencoder, (2, 640), dict(opset=14)),
+    "lenet5": (LeNet5, (1, 1, 28, 28), dict(opset=13)),
+    "mobilenet_v2_035": (tv("mobilenet_v2", num_classes=10, width_mult=0.35),
+                         (1, 3, 96, 96), dict(opset=13)),
     "smooth_acts": (SmoothActs, (1, 3, 16, 16), dict(opset=13)),
     "norm_layers": (NormNet, (1, 3, 16, 16), dict(opset=13)),
     "norm_layers_op17": (NormNet, (1, 3, 16, 16), dict(opset=17)),
