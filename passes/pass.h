@@ -48,6 +48,10 @@ typedef struct pass_info {
 } pass_info;
 
 #define PASS_DEFAULT_PIPELINE "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,fold-pad,dce"
+/* What compile, run, eval and validate run on a float model: the default
+ * with batchnorm folded into the conv or gemm before it (training keeps
+ * the default, where batchnorm stays live). */
+#define PASS_INFER_PIPELINE "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,bnfold,fold-pad,dce"
 /* What the driver runs when quantization is asked for (-b, --bits, --scheme). */
 /* quantize-act does nothing unless activations are asked for (-a), io-int
  * nothing without --io int. */

@@ -538,7 +538,7 @@ static void print_help(FILE *f, drv_command topic)
 		print_group(f, GRP_PIPELINE, "Pipeline options");
 		print_group(f, GRP_QUANT, "Quantization options");
 		print_group(f, GRP_GENERAL, "General options");
-		fprintf(f, "\nPasses (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
+		fprintf(f, "\nPasses (default pipeline: %s;\n  train: %s):\n", PASS_INFER_PIPELINE, PASS_DEFAULT_PIPELINE);
 		print_passes(f);
 		fputs("\nExamples:\n"
 		      "  qgtc run model.onnx x.npy --output-dir out/\n"
@@ -594,7 +594,7 @@ static void print_help(FILE *f, drv_command topic)
 	fprintf(f, "  (with -b, --bits or --scheme the pipeline is %s;\n   with --qgt %s)\n",
 	        PASS_QUANT_PIPELINE, QGT_PIPELINE);
 	fputs("\nOptions taking a value accept both '--opt=VALUE' and '--opt VALUE'.\n", f);
-	fprintf(f, "\nPasses (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
+	fprintf(f, "\nPasses (default pipeline: %s;\n  train: %s):\n", PASS_INFER_PIPELINE, PASS_DEFAULT_PIPELINE);
 	print_passes(f);
 	fputs("\nExit status:\n"
 	      "  0  success\n"
@@ -737,7 +737,7 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		*stop = true;
 		return 0;
 	case OPT_LIST_PASSES:
-		printf("Passes (default pipeline: %s):\n", PASS_DEFAULT_PIPELINE);
+		printf("Passes (default pipeline: %s;\n  train: %s):\n", PASS_INFER_PIPELINE, PASS_DEFAULT_PIPELINE);
 		print_passes(stdout);
 		*stop = true;
 		return 0;
@@ -1205,6 +1205,8 @@ static int parse_args(int argc, char **argv, drv_options *o, diag_sink *d)
 	}
 	if (o->quantize && !o->pipeline_given && o->cmd != DRV_CMD_OPT)
 		o->pipeline = PASS_QUANT_PIPELINE;
+	else if (!o->pipeline_given && o->cmd != DRV_CMD_TRAIN && o->cmd != DRV_CMD_OPT)
+		o->pipeline = PASS_INFER_PIPELINE;
 	if (o->quant.io_int && !o->quant.act_bits) {
 		diag_error(d, NULL, "--io int needs integer activations (-a 8 or -a 16)");
 		return DRV_USAGE;

@@ -462,6 +462,55 @@ static LLVMValueRef ck_load(const ck *k, LLVMValueRef xrow, LLVMValueRef rt, int
 	return LLVMBuildShuffleVector(f->b, wide, LLVMGetPoison(st), LLVMConstVector(sel, (unsigned)vl), "");
 }
 
+/* Strided row mode shares one load per kernel row among its taps: the
+ * window of input columns a vector's taps span, s (vl - 1) + (KW - 1) dw
+ * + 1 of them, loaded once (masked to the row: padding reads 0), each tap
+ * then one shuffle of it.  ck_load's per-tap way loads s vl columns and
+ * shuffles for every tap: twice the loads at stride 2 and 3x3. */
+static bool ck_window_ok(const ck *k)
+{
+	return !k->flat && k->vl > 1 && k->sw > 1 && k->KW > 1 &&
+	       k->sw * (k->vl - 1) + (k->KW - 1) * k->dw + 1 <= 4 * k->vl;
+}
+
+static LLVMValueRef ck_window(const ck *k, LLVMValueRef xrow, LLVMValueRef rt, int64_t pos, int64_t kh)
+{
+	be_fn *f = k->f;
+	int vl = k->vl;
+	int64_t span = k->sw * (vl - 1) + (k->KW - 1) * k->dw + 1;
+	int n = vl;
+	while (n < span)
+		n *= 2;
+	bool ok[64], any = false;
+	for (int e = 0; e < n; e++) {
+		int64_t ic = pos * k->sw - k->pw + e;
+		ok[e] = e < span && ic >= 0 && ic < k->IW;
+		any = any || ok[e];
+	}
+	if (!any)
+		return NULL;
+	LLVMValueRef idx = be_add(f, xrow, be_ci(f, (kh * k->dh - k->ph) * k->IW + pos * k->sw - k->pw));
+	if (rt)
+		idx = be_add(f, idx, be_mul(f, rt, k->sw));
+	return ck_masked_load(f, LLVMVectorType(f->f32, (unsigned)n), ck_addr(f, k->x, idx), ck_mask(f, ok, n));
+}
+
+/* Tap kw's input vector from the window (NULL when no lane is valid). */
+static LLVMValueRef ck_tap(const ck *k, LLVMValueRef win, int64_t pos, int64_t kw)
+{
+	be_fn *f = k->f;
+	bool any = false;
+	for (int l = 0; l < k->vl; l++)
+		any = any || ck_lane_ok(k, pos, l, 0, kw);
+	if (!any || !win)
+		return NULL;
+	LLVMValueRef sel[16];
+	for (int l = 0; l < k->vl; l++)
+		sel[l] = LLVMConstInt(f->i32, (unsigned long long)(l * k->sw + kw * k->dw), 0);
+	return LLVMBuildShuffleVector(f->b, win, LLVMGetPoison(LLVMTypeOf(win)), LLVMConstVector(sel, (unsigned)k->vl),
+	                              "");
+}
+
 /* One block: MB output channels from m (index value, within the batch's
  * channel space) x the block's vectors; rows oh (row mode) with taps
  * [khlo, khhi); xbase indexes channel g*cg of batch b, ybase the output row
@@ -491,12 +540,16 @@ static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef 
 	LLVMValueRef c = be_loop_begin(f, &cl, k->cg);
 	LLVMValueRef xrow = be_add(f, xbase, be_mul(f, c, plane));
 	LLVMValueRef wcol = be_mul(f, c, ksz); /* W [M, cg, KH, KW]: row m + i */
-	for (int64_t kh = khlo; kh < khhi; kh++)
+	bool wide = ck_window_ok(k);
+	for (int64_t kh = khlo; kh < khhi; kh++) {
+		LLVMValueRef win[16];
+		for (int j = 0; wide && j < bk->nv; j++)
+			win[j] = ck_window(k, xrow, rt, bk->pos[j], kh);
 		for (int64_t kw = 0; kw < k->KW; kw++) {
 			LLVMValueRef xv[16];
 			bool any = false;
 			for (int j = 0; j < bk->nv; j++) {
-				xv[j] = ck_load(k, xrow, rt, bk->pos[j], kh, kw);
+				xv[j] = wide ? ck_tap(k, win[j], bk->pos[j], kw) : ck_load(k, xrow, rt, bk->pos[j], kh, kw);
 				any = any || xv[j];
 			}
 			if (!any)
@@ -514,6 +567,7 @@ static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef 
 				}
 			}
 		}
+	}
 	be_loop_end(f, &cl);
 	int64_t ystride = k->OH * k->OW; /* per output channel */
 	for (int i = 0; i < mb; i++) {
@@ -647,6 +701,137 @@ static void ck_tile(const ck *k, int nreg, int64_t nvec, int *mbo, int *nvo)
 		}
 }
 
+/* An f32 constant's data when v is one stored plainly (not packed, not
+ * fp16), else NULL. */
+static const float *plain_f32(be_fn *f, const ir_value *v)
+{
+	if (!v || v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || !v->data || be_qw_packed(f, v) ||
+	    (f->half && f->half[v->id]))
+		return NULL;
+	return v->data;
+}
+
+/* Transpose n <= vl vectors (rows: lane j of r[i] is element (i, j)) so
+ * that r[j] holds column j, for j < vl: log2(vl) stages of two-source
+ * shuffles, each swapping the off-diagonal blocks of size s. */
+static void transpose_vl(be_fn *f, LLVMTypeRef vt, int vl, int n, LLVMValueRef *r)
+{
+	for (int i = n; i < vl; i++)
+		r[i] = LLVMGetPoison(vt);
+	for (int s = vl / 2; s >= 1; s /= 2) {
+		LLVMValueRef lo[16], hi[16];
+		for (int l = 0; l < vl; l++) {
+			bool up = l & s; /* the lane's half of the block pair */
+			lo[l] = LLVMConstInt(f->i32, (unsigned long long)(up ? vl + l - s : l), 0);
+			hi[l] = LLVMConstInt(f->i32, (unsigned long long)(up ? vl + l : l + s), 0);
+		}
+		LLVMValueRef ml = LLVMConstVector(lo, (unsigned)vl), mh = LLVMConstVector(hi, (unsigned)vl);
+		for (int i = 0; i < vl; i++) {
+			if (i & s)
+				continue;
+			LLVMValueRef a = r[i], b = r[i + s];
+			r[i] = LLVMBuildShuffleVector(f->b, a, b, ml, "");
+			r[i + s] = LLVMBuildShuffleVector(f->b, a, b, mh, "");
+		}
+	}
+}
+
+/* Channel mode for 1x1 convs on small planes (one group, vl >= 8, M a
+ * multiple of vl, plain f32 weights and bias, no fused batchnorm): vectors
+ * over vl output channels instead of pixels, whose vectors would fill only
+ * P / (ceil(P / vl) vl) of their lanes (36 of 48 on a 6x6 plane, 9 of 16
+ * on 3x3).  The weights are transposed at compile time to [C][M]; a tile
+ * is vl channels x up to vl pixels, the pixel's x broadcast into each
+ * multiply-add, then transposed to output rows by transpose_vl.  Returns
+ * 1 when the layer does not qualify (k untouched), else 0 or -1. */
+static int conv_pw_channels(ck *k, bool pw1)
+{
+	be_fn *f = k->f;
+	int vl = k->vl;
+	int64_t P = k->OH * k->OW;
+	const float *wd = plain_f32(f, k->wv), *bd = k->biasv ? plain_f32(f, k->biasv) : NULL;
+	int64_t nvec = (P + vl - 1) / vl;
+	if (!pw1 || vl < 8 || vl > 16 || k->G != 1 || k->M % vl || k->bn[0] || !wd || (k->biasv && !bd) ||
+	    (double)P / (double)(nvec * vl) >= 0.9 || P > 8 * vl || k->C * k->M > (1 << 24))
+		return 1;
+	int64_t C = k->C, M = k->M;
+	float *wt = malloc(sizeof *wt * (size_t)(C * M)), *bt = calloc((size_t)M, sizeof *bt);
+	if (!wt || !bt) {
+		free(wt);
+		free(bt);
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	for (int64_t m = 0; m < M; m++) {
+		for (int64_t c = 0; c < C; c++)
+			wt[c * M + m] = wd[m * C + c];
+		bt[m] = bd ? bd[m] : 0;
+	}
+	LLVMValueRef wtab = be_table_f32(f, wt, C * M), btab = be_table_f32(f, bt, M);
+	free(wt);
+	free(bt);
+	if (!wtab || !btab) {
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef acc[16];
+	for (int i = 0; i < vl; i++)
+		acc[i] = be_entry_alloca(f, k->vt, "cacc");
+	/* pixel groups of at most vl, balanced: 36 -> 12, 12, 12 */
+	int ng = (int)nvec;
+	be_nest outer;
+	int64_t odims[2] = {k->N, M / vl};
+	LLVMValueRef ov[2];
+	be_nest_begin(f, &outer, 2, odims, ov);
+	LLVMValueRef m0 = be_mul(f, ov[1], vl);
+	LLVMValueRef xb = be_mul(f, ov[0], C * P), yb = be_add(f, be_mul(f, ov[0], M * P), be_mul(f, m0, P));
+	LLVMValueRef bias = LLVMBuildLoad2(b, k->vt, ck_addr(f, btab, m0), "");
+	LLVMSetAlignment(bias, 4);
+	for (int g = 0, p0 = 0; g < ng; g++) {
+		int pb = (int)((P - p0) / (ng - g));
+		for (int i = 0; i < pb; i++)
+			LLVMBuildStore(b, bias, acc[i]);
+		be_loop cl;
+		LLVMValueRef c = be_loop_begin(f, &cl, C);
+		LLVMValueRef wv = LLVMBuildLoad2(b, k->vt, ck_addr(f, wtab, be_add(f, be_mul(f, c, M), m0)), "");
+		LLVMSetAlignment(wv, 4);
+		LLVMValueRef xrow = be_add(f, xb, be_mul(f, c, P));
+		for (int i = 0; i < pb; i++) {
+			LLVMValueRef xv = ck_splat(k, be_ld(f, k->x, be_add(f, xrow, be_ci(f, p0 + i))));
+			LLVMValueRef a = LLVMBuildLoad2(b, k->vt, acc[i], "");
+			LLVMValueRef pr = be_fast(LLVMBuildFMul(b, wv, xv, ""));
+			LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, a, pr, "")), acc[i]);
+		}
+		be_loop_end(f, &cl);
+		LLVMValueRef r[16], zero = ck_splat(k, be_cf(f, 0));
+		for (int i = 0; i < pb; i++) {
+			r[i] = LLVMBuildLoad2(b, k->vt, acc[i], "");
+			if (k->relu)
+				r[i] = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, r[i], zero, ""), zero, r[i], "");
+		}
+		transpose_vl(f, k->vt, vl, pb, r);
+		/* whole-vector stores where the overrun stays in the row and a
+		 * later group rewrites it; masked at the row's end */
+		bool whole = p0 + vl <= P && g + 1 < ng;
+		bool ok[16];
+		for (int l = 0; l < vl; l++)
+			ok[l] = l < pb;
+		for (int j = 0; j < vl; j++) {
+			LLVMValueRef pj = ck_addr(f, k->y, be_add(f, yb, be_ci(f, j * P + p0)));
+			if (whole || pb == vl) {
+				LLVMValueRef st = LLVMBuildStore(b, r[j], pj);
+				LLVMSetAlignment(st, 4);
+			} else {
+				ck_masked_store(f, r[j], pj, ck_mask(f, ok, vl));
+			}
+		}
+		p0 += pb;
+	}
+	be_nest_end(f, &outer);
+	return 0;
+}
+
 static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 {
 	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
@@ -688,6 +873,9 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 		return 1; /* wide strides, very long rows: the generic code */
 
 	ck_fuse(f, n, k);
+	int crc = conv_pw_channels(k, pw1);
+	if (crc <= 0)
+		return crc;
 
 	/* Row segments (row mode): runs of output rows with the same taps. */
 	be_seg hseg1 = {0, 1, 0, 1, 1}, *hseg = &hseg1;
