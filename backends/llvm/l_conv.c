@@ -736,26 +736,108 @@ static void transpose_vl(be_fn *f, LLVMTypeRef vt, int vl, int n, LLVMValueRef *
 	}
 }
 
-/* Channel mode for 1x1 convs on small planes (one group, vl >= 8, M a
- * multiple of vl, plain f32 weights and bias, no fused batchnorm): vectors
- * over vl output channels instead of pixels, whose vectors would fill only
- * P / (ceil(P / vl) vl) of their lanes (36 of 48 on a 6x6 plane, 9 of 16
- * on 3x3).  The weights are transposed at compile time to [C][M]; a tile
- * is vl channels x up to vl pixels, the pixel's x broadcast into each
- * multiply-add, then transposed to output rows by transpose_vl.  Returns
- * 1 when the layer does not qualify (k untouched), else 0 or -1. */
-static int conv_pw_channels(ck *k, bool pw1)
+/* Channel mode's state: the transposed weights and bias, the tile's
+ * accumulators, the batch's input and output bases, m0 the first channel
+ * of the vector. */
+typedef struct cm {
+	ck *k;
+	bool line;
+	int64_t taps, plane, P, len;
+	LLVMValueRef wtab, acc[16], xb, yb, m0, bias;
+} cm;
+
+/* One tile: rr output rows from oh (line: the plane as one row), pixels
+ * p0 .. p0 + pbrow of each, rr * pbrow <= vl; taps kh in [khlo, khhi). */
+static void cm_tile(const cm *t, LLVMValueRef oh, int rr, int64_t p0, int pbrow, int64_t khlo, int64_t khhi,
+                    bool whole)
+{
+	ck *k = t->k;
+	be_fn *f = k->f;
+	LLVMBuilderRef b = f->b;
+	int vl = k->vl, pb = rr * pbrow;
+	for (int i = 0; i < pb; i++)
+		LLVMBuildStore(b, t->bias, t->acc[i]);
+	be_loop cl;
+	LLVMValueRef c = be_loop_begin(f, &cl, k->C);
+	LLVMValueRef xc = be_add(f, t->xb, be_mul(f, c, t->plane));
+	for (int64_t kh = khlo; kh < khhi; kh++) {
+		LLVMValueRef xr[16]; /* per tile row: its input row of tap row kh (line: the plane) */
+		for (int r = 0; r < rr; r++)
+			xr[r] = t->line ? xc
+			                : be_add(f, xc, be_mul(f, be_add(f, be_mul(f, oh, k->sh), be_ci(f, r * k->sh + kh * k->dh - k->ph)),
+			                                       k->IW));
+		for (int64_t kw = 0; kw < k->KW; kw++) {
+			LLVMValueRef wv = NULL;
+			for (int i = 0; i < pb; i++) {
+				int64_t col = p0 + i % pbrow;
+				int64_t iw = t->line ? col : col * k->sw + kw * k->dw - k->pw;
+				if (!t->line && (iw < 0 || iw >= k->IW))
+					continue; /* in the padding: adds 0 */
+				if (!wv) {
+					LLVMValueRef wi = be_add(f, be_mul(f, c, t->taps * k->M), be_ci(f, (kh * k->KW + kw) * k->M));
+					wv = LLVMBuildLoad2(b, k->vt, ck_addr(f, t->wtab, be_add(f, wi, t->m0)), "");
+					LLVMSetAlignment(wv, 4);
+				}
+				LLVMValueRef xv = ck_splat(k, be_ld(f, k->x, be_add(f, xr[i / pbrow], be_ci(f, iw))));
+				LLVMValueRef a = LLVMBuildLoad2(b, k->vt, t->acc[i], "");
+				LLVMValueRef pr = be_fast(LLVMBuildFMul(b, wv, xv, ""));
+				LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, a, pr, "")), t->acc[i]);
+			}
+		}
+	}
+	be_loop_end(f, &cl);
+	LLVMValueRef v[16], zero = ck_splat(k, be_cf(f, 0));
+	for (int i = 0; i < pb; i++) {
+		v[i] = LLVMBuildLoad2(b, k->vt, t->acc[i], "");
+		if (k->relu)
+			v[i] = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, v[i], zero, ""), zero, v[i], "");
+	}
+	transpose_vl(f, k->vt, vl, pb, v);
+	/* channel j's pb outputs are contiguous: rr whole rows, or a run of
+	 * one row (line) */
+	LLVMValueRef yo = t->line ? t->yb : be_add(f, t->yb, be_mul(f, oh, k->OW));
+	bool ok[16];
+	for (int l = 0; l < vl; l++)
+		ok[l] = l < pb;
+	for (int j = 0; j < vl; j++) {
+		LLVMValueRef pj = ck_addr(f, k->y, be_add(f, yo, be_ci(f, j * t->P + p0)));
+		if (whole || pb == vl) {
+			LLVMValueRef st = LLVMBuildStore(b, v[j], pj);
+			LLVMSetAlignment(st, 4);
+		} else {
+			ck_masked_store(f, v[j], pj, ck_mask(f, ok, vl));
+		}
+	}
+}
+
+/* Channel mode (one group, vl 8 to 16, M a multiple of vl, plain f32
+ * weights and bias, no fused batchnorm), where the pixel vectors would
+ * fill under 90% of their lanes: a 1x1 conv on a small plane (36 of 48
+ * lanes on 6x6, 9 of 16 on 3x3) or rows narrower than the vector (DS-CNN's
+ * first conv: 5 of 16).  Vectors run over vl output channels instead; the
+ * weights are transposed at compile time to [C][KH][KW][M]; a tile is vl
+ * channels x up to vl pixels: of the 1x1 conv's plane as one line, of one
+ * output row, or of as many whole rows as fit (runs of rows with the same
+ * taps), each tap's x broadcast into its multiply-add (taps in the
+ * padding skipped at compile time), then transposed to output rows by
+ * transpose_vl.  Returns 1 when the layer does not qualify (k untouched),
+ * else 0 or -1. */
+static int conv_channels(ck *k, bool pw1, const be_seg *hseg, int nhseg)
 {
 	be_fn *f = k->f;
 	int vl = k->vl;
-	int64_t P = k->OH * k->OW;
+	cm T = {.k = k, .line = pw1 && k->flat};
+	cm *t = &T;
+	t->len = t->line ? k->OH * k->OW : k->OW;
+	t->taps = k->KH * k->KW;
+	int64_t nvec = (t->len + vl - 1) / vl;
 	const float *wd = plain_f32(f, k->wv), *bd = k->biasv ? plain_f32(f, k->biasv) : NULL;
-	int64_t nvec = (P + vl - 1) / vl;
-	if (!pw1 || vl < 8 || vl > 16 || k->G != 1 || k->M % vl || k->bn[0] || !wd || (k->biasv && !bd) ||
-	    (double)P / (double)(nvec * vl) >= 0.9 || P > 8 * vl || k->C * k->M > (1 << 24))
+	if (vl < 8 || vl > 16 || k->G != 1 || k->M % vl || k->bn[0] || !wd || (k->biasv && !bd) ||
+	    (double)t->len / (double)(nvec * vl) >= 0.9 || t->len > 8 * vl || (!t->line && k->flat) ||
+	    k->C * t->taps * k->M > (1 << 24) || t->taps > 64)
 		return 1;
-	int64_t C = k->C, M = k->M;
-	float *wt = malloc(sizeof *wt * (size_t)(C * M)), *bt = calloc((size_t)M, sizeof *bt);
+	int64_t C = k->C, M = k->M, taps = t->taps;
+	float *wt = malloc(sizeof *wt * (size_t)(C * taps * M)), *bt = calloc((size_t)M, sizeof *bt);
 	if (!wt || !bt) {
 		free(wt);
 		free(bt);
@@ -764,69 +846,68 @@ static int conv_pw_channels(ck *k, bool pw1)
 	}
 	for (int64_t m = 0; m < M; m++) {
 		for (int64_t c = 0; c < C; c++)
-			wt[c * M + m] = wd[m * C + c];
+			for (int64_t q = 0; q < taps; q++)
+				wt[(c * taps + q) * M + m] = wd[(m * C + c) * taps + q];
 		bt[m] = bd ? bd[m] : 0;
 	}
-	LLVMValueRef wtab = be_table_f32(f, wt, C * M), btab = be_table_f32(f, bt, M);
+	t->wtab = be_table_f32(f, wt, C * taps * M);
+	LLVMValueRef btab = be_table_f32(f, bt, M);
 	free(wt);
 	free(bt);
-	if (!wtab || !btab) {
+	if (!t->wtab || !btab) {
 		diag_error(f->d, NULL, "out of memory");
 		return -1;
 	}
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef acc[16];
 	for (int i = 0; i < vl; i++)
-		acc[i] = be_entry_alloca(f, k->vt, "cacc");
-	/* pixel groups of at most vl, balanced: 36 -> 12, 12, 12 */
-	int ng = (int)nvec;
+		t->acc[i] = be_entry_alloca(f, k->vt, "cacc");
+	t->plane = k->IH * k->IW;
+	t->P = k->OH * k->OW;
 	be_nest outer;
 	int64_t odims[2] = {k->N, M / vl};
 	LLVMValueRef ov[2];
 	be_nest_begin(f, &outer, 2, odims, ov);
-	LLVMValueRef m0 = be_mul(f, ov[1], vl);
-	LLVMValueRef xb = be_mul(f, ov[0], C * P), yb = be_add(f, be_mul(f, ov[0], M * P), be_mul(f, m0, P));
-	LLVMValueRef bias = LLVMBuildLoad2(b, k->vt, ck_addr(f, btab, m0), "");
-	LLVMSetAlignment(bias, 4);
-	for (int g = 0, p0 = 0; g < ng; g++) {
-		int pb = (int)((P - p0) / (ng - g));
-		for (int i = 0; i < pb; i++)
-			LLVMBuildStore(b, bias, acc[i]);
-		be_loop cl;
-		LLVMValueRef c = be_loop_begin(f, &cl, C);
-		LLVMValueRef wv = LLVMBuildLoad2(b, k->vt, ck_addr(f, wtab, be_add(f, be_mul(f, c, M), m0)), "");
-		LLVMSetAlignment(wv, 4);
-		LLVMValueRef xrow = be_add(f, xb, be_mul(f, c, P));
-		for (int i = 0; i < pb; i++) {
-			LLVMValueRef xv = ck_splat(k, be_ld(f, k->x, be_add(f, xrow, be_ci(f, p0 + i))));
-			LLVMValueRef a = LLVMBuildLoad2(b, k->vt, acc[i], "");
-			LLVMValueRef pr = be_fast(LLVMBuildFMul(b, wv, xv, ""));
-			LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, a, pr, "")), acc[i]);
+	t->m0 = be_mul(f, ov[1], vl);
+	t->xb = be_mul(f, ov[0], C * t->plane);
+	t->yb = be_add(f, be_mul(f, ov[0], M * t->P), be_mul(f, t->m0, t->P));
+	t->bias = LLVMBuildLoad2(b, k->vt, ck_addr(f, btab, t->m0), "");
+	LLVMSetAlignment(t->bias, 4);
+	if (t->line) {
+		int ng = (int)nvec; /* groups of at most vl, balanced: 36 -> 12, 12, 12 */
+		for (int g = 0, p0 = 0; g < ng; g++) {
+			int pb = (int)((t->len - p0) / (ng - g));
+			/* a whole store's overrun stays in the line, and a later
+			 * group rewrites it */
+			cm_tile(t, be_ci(f, 0), 1, p0, pb, 0, 1, p0 + vl <= t->len && g + 1 < ng);
+			p0 += pb;
 		}
-		be_loop_end(f, &cl);
-		LLVMValueRef r[16], zero = ck_splat(k, be_cf(f, 0));
-		for (int i = 0; i < pb; i++) {
-			r[i] = LLVMBuildLoad2(b, k->vt, acc[i], "");
-			if (k->relu)
-				r[i] = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, r[i], zero, ""), zero, r[i], "");
-		}
-		transpose_vl(f, k->vt, vl, pb, r);
-		/* whole-vector stores where the overrun stays in the row and a
-		 * later group rewrites it; masked at the row's end */
-		bool whole = p0 + vl <= P && g + 1 < ng;
-		bool ok[16];
-		for (int l = 0; l < vl; l++)
-			ok[l] = l < pb;
-		for (int j = 0; j < vl; j++) {
-			LLVMValueRef pj = ck_addr(f, k->y, be_add(f, yb, be_ci(f, j * P + p0)));
-			if (whole || pb == vl) {
-				LLVMValueRef st = LLVMBuildStore(b, r[j], pj);
-				LLVMSetAlignment(st, 4);
-			} else {
-				ck_masked_store(f, r[j], pj, ck_mask(f, ok, vl));
+	} else if (k->OW <= vl) {
+		int R = (int)(vl / k->OW); /* whole rows a tile */
+		for (int sgi = 0; sgi < nhseg; sgi++) {
+			const be_seg *sg = &hseg[sgi];
+			int64_t full = sg->n / R, rem = sg->n % R;
+			if (full > 0) {
+				be_loop hl;
+				LLVMValueRef oh = be_add(f, be_mul(f, be_loop_begin(f, &hl, full), R), be_ci(f, sg->o0));
+				cm_tile(t, oh, R, 0, (int)k->OW, sg->klo, sg->khi, false);
+				be_loop_end(f, &hl);
 			}
+			if (rem > 0)
+				cm_tile(t, be_ci(f, sg->o0 + full * R), (int)rem, 0, (int)k->OW, sg->klo, sg->khi, false);
 		}
-		p0 += pb;
+	} else {
+		int ng = (int)nvec;
+		for (int sgi = 0; sgi < nhseg; sgi++) {
+			const be_seg *sg = &hseg[sgi];
+			be_loop hl;
+			LLVMValueRef oh = be_add(f, be_loop_begin(f, &hl, sg->n), be_ci(f, sg->o0));
+			for (int g = 0, p0 = 0; g < ng; g++) {
+				int pb = (int)((t->len - p0) / (ng - g));
+				cm_tile(t, oh, 1, p0, pb, sg->klo, sg->khi, p0 + vl <= t->len && g + 1 < ng);
+				p0 += pb;
+			}
+			be_loop_end(f, &hl);
+		}
 	}
 	be_nest_end(f, &outer);
 	return 0;
@@ -873,9 +954,6 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 		return 1; /* wide strides, very long rows: the generic code */
 
 	ck_fuse(f, n, k);
-	int crc = conv_pw_channels(k, pw1);
-	if (crc <= 0)
-		return crc;
 
 	/* Row segments (row mode): runs of output rows with the same taps. */
 	be_seg hseg1 = {0, 1, 0, 1, 1}, *hseg = &hseg1;
@@ -884,6 +962,9 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 		hseg = w->seg[hx];
 		nhseg = w->nseg[hx];
 	}
+	int crc = conv_channels(k, pw1, hseg, nhseg);
+	if (crc <= 0)
+		return crc;
 	int nmb = (int)(k->mg / mbmax), mbrem = (int)(k->mg % mbmax);
 	LLVMValueRef acc[12 * 16];
 	for (int i = 0; i < mbmax; i++)

@@ -26,10 +26,11 @@ rng = np.random.default_rng(11)
 def conv_ref(x, w, b, stride, pad, dil, group):
     N, C, H, W = x.shape
     M, cg, KH, KW = w.shape
-    xp = np.zeros((N, C, H + 2 * pad, W + 2 * pad))
-    xp[:, :, pad:pad + H, pad:pad + W] = x
-    OH = (H + 2 * pad - dil * (KH - 1) - 1) // stride + 1
-    OW = (W + 2 * pad - dil * (KW - 1) - 1) // stride + 1
+    (pt, pl, pb, pr) = pad
+    xp = np.zeros((N, C, H + pt + pb, W + pl + pr))
+    xp[:, :, pt:pt + H, pl:pl + W] = x
+    OH = (H + pt + pb - dil * (KH - 1) - 1) // stride + 1
+    OW = (W + pl + pr - dil * (KW - 1) - 1) // stride + 1
     y = np.zeros((N, M, OH, OW))
     mg = M // group
     for m in range(M):
@@ -45,8 +46,15 @@ def conv_ref(x, w, b, stride, pad, dil, group):
     return y
 
 
-# (name, N, C, M, H, k, stride, pad, dil, group, bias, relu)
+# (name, N, C, M, H, k, stride, pad, dil, group, bias, relu); H and k may be
+# (rows, columns), pad (top, left, bottom, right)
 cases = [
+    # channel mode by rows: DS-CNN's first conv (whole rows of 5 three to a
+    # tile, taps in the padding skipped), 7-wide rows two to a tile with a
+    # remainder, 20-wide rows in two groups, several channels and batch 2
+    ("kws_first", 1, 1, 64, (49, 10), (10, 4), 2, (4, 1, 5, 1), 1, 1, True, True),
+    ("rows7", 2, 3, 16, (17, 13), 3, 2, (1, 1, 1, 1), 1, 1, False, True),
+    ("rows20_d2", 1, 4, 32, (12, 24), 3, 1, (2, 0, 2, 0), 2, 1, True, False),
     ("pw3", 1, 32, 48, 3, 1, 1, 0, 1, 1, True, True),
     ("pw6", 1, 24, 32, 6, 1, 1, 0, 1, 1, False, True),
     ("pw5_b3", 3, 16, 16, 5, 1, 1, 0, 1, 1, True, False),
@@ -59,12 +67,15 @@ cases = [
 ]
 bad = 0
 for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
-    x = rng.standard_normal((N, C, H, H)).astype(np.float32)
-    w = (rng.standard_normal((M, C // g, k, k)) * 0.3).astype(np.float32)
+    H = H if isinstance(H, tuple) else (H, H)
+    k = k if isinstance(k, tuple) else (k, k)
+    p = p if isinstance(p, tuple) else (p,) * 4
+    x = rng.standard_normal((N, C) + H).astype(np.float32)
+    w = (rng.standard_normal((M, C // g) + k) * 0.3).astype(np.float32)
     b = rng.standard_normal(M).astype(np.float32) if bias else None
     inits = [nh.from_array(w, "w")] + ([nh.from_array(b, "b")] if bias else [])
     nodes = [h.make_node("Conv", ["x", "w"] + (["b"] if bias else []), ["c" if relu else "y"],
-                         kernel_shape=[k, k], strides=[s, s], pads=[p] * 4, dilations=[d, d], group=g)]
+                         kernel_shape=list(k), strides=[s, s], pads=[p[0], p[1], p[2], p[3]], dilations=[d, d], group=g)]
     if relu:
         nodes.append(h.make_node("Relu", ["c"], ["y"]))
     gr = h.make_graph(nodes, name, [h.make_tensor_value_info("x", T.FLOAT, list(x.shape))],
