@@ -2,12 +2,12 @@
  * parameters, which values need gradients, buffers for every activation
  * and gradient (allocated once, so the step loop never allocates), the
  * forward and backward sweeps, and softmax cross-entropy on the logits. */
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "blas.h"
 #include "train_internal.h"
 
 /* QGT_PROFILE=1 in the environment: time every node's forward and
@@ -307,9 +307,10 @@ qgt_trainer *qgt_trainer_create(ir_graph *g, const qgt_train_config *c, diag_sin
 	if (missing)
 		goto fail;
 	/* Parallelism is ours (over the batch, channels, elements): OpenBLAS
-	 * runs single-threaded inside each task, so its own pool never spins
-	 * against ours. */
-	openblas_set_num_threads(1);
+	 * runs single-threaded inside each task (blas.c opens it so), and
+	 * its own pool never spins against ours. */
+	if (qgt_blas_open(d))
+		goto fail;
 	t->profile = getenv("QGT_PROFILE") != NULL;
 	t->nthreads = c->threads < 1 ? 1 : c->threads;
 	t->pool = qgt_pool_create(t->nthreads);
