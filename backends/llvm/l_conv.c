@@ -913,6 +913,257 @@ static int conv_channels(ck *k, bool pw1, const be_seg *hseg, int nhseg)
 	return 0;
 }
 
+/* ------------------------------------------- Winograd F(2x2, 3x3) */
+
+/* 3x3 convs at stride 1 on SIMD hosts (vl 8 or 16; one group, plain f32
+ * weights, no fused batchnorm, even output sizes, at least 8 input and
+ * output channels): Lavin and Gray's F(2x2, 3x3), 16 multiplies per 2x2
+ * outputs and channel pair instead of 36.  Per chunk of vl 2x2 tiles
+ * (whole tile rows: vl / tiles-per-row of them):
+ *   V[xi][c] = B^T d B of each tile's 4x4 input, a vector over the tiles;
+ *   M[xi][k] = sum_c U[xi][k][c] V[xi][c], U = G g G^T made at compile time;
+ *   y = A^T M A, plus bias and relu, interleaved back into output rows.
+ * V and M live on the stack (16 (C + M) vl floats, at most 256 KB). */
+typedef struct wg {
+	ck *k;
+	int vl, R;           /* lanes; tile rows a chunk */
+	int64_t tw, th;      /* tiles a row, tile rows */
+	LLVMTypeRef wt;      /* <64 x float>: a row's window */
+	LLVMValueRef V, Mb, U, btab;
+} wg;
+
+static LLVMValueRef wg_at(be_fn *f, LLVMValueRef buf, LLVMValueRef idx)
+{
+	return LLVMBuildGEP2(f->b, f->f32, buf, &idx, 1, "");
+}
+
+static LLVMValueRef wg_ldv(const wg *g, LLVMValueRef buf, LLVMValueRef idx)
+{
+	LLVMValueRef v = LLVMBuildLoad2(g->k->f->b, g->k->vt, wg_at(g->k->f, buf, idx), "");
+	LLVMSetAlignment(v, 4);
+	return v;
+}
+
+static void wg_stv(const wg *g, LLVMValueRef buf, LLVMValueRef idx, LLVMValueRef v)
+{
+	LLVMSetAlignment(LLVMBuildStore(g->k->f->b, v, wg_at(g->k->f, buf, idx)), 4);
+}
+
+/* Input transform of the chunk whose first tile row is th0, channel c:
+ * V[xi][c] for the 16 xi. */
+static void wg_input(const wg *g, LLVMValueRef xb, LLVMValueRef th0, LLVMValueRef c)
+{
+	ck *k = g->k;
+	be_fn *f = k->f;
+	LLVMBuilderRef b = f->b;
+	int vl = g->vl;
+	int64_t tw = g->tw;
+	LLVMValueRef zero = ck_splat(k, be_cf(f, 0)), d[4][4];
+	/* the window's valid columns: [-pw, 2 tw + 2 - pw) within [0, IW) */
+	bool ok[64];
+	for (int e = 0; e < 64; e++) {
+		int64_t ic = e - k->pw;
+		ok[e] = e < 2 * tw + 2 && ic >= 0 && ic < k->IW;
+	}
+	LLVMValueRef mask = ck_mask(f, ok, 64);
+	for (int r = 0; r < g->R; r++)
+		for (int i = 0; i < 4; i++) {
+			/* input row 2 (th0 + r) + i - ph, zero outside; the address
+			 * clamped into the plane */
+			LLVMValueRef ih = be_add(f, be_mul(f, th0, 2), be_ci(f, 2 * r + i - k->ph));
+			LLVMValueRef in = LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntSGE, ih, be_ci(f, 0), ""),
+			                               LLVMBuildICmp(b, LLVMIntSLT, ih, be_ci(f, k->IH), ""), "");
+			LLVMValueRef ihc = LLVMBuildSelect(b, in, ih, be_ci(f, 0), "");
+			LLVMValueRef at = be_add(f, be_add(f, xb, be_mul(f, c, k->IH * k->IW)),
+			                         be_add(f, be_mul(f, ihc, k->IW), be_ci(f, -k->pw)));
+			LLVMValueRef w = ck_masked_load(f, g->wt, ck_addr(f, k->x, at), mask);
+			for (int j = 0; j < 4; j++) {
+				LLVMValueRef sel[16];
+				for (int l = 0; l < vl; l++) {
+					int64_t t = l - r * tw; /* this tile row's lanes */
+					sel[l] = t >= 0 && t < tw ? LLVMConstInt(f->i32, (unsigned long long)(2 * t + j), 0)
+					                          : LLVMGetPoison(f->i32);
+				}
+				LLVMValueRef v =
+					LLVMBuildShuffleVector(b, w, LLVMGetPoison(g->wt), LLVMConstVector(sel, (unsigned)vl), "");
+				v = LLVMBuildSelect(b, in, v, zero, "");
+				if (r == 0) {
+					d[i][j] = v;
+				} else {
+					LLVMValueRef pick[16];
+					for (int l = 0; l < vl; l++)
+						pick[l] = LLVMConstInt(f->i1, l >= r * tw && l < (r + 1) * tw, 0);
+					d[i][j] = LLVMBuildSelect(b, LLVMConstVector(pick, (unsigned)vl), v, d[i][j], "");
+				}
+			}
+		}
+	/* B^T d B: rows (d0 - d2, d1 + d2, d2 - d1, d1 - d3), then columns */
+	LLVMValueRef u[4][4];
+	for (int i = 0; i < 4; i++) {
+		u[i][0] = LLVMBuildFSub(b, d[i][0], d[i][2], "");
+		u[i][1] = LLVMBuildFAdd(b, d[i][1], d[i][2], "");
+		u[i][2] = LLVMBuildFSub(b, d[i][2], d[i][1], "");
+		u[i][3] = LLVMBuildFSub(b, d[i][1], d[i][3], "");
+	}
+	for (int j = 0; j < 4; j++) {
+		LLVMValueRef v[4] = {LLVMBuildFSub(b, u[0][j], u[2][j], ""), LLVMBuildFAdd(b, u[1][j], u[2][j], ""),
+		                     LLVMBuildFSub(b, u[2][j], u[1][j], ""), LLVMBuildFSub(b, u[1][j], u[3][j], "")};
+		for (int a = 0; a < 4; a++) /* V[4a + j][c] */
+			wg_stv(g, g->V, be_add(f, be_mul(f, c, vl), be_ci(f, (4 * a + j) * k->C * vl)), v[a]);
+	}
+}
+
+/* M[xi][k0 .. k0 + nk) = sum_c U[xi][k][c] V[xi][c]. */
+static void wg_gemm(const wg *g, int xi, LLVMValueRef k0, int nk)
+{
+	ck *k = g->k;
+	be_fn *f = k->f;
+	LLVMBuilderRef b = f->b;
+	int vl = g->vl;
+	LLVMValueRef acc[16];
+	for (int i = 0; i < nk; i++) {
+		acc[i] = be_entry_alloca(f, k->vt, "wacc");
+		LLVMBuildStore(b, ck_splat(k, be_cf(f, 0)), acc[i]);
+	}
+	be_loop cl;
+	LLVMValueRef c = be_loop_begin(f, &cl, k->C);
+	LLVMValueRef v = wg_ldv(g, g->V, be_add(f, be_mul(f, c, vl), be_ci(f, (int64_t)xi * k->C * vl)));
+	for (int i = 0; i < nk; i++) {
+		/* U [xi][k][c] */
+		LLVMValueRef ui = be_add(f, be_mul(f, be_add(f, k0, be_ci(f, (int64_t)xi * k->M + i)), k->C), c);
+		LLVMValueRef a = LLVMBuildLoad2(b, k->vt, acc[i], "");
+		LLVMValueRef pr = be_fast(LLVMBuildFMul(b, ck_splat(k, be_ld(f, g->U, ui)), v, ""));
+		LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, a, pr, "")), acc[i]);
+	}
+	be_loop_end(f, &cl);
+	for (int i = 0; i < nk; i++)
+		wg_stv(g, g->Mb, be_mul(f, be_add(f, k0, be_ci(f, (int64_t)xi * k->M + i)), vl),
+		       LLVMBuildLoad2(b, k->vt, acc[i], ""));
+}
+
+/* Output transform of channel kk for the chunk at tile row th0: A^T M A,
+ * bias, relu, and each 2x2 tile's outputs into rows 2 th, 2 th + 1. */
+static void wg_output(const wg *g, LLVMValueRef yb, LLVMValueRef th0, LLVMValueRef kk)
+{
+	ck *k = g->k;
+	be_fn *f = k->f;
+	LLVMBuilderRef b = f->b;
+	int vl = g->vl;
+	int64_t tw = g->tw;
+	LLVMValueRef m[16], t[2][4], y[2][2];
+	for (int xi = 0; xi < 16; xi++)
+		m[xi] = wg_ldv(g, g->Mb, be_mul(f, be_add(f, kk, be_ci(f, (int64_t)xi * k->M)), vl));
+	for (int j = 0; j < 4; j++) { /* A^T = (1 1 1 0; 0 1 -1 -1) down the columns */
+		t[0][j] = LLVMBuildFAdd(b, LLVMBuildFAdd(b, m[j], m[4 + j], ""), m[8 + j], "");
+		t[1][j] = LLVMBuildFSub(b, LLVMBuildFSub(b, m[4 + j], m[8 + j], ""), m[12 + j], "");
+	}
+	LLVMValueRef bias = ck_splat(k, be_ld(f, g->btab, kk)), zero = ck_splat(k, be_cf(f, 0));
+	for (int a = 0; a < 2; a++) {
+		y[a][0] = LLVMBuildFAdd(b, LLVMBuildFAdd(b, LLVMBuildFAdd(b, t[a][0], t[a][1], ""), t[a][2], ""), bias, "");
+		y[a][1] = LLVMBuildFAdd(b, LLVMBuildFSub(b, LLVMBuildFSub(b, t[a][1], t[a][2], ""), t[a][3], ""), bias, "");
+		for (int q = 0; q < 2; q++)
+			if (k->relu)
+				y[a][q] = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, y[a][q], zero, ""), zero, y[a][q], "");
+	}
+	/* tile row r, output row 2 (th0 + r) + a: columns 2 t + q from lane
+	 * r tw + t of y[a][q] */
+	LLVMTypeRef rt = LLVMVectorType(f->f32, (unsigned)(2 * tw));
+	LLVMValueRef plane = be_add(f, yb, be_mul(f, kk, k->OH * k->OW));
+	for (int r = 0; r < g->R; r++)
+		for (int a = 0; a < 2; a++) {
+			LLVMValueRef sel[32];
+			for (int l = 0; l < 2 * tw; l++)
+				sel[l] = LLVMConstInt(f->i32, (unsigned long long)((l & 1) * vl + r * tw + l / 2), 0);
+			LLVMValueRef row = LLVMBuildShuffleVector(b, y[a][0], y[a][1], LLVMConstVector(sel, (unsigned)(2 * tw)), "");
+			LLVMValueRef oh = be_add(f, be_mul(f, th0, 2), be_ci(f, 2 * r + a));
+			LLVMValueRef p = ck_addr(f, k->y, be_add(f, plane, be_mul(f, oh, k->OW)));
+			LLVMValueRef st = LLVMBuildStore(b, row, p);
+			LLVMSetAlignment(st, 4);
+			(void)rt;
+		}
+}
+
+/* 1 when n does not qualify (k untouched), else 0 or -1. */
+static int conv_winograd(ck *k)
+{
+	be_fn *f = k->f;
+	int vl = k->vl;
+	int64_t C = k->C, M = k->M;
+	const float *wd = plain_f32(f, k->wv), *bd = k->biasv ? plain_f32(f, k->biasv) : NULL;
+	if ((vl != 8 && vl != 16) || k->G != 1 || k->KH != 3 || k->KW != 3 || k->sh != 1 || k->sw != 1 ||
+	    k->dh != 1 || k->dw != 1 || k->bn[0] || !wd || (k->biasv && !bd) || C < 8 || M < 8 || k->OH % 2 ||
+	    k->OW % 2)
+		return 1;
+	wg G = {.k = k, .vl = vl, .tw = k->OW / 2, .th = k->OH / 2};
+	wg *g = &G;
+	if (g->tw > vl || 2 * g->tw + 2 > 64)
+		return 1;
+	g->R = (int)(vl / g->tw);
+	if (g->th % g->R || 16 * (C + M) * vl * 4 > 256 * 1024)
+		return 1;
+	/* U = G g G^T, G = (1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1), as [xi][k][c] */
+	float *U = malloc(sizeof *U * (size_t)(16 * M * C)), *bt = calloc((size_t)M, sizeof *bt);
+	if (!U || !bt) {
+		free(U);
+		free(bt);
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	static const double Gm[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
+	for (int64_t m = 0; m < M; m++) {
+		for (int64_t c = 0; c < C; c++) {
+			const float *w = wd + (m * C + c) * 9;
+			double t[4][3];
+			for (int i = 0; i < 4; i++)
+				for (int j = 0; j < 3; j++)
+					t[i][j] = Gm[i][0] * w[j] + Gm[i][1] * w[3 + j] + Gm[i][2] * w[6 + j];
+			for (int i = 0; i < 4; i++)
+				for (int j = 0; j < 4; j++)
+					U[((int64_t)(4 * i + j) * M + m) * C + c] =
+						(float)(t[i][0] * Gm[j][0] + t[i][1] * Gm[j][1] + t[i][2] * Gm[j][2]);
+		}
+		bt[m] = bd ? bd[m] : 0;
+	}
+	g->U = be_table_f32(f, U, 16 * M * C);
+	g->btab = be_table_f32(f, bt, M);
+	free(U);
+	free(bt);
+	if (!g->U || !g->btab) {
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	g->wt = LLVMVectorType(f->f32, 64);
+	int64_t nv = 16 * C * vl, nm = 16 * M * vl;
+	g->V = be_entry_alloca(f, LLVMArrayType2(f->f32, (uint64_t)nv), "wgV");
+	g->Mb = be_entry_alloca(f, LLVMArrayType2(f->f32, (uint64_t)nm), "wgM");
+	LLVMSetAlignment(g->V, 64);
+	LLVMSetAlignment(g->Mb, 64);
+	be_loop nl, chl, cl, kl;
+	LLVMValueRef nb = be_loop_begin(f, &nl, k->N);
+	LLVMValueRef xb = be_mul(f, nb, C * k->IH * k->IW), yb = be_mul(f, nb, M * k->OH * k->OW);
+	LLVMValueRef th0 = be_mul(f, be_loop_begin(f, &chl, g->th / g->R), g->R);
+	LLVMValueRef c = be_loop_begin(f, &cl, C);
+	wg_input(g, xb, th0, c);
+	be_loop_end(f, &cl);
+	int kb = vl == 16 ? 16 : 8; /* accumulators in registers */
+	for (int xi = 0; xi < 16; xi++) {
+		if (M / kb > 0) {
+			be_loop bl;
+			LLVMValueRef k0 = be_mul(f, be_loop_begin(f, &bl, M / kb), kb);
+			wg_gemm(g, xi, k0, kb);
+			be_loop_end(f, &bl);
+		}
+		if (M % kb)
+			wg_gemm(g, xi, be_ci(f, M / kb * kb), (int)(M % kb));
+	}
+	LLVMValueRef kk = be_loop_begin(f, &kl, M);
+	wg_output(g, yb, th0, kk);
+	be_loop_end(f, &kl);
+	be_loop_end(f, &chl);
+	be_loop_end(f, &nl);
+	return 0;
+}
+
 static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 {
 	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
@@ -962,7 +1213,10 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 		hseg = w->seg[hx];
 		nhseg = w->nseg[hx];
 	}
-	int crc = conv_channels(k, pw1, hseg, nhseg);
+	int crc = conv_winograd(k);
+	if (crc <= 0)
+		return crc;
+	crc = conv_channels(k, pw1, hseg, nhseg);
 	if (crc <= 0)
 		return crc;
 	int nmb = (int)(k->mg / mbmax), mbrem = (int)(k->mg % mbmax);

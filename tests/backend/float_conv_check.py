@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """float_conv_check.py QGTC WORKDIR: the float conv kernels' special forms
 on the host JIT (`qgtc run --engine native`, the host's widest vectors),
-against numpy's float64 convolution: channel mode (1x1 convs on planes
+against numpy's float64 convolution: Winograd F(2x2, 3x3) (3x3 at stride
+1, with and without padding, 8 to 32 wide), channel mode (1x1 convs on planes
 whose pixels would fill under 90% of the vector lanes: 3x3, 6x6, 5x5, 7x7;
 with and without bias and relu, batch 1 and 3, 16 to 48 channels) and the
 strided row mode's shared kernel-row windows (strides 2 and 3, kernels 3
@@ -55,6 +56,14 @@ cases = [
     ("kws_first", 1, 1, 64, (49, 10), (10, 4), 2, (4, 1, 5, 1), 1, 1, True, True),
     ("rows7", 2, 3, 16, (17, 13), 3, 2, (1, 1, 1, 1), 1, 1, False, True),
     ("rows20_d2", 1, 4, 32, (12, 24), 3, 1, (2, 0, 2, 0), 2, 1, True, False),
+    # Winograd F(2x2, 3x3): one, two and four tile rows a chunk, 8 x 12 of
+    # 16 lanes, channels past a block of accumulators, no padding,
+    # asymmetric padding, batch 2
+    ("wino32", 1, 16, 16, 32, 3, 1, 1, 1, 1, True, True),
+    ("wino16_m24_b2", 2, 8, 24, 16, 3, 1, 1, 1, 1, False, False),
+    ("wino8", 1, 64, 8, 8, 3, 1, 1, 1, 1, True, True),
+    ("wino12_valid", 1, 8, 16, 14, 3, 1, 0, 1, 1, True, False),
+    ("wino_asym", 1, 8, 16, (12, 13), 3, 1, (1, 0, 1, 1), 1, 1, True, True),
     ("pw3", 1, 32, 48, 3, 1, 1, 0, 1, 1, True, True),
     ("pw6", 1, 24, 32, 6, 1, 1, 0, 1, 1, False, True),
     ("pw5_b3", 3, 16, 16, 5, 1, 1, 0, 1, 1, True, False),
