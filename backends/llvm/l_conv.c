@@ -299,13 +299,16 @@ typedef struct ck {
 	LLVMValueRef x, bias, y;
 	const ir_value *wv; /* the weights, loaded through be_wld_rc */
 	const ir_value *biasv; /* the bias (be_vld), or NULL */
-	/* Fused epilogue: batchnorm (mean, scale, bias, var, eps), then relu. */
+	/* Fused epilogue: batchnorm (mean, scale, bias, var, eps), then relu or
+	 * clip (ReLU6) to [lo, hi] (act). */
 	LLVMValueRef bn[4];
 	float eps;
-	bool relu;
+	bool act;
+	float lo, hi;
 } ck;
 
-/* Fuse conv -> [batchnorm] -> [relu] when each step's output has one use
+
+/* Fuse conv -> [batchnorm] -> [relu or clip] when each step's output has one use
  * and shares the conv output's storage (the planner made it in place):
  * the tile's stores apply them, and the fused nodes are skipped.  Returns
  * the value the tile writes (the last fused output). */
@@ -335,14 +338,23 @@ static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
 			u = NULL;
 		}
 	}
-	if (u && u->op == IR_OP_RELU && u->nout >= 1 && u->out[0] && be_same_storage(f, v, u->out[0]) &&
-	    u->id >= 0 && u->id < f->g->nnodes) {
-		k->relu = true;
+	float lo = -INFINITY, hi = INFINITY;
+	bool act = u && u->op == IR_OP_RELU;
+	if (act)
+		lo = 0;
+	else if (u && u->op == IR_OP_CLIP)
+		act = be_const_scalar(u, 1, -INFINITY, &lo) && be_const_scalar(u, 2, INFINITY, &hi);
+	if (act && u->nout >= 1 && u->out[0] && be_same_storage(f, v, u->out[0]) && u->id >= 0 &&
+	    u->id < f->g->nnodes) {
+		k->act = true;
+		k->lo = lo;
+		k->hi = hi;
 		f->fused[u->id] = true;
 		v = u->out[0];
 	}
 	return v;
 }
+
 
 /* One vector of a block: its first position along the line (a constant;
  * a block in a run adds the run's offset at run time). */
@@ -415,6 +427,24 @@ static LLVMValueRef ck_splat(const ck *k, LLVMValueRef s)
 	LLVMValueRef v = LLVMBuildInsertElement(f->b, LLVMGetPoison(k->vt), s, LLVMConstInt(f->i32, 0, 0), "");
 	LLVMValueRef z = LLVMConstNull(LLVMVectorType(f->i32, (unsigned)k->vl));
 	return LLVMBuildShuffleVector(f->b, v, LLVMGetPoison(k->vt), z, "");
+}
+
+/* The fused relu or clip, as be_l_unary computes them (NaN stays NaN). */
+static LLVMValueRef ck_act(const ck *k, LLVMValueRef v)
+{
+	be_fn *f = k->f;
+	LLVMBuilderRef b = f->b;
+	if (!k->act)
+		return v;
+	if (k->lo != -INFINITY) {
+		LLVMValueRef lo = ck_splat(k, be_cf(f, k->lo));
+		v = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, v, lo, ""), lo, v, "");
+	}
+	if (k->hi != INFINITY) {
+		LLVMValueRef hi = ck_splat(k, be_cf(f, k->hi));
+		v = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, hi, v, ""), hi, v, "");
+	}
+	return v;
 }
 
 /* The input vector for tap (kh, kw) of the vector at pos (+ run offset rt,
@@ -571,7 +601,7 @@ static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef 
 	be_loop_end(f, &cl);
 	int64_t ystride = k->OH * k->OW; /* per output channel */
 	for (int i = 0; i < mb; i++) {
-		LLVMValueRef bm = NULL, bs = NULL, bb = NULL, den = NULL, zero = ck_splat(k, be_cf(f, 0));
+		LLVMValueRef bm = NULL, bs = NULL, bb = NULL, den = NULL;
 		if (k->bn[0]) { /* as be_l_batchnorm: ((v - mean) / sqrt(var + eps)) * scale + bias */
 			LLVMValueRef mi = be_add(f, m, be_ci(f, i));
 			den = be_sqrt(f, LLVMBuildFAdd(b, be_ld(f, k->bn[3], mi), be_cf(f, k->eps), ""));
@@ -586,8 +616,7 @@ static void ck_block_emit(const ck *k, const ck_block *bk, int mb, LLVMValueRef 
 				v = LLVMBuildFSub(b, v, bm, "");
 				v = LLVMBuildFAdd(b, LLVMBuildFMul(b, LLVMBuildFDiv(b, v, den, ""), bs, ""), bb, "");
 			}
-			if (k->relu)
-				v = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, v, zero, ""), zero, v, "");
+			v = ck_act(k, v);
 			LLVMValueRef idx = be_add(f, ybase, be_ci(f, i * ystride + bk->pos[j]));
 			if (rt)
 				idx = be_add(f, idx, rt);
@@ -786,11 +815,9 @@ static void cm_tile(const cm *t, LLVMValueRef oh, int rr, int64_t p0, int pbrow,
 		}
 	}
 	be_loop_end(f, &cl);
-	LLVMValueRef v[16], zero = ck_splat(k, be_cf(f, 0));
+	LLVMValueRef v[16];
 	for (int i = 0; i < pb; i++) {
-		v[i] = LLVMBuildLoad2(b, k->vt, t->acc[i], "");
-		if (k->relu)
-			v[i] = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, v[i], zero, ""), zero, v[i], "");
+		v[i] = ck_act(k, LLVMBuildLoad2(b, k->vt, t->acc[i], ""));
 	}
 	transpose_vl(f, k->vt, vl, pb, v);
 	/* channel j's pb outputs are contiguous: rr whole rows, or a run of
@@ -922,7 +949,7 @@ static int conv_channels(ck *k, bool pw1, const be_seg *hseg, int nhseg)
  * (whole tile rows: vl / tiles-per-row of them):
  *   V[xi][c] = B^T d B of each tile's 4x4 input, a vector over the tiles;
  *   M[xi][k] = sum_c U[xi][k][c] V[xi][c], U = G g G^T made at compile time;
- *   y = A^T M A, plus bias and relu, interleaved back into output rows.
+ *   y = A^T M A, plus bias, relu or clip, interleaved back into output rows.
  * V and M live on the stack (16 (C + M) vl floats, at most 256 KB). */
 typedef struct wg {
 	ck *k;
@@ -1042,7 +1069,7 @@ static void wg_gemm(const wg *g, int xi, LLVMValueRef k0, int nk)
 }
 
 /* Output transform of channel kk for the chunk at tile row th0: A^T M A,
- * bias, relu, and each 2x2 tile's outputs into rows 2 th, 2 th + 1. */
+ * bias, relu or clip, and each 2x2 tile's outputs into rows 2 th, 2 th + 1. */
 static void wg_output(const wg *g, LLVMValueRef yb, LLVMValueRef th0, LLVMValueRef kk)
 {
 	ck *k = g->k;
@@ -1057,13 +1084,12 @@ static void wg_output(const wg *g, LLVMValueRef yb, LLVMValueRef th0, LLVMValueR
 		t[0][j] = LLVMBuildFAdd(b, LLVMBuildFAdd(b, m[j], m[4 + j], ""), m[8 + j], "");
 		t[1][j] = LLVMBuildFSub(b, LLVMBuildFSub(b, m[4 + j], m[8 + j], ""), m[12 + j], "");
 	}
-	LLVMValueRef bias = ck_splat(k, be_ld(f, g->btab, kk)), zero = ck_splat(k, be_cf(f, 0));
+	LLVMValueRef bias = ck_splat(k, be_ld(f, g->btab, kk));
 	for (int a = 0; a < 2; a++) {
 		y[a][0] = LLVMBuildFAdd(b, LLVMBuildFAdd(b, LLVMBuildFAdd(b, t[a][0], t[a][1], ""), t[a][2], ""), bias, "");
 		y[a][1] = LLVMBuildFAdd(b, LLVMBuildFSub(b, LLVMBuildFSub(b, t[a][1], t[a][2], ""), t[a][3], ""), bias, "");
 		for (int q = 0; q < 2; q++)
-			if (k->relu)
-				y[a][q] = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, y[a][q], zero, ""), zero, y[a][q], "");
+			y[a][q] = ck_act(k, y[a][q]);
 	}
 	/* tile row r, output row 2 (th0 + r) + a: columns 2 t + q from lane
 	 * r tw + t of y[a][q] */

@@ -47,8 +47,10 @@ def conv_ref(x, w, b, stride, pad, dil, group):
     return y
 
 
-# (name, N, C, M, H, k, stride, pad, dil, group, bias, relu); H and k may be
-# (rows, columns), pad (top, left, bottom, right)
+# (name, N, C, M, H, k, stride, pad, dil, group, bias, act); H and k may be
+# (rows, columns), pad (top, left, bottom, right); act: True a Relu, "clip6"
+# a Clip to [0, 1] (ReLU6's form, at a bound the outputs cross), "clipmax"
+# a Clip with only a max
 cases = [
     # channel mode by rows: DS-CNN's first conv (whole rows of 5 three to a
     # tile, taps in the padding skipped), 7-wide rows two to a tile with a
@@ -64,6 +66,10 @@ cases = [
     ("wino8", 1, 64, 8, 8, 3, 1, 1, 1, 1, True, True),
     ("wino12_valid", 1, 8, 16, 14, 3, 1, 0, 1, 1, True, False),
     ("wino_asym", 1, 8, 16, (12, 13), 3, 1, (1, 0, 1, 1), 1, 1, True, True),
+    # a fused Clip (ReLU6; max only) in channel mode, Winograd and pixel mode
+    ("clip6_pw3", 1, 16, 32, 3, 1, 1, 0, 1, 1, True, "clip6"),
+    ("clip6_wino16", 1, 8, 16, 16, 3, 1, 1, 1, 1, True, "clip6"),
+    ("clipmax_dw", 1, 8, 8, 32, 3, 1, 1, 1, 8, True, "clipmax"),
     ("pw3", 1, 32, 48, 3, 1, 1, 0, 1, 1, True, True),
     ("pw6", 1, 24, 32, 6, 1, 1, 0, 1, 1, False, True),
     ("pw5_b3", 3, 16, 16, 5, 1, 1, 0, 1, 1, True, False),
@@ -83,10 +89,17 @@ for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
     w = (rng.standard_normal((M, C // g) + k) * 0.3).astype(np.float32)
     b = rng.standard_normal(M).astype(np.float32) if bias else None
     inits = [nh.from_array(w, "w")] + ([nh.from_array(b, "b")] if bias else [])
-    nodes = [h.make_node("Conv", ["x", "w"] + (["b"] if bias else []), ["c" if relu else "y"],
+    # the activation's output feeds an Add (y = a + a), so that it is no
+    # graph output and the memory plan lets the conv kernel apply it
+    nodes = [h.make_node("Conv", ["x", "w"] + (["b"] if bias else []), ["c" if relu else "a"],
                          kernel_shape=list(k), strides=[s, s], pads=[p[0], p[1], p[2], p[3]], dilations=[d, d], group=g)]
-    if relu:
-        nodes.append(h.make_node("Relu", ["c"], ["y"]))
+    if relu is True:
+        nodes.append(h.make_node("Relu", ["c"], ["a"]))
+    elif relu:
+        lo, hi = (0.0, 1.0) if relu == "clip6" else (None, 0.5)
+        inits += [nh.from_array(np.array(v, np.float32), nm) for v, nm in ((lo, "lo"), (hi, "hi")) if v is not None]
+        nodes.append(h.make_node("Clip", ["c", "lo" if lo is not None else "", "hi"], ["a"]))
+    nodes.append(h.make_node("Add", ["a", "a"], ["y"]))
     gr = h.make_graph(nodes, name, [h.make_tensor_value_info("x", T.FLOAT, list(x.shape))],
                       [h.make_tensor_value_info("y", T.FLOAT, None)], inits)
     mdl = h.make_model(gr, opset_imports=[h.make_opsetid("", 13)])
@@ -97,8 +110,13 @@ for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
     np.save(os.path.join(d0, "x.npy"), x)
     ref = conv_ref(x.astype(np.float64), w.astype(np.float64), None if b is None else b.astype(np.float64),
                    s, p, d, g)
-    if relu:
+    if relu is True:
         ref = np.maximum(ref, 0)
+    elif relu == "clip6":
+        ref = np.clip(ref, 0.0, 1.0)
+    elif relu:
+        ref = np.minimum(ref, 0.5)
+    ref = ref + ref
     out = os.path.join(d0, "native")
     r = subprocess.run([qgtc, "run", os.path.join(d0, "m.onnx"), os.path.join(d0, "x.npy"), "--engine",
                         "native", "--output-dir", out], capture_output=True, text=True)
