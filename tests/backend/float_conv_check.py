@@ -75,6 +75,8 @@ cases = [
     ("pw5_b3", 3, 16, 16, 5, 1, 1, 0, 1, 1, True, False),
     ("pw7", 1, 8, 32, 7, 1, 1, 0, 1, 1, True, True),
     ("pw6_m24", 1, 16, 24, 6, 1, 1, 0, 1, 1, True, True),  # M not a multiple of 16
+    ("dw3_split", 1, 32, 32, 3, 3, 1, 1, 1, 32, True, True),  # 4 partial sums
+    ("dw5_split", 1, 8, 8, 5, 5, 1, 2, 1, 8, False, True),
     ("dw_s2", 1, 16, 16, 23, 3, 2, 1, 1, 16, True, True),
     ("dw_s3_k5", 2, 8, 8, 40, 5, 3, 2, 1, 8, True, False),
     ("dw_s2_d2", 1, 8, 8, 37, 3, 2, 2, 2, 8, False, True),
