@@ -978,10 +978,11 @@ static int conv_channels(ck *k, bool pw1, const be_seg *hseg, int nhseg)
  *   V[xi][c] = B^T d B of each tile's 4x4 input, a vector over the tiles;
  *   M[xi][k] = sum_c U[xi][k][c] V[xi][c], U = G g G^T made at compile time;
  *   y = A^T M A, plus bias, relu or clip, interleaved back into output rows.
- * V and M live on the stack (16 (C + M) vl floats, at most 256 KB). */
+ * V and a block of kb output channels' M live on the stack (16 (C + kb)
+ * vl floats, at most 128 KB: 80 KB at 64 input channels). */
 typedef struct wg {
 	ck *k;
-	int vl, R;           /* lanes; tile rows a chunk */
+	int vl, R, kb;       /* lanes; tile rows a chunk; output channels a block */
 	int64_t tw, th;      /* tiles a row, tile rows */
 	LLVMTypeRef wt;      /* <64 x float>: a row's window */
 	LLVMValueRef V, Mb, U, btab;
@@ -1092,13 +1093,14 @@ static void wg_gemm(const wg *g, int xi, LLVMValueRef k0, int nk)
 	}
 	be_loop_end(f, &cl);
 	for (int i = 0; i < nk; i++)
-		wg_stv(g, g->Mb, be_mul(f, be_add(f, k0, be_ci(f, (int64_t)xi * k->M + i)), vl),
+		wg_stv(g, g->Mb, be_ci(f, ((int64_t)xi * g->kb + i) * vl),
 		       LLVMBuildLoad2(b, k->vt, acc[i], ""));
 }
 
-/* Output transform of channel kk for the chunk at tile row th0: A^T M A,
- * bias, relu or clip, and each 2x2 tile's outputs into rows 2 th, 2 th + 1. */
-static void wg_output(const wg *g, LLVMValueRef yb, LLVMValueRef th0, LLVMValueRef kk)
+/* Output transform of channel k0 + row (M's row `row`) for the chunk at
+ * tile row th0: A^T M A, bias, relu or clip, and each 2x2 tile's outputs
+ * into rows 2 th, 2 th + 1. */
+static void wg_output(const wg *g, LLVMValueRef yb, LLVMValueRef th0, LLVMValueRef k0, LLVMValueRef row)
 {
 	ck *k = g->k;
 	be_fn *f = k->f;
@@ -1107,7 +1109,8 @@ static void wg_output(const wg *g, LLVMValueRef yb, LLVMValueRef th0, LLVMValueR
 	int64_t tw = g->tw;
 	LLVMValueRef m[16], t[2][4], y[2][2];
 	for (int xi = 0; xi < 16; xi++)
-		m[xi] = wg_ldv(g, g->Mb, be_mul(f, be_add(f, kk, be_ci(f, (int64_t)xi * k->M)), vl));
+		m[xi] = wg_ldv(g, g->Mb, be_mul(f, be_add(f, row, be_ci(f, (int64_t)xi * g->kb)), vl));
+	LLVMValueRef kk = be_add(f, k0, row);
 	for (int j = 0; j < 4; j++) { /* A^T = (1 1 1 0; 0 1 -1 -1) down the columns */
 		t[0][j] = LLVMBuildFAdd(b, LLVMBuildFAdd(b, m[j], m[4 + j], ""), m[8 + j], "");
 		t[1][j] = LLVMBuildFSub(b, LLVMBuildFSub(b, m[4 + j], m[8 + j], ""), m[12 + j], "");
@@ -1121,19 +1124,17 @@ static void wg_output(const wg *g, LLVMValueRef yb, LLVMValueRef th0, LLVMValueR
 	}
 	/* tile row r, output row 2 (th0 + r) + a: columns 2 t + q from lane
 	 * r tw + t of y[a][q] */
-	LLVMTypeRef rt = LLVMVectorType(f->f32, (unsigned)(2 * tw));
 	LLVMValueRef plane = be_add(f, yb, be_mul(f, kk, k->OH * k->OW));
 	for (int r = 0; r < g->R; r++)
 		for (int a = 0; a < 2; a++) {
 			LLVMValueRef sel[32];
 			for (int l = 0; l < 2 * tw; l++)
 				sel[l] = LLVMConstInt(f->i32, (unsigned long long)((l & 1) * vl + r * tw + l / 2), 0);
-			LLVMValueRef row = LLVMBuildShuffleVector(b, y[a][0], y[a][1], LLVMConstVector(sel, (unsigned)(2 * tw)), "");
+			LLVMValueRef out = LLVMBuildShuffleVector(b, y[a][0], y[a][1], LLVMConstVector(sel, (unsigned)(2 * tw)), "");
 			LLVMValueRef oh = be_add(f, be_mul(f, th0, 2), be_ci(f, 2 * r + a));
 			LLVMValueRef p = ck_addr(f, k->y, be_add(f, plane, be_mul(f, oh, k->OW)));
-			LLVMValueRef st = LLVMBuildStore(b, row, p);
+			LLVMValueRef st = LLVMBuildStore(b, out, p);
 			LLVMSetAlignment(st, 4);
-			(void)rt;
 		}
 }
 
@@ -1153,7 +1154,8 @@ static int conv_winograd(ck *k)
 	if (g->tw > vl || 2 * g->tw + 2 > 64)
 		return 1;
 	g->R = (int)(vl / g->tw);
-	if (g->th % g->R || 16 * (C + M) * vl * 4 > 256 * 1024)
+	g->kb = vl == 16 ? 16 : 8;
+	if (g->th % g->R || 16 * (C + g->kb) * vl * 4 > 128 * 1024)
 		return 1;
 	/* U = G g G^T, G = (1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1), as [xi][k][c] */
 	float *U = malloc(sizeof *U * (size_t)(16 * M * C)), *bt = calloc((size_t)M, sizeof *bt);
@@ -1187,7 +1189,7 @@ static int conv_winograd(ck *k)
 		return -1;
 	}
 	g->wt = LLVMVectorType(f->f32, 64);
-	int64_t nv = 16 * C * vl, nm = 16 * M * vl;
+	int64_t nv = 16 * C * vl, nm = 16 * g->kb * vl;
 	g->V = be_entry_alloca(f, LLVMArrayType2(f->f32, (uint64_t)nv), "wgV");
 	g->Mb = be_entry_alloca(f, LLVMArrayType2(f->f32, (uint64_t)nm), "wgM");
 	LLVMSetAlignment(g->V, 64);
@@ -1199,20 +1201,24 @@ static int conv_winograd(ck *k)
 	LLVMValueRef c = be_loop_begin(f, &cl, C);
 	wg_input(g, xb, th0, c);
 	be_loop_end(f, &cl);
-	int kb = vl == 16 ? 16 : 8; /* accumulators in registers */
-	for (int xi = 0; xi < 16; xi++) {
-		if (M / kb > 0) {
-			be_loop bl;
-			LLVMValueRef k0 = be_mul(f, be_loop_begin(f, &bl, M / kb), kb);
-			wg_gemm(g, xi, k0, kb);
+	/* output channels in blocks of kb (accumulators in registers): the
+	 * block's 16 GEMMs, then its output transforms */
+	int kb = g->kb;
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part ? M % kb > 0 : M / kb;
+		int nk = part ? (int)(M % kb) : kb;
+		if (cnt == 0)
+			continue;
+		be_loop bl;
+		LLVMValueRef k0 = part ? be_ci(f, M / kb * kb) : be_mul(f, be_loop_begin(f, &bl, cnt), kb);
+		for (int xi = 0; xi < 16; xi++)
+			wg_gemm(g, xi, k0, nk);
+		LLVMValueRef j = be_loop_begin(f, &kl, nk);
+		wg_output(g, yb, th0, k0, j);
+		be_loop_end(f, &kl);
+		if (!part)
 			be_loop_end(f, &bl);
-		}
-		if (M % kb)
-			wg_gemm(g, xi, be_ci(f, M / kb * kb), (int)(M % kb));
 	}
-	LLVMValueRef kk = be_loop_begin(f, &kl, M);
-	wg_output(g, yb, th0, kk);
-	be_loop_end(f, &kl);
 	be_loop_end(f, &chl);
 	be_loop_end(f, &nl);
 	return 0;

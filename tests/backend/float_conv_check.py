@@ -64,6 +64,7 @@ cases = [
     ("wino32", 1, 16, 16, 32, 3, 1, 1, 1, 1, True, True),
     ("wino16_m24_b2", 2, 8, 24, 16, 3, 1, 1, 1, 1, False, False),
     ("wino8", 1, 64, 8, 8, 3, 1, 1, 1, 1, True, True),
+    ("wino8_m40", 1, 8, 40, 8, 3, 1, 1, 1, 1, True, True),  # blocks of 16 + 8
     ("wino12_valid", 1, 8, 16, 14, 3, 1, 0, 1, 1, True, False),
     ("wino_asym", 1, 8, 16, (12, 13), 3, 1, (1, 0, 1, 1), 1, 1, True, True),
     # a fused Clip (ReLU6; max only) in channel mode, Winograd and pixel mode
