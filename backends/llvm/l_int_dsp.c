@@ -1774,6 +1774,18 @@ static void plane_row8(be_fn *f, LLVMValueRef plane, LLVMValueRef at, int64_t s1
 	}
 }
 
+/* plane_row8's values as two <4 x i16> halves, for SMULL/SMLAL. */
+static void plane_row8_i16(be_fn *f, LLVMValueRef plane, LLVMValueRef at, int64_t s1, LLVMValueRef *xh)
+{
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef xr = LLVMBuildLoad2(f->b, LLVMVectorType(i16, s1 == 2 ? 16 : 8),
+	                                 LLVMBuildInBoundsGEP2(f->b, i16, plane, &at, 1, ""), "");
+	LLVMSetAlignment(xr, 2);
+	for (int h = 0; h < 2; h++)
+		xh[h] = LLVMBuildShuffleVector(f->b, xr, LLVMGetPoison(LLVMTypeOf(xr)), lanes(f, 4 * h * (int)s1, (int)s1, 4),
+		                               "");
+}
+
 /* The row kernels' 8 outputs of channel c from its i32 sums (one <8 x
  * i32>, or two <4 x i32> halves when acc[1]), requantized, stored at
  * y[yi...]: all 8, or the first nvalid of a row's last partial vector. */
@@ -2076,9 +2088,15 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 	LLVMValueRef woff = be_mul(f, c, 32);
 	LLVMValueRef wvec = LLVMBuildLoad2(b, h16, LLVMBuildInBoundsGEP2(b, f->i8, wt, &woff, 1, ""), "");
 	LLVMSetAlignment(wvec, 16);
+	/* On NEON each tap is one SMLAL by element per half: the product of
+	 * two <4 x i16> by llvm.aarch64.neon.smull (the generic mul of two
+	 * sexts loses SMLAL once LLVM hoists the weight's sext out of the
+	 * loop: SSHLL + MLA then, 5 instructions a tap for 8 outputs, not 3) */
+	bool neon = f->isimd == BE_ISIMD_NEON || f->isimd == BE_ISIMD_NEON_DOT;
 	LLVMValueRef wl[16];
-	for (int64_t t = 0; t < KK; t++) /* the tap's weight in 4 lanes, as i32 */
-		wl[t] = lane_i32(f, wvec, (int)t, L);
+	for (int64_t t = 0; t < KK; t++) /* the tap's weight in L lanes, as i32 (NEON: i16) */
+		wl[t] = neon ? LLVMBuildShuffleVector(b, wvec, LLVMGetPoison(h16), lanes(f, (int)t, 0, 4), "")
+		             : lane_i32(f, wvec, (int)t, L);
 	LLVMValueRef bsplat = be_splat(f, s4, be_ld_t(f, f->i32, bt, c));
 	LLVMValueRef oh = be_loop_begin(f, &lh, out[0]);
 	LLVMValueRef ybase = be_add(f, be_mul(f, nc, out[0] * out[1]), be_mul(f, oh, out[1]));
@@ -2093,10 +2111,19 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 		LLVMValueRef acc[2] = {bsplat, bsplat};
 		for (int64_t kh = 0; kh < k[0]; kh++)
 			for (int64_t kw = 0; kw < k[1]; kw++) {
-				LLVMValueRef xh[2];
-				plane_row8(f, plane, be_add(f, org, be_ci(f, kh * dil[0] * pw + kw * dil[1])), s[1], L, nh, xh);
+				LLVMValueRef xh[2], at = be_add(f, org, be_ci(f, kh * dil[0] * pw + kw * dil[1]));
+				LLVMValueRef w = wl[kh * k[1] + kw];
+				if (neon) {
+					plane_row8_i16(f, plane, at, s[1], xh);
+					for (int h = 0; h < 2; h++) {
+						LLVMValueRef args[2] = {xh[h], w};
+						acc[h] = LLVMBuildAdd(b, acc[h], be_intr(f, "llvm.aarch64.neon.smull", &s4, 1, args, 2), "");
+					}
+					continue;
+				}
+				plane_row8(f, plane, at, s[1], L, nh, xh);
 				for (int h = 0; h < nh; h++)
-					acc[h] = LLVMBuildAdd(b, acc[h], LLVMBuildMul(b, xh[h], wl[kh * k[1] + kw], ""), "");
+					acc[h] = LLVMBuildAdd(b, acc[h], LLVMBuildMul(b, xh[h], w, ""), "");
 			}
 		store_row8(f, &o, acc, nh, c, y, be_add(f, ybase, ow0), part == 0 ? 8 : tail);
 		if (part == 0)
