@@ -438,13 +438,14 @@ def main(outdir):
     y = md.qdq(y, 1.5, 3, I8)
     md.save(outdir, (2, 6, 9, 11), y)
 
-    # For the NEON tiles (4 channels x 2 columns, R padded to 16): u8
+    # For the NEON tiles (4 channels x 4 columns, R padded to 16): u8
     # activations with zero point 200 (stored less 128) saturating at 0,
     # u8 weights around 128 with every code, so that w - zw reaches -128
     # (products then widen one by one); then i8 activations saturating at
     # -128 against i8 weights up to +-127 (products summed in pairs at
-    # their bound); M = 7 and 6 (tails of 3 and 2 channels), 63 pixels (a
-    # 1-column tail), R = 45, 7 and 6 (padded) and 16, and a matmul with K = 189.
+    # their bound); M = 7 and 6 (tails of 3 and 2 channels), 63 pixels (15
+    # tiles of four columns, then two and one), R = 45, 7 and 6 (padded) and
+    # 16, and a matmul with K = 189.
     md = Model("neon_edges", 16)
     x = md.qdq("x", 0.01, 200, U8)
     w = md.rng.integers(0, 256, size=(7, 5, 3, 3)).astype(np.uint8)
