@@ -307,7 +307,6 @@ typedef struct ck {
 	float lo, hi;
 } ck;
 
-
 /* Fuse conv -> [batchnorm] -> [relu or clip] when each step's output has one use
  * and shares the conv output's storage (the planner made it in place):
  * the tile's stores apply them, and the fused nodes are skipped.  Returns
@@ -354,7 +353,6 @@ static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
 	}
 	return v;
 }
-
 
 /* One vector of a block: its first position along the line (a constant;
  * a block in a run adds the run's offset at run time). */
@@ -768,6 +766,23 @@ static const float *plain_f32(be_fn *f, const ir_value *v)
 	return v->data;
 }
 
+/* k's bias as a table of M floats (zeros without one) for vector loads
+ * along the channels, bd its plain data; NULL reported. */
+static LLVMValueRef ck_bias_table(const ck *k, const float *bd)
+{
+	float *bt = calloc((size_t)k->M, sizeof *bt);
+	LLVMValueRef t = NULL;
+	if (bt) {
+		for (int64_t m = 0; bd && m < k->M; m++)
+			bt[m] = bd[m];
+		t = be_table_f32(k->f, bt, k->M);
+		free(bt);
+	}
+	if (!t)
+		diag_error(k->f->d, NULL, "out of memory");
+	return t;
+}
+
 /* Transpose n <= vl vectors (rows: lane j of r[i] is element (i, j)) so
  * that r[j] holds column j, for j < vl: log2(vl) stages of two-source
  * shuffles, each swapping the off-diagonal blocks of size s. */
@@ -844,9 +859,8 @@ static void cm_tile(const cm *t, LLVMValueRef oh, int rr, int64_t p0, int pbrow,
 	}
 	be_loop_end(f, &cl);
 	LLVMValueRef v[16];
-	for (int i = 0; i < pb; i++) {
+	for (int i = 0; i < pb; i++)
 		v[i] = ck_act(k, LLVMBuildLoad2(b, k->vt, t->acc[i], ""));
-	}
 	transpose_vl(f, k->vt, vl, pb, v);
 	/* channel j's pb outputs are contiguous: rr whole rows, or a run of
 	 * one row (line) */
@@ -892,27 +906,22 @@ static int conv_channels(ck *k, bool pw1, const be_seg *hseg, int nhseg)
 	    k->C * t->taps * k->M > (1 << 24) || t->taps > 64)
 		return 1;
 	int64_t C = k->C, M = k->M, taps = t->taps;
-	float *wt = malloc(sizeof *wt * (size_t)(C * taps * M)), *bt = calloc((size_t)M, sizeof *bt);
-	if (!wt || !bt) {
+	float *wt = malloc(sizeof *wt * (size_t)(C * taps * M));
+	if (wt) {
+		for (int64_t m = 0; m < M; m++)
+			for (int64_t c = 0; c < C; c++)
+				for (int64_t q = 0; q < taps; q++)
+					wt[(c * taps + q) * M + m] = wd[(m * C + c) * taps + q];
+		t->wtab = be_table_f32(f, wt, C * taps * M);
 		free(wt);
-		free(bt);
+	}
+	if (!t->wtab) {
 		diag_error(f->d, NULL, "out of memory");
 		return -1;
 	}
-	for (int64_t m = 0; m < M; m++) {
-		for (int64_t c = 0; c < C; c++)
-			for (int64_t q = 0; q < taps; q++)
-				wt[(c * taps + q) * M + m] = wd[(m * C + c) * taps + q];
-		bt[m] = bd ? bd[m] : 0;
-	}
-	t->wtab = be_table_f32(f, wt, C * taps * M);
-	LLVMValueRef btab = be_table_f32(f, bt, M);
-	free(wt);
-	free(bt);
-	if (!t->wtab || !btab) {
-		diag_error(f->d, NULL, "out of memory");
+	LLVMValueRef btab = ck_bias_table(k, bd);
+	if (!btab)
 		return -1;
-	}
 	LLVMBuilderRef b = f->b;
 	for (int i = 0; i < vl; i++)
 		t->acc[i] = be_entry_alloca(f, k->vt, "cacc");
@@ -986,23 +995,19 @@ typedef struct wg {
 	int64_t tw, th;      /* tiles a row, tile rows */
 	LLVMTypeRef wt;      /* <64 x float>: a row's window */
 	LLVMValueRef V, Mb, U, btab;
+	LLVMValueRef acc[16];  /* wg_gemm's accumulators */
 } wg;
-
-static LLVMValueRef wg_at(be_fn *f, LLVMValueRef buf, LLVMValueRef idx)
-{
-	return LLVMBuildGEP2(f->b, f->f32, buf, &idx, 1, "");
-}
 
 static LLVMValueRef wg_ldv(const wg *g, LLVMValueRef buf, LLVMValueRef idx)
 {
-	LLVMValueRef v = LLVMBuildLoad2(g->k->f->b, g->k->vt, wg_at(g->k->f, buf, idx), "");
+	LLVMValueRef v = LLVMBuildLoad2(g->k->f->b, g->k->vt, ck_addr(g->k->f, buf, idx), "");
 	LLVMSetAlignment(v, 4);
 	return v;
 }
 
 static void wg_stv(const wg *g, LLVMValueRef buf, LLVMValueRef idx, LLVMValueRef v)
 {
-	LLVMSetAlignment(LLVMBuildStore(g->k->f->b, v, wg_at(g->k->f, buf, idx)), 4);
+	LLVMSetAlignment(LLVMBuildStore(g->k->f->b, v, ck_addr(g->k->f, buf, idx)), 4);
 }
 
 /* Input transform of the chunk whose first tile row is th0, channel c:
@@ -1076,11 +1081,9 @@ static void wg_gemm(const wg *g, int xi, LLVMValueRef k0, int nk)
 	be_fn *f = k->f;
 	LLVMBuilderRef b = f->b;
 	int vl = g->vl;
-	LLVMValueRef acc[16];
-	for (int i = 0; i < nk; i++) {
-		acc[i] = be_entry_alloca(f, k->vt, "wacc");
+	const LLVMValueRef *acc = g->acc;
+	for (int i = 0; i < nk; i++)
 		LLVMBuildStore(b, ck_splat(k, be_cf(f, 0)), acc[i]);
-	}
 	be_loop cl;
 	LLVMValueRef c = be_loop_begin(f, &cl, k->C);
 	LLVMValueRef v = wg_ldv(g, g->V, be_add(f, be_mul(f, c, vl), be_ci(f, (int64_t)xi * k->C * vl)));
@@ -1151,22 +1154,20 @@ static int conv_winograd(ck *k)
 		return 1;
 	wg G = {.k = k, .vl = vl, .tw = k->OW / 2, .th = k->OH / 2};
 	wg *g = &G;
-	if (g->tw > vl || 2 * g->tw + 2 > 64)
+	if (g->tw > vl) /* then a row's window, 2 tw + 2 columns, fits <64 x float> */
 		return 1;
 	g->R = (int)(vl / g->tw);
 	g->kb = vl == 16 ? 16 : 8;
 	if (g->th % g->R || 16 * (C + g->kb) * vl * 4 > 128 * 1024)
 		return 1;
 	/* U = G g G^T, G = (1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1), as [xi][k][c] */
-	float *U = malloc(sizeof *U * (size_t)(16 * M * C)), *bt = calloc((size_t)M, sizeof *bt);
-	if (!U || !bt) {
-		free(U);
-		free(bt);
+	float *U = malloc(sizeof *U * (size_t)(16 * M * C));
+	if (!U) {
 		diag_error(f->d, NULL, "out of memory");
 		return -1;
 	}
 	static const double Gm[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
-	for (int64_t m = 0; m < M; m++) {
+	for (int64_t m = 0; m < M; m++)
 		for (int64_t c = 0; c < C; c++) {
 			const float *w = wd + (m * C + c) * 9;
 			double t[4][3];
@@ -1178,22 +1179,22 @@ static int conv_winograd(ck *k)
 					U[((int64_t)(4 * i + j) * M + m) * C + c] =
 						(float)(t[i][0] * Gm[j][0] + t[i][1] * Gm[j][1] + t[i][2] * Gm[j][2]);
 		}
-		bt[m] = bd ? bd[m] : 0;
-	}
 	g->U = be_table_f32(f, U, 16 * M * C);
-	g->btab = be_table_f32(f, bt, M);
 	free(U);
-	free(bt);
-	if (!g->U || !g->btab) {
+	if (!g->U) {
 		diag_error(f->d, NULL, "out of memory");
 		return -1;
 	}
+	if (!(g->btab = ck_bias_table(k, bd)))
+		return -1;
 	g->wt = LLVMVectorType(f->f32, 64);
 	int64_t nv = 16 * C * vl, nm = 16 * g->kb * vl;
 	g->V = be_entry_alloca(f, LLVMArrayType2(f->f32, (uint64_t)nv), "wgV");
 	g->Mb = be_entry_alloca(f, LLVMArrayType2(f->f32, (uint64_t)nm), "wgM");
 	LLVMSetAlignment(g->V, 64);
 	LLVMSetAlignment(g->Mb, 64);
+	for (int i = 0; i < g->kb; i++)
+		g->acc[i] = be_entry_alloca(f, k->vt, "wacc");
 	be_loop nl, chl, cl, kl;
 	LLVMValueRef nb = be_loop_begin(f, &nl, k->N);
 	LLVMValueRef xb = be_mul(f, nb, C * k->IH * k->IW), yb = be_mul(f, nb, M * k->OH * k->OW);

@@ -1760,30 +1760,20 @@ static LLVMValueRef lane_i32(be_fn *f, LLVMValueRef v, int t, int L)
 
 /* The row kernels' 8 plane values from element at of the i16 plane, at
  * column stride s1 (1, or 2 from a 16-element load), as nh vectors of L
- * i32 lanes. */
-static void plane_row8(be_fn *f, LLVMValueRef plane, LLVMValueRef at, int64_t s1, int L, int nh, LLVMValueRef *xh)
+ * lanes: i32, or i16 as loaded (wide false: NEON's SMULL operands). */
+static void plane_row8(be_fn *f, LLVMValueRef plane, LLVMValueRef at, int64_t s1, int L, int nh, bool wide,
+                       LLVMValueRef *xh)
 {
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
 	LLVMValueRef xr = LLVMBuildLoad2(f->b, LLVMVectorType(i16, s1 == 2 ? 16 : 8),
 	                                 LLVMBuildInBoundsGEP2(f->b, i16, plane, &at, 1, ""), "");
 	LLVMSetAlignment(xr, 2);
 	for (int h = 0; h < nh; h++) {
-		LLVMValueRef v = LLVMBuildShuffleVector(f->b, xr, LLVMGetPoison(LLVMTypeOf(xr)),
-		                                        lanes(f, L * h * (int)s1, (int)s1, L), "");
-		xh[h] = LLVMBuildSExt(f->b, v, LLVMVectorType(f->i32, (unsigned)L), "");
-	}
-}
-
-/* plane_row8's values as two <4 x i16> halves, for SMULL/SMLAL. */
-static void plane_row8_i16(be_fn *f, LLVMValueRef plane, LLVMValueRef at, int64_t s1, LLVMValueRef *xh)
-{
-	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
-	LLVMValueRef xr = LLVMBuildLoad2(f->b, LLVMVectorType(i16, s1 == 2 ? 16 : 8),
-	                                 LLVMBuildInBoundsGEP2(f->b, i16, plane, &at, 1, ""), "");
-	LLVMSetAlignment(xr, 2);
-	for (int h = 0; h < 2; h++)
-		xh[h] = LLVMBuildShuffleVector(f->b, xr, LLVMGetPoison(LLVMTypeOf(xr)), lanes(f, 4 * h * (int)s1, (int)s1, 4),
+		xh[h] = LLVMBuildShuffleVector(f->b, xr, LLVMGetPoison(LLVMTypeOf(xr)), lanes(f, L * h * (int)s1, (int)s1, L),
 		                               "");
+		if (wide)
+			xh[h] = LLVMBuildSExt(f->b, xh[h], LLVMVectorType(f->i32, (unsigned)L), "");
+	}
 }
 
 /* The row kernels' 8 outputs of channel c from its i32 sums (one <8 x
@@ -1999,7 +1989,8 @@ static int simd_direct(be_fn *f, const ir_node *n)
 				for (int64_t kw = 0; kw < k[1]; kw++) {
 					int64_t t = kh * k[1] + kw;
 					LLVMValueRef xh[2];
-					plane_row8(f, planes, be_add(f, corg, be_ci(f, kh * dil[0] * pw + kw * dil[1])), s[1], L, nh, xh);
+					plane_row8(f, planes, be_add(f, corg, be_ci(f, kh * dil[0] * pw + kw * dil[1])), s[1], L, nh, true,
+					           xh);
 					for (int h = 0; h < nh; h++)
 						for (int i = 0; i < nm; i++) {
 							LLVMValueRef ws = lane_i32(f, wvec[i][t / 8], (int)(t % 8), L);
@@ -2121,14 +2112,14 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 				LLVMValueRef xh[2], at = be_add(f, org, be_ci(f, kh * dil[0] * pw + kw * dil[1]));
 				LLVMValueRef w = wl[kh * k[1] + kw];
 				if (neon) {
-					plane_row8_i16(f, plane, at, s[1], xh);
+					plane_row8(f, plane, at, s[1], 4, 2, false, xh);
 					for (int h = 0; h < 2; h++) {
 						LLVMValueRef args[2] = {xh[h], w};
 						acc[h] = LLVMBuildAdd(b, acc[h], be_intr(f, "llvm.aarch64.neon.smull", &s4, 1, args, 2), "");
 					}
 					continue;
 				}
-				plane_row8(f, plane, at, s[1], L, nh, xh);
+				plane_row8(f, plane, at, s[1], L, nh, true, xh);
 				for (int h = 0; h < nh; h++)
 					acc[h] = LLVMBuildAdd(b, acc[h], LLVMBuildMul(b, xh[h], w, ""), "");
 			}
