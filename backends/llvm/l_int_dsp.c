@@ -352,36 +352,56 @@ static void tile_sign(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np
 
 /* ------------------------------------------------------ inline asm */
 
-/* Thumb-2 text, appended to a line at a time. */
+/* Thumb-2 text, appended to a line at a time (on the heap: a channel
+ * loop with a section per requantization run takes tens of KB); start
+ * as {0}, asm_call frees it. */
 typedef struct asm_text {
-	char s[16384];
-	size_t at;
-	bool full; /* some text did not fit: asm_call reports it */
+	char *s;
+	size_t at, cap;
+	bool full; /* out of memory: asm_call reports it */
 } asm_text;
 
 static void put(asm_text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void put(asm_text *t, const char *fmt, ...)
 {
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(t->s + t->at, sizeof t->s - t->at, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof t->s - t->at)
-		t->full = true;
-	else
-		t->at += (size_t)n;
+	for (;;) {
+		if (t->full)
+			return;
+		va_list ap;
+		va_start(ap, fmt);
+		int n = t->s ? vsnprintf(t->s + t->at, t->cap - t->at, fmt, ap) : 0;
+		va_end(ap);
+		if (n < 0) {
+			t->full = true;
+			return;
+		}
+		if (t->s && (size_t)n < t->cap - t->at) {
+			t->at += (size_t)n;
+			return;
+		}
+		size_t cap = t->cap ? 2 * t->cap : 16384;
+		char *s = realloc(t->s, cap);
+		if (!s) {
+			t->full = true;
+			return;
+		}
+		t->s = s;
+		t->cap = cap;
+	}
 }
 
 /* Call t's text as inline asm with constraints cons: nres results of the
  * types in rty, the operands args (their types from the values); the
- * first nout results into out. */
-static void asm_call(be_fn *f, const asm_text *t, const char *cons, LLVMTypeRef *rty, int nres,
+ * first nout results into out.  Frees t's text. */
+static void asm_call(be_fn *f, asm_text *t, const char *cons, LLVMTypeRef *rty, int nres,
                      LLVMValueRef *args, int nargs, LLVMValueRef *out, int nout)
 {
-	if (t->full) {
-		diag_error(f->d, NULL, "internal error: an inline asm kernel's text is over %zu bytes", sizeof t->s);
+	if (t->full || !t->s) {
+		diag_error(f->d, NULL, "out of memory for an inline asm kernel's text");
 		for (int i = 0; i < nout; i++)
 			out[i] = LLVMGetUndef(rty[i]);
+		free(t->s);
+		t->s = NULL;
 		return;
 	}
 	LLVMTypeRef pty[16];
@@ -391,6 +411,8 @@ static void asm_call(be_fn *f, const asm_text *t, const char *cons, LLVMTypeRef 
 	LLVMTypeRef fty = LLVMFunctionType(sty, pty, (unsigned)nargs, 0);
 	LLVMValueRef ia = LLVMGetInlineAsm(fty, t->s, strlen(t->s), cons, strlen(cons), 1, 0,
 	                                   LLVMInlineAsmDialectATT, 0);
+	free(t->s);
+	t->s = NULL;
 	LLVMValueRef r = LLVMBuildCall2(f->b, fty, ia, args, (unsigned)nargs, "");
 	for (int i = 0; i < nout; i++)
 		out[i] = LLVMBuildExtractValue(f->b, r, (unsigned)i, "");
@@ -435,8 +457,9 @@ static void tile_smlad(asm_text *t, int k)
 /* The 2x2 tile's reduction as Thumb-2 text into t: the weight pointer $4,
  * the column pointer $5, scratch $6..$11 and the sums $0..$3 (channel i,
  * column k in $(2i + k)), until $4 reaches $<wend>; unrolled whole (no
- * loop, no end) when unroll. */
-static void tile_text(asm_text *t, const dsp_job *j, int wend, int lut, int col1, bool unroll)
+ * loop, no end) when unroll.  With ncol 1, column 0 alone (a 2x1 tile:
+ * 11 instructions for 8 MACs at 8 and 2 bits). */
+static void tile_text(asm_text *t, const dsp_job *j, int ncol, int wend, int lut, int col1, bool unroll)
 {
 	if (!unroll)
 		put(t, "1:\n");
@@ -489,6 +512,8 @@ static void tile_text(asm_text *t, const dsp_job *j, int wend, int lut, int col1
 			break;
 		}
 		tile_smlad(t, 0);
+		if (ncol == 1)
+			continue;
 		if (col1 >= 0) /* column 1 from a pointer of its own */
 			put(t, "ldrd $10, $11, [$%d], #8\n", col1);
 		else
@@ -502,8 +527,8 @@ static void tile_text(asm_text *t, const dsp_job *j, int wend, int lut, int col1
 static void tile_asm(be_fn *f, const dsp_job *j, LLVMValueRef init[TILE_MAX][TILE_MAX], LLVMValueRef w0,
                      LLVMValueRef wend, LLVMValueRef x0, LLVMValueRef acc[TILE_MAX][TILE_MAX])
 {
-	asm_text t = {.at = 0};
-	tile_text(&t, j, 18, 19, -1, false);
+	asm_text t = {0};
+	tile_text(&t, j, 2, 18, 19, -1, false);
 	/* the table, $19, only with packed weights: 8 bits leaves LLVM a
 	 * register more */
 	const char *cons = j->lut ? "=r,=r,=r,=r,=r,=r,=&r,=&r,=&r,=&r,=&r,=&r,0,1,2,3,4,5,r,r,~{cc},~{memory}"
@@ -821,7 +846,7 @@ enum { LUT_NONE, LUT_R12, LUT_FREE };
  * p: $4..$9 come in holding the weights, columns, bias, rows, outputs and
  * the iteration count n, the others of the 13 results ($0..$12, and $13
  * when r13) are scratch, and the table comes as lut says. */
-static void chans_call(be_fn *f, const dsp_job *j, const asm_text *t, LLVMValueRef p, int64_t n, bool r13, int lut)
+static void chans_call(be_fn *f, const dsp_job *j, asm_text *t, LLVMValueRef p, int64_t n, bool r13, int lut)
 {
 	char cons[160];
 	snprintf(cons, sizeof cons, "=&r,=&r,=&r,=&r,=r,=r,=r,=r,=r,=r,=&r,=&r,%s%s,4,5,6,7,8,9%s,~{cc},~{memory}",
@@ -856,13 +881,19 @@ static const int col4_reg[4] = {5, 10, 11, 13};
  * ($5), the bias pointer ($6), the rows ($7), the outputs ($8) and the
  * iterations left ($9) -- and at the top of each iteration the bias
  * words (load, from the bias pointer in $6, then copy into the other
- * sums) and the columns' start back in $5. */
-static void chans_head(asm_text *t, const char *load, const char *copy)
+ * sums) and the columns' start back in $5.  A loop of several sections
+ * (rq_runs) sets up the frame in the first (run 0); each later one
+ * continues from the last's pointers with its own count, n. */
+static void chans_head(asm_text *t, const char *load, const char *copy, int run, int64_t n)
 {
+	if (run == 0)
+		put(t,
+		    "strd $5, $6, [sp, #-24]!\n"
+		    "strd $7, $8, [sp, #8]\n"
+		    "str $9, [sp, #16]\n");
+	else
+		put(t, "movw $8, #%lld\nstr $8, [sp, #16]\n", (long long)n);
 	put(t,
-	    "strd $5, $6, [sp, #-24]!\n"
-	    "strd $7, $8, [sp, #8]\n"
-	    "str $9, [sp, #16]\n"
 	    "2:\n"
 	    "ldr $6, [sp, #4]\n"
 	    "%s"
@@ -873,34 +904,43 @@ static void chans_head(asm_text *t, const char *load, const char *copy)
 }
 
 /* The end of an iteration: the rows ($6) and outputs ($7) moved on back
- * to the frame, the count down, and the frame released after the last. */
-static void chans_tail(asm_text *t)
+ * to the frame, the count down, and the frame released after the last
+ * section's last. */
+static void chans_tail(asm_text *t, bool last)
 {
 	put(t,
 	    "strd $6, $7, [sp, #8]\n"
 	    "ldr $8, [sp, #16]\n"
 	    "subs $8, $8, #1\n"
 	    "str $8, [sp, #16]\n"
-	    "bne 2b\n"
-	    "add sp, sp, #24");
+	    "bne 2b\n");
+	if (last)
+		put(t, "add sp, sp, #24");
 }
+
+/* Which requantization sequence a channel loop's text has: the r >= 1
+ * one, the r = 0 one, or both behind a branch per channel (rq_chan_text). */
+enum { RQ_ROUND, RQ_PLAIN, RQ_BRANCH };
 
 /* Requantize and store one channel's n outputs (the sums in $acc[k],
  * stored at byte off[k] from the output pointer $7) by the be_rq_rows row
  * at byte ro from $6, as requant_bounded does: M into $8, kc $9, r $10
  * and (rows of 4) s $5, $11 scratch.  A channel with r >= 1 (no left
- * shift): a2 = 2 acc; t = kc + [a2 < 0 ? -1 : 0]; t += SMMLAR(a2, M);
- * t >>= r; SSAT/USAT; STRB (6 instructions).  With rows of 4 a branch on
- * s's bit 8 picks it or the r = 0 case, which neither rounds nor shifts:
- * t = SMMLAR(acc << (1 + left), M) + kc in one SMMLAR (4). */
-static void rq_chan_text(asm_text *t, const dsp_job *j, int ro, const int *acc, const long long *off, int n)
+ * shift; RQ_ROUND): a2 = 2 acc; t = kc + [a2 < 0 ? -1 : 0]; t +=
+ * SMMLAR(a2, M); t >>= r; SSAT/USAT; STRB (6 instructions).  The r = 0
+ * case (RQ_PLAIN) neither rounds nor shifts: t = SMMLAR(acc << (1 +
+ * left), M) + kc in one SMMLAR (4).  RQ_BRANCH has both, a branch on s's
+ * bit 8 picking one per channel (3 more instructions). */
+static void rq_chan_text(asm_text *t, const dsp_job *j, int kind, int ro, const int *acc, const long long *off, int n)
 {
 	const char *sat = j->usat ? "usat" : "ssat";
-	if (j->rqwide)
+	if (kind == RQ_BRANCH)
 		put(t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\ntst $5, #256\nbeq 3f\n", ro, ro + 8);
+	else if (kind == RQ_PLAIN)
+		put(t, "ldrd $8, $9, [$6, #%d]\nldr $5, [$6, #%d]\n", ro, ro + 12);
 	else
 		put(t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", ro, ro + 8);
-	for (int k = 0; k < n; k++)
+	for (int k = 0; k < n && kind != RQ_PLAIN; k++)
 		put(t,
 		    "lsl $11, $%d, #1\n"
 		    "add $%d, $9, $11, asr #31\n"
@@ -909,9 +949,10 @@ static void rq_chan_text(asm_text *t, const dsp_job *j, int ro, const int *acc, 
 		    "%s $%d, #8, $%d\n"
 		    "strb $%d, [$7, #%lld]\n",
 		    acc[k], acc[k], acc[k], acc[k], acc[k], acc[k], sat, acc[k], acc[k], acc[k], off[k]);
-	if (!j->rqwide)
+	if (kind == RQ_ROUND)
 		return;
-	put(t, "b 4f\n3:\n");
+	if (kind == RQ_BRANCH)
+		put(t, "b 4f\n3:\n");
 	for (int k = 0; k < n; k++)
 		put(t,
 		    "lsl $11, $%d, $5\n"
@@ -919,7 +960,88 @@ static void rq_chan_text(asm_text *t, const dsp_job *j, int ro, const int *acc, 
 		    "%s $%d, #8, $%d\n"
 		    "strb $%d, [$7, #%lld]\n",
 		    acc[k], acc[k], sat, acc[k], acc[k], acc[k], off[k]);
-	put(t, "4:\n");
+	if (kind == RQ_BRANCH)
+		put(t, "4:\n");
+}
+
+/* A run of a channel loop: n units (channels, or chans_asm's pairs) in a
+ * row whose channels take the requantization kinds in kind (the unit's
+ * channel i's in bits 2i, 2i + 1). */
+typedef struct rq_run {
+	int64_t n;
+	int kind;
+} rq_run;
+
+enum { RUNS_MAX = 8 };
+
+/* j's channels in units of g as runs of one requantization kind each
+ * (into run[], their count returned).  With rows of 4 (some channel has
+ * r = 0), a section of the channel loop per run saves each channel
+ * rq_chan_text's branch (3 instructions, 2 where r = 0) for 2 a column
+ * group (the next section's count), and costs a copy of the loop's text:
+ * at most RUNS_MAX sections.  Else one run, RQ_BRANCH where rows of 4. */
+static int rq_runs(const dsp_job *j, int g, rq_run *run)
+{
+	int64_t units = j->M / g;
+	int n = 0;
+	for (int64_t u = 0; u < units && j->rqwide; u++) {
+		int kind = 0;
+		for (int i = 0; i < g; i++) {
+			int64_t c = u * g + i;
+			int32_t sh = j->o.shift[j->o.nrq > 1 ? c : 0];
+			kind |= (sh < 0 ? RQ_ROUND : RQ_PLAIN) << 2 * i;
+		}
+		if (n > 0 && run[n - 1].kind == kind) {
+			run[n - 1].n++;
+			continue;
+		}
+		if (n == RUNS_MAX) {
+			n = RUNS_MAX + 1;
+			break;
+		}
+		run[n++] = (rq_run){1, kind};
+	}
+	if (n >= 1 && n <= RUNS_MAX)
+		return n;
+	int all = 0;
+	for (int i = 0; i < g; i++)
+		all |= (j->rqwide ? RQ_BRANCH : RQ_ROUND) << 2 * i;
+	run[0] = (rq_run){units, all};
+	return 1;
+}
+
+/* Section r of chans_asm's text (run r's channel pairs). */
+static void chans_section(asm_text *t, const dsp_job *j, int np, bool unroll, bool far, int r, int nrun,
+                          const rq_run *run)
+{
+	long long wrow = (long long)j->wrow;
+	chans_head(t, "ldrd $0, $2, [$6], #8\n", "mov $1, $0\nmov $3, $2\n", r, run->n);
+	if (!unroll)
+		put(t, "addw $12, $4, #%lld\n", wrow);
+	if (far)
+		col_ptr(t, 13, 2 * (long long)j->R4);
+	/* the table: in $12 when there is no end, else a 14th register */
+	tile_text(t, j, np, 12, unroll ? 12 : 19, far ? 13 : -1, unroll);
+	if (j->wbits != 1) /* past channel m + 1's row (at 1 bit the pair's row is done) */
+		put(t, "addw $4, $4, #%lld\n", wrow);
+	put(t, "ldrd $6, $7, [sp, #8]\n");
+	int rw = j->rqwide ? 16 : 12; /* bytes per row */
+	/* channel m + 1's outputs at an immediate offset, or (a plane past
+	 * STRB's 4095) from the output pointer moved on to them */
+	bool near = j->ystr_m + j->ystr_p <= 4095;
+	for (int i = 0; i < 2; i++) {
+		if (i == 1 && !near)
+			add_imm(t, 7, j->ystr_m);
+		/* s into $5 with rows of 4: the column pointer is reloaded per pair */
+		int acc[2] = {2 * i, 2 * i + 1};
+		long long off[2];
+		for (int k = 0; k < np; k++)
+			off[k] = (near ? i * j->ystr_m : 0) + k * j->ystr_p;
+		rq_chan_text(t, j, run->kind >> 2 * i & 3, rw * i, acc, off, np);
+	}
+	put(t, "add $6, $6, #%d\n", 2 * rw);
+	add_imm(t, 7, near ? 2 * j->ystr_m : j->ystr_m);
+	chans_tail(t, r == nrun - 1);
 }
 
 /* Every channel pair (M / 2 of them) for the two columns at p, as one
@@ -934,44 +1056,22 @@ static void rq_chan_text(asm_text *t, const dsp_job *j, int ro, const int *acc, 
  * comes from a pointer of its own, in the 14th register that packed
  * weights' table otherwise takes.  chans4_asm, one channel by four
  * columns, runs most layers; this one binary weights (two channels share
- * a byte), the last two columns, and layers with fewer than 4. */
-static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
+ * a byte), the last two columns or the last one (np 1: a 2x1 tile), and
+ * layers with fewer than 4.  Channels of both requantization kinds take
+ * a section of the loop per run of one kind (rq_runs). */
+static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 {
-	asm_text t = {.at = 0};
-	long long wrow = (long long)j->wrow;
-	chans_head(&t, "ldrd $0, $2, [$6], #8\n", "mov $1, $0\nmov $3, $2\n");
+	rq_run run[RUNS_MAX];
+	int nrun = rq_runs(j, 2, run);
+	asm_text t = {0};
 	/* up to 64 reduction elements unrolled whole: no loop, no end */
 	bool unroll = j->R4 <= 64;
 	/* column 1 beyond LDRD's reach (R4 > 514): a pointer of its own in
 	 * the 14th register, which packed weights' table takes */
-	bool far = !unroll && !j->lut && 2 * j->R4 - 8 > 1020;
-	if (!unroll)
-		put(&t, "addw $12, $4, #%lld\n", wrow);
-	if (far)
-		col_ptr(&t, 13, 2 * (long long)j->R4);
-	/* the table: in $12 when there is no end, else a 14th register */
-	tile_text(&t, j, 12, unroll ? 12 : 19, far ? 13 : -1, unroll);
-	if (j->wbits != 1) /* past channel m + 1's row (at 1 bit the pair's row is done) */
-		put(&t, "addw $4, $4, #%lld\n", wrow);
-	put(&t, "ldrd $6, $7, [sp, #8]\n");
-	int rw = j->rqwide ? 16 : 12; /* bytes per row */
-	/* channel m + 1's outputs at an immediate offset, or (a plane past
-	 * STRB's 4095) from the output pointer moved on to them */
-	bool near = j->ystr_m + j->ystr_p <= 4095;
-	for (int i = 0; i < 2; i++) {
-		if (i == 1 && !near)
-			add_imm(&t, 7, j->ystr_m);
-		/* s into $5 with rows of 4: the column pointer is reloaded per pair */
-		int acc[2] = {2 * i, 2 * i + 1};
-		long long off[2];
-		for (int k = 0; k < 2; k++)
-			off[k] = (near ? i * j->ystr_m : 0) + k * j->ystr_p;
-		rq_chan_text(&t, j, rw * i, acc, off, 2);
-	}
-	put(&t, "add $6, $6, #%d\n", 2 * rw);
-	add_imm(&t, 7, near ? 2 * j->ystr_m : j->ystr_m);
-	chans_tail(&t);
-	chans_call(f, j, &t, p, j->M / 2, far, !j->lut ? LUT_NONE : unroll ? LUT_R12 : LUT_FREE);
+	bool far = np == 2 && !unroll && !j->lut && 2 * j->R4 - 8 > 1020;
+	for (int r = 0; r < nrun; r++)
+		chans_section(&t, j, np, unroll, far, r, nrun, &run[r]);
+	chans_call(f, j, &t, p, run[0].n, far, !j->lut ? LUT_NONE : unroll ? LUT_R12 : LUT_FREE);
 }
 
 /* Whether chans4_asm can run j's channels four columns at a time: 8-,
@@ -996,6 +1096,71 @@ static void col4_ldrd(asm_text *t, const dsp_job *j, int k, int nptr)
 		put(t, "ldrd $8, $9, [$%d, #%lld]\n", col4_reg[g], (long long)(2 * j->R4 * at - 8));
 }
 
+/* Section r of chans4_asm's text (run r's channels). */
+static void chans4_section(asm_text *t, const dsp_job *j, bool unroll, int nptr, bool spill, int r, int nrun,
+                           const rq_run *run)
+{
+	long long wrow = (long long)j->wrow, cb = 2 * (long long)j->R4;
+	chans_head(t, "ldr $0, [$6], #4\n", "mov $1, $0\nmov $2, $0\nmov $3, $0\n", r, run->n);
+	if (spill)
+		put(t, "addw $9, $4, #%lld\nstr $9, [sp, #20]\n", wrow);
+	else if (!unroll)
+		put(t, "addw $12, $4, #%lld\n", wrow);
+	/* the other column pointers: $10 = column 2 (two pointers), or
+	 * $10, $11, $13 = columns 1, 2, 3 */
+	for (int g = 1; g < nptr; g++)
+		col_ptr(t, col4_reg[g], cb * (4 / nptr) * g);
+	if (!unroll)
+		put(t, "1:\n");
+	/* steps a trip: up to 16 (the loop test once per 256 MACs) */
+	int steps = unroll ? (int)(j->R4 / 4)
+	            : j->R4 % 64 == 0 ? 16
+	            : j->R4 % 32 == 0 ? 8
+	            : j->R4 % 16 == 0 ? 4
+	            : j->R4 % 8 == 0  ? 2
+	                              : 1;
+	int lut = unroll || spill ? 12 : 19; /* packed weights' table */
+	for (int st = 0; st < steps; st++) {
+		/* the weight pairs of 4 elements into $6, $7 */
+		if (j->wbits == 8)
+			put(t,
+			    "ldr $8, [$4], #4\n"
+			    "sxtb16 $6, $8\n"
+			    "sxtb16 $7, $8, ror #8\n");
+		else if (j->wbits == 4)
+			put(t,
+			    "ldrb $8, [$4], #2\n"
+			    "ldrb $9, [$4, #-1]\n"
+			    "ldr $6, [$%d, $8, lsl #2]\n"
+			    "ldr $7, [$%d, $9, lsl #2]\n",
+			    lut, lut);
+		else
+			put(t,
+			    "ldrb $8, [$4], #1\n"
+			    "add $8, $%d, $8, lsl #3\n"
+			    "ldrd $6, $7, [$8]\n",
+			    lut);
+		for (int k = 0; k < 4; k++) {
+			col4_ldrd(t, j, k, nptr);
+			put(t, "smlad $%d, $6, $8, $%d\nsmlad $%d, $7, $9, $%d\n", k, k, k, k);
+		}
+	}
+	if (spill)
+		put(t, "ldr $9, [sp, #20]\ncmp $4, $9\nbne 1b\n");
+	else if (!unroll)
+		put(t, "cmp $4, $12\nbne 1b\n");
+	put(t, "ldrd $6, $7, [sp, #8]\n");
+	/* s into $5 with rows of 4: the column pointer is reloaded per channel */
+	int acc[4] = {0, 1, 2, 3};
+	long long off[4];
+	for (int k = 0; k < 4; k++)
+		off[k] = k * j->ystr_p;
+	rq_chan_text(t, j, run->kind, 0, acc, off, 4);
+	put(t, "add $6, $6, #%d\n", j->rqwide ? 16 : 12);
+	add_imm(t, 7, j->ystr_m);
+	chans_tail(t, r == nrun - 1);
+}
+
 /* Every channel for the four columns at p, one channel at a time, as one
  * Thumb-2 loop: per 4 reduction elements the channel's two weight pairs
  * (at 8 bits one word unpacked by SXTB16 plain and rotated; packed
@@ -1009,71 +1174,23 @@ static void col4_ldrd(asm_text *t, const dsp_job *j, int k, int nptr)
  * one pointer reaches all four by LDRD's offsets while R4 <= 171, two
  * (columns 0-1 and 2-3) while R4 <= 514, else one each, the last in a
  * 14th register.  The state between channels lives in 24 bytes of stack,
- * as in chans_asm. */
+ * as in chans_asm, and so do the sections of rq_runs. */
 static void chans4_asm(be_fn *f, const dsp_job *j, LLVMValueRef p)
 {
-	asm_text t = {.at = 0};
-	long long wrow = (long long)j->wrow, cb = 2 * (long long)j->R4;
-	bool unroll = j->R4 <= 64;
+	rq_run run[RUNS_MAX];
+	int nrun = rq_runs(j, 1, run);
+	asm_text t = {0};
+	long long cb = 2 * (long long)j->R4;
 	int nptr = 6 * cb / 2 - 8 <= 1020 ? 1 : cb - 8 <= 1020 ? 2 : 4;
 	/* packed weights with four column pointers: the table takes the end
 	 * register ($12), and the loop compares against an end kept in the
-	 * asm's stack (one load a trip) */
+	 * asm's stack (one load a trip), or (up to 3x3x64, 144 steps of text)
+	 * is unrolled whole */
+	bool unroll = j->R4 <= 64 || (j->lut && nptr == 4 && j->R4 <= 576);
 	bool spill = j->lut && !unroll && nptr == 4;
-	chans_head(&t, "ldr $0, [$6], #4\n", "mov $1, $0\nmov $2, $0\nmov $3, $0\n");
-	if (spill)
-		put(&t, "addw $9, $4, #%lld\nstr $9, [sp, #20]\n", wrow);
-	else if (!unroll)
-		put(&t, "addw $12, $4, #%lld\n", wrow);
-	/* the other column pointers: $10 = column 2 (two pointers), or
-	 * $10, $11, $13 = columns 1, 2, 3 */
-	for (int g = 1; g < nptr; g++)
-		col_ptr(&t, col4_reg[g], cb * (4 / nptr) * g);
-	if (!unroll)
-		put(&t, "1:\n");
-	/* steps a trip: up to 8 (the loop test once per 128 MACs) */
-	int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 32 == 0 ? 8 : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
-	int lut = unroll || spill ? 12 : 19; /* packed weights' table */
-	for (int st = 0; st < steps; st++) {
-		/* the weight pairs of 4 elements into $6, $7 */
-		if (j->wbits == 8)
-			put(&t,
-			    "ldr $8, [$4], #4\n"
-			    "sxtb16 $6, $8\n"
-			    "sxtb16 $7, $8, ror #8\n");
-		else if (j->wbits == 4)
-			put(&t,
-			    "ldrb $8, [$4], #2\n"
-			    "ldrb $9, [$4, #-1]\n"
-			    "ldr $6, [$%d, $8, lsl #2]\n"
-			    "ldr $7, [$%d, $9, lsl #2]\n",
-			    lut, lut);
-		else
-			put(&t,
-			    "ldrb $8, [$4], #1\n"
-			    "add $8, $%d, $8, lsl #3\n"
-			    "ldrd $6, $7, [$8]\n",
-			    lut);
-		for (int k = 0; k < 4; k++) {
-			col4_ldrd(&t, j, k, nptr);
-			put(&t, "smlad $%d, $6, $8, $%d\nsmlad $%d, $7, $9, $%d\n", k, k, k, k);
-		}
-	}
-	if (spill)
-		put(&t, "ldr $9, [sp, #20]\ncmp $4, $9\nbne 1b\n");
-	else if (!unroll)
-		put(&t, "cmp $4, $12\nbne 1b\n");
-	put(&t, "ldrd $6, $7, [sp, #8]\n");
-	/* s into $5 with rows of 4: the column pointer is reloaded per channel */
-	int acc[4] = {0, 1, 2, 3};
-	long long off[4];
-	for (int k = 0; k < 4; k++)
-		off[k] = k * j->ystr_p;
-	rq_chan_text(&t, j, 0, acc, off, 4);
-	put(&t, "add $6, $6, #%d\n", j->rqwide ? 16 : 12);
-	add_imm(&t, 7, j->ystr_m);
-	chans_tail(&t);
-	chans_call(f, j, &t, p, j->M, nptr == 4, !j->lut ? LUT_NONE : unroll || spill ? LUT_R12 : LUT_FREE);
+	for (int r = 0; r < nrun; r++)
+		chans4_section(&t, j, unroll, nptr, spill, r, nrun, &run[r]);
+	chans_call(f, j, &t, p, run[0].n, nptr == 4, !j->lut ? LUT_NONE : unroll || spill ? LUT_R12 : LUT_FREE);
 }
 
 /* Requantize and store the tile's outputs. */
@@ -1102,8 +1219,8 @@ static void channels(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 	}
 	int64_t full = j->M / j->tm;
 	int rest = (int)(j->M % j->tm);
-	if (np == 2 && j->tm == 2 && chans_ok(j)) {
-		chans_asm(f, j, p);
+	if (np <= 2 && j->tm == 2 && chans_ok(j)) {
+		chans_asm(f, j, p, np);
 		full = 0;
 	}
 	if (full > 0) {
@@ -1458,7 +1575,7 @@ static void dw_row_asm(be_fn *f, const dw_geom *g, LLVMValueRef p, LLVMValueRef 
 	static const char *third0[3] = {"smlabb", "smlatb", "smlabb"}; /* w2 x lo */
 	static const char *third1[3] = {"smlabt", "smlatt", "smlabt"}; /* w2 x hi (stride 1) */
 	bool s1 = g->s[1] == 1;
-	asm_text t = {.at = 0};
+	asm_text t = {0};
 	put(&t, "1:\n");
 	for (int kh = 0; kh < 3; kh++) {
 		long long rb = (long long)(kh * g->pw * 2);

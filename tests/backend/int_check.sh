@@ -101,7 +101,7 @@ compare() {
 	echo "$name: ok ($n outputs identical)"
 }
 
-for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias x86_edges; do
+for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias x86_edges dsp_runs; do
 	model=models/$m.onnx
 	if ! "$qgtc" "$model" --emit ir -o "$m.qir" ||
 	   ! grep -Eq '= (conv|matmul)\(.*rq_mult=' "$m.qir"; then
@@ -283,7 +283,7 @@ if [ $arm_tools = 1 ]; then
 	# four, interior and edge columns, the bordered depthwise plane, the
 	# per-row kernel, i16 activations), bit-exact on the M4, and their
 	# objects import nothing
-	for m in conv_u8 conv_i16 matmul3d mixed_i8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_pm1 dsp_plane dsp_four4 dsp_w2 quant_edges rq_ties dw_mixed neon_dw dw_i8 conv1d_u8w wide_i16 os_paths fine_bias; do
+	for m in conv_u8 conv_i16 matmul3d mixed_i8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_pm1 dsp_plane dsp_four4 dsp_w2 quant_edges rq_ties dw_mixed neon_dw dw_i8 conv1d_u8w wide_i16 os_paths fine_bias dsp_runs; do
 		simd_validate $m armv7em -Os
 	done
 	for m in dsp_w2 neon_dw conv_i16; do

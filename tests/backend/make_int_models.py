@@ -736,6 +736,41 @@ def main(outdir):
     md.save(outdir, (2, 13, 21, 37), b, extra=[c, c2, e, f1, f2, f3, f4, s, ap, gp, cm1, cm2, f5, c3, c4, c5])
 
 
+    # Channel loops in sections (l_int_dsp.c's rq_runs): per-channel
+    # multipliers below 1/2 (r >= 1), in [1/2, 1) (r = 0) and above 1 (left
+    # shifts) in runs.  8-bit weights, 20 channels in 5 runs over 49 pixels
+    # (12 four-column tiles and one column, whose channel pairs form 6
+    # runs, some of mixed pairs); ternary ones alternating by pairs over 18
+    # channels (more runs of channels and of pairs than sections: the
+    # per-channel branch) over 35 pixels (8 tiles, two columns and one);
+    # 4-bit ones, 11 channels in 2 runs (5 pairs and a last channel), R =
+    # 162 (a loop, not unrolled).
+    md = Model("dsp_runs", 27)
+    x = md.qdq("x", 0.05, 3, I8)
+    mult = np.full(20, 0.3)
+    mult[[1, 3]] = [0.05, 0.45]
+    mult[[5, 6]] = [0.6, 0.9]
+    mult[13] = 1.5
+    y1 = md.qdq(md.coded_conv(x, 0.05, md.rng.integers(-100, 101, size=(20, 16, 1, 1)).astype(np.int8),
+                              (mult * 0.2 / 0.05).astype(np.float32), np.zeros(20, np.int8), 2000), 0.2, -2, I8)
+    mult = np.where(np.arange(18) // 2 % 2 == 0, 0.2, 0.7)
+    mult[[7, 11]] = [3.0, 0.25]
+    y2 = md.qdq(md.coded_conv(y1, 0.2, md.rng.integers(-1, 2, size=(18, 20, 1, 3)).astype(np.int8),
+                              (mult * 0.3 / 0.2).astype(np.float32), np.zeros(18, np.int8), 300), 0.3, 1, I8)
+    mult = np.array([0.1, 0.2, 0.3, 0.4, 0.15, 0.25, 0.6, 0.8, 1.2, 0.7, 2.0])
+    y3 = md.qdq(md.coded_conv(y2, 0.3, md.rng.integers(-7, 8, size=(11, 18, 3, 3)).astype(np.int8),
+                              (mult * 0.5 / 0.3).astype(np.float32), np.zeros(11, np.int8), 300,
+                              pads=[1, 1, 1, 1]), 0.5, 0, I8)
+    # ternary, 7x7 over 16 channels: R = 784, beyond what the four-column
+    # loop unrolls with packed weights (576), whose table then takes the
+    # loop end's register (the end from the asm's stack)
+    mult = np.array([0.1, 0.3, 0.7, 0.2, 0.05])
+    y4 = md.qdq(md.coded_conv(x, 0.05, md.rng.integers(-1, 2, size=(5, 16, 7, 7)).astype(np.int8),
+                              (mult * 0.4 / 0.05).astype(np.float32), np.zeros(5, np.int8), 300,
+                              pads=[3, 3, 3, 3]), 0.4, -1, I8)
+    md.save(outdir, (1, 16, 7, 7), y3, extra=[y1, y2, y4])
+
+
 if __name__ == "__main__":
     if len(sys.argv) != 2:
         sys.stderr.write(__doc__)
