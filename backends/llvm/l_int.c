@@ -874,13 +874,13 @@ static int quantize_x86(be_fn *f, const ir_node *n, int64_t lo, int64_t hi)
 		} else {
 			xl = be_load_first(f, vf, px, 4, tail, NULL);
 		}
-		/* the product, or the quotient where a lane is near a half */
+		/* the product, or the quotient where a lane is near a half:
+		 * d = |r - roundeven(r)| <= 0.5, so |d - 0.5| < 2^-12 is d >
+		 * 0.5 - 2^-12 (exact in f32; NaN and infinities compare false) */
 		LLVMValueRef r = LLVMBuildFMul(b, xl, rvec, "");
 		LLVMValueRef ri = be_intr(f, "llvm.roundeven", &vf, 1, &r, 1);
 		LLVMValueRef d = be_intr(f, "llvm.fabs", &vf, 1, (LLVMValueRef[]){LLVMBuildFSub(b, r, ri, "")}, 1);
-		d = be_intr(f, "llvm.fabs", &vf, 1, (LLVMValueRef[]){LLVMBuildFSub(b, d, be_splat(f, vf, be_cf(f, 0.5f)), "")},
-		            1);
-		LLVMValueRef near = LLVMBuildFCmp(b, LLVMRealOLT, d, be_splat(f, vf, be_cf(f, 1.0f / 4096)), "");
+		LLVMValueRef near = LLVMBuildFCmp(b, LLVMRealOGT, d, be_splat(f, vf, be_cf(f, 0.5f - 1.0f / 4096)), "");
 		LLVMValueRef any = LLVMBuildICmp(b, LLVMIntNE, LLVMBuildBitCast(b, near, LLVMInt16TypeInContext(f->ctx), ""),
 		                                 LLVMConstInt(LLVMInt16TypeInContext(f->ctx), 0, 0), "");
 		LLVMBasicBlockRef here = LLVMGetInsertBlock(b);
