@@ -610,8 +610,11 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
  * When every channel shifts right (r >= 1) and none left, a row is (M,
  * kc, r); else (*wide) (M, kc, r, s) with s = 1 + left | [r >= 1] << 8:
  * the doubling and left shift as one LSL by s's low byte, and the sign
- * step only where r >= 1 rounds. */
-bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, bool *usat, bool *wide)
+ * step only where r >= 1 rounds.  With sign (per channel +-1, for sums
+ * of negated weights), rows of 4 whatever the shifts, s = sign * 2^(1 +
+ * left): the doubling, the left shift and the sign as one MUL. */
+bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, LLVMValueRef *tab, bool *usat,
+                bool *wide)
 {
 	int n = o->nrq;
 	if (!o->k.requant || o->amax < 0 || n < 1 || (n > 1 && n != nchan) ||
@@ -620,7 +623,7 @@ bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, boo
 		return false;
 	int lf, r;
 	int32_t k;
-	*wide = false;
+	*wide = sign != NULL;
 	for (int i = 0; i < n; i++) {
 		if (!bounded_chan(o, i, &lf, &r, &k) || o->mult[i] < 0)
 			return false;
@@ -636,7 +639,9 @@ bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, LLVMValueRef *tab, boo
 		rows[w * c] = o->mult[i];
 		rows[w * c + 1] = k;
 		rows[w * c + 2] = r;
-		if (*wide)
+		if (sign)
+			rows[w * c + 3] = sign[c] * (1 << (1 + lf));
+		else if (*wide)
 			rows[w * c + 3] = (1 + lf) | (r >= 1) << 8;
 	}
 	*tab = be_table_i32(f, rows, w * nchan);

@@ -96,6 +96,7 @@ struct dsp_job {
 	LLVMValueRef lut;         /* be_dsp_lut(wbits) below 8 bits, else NULL */
 	bool any_neg;             /* some channel stored negated: */
 	LLVMValueRef sign;        /* i32 [M] +1/-1, or NULL */
+	int32_t *sg;              /* the same on the host (malloc'd), or NULL */
 	LLVMValueRef w;           /* packed rows: [M][wrow] */
 	LLVMValueRef bias;        /* i32 [M] */
 	LLVMValueRef col[TILE_MAX]; /* tp columns of [R4], on the stack */
@@ -118,6 +119,7 @@ struct dsp_job {
 	LLVMValueRef rq;          /* be_rq_rows' table (chans_asm), or NULL */
 	bool usat;
 	bool rqwide;              /* be_rq_rows' rows of 4 (left shifts, r = 0) */
+	bool rqmul;               /* rows of 4 whose s is the multiplier sign * 2^(1 + left) */
 };
 
 /* NEON: W' as i8 rows padded with zeros to R4, a multiple of 16 (one q
@@ -300,7 +302,10 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	j->sign = j->any_neg ? be_table_i32(f, sg, M) : NULL;
 	free(wb);
 	free(bb);
-	free(sg);
+	if (j->any_neg)
+		j->sg = sg;
+	else
+		free(sg);
 	free(neg);
 	return j->bias && (!j->any_neg || j->sign) && (bits == 8 || j->lut) ? 0 : -1;
 }
@@ -818,13 +823,13 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	tile_sign(f, j, m, nm, np, acc);
 }
 
-/* Whether chans_asm can run j's channel pairs: no negated channel, rows
- * and output offsets within Thumb-2's 12-bit immediates, be_rq_rows'
- * case. */
+/* Whether chans_asm can run j's channel pairs: negated channels only
+ * with their signs in the rows (rqmul), rows and output offsets within
+ * Thumb-2's 12-bit immediates, be_rq_rows' case. */
 static bool chans_ok(const dsp_job *j)
 {
-	return j->rq && !j->simd && !j->any_neg && j->M >= 2 && j->wrow <= 4095 && 2 * j->ystr_m <= 65535 &&
-	       j->ystr_p <= 4095;
+	return j->rq && !j->simd && (!j->any_neg || j->rqmul) && j->M >= 2 && j->wrow <= 4095 &&
+	       2 * j->ystr_m <= 65535 && j->ystr_p <= 4095;
 }
 
 /* $reg += v (0 <= v <= 65535): ADDW's 12-bit immediate, else through
@@ -930,36 +935,46 @@ enum { RQ_ROUND, RQ_PLAIN, RQ_BRANCH };
  * SMMLAR(a2, M); t >>= r; SSAT/USAT; STRB (6 instructions).  The r = 0
  * case (RQ_PLAIN) neither rounds nor shifts: t = SMMLAR(acc << (1 +
  * left), M) + kc in one SMMLAR (4).  RQ_BRANCH has both, a branch on s's
- * bit 8 picking one per channel (3 more instructions). */
+ * bit 8 picking one per channel (3 more instructions).  With rqmul, a2 =
+ * acc * s in both (s = +-2^(1 + left): a negated channel's sum negated
+ * back in the same instruction), and the branch tests r. */
 static void rq_chan_text(asm_text *t, const dsp_job *j, int kind, int ro, const int *acc, const long long *off, int n)
 {
 	const char *sat = j->usat ? "usat" : "ssat";
+	/* a2: the doubling (and left shift) by LSL, or by MUL with s, which
+	 * also carries the channel's sign (rqmul) */
+	const char *a2op = j->rqmul ? "mul" : "lsl", *a2r = j->rqmul ? "$5" : "#1";
 	if (kind == RQ_BRANCH)
-		put(t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\ntst $5, #256\nbeq 3f\n", ro, ro + 8);
+		put(t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\n%s\nbeq 3f\n", ro, ro + 8,
+		    j->rqmul ? "cmp $10, #0" : "tst $5, #256");
 	else if (kind == RQ_PLAIN)
 		put(t, "ldrd $8, $9, [$6, #%d]\nldr $5, [$6, #%d]\n", ro, ro + 12);
+	else if (j->rqmul)
+		put(t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\n", ro, ro + 8);
 	else
 		put(t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", ro, ro + 8);
-	for (int k = 0; k < n && kind != RQ_PLAIN; k++)
+	for (int k = 0; k < n && kind != RQ_PLAIN; k++) {
+		put(t, "%s $11, $%d, %s\n", a2op, acc[k], a2r);
 		put(t,
-		    "lsl $11, $%d, #1\n"
 		    "add $%d, $9, $11, asr #31\n"
 		    "smmlar $%d, $11, $8, $%d\n"
 		    "asr $%d, $%d, $10\n"
 		    "%s $%d, #8, $%d\n"
 		    "strb $%d, [$7, #%lld]\n",
-		    acc[k], acc[k], acc[k], acc[k], acc[k], acc[k], sat, acc[k], acc[k], acc[k], off[k]);
+		    acc[k], acc[k], acc[k], acc[k], acc[k], sat, acc[k], acc[k], acc[k], off[k]);
+	}
 	if (kind == RQ_ROUND)
 		return;
 	if (kind == RQ_BRANCH)
 		put(t, "b 4f\n3:\n");
-	for (int k = 0; k < n; k++)
+	for (int k = 0; k < n; k++) {
+		put(t, "%s $11, $%d, $5\n", a2op, acc[k]);
 		put(t,
-		    "lsl $11, $%d, $5\n"
 		    "smmlar $%d, $11, $8, $9\n"
 		    "%s $%d, #8, $%d\n"
 		    "strb $%d, [$7, #%lld]\n",
-		    acc[k], acc[k], sat, acc[k], acc[k], acc[k], off[k]);
+		    acc[k], sat, acc[k], acc[k], acc[k], off[k]);
+	}
 	if (kind == RQ_BRANCH)
 		put(t, "4:\n");
 }
@@ -1075,12 +1090,13 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 }
 
 /* Whether chans4_asm can run j's channels four columns at a time: 8-,
- * 4- or 2-bit weights (binary ones pair channels in a byte), no negated
- * channel, be_rq_rows' case, the four outputs of a channel within STRB's
- * 12-bit offsets, at least four columns, four columns' stack. */
+ * 4- or 2-bit weights (binary ones pair channels in a byte), negated
+ * channels only as chans_ok says, be_rq_rows' case, the four outputs of a
+ * channel within STRB's 12-bit offsets, at least four columns, four
+ * columns' stack. */
 static bool chans4_ok(const dsp_job *j)
 {
-	return j->rq && !j->simd && !j->any_neg && j->wbits != 1 && j->wrow <= 4095 &&
+	return j->rq && !j->simd && (!j->any_neg || j->rqmul) && j->wbits != 1 && j->wrow <= 4095 &&
 	       j->ystr_m <= 65535 && 3 * j->ystr_p <= 4095 && j->P >= 4 && 4 * (j->R4 + 15) * 2 <= 16384;
 }
 
@@ -1795,7 +1811,7 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	bool usat, wide, any[2] = {false, false};
 	for (int64_t i = 0; f->mcu && o.nrq == C && i < C; i++)
 		any[o.shift[i] >= 0] = true;
-	split = any[0] && any[1] && be_rq_rows(f, &o, C, &rqt, &usat, &wide);
+	split = any[0] && any[1] && be_rq_rows(f, &o, C, NULL, &rqt, &usat, &wide);
 	if (split) {
 		LLVMValueRef at = be_mul(f, c, 4);
 		for (int i = 0; i < 4; i++)
@@ -2470,6 +2486,16 @@ static bool job_setup(be_fn *f, dsp_job *j)
 	return j->tp * (j->R + 15) * (j->simd ? 1 : 2) <= 16384;
 }
 
+/* be_rq_rows' table for the Thumb-2 channel loops (Cortex-M), with the
+ * signs of negated channels in its multipliers (rqmul); NULL when the
+ * requantization needs more than the loops' sequences. */
+static void job_rows(be_fn *f, dsp_job *j)
+{
+	if (j->simd || !f->mcu || !be_rq_rows(f, &j->o, j->M, j->sg, &j->rq, &j->usat, &j->rqwide))
+		j->rq = NULL;
+	j->rqmul = j->rq && j->sg;
+}
+
 int be_dsp_conv(be_fn *f, const ir_node *n)
 {
 	if (!f->dsp && !f->isimd)
@@ -2535,8 +2561,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	j->x = be_ptr(f, xv);
 	j->y = be_ptr(f, n->out[0]);
 	j->ystr_m = j->P, j->ystr_p = 1;
-	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat, &j->rqwide))
-		j->rq = NULL;
+	job_rows(f, j);
 	if (chans4_ok(j))
 		j->tp = 4;
 	j->fill = fill_conv;
@@ -2550,6 +2575,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	end_cols(f, j);
 	rc = 0;
 done:
+	free(j->sg);
 	be_iop_free(&j->o);
 	return rc;
 }
@@ -2587,8 +2613,7 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	j->x = be_ptr(f, av);
 	j->y = be_ptr(f, n->out[0]);
 	j->ystr_m = 1, j->ystr_p = Nc;
-	if (!j->simd && f->mcu && !be_rq_rows(f, &j->o, j->M, &j->rq, &j->usat, &j->rqwide))
-		j->rq = NULL;
+	job_rows(f, j);
 	if (chans4_ok(j))
 		j->tp = 4;
 	j->xbase = be_ci(f, 0);
@@ -2599,6 +2624,7 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	end_cols(f, j);
 	rc = 0;
 done:
+	free(j->sg);
 	be_iop_free(&j->o);
 	return rc;
 }

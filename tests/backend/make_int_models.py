@@ -740,11 +740,13 @@ def main(outdir):
     # multipliers below 1/2 (r >= 1), in [1/2, 1) (r = 0) and above 1 (left
     # shifts) in runs.  8-bit weights, 20 channels in 5 runs over 49 pixels
     # (12 four-column tiles and one column, whose channel pairs form 6
-    # runs, some of mixed pairs); ternary ones alternating by pairs over 18
-    # channels (more runs of channels and of pairs than sections: the
-    # per-channel branch) over 35 pixels (8 tiles, two columns and one);
-    # 4-bit ones, 11 channels in 2 runs (5 pairs and a last channel), R =
-    # 162 (a loop, not unrolled).
+    # runs, some of mixed pairs); 2-bit affine ones alternating by pairs
+    # over 18 channels (more runs of channels and of pairs than sections:
+    # the per-channel branch), whose zero points of 1 put w - zw in [-1, 2]
+    # (stored negated, the sign in the rows' multipliers), over 35 pixels
+    # (8 tiles, two columns and one); 4-bit ones around zero points 7
+    # (negated) and 8, 11 channels in 2 runs (5 pairs and a last channel),
+    # R = 162 (a loop, not unrolled).
     md = Model("dsp_runs", 27)
     x = md.qdq("x", 0.05, 3, I8)
     mult = np.full(20, 0.3)
@@ -755,11 +757,13 @@ def main(outdir):
                               (mult * 0.2 / 0.05).astype(np.float32), np.zeros(20, np.int8), 2000), 0.2, -2, I8)
     mult = np.where(np.arange(18) // 2 % 2 == 0, 0.2, 0.7)
     mult[[7, 11]] = [3.0, 0.25]
-    y2 = md.qdq(md.coded_conv(y1, 0.2, md.rng.integers(-1, 2, size=(18, 20, 1, 3)).astype(np.int8),
-                              (mult * 0.3 / 0.2).astype(np.float32), np.zeros(18, np.int8), 300), 0.3, 1, I8)
+    y2 = md.qdq(md.coded_conv(y1, 0.2, md.rng.integers(0, 4, size=(18, 20, 1, 3)).astype(np.uint8),
+                              (mult * 0.3 / 0.2).astype(np.float32),
+                              np.where(np.arange(18) % 3 == 0, 1, 2).astype(np.uint8), 300), 0.3, 1, I8)
     mult = np.array([0.1, 0.2, 0.3, 0.4, 0.15, 0.25, 0.6, 0.8, 1.2, 0.7, 2.0])
-    y3 = md.qdq(md.coded_conv(y2, 0.3, md.rng.integers(-7, 8, size=(11, 18, 3, 3)).astype(np.int8),
-                              (mult * 0.5 / 0.3).astype(np.float32), np.zeros(11, np.int8), 300,
+    y3 = md.qdq(md.coded_conv(y2, 0.3, md.rng.integers(0, 16, size=(11, 18, 3, 3)).astype(np.uint8),
+                              (mult * 0.5 / 0.3).astype(np.float32),
+                              np.array([7, 8, 7, 7, 8, 8, 7, 8, 7, 7, 8], np.uint8), 300,
                               pads=[1, 1, 1, 1]), 0.5, 0, I8)
     # ternary, 7x7 over 16 channels: R = 784, beyond what the four-column
     # loop unrolls with packed weights (576), whose table then takes the
