@@ -1186,7 +1186,8 @@ static void chans4_section(asm_text *t, const dsp_job *j, bool unroll, int nptr,
  * bits, 16 at 4 (chans_asm's 2x2 tile, whose two channels take twice the
  * unpacking, needs 16, 16 and 18); then the four outputs requantized as
  * chans_asm does.  Packed weights' table is $12 when the reduction is
- * unrolled whole, else a 14th register.  The columns are 2 * R4 bytes apart:
+ * unrolled whole or its end kept on the stack, else a 14th register.  The
+ * columns are 2 * R4 bytes apart:
  * one pointer reaches all four by LDRD's offsets while R4 <= 171, two
  * (columns 0-1 and 2-3) while R4 <= 514, else one each, the last in a
  * 14th register.  The state between channels lives in 24 bytes of stack,
