@@ -96,7 +96,8 @@ struct dsp_job {
 	LLVMValueRef lut;         /* be_dsp_lut(wbits) below 8 bits, else NULL */
 	bool any_neg;             /* some channel stored negated: */
 	LLVMValueRef sign;        /* i32 [M] +1/-1, or NULL */
-	int32_t *sg;              /* the same on the host (malloc'd), or NULL */
+	int32_t *sg;              /* the same on the host (malloc'd; be_rq_rows puts it in
+	                           * the rows' multipliers), or NULL */
 	LLVMValueRef w;           /* packed rows: [M][wrow] */
 	LLVMValueRef bias;        /* i32 [M] */
 	LLVMValueRef col[TILE_MAX]; /* tp columns of [R4], on the stack */
@@ -118,8 +119,7 @@ struct dsp_job {
 	int32_t zx;
 	LLVMValueRef rq;          /* be_rq_rows' table (chans_asm), or NULL */
 	bool usat;
-	bool rqwide;              /* be_rq_rows' rows of 4 (left shifts, r = 0) */
-	bool rqmul;               /* rows of 4 whose s is the multiplier sign * 2^(1 + left) */
+	bool rqwide;              /* be_rq_rows' rows of 4 (left shifts, r = 0, or sg) */
 };
 
 /* NEON: W' as i8 rows padded with zeros to R4, a multiple of 16 (one q
@@ -823,13 +823,12 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	tile_sign(f, j, m, nm, np, acc);
 }
 
-/* Whether chans_asm can run j's channel pairs: negated channels only
- * with their signs in the rows (rqmul), rows and output offsets within
- * Thumb-2's 12-bit immediates, be_rq_rows' case. */
+/* Whether chans_asm can run j's channel pairs: rows and output offsets
+ * within Thumb-2's 12-bit immediates, be_rq_rows' case (whose rows carry
+ * negated channels' signs, job_rows). */
 static bool chans_ok(const dsp_job *j)
 {
-	return j->rq && !j->simd && (!j->any_neg || j->rqmul) && j->M >= 2 && j->wrow <= 4095 &&
-	       2 * j->ystr_m <= 65535 && j->ystr_p <= 4095;
+	return j->rq && !j->simd && j->M >= 2 && j->wrow <= 4095 && 2 * j->ystr_m <= 65535 && j->ystr_p <= 4095;
 }
 
 /* $reg += v (0 <= v <= 65535): ADDW's 12-bit immediate, else through
@@ -935,21 +934,23 @@ enum { RQ_ROUND, RQ_PLAIN, RQ_BRANCH };
  * SMMLAR(a2, M); t >>= r; SSAT/USAT; STRB (6 instructions).  The r = 0
  * case (RQ_PLAIN) neither rounds nor shifts: t = SMMLAR(acc << (1 +
  * left), M) + kc in one SMMLAR (4).  RQ_BRANCH has both, a branch on s's
- * bit 8 picking one per channel (3 more instructions).  With rqmul, a2 =
- * acc * s in both (s = +-2^(1 + left): a negated channel's sum negated
- * back in the same instruction), and the branch tests r. */
+ * bit 8 picking one per channel (3 more instructions).  Where some
+ * channel is stored negated (j->sg), a2 = acc * s in both (s = +-2^(1 +
+ * left): a negated channel's sum negated back in the same instruction),
+ * and the branch tests r. */
 static void rq_chan_text(asm_text *t, const dsp_job *j, int kind, int ro, const int *acc, const long long *off, int n)
 {
 	const char *sat = j->usat ? "usat" : "ssat";
 	/* a2: the doubling (and left shift) by LSL, or by MUL with s, which
-	 * also carries the channel's sign (rqmul) */
-	const char *a2op = j->rqmul ? "mul" : "lsl", *a2r = j->rqmul ? "$5" : "#1";
+	 * also carries the channel's sign */
+	bool mul = j->sg != NULL;
+	const char *a2op = mul ? "mul" : "lsl", *a2r = mul ? "$5" : "#1";
 	if (kind == RQ_BRANCH)
 		put(t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\n%s\nbeq 3f\n", ro, ro + 8,
-		    j->rqmul ? "cmp $10, #0" : "tst $5, #256");
+		    mul ? "cmp $10, #0" : "tst $5, #256");
 	else if (kind == RQ_PLAIN)
 		put(t, "ldrd $8, $9, [$6, #%d]\nldr $5, [$6, #%d]\n", ro, ro + 12);
-	else if (j->rqmul)
+	else if (mul)
 		put(t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\n", ro, ro + 8);
 	else
 		put(t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", ro, ro + 8);
@@ -993,13 +994,14 @@ enum { RUNS_MAX = 8 };
  * (into run[], their count returned).  With rows of 4 (some channel has
  * r = 0), a section of the channel loop per run saves each channel
  * rq_chan_text's branch (3 instructions, 2 where r = 0) for 2 a column
- * group (the next section's count), and costs a copy of the loop's text:
- * at most RUNS_MAX sections.  Else one run, RQ_BRANCH where rows of 4. */
+ * group (the next section's count, a MOVW: up to 65535 units), and costs a
+ * copy of the loop's text: at most RUNS_MAX sections.  Else one run,
+ * RQ_BRANCH where rows of 4. */
 static int rq_runs(const dsp_job *j, int g, rq_run *run)
 {
 	int64_t units = j->M / g;
 	int n = 0;
-	for (int64_t u = 0; u < units && j->rqwide; u++) {
+	for (int64_t u = 0; u < units && j->rqwide && units <= 65535; u++) {
 		int kind = 0;
 		for (int i = 0; i < g; i++) {
 			int64_t c = u * g + i;
@@ -1090,13 +1092,12 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 }
 
 /* Whether chans4_asm can run j's channels four columns at a time: 8-,
- * 4- or 2-bit weights (binary ones pair channels in a byte), negated
- * channels only as chans_ok says, be_rq_rows' case, the four outputs of a
- * channel within STRB's 12-bit offsets, at least four columns, four
- * columns' stack. */
+ * 4- or 2-bit weights (binary ones pair channels in a byte), be_rq_rows'
+ * case, the four outputs of a channel within STRB's 12-bit offsets, at
+ * least four columns, four columns' stack. */
 static bool chans4_ok(const dsp_job *j)
 {
-	return j->rq && !j->simd && (!j->any_neg || j->rqmul) && j->wbits != 1 && j->wrow <= 4095 &&
+	return j->rq && !j->simd && j->wbits != 1 && j->wrow <= 4095 &&
 	       j->ystr_m <= 65535 && 3 * j->ystr_p <= 4095 && j->P >= 4 && 4 * (j->R4 + 15) * 2 <= 16384;
 }
 
@@ -2488,13 +2489,12 @@ static bool job_setup(be_fn *f, dsp_job *j)
 }
 
 /* be_rq_rows' table for the Thumb-2 channel loops (Cortex-M), with the
- * signs of negated channels in its multipliers (rqmul); NULL when the
+ * signs of negated channels (j->sg) in its multipliers; NULL when the
  * requantization needs more than the loops' sequences. */
 static void job_rows(be_fn *f, dsp_job *j)
 {
 	if (j->simd || !f->mcu || !be_rq_rows(f, &j->o, j->M, j->sg, &j->rq, &j->usat, &j->rqwide))
 		j->rq = NULL;
-	j->rqmul = j->rq && j->sg;
 }
 
 int be_dsp_conv(be_fn *f, const ir_node *n)
