@@ -47,17 +47,18 @@ typedef struct pass_info {
 	                             * pass_options.batch is bound after it */
 } pass_info;
 
-#define PASS_DEFAULT_PIPELINE "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,fold-pad,dce"
+/* The front every pipeline below starts with. */
+#define PASS_FRONT_PIPELINE "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants"
+#define PASS_DEFAULT_PIPELINE PASS_FRONT_PIPELINE ",fold-pad,dce"
 /* What compile, run, eval and validate run on a float model: the default
  * with batchnorm folded into the conv or gemm before it (training keeps
  * the default, where batchnorm stays live). */
-#define PASS_INFER_PIPELINE "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,bnfold,fold-pad,dce"
+#define PASS_INFER_PIPELINE PASS_FRONT_PIPELINE ",bnfold,fold-pad,dce"
 /* What the driver runs when quantization is asked for (-b, --bits, --scheme). */
 /* quantize-act does nothing unless activations are asked for (-a), io-int
  * nothing without --io int. */
-#define PASS_QUANT_PIPELINE                                                                  \
-	"shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,bnfold,quantize,quantize-act,fold-qdq," \
-	"fold-pad,io-int,dce,bitpack"
+#define PASS_QUANT_PIPELINE \
+	PASS_FRONT_PIPELINE ",dce,bnfold,quantize,quantize-act,fold-qdq,fold-pad,io-int,dce,bitpack"
 
 /* Add a pass defined above passes/ to the registry (once, before any
  * pipeline naming it is checked or run; p must outlive them).  0, or -1

@@ -36,6 +36,7 @@
 #ifndef QGTC_QGT_QGT_H
 #define QGTC_QGT_QGT_H
 
+#include "pass.h"
 #include "quant.h"
 #include "train.h"
 
@@ -317,16 +318,14 @@ int qgt_register_passes(void);
  * after it: fold-constants then folds what depends on the bound batch
  * (a Reshape to Shape(x)[0], -1), as the quantization pipeline's first
  * fold-constants does. */
-#define QGT_PIPELINE                                                                        \
-	"shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,qgt,fold-constants,dce,bnfold,quantize," \
-	"quantize-act,fold-qdq,io-int,dce,bitpack"
+#define QGT_PIPELINE \
+	PASS_FRONT_PIPELINE ",dce,qgt,fold-constants,dce,bnfold,quantize,quantize-act,fold-qdq,io-int,dce,bitpack"
 /* With --flash-budget: bitalloc chooses each layer's bits first. */
-#define QGT_BUDGET_PIPELINE                                                                   \
-	"shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,bitalloc,qgt,fold-constants,dce,bnfold," \
-	"quantize,quantize-act,fold-qdq,io-int,dce,bitpack"
-#define QGT_BUDGET_QUANT_PIPELINE                                                             \
-	"shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,bitalloc,bnfold,quantize,quantize-act," \
-	"fold-qdq,io-int,dce,bitpack"
+#define QGT_BUDGET_PIPELINE                                                                    \
+	PASS_FRONT_PIPELINE ",dce,bitalloc,qgt,fold-constants,dce,bnfold,quantize,quantize-act,fold-qdq,io-int,dce," \
+	                    "bitpack"
+#define QGT_BUDGET_QUANT_PIPELINE \
+	PASS_FRONT_PIPELINE ",dce,bitalloc,bnfold,quantize,quantize-act,fold-qdq,io-int,dce,bitpack"
 
 /* ------------------------------------------------------- histograms */
 

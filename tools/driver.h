@@ -42,7 +42,7 @@ typedef struct drv_options {
 
 	drv_emit emit;
 	const char *out_file;       /* -o; NULL: stdout */
-	const char *pipeline;       /* --passes, or PASS_DEFAULT_PIPELINE */
+	const char *pipeline;       /* --passes, or PASS_QUANT/INFER/DEFAULT_PIPELINE by command */
 	bool print_after_all;       /* --print-ir-after-all */
 	const char *print_after;    /* --print-ir-after; NULL if not given */
 	long ir_max_inline;         /* --ir-weights: 8 (elided) or -1 (full) */
