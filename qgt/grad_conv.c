@@ -2,8 +2,8 @@
  * of samples, parallel over the batch), gemm and matmul (sgemm). */
 #include <string.h>
 
-#include "kernel.h"
 #include "blas.h"
+#include "kernel.h"
 #include "train_internal.h"
 
 /* ---------------------------------------------------------------- conv */
@@ -311,8 +311,8 @@ static void conv_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 			/* Y[g] (mg x ns*p) = W[g] (mg x k) * cols (k x ns*p); the
 			 * scatter to [sample][channel][pixel] adds the bias. */
 			qgt_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->mg, (int)ld, (int)s->k,
-			            1.0f, j->w + gi * s->mg * s->k, (int)s->k, src, (int)ld, 1.0f, tmp,
-			            (int)ld);
+			          1.0f, j->w + gi * s->mg * s->k, (int)s->k, src, (int)ld, 1.0f, tmp,
+			          (int)ld);
 			for (int64_t q = 0; q < ns; q++)
 				for (int64_t m = 0; m < s->mg; m++) {
 					int64_t ch = gi * s->mg + m;
@@ -406,8 +406,8 @@ static void conv_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 				db[gi * s->mg + m] += row_sum(dyg + m * ld, ld);
 			/* dW[g] += dY[g] (mg x ns*p) * cols^T (ns*p x k) */
 			qgt_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->mg, (int)s->k, (int)ld,
-			            1.0f, dyg, (int)ld, src, (int)ld, 1.0f, dw + gi * s->mg * s->k,
-			            (int)s->k);
+			          1.0f, dyg, (int)ld, src, (int)ld, 1.0f, dw + gi * s->mg * s->k,
+			          (int)s->k);
 			if (!j->dx)
 				continue;
 			/* dcol = W[g]^T (k x mg) * dY[g] (mg x ns*p), then scattered
@@ -415,13 +415,13 @@ static void conv_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 			float *dxg = j->dx + b0 * chw + gi * cghw;
 			if (s->direct && ns == 1) {
 				qgt_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->k, (int)s->p,
-				            (int)s->mg, 1.0f, j->w + gi * s->mg * s->k, (int)s->k, dyg,
-				            (int)s->p, j->dx_acc ? 1.0f : 0.0f, dxg, (int)s->p);
+				          (int)s->mg, 1.0f, j->w + gi * s->mg * s->k, (int)s->k, dyg,
+				          (int)s->p, j->dx_acc ? 1.0f : 0.0f, dxg, (int)s->p);
 				continue;
 			}
 			qgt_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->k, (int)ld, (int)s->mg,
-			            1.0f, j->w + gi * s->mg * s->k, (int)s->k, dyg, (int)ld,
-			            clear ? 1.0f : 0.0f, dcol, (int)ld);
+			          1.0f, j->w + gi * s->mg * s->k, (int)s->k, dyg, (int)ld,
+			          clear ? 1.0f : 0.0f, dcol, (int)ld);
 			for (int64_t q = 0; q < ns; q++)
 				col2im(s, dcol + q * s->p, ld, dxg + q * chw, !j->dx_acc, clear);
 		}
@@ -574,8 +574,8 @@ static int gemm_fwd(qgt_trainer *t, qgt_exec *e)
 		beta = s->beta;
 	}
 	qgt_sgemm(CblasRowMajor, s->ta ? CblasTrans : CblasNoTrans, s->tb ? CblasTrans : CblasNoTrans,
-	            (int)s->m, (int)s->n, (int)s->k, s->alpha, a, s->ta ? (int)s->m : (int)s->k, b,
-	            s->tb ? (int)s->k : (int)s->n, beta, y, (int)s->n);
+	          (int)s->m, (int)s->n, (int)s->k, s->alpha, a, s->ta ? (int)s->m : (int)s->k, b,
+	          s->tb ? (int)s->k : (int)s->n, beta, y, (int)s->n);
 	return 0;
 }
 
@@ -591,19 +591,19 @@ static int gemm_bwd(qgt_trainer *t, qgt_exec *e)
 	if (da) {
 		if (!s->ta) /* dA[M,K] = alpha dY B'^T */
 			qgt_sgemm(CblasRowMajor, CblasNoTrans, s->tb ? CblasNoTrans : CblasTrans, M, K, N,
-			            s->alpha, dy, N, b, s->tb ? K : N, acc ? 1.0f : 0.0f, da, K);
+			          s->alpha, dy, N, b, s->tb ? K : N, acc ? 1.0f : 0.0f, da, K);
 		else /* dA[K,M] = alpha B' dY^T */
 			qgt_sgemm(CblasRowMajor, s->tb ? CblasTrans : CblasNoTrans, CblasTrans, K, M, N,
-			            s->alpha, b, s->tb ? K : N, dy, N, acc ? 1.0f : 0.0f, da, M);
+			          s->alpha, b, s->tb ? K : N, dy, N, acc ? 1.0f : 0.0f, da, M);
 	}
 	float *db = qgt_grad_out(t, n->in[1], &acc);
 	if (db) {
 		if (!s->tb) /* dB[K,N] = alpha A'^T dY */
 			qgt_sgemm(CblasRowMajor, s->ta ? CblasNoTrans : CblasTrans, CblasNoTrans, K, N, M,
-			            s->alpha, a, s->ta ? M : K, dy, N, acc ? 1.0f : 0.0f, db, N);
+			          s->alpha, a, s->ta ? M : K, dy, N, acc ? 1.0f : 0.0f, db, N);
 		else /* dB[N,K] = alpha dY^T A' */
 			qgt_sgemm(CblasRowMajor, CblasTrans, s->ta ? CblasTrans : CblasNoTrans, N, K, M,
-			            s->alpha, dy, N, a, s->ta ? M : K, acc ? 1.0f : 0.0f, db, K);
+			          s->alpha, dy, N, a, s->ta ? M : K, acc ? 1.0f : 0.0f, db, K);
 	}
 	float *dc = s->c_rows ? qgt_grad_out(t, n->in[2], &acc) : NULL;
 	if (dc) {
@@ -677,8 +677,8 @@ static int matmul_fwd(qgt_trainer *t, qgt_exec *e)
 		int64_t ia, ib;
 		mm_offsets(s, q, &ia, &ib);
 		qgt_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->m, (int)s->n, (int)s->k,
-		            1.0f, a + ia * s->m * s->k, (int)s->k, b + ib * s->k * s->n, (int)s->n, 0.0f,
-		            y + q * s->m * s->n, (int)s->n);
+		          1.0f, a + ia * s->m * s->k, (int)s->k, b + ib * s->k * s->n, (int)s->n, 0.0f,
+		          y + q * s->m * s->n, (int)s->n);
 	}
 	return 0;
 }
@@ -703,10 +703,10 @@ static int matmul_bwd(qgt_trainer *t, qgt_exec *e)
 		const float *dyq = dy + q * s->m * s->n;
 		if (da) /* dA = dY B^T */
 			qgt_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, K, N, 1.0f, dyq, N,
-			            b + ib * s->k * s->n, N, 1.0f, da + ia * s->m * s->k, K);
+			          b + ib * s->k * s->n, N, 1.0f, da + ia * s->m * s->k, K);
 		if (db) /* dB = A^T dY */
 			qgt_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, K, N, M, 1.0f,
-			            a + ia * s->m * s->k, K, dyq, N, 1.0f, db + ib * s->k * s->n, N);
+			          a + ia * s->m * s->k, K, dyq, N, 1.0f, db + ib * s->k * s->n, N);
 	}
 	return 0;
 }

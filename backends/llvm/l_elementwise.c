@@ -1,7 +1,8 @@
 /* l_elementwise.c: activations, batchnorm, prelu, broadcast arithmetic and
  * views; each mirrors the reference in ir/k_elementwise.c operation for
  * operation, so results agree bit for bit where libm does (exp and tanh
- * on SIMD targets are inline and agree within 2 ulp: inline_math). */
+ * on SIMD targets are inline, within 4 ulp of libm: inline_math and
+ * tests/backend/math_check.py). */
 #include <math.h>
 #include <string.h>
 
