@@ -423,14 +423,21 @@ static void asm_call(be_fn *f, asm_text *t, const char *cons, LLVMTypeRef *rty, 
 		out[i] = LLVMBuildExtractValue(f->b, r, (unsigned)i, "");
 }
 
-/* The tile's column words $10, $11 from byte off of the column pointer $5
- * (beyond LDRD's reach, through $10). */
+/* The tile's column words $10, $11 from byte off (>= 0) of the column
+ * pointer $5: beyond LDRD's reach through $10, set by ADDW's 12-bit
+ * immediate or by MOVW (and MOVT) and an ADD. */
 static void tile_ldrd(asm_text *t, int64_t off)
 {
-	if (off >= -1020 && off <= 1020)
+	if (off <= 1020)
 		put(t, "ldrd $10, $11, [$5, #%lld]\n", (long long)off);
-	else
+	else if (off <= 4095)
 		put(t, "addw $10, $5, #%lld\nldrd $10, $11, [$10]\n", (long long)off);
+	else {
+		put(t, "movw $10, #%lld\n", (long long)(off & 0xffff));
+		if (off > 0xffff)
+			put(t, "movt $10, #%lld\n", (long long)(off >> 16));
+		put(t, "add $10, $10, $5\nldrd $10, $11, [$10]\n");
+	}
 }
 
 /* Column k's four SMLADs: channel 0's sum $k from the weight pairs $6 and

@@ -774,6 +774,22 @@ def main(outdir):
                               pads=[3, 3, 3, 3]), 0.4, -1, I8)
     md.save(outdir, (1, 16, 7, 7), y3, extra=[y1, y2, y4])
 
+    # Packed weights over a reduction past ADDW's 12-bit immediate: 2- and
+    # 4-bit 7x7 convs over 66 channels (R4 = 3236: past the four-column
+    # loop's stack, so the two-column tile, whose second column lies
+    # 6464 bytes on, reached by MOVW and an ADD), 25 pixels (12 pairs and
+    # a single column); 2-bit zero points 1 (stored negated) and 2.
+    md = Model("dsp_long", 31)
+    x = md.qdq("x", 0.05, 3, I8)
+    mult = np.array([0.1, 0.3, 0.7])
+    y1 = md.qdq(md.coded_conv(x, 0.05, md.rng.integers(0, 4, size=(3, 66, 7, 7)).astype(np.uint8),
+                              (mult * 0.4 / 0.05 / 40).astype(np.float32), np.array([1, 2, 2], np.uint8), 300,
+                              pads=[3, 3, 3, 3]), 0.4, -1, I8)
+    y2 = md.qdq(md.coded_conv(x, 0.05, md.rng.integers(0, 16, size=(3, 66, 7, 7)).astype(np.uint8),
+                              (mult * 0.4 / 0.05 / 200).astype(np.float32), np.array([7, 8, 8], np.uint8), 300,
+                              pads=[3, 3, 3, 3]), 0.4, -1, I8)
+    md.save(outdir, (1, 66, 5, 5), y1, extra=[y2])
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
