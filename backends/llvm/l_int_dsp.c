@@ -1387,12 +1387,19 @@ static LLVMTypeRef col_type(be_fn *f, const dsp_job *j)
 	return j->simd ? f->i8 : LLVMInt16TypeInContext(f->ctx);
 }
 
-static int64_t col_bytes(const dsp_job *j)
+/* The column buffers run_job fills: tp, or P when fewer (a matmul of
+ * one row, as a dense layer at batch 1, fills one). */
+static int64_t col_count(const dsp_job *j)
 {
-	return j->tp * j->R4 * (j->simd ? 1 : 2);
+	return j->P < j->tp ? j->P : j->tp;
 }
 
-/* j->tp column buffers of R4 elements, adjacent in one stack array
+static int64_t col_bytes(const dsp_job *j)
+{
+	return col_count(j) * j->R4 * (j->simd ? 1 : 2);
+}
+
+/* col_count(j) column buffers of R4 elements, adjacent in one stack array
  * (tile() reaches column k at a constant offset), the tails (R..R4)
  * zeroed once. */
 static void make_cols(be_fn *f, dsp_job *j)
@@ -1402,7 +1409,7 @@ static void make_cols(be_fn *f, dsp_job *j)
 	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)col_bytes(j)), "dcol");
 	LLVMSetAlignment(buf, j->simd ? 16 : 8);
 	be_lifetime(f, true, buf, col_bytes(j));
-	for (int k = 0; k < j->tp; k++) {
+	for (int k = 0; k < col_count(j); k++) {
 		j->col[k] = gep8(f, buf, k * j->R4 * esz);
 		for (int64_t r = j->R; r < j->R4; r++)
 			be_st_t(f, et, j->col[k], be_ci(f, r), LLVMConstInt(et, 0, 0));
@@ -2478,7 +2485,8 @@ done:
 }
 
 /* The tile shape and x's zero point as the columns hold it; false when
- * the columns (R elements each) would take more than 16 KB of stack. */
+ * the columns (R elements each, col_count of them) would take more than
+ * 16 KB of stack. */
 static bool job_setup(be_fn *f, dsp_job *j)
 {
 	j->simd = f->isimd != BE_ISIMD_NONE;
@@ -2492,7 +2500,7 @@ static bool job_setup(be_fn *f, dsp_job *j)
 	j->tp = j->simd && (f->isimd == BE_ISIMD_NEON || f->isimd == BE_ISIMD_NEON_DOT) ? 4 : 2;
 	bool u8 = j->xval->dt == IR_DT_U8;
 	j->zx = j->o.k.zx + (!j->simd ? 0 : j->vnni ? (u8 ? 0 : 128) : (u8 ? -128 : 0));
-	return j->tp * (j->R + 15) * (j->simd ? 1 : 2) <= 16384;
+	return col_count(j) * (j->R + 15) * (j->simd ? 1 : 2) <= 16384;
 }
 
 /* be_rq_rows' table for the Thumb-2 channel loops (Cortex-M), with the

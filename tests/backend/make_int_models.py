@@ -790,6 +790,18 @@ def main(outdir):
                               pads=[3, 3, 3, 3]), 0.4, -1, I8)
     md.save(outdir, (1, 66, 5, 5), y1, extra=[y2])
 
+    # Dense layers at batch 1 over K = 6000 (one column buffer, 12 KB of
+    # stack; two would not fit the 16 KB): 8-bit weights, rows past the
+    # channel loops' 12-bit offsets (the LLVM tile), and 2-bit ones
+    # (chans_asm, one column).
+    md = Model("dsp_fc", 33)
+    x = md.qdq("x", 0.05, 3, I8)
+    y1 = md.qdq(md.coded_matmul(x, md.rng.integers(-100, 101, size=(6000, 10)).astype(np.int8),
+                                np.float32(0.0002), np.int8(0)), 0.4, -1, I8)
+    y2 = md.qdq(md.coded_matmul(x, md.rng.integers(0, 4, size=(6000, 7)).astype(np.uint8),
+                                np.float32(0.004), np.uint8(2)), 0.4, 3, I8)
+    md.save(outdir, (1, 6000), y1, extra=[y2])
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
