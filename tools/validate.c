@@ -777,11 +777,16 @@ static const char *group3(uint64_t v, char *buf, size_t n)
 	return buf;
 }
 
-/* Multiply-accumulates of a conv/dense node; 0 for the others. */
+/* Multiply-accumulates of one inference of a conv/dense node (every
+ * sample of the batch, every row of a matmul: qgt_layer_macs counts one
+ * sample, out[0]'s first dimension); 0 for the others. */
 static int64_t node_macs(const ir_node *n)
 {
 	bool kernel = n->op == IR_OP_CONV || n->op == IR_OP_GEMM || n->op == IR_OP_MATMUL;
-	return kernel && n->nin > 1 && n->in[1] && n->nout > 0 && n->out[0] ? qgt_layer_macs(n) : 0;
+	if (!kernel || n->nin < 2 || !n->in[1] || n->nout < 1 || !n->out[0])
+		return 0;
+	const ir_shape *ys = &n->out[0]->shape;
+	return qgt_layer_macs(n) * (ys->rank > 0 ? ys->d[0] : 1);
 }
 
 /* --profile: where one inference spends its time, per node. */

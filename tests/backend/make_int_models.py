@@ -802,6 +802,22 @@ def main(outdir):
                                 np.float32(0.004), np.uint8(2)), 0.4, 3, I8)
     md.save(outdir, (1, 6000), y1, extra=[y2])
 
+    # Dense layers too long for any column buffer (K = 9001): the DSP
+    # reads x's rows in place, widening them in registers, with the last
+    # K % 4 = 1 element alone; two rows.  8-bit and binary weights on i8
+    # x, 4-bit ones on u8 x.
+    md = Model("dsp_direct", 34)
+    K = 9001
+    xi = md.qdq("x", 0.05, 3, I8)
+    xu = md.qdq("x", 0.05, 130, U8)
+    y1 = md.qdq(md.coded_matmul(xi, md.rng.integers(-100, 101, size=(K, 5)).astype(np.int8),
+                                np.float32(0.0002), np.int8(0)), 0.4, -1, I8)
+    y2 = md.qdq(md.coded_matmul(xi, (md.rng.integers(0, 2, size=(K, 4)) * 2 - 1).astype(np.int8),
+                                np.float32(0.01), np.int8(0)), 0.4, 2, I8)
+    y3 = md.qdq(md.coded_matmul(xu, md.rng.integers(0, 16, size=(K, 3)).astype(np.uint8),
+                                np.float32(0.002), np.uint8(8)), 0.4, 0, I8)
+    md.save(outdir, (2, K), y1, extra=[y2, y3])
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
