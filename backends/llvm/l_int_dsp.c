@@ -1653,10 +1653,12 @@ static LLVMValueRef dw_acc(be_fn *f, const dw_geom *g, LLVMValueRef oh, LLVMValu
 	return acc;
 }
 
-/* One output (oh, ow) of the channel: bias and taps, then the output step. */
-static void dw_one(be_fn *f, const dw_geom *g, LLVMValueRef oh, LLVMValueRef ow)
+/* One output (oh, ow) of the channel, whose taps start at the plane's
+ * output row t (oh less the band's first row): bias and taps, then the
+ * output step. */
+static void dw_one(be_fn *f, const dw_geom *g, LLVMValueRef t, LLVMValueRef oh, LLVMValueRef ow)
 {
-	LLVMValueRef acc = dw_acc(f, g, oh, ow, g->bias);
+	LLVMValueRef acc = dw_acc(f, g, t, ow, g->bias);
 	LLVMValueRef yi = be_add(f, be_mul(f, g->nc, g->out[0] * g->out[1]), be_add(f, be_mul(f, oh, g->out[1]), ow));
 	be_st_t(f, g->oty, g->y, yi, g->kind >= 0 ? dw_rq(f, g, acc) : be_int_out(f, g->o, acc, g->c));
 }
@@ -1753,23 +1755,14 @@ static void dw_plane_border(be_fn *f, const int64_t *in, const int64_t *pb, int6
 		}
 }
 
-/* The inside of the plane (dw_plane_border): channel nc (batch * C + c)
- * of x widened to i16 at (pb0, pb1).  On the DSP, row by row, four bytes
- * a word load, widened in pairs by SXTB16 (UXTB16 for u8) plain and
- * rotated, (x0, x2) and (x1, x3), put back in order by PKHBT and PKHTB:
- * 7 instructions for 4 elements; the row's last in[1] % 4 one at a
- * time. */
-static void dw_plane_copy(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValueRef nc, const int64_t *in,
-                          const int64_t *pb, int64_t pw, LLVMValueRef plane)
+/* n elements of x from src0 widened to i16 at plane element dst0. */
+static void dw_copy_row(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValueRef src0, int64_t n,
+                        LLVMValueRef dst0, LLVMValueRef plane)
 {
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), xty = be_dt_type(f, xv->dt);
 	bool u8 = xv->dt == IR_DT_U8;
-	int64_t nq = f->dsp ? in[1] / 4 : 0;
-	be_loop lr;
-	LLVMValueRef r = be_loop_begin(f, &lr, in[0]);
-	LLVMValueRef src0 = be_add(f, be_mul(f, nc, in[0] * in[1]), be_mul(f, r, in[1]));
-	LLVMValueRef dst0 = be_add(f, be_mul(f, be_add(f, r, be_ci(f, pb[0])), pw), be_ci(f, pb[1]));
+	int64_t nq = f->dsp ? n / 4 : 0;
 	if (nq > 0) {
 		be_loop lq;
 		LLVMValueRef e = be_mul(f, be_loop_begin(f, &lq, nq), 4);
@@ -1786,14 +1779,30 @@ static void dw_plane_copy(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValu
 		LLVMSetAlignment(LLVMBuildStore(b, p23, LLVMBuildGEP2(b, i16, plane, &d, 1, "")), 2);
 		be_loop_end(f, &lq);
 	}
-	if (nq * 4 < in[1]) {
+	if (nq * 4 < n) {
 		be_loop lt;
-		LLVMValueRef t = be_add(f, be_loop_begin(f, &lt, in[1] - nq * 4), be_ci(f, nq * 4));
+		LLVMValueRef t = be_add(f, be_loop_begin(f, &lt, n - nq * 4), be_ci(f, nq * 4));
 		LLVMValueRef v = be_ld_t(f, xty, x, be_add(f, src0, t));
 		v = u8 ? LLVMBuildZExt(b, v, i16, "") : LLVMBuildSExt(b, v, i16, "");
 		be_st_t(f, i16, plane, be_add(f, dst0, t), v);
 		be_loop_end(f, &lt);
 	}
+}
+
+/* The inside of the plane (dw_plane_border): channel nc (batch * C + c)
+ * of x widened to i16 at (pb0, pb1).  On the DSP, row by row, four bytes
+ * a word load, widened in pairs by SXTB16 (UXTB16 for u8) plain and
+ * rotated, (x0, x2) and (x1, x3), put back in order by PKHBT and PKHTB:
+ * 7 instructions for 4 elements; the row's last in[1] % 4 one at a
+ * time. */
+static void dw_plane_copy(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValueRef nc, const int64_t *in,
+                          const int64_t *pb, int64_t pw, LLVMValueRef plane)
+{
+	be_loop lr;
+	LLVMValueRef r = be_loop_begin(f, &lr, in[0]);
+	LLVMValueRef src0 = be_add(f, be_mul(f, nc, in[0] * in[1]), be_mul(f, r, in[1]));
+	LLVMValueRef dst0 = be_add(f, be_mul(f, be_add(f, r, be_ci(f, pb[0])), pw), be_ci(f, pb[1]));
+	dw_copy_row(f, xv, x, src0, in[1], dst0, plane);
 	be_loop_end(f, &lr);
 }
 
@@ -1803,6 +1812,103 @@ static void dw_fill_plane(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValu
 {
 	dw_plane_border(f, in, pb, ph, pw, plane, zx);
 	dw_plane_copy(f, xv, x, nc, in, pb, pw, plane);
+}
+
+/* What dw_rows needs besides the geometry. */
+typedef struct dw_rows_ctx {
+	dw_geom *g;
+	bool pairs, split;
+	LLVMValueRef rowbuf, r0c, *wreg;
+	const be_iop *o;
+	LLVMTypeRef oty;
+	LLVMValueRef y;
+} dw_rows_ctx;
+
+/* Output rows oh0 .. oh0 + nrows - 1 of the channel, whose taps start at
+ * the plane's rows 0 .. nrows - 1 (times the stride). */
+static void dw_rows(be_fn *f, dw_rows_ctx *rc, LLVMValueRef oh0, int64_t nrows)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	dw_geom *g = rc->g;
+	const be_iop *o = rc->o;
+	LLVMTypeRef oty = rc->oty;
+	LLVMValueRef y = rc->y, rowbuf = rc->rowbuf, r0c = rc->r0c, *wreg = rc->wreg, plane = g->plane;
+	bool pairs = rc->pairs, split = rc->split;
+	const int64_t *out = g->out;
+	int64_t pw = g->pw;
+	be_loop lh;
+	LLVMValueRef t = be_loop_begin(f, &lh, nrows), oh = be_add(f, oh0, t);
+	if (pairs) {
+		/* (w02, w12) and (w22, 0): the rows' third taps, as SMLA<x><y> halves */
+		LLVMValueRef lo16 = c32(f, 0xffff);
+		LLVMValueRef w2a = LLVMBuildOr(b, LLVMBuildAnd(b, wreg[3], lo16, ""),
+		                               LLVMBuildShl(b, wreg[4], c32(f, 16), ""), "");
+		LLVMValueRef w2b = LLVMBuildAnd(b, wreg[5], lo16, "");
+		LLVMValueRef org = be_mul(f, t, g->s[0] * pw);
+		LLVMValueRef p0 = LLVMBuildInBoundsGEP2(b, i16, plane, &org, 1, "");
+		LLVMValueRef qend = be_ci(f, out[1] / 2 * 2);
+		qend = LLVMBuildInBoundsGEP2(b, f->i32, rowbuf, &qend, 1, "");
+		dw_row_asm(f, g, p0, rowbuf, qend, wreg, w2a, w2b);
+		if (out[1] % 2)
+			be_st_t(f, f->i32, rowbuf, be_ci(f, out[1] - 1), dw_acc(f, g, t, be_ci(f, out[1] - 1), c32(f, 0)));
+		for (int kd = 0; kd < (split ? 2 : 1); kd++) {
+			be_if ki;
+			if (split)
+				be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(b, r0c, ""));
+			be_loop lw;
+			LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
+			LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowbuf, ow), g->bias, "");
+			LLVMValueRef yi = be_add(f, be_mul(f, g->nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), ow));
+			g->kind = split ? kd : -1;
+			be_st_t(f, oty, y, yi, split ? dw_rq(f, g, acc) : be_int_out(f, o, acc, g->c));
+			be_loop_end(f, &lw);
+			if (split)
+				be_if_end(f, &ki);
+		}
+	} else {
+		for (int kd = 0; kd < (split ? 2 : 1); kd++) {
+			be_if ki;
+			if (split)
+				be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(b, r0c, ""));
+			g->kind = split ? kd : -1;
+			be_loop lw;
+			LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
+			dw_one(f, g, t, oh, ow);
+			be_loop_end(f, &lw);
+			if (split)
+				be_if_end(f, &ki);
+		}
+	}
+	be_loop_end(f, &lh);
+}
+
+/* Rows 0 .. ph - 1 of a band's plane: input rows oh0 * s0 - pb0 onwards
+ * at column pb1 (dw_plane_copy's row copy), or zx for a row outside the
+ * input; the left and right columns hold zx already. */
+static void dw_band_fill(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValueRef nc, const int64_t *in,
+                         const int64_t *pb, int64_t s0, int64_t ph, int64_t pw, LLVMValueRef oh0,
+                         LLVMValueRef plane, int32_t zx)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	be_loop lr;
+	LLVMValueRef r = be_loop_begin(f, &lr, ph);
+	LLVMValueRef ih = LLVMBuildSub(b, be_add(f, be_mul(f, oh0, s0), r), be_ci(f, pb[0]), "");
+	LLVMValueRef dst0 = be_add(f, be_mul(f, r, pw), be_ci(f, pb[1]));
+	LLVMValueRef inside = LLVMBuildICmp(b, LLVMIntULT, ih, be_ci(f, in[0]), "");
+	be_if bi;
+	be_if_begin(f, &bi, inside);
+	dw_copy_row(f, xv, x, be_add(f, be_mul(f, nc, in[0] * in[1]), be_mul(f, ih, in[1])), in[1], dst0, plane);
+	be_if_end(f, &bi);
+	be_if bo;
+	be_if_begin(f, &bo, LLVMBuildNot(b, inside, ""));
+	be_loop lz;
+	LLVMValueRef e = be_loop_begin(f, &lz, in[1]);
+	be_st_t(f, i16, plane, be_add(f, dst0, e), LLVMConstInt(i16, (unsigned long long)zx, 1));
+	be_loop_end(f, &lz);
+	be_if_end(f, &bo);
+	be_loop_end(f, &lr);
 }
 
 /* A depthwise conv (group = C = M): per channel, the input plane is
@@ -1823,8 +1929,16 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 		return -1;
 	int64_t N = xs->d[0], C = xs->d[1], KK = k[0] * k[1], ph, pw;
 	dw_plane_dims(in, k, s, dil, pb, out, &ph, &pw);
-	if (ph * pw * 2 > 16384)
-		return 1;
+	/* a plane over 16 KB of stack goes in bands of bh output rows, each
+	 * band's input rows (halos included) copied in turn */
+	int64_t bh = out[0];
+	if (ph * pw * 2 > 16384) {
+		bh = ((16384 / (pw * 2)) - (k[0] - 1) * dil[0] - 1) / s[0] + 1;
+		if (bh < 1 || (k[0] - 1) * dil[0] + 1 > 16384 / (pw * 2))
+			return 1;
+		ph = (bh - 1) * s[0] + (k[0] - 1) * dil[0] + 1;
+	}
+	bool band = bh < out[0];
 	be_iop o;
 	bool split = false; /* dw_rq per channel kind */
 	int rc = -1;
@@ -1888,12 +2002,18 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	LLVMValueRef plane = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(ph * pw)), "dwplane");
 	LLVMSetAlignment(plane, 4);
 	be_lifetime(f, true, plane, ph * pw * 2);
-	dw_plane_border(f, in, pb, ph, pw, plane, o.k.zx);
+	if (band) { /* the left and right columns of every band row */
+		int64_t bin[2] = {ph, in[1]}, bpb[2] = {0, pb[1]};
+		dw_plane_border(f, bin, bpb, ph, pw, plane, o.k.zx);
+	} else {
+		dw_plane_border(f, in, pb, ph, pw, plane, o.k.zx);
+	}
 	be_loop ln, lc;
 	LLVMValueRef nb = be_loop_begin(f, &ln, N);
 	LLVMValueRef c = be_loop_begin(f, &lc, C);
 	LLVMValueRef nc = be_add(f, be_mul(f, nb, C), c);
-	dw_plane_copy(f, xv, x, nc, in, pb, pw, plane);
+	if (!band)
+		dw_plane_copy(f, xv, x, nc, in, pb, pw, plane);
 	LLVMValueRef wbase = be_mul(f, c, per);
 	LLVMValueRef wreg[64];
 	if (bytes) { /* the layout above from channel c's KK bytes */
@@ -1947,50 +2067,24 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 		g.usat = usat;
 		r0c = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildAnd(b, g.rq[3], c32(f, 256), ""), c32(f, 0), "");
 	}
-	be_loop lh;
-	LLVMValueRef oh = be_loop_begin(f, &lh, out[0]);
-	if (pairs) {
-		/* (w02, w12) and (w22, 0): the rows' third taps, as SMLA<x><y> halves */
-		LLVMValueRef lo16 = c32(f, 0xffff);
-		LLVMValueRef w2a = LLVMBuildOr(b, LLVMBuildAnd(b, wreg[3], lo16, ""),
-		                               LLVMBuildShl(b, wreg[4], c32(f, 16), ""), "");
-		LLVMValueRef w2b = LLVMBuildAnd(b, wreg[5], lo16, "");
-		LLVMValueRef org = be_mul(f, oh, s[0] * pw);
-		LLVMValueRef p0 = LLVMBuildInBoundsGEP2(b, i16, plane, &org, 1, "");
-		LLVMValueRef qend = be_ci(f, out[1] / 2 * 2);
-		qend = LLVMBuildInBoundsGEP2(b, f->i32, rowbuf, &qend, 1, "");
-		dw_row_asm(f, &g, p0, rowbuf, qend, wreg, w2a, w2b);
-		if (out[1] % 2)
-			be_st_t(f, f->i32, rowbuf, be_ci(f, out[1] - 1), dw_acc(f, &g, oh, be_ci(f, out[1] - 1), c32(f, 0)));
-		for (int kd = 0; kd < (split ? 2 : 1); kd++) {
-			be_if ki;
-			if (split)
-				be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(b, r0c, ""));
-			be_loop lw;
-			LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
-			LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowbuf, ow), bc, "");
-			LLVMValueRef yi = be_add(f, be_mul(f, nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), ow));
-			g.kind = split ? kd : -1;
-			be_st_t(f, oty, y, yi, split ? dw_rq(f, &g, acc) : be_int_out(f, &o, acc, c));
-			be_loop_end(f, &lw);
-			if (split)
-				be_if_end(f, &ki);
-		}
+	dw_rows_ctx rc0 = {.g = &g, .pairs = pairs, .split = split, .rowbuf = rowbuf, .r0c = r0c, .wreg = wreg,
+	                   .o = &o, .oty = oty, .y = y};
+	if (!band) {
+		dw_rows(f, &rc0, be_ci(f, 0), out[0]);
 	} else {
-		for (int kd = 0; kd < (split ? 2 : 1); kd++) {
-			be_if ki;
-			if (split)
-				be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(b, r0c, ""));
-			g.kind = split ? kd : -1;
-			be_loop lw;
-			LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
-			dw_one(f, &g, oh, ow);
-			be_loop_end(f, &lw);
-			if (split)
-				be_if_end(f, &ki);
+		/* full bands in a loop, then the last rows */
+		int64_t nfull = out[0] / bh, tail = out[0] % bh;
+		be_loop lb;
+		LLVMValueRef oh0 = be_mul(f, be_loop_begin(f, &lb, nfull), bh);
+		dw_band_fill(f, xv, x, nc, in, pb, s[0], ph, pw, oh0, plane, o.k.zx);
+		dw_rows(f, &rc0, oh0, bh);
+		be_loop_end(f, &lb);
+		if (tail) {
+			oh0 = be_ci(f, nfull * bh);
+			dw_band_fill(f, xv, x, nc, in, pb, s[0], ph, pw, oh0, plane, o.k.zx);
+			dw_rows(f, &rc0, oh0, tail);
 		}
 	}
-	be_loop_end(f, &lh);
 	be_loop_end(f, &lc);
 	be_loop_end(f, &ln);
 	be_lifetime(f, false, plane, ph * pw * 2);

@@ -818,6 +818,19 @@ def main(outdir):
                                 np.float32(0.002), np.uint8(8)), 0.4, 0, I8)
     md.save(outdir, (2, K), y1, extra=[y2, y3])
 
+    # Depthwise planes over the DSP's 16 KB of stack, in bands of output
+    # rows (a full band and a shorter last one, halo rows copied again):
+    # 3x3 at stride 2 on u8 (the pairs' asm) and 5x3 at row dilation 2 on
+    # i8 (the scalar taps), over 2 x 97 x 130.
+    md = Model("dsp_band", 35)
+    xu = md.qdq("x", 0.05, 120, U8)
+    xi = md.qdq("x", 0.05, 3, I8)
+    y1 = md.qdq(md.conv(xu, 0.05, 2, 2, (3, 3), I8, True, group=2, wmax=60, pads=[1, 1, 1, 1], strides=[2, 2]),
+                0.6, 3, I8)
+    y2 = md.qdq(md.conv(xi, 0.05, 2, 2, (5, 3), I8, True, group=2, wmax=60, pads=[2, 2, 3, 1],
+                        dilations=[2, 1]), 0.6, -4, I8)
+    md.save(outdir, (1, 2, 97, 130), y1, extra=[y2])
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
