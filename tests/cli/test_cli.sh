@@ -361,6 +361,13 @@ check "an empty calibration file says what it holds" \
 q "$FASHION" -a 8 --calib-data "$FMNIST" --io int --target armv7em -o "$T/a8.o"
 check "-a 8 --io int: the header states the input's scale and zero point" \
 	eval '[ $rc -eq 0 ] && grep -q "#define A8_INPUT_0_SCALE" "$T/a8.h" && grep -q "#define A8_OUTPUT_0_ZERO_POINT" "$T/a8.h" && grep -q "int a8_run(const void" "$T/a8.h"'
+# --io int on an input that a float op reads names that op, and writes nothing.
+printf 'graph g {\n  input %%x: f32[1,1,4,4]\n  const %%w: f32[2,1,1,1] = [0.5, -0.25]\n  %%s: f32[1,1,4,4] = sin(%%x)\n  %%y: f32[1,2,4,4] = conv(%%s, %%w)\n  output %%y\n}\n' >"$T/ioint.qir"
+/usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(0).standard_normal((8, 1, 4, 4)).astype(np.float32))" "$T/ioint.npy"
+rm -f "$T/ioint.o"
+q "$T/ioint.qir" -a 8 --calib-data "$T/ioint.npy" --io int -o "$T/ioint.o"
+check "--io int names the float op that reads an input, and writes nothing" \
+	eval '[ $rc -eq 1 ] && has_err "ioint.qir: error: --io int: input .x. is read in float (by sin)" && [ ! -e "$T/ioint.o" ]'
 # The size report of an integer model counts its weights at the bits the
 # quantizer gave them (the backends pack 2-bit codes at 2 bits, binary at
 # 1), not at the byte each takes in the IR.
