@@ -4,7 +4,8 @@
  * evaluates every node whose inputs are all constants through the
  * interpreter's kernels, and Shape nodes whose input shape is known.
  * dequantize is left to fold-qdq, and so are nodes whose output would be
- * many times their inputs' size and over 64 MiB (too_big).
+ * many times their inputs' size and over 64 MiB (too_big).  A prelu of
+ * one slope becomes a leaky_relu (prelu_to_leaky).
  * Folded nodes are marked dead; run dce afterwards to drop them. */
 #include <math.h>
 #include <string.h>
@@ -54,6 +55,30 @@ static bool too_big(ir_graph *g, const ir_node *n, diag_sink *d)
 	return true;
 }
 
+/* prelu(x, s) with one slope for every element (PyTorch's nn.PReLU()
+ * default, a constant of one value whatever its shape) is leaky_relu(x)
+ * with alpha s: the same f32 product, and an op the integer path takes
+ * as a table.  x's shape must be the output's (the slope does not widen
+ * it). */
+static void prelu_to_leaky(ir_graph *g, ir_node *n)
+{
+	const ir_value *x = n->in[0], *s = n->nin > 1 ? n->in[1] : NULL, *y = n->out[0];
+	if (n->op != IR_OP_PRELU || !x || !s || !y || !ir_value_is_const(s) || !s->data || s->dt != IR_DT_F32 ||
+	    ir_value_is_const(x) || !ir_shape_known(&y->shape) || !ir_shape_eq(&x->shape, &y->shape))
+		return;
+	int64_t cnt = ir_shape_numel(&s->shape);
+	const float *v = s->data;
+	if (cnt < 1)
+		return;
+	for (int64_t k = 1; k < cnt; k++)
+		if (memcmp(&v[k], &v[0], sizeof *v) != 0)
+			return;
+	n->op = IR_OP_LEAKY_RELU;
+	n->in[1] = NULL;
+	n->nin = 1;
+	ir_node_set_float(g, n, "alpha", v[0]);
+}
+
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	(void)o;
@@ -65,6 +90,7 @@ int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 			continue;
 		if (ir_infer_node(g, n, d))
 			return -1;
+		prelu_to_leaky(g, n);
 		if (!foldable(n))
 			continue;
 		bool ok = true;
