@@ -577,7 +577,7 @@ static bool int_node(const ir_node *n)
 	if (n->op == IR_OP_CONV || n->op == IR_OP_MATMUL || n->op == IR_OP_QUANTIZE ||
 	    n->op == IR_OP_ADD || n->op == IR_OP_MUL || ir_node_attr(n, "lut"))
 		return true;
-	if (!ir_op_keeps_quant(n->op))
+	if (!ir_node_keeps_quant(n))
 		return false;
 	/* MaxPool and the views take int8/uint8 as they are. */
 	bool b8 = n->in[0]->dt == IR_DT_I8 || n->in[0]->dt == IR_DT_U8;

@@ -28,6 +28,14 @@ bool ir_op_keeps_quant(ir_op op)
 	}
 }
 
+bool ir_node_keeps_quant(const ir_node *n)
+{
+	if (ir_op_keeps_quant(n->op))
+		return true;
+	return n->op == IR_OP_RESIZE && strcmp(ir_attr_str(n, "mode", "nearest"), "nearest") == 0 &&
+	       strcmp(ir_attr_str(n, "coordinate_transformation_mode", "half_pixel"), "tf_crop_and_resize") != 0;
+}
+
 bool ir_op_is_selection(ir_op op)
 {
 	switch (op) {
@@ -106,7 +114,7 @@ int ir_infer_node(ir_graph *g, ir_node *n, diag_sink *d)
 		return -1;
 	const ir_value *x = n->nin > 0 ? n->in[0] : NULL;
 	ir_value *y = n->nout > 0 ? n->out[0] : NULL;
-	if (ir_op_keeps_quant(n->op) && x && y && ir_dtype_is_qint(x->dt) && y->dt == x->dt &&
+	if (ir_node_keeps_quant(n) && x && y && ir_dtype_is_qint(x->dt) && y->dt == x->dt &&
 	    x->quant && !x->quant->codes && x->quant->nchan == 1 && !ir_node_attr(n, "rq_mult"))
 		y->quant = x->quant;
 	return 0;

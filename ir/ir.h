@@ -406,6 +406,10 @@ int ir_infer_shapes(ir_graph *g, diag_sink *d);
 int ir_infer_node(ir_graph *g, ir_node *n, diag_sink *d);
 /* Is op one of those (its integer output on its operand 0's grid)? */
 bool ir_op_keeps_quant(ir_op op);
+/* ir_op_keeps_quant, or a node of another op that keeps it by its
+ * attributes: a resize in nearest mode (every output one input element),
+ * but for tf_crop_and_resize (its extrapolation value is a float). */
+bool ir_node_keeps_quant(const ir_node *n);
 /* Is op an activation that an integer input runs through a `lut` table
  * (fold-qdq builds it from the op's float kernel; every engine reads it)? */
 bool ir_op_table_act(ir_op op);

@@ -253,12 +253,21 @@ static int rs_input_state(const ir_node *n, int k)
 	return 1;
 }
 
+/* Integers (i8, u8, i16: quantized activations) resize in nearest mode
+ * only, where each output is one input element (ir_node_keeps_quant). */
+static bool rs_dtype_ok(const ir_node *n, ir_dtype dt)
+{
+	return dt == IR_DT_F32 ||
+	       ((dt == IR_DT_I8 || dt == IR_DT_U8 || dt == IR_DT_I16) && ir_node_keeps_quant(n));
+}
+
 int ir_infer_resize(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!k_in_ranked(n, 0))
 		return 0;
-	if (n->in[0]->dt != IR_DT_F32) {
-		k_error(g, n, d, "dtype %s is not supported (only f32)", ir_dtype_name(n->in[0]->dt));
+	if (!rs_dtype_ok(n, n->in[0]->dt)) {
+		k_error(g, n, d, "dtype %s is not supported (f32; i8, u8 and i16 in nearest mode)",
+		        ir_dtype_name(n->in[0]->dt));
 		return -1;
 	}
 	rs_plan p;
@@ -319,7 +328,7 @@ int ir_infer_resize(ir_graph *g, ir_node *n, diag_sink *d)
 		k_error(g, n, d, "output shape %s is too large", ir_shape_str(&ys, b, sizeof b));
 		return -1;
 	}
-	k_set_out(n, 0, IR_DT_F32, &ys);
+	k_set_out(n, 0, n->in[0]->dt, &ys);
 	return 0;
 }
 
@@ -513,8 +522,10 @@ int ir_eval_resize(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	rs_plan p;
 	rs_operands o;
 	memset(&p, 0, sizeof p);
-	if (in[0]->dt != IR_DT_F32) {
-		k_error(NULL, n, d, "dtype %s is not supported (only f32)", ir_dtype_name(in[0]->dt));
+	ir_dtype dt = in[0]->dt;
+	if (!rs_dtype_ok(n, dt)) {
+		k_error(NULL, n, d, "dtype %s is not supported (f32; i8, u8 and i16 in nearest mode)",
+		        ir_dtype_name(dt));
 		return -1;
 	}
 	if (ir_resize_attrs(NULL, n, &p, d) || rs_read_operands(n, in, p.ctm == RS_TF_CROP, &o, d) ||
@@ -522,10 +533,10 @@ int ir_eval_resize(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 		return -1;
 	ir_shape ys;
 	rs_out_shape(&p, &ys);
-	if (!ir_shape_eq(&ys, &out[0]->shape) || out[0]->dt != IR_DT_F32) {
+	if (!ir_shape_eq(&ys, &out[0]->shape) || out[0]->dt != dt) {
 		char b1[96], b2[96];
-		k_error(NULL, n, d, "output is %s%s but the operands give f32%s",
-		        ir_dtype_name(out[0]->dt), ir_shape_str(&out[0]->shape, b1, sizeof b1),
+		k_error(NULL, n, d, "output is %s%s but the operands give %s%s",
+		        ir_dtype_name(out[0]->dt), ir_shape_str(&out[0]->shape, b1, sizeof b1), ir_dtype_name(dt),
 		        ir_shape_str(&ys, b2, sizeof b2));
 		return -1;
 	}
@@ -573,6 +584,14 @@ int ir_eval_resize(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 			oc[a] = rem % p.out[a];
 			rem /= p.out[a];
 			outside |= ax[a].outside[oc[a]];
+		}
+		if (dt != IR_DT_F32) { /* nearest: the one tap's element (never outside) */
+			int64_t off = 0;
+			for (int a = 0; a < r; a++)
+				off = off * p.in[a] + ax[a].idx[oc[a]];
+			size_t es = ir_dtype_size(dt);
+			memcpy((char *)out[0]->data + (size_t)e * es, (const char *)in[0]->data + (size_t)off * es, es);
+			continue;
 		}
 		if (outside) {
 			y[e] = p.extrap;

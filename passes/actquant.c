@@ -287,7 +287,7 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 	for (int k = 0; k < p->nsite; k++) {
 		ir_value *v = p->site[k].v;
 		bool shared = false;
-		while (v->producer && ir_op_keeps_quant(v->producer->op) &&
+		while (v->producer && ir_node_keeps_quant(v->producer) &&
 		       v->producer->op != IR_OP_AVG_POOL && v->producer->op != IR_OP_GLOBAL_AVG_POOL &&
 		       v->producer->nin > 0 && v->producer->in[0] && v->producer->in[0]->dt == IR_DT_F32) {
 			v = v->producer->in[0];

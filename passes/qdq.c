@@ -524,7 +524,7 @@ static int hoist_q(ir_graph *g, ir_node *u)
 {
 	qdq_par pu;
 	ir_node *n = u->in[0] ? u->in[0]->producer : NULL;
-	if (!n || n->dead || !ir_op_keeps_quant(n->op) || n->op == IR_OP_AVG_POOL ||
+	if (!n || n->dead || !ir_node_keeps_quant(n) || n->op == IR_OP_AVG_POOL ||
 	    n->op == IR_OP_GLOBAL_AVG_POOL || !par_of(u, &pu) || pu.ns != 1 || n->nin < 1 ||
 	    !n->in[0] || n->in[0]->dt != IR_DT_F32 || ir_value_sole_user(g, n->out[0]) != u)
 		return 0;
@@ -567,7 +567,7 @@ static int hoist_q(ir_graph *g, ir_node *u)
 static int sink_dq(ir_graph *g, ir_node *n)
 {
 	qdq_par p;
-	if (!ir_op_keeps_quant(n->op) || n->nin < 1 || !dq_of(n->in[0], &p) || p.ns != 1 ||
+	if (!ir_node_keeps_quant(n) || n->nin < 1 || !dq_of(n->in[0], &p) || p.ns != 1 ||
 	    !ir_dtype_is_qint(p.q->dt) || n->in[0]->dt != IR_DT_F32)
 		return 0;
 	for (int j = 1; j < n->nin; j++)

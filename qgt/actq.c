@@ -81,7 +81,7 @@ static int covered_below(const ir_graph *g, const pass_act_plan *p, int k)
 	const ir_value *v = p->site[k].v;
 	for (;;) {
 		ir_node *r = sole_reader(g, v);
-		if (!r || !ir_op_keeps_quant(r->op) || r->op == IR_OP_AVG_POOL ||
+		if (!r || !ir_node_keeps_quant(r) || r->op == IR_OP_AVG_POOL ||
 		    r->op == IR_OP_GLOBAL_AVG_POOL || r->in[0] != v || r->nout < 1 || !r->out[0] ||
 		    r->out[0]->dt != IR_DT_F32)
 			return -1;

@@ -10,7 +10,8 @@
  * one inner loop per resized axis over its taps:
  *     Y[o] = outside ? extrapolation_value
  *                    : sum_t prod_a w_a[o_a, t_a] * X[idx_0[o_0, t_0], ...]
- * (the reference sums in double; here in f32.)
+ * (the reference sums in double; here in f32.)  Integers (nearest mode,
+ * ir_node_keeps_quant) copy the one tap's element.
  *
  * The one operand that may be a run-time value is roi, read only by
  * tf_crop_and_resize (qgtc run binds scales/sizes but leaves an f32 roi
@@ -375,6 +376,16 @@ int be_l_resize(be_fn *f, const ir_node *n)
 			LLVMValueRef w = be_ld(f, ax[a].w, k);
 			wprod = wprod ? LLVMBuildFMul(b, wprod, w, "") : w;
 		}
+	}
+	if (n->in[0]->dt != IR_DT_F32) { /* integers, nearest: the one tap's element */
+		LLVMTypeRef et = be_dt_type(f, n->in[0]->dt);
+		LLVMValueRef e = be_ld_t(f, et, x, off);
+		for (int a = r - 1; a >= 0; a--)
+			if (!ax[a].identity)
+				be_loop_end(f, &tl[a]);
+		be_st_t(f, et, y, be_affine(f, 0, r, oi, yst), e);
+		be_nest_end(f, &on);
+		return 0;
 	}
 	LLVMValueRef v = be_ld(f, x, off);
 	if (wprod)

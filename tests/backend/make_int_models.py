@@ -831,6 +831,25 @@ def main(outdir):
                         dilations=[2, 1]), 0.6, -4, I8)
     md.save(outdir, (1, 2, 97, 130), y1, extra=[y2])
 
+    # Nearest resize on the integers (its output on its input's grid):
+    # x2 by scales (asymmetric, round_prefer_floor) of a conv's i8 output,
+    # by sizes to 7 x 11 (half_pixel, floor) of u8, each into a conv.
+    md = Model("resize_near", 36)
+    x = md.qdq("x", 0.05, 3, I8)
+    c = md.qdq(md.conv(x, 0.05, 3, 4, (3, 3), I8, True, wmax=60, pads=[1, 1, 1, 1]), 0.3, -2, I8)
+    r1 = md.tmp("rs")
+    md.nodes.append(helper.make_node("Resize", [c, "", md.const(np.array([1, 1, 2, 2], np.float32), "sc")], [r1],
+                                     mode="nearest", coordinate_transformation_mode="asymmetric"))
+    r1 = md.qdq(r1, 0.3, -2, I8)
+    y1 = md.qdq(md.conv(r1, 0.3, 4, 3, (3, 3), I8, True, wmax=60, pads=[1, 1, 1, 1]), 0.5, 1, I8)
+    xu = md.qdq("x", 0.05, 120, U8)
+    r2 = md.tmp("rs")
+    md.nodes.append(helper.make_node("Resize", [xu, "", "", md.const(np.array([1, 3, 7, 11], np.int64), "sz")],
+                                     [r2], mode="nearest", nearest_mode="floor"))
+    r2 = md.qdq(r2, 0.05, 120, U8)
+    y2 = md.qdq(md.conv(r2, 0.05, 3, 2, (1, 1), U8, True, wmax=60), 0.2, 128, U8)
+    md.save(outdir, (1, 3, 5, 6), y1, extra=[y2])
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
