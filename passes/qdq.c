@@ -1002,6 +1002,149 @@ static int split_as_slices(ir_graph *g, ir_node *n)
 	return 1;
 }
 
+/* A new i64 constant of n values named after base. */
+static ir_value *i64_const(ir_graph *g, const char *base, const int64_t *v, int n)
+{
+	ir_shape s = ir_shape_make(1, (int64_t[]){n});
+	return ir_graph_add_const(g, ir_graph_unique_name(g, base), IR_DT_I64, &s, v);
+}
+
+/* A 2-D conv_transpose of a dequantized activation by dequantized
+ * constant integer weights, quantized after, becomes the conv it equals,
+ * which the folds below take as an integer conv: x with s - 1 zeros after
+ * each element along each strided axis (reshape to [N, C, H, 1, W, 1],
+ * pad with 0, reshape to [N, C, H s, W s]: the dequantize sinks through
+ * them, the pad with x's zero point), then a stride-1 conv by W'[m, c, i,
+ * j] = W[c, m, kh - 1 - i, kw - 1 - j] (per-channel scales along axis 1
+ * become axis 0's) with pads d (k - 1) - p at the start and d (k - 1) - p
+ * + output_padding - (s - 1) at the end (the trailing zeros' share), or,
+ * where that is negative, a slice of the conv's input.  One group,
+ * explicit pads (no auto_pad or output_shape).  The conv runs s^2 times
+ * the transpose's MACs, most of
+ * them on the inserted zeros: integer code all the same.  1 done, 0 not,
+ * -1 out of memory. */
+static int convt_as_conv(ir_graph *g, ir_node *n)
+{
+	qdq_par px, pw;
+	const ir_value *x = n->in[0];
+	if (n->op != IR_OP_CONV_TRANSPOSE || n->nin < 2 || x->shape.rank != 4 || !ir_shape_known(&x->shape) ||
+	    !dq_of(n->in[0], &px) || ir_value_is_const(px.q) || !dq_of(n->in[1], &pw) || !ir_value_is_const(pw.q) ||
+	    !pw.q->data || pw.q->shape.rank != 4 || (pw.ns > 1 && pw.axis != 1) || ir_attr_int(n, "group", 1) != 1 ||
+	    strcmp(ir_attr_str(n, "auto_pad", "NOTSET"), "NOTSET") != 0 || ir_node_attr(n, "output_shape"))
+		return 0;
+	ir_node *u = ir_value_sole_user(g, n->out[0]);
+	if (!u || u->op != IR_OP_QUANTIZE || (n->nin > 2 && n->in[2] && !ir_value_is_const(n->in[2]) &&
+	                                      !dq_of(n->in[2], &(qdq_par){0})))
+		return 0;
+	const int64_t *ws = pw.q->shape.d, *xs = x->shape.d;
+	int64_t C = ws[0], M = ws[1], K[2] = {ws[2], ws[3]}, st[2] = {1, 1}, dl[2] = {1, 1}, pd[4] = {0, 0, 0, 0},
+	        op[2] = {0, 0};
+	int cnt;
+	const int64_t *a;
+	if (xs[1] != C)
+		return 0;
+	if ((a = ir_attr_ints(n, "strides", &cnt)) && cnt == 2)
+		st[0] = a[0], st[1] = a[1];
+	if ((a = ir_attr_ints(n, "dilations", &cnt)) && cnt == 2)
+		dl[0] = a[0], dl[1] = a[1];
+	if ((a = ir_attr_ints(n, "pads", &cnt)) && cnt == 4)
+		memcpy(pd, a, sizeof pd);
+	if ((a = ir_attr_ints(n, "output_padding", &cnt)) && cnt == 2)
+		op[0] = a[0], op[1] = a[1];
+	int64_t cp[4], lo[2] = {0, 0}, hi[2];
+	bool crop = false;
+	for (int i = 0; i < 2; i++) {
+		int64_t e = dl[i] * (K[i] - 1);
+		if (st[i] < 1 || st[i] > 16 || pd[i] < 0 || pd[2 + i] < 0)
+			return 0;
+		cp[i] = e - pd[i];
+		cp[2 + i] = e - pd[2 + i] + op[i] - (st[i] - 1);
+		hi[i] = xs[2 + i] * st[i];
+		/* a negative pad crops the conv's input instead */
+		if (cp[i] < 0)
+			lo[i] = -cp[i], cp[i] = 0, crop = true;
+		if (cp[2 + i] < 0)
+			hi[i] += cp[2 + i], cp[2 + i] = 0, crop = true;
+		if (hi[i] - lo[i] < 1)
+			return 0;
+	}
+	const char *base = n->out[0]->name;
+	ir_value *xu = n->in[0];
+	if (st[0] > 1 || st[1] > 1) {
+		int64_t s6[6] = {xs[0], C, xs[2], 1, xs[3], 1}, s4[4] = {xs[0], C, xs[2] * st[0], xs[3] * st[1]};
+		int64_t pads[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, st[0] - 1, 0, st[1] - 1};
+		ir_value *c6 = i64_const(g, ir_arena_printf(g->arena, "%s.up6", base), s6, 6);
+		ir_value *cp12 = i64_const(g, ir_arena_printf(g->arena, "%s.uppads", base), pads, 12);
+		ir_value *c4 = i64_const(g, ir_arena_printf(g->arena, "%s.up4", base), s4, 4);
+		ir_value *v6 = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.r6", base)),
+		                                  IR_DT_F32, NULL);
+		ir_value *vp = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.z6", base)),
+		                                  IR_DT_F32, NULL);
+		ir_value *v4 = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.up", base)),
+		                                  IR_DT_F32, NULL);
+		if (!c6 || !cp12 || !c4 || !v6 || !vp || !v4)
+			return -1;
+		ir_value *i1[2] = {xu, c6}, *i2[2] = {v6, cp12}, *i3[2] = {vp, c4};
+		if (!ir_graph_add_node(g, IR_OP_RESHAPE, n->name, 2, i1, 1, &v6) ||
+		    !ir_graph_add_node(g, IR_OP_PAD, n->name, 2, i2, 1, &vp) ||
+		    !ir_graph_add_node(g, IR_OP_RESHAPE, n->name, 2, i3, 1, &v4))
+			return -1;
+		xu = v4;
+	}
+	if (crop) {
+		int64_t axes[2] = {2, 3};
+		ir_value *in[4] = {xu, i64_const(g, ir_arena_printf(g->arena, "%s.crop.start", base), lo, 2),
+		                   i64_const(g, ir_arena_printf(g->arena, "%s.crop.end", base), hi, 2),
+		                   i64_const(g, ir_arena_printf(g->arena, "%s.crop.axes", base), axes, 2)};
+		ir_value *vc = ir_graph_add_value(
+			g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.crop", base)), IR_DT_F32, NULL);
+		if (!in[1] || !in[2] || !in[3] || !vc || !ir_graph_add_node(g, IR_OP_SLICE, n->name, 4, in, 1, &vc))
+			return -1;
+		xu = vc;
+	}
+	/* W' from W: out and in swapped, both kernel axes reversed */
+	int64_t ns[4] = {M, C, K[0], K[1]};
+	ir_shape wsh = ir_shape_make(4, ns);
+	size_t es = ir_dtype_size(pw.q->dt);
+	unsigned char *wt = ir_arena_alloc(g->arena, (size_t)(M * C * K[0] * K[1]) * es + 1);
+	if (!wt)
+		return -1;
+	for (int64_t m = 0; m < M; m++)
+		for (int64_t c = 0; c < C; c++)
+			for (int64_t i = 0; i < K[0]; i++)
+				for (int64_t j = 0; j < K[1]; j++) {
+					int64_t from = ((c * M + m) * K[0] + (K[0] - 1 - i)) * K[1] + (K[1] - 1 - j);
+					int64_t to = ((m * C + c) * K[0] + i) * K[1] + j;
+					memcpy(wt + (size_t)to * es, (const unsigned char *)pw.q->data + (size_t)from * es, es);
+				}
+	ir_value *wq = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.w", base)),
+	                                  pw.q->dt, &wsh, wt);
+	ir_value *wf = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.wdq", base)),
+	                                  IR_DT_F32, NULL);
+	if (!wq || !wf)
+		return -1;
+	ir_value *din[3] = {wq, pw.n->in[1], pw.n->nin > 2 ? pw.n->in[2] : NULL};
+	ir_node *dq = ir_graph_add_node(g, IR_OP_DEQUANTIZE, pw.n->name, din[2] ? 3 : 2, din, 1, &wf);
+	if (!dq)
+		return -1;
+	ir_node_set_int(g, dq, "axis", 0);
+	ir_value *cin[3] = {xu, wf, n->nin > 2 ? n->in[2] : NULL};
+	ir_value *y = n->out[0];
+	y->producer = NULL;
+	ir_node *cv = ir_graph_add_node(g, IR_OP_CONV, n->name, cin[2] ? 3 : 2, cin, 1, &y);
+	if (!cv)
+		return -1;
+	int64_t one[2] = {1, 1};
+	ir_node_set_ints(g, cv, "strides", one, 2);
+	ir_node_set_ints(g, cv, "dilations", dl, 2);
+	ir_node_set_ints(g, cv, "pads", cp, 4);
+	ir_node_set_int(g, cv, "group", 1);
+	cv->src_op = n->src_op;
+	cv->src_index = n->src_index;
+	n->dead = true;
+	return 1;
+}
+
 int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	(void)o;
@@ -1010,7 +1153,10 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 	int nsplit = 0;
 	for (int i = 0, nn = g->nnodes; i < nn; i++) {
 		ir_node *n = g->nodes[i];
-		int r = !n->dead && n->op == IR_OP_SPLIT ? split_as_slices(g, n) : 0;
+		int r = n->dead                          ? 0
+		        : n->op == IR_OP_SPLIT          ? split_as_slices(g, n)
+		        : n->op == IR_OP_CONV_TRANSPOSE ? convt_as_conv(g, n)
+		                                        : 0;
 		if (r < 0) {
 			diag_error(d, NULL, "out of memory");
 			return -1;

@@ -850,6 +850,26 @@ def main(outdir):
     y2 = md.qdq(md.conv(r2, 0.05, 3, 2, (1, 1), U8, True, wmax=60), 0.2, 128, U8)
     md.save(outdir, (1, 3, 5, 6), y1, extra=[y2])
 
+    # conv_transpose between dequantizes and a quantize, as the integer conv
+    # fold-qdq makes of it (zeros inserted by reshape, pad and reshape on
+    # the integers; the flipped weights): stride 2 with pads 1 and
+    # per-channel weights; strides (3, 2) with output_padding, whose end
+    # pad turns into a crop of the conv's input.
+    md = Model("convt_q", 37)
+    x = md.qdq("x", 0.05, 3, I8)
+    outs = []
+    for k, attrs in enumerate((dict(strides=[2, 2], pads=[1, 1, 1, 1]),
+                               dict(strides=[3, 2], pads=[0, 1, 2, 0], output_padding=[1, 1]))):
+        W = md.rng.integers(-100, 101, size=(4, 5, 3, 3)).astype(np.int8)
+        ws = (md.rng.random(5) * 0.01 + 0.002).astype(np.float32)
+        wd = md.tmp("wdq")
+        md.nodes.append(helper.make_node("DequantizeLinear", [md.const(W, "w"), md.const(ws, "ws"),
+                                                              md.const(np.zeros(5, np.int8), "wz")], [wd], axis=1))
+        y = md.tmp("ct")
+        md.nodes.append(helper.make_node("ConvTranspose", [x, wd, md.bias(5, 0.05, ws, 300)], [y], **attrs))
+        outs.append(md.qdq(y, 0.3, -5 + 3 * k, I8))
+    md.save(outdir, (1, 4, 5, 6), outs[0], extra=outs[1:])
+
 
 if __name__ == "__main__":
     if len(sys.argv) != 2:
