@@ -247,7 +247,8 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 		if (n->dead)
 			continue;
 		ir_value *w = n->nin > 1 ? n->in[1] : NULL;
-		bool lin = (n->op == IR_OP_CONV || n->op == IR_OP_MATMUL || n->op == IR_OP_GEMM) &&
+		bool lin = (n->op == IR_OP_CONV || n->op == IR_OP_CONV_TRANSPOSE || n->op == IR_OP_MATMUL ||
+		            n->op == IR_OP_GEMM) &&
 		           ir_value_is_const(w) && w->dt == IR_DT_F32 && is_layer(n, ctx);
 		/* adds and muls of two activations (residuals, gates) */
 		bool elt = (n->op == IR_OP_ADD || n->op == IR_OP_MUL) && w && !ir_value_is_const(w) &&
@@ -734,7 +735,7 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	}
 	for (int l = 0; l < P.nlayer; l++) {
 		ir_node *nd = P.layer[l].n;
-		if (nd->op != IR_OP_CONV && nd->op != IR_OP_MATMUL)
+		if (nd->op != IR_OP_CONV && nd->op != IR_OP_CONV_TRANSPOSE && nd->op != IR_OP_MATMUL)
 			continue;
 		ir_value *wd = int_weight(g, nd, nd->in[1], d);
 		if (!wd)

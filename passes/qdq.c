@@ -1010,7 +1010,8 @@ static ir_value *i64_const(ir_graph *g, const char *base, const int64_t *v, int 
 }
 
 /* A 2-D conv_transpose of a dequantized activation by dequantized
- * constant integer weights, quantized after, becomes the conv it equals,
+ * constant integer weights, quantized after (through a relu or clip),
+ * becomes the conv it equals,
  * which the folds below take as an integer conv: x with s - 1 zeros after
  * each element along each strided axis (reshape to [N, C, H, 1, W, 1],
  * pad with 0, reshape to [N, C, H s, W s]: the dequantize sinks through
@@ -1019,20 +1020,23 @@ static ir_value *i64_const(ir_graph *g, const char *base, const int64_t *v, int 
  * become axis 0's) with pads d (k - 1) - p at the start and d (k - 1) - p
  * + output_padding - (s - 1) at the end (the trailing zeros' share), or,
  * where that is negative, a slice of the conv's input.  One group,
- * explicit pads (no auto_pad or output_shape).  The conv runs s^2 times
- * the transpose's MACs, most of
- * them on the inserted zeros: integer code all the same.  1 done, 0 not,
- * -1 out of memory. */
+ * explicit pads (no auto_pad or output_shape), 8-bit x (the 16-bit
+ * convs' kernels are not fast enough to pay for the zeros).  The conv
+ * runs s^2 times the transpose's MACs, most of them on the inserted
+ * zeros: integer code all the same.  1 done, 0 not, -1 out of memory. */
 static int convt_as_conv(ir_graph *g, ir_node *n)
 {
 	qdq_par px, pw;
 	const ir_value *x = n->in[0];
 	if (n->op != IR_OP_CONV_TRANSPOSE || n->nin < 2 || x->shape.rank != 4 || !ir_shape_known(&x->shape) ||
-	    !dq_of(n->in[0], &px) || ir_value_is_const(px.q) || !dq_of(n->in[1], &pw) || !ir_value_is_const(pw.q) ||
+	    !dq_of(n->in[0], &px) || ir_value_is_const(px.q) || (px.q->dt != IR_DT_I8 && px.q->dt != IR_DT_U8) ||
+	    !dq_of(n->in[1], &pw) || !ir_value_is_const(pw.q) ||
 	    !pw.q->data || pw.q->shape.rank != 4 || (pw.ns > 1 && pw.axis != 1) || ir_attr_int(n, "group", 1) != 1 ||
 	    strcmp(ir_attr_str(n, "auto_pad", "NOTSET"), "NOTSET") != 0 || ir_node_attr(n, "output_shape"))
 		return 0;
 	ir_node *u = ir_value_sole_user(g, n->out[0]);
+	if (u && (u->op == IR_OP_RELU || u->op == IR_OP_CLIP)) /* the conv's fold takes it */
+		u = ir_value_sole_user(g, u->out[0]);
 	if (!u || u->op != IR_OP_QUANTIZE || (n->nin > 2 && n->in[2] && !ir_value_is_const(n->in[2]) &&
 	                                      !dq_of(n->in[2], &(qdq_par){0})))
 		return 0;
