@@ -1818,6 +1818,7 @@ static void dw_fill_plane(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValu
 typedef struct dw_rows_ctx {
 	dw_geom *g;
 	bool pairs, split;
+	int kind;                 /* the channel's dw_rq kind when split (dw_rows_split) */
 	LLVMValueRef rowbuf, r0c, *wreg;
 	const be_iop *o;
 	LLVMTypeRef oty;
@@ -1825,7 +1826,8 @@ typedef struct dw_rows_ctx {
 } dw_rows_ctx;
 
 /* Output rows oh0 .. oh0 + nrows - 1 of the channel, whose taps start at
- * the plane's rows 0 .. nrows - 1 (times the stride). */
+ * the plane's rows 0 .. nrows - 1 (times the stride); a split layer's
+ * requantization is rc->kind's. */
 static void dw_rows(be_fn *f, dw_rows_ctx *rc, LLVMValueRef oh0, int64_t nrows)
 {
 	LLVMBuilderRef b = f->b;
@@ -1833,13 +1835,13 @@ static void dw_rows(be_fn *f, dw_rows_ctx *rc, LLVMValueRef oh0, int64_t nrows)
 	dw_geom *g = rc->g;
 	const be_iop *o = rc->o;
 	LLVMTypeRef oty = rc->oty;
-	LLVMValueRef y = rc->y, rowbuf = rc->rowbuf, r0c = rc->r0c, *wreg = rc->wreg, plane = g->plane;
-	bool pairs = rc->pairs, split = rc->split;
+	LLVMValueRef y = rc->y, rowbuf = rc->rowbuf, *wreg = rc->wreg, plane = g->plane;
 	const int64_t *out = g->out;
 	int64_t pw = g->pw;
+	g->kind = rc->split ? rc->kind : -1;
 	be_loop lh;
 	LLVMValueRef t = be_loop_begin(f, &lh, nrows), oh = be_add(f, oh0, t);
-	if (pairs) {
+	if (rc->pairs) {
 		/* (w02, w12) and (w22, 0): the rows' third taps, as SMLA<x><y> halves */
 		LLVMValueRef lo16 = c32(f, 0xffff);
 		LLVMValueRef w2a = LLVMBuildOr(b, LLVMBuildAnd(b, wreg[3], lo16, ""),
@@ -1852,35 +1854,36 @@ static void dw_rows(be_fn *f, dw_rows_ctx *rc, LLVMValueRef oh0, int64_t nrows)
 		dw_row_asm(f, g, p0, rowbuf, qend, wreg, w2a, w2b);
 		if (out[1] % 2)
 			be_st_t(f, f->i32, rowbuf, be_ci(f, out[1] - 1), dw_acc(f, g, t, be_ci(f, out[1] - 1), c32(f, 0)));
-		for (int kd = 0; kd < (split ? 2 : 1); kd++) {
-			be_if ki;
-			if (split)
-				be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(b, r0c, ""));
-			be_loop lw;
-			LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
-			LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowbuf, ow), g->bias, "");
-			LLVMValueRef yi = be_add(f, be_mul(f, g->nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), ow));
-			g->kind = split ? kd : -1;
-			be_st_t(f, oty, y, yi, split ? dw_rq(f, g, acc) : be_int_out(f, o, acc, g->c));
-			be_loop_end(f, &lw);
-			if (split)
-				be_if_end(f, &ki);
-		}
+		be_loop lw;
+		LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
+		LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowbuf, ow), g->bias, "");
+		LLVMValueRef yi = be_add(f, be_mul(f, g->nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), ow));
+		be_st_t(f, oty, y, yi, g->kind >= 0 ? dw_rq(f, g, acc) : be_int_out(f, o, acc, g->c));
+		be_loop_end(f, &lw);
 	} else {
-		for (int kd = 0; kd < (split ? 2 : 1); kd++) {
-			be_if ki;
-			if (split)
-				be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(b, r0c, ""));
-			g->kind = split ? kd : -1;
-			be_loop lw;
-			LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
-			dw_one(f, g, t, oh, ow);
-			be_loop_end(f, &lw);
-			if (split)
-				be_if_end(f, &ki);
-		}
+		be_loop lw;
+		LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
+		dw_one(f, g, t, oh, ow);
+		be_loop_end(f, &lw);
 	}
 	be_loop_end(f, &lh);
+}
+
+/* dw_rows, for a split layer the rows of the channel's kind: a branch per
+ * channel (or band), not per row. */
+static void dw_rows_split(be_fn *f, dw_rows_ctx *rc, LLVMValueRef oh0, int64_t nrows)
+{
+	if (!rc->split) {
+		dw_rows(f, rc, oh0, nrows);
+		return;
+	}
+	for (int kd = 0; kd < 2; kd++) {
+		be_if ki;
+		be_if_begin(f, &ki, kd ? rc->r0c : LLVMBuildNot(f->b, rc->r0c, ""));
+		rc->kind = kd;
+		dw_rows(f, rc, oh0, nrows);
+		be_if_end(f, &ki);
+	}
 }
 
 /* Rows 0 .. ph - 1 of a band's plane: input rows oh0 * s0 - pb0 onwards
@@ -2070,19 +2073,19 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	dw_rows_ctx rc0 = {.g = &g, .pairs = pairs, .split = split, .rowbuf = rowbuf, .r0c = r0c, .wreg = wreg,
 	                   .o = &o, .oty = oty, .y = y};
 	if (!band) {
-		dw_rows(f, &rc0, be_ci(f, 0), out[0]);
+		dw_rows_split(f, &rc0, be_ci(f, 0), out[0]);
 	} else {
 		/* full bands in a loop, then the last rows */
 		int64_t nfull = out[0] / bh, tail = out[0] % bh;
 		be_loop lb;
 		LLVMValueRef oh0 = be_mul(f, be_loop_begin(f, &lb, nfull), bh);
 		dw_band_fill(f, xv, x, nc, in, pb, s[0], ph, pw, oh0, plane, o.k.zx);
-		dw_rows(f, &rc0, oh0, bh);
+		dw_rows_split(f, &rc0, oh0, bh);
 		be_loop_end(f, &lb);
 		if (tail) {
 			oh0 = be_ci(f, nfull * bh);
 			dw_band_fill(f, xv, x, nc, in, pb, s[0], ph, pw, oh0, plane, o.k.zx);
-			dw_rows(f, &rc0, oh0, tail);
+			dw_rows_split(f, &rc0, oh0, tail);
 		}
 	}
 	be_loop_end(f, &lc);
