@@ -1011,19 +1011,19 @@ static ir_value *i64_const(ir_graph *g, const char *base, const int64_t *v, int 
 
 /* A 2-D conv_transpose of a dequantized activation by dequantized
  * constant integer weights, quantized after (through a relu or clip),
- * becomes the conv it equals,
- * which the folds below take as an integer conv: x with s - 1 zeros after
- * each element along each strided axis (reshape to [N, C, H, 1, W, 1],
- * pad with 0, reshape to [N, C, H s, W s]: the dequantize sinks through
- * them, the pad with x's zero point), then a stride-1 conv by W'[m, c, i,
- * j] = W[c, m, kh - 1 - i, kw - 1 - j] (per-channel scales along axis 1
- * become axis 0's) with pads d (k - 1) - p at the start and d (k - 1) - p
- * + output_padding - (s - 1) at the end (the trailing zeros' share), or,
- * where that is negative, a slice of the conv's input.  One group,
- * explicit pads (no auto_pad or output_shape), 8-bit x (the 16-bit
- * convs' kernels are not fast enough to pay for the zeros).  The conv
- * runs s^2 times the transpose's MACs, most of them on the inserted
- * zeros: integer code all the same.  1 done, 0 not, -1 out of memory. */
+ * becomes the conv it equals, which the folds below take as an integer
+ * conv: x with s - 1 zeros after each element along each strided axis
+ * (reshape to [N, C, H, 1, W, 1], pad with 0, reshape to [N, C, H s,
+ * W s]: the dequantize sinks through them, the pad with x's zero point),
+ * then a stride-1 conv by W'[m, c, i, j] = W[c, m, kh - 1 - i, kw - 1 - j]
+ * (per-channel scales along axis 1 become axis 0's) with pads d (k - 1)
+ * - p at the start and d (k - 1) - p + output_padding - (s - 1) at the
+ * end (the trailing zeros' share), or, where that is negative, a slice
+ * of the conv's input.  One group, explicit pads (no auto_pad or
+ * output_shape), 8-bit x (the 16-bit convs' kernels are not fast enough
+ * to pay for the zeros).  The conv runs s^2 times the transpose's MACs,
+ * most of them on the inserted zeros: integer code all the same.  1
+ * done, 0 not, -1 out of memory. */
 static int convt_as_conv(ir_graph *g, ir_node *n)
 {
 	qdq_par px, pw;
