@@ -733,17 +733,22 @@ static void store_simd(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, LLVMV
 	}
 }
 
-/* Four bytes of x (w, as loaded) as the columns' two words of i16
- * pairs, (x0, x1) and (x2, x3): SXTB16 (UXTB16 for u8) plain and
- * rotated give (x0, x2) and (x1, x3), PKHBT and PKHTB reorder them. */
-static void direct_words(be_fn *f, const dsp_job *j, LLVMValueRef w, LLVMValueRef *xa, LLVMValueRef *xc)
+/* Four bytes (w, as loaded) as two words of i16 pairs in order, (x0, x1)
+ * and (x2, x3): SXTB16 (UXTB16 for u8) plain and rotated give (x0, x2)
+ * and (x1, x3), PKHBT and PKHTB reorder them. */
+static void xtb16_pairs(be_fn *f, LLVMValueRef w, bool u8, LLVMValueRef *x01, LLVMValueRef *x23)
 {
 	LLVMBuilderRef b = f->b;
-	bool u8 = j->xval->dt == IR_DT_U8;
 	LLVMValueRef lo = xtb16(f, w, u8), hi = xtb16_ror8(f, w, u8);
-	*xa = LLVMBuildOr(b, LLVMBuildAnd(b, lo, c32(f, 0xffff), ""), LLVMBuildShl(b, hi, c32(f, 16), ""), "");
-	*xc = LLVMBuildOr(b, LLVMBuildAnd(b, hi, c32(f, (int64_t)0xffff0000u), ""),
-	                  LLVMBuildLShr(b, lo, c32(f, 16), ""), "");
+	*x01 = LLVMBuildOr(b, LLVMBuildAnd(b, lo, c32(f, 0xffff), ""), LLVMBuildShl(b, hi, c32(f, 16), ""), "");
+	*x23 = LLVMBuildOr(b, LLVMBuildAnd(b, hi, c32(f, (int64_t)0xffff0000u), ""),
+	                   LLVMBuildLShr(b, lo, c32(f, 16), ""), "");
+}
+
+/* Four bytes of x as the columns' two words (direct mode). */
+static void direct_words(be_fn *f, const dsp_job *j, LLVMValueRef w, LLVMValueRef *xa, LLVMValueRef *xc)
+{
+	xtb16_pairs(f, w, j->xval->dt == IR_DT_U8, xa, xc);
 }
 
 /* An unaligned word of x at byte off of p. */
@@ -1769,10 +1774,8 @@ static void dw_copy_row(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValueR
 		LLVMValueRef at = be_add(f, src0, e);
 		LLVMValueRef w = LLVMBuildLoad2(b, f->i32, LLVMBuildGEP2(b, f->i8, x, &at, 1, ""), "");
 		LLVMSetAlignment(w, 1);
-		LLVMValueRef lo = xtb16(f, w, u8), hi = xtb16_ror8(f, w, u8);
-		LLVMValueRef m16 = c32(f, 0xffff), t16 = c32(f, (int64_t)0xffff0000u);
-		LLVMValueRef p01 = LLVMBuildOr(b, LLVMBuildAnd(b, lo, m16, ""), LLVMBuildShl(b, hi, c32(f, 16), ""), "");
-		LLVMValueRef p23 = LLVMBuildOr(b, LLVMBuildAnd(b, hi, t16, ""), LLVMBuildLShr(b, lo, c32(f, 16), ""), "");
+		LLVMValueRef p01, p23;
+		xtb16_pairs(f, w, u8, &p01, &p23);
 		LLVMValueRef d = be_add(f, dst0, e);
 		LLVMSetAlignment(LLVMBuildStore(b, p01, LLVMBuildGEP2(b, i16, plane, &d, 1, "")), 2);
 		d = be_add(f, d, be_ci(f, 2));
