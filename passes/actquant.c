@@ -771,13 +771,17 @@ int pass_io_int(ir_graph *g, const pass_options *o, diag_sink *d)
 		ir_node *u = ir_value_sole_user(g, v);
 		if (v->dt != IR_DT_F32 || !u || u->op != IR_OP_QUANTIZE || u->in[0] != v ||
 		    !u->out[0]->quant) {
-			/* the reader that keeps it float, to name */
+			/* the reader that keeps it float, to name; else the quantizes */
 			const ir_node *r = NULL;
+			int nq = 0;
 			for (int k = 0; k < g->nnodes && !r; k++) {
 				const ir_node *n = g->nodes[k];
 				for (int j = 0; j < n->nin && !n->dead; j++)
 					if (n->in[j] == v && (n->op != IR_OP_QUANTIZE || !n->out[0]->quant)) {
 						r = n;
+						break;
+					} else if (n->in[j] == v) {
+						nq++;
 						break;
 					}
 			}
@@ -786,6 +790,9 @@ int pass_io_int(ir_graph *g, const pass_options *o, diag_sink *d)
 				diag_error(d, g->src_file, "--io int: input '%s' is read in float (by %s%s%s%s), so "
 				           "it has no integer form to take; --io int needs inputs that only a quantize reads",
 				           v->name, ir_op_name(r->op), named ? " '" : "", named ? r->name : "", named ? "'" : "");
+			else if (nq > 1)
+				diag_error(d, g->src_file, "--io int: input '%s' is read by %d quantizes, "
+				           "so it has no one integer form to take", v->name, nq);
 			else
 				diag_error(d, g->src_file, "--io int: input '%s' is not quantized on entry (only "
 				           "a quantize reads it)", v->name);

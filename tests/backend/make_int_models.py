@@ -805,11 +805,12 @@ def main(outdir):
     # Dense layers too long for any column buffer (K = 9001): the DSP
     # reads x's rows in place, widening them in registers, with the last
     # K % 4 = 1 element alone; two rows.  8-bit and binary weights on i8
-    # x, 4-bit ones on u8 x.
+    # x; 4-bit ones on u8 (x requantized: one input quantize, for the M0
+    # check's --io int).
     md = Model("dsp_direct", 34)
     K = 9001
     xi = md.qdq("x", 0.05, 3, I8)
-    xu = md.qdq("x", 0.05, 130, U8)
+    xu = md.qdq(xi, 0.05, 130, U8)
     y1 = md.qdq(md.coded_matmul(xi, md.rng.integers(-100, 101, size=(K, 5)).astype(np.int8),
                                 np.float32(0.0002), np.int8(0)), 0.4, -1, I8)
     y2 = md.qdq(md.coded_matmul(xi, (md.rng.integers(0, 2, size=(K, 4)) * 2 - 1).astype(np.int8),
@@ -820,12 +821,12 @@ def main(outdir):
 
     # Depthwise planes over the DSP's 16 KB of stack, in bands of output
     # rows (a full band and a shorter last one, halo rows copied again):
-    # 3x3 at stride 2 on u8 (the pairs' asm) and 5x3 at row dilation 2 on
-    # i8 (the scalar taps), over 2 x 97 x 130.
+    # 3x3 at stride 2 (the pairs' asm) and 5x3 at row dilation 2 (the
+    # scalar taps), over 2 x 97 x 130 of i8 (one input quantize: the M0
+    # check compiles every model with --io int).
     md = Model("dsp_band", 35)
-    xu = md.qdq("x", 0.05, 120, U8)
     xi = md.qdq("x", 0.05, 3, I8)
-    y1 = md.qdq(md.conv(xu, 0.05, 2, 2, (3, 3), I8, True, group=2, wmax=60, pads=[1, 1, 1, 1], strides=[2, 2]),
+    y1 = md.qdq(md.conv(xi, 0.05, 2, 2, (3, 3), I8, True, group=2, wmax=60, pads=[1, 1, 1, 1], strides=[2, 2]),
                 0.6, 3, I8)
     y2 = md.qdq(md.conv(xi, 0.05, 2, 2, (5, 3), I8, True, group=2, wmax=60, pads=[2, 2, 3, 1],
                         dilations=[2, 1]), 0.6, -4, I8)
@@ -842,7 +843,7 @@ def main(outdir):
                                      mode="nearest", coordinate_transformation_mode="asymmetric"))
     r1 = md.qdq(r1, 0.3, -2, I8)
     y1 = md.qdq(md.conv(r1, 0.3, 4, 3, (3, 3), I8, True, wmax=60, pads=[1, 1, 1, 1]), 0.5, 1, I8)
-    xu = md.qdq("x", 0.05, 120, U8)
+    xu = md.qdq(x, 0.05, 120, U8)
     r2 = md.tmp("rs")
     md.nodes.append(helper.make_node("Resize", [xu, "", "", md.const(np.array([1, 3, 7, 11], np.int64), "sz")],
                                      [r2], mode="nearest", nearest_mode="floor"))

@@ -368,6 +368,12 @@ rm -f "$T/ioint.o"
 q "$T/ioint.qir" -a 8 --calib-data "$T/ioint.npy" --io int -o "$T/ioint.o"
 check "--io int names the float op that reads an input, and writes nothing" \
 	eval '[ $rc -eq 1 ] && has_err "ioint.qir: error: --io int: input .x. is read in float (by sin)" && [ ! -e "$T/ioint.o" ]'
+# --io int on an input two quantizes read (two grids) says so.
+printf 'graph g {\n  input %%x: f32[4]\n  const %%s1: f32[] = [0.1]\n  const %%z1: i8[] = [0]\n  const %%s2: f32[] = [0.2]\n  const %%z2: u8[] = [128]\n  %%a: i8[4] = quantize(%%x, %%s1, %%z1)\n  %%b: u8[4] = quantize(%%x, %%s2, %%z2)\n  %%ad: f32[4] = dequantize(%%a, %%s1, %%z1)\n  %%bd: f32[4] = dequantize(%%b, %%s2, %%z2)\n  %%y: f32[4] = add(%%ad, %%bd)\n  output %%y\n}\n' >"$T/iotwo.qir"
+rm -f "$T/iotwo.o"
+q "$T/iotwo.qir" -a 8 --io int -o "$T/iotwo.o"
+check "--io int on an input two quantizes read says so, and writes nothing" \
+	eval '[ $rc -eq 1 ] && has_err "iotwo.qir: error: --io int: input .x. is read by 2 quantizes" && [ ! -e "$T/iotwo.o" ]'
 # The size report of an integer model counts its weights at the bits the
 # quantizer gave them (the backends pack 2-bit codes at 2 bits, binary at
 # 1), not at the byte each takes in the IR.
