@@ -1817,34 +1817,21 @@ static void dw_fill_plane(be_fn *f, const ir_value *xv, LLVMValueRef x, LLVMValu
 	dw_plane_copy(f, xv, x, nc, in, pb, pw, plane);
 }
 
-/* What dw_rows needs besides the geometry. */
-typedef struct dw_rows_ctx {
-	dw_geom *g;
-	bool pairs, split;
-	int kind;                 /* the channel's dw_rq kind when split (dw_rows_split) */
-	LLVMValueRef rowbuf, r0c, *wreg;
-	const be_iop *o;
-	LLVMTypeRef oty;
-	LLVMValueRef y;
-} dw_rows_ctx;
-
 /* Output rows oh0 .. oh0 + nrows - 1 of the channel, whose taps start at
- * the plane's rows 0 .. nrows - 1 (times the stride); a split layer's
- * requantization is rc->kind's. */
-static void dw_rows(be_fn *f, dw_rows_ctx *rc, LLVMValueRef oh0, int64_t nrows)
+ * the plane's rows 0 .. nrows - 1 (times the stride): by output pairs in
+ * asm into rowbuf when there is one (3x3), else one output at a time;
+ * requantized as dw_rq's kind (-1: be_int_out). */
+static void dw_rows(be_fn *f, dw_geom *g, LLVMValueRef rowbuf, int kind, LLVMValueRef oh0, int64_t nrows)
 {
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
-	dw_geom *g = rc->g;
-	const be_iop *o = rc->o;
-	LLVMTypeRef oty = rc->oty;
-	LLVMValueRef y = rc->y, rowbuf = rc->rowbuf, *wreg = rc->wreg, plane = g->plane;
+	LLVMValueRef *wreg = g->wreg, plane = g->plane;
 	const int64_t *out = g->out;
 	int64_t pw = g->pw;
-	g->kind = rc->split ? rc->kind : -1;
+	g->kind = kind;
 	be_loop lh;
 	LLVMValueRef t = be_loop_begin(f, &lh, nrows), oh = be_add(f, oh0, t);
-	if (rc->pairs) {
+	if (rowbuf) {
 		/* (w02, w12) and (w22, 0): the rows' third taps, as SMLA<x><y> halves */
 		LLVMValueRef lo16 = c32(f, 0xffff);
 		LLVMValueRef w2a = LLVMBuildOr(b, LLVMBuildAnd(b, wreg[3], lo16, ""),
@@ -1861,7 +1848,7 @@ static void dw_rows(be_fn *f, dw_rows_ctx *rc, LLVMValueRef oh0, int64_t nrows)
 		LLVMValueRef ow = be_loop_begin(f, &lw, out[1]);
 		LLVMValueRef acc = LLVMBuildAdd(b, be_ld_t(f, f->i32, rowbuf, ow), g->bias, "");
 		LLVMValueRef yi = be_add(f, be_mul(f, g->nc, out[0] * out[1]), be_add(f, be_mul(f, oh, out[1]), ow));
-		be_st_t(f, oty, y, yi, g->kind >= 0 ? dw_rq(f, g, acc) : be_int_out(f, o, acc, g->c));
+		be_st_t(f, g->oty, g->y, yi, g->kind >= 0 ? dw_rq(f, g, acc) : be_int_out(f, g->o, acc, g->c));
 		be_loop_end(f, &lw);
 	} else {
 		be_loop lw;
@@ -1872,19 +1859,19 @@ static void dw_rows(be_fn *f, dw_rows_ctx *rc, LLVMValueRef oh0, int64_t nrows)
 	be_loop_end(f, &lh);
 }
 
-/* dw_rows, for a split layer the rows of the channel's kind: a branch per
- * channel (or band), not per row. */
-static void dw_rows_split(be_fn *f, dw_rows_ctx *rc, LLVMValueRef oh0, int64_t nrows)
+/* dw_rows; for a split layer (r0c: the channel's r is 0) the rows of the
+ * channel's kind, a branch per channel (or band), not per row. */
+static void dw_rows_split(be_fn *f, dw_geom *g, LLVMValueRef rowbuf, LLVMValueRef r0c, LLVMValueRef oh0,
+                          int64_t nrows)
 {
-	if (!rc->split) {
-		dw_rows(f, rc, oh0, nrows);
+	if (!r0c) {
+		dw_rows(f, g, rowbuf, -1, oh0, nrows);
 		return;
 	}
 	for (int kd = 0; kd < 2; kd++) {
 		be_if ki;
-		be_if_begin(f, &ki, kd ? rc->r0c : LLVMBuildNot(f->b, rc->r0c, ""));
-		rc->kind = kd;
-		dw_rows(f, rc, oh0, nrows);
+		be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(f->b, r0c, ""));
+		dw_rows(f, g, rowbuf, kd, oh0, nrows);
 		be_if_end(f, &ki);
 	}
 }
@@ -2073,22 +2060,20 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 		g.usat = usat;
 		r0c = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildAnd(b, g.rq[3], c32(f, 256), ""), c32(f, 0), "");
 	}
-	dw_rows_ctx rc0 = {.g = &g, .pairs = pairs, .split = split, .rowbuf = rowbuf, .r0c = r0c, .wreg = wreg,
-	                   .o = &o, .oty = oty, .y = y};
 	if (!band) {
-		dw_rows_split(f, &rc0, be_ci(f, 0), out[0]);
+		dw_rows_split(f, &g, rowbuf, r0c, be_ci(f, 0), out[0]);
 	} else {
 		/* full bands in a loop, then the last rows */
 		int64_t nfull = out[0] / bh, tail = out[0] % bh;
 		be_loop lb;
 		LLVMValueRef oh0 = be_mul(f, be_loop_begin(f, &lb, nfull), bh);
 		dw_band_fill(f, xv, x, nc, in, pb, s[0], ph, pw, oh0, plane, o.k.zx);
-		dw_rows_split(f, &rc0, oh0, bh);
+		dw_rows_split(f, &g, rowbuf, r0c, oh0, bh);
 		be_loop_end(f, &lb);
 		if (tail) {
 			oh0 = be_ci(f, nfull * bh);
 			dw_band_fill(f, xv, x, nc, in, pb, s[0], ph, pw, oh0, plane, o.k.zx);
-			dw_rows_split(f, &rc0, oh0, tail);
+			dw_rows_split(f, &g, rowbuf, r0c, oh0, tail);
 		}
 	}
 	be_loop_end(f, &lc);
