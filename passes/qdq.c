@@ -87,6 +87,21 @@ static bool dq_of(const ir_value *v, qdq_par *p)
 	return v && v->producer && v->producer->op == IR_OP_DEQUANTIZE && par_of(v->producer, p);
 }
 
+/* A fresh value named base + tag (made unique), of dtype dt; NULL when
+ * out of memory. */
+static ir_value *tagged_value(ir_graph *g, const char *base, const char *tag, ir_dtype dt)
+{
+	return ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s%s", base, tag)), dt, NULL);
+}
+
+/* A new i64 constant of n values named base + tag (made unique). */
+static ir_value *i64_const(ir_graph *g, const char *base, const char *tag, const int64_t *v, int n)
+{
+	ir_shape s = ir_shape_make(1, (int64_t[]){n});
+	return ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s%s", base, tag)),
+	                          IR_DT_I64, &s, v);
+}
+
 static int32_t par_zp(const qdq_par *p, int64_t c)
 {
 	return p->z ? (int32_t)ir_const_get(p->z, p->ns > 1 ? c : 0) : 0;
@@ -428,8 +443,7 @@ static int fold_gemm(ir_graph *g, ir_node *n, diag_sink *d)
 		ir_shape s = ir_shape_make(2, dims);
 		ir_value *qt = ir_graph_add_const(
 			g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.T", pw.q->name)), pw.q->dt, &s, t);
-		ir_value *wt = ir_graph_add_value(
-			g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.T", w->name)), IR_DT_F32, NULL);
+		ir_value *wt = tagged_value(g, w->name, ".T", IR_DT_F32);
 		if (!qt || !wt)
 			goto oom;
 		ir_value *din[3] = {qt, pw.n->in[1], pw.n->nin > 2 ? pw.n->in[2] : NULL};
@@ -539,8 +553,7 @@ static int hoist_q(ir_graph *g, ir_node *u)
 	if (pr <= 0)
 		return pr;
 	ir_value *x = n->in[0];
-	ir_value *qx = ir_graph_add_value(
-		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.q", x->name)), u->out[0]->dt, NULL);
+	ir_value *qx = tagged_value(g, x->name, ".q", u->out[0]->dt);
 	if (!qx)
 		return -1;
 	ir_value *qin[3] = {x, u->in[1], u->nin > 2 ? u->in[2] : NULL};
@@ -584,8 +597,7 @@ static int sink_dq(ir_graph *g, ir_node *n)
 	if (pr <= 0)
 		return pr;
 	ir_value *y = n->out[0];
-	ir_value *qy = ir_graph_add_value(
-		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.q", y->name)), p.q->dt, NULL);
+	ir_value *qy = tagged_value(g, y->name, ".q", p.q->dt);
 	if (!qy)
 		return -1;
 	if (!p.q->quant)
@@ -847,9 +859,7 @@ static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
 		ir_value *src = p[k].q;
 		if (!same_par(&p[k], &py)) {
 			double real = (double)p[k].s[0] / (double)py.s[0];
-			ir_value *rq = ir_graph_add_value(
-				g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.rq", src->name)),
-				src->dt, NULL);
+			ir_value *rq = tagged_value(g, src->name, ".rq", src->dt);
 			ir_value *qin[3] = {src, u->in[1], u->nin > 2 ? u->in[2] : NULL};
 			ir_node *q = rq ? ir_graph_add_node(g, IR_OP_QUANTIZE, n->name, qin[2] ? 3 : 2, qin, 1, &rq)
 			                : NULL;
@@ -978,16 +988,12 @@ static int split_as_slices(ir_graph *g, ir_node *n)
 		if (!n->out[k] || n->out[k]->shape.rank != r || n->out[k]->shape.d[ax] < 0)
 			return 0;
 	int64_t at = 0;
-	ir_shape s1 = {.rank = 1, .d = {1}};
 	for (int k = 0; k < n->nout; k++) {
 		int64_t lo = at, hi = at + n->out[k]->shape.d[ax], a = ax;
 		at = hi;
 		const char *base = n->out[k]->name;
-		ir_value *in[4] = {
-			n->in[0],
-			ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.start", base)), IR_DT_I64, &s1, &lo),
-			ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.end", base)), IR_DT_I64, &s1, &hi),
-			ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.axis", base)), IR_DT_I64, &s1, &a)};
+		ir_value *in[4] = {n->in[0], i64_const(g, base, ".start", &lo, 1), i64_const(g, base, ".end", &hi, 1),
+		                   i64_const(g, base, ".axis", &a, 1)};
 		if (!in[1] || !in[2] || !in[3])
 			return -1;
 		ir_value *y = n->out[k];
@@ -1000,13 +1006,6 @@ static int split_as_slices(ir_graph *g, ir_node *n)
 	}
 	n->dead = true;
 	return 1;
-}
-
-/* A new i64 constant of n values named after base. */
-static ir_value *i64_const(ir_graph *g, const char *base, const int64_t *v, int n)
-{
-	ir_shape s = ir_shape_make(1, (int64_t[]){n});
-	return ir_graph_add_const(g, ir_graph_unique_name(g, base), IR_DT_I64, &s, v);
 }
 
 /* A 2-D conv_transpose of a dequantized activation by dequantized
@@ -1077,15 +1076,9 @@ static int convt_as_conv(ir_graph *g, ir_node *n)
 	if (st[0] > 1 || st[1] > 1) {
 		int64_t s6[6] = {xs[0], C, xs[2], 1, xs[3], 1}, s4[4] = {xs[0], C, xs[2] * st[0], xs[3] * st[1]};
 		int64_t pads[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, st[0] - 1, 0, st[1] - 1};
-		ir_value *c6 = i64_const(g, ir_arena_printf(g->arena, "%s.up6", base), s6, 6);
-		ir_value *cp12 = i64_const(g, ir_arena_printf(g->arena, "%s.uppads", base), pads, 12);
-		ir_value *c4 = i64_const(g, ir_arena_printf(g->arena, "%s.up4", base), s4, 4);
-		ir_value *v6 = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.r6", base)),
-		                                  IR_DT_F32, NULL);
-		ir_value *vp = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.z6", base)),
-		                                  IR_DT_F32, NULL);
-		ir_value *v4 = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.up", base)),
-		                                  IR_DT_F32, NULL);
+		ir_value *c6 = i64_const(g, base, ".up6", s6, 6), *cp12 = i64_const(g, base, ".uppads", pads, 12);
+		ir_value *c4 = i64_const(g, base, ".up4", s4, 4), *v6 = tagged_value(g, base, ".r6", IR_DT_F32);
+		ir_value *vp = tagged_value(g, base, ".z6", IR_DT_F32), *v4 = tagged_value(g, base, ".up", IR_DT_F32);
 		if (!c6 || !cp12 || !c4 || !v6 || !vp || !v4)
 			return -1;
 		ir_value *i1[2] = {xu, c6}, *i2[2] = {v6, cp12}, *i3[2] = {vp, c4};
@@ -1097,11 +1090,9 @@ static int convt_as_conv(ir_graph *g, ir_node *n)
 	}
 	if (crop) {
 		int64_t axes[2] = {2, 3};
-		ir_value *in[4] = {xu, i64_const(g, ir_arena_printf(g->arena, "%s.crop.start", base), lo, 2),
-		                   i64_const(g, ir_arena_printf(g->arena, "%s.crop.end", base), hi, 2),
-		                   i64_const(g, ir_arena_printf(g->arena, "%s.crop.axes", base), axes, 2)};
-		ir_value *vc = ir_graph_add_value(
-			g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.crop", base)), IR_DT_F32, NULL);
+		ir_value *in[4] = {xu, i64_const(g, base, ".crop.start", lo, 2), i64_const(g, base, ".crop.end", hi, 2),
+		                   i64_const(g, base, ".crop.axes", axes, 2)};
+		ir_value *vc = tagged_value(g, base, ".crop", IR_DT_F32);
 		if (!in[1] || !in[2] || !in[3] || !vc || !ir_graph_add_node(g, IR_OP_SLICE, n->name, 4, in, 1, &vc))
 			return -1;
 		xu = vc;
@@ -1123,8 +1114,7 @@ static int convt_as_conv(ir_graph *g, ir_node *n)
 				}
 	ir_value *wq = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.w", base)),
 	                                  pw.q->dt, &wsh, wt);
-	ir_value *wf = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.wdq", base)),
-	                                  IR_DT_F32, NULL);
+	ir_value *wf = tagged_value(g, base, ".wdq", IR_DT_F32);
 	if (!wq || !wf)
 		return -1;
 	ir_value *din[3] = {wq, pw.n->in[1], pw.n->nin > 2 ? pw.n->in[2] : NULL};
