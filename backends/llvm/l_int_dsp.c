@@ -815,7 +815,8 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	/* at 1 bit m is even: its pair's row */
 	LLVMValueRef moff = be_mul(f, j->wbits == 1 ? LLVMBuildLShr(b, m, be_ci(f, 1), "") : m, j->wrow);
 	LLVMValueRef w0 = LLVMBuildInBoundsGEP2(b, f->i8, j->w, &moff, 1, "");
-	LLVMValueRef wend = gep8(f, w0, j->direct ? j->R / 4 * (j->wbits == 1 ? 1 : j->wbits / 2) : j->wrow);
+	int64_t wstep = j->wbits == 1 ? 1 : j->wbits / 2; /* weight bytes a step of 4 elements */
+	LLVMValueRef wend = gep8(f, w0, j->direct ? j->R / 4 * wstep : j->wrow);
 	LLVMValueRef x0 = j->col[0];
 	if (nm == 2 && np == 2) {
 		tile_asm(f, j, init, w0, wend, x0, acc);
@@ -842,7 +843,6 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	 * last R % 4 elements as one more step */
 	int64_t nstep = j->direct ? j->R / 4 : j->R4 / 4;
 	int steps = j->wbits == 8 && nstep % 2 == 0 ? 2 : 1;
-	int64_t wstep = j->wbits == 1 ? 1 : j->wbits / 2; /* weight bytes a step */
 	for (int st = 0; st < steps; st++) {
 		LLVMValueRef xa[2], xc[2];
 		for (int k = 0; k < np; k++) {
@@ -857,7 +857,7 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 		tile_step(f, j, nm, np, wp, st, xa, xc, cur);
 	}
 	int64_t xo = (j->direct ? 4 : 8) * steps;
-	LLVMValueRef wn = gep8(f, wp, j->wbits == 8 ? 4 * steps : wstep), xn = gep8(f, xp, xo);
+	LLVMValueRef wn = gep8(f, wp, wstep * steps), xn = gep8(f, xp, xo);
 	LLVMValueRef br = LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, wn, wend, ""), exit, body);
 	no_unroll(f, br);
 	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
