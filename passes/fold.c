@@ -5,7 +5,8 @@
  * interpreter's kernels, and Shape nodes whose input shape is known.
  * dequantize is left to fold-qdq, and so are nodes whose output would be
  * many times their inputs' size and over 64 MiB (too_big).  A prelu of
- * one slope becomes a leaky_relu (prelu_to_leaky).
+ * one slope becomes a leaky_relu (prelu_to_leaky), and GELU as PyTorch
+ * exports it, a chain of elementwise nodes, one gelu (gelu_fuse).
  * Folded nodes are marked dead; run dce afterwards to drop them. */
 #include <math.h>
 #include <string.h>
@@ -79,6 +80,154 @@ static void prelu_to_leaky(ir_graph *g, ir_node *n)
 	ir_node_set_float(g, n, "alpha", v[0]);
 }
 
+/* ------------------------------------------------------- GELU fusion */
+
+/* PyTorch exports nn.GELU() (before opset 20's Gelu) as its formula, five
+ * to ten elementwise nodes:
+ *   erf form   x * (1 + erf(x / sqrt 2)) * 0.5
+ *   tanh form  x * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) * 0.5
+ * gelu_match finds them, whatever the order of each product's and sum's
+ * operands and of the three factors of the last product, x / sqrt 2 also
+ * as x * (1/sqrt 2), x^3 as pow(x, 3), x * (x * x) or (x * x) * x.  Every
+ * node but the last must have one user, so that nothing else reads what
+ * the fusion drops.  The last becomes one gelu (approximate "tanh" for
+ * the tanh form): one pass over the data instead of several, and an op
+ * the integer path takes as a table (each of the formula's nodes would
+ * otherwise run in float, or be quantized on its own).  The result agrees
+ * with the formula's to float rounding. */
+
+#define GELU_MAX 10
+
+typedef struct gelu_m {
+	const ir_graph *g;
+	ir_node *drop[GELU_MAX]; /* the nodes the fusion removes */
+	int ndrop;
+} gelu_m;
+
+/* Is v a constant of one element within 1e-5 (relative) of want? */
+static bool near_const(const ir_value *v, double want)
+{
+	if (!v || !ir_value_is_const(v) || !v->data || v->dt != IR_DT_F32 || ir_shape_numel(&v->shape) != 1)
+		return false;
+	double c = ir_const_get(v, 0);
+	return fabs(c - want) <= 1e-5 * fabs(want);
+}
+
+/* The node computing v when it is op, f32, of x's shape and read only by
+ * the pattern's next node: recorded for removal. */
+static ir_node *gelu_take(gelu_m *m, const ir_value *v, ir_op op, const ir_value *x)
+{
+	ir_node *p = v ? v->producer : NULL;
+	if (!p || p->dead || p->op != op || m->ndrop == GELU_MAX || v->dt != IR_DT_F32 || p->nout != 1 ||
+	    !ir_shape_eq(&v->shape, &x->shape) || !ir_value_sole_user(m->g, v))
+		return NULL;
+	m->drop[m->ndrop++] = p;
+	return p;
+}
+
+/* Binary node p with operands {a, b} in either order: the one other than
+ * a (a matched by pointer, or by a const of value ca when a is NULL). */
+static ir_value *other(const ir_node *p, const ir_value *a, double ca)
+{
+	if (!p || p->nin != 2 || !p->in[0] || !p->in[1])
+		return NULL;
+	for (int j = 0; j < 2; j++)
+		if (a ? p->in[j] == a : near_const(p->in[j], ca))
+			return p->in[1 - j];
+	return NULL;
+}
+
+/* Is v = x * x * x (pow(x, 3), x * (x * x) or (x * x) * x)? */
+static bool gelu_cube(gelu_m *m, const ir_value *v, const ir_value *x)
+{
+	int mark = m->ndrop;
+	ir_node *p = gelu_take(m, v, IR_OP_POW, x);
+	if (p && p->nin == 2 && p->in[0] == x && near_const(p->in[1], 3.0))
+		return true;
+	m->ndrop = mark;
+	p = gelu_take(m, v, IR_OP_MUL, x);
+	const ir_value *sq = other(p, x, 0);
+	ir_node *q = sq ? gelu_take(m, sq, IR_OP_MUL, x) : NULL;
+	if (q && q->in[0] == x && q->in[1] == x)
+		return true;
+	m->ndrop = mark;
+	return false;
+}
+
+/* Is u = 1 + erf(x / sqrt 2) (*tanh false) or 1 + tanh(...) of the tanh
+ * form (*tanh true), for this x? */
+static bool gelu_inner(gelu_m *m, const ir_value *u, const ir_value *x, bool *tanh_form)
+{
+	int mark = m->ndrop;
+	const ir_value *t = other(gelu_take(m, u, IR_OP_ADD, x), NULL, 1.0);
+	ir_node *e = t && t->producer ? t->producer : NULL;
+	if (!e || (e->op != IR_OP_ERF && e->op != IR_OP_TANH) || !gelu_take(m, t, e->op, x))
+		goto no;
+	*tanh_form = e->op == IR_OP_TANH;
+	const ir_value *a = e->in[0];
+	if (!*tanh_form) {
+		ir_node *p = a ? a->producer : NULL;
+		if (p && p->op == IR_OP_DIV && gelu_take(m, a, IR_OP_DIV, x) && p->in[0] == x &&
+		    near_const(p->in[1], 1.4142135623730951))
+			return true;
+		if (p && p->op == IR_OP_MUL && other(gelu_take(m, a, IR_OP_MUL, x), x, 0) &&
+		    near_const(other(p, x, 0), 0.7071067811865476))
+			return true;
+		goto no;
+	}
+	/* sqrt(2/pi) * (x + 0.044715 * x^3) */
+	const ir_value *s = other(gelu_take(m, a, IR_OP_MUL, x), NULL, 0.7978845608028654);
+	const ir_value *c = other(gelu_take(m, s, IR_OP_ADD, x), x, 0);
+	const ir_value *cube = other(gelu_take(m, c, IR_OP_MUL, x), NULL, 0.044715);
+	if (cube && gelu_cube(m, cube, x))
+		return true;
+no:
+	m->ndrop = mark;
+	return false;
+}
+
+/* Fuse the GELU whose last product is n (see above). */
+static void gelu_fuse(ir_graph *g, ir_node *n)
+{
+	if (n->op != IR_OP_MUL || n->nin != 2 || n->nout != 1 || !n->out[0] || n->out[0]->dt != IR_DT_F32 ||
+	    !n->in[0] || !n->in[1])
+		return;
+	/* the three factors: n's operands, one of them a product opened up */
+	for (int side = 0; side < 2; side++) {
+		gelu_m m = {.g = g};
+		ir_value *f[3];
+		f[0] = n->in[1 - side];
+		ir_node *p = n->in[side]->producer;
+		if (!p || p->op != IR_OP_MUL || p->nin != 2 || !p->in[0] || !p->in[1])
+			continue;
+		f[1] = p->in[0];
+		f[2] = p->in[1];
+		for (int h = 0; h < 3; h++) { /* h: the factor 0.5 */
+			if (!near_const(f[h], 0.5))
+				continue;
+			for (int xi = 0; xi < 3; xi++) {
+				if (xi == h)
+					continue;
+				ir_value *x = f[xi], *u = f[3 - h - xi];
+				bool tanh_form;
+				m.ndrop = 0;
+				if (ir_value_is_const(x) || x->dt != IR_DT_F32 || !ir_shape_eq(&x->shape, &n->out[0]->shape) ||
+				    !gelu_take(&m, n->in[side], IR_OP_MUL, x) || !gelu_inner(&m, u, x, &tanh_form))
+					continue;
+				for (int k = 0; k < m.ndrop; k++)
+					m.drop[k]->dead = true;
+				n->op = IR_OP_GELU;
+				n->in[0] = x;
+				n->in[1] = NULL;
+				n->nin = 1;
+				if (tanh_form)
+					ir_node_set_str(g, n, "approximate", "tanh");
+				return;
+			}
+		}
+	}
+}
+
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	(void)o;
@@ -136,6 +285,9 @@ int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 		}
 		n->dead = true;
 	}
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead)
+			gelu_fuse(g, g->nodes[i]);
 	ir_graph_compact(g);
 	return 0;
 }
