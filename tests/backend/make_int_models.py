@@ -790,6 +790,22 @@ def main(outdir):
                               pads=[3, 3, 3, 3]), 0.4, -1, I8)
     md.save(outdir, (1, 66, 5, 5), y1, extra=[y2])
 
+    # A 3x3 conv over 512 channels (R = 4608): two 16-bit columns would
+    # take 18.5 KB, over the M4's 16 KB of column stack, so the DSP tile
+    # runs on one column (NEON keeps its four: 128 KB there); 8-bit
+    # weights and 4-bit ones (zero points 7 and 8), three channels (one
+    # pair and one alone), 25 pixels.
+    md = Model("dsp_tall", 35)
+    x = md.qdq("x", 0.05, 3, I8)
+    mult = np.array([0.1, 0.3, 0.7])
+    y1 = md.qdq(md.coded_conv(x, 0.05, md.rng.integers(0, 256, size=(3, 512, 3, 3)).astype(np.uint8),
+                              (mult * 0.4 / 0.05 / 2000).astype(np.float32), np.array([128, 128, 128], np.uint8), 300,
+                              pads=[1, 1, 1, 1]), 0.4, -1, I8)
+    y2 = md.qdq(md.coded_conv(x, 0.05, md.rng.integers(0, 16, size=(3, 512, 3, 3)).astype(np.uint8),
+                              (mult * 0.4 / 0.05 / 300).astype(np.float32), np.array([7, 8, 8], np.uint8), 300,
+                              pads=[1, 1, 1, 1]), 0.4, -1, I8)
+    md.save(outdir, (1, 512, 5, 5), y1, extra=[y2])
+
     # Dense layers at batch 1 over K = 6000 (one column buffer, 12 KB of
     # stack; two would not fit the 16 KB): 8-bit weights, rows past the
     # channel loops' 12-bit offsets (the LLVM tile), and 2-bit ones
