@@ -10,7 +10,8 @@ per axis, strides 1 to 3, dilation 2, asymmetric pads, groups, bias or
 not), depthwise convs (channel multiplier 1 or 2), 1x1 convs, max and
 average pools, and residual adds or concats; each conv optionally with a
 randomised BatchNorm and one of relu, relu6, leaky_relu, sigmoid, tanh,
-hardswish or none; channel counts odd and even (1 to 64); inputs of 1 to 8
+hardswish, GELU (exact or tanh: the exporter writes their formulas), PReLU
+(one slope) or none; channel counts odd and even (1 to 64); inputs of 1 to 8
 channels, 1 to 19 pixels a side; then a global average pool, a flatten or
 nothing, into a Linear.  Nothing is trained: the point is shapes and
 paths nobody wrote a test for.  Needs python3-torch; run with
@@ -67,9 +68,10 @@ class Net(nn.Module):
                     bn.running_mean.data = torch.tensor(rng.normal(0, 0.2, co), dtype=torch.float32)
                     bn.running_var.data = torch.tensor(rng.uniform(0.5, 2, co), dtype=torch.float32)
                     seq.append(bn)
-                a = pick(["relu", "relu", "relu6", "none", "leaky", "sigmoid", "tanh", "hswish"])
+                a = pick(["relu", "relu", "relu6", "none", "leaky", "sigmoid", "tanh", "hswish", "gelu", "gelu_t", "prelu"])
                 seq.append({"relu": nn.ReLU(), "relu6": nn.ReLU6(), "none": nn.Identity(), "leaky": nn.LeakyReLU(0.1),
-                            "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "hswish": nn.Hardswish()}[a])
+                            "sigmoid": nn.Sigmoid(), "tanh": nn.Tanh(), "hswish": nn.Hardswish(), "gelu": nn.GELU(),
+                            "gelu_t": nn.GELU(approximate="tanh"), "prelu": nn.PReLU()}[a])
                 self.ops.append(nn.Sequential(*seq)); self.plan.append("seq")
                 c, h, w = co, eh, ew
             elif kind == "pool":
