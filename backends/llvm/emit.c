@@ -21,6 +21,7 @@ void be_llvm_init(void)
 	LLVMInitializeX86Target();
 	LLVMInitializeX86TargetMC();
 	LLVMInitializeX86AsmPrinter();
+	LLVMInitializeX86AsmParser(); /* VALIGND in the sliding depthwise (l_conv.c) */
 	LLVMInitializeAArch64TargetInfo();
 	LLVMInitializeAArch64Target();
 	LLVMInitializeAArch64TargetMC();

@@ -6,8 +6,9 @@ against numpy's float64 convolution: Winograd F(2x2, 3x3) (3x3 at stride
 whose pixels would fill under 90% of the vector lanes: 3x3, 6x6, 5x5, 7x7;
 with and without bias and relu, batch 1 and 3, 16 to 48 channels) and the
 strided row mode's shared kernel-row windows (strides 2 and 3, kernels 3
-and 5, dilation 2, padding on both sides, depthwise and grouped), also at
--mcpu=x86-64-v3 (AVX2).  Every output within 1e-5 of the largest
+and 5, dilation 2, padding on both sides, depthwise and grouped), and
+depthwise convs at stride 1 sliding along their rows (VALIGND, AVX-512
+hosts), also at -mcpu=x86-64-v3 (AVX2).  Every output within 1e-5 of the largest
 reference magnitude."""
 import os
 import subprocess
@@ -82,6 +83,17 @@ cases = [
     ("dw_s3_k5", 2, 8, 8, 40, 5, 3, 2, 1, 8, True, False),
     ("dw_s2_d2", 1, 8, 8, 37, 3, 2, 2, 2, 8, False, True),
     ("g2_s2", 1, 8, 12, 30, 3, 2, 1, 1, 2, True, True),
+    # depthwise at stride 1 in row mode sliding along the row (AVX-512):
+    # VWW's 48x48 plane; a 5x5 kernel at dilation 2 with uneven pads; 40
+    # wide (an overlapping last vector: a run of its own); a 1x7 kernel at
+    # batch 2; 288 wide (a repeated block); a channel multiplier of 2
+    # (not sliding, beside the others)
+    ("dw_slide48", 1, 8, 8, 48, 3, 1, 1, 1, 8, True, "clip6"),
+    ("dw_slide_k5_d2", 1, 4, 4, (40, 64), 5, 1, (4, 3, 4, 5), 2, 4, False, True),
+    ("dw_slide40", 1, 3, 3, (30, 40), 3, 1, 1, 1, 3, True, False),
+    ("dw_slide_k7", 2, 2, 2, (20, 80), (1, 7), 1, (0, 3, 0, 3), 1, 2, True, True),
+    ("dw_slide_long", 1, 2, 2, (3, 288), 3, 1, 1, 1, 2, True, False),
+    ("dw_mult2", 1, 4, 8, (20, 64), 3, 1, 1, 1, 4, True, True),
 ]
 bad = 0
 for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
