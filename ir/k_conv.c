@@ -284,6 +284,17 @@ static int conv_geometry(const ir_graph *g, const ir_node *n, bool transpose, co
 	return 0;
 }
 
+int k_convt_pads(const ir_graph *g, const ir_node *n, const ir_shape *xs, const ir_shape *ws, int64_t *pb,
+                 diag_sink *d)
+{
+	conv_geom cg;
+	if (conv_geometry(g, n, true, xs, ws, NULL, &cg, d))
+		return -1;
+	for (int i = 0; i < cg.nsp; i++)
+		pb[i] = cg.pb[i];
+	return 0;
+}
+
 static void conv_out_shape(const conv_geom *cg, ir_shape *ys)
 {
 	memset(ys, 0, sizeof *ys);

@@ -70,6 +70,13 @@ int k_resolve_pads(const ir_graph *g, const ir_node *n, int nsp, const int64_t *
                    const int64_t *k, const int64_t *s, const int64_t *dil, int64_t *pb, int64_t *pe,
                    diag_sink *d);
 
+/* The begin pads of conv_transpose n (per spatial dim, into pb) from its
+ * input and weight shapes, as the interpreter resolves them (explicit,
+ * auto_pad or output_shape; negative when output_shape asks for more than
+ * the transposed input covers).  -1 reported on bad attributes. */
+int k_convt_pads(const ir_graph *g, const ir_node *n, const ir_shape *xs, const ir_shape *ws, int64_t *pb,
+                 diag_sink *d);
+
 /* The integer path of conv and matmul (k_quant.c).  k_int_check: operands
  * 0 (x) and 1 (w) are i8/u8/i16/u16 with their ir_quant set, x per tensor,
  * w per tensor or per channel along `waxis` with `m` channels; operand

@@ -93,6 +93,7 @@ static int param_role(const ir_node *n, int k)
 {
 	switch (n->op) {
 	case IR_OP_CONV:
+	case IR_OP_CONV_TRANSPOSE:
 	case IR_OP_GEMM:
 		return k == 1 ? QGT_ROLE_WEIGHT : k == 2 ? QGT_ROLE_BIAS : -1;
 	case IR_OP_MATMUL:
@@ -131,6 +132,7 @@ static int plan_node(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 {
 	switch (e->n->op) {
 	case IR_OP_CONV: return qgt_plan_conv(t, e, tbuf);
+	case IR_OP_CONV_TRANSPOSE: return qgt_plan_convt(t, e, tbuf);
 	case IR_OP_GEMM: return qgt_plan_gemm(t, e, tbuf);
 	case IR_OP_MATMUL: return qgt_plan_matmul(t, e, tbuf);
 	case IR_OP_BATCHNORM: return qgt_plan_batchnorm(t, e, tbuf);

@@ -1,5 +1,6 @@
-/* grad_conv.c: forward and backward of conv (im2col + sgemm over chunks
- * of samples, parallel over the batch), gemm and matmul (sgemm). */
+/* grad_conv.c: forward and backward of conv and conv_transpose (im2col +
+ * sgemm over chunks of samples, parallel over the batch), gemm and matmul
+ * (sgemm). */
 #include <string.h>
 
 #include "blas.h"
@@ -460,6 +461,57 @@ static int conv_bwd(qgt_trainer *t, qgt_exec *e)
 	return 0;
 }
 
+/* The rest of s from its geometry: the GEMM's inner dim and pixels, the
+ * direct and shift modes (with the shift masks and center tap), and the
+ * samples a chunk. */
+static int conv_st_finish(qgt_trainer *t, const ir_node *n, conv_st *s)
+{
+	s->k = s->cg * s->kh * s->kw;
+	s->p = s->oh * s->ow;
+	s->direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 &&
+	            s->pw == 0 && s->oh == s->h && s->ow == s->w;
+	s->shift = s->sh == 1 && s->sw == 1 && s->ow == s->w;
+	if (s->shift) {
+		s->mask = qgt_plan_alloc(t, sizeof(int32_t) * (size_t)(s->kh * s->kw * s->p));
+		if (!s->mask) {
+			diag_error(t->d, ir_node_loc(t->g, n), "out of memory");
+			return -1;
+		}
+		conv_masks(s);
+	}
+	s->center = -1;
+	for (int64_t i = 0; s->shift && s->oh == s->h && i < s->kh; i++)
+		for (int64_t j = 0; j < s->kw; j++)
+			if (i * s->dh == s->ph && j * s->dw == s->pw)
+				s->center = i * s->kw + j;
+	int64_t per = (s->k + s->mg) * s->p;
+	s->chunk = per > 0 ? CONV_CHUNK_FLOATS / per : 1;
+	if (s->chunk > CONV_CHUNK_MAX)
+		s->chunk = CONV_CHUNK_MAX;
+	if (s->chunk > s->n)
+		s->chunk = s->n;
+	if (s->chunk < 1)
+		s->chunk = 1;
+	return 0;
+}
+
+/* Strides and dilations of n (1 when absent) into s, 1-D as 2-D. */
+static void conv_st_attrs(const ir_node *n, int nsp, conv_st *s)
+{
+	int64_t st[2] = {1, 1}, dil[2] = {1, 1};
+	int cnt;
+	const int64_t *a = ir_attr_ints(n, "strides", &cnt);
+	for (int i = 0; a && i < nsp && i < cnt; i++)
+		st[i] = a[i];
+	a = ir_attr_ints(n, "dilations", &cnt);
+	for (int i = 0; a && i < nsp && i < cnt; i++)
+		dil[i] = a[i];
+	s->sh = nsp == 2 ? st[0] : 1;
+	s->sw = st[nsp - 1];
+	s->dh = nsp == 2 ? dil[0] : 1;
+	s->dw = dil[nsp - 1];
+}
+
 int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 {
 	ir_node *n = e->n;
@@ -487,13 +539,9 @@ int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	s->mg = s->m / s->group;
 	int nsp = r - 2;
 	int64_t in[2], k[2], st[2] = {1, 1}, dil[2] = {1, 1}, pb[2], pe[2];
-	int cnt;
-	const int64_t *a = ir_attr_ints(n, "strides", &cnt);
-	for (int i = 0; a && i < nsp && i < cnt; i++)
-		st[i] = a[i];
-	a = ir_attr_ints(n, "dilations", &cnt);
-	for (int i = 0; a && i < nsp && i < cnt; i++)
-		dil[i] = a[i];
+	conv_st_attrs(n, nsp, s);
+	st[0] = s->sh, st[nsp - 1] = s->sw;
+	dil[0] = s->dh, dil[nsp - 1] = s->dw;
 	for (int i = 0; i < nsp; i++) {
 		in[i] = x->shape.d[2 + i];
 		k[i] = w->shape.d[2 + i];
@@ -505,41 +553,13 @@ int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	s->w = in[nsp - 1];
 	s->kh = nsp == 2 ? k[0] : 1;
 	s->kw = k[nsp - 1];
-	s->sh = nsp == 2 ? st[0] : 1;
-	s->sw = st[nsp - 1];
-	s->dh = nsp == 2 ? dil[0] : 1;
-	s->dw = dil[nsp - 1];
 	s->ph = nsp == 2 ? pb[0] : 0;
 	s->pw = pb[nsp - 1];
 	s->oh = nsp == 2 ? y->shape.d[2] : 1;
 	s->ow = y->shape.d[r - 1];
-	s->k = s->cg * s->kh * s->kw;
-	s->p = s->oh * s->ow;
-	s->direct = s->kh == 1 && s->kw == 1 && s->sh == 1 && s->sw == 1 && s->ph == 0 &&
-	            s->pw == 0 && s->oh == s->h && s->ow == s->w;
-	s->shift = s->sh == 1 && s->sw == 1 && s->ow == s->w;
-	if (s->shift) {
-		s->mask = qgt_plan_alloc(t, sizeof(int32_t) * (size_t)(s->kh * s->kw * s->p));
-		if (!s->mask) {
-			diag_error(t->d, ir_node_loc(t->g, n), "out of memory");
-			return -1;
-		}
-		conv_masks(s);
-	}
-	s->center = -1;
-	for (int64_t i = 0; s->shift && s->oh == s->h && i < s->kh; i++)
-		for (int64_t j = 0; j < s->kw; j++)
-			if (i * s->dh == s->ph && j * s->dw == s->pw)
-				s->center = i * s->kw + j;
-	int64_t per = (s->k + s->mg) * s->p;
-	s->chunk = per > 0 ? CONV_CHUNK_FLOATS / per : 1;
-	if (s->chunk > CONV_CHUNK_MAX)
-		s->chunk = CONV_CHUNK_MAX;
-	if (s->chunk > s->n)
-		s->chunk = s->n;
-	if (s->chunk < 1)
-		s->chunk = 1;
-	size_t need = (size_t)(s->m * s->k + s->m + s->chunk * per);
+	if (conv_st_finish(t, n, s))
+		return -1;
+	size_t need = (size_t)(s->m * s->k + s->m + s->chunk * (s->k + s->mg) * s->p);
 	if (s->shift)
 		need += (size_t)(s->k * s->chunk * s->p);
 	if (need > *tbuf)
@@ -547,6 +567,194 @@ int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	e->st = s;
 	e->fwd = conv_fwd;
 	e->bwd = conv_bwd;
+	return 0;
+}
+
+/* ------------------------------------------------------- conv_transpose */
+
+/* conv_transpose is the adjoint of a conv: the one from its output back to
+ * its input with its strides, dilations, begin pads and groups, whose
+ * weights [M][cg][KH][KW] are conv_transpose's [C_in][C_out/group][KH][KW]
+ * as they lie.  Its conv_st describes that conv (input: the transpose's
+ * output y, [n][c][h][w]; output: the transpose's input x, [n][m][oh][ow]),
+ * and with cols() its im2col:
+ *   forward  y = col2im(W^T x) + b   (that conv's input gradient)
+ *   dx       = W cols(dy)            (that conv's forward)
+ *   dW       = x cols(dy)^T          (its weight gradient, x in dY's place)
+ *   db       = dy summed per channel.
+ * Per-thread scratch: dW partial [m*k], db partial [c], then [k][chunk*p]
+ * (columns, or the forward's W^T x), then [mg][chunk*p] (x's or dx's rows
+ * of a group, samples side by side). */
+static float *convt_col(const conv_st *s, float *tb)
+{
+	return tb + s->m * s->k + s->c;
+}
+
+static float *convt_tmp(const conv_st *s, float *tb)
+{
+	return convt_col(s, tb) + s->k * s->chunk * s->p;
+}
+
+/* x's rows of group gi for samples [b0, b0 + ns), side by side (ld ns*p)
+ * in tmp, or in place for one sample. */
+static const float *convt_rows(const conv_st *s, const float *x, int64_t b0, int64_t ns, int64_t gi,
+                               float *tmp)
+{
+	int64_t mp = s->m * s->p;
+	const float *xg = x + b0 * mp + gi * s->mg * s->p;
+	if (ns == 1)
+		return xg;
+	for (int64_t q = 0; q < ns; q++)
+		for (int64_t m = 0; m < s->mg; m++)
+			memcpy(tmp + m * ns * s->p + q * s->p, xg + q * mp + m * s->p, sizeof(float) * (size_t)s->p);
+	return tmp;
+}
+
+static void convt_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
+{
+	conv_job *j = ctx;
+	conv_st *s = j->s;
+	float *dcol = convt_col(s, j->t->tbuf[tid]), *tmp = convt_tmp(s, j->t->tbuf[tid]);
+	int64_t chw = s->c * s->h * s->w, cghw = s->cg * s->h * s->w, hw = s->h * s->w;
+	/* col2im stores the center tap's columns, when there is one, and adds
+	 * the others */
+	if (s->center < 0)
+		memset(j->y + lo * chw, 0, sizeof(float) * (size_t)((hi - lo) * chw));
+	for (int64_t b0 = lo; b0 < hi; b0 += s->chunk) {
+		int64_t ns = hi - b0 < s->chunk ? hi - b0 : s->chunk, ld = ns * s->p;
+		for (int64_t gi = 0; gi < s->group; gi++) {
+			const float *xg = convt_rows(s, j->x, b0, ns, gi, tmp);
+			/* W^T x: (k x mg) * (mg x ns*p) */
+			qgt_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->k, (int)ld, (int)s->mg, 1.0f,
+			          j->w + gi * s->mg * s->k, (int)s->k, xg, (int)ld, 0.0f, dcol, (int)ld);
+			for (int64_t q = 0; q < ns; q++)
+				col2im(s, dcol + q * s->p, ld, j->y + (b0 + q) * chw + gi * cghw, true, false);
+		}
+	}
+	for (int64_t b = lo; j->b && b < hi; b++)
+		for (int64_t ch = 0; ch < s->c; ch++) {
+			float *yr = j->y + b * chw + ch * hw, bias = j->b[ch];
+			for (int64_t q = 0; q < hw; q++)
+				yr[q] += bias;
+		}
+}
+
+static int convt_fwd(qgt_trainer *t, qgt_exec *e)
+{
+	conv_st *s = e->st;
+	conv_job j = {t, s, qgt_f(t, s->x), qgt_f(t, s->wv), s->bv ? qgt_f(t, s->bv) : NULL, NULL,
+	              qgt_f(t, s->y), NULL, false, false};
+	qgt_pool_run(t->pool, s->n, convt_fwd_task, &j);
+	return 0;
+}
+
+static void convt_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
+{
+	conv_job *j = ctx;
+	conv_st *s = j->s;
+	float *dw = j->t->tbuf[tid], *db = dw + s->m * s->k;
+	float *col = convt_col(s, dw), *tmp = convt_tmp(s, dw);
+	memset(dw, 0, sizeof(float) * (size_t)(s->m * s->k + s->c));
+	int64_t chw = s->c * s->h * s->w, hw = s->h * s->w, mp = s->m * s->p;
+	for (int64_t b = lo; b < hi; b++)
+		for (int64_t ch = 0; ch < s->c; ch++)
+			db[ch] += row_sum(j->dy + b * chw + ch * hw, hw);
+	for (int64_t b0 = lo; b0 < hi; b0 += s->chunk) {
+		int64_t ns = hi - b0 < s->chunk ? hi - b0 : s->chunk, ld = ns * s->p;
+		for (int64_t gi = 0; gi < s->group; gi++) {
+			const float *cols = chunk_cols(s, j->dy, b0, ns, gi, col);
+			if (j->dx) {
+				/* dx[g] = W[g] (mg x k) * cols (k x ns*p), one sample's
+				 * rows at a time out of tmp */
+				qgt_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)s->mg, (int)ld, (int)s->k, 1.0f,
+				          j->w + gi * s->mg * s->k, (int)s->k, cols, (int)ld, 0.0f, tmp, (int)ld);
+				for (int64_t q = 0; q < ns; q++)
+					for (int64_t m = 0; m < s->mg; m++) {
+						float *d = j->dx + (b0 + q) * mp + (gi * s->mg + m) * s->p;
+						const float *r = tmp + m * ld + q * s->p;
+						if (j->dx_acc)
+							for (int64_t e = 0; e < s->p; e++)
+								d[e] += r[e];
+						else
+							memcpy(d, r, sizeof(float) * (size_t)s->p);
+					}
+			}
+			/* dW[g] += x[g] (mg x ns*p) * cols^T (ns*p x k) */
+			const float *xg = convt_rows(s, j->x, b0, ns, gi, tmp);
+			qgt_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->mg, (int)s->k, (int)ld, 1.0f, xg,
+			          (int)ld, cols, (int)ld, 1.0f, dw + gi * s->mg * s->k, (int)s->k);
+		}
+	}
+}
+
+static int convt_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	conv_st *s = e->st;
+	bool dx_acc = false, dw_acc = false, db_acc = false;
+	float *dx = qgt_grad_out(t, s->x, &dx_acc);
+	conv_job j = {t, s, qgt_f(t, s->x), qgt_f(t, s->wv), NULL, qgt_grad_in(t, s->y), NULL, dx, dx_acc, false};
+	int64_t chunks = s->n < t->nthreads ? s->n : t->nthreads;
+	qgt_pool_run(t->pool, s->n, convt_bwd_task, &j);
+	/* the per-thread partial dW and db, in thread order */
+	float *dw = qgt_grad_out(t, s->wv, &dw_acc);
+	float *db = s->bv ? qgt_grad_out(t, s->bv, &db_acc) : NULL;
+	int64_t nw = s->m * s->k;
+	for (int64_t th = 0; th < chunks; th++) {
+		const float *pw = t->tbuf[th], *pb = pw + nw;
+		for (int64_t i = 0; dw && i < nw; i++)
+			dw[i] = th == 0 && !dw_acc ? pw[i] : dw[i] + pw[i];
+		for (int64_t i = 0; db && i < s->c; i++)
+			db[i] = th == 0 && !db_acc ? pb[i] : db[i] + pb[i];
+	}
+	return 0;
+}
+
+int qgt_plan_convt(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
+{
+	ir_node *n = e->n;
+	ir_value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+	int r = x->shape.rank;
+	if ((r != 3 && r != 4) || x->dt != IR_DT_F32 || w->shape.rank != r || !ir_shape_known(&y->shape)) {
+		if (e->run_bwd) {
+			diag_error(t->d, ir_node_loc(t->g, n), "training supports 1-D and 2-D conv_transpose only");
+			return -1;
+		}
+		return 0;
+	}
+	int nsp = r - 2;
+	int64_t pb[2] = {0, 0};
+	if (k_convt_pads(t->g, n, &x->shape, &w->shape, pb, t->d))
+		return -1;
+	conv_st *s = qgt_plan_alloc(t, sizeof *s);
+	if (!s)
+		return -1;
+	s->x = x;
+	s->wv = w;
+	s->bv = b && ir_shape_numel(&b->shape) > 0 ? b : NULL;
+	s->y = y;
+	s->n = x->shape.d[0];
+	s->m = x->shape.d[1];
+	s->c = y->shape.d[1];
+	s->group = ir_attr_int(n, "group", 1);
+	s->cg = s->c / s->group;
+	s->mg = s->m / s->group;
+	conv_st_attrs(n, nsp, s);
+	s->h = nsp == 2 ? y->shape.d[2] : 1;
+	s->w = y->shape.d[r - 1];
+	s->oh = nsp == 2 ? x->shape.d[2] : 1;
+	s->ow = x->shape.d[r - 1];
+	s->kh = nsp == 2 ? w->shape.d[2] : 1;
+	s->kw = w->shape.d[r - 1];
+	s->ph = nsp == 2 ? pb[0] : 0;
+	s->pw = pb[nsp - 1];
+	if (conv_st_finish(t, n, s))
+		return -1;
+	size_t need = (size_t)(s->m * s->k + s->c + s->chunk * (s->k + s->mg) * s->p);
+	if (need > *tbuf)
+		*tbuf = need;
+	e->st = s;
+	e->fwd = convt_fwd;
+	e->bwd = convt_bwd;
 	return 0;
 }
 

@@ -125,6 +125,7 @@ static inline float *qgt_f(const qgt_trainer *t, const ir_value *v)
  * interpreter's kernel).  Returns 0, 1 when the op has no backward, -1 on
  * error (reported).  `tbuf` raises the per-thread scratch need. */
 int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
+int qgt_plan_convt(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_gemm(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_matmul(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_batchnorm(qgt_trainer *t, qgt_exec *e, size_t *tbuf);

@@ -12,6 +12,8 @@ dynamic batch.
   tutorial   the classic tutorial CNN exported at a fixed batch of 1 (no
              dynamic_axes): x.view(x.size(0), -1) folded to Reshape [1, -1]
   pinned     a fixed batch of 1 the model depends on (torch.flatten(x))
+  upsample   an encoder-decoder's ConvTranspose2d (stride 2, output_padding
+             1) with BN and GELU, then a strided conv into the head
 
 usage: idioms.py OUTDIR"""
 import os, sys
@@ -112,13 +114,30 @@ class Pinned(nn.Module):
         return s.f(torch.flatten(x)).unsqueeze(0)
 
 
+class Upsample(nn.Module):
+    """A decoder's x2 upsampling: ConvTranspose2d, BN, GELU (the exporter
+    writes its formula), then a strided conv and a mean into the head."""
+
+    def __init__(s):
+        super().__init__()
+        s.c1 = nn.Conv2d(1, 8, 3, stride=2, padding=1)
+        s.up = nn.ConvTranspose2d(8, 8, 3, stride=2, padding=1, output_padding=1)
+        s.bn = nn.BatchNorm2d(8)
+        s.c2 = nn.Conv2d(8, 16, 3, stride=2, padding=1)
+        s.f = nn.Linear(16, 10)
+
+    def forward(s, x):
+        x = F.gelu(s.bn(s.up(F.relu(s.c1(x)))))
+        return s.f(F.relu(s.c2(x)).mean((2, 3)))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     for name, m, shape in [("mlp784", MLP(), (2, 784)), ("nochan", NoChan(), (2, 28, 28)),
                            ("meanhead", MeanHead(), (2, 1, 28, 28)), ("chunky", Chunky(), (2, 1, 28, 28)),
-                           ("gathered", Gathered(), (2, 1, 28, 28))]:
+                           ("gathered", Gathered(), (2, 1, 28, 28)), ("upsample", Upsample(), (2, 1, 28, 28))]:
         m.eval()
         torch.onnx.export(m, torch.randn(*shape), os.path.join(out, name + ".onnx"), opset_version=13,
                           input_names=["x"], output_names=["y"],

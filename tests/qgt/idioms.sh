@@ -3,9 +3,9 @@
 # (tests/qgt/idioms.py: an MLP on [N, 784], a [N, 28, 28] input unsqueezed
 # inside, x.mean((2, 3)) with log_softmax, chunk/cat/pixel_shuffle/F.pad,
 # channel gathers, expand and strided slices, a tutorial CNN exported at a
-# fixed batch of 1).  Each model is exported untrained; a 200-step 4-bit fine-tune must run through every op (the
+# fixed batch of 1, a decoder's ConvTranspose2d upsampling with GELU).  Each model is exported untrained; a 200-step 4-bit fine-tune must run through every op (the
 # trainer's backward of pad, slice, gather, expand, tile, depth_to_space,
-# reduce_mean, ...) and learn: top-1 on 500 test images above 30% (chance
+# reduce_mean, conv_transpose, gelu, ...) and learn: top-1 on 500 test images above 30% (chance
 # is 10%).  The backward itself is checked by finite differences in
 # unit/test_train.
 # usage: idioms.sh QGTC [SOURCE_DIR] [DATA_DIR]
@@ -21,7 +21,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 /usr/bin/python3 "$SRC/tests/qgt/idioms.py" "$tmp" >"$tmp/export.log" 2>&1 || { cat "$tmp/export.log"; echo "FAIL: export"; exit 1; }
 fail=0
-for m in mlp784 nochan meanhead chunky gathered tutorial; do
+for m in mlp784 nochan meanhead chunky gathered tutorial upsample; do
 	"$QGTC" eval "$tmp/$m.onnx" --data "$DATA" --limit 500 --engine native -b 4 --qgt --max-steps 200 \
 		-q >"$tmp/$m.log" 2>&1
 	rc=$?

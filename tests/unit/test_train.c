@@ -336,6 +336,126 @@ static void test_train_grad_conv(void **state)
 	}
 }
 
+/* conv_transpose of x ([N, cin, ...]) to cout channels, W [cin, cout/group, kh, kw]. */
+static ir_value *convt(gb *b, ir_value *x, int64_t cin, int64_t cout, int64_t kh, int64_t kw, bool bias,
+                       const int64_t *strides, const int64_t *pads, const int64_t *outpad, const int64_t *dil,
+                       int64_t group)
+{
+	int r = x->shape.rank >= 0 ? x->shape.rank : 4;
+	int64_t wd[4] = {cin, cout / group, kh, kw};
+	if (r == 3)
+		wd[2] = kw;
+	ir_value *in[3] = {x, cst(b, r, wd, -0.5f, 0.5f), bias ? cst(b, 1, &cout, -0.5f, 0.5f) : NULL};
+	ir_node *n = op(b, IR_OP_CONV_TRANSPOSE, bias ? 3 : 2, in);
+	int nsp = r - 2;
+	if (strides)
+		ir_node_set_ints(b->g, n, "strides", strides, nsp);
+	if (pads)
+		ir_node_set_ints(b->g, n, "pads", pads, 2 * nsp);
+	if (outpad)
+		ir_node_set_ints(b->g, n, "output_padding", outpad, nsp);
+	if (dil)
+		ir_node_set_ints(b->g, n, "dilations", dil, nsp);
+	if (group > 1)
+		ir_node_set_int(b->g, n, "group", group);
+	return n->out[0];
+}
+
+/* The trainer's forward of b's graph (batch N) equals the interpreter's. */
+static void forward_matches(gb *b, int64_t N)
+{
+	ir_value *in = b->g->inputs[0];
+	int64_t nx = ir_shape_numel(&in->shape);
+	float *x = malloc(sizeof(float) * (size_t)nx);
+	for (int64_t i = 0; i < nx; i++)
+		x[i] = urand(b, -1, 1);
+	int32_t *y = calloc((size_t)N, sizeof *y);
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = (int)N;
+	c.threads = 2;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(b->g, &c, &d);
+	assert_non_null(t);
+	assert_int_equal(qgt_trainer_forward(t, x, y, false, NULL, NULL), 0);
+	int64_t k;
+	const float *z = qgt_trainer_logits(t, &k);
+	ir_tensor tin = {IR_DT_F32, in->shape, x}, out;
+	assert_int_equal(ir_interp_run(b->g, &tin, &out, &d), 0);
+	for (int64_t i = 0; i < N * k; i++)
+		assert_float_equal(z[i], ((float *)out.data)[i], 1e-4);
+	ir_tensor_free(&out);
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	free(x);
+	free(y);
+}
+
+/* conv_transpose (the adjoint conv's geometry, every mode of it): its
+ * forward against the interpreter, and its gradients against finite
+ * differences. */
+static void test_train_grad_conv_transpose(void **state)
+{
+	(void)state;
+	struct {
+		const char *what;
+		int64_t shape[4], cout, kh, kw, group;
+		bool bias;
+		int64_t s[2], p[4], op[2], dl[2];
+		int threads;
+	} cases[] = {
+		/* a decoder's x2 upsampling: stride 2, pads 1, output_padding 1 */
+		{"conv_transpose stride 2, output_padding", {2, 3, 4, 4}, 4, 3, 3, 1, true, {2, 2}, {1, 1, 1, 1}, {1, 1}, {1, 1}, 2},
+		/* stride 1, same size: shift mode with a center tap */
+		{"conv_transpose 3x3 stride 1 pad 1", {2, 3, 5, 6}, 2, 3, 3, 1, true, {1, 1}, {1, 1, 1, 1}, {0, 0}, {1, 1}, 2},
+		/* groups, dilation, asymmetric pads, no bias */
+		{"conv_transpose groups, dilation, asymmetric pads", {3, 4, 4, 5}, 6, 3, 2, 2, false, {2, 1}, {0, 1, 2, 0}, {1, 0}, {2, 1}, 2},
+		/* 1x1 at stride 1: the direct columns */
+		{"conv_transpose 1x1", {2, 4, 3, 3}, 3, 1, 1, 1, true, {1, 1}, {0, 0, 0, 0}, {0, 0}, {1, 1}, 1},
+		/* enough samples for GEMM chunks of unequal size */
+		{"conv_transpose chunked", {7, 8, 8, 8}, 8, 4, 4, 1, true, {2, 2}, {1, 1, 1, 1}, {0, 0}, {1, 1}, 2},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		for (int pass = 0; pass < 2; pass++) {
+			gb b = gb_new();
+			ir_value *x = input(&b, 4, cases[i].shape);
+			x = convt(&b, x, cases[i].shape[1], cases[i].cout, cases[i].kh, cases[i].kw, cases[i].bias, cases[i].s,
+			          cases[i].p, cases[i].op, cases[i].dl, cases[i].group);
+			finish(&b, flatten(&b, x));
+			if (pass == 0) {
+				forward_matches(&b, cases[i].shape[0]);
+				ir_graph_destroy(b.g);
+			} else {
+				gradcheck(&b, cases[i].what, (gc_opts){.threads = cases[i].threads});
+			}
+		}
+	}
+	{
+		gb b = gb_new();
+		ir_value *x = input(&b, 3, (int64_t[]){2, 3, 6});
+		x = convt(&b, x, 3, 4, 1, 3, true, (int64_t[]){2}, (int64_t[]){1, 0}, (int64_t[]){1}, NULL, 1);
+		finish(&b, flatten(&b, x));
+		forward_matches(&b, 2);
+		ir_graph_destroy(b.g);
+		b = gb_new();
+		x = input(&b, 3, (int64_t[]){2, 3, 6});
+		x = convt(&b, x, 3, 4, 1, 3, true, (int64_t[]){2}, (int64_t[]){1, 0}, (int64_t[]){1}, NULL, 1);
+		finish(&b, flatten(&b, x));
+		gradcheck(&b, "conv_transpose 1-D", (gc_opts){0});
+	}
+	{
+		/* a conv after it: the transpose's input gradient is needed */
+		gb b = gb_new();
+		ir_value *x = input(&b, 4, (int64_t[]){2, 2, 3, 3});
+		x = conv(&b, x, 3, 2, 3, 3, true, NULL, (int64_t[]){1, 1, 1, 1}, NULL, 1);
+		x = convt(&b, x, 3, 2, 2, 2, true, (int64_t[]){2, 2}, NULL, NULL, NULL, 1);
+		x = conv(&b, x, 2, 2, 3, 3, true, NULL, NULL, NULL, 1);
+		finish(&b, flatten(&b, x));
+		gradcheck(&b, "conv -> conv_transpose -> conv", (gc_opts){.threads = 2});
+	}
+}
+
 /* -------------------------------------------------------- gemm, matmul */
 
 static void test_train_grad_gemm(void **state)
@@ -1575,6 +1695,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_train_grad_conv),
+		cmocka_unit_test(test_train_grad_conv_transpose),
 		cmocka_unit_test(test_train_grad_gemm),
 		cmocka_unit_test(test_train_grad_batchnorm),
 		cmocka_unit_test(test_train_batchnorm_running_stats),
