@@ -263,8 +263,7 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 		/* matmul's bias add (from a gemm), a live batchnorm, then an
 		 * activation */
 		ir_node *u = ir_value_sole_user(g, y);
-		if (n->op == IR_OP_MATMUL && u && u->op == IR_OP_ADD && u->in[0] == y &&
-		    ir_value_is_const(u->in[1])) {
+		if (pass_matmul_bias(n, u)) {
 			y = u->out[0];
 			u = ir_value_sole_user(g, y);
 		}
@@ -480,6 +479,24 @@ static ir_value *int_weight(ir_graph *g, ir_node *n, ir_value *w, diag_sink *d)
 	if (y && nchan > 1)
 		ir_node_set_int(g, y->producer, "axis", q->axis);
 	return y;
+}
+
+ir_value *pass_matmul_bias(const ir_node *n, const ir_node *u)
+{
+	if (!u || n->op != IR_OP_MATMUL || u->op != IR_OP_ADD || u->nin != 2 || !n->out[0] || n->nin < 2 ||
+	    !n->in[1])
+		return NULL;
+	const ir_shape *ws = &n->in[1]->shape;
+	int64_t m = ws->rank >= 2 ? ws->d[ws->rank - 1] : 1;
+	for (int j = 0; j < 2; j++) {
+		ir_value *c = u->in[j];
+		if (u->in[1 - j] != n->out[0] || !c || !ir_value_is_const(c))
+			continue;
+		if (ir_shape_numel(&c->shape) == m && c->shape.rank >= 1 && c->shape.rank <= 2 &&
+		    c->shape.d[c->shape.rank - 1] == m)
+			return c;
+	}
+	return NULL;
 }
 
 int pass_gemm_as_matmul(ir_graph *g, ir_node *n, ir_value *w)

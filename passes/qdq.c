@@ -334,11 +334,10 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	/* The output: [matmul's bias add ->] [relu/clip ->] quantize
 	 * (requantized), or cast to i32 (the accumulator). */
 	ir_node *u = ir_value_sole_user(g, n->out[0]), *badd = NULL, *act = NULL;
+	ir_value *mbias = conv ? NULL : pass_matmul_bias(n, u);
 	if (!u)
 		return 0;
-	if (!conv && u->op == IR_OP_ADD && u->in[0] == n->out[0] && u->in[1] &&
-	    ir_shape_numel(&u->in[1]->shape) == m && u->in[1]->shape.rank >= 1 &&
-	    u->in[1]->shape.d[u->in[1]->shape.rank - 1] == m && u->in[1]->shape.rank <= 2) {
+	if (mbias) {
 		badd = u;
 		if (!(u = ir_value_sole_user(g, u->out[0])))
 			return 0;
@@ -359,7 +358,7 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		return 0;
 	if (act && !act_absorbed(act, u->out[0]))
 		return 0;
-	ir_value *bias = NULL, *bsrc = conv ? (n->nin > 2 ? n->in[2] : NULL) : badd ? badd->in[1] : NULL;
+	ir_value *bias = NULL, *bsrc = conv ? (n->nin > 2 ? n->in[2] : NULL) : mbias;
 	int64_t nrq = pw.ns;
 	double real[m > nrq ? m : nrq > 0 ? nrq : 1];
 	for (int64_t c = 0; requant && c < nrq; c++) /* py only exists when requantizing */
