@@ -250,9 +250,10 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 		bool lin = (n->op == IR_OP_CONV || n->op == IR_OP_CONV_TRANSPOSE || n->op == IR_OP_MATMUL ||
 		            n->op == IR_OP_GEMM) &&
 		           ir_value_is_const(w) && w->dt == IR_DT_F32 && is_layer(n, ctx);
-		/* adds and muls of two activations (residuals, gates) */
-		bool elt = (n->op == IR_OP_ADD || n->op == IR_OP_MUL) && w && !ir_value_is_const(w) &&
-		           !ir_value_is_const(n->in[0]) && w->dt == IR_DT_F32;
+		/* adds, muls and matmuls of two activations (residuals, gates,
+		 * attention) */
+		bool elt = (n->op == IR_OP_ADD || n->op == IR_OP_MUL || n->op == IR_OP_MATMUL) && w &&
+		           !ir_value_is_const(w) && !ir_value_is_const(n->in[0]) && w->dt == IR_DT_F32;
 		/* softmax: its output's range is [0, 1] whatever the data */
 		bool smx = n->op == IR_OP_SOFTMAX && !ir_value_is_const(n->in[0]);
 		if ((!lin && !elt && !smx) || n->in[0]->dt != IR_DT_F32)
@@ -264,6 +265,10 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 		 * activation */
 		ir_node *u = ir_value_sole_user(g, y);
 		if (pass_matmul_bias(n, u)) {
+			y = u->out[0];
+			u = ir_value_sole_user(g, y);
+		}
+		if (n->op == IR_OP_MATMUL && pass_matmul_scale(u, y) > 0) {
 			y = u->out[0];
 			u = ir_value_sole_user(g, y);
 		}
@@ -497,6 +502,23 @@ ir_value *pass_matmul_bias(const ir_node *n, const ir_node *u)
 			return c;
 	}
 	return NULL;
+}
+
+double pass_matmul_scale(const ir_node *u, const ir_value *v)
+{
+	if (!u || !v || u->nin != 2 || !u->in[0] || !u->in[1] || (u->op != IR_OP_MUL && u->op != IR_OP_DIV))
+		return 0;
+	for (int j = 0; j < 2; j++) {
+		const ir_value *c = u->in[j];
+		if (u->in[1 - j] != v || (u->op == IR_OP_DIV && j == 0) || !ir_value_is_const(c) || !c->data ||
+		    c->dt != IR_DT_F32 || ir_shape_numel(&c->shape) != 1 || c->shape.rank > u->out[0]->shape.rank)
+			continue;
+		double f = ir_const_get(c, 0);
+		if (!(f > 0) || !isfinite(f))
+			return 0;
+		return u->op == IR_OP_DIV ? 1.0 / f : f;
+	}
+	return 0;
 }
 
 int pass_gemm_as_matmul(ir_graph *g, ir_node *n, ir_value *w)
@@ -752,7 +774,8 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	}
 	for (int l = 0; l < P.nlayer; l++) {
 		ir_node *nd = P.layer[l].n;
-		if (nd->op != IR_OP_CONV && nd->op != IR_OP_CONV_TRANSPOSE && nd->op != IR_OP_MATMUL)
+		if ((nd->op != IR_OP_CONV && nd->op != IR_OP_CONV_TRANSPOSE && nd->op != IR_OP_MATMUL) ||
+		    !ir_value_is_const(nd->in[1])) /* a matmul of two activations has no weight */
 			continue;
 		ir_value *wd = int_weight(g, nd, nd->in[1], d);
 		if (!wd)

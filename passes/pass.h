@@ -91,6 +91,13 @@ int pass_gemm_as_matmul(ir_graph *g, ir_node *n, ir_value *w);
  * quantize-act and fold-qdq take it into the integer matmul. */
 ir_value *pass_matmul_bias(const ir_node *n, const ir_node *u);
 
+/* The positive scalar factor that node u applies to v, when it is
+ * mul(v, c), mul(c, v) or div(v, c) with c a finite constant of one
+ * element (attention's scores times 1 / sqrt(d)): c or 1 / c; else 0.
+ * quantize-act ends a matmul's layer after it, and fold-qdq takes it into
+ * the requantization. */
+double pass_matmul_scale(const ir_node *u, const ir_value *v);
+
 /* The passes (one file each). */
 int pass_shapes(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d);

@@ -342,6 +342,14 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		if (!(u = ir_value_sole_user(g, u->out[0])))
 			return 0;
 	}
+	/* a positive scalar scale after it goes into the requantization */
+	ir_node *scl = NULL;
+	double sc = conv ? 0 : pass_matmul_scale(u, badd ? badd->out[0] : n->out[0]);
+	if (sc > 0) {
+		scl = u;
+		if (!(u = ir_value_sole_user(g, u->out[0])))
+			return 0;
+	}
 	if (u->op == IR_OP_RELU || u->op == IR_OP_CLIP) {
 		act = u;
 		if (!(u = ir_value_sole_user(g, u->out[0])))
@@ -350,7 +358,7 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	bool requant = u->op == IR_OP_QUANTIZE && par_of(u, &py) && py.ns == 1 &&
 	               u->out[0]->quant;
 	bool acc = u->op == IR_OP_CAST && strcmp(ir_attr_str(u, "to", ""), "i32") == 0 &&
-	           !(conv && n->nin > 2 && n->in[2]) && !badd && !act;
+	           !(conv && n->nin > 2 && n->in[2]) && !badd && !scl && !act;
 	if (acc)
 		for (int64_t c = 0; c < pw.ns; c++)
 			acc = acc && pw.s[c] == 1.0f && px.s[0] == 1.0f;
@@ -361,8 +369,9 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	ir_value *bias = NULL, *bsrc = conv ? (n->nin > 2 ? n->in[2] : NULL) : mbias;
 	int64_t nrq = pw.ns;
 	double real[m > nrq ? m : nrq > 0 ? nrq : 1];
+	double f = scl ? sc : 1.0;
 	for (int64_t c = 0; requant && c < nrq; c++) /* py only exists when requantizing */
-		real[c] = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
+		real[c] = (double)px.s[0] * (double)pw.s[c] * f / (double)py.s[0];
 	if (requant && bsrc && (nrq == m || nrq == 1)) {
 		int r = fine_bias(g, &pw, bsrc, waxis, px.s[0], real, m);
 		if (r < 0 || (r > 0 && !(qw = par_quant(g, &pw)))) {
@@ -371,7 +380,7 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		}
 		nrq = pw.ns; /* a per-tensor weight rewritten is per channel */
 		for (int64_t c = 0; r > 0 && c < nrq; c++)
-			real[c] = (double)px.s[0] * (double)pw.s[c] / (double)py.s[0];
+			real[c] = (double)px.s[0] * (double)pw.s[c] * f / (double)py.s[0];
 	}
 	if (bsrc && !(bias = int_bias(g, n, bsrc, px.s[0], &pw, m)))
 		return 0;
@@ -401,6 +410,8 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	}
 	if (badd)
 		badd->dead = true;
+	if (scl)
+		scl->dead = true;
 	if (act)
 		act->dead = true;
 	take_output(n, u);

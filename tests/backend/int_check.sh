@@ -101,7 +101,7 @@ compare() {
 	echo "$name: ok ($n outputs identical)"
 }
 
-for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias x86_edges dsp_runs dsp_long dsp_fc dsp_direct dsp_band resize_near convt_q quant_edges dsp_tall; do
+for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias x86_edges dsp_runs dsp_long dsp_fc dsp_direct dsp_band resize_near convt_q quant_edges dsp_tall attn_i8; do
 	model=models/$m.onnx
 	if ! "$qgtc" "$model" --emit ir -o "$m.qir" ||
 	   ! grep -Eq '= (conv|matmul)\(.*rq_mult=' "$m.qir"; then

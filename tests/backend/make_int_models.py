@@ -806,6 +806,26 @@ def main(outdir):
                               pads=[1, 1, 1, 1]), 0.4, -1, I8)
     md.save(outdir, (1, 512, 5, 5), y1, extra=[y2])
 
+    # Attention on the integers: q and k (two i8 matmuls of x), the scores
+    # matmul(q, transpose(k)) of two activations divided by a constant
+    # (fold-qdq takes the division into the requantization), the integer
+    # softmax, and matmul(p, v) onto u8; 7 tokens of 12.
+    md = Model("attn_i8", 36)
+    x = md.qdq("x", 0.05, 0, I8)
+    q = md.qdq(md.matmul(x, 12, 12, I8, wmax=60), 0.08, 2, I8)
+    k = md.qdq(md.matmul(x, 12, 12, I8, wmax=60), 0.07, -3, I8)
+    v = md.qdq(md.matmul(x, 12, 12, I8, wmax=60), 0.06, 0, I8)
+    kt, sc, ss, p = md.tmp("kt"), md.tmp("sc"), md.tmp("ss"), md.tmp("p")
+    md.nodes.append(helper.make_node("Transpose", [k], [kt], perm=[0, 2, 1]))
+    md.nodes.append(helper.make_node("MatMul", [q, kt], [sc]))
+    md.nodes.append(helper.make_node("Div", [sc, md.const(np.array(3.4641016, np.float32), "sd")], [ss]))
+    sq = md.qdq(ss, 0.1, 0, I8)
+    md.nodes.append(helper.make_node("Softmax", [sq], [p], axis=-1))
+    pq = md.qdq(p, 1.0 / 256, -128, I8)
+    a = md.tmp("a")
+    md.nodes.append(helper.make_node("MatMul", [pq, v], [a]))
+    md.save(outdir, (1, 7, 12), md.qdq(a, 0.03, 128, U8))
+
     # Dense layers at batch 1 over K = 6000 (one column buffer, 12 KB of
     # stack; two would not fit the 16 KB): 8-bit weights, rows past the
     # channel loops' 12-bit offsets (the LLVM tile), and 2-bit ones
