@@ -597,44 +597,123 @@ static bool quantized_layer(const ir_node *n, void *ctx)
 	return n->op != IR_OP_GEMM && w->quant && w->quant->codes;
 }
 
-/* reduce_mean over every spatial axis (x.mean([2, 3]) in PyTorch) is a
- * global average pool, [+ flatten when keepdims is 0]: the form the
- * integer path runs.  1 done, 0 not that, -1 out of memory. */
+/* node op(x) -> a fresh value after base (its attributes set by the
+ * caller); NULL when out of memory. */
+static ir_node *mean_step(ir_graph *g, ir_op op, const ir_node *n, ir_value **in, int nin, const char *tag)
+{
+	ir_value *y = ir_graph_add_value(
+		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.%s", n->out[0]->name, tag)), IR_DT_UNDEF, NULL);
+	ir_node *s = y ? ir_graph_add_node(g, op, n->name, nin, in, 1, &y) : NULL;
+	if (s) {
+		s->src_op = n->src_op;
+		s->src_index = n->src_index;
+	}
+	return s;
+}
+
+/* reduce_mean is a global average pool, the form the integer path runs:
+ * over every spatial axis (x.mean([2, 3]) in PyTorch) as it is, [+ a
+ * flatten when keepdims is 0]; over other axes (a transformer's mean over
+ * its tokens, x.mean(1) on [N, T, C]) after a transpose that puts them
+ * last and a reshape to [kept..., last kept, reduced], then a reshape to
+ * the output's shape.  The transpose and reshapes run on the integers.
+ * 1 done, 0 not that, -1 out of memory. */
 static int mean_as_gap(ir_graph *g, ir_node *n)
 {
-	const ir_value *x = n->in[0], *ax = n->nin > 1 ? n->in[1] : NULL;
+	ir_value *x = n->in[0], *ax = n->nin > 1 ? n->in[1] : NULL, *y = n->out[0];
 	int r = x->shape.rank;
-	if (x->dt != IR_DT_F32 || r < 3 || !ax || !ir_value_is_const(ax) || !ax->data ||
-	    ir_shape_numel(&ax->shape) != r - 2)
+	int64_t na = ax ? ir_shape_numel(&ax->shape) : 0;
+	if (x->dt != IR_DT_F32 || r < 2 || r > IR_MAX_RANK || !ax || !ir_value_is_const(ax) || !ax->data ||
+	    na < 1 || na >= r || !ir_shape_known(&x->shape) || !ir_shape_known(&y->shape))
 		return 0;
-	unsigned seen = 0;
-	for (int k = 0; k < r - 2; k++) {
+	bool red[IR_MAX_RANK] = {false}, spatial = r >= 3 && na == r - 2;
+	for (int64_t k = 0; k < na; k++) {
 		int64_t a = ir_const_get(ax, k);
 		a = a < 0 ? a + r : a;
-		if (a < 2 || a >= r || seen & (1u << a))
+		if (a < 0 || a >= r || red[a])
 			return 0;
-		seen |= 1u << a;
+		red[a] = true;
+		spatial = spatial && a >= 2;
 	}
 	bool keep = ir_attr_int(n, "keepdims", 1) != 0;
-	n->op = IR_OP_GLOBAL_AVG_POOL;
-	n->nin = 1;
-	n->nattr = 0;
-	if (keep)
+	if (spatial) {
+		n->op = IR_OP_GLOBAL_AVG_POOL;
+		n->nin = 1;
+		n->nattr = 0;
+		if (keep)
+			return 1;
+		ir_value *t = ir_graph_add_value(
+			g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.gap", y->name)), IR_DT_UNDEF, NULL);
+		if (!t)
+			return -1;
+		n->out[0] = t;
+		t->producer = n;
+		y->producer = NULL;
+		ir_node *f = ir_graph_add_node(g, IR_OP_FLATTEN, n->name, 1, &t, 1, &y);
+		if (!f)
+			return -1;
+		ir_node_set_int(g, f, "axis", 1);
+		f->src_op = n->src_op;
+		f->src_index = n->src_index;
 		return 1;
-	ir_value *y = n->out[0];
-	ir_value *t = ir_graph_add_value(
-		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.gap", y->name)), IR_DT_UNDEF, NULL);
+	}
+	/* kept axes, then the reduced ones */
+	int64_t perm[IR_MAX_RANK], lead = 1, last = 1, cnt = 1;
+	int np = 0, nk = r - (int)na;
+	for (int a = 0; a < r; a++)
+		if (!red[a])
+			perm[np++] = a;
+	for (int a = 0; a < r; a++)
+		if (red[a])
+			perm[np++] = a;
+	for (int k = 0; k < nk; k++)
+		if (k < nk - 1)
+			lead *= x->shape.d[perm[k]];
+		else
+			last = x->shape.d[perm[k]];
+	for (int k = nk; k < r; k++)
+		cnt *= x->shape.d[perm[k]];
+	bool ident = true;
+	for (int a = 0; a < r; a++)
+		ident = ident && perm[a] == a;
+	ir_value *v = x;
+	if (!ident) {
+		ir_node *t = mean_step(g, IR_OP_TRANSPOSE, n, &v, 1, "perm");
+		if (!t)
+			return -1;
+		ir_node_set_ints(g, t, "perm", perm, r);
+		v = t->out[0];
+	}
+	int64_t s3[3] = {lead, last, cnt};
+	ir_shape ss = ir_shape_make(1, (int64_t[]){3});
+	ir_value *sv = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.shape3", y->name)),
+	                                  IR_DT_I64, &ss, s3);
+	ir_value *os = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.shape", y->name)),
+	                                  IR_DT_I64, &(ir_shape){.rank = 1, .d = {y->shape.rank}}, y->shape.d);
+	if (!sv || !os)
+		return -1;
+	ir_value *rin[2] = {v, sv};
+	ir_node *r3 = mean_step(g, IR_OP_RESHAPE, n, rin, 2, "r3");
+	if (!r3)
+		return -1;
+	/* n becomes the pool; a reshape to y's shape takes its output */
+	ir_value *t = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.gap", y->name)),
+	                                 IR_DT_UNDEF, NULL);
 	if (!t)
 		return -1;
+	n->op = IR_OP_GLOBAL_AVG_POOL;
+	n->in[0] = r3->out[0];
+	n->nin = 1;
+	n->nattr = 0;
 	n->out[0] = t;
 	t->producer = n;
 	y->producer = NULL;
-	ir_node *f = ir_graph_add_node(g, IR_OP_FLATTEN, n->name, 1, &t, 1, &y);
-	if (!f)
+	ir_value *oin[2] = {t, os};
+	ir_node *ro = ir_graph_add_node(g, IR_OP_RESHAPE, n->name, 2, oin, 1, &y);
+	if (!ro)
 		return -1;
-	ir_node_set_int(g, f, "axis", 1);
-	f->src_op = n->src_op;
-	f->src_index = n->src_index;
+	ro->src_op = n->src_op;
+	ro->src_index = n->src_index;
 	return 1;
 }
 
