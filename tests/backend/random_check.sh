@@ -5,19 +5,22 @@
 # and binary weights, at -a 16, and at -a 8 -O s, each run on x86-64
 # (natively), AArch64 (qemu-aarch64) and the Cortex-M4 (QEMU) against the
 # interpreter: validate's own verdict, byte for byte on integer code (a
-# layer that stays float, as a head after a dead relu6, within 1e-4).  Shapes nobody wrote a test for: a seed
-# of this kind found an immediate the Thumb-2 assembler rejected.
+# layer that stays float, as a head after a dead relu6, within 1e-4).
+# Then random transformers (random_torch_transformers.py) likewise.
+# Shapes nobody wrote a test for: a seed of this kind found an immediate
+# the Thumb-2 assembler rejected.
 #
-#   random_check.sh QGTC SCRATCH [SEEDS]
+#   random_check.sh QGTC SCRATCH [SEEDS [TRANSFORMER_SEEDS]]
 #
 # A missing emulator or toolchain skips its target (under CI=true, a
 # failure: tests/skip.sh); missing PyTorch skips the test.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/../skip.sh"
-qgtc=${1:?usage: random_check.sh QGTC SCRATCH [SEEDS]}
+qgtc=${1:?usage: random_check.sh QGTC SCRATCH [SEEDS [TRANSFORMER_SEEDS]]}
 scratch=${2:?scratch dir}
 seeds=${3:-"8 21 40"}
+tseeds=${4:-"2 7"}
 py=/usr/bin/python3
 qgtc=$(cd "$(dirname "$qgtc")" && pwd)/$(basename "$qgtc")
 $py -c "import torch, onnx" 2>/dev/null || skip_test "python3-torch or python3-onnx missing"
@@ -58,6 +61,31 @@ for s in $seeds; do
 		done
 	done
 	echo "seed $s: $(head -1 "$d/desc.txt")"
+done
+# Random transformers (random_torch_transformers.py): attention, nn.Linear
+# on tokens (MatMul and a bias add on the left), GELU, LayerNorm, token
+# means, at -a 8 with 8- and 4-bit weights, -a 8 -O s and -a 16.
+for s in $tseeds; do
+	d=$scratch/tseed$s
+	rm -rf "$d"
+	if ! $py "$here/random_torch_transformers.py" "$d" "$s"; then
+		echo "FAIL: transformer seed $s: random_torch_transformers.py"
+		fail=1
+		continue
+	fi
+	for cfg in "-a 8" "-a 8 -b 4" "-a 8 -O s" "-a 16"; do
+		for t in $targets; do
+			n=$((n + 1))
+			# shellcheck disable=SC2086
+			if ! out=$("$qgtc" validate "$d/model.onnx" "$d/x.npy" --target "$t" $cfg \
+				--calib-data "$d/calib.npy" 2>&1) || ! grep -q "^validate: ok" <<<"$out"; then
+				echo "FAIL: transformer seed $s [$cfg] $t:"
+				tail -5 <<<"$out" | sed 's/^/  /'
+				fail=1
+			fi
+		done
+	done
+	echo "transformer seed $s: $(head -1 "$d/desc.txt")"
 done
 [ $fail = 0 ] && [ $missing = 0 ] && echo "random check: $n runs, all bit-exact" && exit 0
 exit 1
