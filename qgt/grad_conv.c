@@ -429,35 +429,36 @@ static void conv_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 	}
 }
 
+/* Sum the per-thread partial dW [m*k] and db [nb] (each thread's scratch
+ * starts with them) of the first `chunks` threads into the gradients, in
+ * thread order. */
+static void conv_reduce(qgt_trainer *t, const conv_st *s, int64_t chunks, int64_t nb)
+{
+	bool dw_acc = false, db_acc = false;
+	float *dw = qgt_grad_out(t, s->wv, &dw_acc);
+	float *db = s->bv ? qgt_grad_out(t, s->bv, &db_acc) : NULL;
+	int64_t nw = s->m * s->k;
+	for (int64_t th = 0; th < chunks; th++) {
+		const float *pw = t->tbuf[th], *pb = pw + nw;
+		for (int64_t i = 0; dw && i < nw; i++)
+			dw[i] = th == 0 && !dw_acc ? pw[i] : dw[i] + pw[i];
+		for (int64_t i = 0; db && i < nb; i++)
+			db[i] = th == 0 && !db_acc ? pb[i] : db[i] + pb[i];
+	}
+}
+
 static int conv_bwd(qgt_trainer *t, qgt_exec *e)
 {
 	conv_st *s = e->st;
 	const float *dy = qgt_grad_in(t, s->y);
-	bool dx_acc = false, dw_acc = false, db_acc = false;
+	bool dx_acc = false;
 	float *dx = qgt_grad_out(t, s->x, &dx_acc);
 	conv_job j = {t, s, qgt_f(t, s->x), qgt_f(t, s->wv), NULL, dy, NULL, dx, dx_acc, false};
 	j.dy_src = s->dy_src.plane && s->dy_src.deferred(s->dy_src.ctx);
 	int nt = t->nthreads;
 	int64_t chunks = s->n < nt ? s->n : nt;
 	qgt_pool_run(t->pool, s->n, conv_bwd_task, &j);
-	/* Reduce the per-thread partial dW/dB in thread order. */
-	float *dw = qgt_grad_out(t, s->wv, &dw_acc);
-	float *db = s->bv ? qgt_grad_out(t, s->bv, &db_acc) : NULL;
-	int64_t nw = s->m * s->k;
-	for (int64_t th = 0; th < chunks; th++) {
-		const float *pw = t->tbuf[th];
-		const float *pb = pw + nw;
-		if (dw) {
-			bool first = th == 0 && !dw_acc;
-			for (int64_t i = 0; i < nw; i++)
-				dw[i] = first ? pw[i] : dw[i] + pw[i];
-		}
-		if (db) {
-			bool first = th == 0 && !db_acc;
-			for (int64_t i = 0; i < s->m; i++)
-				db[i] = first ? pb[i] : db[i] + pb[i];
-		}
-	}
+	conv_reduce(t, s, chunks, s->m);
 	return 0;
 }
 
@@ -512,10 +513,33 @@ static void conv_st_attrs(const ir_node *n, int nsp, conv_st *s)
 	s->dw = dil[nsp - 1];
 }
 
+/* A conv_st for n (conv, or conv_transpose as the conv it is the adjoint
+ * of): its values, batch, channels in (c) and out (m) of that conv, groups,
+ * strides and dilations; NULL out of memory. */
+static conv_st *conv_st_new(qgt_trainer *t, ir_node *n, int nsp, int64_t c, int64_t m)
+{
+	conv_st *s = qgt_plan_alloc(t, sizeof *s);
+	if (!s)
+		return NULL;
+	ir_value *b = n->nin > 2 ? n->in[2] : NULL;
+	s->x = n->in[0];
+	s->wv = n->in[1];
+	s->bv = b && ir_shape_numel(&b->shape) > 0 ? b : NULL;
+	s->y = n->out[0];
+	s->n = s->x->shape.d[0];
+	s->c = c;
+	s->m = m;
+	s->group = ir_attr_int(n, "group", 1);
+	s->cg = s->c / s->group;
+	s->mg = s->m / s->group;
+	conv_st_attrs(n, nsp, s);
+	return s;
+}
+
 int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 {
 	ir_node *n = e->n;
-	ir_value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+	ir_value *x = n->in[0], *w = n->in[1], *y = n->out[0];
 	int r = x->shape.rank;
 	if ((r != 3 && r != 4) || x->dt != IR_DT_F32 || w->shape.rank != r) {
 		if (e->run_bwd) {
@@ -524,22 +548,11 @@ int qgt_plan_conv(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 		}
 		return 0;
 	}
-	conv_st *s = qgt_plan_alloc(t, sizeof *s);
+	int nsp = r - 2;
+	conv_st *s = conv_st_new(t, n, nsp, x->shape.d[1], w->shape.d[0]);
 	if (!s)
 		return -1;
-	s->x = x;
-	s->wv = w;
-	s->bv = b && ir_shape_numel(&b->shape) > 0 ? b : NULL;
-	s->y = y;
-	s->n = x->shape.d[0];
-	s->c = x->shape.d[1];
-	s->m = w->shape.d[0];
-	s->group = ir_attr_int(n, "group", 1);
-	s->cg = s->c / s->group;
-	s->mg = s->m / s->group;
-	int nsp = r - 2;
 	int64_t in[2], k[2], st[2] = {1, 1}, dil[2] = {1, 1}, pb[2], pe[2];
-	conv_st_attrs(n, nsp, s);
 	st[0] = s->sh, st[nsp - 1] = s->sw;
 	dil[0] = s->dh, dil[nsp - 1] = s->dw;
 	for (int i = 0; i < nsp; i++) {
@@ -690,29 +703,19 @@ static void convt_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 static int convt_bwd(qgt_trainer *t, qgt_exec *e)
 {
 	conv_st *s = e->st;
-	bool dx_acc = false, dw_acc = false, db_acc = false;
+	bool dx_acc = false;
 	float *dx = qgt_grad_out(t, s->x, &dx_acc);
 	conv_job j = {t, s, qgt_f(t, s->x), qgt_f(t, s->wv), NULL, qgt_grad_in(t, s->y), NULL, dx, dx_acc, false};
 	int64_t chunks = s->n < t->nthreads ? s->n : t->nthreads;
 	qgt_pool_run(t->pool, s->n, convt_bwd_task, &j);
-	/* the per-thread partial dW and db, in thread order */
-	float *dw = qgt_grad_out(t, s->wv, &dw_acc);
-	float *db = s->bv ? qgt_grad_out(t, s->bv, &db_acc) : NULL;
-	int64_t nw = s->m * s->k;
-	for (int64_t th = 0; th < chunks; th++) {
-		const float *pw = t->tbuf[th], *pb = pw + nw;
-		for (int64_t i = 0; dw && i < nw; i++)
-			dw[i] = th == 0 && !dw_acc ? pw[i] : dw[i] + pw[i];
-		for (int64_t i = 0; db && i < s->c; i++)
-			db[i] = th == 0 && !db_acc ? pb[i] : db[i] + pb[i];
-	}
+	conv_reduce(t, s, chunks, s->c);
 	return 0;
 }
 
 int qgt_plan_convt(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 {
 	ir_node *n = e->n;
-	ir_value *x = n->in[0], *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL, *y = n->out[0];
+	ir_value *x = n->in[0], *w = n->in[1], *y = n->out[0];
 	int r = x->shape.rank;
 	if ((r != 3 && r != 4) || x->dt != IR_DT_F32 || w->shape.rank != r || !ir_shape_known(&y->shape)) {
 		if (e->run_bwd) {
@@ -725,20 +728,9 @@ int qgt_plan_convt(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	int64_t pb[2] = {0, 0};
 	if (k_convt_pads(t->g, n, &x->shape, &w->shape, pb, t->d))
 		return -1;
-	conv_st *s = qgt_plan_alloc(t, sizeof *s);
+	conv_st *s = conv_st_new(t, n, nsp, y->shape.d[1], x->shape.d[1]);
 	if (!s)
 		return -1;
-	s->x = x;
-	s->wv = w;
-	s->bv = b && ir_shape_numel(&b->shape) > 0 ? b : NULL;
-	s->y = y;
-	s->n = x->shape.d[0];
-	s->m = x->shape.d[1];
-	s->c = y->shape.d[1];
-	s->group = ir_attr_int(n, "group", 1);
-	s->cg = s->c / s->group;
-	s->mg = s->m / s->group;
-	conv_st_attrs(n, nsp, s);
 	s->h = nsp == 2 ? y->shape.d[2] : 1;
 	s->w = y->shape.d[r - 1];
 	s->oh = nsp == 2 ? x->shape.d[2] : 1;

@@ -410,6 +410,17 @@ static void ck_masked_store(be_fn *f, LLVMValueRef v, LLVMValueRef p, LLVMValueR
 	be_intr(f, "llvm.masked.store", ov, 2, a, 4);
 }
 
+/* A vector of vt at p: its lanes where ok (n of them), 0 elsewhere; a
+ * plain load when all are. */
+static LLVMValueRef ck_load_ok(be_fn *f, LLVMTypeRef vt, LLVMValueRef p, const bool *ok, int n, bool all)
+{
+	if (!all)
+		return ck_masked_load(f, vt, p, ck_mask(f, ok, n));
+	LLVMValueRef l = LLVMBuildLoad2(f->b, vt, p, "");
+	LLVMSetAlignment(l, 4);
+	return l;
+}
+
 /* Address p + idx floats, without inbounds: a masked vector may start
  * before the tensor (its first lanes masked off). */
 static LLVMValueRef ck_addr(be_fn *f, LLVMValueRef p, LLVMValueRef idx)
@@ -469,14 +480,8 @@ static LLVMValueRef ck_load(const ck *k, LLVMValueRef xrow, LLVMValueRef rt, int
 	if (vl == 1)
 		return be_ld(f, k->x, idx);
 	LLVMValueRef p = ck_addr(f, k->x, idx);
-	if (s == 1) {
-		if (all) {
-			LLVMValueRef l = LLVMBuildLoad2(f->b, k->vt, p, "");
-			LLVMSetAlignment(l, 4);
-			return l;
-		}
-		return ck_masked_load(f, k->vt, p, ck_mask(f, ok, vl));
-	}
+	if (s == 1)
+		return ck_load_ok(f, k->vt, p, ok, vl, all);
 	/* Strided lanes: a masked load of the span, then every s-th element. */
 	int span = (int)(vl * s);
 	bool sok[64];
@@ -578,14 +583,7 @@ static LLVMValueRef ck_slide_load(const ck *k, LLVMValueRef xrow, LLVMValueRef r
 	LLVMValueRef idx = be_add(f, xrow, be_ci(f, (kh * k->dh - k->ph) * k->IW + st));
 	if (rt)
 		idx = be_add(f, idx, rt);
-	LLVMValueRef p = ck_addr(f, k->x, idx), v;
-	if (all) {
-		v = LLVMBuildLoad2(f->b, k->vt, p, "");
-		LLVMSetAlignment(v, 4);
-	} else {
-		v = ck_masked_load(f, k->vt, p, ck_mask(f, ok, vl));
-	}
-	return LLVMBuildBitCast(f->b, v, it, "");
+	return LLVMBuildBitCast(f->b, ck_load_ok(f, k->vt, ck_addr(f, k->x, idx), ok, vl, all), it, "");
 }
 
 /* Tap kw of the vector at pos from its pieces u (u[0] starts at the

@@ -38,54 +38,41 @@ else
 fi
 mkdir -p "$scratch"
 fail=0 n=0
-for s in $seeds; do
-	d=$scratch/seed$s
+# one model: GEN (a generator) writes it for seed S into DIR, then each
+# configuration (its flags) runs on every target; LABEL names it
+check_model() {
+	local gen=$1 s=$2 d=$3 label=$4 cfg t out
+	shift 4
 	rm -rf "$d"
-	if ! $py "$here/random_torch_models.py" "$d" "$s"; then
-		echo "FAIL: seed $s: random_torch_models.py"
+	if ! $py "$here/$gen" "$d" "$s"; then
+		echo "FAIL: $label: $gen"
 		fail=1
-		continue
+		return
 	fi
-	for cfg in "-b 8" "-b 4" "-b 2" "--scheme ternary" "--scheme binary" "-O s" "-a 16"; do
-		act="-a 8"
-		[ "$cfg" = "-a 16" ] && act=""
-		for t in $targets; do
-			n=$((n + 1))
-			# shellcheck disable=SC2086
-			if ! out=$("$qgtc" validate "$d/model.onnx" "$d/x.npy" --target "$t" $act $cfg \
-				--calib-data "$d/calib.npy" 2>&1) || ! grep -q "^validate: ok" <<<"$out"; then
-				echo "FAIL: seed $s [$act $cfg] $t:"
-				tail -5 <<<"$out" | sed 's/^/  /'
-				fail=1
-			fi
-		done
-	done
-	echo "seed $s: $(head -1 "$d/desc.txt")"
-done
-# Random transformers (random_torch_transformers.py): attention, nn.Linear
-# on tokens (MatMul and a bias add on the left), GELU, LayerNorm, token
-# means, at -a 8 with 8- and 4-bit weights, -a 8 -O s and -a 16.
-for s in $tseeds; do
-	d=$scratch/tseed$s
-	rm -rf "$d"
-	if ! $py "$here/random_torch_transformers.py" "$d" "$s"; then
-		echo "FAIL: transformer seed $s: random_torch_transformers.py"
-		fail=1
-		continue
-	fi
-	for cfg in "-a 8" "-a 8 -b 4" "-a 8 -O s" "-a 16"; do
+	for cfg in "$@"; do
 		for t in $targets; do
 			n=$((n + 1))
 			# shellcheck disable=SC2086
 			if ! out=$("$qgtc" validate "$d/model.onnx" "$d/x.npy" --target "$t" $cfg \
 				--calib-data "$d/calib.npy" 2>&1) || ! grep -q "^validate: ok" <<<"$out"; then
-				echo "FAIL: transformer seed $s [$cfg] $t:"
+				echo "FAIL: $label [$cfg] $t:"
 				tail -5 <<<"$out" | sed 's/^/  /'
 				fail=1
 			fi
 		done
 	done
-	echo "transformer seed $s: $(head -1 "$d/desc.txt")"
+	echo "$label: $(head -1 "$d/desc.txt")"
+}
+for s in $seeds; do
+	check_model random_torch_models.py "$s" "$scratch/seed$s" "seed $s" "-a 8 -b 8" "-a 8 -b 4" "-a 8 -b 2" \
+		"-a 8 --scheme ternary" "-a 8 --scheme binary" "-a 8 -O s" "-a 16"
+done
+# Random transformers (random_torch_transformers.py): attention, nn.Linear
+# on tokens (MatMul and a bias add on the left), GELU, LayerNorm, token
+# means, at -a 8 with 8- and 4-bit weights, -a 8 -O s and -a 16.
+for s in $tseeds; do
+	check_model random_torch_transformers.py "$s" "$scratch/tseed$s" "transformer seed $s" "-a 8" "-a 8 -b 4" \
+		"-a 8 -O s" "-a 16"
 done
 [ $fail = 0 ] && [ $missing = 0 ] && echo "random check: $n runs, all bit-exact" && exit 0
 exit 1
