@@ -624,7 +624,7 @@ static int mean_as_gap(ir_graph *g, ir_node *n)
 	int r = x->shape.rank;
 	int64_t na = ax ? ir_shape_numel(&ax->shape) : 0;
 	if (x->dt != IR_DT_F32 || r < 2 || r > IR_MAX_RANK || !ax || !ir_value_is_const(ax) || !ax->data ||
-	    na < 1 || na >= r || !ir_shape_known(&x->shape) || !ir_shape_known(&y->shape))
+	    na < 1 || na >= r)
 		return 0;
 	bool red[IR_MAX_RANK] = {false}, spatial = r >= 3 && na == r - 2;
 	for (int64_t k = 0; k < na; k++) {
@@ -657,7 +657,9 @@ static int mean_as_gap(ir_graph *g, ir_node *n)
 		f->src_index = n->src_index;
 		return 1;
 	}
-	/* kept axes, then the reduced ones */
+	/* kept axes, then the reduced ones (the reshapes need every extent) */
+	if (!ir_shape_known(&x->shape) || !ir_shape_known(&y->shape))
+		return 0;
 	int64_t perm[IR_MAX_RANK], lead = 1, last = 1, cnt = 1;
 	int np = 0, nk = r - (int)na;
 	for (int a = 0; a < r; a++)

@@ -86,7 +86,7 @@ static void prelu_to_leaky(ir_graph *g, ir_node *n)
  * to ten elementwise nodes:
  *   erf form   x * (1 + erf(x / sqrt 2)) * 0.5
  *   tanh form  x * (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) * 0.5
- * gelu_match finds them, whatever the order of each product's and sum's
+ * gelu_fuse finds them, whatever the order of each product's and sum's
  * operands and of the three factors of the last product, x / sqrt 2 also
  * as x * (1/sqrt 2), x^3 as pow(x, 3), x * (x * x) or (x * x) * x.  Every
  * node but the last must have one user, so that nothing else reads what
