@@ -495,7 +495,10 @@ ir_value *pass_matmul_bias(const ir_node *n, const ir_node *u)
 	int64_t m = ws->rank >= 2 ? ws->d[ws->rank - 1] : 1;
 	for (int j = 0; j < 2; j++) {
 		ir_value *c = u->in[j];
-		if (u->in[1 - j] != n->out[0] || !c || !ir_value_is_const(c))
+		const ir_node *dq = c ? c->producer : NULL;
+		bool cst = c && (ir_value_is_const(c) || (dq && dq->op == IR_OP_DEQUANTIZE && dq->nin > 0 &&
+		                                           ir_value_is_const(dq->in[0])));
+		if (u->in[1 - j] != n->out[0] || !cst)
 			continue;
 		if (ir_shape_numel(&c->shape) == m && c->shape.rank >= 1 && c->shape.rank <= 2 &&
 		    c->shape.d[c->shape.rank - 1] == m)

@@ -83,9 +83,10 @@ int pass_run_pipeline(ir_graph *g, const char *pipeline, const pass_options *o, 
  * of memory. */
 int pass_gemm_as_matmul(ir_graph *g, ir_node *n, ir_value *w);
 
-/* The bias of matmul n that add u adds, when u is one: a constant C of
- * at most 2 dims whose last (and only non-1) dim is n's output width N
- * (W's last dim), added to n's output on either side: gemm's C as
+/* The bias of matmul n that add u adds, when u is one: a constant C (or
+ * a quantizer's dequantize of one) of at most 2 dims whose last (and only
+ * non-1) dim is n's output width N (W's last dim), added to n's output on
+ * either side: gemm's C as
  * pass_gemm_as_matmul leaves it, and nn.Linear on a 3-D input, which
  * PyTorch exports as add(bias, matmul(x, W)).  NULL otherwise.  How
  * quantize-act and fold-qdq take it into the integer matmul. */
