@@ -409,6 +409,24 @@ static int llvm_emit_buffer(be_module *m, be_emit kind, void **buf, size_t *len,
 	*buf = NULL;
 	*len = 0;
 	if (kind == BE_EMIT_LLVM) {
+		/* the target's cpu and features on every function, so that the
+		 * text compiles as the object does (llc takes them from there):
+		 * inline asm (the DSP tiles, VALIGND) needs its registers */
+		char *cpu = LLVMGetTargetMachineCPU(m->tm), *feat = LLVMGetTargetMachineFeatureString(m->tm);
+		for (LLVMValueRef fn = LLVMGetFirstFunction(m->mod); fn; fn = LLVMGetNextFunction(fn)) {
+			if (LLVMIsDeclaration(fn))
+				continue;
+			if (cpu && *cpu)
+				LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+				                        LLVMCreateStringAttribute(m->ctx, "target-cpu", 10, cpu,
+				                                                  (unsigned)strlen(cpu)));
+			if (feat && *feat)
+				LLVMAddAttributeAtIndex(fn, LLVMAttributeFunctionIndex,
+				                        LLVMCreateStringAttribute(m->ctx, "target-features", 15, feat,
+				                                                  (unsigned)strlen(feat)));
+		}
+		LLVMDisposeMessage(cpu);
+		LLVMDisposeMessage(feat);
 		char *s = LLVMPrintModuleToString(m->mod);
 		*len = strlen(s);
 		*buf = malloc(*len + 1);

@@ -141,6 +141,14 @@ check "--target armv7em -mcpu= -mfloat-abi= -O2 make an ARM object" \
 	eval '[ $rc -eq 0 ] && file "$T/m7.o" | grep -q "ARM"'
 q "$RELU/model.onnx" --target armv7em -Os -o "$T/m4s.o"
 check "-Os makes an object" eval '[ $rc -eq 0 ] && file "$T/m4s.o" | grep -q "ARM"'
+# --emit llvm states the target on its functions, so that llc compiles the
+# text as qgtc compiles the object (llc-19 comes with LLVM 19 itself)
+q "$RELU/model.onnx" --target armv7em -mcpu=cortex-m7 --emit llvm -o "$T/m7.ll"
+check "--emit llvm names the cpu on its functions, and llc-19 compiles it as it is" \
+	eval '[ $rc -eq 0 ] && grep -q "\"target-cpu\"=\"cortex-m7\"" "$T/m7.ll" && llc-19 -filetype=obj "$T/m7.ll" -o "$T/m7ll.o" && file "$T/m7ll.o" | grep -q ARM'
+q "$RELU/model.onnx" --target aarch64 -mattr=+dotprod --emit llvm -o "$T/a64.ll"
+check "--emit llvm names -mattr's features on its functions" \
+	eval '[ $rc -eq 0 ] && grep -q "\"target-features\"=\"[^\"]*+dotprod" "$T/a64.ll" && llc-19 -filetype=obj "$T/a64.ll" -o "$T/a64ll.o"'
 q "$RELU/model.onnx" -Ox -o "$T/bad.o"
 check "-Ox is a usage error naming the choices" eval '[ $rc -ne 0 ] && has_err "0, 1, 2, 3, s or z" && [ ! -e "$T/bad.o" ]'
 q "$RELU/model.onnx" --target sparc-nonsense -o "$T/bad.o"
