@@ -1536,36 +1536,64 @@ static LLVMValueRef smx_e(be_fn *f, LLVMValueRef tab, int cnt, int sh, LLVMValue
 	return lut_interp(f, lo, hi, fr, sh);
 }
 
-/* floor(num / den) as an i32, for i64 0 <= num < den * 2^31: restoring
- * division, a quotient bit per shifted compare (31 of them).  On 32-bit
- * targets an i64 division is a call into libgcc (__aeabi_uldivmod on the
- * Cortex-M), outside the stated stack, which a Cortex-M4 object should
- * not import. */
-static LLVMValueRef udiv31(be_fn *f, LLVMValueRef num, LLVMValueRef den)
+/* On 32-bit targets an i64 division is a call into libgcc
+ * (__aeabi_uldivmod on the Cortex-M), outside the stated stack, which a
+ * Cortex-M4 object should not import; a restoring division per element
+ * cost 31 steps of i64 operations (537 instructions an element on the
+ * M4).  So each slice's divisor D gets its reciprocal once,
+ * R = floor((2^64 - 1) / D) by 64 restoring steps, and each element's
+ * floor(N / D) (N < 2^50) is q = high64(N R), which is floor(N / D) or
+ * one less, then q + 1 when (q + 1) D <= N. */
+static LLVMValueRef recip64(be_fn *f, LLVMValueRef den)
 {
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef rem = be_entry_alloca(f, f->i64, "div.rem"), dv = be_entry_alloca(f, f->i64, "div.d");
-	LLVMValueRef qv = be_entry_alloca(f, f->i32, "div.q");
-	LLVMBuildStore(b, num, rem);
-	LLVMBuildStore(b, LLVMBuildShl(b, den, LLVMConstInt(f->i64, 30, 0), ""), dv);
-	LLVMBuildStore(b, c32(f, 0), qv);
+	LLVMValueRef rem = be_entry_alloca(f, f->i64, "rcp.rem"), qv = be_entry_alloca(f, f->i64, "rcp.q");
+	LLVMValueRef one = LLVMConstInt(f->i64, 1, 0);
+	LLVMBuildStore(b, LLVMConstInt(f->i64, 0, 0), rem);
+	LLVMBuildStore(b, LLVMConstInt(f->i64, 0, 0), qv);
 	be_loop l;
-	be_loop_begin(f, &l, 31);
-	LLVMValueRef r = LLVMBuildLoad2(b, f->i64, rem, ""), d = LLVMBuildLoad2(b, f->i64, dv, "");
-	LLVMValueRef ge = LLVMBuildICmp(b, LLVMIntUGE, r, d, "");
-	LLVMBuildStore(b, LLVMBuildSelect(b, ge, LLVMBuildSub(b, r, d, ""), r, ""), rem);
-	LLVMValueRef q = LLVMBuildShl(b, LLVMBuildLoad2(b, f->i32, qv, ""), c32(f, 1), "");
-	LLVMBuildStore(b, LLVMBuildOr(b, q, LLVMBuildZExt(b, ge, f->i32, ""), ""), qv);
-	LLVMBuildStore(b, LLVMBuildLShr(b, d, LLVMConstInt(f->i64, 1, 0), ""), dv);
+	be_loop_begin(f, &l, 64);
+	/* the dividend's bits are all ones; the remainder stays under 2 D */
+	LLVMValueRef r = LLVMBuildOr(b, LLVMBuildShl(b, LLVMBuildLoad2(b, f->i64, rem, ""), one, ""), one, "");
+	LLVMValueRef ge = LLVMBuildICmp(b, LLVMIntUGE, r, den, "");
+	LLVMBuildStore(b, LLVMBuildSelect(b, ge, LLVMBuildSub(b, r, den, ""), r, ""), rem);
+	LLVMValueRef q = LLVMBuildShl(b, LLVMBuildLoad2(b, f->i64, qv, ""), one, "");
+	LLVMBuildStore(b, LLVMBuildOr(b, q, LLVMBuildZExt(b, ge, f->i64, ""), ""), qv);
 	be_loop_end(f, &l);
-	return LLVMBuildLoad2(b, f->i32, qv, "");
+	return LLVMBuildLoad2(b, f->i64, qv, "");
+}
+
+/* The high 64 bits of the unsigned product a b, from four 32 x 32 -> 64
+ * products (UMULL), no i128. */
+static LLVMValueRef mulhi64(be_fn *f, LLVMValueRef a, LLVMValueRef bb)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef c32s = LLVMConstInt(f->i64, 32, 0), lo = LLVMConstInt(f->i64, 0xffffffffu, 0);
+	LLVMValueRef a0 = LLVMBuildAnd(b, a, lo, ""), a1 = LLVMBuildLShr(b, a, c32s, "");
+	LLVMValueRef b0 = LLVMBuildAnd(b, bb, lo, ""), b1 = LLVMBuildLShr(b, bb, c32s, "");
+	LLVMValueRef p00 = LLVMBuildMul(b, a0, b0, ""), p01 = LLVMBuildMul(b, a0, b1, "");
+	LLVMValueRef p10 = LLVMBuildMul(b, a1, b0, ""), p11 = LLVMBuildMul(b, a1, b1, "");
+	LLVMValueRef mid = LLVMBuildAdd(b, LLVMBuildAdd(b, LLVMBuildLShr(b, p00, c32s, ""), LLVMBuildAnd(b, p01, lo, ""), ""),
+	                                LLVMBuildAnd(b, p10, lo, ""), "");
+	LLVMValueRef hi = LLVMBuildAdd(b, p11, LLVMBuildLShr(b, p01, c32s, ""), "");
+	hi = LLVMBuildAdd(b, hi, LLVMBuildLShr(b, p10, c32s, ""), "");
+	return LLVMBuildAdd(b, hi, LLVMBuildLShr(b, mid, c32s, ""), "");
+}
+
+/* floor(num / den) as an i32 (the quotient under 2^31), rcp = recip64(den). */
+static LLVMValueRef div_recip(be_fn *f, LLVMValueRef num, LLVMValueRef den, LLVMValueRef rcp)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef q = mulhi64(f, num, rcp), q1 = LLVMBuildAdd(b, q, LLVMConstInt(f->i64, 1, 0), "");
+	LLVMValueRef up = LLVMBuildICmp(b, LLVMIntULE, LLVMBuildMul(b, q1, den, ""), num, "");
+	return LLVMBuildTrunc(b, LLVMBuildSelect(b, up, q1, q, ""), f->i32, "");
 }
 
 /* softmax of an i8/u8/i16 value with lut/rq_mult (and lut_shift on i16),
  * as eval_int_softmax in ir/k_reduce.c: per slice along the axis the
  * maximum m, then sum = sum_j e(m - q_j) in i64, then y_j = clamp((2 e_j
  * M + sum) / (2 sum) + zout), the division in i64 (non-negative operands:
- * the floor; on 32-bit targets a call to the runtime's 64-bit division).
+ * the floor; on 32-bit targets by the slice's reciprocal, recip64).
  * The table (a pass's exp(-s_in*d) * 2^15) is an opaque constant i32
  * global, as in l_int_lut, so no float or libm enters the object. */
 static int l_int_softmax(be_fn *f, const ir_node *n)
@@ -1623,6 +1651,8 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	be_loop_end(f, &l);
 	LLVMValueRef sum = LLVMBuildLoad2(b, f->i64, sm, "");
 	LLVMValueRef den = LLVMBuildShl(b, sum, LLVMConstInt(f->i64, 1, 0), "");
+	bool narrow = LLVMGetIntTypeWidth(f->ity) == 32;
+	LLVMValueRef rcp = narrow ? recip64(f, den) : NULL;
 	/* y_j = clamp((2 M e_j + sum) / (2 sum) + zout) */
 	iv[1] = be_loop_begin(f, &l, len);
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, st);
@@ -1630,8 +1660,7 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	e = LLVMBuildZExt(b, smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, q, "")), f->i64, "");
 	LLVMValueRef num = LLVMBuildAdd(b, LLVMBuildMul(b, e, LLVMConstInt(f->i64, (unsigned long long)(2 * mult[0]), 0), ""), sum, "");
 	/* r <= M < 2^31 since e_j <= sum */
-	LLVMValueRef r = LLVMGetIntTypeWidth(f->ity) == 32 ? udiv31(f, num, den)
-	                                                   : LLVMBuildTrunc(b, LLVMBuildSDiv(b, num, den, ""), f->i32, "");
+	LLVMValueRef r = narrow ? div_recip(f, num, den, rcp) : LLVMBuildTrunc(b, LLVMBuildSDiv(b, num, den, ""), f->i32, "");
 	be_st_t(f, ty, y, idx, sat_zp(f, r, ylo, yhi, zout, ty));
 	be_loop_end(f, &l);
 	be_nest_end(f, &on);
