@@ -36,6 +36,11 @@ bool ir_node_keeps_quant(const ir_node *n)
 	       strcmp(ir_attr_str(n, "coordinate_transformation_mode", "half_pixel"), "tf_crop_and_resize") != 0;
 }
 
+bool ir_resize_dtype_ok(const ir_node *n, ir_dtype dt)
+{
+	return dt == IR_DT_F32 || ((dt == IR_DT_I8 || dt == IR_DT_U8 || dt == IR_DT_I16) && ir_node_keeps_quant(n));
+}
+
 bool ir_op_is_selection(ir_op op)
 {
 	switch (op) {

@@ -410,6 +410,9 @@ bool ir_op_keeps_quant(ir_op op);
  * attributes: a resize in nearest mode (every output one input element),
  * but for tf_crop_and_resize (its extrapolation value is a float). */
 bool ir_node_keeps_quant(const ir_node *n);
+/* Can resize n take data of dtype dt?  f32, or i8, u8 and i16 (quantized
+ * activations) where it keeps their grid (ir_node_keeps_quant). */
+bool ir_resize_dtype_ok(const ir_node *n, ir_dtype dt);
 /* Is op an activation that an integer input runs through a `lut` table
  * (fold-qdq builds it from the op's float kernel; every engine reads it)? */
 bool ir_op_table_act(ir_op op);

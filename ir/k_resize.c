@@ -253,19 +253,11 @@ static int rs_input_state(const ir_node *n, int k)
 	return 1;
 }
 
-/* Integers (i8, u8, i16: quantized activations) resize in nearest mode
- * only, where each output is one input element (ir_node_keeps_quant). */
-static bool rs_dtype_ok(const ir_node *n, ir_dtype dt)
-{
-	return dt == IR_DT_F32 ||
-	       ((dt == IR_DT_I8 || dt == IR_DT_U8 || dt == IR_DT_I16) && ir_node_keeps_quant(n));
-}
-
 int ir_infer_resize(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!k_in_ranked(n, 0))
 		return 0;
-	if (!rs_dtype_ok(n, n->in[0]->dt)) {
+	if (!ir_resize_dtype_ok(n, n->in[0]->dt)) {
 		k_error(g, n, d, "dtype %s is not supported (f32; i8, u8 and i16 in nearest mode)",
 		        ir_dtype_name(n->in[0]->dt));
 		return -1;
@@ -523,7 +515,7 @@ int ir_eval_resize(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	rs_operands o;
 	memset(&p, 0, sizeof p);
 	ir_dtype dt = in[0]->dt;
-	if (!rs_dtype_ok(n, dt)) {
+	if (!ir_resize_dtype_ok(n, dt)) {
 		k_error(NULL, n, d, "dtype %s is not supported (f32; i8, u8 and i16 in nearest mode)",
 		        ir_dtype_name(dt));
 		return -1;

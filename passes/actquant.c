@@ -600,18 +600,25 @@ static bool quantized_layer(const ir_node *n, void *ctx)
 	return n->op != IR_OP_GEMM && w->quant && w->quant->codes;
 }
 
-/* node op(x) -> a fresh value after base (its attributes set by the
- * caller); NULL when out of memory. */
-static ir_node *mean_step(ir_graph *g, ir_op op, const ir_node *n, ir_value **in, int nin, const char *tag)
+/* A node of reduce_mean n's rewrite, named and sourced as n (in reports
+ * and profiles), writing y. */
+static ir_node *mean_node(ir_graph *g, const ir_node *n, ir_op op, int nin, ir_value **in, ir_value *y)
 {
-	ir_value *y = ir_graph_add_value(
-		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.%s", n->out[0]->name, tag)), IR_DT_UNDEF, NULL);
-	ir_node *s = y ? ir_graph_add_node(g, op, n->name, nin, in, 1, &y) : NULL;
+	ir_node *s = ir_graph_add_node(g, op, n->name, nin, in, 1, &y);
 	if (s) {
 		s->src_op = n->src_op;
 		s->src_index = n->src_index;
 	}
 	return s;
+}
+
+/* A step op(in...) of n's rewrite into a fresh value named after n's
+ * output and tag; NULL when out of memory. */
+static ir_value *mean_step(ir_graph *g, const ir_node *n, ir_op op, const char *tag, int nin, ir_value **in)
+{
+	ir_value *y = ir_graph_add_value(
+		g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.%s", n->out[0]->name, tag)), IR_DT_UNDEF, NULL);
+	return y && mean_node(g, n, op, nin, in, y) ? y : NULL;
 }
 
 /* reduce_mean is a global average pool, the form the integer path runs:
@@ -639,86 +646,55 @@ static int mean_as_gap(ir_graph *g, ir_node *n)
 		spatial = spatial && a >= 2;
 	}
 	bool keep = ir_attr_int(n, "keepdims", 1) != 0;
-	if (spatial) {
-		n->op = IR_OP_GLOBAL_AVG_POOL;
-		n->nin = 1;
-		n->nattr = 0;
-		if (keep)
-			return 1;
-		ir_value *t = ir_graph_add_value(
-			g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.gap", y->name)), IR_DT_UNDEF, NULL);
-		if (!t)
+	ir_value *in = x, *os = NULL; /* the pool's input; the shape of the reshape after it */
+	if (!spatial) {
+		/* kept axes, then the reduced ones (the reshapes need every extent) */
+		if (!ir_shape_known(&x->shape) || !ir_shape_known(&y->shape))
+			return 0;
+		int64_t perm[IR_MAX_RANK], s3[3] = {1, 1, 1}; /* [kept..., last kept, reduced] */
+		int np = 0, nk = r - (int)na;
+		bool ident = true;
+		for (int a = 0; a < r; a++)
+			if (!red[a])
+				perm[np++] = a;
+		for (int a = 0; a < r; a++)
+			if (red[a])
+				perm[np++] = a;
+		for (int k = 0; k < r; k++) {
+			s3[k < nk - 1 ? 0 : k == nk - 1 ? 1 : 2] *= x->shape.d[perm[k]];
+			ident = ident && perm[k] == k;
+		}
+		if (!ident) {
+			if (!(in = mean_step(g, n, IR_OP_TRANSPOSE, "perm", 1, &in)))
+				return -1;
+			ir_node_set_ints(g, in->producer, "perm", perm, r);
+		}
+		ir_value *sv = cst(g, ir_arena_printf(g->arena, "%s.shape3", y->name), IR_DT_I64, 3, false, s3);
+		os = cst(g, ir_arena_printf(g->arena, "%s.shape", y->name), IR_DT_I64, y->shape.rank, false, y->shape.d);
+		ir_value *rin[2] = {in, sv};
+		if (!sv || !os || !(in = mean_step(g, n, IR_OP_RESHAPE, "r3", 2, rin)))
 			return -1;
-		n->out[0] = t;
-		t->producer = n;
-		y->producer = NULL;
-		ir_node *f = ir_graph_add_node(g, IR_OP_FLATTEN, n->name, 1, &t, 1, &y);
-		if (!f)
-			return -1;
-		ir_node_set_int(g, f, "axis", 1);
-		f->src_op = n->src_op;
-		f->src_index = n->src_index;
+	}
+	n->op = IR_OP_GLOBAL_AVG_POOL;
+	n->in[0] = in;
+	n->nin = 1;
+	n->nattr = 0;
+	if (spatial && keep)
 		return 1;
-	}
-	/* kept axes, then the reduced ones (the reshapes need every extent) */
-	if (!ir_shape_known(&x->shape) || !ir_shape_known(&y->shape))
-		return 0;
-	int64_t perm[IR_MAX_RANK], lead = 1, last = 1, cnt = 1;
-	int np = 0, nk = r - (int)na;
-	for (int a = 0; a < r; a++)
-		if (!red[a])
-			perm[np++] = a;
-	for (int a = 0; a < r; a++)
-		if (red[a])
-			perm[np++] = a;
-	for (int k = 0; k < nk; k++)
-		if (k < nk - 1)
-			lead *= x->shape.d[perm[k]];
-		else
-			last = x->shape.d[perm[k]];
-	for (int k = nk; k < r; k++)
-		cnt *= x->shape.d[perm[k]];
-	bool ident = true;
-	for (int a = 0; a < r; a++)
-		ident = ident && perm[a] == a;
-	ir_value *v = x;
-	if (!ident) {
-		ir_node *t = mean_step(g, IR_OP_TRANSPOSE, n, &v, 1, "perm");
-		if (!t)
-			return -1;
-		ir_node_set_ints(g, t, "perm", perm, r);
-		v = t->out[0];
-	}
-	int64_t s3[3] = {lead, last, cnt};
-	ir_shape ss = ir_shape_make(1, (int64_t[]){3});
-	ir_value *sv = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.shape3", y->name)),
-	                                  IR_DT_I64, &ss, s3);
-	ir_value *os = ir_graph_add_const(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.shape", y->name)),
-	                                  IR_DT_I64, &(ir_shape){.rank = 1, .d = {y->shape.rank}}, y->shape.d);
-	if (!sv || !os)
-		return -1;
-	ir_value *rin[2] = {v, sv};
-	ir_node *r3 = mean_step(g, IR_OP_RESHAPE, n, rin, 2, "r3");
-	if (!r3)
-		return -1;
-	/* n becomes the pool; a reshape to y's shape takes its output */
+	/* a flatten (spatial) or a reshape to y's shape takes the pool's output */
 	ir_value *t = ir_graph_add_value(g, ir_graph_unique_name(g, ir_arena_printf(g->arena, "%s.gap", y->name)),
 	                                 IR_DT_UNDEF, NULL);
 	if (!t)
 		return -1;
-	n->op = IR_OP_GLOBAL_AVG_POOL;
-	n->in[0] = r3->out[0];
-	n->nin = 1;
-	n->nattr = 0;
 	n->out[0] = t;
 	t->producer = n;
 	y->producer = NULL;
-	ir_value *oin[2] = {t, os};
-	ir_node *ro = ir_graph_add_node(g, IR_OP_RESHAPE, n->name, 2, oin, 1, &y);
-	if (!ro)
+	ir_value *tin[2] = {t, os};
+	ir_node *e = mean_node(g, n, spatial ? IR_OP_FLATTEN : IR_OP_RESHAPE, spatial ? 1 : 2, tin, y);
+	if (!e)
 		return -1;
-	ro->src_op = n->src_op;
-	ro->src_index = n->src_index;
+	if (spatial)
+		ir_node_set_int(g, e, "axis", 1);
 	return 1;
 }
 

@@ -366,6 +366,22 @@ const double *qgt_conv_moments(qgt_trainer *t, const ir_node *conv, int *nthread
 	return NULL;
 }
 
+/* The rows of group gi of v ([n][m][p]: a conv's output or its gradient,
+ * a conv_transpose's input) for samples [b0, b0 + ns), side by side (ld
+ * ns*p) in tmp, or in place for one sample. */
+static const float *group_rows(const conv_st *s, const float *v, int64_t b0, int64_t ns, int64_t gi,
+                               float *tmp)
+{
+	int64_t mp = s->m * s->p;
+	const float *vg = v + b0 * mp + gi * s->mg * s->p;
+	if (ns == 1)
+		return vg;
+	for (int64_t q = 0; q < ns; q++)
+		for (int64_t m = 0; m < s->mg; m++)
+			memcpy(tmp + m * ns * s->p + q * s->p, vg + q * mp + m * s->p, sizeof(float) * (size_t)s->p);
+	return tmp;
+}
+
 static void conv_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 {
 	conv_job *j = ctx;
@@ -373,7 +389,7 @@ static void conv_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 	float *dw = j->t->tbuf[tid], *db = dw + s->m * s->k;
 	float *col = conv_col(s, dw), *tmp = conv_tmp(s, dw);
 	memset(dw, 0, sizeof(float) * (size_t)(s->m * s->k + s->m));
-	int64_t chw = s->c * s->h * s->w, mp = s->m * s->p, cghw = s->cg * s->h * s->w;
+	int64_t chw = s->c * s->h * s->w, cghw = s->cg * s->h * s->w;
 	/* With a center tap col2im stores before it adds: no zeroing. */
 	if (j->dx && !j->dx_acc && s->center < 0)
 		memset(j->dx + lo * chw, 0, sizeof(float) * (size_t)((hi - lo) * chw));
@@ -389,20 +405,14 @@ static void conv_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 		for (int64_t gi = 0; gi < s->group; gi++) {
 			const float *src = chunk_cols(s, j->x, b0, ns, gi, col);
 			/* dY[g] of the chunk side by side, as the forward's Y. */
-			const float *dyg = j->dy + b0 * mp + gi * s->mg * s->p;
-			if (j->dy_src) {
+			const float *dyg = tmp;
+			if (j->dy_src)
 				for (int64_t q = 0; q < ns; q++)
 					for (int64_t m = 0; m < s->mg; m++)
 						s->dy_src.plane(s->dy_src.ctx, b0 + q, gi * s->mg + m,
 						                tmp + m * ld + q * s->p);
-				dyg = tmp;
-			} else if (ns > 1) {
-				for (int64_t q = 0; q < ns; q++)
-					for (int64_t m = 0; m < s->mg; m++)
-						memcpy(tmp + m * ld + q * s->p, dyg + q * mp + m * s->p,
-						       sizeof(float) * (size_t)s->p);
-				dyg = tmp;
-			}
+			else
+				dyg = group_rows(s, j->dy, b0, ns, gi, tmp);
 			for (int64_t m = 0; m < s->mg; m++)
 				db[gi * s->mg + m] += row_sum(dyg + m * ld, ld);
 			/* dW[g] += dY[g] (mg x ns*p) * cols^T (ns*p x k) */
@@ -608,21 +618,6 @@ static float *convt_tmp(const conv_st *s, float *tb)
 	return convt_col(s, tb) + s->k * s->chunk * s->p;
 }
 
-/* x's rows of group gi for samples [b0, b0 + ns), side by side (ld ns*p)
- * in tmp, or in place for one sample. */
-static const float *convt_rows(const conv_st *s, const float *x, int64_t b0, int64_t ns, int64_t gi,
-                               float *tmp)
-{
-	int64_t mp = s->m * s->p;
-	const float *xg = x + b0 * mp + gi * s->mg * s->p;
-	if (ns == 1)
-		return xg;
-	for (int64_t q = 0; q < ns; q++)
-		for (int64_t m = 0; m < s->mg; m++)
-			memcpy(tmp + m * ns * s->p + q * s->p, xg + q * mp + m * s->p, sizeof(float) * (size_t)s->p);
-	return tmp;
-}
-
 static void convt_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 {
 	conv_job *j = ctx;
@@ -636,7 +631,7 @@ static void convt_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 	for (int64_t b0 = lo; b0 < hi; b0 += s->chunk) {
 		int64_t ns = hi - b0 < s->chunk ? hi - b0 : s->chunk, ld = ns * s->p;
 		for (int64_t gi = 0; gi < s->group; gi++) {
-			const float *xg = convt_rows(s, j->x, b0, ns, gi, tmp);
+			const float *xg = group_rows(s, j->x, b0, ns, gi, tmp);
 			/* W^T x: (k x mg) * (mg x ns*p) */
 			qgt_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)s->k, (int)ld, (int)s->mg, 1.0f,
 			          j->w + gi * s->mg * s->k, (int)s->k, xg, (int)ld, 0.0f, dcol, (int)ld);
@@ -693,7 +688,7 @@ static void convt_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 					}
 			}
 			/* dW[g] += x[g] (mg x ns*p) * cols^T (ns*p x k) */
-			const float *xg = convt_rows(s, j->x, b0, ns, gi, tmp);
+			const float *xg = group_rows(s, j->x, b0, ns, gi, tmp);
 			qgt_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)s->mg, (int)s->k, (int)ld, 1.0f, xg,
 			          (int)ld, cols, (int)ld, 1.0f, dw + gi * s->mg * s->k, (int)s->k);
 		}

@@ -550,8 +550,7 @@ static bool dtype_ok(const ir_node *n, int k, ir_dtype dt)
 		return true;
 	switch (n->op) {
 	case IR_OP_RESIZE: /* integers copy in nearest mode (l_resize.c); roi is f32 */
-		return dt == IR_DT_F32 || (k == 0 && (dt == IR_DT_I8 || dt == IR_DT_U8 || dt == IR_DT_I16) &&
-		                           ir_node_keeps_quant(n));
+		return k == 0 ? ir_resize_dtype_ok(n, dt) : dt == IR_DT_F32;
 	case IR_OP_CONV_TRANSPOSE:
 	case IR_OP_MAX_POOL: return dt == IR_DT_F32;
 	case IR_OP_CLIP: return dt == IR_DT_F32 || is_int_dt(dt);
