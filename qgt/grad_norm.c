@@ -1,7 +1,8 @@
 /* grad_norm.c: batchnorm forward and backward, in training mode (batch
  * statistics, running-statistic updates, as PyTorch's BatchNorm2d) and in
  * inference mode (running statistics, as the interpreter), with the Relu
- * and 2x2 MaxPool after it and the conv before it fused where they can. */
+ * and 2x2 MaxPool after it and the conv before it fused where they can;
+ * and layer_norm's (statistics per row, the same in both modes). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -594,4 +595,201 @@ ir_node *qgt_bn_pool_partner(const qgt_trainer *t, const ir_node *bn)
 	    ir_attr_int(p, "storage_order", 0) != 0)
 		return NULL;
 	return p;
+}
+
+/* ---------------------------------------------------------- layer_norm */
+
+/* layer_norm (ONNX LayerNormalization) normalises rows of L elements,
+ * the dims from `axis` on.  The forward is the interpreter's step for
+ * step (k_reduce.c's eval_norm: f32 sums in order), so the trainer's
+ * output is the interpreter's to the bit; it keeps each row's mean and
+ * 1/std for the backward.  Rows are independent: both passes split
+ * them over the threads, and dScale/dB add up per thread in tbuf. */
+typedef struct ln_st {
+	int64_t rows, len;
+	int64_t ns, nb;           /* elements of Scale and B (nb 0: no B); 1 broadcasts */
+	float eps;
+	float *mean, *inv;        /* per row, of the last forward */
+} ln_st;
+
+typedef struct ln_job {
+	qgt_trainer *t;
+	const ln_st *s;
+	const float *x, *sc, *bi;
+	float *y, *om, *oi;       /* outputs Y, Mean, InvStdDev (NULL when absent) */
+	const float *dy, *dm, *di; /* their gradients (dm, di NULL when none came) */
+	float *dx;
+	bool dx_acc, ds, db;      /* ds, db: Scale's, B's gradient wanted */
+} ln_job;
+
+static void ln_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
+{
+	(void)tid;
+	ln_job *j = ctx;
+	const ln_st *s = j->s;
+	int64_t len = s->len;
+	for (int64_t o = lo; o < hi; o++) {
+		const float *xr = j->x + o * len;
+		float *yr = j->y + o * len;
+		float sum = 0, sq = 0;
+		for (int64_t i = 0; i < len; i++)
+			sum += xr[i];
+		float mean = sum / (float)len;
+		for (int64_t i = 0; i < len; i++)
+			sq += (xr[i] - mean) * (xr[i] - mean);
+		float inv = 1.0f / sqrtf(sq / (float)len + s->eps);
+		s->mean[o] = mean;
+		s->inv[o] = inv;
+		if (j->om)
+			j->om[o] = mean;
+		if (j->oi)
+			j->oi[o] = inv;
+		for (int64_t i = 0; i < len; i++) {
+			float v = (xr[i] - mean) * inv * j->sc[s->ns == 1 ? 0 : i];
+			yr[i] = j->bi ? v + j->bi[s->nb == 1 ? 0 : i] : v;
+		}
+	}
+}
+
+static int ln_fwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	ln_st *s = e->st;
+	ln_job j = {.t = t, .s = s, .x = qgt_f(t, n->in[0]), .sc = qgt_f(t, n->in[1]),
+	            .bi = s->nb ? qgt_f(t, n->in[2]) : NULL, .y = qgt_f(t, n->out[0])};
+	j.om = n->nout > 1 && n->out[1] ? qgt_f(t, n->out[1]) : NULL;
+	j.oi = n->nout > 2 && n->out[2] ? qgt_f(t, n->out[2]) : NULL;
+	qgt_pool_run(t->pool, s->rows, ln_fwd_task, &j);
+	return 0;
+}
+
+/* Per row, with xh = (x - mean) inv and g = dy scale:
+ *   dx = inv g - (inv sum g) / L - xh (inv sum g xh) / L
+ * plus what Mean and InvStdDev pass back when the graph reads them:
+ * d mean / dx = 1 / L, d inv / dx = -inv^2 xh / L.  dY is NULL when only
+ * those reach the loss. */
+static void ln_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
+{
+	ln_job *j = ctx;
+	const ln_st *s = j->s;
+	int64_t len = s->len;
+	float *ps = j->t->tbuf[tid], *pb = ps + len;
+	for (int64_t o = lo; o < hi; o++) {
+		const float *xr = j->x + o * len, *gr = j->dy ? j->dy + o * len : NULL;
+		float mean = s->mean[o], inv = s->inv[o];
+		double s1 = 0, s2 = 0;
+		for (int64_t i = 0; gr && i < len; i++) {
+			float xh = (xr[i] - mean) * inv, g = gr[i] * j->sc[s->ns == 1 ? 0 : i];
+			s1 += g;
+			s2 += g * xh;
+			if (j->ds)
+				ps[s->ns == 1 ? 0 : i] += gr[i] * xh;
+			if (j->db)
+				pb[s->nb == 1 ? 0 : i] += gr[i];
+		}
+		if (!j->dx)
+			continue;
+		float dm = j->dm ? j->dm[o] : 0.0f, di = j->di ? j->di[o] : 0.0f;
+		float k0 = (float)(((double)dm - inv * s1) / (double)len);
+		float k2 = (float)((inv * s2 + (double)di * inv * inv) / (double)len);
+		float *dr = j->dx + o * len;
+		for (int64_t i = 0; i < len; i++) {
+			float xh = (xr[i] - mean) * inv, g = gr ? gr[i] * j->sc[s->ns == 1 ? 0 : i] : 0.0f;
+			float v = inv * g + k0 - k2 * xh;
+			dr[i] = j->dx_acc ? dr[i] + v : v;
+		}
+	}
+}
+
+/* Scale's or B's gradient from the per-thread partials (cnt of them
+ * each), added up in thread order. */
+static void ln_reduce(qgt_trainer *t, const ir_value *v, int64_t off, int64_t cnt)
+{
+	bool acc = false;
+	float *d = qgt_grad_out(t, v, &acc);
+	for (int th = 0; d && th < t->nthreads; th++) {
+		const float *p = t->tbuf[th] + off;
+		for (int64_t i = 0; i < cnt; i++)
+			d[i] = th == 0 && !acc ? p[i] : d[i] + p[i];
+	}
+}
+
+static int ln_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	ln_st *s = e->st;
+	const ir_value *vs = n->in[1], *vb = s->nb ? n->in[2] : NULL;
+	ln_job j = {.t = t, .s = s, .x = qgt_f(t, n->in[0]), .sc = qgt_f(t, vs),
+	            .dy = qgt_grad_in(t, n->out[0])};
+	j.dm = n->nout > 1 ? qgt_grad_in(t, n->out[1]) : NULL;
+	j.di = n->nout > 2 ? qgt_grad_in(t, n->out[2]) : NULL;
+	j.dx = qgt_grad_out(t, n->in[0], &j.dx_acc);
+	j.ds = t->grad[vs->id] != NULL;
+	j.db = vb && t->grad[vb->id] != NULL;
+	for (int th = 0; (j.ds || j.db) && th < t->nthreads; th++)
+		memset(t->tbuf[th], 0, sizeof(float) * (size_t)(2 * s->len));
+	qgt_pool_run(t->pool, s->rows, ln_bwd_task, &j);
+	if (j.ds)
+		ln_reduce(t, vs, 0, s->ns);
+	if (j.db)
+		ln_reduce(t, vb, s->len, s->nb);
+	return 0;
+}
+
+int qgt_plan_layer_norm(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
+{
+	ir_node *n = e->n;
+	const ir_value *x = n->in[0], *vs = n->in[1], *vb = n->nin > 2 ? n->in[2] : NULL;
+	for (int k = 0; k < n->nin; k++)
+		if (n->in[k] && n->in[k]->dt != IR_DT_F32) {
+			diag_error(t->d, ir_node_loc(t->g, n), "layer_norm input %d '%s' is %s; training needs f32", k,
+			           n->in[k]->name, ir_dtype_name(n->in[k]->dt));
+			return -1;
+		}
+	if (!vs) {
+		diag_error(t->d, ir_node_loc(t->g, n), "layer_norm has no scale input");
+		return -1;
+	}
+	int rank = x->shape.rank;
+	int64_t axis = ir_attr_int(n, "axis", -1);
+	if (axis < -rank || axis >= rank) {
+		diag_error(t->d, ir_node_loc(t->g, n), "layer_norm axis %lld is out of range for rank %d",
+		           (long long)axis, rank);
+		return -1;
+	}
+	if (axis < 0)
+		axis += rank;
+	ln_st *s = qgt_plan_alloc(t, sizeof *s);
+	if (!s)
+		return -1;
+	s->rows = 1;
+	s->len = 1;
+	for (int i = 0; i < rank; i++)
+		*(i < axis ? &s->rows : &s->len) *= x->shape.d[i];
+	s->ns = t->numel[vs->id];
+	s->nb = vb ? t->numel[vb->id] : 0;
+	for (int k = 1; k <= (vb ? 2 : 1); k++) {
+		int64_t cnt = k == 1 ? s->ns : s->nb;
+		if (cnt != s->len && cnt != 1) {
+			diag_error(t->d, ir_node_loc(t->g, n),
+			           "layer_norm %s '%s' has %lld elements; expected %lld (the normalised dims) or 1",
+			           k == 1 ? "scale" : "B", n->in[k]->name, (long long)cnt, (long long)s->len);
+			return -1;
+		}
+	}
+	s->eps = ir_attr_float(n, "epsilon", 1e-5f);
+	s->mean = qgt_plan_alloc(t, sizeof(float) * (size_t)(s->rows > 0 ? s->rows : 1));
+	s->inv = qgt_plan_alloc(t, sizeof(float) * (size_t)(s->rows > 0 ? s->rows : 1));
+	if (!s->mean || !s->inv) {
+		diag_error(t->d, ir_node_loc(t->g, n), "out of memory");
+		return -1;
+	}
+	/* tbuf: the per-thread dScale and dB partials */
+	size_t need = (size_t)(2 * s->len);
+	if (need > *tbuf)
+		*tbuf = need;
+	e->st = s;
+	e->fwd = ln_fwd;
+	e->bwd = ln_bwd;
+	return 0;
 }

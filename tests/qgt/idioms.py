@@ -14,6 +14,9 @@ dynamic batch.
   pinned     a fixed batch of 1 the model depends on (torch.flatten(x))
   upsample   an encoder-decoder's ConvTranspose2d (stride 2, output_padding
              1) with BN and GELU, then a strided conv into the head
+  layernorm  a one-block transformer on 4x4 patches: nn.LayerNorm before
+             the attention, the MLP and the head, exported at opset 17 as
+             LayerNormalization (opset 13 writes its formula)
 
 usage: idioms.py OUTDIR"""
 import os, sys
@@ -131,6 +134,31 @@ class Upsample(nn.Module):
         return s.f(F.relu(s.c2(x)).mean((2, 3)))
 
 
+class LayerNormed(nn.Module):
+    """A pre-norm transformer block on 49 patch tokens, a token mean into
+    the head: three LayerNorms over the 32 features."""
+
+    def __init__(s):
+        super().__init__()
+        s.patch = nn.Conv2d(1, 32, 4, stride=4)
+        s.n1 = nn.LayerNorm(32)
+        s.qkv = nn.Linear(32, 96)
+        s.o = nn.Linear(32, 32)
+        s.n2 = nn.LayerNorm(32)
+        s.m1 = nn.Linear(32, 64)
+        s.m2 = nn.Linear(64, 32)
+        s.n3 = nn.LayerNorm(32)
+        s.f = nn.Linear(32, 10)
+
+    def forward(s, x):
+        t = s.patch(x).flatten(2).transpose(1, 2)
+        q, k, v = s.qkv(s.n1(t)).chunk(3, dim=-1)
+        a = torch.softmax(q @ k.transpose(1, 2) / 32 ** 0.5, dim=-1)
+        t = t + s.o(a @ v)
+        t = t + s.m2(F.gelu(s.m1(s.n2(t))))
+        return s.f(s.n3(t).mean(1))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -142,6 +170,9 @@ def main():
         torch.onnx.export(m, torch.randn(*shape), os.path.join(out, name + ".onnx"), opset_version=13,
                           input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "b"}, "y": {0: "b"}})
+    torch.onnx.export(LayerNormed().eval(), torch.randn(2, 1, 28, 28), os.path.join(out, "layernorm.onnx"),
+                      opset_version=17, input_names=["x"], output_names=["y"],
+                      dynamic_axes={"x": {0: "b"}, "y": {0: "b"}})
     for name, m in [("tutorial", Tutorial()), ("pinned", Pinned())]:
         torch.onnx.export(m.eval(), torch.randn(1, 1, 28, 28), os.path.join(out, name + ".onnx"))
 

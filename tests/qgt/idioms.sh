@@ -3,11 +3,14 @@
 # (tests/qgt/idioms.py: an MLP on [N, 784], a [N, 28, 28] input unsqueezed
 # inside, x.mean((2, 3)) with log_softmax, chunk/cat/pixel_shuffle/F.pad,
 # channel gathers, expand and strided slices, a tutorial CNN exported at a
-# fixed batch of 1, a decoder's ConvTranspose2d upsampling with GELU).  Each model is exported untrained; a 200-step 4-bit fine-tune must run through every op (the
+# fixed batch of 1, a decoder's ConvTranspose2d upsampling with GELU, a
+# transformer block's LayerNormalization).  Each model is exported
+# untrained; a 200-step 4-bit fine-tune must run through every op (the
 # trainer's backward of pad, slice, gather, expand, tile, depth_to_space,
-# reduce_mean, conv_transpose, gelu, ...) and learn: top-1 on 500 test images above 30% (chance
-# is 10%).  The backward itself is checked by finite differences in
-# unit/test_train.
+# reduce_mean, conv_transpose, gelu, layer_norm, ...) and learn: top-1 on
+# 500 test images above 30% (chance is 10%; 60% for the transformer
+# block, see below).  The backward itself is checked by finite
+# differences in unit/test_train.
 # usage: idioms.sh QGTC [SOURCE_DIR] [DATA_DIR]
 set -u
 QGTC=${1:?usage: idioms.sh QGTC [SOURCE_DIR] [DATA_DIR]}
@@ -21,22 +24,33 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 /usr/bin/python3 "$SRC/tests/qgt/idioms.py" "$tmp" >"$tmp/export.log" 2>&1 || { cat "$tmp/export.log"; echo "FAIL: export"; exit 1; }
 fail=0
-for m in mlp784 nochan meanhead chunky gathered tutorial upsample; do
+# check NAME BAR [FLAGS...]: 200 steps of 4-bit QGT, then top-1 above BAR%.
+check() {
+	local m=$1 bar=$2
+	shift 2
 	"$QGTC" eval "$tmp/$m.onnx" --data "$DATA" --limit 500 --engine native -b 4 --qgt --max-steps 200 \
-		-q >"$tmp/$m.log" 2>&1
-	rc=$?
-	acc=$(sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/$m.log" | tail -1)
+		-q "$@" >"$tmp/$m.log" 2>&1
+	local rc=$?
+	local acc=$(sed -n 's/^top-1: \([0-9.]*\)%.*/\1/p' "$tmp/$m.log" | tail -1)
 	if [ $rc -ne 0 ] || [ -z "$acc" ]; then
 		tail -3 "$tmp/$m.log"
 		echo "FAIL: $m: qgtc eval --qgt exited $rc"
 		fail=1
-	elif awk -v a="$acc" 'BEGIN { exit !(a > 30) }'; then
+	elif awk -v a="$acc" -v b="$bar" 'BEGIN { exit !(a > b) }'; then
 		echo "$m: $acc% after 200 steps of 4-bit QGT"
 	else
-		echo "FAIL: $m: $acc% after 200 steps (chance is 10%)"
+		echo "FAIL: $m: $acc% after 200 steps (needs > $bar%; chance is 10%)"
 		fail=1
 	fi
+}
+for m in mlp784 nochan meanhead chunky gathered tutorial upsample; do
+	check $m 30
 done
+# The LayerNorm transformer block at lr 0.05 reaches 64% (65-67% from
+# other initial seeds; 50% at the default lr 0.01); with layer_norm's dx
+# zeroed it still reaches 52% (the head and the norms' own Scale and B
+# learn around it), and so the bar is 60.
+check layernorm 60 --lr 0.05
 # A model exported at a fixed batch of 1 trains at the training batch when
 # nothing in it depends on the batch (above, tutorial: its eval and
 # training run batched), and says which it does.

@@ -564,6 +564,182 @@ static void test_train_batchnorm_running_stats(void **state)
 	ir_graph_destroy(b.g);
 }
 
+/* ---------------------------------------------------------- layer_norm */
+
+/* layer_norm of x over the dims from axis (rank given: shapes come in
+ * finish()), Scale and B of ns and nb elements (nb 0: no B; 1: one
+ * element), shaped as the normalised dims d when they have L.  stats:
+ * Mean and InvStdDev outputs too (returned in *m, *is). */
+static ir_value *lnorm(gb *b, ir_value *x, int rank, const int64_t *d, int64_t axis, int64_t ns,
+                       int64_t nb, bool stats, ir_value **m, ir_value **is)
+{
+	int64_t a = axis < 0 ? axis + rank : axis, L = 1;
+	for (int i = (int)a; i < rank; i++)
+		L *= d[i];
+	ir_value *in[3] = {x, ns == L ? cst(b, rank - (int)a, d + a, 0.5f, 1.5f) : cst(b, 1, &ns, 0.5f, 1.5f),
+	                   nb == 0 ? NULL : nb == L ? cst(b, rank - (int)a, d + a, -0.5f, 0.5f)
+	                                            : cst(b, 1, &nb, -0.5f, 0.5f)};
+	ir_value *out[3];
+	for (int k = 0; k < (stats ? 3 : 1); k++) {
+		char nm[32];
+		snprintf(nm, sizeof nm, "v%d", b->k++);
+		ir_shape s = {.rank = -1};
+		out[k] = ir_graph_add_value(b->g, nm, IR_DT_UNDEF, &s);
+	}
+	ir_node *n = ir_graph_add_node(b->g, IR_OP_LAYER_NORM, out[0]->name, nb ? 3 : 2, in, stats ? 3 : 1, out);
+	assert_non_null(n);
+	if (axis != -1)
+		ir_node_set_int(b->g, n, "axis", axis);
+	ir_node_set_float(b->g, n, "epsilon", 1e-3f);
+	if (stats) {
+		*m = out[1];
+		*is = out[2];
+	}
+	return out[0];
+}
+
+/* The trainer's forward of b's graph (batch N) equals the interpreter's
+ * to the bit: layer_norm's forward is the interpreter's steps. */
+static void forward_exact(gb *b, int64_t N, int threads)
+{
+	ir_value *in = b->g->inputs[0];
+	int64_t nx = ir_shape_numel(&in->shape);
+	float *x = malloc(sizeof(float) * (size_t)nx);
+	for (int64_t i = 0; i < nx; i++)
+		x[i] = urand(b, -2, 2);
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = (int)N;
+	c.threads = threads;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(b->g, &c, &d);
+	if (!t)
+		fail_msg("%s", d.buf ? d.buf : "");
+	assert_int_equal(qgt_trainer_forward(t, x, NULL, false, NULL, NULL), 0);
+	int64_t k;
+	const float *z = qgt_trainer_logits(t, &k);
+	ir_tensor tin = {IR_DT_F32, in->shape, x}, out;
+	assert_int_equal(ir_interp_run(b->g, &tin, &out, &d), 0);
+	assert_memory_equal(z, out.data, sizeof(float) * (size_t)(N * k));
+	ir_tensor_free(&out);
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	free(x);
+}
+
+/* layer_norm: the forward against the interpreter, bit for bit; dx,
+ * dScale and dB against finite differences, over one and two trailing
+ * dims, with one-element Scale and B, without B, between matmuls, and
+ * with Mean and InvStdDev read downstream. */
+static void test_train_grad_layer_norm(void **state)
+{
+	(void)state;
+	struct {
+		const char *what;
+		int rank;
+		int64_t d[4], axis, ns, nb;
+		int threads;
+	} cases[] = {
+		{"layer_norm axis -1 on [N, T, C]", 3, {3, 4, 6}, -1, 6, 6, 2},
+		{"layer_norm axis -2 (two dims)", 4, {2, 3, 4, 5}, -2, 20, 20, 2},
+		{"layer_norm one-element Scale and B", 3, {2, 3, 7}, -1, 1, 1, 1},
+		{"layer_norm without B", 3, {2, 5, 4}, 2, 4, 0, 2},
+		{"layer_norm axis 1 (all but the batch)", 3, {3, 2, 5}, 1, 10, 1, 2},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		for (int pass = 0; pass < 2; pass++) {
+			gb b = gb_new();
+			ir_value *x = input(&b, cases[i].rank, cases[i].d);
+			x = lnorm(&b, x, cases[i].rank, cases[i].d, cases[i].axis, cases[i].ns, cases[i].nb, false,
+			          NULL, NULL);
+			finish(&b, flatten(&b, x));
+			if (pass == 0) {
+				forward_exact(&b, cases[i].d[0], cases[i].threads);
+				ir_graph_destroy(b.g);
+			} else {
+				gradcheck(&b, cases[i].what, (gc_opts){.threads = cases[i].threads, .xlo = -2, .xhi = 2});
+			}
+		}
+	for (int pass = 0; pass < 2; pass++) {
+		/* matmul -> layer_norm -> matmul, a transformer block's shape */
+		gb b = gb_new();
+		ir_value *x = input(&b, 3, (int64_t[]){2, 4, 6});
+		ir_value *m1[2] = {x, cst(&b, 2, (int64_t[]){6, 8}, -1, 1)};
+		x = op(&b, IR_OP_MATMUL, 2, m1)->out[0];
+		x = lnorm(&b, x, 3, (int64_t[]){2, 4, 8}, -1, 8, 8, false, NULL, NULL);
+		ir_value *m2[2] = {x, cst(&b, 2, (int64_t[]){8, 3}, -1, 1)};
+		x = op(&b, IR_OP_MATMUL, 2, m2)->out[0];
+		finish(&b, flatten(&b, x));
+		if (pass == 0) {
+			/* (not to the bit: the trainer's matmuls are BLAS's) */
+			forward_matches(&b, 2);
+			ir_graph_destroy(b.g);
+		} else {
+			gradcheck(&b, "matmul -> layer_norm -> matmul", (gc_opts){.threads = 2});
+		}
+	}
+	for (int pass = 0; pass < 2; pass++) {
+		/* Mean and InvStdDev read: y + Mean * InvStdDev (broadcast) */
+		gb b = gb_new();
+		ir_value *x = input(&b, 3, (int64_t[]){2, 3, 5}), *m, *is;
+		ir_value *y = lnorm(&b, x, 3, (int64_t[]){2, 3, 5}, -1, 5, 5, true, &m, &is);
+		ir_value *mi[2] = {m, is};
+		ir_value *p = op(&b, IR_OP_MUL, 2, mi)->out[0];
+		ir_value *ai[2] = {y, p};
+		y = op(&b, IR_OP_ADD, 2, ai)->out[0];
+		finish(&b, flatten(&b, y));
+		if (pass == 0) {
+			forward_exact(&b, 2, 2);
+			ir_graph_destroy(b.g);
+		} else {
+			gradcheck(&b, "layer_norm with Mean and InvStdDev read", (gc_opts){.threads = 2, .xlo = -1, .xhi = 3});
+		}
+	}
+}
+
+/* Without train_all_consts, layer_norm's Scale and B are parameters as
+ * batchnorm's gamma and beta are, and a step moves them. */
+static void test_train_layer_norm_params(void **state)
+{
+	(void)state;
+	gb b = gb_new();
+	ir_value *x = input(&b, 3, (int64_t[]){4, 3, 6});
+	x = lnorm(&b, x, 3, (int64_t[]){4, 3, 6}, -1, 6, 6, false, NULL, NULL);
+	finish(&b, flatten(&b, x));
+	qgt_train_config c;
+	qgt_train_config_default(&c);
+	c.batch = 4;
+	diag_sink d;
+	diag_sink_init_capture(&d);
+	qgt_trainer *t = qgt_trainer_create(b.g, &c, &d);
+	if (!t)
+		fail_msg("%s", d.buf ? d.buf : "");
+	assert_int_equal(qgt_trainer_nparams(t), 2);
+	assert_int_equal(qgt_trainer_param(t, 0)->role, QGT_ROLE_BN_SCALE);
+	assert_int_equal(qgt_trainer_param(t, 1)->role, QGT_ROLE_BN_BIAS);
+	float xv[4 * 18], before[12];
+	int32_t y[4] = {0, 5, 11, 17};
+	for (int i = 0; i < 4 * 18; i++)
+		xv[i] = urand(&b, -1, 1);
+	memcpy(before, qgt_trainer_param(t, 0)->w, sizeof(float) * 6);
+	memcpy(before + 6, qgt_trainer_param(t, 1)->w, sizeof(float) * 6);
+	qgt_step_stats st;
+	assert_int_equal(qgt_trainer_step(t, xv, y, &st), 0);
+	for (int p = 0; p < 2; p++) {
+		double gn = 0, moved = 0;
+		for (int i = 0; i < 6; i++) {
+			gn += fabs(qgt_trainer_param(t, p)->g[i]);
+			moved += fabs(qgt_trainer_param(t, p)->w[i] - before[6 * p + i]);
+		}
+		assert_true(gn > 1e-4);
+		assert_true(moved > 1e-6);
+	}
+	qgt_trainer_destroy(t);
+	diag_sink_fini(&d);
+	ir_graph_destroy(b.g);
+}
+
 /* --------------------------------------------------------- activations */
 
 static void test_train_grad_activations(void **state)
@@ -1699,6 +1875,8 @@ int main(void)
 		cmocka_unit_test(test_train_grad_gemm),
 		cmocka_unit_test(test_train_grad_batchnorm),
 		cmocka_unit_test(test_train_batchnorm_running_stats),
+		cmocka_unit_test(test_train_grad_layer_norm),
+		cmocka_unit_test(test_train_layer_norm_params),
 		cmocka_unit_test(test_train_grad_activations),
 		cmocka_unit_test(test_train_grad_pools),
 		cmocka_unit_test(test_train_grad_arith),
