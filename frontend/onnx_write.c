@@ -296,7 +296,8 @@ static int node_attrs(wctx *c, const ir_node *n, Onnx__NodeProto *np)
 		}
 		/* The integer path's multipliers are derived again on import;
 		 * quantize's dtype is its zero point's (checked by the writer). */
-		if (strncmp(at->name, "rq_", 3) == 0 || strcmp(at->name, "left_shift") == 0 ||
+		if (strncmp(at->name, "rq_", 3) == 0 || strncmp(at->name, "ln_", 3) == 0 ||
+		    strcmp(at->name, "left_shift") == 0 ||
 		    strcmp(at->name, "lut") == 0 ||
 		    (n->op == IR_OP_QUANTIZE && strcmp(at->name, "dtype") == 0))
 			continue;
@@ -575,7 +576,7 @@ static bool int_node(const ir_node *n)
 	if (n->nin < 1 || !n->in[0] || !ir_dtype_is_qint(n->in[0]->dt))
 		return false;
 	if (n->op == IR_OP_CONV || n->op == IR_OP_MATMUL || n->op == IR_OP_QUANTIZE ||
-	    n->op == IR_OP_ADD || n->op == IR_OP_MUL || ir_node_attr(n, "lut"))
+	    n->op == IR_OP_ADD || n->op == IR_OP_MUL || ir_node_attr(n, "lut") || ir_node_attr(n, "ln_mult"))
 		return true;
 	if (!ir_node_keeps_quant(n))
 		return false;
@@ -595,6 +596,7 @@ static int write_int(wctx *c, Onnx__GraphProto *gp, const ir_node *n, int idx)
 	bool requant = y->quant != NULL;
 	int since;
 	const char *op = onnx_op(n->op, &since);
+	need_opset(c, since); /* LayerNormalization 17, HardSwish 14 */
 	const char *nm = n->name && *n->name ? n->name : ir_arena_printf(c->a, "%s_%d", op, idx);
 	if (!nm)
 		return -1;

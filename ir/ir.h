@@ -504,6 +504,11 @@ void ir_value_range(const ir_value *v, int64_t *lo, int64_t *hi);
  * ir/k_elementwise.c and ir/k_reduce.c give the rules); 0 where no table
  * applies. */
 int ir_act_lut_len(ir_dtype t);
+/* The integer layer_norm's reciprocal square root (ir/k_reduce.c gives
+ * the rule): ~2^46 / sqrt(a) for a in [2^30, 2^32), from the seed table
+ * ir_ln_rsqrt_seed(k), k = 0..47, and three fixed-point Newton steps. */
+int64_t ir_ln_rsqrt(uint32_t a);
+int64_t ir_ln_rsqrt_seed(int k);
 bool ir_dtype_is_qint(ir_dtype t);   /* i8, u8, i16, u16: an activation's element type */
 /* A per-tensor (axis -1, nchan 1) or per-axis affine activation quant for
  * dtype t in g's arena, scale/zero_point zeroed; NULL when out of memory. */

@@ -665,14 +665,219 @@ static int eval_norm(const ir_node *n, const ir_tensor *const *in, ir_tensor *co
 	return 0;
 }
 
+/* ------------------------------------------------- integer layer_norm */
+
+/* layer_norm of an integer activation (i8, u8, i16, per tensor) carrying
+ * ln_mult and ln_bias (i32s, L entries each, or 1), ln_shift T and ln_eps
+ * E, which a pass computed once (passes/qdq.c) from Scale g, B b,
+ * epsilon, the input scale sx and the output scale sy:
+ *   G_j ~ g_j / sy 2^(T+10),  B_j ~ (b_j / sy + zy) 2^T + 2^(T-1),
+ *   E = round(epsilon L^2 / sx^2).
+ * Per row of L codes q_j (the input's zero point drops out of x - mean,
+ * and its scale only enters through E):
+ *   S1 = sum q_j,  S2 = sum q_j^2,  V = L S2 - S1^2 + E   (in int64)
+ *     (= L^2 (var + epsilon) / sx^2, var the row's variance);
+ *   V = 0: Y = 0 and p = 0; else
+ *     s = floor((62 - bitlen(V)) / 2),  a = floor(V 4^s / 2^30) in [2^30, 2^32),
+ *     Y = ir_ln_rsqrt(a) ~ 2^46 / sqrt(a),  p = s - 7;
+ *   d_j = L q_j - S1,  d'_j = d_j 2^p (p >= 0) or floor(d_j / 2^-p),
+ *   N_j = (d'_j Y + 2^31) >> 32       (2^22 (x_j - mean) / sqrt(var + epsilon)),
+ *   y_j = clamp((((N_j G_j + 2^31) >> 32) + B_j) >> T),
+ * the last sum in int32 arithmetic (wrapped; the pass keeps it in range).
+ * Each >> 32 of a rounded product is one SMMULR on the Cortex-M DSP, and
+ * with the zero point zy in B_j the clamp is one SSAT or USAT.
+ * With L <= 4096, |d'_j| < 2^30 and |N_j| < 2^28. */
+enum { LN_MAX_LEN = 1 << 12 };
+
+/* The seed of ir_ln_rsqrt: floor(2^33 / sqrt(k + 17)) for k = 0..47, the
+ * value at the top of a's k-th 1/64 of [2^30, 2^32), so never above
+ * 2^46 / sqrt(a). */
+int64_t ir_ln_rsqrt_seed(int k)
+{
+	return (int64_t)floor(8589934592.0 / sqrt((double)(k + 17)));
+}
+
+/* ~2^46 / sqrt(a) (Q30 of 1 / sqrt(a / 2^32), in (2^30, 2^31)) for a in
+ * [2^30, 2^32): the seed of a's top six bits, then three Newton steps
+ * y' = y (3 - A y^2) / 2 in fixed point (A = a / 2^32; y never above
+ * the root, so every step stays in range):
+ *   t = (y y) >> 32,  m = (a t) >> 32,  y = (y (3 2^28 - m)) >> 29,
+ * unsigned 32 x 32 -> 64 products; at most 2^31 - 1. */
+int64_t ir_ln_rsqrt(uint32_t a)
+{
+	uint64_t y = (uint64_t)ir_ln_rsqrt_seed((int)(a >> 26) - 16);
+	for (int i = 0; i < 3; i++) {
+		uint64_t t = (y * y) >> 32, m = ((uint64_t)a * t) >> 32;
+		y = (y * ((3u << 28) - m)) >> 29;
+	}
+	return y > INT32_MAX ? INT32_MAX : (int64_t)y;
+}
+
+static bool int_norm(const ir_node *n)
+{
+	return ir_node_attr(n, "ln_mult") || ir_node_attr(n, "ln_bias") || ir_node_attr(n, "ln_shift") ||
+	       ir_node_attr(n, "ln_eps");
+}
+
+/* n's ln_* attributes checked for rows of len; -1 after reporting (g may
+ * be NULL: evaluation). */
+static int int_norm_params(const ir_graph *g, const ir_node *n, int64_t len, const int64_t **mult,
+                           int *nm, const int64_t **bias, int *nb, int *sh, int64_t *eps, diag_sink *d)
+{
+	if (n->op != IR_OP_LAYER_NORM) {
+		k_error(g, n, d, "ln_* attributes are for an integer layer_norm");
+		return -1;
+	}
+	*mult = ir_attr_ints(n, "ln_mult", nm);
+	*bias = ir_attr_ints(n, "ln_bias", nb);
+	if (!*mult || !*bias || !ir_node_attr(n, "ln_shift") || !ir_node_attr(n, "ln_eps")) {
+		k_error(g, n, d, "an integer layer_norm needs ln_mult, ln_bias, ln_shift and ln_eps");
+		return -1;
+	}
+	if (len >= 0 && ((*nm != len && *nm != 1) || (*nb != len && *nb != 1))) {
+		k_error(g, n, d, "ln_mult has %d entries and ln_bias %d; each needs %lld (one per normalised "
+		        "element) or 1", *nm, *nb, (long long)len);
+		return -1;
+	}
+	if (len > LN_MAX_LEN) {
+		k_error(g, n, d, "rows of %lld elements; an integer layer_norm takes at most %d", (long long)len,
+		        LN_MAX_LEN);
+		return -1;
+	}
+	for (int k = 0; k < 2; k++) {
+		const int64_t *v = k ? *bias : *mult;
+		for (int i = 0; i < (k ? *nb : *nm); i++)
+			if (v[i] < INT32_MIN || v[i] > INT32_MAX) {
+				k_error(g, n, d, "%s[%d] = %lld is outside [-2^31, 2^31)", k ? "ln_bias" : "ln_mult", i,
+				        (long long)v[i]);
+				return -1;
+			}
+	}
+	int64_t t = ir_attr_int(n, "ln_shift", 0);
+	*eps = ir_attr_int(n, "ln_eps", 0);
+	if (t < 1 || t > 31) {
+		k_error(g, n, d, "ln_shift = %lld is outside [1, 31]", (long long)t);
+		return -1;
+	}
+	if (*eps < 0 || *eps > ((int64_t)1 << 40)) {
+		k_error(g, n, d, "ln_eps = %lld is outside [0, 2^40]", (long long)*eps);
+		return -1;
+	}
+	*sh = (int)t;
+	return 0;
+}
+
+static int infer_int_norm(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	if (x->dt == IR_DT_UNDEF)
+		return k_defer(n);
+	if (x->dt != IR_DT_I8 && x->dt != IR_DT_U8 && x->dt != IR_DT_I16) {
+		k_error(g, n, d, "input '%s' is %s; an integer layer_norm needs an i8, u8 or i16 input", x->name,
+		        ir_dtype_name(x->dt));
+		return -1;
+	}
+	if (x->quant && x->quant->nchan != 1) {
+		k_error(g, n, d, "input '%s' is quantized per channel; an integer layer_norm needs one scale",
+		        x->name);
+		return -1;
+	}
+	for (int k = 1; k < n->nout; k++)
+		if (n->out[k]) {
+			k_error(g, n, d, "an integer layer_norm has no Mean or InvStdDev output ('%s')", n->out[k]->name);
+			return -1;
+		}
+	const ir_quant *yq = n->out[0]->quant;
+	if (yq && yq->nchan != 1) {
+		k_error(g, n, d, "output '%s' is quantized per channel; an integer layer_norm needs one zero point",
+		        n->out[0]->name);
+		return -1;
+	}
+	n->out[0]->dt = x->dt;
+	if (x->shape.rank < 0)
+		return k_defer(n);
+	int64_t rows, len;
+	if (norm_rows(n, &x->shape, &rows, &len)) {
+		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)ir_attr_int(n, "axis", -1),
+		        x->shape.rank);
+		return -1;
+	}
+	const int64_t *m, *b;
+	int nm, nb, sh;
+	int64_t e;
+	if (int_norm_params(g, n, len, &m, &nm, &b, &nb, &sh, &e, d))
+		return -1;
+	k_set_out(n, 0, x->dt, &x->shape); /* the output's quant stays: it is its type */
+	return 0;
+}
+
+/* (a b + 2^31) >> 32 of two int32s: SMMULR. */
+static int32_t mulhr32(int64_t a, int64_t b)
+{
+	return (int32_t)((a * b + ((int64_t)1 << 31)) >> 32);
+}
+
+static int eval_int_norm(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0];
+	ir_tensor *y = out[0];
+	int64_t rows, len;
+	if (!x || y->dt != x->dt || !ir_shape_eq(&x->shape, &y->shape) || norm_rows(n, &x->shape, &rows, &len)) {
+		k_error(NULL, n, d, "operand does not match the inferred output");
+		return -1;
+	}
+	const int64_t *m, *b;
+	int nm, nb, T;
+	int64_t E;
+	if (int_norm_params(NULL, n, len, &m, &nm, &b, &nb, &T, &E, d))
+		return -1;
+	int64_t lo, hi;
+	ir_value_range(n->out[0], &lo, &hi);
+	for (int64_t o = 0; o < rows; o++) {
+		int64_t s1 = 0, s2 = 0, base = o * len;
+		for (int64_t j = 0; j < len; j++) {
+			int64_t q = k_int_get(x->data, x->dt, base + j);
+			s1 += q;
+			s2 += q * q;
+		}
+		int64_t V = len * s2 - s1 * s1 + E, Y = 0;
+		int p = 0;
+		if (V > 0) {
+			int bl = 0;
+			while (bl < 63 && (V >> bl) != 0)
+				bl++;
+			int s = (62 - bl) / 2;
+			Y = ir_ln_rsqrt((uint32_t)(((uint64_t)V << (2 * s)) >> 30));
+			p = s - 7;
+		}
+		for (int64_t j = 0; j < len; j++) {
+			int64_t k = base + j, dj = len * k_int_get(x->data, x->dt, k) - s1;
+			dj = p >= 0 ? dj * ((int64_t)1 << p) : dj >> -p;
+			int32_t N = mulhr32(dj, Y);
+			uint32_t u = (uint32_t)mulhr32(N, m[nm == 1 ? 0 : j]) + (uint32_t)b[nb == 1 ? 0 : j];
+			int64_t v = (int32_t)u >> T;
+			v = v < lo ? lo : v > hi ? hi : v;
+			if (y->dt == IR_DT_I8)
+				((int8_t *)y->data)[k] = (int8_t)v;
+			else if (y->dt == IR_DT_I16)
+				((int16_t *)y->data)[k] = (int16_t)v;
+			else
+				((uint8_t *)y->data)[k] = (uint8_t)v;
+		}
+	}
+	return 0;
+}
+
 int ir_infer_layer_norm(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	return infer_norm(g, n, d);
+	return int_norm(n) ? infer_int_norm(g, n, d) : infer_norm(g, n, d);
 }
 
 int ir_eval_layer_norm(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
-	return eval_norm(n, in, out, d);
+	return int_norm(n) ? eval_int_norm(n, in, out, d) : eval_norm(n, in, out, d);
 }
 
 int ir_infer_instance_norm(ir_graph *g, ir_node *n, diag_sink *d)

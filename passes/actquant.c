@@ -5,9 +5,10 @@
  * 1. Observe: run the interpreter over the calibration samples and record
  *    the range of the input and the output of every conv, matmul and gemm
  *    whose weights are quantized constants, and of the operands and output
- *    of every add or mul of two activations and the input of every softmax
- *    (whose output takes [0, 1]); an output after a following relu or
- *    clip, which the integer op then absorbs; min-max, or from a histogram
+ *    of every add or mul of two activations, the input of every softmax
+ *    (whose output takes [0, 1]), the input and output of every
+ *    layer_norm with constant Scale and B; an output after a following
+ *    relu or clip, which the integer op then absorbs; min-max, or from a histogram
  *    the percentile or the MSE-optimal clipping (--act-calib).  A value
  *    with a grid given keeps it: the qgt pass's, trained on with -a and
  *    handed on in the run (pass_options.handoff), else act_grids.
@@ -221,6 +222,19 @@ static bool is_act(const ir_node *n)
 	return true;
 }
 
+/* A layer_norm the integer path can take: Scale and B f32 constants, and
+ * no reader of Mean or InvStdDev. */
+static bool ln_params_const(const ir_graph *g, const ir_node *n)
+{
+	for (int k = 1; k < n->nin; k++)
+		if (n->in[k] && (!ir_value_is_const(n->in[k]) || n->in[k]->dt != IR_DT_F32))
+			return false;
+	for (int k = 1; k < n->nout; k++)
+		if (n->out[k] && ir_value_use_count(g, n->out[k]) > 0)
+			return false;
+	return true;
+}
+
 /* The site of v, added when new. */
 static int site_of(pass_act_plan *p, ir_value *v)
 {
@@ -256,7 +270,9 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 		           !ir_value_is_const(w) && !ir_value_is_const(n->in[0]) && w->dt == IR_DT_F32;
 		/* softmax: its output's range is [0, 1] whatever the data */
 		bool smx = n->op == IR_OP_SOFTMAX && !ir_value_is_const(n->in[0]);
-		if ((!lin && !elt && !smx) || n->in[0]->dt != IR_DT_F32)
+		/* layer_norm with constant Scale and B (the integer layer_norm) */
+		bool lnm = n->op == IR_OP_LAYER_NORM && !ir_value_is_const(n->in[0]) && ln_params_const(g, n);
+		if ((!lin && !elt && !smx && !lnm) || n->in[0]->dt != IR_DT_F32)
 			continue;
 		pass_act_layer *l = &p->layer[p->nlayer++];
 		l->n = n;
@@ -276,7 +292,7 @@ int pass_act_plan_build(ir_graph *g, int act_bits, pass_act_layer_fn is_layer, v
 			y = u->out[0];
 			u = ir_value_sole_user(g, y);
 		}
-		if (u && is_act(u) && n->op != IR_OP_MUL && n->op != IR_OP_SOFTMAX) {
+		if (u && is_act(u) && n->op != IR_OP_MUL && n->op != IR_OP_SOFTMAX && !lnm) {
 			l->act = u;
 			y = u->out[0];
 		}

@@ -12,6 +12,7 @@
  *                                                            => a table (lut): 256 entries
  *                                                               for 8 bits, 513 for i16
  *   softmax(dequantize(q)) -> quantize, i8/u8/i16            => integer softmax (exp table)
+ *   layer_norm(dequantize(q), Scale, B) -> quantize          => integer layer_norm
  *   concat(dequantize(q_k)...) -> quantize                   => concat of the q_k, each
  *                                                               requantized to the output's grid
  *   global_avg_pool(q) [-> views] -> requantize              => the pool requantizing its sum
@@ -841,6 +842,94 @@ static int fold_softmax(ir_graph *g, ir_node *n)
 	return 1;
 }
 
+/* dequantize(q) -> layer_norm(Scale, B) -> quantize, in and out of one
+ * dtype (i8, u8, i16, per tensor), Scale and B f32 constants: the integer
+ * layer_norm (ir/k_reduce.c).  With g = Scale, b = B and sy the output
+ * scale and zy its zero point, G_j = round(g_j / sy 2^(T+10)), B_j =
+ * round(b_j / sy 2^T) + zy 2^T + 2^(T-1), T the largest in [1, 31] with
+ * max |G_j| <= 2^30 and (sqrt(L) max |g / sy| + max |b / sy| + |zy| + 1)
+ * 2^T <= 2^30 (the normalised value is at most sqrt(L) in size, so the
+ * i32 sum cannot overflow), and
+ * ln_eps = round(epsilon L^2 / sx^2).  Scale and B stay its operands (the
+ * QDQ export writes them; the engines read only the integers).  Rows over
+ * 4096 elements, an ln_eps over 2^40 (a grid far finer than
+ * sqrt(epsilon)), output scales too fine for T >= 1, or Mean/InvStdDev
+ * read stay in float.  1 done, 0 not. */
+static int fold_layer_norm(ir_graph *g, ir_node *n)
+{
+	qdq_par p, py;
+	if (!dq_of(n->in[0], &p) || p.ns != 1)
+		return 0;
+	ir_dtype dt = p.q->dt;
+	if ((dt != IR_DT_I8 && dt != IR_DT_U8 && dt != IR_DT_I16) || n->in[0]->shape.rank < 1)
+		return 0;
+	for (int k = 1; k < n->nout; k++)
+		if (n->out[k] && ir_value_use_count(g, n->out[k]) > 0)
+			return 0;
+	const ir_value *sc = n->in[1], *bv = n->nin > 2 ? n->in[2] : NULL;
+	if (!ir_value_is_const(sc) || sc->dt != IR_DT_F32 || (bv && (!ir_value_is_const(bv) || bv->dt != IR_DT_F32)))
+		return 0;
+	ir_node *u = ir_value_sole_user(g, n->out[0]);
+	if (!u || u->op != IR_OP_QUANTIZE || !par_of(u, &py) || py.ns != 1 || u->out[0]->dt != dt ||
+	    !u->out[0]->quant)
+		return 0;
+	const ir_shape *xs = &n->in[0]->shape;
+	int a = (int)ir_attr_int(n, "axis", -1);
+	a = a < 0 ? a + xs->rank : a;
+	if (a < 0 || a >= xs->rank)
+		return 0;
+	int64_t len = 1;
+	for (int i = a; i < xs->rank; i++)
+		len = xs->d[i] < 0 || len < 0 ? -1 : len * xs->d[i];
+	int64_t ng = ir_shape_numel(&sc->shape), nb = bv ? ir_shape_numel(&bv->shape) : 1;
+	if (len < 1 || len > 4096 || (ng != len && ng != 1) || (nb != len && nb != 1))
+		return 0;
+	double sx = p.s[0], sy = py.s[0], eps = ir_attr_float(n, "epsilon", 1e-5f);
+	double E = nearbyint(eps * (double)len * (double)len / (sx * sx));
+	if (!(sx > 0) || !(sy > 0) || !(E >= 0) || E > ldexp(1, 40))
+		return 0;
+	const float *gp = sc->data, *bp = bv ? bv->data : NULL;
+	double gmax = 0, bmax = 0;
+	for (int64_t j = 0; j < ng; j++)
+		gmax = fmax(gmax, fabs(gp[j] / sy));
+	for (int64_t j = 0; bp && j < nb; j++)
+		bmax = fmax(bmax, fabs(bp[j] / sy));
+	if (!isfinite(gmax) || !isfinite(bmax))
+		return 0;
+	int32_t zy = par_zp(&py, 0);
+	double span = sqrt((double)len) * gmax + bmax + fabs((double)zy) + 1;
+	int T = 31;
+	while (T > 1 && (gmax * ldexp(1, T + 10) > ldexp(1, 30) || span * ldexp(1, T) > ldexp(1, 30)))
+		T--;
+	if (gmax * ldexp(1, T + 10) > ldexp(1, 30) || span * ldexp(1, T) > ldexp(1, 30))
+		return 0;
+	int64_t *G = ir_arena_alloc(g->arena, sizeof(int64_t) * (size_t)ng);
+	int64_t *B = ir_arena_alloc(g->arena, sizeof(int64_t) * (size_t)nb);
+	ir_quant *qx = par_quant(g, &p);
+	if (!G || !B || !qx || !fits(p.q, qx))
+		return 0;
+	for (int64_t j = 0; j < ng; j++)
+		G[j] = (int64_t)nearbyint((double)gp[j] / sy * ldexp(1, T + 10));
+	for (int64_t j = 0; j < nb; j++)
+		B[j] = (bp ? (int64_t)nearbyint((double)bp[j] / sy * ldexp(1, T)) : 0) + ((int64_t)zy << T) +
+		       ((int64_t)1 << (T - 1));
+	if (!p.q->quant)
+		p.q->quant = qx;
+	n->in[0] = p.q;
+	for (int k = 1; k < n->nout; k++)
+		if (n->out[k]) {
+			n->out[k]->producer = NULL;
+			n->out[k] = NULL;
+		}
+	n->nout = 1;
+	take_output(n, u);
+	ir_node_set_ints(g, n, "ln_mult", G, (int)ng);
+	ir_node_set_ints(g, n, "ln_bias", B, (int)nb);
+	ir_node_set_int(g, n, "ln_shift", T);
+	ir_node_set_int(g, n, "ln_eps", (int64_t)E);
+	return 1;
+}
+
 /* concat(dequantize(q_1), ..., dequantize(q_n)) -> quantize: a concat of
  * the integers, each input first requantized to the output's parameters
  * where its own differ (a quantize of the integer).  1 done, 0 not, -1
@@ -1202,6 +1291,7 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		        : n->op == IR_OP_ADD || n->op == IR_OP_MUL  ? fold_eltwise(g, n, d)
 		        : lut                                       ? fold_lut(g, n, d)
 		        : n->op == IR_OP_SOFTMAX                    ? fold_softmax(g, n)
+		        : n->op == IR_OP_LAYER_NORM                 ? fold_layer_norm(g, n)
 		        : n->op == IR_OP_CONCAT                     ? fold_concat(g, n, d)
 		                                                    : 0;
 		if (r < 0)

@@ -1702,6 +1702,164 @@ static bool softmax_supports(const ir_node *n, char *why, size_t wl)
 	return ok;
 }
 
+/* ------------------------------------------------- integer layer_norm */
+
+/* ir_ln_rsqrt(a) for an i32 a in [2^30, 2^32) (unsigned): the seed from
+ * table tab (ir_ln_rsqrt_seed), three Newton steps of 32 x 32 -> 64
+ * unsigned products (UMULL), at most 2^31 - 1. */
+static LLVMValueRef ln_rsqrt(be_fn *f, LLVMValueRef tab, LLVMValueRef a)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef k = LLVMBuildSub(b, LLVMBuildLShr(b, a, c32(f, 26), ""), c32(f, 16), "");
+	LLVMValueRef y = LLVMBuildZExt(b, be_ld_t(f, f->i32, tab, k), f->i64, "");
+	LLVMValueRef aw = LLVMBuildZExt(b, a, f->i64, ""), c32s = LLVMConstInt(f->i64, 32, 0);
+	for (int i = 0; i < 3; i++) {
+		LLVMValueRef t = LLVMBuildLShr(b, LLVMBuildMul(b, y, y, ""), c32s, "");
+		LLVMValueRef m = LLVMBuildLShr(b, LLVMBuildMul(b, aw, t, ""), c32s, "");
+		LLVMValueRef e = LLVMBuildSub(b, LLVMConstInt(f->i64, 3u << 28, 0), m, "");
+		y = LLVMBuildLShr(b, LLVMBuildMul(b, y, e, ""), LLVMConstInt(f->i64, 29, 0), "");
+	}
+	LLVMValueRef big = LLVMBuildICmp(b, LLVMIntUGT, y, LLVMConstInt(f->i64, INT32_MAX, 0), "");
+	return LLVMBuildTrunc(b, LLVMBuildSelect(b, big, LLVMConstInt(f->i64, INT32_MAX, 0), y, ""), f->i32, "");
+}
+
+/* acc + ((a m + 2^31) >> 32) in i32: SMMLAR on the DSP. */
+static LLVMValueRef mlahr(be_fn *f, LLVMValueRef a, LLVMValueRef m, LLVMValueRef acc)
+{
+	return f->dsp ? be_smmlar(f, a, m, acc) : LLVMBuildAdd(f->b, mulhr(f, a, m), acc, "");
+}
+
+/* layer_norm of an i8/u8/i16 value with ln_mult/ln_bias/ln_shift/ln_eps,
+ * as eval_int_norm in ir/k_reduce.c: per row S1 and S2 (S2 in i32 on 8
+ * bits, where L q^2 sums stay under 2^31), V = L S2 - S1^2 + E, s from
+ * V's leading zeros, Y = ir_ln_rsqrt(V 4^s >> 30), then per element
+ * d' = (L q - S1) << max(p, 0) >> max(-p, 0), N = SMMULR(d', Y) and
+ * y = clamp(SMMLAR(N, G, B) >> T): a dozen instructions an element
+ * on the Cortex-M4. */
+static int l_int_layer_norm(be_fn *f, const ir_node *n)
+{
+	const ir_value *xv = n->in[0], *yv = n->out[0];
+	const ir_shape *xs = &xv->shape;
+	ir_dtype dt = xv->dt;
+	LLVMTypeRef ty = be_dt_type(f, dt);
+	LLVMBuilderRef b = f->b;
+	int axis = k_axis(ir_attr_int(n, "axis", -1), xs->rank);
+	int64_t rows = 1, len = 1;
+	for (int i = 0; i < xs->rank; i++)
+		*(i < axis ? &rows : &len) *= xs->d[i];
+	if (rows * len == 0)
+		return 0;
+	int nm = 0, nb = 0;
+	const int64_t *G = ir_attr_ints(n, "ln_mult", &nm), *B = ir_attr_ints(n, "ln_bias", &nb);
+	int T = (int)ir_attr_int(n, "ln_shift", 1);
+	int64_t E = ir_attr_int(n, "ln_eps", 0);
+	int64_t ylo, yhi;
+	ir_value_range(yv, &ylo, &yhi);
+	int32_t seed[48], *tv = malloc(sizeof(int32_t) * (size_t)(nm + nb));
+	if (!tv)
+		return -1;
+	for (int k = 0; k < 48; k++)
+		seed[k] = (int32_t)ir_ln_rsqrt_seed(k);
+	for (int j = 0; j < nm; j++)
+		tv[j] = (int32_t)G[j];
+	for (int j = 0; j < nb; j++)
+		tv[nm + j] = (int32_t)B[j];
+	LLVMValueRef st = be_table_i32(f, seed, 48);
+	LLVMValueRef gt = nm > 1 ? be_table_i32(f, tv, nm) : NULL, bt = nb > 1 ? be_table_i32(f, tv + nm, nb) : NULL;
+	free(tv);
+	bool wide = dt == IR_DT_I16; /* S2 needs i64 */
+	LLVMTypeRef s2t = wide ? f->i64 : f->i32;
+	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, yv), one = LLVMConstInt(f->i64, 1, 0);
+	LLVMValueRef a1 = be_entry_alloca(f, f->i32, "ln.s1"), a2 = be_entry_alloca(f, s2t, "ln.s2");
+	be_loop lr, l;
+	LLVMValueRef o = be_loop_begin(f, &lr, rows);
+	LLVMValueRef base = be_mul(f, o, len);
+	LLVMBuildStore(b, c32(f, 0), a1);
+	LLVMBuildStore(b, LLVMConstInt(s2t, 0, 0), a2);
+	LLVMValueRef j = be_loop_begin(f, &l, len);
+	LLVMValueRef q = be_ld_i32(f, dt, x, be_add(f, base, j));
+	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, a1, ""), q, ""), a1);
+	LLVMValueRef qs = wide ? LLVMBuildSExt(b, q, f->i64, "") : q;
+	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, s2t, a2, ""), LLVMBuildMul(b, qs, qs, ""), ""), a2);
+	be_loop_end(f, &l);
+	LLVMValueRef s1 = LLVMBuildLoad2(b, f->i32, a1, ""), s2 = LLVMBuildLoad2(b, s2t, a2, "");
+	LLVMValueRef s1w = LLVMBuildSExt(b, s1, f->i64, "");
+	if (!wide)
+		s2 = LLVMBuildSExt(b, s2, f->i64, "");
+	LLVMValueRef V = LLVMBuildSub(b, LLVMBuildMul(b, LLVMConstInt(f->i64, (unsigned long long)len, 0), s2, ""),
+	                              LLVMBuildMul(b, s1w, s1w, ""), "");
+	V = LLVMBuildAdd(b, V, LLVMConstInt(f->i64, (unsigned long long)E, 0), "");
+	LLVMValueRef zero = LLVMBuildICmp(b, LLVMIntEQ, V, LLVMConstInt(f->i64, 0, 0), "");
+	LLVMValueRef V1 = LLVMBuildSelect(b, zero, LLVMConstInt(f->i64, 1ull << 60, 0), V, "");
+	/* s = (62 - bitlen(V)) / 2, bitlen by six halvings (a count of
+	 * leading zeros is a libgcc call on the Cortex-M0; once a row) */
+	LLVMValueRef bl = LLVMConstInt(f->i64, 1, 0), t = V1;
+	for (int k = 32; k >= 1; k /= 2) {
+		LLVMValueRef kk = LLVMConstInt(f->i64, (unsigned long long)k, 0), hi = LLVMBuildLShr(b, t, kk, "");
+		LLVMValueRef nz = LLVMBuildICmp(b, LLVMIntNE, hi, LLVMConstInt(f->i64, 0, 0), "");
+		t = LLVMBuildSelect(b, nz, hi, t, "");
+		bl = LLVMBuildSelect(b, nz, LLVMBuildAdd(b, bl, kk, ""), bl, "");
+	}
+	LLVMValueRef sv = LLVMBuildLShr(b, LLVMBuildSub(b, LLVMConstInt(f->i64, 62, 0), bl, ""), one, "");
+	LLVMValueRef xa = LLVMBuildShl(b, V1, LLVMBuildShl(b, sv, one, ""), "");
+	LLVMValueRef av = LLVMBuildTrunc(b, LLVMBuildLShr(b, xa, LLVMConstInt(f->i64, 30, 0), ""), f->i32, "");
+	LLVMValueRef Y = LLVMBuildSelect(b, zero, c32(f, 0), ln_rsqrt(f, st, av), "");
+	LLVMValueRef p = LLVMBuildSub(b, LLVMBuildTrunc(b, sv, f->i32, ""), c32(f, 7), "");
+	p = LLVMBuildSelect(b, zero, c32(f, 0), p, "");
+	LLVMValueRef pl = be_smax(f, p, c32(f, 0)), pr = be_smax(f, LLVMBuildNeg(b, p, ""), c32(f, 0));
+	/* (L q - S1) 2^pl as q (L 2^pl) - S1 2^pl, wrapping: the products
+	 * may pass 2^31, the difference does not */
+	LLVMValueRef Lp = LLVMBuildShl(b, c32(f, len), pl, ""), S1p = LLVMBuildShl(b, s1, pl, "");
+	j = be_loop_begin(f, &l, len);
+	LLVMValueRef idx = be_add(f, base, j);
+	q = be_ld_i32(f, dt, x, idx);
+	LLVMValueRef dj = LLVMBuildAShr(b, LLVMBuildSub(b, LLVMBuildMul(b, q, Lp, ""), S1p, ""), pr, "");
+	LLVMValueRef N = mlahr(f, dj, Y, c32(f, 0));
+	LLVMValueRef jj = LLVMBuildTrunc(b, j, f->i32, "");
+	LLVMValueRef g = gt ? be_ld_t(f, f->i32, gt, jj) : c32(f, G[0]);
+	LLVMValueRef bb = bt ? be_ld_t(f, f->i32, bt, jj) : c32(f, B[0]);
+	LLVMValueRef v = LLVMBuildAShr(b, mlahr(f, N, g, bb), c32(f, T), "");
+	/* zy is in B: the clamp is one SSAT/USAT for a full-range output */
+	v = be_smin(f, be_smax(f, v, c32(f, ylo)), c32(f, yhi));
+	be_st_t(f, ty, y, idx, LLVMBuildTrunc(b, v, ty, ""));
+	be_loop_end(f, &l);
+	be_loop_no_unroll(f, &l);
+	be_loop_end(f, &lr);
+	return 0;
+}
+
+/* What l_int_layer_norm lowers: inference's checks again. */
+static bool layer_norm_supports(const ir_node *n, char *why, size_t wl)
+{
+	const ir_value *x = n->in[0], *y = n->out[0];
+	if (x->dt != IR_DT_I8 && x->dt != IR_DT_U8 && x->dt != IR_DT_I16) {
+		snprintf(why, wl, "input '%s' is %s; an integer layer_norm needs an i8, u8 or i16 input", x->name,
+		         ir_dtype_name(x->dt));
+		return false;
+	}
+	if (y->dt != x->dt || !ir_shape_eq(&y->shape, &x->shape) || (y->quant && y->quant->nchan != 1)) {
+		snprintf(why, wl, "output '%s' is not %s of the input's shape, quantized per tensor", y->name,
+		         ir_dtype_name(x->dt));
+		return false;
+	}
+	int axis = k_axis(ir_attr_int(n, "axis", -1), x->shape.rank);
+	int64_t len = 1;
+	for (int i = axis < 0 ? x->shape.rank : axis; i < x->shape.rank; i++)
+		len *= x->shape.d[i];
+	int nm = 0, nb = 0;
+	const int64_t *m = ir_attr_ints(n, "ln_mult", &nm), *bb = ir_attr_ints(n, "ln_bias", &nb);
+	int64_t T = ir_attr_int(n, "ln_shift", 0), E = ir_attr_int(n, "ln_eps", -1);
+	bool ok = axis >= 0 && len <= 4096 && m && bb && (nm == 1 || nm == len) && (nb == 1 || nb == len) &&
+	          T >= 1 && T <= 31 && E >= 0 && E <= ((int64_t)1 << 40) && n->nout == 1;
+	for (int i = 0; ok && i < nm; i++)
+		ok = m[i] >= INT32_MIN && m[i] <= INT32_MAX;
+	for (int i = 0; ok && i < nb; i++)
+		ok = bb[i] >= INT32_MIN && bb[i] <= INT32_MAX;
+	if (!ok)
+		snprintf(why, wl, "axis, row length (at most 4096) or ln_mult/ln_bias/ln_shift/ln_eps out of range");
+	return ok;
+}
+
 /* ------------------------------------------------- integer add and mul */
 
 /* The constants (m, s) as a one-channel be_iop with output zero point zy
@@ -1961,6 +2119,7 @@ be_lower_hook be_lower_int(const ir_node *n)
 	case IR_OP_GLOBAL_AVG_POOL: return ir_dtype_is_qint(dt) ? l_int_pool : NULL;
 	case IR_OP_RELU: return ir_dtype_is_qint(dt) ? l_int_relu : NULL;
 	case IR_OP_SOFTMAX: return ir_node_attr(n, "lut") ? l_int_softmax : NULL;
+	case IR_OP_LAYER_NORM: return ir_node_attr(n, "ln_mult") ? l_int_layer_norm : NULL;
 	case IR_OP_ADD:
 	case IR_OP_MUL: return ir_dtype_is_qint(dt) && n->in[0]->quant ? l_int_addmul : NULL;
 	default: return NULL;
@@ -2096,6 +2255,7 @@ bool be_int_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 	case IR_OP_GLOBAL_AVG_POOL:
 	case IR_OP_RELU: return pool_relu_supports(n, why, wl);
 	case IR_OP_SOFTMAX: return softmax_supports(n, why, wl);
+	case IR_OP_LAYER_NORM: return layer_norm_supports(n, why, wl);
 	case IR_OP_ADD:
 	case IR_OP_MUL: return addmul_supports(n, why, wl);
 	default:

@@ -35,7 +35,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <llvm-c/DebugInfo.h>
 
 #include "l_int.h"
 
@@ -311,28 +310,6 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 		free(sg);
 	free(neg);
 	return j->bias && (!j->any_neg || j->sign) && (bits == 8 || j->lut) ? 0 : -1;
-}
-
-/* !llvm.loop metadata on a latch branch: no unrolling.  The tile is
- * sized to the Cortex-M's 13 free registers; unrolled, it spills. */
-static void no_unroll(be_fn *f, LLVMValueRef br)
-{
-	LLVMMetadataRef tmp = LLVMTemporaryMDNode(f->ctx, NULL, 0);
-	LLVMMetadataRef dis = LLVMMDStringInContext2(f->ctx, "llvm.loop.unroll.disable", 24);
-	LLVMMetadataRef opt = LLVMMDNodeInContext2(f->ctx, &dis, 1);
-	LLVMMetadataRef ops[2] = {tmp, opt};
-	LLVMMetadataRef loop = LLVMMDNodeInContext2(f->ctx, ops, 2);
-	LLVMMetadataReplaceAllUsesWith(tmp, loop);
-	unsigned kind = LLVMGetMDKindIDInContext(f->ctx, "llvm.loop", 9);
-	LLVMSetMetadata(br, kind, LLVMMetadataAsValue(f->ctx, loop));
-}
-
-/* no_unroll on a be_loop after be_loop_end (its latch precedes its exit
- * block; a loop of one trip has none). */
-static void loop_no_unroll(be_fn *f, const be_loop *l)
-{
-	if (l->n != 1)
-		no_unroll(f, LLVMGetBasicBlockTerminator(LLVMGetPreviousBasicBlock(l->exit)));
 }
 
 static LLVMValueRef gep8(be_fn *f, LLVMValueRef p, int64_t off)
@@ -859,7 +836,7 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	int64_t xo = (j->direct ? 4 : 8) * steps;
 	LLVMValueRef wn = gep8(f, wp, wstep * steps), xn = gep8(f, xp, xo);
 	LLVMValueRef br = LLVMBuildCondBr(b, LLVMBuildICmp(b, LLVMIntEQ, wn, wend, ""), exit, body);
-	no_unroll(f, br);
+	be_no_unroll(f, br);
 	LLVMBasicBlockRef latch = LLVMGetInsertBlock(b);
 	LLVMAddIncoming(wp, &w0, &pre, 1);
 	LLVMAddIncoming(wp, &wn, &latch, 1);
@@ -1406,7 +1383,7 @@ static void run_job(be_fn *f, dsp_job *j)
 		j->col[0] = LLVMBuildInBoundsGEP2(f->b, f->i8, j->x, &at, 1, "");
 		channels(f, j, p, 1);
 		be_loop_end(f, &l);
-		loop_no_unroll(f, &l);
+		be_loop_no_unroll(f, &l);
 		return;
 	}
 	int64_t full = j->P / j->tp;
@@ -1437,13 +1414,13 @@ static void run_job(be_fn *f, dsp_job *j)
 			else
 				j->fill(f, j, be_add(f, p, k), c);
 			be_loop_end(f, &lk);
-			loop_no_unroll(f, &lk);
+			be_loop_no_unroll(f, &lk);
 		}
 		channels(f, j, p, j->tp);
 		be_loop_end(f, &l);
 		/* LLVM counts an inline asm as one instruction: unrolled, this
 		 * loop would copy the channels' asm (text, not speed) */
-		loop_no_unroll(f, &l);
+		be_loop_no_unroll(f, &l);
 	}
 	for (int64_t at = j->P - rest; at < j->P; at += 2) {
 		int np = j->P - at >= 2 ? 2 : 1;

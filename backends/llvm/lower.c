@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <llvm-c/DebugInfo.h>
+
 #include "lower.h"
 #include "lower_internal.h"
 #include "l_int.h"
@@ -229,6 +231,25 @@ void be_loop_end(be_fn *f, be_loop *l)
 	LLVMAddIncoming(l->phi, &next, &latch, 1);
 	LLVMMoveBasicBlockAfter(l->exit, latch);
 	LLVMPositionBuilderAtEnd(f->b, l->exit);
+}
+
+/* !llvm.loop metadata on a latch branch: no unrolling. */
+void be_no_unroll(be_fn *f, LLVMValueRef br)
+{
+	LLVMMetadataRef tmp = LLVMTemporaryMDNode(f->ctx, NULL, 0);
+	LLVMMetadataRef dis = LLVMMDStringInContext2(f->ctx, "llvm.loop.unroll.disable", 24);
+	LLVMMetadataRef opt = LLVMMDNodeInContext2(f->ctx, &dis, 1);
+	LLVMMetadataRef ops[2] = {tmp, opt};
+	LLVMMetadataRef loop = LLVMMDNodeInContext2(f->ctx, ops, 2);
+	LLVMMetadataReplaceAllUsesWith(tmp, loop);
+	unsigned kind = LLVMGetMDKindIDInContext(f->ctx, "llvm.loop", 9);
+	LLVMSetMetadata(br, kind, LLVMMetadataAsValue(f->ctx, loop));
+}
+
+void be_loop_no_unroll(be_fn *f, const be_loop *l)
+{
+	if (l->n != 1)
+		be_no_unroll(f, LLVMGetBasicBlockTerminator(LLVMGetPreviousBasicBlock(l->exit)));
 }
 
 void be_nest_begin(be_fn *f, be_nest *nst, int rank, const int64_t *dims, LLVMValueRef *ivs)

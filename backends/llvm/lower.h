@@ -156,6 +156,11 @@ typedef struct be_loop {
 LLVMValueRef be_loop_begin(be_fn *f, be_loop *l, int64_t n);
 LLVMValueRef be_loop_begin_v(be_fn *f, be_loop *l, LLVMValueRef n);
 void be_loop_end(be_fn *f, be_loop *l);
+/* No unrolling of a loop (!llvm.loop metadata on its latch branch), for
+ * one sized to the registers (unrolled, it spills); be_loop_no_unroll
+ * after be_loop_end (a loop of one trip has no latch). */
+void be_no_unroll(be_fn *f, LLVMValueRef br);
+void be_loop_no_unroll(be_fn *f, const be_loop *l);
 
 /* A nest of loops over dims[0..rank); ivs receives one induction value per
  * dim (a constant 0 for an extent of 1). */

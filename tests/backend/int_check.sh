@@ -75,6 +75,16 @@ x = np.array([[1.5] * 10, [1e30, -1e30, np.nan, 0, 20, -20, 3.3, -3.3, 0.06, 1e3
 np.save("smx_special_x.npy", x.astype(np.float32))
 w = np.array([[[2, 2, 1e30, -1e30], [2, -1e30, np.nan, 0], [2, -1e30, 0.05, 0.3]]])
 np.save("smx_special_w.npy", w.astype(np.float32))
+rng = np.random.default_rng(8)
+np.save("ln_rand_x.npy", (rng.standard_normal((3, 16)) * 2 + 0.7).astype(np.float32))
+np.save("ln_rand_w.npy", (rng.standard_normal((2, 3, 8)) * 2).astype(np.float32))
+# a uniform row (V = E: the output is B), one saturating both ways, one
+# with a spread of a code or two (V small against E)
+x = np.array([[1.3] * 16, [1e30, -1e30] * 4 + [0.33, -2.1, 5.7, -6.2, 1e30, 0.0, 4.4, -1e30],
+              [0.0, 0.05, 0.0, 0.05] * 4])
+np.save("ln_special_x.npy", x.astype(np.float32))
+w = np.concatenate([np.full((1, 3, 8), -0.7), rng.choice([-1e30, 1e30, 0.21, -3.3], (1, 3, 8))])
+np.save("ln_special_w.npy", w.astype(np.float32))
 PY
 
 fail=0
@@ -101,7 +111,7 @@ compare() {
 	echo "$name: ok ($n outputs identical)"
 }
 
-for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias x86_edges dsp_runs dsp_long dsp_fc dsp_direct dsp_band resize_near convt_q quant_edges dsp_tall attn_i8; do
+for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias x86_edges dsp_runs dsp_long dsp_fc dsp_direct dsp_band resize_near convt_q quant_edges dsp_tall attn_i8 ln_i8; do
 	model=models/$m.onnx
 	if ! "$qgtc" "$model" --emit ir -o "$m.qir" ||
 	   ! grep -Eq '= (conv|matmul)\(.*rq_mult=' "$m.qir"; then
@@ -211,6 +221,86 @@ sys.exit(0 if n == 8 else "found %d i16 softmaxes, not 8" % n)
 PY
 done
 
+# int_layer_norm.qir: layer_norm on i8, u8 and i16, over the last axis
+# and the last two, at -O3 and -Oz; then numpy's reading of the rule
+# (ir/k_reduce.c) on the interpreter's outputs, and each output within
+# half a step (and 2% of one) of numpy's float LayerNorm of the input's
+# integers, the output range saturating it
+for in in ln_rand ln_special; do
+	ins="${in}_x.npy ${in}_w.npy"
+	compare "$in" "$here/int_layer_norm.qir" "$ins"
+	compare "$in-Oz" "$here/int_layer_norm.qir" "$ins" -Oz
+	$py - "$here/int_layer_norm.qir" "$in" "$in.interp" <<'PY' && echo "$in: layer_norm ok (numpy)" || { echo "$in: FAIL: layer_norm differs from numpy"; fail=1; }
+import math, re, sys
+import numpy as np
+qir, pre, out = sys.argv[1:]
+text = open(qir).read()
+outs = re.findall(r"^  output %(\S+)", text, re.M)
+RANGE = {"i8": (-128, 127), "u8": (0, 255), "i16": (-32768, 32767)}
+
+
+def rsqrt(a):
+    y = math.floor(8589934592.0 / math.sqrt((a >> 26) - 16 + 17))
+    for _ in range(3):
+        t = (y * y) >> 32
+        m = (a * t) >> 32
+        y = (y * ((3 << 28) - m)) >> 29
+    return min(y, 2**31 - 1)
+
+
+def arr(t):
+    return np.array([float(e) for e in t.split(",")], np.float64)
+
+
+pat = (r"^  %(\w+): (\w+)\S+ .*scale=\[([^\]]+)\], zero_point=\[(-?\d+)\]\} = layer_norm\(%q_\w+, %g_\w+, %b_\w+\) "
+       r"\{axis=(-?\d+), epsilon=([^,]+), ln_mult=\[([^\]]+)\], ln_bias=\[([^\]]+)\], ln_shift=(\d+), ln_eps=(\d+)\}")
+n = 0
+for m in re.finditer(pat, text, re.M):
+    name, dt, sy, zy, axis, eps, G, B, T, E = m.groups()
+    sy, zy, axis, eps, T, E = float(sy), int(zy), int(axis), float(eps), int(T), int(E)
+    G, B = [int(e) for e in G.split(",")], [int(e) for e in B.split(",")]
+    v = name.split("_")[0]
+    sx = np.float32(re.search(r"const %%s_%s: f32\[\] = \[([^\]]+)\]" % name, text).group(1))
+    zx = int(re.search(r"const %%z_%s: \w+\[\] = \[(-?\d+)\]" % name, text).group(1))
+    g = arr(re.search(r"const %%g_%s: f32\[\d+\] = \[([^\]]+)\]" % name, text).group(1))
+    b = arr(re.search(r"const %%b_%s: f32\[\d+\] = \[([^\]]+)\]" % name, text).group(1))
+    lo, hi = RANGE[dt]
+    x = np.load("%s_%s.npy" % (pre, v)).astype(np.float32)
+    q = np.clip(np.rint(x / sx) + zx, lo, hi).astype(np.int64)
+    shp = q.shape
+    L = int(np.prod(shp[axis:]))
+    rows = q.reshape(-1, L)
+    want = np.zeros_like(rows)
+    ref = np.zeros(rows.shape)
+    for r, row in enumerate(rows):
+        row = [int(e) for e in row]
+        s1, s2 = sum(row), sum(e * e for e in row)
+        V = L * s2 - s1 * s1 + E
+        Y, p = 0, 0
+        if V > 0:
+            s = (62 - V.bit_length()) // 2
+            Y, p = rsqrt((V << (2 * s)) >> 30), s - 7
+        for j, e in enumerate(row):
+            d = L * e - s1
+            d = d << p if p >= 0 else d >> -p
+            N = (d * Y + 2**31) >> 32
+            u = (((N * G[j % len(G)] + 2**31) >> 32) + B[j % len(B)]) & 0xFFFFFFFF
+            u = u - 2**32 if u >= 2**31 else u
+            want[r, j] = min(max(u >> T, lo), hi)
+        xf = (np.array(row, np.float64) - zx) * float(sx)
+        yf = (xf - xf.mean()) / np.sqrt(xf.var() + eps) * (g if len(g) > 1 else g[0]) + (b if len(b) > 1 else b[0])
+        ref[r] = np.clip(yf / sy + zy, lo, hi)
+    got = np.load("%s/output_%d.npy" % (out, outs.index(name))).astype(np.int64).reshape(rows.shape)
+    if not np.array_equal(got, want):
+        sys.exit("%s: %d of %d differ from the rule" % (name, int((got != want).sum()), want.size))
+    err = np.abs(got - ref).max()
+    if err > 0.52:
+        sys.exit("%s: %.3f steps from float LayerNorm" % (name, err))
+    n += 1
+sys.exit(0 if n == 5 else "found %d layer_norms, not 5" % n)
+PY
+done
+
 # The same .qir graphs on the two ARM targets under QEMU (qemu-aarch64
 # -cpu cortex-a72, mps2-an386 Cortex-M4) through `qgtc validate`, which
 # compares every output with the interpreter's byte for byte; the random
@@ -225,6 +315,7 @@ for v in ("x", "y", "c", "k"):
     np.save("add_both_%s.npy" % v, cat("add_rand_%s.npy" % v, "add_special_%s.npy" % v))
 for v in ("x", "w"):
     np.save("smx_both_%s.npy" % v, cat("smx_rand_%s.npy" % v, "smx_special_%s.npy" % v))
+    np.save("ln_both_%s.npy" % v, cat("ln_rand_%s.npy" % v, "ln_special_%s.npy" % v))
 PY
 on_arm() {
 	local m=$1 ins=$2 t log
@@ -300,10 +391,11 @@ if [ $arm_tools = 1 ]; then
 	on_arm int_add "add_both_x.npy add_both_y.npy add_both_c.npy add_both_k.npy"
 	on_arm int_lut lut_both.npy
 	on_arm int_softmax "smx_both_x.npy smx_both_w.npy"
+	on_arm int_layer_norm "ln_both_x.npy ln_both_w.npy"
 	# A Cortex-M object imports nothing: no libgcc helper (the softmax's
 	# 64-bit division once called __aeabi_uldivmod), so that it links
 	# with -nostdlib and its stack figure covers every frame.
-	for m in int_raw int_pool int_add int_lut int_softmax; do
+	for m in int_raw int_pool int_add int_lut int_softmax int_layer_norm; do
 		und=
 		if "$qgtc" "$here/$m.qir" --target armv7em -o "$m-m4.o" >/dev/null 2>&1 &&
 		   und=$(arm-none-eabi-nm -u "$m-m4.o") && [ -z "$und" ]; then

@@ -826,6 +826,24 @@ def main(outdir):
     md.nodes.append(helper.make_node("MatMul", [pq, v], [a]))
     md.save(outdir, (1, 7, 12), md.qdq(a, 0.03, 128, U8))
 
+    # LayerNorm on the integers: an i8 matmul, LayerNormalization over its
+    # 12 features (Scale and B per feature) onto i8, and a matmul onto u8;
+    # and x requantized to u8 through a LayerNormalization over its last
+    # two axes (one-element Scale and B) onto u8.
+    md = Model("ln_i8", 37)
+    x = md.qdq("x", 0.05, 0, I8)
+    h = md.qdq(md.matmul(x, 12, 12, I8, wmax=60), 0.08, 2, I8)
+    n1 = md.tmp("n1")
+    g = md.const(md.rng.uniform(0.5, 1.5, 12).astype(np.float32), "g")
+    b = md.const(md.rng.normal(0, 0.3, 12).astype(np.float32), "b")
+    md.nodes.append(helper.make_node("LayerNormalization", [h, g, b], [n1], axis=-1, epsilon=1e-5))
+    y1 = md.qdq(md.matmul(md.qdq(n1, 0.03, -4, I8), 12, 5, I8, wmax=60), 0.1, 128, U8)
+    xu, n2 = md.qdq(x, 0.05, 130, U8), md.tmp("n2")
+    g2 = md.const(np.array([-1.2], np.float32), "g2")
+    b2 = md.const(np.array([0.4], np.float32), "b2")
+    md.nodes.append(helper.make_node("LayerNormalization", [xu, g2, b2], [n2], axis=-2, epsilon=1e-3))
+    md.save(outdir, (1, 7, 12), y1, extra=[md.qdq(n2, 0.02, 120, U8)])
+
     # Dense layers at batch 1 over K = 6000 (one column buffer, 12 KB of
     # stack; two would not fit the 16 KB): 8-bit weights, rows past the
     # channel loops' 12-bit offsets (the LLVM tile), and 2-bit ones
