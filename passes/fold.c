@@ -5,8 +5,9 @@
  * interpreter's kernels, and Shape nodes whose input shape is known.
  * dequantize is left to fold-qdq, and so are nodes whose output would be
  * many times their inputs' size and over 64 MiB (too_big).  A prelu of
- * one slope becomes a leaky_relu (prelu_to_leaky), and GELU as PyTorch
- * exports it, a chain of elementwise nodes, one gelu (gelu_fuse).
+ * one slope becomes a leaky_relu (prelu_to_leaky), GELU as PyTorch
+ * exports it, a chain of elementwise nodes, one gelu (gelu_fuse), and
+ * LayerNorm's formula one layer_norm (ln_fuse).
  * Folded nodes are marked dead; run dce afterwards to drop them. */
 #include <math.h>
 #include <string.h>
@@ -228,6 +229,217 @@ static void gelu_fuse(ir_graph *g, ir_node *n)
 	}
 }
 
+/* -------------------------------------------------- LayerNorm fusion */
+
+/* PyTorch before opset 17 exports nn.LayerNorm as its formula:
+ *   m = reduce_mean(x, axes)  d = x - m  v = reduce_mean(d^2, axes)
+ *   y = d / sqrt(v + eps) * gamma + beta
+ * ln_fuse finds it from the first reduce_mean: both means keep their
+ * dims and reduce the same trailing axes, d^2 as pow(d, 2) or d * d, the
+ * division also as d * reciprocal(sqrt), the products and sums with
+ * their operands either way round, eps a constant of one element.  The
+ * last node taken becomes one layer_norm (axis the first reduced one),
+ * and the rest are dropped, so every value between must have no reader
+ * outside the pattern (d: exactly its square and the division).  gamma
+ * and beta join as Scale and B when they are f32 constants over the
+ * normalised dims only (the dims from axis on, or one element); else
+ * the fusion stops before that product or sum, which stays (Scale then
+ * a constant 1).  One pass over each row instead of eight nodes, and an
+ * op the trainer and the backends run whole; the result agrees with the
+ * formula's to float rounding. */
+
+#define LN_MAX_RANK 8
+
+/* The reduced axes of reduce_mean n, when they are the k trailing dims
+ * of its input with keepdims: returns k (0 when not), with *axis the
+ * first of them (negative when the rank is unknown). */
+static int ln_axes(const ir_node *n, int64_t *axis)
+{
+	const ir_value *x = n->in[0];
+	int rank = x->shape.rank;
+	if (ir_attr_int(n, "keepdims", 1) != 1)
+		return 0;
+	int64_t ax[LN_MAX_RANK];
+	int na;
+	if (n->nin < 2 || !n->in[1]) {
+		/* no axes: all of them (noop_with_empty_axes 0) */
+		if (rank < 1 || rank > LN_MAX_RANK || ir_attr_int(n, "noop_with_empty_axes", 0))
+			return 0;
+		*axis = 0;
+		return rank;
+	}
+	na = ir_const_ints(n->in[1], ax, LN_MAX_RANK);
+	if (na < 1)
+		return 0;
+	bool seen[LN_MAX_RANK] = {false};
+	for (int i = 0; i < na; i++) {
+		/* counted from the end: -1 is the last dim */
+		int64_t e = ax[i] < 0 ? -ax[i] : rank >= 0 && ax[i] < rank ? rank - ax[i] : 0;
+		if (e < 1 || e > na || seen[e - 1])
+			return 0;
+		seen[e - 1] = true;
+	}
+	*axis = rank >= 0 ? rank - na : -na;
+	return na;
+}
+
+/* Is n a reduce_mean of `in` over the same k trailing axes? */
+static bool ln_same_mean(const ir_node *n, const ir_value *in, int k, int64_t axis)
+{
+	int64_t a;
+	return n && n->op == IR_OP_REDUCE_MEAN && n->in[0] == in && n->nout == 1 && ln_axes(n, &a) == k &&
+	       (a == axis || in->shape.rank < 0);
+}
+
+/* Is c an f32 constant that fits layer_norm's Scale or B for x normalised
+ * from axis: one element, or x's dims from axis on (leading 1s allowed)? */
+static bool ln_param_fits(const ir_value *c, const ir_value *x, int64_t axis)
+{
+	if (!c || !ir_value_is_const(c) || c->dt != IR_DT_F32 || c->shape.rank < 0)
+		return false;
+	int r = x->shape.rank;
+	/* (a one-element constant of higher rank would widen the output) */
+	if (ir_shape_numel(&c->shape) == 1)
+		return c->shape.rank <= 1 || c->shape.rank <= r;
+	if (r < 0 || axis < 0 || c->shape.rank > r)
+		return false;
+	for (int i = 0; i < c->shape.rank; i++) {
+		int64_t cd = c->shape.d[c->shape.rank - 1 - i];
+		int xi = r - 1 - i;
+		if (xi >= axis ? cd != x->shape.d[xi] || cd < 0 : cd != 1)
+			return false;
+	}
+	return true;
+}
+
+/* The live nodes reading v (up to max), and how many reads in all;
+ * -1 when v is a graph output. */
+static int ln_readers(const ir_graph *g, const ir_value *v, ir_node **r, int max, int *nr)
+{
+	*nr = 0;
+	if (ir_value_is_output(g, v))
+		return -1;
+	int reads = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead)
+			continue;
+		bool any = false;
+		for (int k = 0; k < n->nin; k++)
+			if (n->in[k] == v) {
+				reads++;
+				any = true;
+			}
+		if (any && *nr < max)
+			r[(*nr)++] = n;
+		else if (any)
+			return -1;
+	}
+	return reads;
+}
+
+/* The binary node n's operand other than v (n reading v once), or NULL. */
+static ir_value *ln_other(const ir_node *n, const ir_op op, const ir_value *v)
+{
+	if (!n || n->op != op || n->nin != 2 || n->nout != 1 || !n->in[0] || !n->in[1] || n->in[0] == n->in[1])
+		return NULL;
+	return n->in[0] == v ? n->in[1] : n->in[1] == v ? n->in[0] : NULL;
+}
+
+/* Fuse the LayerNorm whose first mean is m1 (see above). */
+static void ln_fuse(ir_graph *g, ir_node *m1)
+{
+	if (m1->op != IR_OP_REDUCE_MEAN || m1->nout != 1 || !m1->in[0] || !m1->out[0])
+		return;
+	ir_value *x = m1->in[0];
+	int64_t axis;
+	int k = ir_value_is_const(x) || x->dt != IR_DT_F32 ? 0 : ln_axes(m1, &axis);
+	if (!k)
+		return;
+	ir_node *sub = ir_value_sole_user(g, m1->out[0]);
+	if (!sub || sub->op != IR_OP_SUB || sub->nin != 2 || sub->in[0] != x || sub->in[1] != m1->out[0] ||
+	    sub->nout != 1)
+		return;
+	/* d's readers: its square (one or two reads) and the division */
+	ir_value *d = sub->out[0];
+	ir_node *r[2], *sq = NULL, *dv = NULL, *rc = NULL;
+	int nr, reads = ln_readers(g, d, r, 2, &nr);
+	if (nr != 2)
+		return;
+	for (int i = 0; i < 2; i++) {
+		ir_node *n = r[i];
+		if (n->nin == 2 && n->in[0] == d && n->nout == 1 &&
+		    ((n->op == IR_OP_POW && n->in[1] && n->in[1]->dt == IR_DT_F32 && near_const(n->in[1], 2.0)) ||
+		     (n->op == IR_OP_MUL && n->in[1] == d)))
+			sq = n;
+		else
+			dv = n;
+	}
+	if (!sq || !dv || reads != (sq->op == IR_OP_MUL ? 3 : 2))
+		return;
+	ir_node *m2 = ir_value_sole_user(g, sq->out[0]);
+	if (!ln_same_mean(m2, sq->out[0], k, axis))
+		return;
+	ir_node *add = ir_value_sole_user(g, m2->out[0]);
+	ir_value *eps = ln_other(add, IR_OP_ADD, m2->out[0]);
+	if (!eps || !ir_value_is_const(eps) || eps->dt != IR_DT_F32 || ir_shape_numel(&eps->shape) != 1 ||
+	    (eps->shape.rank > 1 && eps->shape.rank > x->shape.rank))
+		return;
+	ir_node *sqr = ir_value_sole_user(g, add->out[0]);
+	if (!sqr || sqr->op != IR_OP_SQRT || sqr->nout != 1)
+		return;
+	/* d / sqrt, or d * reciprocal(sqrt) */
+	if (dv->op == IR_OP_DIV) {
+		if (dv->nin != 2 || dv->in[0] != d || dv->in[1] != sqr->out[0] || dv->nout != 1 ||
+		    ir_value_sole_user(g, sqr->out[0]) != dv)
+			return;
+	} else {
+		rc = ir_value_sole_user(g, sqr->out[0]);
+		if (!rc || rc->op != IR_OP_RECIPROCAL || rc->nout != 1 || ln_other(dv, IR_OP_MUL, d) != rc->out[0] ||
+		    ir_value_sole_user(g, rc->out[0]) != dv)
+			return;
+	}
+	/* gamma, then beta, as far as they fit */
+	ir_node *last = dv, *mul = NULL;
+	ir_value *gamma = NULL, *beta = NULL;
+	ir_node *u = ir_value_sole_user(g, last->out[0]);
+	ir_value *c = ln_other(u, IR_OP_MUL, last->out[0]);
+	if (c && ln_param_fits(c, x, axis)) {
+		gamma = c;
+		mul = last = u;
+		u = ir_value_sole_user(g, last->out[0]);
+	}
+	c = ln_other(u, IR_OP_ADD, last->out[0]);
+	if (c && ln_param_fits(c, x, axis)) {
+		beta = c;
+		last = u;
+	}
+	ir_value **in = ir_arena_alloc(g->arena, 3 * sizeof *in);
+	if (!in)
+		return;
+	if (!gamma) {
+		float one = 1.0f;
+		ir_shape s1 = ir_shape_make(1, (int64_t[]){1});
+		gamma = ir_graph_add_const(g, ir_arena_printf(g->arena, "%s.ln_scale", last->out[0]->name), IR_DT_F32,
+		                           &s1, &one);
+		if (!gamma)
+			return;
+	}
+	ir_node *drop[] = {m1, sub, sq, m2, add, sqr, rc, dv, mul};
+	for (size_t i = 0; i < sizeof drop / sizeof *drop; i++)
+		if (drop[i] && drop[i] != last)
+			drop[i]->dead = true;
+	in[0] = x;
+	in[1] = gamma;
+	in[2] = beta;
+	last->op = IR_OP_LAYER_NORM;
+	last->in = in;
+	last->nin = beta ? 3 : 2;
+	last->nattr = 0;
+	ir_node_set_int(g, last, "axis", axis);
+	ir_node_set_float(g, last, "epsilon", (float)ir_const_get(eps, 0));
+}
+
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	(void)o;
@@ -288,6 +500,9 @@ int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 	for (int i = 0; i < g->nnodes; i++)
 		if (!g->nodes[i]->dead)
 			gelu_fuse(g, g->nodes[i]);
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead)
+			ln_fuse(g, g->nodes[i]);
 	ir_graph_compact(g);
 	return 0;
 }

@@ -16,7 +16,10 @@ dynamic batch.
              1) with BN and GELU, then a strided conv into the head
   layernorm  a one-block transformer on 4x4 patches: nn.LayerNorm before
              the attention, the MLP and the head, exported at opset 17 as
-             LayerNormalization (opset 13 writes its formula)
+             LayerNormalization
+  layernorm13  the same block at opset 13, which writes LayerNorm's
+             formula (ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add): trains
+             once fold-constants has made it one layer_norm again
 
 usage: idioms.py OUTDIR"""
 import os, sys
@@ -170,9 +173,10 @@ def main():
         torch.onnx.export(m, torch.randn(*shape), os.path.join(out, name + ".onnx"), opset_version=13,
                           input_names=["x"], output_names=["y"],
                           dynamic_axes={"x": {0: "b"}, "y": {0: "b"}})
-    torch.onnx.export(LayerNormed().eval(), torch.randn(2, 1, 28, 28), os.path.join(out, "layernorm.onnx"),
-                      opset_version=17, input_names=["x"], output_names=["y"],
-                      dynamic_axes={"x": {0: "b"}, "y": {0: "b"}})
+    ln = LayerNormed().eval()
+    for name, opset in [("layernorm", 17), ("layernorm13", 13)]:
+        torch.onnx.export(ln, torch.randn(2, 1, 28, 28), os.path.join(out, name + ".onnx"), opset_version=opset,
+                          input_names=["x"], output_names=["y"], dynamic_axes={"x": {0: "b"}, "y": {0: "b"}})
     for name, m in [("tutorial", Tutorial()), ("pinned", Pinned())]:
         torch.onnx.export(m.eval(), torch.randn(1, 1, 28, 28), os.path.join(out, name + ".onnx"))
 
