@@ -61,12 +61,25 @@ LLVMValueRef be_smin(be_fn *f, LLVMValueRef a, LLVMValueRef b)
  * ...]) or matmul (weights [..., K, N], channel = column) with constant
  * integer weights and bias: |b_c| + sum |w - zw_c| * max |x - zx| over
  * x's range, which the exact sum never exceeds (so neither does the
- * wrapped int32 one); -1 when unknown or past 2^40. */
+ * wrapped int32 one); for a matmul of two activations (no bias) K times
+ * the largest |x - zx| and |w - zw| of their ranges; -1 when unknown or
+ * past 2^40. */
 static int64_t acc_bound(const ir_node *n, const k_intop *k)
 {
 	if (n->nin < 2 || (n->op != IR_OP_CONV && n->op != IR_OP_MATMUL && n->op != IR_OP_GEMM))
 		return -1;
 	const ir_value *xv = n->in[0], *wv = n->in[1], *bv = n->nin > 2 ? n->in[2] : NULL;
+	if (n->op == IR_OP_MATMUL && wv->kind != IR_VAL_CONST && ir_dtype_is_qint(wv->dt) &&
+	    wv->shape.rank >= 2 && k->nzw == 1 && (!bv || ir_shape_numel(&bv->shape) == 0)) {
+		/* two activations: K max |x - zx| max |w - zw| over their ranges */
+		int64_t xlo, xhi, wlo, whi;
+		ir_value_range(xv, &xlo, &xhi);
+		ir_value_range(wv, &wlo, &whi);
+		int64_t xm = xhi - k->zx > k->zx - xlo ? xhi - k->zx : k->zx - xlo;
+		int64_t wm = whi - k->zw[0] > k->zw[0] - wlo ? whi - k->zw[0] : k->zw[0] - wlo;
+		int64_t s = wv->shape.d[wv->shape.rank - 2] * xm * wm;
+		return s >= 0 && s <= (int64_t)1 << 40 ? s : -1;
+	}
 	if (wv->kind != IR_VAL_CONST || !wv->data || !ir_dtype_is_qint(wv->dt) || wv->shape.rank < 2)
 		return -1;
 	if (bv && ir_shape_numel(&bv->shape) > 0 && (bv->kind != IR_VAL_CONST || !bv->data || bv->dt != IR_DT_I32))
@@ -1149,6 +1162,9 @@ static int l_int_matmul(be_fn *f, const ir_node *n)
 	dsp = be_dsp_matmul(f, n);
 	if (dsp <= 0)
 		return dsp;
+	dsp = be_dsp_matmul_act(f, n);
+	if (dsp <= 0)
+		return dsp;
 	const ir_shape *as = &n->in[0]->shape, *bs = &n->in[1]->shape, *ys = &n->out[0]->shape;
 	be_iop o;
 	if (be_iop_init(f, n, &o)) {
@@ -1593,7 +1609,8 @@ static LLVMValueRef div_recip(be_fn *f, LLVMValueRef num, LLVMValueRef den, LLVM
  * as eval_int_softmax in ir/k_reduce.c: per slice along the axis the
  * maximum m, then sum = sum_j e(m - q_j) in i64, then y_j = clamp((2 e_j
  * M + sum) / (2 sum) + zout), the division in i64 (non-negative operands:
- * the floor; on 32-bit targets by the slice's reciprocal, recip64).
+ * the floor; on 32-bit targets in 32 bits when the operands fit, else by
+ * the slice's reciprocal, recip64).
  * The table (a pass's exp(-s_in*d) * 2^15) is an opaque constant i32
  * global, as in l_int_lut, so no float or libm enters the object. */
 static int l_int_softmax(be_fn *f, const ir_node *n)
@@ -1652,7 +1669,16 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	LLVMValueRef sum = LLVMBuildLoad2(b, f->i64, sm, "");
 	LLVMValueRef den = LLVMBuildShl(b, sum, LLVMConstInt(f->i64, 1, 0), "");
 	bool narrow = LLVMGetIntTypeWidth(f->ity) == 32;
-	LLVMValueRef rcp = narrow ? recip64(f, den) : NULL;
+	/* On 32-bit targets, when 2 e M + sum and 2 sum stay under 2^32 (e
+	 * at most the table's largest entry, sum at most len of them: M =
+	 * 256 or 32767 and rows under 2^16), the quotient is one 32-bit
+	 * unsigned division (UDIV on the Cortex-M3/M4/M7); else by the
+	 * slice's reciprocal. */
+	int64_t emax = 0;
+	for (int i = 0; i < cnt; i++)
+		emax = lut[i] > emax ? lut[i] : emax;
+	bool div32 = narrow && (2 * mult[0] + len) * emax < ((int64_t)1 << 32) && 2 * len * emax < ((int64_t)1 << 32);
+	LLVMValueRef rcp = narrow && !div32 ? recip64(f, den) : NULL;
 	/* y_j = clamp((2 M e_j + sum) / (2 sum) + zout) */
 	iv[1] = be_loop_begin(f, &l, len);
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, st);
@@ -1660,7 +1686,9 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	e = LLVMBuildZExt(b, smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, q, "")), f->i64, "");
 	LLVMValueRef num = LLVMBuildAdd(b, LLVMBuildMul(b, e, LLVMConstInt(f->i64, (unsigned long long)(2 * mult[0]), 0), ""), sum, "");
 	/* r <= M < 2^31 since e_j <= sum */
-	LLVMValueRef r = narrow ? div_recip(f, num, den, rcp) : LLVMBuildTrunc(b, LLVMBuildSDiv(b, num, den, ""), f->i32, "");
+	LLVMValueRef r = div32    ? LLVMBuildUDiv(b, LLVMBuildTrunc(b, num, f->i32, ""), LLVMBuildTrunc(b, den, f->i32, ""), "")
+	                 : narrow ? div_recip(f, num, den, rcp)
+	                          : LLVMBuildTrunc(b, LLVMBuildSDiv(b, num, den, ""), f->i32, "");
 	be_st_t(f, ty, y, idx, sat_zp(f, r, ylo, yhi, zout, ty));
 	be_loop_end(f, &l);
 	be_nest_end(f, &on);

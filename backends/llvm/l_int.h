@@ -100,6 +100,9 @@ int be_dsp_conv(be_fn *f, const ir_node *n);
  * halfword the even element (l_int_dsp.c); one per module. */
 LLVMValueRef be_dsp_lut(be_fn *f, int bits);
 int be_dsp_matmul(be_fn *f, const ir_node *n);
+/* An integer matmul of two activations on the Cortex-M DSP (l_int_dsp.c):
+ * 1 when it does not apply, 0 done, -1 error. */
+int be_dsp_matmul_act(be_fn *f, const ir_node *n);
 /* What the SIMD kernels share (l_int_dsp.c).  be_int_conv_geom: a 1-D or
  * 2-D conv's geometry as 2-D (a 1-D conv is one row: H = 1, kernel 1,
  * stride 1, no padding): input, kernel, strides, dilations, leading pads

@@ -2787,6 +2787,188 @@ done:
 	return rc;
 }
 
+/* ------------------------------------- matmul of two activations (DSP) */
+
+/* What mm_tile reads: a matmul's operands and its packed right side. */
+typedef struct mm_act {
+	be_iop o;
+	int64_t M, K, N, K4;
+	bool ua;                  /* A is u8 (UXTB16) */
+	LLVMValueRef a, y, bt, cs; /* A and Y at this batch; packed B, column sums */
+	int32_t za;
+} mm_act;
+
+/* Outputs (i0 + r, j0 + c) for r < nr, c < nc (1 or 2 each): per group
+ * of four k, A's word of each row widened to (a0, a2) and (a1, a3) and
+ * SMLAD with each column's two packed words; a last group past K from
+ * single bytes (the row may end the buffer); then acc - za cs[j]
+ * requantized. */
+static void mm_tile(be_fn *f, const mm_act *m, LLVMValueRef i0, int nr, LLVMValueRef j0, int nc)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef acc[2][2], ar[2], bc[2];
+	for (int r = 0; r < nr; r++) {
+		ar[r] = be_mul(f, r ? be_add(f, i0, be_ci(f, 1)) : i0, m->K);
+		for (int c = 0; c < nc; c++)
+			acc[r][c] = be_entry_alloca(f, f->i32, "mm.acc");
+	}
+	for (int c = 0; c < nc; c++)
+		bc[c] = be_mul(f, c ? be_add(f, j0, be_ci(f, 1)) : j0, m->K4 / 2);
+	for (int r = 0; r < nr; r++)
+		for (int c = 0; c < nc; c++)
+			LLVMBuildStore(b, c32(f, 0), acc[r][c]);
+	int64_t full = m->K / 4, tail = m->K % 4;
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part ? (tail ? 1 : 0) : full;
+		if (!cnt)
+			continue;
+		be_loop l;
+		LLVMValueRef g = part ? be_ci(f, full) : be_loop_begin(f, &l, cnt);
+		LLVMValueRef w[2][2];
+		for (int r = 0; r < nr; r++) {
+			LLVMValueRef x;
+			if (!part) {
+				LLVMValueRef p = LLVMBuildGEP2(b, LLVMInt8TypeInContext(f->ctx), m->a,
+				                               (LLVMValueRef[]){be_add(f, ar[r], be_mul(f, g, 4))}, 1, "");
+				x = LLVMBuildLoad2(b, f->i32, p, "");
+				LLVMSetAlignment(x, 1);
+			} else {
+				x = c32(f, 0);
+				for (int t = 0; t < tail; t++) {
+					LLVMValueRef e = be_ld_t(f, LLVMInt8TypeInContext(f->ctx), m->a,
+					                         be_add(f, ar[r], be_ci(f, full * 4 + t)));
+					e = LLVMBuildZExt(b, e, f->i32, "");
+					x = LLVMBuildOr(b, x, LLVMBuildShl(b, e, c32(f, 8 * t), ""), "");
+				}
+			}
+			w[r][0] = xtb16(f, x, m->ua);
+			w[r][1] = xtb16_ror8(f, x, m->ua);
+		}
+		for (int c = 0; c < nc; c++) {
+			LLVMValueRef o = be_add(f, bc[c], be_mul(f, g, 2));
+			LLVMValueRef b0 = be_ld_t(f, f->i32, m->bt, o), b1 = be_ld_t(f, f->i32, m->bt, be_add(f, o, be_ci(f, 1)));
+			for (int r = 0; r < nr; r++) {
+				LLVMValueRef t = be_smlad(f, w[r][0], b0, LLVMBuildLoad2(b, f->i32, acc[r][c], ""));
+				LLVMBuildStore(b, be_smlad(f, w[r][1], b1, t), acc[r][c]);
+			}
+		}
+		if (!part)
+			be_loop_end(f, &l);
+	}
+	for (int r = 0; r < nr; r++)
+		for (int c = 0; c < nc; c++) {
+			LLVMValueRef j = c ? be_add(f, j0, be_ci(f, 1)) : j0;
+			LLVMValueRef cs = be_ld_t(f, f->i32, m->cs, j);
+			LLVMValueRef v = LLVMBuildSub(b, LLVMBuildLoad2(b, f->i32, acc[r][c], ""),
+			                              LLVMBuildMul(b, cs, c32(f, m->za), ""), "");
+			LLVMValueRef i = r ? be_add(f, i0, be_ci(f, 1)) : i0;
+			be_st_t(f, be_dt_type(f, m->o.odt), m->y, be_add(f, be_mul(f, i, m->N), j),
+			        be_int_out(f, &m->o, v, j));
+		}
+}
+
+/* An integer matmul of two activations (i8/u8, per tensor, no bias) on
+ * the Cortex-M DSP: per batch, B's columns packed on the stack as (b_k -
+ * zb) halfword pairs in SXTB16's lane order ((k, k+2), (k+1, k+3); zeros
+ * past K) with each column's sum, then tiles of 2 x 2 outputs (1 at the
+ * odd edges) from A's rows in place: sum_k (a_k - za)(b_k - zb) = sum_k
+ * a_k (b_k - zb) - za cs_j, in wrapping i32 as the interpreter.  Batch
+ * dims equal on both sides, or B without them.  1 when it does not
+ * apply, 0 done, -1 error. */
+int be_dsp_matmul_act(be_fn *f, const ir_node *n)
+{
+	if (!f->dsp)
+		return 1;
+	const ir_value *av = n->in[0], *bv = n->in[1];
+	const ir_shape *as = &av->shape, *bs = &bv->shape;
+	if (as->rank < 2 || bs->rank < 2 || !dsp_dt(av->dt) || !dsp_dt(bv->dt) || bv->kind == IR_VAL_CONST ||
+	    be_int_has_bias(n, 2) || !n->out[0]->quant)
+		return 1;
+	int64_t M = as->d[as->rank - 2], K = as->d[as->rank - 1], N = bs->d[bs->rank - 1];
+	if (bs->d[bs->rank - 2] != K || M < 1 || N < 1 || K < 1)
+		return 1;
+	int64_t nbat = ir_shape_numel(as) / (M * K), bbat = ir_shape_numel(bs) / (K * N);
+	if (bbat != 1 && (bs->rank != as->rank || bbat != nbat))
+		return 1;
+	for (int i = 0; bbat != 1 && i < as->rank - 2; i++)
+		if (as->d[i] != bs->d[i])
+			return 1;
+	mm_act m;
+	memset(&m, 0, sizeof m);
+	m.M = M, m.K = K, m.N = N, m.K4 = (K + 3) & ~(int64_t)3;
+	/* packed B and the sums on the stack, within the Cortex-M's cap */
+	if ((m.K4 * 2 + 4) * N > 16384)
+		return 1;
+	if (be_iop_init(f, n, &m.o)) {
+		be_iop_free(&m.o);
+		return -1;
+	}
+	if (m.o.nzw != 1 || !m.o.k.requant) {
+		be_iop_free(&m.o);
+		return 1;
+	}
+	m.ua = av->dt == IR_DT_U8;
+	m.za = m.o.k.zx;
+	int32_t zb = m.o.zw[0];
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef a0 = be_ptr(f, av), b0 = be_ptr(f, bv), y0 = be_ptr(f, n->out[0]);
+	m.bt = be_entry_alloca(f, LLVMArrayType(f->i32, (unsigned)(m.K4 / 2 * N)), "mm.bt");
+	m.cs = be_entry_alloca(f, LLVMArrayType(f->i32, (unsigned)N), "mm.cs");
+	LLVMValueRef csum = be_entry_alloca(f, f->i32, "mm.csum");
+	LLVMTypeRef i8t = LLVMInt8TypeInContext(f->ctx);
+	be_loop lb, lj, lg, li;
+	LLVMValueRef bi = be_loop_begin(f, &lb, nbat);
+	m.a = LLVMBuildGEP2(b, i8t, a0, (LLVMValueRef[]){be_mul(f, bi, M * K)}, 1, "");
+	m.y = LLVMBuildGEP2(b, be_dt_type(f, m.o.odt), y0, (LLVMValueRef[]){be_mul(f, bi, M * N)}, 1, "");
+	LLVMValueRef bb = bbat == 1 ? b0 : LLVMBuildGEP2(b, i8t, b0, (LLVMValueRef[]){be_mul(f, bi, K * N)}, 1, "");
+	/* pack: column j, group g: words (b0 | b2 << 16), (b1 | b3 << 16) */
+	{
+		LLVMValueRef j = be_loop_begin(f, &lj, N);
+		LLVMBuildStore(b, c32(f, 0), csum);
+		LLVMValueRef g = be_loop_begin(f, &lg, m.K4 / 4);
+		LLVMValueRef e[4];
+		for (int t = 0; t < 4; t++) {
+			LLVMValueRef k = be_add(f, be_mul(f, g, 4), be_ci(f, t));
+			LLVMValueRef in = LLVMBuildICmp(b, LLVMIntSLT, k, be_ci(f, K), "");
+			LLVMValueRef kc = LLVMBuildSelect(b, in, k, be_ci(f, 0), "");
+			LLVMValueRef v = be_ld_i32(f, bv->dt, bb, be_add(f, be_mul(f, kc, N), j));
+			e[t] = LLVMBuildSelect(b, in, LLVMBuildSub(b, v, c32(f, zb), ""), c32(f, 0), "");
+			LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i32, csum, ""), e[t], ""), csum);
+		}
+		LLVMValueRef lo16 = c32(f, 0xFFFF), s16 = c32(f, 16);
+		LLVMValueRef w0 = LLVMBuildOr(b, LLVMBuildAnd(b, e[0], lo16, ""), LLVMBuildShl(b, e[2], s16, ""), "");
+		LLVMValueRef w1 = LLVMBuildOr(b, LLVMBuildAnd(b, e[1], lo16, ""), LLVMBuildShl(b, e[3], s16, ""), "");
+		LLVMValueRef o = be_add(f, be_mul(f, j, m.K4 / 2), be_mul(f, g, 2));
+		be_st_t(f, f->i32, m.bt, o, w0);
+		be_st_t(f, f->i32, m.bt, be_add(f, o, be_ci(f, 1)), w1);
+		be_loop_end(f, &lg);
+		be_st_t(f, f->i32, m.cs, j, LLVMBuildLoad2(b, f->i32, csum, ""));
+		be_loop_end(f, &lj);
+	}
+	/* tiles: row pairs x column pairs, then the odd row and column */
+	int64_t M2 = M / 2, N2 = N / 2;
+	for (int rp = 0; rp < 2; rp++) {
+		int64_t nrow = rp ? M % 2 : M2;
+		if (!nrow)
+			continue;
+		LLVMValueRef i0 = rp ? be_ci(f, M - 1) : be_mul(f, be_loop_begin(f, &li, nrow), 2);
+		int nr = rp ? 1 : 2;
+		if (N2) {
+			be_loop lc;
+			LLVMValueRef j0 = be_mul(f, be_loop_begin(f, &lc, N2), 2);
+			mm_tile(f, &m, i0, nr, j0, 2);
+			be_loop_end(f, &lc);
+		}
+		if (N % 2)
+			mm_tile(f, &m, i0, nr, be_ci(f, N - 1), 1);
+		if (!rp)
+			be_loop_end(f, &li);
+	}
+	be_loop_end(f, &lb);
+	be_iop_free(&m.o);
+	return 0;
+}
+
 int be_dsp_matmul(be_fn *f, const ir_node *n)
 {
 	if (!f->dsp && !f->isimd)

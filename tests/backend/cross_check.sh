@@ -68,7 +68,7 @@ if [ -z "$models" ] || [ -d "$models" ]; then
 	fi
 	# Integer models: integer conv/matmul lowered by l_int.c.
 	if $py "$here/make_int_models.py" "$scratch/int_models"; then
-		for m in dw_i8 conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties quant_edges dsp_w2 dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed fine_bias dsp_runs dsp_long dsp_fc dsp_direct dsp_band resize_near convt_q dsp_tall attn_i8 ln_i8; do
+		for m in dw_i8 conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties quant_edges dsp_w2 dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed fine_bias dsp_runs dsp_long dsp_fc dsp_direct dsp_band resize_near convt_q dsp_tall attn_i8 ln_i8 mm_act; do
 			list+=$'\n'"$(printf 'int_%s\t%s\t%s' "$m" "$scratch/int_models/$m.onnx" "$scratch/int_models/${m}_in.npy")"
 		done
 	else

@@ -111,7 +111,7 @@ compare() {
 	echo "$name: ok ($n outputs identical)"
 }
 
-for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias x86_edges dsp_runs dsp_long dsp_fc dsp_direct dsp_band resize_near convt_q quant_edges dsp_tall attn_i8 ln_i8; do
+for m in conv_u8 dw_i8 conv1d_u8w conv_i16 matmul3d mixed_i8 transpose_u8 concat_i8 head_u8 dsp_edges dsp_lowbit dsp_wide rq_mixed dsp_dw dsp_wide4 neon_edges neon_dw rq_ties dsp_pm1 dsp_plane dsp_four dsp_four4 dw_mixed wide_i16 fine_bias x86_edges dsp_runs dsp_long dsp_fc dsp_direct dsp_band resize_near convt_q quant_edges dsp_tall attn_i8 ln_i8 mm_act; do
 	model=models/$m.onnx
 	if ! "$qgtc" "$model" --emit ir -o "$m.qir" ||
 	   ! grep -Eq '= (conv|matmul)\(.*rq_mult=' "$m.qir"; then
@@ -217,7 +217,7 @@ for m in re.finditer(pat, text, re.M):
     if not np.array_equal(got.astype(np.int64), want):
         sys.exit("%s: %d of %d differ" % (name, int((got != want).sum()), want.size))
     n += 1
-sys.exit(0 if n == 8 else "found %d i16 softmaxes, not 8" % n)
+sys.exit(0 if n == 12 else "found %d i16 softmaxes, not 12" % n)
 PY
 done
 

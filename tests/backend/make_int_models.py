@@ -826,6 +826,21 @@ def main(outdir):
     md.nodes.append(helper.make_node("MatMul", [pq, v], [a]))
     md.save(outdir, (1, 7, 12), md.qdq(a, 0.03, 128, U8))
 
+    # Matmuls of two activations with batch dims (the Cortex-M DSP packs
+    # B's columns per batch): u8 x [2,5,9] times i8 t^T [2,9,5] (K = 9,
+    # a last group of one; odd M and N), and i8 t2 [2,5,6] times t2^T
+    # (K = 6, a last group of two).
+    md = Model("mm_act", 38)
+    xu = md.qdq("x", 0.05, 100, U8)
+    t = md.qdq(md.matmul(xu, 9, 9, I8, wmax=60), 0.07, -3, I8)
+    t2 = md.qdq(md.matmul(xu, 9, 6, I8, wmax=60), 0.06, 5, I8)
+    tt, tt2, y1, y2 = md.tmp("tt"), md.tmp("tt"), md.tmp("y"), md.tmp("y")
+    md.nodes.append(helper.make_node("Transpose", [t], [tt], perm=[0, 2, 1]))
+    md.nodes.append(helper.make_node("Transpose", [t2], [tt2], perm=[0, 2, 1]))
+    md.nodes.append(helper.make_node("MatMul", [xu, tt], [y1]))
+    md.nodes.append(helper.make_node("MatMul", [t2, tt2], [y2]))
+    md.save(outdir, (2, 5, 9), md.qdq(y1, 0.2, 10, I8), extra=[md.qdq(y2, 0.1, 128, U8)])
+
     # LayerNorm on the integers: an i8 matmul, LayerNormalization over its
     # 12 features (Scale and B per feature) onto i8, and a matmul onto u8;
     # and x requantized to u8 through a LayerNormalization over its last

@@ -8,13 +8,17 @@ the input scale) and rq_mult = round(1 / s_out), s_out = 1/256 with the
 output zero point -128 (i8) or 0 (u8); on i16, 513 entries lut[k] =
 round(exp(-s_in * k 2^sh) * 2^15) with lut_shift sh, interpolated by the
 engines, and s_out = 1/32767 (zero point 0).  One i16 input scale makes
-sh 4, the other 0 (where distances past 512 take the last entry).  The
-interpreter and the native backend only read the tables."""
+sh 4, the other 0 (where distances past 512 take the last entry).  A
+third has s_out = 2^-17 (rq_mult 2^17: probabilities over 1/4 saturate),
+so that 2 e M passes 2^32 and 32-bit targets divide by each slice's
+reciprocal rather than in 32 bits.  The interpreter and the native
+backend only read the tables."""
 import numpy as np
 
 # tag: (dtype, input scale, input zero point, output zero point, lut_shift)
 IN = {"i8": ("i8", 0.06, 3, -128, None), "u8": ("u8", 0.05, 120, 0, None),
-      "i16": ("i16", 0.002, 0, 0, 4), "i16s0": ("i16", 0.05, 0, 0, 0)}
+      "i16": ("i16", 0.002, 0, 0, 4), "i16s0": ("i16", 0.05, 0, 0, 0),
+      "i16m": ("i16", 0.01, 0, 0, 2)}
 SHAPES = {"x": [2, 10], "w": [1, 3, 4]}
 
 
@@ -45,7 +49,7 @@ for tag, (dt, s, z, zo, sh) in IN.items():
     else:
         d = np.arange(513, dtype=np.float64) * 2**sh
         lut = np.rint(np.exp(-s * d) * 2**15)
-        s_out, extra = 1 / 32767, "lut_shift=%d, " % sh
+        s_out, extra = (2.0**-17 if tag == "i16m" else 1 / 32767), "lut_shift=%d, " % sh
     mult = int(round(1 / s_out))
     for v, shp in SHAPES.items():
         t = "%s%s" % (dt, ints(shp))
