@@ -603,6 +603,11 @@ int64_t k_int_get(const void *p, ir_dtype t, int64_t k)
 	return q_get(p, t, k);
 }
 
+void k_int_put(void *p, ir_dtype t, int64_t k, int64_t v)
+{
+	q_put(p, t, k, v);
+}
+
 ir_dtype k_int_check(const ir_graph *g, const ir_node *n, int waxis, int64_t m, int bias_k,
                      diag_sink *d)
 {

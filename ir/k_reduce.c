@@ -242,13 +242,7 @@ static int eval_int_softmax(const ir_node *n, const ir_tensor *const *in, ir_ten
 				int64_t k = base + j * inner;
 				int64_t e = smx_exp(lut, nlut, sh, m - k_int_get(x->data, x->dt, k));
 				int64_t v = (e * mult * 2 + sum) / (2 * sum) + zout; /* all >= 0: floor */
-				v = v < lo ? lo : v > hi ? hi : v;
-				if (y->dt == IR_DT_I8)
-					((int8_t *)y->data)[k] = (int8_t)v;
-				else if (y->dt == IR_DT_I16)
-					((int16_t *)y->data)[k] = (int16_t)v;
-				else
-					((uint8_t *)y->data)[k] = (uint8_t)v;
+				k_int_put(y->data, y->dt, k, v < lo ? lo : v > hi ? hi : v);
 			}
 		}
 	return 0;
@@ -858,13 +852,7 @@ static int eval_int_norm(const ir_node *n, const ir_tensor *const *in, ir_tensor
 			int32_t N = mulhr32(dj, Y);
 			uint32_t u = (uint32_t)mulhr32(N, m[nm == 1 ? 0 : j]) + (uint32_t)b[nb == 1 ? 0 : j];
 			int64_t v = (int32_t)u >> T;
-			v = v < lo ? lo : v > hi ? hi : v;
-			if (y->dt == IR_DT_I8)
-				((int8_t *)y->data)[k] = (int8_t)v;
-			else if (y->dt == IR_DT_I16)
-				((int16_t *)y->data)[k] = (int16_t)v;
-			else
-				((uint8_t *)y->data)[k] = (uint8_t)v;
+			k_int_put(y->data, y->dt, k, v < lo ? lo : v > hi ? hi : v);
 		}
 	}
 	return 0;

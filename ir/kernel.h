@@ -104,6 +104,9 @@ void k_intop_get(const ir_node *n, k_intop *k);
 void k_intop_store(const k_intop *k, ir_tensor *out, int64_t i, int64_t c, int64_t acc);
 /* Element k of an integer tensor of dtype t, as int64. */
 int64_t k_int_get(const void *p, ir_dtype t, int64_t k);
+/* Store v (already in range) as element k of an integer tensor of dtype t
+ * (i8, u8, i16, u16, i32). */
+void k_int_put(void *p, ir_dtype t, int64_t k, int64_t v);
 /* The i16 tables' interpolation (activation tables, softmax's exp):
  * a + floor(((b - a) f + 2^sh / 2) / 2^sh), f in [0, 2^sh), sh 0..7;
  * the backends compute the same with an arithmetic shift. */
