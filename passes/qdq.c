@@ -315,6 +315,28 @@ out:
 	return rc;
 }
 
+/* Can the int32 accumulator of a matmul of two activations x and w over
+ * K products overflow?  K max |x - zx| max |w - zw| over their dtypes'
+ * ranges must stay under 2^31: always on 8 bits (K under 33,000), never
+ * past K = 1 on i16 x i16, whose products reach 2^30 each (attention's
+ * scores at -a 16).  Such a matmul stays in float between its quantizes
+ * rather than wrap.  K < 0 (unknown, or a conv): no. */
+static bool acc_fits(const qdq_par *px, const qdq_par *pw, int64_t K)
+{
+	if (K < 0)
+		return false;
+	int64_t lo, hi, m[2] = {0, 0};
+	const qdq_par *p[2] = {px, pw};
+	for (int i = 0; i < 2; i++) {
+		ir_dtype_range(p[i]->q->dt, &lo, &hi);
+		for (int64_t c = 0; c < p[i]->ns; c++) {
+			int64_t z = par_zp(p[i], c), a = hi - z > z - lo ? hi - z : z - lo;
+			m[i] = a > m[i] ? a : m[i];
+		}
+	}
+	return K * m[0] * m[1] <= INT32_MAX;
+}
+
 /* Try the patterns on conv/matmul node n.  1 folded, 0 not, -1 error. */
 static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 {
@@ -332,6 +354,13 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	ir_quant *qx = par_quant(g, &px), *qw = par_quant(g, &pw);
 	if (!qx || !qw || !fits(px.q, qx) || !fits(pw.q, qw))
 		return 0;
+	int64_t K = conv ? -1 : (ws->rank >= 2 ? ws->d[ws->rank - 2] : ws->d[0]);
+	if (!ir_value_is_const(pw.q) && !acc_fits(&px, &pw, K)) {
+		diag_warn(d, ir_node_loc(g, n), "matmul of two activations stays in float: %s x %s products over "
+		          "K = %lld could overflow its int32 accumulator", ir_dtype_name(px.q->dt),
+		          ir_dtype_name(pw.q->dt), (long long)K);
+		return 0;
+	}
 	/* The output: [matmul's bias add ->] [relu/clip ->] quantize
 	 * (requantized), or cast to i32 (the accumulator). */
 	ir_node *u = ir_value_sole_user(g, n->out[0]), *badd = NULL, *act = NULL;
