@@ -1154,6 +1154,94 @@ done:
 /* The integer branch of ir_eval_matmul: numpy batch broadcasting, the
  * requantization channel is the output column j, the optional i32 bias
  * (operand 2) one per column. */
+/* An integer matmul of two activations (i8/u8, per tensor, no bias) on a
+ * SIMD target (NEON, SSE2/AVX2/AVX-512: f->isimd): per row of A and run
+ * of V output columns (16, or 8 or 4 when N is smaller), sum_k (a_k - za)
+ * (B[k][j..j+V) - zb) on V i32 lanes, B's rows read in place (a masked
+ * load for the last run), then
+ * the lanes requantized together.  Batch dims equal on both sides, or B
+ * without them.  1 when it does not apply, 0 done, -1 error. */
+static int simd_matmul_act(be_fn *f, const ir_node *n)
+{
+	if (!f->isimd || f->dsp)
+		return 1;
+	const ir_value *av = n->in[0], *bv = n->in[1];
+	const ir_shape *as = &av->shape, *bs = &bv->shape;
+	bool i8ok = (av->dt == IR_DT_I8 || av->dt == IR_DT_U8) && (bv->dt == IR_DT_I8 || bv->dt == IR_DT_U8);
+	if (as->rank < 2 || bs->rank < 2 || !i8ok || bv->kind == IR_VAL_CONST || be_int_has_bias(n, 2) ||
+	    !n->out[0]->quant)
+		return 1;
+	int64_t M = as->d[as->rank - 2], K = as->d[as->rank - 1], N = bs->d[bs->rank - 1];
+	if (bs->d[bs->rank - 2] != K || M < 1 || N < 1 || K < 1)
+		return 1;
+	int64_t nbat = ir_shape_numel(as) / (M * K), bbat = ir_shape_numel(bs) / (K * N);
+	if (bbat != 1 && (bs->rank != as->rank || bbat != nbat))
+		return 1;
+	for (int i = 0; bbat != 1 && i < as->rank - 2; i++)
+		if (as->d[i] != bs->d[i])
+			return 1;
+	be_iop o;
+	if (be_iop_init(f, n, &o)) {
+		be_iop_free(&o);
+		return -1;
+	}
+	if (o.nzw != 1 || !o.k.requant) {
+		be_iop_free(&o);
+		return 1;
+	}
+	/* 16 lanes, or 8 or 4 for narrower outputs (attention's p.v over a
+	 * head of 8): a masked load is lane by lane on NEON */
+	int V = N >= 16 ? 16 : N >= 8 ? 8 : 4;
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i8t = LLVMInt8TypeInContext(f->ctx), v8 = LLVMVectorType(i8t, V), v32 = LLVMVectorType(f->i32, V);
+	LLVMTypeRef oty = be_dt_type(f, o.odt);
+	LLVMValueRef a0 = be_ptr(f, av), b0 = be_ptr(f, bv), y0 = be_ptr(f, n->out[0]);
+	LLVMValueRef accp = be_entry_alloca(f, v32, "mma.acc");
+	LLVMValueRef zb = be_splat(f, v32, c32(f, o.zw[0])), za = c32(f, o.k.zx);
+	be_loop lb, li, lj, lk;
+	LLVMValueRef bi = be_loop_begin(f, &lb, nbat);
+	LLVMValueRef A = LLVMBuildGEP2(b, i8t, a0, (LLVMValueRef[]){be_mul(f, bi, M * K)}, 1, "");
+	LLVMValueRef Y = LLVMBuildGEP2(b, oty, y0, (LLVMValueRef[]){be_mul(f, bi, M * N)}, 1, "");
+	LLVMValueRef B = bbat == 1 ? b0 : LLVMBuildGEP2(b, i8t, b0, (LLVMValueRef[]){be_mul(f, bi, K * N)}, 1, "");
+	LLVMValueRef i = be_loop_begin(f, &li, M);
+	int64_t full = N / V, rest = N % V;
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part ? (rest ? 1 : 0) : full, w = part ? rest : V;
+		if (!cnt)
+			continue;
+		LLVMValueRef j0 = part ? be_ci(f, full * V) : be_mul(f, be_loop_begin(f, &lj, cnt), V);
+		LLVMBuildStore(b, LLVMConstNull(v32), accp);
+		LLVMValueRef k = be_loop_begin(f, &lk, K);
+		LLVMValueRef a = LLVMBuildSub(b, be_ld_i32(f, av->dt, A, be_add(f, be_mul(f, i, K), k)), za, "");
+		LLVMValueRef p = LLVMBuildGEP2(b, i8t, B, (LLVMValueRef[]){be_add(f, be_mul(f, k, N), j0)}, 1, "");
+		LLVMValueRef x;
+		if (w == V) {
+			x = LLVMBuildLoad2(b, v8, p, "");
+			LLVMSetAlignment(x, 1);
+		} else {
+			x = be_load_first(f, v8, p, 1, w, NULL);
+		}
+		x = bv->dt == IR_DT_U8 ? LLVMBuildZExt(b, x, v32, "") : LLVMBuildSExt(b, x, v32, "");
+		LLVMValueRef t = LLVMBuildMul(b, LLVMBuildSub(b, x, zb, ""), be_splat(f, v32, a), "");
+		LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, v32, accp, ""), t, ""), accp);
+		be_loop_end(f, &lk);
+		LLVMValueRef r = be_int_out_v(f, &o, LLVMBuildLoad2(b, v32, accp, ""), c32(f, 0), 0);
+		LLVMValueRef q = LLVMBuildGEP2(b, oty, Y, (LLVMValueRef[]){be_add(f, be_mul(f, i, N), j0)}, 1, "");
+		if (w == V) {
+			LLVMValueRef st = LLVMBuildStore(b, r, q);
+			LLVMSetAlignment(st, 1);
+		} else {
+			be_store_first(f, r, q, 1, w);
+		}
+		if (!part)
+			be_loop_end(f, &lj);
+	}
+	be_loop_end(f, &li);
+	be_loop_end(f, &lb);
+	be_iop_free(&o);
+	return 0;
+}
+
 static int l_int_matmul(be_fn *f, const ir_node *n)
 {
 	int dsp = be_l_compact_int(f, n);
@@ -1163,6 +1251,9 @@ static int l_int_matmul(be_fn *f, const ir_node *n)
 	if (dsp <= 0)
 		return dsp;
 	dsp = be_dsp_matmul_act(f, n);
+	if (dsp <= 0)
+		return dsp;
+	dsp = simd_matmul_act(f, n);
 	if (dsp <= 0)
 		return dsp;
 	const ir_shape *as = &n->in[0]->shape, *bs = &n->in[1]->shape, *ys = &n->out[0]->shape;
