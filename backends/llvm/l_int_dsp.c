@@ -2796,6 +2796,8 @@ typedef struct mm_act {
 	bool ua;                  /* A is u8 (UXTB16) */
 	LLVMValueRef a, y, bt, cs; /* A and Y at this batch; packed B, column sums */
 	int32_t za;
+	bool rq;                  /* the requantization's SMMLAR form (be_rq_chan) */
+	be_rqc q;
 } mm_act;
 
 /* Outputs (i0 + r, j0 + c) for r < nr, c < nc (1 or 2 each): per group
@@ -2861,9 +2863,13 @@ static void mm_tile(be_fn *f, const mm_act *m, LLVMValueRef i0, int nr, LLVMValu
 			LLVMValueRef cs = be_ld_t(f, f->i32, m->cs, j);
 			LLVMValueRef v = LLVMBuildSub(b, LLVMBuildLoad2(b, f->i32, acc[r][c], ""),
 			                              LLVMBuildMul(b, cs, c32(f, m->za), ""), "");
-			LLVMValueRef i = r ? be_add(f, i0, be_ci(f, 1)) : i0;
-			be_st_t(f, be_dt_type(f, m->o.odt), m->y, be_add(f, be_mul(f, i, m->N), j),
-			        be_int_out(f, &m->o, v, j));
+			LLVMValueRef i = r ? be_add(f, i0, be_ci(f, 1)) : i0, out;
+			if (m->rq) /* + zy, then the clamp: one SSAT/USAT */
+				out = LLVMBuildTrunc(b, be_smin(f, be_smax(f, be_rq_apply(f, &m->q, v), c32(f, m->o.k.lo)),
+				                                c32(f, m->o.k.hi)), be_dt_type(f, m->o.odt), "");
+			else
+				out = be_int_out(f, &m->o, v, j);
+			be_st_t(f, be_dt_type(f, m->o.odt), m->y, be_add(f, be_mul(f, i, m->N), j), out);
 		}
 }
 
@@ -2909,6 +2915,8 @@ int be_dsp_matmul_act(be_fn *f, const ir_node *n)
 	}
 	m.ua = av->dt == IR_DT_U8;
 	m.za = m.o.k.zx;
+	if ((m.rq = be_rq_bounded_ok(&m.o)))
+		be_rq_chan(f, &m.q, false, c32(f, m.o.mult[0]), c32(f, m.o.shift[0]), c32(f, m.o.k.zy));
 	int32_t zb = m.o.zw[0];
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef a0 = be_ptr(f, av), b0 = be_ptr(f, bv), y0 = be_ptr(f, n->out[0]);
