@@ -99,7 +99,8 @@ static int param_role(const ir_node *n, int k)
 	case IR_OP_MATMUL:
 		return k <= 1 ? QGT_ROLE_WEIGHT : -1;
 	case IR_OP_BATCHNORM:
-	case IR_OP_LAYER_NORM: /* its Scale and B train as BN's gamma and beta */
+	case IR_OP_LAYER_NORM: /* their Scale and B train as BN's gamma and beta */
+	case IR_OP_INSTANCE_NORM:
 		return k == 1 ? QGT_ROLE_BN_SCALE : k == 2 ? QGT_ROLE_BN_BIAS : -1;
 	default:
 		return -1;
@@ -138,6 +139,7 @@ static int plan_node(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	case IR_OP_MATMUL: return qgt_plan_matmul(t, e, tbuf);
 	case IR_OP_BATCHNORM: return qgt_plan_batchnorm(t, e, tbuf);
 	case IR_OP_LAYER_NORM: return qgt_plan_layer_norm(t, e, tbuf);
+	case IR_OP_INSTANCE_NORM: return qgt_plan_instance_norm(t, e, tbuf);
 	case IR_OP_FAKE_QUANT: return qgt_plan_fake_quant(t, e, tbuf);
 	default: return qgt_plan_elem(t, e, tbuf);
 	}

@@ -2,7 +2,8 @@
  * statistics, running-statistic updates, as PyTorch's BatchNorm2d) and in
  * inference mode (running statistics, as the interpreter), with the Relu
  * and 2x2 MaxPool after it and the conv before it fused where they can;
- * and layer_norm's (statistics per row, the same in both modes). */
+ * and layer_norm's and instance_norm's (statistics per row, the same in
+ * both modes). */
 #include <math.h>
 #include <stdint.h>
 #include <string.h>
@@ -597,20 +598,30 @@ ir_node *qgt_bn_pool_partner(const qgt_trainer *t, const ir_node *bn)
 	return p;
 }
 
-/* ---------------------------------------------------------- layer_norm */
+/* ---------------------------------------------- layer_norm, instance_norm */
 
 /* layer_norm (ONNX LayerNormalization) normalises rows of L elements,
- * the dims from `axis` on.  The forward is the interpreter's step for
- * step (k_reduce.c's eval_norm: f32 sums in order), so the trainer's
- * output is the interpreter's to the bit; it keeps each row's mean and
- * 1/std for the backward.  Rows are independent: both passes split
- * them over the threads, and dScale/dB add up per thread in tbuf. */
+ * the dims from `axis` on; instance_norm (ONNX InstanceNormalization)
+ * the spatial dims of each (batch, channel), row o of channel o % C.
+ * The forward is the interpreter's step for step (k_reduce.c's
+ * eval_norm: f32 sums in order), so the trainer's output is the
+ * interpreter's to the bit; it keeps each row's mean and 1/std for the
+ * backward.  Rows are independent: both passes split them over the
+ * threads, and dScale/dB add up per thread in tbuf. */
 typedef struct ln_st {
 	int64_t rows, len;
 	int64_t ns, nb;           /* elements of Scale and B (nb 0: no B); 1 broadcasts */
+	int64_t C;                /* instance_norm: channels, Scale/B index o % C; 0: layer_norm */
+	int64_t np;               /* per-thread partials of dScale (and of dB): len or C */
 	float eps;
 	float *mean, *inv;        /* per row, of the last forward */
 } ln_st;
+
+/* Index into Scale (cnt s->ns) or B (s->nb) of element i of row o. */
+static inline int64_t ln_k(const ln_st *s, int64_t cnt, int64_t o, int64_t i)
+{
+	return s->C ? o % s->C : cnt == 1 ? 0 : i;
+}
 
 typedef struct ln_job {
 	qgt_trainer *t;
@@ -645,8 +656,8 @@ static void ln_fwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 		if (j->oi)
 			j->oi[o] = inv;
 		for (int64_t i = 0; i < len; i++) {
-			float v = (xr[i] - mean) * inv * j->sc[s->ns == 1 ? 0 : i];
-			yr[i] = j->bi ? v + j->bi[s->nb == 1 ? 0 : i] : v;
+			float v = (xr[i] - mean) * inv * j->sc[ln_k(s, s->ns, o, i)];
+			yr[i] = j->bi ? v + j->bi[ln_k(s, s->nb, o, i)] : v;
 		}
 	}
 }
@@ -673,19 +684,19 @@ static void ln_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 	ln_job *j = ctx;
 	const ln_st *s = j->s;
 	int64_t len = s->len;
-	float *ps = j->t->tbuf[tid], *pb = ps + len;
+	float *ps = j->t->tbuf[tid], *pb = ps + s->np;
 	for (int64_t o = lo; o < hi; o++) {
 		const float *xr = j->x + o * len, *gr = j->dy ? j->dy + o * len : NULL;
 		float mean = s->mean[o], inv = s->inv[o];
 		double s1 = 0, s2 = 0;
 		for (int64_t i = 0; gr && i < len; i++) {
-			float xh = (xr[i] - mean) * inv, g = gr[i] * j->sc[s->ns == 1 ? 0 : i];
+			float xh = (xr[i] - mean) * inv, g = gr[i] * j->sc[ln_k(s, s->ns, o, i)];
 			s1 += g;
 			s2 += g * xh;
 			if (j->ds)
-				ps[s->ns == 1 ? 0 : i] += gr[i] * xh;
+				ps[ln_k(s, s->ns, o, i)] += gr[i] * xh;
 			if (j->db)
-				pb[s->nb == 1 ? 0 : i] += gr[i];
+				pb[ln_k(s, s->nb, o, i)] += gr[i];
 		}
 		if (!j->dx)
 			continue;
@@ -694,7 +705,7 @@ static void ln_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 		float k2 = (float)((inv * s2 + (double)di * inv * inv) / (double)len);
 		float *dr = j->dx + o * len;
 		for (int64_t i = 0; i < len; i++) {
-			float xh = (xr[i] - mean) * inv, g = gr ? gr[i] * j->sc[s->ns == 1 ? 0 : i] : 0.0f;
+			float xh = (xr[i] - mean) * inv, g = gr ? gr[i] * j->sc[ln_k(s, s->ns, o, i)] : 0.0f;
 			float v = inv * g + k0 - k2 * xh;
 			dr[i] = j->dx_acc ? dr[i] + v : v;
 		}
@@ -727,29 +738,61 @@ static int ln_bwd(qgt_trainer *t, qgt_exec *e)
 	j.ds = t->grad[vs->id] != NULL;
 	j.db = vb && t->grad[vb->id] != NULL;
 	for (int th = 0; (j.ds || j.db) && th < t->nthreads; th++)
-		memset(t->tbuf[th], 0, sizeof(float) * (size_t)(2 * s->len));
+		memset(t->tbuf[th], 0, sizeof(float) * (size_t)(2 * s->np));
 	qgt_pool_run(t->pool, s->rows, ln_bwd_task, &j);
 	if (j.ds)
 		ln_reduce(t, vs, 0, s->ns);
 	if (j.db)
-		ln_reduce(t, vb, s->len, s->nb);
+		ln_reduce(t, vb, s->np, s->nb);
+	return 0;
+}
+
+/* What both norms check first: f32 inputs and a Scale (-1, reported,
+ * when not). */
+static int norm_inputs_ok(qgt_trainer *t, const ir_node *n)
+{
+	const char *op = ir_op_name(n->op);
+	for (int k = 0; k < n->nin; k++)
+		if (n->in[k] && n->in[k]->dt != IR_DT_F32) {
+			diag_error(t->d, ir_node_loc(t->g, n), "%s input %d '%s' is %s; training needs f32", op, k,
+			           n->in[k]->name, ir_dtype_name(n->in[k]->dt));
+			return -1;
+		}
+	if (n->nin < 2 || !n->in[1]) {
+		diag_error(t->d, ir_node_loc(t->g, n), "%s has no scale input", op);
+		return -1;
+	}
+	return 0;
+}
+
+/* The rest of both plans, s's shape fields set: the row statistics and
+ * the per-thread partials. */
+static int norm_plan_tail(qgt_trainer *t, qgt_exec *e, size_t *tbuf, ln_st *s)
+{
+	ir_node *n = e->n;
+	s->eps = ir_attr_float(n, "epsilon", 1e-5f);
+	s->mean = qgt_plan_alloc(t, sizeof(float) * (size_t)(s->rows > 0 ? s->rows : 1));
+	s->inv = qgt_plan_alloc(t, sizeof(float) * (size_t)(s->rows > 0 ? s->rows : 1));
+	if (!s->mean || !s->inv) {
+		diag_error(t->d, ir_node_loc(t->g, n), "out of memory");
+		return -1;
+	}
+	/* tbuf: the per-thread dScale and dB partials */
+	size_t need = (size_t)(2 * s->np);
+	if (need > *tbuf)
+		*tbuf = need;
+	e->st = s;
+	e->fwd = ln_fwd;
+	e->bwd = ln_bwd;
 	return 0;
 }
 
 int qgt_plan_layer_norm(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 {
 	ir_node *n = e->n;
-	const ir_value *x = n->in[0], *vs = n->in[1], *vb = n->nin > 2 ? n->in[2] : NULL;
-	for (int k = 0; k < n->nin; k++)
-		if (n->in[k] && n->in[k]->dt != IR_DT_F32) {
-			diag_error(t->d, ir_node_loc(t->g, n), "layer_norm input %d '%s' is %s; training needs f32", k,
-			           n->in[k]->name, ir_dtype_name(n->in[k]->dt));
-			return -1;
-		}
-	if (!vs) {
-		diag_error(t->d, ir_node_loc(t->g, n), "layer_norm has no scale input");
+	if (norm_inputs_ok(t, n))
 		return -1;
-	}
+	const ir_value *x = n->in[0], *vs = n->in[1], *vb = n->nin > 2 ? n->in[2] : NULL;
 	int rank = x->shape.rank;
 	int64_t axis = ir_attr_int(n, "axis", -1);
 	if (axis < -rank || axis >= rank) {
@@ -777,19 +820,44 @@ int qgt_plan_layer_norm(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 			return -1;
 		}
 	}
-	s->eps = ir_attr_float(n, "epsilon", 1e-5f);
-	s->mean = qgt_plan_alloc(t, sizeof(float) * (size_t)(s->rows > 0 ? s->rows : 1));
-	s->inv = qgt_plan_alloc(t, sizeof(float) * (size_t)(s->rows > 0 ? s->rows : 1));
-	if (!s->mean || !s->inv) {
-		diag_error(t->d, ir_node_loc(t->g, n), "out of memory");
+	s->np = s->len;
+	return norm_plan_tail(t, e, tbuf, s);
+}
+
+/* instance_norm: rows of the spatial dims, one per (batch, channel);
+ * Scale and B have one element per channel, and their gradients sum
+ * over the rows of that channel. */
+int qgt_plan_instance_norm(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
+{
+	ir_node *n = e->n;
+	if (norm_inputs_ok(t, n))
+		return -1;
+	const ir_value *x = n->in[0], *vb = n->nin > 2 ? n->in[2] : NULL;
+	int rank = x->shape.rank;
+	if (rank < 3) {
+		diag_error(t->d, ir_node_loc(t->g, n),
+		           "instance_norm input '%s' has rank %d; it needs rank 3 or more (N, C, spatial...)", x->name,
+		           rank);
 		return -1;
 	}
-	/* tbuf: the per-thread dScale and dB partials */
-	size_t need = (size_t)(2 * s->len);
-	if (need > *tbuf)
-		*tbuf = need;
-	e->st = s;
-	e->fwd = ln_fwd;
-	e->bwd = ln_bwd;
-	return 0;
+	ln_st *s = qgt_plan_alloc(t, sizeof *s);
+	if (!s)
+		return -1;
+	s->C = x->shape.d[1];
+	s->rows = x->shape.d[0] * s->C;
+	s->len = 1;
+	for (int i = 2; i < rank; i++)
+		s->len *= x->shape.d[i];
+	s->ns = t->numel[n->in[1]->id];
+	s->nb = vb ? t->numel[vb->id] : 0;
+	for (int k = 1; k <= (vb ? 2 : 1); k++) {
+		int64_t cnt = k == 1 ? s->ns : s->nb;
+		if (cnt != s->C) {
+			diag_error(t->d, ir_node_loc(t->g, n), "instance_norm %s '%s' has %lld elements; expected %lld (one per channel)",
+			           k == 1 ? "scale" : "B", n->in[k]->name, (long long)cnt, (long long)s->C);
+			return -1;
+		}
+	}
+	s->np = s->C;
+	return norm_plan_tail(t, e, tbuf, s);
 }

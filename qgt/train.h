@@ -22,8 +22,8 @@ typedef enum { QGT_SCHED_CONST, QGT_SCHED_COSINE, QGT_SCHED_STEP } qgt_sched_kin
 typedef enum {
 	QGT_ROLE_WEIGHT,     /* conv kernel, gemm/matmul matrix: what quantizers target */
 	QGT_ROLE_BIAS,       /* conv/gemm bias */
-	QGT_ROLE_BN_SCALE,   /* batchnorm gamma, layer_norm Scale */
-	QGT_ROLE_BN_BIAS,    /* batchnorm beta, layer_norm B */
+	QGT_ROLE_BN_SCALE,   /* batchnorm gamma, layer_norm/instance_norm Scale */
+	QGT_ROLE_BN_BIAS,    /* batchnorm beta, layer_norm/instance_norm B */
 	QGT_ROLE_OTHER,      /* any other f32 constant (only with train_all_consts) */
 } qgt_role;
 

@@ -130,6 +130,7 @@ int qgt_plan_gemm(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_matmul(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_batchnorm(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_layer_norm(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
+int qgt_plan_instance_norm(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 int qgt_plan_fake_quant(qgt_trainer *t, qgt_exec *e, size_t *tbuf);
 

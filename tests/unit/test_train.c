@@ -698,46 +698,110 @@ static void test_train_grad_layer_norm(void **state)
 	}
 }
 
-/* Without train_all_consts, layer_norm's Scale and B are parameters as
- * batchnorm's gamma and beta are, and a step moves them. */
+/* ------------------------------------------------------- instance_norm */
+
+/* instance_norm of x with C channels: Scale in [0.5, 1.5) and B in
+ * [-0.5, 0.5), one per channel. */
+static ir_value *inorm(gb *b, ir_value *x, int64_t C)
+{
+	ir_value *in[3] = {x, cst(b, 1, &C, 0.5f, 1.5f), cst(b, 1, &C, -0.5f, 0.5f)};
+	ir_node *n = op(b, IR_OP_INSTANCE_NORM, 3, in);
+	ir_node_set_float(b->g, n, "epsilon", 1e-3f);
+	return n->out[0];
+}
+
+/* instance_norm: the forward against the interpreter, bit for bit; dx,
+ * dScale and dB against finite differences on [N, C, H, W] and
+ * [N, C, L] (dScale and dB sum over the N rows of their channel), and
+ * between convs. */
+static void test_train_grad_instance_norm(void **state)
+{
+	(void)state;
+	struct {
+		const char *what;
+		int rank;
+		int64_t d[4];
+		int threads;
+	} cases[] = {
+		{"instance_norm on [N, C, H, W]", 4, {2, 3, 4, 5}, 2},
+		{"instance_norm on [N, C, L]", 3, {2, 4, 7}, 2},
+		{"instance_norm on [N, C, L], one thread", 3, {3, 2, 6}, 1},
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		for (int pass = 0; pass < 2; pass++) {
+			gb b = gb_new();
+			ir_value *x = input(&b, cases[i].rank, cases[i].d);
+			x = inorm(&b, x, cases[i].d[1]);
+			finish(&b, flatten(&b, x));
+			if (pass == 0) {
+				forward_exact(&b, cases[i].d[0], cases[i].threads);
+				ir_graph_destroy(b.g);
+			} else {
+				gradcheck(&b, cases[i].what, (gc_opts){.threads = cases[i].threads, .xlo = -2, .xhi = 2});
+			}
+		}
+	for (int pass = 0; pass < 2; pass++) {
+		/* conv -> instance_norm -> conv, GroupNorm's place in a CNN */
+		gb b = gb_new();
+		ir_value *x = input(&b, 4, (int64_t[]){2, 2, 5, 5});
+		x = conv(&b, x, 4, 2, 3, 3, true, NULL, (int64_t[]){1, 1, 1, 1}, NULL, 1);
+		x = inorm(&b, x, 4);
+		x = conv(&b, x, 3, 4, 3, 3, true, (int64_t[]){2, 2}, NULL, NULL, 1);
+		finish(&b, flatten(&b, x));
+		if (pass == 0) {
+			forward_matches(&b, 2);
+			ir_graph_destroy(b.g);
+		} else {
+			gradcheck(&b, "conv -> instance_norm -> conv", (gc_opts){.threads = 2});
+		}
+	}
+}
+
+/* Without train_all_consts, layer_norm's and instance_norm's Scale and
+ * B are parameters as batchnorm's gamma and beta are, and a step moves
+ * them. */
 static void test_train_layer_norm_params(void **state)
 {
 	(void)state;
-	gb b = gb_new();
-	ir_value *x = input(&b, 3, (int64_t[]){4, 3, 6});
-	x = lnorm(&b, x, 3, (int64_t[]){4, 3, 6}, -1, 6, 6, false, NULL, NULL);
-	finish(&b, flatten(&b, x));
-	qgt_train_config c;
-	qgt_train_config_default(&c);
-	c.batch = 4;
-	diag_sink d;
-	diag_sink_init_capture(&d);
-	qgt_trainer *t = qgt_trainer_create(b.g, &c, &d);
-	if (!t)
-		fail_msg("%s", d.buf ? d.buf : "");
-	assert_int_equal(qgt_trainer_nparams(t), 2);
-	assert_int_equal(qgt_trainer_param(t, 0)->role, QGT_ROLE_BN_SCALE);
-	assert_int_equal(qgt_trainer_param(t, 1)->role, QGT_ROLE_BN_BIAS);
-	float xv[4 * 18], before[12];
-	int32_t y[4] = {0, 5, 11, 17};
-	for (int i = 0; i < 4 * 18; i++)
-		xv[i] = urand(&b, -1, 1);
-	memcpy(before, qgt_trainer_param(t, 0)->w, sizeof(float) * 6);
-	memcpy(before + 6, qgt_trainer_param(t, 1)->w, sizeof(float) * 6);
-	qgt_step_stats st;
-	assert_int_equal(qgt_trainer_step(t, xv, y, &st), 0);
-	for (int p = 0; p < 2; p++) {
-		double gn = 0, moved = 0;
-		for (int i = 0; i < 6; i++) {
-			gn += fabs(qgt_trainer_param(t, p)->g[i]);
-			moved += fabs(qgt_trainer_param(t, p)->w[i] - before[6 * p + i]);
+	for (int inst = 0; inst < 2; inst++) {
+		gb b = gb_new();
+		ir_value *x = input(&b, 3, (int64_t[]){4, 3, 6});
+		x = inst ? inorm(&b, x, 3) : lnorm(&b, x, 3, (int64_t[]){4, 3, 6}, -1, 6, 6, false, NULL, NULL);
+		finish(&b, flatten(&b, x));
+		qgt_train_config c;
+		qgt_train_config_default(&c);
+		c.batch = 4;
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		qgt_trainer *t = qgt_trainer_create(b.g, &c, &d);
+		if (!t)
+			fail_msg("%s", d.buf ? d.buf : "");
+		assert_int_equal(qgt_trainer_nparams(t), 2);
+		assert_int_equal(qgt_trainer_param(t, 0)->role, QGT_ROLE_BN_SCALE);
+		assert_int_equal(qgt_trainer_param(t, 1)->role, QGT_ROLE_BN_BIAS);
+		int64_t np = qgt_trainer_param(t, 0)->n;
+		assert_int_equal(np, inst ? 3 : 6);
+		float xv[4 * 18], before[12];
+		int32_t y[4] = {0, 5, 11, 17};
+		for (int i = 0; i < 4 * 18; i++)
+			xv[i] = urand(&b, -1, 1);
+		memcpy(before, qgt_trainer_param(t, 0)->w, sizeof(float) * (size_t)np);
+		memcpy(before + 6, qgt_trainer_param(t, 1)->w, sizeof(float) * (size_t)np);
+		qgt_step_stats st;
+		assert_int_equal(qgt_trainer_step(t, xv, y, &st), 0);
+		for (int p = 0; p < 2; p++) {
+			double gn = 0, moved = 0;
+			for (int i = 0; i < np; i++) {
+				gn += fabs(qgt_trainer_param(t, p)->g[i]);
+				moved += fabs(qgt_trainer_param(t, p)->w[i] - before[6 * p + i]);
+			}
+			assert_true(gn > 1e-4);
+			assert_true(moved > 1e-6);
 		}
-		assert_true(gn > 1e-4);
-		assert_true(moved > 1e-6);
+		qgt_trainer_destroy(t);
+		diag_sink_fini(&d);
+		ir_graph_destroy(b.g);
 	}
-	qgt_trainer_destroy(t);
-	diag_sink_fini(&d);
-	ir_graph_destroy(b.g);
 }
 
 /* --------------------------------------------------------- activations */
@@ -1876,6 +1940,7 @@ int main(void)
 		cmocka_unit_test(test_train_grad_batchnorm),
 		cmocka_unit_test(test_train_batchnorm_running_stats),
 		cmocka_unit_test(test_train_grad_layer_norm),
+		cmocka_unit_test(test_train_grad_instance_norm),
 		cmocka_unit_test(test_train_layer_norm_params),
 		cmocka_unit_test(test_train_grad_activations),
 		cmocka_unit_test(test_train_grad_pools),
