@@ -20,6 +20,9 @@ dynamic batch.
   layernorm13  the same block at opset 13, which writes LayerNorm's
              formula (ReduceMean, Sub, Pow, Sqrt, Div, Mul, Add): trains
              once fold-constants has made it one layer_norm again
+  groupnorm  a CNN with nn.GroupNorm after each conv, which exports as
+             Reshape [0, G, -1], InstanceNormalization (Scale 1, B 0 per
+             group), Reshape back, Mul and Add per channel
 
 usage: idioms.py OUTDIR"""
 import os, sys
@@ -162,13 +165,31 @@ class LayerNormed(nn.Module):
         return s.f(s.n3(t).mean(1))
 
 
+class GroupNormed(nn.Module):
+    """Two convs, each followed by GroupNorm (4 and 8 groups) and ReLU, a
+    max pool between them, a spatial mean into the head."""
+
+    def __init__(s):
+        super().__init__()
+        s.c1 = nn.Conv2d(1, 16, 3, padding=1)
+        s.g1 = nn.GroupNorm(4, 16)
+        s.c2 = nn.Conv2d(16, 32, 3, stride=2, padding=1)
+        s.g2 = nn.GroupNorm(8, 32)
+        s.f = nn.Linear(32, 10)
+
+    def forward(s, x):
+        x = F.max_pool2d(F.relu(s.g1(s.c1(x))), 2)
+        return s.f(F.relu(s.g2(s.c2(x))).mean((2, 3)))
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
     torch.manual_seed(0)
     for name, m, shape in [("mlp784", MLP(), (2, 784)), ("nochan", NoChan(), (2, 28, 28)),
                            ("meanhead", MeanHead(), (2, 1, 28, 28)), ("chunky", Chunky(), (2, 1, 28, 28)),
-                           ("gathered", Gathered(), (2, 1, 28, 28)), ("upsample", Upsample(), (2, 1, 28, 28))]:
+                           ("gathered", Gathered(), (2, 1, 28, 28)), ("upsample", Upsample(), (2, 1, 28, 28)),
+                           ("groupnorm", GroupNormed(), (2, 1, 28, 28))]:
         m.eval()
         torch.onnx.export(m, torch.randn(*shape), os.path.join(out, name + ".onnx"), opset_version=13,
                           input_names=["x"], output_names=["y"],
