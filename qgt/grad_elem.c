@@ -1,5 +1,5 @@
 /* grad_elem.c: backward (and, where speed matters, forward) of the
- * activations, pools, broadcast arithmetic, shape ops, dropout and
+ * activations, pools, broadcast arithmetic, pow, shape ops, dropout and
  * softmax.  Forwards not written here are the interpreter's kernels. */
 #include <math.h>
 #include <stdint.h>
@@ -605,6 +605,94 @@ static int plan_binary(qgt_trainer *t, qgt_exec *e)
 	return 0;
 }
 
+/* ---------------------------------------------------------------- pow */
+
+/* pow(x, c) with an exponent c no gradient flows into: a constant
+ * (PyTorch's x ** 2, pow(x, -0.5), LayerNorm's formula at opset 13) of
+ * any dtype, scalar or broadcast against x.  The forward is the
+ * interpreter's; the backward
+ *   dx = c x^(c - 1) dy,
+ * summed over what x broadcasts across.  c's own gradient,
+ *   dc = y ln(x) dy  (x > 0; 0 elsewhere, where pow is not
+ *   differentiable in c or, at 0, its one-sided derivative is 0),
+ * is only wanted when every constant trains (train_all_consts, tests). */
+typedef struct pow_st {
+	bin_st b;
+	float *c;                 /* c as f32 when its dtype is not (else NULL) */
+} pow_st;
+
+static int pow_bwd(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	pow_st *s = e->st;
+	const ir_value *vc = n->in[1];
+	const float *a = qgt_f(t, n->in[0]), *y = qgt_f(t, n->out[0]);
+	const float *dy = qgt_grad_in(t, n->out[0]), *c = s->c;
+	if (c)
+		for (int64_t i = 0; i < t->numel[vc->id]; i++)
+			s->c[i] = (float)ir_elem_get(t->val[vc->id], vc->dt, i);
+	else
+		c = qgt_f(t, vc);
+	bool acca = false, accc = false;
+	float *da = qgt_grad_out(t, n->in[0], &acca);
+	float *dc = vc->dt == IR_DT_F32 ? qgt_grad_out(t, vc, &accc) : NULL;
+	if (da && !acca)
+		memset(da, 0, sizeof(float) * (size_t)t->numel[n->in[0]->id]);
+	if (dc && !accc && dc != da)
+		memset(dc, 0, sizeof(float) * (size_t)t->numel[vc->id]);
+	const bin_st *b = &s->b;
+	int64_t cnt = t->numel[n->out[0]->id], idx[IR_MAX_RANK] = {0}, oa = 0, oc = 0;
+	for (int64_t i = 0; i < cnt; i++) {
+		float av = a[oa], cv = c[oc];
+		if (da)
+			da[oa] += dy[i] * cv * powf(av, cv - 1.0f);
+		if (dc && av > 0)
+			dc[oc] += dy[i] * y[i] * logf(av);
+		for (int d = b->rank - 1; d >= 0; d--) {
+			idx[d]++;
+			oa += b->sa[d];
+			oc += b->sb[d];
+			if (idx[d] < b->yd[d])
+				break;
+			oa -= b->sa[d] * idx[d];
+			oc -= b->sb[d] * idx[d];
+			idx[d] = 0;
+		}
+	}
+	return 0;
+}
+
+static int plan_pow(qgt_trainer *t, qgt_exec *e)
+{
+	ir_node *n = e->n;
+	const ir_value *x = n->in[0], *vc = n->in[1];
+	if (n->out[0]->dt != IR_DT_F32 || x->dt != IR_DT_F32)
+		return 1;
+	if (vc->kind != IR_VAL_CONST && t->grad[vc->id]) {
+		diag_error(t->d, ir_node_loc(t->g, n),
+		           "pow's exponent '%s' is computed from what trains; training through pow needs a constant exponent",
+		           vc->name);
+		return -1;
+	}
+	pow_st *s = qgt_plan_alloc(t, sizeof *s);
+	if (!s)
+		return -1;
+	const ir_shape *ys = &n->out[0]->shape;
+	s->b.rank = ys->rank;
+	for (int i = 0; i < ys->rank; i++)
+		s->b.yd[i] = ys->d[i];
+	ir_bcast_strides(ys->rank, x->shape.rank, x->shape.d, 1, s->b.sa);
+	ir_bcast_strides(ys->rank, vc->shape.rank, vc->shape.d, 1, s->b.sb);
+	if (vc->dt != IR_DT_F32 &&
+	    !(s->c = qgt_plan_alloc(t, sizeof(float) * (size_t)(t->numel[vc->id] > 0 ? t->numel[vc->id] : 1)))) {
+		diag_error(t->d, ir_node_loc(t->g, n), "out of memory");
+		return -1;
+	}
+	e->st = s;
+	e->bwd = pow_bwd;
+	return 0;
+}
+
 /* ------------------------------------------------------------ shape ops */
 
 /* Reshape, flatten, squeeze, unsqueeze, identity: the gradient is dy with
@@ -1037,6 +1125,8 @@ int qgt_plan_elem(qgt_trainer *t, qgt_exec *e, size_t *tbuf)
 	case IR_OP_MUL:
 	case IR_OP_DIV:
 		return plan_binary(t, e);
+	case IR_OP_POW:
+		return plan_pow(t, e);
 	case IR_OP_RESHAPE:
 	case IR_OP_FLATTEN:
 	case IR_OP_SQUEEZE:
