@@ -1154,6 +1154,39 @@ done:
 /* The integer branch of ir_eval_matmul: numpy batch broadcasting, the
  * requantization channel is the output column j, the optional i32 bias
  * (operand 2) one per column. */
+/* An integer matmul of two 8-bit activations that the DSP and SIMD
+ * kernels take: A [..., M, K] and B [..., K, N] i8/u8 (B not a constant),
+ * batch dims equal on both sides or absent from B, no bias, an output
+ * requantized per tensor.  0 with *g and *o filled (be_iop_free it), 1
+ * when n is not one, -1 error. */
+int be_matmul_act_begin(be_fn *f, const ir_node *n, be_mm_geom *g, be_iop *o)
+{
+	const ir_value *av = n->in[0], *bv = n->in[1];
+	const ir_shape *as = &av->shape, *bs = &bv->shape;
+	bool i8ok = (av->dt == IR_DT_I8 || av->dt == IR_DT_U8) && (bv->dt == IR_DT_I8 || bv->dt == IR_DT_U8);
+	if (as->rank < 2 || bs->rank < 2 || !i8ok || bv->kind == IR_VAL_CONST || be_int_has_bias(n, 2) ||
+	    !n->out[0]->quant)
+		return 1;
+	g->M = as->d[as->rank - 2], g->K = as->d[as->rank - 1], g->N = bs->d[bs->rank - 1];
+	if (bs->d[bs->rank - 2] != g->K || g->M < 1 || g->N < 1 || g->K < 1)
+		return 1;
+	g->nbat = ir_shape_numel(as) / (g->M * g->K), g->bbat = ir_shape_numel(bs) / (g->K * g->N);
+	if (g->bbat != 1 && (bs->rank != as->rank || g->bbat != g->nbat))
+		return 1;
+	for (int i = 0; g->bbat != 1 && i < as->rank - 2; i++)
+		if (as->d[i] != bs->d[i])
+			return 1;
+	if (be_iop_init(f, n, o)) {
+		be_iop_free(o);
+		return -1;
+	}
+	if (o->nzw != 1 || !o->k.requant) {
+		be_iop_free(o);
+		return 1;
+	}
+	return 0;
+}
+
 /* An integer matmul of two activations (i8/u8, per tensor, no bias) on a
  * SIMD target (NEON, SSE2/AVX2/AVX-512: f->isimd): per row of A and run
  * of V output columns (16, or 8 or 4 when N is smaller), sum_k (a_k - za)
@@ -1166,29 +1199,12 @@ static int simd_matmul_act(be_fn *f, const ir_node *n)
 	if (!f->isimd || f->dsp)
 		return 1;
 	const ir_value *av = n->in[0], *bv = n->in[1];
-	const ir_shape *as = &av->shape, *bs = &bv->shape;
-	bool i8ok = (av->dt == IR_DT_I8 || av->dt == IR_DT_U8) && (bv->dt == IR_DT_I8 || bv->dt == IR_DT_U8);
-	if (as->rank < 2 || bs->rank < 2 || !i8ok || bv->kind == IR_VAL_CONST || be_int_has_bias(n, 2) ||
-	    !n->out[0]->quant)
-		return 1;
-	int64_t M = as->d[as->rank - 2], K = as->d[as->rank - 1], N = bs->d[bs->rank - 1];
-	if (bs->d[bs->rank - 2] != K || M < 1 || N < 1 || K < 1)
-		return 1;
-	int64_t nbat = ir_shape_numel(as) / (M * K), bbat = ir_shape_numel(bs) / (K * N);
-	if (bbat != 1 && (bs->rank != as->rank || bbat != nbat))
-		return 1;
-	for (int i = 0; bbat != 1 && i < as->rank - 2; i++)
-		if (as->d[i] != bs->d[i])
-			return 1;
+	be_mm_geom gm;
 	be_iop o;
-	if (be_iop_init(f, n, &o)) {
-		be_iop_free(&o);
-		return -1;
-	}
-	if (o.nzw != 1 || !o.k.requant) {
-		be_iop_free(&o);
-		return 1;
-	}
+	int rc = be_matmul_act_begin(f, n, &gm, &o);
+	if (rc)
+		return rc;
+	int64_t M = gm.M, K = gm.K, N = gm.N, nbat = gm.nbat, bbat = gm.bbat;
 	/* 16 lanes, or 8 or 4 for narrower outputs (attention's p.v over a
 	 * head of 8): a masked load is lane by lane on NEON */
 	int V = N >= 16 ? 16 : N >= 8 ? 8 : 4;

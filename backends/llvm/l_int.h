@@ -100,6 +100,14 @@ int be_dsp_conv(be_fn *f, const ir_node *n);
  * halfword the even element (l_int_dsp.c); one per module. */
 LLVMValueRef be_dsp_lut(be_fn *f, int bits);
 int be_dsp_matmul(be_fn *f, const ir_node *n);
+/* The geometry of an integer matmul of two 8-bit activations that the DSP
+ * and SIMD kernels take (be_matmul_act_begin, l_int.c: 0 with g and o
+ * filled, 1 when n is not one, -1 error). */
+typedef struct be_mm_geom {
+	int64_t M, K, N;     /* A [..., M, K], B [..., K, N] */
+	int64_t nbat, bbat;  /* batches of A, and of B (1 or nbat) */
+} be_mm_geom;
+int be_matmul_act_begin(be_fn *f, const ir_node *n, be_mm_geom *g, be_iop *o);
 /* An integer matmul of two activations on the Cortex-M DSP (l_int_dsp.c):
  * 1 when it does not apply, 0 done, -1 error. */
 int be_dsp_matmul_act(be_fn *f, const ir_node *n);

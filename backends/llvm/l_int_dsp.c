@@ -2886,30 +2886,16 @@ int be_dsp_matmul_act(be_fn *f, const ir_node *n)
 	if (!f->dsp)
 		return 1;
 	const ir_value *av = n->in[0], *bv = n->in[1];
-	const ir_shape *as = &av->shape, *bs = &bv->shape;
-	if (as->rank < 2 || bs->rank < 2 || !dsp_dt(av->dt) || !dsp_dt(bv->dt) || bv->kind == IR_VAL_CONST ||
-	    be_int_has_bias(n, 2) || !n->out[0]->quant)
-		return 1;
-	int64_t M = as->d[as->rank - 2], K = as->d[as->rank - 1], N = bs->d[bs->rank - 1];
-	if (bs->d[bs->rank - 2] != K || M < 1 || N < 1 || K < 1)
-		return 1;
-	int64_t nbat = ir_shape_numel(as) / (M * K), bbat = ir_shape_numel(bs) / (K * N);
-	if (bbat != 1 && (bs->rank != as->rank || bbat != nbat))
-		return 1;
-	for (int i = 0; bbat != 1 && i < as->rank - 2; i++)
-		if (as->d[i] != bs->d[i])
-			return 1;
+	be_mm_geom gm;
 	mm_act m;
 	memset(&m, 0, sizeof m);
-	m.M = M, m.K = K, m.N = N, m.K4 = (K + 3) & ~(int64_t)3;
 	/* packed B and the sums on the stack, within the Cortex-M's cap */
-	if ((m.K4 * 2 + 4) * N > 16384)
-		return 1;
-	if (be_iop_init(f, n, &m.o)) {
-		be_iop_free(&m.o);
-		return -1;
-	}
-	if (m.o.nzw != 1 || !m.o.k.requant) {
+	int rc = be_matmul_act_begin(f, n, &gm, &m.o);
+	if (rc)
+		return rc;
+	int64_t M = gm.M, K = gm.K, N = gm.N, nbat = gm.nbat, bbat = gm.bbat;
+	m.M = M, m.K = K, m.N = N, m.K4 = (K + 3) & ~(int64_t)3;
+	if ((m.K4 * 2 + 4) * N > 16384) {
 		be_iop_free(&m.o);
 		return 1;
 	}
