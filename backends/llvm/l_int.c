@@ -1766,11 +1766,15 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	LLVMBuildStore(b, be_smax(f, LLVMBuildLoad2(b, f->i32, mx, ""), q), mx);
 	be_loop_end(f, &l);
 	LLVMValueRef m = LLVMBuildLoad2(b, f->i32, mx, "");
-	/* sum = sum_j e(m - q_j) (m - q_j in [0, 255] or [0, 65535]) */
+	/* sum = sum_j e(m - q_j) (m - q_j in [0, 255] or [0, 65535]); rows
+	 * of up to 512 keep their e_j for the last pass (2 KB of stack) */
+	LLVMValueRef ebuf = len <= 512 ? be_entry_alloca(f, LLVMArrayType(f->i32, (unsigned)len), "smx.e") : NULL;
 	LLVMBuildStore(b, LLVMConstInt(f->i64, 0, 0), sm);
 	iv[1] = be_loop_begin(f, &l, len);
 	q = be_ld_i32(f, dt, x, be_affine(f, 0, 3, iv, st));
 	LLVMValueRef e = smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, q, ""));
+	if (ebuf)
+		be_st_t(f, f->i32, ebuf, iv[1], e);
 	LLVMBuildStore(b, LLVMBuildAdd(b, LLVMBuildLoad2(b, f->i64, sm, ""), LLVMBuildZExt(b, e, f->i64, ""), ""), sm);
 	be_loop_end(f, &l);
 	LLVMValueRef sum = LLVMBuildLoad2(b, f->i64, sm, "");
@@ -1789,8 +1793,8 @@ static int l_int_softmax(be_fn *f, const ir_node *n)
 	/* y_j = clamp((2 M e_j + sum) / (2 sum) + zout) */
 	iv[1] = be_loop_begin(f, &l, len);
 	LLVMValueRef idx = be_affine(f, 0, 3, iv, st);
-	q = be_ld_i32(f, dt, x, idx);
-	e = LLVMBuildZExt(b, smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, q, "")), f->i64, "");
+	e = ebuf ? be_ld_t(f, f->i32, ebuf, iv[1]) : smx_e(f, tab, cnt, sh, LLVMBuildSub(b, m, be_ld_i32(f, dt, x, idx), ""));
+	e = LLVMBuildZExt(b, e, f->i64, "");
 	LLVMValueRef num = LLVMBuildAdd(b, LLVMBuildMul(b, e, LLVMConstInt(f->i64, (unsigned long long)(2 * mult[0]), 0), ""), sum, "");
 	/* r <= M < 2^31 since e_j <= sum */
 	LLVMValueRef r = div32    ? LLVMBuildUDiv(b, LLVMBuildTrunc(b, num, f->i32, ""), LLVMBuildTrunc(b, den, f->i32, ""), "")
