@@ -44,6 +44,14 @@ void *qgt_plan_alloc(qgt_trainer *t, size_t n)
 	return ir_arena_alloc(trainer_arena(t), n);
 }
 
+void qgt_attr_ints(const ir_node *n, const char *name, int nsp, int64_t *v)
+{
+	int cnt = 0;
+	const int64_t *a = ir_attr_ints(n, name, &cnt);
+	for (int i = 0; i < nsp; i++)
+		v[i] = a && i < cnt ? a[i] : 1;
+}
+
 /* The arena hangs off a small wrapper allocated with the trainer. */
 typedef struct trainer_box {
 	qgt_trainer t;

@@ -509,14 +509,9 @@ static int conv_st_finish(qgt_trainer *t, const ir_node *n, conv_st *s)
 /* Strides and dilations of n (1 when absent) into s, 1-D as 2-D. */
 static void conv_st_attrs(const ir_node *n, int nsp, conv_st *s)
 {
-	int64_t st[2] = {1, 1}, dil[2] = {1, 1};
-	int cnt;
-	const int64_t *a = ir_attr_ints(n, "strides", &cnt);
-	for (int i = 0; a && i < nsp && i < cnt; i++)
-		st[i] = a[i];
-	a = ir_attr_ints(n, "dilations", &cnt);
-	for (int i = 0; a && i < nsp && i < cnt; i++)
-		dil[i] = a[i];
+	int64_t st[2], dil[2];
+	qgt_attr_ints(n, "strides", nsp, st);
+	qgt_attr_ints(n, "dilations", nsp, dil);
 	s->sh = nsp == 2 ? st[0] : 1;
 	s->sw = st[nsp - 1];
 	s->dh = nsp == 2 ? dil[0] : 1;

@@ -417,17 +417,11 @@ static int plan_pool(qgt_trainer *t, qgt_exec *e)
 	pool_st *s = qgt_plan_alloc(t, sizeof *s);
 	if (!s)
 		return -1;
-	int nsp = r - 2, cnt;
-	int64_t in[2], k[2] = {1, 1}, st[2] = {1, 1}, dil[2] = {1, 1}, pb[2], pe[2];
-	const int64_t *a = ir_attr_ints(n, "kernel", &cnt);
-	for (int i = 0; a && i < nsp && i < cnt; i++)
-		k[i] = a[i];
-	a = ir_attr_ints(n, "strides", &cnt);
-	for (int i = 0; a && i < nsp && i < cnt; i++)
-		st[i] = a[i];
-	a = ir_attr_ints(n, "dilations", &cnt);
-	for (int i = 0; a && i < nsp && i < cnt; i++)
-		dil[i] = a[i];
+	int nsp = r - 2;
+	int64_t in[2], k[2], st[2], dil[2], pb[2], pe[2];
+	qgt_attr_ints(n, "kernel", nsp, k);
+	qgt_attr_ints(n, "strides", nsp, st);
+	qgt_attr_ints(n, "dilations", nsp, dil);
 	for (int i = 0; i < nsp; i++)
 		in[i] = xs->d[2 + i];
 	if (k_resolve_pads(t->g, n, nsp, in, k, st, dil, pb, pe, t->d))

@@ -171,5 +171,8 @@ bool qgt_conv_take_dy(qgt_trainer *t, const ir_node *conv, const qgt_dy_src *src
 
 /* Arena for plan-time state (freed with the trainer). */
 void *qgt_plan_alloc(qgt_trainer *t, size_t n);
+/* The first nsp entries of n's integer-list attribute `name` (kernel,
+ * strides, dilations) into v, 1 where it is absent or shorter. */
+void qgt_attr_ints(const ir_node *n, const char *name, int nsp, int64_t *v);
 
 #endif

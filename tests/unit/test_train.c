@@ -263,26 +263,38 @@ static void gradcheck(gb *b, const char *what, gc_opts o)
 
 /* ------------------------------------------------------------- convs */
 
-static ir_value *conv(gb *b, ir_value *x, int64_t m, int64_t cg, int64_t kh, int64_t kw, bool bias,
-                      const int64_t *strides, const int64_t *pads, const int64_t *dil, int64_t group)
+/* A conv or conv_transpose node on x with weight dims wd[0..1] (x
+ * kh x kw, or kw alone in 1-D), a bias of nb when nb > 0, and the
+ * attributes given (NULL: absent). */
+static ir_value *conv_node(gb *b, ir_op o, ir_value *x, int64_t w0, int64_t w1, int64_t kh, int64_t kw,
+                           int64_t nb, const int64_t *strides, const int64_t *pads, const int64_t *outpad,
+                           const int64_t *dil, int64_t group)
 {
 	/* Values made by earlier ops get their shapes only in finish(). */
 	int r = x->shape.rank >= 0 ? x->shape.rank : 4;
-	int64_t wd[4] = {m, cg, kh, kw};
+	int64_t wd[4] = {w0, w1, kh, kw};
 	if (r == 3)
 		wd[2] = kw;
-	ir_value *in[3] = {x, cst(b, r, wd, -0.5f, 0.5f), bias ? cst(b, 1, &m, -0.5f, 0.5f) : NULL};
-	ir_node *n = op(b, IR_OP_CONV, bias ? 3 : 2, in);
+	ir_value *in[3] = {x, cst(b, r, wd, -0.5f, 0.5f), nb > 0 ? cst(b, 1, &nb, -0.5f, 0.5f) : NULL};
+	ir_node *n = op(b, o, nb > 0 ? 3 : 2, in);
 	int nsp = r - 2;
 	if (strides)
 		ir_node_set_ints(b->g, n, "strides", strides, nsp);
 	if (pads)
 		ir_node_set_ints(b->g, n, "pads", pads, 2 * nsp);
+	if (outpad)
+		ir_node_set_ints(b->g, n, "output_padding", outpad, nsp);
 	if (dil)
 		ir_node_set_ints(b->g, n, "dilations", dil, nsp);
 	if (group > 1)
 		ir_node_set_int(b->g, n, "group", group);
 	return n->out[0];
+}
+
+static ir_value *conv(gb *b, ir_value *x, int64_t m, int64_t cg, int64_t kh, int64_t kw, bool bias,
+                      const int64_t *strides, const int64_t *pads, const int64_t *dil, int64_t group)
+{
+	return conv_node(b, IR_OP_CONV, x, m, cg, kh, kw, bias ? m : 0, strides, pads, NULL, dil, group);
 }
 
 static void test_train_grad_conv(void **state)
@@ -341,24 +353,8 @@ static ir_value *convt(gb *b, ir_value *x, int64_t cin, int64_t cout, int64_t kh
                        const int64_t *strides, const int64_t *pads, const int64_t *outpad, const int64_t *dil,
                        int64_t group)
 {
-	int r = x->shape.rank >= 0 ? x->shape.rank : 4;
-	int64_t wd[4] = {cin, cout / group, kh, kw};
-	if (r == 3)
-		wd[2] = kw;
-	ir_value *in[3] = {x, cst(b, r, wd, -0.5f, 0.5f), bias ? cst(b, 1, &cout, -0.5f, 0.5f) : NULL};
-	ir_node *n = op(b, IR_OP_CONV_TRANSPOSE, bias ? 3 : 2, in);
-	int nsp = r - 2;
-	if (strides)
-		ir_node_set_ints(b->g, n, "strides", strides, nsp);
-	if (pads)
-		ir_node_set_ints(b->g, n, "pads", pads, 2 * nsp);
-	if (outpad)
-		ir_node_set_ints(b->g, n, "output_padding", outpad, nsp);
-	if (dil)
-		ir_node_set_ints(b->g, n, "dilations", dil, nsp);
-	if (group > 1)
-		ir_node_set_int(b->g, n, "group", group);
-	return n->out[0];
+	return conv_node(b, IR_OP_CONV_TRANSPOSE, x, cin, cout / group, kh, kw, bias ? cout : 0, strides, pads,
+	                 outpad, dil, group);
 }
 
 /* The trainer's forward of b's graph (batch N) equals the interpreter's. */
