@@ -57,6 +57,14 @@ LLVMValueRef be_smin(be_fn *f, LLVMValueRef a, LLVMValueRef b)
 	return LLVMBuildSelect(f->b, LLVMBuildICmp(f->b, LLVMIntSLT, a, b, ""), a, b, "");
 }
 
+/* The largest |v - z| over integer value v's range. */
+static int64_t zp_reach(const ir_value *v, int64_t z)
+{
+	int64_t lo, hi;
+	ir_value_range(v, &lo, &hi);
+	return hi - z > z - lo ? hi - z : z - lo;
+}
+
 /* A bound on |accumulator| over every channel of a conv (weights [M,
  * ...]) or matmul (weights [..., K, N], channel = column) with constant
  * integer weights and bias: |b_c| + sum |w - zw_c| * max |x - zx| over
@@ -69,24 +77,18 @@ static int64_t acc_bound(const ir_node *n, const k_intop *k)
 	if (n->nin < 2 || (n->op != IR_OP_CONV && n->op != IR_OP_MATMUL && n->op != IR_OP_GEMM))
 		return -1;
 	const ir_value *xv = n->in[0], *wv = n->in[1], *bv = n->nin > 2 ? n->in[2] : NULL;
+	int64_t xm = zp_reach(xv, k->zx);
 	if (n->op == IR_OP_MATMUL && wv->kind != IR_VAL_CONST && ir_dtype_is_qint(wv->dt) &&
 	    wv->shape.rank >= 2 && k->nzw == 1 && (!bv || ir_shape_numel(&bv->shape) == 0)) {
 		/* two activations: K max |x - zx| max |w - zw| over their ranges */
-		int64_t xlo, xhi, wlo, whi;
-		ir_value_range(xv, &xlo, &xhi);
-		ir_value_range(wv, &wlo, &whi);
-		int64_t xm = xhi - k->zx > k->zx - xlo ? xhi - k->zx : k->zx - xlo;
-		int64_t wm = whi - k->zw[0] > k->zw[0] - wlo ? whi - k->zw[0] : k->zw[0] - wlo;
-		int64_t s = wv->shape.d[wv->shape.rank - 2] * xm * wm;
+		int64_t s = wv->shape.d[wv->shape.rank - 2] * xm * zp_reach(wv, k->zw[0]);
 		return s >= 0 && s <= (int64_t)1 << 40 ? s : -1;
 	}
 	if (wv->kind != IR_VAL_CONST || !wv->data || !ir_dtype_is_qint(wv->dt) || wv->shape.rank < 2)
 		return -1;
 	if (bv && ir_shape_numel(&bv->shape) > 0 && (bv->kind != IR_VAL_CONST || !bv->data || bv->dt != IR_DT_I32))
 		return -1;
-	int64_t xlo, xhi, nw = ir_shape_numel(&wv->shape);
-	ir_value_range(xv, &xlo, &xhi);
-	int64_t xm = xhi - k->zx > k->zx - xlo ? xhi - k->zx : k->zx - xlo;
+	int64_t nw = ir_shape_numel(&wv->shape);
 	bool conv = n->op == IR_OP_CONV;
 	int64_t M = conv ? wv->shape.d[0] : wv->shape.d[wv->shape.rank - 1];
 	if (M <= 0 || (bv && ir_shape_numel(&bv->shape) > 0 && ir_shape_numel(&bv->shape) != M))
@@ -1191,9 +1193,9 @@ int be_matmul_act_begin(be_fn *f, const ir_node *n, be_mm_geom *g, be_iop *o)
  * SIMD target (NEON, SSE2/AVX2/AVX-512: f->isimd): per row of A and run
  * of V output columns (16, or 8 or 4 when N is smaller), sum_k (a_k - za)
  * (B[k][j..j+V) - zb) on V i32 lanes, B's rows read in place (a masked
- * load for the last run), then
- * the lanes requantized together.  Batch dims equal on both sides, or B
- * without them.  1 when it does not apply, 0 done, -1 error. */
+ * load for the last run), then the lanes requantized together
+ * (be_matmul_act_begin says which matmuls).  1 when it does not apply, 0
+ * done, -1 error. */
 static int simd_matmul_act(be_fn *f, const ir_node *n)
 {
 	if (!f->isimd || f->dsp)
