@@ -98,13 +98,15 @@ static const ir_node *consumer(const ir_graph *g, const ir_value *v)
 
 /* Bytes of q's parameters as the native backend stores them
  * (backends/llvm/l_qweight.c): codebook levels f32; scales and zero points
- * as pass_quant_scales_f16 / pass_quant_zp_packable say. */
+ * as pass_quant_scales_ecode / _f16 / pass_quant_zp_packable say. */
 static size_t param_bytes(const ir_quant *q)
 {
 	size_t c = (size_t)q->nchan;
 	if (q->levels)
 		return (c << q->bits) * sizeof(float);
-	size_t n = c * (pass_quant_scales_e8(q, NULL) ? 1 : pass_quant_scales_f16(q) ? 2 : sizeof(float));
+	size_t n = pass_quant_scales_ecode(q, PASS_E8_MB, NULL)    ? c
+	           : pass_quant_scales_ecode(q, PASS_E12_MB, NULL) ? (c * 12 + 7) / 8
+	           : c * (pass_quant_scales_f16(q) ? 2 : sizeof(float));
 	if (q->zero_point)
 		n += pass_quant_zp_packable(q) ? (c * (size_t)q->bits + 7) / 8 : c * sizeof(int32_t);
 	return n;
@@ -211,7 +213,7 @@ static void size_totals_of(const ir_graph *g, size_totals *t)
 			fp32w += (size_t)n * 4;
 			qcount += n;
 		} else {
-			fbytes += (size_t)n * (pass_bias_f16(g, v) ? 2 : 4);
+			fbytes += pass_bias_bytes(g, v);
 			fcount += n;
 		}
 	}

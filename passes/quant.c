@@ -195,21 +195,12 @@ float pass_bias_round(float x)
 	return pass_f16_round(x);
 }
 
-bool pass_bias_f16(const ir_graph *g, const ir_value *v)
+int pass_bias_dtype(const ir_graph *g, const ir_value *v, int *e0)
 {
 	if (v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || !v->data || v->quant ||
-	    !ir_shape_known(&v->shape))
-		return false;
+	    !ir_shape_known(&v->shape) || ir_value_is_output(g, v))
+		return PASS_BIAS_F32;
 	int64_t n = ir_shape_numel(&v->shape);
-	const float *d = v->data;
-	for (int64_t i = 0; i < n; i++) {
-		uint32_t u;
-		memcpy(&u, &d[i], sizeof u);
-		if (u != 0 && !pass_f16_exact(d[i]))
-			return false;
-	}
-	if (ir_value_is_output(g, v))
-		return false;
 	int uses = 0;
 	for (int i = 0; i < g->nnodes; i++) {
 		const ir_node *u = g->nodes[i];
@@ -221,11 +212,29 @@ bool pass_bias_f16(const ir_graph *g, const ir_value *v)
 			const ir_value *w = u->nin > 1 ? u->in[1] : NULL;
 			if (k != 2 || (u->op != IR_OP_CONV && u->op != IR_OP_GEMM) || !w || w->dt != IR_DT_F32 ||
 			    !w->quant)
-				return false;
+				return PASS_BIAS_F32;
 			uses++;
 		}
 	}
-	return n > 0 && uses > 0;
+	if (n <= 0 || !uses)
+		return PASS_BIAS_F32;
+	const float *d = v->data;
+	if (pass_ecode_fits(d, n, PASS_B12_MB, true, e0))
+		return PASS_BIAS_B12;
+	for (int64_t i = 0; i < n; i++) {
+		uint32_t u;
+		memcpy(&u, &d[i], sizeof u);
+		if (u != 0 && !pass_f16_exact(d[i]))
+			return PASS_BIAS_F32;
+	}
+	return PASS_BIAS_F16;
+}
+
+size_t pass_bias_bytes(const ir_graph *g, const ir_value *v)
+{
+	size_t n = ir_shape_known(&v->shape) ? (size_t)ir_shape_numel(&v->shape) : 0;
+	int dt = pass_bias_dtype(g, v, NULL);
+	return dt == PASS_BIAS_B12 ? (n * 12 + 7) / 8 : n * (dt == PASS_BIAS_F16 ? 2 : 4);
 }
 
 bool pass_quant_scales_f16(const ir_quant *q)
@@ -248,7 +257,7 @@ bool pass_quant_zp_packable(const ir_quant *q)
 	return true;
 }
 
-int pass_e8_base(float smax)
+int pass_ecode_base(float smax)
 {
 	int ex = 0;
 	if (!(smax > 0) || !isfinite(smax))
@@ -258,47 +267,54 @@ int pass_e8_base(float smax)
 	return e0 < -126 ? -126 : e0 > 112 ? 112 : e0;
 }
 
-static float e8_value(int e0, uint32_t k)
+static float ecode_value(int e0, uint32_t k, int mb)
 {
-	uint32_t u = ((uint32_t)(e0 + 127) << 23) + (k << 19);
+	uint32_t u = ((uint32_t)(e0 + 127) << 23) + (k << (23 - mb));
 	float r;
 	memcpy(&r, &u, sizeof r);
 	return k ? r : 0.0f;
 }
 
-float pass_e8_round(float s, int e0)
+float pass_ecode_round(float s, int e0, int mb)
 {
 	if (!(s > 0))
 		return s;
-	float lo = e8_value(e0, 1), hi = e8_value(e0, 255);
+	float lo = ecode_value(e0, 1, mb), hi = ecode_value(e0, (1u << (mb + 4)) - 1, mb);
 	if (s <= lo)
 		return lo;
 	if (s >= hi)
 		return hi;
-	float r = round_mantissa(s, 4);
+	float r = round_mantissa(s, mb);
 	return r > hi ? hi : r;
 }
 
-unsigned pass_e8_code(float s, int e0)
+unsigned pass_ecode(float s, int e0, int mb)
 {
 	uint32_t u;
 	memcpy(&u, &s, sizeof u);
-	return u ? (u - ((uint32_t)(e0 + 127) << 23)) >> 19 : 0;
+	unsigned sign = u >> 31;
+	u &= 0x7fffffffu;
+	if (!u)
+		return 0;
+	return (u - ((uint32_t)(e0 + 127) << 23)) >> (23 - mb) | sign << (mb + 4);
 }
 
-bool pass_quant_scales_e8(const ir_quant *q, int *e0)
+bool pass_ecode_fits(const float *d, int64_t n, int mb, bool sign, int *e0)
 {
-	if (!q->scale || q->levels)
-		return false;
 	int mn = 255, mx = -1;
 	bool mn_pow2 = false;
-	for (int c = 0; c < q->nchan; c++) {
+	uint32_t low = (1u << (23 - mb)) - 1;
+	for (int64_t i = 0; i < n; i++) {
 		uint32_t u;
-		memcpy(&u, &q->scale[c], sizeof u);
+		memcpy(&u, &d[i], sizeof u);
+		if (u == 0x80000000u)
+			return false; /* -0: code 0 is +0 */
+		if (sign)
+			u &= 0x7fffffffu;
 		if (u == 0)
 			continue;
 		int ex = (int)(u >> 23);
-		if (ex == 0 || ex >= 255 || (u & 0x7ffffu)) /* subnormal, inf, negative, or finer */
+		if (ex == 0 || ex >= 255 || (u & low)) /* subnormal, inf, negative, or finer */
 			return false;
 		bool p2 = (u & 0x7fffffu) == 0;
 		if (ex < mn) {
@@ -311,7 +327,7 @@ bool pass_quant_scales_e8(const ir_quant *q, int *e0)
 	}
 	if (mx < 0)
 		return false; /* all zero: nothing to gain */
-	int base = mn_pow2 ? mn - 1 : mn; /* 2^mn itself is code 16 then, not 0 */
+	int base = mn_pow2 ? mn - 1 : mn; /* 2^mn itself is code 2^mb then, not 0 */
 	if (base < 1 || mx - base > 15)
 		return false;
 	if (e0)
@@ -319,11 +335,26 @@ bool pass_quant_scales_e8(const ir_quant *q, int *e0)
 	return true;
 }
 
+bool pass_quant_scales_ecode(const ir_quant *q, int mb, int *e0)
+{
+	return q->scale && !q->levels && pass_ecode_fits(q->scale, q->nchan, mb, false, e0);
+}
+
+float pass_bias_b12_round(float x, int e0)
+{
+	float a = fabsf(x), lo = ecode_value(e0, 1, PASS_B12_MB);
+	if (!isfinite(x))
+		return x;
+	if (a < lo)
+		return a >= lo * 0.5f ? copysignf(lo, x) : 0.0f;
+	return copysignf(pass_ecode_round(a, e0, PASS_B12_MB), x);
+}
+
 static float round_scale(const pass_qspec *sp, float s)
 {
 	if (sp->f32_scales)
 		return s;
-	return sp->e8_on ? pass_e8_round(s, sp->e8_e0) : pass_f16_round(s);
+	return sp->ec_on ? pass_ecode_round(s, sp->ec_e0, sp->scale_mb) : pass_f16_round(s);
 }
 
 static void affine_params(float lo, float hi, int bits, const pass_qspec *sp, chan_params *p)
@@ -640,12 +671,13 @@ int pass_quantize(const float *w, const ir_shape *s, const pass_qspec *spec, ir_
 	    (spec->scheme == IR_QS_AFFINE && !q->zero_point) || !xb || !sb || !db || !cb)
 		goto oom;
 	pass_qspec sp = *spec;
-	sp.e8_on = false;
-	bool e8 = spec->byte_scales && !spec->f32_scales && bits <= PASS_E8_MAX_BITS &&
+	sp.ec_on = false;
+	bool ec = spec->scale_mb && !spec->f32_scales && bits <= PASS_CODED_MAX_BITS &&
 	          spec->scheme != IR_QS_POW2 && spec->scheme != IR_QS_CODEBOOK;
-	/* e8: the channels on the fp16 grid first; when their nonzero scales
-	 * span at most 14 octaves, again on the e8 grid of the largest one's
-	 * base (else the smallest would be clamped up, their weights lost). */
+	/* Scale codes: the channels on the fp16 grid first; when their nonzero
+	 * scales span at most 14 octaves, again on the code grid of the
+	 * largest one's base (else the smallest would be clamped up, their
+	 * weights lost). */
 	for (int pass = 0; pass < 2; pass++) {
 		for (int64_t c = 0; c < C; c++) {
 			gather(w, outer, C, inner, c, xb);
@@ -659,7 +691,7 @@ int pass_quantize(const float *w, const ir_shape *s, const pass_qspec *spec, ir_
 			if (q->zero_point)
 				q->zero_point[c] = p.zp;
 		}
-		if (pass || !e8)
+		if (pass || !ec)
 			break;
 		float lo = INFINITY, hi = 0;
 		for (int64_t c = 0; c < C; c++)
@@ -669,8 +701,8 @@ int pass_quantize(const float *w, const ir_shape *s, const pass_qspec *spec, ir_
 			}
 		if (!(hi > 0) || hi > lo * 0x1p14f)
 			break;
-		sp.e8_on = true;
-		sp.e8_e0 = pass_e8_base(hi * 1.0625f); /* room for rounding up */
+		sp.ec_on = true;
+		sp.ec_e0 = pass_ecode_base(hi * (1 + 1.0f / (float)(1 << spec->scale_mb))); /* room for rounding up */
 	}
 	double e = apply_all(w, s, q, dq, xb, db, cb);
 	if (err)

@@ -76,11 +76,13 @@ typedef struct pass_qspec {
 	bool f32_scales;        /* keep scales exact f32; default: round them to
 	                         * fp16 values (pass_f16_round) so the backend can
 	                         * store them in 2 bytes */
-	bool byte_scales;       /* unless f32_scales, at PASS_E8_MAX_BITS bits or
-	                         * fewer round them to one-byte codes instead
-	                         * (pass_e8_round): weights-only quantization */
-	bool e8_on;             /* pass_quantize's own, per tensor: rounding to */
-	int e8_e0;              /* e8 codes of this base exponent (callers: 0) */
+	int scale_mb;           /* unless f32_scales, at PASS_CODED_MAX_BITS bits
+	                         * or fewer round them to scale codes of this many
+	                         * mantissa bits instead (PASS_E12_MB, PASS_E8_MB:
+	                         * pass_ecode_round; weights-only quantization);
+	                         * 0: fp16 */
+	bool ec_on;             /* pass_quantize's own, per tensor: rounding to */
+	int ec_e0;              /* codes of this base exponent (callers: 0) */
 } pass_qspec;
 
 /* 8-bit affine, per-channel on axis 0, min-max. */
@@ -141,45 +143,63 @@ bool pass_f16_exact(float x);
  * pass_f16_exact, else f32; affine zero points packed at q->bits each
  * when every one is in [0, 2^bits), else i32. */
 bool pass_quant_scales_f16(const ir_quant *q);
-/* Scales in one byte ("e8"), for low-bit weights with float activations,
- * where a channel of K weights takes K * bits / 8 bytes and its scale
- * would take 2 more: a code k in 1..255 stands for
- *   s = 2^(e0 + (k >> 4)) * (1 + (k & 15) / 16),
- * k = 0 for 0, e0 a base exponent per tensor.  The f32 bits of s are
- * ((e0 + 127) << 23) + (k << 19), so a code widens with a shift and an
- * add.  With --scale-dtype e8, at PASS_E8_MAX_BITS bits or fewer with
- * float activations, the quantizer rounds scales so: it calibrates on the
- * fp16 grid, and when the nonzero scales span at most 14 octaves it
- * calibrates again with pass_e8_base(the largest, plus room) as e0 and
- * pass_e8_round (the nearest code's value, ties to even, clamped to codes
- * 1..255) as the rounding; else the tensor keeps fp16 scales.  The
- * relative error, at most 2^-5, moves the outermost level of a b-bit grid
- * by at most 2^(b-6) steps: 1/16 of a step at 2 bits (at 4 bits a quarter
- * step, and PTQ lost 0.5 pt on average over the demo and the held-out
- * models).  It is not the default: under QGT (which trains on the fp16
- * grid; quantize rounds the scales when it deploys) it cost 0.10 pt on
- * average at 2 bits over the held-out models.  pass_quant_scales_e8 says
- * whether q's scales are stored so (the backend stores them so, the size
- * report counts them so): every one 0 or such a value for one e0, the
- * least base that holds them all in *e0. */
-enum { PASS_E8_MAX_BITS = 2 };
-int pass_e8_base(float smax);
-float pass_e8_round(float s, int e0);
-/* The code of s (0 or an e8 value at base e0): the inverse of the rule above. */
-unsigned pass_e8_code(float s, int e0);
-bool pass_quant_scales_e8(const ir_quant *q, int *e0);
+/* Scale codes, for low-bit weights with float activations, where a
+ * channel of K weights takes K * bits / 8 bytes and an fp16 scale would
+ * take 2 more: a code k of mb + 4 bits, 1 <= k < 2^(mb+4), stands for
+ *   s = 2^(e0 + (k >> mb)) * (1 + (k & (2^mb - 1)) / 2^mb),
+ * k = 0 for 0, e0 a base exponent per tensor (16 octaves above it).  The
+ * f32 bits of s are ((e0 + 127) << 23) + (k << (23 - mb)), so a code
+ * widens with a shift and an add.  Two widths:
+ *   e12  mb = 8, 12 bits (two codes in three bytes), relative error at
+ *        most 2^-9: the default (--scale-dtype e12);
+ *   e8   mb = 4, one byte, relative error at most 2^-5 (--scale-dtype e8).
+ * At PASS_CODED_MAX_BITS bits or fewer with float activations the
+ * quantizer rounds scales so: it calibrates on the fp16 grid, and when
+ * the nonzero scales span at most 14 octaves it calibrates again with
+ * pass_ecode_base(the largest, plus room) as e0 and pass_ecode_round (the
+ * nearest code's value, ties to even, clamped to codes 1 .. 2^(mb+4)-1)
+ * as the rounding; else the tensor keeps fp16 scales.  A relative error
+ * of 2^-(mb+1) moves the outermost level of a b-bit grid by at most
+ * 2^(b-mb-2) steps: 1/256 of a step for e12 at 2 bits, 1/16 for e8.  e8
+ * is not the default: under QGT (which trains on the fp16 grid; quantize
+ * rounds the scales when it deploys) it cost 0.10 pt on average at 2
+ * bits over the held-out models.  pass_ecode is the code of s (an
+ * ecode value at base e0, or 0), with the sign as bit mb + 4;
+ * pass_ecode_fits says whether each of d[0..n) is 0 or such a value for
+ * one base (sign: negative values too), the least base that holds them
+ * all in *e0; pass_quant_scales_ecode whether q's scales are stored so
+ * (the backend stores them so, the size report counts them so). */
+enum { PASS_CODED_MAX_BITS = 2, PASS_E8_MB = 4, PASS_E12_MB = 8, PASS_B12_MB = 7 };
+int pass_ecode_base(float smax);
+float pass_ecode_round(float s, int e0, int mb);
+unsigned pass_ecode(float s, int e0, int mb);
+bool pass_ecode_fits(const float *d, int64_t n, int mb, bool sign, int *e0);
+bool pass_quant_scales_ecode(const ir_quant *q, int mb, int *e0);
 bool pass_quant_zp_packable(const ir_quant *q);
 /* The biases of layers that keep float activations but quantized weights
- * are rounded too, unless --bias-dtype f32: pass_bias_round gives the
- * nearest fp16 normal number or +0 (|x| below 2^-14 goes to the nearer of
- * 0 and +-2^-14; above fp16's range x is returned unchanged).  Relative
- * error at most 2^-11, and the bias takes 2 bytes a channel instead of 4.
- * pass_bias_f16 says whether constant v is stored so (the backend stores
- * it so, the size report counts it so): f32, not quantized, every value +0
- * or pass_f16_exact, and read only as operand 2 (the bias) of conv or gemm
- * nodes whose weight is a quantized f32 constant. */
+ * are rounded too, unless --bias-dtype f32:
+ *   - at PASS_CODED_MAX_BITS bits or fewer, to "b12" (the default;
+ *     --bias-dtype f16 keeps fp16): a sign and an ecode of mb =
+ *     PASS_B12_MB (12 bits in all, two in three bytes) on a base e0 per
+ *     tensor, pass_ecode_base(the largest |b|, plus room).
+ *     pass_bias_b12_round gives the nearest such value: relative error at
+ *     most 2^-8 within the 16 octaves below the largest, and |x| below
+ *     them goes to the nearer of 0 and the least code (absolute error at
+ *     most 2^e0, 2^-15 of the largest);
+ *   - else to fp16: pass_bias_round gives the nearest fp16 normal number
+ *     or +0 (|x| below 2^-14 goes to the nearer of 0 and +-2^-14; above
+ *     fp16's range x is returned unchanged), relative error at most 2^-11.
+ * pass_bias_dtype says how constant v is stored (the backend stores it
+ * so, the size report counts it so): PASS_BIAS_B12 (its base in *e0) or
+ * PASS_BIAS_F16 where every value fits, for an f32 constant, not
+ * quantized, read only as operand 2 (the bias) of conv or gemm nodes
+ * whose weight is a quantized f32 constant; else PASS_BIAS_F32. */
+enum { PASS_BIAS_F32, PASS_BIAS_F16, PASS_BIAS_B12 };
 float pass_bias_round(float x);
-bool pass_bias_f16(const ir_graph *g, const ir_value *v);
+float pass_bias_b12_round(float x, int e0);
+int pass_bias_dtype(const ir_graph *g, const ir_value *v, int *e0);
+/* Bytes of f32 constant v as the backend stores it (pass_bias_dtype). */
+size_t pass_bias_bytes(const ir_graph *g, const ir_value *v);
 
 /* Names: "affine", "symmetric", "pow2", "binary", "ternary", "codebook".
  * From name: IR_QS_NONE if unknown. */
@@ -213,9 +233,12 @@ typedef struct pass_quant_options {
 	bool per_tensor;            /* --granularity per-tensor */
 	pass_calib calib;           /* --calib */
 	float percentile;           /* --calib percentile:P */
-	bool f32_scales;            /* --scale-dtype f32 (default f16: see pass_f16_round) */
-	bool e8_scales;             /* --scale-dtype e8: one byte at 2 bits or fewer (pass_e8_round) */
-	bool f32_biases;            /* --bias-dtype f32 (default f16: see pass_bias_round) */
+	bool f32_scales;            /* --scale-dtype f32 (else fp16: see pass_f16_round) */
+	int scale_mb;               /* --scale-dtype e12 (qgtc's default) or e8: scale
+	                             * codes at 2 bits or fewer (pass_ecode_round); 0: fp16 */
+	bool f32_biases;            /* --bias-dtype f32 (else fp16: see pass_bias_round) */
+	bool b12_biases;            /* --bias-dtype b12 (qgtc's default): b12 at 2 bits
+	                             * or fewer (pass_bias_b12_round) */
 	const char *bits_rules;     /* --bits 'NAME=B,GLOB=B'; B 1..8, or 32/fp32: keep float; may be NULL */
 	int mse_max_bits;           /* a layer at this many bits or fewer takes
 	                             * the MSE grid whatever calib says (QGT's

@@ -134,7 +134,7 @@ static int spec_for(const pass_quant_options *qo, bits_rule *rules, int nr, cons
 	s->calib = qo->mse_max_bits && bits <= qo->mse_max_bits ? PASS_CALIB_MSE : qo->calib;
 	s->percentile = qo->percentile > 0 ? qo->percentile : 99.9f;
 	s->f32_scales = qo->f32_scales;
-	s->byte_scales = qo->e8_scales && !qo->act_bits; /* integer layers keep multipliers, not scales */
+	s->scale_mb = qo->act_bits ? 0 : qo->scale_mb; /* integer layers keep multipliers, not scales */
 	return bits;
 }
 
@@ -474,9 +474,11 @@ typedef struct target {
 	pass_qspec spec;
 } target;
 
-/* The biases of the layers quantized here, rounded to half precision
- * (pass_bias_round) so that the backend stores them in 2 bytes
- * (pass_bias_f16), unless --bias-dtype f32 or the activations are to be
+/* The biases of the layers quantized here, rounded to b12 at
+ * PASS_CODED_MAX_BITS bits or fewer under --bias-dtype b12
+ * (pass_bias_b12_round, 12 bits each), else to half precision
+ * (pass_bias_round, 2 bytes), so that the backend stores them so
+ * (pass_bias_dtype), unless --bias-dtype f32 or the activations are to be
  * integers (quantize-act makes the biases i32 at s_x * s_w from the f32
  * ones).  A bias read elsewhere too gets a rounded copy of its own. */
 static int round_biases(ir_graph *g, const target *T, int nt, const pass_quant_options *qo)
@@ -493,8 +495,14 @@ static int round_biases(ir_graph *g, const target *T, int nt, const pass_quant_o
 		float *nb = ir_arena_alloc(g->arena, (size_t)(k ? k : 1) * sizeof *nb);
 		if (!nb)
 			return -1;
+		const float *od = b->data;
+		float big = 0;
 		for (int64_t i = 0; i < k; i++)
-			nb[i] = pass_bias_round(((const float *)b->data)[i]);
+			big = fmaxf(big, fabsf(od[i]));
+		bool b12 = qo->b12_biases && T[t].spec.bits <= PASS_CODED_MAX_BITS && big > 0 && isfinite(big);
+		int e0 = b12 ? pass_ecode_base(big * (1 + 1.0f / (1 << PASS_B12_MB))) : 0; /* room for rounding up */
+		for (int64_t i = 0; i < k; i++)
+			nb[i] = b12 ? pass_bias_b12_round(od[i], e0) : pass_bias_round(od[i]);
 		if (ir_value_use_count(g, b) > 1) {
 			ir_value *v = ir_graph_add_const(g, ir_graph_unique_name(g, b->name ? b->name : "bias"),
 			                                 IR_DT_F32, &b->shape, NULL);
@@ -536,10 +544,10 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 			continue; /* shared, or kept float */
 		const pass_weight_grid *wg = handed(o, w);
 		if (wg) {
-			bool bs = T[nt].spec.byte_scales; /* the deployment's, whatever it trained at */
+			int mb = T[nt].spec.scale_mb; /* the deployment's, whatever it trained at */
 			T[nt].spec = wg->spec;
 			T[nt].spec.axis = pass_weight_axis(n, 1);
-			T[nt].spec.byte_scales = bs;
+			T[nt].spec.scale_mb = mb;
 		}
 		T[nt].n = n;
 		T[nt].w = w;

@@ -62,7 +62,7 @@ typedef struct alloc_layer {
 	const char *name;           /* node name, else weight name */
 	int64_t params, macs;
 	size_t bytes[NW];
-	size_t bias_half;           /* bytes its bias saves when quantized (fp16) */
+	int64_t bias_n;             /* values of its bias (0: none) */
 	double dloss[NW];           /* cost of this kernel alone at widths[k]: loss
 	                             * increase, or Fisher-weighted squared error */
 	int pick;                   /* index into widths */
@@ -356,19 +356,19 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		size_t tot = pass_quant_total_bytes(c, NULL), sum = 0;
 		for (int l = 0; l < nl; l++) {
 			const ir_node *n = c->nodes[L[l].node];
-			L[l].bytes[k] = pass_quant_weight_bytes(n->in[1]);
+			/* its bias too: stored by width (pass_bias_dtype: b12 at
+			 * 2 bits or fewer, fp16 above, f32 in a float layer) */
+			const ir_value *b = n->nin > 2 && n->in[2]->kind == IR_VAL_CONST ? n->in[2] : NULL;
+			L[l].bias_n = b ? ir_shape_numel(&b->shape) : 0;
+			L[l].bytes[k] = pass_quant_weight_bytes(n->in[1]) + (b ? pass_bias_bytes(c, b) : 0);
 			sum += L[l].bytes[k];
-			/* a float layer keeps an f32 bias where a quantized one
-			 * has it in fp16 (pass_bias_f16): the difference is its */
-			const ir_value *b = n->nin > 2 ? n->in[2] : NULL;
-			L[l].bias_half = b && pass_bias_f16(c, b) ? (size_t)ir_shape_numel(&b->shape) * 2 : 0;
 		}
 		base = tot - sum;
 		ir_graph_destroy(c);
 		c = NULL;
 	}
 	for (int l = 0; l < nl; l++)
-		L[l].bytes[NW - 1] = (size_t)L[l].params * 4 + L[l].bias_half;
+		L[l].bytes[NW - 1] = (size_t)(L[l].params + L[l].bias_n) * 4;
 	size_t minb = base, maxb = base;
 	for (int l = 0; l < nl; l++) {
 		minb += L[l].bytes[0];

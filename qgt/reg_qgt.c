@@ -280,12 +280,13 @@ qgt_reg *qgt_reg_create(ir_graph *g, const qgt_reg_options *o, diag_sink *d)
 		s->node = n;
 		s->n = ir_shape_numel(&w->shape);
 		s->spec = spec;
-		/* Trained on the fp16 grid; quantize deploys its scales in one
-		 * byte where its policy says so (pass_e8_round, at most 2^-5
-		 * off).  Training on the one-byte grid itself cost 0.16 pt on
-		 * average over the held-out models (0.6 on mbn24_bn): its scale
-		 * moves in steps of 1/16 as the weights move. */
-		s->spec.byte_scales = false;
+		/* Trained on the fp16 grid; quantize deploys its scales as
+		 * codes where its policy says so (pass_ecode_round: e12 at most
+		 * 2^-9 off, e8 2^-5).  Training on the one-byte grid itself cost
+		 * 0.16 pt on average over the held-out models (0.6 on
+		 * mbn24_bn): its scale moves in steps of 1/16 as the weights
+		 * move. */
+		s->spec.scale_mb = 0;
 		if (o->kind == QGT_REG_CODEBOOK)
 			s->spec.scheme = IR_QS_CODEBOOK;
 		double lam = o->lambda;

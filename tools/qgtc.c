@@ -146,11 +146,13 @@ static const drv_opt options[] = {
 	 "per-channel (default) or per-tensor"},
 	{OPT_CALIB, "--calib", NULL, "METHOD", GRP_QUANT,
 	 "weight range: minmax (default), mse, percentile[:P] (P default 99.9)"},
-	{OPT_SCALE_DTYPE, "--scale-dtype", NULL, "f16|e8|f32", GRP_QUANT,
-	 "per-channel scales rounded before the codes are chosen: fp16 (default), e8 (one byte at 2 "
-	 "bits or fewer with float activations, else fp16; 2^-5 relative), or exact f32"},
-	{OPT_BIAS_DTYPE, "--bias-dtype", NULL, "f16|f32", GRP_QUANT,
-	 "biases of quantized layers with float activations as fp16 (default; rounded) or f32"},
+	{OPT_SCALE_DTYPE, "--scale-dtype", NULL, "e12|e8|f16|f32", GRP_QUANT,
+	 "per-channel scales rounded before the codes are chosen: at 2 bits or fewer with float "
+	 "activations e12 (default; 12 bits, 2^-9 relative) or e8 (one byte, 2^-5), else fp16; "
+	 "f16: fp16 at every width; f32: exact"},
+	{OPT_BIAS_DTYPE, "--bias-dtype", NULL, "b12|f16|f32", GRP_QUANT,
+	 "biases of quantized layers with float activations, rounded: b12 (default; 12 bits at 2 bits "
+	 "or fewer, 2^-8 relative, else fp16), fp16, or f32"},
 	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR|FILE.npy", GRP_QUANT,
 	 "bias correction and activation ranges on up to 256 training samples from DIR (as --data) "
 	 "or from an f32 [N, ...] .npy of model inputs"},
@@ -302,8 +304,8 @@ static const drv_choices choices[] = {
 	  {"binary", IR_QS_BINARY}, {"ternary", IR_QS_TERNARY}, {"codebook", IR_QS_CODEBOOK},
 	  {"sq", SCHEME_SQ}}},
 	{OPT_GRANULARITY, "must be", NULL, {{"per-channel", 0}, {"per-tensor", 1}}},
-	{OPT_SCALE_DTYPE, "must be", NULL, {{"f16", 0}, {"e8", 1}, {"f32", 2}}},
-	{OPT_BIAS_DTYPE, "must be", NULL, {{"f16", 0}, {"f32", 1}}},
+	{OPT_SCALE_DTYPE, "must be", NULL, {{"f16", 0}, {"e8", PASS_E8_MB}, {"f32", -1}, {"e12", PASS_E12_MB}}},
+	{OPT_BIAS_DTYPE, "must be", NULL, {{"f16", 0}, {"f32", 1}, {"b12", 2}}},
 	{OPT_CALIB, "must be", "[:P] with P in (50, 100]",
 	 {{"minmax", PASS_CALIB_MINMAX}, {"mse", PASS_CALIB_MSE},
 	  {"percentile", PASS_CALIB_PERCENTILE}}},
@@ -991,11 +993,12 @@ static int apply_option(drv_options *o, const drv_opt *op, const char *val, bool
 		o->quant.per_tensor = pick;
 		return 0;
 	case OPT_SCALE_DTYPE:
-		o->quant.f32_scales = pick == 2;
-		o->quant.e8_scales = pick == 1;
+		o->quant.f32_scales = pick < 0;
+		o->quant.scale_mb = pick > 0 ? pick : 0;
 		return 0;
 	case OPT_BIAS_DTYPE:
-		o->quant.f32_biases = pick;
+		o->quant.f32_biases = pick == 1;
+		o->quant.b12_biases = pick == 2;
 		return 0;
 	case OPT_CALIB:
 	case OPT_ACT_CALIB: {
@@ -1353,7 +1356,8 @@ int main(int argc, char **argv)
 		.ir_max_inline = 8,
 		.engine = DRV_ENGINE_INTERP,
 		.output_dir = ".",
-		.quant = {.bits = 8, .scheme = IR_QS_AFFINE, .percentile = 99.9f},
+		.quant = {.bits = 8, .scheme = IR_QS_AFFINE, .percentile = 99.9f, .scale_mb = PASS_E12_MB,
+		          .b12_biases = true},
 		.train_momentum = -1,
 		.train_sched = -1,
 	};

@@ -8,11 +8,12 @@
  * with its descriptor, a private constant:
  *   struct { ptr w, scale, zp, bias; float lo, hi; u16 p[CP_COUNT]; }
  *   w      packed codes (rows of dim 0 byte-aligned, l_qweight.c) or f32
- *   scale  per-channel scales: f32, fp16 bit patterns or e8 codes (their
- *          base exponent + 127 in p[CP_SE]); codebook: levels
+ *   scale  per-channel scales: f32, fp16 bit patterns, e8 or e12 codes
+ *          (their base exponent + 127 in p[CP_SE]); codebook: levels
  *   zp     affine zero points, packed like the codes or i32; NULL: the
  *          constant p[CP_Z] (symmetric: 2^(bits-1))
- *   bias   f32 [M], fp16 bit patterns (pass_bias_f16), or NULL
+ *   bias   f32 [M], fp16 bit patterns or b12 codes (base exponent + 127
+ *          in p[CP_BE]) as pass_bias_dtype says, or NULL
  *   lo/hi  the clamp of a fused Relu or Clip (+-inf without one)
  *   p      geometry (CP_*); a Gemm is a 1x1 conv over a 1x1 image.
  * The kernel, for each sample n and output channel m: zero the output
@@ -32,12 +33,13 @@
 #include <string.h>
 
 #include "lower.h"
+#include "quant.h"
 
 enum {
 	CP_N = BE_CG_N, CP_C = BE_CG_C, CP_IH = BE_CG_IH, CP_IW = BE_CG_IW, CP_M = BE_CG_M, CP_OH = BE_CG_OH,
 	CP_OW = BE_CG_OW, CP_KH = BE_CG_KH, CP_KW = BE_CG_KW, CP_SH = BE_CG_SH, CP_SW = BE_CG_SW, CP_PH = BE_CG_PH,
 	CP_PW = BE_CG_PW, CP_DH = BE_CG_DH, CP_DW = BE_CG_DW, CP_G = BE_CG_G,
-	CP_BITS = BE_CG_COUNT, CP_ROWB, CP_Z, CP_PC, CP_SE, CP_COUNT
+	CP_BITS = BE_CG_COUNT, CP_ROWB, CP_Z, CP_PC, CP_SE, CP_BE, CP_COUNT
 };
 
 enum { D_W, D_SCALE, D_ZP, D_BIAS, D_LO, D_HI, D_P };
@@ -50,12 +52,12 @@ typedef struct ck_key {
 	kk_kind kind;
 	int scale_mode; /* BE_SC_* */
 	int zp_mode; /* BE_ZP_* */
-	bool bias16; /* the bias holds fp16 bit patterns (pass_bias_f16) */
+	int bias_dt; /* how the bias is stored: PASS_BIAS_* (pass_bias_dtype) */
 } ck_key;
 
 static int key_index(const ck_key *k)
 {
-	return (((int)k->kind * 3 + k->scale_mode) * 3 + k->zp_mode) * 2 + k->bias16;
+	return (((int)k->kind * BE_SC_COUNT + k->scale_mode) * 3 + k->zp_mode) * 3 + k->bias_dt;
 }
 
 static LLVMTypeRef desc_type(be_fn *f)
@@ -212,9 +214,12 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	static const char *const kname[KK_COUNT] = {"f32", "int", "bin", "tern", "pow2", "cb"};
 	char name[160];
 	snprintf(name, sizeof name, "%s.k.%s%s%s%s", f->name, kname[key->kind],
-	         key->scale_mode == BE_SC_F16 ? ".h" : key->scale_mode == BE_SC_E8 ? ".e8" : "",
+	         key->scale_mode == BE_SC_F16   ? ".h"
+	         : key->scale_mode == BE_SC_E8  ? ".e8"
+	         : key->scale_mode == BE_SC_E12 ? ".e12"
+	                                        : "",
 	         key->zp_mode == BE_ZP_PACKED ? ".zp" : key->zp_mode == BE_ZP_I32 ? ".zi" : "",
-	         key->bias16 ? ".bh" : "");
+	         key->bias_dt == PASS_BIAS_F16 ? ".bh" : key->bias_dt == PASS_BIAS_B12 ? ".b12" : "");
 	be_kstate ks;
 	LLVMValueRef fn = be_kernel_begin(f, name, kernel_type(f), &ks);
 	LLVMBuilderRef b = f->b;
@@ -311,15 +316,22 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMValueRef s = NULL;
 	if (key->kind != KK_F32 && key->kind != KK_CB) {
 		be_qw_view v = {.scale = k->scale, .scale_mode = key->scale_mode};
-		if (key->scale_mode == BE_SC_E8)
-			v.e8bits = LLVMBuildShl(b, LLVMBuildTrunc(b, k->p[CP_SE], f->i32, ""), LLVMConstInt(f->i32, 23, 0), "");
+		if (key->scale_mode == BE_SC_E8 || key->scale_mode == BE_SC_E12)
+			v.ebits = LLVMBuildShl(b, LLVMBuildTrunc(b, k->p[CP_SE], f->i32, ""), LLVMConstInt(f->i32, 23, 0), "");
 		s = be_qw_scale(f, &v, mc);
 	}
 	LLVMValueRef bslot = be_entry_alloca(f, f->f32, "bias");
 	LLVMBuildStore(b, be_cf(f, 0), bslot);
 	be_if hb;
 	be_if_begin(f, &hb, LLVMBuildIsNotNull(b, k->bias, ""));
-	LLVMBuildStore(b, key->bias16 ? be_f16_ld(f, k->bias, m) : be_ld(f, k->bias, m), bslot);
+	LLVMValueRef bl;
+	if (key->bias_dt == PASS_BIAS_B12)
+		bl = be_code12_ld(f, k->bias, m,
+		                  LLVMBuildShl(b, LLVMBuildTrunc(b, k->p[CP_BE], f->i32, ""), LLVMConstInt(f->i32, 23, 0), ""),
+		                  PASS_B12_MB, true);
+	else
+		bl = key->bias_dt == PASS_BIAS_F16 ? be_f16_ld(f, k->bias, m) : be_ld(f, k->bias, m);
+	LLVMBuildStore(b, bl, bslot);
 	be_if_end(f, &hb);
 	LLVMValueRef bv = LLVMBuildLoad2(b, f->f32, bslot, "");
 	be_loop lp;
@@ -458,7 +470,9 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	if (bv && (ir_shape_numel(&bv->shape) != P[CP_M] || bv->dt != IR_DT_F32))
 		return 1;
 
-	ck_key key = {KK_F32, BE_SC_F32, BE_ZP_NONE, bv && f->half[bv->id]};
+	ck_key key = {KK_F32, BE_SC_F32, BE_ZP_NONE, bv ? f->cst[bv->id].dt : PASS_BIAS_F32};
+	if (key.bias_dt == PASS_BIAS_B12)
+		P[CP_BE] = f->cst[bv->id].e0 + 127;
 	LLVMValueRef wp, sp = NULL, zp = NULL;
 	if (packed) {
 		const ir_quant *iq = wv->quant;
@@ -469,8 +483,8 @@ int be_l_compact(be_fn *f, const ir_node *n)
 		P[CP_BITS] = q.bits;
 		P[CP_ROWB] = q.rowbytes;
 		key.scale_mode = q.scale_mode;
-		if (q.scale_mode == BE_SC_E8)
-			P[CP_SE] = (int64_t)(LLVMConstIntGetZExtValue(q.e8bits) >> 23);
+		if (q.scale_mode == BE_SC_E8 || q.scale_mode == BE_SC_E12)
+			P[CP_SE] = (int64_t)(LLVMConstIntGetZExtValue(q.ebits) >> 23);
 		wp = q.packed;
 		sp = q.scale;
 		switch (iq->scheme) {

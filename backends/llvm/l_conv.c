@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "lower.h"
+#include "quant.h"
 
 #define NSP_MAX (IR_MAX_RANK - 2)
 
@@ -861,7 +862,7 @@ static void ck_tile(const ck *k, int nreg, int64_t nvec, int *mbo, int *nvo)
 static const float *plain_f32(be_fn *f, const ir_value *v)
 {
 	if (!v || v->kind != IR_VAL_CONST || v->dt != IR_DT_F32 || !v->data || be_qw_packed(f, v) ||
-	    (f->half && f->half[v->id]))
+	    (f->cst && f->cst[v->id].dt != PASS_BIAS_F32))
 		return NULL;
 	return v->data;
 }

@@ -5,8 +5,9 @@
  * LSB first, each row of dim 0 on a byte boundary) is emitted as
  *   - the packed bytes (one i8 array, plus one zero byte so that a code
  *     straddling two bytes can always read both),
- *   - per-channel parameters: scales as e8 codes (i8 [nchan]) when every
- *     one is an e8 value of one base (low-bit layers: pass_e8_round), else
+ *   - per-channel parameters: scales as e8 codes (i8 [nchan]) or e12
+ *     codes (12 bits each, be_code12_array) when every one is such a
+ *     value of one base (low-bit layers: pass_ecode_round), else
  *     as fp16 bit patterns (i16 [nchan]) when every scale is an fp16 normal
  *     number or 0 (the quantizer rounds them so by default:
  *     pass_f16_round), else f32 [nchan]; affine zero
@@ -17,7 +18,8 @@
  * pass_quant_zp_packable).  An fp16 scale h is widened with integer
  * operations only (no FP16 hardware or library call):
  *   f32 bits = (h & 0x8000) << 16 | ((h & 0x7fff) + 0x1c000) << 13, 0 for h = 0;
- * an e8 code k likewise: f32 bits = (k << 19) + ((e0 + 127) << 23), 0 for k = 0.
+ * a code k of mb mantissa bits likewise: f32 bits = (k << (23 - mb)) +
+ * ((e0 + 127) << 23), 0 for k = 0 (be_ecode_widen).
  * be_wld/be_wld_rc return one weight as an f32
  * value computed from its code exactly as pass_dequantize does, so the
  * native result equals the interpreter's simulation (DQ(w), float
@@ -86,15 +88,34 @@ LLVMValueRef be_f16_array(be_fn *f, const float *d, int64_t n)
 	return a;
 }
 
-/* The e8 codes of d (each 0 or e8 at base e0: pass_quant_scales_e8). */
+/* The e8 codes of d (each 0 or e8 at base e0: pass_quant_scales_ecode). */
 static LLVMValueRef e8_array(be_fn *f, const float *d, int64_t n, int e0)
 {
 	char *buf = calloc((size_t)(n > 0 ? n : 1), 1);
 	if (!buf)
 		return NULL;
 	for (int64_t i = 0; i < n; i++)
-		buf[i] = (char)pass_e8_code(d[i], e0);
+		buf[i] = (char)pass_ecode(d[i], e0, PASS_E8_MB);
 	LLVMValueRef a = LLVMConstStringInContext2(f->ctx, buf, (size_t)(n > 0 ? n : 1), 1);
+	free(buf);
+	return a;
+}
+
+/* A 12-bit field ends in the byte after its first (its bit offset is 0
+ * or 4), so be_qw_code reads the last one without a padding byte. */
+LLVMValueRef be_code12_array(be_fn *f, const float *d, int64_t n, int e0, int mb)
+{
+	size_t nb = ((size_t)(n > 0 ? n : 1) * 12 + 7) / 8;
+	unsigned char *buf = calloc(nb, 1);
+	if (!buf)
+		return NULL;
+	for (int64_t i = 0; i < n; i++) {
+		unsigned k = pass_ecode(d[i], e0, mb) & 0xfffu;
+		size_t pos = (size_t)i * 12;
+		buf[pos / 8] |= (unsigned char)(k << (pos % 8));
+		buf[pos / 8 + 1] |= (unsigned char)(k >> (8 - pos % 8));
+	}
+	LLVMValueRef a = LLVMConstStringInContext2(f->ctx, (const char *)buf, nb, 1);
 	free(buf);
 	return a;
 }
@@ -183,15 +204,18 @@ static be_qw *qw_of(be_fn *f, const ir_value *v)
 		w->v.levels = qglobal(f, v, "l", a, 4);
 	} else {
 		int e0 = 0;
-		bool e8 = pass_quant_scales_e8(q, &e0), h = !e8 && pass_quant_scales_f16(q);
-		w->v.scale_mode = e8 ? BE_SC_E8 : h ? BE_SC_F16 : BE_SC_F32;
-		LLVMValueRef a = e8  ? e8_array(f, q->scale, q->nchan, e0)
-		                 : h ? be_f16_array(f, q->scale, q->nchan)
-		                     : f32_array(f, q->scale, q->nchan);
+		bool e8 = pass_quant_scales_ecode(q, PASS_E8_MB, &e0);
+		bool e12 = !e8 && pass_quant_scales_ecode(q, PASS_E12_MB, &e0);
+		bool h = !e8 && !e12 && pass_quant_scales_f16(q);
+		w->v.scale_mode = e8 ? BE_SC_E8 : e12 ? BE_SC_E12 : h ? BE_SC_F16 : BE_SC_F32;
+		LLVMValueRef a = e8    ? e8_array(f, q->scale, q->nchan, e0)
+		                 : e12 ? be_code12_array(f, q->scale, q->nchan, e0, PASS_E12_MB)
+		                 : h   ? be_f16_array(f, q->scale, q->nchan)
+		                       : f32_array(f, q->scale, q->nchan);
 		if (!a)
 			return NULL;
-		w->v.scale = qglobal(f, v, "s", a, e8 ? 1 : h ? 2 : 4);
-		w->v.e8bits = LLVMConstInt(f->i32, (unsigned long long)(uint32_t)(e0 + 127) << 23, 0);
+		w->v.scale = qglobal(f, v, "s", a, e8 || e12 ? 1 : h ? 2 : 4);
+		w->v.ebits = LLVMConstInt(f->i32, (unsigned long long)(uint32_t)(e0 + 127) << 23, 0);
 	}
 	if (q->scheme == IR_QS_AFFINE) {
 		bool fit = pass_quant_zp_packable(q);
@@ -284,12 +308,21 @@ LLVMValueRef be_f16_widen(be_fn *f, LLVMValueRef h)
 	                       be_cf(f, 0), r, "");
 }
 
-LLVMValueRef be_e8_widen(be_fn *f, LLVMValueRef k, LLVMValueRef base)
+LLVMValueRef be_ecode_widen(be_fn *f, LLVMValueRef k, LLVMValueRef base, int mb, bool sign)
 {
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef u = LLVMBuildAdd(b, LLVMBuildShl(b, k, LLVMConstInt(f->i32, 19, 0), ""), base, "");
-	return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, k, LLVMConstInt(f->i32, 0, 0), ""), be_cf(f, 0),
+	LLVMValueRef mag = sign ? LLVMBuildAnd(b, k, LLVMConstInt(f->i32, (1u << (mb + 4)) - 1, 0), "") : k;
+	LLVMValueRef u = LLVMBuildAdd(b, LLVMBuildShl(b, mag, LLVMConstInt(f->i32, (unsigned)(23 - mb), 0), ""), base, "");
+	if (sign) /* bit mb + 4 to bit 31 */
+		u = LLVMBuildOr(b, u, LLVMBuildShl(b, LLVMBuildLShr(b, k, LLVMConstInt(f->i32, (unsigned)(mb + 4), 0), ""),
+		                                   LLVMConstInt(f->i32, 31, 0), ""), "");
+	return LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntEQ, mag, LLVMConstInt(f->i32, 0, 0), ""), be_cf(f, 0),
 	                       LLVMBuildBitCast(b, u, f->f32, ""), "");
+}
+
+LLVMValueRef be_code12_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef base, int mb, bool sign)
+{
+	return be_ecode_widen(f, be_qw_code(f, p, be_ci(f, 0), idx, be_ci(f, 12)), base, mb, sign);
 }
 
 LLVMValueRef be_f16_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx)
@@ -301,7 +334,10 @@ LLVMValueRef be_f16_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx)
 LLVMValueRef be_qw_scale(be_fn *f, const be_qw_view *v, LLVMValueRef c)
 {
 	if (v->scale_mode == BE_SC_E8)
-		return be_e8_widen(f, LLVMBuildZExt(f->b, ld_typed(f, f->i8, v->scale, c, 1), f->i32, ""), v->e8bits);
+		return be_ecode_widen(f, LLVMBuildZExt(f->b, ld_typed(f, f->i8, v->scale, c, 1), f->i32, ""), v->ebits,
+		                      PASS_E8_MB, false);
+	if (v->scale_mode == BE_SC_E12)
+		return be_code12_ld(f, v->scale, c, v->ebits, PASS_E12_MB, false);
 	if (v->scale_mode == BE_SC_F32)
 		return ld_typed(f, f->f32, v->scale, c, 4);
 	return be_f16_ld(f, v->scale, c);

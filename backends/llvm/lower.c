@@ -76,9 +76,13 @@ LLVMValueRef be_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx)
 
 LLVMValueRef be_vld(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef idx)
 {
-	if (!v || !f->half || !f->half[v->id])
+	const be_cstore *c = v && f->cst ? &f->cst[v->id] : NULL;
+	if (!c || c->dt == PASS_BIAS_F32)
 		return be_ld(f, p, idx);
-	return be_f16_ld(f, p, idx);
+	if (c->dt == PASS_BIAS_F16)
+		return be_f16_ld(f, p, idx);
+	LLVMValueRef base = LLVMConstInt(f->i32, (unsigned long long)(uint32_t)(c->e0 + 127) << 23, 0);
+	return be_code12_ld(f, p, idx, base, PASS_B12_MB, true);
 }
 
 void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v)
@@ -390,8 +394,10 @@ LLVMValueRef be_ptr(be_fn *f, const ir_value *v)
 		char gname[96];
 		snprintf(gname, sizeof gname, "%s.c%d", f->name, v->id);
 		LLVMValueRef init;
-		if (f->half && f->half[v->id])
+		if (f->cst && f->cst[v->id].dt == PASS_BIAS_F16)
 			init = be_f16_array(f, v->data, ir_shape_numel(&v->shape));
+		else if (f->cst && f->cst[v->id].dt == PASS_BIAS_B12)
+			init = be_code12_array(f, v->data, ir_shape_numel(&v->shape), f->cst[v->id].e0, PASS_B12_MB);
 		else if (bytes > 0 && v->data)
 			init = LLVMConstStringInContext2(f->ctx, v->data, (size_t)bytes, 1);
 		else
@@ -918,20 +924,23 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 	int nin = g->ninputs, nout = g->noutputs, np = nin + nout + 1;
 	f->vptr = calloc((size_t)g->nvalues + 1, sizeof *f->vptr);
 	f->qw = be_qw_alloc(g->nvalues);
-	f->half = calloc((size_t)g->nvalues + 1, sizeof *f->half);
+	f->cst = calloc((size_t)g->nvalues + 1, sizeof *f->cst);
 	LLVMTypeRef *pt = calloc((size_t)np, sizeof *pt);
 	LLVMValueRef *args = calloc((size_t)np, sizeof *args);
-	if (!f->vptr || !f->qw || !f->half || !pt || !args) {
+	if (!f->vptr || !f->qw || !f->cst || !pt || !args) {
 		diag_error(d, NULL, "out of memory");
 		free(f->vptr);
 		free(f->qw);
-		free(f->half);
+		free(f->cst);
 		free(pt);
 		free(args);
 		return -1;
 	}
-	for (int i = 0; i < g->nvalues; i++)
-		f->half[i] = pass_bias_f16(g, g->values[i]);
+	for (int i = 0; i < g->nvalues; i++) {
+		int e0 = 0;
+		f->cst[i].dt = (signed char)pass_bias_dtype(g, g->values[i], &e0);
+		f->cst[i].e0 = (short)e0;
+	}
 	int rc = -1;
 	f->b = LLVMCreateBuilderInContext(ctx);
 
@@ -1052,7 +1061,7 @@ out:
 	free(f->fused);
 	free(f->vptr);
 	free(f->qw);
-	free(f->half);
+	free(f->cst);
 	free(f->inp);
 	free(f->outp);
 	free(pt);

@@ -12,7 +12,7 @@
 #include "backend.h"
 #include "kernel.h"
 
-enum { BE_COMPACT_KINDS = 108, BE_LAYER_SLOTS = 32 };
+enum { BE_COMPACT_KINDS = 216, BE_LAYER_SLOTS = 32 };
 
 /* A pointer a layer function takes as a parameter (lower.c, layer_fn):
  * an arena offset, a caller's input or output buffer, or a global. */
@@ -40,6 +40,14 @@ typedef struct be_layer {
 	bool full;                    /* a pointer found no slot: reported */
 } be_layer;
 
+/* How an f32 constant is stored (passes/quant.h: pass_bias_dtype, the
+ * biases of quantized float layers): dt PASS_BIAS_F32, _F16 (fp16 bit
+ * patterns) or _B12 (12-bit codes of base e0). */
+typedef struct be_cstore {
+	signed char dt;
+	short e0;
+} be_cstore;
+
 typedef struct be_fn {
 	LLVMContextRef ctx;
 	LLVMModuleRef mod;
@@ -58,7 +66,7 @@ typedef struct be_fn {
 	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
 	bool *fused;                  /* per node index: lowered already, inside a producer */
 	void *qw;                     /* per value id: packed-weight globals (l_qweight.c) */
-	bool *half;                   /* per value id: an f32 constant stored as fp16 (be_vld) */
+	be_cstore *cst;               /* per value id: how an f32 constant is stored (be_vld) */
 	be_code code;                 /* kernel policy, resolved: SPEED, SIZE, MIN or AUTO */
 	bool mcu;                     /* M-profile target (AUTO: compact kernels for packed weights) */
 	bool dsp;                     /* Armv7E-M DSP instructions (SMLAD, SXTB16): l_int_dsp.c */
@@ -118,18 +126,23 @@ LLVMValueRef be_mul(be_fn *f, LLVMValueRef a, int64_t k);       /* index * const
 LLVMValueRef be_affine(be_fn *f, int64_t base, int n, const LLVMValueRef *ivs, const int64_t *st);
 LLVMValueRef be_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx);
 /* Element idx of v, whose storage p is (be_ptr), as an f32: be_ld, or
- * for a constant stored as fp16 bit patterns (passes/quant.h:
- * pass_bias_f16, the biases of quantized float layers) its i16 widened.
- * Every reader of such a constant loads it through here. */
+ * for a constant stored as fp16 bit patterns or b12 codes (be_fn.cst) its
+ * code widened.  Every reader of such a constant loads it through here. */
 LLVMValueRef be_vld(be_fn *f, const ir_value *v, LLVMValueRef p, LLVMValueRef idx);
 /* The f32 of fp16 bit pattern h (an i32 holding 0 or a normal number),
  * by integer operations only: no FP16 hardware or library call. */
 LLVMValueRef be_f16_widen(be_fn *f, LLVMValueRef h);
 /* Element idx of the fp16 bit patterns at p, widened (be_f16_widen). */
 LLVMValueRef be_f16_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx);
-/* The f32 of e8 code k (an i32; passes/quant.h: pass_quant_scales_e8),
- * base = (e0 + 127) << 23 (an i32): 0 for k = 0. */
-LLVMValueRef be_e8_widen(be_fn *f, LLVMValueRef k, LLVMValueRef base);
+/* The f32 of scale or bias code k (an i32; passes/quant.h: pass_ecode)
+ * of mb mantissa bits, with its sign as bit mb + 4 when `sign`, base =
+ * (e0 + 127) << 23 (an i32): 0 for a code 0. */
+LLVMValueRef be_ecode_widen(be_fn *f, LLVMValueRef k, LLVMValueRef base, int mb, bool sign);
+/* Element idx of the 12-bit codes at p (be_code12_array), widened. */
+LLVMValueRef be_code12_ld(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef base, int mb, bool sign);
+/* The 12-bit codes of d[0..n) (pass_ecode at base e0, mb mantissa bits),
+ * packed two in three bytes, LSB first: (12 n + 7) / 8 bytes. */
+LLVMValueRef be_code12_array(be_fn *f, const float *d, int64_t n, int e0, int mb);
 /* The fp16 bit patterns (i16 array) of d[0..n), each 0 or pass_f16_exact. */
 LLVMValueRef be_f16_array(be_fn *f, const float *d, int64_t n);
 void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v);
@@ -195,11 +208,12 @@ LLVMValueRef be_wld(be_fn *f, const ir_value *v, LLVMValueRef idx);
 /* The encoding of a packed weight, for kernels that decode it themselves
  * (l_compact.c): the globals l_qweight.c emitted and how to read them. */
 enum { BE_ZP_NONE, BE_ZP_PACKED, BE_ZP_I32 };
-enum { BE_SC_F32, BE_SC_F16, BE_SC_E8 };
+enum { BE_SC_F32, BE_SC_F16, BE_SC_E8, BE_SC_E12, BE_SC_COUNT };
 typedef struct be_qw_view {
 	LLVMValueRef packed, scale, zp, levels; /* NULL when absent */
-	int scale_mode;   /* BE_SC_*: f32, fp16 bit patterns (i16), e8 codes (i8) */
-	LLVMValueRef e8bits; /* BE_SC_E8: (e0 + 127) << 23, an i32 (pass_quant_scales_e8) */
+	int scale_mode;   /* BE_SC_*: f32, fp16 bit patterns (i16), e8 codes (i8),
+	                   * e12 codes (12 bits each, packed) */
+	LLVMValueRef ebits; /* BE_SC_E8/E12: (e0 + 127) << 23, an i32 (pass_quant_scales_ecode) */
 	int zp_mode;      /* BE_ZP_*: packed at `bits` per entry like the codes */
 	int bits;
 	int64_t rowbytes; /* bytes per row of dim 0 */

@@ -57,6 +57,7 @@ affine-4|-b 4
 affine-3|-b 3
 affine-2|-b 2
 affine-2-tensor|-b 2 --granularity per-tensor
+affine-2-f16|-b 2 --scale-dtype f16 --bias-dtype f16
 affine-2-e8|-b 2 --scale-dtype e8
 affine-2-e8-f32bias|-b 2 --scale-dtype e8 --bias-dtype f32
 symmetric-8|-b 8 --scheme symmetric
@@ -145,13 +146,13 @@ for line in "${lines[@]}"; do
 done
 
 # The compact kernels are shared: at 2 bits on Cortex-M (default policy)
-# the module defines one kernel for the encoding (fp16 scales, packed zero
-# points, fp16 biases: .h.zp.bh) and calls it once per conv/gemm layer; at
-# -O3 there is none.
+# the module defines one kernel for the encoding (e12 scales, packed zero
+# points, b12 biases: .e12.zp.b12) and calls it once per conv/gemm layer;
+# at -O3 there is none.
 nl=$("$qgtc" "$model" --emit ir | grep -cE '= (conv|gemm)\(')
 ll=$("$qgtc" "$model" -b 2 --target armv7em --emit llvm -o -)
-nk=$(printf '%s\n' "$ll" | grep -cE '^define internal .*@[a-z_0-9]+\.k\.int\.h\.zp\.bh\(')
-nc=$(printf '%s\n' "$ll" | grep -cE 'call .*@[a-z_0-9]+\.k\.int\.h\.zp\.bh\(')
+nk=$(printf '%s\n' "$ll" | grep -cE '^define internal .*@[a-z_0-9]+\.k\.int\.e12\.zp\.b12\(')
+nc=$(printf '%s\n' "$ll" | grep -cE 'call .*@[a-z_0-9]+\.k\.int\.e12\.zp\.b12\(')
 n3=$("$qgtc" "$model" -b 2 --target armv7em -O3 --emit llvm -o - | grep -cE '@[a-z_0-9]+\.k\.' || true)
 if [ "$nk" = 1 ] && [ "$nc" = "$nl" ] && [ "$nl" -gt 1 ] && [ "$n3" = 0 ]; then
 	echo "shared kernel: ok, 1 kernel, $nc calls for $nl layers; none at -O3"

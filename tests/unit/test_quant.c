@@ -606,7 +606,7 @@ static void test_quant_pass_handed_grids(void **state)
 	float *w = dw->data;
 	for (int64_t k = 0; k < ir_shape_numel(&dw->shape); k++)
 		w[k] = 0.125f * (float)((k / 4 % 3) * 2 - 3 + (k % 2)) - 0.01f * (float)(k / 4 % 3);
-	pass_quant_options qo = {.bits = 8, .scheme = IR_QS_AFFINE, .e8_scales = true};
+	pass_quant_options qo = {.bits = 8, .scheme = IR_QS_AFFINE, .scale_mb = PASS_E8_MB};
 	pass_qspec two, cb;
 	pass_qspec_default(&two);
 	two.bits = 2;
@@ -622,9 +622,9 @@ static void test_quant_pass_handed_grids(void **state)
 	dw = ir_graph_find_value(g, "deconv.w");
 	assert_int_equal(c1->quant->bits, 2);
 	assert_int_equal(c1->quant->axis, 0); /* the deploying node's */
-	assert_true(pass_quant_scales_e8(c1->quant, NULL)); /* deployed in one byte */
+	assert_true(pass_quant_scales_ecode(c1->quant, PASS_E8_MB, NULL)); /* deployed in one byte */
 	assert_int_equal(fc->quant->bits, 8);
-	assert_false(pass_quant_scales_e8(fc->quant, NULL));
+	assert_false(pass_quant_scales_ecode(fc->quant, PASS_E8_MB, NULL));
 	assert_int_equal(dw->quant->scheme, IR_QS_CODEBOOK);
 	assert_int_equal(dw->quant->axis, 1);
 	/* on its levels already: quantizing moved nothing */
@@ -706,25 +706,25 @@ static void test_quant_e8_scales(void **state)
 	    {0.0f, -10, 0.0f},
 	};
 	for (size_t i = 0; i < sizeof r / sizeof r[0]; i++)
-		assert_float_equal(pass_e8_round(r[i].s, r[i].e0), r[i].want, 0);
-	assert_int_equal(pass_e8_base(1.8f), -15); /* [1, 2) is the top octave */
-	assert_int_equal(pass_e8_base(2.0f), -14);
+		assert_float_equal(pass_ecode_round(r[i].s, r[i].e0, PASS_E8_MB), r[i].want, 0);
+	assert_int_equal(pass_ecode_base(1.8f), -15); /* [1, 2) is the top octave */
+	assert_int_equal(pass_ecode_base(2.0f), -14);
 	/* storage: one base for all, the least one; 2^e itself is code 16 */
 	float sc[3] = {0.296875f, 0.0f, 1.9375f};
 	ir_quant q = {.scale = sc, .nchan = 3, .bits = 2};
 	int e0 = 0;
-	assert_true(pass_quant_scales_e8(&q, &e0));
+	assert_true(pass_quant_scales_ecode(&q, PASS_E8_MB, &e0));
 	assert_int_equal(e0, -2);
 	sc[1] = 0.25f; /* 2^-2 exactly: the base goes one octave down */
-	assert_true(pass_quant_scales_e8(&q, &e0));
+	assert_true(pass_quant_scales_ecode(&q, PASS_E8_MB, &e0));
 	assert_int_equal(e0, -3);
 	sc[1] = 0x1p-20f; /* 20 octaves apart */
-	assert_false(pass_quant_scales_e8(&q, NULL));
+	assert_false(pass_quant_scales_ecode(&q, PASS_E8_MB, NULL));
 	sc[1] = 0.3f; /* finer than 4 mantissa bits */
-	assert_false(pass_quant_scales_e8(&q, NULL));
+	assert_false(pass_quant_scales_ecode(&q, PASS_E8_MB, NULL));
 	float neg[2] = {-0.25f, -0.5f};
 	ir_quant qn = {.scale = neg, .nchan = 2, .bits = 2};
-	assert_false(pass_quant_scales_e8(&qn, NULL));
+	assert_false(pass_quant_scales_ecode(&qn, PASS_E8_MB, NULL));
 	/* quantize: e8 at 2 bits, fp16 at 8, exact f32 when asked */
 	enum { C = 6, K = 9 };
 	float w[C * K];
@@ -740,14 +740,14 @@ static void test_quant_e8_scales(void **state)
 		pass_qspec_default(&sp);
 		sp.bits = mode == 1 ? 8 : mode == 3 ? 4 : 2;
 		sp.calib = PASS_CALIB_MSE;
-		sp.byte_scales = true;
+		sp.scale_mb = PASS_E8_MB;
 		sp.f32_scales = mode == 2;
 		ir_quant qq;
 		float dq[C * K];
 		diag_sink d;
 		diag_sink_init_capture(&d);
 		assert_int_equal(pass_quantize(w, &s, &sp, NULL, &qq, dq, NULL, &d), 0);
-		assert_int_equal(pass_quant_scales_e8(&qq, &e0), mode == 0);
+		assert_int_equal(pass_quant_scales_ecode(&qq, PASS_E8_MB, &e0), mode == 0);
 		if (mode == 1 || mode == 3)
 			assert_true(pass_quant_scales_f16(&qq));
 		pass_quant_free(&qq);
@@ -760,17 +760,118 @@ static void test_quant_e8_scales(void **state)
 	pass_qspec sp;
 	pass_qspec_default(&sp);
 	sp.bits = 2;
-	sp.byte_scales = true;
+	sp.scale_mb = PASS_E8_MB;
 	ir_quant qw;
 	float dqw[C * K];
 	diag_sink dw;
 	diag_sink_init_capture(&dw);
 	assert_int_equal(pass_quantize(w, &s, &sp, NULL, &qw, dqw, NULL, &dw), 0);
-	assert_false(pass_quant_scales_e8(&qw, NULL));
+	assert_false(pass_quant_scales_ecode(&qw, PASS_E8_MB, NULL));
 	assert_true(pass_quant_scales_f16(&qw));
 	assert_true(qw.scale[4] > 0 && qw.scale[4] < 1e-3f);
 	pass_quant_free(&qw);
 	diag_sink_fini(&dw);
+}
+
+/* Scale codes of 12 bits (e12, the default at 2 bits or fewer) and biases
+ * of 12 bits (b12): the rules (nearest, ties to even, clamped to the
+ * codes; b12 flushes below its least code to 0 or that code), the codes,
+ * the storage predicates, what quantize gives and what the size report
+ * counts.  The expected values come from Python's exact arithmetic
+ * (fractions.Fraction over every code), not from this code. */
+static void test_quant_e12_b12(void **state)
+{
+	(void)state;
+	static const struct { float s; int e0; float want; } e12[] = {
+	    {0.3f, -15, 0x1.33p-2f},
+	    {1.001953125f, -15, 1.0f},          /* a tie: to the even code */
+	    {1.005859375f, -15, 0x1.02p+0f},    /* a tie: to the even code */
+	    {0x1p-15f, -15, 0x1.01p-15f},       /* code 0 is zero: up to code 1 */
+	    {1e-9f, -15, 0x1.01p-15f},          /* below the range */
+	    {100.0f, -15, 0x1.ffp+0f},          /* above it: code 4095 */
+	    {0.1f, -10, 0x1.9ap-4f},
+	    {0.0f, -10, 0.0f},
+	};
+	for (size_t i = 0; i < sizeof e12 / sizeof e12[0]; i++)
+		assert_float_equal(pass_ecode_round(e12[i].s, e12[i].e0, PASS_E12_MB), e12[i].want, 0);
+	static const struct { float x; int e0; float want; } b12[] = {
+	    {-0.3f, -15, -0x1.34p-2f},
+	    {0x1.333334p-16f, -15, 0x1.02p-15f}, /* over half the least code: up to it */
+	    {0x1.99999ap-17f, -15, 0.0f},        /* under half: to 0 */
+	    {-0x1.333334p-16f, -15, -0x1.02p-15f},
+	    {1.999f, -15, 0x1.fep+0f},           /* above the range: the largest code */
+	    {0.1f, -10, 0x1.9ap-4f},
+	    {-0x1.02p+0f, -15, -0x1.02p+0f},     /* a code's value: itself */
+	    {0x1.03p+0f, -15, 0x1.04p+0f},       /* a tie: to the even code */
+	};
+	for (size_t i = 0; i < sizeof b12 / sizeof b12[0]; i++) {
+		float r = pass_bias_b12_round(b12[i].x, b12[i].e0);
+		assert_memory_equal(&r, &b12[i].want, sizeof r);
+	}
+	float r = pass_bias_b12_round(-0.0f, -15), z = 0.0f;
+	assert_memory_equal(&r, &z, sizeof r); /* +0, not -0 */
+	assert_true(isnan(pass_bias_b12_round(NAN, -15)));
+	assert_true(isinf(pass_bias_b12_round(-INFINITY, -15)));
+	/* codes: (exponent - base) << mb | mantissa, the sign as bit 11 */
+	assert_int_equal(pass_ecode(-0x1.34p-2f, -15, PASS_B12_MB), 2048u + 13 * 128 + 26);
+	assert_int_equal(pass_ecode(0x1.33p-2f, -15, PASS_E12_MB), 13 * 256 + 51);
+	assert_int_equal(pass_ecode(0.0f, -15, PASS_E12_MB), 0u);
+	/* storage: one base for all, signs only where asked, no -0 */
+	float bd[3] = {-0x1.34p-2f, 0.0f, 1.5f};
+	int e0 = 0;
+	assert_true(pass_ecode_fits(bd, 3, PASS_B12_MB, true, &e0));
+	assert_int_equal(e0, -2);
+	assert_false(pass_ecode_fits(bd, 3, PASS_B12_MB, false, NULL));
+	bd[1] = -0.0f;
+	assert_false(pass_ecode_fits(bd, 3, PASS_B12_MB, true, NULL));
+	bd[1] = 0x1.35p-2f; /* finer than 7 mantissa bits */
+	assert_false(pass_ecode_fits(bd, 3, PASS_B12_MB, true, NULL));
+	assert_true(pass_ecode_fits(bd, 3, PASS_E12_MB, true, NULL));
+	/* quantize at 2 bits as qgtc's defaults say: e12 scales and b12
+	 * biases; at 4 bits fp16 for both; the size report's bytes */
+	enum { OC = 6 };
+	size_t tot[3];
+	for (int mode = 0; mode < 3; mode++) { /* 2 bits, 4 bits, 2 bits --bias-dtype f32 */
+		ir_graph *g = ir_graph_create("e12");
+		ir_shape xs = S4(1, 2, 5, 5), bs = S1(OC), ws = S4(OC, 2, 3, 3);
+		ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &xs);
+		ir_graph_add_input(g, x);
+		const float bias[OC] = {0.1f, -0.3f, 2e-7f, 1.7f, -2e-5f, 0.0f};
+		ir_value *b = ir_graph_add_const(g, "b", IR_DT_F32, &bs, bias);
+		ir_value *w = rconst(g, "w", ws, -1, 1);
+		ir_value *in3[3] = {x, w, b};
+		ir_value *y = ir_graph_add_value(g, "y", IR_DT_F32, NULL);
+		ir_graph_add_node(g, IR_OP_CONV, "conv", 3, in3, 1, &y);
+		ir_graph_add_output(g, y);
+		diag_sink d;
+		diag_sink_init_capture(&d);
+		pass_quant_options qo = {.bits = mode == 1 ? 4 : 2, .scheme = IR_QS_AFFINE, .scale_mb = PASS_E12_MB,
+		                         .b12_biases = mode != 2, .f32_biases = mode == 2};
+		pass_options po = {.quant = &qo};
+		assert_int_equal(pass_run_pipeline(g, "shapes,quantize,bitpack", &po, &d), 0);
+		const ir_value *nb = g->nodes[0]->in[2];
+		const float *got = nb->data;
+		int be = 0;
+		if (mode == 0) {
+			assert_true(pass_quant_scales_ecode(w->quant, PASS_E12_MB, NULL));
+			assert_int_equal(pass_bias_dtype(g, nb, &be), PASS_BIAS_B12);
+			int q0 = pass_ecode_base(1.7f * (1 + 1.0f / 128)); /* the largest, plus room */
+			for (int c = 0; c < OC; c++)
+				assert_float_equal(got[c], pass_bias_b12_round(bias[c], q0), 0);
+			assert_float_equal(got[2], 0.0f, 0);    /* 2^-22: under the 16 octaves */
+			assert_float_equal(got[4], -0x1.02p-15f, 0); /* over half the least code: kept as it */
+		} else if (mode == 1) {
+			assert_false(pass_quant_scales_ecode(w->quant, PASS_E12_MB, NULL));
+			assert_true(pass_quant_scales_f16(w->quant));
+			assert_int_equal(pass_bias_dtype(g, nb, NULL), PASS_BIAS_F16);
+		} else {
+			assert_int_equal(pass_bias_dtype(g, nb, NULL), PASS_BIAS_F32);
+		}
+		tot[mode] = pass_quant_total_bytes(g, NULL);
+		ir_graph_destroy(g);
+		diag_sink_fini(&d);
+	}
+	assert_int_equal(tot[2] - tot[0], 4 * OC - (12 * OC + 7) / 8); /* b12: 12 bits a bias */
 }
 
 /* Biases of quantized float layers in half precision: the rounding rule
@@ -812,16 +913,16 @@ static void test_quant_f16_biases(void **state)
 		const ir_value *nb = n->in[2];
 		const float *got = nb->data;
 		assert_memory_equal(b->data, bias, sizeof bias); /* the output keeps its values */
-		assert_false(pass_bias_f16(g, b));
+		assert_int_equal(pass_bias_dtype(g, b, NULL), PASS_BIAS_F32);
 		if (mode == 0) {
 			assert_ptr_not_equal(nb, b);
 			for (int c = 0; c < OC; c++)
 				assert_float_equal(got[c], pass_bias_round(bias[c]), 0);
 			assert_float_equal(got[2], 0.0f, 0);
-			assert_true(pass_bias_f16(g, nb));
+			assert_int_equal(pass_bias_dtype(g, nb, NULL), PASS_BIAS_F16);
 		} else {
 			assert_ptr_equal(nb, b);
-			assert_false(pass_bias_f16(g, nb));
+			assert_int_equal(pass_bias_dtype(g, nb, NULL), PASS_BIAS_F32);
 		}
 		ir_graph_destroy(g);
 		diag_sink_fini(&d);
@@ -922,6 +1023,7 @@ int main(void)
 	    cmocka_unit_test(test_quant_bias_correction_means),
 	    cmocka_unit_test(test_quant_f16_biases),
 	    cmocka_unit_test(test_quant_e8_scales),
+	    cmocka_unit_test(test_quant_e12_b12),
 	    cmocka_unit_test(test_quant_bitpack_layout),
 	    cmocka_unit_test(test_quant_bitpack_round_trip),
 	};
