@@ -399,15 +399,30 @@ lo = t[\"quantized_params\"] * b / 8
 sys.exit(not (r[\"layers\"] and all(l[\"bits\"] == b for l in r[\"layers\"])
               and lo <= t[\"packed_weight_bytes\"] <= 1.05 * lo + 64))" "$T/rs.json" $want'
 done
-# Low-bit parameters: at 2 bits the scales take one byte a channel (e8) and
-# the biases of quantized layers two (fp16); --scale-dtype f16 and
+# Low-bit parameters: at 2 bits the scales take 12 bits a channel (e12,
+# the default) or one byte (e8) and the biases of quantized layers 12 bits
+# (b12, the default) or two bytes (fp16); --scale-dtype f16 and
 # --bias-dtype f32 keep the wider forms, and the report and the object
 # agree on the bytes saved.
-for dt in "e8 f16" "f16 f16" "f16 f32"; do
+for dt in "e12 b12" "e8 f16" "f16 f16" "f16 f32"; do
 	set -- $dt
-	q "$FASHION" -b 2 --scale-dtype "$1" --bias-dtype "$2" --target armv7em --report-json "$T/p_$1_$2.json" -o "$T/p_$1_$2.o"
+	q "$FASHION" -b 2 --scale-dtype "$1" --bias-dtype "$2" --target armv7em --name p --report-json "$T/p_$1_$2.json" -o "$T/p_$1_$2.o"
 	[ $rc -eq 0 ] || bad "-b 2 --scale-dtype $1 --bias-dtype $2 compiles"
 done
+q "$FASHION" -b 2 --target armv7em --name p -o "$T/p_default.o"
+check "at 2 bits the defaults are e12 scales and b12 biases" cmp "$T/p_default.o" "$T/p_e12_b12.o"
+check "at 2 bits: e12 scales and b12 biases take 12 bits a channel, as the report and the object count them" \
+	/usr/bin/python3 -c "
+import json, sys
+def r(k):
+    j = json.load(open(sys.argv[1] + '/p_' + k + '.json'))
+    return j['totals'], j['object']['rodata'], [l['channels'] for l in j['layers']]
+(d, rd, chs), (b, rb, _) = r('e12_b12'), r('f16_f16')
+c12 = sum((12 * c + 7) // 8 for c in chs)
+saved = sum(2 * c for c in chs) - c12
+ok = (b['qparam_bytes'] - d['qparam_bytes'] == saved and d['float_param_bytes'] == c12
+      and b['float_param_bytes'] - d['float_param_bytes'] == saved and abs((rb - rd) - 2 * saved) <= 16)
+sys.exit(not ok)" "$T"
 check "at 2 bits: scales in one byte a channel and biases in two, as the report and the object count them" \
 	/usr/bin/python3 -c "
 import json, sys
