@@ -185,7 +185,9 @@ bool pass_quant_zp_packable(const ir_quant *q);
  *     pass_bias_b12_round gives the nearest such value: relative error at
  *     most 2^-8 within the 16 octaves below the largest, and |x| below
  *     them goes to the nearer of 0 and the least code (absolute error at
- *     most 2^e0, 2^-15 of the largest);
+ *     most 2^e0, 2^-15 of the largest).  Quantize takes b12 for a tensor
+ *     only where no value fp16 would keep lies below the least code (an
+ *     outlier channel would flush the others' biases), else fp16;
  *   - else to fp16: pass_bias_round gives the nearest fp16 normal number
  *     or +0 (|x| below 2^-14 goes to the nearer of 0 and +-2^-14; above
  *     fp16's range x is returned unchanged), relative error at most 2^-11.

@@ -476,7 +476,9 @@ typedef struct target {
 
 /* The biases of the layers quantized here, rounded to b12 at
  * PASS_CODED_MAX_BITS bits or fewer under --bias-dtype b12
- * (pass_bias_b12_round, 12 bits each), else to half precision
+ * (pass_bias_b12_round, 12 bits each) where that flushes no bias that
+ * fp16 keeps (one below the least code of its 16 octaves), else to half
+ * precision
  * (pass_bias_round, 2 bytes), so that the backend stores them so
  * (pass_bias_dtype), unless --bias-dtype f32 or the activations are to be
  * integers (quantize-act makes the biases i32 at s_x * s_w from the f32
@@ -501,6 +503,12 @@ static int round_biases(ir_graph *g, const target *T, int nt, const pass_quant_o
 			big = fmaxf(big, fabsf(od[i]));
 		bool b12 = qo->b12_biases && T[t].spec.bits <= PASS_CODED_MAX_BITS && big > 0 && isfinite(big);
 		int e0 = b12 ? pass_ecode_base(big * (1 + 1.0f / (1 << PASS_B12_MB))) : 0; /* room for rounding up */
+		/* b12 only where its 16 octaves lose no bias that fp16 keeps:
+		 * one outlier channel (a BN-folded bias of 1e4) would otherwise
+		 * flush the others' to 0 */
+		float least = ldexpf(1.0f + 1.0f / (1 << PASS_B12_MB), e0);
+		for (int64_t i = 0; b12 && i < k; i++)
+			b12 = !(fabsf(od[i]) < least && pass_bias_round(od[i]) != 0);
 		for (int64_t i = 0; i < k; i++)
 			nb[i] = b12 ? pass_bias_b12_round(od[i], e0) : pass_bias_round(od[i]);
 		if (ir_value_use_count(g, b) > 1) {

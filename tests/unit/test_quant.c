@@ -830,13 +830,15 @@ static void test_quant_e12_b12(void **state)
 	/* quantize at 2 bits as qgtc's defaults say: e12 scales and b12
 	 * biases; at 4 bits fp16 for both; the size report's bytes */
 	enum { OC = 6 };
-	size_t tot[3];
-	for (int mode = 0; mode < 3; mode++) { /* 2 bits, 4 bits, 2 bits --bias-dtype f32 */
+	size_t tot[4];
+	for (int mode = 0; mode < 4; mode++) { /* 2 bits, 4 bits, 2 bits --bias-dtype f32, an outlier */
 		ir_graph *g = ir_graph_create("e12");
 		ir_shape xs = S4(1, 2, 5, 5), bs = S1(OC), ws = S4(OC, 2, 3, 3);
 		ir_value *x = ir_graph_add_value(g, "x", IR_DT_F32, &xs);
 		ir_graph_add_input(g, x);
-		const float bias[OC] = {0.1f, -0.3f, 2e-7f, 1.7f, -2e-5f, 0.0f};
+		float bias[OC] = {0.1f, -0.3f, 2e-7f, 1.7f, -2e-5f, 0.0f};
+		if (mode == 3)
+			bias[3] = 1e4f; /* 0.1 lies 17 octaves below: b12 would flush it */
 		ir_value *b = ir_graph_add_const(g, "b", IR_DT_F32, &bs, bias);
 		ir_value *w = rconst(g, "w", ws, -1, 1);
 		ir_value *in3[3] = {x, w, b};
@@ -864,8 +866,13 @@ static void test_quant_e12_b12(void **state)
 			assert_false(pass_quant_scales_ecode(w->quant, PASS_E12_MB, NULL));
 			assert_true(pass_quant_scales_f16(w->quant));
 			assert_int_equal(pass_bias_dtype(g, nb, NULL), PASS_BIAS_F16);
-		} else {
+		} else if (mode == 2) {
 			assert_int_equal(pass_bias_dtype(g, nb, NULL), PASS_BIAS_F32);
+		} else { /* the tensor keeps fp16: each bias as pass_bias_round gives it */
+			assert_int_equal(pass_bias_dtype(g, nb, NULL), PASS_BIAS_F16);
+			for (int c = 0; c < OC; c++)
+				assert_float_equal(got[c], pass_bias_round(bias[c]), 0);
+			assert_true(pass_quant_scales_ecode(w->quant, PASS_E12_MB, NULL));
 		}
 		tot[mode] = pass_quant_total_bytes(g, NULL);
 		ir_graph_destroy(g);
