@@ -1271,20 +1271,13 @@ static int gemm_tables(be_fn *f, const ir_node *n, ci_job *j)
 		qb--;
 	j->P[IP_QB] = qb;
 	int64_t cb = j->colbytes = R4 * (2 * TP * qb + 4); /* the columns, then the offsets */
-	j->cols = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)cb), "ccol");
-	LLVMSetAlignment(j->cols, 8);
+	j->cols = be_scratch(f, LLVMArrayType2(f->i8, (uint64_t)cb), 8, "ccol");
 	rc = 0;
 done:
 	free(wp);
 	free(sg);
 	free(bb);
 	return rc;
-}
-
-static void lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size)
-{
-	LLVMValueRef args[2] = {LLVMConstInt(f->i64, (unsigned long long)size, 0), p};
-	be_intr(f, start ? "llvm.lifetime.start" : "llvm.lifetime.end", &f->ptr, 1, args, 2);
 }
 
 int be_l_compact_int(be_fn *f, const ir_node *n)
@@ -1365,8 +1358,7 @@ int be_l_compact_int(be_fn *f, const ir_node *n)
 		kind = K_DW;
 		P[IP_BH] = bh, P[IP_BW] = bw;
 		int64_t pb = (bh * bw + 1) / 2 * 4;
-		j->cols = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)pb), "cdw");
-		LLVMSetAlignment(j->cols, 4);
+		j->cols = be_scratch(f, LLVMArrayType2(f->i8, (uint64_t)pb), 4, "cdw");
 		j->colbytes = pb;
 	}
 	rc = -1;
@@ -1409,10 +1401,10 @@ int be_l_compact_int(be_fn *f, const ir_node *n)
 	LLVMValueRef desc = be_opaque_const(f, gname, LLVMConstStructInContext(f->ctx, el, ID_COUNT, 0), 0);
 	LLVMValueRef args[4] = {desc, x, y, j->cols ? j->cols : null};
 	if (j->cols)
-		lifetime(f, true, j->cols, j->colbytes);
+		be_lifetime(f, true, j->cols, j->colbytes);
 	LLVMBuildCall2(f->b, kernel_type(f), f->icompact[ki], args, 4, "");
 	if (j->cols)
-		lifetime(f, false, j->cols, j->colbytes);
+		be_lifetime(f, false, j->cols, j->colbytes);
 	rc = 0;
 done:
 	free(j->codes);

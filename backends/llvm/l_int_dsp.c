@@ -79,6 +79,11 @@ static LLVMValueRef xtb16_ror8(be_fn *f, LLVMValueRef x, bool u8)
 
 void be_lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size)
 {
+	LLVMValueRef base = p;
+	while (LLVMIsAGetElementPtrInst(base))
+		base = LLVMGetOperand(base, 0);
+	if (!LLVMIsAAllocaInst(base)) /* scratch in the arena (be_scratch) */
+		return;
 	LLVMValueRef args[2] = {LLVMConstInt(f->i64, (unsigned long long)size, 0), p};
 	be_intr(f, start ? "llvm.lifetime.start" : "llvm.lifetime.end", &f->ptr, 1, args, 2);
 }
@@ -1458,8 +1463,7 @@ static void make_cols(be_fn *f, dsp_job *j)
 		return;
 	LLVMTypeRef et = col_type(f, j);
 	int64_t esz = j->simd ? 1 : 2;
-	LLVMValueRef buf = be_entry_alloca(f, LLVMArrayType2(f->i8, (uint64_t)col_bytes(j)), "dcol");
-	LLVMSetAlignment(buf, j->simd ? 16 : 8);
+	LLVMValueRef buf = be_scratch(f, LLVMArrayType2(f->i8, (uint64_t)col_bytes(j)), j->simd ? 16 : 8, "dcol");
 	be_lifetime(f, true, buf, col_bytes(j));
 	for (int k = 0; k < col_count(j); k++) {
 		j->col[k] = gep8(f, buf, k * j->R4 * esz);
@@ -1971,8 +1975,7 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	if (!wt || !bt)
 		goto done;
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
-	LLVMValueRef plane = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(ph * pw)), "dwplane");
-	LLVMSetAlignment(plane, 4);
+	LLVMValueRef plane = be_scratch(f, LLVMArrayType2(i16, (uint64_t)(ph * pw)), 4, "dwplane");
 	be_lifetime(f, true, plane, ph * pw * 2);
 	if (band) { /* the left and right columns of every band row */
 		int64_t bin[2] = {ph, in[1]}, bpb[2] = {0, pb[1]};
@@ -2020,8 +2023,7 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	             nw == 6 && out[1] >= 2 && out[1] <= 1024 && 2 * pw * 2 + 8 <= 4095;
 	LLVMValueRef rowbuf = NULL;
 	if (pairs) {
-		rowbuf = be_entry_alloca(f, LLVMArrayType2(f->i32, (uint64_t)out[1]), "dwrow");
-		LLVMSetAlignment(rowbuf, 8);
+		rowbuf = be_scratch(f, LLVMArrayType2(f->i32, (uint64_t)out[1]), 8, "dwrow");
 	}
 	/* channels of both kinds, r >= 1 and r = 0 (ternary and binary
 	 * layers' multipliers of 0.5 and more): per channel a branch between
@@ -2260,8 +2262,7 @@ static int simd_direct(be_fn *f, const ir_node *n)
 		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wq, (size_t)(M * C * KK + 16), 1), 16);
 	LLVMValueRef bt = be_table_i32(f, bias, M);
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
-	LLVMValueRef planes = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)(C * psize)), "convplanes");
-	LLVMSetAlignment(planes, 16);
+	LLVMValueRef planes = be_scratch(f, LLVMArrayType2(i16, (uint64_t)(C * psize)), 16, "convplanes");
 	be_lifetime(f, true, planes, C * psize * 2);
 	be_loop ln, lc, lh;
 	LLVMValueRef nb = be_loop_begin(f, &ln, N);
@@ -2400,8 +2401,7 @@ static int simd_depthwise(be_fn *f, const ir_node *n)
 		f, name, LLVMConstStringInContext2(f->ctx, (const char *)wq, (size_t)(C * 16) * sizeof *wq, 1), 16);
 	LLVMValueRef bt = be_table_i32(f, bias, C);
 	LLVMValueRef x = be_ptr(f, xv), y = be_ptr(f, n->out[0]);
-	LLVMValueRef plane = be_entry_alloca(f, LLVMArrayType2(i16, (uint64_t)psize), "dwplane");
-	LLVMSetAlignment(plane, 16);
+	LLVMValueRef plane = be_scratch(f, LLVMArrayType2(i16, (uint64_t)psize), 16, "dwplane");
 	be_lifetime(f, true, plane, psize * 2);
 	dw_plane_border(f, in, pb, ph, pw, plane, o.k.zx);
 	be_loop ln, lc, lh;

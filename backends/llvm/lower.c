@@ -173,6 +173,89 @@ LLVMValueRef be_entry_alloca(be_fn *f, LLVMTypeRef ty, const char *name)
 	return a;
 }
 
+/* The arena bytes [*lo, *hi) of buffer m (a root: its value's offset is
+ * sub bytes into the buffer, which an in-place depthwise conv's output
+ * starts below), when it is live across node positions [p0, p1]. */
+static bool scratch_buf(const pass_mp_value *m, int p0, int p1, int64_t *lo, int64_t *hi)
+{
+	if (m->kind != MP_ARENA || m->alias >= 0 || m->last < p0 || m->def > p1)
+		return false;
+	int64_t n = m->span > 0 ? m->span : m->bytes;
+	*lo = m->offset - m->sub;
+	*hi = *lo + (n + PASS_MEMPLAN_ALIGN - 1) / PASS_MEMPLAN_ALIGN * PASS_MEMPLAN_ALIGN;
+	return true;
+}
+
+/* Whether [lo, hi) meets a buffer the plan has in the arena across node
+ * positions [p0, p1], or scratch already taken for this node. */
+static bool scratch_clash(const be_fn *f, int p0, int p1, int64_t lo, int64_t hi)
+{
+	const pass_mem_plan *pl = f->plan;
+	for (int i = 0; i < pl->nvalues; i++) {
+		int64_t b, e;
+		if (scratch_buf(&pl->v[i], p0, p1, &b, &e) && lo < e && b < hi)
+			return true;
+	}
+	for (int k = 0; k < f->nscr; k++)
+		if (lo < f->scr[k][1] && f->scr[k][0] < hi)
+			return true;
+	return false;
+}
+
+static LLVMValueRef scratch_alloca(be_fn *f, LLVMTypeRef ty, unsigned align, const char *name)
+{
+	LLVMValueRef a = be_entry_alloca(f, ty, name);
+	if (align)
+		LLVMSetAlignment(a, align);
+	return a;
+}
+
+LLVMValueRef be_scratch(be_fn *f, LLVMTypeRef ty, unsigned align, const char *name)
+{
+	const pass_mem_plan *pl = f->plan;
+	if (f->layer || f->fn != f->body.fn || !f->arena || !pl || f->pos < 0 || !f->npos ||
+	    f->nscr == (int)(sizeof f->scr / sizeof f->scr[0]) || align > PASS_MEMPLAN_ALIGN)
+		return scratch_alloca(f, ty, align, name);
+	int64_t bytes = (int64_t)LLVMABISizeOfType(LLVMGetModuleDataLayout(f->mod), ty);
+	/* the nodes fused into this one so far run inside it: their outputs
+	 * are written while the scratch is in use */
+	int p1 = f->pos;
+	for (int i = 0; i < f->g->nnodes; i++)
+		if (f->fused[i] && f->npos[i] > p1) /* both by node id */
+			p1 = f->npos[i];
+	/* candidate starts: 0 and each occupied range's end, lowest first */
+	int64_t best = -1;
+	for (int i = -1; i < pl->nvalues + f->nscr; i++) {
+		int64_t at = 0;
+		if (i >= pl->nvalues) {
+			at = f->scr[i - pl->nvalues][1];
+		} else if (i >= 0) {
+			int64_t b;
+			if (!scratch_buf(&pl->v[i], f->pos, p1, &b, &at))
+				continue;
+		}
+		at = (at + PASS_MEMPLAN_ALIGN - 1) / PASS_MEMPLAN_ALIGN * PASS_MEMPLAN_ALIGN;
+		if (at + bytes <= pl->arena_size && (best < 0 || at < best) && !scratch_clash(f, f->pos, p1, at, at + bytes))
+			best = at;
+	}
+	if (best < 0 || bytes <= 0)
+		return scratch_alloca(f, ty, align, name);
+	f->scr[f->nscr][0] = best;
+	f->scr[f->nscr][1] = best + bytes;
+	f->nscr++;
+	/* in the entry block, as be_ptr's arena addresses */
+	LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
+	LLVMValueRef t = LLVMGetBasicBlockTerminator(f->entry);
+	if (t)
+		LLVMPositionBuilderBefore(f->b, t);
+	else
+		LLVMPositionBuilderAtEnd(f->b, f->entry);
+	LLVMValueRef off = LLVMConstInt(f->ity, (unsigned long long)best, 0);
+	LLVMValueRef p = LLVMBuildInBoundsGEP2(f->b, f->i8, f->arena, &off, 1, name);
+	LLVMPositionBuilderAtEnd(f->b, cur);
+	return p;
+}
+
 LLVMValueRef be_slot(be_fn *f)
 {
 	return be_entry_alloca(f, f->f32, "acc");
@@ -992,10 +1075,26 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 		LLVMSetInitializer(counts, LLVMConstNull(aty));
 		LLVMSetAlignment(counts, 8);
 	}
+	f->npos = calloc((size_t)g->nnodes + 1, sizeof *f->npos);
+	if (!f->npos) {
+		diag_error(d, NULL, "out of memory");
+		goto out;
+	}
+	for (int i = 0; i < g->nnodes; i++)
+		f->npos[i] = -1;
+	for (int i = 0, np_ = 0; i < g->nnodes; i++) /* by node id, numbered as memplan does */
+		if (!g->nodes[i]->dead) {
+			if (g->nodes[i]->id >= 0 && g->nodes[i]->id < g->nnodes)
+				f->npos[g->nodes[i]->id] = np_;
+			np_++;
+		}
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
+		f->pos = -1;
+		f->nscr = 0;
 		if (n->dead || (n->id >= 0 && n->id < g->nnodes && f->fused[n->id]))
 			continue;
+		f->pos = n->id >= 0 && n->id < g->nnodes ? f->npos[n->id] : -1;
 		bool any = false;
 		for (int k = 0; k < n->nout; k++)
 			if (n->out[k] && plan->v[n->out[k]->id].kind != MP_NONE &&
@@ -1020,6 +1119,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 		if (counts)
 			prof_add(f, prof, counts, i, t0);
 	}
+	f->pos = -1;
 	be_l_compact_int_end(f);
 	/* Outputs not computed straight into their buffer: copy them there. */
 	for (int k = 0; k < nout; k++) {
@@ -1059,6 +1159,8 @@ out:
 	LLVMDisposeBuilder(f->b);
 	free(f->oconst);
 	free(f->fused);
+	free(f->npos);
+	f->npos = NULL;
 	free(f->vptr);
 	free(f->qw);
 	free(f->cst);

@@ -82,6 +82,10 @@ typedef struct be_fn {
 	struct be_oconst *oconst;     /* be_opaque_const's globals so far */
 	int noconst, capoconst;
 	be_site body;                 /* the body's, for addresses made there */
+	int *npos;                    /* per node index: its position in the memory plan */
+	int pos;                      /* the node being lowered's, or -1 */
+	int64_t scr[8][2];            /* be_scratch's arena ranges for that node */
+	int nscr;
 } be_fn;
 
 /* The target's f32 vector lanes (1: scalar FPU) and register count, from
@@ -155,6 +159,15 @@ LLVMValueRef be_fast(LLVMValueRef inst);
 /* A float accumulator slot in the entry block (SROA turns it into SSA). */
 /* An alloca of ty in the function's entry block (builder position kept). */
 LLVMValueRef be_entry_alloca(be_fn *f, LLVMTypeRef ty, const char *name);
+/* Scratch of type ty for the node being lowered (its planes, columns or
+ * packed operands), in the body: bytes of the arena that no buffer
+ * occupies while that node (and any node fused into it) runs, at a
+ * multiple of PASS_MEMPLAN_ALIGN, so that the arena the header states
+ * holds it and the stack does not; where no such gap is large enough, or
+ * outside the body, an entry alloca as be_entry_alloca, aligned to align
+ * (at most PASS_MEMPLAN_ALIGN).  Its contents are undefined on entry;
+ * be_lifetime marks an alloca's life and leaves arena scratch alone. */
+LLVMValueRef be_scratch(be_fn *f, LLVMTypeRef ty, unsigned align, const char *name);
 LLVMValueRef be_slot(be_fn *f);
 /* a < b ? x : y etc. */
 LLVMValueRef be_sel_lt(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef x, LLVMValueRef y);
