@@ -213,7 +213,7 @@ static LLVMValueRef scratch_alloca(be_fn *f, LLVMTypeRef ty, unsigned align, con
 LLVMValueRef be_scratch(be_fn *f, LLVMTypeRef ty, unsigned align, const char *name)
 {
 	const pass_mem_plan *pl = f->plan;
-	if (f->layer || f->fn != f->body.fn || !f->arena || !pl || f->pos < 0 || !f->npos ||
+	if (!f->mcu || f->layer || f->fn != f->body.fn || !f->arena || !pl || f->pos < 0 || !f->npos ||
 	    f->nscr == (int)(sizeof f->scr / sizeof f->scr[0]) || align > PASS_MEMPLAN_ALIGN)
 		return scratch_alloca(f, ty, align, name);
 	int64_t bytes = (int64_t)LLVMABISizeOfType(LLVMGetModuleDataLayout(f->mod), ty);

@@ -71,12 +71,13 @@ elif [ -n "$decl" ] && grep -q "(NET_STACK_SIZE), under 128 B used on the target
 else
 	bad "m4-stack: declared '$decl' B, used '$used' B"
 fi
-# Kernel scratch in the arena (be_scratch): a depthwise conv's bordered
-# plane (42 x 42 i16, 3,528 B) goes into arena bytes no buffer holds
-# while it runs -- here the quantized input's, dead after the first conv,
-# beside the in-place depthwise conv whose output starts a plane below
-# its operand -- so the stack stays far under the plane, and the result
-# stays bit-exact.
+# Kernel scratch in the arena (be_scratch): on the Cortex-M4 a depthwise
+# conv's bordered plane (42 x 42 i16, 3,528 B) goes into arena bytes no
+# buffer holds while it runs -- here the quantized input's, dead after
+# the first conv, beside the in-place depthwise conv whose output starts
+# a plane below its operand -- so the stack stays far under the plane,
+# and the result stays bit-exact (AArch64 keeps its scratch on the
+# stack: bit-exact too).
 cat >"$scratch/dw.qgm" <<'EOF'
 model dwstack(seed=5, init=he)
 input image: f32[batch, 8, 40, 40]
@@ -92,6 +93,7 @@ EOF
 for t in armv7em aarch64; do
 	expect "scratch-$t" 0 "bit-exact on 2/2" "arena: 40,000 B" "validate: ok \(integer code, bit-exact\)" \
 		-- "$scratch/dw.qgm" --target $t -a 8 --calib-data "$scratch/dwc.npy" --limit 2
+	[ $t = armv7em ] || continue
 	st=$(sed -n 's/.*stack: \([0-9,]*\) B (NET_STACK_SIZE).*/\1/p' "$scratch/scratch-$t.out" | tr -d ,)
 	if [ -n "$st" ] && [ "$st" -lt 3528 ]; then
 		echo "ok: scratch-$t stack $st B, under the plane's 3,528"
