@@ -173,6 +173,21 @@ LLVMValueRef be_entry_alloca(be_fn *f, LLVMTypeRef ty, const char *name)
 	return a;
 }
 
+/* Arena byte off, addressed in the entry block (so that it dominates
+ * every use). */
+static LLVMValueRef arena_at(be_fn *f, int64_t off, const char *name)
+{
+	LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
+	LLVMPositionBuilderAtEnd(f->b, f->entry);
+	LLVMValueRef t = LLVMGetBasicBlockTerminator(f->entry);
+	if (t)
+		LLVMPositionBuilderBefore(f->b, t);
+	LLVMValueRef o = LLVMConstInt(f->ity, (unsigned long long)off, 0);
+	LLVMValueRef p = LLVMBuildInBoundsGEP2(f->b, f->i8, f->arena, &o, 1, name);
+	LLVMPositionBuilderAtEnd(f->b, cur);
+	return p;
+}
+
 /* The arena bytes [*lo, *hi) of buffer m (a root: its value's offset is
  * sub bytes into the buffer, which an in-place depthwise conv's output
  * starts below), when it is live across node positions [p0, p1]. */
@@ -243,17 +258,7 @@ LLVMValueRef be_scratch(be_fn *f, LLVMTypeRef ty, unsigned align, const char *na
 	f->scr[f->nscr][0] = best;
 	f->scr[f->nscr][1] = best + bytes;
 	f->nscr++;
-	/* in the entry block, as be_ptr's arena addresses */
-	LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
-	LLVMValueRef t = LLVMGetBasicBlockTerminator(f->entry);
-	if (t)
-		LLVMPositionBuilderBefore(f->b, t);
-	else
-		LLVMPositionBuilderAtEnd(f->b, f->entry);
-	LLVMValueRef off = LLVMConstInt(f->ity, (unsigned long long)best, 0);
-	LLVMValueRef p = LLVMBuildInBoundsGEP2(f->b, f->i8, f->arena, &off, 1, name);
-	LLVMPositionBuilderAtEnd(f->b, cur);
-	return p;
+	return arena_at(f, best, name);
 }
 
 LLVMValueRef be_slot(be_fn *f)
@@ -461,17 +466,9 @@ LLVMValueRef be_ptr(be_fn *f, const ir_value *v)
 	case MP_OUTPUT:
 		p = f->outp[m->index];
 		break;
-	case MP_ARENA: {
-		LLVMValueRef off = LLVMConstInt(f->ity, (unsigned long long)m->offset, 0);
-		LLVMBasicBlockRef cur = LLVMGetInsertBlock(f->b);
-		LLVMPositionBuilderAtEnd(f->b, f->entry);
-		LLVMValueRef t = LLVMGetBasicBlockTerminator(f->entry);
-		if (t)
-			LLVMPositionBuilderBefore(f->b, t);
-		p = LLVMBuildInBoundsGEP2(f->b, f->i8, f->arena, &off, 1, "");
-		LLVMPositionBuilderAtEnd(f->b, cur);
+	case MP_ARENA:
+		p = arena_at(f, m->offset, "");
 		break;
-	}
 	case MP_CONST: {
 		int64_t bytes = m->bytes;
 		char gname[96];
