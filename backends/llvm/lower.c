@@ -201,20 +201,10 @@ static bool scratch_buf(const pass_mp_value *m, int p0, int p1, int64_t *lo, int
 	return true;
 }
 
-/* Whether [lo, hi) meets a buffer the plan has in the arena across node
- * positions [p0, p1], or scratch already taken for this node. */
-static bool scratch_clash(const be_fn *f, int p0, int p1, int64_t lo, int64_t hi)
+static int range_cmp(const void *a, const void *b)
 {
-	const pass_mem_plan *pl = f->plan;
-	for (int i = 0; i < pl->nvalues; i++) {
-		int64_t b, e;
-		if (scratch_buf(&pl->v[i], p0, p1, &b, &e) && lo < e && b < hi)
-			return true;
-	}
-	for (int k = 0; k < f->nscr; k++)
-		if (lo < f->scr[k][1] && f->scr[k][0] < hi)
-			return true;
-	return false;
+	int64_t x = ((const int64_t *)a)[0], y = ((const int64_t *)b)[0];
+	return (x > y) - (x < y);
 }
 
 static LLVMValueRef scratch_alloca(be_fn *f, LLVMTypeRef ty, unsigned align, const char *name)
@@ -238,22 +228,30 @@ LLVMValueRef be_scratch(be_fn *f, LLVMTypeRef ty, unsigned align, const char *na
 	for (int i = 0; i < f->g->nnodes; i++)
 		if (f->fused[i] && f->npos[i] > p1) /* both by node id */
 			p1 = f->npos[i];
-	/* candidate starts: 0 and each occupied range's end, lowest first */
-	int64_t best = -1;
-	for (int i = -1; i < pl->nvalues + f->nscr; i++) {
-		int64_t at = 0;
-		if (i >= pl->nvalues) {
-			at = f->scr[i - pl->nvalues][1];
-		} else if (i >= 0) {
-			int64_t b;
-			if (!scratch_buf(&pl->v[i], f->pos, p1, &b, &at))
-				continue;
-		}
-		at = (at + PASS_MEMPLAN_ALIGN - 1) / PASS_MEMPLAN_ALIGN * PASS_MEMPLAN_ALIGN;
-		if (at + bytes <= pl->arena_size && (best < 0 || at < best) && !scratch_clash(f, f->pos, p1, at, at + bytes))
-			best = at;
+	/* the occupied ranges by start, then the lowest aligned gap */
+	int64_t(*r)[2] = malloc(sizeof *r * (size_t)(pl->nvalues + f->nscr + 1));
+	if (!r || bytes <= 0) {
+		free(r);
+		return scratch_alloca(f, ty, align, name);
 	}
-	if (best < 0 || bytes <= 0)
+	int n = 0;
+	for (int i = 0; i < pl->nvalues; i++)
+		if (scratch_buf(&pl->v[i], f->pos, p1, &r[n][0], &r[n][1]))
+			n++;
+	for (int k = 0; k < f->nscr; k++, n++)
+		r[n][0] = f->scr[k][0], r[n][1] = f->scr[k][1];
+	qsort(r, (size_t)n, sizeof *r, range_cmp);
+	int64_t best = -1, at = 0;
+	for (int k = 0; k <= n && best < 0; k++) {
+		at = (at + PASS_MEMPLAN_ALIGN - 1) / PASS_MEMPLAN_ALIGN * PASS_MEMPLAN_ALIGN;
+		int64_t end = k < n ? r[k][0] : pl->arena_size;
+		if (at + bytes <= end && at + bytes <= pl->arena_size)
+			best = at;
+		else if (k < n && r[k][1] > at)
+			at = r[k][1];
+	}
+	free(r);
+	if (best < 0)
 		return scratch_alloca(f, ty, align, name);
 	f->scr[f->nscr][0] = best;
 	f->scr[f->nscr][1] = best + bytes;
