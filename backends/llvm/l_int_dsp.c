@@ -1920,7 +1920,9 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	int rc = -1;
 	int32_t *wq = NULL, *bias = NULL;
 	char *tb = NULL;   /* the taps as bytes, when they fit (fits8) */
+	uint32_t *tw = NULL; /* or a channel's taps in one word (packed) */
 	bool fits8 = true;
+	int32_t vmin = 0, vmax = 0;
 	if (be_iop_init(f, n, &o))
 		goto done;
 	int64_t npair = dil[1] == 1 ? k[1] / 2 : 0, nsingle = k[1] - 2 * npair;
@@ -1948,6 +1950,8 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 				sum += (uint32_t)v;
 				tb[c * KK + kh * k[1] + kw] = (char)v;
 				fits8 = fits8 && v >= -128 && v <= 127;
+				vmin = v < vmin ? v : vmin;
+				vmax = v > vmax ? v : vmax;
 				if (kw < 2 * npair) {
 					uint32_t *pr = (uint32_t *)&wc[kh * npair + kw / 2];
 					if (kw % 2 == 0)
@@ -1963,14 +1967,36 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	LLVMBuilderRef b = f->b;
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx), oty = be_dt_type(f, o.odt);
 	/* taps that fit i8, in registers (nw below): one byte each in flash
-	 * (tb), widened and paired per channel (wreg below); else the i32
-	 * words */
+	 * (tb), widened and paired per channel (wreg below); where a
+	 * channel's taps fit one word as fb-bit signed fields (2- and 1-bit
+	 * weights' 3x3 taps: 27 bits), that word (tw), a field taken out by
+	 * a signed bit-field extract (SBFX) each; else the i32 words */
 	int nw = per < 64 ? (int)per : 0;
 	bool bytes = nw > 0 && fits8;
+	int fb = 2;
+	while (fb < 8 && (vmin < -(1 << (fb - 1)) || vmax > (1 << (fb - 1)) - 1))
+		fb++;
+	bool packed = bytes && KK > 4 && KK * fb <= 32 && (tw = calloc((size_t)C, sizeof *tw));
+	for (int64_t c = 0; packed && c < C; c++)
+		for (int64_t i = 0; i < KK; i++)
+			tw[c] |= ((uint32_t)(int32_t)tb[c * KK + i] & ((1u << fb) - 1)) << (fb * i);
 	char name[64];
 	snprintf(name, sizeof name, "%s.dwb", f->name);
-	LLVMValueRef wt = bytes ? be_opaque_const(f, name, LLVMConstStringInContext2(f->ctx, tb, (size_t)(C * KK), 1), 4)
-	                        : be_table_i32(f, wq, C * per);
+	LLVMValueRef wt;
+	if (packed) {
+		LLVMValueRef *el = malloc(sizeof *el * (size_t)C);
+		if (!el) {
+			diag_error(f->d, NULL, "out of memory");
+			goto done;
+		}
+		for (int64_t c = 0; c < C; c++)
+			el[c] = LLVMConstInt(f->i32, tw[c], 0);
+		wt = be_opaque_const(f, name, LLVMConstArray2(f->i32, el, (uint64_t)C), 4);
+		free(el);
+	} else {
+		wt = bytes ? be_opaque_const(f, name, LLVMConstStringInContext2(f->ctx, tb, (size_t)(C * KK), 1), 4)
+		           : be_table_i32(f, wq, C * per);
+	}
 	LLVMValueRef bt = be_table_i32(f, bias, C);
 	if (!wt || !bt)
 		goto done;
@@ -1994,8 +2020,10 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	if (bytes) { /* the layout above from channel c's KK bytes */
 		LLVMValueRef tap[64], cb = be_mul(f, c, KK);
 		LLVMValueRef wc = LLVMBuildInBoundsGEP2(b, f->i8, wt, &cb, 1, "");
+		LLVMValueRef word = packed ? be_ld_t(f, f->i32, wt, c) : NULL;
 		for (int64_t i = 0; i < KK; i++)
-			tap[i] = LLVMBuildSExt(b, LLVMBuildLoad2(b, f->i8, gep8(f, wc, i), ""), f->i32, "");
+			tap[i] = packed ? LLVMBuildAShr(b, LLVMBuildShl(b, word, c32(f, 32 - fb * (i + 1)), ""), c32(f, 32 - fb), "")
+			                : LLVMBuildSExt(b, LLVMBuildLoad2(b, f->i8, gep8(f, wc, i), ""), f->i32, "");
 		for (int64_t kh = 0; kh < k[0]; kh++) {
 			for (int64_t pi = 0; pi < npair; pi++) {
 				LLVMValueRef lo = LLVMBuildAnd(b, tap[kh * k[1] + 2 * pi], c32(f, 0xffff), "");
@@ -2065,6 +2093,7 @@ done:
 	free(wq);
 	free(bias);
 	free(tb);
+	free(tw);
 	be_iop_free(&o);
 	return rc;
 }
