@@ -508,6 +508,34 @@ typedef struct bin_st {
 	bool same;                                  /* no broadcasting at all */
 } bin_st;
 
+/* s's geometry for n (output 0 from inputs 0 and 1). */
+static void bin_geom(const ir_node *n, bin_st *s)
+{
+	const ir_shape *ys = &n->out[0]->shape;
+	s->rank = ys->rank;
+	for (int i = 0; i < ys->rank; i++)
+		s->yd[i] = ys->d[i];
+	ir_bcast_strides(ys->rank, n->in[0]->shape.rank, n->in[0]->shape.d, 1, s->sa);
+	ir_bcast_strides(ys->rank, n->in[1]->shape.rank, n->in[1]->shape.d, 1, s->sb);
+	s->same = ir_shape_eq(&n->in[0]->shape, ys) && ir_shape_eq(&n->in[1]->shape, ys);
+}
+
+/* The next output position: idx (row-major) and the two inputs' offsets
+ * oa, ob moved on by one. */
+static void bin_next(const bin_st *s, int64_t *idx, int64_t *oa, int64_t *ob)
+{
+	for (int d = s->rank - 1; d >= 0; d--) {
+		idx[d]++;
+		*oa += s->sa[d];
+		*ob += s->sb[d];
+		if (idx[d] < s->yd[d])
+			return;
+		*oa -= s->sa[d] * idx[d];
+		*ob -= s->sb[d] * idx[d];
+		idx[d] = 0;
+	}
+}
+
 static int add_fwd(qgt_trainer *t, qgt_exec *e)
 {
 	ir_node *n = e->n;
@@ -563,16 +591,7 @@ static int bin_bwd(qgt_trainer *t, qgt_exec *e)
 			da[oa] += ga;
 		if (db)
 			db[ob] += gb;
-		for (int d = s->rank - 1; d >= 0; d--) {
-			idx[d]++;
-			oa += s->sa[d];
-			ob += s->sb[d];
-			if (idx[d] < s->yd[d])
-				break;
-			oa -= s->sa[d] * idx[d];
-			ob -= s->sb[d] * idx[d];
-			idx[d] = 0;
-		}
+		bin_next(s, idx, &oa, &ob);
 	}
 	return 0;
 }
@@ -585,13 +604,7 @@ static int plan_binary(qgt_trainer *t, qgt_exec *e)
 	bin_st *s = qgt_plan_alloc(t, sizeof *s);
 	if (!s)
 		return -1;
-	const ir_shape *ys = &n->out[0]->shape;
-	s->rank = ys->rank;
-	for (int i = 0; i < ys->rank; i++)
-		s->yd[i] = ys->d[i];
-	ir_bcast_strides(ys->rank, n->in[0]->shape.rank, n->in[0]->shape.d, 1, s->sa);
-	ir_bcast_strides(ys->rank, n->in[1]->shape.rank, n->in[1]->shape.d, 1, s->sb);
-	s->same = ir_shape_eq(&n->in[0]->shape, ys) && ir_shape_eq(&n->in[1]->shape, ys);
+	bin_geom(n, s);
 	if (s->same && n->op == IR_OP_ADD)
 		e->fwd = add_fwd;
 	e->st = s;
@@ -642,16 +655,7 @@ static int pow_bwd(qgt_trainer *t, qgt_exec *e)
 			da[oa] += dy[i] * cv * powf(av, cv - 1.0f);
 		if (dc && av > 0)
 			dc[oc] += dy[i] * y[i] * logf(av);
-		for (int d = b->rank - 1; d >= 0; d--) {
-			idx[d]++;
-			oa += b->sa[d];
-			oc += b->sb[d];
-			if (idx[d] < b->yd[d])
-				break;
-			oa -= b->sa[d] * idx[d];
-			oc -= b->sb[d] * idx[d];
-			idx[d] = 0;
-		}
+		bin_next(b, idx, &oa, &oc);
 	}
 	return 0;
 }
@@ -671,12 +675,7 @@ static int plan_pow(qgt_trainer *t, qgt_exec *e)
 	pow_st *s = qgt_plan_alloc(t, sizeof *s);
 	if (!s)
 		return -1;
-	const ir_shape *ys = &n->out[0]->shape;
-	s->b.rank = ys->rank;
-	for (int i = 0; i < ys->rank; i++)
-		s->b.yd[i] = ys->d[i];
-	ir_bcast_strides(ys->rank, x->shape.rank, x->shape.d, 1, s->b.sa);
-	ir_bcast_strides(ys->rank, vc->shape.rank, vc->shape.d, 1, s->b.sb);
+	bin_geom(n, &s->b);
 	if (vc->dt != IR_DT_F32 &&
 	    !(s->c = qgt_plan_alloc(t, sizeof(float) * (size_t)(t->numel[vc->id] > 0 ? t->numel[vc->id] : 1)))) {
 		diag_error(t->d, ir_node_loc(t->g, n), "out of memory");
