@@ -627,9 +627,18 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
  * the doubling and left shift as one LSL by s's low byte, and the sign
  * step only where r >= 1 rounds.  With sign (per channel +-1, for sums
  * of negated weights), rows of 4 whatever the shifts, s = sign * 2^(1 +
- * left): the doubling, the left shift and the sign as one MUL. */
+ * left): the doubling, the left shift and the sign as one MUL.
+ * With *packed on entry, rows of 2 when every channel allows (*packed
+ * stays true): (M, p), 8 bytes a channel instead of 12 or 16, with kc
+ * left out and p = (r >= 1 ? r - 1 : 0) | s << 8 | [r >= 1] << 15 | (2 zy
+ * + 1) << 16, s in 7 bits (signed where sign is given).  The kernel
+ * derives kc as (2 zy + 1) << (r - 1), or zy = (2 zy + 1) >> 1 for r = 0,
+ * from p alone, and shifts by r - 1 and then 1 (SSAT's own shift); an ARM
+ * register shift takes the low byte of its amount, so p serves as r - 1
+ * unmasked.  One or two instructions a channel visit.
+ */
 bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, LLVMValueRef *tab, bool *usat,
-                bool *wide)
+                bool *wide, bool *packed)
 {
 	int n = o->nrq;
 	if (!o->k.requant || o->amax < 0 || n < 1 || (n > 1 && n != nchan) ||
@@ -639,30 +648,57 @@ bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, L
 	int lf, r;
 	int32_t k;
 	*wide = sign != NULL;
+	bool pk = *packed;
 	for (int i = 0; i < n; i++) {
 		if (!bounded_chan(o, i, &lf, &r, &k) || o->mult[i] < 0)
 			return false;
 		*wide = *wide || lf || r < 1;
+		pk = pk && (sign ? lf <= 4 : lf <= 30); /* s in 7 bits */
 	}
-	int w = *wide ? 4 : 3;
+	*packed = pk;
+	int w = pk ? 2 : *wide ? 4 : 3;
 	int32_t *rows = malloc(sizeof *rows * (size_t)w * (size_t)nchan);
 	if (!rows)
 		return false;
 	for (int64_t c = 0; c < nchan; c++) {
 		int i = n > 1 ? (int)c : 0;
 		bounded_chan(o, i, &lf, &r, &k);
+		int32_t s = sign ? sign[c] * (1 << (1 + lf)) : 1 + lf;
 		rows[w * c] = o->mult[i];
+		if (pk) {
+			uint32_t zk = (uint32_t)(2 * o->k.zy + 1);
+			rows[w * c + 1] = (int32_t)((uint32_t)(r >= 1 ? r - 1 : 0) | ((uint32_t)s & 127u) << 8 |
+			                            (uint32_t)(r >= 1) << 15 | zk << 16);
+			continue;
+		}
 		rows[w * c + 1] = k;
 		rows[w * c + 2] = r;
 		if (sign)
-			rows[w * c + 3] = sign[c] * (1 << (1 + lf));
+			rows[w * c + 3] = s;
 		else if (*wide)
-			rows[w * c + 3] = (1 + lf) | (r >= 1) << 8;
+			rows[w * c + 3] = s | (r >= 1) << 8;
 	}
 	*tab = be_table_i32(f, rows, w * nchan);
 	free(rows);
 	*usat = o->odt == IR_DT_U8;
 	return *tab != NULL;
+}
+
+/* A packed row's word p (be_rq_rows, without sign) as the wide row's
+ * kc, r and s into q[0..2] for a channel of one kind: r >= 1, or r0 (r =
+ * 0), where kc is the layer's zy and s the shift 1 + left; q's other
+ * words unused by be_rq_row for that kind are left as they are. */
+void be_rq_unpack(be_fn *f, LLVMValueRef p, int32_t zy, bool r0, LLVMValueRef q[3])
+{
+	LLVMBuilderRef b = f->b;
+	if (r0) {
+		q[0] = c32(f, zy);
+		q[2] = LLVMBuildAnd(b, LLVMBuildLShr(b, p, c32(f, 8), ""), c32(f, 127), "");
+		return;
+	}
+	LLVMValueRef r1 = LLVMBuildAnd(b, p, c32(f, 255), "");
+	q[0] = LLVMBuildShl(b, LLVMBuildAShr(b, p, c32(f, 16), ""), r1, "");
+	q[1] = LLVMBuildAdd(b, r1, c32(f, 1), "");
 }
 
 LLVMValueRef be_rq_row(be_fn *f, LLVMValueRef const row[4], bool r0, bool usat, LLVMValueRef acc)

@@ -37,10 +37,14 @@ LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRe
 /* The (M, kc, r) rows of requant_bounded for kernels that requantize in
  * their own code, in the cases that need no more than SMMLAR, a shift and
  * SSAT/USAT, with (*wide) a fourth word for left shifts and r = 0, or
- * (sign, per channel +-1, or NULL) the multiplier sign * 2^(1 + left)
- * (see l_int.c); false otherwise. */
+ * (sign, per channel +-1, or NULL) the multiplier sign * 2^(1 + left),
+ * or (*packed, when asked and possible) rows of 2 that leave kc out (see
+ * l_int.c); false otherwise. */
 bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, LLVMValueRef *tab, bool *usat,
-                bool *wide);
+                bool *wide, bool *packed);
+/* A packed row's second word p as the wide row's kc, r and s for one
+ * kind of channel, r >= 1 or r0 (see l_int.c). */
+void be_rq_unpack(be_fn *f, LLVMValueRef p, int32_t zy, bool r0, LLVMValueRef q[3]);
 /* One channel's output by its be_rq_rows row of 4 (M, kc, r, s), for a
  * channel of one kind: r >= 1 (no left shift) or r0 (r = 0, which neither
  * rounds nor shifts right), saturated to u8 (usat) or i8; the arithmetic

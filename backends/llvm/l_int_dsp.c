@@ -127,6 +127,7 @@ struct dsp_job {
 	LLVMValueRef rq;          /* be_rq_rows' table (chans_asm), or NULL */
 	bool usat;
 	bool rqwide;              /* be_rq_rows' rows of 4 (left shifts, r = 0, or sg) */
+	bool rqpack;              /* be_rq_rows' packed rows of 2 (RQ_PACK_P) */
 };
 
 /* NEON: W' as i8 rows padded with zeros to R4, a multiple of 16 (one q
@@ -976,6 +977,15 @@ static void chans_tail(asm_text *t, bool last)
  * one, the r = 0 one, or both behind a branch per channel (rq_chan_text). */
 enum { RQ_ROUND, RQ_PLAIN, RQ_BRANCH };
 
+/* Packed rows (be_rq_rows' rows of 2) for layers of sub-byte weights and
+ * at most this many output pixels: each costs one or two instructions a
+ * channel visit (P / 4 or P / 2 visits a channel) and saves 4 or 8 bytes
+ * a channel.  Small planes are the deep layers, where most channels are
+ * (VWW at 2 bits on the M4: 19.8 KB less for 0.3% more instructions);
+ * the large planes keep the wide rows, since binary and ternary layers
+ * must stay within int8's instructions (ResNet-8 at 0.999). */
+enum { RQ_PACK_P = 64 };
+
 /* Requantize and store one channel's n outputs (the sums in $acc[k],
  * stored at byte off[k] from the output pointer $7) by the be_rq_rows row
  * at byte ro from $6, as requant_bounded does: M into $8, kc $9, r $10
@@ -987,7 +997,11 @@ enum { RQ_ROUND, RQ_PLAIN, RQ_BRANCH };
  * bit 8 picking one per channel (3 more instructions).  Where some
  * channel is stored negated (j->sg), a2 = acc * s in both (s = +-2^(1 +
  * left): a negated channel's sum negated back in the same instruction),
- * and the branch tests r. */
+ * and the branch tests r.  Packed rows (j->rqpack: M, p) keep p in $10,
+ * where its low byte is r - 1: kc = (2 zy + 1) << (r - 1) by an ASR and
+ * an LSL, or zy = (2 zy + 1) >> 1 by one ASR (r = 0), s by a bit-field
+ * extract, and the shift right by r as r - 1 and SSAT's (USAT's) own ASR
+ * #1: one more instruction a channel, two with signs. */
 static void rq_chan_text(asm_text *t, const dsp_job *j, int kind, int ro, const int *acc, const long long *off, int n)
 {
 	const char *sat = j->usat ? "usat" : "ssat";
@@ -995,7 +1009,13 @@ static void rq_chan_text(asm_text *t, const dsp_job *j, int kind, int ro, const 
 	 * also carries the channel's sign */
 	bool mul = j->sg != NULL;
 	const char *a2op = mul ? "mul" : "lsl", *a2r = mul ? "$5" : "#1";
-	if (kind == RQ_BRANCH)
+	if (j->rqpack) { /* (M, p): s out of p, kc derived per path below */
+		put(t, "ldrd $8, $10, [$6, #%d]\n", ro);
+		if (kind != RQ_ROUND || mul)
+			put(t, "%s $5, $10, #8, #7\n", mul ? "sbfx" : "ubfx");
+		if (kind == RQ_BRANCH)
+			put(t, "tst $10, #32768\nbeq 3f\n");
+	} else if (kind == RQ_BRANCH)
 		put(t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\n%s\nbeq 3f\n", ro, ro + 8,
 		    mul ? "cmp $10, #0" : "tst $5, #256");
 	else if (kind == RQ_PLAIN)
@@ -1004,20 +1024,27 @@ static void rq_chan_text(asm_text *t, const dsp_job *j, int kind, int ro, const 
 		put(t, "ldrd $8, $9, [$6, #%d]\nldrd $10, $5, [$6, #%d]\n", ro, ro + 8);
 	else
 		put(t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", ro, ro + 8);
+	/* packed: kc = (2 zy + 1) << (r - 1); the shift by r as r - 1 ($10's
+	 * low byte) and SSAT's own 1 */
+	if (j->rqpack && kind != RQ_PLAIN)
+		put(t, "asr $9, $10, #16\nlsl $9, $9, $10\n");
+	const char *last = j->rqpack ? ", asr #1" : "";
 	for (int k = 0; k < n && kind != RQ_PLAIN; k++) {
 		put(t, "%s $11, $%d, %s\n", a2op, acc[k], a2r);
 		put(t,
 		    "add $%d, $9, $11, asr #31\n"
 		    "smmlar $%d, $11, $8, $%d\n"
 		    "asr $%d, $%d, $10\n"
-		    "%s $%d, #8, $%d\n"
+		    "%s $%d, #8, $%d%s\n"
 		    "strb $%d, [$7, #%lld]\n",
-		    acc[k], acc[k], acc[k], acc[k], acc[k], sat, acc[k], acc[k], acc[k], off[k]);
+		    acc[k], acc[k], acc[k], acc[k], acc[k], sat, acc[k], acc[k], last, acc[k], off[k]);
 	}
 	if (kind == RQ_ROUND)
 		return;
 	if (kind == RQ_BRANCH)
 		put(t, "b 4f\n3:\n");
+	if (j->rqpack) /* kc = zy = (2 zy + 1) >> 1 */
+		put(t, "asr $9, $10, #17\n");
 	for (int k = 0; k < n; k++) {
 		put(t, "%s $11, $%d, $5\n", a2op, acc[k]);
 		put(t,
@@ -1092,7 +1119,7 @@ static void chans_section(asm_text *t, const dsp_job *j, int np, bool unroll, bo
 	if (j->wbits != 1) /* past channel m + 1's row (at 1 bit the pair's row is done) */
 		put(t, "addw $4, $4, #%lld\n", wrow);
 	put(t, "ldrd $6, $7, [sp, #8]\n");
-	int rw = j->rqwide ? 16 : 12; /* bytes per row */
+	int rw = j->rqpack ? 8 : j->rqwide ? 16 : 12; /* bytes per row */
 	/* channel m + 1's outputs at an immediate offset, or (a plane past
 	 * STRB's 4095) from the output pointer moved on to them */
 	bool near = j->ystr_m + j->ystr_p <= 4095;
@@ -1223,7 +1250,7 @@ static void chans4_section(asm_text *t, const dsp_job *j, bool unroll, int nptr,
 	for (int k = 0; k < 4; k++)
 		off[k] = k * j->ystr_p;
 	rq_chan_text(t, j, run->kind, 0, acc, off, 4);
-	put(t, "add $6, $6, #%d\n", j->rqwide ? 16 : 12);
+	put(t, "add $6, $6, #%d\n", j->rqpack ? 8 : j->rqwide ? 16 : 12);
 	add_imm(t, 7, j->ystr_m);
 	chans_tail(t, r == nrun - 1);
 }
@@ -1602,6 +1629,8 @@ typedef struct dw_geom {
 	int64_t k[2], s[2], dil[2], out[2];
 	int kind;                 /* dw_rq's kind, or -1: be_int_out */
 	LLVMValueRef rq[4];       /* the channel's be_rq_rows row (M, kc, r, s) */
+	LLVMValueRef rqp;         /* or (packed rows) M in rq[0] and the word p here,
+	                           * decoded for each kind by dw_rows_split */
 	bool usat;
 } dw_geom;
 
@@ -1854,6 +1883,8 @@ static void dw_rows_split(be_fn *f, dw_geom *g, LLVMValueRef rowbuf, LLVMValueRe
 	for (int kd = 0; kd < 2; kd++) {
 		be_if ki;
 		be_if_begin(f, &ki, kd ? r0c : LLVMBuildNot(f->b, r0c, ""));
+		if (g->rqp) /* p as the kind's kc, r (r >= 1) or s (r = 0) */
+			be_rq_unpack(f, g->rqp, g->o->k.zy, kd == 1, g->rq + 1);
 		dw_rows(f, g, rowbuf, kd, oh0, nrows);
 		be_if_end(f, &ki);
 	}
@@ -2061,13 +2092,23 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	bool usat, wide, any[2] = {false, false};
 	for (int64_t i = 0; f->mcu && o.nrq == C && i < C; i++)
 		any[o.shift[i] >= 0] = true;
-	split = any[0] && any[1] && be_rq_rows(f, &o, C, NULL, &rqt, &usat, &wide);
-	if (split) {
+	bool rpk = true; /* (M, p), p decoded a channel (dw_rows_split) */
+	split = any[0] && any[1] && be_rq_rows(f, &o, C, NULL, &rqt, &usat, &wide, &rpk);
+	g.rqp = NULL;
+	if (split && rpk) {
+		LLVMValueRef at = be_mul(f, c, 2);
+		g.rqp = be_ld_t(f, f->i32, rqt, be_add(f, at, be_ci(f, 1)));
+		g.rq[0] = be_ld_t(f, f->i32, rqt, at);
+	} else if (split) {
 		LLVMValueRef at = be_mul(f, c, 4);
 		for (int i = 0; i < 4; i++)
 			g.rq[i] = be_ld_t(f, f->i32, rqt, be_add(f, at, be_ci(f, i)));
+	}
+	if (split) {
 		g.usat = usat;
-		r0c = LLVMBuildICmp(b, LLVMIntEQ, LLVMBuildAnd(b, g.rq[3], c32(f, 256), ""), c32(f, 0), "");
+		r0c = LLVMBuildICmp(b, LLVMIntEQ,
+		                    g.rqp ? LLVMBuildAnd(b, g.rqp, c32(f, 1 << 15), "") : LLVMBuildAnd(b, g.rq[3], c32(f, 256), ""),
+		                    c32(f, 0), "");
 	}
 	if (!band) {
 		dw_rows_split(f, &g, rowbuf, r0c, be_ci(f, 0), out[0]);
@@ -2721,7 +2762,8 @@ static bool job_setup(be_fn *f, dsp_job *j)
  * requantization needs more than the loops' sequences. */
 static void job_rows(be_fn *f, dsp_job *j)
 {
-	if (j->simd || !f->mcu || !be_rq_rows(f, &j->o, j->M, j->sg, &j->rq, &j->usat, &j->rqwide))
+	j->rqpack = j->wbits < 8 && j->P <= RQ_PACK_P;
+	if (j->simd || !f->mcu || !be_rq_rows(f, &j->o, j->M, j->sg, &j->rq, &j->usat, &j->rqwide, &j->rqpack))
 		j->rq = NULL;
 }
 
