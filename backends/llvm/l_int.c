@@ -629,16 +629,17 @@ static LLVMValueRef requant_bounded(be_fn *f, const be_iop *o, LLVMValueRef acc,
  * of negated weights), rows of 4 whatever the shifts, s = sign * 2^(1 +
  * left): the doubling, the left shift and the sign as one MUL.
  * With *packed on entry, rows of 2 when every channel allows (*packed
- * stays true): (M, p), 8 bytes a channel instead of 12 or 16, with kc
- * left out and p = (r >= 1 ? r - 1 : 0) | s << 8 | [r >= 1] << 15 | (2 zy
- * + 1) << 16, s in 7 bits (signed where sign is given).  The kernel
- * derives kc as (2 zy + 1) << (r - 1), or zy = (2 zy + 1) >> 1 for r = 0,
- * from p alone, and shifts by r - 1 and then 1 (SSAT's own shift); an ARM
- * register shift takes the low byte of its amount, so p serves as r - 1
- * unmasked.  One or two instructions a channel visit.
+ * stays true): (M, p), 8 bytes a channel instead of 12 or 16 and the
+ * bias's 4, with kc left out and p = (r >= 1 ? r - 1 : 0) | s << 8 | [r
+ * >= 1] << 15 | bias << 16 (bias[c] as an i16, or 0 without bias), s in
+ * 7 bits (signed where sign is given).  The kernel derives kc as (2 zy +
+ * 1) << (r - 1), or zy for r = 0, and shifts by r - 1 and then 1 (SSAT's
+ * own shift); an ARM register shift takes the low byte of its amount, so
+ * p serves as r - 1 unmasked.  One more instruction a channel visit, two
+ * with signs.
  */
-bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, LLVMValueRef *tab, bool *usat,
-                bool *wide, bool *packed)
+bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, const int32_t *bias,
+                LLVMValueRef *tab, bool *usat, bool *wide, bool *packed)
 {
 	int n = o->nrq;
 	if (!o->k.requant || o->amax < 0 || n < 1 || (n > 1 && n != nchan) ||
@@ -655,6 +656,8 @@ bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, L
 		*wide = *wide || lf || r < 1;
 		pk = pk && (sign ? lf <= 4 : lf <= 30); /* s in 7 bits */
 	}
+	for (int64_t c = 0; pk && bias && c < nchan; c++)
+		pk = bias[c] >= INT16_MIN && bias[c] <= INT16_MAX;
 	*packed = pk;
 	int w = pk ? 2 : *wide ? 4 : 3;
 	int32_t *rows = malloc(sizeof *rows * (size_t)w * (size_t)nchan);
@@ -666,9 +669,9 @@ bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, L
 		int32_t s = sign ? sign[c] * (1 << (1 + lf)) : 1 + lf;
 		rows[w * c] = o->mult[i];
 		if (pk) {
-			uint32_t zk = (uint32_t)(2 * o->k.zy + 1);
+			uint32_t bh = bias ? (uint32_t)bias[c] & 0xffffu : 0;
 			rows[w * c + 1] = (int32_t)((uint32_t)(r >= 1 ? r - 1 : 0) | ((uint32_t)s & 127u) << 8 |
-			                            (uint32_t)(r >= 1) << 15 | zk << 16);
+			                            (uint32_t)(r >= 1) << 15 | bh << 16);
 			continue;
 		}
 		rows[w * c + 1] = k;
@@ -697,7 +700,7 @@ void be_rq_unpack(be_fn *f, LLVMValueRef p, int32_t zy, bool r0, LLVMValueRef q[
 		return;
 	}
 	LLVMValueRef r1 = LLVMBuildAnd(b, p, c32(f, 255), "");
-	q[0] = LLVMBuildShl(b, LLVMBuildAShr(b, p, c32(f, 16), ""), r1, "");
+	q[0] = LLVMBuildShl(b, c32(f, 2 * zy + 1), r1, "");
 	q[1] = LLVMBuildAdd(b, r1, c32(f, 1), "");
 }
 

@@ -38,10 +38,11 @@ LLVMValueRef be_int_out(be_fn *f, const be_iop *o, LLVMValueRef acc, LLVMValueRe
  * their own code, in the cases that need no more than SMMLAR, a shift and
  * SSAT/USAT, with (*wide) a fourth word for left shifts and r = 0, or
  * (sign, per channel +-1, or NULL) the multiplier sign * 2^(1 + left),
- * or (*packed, when asked and possible) rows of 2 that leave kc out (see
- * l_int.c); false otherwise. */
-bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, LLVMValueRef *tab, bool *usat,
-                bool *wide, bool *packed);
+ * or (*packed, when asked and possible) rows of 2 that leave kc out and
+ * carry bias (per channel, or NULL) as i16s (see l_int.c); false
+ * otherwise. */
+bool be_rq_rows(be_fn *f, const be_iop *o, int64_t nchan, const int32_t *sign, const int32_t *bias,
+                LLVMValueRef *tab, bool *usat, bool *wide, bool *packed);
 /* A packed row's second word p as the wide row's kc, r and s for one
  * kind of channel, r >= 1 or r0 (see l_int.c). */
 void be_rq_unpack(be_fn *f, LLVMValueRef p, int32_t zy, bool r0, LLVMValueRef q[3]);

@@ -127,7 +127,9 @@ struct dsp_job {
 	LLVMValueRef rq;          /* be_rq_rows' table (chans_asm), or NULL */
 	bool usat;
 	bool rqwide;              /* be_rq_rows' rows of 4 (left shifts, r = 0, or sg) */
-	bool rqpack;              /* be_rq_rows' packed rows of 2 (RQ_PACK_P) */
+	bool rqpack;              /* be_rq_rows' packed rows of 2 (RQ_PACK_P), which
+	                           * hold the bias too */
+	int32_t *bh;              /* the bias on the host (malloc'd), for them */
 };
 
 /* NEON: W' as i8 rows padded with zeros to R4, a multiple of 16 (one q
@@ -309,7 +311,7 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	j->bias = be_table_i32(f, bb, M);
 	j->sign = j->any_neg ? be_table_i32(f, sg, M) : NULL;
 	free(wb);
-	free(bb);
+	j->bh = bb;
 	if (j->any_neg)
 		j->sg = sg;
 	else
@@ -777,6 +779,17 @@ static void tile_step(be_fn *f, const dsp_job *j, int nm, int np, LLVMValueRef w
 			cur[i][k] = be_smlad(f, pb2[i], xc[k], be_smlad(f, pa[i], xa[k], cur[i][k]));
 }
 
+/* Channel m's folded bias: from the bias table, or from the high half of
+ * its packed row's second word. */
+static LLVMValueRef job_bias(be_fn *f, const dsp_job *j, LLVMValueRef m)
+{
+	if (!j->rqpack)
+		return be_ld_t(f, f->i32, j->bias, m);
+	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
+	LLVMValueRef h = be_ld_t(f, i16, j->rq, be_add(f, be_mul(f, m, 4), be_ci(f, 3)));
+	return LLVMBuildSExt(f->b, h, f->i32, "");
+}
+
 /* acc[i][k] (i < nm channels from m, k < np columns) = the tile's dot
  * products, starting from the folded bias.  The loop walks a weight
  * pointer (channel m's row; m + 1's is R4 bytes further) and a column
@@ -791,7 +804,7 @@ static void tile(be_fn *f, const dsp_job *j, LLVMValueRef m, int nm, int np, LLV
 	LLVMBuilderRef b = f->b;
 	LLVMValueRef init[TILE_MAX][TILE_MAX];
 	for (int i = 0; i < nm; i++) {
-		LLVMValueRef bv = be_ld_t(f, f->i32, j->bias, be_add(f, m, be_ci(f, i)));
+		LLVMValueRef bv = job_bias(f, j, be_add(f, m, be_ci(f, i)));
 		for (int k = 0; k < np; k++)
 			init[i][k] = bv;
 	}
@@ -892,6 +905,19 @@ static void add_imm(asm_text *t, int reg, int64_t v)
 		put(t, "movw $11, #%lld\nadd $%d, $%d, $11\n", (long long)v, reg, reg);
 }
 
+/* $reg = v, a constant of 16 bits: MOVW, or MVN of a modified immediate
+ * (v in [-256, -1]), else MOVW and MOVT. */
+static void put_imm(asm_text *t, int reg, int64_t v)
+{
+	uint32_t u = (uint32_t)v;
+	if (u <= 65535)
+		put(t, "movw $%d, #%u\n", reg, u);
+	else if (~u <= 255)
+		put(t, "mvn $%d, #%u\n", reg, ~u);
+	else
+		put(t, "movw $%d, #%u\nmovt $%d, #%u\n", reg, u & 0xffffu, reg, u >> 16);
+}
+
 /* Where the channel loops' asm takes packed weights' table: none (8-bit
  * weights), tied to $12 (an input operand that stays in the 13th
  * register), or in a register of LLVM's choice ($19 with 13 results). */
@@ -911,7 +937,9 @@ static void chans_call(be_fn *f, const dsp_job *j, asm_text *t, LLVMValueRef p, 
 	for (int i = 0; i < nout; i++)
 		el[i] = (i >= 4 && i <= 8) || (i == 12 && lut == LUT_R12) ? f->ptr : f->i32;
 	LLVMValueRef yi = be_add(f, j->ybase, be_mul(f, p, j->ystr_p));
-	LLVMValueRef args[7] = {j->w, j->col[0], j->bias, j->rq, LLVMBuildInBoundsGEP2(f->b, f->i8, j->y, &yi, 1, ""),
+	/* with packed rows the biases are in them: no table */
+	LLVMValueRef args[7] = {j->w, j->col[0], j->rqpack ? j->rq : j->bias, j->rq,
+	                        LLVMBuildInBoundsGEP2(f->b, f->i8, j->y, &yi, 1, ""),
 	                        c32(f, n), j->lut};
 	LLVMValueRef out[1];
 	asm_call(f, t, cons, el, nout, args, lut != LUT_NONE ? 7 : 6, out, 1);
@@ -935,11 +963,12 @@ static const int col4_reg[4] = {5, 10, 11, 13};
  * iterations in 24 bytes of the asm's own stack -- the columns' start
  * ($5), the bias pointer ($6), the rows ($7), the outputs ($8) and the
  * iterations left ($9) -- and at the top of each iteration the bias
- * words (load, from the bias pointer in $6, then copy into the other
- * sums) and the columns' start back in $5.  A loop of several sections
+ * words (load, from the bias pointer in $6, or with rows from the rows'
+ * pointer, which is not moved on here; then copy into the other sums)
+ * and the columns' start back in $5.  A loop of several sections
  * (rq_runs) sets up the frame in the first (run 0); each later one
  * continues from the last's pointers with its own count, n. */
-static void chans_head(asm_text *t, const char *load, const char *copy, int run, int64_t n)
+static void chans_head(asm_text *t, bool rows, const char *load, const char *copy, int run, int64_t n)
 {
 	if (run == 0)
 		put(t,
@@ -948,14 +977,11 @@ static void chans_head(asm_text *t, const char *load, const char *copy, int run,
 		    "str $9, [sp, #16]\n");
 	else
 		put(t, "movw $8, #%lld\nstr $8, [sp, #16]\n", (long long)n);
-	put(t,
-	    "2:\n"
-	    "ldr $6, [sp, #4]\n"
-	    "%s"
-	    "str $6, [sp, #4]\n"
-	    "%s"
-	    "ldr $5, [sp]\n",
-	    load, copy);
+	if (rows)
+		put(t, "2:\nldr $6, [sp, #8]\n%s", load);
+	else
+		put(t, "2:\nldr $6, [sp, #4]\n%sstr $6, [sp, #4]\n", load);
+	put(t, "%sldr $5, [sp]\n", copy);
 }
 
 /* The end of an iteration: the rows ($6) and outputs ($7) moved on back
@@ -977,13 +1003,14 @@ static void chans_tail(asm_text *t, bool last)
  * one, the r = 0 one, or both behind a branch per channel (rq_chan_text). */
 enum { RQ_ROUND, RQ_PLAIN, RQ_BRANCH };
 
-/* Packed rows (be_rq_rows' rows of 2) for layers of sub-byte weights and
- * at most this many output pixels: each costs one or two instructions a
- * channel visit (P / 4 or P / 2 visits a channel) and saves 4 or 8 bytes
- * a channel.  Small planes are the deep layers, where most channels are
- * (VWW at 2 bits on the M4: 19.8 KB less for 0.3% more instructions);
- * the large planes keep the wide rows, since binary and ternary layers
- * must stay within int8's instructions (ResNet-8 at 0.999). */
+/* Packed rows (be_rq_rows' rows of 2, the bias in them) for layers of
+ * sub-byte weights and at most this many output pixels: they cost one or
+ * two instructions a channel visit (P / 4 or P / 2 visits a channel) and
+ * save 8 or 12 bytes a channel.  Small planes are the deep layers, where
+ * most channels are (VWW at 2 bits on the M4: 30.2 KB less, 0.14% more
+ * instructions); the large planes keep the wide rows, since binary and
+ * ternary layers must stay within int8's instructions (ResNet-8 ternary
+ * at 0.9985). */
 enum { RQ_PACK_P = 64 };
 
 /* Requantize and store one channel's n outputs (the sums in $acc[k],
@@ -1026,8 +1053,10 @@ static void rq_chan_text(asm_text *t, const dsp_job *j, int kind, int ro, const 
 		put(t, "ldrd $8, $9, [$6, #%d]\nldr $10, [$6, #%d]\n", ro, ro + 8);
 	/* packed: kc = (2 zy + 1) << (r - 1); the shift by r as r - 1 ($10's
 	 * low byte) and SSAT's own 1 */
-	if (j->rqpack && kind != RQ_PLAIN)
-		put(t, "asr $9, $10, #16\nlsl $9, $9, $10\n");
+	if (j->rqpack && kind != RQ_PLAIN) {
+		put_imm(t, 9, 2 * (int64_t)j->o.k.zy + 1);
+		put(t, "lsl $9, $9, $10\n");
+	}
 	const char *last = j->rqpack ? ", asr #1" : "";
 	for (int k = 0; k < n && kind != RQ_PLAIN; k++) {
 		put(t, "%s $11, $%d, %s\n", a2op, acc[k], a2r);
@@ -1043,8 +1072,8 @@ static void rq_chan_text(asm_text *t, const dsp_job *j, int kind, int ro, const 
 		return;
 	if (kind == RQ_BRANCH)
 		put(t, "b 4f\n3:\n");
-	if (j->rqpack) /* kc = zy = (2 zy + 1) >> 1 */
-		put(t, "asr $9, $10, #17\n");
+	if (j->rqpack) /* kc = zy */
+		put_imm(t, 9, j->o.k.zy);
 	for (int k = 0; k < n; k++) {
 		put(t, "%s $11, $%d, $5\n", a2op, acc[k]);
 		put(t,
@@ -1109,7 +1138,8 @@ static void chans_section(asm_text *t, const dsp_job *j, int np, bool unroll, bo
                           const rq_run *run)
 {
 	long long wrow = (long long)j->wrow;
-	chans_head(t, "ldrd $0, $2, [$6], #8\n", "mov $1, $0\nmov $3, $2\n", r, run->n);
+	chans_head(t, j->rqpack, j->rqpack ? "ldrsh $0, [$6, #6]\nldrsh $2, [$6, #14]\n" : "ldrd $0, $2, [$6], #8\n",
+	           "mov $1, $0\nmov $3, $2\n", r, run->n);
 	if (!unroll)
 		put(t, "addw $12, $4, #%lld\n", wrow);
 	if (far)
@@ -1195,7 +1225,8 @@ static void chans4_section(asm_text *t, const dsp_job *j, bool unroll, int nptr,
                            const rq_run *run)
 {
 	long long wrow = (long long)j->wrow, cb = 2 * (long long)j->R4;
-	chans_head(t, "ldr $0, [$6], #4\n", "mov $1, $0\nmov $2, $0\nmov $3, $0\n", r, run->n);
+	chans_head(t, j->rqpack, j->rqpack ? "ldrsh $0, [$6, #6]\n" : "ldr $0, [$6], #4\n",
+	           "mov $1, $0\nmov $2, $0\nmov $3, $0\n", r, run->n);
 	if (spill)
 		put(t, "addw $9, $4, #%lld\nstr $9, [sp, #20]\n", wrow);
 	else if (!unroll)
@@ -2092,13 +2123,14 @@ static int dsp_depthwise(be_fn *f, const ir_node *n)
 	bool usat, wide, any[2] = {false, false};
 	for (int64_t i = 0; f->mcu && o.nrq == C && i < C; i++)
 		any[o.shift[i] >= 0] = true;
-	bool rpk = true; /* (M, p), p decoded a channel (dw_rows_split) */
-	split = any[0] && any[1] && be_rq_rows(f, &o, C, NULL, &rqt, &usat, &wide, &rpk);
+	bool rpk = true; /* (M, p) with the bias, p decoded a channel (dw_rows_split) */
+	split = any[0] && any[1] && be_rq_rows(f, &o, C, NULL, bias, &rqt, &usat, &wide, &rpk);
 	g.rqp = NULL;
 	if (split && rpk) {
 		LLVMValueRef at = be_mul(f, c, 2);
 		g.rqp = be_ld_t(f, f->i32, rqt, be_add(f, at, be_ci(f, 1)));
 		g.rq[0] = be_ld_t(f, f->i32, rqt, at);
+		g.bias = LLVMBuildAShr(b, g.rqp, c32(f, 16), "");
 	} else if (split) {
 		LLVMValueRef at = be_mul(f, c, 4);
 		for (int i = 0; i < 4; i++)
@@ -2763,8 +2795,11 @@ static bool job_setup(be_fn *f, dsp_job *j)
 static void job_rows(be_fn *f, dsp_job *j)
 {
 	j->rqpack = j->wbits < 8 && j->P <= RQ_PACK_P;
-	if (j->simd || !f->mcu || !be_rq_rows(f, &j->o, j->M, j->sg, &j->rq, &j->usat, &j->rqwide, &j->rqpack))
+	if (j->simd || !f->mcu ||
+	    !be_rq_rows(f, &j->o, j->M, j->sg, j->bh, &j->rq, &j->usat, &j->rqwide, &j->rqpack)) {
 		j->rq = NULL;
+		j->rqpack = false;
+	}
 }
 
 int be_dsp_conv(be_fn *f, const ir_node *n)
@@ -2854,6 +2889,7 @@ int be_dsp_conv(be_fn *f, const ir_node *n)
 	rc = 0;
 done:
 	free(j->sg);
+	free(j->bh);
 	be_iop_free(&j->o);
 	return rc;
 }
@@ -3085,6 +3121,7 @@ int be_dsp_matmul(be_fn *f, const ir_node *n)
 	rc = 0;
 done:
 	free(j->sg);
+	free(j->bh);
 	be_iop_free(&j->o);
 	return rc;
 }
