@@ -457,13 +457,19 @@ static void tile_smlad(asm_text *t, int k)
 /* The 2x2 tile's reduction as Thumb-2 text into t: the weight pointer $4,
  * the column pointer $5, scratch $6..$11 and the sums $0..$3 (channel i,
  * column k in $(2i + k)), until $4 reaches $<wend>; unrolled whole (no
- * loop, no end) when unroll.  With ncol 1, column 0 alone (a 2x1 tile:
+ * loop, no end) when unroll; wend -1: the end in the frame's last word.
+ * With ncol 1, column 0 alone (a 2x1 tile:
  * 11 instructions for 8 MACs at 8 and 2 bits). */
 static void tile_text(asm_text *t, const dsp_job *j, int ncol, int wend, int lut, int col1, bool unroll)
 {
 	if (!unroll)
 		put(t, "1:\n");
-	int steps = unroll ? (int)(j->R4 / 4) : j->R4 % 16 == 0 ? 4 : j->R4 % 8 == 0 ? 2 : 1;
+	/* (eight with the end in the frame: its reload once per 128 MACs) */
+	int steps = unroll                           ? (int)(j->R4 / 4)
+	            : wend < 0 && j->R4 % 32 == 0 ? 8
+	            : j->R4 % 16 == 0             ? 4
+	            : j->R4 % 8 == 0              ? 2
+	                                          : 1;
 	long long wrow = (long long)j->wrow;
 	for (int st = 0; st < steps; st++) {
 		/* channel 0's pairs into $6 and $8, channel 1's into $7 and $9 */
@@ -520,7 +526,9 @@ static void tile_text(asm_text *t, const dsp_job *j, int ncol, int wend, int lut
 			tile_ldrd(t, 2 * j->R4 - 8); /* column 1 after the post-increment */
 		tile_smlad(t, 1);
 	}
-	if (!unroll)
+	if (!unroll && wend < 0) /* the end in the frame: $9 is free here */
+		put(t, "ldr $9, [sp, #20]\ncmp $4, $9\nbne 1b\n");
+	else if (!unroll)
 		put(t, "cmp $4, $%d\nbne 1b\n", wend);
 }
 
@@ -1140,12 +1148,18 @@ static void chans_section(asm_text *t, const dsp_job *j, int np, bool unroll, bo
 	long long wrow = (long long)j->wrow;
 	chans_head(t, j->rqpack, j->rqpack ? "ldrsh $0, [$6, #6]\nldrsh $2, [$6, #14]\n" : "ldrd $0, $2, [$6], #8\n",
 	           "mov $1, $0\nmov $3, $2\n", r, run->n);
-	if (!unroll)
+	/* the end of the pair's rows: in $12, or (packed weights with column
+	 * 1 far) in the frame's last word, where the loop reloads it once a
+	 * trip */
+	bool spill = far && j->lut;
+	if (spill)
+		put(t, "addw $9, $4, #%lld\nstr $9, [sp, #20]\n", wrow);
+	else if (!unroll)
 		put(t, "addw $12, $4, #%lld\n", wrow);
 	if (far)
 		col_ptr(t, 13, 2 * (long long)j->R4);
 	/* the table: in $12 when there is no end, else a 14th register */
-	tile_text(t, j, np, 12, unroll ? 12 : 19, far ? 13 : -1, unroll);
+	tile_text(t, j, np, spill ? -1 : 12, unroll || spill ? 12 : 19, far ? 13 : -1, unroll);
 	if (j->wbits != 1) /* past channel m + 1's row (at 1 bit the pair's row is done) */
 		put(t, "addw $4, $4, #%lld\n", wrow);
 	put(t, "ldrd $6, $7, [sp, #8]\n");
@@ -1191,11 +1205,14 @@ static void chans_asm(be_fn *f, const dsp_job *j, LLVMValueRef p, int np)
 	/* up to 64 reduction elements unrolled whole: no loop, no end */
 	bool unroll = j->R4 <= 64;
 	/* column 1 beyond LDRD's reach (R4 > 514): a pointer of its own in
-	 * the 14th register, which packed weights' table takes */
-	bool far = np == 2 && !unroll && !j->lut && 2 * j->R4 - 8 > 1020;
+	 * the 14th register; with packed weights, whose table would take it,
+	 * the loop's end moves to the frame and the table to $12 (one load a
+	 * trip of four steps, where an ADDW a step reached column 1: 2-bit
+	 * and ternary dense layers of 640 inputs ran 6% over int8) */
+	bool far = np == 2 && !unroll && 2 * j->R4 - 8 > 1020;
 	for (int r = 0; r < nrun; r++)
 		chans_section(&t, j, np, unroll, far, r, nrun, &run[r]);
-	chans_call(f, j, &t, p, run[0].n, far, !j->lut ? LUT_NONE : unroll ? LUT_R12 : LUT_FREE);
+	chans_call(f, j, &t, p, run[0].n, far, !j->lut ? LUT_NONE : unroll || far ? LUT_R12 : LUT_FREE);
 }
 
 /* Whether chans4_asm can run j's channels four columns at a time: 8-,
