@@ -53,7 +53,7 @@ typedef struct pass_info {
 /* What compile, run, eval and validate run on a float model: the default
  * with batchnorm folded into the conv or gemm before it (training keeps
  * the default, where batchnorm stays live). */
-#define PASS_INFER_PIPELINE PASS_FRONT_PIPELINE ",bnfold,fold-pad,dce"
+#define PASS_INFER_PIPELINE PASS_FRONT_PIPELINE ",bnfold,fold-pad,dce,bitpack"
 /* What the driver runs when quantization is asked for (-b, --bits, --scheme). */
 /* quantize-act does nothing unless activations are asked for (-a), io-int
  * nothing without --io int. */
