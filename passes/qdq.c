@@ -34,13 +34,15 @@
  * folded into the op before it (that op stays in float), though its
  * integers feed integer ops like any others.  Afterwards every dequantize
  * of a constant is folded, so float weights stored as QDQ become plain
- * constants.
+ * constants, which keep their codes as an ir_quant where they are a float
+ * layer's weight (keep_codes: weight-only quantized models).
  * keeps: shapes; removes the folded nodes (marked dead, compacted). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pass.h"
+#include "quant.h"
 
 /* A live dequantize producing v, with constant parameters. */
 typedef struct qdq_par {
@@ -1060,6 +1062,83 @@ static void warn_float(ir_graph *g, diag_sink *d)
 	}
 }
 
+/* A dequantized weight keeps its codes.  Where the constant v =
+ * dequantize(q) of i8/u8 codes (int4 and int2 held in them too), per
+ * tensor or along the axis on which every reader (conv, gemm, matmul,
+ * conv_transpose, taking v as its weight, with no batchnorm after, which
+ * bnfold could not fold into quantized weights) quantizes weights per
+ * channel, v carries q as an affine ir_quant of the fewest bits that hold
+ * the codes and zero points: bitpack packs them and the backend's
+ * low-bit kernels read them, as if -b had made them.  v's data stays
+ * DQ(q): the codes dequantize to it exactly, (code - zp) scale with code
+ * and zp shifted alike.  Blocked scales (block_size) keep f32. */
+static void keep_codes(ir_graph *g, const ir_node *n, ir_value *v)
+{
+	const ir_value *q = n->in[0], *sc = n->in[1], *zp = n->nin > 2 ? n->in[2] : NULL;
+	int rank = v->shape.rank;
+	if (!q || !q->data || (q->dt != IR_DT_I8 && q->dt != IR_DT_U8) || !sc || !sc->data ||
+	    sc->dt != IR_DT_F32 || (zp && (!zp->data || zp->dt != q->dt)) || ir_attr_int(n, "block_size", 0) ||
+	    rank < 1 || !ir_shape_known(&v->shape))
+		return;
+	int64_t ns = ir_shape_numel(&sc->shape), nz = zp ? ir_shape_numel(&zp->shape) : 0;
+	int64_t ax = ir_attr_int(n, "axis", 1);
+	ax = ax < 0 ? ax + rank : ax;
+	if (ns == 1 && nz <= 1)
+		ax = -1;
+	else if (ax < 0 || ax >= rank || ns != v->shape.d[ax] || (zp && nz != ns))
+		return;
+	int readers = 0;
+	for (int i = 0; i < g->nnodes; i++) {
+		const ir_node *m = g->nodes[i];
+		for (int j = 0; !m->dead && j < m->nin; j++) {
+			if (m->in[j] != v)
+				continue;
+			if (j != 1 || (m->op != IR_OP_CONV && m->op != IR_OP_GEMM && m->op != IR_OP_MATMUL &&
+			               m->op != IR_OP_CONV_TRANSPOSE) ||
+			    (ax >= 0 && pass_weight_axis(m, 1) != ax))
+				return;
+			for (int k = 0; k < g->nnodes; k++)
+				for (int l = 0; !g->nodes[k]->dead && l < g->nodes[k]->nin; l++)
+					if (g->nodes[k]->in[l] == m->out[0] && g->nodes[k]->op == IR_OP_BATCHNORM)
+						return;
+			readers++;
+		}
+	}
+	int64_t ne = ir_shape_numel(&v->shape), lo = 0, hi = 0;
+	bool sgn = q->dt == IR_DT_I8;
+	for (int64_t i = 0; i < ne + nz; i++) {
+		int64_t c = i < ne ? (sgn ? ((const int8_t *)q->data)[i] : ((const uint8_t *)q->data)[i])
+		                   : (sgn ? ((const int8_t *)zp->data)[i - ne] : ((const uint8_t *)zp->data)[i - ne]);
+		lo = c < lo ? c : lo;
+		hi = c > hi ? c : hi;
+	}
+	int bits = 1; /* signed: [-2^(b-1), 2^(b-1) - 1]; unsigned: [0, 2^b - 1] */
+	while (bits < 8 && (sgn ? lo < -((int64_t)1 << (bits - 1)) || hi > ((int64_t)1 << (bits - 1)) - 1
+	                        : hi > ((int64_t)1 << bits) - 1))
+		bits++;
+	int64_t off = sgn ? (int64_t)1 << (bits - 1) : 0; /* code = q + off */
+	int nchan = ax < 0 ? 1 : (int)v->shape.d[ax];
+	ir_quant *qt = ir_arena_alloc(g->arena, sizeof *qt);
+	float *scale = ir_arena_alloc(g->arena, sizeof *scale * (size_t)nchan);
+	int32_t *z = ir_arena_alloc(g->arena, sizeof *z * (size_t)nchan);
+	uint8_t *codes = ir_arena_alloc(g->arena, (size_t)ne);
+	if (readers == 0 || !qt || !scale || !z || !codes)
+		return; /* out of memory: the weight stays f32, which is correct */
+	memset(qt, 0, sizeof *qt);
+	for (int c = 0; c < nchan; c++) {
+		scale[c] = ((const float *)sc->data)[ns == 1 ? 0 : c];
+		int64_t zc = !zp ? 0 : sgn ? ((const int8_t *)zp->data)[nz == 1 ? 0 : c] : ((const uint8_t *)zp->data)[nz == 1 ? 0 : c];
+		z[c] = (int32_t)(zc + off);
+	}
+	for (int64_t i = 0; i < ne; i++)
+		codes[i] = (uint8_t)((sgn ? ((const int8_t *)q->data)[i] : ((const uint8_t *)q->data)[i]) + off);
+	*qt = (ir_quant){.scheme = IR_QS_AFFINE, .bits = bits, .axis = (int)ax, .nchan = nchan, .scale = scale,
+	                 .zero_point = z, .codes = codes};
+	char why[160];
+	if (!ir_quant_check(v, qt, why, sizeof why))
+		v->quant = qt;
+}
+
 /* Evaluate dequantize node n of constants into its output. */
 static int fold_dq(ir_graph *g, ir_node *n, diag_sink *d)
 {
@@ -1092,6 +1171,7 @@ static int fold_dq(ir_graph *g, ir_node *n, diag_sink *d)
 	v->data = out.data;
 	v->kind = IR_VAL_CONST;
 	v->producer = NULL;
+	keep_codes(g, n, v);
 	n->dead = true;
 	return 0;
 }

@@ -539,10 +539,15 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 		diag_error(d, NULL, "out of memory");
 		return -1;
 	}
-	int nt = 0, rc = -1;
+	int nt = 0, rc = -1, nkept = 0;
+	const ir_value *kept = NULL; /* the first weight quantized in the model already */
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		ir_value *w = quant_weight(n);
+		if (w && w->quant && w->quant->codes && kept != w) {
+			kept = kept ? kept : w;
+			nkept++;
+		}
 		if (!w || w->quant)
 			continue;
 		bool dup = false; /* a weight shared by two layers is quantized once */
@@ -602,6 +607,14 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 			goto out;
 	}
 
+	/* a model's own quantization (its dequantized weights' codes, or a
+	 * dump's !quant) is part of the model: it stays, and says so */
+	if (nkept)
+		diag_warn(d, NULL,
+		          "%d weight%s quantized in the model already (e.g. '%s', %d bits) keep%s %s own codes; "
+		          "-b and --scheme apply to float weights",
+		          nkept, nkept > 1 ? "s" : "", kept->name ? kept->name : "?", kept->quant->bits,
+		          nkept > 1 ? "" : "s", nkept > 1 ? "their" : "its");
 	/* Quantize: the data of each weight becomes DQ(w). */
 	for (int t = 0; t < nt; t++) {
 		ir_value *w = T[t].w;

@@ -91,9 +91,11 @@ qgt_param *qgt_trainer_param(qgt_trainer *t, int i)
 
 /* ------------------------------------------------------------ planning */
 
+/* (A constant with quantization codes, the model's own, is fixed: its
+ * data must stay what its codes dequantize to.) */
 static bool is_f32_const(const ir_value *v)
 {
-	return v && v->kind == IR_VAL_CONST && v->dt == IR_DT_F32 && v->data;
+	return v && v->kind == IR_VAL_CONST && v->dt == IR_DT_F32 && v->data && !(v->quant && v->quant->codes);
 }
 
 /* Role of input k of n when it is a parameter; -1 when it is not one. */
