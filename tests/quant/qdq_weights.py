@@ -19,7 +19,8 @@ plain float initializers (numpy's (q - zp) * scale, in float32).  For each:
      the same output bit for bit: the kept codes leave the weight's value
      alone;
   3. `qgtc validate` on armv7em, aarch64 and x86-64 runs the compiled
-     object within 1e-4 of the interpreter; and
+     object within 1e-4 of the interpreter, and with -a 8 (the integer
+     path on the model's own codes) bit-exact on the Cortex-M4; and
   4. the Cortex-M4 object of a model that keeps its codes is smaller
      than the float model's by at least half the weight bytes it saves.
 
@@ -199,6 +200,13 @@ def main():
             r = run([a.qgtc, "validate", pq, "--target", t])
             if r.returncode or "validate: ok" not in r.stdout + r.stderr:
                 fail(case, "validate --target %s: %s" % (t, (r.stdout + r.stderr).strip()[-300:]))
+        # with -a 8 the integer path runs the model's codes: bit-exact
+        if case["bits"]:
+            pc = os.path.join(d, "calib.npy")
+            np.save(pc, np.random.default_rng(seed + 2).standard_normal([8] + case["xshape"][1:]).astype(np.float32))
+            r = run([a.qgtc, "validate", pq, "-a", "8", "--calib-data", pc, "--target", "armv7em"])
+            if r.returncode or "bit-exact on 4/4" not in r.stdout + r.stderr:
+                fail(case, "validate -a 8 --target armv7em: %s" % (r.stdout + r.stderr).strip()[-300:])
         # 4. flash on the Cortex-M4
         for p, tag in ((pq, "q"), (pf, "f")):
             r = run([a.qgtc, "validate", p, "--target", "armv7em"])
