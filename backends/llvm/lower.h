@@ -12,7 +12,7 @@
 #include "backend.h"
 #include "kernel.h"
 
-enum { BE_COMPACT_KINDS = 216, BE_LAYER_SLOTS = 32 };
+enum { BE_COMPACT_KINDS = 432, BE_LAYER_SLOTS = 32 };
 
 /* A pointer a layer function takes as a parameter (lower.c, layer_fn):
  * an arena offset, a caller's input or output buffer, or a global. */
