@@ -59,7 +59,7 @@ typedef struct ck_key {
 	int scale_mode; /* BE_SC_* */
 	int zp_mode; /* BE_ZP_* */
 	int bias_dt; /* how the bias is stored: PASS_BIAS_* (pass_bias_dtype) */
-	bool dense;  /* a 1x1 kernel over a 1x1 image (Gemm, or a conv that is one) */
+	bool dense;  /* a 1x1 kernel over a 1x1 image, no pads (Gemm, or a conv that is one) */
 } ck_key;
 
 static int key_index(const ck_key *k)
@@ -504,7 +504,8 @@ int be_l_compact(be_fn *f, const ir_node *n)
 		return 1;
 
 	ck_key key = {KK_F32, BE_SC_F32, BE_ZP_NONE, bv ? f->cst[bv->id].dt : PASS_BIAS_F32,
-	              P[CP_IH] * P[CP_IW] == 1 && P[CP_OH] * P[CP_OW] == 1 && P[CP_KH] * P[CP_KW] == 1};
+	              P[CP_IH] * P[CP_IW] == 1 && P[CP_OH] * P[CP_OW] == 1 && P[CP_KH] * P[CP_KW] == 1 &&
+	                  P[CP_PH] == 0 && P[CP_PW] == 0};
 	if (key.bias_dt == PASS_BIAS_B12)
 		P[CP_BE] = f->cst[bv->id].e0 + 127;
 	LLVMValueRef wp, sp = NULL, zp = NULL;
