@@ -344,7 +344,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	be_loop_end(f, &lky);
 	be_loop_end(f, &lc);
 
-finish:
+finish:; /* (a label before declarations: C17 wants a statement) */
 	/* y = y * scale + bias, clamped to [lo, hi]. */
 	LLVMValueRef s = NULL;
 	if (key->kind != KK_F32 && key->kind != KK_CB) {
