@@ -1033,10 +1033,11 @@ enum { RQ_PACK_P = 64 };
  * channel is stored negated (j->sg), a2 = acc * s in both (s = +-2^(1 +
  * left): a negated channel's sum negated back in the same instruction),
  * and the branch tests r.  Packed rows (j->rqpack: M, p) keep p in $10,
- * where its low byte is r - 1: kc = (2 zy + 1) << (r - 1) by an ASR and
- * an LSL, or zy = (2 zy + 1) >> 1 by one ASR (r = 0), s by a bit-field
- * extract, and the shift right by r as r - 1 and SSAT's (USAT's) own ASR
- * #1: one more instruction a channel, two with signs. */
+ * where its low byte is r - 1 (and its high half the bias, which the
+ * loop's head reads): kc = (2 zy + 1) << (r - 1) by a MOVW (or MVN) of
+ * the layer's 2 zy + 1 and an LSL, or zy by one MOVW/MVN (r = 0), s by a
+ * bit-field extract, and the shift right by r as r - 1 and SSAT's
+ * (USAT's) own ASR #1: one more instruction a channel, two with signs. */
 static void rq_chan_text(asm_text *t, const dsp_job *j, int kind, int ro, const int *acc, const long long *off, int n)
 {
 	const char *sat = j->usat ? "usat" : "ssat";
