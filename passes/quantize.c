@@ -544,9 +544,12 @@ int pass_quantize_weights(ir_graph *g, const pass_options *o, diag_sink *d)
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		ir_value *w = quant_weight(n);
-		if (w && w->quant && w->quant->codes && kept != w) {
+		if (w && w->quant && w->quant->codes) { /* counted once, if shared */
+			bool seen = false;
+			for (int i2 = 0; i2 < i && !seen; i2++)
+				seen = quant_weight(g->nodes[i2]) == w;
 			kept = kept ? kept : w;
-			nkept++;
+			nkept += !seen;
 		}
 		if (!w || w->quant)
 			continue;
