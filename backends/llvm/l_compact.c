@@ -21,7 +21,10 @@
  * zero, add x * w to every output position whose input tap lies inside the
  * input (a range of rows and columns computed per tap: padding costs no
  * copies and no checks per position); then
- * y = y * scale + bias, clamped.  A dense layer (Gemm, or a 1x1 conv over
+ * y = y * scale + bias, clamped.  A pointwise layer (1x1, stride 1, no
+ * pads) whose plane holds PW_BLOCK or more decodes row m once into a
+ * scratch row the caller passes (the kernel's fourth argument; NULL for
+ * other layers) and sums blocks of PW_BLOCK outputs in registers.  A dense layer (Gemm, or a 1x1 conv over
  * a 1x1 image) of DENSE_MACS or more takes a kernel of its own for the
  * encoding (".d"), whose sum stays in a register: the general one's tap
  * ranges and stores cost such layers about 128 instructions a MAC on the
@@ -48,7 +51,7 @@ enum {
 
 enum { D_W, D_SCALE, D_ZP, D_BIAS, D_LO, D_HI, D_P };
 
-enum { DENSE_MACS = 4096 };
+enum { DENSE_MACS = 4096, PW_BLOCK = 8 };
 
 /* Weight encodings with a kernel each (the key adds the scale and zero
  * point storage). */
@@ -76,8 +79,8 @@ static LLVMTypeRef desc_type(be_fn *f)
 
 static LLVMTypeRef kernel_type(be_fn *f)
 {
-	LLVMTypeRef pt[3] = {f->ptr, f->ptr, f->ptr};
-	return LLVMFunctionType(f->vd, pt, 3, 0);
+	LLVMTypeRef pt[4] = {f->ptr, f->ptr, f->ptr, f->ptr};
+	return LLVMFunctionType(f->vd, pt, 4, 0);
 }
 
 /* ------------------------------------------------------------ the kernel */
@@ -87,6 +90,7 @@ typedef struct kb {
 	LLVMValueRef p[CP_COUNT]; /* geometry, index values */
 	LLVMValueRef rowlen;      /* f32 weights per output channel: C/G*KH*KW */
 	LLVMValueRef w, scale, zp, bias, lo, hi, x, y;
+	LLVMValueRef row; /* a pointwise layer's decoded weights (f32[C/G]), or NULL */
 } kb;
 
 LLVMValueRef be_imul(be_fn *f, LLVMValueRef a, LLVMValueRef b)
@@ -216,6 +220,40 @@ void be_kernel_end(be_fn *f, const be_kstate *ks)
 	f->entry = ks->entry;
 }
 
+/* Outputs [o, o + width) of a pointwise layer's output row yb (an index
+ * into y), whose input rows start at xb, ihw apart: the sums in registers
+ * over the decoded weights k->row[0..cg), zeros skipped. */
+static void pw_block(const kb *k, int width, LLVMValueRef o, LLVMValueRef cg, LLVMValueRef xb,
+                     LLVMValueRef yb, LLVMValueRef ihw)
+{
+	be_fn *f = k->f;
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef acc[PW_BLOCK];
+	for (int i = 0; i < width; i++) {
+		acc[i] = be_entry_alloca(f, f->f32, "pwacc");
+		LLVMBuildStore(b, be_cf(f, 0), acc[i]);
+	}
+	LLVMValueRef xs = be_entry_alloca(f, f->ity, "pwx");
+	LLVMBuildStore(b, be_iadd(f, xb, o), xs);
+	be_loop lc;
+	LLVMValueRef c = be_loop_begin_v(f, &lc, cg);
+	LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xs, "");
+	LLVMBuildStore(b, be_iadd(f, xi, ihw), xs);
+	LLVMValueRef w = be_ld(f, k->row, c);
+	be_if nz;
+	be_if_begin(f, &nz, LLVMBuildFCmp(b, LLVMRealUNE, w, be_cf(f, 0), ""));
+	for (int i = 0; i < width; i++) {
+		LLVMValueRef xv = be_ld(f, k->x, be_iadd(f, xi, be_ci(f, i)));
+		LLVMValueRef a = LLVMBuildLoad2(b, f->f32, acc[i], "");
+		LLVMBuildStore(b, LLVMBuildFAdd(b, a, LLVMBuildFMul(b, xv, w, ""), ""), acc[i]);
+	}
+	be_if_end(f, &nz);
+	be_loop_end(f, &lc);
+	LLVMValueRef yo = be_iadd(f, yb, o);
+	for (int i = 0; i < width; i++)
+		be_st(f, k->y, be_iadd(f, yo, be_ci(f, i)), LLVMBuildLoad2(b, f->f32, acc[i], ""));
+}
+
 static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 {
 	static const char *const kname[KK_COUNT] = {"f32", "int", "bin", "tern", "pow2", "cb"};
@@ -240,6 +278,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMValueRef d = LLVMGetParam(fn, 0);
 	k->x = LLVMGetParam(fn, 1);
 	k->y = LLVMGetParam(fn, 2);
+	k->row = LLVMGetParam(fn, 3);
 	LLVMValueRef *slot[4] = {&k->w, &k->scale, &k->zp, &k->bias};
 	for (int i = 0; i < 4; i++)
 		*slot[i] = LLVMBuildLoad2(b, f->ptr, LLVMBuildStructGEP2(b, dt, d, (unsigned)(D_W + i), ""), "");
@@ -265,12 +304,6 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	LLVMValueRef xb = be_imul(f, be_iadd(f, be_imul(f, n, p[CP_C]), be_imul(f, g, cg)), ihw);
 	LLVMValueRef yb = be_imul(f, be_iadd(f, be_imul(f, n, p[CP_M]), m), ohw);
 	LLVMValueRef mc = be_imul(f, m, p[CP_PC]);
-	be_loop lz;
-	if (!key->dense) {
-		be_st(f, k->y, be_iadd(f, yb, be_loop_begin_v(f, &lz, ohw)), be_cf(f, 0));
-		be_loop_end(f, &lz);
-	}
-
 	/* The zero point of row m. */
 	LLVMValueRef z = NULL;
 	if (key->kind == KK_INT) {
@@ -301,6 +334,41 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 		be_st(f, k->y, yb, LLVMBuildLoad2(b, f->f32, sum, ""));
 		goto finish;
 	}
+	/* A pointwise layer (the caller passes a row, f32[C/G]; be_conv_geom
+	 * made its plane one row of PW_BLOCK or more): row m's weights
+	 * decoded once into the row, as the multipliers the tap loop below
+	 * uses (binary and ternary as +-1: the products are exact, the same
+	 * as its adds and subtracts), then blocks of PW_BLOCK outputs whose
+	 * last one ends at the row's end (it may overlap the one before: both
+	 * compute the same sums).  The sums are the tap loop's, operation for
+	 * operation; that loop loads and stores the output for every weight
+	 * and takes about 10 instructions a MAC on the Cortex-M4, a block
+	 * about 3. */
+	be_if ipw, igen;
+	LLVMValueRef pw = LLVMBuildIsNotNull(b, k->row, "");
+	be_if_begin(f, &ipw, pw);
+	{
+		be_loop ld, lb;
+		LLVMValueRef c = be_loop_begin_v(f, &ld, cg);
+		LLVMValueRef wv, code, nz;
+		decode(k, key, m, mc, z, c, &wv, &code, &nz);
+		if (!wv)
+			wv = term(f, key, be_cf(f, 1), NULL, code);
+		be_st(f, k->row, c, LLVMBuildSelect(b, nz, wv, be_cf(f, 0), ""));
+		be_loop_end(f, &ld);
+		LLVMValueRef ow = p[CP_OW];
+		LLVMValueRef nb = LLVMBuildUDiv(b, be_iadd(f, ow, be_ci(f, PW_BLOCK - 1)), be_ci(f, PW_BLOCK), "");
+		LLVMValueRef o = be_imul(f, be_loop_begin_v(f, &lb, nb), be_ci(f, PW_BLOCK));
+		LLVMValueRef last = LLVMBuildSub(b, ow, be_ci(f, PW_BLOCK), "");
+		pw_block(k, PW_BLOCK, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, o, last, ""), o, last, ""), cg, xb,
+		         yb, ohw);
+		be_loop_end(f, &lb);
+	}
+	be_if_end(f, &ipw);
+	be_if_begin(f, &igen, LLVMBuildNot(b, pw, ""));
+	be_loop lz;
+	be_st(f, k->y, be_iadd(f, yb, be_loop_begin_v(f, &lz, ohw)), be_cf(f, 0));
+	be_loop_end(f, &lz);
 	be_loop lc, lky, lkx, loy, lox;
 	LLVMValueRef c = be_loop_begin_v(f, &lc, cg);
 	LLVMValueRef xc = be_iadd(f, xb, be_imul(f, c, ihw));
@@ -343,6 +411,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	be_loop_end(f, &lkx);
 	be_loop_end(f, &lky);
 	be_loop_end(f, &lc);
+	be_if_end(f, &igen);
 
 finish:; /* (a label before declarations: C17 wants a statement) */
 	/* y = y * scale + bias, clamped to [lo, hi]. */
@@ -574,6 +643,12 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	int ki = key_index(&key);
 	if (!f->compact[ki])
 		f->compact[ki] = make_kernel(f, &key);
+	/* A pointwise layer's row of decoded weights (make_kernel): in the
+	 * arena's gaps on Cortex-M where one is free, else on the stack. */
+	int64_t cg = P[CP_C] / P[CP_G];
+	bool pw = conv && !key.dense && P[CP_IH] == 1 && P[CP_OH] == 1 && P[CP_KH] == 1 && P[CP_KW] == 1 &&
+	          P[CP_SW] == 1 && P[CP_PH] == 0 && P[CP_PW] == 0 && P[CP_IW] == P[CP_OW] && P[CP_OW] >= PW_BLOCK;
+	LLVMValueRef row = pw ? be_scratch(f, LLVMArrayType2(f->f32, (uint64_t)cg), 4, "pwrow") : NULL;
 
 	/* The descriptor. */
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
@@ -593,7 +668,11 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	snprintf(gname, sizeof gname, "%s.d%d", f->name, n->id);
 	/* Opaque: not folded into the kernel, one kernel for all layers is the point. */
 	LLVMValueRef g = be_opaque_const(f, gname, init, 0);
-	LLVMValueRef args[3] = {g, x, y};
-	LLVMBuildCall2(f->b, kernel_type(f), f->compact[ki], args, 3, "");
+	LLVMValueRef args[4] = {g, x, y, row ? row : null};
+	if (row)
+		be_lifetime(f, true, row, cg * 4);
+	LLVMBuildCall2(f->b, kernel_type(f), f->compact[ki], args, 4, "");
+	if (row)
+		be_lifetime(f, false, row, cg * 4);
 	return 0;
 }

@@ -137,8 +137,6 @@ typedef struct be_sum_loop {
 LLVMValueRef be_sum_loop_begin(be_fn *f, be_sum_loop *l, const char *name, LLVMTypeRef ty, int n,
                                LLVMValueRef *acc);
 void be_sum_loop_end(be_fn *f, be_sum_loop *l, int64_t trips, LLVMValueRef *init, LLVMValueRef *acc);
-/* llvm.lifetime.start/end of an alloca of size bytes. */
-void be_lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size);
 /* Does n have operand k (a bias), non-empty? */
 bool be_int_has_bias(const ir_node *n, int k);
 /* The weights and bias with x's zero point folded: W'[m * R + r] = code

@@ -215,10 +215,16 @@ static LLVMValueRef scratch_alloca(be_fn *f, LLVMTypeRef ty, unsigned align, con
 	return a;
 }
 
+static LLVMValueRef slot_param(be_fn *f, int kind, int64_t key, LLVMValueRef gv, LLVMValueRef arg,
+                               int64_t lo, int64_t hi);
+static be_site site_get(const be_fn *f);
+static void site_set(be_fn *f, be_site s);
+
 LLVMValueRef be_scratch(be_fn *f, LLVMTypeRef ty, unsigned align, const char *name)
 {
 	const pass_mem_plan *pl = f->plan;
-	if (!f->mcu || f->layer || f->fn != f->body.fn || !f->arena || !pl || f->pos < 0 || !f->npos ||
+	if (!f->mcu || f->fn != (f->layer ? f->layer->fn : f->body.fn) || !f->body.arena || !pl || f->pos < 0 ||
+	    !f->npos ||
 	    f->nscr == (int)(sizeof f->scr / sizeof f->scr[0]) || align > PASS_MEMPLAN_ALIGN)
 		return scratch_alloca(f, ty, align, name);
 	int64_t bytes = (int64_t)LLVMABISizeOfType(LLVMGetModuleDataLayout(f->mod), ty);
@@ -256,7 +262,16 @@ LLVMValueRef be_scratch(be_fn *f, LLVMTypeRef ty, unsigned align, const char *na
 	f->scr[f->nscr][0] = best;
 	f->scr[f->nscr][1] = best + bytes;
 	f->nscr++;
-	return arena_at(f, best, name);
+	if (!f->layer)
+		return arena_at(f, best, name);
+	/* in a layer function: the body's address, in a slot of its own
+	 * (noalias: no buffer of the node lies there) */
+	be_site here = site_get(f);
+	site_set(f, f->body);
+	LLVMValueRef arg = arena_at(f, best, name);
+	site_set(f, here);
+	LLVMValueRef p = slot_param(f, MP_ARENA, best, NULL, arg, best, best + bytes);
+	return p ? p : scratch_alloca(f, ty, align, name);
 }
 
 LLVMValueRef be_slot(be_fn *f)
@@ -651,7 +666,7 @@ static int layer_fn(be_fn *f, ir_node *n, int (*lower)(be_fn *, const ir_node *)
 	LLVMSetLinkage(lf, LLVMInternalLinkage);
 	code_attrs(f, lf);
 	LLVMAddAttributeAtIndex(lf, LLVMAttributeFunctionIndex, be_attr(f->ctx, "noinline"));
-	be_layer L = {0};
+	be_layer L = {.fn = lf};
 	LLVMBasicBlockRef at = LLVMGetInsertBlock(f->b);
 	LLVMBasicBlockRef entry = LLVMAppendBasicBlockInContext(f->ctx, lf, "entry");
 	LLVMBasicBlockRef start = LLVMAppendBasicBlockInContext(f->ctx, lf, "start");

@@ -38,6 +38,7 @@ typedef struct be_layer {
 	be_pslot s[BE_LAYER_SLOTS];
 	int n;
 	bool full;                    /* a pointer found no slot: reported */
+	LLVMValueRef fn;              /* the layer function */
 } be_layer;
 
 /* How an f32 constant is stored (passes/quant.h: pass_bias_dtype, the
@@ -171,6 +172,9 @@ LLVMValueRef be_entry_alloca(be_fn *f, LLVMTypeRef ty, const char *name);
  * (at most PASS_MEMPLAN_ALIGN).  Its contents are undefined on entry;
  * be_lifetime marks an alloca's life and leaves arena scratch alone. */
 LLVMValueRef be_scratch(be_fn *f, LLVMTypeRef ty, unsigned align, const char *name);
+/* llvm.lifetime.start/end of an alloca of size bytes (nothing for arena
+ * scratch). */
+void be_lifetime(be_fn *f, bool start, LLVMValueRef p, int64_t size);
 LLVMValueRef be_slot(be_fn *f);
 /* a < b ? x : y etc. */
 LLVMValueRef be_sel_lt(be_fn *f, LLVMValueRef a, LLVMValueRef b, LLVMValueRef x, LLVMValueRef y);
