@@ -672,6 +672,7 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	if (row)
 		be_lifetime(f, true, row, cg * 4);
 	LLVMBuildCall2(f->b, kernel_type(f), f->compact[ki], args, 4, "");
+	f->lcall = true;
 	if (row)
 		be_lifetime(f, false, row, cg * 4);
 	return 0;

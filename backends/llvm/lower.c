@@ -674,6 +674,7 @@ static int layer_fn(be_fn *f, ir_node *n, int (*lower)(be_fn *, const ir_node *)
 	LLVMPositionBuilderAtEnd(f->b, entry);
 	LLVMBuildBr(f->b, start);
 	LLVMPositionBuilderAtEnd(f->b, start);
+	f->lcall = false;
 	int rc = lower(f, n);
 	if (rc == 0)
 		LLVMBuildRetVoid(f->b);
@@ -692,6 +693,10 @@ static int layer_fn(be_fn *f, ir_node *n, int (*lower)(be_fn *, const ir_node *)
 		if (alone)
 			LLVMAddAttributeAtIndex(lf, (unsigned)k + 1, be_attr(f->ctx, "noalias"));
 		LLVMAddAttributeAtIndex(lf, (unsigned)k + 1, be_attr(f->ctx, "nocapture"));
+	}
+	if (f->lcall) { /* a call: inlined, the body makes it */
+		LLVMRemoveEnumAttributeAtIndex(lf, LLVMAttributeFunctionIndex, LLVMGetEnumAttributeKindForName("noinline", 8));
+		LLVMAddAttributeAtIndex(lf, LLVMAttributeFunctionIndex, be_attr(f->ctx, "alwaysinline"));
 	}
 	LLVMBuildCall2(f->b, ty, lf, args, BE_LAYER_SLOTS, "");
 	return 0;

@@ -70,6 +70,7 @@ typedef struct be_fn {
 	be_cstore *cst;               /* per value id: how an f32 constant is stored (be_vld) */
 	be_code code;                 /* kernel policy, resolved: SPEED, SIZE, MIN or AUTO */
 	bool mcu;                     /* M-profile target (AUTO: compact kernels for packed weights) */
+	bool lcall;                   /* the node lowered to one call of a shared kernel */
 	bool dsp;                     /* Armv7E-M DSP instructions (SMLAD, SXTB16): l_int_dsp.c */
 	bool vcvtr;                   /* M-profile with a hard-float FPU and the DSP: VCVTR, QADD */
 	int isimd;                    /* BE_ISIMD_*: l_int_dsp.c's SIMD integer tiles */
