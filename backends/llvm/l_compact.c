@@ -24,11 +24,17 @@
  * zero, add x * w to every output position whose input tap lies inside the
  * input (a range of rows and columns computed per tap: padding costs no
  * copies and no checks per position); then
- * y = y * scale + bias, clamped.  A pointwise layer (1x1, stride 1, no
- * pads) whose plane holds PW_BLOCK or more decodes row m once into a
- * scratch row the caller passes (the kernel's fourth argument; NULL for
- * other layers) and sums blocks of PW_BLOCK outputs in registers.  A dense layer (Gemm, or a 1x1 conv over
- * a 1x1 image) of DENSE_MACS or more takes a kernel of its own for the
+ * y = y * scale + bias, clamped.  A conv of stride 1 along the row, with
+ * 4 or more input channels a group and rows whose interior (the outputs
+ * whose taps all lie inside the input's columns) holds DB_WIDTH outputs
+ * and at least 7/8 of the row, takes the direct path instead: it decodes
+ * row m once into a scratch row the caller passes (the kernel's fourth
+ * argument; NULL for other layers) and sums blocks of DB_WIDTH outputs
+ * in registers (be_conv_geom makes a pointwise conv's plane one row).
+ * The general loop stays for the rest: depthwise layers, whose few taps
+ * a block cannot amortise, small planes and strided rows.  A dense layer
+ * (Gemm, or a 1x1 conv over a 1x1 image) of DENSE_MACS or more takes a
+ * kernel of its own for the
  * encoding (".d"), whose sum stays in a register: the general one's tap
  * ranges and stores cost such layers about 128 instructions a MAC on the
  * Cortex-M4.  Integer codes accumulate x * (code - zp)
@@ -80,7 +86,7 @@ static unsigned cp_count(bool narrow)
 	return k;
 }
 
-enum { DENSE_MACS = 4096, PW_BLOCK = 8 };
+enum { DENSE_MACS = 4096, DB_WIDTH = 8, DB_ROW_BYTES = 4096 };
 
 /* Weight encodings with a kernel each (the key adds the scale and zero
  * point storage). */
@@ -250,26 +256,47 @@ void be_kernel_end(be_fn *f, const be_kstate *ks)
 	f->entry = ks->entry;
 }
 
-/* Outputs [o, o + width) of a pointwise layer's output row yb (an index
- * into y), whose input rows start at xb, ihw apart: the sums in registers
- * over the decoded weights k->row[0..cg), zeros skipped. */
-static void pw_block(const kb *k, int width, LLVMValueRef o, LLVMValueRef cg, LLVMValueRef xb,
-                     LLVMValueRef yb, LLVMValueRef ihw)
+/* Outputs [o, o + width) of output row yr (an index into y) of a layer
+ * of stride 1 along the row, whose first tap row is ty (oy * sh - ph,
+ * may be negative): the sums in registers over the decoded weights
+ * k->row, zeros skipped, for each tap (ky, kx) over the channels.  Taps outside the input's rows are
+ * skipped; those outside its columns are too where checkx (width 1),
+ * and must not exist otherwise (the row's interior). */
+static void dblock(const kb *k, int width, bool checkx, LLVMValueRef o, LLVMValueRef ty, LLVMValueRef cg,
+                   LLVMValueRef xb, LLVMValueRef yr, LLVMValueRef ihw)
 {
 	be_fn *f = k->f;
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef acc[PW_BLOCK];
+	const LLVMValueRef *p = k->p;
+	LLVMValueRef acc[DB_WIDTH];
 	for (int i = 0; i < width; i++) {
-		acc[i] = be_entry_alloca(f, f->f32, "pwacc");
+		acc[i] = be_entry_alloca(f, f->f32, "dacc");
 		LLVMBuildStore(b, be_cf(f, 0), acc[i]);
 	}
-	LLVMValueRef xs = be_entry_alloca(f, f->ity, "pwx");
-	LLVMBuildStore(b, be_iadd(f, xb, o), xs);
-	be_loop lc;
-	LLVMValueRef c = be_loop_begin_v(f, &lc, cg);
-	LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xs, "");
-	LLVMBuildStore(b, be_iadd(f, xi, ihw), xs);
-	LLVMValueRef w = be_ld(f, k->row, c);
+	LLVMValueRef tx = LLVMBuildSub(b, o, p[CP_PW], "");
+	LLVMValueRef khw = be_imul(f, p[CP_KH], p[CP_KW]);
+	be_loop lky, lkx, lc;
+	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[CP_KH]);
+	LLVMValueRef iy = LLVMBuildAdd(b, ty, be_imul(f, ky, p[CP_DH]), "");
+	be_if inrow;
+	be_if_begin(f, &inrow, LLVMBuildICmp(b, LLVMIntULT, iy, p[CP_IH], ""));
+	LLVMValueRef xrow = LLVMBuildAdd(b, be_iadd(f, xb, be_imul(f, iy, p[CP_IW])), tx, "");
+	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[CP_KW]);
+	LLVMValueRef dx = be_imul(f, kx, p[CP_DW]);
+	be_if incol;
+	if (checkx)
+		be_if_begin(f, &incol, LLVMBuildICmp(b, LLVMIntULT, LLVMBuildAdd(b, tx, dx, ""), p[CP_IW], ""));
+	LLVMValueRef x0 = LLVMBuildAdd(b, xrow, dx, ""); /* (a column left of the input: no nuw) */
+	/* the weight's and the input's index step by khw and ihw (slots:
+	 * phis after mem2reg, so the loop does no multiplication) */
+	LLVMValueRef ws = be_entry_alloca(f, f->ity, "dw"), xs = be_entry_alloca(f, f->ity, "dx");
+	LLVMBuildStore(b, be_iadd(f, be_imul(f, ky, p[CP_KW]), kx), ws);
+	LLVMBuildStore(b, x0, xs);
+	be_loop_begin_v(f, &lc, cg);
+	LLVMValueRef wi = LLVMBuildLoad2(b, f->ity, ws, ""), xi = LLVMBuildLoad2(b, f->ity, xs, "");
+	LLVMBuildStore(b, be_iadd(f, wi, khw), ws);
+	LLVMBuildStore(b, LLVMBuildAdd(b, xi, ihw, ""), xs);
+	LLVMValueRef w = be_ld(f, k->row, wi);
 	be_if nz;
 	be_if_begin(f, &nz, LLVMBuildFCmp(b, LLVMRealUNE, w, be_cf(f, 0), ""));
 	for (int i = 0; i < width; i++) {
@@ -279,7 +306,12 @@ static void pw_block(const kb *k, int width, LLVMValueRef o, LLVMValueRef cg, LL
 	}
 	be_if_end(f, &nz);
 	be_loop_end(f, &lc);
-	LLVMValueRef yo = be_iadd(f, yb, o);
+	if (checkx)
+		be_if_end(f, &incol);
+	be_loop_end(f, &lkx);
+	be_if_end(f, &inrow);
+	be_loop_end(f, &lky);
+	LLVMValueRef yo = be_iadd(f, yr, o);
 	for (int i = 0; i < width; i++)
 		be_st(f, k->y, be_iadd(f, yo, be_ci(f, i)), LLVMBuildLoad2(b, f->f32, acc[i], ""));
 }
@@ -366,35 +398,60 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 		be_st(f, k->y, yb, LLVMBuildLoad2(b, f->f32, sum, ""));
 		goto finish;
 	}
-	/* A pointwise layer (the caller passes a row, f32[C/G]; be_conv_geom
-	 * made its plane one row of PW_BLOCK or more): row m's weights
-	 * decoded once into the row, as the multipliers the tap loop below
-	 * uses (binary and ternary as +-1: the products are exact, the same
-	 * as its adds and subtracts), then blocks of PW_BLOCK outputs whose
-	 * last one ends at the row's end (it may overlap the one before: both
-	 * compute the same sums).  The sums are the tap loop's, operation for
-	 * operation; that loop loads and stores the output for every weight
-	 * and takes about 10 instructions a MAC on the Cortex-M4, a block
+	/* A layer of stride 1 along the row (the caller passes a row,
+	 * f32[C/G*KH*KW]): row m's weights decoded once into the row, as the
+	 * multipliers the tap loop below uses (binary and ternary as +-1: the
+	 * products are exact, the same as its adds and subtracts); then, for
+	 * each output row, blocks of DB_WIDTH outputs over its interior
+	 * (where every tap lies inside the input's columns), the last block
+	 * ending at the interior's end (it may overlap the one before: both
+	 * compute the same sums), and the outputs outside it one at a time.
+	 * The sums are the tap loop's, operation for operation; that loop
+	 * loads and stores the output for every weight (about 8 instructions
+	 * a MAC on the Cortex-M4, with a range computation per tap), a block
 	 * about 3. */
 	be_if ipw, igen;
 	LLVMValueRef pw = LLVMBuildIsNotNull(b, k->row, "");
 	be_if_begin(f, &ipw, pw);
 	{
-		be_loop ld, lb;
-		LLVMValueRef c = be_loop_begin_v(f, &ld, cg);
+		be_loop ld, ly, lb, lx;
+		LLVMValueRef j = be_loop_begin_v(f, &ld, k->rowlen);
 		LLVMValueRef wv, code, nz;
-		decode(k, key, m, mc, z, c, &wv, &code, &nz);
+		decode(k, key, m, mc, z, j, &wv, &code, &nz);
 		if (!wv)
 			wv = term(f, key, be_cf(f, 1), NULL, code);
-		be_st(f, k->row, c, LLVMBuildSelect(b, nz, wv, be_cf(f, 0), ""));
+		be_st(f, k->row, j, LLVMBuildSelect(b, nz, wv, be_cf(f, 0), ""));
 		be_loop_end(f, &ld);
-		LLVMValueRef ow = p[CP_OW];
-		LLVMValueRef nb = LLVMBuildUDiv(b, be_iadd(f, ow, be_ci(f, PW_BLOCK - 1)), be_ci(f, PW_BLOCK), "");
-		LLVMValueRef o = be_imul(f, be_loop_begin_v(f, &lb, nb), be_ci(f, PW_BLOCK));
-		LLVMValueRef last = LLVMBuildSub(b, ow, be_ci(f, PW_BLOCK), "");
-		pw_block(k, PW_BLOCK, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, o, last, ""), o, last, ""), cg, xb,
-		         yb, ohw);
+		/* the interior [xa, xe): ox - pw >= 0 and ox - pw + (kw-1)*dw < iw */
+		LLVMValueRef xa = p[CP_PW];
+		LLVMValueRef span = be_imul(f, LLVMBuildSub(b, p[CP_KW], be_ci(f, 1), ""), p[CP_DW]);
+		LLVMValueRef xe = LLVMBuildSub(b, be_iadd(f, p[CP_IW], p[CP_PW]), span, "");
+		xe = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, xe, p[CP_OW], ""), xe, p[CP_OW], "");
+		LLVMValueRef blk = LLVMBuildICmp(b, LLVMIntSGE, LLVMBuildSub(b, xe, xa, ""), be_ci(f, DB_WIDTH), "");
+		LLVMValueRef oy = be_loop_begin_v(f, &ly, p[CP_OH]);
+		LLVMValueRef ty = LLVMBuildSub(b, be_imul(f, oy, p[CP_SH]), p[CP_PH], "");
+		LLVMValueRef yr = be_iadd(f, yb, be_imul(f, oy, p[CP_OW]));
+		LLVMValueRef inner = LLVMBuildSub(b, xe, xa, ""), zero = be_ci(f, 0);
+		be_if hb;
+		be_if_begin(f, &hb, blk);
+		LLVMValueRef nb = LLVMBuildUDiv(b, be_iadd(f, inner, be_ci(f, DB_WIDTH - 1)), be_ci(f, DB_WIDTH), "");
+		LLVMValueRef o = be_iadd(f, xa, be_imul(f, be_loop_begin_v(f, &lb, nb), be_ci(f, DB_WIDTH)));
+		LLVMValueRef last = LLVMBuildSub(b, xe, be_ci(f, DB_WIDTH), "");
+		dblock(k, DB_WIDTH, false, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, o, last, ""), o, last, ""), ty,
+		       cg, xb, yr, ihw);
 		be_loop_end(f, &lb);
+		be_if_end(f, &hb);
+		/* the rest, one at a time: [0, xa) and [xe, ow), or the row */
+		LLVMValueRef gap = LLVMBuildSelect(b, blk, inner, zero, "");
+		LLVMValueRef rest = LLVMBuildSub(b, p[CP_OW], gap, "");
+		be_if hr;
+		be_if_begin(f, &hr, LLVMBuildICmp(b, LLVMIntNE, rest, zero, ""));
+		LLVMValueRef i = be_loop_begin_v(f, &lx, rest);
+		LLVMValueRef ox = LLVMBuildAdd(b, i, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, i, xa, ""), zero, gap, ""), "");
+		dblock(k, 1, true, ox, ty, cg, xb, yr, ihw);
+		be_loop_end(f, &lx);
+		be_if_end(f, &hr);
+		be_loop_end(f, &ly);
 	}
 	be_if_end(f, &ipw);
 	be_if_begin(f, &igen, LLVMBuildNot(b, pw, ""));
@@ -675,12 +732,19 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	int ki = key_index(&key);
 	if (!f->compact[ki])
 		f->compact[ki] = make_kernel(f, &key);
-	/* A pointwise layer's row of decoded weights (make_kernel): in the
-	 * arena's gaps on Cortex-M where one is free, else on the stack. */
-	int64_t cg = P[CP_C] / P[CP_G];
-	bool pw = conv && !key.dense && P[CP_IH] == 1 && P[CP_OH] == 1 && P[CP_KH] == 1 && P[CP_KW] == 1 &&
-	          P[CP_SW] == 1 && P[CP_PH] == 0 && P[CP_PW] == 0 && P[CP_IW] == P[CP_OW] && P[CP_OW] >= PW_BLOCK;
-	LLVMValueRef row = pw ? be_scratch(f, LLVMArrayType2(f->f32, (uint64_t)cg), 4, "pwrow") : NULL;
+	/* The direct path (make_kernel) where it pays: a row of the layer's
+	 * decoded weights, of DB_ROW_BYTES at most, in the arena's gaps on
+	 * Cortex-M where one is free, else on the stack.  Its outputs one at
+	 * a time run about 3x a block's instructions a MAC, and a block's
+	 * loops over the taps 30, which 4 channels amortise (depthwise layers
+	 * took 7% more than the general loop on VWW's 48x48 planes, 20% on
+	 * 24x24). */
+	int64_t cgrp = P[CP_C] / P[CP_G], rowlen = cgrp * P[CP_KH] * P[CP_KW];
+	int64_t xe = P[CP_IW] + P[CP_PW] - (P[CP_KW] - 1) * P[CP_DW];
+	int64_t inner = (xe < P[CP_OW] ? xe : P[CP_OW]) - P[CP_PW];
+	bool direct = conv && !key.dense && P[CP_SW] == 1 && cgrp >= 4 && rowlen * 4 <= DB_ROW_BYTES &&
+	              inner >= DB_WIDTH && (P[CP_OW] - inner) * 8 <= P[CP_OW];
+	LLVMValueRef row = direct ? be_scratch(f, LLVMArrayType2(f->f32, (uint64_t)rowlen), 4, "drow") : NULL;
 
 	/* The descriptor. */
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
@@ -706,10 +770,10 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	LLVMValueRef g = be_opaque_const(f, gname, init, 0);
 	LLVMValueRef args[4] = {g, x, y, row ? row : null};
 	if (row)
-		be_lifetime(f, true, row, cg * 4);
+		be_lifetime(f, true, row, rowlen * 4);
 	LLVMBuildCall2(f->b, kernel_type(f), f->compact[ki], args, 4, "");
 	f->lcall = true;
 	if (row)
-		be_lifetime(f, false, row, cg * 4);
+		be_lifetime(f, false, row, rowlen * 4);
 	return 0;
 }
