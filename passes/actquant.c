@@ -804,6 +804,22 @@ int pass_quantize_act(ir_graph *g, const pass_options *o, diag_sink *d)
 	}
 	if (nobs && pass_act_ranges(g, qo, vals, nobs, lo, hi, d))
 		goto out;
+	/* An empty range (the value 0 on every sample) gives no grid worth
+	 * the name: whatever the value is later becomes about 0.  Said once,
+	 * with the first such value, a model input first. */
+	int nflat = 0, first = -1;
+	for (int j = 0; j < nobs; j++)
+		if (fmax(hi[j], 0) - fmin(lo[j], 0) < 1e-8) {
+			nflat++;
+			if (first < 0 || (vals[j]->kind == IR_VAL_INPUT && vals[first]->kind != IR_VAL_INPUT))
+				first = j;
+		}
+	if (nflat)
+		diag_warn(d, g->src_file,
+		          "-a %d: %s '%s'%s is 0 on every calibration sample: its grid has an empty range, and "
+		          "inference will read about 0 there whatever the input; calibrate on representative data",
+		          qo->act_bits, vals[first]->kind == IR_VAL_INPUT ? "input" : "activation", vals[first]->name,
+		          nflat > 1 ? ir_arena_printf(g->arena, " (and %d more values)", nflat - 1) : "");
 	/* 2. rewrite: one quantize/dequantize pair per observed value. */
 	for (int k = 0, j = 0; k < n; k++) {
 		if (P.site[k].share < 0 && j < nobs && vals[j] == P.site[k].v) {

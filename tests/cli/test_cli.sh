@@ -366,6 +366,12 @@ rm -f "$T/cs.o" "$T/cs.h"
 q "$FASHION" -a 8 --calib-data "$T/calib_none.npy" -o "$T/cs.o"
 check "an empty calibration file says what it holds" \
 	eval '[ $rc -eq 1 ] && has_err "calib_none.npy: error: .* this file holds f32\[0,1,28,28\]" && [ ! -e "$T/cs.o" ]'
+# Calibration data that is 0 everywhere gives the input an empty range:
+# it compiles, and says so, naming the input.
+/usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.zeros((4, 1, 28, 28), np.float32))" "$T/calib_zero.npy"
+q "$FASHION" -a 8 --calib-data "$T/calib_zero.npy" -o "$T/cz.o"
+check "calibration data that is 0 everywhere is said, naming the input" \
+	eval '[ $rc -eq 0 ] && has_err "warning: -a 8: input .image. is 0 on every calibration sample"'
 q "$FASHION" -a 8 --calib-data "$FMNIST" --io int --target armv7em -o "$T/a8.o"
 check "-a 8 --io int: the header states the input's scale and zero point" \
 	eval '[ $rc -eq 0 ] && grep -q "#define A8_INPUT_0_SCALE" "$T/a8.h" && grep -q "#define A8_OUTPUT_0_ZERO_POINT" "$T/a8.h" && grep -q "int a8_run(const void" "$T/a8.h"'
