@@ -4,6 +4,7 @@
  * capped, protobuf nesting is bounded, dims are checked for overflow. */
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdlib.h>
@@ -676,6 +677,14 @@ static int add_initializer(fe_onnx_ctx *c, const Onnx__TensorProto *tp, size_t k
 	if (fe_onnx_note_external(c, tp)) {
 		ir_tensor_free(&t);
 		return -1;
+	}
+	if (t.dt == IR_DT_F32 && t.data) { /* (infinities are legitimate: masks) */
+		int64_t nn = 0, ne = ir_shape_numel(&t.shape);
+		for (int64_t i = 0; i < ne; i++)
+			nn += isnan(((const float *)t.data)[i]);
+		if (nn)
+			diag_warn(c->d, c->file, "%s holds %" PRId64 " NaN of %" PRId64 " values: what is computed from "
+			          "it will be NaN", what, nn, ne);
 	}
 	ir_value *v = ir_graph_add_const(c->g, name, t.dt, &t.shape, t.data);
 	ir_tensor_free(&t);

@@ -372,6 +372,18 @@ check "an empty calibration file says what it holds" \
 q "$FASHION" -a 8 --calib-data "$T/calib_zero.npy" -o "$T/cz.o"
 check "calibration data that is 0 everywhere is said, naming the input" \
 	eval '[ $rc -eq 0 ] && has_err "warning: -a 8: input .image. is 0 on every calibration sample"'
+# A float weight holding NaN compiles, with a warning naming it.
+/usr/bin/python3 -c "
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+w = np.ones((2, 3), np.float32); w[1, 2] = np.nan
+g = helper.make_graph([helper.make_node('MatMul', ['x', 'w'], ['y'])], 'nan',
+    [helper.make_tensor_value_info('x', T.FLOAT, [1, 2])], [helper.make_tensor_value_info('y', T.FLOAT, [1, 3])],
+    [numpy_helper.from_array(w, 'w')])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])" "$T/nanw.onnx"
+q "$T/nanw.onnx" -o "$T/nanw.o"
+check "a float weight holding NaN is a warning naming it" \
+	eval '[ $rc -eq 0 ] && has_err "nanw.onnx: warning: initializer .w. holds 1 NaN of 6 values"'
 q "$FASHION" -a 8 --calib-data "$FMNIST" --io int --target armv7em -o "$T/a8.o"
 check "-a 8 --io int: the header states the input's scale and zero point" \
 	eval '[ $rc -eq 0 ] && grep -q "#define A8_INPUT_0_SCALE" "$T/a8.h" && grep -q "#define A8_OUTPUT_0_ZERO_POINT" "$T/a8.h" && grep -q "int a8_run(const void" "$T/a8.h"'
