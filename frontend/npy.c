@@ -350,7 +350,7 @@ int fe_npy_save(const char *path, const ir_tensor *t, diag_sink *d)
 	}
 	FILE *f = fopen(tmp, "wb");
 	if (!f) {
-		diag_error(d, path, "cannot create '%s': %s", tmp, strerror(errno));
+		diag_error(d, path, "cannot write: %s", strerror(errno));
 		free(tmp);
 		return -1;
 	}

@@ -1,5 +1,6 @@
 /* emit.c: the LLVM side of the backend: targets, the optimisation
  * pipeline, emission, and the hook table be_llvm_backend. */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -217,14 +218,14 @@ int be_write_file(const char *path, const void *buf, size_t len, diag_sink *d)
 	snprintf(tmp, n, "%s.tmp~", path);
 	FILE *fp = fopen(tmp, "wb");
 	if (!fp) {
-		diag_error(d, path, "cannot write '%s'", tmp);
+		diag_error(d, path, "cannot write: %s", strerror(errno));
 		free(tmp);
 		return -1;
 	}
 	bool ok = fwrite(buf, 1, len, fp) == len;
 	ok = fclose(fp) == 0 && ok;
 	if (!ok || rename(tmp, path) != 0) {
-		diag_error(d, path, "cannot write the output file");
+		diag_error(d, path, "cannot write: %s", strerror(errno ? errno : EIO));
 		remove(tmp);
 		free(tmp);
 		return -1;
