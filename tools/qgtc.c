@@ -155,7 +155,8 @@ static const drv_opt options[] = {
 	 "or fewer, 2^-8 relative, else fp16), fp16, or f32"},
 	{OPT_CALIB_DATA, "--calib-data", NULL, "DIR|FILE.npy", GRP_QUANT,
 	 "bias correction and activation ranges on up to 256 training samples from DIR (as --data) "
-	 "or from an f32 [N, ...] .npy of model inputs"},
+	 "or from an f32 .npy [N, ...] of N samples, a sample being one item of the model's input "
+	 "without its batch dimension (a model of input [B, C, H, W] takes [N, C, H, W])"},
 	{OPT_ACT_BITS, "-a", "--act-bits", "N", GRP_QUANT,
 	 "integer inference: activations int8 (8) or int16 (16); weights -b (default 8; symmetric "
 	 "from 4 bits up unless --scheme)"},
