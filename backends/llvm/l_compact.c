@@ -126,7 +126,7 @@ typedef struct kb {
 	LLVMValueRef p[CP_COUNT]; /* geometry, index values */
 	LLVMValueRef rowlen;      /* f32 weights per output channel: C/G*KH*KW */
 	LLVMValueRef w, scale, zp, bias, lo, hi, x, y;
-	LLVMValueRef row; /* a pointwise layer's decoded weights (f32[C/G]), or NULL */
+	LLVMValueRef row; /* the direct path's decoded weights (f32[rowlen]), or NULL */
 } kb;
 
 LLVMValueRef be_imul(be_fn *f, LLVMValueRef a, LLVMValueRef b)
@@ -259,9 +259,10 @@ void be_kernel_end(be_fn *f, const be_kstate *ks)
 /* Outputs [o, o + width) of output row yr (an index into y) of a layer
  * of stride 1 along the row, whose first tap row is ty (oy * sh - ph,
  * may be negative): the sums in registers over the decoded weights
- * k->row, zeros skipped, for each tap (ky, kx) over the channels.  Taps outside the input's rows are
- * skipped; those outside its columns are too where checkx (width 1),
- * and must not exist otherwise (the row's interior). */
+ * k->row, zeros skipped, for each tap (ky, kx) over the channels.  Taps
+ * outside the input's rows are skipped; those outside its columns are
+ * too where checkx (width 1), and must not exist otherwise (the row's
+ * interior). */
 static void dblock(const kb *k, int width, bool checkx, LLVMValueRef o, LLVMValueRef ty, LLVMValueRef cg,
                    LLVMValueRef xb, LLVMValueRef yr, LLVMValueRef ihw)
 {
@@ -351,7 +352,8 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 		int mem = cp_slot(i, &at);
 		LLVMTypeRef et = mem == D_PN ? f->i8 : i16;
 		LLVMValueRef idx = LLVMConstInt(f->ity, at, 0);
-		LLVMValueRef a = LLVMBuildInBoundsGEP2(b, et, LLVMBuildStructGEP2(b, dt, d, (unsigned)mem, ""), &idx, 1, "");
+		LLVMValueRef arr = LLVMBuildStructGEP2(b, dt, d, (unsigned)mem, "");
+		LLVMValueRef a = LLVMBuildInBoundsGEP2(b, et, arr, &idx, 1, "");
 		k->p[i] = LLVMBuildZExt(b, LLVMBuildLoad2(b, et, a, ""), f->ity, "");
 	}
 	LLVMValueRef *p = k->p;
@@ -406,13 +408,13 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	 * (where every tap lies inside the input's columns), the last block
 	 * ending at the interior's end (it may overlap the one before: both
 	 * compute the same sums), and the outputs outside it one at a time.
-	 * The sums are the tap loop's, operation for operation; that loop
-	 * loads and stores the output for every weight (about 8 instructions
-	 * a MAC on the Cortex-M4, with a range computation per tap), a block
-	 * about 3. */
-	be_if ipw, igen;
-	LLVMValueRef pw = LLVMBuildIsNotNull(b, k->row, "");
-	be_if_begin(f, &ipw, pw);
+	 * The sums add the tap loop's products, in its order for a 1x1 conv
+	 * and by taps, then channels, otherwise.  That loop loads and stores
+	 * the output for every weight (about 8 instructions a MAC on the
+	 * Cortex-M4, with a range computation per tap), a block about 3. */
+	be_if idir, igen;
+	LLVMValueRef dir = LLVMBuildIsNotNull(b, k->row, "");
+	be_if_begin(f, &idir, dir);
 	{
 		be_loop ld, ly, lb, lx;
 		LLVMValueRef j = be_loop_begin_v(f, &ld, k->rowlen);
@@ -447,14 +449,15 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 		be_if hr;
 		be_if_begin(f, &hr, LLVMBuildICmp(b, LLVMIntNE, rest, zero, ""));
 		LLVMValueRef i = be_loop_begin_v(f, &lx, rest);
-		LLVMValueRef ox = LLVMBuildAdd(b, i, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, i, xa, ""), zero, gap, ""), "");
+		LLVMValueRef skip = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, i, xa, ""), zero, gap, "");
+		LLVMValueRef ox = LLVMBuildAdd(b, i, skip, "");
 		dblock(k, 1, true, ox, ty, cg, xb, yr, ihw);
 		be_loop_end(f, &lx);
 		be_if_end(f, &hr);
 		be_loop_end(f, &ly);
 	}
-	be_if_end(f, &ipw);
-	be_if_begin(f, &igen, LLVMBuildNot(b, pw, ""));
+	be_if_end(f, &idir);
+	be_if_begin(f, &igen, LLVMBuildNot(b, dir, ""));
 	be_loop lz;
 	be_st(f, k->y, be_iadd(f, yb, be_loop_begin_v(f, &lz, ohw)), be_cf(f, 0));
 	be_loop_end(f, &lz);
