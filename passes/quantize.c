@@ -270,7 +270,8 @@ static int calib_begin(ir_graph *g, const pass_quant_options *qo, calib_ctx *cc,
 {
 	memset(cc, 0, sizeof *cc);
 	if (g->ninputs != 1 || g->inputs[0]->dt != IR_DT_F32 || g->inputs[0]->shape.rank < 1) {
-		diag_warn(d, g->src_file, "bias correction needs a model with one f32 input; skipped");
+		if (!qo->act_bits) /* else -a's calibration says it, as an error */
+			diag_warn(d, g->src_file, "bias correction needs a model with one f32 input; skipped");
 		return 0;
 	}
 	if (pass_calib_fits(g, qo, d))
