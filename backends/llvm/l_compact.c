@@ -86,7 +86,7 @@ static unsigned cp_count(bool narrow)
 	return k;
 }
 
-enum { DENSE_MACS = 4096, DB_WIDTH = 8, DB_ROW_BYTES = 4096 };
+enum { DENSE_MACS = 4096, DB_WIDTH = 8, DB_LONE = 2, DB_ROW_BYTES = 4096 };
 
 /* Weight encodings with a kernel each (the key adds the scale and zero
  * point storage). */
@@ -430,6 +430,12 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 		LLVMValueRef xe = LLVMBuildSub(b, be_iadd(f, p[CP_IW], p[CP_PW]), span, "");
 		xe = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, xe, p[CP_OW], ""), xe, p[CP_OW], "");
 		LLVMValueRef blk = LLVMBuildICmp(b, LLVMIntSGE, LLVMBuildSub(b, xe, xa, ""), be_ci(f, DB_WIDTH), "");
+		/* a remainder of DB_LONE outputs or fewer runs one at a time
+		 * (an output alone costs about 3 of a block's), more in a block
+		 * overlapping the one before */
+		LLVMValueRef rem = LLVMBuildURem(b, LLVMBuildSub(b, xe, xa, ""), be_ci(f, DB_WIDTH), "");
+		xe = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULE, rem, be_ci(f, DB_LONE), ""),
+		                     LLVMBuildSub(b, xe, rem, ""), xe, "");
 		LLVMValueRef oy = be_loop_begin_v(f, &ly, p[CP_OH]);
 		LLVMValueRef ty = LLVMBuildSub(b, be_imul(f, oy, p[CP_SH]), p[CP_PH], "");
 		LLVMValueRef yr = be_iadd(f, yb, be_imul(f, oy, p[CP_OW]));
