@@ -24,17 +24,18 @@
  * zero, add x * w to every output position whose input tap lies inside the
  * input (a range of rows and columns computed per tap: padding costs no
  * copies and no checks per position); then
- * y = y * scale + bias, clamped.  A conv of stride 1 along the row, with
- * 4 or more input channels a group and rows whose interior (the outputs
- * whose taps all lie inside the input's columns) holds DB_WIDTH outputs
- * and at least 7/8 of the row, takes the direct path instead: it decodes
- * row m once into a scratch row the caller passes (the kernel's fourth
- * argument; NULL for other layers) and sums blocks of DB_WIDTH outputs
- * in registers (be_conv_geom makes a pointwise conv's plane one row).
- * The general loop stays for the rest: depthwise layers, whose few taps
- * a block cannot amortise, small planes and strided rows.  A dense layer
- * (Gemm, or a 1x1 conv over a 1x1 image) of DENSE_MACS or more takes a
- * kernel of its own for the
+ * y = y * scale + bias, clamped.  A conv of stride 1 or 2 along the row,
+ * with 4 or more input channels a group and rows whose interior (the
+ * outputs whose taps all lie inside the input's columns) holds DB_WIDTH
+ * outputs and at least 7/8 of the row, takes the direct path instead: it
+ * decodes row m once into a scratch row the caller passes (the kernel's
+ * fourth argument; NULL for other layers) and sums blocks of DB_WIDTH
+ * outputs in registers (be_conv_geom makes a pointwise conv's plane one
+ * row).  The general loop stays for the rest: depthwise layers, whose
+ * few taps a block cannot amortise, small planes and other strides.  A
+ * kernel is made once every layer is lowered, with the paths its layers
+ * take only (be_l_compact_end).  A dense layer (Gemm, or a 1x1 conv over
+ * a 1x1 image) of DENSE_MACS or more takes a kernel of its own for the
  * encoding (".d"), whose sum stays in a register: the general one's tap
  * ranges and stores cost such layers about 128 instructions a MAC on the
  * Cortex-M4.  Integer codes accumulate x * (code - zp)
@@ -104,6 +105,21 @@ static int key_index(const ck_key *k)
 {
 	return ((((int)k->kind * BE_SC_COUNT + k->scale_mode) * 3 + k->zp_mode) * 3 + k->bias_dt) * 2 + k->dense;
 }
+
+static ck_key key_of(int ki)
+{
+	ck_key k;
+	k.dense = ki % 2;
+	k.bias_dt = ki / 2 % 3;
+	k.zp_mode = ki / 6 % 3;
+	k.scale_mode = ki / 18 % BE_SC_COUNT;
+	k.kind = (kk_kind)(ki / 18 / BE_SC_COUNT);
+	return k;
+}
+
+/* The paths of the general kernel a layer takes (be_fn.cpaths): the tap
+ * loop, the direct path's blocks.  A kernel has those of its layers. */
+enum { CPATH_TAPS = 1, CPATH_DIRECT = 2, CPATH_DIRECT2 = 4 };
 
 static LLVMTypeRef desc_type(be_fn *f)
 {
@@ -258,13 +274,16 @@ void be_kernel_end(be_fn *f, const be_kstate *ks)
 
 /* Outputs [o, o + width) of output row yr (an index into y) of a layer
  * of stride 1 along the row, whose first tap row is ty (oy * sh - ph,
- * may be negative): the sums in registers over the decoded weights
+ * may be negative; the row's stride sw, by which output i + 1's first
+ * tap lies after output i's, a constant where width > 1): the sums in
+ * registers over
+ * the decoded weights
  * k->row, zeros skipped, for each tap (ky, kx) over the channels.  Taps
  * outside the input's rows are skipped; those outside its columns are
  * too where checkx (width 1), and must not exist otherwise (the row's
  * interior). */
-static void dblock(const kb *k, int width, bool checkx, LLVMValueRef o, LLVMValueRef ty, LLVMValueRef cg,
-                   LLVMValueRef xb, LLVMValueRef yr, LLVMValueRef ihw)
+static void dblock(const kb *k, int width, LLVMValueRef sw, bool checkx, LLVMValueRef o, LLVMValueRef ty,
+                   LLVMValueRef cg, LLVMValueRef xb, LLVMValueRef yr, LLVMValueRef ihw)
 {
 	be_fn *f = k->f;
 	LLVMBuilderRef b = f->b;
@@ -274,7 +293,8 @@ static void dblock(const kb *k, int width, bool checkx, LLVMValueRef o, LLVMValu
 		acc[i] = be_entry_alloca(f, f->f32, "dacc");
 		LLVMBuildStore(b, be_cf(f, 0), acc[i]);
 	}
-	LLVMValueRef tx = LLVMBuildSub(b, o, p[CP_PW], "");
+	LLVMValueRef tx = LLVMBuildSub(b, be_imul(f, o, sw), p[CP_PW], "");
+	int64_t lane = LLVMIsAConstantInt(sw) ? (int64_t)LLVMConstIntGetZExtValue(sw) : 1;
 	LLVMValueRef khw = be_imul(f, p[CP_KH], p[CP_KW]);
 	be_loop lky, lkx, lc;
 	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[CP_KH]);
@@ -301,7 +321,7 @@ static void dblock(const kb *k, int width, bool checkx, LLVMValueRef o, LLVMValu
 	be_if nz;
 	be_if_begin(f, &nz, LLVMBuildFCmp(b, LLVMRealUNE, w, be_cf(f, 0), ""));
 	for (int i = 0; i < width; i++) {
-		LLVMValueRef xv = be_ld(f, k->x, be_iadd(f, xi, be_ci(f, i)));
+		LLVMValueRef xv = be_ld(f, k->x, be_iadd(f, xi, be_ci(f, i * lane)));
 		LLVMValueRef a = LLVMBuildLoad2(b, f->f32, acc[i], "");
 		LLVMBuildStore(b, LLVMBuildFAdd(b, a, LLVMBuildFMul(b, xv, w, ""), ""), acc[i]);
 	}
@@ -317,7 +337,7 @@ static void dblock(const kb *k, int width, bool checkx, LLVMValueRef o, LLVMValu
 		be_st(f, k->y, be_iadd(f, yo, be_ci(f, i)), LLVMBuildLoad2(b, f->f32, acc[i], ""));
 }
 
-static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
+static LLVMValueRef make_kernel(be_fn *f, const ck_key *key, unsigned paths)
 {
 	static const char *const kname[KK_COUNT] = {"f32", "int", "bin", "tern", "pow2", "cb"};
 	char name[160];
@@ -400,7 +420,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 		be_st(f, k->y, yb, LLVMBuildLoad2(b, f->f32, sum, ""));
 		goto finish;
 	}
-	/* A layer of stride 1 along the row (the caller passes a row,
+	/* A layer of stride 1 or 2 along the row (the caller passes a row,
 	 * f32[C/G*KH*KW]): row m's weights decoded once into the row, as the
 	 * multipliers the tap loop below uses (binary and ternary as +-1: the
 	 * products are exact, the same as its adds and subtracts); then, for
@@ -413,9 +433,11 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 	 * the output for every weight (about 8 instructions a MAC on the
 	 * Cortex-M4, with a range computation per tap), a block about 3. */
 	be_if idir, igen;
-	LLVMValueRef dir = LLVMBuildIsNotNull(b, k->row, "");
+	unsigned dpaths = paths & (CPATH_DIRECT | CPATH_DIRECT2);
+	LLVMValueRef dir = (paths & CPATH_TAPS) && dpaths ? LLVMBuildIsNotNull(b, k->row, "")
+	                                                  : LLVMConstInt(f->i1, dpaths != 0, 0);
 	be_if_begin(f, &idir, dir);
-	{
+	if (dpaths) {
 		be_loop ld, ly, lb, lx;
 		LLVMValueRef j = be_loop_begin_v(f, &ld, k->rowlen);
 		LLVMValueRef wv, code, nz;
@@ -424,10 +446,14 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 			wv = term(f, key, be_cf(f, 1), NULL, code);
 		be_st(f, k->row, j, LLVMBuildSelect(b, nz, wv, be_cf(f, 0), ""));
 		be_loop_end(f, &ld);
-		/* the interior [xa, xe): ox - pw >= 0 and ox - pw + (kw-1)*dw < iw */
-		LLVMValueRef xa = p[CP_PW];
+		/* the interior [xa, xe): ox * sw - pw >= 0 and
+		 * ox * sw - pw + (kw-1)*dw < iw */
+		LLVMValueRef sw = (paths & CPATH_DIRECT2) ? p[CP_SW] : be_ci(f, 1), zero = be_ci(f, 0);
+		LLVMValueRef xa = LLVMBuildUDiv(b, be_iadd(f, p[CP_PW], LLVMBuildSub(b, sw, be_ci(f, 1), "")), sw, "");
 		LLVMValueRef span = be_imul(f, LLVMBuildSub(b, p[CP_KW], be_ci(f, 1), ""), p[CP_DW]);
-		LLVMValueRef xe = LLVMBuildSub(b, be_iadd(f, p[CP_IW], p[CP_PW]), span, "");
+		LLVMValueRef hi = LLVMBuildSub(b, LLVMBuildSub(b, be_iadd(f, p[CP_IW], p[CP_PW]), be_ci(f, 1), ""), span, "");
+		LLVMValueRef xe = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, hi, zero, ""), zero,
+		                                  be_iadd(f, LLVMBuildUDiv(b, hi, sw, ""), be_ci(f, 1)), "");
 		xe = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, xe, p[CP_OW], ""), xe, p[CP_OW], "");
 		LLVMValueRef blk = LLVMBuildICmp(b, LLVMIntSGE, LLVMBuildSub(b, xe, xa, ""), be_ci(f, DB_WIDTH), "");
 		/* a remainder of DB_LONE outputs or fewer runs one at a time
@@ -439,14 +465,26 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 		LLVMValueRef oy = be_loop_begin_v(f, &ly, p[CP_OH]);
 		LLVMValueRef ty = LLVMBuildSub(b, be_imul(f, oy, p[CP_SH]), p[CP_PH], "");
 		LLVMValueRef yr = be_iadd(f, yb, be_imul(f, oy, p[CP_OW]));
-		LLVMValueRef inner = LLVMBuildSub(b, xe, xa, ""), zero = be_ci(f, 0);
+		LLVMValueRef inner = LLVMBuildSub(b, xe, xa, "");
 		be_if hb;
 		be_if_begin(f, &hb, blk);
 		LLVMValueRef nb = LLVMBuildUDiv(b, be_iadd(f, inner, be_ci(f, DB_WIDTH - 1)), be_ci(f, DB_WIDTH), "");
 		LLVMValueRef o = be_iadd(f, xa, be_imul(f, be_loop_begin_v(f, &lb, nb), be_ci(f, DB_WIDTH)));
 		LLVMValueRef last = LLVMBuildSub(b, xe, be_ci(f, DB_WIDTH), "");
-		dblock(k, DB_WIDTH, false, LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, o, last, ""), o, last, ""), ty,
-		       cg, xb, yr, ihw);
+		o = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, o, last, ""), o, last, "");
+		/* the rows of stride 1 and of 2, whichever the layers have */
+		be_if s1, s2;
+		LLVMValueRef one = LLVMBuildICmp(b, LLVMIntEQ, sw, be_ci(f, 1), "");
+		if (paths & CPATH_DIRECT) {
+			be_if_begin(f, &s1, (paths & CPATH_DIRECT2) ? one : LLVMConstInt(f->i1, 1, 0));
+			dblock(k, DB_WIDTH, be_ci(f, 1), false, o, ty, cg, xb, yr, ihw);
+			be_if_end(f, &s1);
+		}
+		if (paths & CPATH_DIRECT2) {
+			be_if_begin(f, &s2, (paths & CPATH_DIRECT) ? LLVMBuildNot(b, one, "") : LLVMConstInt(f->i1, 1, 0));
+			dblock(k, DB_WIDTH, be_ci(f, 2), false, o, ty, cg, xb, yr, ihw);
+			be_if_end(f, &s2);
+		}
 		be_loop_end(f, &lb);
 		be_if_end(f, &hb);
 		/* the rest, one at a time: [0, xa) and [xe, ow), or the row */
@@ -457,7 +495,7 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key)
 		LLVMValueRef i = be_loop_begin_v(f, &lx, rest);
 		LLVMValueRef skip = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntULT, i, xa, ""), zero, gap, "");
 		LLVMValueRef ox = LLVMBuildAdd(b, i, skip, "");
-		dblock(k, 1, true, ox, ty, cg, xb, yr, ihw);
+		dblock(k, 1, sw, true, ox, ty, cg, xb, yr, ihw);
 		be_loop_end(f, &lx);
 		be_if_end(f, &hr);
 		be_loop_end(f, &ly);
@@ -739,8 +777,8 @@ int be_l_compact(be_fn *f, const ir_node *n)
 		key.dense = f->compact[kd] != NULL;
 	}
 	int ki = key_index(&key);
-	if (!f->compact[ki])
-		f->compact[ki] = make_kernel(f, &key);
+	if (!f->compact[ki]) /* declared now, made by be_l_compact_end */
+		f->compact[ki] = LLVMAddFunction(f->mod, "", kernel_type(f));
 	/* The direct path (make_kernel) where it pays: a row of the layer's
 	 * decoded weights, of DB_ROW_BYTES at most, in the arena's gaps on
 	 * Cortex-M where one is free, else on the stack.  Its outputs one at
@@ -748,12 +786,13 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	 * loops over the taps 30, which 4 channels amortise (depthwise layers
 	 * took 7% more than the general loop on VWW's 48x48 planes, 20% on
 	 * 24x24). */
-	int64_t cgrp = P[CP_C] / P[CP_G], rowlen = cgrp * P[CP_KH] * P[CP_KW];
-	int64_t xe = P[CP_IW] + P[CP_PW] - (P[CP_KW] - 1) * P[CP_DW];
-	int64_t inner = (xe < P[CP_OW] ? xe : P[CP_OW]) - P[CP_PW];
-	bool direct = conv && !key.dense && P[CP_SW] == 1 && cgrp >= 4 && rowlen * 4 <= DB_ROW_BYTES &&
+	int64_t cgrp = P[CP_C] / P[CP_G], rowlen = cgrp * P[CP_KH] * P[CP_KW], sw = P[CP_SW];
+	int64_t last = P[CP_IW] - 1 + P[CP_PW] - (P[CP_KW] - 1) * P[CP_DW], xe = last < 0 ? 0 : last / sw + 1;
+	int64_t inner = (xe < P[CP_OW] ? xe : P[CP_OW]) - (P[CP_PW] + sw - 1) / sw;
+	bool direct = conv && !key.dense && (sw == 1 || sw == 2) && cgrp >= 4 && rowlen * 4 <= DB_ROW_BYTES &&
 	              inner >= DB_WIDTH && (P[CP_OW] - inner) * 8 <= P[CP_OW];
 	LLVMValueRef row = direct ? be_scratch(f, LLVMArrayType2(f->f32, (uint64_t)rowlen), 4, "drow") : NULL;
+	f->cpaths[ki] |= !direct ? CPATH_TAPS : sw == 1 ? CPATH_DIRECT : CPATH_DIRECT2;
 
 	/* The descriptor. */
 	LLVMTypeRef i16 = LLVMInt16TypeInContext(f->ctx);
@@ -785,4 +824,21 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	if (row)
 		be_lifetime(f, false, row, rowlen * 4);
 	return 0;
+}
+
+/* The kernels the layers called, made now that every layer is lowered,
+ * with the paths those layers take only (be_fn.cpaths). */
+void be_l_compact_end(be_fn *f)
+{
+	for (int ki = 0; ki < BE_COMPACT_KINDS; ki++) {
+		LLVMValueRef decl = f->compact[ki];
+		if (!decl)
+			continue;
+		ck_key key = key_of(ki);
+		LLVMValueRef fn = make_kernel(f, &key, f->cpaths[ki]);
+		/* the calls go to the kernel, and its name is the kernel's */
+		LLVMReplaceAllUsesWith(decl, fn);
+		LLVMDeleteFunction(decl);
+		f->compact[ki] = fn;
+	}
 }

@@ -1135,6 +1135,7 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 			prof_add(f, prof, counts, i, t0);
 	}
 	f->pos = -1;
+	be_l_compact_end(f);
 	be_l_compact_int_end(f);
 	/* Outputs not computed straight into their buffer: copy them there. */
 	for (int k = 0; k < nout; k++) {

@@ -75,7 +75,8 @@ typedef struct be_fn {
 	bool vcvtr;                   /* M-profile with a hard-float FPU and the DSP: VCVTR, QADD */
 	int isimd;                    /* BE_ISIMD_*: l_int_dsp.c's SIMD integer tiles */
 	int vnni;                     /* x86 VPDPBUSD: 1 AVX512-VNNI with VL, 2 AVX-VNNI, or 0 */
-	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels made so far (l_compact.c) */
+	LLVMValueRef compact[BE_COMPACT_KINDS]; /* shared kernels declared so far (l_compact.c) */
+	unsigned char cpaths[BE_COMPACT_KINDS]; /* the paths their layers take (l_compact.c) */
 	LLVMValueRef icompact[54];    /* and the integer ones (l_compact_int.c) */
 	unsigned char icwidths[54];   /* gemm: the weight widths their layers use; depthwise:
 	                               * 1 if a layer's taps go in pairs */
@@ -254,6 +255,8 @@ void *be_qw_alloc(int nvalues);
  * kernel of its weight encoding when f's policy asks for it and n fits;
  * 0, -1 reported, or 1 when n is left to the speed kernels. */
 int be_l_compact(be_fn *f, const ir_node *n);
+/* Make the kernels be_l_compact declared, once every layer is lowered. */
+void be_l_compact_end(be_fn *f);
 /* A Conv's geometry for the shared kernels' descriptors (rank 3 or 4; a
  * 1-D conv is one row): g[BE_CG_*], and a pointwise conv of stride 1
  * without pads as one row of IH*IW; 0, 1 when n is not expressible so

@@ -17,7 +17,7 @@ kernels (l_compact.c).  For each scheme:
 And a padded 1x1 conv over a 1x1 image (its tap outside the input) is
 not taken for dense: it validates too.
 
-The direct path (convs of stride 1 along the row with 4 or more input
+The direct path (convs of stride 1 or 2 along the row with 4 or more input
 channels a group, whose rows' interior holds a block: each output
 channel's weights decoded once into a row, blocks of 8 outputs summed in
 registers, the last overlapping the one before, and the columns outside
@@ -30,6 +30,9 @@ the interior one at a time): a model of branches of batch 2, each a conv
     4x40, 1x3 pads 1 on 3x16, 3x1 strides 2x1 on 7x12, 1-D k 5 pads 2 on
     a row of 40, 3x3 with pads (1, 0, 0, 2) on 5x16, and 3x3 groups 2
     on 6x18 (the direct path, borders included);
+  - of stride 2 along the row: 3x3 pads 1 on 8x34, 1x1 on 6x36, 3x3
+    strides 1x2 on 7x40, 1-D k 3 pads 1 on a row of 50, 3x3 dilation 2
+    pads 2 on 5x44 (the direct path's rows of stride 2);
 at each scheme, and in f32 at -Os, it validates on QEMU (armv7em) and
 natively (x86_64 -Os) within 1e-4 of the interpreter.
 
@@ -90,6 +93,11 @@ BRANCHES = [((h, w) if w else (h,), (1, 1) if w else (1,), {})
     ((40,), (5,), {"pads": [2, 2]}),
     ((5, 16), (3, 3), {"pads": [1, 0, 0, 2]}),
     ((6, 18), (3, 3), {"pads": [1, 1, 1, 1], "group": 2}),
+    ((8, 34), (3, 3), {"pads": [1, 1, 1, 1], "strides": [2, 2]}),
+    ((6, 36), (1, 1), {"strides": [2, 2]}),
+    ((7, 40), (3, 3), {"strides": [1, 2]}),
+    ((50,), (3,), {"pads": [1, 1], "strides": [2]}),
+    ((5, 44), (3, 3), {"pads": [2, 2, 2, 2], "dilations": [2, 2], "strides": [2, 2]}),
 ]
 
 
