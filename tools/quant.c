@@ -34,10 +34,11 @@ int drv_quant_setup(drv_options *o, diag_sink *d)
 			ir_tensor_free(&calib_npy);
 			return DRV_ERROR;
 		}
+		int64_t per = ir_shape_numel(&calib_npy.shape) / calib_npy.shape.d[0];
 		for (int64_t i = 0; i < ir_shape_numel(&calib_npy.shape); i++)
 			if (!isfinite(((const float *)calib_npy.data)[i])) {
-				diag_error(d, o->calib_data, "calibration sample element %lld is not finite",
-				           (long long)i);
+				diag_error(d, o->calib_data, "calibration sample %lld, element %lld, is not finite (%g)",
+				           (long long)(i / per), (long long)(i % per), ((const float *)calib_npy.data)[i]);
 				ir_tensor_free(&calib_npy);
 				return DRV_ERROR;
 			}

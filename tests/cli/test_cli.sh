@@ -366,6 +366,11 @@ rm -f "$T/cs.o" "$T/cs.h"
 q "$FASHION" -a 8 --calib-data "$T/calib_none.npy" -o "$T/cs.o"
 check "an empty calibration file says what it holds" \
 	eval '[ $rc -eq 1 ] && has_err "calib_none.npy: error: .* this file holds f32\[0,1,28,28\]" && [ ! -e "$T/cs.o" ]'
+# A calibration sample that is not finite: the sample and element named.
+/usr/bin/python3 -c "import numpy as np, sys; a = np.zeros((4, 1, 28, 28), np.float32); a[2, 0, 1, 3] = np.inf; np.save(sys.argv[1], a)" "$T/calib_inf.npy"
+q "$FASHION" -a 8 --calib-data "$T/calib_inf.npy" -o "$T/ci.o"
+check "a calibration value that is not finite is an error naming its sample and element" \
+	eval '[ $rc -eq 1 ] && has_err "calib_inf.npy: error: calibration sample 2, element 31, is not finite (inf)" && [ ! -e "$T/ci.o" ]'
 # Calibration data that is 0 everywhere gives the input an empty range:
 # it compiles, and says so, naming the input.
 /usr/bin/python3 -c "import numpy as np, sys; np.save(sys.argv[1], np.zeros((4, 1, 28, 28), np.float32))" "$T/calib_zero.npy"
