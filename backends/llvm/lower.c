@@ -554,7 +554,10 @@ LLVMValueRef be_opaque_const(be_fn *f, const char *name, LLVMValueRef init, unsi
  * blocks of a MobileNet compile and take flash once), and each function
  * LLVM optimises and selects stays small.  Unused slots get null, and
  * deadargelim drops them.  A slot is noalias unless its arena region
- * overlaps another slot's (an op in place shares one slot). */
+ * overlaps another slot's (an op in place shares one slot).  A layer
+ * that lowered to one call of a shared kernel (be_fn.lcall: the compact
+ * kernels, whose descriptor differs per layer) is inlined instead: its
+ * function would be a call and a return, which nothing merges. */
 
 /* The slot of (kind, key), made when new with the body's value arg; the
  * parameter, or NULL when the slots ran out. */

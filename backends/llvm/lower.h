@@ -163,8 +163,9 @@ LLVMValueRef be_fast(LLVMValueRef inst);
 /* An alloca of ty in the function's entry block (builder position kept). */
 LLVMValueRef be_entry_alloca(be_fn *f, LLVMTypeRef ty, const char *name);
 /* Scratch of type ty for the node being lowered (its planes, columns or
- * packed operands).  On M-profile targets, in the body: bytes of the
- * arena that no buffer occupies while that node (and any node fused into
+ * packed operands).  On M-profile targets, in the body or a layer
+ * function (there through a slot of its own): bytes of the arena that no
+ * buffer occupies while that node (and any node fused into
  * it) runs, at a multiple of PASS_MEMPLAN_ALIGN, so that the arena the
  * header states holds it and the stack does not.  Where no such gap is
  * large enough, and on hosts and A-profile cores (whose stack is no
