@@ -1107,8 +1107,7 @@ static void keep_codes(ir_graph *g, const ir_node *n, ir_value *v)
 	int64_t ne = ir_shape_numel(&v->shape), lo = 0, hi = 0;
 	bool sgn = q->dt == IR_DT_I8;
 	for (int64_t i = 0; i < ne + nz; i++) {
-		int64_t c = i < ne ? (sgn ? ((const int8_t *)q->data)[i] : ((const uint8_t *)q->data)[i])
-		                   : (sgn ? ((const int8_t *)zp->data)[i - ne] : ((const uint8_t *)zp->data)[i - ne]);
+		int64_t c = (int64_t)(i < ne ? ir_elem_get(q->data, q->dt, i) : ir_elem_get(zp->data, zp->dt, i - ne));
 		lo = c < lo ? c : lo;
 		hi = c > hi ? c : hi;
 	}
@@ -1127,11 +1126,11 @@ static void keep_codes(ir_graph *g, const ir_node *n, ir_value *v)
 	memset(qt, 0, sizeof *qt);
 	for (int c = 0; c < nchan; c++) {
 		scale[c] = ((const float *)sc->data)[ns == 1 ? 0 : c];
-		int64_t zc = !zp ? 0 : sgn ? ((const int8_t *)zp->data)[nz == 1 ? 0 : c] : ((const uint8_t *)zp->data)[nz == 1 ? 0 : c];
+		int64_t zc = zp ? (int64_t)ir_elem_get(zp->data, zp->dt, nz == 1 ? 0 : c) : 0;
 		z[c] = (int32_t)(zc + off);
 	}
 	for (int64_t i = 0; i < ne; i++)
-		codes[i] = (uint8_t)((sgn ? ((const int8_t *)q->data)[i] : ((const uint8_t *)q->data)[i]) + off);
+		codes[i] = (uint8_t)((int64_t)ir_elem_get(q->data, q->dt, i) + off);
 	*qt = (ir_quant){.scheme = IR_QS_AFFINE, .bits = bits, .axis = (int)ax, .nchan = nchan, .scale = scale,
 	                 .zero_point = z, .codes = codes};
 	char why[160];

@@ -45,7 +45,7 @@ int drv_quant_setup(drv_options *o, diag_sink *d)
 		o->quant.calib_x = calib_npy.data;
 		o->quant.calib_src = o->calib_data;
 		o->quant.calib_n = calib_npy.shape.d[0];
-		o->quant.calib_numel = ir_shape_numel(&calib_npy.shape) / calib_npy.shape.d[0];
+		o->quant.calib_numel = per;
 		return DRV_OK;
 	}
 	qgt_norm nm;
