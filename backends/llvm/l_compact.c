@@ -436,8 +436,8 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key, unsigned paths)
 	unsigned dpaths = paths & (CPATH_DIRECT | CPATH_DIRECT2);
 	LLVMValueRef dir = (paths & CPATH_TAPS) && dpaths ? LLVMBuildIsNotNull(b, k->row, "")
 	                                                  : LLVMConstInt(f->i1, dpaths != 0, 0);
-	be_if_begin(f, &idir, dir);
 	if (dpaths) {
+		be_if_begin(f, &idir, dir);
 		be_loop ld, ly, lb, lx;
 		LLVMValueRef j = be_loop_begin_v(f, &ld, k->rowlen);
 		LLVMValueRef wv, code, nz;
@@ -499,55 +499,57 @@ static LLVMValueRef make_kernel(be_fn *f, const ck_key *key, unsigned paths)
 		be_loop_end(f, &lx);
 		be_if_end(f, &hr);
 		be_loop_end(f, &ly);
+		be_if_end(f, &idir);
 	}
-	be_if_end(f, &idir);
-	be_if_begin(f, &igen, LLVMBuildNot(b, dir, ""));
-	be_loop lz;
-	be_st(f, k->y, be_iadd(f, yb, be_loop_begin_v(f, &lz, ohw)), be_cf(f, 0));
-	be_loop_end(f, &lz);
-	be_loop lc, lky, lkx, loy, lox;
-	LLVMValueRef c = be_loop_begin_v(f, &lc, cg);
-	LLVMValueRef xc = be_iadd(f, xb, be_imul(f, c, ihw));
-	LLVMValueRef ky = be_loop_begin_v(f, &lky, p[CP_KH]);
-	LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[CP_KW]);
-	LLVMValueRef j = be_iadd(f, be_imul(f, be_iadd(f, be_imul(f, c, p[CP_KH]), ky), p[CP_KW]), kx);
-	LLVMValueRef wv, code, nz;
-	decode(k, key, m, mc, z, j, &wv, &code, &nz);
-	be_if wnz;
-	be_if_begin(f, &wnz, nz);
-	/* The output rows and columns whose input tap oy*sh + ky*dh - ph,
-	 * ox*sw + kx*dw - pw lies inside the input: no checks per position. */
-	LLVMValueRef ty = LLVMBuildSub(b, be_imul(f, ky, p[CP_DH]), p[CP_PH], "");
-	LLVMValueRef tx = LLVMBuildSub(b, be_imul(f, kx, p[CP_DW]), p[CP_PW], "");
-	LLVMValueRef y0, y1, x0, x1;
-	be_tap_range(f, ty, p[CP_SH], p[CP_IH], p[CP_OH], &y0, &y1);
-	be_tap_range(f, tx, p[CP_SW], p[CP_IW], p[CP_OW], &x0, &x1);
-	be_if any;
-	be_if_begin(f, &any, LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, y0, y1, ""),
-	                                  LLVMBuildICmp(b, LLVMIntULT, x0, x1, ""), ""));
-	LLVMValueRef oy = be_iadd(f, y0, be_loop_begin_v(f, &loy, LLVMBuildSub(b, y1, y0, "")));
-	LLVMValueRef iy = LLVMBuildAdd(b, be_imul(f, oy, p[CP_SH]), ty, "");
-	LLVMValueRef xrow = LLVMBuildAdd(b, be_iadd(f, xc, be_imul(f, iy, p[CP_IW])), tx, "");
-	LLVMValueRef yrow = be_iadd(f, yb, be_imul(f, oy, p[CP_OW]));
-	/* The input index steps by sw along the row (kept in a slot: a phi
-	 * after mem2reg, so the loop does no multiplication). */
-	LLVMValueRef xs = be_entry_alloca(f, f->ity, "xi");
-	LLVMBuildStore(b, LLVMBuildAdd(b, xrow, be_imul(f, x0, p[CP_SW]), ""), xs);
-	LLVMValueRef ox = be_iadd(f, x0, be_loop_begin_v(f, &lox, LLVMBuildSub(b, x1, x0, "")));
-	LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xs, "");
-	LLVMBuildStore(b, LLVMBuildAdd(b, xi, p[CP_SW], ""), xs);
-	LLVMValueRef xv = be_ld(f, k->x, xi);
-	LLVMValueRef yi = be_iadd(f, yrow, ox);
-	LLVMValueRef acc = LLVMBuildFAdd(b, be_ld(f, k->y, yi), term(f, key, xv, wv, code), "");
-	be_st(f, k->y, yi, acc);
-	be_loop_end(f, &lox);
-	be_loop_end(f, &loy);
-	be_if_end(f, &any);
-	be_if_end(f, &wnz);
-	be_loop_end(f, &lkx);
-	be_loop_end(f, &lky);
-	be_loop_end(f, &lc);
-	be_if_end(f, &igen);
+	if (paths & CPATH_TAPS) { /* the tap loop, for the layers the direct path does not take */
+		be_if_begin(f, &igen, LLVMBuildNot(b, dir, ""));
+		be_loop lz;
+		be_st(f, k->y, be_iadd(f, yb, be_loop_begin_v(f, &lz, ohw)), be_cf(f, 0));
+		be_loop_end(f, &lz);
+		be_loop lc, lky, lkx, loy, lox;
+		LLVMValueRef c = be_loop_begin_v(f, &lc, cg);
+		LLVMValueRef xc = be_iadd(f, xb, be_imul(f, c, ihw));
+		LLVMValueRef ky = be_loop_begin_v(f, &lky, p[CP_KH]);
+		LLVMValueRef kx = be_loop_begin_v(f, &lkx, p[CP_KW]);
+		LLVMValueRef j = be_iadd(f, be_imul(f, be_iadd(f, be_imul(f, c, p[CP_KH]), ky), p[CP_KW]), kx);
+		LLVMValueRef wv, code, nz;
+		decode(k, key, m, mc, z, j, &wv, &code, &nz);
+		be_if wnz;
+		be_if_begin(f, &wnz, nz);
+		/* The output rows and columns whose input tap oy*sh + ky*dh - ph,
+		 * ox*sw + kx*dw - pw lies inside the input: no checks per position. */
+		LLVMValueRef ty = LLVMBuildSub(b, be_imul(f, ky, p[CP_DH]), p[CP_PH], "");
+		LLVMValueRef tx = LLVMBuildSub(b, be_imul(f, kx, p[CP_DW]), p[CP_PW], "");
+		LLVMValueRef y0, y1, x0, x1;
+		be_tap_range(f, ty, p[CP_SH], p[CP_IH], p[CP_OH], &y0, &y1);
+		be_tap_range(f, tx, p[CP_SW], p[CP_IW], p[CP_OW], &x0, &x1);
+		be_if any;
+		be_if_begin(f, &any, LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntULT, y0, y1, ""),
+		                                  LLVMBuildICmp(b, LLVMIntULT, x0, x1, ""), ""));
+		LLVMValueRef oy = be_iadd(f, y0, be_loop_begin_v(f, &loy, LLVMBuildSub(b, y1, y0, "")));
+		LLVMValueRef iy = LLVMBuildAdd(b, be_imul(f, oy, p[CP_SH]), ty, "");
+		LLVMValueRef xrow = LLVMBuildAdd(b, be_iadd(f, xc, be_imul(f, iy, p[CP_IW])), tx, "");
+		LLVMValueRef yrow = be_iadd(f, yb, be_imul(f, oy, p[CP_OW]));
+		/* The input index steps by sw along the row (kept in a slot: a phi
+		 * after mem2reg, so the loop does no multiplication). */
+		LLVMValueRef xs = be_entry_alloca(f, f->ity, "xi");
+		LLVMBuildStore(b, LLVMBuildAdd(b, xrow, be_imul(f, x0, p[CP_SW]), ""), xs);
+		LLVMValueRef ox = be_iadd(f, x0, be_loop_begin_v(f, &lox, LLVMBuildSub(b, x1, x0, "")));
+		LLVMValueRef xi = LLVMBuildLoad2(b, f->ity, xs, "");
+		LLVMBuildStore(b, LLVMBuildAdd(b, xi, p[CP_SW], ""), xs);
+		LLVMValueRef xv = be_ld(f, k->x, xi);
+		LLVMValueRef yi = be_iadd(f, yrow, ox);
+		LLVMValueRef acc = LLVMBuildFAdd(b, be_ld(f, k->y, yi), term(f, key, xv, wv, code), "");
+		be_st(f, k->y, yi, acc);
+		be_loop_end(f, &lox);
+		be_loop_end(f, &loy);
+		be_if_end(f, &any);
+		be_if_end(f, &wnz);
+		be_loop_end(f, &lkx);
+		be_loop_end(f, &lky);
+		be_loop_end(f, &lc);
+		be_if_end(f, &igen);
+	}
 
 finish:; /* (a label before declarations: C17 wants a statement) */
 	/* y = y * scale + bias, clamped to [lo, hi]. */
