@@ -98,6 +98,12 @@ int64_t ir_shape_numel(const ir_shape *s);
 bool ir_shape_known(const ir_shape *s);      /* rank known and no symbolic dim */
 bool ir_shape_eq(const ir_shape *a, const ir_shape *b);
 ir_shape ir_shape_make(int rank, const int64_t *d);
+/* Does a data sample of shape sample feed one item of an input of shape
+ * in (its dim 0 the batch), element for element?  The counts must agree;
+ * and where both have two or more dims of extent above 1, those dims must
+ * agree in order: [784] feeds [N,1,28,28], and [28,28] feeds [N,1,28,28]
+ * or [N,784], but [32,32,3] does not feed [N,3,32,32]. */
+bool ir_shape_feeds(const ir_shape *sample, const ir_shape *in);
 /* Numpy broadcasting: the strides, in units of unit elements, of an
  * operand whose dims d[0..rank) are right-aligned against orank output
  * dims; 0 where the operand lacks a dim or has extent 1.  Writes

@@ -75,6 +75,27 @@ bool ir_shape_eq(const ir_shape *a, const ir_shape *b)
 	return true;
 }
 
+/* s without its dims of extent 1. */
+static ir_shape squeezed(const ir_shape *s)
+{
+	ir_shape q = {0};
+	for (int i = 0; i < s->rank; i++)
+		if (s->d[i] != 1)
+			q.d[q.rank++] = s->d[i];
+	return q;
+}
+
+bool ir_shape_feeds(const ir_shape *sample, const ir_shape *in)
+{
+	if (sample->rank < 0 || in->rank < 1)
+		return false;
+	ir_shape item = ir_shape_make(in->rank - 1, in->d + 1);
+	if (ir_shape_numel(sample) < 0 || ir_shape_numel(sample) != ir_shape_numel(&item))
+		return false;
+	ir_shape a = squeezed(sample), b = squeezed(&item);
+	return a.rank <= 1 || b.rank <= 1 || ir_shape_eq(&a, &b);
+}
+
 ir_shape ir_shape_make(int rank, const int64_t *d)
 {
 	ir_shape s;

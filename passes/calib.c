@@ -13,18 +13,30 @@
 int pass_calib_fits(const ir_graph *g, const pass_quant_options *qo, diag_sink *d)
 {
 	const ir_value *in = g->inputs[0];
-	int64_t per = 1;
-	for (int i = 1; i < in->shape.rank; i++)
-		per *= in->shape.d[i];
-	if (per == qo->calib_numel)
-		return 0;
-	char b[96];
-	diag_error(d, qo->calib_src ? qo->calib_src : g->src_file,
-	           "calibration samples have %lld elements each; the model's input '%s' is %s%s "
-	           "(%lld a sample)",
-	           (long long)qo->calib_numel, in->name, ir_dtype_name(in->dt),
-	           ir_shape_str(&in->shape, b, sizeof b), (long long)per);
-	return -1;
+	ir_shape item = {.rank = in->shape.rank > 0 ? in->shape.rank - 1 : 0};
+	for (int i = 0; i < item.rank; i++)
+		item.d[i] = in->shape.d[i + 1];
+	int64_t per = ir_shape_numel(&item);
+	const char *where = qo->calib_src ? qo->calib_src : g->src_file;
+	char b[96], c[96];
+	if (per != qo->calib_numel) {
+		diag_error(d, where, "calibration samples have %lld elements each; the model's input '%s' "
+		           "is %s%s (%lld a sample)", (long long)qo->calib_numel, in->name,
+		           ir_dtype_name(in->dt), ir_shape_str(&in->shape, b, sizeof b), (long long)per);
+		return -1;
+	}
+	const ir_shape *cs = qo->calib_shape;
+	if (cs && !ir_shape_feeds(cs, &in->shape)) {
+		/* [H, W, C] data for an [N, C, H, W] input: images as numpy holds them */
+		bool hwc = cs->rank == 3 && in->shape.rank == 4 && cs->d[2] == in->shape.d[1] &&
+		           cs->d[0] == in->shape.d[2] && cs->d[1] == in->shape.d[3];
+		diag_error(d, where, "calibration samples are %s; the model's input '%s' is %s%s: "
+		           "the same count in another layout%s", ir_shape_str(cs, c, sizeof c), in->name,
+		           ir_dtype_name(in->dt), ir_shape_str(&in->shape, b, sizeof b),
+		           hwc ? " (channels last: transpose the file to [N, C, H, W])" : "");
+		return -1;
+	}
+	return 0;
 }
 
 /* The run's setup, shared by both forms: the checks, the sample count

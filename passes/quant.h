@@ -251,6 +251,8 @@ typedef struct pass_quant_options {
 	const float *calib_x;
 	int64_t calib_n;            /* samples */
 	int64_t calib_numel;        /* elements per sample (must match the graph input) */
+	const ir_shape *calib_shape; /* a sample's shape as the data holds it, or
+	                             * NULL: checked by count (ir_shape_feeds) */
 	const char *calib_src;      /* where the samples came from, for diagnostics (or NULL) */
 	int64_t calib_max;          /* use at most this many samples (0: 256) */
 	/* Activations (-a, quantize-act): 0 keeps them float; 8 (i8) or 16 (i16). */

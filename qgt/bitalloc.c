@@ -419,7 +419,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 	tr = qgt_forward_trainer(t, &tc, d);
 	if (!tr)
 		goto out;
-	if (ds.sample_numel * B != tr->numel[tr->in->id]) {
+	if (ds.sample_numel * B != tr->numel[tr->in->id] || !ir_shape_feeds(&ds.sample, &tr->in->shape)) {
 		diag_error(d, g->src_file, "--flash-budget: the data set's samples do not fit the model input");
 		goto out;
 	}

@@ -20,9 +20,11 @@ int qgt_eval_top1(ir_graph *g, const qgt_dataset *ds, int64_t limit, qgt_run_fn 
 	int64_t b = in->shape.d[0];
 	/* A sample is copied whole into its slot of the input: any input of
 	 * the same elements per sample takes it (an MLP's [N, 784] takes the
-	 * [1, 28, 28] images), as training and calibration do. */
+	 * [1, 28, 28] images), as training and calibration do, unless both
+	 * have a layout and they differ (ir_shape_feeds: HWC data, CHW input). */
 	bool fits = in->dt == IR_DT_F32 && in->shape.rank >= 2 && b > 0 && ir_shape_known(&in->shape) &&
-	            ir_shape_numel(&in->shape) == b * ds->sample_numel;
+	            ir_shape_numel(&in->shape) == b * ds->sample_numel &&
+	            ir_shape_feeds(&ds->sample, &in->shape);
 	if (!fits) {
 		char a[96], s[96];
 		diag_error(d, g->src_file, "model input '%s' is %s%s; the data set's samples are f32[N]+%s",

@@ -263,6 +263,7 @@ static int run(ir_graph *g, const pass_options *o, diag_sink *d)
 		aqo.calib_x = train.x;
 		aqo.calib_n = train.n;
 		aqo.calib_numel = train.sample_numel;
+		aqo.calib_shape = &train.sample;
 	}
 	qgt_act_options act = {&aqo, po->act_ema};
 	int frc = qgt_finetune(t, &train, &c, reg, &act, po->bn_batches, &st, d);

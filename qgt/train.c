@@ -311,7 +311,7 @@ int qgt_train(ir_graph *g, const qgt_dataset *ds, const qgt_train_config *c, dou
 		diag_error(d, NULL, "out of memory");
 		goto out;
 	}
-	if (ds->sample_numel * b != t->numel[t->in->id]) {
+	if (ds->sample_numel * b != t->numel[t->in->id] || !ir_shape_feeds(&ds->sample, &t->in->shape)) {
 		char a[96], s[96];
 		diag_error(d, g->src_file, "model input '%s' is %s; the data set's samples are %s",
 		           t->in->name, ir_shape_str(&t->in->shape, a, sizeof a),

@@ -14,6 +14,7 @@
 
 static qgt_dataset calib_ds; /* what drv_quant_setup loaded */
 static ir_tensor calib_npy;   /* or this, from --calib-data FILE.npy */
+static ir_shape calib_shape;  /* a sample's shape in calib_npy */
 
 int drv_quant_setup(drv_options *o, diag_sink *d)
 {
@@ -46,6 +47,8 @@ int drv_quant_setup(drv_options *o, diag_sink *d)
 		o->quant.calib_src = o->calib_data;
 		o->quant.calib_n = calib_npy.shape.d[0];
 		o->quant.calib_numel = per;
+		calib_shape = ir_shape_make(calib_npy.shape.rank - 1, calib_npy.shape.d + 1);
+		o->quant.calib_shape = &calib_shape;
 		return DRV_OK;
 	}
 	qgt_norm nm;
@@ -67,6 +70,7 @@ int drv_quant_setup(drv_options *o, diag_sink *d)
 	o->quant.calib_src = o->calib_data;
 	o->quant.calib_n = calib_ds.n;
 	o->quant.calib_numel = calib_ds.sample_numel;
+	o->quant.calib_shape = &calib_ds.sample;
 	return DRV_OK;
 }
 
@@ -75,6 +79,7 @@ void drv_quant_fini(drv_options *o)
 	qgt_dataset_free(&calib_ds);
 	ir_tensor_free(&calib_npy);
 	o->quant.calib_x = NULL;
+	o->quant.calib_shape = NULL;
 }
 
 /* ------------------------------------------------ the object's size */

@@ -281,9 +281,12 @@ static int make_inputs(val_ctx *c)
 		qgt_norm nm;
 		if (drv_norm(o, &nm, c->d) || qgt_dataset_load(&ds, o->data_dir, QGT_SPLIT_TEST, &nm, c->d))
 			goto out;
-		if (ds.sample_numel != ir_shape_numel(&g->inputs[0]->shape)) {
-			diag_error(c->d, o->data_dir, "a sample holds %lld values; the model's input %lld",
-			           (long long)ds.sample_numel, (long long)ir_shape_numel(&g->inputs[0]->shape));
+		if (ds.sample_numel != ir_shape_numel(&g->inputs[0]->shape) ||
+		    !ir_shape_feeds(&ds.sample, &g->inputs[0]->shape)) {
+			char a[96], s[96];
+			diag_error(c->d, o->data_dir, "a sample is %s; the model's input is %s",
+			           ir_shape_str(&ds.sample, s, sizeof s),
+			           ir_shape_str(&g->inputs[0]->shape, a, sizeof a));
 			goto out;
 		}
 		if (ds.n < want)

@@ -366,6 +366,23 @@ rm -f "$T/cs.o" "$T/cs.h"
 q "$FASHION" -a 8 --calib-data "$T/calib_none.npy" -o "$T/cs.o"
 check "an empty calibration file says what it holds" \
 	eval '[ $rc -eq 1 ] && has_err "calib_none.npy: error: .* this file holds f32\[0,1,28,28\]" && [ ! -e "$T/cs.o" ]'
+# The same count in another layout is an error ([14, 56] images for a
+# [1, 28, 28] input, as [H, W, C] for [C, H, W] would be); flat samples
+# and samples without the input's extent-1 dims feed it.
+/usr/bin/python3 -c "
+import sys, numpy as np
+x = np.random.default_rng(1).random((4, 28, 28), np.float32)
+np.save(sys.argv[1], x.reshape(4, 14, 56)); np.save(sys.argv[2], x.reshape(4, 784)); np.save(sys.argv[3], x)" \
+	"$T/calib_layout.npy" "$T/calib_flat.npy" "$T/calib_hw.npy"
+rm -f "$T/cs.o" "$T/cs.h"
+q "$FASHION" -a 8 --calib-data "$T/calib_layout.npy" -o "$T/cs.o"
+check "calibration samples of the right count in another layout are an error naming both shapes" \
+	eval '[ $rc -eq 1 ] && has_err "calib_layout.npy: error: calibration samples are \[14,56\]; the model.s input .image. is f32\[1,1,28,28\]: the same count in another layout" && [ ! -e "$T/cs.o" ]'
+for f in flat hw; do
+	rm -f "$T/cs.o" "$T/cs.h"
+	q "$FASHION" -a 8 --calib-data "$T/calib_$f.npy" -o "$T/cs.o"
+	check "calibration samples as [N, 784] or [N, 28, 28] feed a [1, 1, 28, 28] input ($f)" eval '[ $rc -eq 0 ] && [ -s "$T/cs.o" ]'
+done
 # A calibration sample that is not finite: the sample and element named.
 /usr/bin/python3 -c "import numpy as np, sys; a = np.zeros((4, 1, 28, 28), np.float32); a[2, 0, 1, 3] = np.inf; np.save(sys.argv[1], a)" "$T/calib_inf.npy"
 q "$FASHION" -a 8 --calib-data "$T/calib_inf.npy" -o "$T/ci.o"

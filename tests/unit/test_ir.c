@@ -74,6 +74,30 @@ static void test_ir_shape_numel_overflow(void **state)
 }
 
 /* Vector capacities double without overflowing int near INT_MAX. */
+/* A data sample feeds an input item of the same count unless both have a
+ * layout (two or more dims above 1) and the layouts differ. */
+static void test_ir_shape_feeds(void **state)
+{
+	(void)state;
+	ir_shape in = ir_shape_make(4, (int64_t[]){1, 3, 8, 6});
+	ir_shape sym = ir_shape_make(4, (int64_t[]){IR_DIM_SYM, 3, 8, 6});
+	ir_shape chw = ir_shape_make(3, (int64_t[]){3, 8, 6});
+	ir_shape hwc = ir_shape_make(3, (int64_t[]){8, 6, 3});
+	ir_shape flat = ir_shape_make(1, (int64_t[]){144});
+	ir_shape ones = ir_shape_make(5, (int64_t[]){1, 3, 1, 8, 6});
+	ir_shape fewer = ir_shape_make(1, (int64_t[]){143});
+	assert_true(ir_shape_feeds(&chw, &in));
+	assert_true(ir_shape_feeds(&chw, &sym));
+	assert_true(ir_shape_feeds(&flat, &in));
+	assert_true(ir_shape_feeds(&ones, &in));
+	assert_false(ir_shape_feeds(&hwc, &in));
+	assert_false(ir_shape_feeds(&fewer, &in));
+	ir_shape mlp = ir_shape_make(2, (int64_t[]){4, 144});
+	assert_true(ir_shape_feeds(&hwc, &mlp)); /* a flat input takes any layout */
+	ir_shape scalar = ir_shape_make(0, NULL);
+	assert_false(ir_shape_feeds(&chw, &scalar));
+}
+
 static void test_ir_grow_cap_saturates(void **state)
 {
 	(void)state;
@@ -406,6 +430,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ir_shape_numel_overflow),
+		cmocka_unit_test(test_ir_shape_feeds),
 		cmocka_unit_test(test_ir_grow_cap_saturates),
 		cmocka_unit_test(test_ir_attr_ints_empty_is_aligned),
 		cmocka_unit_test(test_ir_value_names_are_unique),
