@@ -902,10 +902,15 @@ static int compare_and_report(val_ctx *c, const val_target *v, const pass_object
 			lo = c->cost[s] < lo ? c->cost[s] : lo;
 			hi = c->cost[s] > hi ? c->cost[s] : hi;
 		}
-		printf("  instructions/inference: %s", group3(hi, b1, sizeof b1));
-		if (lo != hi)
+		int res = v->kind == VT_CORTEXM ? 40 : 5; /* the count's resolution */
+		if (hi < (uint64_t)res)
+			printf("  instructions/inference: under %d", res);
+		else
+			printf("  instructions/inference: %s", group3(hi, b1, sizeof b1));
+		if (lo != hi && lo >= (uint64_t)res)
 			printf(" (fewest %s)", group3(lo, b2, sizeof b2));
-		printf(v->kind == VT_CORTEXM ? " (QEMU -icount, +-40)\n" : " (qemu-aarch64, TCG plugin, +-5)\n");
+		printf(v->kind == VT_CORTEXM ? " (QEMU -icount, +-%d)\n" : " (qemu-aarch64, TCG plugin, +-%d)\n",
+		       res);
 	} else if (c->ns >= 0) {
 		printf("  time/inference: %.1f us (this machine)\n", c->ns / 1000);
 	} else {
