@@ -738,6 +738,60 @@ static bool written_by_name(const ir_graph *g, const ir_value *v)
 	return false;
 }
 
+/* Is v a float weight whose quantization DequantizeLinear states exactly
+ * (a uniform grid: affine, symmetric, binary, ternary)?  Pow2 and
+ * codebook grids are not affine; they are written as their floats. */
+static bool weight_dq(const ir_value *v)
+{
+	const ir_quant *q = v->quant;
+	return v->kind == IR_VAL_CONST && v->dt == IR_DT_F32 && q && q->codes && q->scale &&
+	       (q->scheme == IR_QS_AFFINE || q->scheme == IR_QS_SYMMETRIC ||
+	        q->scheme == IR_QS_BINARY || q->scheme == IR_QS_TERNARY);
+}
+
+/* Weight v (weight_dq) as its integers and a DequantizeLinear to its
+ * name: affine codes as uint8 with their zero points; the signed
+ * schemes as int8 of zero point 0 (binary's codes 0, 1 as -1, +1).  The
+ * DQ of these is the float data v holds, bit for bit. */
+static int write_weight_dq(wctx *c, Onnx__GraphProto *gp, const ir_value *v)
+{
+	const ir_quant *q = v->quant;
+	int64_t n = ir_shape_numel(&v->shape);
+	int nc = q->nchan;
+	bool affine = q->scheme == IR_QS_AFFINE;
+	ir_dtype dt = affine ? IR_DT_U8 : IR_DT_I8;
+	const char *name = uniq(c, ir_arena_printf(c->a, "%s.q", v->name));
+	uint8_t *codes = walloc(c, (size_t)(n ? n : 1));
+	uint8_t *zp = walloc(c, (size_t)nc);
+	if (!name || !codes || !zp)
+		return -1;
+	int half = 1 << (q->bits - 1);
+	for (int64_t i = 0; i < n; i++) {
+		int k = q->codes[i];
+		int8_t sq = (int8_t)(q->scheme == IR_QS_BINARY ? 2 * k - 1 : k - half);
+		codes[i] = affine ? (uint8_t)k : (uint8_t)sq;
+	}
+	for (int k = 0; k < nc; k++)
+		zp[k] = affine ? (uint8_t)q->zero_point[k] : 0;
+	/* the codes first: a reader numbering the initializers in order
+	 * gives them the weight's place */
+	Onnx__TensorProto *t = tensor(c, name, dt, &v->shape, codes);
+	if (!t)
+		return -1;
+	gp->initializer[gp->n_initializer++] = t;
+	const char *sc = winit(c, gp, ir_arena_printf(c->a, "%s.scale", v->name), IR_DT_F32, nc, nc == 1,
+	                       q->scale);
+	const char *zn = winit(c, gp, ir_arena_printf(c->a, "%s.zero_point", v->name), dt, nc, nc == 1, zp);
+	if (!sc || !zn)
+		return -1;
+	const char *in[3] = {name, sc, zn};
+	Onnx__NodeProto *np = wnode(c, gp, "DequantizeLinear", ir_arena_printf(c->a, "%s.dq", v->name), 3,
+	                            in, v->name);
+	if (!np || (nc > 1 && wattr_int(c, np, "axis", q->axis)))
+		return -1;
+	return 0;
+}
+
 static int build(wctx *c, Onnx__ModelProto *m)
 {
 	const ir_graph *g = c->g;
@@ -760,9 +814,12 @@ static int build(wctx *c, Onnx__ModelProto *m)
 	gp->name = wstr(c, g->name ? g->name : "qgtc");
 
 	/* The QDQ form of an integer node takes up to 8 nodes and 8
-	 * initializers. */
-	gp->initializer = walloc(c, sizeof(void *) * (size_t)(g->nvalues + 8 * g->nnodes + 1));
-	gp->node = walloc(c, sizeof(void *) * (size_t)(8 * g->nnodes + 1));
+	 * initializers; a quantized float weight 3 initializers and a node. */
+	int nwq = 0;
+	for (int i = 0; i < g->nvalues; i++)
+		nwq += weight_dq(g->values[i]);
+	gp->initializer = walloc(c, sizeof(void *) * (size_t)(g->nvalues + 8 * g->nnodes + 3 * nwq + 1));
+	gp->node = walloc(c, sizeof(void *) * (size_t)(8 * g->nnodes + nwq + 1));
 	gp->input = walloc(c, sizeof(void *) * (size_t)(g->ninputs + 1));
 	gp->output = walloc(c, sizeof(void *) * (size_t)(g->noutputs + 1));
 	if (!gp->initializer || !gp->node || !gp->input || !gp->output)
@@ -773,6 +830,11 @@ static int build(wctx *c, Onnx__ModelProto *m)
 		if (v->kind != IR_VAL_CONST || !written_by_name(g, v))
 			continue;
 		int64_t n = ir_shape_numel(&v->shape);
+		if (weight_dq(v)) {
+			if (write_weight_dq(c, gp, v))
+				return -1;
+			continue;
+		}
 		if (!onnx_dt(v->dt)) {
 			diag_error(c->d, g->src_file, "constant '%s' has dtype %s, which has no ONNX form here",
 			           v->name, ir_dtype_name(v->dt));

@@ -1115,6 +1115,24 @@ static void keep_codes(ir_graph *g, const ir_node *n, ir_value *v)
 	while (bits < 8 && (sgn ? lo < -((int64_t)1 << (bits - 1)) || hi > ((int64_t)1 << (bits - 1)) - 1
 	                        : hi > ((int64_t)1 << bits) - 1))
 		bits++;
+	/* Signed codes of zero point 0 whose grid is symmetric: a scheme of
+	 * its own, as qgtc's --save-onnx writes them (and as ORT's QInt8
+	 * weights are): {-1, +1} binary, {-1, 0, +1} ternary, else symmetric
+	 * where it takes no more bits than affine.  The floats are the same
+	 * either way; the kernels differ (binary adds and subtracts). */
+	ir_qscheme scheme = IR_QS_AFFINE;
+	bool zp0 = true;
+	for (int64_t i = 0; zp && i < nz; i++)
+		zp0 &= ir_elem_get(zp->data, zp->dt, i) == 0;
+	if (sgn && zp0 && lo >= -1 && hi <= 1) {
+		bool zero = false;
+		for (int64_t i = 0; i < ne && !zero; i++)
+			zero = ir_elem_get(q->data, q->dt, i) == 0;
+		scheme = zero || lo == hi ? IR_QS_TERNARY : IR_QS_BINARY;
+		bits = scheme == IR_QS_BINARY ? 1 : 2;
+	} else if (sgn && zp0 && bits >= 2 && lo > -((int64_t)1 << (bits - 1))) {
+		scheme = IR_QS_SYMMETRIC;
+	}
 	int64_t off = sgn ? (int64_t)1 << (bits - 1) : 0; /* code = q + off */
 	int nchan = ax < 0 ? 1 : (int)v->shape.d[ax];
 	ir_quant *qt = ir_arena_alloc(g->arena, sizeof *qt);
@@ -1129,10 +1147,12 @@ static void keep_codes(ir_graph *g, const ir_node *n, ir_value *v)
 		int64_t zc = zp ? (int64_t)ir_elem_get(zp->data, zp->dt, nz == 1 ? 0 : c) : 0;
 		z[c] = (int32_t)(zc + off);
 	}
-	for (int64_t i = 0; i < ne; i++)
-		codes[i] = (uint8_t)((int64_t)ir_elem_get(q->data, q->dt, i) + off);
-	*qt = (ir_quant){.scheme = IR_QS_AFFINE, .bits = bits, .axis = (int)ax, .nchan = nchan, .scale = scale,
-	                 .zero_point = z, .codes = codes};
+	for (int64_t i = 0; i < ne; i++) {
+		int64_t c = (int64_t)ir_elem_get(q->data, q->dt, i);
+		codes[i] = (uint8_t)(scheme == IR_QS_BINARY ? c > 0 : c + off);
+	}
+	*qt = (ir_quant){.scheme = scheme, .bits = bits, .axis = (int)ax, .nchan = nchan, .scale = scale,
+	                 .zero_point = scheme == IR_QS_AFFINE ? z : NULL, .codes = codes};
 	char why[160];
 	if (!ir_quant_check(v, qt, why, sizeof why))
 		v->quant = qt;

@@ -223,7 +223,8 @@ static const drv_opt options[] = {
 	{OPT_THREADS, "--threads", NULL, "N", GRP_TRAIN, "worker threads (default 2)"},
 	{OPT_MAX_STEPS, "--max-steps", NULL, "N", GRP_TRAIN, "stop after N steps"},
 	{OPT_SAVE_ONNX, "--save-onnx", NULL, "FILE", GRP_TRAIN,
-	 "write the trained model as ONNX; when compiling, the compiled graph (with -a: QDQ ONNX)"},
+	 "write the trained model as ONNX; when compiling, the compiled graph (weights quantized "
+	 "on a uniform grid as DequantizeLinear of their integers; with -a: QDQ ONNX)"},
 	{OPT_QGT, "--qgt", NULL, NULL, GRP_QGT,
 	 "fine-tune on --data's training split with the QGT regularizer (BN live), then quantize: "
 	 "the pipeline with the qgt pass before bnfold"},

@@ -11,7 +11,9 @@ plain float initializers (numpy's (q - zp) * scale, in float32).  For each:
 
   1. `qgtc M --emit ir` shows the weight as a quantized constant
      (!quant{scheme="affine", bits=B}, B the fewest bits that hold the
-     codes), or as a plain f32 constant where the codes cannot be kept
+     codes; int8 codes of zero point 0 on a symmetric grid as
+     "symmetric", {-1, 0, +1} as "ternary", {-1, +1} as "binary"), or as
+     a plain f32 constant where the codes cannot be kept
      (a batchnorm after the conv, a DequantizeLinear axis that is not the
      layer's output channels), and -b 4 keeps 8-bit codes as they are,
      with a warning;
@@ -24,12 +26,27 @@ plain float initializers (numpy's (q - zp) * scale, in float32).  For each:
   4. the Cortex-M4 object of a model that keeps its codes is smaller
      than the float model's by at least half the weight bytes it saves.
 
+Then `--save-onnx` of models qgtc quantized itself (-b, --scheme; float
+activations): the file holds each weight as its integers and a
+DequantizeLinear (pow2 and codebook weights as floats, which DQ cannot
+state), passes onnx.checker, and
+
+  5. the float model numpy makes of it (each DequantizeLinear replaced by
+     (q - zp) * scale, in float32) gives under `qgtc run` the output of
+     `qgtc run` on the quantized model, bit for bit: the file states the
+     weights qgtc computes with; and
+  6. compiled for armv7em without flags, the file gives the object the
+     original model gives with them: its code and constants byte for byte
+     (the codes, scheme and grid read back as written; the local symbols
+     are named after value numbers, which the file's order changes).
+
 Exit status 0 when every check passes.
 """
 
 import argparse
 import os
 import re
+import struct
 import subprocess
 import sys
 import tempfile
@@ -62,6 +79,8 @@ def build(case, rng, qdq):
     op, wshape, axis = case["op"], case["wshape"], case["axis"]
     lo, hi = case["range"]
     q = rng.integers(lo, hi + 1, size=wshape)
+    if "values" in case:
+        q = rng.choice(case["values"], size=wshape)
     nch = wshape[axis] if case["per_channel"] else 1
     scale = (rng.random(nch) * 0.02 + 0.002).astype(np.float32)
     zp = rng.integers(lo, hi + 1, size=nch) if case.get("zp") else np.zeros(nch, np.int64)
@@ -110,7 +129,7 @@ def build(case, rng, qdq):
 CASES = [
     # conv weights [M, C, kh, kw], per output channel (axis 0)
     dict(name="conv_i8_pc", op="conv", wshape=(16, 8, 3, 3), axis=0, per_channel=True, dt="int8",
-         range=(-127, 127), xshape=[1, 8, 6, 6], bits=8),
+         range=(-127, 127), xshape=[1, 8, 6, 6], bits=8, scheme="symmetric"),
     dict(name="conv_u8_pt", op="conv", wshape=(12, 4, 3, 3), axis=0, per_channel=False, dt="uint8",
          range=(0, 255), zp=True, xshape=[2, 4, 5, 7], bits=8),
     dict(name="conv_i4_pc", op="conv", wshape=(16, 8, 3, 3), axis=0, per_channel=True, dt="int4",
@@ -120,7 +139,12 @@ CASES = [
          range=(-16, 15), xshape=[1, 8, 9, 9], bits=5),
     # gemm (transB): output channels on axis 0; matmul: on axis 1
     dict(name="gemm_i8_pc", op="gemm", wshape=(10, 64), axis=0, per_channel=True, dt="int8",
-         range=(-127, 127), xshape=[2, 64], bits=8),
+         range=(-127, 127), xshape=[2, 64], bits=8, scheme="symmetric"),
+    # int8 codes of zero point 0 in {-1, 0, +1} and {-1, +1}
+    dict(name="conv_ternary", op="conv", wshape=(8, 8, 3, 3), axis=0, per_channel=True, dt="int8",
+         range=(-1, 1), values=[-1, 0, 1], xshape=[1, 8, 6, 6], bits=2, scheme="ternary"),
+    dict(name="gemm_binary", op="gemm", wshape=(12, 32), axis=0, per_channel=False, dt="int8",
+         range=(-1, 1), values=[-1, 1], xshape=[1, 32], bits=1, scheme="binary"),
     dict(name="matmul_u8_pc", op="matmul", wshape=(48, 20), axis=1, per_channel=True, dt="uint8",
          range=(0, 255), zp=True, xshape=[3, 48], bits=8),
     dict(name="matmul_i4_pt", op="matmul", wshape=(32, 24), axis=1, per_channel=False, dt="int4",
@@ -132,6 +156,57 @@ CASES = [
     dict(name="matmul_axis0", op="matmul", wshape=(16, 8), axis=0, per_channel=True, dt="int8",
          range=(-127, 127), xshape=[2, 16], bits=None),
 ]
+
+
+# --save-onnx flag sets, and whether the weight is written as DequantizeLinear
+SAVE_FLAGS = [
+    (["-b", "4"], True), (["-b", "2"], True), (["-b", "8"], True),
+    (["-b", "3", "--granularity=per-tensor"], True),
+    (["--scheme", "symmetric", "-b", "4"], True), (["--scheme", "ternary"], True),
+    (["--scheme", "binary"], True), (["--scheme", "binary", "--granularity=per-tensor"], True),
+    (["--scheme", "pow2", "-b", "4"], False), (["--scheme", "codebook", "-b", "2"], False),
+]
+
+
+def numpy_dq(m):
+    """m with each DequantizeLinear of initializers replaced by the float32
+    initializer numpy computes: (q - zp) * scale along its axis."""
+    inits = {t.name: numpy_helper.to_array(t) for t in m.graph.initializer}
+    keep, made = [], []
+    for n in m.graph.node:
+        if n.op_type != "DequantizeLinear":
+            keep.append(n)
+            continue
+        q, sc, zp = (inits[i] for i in n.input)
+        axis = next((at.i for at in n.attribute if at.name == "axis"), 1)
+        shape = [1] * q.ndim
+        if sc.ndim:
+            shape[axis] = sc.size
+        w = (q.astype(np.int32) - zp.astype(np.int32).reshape(shape)).astype(np.float32) * sc.reshape(shape)
+        made.append(numpy_helper.from_array(w.astype(np.float32), n.output[0]))
+    used = {i for n in keep for i in n.input}
+    g = helper.make_graph(keep, m.graph.name, m.graph.input, m.graph.output,
+                          [t for t in m.graph.initializer if t.name in used] + made)
+    out = helper.make_model(g, opset_imports=m.opset_import)
+    out.ir_version = m.ir_version
+    return out
+
+
+def alloc_sections(path):
+    """{name: bytes} of an ELF32 object's allocated sections (code and
+    constants: what reaches the flash)."""
+    with open(path, "rb") as f:
+        b = f.read()
+    shoff, = struct.unpack_from("<I", b, 0x20)
+    shentsize, shnum, shstrndx = struct.unpack_from("<HHH", b, 0x2E)
+    hdr = [struct.unpack_from("<IIIIII", b, shoff + i * shentsize) for i in range(shnum)]
+    strtab = hdr[shstrndx][4]
+    out = {}
+    for name, typ, flags, _, off, size in hdr:
+        if flags & 2:  # SHF_ALLOC
+            key = b[strtab + name:b.index(b"\0", strtab + name)].decode()
+            out[key] = b[off:off + size] if typ != 8 else size  # SHT_NOBITS: its size
+    return out
 
 
 def run(cmd):
@@ -173,9 +248,11 @@ def main():
         line = next((l for l in r.stdout.splitlines() if l.strip().startswith("const %w: f32[")), None)
         m = re.search(r'!quant\{scheme="(\w+)", bits=(\d+)', line or "")
         got = int(m.group(2)) if m else None
-        if not line or got != case["bits"] or (m and m.group(1) != "affine"):
+        want = case.get("scheme", "affine")
+        if not line or got != case["bits"] or (m and m.group(1) != want):
             fail(case, "the weight after the pipeline: %s, expected %s" % (
-                line.strip() if line else "not found", "bits=%d" % case["bits"] if case["bits"] else "f32"))
+                line.strip() if line else "not found",
+                "%s, bits=%d" % (want, case["bits"]) if case["bits"] else "f32"))
         # -b leaves the model's own codes and says so
         if case["bits"] == 8:
             r = run([a.qgtc, pq, "-b", "4", "--emit", "ir"])
@@ -220,7 +297,44 @@ def main():
                      "the codes save" % (flash["q"], flash["f"], saved))
         print("%s: weight %s, flash %s B (float %s B)" % (
             case["name"], "bits=%d" % got if got else "f32", flash.get("q"), flash.get("f")))
-    print("%d case(s), %d failure(s)" % (len(CASES), fails))
+    # --save-onnx of qgtc's own quantization, on float models
+    nsave = 0
+    for case in [c for c in CASES if c["name"] in ("conv_i8_pc", "gemm_i8_pc", "matmul_u8_pc")]:
+        d = os.path.join(tmp, "save_" + case["name"])
+        for sub in ("orig", "saved"):  # one object name: it names the globals
+            os.makedirs(os.path.join(d, sub), exist_ok=True)
+        mf, _ = build(case, np.random.default_rng(int(rng.integers(1 << 30))), False)
+        pf, px = os.path.join(d, "float.onnx"), os.path.join(d, "x.npy")
+        onnx.save(mf, pf)
+        np.save(px, np.random.default_rng(3).standard_normal(case["xshape"]).astype(np.float32))
+        for flags, dq in SAVE_FLAGS:
+            nsave += 1
+            tag = "%s %s" % (case["name"], " ".join(flags))
+            ps, pn = os.path.join(d, "saved.onnx"), os.path.join(d, "numpy.onnx")
+            r = run([a.qgtc, pf, *flags, "--save-onnx", ps, "--target", "armv7em", "-o",
+                     os.path.join(d, "orig", "m.o")])
+            if r.returncode:
+                fail(case, "%s --save-onnx: %s" % (tag, r.stderr.strip()[:200]))
+                continue
+            ms = onnx.load(ps)
+            onnx.checker.check_model(ms, full_check=True)
+            ndq = sum(n.op_type == "DequantizeLinear" for n in ms.graph.node)
+            if ndq != (1 if dq else 0):
+                fail(case, "%s: %d DequantizeLinear nodes in the file, expected %d" % (tag, ndq, dq))
+            onnx.save(numpy_dq(ms), pn)
+            outs = []
+            for cmd in ([pf, *flags], [pn]):
+                od = os.path.join(d, "out%d" % len(outs))
+                r = run([a.qgtc, "run", cmd[0], px, "--output-dir", od, *cmd[1:]])
+                outs.append(np.load(os.path.join(od, "output_0.npy")) if r.returncode == 0 else None)
+            if outs[0] is None or outs[1] is None or not np.array_equal(outs[0], outs[1]):
+                fail(case, "%s: the file's numpy-dequantized weights do not give qgtc's output" % tag)
+            if dq:
+                r = run([a.qgtc, ps, "--target", "armv7em", "-o", os.path.join(d, "saved", "m.o")])
+                if r.returncode or alloc_sections(os.path.join(d, "orig", "m.o")) != \
+                        alloc_sections(os.path.join(d, "saved", "m.o")):
+                        fail(case, "%s: the file's armv7em object differs from the original's" % tag)
+    print("%d case(s), %d --save-onnx round trip(s), %d failure(s)" % (len(CASES), nsave, fails))
     return 1 if fails else 0
 
 
