@@ -291,6 +291,32 @@ static int tr_plain(fe_onnx_ctx *c, ir_op op)
 	return emit_same(c, op) ? 0 : -1;
 }
 
+/* Identity of a constant is that constant (torch's FX quantization
+ * export passes its scales and zero points through Identity, and
+ * QuantizeLinear wants them constant and typed at import); else a node. */
+static int tr_identity(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	const ir_value *x = c->in[0];
+	ir_value *y = c->out[0];
+	int64_t n = x ? ir_shape_numel(&x->shape) : -1;
+	if (!y || !x || x->kind != IR_VAL_CONST || !x->data || n < 0)
+		return emit_same(c, op) ? 0 : -1;
+	size_t bytes = (size_t)n * ir_dtype_size(x->dt);
+	void *data = ir_arena_alloc(c->g->arena, bytes ? bytes : 1);
+	if (!data) {
+		diag_error(c->d, c->loc, "out of memory");
+		return -1;
+	}
+	memcpy(data, x->data, bytes);
+	y->kind = IR_VAL_CONST;
+	y->dt = x->dt;
+	y->shape = x->shape;
+	y->data = data;
+	return 0;
+}
+
 static int tr_conv(fe_onnx_ctx *c, ir_op op)
 {
 	if (arity(c, 2, 3, 1, 1))
@@ -1602,7 +1628,7 @@ static const struct onnx_op {
 	{"Pad", tr_pad, IR_OP_PAD, 1},
 	{"Squeeze", tr_squeeze, IR_OP_SQUEEZE, 1},
 	{"Unsqueeze", tr_unsqueeze, IR_OP_UNSQUEEZE, 1},
-	{"Identity", tr_plain, IR_OP_IDENTITY, 1},
+	{"Identity", tr_identity, IR_OP_IDENTITY, 1},
 	{"ReduceMean", tr_reduce_mean, IR_OP_REDUCE_MEAN, 1},
 	{"ReduceSum", tr_reduce_sum, IR_OP_REDUCE_SUM, 1},
 	{"ReduceMax", tr_reduce_mean, IR_OP_REDUCE_MAX, 1},

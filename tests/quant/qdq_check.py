@@ -4,7 +4,8 @@
 usage: qdq_check.py --qgtc PATH [--engine interp|native] [--keep DIR]
 
 Builds QDQ ONNX models the way ONNX Runtime's and PyTorch's quantizers
-write them (QuantizeLinear -> DequantizeLinear around Conv/MatMul, int8
+write them (QuantizeLinear -> DequantizeLinear around Conv/MatMul, the
+parameters passed through Identity as torch's FX export does, int8
 weights per tensor or per output channel, an int32 bias at scale
 x_scale * w_scale), runs each through `qgtc run`, and checks:
 
@@ -250,6 +251,16 @@ def build(case, rng):
         real = acc.astype(np.float64) * np.float64(xs) * np.float64(ws)
     nodes += [helper.make_node("QuantizeLinear", ["y", "ys", "yz"], ["yq"]),
               helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["out"])]
+    if case.get("identity"):
+        # torch's FX export: every scale and zero point through an Identity
+        ids = []
+        for n in nodes:
+            if n.op_type in ("QuantizeLinear", "DequantizeLinear"):
+                for k in range(1, len(n.input)):
+                    src = n.input[k]
+                    n.input[k] = "%s.id%d" % (src, len(ids))
+                    ids.append(helper.make_node("Identity", [src], [n.input[k]]))
+        nodes = ids + nodes
     yq = requant_tensor(acc, ch_axis, xs, ws, ys, yz, adt)
     ref = ((yq.astype(np.float32) - np.float32(yz)) * ys).astype(np.float32)
     fq = np.clip(np.rint(real / np.float64(ys)) + yz, info.min, info.max)
@@ -283,6 +294,8 @@ def cases():
     conv("conv_i16_pc", I16, (1, 3, 6, 6), (5, 3, 3, 3), pads=(1, 1, 1, 1), xs=0.0005, ys=0.002)
     conv("conv_i8_prepad", I8, (1, 2, 6, 7), (4, 2, 3, 3), xs=0.04, ys=0.08)
     c[-1]["prepad"] = [1, 2, 0, 1]
+    conv("conv_u8_identity", U8, (1, 3, 7, 7), (5, 3, 3, 3), pads=(1, 1, 1, 1))
+    c[-1]["identity"] = True
     c.append(dict(name="matmul_u8", op="matmul", act=U8, xshape=(5, 24), wshape=(24, 7), xs=0.05, ys=0.2))
     c.append(dict(name="matmul_i8_3d", op="matmul", act=I8, xshape=(2, 3, 16), wshape=(16, 10), xs=0.03, ys=0.05))
     # int4 weights, and int4 activations in (the int4 quantize itself stays
