@@ -1428,6 +1428,20 @@ static int tr_integer(fe_onnx_ctx *c, ir_op op)
 	if (arity(c, 2, 4, 1, 1))
 		return -1;
 	ir_value *zx = c->nin > 2 ? c->in[2] : NULL, *zw = c->nin > 3 ? c->in[3] : NULL;
+	/* A zero point computed at run time (DynamicQuantizeLinear's) keeps
+	 * the op in float32 (fold-qdq folds constant ones only), whose sums
+	 * are exact below 2^24: say so where K terms of up to 255 * 255 may
+	 * pass it. */
+	const ir_value *w = c->in[1];
+	if (((zx && zx->kind != IR_VAL_CONST) || (zw && zw->kind != IR_VAL_CONST)) && w && w->shape.rank >= 2) {
+		int64_t k = 1;
+		for (int i = conv ? 1 : w->shape.rank - 2; i < (conv ? w->shape.rank : w->shape.rank - 1); i++)
+			k *= w->shape.d[i] > 0 ? w->shape.d[i] : 1;
+		if (k * 255 * 255 >= ((int64_t)1 << 24))
+			diag_warn(c->d, c->loc, "a zero point computed at run time keeps this op in float32, "
+			          "whose sums of %lld products are exact only below 2^24: the int32 result may be "
+			          "off by a few units", (long long)k);
+	}
 	ir_value *sx = q_ones(c, "x.one", zx), *sw = q_ones(c, "w.one", zw);
 	if (!sx || !sw)
 		return -1;
