@@ -9,8 +9,9 @@
  * pooled on its integers and keeps its dtype (inference carries the
  * input's quantization to the output): max picks the largest integer;
  * average sums the integers in int32 (wrapping), pads counted by
- * count_include_pad adding the input's zero point, and divides rounding
- * half away from zero, as TFLite's reference kernels do. */
+ * count_include_pad adding the input's zero point, and rounds the real
+ * mean half to even, as ONNX's dequantize -> AveragePool -> quantize
+ * (and so ONNX Runtime and PyTorch) do (pool_int_avg). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -274,16 +275,26 @@ static int pool_rq(const ir_graph *g, const ir_node *n, int32_t *m, int32_t *s, 
 	return 1;
 }
 
-/* The integer average: sum (int32) / cnt rounded half away from zero
- * (TFLite: sum >= 0 ? (sum + cnt/2) / cnt : (sum - cnt/2) / cnt, here in
- * int64 so that adding cnt/2 cannot overflow), saturated to dt.  An empty
- * window (cnt 0) gives the zero point, the integer of real 0, as the f32
- * kernel gives 0. */
+/* The integer average, as ONNX's dequantize -> AveragePool -> quantize
+ * on one grid gives it (what ONNX Runtime and PyTorch compute): the
+ * zero point plus the real mean (sum - cnt * zp) / cnt, rounded half to
+ * even (QuantizeLinear's rounding), saturated to dt.  sum - cnt * zp
+ * wraps in int32 as the compiled code's does; the quotient is exact.  An
+ * empty window (cnt 0) gives the zero point, the integer of real 0, as
+ * the f32 kernel gives 0. */
 static int64_t pool_int_avg(int32_t sum, int64_t cnt, int32_t zp, ir_dtype dt)
 {
-	int64_t lo, hi, s = sum;
+	int64_t lo, hi, r = zp;
 	ir_dtype_range(dt, &lo, &hi);
-	int64_t r = cnt == 0 ? zp : s >= 0 ? (s + cnt / 2) / cnt : (s - cnt / 2) / cnt;
+	if (cnt > 0) {
+		int64_t v = (int32_t)((uint32_t)sum - (uint32_t)cnt * (uint32_t)zp);
+		int64_t q = v / cnt, rem = v % cnt;
+		if (rem < 0) /* the floor */
+			q--, rem += cnt;
+		if (rem > cnt - rem || (rem == cnt - rem && (q & 1)))
+			q++;
+		r = q + zp;
+	}
 	return r < lo ? lo : r > hi ? hi : r;
 }
 

@@ -1408,11 +1408,12 @@ static int ipool_geom(be_fn *f, const ir_node *n, ipool *g)
 
 /* An average pool's output from its i32 sum r of c taps (ntaps the
  * kernel's): requantized by rq_mult/rq_shift (a global average, ir/k_pool.c
- * pool_rq: the sum less ntaps * zx, the one rule, + zy), or rounded
- * (pool_int_avg's (s +- cnt/2) / cnt in i32, without its i64, a libgcc
- * call on 32-bit targets: the truncated quotient, one step away from zero
- * when 2|rem| >= cnt (|rem| >= cnt - |rem| cannot overflow); cnt 0 gives
- * the zero point); clamped to the dtype's range. */
+ * pool_rq: the sum less ntaps * zx, the one rule, + zy), or rounded as
+ * ir/k_pool.c's pool_int_avg: v = r - c * zp, its floor quotient by c
+ * (the truncated one, one less for a negative remainder), one up when the
+ * remainder passes half of c or is half of it and the quotient odd (half
+ * to even; rem against c - rem cannot overflow), + zp; cnt 0 gives the
+ * zero point; clamped to the dtype's range. */
 static LLVMValueRef pool_avg_out(be_fn *f, const ir_node *n, LLVMValueRef r, LLVMValueRef c, int64_t ntaps)
 {
 	LLVMBuilderRef b = f->b;
@@ -1427,15 +1428,20 @@ static LLVMValueRef pool_avg_out(be_fn *f, const ir_node *n, LLVMValueRef r, LLV
 		a = LLVMBuildAdd(b, requant(f, a, c32(f, (int32_t)rqm[0]), c32(f, (int32_t)rqs[0])), c32(f, zy), "");
 		return be_smin(f, be_smax(f, a, c32(f, lo)), c32(f, hi));
 	}
-	LLVMValueRef zero = c32(f, 0);
+	LLVMValueRef zero = c32(f, 0), one = c32(f, 1);
 	LLVMValueRef empty = LLVMBuildICmp(b, LLVMIntEQ, c, zero, "");
-	LLVMValueRef dv = LLVMBuildSelect(b, empty, c32(f, 1), c, "");
-	LLVMValueRef q = LLVMBuildSDiv(b, r, dv, "");
-	LLVMValueRef rem = LLVMBuildSRem(b, r, dv, "");
-	LLVMValueRef arem = be_smax(f, rem, LLVMBuildSub(b, zero, rem, ""));
-	LLVMValueRef up = LLVMBuildICmp(b, LLVMIntSGE, arem, LLVMBuildSub(b, dv, arem, ""), "");
-	LLVMValueRef step = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, r, zero, ""), c32(f, -1), c32(f, 1), "");
-	q = LLVMBuildAdd(b, q, LLVMBuildSelect(b, up, step, zero, ""), "");
+	LLVMValueRef dv = LLVMBuildSelect(b, empty, one, c, "");
+	LLVMValueRef v = LLVMBuildSub(b, r, LLVMBuildMul(b, dv, c32(f, zp), ""), "");
+	LLVMValueRef q = LLVMBuildSDiv(b, v, dv, "");
+	LLVMValueRef rem = LLVMBuildSRem(b, v, dv, "");
+	LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntSLT, rem, zero, "");
+	q = LLVMBuildSub(b, q, LLVMBuildZExt(b, neg, f->i32, ""), "");
+	rem = LLVMBuildAdd(b, rem, LLVMBuildSelect(b, neg, dv, zero, ""), "");
+	LLVMValueRef other = LLVMBuildSub(b, dv, rem, "");
+	LLVMValueRef odd = LLVMBuildICmp(b, LLVMIntNE, LLVMBuildAnd(b, q, one, ""), zero, "");
+	LLVMValueRef up = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSGT, rem, other, ""),
+	                              LLVMBuildAnd(b, LLVMBuildICmp(b, LLVMIntEQ, rem, other, ""), odd, ""), "");
+	q = LLVMBuildAdd(b, LLVMBuildAdd(b, q, LLVMBuildZExt(b, up, f->i32, ""), ""), c32(f, zp), "");
 	q = LLVMBuildSelect(b, empty, c32(f, zp), q, "");
 	return be_smin(f, be_smax(f, q, c32(f, lo)), c32(f, hi));
 }
@@ -1468,7 +1474,7 @@ static LLVMValueRef sum_bytes_x86(be_fn *f, LLVMValueRef x, LLVMValueRef off, in
  * integer (the dtype's minimum and index -1 for an empty window) and,
  * when output 1 is stored, its flat index as l_pool_idx.c does; avg sums
  * in i32 (wrapping; a pad tap that count_include_pad counts adds the zero
- * point) and divides rounding half away from zero; a global average with
+ * point) and rounds the real mean half to even (pool_avg_out); a global average with
  * rq_mult requantizes the sum instead (ir/k_pool.c).  On AVX-512 an
  * average whose one window is the whole plane sums it by VPSADBW. */
 static int l_int_pool(be_fn *f, const ir_node *n)

@@ -23,6 +23,10 @@ x_scale * w_scale), runs each through `qgtc run`, and checks:
   4. with --io int, the integers qgtc returns for the integers of the
      input are the reference's.
 
+Then QDQ AveragePool and GlobalAveragePool on one grid, on inputs whose
+window means tie: exactly ONNX's dequantize, float mean, quantize half to
+even, as numpy computes it.
+
 Some cases hold int4 weights (ONNX's packed INT4 initializers, as
 weight-only quantizers write them) or int4 activations (QuantizeLinear to
 an INT4 zero point), which the reference quantizes to [-8, 7].
@@ -522,6 +526,76 @@ def check_split(qgtc, engine, tmp, rng):
     return 0
 
 
+def check_avg_ties(qgtc, engine, tmp, rng):
+    """QDQ AveragePool (2x2, and count_include_pad with pads) and
+    GlobalAveragePool on one grid, on inputs whose window means fall on
+    half steps: ONNX's semantics (dequantize, average in float, quantize
+    rounding half to even) computed here with numpy, exactly; an odd zero
+    point, so that the real mean and the mean of the codes round apart."""
+    bad = 0
+    for name, dt, zp, pool in (("avg2x2_u8", TensorProto.UINT8, 11, "avg"),
+                               ("avg_pads_i8", TensorProto.INT8, -3, "pad"),
+                               ("gap_i8", TensorProto.INT8, 5, "global")):
+        st = np.float32(0.25)
+        inits = [scalar("s", st), scalar("z", zp, dt)]
+        nodes = [helper.make_node("QuantizeLinear", ["x", "s", "z"], ["q"]),
+                 helper.make_node("DequantizeLinear", ["q", "s", "z"], ["d"])]
+        if pool == "global":
+            nodes.append(helper.make_node("GlobalAveragePool", ["d"], ["p"]))
+        else:
+            nodes.append(helper.make_node("AveragePool", ["d"], ["p"], kernel_shape=[2, 2], strides=[2, 2],
+                                          pads=[1, 1, 1, 1] if pool == "pad" else [0, 0, 0, 0],
+                                          count_include_pad=1 if pool == "pad" else 0))
+        nodes += [helper.make_node("QuantizeLinear", ["p", "s", "z"], ["pq"]),
+                  helper.make_node("DequantizeLinear", ["pq", "s", "z"], ["y"])]
+        xshape = [1, 3, 6, 6] if pool != "global" else [1, 16, 2, 1]
+        # integers in a small range, so that many windows tie
+        xi = rng.integers(-6, 7, xshape)
+        x = (xi.astype(np.float32) * st).astype(np.float32)
+        info = np.iinfo(NP_OF[dt])
+        q = np.clip(np.round(x / st) + zp, info.min, info.max)
+        real = (q - zp) * np.float64(st)
+        if pool == "global":
+            mean = real.mean(axis=(2, 3), keepdims=True)
+        else:
+            p = 1 if pool == "pad" else 0
+            rp = np.pad(real, ((0, 0), (0, 0), (p, p), (p, p)))
+            oh = (rp.shape[2] - 2) // 2 + 1
+            mean = np.zeros(xshape[:2] + [oh, oh])
+            for i in range(oh):
+                for j in range(oh):
+                    mean[:, :, i, j] = rp[:, :, 2 * i:2 * i + 2, 2 * j:2 * j + 2].mean(axis=(2, 3))
+        ref = ((np.clip(np.round(mean / np.float64(st)) + zp, info.min, info.max) - zp) * st).astype(np.float32)
+        g = helper.make_graph(nodes, name, [helper.make_tensor_value_info("x", TensorProto.FLOAT, xshape)],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(ref.shape))], inits)
+        m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+        m.ir_version = 7
+        onnx.checker.check_model(m)
+        d = os.path.join(tmp, name)
+        os.makedirs(d, exist_ok=True)
+        mp = os.path.join(d, "model.onnx")
+        onnx.save(m, mp)
+        np.save(os.path.join(d, "x.npy"), x)
+        ties = int((np.abs(mean / np.float64(st) - np.floor(mean / np.float64(st)) - 0.5) < 1e-9).sum())
+        ir = subprocess.run([qgtc, mp, "--emit", "ir", "-o", "-"], capture_output=True, text=True)
+        p = subprocess.run([qgtc, "run", mp, os.path.join(d, "x.npy"), "--engine", engine, "--output-dir", d],
+                           capture_output=True, text=True)
+        got = np.load(os.path.join(d, "output_0.npy")) if not p.returncode else None
+        if ir.returncode or not any("avg_pool(" in l and "!quant" in l for l in ir.stdout.splitlines()):
+            print("FAIL %s: no integer average pool in the IR\n%s%s" % (name, ir.stdout[-1500:], ir.stderr[-800:]))
+            bad += 1
+        elif got is None or not np.array_equal(got, ref):
+            print("FAIL %s: rc %d, %s of %d outputs differ from ONNX's rounding (%d ties)\n%s" % (
+                name, p.returncode, "all" if got is None else int((got != ref).sum()), ref.size, ties, p.stderr))
+            bad += 1
+        elif ties < 4:
+            print("FAIL %s: only %d ties: the case does not test the rounding" % (name, ties))
+            bad += 1
+        else:
+            print("ok   %s: %d outputs exact, %d of them ties" % (name, ref.size, ties))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qgtc", required=True)
@@ -608,6 +682,7 @@ def main():
     bad += act_cases(a, tmp, rng)
     bad += check_dynamic(a.qgtc, a.engine, tmp, rng)
     bad += check_split(a.qgtc, a.engine, tmp, rng)
+    bad += check_avg_ties(a.qgtc, a.engine, tmp, rng)
     if a.engine == "interp":
         bad += check_bad(a.qgtc, tmp)
     print("%d failed" % bad)

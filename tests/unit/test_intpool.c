@@ -1,6 +1,8 @@
 /* test_intpool.c: the interpreter's pools and relu on integer activations
- * against values computed by hand: the average's rounding (half away from
- * zero, TFLite's reference), count_include_pad adding the zero point,
+ * against values computed by hand: the average's rounding (ONNX's
+ * dequantize -> AveragePool -> quantize: the real mean, sum less count x
+ * zero point over the count, rounded half to even, plus the zero point),
+ * count_include_pad adding the zero point,
  * windows entirely in padding, max over integers, relu as max with the
  * zero point, and the dtypes inference gives and refuses. */
 #include <setjmp.h>
@@ -71,24 +73,25 @@ static int run_case(const pcase *pc, const void *x, void *y, size_t ybytes, char
 	return rc;
 }
 
-/* Sums divided by 2 and by 4, rounded half away from zero: avg_pool with
- * a kernel over the whole row and global_avg_pool agree. */
+/* Sums divided by 2 and by 4, rounded half to even in the real domain:
+ * avg_pool with a kernel over the whole row and global_avg_pool agree. */
 static void test_intpool_avg_rounding(void **state)
 {
 	(void)state;
 	char msg[512];
 	static const int8_t x2[6][2] = {{-1, -2}, {1, 2}, {-1, 0}, {1, 0}, {127, 127}, {-128, -128}};
-	static const int8_t want2[6] = {-2, 2, -1, 1, 127, -128}; /* -1.5, 1.5, -0.5, 0.5 */
+	static const int8_t want2[6] = {-2, 2, 0, 0, 127, -128}; /* -1.5, 1.5, -0.5, 0.5 */
 	static const int8_t x4[6][4] = {{1, 1, 1, 2}, {-1, -1, -1, -2}, {1, 1, 2, 2},
 	                                {-1, -1, -2, -2}, {1, 0, 0, 0}, {3, 0, 0, 0}};
-	static const int8_t want4[6] = {1, -1, 2, -2, 0, 1}; /* 1.25, -1.25, 1.5, -1.5, .25, .75 */
+	/* less the zero point 7: -5.75, -8.25, -5.5, -8.5, -6.75, -6.25 */
+	static const int8_t want4[6] = {1, -1, 1, -1, 0, 1};
 	for (int global = 0; global < 2; global++) {
 		ir_op op = global ? IR_OP_GLOBAL_AVG_POOL : IR_OP_AVG_POOL;
 		int8_t y[6];
 		pcase p2 = {op, IR_DT_I8, NO_ZP, 6, 2, 2, 0, 0, -1};
 		assert_int_equal(run_case(&p2, x2, y, sizeof y, msg, sizeof msg), 0);
 		assert_memory_equal(y, want2, 6);
-		/* the zero point does not enter without padding */
+		/* the zero point decides the ties: 1.5 is -5.5 in the real domain */
 		pcase p4 = {op, IR_DT_I8, 7, 6, 4, 4, 0, 0, 1};
 		assert_int_equal(run_case(&p4, x4, y, sizeof y, msg, sizeof msg), 0);
 		assert_memory_equal(y, want4, 6);
@@ -101,7 +104,7 @@ static void test_intpool_avg_rounding(void **state)
 	uint16_t u16[2] = {65535, 65534}, yu16;
 	pcase pu16 = {IR_OP_AVG_POOL, IR_DT_U16, 0, 1, 2, 2, 0, 0, 0};
 	assert_int_equal(run_case(&pu16, u16, &yu16, sizeof yu16, msg, sizeof msg), 0);
-	assert_int_equal(yu16, 65535); /* 65534.5 */
+	assert_int_equal(yu16, 65534); /* 65534.5 */
 }
 
 /* Pads counted by count_include_pad add the zero point; uncounted ones
@@ -121,7 +124,7 @@ static void test_intpool_avg_pads(void **state)
 	assert_int_equal(run_case(&pu, xu, yu, sizeof yu, msg, sizeof msg), 0);
 	assert_int_equal(yu[0], 26); /* 52 / 2 */
 	assert_int_equal(yu[1], 19);
-	assert_int_equal(yu[2], 19); /* 37 / 2 = 18.5 */
+	assert_int_equal(yu[2], 18); /* 10 + 17 / 2 = 10 + 8.5 */
 	/* i8, zp -5: (pad,-7,-8) gives -20/3 with the pad, -15/2 without */
 	int8_t xi[3] = {-7, -8, 4}, yi[3];
 	pcase pi = {IR_OP_AVG_POOL, IR_DT_I8, -5, 1, 3, 3, 1, 1, 1};
@@ -131,7 +134,7 @@ static void test_intpool_avg_pads(void **state)
 	assert_int_equal(yi[2], -3); /* -9 / 3 */
 	pi.cip = 0;
 	assert_int_equal(run_case(&pi, xi, yi, sizeof yi, msg, sizeof msg), 0);
-	assert_int_equal(yi[0], -8); /* -7.5 */
+	assert_int_equal(yi[0], -7); /* -5 + -5 / 2 = -5 + -2.5 */
 	assert_int_equal(yi[1], -4);
 	assert_int_equal(yi[2], -2); /* -4 / 2 */
 	/* kernel 2, pads 2 and 0 over 2 values: the first window is all
@@ -141,7 +144,7 @@ static void test_intpool_avg_pads(void **state)
 	assert_int_equal(run_case(&pe, xe, ye, sizeof ye, msg, sizeof msg), 0);
 	assert_int_equal(ye[0], -5);
 	assert_int_equal(ye[1], 9);  /* (pad, 9): 9 / 1 */
-	assert_int_equal(ye[2], 15); /* 29 / 2 = 14.5 */
+	assert_int_equal(ye[2], 15); /* -5 + 39 / 2 = -5 + 19.5 */
 	pe.cip = 1;
 	assert_int_equal(run_case(&pe, xe, ye, sizeof ye, msg, sizeof msg), 0);
 	assert_int_equal(ye[0], -5);
