@@ -589,6 +589,9 @@ static void print_help(FILE *f, drv_command topic)
 	      f);
 	print_group(f, GRP_GENERAL, "General options");
 	print_group(f, GRP_COMPILE, "Compile options");
+	for (int i = 0; i < NOPTIONS; i++) /* a train option that compile takes too */
+		if (options[i].id == OPT_SAVE_ONNX)
+			print_option(f, &options[i]);
 	print_group(f, GRP_TARGET, "Target options (compile)");
 	print_group(f, GRP_RUN, "Run options");
 	print_group(f, GRP_EVAL, "Eval options");

@@ -180,6 +180,28 @@ static int simd_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
  * two channels' four +-1 weights each, bits 0-3 the first's and 4-7 the
  * second's (1 is +1, 0 is -1), 256 x 4 words.  One of each per module
  * (l_compact_int.c's kernel reads them too). */
+static int64_t lut_bytes(int bits)
+{
+	return 256 * 4 * (bits == 4 ? 1 : bits == 2 ? 2 : 4);
+}
+
+/* The integer weights of the model: the elements of its i8/u8 constants
+ * that a conv, matmul or gemm reads as its weight. */
+static int64_t int_weights(const be_fn *f)
+{
+	int64_t n = 0;
+	for (int i = 0; i < f->g->nnodes; i++) {
+		const ir_node *m = f->g->nodes[i];
+		if (m->dead || m->nin < 2 || !m->in[1] || m->in[1]->kind != IR_VAL_CONST ||
+		    (m->op != IR_OP_CONV && m->op != IR_OP_MATMUL && m->op != IR_OP_GEMM) ||
+		    (m->in[1]->dt != IR_DT_I8 && m->in[1]->dt != IR_DT_U8))
+			continue;
+		int64_t k = ir_shape_numel(&m->in[1]->shape);
+		n += k > 0 ? k : 0;
+	}
+	return n;
+}
+
 LLVMValueRef be_dsp_lut(be_fn *f, int bits)
 {
 	int per = bits == 4 ? 1 : bits == 2 ? 2 : 4;
@@ -262,6 +284,12 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 		if (fits)
 			bits = b;
 	}
+	/* 2 and 4 bits read a table the module holds once (be_dsp_lut: 2 KB
+	 * and 1 KB): 8 bits where every integer weight of the model packed so
+	 * would save less than it (a small model, whose flash would grow; 8
+	 * bits runs as fast). */
+	if ((bits == 2 || bits == 4) && 8 * lut_bytes(bits) > (8 - bits) * int_weights(f))
+		bits = 8;
 	if (bits == 8 || bits == 1)
 		memset(neg, 0, (size_t)M);
 	j->wbits = bits;
