@@ -25,7 +25,7 @@
  * input (a range of rows and columns computed per tap: padding costs no
  * copies and no checks per position); then
  * y = y * scale + bias, clamped.  A conv of stride 1 or 2 along the row,
- * with 4 or more input channels a group and rows whose interior (the
+ * with 3 or more input channels a group and rows whose interior (the
  * outputs whose taps all lie inside the input's columns) holds DB_WIDTH
  * outputs and at least 7/8 of the row, takes the direct path instead: it
  * decodes row m once into a scratch row the caller passes (the kernel's
@@ -785,13 +785,14 @@ int be_l_compact(be_fn *f, const ir_node *n)
 	 * decoded weights, of DB_ROW_BYTES at most, in the arena's gaps on
 	 * Cortex-M where one is free, else on the stack.  Its outputs one at
 	 * a time run about 3x a block's instructions a MAC, and a block's
-	 * loops over the taps 30, which 4 channels amortise (depthwise layers
+	 * loops over the taps 30, which 3 channels amortise (depthwise layers
 	 * took 7% more than the general loop on VWW's 48x48 planes, 20% on
-	 * 24x24). */
+	 * 24x24; VWW's first conv, 3 channels, 3.2 M instructions on that
+	 * loop, 2.0 M on the blocks). */
 	int64_t cgrp = P[CP_C] / P[CP_G], rowlen = cgrp * P[CP_KH] * P[CP_KW], sw = P[CP_SW];
 	int64_t last = P[CP_IW] - 1 + P[CP_PW] - (P[CP_KW] - 1) * P[CP_DW], xe = last < 0 ? 0 : last / sw + 1;
 	int64_t inner = (xe < P[CP_OW] ? xe : P[CP_OW]) - (P[CP_PW] + sw - 1) / sw;
-	bool direct = conv && !key.dense && (sw == 1 || sw == 2) && cgrp >= 4 && rowlen * 4 <= DB_ROW_BYTES &&
+	bool direct = conv && !key.dense && (sw == 1 || sw == 2) && cgrp >= 3 && rowlen * 4 <= DB_ROW_BYTES &&
 	              inner >= DB_WIDTH && (P[CP_OW] - inner) * 8 <= P[CP_OW];
 	LLVMValueRef row = direct ? be_scratch(f, LLVMArrayType2(f->f32, (uint64_t)rowlen), 4, "drow") : NULL;
 	f->cpaths[ki] |= !direct ? CPATH_TAPS : sw == 1 ? CPATH_DIRECT : CPATH_DIRECT2;
