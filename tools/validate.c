@@ -218,7 +218,9 @@ static int slice_input(const ir_value *v, const ir_tensor *a, int s, ir_tensor *
 	return 0;
 }
 
-/* How many samples array a holds for v; -1 if its shape does not fit. */
+/* How many samples array a holds for v; -1 if its shape does not fit:
+ * [N, ...] of v's items, v's own shape without its batch of 1, or
+ * [N, ...v's shape] (samples stacked with their batch of 1). */
 static int samples_in(const ir_value *v, const ir_tensor *a)
 {
 	int64_t n = ir_shape_numel(&v->shape), m = ir_shape_numel(&a->shape);
@@ -227,6 +229,10 @@ static int samples_in(const ir_value *v, const ir_tensor *a)
 	if (a->shape.rank == v->shape.rank) {
 		for (int i = 1; i < a->shape.rank; i++)
 			if (a->shape.d[i] != v->shape.d[i])
+				return -1;
+	} else if (a->shape.rank == v->shape.rank + 1) {
+		for (int i = 0; i < v->shape.rank; i++)
+			if (a->shape.d[i + 1] != v->shape.d[i])
 				return -1;
 	} else if (a->shape.rank != v->shape.rank - 1 || v->shape.d[0] != 1) {
 		return -1;

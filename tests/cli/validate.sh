@@ -29,6 +29,7 @@ np.save(sys.argv[1] + "/x.npy", r.random((3, 1, 28, 28), dtype=np.float32))
 np.save(sys.argv[1] + "/calib.npy", r.random((16, 1, 28, 28), dtype=np.float32))
 np.save(sys.argv[1] + "/wrong.npy", np.zeros((2, 3), np.float32))
 np.save(sys.argv[1] + "/xi8.npy", r.integers(-128, 128, (2, 1, 28, 28)).astype(np.int8))
+np.save(sys.argv[1] + "/x5.npy", r.random((2, 1, 1, 28, 28), dtype=np.float32))
 PY
 
 # expect NAME RC PATTERN... -- ARGS: run validate, check status and output
@@ -51,6 +52,9 @@ expect() {
 expect host-float 0 "3 inputs \(from the .npy files\)" "output 0 'logits' f32\[1,10\]: max \|error\| " \
 	"time/inference: [0-9.]+ us" "flash: [0-9,]+ B" "arena: 62,720 B" "validate: ok \(float code" \
 	-- "$model" "$scratch/x.npy"
+# Samples stacked with their batch of 1: [N, 1, 1, 28, 28].
+expect host-stacked 0 "2 inputs \(from the .npy files\)" "validate: ok \(float code" \
+	-- "$model" "$scratch/x5.npy"
 # Integer code on the Cortex-M4: bit-exact, instructions counted.
 expect m4-int8 0 "for armv7em, on QEMU mps2-an386 \(Cortex-M4\), 3 inputs" "max \|error\| 0, bit-exact on 3/3" \
 	"instructions/inference: [0-9,]{7,} \(QEMU -icount" "arena: 15,680 B" \
