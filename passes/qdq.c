@@ -339,6 +339,35 @@ static bool acc_fits(const qdq_par *px, const qdq_par *pw, int64_t K)
 	return K * m[0] * m[1] <= INT32_MAX;
 }
 
+/* Can the int32 accumulator of a conv or matmul over the constant
+ * weights in w (output channels along waxis, m of them) overflow?  Per
+ * channel, max |x - zx| over x's dtype times the sum of |w - zw|, plus
+ * |bias|, must stay under 2^31: always on 8 bits in practice, not on
+ * int16 activations of a few hundred full-scale weights (int16 x int8
+ * passes it past 512 products).  Such a layer stays in float between its
+ * quantizes rather than wrap.  The largest bound into *worst. */
+static bool acc_fits_const(const qdq_par *px, const qdq_par *pw, int waxis, int64_t m, const ir_value *bias,
+                           double *worst)
+{
+	const ir_value *q = pw->q;
+	int64_t lo, hi, z = par_zp(px, 0);
+	ir_dtype_range(px->q->dt, &lo, &hi);
+	double xmax = (double)(hi - z > z - lo ? hi - z : z - lo);
+	int64_t cnt = ir_shape_numel(&q->shape), inner = 1;
+	for (int i = waxis + 1; i < q->shape.rank; i++)
+		inner *= q->shape.d[i];
+	int64_t outer = m > 0 && inner > 0 ? cnt / (m * inner) : 0;
+	*worst = 0;
+	for (int64_t c = 0; c < m; c++) {
+		double sum = bias ? fabs(ir_const_get(bias, c)) : 0.0, zw = (double)par_zp(pw, pw->ns > 1 ? c : 0);
+		for (int64_t o = 0; o < outer; o++)
+			for (int64_t j = 0; j < inner; j++)
+				sum += xmax * fabs(ir_const_get(q, (o * m + c) * inner + j) - zw);
+		*worst = sum > *worst ? sum : *worst;
+	}
+	return *worst <= (double)INT32_MAX;
+}
+
 /* Try the patterns on conv/matmul node n.  1 folded, 0 not, -1 error. */
 static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 {
@@ -416,6 +445,13 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 	}
 	if (bsrc && !(bias = int_bias(g, n, bsrc, px.s[0], &pw, m)))
 		return 0;
+	double worst;
+	if (ir_value_is_const(pw.q) && pw.q->data && !acc_fits_const(&px, &pw, waxis, m, bias, &worst)) {
+		diag_warn(d, ir_node_loc(g, n), "%s stays in float: %s x %s sums of its weights could reach %.3g, "
+		          "past its int32 accumulator", ir_op_name(n->op), ir_dtype_name(px.q->dt),
+		          ir_dtype_name(pw.q->dt), worst);
+		return 0;
+	}
 	if (requant && set_requant(g, n, real, nrq, d)) {
 		diag_note(d, ir_node_loc(g, n), "input scale %g, weight scale %g, output scale %g",
 		          (double)px.s[0], (double)pw.s[0], (double)py.s[0]);

@@ -25,7 +25,8 @@ x_scale * w_scale), runs each through `qgtc run`, and checks:
 
 Then QDQ AveragePool and GlobalAveragePool on one grid, on inputs whose
 window means tie: exactly ONNX's dequantize, float mean, quantize half to
-even, as numpy computes it.
+even, as numpy computes it; and an int16 conv whose int32 sums could
+overflow: left in float, within one step of ONNX's semantics.
 
 Some cases hold int4 weights (ONNX's packed INT4 initializers, as
 weight-only quantizers write them) or int4 activations (QuantizeLinear to
@@ -596,6 +597,53 @@ def check_avg_ties(qgtc, engine, tmp, rng):
     return bad
 
 
+def check_i16_bound(qgtc, engine, tmp, rng):
+    """An int16-activation conv whose int32 accumulator could overflow
+    (576 full-scale int8 weights a channel: 32768 x 127 x 576 > 2^31)
+    stays in float, said so, and gives ONNX's QDQ semantics (dequantize,
+    conv in float, quantize half to even; numpy, in float64) within one
+    step, on inputs near full scale where int32 sums would wrap."""
+    xs, ws, ys = np.float32(0.01), np.float32(0.02), np.float32(40.0)
+    wq = rng.choice(np.array([-127, 127], np.int8), (4, 64, 3, 3))
+    inits = [scalar("xs", xs), scalar("xz", 0, TensorProto.INT16), numpy_helper.from_array(wq, "wq"),
+             scalar("ws", ws), scalar("wz", 0, TensorProto.INT8), scalar("ys", ys),
+             scalar("yz", 0, TensorProto.INT16)]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+             helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"]),
+             helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"]),
+             helper.make_node("Conv", ["xd", "wd"], ["y"]),
+             helper.make_node("QuantizeLinear", ["y", "ys", "yz"], ["yq"]),
+             helper.make_node("DequantizeLinear", ["yq", "ys", "yz"], ["out"])]
+    # x of the weights' signs, near full scale: sums near 576 x 32000 x 127
+    x = (np.sign(wq[0:1].astype(np.float32)) * 320.0).astype(np.float32)
+    g = helper.make_graph(nodes, "i16_bound", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [1, 64, 3, 3])],
+                          [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 4, 1, 1])], inits)
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 21)])
+    m.ir_version = 10
+    d = os.path.join(tmp, "i16_bound")
+    os.makedirs(d, exist_ok=True)
+    mp = os.path.join(d, "model.onnx")
+    onnx.save(m, mp)
+    np.save(os.path.join(d, "x.npy"), x)
+    xq = quantize(x, xs, 0, np.int16)
+    real = conv_int(xq, wq, None, 0, [0] * 4, [1, 1], [0, 0, 0, 0], [1, 1], 1).astype(np.float64) * \
+        np.float64(xs) * np.float64(ws)
+    ref = np.clip(np.round(real / np.float64(ys)), -32768, 32767) * np.float64(ys)
+    p = subprocess.run([qgtc, "run", mp, os.path.join(d, "x.npy"), "--engine", engine, "--output-dir", d],
+                       capture_output=True, text=True)
+    got = np.load(os.path.join(d, "output_0.npy")) if not p.returncode else None
+    if "past its int32 accumulator" not in p.stderr:
+        print("FAIL i16_bound: no warning that the conv stays in float\n%s" % p.stderr)
+        return 1
+    if got is None or np.abs(got.astype(np.float64) - ref.reshape(got.shape)).max() > float(ys) * 1.0001:
+        print("FAIL i16_bound: rc %d, more than one step from ONNX's semantics (%s against %s)" % (
+            p.returncode, None if got is None else got.ravel(), ref.ravel()))
+        return 1
+    print("ok   i16_bound: stays in float, within one step of sums up to %.3g" %
+          np.abs(real / (float(xs) * float(ws))).max())
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qgtc", required=True)
@@ -683,6 +731,7 @@ def main():
     bad += check_dynamic(a.qgtc, a.engine, tmp, rng)
     bad += check_split(a.qgtc, a.engine, tmp, rng)
     bad += check_avg_ties(a.qgtc, a.engine, tmp, rng)
+    bad += check_i16_bound(a.qgtc, a.engine, tmp, rng)
     if a.engine == "interp":
         bad += check_bad(a.qgtc, tmp)
     print("%d failed" % bad)
