@@ -1587,10 +1587,21 @@ static int ms_gemm(fe_onnx_ctx *c, ir_op op)
 	ir_value *b = a ? q_dq(c, "b.dq", c->in[3], c->in[4], c->in[5], tb ? 0 : 1) : NULL;
 	if (!b)
 		return -1;
+	/* C is int32 at scale alpha * a_scale * b_scale (the schema's alpha /
+	 * beta, QGemm having no beta): the sum alpha A B + C in float */
 	ir_value *cb = NULL, *bc = in_at(c, 6);
+	float alpha = attr_float(c, "alpha", 1.0f);
 	if (bc) {
 		ir_value *sab = tmp(c, "bias.scale"), *sin[2] = {c->in[1], c->in[4]};
-		if (!sab || !emit(c, IR_OP_MUL, 2, sin, 1, &sab) || !(cb = q_dq(c, "c.dq", bc, sab, NULL, 0)))
+		if (!sab || !emit(c, IR_OP_MUL, 2, sin, 1, &sab))
+			return -1;
+		if (alpha != 1.0f) {
+			ir_value *sa = tmp(c, "bias.scale.alpha"), *ain[2] = {sab, cst_f32(c, "alpha", alpha)};
+			if (!sa || !ain[1] || !emit(c, IR_OP_MUL, 2, ain, 1, &sa))
+				return -1;
+			sab = sa;
+		}
+		if (!(cb = q_dq(c, "c.dq", bc, sab, NULL, 0)))
 			return -1;
 	}
 	ir_value *ys = in_at(c, 7);

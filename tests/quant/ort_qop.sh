@@ -2,7 +2,7 @@
 # ort_qop.sh: models in ONNX Runtime's QOperator format (com.microsoft's
 # QLinearAdd, QLinearMul, QLinearLeakyRelu, QLinearSigmoid, QLinearConcat,
 # QLinearAveragePool, QLinearGlobalAveragePool, QLinearSoftmax and QGemm,
-# as quantize_static writes them) run in qgtc (both engines) and in ONNX
+# also with alpha, as quantize_static writes them) run in qgtc (both engines) and in ONNX
 # Runtime (onnxruntime-node, CPU), which is the reference: every integer
 # output within one step of its scale (ORT requantizes in float, qgtc in
 # fixed point), the float QGemm within 1e-5; each with an integer output
@@ -24,7 +24,7 @@ rm -rf "$WORK"
 mkdir -p "$WORK"
 $PY "$SRC/tests/quant/qop_models.py" "$WORK" || exit 1
 fail=0
-for m in add mul leaky sigmoid concat avgpool gap qgemm softmax qgemm_float; do
+for m in add mul leaky sigmoid concat avgpool gap qgemm qgemm_alpha softmax qgemm_float; do
 	node "$SRC/tests/quant/ort_run.js" "$WORK/$m.onnx" "$WORK/x.npy" "$WORK/$m.ort.npy" 2>"$WORK/$m.ort.err" ||
 		{ echo "FAIL $m: ONNX Runtime did not run it"; cat "$WORK/$m.ort.err"; fail=1; continue; }
 	for e in interp native; do
@@ -52,7 +52,8 @@ print("%s %s: %s" % ("ok  " if ok else "FAIL", sys.argv[4], what))
 sys.exit(0 if ok else 1)
 PY
 	done
-	[ $m = qgemm_float ] && continue # a float output: the gemm stays float
+	# a float output, and alpha (no integer form here): the gemm stays float
+	case $m in qgemm_float | qgemm_alpha) continue ;; esac
 	if ! "$QGTC" "$WORK/$m.onnx" --report layers -o "$WORK/$m.o" 2>&1 | grep -Eq "^layers: [1-9][0-9]* integer, [01] float"; then
 		echo "FAIL $m: not integer:"; "$QGTC" "$WORK/$m.onnx" --report layers -o "$WORK/$m.o" 2>&1 | tail -3; fail=1
 	fi

@@ -96,6 +96,14 @@ def main():
         return "s5", "z5", "a"
     one(d, "qgemm", gemm, [1, 5])
 
+    def gemm_alpha(b):  # alpha scales A B, and C's scale with it
+        b.node("Flatten", ["c1"], ["fl"], ms=False)
+        b.f("s5", 0.25), b.u8("z5", 128)
+        b.node("QGemm", ["fl", "s1", "z1", b.wq("wg", 5, 768), "ws", "wz", b.bias("bg", 5, 3000), "s5", "z5"], ["a"],
+               transB=1, alpha=0.5)
+        return "s5", "z5", "a"
+    one(d, "qgemm_alpha", gemm_alpha, [1, 5])
+
     def softmax(b):
         b.node("Flatten", ["c1"], ["fl"], ms=False)
         b.node("QLinearSoftmax", ["fl", "s1", "z1", "s4", "z4"], ["a"], axis=-1, opset=13)
