@@ -1605,6 +1605,11 @@ static int ms_gemm(fe_onnx_ctx *c, ir_op op)
 			return -1;
 	}
 	ir_value *ys = in_at(c, 7);
+	if (!ys && in_at(c, 8)) {
+		diag_error(c->d, c->loc, "an output zero point without an output scale: give y_scale too, "
+		           "or neither for a float output");
+		return -1;
+	}
 	ir_value *y = ys ? tmp(c, "f32") : c->out[0], *in[3] = {a, b, cb};
 	if (!y || with_io(c, tr_gemm, op, cb ? 3 : 2, in, 1, &y))
 		return -1;

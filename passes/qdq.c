@@ -1039,6 +1039,14 @@ static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
 	return 1;
 }
 
+/* A gemm fold_gemm does not take for its attributes (alpha, beta,
+ * trans_a), rather than for its operands? */
+static bool gemm_odd(const ir_node *n)
+{
+	return ir_attr_int(n, "trans_a", 0) || ir_attr_float(n, "alpha", 1.0f) != 1.0f ||
+	       ir_attr_float(n, "beta", 1.0f) != 1.0f;
+}
+
 /* Every node still computing in float between a dequantize and a
  * quantize: the integer path has no form of it (yet).  Said, never
  * silent. */
@@ -1092,6 +1100,9 @@ static void warn_float(ir_graph *g, diag_sink *d)
 			diag_warn(d, ir_node_loc(g, w[k].first), "%s runs in float between a dequantize and a quantize%s: "
 			          "the integer path does not fold a quantize to %lld bits into it",
 			          ir_op_name(w[k].op), times, (long long)w[k].bits);
+		else if (w[k].op == IR_OP_GEMM && gemm_odd(w[k].first))
+			diag_warn(d, ir_node_loc(g, w[k].first), "gemm runs in float between a dequantize and a quantize%s: "
+			          "the integer path takes a gemm of alpha = beta = 1 and no trans_a", times);
 		else
 			diag_warn(d, ir_node_loc(g, w[k].first), "%s runs in float between a dequantize and a quantize%s: "
 			          "the integer path has no form of it here", ir_op_name(w[k].op), times);

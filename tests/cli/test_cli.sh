@@ -428,6 +428,24 @@ onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys
 			eval '[ $rc -eq 0 ] && ! has_err "warning"'
 	fi
 done
+# QGemm with an output zero point but no output scale: an error, not a
+# float output that drops the zero point.
+/usr/bin/python3 -c "
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+i = [numpy_helper.from_array(np.float32(0.1), 'as'), numpy_helper.from_array(np.uint8(128), 'az'),
+     numpy_helper.from_array(np.ones((3, 4), np.int8), 'b'), numpy_helper.from_array(np.float32(0.1), 'bs'),
+     numpy_helper.from_array(np.int8(0), 'bz'), numpy_helper.from_array(np.uint8(128), 'yz')]
+g = helper.make_graph([helper.make_node('QuantizeLinear', ['x', 'as', 'az'], ['a']),
+                       helper.make_node('QGemm', ['a', 'as', 'az', 'b', 'bs', 'bz', '', '', 'yz'], ['y'],
+                                        domain='com.microsoft', transB=1, name='qg')], 'qg',
+    [helper.make_tensor_value_info('x', T.FLOAT, [1, 4])], [helper.make_tensor_value_info('y', T.UINT8, [1, 3])], i)
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13), helper.make_opsetid('com.microsoft', 1)]),
+          sys.argv[1])" "$T/qgemm_zp.onnx"
+rm -f "$T/qgemm_zp.o"
+q "$T/qgemm_zp.onnx" -o "$T/qgemm_zp.o"
+check "QGemm with an output zero point and no output scale is an error naming the node" \
+	eval '[ $rc -eq 1 ] && has_err "qgemm_zp.onnx: node 1 .qg. (QGemm): error: an output zero point without an output scale" && [ ! -e "$T/qgemm_zp.o" ]'
 # A model too small to pay for the sub-byte weights' unpacking table
 # (1 KB at 4 bits) keeps them in bytes on the Cortex-M4: -b 4 -a 8 takes
 # about the flash of -b 8 -a 8 (it took the table's 1 KB more).
