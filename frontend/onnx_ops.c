@@ -1514,6 +1514,25 @@ static int ms_binary(fe_onnx_ctx *c, ir_op op)
 {
 	if (arity(c, 7, 8, 1, 1))
 		return -1;
+	/* per-tensor scales, and one type T for A, B and C (where known here) */
+	static const char *const sname[3] = {"A_scale", "B_scale", "C_scale"};
+	const ir_value *sc[3] = {c->in[1], c->in[4], c->in[6]};
+	for (int i = 0; i < 3; i++)
+		if (sc[i] && ir_shape_numel(&sc[i]->shape) > 1) {
+			char b[96];
+			diag_error(c->d, c->loc, "%s '%s' is %s; %s takes per-tensor scales", sname[i], sc[i]->name,
+			           ir_shape_str(&sc[i]->shape, b, sizeof b), nz(c->np->op_type));
+			return -1;
+		}
+	const ir_value *t[4] = {c->in[0], c->in[3], c->in[2], in_at(c, 7)};
+	for (int i = 1; i < 4; i++)
+		for (int j = 0; j < i; j++)
+			if (t[i] && t[j] && t[i]->dt != IR_DT_UNDEF && t[j]->dt != IR_DT_UNDEF && t[i]->dt != t[j]->dt) {
+				diag_error(c->d, c->loc, "'%s' is %s and '%s' %s; %s takes one type for A, B and C",
+				           t[j]->name, ir_dtype_name(t[j]->dt), t[i]->name, ir_dtype_name(t[i]->dt),
+				           nz(c->np->op_type));
+				return -1;
+			}
 	ir_value *a = q_dq(c, "a.dq", c->in[0], c->in[1], c->in[2], 1);
 	ir_value *b = a ? q_dq(c, "b.dq", c->in[3], c->in[4], c->in[5], 1) : NULL;
 	ir_value *y = b ? tmp(c, "f32") : NULL, *in[2] = {a, b};

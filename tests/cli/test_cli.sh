@@ -446,6 +446,33 @@ rm -f "$T/qgemm_zp.o"
 q "$T/qgemm_zp.onnx" -o "$T/qgemm_zp.o"
 check "QGemm with an output zero point and no output scale is an error naming the node" \
 	eval '[ $rc -eq 1 ] && has_err "qgemm_zp.onnx: node 1 .qg. (QGemm): error: an output zero point without an output scale" && [ ! -e "$T/qgemm_zp.o" ]'
+# QLinearAdd of u8 inputs into an i8 zero point, and with a per-channel
+# scale: errors naming the node (the schema takes one type, and scalars).
+for k in type scale; do
+	/usr/bin/python3 -c "
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+k = sys.argv[2]
+s = np.full(4, 0.1, np.float32) if k == 'scale' else np.float32(0.1)
+i = [numpy_helper.from_array(s, 's'), numpy_helper.from_array(np.uint8(128), 'z'),
+     numpy_helper.from_array(np.float32(0.2), 'cs'),
+     numpy_helper.from_array(np.int8(0) if k == 'type' else np.uint8(128), 'cz')]
+g = helper.make_graph([helper.make_node('QLinearAdd', ['a', 's', 'z', 'b', 's', 'z', 'cs', 'cz'], ['y'],
+                                        domain='com.microsoft', name='qa')], 'qa',
+    [helper.make_tensor_value_info('a', T.UINT8, [1, 4, 2, 2]), helper.make_tensor_value_info('b', T.UINT8, [1, 4, 2, 2])],
+    [helper.make_tensor_value_info('y', T.INT8 if k == 'type' else T.UINT8, [1, 4, 2, 2])], i)
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13), helper.make_opsetid('com.microsoft', 1)]),
+          sys.argv[1])" "$T/qladd_$k.onnx" $k
+	rm -f "$T/qladd.o"
+	q "$T/qladd_$k.onnx" -o "$T/qladd.o"
+	if [ $k = type ]; then
+		check "QLinearAdd of u8 inputs with an i8 output zero point is an error naming the node" \
+			eval '[ $rc -eq 1 ] && has_err "qladd_type.onnx: node 0 .qa. (QLinearAdd): error: .a. is u8 and .cz. i8; QLinearAdd takes one type for A, B and C" && [ ! -e "$T/qladd.o" ]'
+	else
+		check "QLinearAdd with a per-channel scale is an error naming the node" \
+			eval '[ $rc -eq 1 ] && has_err "qladd_scale.onnx: node 0 .qa. (QLinearAdd): error: A_scale .s. is \[4\]; QLinearAdd takes per-tensor scales" && [ ! -e "$T/qladd.o" ]'
+	fi
+done
 # A model too small to pay for the sub-byte weights' unpacking table
 # (1 KB at 4 bits) keeps them in bytes on the Cortex-M4: -b 4 -a 8 takes
 # about the flash of -b 8 -a 8 (it took the table's 1 KB more).
