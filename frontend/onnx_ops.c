@@ -1524,8 +1524,8 @@ static int ms_binary(fe_onnx_ctx *c, ir_op op)
 			           ir_shape_str(&sc[i]->shape, b, sizeof b), nz(c->np->op_type));
 			return -1;
 		}
-	const ir_value *t[4] = {c->in[0], c->in[3], c->in[2], in_at(c, 7)};
-	for (int i = 1; i < 4; i++)
+	const ir_value *t[5] = {c->in[0], c->in[3], c->in[2], c->in[5], in_at(c, 7)};
+	for (int i = 1; i < 5; i++)
 		for (int j = 0; j < i; j++)
 			if (t[i] && t[j] && t[i]->dt != IR_DT_UNDEF && t[j]->dt != IR_DT_UNDEF && t[i]->dt != t[j]->dt) {
 				diag_error(c->d, c->loc, "'%s' is %s and '%s' %s; %s takes one type for A, B and C",
