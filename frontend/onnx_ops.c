@@ -1420,6 +1420,52 @@ static int tr_qlinear(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+static int tr_integer(fe_onnx_ctx *c, ir_op op);
+static int with_io(fe_onnx_ctx *c, tr_fn fn, ir_op op, int nin, ir_value **in, int nout, ir_value **out);
+
+/* MatMulInteger of constant weights w [K, N] (zero point zw constant or
+ * none) and a per-tensor zero point zx computed at run time (what
+ * DynamicQuantizeLinear gives): MatMulInteger(x, w, none, zw) - zx *
+ * colsum(w - zw), exact in int32, the product an integer matmul.  1 done,
+ * 0 not this form, -1 error. */
+static int mmi_dynamic(fe_onnx_ctx *c, ir_value *zx, ir_value *zw)
+{
+	ir_value *x = c->in[0], *w = c->in[1];
+	/* a scalar zx: known so, or DynamicQuantizeLinear's (its shape comes later) */
+	bool scalar = zx && (zx->shape.rank == 0 || ir_shape_numel(&zx->shape) == 1 ||
+	                     (zx->producer && zx->producer->src_op &&
+	                      strcmp(zx->producer->src_op, "DynamicQuantizeLinear") == 0));
+	if (!zx || zx->kind == IR_VAL_CONST || !scalar ||
+	    !w || w->kind != IR_VAL_CONST || !w->data || w->shape.rank != 2 || w->shape.d[0] > 32768 ||
+	    (w->dt != IR_DT_I8 && w->dt != IR_DT_U8) || (zw && (zw->kind != IR_VAL_CONST || !zw->data)))
+		return 0;
+	int64_t k = w->shape.d[0], n = w->shape.d[1], nz = zw ? ir_shape_numel(&zw->shape) : 0;
+	if (n < 1 || n > (1 << 20) || (zw && nz != 1 && nz != n))
+		return 0;
+	int32_t *cs = ir_arena_alloc(c->g->arena, sizeof *cs * (size_t)n);
+	if (!cs) {
+		diag_error(c->d, c->loc, "out of memory");
+		return -1;
+	}
+	for (int64_t j = 0; j < n; j++) {
+		int64_t z = zw ? (int64_t)ir_elem_get(zw->data, zw->dt, nz == 1 ? 0 : j) : 0, sum = 0;
+		for (int64_t i = 0; i < k; i++)
+			sum += (int64_t)ir_elem_get(w->data, w->dt, i * n + j) - z;
+		cs[j] = (int32_t)sum; /* |sum| <= 32768 * 255 */
+	}
+	ir_value *y1 = tmp(c, "x.w"), *z32 = tmp(c, "zx.i32"), *t = tmp(c, "zx.colsum");
+	ir_value *csv = cst(c, "colsum", IR_DT_I32, cs, (int)n, false);
+	ir_value *in[4] = {x, w, NULL, zw};
+	if (!y1 || !z32 || !t || !csv || with_io(c, tr_integer, IR_OP_MATMUL, zw ? 4 : 2, in, 1, &y1))
+		return -1;
+	ir_node *k32 = emit(c, IR_OP_CAST, 1, &zx, 1, &z32);
+	if (!k32)
+		return -1;
+	ir_node_set_str(c->g, k32, "to", "i32");
+	ir_value *min[2] = {z32, csv}, *sin[2] = {y1, t};
+	return emit(c, IR_OP_MUL, 2, min, 1, &t) && emit(c, IR_OP_SUB, 2, sin, 1, c->out) ? 1 : -1;
+}
+
 /* ConvInteger and MatMulInteger: the i32 accumulator of (x - zx)(w - zw),
  * spelled dequantize(scale 1) -> float op -> cast(i32) for fold-qdq. */
 static int tr_integer(fe_onnx_ctx *c, ir_op op)
@@ -1428,10 +1474,13 @@ static int tr_integer(fe_onnx_ctx *c, ir_op op)
 	if (arity(c, 2, 4, 1, 1))
 		return -1;
 	ir_value *zx = c->nin > 2 ? c->in[2] : NULL, *zw = c->nin > 3 ? c->in[3] : NULL;
-	/* A zero point computed at run time (DynamicQuantizeLinear's) keeps
-	 * the op in float32 (fold-qdq folds constant ones only), whose sums
-	 * are exact below 2^24: say so where K terms of up to 255 * 255 may
-	 * pass it. */
+	int dyn = conv ? 0 : mmi_dynamic(c, zx, zw);
+	if (dyn)
+		return dyn > 0 ? 0 : -1;
+	/* A zero point computed at run time (DynamicQuantizeLinear's), but
+	 * for mmi_dynamic's form, keeps the op in float32 (fold-qdq folds
+	 * constant ones only), whose sums are exact below 2^24: say so where
+	 * K terms of up to 255 * 255 may pass it. */
 	const ir_value *w = c->in[1];
 	if (((zx && zx->kind != IR_VAL_CONST) || (zw && zw->kind != IR_VAL_CONST)) && w && w->shape.rank >= 2) {
 		int64_t k = 1;

@@ -406,28 +406,42 @@ onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys
 q "$T/nanw.onnx" -o "$T/nanw.o"
 check "a float weight holding NaN is a warning naming it" \
 	eval '[ $rc -eq 0 ] && has_err "nanw.onnx: warning: initializer .w. holds 1 NaN of 6 values"'
-# MatMulInteger of a zero point computed at run time (dynamic
-# quantization) stays float32: said where its sums may pass 2^24 (K 2048),
-# not where they cannot (K 16).
-for k in 2048 16; do
-	/usr/bin/python3 -c "
+# Dynamic quantization: MatMulInteger of DynamicQuantizeLinear's zero
+# point (computed at run time) and constant weights is exact in integers
+# (sums of 2048 products, past float32's 2^24), against numpy's int64;
+# ConvInteger of such a zero point stays float32 and says so where its
+# sums may pass 2^24.
+/usr/bin/python3 -c "
 import sys, numpy as np, onnx
 from onnx import helper, numpy_helper, TensorProto as T
-k = int(sys.argv[2])
+r = np.random.default_rng(0)
+k = 2048
+w = r.integers(100, 128, (k, 4)).astype(np.int8)
 g = helper.make_graph([helper.make_node('DynamicQuantizeLinear', ['x'], ['xq', 'xs', 'xz']),
                        helper.make_node('MatMulInteger', ['xq', 'w', 'xz', 'wz'], ['y'])], 'dyn',
     [helper.make_tensor_value_info('x', T.FLOAT, [1, k])], [helper.make_tensor_value_info('y', T.INT32, [1, 4])],
-    [numpy_helper.from_array(np.full((k, 4), 100, np.int8), 'w'), numpy_helper.from_array(np.array(0, np.int8), 'wz')])
-onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1])" "$T/dyn$k.onnx" $k
-	q "$T/dyn$k.onnx" -o "$T/dyn$k.o"
-	if [ $k = 2048 ]; then
-		check "a run-time zero point's MatMulInteger of K 2048 warns that its float sums may round" \
-			eval '[ $rc -eq 0 ] && has_err "dyn2048.onnx: node 1 .* (MatMulInteger): warning: a zero point computed at run time keeps this op in float32, whose sums of 2048 products"'
-	else
-		check "a run-time zero point's MatMulInteger of K 16 compiles without a warning" \
-			eval '[ $rc -eq 0 ] && ! has_err "warning"'
-	fi
-done
+    [numpy_helper.from_array(w, 'w'), numpy_helper.from_array(np.array(3, np.int8), 'wz')])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1] + '/dyn.onnx')
+x = (r.random((1, k)) * 0.2 + 0.8).astype(np.float32); x[0, 0] = -0.01
+np.save(sys.argv[1] + '/dyn_x.npy', x)
+lo, hi = np.float32(min(x.min(), 0)), np.float32(max(x.max(), 0))
+s = np.float32((hi - lo) / np.float32(255)); z = np.clip(np.round(-lo / s), 0, 255)
+xq = np.clip(np.round(x / s) + z, 0, 255).astype(np.int64)
+np.save(sys.argv[1] + '/dyn_ref.npy', ((xq - int(z)) @ (w.astype(np.int64) - 3)).astype(np.int32))
+wc = r.integers(-50, 50, (2, 32, 3, 3)).astype(np.int8)
+g = helper.make_graph([helper.make_node('DynamicQuantizeLinear', ['x'], ['xq', 'xs', 'xz']),
+                       helper.make_node('ConvInteger', ['xq', 'w', 'xz'], ['y'])], 'dynconv',
+    [helper.make_tensor_value_info('x', T.FLOAT, [1, 32, 3, 3])], [helper.make_tensor_value_info('y', T.INT32, [1, 2, 1, 1])],
+    [numpy_helper.from_array(wc, 'w')])
+onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid('', 13)]), sys.argv[1] + '/dynconv.onnx')" "$T"
+q run "$T/dyn.onnx" "$T/dyn_x.npy" --output-dir "$T/dyn"
+check "MatMulInteger of a run-time zero point is exact in integers over 2048 products (numpy's int64), without a warning" \
+	eval '[ $rc -eq 0 ] && ! has_err "warning" && /usr/bin/python3 -c "import numpy as np, sys; a = np.load(sys.argv[1]); b = np.load(sys.argv[2]); sys.exit(0 if a.dtype == b.dtype and (a == b).all() else 1)" "$T/dyn/output_0.npy" "$T/dyn_ref.npy"'
+q "$T/dyn.onnx" --emit ir -o -
+check "... its product is an integer matmul" eval '[ $rc -eq 0 ] && grep -q "i32\[1,4\] = matmul(%xq, %w)" "$T/out"'
+q "$T/dynconv.onnx" -o "$T/dynconv.o"
+check "ConvInteger of a run-time zero point over 288 products warns that its float sums may round" \
+	eval '[ $rc -eq 0 ] && has_err "dynconv.onnx: node 1 .* (ConvInteger): warning: a zero point computed at run time keeps this op in float32, whose sums of 288 products"'
 # QGemm with an output zero point but no output scale: an error, not a
 # float output that drops the zero point.
 /usr/bin/python3 -c "
