@@ -1039,6 +1039,22 @@ static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
 	return 1;
 }
 
+/* Did fold_one leave conv/matmul n in float for its int32 accumulator's
+ * bound, and say so (the bias aside)?  Asked while its weight is still a
+ * dequantize. */
+static bool said_overflow(const ir_node *n)
+{
+	qdq_par px, pw;
+	if ((n->op != IR_OP_CONV && n->op != IR_OP_MATMUL) || n->nin < 2 || !dq_of(n->in[0], &px) ||
+	    !dq_of(n->in[1], &pw) || px.ns != 1 || !ir_value_is_const(pw.q) || !pw.q->data || pw.q->shape.rank < 1)
+		return false;
+	const ir_shape *ws = &pw.q->shape;
+	bool conv = n->op == IR_OP_CONV;
+	int64_t m = conv ? ws->d[0] : (ws->rank >= 2 ? ws->d[ws->rank - 1] : 1);
+	double worst;
+	return !acc_fits_const(&px, &pw, conv ? 0 : ws->rank - 1, m, NULL, &worst);
+}
+
 /* A gemm fold_gemm does not take for its attributes (alpha, beta,
  * trans_a), rather than for its operands? */
 static bool gemm_odd(const ir_node *n)
@@ -1050,7 +1066,7 @@ static bool gemm_odd(const ir_node *n)
 /* Every node still computing in float between a dequantize and a
  * quantize: the integer path has no form of it (yet).  Said, never
  * silent. */
-static void warn_float(ir_graph *g, diag_sink *d)
+static void warn_float(ir_graph *g, const ir_node *const *said, int nsaid, diag_sink *d)
 {
 	/* one warning per source node and op: an unrolled lstm has hundreds
 	 * of nodes of one source node */
@@ -1068,7 +1084,10 @@ static void warn_float(ir_graph *g, diag_sink *d)
 			           n->in[j]->producer->op == IR_OP_DEQUANTIZE &&
 			           !ir_value_is_const(n->in[j]->producer->in[0]);
 		ir_node *u = ir_value_sole_user(g, n->out[0]);
-		if (!from_dq || !u || u->op != IR_OP_QUANTIZE)
+		bool told = false; /* fold_one said why */
+		for (int k = 0; k < nsaid; k++)
+			told |= said[k] == n;
+		if (!from_dq || !u || u->op != IR_OP_QUANTIZE || told)
 			continue;
 		int64_t bits = narrow_q(u) ? ir_attr_int(u, "bits", 0) : 0;
 		int k = 0; /* the same source node: its index in the model and name */
@@ -1472,6 +1491,14 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		if (r < 0)
 			return -1;
 	}
+	/* the layers fold_one kept in float for their bound (said already;
+	 * past SAID, warned twice) */
+	enum { SAID = 32 };
+	const ir_node *said[SAID];
+	int nsaid = 0;
+	for (int i = 0; i < g->nnodes && nsaid < SAID; i++)
+		if (!g->nodes[i]->dead && said_overflow(g->nodes[i]))
+			said[nsaid++] = g->nodes[i];
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		if (!n->dead && n->op == IR_OP_DEQUANTIZE && fold_dq(g, n, d))
@@ -1487,6 +1514,6 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 	ir_graph_compact(g);
 	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
 		return -1;
-	warn_float(g, d);
+	warn_float(g, said, nsaid, d);
 	return 0;
 }
