@@ -13,9 +13,7 @@
 int pass_calib_fits(const ir_graph *g, const pass_quant_options *qo, diag_sink *d)
 {
 	const ir_value *in = g->inputs[0];
-	ir_shape item = {.rank = in->shape.rank > 0 ? in->shape.rank - 1 : 0};
-	for (int i = 0; i < item.rank; i++)
-		item.d[i] = in->shape.d[i + 1];
+	ir_shape item = ir_shape_make(in->shape.rank > 0 ? in->shape.rank - 1 : 0, in->shape.d + 1);
 	int64_t per = ir_shape_numel(&item);
 	const char *where = qo->calib_src ? qo->calib_src : g->src_file;
 	char b[96], c[96];

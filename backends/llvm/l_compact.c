@@ -273,12 +273,11 @@ void be_kernel_end(be_fn *f, const be_kstate *ks)
 }
 
 /* Outputs [o, o + width) of output row yr (an index into y) of a layer
- * of stride 1 along the row, whose first tap row is ty (oy * sh - ph,
- * may be negative; the row's stride sw, by which output i + 1's first
- * tap lies after output i's, a constant where width > 1): the sums in
- * registers over
- * the decoded weights
- * k->row, zeros skipped, for each tap (ky, kx) over the channels.  Taps
+ * whose first tap row is ty (oy * sh - ph, may be negative), sw its
+ * stride along the row (by which output i + 1's first tap lies after
+ * output i's; a constant where width > 1): the sums in registers over
+ * the decoded weights k->row, zeros skipped, for each tap (ky, kx) over
+ * the channels.  Taps
  * outside the input's rows are skipped; those outside its columns are
  * too where checkx (width 1), and must not exist otherwise (the row's
  * interior). */

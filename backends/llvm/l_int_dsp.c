@@ -173,16 +173,10 @@ static int simd_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	return j->bias ? 0 : -1;
 }
 
-/* The lookup tables that unpack packed weight bytes into SMLAD's i16
- * pairs (lo halfword the even element): bits 4, T[b] = (sext b[3:0],
- * sext b[7:4]), 256 words; bits 2, T[b] = (c0, c1), (c2, c3) for the
- * crumbs c_i = sext b[2i+1:2i], 256 x 2 words; bits 1, T[b] = the pairs of
- * two channels' four +-1 weights each, bits 0-3 the first's and 4-7 the
- * second's (1 is +1, 0 is -1), 256 x 4 words.  One of each per module
- * (l_compact_int.c's kernel reads them too). */
-static int64_t lut_bytes(int bits)
+/* Words per byte value in be_dsp_lut's table of bits: 256 of each. */
+static int lut_per(int bits)
 {
-	return 256 * 4 * (bits == 4 ? 1 : bits == 2 ? 2 : 4);
+	return bits == 4 ? 1 : bits == 2 ? 2 : 4;
 }
 
 /* The integer weights of the model: the elements of its i8/u8 constants
@@ -202,9 +196,16 @@ static int64_t int_weights(const be_fn *f)
 	return n;
 }
 
+/* The lookup tables that unpack packed weight bytes into SMLAD's i16
+ * pairs (lo halfword the even element): bits 4, T[b] = (sext b[3:0],
+ * sext b[7:4]), 256 words; bits 2, T[b] = (c0, c1), (c2, c3) for the
+ * crumbs c_i = sext b[2i+1:2i], 256 x 2 words; bits 1, T[b] = the pairs of
+ * two channels' four +-1 weights each, bits 0-3 the first's and 4-7 the
+ * second's (1 is +1, 0 is -1), 256 x 4 words.  One of each per module
+ * (l_compact_int.c's kernel reads them too). */
 LLVMValueRef be_dsp_lut(be_fn *f, int bits)
 {
-	int per = bits == 4 ? 1 : bits == 2 ? 2 : 4;
+	int per = lut_per(bits);
 	LLVMValueRef v[256 * 4];
 	for (int b = 0; b < 256; b++)
 		for (int k = 0; k < per; k++) {
@@ -288,7 +289,7 @@ static int make_weights(be_fn *f, dsp_job *j, const int32_t *wq, const int32_t *
 	 * and 1 KB): 8 bits where every integer weight of the model packed so
 	 * would save less than it (a small model, whose flash would grow; 8
 	 * bits runs as fast). */
-	if ((bits == 2 || bits == 4) && 8 * lut_bytes(bits) > (8 - bits) * int_weights(f))
+	if ((bits == 2 || bits == 4) && 8 * (256 * 4 * lut_per(bits)) > (8 - bits) * int_weights(f))
 		bits = 8;
 	if (bits == 8 || bits == 1)
 		memset(neg, 0, (size_t)M);
