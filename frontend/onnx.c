@@ -254,11 +254,11 @@ static void pb_dealloc(void *data, void *p)
 	free(p);
 }
 
-/* What frees what pb_unpack returns. */
+/* What frees what fe_onnx_unpack returns. */
 static ProtobufCAllocator pb_freer = {pb_alloc, pb_dealloc, NULL};
 
-static void *pb_unpack(const ProtobufCMessageDescriptor *desc, const unsigned char *buf, size_t len,
-                       const char *name, const char *what, diag_sink *d)
+void *fe_onnx_unpack(const ProtobufCMessageDescriptor *desc, const unsigned char *buf, size_t len,
+                     const char *name, const char *what, diag_sink *d)
 {
 	int rc = pb_scan(buf, len, desc, 0);
 	if (rc == -2) {
@@ -279,6 +279,12 @@ static void *pb_unpack(const ProtobufCMessageDescriptor *desc, const unsigned ch
 	else
 		diag_error(d, name, "not a valid ONNX %s (protobuf parse failed)", what);
 	return NULL;
+}
+
+void fe_onnx_unpack_free(void *m)
+{
+	if (m)
+		protobuf_c_message_free_unpacked(m, &pb_freer);
 }
 
 /* ------------------------------------------------------------ tensors */
@@ -859,6 +865,7 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 	}
 	g->src_file = ir_arena_strdup(g->arena, file);
 	fe_onnx_ctx c = {.g = g, .d = d, .file = g->src_file, .model_dir = model_dir, .opset = opset};
+	fe_onnx_flat fl = {0};
 	if (!g->src_file) {
 		diag_error(d, file, "out of memory");
 		goto fail;
@@ -881,18 +888,23 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 		diag_error(d, file, "too many nodes (%zu)", G->n_node);
 		goto fail;
 	}
-	for (size_t i = 0; i < G->n_node; i++) {
-		node_loc(&c, G->node[i], (int)i);
+	if (fe_onnx_flatten(m, opset, file, &fl, d))
+		goto fail;
+	for (size_t i = 0; i < fl.n; i++) {
+		node_loc(&c, fl.node[i], fl.origin[i]);
+		c.opset = fl.opset[i];
 		define_outputs(&c);
 	}
-	for (size_t i = 0; i < G->n_node; i++) {
-		const Onnx__NodeProto *np = G->node[i];
+	for (size_t i = 0; i < fl.n; i++) {
+		const Onnx__NodeProto *np = fl.node[i];
 		if (strcmp(nz(np->op_type), "Constant") == 0 &&
 		    (!np->domain || !*np->domain || strcmp(np->domain, "ai.onnx") == 0))
 			continue;
-		node_loc(&c, np, (int)i);
+		node_loc(&c, np, fl.origin[i]);
+		c.opset = fl.opset[i];
 		fe_onnx_node(&c);
 	}
+	c.opset = opset;
 	if (G->n_output == 0)
 		diag_error(d, file, "graph has no outputs");
 	for (size_t i = 0; i < G->n_output; i++) {
@@ -917,9 +929,11 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 	}
 	if (ir_graph_toposort(g, d))
 		goto fail;
+	fe_onnx_flat_free(&fl);
 	free(c.bits);
 	return g;
 fail:
+	fe_onnx_flat_free(&fl);
 	free(c.bits);
 	ir_graph_destroy(g);
 	return NULL;
@@ -1032,7 +1046,7 @@ ir_graph *fe_onnx_load_buffer(const void *buf, size_t len, const char *diag_name
 		           (long long)FE_MAX_FILE_BYTES);
 		return NULL;
 	}
-	Onnx__ModelProto *m = pb_unpack(&onnx__model_proto__descriptor, buf, len, name, "model", d);
+	Onnx__ModelProto *m = fe_onnx_unpack(&onnx__model_proto__descriptor, buf, len, name, "model", d);
 	if (!m)
 		return NULL;
 	ir_graph *g = build(m, name, model_dir, d);
@@ -1065,7 +1079,7 @@ int fe_onnx_load_tensor(const char *path, ir_tensor *t, diag_sink *d)
 	if (read_file(path, &buf, &len, d))
 		return -1;
 	Onnx__TensorProto *tp =
-		pb_unpack(&onnx__tensor_proto__descriptor, buf, len, path, "tensor", d);
+		fe_onnx_unpack(&onnx__tensor_proto__descriptor, buf, len, path, "tensor", d);
 	free(buf);
 	if (!tp)
 		return -1;

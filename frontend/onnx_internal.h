@@ -75,4 +75,31 @@ int fe_onnx_node(fe_onnx_ctx *c);
  * attribute.  0 or -1 (reported at c->loc). */
 int fe_onnx_constant(fe_onnx_ctx *c, const char *name);
 
+/* protobuf-c unpacking of an untrusted message of type desc, bounded
+ * in nesting and memory; NULL reported (name and what say where).
+ * fe_onnx_unpack_free frees what it returns. */
+void *fe_onnx_unpack(const ProtobufCMessageDescriptor *desc, const unsigned char *buf, size_t len,
+                     const char *name, const char *what, diag_sink *d);
+void fe_onnx_unpack_free(void *m);
+
+/* The graph's nodes with every call of a model-local function replaced
+ * by the function's body (onnx_func.c): per node, the top-level node it
+ * came from (for messages) and the ai.onnx opset it binds to. */
+typedef struct fe_onnx_flat {
+	const Onnx__NodeProto **node;
+	int *origin;
+	int64_t *opset;
+	size_t n, cap;
+	void **mem;              /* copies made for bodies */
+	size_t nmem, capmem;
+	void **msg;              /* unpacked attribute defaults */
+	size_t nmsg;
+} fe_onnx_flat;
+
+/* Flatten m's graph (ai.onnx opset `opset`) into fl; 0, or -1 reported
+ * at `file` (fl then empty).  fe_onnx_flat_free frees what it holds. */
+int fe_onnx_flatten(const Onnx__ModelProto *m, int64_t opset, const char *file, fe_onnx_flat *fl,
+                    diag_sink *d);
+void fe_onnx_flat_free(fe_onnx_flat *fl);
+
 #endif

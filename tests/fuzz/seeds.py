@@ -149,6 +149,39 @@ def write_dict(name, sources):
             f.write('"%s"\n' % w)
 
 
+def functions_model():
+    """Model-local functions: nested calls, an attribute by reference with a
+    default (FunctionProto field 11, IR 9) and an overload (field 13; the
+    node's 8), written raw: Debian's onnx predates them."""
+    from onnx import helper
+    def field(num, payload):
+        n, out = len(payload), bytes([num << 3 | 2])
+        while True:
+            out += bytes([(n & 0x7F) | (0x80 if n > 0x7F else 0)])
+            n >>= 7
+            if not n:
+                return out + payload
+    def raw(msg, *fields):
+        out = type(msg)()
+        out.ParseFromString(msg.SerializeToString() + b"".join(fields))
+        return out
+    lk = helper.make_node("LeakyRelu", ["x"], ["y"])
+    a = onnx.AttributeProto()
+    a.name, a.ref_attr_name, a.type = "alpha", "alpha", onnx.AttributeProto.FLOAT
+    lk.attribute.append(a)
+    inner = raw(helper.make_function("f", "Act", ["x"], ["y"], [lk], [helper.make_opsetid("", 13)], []),
+                field(11, helper.make_attribute("alpha", 0.2).SerializeToString()), field(13, b"v1"))
+    call = raw(helper.make_node("Act", ["x"], ["t"], domain="f"), field(8, b"v1"))
+    outer = helper.make_function("f", "Block", ["x"], ["y"], [
+        call, helper.make_node("Add", ["t", "x"], ["y"])], [helper.make_opsetid("", 13)], [])
+    g = helper.make_graph([helper.make_node("Block", ["x"], ["y"], domain="f")], "g",
+                          [helper.make_tensor_value_info("x", onnx.TensorProto.FLOAT, [1, 4])],
+                          [helper.make_tensor_value_info("y", onnx.TensorProto.FLOAT, [1, 4])])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("f", 1)],
+                          functions=[inner, outer])
+    return m.SerializeToString()
+
+
 def main():
     write_dict("onnx", ["frontend/onnx.c", "frontend/onnx_ops.c"])
     write_dict("qir", ["ir/ops.def", "ir/parse.c", "ir/types.c", "ir/ir.h"])
@@ -162,6 +195,8 @@ def main():
     for n in ONNX_TORCH:
         with open(os.path.join(SHARED, "onnx-pytorch-converted-tests", n, "model.onnx"), "rb") as f:
             put("onnx", "seed-" + n[5:] + ".onnx", f.read())
+
+    put("onnx", "seed-local-functions.onnx", functions_model())
 
     for p in sorted(glob.glob(os.path.join(ROOT, "tests", "**", "*.qir"), recursive=True)):
         rel = os.path.relpath(p, os.path.join(ROOT, "tests")).replace("/", "-")

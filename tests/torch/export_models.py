@@ -384,7 +384,8 @@ def tv(name, **kw):
 # name: (builder, input shape used for export/reference, export options)
 # Export options: opset, fold (do_constant_folding), training ('preserve' or
 # 'eval'), dynamic (dynamic batch axis; then 'run_shape' is the shape the
-# test runs with).
+# test runs with), functions (names of the module classes exported as
+# model-local ONNX functions: export_modules_as_functions, opset 15 on).
 CASES = {
     "mobilenet_v2": (tv("mobilenet_v2", num_classes=10), (1, 3, 64, 64),
                      dict(opset=13)),
@@ -405,6 +406,8 @@ CASES = {
                                       dict(opset=14, training="eval",
                                            fold=True)),
     "resnet8_cifar": (ResNet8, (1, 3, 32, 32), dict(opset=14)),
+    "resnet8_cifar_functions": (ResNet8, (1, 3, 32, 32),
+                                dict(opset=15, functions=("ResBlock8",))),
     "resnet8_cifar_dynbatch": (ResNet8, (1, 3, 32, 32),
                                dict(opset=13, dynamic=True,
                                     run_shape=(3, 3, 32, 32))),
@@ -414,6 +417,10 @@ CASES = {
     "lenet5": (LeNet5, (1, 1, 28, 28), dict(opset=13)),
     "mobilenet_v2_035": (tv("mobilenet_v2", num_classes=10, width_mult=0.35),
                          (1, 3, 96, 96), dict(opset=13)),
+    # functions inside functions; ReLU6 as Clip with per-call constants
+    "mobilenet_v2_035_functions": (
+        tv("mobilenet_v2", num_classes=10, width_mult=0.35), (1, 3, 96, 96),
+        dict(opset=16, functions=("InvertedResidual", "Conv2dNormActivation"))),
     "smooth_acts": (SmoothActs, (1, 3, 16, 16), dict(opset=13)),
     "norm_layers": (NormNet, (1, 3, 16, 16), dict(opset=13)),
     "norm_layers_op17": (NormNet, (1, 3, 16, 16), dict(opset=17)),
@@ -481,7 +488,7 @@ def quiet_fd2():
 def export_case(name, outdir):
     builder, shape, opt = CASES[name]
     seed = case_seed(name.replace("_evalfold", "").replace("_dynbatch", "")
-                     .replace("_op9", "").replace("_op17", ""))
+                     .replace("_op9", "").replace("_op17", "").replace("_functions", ""))
     torch.manual_seed(seed)
     gen = torch.Generator().manual_seed(seed + 1)
     model = builder()
@@ -503,6 +510,9 @@ def export_case(name, outdir):
     kw = {}
     if opt.get("dynamic"):
         kw["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
+    if opt.get("functions"):
+        kw["export_modules_as_functions"] = {
+            type(m) for m in model.modules() if type(m).__name__ in opt["functions"]}
     with quiet_fd2(), torch.no_grad():
         torch.onnx.export(model, (dummy,), path, opset_version=opt["opset"],
                           input_names=["input"], output_names=["output"],

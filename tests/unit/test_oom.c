@@ -519,6 +519,8 @@ static void test_oom_onnx_load(void **state)
 	sweep_file("onnx qdq_conv_i8_prepad", op_onnx, SRC "/tests/unit/oom/qdq_conv_i8_prepad.onnx", NULL);
 	sweep_file("onnx qdq_conv_x4_w4", op_onnx, SRC "/tests/unit/oom/qdq_conv_x4_w4.onnx", NULL);
 	sweep_file("onnx fashion_cnn", op_onnx, SRC "/examples/fashion_cnn/fashion_cnn.onnx", NULL);
+	/* model-local functions: nested calls, a default, an overload */
+	sweep_file("onnx local functions", op_onnx, SRC "/tests/fuzz/corpus/onnx/seed-local-functions.onnx", NULL);
 }
 
 /* Protobuf's memory is capped: a file of 2-byte empty TensorProtos (each
