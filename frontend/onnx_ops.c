@@ -1267,28 +1267,38 @@ static int tr_dyn_quantize(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
-/* LSTM and GRU with ONNX's default activations, no clip, no peepholes,
- * and sequence_lens absent or a constant full length (dropped). */
+/* LSTM, GRU and RNN with ONNX's default activations (RNN: Relu too, one
+ * for every direction, as torch's nn.RNN(nonlinearity='relu') exports),
+ * no clip, no peepholes, and sequence_lens absent or a constant full
+ * length (dropped). */
 static int tr_rnn(fe_onnx_ctx *c, ir_op op)
 {
-	bool lstm = op == IR_OP_LSTM;
+	bool lstm = op == IR_OP_LSTM, rnn = op == IR_OP_RNN;
 	if (arity(c, 3, lstm ? 8 : 6, 0, lstm ? 3 : 2))
 		return -1;
-	const char *name = lstm ? "LSTM" : "GRU";
+	const char *name = lstm ? "LSTM" : rnn ? "RNN" : "GRU";
 	if (lstm && c->nin > 7 && c->in[7]) {
 		diag_error(c->d, c->loc, "LSTM with peepholes (input P) is not supported");
 		return -1;
 	}
 	const Onnx__AttributeProto *a = attr(c, "activations", AT_STRINGS);
+	bool relu = false;
 	if (a) {
 		static const char *const dflt[3] = {"Sigmoid", "Tanh", "Tanh"};
-		size_t per = lstm ? 3 : 2;
+		size_t per = lstm ? 3 : rnn ? 1 : 2;
 		for (size_t i = 0; i < a->n_strings; i++) {
-			const char *want = dflt[i % per];
-			if (a->strings[i].len != strlen(want) || memcmp(a->strings[i].data, want, strlen(want))) {
+			const char *want = rnn ? "Tanh" : dflt[i % per];
+			const ProtobufCBinaryData *s = &a->strings[i];
+			bool r = rnn && s->len == 4 && memcmp(s->data, "Relu", 4) == 0;
+			if (rnn && i > 0 && r != relu) {
+				diag_error(c->d, c->loc, "RNN with a different activation per direction is not supported");
+				return -1;
+			}
+			relu = r;
+			if (!r && (s->len != strlen(want) || memcmp(s->data, want, strlen(want)))) {
 				diag_error(c->d, c->loc, "%s activation %zu is '%.*s'; only the defaults (%s) are supported",
-				           name, i, (int)a->strings[i].len, (const char *)a->strings[i].data,
-				           lstm ? "Sigmoid, Tanh, Tanh" : "Sigmoid, Tanh");
+				           name, i, (int)s->len, (const char *)s->data,
+				           lstm ? "Sigmoid, Tanh, Tanh" : rnn ? "Tanh, or Relu" : "Sigmoid, Tanh");
 				return -1;
 			}
 		}
@@ -1338,8 +1348,10 @@ static int tr_rnn(fe_onnx_ctx *c, ir_op op)
 	ir_node_set_int(c->g, n, "hidden_size", hs);
 	copy_str(c, n, "direction", "direction");
 	copy_int(c, n, "layout", "layout");
-	if (!lstm)
+	if (op == IR_OP_GRU)
 		copy_int(c, n, "linear_before_reset", "linear_before_reset");
+	if (relu)
+		ir_node_set_str(c->g, n, "activation", "relu");
 	return 0;
 }
 
@@ -1794,6 +1806,7 @@ static const struct onnx_op {
 	{"Sin", tr_plain, IR_OP_SIN, 7},
 	{"Cos", tr_plain, IR_OP_COS, 7},
 	{"GRU", tr_rnn, IR_OP_GRU, 7},
+	{"RNN", tr_rnn, IR_OP_RNN, 7},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 

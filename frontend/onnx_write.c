@@ -124,6 +124,7 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_SPACE_TO_DEPTH: return "SpaceToDepth";
 	case IR_OP_LSTM: *since = 14; return "LSTM";
 	case IR_OP_GRU: *since = 14; return "GRU";
+	case IR_OP_RNN: *since = 14; return "RNN";
 	case IR_OP_EQUAL: return "Equal";
 	case IR_OP_GREATER: return "Greater";
 	case IR_OP_LESS: return "Less";
@@ -316,6 +317,20 @@ static int node_attrs(wctx *c, const ir_node *n, Onnx__NodeProto *np)
 		Onnx__AttributeProto *a = new_attr(c, name);
 		if (!a)
 			return -1;
+		if (n->op == IR_OP_RNN && strcmp(at->name, "activation") == 0) { /* relu: per direction */
+			bool bi = strcmp(ir_attr_str(n, "direction", "forward"), "bidirectional") == 0;
+			ProtobufCBinaryData *s = walloc(c, 2 * sizeof *s);
+			if (!s)
+				return -1;
+			s[0].data = s[1].data = (uint8_t *)wstr(c, "Relu");
+			s[0].len = s[1].len = 4;
+			a->name = wstr(c, "activations");
+			a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__STRINGS;
+			a->n_strings = bi ? 2 : 1;
+			a->strings = s;
+			np->attribute[np->n_attribute++] = a;
+			continue;
+		}
 		if (n->op == IR_OP_CAST && strcmp(at->name, "to") == 0) {
 			a->type = ONNX__ATTRIBUTE_PROTO__ATTRIBUTE_TYPE__INT;
 			a->has_i = 1;

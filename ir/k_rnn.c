@@ -1,8 +1,9 @@
-/* k_rnn.c: lstm and gru, ONNX's LSTM and GRU with their default
- * activations (sigmoid, tanh), no clip, no peepholes and every sequence at
- * full length (the importer refuses the rest).  Operands as ONNX's: X, W,
- * R, B?, sequence_lens (always absent here), initial_h?, initial_c?
- * (lstm).  Gates in W and R: lstm i, o, f, c; gru z, r, h.  The unroll-rnn
+/* k_rnn.c: lstm, gru and rnn, ONNX's LSTM, GRU and RNN with their default
+ * activations (sigmoid, tanh; rnn's tanh, or relu as torch's nn.RNN may
+ * have it), no clip, no peepholes and every sequence at full length (the
+ * importer refuses the rest).  Operands as ONNX's: X, W, R, B?,
+ * sequence_lens (always absent here), initial_h?, initial_c? (lstm).
+ * Gates in W and R: lstm i, o, f, c; gru z, r, h; rnn the one.  The unroll-rnn
  * pass rewrites both into matmuls and activations before the backends see
  * them; this is the reference they are checked against. */
 #include <math.h>
@@ -13,7 +14,7 @@
 
 static int rnn_gates(const ir_node *n)
 {
-	return n->op == IR_OP_LSTM ? 4 : 3;
+	return n->op == IR_OP_LSTM ? 4 : n->op == IR_OP_GRU ? 3 : 1;
 }
 
 static int rnn_dirs(const ir_node *n)
@@ -41,6 +42,11 @@ static int rnn_check(ir_graph *g, const ir_node *n, diag_sink *d)
 	}
 	if (opt_v(n, 4)) {
 		k_error(g, n, d, "sequence_lens is not supported (every sequence runs its full length)");
+		return -1;
+	}
+	const char *act = ir_attr_str(n, "activation", "tanh");
+	if (n->op == IR_OP_RNN && strcmp(act, "tanh") && strcmp(act, "relu")) {
+		k_error(g, n, d, "activation '%s'; expected tanh or relu", act);
 		return -1;
 	}
 	return 0;
@@ -107,8 +113,9 @@ static int eval_rnn(const ir_node *n, const ir_tensor *const *in, ir_tensor *con
 	const ir_tensor *x = in[0], *w = in[1], *r = in[2];
 	const ir_tensor *bt = n->nin > 3 ? in[3] : NULL, *h0 = n->nin > 5 ? in[5] : NULL;
 	const ir_tensor *c0 = n->nin > 6 ? in[6] : NULL;
-	bool lstm = n->op == IR_OP_LSTM, bl = ir_attr_int(n, "layout", 0) != 0;
+	bool lstm = n->op == IR_OP_LSTM, gru = n->op == IR_OP_GRU, bl = ir_attr_int(n, "layout", 0) != 0;
 	bool lbr = ir_attr_int(n, "linear_before_reset", 0) != 0;
+	bool relu = strcmp(ir_attr_str(n, "activation", "tanh"), "relu") == 0;
 	int64_t H = ir_attr_int(n, "hidden_size", 0), G = rnn_gates(n), D = rnn_dirs(n);
 	if (!x || x->shape.rank != 3 || !w || !r) {
 		k_error(NULL, n, d, "operands do not match the inferred output");
@@ -156,6 +163,9 @@ static int eval_rnn(const ir_node *n, const ir_tensor *const *in, ir_tensor *con
 						float ft = k_sigmoid(gx[2 * H + j] + gh[2 * H + j]), ct = tanhf(gx[3 * H + j] + gh[3 * H + j]);
 						*cv = ft * *cv + it * ct;
 						*hv = ot * tanhf(*cv);
+					} else if (!gru) { /* c holds the new h */
+						float a = gx[j] + gh[j];
+						*cv = relu ? (a > 0 ? a : 0.0f) : tanhf(a);
 					} else {
 						float zt = k_sigmoid(gx[j] + gh[j]), rt = k_sigmoid(gx[H + j] + gh[H + j]), ht;
 						if (lbr) {
@@ -204,6 +214,16 @@ int ir_infer_gru(ir_graph *g, ir_node *n, diag_sink *d)
 }
 
 int ir_eval_gru(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_rnn(n, in, out, d);
+}
+
+int ir_infer_rnn(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	return infer_rnn(g, n, d);
+}
+
+int ir_eval_rnn(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
 	return eval_rnn(n, in, out, d);
 }

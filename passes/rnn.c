@@ -1,13 +1,13 @@
-/* rnn.c: the unroll-rnn pass.  An lstm or gru whose W, R and B are
+/* rnn.c: the unroll-rnn pass.  An lstm, gru or rnn whose W, R and B are
  * constants and whose sequence length is known becomes the ops of its
  * equations, one time step after the other (ir/k_rnn.c has them):
  *   XW = X W^T + bias        one matmul over every step,
  *   per step t: g = XW[t] + h R^T, the gates sliced out of g, sigmoid,
- *   tanh, the state updates as mul/add/sub,
+ *   tanh (rnn: tanh or relu of g), the state updates as mul/add/sub,
  *   Y the steps' h concatenated, Y_h (Y_c) the last state.
  * The backends then run matmuls and activations they know, and the
- * integer path quantizes the matmuls like any other.  Other lstm/gru
- * nodes are left to the interpreter.
+ * integer path quantizes the matmuls like any other.  Other lstm, gru and
+ * rnn nodes are left to the interpreter.
  * requires: shapes, fold-constants (torch's initial states are built by
  * Expand of zeros).  preserves: nothing (new nodes, shapes inferred). */
 #include <stdlib.h>
@@ -140,8 +140,9 @@ static ir_value *state0(rb *c, ir_value *s, int64_t d)
 
 static int unroll(ir_graph *g, ir_node *n)
 {
-	bool lstm = n->op == IR_OP_LSTM, bl = ir_attr_int(n, "layout", 0) != 0;
+	bool lstm = n->op == IR_OP_LSTM, rnn = n->op == IR_OP_RNN, bl = ir_attr_int(n, "layout", 0) != 0;
 	bool lbr = ir_attr_int(n, "linear_before_reset", 0) != 0;
+	ir_op act = strcmp(ir_attr_str(n, "activation", "tanh"), "relu") == 0 ? IR_OP_RELU : IR_OP_TANH;
 	ir_value *x = n->in[0], *w = n->in[1], *r = n->in[2], *b = n->nin > 3 ? n->in[3] : NULL;
 	ir_value *h0 = n->nin > 5 ? n->in[5] : NULL, *c0 = n->nin > 6 ? n->in[6] : NULL;
 	if (!ir_value_is_const(w) || !ir_value_is_const(r) || (b && !ir_value_is_const(b)) || x->shape.rank != 3 ||
@@ -152,7 +153,7 @@ static int unroll(ir_graph *g, ir_node *n)
 	bool rev = strcmp(ir_attr_str(n, "direction", "forward"), "reverse") == 0;
 	if (T < 1 || T > 4096)
 		return 0;
-	int64_t G = lstm ? 4 : 3;
+	int64_t G = lstm ? 4 : rnn ? 1 : 3;
 	const char *base = n->out[0] ? n->out[0]->name : n->out[1] ? n->out[1]->name : "rnn";
 	rb c = {g, n, base, 0};
 	ir_value *xt = x;
@@ -167,14 +168,15 @@ static int unroll(ir_graph *g, ir_node *n)
 	for (int64_t d = 0; d < D && !c.err; d++) {
 		bool back = rev || d == 1;
 		/* XW = X W^T + Wb (+ Rb but for gru's h gate) */
+		bool whole = lstm || rnn; /* Rb all with Wb */
 		ir_value *xw = op2(&c, IR_OP_MATMUL, xt, wt(&c, w, d, 0, G * H), "xw");
 		if (b) /* gru's h gate: Wb only (its Rb goes with r) */
-			xw = op2(&c, IR_OP_ADD, xw, bias(&c, b, d, 0, G * H, G * H, lstm ? G * H : 2 * H), "xwb");
-		ir_value *rT = wt(&c, r, d, 0, lstm || lbr ? G * H : 2 * H);
-		ir_value *rhT = lstm || lbr ? NULL : wt(&c, r, d, 2 * H, 3 * H);
-		ir_value *rbh = lstm ? NULL : bias(&c, b, d, G * H + 2 * H, G * H + 3 * H, 0, 0);
+			xw = op2(&c, IR_OP_ADD, xw, bias(&c, b, d, 0, G * H, G * H, whole ? G * H : 2 * H), "xwb");
+		ir_value *rT = wt(&c, r, d, 0, whole || lbr ? G * H : 2 * H);
+		ir_value *rhT = whole || lbr ? NULL : wt(&c, r, d, 2 * H, 3 * H);
+		ir_value *rbh = whole ? NULL : bias(&c, b, d, G * H + 2 * H, G * H + 3 * H, 0, 0);
 		ir_value *h = state0(&c, h0, d), *cs = lstm ? state0(&c, c0, d) : NULL;
-		ir_value *onef = lstm ? NULL : cst(&c, IR_DT_F32, 0, NULL, &(float){1.0f}, "one");
+		ir_value *onef = whole ? NULL : cst(&c, IR_DT_F32, 0, NULL, &(float){1.0f}, "one");
 		ir_value **steps = calloc((size_t)T, sizeof *steps);
 		if (!steps)
 			return -1;
@@ -182,7 +184,9 @@ static int unroll(ir_graph *g, ir_node *n)
 			int64_t t = back ? T - 1 - s : s;
 			ir_value *g0 = op2(&c, IR_OP_GATHER, xw, ints(&c, &t, 1, true), "xt");
 			ir_value *hr = h ? op2(&c, IR_OP_MATMUL, h, rT, "hr") : NULL;
-			if (lstm) {
+			if (rnn) {
+				h = op1(&c, act, hr ? op2(&c, IR_OP_ADD, g0, hr, "g") : g0, "H");
+			} else if (lstm) {
 				ir_value *gg = hr ? op2(&c, IR_OP_ADD, g0, hr, "g") : g0;
 				ir_value *it = op1(&c, IR_OP_SIGMOID, cols(&c, gg, 0, H), "i");
 				ir_value *ot = op1(&c, IR_OP_SIGMOID, cols(&c, gg, H, 2 * H), "o");
@@ -276,7 +280,7 @@ int pass_unroll_rnn(ir_graph *g, const pass_options *o, diag_sink *d)
 	int nn = g->nnodes;
 	for (int i = 0; i < nn; i++) {
 		ir_node *n = g->nodes[i];
-		if (n->dead || (n->op != IR_OP_LSTM && n->op != IR_OP_GRU))
+		if (n->dead || (n->op != IR_OP_LSTM && n->op != IR_OP_GRU && n->op != IR_OP_RNN))
 			continue;
 		int r = unroll(g, n);
 		if (r < 0) {

@@ -865,7 +865,7 @@ bool be_llvm_supports(const ir_graph *g, const ir_node *n, char *why, size_t wl)
 {
 	if (be_lower_extra(g, n))
 		return be_extra_supports(g, n, why, wl);
-	if (n->op == IR_OP_LSTM || n->op == IR_OP_GRU) { /* the unroll-rnn pass left it */
+	if (n->op == IR_OP_LSTM || n->op == IR_OP_GRU || n->op == IR_OP_RNN) { /* the unroll-rnn pass left it */
 		snprintf(why, wl, "compiled only with constant W, R and B and a known sequence length (the "
 		         "unroll-rnn pass then rewrites it as matmuls and activations)");
 		return false;

@@ -10,7 +10,7 @@ shared conformance folder holds the stored cases of CNN ops only; this
 writes the generated cases of the ops given, in the same layout
 (OUTDIR/test_NAME/model.onnx, test_data_set_K/input_I.pb, output_I.pb),
 for run_conformance.py.  --freeze-weights makes the W, R and B inputs of
-LSTM and GRU cases initializers holding the case's own values (what an
+LSTM, GRU and RNN cases initializers holding the case's own values (what an
 exported model has, and what compiling them needs).  Nothing is copied
 into the tree; the cases are
 made in the build folder on each run.  Prints the number of cases per op
@@ -63,7 +63,7 @@ def main():
     ap.add_argument("outdir")
     ap.add_argument("--ops", required=True, help="comma-separated ONNX op types")
     ap.add_argument("--freeze-weights", action="store_true",
-                    help="LSTM/GRU: W, R, B become initializers")
+                    help="LSTM/GRU/RNN: W, R, B become initializers")
     a = ap.parse_args()
     want = [o.strip() for o in a.ops.split(",") if o.strip()]
     cases = node_cases.collect_testcases(None)
@@ -77,7 +77,7 @@ def main():
             continue
         model, sets = c.model, c.data_sets
         if a.freeze_weights:
-            if g.node[0].op_type not in ("LSTM", "GRU") or len(sets) != 1:
+            if g.node[0].op_type not in ("LSTM", "GRU", "RNN") or len(sets) != 1:
                 continue
             model, sets = freeze(model, sets[0])
             g = model.graph

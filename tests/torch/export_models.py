@@ -336,6 +336,23 @@ class BiGRU(nn.Module):
         return self.fc(y.mean(1)) + h.sum(0).sum(1, keepdim=True) * 0.1
 
 
+class ElmanRNN(nn.Module):
+    """Plain (Elman) RNNs as torch exports them (ONNX RNN): a bidirectional
+    tanh layer over 28 image rows, then a relu layer (activations
+    ['Relu']), its last state to a Linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.RNN(28, 16, batch_first=True, bidirectional=True)
+        self.rnn2 = nn.RNN(32, 24, nonlinearity="relu")
+        self.fc = nn.Linear(24, 10)
+
+    def forward(self, x):
+        y, _ = self.rnn(x.squeeze(1))
+        y2, h = self.rnn2(y.transpose(0, 1) * 0.5)
+        return self.fc(h[0]) + y2.mean(0)[:, :10]
+
+
 class Masks(nn.Module):
     """Comparisons and Where as torch exports them: torch.where on x > 0,
     Hardshrink (Greater, Less, Or, Where), masked_fill (Where of Equal's
@@ -430,6 +447,7 @@ CASES = {
     "tiny_vit_op17": (TinyViT, (1, 1, 28, 28), dict(opset=17)),
     "row_lstm": (RowLSTM, (1, 1, 28, 28), dict(opset=13)),
     "bigru_kws": (BiGRU, (1, 1, 49, 10), dict(opset=14)),
+    "elman_rnn": (ElmanRNN, (1, 1, 28, 28), dict(opset=13)),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
 }
