@@ -161,6 +161,38 @@ static bool act_absorbed(const ir_node *act, const ir_value *q)
 	return lo_ok && hi_ok;
 }
 
+/* The nodes a fold left in float with a warning that says why, so that
+ * warn_float does not warn of them again (past the cap it does). */
+typedef struct said_set {
+	const ir_node *n[64];
+	int cnt;
+} said_set;
+
+static void said_add(said_set *s, const ir_node *n)
+{
+	if (s->cnt < (int)(sizeof s->n / sizeof *s->n))
+		s->n[s->cnt++] = n;
+}
+
+/* Whether the one rule can express every ratio real[0..nr): a multiplier
+ * and shift exist (ir_requant_multiplier), so not above 2^30.  Where one
+ * is not (a denormal output scale, say), the op stays in float, where
+ * QDQ's own semantics (a saturated output) hold, with a warning. */
+static bool rq_fits(ir_graph *g, const ir_node *n, const double *real, int64_t nr, said_set *said,
+                    diag_sink *d)
+{
+	for (int64_t k = 0; k < nr; k++) {
+		int32_t mu, sh;
+		if (ir_requant_multiplier(real[k], &mu, &sh)) {
+			diag_warn(d, ir_node_loc(g, n), "%s stays in float: its requantization ratio %g is past the "
+			          "integer multiplier's range (2^30)", ir_op_name(n->op), real[k]);
+			said_add(said, n);
+			return false;
+		}
+	}
+	return true;
+}
+
 /* The multipliers of the real ratios real[0..nr) (ir_requant_multiplier),
  * stored on n as rq_mult/rq_shift.  0, or -1 after reporting a ratio the
  * shift cannot express. */
@@ -369,7 +401,7 @@ static bool acc_fits_const(const qdq_par *px, const qdq_par *pw, int waxis, int6
 }
 
 /* Try the patterns on conv/matmul node n.  1 folded, 0 not, -1 error. */
-static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
+static int fold_one(ir_graph *g, ir_node *n, said_set *said, diag_sink *d)
 {
 	bool conv = n->op == IR_OP_CONV;
 	qdq_par px, pw, py;
@@ -390,6 +422,7 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		diag_warn(d, ir_node_loc(g, n), "matmul of two activations stays in float: %s x %s products over "
 		          "K = %lld could overflow its int32 accumulator", ir_dtype_name(px.q->dt),
 		          ir_dtype_name(pw.q->dt), (long long)K);
+		said_add(said, n);
 		return 0;
 	}
 	/* The output: [matmul's bias add ->] [relu/clip ->] quantize
@@ -450,8 +483,11 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
 		diag_warn(d, ir_node_loc(g, n), "%s stays in float: %s x %s sums of its weights could reach %.3g, "
 		          "past its int32 accumulator", ir_op_name(n->op), ir_dtype_name(px.q->dt),
 		          ir_dtype_name(pw.q->dt), worst);
+		said_add(said, n);
 		return 0;
 	}
+	if (requant && !rq_fits(g, n, real, nrq, said, d))
+		return 0;
 	if (requant && set_requant(g, n, real, nrq, d)) {
 		diag_note(d, ir_node_loc(g, n), "input scale %g, weight scale %g, output scale %g",
 		          (double)px.s[0], (double)pw.s[0], (double)py.s[0]);
@@ -493,7 +529,7 @@ static int fold_one(ir_graph *g, ir_node *n, diag_sink *d)
  * trans_b, with their per-axis parameters on the other axis), the form
  * fold_one folds.  Only when fold_one then folds it: else the gemm stays.
  * 1 folded, 0 not, -1 error (reported). */
-static int fold_gemm(ir_graph *g, ir_node *n, diag_sink *d)
+static int fold_gemm(ir_graph *g, ir_node *n, said_set *said, diag_sink *d)
 {
 	qdq_par px, pw;
 	if (ir_attr_float(n, "alpha", 1.0f) != 1.0f || ir_attr_float(n, "beta", 1.0f) != 1.0f ||
@@ -540,7 +576,7 @@ static int fold_gemm(ir_graph *g, ir_node *n, diag_sink *d)
 	ir_node *add = y->producer != n ? y->producer : NULL;
 	if (ir_infer_node(g, n, d) || (add && ir_infer_node(g, add, d)))
 		return -1;
-	int r = fold_one(g, n, d);
+	int r = fold_one(g, n, said, d);
 	if (r != 0)
 		return r;
 	/* Not folded: the gemm as it was (the nodes made are dead ends). */
@@ -697,7 +733,7 @@ static int sink_dq(ir_graph *g, ir_node *n)
 /* quantize(dequantize(q)) is q with the same parameters, else the
  * requantization of q (quantize of an integer, multiplier s_q / s_out).
  * 1 done, 0 not, -1 error (reported). */
-static int drop_qdq(ir_graph *g, ir_node *u, diag_sink *d)
+static int drop_qdq(ir_graph *g, ir_node *u, said_set *said, diag_sink *d)
 {
 	qdq_par p, pu;
 	if (u->op != IR_OP_QUANTIZE || !par_of(u, &pu) || !dq_of(u->in[0], &p) || p.ns != 1 ||
@@ -706,7 +742,7 @@ static int drop_qdq(ir_graph *g, ir_node *u, diag_sink *d)
 	if (!same_par(&p, &pu)) {
 		ir_quant *qx = par_quant(g, &p);
 		double real = (double)p.s[0] / (double)pu.s[0];
-		if (!qx || !fits(p.q, qx))
+		if (!qx || !fits(p.q, qx) || !rq_fits(g, u, &real, 1, said, d))
 			return 0;
 		if (set_requant(g, u, &real, 1, d))
 			return -1;
@@ -759,6 +795,9 @@ static int fold_pool_rq(ir_graph *g, ir_node *u, diag_sink *d)
 	if (cnt < 1 || cnt > INT32_MAX)
 		return 0;
 	double real = (double)qx->scale[0] / ((double)pu.s[0] * (double)cnt);
+	int32_t mu, sh;
+	if (ir_requant_multiplier(real, &mu, &sh))
+		return 0; /* the pool and the quantize stay apart */
 	if (set_requant(g, p, &real, 1, d))
 		return -1;
 	p->out[0]->quant = u->out[0]->quant;
@@ -770,7 +809,7 @@ static int fold_pool_rq(ir_graph *g, ir_node *u, diag_sink *d)
  * quantize: the integer add (TFLite's: both inputs rescaled to twice the
  * larger scale at 2^left_shift, summed, requantized) or mul (the product
  * requantized by sa*sb/sy).  1 done, 0 not, -1 error (reported). */
-static int fold_eltwise(ir_graph *g, ir_node *n, diag_sink *d)
+static int fold_eltwise(ir_graph *g, ir_node *n, said_set *said, diag_sink *d)
 {
 	qdq_par pa, pb, py;
 	if (!dq_of(n->in[0], &pa) || !dq_of(n->in[1], &pb) || pa.ns != 1 || pb.ns != 1 ||
@@ -800,6 +839,8 @@ static int fold_eltwise(ir_graph *g, ir_node *n, diag_sink *d)
 	} else {
 		real[0] = sa * sb / sy;
 	}
+	if (!rq_fits(g, n, real, nr, said, d))
+		return 0;
 	if (set_requant(g, n, real, nr, d))
 		return -1;
 	if (n->op == IR_OP_ADD)
@@ -1001,7 +1042,7 @@ static int fold_layer_norm(ir_graph *g, ir_node *n)
  * the integers, each input first requantized to the output's parameters
  * where its own differ (a quantize of the integer).  1 done, 0 not, -1
  * error (reported). */
-static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
+static int fold_concat(ir_graph *g, ir_node *n, said_set *said, diag_sink *d)
 {
 	qdq_par py;
 	ir_node *u = ir_value_sole_user(g, n->out[0]);
@@ -1013,7 +1054,8 @@ static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
 		if (!n->in[k] || !dq_of(n->in[k], &p[k]) || p[k].ns != 1 || p[k].q->dt != u->out[0]->dt)
 			return 0;
 		ir_quant *qk = par_quant(g, &p[k]);
-		if (!qk || !fits(p[k].q, qk))
+		double real = (double)p[k].s[0] / (double)py.s[0];
+		if (!qk || !fits(p[k].q, qk) || (!same_par(&p[k], &py) && !rq_fits(g, n, &real, 1, said, d)))
 			return 0;
 	}
 	for (int k = 0; k < n->nin; k++) {
@@ -1039,22 +1081,6 @@ static int fold_concat(ir_graph *g, ir_node *n, diag_sink *d)
 	return 1;
 }
 
-/* Did fold_one leave conv/matmul n in float for its int32 accumulator's
- * bound, and say so (the bias aside)?  Asked while its weight is still a
- * dequantize. */
-static bool said_overflow(const ir_node *n)
-{
-	qdq_par px, pw;
-	if ((n->op != IR_OP_CONV && n->op != IR_OP_MATMUL) || n->nin < 2 || !dq_of(n->in[0], &px) ||
-	    !dq_of(n->in[1], &pw) || px.ns != 1 || !ir_value_is_const(pw.q) || !pw.q->data || pw.q->shape.rank < 1)
-		return false;
-	const ir_shape *ws = &pw.q->shape;
-	bool conv = n->op == IR_OP_CONV;
-	int64_t m = conv ? ws->d[0] : (ws->rank >= 2 ? ws->d[ws->rank - 1] : 1);
-	double worst;
-	return !acc_fits_const(&px, &pw, conv ? 0 : ws->rank - 1, m, NULL, &worst);
-}
-
 /* A gemm fold_gemm does not take for its attributes (alpha, beta,
  * trans_a), rather than for its operands? */
 static bool gemm_odd(const ir_node *n)
@@ -1066,7 +1092,7 @@ static bool gemm_odd(const ir_node *n)
 /* Every node still computing in float between a dequantize and a
  * quantize: the integer path has no form of it (yet).  Said, never
  * silent. */
-static void warn_float(ir_graph *g, const ir_node *const *said, int nsaid, diag_sink *d)
+static void warn_float(ir_graph *g, const said_set *said, diag_sink *d)
 {
 	/* one warning per source node and op: an unrolled lstm has hundreds
 	 * of nodes of one source node */
@@ -1084,9 +1110,9 @@ static void warn_float(ir_graph *g, const ir_node *const *said, int nsaid, diag_
 			           n->in[j]->producer->op == IR_OP_DEQUANTIZE &&
 			           !ir_value_is_const(n->in[j]->producer->in[0]);
 		ir_node *u = ir_value_sole_user(g, n->out[0]);
-		bool told = false; /* fold_one said why */
-		for (int k = 0; k < nsaid; k++)
-			told |= said[k] == n;
+		bool told = false; /* a fold said why */
+		for (int k = 0; k < said->cnt; k++)
+			told |= said->n[k] == n;
 		if (!from_dq || !u || u->op != IR_OP_QUANTIZE || told)
 			continue;
 		int64_t bits = narrow_q(u) ? ir_attr_int(u, "bits", 0) : 0;
@@ -1452,6 +1478,7 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 	}
 	if (nsplit && (ir_graph_compact(g), ir_graph_toposort(g, d) || ir_infer_shapes(g, d)))
 		return -1;
+	said_set said = {.cnt = 0};
 	/* Sink dequantizes through the ops that keep the grid, and cancel
 	 * them against quantizes of the same parameters, to a fixed point. */
 	for (int round = 0; round < g->nnodes + 1; round++) {
@@ -1460,7 +1487,7 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 			ir_node *n = g->nodes[i];
 			if (n->dead)
 				continue;
-			int r = n->op == IR_OP_QUANTIZE ? drop_qdq(g, n, d) : sink_dq(g, n);
+			int r = n->op == IR_OP_QUANTIZE ? drop_qdq(g, n, &said, d) : sink_dq(g, n);
 			if (r == 0 && n->op == IR_OP_QUANTIZE && !n->dead)
 				r = hoist_q(g, n);
 			if (r < 0) {
@@ -1480,25 +1507,17 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 		if (n->dead || n->in[0]->dt != IR_DT_F32)
 			continue;
 		bool lut = ir_op_table_act(n->op);
-		int r = n->op == IR_OP_CONV || n->op == IR_OP_MATMUL ? fold_one(g, n, d)
-		        : n->op == IR_OP_GEMM                       ? fold_gemm(g, n, d)
-		        : n->op == IR_OP_ADD || n->op == IR_OP_MUL  ? fold_eltwise(g, n, d)
+		int r = n->op == IR_OP_CONV || n->op == IR_OP_MATMUL ? fold_one(g, n, &said, d)
+		        : n->op == IR_OP_GEMM                       ? fold_gemm(g, n, &said, d)
+		        : n->op == IR_OP_ADD || n->op == IR_OP_MUL  ? fold_eltwise(g, n, &said, d)
 		        : lut                                       ? fold_lut(g, n, d)
 		        : n->op == IR_OP_SOFTMAX                    ? fold_softmax(g, n)
 		        : n->op == IR_OP_LAYER_NORM                 ? fold_layer_norm(g, n)
-		        : n->op == IR_OP_CONCAT                     ? fold_concat(g, n, d)
+		        : n->op == IR_OP_CONCAT                     ? fold_concat(g, n, &said, d)
 		                                                    : 0;
 		if (r < 0)
 			return -1;
 	}
-	/* the layers fold_one kept in float for their bound (said already;
-	 * past SAID, warned twice) */
-	enum { SAID = 32 };
-	const ir_node *said[SAID];
-	int nsaid = 0;
-	for (int i = 0; i < g->nnodes && nsaid < SAID; i++)
-		if (!g->nodes[i]->dead && said_overflow(g->nodes[i]))
-			said[nsaid++] = g->nodes[i];
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		if (!n->dead && n->op == IR_OP_DEQUANTIZE && fold_dq(g, n, d))
@@ -1514,6 +1533,6 @@ int pass_fold_qdq(ir_graph *g, const pass_options *o, diag_sink *d)
 	ir_graph_compact(g);
 	if (ir_graph_toposort(g, d) || ir_infer_shapes(g, d))
 		return -1;
-	warn_float(g, said, nsaid, d);
+	warn_float(g, &said, d);
 	return 0;
 }

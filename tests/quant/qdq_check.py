@@ -644,6 +644,80 @@ def check_i16_bound(qgtc, engine, tmp, rng):
     return 0
 
 
+def check_ratio_bound(qgtc, engine, tmp, rng):
+    """Two layers the one requantization rule cannot take, each kept in
+    float with one warning that says why, and ONNX's QDQ semantics:
+    a conv whose output scale is denormal (its ratio x_scale w_scale /
+    y_scale is past 2^30: the codes saturate; refused before), and a
+    matmul of two int16 activations over K = 4096, whose int32 sum could
+    overflow (warned twice before).  Against numpy in float64."""
+    xs, ws, ys = np.float32(0.02), np.float32(0.01), np.float32(1e-40)
+    wq = rng.integers(-127, 128, (4, 3, 3, 3)).astype(np.int8)
+    inits = [scalar("xs", xs), scalar("xz", 0, TensorProto.UINT8), numpy_helper.from_array(wq, "wq"),
+             scalar("ws", ws), scalar("wz", 0, TensorProto.INT8), scalar("ys", ys),
+             scalar("yz", 0, TensorProto.INT8)]
+    nodes = [helper.make_node("QuantizeLinear", ["x", "xs", "xz"], ["xq"]),
+             helper.make_node("DequantizeLinear", ["xq", "xs", "xz"], ["xd"]),
+             helper.make_node("DequantizeLinear", ["wq", "ws", "wz"], ["wd"]),
+             helper.make_node("Conv", ["xd", "wd"], ["y"], pads=[1, 1, 1, 1]),
+             helper.make_node("QuantizeLinear", ["y", "ys", "yz"], ["yq"])]
+    x = rng.uniform(0, 5, (1, 3, 6, 6)).astype(np.float32)
+    x[0, :, 2:4, 2:4] = 0  # some outputs exactly 0
+    g = helper.make_graph(nodes, "ratio", [helper.make_tensor_value_info("x", TensorProto.FLOAT, x.shape)],
+                          [helper.make_tensor_value_info("yq", TensorProto.INT8, None)], inits)
+    xq = quantize(x, xs, 0, np.uint8)
+    real = conv_int(xq, wq, None, 0, [0] * 4, [1, 1], [1, 1, 1, 1], [1, 1], 1).astype(np.float64) * \
+        np.float64(xs) * np.float64(ws)
+    ref1 = np.clip(np.round(real / np.float64(ys)), -128, 127)
+    # matmul of two int16 activations, K = 4096: 4096 x 32767^2 > 2^31
+    K = 4096
+    a = rng.uniform(-1, 1, (2, K)).astype(np.float32)
+    b = rng.uniform(-1, 1, (K, 3)).astype(np.float32)
+    sa, sb, sy = np.float32(1 / 32767), np.float32(1 / 32767), np.float32(0.01)
+    inits2 = [scalar("sa", sa), scalar("sb", sb), scalar("sy", sy), scalar("z", 0, TensorProto.INT16)]
+    nodes2 = [helper.make_node("QuantizeLinear", ["a", "sa", "z"], ["aq"]),
+              helper.make_node("DequantizeLinear", ["aq", "sa", "z"], ["ad"]),
+              helper.make_node("QuantizeLinear", ["b", "sb", "z"], ["bq"]),
+              helper.make_node("DequantizeLinear", ["bq", "sb", "z"], ["bd"]),
+              helper.make_node("MatMul", ["ad", "bd"], ["y"]),
+              helper.make_node("QuantizeLinear", ["y", "sy", "z"], ["yq"])]
+    g2 = helper.make_graph(nodes2, "mm_act", [helper.make_tensor_value_info("a", TensorProto.FLOAT, a.shape),
+                                              helper.make_tensor_value_info("b", TensorProto.FLOAT, b.shape)],
+                           [helper.make_tensor_value_info("yq", TensorProto.INT16, None)], inits2)
+    aq, bq = quantize(a, sa, 0, np.int16), quantize(b, sb, 0, np.int16)
+    real2 = (aq.astype(np.float64) * np.float64(sa)) @ (bq.astype(np.float64) * np.float64(sb))
+    ref2 = np.clip(np.round(real2 / np.float64(sy)), -32768, 32767)
+    bad = 0
+    for name, graph, ins, ref, words in (("ratio_bound", g, [x], ref1, "requantization ratio"),
+                                         ("mm_act_bound", g2, [a, b], ref2, "could overflow")):
+        m = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 21)])
+        m.ir_version = 10
+        d = os.path.join(tmp, name)
+        os.makedirs(d, exist_ok=True)
+        mp = os.path.join(d, "model.onnx")
+        onnx.save(m, mp)
+        files = []
+        for k, v in enumerate(ins):
+            files.append(os.path.join(d, "in%d.npy" % k))
+            np.save(files[-1], v)
+        p = subprocess.run([qgtc, "run", mp] + files + ["--engine", engine, "--output-dir", d],
+                           capture_output=True, text=True)
+        got = np.load(os.path.join(d, "output_0.npy")) if not p.returncode else None
+        if words not in p.stderr or p.stderr.count("warning") != 1:
+            print("FAIL %s: not one warning ('%s') that it stays in float\n%s" % (name, words, p.stderr))
+            bad += 1
+            continue
+        # float32 QDQ against float64: a step where the product rounds
+        steps = None if got is None else np.abs(got.astype(np.float64) - ref.reshape(got.shape))
+        if steps is None or steps.max() > 1:
+            print("FAIL %s: rc %d, more than one step from ONNX's semantics\n%s" % (name, p.returncode, p.stderr))
+            bad += 1
+            continue
+        print("ok   %s: stays in float, said once, %d of %d outputs exact" % (
+            name, int((steps == 0).sum()), steps.size))
+    return bad
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--qgtc", required=True)
@@ -732,6 +806,7 @@ def main():
     bad += check_split(a.qgtc, a.engine, tmp, rng)
     bad += check_avg_ties(a.qgtc, a.engine, tmp, rng)
     bad += check_i16_bound(a.qgtc, a.engine, tmp, rng)
+    bad += check_ratio_bound(a.qgtc, a.engine, tmp, rng)
     if a.engine == "interp":
         bad += check_bad(a.qgtc, tmp)
     print("%d failed" % bad)
