@@ -1355,6 +1355,23 @@ static int tr_rnn(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+/* Einsum: the equation as is (ir/k_einsum.c resolves it). */
+static int tr_einsum(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, IR_EINSUM_MAX_OPS, 1, 1))
+		return -1;
+	const char *eq = attr_str(c, "equation", NULL);
+	if (!eq) {
+		diag_error(c->d, c->loc, "missing required attribute 'equation'");
+		return -1;
+	}
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_str(c->g, n, "equation", eq);
+	return 0;
+}
+
 static int tr_arg(fe_onnx_ctx *c, ir_op op)
 {
 	if (arity(c, 1, 1, 1, 1))
@@ -1807,6 +1824,7 @@ static const struct onnx_op {
 	{"Cos", tr_plain, IR_OP_COS, 7},
 	{"GRU", tr_rnn, IR_OP_GRU, 7},
 	{"RNN", tr_rnn, IR_OP_RNN, 7},
+	{"Einsum", tr_einsum, IR_OP_EINSUM, 12},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 

@@ -522,6 +522,30 @@ ir_quant *ir_quant_act_create(ir_graph *g, ir_dtype t, int axis, int nchan);
 /* Do a and b describe the same affine parameters (both NULL counts)? */
 bool ir_quant_act_eq(const ir_quant *a, const ir_quant *b);
 
+/* --------------------------------------------------------------- einsum */
+
+/* An einsum equation resolved against its operands' ranks (ONNX Einsum,
+ * numpy's rules): every axis of every operand and of the output gets a
+ * label id in [0, nlab); letters keep one id wherever they appear, the
+ * axes an ellipsis stands for get ids of their own, shared right-aligned
+ * across operands (they broadcast).  Without "->" the output is the
+ * ellipsis axes, then the letters used once, in ASCII order. */
+#define IR_EINSUM_MAX_OPS 8
+#define IR_EINSUM_MAX_LABELS (52 + IR_MAX_RANK)
+typedef struct ir_einsum {
+	int nops;
+	int rank[IR_EINSUM_MAX_OPS];
+	int lab[IR_EINSUM_MAX_OPS][IR_MAX_RANK];
+	int orank;
+	int olab[IR_MAX_RANK];
+	int nlab;
+	bool ell[IR_EINSUM_MAX_LABELS]; /* the label is an ellipsis axis */
+} ir_einsum;
+
+/* Resolve eq for nops operands of the given ranks into e.  0, or -1 with
+ * the reason in err. */
+int ir_einsum_parse(const char *eq, int nops, const int *ranks, ir_einsum *e, char *err, size_t errlen);
+
 /* ------------------------------------------------------ interpreter */
 
 /* Reference interpreter.  inputs[k] feeds g->inputs[k] (shape must match

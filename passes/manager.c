@@ -10,8 +10,9 @@ static const pass_info builtin[] = {
 	{"shapes", "infer dtypes and shapes of every value", pass_shapes, false},
 	{"fold-constants", "evaluate nodes whose inputs are constants (incl. Shape of static shapes)",
 	 pass_fold_constants, false},
-	{"unroll-rnn", "rewrite lstm and gru with constant weights as the ops of their time steps",
+	{"unroll-rnn", "rewrite lstm, gru and rnn with constant weights as the ops of their time steps",
 	 pass_unroll_rnn, false},
+	{"lower-einsum", "rewrite einsum as transposes, reshapes, reductions and matmuls", pass_lower_einsum, false},
 	{"fold-qdq", "turn dequantize -> conv/matmul -> quantize into integer ops; fold dequantized "
 	             "constants", pass_fold_qdq, false},
 	{"fold-pad", "fold a constant pad into the conv it feeds (its pads)", pass_fold_pad, false},

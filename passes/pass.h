@@ -48,7 +48,7 @@ typedef struct pass_info {
 } pass_info;
 
 /* The front every pipeline below starts with. */
-#define PASS_FRONT_PIPELINE "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants"
+#define PASS_FRONT_PIPELINE "shapes,fold-constants,unroll-rnn,lower-einsum,fold-qdq,fold-constants"
 #define PASS_DEFAULT_PIPELINE PASS_FRONT_PIPELINE ",fold-pad,dce"
 /* What compile, run, eval and validate run on a float model: the default
  * with batchnorm folded into the conv or gemm before it (training keeps
@@ -103,6 +103,7 @@ double pass_matmul_scale(const ir_node *u, const ir_value *v);
 int pass_shapes(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_unroll_rnn(ir_graph *g, const pass_options *o, diag_sink *d);
+int pass_lower_einsum(ir_graph *g, const pass_options *o, diag_sink *d);
 int pass_dce(ir_graph *g, const pass_options *o, diag_sink *d);
 /* A constant-mode pad of spatial axes whose constant is what the conv it
  * alone feeds pads with (0 on floats, x's zero point on integers) becomes

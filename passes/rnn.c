@@ -13,81 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "build.h"
 #include "pass.h"
 
-typedef struct {
-	ir_graph *g;
-	const ir_node *n; /* the rnn node: names and source of the new ones */
-	const char *base;
-	int err;
-} rb;
-
-static ir_value *fresh(rb *c, const char *sfx)
-{
-	const char *nm = ir_graph_unique_name(c->g, ir_arena_printf(c->g->arena, "%s/%s", c->base, sfx));
-	ir_value *v = nm ? ir_graph_add_value(c->g, nm, IR_DT_UNDEF, NULL) : NULL;
-	if (!v)
-		c->err = 1;
-	return v;
-}
-
-/* A new node of op on in[0..nin), its one output returned (NULL after an
- * error, which sticks: every later call returns NULL too). */
-static ir_value *op(rb *c, ir_op o, int nin, ir_value *const *in, const char *sfx)
-{
-	if (c->err)
-		return NULL;
-	for (int k = 0; k < nin; k++)
-		if (!in[k]) {
-			c->err = 1;
-			return NULL;
-		}
-	ir_value *y = fresh(c, sfx);
-	ir_node *m = y ? ir_graph_add_node(c->g, o, c->n->name, nin, in, 1, &y) : NULL;
-	if (!m) {
-		c->err = 1;
-		return NULL;
-	}
-	m->src_op = c->n->src_op;
-	m->src_index = c->n->src_index;
-	return y;
-}
-
-static ir_value *op1(rb *c, ir_op o, ir_value *x, const char *sfx)
-{
-	return op(c, o, 1, &x, sfx);
-}
-
-static ir_value *op2(rb *c, ir_op o, ir_value *a, ir_value *b, const char *sfx)
-{
-	ir_value *in[2] = {a, b};
-	return op(c, o, 2, in, sfx);
-}
-
-static ir_value *cst(rb *c, ir_dtype dt, int rank, const int64_t *dims, const void *data, const char *sfx)
-{
-	if (c->err)
-		return NULL;
-	ir_shape s = ir_shape_make(rank, dims);
-	const char *nm = ir_graph_unique_name(c->g, ir_arena_printf(c->g->arena, "%s/%s", c->base, sfx));
-	ir_value *v = nm ? ir_graph_add_const(c->g, nm, dt, &s, data) : NULL;
-	if (!v)
-		c->err = 1;
-	return v;
-}
-
-static ir_value *ints(rb *c, const int64_t *v, int k, bool scalar)
-{
-	int64_t d = k;
-	return cst(c, IR_DT_I64, scalar ? 0 : 1, &d, v, "i");
-}
+typedef pass_builder rb;
 
 /* x[:, lo:hi] of a rank-2 value. */
 static ir_value *cols(rb *c, ir_value *x, int64_t lo, int64_t hi)
 {
 	int64_t a = lo, b = hi, ax = 1;
-	ir_value *in[4] = {x, ints(c, &a, 1, false), ints(c, &b, 1, false), ints(c, &ax, 1, false)};
-	return op(c, IR_OP_SLICE, 4, in, "gate");
+	ir_value *in[4] = {x, pass_b_ints(c, &a, 1, false), pass_b_ints(c, &b, 1, false), pass_b_ints(c, &ax, 1, false)};
+	return pass_b_op(c, IR_OP_SLICE, 4, in, "gate");
 }
 
 /* rows [lo, hi) of the [D, rows, k] constant w at direction d,
@@ -105,7 +41,7 @@ static ir_value *wt(rb *c, const ir_value *w, int64_t d, int64_t lo, int64_t hi)
 		for (int64_t j = 0; j < k; j++)
 			t[j * m + i] = src[(lo + i) * k + j];
 	int64_t dims[2] = {k, m};
-	ir_value *v = cst(c, IR_DT_F32, 2, dims, t, "wT");
+	ir_value *v = pass_b_const(c, IR_DT_F32, 2, dims, t, "wT");
 	free(t);
 	return v;
 }
@@ -125,7 +61,7 @@ static ir_value *bias(rb *c, const ir_value *b, int64_t d, int64_t lo, int64_t h
 		for (int64_t i = 0; i < m; i++)
 			t[i] = src[lo + i] + (i < n2 ? src[lo2 + i] : 0.0f);
 	}
-	ir_value *v = cst(c, IR_DT_F32, 1, &m, t, "b");
+	ir_value *v = pass_b_const(c, IR_DT_F32, 1, &m, t, "b");
 	free(t);
 	return v;
 }
@@ -135,7 +71,7 @@ static ir_value *state0(rb *c, ir_value *s, int64_t d)
 {
 	if (!s)
 		return NULL;
-	return op2(c, IR_OP_GATHER, s, ints(c, &d, 1, true), "h0");
+	return pass_b_op2(c, IR_OP_GATHER, s, pass_b_ints(c, &d, 1, true), "h0");
 }
 
 static int unroll(ir_graph *g, ir_node *n)
@@ -155,10 +91,10 @@ static int unroll(ir_graph *g, ir_node *n)
 		return 0;
 	int64_t G = lstm ? 4 : rnn ? 1 : 3;
 	const char *base = n->out[0] ? n->out[0]->name : n->out[1] ? n->out[1]->name : "rnn";
-	rb c = {g, n, base, 0};
+	rb c = {.g = g, .n = n, .base = base};
 	ir_value *xt = x;
 	if (bl) { /* [B, T, I] -> [T, B, I] */
-		ir_value *t = op1(&c, IR_OP_TRANSPOSE, x, "xT");
+		ir_value *t = pass_b_op1(&c, IR_OP_TRANSPOSE, x, "xT");
 		if (t)
 			ir_node_set_ints(g, t->producer, "perm", (int64_t[]){1, 0, 2}, 3);
 		xt = t;
@@ -169,49 +105,49 @@ static int unroll(ir_graph *g, ir_node *n)
 		bool back = rev || d == 1;
 		/* XW = X W^T + Wb (+ Rb but for gru's h gate) */
 		bool whole = lstm || rnn; /* Rb all with Wb */
-		ir_value *xw = op2(&c, IR_OP_MATMUL, xt, wt(&c, w, d, 0, G * H), "xw");
+		ir_value *xw = pass_b_op2(&c, IR_OP_MATMUL, xt, wt(&c, w, d, 0, G * H), "xw");
 		if (b) /* gru's h gate: Wb only (its Rb goes with r) */
-			xw = op2(&c, IR_OP_ADD, xw, bias(&c, b, d, 0, G * H, G * H, whole ? G * H : 2 * H), "xwb");
+			xw = pass_b_op2(&c, IR_OP_ADD, xw, bias(&c, b, d, 0, G * H, G * H, whole ? G * H : 2 * H), "xwb");
 		ir_value *rT = wt(&c, r, d, 0, whole || lbr ? G * H : 2 * H);
 		ir_value *rhT = whole || lbr ? NULL : wt(&c, r, d, 2 * H, 3 * H);
 		ir_value *rbh = whole ? NULL : bias(&c, b, d, G * H + 2 * H, G * H + 3 * H, 0, 0);
 		ir_value *h = state0(&c, h0, d), *cs = lstm ? state0(&c, c0, d) : NULL;
-		ir_value *onef = whole ? NULL : cst(&c, IR_DT_F32, 0, NULL, &(float){1.0f}, "one");
+		ir_value *onef = whole ? NULL : pass_b_const(&c, IR_DT_F32, 0, NULL, &(float){1.0f}, "one");
 		ir_value **steps = calloc((size_t)T, sizeof *steps);
 		if (!steps)
 			return -1;
 		for (int64_t s = 0; s < T && !c.err; s++) {
 			int64_t t = back ? T - 1 - s : s;
-			ir_value *g0 = op2(&c, IR_OP_GATHER, xw, ints(&c, &t, 1, true), "xt");
-			ir_value *hr = h ? op2(&c, IR_OP_MATMUL, h, rT, "hr") : NULL;
+			ir_value *g0 = pass_b_op2(&c, IR_OP_GATHER, xw, pass_b_ints(&c, &t, 1, true), "xt");
+			ir_value *hr = h ? pass_b_op2(&c, IR_OP_MATMUL, h, rT, "hr") : NULL;
 			if (rnn) {
-				h = op1(&c, act, hr ? op2(&c, IR_OP_ADD, g0, hr, "g") : g0, "H");
+				h = pass_b_op1(&c, act, hr ? pass_b_op2(&c, IR_OP_ADD, g0, hr, "g") : g0, "H");
 			} else if (lstm) {
-				ir_value *gg = hr ? op2(&c, IR_OP_ADD, g0, hr, "g") : g0;
-				ir_value *it = op1(&c, IR_OP_SIGMOID, cols(&c, gg, 0, H), "i");
-				ir_value *ot = op1(&c, IR_OP_SIGMOID, cols(&c, gg, H, 2 * H), "o");
-				ir_value *ft = op1(&c, IR_OP_SIGMOID, cols(&c, gg, 2 * H, 3 * H), "f");
-				ir_value *ct = op1(&c, IR_OP_TANH, cols(&c, gg, 3 * H, 4 * H), "c");
-				ir_value *ic = op2(&c, IR_OP_MUL, it, ct, "ic");
-				cs = cs ? op2(&c, IR_OP_ADD, op2(&c, IR_OP_MUL, ft, cs, "fc"), ic, "C") : ic;
-				h = op2(&c, IR_OP_MUL, ot, op1(&c, IR_OP_TANH, cs, "tc"), "H");
+				ir_value *gg = hr ? pass_b_op2(&c, IR_OP_ADD, g0, hr, "g") : g0;
+				ir_value *it = pass_b_op1(&c, IR_OP_SIGMOID, cols(&c, gg, 0, H), "i");
+				ir_value *ot = pass_b_op1(&c, IR_OP_SIGMOID, cols(&c, gg, H, 2 * H), "o");
+				ir_value *ft = pass_b_op1(&c, IR_OP_SIGMOID, cols(&c, gg, 2 * H, 3 * H), "f");
+				ir_value *ct = pass_b_op1(&c, IR_OP_TANH, cols(&c, gg, 3 * H, 4 * H), "c");
+				ir_value *ic = pass_b_op2(&c, IR_OP_MUL, it, ct, "ic");
+				cs = cs ? pass_b_op2(&c, IR_OP_ADD, pass_b_op2(&c, IR_OP_MUL, ft, cs, "fc"), ic, "C") : ic;
+				h = pass_b_op2(&c, IR_OP_MUL, ot, pass_b_op1(&c, IR_OP_TANH, cs, "tc"), "H");
 			} else {
 				ir_value *zr = cols(&c, g0, 0, 2 * H);
 				if (hr)
-					zr = op2(&c, IR_OP_ADD, zr, lbr ? cols(&c, hr, 0, 2 * H) : hr, "zr");
-				zr = op1(&c, IR_OP_SIGMOID, zr, "zr");
+					zr = pass_b_op2(&c, IR_OP_ADD, zr, lbr ? cols(&c, hr, 0, 2 * H) : hr, "zr");
+				zr = pass_b_op1(&c, IR_OP_SIGMOID, zr, "zr");
 				ir_value *z = cols(&c, zr, 0, H), *rt = cols(&c, zr, H, 2 * H);
 				ir_value *hh; /* the h gate's recurrent term, with Rbh */
 				if (!h)
-					hh = lbr ? op2(&c, IR_OP_MUL, rt, rbh, "rh") : rbh;
+					hh = lbr ? pass_b_op2(&c, IR_OP_MUL, rt, rbh, "rh") : rbh;
 				else if (lbr)
-					hh = op2(&c, IR_OP_MUL, rt, op2(&c, IR_OP_ADD, cols(&c, hr, 2 * H, 3 * H), rbh, "hrb"), "rh");
+					hh = pass_b_op2(&c, IR_OP_MUL, rt, pass_b_op2(&c, IR_OP_ADD, cols(&c, hr, 2 * H, 3 * H), rbh, "hrb"), "rh");
 				else
-					hh = op2(&c, IR_OP_ADD, op2(&c, IR_OP_MATMUL, op2(&c, IR_OP_MUL, rt, h, "rh"), rhT, "rhR"),
+					hh = pass_b_op2(&c, IR_OP_ADD, pass_b_op2(&c, IR_OP_MATMUL, pass_b_op2(&c, IR_OP_MUL, rt, h, "rh"), rhT, "rhR"),
 					         rbh, "rhRb");
-				ir_value *hn = op1(&c, IR_OP_TANH, op2(&c, IR_OP_ADD, cols(&c, g0, 2 * H, 3 * H), hh, "hg"), "hn");
-				ir_value *keep = op2(&c, IR_OP_MUL, op2(&c, IR_OP_SUB, onef, z, "1z"), hn, "zn");
-				h = h ? op2(&c, IR_OP_ADD, keep, op2(&c, IR_OP_MUL, z, h, "zh"), "H") : keep;
+				ir_value *hn = pass_b_op1(&c, IR_OP_TANH, pass_b_op2(&c, IR_OP_ADD, cols(&c, g0, 2 * H, 3 * H), hh, "hg"), "hn");
+				ir_value *keep = pass_b_op2(&c, IR_OP_MUL, pass_b_op2(&c, IR_OP_SUB, onef, z, "1z"), hn, "zn");
+				h = h ? pass_b_op2(&c, IR_OP_ADD, keep, pass_b_op2(&c, IR_OP_MUL, z, h, "zh"), "H") : keep;
 			}
 			steps[t] = h;
 		}
@@ -222,15 +158,15 @@ static int unroll(ir_graph *g, ir_node *n)
 				return -1;
 			}
 			for (int64_t t = 0; t < T; t++)
-				u[t] = op2(&c, IR_OP_UNSQUEEZE, steps[t], ints(&c, ax01, 2, false), "ht");
-			ycat[d] = op(&c, IR_OP_CONCAT, (int)T, u, "y");
+				u[t] = pass_b_op2(&c, IR_OP_UNSQUEEZE, steps[t], pass_b_ints(&c, ax01, 2, false), "ht");
+			ycat[d] = pass_b_op(&c, IR_OP_CONCAT, (int)T, u, "y");
 			if (ycat[d])
 				ir_node_set_int(g, ycat[d]->producer, "axis", 0);
 			free(u);
 		}
 		free(steps);
-		hlast[d] = op2(&c, IR_OP_UNSQUEEZE, h, ints(&c, &zero, 1, false), "hlast");
-		clast[d] = lstm && cs ? op2(&c, IR_OP_UNSQUEEZE, cs, ints(&c, &zero, 1, false), "clast") : NULL;
+		hlast[d] = pass_b_op2(&c, IR_OP_UNSQUEEZE, h, pass_b_ints(&c, &zero, 1, false), "hlast");
+		clast[d] = lstm && cs ? pass_b_op2(&c, IR_OP_UNSQUEEZE, cs, pass_b_ints(&c, &zero, 1, false), "clast") : NULL;
 	}
 	if (c.err)
 		return -1;
@@ -238,10 +174,10 @@ static int unroll(ir_graph *g, ir_node *n)
 	 * an identity into the rnn's own output values */
 	ir_value *res[3] = {NULL, NULL, NULL};
 	if (n->out[0]) {
-		res[0] = D == 2 ? op(&c, IR_OP_CONCAT, 2, ycat, "y") : ycat[0];
+		res[0] = D == 2 ? pass_b_op(&c, IR_OP_CONCAT, 2, ycat, "y") : ycat[0];
 		if (D == 2 && res[0])
 			ir_node_set_int(g, res[0]->producer, "axis", 1);
-		if (bl && (res[0] = op1(&c, IR_OP_TRANSPOSE, res[0], "yT")))
+		if (bl && (res[0] = pass_b_op1(&c, IR_OP_TRANSPOSE, res[0], "yT")))
 			ir_node_set_ints(g, res[0]->producer, "perm", (int64_t[]){2, 0, 1, 3}, 4);
 	}
 	for (int k = 1; k < n->nout; k++) {
@@ -250,10 +186,10 @@ static int unroll(ir_graph *g, ir_node *n)
 			continue;
 		if (!last[0]) /* lstm's Y_c without a step: cannot happen (T >= 1) */
 			return -1;
-		res[k] = D == 2 ? op(&c, IR_OP_CONCAT, 2, last, "last") : last[0];
+		res[k] = D == 2 ? pass_b_op(&c, IR_OP_CONCAT, 2, last, "last") : last[0];
 		if (D == 2 && res[k])
 			ir_node_set_int(g, res[k]->producer, "axis", 0);
-		if (bl && (res[k] = op1(&c, IR_OP_TRANSPOSE, res[k], "lastT")))
+		if (bl && (res[k] = pass_b_op1(&c, IR_OP_TRANSPOSE, res[k], "lastT")))
 			ir_node_set_ints(g, res[k]->producer, "perm", (int64_t[]){1, 0, 2}, 3);
 	}
 	if (c.err)

@@ -141,8 +141,7 @@ int drv_sens_rows(const drv_options *o, drv_sens_row **rowsp, int *nrows, double
 	qo.act_bits = 0;
 	qo.calib_x = NULL;
 	pass_options po = {.quant = &qo};
-	if (pass_run_pipeline(g, "shapes,fold-constants,unroll-rnn,fold-qdq,fold-constants,dce,bnfold,quantize,bitpack",
-	                      &po, d)) {
+	if (pass_run_pipeline(g, PASS_FRONT_PIPELINE ",dce,bnfold,quantize,bitpack", &po, d)) {
 		ir_graph_destroy(g);
 		return DRV_ERROR;
 	}

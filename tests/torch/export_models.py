@@ -353,6 +353,26 @@ class ElmanRNN(nn.Module):
         return self.fc(h[0]) + y2.mean(0)[:, :10]
 
 
+class EinsumAttn(nn.Module):
+    """Attention written with torch.einsum (ONNX Einsum): projections as
+    'btd,de->bte', scores 'bhqd,bhkd->bhqk', the mix 'bhqk,bhkd->bhqd'."""
+
+    def __init__(self, d=16, heads=2):
+        super().__init__()
+        self.h = heads
+        self.w = nn.Parameter(torch.randn(3, d, d) / d ** 0.5)
+        self.fc = nn.Linear(d, 10)
+
+    def forward(self, x):
+        x = x.flatten(1, 2)[:, :, :16]                        # [B, 28, 16]
+        q, k, v = (torch.einsum("btd,de->bte", x, self.w[i]) for i in range(3))
+        B, T, D = q.shape
+        q, k, v = (t.reshape(B, T, self.h, D // self.h).transpose(1, 2) for t in (q, k, v))
+        a = torch.softmax(torch.einsum("bhqd,bhkd->bhqk", q, k) * 0.35, -1)
+        o = torch.einsum("bhqk,bhkd->bhqd", a, v).transpose(1, 2).reshape(B, T, D)
+        return self.fc(o.mean(1))
+
+
 class Masks(nn.Module):
     """Comparisons and Where as torch exports them: torch.where on x > 0,
     Hardshrink (Greater, Less, Or, Where), masked_fill (Where of Equal's
@@ -448,6 +468,7 @@ CASES = {
     "row_lstm": (RowLSTM, (1, 1, 28, 28), dict(opset=13)),
     "bigru_kws": (BiGRU, (1, 1, 49, 10), dict(opset=14)),
     "elman_rnn": (ElmanRNN, (1, 1, 28, 28), dict(opset=13)),
+    "einsum_attn": (EinsumAttn, (1, 1, 28, 28), dict(opset=13)),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
 }
