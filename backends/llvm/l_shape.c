@@ -1,6 +1,7 @@
 /* l_shape.c: data movement: concat, transpose, slice, split, pad
- * (constant mode) and gather with constant indices, each one or more
- * strided copies with compile-time strides (be_copy_strided). */
+ * (constant mode) and gather, each one or more strided copies with
+ * compile-time strides (be_copy_strided); a gather of run-time indices
+ * a loop over them. */
 #include <string.h>
 
 #include "lower.h"
@@ -162,6 +163,34 @@ int be_l_pad(be_fn *f, const ir_node *n)
 }
 
 /* Constant indices: one strided copy per index. */
+/* Gather of indices known only at run time (token ids into an embedding
+ * table): per index, its block of `inner` elements; an index outside
+ * [-ext, ext), which ONNX leaves undefined and the interpreter refuses,
+ * reads nothing and gives zeros. */
+static void gather_dyn(be_fn *f, const ir_node *n, int64_t outer, int64_t ext, int64_t inner, int64_t nidx)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt), it = be_dt_type(f, n->in[1]->dt);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), ip = be_ptr(f, n->in[1]);
+	be_loop lo, lj, li;
+	LLVMValueRef o = be_loop_begin(f, &lo, outer);
+	LLVMValueRef j = be_loop_begin(f, &lj, nidx);
+	LLVMValueRef v = LLVMBuildSExtOrBitCast(b, be_ld_t(f, it, ip, j), LLVMInt64TypeInContext(f->ctx), "");
+	LLVMValueRef e64 = LLVMConstInt(LLVMInt64TypeInContext(f->ctx), (unsigned long long)ext, 0);
+	v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, v, LLVMConstNull(LLVMTypeOf(v)), ""),
+	                    LLVMBuildAdd(b, v, e64, ""), v, "");
+	LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULT, v, e64, "");
+	v = LLVMBuildSelect(b, ok, LLVMBuildIntCast2(b, v, f->ity, 1, ""), be_ci(f, 0), "");
+	LLVMValueRef src = be_mul(f, be_add(f, be_mul(f, o, ext), v), inner);
+	LLVMValueRef dst = be_mul(f, be_add(f, be_mul(f, o, nidx), j), inner);
+	LLVMValueRef i = be_loop_begin(f, &li, inner);
+	LLVMValueRef e = be_ld_t(f, ty, x, be_add(f, src, i));
+	be_st_t(f, ty, y, be_add(f, dst, i), LLVMBuildSelect(b, ok, e, LLVMConstNull(ty), ""));
+	be_loop_end(f, &li);
+	be_loop_end(f, &lj);
+	be_loop_end(f, &lo);
+}
+
 int be_l_gather(be_fn *f, const ir_node *n)
 {
 	const ir_shape *xs = &n->in[0]->shape;
@@ -170,8 +199,12 @@ int be_l_gather(be_fn *f, const ir_node *n)
 	int64_t outer = prod(xs, 0, axis), ext = xs->d[axis], inner = prod(xs, axis + 1, r);
 	int64_t nidx = ir_shape_numel(&iv->shape);
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
-	if (outer <= 0 || inner <= 0)
+	if (outer <= 0 || inner <= 0 || nidx <= 0)
 		return 0;
+	if (iv->kind != IR_VAL_CONST) {
+		gather_dyn(f, n, outer, ext, inner, nidx);
+		return 0;
+	}
 	for (int64_t j = 0; j < nidx; j++) {
 		int64_t v = (int64_t)ir_const_get(iv, j);
 		if (v < 0)

@@ -804,7 +804,6 @@ static bool is_static_operand(const ir_node *n, int k)
 	case IR_OP_CUMSUM: return k == 1;
 	case IR_OP_SLICE: return k >= 1;
 	case IR_OP_PAD: return k == 1 || k == 3;
-	case IR_OP_GATHER: return k == 1;
 	case IR_OP_SPLIT: return k == 1;
 	case IR_OP_DROPOUT: return k >= 1;
 	default: return false;
@@ -826,6 +825,8 @@ static bool table_dtype_ok(const ir_node *n, int k, ir_dtype dt)
 		return true; /* an integer exponent of a float */
 	if ((n->op == IR_OP_ARG_MAX || n->op == IR_OP_ARG_MIN) && dt == IR_DT_I64 && n->in[0]->dt == IR_DT_F32)
 		return true; /* the indices out */
+	if (n->op == IR_OP_GATHER && k == 1)
+		return dt == IR_DT_I64 || dt == IR_DT_I32; /* the indices, constant or not */
 	return dt == IR_DT_F32 || (moves_only(n->op) && dt == n->in[0]->dt);
 }
 

@@ -309,6 +309,27 @@ sys.exit(not np.array_equal(y, np.clip(x, np.float32(-0.3), np.float32(0.7))))" 
 else
 	bad "double constants: qgtc run of clamp.onnx failed or differs from numpy's clip"
 fi
+# An embedding table read at run-time indices (int64 token ids, negative
+# ones too, as torch's nn.Embedding exports it): the compiled gather loop
+# against the interpreter on every target.
+/usr/bin/python3 - "$scratch" <<'PY' || exit 1
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+d, r = sys.argv[1], np.random.default_rng(3)
+f32 = lambda n, *s: numpy_helper.from_array(r.normal(0, 1, s).astype(np.float32), n)
+nodes = [helper.make_node("Gather", ["table", "ids"], ["e"], axis=0),
+         helper.make_node("ReduceMean", ["e"], ["m"], axes=[1], keepdims=0),
+         helper.make_node("Gemm", ["m", "w", "b"], ["y"], transB=1)]
+g = helper.make_graph(nodes, "emb", [helper.make_tensor_value_info("ids", T.INT64, [1, 6])],
+                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 3])], [f32("table", 10, 4), f32("w", 3, 4), f32("b", 3)])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 7
+onnx.checker.check_model(m); onnx.save(m, d + "/emb.onnx")
+np.save(d + "/emb_ids.npy", np.array([[[1, 4, 0, 9, -1, 2]], [[-10, 3, 3, 7, 8, -5]]], np.int64))
+PY
+for t in x86_64 aarch64 armv7em; do
+	expect embedding-$t 0 "2 inputs \(from the .npy files\)" "max \|error\| [0-9.e-]+" "validate: ok \(float code" \
+		-- "$scratch/emb.onnx" "$scratch/emb_ids.npy" --target $t
+done
 # Clear errors.
 QGTC_ENV=PATH=/nonexistent expect no-tools 1 "validate for thumbv7em-[a-z-]*eabihf needs arm-none-eabi-gcc and qemu-system-arm on PATH" \
 	-- "$model" --target armv7em
