@@ -61,3 +61,43 @@ ir_value *pass_b_ints(pass_builder *c, const int64_t *v, int k, bool scalar)
 	int64_t d = k;
 	return pass_b_const(c, IR_DT_I64, scalar ? 0 : 1, &d, v, "i");
 }
+
+int pass_b_replace(pass_builder *c, ir_value *const *res)
+{
+	ir_node *n = c->n;
+	n->dead = true;
+	for (int k = 0; k < n->nout; k++) {
+		if (!n->out[k] || !res[k])
+			continue;
+		ir_value *y = n->out[k];
+		y->producer = NULL;
+		ir_node *m = ir_graph_add_node(c->g, IR_OP_IDENTITY, n->name, 1, &res[k], 1, &y);
+		if (!m)
+			return -1;
+		m->src_op = n->src_op;
+		m->src_index = n->src_index;
+	}
+	return 1;
+}
+
+int pass_b_rewrite_all(ir_graph *g, bool (*want)(const ir_node *n), int (*rewrite)(ir_graph *g, ir_node *n),
+                       diag_sink *d)
+{
+	int done = 0, nn = g->nnodes;
+	for (int i = 0; i < nn; i++) {
+		ir_node *n = g->nodes[i];
+		if (n->dead || !want(n))
+			continue;
+		int r = rewrite(g, n);
+		if (r < 0) {
+			if (!d->nerr)
+				diag_error(d, ir_node_loc(g, n), "out of memory rewriting %s", ir_op_name(n->op));
+			return -1;
+		}
+		done += r;
+	}
+	if (!done)
+		return 0;
+	ir_graph_compact(g);
+	return ir_graph_toposort(g, d) || ir_infer_shapes(g, d) ? -1 : 0;
+}

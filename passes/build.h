@@ -11,7 +11,7 @@
 
 typedef struct pass_builder {
 	ir_graph *g;
-	const ir_node *n;  /* the node rewritten */
+	ir_node *n;        /* the node rewritten */
 	const char *base;  /* prefix of new value names */
 	int err;           /* 1 after the first failure */
 } pass_builder;
@@ -27,5 +27,15 @@ ir_value *pass_b_const(pass_builder *c, ir_dtype dt, int rank, const int64_t *di
                        const char *sfx);
 /* An i64 constant of k values: rank 0 when scalar (k == 1), else [k]. */
 ir_value *pass_b_ints(pass_builder *c, const int64_t *v, int k, bool scalar);
+/* The rewrite done: c->n dies, and each of its outputs k becomes an
+ * identity of res[k] (skipped where either is NULL).  1, or -1 out of
+ * memory. */
+int pass_b_replace(pass_builder *c, ir_value *const *res);
+/* rewrite every live node of g that want accepts (not the nodes the
+ * rewrites add): 1 rewritten, 0 left as it is, -1 out of memory (then
+ * reported here, naming the node).  When any was, the graph is compacted,
+ * sorted and its shapes inferred again.  0, or -1 reported. */
+int pass_b_rewrite_all(ir_graph *g, bool (*want)(const ir_node *n), int (*rewrite)(ir_graph *g, ir_node *n),
+                       diag_sink *d);
 
 #endif

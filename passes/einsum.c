@@ -228,34 +228,16 @@ static int lower(ir_graph *g, ir_node *n)
 	expand_to(&c, &cur, e.olab, e.orank, dim);
 	if (c.err || !cur.v)
 		return -1;
-	ir_value *y = n->out[0];
-	n->dead = true;
-	y->producer = NULL;
-	ir_node *m = ir_graph_add_node(g, IR_OP_IDENTITY, n->name, 1, &cur.v, 1, &y);
-	if (!m)
-		return -1;
-	m->src_op = n->src_op;
-	m->src_index = n->src_index;
-	return 1;
+	return pass_b_replace(&c, &cur.v);
+}
+
+static bool is_einsum(const ir_node *n)
+{
+	return n->op == IR_OP_EINSUM;
 }
 
 int pass_lower_einsum(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	(void)o;
-	int done = 0, nn = g->nnodes;
-	for (int i = 0; i < nn; i++) {
-		ir_node *n = g->nodes[i];
-		if (n->dead || n->op != IR_OP_EINSUM)
-			continue;
-		int r = lower(g, n);
-		if (r < 0) {
-			diag_error(d, ir_node_loc(g, n), "out of memory lowering einsum");
-			return -1;
-		}
-		done += r;
-	}
-	if (!done)
-		return 0;
-	ir_graph_compact(g);
-	return ir_graph_toposort(g, d) || ir_infer_shapes(g, d) ? -1 : 0;
+	return pass_b_rewrite_all(g, is_einsum, lower, d);
 }

@@ -194,40 +194,16 @@ static int unroll(ir_graph *g, ir_node *n)
 	}
 	if (c.err)
 		return -1;
-	n->dead = true;
-	for (int k = 0; k < n->nout; k++) {
-		if (!n->out[k] || !res[k])
-			continue;
-		ir_value *y = n->out[k];
-		y->producer = NULL;
-		ir_node *m = ir_graph_add_node(g, IR_OP_IDENTITY, n->name, 1, &res[k], 1, &y);
-		if (!m)
-			return -1;
-		m->src_op = n->src_op;
-		m->src_index = n->src_index;
-	}
-	return 1;
+	return pass_b_replace(&c, res);
+}
+
+static bool is_rnn(const ir_node *n)
+{
+	return n->op == IR_OP_LSTM || n->op == IR_OP_GRU || n->op == IR_OP_RNN;
 }
 
 int pass_unroll_rnn(ir_graph *g, const pass_options *o, diag_sink *d)
 {
 	(void)o;
-	int done = 0;
-	int nn = g->nnodes;
-	for (int i = 0; i < nn; i++) {
-		ir_node *n = g->nodes[i];
-		if (n->dead || (n->op != IR_OP_LSTM && n->op != IR_OP_GRU && n->op != IR_OP_RNN))
-			continue;
-		int r = unroll(g, n);
-		if (r < 0) {
-			if (!d->nerr)
-				diag_error(d, ir_node_loc(g, n), "out of memory unrolling %s", ir_op_name(n->op));
-			return -1;
-		}
-		done += r;
-	}
-	if (!done)
-		return 0;
-	ir_graph_compact(g);
-	return ir_graph_toposort(g, d) || ir_infer_shapes(g, d) ? -1 : 0;
+	return pass_b_rewrite_all(g, is_rnn, unroll, d);
 }
