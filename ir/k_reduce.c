@@ -406,7 +406,9 @@ static double red_done(ir_op op, double acc, int64_t per)
 {
 	switch (op) {
 	case IR_OP_REDUCE_MEAN: return per ? acc / (double)per : NAN; /* mean of none: NaN, as numpy */
-	case IR_OP_REDUCE_L2: return sqrt(acc);
+	case IR_OP_REDUCE_L2: /* Sqrt(ReduceSumSquare(x)), ONNX's function body: the sum an f32 tensor, inf
+	                       * past FLT_MAX as on every backend and in PyTorch */
+		return sqrt((double)(float)acc);
 	case IR_OP_REDUCE_LOG_SUM_EXP: return log(acc);
 	default: return acc;
 	}

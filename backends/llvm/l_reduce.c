@@ -114,6 +114,22 @@ int be_l_reduce(be_fn *f, const ir_node *n)
 	float init = op == IR_OP_REDUCE_MAX ? -INFINITY : op == IR_OP_REDUCE_MIN ? INFINITY
 	             : op == IR_OP_REDUCE_PROD                                  ? 1.0f
 	                                                                        : 0.0f;
+	/* log-sum-exp: the largest element m first (0 when not finite), then
+	 * log(sum exp(e - m)) + m, so that no exp overflows f32 where the
+	 * interpreter's sum (in double) does not */
+	LLVMValueRef m = NULL;
+	if (op == IR_OP_REDUCE_LOG_SUM_EXP) {
+		LLVMBuildStore(b, be_cf(f, -INFINITY), acc);
+		be_nest_begin(f, &rn, nr, rd, ri);
+		LLVMValueRef e = be_ld(f, x, be_add(f, base, be_affine(f, 0, nr, ri, rs)));
+		LLVMValueRef a = LLVMBuildLoad2(b, f->f32, acc, "");
+		LLVMBuildStore(b, be_sel_lt(f, a, e, e, a), acc);
+		be_nest_end(f, &rn);
+		m = LLVMBuildLoad2(b, f->f32, acc, "");
+		LLVMValueRef fin = LLVMBuildFCmp(b, LLVMRealOLT, be_intr(f, "llvm.fabs", &f->f32, 1, &m, 1),
+		                                 be_cf(f, INFINITY), "");
+		m = LLVMBuildSelect(b, fin, m, be_cf(f, 0), "");
+	}
 	LLVMBuildStore(b, be_cf(f, init), acc);
 	be_nest_begin(f, &rn, nr, rd, ri);
 	LLVMValueRef e = be_ld(f, x, be_add(f, base, be_affine(f, 0, nr, ri, rs)));
@@ -128,7 +144,9 @@ int be_l_reduce(be_fn *f, const ir_node *n)
 		break;
 	case IR_OP_REDUCE_L2:
 	case IR_OP_REDUCE_SUM_SQUARE: nv = be_fast(LLVMBuildFAdd(b, a, LLVMBuildFMul(b, e, e, ""), "")); break;
-	case IR_OP_REDUCE_LOG_SUM_EXP: nv = be_fast(LLVMBuildFAdd(b, a, be_call(f, BE_LIBM_EXPF, e), "")); break;
+	case IR_OP_REDUCE_LOG_SUM_EXP:
+		nv = be_fast(LLVMBuildFAdd(b, a, be_call(f, BE_LIBM_EXPF, LLVMBuildFSub(b, e, m, "")), ""));
+		break;
 	default: nv = be_fast(LLVMBuildFAdd(b, a, e, "")); break;
 	}
 	LLVMBuildStore(b, nv, acc);
@@ -139,7 +157,7 @@ int be_l_reduce(be_fn *f, const ir_node *n)
 	else if (op == IR_OP_REDUCE_L2)
 		res = be_sqrt(f, res);
 	else if (op == IR_OP_REDUCE_LOG_SUM_EXP)
-		res = be_call(f, BE_LIBM_LOGF, res);
+		res = LLVMBuildFAdd(b, be_call(f, BE_LIBM_LOGF, res), m, "");
 	be_st(f, y, be_affine(f, 0, nk, oi, yst), res);
 	be_nest_end(f, &on);
 	(void)outn;

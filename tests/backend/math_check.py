@@ -8,7 +8,13 @@ points).  On SIMD hosts these ops are inline code (l_elementwise.c's
 inline_math), not libm: each result must be within 4 ulp of the reference
 (absolute 4 ulp of 1 for the expm1-like ops near 0, whose formula
 exp(x) - 1 cancels), +-inf, NaN and signed zeros must match exactly, and
-results below FLT_MIN may flush to 0."""
+results below FLT_MIN may flush to 0.  Then ReduceLogSumExp over rows
+of large and small values (to +-500, -inf and +inf rows too): the native
+reduction must not overflow f32 where log-sum-exp itself is finite
+(within 1e-5 relative of numpy's float64 logaddexp.reduce).  And
+ReduceL2 where the sum of squares passes FLT_MAX: inf, as ONNX's
+function body (Sqrt of an f32 ReduceSumSquare) gives, on the interpreter
+and the native code alike."""
 import os
 import subprocess
 import sys
@@ -85,4 +91,49 @@ for k, o in enumerate(ops):
         with np.errstate(invalid="ignore"):
             err = np.where(special, 0, np.abs(got - r) / ulp)
         print("%s: ok, max %.2f ulp" % (o, err.max()))
+
+# log-sum-exp: rows whose exp overflows f32 (to 500), underflows (-500),
+# mixes both, and rows of -inf and +inf
+rows = np.array([[100.0, 99.0, 98.5, -3.0], [500.0, 480.0, 0.0, -500.0], [-500.0, -510.0, -499.0, -600.0],
+                 [1.0, 2.0, 3.0, 4.0], [-np.inf, -np.inf, -np.inf, -np.inf], [np.inf, 1.0, 2.0, 3.0],
+                 [-np.inf, 5.0, -np.inf, 88.9]], np.float32)
+g = h.make_graph([h.make_node("ReduceLogSumExp", ["r"], ["lse"], axes=[1], keepdims=0)], "lse",
+                 [h.make_tensor_value_info("r", T.FLOAT, list(rows.shape))],
+                 [h.make_tensor_value_info("lse", T.FLOAT, [rows.shape[0]])])
+m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.save(m, os.path.join(work, "lse.onnx"))
+np.save(os.path.join(work, "rows.npy"), rows)
+subprocess.run([qgtc, "run", os.path.join(work, "lse.onnx"), os.path.join(work, "rows.npy"),
+                "--engine", "native", "--output-dir", os.path.join(work, "lse")], check=True)
+got = np.load(os.path.join(work, "lse", "output_0.npy")).astype(np.float64)
+want = np.logaddexp.reduce(rows.astype(np.float64), axis=1)
+with np.errstate(invalid="ignore"):
+    same = np.where(np.isfinite(want), np.abs(got - want) <= 1e-5 * np.maximum(1, np.abs(want)), got == want)
+if not same.all():
+    bad += 1
+    print("ReduceLogSumExp: got %s, want %s" % (got.tolist(), want.tolist()))
+else:
+    print("ReduceLogSumExp: ok on %d rows" % len(rows))
+big = np.array([[1e20, 1e20, 0.0], [3e18, 4e18, 0.0], [1.0, 2.0, 2.0]], np.float32)
+g = h.make_graph([h.make_node("ReduceL2", ["b"], ["l2"], axes=[1], keepdims=0)], "l2",
+                 [h.make_tensor_value_info("b", T.FLOAT, list(big.shape))],
+                 [h.make_tensor_value_info("l2", T.FLOAT, [big.shape[0]])])
+m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+m.ir_version = 8
+onnx.save(m, os.path.join(work, "l2.onnx"))
+np.save(os.path.join(work, "big.npy"), big)
+with np.errstate(over="ignore"):
+    want = np.sqrt(np.sum(big.astype(np.float64) ** 2, axis=1).astype(np.float32)).astype(np.float64)
+for engine in ("interp", "native"):
+    subprocess.run([qgtc, "run", os.path.join(work, "l2.onnx"), os.path.join(work, "big.npy"),
+                    "--engine", engine, "--output-dir", os.path.join(work, "l2" + engine)], check=True)
+    got = np.load(os.path.join(work, "l2" + engine, "output_0.npy")).astype(np.float64)
+    with np.errstate(invalid="ignore"):
+        same = np.where(np.isfinite(want), np.abs(got - want) <= 1e-6 * np.abs(want), got == want)
+    if not same.all():
+        bad += 1
+        print("ReduceL2 (%s): got %s, want %s" % (engine, got.tolist(), want.tolist()))
+    else:
+        print("ReduceL2 (%s): ok past FLT_MAX" % engine)
 sys.exit(1 if bad else 0)
