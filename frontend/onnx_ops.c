@@ -1825,6 +1825,7 @@ static const struct onnx_op {
 	{"GRU", tr_rnn, IR_OP_GRU, 7},
 	{"RNN", tr_rnn, IR_OP_RNN, 7},
 	{"Einsum", tr_einsum, IR_OP_EINSUM, 12},
+	{"Range", tr_plain, IR_OP_RANGE, 11},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 

@@ -2,6 +2,7 @@
  * unsqueeze, shape, gather, slice, split, pad.  Every kernel here moves
  * whole elements as bytes, so it works for any dtype: PyTorch's exported
  * shape arithmetic runs on i64 and must fold through these. */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1656,4 +1657,88 @@ int ir_eval_depth_to_space(const ir_node *n, const ir_tensor *const *in, ir_tens
 int ir_eval_space_to_depth(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
 	return eval_copy_map(n, in, out, d);
+}
+
+/* range(start, limit, delta): ONNX's Range, scalars of one dtype (f32,
+ * i32 or i64), max(ceil((limit - start) / delta), 0) elements start +
+ * i delta.  Its length is data: known once the three are constants (what
+ * fold-constants makes of torch's arange over a shape), and the op then
+ * folds; else the output's shape stays unknown. */
+static bool range_dtype(ir_dtype dt)
+{
+	return dt == IR_DT_F32 || dt == IR_DT_I32 || dt == IR_DT_I64;
+}
+
+static int range_len(const double *v, int64_t *len)
+{
+	if (v[2] == 0 || !isfinite(v[0]) || !isfinite(v[1]) || !isfinite(v[2]))
+		return -1;
+	double n = ceil((v[1] - v[0]) / v[2]);
+	*len = n > 0 ? (int64_t)fmin(n, (double)IR_MAX_NUMEL + 1) : 0;
+	return 0;
+}
+
+int ir_infer_range(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	ir_dtype dt = n->in[0]->dt;
+	for (int k = 0; k < 3; k++) {
+		const ir_value *v = n->in[k];
+		if (v->dt != IR_DT_UNDEF && (!range_dtype(v->dt) || v->dt != dt)) {
+			k_error(g, n, d, "operands must be scalars of one dtype (f32, i32 or i64); input %d '%s' is %s", k,
+			        v->name, ir_dtype_name(v->dt));
+			return -1;
+		}
+		if (v->shape.rank > 0 && ir_shape_numel(&v->shape) != 1) {
+			k_error(g, n, d, "input %d '%s' is not a scalar", k, v->name);
+			return -1;
+		}
+	}
+	n->out[0]->dt = dt;
+	double v[3];
+	for (int k = 0; k < 3; k++) {
+		if (!ir_value_is_const(n->in[k]) || !n->in[k]->data) {
+			n->out[0]->shape.rank = -1;
+			return 0;
+		}
+		v[k] = ir_const_get(n->in[k], 0);
+	}
+	int64_t len;
+	if (range_len(v, &len)) {
+		k_error(g, n, d, "delta is 0 or an operand is not finite");
+		return -1;
+	}
+	ir_shape out = ir_shape_make(1, &len);
+	if (k_too_big(&out)) {
+		k_error(g, n, d, "output would have more than %lld elements", (long long)IR_MAX_NUMEL);
+		return -1;
+	}
+	k_set_out(n, 0, dt, &out);
+	return 0;
+}
+
+int ir_eval_range(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	double v[3];
+	for (int k = 0; k < 3; k++) {
+		const ir_tensor *t = in[k];
+		v[k] = t->dt == IR_DT_F32 ? ((const float *)t->data)[0]
+		       : t->dt == IR_DT_I32 ? ((const int32_t *)t->data)[0]
+		                            : (double)((const int64_t *)t->data)[0];
+	}
+	int64_t len, cnt = ir_shape_numel(&out[0]->shape);
+	if (range_len(v, &len) || len != cnt) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	for (int64_t i = 0; i < cnt; i++) {
+		if (out[0]->dt == IR_DT_F32) /* ONNX's start + i * delta (numpy's arange) */
+			((float *)out[0]->data)[i] = (float)(v[0] + (double)i * v[2]);
+		else if (out[0]->dt == IR_DT_I32)
+			((int32_t *)out[0]->data)[i] = (int32_t)((const int32_t *)in[0]->data)[0] +
+			                               (int32_t)i * ((const int32_t *)in[2]->data)[0];
+		else
+			((int64_t *)out[0]->data)[i] = ((const int64_t *)in[0]->data)[0] +
+			                               (int64_t)i * ((const int64_t *)in[2]->data)[0];
+	}
+	return 0;
 }

@@ -104,7 +104,7 @@ static int bind(ir_graph *g, const run_inputs *ri, int k, diag_sink *d)
 }
 
 /* Step (d): while some computed shape is unknown, bind the graph inputs
- * that feed the operands (other than operand 0) of the nodes whose
+ * that feed the operands (other than operand 0, but for range) of the nodes whose
  * outputs are unknown (Resize scales, Pad constant_value, ...) and rerun
  * the pipeline.  Returns 1 if something was bound, 0 if not, -1 on error. */
 static int bind_shape_operands(ir_graph *g, const run_inputs *ri, diag_sink *d)
@@ -120,7 +120,8 @@ static int bind_shape_operands(ir_graph *g, const run_inputs *ri, diag_sink *d)
 				unknown = true;
 		if (!unknown)
 			continue;
-		for (int j = 1; j < n->nin; j++) {
+		/* range's length is its start too */
+		for (int j = n->op == IR_OP_RANGE ? 0 : 1; j < n->nin; j++) {
 			ir_value *v = n->in[j];
 			if (!v || v->kind != IR_VAL_INPUT || !is_graph_input(g, v))
 				continue;

@@ -373,6 +373,19 @@ class EinsumAttn(nn.Module):
         return self.fc(o.mean(1))
 
 
+class UnfoldNet(nn.Module):
+    """nn.Unfold (im2col) into a Linear, exported with a dynamic batch: the
+    exporter computes its index grids with Range over shapes."""
+
+    def __init__(self):
+        super().__init__()
+        self.unfold = nn.Unfold(3, stride=2, padding=1)
+        self.fc = nn.Linear(27, 4)
+
+    def forward(self, x):
+        return self.fc(self.unfold(x).transpose(1, 2)).mean(1)
+
+
 class Masks(nn.Module):
     """Comparisons and Where as torch exports them: torch.where on x > 0,
     Hardshrink (Greater, Less, Or, Where), masked_fill (Where of Equal's
@@ -469,6 +482,7 @@ CASES = {
     "bigru_kws": (BiGRU, (1, 1, 49, 10), dict(opset=14)),
     "elman_rnn": (ElmanRNN, (1, 1, 28, 28), dict(opset=13)),
     "einsum_attn": (EinsumAttn, (1, 1, 28, 28), dict(opset=13)),
+    "unfold_dynbatch": (UnfoldNet, (1, 3, 8, 8), dict(opset=13, dynamic=True, run_shape=(2, 3, 8, 8))),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
 }
