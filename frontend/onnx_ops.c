@@ -1355,6 +1355,39 @@ static int tr_rnn(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+/* TopK: K an input from opset 10 (before, attribute k); largest and
+ * sorted from 11. */
+static int tr_topk(fe_onnx_ctx *c, ir_op op)
+{
+	bool old = c->opset < 10;
+	if (arity(c, old ? 1 : 2, old ? 1 : 2, 2, 2))
+		return -1;
+	ir_value *in[2] = {c->in[0], old ? NULL : c->in[1]};
+	if (old) {
+		bool has;
+		int64_t k = attr_int(c, "k", 0, &has);
+		if (!has) {
+			diag_error(c->d, c->loc, "missing required attribute 'k'");
+			return -1;
+		}
+		if (!(in[1] = cst_i64(c, "k", &k, 1)))
+			return -1;
+	}
+	ir_value *out[2] = {c->out[0], c->out[1]};
+	for (int j = 0; j < 2; j++) /* an unnamed output: a value of its own, which dce drops */
+		if (!out[j] && !(out[j] = tmp(c, j ? "indices" : "values")))
+			return -1;
+	ir_node *n = emit(c, op, 2, in, 2, out);
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "axis", attr_int(c, "axis", -1, NULL));
+	if (c->opset >= 11) {
+		ir_node_set_int(c->g, n, "largest", attr_int(c, "largest", 1, NULL));
+		ir_node_set_int(c->g, n, "sorted", attr_int(c, "sorted", 1, NULL));
+	}
+	return 0;
+}
+
 /* Einsum: the equation as is (ir/k_einsum.c resolves it). */
 static int tr_einsum(fe_onnx_ctx *c, ir_op op)
 {
@@ -1826,6 +1859,7 @@ static const struct onnx_op {
 	{"RNN", tr_rnn, IR_OP_RNN, 7},
 	{"Einsum", tr_einsum, IR_OP_EINSUM, 12},
 	{"Range", tr_plain, IR_OP_RANGE, 11},
+	{"TopK", tr_topk, IR_OP_TOPK, 1},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 

@@ -1033,3 +1033,109 @@ int ir_eval_cumsum(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 		}
 	return 0;
 }
+
+/* topk(x, k) -> values, indices: ONNX's TopK along axis, the k largest
+ * (or smallest) elements of each slice in order, ties to the lower index
+ * (so `sorted` changes nothing).  NaN counts as larger than every number
+ * (torch's topk and sort).  Output slot s holds the element that comes
+ * first, in that order, after the one in slot s - 1: a selection the
+ * native code (l_reduce.c be_l_topk) makes the same way, element for
+ * element. */
+static int topk_k(const ir_value *kv, int64_t *k)
+{
+	return kv && ir_value_is_const(kv) && kv->data && ir_shape_numel(&kv->shape) == 1 &&
+	               (kv->dt == IR_DT_I64 || kv->dt == IR_DT_I32) ? (*k = (int64_t)ir_const_get(kv, 0), 0) : -1;
+}
+
+int ir_infer_topk(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	if (x->dt != IR_DT_UNDEF && x->dt != IR_DT_F32) {
+		k_error(g, n, d, "dtype %s is not supported (only f32)", ir_dtype_name(x->dt));
+		return -1;
+	}
+	if (n->out[0])
+		n->out[0]->dt = IR_DT_F32;
+	if (n->out[1])
+		n->out[1]->dt = IR_DT_I64;
+	int64_t k;
+	if (x->shape.rank < 0 || !ir_value_is_const(n->in[1]))
+		return k_defer(n);
+	if (topk_k(n->in[1], &k)) {
+		k_error(g, n, d, "K must be one i64 value");
+		return -1;
+	}
+	int ax = k_axis(ir_attr_int(n, "axis", -1), x->shape.rank);
+	if (ax < 0) {
+		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)ir_attr_int(n, "axis", -1),
+		        x->shape.rank);
+		return -1;
+	}
+	if (k < 0 || (x->shape.d[ax] >= 0 && k > x->shape.d[ax])) {
+		k_error(g, n, d, "K = %lld for an axis of %lld elements", (long long)k, (long long)x->shape.d[ax]);
+		return -1;
+	}
+	ir_shape o = x->shape;
+	o.d[ax] = k;
+	for (int j = 0; j < 2; j++)
+		if (n->out[j])
+			k_set_out(n, j, j ? IR_DT_I64 : IR_DT_F32, &o);
+	return 0;
+}
+
+/* a comes before b in the order of largest first (NaN above all) */
+static bool topk_gt(float a, float b)
+{
+	return isnan(a) ? !isnan(b) : a > b;
+}
+
+static bool topk_eq(float a, float b)
+{
+	return isnan(a) ? isnan(b) : a == b;
+}
+
+int ir_eval_topk(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0];
+	int r = x->shape.rank, ax = k_axis(ir_attr_int(n, "axis", -1), r);
+	bool big = ir_attr_int(n, "largest", 1) != 0;
+	int64_t k = out[0] ? out[0]->shape.d[ax] : out[1]->shape.d[ax];
+	if (ax < 0 || x->dt != IR_DT_F32) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	int64_t outer = 1, inner = 1, len = x->shape.d[ax];
+	for (int i = 0; i < ax; i++)
+		outer *= x->shape.d[i];
+	for (int i = ax + 1; i < r; i++)
+		inner *= x->shape.d[i];
+	const float *xv = x->data;
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t q = 0; q < inner; q++) {
+			const float *row = xv + o * len * inner + q;
+			float pv = 0;
+			int64_t pi = -1;
+			for (int64_t s = 0; s < k; s++) {
+				float bv = 0;
+				int64_t bi = -1;
+				for (int64_t j = 0; j < len; j++) {
+					float e = row[j * inner];
+					bool after = pi < 0 || (big ? topk_gt(pv, e) : topk_gt(e, pv)) || (topk_eq(pv, e) && pi < j);
+					if (after && (bi < 0 || (big ? topk_gt(e, bv) : topk_gt(bv, e)))) {
+						bv = e;
+						bi = j;
+					}
+				}
+				int64_t at = (o * k + s) * inner + q;
+				if (out[0])
+					((float *)out[0]->data)[at] = bv;
+				if (out[1])
+					((int64_t *)out[1]->data)[at] = bi;
+				pv = bv;
+				pi = bi;
+			}
+		}
+	return 0;
+}

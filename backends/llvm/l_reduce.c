@@ -252,6 +252,77 @@ int be_l_arg(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* a before b, largest first with NaN above every number (ir/k_reduce.c
+ * topk_gt); and a and b the same */
+static LLVMValueRef topk_gt(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	LLVMBuilderRef bl = f->b;
+	LLVMValueRef an = LLVMBuildFCmp(bl, LLVMRealUNO, a, a, ""), bn = LLVMBuildFCmp(bl, LLVMRealUNO, b, b, "");
+	return LLVMBuildSelect(bl, an, LLVMBuildNot(bl, bn, ""), LLVMBuildFCmp(bl, LLVMRealOGT, a, b, ""), "");
+}
+
+static LLVMValueRef topk_eq(be_fn *f, LLVMValueRef a, LLVMValueRef b)
+{
+	LLVMBuilderRef bl = f->b;
+	LLVMValueRef an = LLVMBuildFCmp(bl, LLVMRealUNO, a, a, ""), bn = LLVMBuildFCmp(bl, LLVMRealUNO, b, b, "");
+	return LLVMBuildSelect(bl, an, bn, LLVMBuildFCmp(bl, LLVMRealOEQ, a, b, ""), "");
+}
+
+/* topk (ir/k_reduce.c's selection, element for element): output slot s
+ * is the element that comes first after slot s - 1's, found by one pass
+ * over the slice: k passes, no scratch. */
+int be_l_topk(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape;
+	int r = xs->rank, ax = k_axis(ir_attr_int(n, "axis", -1), r);
+	const ir_value *yo = n->out[0] ? n->out[0] : n->out[1];
+	if (ax < 0 || !yo)
+		return -1;
+	int64_t k = yo->shape.d[ax];
+	bool big = ir_attr_int(n, "largest", 1) != 0;
+	LLVMValueRef x = be_ptr(f, n->in[0]);
+	LLVMValueRef yv = n->out[0] ? be_ptr(f, n->out[0]) : NULL, yi = n->out[1] ? be_ptr(f, n->out[1]) : NULL;
+	LLVMBuilderRef b = f->b;
+	LLVMValueRef pv = be_slot(f), bv = be_slot(f);
+	LLVMValueRef pi = be_entry_alloca(f, f->i64, "topk.pi"), bi = be_entry_alloca(f, f->i64, "topk.bi");
+	LLVMValueRef none = LLVMConstInt(f->i64, (unsigned long long)-1, 1);
+	be_nest on;
+	LLVMValueRef oi[2];
+	int64_t len, inner;
+	LLVMValueRef base = slices_begin(f, &on, xs, ax, oi, &len, &inner);
+	LLVMBuildStore(b, none, pi);
+	LLVMBuildStore(b, be_cf(f, 0), pv);
+	be_loop ls, lj;
+	LLVMValueRef s = be_loop_begin(f, &ls, k);
+	LLVMBuildStore(b, none, bi);
+	LLVMBuildStore(b, be_cf(f, 0), bv);
+	LLVMValueRef j = be_loop_begin(f, &lj, len);
+	LLVMValueRef e = be_ld(f, x, be_add(f, base, be_mul(f, j, inner)));
+	LLVMValueRef ji = LLVMTypeOf(j) == f->i64 ? j : LLVMBuildZExt(b, j, f->i64, "");
+	LLVMValueRef p = LLVMBuildLoad2(b, f->f32, pv, ""), pj = LLVMBuildLoad2(b, f->i64, pi, "");
+	LLVMValueRef c = LLVMBuildLoad2(b, f->f32, bv, ""), cj = LLVMBuildLoad2(b, f->i64, bi, "");
+	LLVMValueRef first = LLVMBuildICmp(b, LLVMIntSLT, pj, LLVMConstNull(f->i64), "");
+	LLVMValueRef after = LLVMBuildOr(b, first, big ? topk_gt(f, p, e) : topk_gt(f, e, p), "");
+	after = LLVMBuildOr(b, after, LLVMBuildAnd(b, topk_eq(f, p, e), LLVMBuildICmp(b, LLVMIntSLT, pj, ji, ""), ""), "");
+	LLVMValueRef better = LLVMBuildOr(b, LLVMBuildICmp(b, LLVMIntSLT, cj, LLVMConstNull(f->i64), ""),
+	                                  big ? topk_gt(f, e, c) : topk_gt(f, c, e), "");
+	LLVMValueRef take = LLVMBuildAnd(b, after, better, "");
+	LLVMBuildStore(b, LLVMBuildSelect(b, take, e, c, ""), bv);
+	LLVMBuildStore(b, LLVMBuildSelect(b, take, ji, cj, ""), bi);
+	be_loop_end(f, &lj);
+	LLVMValueRef at = be_add(f, be_add(f, be_mul(f, oi[0], k * inner), be_mul(f, s, inner)), oi[1]);
+	LLVMValueRef v = LLVMBuildLoad2(b, f->f32, bv, ""), vi = LLVMBuildLoad2(b, f->i64, bi, "");
+	if (yv)
+		be_st(f, yv, at, v);
+	if (yi)
+		be_st_t(f, f->i64, yi, at, vi);
+	LLVMBuildStore(b, v, pv);
+	LLVMBuildStore(b, vi, pi);
+	be_loop_end(f, &ls);
+	be_nest_end(f, &on);
+	return 0;
+}
+
 /* cumsum (ir/k_reduce.c): the running f32 sum along the axis, in order. */
 int be_l_cumsum(be_fn *f, const ir_node *n)
 {

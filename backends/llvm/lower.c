@@ -778,6 +778,7 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_ARG_MAX:
 	case IR_OP_ARG_MIN: return be_l_arg;
 	case IR_OP_CUMSUM: return be_l_cumsum;
+	case IR_OP_TOPK: return be_l_topk;
 	case IR_OP_EXPAND:
 	case IR_OP_TILE:
 	case IR_OP_DEPTH_TO_SPACE:
@@ -805,6 +806,7 @@ static bool is_static_operand(const ir_node *n, int k)
 	case IR_OP_SLICE: return k >= 1;
 	case IR_OP_PAD: return k == 1 || k == 3;
 	case IR_OP_SPLIT: return k == 1;
+	case IR_OP_TOPK: return k == 1;
 	case IR_OP_DROPOUT: return k >= 1;
 	default: return false;
 	}
@@ -823,7 +825,8 @@ static bool table_dtype_ok(const ir_node *n, int k, ir_dtype dt)
 {
 	if (n->op == IR_OP_POW && k == 1 && (dt == IR_DT_I32 || dt == IR_DT_I64) && n->in[0]->dt == IR_DT_F32)
 		return true; /* an integer exponent of a float */
-	if ((n->op == IR_OP_ARG_MAX || n->op == IR_OP_ARG_MIN) && dt == IR_DT_I64 && n->in[0]->dt == IR_DT_F32)
+	if ((n->op == IR_OP_ARG_MAX || n->op == IR_OP_ARG_MIN || n->op == IR_OP_TOPK) && dt == IR_DT_I64 &&
+	    n->in[0]->dt == IR_DT_F32)
 		return true; /* the indices out */
 	if (n->op == IR_OP_GATHER && k == 1)
 		return dt == IR_DT_I64 || dt == IR_DT_I32; /* the indices, constant or not */

@@ -386,6 +386,22 @@ class UnfoldNet(nn.Module):
         return self.fc(self.unfold(x).transpose(1, 2)).mean(1)
 
 
+class TopKHead(nn.Module):
+    """A classifier's post-processing as torch exports it (ONNX TopK):
+    torch.topk of the logits, torch.sort and argsort of a feature row."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(48, 10)
+
+    def forward(self, x):
+        f = x.flatten(1)
+        v, i = torch.topk(self.fc(f), 3)
+        s, _ = torch.sort(f[:, :8], descending=True)
+        a = torch.argsort(f[:, 8:16])
+        return torch.cat([v, i.float(), s, a.float()], 1)
+
+
 class Masks(nn.Module):
     """Comparisons and Where as torch exports them: torch.where on x > 0,
     Hardshrink (Greater, Less, Or, Where), masked_fill (Where of Equal's
@@ -482,6 +498,7 @@ CASES = {
     "bigru_kws": (BiGRU, (1, 1, 49, 10), dict(opset=14)),
     "elman_rnn": (ElmanRNN, (1, 1, 28, 28), dict(opset=13)),
     "einsum_attn": (EinsumAttn, (1, 1, 28, 28), dict(opset=13)),
+    "topk_head": (TopKHead, (1, 3, 4, 4), dict(opset=13)),
     "unfold_dynbatch": (UnfoldNet, (1, 3, 8, 8), dict(opset=13, dynamic=True, run_shape=(2, 3, 8, 8))),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
