@@ -1860,6 +1860,7 @@ static const struct onnx_op {
 	{"Einsum", tr_einsum, IR_OP_EINSUM, 12},
 	{"Range", tr_plain, IR_OP_RANGE, 11},
 	{"TopK", tr_topk, IR_OP_TOPK, 1},
+	{"GatherElements", tr_gather, IR_OP_GATHER_ELEMENTS, 11},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 

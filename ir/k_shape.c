@@ -772,6 +772,74 @@ int ir_eval_gather(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	return 0;
 }
 
+/* gather_elements(data, indices): ONNX's GatherElements (torch.gather):
+ * y[p] = data[p with its axis coordinate replaced by indices[p]], indices
+ * of data's rank whose extents along the other axes do not pass data's. */
+int ir_infer_gather_elements(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
+		return -1;
+	const ir_value *x = n->in[0], *ix = n->in[1];
+	set_out_dt(n, x->dt);
+	if (ix->dt != IR_DT_UNDEF && !index_dtype(ix->dt)) {
+		k_error(g, n, d, "indices have dtype %s; expected i32 or i64", ir_dtype_name(ix->dt));
+		return -1;
+	}
+	if (x->shape.rank < 0 || ix->shape.rank < 0 || ix->dt == IR_DT_UNDEF)
+		return k_defer(n);
+	int r = x->shape.rank;
+	int axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	if (axis < 0) {
+		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)ir_attr_int(n, "axis", 0), r);
+		return -1;
+	}
+	if (ix->shape.rank != r) {
+		k_error(g, n, d, "indices of rank %d for data of rank %d", ix->shape.rank, r);
+		return -1;
+	}
+	for (int i = 0; i < r; i++)
+		if (i != axis && x->shape.d[i] >= 0 && ix->shape.d[i] > x->shape.d[i]) {
+			char b1[96], b2[96];
+			k_error(g, n, d, "indices %s pass data %s along axis %d", ir_shape_str(&ix->shape, b1, sizeof b1),
+			        ir_shape_str(&x->shape, b2, sizeof b2), i);
+			return -1;
+		}
+	k_set_out(n, 0, x->dt, &ix->shape);
+	return 0;
+}
+
+int ir_eval_gather_elements(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0], *ix = in[1];
+	ir_tensor *y = out[0];
+	int r = x->shape.rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	if (axis < 0 || x->dt != y->dt || !index_dtype(ix->dt) || !ir_shape_eq(&ix->shape, &y->shape)) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	int64_t xst[IR_MAX_RANK], cnt = numel(y), ext = x->shape.d[axis];
+	k_strides(&x->shape, xst);
+	size_t es = ir_dtype_size(y->dt);
+	for (int64_t p = 0; p < cnt; p++) {
+		int64_t rem = p, off = 0, v = 0;
+		for (int i = r - 1; i >= 0; i--) {
+			int64_t c = rem % ix->shape.d[i];
+			rem /= ix->shape.d[i];
+			if (i != axis)
+				off += c * xst[i];
+		}
+		v = ix->dt == IR_DT_I64 ? ((const int64_t *)ix->data)[p] : ((const int32_t *)ix->data)[p];
+		if (v < -ext || v >= ext) {
+			k_error(NULL, n, d, "index %lld is out of range for axis %d of extent %lld", (long long)v, axis,
+			        (long long)ext);
+			return -1;
+		}
+		off += (v < 0 ? v + ext : v) * xst[axis];
+		memcpy((char *)y->data + (size_t)p * es, (const char *)x->data + (size_t)off * es, es);
+	}
+	return 0;
+}
+
 /* ----------------------------------------------------------------- slice */
 
 /* Per-axis first index, step and output extent of slicing shape s, by

@@ -214,6 +214,40 @@ int be_l_gather(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* gather_elements (ir/k_shape.c): per output element, data at its own
+ * coordinates with the axis one read from indices; an index outside
+ * [-ext, ext) (the interpreter refuses it) reads nothing and gives 0. */
+int be_l_gather_elements(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape, *is = &n->in[1]->shape;
+	int r = xs->rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	if (axis < 0 || ir_shape_numel(is) <= 0)
+		return axis < 0 ? -1 : 0;
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt), it = be_dt_type(f, n->in[1]->dt), i64 = LLVMInt64TypeInContext(f->ctx);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), ip = be_ptr(f, n->in[1]);
+	int64_t xst[IR_MAX_RANK], ist[IR_MAX_RANK], ext = xs->d[axis];
+	k_strides(xs, xst);
+	k_strides(is, ist);
+	int64_t xo[IR_MAX_RANK];
+	for (int i = 0; i < r; i++)
+		xo[i] = i == axis ? 0 : xst[i];
+	be_nest on;
+	LLVMValueRef oi[IR_MAX_RANK];
+	be_nest_begin(f, &on, r, is->d, oi);
+	LLVMValueRef p = be_affine(f, 0, r, oi, ist);
+	LLVMValueRef v = LLVMBuildSExtOrBitCast(b, be_ld_t(f, it, ip, p), i64, "");
+	LLVMValueRef e64 = LLVMConstInt(i64, (unsigned long long)ext, 0);
+	v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, v, LLVMConstNull(i64), ""), LLVMBuildAdd(b, v, e64, ""), v, "");
+	LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULT, v, e64, "");
+	v = LLVMBuildSelect(b, ok, LLVMBuildIntCast2(b, v, f->ity, 1, ""), be_ci(f, 0), "");
+	LLVMValueRef src = be_add(f, be_affine(f, 0, r, oi, xo), be_mul(f, v, xst[axis]));
+	LLVMValueRef e = be_ld_t(f, ty, x, src);
+	be_st_t(f, ty, y, p, LLVMBuildSelect(b, ok, e, LLVMConstNull(ty), ""));
+	be_nest_end(f, &on);
+	return 0;
+}
+
 /* expand, tile, depth_to_space, space_to_depth: the copy map of
  * ir/k_shape.c (ir_copy_map), any dtype. */
 int be_l_copy_map(be_fn *f, const ir_node *n)

@@ -402,6 +402,20 @@ class TopKHead(nn.Module):
         return torch.cat([v, i.float(), s, a.float()], 1)
 
 
+class GatherSelect(nn.Module):
+    """torch.gather (ONNX GatherElements) at indices the model computes:
+    each row's features in the order of another row's argsort."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(16, 16)
+
+    def forward(self, x):
+        f = x.flatten(1)[:, :16].reshape(-1, 4, 4)
+        idx = torch.argsort(self.fc(x.flatten(1)[:, :16]).reshape(-1, 4, 4), dim=2)
+        return torch.gather(f, 2, idx).flatten(1) + torch.gather(f, 1, idx[:, :2, :]).sum(1).repeat(1, 4)
+
+
 class Masks(nn.Module):
     """Comparisons and Where as torch exports them: torch.where on x > 0,
     Hardshrink (Greater, Less, Or, Where), masked_fill (Where of Equal's
@@ -499,6 +513,7 @@ CASES = {
     "elman_rnn": (ElmanRNN, (1, 1, 28, 28), dict(opset=13)),
     "einsum_attn": (EinsumAttn, (1, 1, 28, 28), dict(opset=13)),
     "topk_head": (TopKHead, (1, 3, 4, 4), dict(opset=13)),
+    "gather_select": (GatherSelect, (1, 1, 4, 4), dict(opset=13)),
     "unfold_dynbatch": (UnfoldNet, (1, 3, 8, 8), dict(opset=13, dynamic=True, run_shape=(2, 3, 8, 8))),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
