@@ -68,7 +68,43 @@ int be_l_softmax(be_fn *f, const ir_node *n)
 	return 0;
 }
 
-/* Every reduction (reduce_mean, _sum, _max, ...) over f32. */
+/* Sum, max, min and prod of i32/i64 (ir/k_reduce.c red_step_int): the
+ * wrapping arithmetic of the interpreter, in the operand's width.  What
+ * torch's .any(), .all() and counts of booleans export. */
+static void reduce_int(be_fn *f, const ir_node *n, int nk, const int64_t *kd, const int64_t *ks, const int64_t *yst,
+                       int nr, const int64_t *rd, const int64_t *rs)
+{
+	LLVMBuilderRef b = f->b;
+	ir_op op = n->op;
+	bool w64 = n->in[0]->dt == IR_DT_I64;
+	LLVMTypeRef ty = w64 ? LLVMInt64TypeInContext(f->ctx) : LLVMInt32TypeInContext(f->ctx);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef acc = be_entry_alloca(f, ty, "iacc");
+	unsigned long long init = op == IR_OP_REDUCE_MAX ? (w64 ? (1ull << 63) : (1ull << 31))
+	                          : op == IR_OP_REDUCE_MIN ? (w64 ? ~(1ull << 63) : 0x7fffffffull)
+	                          : op == IR_OP_REDUCE_PROD ? 1 : 0;
+	be_nest on, rn;
+	LLVMValueRef oi[IR_MAX_RANK], ri[IR_MAX_RANK];
+	be_nest_begin(f, &on, nk, kd, oi);
+	LLVMValueRef base = be_affine(f, 0, nk, oi, ks);
+	LLVMBuildStore(b, LLVMConstInt(ty, init, 0), acc);
+	be_nest_begin(f, &rn, nr, rd, ri);
+	LLVMValueRef e = be_ld_t(f, ty, x, be_add(f, base, be_affine(f, 0, nr, ri, rs)));
+	LLVMValueRef a = LLVMBuildLoad2(b, ty, acc, ""), nv;
+	switch (op) {
+	case IR_OP_REDUCE_MAX: nv = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, e, a, ""), e, a, ""); break;
+	case IR_OP_REDUCE_MIN: nv = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, e, a, ""), e, a, ""); break;
+	case IR_OP_REDUCE_PROD: nv = LLVMBuildMul(b, a, e, ""); break;
+	default: nv = LLVMBuildAdd(b, a, e, ""); break;
+	}
+	LLVMBuildStore(b, nv, acc);
+	be_nest_end(f, &rn);
+	be_st_t(f, ty, y, be_affine(f, 0, nk, oi, yst), LLVMBuildLoad2(b, ty, acc, ""));
+	be_nest_end(f, &on);
+}
+
+/* Every reduction (reduce_mean, _sum, _max, ...) over f32, and sum, max,
+ * min and prod over i32/i64. */
 int be_l_reduce(be_fn *f, const ir_node *n)
 {
 	const ir_shape *xs = &n->in[0]->shape;
@@ -102,6 +138,10 @@ int be_l_reduce(be_fn *f, const ir_node *n)
 	for (int i = nk - 1; i >= 0; i--) {
 		yst[i] = acc_y;
 		acc_y *= kd[i];
+	}
+	if (n->in[0]->dt == IR_DT_I64 || n->in[0]->dt == IR_DT_I32) {
+		reduce_int(f, n, nk, kd, ks, yst, nr, rd, rs);
+		return 0;
 	}
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	LLVMBuilderRef b = f->b;

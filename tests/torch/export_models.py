@@ -416,6 +416,20 @@ class GatherSelect(nn.Module):
         return torch.gather(f, 2, idx).flatten(1) + torch.gather(f, 1, idx[:, :2, :]).sum(1).repeat(1, 4)
 
 
+class IntReductions(nn.Module):
+    """Reductions of integers as torch exports them (ReduceSum, ReduceMax,
+    ReduceMin of int64): a count of positives, .any(), .all(), the
+    largest and smallest rounded value."""
+
+    def forward(self, x):
+        f = x.flatten(1)
+        pos = (f > 0).long()
+        q = torch.round(f * 4).long()
+        r = torch.stack([pos.sum(1), pos.amax(1), pos.amin(1), q.amax(1), q.amin(1),
+                         (f > 0).any(1).long(), (f > -3).all(1).long()], 1)
+        return r.float() + f[:, :7]
+
+
 class Masks(nn.Module):
     """Comparisons and Where as torch exports them: torch.where on x > 0,
     Hardshrink (Greater, Less, Or, Where), masked_fill (Where of Equal's
@@ -514,6 +528,7 @@ CASES = {
     "einsum_attn": (EinsumAttn, (1, 1, 28, 28), dict(opset=13)),
     "topk_head": (TopKHead, (1, 3, 4, 4), dict(opset=13)),
     "gather_select": (GatherSelect, (1, 1, 4, 4), dict(opset=13)),
+    "int_reductions": (IntReductions, (2, 1, 4, 4), dict(opset=13)),
     "unfold_dynbatch": (UnfoldNet, (1, 3, 8, 8), dict(opset=13, dynamic=True, run_shape=(2, 3, 8, 8))),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
