@@ -725,6 +725,20 @@ static int tr_gather(fe_onnx_ctx *c, ir_op op)
 	return tr_axis_op(c, op, 0);
 }
 
+/* ScatterElements (and Scatter, its opset-9 name): reduction from 16. */
+static int tr_scatter(fe_onnx_ctx *c, ir_op op)
+{
+	if (tr_axis_op(c, op, 0))
+		return -1;
+	ir_node *n = c->g->nodes[c->g->nnodes - 1];
+	const char *red = attr_str(c, "reduction", "none");
+	if (!red)
+		return -1;
+	if (strcmp(red, "none") != 0)
+		ir_node_set_str(c->g, n, "reduction", red);
+	return 0;
+}
+
 static int tr_transpose(fe_onnx_ctx *c, ir_op op)
 {
 	if (arity(c, 1, 1, 1, 1))
@@ -1861,6 +1875,8 @@ static const struct onnx_op {
 	{"Range", tr_plain, IR_OP_RANGE, 11},
 	{"TopK", tr_topk, IR_OP_TOPK, 1},
 	{"GatherElements", tr_gather, IR_OP_GATHER_ELEMENTS, 11},
+	{"ScatterElements", tr_scatter, IR_OP_SCATTER_ELEMENTS, 11},
+	{"Scatter", tr_scatter, IR_OP_SCATTER_ELEMENTS, 9},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
 

@@ -840,6 +840,107 @@ int ir_eval_gather_elements(const ir_node *n, const ir_tensor *const *in, ir_ten
 	return 0;
 }
 
+/* scatter_elements(data, indices, updates): ONNX's ScatterElements
+ * (torch's scatter and scatter_add): y = data, then for each element p
+ * of updates, in order, y[p with its axis coordinate replaced by
+ * indices[p]] = (or +=, *=, max=, min=: `reduction`) updates[p]. */
+static int scatter_red(const char *r)
+{
+	static const char *const names[] = {"none", "add", "mul", "max", "min"};
+	for (int i = 0; i < 5; i++)
+		if (strcmp(r, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int ir_infer_scatter_elements(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	for (int k = 0; k < 3; k++)
+		if (!k_need_in(g, n, k, d))
+			return -1;
+	const ir_value *x = n->in[0], *ix = n->in[1], *u = n->in[2];
+	set_out_dt(n, x->dt);
+	int red = scatter_red(ir_attr_str(n, "reduction", "none"));
+	if (red < 0) {
+		k_error(g, n, d, "reduction '%s'; expected none, add, mul, max or min", ir_attr_str(n, "reduction", ""));
+		return -1;
+	}
+	if (ix->dt != IR_DT_UNDEF && !index_dtype(ix->dt)) {
+		k_error(g, n, d, "indices have dtype %s; expected i32 or i64", ir_dtype_name(ix->dt));
+		return -1;
+	}
+	if (x->dt != IR_DT_UNDEF && u->dt != IR_DT_UNDEF && u->dt != x->dt) {
+		k_error(g, n, d, "updates are %s for data of %s", ir_dtype_name(u->dt), ir_dtype_name(x->dt));
+		return -1;
+	}
+	if (red && x->dt != IR_DT_UNDEF && x->dt != IR_DT_F32) {
+		k_error(g, n, d, "reduction '%s' of %s data is not supported (only f32)", ir_attr_str(n, "reduction", ""),
+		        ir_dtype_name(x->dt));
+		return -1;
+	}
+	if (x->shape.rank < 0 || ix->shape.rank < 0 || u->shape.rank < 0 || ix->dt == IR_DT_UNDEF)
+		return k_defer(n);
+	int r = x->shape.rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	char b1[96], b2[96];
+	if (axis < 0) {
+		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)ir_attr_int(n, "axis", 0), r);
+		return -1;
+	}
+	if (ix->shape.rank != r || !ir_shape_eq(&ix->shape, &u->shape)) {
+		k_error(g, n, d, "indices %s and updates %s must agree, at data's rank %d",
+		        ir_shape_str(&ix->shape, b1, sizeof b1), ir_shape_str(&u->shape, b2, sizeof b2), r);
+		return -1;
+	}
+	for (int i = 0; i < r; i++)
+		if (i != axis && x->shape.d[i] >= 0 && ix->shape.d[i] > x->shape.d[i]) {
+			k_error(g, n, d, "indices %s pass data %s along axis %d", ir_shape_str(&ix->shape, b1, sizeof b1),
+			        ir_shape_str(&x->shape, b2, sizeof b2), i);
+			return -1;
+		}
+	k_set_out(n, 0, x->dt, &x->shape);
+	return 0;
+}
+
+int ir_eval_scatter_elements(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0], *ix = in[1], *u = in[2];
+	ir_tensor *y = out[0];
+	int r = x->shape.rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	int red = scatter_red(ir_attr_str(n, "reduction", "none"));
+	if (axis < 0 || red < 0 || x->dt != y->dt || u->dt != x->dt || !index_dtype(ix->dt) ||
+	    !ir_shape_eq(&x->shape, &y->shape)) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	size_t es = ir_dtype_size(y->dt);
+	memcpy(y->data, x->data, (size_t)numel(x) * es);
+	int64_t xst[IR_MAX_RANK], cnt = numel(u), ext = x->shape.d[axis];
+	k_strides(&x->shape, xst);
+	for (int64_t p = 0; p < cnt; p++) {
+		int64_t rem = p, off = 0;
+		for (int i = r - 1; i >= 0; i--) {
+			int64_t c = rem % ix->shape.d[i];
+			rem /= ix->shape.d[i];
+			if (i != axis)
+				off += c * xst[i];
+		}
+		int64_t v = ix->dt == IR_DT_I64 ? ((const int64_t *)ix->data)[p] : ((const int32_t *)ix->data)[p];
+		if (v < -ext || v >= ext) {
+			k_error(NULL, n, d, "index %lld is out of range for axis %d of extent %lld", (long long)v, axis,
+			        (long long)ext);
+			return -1;
+		}
+		off += (v < 0 ? v + ext : v) * xst[axis];
+		if (!red) {
+			memcpy((char *)y->data + (size_t)off * es, (const char *)u->data + (size_t)p * es, es);
+			continue;
+		}
+		float *t = (float *)y->data + off, e = ((const float *)u->data)[p];
+		*t = red == 1 ? *t + e : red == 2 ? *t * e : red == 3 ? (e > *t ? e : *t) : (e < *t ? e : *t);
+	}
+	return 0;
+}
+
 /* ----------------------------------------------------------------- slice */
 
 /* Per-axis first index, step and output extent of slicing shape s, by

@@ -248,6 +248,54 @@ int be_l_gather_elements(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* scatter_elements (ir/k_shape.c): y = data, then each update in order
+ * at its target (an index outside the axis, which the interpreter
+ * refuses, writes nothing), stored or combined (f32 add, mul, max, min). */
+int be_l_scatter_elements(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape, *is = &n->in[1]->shape;
+	int r = xs->rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	const char *red = ir_attr_str(n, "reduction", "none");
+	if (axis < 0)
+		return -1;
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt), it = be_dt_type(f, n->in[1]->dt), i64 = LLVMInt64TypeInContext(f->ctx);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), ip = be_ptr(f, n->in[1]), up = be_ptr(f, n->in[2]);
+	int64_t xn = ir_shape_numel(xs);
+	if (!be_same_storage(f, n->in[0], n->out[0]))
+		be_copy_bytes(f, y, x, xn * (int64_t)ir_dtype_size(n->out[0]->dt));
+	if (ir_shape_numel(is) <= 0)
+		return 0;
+	int64_t xst[IR_MAX_RANK], ist[IR_MAX_RANK], xo[IR_MAX_RANK], ext = xs->d[axis];
+	k_strides(xs, xst);
+	k_strides(is, ist);
+	for (int i = 0; i < r; i++)
+		xo[i] = i == axis ? 0 : xst[i];
+	be_nest on;
+	LLVMValueRef oi[IR_MAX_RANK];
+	be_nest_begin(f, &on, r, is->d, oi);
+	LLVMValueRef p = be_affine(f, 0, r, oi, ist);
+	LLVMValueRef v = LLVMBuildSExtOrBitCast(b, be_ld_t(f, it, ip, p), i64, "");
+	LLVMValueRef e64 = LLVMConstInt(i64, (unsigned long long)ext, 0);
+	v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, v, LLVMConstNull(i64), ""), LLVMBuildAdd(b, v, e64, ""), v, "");
+	LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULT, v, e64, "");
+	/* out of range: the element itself, rewritten unchanged */
+	v = LLVMBuildSelect(b, ok, LLVMBuildIntCast2(b, v, f->ity, 1, ""), be_ci(f, 0), "");
+	LLVMValueRef dst = be_add(f, be_affine(f, 0, r, oi, xo), be_mul(f, v, xst[axis]));
+	LLVMValueRef old = be_ld_t(f, ty, y, dst), e = be_ld_t(f, ty, up, p), nv = e;
+	if (strcmp(red, "add") == 0)
+		nv = LLVMBuildFAdd(b, old, e, "");
+	else if (strcmp(red, "mul") == 0)
+		nv = LLVMBuildFMul(b, old, e, "");
+	else if (strcmp(red, "max") == 0)
+		nv = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, e, old, ""), e, old, "");
+	else if (strcmp(red, "min") == 0)
+		nv = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, e, old, ""), e, old, "");
+	be_st_t(f, ty, y, dst, LLVMBuildSelect(b, ok, nv, old, ""));
+	be_nest_end(f, &on);
+	return 0;
+}
+
 /* expand, tile, depth_to_space, space_to_depth: the copy map of
  * ir/k_shape.c (ir_copy_map), any dtype. */
 int be_l_copy_map(be_fn *f, const ir_node *n)

@@ -780,6 +780,7 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_CUMSUM: return be_l_cumsum;
 	case IR_OP_TOPK: return be_l_topk;
 	case IR_OP_GATHER_ELEMENTS: return be_l_gather_elements;
+	case IR_OP_SCATTER_ELEMENTS: return be_l_scatter_elements;
 	case IR_OP_EXPAND:
 	case IR_OP_TILE:
 	case IR_OP_DEPTH_TO_SPACE:
@@ -818,7 +819,7 @@ static bool moves_only(ir_op op)
 {
 	return op == IR_OP_TRANSPOSE || op == IR_OP_CONCAT || op == IR_OP_SPLIT || op == IR_OP_SLICE ||
 	       op == IR_OP_EXPAND || op == IR_OP_TILE || op == IR_OP_DEPTH_TO_SPACE || op == IR_OP_SPACE_TO_DEPTH ||
-	       op == IR_OP_GATHER || op == IR_OP_GATHER_ELEMENTS;
+	       op == IR_OP_GATHER || op == IR_OP_GATHER_ELEMENTS || op == IR_OP_SCATTER_ELEMENTS;
 }
 
 /* The op table's lowerings take f32 data; the element movers any dtype. */
@@ -832,7 +833,7 @@ static bool table_dtype_ok(const ir_node *n, int k, ir_dtype dt)
 	if ((n->op == IR_OP_REDUCE_SUM || n->op == IR_OP_REDUCE_MAX || n->op == IR_OP_REDUCE_MIN ||
 	     n->op == IR_OP_REDUCE_PROD) && k == 0 && (dt == IR_DT_I64 || dt == IR_DT_I32))
 		return true; /* integer sums, maxima, minima and products (l_reduce.c reduce_int) */
-	if ((n->op == IR_OP_GATHER || n->op == IR_OP_GATHER_ELEMENTS) && k == 1)
+	if ((n->op == IR_OP_GATHER || n->op == IR_OP_GATHER_ELEMENTS || n->op == IR_OP_SCATTER_ELEMENTS) && k == 1)
 		return dt == IR_DT_I64 || dt == IR_DT_I32; /* the indices, constant or not */
 	return dt == IR_DT_F32 || (moves_only(n->op) && dt == n->in[0]->dt);
 }

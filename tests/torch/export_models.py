@@ -430,6 +430,19 @@ class IntReductions(nn.Module):
         return r.float() + f[:, :7]
 
 
+class ScatterOps(nn.Module):
+    """torch.scatter and scatter_add (ONNX ScatterElements; the add as its
+    reduction, opset 16 on) at indices the model computes, duplicates
+    accumulating."""
+
+    def forward(self, x):
+        f = x.flatten(1)[:, :12].reshape(-1, 3, 4)
+        idx = torch.argmax(f, dim=1, keepdim=True).expand(-1, 2, -1)  # duplicates along dim 1
+        acc = torch.zeros_like(f).scatter_add(1, idx, f[:, :2, :])
+        put = f.scatter(2, torch.argsort(f, dim=2), f * 2)
+        return (acc + put).flatten(1)
+
+
 class Masks(nn.Module):
     """Comparisons and Where as torch exports them: torch.where on x > 0,
     Hardshrink (Greater, Less, Or, Where), masked_fill (Where of Equal's
@@ -529,6 +542,7 @@ CASES = {
     "topk_head": (TopKHead, (1, 3, 4, 4), dict(opset=13)),
     "gather_select": (GatherSelect, (1, 1, 4, 4), dict(opset=13)),
     "int_reductions": (IntReductions, (2, 1, 4, 4), dict(opset=13)),
+    "scatter_ops": (ScatterOps, (1, 1, 4, 4), dict(opset=17)),
     "unfold_dynbatch": (UnfoldNet, (1, 3, 8, 8), dict(opset=13, dynamic=True, run_shape=(2, 3, 8, 8))),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
