@@ -2,6 +2,7 @@
  * ai.onnx opsets 6..25.  Old attribute-form operands become constant
  * inputs; every attribute is translated, explicitly ignored, or reported. */
 #include <limits.h>
+#include <math.h>
 #include <string.h>
 
 #include "onnx_internal.h"
@@ -723,6 +724,48 @@ static int tr_flatten(fe_onnx_ctx *c, ir_op op)
 static int tr_gather(fe_onnx_ctx *c, ir_op op)
 {
 	return tr_axis_op(c, op, 0);
+}
+
+/* IsNaN(x) = Not(Equal(x, x)); IsInf(x) = Equal(|x|, inf), or one sign
+ * (detect_positive / detect_negative); Tan(x) = Sin(x) / Cos(x): ops the
+ * IR and every backend have. */
+static int tr_composed(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	const char *t = nz(c->np->op_type);
+	ir_value *x = c->in[0], *y = c->out[0];
+	if (strcmp(t, "Tan") == 0) {
+		ir_value *s = tmp(c, "sin"), *co = tmp(c, "cos");
+		ir_value *dv[2] = {s, co};
+		return s && co && emit(c, IR_OP_SIN, 1, &x, 1, &s) && emit(c, IR_OP_COS, 1, &x, 1, &co) &&
+		               emit(c, IR_OP_DIV, 2, dv, 1, &y)
+		           ? 0
+		           : -1;
+	}
+	if (strcmp(t, "IsNaN") == 0) {
+		ir_value *e = tmp(c, "eq"), *in[2] = {x, x};
+		return e && emit(c, IR_OP_EQUAL, 2, in, 1, &e) && emit(c, IR_OP_NOT, 1, &e, 1, &y) ? 0 : -1;
+	}
+	bool pos = attr_int(c, "detect_positive", 1, NULL) != 0, neg = attr_int(c, "detect_negative", 1, NULL) != 0;
+	if (!pos && !neg) { /* nothing detected: (x == x) and not (x == x), all false */
+		ir_value *e = tmp(c, "eq"), *ne = tmp(c, "ne"), *in[2] = {x, x};
+		ir_value *both[2] = {e, ne};
+		return e && ne && emit(c, IR_OP_EQUAL, 2, in, 1, &e) && emit(c, IR_OP_NOT, 1, &e, 1, &ne) &&
+		               emit(c, IR_OP_AND, 2, both, 1, &y)
+		           ? 0
+		           : -1;
+	}
+	ir_value *inf = cst_f32(c, "inf", pos ? INFINITY : -INFINITY), *v = x;
+	if (!inf)
+		return -1;
+	if (pos && neg && !(v = tmp(c, "abs")))
+		return -1;
+	if (pos && neg && !emit(c, IR_OP_ABS, 1, &x, 1, &v))
+		return -1;
+	ir_value *in[2] = {v, inf};
+	(void)op;
+	return emit(c, IR_OP_EQUAL, 2, in, 1, &y) ? 0 : -1;
 }
 
 /* ScatterElements (and Scatter, its opset-9 name): reduction from 16. */
@@ -1876,6 +1919,9 @@ static const struct onnx_op {
 	{"TopK", tr_topk, IR_OP_TOPK, 1},
 	{"GatherElements", tr_gather, IR_OP_GATHER_ELEMENTS, 11},
 	{"ScatterElements", tr_scatter, IR_OP_SCATTER_ELEMENTS, 11},
+	{"IsNaN", tr_composed, IR_OP_EQUAL, 9},
+	{"IsInf", tr_composed, IR_OP_EQUAL, 10},
+	{"Tan", tr_composed, IR_OP_DIV, 7},
 	{"Scatter", tr_scatter, IR_OP_SCATTER_ELEMENTS, 9},
 	{"MatMulInteger", tr_integer, IR_OP_MATMUL, 10},
 };
