@@ -768,6 +768,17 @@ static int tr_composed(fe_onnx_ctx *c, ir_op op)
 	return emit(c, IR_OP_EQUAL, 2, in, 1, &y) ? 0 : -1;
 }
 
+static int tr_trilu(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 1, 2, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "upper", attr_int(c, "upper", 1, NULL));
+	return 0;
+}
+
 /* ScatterElements (and Scatter, its opset-9 name): reduction from 16. */
 static int tr_scatter(fe_onnx_ctx *c, ir_op op)
 {
@@ -1919,6 +1930,7 @@ static const struct onnx_op {
 	{"TopK", tr_topk, IR_OP_TOPK, 1},
 	{"GatherElements", tr_gather, IR_OP_GATHER_ELEMENTS, 11},
 	{"ScatterElements", tr_scatter, IR_OP_SCATTER_ELEMENTS, 11},
+	{"Trilu", tr_trilu, IR_OP_TRILU, 14},
 	{"IsNaN", tr_composed, IR_OP_EQUAL, 9},
 	{"IsInf", tr_composed, IR_OP_EQUAL, 10},
 	{"Tan", tr_composed, IR_OP_DIV, 7},

@@ -128,6 +128,7 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_EINSUM: *since = 12; return "Einsum";
 	case IR_OP_RANGE: *since = 11; return "Range";
 	case IR_OP_TOPK: *since = 11; return "TopK";
+	case IR_OP_TRILU: *since = 14; return "Trilu";
 	case IR_OP_GATHER_ELEMENTS: *since = 11; return "GatherElements";
 	case IR_OP_SCATTER_ELEMENTS: *since = 11; return "ScatterElements";
 	case IR_OP_EQUAL: return "Equal";

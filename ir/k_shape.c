@@ -941,6 +941,66 @@ int ir_eval_scatter_elements(const ir_node *n, const ir_tensor *const *in, ir_te
 	return 0;
 }
 
+/* trilu(x, k?): ONNX's Trilu (torch.triu, tril): of each matrix in the
+ * last two axes, the elements on and above (upper) or on and below the
+ * k-th diagonal; the rest 0. */
+static int trilu_k(const ir_node *n, int64_t *k)
+{
+	*k = 0;
+	if (n->nin < 2 || !n->in[1])
+		return 0;
+	const ir_value *kv = n->in[1];
+	if (!ir_value_is_const(kv) || !kv->data || ir_shape_numel(&kv->shape) != 1 || kv->dt != IR_DT_I64)
+		return -1;
+	*k = (int64_t)ir_const_get(kv, 0);
+	return 0;
+}
+
+int ir_infer_trilu(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 0, d))
+		return -1;
+	const ir_value *x = n->in[0];
+	set_out_dt(n, x->dt);
+	if (x->shape.rank < 0 || (n->nin > 1 && n->in[1] && !ir_value_is_const(n->in[1])))
+		return k_defer(n);
+	int64_t k;
+	if (trilu_k(n, &k)) {
+		k_error(g, n, d, "k must be one i64 value");
+		return -1;
+	}
+	if (x->shape.rank < 2) {
+		k_error(g, n, d, "input of rank %d; Trilu needs 2 or more", x->shape.rank);
+		return -1;
+	}
+	k_set_out(n, 0, x->dt, &x->shape);
+	return 0;
+}
+
+int ir_eval_trilu(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0];
+	ir_tensor *y = out[0];
+	int64_t k;
+	int r = x->shape.rank;
+	if (trilu_k(n, &k) || r < 2 || x->dt != y->dt) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	bool up = ir_attr_int(n, "upper", 1) != 0;
+	int64_t rows = x->shape.d[r - 2], cols = x->shape.d[r - 1], cnt = numel(x);
+	size_t es = ir_dtype_size(x->dt);
+	for (int64_t p = 0; p < cnt; p++) {
+		int64_t j = p % cols, i = (p / cols) % rows;
+		bool keep = up ? j - i >= k : j - i <= k;
+		if (keep)
+			memcpy((char *)y->data + (size_t)p * es, (const char *)x->data + (size_t)p * es, es);
+		else
+			memset((char *)y->data + (size_t)p * es, 0, es);
+	}
+	return 0;
+}
+
 /* ----------------------------------------------------------------- slice */
 
 /* Per-axis first index, step and output extent of slicing shape s, by

@@ -296,6 +296,32 @@ int be_l_scatter_elements(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* trilu (ir/k_shape.c): each element kept or 0 by its row and column. */
+int be_l_trilu(be_fn *f, const ir_node *n)
+{
+	const ir_shape *xs = &n->in[0]->shape;
+	int r = xs->rank;
+	int64_t k = n->nin > 1 && n->in[1] ? (int64_t)ir_const_get(n->in[1], 0) : 0;
+	bool up = ir_attr_int(n, "upper", 1) != 0;
+	if (r < 2 || ir_shape_numel(xs) <= 0)
+		return r < 2 ? -1 : 0;
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	int64_t dims[3] = {ir_shape_numel(xs) / (xs->d[r - 2] * xs->d[r - 1]), xs->d[r - 2], xs->d[r - 1]};
+	int64_t st[3] = {dims[1] * dims[2], dims[2], 1};
+	be_nest on;
+	LLVMValueRef oi[3];
+	be_nest_begin(f, &on, 3, dims, oi);
+	LLVMValueRef p = be_affine(f, 0, 3, oi, st);
+	LLVMValueRef diff = LLVMBuildSub(b, oi[2], oi[1], ""); /* j - i */
+	LLVMValueRef keep = LLVMBuildICmp(b, up ? LLVMIntSGE : LLVMIntSLE, diff, be_ci(f, k), "");
+	LLVMValueRef e = be_ld_t(f, ty, x, p);
+	be_st_t(f, ty, y, p, LLVMBuildSelect(b, keep, e, LLVMConstNull(ty), ""));
+	be_nest_end(f, &on);
+	return 0;
+}
+
 /* expand, tile, depth_to_space, space_to_depth: the copy map of
  * ir/k_shape.c (ir_copy_map), any dtype. */
 int be_l_copy_map(be_fn *f, const ir_node *n)

@@ -781,6 +781,7 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_TOPK: return be_l_topk;
 	case IR_OP_GATHER_ELEMENTS: return be_l_gather_elements;
 	case IR_OP_SCATTER_ELEMENTS: return be_l_scatter_elements;
+	case IR_OP_TRILU: return be_l_trilu;
 	case IR_OP_EXPAND:
 	case IR_OP_TILE:
 	case IR_OP_DEPTH_TO_SPACE:
@@ -809,6 +810,7 @@ static bool is_static_operand(const ir_node *n, int k)
 	case IR_OP_PAD: return k == 1 || k == 3;
 	case IR_OP_SPLIT: return k == 1;
 	case IR_OP_TOPK: return k == 1;
+	case IR_OP_TRILU: return k == 1;
 	case IR_OP_DROPOUT: return k >= 1;
 	default: return false;
 	}
@@ -819,7 +821,7 @@ static bool moves_only(ir_op op)
 {
 	return op == IR_OP_TRANSPOSE || op == IR_OP_CONCAT || op == IR_OP_SPLIT || op == IR_OP_SLICE ||
 	       op == IR_OP_EXPAND || op == IR_OP_TILE || op == IR_OP_DEPTH_TO_SPACE || op == IR_OP_SPACE_TO_DEPTH ||
-	       op == IR_OP_GATHER || op == IR_OP_GATHER_ELEMENTS || op == IR_OP_SCATTER_ELEMENTS;
+	       op == IR_OP_GATHER || op == IR_OP_GATHER_ELEMENTS || op == IR_OP_SCATTER_ELEMENTS || op == IR_OP_TRILU;
 }
 
 /* The op table's lowerings take f32 data; the element movers any dtype. */
