@@ -768,6 +768,11 @@ static int tr_composed(fe_onnx_ctx *c, ir_op op)
 	return emit(c, IR_OP_EQUAL, 2, in, 1, &y) ? 0 : -1;
 }
 
+static int tr_one_hot(fe_onnx_ctx *c, ir_op op)
+{
+	return tr_axis_op(c, op, -1);
+}
+
 static int tr_trilu(fe_onnx_ctx *c, ir_op op)
 {
 	if (arity(c, 1, 2, 1, 1))
@@ -1931,6 +1936,7 @@ static const struct onnx_op {
 	{"GatherElements", tr_gather, IR_OP_GATHER_ELEMENTS, 11},
 	{"ScatterElements", tr_scatter, IR_OP_SCATTER_ELEMENTS, 11},
 	{"Trilu", tr_trilu, IR_OP_TRILU, 14},
+	{"OneHot", tr_one_hot, IR_OP_ONE_HOT, 9},
 	{"IsNaN", tr_composed, IR_OP_EQUAL, 9},
 	{"IsInf", tr_composed, IR_OP_EQUAL, 10},
 	{"Tan", tr_composed, IR_OP_DIV, 7},

@@ -129,6 +129,7 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_RANGE: *since = 11; return "Range";
 	case IR_OP_TOPK: *since = 11; return "TopK";
 	case IR_OP_TRILU: *since = 14; return "Trilu";
+	case IR_OP_ONE_HOT: *since = 11; return "OneHot";
 	case IR_OP_GATHER_ELEMENTS: *since = 11; return "GatherElements";
 	case IR_OP_SCATTER_ELEMENTS: *since = 11; return "ScatterElements";
 	case IR_OP_EQUAL: return "Equal";

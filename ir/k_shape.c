@@ -941,6 +941,92 @@ int ir_eval_scatter_elements(const ir_node *n, const ir_tensor *const *in, ir_te
 	return 0;
 }
 
+/* one_hot(indices, depth, values): ONNX's OneHot (F.one_hot): indices'
+ * shape with an axis of `depth` inserted at axis, values[1] where the
+ * index (negative ones counted from depth) is the position along it,
+ * values[0] elsewhere; an index outside [-depth, depth) gives all
+ * values[0]. */
+static int one_hot_depth(const ir_value *dv, int64_t *depth)
+{
+	if (!ir_value_is_const(dv) || !dv->data || ir_shape_numel(&dv->shape) != 1)
+		return -1;
+	double v = ir_const_get(dv, 0);
+	if (!(v >= 1 && v <= (double)IR_MAX_NUMEL))
+		return -1;
+	*depth = (int64_t)v;
+	return 0;
+}
+
+int ir_infer_one_hot(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	for (int k = 0; k < 3; k++)
+		if (!k_need_in(g, n, k, d))
+			return -1;
+	const ir_value *ix = n->in[0], *dv = n->in[1], *vv = n->in[2];
+	set_out_dt(n, vv->dt);
+	if (ix->dt != IR_DT_UNDEF && ix->dt != IR_DT_I64 && ix->dt != IR_DT_I32 && ix->dt != IR_DT_F32) {
+		k_error(g, n, d, "indices have dtype %s; expected i32, i64 or f32", ir_dtype_name(ix->dt));
+		return -1;
+	}
+	if (ix->shape.rank < 0 || vv->shape.rank < 0 || vv->dt == IR_DT_UNDEF || !ir_value_is_const(dv))
+		return k_defer(n);
+	int64_t depth;
+	if (one_hot_depth(dv, &depth)) {
+		k_error(g, n, d, "depth must be one positive value");
+		return -1;
+	}
+	if (ir_shape_numel(&vv->shape) != 2) {
+		k_error(g, n, d, "values must hold two elements (off, on)");
+		return -1;
+	}
+	int r = ix->shape.rank + 1, axis = k_axis(ir_attr_int(n, "axis", -1), r);
+	if (axis < 0 || r > IR_MAX_RANK) {
+		k_error(g, n, d, "axis %lld is out of range for an output of rank %d", (long long)ir_attr_int(n, "axis", -1), r);
+		return -1;
+	}
+	ir_shape o = {.rank = r};
+	for (int i = 0, j = 0; i < r; i++)
+		o.d[i] = i == axis ? depth : ix->shape.d[j++];
+	if (k_too_big(&o))
+		return report_too_big(g, n, &o, d);
+	k_set_out(n, 0, vv->dt, &o);
+	return 0;
+}
+
+static int64_t one_hot_index(const ir_tensor *t, int64_t k)
+{
+	return t->dt == IR_DT_I64 ? ((const int64_t *)t->data)[k]
+	       : t->dt == IR_DT_I32 ? ((const int32_t *)t->data)[k]
+	                            : (int64_t)((const float *)t->data)[k];
+}
+
+int ir_eval_one_hot(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *ix = in[0], *vv = in[2];
+	ir_tensor *y = out[0];
+	int r = y->shape.rank, axis = k_axis(ir_attr_int(n, "axis", -1), r);
+	if (axis < 0 || vv->dt != y->dt || numel(vv) != 2) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	int64_t depth = y->shape.d[axis], outer = 1, inner = 1;
+	for (int i = 0; i < axis; i++)
+		outer *= y->shape.d[i];
+	for (int i = axis + 1; i < r; i++)
+		inner *= y->shape.d[i];
+	size_t es = ir_dtype_size(y->dt);
+	for (int64_t o = 0; o < outer; o++)
+		for (int64_t a = 0; a < depth; a++)
+			for (int64_t q = 0; q < inner; q++) {
+				int64_t v = one_hot_index(ix, o * inner + q);
+				if (v < 0)
+					v += depth;
+				memcpy((char *)y->data + (size_t)((o * depth + a) * inner + q) * es,
+				       (const char *)vv->data + (v == a ? es : 0), es);
+			}
+	return 0;
+}
+
 /* trilu(x, k?): ONNX's Trilu (torch.triu, tril): of each matrix in the
  * last two axes, the elements on and above (upper) or on and below the
  * k-th diagonal; the rest 0. */

@@ -296,6 +296,40 @@ int be_l_scatter_elements(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* one_hot (ir/k_shape.c): each output element values[1] where the index
+ * (read at run time; negative ones counted from depth) is its position
+ * along the axis, values[0] elsewhere. */
+int be_l_one_hot(be_fn *f, const ir_node *n)
+{
+	const ir_shape *ys = &n->out[0]->shape;
+	int r = ys->rank, axis = k_axis(ir_attr_int(n, "axis", -1), r);
+	if (axis < 0 || ir_shape_numel(ys) <= 0)
+		return axis < 0 ? -1 : 0;
+	int64_t depth = ys->d[axis], dims[3] = {1, depth, 1};
+	for (int i = 0; i < axis; i++)
+		dims[0] *= ys->d[i];
+	for (int i = axis + 1; i < r; i++)
+		dims[2] *= ys->d[i];
+	LLVMBuilderRef b = f->b;
+	const ir_value *iv = n->in[0];
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt), i64 = LLVMInt64TypeInContext(f->ctx);
+	LLVMValueRef ip = be_ptr(f, iv), vp = be_ptr(f, n->in[2]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef off = be_ld_t(f, ty, vp, be_ci(f, 0)), on1 = be_ld_t(f, ty, vp, be_ci(f, 1));
+	int64_t yst[3] = {depth * dims[2], dims[2], 1}, ist[3] = {dims[2], 0, 1};
+	be_nest nn;
+	LLVMValueRef oi[3];
+	be_nest_begin(f, &nn, 3, dims, oi);
+	LLVMValueRef ie = be_ld_t(f, be_dt_type(f, iv->dt), ip, be_affine(f, 0, 3, oi, ist));
+	LLVMValueRef v = iv->dt == IR_DT_F32 ? LLVMBuildFPToSI(b, ie, i64, "") : LLVMBuildSExtOrBitCast(b, ie, i64, "");
+	LLVMValueRef dep = LLVMConstInt(i64, (unsigned long long)depth, 0);
+	v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, v, LLVMConstNull(i64), ""), LLVMBuildAdd(b, v, dep, ""), v, "");
+	LLVMValueRef a = LLVMBuildSExtOrBitCast(b, oi[1], i64, "");
+	LLVMValueRef hit = LLVMBuildICmp(b, LLVMIntEQ, v, a, "");
+	be_st_t(f, ty, y, be_affine(f, 0, 3, oi, yst), LLVMBuildSelect(b, hit, on1, off, ""));
+	be_nest_end(f, &nn);
+	return 0;
+}
+
 /* trilu (ir/k_shape.c): each element kept or 0 by its row and column. */
 int be_l_trilu(be_fn *f, const ir_node *n)
 {

@@ -782,6 +782,7 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_GATHER_ELEMENTS: return be_l_gather_elements;
 	case IR_OP_SCATTER_ELEMENTS: return be_l_scatter_elements;
 	case IR_OP_TRILU: return be_l_trilu;
+	case IR_OP_ONE_HOT: return be_l_one_hot;
 	case IR_OP_EXPAND:
 	case IR_OP_TILE:
 	case IR_OP_DEPTH_TO_SPACE:
@@ -811,6 +812,7 @@ static bool is_static_operand(const ir_node *n, int k)
 	case IR_OP_SPLIT: return k == 1;
 	case IR_OP_TOPK: return k == 1;
 	case IR_OP_TRILU: return k == 1;
+	case IR_OP_ONE_HOT: return k == 1;
 	case IR_OP_DROPOUT: return k >= 1;
 	default: return false;
 	}
@@ -832,6 +834,8 @@ static bool table_dtype_ok(const ir_node *n, int k, ir_dtype dt)
 	if ((n->op == IR_OP_ARG_MAX || n->op == IR_OP_ARG_MIN || n->op == IR_OP_TOPK) && dt == IR_DT_I64 &&
 	    n->in[0]->dt == IR_DT_F32)
 		return true; /* the indices out */
+	if (n->op == IR_OP_ONE_HOT)
+		return k == 0 ? dt == IR_DT_I64 || dt == IR_DT_I32 || dt == IR_DT_F32 : dt == n->in[2]->dt;
 	if ((n->op == IR_OP_REDUCE_SUM || n->op == IR_OP_REDUCE_MAX || n->op == IR_OP_REDUCE_MIN ||
 	     n->op == IR_OP_REDUCE_PROD) && k == 0 && (dt == IR_DT_I64 || dt == IR_DT_I32))
 		return true; /* integer sums, maxima, minima and products (l_reduce.c reduce_int) */

@@ -308,6 +308,7 @@ int be_l_topk(be_fn *f, const ir_node *n);
 int be_l_gather_elements(be_fn *f, const ir_node *n);
 int be_l_scatter_elements(be_fn *f, const ir_node *n);
 int be_l_trilu(be_fn *f, const ir_node *n);
+int be_l_one_hot(be_fn *f, const ir_node *n);
 int be_l_cumsum(be_fn *f, const ir_node *n);
 int be_l_copy_map(be_fn *f, const ir_node *n);
 int be_l_concat(be_fn *f, const ir_node *n);

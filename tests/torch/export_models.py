@@ -443,6 +443,20 @@ class ScatterOps(nn.Module):
         return (acc + put).flatten(1)
 
 
+class TokenOneHot(nn.Module):
+    """Token ids (int64 input) one-hot encoded (ONNX OneHot) into a
+    Linear, beside an embedding lookup of the same ids (Gather of run-time
+    indices)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(12, 5)
+        self.fc = nn.Linear(12, 5)
+
+    def forward(self, ids):
+        return self.fc(nn.functional.one_hot(ids, 12).float()) + self.emb(ids)
+
+
 class Masks(nn.Module):
     """Comparisons and Where as torch exports them: torch.where on x > 0,
     Hardshrink (Greater, Less, Or, Where), masked_fill (Where of Equal's
@@ -543,6 +557,7 @@ CASES = {
     "gather_select": (GatherSelect, (1, 1, 4, 4), dict(opset=13)),
     "int_reductions": (IntReductions, (2, 1, 4, 4), dict(opset=13)),
     "scatter_ops": (ScatterOps, (1, 1, 4, 4), dict(opset=17)),
+    "token_one_hot": (TokenOneHot, (1, 6), dict(opset=13, ids=12)),
     "unfold_dynbatch": (UnfoldNet, (1, 3, 8, 8), dict(opset=13, dynamic=True, run_shape=(2, 3, 8, 8))),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
@@ -612,6 +627,8 @@ def export_case(name, outdir):
     run_shape = opt.get("run_shape", shape)
     rng = np.random.default_rng(seed + 2)
     x = rng.standard_normal(run_shape).astype(np.float32)
+    if opt.get("ids"):  # int64 token ids below opt["ids"]
+        x = rng.integers(0, opt["ids"], run_shape).astype(np.int64)
     with torch.no_grad():
         y = model(torch.from_numpy(x)).numpy().astype(np.float32)
 
@@ -621,6 +638,8 @@ def export_case(name, outdir):
     training = (torch.onnx.TrainingMode.EVAL if opt.get("training") == "eval"
                 else torch.onnx.TrainingMode.PRESERVE)
     dummy = torch.from_numpy(rng.standard_normal(shape).astype(np.float32))
+    if opt.get("ids"):
+        dummy = torch.from_numpy(rng.integers(0, opt["ids"], shape).astype(np.int64))
     kw = {}
     if opt.get("dynamic"):
         kw["dynamic_axes"] = {"input": {0: "batch"}, "output": {0: "batch"}}
