@@ -689,7 +689,11 @@ static bool gather_shape(const ir_shape *x, const ir_shape *ix, int axis, ir_sha
 	return true;
 }
 
-int ir_infer_gather(ir_graph *g, ir_node *n, diag_sink *d)
+/* The prologue of gather, gather_elements and scatter_elements: data
+ * (operand 0) and i32/i64 indices (operand 1) present, the output of
+ * data's dtype.  1 when both shapes are known, 0 deferred (k_defer), -1
+ * reported. */
+static int indexed_begin(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
 		return -1;
@@ -701,6 +705,15 @@ int ir_infer_gather(ir_graph *g, ir_node *n, diag_sink *d)
 	}
 	if (x->shape.rank < 0 || ix->shape.rank < 0 || ix->dt == IR_DT_UNDEF)
 		return k_defer(n);
+	return 1;
+}
+
+int ir_infer_gather(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	int rc = indexed_begin(g, n, d);
+	if (rc <= 0)
+		return rc;
+	const ir_value *x = n->in[0], *ix = n->in[1];
 	int r = x->shape.rank, q = ix->shape.rank;
 	int64_t a = ir_attr_int(n, "axis", 0);
 	int axis = k_axis(a, r);
@@ -772,23 +785,13 @@ int ir_eval_gather(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	return 0;
 }
 
-/* gather_elements(data, indices): ONNX's GatherElements (torch.gather):
- * y[p] = data[p with its axis coordinate replaced by indices[p]], indices
- * of data's rank whose extents along the other axes do not pass data's. */
-int ir_infer_gather_elements(ir_graph *g, ir_node *n, diag_sink *d)
+/* What gather_elements and scatter_elements check of indices ix against
+ * data x along axis (of x's rank, not passing x along the other axes);
+ * 0, or -1 reported. */
+static int elements_check(ir_graph *g, ir_node *n, const ir_value *x, const ir_value *ix, int axis, diag_sink *d)
 {
-	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
-		return -1;
-	const ir_value *x = n->in[0], *ix = n->in[1];
-	set_out_dt(n, x->dt);
-	if (ix->dt != IR_DT_UNDEF && !index_dtype(ix->dt)) {
-		k_error(g, n, d, "indices have dtype %s; expected i32 or i64", ir_dtype_name(ix->dt));
-		return -1;
-	}
-	if (x->shape.rank < 0 || ix->shape.rank < 0 || ix->dt == IR_DT_UNDEF)
-		return k_defer(n);
 	int r = x->shape.rank;
-	int axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	char b1[96], b2[96];
 	if (axis < 0) {
 		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)ir_attr_int(n, "axis", 0), r);
 		return -1;
@@ -799,11 +802,46 @@ int ir_infer_gather_elements(ir_graph *g, ir_node *n, diag_sink *d)
 	}
 	for (int i = 0; i < r; i++)
 		if (i != axis && x->shape.d[i] >= 0 && ix->shape.d[i] > x->shape.d[i]) {
-			char b1[96], b2[96];
 			k_error(g, n, d, "indices %s pass data %s along axis %d", ir_shape_str(&ix->shape, b1, sizeof b1),
 			        ir_shape_str(&x->shape, b2, sizeof b2), i);
 			return -1;
 		}
+	return 0;
+}
+
+/* Element p of indices ix (i32 or i64) as an offset into data x (strides
+ * xst): p's coordinates, the axis one replaced by the index.  -1 reported
+ * when the index is outside the axis. */
+static int64_t elements_offset(const ir_node *n, const ir_tensor *x, const ir_tensor *ix, const int64_t *xst,
+                               int axis, int64_t p, diag_sink *d)
+{
+	int64_t rem = p, off = 0, ext = x->shape.d[axis];
+	for (int i = x->shape.rank - 1; i >= 0; i--) {
+		int64_t c = rem % ix->shape.d[i];
+		rem /= ix->shape.d[i];
+		if (i != axis)
+			off += c * xst[i];
+	}
+	int64_t v = ix->dt == IR_DT_I64 ? ((const int64_t *)ix->data)[p] : ((const int32_t *)ix->data)[p];
+	if (v < -ext || v >= ext) {
+		k_error(NULL, n, d, "index %lld is out of range for axis %d of extent %lld", (long long)v, axis,
+		        (long long)ext);
+		return -1;
+	}
+	return off + (v < 0 ? v + ext : v) * xst[axis];
+}
+
+/* gather_elements(data, indices): ONNX's GatherElements (torch.gather):
+ * y[p] = data[p with its axis coordinate replaced by indices[p]], indices
+ * of data's rank whose extents along the other axes do not pass data's. */
+int ir_infer_gather_elements(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	int rc = indexed_begin(g, n, d);
+	if (rc <= 0)
+		return rc;
+	const ir_value *x = n->in[0], *ix = n->in[1];
+	if (elements_check(g, n, x, ix, k_axis(ir_attr_int(n, "axis", 0), x->shape.rank), d))
+		return -1;
 	k_set_out(n, 0, x->dt, &ix->shape);
 	return 0;
 }
@@ -817,24 +855,13 @@ int ir_eval_gather_elements(const ir_node *n, const ir_tensor *const *in, ir_ten
 		k_error(NULL, n, d, "operands do not match the inferred output");
 		return -1;
 	}
-	int64_t xst[IR_MAX_RANK], cnt = numel(y), ext = x->shape.d[axis];
+	int64_t xst[IR_MAX_RANK], cnt = numel(y);
 	k_strides(&x->shape, xst);
 	size_t es = ir_dtype_size(y->dt);
 	for (int64_t p = 0; p < cnt; p++) {
-		int64_t rem = p, off = 0, v = 0;
-		for (int i = r - 1; i >= 0; i--) {
-			int64_t c = rem % ix->shape.d[i];
-			rem /= ix->shape.d[i];
-			if (i != axis)
-				off += c * xst[i];
-		}
-		v = ix->dt == IR_DT_I64 ? ((const int64_t *)ix->data)[p] : ((const int32_t *)ix->data)[p];
-		if (v < -ext || v >= ext) {
-			k_error(NULL, n, d, "index %lld is out of range for axis %d of extent %lld", (long long)v, axis,
-			        (long long)ext);
+		int64_t off = elements_offset(n, x, ix, xst, axis, p, d);
+		if (off < 0)
 			return -1;
-		}
-		off += (v < 0 ? v + ext : v) * xst[axis];
 		memcpy((char *)y->data + (size_t)p * es, (const char *)x->data + (size_t)off * es, es);
 	}
 	return 0;
@@ -855,18 +882,15 @@ static int scatter_red(const char *r)
 
 int ir_infer_scatter_elements(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	for (int k = 0; k < 3; k++)
-		if (!k_need_in(g, n, k, d))
-			return -1;
+	if (!k_need_in(g, n, 2, d))
+		return -1;
+	int rc = indexed_begin(g, n, d);
 	const ir_value *x = n->in[0], *ix = n->in[1], *u = n->in[2];
-	set_out_dt(n, x->dt);
 	int red = scatter_red(ir_attr_str(n, "reduction", "none"));
+	if (rc < 0)
+		return -1;
 	if (red < 0) {
 		k_error(g, n, d, "reduction '%s'; expected none, add, mul, max or min", ir_attr_str(n, "reduction", ""));
-		return -1;
-	}
-	if (ix->dt != IR_DT_UNDEF && !index_dtype(ix->dt)) {
-		k_error(g, n, d, "indices have dtype %s; expected i32 or i64", ir_dtype_name(ix->dt));
 		return -1;
 	}
 	if (x->dt != IR_DT_UNDEF && u->dt != IR_DT_UNDEF && u->dt != x->dt) {
@@ -878,25 +902,16 @@ int ir_infer_scatter_elements(ir_graph *g, ir_node *n, diag_sink *d)
 		        ir_dtype_name(x->dt));
 		return -1;
 	}
-	if (x->shape.rank < 0 || ix->shape.rank < 0 || u->shape.rank < 0 || ix->dt == IR_DT_UNDEF)
+	if (rc == 0 || u->shape.rank < 0)
 		return k_defer(n);
-	int r = x->shape.rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
-	char b1[96], b2[96];
-	if (axis < 0) {
-		k_error(g, n, d, "axis %lld is out of range for rank %d", (long long)ir_attr_int(n, "axis", 0), r);
+	if (!ir_shape_eq(&ix->shape, &u->shape)) {
+		char b1[96], b2[96];
+		k_error(g, n, d, "indices %s and updates %s must agree", ir_shape_str(&ix->shape, b1, sizeof b1),
+		        ir_shape_str(&u->shape, b2, sizeof b2));
 		return -1;
 	}
-	if (ix->shape.rank != r || !ir_shape_eq(&ix->shape, &u->shape)) {
-		k_error(g, n, d, "indices %s and updates %s must agree, at data's rank %d",
-		        ir_shape_str(&ix->shape, b1, sizeof b1), ir_shape_str(&u->shape, b2, sizeof b2), r);
+	if (elements_check(g, n, x, ix, k_axis(ir_attr_int(n, "axis", 0), x->shape.rank), d))
 		return -1;
-	}
-	for (int i = 0; i < r; i++)
-		if (i != axis && x->shape.d[i] >= 0 && ix->shape.d[i] > x->shape.d[i]) {
-			k_error(g, n, d, "indices %s pass data %s along axis %d", ir_shape_str(&ix->shape, b1, sizeof b1),
-			        ir_shape_str(&x->shape, b2, sizeof b2), i);
-			return -1;
-		}
 	k_set_out(n, 0, x->dt, &x->shape);
 	return 0;
 }
@@ -914,23 +929,12 @@ int ir_eval_scatter_elements(const ir_node *n, const ir_tensor *const *in, ir_te
 	}
 	size_t es = ir_dtype_size(y->dt);
 	memcpy(y->data, x->data, (size_t)numel(x) * es);
-	int64_t xst[IR_MAX_RANK], cnt = numel(u), ext = x->shape.d[axis];
+	int64_t xst[IR_MAX_RANK], cnt = numel(u);
 	k_strides(&x->shape, xst);
 	for (int64_t p = 0; p < cnt; p++) {
-		int64_t rem = p, off = 0;
-		for (int i = r - 1; i >= 0; i--) {
-			int64_t c = rem % ix->shape.d[i];
-			rem /= ix->shape.d[i];
-			if (i != axis)
-				off += c * xst[i];
-		}
-		int64_t v = ix->dt == IR_DT_I64 ? ((const int64_t *)ix->data)[p] : ((const int32_t *)ix->data)[p];
-		if (v < -ext || v >= ext) {
-			k_error(NULL, n, d, "index %lld is out of range for axis %d of extent %lld", (long long)v, axis,
-			        (long long)ext);
+		int64_t off = elements_offset(n, x, ix, xst, axis, p, d);
+		if (off < 0)
 			return -1;
-		}
-		off += (v < 0 ? v + ext : v) * xst[axis];
 		if (!red) {
 			memcpy((char *)y->data + (size_t)off * es, (const char *)u->data + (size_t)p * es, es);
 			continue;

@@ -163,6 +163,41 @@ int be_l_pad(be_fn *f, const ir_node *n)
 }
 
 /* Constant indices: one strided copy per index. */
+/* Element p of n's indices (operand 1, i32 or i64), read at run time,
+ * along an axis of ext elements: a negative one counts from the end; *ok
+ * says whether it then lies in [0, ext).  The index, 0 where not ok: the
+ * caller selects what an index outside gives. */
+static LLVMValueRef run_index(be_fn *f, const ir_node *n, LLVMValueRef p, int64_t ext, LLVMValueRef *ok)
+{
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef i64 = LLVMInt64TypeInContext(f->ctx);
+	LLVMValueRef v = LLVMBuildSExtOrBitCast(b, be_ld_t(f, be_dt_type(f, n->in[1]->dt), be_ptr(f, n->in[1]), p), i64, "");
+	LLVMValueRef e64 = LLVMConstInt(i64, (unsigned long long)ext, 0);
+	v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, v, LLVMConstNull(i64), ""), LLVMBuildAdd(b, v, e64, ""), v, "");
+	*ok = LLVMBuildICmp(b, LLVMIntULT, v, e64, "");
+	return LLVMBuildSelect(b, *ok, LLVMBuildIntCast2(b, v, f->ity, 1, ""), be_ci(f, 0), "");
+}
+
+/* gather_elements and scatter_elements: a nest over the elements of n's
+ * indices (operand 1); *p an element's offset there, the result the
+ * offset in data (operand 0) of the element at the same coordinates but
+ * the axis one, read from indices (run_index, *ok). */
+static LLVMValueRef elements_begin(be_fn *f, const ir_node *n, be_nest *on, LLVMValueRef *p, LLVMValueRef *ok)
+{
+	const ir_shape *xs = &n->in[0]->shape, *is = &n->in[1]->shape;
+	int r = xs->rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
+	int64_t xst[IR_MAX_RANK], ist[IR_MAX_RANK], xo[IR_MAX_RANK];
+	k_strides(xs, xst);
+	k_strides(is, ist);
+	for (int i = 0; i < r; i++)
+		xo[i] = i == axis ? 0 : xst[i];
+	LLVMValueRef oi[IR_MAX_RANK];
+	be_nest_begin(f, on, r, is->d, oi);
+	*p = be_affine(f, 0, r, oi, ist);
+	LLVMValueRef v = run_index(f, n, *p, xs->d[axis], ok);
+	return be_add(f, be_affine(f, 0, r, oi, xo), be_mul(f, v, xst[axis]));
+}
+
 /* Gather of indices known only at run time (token ids into an embedding
  * table): per index, its block of `inner` elements; an index outside
  * [-ext, ext), which ONNX leaves undefined and the interpreter refuses,
@@ -170,17 +205,12 @@ int be_l_pad(be_fn *f, const ir_node *n)
 static void gather_dyn(be_fn *f, const ir_node *n, int64_t outer, int64_t ext, int64_t inner, int64_t nidx)
 {
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt), it = be_dt_type(f, n->in[1]->dt);
-	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), ip = be_ptr(f, n->in[1]);
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), ok;
 	be_loop lo, lj, li;
 	LLVMValueRef o = be_loop_begin(f, &lo, outer);
 	LLVMValueRef j = be_loop_begin(f, &lj, nidx);
-	LLVMValueRef v = LLVMBuildSExtOrBitCast(b, be_ld_t(f, it, ip, j), LLVMInt64TypeInContext(f->ctx), "");
-	LLVMValueRef e64 = LLVMConstInt(LLVMInt64TypeInContext(f->ctx), (unsigned long long)ext, 0);
-	v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, v, LLVMConstNull(LLVMTypeOf(v)), ""),
-	                    LLVMBuildAdd(b, v, e64, ""), v, "");
-	LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULT, v, e64, "");
-	v = LLVMBuildSelect(b, ok, LLVMBuildIntCast2(b, v, f->ity, 1, ""), be_ci(f, 0), "");
+	LLVMValueRef v = run_index(f, n, j, ext, &ok);
 	LLVMValueRef src = be_mul(f, be_add(f, be_mul(f, o, ext), v), inner);
 	LLVMValueRef dst = be_mul(f, be_add(f, be_mul(f, o, nidx), j), inner);
 	LLVMValueRef i = be_loop_begin(f, &li, inner);
@@ -219,29 +249,15 @@ int be_l_gather(be_fn *f, const ir_node *n)
  * [-ext, ext) (the interpreter refuses it) reads nothing and gives 0. */
 int be_l_gather_elements(be_fn *f, const ir_node *n)
 {
-	const ir_shape *xs = &n->in[0]->shape, *is = &n->in[1]->shape;
-	int r = xs->rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
-	if (axis < 0 || ir_shape_numel(is) <= 0)
-		return axis < 0 ? -1 : 0;
+	if (k_axis(ir_attr_int(n, "axis", 0), n->in[0]->shape.rank) < 0)
+		return -1;
+	if (ir_shape_numel(&n->in[1]->shape) <= 0)
+		return 0;
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt), it = be_dt_type(f, n->in[1]->dt), i64 = LLVMInt64TypeInContext(f->ctx);
-	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), ip = be_ptr(f, n->in[1]);
-	int64_t xst[IR_MAX_RANK], ist[IR_MAX_RANK], ext = xs->d[axis];
-	k_strides(xs, xst);
-	k_strides(is, ist);
-	int64_t xo[IR_MAX_RANK];
-	for (int i = 0; i < r; i++)
-		xo[i] = i == axis ? 0 : xst[i];
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), p, ok;
 	be_nest on;
-	LLVMValueRef oi[IR_MAX_RANK];
-	be_nest_begin(f, &on, r, is->d, oi);
-	LLVMValueRef p = be_affine(f, 0, r, oi, ist);
-	LLVMValueRef v = LLVMBuildSExtOrBitCast(b, be_ld_t(f, it, ip, p), i64, "");
-	LLVMValueRef e64 = LLVMConstInt(i64, (unsigned long long)ext, 0);
-	v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, v, LLVMConstNull(i64), ""), LLVMBuildAdd(b, v, e64, ""), v, "");
-	LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULT, v, e64, "");
-	v = LLVMBuildSelect(b, ok, LLVMBuildIntCast2(b, v, f->ity, 1, ""), be_ci(f, 0), "");
-	LLVMValueRef src = be_add(f, be_affine(f, 0, r, oi, xo), be_mul(f, v, xst[axis]));
+	LLVMValueRef src = elements_begin(f, n, &on, &p, &ok);
 	LLVMValueRef e = be_ld_t(f, ty, x, src);
 	be_st_t(f, ty, y, p, LLVMBuildSelect(b, ok, e, LLVMConstNull(ty), ""));
 	be_nest_end(f, &on);
@@ -253,35 +269,19 @@ int be_l_gather_elements(be_fn *f, const ir_node *n)
  * refuses, writes nothing), stored or combined (f32 add, mul, max, min). */
 int be_l_scatter_elements(be_fn *f, const ir_node *n)
 {
-	const ir_shape *xs = &n->in[0]->shape, *is = &n->in[1]->shape;
-	int r = xs->rank, axis = k_axis(ir_attr_int(n, "axis", 0), r);
 	const char *red = ir_attr_str(n, "reduction", "none");
-	if (axis < 0)
+	if (k_axis(ir_attr_int(n, "axis", 0), n->in[0]->shape.rank) < 0)
 		return -1;
 	LLVMBuilderRef b = f->b;
-	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt), it = be_dt_type(f, n->in[1]->dt), i64 = LLVMInt64TypeInContext(f->ctx);
-	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), ip = be_ptr(f, n->in[1]), up = be_ptr(f, n->in[2]);
-	int64_t xn = ir_shape_numel(xs);
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), up = be_ptr(f, n->in[2]), p, ok;
 	if (!be_same_storage(f, n->in[0], n->out[0]))
-		be_copy_bytes(f, y, x, xn * (int64_t)ir_dtype_size(n->out[0]->dt));
-	if (ir_shape_numel(is) <= 0)
+		be_copy_bytes(f, y, x, ir_shape_numel(&n->in[0]->shape) * (int64_t)ir_dtype_size(n->out[0]->dt));
+	if (ir_shape_numel(&n->in[1]->shape) <= 0)
 		return 0;
-	int64_t xst[IR_MAX_RANK], ist[IR_MAX_RANK], xo[IR_MAX_RANK], ext = xs->d[axis];
-	k_strides(xs, xst);
-	k_strides(is, ist);
-	for (int i = 0; i < r; i++)
-		xo[i] = i == axis ? 0 : xst[i];
 	be_nest on;
-	LLVMValueRef oi[IR_MAX_RANK];
-	be_nest_begin(f, &on, r, is->d, oi);
-	LLVMValueRef p = be_affine(f, 0, r, oi, ist);
-	LLVMValueRef v = LLVMBuildSExtOrBitCast(b, be_ld_t(f, it, ip, p), i64, "");
-	LLVMValueRef e64 = LLVMConstInt(i64, (unsigned long long)ext, 0);
-	v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, v, LLVMConstNull(i64), ""), LLVMBuildAdd(b, v, e64, ""), v, "");
-	LLVMValueRef ok = LLVMBuildICmp(b, LLVMIntULT, v, e64, "");
-	/* out of range: the element itself, rewritten unchanged */
-	v = LLVMBuildSelect(b, ok, LLVMBuildIntCast2(b, v, f->ity, 1, ""), be_ci(f, 0), "");
-	LLVMValueRef dst = be_add(f, be_affine(f, 0, r, oi, xo), be_mul(f, v, xst[axis]));
+	/* out of range: the element at 0 along the axis, rewritten unchanged */
+	LLVMValueRef dst = elements_begin(f, n, &on, &p, &ok);
 	LLVMValueRef old = be_ld_t(f, ty, y, dst), e = be_ld_t(f, ty, up, p), nv = e;
 	if (strcmp(red, "add") == 0)
 		nv = LLVMBuildFAdd(b, old, e, "");

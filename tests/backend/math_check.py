@@ -92,46 +92,46 @@ for k, o in enumerate(ops):
             err = np.where(special, 0, np.abs(got - r) / ulp)
         print("%s: ok, max %.2f ulp" % (o, err.max()))
 
+
+def reduce_rows(op, x, engine):
+    """op over axis 1 of x (one row each), run by qgtc on engine."""
+    g = h.make_graph([h.make_node(op, ["x"], ["y"], axes=[1], keepdims=0)], op,
+                     [h.make_tensor_value_info("x", T.FLOAT, list(x.shape))],
+                     [h.make_tensor_value_info("y", T.FLOAT, [x.shape[0]])])
+    m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
+    m.ir_version = 8
+    path, xp, out = (os.path.join(work, op + s) for s in (".onnx", "_x.npy", "_" + engine))
+    onnx.save(m, path)
+    np.save(xp, x)
+    subprocess.run([qgtc, "run", path, xp, "--engine", engine, "--output-dir", out], check=True)
+    return np.load(os.path.join(out, "output_0.npy")).astype(np.float64)
+
+
+def close(got, want, rel):
+    """finite values within rel, the others exactly"""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(want), np.abs(got - want) <= rel * np.maximum(1, np.abs(want)), got == want)
+
+
 # log-sum-exp: rows whose exp overflows f32 (to 500), underflows (-500),
 # mixes both, and rows of -inf and +inf
 rows = np.array([[100.0, 99.0, 98.5, -3.0], [500.0, 480.0, 0.0, -500.0], [-500.0, -510.0, -499.0, -600.0],
                  [1.0, 2.0, 3.0, 4.0], [-np.inf, -np.inf, -np.inf, -np.inf], [np.inf, 1.0, 2.0, 3.0],
                  [-np.inf, 5.0, -np.inf, 88.9]], np.float32)
-g = h.make_graph([h.make_node("ReduceLogSumExp", ["r"], ["lse"], axes=[1], keepdims=0)], "lse",
-                 [h.make_tensor_value_info("r", T.FLOAT, list(rows.shape))],
-                 [h.make_tensor_value_info("lse", T.FLOAT, [rows.shape[0]])])
-m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
-m.ir_version = 8
-onnx.save(m, os.path.join(work, "lse.onnx"))
-np.save(os.path.join(work, "rows.npy"), rows)
-subprocess.run([qgtc, "run", os.path.join(work, "lse.onnx"), os.path.join(work, "rows.npy"),
-                "--engine", "native", "--output-dir", os.path.join(work, "lse")], check=True)
-got = np.load(os.path.join(work, "lse", "output_0.npy")).astype(np.float64)
+got = reduce_rows("ReduceLogSumExp", rows, "native")
 want = np.logaddexp.reduce(rows.astype(np.float64), axis=1)
-with np.errstate(invalid="ignore"):
-    same = np.where(np.isfinite(want), np.abs(got - want) <= 1e-5 * np.maximum(1, np.abs(want)), got == want)
-if not same.all():
+if not close(got, want, 1e-5).all():
     bad += 1
     print("ReduceLogSumExp: got %s, want %s" % (got.tolist(), want.tolist()))
 else:
     print("ReduceLogSumExp: ok on %d rows" % len(rows))
+# L2: the sum of squares an f32, inf past FLT_MAX
 big = np.array([[1e20, 1e20, 0.0], [3e18, 4e18, 0.0], [1.0, 2.0, 2.0]], np.float32)
-g = h.make_graph([h.make_node("ReduceL2", ["b"], ["l2"], axes=[1], keepdims=0)], "l2",
-                 [h.make_tensor_value_info("b", T.FLOAT, list(big.shape))],
-                 [h.make_tensor_value_info("l2", T.FLOAT, [big.shape[0]])])
-m = h.make_model(g, opset_imports=[h.make_opsetid("", 13)])
-m.ir_version = 8
-onnx.save(m, os.path.join(work, "l2.onnx"))
-np.save(os.path.join(work, "big.npy"), big)
 with np.errstate(over="ignore"):
     want = np.sqrt(np.sum(big.astype(np.float64) ** 2, axis=1).astype(np.float32)).astype(np.float64)
 for engine in ("interp", "native"):
-    subprocess.run([qgtc, "run", os.path.join(work, "l2.onnx"), os.path.join(work, "big.npy"),
-                    "--engine", engine, "--output-dir", os.path.join(work, "l2" + engine)], check=True)
-    got = np.load(os.path.join(work, "l2" + engine, "output_0.npy")).astype(np.float64)
-    with np.errstate(invalid="ignore"):
-        same = np.where(np.isfinite(want), np.abs(got - want) <= 1e-6 * np.abs(want), got == want)
-    if not same.all():
+    got = reduce_rows("ReduceL2", big, engine)
+    if not close(got, want, 1e-6).all():
         bad += 1
         print("ReduceL2 (%s): got %s, want %s" % (engine, got.tolist(), want.tolist()))
     else:
