@@ -174,7 +174,7 @@ static fn_info *callee(flat_ctx *x, const Onnx__NodeProto *np)
 /* Name v of a body as the call sees it: formal inputs and outputs become
  * the call's, the rest "<prefix>/<v>". */
 static const char *formal_name(flat_ctx *x, const fn_info *f, const Onnx__NodeProto *call, const char *prefix,
-                          const char *v)
+                               const char *v)
 {
 	if (!*v)
 		return v;

@@ -2052,12 +2052,12 @@ int ir_eval_range(const ir_node *n, const ir_tensor *const *in, ir_tensor *const
 	for (int64_t i = 0; i < cnt; i++) {
 		if (out[0]->dt == IR_DT_F32) /* ONNX's start + i * delta (numpy's arange) */
 			((float *)out[0]->data)[i] = (float)(v[0] + (double)i * v[2]);
-		else if (out[0]->dt == IR_DT_I32)
-			((int32_t *)out[0]->data)[i] = (int32_t)((const int32_t *)in[0]->data)[0] +
-			                               (int32_t)i * ((const int32_t *)in[2]->data)[0];
+		else if (out[0]->dt == IR_DT_I32) /* wrapping, never undefined */
+			((int32_t *)out[0]->data)[i] = (int32_t)(uint32_t)((uint64_t)(int64_t)v[0] +
+			                                                   (uint64_t)i * (uint64_t)(int64_t)v[2]);
 		else
-			((int64_t *)out[0]->data)[i] = ((const int64_t *)in[0]->data)[0] +
-			                               (int64_t)i * ((const int64_t *)in[2]->data)[0];
+			((int64_t *)out[0]->data)[i] = (int64_t)((uint64_t)((const int64_t *)in[0]->data)[0] +
+			                                         (uint64_t)i * (uint64_t)((const int64_t *)in[2]->data)[0]);
 	}
 	return 0;
 }
