@@ -241,8 +241,8 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 	 * l_reduce.c), and memcpy/memset, which LLVM may call for block
 	 * copies and clears (__aeabi_mem* on ARM EABI). */
 	if (imports) {
-		static const char *const libm[] = {"expf", "logf", "tanhf", "sqrtf", "powf", "nearbyintf",
-		                                   "roundf", "floorf", "ceilf", "fmodf", "sinf", "cosf", "erff"};
+		/* what LLVM may call besides be_libm_name's */
+		static const char *const libm[] = {"sqrtf", "nearbyintf", "roundf", "floorf", "ceilf", "fmodf"};
 		bool uses_libm = false;
 		char w[128];
 		for (const char *q = imports; *q;) {
@@ -250,6 +250,8 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 			snprintf(w, sizeof w, "%.*s", (int)(n < sizeof w ? n : sizeof w - 1), q);
 			for (size_t k = 0; k < sizeof libm / sizeof *libm; k++)
 				uses_libm = uses_libm || strcmp(w, libm[k]) == 0;
+			for (int k = 0; k < BE_LIBM_N; k++)
+				uses_libm = uses_libm || strcmp(w, be_libm_name[k]) == 0;
 			q += n;
 			q += strspn(q, " ");
 		}
@@ -272,41 +274,17 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 		        profile ? " and the profile counters" : "");
 	} else {
 		/* what l_elementwise.c and l_reduce.c call per op */
-		enum { EXP = 1, LOG = 2, TANH = 4, ERF = 8, POW = 16, SIN = 32, COS = 64 };
-		static const char *const fname[] = {"expf", "logf", "tanhf", "erff", "powf", "sinf", "cosf"};
 		unsigned need = 0;
-		for (int k = 0; k < g->nnodes; k++) {
-			const ir_node *n = g->nodes[k];
-			if (n->dead || ir_node_attr(n, "lut"))
-				continue; /* an integer table needs no libm */
-			switch (n->op) {
-			case IR_OP_SIGMOID:
-			case IR_OP_SOFTMAX:
-			case IR_OP_ELU:
-			case IR_OP_EXP:
-			case IR_OP_SELU:
-			case IR_OP_CELU: need |= EXP; break;
-			case IR_OP_LOG_SOFTMAX:
-			case IR_OP_SOFTPLUS:
-			case IR_OP_REDUCE_LOG_SUM_EXP: need |= EXP | LOG; break;
-			case IR_OP_LOG: need |= LOG; break;
-			case IR_OP_TANH: need |= TANH; break;
-			case IR_OP_MISH: need |= EXP | LOG | TANH; break;
-			case IR_OP_ERF: need |= ERF; break;
-			case IR_OP_GELU: need |= ir_gelu_tanh(n) ? TANH : ERF; break;
-			case IR_OP_POW: need |= POW; break;
-			case IR_OP_SIN: need |= SIN; break;
-			case IR_OP_COS: need |= COS; break;
-			default: break;
-			}
-		}
+		for (int k = 0; k < g->nnodes; k++)
+			if (!g->nodes[k]->dead)
+				need |= be_libm_needs(g->nodes[k]);
 		fprintf(f, "\n/* Link needs: the C library's memcpy/memset (the compiler may call them,\n"
 		           " * as __aeabi_memcpy/__aeabi_memclr on ARM EABI)");
 		if (need) {
 			fprintf(f, " and libm (-lm) for");
-			for (int k = 0; k < 7; k++)
+			for (int k = 0; k < BE_LIBM_N; k++)
 				if (need & (1u << k))
-					fprintf(f, " %s", fname[k]);
+					fprintf(f, " %s", be_libm_name[k]);
 		} else {
 			fprintf(f, "; no libm");
 		}

@@ -147,6 +147,14 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_CUMSUM: return "CumSum";
 	case IR_OP_SIN: return "Sin";
 	case IR_OP_COS: return "Cos";
+	case IR_OP_ASIN: return "Asin";
+	case IR_OP_ACOS: return "Acos";
+	case IR_OP_ATAN: return "Atan";
+	case IR_OP_SINH: *since = 9; return "Sinh";
+	case IR_OP_COSH: *since = 9; return "Cosh";
+	case IR_OP_ASINH: *since = 9; return "Asinh";
+	case IR_OP_ACOSH: *since = 9; return "Acosh";
+	case IR_OP_ATANH: *since = 9; return "Atanh";
 	case IR_OP_DROPOUT: return "Dropout";
 	case IR_OP_SHAPE: return "Shape";
 	case IR_OP_GATHER: return "Gather";

@@ -81,6 +81,14 @@ bool ir_op_table_act(ir_op op)
 	case IR_OP_GELU:
 	case IR_OP_SIN:
 	case IR_OP_COS:
+	case IR_OP_ASIN:
+	case IR_OP_ACOS:
+	case IR_OP_ATAN:
+	case IR_OP_SINH:
+	case IR_OP_COSH:
+	case IR_OP_ASINH:
+	case IR_OP_ACOSH:
+	case IR_OP_ATANH:
 		return true;
 	default:
 		return false;

@@ -545,6 +545,54 @@ static float cos_f(float x, float a, float b)
 	return cosf(x);
 }
 
+static float asin_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return asinf(x);
+}
+
+static float acos_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return acosf(x);
+}
+
+static float atan_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return atanf(x);
+}
+
+static float sinh_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return sinhf(x);
+}
+
+static float cosh_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return coshf(x);
+}
+
+static float asinh_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return asinhf(x);
+}
+
+static float acosh_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return acoshf(x);
+}
+
+static float atanh_f(float x, float a, float b)
+{
+	(void)a, (void)b;
+	return atanhf(x);
+}
+
 /* -1, 0 or 1; NaN stays NaN. */
 static float sign_f(float x, float a, float b)
 {
@@ -610,6 +658,14 @@ UNARY_OP(round, round_f, 0, 0)
 UNARY_OP(sign, sign_f, 0, 0)
 UNARY_OP(sin, sin_f, 0, 0)
 UNARY_OP(cos, cos_f, 0, 0)
+UNARY_OP(asin, asin_f, 0, 0)
+UNARY_OP(acos, acos_f, 0, 0)
+UNARY_OP(atan, atan_f, 0, 0)
+UNARY_OP(sinh, sinh_f, 0, 0)
+UNARY_OP(cosh, cosh_f, 0, 0)
+UNARY_OP(asinh, asinh_f, 0, 0)
+UNARY_OP(acosh, acosh_f, 0, 0)
+UNARY_OP(atanh, atanh_f, 0, 0)
 UNARY_OP(selu, selu_f, ir_attr_float(n, "alpha", 1.67326319217681884765625f),
          ir_attr_float(n, "gamma", 1.05070102214813232421875f))
 UNARY_OP(celu, celu_f, ir_attr_float(n, "alpha", 1.0f), 0)

@@ -115,6 +115,38 @@ static void act_bwd_task(void *ctx, int tid, int64_t lo, int64_t hi)
 		for (int64_t i = lo; i < hi; i++)
 			PUT(dx[i], acc, -dy[i] * sinf(x[i]));
 		break;
+	case IR_OP_ASIN: /* 1 / sqrt(1 - x^2) */
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] / sqrtf(1.0f - x[i] * x[i]));
+		break;
+	case IR_OP_ACOS:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, -dy[i] / sqrtf(1.0f - x[i] * x[i]));
+		break;
+	case IR_OP_ATAN:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] / (1.0f + x[i] * x[i]));
+		break;
+	case IR_OP_SINH:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] * coshf(x[i]));
+		break;
+	case IR_OP_COSH:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] * sinhf(x[i]));
+		break;
+	case IR_OP_ASINH:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] / sqrtf(x[i] * x[i] + 1.0f));
+		break;
+	case IR_OP_ACOSH:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] / sqrtf(x[i] * x[i] - 1.0f));
+		break;
+	case IR_OP_ATANH:
+		for (int64_t i = lo; i < hi; i++)
+			PUT(dx[i], acc, dy[i] / (1.0f - x[i] * x[i]));
+		break;
 	case IR_OP_FLOOR: /* steps: no gradient */
 	case IR_OP_CEIL:
 	case IR_OP_ROUND:

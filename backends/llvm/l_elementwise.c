@@ -132,6 +132,42 @@ static LLVMValueRef integral(be_fn *f, ir_op op, LLVMValueRef v)
 	return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, ax, big, ""), r, v, "");
 }
 
+unsigned be_libm_needs(const ir_node *n)
+{
+	enum { EXP = 1u << BE_LIBM_EXPF, LOG = 1u << BE_LIBM_LOGF, TANH = 1u << BE_LIBM_TANHF,
+	       ERF = 1u << BE_LIBM_ERFF };
+	if (ir_node_attr(n, "lut"))
+		return 0; /* an integer table needs no libm */
+	switch (n->op) {
+	case IR_OP_SIGMOID:
+	case IR_OP_SOFTMAX:
+	case IR_OP_ELU:
+	case IR_OP_EXP:
+	case IR_OP_SELU:
+	case IR_OP_CELU: return EXP;
+	case IR_OP_LOG_SOFTMAX:
+	case IR_OP_SOFTPLUS:
+	case IR_OP_REDUCE_LOG_SUM_EXP: return EXP | LOG;
+	case IR_OP_LOG: return LOG;
+	case IR_OP_TANH: return TANH;
+	case IR_OP_MISH: return EXP | LOG | TANH;
+	case IR_OP_ERF: return ERF;
+	case IR_OP_GELU: return ir_gelu_tanh(n) ? TANH : ERF;
+	case IR_OP_POW: return 1u << BE_LIBM_POWF;
+	case IR_OP_SIN: return 1u << BE_LIBM_SINF;
+	case IR_OP_COS: return 1u << BE_LIBM_COSF;
+	case IR_OP_ASIN: return 1u << BE_LIBM_ASINF;
+	case IR_OP_ACOS: return 1u << BE_LIBM_ACOSF;
+	case IR_OP_ATAN: return 1u << BE_LIBM_ATANF;
+	case IR_OP_SINH: return 1u << BE_LIBM_SINHF;
+	case IR_OP_COSH: return 1u << BE_LIBM_COSHF;
+	case IR_OP_ASINH: return 1u << BE_LIBM_ASINHF;
+	case IR_OP_ACOSH: return 1u << BE_LIBM_ACOSHF;
+	case IR_OP_ATANH: return 1u << BE_LIBM_ATANHF;
+	default: return 0;
+	}
+}
+
 int be_l_unary(be_fn *f, const ir_node *n)
 {
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
@@ -191,6 +227,14 @@ int be_l_unary(be_fn *f, const ir_node *n)
 	case IR_OP_SQRT: r = be_sqrt(f, v); break;
 	case IR_OP_SIN: r = be_call(f, BE_LIBM_SINF, v); break;
 	case IR_OP_COS: r = be_call(f, BE_LIBM_COSF, v); break;
+	case IR_OP_ASIN: r = be_call(f, BE_LIBM_ASINF, v); break;
+	case IR_OP_ACOS: r = be_call(f, BE_LIBM_ACOSF, v); break;
+	case IR_OP_ATAN: r = be_call(f, BE_LIBM_ATANF, v); break;
+	case IR_OP_SINH: r = be_call(f, BE_LIBM_SINHF, v); break;
+	case IR_OP_COSH: r = be_call(f, BE_LIBM_COSHF, v); break;
+	case IR_OP_ASINH: r = be_call(f, BE_LIBM_ASINHF, v); break;
+	case IR_OP_ACOSH: r = be_call(f, BE_LIBM_ACOSHF, v); break;
+	case IR_OP_ATANH: r = be_call(f, BE_LIBM_ATANHF, v); break;
 	case IR_OP_EXP: r = exp_of(f, v); break;
 	case IR_OP_LOG: r = be_call(f, BE_LIBM_LOGF, v); break;
 	case IR_OP_ABS: r = fabs_of(f, v); break;

@@ -91,10 +91,14 @@ void be_st(be_fn *f, LLVMValueRef p, LLVMValueRef idx, LLVMValueRef v)
 	LLVMSetAlignment(s, 4);
 }
 
+#define BE_LIBM_NAME(e, n) #n,
+const char *const be_libm_name[BE_LIBM_N] = {BE_LIBM_FUNCS(BE_LIBM_NAME)};
+#undef BE_LIBM_NAME
+
 /* A call of libm function `which` (BE_LIBM_*) on nargs f32 arguments. */
 static LLVMValueRef libm_call(be_fn *f, int which, LLVMValueRef *args, unsigned nargs)
 {
-	static const char *const names[] = {"expf", "logf", "tanhf", "erff", "powf", "sinf", "cosf"};
+	const char *const *names = be_libm_name;
 	LLVMTypeRef pt[2] = {f->f32, f->f32};
 	LLVMTypeRef ft = LLVMFunctionType(f->f32, pt, nargs, 0);
 	if (!f->libm[which]) {

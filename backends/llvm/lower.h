@@ -11,6 +11,7 @@
 
 #include "backend.h"
 #include "kernel.h"
+#include "lower_internal.h"
 
 enum { BE_COMPACT_KINDS = 432, BE_LAYER_SLOTS = 32 };
 
@@ -49,6 +50,7 @@ typedef struct be_cstore {
 	short e0;
 } be_cstore;
 
+
 typedef struct be_fn {
 	LLVMContextRef ctx;
 	LLVMModuleRef mod;
@@ -63,7 +65,7 @@ typedef struct be_fn {
 	LLVMValueRef *vptr;           /* per value id: cached storage address */
 	LLVMValueRef *inp, *outp;     /* body parameters */
 	LLVMValueRef arena;
-	LLVMValueRef libm[7];         /* expf, logf, tanhf, erff, powf, sinf, cosf */
+	LLVMValueRef libm[BE_LIBM_N]; /* declared libm functions (BE_LIBM_*), on first use */
 	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
 	bool *fused;                  /* per node index: lowered already, inside a producer */
 	void *qw;                     /* per value id: packed-weight globals (l_qweight.c) */
@@ -101,7 +103,6 @@ int be_int_simd(const be_target *t);
  * through AVX-VNNI, 0 without. */
 int be_int_vnni(const be_target *t);
 
-enum { BE_LIBM_EXPF, BE_LIBM_LOGF, BE_LIBM_TANHF, BE_LIBM_ERFF, BE_LIBM_POWF, BE_LIBM_SINF, BE_LIBM_COSF };
 
 /* Address of v's storage (arena, caller buffer or constant global), or
  * NULL when v is never stored (MP_NONE). */

@@ -28,6 +28,20 @@ void be_llvm_diag_handler(LLVMContextRef ctx, diag_sink *d);
  * 0 or -1 reported. */
 int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, const be_target *t, diag_sink *d);
 
+/* The libm functions float code calls (be_call), by BE_LIBM_*; their names
+ * in be_libm_name.  Integer code calls none. */
+#define BE_LIBM_FUNCS(X) \
+	X(EXPF, expf) X(LOGF, logf) X(TANHF, tanhf) X(ERFF, erff) X(POWF, powf) X(SINF, sinf) X(COSF, cosf) \
+	X(ASINF, asinf) X(ACOSF, acosf) X(ATANF, atanf) X(SINHF, sinhf) X(COSHF, coshf) X(ASINHF, asinhf) \
+	X(ACOSHF, acoshf) X(ATANHF, atanhf)
+#define BE_LIBM_ENUM(e, n) BE_LIBM_##e,
+enum { BE_LIBM_FUNCS(BE_LIBM_ENUM) BE_LIBM_N };
+#undef BE_LIBM_ENUM
+extern const char *const be_libm_name[BE_LIBM_N];
+/* The libm functions (bit k: BE_LIBM_ k) n's lowering may call, where the
+ * object's imports are not at hand (l_elementwise.c). */
+unsigned be_libm_needs(const ir_node *n);
+
 /* Write len bytes to path through a temporary + rename ("-": stdout). */
 int be_write_file(const char *path, const void *buf, size_t len, diag_sink *d);
 

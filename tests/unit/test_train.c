@@ -810,7 +810,9 @@ static void test_train_grad_activations(void **state)
 	                     IR_OP_SOFTPLUS,     IR_OP_ERF,        IR_OP_SELU, IR_OP_CELU,
 	                     IR_OP_SOFTSIGN,     IR_OP_MISH,       IR_OP_GELU, IR_OP_GELU,
 	                     IR_OP_ABS,          IR_OP_NEG,        IR_OP_EXP,  IR_OP_SQRT,
-	                     IR_OP_LOG,          IR_OP_RECIPROCAL, IR_OP_SIN,  IR_OP_COS};
+	                     IR_OP_LOG,          IR_OP_RECIPROCAL, IR_OP_SIN,  IR_OP_COS,
+	                     IR_OP_ASIN,         IR_OP_ACOS,       IR_OP_ATAN, IR_OP_SINH,
+	                     IR_OP_COSH,         IR_OP_ASINH,      IR_OP_ACOSH, IR_OP_ATANH};
 	for (size_t i = 0; i < sizeof ops / sizeof *ops; i++) {
 		/* sqrt, log and reciprocal on positive inputs only */
 		bool pos = ops[i] == IR_OP_SQRT || ops[i] == IR_OP_LOG || ops[i] == IR_OP_RECIPROCAL;
@@ -846,10 +848,16 @@ static void test_train_grad_activations(void **state)
 		finish(&b, gm->out[0]);
 		char what[64];
 		snprintf(what, sizeof what, "%s%s", ir_op_name(ops[i]), gelu_tanh ? " (tanh)" : "");
-		/* (exp of up to 8 is too steep for the float finite differences) */
-		gradcheck(&b, what, pos                   ? (gc_opts){.xlo = 0.5, .xhi = 4}
-		                    : ops[i] == IR_OP_EXP ? (gc_opts){.xlo = -3, .xhi = 3}
-		                                          : (gc_opts){.xk = X_KINKS, .xlo = -8, .xhi = 8});
+		/* (exp, sinh and cosh of up to 8 are too steep for the float
+		 * finite differences; asin, acos and atanh live in (-1, 1),
+		 * acosh above 1) */
+		bool unit = ops[i] == IR_OP_ASIN || ops[i] == IR_OP_ACOS || ops[i] == IR_OP_ATANH;
+		bool steep = ops[i] == IR_OP_EXP || ops[i] == IR_OP_SINH || ops[i] == IR_OP_COSH;
+		gradcheck(&b, what, pos                     ? (gc_opts){.xlo = 0.5, .xhi = 4}
+		                    : unit                  ? (gc_opts){.xlo = -0.8, .xhi = 0.8}
+		                    : ops[i] == IR_OP_ACOSH ? (gc_opts){.xlo = 1.2, .xhi = 4}
+		                    : steep                 ? (gc_opts){.xlo = -3, .xhi = 3}
+		                                            : (gc_opts){.xk = X_KINKS, .xlo = -8, .xhi = 8});
 	}
 }
 
