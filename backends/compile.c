@@ -242,7 +242,7 @@ static char *header_text(ir_graph *g, const pass_mem_plan *p, const char *name, 
 	 * copies and clears (__aeabi_mem* on ARM EABI). */
 	if (imports) {
 		/* what LLVM may call besides be_libm_name's */
-		static const char *const libm[] = {"sqrtf", "nearbyintf", "roundf", "floorf", "ceilf", "fmodf"};
+		static const char *const libm[] = {"sqrtf", "nearbyintf", "roundf", "floorf", "ceilf"};
 		bool uses_libm = false;
 		char w[128];
 		for (const char *q = imports; *q;) {

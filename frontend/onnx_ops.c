@@ -768,6 +768,17 @@ static int tr_composed(fe_onnx_ctx *c, ir_op op)
 	return emit(c, IR_OP_EQUAL, 2, in, 1, &y) ? 0 : -1;
 }
 
+static int tr_mod(fe_onnx_ctx *c, ir_op op)
+{
+	if (arity(c, 2, 2, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	copy_int(c, n, "fmod", "fmod");
+	return 0;
+}
+
 static int tr_one_hot(fe_onnx_ctx *c, ir_op op)
 {
 	return tr_axis_op(c, op, -1);
@@ -1928,6 +1939,7 @@ static const struct onnx_op {
 	{"CumSum", tr_cumsum, IR_OP_CUMSUM, 11},
 	{"Sin", tr_plain, IR_OP_SIN, 7},
 	{"Cos", tr_plain, IR_OP_COS, 7},
+	{"Mod", tr_mod, IR_OP_MOD, 10},
 	{"Asin", tr_plain, IR_OP_ASIN, 7},
 	{"Acos", tr_plain, IR_OP_ACOS, 7},
 	{"Atan", tr_plain, IR_OP_ATAN, 7},

@@ -147,6 +147,7 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_CUMSUM: return "CumSum";
 	case IR_OP_SIN: return "Sin";
 	case IR_OP_COS: return "Cos";
+	case IR_OP_MOD: *since = 10; return "Mod";
 	case IR_OP_ASIN: return "Asin";
 	case IR_OP_ACOS: return "Acos";
 	case IR_OP_ATAN: return "Atan";

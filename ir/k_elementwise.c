@@ -918,7 +918,7 @@ int ir_eval_clip(const ir_node *n, const ir_tensor *const *in, ir_tensor *const 
 
 /* ------------------------------------------------- binary arithmetic */
 
-typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_POW, BIN_MAX, BIN_MIN } bin_op;
+typedef enum { BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_POW, BIN_MAX, BIN_MIN, BIN_MOD, BIN_FMOD } bin_op;
 
 /* ------------------------------------------- integer add and mul */
 
@@ -1143,6 +1143,19 @@ static int int_binop(const ir_node *n, bin_op op, int64_t a, int64_t b, int64_t 
 	}
 	case BIN_MAX: *r = a > b ? a : b; return 0;
 	case BIN_MIN: *r = a < b ? a : b; return 0;
+	case BIN_MOD:
+	case BIN_FMOD:
+		if (b == 0) {
+			k_error(NULL, n, d, "integer modulo by zero");
+			return -1;
+		}
+		/* C's remainder takes the dividend's sign (fmod=1); Python's,
+		 * the default, the divisor's.  x % -1 is 0 (INT64_MIN % -1 traps
+		 * in C). */
+		*r = b == -1 ? 0 : a % b;
+		if (op == BIN_MOD && *r != 0 && (*r < 0) != (b < 0))
+			*r += b;
+		return 0;
 	}
 	return 0;
 }
@@ -1158,6 +1171,8 @@ static float f32_binop(bin_op op, float a, float b)
 	/* NaN in either operand gives NaN, as numpy's maximum and minimum */
 	case BIN_MAX: return a > b || a != a ? a : b;
 	case BIN_MIN: return a < b || a != a ? a : b;
+	case BIN_MOD: /* floats take fmod=1 only (ir_infer_mod) */
+	case BIN_FMOD: return fmodf(a, b);
 	}
 	return 0;
 }
@@ -1261,6 +1276,28 @@ int ir_infer_div(ir_graph *g, ir_node *n, diag_sink *d)
 int ir_eval_div(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
 {
 	return eval_binary(n, in, out, d, BIN_DIV);
+}
+
+/* ONNX Mod: the remainder with the divisor's sign (fmod=0, integers
+ * only), or the dividend's (fmod=1: C's fmod and %). */
+int ir_infer_mod(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	int64_t fm = ir_attr_int(n, "fmod", 0);
+	if (fm != 0 && fm != 1) {
+		k_error(g, n, d, "fmod must be 0 or 1, not %lld", (long long)fm);
+		return -1;
+	}
+	int rc = infer_binary(g, n, d);
+	if (rc == 0 && n->in[0]->dt == IR_DT_F32 && !fm) {
+		k_error(g, n, d, "a Mod of floats needs fmod=1 (ONNX: the sign-of-divisor form is for integers)");
+		return -1;
+	}
+	return rc;
+}
+
+int ir_eval_mod(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	return eval_binary(n, in, out, d, ir_attr_int(n, "fmod", 0) ? BIN_FMOD : BIN_MOD);
 }
 
 int ir_infer_pow(ir_graph *g, ir_node *n, diag_sink *d)

@@ -154,6 +154,7 @@ unsigned be_libm_needs(const ir_node *n)
 	case IR_OP_ERF: return ERF;
 	case IR_OP_GELU: return ir_gelu_tanh(n) ? TANH : ERF;
 	case IR_OP_POW: return 1u << BE_LIBM_POWF;
+	case IR_OP_MOD: return n->in[0] && n->in[0]->dt == IR_DT_F32 ? 1u << BE_LIBM_FMODF : 0;
 	case IR_OP_SIN: return 1u << BE_LIBM_SINF;
 	case IR_OP_COS: return 1u << BE_LIBM_COSF;
 	case IR_OP_ASIN: return 1u << BE_LIBM_ASINF;
@@ -375,6 +376,7 @@ static int elementwise2(be_fn *f, const ir_node *n, const ir_shape *as, const ir
 	case IR_OP_MUL: v = LLVMBuildFMul(b, va, vb, ""); break;
 	case IR_OP_DIV: v = LLVMBuildFDiv(b, va, vb, ""); break;
 	case IR_OP_POW: v = be_call2(f, BE_LIBM_POWF, va, vb); break;
+	case IR_OP_MOD: v = be_call2(f, BE_LIBM_FMODF, va, vb); break; /* fmod=1 */
 	case IR_OP_MAX:
 	case IR_OP_MIN: { /* NaN in either gives NaN (as ir/k_elementwise.c) */
 		LLVMValueRef pick = LLVMBuildFCmp(b, n->op == IR_OP_MAX ? LLVMRealOGT : LLVMRealOLT, va, vb, "");

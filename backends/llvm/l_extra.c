@@ -272,6 +272,24 @@ static int l_int_binary(be_fn *f, const ir_node *n)
 	case IR_OP_ADD: v = LLVMBuildAdd(b, va, vb, ""); break;
 	case IR_OP_SUB: v = LLVMBuildSub(b, va, vb, ""); break;
 	case IR_OP_MUL: v = LLVMBuildMul(b, va, vb, ""); break;
+	case IR_OP_MOD: {
+		/* As ir/k_elementwise.c: C's remainder (fmod=1), then the
+		 * divisor's sign (fmod=0); x % -1 is 0 (no INT64_MIN trap),
+		 * x % 0 is 0 (the interpreter refuses it). */
+		LLVMValueRef zero = LLVMConstInt(f->i64, 0, 0), one = LLVMConstInt(f->i64, 1, 0);
+		LLVMValueRef m1 = LLVMConstInt(f->i64, (unsigned long long)-1LL, 1);
+		LLVMValueRef is0 = LLVMBuildICmp(b, LLVMIntEQ, vb, zero, "");
+		LLVMValueRef ism1 = LLVMBuildICmp(b, LLVMIntEQ, vb, m1, "");
+		LLVMValueRef safe = LLVMBuildSelect(b, LLVMBuildOr(b, is0, ism1, ""), one, vb, "");
+		v = LLVMBuildSRem(b, va, safe, "");
+		if (!ir_attr_int(n, "fmod", 0)) {
+			LLVMValueRef nz = LLVMBuildICmp(b, LLVMIntNE, v, zero, "");
+			LLVMValueRef sa = LLVMBuildICmp(b, LLVMIntSLT, v, zero, ""), sb = LLVMBuildICmp(b, LLVMIntSLT, vb, zero, "");
+			LLVMValueRef fix = LLVMBuildAnd(b, nz, LLVMBuildXor(b, sa, sb, ""), "");
+			v = LLVMBuildSelect(b, fix, LLVMBuildAdd(b, v, vb, ""), v, "");
+		}
+		break;
+	}
 	default: {
 		/* Truncating division; x / -1 wraps (no INT64_MIN trap), x / 0 is 0. */
 		LLVMValueRef zero = LLVMConstInt(f->i64, 0, 0), one = LLVMConstInt(f->i64, 1, 0);
@@ -498,7 +516,8 @@ be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n)
 	case IR_OP_ADD:
 	case IR_OP_SUB:
 	case IR_OP_MUL:
-	case IR_OP_DIV: return is_int_dt(dt) ? l_int_binary : NULL;
+	case IR_OP_DIV:
+	case IR_OP_MOD: return is_int_dt(dt) ? l_int_binary : NULL;
 	case IR_OP_EQUAL:
 	case IR_OP_GREATER:
 	case IR_OP_LESS:
@@ -539,7 +558,7 @@ static bool static_operand(const ir_node *n, int k)
 static bool data_operand(const ir_node *n, int k)
 {
 	return k == 0 || n->op == IR_OP_CONV_TRANSPOSE || n->op == IR_OP_CLIP || n->op == IR_OP_ADD ||
-	       n->op == IR_OP_SUB || n->op == IR_OP_MUL || n->op == IR_OP_DIV ||
+	       n->op == IR_OP_SUB || n->op == IR_OP_MUL || n->op == IR_OP_DIV || n->op == IR_OP_MOD ||
 	       (n->op == IR_OP_PAD && k == 2) || (n->op == IR_OP_RESIZE && k == 1);
 }
 
@@ -558,6 +577,7 @@ static bool dtype_ok(const ir_node *n, int k, ir_dtype dt)
 	case IR_OP_SUB:
 	case IR_OP_MUL:
 	case IR_OP_DIV: return is_int_dt(dt);
+	case IR_OP_MOD: return is_int_dt(dt) || dt == IR_DT_F32;
 	default: return ir_dtype_size(dt) > 0;
 	}
 }

@@ -772,7 +772,8 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_DIV:
 	case IR_OP_POW:
 	case IR_OP_MAX:
-	case IR_OP_MIN: return be_l_binary;
+	case IR_OP_MIN:
+	case IR_OP_MOD: return be_l_binary;
 	case IR_OP_CONCAT: return be_l_concat;
 	case IR_OP_TRANSPOSE: return be_l_transpose;
 	case IR_OP_SOFTMAX:

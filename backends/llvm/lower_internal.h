@@ -33,7 +33,7 @@ int be_llvm_optimize(LLVMModuleRef mod, LLVMTargetMachineRef tm, const be_target
 #define BE_LIBM_FUNCS(X) \
 	X(EXPF, expf) X(LOGF, logf) X(TANHF, tanhf) X(ERFF, erff) X(POWF, powf) X(SINF, sinf) X(COSF, cosf) \
 	X(ASINF, asinf) X(ACOSF, acosf) X(ATANF, atanf) X(SINHF, sinhf) X(COSHF, coshf) X(ASINHF, asinhf) \
-	X(ACOSHF, acoshf) X(ATANHF, atanhf)
+	X(ACOSHF, acoshf) X(ATANHF, atanhf) X(FMODF, fmodf)
 #define BE_LIBM_ENUM(e, n) BE_LIBM_##e,
 enum { BE_LIBM_FUNCS(BE_LIBM_ENUM) BE_LIBM_N };
 #undef BE_LIBM_ENUM

@@ -330,8 +330,9 @@ for t in x86_64 aarch64 armv7em; do
 	expect embedding-$t 0 "2 inputs \(from the .npy files\)" "max \|error\| [0-9.e-]+" "validate: ok \(float code" \
 		-- "$scratch/emb.onnx" "$scratch/emb_ids.npy" --target $t
 done
-# The inverse and hyperbolic trigonometric ops call libm (newlib on the
-# Cortex-M4, glibc elsewhere): within 1e-4 of the interpreter everywhere.
+# The inverse and hyperbolic trigonometric ops and a float Mod call libm
+# (newlib on the Cortex-M4, glibc elsewhere): within 1e-4 of the
+# interpreter everywhere.
 /usr/bin/python3 - "$scratch" <<'PY' || exit 1
 import sys, numpy as np, onnx
 from onnx import helper, numpy_helper, TensorProto as T
@@ -341,9 +342,11 @@ ops = ["Asin", "Acos", "Atanh", "Atan", "Sinh", "Cosh", "Asinh", "Acosh"]
 nodes = [helper.make_node("Mul", ["x", "four"], ["x4"]), helper.make_node("Abs", ["x4"], ["a4"]),
          helper.make_node("Add", ["a4", "one"], ["x1"])]
 nodes += [helper.make_node(o, ["x" if i < 3 else "x1" if o == "Acosh" else "x4"], ["y" + o]) for i, o in enumerate(ops)]
-nodes.append(helper.make_node("Concat", ["y" + o for o in ops], ["y"], axis=1))
+nodes.append(helper.make_node("Mod", ["x4", "m"], ["yMod"], fmod=1))
+nodes.append(helper.make_node("Concat", ["y" + o for o in ops + ["Mod"]], ["y"], axis=1))
 g = helper.make_graph(nodes, "trig", [helper.make_tensor_value_info("x", T.FLOAT, [1, 16])],
-                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 128])], [c("four", 4.0), c("one", 1.0)])
+                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 144])],
+                      [c("four", 4.0), c("one", 1.0), c("m", -0.7)])
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 7
 onnx.checker.check_model(m); onnx.save(m, d + "/trig.onnx")
 np.save(d + "/trig_x.npy", np.random.default_rng(5).uniform(-0.95, 0.95, (2, 1, 16)).astype(np.float32))
