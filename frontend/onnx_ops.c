@@ -820,22 +820,29 @@ static int tr_transpose(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
-/* Softmax/LogSoftmax.  Before opset 13 the input is coerced to 2-D at
- * `axis` (default 1) and normalised over the flattened trailing dims:
- * flatten(axis) -> op(axis=1) -> reshape(shape(X)).  When X's rank is
- * known and axis is the last dim, that is a plain single-axis op; when
+/* Emit op over one axis of x into y (softmax's and hardmax's forms). */
+typedef int (*axis_fn)(fe_onnx_ctx *c, ir_op op, ir_value *x, int64_t axis, ir_value *y);
+
+static int axis_softmax(fe_onnx_ctx *c, ir_op op, ir_value *x, int64_t axis, ir_value *y)
+{
+	ir_node *n = emit(c, op, 1, &x, 1, &y);
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "axis", axis);
+	return 0;
+}
+
+/* Softmax/LogSoftmax/Hardmax.  Before opset 13 the input is coerced to
+ * 2-D at `axis` (default 1) and normalised over the flattened trailing
+ * dims: flatten(axis) -> op(axis=1) -> reshape(shape(X)).  When X's rank
+ * is known and axis is the last dim, that is a plain single-axis op; when
  * its dims are known (but for the batch) the shape is a constant. */
-static int tr_softmax(fe_onnx_ctx *c, ir_op op)
+static int tr_coerced(fe_onnx_ctx *c, ir_op op, axis_fn fn)
 {
 	if (arity(c, 1, 1, 1, 1))
 		return -1;
-	if (c->opset >= 13) {
-		ir_node *n = emit_same(c, op);
-		if (!n)
-			return -1;
-		ir_node_set_int(c->g, n, "axis", attr_int(c, "axis", -1, NULL));
-		return 0;
-	}
+	if (c->opset >= 13)
+		return fn(c, op, c->in[0], attr_int(c, "axis", -1, NULL), c->out[0]);
 	int64_t axis = attr_int(c, "axis", 1, NULL);
 	ir_value *x = c->in[0];
 	int r = x ? x->shape.rank : -1;
@@ -846,22 +853,16 @@ static int tr_softmax(fe_onnx_ctx *c, ir_op op)
 		}
 		if (axis < 0)
 			axis += r;
-		if (r > 0 && axis == r - 1) {
-			ir_node *n = emit_same(c, op);
-			if (!n)
-				return -1;
-			ir_node_set_int(c->g, n, "axis", -1);
-			return 0;
-		}
+		if (r > 0 && axis == r - 1)
+			return fn(c, op, x, -1, c->out[0]);
 	}
 	ir_value *flat = tmp(c, "flat"), *sm = tmp(c, "2d"), *shp = NULL;
 	ir_node *n = emit(c, IR_OP_FLATTEN, 1, &x, 1, &flat);
 	if (!n)
 		return -1;
 	ir_node_set_int(c->g, n, "axis", axis);
-	if (!(n = emit(c, op, 1, &flat, 1, &sm)))
+	if (fn(c, op, flat, 1, sm))
 		return -1;
-	ir_node_set_int(c->g, n, "axis", 1);
 	/* The shape to restore: a constant when X's dims are known but for a
 	 * symbolic batch (-1 recovers it), else Shape(X) for later folding. */
 	bool const_shape = r > 0;
@@ -886,6 +887,165 @@ static int tr_softmax(fe_onnx_ctx *c, ir_op op)
 	if (!const_shape)
 		ir_node_set_int(c->g, n, "allowzero", 1); /* copy 0 extents as they are */
 	return 0;
+}
+
+static int tr_softmax(fe_onnx_ctx *c, ir_op op)
+{
+	return tr_coerced(c, op, axis_softmax);
+}
+
+/* Hardmax over one axis: 1 at the first maximum, 0 elsewhere, as
+ * m = (x == max(x)), y = m and (cumsum(m) == 1): ops every engine has. */
+static int axis_hardmax(fe_onnx_ctx *c, ir_op op, ir_value *x, int64_t axis, ir_value *y)
+{
+	(void)op;
+	ir_value *mx = tmp(c, "max"), *eq = tmp(c, "is_max"), *m = tmp(c, "is_max_f"), *cs = tmp(c, "count");
+	ir_value *first = tmp(c, "first"), *both = tmp(c, "first_max"), *one = cst_f32(c, "one", 1.0f);
+	ir_value *ax = cst_i64(c, "axes", &axis, 1), *axs = cst(c, "axis", IR_DT_I64, &axis, 1, true);
+	if (!mx || !eq || !m || !cs || !first || !both || !one || !ax || !axs)
+		return -1;
+	ir_node *n = emit(c, IR_OP_REDUCE_MAX, 2, (ir_value *[]){x, ax}, 1, &mx);
+	if (!n)
+		return -1;
+	ir_node_set_int(c->g, n, "keepdims", 1);
+	if (!emit(c, IR_OP_EQUAL, 2, (ir_value *[]){x, mx}, 1, &eq) || !(n = emit(c, IR_OP_CAST, 1, &eq, 1, &m)))
+		return -1;
+	ir_node_set_str(c->g, n, "to", "f32");
+	if (!emit(c, IR_OP_CUMSUM, 2, (ir_value *[]){m, axs}, 1, &cs) ||
+	    !emit(c, IR_OP_EQUAL, 2, (ir_value *[]){cs, one}, 1, &first) ||
+	    !emit(c, IR_OP_AND, 2, (ir_value *[]){eq, first}, 1, &both) || !(n = emit(c, IR_OP_CAST, 1, &both, 1, &y)))
+		return -1;
+	ir_node_set_str(c->g, n, "to", "f32");
+	return 0;
+}
+
+static int tr_hardmax(fe_onnx_ctx *c, ir_op op)
+{
+	return tr_coerced(c, op, axis_hardmax);
+}
+
+/* ThresholdedRelu: x > alpha ? x : 0.  Shrink: x < -lambd ? x + bias :
+ * x > lambd ? x - bias : 0.  Both as comparisons and Where. */
+static int tr_thresholds(fe_onnx_ctx *c, ir_op op)
+{
+	(void)op;
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_value *x = c->in[0], *zero = cst_f32(c, "zero", 0.0f);
+	if (strcmp(nz(c->np->op_type), "ThresholdedRelu") == 0) {
+		ir_value *a = cst_f32(c, "alpha", attr_float(c, "alpha", 1.0f)), *gt = tmp(c, "above");
+		return a && gt && zero && emit(c, IR_OP_GREATER, 2, (ir_value *[]){x, a}, 1, &gt) &&
+		               emit(c, IR_OP_WHERE, 3, (ir_value *[]){gt, x, zero}, 1, c->out)
+		           ? 0
+		           : -1;
+	}
+	float lambd = attr_float(c, "lambd", 0.5f), bias = attr_float(c, "bias", 0.0f);
+	ir_value *lo = cst_f32(c, "neg_lambd", -lambd), *hi = cst_f32(c, "lambd", lambd), *b = cst_f32(c, "bias", bias);
+	ir_value *lt = tmp(c, "below"), *gt = tmp(c, "above"), *pl = tmp(c, "plus"), *mi = tmp(c, "minus"),
+		 *in = tmp(c, "upper");
+	return lo && hi && b && lt && gt && pl && mi && in && zero &&
+	               emit(c, IR_OP_LESS, 2, (ir_value *[]){x, lo}, 1, &lt) &&
+	               emit(c, IR_OP_GREATER, 2, (ir_value *[]){x, hi}, 1, &gt) &&
+	               emit(c, IR_OP_ADD, 2, (ir_value *[]){x, b}, 1, &pl) &&
+	               emit(c, IR_OP_SUB, 2, (ir_value *[]){x, b}, 1, &mi) &&
+	               emit(c, IR_OP_WHERE, 3, (ir_value *[]){gt, mi, zero}, 1, &in) &&
+	               emit(c, IR_OP_WHERE, 3, (ir_value *[]){lt, pl, in}, 1, c->out)
+	           ? 0
+	           : -1;
+}
+
+/* Size: the product of Shape(x), an int64 scalar (folded when x's shape
+ * is static). */
+static int tr_size(fe_onnx_ctx *c, ir_op op)
+{
+	(void)op;
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	ir_value *shp = tmp(c, "shape");
+	ir_node *n;
+	if (!shp || !emit(c, IR_OP_SHAPE, 1, c->in, 1, &shp) || !(n = emit(c, IR_OP_REDUCE_PROD, 1, &shp, 1, c->out)))
+		return -1;
+	ir_node_set_int(c->g, n, "keepdims", 0);
+	return 0;
+}
+
+/* MeanVarianceNormalization over `axes` (default 0, 2, 3), as ONNX's
+ * function body: (x - E[x]) / (sqrt(E[x^2] - E[x]^2) + 1e-9). */
+static int tr_mvn(fe_onnx_ctx *c, ir_op op)
+{
+	(void)op;
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	static const int64_t dflt[3] = {0, 2, 3};
+	const int64_t *axes;
+	int na = attr_ints(c, "axes", &axes);
+	if (na < 0)
+		axes = dflt, na = 3;
+	ir_value *x = c->in[0], *ax = cst_i64(c, "axes", axes, na), *eps = cst_f32(c, "eps", 1e-9f);
+	ir_value *m = tmp(c, "mean"), *sq = tmp(c, "sq"), *msq = tmp(c, "mean_sq"), *m2 = tmp(c, "mean2"),
+		 *var = tmp(c, "var"), *sd = tmp(c, "std"), *den = tmp(c, "den"), *dev = tmp(c, "dev");
+	if (!ax || !eps || !m || !sq || !msq || !m2 || !var || !sd || !den || !dev)
+		return -1;
+	ir_node *r1 = emit(c, IR_OP_REDUCE_MEAN, 2, (ir_value *[]){x, ax}, 1, &m);
+	ir_node *r2 = r1 && emit(c, IR_OP_MUL, 2, (ir_value *[]){x, x}, 1, &sq)
+	                      ? emit(c, IR_OP_REDUCE_MEAN, 2, (ir_value *[]){sq, ax}, 1, &msq)
+	                      : NULL;
+	if (!r2)
+		return -1;
+	ir_node_set_int(c->g, r1, "keepdims", 1);
+	ir_node_set_int(c->g, r2, "keepdims", 1);
+	return emit(c, IR_OP_MUL, 2, (ir_value *[]){m, m}, 1, &m2) &&
+	               emit(c, IR_OP_SUB, 2, (ir_value *[]){msq, m2}, 1, &var) &&
+	               emit(c, IR_OP_SQRT, 1, &var, 1, &sd) &&
+	               emit(c, IR_OP_ADD, 2, (ir_value *[]){sd, eps}, 1, &den) &&
+	               emit(c, IR_OP_SUB, 2, (ir_value *[]){x, m}, 1, &dev) &&
+	               emit(c, IR_OP_DIV, 2, (ir_value *[]){dev, den}, 1, c->out)
+	           ? 0
+	           : -1;
+}
+
+/* LRN: y = x / (bias + alpha / size * sum of x^2 over the `size` channels
+ * around c)^beta.  The window sum is an average pool with count_include_pad
+ * over [N, 1, C, rest] (x^2 unsqueezed at 1 and its trailing dims flattened,
+ * so any rank works), kernel (size, 1), pads floor((size-1)/2) before and
+ * ceil((size-1)/2) after; then reshaped back to Shape(x). */
+static int tr_lrn(fe_onnx_ctx *c, ir_op op)
+{
+	(void)op;
+	if (arity(c, 1, 1, 1, 1))
+		return -1;
+	bool has;
+	int64_t size = attr_int(c, "size", 0, &has);
+	if (!has || size < 1) {
+		diag_error(c->d, c->loc, has ? "size must be at least 1, not %lld" : "missing required attribute 'size'",
+		           (long long)size);
+		return -1;
+	}
+	float alpha = attr_float(c, "alpha", 1e-4f), beta = attr_float(c, "beta", 0.75f), bias = attr_float(c, "bias", 1.0f);
+	int64_t one = 1, dims4[4] = {0, 0, 0, -1}, kern[2] = {size, 1};
+	int64_t pads[4] = {(size - 1) / 2, 0, size - 1 - (size - 1) / 2, 0};
+	ir_value *x = c->in[0], *ax = cst_i64(c, "axes", &one, 1), *d4 = cst_i64(c, "shape4", dims4, 4);
+	ir_value *ca = cst_f32(c, "alpha", alpha), *cb = cst_f32(c, "beta", beta), *cbias = cst_f32(c, "bias", bias);
+	ir_value *sq = tmp(c, "sq"), *u = tmp(c, "sq5"), *f4 = tmp(c, "sq4"), *avg = tmp(c, "avg4"), *shp = tmp(c, "shape"),
+		 *av = tmp(c, "avg"), *sc = tmp(c, "scaled"), *t = tmp(c, "base"), *p = tmp(c, "den");
+	if (!ax || !d4 || !ca || !cb || !cbias || !sq || !u || !f4 || !avg || !shp || !av || !sc || !t || !p)
+		return -1;
+	ir_node *pool;
+	if (!emit(c, IR_OP_MUL, 2, (ir_value *[]){x, x}, 1, &sq) ||
+	    !emit(c, IR_OP_UNSQUEEZE, 2, (ir_value *[]){sq, ax}, 1, &u) ||
+	    !emit(c, IR_OP_RESHAPE, 2, (ir_value *[]){u, d4}, 1, &f4) ||
+	    !(pool = emit(c, IR_OP_AVG_POOL, 1, &f4, 1, &avg)))
+		return -1;
+	ir_node_set_ints(c->g, pool, "kernel", kern, 2);
+	ir_node_set_ints(c->g, pool, "pads", pads, 4);
+	ir_node_set_int(c->g, pool, "count_include_pad", 1);
+	return emit(c, IR_OP_SHAPE, 1, &x, 1, &shp) && emit(c, IR_OP_RESHAPE, 2, (ir_value *[]){avg, shp}, 1, &av) &&
+	               emit(c, IR_OP_MUL, 2, (ir_value *[]){av, ca}, 1, &sc) &&
+	               emit(c, IR_OP_ADD, 2, (ir_value *[]){sc, cbias}, 1, &t) &&
+	               emit(c, IR_OP_POW, 2, (ir_value *[]){t, cb}, 1, &p) &&
+	               emit(c, IR_OP_DIV, 2, (ir_value *[]){x, p}, 1, c->out)
+	           ? 0
+	           : -1;
 }
 
 static int tr_pad(fe_onnx_ctx *c, ir_op op)
@@ -1940,6 +2100,12 @@ static const struct onnx_op {
 	{"Sin", tr_plain, IR_OP_SIN, 7},
 	{"Cos", tr_plain, IR_OP_COS, 7},
 	{"Mod", tr_mod, IR_OP_MOD, 10},
+	{"Hardmax", tr_hardmax, IR_OP_REDUCE_MAX, 1},
+	{"ThresholdedRelu", tr_thresholds, IR_OP_WHERE, 10},
+	{"Shrink", tr_thresholds, IR_OP_WHERE, 9},
+	{"Size", tr_size, IR_OP_REDUCE_PROD, 1},
+	{"MeanVarianceNormalization", tr_mvn, IR_OP_REDUCE_MEAN, 9},
+	{"LRN", tr_lrn, IR_OP_AVG_POOL, 1},
 	{"Asin", tr_plain, IR_OP_ASIN, 7},
 	{"Acos", tr_plain, IR_OP_ACOS, 7},
 	{"Atan", tr_plain, IR_OP_ATAN, 7},

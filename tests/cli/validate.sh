@@ -355,6 +355,39 @@ for t in x86_64 aarch64 armv7em; do
 	expect trig-$t 0 "2 inputs \(from the .npy files\)" "validate: ok \(float code" \
 		-- "$scratch/trig.onnx" "$scratch/trig_x.npy" --target $t
 done
+# Ops the importer composes of others (LRN as an average pool over
+# channels, MeanVarianceNormalization, Shrink, ThresholdedRelu, Hardmax)
+# in a CNN, opset 12: float code on the three targets, and -a 8 around
+# them on the M4.
+/usr/bin/python3 - "$scratch" <<'PY' || exit 1
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+d, r = sys.argv[1], np.random.default_rng(2)
+f = lambda n, *s: numpy_helper.from_array(r.normal(0, 0.4, s).astype(np.float32), n)
+nodes = [helper.make_node("Conv", ["x", "w1", "b1"], ["c1"], kernel_shape=[3, 3], pads=[1, 1, 1, 1]),
+         helper.make_node("Relu", ["c1"], ["r1"]),
+         helper.make_node("LRN", ["r1"], ["l1"], size=5, alpha=1e-3, beta=0.75, bias=2.0),
+         helper.make_node("MaxPool", ["l1"], ["p1"], kernel_shape=[2, 2], strides=[2, 2]),
+         helper.make_node("MeanVarianceNormalization", ["p1"], ["n1"]),
+         helper.make_node("Shrink", ["n1"], ["s1"], lambd=0.3, bias=0.1),
+         helper.make_node("ThresholdedRelu", ["s1"], ["t1"], alpha=0.05),
+         helper.make_node("Flatten", ["t1"], ["fl"]),
+         helper.make_node("Gemm", ["fl", "w2", "b2"], ["g"], transB=1),
+         helper.make_node("Hardmax", ["g"], ["h"], axis=1),
+         helper.make_node("Add", ["g", "h"], ["y"])]
+g = helper.make_graph(nodes, "composed", [helper.make_tensor_value_info("x", T.FLOAT, [1, 3, 8, 8])],
+                      [helper.make_tensor_value_info("y", T.FLOAT, [1, 5])],
+                      [f("w1", 8, 3, 3, 3), f("b1", 8), f("w2", 5, 128), f("b2", 5)])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 12)]); m.ir_version = 7
+onnx.checker.check_model(m); onnx.save(m, d + "/composed.onnx")
+np.save(d + "/composed_x.npy", r.normal(0, 1, (3, 1, 3, 8, 8)).astype(np.float32))
+PY
+for t in x86_64 aarch64 armv7em; do
+	expect composed-$t 0 "3 inputs \(from the .npy files\)" "validate: ok \(float code" \
+		-- "$scratch/composed.onnx" "$scratch/composed_x.npy" --target $t
+done
+expect composed-m4-a8 0 "3 inputs \(from the .npy files\)" "max \|error\| 0, bit-exact on 3/3" \
+	-- "$scratch/composed.onnx" "$scratch/composed_x.npy" --target armv7em -a 8 --calib-data "$scratch/composed_x.npy"
 # Clear errors.
 QGTC_ENV=PATH=/nonexistent expect no-tools 1 "validate for thumbv7em-[a-z-]*eabihf needs arm-none-eabi-gcc and qemu-system-arm on PATH" \
 	-- "$model" --target armv7em
