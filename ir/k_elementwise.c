@@ -343,10 +343,33 @@ static const int64_t *lut_get(const ir_graph *g, const ir_node *n, const char *x
 	return lut;
 }
 
+/* Neg, Abs and Sign of plain integers (no quantization: a quantized
+ * input takes a lut), wrapping as the element type does: -INT64_MIN and
+ * |INT64_MIN| are INT64_MIN, as in numpy. */
+static bool int_unary(const ir_node *n, const ir_value *x)
+{
+	return (n->op == IR_OP_NEG || n->op == IR_OP_ABS || n->op == IR_OP_SIGN) && is_int_dtype(x->dt) && !x->quant &&
+	       !ir_node_attr(n, "lut");
+}
+
+static int64_t int_unary_apply(ir_op op, int64_t v)
+{
+	switch (op) {
+	case IR_OP_NEG: return (int64_t)(0 - (uint64_t)v);
+	case IR_OP_ABS: return v < 0 ? (int64_t)(0 - (uint64_t)v) : v;
+	default: return (v > 0) - (v < 0);
+	}
+}
+
 /* Infer for an activation that is a float op, or a table lookup when it
- * carries a lut (an integer input without one stays unsupported). */
+ * carries a lut (an integer input without one stays unsupported, but for
+ * int_unary's). */
 static int infer_act(ir_graph *g, ir_node *n, diag_sink *d)
 {
+	if (n->in[0] && n->in[0]->dt != IR_DT_UNDEF && int_unary(n, n->in[0])) {
+		k_set_out(n, 0, n->in[0]->dt, &n->in[0]->shape);
+		return 0;
+	}
 	if (!ir_node_attr(n, "lut"))
 		return infer_f32_unary(g, n, d);
 	if (!k_need_in(g, n, 0, d))
@@ -363,6 +386,16 @@ static int infer_act(ir_graph *g, ir_node *n, diag_sink *d)
 static int eval_act(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out,
                     diag_sink *d, unary_fn f, float a, float b)
 {
+	if (in[0] && int_unary(n, n->in[0])) {
+		const ir_tensor *x = in[0], *y = out[0];
+		if (y->dt != x->dt || numel(x) < 0 || numel(x) != numel(y)) {
+			k_error(NULL, n, d, "input does not match the output");
+			return -1;
+		}
+		for (int64_t i = 0; i < numel(x); i++)
+			st_int(y->dt, y->data, i, int_unary_apply(n->op, ld_int(x->dt, x->data, i)));
+		return 0;
+	}
 	if (!ir_node_attr(n, "lut"))
 		return eval_f32_unary(n, in, out, d, f, a, b);
 	const ir_tensor *x = in[0], *y = out[0];

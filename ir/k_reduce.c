@@ -974,9 +974,14 @@ int ir_eval_arg_min(const ir_node *n, const ir_tensor *const *in, ir_tensor *con
 
 /* ---------------------------------------------------------------- cumsum */
 
-/* Running sums of f32 x along the axis (a constant scalar operand), in
- * f32, in order: exclusive leaves the element itself out, reverse runs
- * from the end. */
+/* Running sums of x along the axis (a constant scalar operand), in x's
+ * type (f32, or i32/i64 wrapping as torch's int cumsum does), in order:
+ * exclusive leaves the element itself out, reverse runs from the end. */
+static bool cumsum_dt_ok(ir_dtype dt)
+{
+	return dt == IR_DT_F32 || dt == IR_DT_I32 || dt == IR_DT_I64;
+}
+
 int ir_infer_cumsum(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!k_need_in(g, n, 0, d) || !k_need_in(g, n, 1, d))
@@ -984,11 +989,11 @@ int ir_infer_cumsum(ir_graph *g, ir_node *n, diag_sink *d)
 	const ir_value *x = n->in[0], *av = n->in[1];
 	if (x->dt == IR_DT_UNDEF)
 		return k_defer(n);
-	if (x->dt != IR_DT_F32) {
-		k_error(g, n, d, "dtype %s is not supported (f32)", ir_dtype_name(x->dt));
+	if (!cumsum_dt_ok(x->dt)) {
+		k_error(g, n, d, "dtype %s is not supported (f32, i32, i64)", ir_dtype_name(x->dt));
 		return -1;
 	}
-	n->out[0]->dt = IR_DT_F32;
+	n->out[0]->dt = x->dt;
 	if (x->shape.rank < 0 || !ir_value_is_const(av))
 		return k_defer(n);
 	int64_t a;
@@ -996,7 +1001,7 @@ int ir_infer_cumsum(ir_graph *g, ir_node *n, diag_sink *d)
 		k_error(g, n, d, "axis '%s' must be one integer within rank %d", av->name, x->shape.rank);
 		return -1;
 	}
-	k_set_out(n, 0, IR_DT_F32, &x->shape);
+	k_set_out(n, 0, x->dt, &x->shape);
 	return 0;
 }
 
@@ -1004,7 +1009,7 @@ int ir_eval_cumsum(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 {
 	const ir_tensor *x = in[0], *at = in[1];
 	ir_tensor *y = out[0];
-	if (!x || !at || x->dt != IR_DT_F32 || numel(at) != 1) {
+	if (!x || !at || !cumsum_dt_ok(x->dt) || y->dt != x->dt || numel(at) != 1) {
 		k_error(NULL, n, d, "operand does not match the inferred output");
 		return -1;
 	}
@@ -1016,6 +1021,25 @@ int ir_eval_cumsum(const ir_node *n, const ir_tensor *const *in, ir_tensor *cons
 	}
 	int64_t outer = prod(&x->shape, 0, ax), len = x->shape.d[ax], inner = prod(&x->shape, ax + 1, r);
 	bool excl = ir_attr_int(n, "exclusive", 0) != 0, rev = ir_attr_int(n, "reverse", 0) != 0;
+	if (x->dt != IR_DT_F32) {
+		bool i64 = x->dt == IR_DT_I64;
+		for (int64_t o = 0; o < outer; o++)
+			for (int64_t i = 0; i < inner; i++) {
+				uint64_t s = 0;
+				for (int64_t jj = 0; jj < len; jj++) {
+					int64_t j = rev ? len - 1 - jj : jj, k = (o * len + j) * inner + i;
+					uint64_t v = i64 ? (uint64_t)((const int64_t *)x->data)[k]
+					                 : (uint64_t)(int64_t)((const int32_t *)x->data)[k];
+					uint64_t out_v = excl ? s : s + v;
+					s += v;
+					if (i64)
+						((int64_t *)y->data)[k] = (int64_t)out_v;
+					else
+						((int32_t *)y->data)[k] = (int32_t)(uint32_t)out_v;
+				}
+			}
+		return 0;
+	}
 	const float *xp = x->data;
 	float *yp = y->data;
 	for (int64_t o = 0; o < outer; o++)

@@ -308,6 +308,31 @@ static int l_int_binary(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* Neg, Abs, Sign of plain integers (ir/k_elementwise.c int_unary),
+ * wrapping in the element type. */
+static int l_int_unary(be_fn *f, const ir_node *n)
+{
+	ir_dtype dt = n->out[0]->dt;
+	LLVMTypeRef ty = be_dt_type(f, dt);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	LLVMBuilderRef b = f->b;
+	be_loop l;
+	LLVMValueRef i = be_loop_begin(f, &l, ir_shape_numel(&n->out[0]->shape));
+	LLVMValueRef v = widen(f, dt, be_ld_t(f, ty, x, i)), zero = LLVMConstInt(f->i64, 0, 0), r;
+	LLVMValueRef neg = LLVMBuildSub(b, zero, v, ""), lt = LLVMBuildICmp(b, LLVMIntSLT, v, zero, "");
+	switch (n->op) {
+	case IR_OP_NEG: r = neg; break;
+	case IR_OP_ABS: r = LLVMBuildSelect(b, lt, neg, v, ""); break;
+	default:
+		r = LLVMBuildSub(b, LLVMBuildZExt(b, LLVMBuildICmp(b, LLVMIntSGT, v, zero, ""), f->i64, ""),
+		                 LLVMBuildZExt(b, lt, f->i64, ""), "");
+		break;
+	}
+	be_st_t(f, ty, y, i, narrow(f, dt, r));
+	be_loop_end(f, &l);
+	return 0;
+}
+
 /* ------------------------------------------- comparisons, logic, where */
 
 /* equal ... less_equal, and/or/xor/not (ir/k_elementwise.c): bytes of 0
@@ -518,6 +543,9 @@ be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n)
 	case IR_OP_MUL:
 	case IR_OP_DIV:
 	case IR_OP_MOD: return is_int_dt(dt) ? l_int_binary : NULL;
+	case IR_OP_NEG:
+	case IR_OP_ABS:
+	case IR_OP_SIGN: return is_int_dt(dt) ? l_int_unary : NULL;
 	case IR_OP_EQUAL:
 	case IR_OP_GREATER:
 	case IR_OP_LESS:

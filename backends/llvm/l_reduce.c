@@ -375,19 +375,22 @@ int be_l_cumsum(be_fn *f, const ir_node *n)
 	bool excl = ir_attr_int(n, "exclusive", 0) != 0, rev = ir_attr_int(n, "reverse", 0) != 0;
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	LLVMBuilderRef b = f->b;
-	LLVMValueRef acc = be_slot(f);
+	/* f32, or i32/i64 adding in their own width (wrapping) */
+	bool fl = n->in[0]->dt == IR_DT_F32;
+	LLVMTypeRef ty = be_dt_type(f, n->in[0]->dt);
+	LLVMValueRef acc = be_entry_alloca(f, ty, "csum");
 	be_nest on;
 	LLVMValueRef oi[2];
 	int64_t len, inner;
 	LLVMValueRef base = slices_begin(f, &on, xs, ax, oi, &len, &inner);
-	LLVMBuildStore(b, be_cf(f, 0), acc);
+	LLVMBuildStore(b, LLVMConstNull(ty), acc);
 	be_loop l;
 	LLVMValueRef jj = be_loop_begin(f, &l, len);
 	LLVMValueRef j = rev ? LLVMBuildSub(b, be_ci(f, len - 1), jj, "") : jj;
 	LLVMValueRef k = be_add(f, base, be_mul(f, j, inner));
-	LLVMValueRef v = be_ld(f, x, k), s = LLVMBuildLoad2(b, f->f32, acc, "");
-	LLVMValueRef ns = LLVMBuildFAdd(b, s, v, "");
-	be_st(f, y, k, excl ? s : ns);
+	LLVMValueRef v = be_ld_t(f, ty, x, k), s = LLVMBuildLoad2(b, ty, acc, "");
+	LLVMValueRef ns = fl ? LLVMBuildFAdd(b, s, v, "") : LLVMBuildAdd(b, s, v, "");
+	be_st_t(f, ty, y, k, excl ? s : ns);
 	LLVMBuildStore(b, ns, acc);
 	be_loop_end(f, &l);
 	be_nest_end(f, &on);

@@ -844,6 +844,8 @@ static bool table_dtype_ok(const ir_node *n, int k, ir_dtype dt)
 	if ((n->op == IR_OP_REDUCE_SUM || n->op == IR_OP_REDUCE_MAX || n->op == IR_OP_REDUCE_MIN ||
 	     n->op == IR_OP_REDUCE_PROD) && k == 0 && (dt == IR_DT_I64 || dt == IR_DT_I32))
 		return true; /* integer sums, maxima, minima and products (l_reduce.c reduce_int) */
+	if (n->op == IR_OP_CUMSUM && k == 0 && (dt == IR_DT_I64 || dt == IR_DT_I32))
+		return true; /* running sums in the element type */
 	if ((n->op == IR_OP_GATHER || n->op == IR_OP_GATHER_ELEMENTS || n->op == IR_OP_SCATTER_ELEMENTS) && k == 1)
 		return dt == IR_DT_I64 || dt == IR_DT_I32; /* the indices, constant or not */
 	return dt == IR_DT_F32 || (moves_only(n->op) && dt == n->in[0]->dt);
