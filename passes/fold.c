@@ -6,8 +6,9 @@
  * dequantize is left to fold-qdq, and so are nodes whose output would be
  * many times their inputs' size and over 64 MiB (too_big).  A prelu of
  * one slope becomes a leaky_relu (prelu_to_leaky), GELU as PyTorch
- * exports it, a chain of elementwise nodes, one gelu (gelu_fuse), and
- * LayerNorm's formula one layer_norm (ln_fuse).
+ * exports it, a chain of elementwise nodes, one gelu (gelu_fuse),
+ * LayerNorm's formula one layer_norm (ln_fuse), and log(sigmoid(x)) the
+ * form that does not underflow (logsig_fuse).
  * Folded nodes are marked dead; run dce afterwards to drop them. */
 #include <math.h>
 #include <string.h>
@@ -79,6 +80,33 @@ static void prelu_to_leaky(ir_graph *g, ir_node *n)
 	n->in[1] = NULL;
 	n->nin = 1;
 	ir_node_set_float(g, n, "alpha", v[0]);
+}
+
+/* log(sigmoid(x)), what PyTorch exports for nn.LogSigmoid, is -inf once
+ * sigmoid underflows: from x = -88 where exp flushes to 0 (the inline exp
+ * of SIMD targets), -104 with denormals, against the true value x.  It is
+ * x - softplus(x), softplus(x) = log(1 + exp(x)) computed so that exp
+ * never overflows (ir/k_elementwise.c softplus_f): exact to rounding for
+ * x below 0, and 0 instead of -exp(-x) (under 4e-8 past x = 17, where
+ * log(sigmoid) gives 0 too) above.  The sigmoid becomes the softplus and
+ * the log the difference; the sigmoid's output must have no other
+ * reader. */
+static void logsig_fuse(ir_graph *g, ir_node *n)
+{
+	ir_node *p = n->op == IR_OP_LOG && n->nin == 1 && n->in[0] ? n->in[0]->producer : NULL;
+	if (!p || p->op != IR_OP_SIGMOID || p->nin != 1 || !p->in[0] || p->in[0]->dt != IR_DT_F32 ||
+	    n->in[0]->dt != IR_DT_F32 || ir_value_use_count(g, n->in[0]) != 1 || ir_node_attr(p, "lut") ||
+	    ir_node_attr(n, "lut") || p->nout != 1 || n->nout != 1)
+		return;
+	ir_value **in = ir_arena_alloc(g->arena, 2 * sizeof *in);
+	if (!in)
+		return; /* stays as it was */
+	in[0] = p->in[0];
+	in[1] = n->in[0];
+	p->op = IR_OP_SOFTPLUS;
+	n->op = IR_OP_SUB;
+	n->in = in;
+	n->nin = 2;
 }
 
 /* ------------------------------------------------------- GELU fusion */
@@ -503,6 +531,9 @@ int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 	for (int i = 0; i < g->nnodes; i++)
 		if (!g->nodes[i]->dead)
 			ln_fuse(g, g->nodes[i]);
+	for (int i = 0; i < g->nnodes; i++)
+		if (!g->nodes[i]->dead)
+			logsig_fuse(g, g->nodes[i]);
 	ir_graph_compact(g);
 	return 0;
 }
