@@ -261,8 +261,12 @@ int drv_run(const drv_options *o, diag_sink *d)
 	if (bad)
 		goto out;
 
-	/* (a) non-f32 inputs are shape-like operands: make them constants. */
-	for (int k = 0; k < ri.n; k++)
+	/* (a) non-f32 inputs are shape-like operands: make them constants.
+	 * The native engine binds them only where (d) finds no other way to
+	 * the shapes, so that integer data (token ids, masks) reaches its
+	 * compiled code instead of folding away before it. */
+	bool lazy_ints = o->engine == DRV_ENGINE_NATIVE;
+	for (int k = 0; k < ri.n && !lazy_ints; k++)
 		if (ri.val[k]->dt != IR_DT_F32 && bind(g, &ri, k, d))
 			goto out;
 	/* (b) a symbolic batch dimension takes its size from the inputs. */
@@ -297,6 +301,12 @@ int drv_run(const drv_options *o, diag_sink *d)
 		if (!shapes_unknown(g))
 			break;
 		int b = bind_shape_operands(g, &ri, d);
+		for (int k = 0; b == 0 && lazy_ints && k < ri.n; k++)
+			if (ri.val[k]->dt != IR_DT_F32 && ri.val[k]->kind == IR_VAL_INPUT) {
+				if (bind(g, &ri, k, d))
+					goto out;
+				b = 1; /* (a) after all, for shapes seen through integer data */
+			}
 		if (b < 0)
 			goto out;
 		if (b == 0)

@@ -272,6 +272,23 @@ static int l_int_binary(be_fn *f, const ir_node *n)
 	case IR_OP_ADD: v = LLVMBuildAdd(b, va, vb, ""); break;
 	case IR_OP_SUB: v = LLVMBuildSub(b, va, vb, ""); break;
 	case IR_OP_MUL: v = LLVMBuildMul(b, va, vb, ""); break;
+	case IR_OP_MAX: v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSGT, va, vb, ""), va, vb, ""); break;
+	case IR_OP_MIN: v = LLVMBuildSelect(b, LLVMBuildICmp(b, LLVMIntSLT, va, vb, ""), va, vb, ""); break;
+	case IR_OP_POW: {
+		/* As ir/k_elementwise.c: square and multiply over the exponent's
+		 * 64 bits, wrapping; a negative exponent (which the interpreter
+		 * refuses) gives 0 */
+		LLVMValueRef p = LLVMConstInt(f->i64, 1, 0), base = va, e = vb;
+		for (int bit = 0; bit < 64; bit++) {
+			LLVMValueRef odd = LLVMBuildTrunc(b, e, f->i1, "");
+			p = LLVMBuildSelect(b, odd, LLVMBuildMul(b, p, base, ""), p, "");
+			base = LLVMBuildMul(b, base, base, "");
+			e = LLVMBuildLShr(b, e, LLVMConstInt(f->i64, 1, 0), "");
+		}
+		LLVMValueRef neg = LLVMBuildICmp(b, LLVMIntSLT, vb, LLVMConstInt(f->i64, 0, 0), "");
+		v = LLVMBuildSelect(b, neg, LLVMConstInt(f->i64, 0, 0), p, "");
+		break;
+	}
 	case IR_OP_MOD: {
 		/* As ir/k_elementwise.c: C's remainder (fmod=1), then the
 		 * divisor's sign (fmod=0); x % -1 is 0 (no INT64_MIN trap),
@@ -542,7 +559,11 @@ be_lower_hook be_lower_extra(const ir_graph *g, const ir_node *n)
 	case IR_OP_SUB:
 	case IR_OP_MUL:
 	case IR_OP_DIV:
-	case IR_OP_MOD: return is_int_dt(dt) ? l_int_binary : NULL;
+	case IR_OP_MOD:
+	case IR_OP_MAX:
+	case IR_OP_MIN: return is_int_dt(dt) ? l_int_binary : NULL;
+	case IR_OP_POW: /* integer base and exponent of one type */
+		return is_int_dt(dt) && n->in[1] && n->in[1]->dt == dt ? l_int_binary : NULL;
 	case IR_OP_NEG:
 	case IR_OP_ABS:
 	case IR_OP_SIGN: return is_int_dt(dt) ? l_int_unary : NULL;
@@ -587,6 +608,7 @@ static bool data_operand(const ir_node *n, int k)
 {
 	return k == 0 || n->op == IR_OP_CONV_TRANSPOSE || n->op == IR_OP_CLIP || n->op == IR_OP_ADD ||
 	       n->op == IR_OP_SUB || n->op == IR_OP_MUL || n->op == IR_OP_DIV || n->op == IR_OP_MOD ||
+	       n->op == IR_OP_MAX || n->op == IR_OP_MIN || n->op == IR_OP_POW ||
 	       (n->op == IR_OP_PAD && k == 2) || (n->op == IR_OP_RESIZE && k == 1);
 }
 
@@ -606,6 +628,9 @@ static bool dtype_ok(const ir_node *n, int k, ir_dtype dt)
 	case IR_OP_MUL:
 	case IR_OP_DIV: return is_int_dt(dt);
 	case IR_OP_MOD: return is_int_dt(dt) || dt == IR_DT_F32;
+	case IR_OP_MAX:
+	case IR_OP_MIN:
+	case IR_OP_POW: return is_int_dt(dt);
 	default: return ir_dtype_size(dt) > 0;
 	}
 }
