@@ -779,6 +779,27 @@ static int tr_mod(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+/* GatherND: batch_dims from opset 12; ScatterND: reduction from 16. */
+static int tr_nd(fe_onnx_ctx *c, ir_op op)
+{
+	const ir_op_info *oi = &ir_op_table[op];
+	if (arity(c, oi->min_in, oi->max_in, 1, 1))
+		return -1;
+	ir_node *n = emit_same(c, op);
+	if (!n)
+		return -1;
+	if (op == IR_OP_GATHER_ND) {
+		copy_int(c, n, "batch_dims", "batch_dims");
+		return 0;
+	}
+	const char *red = attr_str(c, "reduction", "none");
+	if (!red)
+		return -1;
+	if (strcmp(red, "none") != 0)
+		ir_node_set_str(c->g, n, "reduction", red);
+	return 0;
+}
+
 static int tr_one_hot(fe_onnx_ctx *c, ir_op op)
 {
 	return tr_axis_op(c, op, -1);
@@ -2121,6 +2142,8 @@ static const struct onnx_op {
 	{"TopK", tr_topk, IR_OP_TOPK, 1},
 	{"GatherElements", tr_gather, IR_OP_GATHER_ELEMENTS, 11},
 	{"ScatterElements", tr_scatter, IR_OP_SCATTER_ELEMENTS, 11},
+	{"GatherND", tr_nd, IR_OP_GATHER_ND, 11},
+	{"ScatterND", tr_nd, IR_OP_SCATTER_ND, 11},
 	{"Trilu", tr_trilu, IR_OP_TRILU, 14},
 	{"OneHot", tr_one_hot, IR_OP_ONE_HOT, 9},
 	{"IsNaN", tr_composed, IR_OP_EQUAL, 9},

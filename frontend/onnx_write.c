@@ -132,6 +132,8 @@ static const char *onnx_op(ir_op op, int *since)
 	case IR_OP_ONE_HOT: *since = 11; return "OneHot";
 	case IR_OP_GATHER_ELEMENTS: *since = 11; return "GatherElements";
 	case IR_OP_SCATTER_ELEMENTS: *since = 11; return "ScatterElements";
+	case IR_OP_GATHER_ND: *since = 11; return "GatherND";
+	case IR_OP_SCATTER_ND: *since = 11; return "ScatterND";
 	case IR_OP_EQUAL: return "Equal";
 	case IR_OP_GREATER: return "Greater";
 	case IR_OP_LESS: return "Less";
@@ -201,8 +203,10 @@ static const char *onnx_attr(ir_op op, const char *name, int *since)
 	else if (op == IR_OP_RESIZE && (strcmp(name, "antialias") == 0 || strcmp(name, "axes") == 0 ||
 	                               strcmp(name, "keep_aspect_ratio_policy") == 0))
 		*since = 18;
-	else if (op == IR_OP_SCATTER_ELEMENTS && strcmp(name, "reduction") == 0)
+	else if ((op == IR_OP_SCATTER_ELEMENTS || op == IR_OP_SCATTER_ND) && strcmp(name, "reduction") == 0)
 		*since = 18; /* add and mul from 16, max and min from 18 */
+	else if (op == IR_OP_GATHER_ND && strcmp(name, "batch_dims") == 0)
+		*since = 12;
 	else if (op == IR_OP_CAST && strcmp(name, "saturate") == 0)
 		*since = 19;
 	else if ((op == IR_OP_QUANTIZE || op == IR_OP_DEQUANTIZE) && strcmp(name, "block_size") == 0)

@@ -945,6 +945,215 @@ int ir_eval_scatter_elements(const ir_node *n, const ir_tensor *const *in, ir_te
 	return 0;
 }
 
+/* gather_nd(data, indices) and scatter_nd(data, indices, updates):
+ * ONNX's GatherND and ScatterND (torch's advanced indexing and index_put,
+ * slice assignment x[:, 0] = v).  The last axis of indices holds k
+ * coordinates into data's axes from b (batch_dims, gather_nd only: the
+ * first b axes of data and indices agree and are walked together), each
+ * in [-extent, extent) (negative from the end); each tuple selects the
+ * block of data's axes after them.  gather_nd's output is indices' shape
+ * less its last axis, then the block's; scatter_nd's is data's, each
+ * block replaced in order by (or combined with: `reduction`) the updates
+ * at the tuple's position.  nd_geom checks them: k, the tuples' count
+ * per batch, the block's size; 0, or -1 reported. */
+typedef struct nd_geom {
+	int b, k;
+	int64_t batches, ntup, block;
+} nd_geom;
+
+static int nd_geom_of(ir_graph *g, ir_node *n, const ir_shape *xs, const ir_shape *is, int b, nd_geom *o,
+                      diag_sink *d)
+{
+	int r = xs->rank, q = is->rank;
+	if (q < 1 || b < 0 || b >= q || b >= r) {
+		k_error(g, n, d, "batch_dims %d for data of rank %d and indices of rank %d", b, r, q);
+		return -1;
+	}
+	int64_t k = is->d[q - 1];
+	if (k < 1 || k > r - b) {
+		k_error(g, n, d, "indices' last axis holds %lld coordinates; data of rank %d takes 1 to %d", (long long)k, r,
+		        r - b);
+		return -1;
+	}
+	o->b = b, o->k = (int)k, o->batches = 1, o->ntup = 1, o->block = 1;
+	for (int i = 0; i < b; i++) {
+		if (xs->d[i] != is->d[i]) {
+			k_error(g, n, d, "batch axis %d: data has %lld, indices %lld", i, (long long)xs->d[i], (long long)is->d[i]);
+			return -1;
+		}
+		o->batches *= xs->d[i];
+	}
+	for (int i = b; i < q - 1; i++)
+		o->ntup *= is->d[i];
+	for (int i = b + o->k; i < r; i++)
+		o->block *= xs->d[i];
+	return 0;
+}
+
+/* The offset in data of batch bi's tuple j (after the batch's base), -1
+ * reported when a coordinate is outside its axis. */
+static int64_t nd_offset(const ir_node *n, const ir_tensor *x, const ir_tensor *ix, const nd_geom *m, int64_t bi,
+                         int64_t j, diag_sink *d)
+{
+	int64_t off = 0, st = m->block;
+	for (int t = m->k - 1; t >= 0; t--) {
+		int64_t p = (bi * m->ntup + j) * m->k + t, ext = x->shape.d[m->b + t];
+		int64_t v = ix->dt == IR_DT_I64 ? ((const int64_t *)ix->data)[p] : ((const int32_t *)ix->data)[p];
+		if (v < -ext || v >= ext) {
+			k_error(NULL, n, d, "index %lld is out of range for axis %d of extent %lld", (long long)v, m->b + t,
+			        (long long)ext);
+			return -1;
+		}
+		off += (v < 0 ? v + ext : v) * st;
+		st *= ext;
+	}
+	return off;
+}
+
+/* Constant indices (slice assignment's, built from shapes) are checked
+ * at inference, as gather's are: 0, or -1 reported. */
+static int nd_check_const(ir_graph *g, ir_node *n, const ir_value *x, const ir_value *ix, const nd_geom *m,
+                          diag_sink *d)
+{
+	if (!ir_value_is_const(ix) || !ix->data)
+		return 0;
+	int64_t cnt = ir_shape_numel(&ix->shape);
+	for (int64_t p = 0; p < cnt; p++) {
+		int a = m->b + (int)(p % m->k);
+		int64_t v = (int64_t)ir_const_get(ix, p), ext = x->shape.d[a];
+		if (v < -ext || v >= ext) {
+			k_error(g, n, d, "index %lld is out of range for axis %d of extent %lld", (long long)v, a, (long long)ext);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int ir_infer_gather_nd(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	int rc = indexed_begin(g, n, d);
+	if (rc <= 0)
+		return rc;
+	const ir_value *x = n->in[0], *ix = n->in[1];
+	if (!ir_shape_known(&x->shape) || !ir_shape_known(&ix->shape))
+		return k_defer(n);
+	nd_geom m;
+	if (nd_geom_of(g, n, &x->shape, &ix->shape, (int)ir_attr_int(n, "batch_dims", 0), &m, d) ||
+	    nd_check_const(g, n, x, ix, &m, d))
+		return -1;
+	ir_shape o = {.rank = 0};
+	int orank = ix->shape.rank - 1 + x->shape.rank - m.b - m.k;
+	if (orank > IR_MAX_RANK) {
+		k_error(g, n, d, "output rank %d exceeds the maximum of %d", orank, IR_MAX_RANK);
+		return -1;
+	}
+	for (int i = 0; i < ix->shape.rank - 1; i++)
+		o.d[o.rank++] = ix->shape.d[i];
+	for (int i = m.b + m.k; i < x->shape.rank; i++)
+		o.d[o.rank++] = x->shape.d[i];
+	k_set_out(n, 0, x->dt, &o);
+	return 0;
+}
+
+int ir_eval_gather_nd(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0], *ix = in[1];
+	ir_tensor *y = out[0];
+	nd_geom m;
+	if (!x || !ix || x->dt != y->dt || !index_dtype(ix->dt) ||
+	    nd_geom_of(NULL, (ir_node *)n, &x->shape, &ix->shape, (int)ir_attr_int(n, "batch_dims", 0), &m, d) ||
+	    numel(y) != m.batches * m.ntup * m.block) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	size_t es = ir_dtype_size(y->dt), blk = (size_t)m.block * es;
+	int64_t bstride = numel(x) / (m.batches ? m.batches : 1);
+	for (int64_t bi = 0; bi < m.batches; bi++)
+		for (int64_t j = 0; j < m.ntup; j++) {
+			int64_t off = nd_offset(n, x, ix, &m, bi, j, d);
+			if (off < 0)
+				return -1;
+			memcpy((char *)y->data + (size_t)(bi * m.ntup + j) * blk,
+			       (const char *)x->data + (size_t)(bi * bstride + off) * es, blk);
+		}
+	return 0;
+}
+
+int ir_infer_scatter_nd(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	if (!k_need_in(g, n, 2, d))
+		return -1;
+	int rc = indexed_begin(g, n, d);
+	const ir_value *x = n->in[0], *ix = n->in[1], *u = n->in[2];
+	int red = scatter_red(ir_attr_str(n, "reduction", "none"));
+	if (rc < 0)
+		return -1;
+	if (red < 0) {
+		k_error(g, n, d, "reduction '%s'; expected none, add, mul, max or min", ir_attr_str(n, "reduction", ""));
+		return -1;
+	}
+	if (x->dt != IR_DT_UNDEF && u->dt != IR_DT_UNDEF && u->dt != x->dt) {
+		k_error(g, n, d, "updates are %s for data of %s", ir_dtype_name(u->dt), ir_dtype_name(x->dt));
+		return -1;
+	}
+	if (red && x->dt != IR_DT_UNDEF && x->dt != IR_DT_F32) {
+		k_error(g, n, d, "reduction '%s' of %s data is not supported (only f32)", ir_attr_str(n, "reduction", ""),
+		        ir_dtype_name(x->dt));
+		return -1;
+	}
+	if (rc == 0 || u->shape.rank < 0 || !ir_shape_known(&x->shape) || !ir_shape_known(&ix->shape) ||
+	    !ir_shape_known(&u->shape))
+		return k_defer(n);
+	nd_geom m;
+	if (nd_geom_of(g, n, &x->shape, &ix->shape, 0, &m, d) || nd_check_const(g, n, x, ix, &m, d))
+		return -1;
+	/* updates: indices' shape less its last axis, then the block's */
+	ir_shape want = {.rank = 0};
+	for (int i = 0; i < ix->shape.rank - 1; i++)
+		want.d[want.rank++] = ix->shape.d[i];
+	for (int i = m.k; i < x->shape.rank && want.rank < IR_MAX_RANK; i++)
+		want.d[want.rank++] = x->shape.d[i];
+	if (!ir_shape_eq(&want, &u->shape)) {
+		char b1[96], b2[96];
+		k_error(g, n, d, "updates %s; indices and data need %s", ir_shape_str(&u->shape, b1, sizeof b1),
+		        ir_shape_str(&want, b2, sizeof b2));
+		return -1;
+	}
+	k_set_out(n, 0, x->dt, &x->shape);
+	return 0;
+}
+
+int ir_eval_scatter_nd(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d)
+{
+	const ir_tensor *x = in[0], *ix = in[1], *u = in[2];
+	ir_tensor *y = out[0];
+	int red = scatter_red(ir_attr_str(n, "reduction", "none"));
+	nd_geom m;
+	if (!x || !ix || !u || red < 0 || x->dt != y->dt || u->dt != x->dt || !index_dtype(ix->dt) ||
+	    !ir_shape_eq(&x->shape, &y->shape) || nd_geom_of(NULL, (ir_node *)n, &x->shape, &ix->shape, 0, &m, d) ||
+	    numel(u) != m.ntup * m.block) {
+		k_error(NULL, n, d, "operands do not match the inferred output");
+		return -1;
+	}
+	size_t es = ir_dtype_size(y->dt);
+	memcpy(y->data, x->data, (size_t)numel(x) * es);
+	for (int64_t j = 0; j < m.ntup; j++) {
+		int64_t off = nd_offset(n, x, ix, &m, 0, j, d);
+		if (off < 0)
+			return -1;
+		if (!red) {
+			memcpy((char *)y->data + (size_t)off * es, (const char *)u->data + (size_t)(j * m.block) * es,
+			       (size_t)m.block * es);
+			continue;
+		}
+		for (int64_t e = 0; e < m.block; e++) {
+			float *t = (float *)y->data + off + e, v = ((const float *)u->data)[j * m.block + e];
+			*t = red == 1 ? *t + v : red == 2 ? *t * v : red == 3 ? (v > *t ? v : *t) : (v < *t ? v : *t);
+		}
+	}
+	return 0;
+}
+
 /* one_hot(indices, depth, values): ONNX's OneHot (F.one_hot): indices'
  * shape with an axis of `depth` inserted at axis, values[1] where the
  * index (negative ones counted from depth) is the position along it,

@@ -296,6 +296,95 @@ int be_l_scatter_elements(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* gather_nd and scatter_nd (ir/k_shape.c): per batch bi and tuple j of
+ * indices (a loop each), the offset of the tuple's block in data, its k
+ * coordinates read at run time (run_index); *ok whether all lie in their
+ * axes (else the offset is 0's and the caller reads or writes nothing). */
+static LLVMValueRef nd_begin(be_fn *f, const ir_node *n, int b, be_loop *lb, be_loop *lj, LLVMValueRef *bi,
+                             LLVMValueRef *j, LLVMValueRef *ok, int64_t *ntup, int64_t *block)
+{
+	const ir_shape *xs = &n->in[0]->shape, *is = &n->in[1]->shape;
+	int k = (int)is->d[is->rank - 1];
+	int64_t batches = 1;
+	*ntup = 1, *block = 1;
+	for (int i = 0; i < b; i++)
+		batches *= xs->d[i];
+	for (int i = b; i < is->rank - 1; i++)
+		*ntup *= is->d[i];
+	for (int i = b + k; i < xs->rank; i++)
+		*block *= xs->d[i];
+	LLVMBuilderRef bld = f->b;
+	*bi = be_loop_begin(f, lb, batches);
+	*j = be_loop_begin(f, lj, *ntup);
+	LLVMValueRef tup = be_mul(f, be_add(f, be_mul(f, *bi, *ntup), *j), k), off = be_mul(f, *bi, ir_shape_numel(xs) / (batches ? batches : 1));
+	*ok = LLVMConstInt(f->i1, 1, 0);
+	int64_t st = *block;
+	for (int t = k - 1; t >= 0; t--) {
+		LLVMValueRef okt, v = run_index(f, n, be_add(f, tup, be_ci(f, t)), xs->d[b + t], &okt);
+		*ok = LLVMBuildAnd(bld, *ok, okt, "");
+		off = be_add(f, off, be_mul(f, v, st));
+		st *= xs->d[b + t];
+	}
+	return off;
+}
+
+/* gather_nd: each tuple's block copied; a tuple outside data (which the
+ * interpreter refuses) gives zeros. */
+int be_l_gather_nd(be_fn *f, const ir_node *n)
+{
+	if (ir_shape_numel(&n->out[0]->shape) <= 0)
+		return 0;
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), bi, j, ok;
+	be_loop lb, lj, le;
+	int64_t ntup, block;
+	LLVMValueRef src = nd_begin(f, n, (int)ir_attr_int(n, "batch_dims", 0), &lb, &lj, &bi, &j, &ok, &ntup, &block);
+	LLVMValueRef dst = be_mul(f, be_add(f, be_mul(f, bi, ntup), j), block);
+	LLVMValueRef e = be_loop_begin(f, &le, block);
+	LLVMValueRef v = be_ld_t(f, ty, x, be_add(f, src, e));
+	be_st_t(f, ty, y, be_add(f, dst, e), LLVMBuildSelect(b, ok, v, LLVMConstNull(ty), ""));
+	be_loop_end(f, &le);
+	be_loop_end(f, &lj);
+	be_loop_end(f, &lb);
+	return 0;
+}
+
+/* scatter_nd: y = data, then each tuple's block in order replaced by (or
+ * combined with: f32 add, mul, max, min) its updates; a tuple outside
+ * data writes its old values back. */
+int be_l_scatter_nd(be_fn *f, const ir_node *n)
+{
+	const char *red = ir_attr_str(n, "reduction", "none");
+	LLVMBuilderRef b = f->b;
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), up = be_ptr(f, n->in[2]), bi, j, ok;
+	if (!be_same_storage(f, n->in[0], n->out[0]))
+		be_copy_bytes(f, y, x, ir_shape_numel(&n->in[0]->shape) * (int64_t)ir_dtype_size(n->out[0]->dt));
+	if (ir_shape_numel(&n->in[2]->shape) <= 0)
+		return 0;
+	be_loop lb, lj, le;
+	int64_t ntup, block;
+	LLVMValueRef dst = nd_begin(f, n, 0, &lb, &lj, &bi, &j, &ok, &ntup, &block);
+	LLVMValueRef src = be_mul(f, j, block);
+	LLVMValueRef e = be_loop_begin(f, &le, block);
+	LLVMValueRef at = be_add(f, dst, e);
+	LLVMValueRef old = be_ld_t(f, ty, y, at), u = be_ld_t(f, ty, up, be_add(f, src, e)), nv = u;
+	if (strcmp(red, "add") == 0)
+		nv = LLVMBuildFAdd(b, old, u, "");
+	else if (strcmp(red, "mul") == 0)
+		nv = LLVMBuildFMul(b, old, u, "");
+	else if (strcmp(red, "max") == 0)
+		nv = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, u, old, ""), u, old, "");
+	else if (strcmp(red, "min") == 0)
+		nv = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, u, old, ""), u, old, "");
+	be_st_t(f, ty, y, at, LLVMBuildSelect(b, ok, nv, old, ""));
+	be_loop_end(f, &le);
+	be_loop_end(f, &lj);
+	be_loop_end(f, &lb);
+	return 0;
+}
+
 /* one_hot (ir/k_shape.c): each output element values[1] where the index
  * (read at run time; negative ones counted from depth) is its position
  * along the axis, values[0] elsewhere. */

@@ -786,6 +786,8 @@ static be_lower_fn lower_table(ir_op op)
 	case IR_OP_TOPK: return be_l_topk;
 	case IR_OP_GATHER_ELEMENTS: return be_l_gather_elements;
 	case IR_OP_SCATTER_ELEMENTS: return be_l_scatter_elements;
+	case IR_OP_GATHER_ND: return be_l_gather_nd;
+	case IR_OP_SCATTER_ND: return be_l_scatter_nd;
 	case IR_OP_TRILU: return be_l_trilu;
 	case IR_OP_ONE_HOT: return be_l_one_hot;
 	case IR_OP_EXPAND:
@@ -828,7 +830,8 @@ static bool moves_only(ir_op op)
 {
 	return op == IR_OP_TRANSPOSE || op == IR_OP_CONCAT || op == IR_OP_SPLIT || op == IR_OP_SLICE ||
 	       op == IR_OP_EXPAND || op == IR_OP_TILE || op == IR_OP_DEPTH_TO_SPACE || op == IR_OP_SPACE_TO_DEPTH ||
-	       op == IR_OP_GATHER || op == IR_OP_GATHER_ELEMENTS || op == IR_OP_SCATTER_ELEMENTS || op == IR_OP_TRILU;
+	       op == IR_OP_GATHER || op == IR_OP_GATHER_ELEMENTS || op == IR_OP_SCATTER_ELEMENTS || op == IR_OP_TRILU ||
+	       op == IR_OP_GATHER_ND || op == IR_OP_SCATTER_ND;
 }
 
 /* The op table's lowerings take f32 data; the element movers any dtype. */
@@ -846,7 +849,8 @@ static bool table_dtype_ok(const ir_node *n, int k, ir_dtype dt)
 		return true; /* integer sums, maxima, minima and products (l_reduce.c reduce_int) */
 	if (n->op == IR_OP_CUMSUM && k == 0 && (dt == IR_DT_I64 || dt == IR_DT_I32))
 		return true; /* running sums in the element type */
-	if ((n->op == IR_OP_GATHER || n->op == IR_OP_GATHER_ELEMENTS || n->op == IR_OP_SCATTER_ELEMENTS) && k == 1)
+	if ((n->op == IR_OP_GATHER || n->op == IR_OP_GATHER_ELEMENTS || n->op == IR_OP_SCATTER_ELEMENTS ||
+	     n->op == IR_OP_GATHER_ND || n->op == IR_OP_SCATTER_ND) && k == 1)
 		return dt == IR_DT_I64 || dt == IR_DT_I32; /* the indices, constant or not */
 	return dt == IR_DT_F32 || (moves_only(n->op) && dt == n->in[0]->dt);
 }

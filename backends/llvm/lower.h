@@ -308,6 +308,8 @@ int be_l_arg(be_fn *f, const ir_node *n);
 int be_l_topk(be_fn *f, const ir_node *n);
 int be_l_gather_elements(be_fn *f, const ir_node *n);
 int be_l_scatter_elements(be_fn *f, const ir_node *n);
+int be_l_gather_nd(be_fn *f, const ir_node *n);
+int be_l_scatter_nd(be_fn *f, const ir_node *n);
 int be_l_trilu(be_fn *f, const ir_node *n);
 int be_l_one_hot(be_fn *f, const ir_node *n);
 int be_l_cumsum(be_fn *f, const ir_node *n);

@@ -355,6 +355,30 @@ for t in x86_64 aarch64 armv7em; do
 	expect trig-$t 0 "2 inputs \(from the .npy files\)" "validate: ok \(float code" \
 		-- "$scratch/trig.onnx" "$scratch/trig_x.npy" --target $t
 done
+# GatherND (batch_dims 1) and ScatterND (add, two coordinates) at int64
+# indices given at run time, negative ones too: the compiled loops against
+# the interpreter on every target.
+/usr/bin/python3 - "$scratch" <<'PY' || exit 1
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+d, r = sys.argv[1], np.random.default_rng(4)
+nodes = [helper.make_node("GatherND", ["x", "gi"], ["g"], batch_dims=1),
+         helper.make_node("ScatterND", ["x", "si", "g"], ["s"], reduction="add"),
+         helper.make_node("Flatten", ["s"], ["y"])]
+g = helper.make_graph(nodes, "nd", [helper.make_tensor_value_info("x", T.FLOAT, [2, 3, 4]),
+                                    helper.make_tensor_value_info("gi", T.INT64, [2, 2, 1]),
+                                    helper.make_tensor_value_info("si", T.INT64, [2, 2, 2])],
+                      [helper.make_tensor_value_info("y", T.FLOAT, [2, 12])])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 16)]); m.ir_version = 8
+onnx.checker.check_model(m); onnx.save(m, d + "/nd.onnx")
+np.save(d + "/nd_x.npy", r.normal(0, 1, (2, 2, 3, 4)).astype(np.float32))
+np.save(d + "/nd_gi.npy", np.array([[[[2], [0]], [[-1], [1]]], [[[1], [1]], [[0], [-3]]]], np.int64))
+np.save(d + "/nd_si.npy", np.array([[[[0, 2], [1, -1]], [[1, 0], [1, 0]]], [[[-2, 1], [0, 1]], [[1, 2], [0, 0]]]], np.int64))
+PY
+for t in x86_64 aarch64 armv7em; do
+	expect nd-$t 0 "2 inputs \(from the .npy files\)" "max \|error\| 0, bit-exact on 2/2" "validate: ok \(float code" \
+		-- "$scratch/nd.onnx" "$scratch/nd_x.npy" "$scratch/nd_gi.npy" "$scratch/nd_si.npy" --target $t
+done
 # Ops the importer composes of others (LRN as an average pool over
 # channels, MeanVarianceNormalization, Shrink, ThresholdedRelu, Hardmax)
 # in a CNN, opset 12: float code on the three targets, and -a 8 around

@@ -443,6 +443,21 @@ class ScatterOps(nn.Module):
         return (acc + put).flatten(1)
 
 
+class IndexPut(nn.Module):
+    """Slice assignment (y[:, 0] = ..., y[:, :, -1] = c: ONNX ScatterND at
+    indices built from shapes) and advanced indexing at run-time rows
+    (argmax; Gather of a flattened view)."""
+
+    def forward(self, x):
+        f = x.flatten(1)[:, :16].reshape(-1, 4, 4)
+        y = f.clone()
+        y[:, 0] = f[:, 1] * 2
+        y[:, :, -1] = 0.5
+        rows = torch.argmax(f[:, :, 0], dim=1)
+        g = f[torch.arange(f.shape[0]), rows]
+        return torch.cat([y.flatten(1), g], 1)
+
+
 class TokenOneHot(nn.Module):
     """Token ids (int64 input) one-hot encoded (ONNX OneHot) into a
     Linear, beside an embedding lookup of the same ids (Gather of run-time
@@ -558,6 +573,7 @@ CASES = {
     "int_reductions": (IntReductions, (2, 1, 4, 4), dict(opset=13)),
     "scatter_ops": (ScatterOps, (1, 1, 4, 4), dict(opset=17)),
     "token_one_hot": (TokenOneHot, (1, 6), dict(opset=13, ids=12)),
+    "index_put": (IndexPut, (1, 1, 4, 4), dict(opset=13)),
     "unfold_dynbatch": (UnfoldNet, (1, 3, 8, 8), dict(opset=13, dynamic=True, run_shape=(2, 3, 8, 8))),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
