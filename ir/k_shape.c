@@ -961,21 +961,21 @@ typedef struct nd_geom {
 	int64_t batches, ntup, block;
 } nd_geom;
 
-static int nd_geom_of(ir_graph *g, ir_node *n, const ir_shape *xs, const ir_shape *is, int b, nd_geom *o,
+static int nd_geom_of(ir_graph *g, ir_node *n, const ir_shape *xs, const ir_shape *is, int64_t b, nd_geom *o,
                       diag_sink *d)
 {
 	int r = xs->rank, q = is->rank;
 	if (q < 1 || b < 0 || b >= q || b >= r) {
-		k_error(g, n, d, "batch_dims %d for data of rank %d and indices of rank %d", b, r, q);
+		k_error(g, n, d, "batch_dims %lld for data of rank %d and indices of rank %d", (long long)b, r, q);
 		return -1;
 	}
 	int64_t k = is->d[q - 1];
 	if (k < 1 || k > r - b) {
 		k_error(g, n, d, "indices' last axis holds %lld coordinates; data of rank %d takes 1 to %d", (long long)k, r,
-		        r - b);
+		        (int)(r - b));
 		return -1;
 	}
-	o->b = b, o->k = (int)k, o->batches = 1, o->ntup = 1, o->block = 1;
+	o->b = (int)b, o->k = (int)k, o->batches = 1, o->ntup = 1, o->block = 1;
 	for (int i = 0; i < b; i++) {
 		if (xs->d[i] != is->d[i]) {
 			k_error(g, n, d, "batch axis %d: data has %lld, indices %lld", i, (long long)xs->d[i], (long long)is->d[i]);
@@ -1038,7 +1038,7 @@ int ir_infer_gather_nd(ir_graph *g, ir_node *n, diag_sink *d)
 	if (!ir_shape_known(&x->shape) || !ir_shape_known(&ix->shape))
 		return k_defer(n);
 	nd_geom m;
-	if (nd_geom_of(g, n, &x->shape, &ix->shape, (int)ir_attr_int(n, "batch_dims", 0), &m, d) ||
+	if (nd_geom_of(g, n, &x->shape, &ix->shape, ir_attr_int(n, "batch_dims", 0), &m, d) ||
 	    nd_check_const(g, n, x, ix, &m, d))
 		return -1;
 	ir_shape o = {.rank = 0};
@@ -1061,7 +1061,7 @@ int ir_eval_gather_nd(const ir_node *n, const ir_tensor *const *in, ir_tensor *c
 	ir_tensor *y = out[0];
 	nd_geom m;
 	if (!x || !ix || x->dt != y->dt || !index_dtype(ix->dt) ||
-	    nd_geom_of(NULL, (ir_node *)n, &x->shape, &ix->shape, (int)ir_attr_int(n, "batch_dims", 0), &m, d) ||
+	    nd_geom_of(NULL, (ir_node *)n, &x->shape, &ix->shape, ir_attr_int(n, "batch_dims", 0), &m, d) ||
 	    numel(y) != m.batches * m.ntup * m.block) {
 		k_error(NULL, n, d, "operands do not match the inferred output");
 		return -1;
