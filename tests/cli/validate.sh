@@ -355,6 +355,28 @@ for t in x86_64 aarch64 armv7em; do
 	expect trig-$t 0 "2 inputs \(from the .npy files\)" "validate: ok \(float code" \
 		-- "$scratch/trig.onnx" "$scratch/trig_x.npy" --target $t
 done
+# Between dense layers at -a 8 they are integer lookup tables: bit-exact
+# on the M4.
+/usr/bin/python3 - "$scratch" <<'PY' || exit 1
+import sys, numpy as np, onnx
+from onnx import helper, numpy_helper, TensorProto as T
+d, r = sys.argv[1], np.random.default_rng(1)
+f = lambda n, *s: numpy_helper.from_array(r.normal(0, 0.5, s).astype(np.float32), n)
+ops, nodes, prev = ["Atan", "Sinh", "Asinh", "Cosh"], [helper.make_node("Gemm", ["x", "w0", "b0"], ["h0"], transB=1)], "h0"
+for i, o in enumerate(ops):
+    nodes += [helper.make_node(o, [prev], ["a%d" % i]),
+              helper.make_node("Gemm", ["a%d" % i, "w%d" % (i + 1), "b%d" % (i + 1)], ["h%d" % (i + 1)], transB=1)]
+    prev = "h%d" % (i + 1)
+g = helper.make_graph(nodes, "trig8", [helper.make_tensor_value_info("x", T.FLOAT, [1, 16])],
+                      [helper.make_tensor_value_info(prev, T.FLOAT, [1, 16])],
+                      [f("w%d" % i, 16, 16) for i in range(5)] + [f("b%d" % i, 16) for i in range(5)])
+m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]); m.ir_version = 7
+onnx.checker.check_model(m); onnx.save(m, d + "/trig8.onnx")
+np.save(d + "/trig8_x.npy", r.uniform(-1, 1, (4, 1, 16)).astype(np.float32))
+PY
+expect trig-m4-a8 0 "4 inputs \(from the .npy files\)" "max \|error\| 0, bit-exact on 4/4" \
+	"validate: ok \(integer code, bit-exact\)" \
+	-- "$scratch/trig8.onnx" "$scratch/trig8_x.npy" --target armv7em -a 8 --calib-data "$scratch/trig8_x.npy"
 # GatherND (batch_dims 1) and ScatterND (add, two coordinates) at int64
 # indices given at run time, negative ones too: the compiled loops against
 # the interpreter on every target.
