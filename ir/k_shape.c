@@ -880,12 +880,15 @@ static int scatter_red(const char *r)
 	return -1;
 }
 
-int ir_infer_scatter_elements(ir_graph *g, ir_node *n, diag_sink *d)
+/* The prologue of scatter_elements and scatter_nd: indexed_begin's, the
+ * reduction's name, updates of data's dtype (reductions of f32 only);
+ * 1, 0 or -1 as indexed_begin. */
+static int scatter_begin(ir_graph *g, ir_node *n, diag_sink *d)
 {
 	if (!k_need_in(g, n, 2, d))
 		return -1;
 	int rc = indexed_begin(g, n, d);
-	const ir_value *x = n->in[0], *ix = n->in[1], *u = n->in[2];
+	const ir_value *x = n->in[0], *u = n->in[2];
 	int red = scatter_red(ir_attr_str(n, "reduction", "none"));
 	if (rc < 0)
 		return -1;
@@ -902,8 +905,21 @@ int ir_infer_scatter_elements(ir_graph *g, ir_node *n, diag_sink *d)
 		        ir_dtype_name(x->dt));
 		return -1;
 	}
-	if (rc == 0 || u->shape.rank < 0)
-		return k_defer(n);
+	return rc == 0 || u->shape.rank < 0 ? 0 : 1;
+}
+
+/* t under reduction red (1 add, 2 mul, 3 max, 4 min) meeting e. */
+static float scatter_combine(int red, float t, float e)
+{
+	return red == 1 ? t + e : red == 2 ? t * e : red == 3 ? (e > t ? e : t) : (e < t ? e : t);
+}
+
+int ir_infer_scatter_elements(ir_graph *g, ir_node *n, diag_sink *d)
+{
+	int rc = scatter_begin(g, n, d);
+	const ir_value *x = n->in[0], *ix = n->in[1], *u = n->in[2];
+	if (rc <= 0)
+		return rc < 0 ? -1 : k_defer(n);
 	if (!ir_shape_eq(&ix->shape, &u->shape)) {
 		char b1[96], b2[96];
 		k_error(g, n, d, "indices %s and updates %s must agree", ir_shape_str(&ix->shape, b1, sizeof b1),
@@ -939,8 +955,8 @@ int ir_eval_scatter_elements(const ir_node *n, const ir_tensor *const *in, ir_te
 			memcpy((char *)y->data + (size_t)off * es, (const char *)u->data + (size_t)p * es, es);
 			continue;
 		}
-		float *t = (float *)y->data + off, e = ((const float *)u->data)[p];
-		*t = red == 1 ? *t + e : red == 2 ? *t * e : red == 3 ? (e > *t ? e : *t) : (e < *t ? e : *t);
+		float *t = (float *)y->data + off;
+		*t = scatter_combine(red, *t, ((const float *)u->data)[p]);
 	}
 	return 0;
 }
@@ -1081,28 +1097,11 @@ int ir_eval_gather_nd(const ir_node *n, const ir_tensor *const *in, ir_tensor *c
 
 int ir_infer_scatter_nd(ir_graph *g, ir_node *n, diag_sink *d)
 {
-	if (!k_need_in(g, n, 2, d))
-		return -1;
-	int rc = indexed_begin(g, n, d);
+	int rc = scatter_begin(g, n, d);
 	const ir_value *x = n->in[0], *ix = n->in[1], *u = n->in[2];
-	int red = scatter_red(ir_attr_str(n, "reduction", "none"));
 	if (rc < 0)
 		return -1;
-	if (red < 0) {
-		k_error(g, n, d, "reduction '%s'; expected none, add, mul, max or min", ir_attr_str(n, "reduction", ""));
-		return -1;
-	}
-	if (x->dt != IR_DT_UNDEF && u->dt != IR_DT_UNDEF && u->dt != x->dt) {
-		k_error(g, n, d, "updates are %s for data of %s", ir_dtype_name(u->dt), ir_dtype_name(x->dt));
-		return -1;
-	}
-	if (red && x->dt != IR_DT_UNDEF && x->dt != IR_DT_F32) {
-		k_error(g, n, d, "reduction '%s' of %s data is not supported (only f32)", ir_attr_str(n, "reduction", ""),
-		        ir_dtype_name(x->dt));
-		return -1;
-	}
-	if (rc == 0 || u->shape.rank < 0 || !ir_shape_known(&x->shape) || !ir_shape_known(&ix->shape) ||
-	    !ir_shape_known(&u->shape))
+	if (rc == 0 || !ir_shape_known(&x->shape) || !ir_shape_known(&ix->shape) || !ir_shape_known(&u->shape))
 		return k_defer(n);
 	nd_geom m;
 	if (nd_geom_of(g, n, &x->shape, &ix->shape, 0, &m, d) || nd_check_const(g, n, x, ix, &m, d))
@@ -1147,8 +1146,8 @@ int ir_eval_scatter_nd(const ir_node *n, const ir_tensor *const *in, ir_tensor *
 			continue;
 		}
 		for (int64_t e = 0; e < m.block; e++) {
-			float *t = (float *)y->data + off + e, v = ((const float *)u->data)[j * m.block + e];
-			*t = red == 1 ? *t + v : red == 2 ? *t * v : red == 3 ? (v > *t ? v : *t) : (v < *t ? v : *t);
+			float *t = (float *)y->data + off + e;
+			*t = scatter_combine(red, *t, ((const float *)u->data)[j * m.block + e]);
 		}
 	}
 	return 0;

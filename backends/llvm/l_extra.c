@@ -251,6 +251,16 @@ static int l_cast(be_fn *f, const ir_node *n)
 
 /* ------------------------------------------------- integer arithmetic */
 
+/* An i64 divisor LLVM's sdiv/srem may take: 1 where vb is 0 or -1 (the
+ * callers select those results: no trap on x / 0 or INT64_MIN / -1). */
+static LLVMValueRef safe_divisor(be_fn *f, LLVMValueRef vb, LLVMValueRef *is0, LLVMValueRef *ism1)
+{
+	LLVMBuilderRef b = f->b;
+	*is0 = LLVMBuildICmp(b, LLVMIntEQ, vb, LLVMConstInt(f->i64, 0, 0), "");
+	*ism1 = LLVMBuildICmp(b, LLVMIntEQ, vb, LLVMConstInt(f->i64, (unsigned long long)-1LL, 1), "");
+	return LLVMBuildSelect(b, LLVMBuildOr(b, *is0, *ism1, ""), LLVMConstInt(f->i64, 1, 0), vb, "");
+}
+
 static int l_int_binary(be_fn *f, const ir_node *n)
 {
 	const ir_shape *ys = &n->out[0]->shape;
@@ -293,12 +303,8 @@ static int l_int_binary(be_fn *f, const ir_node *n)
 		/* As ir/k_elementwise.c: C's remainder (fmod=1), then the
 		 * divisor's sign (fmod=0); x % -1 is 0 (no INT64_MIN trap),
 		 * x % 0 is 0 (the interpreter refuses it). */
-		LLVMValueRef zero = LLVMConstInt(f->i64, 0, 0), one = LLVMConstInt(f->i64, 1, 0);
-		LLVMValueRef m1 = LLVMConstInt(f->i64, (unsigned long long)-1LL, 1);
-		LLVMValueRef is0 = LLVMBuildICmp(b, LLVMIntEQ, vb, zero, "");
-		LLVMValueRef ism1 = LLVMBuildICmp(b, LLVMIntEQ, vb, m1, "");
-		LLVMValueRef safe = LLVMBuildSelect(b, LLVMBuildOr(b, is0, ism1, ""), one, vb, "");
-		v = LLVMBuildSRem(b, va, safe, "");
+		LLVMValueRef zero = LLVMConstInt(f->i64, 0, 0), is0, ism1;
+		v = LLVMBuildSRem(b, va, safe_divisor(f, vb, &is0, &ism1), "");
 		if (!ir_attr_int(n, "fmod", 0)) {
 			LLVMValueRef nz = LLVMBuildICmp(b, LLVMIntNE, v, zero, "");
 			LLVMValueRef sa = LLVMBuildICmp(b, LLVMIntSLT, v, zero, ""), sb = LLVMBuildICmp(b, LLVMIntSLT, vb, zero, "");
@@ -309,12 +315,8 @@ static int l_int_binary(be_fn *f, const ir_node *n)
 	}
 	default: {
 		/* Truncating division; x / -1 wraps (no INT64_MIN trap), x / 0 is 0. */
-		LLVMValueRef zero = LLVMConstInt(f->i64, 0, 0), one = LLVMConstInt(f->i64, 1, 0);
-		LLVMValueRef m1 = LLVMConstInt(f->i64, (unsigned long long)-1LL, 1);
-		LLVMValueRef is0 = LLVMBuildICmp(b, LLVMIntEQ, vb, zero, "");
-		LLVMValueRef ism1 = LLVMBuildICmp(b, LLVMIntEQ, vb, m1, "");
-		LLVMValueRef safe = LLVMBuildSelect(b, LLVMBuildOr(b, is0, ism1, ""), one, vb, "");
-		v = LLVMBuildSDiv(b, va, safe, "");
+		LLVMValueRef zero = LLVMConstInt(f->i64, 0, 0), is0, ism1;
+		v = LLVMBuildSDiv(b, va, safe_divisor(f, vb, &is0, &ism1), "");
 		v = LLVMBuildSelect(b, ism1, LLVMBuildSub(b, zero, va, ""), v, "");
 		v = LLVMBuildSelect(b, is0, zero, v, "");
 		break;

@@ -264,6 +264,22 @@ int be_l_gather_elements(be_fn *f, const ir_node *n)
 	return 0;
 }
 
+/* An update e meeting the old value under reduction red: e itself
+ * ("none"), or the f32 sum, product, max or min. */
+static LLVMValueRef scatter_combine(be_fn *f, const char *red, LLVMValueRef old, LLVMValueRef e)
+{
+	LLVMBuilderRef b = f->b;
+	if (strcmp(red, "add") == 0)
+		return LLVMBuildFAdd(b, old, e, "");
+	if (strcmp(red, "mul") == 0)
+		return LLVMBuildFMul(b, old, e, "");
+	if (strcmp(red, "max") == 0)
+		return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, e, old, ""), e, old, "");
+	if (strcmp(red, "min") == 0)
+		return LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, e, old, ""), e, old, "");
+	return e;
+}
+
 /* scatter_elements (ir/k_shape.c): y = data, then each update in order
  * at its target (an index outside the axis, which the interpreter
  * refuses, writes nothing), stored or combined (f32 add, mul, max, min). */
@@ -282,15 +298,7 @@ int be_l_scatter_elements(be_fn *f, const ir_node *n)
 	be_nest on;
 	/* out of range: the element at 0 along the axis, rewritten unchanged */
 	LLVMValueRef dst = elements_begin(f, n, &on, &p, &ok);
-	LLVMValueRef old = be_ld_t(f, ty, y, dst), e = be_ld_t(f, ty, up, p), nv = e;
-	if (strcmp(red, "add") == 0)
-		nv = LLVMBuildFAdd(b, old, e, "");
-	else if (strcmp(red, "mul") == 0)
-		nv = LLVMBuildFMul(b, old, e, "");
-	else if (strcmp(red, "max") == 0)
-		nv = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, e, old, ""), e, old, "");
-	else if (strcmp(red, "min") == 0)
-		nv = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, e, old, ""), e, old, "");
+	LLVMValueRef old = be_ld_t(f, ty, y, dst), nv = scatter_combine(f, red, old, be_ld_t(f, ty, up, p));
 	be_st_t(f, ty, y, dst, LLVMBuildSelect(b, ok, nv, old, ""));
 	be_nest_end(f, &on);
 	return 0;
@@ -369,15 +377,7 @@ int be_l_scatter_nd(be_fn *f, const ir_node *n)
 	LLVMValueRef src = be_mul(f, j, block);
 	LLVMValueRef e = be_loop_begin(f, &le, block);
 	LLVMValueRef at = be_add(f, dst, e);
-	LLVMValueRef old = be_ld_t(f, ty, y, at), u = be_ld_t(f, ty, up, be_add(f, src, e)), nv = u;
-	if (strcmp(red, "add") == 0)
-		nv = LLVMBuildFAdd(b, old, u, "");
-	else if (strcmp(red, "mul") == 0)
-		nv = LLVMBuildFMul(b, old, u, "");
-	else if (strcmp(red, "max") == 0)
-		nv = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOGT, u, old, ""), u, old, "");
-	else if (strcmp(red, "min") == 0)
-		nv = LLVMBuildSelect(b, LLVMBuildFCmp(b, LLVMRealOLT, u, old, ""), u, old, "");
+	LLVMValueRef old = be_ld_t(f, ty, y, at), nv = scatter_combine(f, red, old, be_ld_t(f, ty, up, be_add(f, src, e)));
 	be_st_t(f, ty, y, at, LLVMBuildSelect(b, ok, nv, old, ""));
 	be_loop_end(f, &le);
 	be_loop_end(f, &lj);
