@@ -9,7 +9,11 @@ strided row mode's shared kernel-row windows (strides 2 and 3, kernels 3
 and 5, dilation 2, padding on both sides, depthwise and grouped), and
 depthwise convs at stride 1 sliding along their rows (VALIGND, AVX-512
 hosts), also at -mcpu=x86-64-v3 (AVX2).  Every output within 1e-5 of the largest
-reference magnitude."""
+reference magnitude.  Then each again with 4-bit weights and float
+activations (-b 4: where the tiles load a weight more than once, each
+block's weights decoded once into scratch) and 3-bit ones on every third case (codes
+straddling bytes): the host JIT against the interpreter's run of the same
+flags, within 1e-5, and every fourth on AArch64 (qemu, validate)."""
 import os
 import subprocess
 import sys
@@ -151,4 +155,24 @@ for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
     ok = r.returncode == 0 and "validate: ok" in r.stdout
     bad += not ok
     print("%s (x86-64-v3): %s" % (name, "ok" if ok else "FAIL\n" + r.stdout + r.stderr))
+    # weight-only quantized: native against the interpreter at the same flags
+    ci = [c[0] for c in cases].index(name)
+    for bits in ((4, 3) if ci % 3 == 0 else (4,)):
+        outs = {}
+        for engine in ("interp", "native"):
+            o = os.path.join(d0, "b%d_%s" % (bits, engine))
+            r = subprocess.run([qgtc, "run", os.path.join(d0, "m.onnx"), os.path.join(d0, "x.npy"), "-b", str(bits),
+                                "--engine", engine, "--output-dir", o], capture_output=True, text=True)
+            outs[engine] = np.load(os.path.join(o, "output_0.npy")) if r.returncode == 0 else None
+        i, nat = outs["interp"], outs["native"]
+        err = np.abs(nat - i).max() / np.abs(i).max() if i is not None and nat is not None and nat.shape == i.shape else np.inf
+        ok = err <= 1e-5
+        bad += not ok
+        print("%s -b %d (host JIT vs interpreter): %s, max error %.3g" % (name, bits, "ok" if ok else "FAIL", err))
+    if ci % 4 == 0:
+        r = subprocess.run([qgtc, "validate", os.path.join(d0, "m.onnx"), os.path.join(d0, "x.npy"), "--target",
+                            "aarch64", "-b", "4"], capture_output=True, text=True)
+        ok = r.returncode == 0 and "validate: ok" in r.stdout
+        bad += not ok
+        print("%s -b 4 (aarch64): %s" % (name, "ok" if ok else "FAIL\n" + r.stdout + r.stderr))
 sys.exit(1 if bad else 0)
