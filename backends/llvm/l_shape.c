@@ -202,21 +202,28 @@ static LLVMValueRef elements_begin(be_fn *f, const ir_node *n, be_nest *on, LLVM
  * table): per index, its block of `inner` elements; an index outside
  * [-ext, ext), which ONNX leaves undefined and the interpreter refuses,
  * reads nothing and gives zeros. */
+/* n's output at dst..dst+cnt = its data (operand 0) at src.., or zeros
+ * where !ok (an index outside its axis). */
+static void copy_block_ok(be_fn *f, const ir_node *n, LLVMValueRef dst, LLVMValueRef src, LLVMValueRef ok,
+                          int64_t cnt)
+{
+	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
+	be_loop l;
+	LLVMValueRef i = be_loop_begin(f, &l, cnt);
+	LLVMValueRef e = be_ld_t(f, ty, be_ptr(f, n->in[0]), be_add(f, src, i));
+	be_st_t(f, ty, be_ptr(f, n->out[0]), be_add(f, dst, i), LLVMBuildSelect(f->b, ok, e, LLVMConstNull(ty), ""));
+	be_loop_end(f, &l);
+}
+
 static void gather_dyn(be_fn *f, const ir_node *n, int64_t outer, int64_t ext, int64_t inner, int64_t nidx)
 {
-	LLVMBuilderRef b = f->b;
-	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
-	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), ok;
-	be_loop lo, lj, li;
+	LLVMValueRef ok;
+	be_loop lo, lj;
 	LLVMValueRef o = be_loop_begin(f, &lo, outer);
 	LLVMValueRef j = be_loop_begin(f, &lj, nidx);
 	LLVMValueRef v = run_index(f, n, j, ext, &ok);
 	LLVMValueRef src = be_mul(f, be_add(f, be_mul(f, o, ext), v), inner);
-	LLVMValueRef dst = be_mul(f, be_add(f, be_mul(f, o, nidx), j), inner);
-	LLVMValueRef i = be_loop_begin(f, &li, inner);
-	LLVMValueRef e = be_ld_t(f, ty, x, be_add(f, src, i));
-	be_st_t(f, ty, y, be_add(f, dst, i), LLVMBuildSelect(b, ok, e, LLVMConstNull(ty), ""));
-	be_loop_end(f, &li);
+	copy_block_ok(f, n, be_mul(f, be_add(f, be_mul(f, o, nidx), j), inner), src, ok, inner);
 	be_loop_end(f, &lj);
 	be_loop_end(f, &lo);
 }
@@ -342,17 +349,11 @@ int be_l_gather_nd(be_fn *f, const ir_node *n)
 {
 	if (ir_shape_numel(&n->out[0]->shape) <= 0)
 		return 0;
-	LLVMBuilderRef b = f->b;
-	LLVMTypeRef ty = be_dt_type(f, n->out[0]->dt);
-	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]), bi, j, ok;
-	be_loop lb, lj, le;
+	LLVMValueRef bi, j, ok;
+	be_loop lb, lj;
 	int64_t ntup, block;
 	LLVMValueRef src = nd_begin(f, n, (int)ir_attr_int(n, "batch_dims", 0), &lb, &lj, &bi, &j, &ok, &ntup, &block);
-	LLVMValueRef dst = be_mul(f, be_add(f, be_mul(f, bi, ntup), j), block);
-	LLVMValueRef e = be_loop_begin(f, &le, block);
-	LLVMValueRef v = be_ld_t(f, ty, x, be_add(f, src, e));
-	be_st_t(f, ty, y, be_add(f, dst, e), LLVMBuildSelect(b, ok, v, LLVMConstNull(ty), ""));
-	be_loop_end(f, &le);
+	copy_block_ok(f, n, be_mul(f, be_add(f, be_mul(f, bi, ntup), j), block), src, ok, block);
 	be_loop_end(f, &lj);
 	be_loop_end(f, &lb);
 	return 0;
