@@ -26,6 +26,51 @@ static LLVMValueRef dot(be_fn *f, LLVMValueRef acc, LLVMValueRef a, LLVMValueRef
 	return LLVMBuildLoad2(bl, f->f32, acc, "");
 }
 
+/* dot's bmode 1 over a row of 1-, 2- or 4-bit affine or symmetric codes
+ * (per row or per tensor): a byte at a time, its 8 / bits codes unrolled,
+ * so that the loop vectorizer widens the byte loads (a code's bit offset
+ * changing with k kept it scalar: 13 instructions a weight on the A72).
+ * Each weight is be_wld_rc's value, scale (code - zero point).  NULL when
+ * bv is not such a weight. */
+static LLVMValueRef dot_subbyte(be_fn *f, LLVMValueRef acc, LLVMValueRef a, LLVMValueRef abase, int64_t ask,
+                                const ir_value *bv, LLVMValueRef row, int64_t kk)
+{
+	be_qw_view w;
+	const ir_quant *q = bv->quant;
+	if (!be_qw_view_of(f, bv, &w) || !q || (q->scheme != IR_QS_AFFINE && q->scheme != IR_QS_SYMMETRIC) ||
+	    (q->bits != 1 && q->bits != 2 && q->bits != 4) || !(q->axis < 0 || q->nchan == 1 || q->axis == 0) ||
+	    bv->shape.rank != 2)
+		return NULL;
+	LLVMBuilderRef bl = f->b;
+	int bits = q->bits, per = 8 / bits;
+	LLVMValueRef c = q->axis < 0 || q->nchan == 1 ? be_ci(f, 0) : row;
+	LLVMValueRef s = be_qw_scale(f, &w, c);
+	LLVMValueRef z = q->scheme == IR_QS_AFFINE ? be_qw_zp(f, &w, c) : LLVMConstInt(f->i32, 1u << (bits - 1), 0);
+	LLVMValueRef rb = be_mul(f, row, w.rowbytes), mask = LLVMConstInt(f->i32, (1u << bits) - 1, 0);
+	LLVMBuildStore(bl, be_cf(f, 0), acc);
+	for (int part = 0; part < 2; part++) {
+		int64_t cnt = part ? (kk % per ? 1 : 0) : kk / per, ncode = part ? kk % per : per;
+		if (!cnt)
+			continue;
+		be_loop l;
+		LLVMValueRef kb = part ? be_ci(f, kk / per) : be_loop_begin(f, &l, cnt);
+		LLVMValueRef byte = be_qw_code(f, w.packed, rb, kb, be_ci(f, 8));
+		LLVMValueRef sum = LLVMBuildLoad2(bl, f->f32, acc, "");
+		for (int64_t t = 0; t < ncode; t++) {
+			LLVMValueRef code = LLVMBuildAnd(bl, LLVMBuildLShr(bl, byte, LLVMConstInt(f->i32, (unsigned)(bits * t), 0), ""),
+			                                 mask, "");
+			LLVMValueRef wt = LLVMBuildFMul(bl, s, LLVMBuildSIToFP(bl, LLVMBuildSub(bl, code, z, ""), f->f32, ""), "");
+			LLVMValueRef k = be_add(f, be_mul(f, kb, per), be_ci(f, t));
+			LLVMValueRef av = be_ld(f, a, be_add(f, abase, be_mul(f, k, ask)));
+			sum = be_fast(LLVMBuildFAdd(bl, sum, be_fast(LLVMBuildFMul(bl, av, wt, "")), ""));
+		}
+		LLVMBuildStore(bl, sum, acc);
+		if (!part)
+			be_loop_end(f, &l);
+	}
+	return LLVMBuildLoad2(bl, f->f32, acc, "");
+}
+
 /* Y = alpha * A' B' + beta * C, C broadcast to [M, N]. */
 int be_l_gemm(be_fn *f, const ir_node *n)
 {
@@ -48,7 +93,9 @@ int be_l_gemm(be_fn *f, const ir_node *n)
 	LLVMValueRef iv[2];
 	be_nest_begin(f, &nst, 2, dims, iv);
 	LLVMValueRef abase = ta ? iv[0] : be_mul(f, iv[0], kk);
-	LLVMValueRef r = dot(f, acc, a, abase, ta ? mm : 1, n->in[1], tb ? 1 : 2, iv[1], NULL, 0, kk);
+	LLVMValueRef r = tb && f->vl > 1 ? dot_subbyte(f, acc, a, abase, ta ? mm : 1, n->in[1], iv[1], kk) : NULL;
+	if (!r)
+		r = dot(f, acc, a, abase, ta ? mm : 1, n->in[1], tb ? 1 : 2, iv[1], NULL, 0, kk);
 	if (alpha != 1.0f)
 		r = LLVMBuildFMul(bl, r, be_cf(f, alpha), "");
 	if (c) {

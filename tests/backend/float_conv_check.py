@@ -13,7 +13,11 @@ reference magnitude.  Then each again with 4-bit weights and float
 activations (-b 4: where the tiles load a weight more than once, each
 block's weights decoded once into scratch) and 3-bit ones on every third case (codes
 straddling bytes): the host JIT against the interpreter's run of the same
-flags, within 1e-5, and every fourth on AArch64 (qemu, validate)."""
+flags, within 1e-5, and every fourth on AArch64 (qemu, validate).  And
+dense layers (Gemm, trans_b) of 1-, 2- and 4-bit weights, affine and
+symmetric, per channel and per tensor, K with and without a partial last
+byte (the sub-byte dot product reads a byte at a time): the same two
+checks."""
 import os
 import subprocess
 import sys
@@ -175,4 +179,37 @@ for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
         ok = r.returncode == 0 and "validate: ok" in r.stdout
         bad += not ok
         print("%s -b 4 (aarch64): %s" % (name, "ok" if ok else "FAIL\n" + r.stdout + r.stderr))
+for K, bits, scheme, gran in [(37, 4, "affine", "per-channel"), (64, 2, "affine", "per-channel"),
+                              (13, 1, "affine", "per-tensor"), (30, 4, "symmetric", "per-channel"),
+                              (5, 2, "symmetric", "per-tensor"), (96, 4, "affine", "per-tensor")]:
+    name = "gemm_k%d_b%d_%s_%s" % (K, bits, scheme, gran)
+    d0 = os.path.join(work, name)
+    os.makedirs(d0, exist_ok=True)
+    x = rng.standard_normal((2, K)).astype(np.float32)
+    w = (rng.standard_normal((24, K)) * 0.3).astype(np.float32)
+    b = rng.standard_normal(24).astype(np.float32)
+    gr = h.make_graph([h.make_node("Gemm", ["x", "w", "b"], ["y"], transB=1)], name,
+                      [h.make_tensor_value_info("x", T.FLOAT, [2, K])], [h.make_tensor_value_info("y", T.FLOAT, None)],
+                      [nh.from_array(w, "w"), nh.from_array(b, "b")])
+    mdl = h.make_model(gr, opset_imports=[h.make_opsetid("", 13)])
+    mdl.ir_version = 8
+    onnx.save(mdl, os.path.join(d0, "m.onnx"))
+    np.save(os.path.join(d0, "x.npy"), x)
+    flags = ["-b", str(bits), "--scheme", scheme, "--granularity", gran]
+    outs = {}
+    for engine in ("interp", "native"):
+        o = os.path.join(d0, engine)
+        r = subprocess.run([qgtc, "run", os.path.join(d0, "m.onnx"), os.path.join(d0, "x.npy")] + flags +
+                           ["--engine", engine, "--output-dir", o], capture_output=True, text=True)
+        outs[engine] = np.load(os.path.join(o, "output_0.npy")) if r.returncode == 0 else None
+    i, nat = outs["interp"], outs["native"]
+    err = np.abs(nat - i).max() / np.abs(i).max() if i is not None and nat is not None and nat.shape == i.shape else np.inf
+    ok = err <= 1e-5
+    bad += not ok
+    print("%s (host JIT vs interpreter): %s, max error %.3g" % (name, "ok" if ok else "FAIL", err))
+    r = subprocess.run([qgtc, "validate", os.path.join(d0, "m.onnx"), os.path.join(d0, "x.npy"), "--target",
+                        "aarch64"] + flags, capture_output=True, text=True)
+    ok = r.returncode == 0 and "validate: ok" in r.stdout
+    bad += not ok
+    print("%s (aarch64): %s" % (name, "ok" if ok else "FAIL\n" + r.stdout + r.stderr))
 sys.exit(1 if bad else 0)
