@@ -1340,10 +1340,18 @@ static int conv_winograd(ck *k)
  * 6x6 and 3x3 pointwise layers on AVX-512). */
 enum { DEC_MAX = 64 * 1024 };
 
-static bool ck_decode_ok(const ck *k, int mbmax, int64_t uses)
+static bool ck_decode_ok(const ck *k, int mbmax, int nv, const be_seg *hseg, int nhseg, ck_block *blocks)
 {
-	return k->f->vl > 1 && uses > 1 && !plain_f32(k->f, k->wv) && be_qw_packed(k->f, k->wv) &&
-	       (int64_t)mbmax * k->cg * k->KH * k->KW * 4 <= DEC_MAX;
+	if (k->f->vl <= 1 || plain_f32(k->f, k->wv) || !be_qw_packed(k->f, k->wv) ||
+	    (int64_t)mbmax * k->cg * k->KH * k->KW * 4 > DEC_MAX)
+		return false;
+	int64_t uses = 0; /* how many tiles load each of a block's weights */
+	for (int s = 0; s < nhseg; s++) {
+		int nb = ck_plan(k, nv, k->flat ? 0 : hseg[s].klo, k->flat ? k->KH : hseg[s].khi, blocks);
+		for (int bi = 0; bi < nb; bi++)
+			uses += (blocks[bi].step > 0 ? blocks[bi].nrep : 1) * (k->flat ? 1 : hseg[s].n);
+	}
+	return uses > 1;
 }
 
 /* k->wdec[i cg taps + j] = W[m + i, j] for the block's mb channels. */
@@ -1425,14 +1433,7 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 		diag_error(f->d, NULL, "out of memory");
 		return -1;
 	}
-	/* how many tiles load each of a block's weights */
-	int64_t uses = 0;
-	for (int s = 0; s < nhseg; s++) {
-		int nb = ck_plan(k, nv, k->flat ? 0 : hseg[s].klo, k->flat ? k->KH : hseg[s].khi, blocks);
-		for (int bi = 0; bi < nb; bi++)
-			uses += (blocks[bi].step > 0 ? blocks[bi].nrep : 1) * (k->flat ? 1 : hseg[s].n);
-	}
-	if (ck_decode_ok(k, mbmax, uses)) {
+	if (ck_decode_ok(k, mbmax, nv, hseg, nhseg, blocks)) {
 		k->wdec = be_entry_alloca(f, LLVMArrayType2(f->f32, (uint64_t)(mbmax * k->cg * k->KH * k->KW)), "wdec");
 		LLVMSetAlignment(k->wdec, 16);
 	}

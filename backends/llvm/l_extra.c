@@ -628,8 +628,8 @@ static bool dtype_ok(const ir_node *n, int k, ir_dtype dt)
 	case IR_OP_ADD:
 	case IR_OP_SUB:
 	case IR_OP_MUL:
-	case IR_OP_DIV: return is_int_dt(dt);
-	case IR_OP_MOD: return is_int_dt(dt) || dt == IR_DT_F32;
+	case IR_OP_DIV:
+	case IR_OP_MOD:
 	case IR_OP_MAX:
 	case IR_OP_MIN:
 	case IR_OP_POW: return is_int_dt(dt);
