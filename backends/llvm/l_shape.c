@@ -198,10 +198,6 @@ static LLVMValueRef elements_begin(be_fn *f, const ir_node *n, be_nest *on, LLVM
 	return be_add(f, be_affine(f, 0, r, oi, xo), be_mul(f, v, xst[axis]));
 }
 
-/* Gather of indices known only at run time (token ids into an embedding
- * table): per index, its block of `inner` elements; an index outside
- * [-ext, ext), which ONNX leaves undefined and the interpreter refuses,
- * reads nothing and gives zeros. */
 /* n's output at dst..dst+cnt = its data (operand 0) at src.., or zeros
  * where !ok (an index outside its axis). */
 static void copy_block_ok(be_fn *f, const ir_node *n, LLVMValueRef dst, LLVMValueRef src, LLVMValueRef ok,
@@ -215,6 +211,10 @@ static void copy_block_ok(be_fn *f, const ir_node *n, LLVMValueRef dst, LLVMValu
 	be_loop_end(f, &l);
 }
 
+/* Gather of indices known only at run time (token ids into an embedding
+ * table): per index, its block of `inner` elements; an index outside
+ * [-ext, ext), which ONNX leaves undefined and the interpreter refuses,
+ * reads nothing and gives zeros. */
 static void gather_dyn(be_fn *f, const ir_node *n, int64_t outer, int64_t ext, int64_t inner, int64_t nidx)
 {
 	LLVMValueRef ok;
