@@ -162,7 +162,6 @@ int be_l_pad(be_fn *f, const ir_node *n)
 	return 0;
 }
 
-/* Constant indices: one strided copy per index. */
 /* Element p of n's indices (operand 1, i32 or i64), read at run time,
  * along an axis of ext elements: a negative one counts from the end; *ok
  * says whether it then lies in [0, ext).  The index, 0 where not ok: the
@@ -242,6 +241,7 @@ int be_l_gather(be_fn *f, const ir_node *n)
 		gather_dyn(f, n, outer, ext, inner, nidx);
 		return 0;
 	}
+	/* constant indices: one strided copy per index */
 	for (int64_t j = 0; j < nidx; j++) {
 		int64_t v = (int64_t)ir_const_get(iv, j);
 		if (v < 0)
