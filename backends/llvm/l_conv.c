@@ -312,27 +312,36 @@ typedef struct ck {
 /* Fuse conv -> [batchnorm] -> [relu or clip] when each step's output has one use
  * and shares the conv output's storage (the planner made it in place):
  * the tile's stores apply them, and the fused nodes are skipped.  Returns
- * the value the tile writes (the last fused output). */
-static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
+ * the value the tile writes (the last fused output).  With k NULL it only
+ * says what would be fused (be_conv_layout), emitting and marking nothing:
+ * *bnp whether a batchnorm would be. */
+static const ir_value *ck_fuse_at(be_fn *f, const ir_node *n, ck *k, bool *bnp)
 {
 	const ir_value *v = n->out[0];
+	if (bnp)
+		*bnp = false;
 	if (!f->fused)
 		return v;
+	int64_t M = n->out[0]->shape.rank >= 2 ? n->out[0]->shape.d[1] : 0;
 	const ir_node *u = ir_value_sole_user(f->g, v);
 	if (u && u->op == IR_OP_BATCHNORM && u->nin >= 5 && u->in[0] == v && u->nout >= 1 &&
 	    u->out[0] && be_same_storage(f, v, u->out[0]) && u->id >= 0 && u->id < f->g->nnodes) {
 		bool ok = true;
 		for (int j = 1; j < 5; j++)
-			ok = ok && u->in[j] && ir_shape_numel(&u->in[j]->shape) == k->M;
+			ok = ok && u->in[j] && ir_shape_numel(&u->in[j]->shape) == M;
 		for (int j = 1; j < u->nout; j++)
 			ok = ok && (!u->out[j] || ir_value_use_count(f->g, u->out[j]) == 0);
 		if (ok) {
-			k->bn[0] = be_ptr(f, u->in[3]); /* mean */
-			k->bn[1] = be_ptr(f, u->in[1]); /* scale */
-			k->bn[2] = be_ptr(f, u->in[2]); /* bias */
-			k->bn[3] = be_ptr(f, u->in[4]); /* var */
-			k->eps = ir_attr_float(u, "epsilon", 1e-5f);
-			f->fused[u->id] = true;
+			if (bnp)
+				*bnp = true;
+			if (k) {
+				k->bn[0] = be_ptr(f, u->in[3]); /* mean */
+				k->bn[1] = be_ptr(f, u->in[1]); /* scale */
+				k->bn[2] = be_ptr(f, u->in[2]); /* bias */
+				k->bn[3] = be_ptr(f, u->in[4]); /* var */
+				k->eps = ir_attr_float(u, "epsilon", 1e-5f);
+				f->fused[u->id] = true;
+			}
 			v = u->out[0];
 			u = ir_value_sole_user(f->g, v);
 		} else {
@@ -347,13 +356,20 @@ static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
 		act = be_const_scalar(u, 1, -INFINITY, &lo) && be_const_scalar(u, 2, INFINITY, &hi);
 	if (act && u->nout >= 1 && u->out[0] && be_same_storage(f, v, u->out[0]) && u->id >= 0 &&
 	    u->id < f->g->nnodes) {
-		k->act = true;
-		k->lo = lo;
-		k->hi = hi;
-		f->fused[u->id] = true;
+		if (k) {
+			k->act = true;
+			k->lo = lo;
+			k->hi = hi;
+			f->fused[u->id] = true;
+		}
 		v = u->out[0];
 	}
 	return v;
+}
+
+static const ir_value *ck_fuse(be_fn *f, const ir_node *n, ck *k)
+{
+	return ck_fuse_at(f, n, k, NULL);
 }
 
 /* One vector of a block: its first position along the line (a constant;
@@ -1245,24 +1261,35 @@ static void wg_output(const wg *g, LLVMValueRef yb, LLVMValueRef th0, LLVMValueR
 }
 
 /* 1 when n does not qualify (k untouched), else 0 or -1. */
+/* Does the Winograd path take k (bn: a batchnorm is fused)? */
+static bool wg_fits(const ck *k, bool bn)
+{
+	be_fn *f = k->f;
+	int vl = k->vl;
+	const float *wd = plain_f32(f, k->wv), *bd = k->biasv ? plain_f32(f, k->biasv) : NULL;
+	if ((vl != 8 && vl != 16) || k->G != 1 || k->KH != 3 || k->KW != 3 || k->sh != 1 || k->sw != 1 ||
+	    k->dh != 1 || k->dw != 1 || bn || !wd || (k->biasv && !bd) || k->C < 8 || k->M < 8 || k->OH % 2 ||
+	    k->OW % 2)
+		return false;
+	int64_t tw = k->OW / 2, th = k->OH / 2;
+	if (tw > vl) /* then a row's window, 2 tw + 2 columns, fits <64 x float> */
+		return false;
+	int kb = vl == 16 ? 16 : 8;
+	return th % (vl / tw) == 0 && 16 * (k->C + kb) * vl * 4 <= 128 * 1024;
+}
+
 static int conv_winograd(ck *k)
 {
 	be_fn *f = k->f;
 	int vl = k->vl;
 	int64_t C = k->C, M = k->M;
 	const float *wd = plain_f32(f, k->wv), *bd = k->biasv ? plain_f32(f, k->biasv) : NULL;
-	if ((vl != 8 && vl != 16) || k->G != 1 || k->KH != 3 || k->KW != 3 || k->sh != 1 || k->sw != 1 ||
-	    k->dh != 1 || k->dw != 1 || k->bn[0] || !wd || (k->biasv && !bd) || C < 8 || M < 8 || k->OH % 2 ||
-	    k->OW % 2)
+	if (!wg_fits(k, k->bn[0] != NULL))
 		return 1;
 	wg G = {.k = k, .vl = vl, .tw = k->OW / 2, .th = k->OH / 2};
 	wg *g = &G;
-	if (g->tw > vl) /* then a row's window, 2 tw + 2 columns, fits <64 x float> */
-		return 1;
 	g->R = (int)(vl / g->tw);
 	g->kb = vl == 16 ? 16 : 8;
-	if (g->th % g->R || 16 * (C + g->kb) * vl * 4 > 128 * 1024)
-		return 1;
 	/* U = G g G^T, G = (1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1), as [xi][k][c] */
 	float *U = malloc(sizeof *U * (size_t)(16 * M * C));
 	if (!U) {
@@ -1368,19 +1395,19 @@ static void ck_decode(const ck *k, int mb, LLVMValueRef m)
 	}
 }
 
-static int conv_tiled(be_fn *f, const ir_node *n, win *w)
+static int conv_cl(ck *k, bool xcl, bool ycl, bool pw1, const be_seg *hseg, int nhseg);
+
+/* k's geometry from n and its window w (nothing emitted); *pw1o: a 1x1
+ * conv without stride or padding, *nveco: vectors along a line. */
+static void ck_geom(be_fn *f, const ir_node *n, const win *w, ck *k, bool *pw1o, int64_t *nveco)
 {
 	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
-	ck K, *k = &K;
 	memset(k, 0, sizeof *k);
 	k->f = f;
 	k->vl = f->vl > 0 && f->vl <= 16 ? f->vl : 1;
 	k->vt = k->vl == 1 ? f->f32 : LLVMVectorType(f->f32, (unsigned)k->vl);
-	k->x = be_ptr(f, n->in[0]);
 	k->wv = n->in[1];
-	k->y = be_ptr(f, n->out[0]);
 	k->biasv = n->nin > 2 && n->in[2] && ir_shape_numel(&n->in[2]->shape) > 0 ? n->in[2] : NULL;
-	k->bias = k->biasv ? be_ptr(f, k->biasv) : NULL;
 	int two = w->nsp == 2, hx = two ? 0 : -1, wx = two ? 1 : 0;
 	k->N = xs->d[0], k->C = xs->d[1], k->M = ys->d[1];
 	k->IH = two ? w->in[hx] : 1, k->IW = w->in[wx];
@@ -1402,13 +1429,27 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 	if (k->vl == 1 && !pw1)
 		k->flat = false;
 	k->len = k->flat ? P : k->OW;
-	int64_t nvec = k->len <= k->vl ? 1 : (k->len + k->vl - 1) / k->vl;
+	*pw1o = pw1;
+	*nveco = k->len <= k->vl ? 1 : (k->len + k->vl - 1) / k->vl;
+}
+
+static int conv_tiled(be_fn *f, const ir_node *n, win *w)
+{
+	ck K, *k = &K;
+	bool pw1;
+	int64_t nvec;
+	ck_geom(f, n, w, k, &pw1, &nvec);
+	int two = w->nsp == 2, hx = two ? 0 : -1;
+	int64_t P = k->OH * k->OW;
+	k->x = be_ptr(f, n->in[0]);
+	k->y = be_ptr(f, n->out[0]);
+	k->bias = k->biasv ? be_ptr(f, k->biasv) : NULL;
 	int mbmax, nv;
 	ck_tile(k, f->nreg, nvec, &mbmax, &nv);
 	if ((k->sw > 4 && !k->flat && k->vl > 1) || nvec > 4096)
 		return 1; /* wide strides, very long rows: the generic code */
 
-	ck_fuse(f, n, k);
+	const ir_value *yv = ck_fuse(f, n, k);
 
 	/* Row segments (row mode): runs of output rows with the same taps. */
 	be_seg hseg1 = {0, 1, 0, 1, 1}, *hseg = &hseg1;
@@ -1417,6 +1458,8 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 		hseg = w->seg[hx];
 		nhseg = w->nseg[hx];
 	}
+	if (f->cl && (f->cl[n->in[0]->id] || f->cl[yv->id]))
+		return conv_cl(k, f->cl[n->in[0]->id], f->cl[yv->id], pw1, two ? w->seg[hx] : hseg, two ? w->nseg[hx] : nhseg);
 	int crc = conv_winograd(k);
 	if (crc <= 0)
 		return crc;
@@ -1475,6 +1518,330 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 	return 0;
 }
 
+/* ------------------------------------------ the channel-blocked layout */
+
+/* On hosts with 8 or 16 f32 lanes, convs whose planes fill pixel vectors
+ * poorly (depthwise layers at any stride, small planes) chain through a
+ * channel-blocked layout: a value between two convs that qualify (cl_ok)
+ * is stored [N][C/vl][H][W][vl] (be_fn.cl), vl channels of a pixel one
+ * vector, in the bytes the memory plan gives it.  A depthwise tap is then
+ * one vector load and one multiply-add for vl channels, at any stride,
+ * padding or plane size: no window shuffles, and a 6x6 plane leaves no
+ * lane empty.  A regular conv broadcasts each input element (from either
+ * layout) into a multiply-add with vl output channels' weights, as channel
+ * mode does, and stores its tiles as they are (a blocked output) or
+ * transposed into rows (a plain one).  be_conv_layout blocks a value when
+ * its producer and every user are convs that qualify, it is no graph
+ * output, and a depthwise conv reads only blocked input: only these
+ * kernels see a blocked value.  Sums add the taps in the order
+ * (channel, kh, kw) from the bias, which float validation's tolerance
+ * covers. */
+typedef struct clk {
+	ck *k;
+	bool xcl, ycl, dw;
+	int T, MB;             /* a tile: T pixels (<= vl: a plain output transposes)
+	                        * by MB blocks of vl output channels */
+	int64_t IH, IW, OH, OW, taps;
+	LLVMValueRef wtab, acc[32], xb, yb, m0, bias[4];
+} clk;
+
+/* x's element (c, iy, ix), c and the row offset iy * IW run-time values:
+ * its index in x. */
+static LLVMValueRef cl_xidx(const clk *t, LLVMValueRef c, LLVMValueRef pix)
+{
+	be_fn *f = t->k->f;
+	LLVMBuilderRef b = f->b;
+	int vl = t->k->vl;
+	if (!t->xcl)
+		return LLVMBuildAdd(b, LLVMBuildAdd(b, t->xb, LLVMBuildMul(b, c, be_ci(f, t->IH * t->IW), ""), ""), pix, "");
+	LLVMValueRef cb = LLVMBuildLShr(b, c, be_ci(f, vl == 16 ? 4 : 3), "");
+	LLVMValueRef ci = LLVMBuildAnd(b, c, be_ci(f, vl - 1), "");
+	LLVMValueRef o = LLVMBuildAdd(b, LLVMBuildMul(b, cb, be_ci(f, t->IH * t->IW * vl), ""),
+	                              LLVMBuildMul(b, pix, be_ci(f, vl), ""), "");
+	return LLVMBuildAdd(b, LLVMBuildAdd(b, t->xb, o, ""), ci, "");
+}
+
+/* One tile of output row oy: pixels p0 .. p0 + pb, p0 the constant pc
+ * (a border tile: taps outside the input are skipped at compile time) or,
+ * when pc < 0, the run-time pv (an interior tile, every tap inside); tap
+ * rows [klo, khi) (the row segment's). */
+static void cl_tile(const clk *t, LLVMValueRef oy, LLVMValueRef pv, int64_t pc, int pb, int64_t klo, int64_t khi)
+{
+	ck *k = t->k;
+	be_fn *f = k->f;
+	LLVMBuilderRef b = f->b;
+	int vl = k->vl;
+	LLVMValueRef p0 = pc >= 0 ? be_ci(f, pc) : pv;
+	for (int j = 0; j < t->MB; j++)
+		for (int i = 0; i < pb; i++)
+			LLVMBuildStore(b, t->bias[j], t->acc[j * t->T + i]);
+	be_loop cl;
+	LLVMValueRef c = t->dw ? NULL : be_loop_begin(f, &cl, k->C);
+	for (int64_t kh = klo; kh < khi; kh++) {
+		/* the input row: oy * sh + kh * dh - ph (inside, by the segment) */
+		LLVMValueRef iy = LLVMBuildAdd(b, LLVMBuildMul(b, oy, be_ci(f, k->sh), ""), be_ci(f, kh * k->dh - k->ph), "");
+		LLVMValueRef rowo = LLVMBuildMul(b, iy, be_ci(f, t->IW), "");
+		for (int64_t kw = 0; kw < k->KW; kw++) {
+			LLVMValueRef wv[4] = {NULL};
+			for (int i = 0; i < pb; i++) {
+				int64_t off = i * k->sw + kw * k->dw - k->pw; /* ix - p0 * sw */
+				if (pc >= 0 && ((pc * k->sw + off) < 0 || (pc * k->sw + off) >= t->IW))
+					continue; /* in the padding: adds 0 */
+				for (int j = 0; j < t->MB && !wv[0]; j++) {
+					int64_t q = kh * k->KW + kw;
+					LLVMValueRef wi = t->dw ? be_ci(f, q * k->M + j * vl)
+					                        : LLVMBuildAdd(b, LLVMBuildMul(b, c, be_ci(f, t->taps * k->M), ""),
+					                                       be_ci(f, q * k->M + j * vl), "");
+					wv[j] = LLVMBuildLoad2(b, k->vt, ck_addr(f, t->wtab, LLVMBuildAdd(b, wi, t->m0, "")), "");
+					LLVMSetAlignment(wv[j], 4);
+				}
+				for (int j = 1; j < t->MB && !wv[j]; j++) {
+					int64_t q = kh * k->KW + kw;
+					LLVMValueRef wi = LLVMBuildAdd(b, LLVMBuildMul(b, c, be_ci(f, t->taps * k->M), ""),
+					                               be_ci(f, q * k->M + j * vl), "");
+					wv[j] = LLVMBuildLoad2(b, k->vt, ck_addr(f, t->wtab, LLVMBuildAdd(b, wi, t->m0, "")), "");
+					LLVMSetAlignment(wv[j], 4);
+				}
+				LLVMValueRef ix = LLVMBuildAdd(b, LLVMBuildMul(b, p0, be_ci(f, k->sw), ""), be_ci(f, off), "");
+				LLVMValueRef pix = LLVMBuildAdd(b, rowo, ix, "");
+				LLVMValueRef xv;
+				if (t->dw) {
+					xv = LLVMBuildLoad2(b, k->vt,
+					                    ck_addr(f, k->x, LLVMBuildAdd(b, t->xb, LLVMBuildMul(b, pix, be_ci(f, vl), ""), "")), "");
+					LLVMSetAlignment(xv, 4);
+				} else {
+					xv = ck_splat(k, be_ld(f, k->x, cl_xidx(t, c, pix)));
+				}
+				for (int j = 0; j < t->MB; j++) {
+					LLVMValueRef a = LLVMBuildLoad2(b, k->vt, t->acc[j * t->T + i], "");
+					LLVMValueRef pr = be_fast(LLVMBuildFMul(b, wv[j], xv, ""));
+					LLVMBuildStore(b, be_fast(LLVMBuildFAdd(b, a, pr, "")), t->acc[j * t->T + i]);
+				}
+			}
+		}
+	}
+	if (!t->dw)
+		be_loop_end(f, &cl);
+	LLVMValueRef po = LLVMBuildAdd(b, LLVMBuildMul(b, oy, be_ci(f, t->OW), ""), p0, "");
+	int64_t plane = t->OH * t->OW;
+	for (int j = 0; j < t->MB; j++) {
+		LLVMValueRef v[16];
+		for (int i = 0; i < pb; i++)
+			v[i] = ck_act(k, LLVMBuildLoad2(b, k->vt, t->acc[j * t->T + i], ""));
+		if (t->ycl) { /* block j of the tile's channels: plane * vl further on */
+			LLVMValueRef yj = LLVMBuildAdd(b, t->yb, be_ci(f, j * plane * vl), "");
+			for (int i = 0; i < pb; i++) {
+				LLVMValueRef yi = LLVMBuildAdd(b, yj, LLVMBuildMul(b, LLVMBuildAdd(b, po, be_ci(f, i), ""), be_ci(f, vl), ""), "");
+				LLVMValueRef st = LLVMBuildStore(b, v[i], ck_addr(f, k->y, yi));
+				LLVMSetAlignment(st, 4);
+			}
+			continue;
+		}
+		transpose_vl(f, k->vt, vl, pb, v);
+		bool ok[16];
+		for (int l = 0; l < vl; l++)
+			ok[l] = l < pb;
+		for (int r = 0; r < vl; r++) {
+			LLVMValueRef pj = ck_addr(
+				f, k->y, LLVMBuildAdd(b, t->yb, LLVMBuildAdd(b, po, be_ci(f, (j * vl + r) * plane), ""), ""));
+			if (pb == vl) {
+				LLVMValueRef st = LLVMBuildStore(b, v[r], pj);
+				LLVMSetAlignment(st, 4);
+			} else {
+				ck_masked_store(f, v[r], pj, ck_mask(f, ok, vl));
+			}
+		}
+	}
+}
+
+/* The channel-blocked kernel of k (conv_tiled's, fused epilogue set):
+ * xcl, ycl whether its input and output are blocked, pw1 a 1x1 conv
+ * without stride or padding (its plane one line), hseg the row segments.
+ * 0, or -1 reported. */
+static int conv_cl(ck *k, bool xcl, bool ycl, bool pw1, const be_seg *hseg, int nhseg)
+{
+	be_fn *f = k->f;
+	int vl = k->vl;
+	clk T = {.k = k, .xcl = xcl, .ycl = ycl, .dw = k->G > 1, .T = vl, .MB = 1};
+	clk *t = &T;
+	if (!t->dw) {
+		/* the tile: MB * T accumulators, MB + T loads a tap; at most 16
+		 * (more, LLVM 19 spills on AVX-512: 2 x 12 runs at half speed) */
+		double best = -1;
+		for (int mb = 1; mb <= 4; mb++)
+			for (int tp = 1; tp <= vl; tp++)
+				if ((k->M / vl) % mb == 0 && mb * tp <= 16 && mb * tp + mb + 1 <= f->nreg &&
+				    (double)mb * tp / (mb + tp) > best + 1e-9) {
+					best = (double)mb * tp / (mb + tp);
+					t->MB = mb, t->T = tp;
+				}
+	}
+	t->IH = pw1 ? 1 : k->IH, t->IW = pw1 ? k->IH * k->IW : k->IW;
+	t->OH = pw1 ? 1 : k->OH, t->OW = pw1 ? k->OH * k->OW : k->OW;
+	t->taps = k->KH * k->KW;
+	int64_t C = k->C, M = k->M, taps = t->taps;
+	const float *wd = plain_f32(f, k->wv), *bd = k->biasv ? plain_f32(f, k->biasv) : NULL;
+	/* the weights as [C][KH][KW][M] (depthwise: [KH][KW][M]) */
+	int64_t rows = t->dw ? 1 : C;
+	float *wt = malloc(sizeof *wt * (size_t)(rows * taps * M));
+	if (wt) {
+		for (int64_t m = 0; m < M; m++)
+			for (int64_t c = 0; c < rows; c++)
+				for (int64_t q = 0; q < taps; q++)
+					wt[(c * taps + q) * M + m] = wd[(m * rows + c) * taps + q];
+		t->wtab = be_table_f32(f, wt, rows * taps * M);
+		free(wt);
+	}
+	if (!t->wtab) {
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	/* named for what the kernel does (--emit llvm shows it):
+	 * NAME.cl[dw].IO, I and O b (blocked) or p (plain) */
+	char tname[160];
+	snprintf(tname, sizeof tname, "%s.cl%s.%c%c", f->name, t->dw ? "dw" : "", xcl ? 'b' : 'p', ycl ? 'b' : 'p');
+	LLVMSetValueName2(t->wtab, tname, strlen(tname));
+	LLVMValueRef btab = ck_bias_table(k, bd);
+	if (!btab)
+		return -1;
+	LLVMBuilderRef b = f->b;
+	for (int i = 0; i < t->MB * t->T; i++)
+		t->acc[i] = be_entry_alloca(f, k->vt, "clacc");
+	int64_t xplane = t->IH * t->IW, yplane = t->OH * t->OW;
+	be_nest outer;
+	int64_t odims[2] = {k->N, M / vl / t->MB};
+	LLVMValueRef ov[2];
+	be_nest_begin(f, &outer, 2, odims, ov);
+	ov[1] = be_mul(f, ov[1], t->MB); /* the tile's first channel block */
+	t->m0 = be_mul(f, ov[1], vl);
+	/* a depthwise tile reads its own channel block; a regular one every
+	 * channel of the sample (cl_xidx) */
+	t->xb = t->dw ? be_add(f, be_mul(f, ov[0], C * xplane), be_mul(f, ov[1], xplane * vl))
+	              : be_mul(f, ov[0], C * xplane);
+	t->yb = ycl ? be_add(f, be_mul(f, ov[0], M * yplane), be_mul(f, ov[1], yplane * vl))
+	            : be_add(f, be_mul(f, ov[0], M * yplane), be_mul(f, t->m0, yplane));
+	for (int j = 0; j < t->MB; j++) {
+		t->bias[j] = LLVMBuildLoad2(b, k->vt, ck_addr(f, btab, be_add(f, t->m0, be_ci(f, j * vl))), "");
+		LLVMSetAlignment(t->bias[j], 4);
+	}
+	int64_t sw = pw1 ? 1 : k->sw, pwd = pw1 ? 0 : k->pw, span = (k->KW - 1) * k->dw;
+	/* the interior [xa, xe): every tap of its outputs inside the row */
+	int64_t xa = (pwd + sw - 1) / sw, lim = t->IW - 1 + pwd - (pw1 ? 0 : span);
+	int64_t xe = lim < 0 ? 0 : lim / sw + 1;
+	xa = xa < t->OW ? xa : t->OW;
+	xe = xe < t->OW ? xe : t->OW;
+	xe = xe > xa ? xe : xa;
+	be_seg one = {0, 1, 0, 1, 1};
+	if (pw1)
+		hseg = &one, nhseg = 1;
+	for (int s = 0; s < nhseg; s++) {
+		const be_seg *sg = &hseg[s];
+		be_loop hl;
+		LLVMValueRef oy = be_add(f, be_loop_begin(f, &hl, sg->n), be_ci(f, sg->o0));
+		for (int64_t p = 0; p < xa; p += t->T)
+			cl_tile(t, oy, NULL, p, (int)(xa - p < t->T ? xa - p : t->T), sg->klo, sg->khi);
+		int64_t nfull = (xe - xa) / t->T, rem = (xe - xa) % t->T;
+		if (nfull > 0) {
+			be_loop il;
+			LLVMValueRef pv = be_add(f, be_mul(f, be_loop_begin(f, &il, nfull), t->T), be_ci(f, xa));
+			cl_tile(t, oy, pv, -1, t->T, sg->klo, sg->khi);
+			be_loop_end(f, &il);
+		}
+		if (rem > 0)
+			cl_tile(t, oy, NULL, xa + nfull * t->T, (int)rem, sg->klo, sg->khi);
+		for (int64_t p = xe; p < t->OW; p += t->T)
+			cl_tile(t, oy, NULL, p, (int)(t->OW - p < t->T ? t->OW - p : t->T), sg->klo, sg->khi);
+		be_loop_end(f, &hl);
+	}
+	be_nest_end(f, &outer);
+	return 0;
+}
+
+/* Does conv n qualify for the channel-blocked kernels (a host with 8 or
+ * 16 lanes, the speed kernels)?  *out: the value its tiles write (after
+ * a fused relu or clip), *dw: depthwise. */
+static bool cl_ok(be_fn *f, const ir_node *n, const ir_value **out, bool *dw)
+{
+	if (n->dead || n->op != IR_OP_CONV || n->nin < 2 || n->nout < 1 || !n->in[0] || !n->in[1] || !n->out[0] ||
+	    n->in[0]->shape.rank != 4 || n->out[0]->shape.rank != 4 || n->in[1]->shape.rank != 4 ||
+	    n->in[0]->dt != IR_DT_F32 || n->out[0]->dt != IR_DT_F32 || !f->plan ||
+	    f->plan->v[n->out[0]->id].kind == MP_NONE || ir_shape_numel(&n->out[0]->shape) <= 0)
+		return false;
+	win w;
+	if (win_init(f, n, &n->in[0]->shape, n->in[1]->shape.d + 2, &n->out[0]->shape, &w)) {
+		win_free(&w);
+		return false;
+	}
+	ck K, *k = &K;
+	bool pw1, bn;
+	int64_t nvec;
+	ck_geom(f, n, &w, k, &pw1, &nvec);
+	win_free(&w);
+	*out = ck_fuse_at(f, n, NULL, &bn);
+	*dw = k->G > 1 && k->G == k->C && k->G == k->M;
+	const float *wd = plain_f32(f, k->wv), *bd = k->biasv ? plain_f32(f, k->biasv) : NULL;
+	return (k->vl == 8 || k->vl == 16) && (k->G == 1 || *dw) && k->M % k->vl == 0 && !bn && wd &&
+	       (!k->biasv || bd) && k->sw <= 4 && nvec <= 4096 && k->KH * k->KW <= 64 &&
+	       k->C * k->KH * k->KW * k->M <= (1 << 24) && !wg_fits(k, false) && !be_same_storage(f, n->in[0], *out);
+}
+
+int be_conv_layout(be_fn *f)
+{
+	ir_graph *g = f->g;
+	f->cl = NULL;
+	if ((f->vl != 8 && f->vl != 16) || !f->fused || f->code == BE_CODE_SIZE || f->code == BE_CODE_MIN ||
+	    (f->code == BE_CODE_AUTO && f->mcu))
+		return 0;
+	const ir_value **out = calloc((size_t)g->nnodes + 1, sizeof *out);
+	bool *dw = calloc((size_t)g->nnodes + 1, sizeof *dw);
+	bool *cl = calloc((size_t)g->nvalues + 1, sizeof *cl);
+	if (!out || !dw || !cl) {
+		free(out);
+		free(dw);
+		free(cl);
+		diag_error(f->d, NULL, "out of memory");
+		return -1;
+	}
+	for (int i = 0; i < g->nnodes; i++)
+		if (!cl_ok(f, g->nodes[i], &out[i], &dw[i]))
+			out[i] = NULL;
+	bool any = false;
+	for (bool changed = true; changed;) {
+		changed = false;
+		any = false;
+		memset(cl, 0, (size_t)g->nvalues + 1);
+		for (int i = 0; i < g->nnodes; i++) {
+			const ir_value *v = out[i];
+			if (!v || v->shape.rank != 4 || v->shape.d[1] % f->vl || ir_value_is_output(g, v))
+				continue;
+			int uses = 0;
+			bool ok = true;
+			for (int j = 0; j < g->nnodes && ok; j++) {
+				const ir_node *u = g->nodes[j];
+				for (int q = 0; q < u->nin && !u->dead; q++)
+					if (u->in[q] == v) {
+						uses++;
+						ok = ok && out[j] && q == 0;
+					}
+			}
+			cl[v->id] = ok && uses > 0;
+			any = any || cl[v->id];
+		}
+		for (int i = 0; i < g->nnodes; i++)
+			if (out[i] && dw[i] && !cl[g->nodes[i]->in[0]->id]) {
+				out[i] = NULL;
+				changed = true;
+			}
+	}
+	free(out);
+	free(dw);
+	if (any)
+		f->cl = cl;
+	else
+		free(cl);
+	return 0;
+}
+
 int be_l_conv(be_fn *f, const ir_node *n)
 {
 	int crc = be_l_compact(f, n);
@@ -1491,6 +1858,11 @@ int be_l_conv(be_fn *f, const ir_node *n)
 		win_free(&w);
 		if (rc <= 0)
 			return rc;
+	}
+	if (f->cl && (f->cl[n->in[0]->id] || f->cl[n->out[0]->id])) {
+		diag_error(f->d, ir_node_loc(f->g, n), "internal: conv '%s' reads or writes a channel-blocked value but no blocked kernel took it",
+		           n->name);
+		return -1;
 	}
 	return conv_generic(f, n);
 }

@@ -1132,6 +1132,8 @@ int be_llvm_build(LLVMContextRef ctx, LLVMModuleRef mod, LLVMTargetDataRef td, c
 				f->npos[g->nodes[i]->id] = np_;
 			np_++;
 		}
+	if (be_conv_layout(f))
+		goto out;
 	for (int i = 0; i < g->nnodes; i++) {
 		ir_node *n = g->nodes[i];
 		f->pos = -1;
@@ -1204,6 +1206,8 @@ out:
 	LLVMDisposeBuilder(f->b);
 	free(f->oconst);
 	free(f->fused);
+	free(f->cl);
+	f->cl = NULL;
 	free(f->npos);
 	f->npos = NULL;
 	free(f->vptr);

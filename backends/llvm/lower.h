@@ -68,6 +68,7 @@ typedef struct be_fn {
 	LLVMValueRef libm[BE_LIBM_N]; /* declared libm functions (BE_LIBM_*), on first use */
 	int vl, nreg;                 /* f32 lanes per vector register, vector registers */
 	bool *fused;                  /* per node index: lowered already, inside a producer */
+	bool *cl;                     /* per value id: stored channel-blocked (l_conv.c), or NULL */
 	void *qw;                     /* per value id: packed-weight globals (l_qweight.c) */
 	be_cstore *cst;               /* per value id: how an f32 constant is stored (be_vld) */
 	be_code code;                 /* kernel policy, resolved: SPEED, SIZE, MIN or AUTO */
@@ -93,6 +94,9 @@ typedef struct be_fn {
 	int nscr;
 } be_fn;
 
+/* Which values the convs keep channel-blocked (be_fn.cl; l_conv.c): 0,
+ * or -1 reported. */
+int be_conv_layout(be_fn *f);
 /* The target's f32 vector lanes (1: scalar FPU) and register count, from
  * its triple, CPU and features (l_conv.c). */
 void be_vector_shape(const be_target *t, int *vl, int *nreg);

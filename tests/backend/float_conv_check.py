@@ -17,7 +17,7 @@ flags, within 1e-5, and every fourth on AArch64 (qemu, validate).  And
 dense layers (Gemm, trans_b) of 1-, 2- and 4-bit weights, affine and
 symmetric, per channel and per tensor, K with and without a partial last
 byte (the sub-byte dot product reads a byte at a time): the same two
-checks."""
+checks.  And chains of convs through the channel-blocked layout (below)."""
 import os
 import subprocess
 import sys
@@ -179,6 +179,122 @@ for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
         ok = r.returncode == 0 and "validate: ok" in r.stdout
         bad += not ok
         print("%s -b 4 (aarch64): %s" % (name, "ok" if ok else "FAIL\n" + r.stdout + r.stderr))
+# Chains of convs through the channel-blocked layout (l_conv.c: a value
+# between two convs that qualify stored [N][C/vl][H][W][vl]): MobileNet's
+# pointwise/depthwise pairs at strides 1 and 2 with Relu and ReLU6, batch 2,
+# a last layer of 3 channel blocks writing plain rows; DS-CNN (the first
+# conv's 10x4 window writing blocked tiles, global pooling after a plain
+# output); a 5x5 depthwise at dilation 2 with uneven pads and a 3x3 at
+# stride 3 over 40-wide rows; a blocked value read by a depthwise and a
+# pointwise conv that both write plain outputs; a chain cut by a Winograd
+# conv (nothing blocked); 24 channels (blocked with AVX2's 8 lanes, not with
+# AVX-512's 16).  Each on the host JIT against numpy (1e-5 of the largest
+# magnitude), at -mcpu=x86-64-v3 against the interpreter (validate), and
+# the kernels each takes counted in --emit llvm (their tables are named
+# NAME.cl[dw].IO, I and O b for blocked or p for plain) for x86-64-v4
+# (AVX-512) and x86-64-v3.
+# layer: (M, k, stride, pads, dilation, "dw" or 1, bias, act)
+def chain_model(name, xshape, layers, tail):
+    """The ONNX model and numpy reference of x -> layers -> tail ("add": y =
+    a + a; "gap": GlobalAveragePool; "fork": two branches from layer 0's
+    output, layers[1] and layers[2], added)."""
+    x = rng.standard_normal(xshape).astype(np.float32)
+    inits, nodes = [], []
+    cur, ref, C = "x", x.astype(np.float64), xshape[1]
+    outs = []
+    for i, (M, k, st, pads, dil, grp, bias, act) in enumerate(layers):
+        src, sref, sC = (outs[0][0], outs[0][1], outs[0][2]) if tail == "fork" and i > 0 else (cur, ref, C)
+        g = sC if grp == "dw" else 1
+        k = k if isinstance(k, tuple) else (k, k)
+        pads = pads if isinstance(pads, tuple) else (pads,) * 4
+        w = (rng.standard_normal((M, sC // g) + k) * (1.0 / np.sqrt(sC // g * k[0] * k[1]))).astype(np.float32)
+        b = (rng.standard_normal(M) * 0.1).astype(np.float32) if bias else None
+        inits.append(nh.from_array(w, "w%d" % i))
+        if bias:
+            inits.append(nh.from_array(b, "b%d" % i))
+        c = "c%d" % i
+        nodes.append(h.make_node("Conv", [src, "w%d" % i] + (["b%d" % i] if bias else []), [c], kernel_shape=list(k),
+                                 strides=[st, st], pads=list(pads), dilations=[dil, dil], group=g))
+        r = conv_ref(sref, w.astype(np.float64), None if b is None else b.astype(np.float64), st, pads, dil, g)
+        if act == "relu":
+            nodes.append(h.make_node("Relu", [c], ["r%d" % i]))
+            c, r = "r%d" % i, np.maximum(r, 0)
+        elif act == "clip6":
+            if "lo" not in [t.name for t in inits]:
+                inits += [nh.from_array(np.array(0.0, np.float32), "lo"), nh.from_array(np.array(1.0, np.float32), "hi")]
+            nodes.append(h.make_node("Clip", [c, "lo", "hi"], ["r%d" % i]))
+            c, r = "r%d" % i, np.clip(r, 0.0, 1.0)
+        outs.append((c, r, M))
+        cur, ref, C = c, r, M
+    if tail == "gap":
+        nodes.append(h.make_node("GlobalAveragePool", [cur], ["y"]))
+        ref = ref.mean(axis=(2, 3), keepdims=True)
+    elif tail == "fork":
+        nodes.append(h.make_node("Add", [outs[1][0], outs[2][0]], ["y"]))
+        ref = outs[1][1] + outs[2][1]
+    else:
+        nodes.append(h.make_node("Add", [cur, cur], ["y"]))
+        ref = ref + ref
+    gr = h.make_graph(nodes, name, [h.make_tensor_value_info("x", T.FLOAT, list(xshape))],
+                      [h.make_tensor_value_info("y", T.FLOAT, None)], inits)
+    mdl = h.make_model(gr, opset_imports=[h.make_opsetid("", 13)])
+    mdl.ir_version = 8
+    return mdl, x, ref
+
+
+# (name, input shape, layers, tail, kernels at x86-64-v4, at x86-64-v3 when different)
+chains = [
+    ("cl_mbv1", (2, 8, 13, 11), [(16, 1, 1, 0, 1, 1, True, "relu"), (16, 3, 2, 1, 1, "dw", True, "clip6"),
+                                 (32, 1, 1, 0, 1, 1, True, "relu"), (32, 3, 1, 1, 1, "dw", False, "relu"),
+                                 (48, 1, 1, 0, 1, 1, False, None)], "add",
+     {"cl.pb": 1, "cldw.bb": 2, "cl.bb": 1, "cl.bp": 1}, None),
+    ("cl_kws", (1, 1, 49, 10), [(64, (10, 4), 2, (4, 1, 5, 1), 1, 1, True, "relu"), (64, 3, 1, 1, 1, "dw", True, "relu"),
+                                (64, 1, 1, 0, 1, 1, True, "relu"), (64, 3, 1, 1, 1, "dw", True, "relu"),
+                                (64, 1, 1, 0, 1, 1, True, "relu")], "gap",
+     {"cl.pb": 1, "cldw.bb": 2, "cl.bb": 1, "cl.bp": 1}, None),
+    ("cl_dil_s3", (1, 8, 20, 40), [(16, 1, 1, 0, 1, 1, True, None), (16, 5, 1, (4, 3, 4, 5), 2, "dw", True, "relu"),
+                                   (16, 3, 3, 0, 1, "dw", False, None), (32, 1, 1, 0, 1, 1, True, "relu")], "add",
+     {"cl.pb": 1, "cldw.bb": 2, "cl.bp": 1}, None),
+    ("cl_fork", (1, 16, 9, 9), [(32, 1, 1, 0, 1, 1, True, "relu"), (32, 3, 1, 1, 1, "dw", True, None),
+                                (32, 1, 1, 0, 1, 1, True, None)], "fork",
+     {"cl.pb": 1, "cldw.bp": 1, "cl.bp": 1}, None),
+    ("cl_wino_cut", (1, 16, 8, 8), [(16, 1, 1, 0, 1, 1, True, "relu"), (16, 3, 1, 1, 1, 1, True, "relu")], "add",
+     {}, None),
+    ("cl_m24", (1, 16, 10, 10), [(24, 1, 1, 0, 1, 1, True, "relu"), (24, 3, 1, 1, 1, "dw", True, "relu")], "add",
+     {}, {"cl.pb": 1, "cldw.bp": 1}),
+]
+for name, xshape, layers, tail, want4, want3 in chains:
+    d0 = os.path.join(work, name)
+    os.makedirs(d0, exist_ok=True)
+    mdl, x, ref = chain_model(name, xshape, layers, tail)
+    onnx.save(mdl, os.path.join(d0, "m.onnx"))
+    np.save(os.path.join(d0, "x.npy"), x)
+    out = os.path.join(d0, "native")
+    r = subprocess.run([qgtc, "run", os.path.join(d0, "m.onnx"), os.path.join(d0, "x.npy"), "--engine", "native",
+                        "--output-dir", out], capture_output=True, text=True)
+    got = np.load(os.path.join(out, "output_0.npy")) if r.returncode == 0 else None
+    err = np.abs(got - ref).max() / np.abs(ref).max() if got is not None and got.shape == ref.shape else np.inf
+    ok = err <= 1e-5
+    bad += not ok
+    print("%s (host JIT): %s, max error %.3g of max |ref|%s" % (name, "ok" if ok else "FAIL", err,
+                                                                 "" if r.returncode == 0 else ": " + r.stderr.strip()))
+    r = subprocess.run([qgtc, "validate", os.path.join(d0, "m.onnx"), os.path.join(d0, "x.npy"), "--target", "host",
+                        "-mcpu", "x86-64-v3"], capture_output=True, text=True)
+    ok = r.returncode == 0 and "validate: ok" in r.stdout
+    bad += not ok
+    print("%s (x86-64-v3): %s" % (name, "ok" if ok else "FAIL\n" + r.stdout + r.stderr))
+    for cpu, want in (("x86-64-v4", want4), ("x86-64-v3", want3 if want3 is not None else want4)):
+        r = subprocess.run([qgtc, os.path.join(d0, "m.onnx"), "--target", "x86_64", "-mcpu", cpu, "--emit", "llvm",
+                            "--name", "net", "-o", "-"], capture_output=True, text=True)
+        seen = {}
+        for line in r.stdout.splitlines():
+            if line.startswith("@net.cl"):
+                kind = line[len("@net."):].split(" ")[0]
+                kind = ".".join(kind.split(".")[:2])  # LLVM numbers repeats: net.cl.bb.1
+                seen[kind] = seen.get(kind, 0) + 1
+        ok = r.returncode == 0 and seen == want
+        bad += not ok
+        print("%s (%s kernels): %s %s" % (name, cpu, "ok" if ok else "FAIL, want %s:" % want, seen))
 for K, bits, scheme, gran in [(37, 4, "affine", "per-channel"), (64, 2, "affine", "per-channel"),
                               (13, 1, "affine", "per-tensor"), (30, 4, "symmetric", "per-channel"),
                               (5, 2, "symmetric", "per-tensor"), (96, 4, "affine", "per-tensor")]:
