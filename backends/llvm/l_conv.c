@@ -1531,9 +1531,10 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
  * layout) into a multiply-add with vl output channels' weights, as channel
  * mode does, and stores its tiles as they are (a blocked output) or
  * transposed into rows (a plain one).  be_conv_layout blocks a value when
- * its producer and every user are convs that qualify, it is no graph
- * output, and a depthwise conv reads only blocked input: only these
- * kernels see a blocked value.  Sums add the taps in the order
+ * its producer is a conv that qualifies, every user one too or an average
+ * pool over the whole plane (cl_pool_ok), it is no graph output, and a
+ * depthwise conv reads only blocked input: only these kernels see a
+ * blocked value.  Sums add the taps in the order
  * (channel, kh, kw) from the bias, which float validation's tolerance
  * covers. */
 typedef struct clk {
@@ -1664,9 +1665,11 @@ static int conv_cl(ck *k, bool xcl, bool ycl, bool pw1, const be_seg *hseg, int 
 	int vl = k->vl;
 	clk T = {.k = k, .xcl = xcl, .ycl = ycl, .dw = k->G > 1, .T = vl, .MB = 1};
 	clk *t = &T;
-	if (!t->dw) {
+	if (!t->dw && ycl) {
 		/* the tile: MB * T accumulators, MB + T loads a tap; at most 16
-		 * (more, LLVM 19 spills on AVX-512: 2 x 12 runs at half speed) */
+		 * (more, LLVM 19 spills on AVX-512: 2 x 12 runs at half speed).
+		 * A plain output keeps vl pixels a tile: its transposes cost as
+		 * much for 4 pixels as for 16. */
 		double best = -1;
 		for (int mb = 1; mb <= 4; mb++)
 			for (int tp = 1; tp <= vl; tp++)
@@ -1785,6 +1788,63 @@ static bool cl_ok(be_fn *f, const ir_node *n, const ir_value **out, bool *dw)
 	       k->C * k->KH * k->KW * k->M <= (1 << 24) && !wg_fits(k, false) && !be_same_storage(f, n->in[0], *out);
 }
 
+/* An average pool over the whole plane (GlobalAveragePool, or an
+ * AveragePool whose window is the plane, unpadded) may read a blocked
+ * value: its output, [N][C][1][1], is the same in either layout. */
+static bool cl_pool_ok(be_fn *f, const ir_node *n)
+{
+	if (n->dead || (n->op != IR_OP_AVG_POOL && n->op != IR_OP_GLOBAL_AVG_POOL) || n->nin < 1 || n->nout < 1 ||
+	    !n->in[0] || !n->out[0] || n->in[0]->shape.rank != 4 || n->out[0]->shape.rank != 4 ||
+	    n->in[0]->dt != IR_DT_F32 || n->out[0]->dt != IR_DT_F32 || n->out[0]->shape.d[2] != 1 ||
+	    n->out[0]->shape.d[3] != 1 || !f->plan || f->plan->v[n->out[0]->id].kind == MP_NONE)
+		return false;
+	if (n->op == IR_OP_GLOBAL_AVG_POOL)
+		return true;
+	int cnt = 0;
+	const int64_t *ka = ir_attr_ints(n, "kernel", &cnt);
+	if (!ka || cnt != 2 || ka[0] != n->in[0]->shape.d[2] || ka[1] != n->in[0]->shape.d[3])
+		return false;
+	win w;
+	bool ok = !win_init(f, n, &n->in[0]->shape, ka, &n->out[0]->shape, &w);
+	for (int i = 0; ok && i < 2; i++)
+		ok = w.pb[i] == 0 && w.pe[i] == 0 && w.dil[i] == 1;
+	win_free(&w);
+	return ok;
+}
+
+/* That pool: per vl channels the pixels' vectors summed in order, then
+ * divided by their count. */
+static int pool_cl(be_fn *f, const ir_node *n)
+{
+	int vl = f->vl;
+	LLVMTypeRef vt = LLVMVectorType(f->f32, (unsigned)vl);
+	LLVMBuilderRef b = f->b;
+	const ir_shape *xs = &n->in[0]->shape;
+	int64_t C = xs->d[1], P = xs->d[2] * xs->d[3];
+	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
+	LLVMValueRef acc = be_entry_alloca(f, vt, "clpool");
+	be_nest o;
+	int64_t dims[2] = {xs->d[0], C / vl};
+	LLVMValueRef iv[2];
+	be_nest_begin(f, &o, 2, dims, iv);
+	LLVMValueRef blk = be_add(f, be_mul(f, iv[0], C / vl), iv[1]); /* (n, block): at blk * P * vl */
+	LLVMBuildStore(b, LLVMConstNull(vt), acc);
+	be_loop pl;
+	LLVMValueRef p = be_loop_begin(f, &pl, P);
+	LLVMValueRef v = LLVMBuildLoad2(b, vt, ck_addr(f, x, be_add(f, be_mul(f, blk, P * vl), be_mul(f, p, vl))), "");
+	LLVMSetAlignment(v, 4);
+	LLVMBuildStore(b, LLVMBuildFAdd(b, LLVMBuildLoad2(b, vt, acc, ""), v, ""), acc);
+	be_loop_end(f, &pl);
+	LLVMValueRef cnt[16];
+	for (int l = 0; l < vl; l++)
+		cnt[l] = be_cf(f, (float)P);
+	LLVMValueRef r = LLVMBuildFDiv(b, LLVMBuildLoad2(b, vt, acc, ""), LLVMConstVector(cnt, (unsigned)vl), "");
+	LLVMValueRef st = LLVMBuildStore(b, r, ck_addr(f, y, be_mul(f, blk, vl)));
+	LLVMSetAlignment(st, 4);
+	be_nest_end(f, &o);
+	return 0;
+}
+
 int be_conv_layout(be_fn *f)
 {
 	ir_graph *g = f->g;
@@ -1821,7 +1881,7 @@ int be_conv_layout(be_fn *f)
 				for (int q = 0; q < u->nin && !u->dead; q++)
 					if (u->in[q] == v) {
 						uses++;
-						ok = ok && out[j] && q == 0;
+						ok = ok && (out[j] || cl_pool_ok(f, u)) && q == 0;
 					}
 			}
 			cl[v->id] = ok && uses > 0;
@@ -1873,6 +1933,8 @@ int be_l_conv(be_fn *f, const ir_node *n)
  * extents come from inference (ys). */
 int be_l_pool(be_fn *f, const ir_node *n)
 {
+	if (f->cl && f->cl[n->in[0]->id])
+		return pool_cl(f, n);
 	const ir_shape *xs = &n->in[0]->shape, *ys = &n->out[0]->shape;
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	int nsp = xs->rank - 2;
@@ -1964,6 +2026,8 @@ int be_l_pool(be_fn *f, const ir_node *n)
 
 int be_l_global_pool(be_fn *f, const ir_node *n)
 {
+	if (f->cl && f->cl[n->in[0]->id])
+		return pool_cl(f, n);
 	const ir_shape *xs = &n->in[0]->shape;
 	LLVMValueRef x = be_ptr(f, n->in[0]), y = be_ptr(f, n->out[0]);
 	int64_t sp = 1;

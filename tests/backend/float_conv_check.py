@@ -183,16 +183,17 @@ for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
 # between two convs that qualify stored [N][C/vl][H][W][vl]): MobileNet's
 # pointwise/depthwise pairs at strides 1 and 2 with Relu and ReLU6, batch 2,
 # a last layer of 3 channel blocks writing plain rows; DS-CNN (the first
-# conv's 10x4 window writing blocked tiles, global pooling after a plain
-# output); a 5x5 depthwise at dilation 2 with uneven pads and a 3x3 at
-# stride 3 over 40-wide rows; a blocked value read by a depthwise and a
-# pointwise conv that both write plain outputs; a chain cut by a Winograd
-# conv (nothing blocked); 24 channels (blocked with AVX2's 8 lanes, not with
-# AVX-512's 16).  Each on the host JIT against numpy (1e-5 of the largest
-# magnitude), at -mcpu=x86-64-v3 against the interpreter (validate), and
-# the kernels each takes counted in --emit llvm (their tables are named
-# NAME.cl[dw].IO, I and O b for blocked or p for plain) for x86-64-v4
-# (AVX-512) and x86-64-v3.
+# conv's 10x4 window writing blocked tiles, the last blocked output read by
+# global pooling as it is); an AveragePool over a blocked 4x3 plane at
+# batch 2 (VWW's pooling); a 5x5 depthwise at dilation 2 with uneven pads
+# and a 3x3 at stride 3 over 40-wide rows; a blocked value read by a
+# depthwise and a pointwise conv that both write plain outputs; a chain cut
+# by a Winograd conv (nothing blocked); 24 channels (blocked with AVX2's 8
+# lanes, not with AVX-512's 16).  Each on the host JIT against numpy (1e-5
+# of the largest magnitude), at -mcpu=x86-64-v3 against the interpreter
+# (validate), and the kernels each takes counted in --emit llvm (their
+# tables are named NAME.cl[dw].IO, I and O b for blocked or p for plain)
+# for x86-64-v4 (AVX-512) and x86-64-v3.
 # layer: (M, k, stride, pads, dilation, "dw" or 1, bias, act)
 def chain_model(name, xshape, layers, tail):
     """The ONNX model and numpy reference of x -> layers -> tail ("add": y =
@@ -229,6 +230,9 @@ def chain_model(name, xshape, layers, tail):
     if tail == "gap":
         nodes.append(h.make_node("GlobalAveragePool", [cur], ["y"]))
         ref = ref.mean(axis=(2, 3), keepdims=True)
+    elif tail == "avg":
+        nodes.append(h.make_node("AveragePool", [cur], ["y"], kernel_shape=list(ref.shape[2:])))
+        ref = ref.mean(axis=(2, 3), keepdims=True)
     elif tail == "fork":
         nodes.append(h.make_node("Add", [outs[1][0], outs[2][0]], ["y"]))
         ref = outs[1][1] + outs[2][1]
@@ -251,7 +255,9 @@ chains = [
     ("cl_kws", (1, 1, 49, 10), [(64, (10, 4), 2, (4, 1, 5, 1), 1, 1, True, "relu"), (64, 3, 1, 1, 1, "dw", True, "relu"),
                                 (64, 1, 1, 0, 1, 1, True, "relu"), (64, 3, 1, 1, 1, "dw", True, "relu"),
                                 (64, 1, 1, 0, 1, 1, True, "relu")], "gap",
-     {"cl.pb": 1, "cldw.bb": 2, "cl.bb": 1, "cl.bp": 1}, None),
+     {"cl.pb": 1, "cldw.bb": 2, "cl.bb": 2}, None),
+    ("cl_avgpool", (2, 16, 7, 5), [(32, 1, 1, 0, 1, 1, True, "relu"), (32, 3, 2, 1, 1, "dw", True, "relu")], "avg",
+     {"cl.pb": 1, "cldw.bb": 1}, None),
     ("cl_dil_s3", (1, 8, 20, 40), [(16, 1, 1, 0, 1, 1, True, None), (16, 5, 1, (4, 3, 4, 5), 2, "dw", True, "relu"),
                                    (16, 3, 3, 0, 1, "dw", False, None), (32, 1, 1, 0, 1, 1, True, "relu")], "add",
      {"cl.pb": 1, "cldw.bb": 2, "cl.bp": 1}, None),
