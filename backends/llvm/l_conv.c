@@ -1355,22 +1355,24 @@ static int conv_winograd(ck *k)
 	return 0;
 }
 
-/* Packed (quantized) weights on SIMD targets: the tile loads each
- * weight once per vector block, decoding it (unpack, convert, scale) each
- * time, so a weight-only model ran at 2 to 2.6 times FP32's instructions
- * on the A72.  Instead each block of mb output channels has its weights
- * decoded once into f32 scratch (mb x cg x taps, at most DEC_MAX bytes),
- * which the tiles then read as FP32's; the values are be_wld_rc's, so
- * the results do not change.  Only where the block's tiles load each
- * weight more than once (several rows or vector blocks: `uses`): with
- * one load a weight the scratch's store and load are pure cost (VWW's
- * 6x6 and 3x3 pointwise layers on AVX-512). */
-enum { DEC_MAX = 64 * 1024 };
+/* Packed (quantized) weights on SIMD targets and on Cortex-M: the tile
+ * loads each weight once per vector block (a Cortex-M's scalar tile once
+ * per output position), decoding it (unpack, convert, scale) each time,
+ * so a weight-only model ran at 2 to 2.6 times FP32's instructions on the
+ * A72 and 1.4 to 1.9 times on the M4.  Instead each block of mb output
+ * channels has its weights decoded once into f32 scratch (mb x cg x taps,
+ * at most DEC_MAX bytes; on Cortex-M DEC_MAX_MCU, in a gap of the arena
+ * (be_scratch), else on the stack), which the tiles then read as FP32's;
+ * the values are be_wld_rc's, so the results do not change.  Only where
+ * the block's tiles load each weight more than once (several rows or
+ * vector blocks: `uses`): with one load a weight the scratch's store and
+ * load are pure cost (VWW's 6x6 and 3x3 pointwise layers on AVX-512). */
+enum { DEC_MAX = 64 * 1024, DEC_MAX_MCU = 16 * 1024 };
 
 static bool ck_decode_ok(const ck *k, int mbmax, int nv, const be_seg *hseg, int nhseg, ck_block *blocks)
 {
-	if (k->f->vl <= 1 || plain_f32(k->f, k->wv) || !be_qw_packed(k->f, k->wv) ||
-	    (int64_t)mbmax * k->cg * k->KH * k->KW * 4 > DEC_MAX)
+	if ((k->f->vl <= 1 && !k->f->mcu) || plain_f32(k->f, k->wv) || !be_qw_packed(k->f, k->wv) ||
+	    (int64_t)mbmax * k->cg * k->KH * k->KW * 4 > (k->f->mcu ? DEC_MAX_MCU : DEC_MAX))
 		return false;
 	int64_t uses = 0; /* how many tiles load each of a block's weights */
 	for (int s = 0; s < nhseg; s++) {
@@ -1477,8 +1479,13 @@ static int conv_tiled(be_fn *f, const ir_node *n, win *w)
 		return -1;
 	}
 	if (ck_decode_ok(k, mbmax, nv, hseg, nhseg, blocks)) {
-		k->wdec = be_entry_alloca(f, LLVMArrayType2(f->f32, (uint64_t)(mbmax * k->cg * k->KH * k->KW)), "wdec");
-		LLVMSetAlignment(k->wdec, 16);
+		LLVMTypeRef dty = LLVMArrayType2(f->f32, (uint64_t)(mbmax * k->cg * k->KH * k->KW));
+		if (f->mcu) {
+			k->wdec = be_scratch(f, dty, 16, "wdec");
+		} else {
+			k->wdec = be_entry_alloca(f, dty, "wdec");
+			LLVMSetAlignment(k->wdec, 16);
+		}
 	}
 	be_nest outer;
 	int64_t odims[2] = {k->N, k->G};

@@ -13,7 +13,9 @@ reference magnitude.  Then each again with 4-bit weights and float
 activations (-b 4: where the tiles load a weight more than once, each
 block's weights decoded once into scratch) and 3-bit ones on every third case (codes
 straddling bytes): the host JIT against the interpreter's run of the same
-flags, within 1e-5, and every fourth on AArch64 (qemu, validate).  And
+flags, within 1e-5, every fourth on AArch64 (qemu, validate), and the first
+and every fourth from the second on the Cortex-M4 at -O3, whose tiles read
+each block's weights decoded once (seen in the first's --emit llvm).  And
 dense layers (Gemm, trans_b) of 1-, 2- and 4-bit weights, affine and
 symmetric, per channel and per tensor, K with and without a partial last
 byte (the sub-byte dot product reads a byte at a time): the same two
@@ -179,6 +181,20 @@ for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
         ok = r.returncode == 0 and "validate: ok" in r.stdout
         bad += not ok
         print("%s -b 4 (aarch64): %s" % (name, "ok" if ok else "FAIL\n" + r.stdout + r.stderr))
+    if ci % 4 == 1 or ci == 0:
+        # the Cortex-M4's speed kernels (-O3): a block's weights decoded once
+        # into scratch (the arena's gaps, else the stack), then scalar tiles
+        r = subprocess.run([qgtc, "validate", os.path.join(d0, "m.onnx"), os.path.join(d0, "x.npy"), "--target",
+                            "armv7em", "-O3", "-b", "4"], capture_output=True, text=True)
+        ok = r.returncode == 0 and "validate: ok" in r.stdout
+        bad += not ok
+        print("%s -b 4 -O3 (armv7em): %s" % (name, "ok" if ok else "FAIL\n" + r.stdout + r.stderr))
+    if ci == 0:  # 25 output rows a block: its weights decoded once ("wdec")
+        r = subprocess.run([qgtc, os.path.join(d0, "m.onnx"), "-b", "4", "--target", "armv7em", "-O3", "--emit",
+                            "llvm", "-o", "-"], capture_output=True, text=True)
+        ok = r.returncode == 0 and "%wdec" in r.stdout
+        bad += not ok
+        print("%s -b 4 -O3 (armv7em): weights decoded once a block: %s" % (name, "ok" if ok else "FAIL"))
 # Chains of convs through the channel-blocked layout (l_conv.c: a value
 # between two convs that qualify stored [N][C/vl][H][W][vl]): MobileNet's
 # pointwise/depthwise pairs at strides 1 and 2 with Relu and ReLU6, batch 2,
