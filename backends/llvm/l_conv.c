@@ -1380,7 +1380,9 @@ static bool ck_decode_ok(const ck *k, int mbmax, int nv, const be_seg *hseg, int
 		for (int bi = 0; bi < nb; bi++)
 			uses += (blocks[bi].step > 0 ? blocks[bi].nrep : 1) * (k->flat ? 1 : hseg[s].n);
 	}
-	return uses > 1;
+	/* a row the vectorizer decodes (be_wld_row) costs less than one scalar
+	 * decode a weight even where the tiles load each weight once */
+	return uses > 1 || (uses == 1 && k->f->vl > 1 && be_wld_row(k->f, k->wv, NULL, NULL, k->cg * k->KH * k->KW));
 }
 
 /* k->wdec[i cg taps + j] = W[m + i, j] for the block's mb channels. */
@@ -1389,6 +1391,9 @@ static void ck_decode(const ck *k, int mb, LLVMValueRef m)
 	be_fn *f = k->f;
 	int64_t row = k->cg * k->KH * k->KW;
 	for (int i = 0; i < mb; i++) {
+		LLVMValueRef di = LLVMBuildGEP2(f->b, f->f32, k->wdec, (LLVMValueRef[]){be_ci(f, i * row)}, 1, "");
+		if (be_wld_row(f, k->wv, be_add(f, m, be_ci(f, i)), di, row))
+			continue;
 		be_loop l;
 		LLVMValueRef j = be_loop_begin(f, &l, row);
 		LLVMValueRef w = be_wld_rc(f, k->wv, be_add(f, m, be_ci(f, i)), j);

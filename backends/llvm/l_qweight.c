@@ -421,6 +421,51 @@ LLVMValueRef be_wld_rc(be_fn *f, const ir_value *v, LLVMValueRef row, LLVMValueR
 	}
 }
 
+/* Row `row` of v decoded into f32 dst[0 .. rowlen), the values be_wld_rc
+ * gives: for affine and symmetric codes of 1, 2, 4 or 8 bits whose
+ * channel is the row (or one per tensor), a loop over the row's whole
+ * bytes with each byte's 8 / bits codes unrolled (one byte load, constant
+ * shifts, the channel's scale and zero point loaded once), which the loop
+ * vectorizer widens (interleaved stores), then the last byte's codes one
+ * at a time.  False (nothing emitted) for other encodings; dst NULL
+ * only asks. */
+bool be_wld_row(be_fn *f, const ir_value *v, LLVMValueRef row, LLVMValueRef dst, int64_t rowlen)
+{
+	be_qw *w = qw_of(f, v);
+	const ir_quant *q = v->quant;
+	if (!w || (q->scheme != IR_QS_AFFINE && q->scheme != IR_QS_SYMMETRIC) || 8 % q->bits != 0 ||
+	    w->rowlen != rowlen || !(q->axis < 0 || q->nchan == 1 || (q->axis == 0 && v->shape.rank >= 2)))
+		return false;
+	if (!dst)
+		return true; /* only asked */
+	LLVMBuilderRef b = f->b;
+	int bits = q->bits, per = 8 / bits;
+	LLVMValueRef c = q->axis < 0 || q->nchan == 1 ? be_ci(f, 0) : row;
+	LLVMValueRef s = be_qw_scale(f, &w->v, c);
+	LLVMValueRef z = q->scheme == IR_QS_AFFINE ? be_qw_zp(f, &w->v, c)
+	                                           : LLVMConstInt(f->i32, 1ull << (bits - 1), 0);
+	LLVMValueRef base = be_mul(f, row, w->v.rowbytes);
+	LLVMValueRef mask = LLVMConstInt(f->i32, (1ull << bits) - 1, 0);
+	int64_t nb = rowlen / per;
+	if (nb > 0) {
+		be_loop l;
+		LLVMValueRef i = be_loop_begin(f, &l, nb);
+		LLVMValueRef byte = ld_byte(f, w->v.packed, be_add(f, base, i));
+		for (int k = 0; k < per; k++) {
+			LLVMValueRef code = k ? LLVMBuildLShr(b, byte, LLVMConstInt(f->i32, (unsigned long long)(k * bits), 0), "")
+			                      : byte;
+			if (bits < 8)
+				code = LLVMBuildAnd(b, code, mask, "");
+			LLVMValueRef val = LLVMBuildFMul(b, s, LLVMBuildSIToFP(b, LLVMBuildSub(b, code, z, ""), f->f32, ""), "wrow");
+			be_st(f, dst, be_add(f, be_mul(f, i, per), be_ci(f, k)), val);
+		}
+		be_loop_end(f, &l);
+	}
+	for (int64_t j = nb * per; j < rowlen; j++)
+		be_st(f, dst, be_ci(f, j), be_wld_rc(f, v, row, be_ci(f, j)));
+	return true;
+}
+
 LLVMValueRef be_wld(be_fn *f, const ir_value *v, LLVMValueRef idx)
 {
 	if (!qw_of(f, v))

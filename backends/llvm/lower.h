@@ -254,6 +254,10 @@ LLVMValueRef be_qw_code(be_fn *f, LLVMValueRef p, LLVMValueRef base, LLVMValueRe
 LLVMValueRef be_qw_scale(be_fn *f, const be_qw_view *v, LLVMValueRef c);
 LLVMValueRef be_qw_zp(be_fn *f, const be_qw_view *v, LLVMValueRef c);
 LLVMValueRef be_wld_rc(be_fn *f, const ir_value *v, LLVMValueRef row, LLVMValueRef col);
+/* Row `row` of v (rowlen elements) decoded into f32 dst, as be_wld_rc
+ * would, by a loop the vectorizer widens; false (nothing emitted) for
+ * encodings it does not cover. */
+bool be_wld_row(be_fn *f, const ir_value *v, LLVMValueRef row, LLVMValueRef dst, int64_t rowlen);
 bool be_qw_packed(be_fn *f, const ir_value *v);
 void *be_qw_alloc(int nvalues);
 

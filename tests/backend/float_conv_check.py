@@ -15,9 +15,10 @@ block's weights decoded once into scratch) and 3-bit ones on every third case (c
 straddling bytes): the host JIT against the interpreter's run of the same
 flags, within 1e-5, every fourth on AArch64 (qemu, validate), and the first
 and every fourth from the second on the Cortex-M4 at -O3, whose tiles read
-each block's weights decoded once (seen in the first's --emit llvm).  And
-dense layers (Gemm, trans_b) of 1-, 2- and 4-bit weights, affine and
-symmetric, per channel and per tensor, K with and without a partial last
+each block's weights decoded once (seen in the first's --emit llvm; on
+AArch64 a row at a time by a loop the vectorizer widens, seen in two
+cases).  And dense layers (Gemm, trans_b) of 1-, 2- and 4-bit weights,
+affine and symmetric, per channel and per tensor, K with and without a partial last
 byte (the sub-byte dot product reads a byte at a time): the same two
 checks.  And chains of convs through the channel-blocked layout (below)."""
 import os
@@ -189,6 +190,14 @@ for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
         ok = r.returncode == 0 and "validate: ok" in r.stdout
         bad += not ok
         print("%s -b 4 -O3 (armv7em): %s" % (name, "ok" if ok else "FAIL\n" + r.stdout + r.stderr))
+    if name in ("kws_first", "pw3"):
+        # AArch64: each block's rows decoded by a loop the vectorizer widens
+        # (be_wld_row's "wrow"), also where the tiles load a weight once (pw3)
+        r = subprocess.run([qgtc, os.path.join(d0, "m.onnx"), "-b", "4", "--target", "aarch64", "--emit", "llvm",
+                            "-o", "-"], capture_output=True, text=True)
+        ok = r.returncode == 0 and "%wrow" in r.stdout
+        bad += not ok
+        print("%s -b 4 (aarch64): rows decoded whole: %s" % (name, "ok" if ok else "FAIL"))
     if ci == 0:  # 25 output rows a block: its weights decoded once ("wdec")
         r = subprocess.run([qgtc, os.path.join(d0, "m.onnx"), "-b", "4", "--target", "armv7em", "-O3", "--emit",
                             "llvm", "-o", "-"], capture_output=True, text=True)
