@@ -902,6 +902,25 @@ static LLVMValueRef ck_bias_table(const ck *k, const float *bd)
 	return t;
 }
 
+/* Weights wd [M][C][taps] as a table [C][taps][M], for vector loads of
+ * consecutive output channels; NULL reported. */
+static LLVMValueRef ck_wtab(be_fn *f, const float *wd, int64_t C, int64_t taps, int64_t M)
+{
+	LLVMValueRef t = NULL;
+	float *wt = malloc(sizeof *wt * (size_t)(C * taps * M));
+	if (wt) {
+		for (int64_t m = 0; m < M; m++)
+			for (int64_t c = 0; c < C; c++)
+				for (int64_t q = 0; q < taps; q++)
+					wt[(c * taps + q) * M + m] = wd[(m * C + c) * taps + q];
+		t = be_table_f32(f, wt, C * taps * M);
+		free(wt);
+	}
+	if (!t)
+		diag_error(f->d, NULL, "out of memory");
+	return t;
+}
+
 /* Transpose n <= vl vectors (rows: lane j of r[i] is element (i, j)) so
  * that r[j] holds column j, for j < vl: log2(vl) stages of two-source
  * shuffles, each swapping the off-diagonal blocks of size s. */
@@ -1024,20 +1043,10 @@ static int conv_channels(ck *k, bool pw1, const be_seg *hseg, int nhseg)
 	    (double)t->len / (double)(nvec * vl) >= 0.9 || t->len > 8 * vl || (!t->line && k->flat) ||
 	    k->C * t->taps * k->M > (1 << 24) || t->taps > 64)
 		return 1;
-	int64_t C = k->C, M = k->M, taps = t->taps;
-	float *wt = malloc(sizeof *wt * (size_t)(C * taps * M));
-	if (wt) {
-		for (int64_t m = 0; m < M; m++)
-			for (int64_t c = 0; c < C; c++)
-				for (int64_t q = 0; q < taps; q++)
-					wt[(c * taps + q) * M + m] = wd[(m * C + c) * taps + q];
-		t->wtab = be_table_f32(f, wt, C * taps * M);
-		free(wt);
-	}
-	if (!t->wtab) {
-		diag_error(f->d, NULL, "out of memory");
+	int64_t C = k->C, M = k->M;
+	t->wtab = ck_wtab(f, wd, C, t->taps, M);
+	if (!t->wtab)
 		return -1;
-	}
 	LLVMValueRef btab = ck_bias_table(k, bd);
 	if (!btab)
 		return -1;
@@ -1694,23 +1703,11 @@ static int conv_cl(ck *k, bool xcl, bool ycl, bool pw1, const be_seg *hseg, int 
 	t->IH = pw1 ? 1 : k->IH, t->IW = pw1 ? k->IH * k->IW : k->IW;
 	t->OH = pw1 ? 1 : k->OH, t->OW = pw1 ? k->OH * k->OW : k->OW;
 	t->taps = k->KH * k->KW;
-	int64_t C = k->C, M = k->M, taps = t->taps;
+	int64_t C = k->C, M = k->M;
 	const float *wd = plain_f32(f, k->wv), *bd = k->biasv ? plain_f32(f, k->biasv) : NULL;
-	/* the weights as [C][KH][KW][M] (depthwise: [KH][KW][M]) */
-	int64_t rows = t->dw ? 1 : C;
-	float *wt = malloc(sizeof *wt * (size_t)(rows * taps * M));
-	if (wt) {
-		for (int64_t m = 0; m < M; m++)
-			for (int64_t c = 0; c < rows; c++)
-				for (int64_t q = 0; q < taps; q++)
-					wt[(c * taps + q) * M + m] = wd[(m * rows + c) * taps + q];
-		t->wtab = be_table_f32(f, wt, rows * taps * M);
-		free(wt);
-	}
-	if (!t->wtab) {
-		diag_error(f->d, NULL, "out of memory");
+	t->wtab = ck_wtab(f, wd, t->dw ? 1 : C, t->taps, M); /* depthwise: [KH][KW][M] */
+	if (!t->wtab)
 		return -1;
-	}
 	/* named for what the kernel does (--emit llvm shows it):
 	 * NAME.cl[dw].IO, I and O b (blocked) or p (plain) */
 	char tname[160];
