@@ -833,6 +833,247 @@ static int define_outputs(fe_onnx_ctx *c)
 	return rc;
 }
 
+/* ---------------------------------------------------------------- If */
+
+/* qgtc compiles static graphs, so an If is taken at compile time when its
+ * condition is known then.  torch guards shape-dependent steps so (its
+ * LocalResponseNorm squeezes a dimension when it is 1): the condition
+ * comes from Shape, Gather and Equal of values whose shapes are fixed.
+ * take_if infers the shapes of the condition's ancestors built so far and
+ * folds those whose operands are all constant (or a Shape of a known
+ * shape), as shapes and fold-constants would later, then translates the
+ * chosen branch's nodes into the graph (ONNX names are unique across
+ * subgraphs, so its values keep theirs) and binds each branch output to
+ * the If's output.  Anything else is an error naming the node. */
+enum { IF_MAX_DEPTH = 64, IF_FOLD_MAX_BYTES = 16 << 20 };
+
+/* May the import fold n now?  Not quantization steps nor integer data
+ * of 8 bits or fewer (weights that fold-qdq reads in their integer form);
+ * shape computations (i64, i32, bool) and f32 do. */
+static bool if_foldable(const ir_node *n)
+{
+	if (n->op == IR_OP_DEQUANTIZE || n->op == IR_OP_QUANTIZE || n->nout < 1)
+		return false;
+	if (n->op == IR_OP_SHAPE)
+		return n->in[0] && ir_shape_known(&n->in[0]->shape);
+	for (int j = 0; j < n->nin; j++) {
+		const ir_value *v = n->in[j];
+		if (v && (!ir_value_is_const(v) || v->dt == IR_DT_I8 || v->dt == IR_DT_U8))
+			return false;
+	}
+	for (int j = 0; j < n->nout; j++) {
+		const ir_value *v = n->out[j];
+		if (v && (!ir_shape_known(&v->shape) ||
+		          (uint64_t)ir_shape_numel(&v->shape) * ir_dtype_size(v->dt) > IF_FOLD_MAX_BYTES))
+			return false;
+	}
+	return true;
+}
+
+/* Evaluate n (if_foldable) into constants; false when the kernel refuses. */
+static bool if_fold(ir_graph *g, ir_node *n, diag_sink *q)
+{
+	const ir_tensor *in[n->nin + 1];
+	ir_tensor ins[n->nin + 1], outs[n->nout + 1];
+	ir_tensor *outp[n->nout + 1];
+	for (int j = 0; j < n->nin; j++) {
+		ir_value *v = n->in[j];
+		if (v)
+			ins[j] = (ir_tensor){v->dt, v->shape, v->data};
+		in[j] = v ? &ins[j] : NULL;
+	}
+	for (int j = 0; j < n->nout; j++) {
+		ir_value *v = n->out[j];
+		outp[j] = NULL;
+		if (!v)
+			continue;
+		int64_t cnt = ir_shape_numel(&v->shape);
+		outs[j] = (ir_tensor){v->dt, v->shape,
+		                      ir_arena_alloc(g->arena, (size_t)(cnt ? cnt : 1) * ir_dtype_size(v->dt))};
+		if (!outs[j].data)
+			return false;
+		outp[j] = &outs[j];
+	}
+	if (ir_eval_node(n, in, outp, q))
+		return false;
+	for (int j = 0; j < n->nout; j++)
+		if (n->out[j]) {
+			n->out[j]->data = outs[j].data;
+			n->out[j]->kind = IR_VAL_CONST;
+			n->out[j]->producer = NULL;
+		}
+	n->dead = true;
+	return true;
+}
+
+/* Make cond a constant if the graph so far determines it: its ancestors
+ * (nodes built so far, in their order) inferred and folded where they can
+ * be.  Messages of those attempts go to q, not to the user: the passes
+ * report the graph's real problems later. */
+static bool if_known(fe_onnx_ctx *c, ir_value *cond, diag_sink *q)
+{
+	ir_graph *g = c->g;
+	if (ir_value_is_const(cond))
+		return cond->data != NULL;
+	if (!cond->producer)
+		return false;
+	/* the ancestors, by a stack of producers */
+	char *anc = calloc((size_t)g->nnodes + 1, 1);
+	ir_node **st = malloc(sizeof *st * ((size_t)g->nnodes + 1));
+	int sp = 0;
+	bool ok = false;
+	if (!anc || !st)
+		goto out;
+	for (int i = 0; i < g->nnodes; i++)
+		g->nodes[i]->id = i;
+	st[sp++] = cond->producer;
+	anc[cond->producer->id] = 1;
+	while (sp > 0) {
+		ir_node *n = st[--sp];
+		for (int j = 0; j < n->nin; j++) {
+			ir_node *p = n->in[j] ? n->in[j]->producer : NULL;
+			if (p && !p->dead && p->id >= 0 && p->id < g->nnodes && !anc[p->id]) {
+				anc[p->id] = 1;
+				st[sp++] = p;
+			}
+		}
+	}
+	for (int i = 0; i < g->nnodes; i++) {
+		ir_node *n = g->nodes[i];
+		if (!anc[i] || n->dead || ir_infer_node(g, n, q))
+			continue;
+		if (if_foldable(n))
+			if_fold(g, n, q);
+	}
+	ok = ir_value_is_const(cond) && cond->data;
+out:
+	free(anc);
+	free(st);
+	return ok;
+}
+
+static bool is_op(const Onnx__NodeProto *np, const char *op)
+{
+	return strcmp(nz(np->op_type), op) == 0 &&
+	       (!np->domain || !*np->domain || strcmp(np->domain, "ai.onnx") == 0);
+}
+
+static int take_if(fe_onnx_ctx *c, int depth);
+
+/* Translate a branch's nodes as build does the graph's: values first,
+ * then the nodes (an If by take_if), each at the If's index. */
+static int translate_nodes(fe_onnx_ctx *c, Onnx__NodeProto *const *nodes, size_t n, int index, int depth)
+{
+	int rc = 0;
+	for (size_t k = 0; k < n; k++) {
+		node_loc(c, nodes[k], index);
+		rc |= define_outputs(c);
+	}
+	for (size_t k = 0; k < n; k++) {
+		if (is_op(nodes[k], "Constant"))
+			continue;
+		node_loc(c, nodes[k], index);
+		rc |= is_op(nodes[k], "If") ? take_if(c, depth + 1) : fe_onnx_node(c);
+	}
+	return rc ? -1 : 0;
+}
+
+/* The If c->np: its condition folded (if_known), the chosen branch's
+ * nodes translated, each If output bound to the branch's by an Identity
+ * (or made the same constant). */
+static int take_if(fe_onnx_ctx *c, int depth)
+{
+	const Onnx__NodeProto *np = c->np;
+	int index = c->index;
+	char loc[sizeof c->loc];
+	memcpy(loc, c->loc, sizeof loc);
+	if (depth > IF_MAX_DEPTH) {
+		diag_error(c->d, loc, "If nested more than %d deep", IF_MAX_DEPTH);
+		return -1;
+	}
+	const Onnx__GraphProto *br[2] = {NULL, NULL};
+	for (size_t i = 0; i < np->n_attribute; i++) {
+		const Onnx__AttributeProto *a = np->attribute[i];
+		int k = strcmp(nz(a->name), "then_branch") == 0 ? 0 : strcmp(nz(a->name), "else_branch") == 0 ? 1 : -1;
+		if (k < 0) {
+			diag_error(c->d, loc, "unsupported attribute '%s'", nz(a->name));
+			return -1;
+		}
+		br[k] = a->g;
+	}
+	if (!br[0] || !br[1]) {
+		diag_error(c->d, loc, "If needs graph attributes then_branch and else_branch");
+		return -1;
+	}
+	if (np->n_input != 1) {
+		diag_error(c->d, loc, "If takes one input, the condition; has %zu", np->n_input);
+		return -1;
+	}
+	ir_value *cond = ir_graph_find_value(c->g, nz(np->input[0]));
+	if (!cond) {
+		diag_error(c->d, loc, "input 0 '%s': unknown value name", nz(np->input[0]));
+		return -1;
+	}
+	diag_sink q;
+	diag_sink_init_capture(&q);
+	bool known = if_known(c, cond, &q) && ir_shape_numel(&cond->shape) == 1;
+	diag_sink_fini(&q);
+	if (!known) {
+		diag_error(c->d, loc,
+		           "the condition '%s' is not known at compile time: qgtc compiles static graphs and takes an "
+		           "If only when its condition folds to a constant (fixed input shapes; --batch sets a "
+		           "symbolic batch)",
+		           nz(np->input[0]));
+		return -1;
+	}
+	const Onnx__GraphProto *b = br[ir_const_get(cond, 0) != 0 ? 0 : 1];
+	const char *bname = b == br[0] ? "then_branch" : "else_branch";
+	if (b->n_input) {
+		diag_error(c->d, loc, "%s has inputs; an If branch takes none", bname);
+		return -1;
+	}
+	if (b->n_output != np->n_output) {
+		diag_error(c->d, loc, "%s has %zu outputs, the If %zu", bname, b->n_output, np->n_output);
+		return -1;
+	}
+	if (b->n_sparse_initializer) {
+		diag_error(c->d, loc, "%s: sparse initializers are not supported", bname);
+		return -1;
+	}
+	int rc = 0;
+	for (size_t i = 0; i < b->n_initializer; i++)
+		rc |= add_initializer(c, b->initializer[i], i);
+	rc |= translate_nodes(c, b->node, b->n_node, index, depth);
+	node_loc(c, np, index);
+	for (size_t i = 0; i < np->n_output && !rc; i++) {
+		const char *name = nz(np->output[i]), *bout = nz(b->output[i]->name);
+		ir_value *y = *name ? ir_graph_find_value(c->g, name) : NULL;
+		ir_value *x = ir_graph_find_value(c->g, bout);
+		if (!y)
+			continue;
+		if (!x) {
+			diag_error(c->d, loc, "%s output %zu '%s': unknown value name", bname, i, bout);
+			rc = -1;
+		} else if (ir_value_is_const(x) && x->data) {
+			size_t bytes = (size_t)ir_shape_numel(&x->shape) * ir_dtype_size(x->dt);
+			void *data = ir_arena_alloc(c->g->arena, bytes ? bytes : 1);
+			if (!data) {
+				diag_error(c->d, loc, "out of memory");
+				return -1;
+			}
+			memcpy(data, x->data, bytes);
+			y->kind = IR_VAL_CONST;
+			y->dt = x->dt;
+			y->shape = x->shape;
+			y->data = data;
+		} else if (!ir_graph_add_node(c->g, IR_OP_IDENTITY, np->name, 1, &x, 1, &y)) {
+			diag_error(c->d, loc, "out of memory");
+			rc = -1;
+		}
+	}
+	return rc ? -1 : 0;
+}
+
 static int presort(ir_graph *g);
 
 static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *model_dir,
@@ -897,12 +1138,14 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 	}
 	for (size_t i = 0; i < fl.n; i++) {
 		const Onnx__NodeProto *np = fl.node[i];
-		if (strcmp(nz(np->op_type), "Constant") == 0 &&
-		    (!np->domain || !*np->domain || strcmp(np->domain, "ai.onnx") == 0))
+		if (is_op(np, "Constant"))
 			continue;
 		node_loc(&c, np, fl.origin[i]);
 		c.opset = fl.opset[i];
-		fe_onnx_node(&c);
+		if (is_op(np, "If"))
+			take_if(&c, 0);
+		else
+			fe_onnx_node(&c);
 	}
 	c.opset = opset;
 	if (G->n_output == 0)
@@ -916,6 +1159,13 @@ static ir_graph *build(const Onnx__ModelProto *m, const char *file, const char *
 		}
 		ir_graph_add_output(g, v);
 	}
+	/* Nodes an If's condition folded (take_if) go now that every value
+	 * has its uses. */
+	for (int i = 0; i < g->nnodes; i++)
+		if (g->nodes[i]->dead) {
+			ir_graph_compact(g);
+			break;
+		}
 	/* An error above may be a consequence: say what it was. */
 	if (ir_graph_oom(g)) {
 		diag_error(d, file, "out of memory");

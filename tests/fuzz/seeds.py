@@ -182,6 +182,34 @@ def functions_model():
     return m.SerializeToString()
 
 
+def if_model():
+    """An If taken at compile time (frontend/onnx.c take_if): torch's shape
+    guard, its then-branch holding a nested If on a constant and an
+    initializer of its own."""
+    from onnx import helper, numpy_helper
+    F = onnx.TensorProto.FLOAT
+    def const(name, arr):
+        return helper.make_node("Constant", [], [name], value=numpy_helper.from_array(np.asarray(arr), name + "_t"))
+    def branch(name, nodes, out, inits=()):
+        return helper.make_graph(nodes, name, [], [helper.make_tensor_value_info(out, F, None)], list(inits))
+    inner = helper.make_node("If", ["t"], ["in_y"],
+                             then_branch=branch("it", [helper.make_node("Add", ["r", "bb"], ["p"])], "p",
+                                                [numpy_helper.from_array(np.float32([0.5, -1, 2]), "bb")]),
+                             else_branch=branch("ie", [helper.make_node("Neg", ["r"], ["q"])], "q"))
+    nodes = [helper.make_node("Relu", ["x"], ["r"]), helper.make_node("Shape", ["r"], ["s"]),
+             const("k", np.int64(1)), helper.make_node("Gather", ["s", "k"], ["d"], axis=0),
+             const("one", np.int64(1)), helper.make_node("Equal", ["d", "one"], ["c"]), const("t", np.bool_(True)),
+             helper.make_node("If", ["c"], ["y"],
+                              then_branch=branch("then", [const("ax", np.int64([1])),
+                                                          helper.make_node("Squeeze", ["r", "ax"], ["y1"])], "y1"),
+                              else_branch=branch("else", [inner, helper.make_node("Abs", ["in_y"], ["y2"])], "y2"))]
+    g = helper.make_graph(nodes, "g", [helper.make_tensor_value_info("x", F, [2, 4, 3])],
+                          [helper.make_tensor_value_info("y", F, None)])
+    m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)])
+    m.ir_version = 8
+    return m.SerializeToString()
+
+
 def main():
     write_dict("onnx", ["frontend/onnx.c", "frontend/onnx_ops.c"])
     write_dict("qir", ["ir/ops.def", "ir/parse.c", "ir/types.c", "ir/ir.h"])
@@ -197,6 +225,7 @@ def main():
             put("onnx", "seed-" + n[5:] + ".onnx", f.read())
 
     put("onnx", "seed-local-functions.onnx", functions_model())
+    put("onnx", "seed-if.onnx", if_model())
 
     for p in sorted(glob.glob(os.path.join(ROOT, "tests", "**", "*.qir"), recursive=True)):
         rel = os.path.relpath(p, os.path.join(ROOT, "tests")).replace("/", "-")

@@ -458,6 +458,25 @@ class IndexPut(nn.Module):
         return torch.cat([y.flatten(1), g], 1)
 
 
+class LRNNet(nn.Module):
+    """AlexNet's local response normalisation: torch exports it with an If
+    that squeezes a dimension when it is 1 (Shape, Gather, Equal of a
+    value whose shape is fixed), which qgtc takes at compile time."""
+
+    def __init__(self):
+        super().__init__()
+        self.c1 = nn.Conv2d(3, 8, 3, padding=1)
+        self.n1 = nn.LocalResponseNorm(5, alpha=1e-3, beta=0.75, k=2.0)
+        self.c2 = nn.Conv2d(8, 6, 3, stride=2)
+        self.n2 = nn.LocalResponseNorm(3)
+        self.fc = nn.Linear(6 * 3 * 3, 4)
+
+    def forward(self, x):
+        y = self.n1(torch.relu(self.c1(x)))
+        y = self.n2(torch.relu(self.c2(y)))
+        return self.fc(y.flatten(1))
+
+
 class TokenOneHot(nn.Module):
     """Token ids (int64 input) one-hot encoded (ONNX OneHot) into a
     Linear, beside an embedding lookup of the same ids (Gather of run-time
@@ -574,6 +593,8 @@ CASES = {
     "scatter_ops": (ScatterOps, (1, 1, 4, 4), dict(opset=17)),
     "token_one_hot": (TokenOneHot, (1, 6), dict(opset=13, ids=12)),
     "index_put": (IndexPut, (1, 1, 4, 4), dict(opset=13)),
+    "lrn_if": (LRNNet, (1, 3, 8, 8), dict(opset=13)),
+    "lrn_if_op17": (LRNNet, (2, 3, 8, 8), dict(opset=17)),
     "unfold_dynbatch": (UnfoldNet, (1, 3, 8, 8), dict(opset=13, dynamic=True, run_shape=(2, 3, 8, 8))),
     "masks": (Masks, (1, 3, 8, 8), dict(opset=13)),
     "arg_head": (ArgHead, (4, 1, 4, 4), dict(opset=13)),
