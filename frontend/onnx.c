@@ -870,42 +870,6 @@ static bool if_foldable(const ir_node *n)
 	return true;
 }
 
-/* Evaluate n (if_foldable) into constants; false when the kernel refuses. */
-static bool if_fold(ir_graph *g, ir_node *n, diag_sink *q)
-{
-	const ir_tensor *in[n->nin + 1];
-	ir_tensor ins[n->nin + 1], outs[n->nout + 1];
-	ir_tensor *outp[n->nout + 1];
-	for (int j = 0; j < n->nin; j++) {
-		ir_value *v = n->in[j];
-		if (v)
-			ins[j] = (ir_tensor){v->dt, v->shape, v->data};
-		in[j] = v ? &ins[j] : NULL;
-	}
-	for (int j = 0; j < n->nout; j++) {
-		ir_value *v = n->out[j];
-		outp[j] = NULL;
-		if (!v)
-			continue;
-		int64_t cnt = ir_shape_numel(&v->shape);
-		outs[j] = (ir_tensor){v->dt, v->shape,
-		                      ir_arena_alloc(g->arena, (size_t)(cnt ? cnt : 1) * ir_dtype_size(v->dt))};
-		if (!outs[j].data)
-			return false;
-		outp[j] = &outs[j];
-	}
-	if (ir_eval_node(n, in, outp, q))
-		return false;
-	for (int j = 0; j < n->nout; j++)
-		if (n->out[j]) {
-			n->out[j]->data = outs[j].data;
-			n->out[j]->kind = IR_VAL_CONST;
-			n->out[j]->producer = NULL;
-		}
-	n->dead = true;
-	return true;
-}
-
 /* Make cond a constant if the graph so far determines it: its ancestors
  * (nodes built so far, in their order) inferred and folded where they can
  * be.  Messages of those attempts go to q, not to the user: the passes
@@ -943,7 +907,7 @@ static bool if_known(fe_onnx_ctx *c, ir_value *cond, diag_sink *q)
 		if (!anc[i] || n->dead || ir_infer_node(g, n, q))
 			continue;
 		if (if_foldable(n))
-			if_fold(g, n, q);
+			ir_fold_node(g, n, q);
 	}
 	ok = ir_value_is_const(cond) && cond->data;
 out:
@@ -1055,17 +1019,12 @@ static int take_if(fe_onnx_ctx *c, int depth)
 			diag_error(c->d, loc, "%s output %zu '%s': unknown value name", bname, i, bout);
 			rc = -1;
 		} else if (ir_value_is_const(x) && x->data) {
-			size_t bytes = (size_t)ir_shape_numel(&x->shape) * ir_dtype_size(x->dt);
-			void *data = ir_arena_alloc(c->g->arena, bytes ? bytes : 1);
-			if (!data) {
+			y->dt = x->dt;
+			y->shape = x->shape;
+			if (ir_value_set_const(c->g, y, x->data)) {
 				diag_error(c->d, loc, "out of memory");
 				return -1;
 			}
-			memcpy(data, x->data, bytes);
-			y->kind = IR_VAL_CONST;
-			y->dt = x->dt;
-			y->shape = x->shape;
-			y->data = data;
 		} else if (!ir_graph_add_node(c->g, IR_OP_IDENTITY, np->name, 1, &x, 1, &y)) {
 			diag_error(c->d, loc, "out of memory");
 			rc = -1;

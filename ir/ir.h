@@ -571,5 +571,10 @@ void ir_interp_end(ir_interp *s);
 void ir_tensor_free(ir_tensor *t);
 /* Evaluate one node on constant/explicit tensors (constant folding). */
 int ir_eval_node(const ir_node *n, const ir_tensor *const *in, ir_tensor *const *out, diag_sink *d);
+/* Evaluate n, whose operands are constants (a Shape's: its shape known)
+ * and whose outputs' shapes are known, into constants: the outputs hold
+ * the results and lose their producer, n is marked dead (fold-constants,
+ * and the ONNX importer's If conditions).  0, or -1 reported. */
+int ir_fold_node(ir_graph *g, ir_node *n, diag_sink *d);
 
 #endif

@@ -488,42 +488,8 @@ int pass_fold_constants(ir_graph *g, const pass_options *o, diag_sink *d)
 				ok = false;
 		if (!ok || too_big(g, n, d))
 			continue;
-
-		const ir_tensor *in[n->nin + 1];
-		ir_tensor ins[n->nin + 1], outs[n->nout + 1];
-		ir_tensor *outp[n->nout + 1];
-		for (int j = 0; j < n->nin; j++) {
-			ir_value *v = n->in[j];
-			if (v)
-				ins[j] = (ir_tensor){v->dt, v->shape, v->data};
-			in[j] = v ? &ins[j] : NULL;
-		}
-		/* Shape reads only the shape; give it a data-less tensor. */
-		for (int j = 0; j < n->nout; j++) {
-			ir_value *v = n->out[j];
-			outp[j] = NULL;
-			if (!v)
-				continue;
-			int64_t cnt = ir_shape_numel(&v->shape);
-			size_t bytes = (size_t)(cnt ? cnt : 1) * ir_dtype_size(v->dt);
-			outs[j] = (ir_tensor){v->dt, v->shape, ir_arena_alloc(g->arena, bytes)};
-			if (!outs[j].data) {
-				diag_error(d, ir_node_loc(g, n), "out of memory folding constants");
-				return -1;
-			}
-			outp[j] = &outs[j];
-		}
-		if (ir_eval_node(n, in, outp, d))
+		if (ir_fold_node(g, n, d))
 			return -1;
-		for (int j = 0; j < n->nout; j++) {
-			ir_value *v = n->out[j];
-			if (!v)
-				continue;
-			v->data = outs[j].data;
-			v->kind = IR_VAL_CONST;
-			v->producer = NULL;
-		}
-		n->dead = true;
 	}
 	for (int i = 0; i < g->nnodes; i++)
 		if (!g->nodes[i]->dead)
