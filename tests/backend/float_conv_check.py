@@ -211,10 +211,11 @@ for name, N, C, M, H, k, s, p, d, g, bias, relu in cases:
 # conv's 10x4 window writing blocked tiles, the last blocked output read by
 # global pooling as it is); an AveragePool over a blocked 4x3 plane at
 # batch 2 (VWW's pooling); a 5x5 depthwise at dilation 2 with uneven pads
-# and a 3x3 at stride 3 over 40-wide rows; groupless 3x3 convs at stride 2
-# and at dilation 2 (no Winograd) reading and writing blocked values; a
-# blocked value read by a depthwise and a pointwise conv that both write
-# plain outputs; a chain cut by a Winograd conv (nothing blocked); 24
+# and a 3x3 at stride 3 over 40-wide rows; few-channel groupless 3x3 convs
+# at stride 2 and at dilation 2 writing blocked values, and one of 32
+# input channels that cuts the chain (its tiles would reload its weights
+# row by row); a blocked value read by a depthwise and a pointwise conv
+# that both write plain outputs; a chain cut by a Winograd conv; 24
 # channels (blocked with AVX2's 8 lanes, not with AVX-512's 16).  Each on
 # the host JIT against numpy (1e-5 of the largest magnitude), at
 # -mcpu=x86-64-v3 against the interpreter (validate), and the kernels each
@@ -291,9 +292,14 @@ chains = [
     ("cl_fork", (1, 16, 9, 9), [(32, 1, 1, 0, 1, 1, True, "relu"), (32, 3, 1, 1, 1, "dw", True, None),
                                 (32, 1, 1, 0, 1, 1, True, None)], "fork",
      {"cl.pb": 1, "cldw.bp": 1, "cl.bp": 1}, None),
-    ("cl_g1_s2_d2", (1, 16, 14, 14), [(32, 3, 2, 1, 1, 1, True, "relu"), (32, 3, 1, 2, 2, 1, False, "relu"),
-                                      (32, 3, 1, 1, 1, "dw", True, None), (16, 1, 1, 0, 1, 1, True, None)], "add",
-     {"cl.pb": 1, "cl.bb": 1, "cldw.bb": 1, "cl.bp": 1}, None),
+    ("cl_g1_s2", (1, 3, 14, 14), [(16, 3, 2, 1, 1, 1, True, "relu"), (16, 3, 1, 1, 1, "dw", True, None),
+                                  (16, 1, 1, 0, 1, 1, True, None)], "add",
+     {"cl.pb": 1, "cldw.bb": 1, "cl.bp": 1}, None),
+    ("cl_g1_d2", (1, 2, 20, 20), [(16, 3, 1, 2, 2, 1, False, "relu"), (16, 3, 1, 1, 1, "dw", True, "relu"),
+                                  (32, 1, 1, 0, 1, 1, True, None)], "add",
+     {"cl.pb": 1, "cldw.bb": 1, "cl.bp": 1}, None),
+    ("cl_g1_wide_cut", (1, 16, 6, 6), [(32, 1, 1, 0, 1, 1, True, "relu"), (32, 3, 2, 1, 1, 1, True, None)], "add",
+     {}, None),
     ("cl_wino_cut", (1, 16, 8, 8), [(16, 1, 1, 0, 1, 1, True, "relu"), (16, 3, 1, 1, 1, 1, True, "relu")], "add",
      {}, None),
     ("cl_m24", (1, 16, 10, 10), [(24, 1, 1, 0, 1, 1, True, "relu"), (24, 3, 1, 1, 1, "dw", True, "relu")], "add",
