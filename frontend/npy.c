@@ -1,6 +1,7 @@
 /* npy.c: NumPy .npy tensors in and out (format 1.0, 2.0, 3.0; C order;
  * little-endian).  '<f8' is read and narrowed to f32, since the IR has no
- * f64; every other descr maps to its own IR dtype. */
+ * f64, and '<f2' widened to f32 (exactly); every other descr maps to its
+ * own IR dtype. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -224,13 +225,13 @@ static int npy_read(npy_src *src, const char *path, ir_tensor *t, diag_sink *d)
 	ir_shape s;
 	if (parse_header(path, hdr, hlen, descr, sizeof descr, &s, d))
 		goto out;
-	bool f8 = strcmp(descr, "<f8") == 0;
-	ir_dtype dt = f8 ? IR_DT_F32 : IR_DT_UNDEF;
+	bool f8 = strcmp(descr, "<f8") == 0, f2 = strcmp(descr, "<f2") == 0;
+	ir_dtype dt = f8 || f2 ? IR_DT_F32 : IR_DT_UNDEF;
 	for (size_t i = 0; i < sizeof npy_types / sizeof *npy_types; i++)
 		if (strcmp(descr, npy_types[i].descr) == 0)
 			dt = npy_types[i].dt;
 	if (dt == IR_DT_UNDEF) {
-		diag_error(d, path, "unsupported .npy dtype '%s' (supported: <f4 <f8 |i1 |u1 <i2 <u2 <i4 <i8 |b1)",
+		diag_error(d, path, "unsupported .npy dtype '%s' (supported: <f4 <f8 <f2 |i1 |u1 <i2 <u2 <i4 <i8 |b1)",
 		           descr);
 		goto out;
 	}
@@ -240,7 +241,7 @@ static int npy_read(npy_src *src, const char *path, ir_tensor *t, diag_sink *d)
 		           (long long)IR_MAX_NUMEL);
 		goto out;
 	}
-	size_t isz = f8 ? 8 : ir_dtype_size(dt);
+	size_t isz = f8 ? 8 : f2 ? 2 : ir_dtype_size(dt);
 	uint64_t want = (uint64_t)numel * isz, have = src->size - off - hlen;
 	if (src->size < off + hlen || have != want) {
 		diag_error(d, path, "data is %lld bytes, expected %llu (%lld x %s)",
@@ -248,7 +249,7 @@ static int npy_read(npy_src *src, const char *path, ir_tensor *t, diag_sink *d)
 		           (unsigned long long)want, (long long)numel, descr);
 		goto out;
 	}
-	raw = malloc(want ? (size_t)want : 1);
+	raw = malloc(want ? (size_t)(f2 ? 2 * want : want) : 1); /* f2: room to widen */
 	if (!raw) {
 		diag_error(d, path, "out of memory (%llu bytes)", (unsigned long long)want);
 		goto out;
@@ -262,6 +263,14 @@ static int npy_read(npy_src *src, const char *path, ir_tensor *t, diag_sink *d)
 			double v;
 			memcpy(&v, (char *)raw + 8 * i, 8);
 			o[i] = (float)v;
+		}
+	} else if (f2) {
+		/* widen in place from the end: f32 slot i lies at or after f16 slot i */
+		float *o = raw;
+		for (int64_t i = numel - 1; i >= 0; i--) {
+			uint16_t h;
+			memcpy(&h, (char *)raw + 2 * i, 2);
+			o[i] = ir_f16_to_f32(h);
 		}
 	} else if (dt == IR_DT_BOOL) {
 		for (int64_t i = 0; i < numel; i++)

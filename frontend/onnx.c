@@ -96,6 +96,17 @@ int fe_onnx_bits(const fe_onnx_ctx *c, const ir_value *v)
 /* ------------------------------------------------------------ files */
 
 /* Read a whole regular file, at most FE_MAX_FILE_BYTES.  *buf malloc'd. */
+void fe_onnx_note_wide(fe_onnx_ctx *c, const char *kind, const char *name, int32_t odt)
+{
+	if (c->wide_noted)
+		return;
+	c->wide_noted = true;
+	diag_warn(c->d, c->file,
+	          "%s '%s' is %s: qgtc computes in float32, so %s values (graph inputs and outputs, Casts "
+	          "to them) are float32's, without %s rounding; the compiled code takes and returns float",
+	          kind, name, fe_onnx_dtype_name(odt), fe_onnx_dtype_name(odt), fe_onnx_dtype_name(odt));
+}
+
 static int read_file(const char *path, unsigned char **buf, size_t *len, diag_sink *d)
 {
 	*buf = NULL;
@@ -507,6 +518,48 @@ static int double_tensor(const Onnx__TensorProto *tp, const char *loc, const cha
 	return 0;
 }
 
+/* A float16 (bf16: bfloat16) tensor's numel values, read (raw, external
+ * or int32_data, one 16-bit pattern a value) and widened to f32, exactly. */
+static int half_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
+                       const char *model_dir, bool external, bool bf16, size_t bytes, ir_tensor *t,
+                       diag_sink *d)
+{
+	int64_t numel = ir_shape_numel(&t->shape);
+	uint16_t *p = malloc(bytes);
+	t->data = malloc((size_t)numel * sizeof(float));
+	if (!p || !t->data) {
+		diag_error(d, loc, "%s: out of memory (%lld elements)", what, (long long)numel);
+		free(p);
+		ir_tensor_free(t);
+		return -1;
+	}
+	int r = stored_bytes(tp, loc, what, model_dir, external, p, bytes, d);
+	for (int64_t k = 0; r == 0 && k < numel; k++) {
+		if (tp->int32_data[k] < 0 || tp->int32_data[k] > 65535) {
+			diag_error(d, loc, "%s: int32_data[%lld] is %d, not a 16-bit pattern", what, (long long)k,
+			           (int)tp->int32_data[k]);
+			r = -1;
+			break;
+		}
+		p[k] = (uint16_t)tp->int32_data[k];
+	}
+	if (r < 0) {
+		free(p);
+		ir_tensor_free(t);
+		return -1;
+	}
+	for (int64_t k = 0; k < numel; k++)
+		((float *)t->data)[k] = bf16 ? ir_bf16_to_f32(p[k]) : ir_f16_to_f32(p[k]);
+	free(p);
+	return 0;
+}
+
+bool fe_onnx_wide_float(int32_t odt)
+{
+	return odt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 || odt == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16 ||
+	       odt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
+}
+
 int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
                    const char *model_dir, ir_tensor *t, diag_sink *d)
 {
@@ -522,7 +575,10 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 	 * -> Cast(float) when constant folding is off) is read as f32: qgtc
 	 * computes in f32, and a value f32 cannot hold is an error below. */
 	bool f64 = odt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
-	if (f64)
+	/* float16 and bfloat16 (a model converted to half precision, its
+	 * weights) widen to f32 exactly: 1 float16, 2 bfloat16 */
+	int half = odt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ? 1 : odt == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16 ? 2 : 0;
+	if (f64 || half)
 		dt = IR_DT_F32;
 	if (dt == IR_DT_UNDEF) {
 		diag_error(d, loc, "%s has unsupported dtype '%s'", what, fe_onnx_dtype_name(odt));
@@ -551,7 +607,7 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 		           (long long)IR_MAX_NUMEL);
 		return -1;
 	}
-	size_t es = f64 ? sizeof(double) : ir_dtype_size(dt);
+	size_t es = f64 ? sizeof(double) : half ? 2 : ir_dtype_size(dt);
 	/* bytes stored: sub-byte elements are packed (ONNX: 8 / bits to a
 	 * byte); unpacked, one per i8/u8 element */
 	size_t bytes = bits ? ((size_t)numel * (size_t)bits + 7) / 8 : (size_t)numel * es;
@@ -569,7 +625,7 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 	if (!external && !tp->has_raw_data && numel > 0) {
 		size_t n;
 		const char *field;
-		switch (f64 ? IR_DT_UNDEF : dt) {
+		switch (f64 ? IR_DT_UNDEF : half ? IR_DT_U16 : dt) {
 		case IR_DT_UNDEF: n = tp->n_double_data, field = "double_data"; break;
 		case IR_DT_F32: n = tp->n_float_data, field = "float_data"; break;
 		case IR_DT_I64: n = tp->n_int64_data, field = "int64_data"; break;
@@ -604,6 +660,8 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 		return unpack_tensor(tp, loc, what, model_dir, external, bits, bytes, t, d);
 	if (f64)
 		return double_tensor(tp, loc, what, model_dir, external, bytes, t, d);
+	if (half)
+		return half_tensor(tp, loc, what, model_dir, external, half == 2, bytes, t, d);
 	t->data = malloc(bytes);
 	if (!t->data) {
 		diag_error(d, loc, "%s: out of memory (%zu bytes)", what, bytes);
@@ -680,6 +738,11 @@ static int add_initializer(fe_onnx_ctx *c, const Onnx__TensorProto *tp, size_t k
 	ir_tensor t;
 	if (fe_onnx_tensor(tp, c->file, what, c->model_dir, &t, c->d))
 		return -1;
+	/* half-precision weights say the model computes in them (a double
+	 * constant is a clamp bound PyTorch exported: no warning) */
+	if (tp->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ||
+	    tp->data_type == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16)
+		fe_onnx_note_wide(c, "initializer", name, tp->data_type);
 	if (fe_onnx_note_external(c, tp)) {
 		ir_tensor_free(&t);
 		return -1;
@@ -735,6 +798,10 @@ static int add_graph_input(fe_onnx_ctx *c, const Onnx__ValueInfoProto *vi, size_
 	int32_t odt = tt->has_elem_type ? tt->elem_type : 0;
 	int bits;
 	ir_dtype dt = fe_onnx_dtype_bits(odt, &bits);
+	if (fe_onnx_wide_float(odt)) {
+		fe_onnx_note_wide(c, "graph input", name, odt);
+		dt = IR_DT_F32;
+	}
 	if (dt == IR_DT_UNDEF) {
 		diag_error(d, c->file, "graph input '%s' has unsupported dtype '%s'", name,
 		           fe_onnx_dtype_name(odt));

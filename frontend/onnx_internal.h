@@ -39,6 +39,7 @@ typedef struct fe_onnx_ctx {
 	 * int4 as i8), 0 for a whole dtype (fe_onnx_set_bits). */
 	signed char *bits;       /* malloc'd, nbits entries */
 	int nbits;
+	bool wide_noted;         /* fe_onnx_note_wide warned */
 } fe_onnx_ctx;
 
 /* Map an ONNX TensorProto.DataType to an IR dtype; IR_DT_UNDEF if we
@@ -50,6 +51,12 @@ const char *fe_onnx_dtype_name(int32_t onnx_dt);
  * of these types are read (tensors, graph inputs, QuantizeLinear's
  * output_dtype): elsewhere a sub-byte dtype is unsupported. */
 ir_dtype fe_onnx_dtype_bits(int32_t onnx_dt, int *bits);
+
+/* float16, bfloat16 and double: types qgtc takes as float32 (graph
+ * inputs, Casts to them, tensors), with one warning a model
+ * (fe_onnx_note_wide, naming the first such kind and name). */
+bool fe_onnx_wide_float(int32_t odt);
+void fe_onnx_note_wide(fe_onnx_ctx *c, const char *kind, const char *name, int32_t odt);
 
 /* Record that value v holds an ONNX sub-byte type of `bits` (0: none);
  * 0, or -1 when out of memory.  fe_onnx_bits reads it back. */

@@ -1311,6 +1311,10 @@ static int tr_cast(fe_onnx_ctx *c, ir_op op)
 		return -1;
 	}
 	ir_dtype dt = to >= INT32_MIN && to <= INT32_MAX ? fe_onnx_dtype((int32_t)to) : IR_DT_UNDEF;
+	if (to >= INT32_MIN && to <= INT32_MAX && fe_onnx_wide_float((int32_t)to)) {
+		fe_onnx_note_wide(c, "Cast", nz(c->np->name), (int32_t)to);
+		dt = IR_DT_F32;
+	}
 	if (dt == IR_DT_UNDEF) {
 		diag_error(c->d, c->loc, "cast to unsupported dtype '%s'",
 		           fe_onnx_dtype_name(to >= 0 && to <= INT32_MAX ? (int32_t)to : -1));
@@ -1373,7 +1377,8 @@ static int tr_constant_of_shape(fe_onnx_ctx *c, ir_op op)
 
 /* ------------------------------------------------- quantized ONNX */
 
-/* Scales must be f32 tensors (float16/bfloat16 scales are refused). */
+/* Scales must be f32 tensors (float16, bfloat16 and double ones arrive
+ * widened to f32: fe_onnx_tensor). */
 static int q_scale_ok(fe_onnx_ctx *c, const ir_value *s, const char *what)
 {
 	if (s && s->dt != IR_DT_F32) {

@@ -80,6 +80,10 @@ typedef enum {
 
 size_t ir_dtype_size(ir_dtype t);            /* bytes per element; 0 for UNDEF */
 const char *ir_dtype_name(ir_dtype t);       /* "f32", ...; "undef" */
+/* The f32 of an IEEE half's bits h, and of a bfloat16's (a float's high
+ * half); both exact.  What the IR has no dtype for arrives as f32. */
+float ir_f16_to_f32(uint16_t h);
+float ir_bf16_to_f32(uint16_t b);
 ir_dtype ir_dtype_from_name(const char *s);  /* IR_DT_UNDEF if unknown */
 
 #define IR_MAX_RANK 8

@@ -23,6 +23,30 @@ const char *ir_dtype_name(ir_dtype t)
 	return (unsigned)t < IR_DT__COUNT ? dtypes[t].name : "undef";
 }
 
+float ir_f16_to_f32(uint16_t h)
+{
+	uint32_t sign = (uint32_t)(h >> 15) << 31, e = (h >> 10) & 31, m = h & 1023, u;
+	if (e == 0) { /* zero or subnormal: m * 2^-24 */
+		float f = (float)m * 0x1p-24f;
+		return sign ? -f : f;
+	}
+	if (e == 31)
+		u = sign | 0x7f800000u | m << 13; /* inf, NaN (payload kept) */
+	else
+		u = sign | (e + 112) << 23 | m << 13;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
+float ir_bf16_to_f32(uint16_t b)
+{
+	uint32_t u = (uint32_t)b << 16;
+	float f;
+	memcpy(&f, &u, sizeof f);
+	return f;
+}
+
 ir_dtype ir_dtype_from_name(const char *s)
 {
 	for (int t = 1; t < IR_DT__COUNT; t++)
