@@ -480,14 +480,17 @@ static int unpack_tensor(const Onnx__TensorProto *tp, const char *loc, const cha
 	return 0;
 }
 
-/* A double tensor's numel values, read (raw, external or double_data) and
- * rounded to f32.  A finite value beyond f32's range is an error. */
-static int double_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
-                         const char *model_dir, bool external, size_t bytes, ir_tensor *t,
-                         diag_sink *d)
+/* A double, float16 or bfloat16 tensor's numel values (odt), read (raw,
+ * external, double_data or int32_data: one 16-bit pattern a value) as
+ * f32: half precision widened exactly, double rounded, a finite double
+ * beyond f32's range an error. */
+static int float_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
+                        const char *model_dir, bool external, int32_t odt, size_t bytes, ir_tensor *t,
+                        diag_sink *d)
 {
 	int64_t numel = ir_shape_numel(&t->shape);
-	double *p = malloc(bytes);
+	bool f64 = odt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE, bf16 = odt == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
+	void *p = malloc(bytes);
 	t->data = malloc((size_t)numel * sizeof(float));
 	if (!p || !t->data) {
 		diag_error(d, loc, "%s: out of memory (%lld elements)", what, (long long)numel);
@@ -496,61 +499,39 @@ static int double_tensor(const Onnx__TensorProto *tp, const char *loc, const cha
 		return -1;
 	}
 	int r = stored_bytes(tp, loc, what, model_dir, external, p, bytes, d);
-	if (r < 0) {
-		free(p);
-		ir_tensor_free(t);
-		return -1;
-	}
-	if (!r)
+	if (r == 0 && f64)
 		memcpy(p, tp->double_data, bytes);
-	for (int64_t k = 0; k < numel; k++) {
-		float f = (float)p[k];
-		if (isinf(f) && !isinf(p[k])) {
-			diag_error(d, loc, "%s: double value %g at element %lld is beyond f32's range", what,
-			           p[k], (long long)k);
-			free(p);
-			ir_tensor_free(t);
-			return -1;
-		}
-		((float *)t->data)[k] = f;
-	}
-	free(p);
-	return 0;
-}
-
-/* A float16 (bf16: bfloat16) tensor's numel values, read (raw, external
- * or int32_data, one 16-bit pattern a value) and widened to f32, exactly. */
-static int half_tensor(const Onnx__TensorProto *tp, const char *loc, const char *what,
-                       const char *model_dir, bool external, bool bf16, size_t bytes, ir_tensor *t,
-                       diag_sink *d)
-{
-	int64_t numel = ir_shape_numel(&t->shape);
-	uint16_t *p = malloc(bytes);
-	t->data = malloc((size_t)numel * sizeof(float));
-	if (!p || !t->data) {
-		diag_error(d, loc, "%s: out of memory (%lld elements)", what, (long long)numel);
-		free(p);
-		ir_tensor_free(t);
-		return -1;
-	}
-	int r = stored_bytes(tp, loc, what, model_dir, external, p, bytes, d);
-	for (int64_t k = 0; r == 0 && k < numel; k++) {
+	for (int64_t k = 0; r == 0 && !f64 && k < numel; k++) {
 		if (tp->int32_data[k] < 0 || tp->int32_data[k] > 65535) {
 			diag_error(d, loc, "%s: int32_data[%lld] is %d, not a 16-bit pattern", what, (long long)k,
 			           (int)tp->int32_data[k]);
 			r = -1;
 			break;
 		}
-		p[k] = (uint16_t)tp->int32_data[k];
+		((uint16_t *)p)[k] = (uint16_t)tp->int32_data[k];
 	}
+	for (int64_t k = 0; r >= 0 && k < numel; k++) {
+		float f;
+		if (f64) {
+			double v = ((const double *)p)[k];
+			f = (float)v;
+			if (isinf(f) && !isinf(v)) {
+				diag_error(d, loc, "%s: double value %g at element %lld is beyond f32's range", what, v,
+				           (long long)k);
+				r = -1;
+				break;
+			}
+		} else {
+			uint16_t h = ((const uint16_t *)p)[k];
+			f = bf16 ? ir_bf16_to_f32(h) : ir_f16_to_f32(h);
+		}
+		((float *)t->data)[k] = f;
+	}
+	free(p);
 	if (r < 0) {
-		free(p);
 		ir_tensor_free(t);
 		return -1;
 	}
-	for (int64_t k = 0; k < numel; k++)
-		((float *)t->data)[k] = bf16 ? ir_bf16_to_f32(p[k]) : ir_f16_to_f32(p[k]);
-	free(p);
 	return 0;
 }
 
@@ -576,8 +557,8 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 	 * computes in f32, and a value f32 cannot hold is an error below. */
 	bool f64 = odt == ONNX__TENSOR_PROTO__DATA_TYPE__DOUBLE;
 	/* float16 and bfloat16 (a model converted to half precision, its
-	 * weights) widen to f32 exactly: 1 float16, 2 bfloat16 */
-	int half = odt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 ? 1 : odt == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16 ? 2 : 0;
+	 * weights) widen to f32 exactly */
+	bool half = odt == ONNX__TENSOR_PROTO__DATA_TYPE__FLOAT16 || odt == ONNX__TENSOR_PROTO__DATA_TYPE__BFLOAT16;
 	if (f64 || half)
 		dt = IR_DT_F32;
 	if (dt == IR_DT_UNDEF) {
@@ -658,10 +639,8 @@ int fe_onnx_tensor(const Onnx__TensorProto *tp, const char *loc, const char *wha
 		return 0;
 	if (bits)
 		return unpack_tensor(tp, loc, what, model_dir, external, bits, bytes, t, d);
-	if (f64)
-		return double_tensor(tp, loc, what, model_dir, external, bytes, t, d);
-	if (half)
-		return half_tensor(tp, loc, what, model_dir, external, half == 2, bytes, t, d);
+	if (f64 || half)
+		return float_tensor(tp, loc, what, model_dir, external, odt, bytes, t, d);
 	t->data = malloc(bytes);
 	if (!t->data) {
 		diag_error(d, loc, "%s: out of memory (%zu bytes)", what, bytes);

@@ -17,13 +17,14 @@ whose int32_data holds a value that is no 16-bit pattern is refused.
 """
 
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+import qgtc_cases
 
 QGTC = os.path.abspath(sys.argv[1])
 failures = []
@@ -53,16 +54,7 @@ def widened(arr, dt):
 
 
 def run(tmp, name, m, x, engine):
-    path = os.path.join(tmp, name + ".onnx")
-    onnx.save(m, path)
-    xin = os.path.join(tmp, name + "_x.npy")
-    np.save(xin, x)
-    out = os.path.join(tmp, name + "_" + engine)
-    os.makedirs(out, exist_ok=True)
-    p = subprocess.run([QGTC, "run", path, xin, "--engine", engine, "--output-dir", out],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    outs = sorted(f for f in os.listdir(out) if f.endswith(".npy"))
-    return p.returncode, p.stdout.decode(errors="replace"), [np.load(os.path.join(out, f)) for f in outs]
+    return qgtc_cases.run(QGTC, tmp, name, m, x, engine)
 
 
 def expect(tmp, name, m, x, ref, warn):

@@ -19,13 +19,14 @@ inputs, a branch of the wrong output count, a branch missing.
 """
 
 import os
-import subprocess
 import sys
 import tempfile
 
 import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
+
+import qgtc_cases
 
 QGTC = os.path.abspath(sys.argv[1])
 F, I64, B = TensorProto.FLOAT, TensorProto.INT64, TensorProto.BOOL
@@ -51,16 +52,7 @@ def model(nodes, xshape, nout=1, inits=()):
 
 
 def run(tmp, name, m, x, engine):
-    path = os.path.join(tmp, name + ".onnx")
-    onnx.save(m, path)
-    xin = os.path.join(tmp, name + "_x.npy")
-    np.save(xin, x)
-    out = os.path.join(tmp, name + "_" + engine)
-    os.makedirs(out, exist_ok=True)
-    p = subprocess.run([QGTC, "run", path, xin, "--engine", engine, "--output-dir", out],
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    outs = sorted(f for f in os.listdir(out) if f.endswith(".npy"))
-    return p.returncode, p.stdout.decode(errors="replace"), [np.load(os.path.join(out, f)) for f in outs]
+    return qgtc_cases.run(QGTC, tmp, name, m, x, engine)
 
 
 def expect(tmp, name, m, x, refs):
