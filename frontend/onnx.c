@@ -916,6 +916,44 @@ static bool if_foldable(const ir_node *n)
 	return true;
 }
 
+/* Gather n of dimensions from a Shape whose input has a symbolic batch:
+ * when every dimension it picks is static, its output is that constant
+ * (torch's guards read the channel count of a batch-dynamic export).
+ * True when n was folded so. */
+static bool if_static_dims(ir_graph *g, ir_node *n)
+{
+	const ir_node *sh = n->nin >= 2 && n->in[0] ? n->in[0]->producer : NULL;
+	const ir_value *ix = n->nin >= 2 ? n->in[1] : NULL;
+	int64_t idx[64];
+	int cnt = ix ? ir_const_ints(ix, idx, 64) : -1;
+	if (n->op != IR_OP_GATHER || !sh || sh->dead || sh->op != IR_OP_SHAPE || !sh->in[0] || cnt < 0 ||
+	    !n->out[0])
+		return false;
+	const ir_shape *xs = &sh->in[0]->shape;
+	int r = xs->rank;
+	int64_t st = ir_attr_int(sh, "start", 0), en = ir_attr_int(sh, "end", r);
+	st = st < 0 ? st + r : st, en = en < 0 ? en + r : en;
+	st = st < 0 ? 0 : st > r ? r : st, en = en < st ? st : en > r ? r : en;
+	int64_t len = en - st, val[64];
+	int64_t ax = ir_attr_int(n, "axis", 0);
+	if (r < 0 || (ax != 0 && ax != -1))
+		return false;
+	for (int k = 0; k < cnt; k++) {
+		int64_t j = idx[k] < 0 ? idx[k] + len : idx[k];
+		if (j < 0 || j >= len || xs->d[st + j] < 0)
+			return false;
+		val[k] = xs->d[st + j];
+	}
+	ir_value *y = n->out[0];
+	y->dt = IR_DT_I64;
+	y->shape = ix->shape;
+	if (ir_value_set_const(g, y, val))
+		return false;
+	y->producer = NULL;
+	n->dead = true;
+	return true;
+}
+
 /* Make cond a constant if the graph so far determines it: its ancestors
  * (nodes built so far, in their order) inferred and folded where they can
  * be.  Messages of those attempts go to q, not to the user: the passes
@@ -954,6 +992,8 @@ static bool if_known(fe_onnx_ctx *c, ir_value *cond, diag_sink *q)
 			continue;
 		if (if_foldable(n))
 			ir_fold_node(g, n, q);
+		else
+			if_static_dims(g, n);
 	}
 	ok = ir_value_is_const(cond) && cond->data;
 out:
@@ -1031,8 +1071,7 @@ static int take_if(fe_onnx_ctx *c, int depth)
 	if (!known) {
 		diag_error(c->d, loc,
 		           "the condition '%s' is not known at compile time: qgtc compiles static graphs and takes an "
-		           "If only when its condition folds to a constant (fixed input shapes; --batch sets a "
-		           "symbolic batch)",
+		           "If only when its condition folds to a constant (from constants and static dimensions)",
 		           nz(np->input[0]));
 		return -1;
 	}

@@ -8,7 +8,8 @@ constant (frontend/onnx.c, take_if).  Each model (built with onnx.helper)
 runs on the interpreter and as native code (qgtc run --engine), compared
 with numpy's evaluation of what the ONNX spec says it computes:
 torch's guard (Shape, Gather, Equal of a value whose shape is fixed: a
-Squeeze when a dimension is 1, the Identity else), taken both ways; a
+Squeeze when a dimension is 1, the Identity else), taken both ways and
+with a symbolic batch (the guard reads a static dimension); a
 condition computed by arithmetic on shapes (Mul, Greater) of a conv's
 output; a constant condition choosing a branch with its own initializer;
 an If nested in a branch, reading outer values; an If of two outputs;
@@ -94,6 +95,9 @@ with tempfile.TemporaryDirectory() as tmp:
            [np.maximum(x, 0).squeeze(1)])
     expect(tmp, "guard_keep", model([helper.make_node("Relu", ["x"], ["r"])] + guard(3), x.shape), x,
            [np.maximum(x, 0)])
+    # a symbolic batch: the guard reads a static dimension of its shape
+    expect(tmp, "guard_dyn_batch", model([helper.make_node("Relu", ["x"], ["r"])] + guard(1), ["N", 1, 4, 3]), x,
+           [np.maximum(x, 0).squeeze(1)])
 
     # a condition by arithmetic on a conv output's shape: H * W > 20 (6 * 6)
     w = (rng.standard_normal((4, 2, 3, 3)) * 0.3).astype(np.float32)
