@@ -285,6 +285,13 @@ static int inline_call(flat_ctx *x, fn_info *f, const Onnx__NodeProto *call, con
 		}
 		char bloc[768];
 		snprintf(bloc, sizeof bloc, "%s: node %d '%s' (%s)", x->file, origin, cname, nz(bn->op_type));
+		/* a subgraph (If's branches) would need its values renamed too */
+		for (size_t k = 0; k < bn->n_attribute && rc == 0; k++)
+			if (bn->attribute[k]->g || bn->attribute[k]->n_graphs) {
+				diag_error(x->d, bloc, "a subgraph (attribute '%s') inside model-local function '%s' is not supported",
+				           nz(bn->attribute[k]->name), nz(fp->name));
+				rc = -1;
+			}
 		c->n_attribute = 0;
 		for (size_t k = 0; k < bn->n_attribute && rc == 0; k++) {
 			Onnx__AttributeProto *a;

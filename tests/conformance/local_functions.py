@@ -13,7 +13,8 @@ functions calling functions; a call that leaves out an output; two calls
 of one function.  The fields newer than Debian's onnx (1.12) are written
 as raw protobuf fields.  Bad models must exit 1 with the message named,
 writing no output: recursion, a call with too many inputs, an attribute
-bound to one of another type.
+bound to one of another type, an If inside a function (its branches'
+values would need renaming per call: refused).
 """
 
 import os
@@ -178,6 +179,13 @@ def main():
                                          [("x", [2, 3, 4])], ["a"]), x, "takes 1 input and 1 output")
         bad = model([call("Act", ["x"], ["a"], beta=2)], [act], [("x", [2, 3, 4])], ["a"])
         expect_error(tmp, "attribute_type", bad, x, "of another type")
+        br = helper.make_graph([helper.make_node("Neg", ["x"], ["n"])], "b", [],
+                               [helper.make_tensor_value_info("n", F, None)])
+        iff = function("Guard", ["x"], ["y"], [
+            helper.make_node("Constant", [], ["c"], value=helper.make_tensor("c", TensorProto.BOOL, [], [True])),
+            helper.make_node("If", ["c"], ["y"], then_branch=br, else_branch=br)])
+        expect_error(tmp, "if_in_function", model([call("Guard", ["x"], ["a"])], [iff], [("x", [2, 3, 4])], ["a"]),
+                     x, "inside model-local function 'Guard' is not supported")
     for f in failures:
         print("FAIL " + f)
     print("%d failed" % len(failures))
