@@ -779,6 +779,17 @@ static int tr_mod(fe_onnx_ctx *c, ir_op op)
 	return 0;
 }
 
+/* The scatters' reduction attribute onto n (none: left out). */
+static int copy_reduction(fe_onnx_ctx *c, ir_node *n)
+{
+	const char *red = attr_str(c, "reduction", "none");
+	if (!red)
+		return -1;
+	if (strcmp(red, "none") != 0)
+		ir_node_set_str(c->g, n, "reduction", red);
+	return 0;
+}
+
 /* GatherND: batch_dims from opset 12; ScatterND: reduction from 16. */
 static int tr_nd(fe_onnx_ctx *c, ir_op op)
 {
@@ -792,12 +803,7 @@ static int tr_nd(fe_onnx_ctx *c, ir_op op)
 		copy_int(c, n, "batch_dims", "batch_dims");
 		return 0;
 	}
-	const char *red = attr_str(c, "reduction", "none");
-	if (!red)
-		return -1;
-	if (strcmp(red, "none") != 0)
-		ir_node_set_str(c->g, n, "reduction", red);
-	return 0;
+	return copy_reduction(c, n);
 }
 
 static int tr_one_hot(fe_onnx_ctx *c, ir_op op)
@@ -821,13 +827,7 @@ static int tr_scatter(fe_onnx_ctx *c, ir_op op)
 {
 	if (tr_axis_op(c, op, 0))
 		return -1;
-	ir_node *n = c->g->nodes[c->g->nnodes - 1];
-	const char *red = attr_str(c, "reduction", "none");
-	if (!red)
-		return -1;
-	if (strcmp(red, "none") != 0)
-		ir_node_set_str(c->g, n, "reduction", red);
-	return 0;
+	return copy_reduction(c, c->g->nodes[c->g->nnodes - 1]);
 }
 
 static int tr_transpose(fe_onnx_ctx *c, ir_op op)

@@ -1610,18 +1610,10 @@ static void cl_tile(const clk *t, LLVMValueRef oy, LLVMValueRef pv, int64_t pc, 
 				int64_t off = i * k->sw + kw * k->dw - k->pw; /* ix - p0 * sw */
 				if (pc >= 0 && ((pc * k->sw + off) < 0 || (pc * k->sw + off) >= t->IW))
 					continue; /* in the padding: adds 0 */
-				for (int j = 0; j < t->MB && !wv[0]; j++) {
-					int64_t q = kh * k->KW + kw;
-					LLVMValueRef wi = t->dw ? be_ci(f, q * k->M + j * vl)
-					                        : LLVMBuildAdd(b, LLVMBuildMul(b, c, be_ci(f, t->taps * k->M), ""),
-					                                       be_ci(f, q * k->M + j * vl), "");
-					wv[j] = LLVMBuildLoad2(b, k->vt, ck_addr(f, t->wtab, LLVMBuildAdd(b, wi, t->m0, "")), "");
-					LLVMSetAlignment(wv[j], 4);
-				}
-				for (int j = 1; j < t->MB && !wv[j]; j++) {
-					int64_t q = kh * k->KW + kw;
-					LLVMValueRef wi = LLVMBuildAdd(b, LLVMBuildMul(b, c, be_ci(f, t->taps * k->M), ""),
-					                               be_ci(f, q * k->M + j * vl), "");
+				for (int j = 0; j < t->MB && !wv[j]; j++) { /* the tap's weights, once a tile */
+					LLVMValueRef wi = be_ci(f, (kh * k->KW + kw) * k->M + j * vl);
+					if (!t->dw)
+						wi = LLVMBuildAdd(b, LLVMBuildMul(b, c, be_ci(f, t->taps * k->M), ""), wi, "");
 					wv[j] = LLVMBuildLoad2(b, k->vt, ck_addr(f, t->wtab, LLVMBuildAdd(b, wi, t->m0, "")), "");
 					LLVMSetAlignment(wv[j], 4);
 				}
@@ -1869,38 +1861,42 @@ int be_conv_layout(be_fn *f)
 	    (f->code == BE_CODE_AUTO && f->mcu))
 		return 0;
 	const ir_value **out = calloc((size_t)g->nnodes + 1, sizeof *out);
-	bool *dw = calloc((size_t)g->nnodes + 1, sizeof *dw);
+	bool *dw = calloc((size_t)g->nnodes + 1, sizeof *dw), *pool = calloc((size_t)g->nnodes + 1, sizeof *pool);
 	bool *cl = calloc((size_t)g->nvalues + 1, sizeof *cl);
-	if (!out || !dw || !cl) {
+	int *use = calloc((size_t)g->nvalues + 1, sizeof *use); /* readers of a value; -1: one reads it plain */
+	if (!out || !dw || !pool || !cl || !use) {
 		free(out);
 		free(dw);
+		free(pool);
 		free(cl);
+		free(use);
 		diag_error(f->d, NULL, "out of memory");
 		return -1;
 	}
-	for (int i = 0; i < g->nnodes; i++)
+	for (int i = 0; i < g->nnodes; i++) {
 		if (!cl_ok(f, g->nodes[i], &out[i], &dw[i]))
 			out[i] = NULL;
+		pool[i] = cl_pool_ok(f, g->nodes[i]);
+	}
 	bool any = false;
 	for (bool changed = true; changed;) {
 		changed = false;
 		any = false;
 		memset(cl, 0, (size_t)g->nvalues + 1);
+		memset(use, 0, sizeof *use * ((size_t)g->nvalues + 1));
+		for (int j = 0; j < g->nnodes; j++) {
+			const ir_node *u = g->nodes[j];
+			for (int q = 0; q < u->nin && !u->dead; q++) {
+				const ir_value *v = u->in[q];
+				if (v && use[v->id] >= 0)
+					use[v->id] = (out[j] || pool[j]) && q == 0 ? use[v->id] + 1 : -1;
+			}
+		}
 		for (int i = 0; i < g->nnodes; i++) {
 			const ir_value *v = out[i];
 			if (!v || v->shape.rank != 4 || v->shape.d[1] % f->vl || ir_value_is_output(g, v))
 				continue;
-			int uses = 0;
-			bool ok = true;
-			for (int j = 0; j < g->nnodes && ok; j++) {
-				const ir_node *u = g->nodes[j];
-				for (int q = 0; q < u->nin && !u->dead; q++)
-					if (u->in[q] == v) {
-						uses++;
-						ok = ok && (out[j] || cl_pool_ok(f, u)) && q == 0;
-					}
-			}
-			cl[v->id] = ok && uses > 0;
+			cl[v->id] = use[v->id] > 0;
 			any = any || cl[v->id];
 		}
 		for (int i = 0; i < g->nnodes; i++)
@@ -1911,6 +1907,8 @@ int be_conv_layout(be_fn *f)
 	}
 	free(out);
 	free(dw);
+	free(pool);
+	free(use);
 	if (any)
 		f->cl = cl;
 	else
